@@ -1,0 +1,73 @@
+/*
+ * backends/backend.h -- output backends: how accepted changes reach the
+ * parent's real infrastructure.
+ *
+ * Each backend is a static const ops table in its own file, found by name
+ * in a NULL-terminated registry (backend_registry[] in backend.c).  The
+ * outbox runner calls deliver() with a batch of changes for one zone; the
+ * backend either applies them all and returns DS_OK, or fails and the
+ * runner retries the same changes later with backoff.  Delivery must be
+ * idempotent: after a crash, a batch may be delivered again.
+ *
+ * A batch carries both the changes ("+ rr" / "- rr" lines, for backends
+ * that push differences, like DNS UPDATE or a REST API) and an iterator
+ * over the zone's complete current delegation data (for backends that
+ * write snapshots, like zonefile).
+ */
+#ifndef DS_BACKENDS_BACKEND_H
+#define DS_BACKENDS_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/deleg.h"
+#include "config/config.h"
+
+struct backend_change {
+	const uint8_t *child;
+	const char *changes; /* "+ rr\n- rr\n..." */
+};
+
+/* cb(arg, child, rr) for each record; non-zero from cb stops and is returned. */
+typedef int (*backend_rr_cb)(void *arg, const uint8_t *child, const struct drr *rr);
+
+struct backend_batch {
+	const uint8_t *zone;
+	const struct cfg_zone *zcfg;
+	const struct backend_change *changes;
+	size_t nchanges;
+	/* Walk the zone's full current delegation data in canonical order. */
+	int (*foreach_rr)(void *ctx, backend_rr_cb cb, void *arg);
+	void *ctx;
+};
+
+struct backend_ops {
+	const char *name;
+	/* Check the settings and build the state.  err gets a reason. */
+	int (*init)(const struct cfg_backend *bc, const struct cfg_zone *zc, void **state,
+	            char *err, size_t errlen);
+	void (*free)(void *state);
+	int (*deliver)(void *state, const struct backend_batch *b, char *err, size_t errlen);
+};
+
+/* The ops with this name, or NULL. */
+const struct backend_ops *backend_find(const char *name);
+
+/* A configured instance. */
+struct backend;
+int backend_new(const struct cfg_backend *bc, const struct cfg_zone *zc, struct backend **out,
+                char *err, size_t errlen);
+void backend_free(struct backend *b);
+const char *backend_name(const struct backend *b);
+int backend_deliver(struct backend *b, const struct backend_batch *batch, char *err,
+                    size_t errlen);
+
+/*
+ * Run argv (argv[0] an absolute path or found in PATH) with execve, no shell,
+ * wait at most timeout seconds (then SIGKILL).  Returns DS_OK when it exited
+ * 0, else DS_ECHILD with err describing exit status or signal.  Shared by
+ * the backends that run programs (zonefile reload, exec).
+ */
+int backend_run(char *const argv[], unsigned timeout, char *err, size_t errlen);
+
+#endif

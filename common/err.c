@@ -1,0 +1,42 @@
+/*
+ * common/err.c -- texts for the error enum.
+ */
+#include <string.h>
+
+#include "common/err.h"
+
+const char *ds_strerror(int err)
+{
+	switch (err) {
+	case DS_OK:
+		return "ok";
+	case DS_EMALF:
+		return "malformed data";
+	case DS_ETRUNC:
+		return "data ends early";
+	case DS_ELIMIT:
+		return "limit exceeded";
+	case DS_ENOTSUP:
+		return "not supported";
+	case DS_ECRYPTO:
+		return "cryptographic library failure";
+	case DS_EBADSIG:
+		return "signature does not verify";
+	case DS_ESTORE:
+		return "store failure";
+	case DS_EBUSY:
+		return "store busy";
+	case DS_ECONFIG:
+		return "configuration error";
+	case DS_EPARSE:
+		return "parse error";
+	case DS_EKEY:
+		return "unusable key";
+	case DS_ECHILD:
+		return "external program failed";
+	default:
+		if (err < 0 && err > -4096)
+			return strerror(-err);
+		return "unknown error";
+	}
+}

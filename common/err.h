@@ -1,0 +1,41 @@
+/*
+ * common/err.h -- the one error enum of dsyncd.
+ *
+ * Every function that can fail returns 0 (DS_OK) or a negative code below.
+ * Codes that mirror errno values are -errno; project codes sit below -4096
+ * so they never collide.  ds_strerror() gives a short text for logs; it is
+ * never sent on the wire (the pipeline fills RCODE + EDE text separately).
+ */
+#ifndef DS_COMMON_ERR_H
+#define DS_COMMON_ERR_H
+
+#include <errno.h>
+
+enum ds_err {
+	DS_OK = 0,
+	DS_ENOMEM = -ENOMEM,
+	DS_EINVAL = -EINVAL,
+	DS_ENOENT = -ENOENT,
+	DS_EEXIST = -EEXIST,
+	DS_ERANGE = -ERANGE,
+	DS_EIO = -EIO,
+	DS_EAGAIN = -EAGAIN,
+
+	DS_EMALF = -4097,     /* malformed wire data */
+	DS_ETRUNC = -4098,    /* wire data ends early */
+	DS_ELIMIT = -4099,    /* a hard bound was exceeded */
+	DS_ENOTSUP = -4100,   /* algorithm/feature not supported */
+	DS_ECRYPTO = -4101,   /* OpenSSL failure (not a bad signature) */
+	DS_EBADSIG = -4102,   /* signature does not verify */
+	DS_ESTORE = -4103,    /* store (SQLite) failure */
+	DS_EBUSY = -4104,     /* store busy/locked */
+	DS_ECONFIG = -4105,   /* configuration error */
+	DS_EPARSE = -4106,    /* text (presentation format) parse error */
+	DS_EKEY = -4107,      /* key unusable (size, format, algorithm) */
+	DS_ECHILD = -4108,    /* external program failed */
+};
+
+/* Short description of an error code; never NULL. */
+const char *ds_strerror(int err);
+
+#endif

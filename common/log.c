@@ -1,0 +1,115 @@
+/*
+ * common/log.c -- one line per call, to syslog or stderr.
+ */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/log.h"
+
+static const char *log_ident = "dsyncd";
+static bool log_syslog;
+static int log_level = LOG_INFO;
+static int log_facility = LOG_DAEMON;
+
+void log_init(const char *ident, bool use_syslog, int level)
+{
+	log_ident = ident;
+	log_level = level;
+	if (log_syslog && !use_syslog)
+		closelog();
+	log_syslog = use_syslog;
+	if (use_syslog)
+		openlog(ident, LOG_PID | LOG_NDELAY, log_facility);
+}
+
+void log_set_facility(int facility)
+{
+	log_facility = facility;
+	if (log_syslog) {
+		closelog();
+		openlog(log_ident, LOG_PID | LOG_NDELAY, facility);
+	}
+}
+
+static const struct {
+	const char *name;
+	int value;
+} levels[] = {
+	{"err", LOG_ERR},   {"error", LOG_ERR},       {"warning", LOG_WARNING},
+	{"notice", LOG_NOTICE}, {"info", LOG_INFO}, {"debug", LOG_DEBUG},
+};
+
+int log_level_from_str(const char *s)
+{
+	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+		if (strcmp(s, levels[i].name) == 0)
+			return levels[i].value;
+	return -1;
+}
+
+int log_facility_from_str(const char *s)
+{
+	static const struct {
+		const char *name;
+		int value;
+	} fac[] = {
+		{"daemon", LOG_DAEMON}, {"user", LOG_USER},     {"local0", LOG_LOCAL0},
+		{"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3},
+		{"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6},
+		{"local7", LOG_LOCAL7},
+	};
+	for (size_t i = 0; i < sizeof(fac) / sizeof(fac[0]); i++)
+		if (strcmp(s, fac[i].name) == 0)
+			return fac[i].value;
+	return -1;
+}
+
+static const char *prio_name(int prio)
+{
+	switch (prio) {
+	case LOG_EMERG:
+	case LOG_ALERT:
+	case LOG_CRIT:
+	case LOG_ERR:
+		return "error";
+	case LOG_WARNING:
+		return "warning";
+	case LOG_NOTICE:
+		return "notice";
+	case LOG_INFO:
+		return "info";
+	default:
+		return "debug";
+	}
+}
+
+void log_msg(int prio, const char *fmt, ...)
+{
+	if (prio > log_level)
+		return;
+	char line[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	/* one line, whatever the message held */
+	for (char *p = line; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	if (log_syslog) {
+		syslog(prio, "%s", line);
+		return;
+	}
+	struct timespec ts;
+	struct tm tm;
+	char when[32];
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	/* a single fprintf is one write under stdio's own lock */
+	fprintf(stderr, "%s.%03ldZ %s[%s]: %s\n", when, ts.tv_nsec / 1000000, log_ident,
+	        prio_name(prio), line);
+}

@@ -1,0 +1,231 @@
+/*
+ * common/msg.c -- one pass over a received message with the bounds-checked
+ * cursor; see msg.h for the structural rules enforced here.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "common/msg.h"
+#include "common/wire.h"
+
+static int fail(struct msg *m, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(struct msg *m, int err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(m->why, sizeof(m->why), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+/* Copy n bytes into the arena; returns the offset or UINT32_MAX on ENOMEM. */
+static uint32_t arena_put(struct msg *m, const uint8_t *p, size_t n)
+{
+	if (m->arena_cap - m->arena_len < n) {
+		size_t cap = m->arena_cap ? m->arena_cap : 1024;
+		while (cap - m->arena_len < n)
+			cap *= 2;
+		uint8_t *a = realloc(m->arena, cap);
+		if (a == NULL)
+			return UINT32_MAX;
+		m->arena = a;
+		m->arena_cap = cap;
+	}
+	uint32_t off = (uint32_t)m->arena_len;
+	memcpy(m->arena + off, p, n);
+	m->arena_len += n;
+	return off;
+}
+
+/* Does this type carry names that senders may compress (RFC 3597 section 4)? */
+static bool has_comp_names(uint16_t type)
+{
+	switch (type) {
+	case T_NS: case T_MD: case T_MF: case T_CNAME: case T_MB: case T_MG: case T_MR:
+	case T_PTR: case T_SOA: case T_MX: case 14 /* MINFO */:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Decompress the names of rr's RDATA into the arena (rr->crd/crdlen). */
+static int decompress_rdata(struct msg *m, struct msg_rr *rr)
+{
+	uint8_t out[2 * DNAME_MAX + 32], name[DNAME_MAX];
+	size_t o = 0, n;
+	struct wire w;
+	wire_init(&w, m->wire, rr->rdoff + rr->rdlen); /* names may not run past RDATA */
+	wire_seek(&w, rr->rdoff);
+	int names = (rr->type == T_SOA || rr->type == 14) ? 2 : 1;
+	if (rr->type == T_MX) {
+		wire_u16(&w);
+		memcpy(out, m->wire + rr->rdoff, 2);
+		o = 2;
+	}
+	for (int i = 0; i < names; i++) {
+		n = wire_name(&w, name);
+		if (n == 0)
+			return fail(m, DS_EMALF, "bad name in RDATA of a type %u record", rr->type);
+		memcpy(out + o, name, n);
+		o += n;
+	}
+	if (rr->type == T_SOA) {
+		const uint8_t *fixed = wire_bytes(&w, 20);
+		if (fixed == NULL)
+			return fail(m, DS_EMALF, "SOA RDATA too short");
+		memcpy(out + o, fixed, 20);
+		o += 20;
+	}
+	if (wire_err(&w) || w.pos != (size_t)rr->rdoff + rr->rdlen)
+		return fail(m, DS_EMALF, "RDATA of a type %u record has the wrong length", rr->type);
+	rr->crd = arena_put(m, out, o);
+	if (rr->crd == UINT32_MAX)
+		return DS_ENOMEM;
+	rr->crdlen = (uint16_t)o;
+	return DS_OK;
+}
+
+static const char *sec_name[4] = {"zone", "prerequisite", "update", "additional"};
+
+static int parse_rr(struct msg *m, struct wire *w, int sec, struct msg_rr *rr)
+{
+	uint8_t name[DNAME_MAX];
+	rr->section = (uint8_t)sec;
+	rr->off = (uint32_t)w->pos;
+	size_t n = wire_name(w, name);
+	if (n == 0)
+		return fail(m, wire_err(w) == DS_ETRUNC ? DS_ETRUNC : DS_EMALF,
+		            "bad owner name in the %s section", sec_name[sec]);
+	rr->owner = arena_put(m, name, n);
+	if (rr->owner == UINT32_MAX)
+		return DS_ENOMEM;
+	rr->type = wire_u16(w);
+	rr->rclass = wire_u16(w);
+	rr->crd = UINT32_MAX;
+	if (sec == SEC_ZONE) {
+		rr->ttl = 0;
+		rr->rdoff = (uint32_t)w->pos;
+		rr->rdlen = rr->crdlen = 0;
+	} else {
+		rr->ttl = wire_u32(w);
+		rr->rdlen = wire_u16(w);
+		rr->rdoff = (uint32_t)w->pos;
+		rr->crdlen = rr->rdlen;
+		wire_skip(w, rr->rdlen);
+	}
+	if (wire_err(w))
+		return fail(m, DS_ETRUNC, "record in the %s section runs past the end", sec_name[sec]);
+	rr->end = (uint32_t)w->pos;
+	if (rr->rdlen > 0 && has_comp_names(rr->type))
+		return decompress_rdata(m, rr);
+	return DS_OK;
+}
+
+/* RR placement rules for OPT, SIG(0) and TSIG. */
+static int check_meta(struct msg *m, size_t i)
+{
+	struct msg_rr *rr = &m->rr[i];
+	const uint8_t *rd = m->wire + rr->rdoff;
+	bool is_sig0 = rr->type == T_SIG && rr->rdlen >= 18 && rd_u16(rd) == 0;
+
+	if (rr->section != SEC_ADDITIONAL) {
+		if (rr->type == T_OPT || rr->type == T_TSIG || is_sig0)
+			return fail(m, DS_EMALF, "%s record outside the additional section",
+			            rr->type == T_OPT ? "OPT" : rr->type == T_TSIG ? "TSIG" : "SIG(0)");
+		return DS_OK;
+	}
+	if (m->has_tsig)
+		return fail(m, DS_EMALF, "TSIG is not the last record");
+	if (rr->type == T_TSIG) {
+		if (m->nsig)
+			return fail(m, DS_EMALF, "both SIG(0) and TSIG present");
+		m->has_tsig = true;
+		return DS_OK;
+	}
+	if (rr->type == T_SIG) {
+		if (!is_sig0 || rd[3] != 0)
+			return fail(m, DS_EMALF, "SIG in the additional section is not a SIG(0) "
+			                         "(type covered and labels must be 0)");
+		if (m->nsig == MSG_MAX_SIG0)
+			return fail(m, DS_EMALF, "more than %d SIG(0) records", MSG_MAX_SIG0);
+		m->sig_idx[m->nsig++] = i;
+		return DS_OK;
+	}
+	if (m->nsig)
+		return fail(m, DS_EMALF, "SIG(0) is not at the end of the additional section");
+	if (rr->type == T_OPT) {
+		if (m->has_opt)
+			return fail(m, DS_EMALF, "more than one OPT record");
+		if (m->arena[rr->owner] != 0)
+			return fail(m, DS_EMALF, "OPT owner is not the root");
+		m->has_opt = true;
+		m->opt_idx = i;
+		m->edns_udp = rr->rclass < 512 ? 512 : rr->rclass;
+		m->edns_ext_rcode = (uint8_t)(rr->ttl >> 24);
+		m->edns_version = (uint8_t)(rr->ttl >> 16);
+		m->edns_do = (rr->ttl & 0x8000) != 0;
+	}
+	return DS_OK;
+}
+
+int msg_parse(struct msg *m, const uint8_t *wire, size_t len)
+{
+	uint8_t *arena = m->arena;
+	size_t cap = m->arena_cap;
+	memset(m, 0, offsetof(struct msg, rr_store));
+	m->arena = arena;
+	m->arena_cap = cap;
+	m->arena_len = 0;
+	m->wire = wire;
+	m->len = len;
+	m->rr = m->rr_store;
+
+	if (len < DNS_HDR_LEN)
+		return fail(m, DS_ETRUNC, "message shorter than the 12-byte header");
+	struct wire w;
+	wire_init(&w, wire, len);
+	m->id = wire_u16(&w);
+	m->flags = wire_u16(&w);
+	m->opcode = (uint8_t)msg_hdr_opcode(m->flags);
+	size_t total = 0, minbytes = 0;
+	for (int s = 0; s < 4; s++) {
+		m->count[s] = wire_u16(&w);
+		total += m->count[s];
+		minbytes += (size_t)m->count[s] * (s == SEC_ZONE ? 5 : 11);
+	}
+	if (minbytes > len - DNS_HDR_LEN)
+		return fail(m, DS_EMALF, "section counts (%u/%u/%u/%u) larger than the data",
+		            m->count[0], m->count[1], m->count[2], m->count[3]);
+	if (total > MSG_MAX_RRS)
+		return fail(m, DS_ELIMIT, "%zu records; at most %d are accepted", total, MSG_MAX_RRS);
+
+	size_t i = 0;
+	for (int s = 0; s < 4; s++) {
+		m->sec_first[s] = i;
+		for (unsigned k = 0; k < m->count[s]; k++, i++) {
+			int rc = parse_rr(m, &w, s, &m->rr[i]);
+			if (rc == DS_OK) {
+				m->nrr = i + 1;
+				rc = check_meta(m, i);
+			}
+			if (rc != DS_OK)
+				return rc;
+		}
+	}
+	m->nrr = i;
+	if (w.pos != len)
+		return fail(m, DS_EMALF, "%zu bytes of trailing data", len - w.pos);
+	return DS_OK;
+}
+
+void msg_clear(struct msg *m)
+{
+	free(m->arena);
+	m->arena = NULL;
+	m->arena_cap = m->arena_len = 0;
+	m->nrr = 0;
+}

@@ -1,0 +1,97 @@
+/*
+ * common/zonefile.c -- presentation-format input through ldns.
+ */
+#include <errno.h>
+#include <ldns/ldns.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/dname.h"
+#include "common/err.h"
+#include "common/zonefile.h"
+
+/* Flatten an ldns_rr into owner + uncompressed RDATA. */
+static int rr_flatten(const ldns_rr *rr, uint8_t owner[DNAME_MAX], uint8_t *rdata, size_t rdcap,
+                      size_t *rdlen)
+{
+	const ldns_rdf *o = ldns_rr_owner(rr);
+	if (ldns_rdf_size(o) > DNAME_MAX)
+		return DS_ELIMIT;
+	memcpy(owner, ldns_rdf_data(o), ldns_rdf_size(o));
+	size_t n = 0;
+	for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
+		const ldns_rdf *f = ldns_rr_rdf(rr, i);
+		if (n + ldns_rdf_size(f) > rdcap)
+			return DS_ELIMIT;
+		memcpy(rdata + n, ldns_rdf_data(f), ldns_rdf_size(f));
+		n += ldns_rdf_size(f);
+	}
+	*rdlen = n;
+	return DS_OK;
+}
+
+int zonefile_rr_from_str(const char *text, uint8_t owner[DNAME_MAX], uint16_t *type,
+                         uint32_t *ttl, uint8_t *rdata, size_t rdcap, size_t *rdlen, char *why,
+                         size_t whylen)
+{
+	ldns_rr *rr = NULL;
+	ldns_rdf *origin = ldns_dname_new_frm_str(".");
+	ldns_status st = ldns_rr_new_frm_str(&rr, text, 3600, origin, NULL);
+	ldns_rdf_deep_free(origin);
+	if (st != LDNS_STATUS_OK) {
+		snprintf(why, whylen, "cannot parse record \"%s\": %s", text,
+		         ldns_get_errorstr_by_id(st));
+		return DS_EPARSE;
+	}
+	*type = (uint16_t)ldns_rr_get_type(rr);
+	*ttl = ldns_rr_ttl(rr);
+	int rc = rr_flatten(rr, owner, rdata, rdcap, rdlen);
+	if (rc != DS_OK)
+		snprintf(why, whylen, "record \"%s\" is too large", text);
+	ldns_rr_free(rr);
+	return rc;
+}
+
+int zonefile_read(const char *path, const uint8_t *origin, zf_rr_cb cb, void *arg, char *why,
+                  size_t whylen)
+{
+	FILE *f = fopen(path, "r");
+	if (f == NULL) {
+		snprintf(why, whylen, "%s: %s", path, strerror(errno));
+		return -errno;
+	}
+	ldns_rdf *orig = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, dname_len(origin), origin);
+	ldns_rdf *prev = NULL;
+	uint32_t default_ttl = 3600;
+	int line = 1, rc = DS_OK;
+	uint8_t owner[DNAME_MAX], rdata[65535];
+	size_t rdlen;
+
+	while (!feof(f)) {
+		ldns_rr *rr = NULL;
+		ldns_status st = ldns_rr_new_frm_fp_l(&rr, f, &default_ttl, &orig, &prev, &line);
+		if (st == LDNS_STATUS_SYNTAX_EMPTY || st == LDNS_STATUS_SYNTAX_TTL ||
+		    st == LDNS_STATUS_SYNTAX_ORIGIN || st == LDNS_STATUS_SYNTAX_INCLUDE)
+			continue;
+		if (st != LDNS_STATUS_OK) {
+			if (feof(f) && st == LDNS_STATUS_SYNTAX_ERR)
+				break; /* trailing comment or blank lines */
+			snprintf(why, whylen, "%s:%d: %s", path, line, ldns_get_errorstr_by_id(st));
+			rc = DS_EPARSE;
+			break;
+		}
+		rc = rr_flatten(rr, owner, rdata, sizeof(rdata), &rdlen);
+		if (rc == DS_OK)
+			rc = cb(arg, owner, (uint16_t)ldns_rr_get_type(rr),
+			        (uint16_t)ldns_rr_get_class(rr), ldns_rr_ttl(rr), rdata, rdlen);
+		else
+			snprintf(why, whylen, "%s:%d: record too large", path, line);
+		ldns_rr_free(rr);
+		if (rc != DS_OK)
+			break;
+	}
+	ldns_rdf_deep_free(orig);
+	ldns_rdf_deep_free(prev);
+	fclose(f);
+	return rc;
+}

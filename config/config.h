@@ -1,0 +1,117 @@
+/*
+ * config/config.h -- dsyncd configuration, loaded with libconfig and checked
+ * against a schema table ({path, type, default, min, max, check}).
+ *
+ * cfg_load() reports every problem as "file:line: message" on the error
+ * stream and fails (DS_ECONFIG) if there was any; nothing is served from a
+ * config that did not load cleanly.  Defaults are applied for every setting
+ * that is absent.  The result is immutable and owned by the caller.
+ */
+#ifndef DS_CONFIG_CONFIG_H
+#define DS_CONFIG_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/dns.h"
+#include "policy/policy.h"
+#include "sig0/sig0.h"
+
+struct cfg_key {
+	uint8_t owner[DNAME_MAX];
+	uint16_t rdlen;
+	uint8_t rdata[2048];
+	uint16_t tag;
+	uint8_t alg;
+	char source[256]; /* "file:line" of the setting (and the key file path) */
+};
+
+struct cfg_child {
+	uint8_t name[DNAME_MAX];
+	struct cfg_key *keys;
+	size_t nkeys;
+};
+
+/*
+ * One output backend.  The fields are the union of what the backends know;
+ * each backend's init says which it needs (unknown/unused ones are an error
+ * reported by config with the backend's own check).
+ */
+struct cfg_backend {
+	char *name;     /* unique per zone; default = type */
+	char *type;     /* "zonefile", "null", ... (backend registry name) */
+	char *path;     /* zonefile: output file */
+	char *template_path; /* zonefile: whole-zone template (optional) */
+	char **reload;  /* argv of the reload command (NULL-terminated) or NULL */
+	unsigned reload_timeout; /* seconds, default 30 */
+	char *where;    /* "file:line" for messages */
+};
+
+struct cfg_zone {
+	uint8_t name[DNAME_MAX];
+	struct zone_policy pol;
+	struct cfg_child *children;
+	size_t nchildren;
+	struct cfg_backend *backends;
+	size_t nbackends;
+};
+
+/* EDE info codes for key-state refusals (D4); defaults in the comments. */
+struct cfg_ede {
+	uint16_t key_unknown;          /* 513 */
+	uint16_t key_not_trusted;      /* 514 */
+	uint16_t key_validation_failed; /* 515 */
+	uint16_t manual_bootstrap;     /* 516 */
+};
+
+struct cfg {
+	char *file;
+
+	/* server */
+	char **listen;      /* addresses; default "127.0.0.1", "::1" */
+	size_t nlisten;
+	uint16_t port;      /* 5354 */
+	unsigned workers;   /* verification threads; 0 = number of CPUs */
+	unsigned tcp_idle_timeout; /* seconds, 10 */
+	unsigned tcp_max_connections; /* 256 */
+	unsigned max_message_size;    /* bytes, 16384 (<= 65535) */
+	unsigned queue_max;           /* requests waiting for verification, 1024 */
+	unsigned commit_batch_max;    /* UPDATEs per group commit, 64 */
+
+	/* store */
+	char *store_path;   /* "var/dsyncd.db" relative to the cwd */
+
+	/* log */
+	bool log_syslog;    /* false: stderr */
+	int log_level;      /* LOG_INFO */
+	int log_facility;   /* LOG_DAEMON */
+
+	/* sig0 */
+	struct sig0_limits limits;
+	unsigned sig_max_age;      /* inception no older than this, 300 */
+	unsigned sig_clock_skew;   /* 120 */
+	unsigned sig_max_validity; /* expiration - inception at most, 900 */
+
+	/* outbox delivery */
+	unsigned retry_min; /* seconds, 1 */
+	unsigned retry_max; /* seconds, 3600 */
+
+	struct cfg_ede ede;
+
+	struct cfg_zone *zones;
+	size_t nzones;
+};
+
+/*
+ * Load and check path.  Errors go to errf as "file:line: message", one per
+ * line.  Returns DS_OK (and *out) or DS_ECONFIG / DS_ENOMEM.
+ */
+int cfg_load(const char *path, FILE *errf, struct cfg **out);
+void cfg_free(struct cfg *c);
+
+/* The zone whose name equals zone (case-insensitive), or NULL. */
+const struct cfg_zone *cfg_zone_find(const struct cfg *c, const uint8_t *zone);
+
+#endif

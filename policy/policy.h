@@ -1,0 +1,82 @@
+/*
+ * policy/policy.h -- what a delegation UPDATE may change.  Pure: no I/O, no
+ * store, no clock; given the child's current delegation and the parsed
+ * message it computes the next delegation or a refusal with a precise text.
+ *
+ * policy_update() runs, in this order (RFC 2136 section 3 with the checks
+ * of PROTOCOL.md sections 5 and 6):
+ *   1. prerequisites (3.2): TTL != 0 -> FORMERR; name outside zone ->
+ *      NOTZONE; name outside the child's data -> REFUSED (dsyncd holds only
+ *      delegation data); then each form with its RCODE (NXDOMAIN, NXRRSET,
+ *      YXDOMAIN, YXRRSET, FORMERR for RDATA on ANY/NONE).
+ *   2. update prescan (3.4.1): NOTZONE / FORMERR rules.
+ *   3. scope: every update RR at or below the child (else REFUSED: one
+ *      UPDATE changes only the signer's own delegation); types
+ *      NS/DS at the child, A/AAAA strictly below it; KEY never mixed with
+ *      delegation changes; all else refused.
+ *   4. apply in order to a copy (RFC 2136 3.4.2 semantics: add ignores
+ *      duplicates, class ANY deletes an RRset or all RRsets at a name, class
+ *      NONE deletes one RR), TTLs set to pol->deleg_ttl, glue that no NS
+ *      target needs any more removed.
+ *   5. checks on the result: NS count within [min_ns, max_ns] when NS
+ *      changed; no DS or glue without NS; DS algorithm / digest type allowed
+ *      and digest length right; max_ds; glue only for NS targets; every NS
+ *      target at or below the child has glue; max_glue.
+ * Every refusal names the offending record and the rule in res->text.
+ */
+#ifndef DS_POLICY_POLICY_H
+#define DS_POLICY_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/deleg.h"
+#include "common/msg.h"
+
+struct zone_policy {
+	uint32_t deleg_ttl;    /* default 3600 */
+	unsigned min_ns;       /* default 2 */
+	unsigned max_ns;       /* default 13 */
+	unsigned max_ds;       /* default 8 */
+	unsigned max_glue;     /* default 26 (address records, all names) */
+	unsigned max_update_rrs; /* prereq + update records, default 64 */
+	/* bit sets over 0..255 */
+	uint8_t ds_digest_ok[32]; /* default 2 (SHA-256), 4 (SHA-384) */
+	uint8_t ds_alg_ok[32];    /* default 8, 10, 13, 14, 15, 16 */
+};
+
+void policy_defaults(struct zone_policy *p);
+static inline void policy_bit_set(uint8_t set[32], uint8_t v) { set[v >> 3] |= (uint8_t)(1u << (v & 7)); }
+static inline bool policy_bit(const uint8_t set[32], uint8_t v) { return (set[v >> 3] >> (v & 7)) & 1; }
+
+struct policy_result {
+	int rcode;           /* enum dns_rcode; RC_NOERROR when accepted */
+	uint16_t ede;        /* EDE info code for refusals */
+	char text[256];      /* EDE EXTRA-TEXT: which record, which rule */
+	bool changed;        /* accepted and the delegation differs */
+	bool key_change;     /* the update section only touches KEY at the child */
+	/* summary of the change: "+ rr" / "- rr" lines (presentation), for the
+	 * audit log and the outbox; empty when nothing changed */
+	char changes[8192];
+};
+
+/*
+ * Decide one UPDATE.  zone: the parent zone (from the zone section); child:
+ * the signer's name (already authenticated and known to be a child of
+ * zone); cur: the child's current delegation; next: filled with the result
+ * when accepted.  Returns DS_OK when the UPDATE is accepted (res->rcode ==
+ * RC_NOERROR), DS_EINVAL when refused (res filled), DS_ELIMIT when the
+ * result would exceed DELEG_MAX (res filled, REFUSED).  KEY-only updates are
+ * reported with res->key_change and REFUSED until key management by UPDATE
+ * exists (the caller may handle them first).
+ */
+int policy_update(const struct zone_policy *pol, const uint8_t *zone, const uint8_t *child,
+                  const struct msg *m, const struct deleg *cur, struct deleg *next,
+                  struct policy_result *res);
+
+/* Check one DS RDATA against the policy; NULL when fine, else the reason. */
+const char *policy_ds_check(const struct zone_policy *pol, const uint8_t *rdata, size_t rdlen,
+                            uint16_t *ede);
+
+#endif

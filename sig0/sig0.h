@@ -1,0 +1,143 @@
+/*
+ * sig0/sig0.h -- SIG(0) (RFC 2931) over received bytes: public keys from KEY
+ * RDATA, verification, signing, BIND key files.  The only module (with the
+ * wire helpers) that touches OpenSSL and ldns types.
+ *
+ * Signed data for a request (RFC 2931 3.1):
+ *   SIG RDATA without the signature field | message bytes before the SIG RR,
+ *   with ARCOUNT (header bytes 10-11) replaced by the SIG RR's index in the
+ *   additional section.
+ * Verification always runs over the bytes as received, never a re-encoding.
+ */
+#ifndef DS_SIG0_SIG0_H
+#define DS_SIG0_SIG0_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/dns.h"
+#include "common/msg.h"
+
+/* Limits applied when a public key is accepted (R16). */
+struct sig0_limits {
+	unsigned rsa_min_bits; /* default 2048 */
+	unsigned rsa_max_bits; /* default 4096 */
+	/* bit i set: algorithm i allowed (algorithms 0..255) */
+	uint8_t alg_allowed[32];
+};
+
+/* Defaults: RSA 2048..4096, algorithms 8, 10, 13, 14, 15, 16. */
+void sig0_limits_default(struct sig0_limits *l);
+static inline bool sig0_alg_allowed(const struct sig0_limits *l, uint8_t alg)
+{
+	return (l->alg_allowed[alg >> 3] >> (alg & 7)) & 1;
+}
+/* True for the algorithms this code can verify at all (5, 7, 8, 10, 13-16). */
+bool sig0_alg_supported(uint8_t alg);
+/* "ED25519", "RSASHA256", ...; "ALG<n>" for others (static or out buffer). */
+const char *sig0_alg_name(uint8_t alg);
+
+/* RFC 4034 Appendix B key tag over KEY/DNSKEY RDATA. */
+uint16_t sig0_key_tag(const uint8_t *rdata, size_t rdlen);
+
+/* A public key ready to verify.  Immutable after creation; thread-safe to share. */
+struct sig0_pubkey;
+
+/*
+ * Build a public key from KEY RDATA (flags, protocol 3, algorithm, key).
+ * Refuses (DS_EKEY) protocol != 3, the "no key" A/C flag value 3, wrong key
+ * lengths, RSA outside the limits or with an exponent longer than 4 bytes,
+ * and (DS_ENOTSUP) algorithms not allowed by lim.  why (may be NULL) gets a
+ * one-line reason on failure.
+ */
+int sig0_pubkey_new(const uint8_t *owner, const uint8_t *rdata, size_t rdlen,
+                    const struct sig0_limits *lim, struct sig0_pubkey **out, char *why,
+                    size_t whylen);
+void sig0_pubkey_free(struct sig0_pubkey *k);
+uint8_t sig0_pubkey_alg(const struct sig0_pubkey *k);
+uint16_t sig0_pubkey_tag(const struct sig0_pubkey *k);
+const uint8_t *sig0_pubkey_owner(const struct sig0_pubkey *k);
+/* The KEY RDATA the key was built from. */
+const uint8_t *sig0_pubkey_rdata(const struct sig0_pubkey *k, size_t *rdlen);
+
+/* The fixed fields of a SIG(0) RR, parsed from RDATA. */
+struct sig0_rr {
+	uint16_t type_covered;
+	uint8_t alg;
+	uint8_t labels;
+	uint32_t orig_ttl;
+	uint32_t expiration;
+	uint32_t inception;
+	uint16_t key_tag;
+	uint8_t signer[DNAME_MAX];
+	const uint8_t *sig; /* into the message */
+	size_t siglen;
+	size_t prefix_len;  /* RDATA bytes before the signature field */
+};
+
+/* Parse the SIG RR at m->rr[idx] (signer name must not be compressed). */
+int sig0_rr_parse(const struct msg *m, size_t idx, struct sig0_rr *out);
+
+/*
+ * Verify SIG(0) number `which` (0 or 1, wire order) of message m with key.
+ * Returns DS_OK, DS_EBADSIG (does not verify), DS_ENOTSUP, DS_ENOMEM or
+ * DS_ECRYPTO.  Does only the crypto: time window and key matching are the
+ * caller's (cheap checks first, R5).
+ */
+int sig0_verify(const struct msg *m, size_t which, const struct sig0_rr *s,
+                const struct sig0_pubkey *key);
+
+/*
+ * SHA-256 of the data signed by SIG(0) number `which` (the RDATA prefix and
+ * the message bytes before it, ARCOUNT adjusted).  Used as the replay-cache
+ * key: it is exactly what the signature authenticates.
+ */
+int sig0_signed_digest(const struct msg *m, size_t which, const struct sig0_rr *s,
+                       uint8_t out[32]);
+
+/* A private key for signing (tests, tools, receiver's own key later). */
+struct sig0_privkey;
+
+/*
+ * Read a BIND key pair: path is either "K<name>+<alg>+<tag>" (with or
+ * without .key/.private suffix).  Reads both files; the .key holds the
+ * owner and KEY RDATA.
+ */
+int sig0_privkey_read(const char *path, struct sig0_privkey **out, char *why, size_t whylen);
+void sig0_privkey_free(struct sig0_privkey *k);
+
+/*
+ * Wrap an OpenSSL private key (EVP_PKEY) with its owner name and KEY RDATA.
+ * Refuses (DS_EKEY) a key whose public half does not match rdata or whose
+ * type does not match the algorithm.  On success the new object owns pkey;
+ * on failure the caller still does.  Used by the key-file reader and for
+ * keys made in-process.
+ */
+struct evp_pkey_st;
+int sig0_privkey_new(struct evp_pkey_st *pkey, const uint8_t *owner, const uint8_t *rdata,
+                     size_t rdlen, struct sig0_privkey **out, char *why, size_t whylen);
+uint8_t sig0_privkey_alg(const struct sig0_privkey *k);
+uint16_t sig0_privkey_tag(const struct sig0_privkey *k);
+const uint8_t *sig0_privkey_owner(const struct sig0_privkey *k);
+const uint8_t *sig0_privkey_rdata(const struct sig0_privkey *k, size_t *rdlen);
+
+/*
+ * Append a SIG(0) RR to the message in buf[0..*len) (capacity cap): owner
+ * root, class ANY, TTL 0, the given times, signer = key owner; bumps
+ * ARCOUNT.  request/reqlen, when not NULL, is prepended to the signed data
+ * (RFC 2931 response signing).  Returns DS_OK, DS_ELIMIT, DS_ECRYPTO.
+ */
+int sig0_sign(const struct sig0_privkey *k, uint8_t *buf, size_t *len, size_t cap,
+              uint32_t inception, uint32_t expiration, const uint8_t *request, size_t reqlen);
+
+/*
+ * Read a public KEY from text: either one RR in presentation format
+ * ("name. [ttl] [IN] KEY flags 3 alg base64") or, when text names an
+ * existing file, a BIND K*.key file.  Fills owner (wire) and rdata.
+ * Returns DS_OK or DS_EPARSE with why filled.
+ */
+int sig0_key_from_text(const char *text, uint8_t owner[DNAME_MAX], uint8_t *rdata,
+                       size_t rdcap, size_t *rdlen, char *why, size_t whylen);
+
+#endif

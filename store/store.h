@@ -1,0 +1,166 @@
+/*
+ * store/store.h -- the durable store behind one interface.
+ *
+ * The only implementation today is SQLite (store/store_sqlite.c): WAL mode,
+ * synchronous=FULL, a versioned schema with migrations.  Every SQL parameter
+ * is bound (R15).  A struct store is one connection: use it from one thread
+ * at a time; open one per thread that needs it.
+ *
+ * Transactions: store_begin()/store_commit()/store_rollback() group writes;
+ * store_savepoint()/store_release()/store_rollback_to() nest one UPDATE inside
+ * a group commit so each UPDATE stays all-or-nothing.  store_commit() returns
+ * only after the data is durable (fsync), which is when NOERROR may be sent.
+ *
+ * Names are passed as uncompressed wire names; the store keeps them both as
+ * canonical lower-case wire blobs (for lookups) and presentation text (for
+ * operators).  Times are seconds since the epoch.
+ */
+#ifndef DS_STORE_STORE_H
+#define DS_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/deleg.h"
+#include "common/dns.h"
+
+struct store;
+
+#define STORE_SCHEMA_VERSION 1
+
+/* Open (creating the file and parent-less path as needed) and migrate. */
+int store_open(const char *path, struct store **out);
+void store_close(struct store *s);
+/* Schema version found in the file (after migration). */
+int store_schema_version(struct store *s);
+
+int store_begin(struct store *s);
+int store_commit(struct store *s);
+int store_rollback(struct store *s);
+int store_savepoint(struct store *s);
+int store_release(struct store *s);
+int store_rollback_to(struct store *s);
+
+/* Parent zones. */
+int store_zone_ensure(struct store *s, const uint8_t *zone, int64_t *zone_id);
+int store_zone_find(struct store *s, const uint8_t *zone, int64_t *zone_id);
+
+/* Children (delegations) of a parent zone. */
+int store_child_ensure(struct store *s, int64_t zone_id, const uint8_t *child, int64_t *child_id);
+/* DS_ENOENT when the child is not known. */
+int store_child_find(struct store *s, int64_t zone_id, const uint8_t *child, int64_t *child_id);
+
+/* Delegation data of one child (empty deleg when none). */
+int store_deleg_load(struct store *s, int64_t child_id, struct deleg *out);
+/* Replace all delegation data of one child with d. */
+int store_deleg_write(struct store *s, int64_t child_id, const struct deleg *d);
+
+/*
+ * Walk every delegation record of a zone in canonical order (child, owner,
+ * type, rdata).  cb returning non-zero stops the walk and is returned.
+ */
+typedef int (*store_rr_cb)(void *arg, const uint8_t *child, const struct drr *rr);
+int store_zone_deleg_foreach(struct store *s, const uint8_t *zone, store_rr_cb cb, void *arg);
+
+/* Keys: the lifecycle states of PROTOCOL.md section 7. */
+enum key_state {
+	KEY_KNOWN = 0,
+	KEY_VALIDATING = 1,
+	KEY_TRUSTED = 2,
+	KEY_VALIDATION_FAILED = 3,
+	KEY_REFUSED = 4,
+	KEY_REVOKED = 5,
+};
+const char *store_key_state_str(enum key_state st);
+
+struct store_key {
+	int64_t id;
+	int64_t child_id;
+	uint8_t zone[DNAME_MAX];  /* filled by store_keys_foreach */
+	uint8_t owner[DNAME_MAX]; /* the child name */
+	uint8_t alg;
+	uint16_t tag;
+	uint16_t flags;
+	uint16_t rdlen;
+	uint8_t rdata[2048]; /* KEY RDATA (RSA 4096 fits) */
+	enum key_state state;
+	char trust_method[32]; /* "config", "at-apex", ... ; "" when not trusted */
+	char source[256];      /* where it came from: config file:line, "update", ... */
+	int64_t created, updated;
+};
+
+/*
+ * Insert a key or, when (child, rdata) exists, update its state, method and
+ * source.  k->id is set.  The transition is the caller's to audit.
+ */
+int store_key_upsert(struct store *s, struct store_key *k);
+int store_key_set_state(struct store *s, int64_t key_id, enum key_state st, const char *method);
+/* Walk all keys (with zone filled); cb non-zero stops. */
+typedef int (*store_key_cb)(void *arg, const struct store_key *k);
+int store_keys_foreach(struct store *s, store_key_cb cb, void *arg);
+
+/* Audit log: one row per decision. */
+struct audit_rec {
+	int64_t time;
+	const char *client;  /* "addr#port" or "local" */
+	const char *zone;    /* presentation, may be NULL */
+	const char *child;   /* presentation, may be NULL */
+	int key_tag;         /* -1 when none */
+	const char *actor;   /* "update", "config", "import", "api:<token>" */
+	const char *request; /* summary of the request */
+	const char *result;  /* "accepted", "refused", "formerr", ... */
+	int rcode;
+	const char *reason;
+};
+int store_audit_add(struct store *s, const struct audit_rec *a);
+/* Number of audit rows (tests, metrics). */
+int store_audit_count(struct store *s, int64_t *n);
+
+/*
+ * Outbox: a change of a zone's delegations, to be delivered to each named
+ * backend.  changes is text: one RR per line, prefixed "+ " (added) or
+ * "- " (removed).  One delivery row per backend, state "pending".
+ */
+int store_outbox_add(struct store *s, const uint8_t *zone, const uint8_t *child,
+                     const char *changes, const char *const *backends, size_t nbackends,
+                     int64_t now, int64_t *change_id);
+
+struct outbox_item {
+	int64_t delivery_id;
+	int64_t change_id;
+	uint8_t zone[DNAME_MAX];
+	uint8_t child[DNAME_MAX];
+	char backend[64];
+	char *changes; /* owned by the item; freed by store_outbox_items_free */
+	int attempts;
+	int64_t created;
+};
+
+/*
+ * Up to max deliveries in state pending whose next attempt time is <= now,
+ * oldest first.  *items is allocated (free with store_outbox_items_free).
+ */
+int store_outbox_due(struct store *s, int64_t now, size_t max, struct outbox_item **items,
+                     size_t *n);
+void store_outbox_items_free(struct outbox_item *items, size_t n);
+int store_delivery_done(struct store *s, int64_t delivery_id, int64_t now);
+/* Record a failed attempt; the delivery stays pending until next_attempt. */
+int store_delivery_failed(struct store *s, int64_t delivery_id, int64_t now,
+                          int64_t next_attempt, const char *error);
+/* Earliest next attempt among pending deliveries; DS_ENOENT when none. */
+int store_outbox_next_time(struct store *s, int64_t *when);
+/* Count pending deliveries (tests, metrics). */
+int store_outbox_pending(struct store *s, int64_t *n);
+
+/*
+ * Replay cache (R10): digest of the signed data of every verified SIG(0)
+ * message, with the RCODE it got and when the entry may be dropped.
+ */
+int store_replay_add(struct store *s, const uint8_t digest[32], int64_t expires, int rcode);
+typedef int (*store_replay_cb)(void *arg, const uint8_t digest[32], int64_t expires, int rcode);
+/* Walk non-expired entries (expires > now). */
+int store_replay_foreach(struct store *s, int64_t now, store_replay_cb cb, void *arg);
+int store_replay_purge(struct store *s, int64_t now);
+
+#endif

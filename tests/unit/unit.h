@@ -1,0 +1,44 @@
+/*
+ * tests/unit/unit.h -- the tiny harness shared by the unit test programs.
+ * CHECK() records a failure with file:line and goes on; each program ends
+ * with UNIT_DONE(), which prints "<name>: N passed, N failed" and exits
+ * non-zero on any failure.
+ */
+#ifndef DS_TESTS_UNIT_H
+#define DS_TESTS_UNIT_H
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static int unit_pass, unit_fail;
+
+#define CHECK(cond)                                                                   \
+	do {                                                                           \
+		if (cond) {                                                            \
+			unit_pass++;                                                   \
+		} else {                                                               \
+			unit_fail++;                                                   \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, \
+			        #cond);                                                \
+		}                                                                      \
+	} while (0)
+
+#define CHECK_EQ(a, b)                                                                 \
+	do {                                                                            \
+		long long unit_a_ = (long long)(a), unit_b_ = (long long)(b);           \
+		if (unit_a_ == unit_b_) {                                               \
+			unit_pass++;                                                    \
+		} else {                                                                \
+			unit_fail++;                                                    \
+			fprintf(stderr, "%s:%d: %s == %s failed: %lld != %lld\n", __FILE__, \
+			        __LINE__, #a, #b, unit_a_, unit_b_);                    \
+		}                                                                       \
+	} while (0)
+
+#define UNIT_DONE(name)                                                                \
+	do {                                                                            \
+		printf("%s: %d passed, %d failed\n", name, unit_pass, unit_fail);       \
+		return unit_fail ? 1 : 0;                                               \
+	} while (0)
+
+#endif
