@@ -13,6 +13,11 @@ BUILD    ?= build
 PKGS      = ldns openssl sqlite3 libconfig libmicrohttpd libunbound
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+ifeq ($(PKG_LIBS),)
+ifeq ($(filter deps clean format-check,$(MAKECMDGOALS)),)
+$(warning pkg-config does not find $(PKGS); run 'make deps' first)
+endif
+endif
 
 WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
 CFLAGS  ?= -O2 -g
@@ -68,9 +73,10 @@ units: $(UNIT_BIN)
 
 # --- packages -----------------------------------------------------------
 DEB_BUILD = build-essential pkg-config libldns-dev libssl-dev libsqlite3-dev \
-            libconfig-dev libmicrohttpd-dev libunbound-dev libjansson-dev
+            libconfig-dev libmicrohttpd-dev libunbound-dev libevent-dev nettle-dev \
+            libjansson-dev
 DEB_TEST  = bind9-dnsutils bind9-utils knot knot-dnsutils ldnsutils sqlite3 \
-            iproute2 procps
+            python3 iproute2 procps
 deps:
 	@missing=""; for p in $(DEB_BUILD) $(DEB_TEST); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' \
@@ -82,9 +88,11 @@ deps:
 	fi
 
 # --- running ------------------------------------------------------------
-run: deps all
+# (sub-makes: pkg-config must see the packages that deps just installed)
+run: deps
+	$(MAKE) all
 	@mkdir -p var
-	$(BUILD)/dsyncd -f -c examples/dsyncd.conf
+	$(BUILD)/dsyncd -c examples/dsyncd.conf
 
 # --- tests --------------------------------------------------------------
 # The whole suite: warning-free normal build, then everything again under

@@ -45,7 +45,7 @@ struct backend_ops {
 	const char *name;
 	/* Check the settings and build the state.  err gets a reason. */
 	int (*init)(const struct cfg_backend *bc, const struct cfg_zone *zc, void **state,
-	            char *err, size_t errlen);
+		    char *err, size_t errlen);
 	void (*free)(void *state);
 	int (*deliver)(void *state, const struct backend_batch *b, char *err, size_t errlen);
 };
@@ -53,20 +53,39 @@ struct backend_ops {
 /* The ops with this name, or NULL. */
 const struct backend_ops *backend_find(const char *name);
 
-/* A configured instance. */
+/*
+ * A configured instance (opaque: ops + state + name).
+ *
+ * backend_new() looks bc->type up in the registry and runs its init; it
+ * returns DS_OK and *out (owned by the caller, freed with backend_free), or
+ * DS_ECONFIG (unknown type, bad settings; err says why) / DS_ENOMEM.  bc and
+ * zc are only read during the call.  The name is bc->name, or the type when
+ * bc->name is NULL or empty.
+ *
+ * backend_deliver() hands one batch to the backend (see the top of this
+ * file); err gets a reason on failure.  One instance is not thread-safe:
+ * the runner delivers to it from one thread at a time.
+ */
 struct backend;
 int backend_new(const struct cfg_backend *bc, const struct cfg_zone *zc, struct backend **out,
-                char *err, size_t errlen);
+		char *err, size_t errlen);
 void backend_free(struct backend *b);
 const char *backend_name(const struct backend *b);
-int backend_deliver(struct backend *b, const struct backend_batch *batch, char *err,
-                    size_t errlen);
+int backend_deliver(struct backend *b, const struct backend_batch *batch, char *err, size_t errlen);
+
+/* Successful deliveries since backend_new (status display, tests). */
+unsigned long backend_delivered(const struct backend *b);
 
 /*
  * Run argv (argv[0] an absolute path or found in PATH) with execve, no shell,
- * wait at most timeout seconds (then SIGKILL).  Returns DS_OK when it exited
- * 0, else DS_ECHILD with err describing exit status or signal.  Shared by
- * the backends that run programs (zonefile reload, exec).
+ * wait at most timeout seconds (then SIGKILL to its process group; 0 means
+ * the default, 30).  stdin is /dev/null, stdout and stderr are captured and
+ * the first 200 bytes (control bytes replaced) end err on failure; other
+ * file descriptors are closed in the child.  Returns DS_OK when it exited 0,
+ * else DS_ECHILD with err = "command <path> exited with status N: <output>"
+ * (or "killed by signal N", "timed out after N s and was killed", "not
+ * found"); DS_EINVAL for an empty argv.  Shared by the backends that run
+ * programs (zonefile reload, exec).  The caller must not ignore SIGCHLD.
  */
 int backend_run(char *const argv[], unsigned timeout, char *err, size_t errlen);
 

@@ -62,8 +62,10 @@ static int decompress_rdata(struct msg *m, struct msg_rr *rr)
 	wire_seek(&w, rr->rdoff);
 	int names = (rr->type == T_SOA || rr->type == 14) ? 2 : 1;
 	if (rr->type == T_MX) {
-		wire_u16(&w);
-		memcpy(out, m->wire + rr->rdoff, 2);
+		const uint8_t *pref = wire_bytes(&w, 2); /* rdlen may be < 2 */
+		if (pref == NULL)
+			return fail(m, DS_EMALF, "RDATA of a type %u record is too short", rr->type);
+		memcpy(out, pref, 2);
 		o = 2;
 	}
 	for (int i = 0; i < names; i++) {

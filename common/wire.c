@@ -79,13 +79,18 @@ void wire_seek(struct wire *w, size_t pos)
  * Each pointer must point strictly before itself, so a chain of pointers
  * always moves backwards and cannot loop; the output bound (DNAME_MAX) and
  * the label bound limit the work for names that mix labels and pointers.
+ * Pointers to pointers add no output, so the jumps are bounded too: an
+ * encoder needs at most one jump per label plus one (DNAME_LABELS + 1);
+ * without the bound, a chain of ~8000 pointers in the first 16 KiB made
+ * every name that ends in it cost ~8000 steps.
  */
+#define MAX_JUMPS (DNAME_LABELS + 1)
 static size_t read_name(struct wire *w, uint8_t out[DNAME_MAX], bool allow_comp)
 {
 	if (w->err)
 		return 0;
 	size_t pos = w->pos, end = 0, outlen = 0;
-	unsigned labels = 0;
+	unsigned labels = 0, jumps = 0;
 	bool jumped = false;
 
 	for (;;) {
@@ -100,8 +105,8 @@ static size_t read_name(struct wire *w, uint8_t out[DNAME_MAX], bool allow_comp)
 				return 0;
 			}
 			size_t target = (size_t)(c & 0x3f) << 8 | w->buf[pos + 1];
-			if (target >= pos) {
-				w->err = DS_EMALF; /* forward or self pointer */
+			if (target >= pos || ++jumps > MAX_JUMPS) {
+				w->err = DS_EMALF; /* forward or self pointer, too many jumps */
 				return 0;
 			}
 			if (!jumped)
@@ -190,7 +195,7 @@ void wbuf_put_u16_at(struct wbuf *b, size_t off, uint16_t v)
 {
 	if (b->err)
 		return;
-	if (off + 2 > b->len) {
+	if (off > b->len || b->len - off < 2) { /* no off + 2 wrap-around */
 		b->err = DS_ELIMIT;
 		return;
 	}

@@ -35,6 +35,9 @@ int zonefile_rr_from_str(const char *text, uint8_t owner[DNAME_MAX], uint16_t *t
                          size_t whylen)
 {
 	ldns_rr *rr = NULL;
+	/* leading blanks would mean "same owner as before" to ldns */
+	while (*text == ' ' || *text == '\t')
+		text++;
 	ldns_rdf *origin = ldns_dname_new_frm_str(".");
 	ldns_status st = ldns_rr_new_frm_str(&rr, text, 3600, origin, NULL);
 	ldns_rdf_deep_free(origin);

@@ -19,10 +19,13 @@
 #include "policy/policy.h"
 #include "sig0/sig0.h"
 
+/* KEY RDATA room: 4 + 1 + 4 + 2048 octets, i.e. RSA up to 16384 bits. */
+#define CFG_KEY_RDATA_MAX 2064
+
 struct cfg_key {
 	uint8_t owner[DNAME_MAX];
 	uint16_t rdlen;
-	uint8_t rdata[2048];
+	uint8_t rdata[CFG_KEY_RDATA_MAX];
 	uint16_t tag;
 	uint8_t alg;
 	char source[256]; /* "file:line" of the setting (and the key file path) */

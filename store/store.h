@@ -9,7 +9,21 @@
  * Transactions: store_begin()/store_commit()/store_rollback() group writes;
  * store_savepoint()/store_release()/store_rollback_to() nest one UPDATE inside
  * a group commit so each UPDATE stays all-or-nothing.  store_commit() returns
- * only after the data is durable (fsync), which is when NOERROR may be sent.
+ * only after the data is durable (fsync), which is when NOERROR may be sent:
+ * the file is in WAL mode with synchronous=FULL, so every COMMIT syncs the
+ * WAL before it returns.  store_begin() takes the write lock at once
+ * (BEGIN IMMEDIATE).  A write called outside any transaction is its own
+ * atomic transaction.
+ *
+ * Return codes: DS_OK; DS_ENOENT when the thing looked up or changed does
+ * not exist; DS_EBUSY when the file stays locked past the 5 s busy timeout
+ * (SQLITE_BUSY/LOCKED); DS_EINVAL for bad arguments; DS_ESTORE for any other
+ * SQLite failure (logged with log_err).  After a failed write inside a
+ * transaction the caller rolls back (to the savepoint or the whole group).
+ *
+ * Callbacks of the *_foreach walks run while the walk's statement is open:
+ * they may call other store functions (other statements) but must not start
+ * the same walk again, nor commit/roll back.
  *
  * Names are passed as uncompressed wire names; the store keeps them both as
  * canonical lower-case wire blobs (for lookups) and presentation text (for
@@ -29,8 +43,15 @@ struct store;
 
 #define STORE_SCHEMA_VERSION 1
 
-/* Open (creating the file and parent-less path as needed) and migrate. */
+/*
+ * Open and migrate to STORE_SCHEMA_VERSION (one transaction per version).
+ * Creates the parent directory if missing (one level, mode 0700) and the
+ * file with mode 0600.  ":memory:" opens a private in-memory store (tests).
+ * A file with a newer schema than this build is refused (DS_ESTORE).
+ * *out is NULL on error.  Free with store_close().
+ */
 int store_open(const char *path, struct store **out);
+/* Close; an open transaction is rolled back.  NULL is a no-op. */
 void store_close(struct store *s);
 /* Schema version found in the file (after migration). */
 int store_schema_version(struct store *s);
@@ -38,11 +59,16 @@ int store_schema_version(struct store *s);
 int store_begin(struct store *s);
 int store_commit(struct store *s);
 int store_rollback(struct store *s);
+/* Savepoint "upd"; end it with exactly one store_release() or
+ * store_rollback_to().  store_rollback_to() undoes the writes made since
+ * the savepoint and also releases it; earlier writes of the transaction
+ * stay.  store_rollback() without an open transaction is DS_OK. */
 int store_savepoint(struct store *s);
 int store_release(struct store *s);
 int store_rollback_to(struct store *s);
 
-/* Parent zones. */
+/* Parent zones: found case-insensitively; ensure inserts when missing.
+ * store_zone_find returns DS_ENOENT when the zone is not known. */
 int store_zone_ensure(struct store *s, const uint8_t *zone, int64_t *zone_id);
 int store_zone_find(struct store *s, const uint8_t *zone, int64_t *zone_id);
 
@@ -53,12 +79,18 @@ int store_child_find(struct store *s, int64_t zone_id, const uint8_t *child, int
 
 /* Delegation data of one child (empty deleg when none). */
 int store_deleg_load(struct store *s, int64_t child_id, struct deleg *out);
-/* Replace all delegation data of one child with d. */
+/*
+ * Replace all delegation data of one child with d, atomically.  Records
+ * equal by RFC 2136 1.1 (see drr_same) are kept once, the last one's TTL
+ * and case winning.  NS RDATA must be one wire name (else DS_EMALF).
+ */
 int store_deleg_write(struct store *s, int64_t child_id, const struct deleg *d);
 
 /*
  * Walk every delegation record of a zone in canonical order (child, owner,
- * type, rdata).  cb returning non-zero stops the walk and is returned.
+ * type, rdata).  child is the lower-case child name, rr as written.  An
+ * unknown zone gives no calls and DS_OK.  cb returning non-zero stops the
+ * walk and is returned.
  */
 typedef int (*store_rr_cb)(void *arg, const uint8_t *child, const struct drr *rr);
 int store_zone_deleg_foreach(struct store *s, const uint8_t *zone, store_rr_cb cb, void *arg);
@@ -92,9 +124,14 @@ struct store_key {
 
 /*
  * Insert a key or, when (child, rdata) exists, update its state, method and
- * source.  k->id is set.  The transition is the caller's to audit.
+ * source.  k->id and k->created (kept from the first insert) are set;
+ * k->updated of 0 means now (and k->created of 0 means k->updated).  zone,
+ * owner are not read.  rdlen must be >= 4 (KEY RDATA header).  The
+ * transition is the caller's to audit.
  */
 int store_key_upsert(struct store *s, struct store_key *k);
+/* Change a key's state; method NULL leaves trust_method as it is.
+ * DS_ENOENT when no such key. */
 int store_key_set_state(struct store *s, int64_t key_id, enum key_state st, const char *method);
 /* Walk all keys (with zone filled); cb non-zero stops. */
 typedef int (*store_key_cb)(void *arg, const struct store_key *k);
@@ -106,7 +143,7 @@ struct audit_rec {
 	const char *client;  /* "addr#port" or "local" */
 	const char *zone;    /* presentation, may be NULL */
 	const char *child;   /* presentation, may be NULL */
-	int key_tag;         /* -1 when none */
+	int key_tag;	     /* -1 when none */
 	const char *actor;   /* "update", "config", "import", "api:<token>" */
 	const char *request; /* summary of the request */
 	const char *result;  /* "accepted", "refused", "formerr", ... */
@@ -120,11 +157,12 @@ int store_audit_count(struct store *s, int64_t *n);
 /*
  * Outbox: a change of a zone's delegations, to be delivered to each named
  * backend.  changes is text: one RR per line, prefixed "+ " (added) or
- * "- " (removed).  One delivery row per backend, state "pending".
+ * "- " (removed).  One delivery row per backend, state "pending", due at
+ * now.  Backend names are shorter than 64 bytes (else DS_EINVAL).
  */
 int store_outbox_add(struct store *s, const uint8_t *zone, const uint8_t *child,
-                     const char *changes, const char *const *backends, size_t nbackends,
-                     int64_t now, int64_t *change_id);
+		     const char *changes, const char *const *backends, size_t nbackends,
+		     int64_t now, int64_t *change_id);
 
 struct outbox_item {
 	int64_t delivery_id;
@@ -139,15 +177,19 @@ struct outbox_item {
 
 /*
  * Up to max deliveries in state pending whose next attempt time is <= now,
- * oldest first.  *items is allocated (free with store_outbox_items_free).
+ * oldest change first (by change id, then delivery id).  zone and child
+ * are lower-case.  *items is allocated (free with store_outbox_items_free;
+ * NULL when *n is 0).
  */
 int store_outbox_due(struct store *s, int64_t now, size_t max, struct outbox_item **items,
-                     size_t *n);
+		     size_t *n);
 void store_outbox_items_free(struct outbox_item *items, size_t n);
+/* Mark delivered (state done); DS_ENOENT when no such delivery. */
 int store_delivery_done(struct store *s, int64_t delivery_id, int64_t now);
-/* Record a failed attempt; the delivery stays pending until next_attempt. */
-int store_delivery_failed(struct store *s, int64_t delivery_id, int64_t now,
-                          int64_t next_attempt, const char *error);
+/* Record a failed attempt; the delivery stays pending until next_attempt.
+ * DS_ENOENT when no such pending delivery. */
+int store_delivery_failed(struct store *s, int64_t delivery_id, int64_t now, int64_t next_attempt,
+			  const char *error);
 /* Earliest next attempt among pending deliveries; DS_ENOENT when none. */
 int store_outbox_next_time(struct store *s, int64_t *when);
 /* Count pending deliveries (tests, metrics). */
@@ -155,7 +197,8 @@ int store_outbox_pending(struct store *s, int64_t *n);
 
 /*
  * Replay cache (R10): digest of the signed data of every verified SIG(0)
- * message, with the RCODE it got and when the entry may be dropped.
+ * message, with the RCODE it got and when the entry may be dropped.  Adding
+ * a digest already present keeps its first RCODE and the later expiry.
  */
 int store_replay_add(struct store *s, const uint8_t digest[32], int64_t expires, int rcode);
 typedef int (*store_replay_cb)(void *arg, const uint8_t digest[32], int64_t expires, int rcode);

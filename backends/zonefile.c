@@ -1,0 +1,618 @@
+/*
+ * backends/zonefile.c -- the "zonefile" backend: writes the zone's whole
+ * delegation data as a zone file fragment (for $INCLUDE), or a complete
+ * zone from a template, then runs an optional reload command.
+ *
+ * Every delivery renders a full snapshot, so delivering the same batch
+ * twice (after a crash, or a retry) gives the same file: the backend is
+ * idempotent.  The output carries nothing volatile except the serial in
+ * template mode, so an unchanged snapshot is recognised by comparing bytes
+ * and neither rewritten nor reloaded.  See doc/backends.md.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backends/backend.h"
+#include "common/dname.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/rrtext.h"
+
+#define ZF_PLACE_DELEG "{{DELEGATIONS}}"
+#define ZF_PLACE_SERIAL "{{SERIAL}}"
+#define ZF_TEMPLATE_MAX (16u << 20) /* bytes of template we are willing to read */
+#define ZF_OUTPUT_MAX (1024u << 20) /* larger existing output: just rewrite */
+
+struct zf_state {
+	char *path;
+	char *tmpl;	   /* template file, or NULL */
+	char *serial_path; /* "<path>.serial" */
+	char **reload;	   /* NULL-terminated argv copy, or NULL */
+	unsigned timeout;
+	/*
+	 * The file may hold data the name server has not loaded: set when a
+	 * write starts, cleared by a successful reload.  Starts true because
+	 * a crash may have come between a write and its reload.
+	 */
+	bool reload_pending;
+};
+
+/* ------------------------------------------------------------------------ */
+/* growing text buffer                                                      */
+
+struct zf_buf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static void zf_add(struct zf_buf *b, const char *s, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		char *p;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		p = realloc(b->p, cap);
+		if (p == NULL) {
+			b->oom = true;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void zf_adds(struct zf_buf *b, const char *s)
+{
+	zf_add(b, s, strlen(s));
+}
+
+static void zf_buf_free(struct zf_buf *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof(*b));
+}
+
+/* ------------------------------------------------------------------------ */
+/* files                                                                    */
+
+/* Read a whole file into *out (NUL-terminated).  DS_ENOENT if absent. */
+static int zf_read_file(const char *path, size_t max, char **out, size_t *outlen)
+{
+	struct zf_buf b = {0};
+	char chunk[65536];
+	int fd, rc = DS_OK;
+
+	*out = NULL;
+	*outlen = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		ssize_t r = read(fd, chunk, sizeof(chunk));
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = -errno;
+			break;
+		}
+		if (r == 0)
+			break;
+		if (b.len + (size_t)r > max) {
+			rc = DS_ELIMIT;
+			break;
+		}
+		zf_add(&b, chunk, (size_t)r);
+		if (b.oom) {
+			rc = DS_ENOMEM;
+			break;
+		}
+	}
+	close(fd);
+	if (rc != DS_OK) {
+		zf_buf_free(&b);
+		return rc;
+	}
+	if (b.p == NULL) {
+		b.p = calloc(1, 1);
+		if (b.p == NULL)
+			return DS_ENOMEM;
+	}
+	*out = b.p;
+	*outlen = b.len;
+	return DS_OK;
+}
+
+/* The directory part of path ("." when there is none); caller frees. */
+static char *zf_dirname(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (slash == NULL)
+		return strdup(".");
+	if (slash == path)
+		return strdup("/");
+	return strndup(path, (size_t)(slash - path));
+}
+
+/*
+ * Replace path atomically with data: a temporary file in the same
+ * directory, written and fsync'd, mode 0644, renamed over path, then the
+ * directory fsync'd so the rename itself survives a crash.
+ */
+static int zf_write_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen)
+{
+	size_t plen = strlen(path);
+	char *tmp = malloc(plen + 8), *dir = NULL;
+	const char *what = "create temporary file";
+	int fd = -1, dfd, rc = DS_OK;
+	size_t off = 0;
+
+	if (tmp == NULL)
+		return DS_ENOMEM;
+	memcpy(tmp, path, plen);
+	memcpy(tmp + plen, ".XXXXXX", 8);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		rc = -errno;
+		goto fail_notmp;
+	}
+	what = "chmod";
+	if (fchmod(fd, 0644) != 0)
+		goto fail;
+	what = "write";
+	while (off < len) {
+		ssize_t w = write(fd, data + off, len - off);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
+		}
+		off += (size_t)w;
+	}
+	what = "fsync";
+	if (fsync(fd) != 0)
+		goto fail;
+	what = "close";
+	rc = close(fd);
+	fd = -1;
+	if (rc != 0)
+		goto fail;
+	what = "rename";
+	if (rename(tmp, path) != 0)
+		goto fail;
+	free(tmp);
+
+	dir = zf_dirname(path);
+	if (dir == NULL)
+		return DS_ENOMEM;
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || fsync(dfd) != 0) {
+		rc = -errno;
+		snprintf(err, errlen, "fsync directory %s: %s", dir, strerror(-rc));
+		if (dfd >= 0)
+			close(dfd);
+		free(dir);
+		return rc;
+	}
+	close(dfd);
+	free(dir);
+	return DS_OK;
+
+fail:
+	rc = -errno;
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+fail_notmp:
+	snprintf(err, errlen, "%s %s: %s", what, tmp, strerror(-rc));
+	free(tmp);
+	return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* rendering                                                                */
+
+struct zf_walk {
+	struct zf_buf *out;
+	uint8_t last[DNAME_MAX];
+	bool have_last;
+	char *err;
+	size_t errlen;
+};
+
+static int zf_rr(void *arg, const uint8_t *child, const struct drr *rr)
+{
+	struct zf_walk *w = arg;
+	char line[4096];
+	int rc;
+
+	if (!w->have_last || !dname_equal(w->last, child)) {
+		char name[DNAME_STR_MAX];
+		/* Escaped like any name in the file (R15), even in a comment. */
+		rc = dname_to_str(child, name, sizeof(name));
+		if (rc != DS_OK) {
+			snprintf(w->err, w->errlen, "child name does not fit the output");
+			return rc;
+		}
+		zf_adds(w->out, "\n; child ");
+		zf_adds(w->out, name);
+		zf_adds(w->out, "\n");
+		memcpy(w->last, child, dname_len(child));
+		w->have_last = true;
+	}
+	rc = rr_to_str(rr->owner, rr->ttl, rr->type, rr->rdata, rr->rdlen, line, sizeof(line));
+	if (rc != DS_OK) {
+		char name[DNAME_STR_MAX];
+		dname_to_str(child, name, sizeof(name));
+		snprintf(w->err, w->errlen, "cannot write a record of child %s (type %u): %s", name,
+			 rr->type, ds_strerror(rc));
+		return rc;
+	}
+	zf_adds(w->out, line);
+	zf_adds(w->out, "\n");
+	return w->out->oom ? DS_ENOMEM : DS_OK;
+}
+
+/* The delegation lines of the whole zone, after a header comment. */
+static int zf_render_fragment(const struct backend_batch *b, bool in_template, struct zf_buf *out,
+			      char *err, size_t errlen)
+{
+	char zone[DNAME_STR_MAX];
+	struct zf_walk w = {.out = out, .err = err, .errlen = errlen};
+	int rc;
+
+	rc = dname_to_str(b->zone, zone, sizeof(zone));
+	if (rc != DS_OK) {
+		snprintf(err, errlen, "zone name too long");
+		return rc;
+	}
+	zf_adds(out, in_template ? "; delegations generated by dsyncd for zone "
+				 : "; generated by dsyncd for zone ");
+	zf_adds(out, zone);
+	zf_adds(out, in_template ? " -- edit the template, not these lines\n"
+				 : " -- do not edit; $INCLUDE this file from the zone\n");
+	rc = b->foreach_rr(b->ctx, zf_rr, &w);
+	if (rc == DS_OK && out->oom)
+		rc = DS_ENOMEM;
+	if (rc != DS_OK && err[0] == '\0')
+		snprintf(err, errlen, "reading the delegation data: %s", ds_strerror(rc));
+	if (in_template && rc == DS_OK)
+		zf_adds(out, "; end of delegations generated by dsyncd\n");
+	return rc;
+}
+
+/* Strip blanks around a line for placeholder matching. */
+static void zf_trim(const char **s, size_t *n)
+{
+	while (*n > 0 && ((*s)[0] == ' ' || (*s)[0] == '\t')) {
+		(*s)++;
+		(*n)--;
+	}
+	while (*n > 0 && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t' || (*s)[*n - 1] == '\r'))
+		(*n)--;
+}
+
+/*
+ * Fill the template: the one "{{DELEGATIONS}}" line becomes frag, every
+ * "{{SERIAL}}" becomes serial.  With out == NULL only checks the template.
+ * *has_serial tells whether the output depends on the serial.
+ */
+static int zf_template_fill(const char *tpath, const char *t, size_t tlen, const char *frag,
+			    size_t fraglen, uint32_t serial, struct zf_buf *out, bool *has_serial,
+			    char *err, size_t errlen)
+{
+	size_t pos = 0, lineno = 0, found = 0, serial_len;
+	char sbuf[16];
+
+	snprintf(sbuf, sizeof(sbuf), "%" PRIu32, serial);
+	serial_len = strlen(ZF_PLACE_SERIAL);
+	*has_serial = false;
+	if (memchr(t, '\0', tlen) != NULL) {
+		snprintf(err, errlen, "template %s: contains a NUL byte", tpath);
+		return DS_ECONFIG;
+	}
+	while (pos < tlen) {
+		const char *line = t + pos, *nl = memchr(line, '\n', tlen - pos);
+		size_t n = nl != NULL ? (size_t)(nl - line) : tlen - pos;
+		const char *s = line;
+		size_t sn = n;
+
+		lineno++;
+		pos += n + (nl != NULL ? 1 : 0);
+		zf_trim(&s, &sn);
+		if (sn == strlen(ZF_PLACE_DELEG) && memcmp(s, ZF_PLACE_DELEG, sn) == 0) {
+			found++;
+			if (out != NULL)
+				zf_add(out, frag, fraglen);
+			continue;
+		}
+		if (memmem(line, n, ZF_PLACE_DELEG, strlen(ZF_PLACE_DELEG)) != NULL) {
+			snprintf(err, errlen, "template %s:%zu: %s must be alone on its line",
+				 tpath, lineno, ZF_PLACE_DELEG);
+			return DS_ECONFIG;
+		}
+		for (size_t i = 0; i < n;) {
+			if (n - i >= serial_len &&
+			    memcmp(line + i, ZF_PLACE_SERIAL, serial_len) == 0) {
+				*has_serial = true;
+				if (out != NULL)
+					zf_adds(out, sbuf);
+				i += serial_len;
+				continue;
+			}
+			if (out != NULL)
+				zf_add(out, line + i, 1);
+			i++;
+		}
+		if (out != NULL)
+			zf_add(out, "\n", 1);
+	}
+	if (found != 1) {
+		snprintf(err, errlen, "template %s: needs exactly one %s line, found %zu", tpath,
+			 ZF_PLACE_DELEG, found);
+		return DS_ECONFIG;
+	}
+	if (out != NULL && out->oom)
+		return DS_ENOMEM;
+	return DS_OK;
+}
+
+static int zf_template_read(const char *tpath, char **t, size_t *tlen, char *err, size_t errlen)
+{
+	int rc = zf_read_file(tpath, ZF_TEMPLATE_MAX, t, tlen);
+	if (rc != DS_OK)
+		snprintf(err, errlen, "template %s: %s", tpath,
+			 rc == DS_ELIMIT ? "too large" : ds_strerror(rc));
+	return rc == DS_ENOENT ? DS_ECONFIG : rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* serial sidecar                                                           */
+
+/* The last serial written, 0 when there is no sidecar yet. */
+static int zf_serial_read(const char *spath, uint32_t *serial, char *err, size_t errlen)
+{
+	char *text, *end;
+	size_t len;
+	unsigned long long v;
+	int rc;
+
+	*serial = 0;
+	rc = zf_read_file(spath, 64, &text, &len);
+	if (rc == DS_ENOENT)
+		return DS_OK;
+	if (rc != DS_OK) {
+		snprintf(err, errlen, "serial file %s: %s", spath, ds_strerror(rc));
+		return rc;
+	}
+	errno = 0;
+	v = strtoull(text, &end, 10);
+	while (*end == '\n' || *end == '\r' || *end == ' ')
+		end++;
+	if (end == text || *end != '\0' || errno != 0 || v > UINT32_MAX || text[0] == '-') {
+		snprintf(err, errlen, "serial file %s: not a serial number", spath);
+		free(text);
+		return DS_EPARSE;
+	}
+	free(text);
+	*serial = (uint32_t)v;
+	return DS_OK;
+}
+
+/* max(prev + 1, now) in RFC 1982 serial number arithmetic. */
+static uint32_t zf_serial_next(uint32_t prev, uint32_t now)
+{
+	if ((int32_t)(now - prev) > 0)
+		return now;
+	return prev + 1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* ops                                                                      */
+
+static void zf_free(void *state)
+{
+	struct zf_state *st = state;
+
+	if (st == NULL)
+		return;
+	free(st->path);
+	free(st->tmpl);
+	free(st->serial_path);
+	if (st->reload != NULL)
+		for (size_t i = 0; st->reload[i] != NULL; i++)
+			free(st->reload[i]);
+	free(st->reload);
+	free(st);
+}
+
+static int zf_init(const struct cfg_backend *bc, const struct cfg_zone *zc, void **state, char *err,
+		   size_t errlen)
+{
+	const char *where = bc->where != NULL ? bc->where : "zonefile backend";
+	struct zf_state *st;
+	struct stat sb;
+	char *dir;
+	int rc;
+
+	(void)zc;
+	*state = NULL;
+	if (bc->path == NULL || bc->path[0] == '\0') {
+		snprintf(err, errlen, "%s: zonefile backend needs a path", where);
+		return DS_ECONFIG;
+	}
+	dir = zf_dirname(bc->path);
+	if (dir == NULL)
+		return DS_ENOMEM;
+	if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+		snprintf(err, errlen, "%s: directory %s of path does not exist", where, dir);
+		free(dir);
+		return DS_ECONFIG;
+	}
+	free(dir);
+
+	st = calloc(1, sizeof(*st));
+	if (st == NULL)
+		return DS_ENOMEM;
+	st->reload_pending = true;
+	st->timeout = bc->reload_timeout;
+	st->path = strdup(bc->path);
+	st->serial_path = malloc(strlen(bc->path) + sizeof(".serial"));
+	if (st->path == NULL || st->serial_path == NULL)
+		goto oom;
+	sprintf(st->serial_path, "%s.serial", bc->path);
+
+	if (bc->template_path != NULL && bc->template_path[0] != '\0') {
+		char *t, sub[512];
+		size_t tlen;
+		bool has_serial;
+
+		st->tmpl = strdup(bc->template_path);
+		if (st->tmpl == NULL)
+			goto oom;
+		rc = zf_template_read(st->tmpl, &t, &tlen, sub, sizeof(sub));
+		if (rc == DS_OK) {
+			rc = zf_template_fill(st->tmpl, t, tlen, "", 0, 0, NULL, &has_serial, sub,
+					      sizeof(sub));
+			free(t);
+		}
+		if (rc != DS_OK) {
+			snprintf(err, errlen, "%s: %s", where, sub);
+			zf_free(st);
+			return rc == DS_ENOMEM ? rc : DS_ECONFIG;
+		}
+	}
+
+	if (bc->reload != NULL && bc->reload[0] != NULL) {
+		size_t n = 0;
+		while (bc->reload[n] != NULL)
+			n++;
+		st->reload = calloc(n + 1, sizeof(char *));
+		if (st->reload == NULL)
+			goto oom;
+		for (size_t i = 0; i < n; i++)
+			if ((st->reload[i] = strdup(bc->reload[i])) == NULL)
+				goto oom;
+	}
+	*state = st;
+	return DS_OK;
+oom:
+	zf_free(st);
+	return DS_ENOMEM;
+}
+
+static int zf_deliver(void *state, const struct backend_batch *b, char *err, size_t errlen)
+{
+	struct zf_state *st = state;
+	struct zf_buf frag = {0}, full = {0};
+	char *tmpl = NULL, *cur = NULL;
+	const char *data;
+	size_t tlen = 0, curlen = 0, datalen;
+	uint32_t serial = 0;
+	bool has_serial = false, changed;
+	int rc;
+
+	if (errlen > 0)
+		err[0] = '\0';
+	if (b == NULL || b->zone == NULL || b->foreach_rr == NULL) {
+		snprintf(err, errlen, "incomplete batch");
+		return DS_EINVAL;
+	}
+	rc = zf_render_fragment(b, st->tmpl != NULL, &frag, err, errlen);
+	if (rc != DS_OK)
+		goto out;
+	data = frag.p;
+	datalen = frag.len;
+
+	if (st->tmpl != NULL) {
+		/* Read on every delivery: the operator may edit the template. */
+		rc = zf_template_read(st->tmpl, &tmpl, &tlen, err, errlen);
+		if (rc != DS_OK)
+			goto out;
+		rc = zf_serial_read(st->serial_path, &serial, err, errlen);
+		if (rc != DS_OK)
+			goto out;
+		/* With the previous serial, an unchanged zone renders to the same bytes. */
+		rc = zf_template_fill(st->tmpl, tmpl, tlen, frag.p, frag.len, serial, &full,
+				      &has_serial, err, errlen);
+		if (rc != DS_OK)
+			goto out;
+		data = full.p;
+		datalen = full.len;
+	}
+
+	rc = zf_read_file(st->path, ZF_OUTPUT_MAX, &cur, &curlen);
+	if (rc != DS_OK && rc != DS_ENOENT && rc != DS_ELIMIT) {
+		snprintf(err, errlen, "read %s: %s", st->path, ds_strerror(rc));
+		goto out;
+	}
+	changed = rc != DS_OK || curlen != datalen || memcmp(cur, data, datalen) != 0;
+	rc = DS_OK;
+
+	if (changed) {
+		st->reload_pending = true;
+		if (has_serial) {
+			char sbuf[16];
+			serial = zf_serial_next(serial, (uint32_t)time(NULL));
+			/*
+			 * Sidecar first: a crash between the two writes then only
+			 * skips a serial, it never reuses one for different data.
+			 */
+			snprintf(sbuf, sizeof(sbuf), "%" PRIu32 "\n", serial);
+			rc = zf_write_atomic(st->serial_path, sbuf, strlen(sbuf), err, errlen);
+			if (rc != DS_OK)
+				goto out;
+			zf_buf_free(&full);
+			rc = zf_template_fill(st->tmpl, tmpl, tlen, frag.p, frag.len, serial, &full,
+					      &has_serial, err, errlen);
+			if (rc != DS_OK)
+				goto out;
+			data = full.p;
+			datalen = full.len;
+		}
+		rc = zf_write_atomic(st->path, data, datalen, err, errlen);
+		if (rc != DS_OK)
+			goto out;
+		log_info("zonefile backend: wrote %s (%zu bytes)", st->path, datalen);
+	}
+
+	if (st->reload == NULL) {
+		st->reload_pending = false;
+	} else if (st->reload_pending) {
+		char sub[512];
+		rc = backend_run(st->reload, st->timeout, sub, sizeof(sub));
+		if (rc != DS_OK) {
+			snprintf(err, errlen, "reload %s", sub);
+			rc = DS_ECHILD;
+			goto out;
+		}
+		st->reload_pending = false;
+	}
+out:
+	zf_buf_free(&frag);
+	zf_buf_free(&full);
+	free(tmpl);
+	free(cur);
+	return rc;
+}
+
+const struct backend_ops backend_zonefile_ops = {
+    .name = "zonefile",
+    .init = zf_init,
+    .free = zf_free,
+    .deliver = zf_deliver,
+};

@@ -1,0 +1,121 @@
+/*
+ * daemon/main.c -- dsyncd entry point: options, config check, signals.
+ *
+ *   dsyncd [-c FILE]             serve (in the foreground; supervisors daemonize)
+ *   dsyncd [-c FILE] -n          check the configuration and exit
+ *   dsyncd [-c FILE] import ZONE ZONEFILE
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "config/config.h"
+#include "receiver/receiver.h"
+
+#define DSYNCD_VERSION "0.1.0"
+#define DEFAULT_CONFIG "/etc/dsyncd/dsyncd.conf"
+
+static struct receiver *the_receiver;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	if (the_receiver)
+		receiver_stop(the_receiver);
+}
+
+static void on_stats(int sig)
+{
+	(void)sig;
+	if (the_receiver)
+		receiver_request_stats(the_receiver);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: dsyncd [-c FILE] [-n]\n"
+	           "       dsyncd [-c FILE] import ZONE ZONEFILE\n"
+	           "  -c FILE  configuration (default " DEFAULT_CONFIG ")\n"
+	           "  -n       check the configuration and exit\n"
+	           "  -V       print the version\n");
+}
+
+int main(int argc, char **argv)
+{
+	const char *conf = DEFAULT_CONFIG;
+	bool check_only = false;
+	int opt;
+	while ((opt = getopt(argc, argv, "c:nVhf")) != -1) {
+		switch (opt) {
+		case 'c':
+			conf = optarg;
+			break;
+		case 'n':
+			check_only = true;
+			break;
+		case 'f': /* accepted for compatibility: dsyncd always stays in the foreground */
+			break;
+		case 'V':
+			printf("dsyncd %s\n", DSYNCD_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	log_init("dsyncd", false, LOG_INFO);
+
+	struct cfg *cfg = NULL;
+	if (cfg_load(conf, stderr, &cfg) != DS_OK)
+		return 1;
+	if (check_only) {
+		printf("%s: configuration OK (%zu zone(s))\n", conf, cfg->nzones);
+		cfg_free(cfg);
+		return 0;
+	}
+	log_set_facility(cfg->log_facility);
+	log_init("dsyncd", cfg->log_syslog, cfg->log_level);
+
+	if (optind < argc) {
+		int rc = 2;
+		if (strcmp(argv[optind], "import") == 0 && argc - optind == 3)
+			rc = receiver_import(cfg, argv[optind + 1], argv[optind + 2], stdout) == DS_OK
+			             ? 0
+			             : 1;
+		else
+			usage(stderr);
+		cfg_free(cfg);
+		return rc;
+	}
+
+	struct sigaction sa = {0};
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+
+	struct receiver *r;
+	if (receiver_new(cfg, &r) != DS_OK) {
+		log_err("start-up failed");
+		cfg_free(cfg);
+		return 1;
+	}
+	the_receiver = r;
+	sa.sa_handler = on_stop;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_stats;
+	sigaction(SIGUSR1, &sa, NULL);
+
+	int rc = receiver_run(r);
+	the_receiver = NULL;
+	receiver_free(r);
+	cfg_free(cfg);
+	log_notice("stopped");
+	return rc == DS_OK ? 0 : 1;
+}

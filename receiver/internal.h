@@ -1,0 +1,207 @@
+/*
+ * receiver/internal.h -- what the receiver's files share.  Not a public API.
+ */
+#ifndef DS_RECEIVER_INTERNAL_H
+#define DS_RECEIVER_INTERNAL_H
+
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "common/msg.h"
+#include "config/config.h"
+#include "sig0/sig0.h"
+#include "store/store.h"
+
+/* ---- key cache: the store's keys, ready to verify (R2: nothing else) ---- */
+
+struct keycache;
+
+struct key_entry {
+	struct key_entry *next; /* hash chain */
+	struct sig0_pubkey *pk;
+	int64_t key_id;
+	int64_t child_id;
+	uint8_t zone[DNAME_MAX];
+	uint8_t child[DNAME_MAX];
+	uint8_t alg;
+	uint16_t tag;
+	enum key_state state;
+};
+
+int keycache_new(struct keycache **out);
+void keycache_free(struct keycache *kc);
+/* Load every non-revoked key of the store (keys failing limits are logged and skipped). */
+int keycache_load(struct keycache *kc, struct store *s, const struct sig0_limits *lim);
+/*
+ * Up to max entries matching (signer, alg, tag), any state.  Entries stay
+ * valid while the cache lives (the cache only grows during a run).
+ */
+size_t keycache_find(struct keycache *kc, const uint8_t *signer, uint8_t alg, uint16_t tag,
+                     const struct key_entry **out, size_t max);
+size_t keycache_count(struct keycache *kc);
+
+/* ---- replay cache (R10) ---- */
+
+struct replay;
+
+int replay_new(struct replay **out);
+void replay_free(struct replay *rp);
+int replay_load(struct replay *rp, struct store *s, int64_t now);
+/* The RCODE stored for digest, or -1 when not seen. */
+int replay_lookup(struct replay *rp, const uint8_t digest[32], int64_t now);
+int replay_insert(struct replay *rp, const uint8_t digest[32], int64_t expires, int rcode);
+void replay_remove(struct replay *rp, const uint8_t digest[32]);
+void replay_purge(struct replay *rp, int64_t now);
+
+/* ---- one request travelling through the pipeline ---- */
+
+/* JOB_NEW is 0 so that a fresh job is never mistaken for a decided one. */
+enum job_stage { JOB_NEW = 0, JOB_DECIDED, JOB_VERIFY, JOB_COMMIT };
+
+#define JOB_MAX_CAND 2 /* R3: at most two verifications per message */
+
+struct job {
+	struct job *next;
+
+	/* where it came from and how to answer */
+	bool tcp;
+	int fd;           /* UDP socket, or TCP connection fd */
+	uint64_t conn_id; /* TCP connection identity (fds are reused) */
+	struct sockaddr_storage peer;
+	socklen_t peerlen;
+	char client[INET6_ADDRSTRLEN + 8];
+	struct timespec t_recv;
+	uint16_t udp_max; /* largest UDP answer the client takes */
+
+	/* the request: bytes as received, and the parse that points into them */
+	uint8_t *req;
+	size_t reqlen;
+	struct msg *m;
+
+	/* authentication */
+	const struct cfg_zone *zone;
+	size_t ncand;
+	size_t cand_sig[JOB_MAX_CAND];         /* which SIG(0) (0 or 1) */
+	struct sig0_rr sig[MSG_MAX_SIG0];
+	const struct key_entry *cand[JOB_MAX_CAND];
+	const struct key_entry *key;           /* the key that verified */
+	int key_tag;                           /* for logs: first SIG(0)'s tag, -1 none */
+	uint8_t signer[DNAME_MAX];
+	bool have_signer;
+	uint8_t digest[32];
+	uint32_t sig_expiration;
+
+	/* decision */
+	enum job_stage stage;
+	int rcode;
+	uint16_t ede;
+	bool has_ede;
+	char text[256];   /* EDE EXTRA-TEXT and log reason */
+	const char *result; /* "accepted", "refused", ... */
+	bool audit;       /* write an audit row */
+	bool replayed;
+	bool changed;
+	char *changes;    /* "+ rr\n- rr\n" of an accepted change (malloc'd) */
+
+	/* response */
+	uint8_t resp[1024];
+	size_t resplen;
+};
+
+struct job *job_new(size_t reqlen);
+void job_free(struct job *j);
+/* Decide: set rcode, EDE and reason text (printf-style). */
+void job_decide(struct job *j, int rcode, int ede, const char *result, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+/* ---- bounded FIFO between threads ---- */
+
+struct jobq {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct job *head, *tail;
+	size_t n, max;
+	bool closed;
+};
+
+void jobq_init(struct jobq *q, size_t max);
+void jobq_destroy(struct jobq *q);
+/* false when full or closed (caller keeps j) */
+bool jobq_push(struct jobq *q, struct job *j);
+/* Block for one job; NULL once closed and empty. */
+struct job *jobq_pop(struct jobq *q);
+/* Take up to max jobs without blocking (returns a chain; *n set). */
+struct job *jobq_take(struct jobq *q, size_t max, size_t *n);
+void jobq_close(struct jobq *q);
+
+/* ---- counters (atomic; logged on SIGUSR1 and at exit) ---- */
+
+struct counters {
+	atomic_ulong received, updates, accepted, refused, formerr, notimp, servfail;
+	atomic_ulong verifications, verify_ok, verify_fail;
+	atomic_ulong commits, commit_jobs, replays, dropped;
+	atomic_ulong tcp_accepted, tcp_closed_bad, tcp_refused_full;
+};
+
+/* ---- the receiver ---- */
+
+struct outbox_runner;
+
+struct receiver {
+	const struct cfg *cfg;
+	struct store *store; /* commit thread's connection */
+	struct keycache *keys;
+	struct replay *replay;
+	struct counters ctr;
+
+	/* I/O */
+	int epfd;
+	int wakefd;   /* eventfd: completions and stop requests */
+	int *lfd;     /* listening sockets (UDP and TCP) */
+	bool *ltcp;
+	size_t nlfd;
+	struct conn **conns; /* indexed by fd */
+	size_t nconns_max;
+	size_t nconns;
+	uint64_t next_conn_id;
+
+	/* threads and queues */
+	struct jobq verifyq, commitq, doneq;
+	pthread_t *workers;
+	size_t nworkers;
+	pthread_t committer;
+	volatile sig_atomic_t stop;
+	volatile sig_atomic_t want_stats;
+
+	struct outbox_runner *outbox;
+};
+
+/* pipeline.c */
+/* I/O thread: parse and the checks before crypto; sets j->stage. */
+void pipeline_receive(struct receiver *r, struct job *j);
+/* worker thread: signature verification. */
+void pipeline_verify(struct receiver *r, struct job *j);
+/* commit thread: decide a batch, commit once, build responses. */
+void pipeline_commit_batch(struct receiver *r, struct job *batch);
+/* any thread: the one log line for a decision */
+void pipeline_log(const struct receiver *r, const struct job *j);
+
+/* respond.c: build j->resp from the decision in j. */
+void respond_build(struct job *j);
+
+/* outbox.c */
+int outbox_start(const struct cfg *cfg, struct outbox_runner **out);
+/* Wake the runner: new changes were committed. */
+void outbox_kick(struct outbox_runner *o);
+void outbox_stop(struct outbox_runner *o);
+
+/* keys from the configuration into the store (receiver start-up). */
+int receiver_sync_config(const struct cfg *cfg, struct store *s);
+
+#endif

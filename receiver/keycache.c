@@ -1,0 +1,241 @@
+/*
+ * receiver/keycache.c -- the store's keys in memory, indexed by
+ * (signer name, algorithm, key tag), ready to verify.  Keys only ever come
+ * from the store (R2); configuration keys reach the store first
+ * (receiver_sync_config), so the store stays the one source of truth.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/dname.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "receiver/internal.h"
+
+#define KC_BUCKETS 4096
+
+struct keycache {
+	pthread_rwlock_t lock;
+	struct key_entry *bucket[KC_BUCKETS];
+	size_t n;
+};
+
+static size_t kc_slot(const uint8_t *name, uint8_t alg, uint16_t tag)
+{
+	return (size_t)((dname_hash(name) ^ ((uint64_t)alg << 16 | tag) * 0x9e3779b97f4a7c15ull) %
+	                KC_BUCKETS);
+}
+
+int keycache_new(struct keycache **out)
+{
+	struct keycache *kc = calloc(1, sizeof(*kc));
+	if (kc == NULL)
+		return DS_ENOMEM;
+	pthread_rwlock_init(&kc->lock, NULL);
+	*out = kc;
+	return DS_OK;
+}
+
+void keycache_free(struct keycache *kc)
+{
+	if (kc == NULL)
+		return;
+	for (size_t i = 0; i < KC_BUCKETS; i++) {
+		struct key_entry *e = kc->bucket[i], *nx;
+		for (; e; e = nx) {
+			nx = e->next;
+			sig0_pubkey_free(e->pk);
+			free(e);
+		}
+	}
+	pthread_rwlock_destroy(&kc->lock);
+	free(kc);
+}
+
+struct load_ctx {
+	struct keycache *kc;
+	const struct sig0_limits *lim;
+	int err;
+};
+
+static int load_one(void *arg, const struct store_key *k)
+{
+	struct load_ctx *c = arg;
+	char why[256], name[DNAME_STR_MAX];
+	if (k->state == KEY_REVOKED)
+		return 0;
+	struct key_entry *e = calloc(1, sizeof(*e));
+	if (e == NULL) {
+		c->err = DS_ENOMEM;
+		return 1;
+	}
+	if (sig0_pubkey_new(k->owner, k->rdata, k->rdlen, c->lim, &e->pk, why, sizeof(why)) !=
+	    DS_OK) {
+		dname_to_str(k->owner, name, sizeof(name));
+		log_warning("key %s tag %u not usable and ignored: %s", name, k->tag, why);
+		free(e);
+		return 0;
+	}
+	e->key_id = k->id;
+	e->child_id = k->child_id;
+	memcpy(e->zone, k->zone, dname_len(k->zone));
+	memcpy(e->child, k->owner, dname_len(k->owner));
+	e->alg = k->alg;
+	e->tag = k->tag;
+	e->state = k->state;
+	size_t s = kc_slot(e->child, e->alg, e->tag);
+	pthread_rwlock_wrlock(&c->kc->lock);
+	e->next = c->kc->bucket[s];
+	c->kc->bucket[s] = e;
+	c->kc->n++;
+	pthread_rwlock_unlock(&c->kc->lock);
+	return 0;
+}
+
+int keycache_load(struct keycache *kc, struct store *s, const struct sig0_limits *lim)
+{
+	struct load_ctx c = {.kc = kc, .lim = lim};
+	int rc = store_keys_foreach(s, load_one, &c);
+	return c.err ? c.err : (rc < 0 ? rc : DS_OK);
+}
+
+size_t keycache_find(struct keycache *kc, const uint8_t *signer, uint8_t alg, uint16_t tag,
+                     const struct key_entry **out, size_t max)
+{
+	size_t n = 0;
+	pthread_rwlock_rdlock(&kc->lock);
+	for (struct key_entry *e = kc->bucket[kc_slot(signer, alg, tag)]; e && n < max; e = e->next)
+		if (e->alg == alg && e->tag == tag && dname_equal(e->child, signer))
+			out[n++] = e;
+	pthread_rwlock_unlock(&kc->lock);
+	return n;
+}
+
+size_t keycache_count(struct keycache *kc)
+{
+	pthread_rwlock_rdlock(&kc->lock);
+	size_t n = kc->n;
+	pthread_rwlock_unlock(&kc->lock);
+	return n;
+}
+
+/* ---- configuration keys into the store ---- */
+
+struct sync_ctx {
+	const struct cfg *cfg;
+	struct store_key *stale; /* config keys in the store that the config no longer lists */
+	size_t nstale, cap;
+	int err;
+};
+
+static bool cfg_has_key(const struct cfg *cfg, const struct store_key *k)
+{
+	for (size_t z = 0; z < cfg->nzones; z++) {
+		const struct cfg_zone *zc = &cfg->zones[z];
+		if (!dname_equal(zc->name, k->zone))
+			continue;
+		for (size_t c = 0; c < zc->nchildren; c++) {
+			const struct cfg_child *ch = &zc->children[c];
+			if (!dname_equal(ch->name, k->owner))
+				continue;
+			for (size_t i = 0; i < ch->nkeys; i++)
+				if (ch->keys[i].rdlen == k->rdlen &&
+				    memcmp(ch->keys[i].rdata, k->rdata, k->rdlen) == 0)
+					return true;
+		}
+	}
+	return false;
+}
+
+static int find_stale(void *arg, const struct store_key *k)
+{
+	struct sync_ctx *c = arg;
+	if (strcmp(k->trust_method, "config") != 0 || k->state != KEY_TRUSTED ||
+	    cfg_has_key(c->cfg, k))
+		return 0;
+	if (c->nstale == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 8;
+		struct store_key *p = realloc(c->stale, cap * sizeof(*p));
+		if (p == NULL) {
+			c->err = DS_ENOMEM;
+			return 1;
+		}
+		c->stale = p;
+		c->cap = cap;
+	}
+	c->stale[c->nstale++] = *k;
+	return 0;
+}
+
+static int audit_key(struct store *s, const uint8_t *zone, const uint8_t *child, uint16_t tag,
+                     const char *result, const char *reason)
+{
+	char z[DNAME_STR_MAX], c[DNAME_STR_MAX];
+	dname_to_str(zone, z, sizeof(z));
+	dname_to_str(child, c, sizeof(c));
+	struct audit_rec a = {.time = (int64_t)time(NULL), .client = "local", .zone = z,
+	                      .child = c, .key_tag = tag, .actor = "config", .request = "key",
+	                      .result = result, .rcode = 0, .reason = reason};
+	return store_audit_add(s, &a);
+}
+
+int receiver_sync_config(const struct cfg *cfg, struct store *s)
+{
+	struct sync_ctx sc = {.cfg = cfg};
+	int rc = store_begin(s);
+	if (rc != DS_OK)
+		return rc;
+	for (size_t z = 0; z < cfg->nzones && rc == DS_OK; z++) {
+		const struct cfg_zone *zc = &cfg->zones[z];
+		int64_t zid;
+		rc = store_zone_ensure(s, zc->name, &zid);
+		for (size_t c = 0; c < zc->nchildren && rc == DS_OK; c++) {
+			const struct cfg_child *ch = &zc->children[c];
+			int64_t cid;
+			rc = store_child_ensure(s, zid, ch->name, &cid);
+			for (size_t i = 0; i < ch->nkeys && rc == DS_OK; i++) {
+				const struct cfg_key *ck = &ch->keys[i];
+				struct store_key *k = calloc(1, sizeof(*k));
+				if (k == NULL) {
+					rc = DS_ENOMEM;
+					break;
+				}
+				k->child_id = cid;
+				memcpy(k->owner, ch->name, dname_len(ch->name));
+				k->alg = ck->alg;
+				k->tag = ck->tag;
+				k->flags = (uint16_t)(ck->rdata[0] << 8 | ck->rdata[1]);
+				k->rdlen = ck->rdlen;
+				memcpy(k->rdata, ck->rdata, ck->rdlen);
+				k->state = KEY_TRUSTED;
+				snprintf(k->trust_method, sizeof(k->trust_method), "config");
+				snprintf(k->source, sizeof(k->source), "%s", ck->source);
+				rc = store_key_upsert(s, k);
+				free(k);
+			}
+		}
+	}
+	/* keys the configuration trusted before but lists no more lose that trust */
+	if (rc == DS_OK)
+		rc = store_keys_foreach(s, find_stale, &sc);
+	if (rc == DS_OK)
+		rc = sc.err;
+	for (size_t i = 0; i < sc.nstale && rc == DS_OK; i++) {
+		struct store_key *k = &sc.stale[i];
+		rc = store_key_set_state(s, k->id, KEY_REVOKED, "config");
+		if (rc == DS_OK)
+			rc = audit_key(s, k->zone, k->owner, k->tag, "revoked",
+			               "key no longer listed in the configuration");
+		char n[DNAME_STR_MAX];
+		dname_to_str(k->owner, n, sizeof(n));
+		log_notice("key %s tag %u revoked: no longer listed in the configuration", n, k->tag);
+	}
+	free(sc.stale);
+	if (rc != DS_OK) {
+		store_rollback(s);
+		return rc;
+	}
+	return store_commit(s);
+}

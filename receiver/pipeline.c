@@ -1,0 +1,522 @@
+/*
+ * receiver/pipeline.c -- what happens to one message:
+ *
+ *   I/O thread    parse -> opcode -> zone section -> signature shape ->
+ *                 algorithm, signer scope, time window, key lookup (R5:
+ *                 every cheap check before any crypto)
+ *   worker        verify at most JOB_MAX_CAND signatures (R3)
+ *   commit thread replay cache -> authorization -> policy (prerequisites,
+ *                 prescan, delegation rules) -> write -> audit -> one
+ *                 commit for the batch -> responses
+ *
+ * A step either passes the job on or decides it (job_decide), after which it
+ * only gets an audit row (UPDATEs), a log line and an answer.
+ */
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/dname.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/rrtext.h"
+#include "policy/policy.h"
+#include "receiver/internal.h"
+
+struct job *job_new(size_t reqlen)
+{
+	struct job *j = calloc(1, sizeof(*j));
+	if (j == NULL)
+		return NULL;
+	j->req = malloc(reqlen ? reqlen : 1);
+	j->m = calloc(1, sizeof(*j->m));
+	if (j->req == NULL || j->m == NULL) {
+		job_free(j);
+		return NULL;
+	}
+	j->reqlen = reqlen;
+	/* until a step decides otherwise, the answer is a failure, never NOERROR */
+	j->stage = JOB_NEW;
+	j->rcode = RC_SERVFAIL;
+	j->result = "servfail";
+	j->key_tag = -1;
+	j->fd = -1;
+	return j;
+}
+
+void job_free(struct job *j)
+{
+	if (j == NULL)
+		return;
+	if (j->m)
+		msg_clear(j->m);
+	free(j->m);
+	free(j->req);
+	free(j->changes);
+	free(j);
+}
+
+void job_decide(struct job *j, int rcode, int ede, const char *result, const char *fmt, ...)
+{
+	va_list ap;
+	j->stage = JOB_DECIDED;
+	j->rcode = rcode;
+	j->has_ede = ede >= 0;
+	j->ede = ede >= 0 ? (uint16_t)ede : 0;
+	j->result = result;
+	va_start(ap, fmt);
+	vsnprintf(j->text, sizeof(j->text), fmt, ap);
+	va_end(ap);
+}
+
+static int64_t now_sec(void)
+{
+	return (int64_t)time(NULL);
+}
+
+static void name_str(const uint8_t *name, char *out, size_t len)
+{
+	if (dname_to_str(name, out, len) != DS_OK && len > 4)
+		strcpy(out + len - 4, "...");
+}
+
+/* Serial-number arithmetic on 32-bit times (RFC 4034 3.1.5). */
+static int32_t tdiff(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b);
+}
+
+/*
+ * D3: how a signature problem is answered.  With OPT: unknown key is BADKEY
+ * (extended RCODE), other failures REFUSED + EDE.  Without OPT: NOTAUTH.
+ */
+static int sig_rcode(const struct job *j, bool unknown_key)
+{
+	if (!j->m->has_opt)
+		return RC_NOTAUTH;
+	return unknown_key ? RC_BADKEY : RC_REFUSED;
+}
+
+static void check_time(const struct receiver *r, struct job *j, const struct sig0_rr *s,
+                       bool *ok)
+{
+	const struct cfg *c = r->cfg;
+	uint32_t now = (uint32_t)now_sec();
+	int32_t span = tdiff(s->expiration, s->inception);
+	*ok = false;
+	if (span <= 0 || (uint32_t)span > c->sig_max_validity) {
+		job_decide(j, sig_rcode(j, false), EDE_OTHER, "badtime",
+		           "SIG(0) validity of %d s is outside 1..%u s (sig0.max-validity)", span,
+		           c->sig_max_validity);
+	} else if (tdiff(s->inception, now) > (int32_t)c->sig_clock_skew) {
+		job_decide(j, sig_rcode(j, false), EDE_SIG_NOT_YET_VALID, "badtime",
+		           "SIG(0) inception is %d s in the future (clock skew allowed: %u s)",
+		           tdiff(s->inception, now), c->sig_clock_skew);
+	} else if (tdiff(now, s->expiration) > (int32_t)c->sig_clock_skew) {
+		job_decide(j, sig_rcode(j, false), EDE_SIG_EXPIRED, "badtime",
+		           "SIG(0) expired %d s ago", tdiff(now, s->expiration));
+	} else if (tdiff(now, s->inception) > (int32_t)(c->sig_max_age + c->sig_clock_skew)) {
+		job_decide(j, sig_rcode(j, false), EDE_SIG_EXPIRED, "badtime",
+		           "SIG(0) inception is %d s old; at most %u s (+%u s skew) accepted",
+		           tdiff(now, s->inception), c->sig_max_age, c->sig_clock_skew);
+	} else if (tdiff(s->expiration, now) >
+	           (int32_t)(c->sig_max_age + c->sig_clock_skew)) {
+		job_decide(j, sig_rcode(j, false), EDE_OTHER, "badtime",
+		           "SIG(0) expiration is %d s ahead; at most %u s (+%u s skew) accepted",
+		           tdiff(s->expiration, now), c->sig_max_age, c->sig_clock_skew);
+	} else {
+		*ok = true;
+	}
+}
+
+/* The signature checks that need no crypto.  On success j->cand[] is filled. */
+static void precheck_sigs(struct receiver *r, struct job *j)
+{
+	const struct cfg *c = r->cfg;
+	struct msg *m = j->m;
+	char signer[DNAME_STR_MAX], zone[DNAME_STR_MAX];
+	bool any_known = false, any_trusted_cand = false;
+	const struct key_entry *untrusted = NULL;
+
+	name_str(j->zone->name, zone, sizeof(zone));
+	for (size_t i = 0; i < m->nsig; i++) {
+		struct sig0_rr *s = &j->sig[i];
+		if (sig0_rr_parse(m, m->sig_idx[i], s) != DS_OK) {
+			job_decide(j, RC_FORMERR, EDE_OTHER, "formerr", "SIG(0) record is malformed");
+			return;
+		}
+		if (i == 0) {
+			j->key_tag = s->key_tag;
+			memcpy(j->signer, s->signer, dname_len(s->signer));
+			j->have_signer = true;
+		}
+		name_str(s->signer, signer, sizeof(signer));
+		if (!sig0_alg_allowed(&c->limits, s->alg)) {
+			job_decide(j, RC_REFUSED, EDE_UNSUPPORTED_KEY_ALG, "refused",
+			           "SIG(0) algorithm %u (%s) is not accepted", s->alg,
+			           sig0_alg_name(s->alg));
+			return;
+		}
+		if (!dname_is_strict_sub(s->signer, j->zone->name)) {
+			job_decide(j, RC_REFUSED, EDE_PROHIBITED, "refused",
+			           "signer %s is not a child of zone %s", signer, zone);
+			return;
+		}
+		bool ok;
+		check_time(r, j, s, &ok);
+		if (!ok)
+			return;
+		const struct key_entry *found[JOB_MAX_CAND];
+		size_t n = keycache_find(r->keys, s->signer, s->alg, s->key_tag, found, JOB_MAX_CAND);
+		for (size_t k = 0; k < n; k++) {
+			any_known = true;
+			if (found[k]->state != KEY_TRUSTED) {
+				untrusted = found[k];
+				continue;
+			}
+			any_trusted_cand = true;
+			if (j->ncand < JOB_MAX_CAND) {
+				j->cand[j->ncand] = found[k];
+				j->cand_sig[j->ncand] = i;
+				j->ncand++;
+			}
+		}
+	}
+	if (any_trusted_cand)
+		return;
+	name_str(j->signer, signer, sizeof(signer));
+	if (!any_known) {
+		job_decide(j, sig_rcode(j, true), c->ede.key_unknown, "badkey",
+		           "key %s alg %u tag %u is not known here; bootstrap a key first", signer,
+		           j->sig[0].alg, j->sig[0].key_tag);
+		return;
+	}
+	if (untrusted->state == KEY_VALIDATION_FAILED)
+		job_decide(j, RC_REFUSED, c->ede.key_validation_failed, "refused",
+		           "key %s tag %u failed validation", signer, untrusted->tag);
+	else
+		job_decide(j, RC_REFUSED, c->ede.key_not_trusted, "refused",
+		           "key %s tag %u is known but not trusted (state %s)", signer,
+		           untrusted->tag, store_key_state_str(untrusted->state));
+}
+
+void pipeline_receive(struct receiver *r, struct job *j)
+{
+	const struct cfg *c = r->cfg;
+	struct msg *m = j->m;
+	atomic_fetch_add(&r->ctr.received, 1);
+
+	int rc = msg_parse(m, j->req, j->reqlen);
+	if (rc == DS_ELIMIT) {
+		job_decide(j, RC_REFUSED, EDE_BLOCKED, "refused", "%s", m->why);
+		j->audit = m->opcode == OP_UPDATE;
+		return;
+	}
+	if (rc != DS_OK) {
+		job_decide(j, rc == DS_ENOMEM ? RC_SERVFAIL : RC_FORMERR, EDE_OTHER,
+		           rc == DS_ENOMEM ? "servfail" : "formerr", "%s",
+		           rc == DS_ENOMEM ? "out of memory" : m->why);
+		j->audit = m->opcode == OP_UPDATE;
+		return;
+	}
+	if (m->has_opt && m->edns_version != 0) {
+		job_decide(j, RC_BADVERS, -1, "badvers", "EDNS version %u not supported",
+		           m->edns_version);
+		return;
+	}
+	if (m->opcode == OP_QUERY) {
+		/* No crypto for queries (R1); KeyState inquiries come with key management. */
+		job_decide(j, RC_REFUSED, EDE_NOT_AUTHORITATIVE, "refused",
+		           "this is a DNS UPDATE receiver; it answers no queries");
+		return;
+	}
+	if (m->opcode != OP_UPDATE) {
+		job_decide(j, RC_NOTIMP, EDE_NOT_SUPPORTED, "notimp", "opcode %u not implemented",
+		           m->opcode);
+		return;
+	}
+	atomic_fetch_add(&r->ctr.updates, 1);
+	j->audit = true;
+
+	/* RFC 2136 3.1.1: exactly one zone RR of type SOA */
+	if (m->count[SEC_ZONE] != 1 || m->rr[0].type != T_SOA) {
+		job_decide(j, RC_FORMERR, EDE_OTHER, "formerr",
+		           "zone section must hold exactly one SOA entry (has %u)",
+		           m->count[SEC_ZONE]);
+		return;
+	}
+	const uint8_t *zname = msg_owner(m, &m->rr[0]);
+	char zone[DNAME_STR_MAX];
+	name_str(zname, zone, sizeof(zone));
+	j->zone = cfg_zone_find(c, zname);
+	if (j->zone == NULL || m->rr[0].rclass != CLASS_IN) {
+		j->zone = NULL;
+		job_decide(j, RC_NOTAUTH, EDE_NOT_AUTHORITATIVE, "notauth",
+		           "zone %s%s is not served here", zone,
+		           m->rr[0].rclass != CLASS_IN ? " (class not IN)" : "");
+		return;
+	}
+	if (j->reqlen > c->max_message_size) {
+		job_decide(j, RC_REFUSED, EDE_BLOCKED, "refused",
+		           "message of %zu bytes exceeds server.max-message-size %u", j->reqlen,
+		           c->max_message_size);
+		return;
+	}
+	if (m->has_tsig) {
+		job_decide(j, RC_REFUSED, EDE_PROHIBITED, "refused",
+		           "TSIG-signed UPDATEs are not accepted; sign with SIG(0)");
+		return;
+	}
+	if (m->nsig == 0) {
+		job_decide(j, RC_REFUSED, EDE_PROHIBITED, "refused",
+		           "UPDATE is not signed; a SIG(0) by the child's key is required");
+		return;
+	}
+	precheck_sigs(r, j);
+	if (j->stage == JOB_NEW)
+		j->stage = JOB_VERIFY;
+}
+
+void pipeline_verify(struct receiver *r, struct job *j)
+{
+	for (size_t i = 0; i < j->ncand; i++) {
+		size_t which = j->cand_sig[i];
+		atomic_fetch_add(&r->ctr.verifications, 1);
+		int rc = sig0_verify(j->m, which, &j->sig[which], j->cand[i]->pk);
+		if (rc == DS_OK) {
+			atomic_fetch_add(&r->ctr.verify_ok, 1);
+			if (sig0_signed_digest(j->m, which, &j->sig[which], j->digest) != DS_OK) {
+				job_decide(j, RC_SERVFAIL, EDE_OTHER, "servfail", "internal error");
+				return;
+			}
+			j->key = j->cand[i];
+			j->key_tag = j->key->tag;
+			j->sig_expiration = j->sig[which].expiration;
+			j->stage = JOB_COMMIT;
+			return;
+		}
+		if (rc != DS_EBADSIG) {
+			log_err("SIG(0) verification error: %s", ds_strerror(rc));
+			job_decide(j, RC_SERVFAIL, EDE_OTHER, "servfail", "internal error");
+			return;
+		}
+	}
+	atomic_fetch_add(&r->ctr.verify_fail, 1);
+	char signer[DNAME_STR_MAX];
+	name_str(j->signer, signer, sizeof(signer));
+	job_decide(j, sig_rcode(j, false), EDE_DNSSEC_BOGUS, "badsig",
+	           "SIG(0) by %s tag %u does not verify", signer, j->sig[0].key_tag);
+}
+
+/* A short text of the update section for the audit log. */
+static void request_summary(const struct msg *m, char *out, size_t len)
+{
+	size_t n, o = 0;
+	const struct msg_rr *rr = msg_section(m, SEC_UPDATE, &n);
+	char line[1200], rd[1024], tb[16], owner[DNAME_STR_MAX];
+	o += (size_t)snprintf(out, len, "%u prerequisite(s), %zu update(s)", m->count[SEC_PREREQ],
+	                      n);
+	for (size_t i = 0; i < n && o < len; i++, rr++) {
+		name_str(msg_owner(m, rr), owner, sizeof(owner));
+		const char *op = rr->rclass == CLASS_ANY ? (rr->type == T_ANY ? "del-name" : "del-rrset")
+		                 : rr->rclass == CLASS_NONE ? "del"
+		                                            : "add";
+		rd[0] = '\0';
+		if (rr->crdlen && rr_rdata_to_str(rr->type, msg_rdata(m, rr), rr->crdlen, rd,
+		                                  sizeof(rd)) != DS_OK)
+			snprintf(rd, sizeof(rd), "(%u bytes)", rr->crdlen);
+		snprintf(line, sizeof(line), "; %s %s %s%s%s", op, owner,
+		         rr_type_str(rr->type, tb, sizeof(tb)), rd[0] ? " " : "", rd);
+		o += (size_t)snprintf(out + o, len - o, "%s", line);
+	}
+	if (o >= len && len > 4)
+		strcpy(out + len - 4, "...");
+}
+
+/* Decide one verified UPDATE inside the open transaction. */
+static void decide(struct receiver *r, struct job *j, struct deleg *cur, struct deleg *next,
+                   struct policy_result *res)
+{
+	const struct key_entry *k = j->key;
+	char child[DNAME_STR_MAX], zone[DNAME_STR_MAX];
+	name_str(k->child, child, sizeof(child));
+	name_str(j->zone->name, zone, sizeof(zone));
+
+	int old = replay_lookup(r->replay, j->digest, now_sec());
+	if (old >= 0) {
+		atomic_fetch_add(&r->ctr.replays, 1);
+		j->replayed = true;
+		job_decide(j, old, EDE_OTHER, "replay",
+		           "replayed message: already processed (RCODE %d), not applied again", old);
+		return;
+	}
+	/* the signer is the child: the key is registered for that name in this zone */
+	if (!dname_equal(k->zone, j->zone->name)) {
+		char kz[DNAME_STR_MAX];
+		name_str(k->zone, kz, sizeof(kz));
+		job_decide(j, RC_REFUSED, EDE_PROHIBITED, "refused",
+		           "key of %s belongs to zone %s, not %s", child, kz, zone);
+	} else if (store_deleg_load(r->store, k->child_id, cur) != DS_OK) {
+		job_decide(j, RC_SERVFAIL, EDE_OTHER, "servfail", "store error; try again later");
+	} else if (policy_update(&j->zone->pol, j->zone->name, k->child, j->m, cur, next, res) !=
+	           DS_OK) {
+		job_decide(j, res->rcode, res->ede, res->rcode == RC_REFUSED ? "refused" : "rejected",
+		           "%s", res->text);
+	} else if (!res->changed) {
+		job_decide(j, RC_NOERROR, -1, "accepted", "no change");
+	} else {
+		const char *names[16];
+		size_t nb = j->zone->nbackends < 16 ? j->zone->nbackends : 16;
+		for (size_t i = 0; i < nb; i++)
+			names[i] = j->zone->backends[i].name;
+		int64_t cid;
+		if (store_deleg_write(r->store, k->child_id, next) != DS_OK ||
+		    store_outbox_add(r->store, j->zone->name, k->child, res->changes, names, nb,
+		                     now_sec(), &cid) != DS_OK) {
+			job_decide(j, RC_SERVFAIL, EDE_OTHER, "servfail", "store error; try again later");
+		} else {
+			j->changed = true;
+			j->changes = strdup(res->changes);
+			job_decide(j, RC_NOERROR, -1, "accepted", "changed");
+		}
+	}
+	/* every verified message is remembered with its outcome (R10) */
+	if (j->rcode != RC_SERVFAIL) {
+		int64_t exp = (int64_t)j->sig_expiration + r->cfg->sig_clock_skew;
+		if (store_replay_add(r->store, j->digest, exp, j->rcode) != DS_OK)
+			job_decide(j, RC_SERVFAIL, EDE_OTHER, "servfail", "store error; try again later");
+	}
+}
+
+static int write_audit(struct receiver *r, struct job *j)
+{
+	char zone[DNAME_STR_MAX] = "", child[DNAME_STR_MAX] = "", summary[2048] = "";
+	char reason[8448];
+	if (j->zone)
+		name_str(j->zone->name, zone, sizeof(zone));
+	if (j->key)
+		name_str(j->key->child, child, sizeof(child));
+	else if (j->have_signer)
+		name_str(j->signer, child, sizeof(child));
+	if (j->m->nrr && j->m->opcode == OP_UPDATE)
+		request_summary(j->m, summary, sizeof(summary));
+	snprintf(reason, sizeof(reason), "%s%s%s", j->text, j->changes ? "\n" : "",
+	         j->changes ? j->changes : "");
+	struct audit_rec a = {
+		.time = j->t_recv.tv_sec,
+		.client = j->client,
+		.zone = zone[0] ? zone : NULL,
+		.child = child[0] ? child : NULL,
+		.key_tag = j->key_tag,
+		.actor = "update",
+		.request = summary,
+		.result = j->result,
+		.rcode = j->rcode,
+		.reason = reason,
+	};
+	return store_audit_add(r->store, &a);
+}
+
+void pipeline_commit_batch(struct receiver *r, struct job *batch)
+{
+	struct deleg *cur = malloc(sizeof(*cur)), *next = malloc(sizeof(*next));
+	struct policy_result *res = malloc(sizeof(*res));
+	bool any_change = false, ok = cur && next && res;
+
+	ok = ok && store_begin(r->store) == DS_OK;
+	for (struct job *j = batch; j; j = j->next) {
+		if (!ok) {
+			job_decide(j, RC_SERVFAIL, EDE_OTHER, "servfail", "store error; try again later");
+			continue;
+		}
+		if (!j->audit && j->stage == JOB_DECIDED)
+			continue;
+		if (store_savepoint(r->store) != DS_OK) {
+			job_decide(j, RC_SERVFAIL, EDE_OTHER, "servfail", "store error; try again later");
+			continue;
+		}
+		if (j->stage == JOB_COMMIT)
+			decide(r, j, cur, next, res);
+		else if (j->stage != JOB_DECIDED)
+			job_decide(j, RC_SERVFAIL, EDE_OTHER, "servfail", "internal error");
+		if (j->rcode == RC_SERVFAIL) {
+			/* nothing of a failed decision stays, not even half of it;
+			 * a fresh savepoint holds its audit row */
+			store_rollback_to(r->store);
+			j->changed = false;
+			if (store_savepoint(r->store) != DS_OK)
+				continue;
+		}
+		if (write_audit(r, j) != DS_OK) {
+			store_rollback_to(r->store);
+			job_decide(j, RC_SERVFAIL, EDE_OTHER, "servfail", "store error; try again later");
+			j->changed = false;
+		} else {
+			store_release(r->store);
+		}
+		if (j->key && !j->replayed && j->rcode != RC_SERVFAIL)
+			replay_insert(r->replay, j->digest,
+			              (int64_t)j->sig_expiration + r->cfg->sig_clock_skew, j->rcode);
+		any_change |= j->changed;
+	}
+	if (ok && store_commit(r->store) != DS_OK) {
+		/* nothing is acknowledged that did not reach the disk */
+		store_rollback(r->store);
+		for (struct job *j = batch; j; j = j->next) {
+			if (j->key && !j->replayed)
+				replay_remove(r->replay, j->digest);
+			if (j->audit || j->stage != JOB_DECIDED)
+				job_decide(j, RC_SERVFAIL, EDE_OTHER, "servfail",
+				           "store commit failed; try again later");
+			j->changed = false;
+		}
+		any_change = false;
+	}
+	atomic_fetch_add(&r->ctr.commits, 1);
+	free(cur);
+	free(next);
+	free(res);
+	if (any_change)
+		outbox_kick(r->outbox);
+}
+
+static const char *rcode_name(int rc)
+{
+	static const char *names[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
+	                              "NOTIMP",  "REFUSED", "YXDOMAIN", "YXRRSET",
+	                              "NXRRSET", "NOTAUTH", "NOTZONE"};
+	if (rc >= 0 && rc <= 10)
+		return names[rc];
+	switch (rc) {
+	case RC_BADVERS:
+		return "BADVERS";
+	case RC_BADKEY:
+		return "BADKEY";
+	case RC_BADTIME:
+		return "BADTIME";
+	default:
+		return "RCODE?";
+	}
+}
+
+void pipeline_log(const struct receiver *r, const struct job *j)
+{
+	(void)r;
+	char zone[DNAME_STR_MAX] = "-", child[DNAME_STR_MAX] = "-", tag[16] = "-";
+	const struct msg *m = j->m;
+	if (j->zone)
+		name_str(j->zone->name, zone, sizeof(zone));
+	if (j->key)
+		name_str(j->key->child, child, sizeof(child));
+	else if (j->have_signer)
+		name_str(j->signer, child, sizeof(child));
+	if (j->key_tag >= 0)
+		snprintf(tag, sizeof(tag), "%d", j->key_tag);
+	const char *what = m->opcode == OP_UPDATE ? "update" : m->opcode == OP_QUERY ? "query" : "message";
+	log_msg(j->rcode == RC_NOERROR ? LOG_NOTICE : LOG_INFO,
+	        "%s zone=%s child=%s client=%s key=%s result=%s rcode=%s reason=\"%s\"%s%s", what,
+	        zone, child, j->client, tag, j->result ? j->result : "-", rcode_name(j->rcode),
+	        j->text, j->changes ? " changes=" : "", j->changes ? j->changes : "");
+}

@@ -1,0 +1,119 @@
+/*
+ * receiver/replay.c -- digests of the signed data of every verified
+ * message, with the RCODE it got, kept until the signature has expired
+ * (R10).  Mirrors the store's replay table, which survives restarts.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "receiver/internal.h"
+
+#define RP_BUCKETS 16384
+
+struct rp_entry {
+	struct rp_entry *next;
+	uint8_t digest[32];
+	int64_t expires;
+	int rcode;
+};
+
+struct replay {
+	pthread_mutex_t mu;
+	struct rp_entry *bucket[RP_BUCKETS];
+};
+
+static size_t rp_slot(const uint8_t d[32])
+{
+	uint64_t v;
+	memcpy(&v, d, sizeof(v)); /* a SHA-256 is already uniform */
+	return (size_t)(v % RP_BUCKETS);
+}
+
+int replay_new(struct replay **out)
+{
+	struct replay *rp = calloc(1, sizeof(*rp));
+	if (rp == NULL)
+		return DS_ENOMEM;
+	pthread_mutex_init(&rp->mu, NULL);
+	*out = rp;
+	return DS_OK;
+}
+
+void replay_free(struct replay *rp)
+{
+	if (rp == NULL)
+		return;
+	replay_purge(rp, INT64_MAX);
+	pthread_mutex_destroy(&rp->mu);
+	free(rp);
+}
+
+static int load_one(void *arg, const uint8_t digest[32], int64_t expires, int rcode)
+{
+	return replay_insert(arg, digest, expires, rcode) == DS_OK ? 0 : 1;
+}
+
+int replay_load(struct replay *rp, struct store *s, int64_t now)
+{
+	return store_replay_foreach(s, now, load_one, rp);
+}
+
+int replay_lookup(struct replay *rp, const uint8_t digest[32], int64_t now)
+{
+	int rc = -1;
+	pthread_mutex_lock(&rp->mu);
+	for (struct rp_entry *e = rp->bucket[rp_slot(digest)]; e; e = e->next)
+		if (memcmp(e->digest, digest, 32) == 0 && e->expires >= now) {
+			rc = e->rcode;
+			break;
+		}
+	pthread_mutex_unlock(&rp->mu);
+	return rc;
+}
+
+int replay_insert(struct replay *rp, const uint8_t digest[32], int64_t expires, int rcode)
+{
+	struct rp_entry *e = malloc(sizeof(*e));
+	if (e == NULL)
+		return DS_ENOMEM;
+	memcpy(e->digest, digest, 32);
+	e->expires = expires;
+	e->rcode = rcode;
+	size_t s = rp_slot(digest);
+	pthread_mutex_lock(&rp->mu);
+	e->next = rp->bucket[s];
+	rp->bucket[s] = e;
+	pthread_mutex_unlock(&rp->mu);
+	return DS_OK;
+}
+
+void replay_remove(struct replay *rp, const uint8_t digest[32])
+{
+	pthread_mutex_lock(&rp->mu);
+	for (struct rp_entry **pp = &rp->bucket[rp_slot(digest)]; *pp; pp = &(*pp)->next)
+		if (memcmp((*pp)->digest, digest, 32) == 0) {
+			struct rp_entry *e = *pp;
+			*pp = e->next;
+			free(e);
+			break;
+		}
+	pthread_mutex_unlock(&rp->mu);
+}
+
+void replay_purge(struct replay *rp, int64_t now)
+{
+	pthread_mutex_lock(&rp->mu);
+	for (size_t i = 0; i < RP_BUCKETS; i++)
+		for (struct rp_entry **pp = &rp->bucket[i]; *pp;) {
+			struct rp_entry *e = *pp;
+			if (e->expires < now) {
+				*pp = e->next;
+				free(e);
+			} else {
+				pp = &e->next;
+			}
+		}
+	pthread_mutex_unlock(&rp->mu);
+}

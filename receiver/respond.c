@@ -1,0 +1,80 @@
+/*
+ * receiver/respond.c -- the answer to one request: ID and opcode copied,
+ * QR set, the zone section echoed when it was read, and an OPT record with
+ * the Extended DNS Error when the request had OPT (RFC 6891, RFC 8914).
+ * RCODEs above 15 need OPT's extended RCODE bits; without OPT they are
+ * mapped as decision D3 says (BADKEY -> NOTAUTH).
+ */
+#include <string.h>
+
+#include "common/wire.h"
+#include "receiver/internal.h"
+
+#define OUR_UDP_SIZE 1232
+
+void respond_build(struct job *j)
+{
+	const struct msg *m = j->m;
+	struct wbuf b;
+	int rcode = j->rcode;
+	bool opt = m->has_opt;
+	/* an answer must fit a plain 512-byte UDP datagram when the client gave no size */
+	size_t cap = sizeof(j->resp);
+	if (!j->tcp && (!opt || m->edns_udp < cap))
+		cap = opt ? m->edns_udp : 512;
+
+	if (!opt && rcode > 15)
+		rcode = rcode == RC_BADKEY || rcode == RC_BADTIME ? RC_NOTAUTH : RC_FORMERR;
+
+	wbuf_init(&b, j->resp, cap);
+	wbuf_u16(&b, m->id);
+	uint16_t flags = MSG_QR | (uint16_t)(m->opcode << 11) | (uint16_t)(rcode & 0xf);
+	if (m->opcode == OP_QUERY)
+		flags |= m->flags & MSG_RD;
+	wbuf_u16(&b, flags);
+	/* echo the zone/question entry when it parsed (not on FORMERR) */
+	bool echo = j->rcode != RC_FORMERR && m->nrr >= 1 && m->count[0] == 1;
+	wbuf_u16(&b, echo ? 1 : 0);
+	wbuf_u16(&b, 0);
+	wbuf_u16(&b, 0);
+	wbuf_u16(&b, opt ? 1 : 0);
+	if (echo) {
+		const struct msg_rr *z = &m->rr[0];
+		const uint8_t *name = msg_owner(m, z);
+		size_t n = 0;
+		while (name[n])
+			n += 1 + (size_t)name[n];
+		wbuf_bytes(&b, name, n + 1);
+		wbuf_u16(&b, z->type);
+		wbuf_u16(&b, z->rclass);
+	}
+	if (opt) {
+		size_t tlen = j->has_ede ? strlen(j->text) : 0;
+		/* room: OPT header 11 bytes, EDE option 6 bytes + text */
+		size_t room = cap > b.len + 11 + 6 ? cap - b.len - 11 - 6 : 0;
+		if (tlen > room)
+			tlen = room;
+		wbuf_u8(&b, 0);
+		wbuf_u16(&b, T_OPT);
+		wbuf_u16(&b, OUR_UDP_SIZE);
+		wbuf_u8(&b, (uint8_t)(rcode >> 4));
+		wbuf_u8(&b, 0);    /* version */
+		wbuf_u16(&b, 0);   /* flags: DO clear, we return no DNSSEC data */
+		if (j->has_ede) {
+			wbuf_u16(&b, (uint16_t)(4 + 2 + tlen));
+			wbuf_u16(&b, EDNS_OPT_EDE);
+			wbuf_u16(&b, (uint16_t)(2 + tlen));
+			wbuf_u16(&b, j->ede);
+			wbuf_bytes(&b, j->text, tlen);
+		} else {
+			wbuf_u16(&b, 0);
+		}
+	}
+	if (b.err) {
+		/* cannot happen with the caps above; answer a bare header rather than nothing */
+		memset(j->resp + 4, 0, 8);
+		j->resplen = 12;
+		return;
+	}
+	j->resplen = b.len;
+}

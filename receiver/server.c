@@ -1,0 +1,732 @@
+/*
+ * receiver/server.c -- listeners, the I/O loop and the threads.
+ *
+ * UDP: one datagram, one request.  TCP: two-byte length framing, several
+ * requests per connection (answers may come out of order, matched by ID),
+ * an idle timeout and a cap on connections; a frame that is too short or
+ * longer than server.max-message-size closes that connection only.
+ * A job keeps the connection's id, not a pointer: when the answer is ready
+ * and the connection is gone (or the fd was reused), the answer is dropped
+ * and nothing touches freed memory (R11).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "receiver/internal.h"
+#include "receiver/receiver.h"
+
+#define TCP_MAX_INFLIGHT 16 /* requests per connection being processed at once */
+#define TCP_OUT_MAX (256 * 1024)
+
+struct conn {
+	int fd;
+	uint64_t id;
+	struct sockaddr_storage peer;
+	socklen_t peerlen;
+	char client[INET6_ADDRSTRLEN + 8];
+	time_t last;
+	uint8_t in[2 + 65535];
+	size_t inlen;
+	uint8_t *out;
+	size_t outlen, outcap;
+	unsigned inflight;
+	bool reading; /* EPOLLIN armed */
+};
+
+/* ---- queues ---- */
+
+void jobq_init(struct jobq *q, size_t max)
+{
+	pthread_mutex_init(&q->mu, NULL);
+	pthread_cond_init(&q->cv, NULL);
+	q->head = q->tail = NULL;
+	q->n = 0;
+	q->max = max;
+	q->closed = false;
+}
+
+void jobq_destroy(struct jobq *q)
+{
+	struct job *j, *nx;
+	for (j = q->head; j; j = nx) {
+		nx = j->next;
+		job_free(j);
+	}
+	pthread_mutex_destroy(&q->mu);
+	pthread_cond_destroy(&q->cv);
+}
+
+bool jobq_push(struct jobq *q, struct job *j)
+{
+	pthread_mutex_lock(&q->mu);
+	if (q->closed || (q->max && q->n >= q->max)) {
+		pthread_mutex_unlock(&q->mu);
+		return false;
+	}
+	j->next = NULL;
+	if (q->tail)
+		q->tail->next = j;
+	else
+		q->head = j;
+	q->tail = j;
+	q->n++;
+	pthread_cond_signal(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+	return true;
+}
+
+static struct job *take_locked(struct jobq *q, size_t max, size_t *n)
+{
+	struct job *first = q->head, *last = NULL;
+	size_t k = 0;
+	for (struct job *j = q->head; j && k < max; j = j->next, k++)
+		last = j;
+	if (last) {
+		q->head = last->next;
+		if (q->head == NULL)
+			q->tail = NULL;
+		last->next = NULL;
+	}
+	q->n -= k;
+	*n = k;
+	return k ? first : NULL;
+}
+
+struct job *jobq_pop(struct jobq *q)
+{
+	size_t n;
+	pthread_mutex_lock(&q->mu);
+	while (q->head == NULL && !q->closed)
+		pthread_cond_wait(&q->cv, &q->mu);
+	struct job *j = take_locked(q, 1, &n);
+	pthread_mutex_unlock(&q->mu);
+	return j;
+}
+
+struct job *jobq_take(struct jobq *q, size_t max, size_t *n)
+{
+	pthread_mutex_lock(&q->mu);
+	struct job *j = take_locked(q, max, n);
+	pthread_mutex_unlock(&q->mu);
+	return j;
+}
+
+void jobq_close(struct jobq *q)
+{
+	pthread_mutex_lock(&q->mu);
+	q->closed = true;
+	pthread_cond_broadcast(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+}
+
+/* Hand a finished job back to the I/O thread. */
+static void finish(struct receiver *r, struct job *j)
+{
+	respond_build(j);
+	if (!jobq_push(&r->doneq, j)) {
+		job_free(j); /* only when shutting down */
+		return;
+	}
+	uint64_t one = 1;
+	ssize_t w = write(r->wakefd, &one, sizeof(one));
+	(void)w;
+}
+
+/* ---- threads ---- */
+
+static void *worker_main(void *arg)
+{
+	struct receiver *r = arg;
+	struct job *j;
+	while ((j = jobq_pop(&r->verifyq)) != NULL) {
+		pipeline_verify(r, j);
+		if (j->stage == JOB_COMMIT || j->audit) {
+			if (jobq_push(&r->commitq, j))
+				continue;
+			if (j->stage == JOB_COMMIT)
+				job_decide(j, RC_REFUSED, EDE_BLOCKED, "refused",
+				           "server busy: commit queue full; retry later");
+		}
+		finish(r, j);
+	}
+	return NULL;
+}
+
+/*
+ * Group commit: whatever has queued up while the previous commit was
+ * fsyncing goes into the next transaction, up to commit-batch-max.
+ */
+static void *committer_main(void *arg)
+{
+	struct receiver *r = arg;
+	struct jobq *q = &r->commitq;
+	for (;;) {
+		size_t n;
+		pthread_mutex_lock(&q->mu);
+		while (q->head == NULL && !q->closed)
+			pthread_cond_wait(&q->cv, &q->mu);
+		struct job *batch = take_locked(q, r->cfg->commit_batch_max, &n);
+		pthread_mutex_unlock(&q->mu);
+		if (batch == NULL)
+			break;
+		pipeline_commit_batch(r, batch);
+		atomic_fetch_add(&r->ctr.commit_jobs, n);
+		struct job *j, *nx;
+		for (j = batch; j; j = nx) {
+			nx = j->next;
+			finish(r, j);
+		}
+	}
+	return NULL;
+}
+
+/* ---- sockets ---- */
+
+static int set_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+	return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+static void peer_str(const struct sockaddr_storage *ss, char *out, size_t len)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s = (const void *)ss;
+		inet_ntop(AF_INET, &s->sin_addr, a, sizeof(a));
+		port = ntohs(s->sin_port);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s = (const void *)ss;
+		inet_ntop(AF_INET6, &s->sin6_addr, a, sizeof(a));
+		port = ntohs(s->sin6_port);
+	}
+	snprintf(out, len, "%s#%u", a, port);
+}
+
+static int open_listener(const char *addr, uint16_t port, bool tcp)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	memset(&ss, 0, sizeof(ss));
+	struct sockaddr_in *s4 = (void *)&ss;
+	struct sockaddr_in6 *s6 = (void *)&ss;
+	if (inet_pton(AF_INET, addr, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		sl = sizeof(*s4);
+	} else if (inet_pton(AF_INET6, addr, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		sl = sizeof(*s6);
+	} else {
+		log_err("listen address %s is not an IP address", addr);
+		return -1;
+	}
+	int fd = socket(ss.ss_family, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || (tcp && listen(fd, 128) < 0) ||
+	    set_nonblock(fd) < 0) {
+		log_err("cannot listen on %s port %u/%s: %s", addr, port, tcp ? "tcp" : "udp",
+		        strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void ep_set(struct receiver *r, int fd, uint32_t events, bool add)
+{
+	struct epoll_event ev = {.events = events, .data.fd = fd};
+	epoll_ctl(r->epfd, add ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &ev);
+}
+
+static void conn_close(struct receiver *r, struct conn *c)
+{
+	epoll_ctl(r->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	r->conns[c->fd] = NULL;
+	r->nconns--;
+	free(c->out);
+	free(c);
+}
+
+static void conn_arm(struct receiver *r, struct conn *c)
+{
+	bool want_read = c->inflight < TCP_MAX_INFLIGHT;
+	uint32_t ev = (want_read ? EPOLLIN : 0) | (c->outlen ? EPOLLOUT : 0);
+	c->reading = want_read;
+	ep_set(r, c->fd, ev, false);
+}
+
+/* Queue bytes for a TCP connection and write what the kernel takes now. */
+static bool conn_send(struct receiver *r, struct conn *c, const uint8_t *p, size_t n)
+{
+	if (c->outlen + n + 2 > TCP_OUT_MAX)
+		return false;
+	if (c->outcap < c->outlen + n + 2) {
+		size_t cap = c->outcap ? c->outcap : 4096;
+		while (cap < c->outlen + n + 2)
+			cap *= 2;
+		uint8_t *o = realloc(c->out, cap);
+		if (o == NULL)
+			return false;
+		c->out = o;
+		c->outcap = cap;
+	}
+	c->out[c->outlen] = (uint8_t)(n >> 8);
+	c->out[c->outlen + 1] = (uint8_t)n;
+	memcpy(c->out + c->outlen + 2, p, n);
+	c->outlen += n + 2;
+	ssize_t w = write(c->fd, c->out, c->outlen);
+	if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+		return false;
+	if (w > 0) {
+		memmove(c->out, c->out + w, c->outlen - (size_t)w);
+		c->outlen -= (size_t)w;
+	}
+	(void)r;
+	return true;
+}
+
+/* Start a job for one received message. */
+static void dispatch(struct receiver *r, struct job *j)
+{
+	pipeline_receive(r, j);
+	if (j->stage == JOB_VERIFY) {
+		if (jobq_push(&r->verifyq, j))
+			return;
+		atomic_fetch_add(&r->ctr.dropped, 1);
+		job_decide(j, RC_REFUSED, EDE_BLOCKED, "refused",
+		           "server busy: verification queue full; retry later");
+	}
+	/* decided before crypto: UPDATEs still get their audit row */
+	if (j->audit && jobq_push(&r->commitq, j))
+		return;
+	finish(r, j);
+}
+
+static void udp_read(struct receiver *r, int fd)
+{
+	static uint8_t buf[65536];
+	for (int k = 0; k < 64; k++) {
+		struct sockaddr_storage peer;
+		socklen_t pl = sizeof(peer);
+		ssize_t n = recvfrom(fd, buf, sizeof(buf), MSG_TRUNC, (struct sockaddr *)&peer, &pl);
+		if (n < 0)
+			return;
+		if (n < DNS_HDR_LEN || (buf[2] & 0x80)) {
+			/* no header to answer to, or a response: never answer those */
+			char cl[INET6_ADDRSTRLEN + 8];
+			peer_str(&peer, cl, sizeof(cl));
+			log_info("dropped %s from %s (%zd bytes)",
+			         n < DNS_HDR_LEN ? "short datagram" : "response", cl, n);
+			atomic_fetch_add(&r->ctr.dropped, 1);
+			continue;
+		}
+		size_t len = (size_t)n > sizeof(buf) ? sizeof(buf) : (size_t)n;
+		struct job *j = job_new(len);
+		if (j == NULL)
+			return;
+		memcpy(j->req, buf, len);
+		j->tcp = false;
+		j->fd = fd;
+		j->peer = peer;
+		j->peerlen = pl;
+		peer_str(&peer, j->client, sizeof(j->client));
+		clock_gettime(CLOCK_MONOTONIC, &j->t_recv);
+		j->t_recv.tv_sec = time(NULL);
+		dispatch(r, j);
+	}
+}
+
+static void tcp_accept(struct receiver *r, int lfd)
+{
+	for (;;) {
+		struct sockaddr_storage peer;
+		socklen_t pl = sizeof(peer);
+		int fd = accept4(lfd, (struct sockaddr *)&peer, &pl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return;
+		if ((size_t)fd >= r->nconns_max || r->nconns >= r->cfg->tcp_max_connections) {
+			char cl[INET6_ADDRSTRLEN + 8];
+			peer_str(&peer, cl, sizeof(cl));
+			log_info("refused TCP connection from %s: %zu connections open (limit %u)",
+			         cl, r->nconns, r->cfg->tcp_max_connections);
+			atomic_fetch_add(&r->ctr.tcp_refused_full, 1);
+			close(fd);
+			continue;
+		}
+		struct conn *c = calloc(1, sizeof(*c));
+		if (c == NULL) {
+			close(fd);
+			return;
+		}
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		c->fd = fd;
+		c->id = ++r->next_conn_id;
+		c->peer = peer;
+		c->peerlen = pl;
+		peer_str(&peer, c->client, sizeof(c->client));
+		c->last = time(NULL);
+		r->conns[fd] = c;
+		r->nconns++;
+		atomic_fetch_add(&r->ctr.tcp_accepted, 1);
+		ep_set(r, fd, EPOLLIN, true);
+		c->reading = true;
+	}
+}
+
+static void tcp_bad(struct receiver *r, struct conn *c, const char *why, size_t len)
+{
+	log_info("closed TCP connection from %s: %s (%zu)", c->client, why, len);
+	atomic_fetch_add(&r->ctr.tcp_closed_bad, 1);
+	conn_close(r, c);
+}
+
+static void tcp_read(struct receiver *r, struct conn *c)
+{
+	for (;;) {
+		ssize_t n = read(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen);
+		if (n == 0) {
+			conn_close(r, c);
+			return;
+		}
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				conn_close(r, c);
+			return;
+		}
+		c->inlen += (size_t)n;
+		c->last = time(NULL);
+		/* take every complete frame */
+		while (c->inlen >= 2) {
+			size_t flen = (size_t)c->in[0] << 8 | c->in[1];
+			if (flen < DNS_HDR_LEN) {
+				tcp_bad(r, c, "frame shorter than a DNS header", flen);
+				return;
+			}
+			if (flen > r->cfg->max_message_size) {
+				tcp_bad(r, c, "frame longer than server.max-message-size", flen);
+				return;
+			}
+			if (c->inlen < 2 + flen)
+				break;
+			struct job *j = job_new(flen);
+			if (j == NULL) {
+				conn_close(r, c);
+				return;
+			}
+			memcpy(j->req, c->in + 2, flen);
+			memmove(c->in, c->in + 2 + flen, c->inlen - 2 - flen);
+			c->inlen -= 2 + flen;
+			if (j->req[2] & 0x80) { /* a response: never answered */
+				job_free(j);
+				continue;
+			}
+			j->tcp = true;
+			j->fd = c->fd;
+			j->conn_id = c->id;
+			j->peer = c->peer;
+			j->peerlen = c->peerlen;
+			memcpy(j->client, c->client, sizeof(j->client));
+			j->t_recv.tv_sec = time(NULL);
+			c->inflight++;
+			dispatch(r, j);
+		}
+		if (c->inflight >= TCP_MAX_INFLIGHT) {
+			conn_arm(r, c);
+			return;
+		}
+	}
+}
+
+static void tcp_write(struct receiver *r, struct conn *c)
+{
+	ssize_t w = write(c->fd, c->out, c->outlen);
+	if (w < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			conn_close(r, c);
+		return;
+	}
+	memmove(c->out, c->out + w, c->outlen - (size_t)w);
+	c->outlen -= (size_t)w;
+	conn_arm(r, c);
+}
+
+/* Send the answers that the other threads finished. */
+static void drain_done(struct receiver *r)
+{
+	size_t n;
+	struct job *j, *nx;
+	for (j = jobq_take(&r->doneq, SIZE_MAX, &n); j; j = nx) {
+		nx = j->next;
+		pipeline_log(r, j);
+		switch (j->rcode) {
+		case RC_NOERROR:
+			atomic_fetch_add(&r->ctr.accepted, 1);
+			break;
+		case RC_FORMERR:
+			atomic_fetch_add(&r->ctr.formerr, 1);
+			break;
+		case RC_NOTIMP:
+			atomic_fetch_add(&r->ctr.notimp, 1);
+			break;
+		case RC_SERVFAIL:
+			atomic_fetch_add(&r->ctr.servfail, 1);
+			break;
+		default:
+			atomic_fetch_add(&r->ctr.refused, 1);
+		}
+		if (!j->tcp) {
+			sendto(j->fd, j->resp, j->resplen, 0, (struct sockaddr *)&j->peer, j->peerlen);
+		} else if ((size_t)j->fd < r->nconns_max && r->conns[j->fd] &&
+		           r->conns[j->fd]->id == j->conn_id) {
+			struct conn *c = r->conns[j->fd];
+			c->inflight--;
+			if (!conn_send(r, c, j->resp, j->resplen))
+				conn_close(r, c);
+			else
+				conn_arm(r, c);
+		} /* else: the connection is gone; the answer is dropped */
+		job_free(j);
+	}
+}
+
+static void sweep_idle(struct receiver *r)
+{
+	time_t now = time(NULL);
+	for (size_t fd = 0; fd < r->nconns_max; fd++) {
+		struct conn *c = r->conns[fd];
+		if (c && c->inflight == 0 && now - c->last >= (time_t)r->cfg->tcp_idle_timeout) {
+			log_debug("closed idle TCP connection from %s", c->client);
+			conn_close(r, c);
+		}
+	}
+}
+
+static void log_stats(struct receiver *r)
+{
+	struct counters *k = &r->ctr;
+	log_notice("stats received=%lu updates=%lu accepted=%lu refused=%lu formerr=%lu "
+	           "notimp=%lu servfail=%lu verifications=%lu verify_ok=%lu verify_fail=%lu "
+	           "commits=%lu commit_jobs=%lu replays=%lu dropped=%lu tcp_accepted=%lu "
+	           "tcp_closed_bad=%lu tcp_refused_full=%lu keys=%zu",
+	           atomic_load(&k->received), atomic_load(&k->updates), atomic_load(&k->accepted),
+	           atomic_load(&k->refused), atomic_load(&k->formerr), atomic_load(&k->notimp),
+	           atomic_load(&k->servfail), atomic_load(&k->verifications),
+	           atomic_load(&k->verify_ok), atomic_load(&k->verify_fail),
+	           atomic_load(&k->commits), atomic_load(&k->commit_jobs),
+	           atomic_load(&k->replays), atomic_load(&k->dropped),
+	           atomic_load(&k->tcp_accepted), atomic_load(&k->tcp_closed_bad),
+	           atomic_load(&k->tcp_refused_full), keycache_count(r->keys));
+}
+
+/* ---- life cycle ---- */
+
+int receiver_new(const struct cfg *cfg, struct receiver **out)
+{
+	struct receiver *r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return DS_ENOMEM;
+	r->cfg = cfg;
+	r->epfd = r->wakefd = -1;
+	jobq_init(&r->verifyq, cfg->queue_max);
+	jobq_init(&r->commitq, 2 * (size_t)cfg->queue_max);
+	jobq_init(&r->doneq, 0);
+	int rc = store_open(cfg->store_path, &r->store);
+	if (rc != DS_OK) {
+		log_err("cannot open store %s: %s", cfg->store_path, ds_strerror(rc));
+		goto fail;
+	}
+	rc = receiver_sync_config(cfg, r->store);
+	if (rc == DS_OK)
+		rc = keycache_new(&r->keys);
+	if (rc == DS_OK)
+		rc = keycache_load(r->keys, r->store, &cfg->limits);
+	if (rc == DS_OK)
+		rc = replay_new(&r->replay);
+	if (rc == DS_OK) {
+		int64_t now = (int64_t)time(NULL);
+		rc = store_replay_purge(r->store, now);
+		if (rc == DS_OK)
+			rc = replay_load(r->replay, r->store, now);
+	}
+	if (rc != DS_OK) {
+		log_err("cannot load keys and replay cache from the store: %s", ds_strerror(rc));
+		goto fail;
+	}
+
+	struct rlimit rl;
+	r->nconns_max = 65536;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < r->nconns_max)
+		r->nconns_max = (size_t)rl.rlim_cur;
+	r->conns = calloc(r->nconns_max, sizeof(*r->conns));
+	r->epfd = epoll_create1(EPOLL_CLOEXEC);
+	r->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	r->lfd = calloc(cfg->nlisten * 2, sizeof(*r->lfd));
+	r->ltcp = calloc(cfg->nlisten * 2, sizeof(*r->ltcp));
+	if (r->conns == NULL || r->epfd < 0 || r->wakefd < 0 || !r->lfd || !r->ltcp) {
+		rc = DS_ENOMEM;
+		goto fail;
+	}
+	ep_set(r, r->wakefd, EPOLLIN, true);
+	for (size_t i = 0; i < cfg->nlisten; i++) {
+		for (int tcp = 0; tcp <= 1; tcp++) {
+			int fd = open_listener(cfg->listen[i], cfg->port, tcp);
+			if (fd < 0) {
+				rc = DS_EIO;
+				goto fail;
+			}
+			r->lfd[r->nlfd] = fd;
+			r->ltcp[r->nlfd++] = tcp;
+			ep_set(r, fd, EPOLLIN, true);
+		}
+		log_notice("listening on %s port %u (udp, tcp)", cfg->listen[i], cfg->port);
+	}
+	rc = outbox_start(cfg, &r->outbox);
+	if (rc != DS_OK)
+		goto fail;
+	*out = r;
+	return DS_OK;
+fail:
+	receiver_free(r);
+	return rc;
+}
+
+int receiver_run(struct receiver *r)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	r->nworkers = r->cfg->workers ? r->cfg->workers : (size_t)(ncpu > 0 ? ncpu : 1);
+	r->workers = calloc(r->nworkers, sizeof(*r->workers));
+	if (r->workers == NULL)
+		return DS_ENOMEM;
+	for (size_t i = 0; i < r->nworkers; i++)
+		pthread_create(&r->workers[i], NULL, worker_main, r);
+	pthread_create(&r->committer, NULL, committer_main, r);
+	log_notice("dsyncd serving %zu zone(s), %zu key(s), %zu verification worker(s)",
+	           r->cfg->nzones, keycache_count(r->keys), r->nworkers);
+
+	time_t last_sweep = time(NULL);
+	struct epoll_event ev[64];
+	while (!r->stop) {
+		int n = epoll_wait(r->epfd, ev, 64, 1000);
+		for (int i = 0; i < n; i++) {
+			int fd = ev[i].data.fd;
+			if (fd == r->wakefd) {
+				uint64_t v;
+				ssize_t rd = read(r->wakefd, &v, sizeof(v));
+				(void)rd;
+				drain_done(r);
+				continue;
+			}
+			bool listener = false;
+			for (size_t k = 0; k < r->nlfd; k++)
+				if (r->lfd[k] == fd) {
+					listener = true;
+					if (r->ltcp[k])
+						tcp_accept(r, fd);
+					else
+						udp_read(r, fd);
+				}
+			if (listener || (size_t)fd >= r->nconns_max || r->conns[fd] == NULL)
+				continue;
+			struct conn *c = r->conns[fd];
+			if (ev[i].events & (EPOLLERR | EPOLLHUP)) {
+				conn_close(r, c);
+				continue;
+			}
+			if (ev[i].events & EPOLLOUT)
+				tcp_write(r, c);
+			if (r->conns[fd] == c && (ev[i].events & EPOLLIN))
+				tcp_read(r, c);
+		}
+		if (r->want_stats) {
+			r->want_stats = 0;
+			log_stats(r);
+		}
+		time_t now = time(NULL);
+		if (now != last_sweep) {
+			last_sweep = now;
+			sweep_idle(r);
+			if (now % 60 == 0)
+				replay_purge(r->replay, (int64_t)now);
+		}
+	}
+
+	/* drain: finish what was accepted, answer it, then stop the threads */
+	log_notice("shutting down");
+	jobq_close(&r->verifyq);
+	for (size_t i = 0; i < r->nworkers; i++)
+		pthread_join(r->workers[i], NULL);
+	jobq_close(&r->commitq);
+	pthread_join(r->committer, NULL);
+	drain_done(r);
+	log_stats(r);
+	return DS_OK;
+}
+
+void receiver_stop(struct receiver *r)
+{
+	r->stop = 1;
+	uint64_t one = 1;
+	ssize_t w = write(r->wakefd, &one, sizeof(one));
+	(void)w;
+}
+
+void receiver_request_stats(struct receiver *r)
+{
+	r->want_stats = 1;
+	uint64_t one = 1;
+	ssize_t w = write(r->wakefd, &one, sizeof(one));
+	(void)w;
+}
+
+void receiver_free(struct receiver *r)
+{
+	if (r == NULL)
+		return;
+	if (r->outbox)
+		outbox_stop(r->outbox);
+	for (size_t i = 0; r->conns && i < r->nconns_max; i++)
+		if (r->conns[i])
+			conn_close(r, r->conns[i]);
+	for (size_t i = 0; i < r->nlfd; i++)
+		close(r->lfd[i]);
+	if (r->epfd >= 0)
+		close(r->epfd);
+	if (r->wakefd >= 0)
+		close(r->wakefd);
+	jobq_destroy(&r->verifyq);
+	jobq_destroy(&r->commitq);
+	jobq_destroy(&r->doneq);
+	keycache_free(r->keys);
+	replay_free(r->replay);
+	store_close(r->store);
+	free(r->conns);
+	free(r->lfd);
+	free(r->ltcp);
+	free(r->workers);
+	free(r);
+}

@@ -1,0 +1,1409 @@
+/*
+ * store/store_sqlite.c -- the store on SQLite.
+ *
+ * One sqlite3 connection per struct store, every statement prepared once at
+ * open (SQLITE_PREPARE_PERSISTENT) and reset + unbound after each use, every
+ * value bound as a parameter (R15): no SQL text is ever built from data.
+ *
+ * Canonical DNS order (RFC 4034 6.1) is not something SQL can sort by
+ * directly, so children and delegation owners carry a "sort key" column: the
+ * lower-cased labels from the rightmost to the leftmost, each label's octets
+ * escaped (0x00 -> 01 01, 0x01 -> 01 02) and followed by a 0x00 separator.
+ * That encoding is prefix-free and keeps the octet order, so plain BLOB
+ * comparison (memcmp, shorter first) gives canonical name order.
+ */
+#include "store/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/dname.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/rrtext.h"
+
+#define BUSY_TIMEOUT_MS 5000
+#define NAME_KEY_MAX 512    /* sort key of a name: <= 2 * 254 + labels */
+#define RDATA_TEXT_MAX 2048 /* DS hex (<= 600) or an escaped name (<= 1021) */
+#define KEY_B64_MAX 4096    /* base64 of at most 2048 octets of key */
+#define OUTBOX_BACKEND_MAX sizeof(((struct outbox_item *)0)->backend)
+
+/* ------------------------------------------------------------------ */
+/* Schema and migrations                                               */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Version 1: the initial schema.  Names are kept three ways where needed:
+ * canonical lower-case wire (lookups, UNIQUE), sort key (canonical order),
+ * presentation text (operators; escaped by dname_to_str).
+ */
+static const char *const migration_v1[] = {
+    "CREATE TABLE zones ("
+    " id INTEGER PRIMARY KEY,"
+    " name BLOB NOT NULL UNIQUE," /* canonical lower-case wire */
+    " name_text TEXT NOT NULL)",
+
+    "CREATE TABLE children ("
+    " id INTEGER PRIMARY KEY,"
+    " zone_id INTEGER NOT NULL REFERENCES zones(id) ON DELETE CASCADE,"
+    " name BLOB NOT NULL,"     /* canonical lower-case wire */
+    " sort_key BLOB NOT NULL," /* canonical order key of name */
+    " name_text TEXT NOT NULL,"
+    " created INTEGER NOT NULL,"
+    " updated INTEGER NOT NULL,"
+    " UNIQUE (zone_id, name))",
+    /* Unique like (zone_id, name), since the sort key is a one-to-one
+     * function of the name; being UNIQUE lets the zone walk below stream
+     * in index order with no sort step. */
+    "CREATE UNIQUE INDEX children_order ON children (zone_id, sort_key)",
+
+    "CREATE TABLE keys ("
+    " id INTEGER PRIMARY KEY,"
+    " child_id INTEGER NOT NULL REFERENCES children(id) ON DELETE CASCADE,"
+    " algorithm INTEGER NOT NULL,"
+    " key_tag INTEGER NOT NULL,"
+    " flags INTEGER NOT NULL,"
+    " rdata BLOB NOT NULL,"	 /* KEY RDATA as received */
+    " public_key TEXT NOT NULL," /* base64 of the key field, for operators */
+    " state TEXT NOT NULL,"	 /* store_key_state_str() */
+    " trust_method TEXT NOT NULL DEFAULT '',"
+    " source TEXT NOT NULL DEFAULT '',"
+    " created INTEGER NOT NULL,"
+    " updated INTEGER NOT NULL,"
+    " UNIQUE (child_id, rdata))",
+
+    "CREATE TABLE delegation ("
+    " id INTEGER PRIMARY KEY,"
+    " child_id INTEGER NOT NULL REFERENCES children(id) ON DELETE CASCADE,"
+    " owner BLOB NOT NULL,"	  /* wire, case as received */
+    " owner_canon BLOB NOT NULL," /* lower-case wire */
+    " owner_key BLOB NOT NULL,"	  /* canonical order key */
+    " owner_text TEXT NOT NULL,"
+    " type INTEGER NOT NULL,"
+    " ttl INTEGER NOT NULL,"
+    " rdata BLOB NOT NULL,"	  /* as received (NS target case kept) */
+    " rdata_canon BLOB NOT NULL," /* RFC 4034 6.2 form: NS target lower-cased */
+    " rdata_text TEXT NOT NULL,"
+    " UNIQUE (child_id, owner_canon, type, rdata_canon))",
+    "CREATE UNIQUE INDEX delegation_order ON delegation (child_id, owner_key, type, rdata_canon)",
+
+    "CREATE TABLE audit ("
+    " id INTEGER PRIMARY KEY,"
+    " time INTEGER NOT NULL,"
+    " client TEXT,"
+    " zone TEXT,"
+    " child TEXT,"
+    " key_tag INTEGER," /* NULL when none */
+    " actor TEXT,"
+    " request TEXT,"
+    " result TEXT,"
+    " rcode INTEGER NOT NULL,"
+    " reason TEXT)",
+    "CREATE INDEX audit_time ON audit (time)",
+    "CREATE INDEX audit_child ON audit (child, time)",
+
+    "CREATE TABLE outbox_change ("
+    " id INTEGER PRIMARY KEY,"
+    " zone BLOB NOT NULL," /* canonical lower-case wire */
+    " zone_text TEXT NOT NULL,"
+    " child BLOB NOT NULL,"
+    " child_text TEXT NOT NULL,"
+    " changes TEXT NOT NULL,"
+    " created INTEGER NOT NULL)",
+
+    "CREATE TABLE delivery ("
+    " id INTEGER PRIMARY KEY,"
+    " change_id INTEGER NOT NULL REFERENCES outbox_change(id) ON DELETE CASCADE,"
+    " backend TEXT NOT NULL,"
+    " state TEXT NOT NULL CHECK (state IN ('pending', 'done')),"
+    " attempts INTEGER NOT NULL DEFAULT 0,"
+    " next_attempt INTEGER NOT NULL,"
+    " last_attempt INTEGER,"
+    " last_error TEXT,"
+    " delivered_at INTEGER,"
+    " UNIQUE (change_id, backend))",
+    "CREATE INDEX delivery_due ON delivery (state, next_attempt)",
+
+    "CREATE TABLE replay ("
+    " digest BLOB PRIMARY KEY,"
+    " expires INTEGER NOT NULL,"
+    " rcode INTEGER NOT NULL) WITHOUT ROWID",
+    "CREATE INDEX replay_expires ON replay (expires)",
+    NULL,
+};
+
+/* migrations[i] brings the schema from version i to version i + 1. */
+static const char *const *const migrations[] = {
+    migration_v1,
+};
+
+_Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,
+	       "one migration per schema version");
+
+/* ------------------------------------------------------------------ */
+/* Prepared statements                                                 */
+/* ------------------------------------------------------------------ */
+
+enum st_id {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_SAVEPOINT,
+	ST_RELEASE,
+	ST_ROLLBACK_TO,
+	ST_W_SAVEPOINT,
+	ST_W_RELEASE,
+	ST_W_ROLLBACK_TO,
+	ST_ZONE_FIND,
+	ST_ZONE_INSERT,
+	ST_CHILD_FIND,
+	ST_CHILD_INSERT,
+	ST_CHILD_TOUCH,
+	ST_DELEG_LOAD,
+	ST_DELEG_DELETE,
+	ST_DELEG_INSERT,
+	ST_ZONE_DELEG,
+	ST_KEY_UPSERT,
+	ST_KEY_SET_STATE,
+	ST_KEYS_ALL,
+	ST_AUDIT_ADD,
+	ST_AUDIT_COUNT,
+	ST_OUTBOX_ADD,
+	ST_DELIVERY_ADD,
+	ST_OUTBOX_DUE,
+	ST_DELIVERY_DONE,
+	ST_DELIVERY_FAILED,
+	ST_OUTBOX_NEXT,
+	ST_OUTBOX_PENDING,
+	ST_REPLAY_ADD,
+	ST_REPLAY_ALL,
+	ST_REPLAY_PURGE,
+	ST_COUNT
+};
+
+static const char *const st_sql[ST_COUNT] = {
+    /* IMMEDIATE: take the write lock now, so a busy store fails at
+     * begin (with the busy timeout) rather than half-way through. */
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_SAVEPOINT] = "SAVEPOINT upd",
+    [ST_RELEASE] = "RELEASE upd",
+    [ST_ROLLBACK_TO] = "ROLLBACK TO upd",
+    [ST_W_SAVEPOINT] = "SAVEPOINT store_w",
+    [ST_W_RELEASE] = "RELEASE store_w",
+    [ST_W_ROLLBACK_TO] = "ROLLBACK TO store_w",
+
+    [ST_ZONE_FIND] = "SELECT id FROM zones WHERE name = ?1",
+    [ST_ZONE_INSERT] = "INSERT INTO zones (name, name_text) VALUES (?1, ?2)",
+
+    [ST_CHILD_FIND] = "SELECT id FROM children WHERE zone_id = ?1 AND name = ?2",
+    [ST_CHILD_INSERT] = "INSERT INTO children (zone_id, name, sort_key, name_text, created, "
+			"updated) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+    [ST_CHILD_TOUCH] = "UPDATE children SET updated = ?2 WHERE id = ?1",
+
+    [ST_DELEG_LOAD] = "SELECT owner, type, ttl, rdata FROM delegation WHERE child_id = ?1 "
+		      "ORDER BY owner_key, type, rdata_canon",
+    [ST_DELEG_DELETE] = "DELETE FROM delegation WHERE child_id = ?1",
+    /* An RR equal to one already written (RFC 2136 1.1) replaces its TTL. */
+    [ST_DELEG_INSERT] = "INSERT INTO delegation (child_id, owner, owner_canon, owner_key, "
+			"owner_text, type, ttl, rdata, rdata_canon, rdata_text) "
+			"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+			"ON CONFLICT (child_id, owner_canon, type, rdata_canon) DO UPDATE SET "
+			"owner = excluded.owner, ttl = excluded.ttl, rdata = excluded.rdata, "
+			"owner_text = excluded.owner_text, rdata_text = excluded.rdata_text",
+    [ST_ZONE_DELEG] = "SELECT c.name, d.owner, d.type, d.ttl, d.rdata "
+		      "FROM zones z JOIN children c ON c.zone_id = z.id "
+		      "JOIN delegation d ON d.child_id = c.id WHERE z.name = ?1 "
+		      "ORDER BY c.sort_key, d.owner_key, d.type, d.rdata_canon",
+
+    [ST_KEY_UPSERT] = "INSERT INTO keys (child_id, algorithm, key_tag, flags, rdata, public_key, "
+		      "state, trust_method, source, created, updated) "
+		      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+		      "ON CONFLICT (child_id, rdata) DO UPDATE SET state = excluded.state, "
+		      "trust_method = excluded.trust_method, source = excluded.source, "
+		      "updated = excluded.updated RETURNING id, created",
+    [ST_KEY_SET_STATE] = "UPDATE keys SET state = ?2, trust_method = coalesce(?3, trust_method), "
+			 "updated = ?4 WHERE id = ?1",
+    [ST_KEYS_ALL] = "SELECT k.id, k.child_id, z.name, c.name, k.algorithm, k.key_tag, k.flags, "
+		    "k.rdata, k.state, k.trust_method, k.source, k.created, k.updated "
+		    "FROM keys k JOIN children c ON c.id = k.child_id "
+		    "JOIN zones z ON z.id = c.zone_id ORDER BY k.id",
+
+    [ST_AUDIT_ADD] = "INSERT INTO audit (time, client, zone, child, key_tag, actor, request, "
+		     "result, rcode, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [ST_AUDIT_COUNT] = "SELECT count(*) FROM audit",
+
+    [ST_OUTBOX_ADD] = "INSERT INTO outbox_change (zone, zone_text, child, child_text, changes, "
+		      "created) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_DELIVERY_ADD] = "INSERT INTO delivery (change_id, backend, state, attempts, next_attempt) "
+			"VALUES (?1, ?2, 'pending', 0, ?3)",
+    [ST_OUTBOX_DUE] = "SELECT d.id, d.change_id, o.zone, o.child, d.backend, o.changes, "
+		      "d.attempts, o.created FROM delivery d "
+		      "JOIN outbox_change o ON o.id = d.change_id "
+		      "WHERE d.state = 'pending' AND d.next_attempt <= ?1 "
+		      "ORDER BY d.change_id, d.id LIMIT ?2",
+    [ST_DELIVERY_DONE] = "UPDATE delivery SET state = 'done', attempts = attempts + 1, "
+			 "last_attempt = ?2, delivered_at = ?2, last_error = NULL WHERE id = ?1",
+    [ST_DELIVERY_FAILED] = "UPDATE delivery SET attempts = attempts + 1, last_attempt = ?2, "
+			   "next_attempt = ?3, last_error = ?4 "
+			   "WHERE id = ?1 AND state = 'pending'",
+    [ST_OUTBOX_NEXT] = "SELECT min(next_attempt) FROM delivery WHERE state = 'pending'",
+    [ST_OUTBOX_PENDING] = "SELECT count(*) FROM delivery WHERE state = 'pending'",
+
+    /* A digest seen again keeps its first RCODE (R10); expiry only grows. */
+    [ST_REPLAY_ADD] = "INSERT INTO replay (digest, expires, rcode) VALUES (?1, ?2, ?3) "
+		      "ON CONFLICT (digest) DO UPDATE SET "
+		      "expires = max(replay.expires, excluded.expires)",
+    [ST_REPLAY_ALL] = "SELECT digest, expires, rcode FROM replay WHERE expires > ?1",
+    [ST_REPLAY_PURGE] = "DELETE FROM replay WHERE expires <= ?1",
+};
+
+struct store {
+	sqlite3 *db;
+	char *path;
+	int version;
+	sqlite3_stmt *st[ST_COUNT];
+};
+
+/* ------------------------------------------------------------------ */
+/* Helpers                                                             */
+/* ------------------------------------------------------------------ */
+
+/* Map a SQLite result to our codes, logging what failed. */
+static int db_err(struct store *s, int rc, const char *what)
+{
+	int prim = rc & 0xff;
+
+	if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED) {
+		log_warning("store %s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+		return DS_EBUSY;
+	}
+	log_err("store %s: %s: %s (%d)", s->path, what, sqlite3_errmsg(s->db), rc);
+	return DS_ESTORE;
+}
+
+/* Statement i, ready for binding. */
+static sqlite3_stmt *st_get(struct store *s, enum st_id i)
+{
+	return s->st[i];
+}
+
+/* Done with a statement: reset it and drop its bindings (no stale data). */
+static void st_done(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+/*
+ * Step a statement that returns no rows (or whose rows are ignored) and
+ * finish with it.  Returns DS_OK or the mapped error.
+ */
+static int st_exec(struct store *s, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+	int ret = DS_OK;
+
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		ret = db_err(s, rc, what);
+	st_done(st);
+	return ret;
+}
+
+/* Run a statement with no parameters (transaction control). */
+static int st_run(struct store *s, enum st_id i)
+{
+	return st_exec(s, st_get(s, i), st_sql[i]);
+}
+
+/*
+ * Bind results are OR-ed together by the callers (SQLITE_OK is 0); on any
+ * failure the connection's error code says which.
+ */
+static int bind_check(struct store *s, sqlite3_stmt *st, int rc, const char *what)
+{
+	if (rc == SQLITE_OK)
+		return DS_OK;
+	rc = sqlite3_extended_errcode(s->db);
+	st_done(st);
+	return db_err(s, rc == SQLITE_OK ? SQLITE_ERROR : rc, what);
+}
+
+static int bind_blob(sqlite3_stmt *st, int i, const void *p, size_t n)
+{
+	return sqlite3_bind_blob(st, i, p, (int)n, SQLITE_TRANSIENT);
+}
+
+/* NULL binds SQL NULL. */
+static int bind_text(sqlite3_stmt *st, int i, const char *t)
+{
+	return sqlite3_bind_text(st, i, t, -1, SQLITE_TRANSIENT);
+}
+
+/*
+ * True when b[0..n) holds exactly one well-formed uncompressed name (used on
+ * data read back from the file, which is not trusted blindly).
+ */
+static bool wire_name_ok(const uint8_t *b, size_t n)
+{
+	size_t pos = 0;
+
+	if (n == 0 || n > DNAME_MAX)
+		return false;
+	while (pos < n) {
+		uint8_t l = b[pos];
+		if (l == 0)
+			return pos + 1 == n;
+		if (l > 63)
+			return false;
+		pos += 1 + (size_t)l;
+	}
+	return false;
+}
+
+/* Canonical order key of a lower-case name (see the top of this file). */
+static size_t name_sort_key(const uint8_t *canon, uint8_t out[NAME_KEY_MAX])
+{
+	const uint8_t *lab[DNAME_LABELS + 1];
+	size_t nl = 0, o = 0;
+
+	for (const uint8_t *p = canon; *p != 0 && nl < DNAME_LABELS + 1; p += 1 + *p)
+		lab[nl++] = p;
+	while (nl-- > 0) {
+		const uint8_t *l = lab[nl];
+		for (size_t j = 1; j <= l[0]; j++) {
+			if (l[j] <= 1) {
+				out[o++] = 1;
+				out[o++] = (uint8_t)(l[j] + 1);
+			} else {
+				out[o++] = l[j];
+			}
+		}
+		out[o++] = 0;
+	}
+	return o;
+}
+
+/* A name in the three forms the schema keeps (text: of the lower-case name). */
+struct name_forms {
+	uint8_t canon[DNAME_MAX];
+	size_t len;
+	uint8_t key[NAME_KEY_MAX];
+	size_t keylen;
+	char text[DNAME_STR_MAX];
+};
+
+static int name_forms(const uint8_t *name, struct name_forms *f)
+{
+	int rc;
+
+	if (name == NULL)
+		return DS_EINVAL;
+	f->len = dname_lower(f->canon, name);
+	if (f->len == 0 || f->len > DNAME_MAX)
+		return DS_EINVAL;
+	f->keylen = name_sort_key(f->canon, f->key);
+	rc = dname_to_str(f->canon, f->text, sizeof(f->text));
+	return rc;
+}
+
+/* Copy a blob column holding a name into out; DS_ESTORE if it is not one. */
+static int col_name(struct store *s, sqlite3_stmt *st, int col, uint8_t out[DNAME_MAX])
+{
+	const void *p = sqlite3_column_blob(st, col);
+	size_t n = (size_t)sqlite3_column_bytes(st, col);
+
+	if (p == NULL || !wire_name_ok(p, n)) {
+		log_err("store %s: corrupt name in column %d", s->path, col);
+		return DS_ESTORE;
+	}
+	memcpy(out, p, n);
+	return DS_OK;
+}
+
+/* Copy a text column into a fixed buffer (truncating; NULL -> ""). */
+static void col_text(sqlite3_stmt *st, int col, char *out, size_t outlen)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	snprintf(out, outlen, "%s", t ? (const char *)t : "");
+}
+
+static int64_t now_s(void)
+{
+	return (int64_t)time(NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* Open, migrate, close                                                */
+/* ------------------------------------------------------------------ */
+
+/* Create the parent directory (one level, 0700) and the file (0600). */
+static int prepare_path(const char *path)
+{
+	char *dir = strdup(path);
+	char *slash;
+	int fd;
+
+	if (dir == NULL)
+		return DS_ENOMEM;
+	slash = strrchr(dir, '/');
+	if (slash != NULL && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+			log_err("store: cannot create directory %s: %s", dir, strerror(errno));
+			free(dir);
+			return DS_EIO;
+		}
+	}
+	free(dir);
+	/* Our mode for a new file; SQLite gives -wal/-shm the same mode. */
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		log_err("store: cannot open %s: %s", path, strerror(errno));
+		return DS_EIO;
+	}
+	close(fd);
+	return DS_OK;
+}
+
+static int exec_sql(struct store *s, const char *sql)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
+
+	if (rc != SQLITE_OK) {
+		int ret = (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED ? DS_EBUSY
+										     : DS_ESTORE;
+		log_err("store %s: %s: %s", s->path, sql, msg ? msg : sqlite3_errstr(rc));
+		sqlite3_free(msg);
+		return ret;
+	}
+	return DS_OK;
+}
+
+/* One-shot statement with one optional integer parameter. */
+static int query_int(struct store *s, const char *sql, int *bind, int64_t *out)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+	int ret = DS_OK;
+
+	if (rc != SQLITE_OK)
+		return db_err(s, rc, sql);
+	if (bind != NULL)
+		sqlite3_bind_int(st, 1, *bind);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	else if (rc == SQLITE_DONE)
+		*out = 0;
+	else
+		ret = db_err(s, rc, sql);
+	sqlite3_finalize(st);
+	return ret;
+}
+
+static int read_version(struct store *s, int *v)
+{
+	int64_t x = 0;
+	int ret = query_int(s, "SELECT coalesce(max(version), 0) FROM schema_version", NULL, &x);
+
+	if (ret == DS_OK)
+		*v = (int)x;
+	return ret;
+}
+
+/* Bring the schema to STORE_SCHEMA_VERSION, one transaction per version. */
+static int migrate(struct store *s)
+{
+	int ret, v;
+
+	ret = exec_sql(s, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+	if (ret != DS_OK)
+		return ret;
+	for (;;) {
+		ret = read_version(s, &v);
+		if (ret != DS_OK)
+			return ret;
+		if (v > STORE_SCHEMA_VERSION) {
+			log_err("store %s: schema version %d is newer than this build's %d",
+				s->path, v, STORE_SCHEMA_VERSION);
+			return DS_ESTORE;
+		}
+		if (v == STORE_SCHEMA_VERSION)
+			break;
+		ret = exec_sql(s, "BEGIN IMMEDIATE");
+		if (ret != DS_OK)
+			return ret;
+		/* Another process may have migrated while we waited for the lock. */
+		ret = read_version(s, &v);
+		if (ret == DS_OK && v < STORE_SCHEMA_VERSION) {
+			int64_t dummy;
+			int next = v + 1;
+			for (const char *const *step = migrations[v]; *step && ret == DS_OK; step++)
+				ret = exec_sql(s, *step);
+			if (ret == DS_OK)
+				ret = exec_sql(s, "DELETE FROM schema_version");
+			if (ret == DS_OK)
+				ret =
+				    query_int(s, "INSERT INTO schema_version (version) VALUES (?1)",
+					      &next, &dummy);
+			if (ret == DS_OK)
+				log_notice("store %s: schema migrated to version %d", s->path,
+					   next);
+		}
+		if (ret != DS_OK) {
+			exec_sql(s, "ROLLBACK");
+			return ret;
+		}
+		ret = exec_sql(s, "COMMIT");
+		if (ret != DS_OK)
+			return ret;
+	}
+	s->version = v;
+	return DS_OK;
+}
+
+static int set_pragmas(struct store *s)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, ret;
+
+	rc = sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	if (rc != SQLITE_OK)
+		return db_err(s, rc, "busy_timeout");
+	rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=WAL", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return db_err(s, rc, "journal_mode");
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		ret = db_err(s, rc, "journal_mode");
+		sqlite3_finalize(st);
+		return ret;
+	}
+	{
+		const unsigned char *mode = sqlite3_column_text(st, 0);
+		if (mode == NULL || (strcmp((const char *)mode, "wal") != 0 &&
+				     strcmp((const char *)mode, "memory") != 0))
+			log_warning("store %s: journal mode is %s, not wal", s->path,
+				    mode ? (const char *)mode : "?");
+	}
+	sqlite3_finalize(st);
+	/* FULL in WAL mode: every COMMIT syncs the WAL before returning. */
+	ret = exec_sql(s, "PRAGMA synchronous=FULL");
+	if (ret == DS_OK)
+		ret = exec_sql(s, "PRAGMA foreign_keys=ON");
+	return ret;
+}
+
+int store_open(const char *path, struct store **out)
+{
+	struct store *s;
+	int rc, ret;
+	bool memory;
+
+	if (path == NULL || out == NULL)
+		return DS_EINVAL;
+	*out = NULL;
+	memory = strcmp(path, ":memory:") == 0;
+	if (!memory) {
+		ret = prepare_path(path);
+		if (ret != DS_OK)
+			return ret;
+	}
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return DS_ENOMEM;
+	s->path = strdup(path);
+	if (s->path == NULL) {
+		free(s);
+		return DS_ENOMEM;
+	}
+	rc = sqlite3_open_v2(
+	    path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		log_err("store %s: open: %s", path,
+			s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+		store_close(s);
+		return DS_ESTORE;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	ret = set_pragmas(s);
+	if (ret == DS_OK)
+		ret = migrate(s);
+	for (int i = 0; ret == DS_OK && i < ST_COUNT; i++) {
+		rc = sqlite3_prepare_v3(s->db, st_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
+					NULL);
+		if (rc != SQLITE_OK)
+			ret = db_err(s, rc, st_sql[i]);
+	}
+	if (ret != DS_OK) {
+		store_close(s);
+		return ret;
+	}
+	*out = s;
+	return DS_OK;
+}
+
+void store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(s->st[i]);
+	if (s->db != NULL) {
+		/* An open transaction is rolled back by close; say so. */
+		if (!sqlite3_get_autocommit(s->db))
+			log_warning("store %s: closed with an open transaction (rolled back)",
+				    s->path);
+		if (sqlite3_close(s->db) != SQLITE_OK)
+			log_err("store %s: close: %s", s->path, sqlite3_errmsg(s->db));
+	}
+	free(s->path);
+	free(s);
+}
+
+int store_schema_version(struct store *s)
+{
+	return s->version;
+}
+
+/* ------------------------------------------------------------------ */
+/* Transactions                                                        */
+/* ------------------------------------------------------------------ */
+
+int store_begin(struct store *s)
+{
+	return st_run(s, ST_BEGIN);
+}
+
+int store_commit(struct store *s)
+{
+	return st_run(s, ST_COMMIT);
+}
+
+int store_rollback(struct store *s)
+{
+	/* SQLite may already have rolled back (e.g. after an I/O error). */
+	if (sqlite3_get_autocommit(s->db))
+		return DS_OK;
+	return st_run(s, ST_ROLLBACK);
+}
+
+int store_savepoint(struct store *s)
+{
+	return st_run(s, ST_SAVEPOINT);
+}
+
+int store_release(struct store *s)
+{
+	return st_run(s, ST_RELEASE);
+}
+
+int store_rollback_to(struct store *s)
+{
+	int ret = st_run(s, ST_ROLLBACK_TO);
+
+	/* ROLLBACK TO keeps the savepoint open; close it so every savepoint
+	 * ends with exactly one release or rollback_to. */
+	if (ret == DS_OK)
+		ret = st_run(s, ST_RELEASE);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Zones and children                                                  */
+/* ------------------------------------------------------------------ */
+
+/* Step a statement that yields at most one integer. */
+static int step_id(struct store *s, sqlite3_stmt *st, int64_t *id, const char *what)
+{
+	int rc = sqlite3_step(st);
+	int ret = DS_OK;
+
+	if (rc == SQLITE_ROW) {
+		if (id != NULL)
+			*id = sqlite3_column_int64(st, 0);
+	} else if (rc == SQLITE_DONE) {
+		ret = DS_ENOENT;
+	} else {
+		ret = db_err(s, rc, what);
+	}
+	st_done(st);
+	return ret;
+}
+
+static int zone_find_canon(struct store *s, const struct name_forms *z, int64_t *zone_id)
+{
+	sqlite3_stmt *st = st_get(s, ST_ZONE_FIND);
+	int ret = bind_check(s, st, bind_blob(st, 1, z->canon, z->len), "zone find");
+
+	if (ret != DS_OK)
+		return ret;
+	return step_id(s, st, zone_id, "zone find");
+}
+
+int store_zone_find(struct store *s, const uint8_t *zone, int64_t *zone_id)
+{
+	struct name_forms z;
+	int ret = name_forms(zone, &z);
+
+	if (ret != DS_OK)
+		return ret;
+	return zone_find_canon(s, &z, zone_id);
+}
+
+int store_zone_ensure(struct store *s, const uint8_t *zone, int64_t *zone_id)
+{
+	struct name_forms z;
+	sqlite3_stmt *st;
+	int ret = name_forms(zone, &z);
+
+	if (ret != DS_OK)
+		return ret;
+	ret = zone_find_canon(s, &z, zone_id);
+	if (ret != DS_ENOENT)
+		return ret;
+	st = st_get(s, ST_ZONE_INSERT);
+	ret = bind_check(s, st, bind_blob(st, 1, z.canon, z.len) | bind_text(st, 2, z.text),
+			 "zone insert");
+	if (ret == DS_OK)
+		ret = st_exec(s, st, "zone insert");
+	if (ret == DS_OK && zone_id != NULL)
+		*zone_id = sqlite3_last_insert_rowid(s->db);
+	return ret;
+}
+
+static int child_find_canon(struct store *s, int64_t zone_id, const struct name_forms *c,
+			    int64_t *child_id)
+{
+	sqlite3_stmt *st = st_get(s, ST_CHILD_FIND);
+	int ret = bind_check(
+	    s, st, sqlite3_bind_int64(st, 1, zone_id) | bind_blob(st, 2, c->canon, c->len),
+	    "child find");
+
+	if (ret != DS_OK)
+		return ret;
+	return step_id(s, st, child_id, "child find");
+}
+
+int store_child_find(struct store *s, int64_t zone_id, const uint8_t *child, int64_t *child_id)
+{
+	struct name_forms c;
+	int ret = name_forms(child, &c);
+
+	if (ret != DS_OK)
+		return ret;
+	return child_find_canon(s, zone_id, &c, child_id);
+}
+
+int store_child_ensure(struct store *s, int64_t zone_id, const uint8_t *child, int64_t *child_id)
+{
+	struct name_forms c;
+	sqlite3_stmt *st;
+	int ret = name_forms(child, &c);
+
+	if (ret != DS_OK)
+		return ret;
+	ret = child_find_canon(s, zone_id, &c, child_id);
+	if (ret != DS_ENOENT)
+		return ret;
+	st = st_get(s, ST_CHILD_INSERT);
+	ret = bind_check(s, st,
+			 sqlite3_bind_int64(st, 1, zone_id) | bind_blob(st, 2, c.canon, c.len) |
+			     bind_blob(st, 3, c.key, c.keylen) | bind_text(st, 4, c.text) |
+			     sqlite3_bind_int64(st, 5, now_s()),
+			 "child insert");
+	if (ret == DS_OK)
+		ret = st_exec(s, st, "child insert");
+	if (ret == DS_OK && child_id != NULL)
+		*child_id = sqlite3_last_insert_rowid(s->db);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Delegation data                                                     */
+/* ------------------------------------------------------------------ */
+
+/* Fill a drr from columns owner, type, ttl, rdata starting at col. */
+static int col_drr(struct store *s, sqlite3_stmt *st, int col, struct drr *r)
+{
+	const void *rd;
+	size_t rdlen;
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	ret = col_name(s, st, col, r->owner);
+	if (ret != DS_OK)
+		return ret;
+	r->type = (uint16_t)sqlite3_column_int(st, col + 1);
+	r->ttl = (uint32_t)sqlite3_column_int64(st, col + 2);
+	rd = sqlite3_column_blob(st, col + 3);
+	rdlen = (size_t)sqlite3_column_bytes(st, col + 3);
+	if (rdlen > DRR_RDATA_MAX) {
+		log_err("store %s: stored rdata too long (%zu)", s->path, rdlen);
+		return DS_ESTORE;
+	}
+	if (rdlen > 0)
+		memcpy(r->rdata, rd, rdlen);
+	r->rdlen = (uint16_t)rdlen;
+	return DS_OK;
+}
+
+int store_deleg_load(struct store *s, int64_t child_id, struct deleg *out)
+{
+	sqlite3_stmt *st = st_get(s, ST_DELEG_LOAD);
+	int rc, ret;
+
+	out->n = 0;
+	ret = bind_check(s, st, sqlite3_bind_int64(st, 1, child_id), "deleg load");
+	if (ret != DS_OK)
+		return ret;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (out->n >= DELEG_MAX) {
+			log_err("store %s: child %lld has more than %d records", s->path,
+				(long long)child_id, DELEG_MAX);
+			ret = DS_ELIMIT;
+			break;
+		}
+		ret = col_drr(s, st, 0, &out->rr[out->n]);
+		if (ret != DS_OK)
+			break;
+		out->n++;
+	}
+	if (ret == DS_OK && rc != SQLITE_DONE)
+		ret = db_err(s, rc, "deleg load");
+	st_done(st);
+	if (ret != DS_OK)
+		out->n = 0;
+	return ret;
+}
+
+static int deleg_insert(struct store *s, int64_t child_id, const struct drr *r)
+{
+	struct name_forms o;
+	uint8_t rcanon[DRR_RDATA_MAX];
+	char rtext[RDATA_TEXT_MAX];
+	sqlite3_stmt *st;
+	int ret;
+
+	if (r->rdlen > DRR_RDATA_MAX)
+		return DS_EINVAL;
+	ret = name_forms(r->owner, &o);
+	if (ret == DS_OK) /* operators see the owner as received */
+		ret = dname_to_str(r->owner, o.text, sizeof(o.text));
+	if (ret != DS_OK)
+		return ret;
+	if (r->rdlen > 0)
+		memcpy(rcanon, r->rdata, r->rdlen);
+	if (r->type == T_NS) {
+		/* RFC 4034 6.2: the NS target in lower case. */
+		if (!wire_name_ok(r->rdata, r->rdlen))
+			return DS_EMALF;
+		dname_lower(rcanon, r->rdata);
+	}
+	ret = rr_rdata_to_str(r->type, r->rdata, r->rdlen, rtext, sizeof(rtext));
+	if (ret != DS_OK)
+		return ret;
+	st = st_get(s, ST_DELEG_INSERT);
+	ret = bind_check(
+	    s, st,
+	    sqlite3_bind_int64(st, 1, child_id) | bind_blob(st, 2, r->owner, dname_len(r->owner)) |
+		bind_blob(st, 3, o.canon, o.len) | bind_blob(st, 4, o.key, o.keylen) |
+		bind_text(st, 5, o.text) | sqlite3_bind_int(st, 6, r->type) |
+		sqlite3_bind_int64(st, 7, r->ttl) | bind_blob(st, 8, r->rdata, r->rdlen) |
+		bind_blob(st, 9, rcanon, r->rdlen) | bind_text(st, 10, rtext),
+	    "deleg insert");
+	if (ret != DS_OK)
+		return ret;
+	return st_exec(s, st, "deleg insert");
+}
+
+int store_deleg_write(struct store *s, int64_t child_id, const struct deleg *d)
+{
+	sqlite3_stmt *st;
+	int ret;
+
+	if (d->n > DELEG_MAX)
+		return DS_EINVAL;
+	/* Delete + inserts are one unit even when the caller has no
+	 * transaction open. */
+	ret = st_run(s, ST_W_SAVEPOINT);
+	if (ret != DS_OK)
+		return ret;
+	st = st_get(s, ST_DELEG_DELETE);
+	ret = bind_check(s, st, sqlite3_bind_int64(st, 1, child_id), "deleg delete");
+	if (ret == DS_OK)
+		ret = st_exec(s, st, "deleg delete");
+	for (size_t i = 0; ret == DS_OK && i < d->n; i++)
+		ret = deleg_insert(s, child_id, &d->rr[i]);
+	if (ret == DS_OK) {
+		st = st_get(s, ST_CHILD_TOUCH);
+		ret = bind_check(
+		    s, st, sqlite3_bind_int64(st, 1, child_id) | sqlite3_bind_int64(st, 2, now_s()),
+		    "child touch");
+		if (ret == DS_OK)
+			ret = st_exec(s, st, "child touch");
+	}
+	if (ret != DS_OK) {
+		st_run(s, ST_W_ROLLBACK_TO);
+		st_run(s, ST_W_RELEASE);
+		return ret;
+	}
+	return st_run(s, ST_W_RELEASE);
+}
+
+int store_zone_deleg_foreach(struct store *s, const uint8_t *zone, store_rr_cb cb, void *arg)
+{
+	struct name_forms z;
+	uint8_t child[DNAME_MAX];
+	struct drr r;
+	sqlite3_stmt *st;
+	int rc, ret = name_forms(zone, &z);
+
+	if (ret != DS_OK)
+		return ret;
+	st = st_get(s, ST_ZONE_DELEG);
+	ret = bind_check(s, st, bind_blob(st, 1, z.canon, z.len), "zone deleg");
+	if (ret != DS_OK)
+		return ret;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ret = col_name(s, st, 0, child);
+		if (ret == DS_OK)
+			ret = col_drr(s, st, 1, &r);
+		if (ret == DS_OK)
+			ret = cb(arg, child, &r);
+		if (ret != DS_OK)
+			break;
+	}
+	if (ret == DS_OK && rc != SQLITE_DONE)
+		ret = db_err(s, rc, "zone deleg");
+	st_done(st);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Keys                                                                */
+/* ------------------------------------------------------------------ */
+
+static const char *const key_state_names[] = {
+    [KEY_KNOWN] = "known",     [KEY_VALIDATING] = "validating",
+    [KEY_TRUSTED] = "trusted", [KEY_VALIDATION_FAILED] = "validation-failed",
+    [KEY_REFUSED] = "refused", [KEY_REVOKED] = "revoked",
+};
+#define KEY_STATES (sizeof(key_state_names) / sizeof(key_state_names[0]))
+
+const char *store_key_state_str(enum key_state st)
+{
+	if ((unsigned)st < KEY_STATES)
+		return key_state_names[st];
+	return "unknown";
+}
+
+static int key_state_from_str(const char *t, enum key_state *st)
+{
+	for (size_t i = 0; t != NULL && i < KEY_STATES; i++) {
+		if (strcmp(t, key_state_names[i]) == 0) {
+			*st = (enum key_state)i;
+			return DS_OK;
+		}
+	}
+	return DS_ESTORE;
+}
+
+int store_key_upsert(struct store *s, struct store_key *k)
+{
+	char b64[KEY_B64_MAX];
+	char method[sizeof(k->trust_method)], source[sizeof(k->source)];
+	sqlite3_stmt *st;
+	int64_t now;
+	int n, rc, ret;
+
+	/* KEY RDATA: flags(2) protocol(1) algorithm(1) public key. */
+	if (k->rdlen < 4 || k->rdlen > sizeof(k->rdata) || (unsigned)k->state >= KEY_STATES)
+		return DS_EINVAL;
+	n = b64_encode(k->rdata + 4, k->rdlen - 4u, b64, sizeof(b64));
+	if (n < 0)
+		return n;
+	/* The struct's strings are fixed buffers: never read past them. */
+	snprintf(method, sizeof(method), "%.*s", (int)sizeof(k->trust_method) - 1, k->trust_method);
+	snprintf(source, sizeof(source), "%.*s", (int)sizeof(k->source) - 1, k->source);
+	now = k->updated ? k->updated : now_s();
+	st = st_get(s, ST_KEY_UPSERT);
+	ret = bind_check(s, st,
+			 sqlite3_bind_int64(st, 1, k->child_id) | sqlite3_bind_int(st, 2, k->alg) |
+			     sqlite3_bind_int(st, 3, k->tag) | sqlite3_bind_int(st, 4, k->flags) |
+			     bind_blob(st, 5, k->rdata, k->rdlen) | bind_text(st, 6, b64) |
+			     bind_text(st, 7, key_state_names[k->state]) |
+			     bind_text(st, 8, method) | bind_text(st, 9, source) |
+			     sqlite3_bind_int64(st, 10, k->created ? k->created : now) |
+			     sqlite3_bind_int64(st, 11, now),
+			 "key upsert");
+	if (ret != DS_OK)
+		return ret;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		k->id = sqlite3_column_int64(st, 0);
+		k->created = sqlite3_column_int64(st, 1);
+		k->updated = now;
+		rc = sqlite3_step(st); /* run to completion */
+	}
+	if (rc != SQLITE_DONE)
+		ret = db_err(s, rc, "key upsert");
+	st_done(st);
+	return ret;
+}
+
+int store_key_set_state(struct store *s, int64_t key_id, enum key_state state, const char *method)
+{
+	sqlite3_stmt *st = st_get(s, ST_KEY_SET_STATE);
+	int ret;
+
+	if ((unsigned)state >= KEY_STATES)
+		return DS_EINVAL;
+	ret = bind_check(s, st,
+			 sqlite3_bind_int64(st, 1, key_id) |
+			     bind_text(st, 2, key_state_names[state]) | bind_text(st, 3, method) |
+			     sqlite3_bind_int64(st, 4, now_s()),
+			 "key set state");
+	if (ret != DS_OK)
+		return ret;
+	ret = st_exec(s, st, "key set state");
+	if (ret == DS_OK && sqlite3_changes(s->db) == 0)
+		ret = DS_ENOENT;
+	return ret;
+}
+
+int store_keys_foreach(struct store *s, store_key_cb cb, void *arg)
+{
+	sqlite3_stmt *st = st_get(s, ST_KEYS_ALL);
+	struct store_key *k = malloc(sizeof(*k));
+	int rc, ret = DS_OK;
+
+	if (k == NULL)
+		return DS_ENOMEM;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const void *rd = sqlite3_column_blob(st, 7);
+		size_t rdlen = (size_t)sqlite3_column_bytes(st, 7);
+
+		memset(k, 0, sizeof(*k));
+		k->id = sqlite3_column_int64(st, 0);
+		k->child_id = sqlite3_column_int64(st, 1);
+		ret = col_name(s, st, 2, k->zone);
+		if (ret == DS_OK)
+			ret = col_name(s, st, 3, k->owner);
+		if (ret == DS_OK && rdlen > sizeof(k->rdata)) {
+			log_err("store %s: key %lld rdata too long", s->path, (long long)k->id);
+			ret = DS_ESTORE;
+		}
+		if (ret == DS_OK) {
+			k->alg = (uint8_t)sqlite3_column_int(st, 4);
+			k->tag = (uint16_t)sqlite3_column_int(st, 5);
+			k->flags = (uint16_t)sqlite3_column_int(st, 6);
+			if (rdlen > 0)
+				memcpy(k->rdata, rd, rdlen);
+			k->rdlen = (uint16_t)rdlen;
+			ret =
+			    key_state_from_str((const char *)sqlite3_column_text(st, 8), &k->state);
+			if (ret != DS_OK)
+				log_err("store %s: key %lld has an unknown state", s->path,
+					(long long)k->id);
+		}
+		if (ret == DS_OK) {
+			col_text(st, 9, k->trust_method, sizeof(k->trust_method));
+			col_text(st, 10, k->source, sizeof(k->source));
+			k->created = sqlite3_column_int64(st, 11);
+			k->updated = sqlite3_column_int64(st, 12);
+			ret = cb(arg, k);
+		}
+		if (ret != DS_OK)
+			break;
+	}
+	if (ret == DS_OK && rc != SQLITE_DONE)
+		ret = db_err(s, rc, "keys foreach");
+	st_done(st);
+	free(k);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Audit                                                               */
+/* ------------------------------------------------------------------ */
+
+int store_audit_add(struct store *s, const struct audit_rec *a)
+{
+	sqlite3_stmt *st = st_get(s, ST_AUDIT_ADD);
+	int ret;
+
+	ret = bind_check(
+	    s, st,
+	    sqlite3_bind_int64(st, 1, a->time) | bind_text(st, 2, a->client) |
+		bind_text(st, 3, a->zone) | bind_text(st, 4, a->child) |
+		(a->key_tag < 0 ? sqlite3_bind_null(st, 5) : sqlite3_bind_int(st, 5, a->key_tag)) |
+		bind_text(st, 6, a->actor) | bind_text(st, 7, a->request) |
+		bind_text(st, 8, a->result) | sqlite3_bind_int(st, 9, a->rcode) |
+		bind_text(st, 10, a->reason),
+	    "audit add");
+	if (ret != DS_OK)
+		return ret;
+	return st_exec(s, st, "audit add");
+}
+
+static int count_query(struct store *s, enum st_id i, int64_t *n, bool null_is_enoent)
+{
+	sqlite3_stmt *st = st_get(s, i);
+	int rc = sqlite3_step(st);
+	int ret = DS_OK;
+
+	if (rc == SQLITE_ROW) {
+		if (null_is_enoent && sqlite3_column_type(st, 0) == SQLITE_NULL)
+			ret = DS_ENOENT;
+		else
+			*n = sqlite3_column_int64(st, 0);
+	} else {
+		ret = db_err(s, rc, st_sql[i]);
+	}
+	st_done(st);
+	return ret;
+}
+
+int store_audit_count(struct store *s, int64_t *n)
+{
+	return count_query(s, ST_AUDIT_COUNT, n, false);
+}
+
+/* ------------------------------------------------------------------ */
+/* Outbox                                                              */
+/* ------------------------------------------------------------------ */
+
+int store_outbox_add(struct store *s, const uint8_t *zone, const uint8_t *child,
+		     const char *changes, const char *const *backends, size_t nbackends,
+		     int64_t now, int64_t *change_id)
+{
+	struct name_forms z, c;
+	sqlite3_stmt *st;
+	int64_t id;
+	int ret;
+
+	if (changes == NULL || (nbackends > 0 && backends == NULL))
+		return DS_EINVAL;
+	for (size_t i = 0; i < nbackends; i++) {
+		/* Must fit outbox_item.backend when read back. */
+		if (backends[i] == NULL || strlen(backends[i]) >= OUTBOX_BACKEND_MAX)
+			return DS_EINVAL;
+	}
+	ret = name_forms(zone, &z);
+	if (ret == DS_OK)
+		ret = name_forms(child, &c);
+	if (ret != DS_OK)
+		return ret;
+	/* Change + deliveries are one unit even outside a transaction. */
+	ret = st_run(s, ST_W_SAVEPOINT);
+	if (ret != DS_OK)
+		return ret;
+	st = st_get(s, ST_OUTBOX_ADD);
+	ret = bind_check(s, st,
+			 bind_blob(st, 1, z.canon, z.len) | bind_text(st, 2, z.text) |
+			     bind_blob(st, 3, c.canon, c.len) | bind_text(st, 4, c.text) |
+			     bind_text(st, 5, changes) | sqlite3_bind_int64(st, 6, now),
+			 "outbox add");
+	if (ret == DS_OK)
+		ret = st_exec(s, st, "outbox add");
+	id = sqlite3_last_insert_rowid(s->db);
+	for (size_t i = 0; ret == DS_OK && i < nbackends; i++) {
+		st = st_get(s, ST_DELIVERY_ADD);
+		ret = bind_check(s, st,
+				 sqlite3_bind_int64(st, 1, id) | bind_text(st, 2, backends[i]) |
+				     sqlite3_bind_int64(st, 3, now),
+				 "delivery add");
+		if (ret == DS_OK)
+			ret = st_exec(s, st, "delivery add");
+	}
+	if (ret != DS_OK) {
+		st_run(s, ST_W_ROLLBACK_TO);
+		st_run(s, ST_W_RELEASE);
+		return ret;
+	}
+	ret = st_run(s, ST_W_RELEASE);
+	if (ret == DS_OK && change_id != NULL)
+		*change_id = id;
+	return ret;
+}
+
+void store_outbox_items_free(struct outbox_item *items, size_t n)
+{
+	if (items == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(items[i].changes);
+	free(items);
+}
+
+int store_outbox_due(struct store *s, int64_t now, size_t max, struct outbox_item **items,
+		     size_t *n)
+{
+	sqlite3_stmt *st = st_get(s, ST_OUTBOX_DUE);
+	struct outbox_item *v = NULL;
+	size_t cnt = 0, cap = 0;
+	int rc, ret;
+
+	*items = NULL;
+	*n = 0;
+	if (max == 0)
+		return DS_OK;
+	ret = bind_check(s, st,
+			 sqlite3_bind_int64(st, 1, now) |
+			     sqlite3_bind_int64(st, 2, max > INT64_MAX ? INT64_MAX : (int64_t)max),
+			 "outbox due");
+	if (ret != DS_OK)
+		return ret;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct outbox_item *it;
+		const unsigned char *ch;
+
+		if (cnt == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			struct outbox_item *nv = realloc(v, ncap * sizeof(*nv));
+			if (nv == NULL) {
+				ret = DS_ENOMEM;
+				break;
+			}
+			v = nv;
+			cap = ncap;
+		}
+		it = &v[cnt];
+		memset(it, 0, sizeof(*it));
+		it->delivery_id = sqlite3_column_int64(st, 0);
+		it->change_id = sqlite3_column_int64(st, 1);
+		ret = col_name(s, st, 2, it->zone);
+		if (ret == DS_OK)
+			ret = col_name(s, st, 3, it->child);
+		if (ret != DS_OK)
+			break;
+		col_text(st, 4, it->backend, sizeof(it->backend));
+		ch = sqlite3_column_text(st, 5);
+		it->changes = strdup(ch ? (const char *)ch : "");
+		if (it->changes == NULL) {
+			ret = DS_ENOMEM;
+			break;
+		}
+		it->attempts = sqlite3_column_int(st, 6);
+		it->created = sqlite3_column_int64(st, 7);
+		cnt++;
+	}
+	if (ret == DS_OK && rc != SQLITE_DONE)
+		ret = db_err(s, rc, "outbox due");
+	st_done(st);
+	if (ret != DS_OK) {
+		store_outbox_items_free(v, cnt);
+		return ret;
+	}
+	*items = v;
+	*n = cnt;
+	return DS_OK;
+}
+
+int store_delivery_done(struct store *s, int64_t delivery_id, int64_t now)
+{
+	sqlite3_stmt *st = st_get(s, ST_DELIVERY_DONE);
+	int ret = bind_check(
+	    s, st, sqlite3_bind_int64(st, 1, delivery_id) | sqlite3_bind_int64(st, 2, now),
+	    "delivery done");
+
+	if (ret == DS_OK)
+		ret = st_exec(s, st, "delivery done");
+	if (ret == DS_OK && sqlite3_changes(s->db) == 0)
+		ret = DS_ENOENT;
+	return ret;
+}
+
+int store_delivery_failed(struct store *s, int64_t delivery_id, int64_t now, int64_t next_attempt,
+			  const char *error)
+{
+	sqlite3_stmt *st = st_get(s, ST_DELIVERY_FAILED);
+	int ret =
+	    bind_check(s, st,
+		       sqlite3_bind_int64(st, 1, delivery_id) | sqlite3_bind_int64(st, 2, now) |
+			   sqlite3_bind_int64(st, 3, next_attempt) | bind_text(st, 4, error),
+		       "delivery failed");
+
+	if (ret == DS_OK)
+		ret = st_exec(s, st, "delivery failed");
+	if (ret == DS_OK && sqlite3_changes(s->db) == 0)
+		ret = DS_ENOENT;
+	return ret;
+}
+
+int store_outbox_next_time(struct store *s, int64_t *when)
+{
+	return count_query(s, ST_OUTBOX_NEXT, when, true);
+}
+
+int store_outbox_pending(struct store *s, int64_t *n)
+{
+	return count_query(s, ST_OUTBOX_PENDING, n, false);
+}
+
+/* ------------------------------------------------------------------ */
+/* Replay cache                                                        */
+/* ------------------------------------------------------------------ */
+
+int store_replay_add(struct store *s, const uint8_t digest[32], int64_t expires, int rcode)
+{
+	sqlite3_stmt *st = st_get(s, ST_REPLAY_ADD);
+	int ret = bind_check(s, st,
+			     bind_blob(st, 1, digest, 32) | sqlite3_bind_int64(st, 2, expires) |
+				 sqlite3_bind_int(st, 3, rcode),
+			     "replay add");
+
+	if (ret != DS_OK)
+		return ret;
+	return st_exec(s, st, "replay add");
+}
+
+int store_replay_foreach(struct store *s, int64_t now, store_replay_cb cb, void *arg)
+{
+	sqlite3_stmt *st = st_get(s, ST_REPLAY_ALL);
+	int rc, ret = bind_check(s, st, sqlite3_bind_int64(st, 1, now), "replay foreach");
+
+	if (ret != DS_OK)
+		return ret;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		uint8_t digest[32];
+		const void *p = sqlite3_column_blob(st, 0);
+
+		if (p == NULL || sqlite3_column_bytes(st, 0) != 32) {
+			log_err("store %s: corrupt replay digest", s->path);
+			ret = DS_ESTORE;
+			break;
+		}
+		memcpy(digest, p, 32);
+		ret = cb(arg, digest, sqlite3_column_int64(st, 1), sqlite3_column_int(st, 2));
+		if (ret != DS_OK)
+			break;
+	}
+	if (ret == DS_OK && rc != SQLITE_DONE)
+		ret = db_err(s, rc, "replay foreach");
+	st_done(st);
+	return ret;
+}
+
+int store_replay_purge(struct store *s, int64_t now)
+{
+	sqlite3_stmt *st = st_get(s, ST_REPLAY_PURGE);
+	int ret = bind_check(s, st, sqlite3_bind_int64(st, 1, now), "replay purge");
+
+	if (ret != DS_OK)
+		return ret;
+	return st_exec(s, st, "replay purge");
+}

@@ -1,0 +1,494 @@
+/*
+ * tests/unit/test_config.c -- config loading: the shipped example, defaults,
+ * and a table of broken configs, each with the "file:line: text" error it
+ * must produce.  Run from the top of the source tree (examples/dsyncd.conf).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/dname.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "config/config.h"
+#include "unit.h"
+
+#define ED25519_KEY "child.example. IN KEY 512 3 15 bW7TkfdIUmMC93jrOI0wqaQQWbw7OeSj+dNVat+zRUE="
+#define ECDSA_KEY                                                                        \
+	"child.example. IN KEY 512 3 13 ptwpJk8ZyGYpnmv8dXhhDI+4PTq64xAKBCDVotBn90vWKg6pT1AmYtVi" \
+	" tRG69YKoNIw/DgJ5TniEyg9MoJCB4w=="
+#define RSA1024_KEY                                                                      \
+	"child.example. IN KEY 512 3 8 AwEAAeCGMgatIhNQBNq7dtLhfhi/4gj+Zs7oQsd/GAiiCzl0FtJIzjDj" \
+	" /uWp5H4oeJ9fKHYyMo3QItU7NBjqI/6r0xQMElwNrnk+0lO2khVvau7c"                    \
+	" vdp5yYdcEul6m2VzK5kQGwqhDU2C+gwiMQTYTL54CcCdaogFsjFESFhL 06qbgBzr"
+#define RSA3072_KEY                                                                      \
+	"child.example. IN KEY 512 3 8 AwEAAa92+4yR29qnv7bTlmPrKtjw2R2p/CFz7ABTV+R3+Nw/VV3+kpvZ" \
+	" bh/at9lasfbz+9vRj/30tec9+W20U8zxc1sB5WZo2wUKCSNN+44ifePD"                    \
+	" xxf1ZH7HCfbgLokva0RzJpaprNbq/YMJHRrznpdu/6MvUntNdun1V2D3"                    \
+	" xAssh2JUFY+zn4YE9G9OIA/Z0nIZdqzCVHtDpsLAbyJkV9VMLAVcKRUc"                    \
+	" XozP5nJ0Zh73wikb7D+E9RSNKQVEp1TMjRinMMGMjx5QzlqjqniApREp"                    \
+	" fUm3nT+l3j++8od4cp6xiy9ffD9HO0b1S8XBGtzOfSF2qyujfW3dZL4z"                    \
+	" 2eVk6SZe0eMOLxCD78mqiS4U5b/zfmVkGFmher9+aNUgbjFrPdw7iU/4"                    \
+	" vbrih6nUWoj6yRqdLN+MIFLM1hwR/N5+O1dH+bPq7bc2G3tJcAGLVCZV"                    \
+	" YOvwK6/CVJokFn8f1cdXCLllJoOj0nQg7b4IVCG6JIvlOJ75hRgS6eyW SISTQbpH0KWr9Q=="
+
+#define ZONE_OK "zones = ( { name = \"example.\"; } );\n"
+
+static char tmpdir[] = "/tmp/test_config.XXXXXX";
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		perror(path);
+		exit(2);
+	}
+	fputs(text, f);
+	fclose(f);
+}
+
+/* Load text as tmpdir/name; the error output goes to *errs (caller frees). */
+static int load_text(const char *name, const char *text, struct cfg **out, char **errs,
+                     char *path, size_t pathlen)
+{
+	snprintf(path, pathlen, "%s/%s", tmpdir, name);
+	write_file(path, text);
+	size_t len;
+	FILE *ef = open_memstream(errs, &len);
+	int rc = cfg_load(path, ef, out);
+	fclose(ef);
+	return rc;
+}
+
+/* True when some line of errs starts with "path:line: " and holds want. */
+static bool has_error(const char *errs, const char *path, int line, const char *want)
+{
+	char prefix[512];
+	if (line > 0)
+		snprintf(prefix, sizeof prefix, "%s:%d: ", path, line);
+	else
+		snprintf(prefix, sizeof prefix, "%s: ", path);
+	for (const char *l = errs; l && *l;) {
+		const char *nl = strchr(l, '\n');
+		size_t n = nl ? (size_t)(nl - l) : strlen(l);
+		char buf[2048];
+		snprintf(buf, sizeof buf, "%.*s", (int)n, l);
+		if (strncmp(buf, prefix, strlen(prefix)) == 0 && strstr(buf, want))
+			return true;
+		l = nl ? nl + 1 : NULL;
+	}
+	return false;
+}
+
+static size_t count_lines(const char *s)
+{
+	size_t n = 0;
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+static void test_example(void)
+{
+	struct cfg *c = NULL;
+	char *errs = NULL;
+	size_t len;
+	/* the example's zonefile backend writes to var/ of the tree */
+	mkdir("var", 0755);
+	FILE *ef = open_memstream(&errs, &len);
+	int rc = cfg_load("examples/dsyncd.conf", ef, &c);
+	fclose(ef);
+	CHECK_EQ(rc, DS_OK);
+	if (rc != DS_OK)
+		fprintf(stderr, "example config errors:\n%s", errs);
+	CHECK(errs && errs[0] == '\0');
+	free(errs);
+	if (!c)
+		return;
+	uint8_t example[DNAME_MAX], child[DNAME_MAX];
+	dname_from_str("example.", example);
+	dname_from_str("child.example.", child);
+	CHECK_EQ(c->port, 5354);
+	CHECK_EQ(c->nlisten, 2);
+	CHECK(c->nlisten == 2 && strcmp(c->listen[0], "127.0.0.1") == 0 &&
+	      strcmp(c->listen[1], "::1") == 0 && c->listen[2] == NULL);
+	CHECK(strcmp(c->store_path, "examples/../var/dsyncd.db") == 0);
+	CHECK(!c->log_syslog);
+	CHECK_EQ(c->nzones, 1);
+	const struct cfg_zone *z = cfg_zone_find(c, example);
+	CHECK(z != NULL);
+	if (!z) {
+		cfg_free(c);
+		return;
+	}
+	CHECK_EQ(z->nchildren, 1);
+	CHECK(z->nchildren == 1 && dname_equal(z->children[0].name, child));
+	CHECK(z->nchildren == 1 && z->children[0].nkeys == 1);
+	if (z->nchildren == 1 && z->children[0].nkeys == 1) {
+		const struct cfg_key *k = &z->children[0].keys[0];
+		CHECK_EQ(k->alg, 15);
+		CHECK_EQ(k->tag, 1714);
+		CHECK(dname_equal(k->owner, child));
+		CHECK(strstr(k->source, "examples/dsyncd.conf:") == k->source);
+		CHECK(strstr(k->source, "keys/Kchild.example.+015+01714.key") != NULL);
+	}
+	CHECK_EQ(z->nbackends, 1);
+	if (z->nbackends == 1) {
+		const struct cfg_backend *b = &z->backends[0];
+		CHECK(strcmp(b->type, "zonefile") == 0 && strcmp(b->name, "zonefile") == 0);
+		CHECK(strcmp(b->path, "examples/../var/example.delegations") == 0);
+		CHECK(b->template_path == NULL && b->reload == NULL);
+		CHECK_EQ(b->reload_timeout, 30);
+	}
+	cfg_free(c);
+}
+
+static void test_defaults(void)
+{
+	struct cfg *c = NULL;
+	char *errs = NULL, path[512];
+	int rc = load_text("min.conf", "# nothing but a zone\n" ZONE_OK, &c, &errs, path,
+	                   sizeof path);
+	CHECK_EQ(rc, DS_OK);
+	CHECK(errs && errs[0] == '\0');
+	free(errs);
+	if (!c)
+		return;
+	CHECK(strcmp(c->file, path) == 0);
+	CHECK(c->nlisten == 2 && strcmp(c->listen[0], "127.0.0.1") == 0 &&
+	      strcmp(c->listen[1], "::1") == 0);
+	CHECK_EQ(c->port, 5354);
+	CHECK_EQ(c->workers, 0);
+	CHECK_EQ(c->tcp_idle_timeout, 10);
+	CHECK_EQ(c->tcp_max_connections, 256);
+	CHECK_EQ(c->max_message_size, 16384);
+	CHECK_EQ(c->queue_max, 1024);
+	CHECK_EQ(c->commit_batch_max, 64);
+	CHECK(strcmp(c->store_path, "var/dsyncd.db") == 0); /* default: cwd-relative */
+	CHECK(!c->log_syslog);
+	CHECK_EQ(c->log_level, LOG_INFO);
+	CHECK_EQ(c->log_facility, LOG_DAEMON);
+	CHECK_EQ(c->limits.rsa_min_bits, 2048);
+	CHECK_EQ(c->limits.rsa_max_bits, 4096);
+	static const struct {
+		uint8_t alg;
+		bool on;
+	} algs[] = {{1, false}, {5, false}, {7, false}, {8, true},  {10, true},
+	            {13, true}, {14, true}, {15, true}, {16, true}, {17, false}};
+	for (size_t i = 0; i < sizeof algs / sizeof algs[0]; i++)
+		CHECK_EQ(sig0_alg_allowed(&c->limits, algs[i].alg), algs[i].on);
+	CHECK_EQ(c->sig_max_age, 300);
+	CHECK_EQ(c->sig_clock_skew, 120);
+	CHECK_EQ(c->sig_max_validity, 900);
+	CHECK_EQ(c->retry_min, 1);
+	CHECK_EQ(c->retry_max, 3600);
+	CHECK_EQ(c->ede.key_unknown, 513);
+	CHECK_EQ(c->ede.key_not_trusted, 514);
+	CHECK_EQ(c->ede.key_validation_failed, 515);
+	CHECK_EQ(c->ede.manual_bootstrap, 516);
+	CHECK_EQ(c->nzones, 1);
+	if (c->nzones == 1) {
+		const struct zone_policy *p = &c->zones[0].pol;
+		CHECK_EQ(p->deleg_ttl, 3600);
+		CHECK_EQ(p->min_ns, 2);
+		CHECK_EQ(p->max_ns, 13);
+		CHECK_EQ(p->max_ds, 8);
+		CHECK_EQ(p->max_glue, 26);
+		CHECK_EQ(p->max_update_rrs, 64);
+		for (unsigned d = 0; d < 8; d++)
+			CHECK_EQ(policy_bit(p->ds_digest_ok, (uint8_t)d), d == 2 || d == 4);
+		for (size_t i = 0; i < sizeof algs / sizeof algs[0]; i++)
+			CHECK_EQ(policy_bit(p->ds_alg_ok, algs[i].alg), algs[i].on);
+		CHECK_EQ(c->zones[0].nchildren, 0);
+		CHECK_EQ(c->zones[0].nbackends, 0);
+	}
+	cfg_free(c);
+}
+
+/* Settings given explicitly land in the struct; keys as text and as files. */
+static void test_values(void)
+{
+	struct cfg *c = NULL;
+	char *errs = NULL, path[512], kpath[512];
+	snprintf(kpath, sizeof kpath, "%s/Kchild.key", tmpdir);
+	write_file(kpath, ED25519_KEY "\n");
+	int rc = load_text("values.conf",
+	                   "server = { listen = [ \"10.1.2.3\", \"2001:db8::1\", \"::\" ];\n"
+	                   "  port = 53; workers = 4; };\n"
+	                   "store = { path = \"db/x.db\"; };\n"
+	                   "log = { target = \"syslog\"; level = \"debug\"; facility = \"local3\"; };\n"
+	                   "sig0 = { algorithms = [ 5, 13, 15 ]; rsa-min-bits = 1024; };\n"
+	                   "ede = { key-unknown = 65535; };\n"
+	                   "zones = ( { name = \"Example\"; min-ns = 1; max-ns = 4;\n"
+	                   "  ds-digest-types = [ 1 ]; ds-algorithms = [ 5, 7 ];\n"
+	                   "  children = ( { name = \"child.EXAMPLE\";\n"
+	                   "    keys = ( \"" ECDSA_KEY "\", \"Kchild.key\" ); },\n"
+	                   "    { name = \"b.child2.example.\"; } );\n"
+	                   "  backends = ( { type = \"null\"; },\n"
+	                   "    { type = \"null\"; name = \"second\"; } ); },\n"
+	                   "  { name = \"example.net.\"; } );\n",
+	                   &c, &errs, path, sizeof path);
+	CHECK_EQ(rc, DS_OK);
+	if (rc != DS_OK)
+		fprintf(stderr, "%s", errs);
+	free(errs);
+	if (!c)
+		return;
+	CHECK(c->nlisten == 3 && strcmp(c->listen[2], "::") == 0);
+	CHECK_EQ(c->port, 53);
+	CHECK_EQ(c->workers, 4);
+	char want[600];
+	snprintf(want, sizeof want, "%s/db/x.db", tmpdir);
+	CHECK(strcmp(c->store_path, want) == 0);
+	CHECK(c->log_syslog);
+	CHECK_EQ(c->log_level, LOG_DEBUG);
+	CHECK_EQ(c->log_facility, LOG_LOCAL3);
+	CHECK(sig0_alg_allowed(&c->limits, 5) && sig0_alg_allowed(&c->limits, 13));
+	CHECK(!sig0_alg_allowed(&c->limits, 8) && !sig0_alg_allowed(&c->limits, 16));
+	CHECK_EQ(c->limits.rsa_min_bits, 1024);
+	CHECK_EQ(c->ede.key_unknown, 65535);
+	CHECK_EQ(c->nzones, 2);
+	uint8_t n[DNAME_MAX];
+	dname_from_str("example.net", n);
+	CHECK(cfg_zone_find(c, n) == &c->zones[1]);
+	dname_from_str("EXAMPLE.", n);
+	CHECK(cfg_zone_find(c, n) == &c->zones[0]);
+	dname_from_str("example.org", n);
+	CHECK(cfg_zone_find(c, n) == NULL);
+	const struct cfg_zone *z = &c->zones[0];
+	CHECK_EQ(z->pol.min_ns, 1);
+	CHECK_EQ(z->pol.max_ns, 4);
+	CHECK(policy_bit(z->pol.ds_digest_ok, 1) && !policy_bit(z->pol.ds_digest_ok, 2));
+	CHECK(policy_bit(z->pol.ds_alg_ok, 7) && !policy_bit(z->pol.ds_alg_ok, 8));
+	CHECK_EQ(z->nchildren, 2);
+	if (z->nchildren == 2) {
+		CHECK_EQ(z->children[0].nkeys, 2);
+		if (z->children[0].nkeys == 2) {
+			CHECK_EQ(z->children[0].keys[0].alg, 13);
+			CHECK_EQ(z->children[0].keys[1].alg, 15);
+			CHECK_EQ(z->children[0].keys[1].tag, 1714);
+			CHECK(strstr(z->children[0].keys[1].source, kpath) != NULL);
+		}
+		CHECK_EQ(z->children[1].nkeys, 0);
+	}
+	CHECK_EQ(z->nbackends, 2);
+	if (z->nbackends == 2) {
+		CHECK(strcmp(z->backends[0].name, "null") == 0);
+		CHECK(strcmp(z->backends[1].name, "second") == 0);
+		CHECK(strncmp(z->backends[1].where, path, strlen(path)) == 0);
+	}
+	cfg_free(c);
+}
+
+struct bad_case {
+	const char *what;
+	const char *text;
+	int line; /* 0: "file: message" */
+	const char *want;
+};
+
+static const struct bad_case bad[] = {
+	{"unknown setting", "server = {\n  prot = 5354;\n};\n" ZONE_OK, 2,
+	 "unknown setting 'server.prot'"},
+	{"unknown top-level", "sever = { };\n" ZONE_OK, 1, "unknown setting 'sever'"},
+	{"unknown in zone", "zones = ( { name = \"example.\";\n  min_ns = 2; } );\n", 2,
+	 "unknown setting 'zones.[0].min_ns'"},
+	{"wrong type", "server = {\n  port = \"5354\";\n};\n" ZONE_OK, 2,
+	 "'server.port' must be an integer"},
+	{"float for int", "server = { workers = 1.5; };\n" ZONE_OK, 1,
+	 "'server.workers' must be an integer"},
+	{"group for list", "zones = { name = \"example.\"; };\n", 1, "'zones' must be a list"},
+	{"out of range", "server = {\n  max-message-size = 100;\n};\n" ZONE_OK, 2,
+	 "'server.max-message-size' = 100 is out of range 512..65535"},
+	{"port zero", "server = { port = 0; };\n" ZONE_OK, 1, "'server.port' = 0 is out of range"},
+	{"min-ns range", "zones = ( { name = \"example.\";\n min-ns = 14; } );\n", 2,
+	 "'zones.[0].min-ns' = 14 is out of range 1..13"},
+	{"ede range", "ede = { key-unknown = 70000; };\n" ZONE_OK, 1, "out of range 0..65535"},
+	{"bad address", "server = {\n  listen = [ \"127.0.0.1\",\n    \"::1::2\" ];\n};\n" ZONE_OK,
+	 3, "'server.listen.[1]': \"::1::2\" is not an IPv4 or IPv6 address"},
+	{"host name as address", "server = { listen = [ \"localhost\" ]; };\n" ZONE_OK, 1,
+	 "is not an IPv4 or IPv6 address"},
+	{"empty listen", "server = { listen = [ ]; };\n" ZONE_OK, 1,
+	 "'server.listen' needs at least 1 element"},
+	{"bad log level", "log = { level = \"chatty\"; };\n" ZONE_OK, 1, "unknown level \"chatty\""},
+	{"bad log target", "log = { target = \"file\"; };\n" ZONE_OK, 1,
+	 "neither \"stderr\" nor \"syslog\""},
+	{"bad facility", "log = { facility = \"local9\"; };\n" ZONE_OK, 1,
+	 "unknown syslog facility \"local9\""},
+	{"forbidden alg", "sig0 = { algorithms = [ 8,\n 1 ]; };\n" ZONE_OK, 2,
+	 "algorithm 1 (RSAMD5) must not be used"},
+	{"unsupported alg", "sig0 = { algorithms = [ 8, 9 ]; };\n" ZONE_OK, 1,
+	 "algorithm 9 is not supported"},
+	{"rsa min above max", "sig0 = {\n rsa-min-bits = 4096;\n rsa-max-bits = 2048; };\n" ZONE_OK,
+	 3, "'sig0.rsa-min-bits' (4096) is above 'sig0.rsa-max-bits' (2048)"},
+	{"retry min above max", "outbox = { retry-min = 60; retry-max = 10; };\n" ZONE_OK, 1,
+	 "'outbox.retry-min' (60) is above 'outbox.retry-max' (10)"},
+	{"ds digest", "zones = ( { name = \"example.\";\n ds-digest-types = [ 2, 3 ]; } );\n", 2,
+	 "DS digest type 3 is not allowed"},
+	{"ds alg forbidden", "zones = ( { name = \"example.\";\n ds-algorithms = [ 12 ]; } );\n", 2,
+	 "algorithm 12 (ECC-GOST) must not be used"},
+	{"min-ns above max-ns", "zones = ( { name = \"example.\";\n min-ns = 5; max-ns = 3; } );\n",
+	 1, "'min-ns' (5) is above 'max-ns' (3)"},
+	{"too many records", "zones = ( { name = \"example.\"; max-ds = 64; max-glue = 100; } );\n", 1,
+	 "is above 128 records per child"},
+	{"missing zones", "server = { port = 5354; };\n", 0, "missing setting 'zones'"},
+	{"no zones", "zones = ( );\n", 1, "'zones' needs at least 1 element"},
+	{"missing zone name", "zones = ( { min-ns = 2; },\n { name = \"example.\"; } );\n", 1,
+	 "missing setting 'zones.[0].name'"},
+	{"bad zone name", "zones = ( { name = \"a..b\"; } );\n", 1, "is not a valid domain name"},
+	{"duplicate zone", "zones = (\n { name = \"example.\"; },\n { name = \"EXAMPLE\"; } );\n", 3,
+	 "duplicate zone EXAMPLE. (first at "},
+	{"child outside zone",
+	 "zones = ( { name = \"example.\";\n children = (\n { name = \"child.other.\"; } ); } );\n",
+	 3, "child child.other. is not below zone example."},
+	{"child is the zone",
+	 "zones = ( { name = \"example.\";\n children = (\n { name = \"Example.\"; } ); } );\n", 3,
+	 "child Example. is not below zone example."},
+	{"label-wise below", "zones = ( { name = \"ample.\";\n children = ( { name = \"ex.example.\"; } ); } );\n",
+	 2, "is not below zone ample."},
+	{"nested child",
+	 "zones = ( { name = \"example.\"; children = (\n { name = \"b.a.example.\"; },\n"
+	 " { name = \"a.example.\"; } ); } );\n",
+	 2, "child b.a.example. is below child a.example."},
+	{"duplicate child",
+	 "zones = ( { name = \"example.\"; children = (\n { name = \"a.example.\"; },\n"
+	 " { name = \"A.example\"; } ); } );\n",
+	 3, "duplicate child A.example. (first at "},
+	{"missing child name", "zones = ( { name = \"example.\"; children = (\n { keys = ( ); } ); } );\n",
+	 2, "missing setting 'zones.[0].children.[0].name'"},
+	{"key owner mismatch",
+	 "zones = ( { name = \"example.\"; children = ( { name = \"other.example.\";\n"
+	 " keys = ( \"" ED25519_KEY "\" ); } ); } );\n",
+	 2, "key for other.example.: owner child.example. does not match the child name"},
+	{"key not parsable",
+	 "zones = ( { name = \"example.\"; children = ( { name = \"child.example.\";\n"
+	 " keys = ( \"child.example. IN KEY 512 3 15 !!!notbase64\" ); } ); } );\n",
+	 2, "key for child.example.: "},
+	{"key file missing",
+	 "zones = ( { name = \"example.\"; children = ( { name = \"child.example.\";\n"
+	 " keys = ( \"Knothere.key\" ); } ); } );\n",
+	 2, "key for child.example.: cannot read key file"},
+	{"key alg not allowed",
+	 "sig0 = { algorithms = [ 8, 13 ]; };\n"
+	 "zones = ( { name = \"example.\"; children = ( { name = \"child.example.\";\n"
+	 " keys = ( \"" ED25519_KEY "\" ); } ); } );\n",
+	 3, "key for child.example.: "},
+	{"RSA too big",
+	 "sig0 = { rsa-max-bits = 2048; };\n"
+	 "zones = ( { name = \"example.\"; children = ( { name = \"child.example.\";\n"
+	 " keys = ( \"" RSA3072_KEY "\" ); } ); } );\n",
+	 3, "key for child.example.: RSA modulus of 3072 bits"},
+	{"RSA too small",
+	 "zones = ( { name = \"example.\"; children = ( { name = \"child.example.\";\n"
+	 " keys = ( \"" RSA1024_KEY "\" ); } ); } );\n",
+	 2, "key for child.example.: RSA modulus of 1024 bits"},
+	{"duplicate key",
+	 "zones = ( { name = \"example.\"; children = ( { name = \"child.example.\";\n"
+	 " keys = ( \"" ED25519_KEY "\",\n\"" ED25519_KEY "\" ); } ); } );\n",
+	 3, "duplicate of the key at "},
+	{"unknown backend type",
+	 "zones = ( { name = \"example.\"; backends = (\n { type = \"bogus\"; } ); } );\n", 2,
+	 "'zones.[0].backends.[0].type': unknown backend type \"bogus\""},
+	{"missing backend type",
+	 "zones = ( { name = \"example.\"; backends = (\n { name = \"x\"; } ); } );\n", 2,
+	 "missing setting 'zones.[0].backends.[0].type'"},
+	{"duplicate backend name",
+	 "zones = ( { name = \"example.\"; backends = (\n { type = \"null\"; },\n"
+	 " { type = \"null\"; } ); } );\n",
+	 3, "duplicate backend name 'null'"},
+	{"backend's own check",
+	 "zones = ( { name = \"example.\"; backends = (\n { type = \"null\"; path = \"x\"; } ); } "
+	 ");\n",
+	 2, "backend 'null': backend type null takes no path"},
+	{"empty reload", "zones = ( { name = \"example.\"; backends = (\n { type = \"zonefile\";"
+	 " path = \"out\"; reload = [ ]; } ); } );\n",
+	 2, "'zones.[0].backends.[0].reload' needs at least 1 element"},
+	{"syntax error", "server = {\n  port = ;\n};\n", 2, "syntax error"},
+};
+
+static void test_bad(void)
+{
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		struct cfg *c = (struct cfg *)&c; /* must be reset to NULL */
+		char *errs = NULL, path[512];
+		int rc = load_text("bad.conf", bad[i].text, &c, &errs, path, sizeof path);
+		CHECK_EQ(rc, DS_ECONFIG);
+		CHECK(c == NULL);
+		bool ok = has_error(errs, path, bad[i].line, bad[i].want);
+		CHECK(ok);
+		if (!ok)
+			fprintf(stderr, "case '%s': want %s:%d: ...%s..., got:\n%s", bad[i].what,
+			        path, bad[i].line, bad[i].want, errs);
+		free(errs);
+	}
+}
+
+/* Every error is reported, not just the first; then the load fails. */
+static void test_all_errors(void)
+{
+	struct cfg *c = NULL;
+	char *errs = NULL, path[512];
+	int rc = load_text("multi.conf",
+	                   "server = {\n"                                        /* 1 */
+	                   "  prot = 1;\n"                                       /* 2 */
+	                   "  port = 70000;\n"                                   /* 3 */
+	                   "  listen = [ \"1.2.3.999\" ];\n"                     /* 4 */
+	                   "};\n"                                                /* 5 */
+	                   "zones = (\n"                                         /* 6 */
+	                   "  { name = \"example.\"; children = (\n"             /* 7 */
+	                   "    { name = \"x.test.\"; },\n"                      /* 8 */
+	                   "    { name = \"ok.example.\"; } ); },\n"             /* 9 */
+	                   "  { name = \"example.\"; backends = (\n"             /* 10 */
+	                   "    { type = \"nope\"; } ); }\n"                     /* 11 */
+	                   ");\n",                                               /* 12 */
+	                   &c, &errs, path, sizeof path);
+	CHECK_EQ(rc, DS_ECONFIG);
+	CHECK(c == NULL);
+	CHECK(has_error(errs, path, 2, "unknown setting 'server.prot'"));
+	CHECK(has_error(errs, path, 3, "'server.port' = 70000 is out of range"));
+	CHECK(has_error(errs, path, 4, "\"1.2.3.999\" is not an IPv4 or IPv6 address"));
+	CHECK(has_error(errs, path, 8, "child x.test. is not below zone example."));
+	CHECK(has_error(errs, path, 10, "duplicate zone example."));
+	CHECK(has_error(errs, path, 11, "unknown backend type \"nope\""));
+	CHECK_EQ(count_lines(errs), 6);
+	if (count_lines(errs) != 6)
+		fprintf(stderr, "%s", errs);
+	free(errs);
+}
+
+static void test_missing_file(void)
+{
+	struct cfg *c = NULL;
+	char *errs = NULL, path[512];
+	size_t len;
+	snprintf(path, sizeof path, "%s/does-not-exist.conf", tmpdir);
+	FILE *ef = open_memstream(&errs, &len);
+	CHECK_EQ(cfg_load(path, ef, &c), DS_ECONFIG);
+	fclose(ef);
+	CHECK(c == NULL);
+	CHECK(strstr(errs, path) == errs);
+	free(errs);
+	cfg_free(NULL);
+}
+
+int main(void)
+{
+	if (!mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		return 2;
+	}
+	test_example();
+	test_defaults();
+	test_values();
+	test_bad();
+	test_all_errors();
+	test_missing_file();
+
+	char cmd[600];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", tmpdir);
+	UNIT_DONE("config");
+}

@@ -1,0 +1,746 @@
+/*
+ * tests/unit/test_sig0.c -- SIG(0) keys, signing and verification.
+ *
+ * Keys are made at test time with BIND's dnssec-keygen into a temporary
+ * folder; interop is checked against SIG(0) records made by BIND's nsupdate
+ * (captured on a loopback UDP socket of our own, nothing sent elsewhere).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "common/dname.h"
+#include "common/err.h"
+#include "common/msg.h"
+#include "common/rrtext.h"
+#include "common/wire.h"
+#include "sig0/sig0.h"
+#include "tests/unit/unit.h"
+
+static char tmpdir[] = "/tmp/test_sig0.XXXXXX";
+
+/* ---- helpers ---------------------------------------------------------------- */
+
+/* Run dnssec-keygen; base gets "<dir>/K<name>+<alg>+<tag>".  0 on success. */
+static int keygen(const char *alg, int bits, const char *name, char *base, size_t baselen)
+{
+	char cmd[512], out[256] = "";
+	char bitsopt[32] = "";
+	if (bits > 0)
+		snprintf(bitsopt, sizeof bitsopt, "-b %d", bits);
+	snprintf(cmd, sizeof cmd, "dnssec-keygen -q -K %s -T KEY -a %s %s -n HOST %s 2>/dev/null",
+	         tmpdir, alg, bitsopt, name);
+	FILE *p = popen(cmd, "r");
+	if (p == NULL)
+		return -1;
+	if (fgets(out, sizeof out, p) == NULL)
+		out[0] = 0;
+	int st = pclose(p);
+	out[strcspn(out, "\r\n")] = 0;
+	if (st != 0 || out[0] != 'K')
+		return -1;
+	snprintf(base, baselen, "%s/%s", tmpdir, out);
+	return 0;
+}
+
+static void put_name(struct wbuf *b, const char *s)
+{
+	uint8_t n[DNAME_MAX];
+	int len = dname_from_str(s, n);
+	if (len > 0)
+		wbuf_bytes(b, n, (size_t)len);
+	else
+		b->err = DS_EPARSE;
+}
+
+/*
+ * A small UPDATE: zone example. SOA, one "child.example. 3600 IN NS
+ * ns1.other." update, and an OPT record when edns.
+ */
+static size_t build_update(uint8_t *buf, size_t cap, uint16_t id, int edns)
+{
+	struct wbuf b;
+	wbuf_init(&b, buf, cap);
+	wbuf_u16(&b, id);
+	wbuf_u16(&b, OP_UPDATE << 11);
+	wbuf_u16(&b, 1);
+	wbuf_u16(&b, 0);
+	wbuf_u16(&b, 1);
+	wbuf_u16(&b, edns ? 1 : 0);
+	put_name(&b, "example.");
+	wbuf_u16(&b, T_SOA);
+	wbuf_u16(&b, CLASS_IN);
+	put_name(&b, "child.example.");
+	wbuf_u16(&b, T_NS);
+	wbuf_u16(&b, CLASS_IN);
+	wbuf_u32(&b, 3600);
+	uint8_t ns[DNAME_MAX];
+	int nslen = dname_from_str("ns1.other.", ns);
+	wbuf_u16(&b, (uint16_t)nslen);
+	wbuf_bytes(&b, ns, (size_t)nslen);
+	if (edns) {
+		wbuf_u8(&b, 0);
+		wbuf_u16(&b, T_OPT);
+		wbuf_u16(&b, 1232);
+		wbuf_u32(&b, 0);
+		wbuf_u16(&b, 0);
+	}
+	return b.err ? 0 : b.len;
+}
+
+/* Parse buf and verify SIG(0) number which with key; DS_OK or an error. */
+static int parse_verify(struct msg *m, const uint8_t *buf, size_t len, size_t which,
+                        const struct sig0_pubkey *key)
+{
+	struct sig0_rr s;
+	msg_clear(m);
+	int rc = msg_parse(m, buf, len);
+	if (rc != DS_OK)
+		return rc;
+	if (m->nsig <= which)
+		return DS_ENOENT;
+	rc = sig0_rr_parse(m, m->sig_idx[which], &s);
+	if (rc != DS_OK)
+		return rc;
+	return sig0_verify(m, which, &s, key);
+}
+
+static struct sig0_pubkey *pub_of(const struct sig0_privkey *k)
+{
+	struct sig0_limits lim;
+	struct sig0_pubkey *p = NULL;
+	size_t rdlen;
+	const uint8_t *rd = sig0_privkey_rdata(k, &rdlen);
+	sig0_limits_default(&lim);
+	if (sig0_pubkey_new(sig0_privkey_owner(k), rd, rdlen, &lim, &p, NULL, 0) != DS_OK)
+		return NULL;
+	return p;
+}
+
+/* RSA KEY RDATA by hand: exponent e (elen bytes) + random modulus of nbytes. */
+static size_t rsa_rdata(uint8_t *out, uint8_t alg, const uint8_t *e, size_t elen, size_t nbytes)
+{
+	size_t o = 0;
+	out[o++] = 0x02;
+	out[o++] = 0x00;
+	out[o++] = 3;
+	out[o++] = alg;
+	if (elen < 256) {
+		out[o++] = (uint8_t)elen;
+	} else {
+		out[o++] = 0;
+		out[o++] = (uint8_t)(elen >> 8);
+		out[o++] = (uint8_t)elen;
+	}
+	memcpy(out + o, e, elen);
+	o += elen;
+	RAND_bytes(out + o, (int)nbytes);
+	out[o] |= 0x80;
+	out[o + nbytes - 1] |= 1;
+	return o + nbytes;
+}
+
+/* ---- tests ---------------------------------------------------------------------- */
+
+static void test_names_limits(void)
+{
+	struct sig0_limits l;
+	sig0_limits_default(&l);
+	CHECK_EQ(l.rsa_min_bits, 2048);
+	CHECK_EQ(l.rsa_max_bits, 4096);
+	static const struct {
+		uint8_t alg;
+		int allowed, supported;
+		const char *name;
+	} t[] = {
+		{1, 0, 0, "RSAMD5"},      {3, 0, 0, "DSA"},
+		{5, 0, 1, "RSASHA1"},     {7, 0, 1, "RSASHA1-NSEC3-SHA1"},
+		{8, 1, 1, "RSASHA256"},   {10, 1, 1, "RSASHA512"},
+		{13, 1, 1, "ECDSAP256SHA256"}, {14, 1, 1, "ECDSAP384SHA384"},
+		{15, 1, 1, "ED25519"},    {16, 1, 1, "ED448"},
+		{12, 0, 0, "ECC-GOST"},   {200, 0, 0, "ALG200"},
+		{0, 0, 0, "ALG0"},        {255, 0, 0, "ALG255"},
+	};
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		CHECK_EQ(sig0_alg_allowed(&l, t[i].alg), t[i].allowed);
+		CHECK_EQ(sig0_alg_supported(t[i].alg), t[i].supported);
+		CHECK(strcmp(sig0_alg_name(t[i].alg), t[i].name) == 0);
+	}
+}
+
+static void test_key_tag_vectors(void)
+{
+	/* RFC 4034 section 5.4: key id 60485 (DNSKEY there; KEY RDATA is the same) */
+	uint8_t owner[DNAME_MAX], rd[1024];
+	size_t rdlen = 0;
+	char why[256] = "";
+	int rc = sig0_key_from_text(
+		"dskey.example.com. 86400 IN KEY 256 3 5 ( AQOeiiR0GOMYkDshWoSKz9Xz "
+		"fwJr1AYtsmx3TGkJaNXVbfi/ 2pHm822aJ5iI9BMzNXxeYCmZ DRD99WYwYqUSdjMmmAphXdvx "
+		"egXd/M5+X7OrzKBaMbCVdFLU Uh6DhweJBjEVv5f2wwjM9Xzc nOf+EPbtG9DMBmADjFDc2w/r "
+		"ljwvFw== )",
+		owner, rd, sizeof rd, &rdlen, why, sizeof why);
+	CHECK_EQ(rc, DS_OK);
+	if (rc != DS_OK)
+		fprintf(stderr, "  why: %s\n", why);
+	CHECK_EQ(sig0_key_tag(rd, rdlen), 60485);
+
+	/* algorithm 1: bits 8..23 from the end of the modulus */
+	static const uint8_t a1[] = {1, 0, 3, 1, 1, 3, 0xaa, 0xbb, 0x12, 0x34, 0x56};
+	CHECK_EQ(sig0_key_tag(a1, sizeof a1), 0x1234);
+	/* the checksum fold on a tiny input: 0x0102 + 0x0304 = 0x0406 */
+	static const uint8_t t4[] = {1, 2, 3, 4};
+	CHECK_EQ(sig0_key_tag(t4, sizeof t4), 0x0406);
+	/* carry fold: 0xffff + 0xffff = 0x1fffe -> 0xfffe + 1 */
+	static const uint8_t t5[] = {0xff, 0xff, 0xff, 0xff};
+	CHECK_EQ(sig0_key_tag(t5, sizeof t5), 0xffff);
+
+	/* not a KEY, unparsable */
+	rc = sig0_key_from_text("x.example. IN A 192.0.2.1", owner, rd, sizeof rd, &rdlen, why,
+	                        sizeof why);
+	CHECK_EQ(rc, DS_EPARSE);
+	rc = sig0_key_from_text("x.example. IN KEY nonsense", owner, rd, sizeof rd, &rdlen, why,
+	                        sizeof why);
+	CHECK_EQ(rc, DS_EPARSE);
+}
+
+static void test_key_limits(void)
+{
+	struct sig0_limits l;
+	struct sig0_pubkey *k = NULL;
+	uint8_t rd[4096];
+	uint8_t owner[DNAME_MAX];
+	char why[128];
+	static const uint8_t e65537[] = {1, 0, 1};
+	static const uint8_t e5[] = {1, 0, 0, 0, 1};
+	dname_from_str("k.example.", owner);
+	sig0_limits_default(&l);
+
+	struct {
+		uint8_t alg;
+		const uint8_t *e;
+		size_t elen, nbytes;
+		int want;
+	} t[] = {
+		{8, e65537, 3, 256, DS_OK},        /* 2048 */
+		{8, e65537, 3, 512, DS_OK},        /* 4096 */
+		{10, e65537, 3, 384, DS_OK},       /* 3072 */
+		{8, e65537, 3, 128, DS_EKEY},      /* 1024: too small */
+		{8, e65537, 3, 2048, DS_EKEY},     /* 16384: too large */
+		{8, e65537, 3, 513, DS_EKEY},      /* 4104 */
+		{8, e5, 5, 256, DS_EKEY},          /* 5-byte exponent */
+		{8, e65537, 3, 0, DS_EKEY},        /* no modulus */
+		{5, e65537, 3, 256, DS_ENOTSUP},   /* RSASHA1 off by default */
+		{7, e65537, 3, 256, DS_ENOTSUP},
+	};
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		size_t n = t[i].nbytes ? rsa_rdata(rd, t[i].alg, t[i].e, t[i].elen, t[i].nbytes)
+		                       : rsa_rdata(rd, t[i].alg, t[i].e, t[i].elen, 1) - 1;
+		int rc = sig0_pubkey_new(owner, rd, n, &l, &k, why, sizeof why);
+		CHECK_EQ(rc, t[i].want);
+		if (rc != t[i].want)
+			fprintf(stderr, "  case %zu: %s\n", i, why);
+		CHECK((rc == DS_OK) == (k != NULL));
+		if (k != NULL) {
+			CHECK_EQ(sig0_pubkey_alg(k), t[i].alg);
+			CHECK_EQ(sig0_pubkey_tag(k), sig0_key_tag(rd, n));
+			CHECK(dname_equal(sig0_pubkey_owner(k), owner));
+			size_t kl;
+			const uint8_t *kr = sig0_pubkey_rdata(k, &kl);
+			CHECK(kl == n && memcmp(kr, rd, n) == 0);
+		}
+		sig0_pubkey_free(k);
+		k = NULL;
+	}
+
+	/* long exponent-length form (0 + two bytes) */
+	size_t n = rsa_rdata(rd, 8, e65537, 3, 256);
+	memmove(rd + 7, rd + 5, n - 5);
+	rd[4] = 0;
+	rd[5] = 0;
+	rd[6] = 3;
+	CHECK_EQ(sig0_pubkey_new(owner, rd, n + 2, &l, &k, why, sizeof why), DS_OK);
+	sig0_pubkey_free(k);
+	k = NULL;
+
+	/* RSASHA1 when the limits allow it */
+	struct sig0_limits l5 = l;
+	l5.alg_allowed[0] |= 1 << 5;
+	n = rsa_rdata(rd, 5, e65537, 3, 256);
+	CHECK_EQ(sig0_pubkey_new(owner, rd, n, &l5, &k, why, sizeof why), DS_OK);
+	sig0_pubkey_free(k);
+	k = NULL;
+
+	/* protocol, A/C flags, unknown algorithm, wrong lengths, off-curve point */
+	uint8_t ed[36] = {0x02, 0x00, 3, 15};
+	RAND_bytes(ed + 4, 32);
+	CHECK_EQ(sig0_pubkey_new(owner, ed, 36, &l, &k, why, sizeof why), DS_OK);
+	sig0_pubkey_free(k);
+	k = NULL;
+	ed[2] = 2;
+	CHECK_EQ(sig0_pubkey_new(owner, ed, 36, &l, &k, why, sizeof why), DS_EKEY);
+	CHECK(k == NULL);
+	ed[2] = 3;
+	ed[0] = 0xc2;
+	CHECK_EQ(sig0_pubkey_new(owner, ed, 36, &l, &k, why, sizeof why), DS_EKEY);
+	ed[0] = 0x42; /* A/C = 1: "no authentication", still a key */
+	CHECK_EQ(sig0_pubkey_new(owner, ed, 36, &l, &k, why, sizeof why), DS_OK);
+	sig0_pubkey_free(k);
+	k = NULL;
+	ed[0] = 0x01;
+	CHECK_EQ(sig0_pubkey_new(owner, ed, 35, &l, &k, why, sizeof why), DS_EKEY);
+	ed[3] = 99;
+	CHECK_EQ(sig0_pubkey_new(owner, ed, 36, &l, &k, why, sizeof why), DS_ENOTSUP);
+	ed[3] = 16;
+	CHECK_EQ(sig0_pubkey_new(owner, ed, 36, &l, &k, why, sizeof why), DS_EKEY);
+	CHECK_EQ(sig0_pubkey_new(owner, ed, 3, &l, &k, why, sizeof why), DS_EKEY);
+
+	uint8_t ec[4 + 96] = {0x02, 0x00, 3, 13};
+	memset(ec + 4, 0x11, 64); /* not on P-256 */
+	CHECK_EQ(sig0_pubkey_new(owner, ec, 68, &l, &k, why, sizeof why), DS_EKEY);
+	CHECK_EQ(sig0_pubkey_new(owner, ec, 100, &l, &k, why, sizeof why), DS_EKEY);
+	ec[3] = 14;
+	CHECK_EQ(sig0_pubkey_new(owner, ec, 68, &l, &k, why, sizeof why), DS_EKEY);
+	CHECK(k == NULL);
+}
+
+/* Everything for one algorithm with BIND-generated keys. */
+static void test_alg(const char *algname, uint8_t alg, int bits, struct msg *m)
+{
+	char base[512], base2[512], path[600], why[256] = "";
+	struct sig0_privkey *k = NULL, *k2 = NULL;
+	fprintf(stderr, "  %s\n", algname);
+
+	if (keygen(algname, bits, "child.example.", base, sizeof base) != 0 ||
+	    keygen(algname, bits, "child.example.", base2, sizeof base2) != 0) {
+		CHECK(!"dnssec-keygen failed");
+		return;
+	}
+	/* path with and without suffix */
+	snprintf(path, sizeof path, "%s.private", base);
+	CHECK_EQ(sig0_privkey_read(path, &k, why, sizeof why), DS_OK);
+	sig0_privkey_free(k);
+	k = NULL;
+	snprintf(path, sizeof path, "%s.key", base2);
+	CHECK_EQ(sig0_privkey_read(path, &k2, why, sizeof why), DS_OK);
+	int rc = sig0_privkey_read(base, &k, why, sizeof why);
+	CHECK_EQ(rc, DS_OK);
+	if (rc != DS_OK || k2 == NULL) {
+		fprintf(stderr, "  %s: %s\n", base, why);
+		sig0_privkey_free(k);
+		sig0_privkey_free(k2);
+		return;
+	}
+	CHECK_EQ(sig0_privkey_alg(k), alg);
+	/* the tag BIND put in the file name */
+	unsigned ftag = 0;
+	const char *plus = strrchr(base, '+');
+	if (plus != NULL)
+		ftag = (unsigned)atoi(plus + 1);
+	CHECK_EQ(sig0_privkey_tag(k), ftag);
+	uint8_t want_owner[DNAME_MAX];
+	dname_from_str("child.example.", want_owner);
+	CHECK(dname_equal(sig0_privkey_owner(k), want_owner));
+
+	/* the public half from the .key file, by path and by text */
+	uint8_t owner[DNAME_MAX], rd[4096];
+	size_t rdlen = 0, prdlen;
+	const uint8_t *prd = sig0_privkey_rdata(k, &prdlen);
+	snprintf(path, sizeof path, "%s.key", base);
+	CHECK_EQ(sig0_key_from_text(path, owner, rd, sizeof rd, &rdlen, why, sizeof why), DS_OK);
+	CHECK(rdlen == prdlen && memcmp(rd, prd, rdlen) == 0);
+	CHECK(dname_equal(owner, want_owner));
+	CHECK_EQ(rd_u16(rd), 0x0200); /* -n HOST */
+	char line[4096];
+	char rdtext[3900];
+	CHECK_EQ(rr_rdata_to_str(T_KEY, prd, prdlen, rdtext, sizeof rdtext), DS_OK);
+	snprintf(line, sizeof line, "child.example. 300 IN KEY %s", rdtext);
+	rdlen = 0;
+	CHECK_EQ(sig0_key_from_text(line, owner, rd, sizeof rd, &rdlen, why, sizeof why), DS_OK);
+	CHECK(rdlen == prdlen && memcmp(rd, prd, rdlen) == 0);
+
+	struct sig0_pubkey *pub = pub_of(k), *pub2 = pub_of(k2);
+	CHECK(pub != NULL && pub2 != NULL);
+	if (pub == NULL || pub2 == NULL)
+		goto out;
+	CHECK_EQ(sig0_pubkey_tag(pub), ftag);
+
+	uint32_t now = (uint32_t)time(NULL);
+	for (int edns = 0; edns <= 1; edns++) {
+		uint8_t buf[4096], save[4096];
+		size_t len = build_update(buf, sizeof buf, (uint16_t)(0x1234 + edns), edns);
+		CHECK(len > 0);
+		CHECK_EQ(sig0_sign(k, buf, &len, sizeof buf, now - 60, now + 300, NULL, 0), DS_OK);
+		CHECK_EQ(rd_u16(buf + 10), edns + 1);
+
+		/* parse and check the fields */
+		CHECK_EQ(msg_parse(m, buf, len), DS_OK);
+		CHECK_EQ(m->nsig, 1);
+		struct sig0_rr s;
+		CHECK_EQ(sig0_rr_parse(m, m->sig_idx[0], &s), DS_OK);
+		CHECK_EQ(s.type_covered, 0);
+		CHECK_EQ(s.alg, alg);
+		CHECK_EQ(s.labels, 0);
+		CHECK_EQ(s.orig_ttl, 0);
+		CHECK_EQ(s.inception, now - 60);
+		CHECK_EQ(s.expiration, now + 300);
+		CHECK_EQ(s.key_tag, ftag);
+		CHECK(dname_equal(s.signer, want_owner));
+		const struct msg_rr *srr = &m->rr[m->sig_idx[0]];
+		CHECK_EQ(srr->rclass, CLASS_ANY);
+		CHECK_EQ(srr->ttl, 0);
+		CHECK_EQ(srr->end, len);
+		CHECK_EQ(sig0_verify(m, 0, &s, pub), DS_OK);
+		CHECK_EQ(sig0_verify(m, 0, &s, pub2), DS_EBADSIG);
+		CHECK_EQ(sig0_verify(m, 1, &s, pub), DS_EINVAL);
+		uint8_t dg[32], dg2[32];
+		CHECK_EQ(sig0_signed_digest(m, 0, &s, dg), DS_OK);
+		size_t rdoff = srr->rdoff, sigrr = srr->off;
+
+		/* every byte of the signed part flipped: never verifies */
+		int bad = 0, ok = 0;
+		memcpy(save, buf, len);
+		for (size_t i = 0; i < len; i++) {
+			if (i >= sigrr && i < rdoff)
+				continue; /* SIG RR owner/type/class/TTL/RDLENGTH: not signed */
+			buf[i] ^= 0xff;
+			rc = parse_verify(m, buf, len, 0, pub);
+			if (rc == DS_OK) {
+				ok++;
+				fprintf(stderr, "  flip at %zu still verifies\n", i);
+			} else {
+				bad++;
+			}
+			buf[i] = save[i];
+		}
+		CHECK_EQ(ok, 0);
+		CHECK(bad > 0);
+		CHECK_EQ(parse_verify(m, buf, len, 0, pub), DS_OK);
+
+		/* the digest covers the signed data only, not the signature */
+		struct sig0_rr s2;
+		buf[len - 1] ^= 1;
+		CHECK_EQ(msg_parse(m, buf, len), DS_OK);
+		CHECK_EQ(sig0_rr_parse(m, m->sig_idx[0], &s2), DS_OK);
+		CHECK_EQ(sig0_signed_digest(m, 0, &s2, dg2), DS_OK);
+		CHECK(memcmp(dg, dg2, 32) == 0);
+		buf[len - 1] ^= 1;
+		buf[0] ^= 1;
+		CHECK_EQ(msg_parse(m, buf, len), DS_OK);
+		CHECK_EQ(sig0_rr_parse(m, m->sig_idx[0], &s2), DS_OK);
+		CHECK_EQ(sig0_signed_digest(m, 0, &s2, dg2), DS_OK);
+		CHECK(memcmp(dg, dg2, 32) != 0);
+		buf[0] ^= 1;
+
+		/* a second SIG(0) by the other key covers the first one */
+		CHECK_EQ(sig0_sign(k2, buf, &len, sizeof buf, now - 60, now + 300, NULL, 0),
+		         DS_OK);
+		CHECK_EQ(msg_parse(m, buf, len), DS_OK);
+		CHECK_EQ(m->nsig, 2);
+		CHECK_EQ(parse_verify(m, buf, len, 0, pub), DS_OK);
+		CHECK_EQ(parse_verify(m, buf, len, 1, pub2), DS_OK);
+		CHECK_EQ(parse_verify(m, buf, len, 0, pub2), DS_EBADSIG);
+		CHECK_EQ(parse_verify(m, buf, len, 1, pub), DS_EBADSIG);
+
+		/* no room */
+		size_t l2 = build_update(buf, sizeof buf, 1, edns);
+		CHECK_EQ(sig0_sign(k, buf, &l2, l2 + 20, now, now, NULL, 0), DS_ELIMIT);
+		CHECK_EQ(rd_u16(buf + 10), edns);
+	}
+	msg_clear(m);
+out:
+	sig0_pubkey_free(pub);
+	sig0_pubkey_free(pub2);
+	sig0_privkey_free(k);
+	sig0_privkey_free(k2);
+}
+
+/* Response signing: the signed data is prefix | request | response (RFC 2931). */
+static void test_response_sign(const char *base)
+{
+	struct sig0_privkey *k = NULL;
+	char why[256];
+	CHECK_EQ(sig0_privkey_read(base, &k, why, sizeof why), DS_OK);
+	if (k == NULL)
+		return;
+	uint8_t req[1024], resp[1024], data[4096];
+	size_t reqlen = build_update(req, sizeof req, 7, 1);
+	CHECK_EQ(sig0_sign(k, req, &reqlen, sizeof req, 100, 400, NULL, 0), DS_OK);
+	size_t resplen = build_update(resp, sizeof resp, 7, 1);
+	resp[2] |= 0x80; /* QR */
+	size_t before = resplen;
+	CHECK_EQ(sig0_sign(k, resp, &resplen, sizeof resp, 100, 400, req, reqlen), DS_OK);
+
+	/* rebuild the signed data independently and check with OpenSSL directly */
+	size_t rdlen, olen = dname_len(sig0_privkey_owner(k));
+	const uint8_t *rd = sig0_privkey_rdata(k, &rdlen);
+	size_t plen = 18 + olen, sigoff = before + 11 + plen;
+	size_t n = 0;
+	memcpy(data + n, resp + before + 11, plen);
+	n += plen;
+	memcpy(data + n, req, reqlen);
+	n += reqlen;
+	memcpy(data + n, resp, before);
+	wr_u16(data + n + 10, 1); /* index of the SIG: after the OPT */
+	n += before;
+	EVP_PKEY *pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, rd + 4, rdlen - 4);
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	CHECK(pk != NULL && ctx != NULL);
+	CHECK_EQ(EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, pk), 1);
+	CHECK_EQ(EVP_DigestVerify(ctx, resp + sigoff, resplen - sigoff, data, n), 1);
+	EVP_MD_CTX_free(ctx);
+
+	/* and the request's own SIG(0) the same way, against the library */
+	n = 0;
+	size_t rbefore = reqlen - 11 - plen - 64;
+	memcpy(data, req + rbefore + 11, plen);
+	n = plen;
+	memcpy(data + n, req, rbefore);
+	wr_u16(data + n + 10, 1);
+	n += rbefore;
+	ctx = EVP_MD_CTX_new();
+	CHECK_EQ(EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, pk), 1);
+	CHECK_EQ(EVP_DigestVerify(ctx, req + reqlen - 64, 64, data, n), 1);
+	EVP_MD_CTX_free(ctx);
+	EVP_PKEY_free(pk);
+
+	/* the response verified as if it were a request does not verify */
+	struct msg *m = calloc(1, sizeof *m);
+	struct sig0_pubkey *pub = pub_of(k);
+	CHECK(m != NULL && pub != NULL);
+	if (m != NULL && pub != NULL)
+		CHECK_EQ(parse_verify(m, resp, resplen, 0, pub), DS_EBADSIG);
+	if (m != NULL)
+		msg_clear(m);
+	free(m);
+	sig0_pubkey_free(pub);
+	sig0_privkey_free(k);
+}
+
+/* Mixed pair (.key of one key, .private of another) and missing files. */
+static void test_keyfile_errors(const char *base_a, const char *base_b)
+{
+	char path[700], cmd[1600], why[256];
+	struct sig0_privkey *k = NULL;
+	snprintf(cmd, sizeof cmd, "cp %s.key %s/Kmix.key && cp %s.private %s/Kmix.private", base_b,
+	         tmpdir, base_a, tmpdir);
+	CHECK_EQ(system(cmd), 0);
+	snprintf(path, sizeof path, "%s/Kmix", tmpdir);
+	CHECK_EQ(sig0_privkey_read(path, &k, why, sizeof why), DS_EKEY);
+	CHECK(k == NULL);
+	snprintf(path, sizeof path, "%s/Knothere", tmpdir);
+	CHECK_EQ(sig0_privkey_read(path, &k, why, sizeof why), DS_ENOENT);
+	CHECK(strstr(why, "Knothere.key") != NULL);
+	/* .key present, .private missing */
+	snprintf(cmd, sizeof cmd, "cp %s.key %s/Khalf.key", base_a, tmpdir);
+	CHECK_EQ(system(cmd), 0);
+	snprintf(path, sizeof path, "%s/Khalf.key", tmpdir);
+	CHECK_EQ(sig0_privkey_read(path, &k, why, sizeof why), DS_ENOENT);
+	CHECK(k == NULL);
+	/* a file that is not a KEY record */
+	snprintf(path, sizeof path, "%s/notakey", tmpdir);
+	FILE *f = fopen(path, "w");
+	if (f != NULL) {
+		fputs("; comment\nx.example. IN A 192.0.2.1\n", f);
+		fclose(f);
+	}
+	uint8_t owner[DNAME_MAX], rd[512];
+	size_t rdlen;
+	CHECK_EQ(sig0_key_from_text(path, owner, rd, sizeof rd, &rdlen, why, sizeof why), DS_EPARSE);
+}
+
+/* A SIG whose signer name is compressed is refused by sig0_rr_parse. */
+static void test_compressed_signer(struct msg *m)
+{
+	uint8_t buf[512];
+	size_t len = build_update(buf, sizeof buf, 9, 0);
+	struct wbuf b;
+	wbuf_init(&b, buf + len, sizeof buf - len);
+	wbuf_u8(&b, 0);
+	wbuf_u16(&b, T_SIG);
+	wbuf_u16(&b, CLASS_ANY);
+	wbuf_u32(&b, 0);
+	wbuf_u16(&b, 18 + 2 + 64);
+	wbuf_u16(&b, 0);
+	wbuf_u8(&b, 15);
+	wbuf_u8(&b, 0);
+	wbuf_u32(&b, 0);
+	wbuf_u32(&b, 200);
+	wbuf_u32(&b, 100);
+	wbuf_u16(&b, 1);
+	wbuf_u8(&b, 0xc0); /* pointer to "example." at offset 12 */
+	wbuf_u8(&b, 12);
+	uint8_t junk[64] = {0};
+	wbuf_bytes(&b, junk, 64);
+	len += b.len;
+	wr_u16(buf + 10, 1);
+	struct sig0_rr s;
+	int rc = msg_parse(m, buf, len);
+	if (rc == DS_OK) {
+		CHECK_EQ(m->nsig, 1);
+		CHECK(sig0_rr_parse(m, m->sig_idx[0], &s) != DS_OK);
+	}
+	/* not a SIG at all */
+	if (rc == DS_OK)
+		CHECK_EQ(sig0_rr_parse(m, 0, &s), DS_EINVAL);
+	msg_clear(m);
+}
+
+/*
+ * Interop: nsupdate signs an UPDATE with the key; we catch the datagram on a
+ * loopback socket and verify it.
+ */
+static void test_nsupdate(const char *base, struct msg *m)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t sl = sizeof sa;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &sl) != 0) {
+		CHECK(!"loopback socket");
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	char script[600];
+	snprintf(script, sizeof script, "%s.nsupdate", base);
+	FILE *f = fopen(script, "w");
+	if (f == NULL) {
+		CHECK(!"script");
+		close(fd);
+		return;
+	}
+	fprintf(f,
+	        "server 127.0.0.1 %u\nzone example.\n"
+	        "update add child.example. 3600 NS ns1.other.\nsend\n",
+	        ntohs(sa.sin_port));
+	fclose(f);
+
+	char keyarg[600];
+	snprintf(keyarg, sizeof keyarg, "%s.private", base);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int dn = open("/dev/null", 0);
+		if (dn >= 0) {
+			dup2(dn, 1);
+			dup2(dn, 2);
+		}
+		execlp("nsupdate", "nsupdate", "-t", "5", "-k", keyarg, script, (char *)NULL);
+		_exit(127);
+	}
+	uint8_t buf[65536];
+	ssize_t n = -1;
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	if (pid > 0 && poll(&pfd, 1, 10000) == 1)
+		n = recv(fd, buf, sizeof buf, 0);
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	close(fd);
+	CHECK(n > 0);
+	if (n <= 0)
+		return;
+
+	struct sig0_privkey *k = NULL;
+	char why[256];
+	CHECK_EQ(sig0_privkey_read(base, &k, why, sizeof why), DS_OK);
+	struct sig0_pubkey *pub = k ? pub_of(k) : NULL;
+	CHECK(pub != NULL);
+	CHECK_EQ(msg_parse(m, buf, (size_t)n), DS_OK);
+	CHECK_EQ(m->opcode, OP_UPDATE);
+	CHECK_EQ(m->nsig, 1);
+	if (pub != NULL && m->nsig == 1) {
+		struct sig0_rr s;
+		CHECK_EQ(sig0_rr_parse(m, m->sig_idx[0], &s), DS_OK);
+		CHECK_EQ(s.key_tag, sig0_pubkey_tag(pub));
+		CHECK_EQ(s.alg, sig0_pubkey_alg(pub));
+		int rc = sig0_verify(m, 0, &s, pub);
+		CHECK_EQ(rc, DS_OK);
+		if (rc != DS_OK)
+			fprintf(stderr, "  nsupdate SIG(0) with %s: %s\n", base, ds_strerror(rc));
+		uint32_t now = (uint32_t)time(NULL);
+		CHECK(s.inception <= now && s.expiration > now);
+		/* and our own second signature over BIND's message */
+		size_t len = (size_t)n;
+		CHECK_EQ(sig0_sign(k, buf, &len, sizeof buf, now, now + 60, NULL, 0), DS_OK);
+		CHECK_EQ(parse_verify(m, buf, len, 0, pub), DS_OK);
+		CHECK_EQ(parse_verify(m, buf, len, 1, pub), DS_OK);
+	}
+	msg_clear(m);
+	sig0_pubkey_free(pub);
+	sig0_privkey_free(k);
+}
+
+int main(void)
+{
+	if (mkdtemp(tmpdir) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	struct msg *m = calloc(1, sizeof *m);
+	if (m == NULL)
+		return 1;
+
+	test_names_limits();
+	test_key_tag_vectors();
+	test_key_limits();
+
+	static const struct {
+		const char *name;
+		uint8_t alg;
+		int bits;
+	} algs[] = {
+		{"RSASHA256", 8, 2048},        {"RSASHA512", 10, 2048},
+		{"ECDSAP256SHA256", 13, 0},    {"ECDSAP384SHA384", 14, 0},
+		{"ED25519", 15, 0},            {"ED448", 16, 0},
+	};
+	for (size_t i = 0; i < sizeof algs / sizeof algs[0]; i++)
+		test_alg(algs[i].name, algs[i].alg, algs[i].bits, m);
+
+	test_compressed_signer(m);
+
+	/* interop with BIND's nsupdate, and the remaining key-file cases */
+	static const struct {
+		const char *name;
+		int bits;
+	} interop[] = {{"ED25519", 0}, {"ECDSAP256SHA256", 0}, {"RSASHA256", 2048}};
+	char base[512], other[512];
+	for (size_t i = 0; i < sizeof interop / sizeof interop[0]; i++) {
+		if (keygen(interop[i].name, interop[i].bits, "child.example.", base,
+		           sizeof base) != 0) {
+			CHECK(!"dnssec-keygen failed");
+			continue;
+		}
+		fprintf(stderr, "  nsupdate %s\n", interop[i].name);
+		test_nsupdate(base, m);
+		if (i == 0) {
+			test_response_sign(base);
+			if (keygen("ED25519", 0, "child.example.", other, sizeof other) == 0)
+				test_keyfile_errors(base, other);
+			else
+				CHECK(!"dnssec-keygen failed");
+		}
+	}
+
+	free(m);
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", tmpdir);
+	UNIT_DONE("test_sig0");
+}
