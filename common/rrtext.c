@@ -113,11 +113,16 @@ int rr_rdata_to_str(uint16_t type, const uint8_t *rd, size_t rdlen, char *out, s
 		if (rdlen != 16)
 			return DS_EMALF;
 		return inet_ntop(AF_INET6, rd, out, (socklen_t)outlen) ? DS_OK : DS_ELIMIT;
-	case T_NS:
-		if (rdlen == 0 || rdlen > DNAME_MAX)
+	case T_NS: {
+		/* exactly one uncompressed name filling the RDATA: callers may pass
+		 * bytes that never went through the parser (fuzz: "\x03ns1") */
+		uint8_t name[DNAME_MAX];
+		struct wire w;
+		wire_init(&w, rd, rdlen);
+		if (wire_name_nocomp(&w, name) == 0 || wire_left(&w) != 0)
 			return DS_EMALF;
-		/* the store and policy only hold whole, checked names here */
-		return dname_to_str(rd, out, outlen);
+		return dname_to_str(name, out, outlen);
+	}
 	case T_DS:
 	case T_CDS:
 		if (rdlen < 5)

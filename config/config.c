@@ -32,7 +32,7 @@
 
 struct loader {
 	const char *file; /* the config path as given */
-	char *dir;        /* its directory; NULL when it has none (cwd) */
+	char *dir;	  /* its directory; NULL when it has none (cwd) */
 	FILE *errf;
 	unsigned nerr;
 	bool oom;
@@ -42,7 +42,7 @@ struct loader {
 /* ---------------------------------------------------------------- errors */
 
 static void say(struct loader *L, const config_setting_t *s, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* One error line, "file:line: message"; settings without a line (the root)
  * get "file: message". */
@@ -51,8 +51,8 @@ static void say(struct loader *L, const config_setting_t *s, const char *fmt, ..
 	L->nerr++;
 	if (!L->errf)
 		return;
-	const char *f = (s && config_setting_source_file(s)) ? config_setting_source_file(s)
-	                                                     : L->file;
+	const char *f =
+	    (s && config_setting_source_file(s)) ? config_setting_source_file(s) : L->file;
 	unsigned line = s ? config_setting_source_line(s) : 0;
 	if (line)
 		fprintf(L->errf, "%s:%u: ", f, line);
@@ -259,74 +259,76 @@ struct row {
 	unsigned flags;
 };
 
+// clang-format off
 static const struct row schema[] = {
-	/* path                              type      default  min  max  check  flags */
-	{"server", CT_GROUP, NULL, 0, 0, NULL, 0},
-	{"server.listen", CT_ARRAY, "127.0.0.1 ::1", 1, 32, NULL, 0},
-	{"server.listen.[]", CT_STR, NULL, 0, 0, check_addr, 0},
-	{"server.port", CT_INT, "5354", 1, 65535, NULL, 0},
-	{"server.workers", CT_INT, "0", 0, 256, NULL, 0},
-	{"server.tcp-idle-timeout", CT_INT, "10", 1, 3600, NULL, 0},
-	{"server.tcp-max-connections", CT_INT, "256", 1, 65535, NULL, 0},
-	{"server.max-message-size", CT_INT, "16384", 512, 65535, NULL, 0},
-	{"server.queue-max", CT_INT, "1024", 1, 1000000, NULL, 0},
-	{"server.commit-batch-max", CT_INT, "64", 1, 10000, NULL, 0},
+	/* path                                type      default              min    max       check                flags */
+	{"server",                               CT_GROUP,  NULL,                0,     0,        NULL,                0},
+	{"server.listen",                        CT_ARRAY,  "127.0.0.1 ::1",     1,     32,       NULL,                0},
+	{"server.listen.[]",                     CT_STR,    NULL,                0,     0,        check_addr,          0},
+	{"server.port",                          CT_INT,    "5354",              1,     65535,    NULL,                0},
+	{"server.workers",                       CT_INT,    "0",                 0,     256,      NULL,                0},
+	{"server.tcp-idle-timeout",              CT_INT,    "10",                1,     3600,     NULL,                0},
+	{"server.tcp-max-connections",           CT_INT,    "256",               1,     65535,    NULL,                0},
+	{"server.max-message-size",              CT_INT,    "16384",             512,   65535,    NULL,                0},
+	{"server.queue-max",                     CT_INT,    "1024",              1,     1000000,  NULL,                0},
+	{"server.commit-batch-max",              CT_INT,    "64",                1,     10000,    NULL,                0},
 
-	{"store", CT_GROUP, NULL, 0, 0, NULL, 0},
-	{"store.path", CT_STR, "var/dsyncd.db", 0, 0, check_nonempty, 0},
+	{"store",                                CT_GROUP,  NULL,                0,     0,        NULL,                0},
+	{"store.path",                           CT_STR,    "var/dsyncd.db",     0,     0,        check_nonempty,      0},
 
-	{"log", CT_GROUP, NULL, 0, 0, NULL, 0},
-	{"log.target", CT_STR, "stderr", 0, 0, check_log_target, 0},
-	{"log.level", CT_STR, "info", 0, 0, check_log_level, 0},
-	{"log.facility", CT_STR, "daemon", 0, 0, check_log_facility, 0},
+	{"log",                                  CT_GROUP,  NULL,                0,     0,        NULL,                0},
+	{"log.target",                           CT_STR,    "stderr",            0,     0,        check_log_target,    0},
+	{"log.level",                            CT_STR,    "info",              0,     0,        check_log_level,     0},
+	{"log.facility",                         CT_STR,    "daemon",            0,     0,        check_log_facility,  0},
 
-	{"sig0", CT_GROUP, NULL, 0, 0, NULL, 0},
-	{"sig0.algorithms", CT_ARRAY, "8 10 13 14 15 16", 1, 32, NULL, 0},
-	{"sig0.algorithms.[]", CT_INT, NULL, 1, 255, check_sig0_alg, 0},
-	{"sig0.rsa-min-bits", CT_INT, "2048", 1024, 16384, NULL, 0},
-	{"sig0.rsa-max-bits", CT_INT, "4096", 1024, 16384, NULL, 0},
-	{"sig0.max-age", CT_INT, "300", 1, 86400, NULL, 0},
-	{"sig0.clock-skew", CT_INT, "120", 0, 3600, NULL, 0},
-	{"sig0.max-validity", CT_INT, "900", 1, 86400, NULL, 0},
+	{"sig0",                                 CT_GROUP,  NULL,                0,     0,        NULL,                0},
+	{"sig0.algorithms",                      CT_ARRAY,  "8 10 13 14 15 16",  1,     32,       NULL,                0},
+	{"sig0.algorithms.[]",                   CT_INT,    NULL,                1,     255,      check_sig0_alg,      0},
+	{"sig0.rsa-min-bits",                    CT_INT,    "2048",              1024,  16384,    NULL,                0},
+	{"sig0.rsa-max-bits",                    CT_INT,    "4096",              1024,  16384,    NULL,                0},
+	{"sig0.max-age",                         CT_INT,    "300",               1,     86400,    NULL,                0},
+	{"sig0.clock-skew",                      CT_INT,    "120",               0,     3600,     NULL,                0},
+	{"sig0.max-validity",                    CT_INT,    "900",               1,     86400,    NULL,                0},
 
-	{"outbox", CT_GROUP, NULL, 0, 0, NULL, 0},
-	{"outbox.retry-min", CT_INT, "1", 1, 86400, NULL, 0},
-	{"outbox.retry-max", CT_INT, "3600", 1, 604800, NULL, 0},
+	{"outbox",                               CT_GROUP,  NULL,                0,     0,        NULL,                0},
+	{"outbox.retry-min",                     CT_INT,    "1",                 1,     86400,    NULL,                0},
+	{"outbox.retry-max",                     CT_INT,    "3600",              1,     604800,   NULL,                0},
 
-	{"ede", CT_GROUP, NULL, 0, 0, NULL, 0},
-	{"ede.key-unknown", CT_INT, "513", 0, 65535, NULL, 0},
-	{"ede.key-not-trusted", CT_INT, "514", 0, 65535, NULL, 0},
-	{"ede.key-validation-failed", CT_INT, "515", 0, 65535, NULL, 0},
-	{"ede.manual-bootstrap-required", CT_INT, "516", 0, 65535, NULL, 0},
+	{"ede",                                  CT_GROUP,  NULL,                0,     0,        NULL,                0},
+	{"ede.key-unknown",                      CT_INT,    "513",               0,     65535,    NULL,                0},
+	{"ede.key-not-trusted",                  CT_INT,    "514",               0,     65535,    NULL,                0},
+	{"ede.key-validation-failed",            CT_INT,    "515",               0,     65535,    NULL,                0},
+	{"ede.manual-bootstrap-required",        CT_INT,    "516",               0,     65535,    NULL,                0},
 
-	{"zones", CT_LIST, NULL, 1, 1000, NULL, REQ},
-	{"zones.[]", CT_GROUP, NULL, 0, 0, NULL, 0},
-	{"zones.[].name", CT_STR, NULL, 0, 0, check_dname, REQ},
-	{"zones.[].delegation-ttl", CT_INT, "3600", 1, 604800, NULL, 0},
-	{"zones.[].min-ns", CT_INT, "2", 1, 13, NULL, 0},
-	{"zones.[].max-ns", CT_INT, "13", 1, 13, NULL, 0},
-	{"zones.[].max-ds", CT_INT, "8", 0, 64, NULL, 0},
-	{"zones.[].max-glue", CT_INT, "26", 0, 100, NULL, 0},
-	{"zones.[].max-update-records", CT_INT, "64", 1, 1000, NULL, 0},
-	{"zones.[].ds-digest-types", CT_ARRAY, "2 4", 1, 8, NULL, 0},
-	{"zones.[].ds-digest-types.[]", CT_INT, NULL, 1, 255, check_ds_digest, 0},
-	{"zones.[].ds-algorithms", CT_ARRAY, "8 10 13 14 15 16", 1, 32, NULL, 0},
-	{"zones.[].ds-algorithms.[]", CT_INT, NULL, 1, 255, check_ds_alg, 0},
-	{"zones.[].children", CT_LIST, NULL, 0, 1000000, NULL, 0},
-	{"zones.[].children.[]", CT_GROUP, NULL, 0, 0, NULL, 0},
-	{"zones.[].children.[].name", CT_STR, NULL, 0, 0, check_dname, REQ},
-	{"zones.[].children.[].keys", CT_ARRAY, NULL, 0, 16, NULL, 0},
-	{"zones.[].children.[].keys.[]", CT_STR, NULL, 0, 0, check_nonempty, 0},
-	{"zones.[].backends", CT_LIST, NULL, 0, 16, NULL, 0},
-	{"zones.[].backends.[]", CT_GROUP, NULL, 0, 0, NULL, 0},
-	{"zones.[].backends.[].type", CT_STR, NULL, 0, 0, check_backend_type, REQ},
-	{"zones.[].backends.[].name", CT_STR, NULL, 0, 0, check_nonempty, 0},
-	{"zones.[].backends.[].path", CT_STR, NULL, 0, 0, check_nonempty, 0},
-	{"zones.[].backends.[].template", CT_STR, NULL, 0, 0, check_nonempty, 0},
-	{"zones.[].backends.[].reload", CT_ARRAY, NULL, 1, 64, NULL, 0},
-	{"zones.[].backends.[].reload.[]", CT_STR, NULL, 0, 0, check_nonempty, 0},
-	{"zones.[].backends.[].reload-timeout", CT_INT, "30", 1, 3600, NULL, 0},
+	{"zones",                                CT_LIST,   NULL,                1,     1000,     NULL,                REQ},
+	{"zones.[]",                             CT_GROUP,  NULL,                0,     0,        NULL,                0},
+	{"zones.[].name",                        CT_STR,    NULL,                0,     0,        check_dname,         REQ},
+	{"zones.[].delegation-ttl",              CT_INT,    "3600",              1,     604800,   NULL,                0},
+	{"zones.[].min-ns",                      CT_INT,    "2",                 1,     13,       NULL,                0},
+	{"zones.[].max-ns",                      CT_INT,    "13",                1,     13,       NULL,                0},
+	{"zones.[].max-ds",                      CT_INT,    "8",                 0,     64,       NULL,                0},
+	{"zones.[].max-glue",                    CT_INT,    "26",                0,     100,      NULL,                0},
+	{"zones.[].max-update-records",          CT_INT,    "64",                1,     1000,     NULL,                0},
+	{"zones.[].ds-digest-types",             CT_ARRAY,  "2 4",               1,     8,        NULL,                0},
+	{"zones.[].ds-digest-types.[]",          CT_INT,    NULL,                1,     255,      check_ds_digest,     0},
+	{"zones.[].ds-algorithms",               CT_ARRAY,  "8 10 13 14 15 16",  1,     32,       NULL,                0},
+	{"zones.[].ds-algorithms.[]",            CT_INT,    NULL,                1,     255,      check_ds_alg,        0},
+	{"zones.[].children",                    CT_LIST,   NULL,                0,     1000000,  NULL,                0},
+	{"zones.[].children.[]",                 CT_GROUP,  NULL,                0,     0,        NULL,                0},
+	{"zones.[].children.[].name",            CT_STR,    NULL,                0,     0,        check_dname,         REQ},
+	{"zones.[].children.[].keys",            CT_ARRAY,  NULL,                0,     16,       NULL,                0},
+	{"zones.[].children.[].keys.[]",         CT_STR,    NULL,                0,     0,        check_nonempty,      0},
+	{"zones.[].backends",                    CT_LIST,   NULL,                0,     16,       NULL,                0},
+	{"zones.[].backends.[]",                 CT_GROUP,  NULL,                0,     0,        NULL,                0},
+	{"zones.[].backends.[].type",            CT_STR,    NULL,                0,     0,        check_backend_type,  REQ},
+	{"zones.[].backends.[].name",            CT_STR,    NULL,                0,     0,        check_nonempty,      0},
+	{"zones.[].backends.[].path",            CT_STR,    NULL,                0,     0,        check_nonempty,      0},
+	{"zones.[].backends.[].template",        CT_STR,    NULL,                0,     0,        check_nonempty,      0},
+	{"zones.[].backends.[].reload",          CT_ARRAY,  NULL,                1,     64,       NULL,                0},
+	{"zones.[].backends.[].reload.[]",       CT_STR,    NULL,                0,     0,        check_nonempty,      0},
+	{"zones.[].backends.[].reload-timeout",  CT_INT,    "30",                1,     3600,     NULL,                0},
 };
+// clang-format on
 
 #define NROWS (sizeof schema / sizeof schema[0])
 
@@ -405,7 +407,8 @@ static void walk(struct loader *L, const config_setting_t *s, const char *pat, c
 		const char *sep = pat[0] ? "." : "";
 		if (group) {
 			snprintf(cpat, sizeof cpat, "%s%s%s", pat, sep, config_setting_name(c));
-			snprintf(cwhere, sizeof cwhere, "%s%s%s", where, sep, config_setting_name(c));
+			snprintf(cwhere, sizeof cwhere, "%s%s%s", where, sep,
+				 config_setting_name(c));
 		} else {
 			snprintf(cpat, sizeof cpat, "%s%s[]", pat, sep);
 			snprintf(cwhere, sizeof cwhere, "%s%s[%d]", where, sep, i);
@@ -423,8 +426,8 @@ static void walk(struct loader *L, const config_setting_t *s, const char *pat, c
 		if (r->type == CT_INT) {
 			long long v = config_setting_get_int64(c);
 			if (v < r->min || v > r->max) {
-				say(L, c, "'%s' = %lld is out of range %lld..%lld", cwhere, v, r->min,
-				    r->max);
+				say(L, c, "'%s' = %lld is out of range %lld..%lld", cwhere, v,
+				    r->min, r->max);
 				ok = false;
 			}
 		} else if (r->type == CT_LIST || r->type == CT_ARRAY) {
@@ -434,8 +437,8 @@ static void walk(struct loader *L, const config_setting_t *s, const char *pat, c
 				    r->min == 1 ? "" : "s");
 				ok = false;
 			} else if (len > r->max) {
-				say(L, c, "'%s' has %lld elements, at most %lld allowed", cwhere, len,
-				    r->max);
+				say(L, c, "'%s' has %lld elements, at most %lld allowed", cwhere,
+				    len, r->max);
 				ok = false;
 			}
 		}
@@ -463,7 +466,7 @@ static void walk(struct loader *L, const config_setting_t *s, const char *pat, c
  * and passed pass 1's type check; NULL otherwise (grp may be NULL).
  */
 static const config_setting_t *member(const config_setting_t *grp, const char *pattern,
-                                      const struct row **rowp)
+				      const struct row **rowp)
 {
 	const struct row *r = row_find(pattern);
 	*rowp = r;
@@ -537,7 +540,7 @@ static void get_bits(const config_setting_t *grp, const char *pattern, uint8_t s
  * gets the count.  Returns NULL with *n = 0 when absent without a default.
  */
 static char **get_strv(struct loader *L, const config_setting_t *grp, const char *pattern,
-                       size_t *n)
+		       size_t *n)
 {
 	const struct row *r;
 	const config_setting_t *s = member(grp, pattern, &r);
@@ -646,7 +649,7 @@ static bool is_path(const char *s)
 }
 
 static void fill_key(struct loader *L, const config_setting_t *ks, struct cfg_child *ch,
-                     const char *childname)
+		     const char *childname)
 {
 	const char *text = config_setting_get_string(ks);
 	struct cfg_key *k = &ch->keys[ch->nkeys];
@@ -672,8 +675,8 @@ static void fill_key(struct loader *L, const config_setting_t *ks, struct cfg_ch
 	}
 
 	size_t rdlen = 0;
-	int rc = sig0_key_from_text(arg, k->owner, k->rdata, sizeof k->rdata, &rdlen, why,
-	                            sizeof why);
+	int rc =
+	    sig0_key_from_text(arg, k->owner, k->rdata, sizeof k->rdata, &rdlen, why, sizeof why);
 	free(path);
 	if (rc != DS_OK) {
 		say(L, ks, "key for %s: %s", childname, why[0] ? why : ds_strerror(rc));
@@ -709,7 +712,7 @@ static void fill_key(struct loader *L, const config_setting_t *ks, struct cfg_ch
 }
 
 static void fill_child(struct loader *L, const config_setting_t *cs, struct cfg_child *ch,
-                       const uint8_t *zone)
+		       const uint8_t *zone)
 {
 	const char *name = get_str(cs, "zones.[].children.[].name");
 	char zb[DNAME_STR_MAX], cb[DNAME_STR_MAX];
@@ -720,8 +723,8 @@ static void fill_child(struct loader *L, const config_setting_t *cs, struct cfg_
 	}
 	name_str(ch->name, cb);
 	if (zone && !dname_is_strict_sub(ch->name, zone)) {
-		say(L, find(cs, "zones.[].children.[].name"),
-		    "child %s is not below zone %s", cb, name_str(zone, zb));
+		say(L, find(cs, "zones.[].children.[].name"), "child %s is not below zone %s", cb,
+		    name_str(zone, zb));
 		memset(ch->name, 0, sizeof ch->name);
 		return;
 	}
@@ -771,7 +774,7 @@ static void check_children(struct loader *L, const config_setting_t *list, struc
 	for (size_t i = 0; i < z->nchildren; i++)
 		if (z->children[i].name[0] != 0)
 			v[n++] = (struct child_ref){z->children[i].name,
-			                            config_setting_get_elem(list, (unsigned)i), i};
+						    config_setting_get_elem(list, (unsigned)i), i};
 	qsort(v, n, sizeof *v, child_ref_cmp);
 	const struct child_ref *top = NULL;
 	for (size_t i = 0; i < n; i++) {
@@ -841,8 +844,7 @@ static void check_backends(struct loader *L, const config_setting_t *list, struc
 			if (rc == DS_ENOMEM)
 				L->oom = true;
 			say(L, bs, "backend '%s': %s", b->name, msg);
-		}
-		else if (ops->free)
+		} else if (ops->free)
 			ops->free(state);
 	}
 }
@@ -924,7 +926,8 @@ static void fill_zones(struct loader *L, const config_setting_t *root)
 		for (size_t j = 0; j < i && ok[i]; j++) {
 			if (ok[j] && dname_equal(c->zones[j].name, c->zones[i].name)) {
 				char nb[DNAME_STR_MAX], at[200];
-				where_of(L, config_setting_get_elem(zl, (unsigned)j), at, sizeof at);
+				where_of(L, config_setting_get_elem(zl, (unsigned)j), at,
+					 sizeof at);
 				say(L, zs, "duplicate zone %s (first at %s)",
 				    name_str(c->zones[i].name, nb), at);
 				break;
@@ -968,7 +971,7 @@ int cfg_load(const char *path, FILE *errf, struct cfg **out)
 				fprintf(errf, "%s: %s\n", ef, config_error_text(&cf));
 			else
 				fprintf(errf, "%s:%d: %s\n", ef, config_error_line(&cf),
-				        config_error_text(&cf));
+					config_error_text(&cf));
 		}
 		config_destroy(&cf);
 		free(L.dir);

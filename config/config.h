@@ -109,7 +109,13 @@ struct cfg {
 
 /*
  * Load and check path.  Errors go to errf as "file:line: message", one per
- * line.  Returns DS_OK (and *out) or DS_ECONFIG / DS_ENOMEM.
+ * line (errf NULL: not printed); all are reported before failing.  Relative
+ * paths in the file (store.path, backend path/template, key files) are
+ * resolved against the directory of path; the default store.path is not.
+ * Key files are read and every key checked with sig0_pubkey_new() against
+ * the configured limits; each backend's init() is run once (and its state
+ * freed) to check its settings.  Returns DS_OK (and *out, freed with
+ * cfg_free) or DS_ECONFIG / DS_ENOMEM (*out NULL).
  */
 int cfg_load(const char *path, FILE *errf, struct cfg **out);
 void cfg_free(struct cfg *c);

@@ -22,8 +22,8 @@
 
 void policy_defaults(struct zone_policy *p)
 {
-	static const uint8_t algs[] = {ALG_RSASHA256,       ALG_RSASHA512, ALG_ECDSAP256SHA256,
-	                               ALG_ECDSAP384SHA384, ALG_ED25519,   ALG_ED448};
+	static const uint8_t algs[] = {ALG_RSASHA256,	    ALG_RSASHA512, ALG_ECDSAP256SHA256,
+				       ALG_ECDSAP384SHA384, ALG_ED25519,   ALG_ED448};
 
 	memset(p, 0, sizeof(*p));
 	p->deleg_ttl = 3600;
@@ -63,7 +63,7 @@ static void text_truncate(char *t, size_t size)
 }
 
 static int refuse(struct policy_result *res, int rcode, uint16_t ede, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 /* Fill res with a refusal; returns DS_EINVAL for the caller to pass on. */
 static int refuse(struct policy_result *res, int rcode, uint16_t ede, const char *fmt, ...)
@@ -122,7 +122,7 @@ static size_t rr_rdlen(const struct msg_rr *rr)
 
 /* An RR of the message as received: "<owner> <ttl> <class> <type> [rdata]". */
 static const char *msg_rr_str(const struct msg *m, const struct msg_rr *rr, char *out,
-                              size_t outlen)
+			      size_t outlen)
 {
 	char owner[DNAME_STR_MAX], tb[16], cb[16];
 	size_t rl = rr_rdlen(rr);
@@ -130,7 +130,7 @@ static const char *msg_rr_str(const struct msg *m, const struct msg_rr *rr, char
 
 	dname_to_str(msg_owner(m, rr), owner, sizeof(owner));
 	n = snprintf(out, outlen, "%s %u %s %s", owner, (unsigned)rr->ttl,
-	             class_str(rr->rclass, cb, sizeof(cb)), rr_type_str(rr->type, tb, sizeof(tb)));
+		     class_str(rr->rclass, cb, sizeof(cb)), rr_type_str(rr->type, tb, sizeof(tb)));
 	if (n < 0 || (size_t)n + 2 >= outlen || rl == 0)
 		return out;
 	out[n++] = ' ';
@@ -150,7 +150,7 @@ static const char *drr_str(const struct drr *r, char *out, size_t outlen)
 
 	dname_to_str(r->owner, owner, sizeof(owner));
 	n = snprintf(out, outlen, "%s %u IN %s ", owner, (unsigned)r->ttl,
-	             rr_type_str(r->type, tb, sizeof(tb)));
+		     rr_type_str(r->type, tb, sizeof(tb)));
 	if (n > 0 && (size_t)n < outlen)
 		hex_rdata(r->rdata, r->rdlen, out + n, outlen - (size_t)n);
 	return out;
@@ -191,8 +191,7 @@ static bool is_meta_type(uint16_t t)
 }
 
 /* Copy an RR of the message into d; false when it cannot be held. */
-static bool drr_from_msg(const struct msg *m, const struct msg_rr *rr, uint32_t ttl,
-                         struct drr *d)
+static bool drr_from_msg(const struct msg *m, const struct msg_rr *rr, uint32_t ttl, struct drr *d)
 {
 	const uint8_t *owner = msg_owner(m, rr);
 	size_t ol = dname_len(owner), rl = rr_rdlen(rr);
@@ -282,7 +281,7 @@ static void sort_idx(const struct deleg *d, size_t *idx, size_t n)
  */
 
 const char *policy_ds_check(const struct zone_policy *pol, const uint8_t *rdata, size_t rdlen,
-                            uint16_t *ede)
+			    uint16_t *ede)
 {
 	size_t want;
 
@@ -327,7 +326,7 @@ const char *policy_ds_check(const struct zone_policy *pol, const uint8_t *rdata,
 
 /* Does the whole RRset (name, type) of cur equal the class-IN prerequisites for it? */
 static int prereq_values(const struct msg *m, const struct msg_rr *pr, size_t n,
-                         const struct deleg *cur, struct policy_result *res)
+			 const struct deleg *cur, struct policy_result *res)
 {
 	char rs[RRSTR_MAX];
 	struct drr d;
@@ -337,8 +336,8 @@ static int prereq_values(const struct msg *m, const struct msg_rr *pr, size_t n,
 			continue;
 		if (!drr_from_msg(m, &pr[i], 0, &d) || deleg_find(cur, &d) < 0)
 			return refuse(res, RC_NXRRSET, EDE_OTHER,
-			              "prerequisite failed, RRset differs: %s is not present",
-			              msg_rr_str(m, &pr[i], rs, sizeof(rs)));
+				      "prerequisite failed, RRset differs: %s is not present",
+				      msg_rr_str(m, &pr[i], rs, sizeof(rs)));
 	}
 	/* the other direction: every record of such an RRset must be listed */
 	for (size_t i = 0; i < n; i++) {
@@ -352,19 +351,20 @@ static int prereq_values(const struct msg *m, const struct msg_rr *pr, size_t n,
 				continue;
 			for (size_t j = 0; j < n && !listed; j++)
 				listed = pr[j].rclass == CLASS_IN && pr[j].type == r->type &&
-				         drr_from_msg(m, &pr[j], 0, &d) && drr_same(&d, r);
+					 drr_from_msg(m, &pr[j], 0, &d) && drr_same(&d, r);
 			if (!listed)
-				return refuse(res, RC_NXRRSET, EDE_OTHER,
-				              "prerequisite failed, RRset differs: %s exists but is "
-				              "not listed",
-				              drr_str(r, rs, sizeof(rs)));
+				return refuse(
+				    res, RC_NXRRSET, EDE_OTHER,
+				    "prerequisite failed, RRset differs: %s exists but is "
+				    "not listed",
+				    drr_str(r, rs, sizeof(rs)));
 		}
 	}
 	return DS_OK;
 }
 
 static int check_prereqs(const uint8_t *zone, const uint8_t *child, const struct msg *m,
-                         const struct deleg *cur, struct policy_result *res)
+			 const struct deleg *cur, struct policy_result *res)
 {
 	char rs[RRSTR_MAX], ns[DNAME_STR_MAX], cs[DNAME_STR_MAX];
 	size_t n;
@@ -377,70 +377,72 @@ static int check_prereqs(const uint8_t *zone, const uint8_t *child, const struct
 
 		if (rr->ttl != 0)
 			return refuse(res, RC_FORMERR, EDE_OTHER,
-			              "prerequisite TTL must be 0 (RFC 2136 3.2.1): %s",
-			              msg_rr_str(m, rr, rs, sizeof(rs)));
+				      "prerequisite TTL must be 0 (RFC 2136 3.2.1): %s",
+				      msg_rr_str(m, rr, rs, sizeof(rs)));
 		if (!dname_is_sub(name, zone))
-			return refuse(res, RC_NOTZONE, EDE_OTHER, "prerequisite outside zone %s: %s",
-			              name_str(zone, ns, sizeof(ns)),
-			              msg_rr_str(m, rr, rs, sizeof(rs)));
+			return refuse(
+			    res, RC_NOTZONE, EDE_OTHER, "prerequisite outside zone %s: %s",
+			    name_str(zone, ns, sizeof(ns)), msg_rr_str(m, rr, rs, sizeof(rs)));
 		if (!dname_is_sub(name, child))
 			return refuse(res, RC_REFUSED, EDE_PROHIBITED,
-			              "prerequisite on %s: dsyncd holds only the delegation of %s",
-			              name_str(name, ns, sizeof(ns)), name_str(child, cs, sizeof(cs)));
+				      "prerequisite on %s: dsyncd holds only the delegation of %s",
+				      name_str(name, ns, sizeof(ns)),
+				      name_str(child, cs, sizeof(cs)));
 		if (rr->type != T_ANY && is_meta_type(rr->type))
 			return refuse(res, RC_FORMERR, EDE_OTHER,
-			              "prerequisite with a meta type: %s",
-			              msg_rr_str(m, rr, rs, sizeof(rs)));
+				      "prerequisite with a meta type: %s",
+				      msg_rr_str(m, rr, rs, sizeof(rs)));
 
 		switch (rr->rclass) {
 		case CLASS_ANY:
 			if (rl != 0)
-				return refuse(res, RC_FORMERR, EDE_OTHER,
-				              "prerequisite of class ANY must have no RDATA (RFC 2136 "
-				              "3.2.1): %s",
-				              msg_rr_str(m, rr, rs, sizeof(rs)));
+				return refuse(
+				    res, RC_FORMERR, EDE_OTHER,
+				    "prerequisite of class ANY must have no RDATA (RFC 2136 "
+				    "3.2.1): %s",
+				    msg_rr_str(m, rr, rs, sizeof(rs)));
 			if (rr->type == T_ANY) {
 				if (!name_in_use(cur, name))
 					return refuse(res, RC_NXDOMAIN, EDE_OTHER,
-					              "prerequisite failed, name is not in use: %s",
-					              msg_rr_str(m, rr, rs, sizeof(rs)));
+						      "prerequisite failed, name is not in use: %s",
+						      msg_rr_str(m, rr, rs, sizeof(rs)));
 			} else if (rrset_count(cur, name, rr->type) == 0) {
 				return refuse(res, RC_NXRRSET, EDE_OTHER,
-				              "prerequisite failed, RRset does not exist: %s",
-				              msg_rr_str(m, rr, rs, sizeof(rs)));
+					      "prerequisite failed, RRset does not exist: %s",
+					      msg_rr_str(m, rr, rs, sizeof(rs)));
 			}
 			break;
 		case CLASS_NONE:
 			if (rl != 0)
 				return refuse(res, RC_FORMERR, EDE_OTHER,
-				              "prerequisite of class NONE must have no RDATA (RFC "
-				              "2136 3.2.2): %s",
-				              msg_rr_str(m, rr, rs, sizeof(rs)));
+					      "prerequisite of class NONE must have no RDATA (RFC "
+					      "2136 3.2.2): %s",
+					      msg_rr_str(m, rr, rs, sizeof(rs)));
 			if (rr->type == T_ANY) {
 				if (name_in_use(cur, name))
 					return refuse(res, RC_YXDOMAIN, EDE_OTHER,
-					              "prerequisite failed, name is in use: %s",
-					              msg_rr_str(m, rr, rs, sizeof(rs)));
+						      "prerequisite failed, name is in use: %s",
+						      msg_rr_str(m, rr, rs, sizeof(rs)));
 			} else if (rrset_count(cur, name, rr->type) != 0) {
 				return refuse(res, RC_YXRRSET, EDE_OTHER,
-				              "prerequisite failed, RRset exists: %s",
-				              msg_rr_str(m, rr, rs, sizeof(rs)));
+					      "prerequisite failed, RRset exists: %s",
+					      msg_rr_str(m, rr, rs, sizeof(rs)));
 			}
 			break;
 		case CLASS_IN:
 			if (rr->type == T_ANY)
 				return refuse(res, RC_FORMERR, EDE_OTHER,
-				              "prerequisite of class IN cannot have type ANY: %s",
-				              msg_rr_str(m, rr, rs, sizeof(rs)));
+					      "prerequisite of class IN cannot have type ANY: %s",
+					      msg_rr_str(m, rr, rs, sizeof(rs)));
 			if (rr->type == T_NS && wire_name_len(msg_rdata(m, rr), rl) != rl)
 				return refuse(res, RC_FORMERR, EDE_OTHER,
-				              "prerequisite NS RDATA is not one name: %s",
-				              msg_rr_str(m, rr, rs, sizeof(rs)));
+					      "prerequisite NS RDATA is not one name: %s",
+					      msg_rr_str(m, rr, rs, sizeof(rs)));
 			break; /* value-dependent: compared as whole RRsets below */
 		default:
 			return refuse(res, RC_FORMERR, EDE_OTHER,
-			              "prerequisite class must be IN, ANY or NONE: %s",
-			              msg_rr_str(m, rr, rs, sizeof(rs)));
+				      "prerequisite class must be IN, ANY or NONE: %s",
+				      msg_rr_str(m, rr, rs, sizeof(rs)));
 		}
 	}
 	return prereq_values(m, pr, n, cur, res);
@@ -450,8 +452,7 @@ static int check_prereqs(const uint8_t *zone, const uint8_t *child, const struct
  * 2. Prescan (RFC 2136 3.4.1) and RDATA form
  */
 
-static int check_rdata_form(const struct msg *m, const struct msg_rr *rr,
-                            struct policy_result *res)
+static int check_rdata_form(const struct msg *m, const struct msg_rr *rr, struct policy_result *res)
 {
 	char rs[RRSTR_MAX];
 	const uint8_t *rd = msg_rdata(m, rr);
@@ -480,7 +481,7 @@ static int check_rdata_form(const struct msg *m, const struct msg_rr *rr,
 	}
 	if (why)
 		return refuse(res, RC_FORMERR, EDE_OTHER, "%s: %s", why,
-		              msg_rr_str(m, rr, rs, sizeof(rs)));
+			      msg_rr_str(m, rr, rs, sizeof(rs)));
 	return DS_OK;
 }
 
@@ -495,9 +496,9 @@ static int prescan(const uint8_t *zone, const struct msg *m, struct policy_resul
 		const char *why = NULL;
 
 		if (!dname_is_sub(msg_owner(m, rr), zone))
-			return refuse(res, RC_NOTZONE, EDE_OTHER, "update record outside zone %s: %s",
-			              name_str(zone, zs, sizeof(zs)),
-			              msg_rr_str(m, rr, rs, sizeof(rs)));
+			return refuse(
+			    res, RC_NOTZONE, EDE_OTHER, "update record outside zone %s: %s",
+			    name_str(zone, zs, sizeof(zs)), msg_rr_str(m, rr, rs, sizeof(rs)));
 		switch (rr->rclass) {
 		case CLASS_IN:
 			if (is_meta_type(rr->type))
@@ -523,7 +524,7 @@ static int prescan(const uint8_t *zone, const struct msg *m, struct policy_resul
 		}
 		if (why)
 			return refuse(res, RC_FORMERR, EDE_OTHER, "%s (RFC 2136 3.4.1.3): %s", why,
-			              msg_rr_str(m, rr, rs, sizeof(rs)));
+				      msg_rr_str(m, rr, rs, sizeof(rs)));
 		if (rr->rclass != CLASS_ANY) {
 			int err = check_rdata_form(m, rr, res);
 			if (err)
@@ -538,7 +539,7 @@ static int prescan(const uint8_t *zone, const struct msg *m, struct policy_resul
  */
 
 static int check_scope(const struct zone_policy *pol, const uint8_t *child, const struct msg *m,
-                       struct policy_result *res)
+		       struct policy_result *res)
 {
 	char rs[RRSTR_MAX], cs[DNAME_STR_MAX], tb[16];
 	size_t n, nkey = 0, ndeleg = 0, first_key = 0;
@@ -552,9 +553,9 @@ static int check_scope(const struct zone_policy *pol, const uint8_t *child, cons
 
 		if (!dname_is_sub(name, child))
 			return refuse(res, RC_REFUSED, EDE_PROHIBITED,
-			              "outside the signer's delegation %s (an UPDATE changes only "
-			              "its own delegation): %s",
-			              cs, msg_rr_str(m, rr, rs, sizeof(rs)));
+				      "outside the signer's delegation %s (an UPDATE changes only "
+				      "its own delegation): %s",
+				      cs, msg_rr_str(m, rr, rs, sizeof(rs)));
 		if (rr->type == T_KEY && at_child) {
 			if (nkey++ == 0)
 				first_key = i;
@@ -563,9 +564,9 @@ static int check_scope(const struct zone_policy *pol, const uint8_t *child, cons
 		if (rr->rclass == CLASS_ANY && rr->type == T_ANY) {
 			if (at_child)
 				return refuse(res, RC_REFUSED, EDE_PROHIBITED,
-				              "deleting all RRsets at the child would remove the "
-				              "delegation: %s",
-				              msg_rr_str(m, rr, rs, sizeof(rs)));
+					      "deleting all RRsets at the child would remove the "
+					      "delegation: %s",
+					      msg_rr_str(m, rr, rs, sizeof(rs)));
 			ndeleg++;
 			continue;
 		}
@@ -574,38 +575,39 @@ static int check_scope(const struct zone_policy *pol, const uint8_t *child, cons
 		case T_DS:
 			if (!at_child)
 				return refuse(res, RC_REFUSED, EDE_PROHIBITED,
-				              "%s records only at the child name %s: %s",
-				              rr_type_str(rr->type, tb, sizeof(tb)), cs,
-				              msg_rr_str(m, rr, rs, sizeof(rs)));
+					      "%s records only at the child name %s: %s",
+					      rr_type_str(rr->type, tb, sizeof(tb)), cs,
+					      msg_rr_str(m, rr, rs, sizeof(rs)));
 			break;
 		case T_A:
 		case T_AAAA:
 			if (at_child)
 				return refuse(res, RC_REFUSED, EDE_PROHIBITED,
-				              "glue only strictly below %s: %s", cs,
-				              msg_rr_str(m, rr, rs, sizeof(rs)));
+					      "glue only strictly below %s: %s", cs,
+					      msg_rr_str(m, rr, rs, sizeof(rs)));
 			break;
 		default:
 			return refuse(res, RC_REFUSED, EDE_PROHIBITED,
-			              "type %s is not delegation data (only NS/DS at %s, A/AAAA "
-			              "below it): %s",
-			              rr_type_str(rr->type, tb, sizeof(tb)), cs,
-			              msg_rr_str(m, rr, rs, sizeof(rs)));
+				      "type %s is not delegation data (only NS/DS at %s, A/AAAA "
+				      "below it): %s",
+				      rr_type_str(rr->type, tb, sizeof(tb)), cs,
+				      msg_rr_str(m, rr, rs, sizeof(rs)));
 		}
 		if (rr->type == T_DS && rr->rclass == CLASS_IN) {
 			/* only additions: a stale DS must stay removable */
 			uint16_t ede = EDE_PROHIBITED;
-			const char *why = policy_ds_check(pol, msg_rdata(m, rr), rr_rdlen(rr), &ede);
+			const char *why =
+			    policy_ds_check(pol, msg_rdata(m, rr), rr_rdlen(rr), &ede);
 			if (why)
 				return refuse(res, RC_REFUSED, ede, "%s: %s", why,
-				              msg_rr_str(m, rr, rs, sizeof(rs)));
+					      msg_rr_str(m, rr, rs, sizeof(rs)));
 		}
 		ndeleg++;
 	}
 	if (nkey && ndeleg)
 		return refuse(res, RC_REFUSED, EDE_PROHIBITED,
-		              "KEY changes must not be mixed with delegation changes: %s",
-		              msg_rr_str(m, &up[first_key], rs, sizeof(rs)));
+			      "KEY changes must not be mixed with delegation changes: %s",
+			      msg_rr_str(m, &up[first_key], rs, sizeof(rs)));
 	if (nkey) {
 		refuse(res, RC_REFUSED, EDE_PROHIBITED, "KEY changes by UPDATE are not enabled: %s",
 		       msg_rr_str(m, &up[first_key], rs, sizeof(rs)));
@@ -627,7 +629,7 @@ static void remove_matching(struct deleg *d, const uint8_t *name, uint16_t type)
 }
 
 static int apply(const struct zone_policy *pol, const uint8_t *child, const struct msg *m,
-                 const struct deleg *cur, struct deleg *next, struct policy_result *res)
+		 const struct deleg *cur, struct deleg *next, struct policy_result *res)
 {
 	char rs[RRSTR_MAX], cs[DNAME_STR_MAX];
 	struct drr d;
@@ -643,8 +645,8 @@ static int apply(const struct zone_policy *pol, const uint8_t *child, const stru
 		case CLASS_IN:
 			if (!drr_from_msg(m, rr, pol->deleg_ttl, &d))
 				return refuse(res, RC_REFUSED, EDE_PROHIBITED,
-				              "record too large to hold: %s",
-				              msg_rr_str(m, rr, rs, sizeof(rs)));
+					      "record too large to hold: %s",
+					      msg_rr_str(m, rr, rs, sizeof(rs)));
 			if (deleg_find(next, &d) >= 0)
 				break; /* duplicate: ignored (3.4.2.2) */
 			if (deleg_add(next, &d) != DS_OK) {
@@ -696,8 +698,8 @@ static bool ns_changed(const uint8_t *child, const struct deleg *cur, const stru
 }
 
 static int check_result(const struct zone_policy *pol, const uint8_t *child,
-                        const struct deleg *cur, const struct deleg *next,
-                        struct policy_result *res)
+			const struct deleg *cur, const struct deleg *next,
+			struct policy_result *res)
 {
 	char rs[RRSTR_MAX], cs[DNAME_STR_MAX], ts[DNAME_STR_MAX];
 	size_t nns = rrset_count(next, child, T_NS);
@@ -708,30 +710,31 @@ static int check_result(const struct zone_policy *pol, const uint8_t *child,
 	if (ns_changed(child, cur, next)) {
 		if (nns < pol->min_ns)
 			return refuse(res, RC_REFUSED, EDE_PROHIBITED,
-			              "%s NS set would have %zu record(s); the minimum is %u", cs,
-			              nns, pol->min_ns);
+				      "%s NS set would have %zu record(s); the minimum is %u", cs,
+				      nns, pol->min_ns);
 		if (nns > pol->max_ns)
 			return refuse(res, RC_REFUSED, EDE_PROHIBITED,
-			              "%s NS set would have %zu record(s); the maximum is %u", cs,
-			              nns, pol->max_ns);
+				      "%s NS set would have %zu record(s); the maximum is %u", cs,
+				      nns, pol->max_ns);
 	}
 	if (nns == 0) {
 		for (size_t i = 0; i < next->n; i++)
 			if (next->rr[i].type == T_DS || is_glue_type(next->rr[i].type))
 				return refuse(res, RC_REFUSED, EDE_PROHIBITED,
-				              "DS or glue without any NS record at %s: %s", cs,
-				              drr_str(&next->rr[i], rs, sizeof(rs)));
+					      "DS or glue without any NS record at %s: %s", cs,
+					      drr_str(&next->rr[i], rs, sizeof(rs)));
 	}
 	if (nds > pol->max_ds)
 		return refuse(res, RC_REFUSED, EDE_PROHIBITED,
-		              "%s DS set would have %zu record(s); the maximum is %u", cs, nds,
-		              pol->max_ds);
+			      "%s DS set would have %zu record(s); the maximum is %u", cs, nds,
+			      pol->max_ds);
 	for (size_t i = 0; i < next->n; i++) {
 		const struct drr *r = &next->rr[i];
 		if (is_glue_type(r->type) && !is_ns_target(next, child, r->owner))
 			return refuse(res, RC_REFUSED, EDE_PROHIBITED,
-			              "glue is allowed only at NS targets, %s is none: %s",
-			              name_str(r->owner, ts, sizeof(ts)), drr_str(r, rs, sizeof(rs)));
+				      "glue is allowed only at NS targets, %s is none: %s",
+				      name_str(r->owner, ts, sizeof(ts)),
+				      drr_str(r, rs, sizeof(rs)));
 	}
 	for (size_t i = 0; i < next->n; i++) {
 		const struct drr *r = &next->rr[i];
@@ -739,14 +742,14 @@ static int check_result(const struct zone_policy *pol, const uint8_t *child,
 			continue;
 		if (dname_is_sub(r->rdata, child) && !has_addr(next, r->rdata))
 			return refuse(res, RC_REFUSED, EDE_PROHIBITED,
-			              "%s is inside %s and needs glue (A/AAAA): %s",
-			              name_str(r->rdata, ts, sizeof(ts)), cs,
-			              drr_str(r, rs, sizeof(rs)));
+				      "%s is inside %s and needs glue (A/AAAA): %s",
+				      name_str(r->rdata, ts, sizeof(ts)), cs,
+				      drr_str(r, rs, sizeof(rs)));
 	}
 	if (nglue > pol->max_glue)
 		return refuse(res, RC_REFUSED, EDE_PROHIBITED,
-		              "%s would have %zu glue record(s); the maximum is %u", cs, nglue,
-		              pol->max_glue);
+			      "%s would have %zu glue record(s); the maximum is %u", cs, nglue,
+			      pol->max_glue);
 	return DS_OK;
 }
 
@@ -785,8 +788,7 @@ static void chg_line(struct chg *c, char sign, const struct drr *r)
 }
 
 /* Fill res->changes and res->changed from the difference cur -> next. */
-static void summarise(const struct deleg *cur, const struct deleg *next,
-                      struct policy_result *res)
+static void summarise(const struct deleg *cur, const struct deleg *next, struct policy_result *res)
 {
 	size_t add[DELEG_MAX], del[DELEG_MAX], nadd = 0, ndel = 0;
 	struct chg c = {res->changes, sizeof(res->changes), 0, false};
@@ -812,8 +814,8 @@ static void summarise(const struct deleg *cur, const struct deleg *next,
  */
 
 int policy_update(const struct zone_policy *pol, const uint8_t *zone, const uint8_t *child,
-                  const struct msg *m, const struct deleg *cur, struct deleg *next,
-                  struct policy_result *res)
+		  const struct msg *m, const struct deleg *cur, struct deleg *next,
+		  struct policy_result *res)
 {
 	char cs[DNAME_STR_MAX], zs[DNAME_STR_MAX];
 	size_t total = (size_t)m->count[SEC_PREREQ] + m->count[SEC_UPDATE];
@@ -824,11 +826,11 @@ int policy_update(const struct zone_policy *pol, const uint8_t *zone, const uint
 
 	if (!dname_is_strict_sub(child, zone))
 		return refuse(res, RC_REFUSED, EDE_PROHIBITED, "%s is not a child of zone %s",
-		              name_str(child, cs, sizeof(cs)), name_str(zone, zs, sizeof(zs)));
+			      name_str(child, cs, sizeof(cs)), name_str(zone, zs, sizeof(zs)));
 	if (total > pol->max_update_rrs)
 		return refuse(res, RC_REFUSED, EDE_PROHIBITED,
-		              "UPDATE has %zu prerequisite and update records; the maximum is %u",
-		              total, pol->max_update_rrs);
+			      "UPDATE has %zu prerequisite and update records; the maximum is %u",
+			      total, pol->max_update_rrs);
 	if ((err = check_prereqs(zone, child, m, cur, res)) != DS_OK)
 		return err;
 	if ((err = prescan(zone, m, res)) != DS_OK)

@@ -43,27 +43,33 @@
 #include "common/msg.h"
 
 struct zone_policy {
-	uint32_t deleg_ttl;    /* default 3600 */
-	unsigned min_ns;       /* default 2 */
-	unsigned max_ns;       /* default 13 */
-	unsigned max_ds;       /* default 8 */
-	unsigned max_glue;     /* default 26 (address records, all names) */
+	uint32_t deleg_ttl;	 /* default 3600 */
+	unsigned min_ns;	 /* default 2 */
+	unsigned max_ns;	 /* default 13 */
+	unsigned max_ds;	 /* default 8 */
+	unsigned max_glue;	 /* default 26 (address records, all names) */
 	unsigned max_update_rrs; /* prereq + update records, default 64 */
 	/* bit sets over 0..255 */
 	uint8_t ds_digest_ok[32]; /* default 2 (SHA-256), 4 (SHA-384) */
-	uint8_t ds_alg_ok[32];    /* default 8, 10, 13, 14, 15, 16 */
+	uint8_t ds_alg_ok[32];	  /* default 8, 10, 13, 14, 15, 16 */
 };
 
 void policy_defaults(struct zone_policy *p);
-static inline void policy_bit_set(uint8_t set[32], uint8_t v) { set[v >> 3] |= (uint8_t)(1u << (v & 7)); }
-static inline bool policy_bit(const uint8_t set[32], uint8_t v) { return (set[v >> 3] >> (v & 7)) & 1; }
+static inline void policy_bit_set(uint8_t set[32], uint8_t v)
+{
+	set[v >> 3] |= (uint8_t)(1u << (v & 7));
+}
+static inline bool policy_bit(const uint8_t set[32], uint8_t v)
+{
+	return (set[v >> 3] >> (v & 7)) & 1;
+}
 
 struct policy_result {
-	int rcode;           /* enum dns_rcode; RC_NOERROR when accepted */
-	uint16_t ede;        /* EDE info code for refusals */
-	char text[256];      /* EDE EXTRA-TEXT: which record, which rule */
-	bool changed;        /* accepted and the delegation differs */
-	bool key_change;     /* the update section only touches KEY at the child */
+	int rcode;	 /* enum dns_rcode; RC_NOERROR when accepted */
+	uint16_t ede;	 /* EDE info code for refusals */
+	char text[256];	 /* EDE EXTRA-TEXT: which record, which rule */
+	bool changed;	 /* accepted and the delegation differs */
+	bool key_change; /* the update section only touches KEY at the child */
 	/* summary of the change: "+ rr\n" / "- rr\n" lines (presentation,
 	 * rr_to_str), adds then removes, each group in canonical order; for
 	 * the audit log and the outbox; empty when nothing changed; ends in
@@ -76,15 +82,15 @@ struct policy_result {
  * the signer's name (already authenticated and known to be a child of
  * zone); cur: the child's current delegation (never modified); next:
  * filled with the result when accepted, sorted with deleg_sort(); its
- * content is unspecified otherwise; next must not be cur.  Returns DS_OK when the UPDATE is accepted (res->rcode ==
- * RC_NOERROR), DS_EINVAL when refused (res filled), DS_ELIMIT when the
+ * content is unspecified otherwise; next must not be cur.  Returns DS_OK when the UPDATE is
+ * accepted (res->rcode == RC_NOERROR), DS_EINVAL when refused (res filled), DS_ELIMIT when the
  * result would exceed DELEG_MAX (res filled, REFUSED).  KEY-only updates are
  * reported with res->key_change and REFUSED until key management by UPDATE
  * exists (the caller may handle them first).
  */
 int policy_update(const struct zone_policy *pol, const uint8_t *zone, const uint8_t *child,
-                  const struct msg *m, const struct deleg *cur, struct deleg *next,
-                  struct policy_result *res);
+		  const struct msg *m, const struct deleg *cur, struct deleg *next,
+		  struct policy_result *res);
 
 /*
  * Check one DS RDATA against the policy; NULL when fine, else a static
@@ -94,6 +100,6 @@ int policy_update(const struct zone_policy *pol, const uint8_t *zone, const uint
  * allowed types), EDE_OTHER (RDATA under 4 octets).
  */
 const char *policy_ds_check(const struct zone_policy *pol, const uint8_t *rdata, size_t rdlen,
-                            uint16_t *ede);
+			    uint16_t *ede);
 
 #endif

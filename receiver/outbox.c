@@ -139,7 +139,8 @@ static void run_once(struct outbox_runner *o)
 {
 	struct outbox_item *items = NULL;
 	size_t n = 0;
-	if (store_outbox_due(o->store, (int64_t)time(NULL), OUTBOX_BATCH, &items, &n) != DS_OK)
+	if (store_outbox_due(o->store, (int64_t)time(NULL), OUTBOX_BATCH, &items, &n) != DS_OK ||
+	    n == 0)
 		return;
 	qsort(items, n, sizeof(*items), cmp_item);
 	for (size_t i = 0; i < n;) {

@@ -310,14 +310,14 @@ void pipeline_verify(struct receiver *r, struct job *j)
 	           "SIG(0) by %s tag %u does not verify", signer, j->sig[0].key_tag);
 }
 
-/* A short text of the update section for the audit log. */
+/* A short text of the update section for the audit log (cut with "..."). */
 static void request_summary(const struct msg *m, char *out, size_t len)
 {
-	size_t n, o = 0;
+	size_t n, o;
 	const struct msg_rr *rr = msg_section(m, SEC_UPDATE, &n);
-	char line[1200], rd[1024], tb[16], owner[DNAME_STR_MAX];
-	o += (size_t)snprintf(out, len, "%u prerequisite(s), %zu update(s)", m->count[SEC_PREREQ],
-	                      n);
+	char rd[1024], tb[16], owner[DNAME_STR_MAX];
+	int k = snprintf(out, len, "%u prerequisite(s), %zu update(s)", m->count[SEC_PREREQ], n);
+	o = k < 0 ? 0 : (size_t)k;
 	for (size_t i = 0; i < n && o < len; i++, rr++) {
 		name_str(msg_owner(m, rr), owner, sizeof(owner));
 		const char *op = rr->rclass == CLASS_ANY ? (rr->type == T_ANY ? "del-name" : "del-rrset")
@@ -327,9 +327,13 @@ static void request_summary(const struct msg *m, char *out, size_t len)
 		if (rr->crdlen && rr_rdata_to_str(rr->type, msg_rdata(m, rr), rr->crdlen, rd,
 		                                  sizeof(rd)) != DS_OK)
 			snprintf(rd, sizeof(rd), "(%u bytes)", rr->crdlen);
-		snprintf(line, sizeof(line), "; %s %s %s%s%s", op, owner,
-		         rr_type_str(rr->type, tb, sizeof(tb)), rd[0] ? " " : "", rd);
-		o += (size_t)snprintf(out + o, len - o, "%s", line);
+		k = snprintf(out + o, len - o, "; %s %s %s%s", op, owner,
+		             rr_type_str(rr->type, tb, sizeof(tb)), rd[0] ? " " : "");
+		o += k < 0 ? 0 : (size_t)k;
+		if (o < len) {
+			k = snprintf(out + o, len - o, "%s", rd);
+			o += k < 0 ? 0 : (size_t)k;
+		}
 	}
 	if (o >= len && len > 4)
 		strcpy(out + len - 4, "...");
@@ -393,7 +397,10 @@ static void decide(struct receiver *r, struct job *j, struct deleg *cur, struct 
 static int write_audit(struct receiver *r, struct job *j)
 {
 	char zone[DNAME_STR_MAX] = "", child[DNAME_STR_MAX] = "", summary[2048] = "";
-	char reason[8448];
+	size_t rlen = strlen(j->text) + (j->changes ? strlen(j->changes) + 1 : 0) + 1;
+	char *reason = malloc(rlen);
+	if (reason == NULL)
+		return DS_ENOMEM;
 	if (j->zone)
 		name_str(j->zone->name, zone, sizeof(zone));
 	if (j->key)
@@ -402,7 +409,7 @@ static int write_audit(struct receiver *r, struct job *j)
 		name_str(j->signer, child, sizeof(child));
 	if (j->m->nrr && j->m->opcode == OP_UPDATE)
 		request_summary(j->m, summary, sizeof(summary));
-	snprintf(reason, sizeof(reason), "%s%s%s", j->text, j->changes ? "\n" : "",
+	snprintf(reason, rlen, "%s%s%s", j->text, j->changes ? "\n" : "",
 	         j->changes ? j->changes : "");
 	struct audit_rec a = {
 		.time = j->t_recv.tv_sec,
@@ -416,7 +423,9 @@ static int write_audit(struct receiver *r, struct job *j)
 		.rcode = j->rcode,
 		.reason = reason,
 	};
-	return store_audit_add(r->store, &a);
+	int rc = store_audit_add(r->store, &a);
+	free(reason);
+	return rc;
 }
 
 void pipeline_commit_batch(struct receiver *r, struct job *batch)

@@ -466,13 +466,24 @@ static int prepare_path(const char *path)
 		}
 	}
 	free(dir);
-	/* Our mode for a new file; SQLite gives -wal/-shm the same mode. */
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		log_err("store: cannot open %s: %s", path, strerror(errno));
+	/*
+	 * Our mode for a new file; SQLite gives -wal/-shm the same mode.  Only
+	 * a missing file is created: opening and closing an existing database
+	 * file would drop every POSIX lock this process holds on it (close()
+	 * releases them all), and another process could then reset the WAL
+	 * under our open connections ("How To Corrupt An SQLite Database
+	 * File", section 2.2).
+	 */
+	struct stat sb;
+	if (stat(path, &sb) == 0)
+		return DS_OK;
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 && errno != EEXIST) {
+		log_err("store: cannot create %s: %s", path, strerror(errno));
 		return DS_EIO;
 	}
-	close(fd);
+	if (fd >= 0)
+		close(fd); /* a new, empty file: no connection holds locks on it yet */
 	return DS_OK;
 }
 

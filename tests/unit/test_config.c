@@ -16,22 +16,22 @@
 #include "unit.h"
 
 #define ED25519_KEY "child.example. IN KEY 512 3 15 bW7TkfdIUmMC93jrOI0wqaQQWbw7OeSj+dNVat+zRUE="
-#define ECDSA_KEY                                                                        \
-	"child.example. IN KEY 512 3 13 ptwpJk8ZyGYpnmv8dXhhDI+4PTq64xAKBCDVotBn90vWKg6pT1AmYtVi" \
+#define ECDSA_KEY                                                                                  \
+	"child.example. IN KEY 512 3 13 ptwpJk8ZyGYpnmv8dXhhDI+4PTq64xAKBCDVotBn90vWKg6pT1AmYtVi"  \
 	" tRG69YKoNIw/DgJ5TniEyg9MoJCB4w=="
-#define RSA1024_KEY                                                                      \
-	"child.example. IN KEY 512 3 8 AwEAAeCGMgatIhNQBNq7dtLhfhi/4gj+Zs7oQsd/GAiiCzl0FtJIzjDj" \
-	" /uWp5H4oeJ9fKHYyMo3QItU7NBjqI/6r0xQMElwNrnk+0lO2khVvau7c"                    \
+#define RSA1024_KEY                                                                                \
+	"child.example. IN KEY 512 3 8 AwEAAeCGMgatIhNQBNq7dtLhfhi/4gj+Zs7oQsd/GAiiCzl0FtJIzjDj"   \
+	" /uWp5H4oeJ9fKHYyMo3QItU7NBjqI/6r0xQMElwNrnk+0lO2khVvau7c"                                \
 	" vdp5yYdcEul6m2VzK5kQGwqhDU2C+gwiMQTYTL54CcCdaogFsjFESFhL 06qbgBzr"
-#define RSA3072_KEY                                                                      \
-	"child.example. IN KEY 512 3 8 AwEAAa92+4yR29qnv7bTlmPrKtjw2R2p/CFz7ABTV+R3+Nw/VV3+kpvZ" \
-	" bh/at9lasfbz+9vRj/30tec9+W20U8zxc1sB5WZo2wUKCSNN+44ifePD"                    \
-	" xxf1ZH7HCfbgLokva0RzJpaprNbq/YMJHRrznpdu/6MvUntNdun1V2D3"                    \
-	" xAssh2JUFY+zn4YE9G9OIA/Z0nIZdqzCVHtDpsLAbyJkV9VMLAVcKRUc"                    \
-	" XozP5nJ0Zh73wikb7D+E9RSNKQVEp1TMjRinMMGMjx5QzlqjqniApREp"                    \
-	" fUm3nT+l3j++8od4cp6xiy9ffD9HO0b1S8XBGtzOfSF2qyujfW3dZL4z"                    \
-	" 2eVk6SZe0eMOLxCD78mqiS4U5b/zfmVkGFmher9+aNUgbjFrPdw7iU/4"                    \
-	" vbrih6nUWoj6yRqdLN+MIFLM1hwR/N5+O1dH+bPq7bc2G3tJcAGLVCZV"                    \
+#define RSA3072_KEY                                                                                \
+	"child.example. IN KEY 512 3 8 AwEAAa92+4yR29qnv7bTlmPrKtjw2R2p/CFz7ABTV+R3+Nw/VV3+kpvZ"   \
+	" bh/at9lasfbz+9vRj/30tec9+W20U8zxc1sB5WZo2wUKCSNN+44ifePD"                                \
+	" xxf1ZH7HCfbgLokva0RzJpaprNbq/YMJHRrznpdu/6MvUntNdun1V2D3"                                \
+	" xAssh2JUFY+zn4YE9G9OIA/Z0nIZdqzCVHtDpsLAbyJkV9VMLAVcKRUc"                                \
+	" XozP5nJ0Zh73wikb7D+E9RSNKQVEp1TMjRinMMGMjx5QzlqjqniApREp"                                \
+	" fUm3nT+l3j++8od4cp6xiy9ffD9HO0b1S8XBGtzOfSF2qyujfW3dZL4z"                                \
+	" 2eVk6SZe0eMOLxCD78mqiS4U5b/zfmVkGFmher9+aNUgbjFrPdw7iU/4"                                \
+	" vbrih6nUWoj6yRqdLN+MIFLM1hwR/N5+O1dH+bPq7bc2G3tJcAGLVCZV"                                \
 	" YOvwK6/CVJokFn8f1cdXCLllJoOj0nQg7b4IVCG6JIvlOJ75hRgS6eyW SISTQbpH0KWr9Q=="
 
 #define ZONE_OK "zones = ( { name = \"example.\"; } );\n"
@@ -50,8 +50,8 @@ static void write_file(const char *path, const char *text)
 }
 
 /* Load text as tmpdir/name; the error output goes to *errs (caller frees). */
-static int load_text(const char *name, const char *text, struct cfg **out, char **errs,
-                     char *path, size_t pathlen)
+static int load_text(const char *name, const char *text, struct cfg **out, char **errs, char *path,
+		     size_t pathlen)
 {
 	snprintf(path, pathlen, "%s/%s", tmpdir, name);
 	write_file(path, text);
@@ -149,8 +149,8 @@ static void test_defaults(void)
 {
 	struct cfg *c = NULL;
 	char *errs = NULL, path[512];
-	int rc = load_text("min.conf", "# nothing but a zone\n" ZONE_OK, &c, &errs, path,
-	                   sizeof path);
+	int rc =
+	    load_text("min.conf", "# nothing but a zone\n" ZONE_OK, &c, &errs, path, sizeof path);
 	CHECK_EQ(rc, DS_OK);
 	CHECK(errs && errs[0] == '\0');
 	free(errs);
@@ -176,7 +176,7 @@ static void test_defaults(void)
 		uint8_t alg;
 		bool on;
 	} algs[] = {{1, false}, {5, false}, {7, false}, {8, true},  {10, true},
-	            {13, true}, {14, true}, {15, true}, {16, true}, {17, false}};
+		    {13, true}, {14, true}, {15, true}, {16, true}, {17, false}};
 	for (size_t i = 0; i < sizeof algs / sizeof algs[0]; i++)
 		CHECK_EQ(sig0_alg_allowed(&c->limits, algs[i].alg), algs[i].on);
 	CHECK_EQ(c->sig_max_age, 300);
@@ -213,23 +213,24 @@ static void test_values(void)
 	struct cfg *c = NULL;
 	char *errs = NULL, path[512], kpath[512];
 	snprintf(kpath, sizeof kpath, "%s/Kchild.key", tmpdir);
-	write_file(kpath, ED25519_KEY "\n");
-	int rc = load_text("values.conf",
-	                   "server = { listen = [ \"10.1.2.3\", \"2001:db8::1\", \"::\" ];\n"
-	                   "  port = 53; workers = 4; };\n"
-	                   "store = { path = \"db/x.db\"; };\n"
-	                   "log = { target = \"syslog\"; level = \"debug\"; facility = \"local3\"; };\n"
-	                   "sig0 = { algorithms = [ 5, 13, 15 ]; rsa-min-bits = 1024; };\n"
-	                   "ede = { key-unknown = 65535; };\n"
-	                   "zones = ( { name = \"Example\"; min-ns = 1; max-ns = 4;\n"
-	                   "  ds-digest-types = [ 1 ]; ds-algorithms = [ 5, 7 ];\n"
-	                   "  children = ( { name = \"child.EXAMPLE\";\n"
-	                   "    keys = ( \"" ECDSA_KEY "\", \"Kchild.key\" ); },\n"
-	                   "    { name = \"b.child2.example.\"; } );\n"
-	                   "  backends = ( { type = \"null\"; },\n"
-	                   "    { type = \"null\"; name = \"second\"; } ); },\n"
-	                   "  { name = \"example.net.\"; } );\n",
-	                   &c, &errs, path, sizeof path);
+	write_file(kpath, "; a comment, as BIND writes them\n" ED25519_KEY "\n");
+	int rc =
+	    load_text("values.conf",
+		      "server = { listen = [ \"10.1.2.3\", \"2001:db8::1\", \"::\" ];\n"
+		      "  port = 53; workers = 4; };\n"
+		      "store = { path = \"db/x.db\"; };\n"
+		      "log = { target = \"syslog\"; level = \"debug\"; facility = \"local3\"; };\n"
+		      "sig0 = { algorithms = [ 5, 13, 15 ]; rsa-min-bits = 1024; };\n"
+		      "ede = { key-unknown = 65535; };\n"
+		      "zones = ( { name = \"Example\"; min-ns = 1; max-ns = 4;\n"
+		      "  ds-digest-types = [ 1 ]; ds-algorithms = [ 5, 7 ];\n"
+		      "  children = ( { name = \"child.EXAMPLE\";\n"
+		      "    keys = ( \"" ECDSA_KEY "\", \"Kchild.key\" ); },\n"
+		      "    { name = \"b.child2.example.\"; } );\n"
+		      "  backends = ( { type = \"null\"; },\n"
+		      "    { type = \"null\"; name = \"second\"; } ); },\n"
+		      "  { name = \"example.net.\"; } );\n",
+		      &c, &errs, path, sizeof path);
 	CHECK_EQ(rc, DS_OK);
 	if (rc != DS_OK)
 		fprintf(stderr, "%s", errs);
@@ -290,122 +291,125 @@ struct bad_case {
 };
 
 static const struct bad_case bad[] = {
-	{"unknown setting", "server = {\n  prot = 5354;\n};\n" ZONE_OK, 2,
-	 "unknown setting 'server.prot'"},
-	{"unknown top-level", "sever = { };\n" ZONE_OK, 1, "unknown setting 'sever'"},
-	{"unknown in zone", "zones = ( { name = \"example.\";\n  min_ns = 2; } );\n", 2,
-	 "unknown setting 'zones.[0].min_ns'"},
-	{"wrong type", "server = {\n  port = \"5354\";\n};\n" ZONE_OK, 2,
-	 "'server.port' must be an integer"},
-	{"float for int", "server = { workers = 1.5; };\n" ZONE_OK, 1,
-	 "'server.workers' must be an integer"},
-	{"group for list", "zones = { name = \"example.\"; };\n", 1, "'zones' must be a list"},
-	{"out of range", "server = {\n  max-message-size = 100;\n};\n" ZONE_OK, 2,
-	 "'server.max-message-size' = 100 is out of range 512..65535"},
-	{"port zero", "server = { port = 0; };\n" ZONE_OK, 1, "'server.port' = 0 is out of range"},
-	{"min-ns range", "zones = ( { name = \"example.\";\n min-ns = 14; } );\n", 2,
-	 "'zones.[0].min-ns' = 14 is out of range 1..13"},
-	{"ede range", "ede = { key-unknown = 70000; };\n" ZONE_OK, 1, "out of range 0..65535"},
-	{"bad address", "server = {\n  listen = [ \"127.0.0.1\",\n    \"::1::2\" ];\n};\n" ZONE_OK,
-	 3, "'server.listen.[1]': \"::1::2\" is not an IPv4 or IPv6 address"},
-	{"host name as address", "server = { listen = [ \"localhost\" ]; };\n" ZONE_OK, 1,
-	 "is not an IPv4 or IPv6 address"},
-	{"empty listen", "server = { listen = [ ]; };\n" ZONE_OK, 1,
-	 "'server.listen' needs at least 1 element"},
-	{"bad log level", "log = { level = \"chatty\"; };\n" ZONE_OK, 1, "unknown level \"chatty\""},
-	{"bad log target", "log = { target = \"file\"; };\n" ZONE_OK, 1,
-	 "neither \"stderr\" nor \"syslog\""},
-	{"bad facility", "log = { facility = \"local9\"; };\n" ZONE_OK, 1,
-	 "unknown syslog facility \"local9\""},
-	{"forbidden alg", "sig0 = { algorithms = [ 8,\n 1 ]; };\n" ZONE_OK, 2,
-	 "algorithm 1 (RSAMD5) must not be used"},
-	{"unsupported alg", "sig0 = { algorithms = [ 8, 9 ]; };\n" ZONE_OK, 1,
-	 "algorithm 9 is not supported"},
-	{"rsa min above max", "sig0 = {\n rsa-min-bits = 4096;\n rsa-max-bits = 2048; };\n" ZONE_OK,
-	 3, "'sig0.rsa-min-bits' (4096) is above 'sig0.rsa-max-bits' (2048)"},
-	{"retry min above max", "outbox = { retry-min = 60; retry-max = 10; };\n" ZONE_OK, 1,
-	 "'outbox.retry-min' (60) is above 'outbox.retry-max' (10)"},
-	{"ds digest", "zones = ( { name = \"example.\";\n ds-digest-types = [ 2, 3 ]; } );\n", 2,
-	 "DS digest type 3 is not allowed"},
-	{"ds alg forbidden", "zones = ( { name = \"example.\";\n ds-algorithms = [ 12 ]; } );\n", 2,
-	 "algorithm 12 (ECC-GOST) must not be used"},
-	{"min-ns above max-ns", "zones = ( { name = \"example.\";\n min-ns = 5; max-ns = 3; } );\n",
-	 1, "'min-ns' (5) is above 'max-ns' (3)"},
-	{"too many records", "zones = ( { name = \"example.\"; max-ds = 64; max-glue = 100; } );\n", 1,
-	 "is above 128 records per child"},
-	{"missing zones", "server = { port = 5354; };\n", 0, "missing setting 'zones'"},
-	{"no zones", "zones = ( );\n", 1, "'zones' needs at least 1 element"},
-	{"missing zone name", "zones = ( { min-ns = 2; },\n { name = \"example.\"; } );\n", 1,
-	 "missing setting 'zones.[0].name'"},
-	{"bad zone name", "zones = ( { name = \"a..b\"; } );\n", 1, "is not a valid domain name"},
-	{"duplicate zone", "zones = (\n { name = \"example.\"; },\n { name = \"EXAMPLE\"; } );\n", 3,
-	 "duplicate zone EXAMPLE. (first at "},
-	{"child outside zone",
-	 "zones = ( { name = \"example.\";\n children = (\n { name = \"child.other.\"; } ); } );\n",
-	 3, "child child.other. is not below zone example."},
-	{"child is the zone",
-	 "zones = ( { name = \"example.\";\n children = (\n { name = \"Example.\"; } ); } );\n", 3,
-	 "child Example. is not below zone example."},
-	{"label-wise below", "zones = ( { name = \"ample.\";\n children = ( { name = \"ex.example.\"; } ); } );\n",
-	 2, "is not below zone ample."},
-	{"nested child",
-	 "zones = ( { name = \"example.\"; children = (\n { name = \"b.a.example.\"; },\n"
-	 " { name = \"a.example.\"; } ); } );\n",
-	 2, "child b.a.example. is below child a.example."},
-	{"duplicate child",
-	 "zones = ( { name = \"example.\"; children = (\n { name = \"a.example.\"; },\n"
-	 " { name = \"A.example\"; } ); } );\n",
-	 3, "duplicate child A.example. (first at "},
-	{"missing child name", "zones = ( { name = \"example.\"; children = (\n { keys = ( ); } ); } );\n",
-	 2, "missing setting 'zones.[0].children.[0].name'"},
-	{"key owner mismatch",
-	 "zones = ( { name = \"example.\"; children = ( { name = \"other.example.\";\n"
-	 " keys = ( \"" ED25519_KEY "\" ); } ); } );\n",
-	 2, "key for other.example.: owner child.example. does not match the child name"},
-	{"key not parsable",
-	 "zones = ( { name = \"example.\"; children = ( { name = \"child.example.\";\n"
-	 " keys = ( \"child.example. IN KEY 512 3 15 !!!notbase64\" ); } ); } );\n",
-	 2, "key for child.example.: "},
-	{"key file missing",
-	 "zones = ( { name = \"example.\"; children = ( { name = \"child.example.\";\n"
-	 " keys = ( \"Knothere.key\" ); } ); } );\n",
-	 2, "key for child.example.: cannot read key file"},
-	{"key alg not allowed",
-	 "sig0 = { algorithms = [ 8, 13 ]; };\n"
-	 "zones = ( { name = \"example.\"; children = ( { name = \"child.example.\";\n"
-	 " keys = ( \"" ED25519_KEY "\" ); } ); } );\n",
-	 3, "key for child.example.: "},
-	{"RSA too big",
-	 "sig0 = { rsa-max-bits = 2048; };\n"
-	 "zones = ( { name = \"example.\"; children = ( { name = \"child.example.\";\n"
-	 " keys = ( \"" RSA3072_KEY "\" ); } ); } );\n",
-	 3, "key for child.example.: RSA modulus of 3072 bits"},
-	{"RSA too small",
-	 "zones = ( { name = \"example.\"; children = ( { name = \"child.example.\";\n"
-	 " keys = ( \"" RSA1024_KEY "\" ); } ); } );\n",
-	 2, "key for child.example.: RSA modulus of 1024 bits"},
-	{"duplicate key",
-	 "zones = ( { name = \"example.\"; children = ( { name = \"child.example.\";\n"
-	 " keys = ( \"" ED25519_KEY "\",\n\"" ED25519_KEY "\" ); } ); } );\n",
-	 3, "duplicate of the key at "},
-	{"unknown backend type",
-	 "zones = ( { name = \"example.\"; backends = (\n { type = \"bogus\"; } ); } );\n", 2,
-	 "'zones.[0].backends.[0].type': unknown backend type \"bogus\""},
-	{"missing backend type",
-	 "zones = ( { name = \"example.\"; backends = (\n { name = \"x\"; } ); } );\n", 2,
-	 "missing setting 'zones.[0].backends.[0].type'"},
-	{"duplicate backend name",
-	 "zones = ( { name = \"example.\"; backends = (\n { type = \"null\"; },\n"
-	 " { type = \"null\"; } ); } );\n",
-	 3, "duplicate backend name 'null'"},
-	{"backend's own check",
-	 "zones = ( { name = \"example.\"; backends = (\n { type = \"null\"; path = \"x\"; } ); } "
-	 ");\n",
-	 2, "backend 'null': backend type null takes no path"},
-	{"empty reload", "zones = ( { name = \"example.\"; backends = (\n { type = \"zonefile\";"
-	 " path = \"out\"; reload = [ ]; } ); } );\n",
-	 2, "'zones.[0].backends.[0].reload' needs at least 1 element"},
-	{"syntax error", "server = {\n  port = ;\n};\n", 2, "syntax error"},
+    {"unknown setting", "server = {\n  prot = 5354;\n};\n" ZONE_OK, 2,
+     "unknown setting 'server.prot'"},
+    {"unknown top-level", "sever = { };\n" ZONE_OK, 1, "unknown setting 'sever'"},
+    {"unknown in zone", "zones = ( { name = \"example.\";\n  min_ns = 2; } );\n", 2,
+     "unknown setting 'zones.[0].min_ns'"},
+    {"wrong type", "server = {\n  port = \"5354\";\n};\n" ZONE_OK, 2,
+     "'server.port' must be an integer"},
+    {"float for int", "server = { workers = 1.5; };\n" ZONE_OK, 1,
+     "'server.workers' must be an integer"},
+    {"group for list", "zones = { name = \"example.\"; };\n", 1, "'zones' must be a list"},
+    {"out of range", "server = {\n  max-message-size = 100;\n};\n" ZONE_OK, 2,
+     "'server.max-message-size' = 100 is out of range 512..65535"},
+    {"port zero", "server = { port = 0; };\n" ZONE_OK, 1, "'server.port' = 0 is out of range"},
+    {"min-ns range", "zones = ( { name = \"example.\";\n min-ns = 14; } );\n", 2,
+     "'zones.[0].min-ns' = 14 is out of range 1..13"},
+    {"ede range", "ede = { key-unknown = 70000; };\n" ZONE_OK, 1, "out of range 0..65535"},
+    {"bad address", "server = {\n  listen = [ \"127.0.0.1\",\n    \"::1::2\" ];\n};\n" ZONE_OK, 3,
+     "'server.listen.[1]': \"::1::2\" is not an IPv4 or IPv6 address"},
+    {"host name as address", "server = { listen = [ \"localhost\" ]; };\n" ZONE_OK, 1,
+     "is not an IPv4 or IPv6 address"},
+    {"empty listen", "server = { listen = [ ]; };\n" ZONE_OK, 1,
+     "'server.listen' needs at least 1 element"},
+    {"bad log level", "log = { level = \"chatty\"; };\n" ZONE_OK, 1, "unknown level \"chatty\""},
+    {"bad log target", "log = { target = \"file\"; };\n" ZONE_OK, 1,
+     "neither \"stderr\" nor \"syslog\""},
+    {"bad facility", "log = { facility = \"local9\"; };\n" ZONE_OK, 1,
+     "unknown syslog facility \"local9\""},
+    {"forbidden alg", "sig0 = { algorithms = [ 8,\n 1 ]; };\n" ZONE_OK, 2,
+     "algorithm 1 (RSAMD5) must not be used"},
+    {"unsupported alg", "sig0 = { algorithms = [ 8, 9 ]; };\n" ZONE_OK, 1,
+     "algorithm 9 is not supported"},
+    {"rsa min above max", "sig0 = {\n rsa-min-bits = 4096;\n rsa-max-bits = 2048; };\n" ZONE_OK, 3,
+     "'sig0.rsa-min-bits' (4096) is above 'sig0.rsa-max-bits' (2048)"},
+    {"retry min above max", "outbox = { retry-min = 60; retry-max = 10; };\n" ZONE_OK, 1,
+     "'outbox.retry-min' (60) is above 'outbox.retry-max' (10)"},
+    {"ds digest", "zones = ( { name = \"example.\";\n ds-digest-types = [ 2, 3 ]; } );\n", 2,
+     "DS digest type 3 is not allowed"},
+    {"ds alg forbidden", "zones = ( { name = \"example.\";\n ds-algorithms = [ 12 ]; } );\n", 2,
+     "algorithm 12 (ECC-GOST) must not be used"},
+    {"min-ns above max-ns", "zones = ( { name = \"example.\";\n min-ns = 5; max-ns = 3; } );\n", 1,
+     "'min-ns' (5) is above 'max-ns' (3)"},
+    {"too many records", "zones = ( { name = \"example.\"; max-ds = 64; max-glue = 100; } );\n", 1,
+     "is above 128 records per child"},
+    {"missing zones", "server = { port = 5354; };\n", 0, "missing setting 'zones'"},
+    {"no zones", "zones = ( );\n", 1, "'zones' needs at least 1 element"},
+    {"missing zone name", "zones = ( { min-ns = 2; },\n { name = \"example.\"; } );\n", 1,
+     "missing setting 'zones.[0].name'"},
+    {"bad zone name", "zones = ( { name = \"a..b\"; } );\n", 1, "is not a valid domain name"},
+    {"duplicate zone", "zones = (\n { name = \"example.\"; },\n { name = \"EXAMPLE\"; } );\n", 3,
+     "duplicate zone EXAMPLE. (first at "},
+    {"child outside zone",
+     "zones = ( { name = \"example.\";\n children = (\n { name = \"child.other.\"; } ); } );\n", 3,
+     "child child.other. is not below zone example."},
+    {"child is the zone",
+     "zones = ( { name = \"example.\";\n children = (\n { name = \"Example.\"; } ); } );\n", 3,
+     "child Example. is not below zone example."},
+    {"label-wise below",
+     "zones = ( { name = \"ample.\";\n children = ( { name = \"ex.example.\"; } ); } );\n", 2,
+     "is not below zone ample."},
+    {"nested child",
+     "zones = ( { name = \"example.\"; children = (\n { name = \"b.a.example.\"; },\n"
+     " { name = \"a.example.\"; } ); } );\n",
+     2, "child b.a.example. is below child a.example."},
+    {"duplicate child",
+     "zones = ( { name = \"example.\"; children = (\n { name = \"a.example.\"; },\n"
+     " { name = \"A.example\"; } ); } );\n",
+     3, "duplicate child A.example. (first at "},
+    {"missing child name",
+     "zones = ( { name = \"example.\"; children = (\n { keys = ( ); } ); } );\n", 2,
+     "missing setting 'zones.[0].children.[0].name'"},
+    {"key owner mismatch",
+     "zones = ( { name = \"example.\"; children = ( { name = \"other.example.\";\n"
+     " keys = ( \"" ED25519_KEY "\" ); } ); } );\n",
+     2, "key for other.example.: owner child.example. does not match the child name"},
+    {"key not parsable",
+     "zones = ( { name = \"example.\"; children = ( { name = \"child.example.\";\n"
+     " keys = ( \"child.example. IN KEY 512 3 15 !!!notbase64\" ); } ); } );\n",
+     2, "key for child.example.: "},
+    {"key file missing",
+     "zones = ( { name = \"example.\"; children = ( { name = \"child.example.\";\n"
+     " keys = ( \"Knothere.key\" ); } ); } );\n",
+     2, "key for child.example.: cannot read key file"},
+    {"key alg not allowed",
+     "sig0 = { algorithms = [ 8, 13 ]; };\n"
+     "zones = ( { name = \"example.\"; children = ( { name = \"child.example.\";\n"
+     " keys = ( \"" ED25519_KEY "\" ); } ); } );\n",
+     3, "key for child.example.: "},
+    {"RSA too big",
+     "sig0 = { rsa-max-bits = 2048; };\n"
+     "zones = ( { name = \"example.\"; children = ( { name = \"child.example.\";\n"
+     " keys = ( \"" RSA3072_KEY "\" ); } ); } );\n",
+     3, "key for child.example.: RSA modulus of 3072 bits"},
+    {"RSA too small",
+     "zones = ( { name = \"example.\"; children = ( { name = \"child.example.\";\n"
+     " keys = ( \"" RSA1024_KEY "\" ); } ); } );\n",
+     2, "key for child.example.: RSA modulus of 1024 bits"},
+    {"duplicate key",
+     "zones = ( { name = \"example.\"; children = ( { name = \"child.example.\";\n"
+     " keys = ( \"" ED25519_KEY "\",\n\"" ED25519_KEY "\" ); } ); } );\n",
+     3, "duplicate of the key at "},
+    {"unknown backend type",
+     "zones = ( { name = \"example.\"; backends = (\n { type = \"bogus\"; } ); } );\n", 2,
+     "'zones.[0].backends.[0].type': unknown backend type \"bogus\""},
+    {"missing backend type",
+     "zones = ( { name = \"example.\"; backends = (\n { name = \"x\"; } ); } );\n", 2,
+     "missing setting 'zones.[0].backends.[0].type'"},
+    {"duplicate backend name",
+     "zones = ( { name = \"example.\"; backends = (\n { type = \"null\"; },\n"
+     " { type = \"null\"; } ); } );\n",
+     3, "duplicate backend name 'null'"},
+    {"backend's own check",
+     "zones = ( { name = \"example.\"; backends = (\n { type = \"null\"; path = \"x\"; } ); } "
+     ");\n",
+     2, "backend 'null': backend type null takes no path"},
+    {"empty reload",
+     "zones = ( { name = \"example.\"; backends = (\n { type = \"zonefile\";"
+     " path = \"out\"; reload = [ ]; } ); } );\n",
+     2, "'zones.[0].backends.[0].reload' needs at least 1 element"},
+    {"syntax error", "server = {\n  port = ;\n};\n", 2, "syntax error"},
 };
 
 static void test_bad(void)
@@ -420,7 +424,7 @@ static void test_bad(void)
 		CHECK(ok);
 		if (!ok)
 			fprintf(stderr, "case '%s': want %s:%d: ...%s..., got:\n%s", bad[i].what,
-			        path, bad[i].line, bad[i].want, errs);
+				path, bad[i].line, bad[i].want, errs);
 		free(errs);
 	}
 }
@@ -431,19 +435,19 @@ static void test_all_errors(void)
 	struct cfg *c = NULL;
 	char *errs = NULL, path[512];
 	int rc = load_text("multi.conf",
-	                   "server = {\n"                                        /* 1 */
-	                   "  prot = 1;\n"                                       /* 2 */
-	                   "  port = 70000;\n"                                   /* 3 */
-	                   "  listen = [ \"1.2.3.999\" ];\n"                     /* 4 */
-	                   "};\n"                                                /* 5 */
-	                   "zones = (\n"                                         /* 6 */
-	                   "  { name = \"example.\"; children = (\n"             /* 7 */
-	                   "    { name = \"x.test.\"; },\n"                      /* 8 */
-	                   "    { name = \"ok.example.\"; } ); },\n"             /* 9 */
-	                   "  { name = \"example.\"; backends = (\n"             /* 10 */
-	                   "    { type = \"nope\"; } ); }\n"                     /* 11 */
-	                   ");\n",                                               /* 12 */
-	                   &c, &errs, path, sizeof path);
+			   "server = {\n"			     /* 1 */
+			   "  prot = 1;\n"			     /* 2 */
+			   "  port = 70000;\n"			     /* 3 */
+			   "  listen = [ \"1.2.3.999\" ];\n"	     /* 4 */
+			   "};\n"				     /* 5 */
+			   "zones = (\n"			     /* 6 */
+			   "  { name = \"example.\"; children = (\n" /* 7 */
+			   "    { name = \"x.test.\"; },\n"	     /* 8 */
+			   "    { name = \"ok.example.\"; } ); },\n" /* 9 */
+			   "  { name = \"example.\"; backends = (\n" /* 10 */
+			   "    { type = \"nope\"; } ); }\n"	     /* 11 */
+			   ");\n",				     /* 12 */
+			   &c, &errs, path, sizeof path);
 	CHECK_EQ(rc, DS_ECONFIG);
 	CHECK(c == NULL);
 	CHECK(has_error(errs, path, 2, "unknown setting 'server.prot'"));

@@ -655,15 +655,25 @@ static size_t build_worst_chain(uint8_t *buf)
 	return o;
 }
 
+/* CPU seconds for times parses (CPU time: other jobs on the machine do not count). */
 static double time_parses(struct msg *m, const uint8_t *wire, size_t len, int times, int *rc)
 {
-	struct timespec a, b;
-	clock_gettime(CLOCK_MONOTONIC, &a);
+	clock_t a = clock();
 	for (int i = 0; i < times; i++)
 		*rc = msg_parse(m, wire, len);
-	clock_gettime(CLOCK_MONOTONIC, &b);
-	return (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+	return (double)(clock() - a) / CLOCKS_PER_SEC;
 }
+
+/*
+ * One second for 1000 parses in a normal build (about 0.4 s measured with
+ * gcc -O2); ASan+UBSan builds run the same code about 3x slower, so they get
+ * three.  Without the jump bound in wire.c the chain case took 16 s.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define PARSE_BUDGET 3.0
+#else
+#define PARSE_BUDGET 1.0
+#endif
 
 static void test_worst_case_time(void)
 {
@@ -688,16 +698,16 @@ static void test_worst_case_time(void)
 	}
 	double t = time_parses(m, buf, len, 1000, &rc);
 	printf("test_msg: 1000 parses of a 64 KiB message with 762 names of 127 labels / 127 "
-	       "jumps: %.3f s\n",
-	       t);
-	CHECK(t < 1.0);
+	       "jumps: %.3f s (budget %.0f s)\n",
+	       t, PARSE_BUDGET);
+	CHECK(t < PARSE_BUDGET);
 
 	len = build_worst_chain(buf);
 	t = time_parses(m, buf, len, 1000, &rc);
 	printf("test_msg: 1000 parses of a 64 KiB message with 762 names behind an 8000-pointer "
 	       "chain: %.3f s (%s)\n",
 	       t, rc == DS_OK ? "accepted" : m->why);
-	CHECK(t < 1.0);
+	CHECK(t < PARSE_BUDGET);
 
 	msg_clear(m);
 	free(m);

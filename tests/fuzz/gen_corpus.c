@@ -1,0 +1,321 @@
+/*
+ * tests/fuzz/gen_corpus.c -- writes the seed corpus of each fuzz target into
+ * corpus/<target>/ (run from tests/fuzz; `make corpus`).  Seeds are small,
+ * hand-built inputs: valid UPDATEs with compression, and the malformed
+ * shapes the parser must refuse.  Inputs found by fuzzing are kept next to
+ * them as crash-* files and are not touched here.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/dname.h"
+#include "common/dns.h"
+#include "common/msg.h"
+#include "common/wire.h"
+
+static int failures;
+
+static void put(const char *dir, const char *name, const void *p, size_t n)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "corpus/%s/%s", dir, name);
+	FILE *f = fopen(path, "wb");
+	if (f == NULL || fwrite(p, 1, n, f) != n || fclose(f) != 0) {
+		perror(path);
+		failures++;
+	}
+}
+
+/* ---- msg ---- */
+
+static void name(struct wbuf *b, const char *text)
+{
+	uint8_t w[DNAME_MAX];
+	int n = dname_from_str(text, w);
+	if (n <= 0)
+		abort();
+	wbuf_bytes(b, w, (size_t)n);
+}
+
+static void hdr(struct wbuf *b, uint16_t qd, uint16_t an, uint16_t ns, uint16_t ar)
+{
+	wbuf_u16(b, 0x4242);
+	wbuf_u16(b, OP_UPDATE << 11);
+	wbuf_u16(b, qd);
+	wbuf_u16(b, an);
+	wbuf_u16(b, ns);
+	wbuf_u16(b, ar);
+}
+
+static void rrhead(struct wbuf *b, uint16_t type, uint16_t rclass, uint32_t ttl, uint16_t rdlen)
+{
+	wbuf_u16(b, type);
+	wbuf_u16(b, rclass);
+	wbuf_u32(b, ttl);
+	wbuf_u16(b, rdlen);
+}
+
+#define SIG0_RD                                                                          \
+	"\x00\x00\x0d\x00" "\x00\x00\x00\x00" "\x68\x00\x00\x00" "\x67\x00\x00\x00" "\x12\x34" \
+	"\x05" "child" "\x07" "example" "\x00" "0123456789abcdef0123456789abcdef"
+#define SIG0_LEN (sizeof(SIG0_RD) - 1)
+
+static void opt(struct wbuf *b)
+{
+	wbuf_u8(b, 0);
+	rrhead(b, T_OPT, 1232, 0x8000, 0);
+}
+
+static void sig0(struct wbuf *b)
+{
+	wbuf_u8(b, 0);
+	rrhead(b, T_SIG, CLASS_ANY, 0, SIG0_LEN);
+	wbuf_bytes(b, SIG0_RD, SIG0_LEN);
+}
+
+/* zone example., one NS update (compressed), then extra additional records. */
+enum extra { X_NONE, X_OPT_SIG0, X_SIG0_OPT, X_3SIG0, X_2OPT, X_TSIG, X_SIG0_TSIG };
+
+static size_t update(uint8_t *buf, size_t cap, enum extra x)
+{
+	static const int nadd[] = {0, 2, 2, 3, 2, 1, 2};
+	struct wbuf b;
+	wbuf_init(&b, buf, cap);
+	hdr(&b, 1, 0, 2, (uint16_t)nadd[x]);
+	name(&b, "example."); /* at 12 */
+	wbuf_u16(&b, T_SOA);
+	wbuf_u16(&b, CLASS_IN);
+	wbuf_bytes(&b, "\x05" "child" "\xc0\x0c", 8); /* at 25 */
+	rrhead(&b, T_NS, CLASS_IN, 3600, 6);
+	wbuf_bytes(&b, "\x03" "ns1" "\xc0\x19", 6);
+	wbuf_bytes(&b, "\x03" "ns1" "\xc0\x19", 6);
+	rrhead(&b, T_A, CLASS_IN, 3600, 4);
+	wbuf_bytes(&b, "\xc0\x00\x02\x01", 4);
+	switch (x) {
+	case X_NONE:
+		break;
+	case X_OPT_SIG0:
+		opt(&b);
+		sig0(&b);
+		break;
+	case X_SIG0_OPT:
+		sig0(&b);
+		opt(&b);
+		break;
+	case X_3SIG0:
+		sig0(&b);
+		sig0(&b);
+		sig0(&b);
+		break;
+	case X_2OPT:
+		opt(&b);
+		opt(&b);
+		break;
+	case X_TSIG:
+	case X_SIG0_TSIG:
+		if (x == X_SIG0_TSIG)
+			sig0(&b);
+		name(&b, "key.");
+		rrhead(&b, T_TSIG, CLASS_ANY, 0, 4);
+		wbuf_bytes(&b, "\x00\x00\x00\x00", 4);
+		break;
+	}
+	if (b.err)
+		abort();
+	return b.len;
+}
+
+static void gen_msg(void)
+{
+	uint8_t buf[65536];
+	size_t n;
+	static const struct {
+		const char *file;
+		enum extra x;
+	} ups[] = {
+		{"update-plain", X_NONE},        {"update-opt-sig0", X_OPT_SIG0},
+		{"bad-sig0-before-opt", X_SIG0_OPT}, {"bad-three-sig0", X_3SIG0},
+		{"bad-two-opt", X_2OPT},         {"update-tsig", X_TSIG},
+		{"bad-sig0-and-tsig", X_SIG0_TSIG},
+	};
+	for (size_t i = 0; i < sizeof(ups) / sizeof(ups[0]); i++)
+		put("msg", ups[i].file, buf, update(buf, sizeof(buf), ups[i].x));
+
+	n = update(buf, sizeof(buf), X_OPT_SIG0);
+	put("msg", "bad-short-header", buf, 11);
+	put("msg", "bad-cut-last-byte", buf, n - 1);
+	buf[n] = 0;
+	put("msg", "bad-trailing-byte", buf, n + 1);
+	n = update(buf, sizeof(buf), X_NONE);
+	buf[7] = 9; /* prerequisite count */
+	put("msg", "bad-counts", buf, n);
+
+	/* owner pointers: forward, self, a pair, label-pointer loop */
+	n = update(buf, sizeof(buf), X_NONE);
+	buf[48] = 0xff; /* NS RDATA "\x03ns1" + pointer: now forward */
+	put("msg", "bad-forward-pointer", buf, n);
+	n = update(buf, sizeof(buf), X_NONE);
+	buf[32] = 0x19; /* owner "\x05child" + pointer back to itself (25) */
+	put("msg", "bad-label-pointer-loop", buf, n);
+
+	/* MX with a one-byte RDATA as the last record */
+	{
+		struct wbuf b;
+		wbuf_init(&b, buf, sizeof(buf));
+		hdr(&b, 1, 0, 1, 0);
+		name(&b, "example.");
+		wbuf_u16(&b, T_SOA);
+		wbuf_u16(&b, CLASS_IN);
+		wbuf_bytes(&b, "\xc0\x0c", 2);
+		rrhead(&b, T_MX, CLASS_IN, 0, 1);
+		wbuf_u8(&b, 0);
+		put("msg", "bad-mx-short-rdata", buf, b.len);
+	}
+	/* SOA update with compressed MNAME/RNAME, and NS RDATA with two names */
+	{
+		struct wbuf b;
+		wbuf_init(&b, buf, sizeof(buf));
+		hdr(&b, 1, 0, 2, 0);
+		name(&b, "example.");
+		wbuf_u16(&b, T_SOA);
+		wbuf_u16(&b, CLASS_IN);
+		wbuf_bytes(&b, "\xc0\x0c", 2);
+		rrhead(&b, T_SOA, CLASS_IN, 0, 6 + 2 + 20);
+		wbuf_bytes(&b, "\x03" "ns1" "\xc0\x0c", 6);
+		wbuf_bytes(&b, "\xc0\x0c", 2);
+		wbuf_bytes(&b, "01234567890123456789", 20);
+		wbuf_bytes(&b, "\xc0\x0c", 2);
+		rrhead(&b, T_NS, CLASS_IN, 0, 4);
+		wbuf_bytes(&b, "\xc0\x0c\xc0\x0c", 4);
+		put("msg", "bad-ns-two-names", buf, b.len);
+	}
+	/* 257 zone entries: over MSG_MAX_RRS */
+	{
+		memset(buf, 0, 12 + 257 * 5);
+		wr_u16(buf + 4, 257);
+		put("msg", "bad-too-many-rrs", buf, 12 + 257 * 5);
+	}
+	/* a long chain of pointers to pointers, then names that end in it */
+	{
+		struct wbuf b;
+		wbuf_init(&b, buf, sizeof(buf));
+		hdr(&b, 1, 0, 2, 0);
+		name(&b, "example."); /* root label at 20 */
+		wbuf_u16(&b, T_SOA);
+		wbuf_u16(&b, CLASS_IN);
+		wbuf_bytes(&b, "\xc0\x0c", 2);
+		rrhead(&b, T_NULL, CLASS_IN, 0, 2000);
+		size_t prev = 20;
+		for (int i = 0; i < 1000; i++) {
+			size_t here = b.len;
+			wbuf_u8(&b, (uint8_t)(0xc0 | prev >> 8));
+			wbuf_u8(&b, (uint8_t)prev);
+			prev = here;
+		}
+		wbuf_u8(&b, (uint8_t)(0xc0 | prev >> 8));
+		wbuf_u8(&b, (uint8_t)prev);
+		rrhead(&b, T_NS, CLASS_IN, 0, 2);
+		wbuf_u8(&b, (uint8_t)(0xc0 | prev >> 8));
+		wbuf_u8(&b, (uint8_t)prev);
+		put("msg", "bad-pointer-chain", buf, b.len);
+	}
+	/* a query with EDNS(0) */
+	{
+		struct wbuf b;
+		wbuf_init(&b, buf, sizeof(buf));
+		wbuf_u16(&b, 1);
+		wbuf_u16(&b, MSG_RD);
+		wbuf_u16(&b, 1);
+		wbuf_u16(&b, 0);
+		wbuf_u16(&b, 0);
+		wbuf_u16(&b, 1);
+		name(&b, "_dsync.example.");
+		wbuf_u16(&b, T_DSYNC);
+		wbuf_u16(&b, CLASS_IN);
+		wbuf_u8(&b, 0);
+		rrhead(&b, T_OPT, 4096, 0x8000, 8);
+		wbuf_bytes(&b, "\xfd\xea\x00\x04" "abcd", 8);
+		put("msg", "query-dsync-edns", buf, b.len);
+	}
+}
+
+/* ---- dname: text names; the same bytes are also read as wire ---- */
+
+static void gen_dname(void)
+{
+	static const char *texts[] = {
+		"example.com.", "Example.COM", ".", "a\\.b\\032c.", "\\$\\@\\;\\(\\)\\\"\\\\.x",
+		"\\300", "a..b", "\\000\\255.\\127", "*._dsync.child.example.", "",
+	};
+	char file[32];
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		snprintf(file, sizeof(file), "text-%02zu", i);
+		put("dname", file, texts[i], strlen(texts[i]));
+	}
+	char s[400];
+	memset(s, 'a', 63);
+	strcpy(s + 63, ".b");
+	put("dname", "label-63", s, strlen(s));
+	memset(s, 'a', 64);
+	strcpy(s + 64, ".b");
+	put("dname", "label-64", s, strlen(s));
+	s[0] = '\0';
+	for (int i = 0; i < 127; i++)
+		strcat(s, "x.");
+	put("dname", "labels-127", s, strlen(s));
+	strcat(s, "y");
+	put("dname", "labels-128", s, strlen(s));
+	/* wire shapes: offset byte, then a compressed name */
+	static const uint8_t w1[] = {6, 3, 'f', 'o', 'o', 0, 1, 'x', 0xc0, 0x00};
+	put("dname", "wire-pointer", w1, sizeof(w1));
+	static const uint8_t w2[] = {0, 0xc0, 0x00};
+	put("dname", "wire-self-pointer", w2, sizeof(w2));
+	static const uint8_t w3[] = {2, 1, 'a', 0xc0, 0x00};
+	put("dname", "wire-label-loop", w3, sizeof(w3));
+}
+
+/* ---- rrtext: type (2), small output size (1), RDATA ---- */
+
+static void rt(const char *file, uint16_t type, uint8_t small, const void *rd, size_t n)
+{
+	uint8_t buf[600];
+	wr_u16(buf, type);
+	buf[2] = small;
+	memcpy(buf + 3, rd, n);
+	put("rrtext", file, buf, n + 3);
+}
+
+static void gen_rrtext(void)
+{
+	rt("a", T_A, 20, "\xc0\x00\x02\x01", 4);
+	rt("a-short-out", T_A, 3, "\xc0\x00\x02\x01", 4);
+	rt("a-bad-len", T_A, 20, "\xc0\x00\x02", 3);
+	rt("aaaa", T_AAAA, 60, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x01", 16);
+	rt("ns", T_NS, 40, "\x03" "ns1" "\x05" "child" "\x07" "example" "\x00", 20);
+	rt("ns-escapes", T_NS, 40, "\x05" "a.b$@" "\x02" "\x00\xff" "\x00", 10);
+	rt("ns-no-root", T_NS, 40, "\x03" "ns1", 4);
+	rt("ns-label-past-end", T_NS, 40, "\x09" "ns1", 4);
+	rt("ns-trailing", T_NS, 40, "\x00" "junk", 5);
+	rt("ds", T_DS, 30, "\x30\x39\x0d\x02" "0123456789abcdef0123456789abcdef", 36);
+	rt("cds-short", T_CDS, 30, "\x30\x39\x0d\x02", 4);
+	rt("key", T_KEY, 30, "\x02\x00\x03\x0d" "0123456789abcdef0123456789abcdef", 36);
+	rt("dnskey-short-out", T_DNSKEY, 12, "\x01\x01\x03\x0f" "0123456789abcdef", 20);
+	rt("unknown", 65280, 10, "\x01\x02\x03", 3);
+	rt("unknown-empty", 0, 0, "", 0);
+	rt("txt", 16, 255, "\x05" "hello", 6);
+}
+
+int main(void)
+{
+	mkdir("corpus", 0755);
+	mkdir("corpus/msg", 0755);
+	mkdir("corpus/dname", 0755);
+	mkdir("corpus/rrtext", 0755);
+	gen_msg();
+	gen_dname();
+	gen_rrtext();
+	return failures ? 1 : 0;
+}
