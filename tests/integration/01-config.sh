@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# dsyncd -n checks a configuration: errors come as file:line: message, all
+# of them, before anything is served; a daemon never starts on a bad one.
+. "$(dirname "$0")/lib.sh"
+
+mkdir -p "$TOP/var" # the example's zonefile backend writes there
+out=$("$BIN/dsyncd" -n -c "$TOP/examples/dsyncd.conf" 2>&1)
+expect "the example configuration checks OK" "0" "$?"
+expect_match "and says so" "configuration OK" "$out"
+
+k=$(mkkey child.example. ED25519)
+big=$(mkkey big.example. RSASHA256 4096)
+cat >"$T/bad.conf" <<EOC
+server = { listen = [ "127.0.0.1", "not-an-address" ]; prot = 5354; };
+zones = ( {
+  name = "example.";
+  min-ns = 0;
+  children = (
+    { name = "child.example."; keys = ( "$k.key" ); },
+    { name = "child.other."; },
+    { name = "deeper.child.example."; },
+    { name = "wrong.example."; keys = ( "$k.key" ); }
+  );
+  backends = ( { type = "carrier-pigeon"; } );
+} );
+sig0 = { rsa-max-bits = 2048; };
+zones2 = 1;
+EOC
+# the 4096-bit key is refused when the limit is 2048
+sed -i "s|{ name = \"child.other.\"; }|{ name = \"big.example.\"; keys = ( \"$big.key\" ); }, { name = \"child.other.\"; }|" "$T/bad.conf"
+out=$("$BIN/dsyncd" -n -c "$T/bad.conf" 2>&1)
+expect "a bad configuration fails the check" 1 "$?"
+echo "$out" >"$T/errors.txt"
+for pat in \
+	"bad.conf:1: .*not-an-address" \
+	"bad.conf:1: unknown setting 'server.prot'" \
+	"bad.conf:4: .*min-ns" \
+	"bad.conf:[0-9]*: .*child.other. .*not .*below.*example" \
+	"bad.conf:[0-9]*: .*deeper.child.example" \
+	"bad.conf:[0-9]*: .*wrong.example" \
+	"bad.conf:[0-9]*: .*carrier-pigeon" \
+	"bad.conf:[0-9]*: .*4096.*2048" \
+	"bad.conf:[0-9]*: unknown setting 'zones2'"; do
+	grep -Eq "$pat" "$T/errors.txt" && ok "reported: $pat" || not_ok "not reported: $pat (got: $(tr '\n' '|' <"$T/errors.txt"))"
+done
+printf 'server = { port = 5354 \n' >"$T/syntax.conf"
+out=$("$BIN/dsyncd" -n -c "$T/syntax.conf" 2>&1)
+expect_match "a syntax error is reported with its line" "syntax.conf:[12]: " "$out"
+# the daemon refuses to start on it and nothing listens
+"$BIN/dsyncd" -c "$T/bad.conf" >"$T/start.log" 2>&1
+expect "dsyncd does not start with a bad configuration" 1 "$?"
+check "nothing was created from the bad configuration" test ! -e "$T/db"
+finish
