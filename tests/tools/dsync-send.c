@@ -1,0 +1,1185 @@
+/*
+ * tests/tools/dsync-send.c -- build, sign and send DNS UPDATEs to dsyncd.
+ *
+ * A test and load tool, not an operator tool: it can make well-formed
+ * SIG(0)- or TSIG-signed UPDATEs, and on purpose also broken ones (flipped
+ * bytes, bad frame lengths, odd opcodes, raw bytes).  Each response is
+ * printed as one parseable line; load mode prints one summary line.
+ * See usage() for the options.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include "common/dname.h"
+#include "common/dns.h"
+#include "common/err.h"
+#include "common/msg.h"
+#include "common/rrtext.h"
+#include "common/wire.h"
+#include "common/zonefile.h"
+#include "sig0/sig0.h"
+
+#define MAX_ITEMS 256   /* records per section given on the command line */
+#define MAX_MSG 65535
+#define MAX_FLIPS 32
+
+enum { EXIT_OK = 0, EXIT_ERR = 1, EXIT_TIMEOUT = 3, EXIT_CLOSED = 4 };
+
+static void usage(FILE *f)
+{
+	fputs(
+		"usage: dsync-send [options]\n"
+		"Build a DNS UPDATE, sign it (SIG(0) and/or TSIG), send it, print the answer.\n"
+		"\n"
+		"Transport:\n"
+		"  -s, --server ADDR        server address (default 127.0.0.1)\n"
+		"  -p, --port N             port (default 5354)\n"
+		"  -t, --tcp                use TCP (default UDP)\n"
+		"      --wait-ms N          wait this long for each answer (default 3000)\n"
+		"      --frame-len N        TCP: send N as the length prefix instead of the real one\n"
+		"\n"
+		"Message:\n"
+		"  -z, --zone NAME          zone section name (default: parent of the key owner)\n"
+		"      --qtype TYPE         zone section type (default SOA)\n"
+		"      --opcode N           header opcode (default 5, UPDATE)\n"
+		"      --id N               message ID (default random)\n"
+		"      --add \"RR\"           add an RR (presentation format, class IN)\n"
+		"      --del \"RR\"           delete one RR (class NONE)\n"
+		"      --del-rrset \"NAME TYPE\"  delete an RRset (class ANY)\n"
+		"      --del-name NAME      delete all RRsets at a name\n"
+		"      --prereq-exists \"NAME TYPE\"   RRset exists (value independent)\n"
+		"      --prereq-nxrrset \"NAME TYPE\"  RRset does not exist\n"
+		"      --prereq-yxdomain NAME         name is in use\n"
+		"      --prereq-nxdomain NAME         name is not in use\n"
+		"      --prereq-value \"RR\"            RRset exists (value dependent)\n"
+		"      --edns / --no-edns   add an OPT record (default on)\n"
+		"      --udp-size N         EDNS UDP size (default 1232)\n"
+		"      --ednsopt CODE:HEX   add an EDNS option (repeatable)\n"
+		"\n"
+		"Signing:\n"
+		"  -k, --key KFILE          SIG(0)-sign with a BIND key pair (K<name>+<alg>+<tag>)\n"
+		"      --sign-twice KFILE   append a second SIG(0) made with another key\n"
+		"      --inception-offset S inception = now + S (default -60)\n"
+		"      --expiration-offset S expiration = now + S (default 300)\n"
+		"      --tsig NAME:SECRET   add a hmac-sha256 TSIG (secret in base64), last\n"
+		"\n"
+		"Tampering and raw bytes:\n"
+		"      --flip N             after signing, invert byte N (negative: from the end);\n"
+		"                           repeatable\n"
+		"      --raw-hex HEX        send these bytes as they are (no building)\n"
+		"      --raw-file FILE      send the bytes of FILE as they are\n"
+		"      --save FILE          write the request bytes to FILE\n"
+		"      --repeat N           send the same bytes N times, one after another\n"
+		"\n"
+		"Load mode (B3 benchmark):\n"
+		"      --count N            send N UPDATEs, each with its own ID and signature\n"
+		"      --concurrency C      keep C outstanding (UDP) or C connections (TCP)\n"
+		"\n"
+		"Output, one line per answer:\n"
+		"  rcode=NAME ede=CODE|- text=\"EDE TEXT\" id=ID [sig0=N] [tsig=1] [optCODE=HEX]...\n"
+		"Load mode prints: count= answered= timeouts= elapsed= rate= p50_ms= p99_ms= rcodes=\n"
+		"Exit: 0 answer(s) arrived, 1 error, 3 timeout, 4 TCP connection closed unanswered.\n",
+		f);
+}
+
+/* ---- options ---------------------------------------------------------------- */
+
+enum item_kind {
+	IT_ADD,
+	IT_DEL,
+	IT_DEL_RRSET,
+	IT_DEL_NAME,
+	IT_PRE_EXISTS,
+	IT_PRE_NXRRSET,
+	IT_PRE_YXDOMAIN,
+	IT_PRE_NXDOMAIN,
+	IT_PRE_VALUE,
+};
+
+struct item {
+	enum item_kind kind;
+	const char *text;
+};
+
+struct ednsopt {
+	uint16_t code;
+	uint16_t len;
+	uint8_t *data;
+};
+
+struct opts {
+	const char *server;
+	const char *port;
+	bool tcp;
+	int wait_ms;
+	long frame_len; /* -1: the real length */
+	const char *zone;
+	uint16_t qtype;
+	int opcode;
+	long id; /* -1: random */
+	struct item items[MAX_ITEMS];
+	size_t nitems;
+	bool edns;
+	uint16_t udp_size;
+	struct ednsopt eopts[16];
+	size_t neopts;
+	const char *key, *key2;
+	long inc_off, exp_off;
+	const char *tsig;
+	long flips[MAX_FLIPS];
+	size_t nflips;
+	const char *raw_hex, *raw_file, *save;
+	long repeat;
+	long count, concurrency;
+};
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("dsync-send: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	exit(EXIT_ERR);
+}
+
+static long num_arg(const char *s, long min, long max, const char *what)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 0);
+	if (errno != 0 || end == s || *end != 0 || v < min || v > max)
+		die("bad %s \"%s\" (want %ld..%ld)", what, s, min, max);
+	return v;
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Hex (whitespace allowed) into a malloc'ed buffer. */
+static uint8_t *hex_decode(const char *s, size_t *len)
+{
+	uint8_t *out = malloc(strlen(s) / 2 + 1);
+	size_t n = 0;
+	int hi = -1;
+	if (out == NULL)
+		die("out of memory");
+	for (; *s; s++) {
+		if (isspace((unsigned char)*s))
+			continue;
+		int v = hexval((unsigned char)*s);
+		if (v < 0)
+			die("bad hex digit '%c'", *s);
+		if (hi < 0) {
+			hi = v;
+		} else {
+			out[n++] = (uint8_t)(hi << 4 | v);
+			hi = -1;
+		}
+	}
+	if (hi >= 0)
+		die("odd number of hex digits");
+	*len = n;
+	return out;
+}
+
+enum {
+	O_WAIT = 256, O_FRAME, O_QTYPE, O_OPCODE, O_ID, O_ADD, O_DEL, O_DEL_RRSET, O_DEL_NAME,
+	O_PRE_EXISTS, O_PRE_NXRRSET, O_PRE_YXDOMAIN, O_PRE_NXDOMAIN, O_PRE_VALUE, O_EDNS,
+	O_NO_EDNS, O_UDP_SIZE, O_EDNSOPT, O_SIGN_TWICE, O_INC, O_EXP, O_TSIG, O_FLIP, O_RAW_HEX,
+	O_RAW_FILE, O_SAVE, O_REPEAT, O_COUNT, O_CONC, O_HELP,
+};
+
+static const struct option long_opts[] = {
+	{"server", required_argument, NULL, 's'},
+	{"port", required_argument, NULL, 'p'},
+	{"tcp", no_argument, NULL, 't'},
+	{"key", required_argument, NULL, 'k'},
+	{"zone", required_argument, NULL, 'z'},
+	{"wait-ms", required_argument, NULL, O_WAIT},
+	{"frame-len", required_argument, NULL, O_FRAME},
+	{"qtype", required_argument, NULL, O_QTYPE},
+	{"opcode", required_argument, NULL, O_OPCODE},
+	{"id", required_argument, NULL, O_ID},
+	{"add", required_argument, NULL, O_ADD},
+	{"del", required_argument, NULL, O_DEL},
+	{"del-rrset", required_argument, NULL, O_DEL_RRSET},
+	{"del-name", required_argument, NULL, O_DEL_NAME},
+	{"prereq-exists", required_argument, NULL, O_PRE_EXISTS},
+	{"prereq-nxrrset", required_argument, NULL, O_PRE_NXRRSET},
+	{"prereq-yxdomain", required_argument, NULL, O_PRE_YXDOMAIN},
+	{"prereq-nxdomain", required_argument, NULL, O_PRE_NXDOMAIN},
+	{"prereq-value", required_argument, NULL, O_PRE_VALUE},
+	{"edns", no_argument, NULL, O_EDNS},
+	{"no-edns", no_argument, NULL, O_NO_EDNS},
+	{"udp-size", required_argument, NULL, O_UDP_SIZE},
+	{"ednsopt", required_argument, NULL, O_EDNSOPT},
+	{"sign-twice", required_argument, NULL, O_SIGN_TWICE},
+	{"inception-offset", required_argument, NULL, O_INC},
+	{"expiration-offset", required_argument, NULL, O_EXP},
+	{"tsig", required_argument, NULL, O_TSIG},
+	{"flip", required_argument, NULL, O_FLIP},
+	{"raw-hex", required_argument, NULL, O_RAW_HEX},
+	{"raw-file", required_argument, NULL, O_RAW_FILE},
+	{"save", required_argument, NULL, O_SAVE},
+	{"repeat", required_argument, NULL, O_REPEAT},
+	{"count", required_argument, NULL, O_COUNT},
+	{"concurrency", required_argument, NULL, O_CONC},
+	{"help", no_argument, NULL, O_HELP},
+	{NULL, 0, NULL, 0},
+};
+
+static void add_item(struct opts *o, enum item_kind kind, const char *text)
+{
+	if (o->nitems == MAX_ITEMS)
+		die("too many records (max %d)", MAX_ITEMS);
+	o->items[o->nitems].kind = kind;
+	o->items[o->nitems++].text = text;
+}
+
+static void parse_opts(struct opts *o, int argc, char **argv)
+{
+	memset(o, 0, sizeof *o);
+	o->server = "127.0.0.1";
+	o->port = "5354";
+	o->wait_ms = 3000;
+	o->frame_len = -1;
+	o->qtype = T_SOA;
+	o->opcode = OP_UPDATE;
+	o->id = -1;
+	o->edns = true;
+	o->udp_size = 1232;
+	o->inc_off = -60;
+	o->exp_off = 300;
+	o->repeat = 1;
+
+	int c;
+	while ((c = getopt_long(argc, argv, "s:p:tk:z:h", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 's': o->server = optarg; break;
+		case 'p': o->port = optarg; num_arg(optarg, 1, 65535, "port"); break;
+		case 't': o->tcp = true; break;
+		case 'k': o->key = optarg; break;
+		case 'z': o->zone = optarg; break;
+		case O_WAIT: o->wait_ms = (int)num_arg(optarg, 1, 3600000, "wait"); break;
+		case O_FRAME: o->frame_len = num_arg(optarg, 0, 65535, "frame length"); break;
+		case O_QTYPE:
+			o->qtype = rr_type_from_str(optarg);
+			if (o->qtype == 0)
+				die("unknown type \"%s\"", optarg);
+			break;
+		case O_OPCODE: o->opcode = (int)num_arg(optarg, 0, 15, "opcode"); break;
+		case O_ID: o->id = num_arg(optarg, 0, 65535, "id"); break;
+		case O_ADD: add_item(o, IT_ADD, optarg); break;
+		case O_DEL: add_item(o, IT_DEL, optarg); break;
+		case O_DEL_RRSET: add_item(o, IT_DEL_RRSET, optarg); break;
+		case O_DEL_NAME: add_item(o, IT_DEL_NAME, optarg); break;
+		case O_PRE_EXISTS: add_item(o, IT_PRE_EXISTS, optarg); break;
+		case O_PRE_NXRRSET: add_item(o, IT_PRE_NXRRSET, optarg); break;
+		case O_PRE_YXDOMAIN: add_item(o, IT_PRE_YXDOMAIN, optarg); break;
+		case O_PRE_NXDOMAIN: add_item(o, IT_PRE_NXDOMAIN, optarg); break;
+		case O_PRE_VALUE: add_item(o, IT_PRE_VALUE, optarg); break;
+		case O_EDNS: o->edns = true; break;
+		case O_NO_EDNS: o->edns = false; break;
+		case O_UDP_SIZE: o->udp_size = (uint16_t)num_arg(optarg, 0, 65535, "UDP size"); break;
+		case O_EDNSOPT: {
+			if (o->neopts == sizeof o->eopts / sizeof o->eopts[0])
+				die("too many EDNS options");
+			char *colon = strchr(optarg, ':');
+			struct ednsopt *e = &o->eopts[o->neopts++];
+			if (colon != NULL)
+				*colon = 0;
+			e->code = (uint16_t)num_arg(optarg, 0, 65535, "EDNS option code");
+			size_t n = 0;
+			e->data = hex_decode(colon ? colon + 1 : "", &n);
+			if (n > 65535)
+				die("EDNS option too long");
+			e->len = (uint16_t)n;
+			break;
+		}
+		case O_SIGN_TWICE: o->key2 = optarg; break;
+		case O_INC: o->inc_off = num_arg(optarg, -2147483647L, 2147483647L, "offset"); break;
+		case O_EXP: o->exp_off = num_arg(optarg, -2147483647L, 2147483647L, "offset"); break;
+		case O_TSIG: o->tsig = optarg; break;
+		case O_FLIP:
+			if (o->nflips == MAX_FLIPS)
+				die("too many --flip");
+			o->flips[o->nflips++] = num_arg(optarg, -65535, 65534, "flip offset");
+			break;
+		case O_RAW_HEX: o->raw_hex = optarg; break;
+		case O_RAW_FILE: o->raw_file = optarg; break;
+		case O_SAVE: o->save = optarg; break;
+		case O_REPEAT: o->repeat = num_arg(optarg, 1, 100000000, "repeat count"); break;
+		case O_COUNT: o->count = num_arg(optarg, 1, 100000000, "count"); break;
+		case O_CONC: o->concurrency = num_arg(optarg, 1, 65535, "concurrency"); break;
+		case 'h':
+		case O_HELP: usage(stdout); exit(EXIT_OK);
+		default: usage(stderr); exit(EXIT_ERR);
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		exit(EXIT_ERR);
+	}
+	if (o->raw_hex && o->raw_file)
+		die("--raw-hex and --raw-file exclude each other");
+	if (o->count > 0 && (o->raw_hex || o->raw_file || o->repeat > 1))
+		die("--count builds its own messages");
+	if (o->key2 && !o->key)
+		die("--sign-twice needs -k");
+	if (o->concurrency == 0)
+		o->concurrency = 1;
+}
+
+/* ---- building ---------------------------------------------------------------- */
+
+struct builder {
+	const struct opts *o;
+	uint8_t zone[DNAME_MAX];
+	struct sig0_privkey *k1, *k2;
+	uint8_t tsig_name[DNAME_MAX];
+	uint8_t tsig_key[256];
+	size_t tsig_keylen;
+};
+
+static void put_rr_text(struct wbuf *b, const char *text, uint16_t rclass, bool ttl0)
+{
+	uint8_t owner[DNAME_MAX], rdata[MAX_MSG];
+	uint16_t type;
+	uint32_t ttl;
+	size_t rdlen;
+	char why[512] = "";
+	if (zonefile_rr_from_str(text, owner, &type, &ttl, rdata, sizeof rdata, &rdlen, why,
+	                         sizeof why) != DS_OK)
+		die("%s", why);
+	wbuf_bytes(b, owner, dname_len(owner));
+	wbuf_u16(b, type);
+	wbuf_u16(b, rclass);
+	wbuf_u32(b, ttl0 ? 0 : ttl);
+	wbuf_u16(b, (uint16_t)rdlen);
+	wbuf_bytes(b, rdata, rdlen);
+}
+
+static void put_name(struct wbuf *b, const char *text)
+{
+	uint8_t name[DNAME_MAX];
+	int n = dname_from_str(text, name);
+	if (n <= 0)
+		die("bad name \"%s\"", text);
+	wbuf_bytes(b, name, (size_t)n);
+}
+
+/* "NAME TYPE" as an empty RR of class rclass. */
+static void put_name_type(struct wbuf *b, const char *text, uint16_t rclass)
+{
+	char name[1024], tname[64];
+	if (sscanf(text, " %1023s %63s", name, tname) != 2)
+		die("want \"NAME TYPE\", got \"%s\"", text);
+	uint16_t type = rr_type_from_str(tname);
+	if (type == 0)
+		die("unknown type \"%s\"", tname);
+	put_name(b, name);
+	wbuf_u16(b, type);
+	wbuf_u16(b, rclass);
+	wbuf_u32(b, 0);
+	wbuf_u16(b, 0);
+}
+
+static void put_name_any(struct wbuf *b, const char *text, uint16_t rclass)
+{
+	put_name(b, text);
+	wbuf_u16(b, T_ANY);
+	wbuf_u16(b, rclass);
+	wbuf_u32(b, 0);
+	wbuf_u16(b, 0);
+}
+
+static bool is_prereq(enum item_kind k)
+{
+	return k >= IT_PRE_EXISTS;
+}
+
+static void put_item(struct wbuf *b, const struct item *it)
+{
+	switch (it->kind) {
+	case IT_ADD: put_rr_text(b, it->text, CLASS_IN, false); break;
+	case IT_DEL: put_rr_text(b, it->text, CLASS_NONE, true); break;
+	case IT_DEL_RRSET: put_name_type(b, it->text, CLASS_ANY); break;
+	case IT_DEL_NAME: put_name_any(b, it->text, CLASS_ANY); break;
+	case IT_PRE_EXISTS: put_name_type(b, it->text, CLASS_ANY); break;
+	case IT_PRE_NXRRSET: put_name_type(b, it->text, CLASS_NONE); break;
+	case IT_PRE_YXDOMAIN: put_name_any(b, it->text, CLASS_ANY); break;
+	case IT_PRE_NXDOMAIN: put_name_any(b, it->text, CLASS_NONE); break;
+	case IT_PRE_VALUE: put_rr_text(b, it->text, CLASS_IN, true); break;
+	}
+}
+
+/*
+ * TSIG (RFC 8945) with hmac-sha256: the MAC covers the message as it is
+ * (TSIG not counted) and the TSIG variables in canonical form.
+ */
+static void add_tsig(const struct builder *bd, uint8_t *buf, size_t *len, size_t cap)
+{
+	static const char alg_text[] = "hmac-sha256.";
+	uint8_t alg[DNAME_MAX], lname[DNAME_MAX];
+	int alglen = dname_from_str(alg_text, alg);
+	size_t nlen = dname_lower(lname, bd->tsig_name);
+	uint64_t now = (uint64_t)time(NULL);
+	uint8_t vars[DNAME_MAX * 2 + 32];
+	struct wbuf v;
+	wbuf_init(&v, vars, sizeof vars);
+	wbuf_bytes(&v, lname, nlen);
+	wbuf_u16(&v, CLASS_ANY);
+	wbuf_u32(&v, 0);
+	wbuf_bytes(&v, alg, (size_t)alglen);
+	wbuf_u16(&v, (uint16_t)(now >> 32));
+	wbuf_u32(&v, (uint32_t)now);
+	wbuf_u16(&v, 300); /* fudge */
+	wbuf_u16(&v, 0);   /* error */
+	wbuf_u16(&v, 0);   /* other len */
+
+	uint8_t *data = malloc(*len + v.len);
+	if (data == NULL)
+		die("out of memory");
+	memcpy(data, buf, *len);
+	memcpy(data + *len, vars, v.len);
+	uint8_t mac[EVP_MAX_MD_SIZE];
+	unsigned int maclen = 0;
+	if (HMAC(EVP_sha256(), bd->tsig_key, (int)bd->tsig_keylen, data, *len + v.len, mac,
+	         &maclen) == NULL)
+		die("HMAC failed");
+	free(data);
+
+	struct wbuf b;
+	wbuf_init(&b, buf, cap);
+	b.len = *len;
+	wbuf_bytes(&b, bd->tsig_name, dname_len(bd->tsig_name));
+	wbuf_u16(&b, T_TSIG);
+	wbuf_u16(&b, CLASS_ANY);
+	wbuf_u32(&b, 0);
+	size_t rdlen_at = b.len;
+	wbuf_u16(&b, 0);
+	wbuf_bytes(&b, alg, (size_t)alglen);
+	wbuf_u16(&b, (uint16_t)(now >> 32));
+	wbuf_u32(&b, (uint32_t)now);
+	wbuf_u16(&b, 300);
+	wbuf_u16(&b, (uint16_t)maclen);
+	wbuf_bytes(&b, mac, maclen);
+	wbuf_bytes(&b, buf, 2); /* original ID */
+	wbuf_u16(&b, 0);
+	wbuf_u16(&b, 0);
+	if (b.err)
+		die("message too large for TSIG");
+	wbuf_put_u16_at(&b, rdlen_at, (uint16_t)(b.len - rdlen_at - 2));
+	wr_u16(buf + 10, (uint16_t)(rd_u16(buf + 10) + 1));
+	*len = b.len;
+}
+
+/*
+ * Build one request into buf.  shift moves inception and expiration back
+ * (load mode: keeps signed data unique when IDs wrap).
+ */
+static size_t build(const struct builder *bd, uint8_t *buf, size_t cap, uint16_t id, long shift)
+{
+	const struct opts *o = bd->o;
+	struct wbuf b;
+	uint16_t nprereq = 0, nupdate = 0;
+
+	wbuf_init(&b, buf, cap);
+	wbuf_u16(&b, id);
+	wbuf_u16(&b, (uint16_t)(o->opcode << 11));
+	wbuf_u16(&b, 1);
+	wbuf_u16(&b, 0);
+	wbuf_u16(&b, 0);
+	wbuf_u16(&b, 0);
+	wbuf_bytes(&b, bd->zone, dname_len(bd->zone));
+	wbuf_u16(&b, o->qtype);
+	wbuf_u16(&b, CLASS_IN);
+	for (size_t i = 0; i < o->nitems; i++)
+		if (is_prereq(o->items[i].kind)) {
+			put_item(&b, &o->items[i]);
+			nprereq++;
+		}
+	for (size_t i = 0; i < o->nitems; i++)
+		if (!is_prereq(o->items[i].kind)) {
+			put_item(&b, &o->items[i]);
+			nupdate++;
+		}
+	uint16_t nadd = 0;
+	if (o->edns) {
+		wbuf_u8(&b, 0);
+		wbuf_u16(&b, T_OPT);
+		wbuf_u16(&b, o->udp_size);
+		wbuf_u32(&b, 0);
+		size_t at = b.len;
+		wbuf_u16(&b, 0);
+		for (size_t i = 0; i < o->neopts; i++) {
+			wbuf_u16(&b, o->eopts[i].code);
+			wbuf_u16(&b, o->eopts[i].len);
+			wbuf_bytes(&b, o->eopts[i].data, o->eopts[i].len);
+		}
+		if (!b.err)
+			wbuf_put_u16_at(&b, at, (uint16_t)(b.len - at - 2));
+		nadd = 1;
+	}
+	if (b.err)
+		die("message too large");
+	wr_u16(buf + 6, nprereq);
+	wr_u16(buf + 8, nupdate);
+	wr_u16(buf + 10, nadd);
+
+	size_t len = b.len;
+	uint32_t now = (uint32_t)time(NULL);
+	uint32_t inc = (uint32_t)((long)now + o->inc_off - shift);
+	uint32_t exp = (uint32_t)((long)now + o->exp_off - shift);
+	if (bd->k1 != NULL && sig0_sign(bd->k1, buf, &len, cap, inc, exp, NULL, 0) != DS_OK)
+		die("signing failed");
+	if (bd->k2 != NULL && sig0_sign(bd->k2, buf, &len, cap, inc, exp, NULL, 0) != DS_OK)
+		die("signing with the second key failed");
+	if (o->tsig != NULL)
+		add_tsig(bd, buf, &len, cap);
+	return len;
+}
+
+static void flip(const struct opts *o, uint8_t *buf, size_t len)
+{
+	for (size_t i = 0; i < o->nflips; i++) {
+		long at = o->flips[i] < 0 ? (long)len + o->flips[i] : o->flips[i];
+		if (at < 0 || (size_t)at >= len)
+			die("--flip %ld outside the %zu-byte message", o->flips[i], len);
+		buf[at] ^= 0xff;
+	}
+}
+
+static void builder_init(struct builder *bd, const struct opts *o)
+{
+	char why[512] = "";
+	memset(bd, 0, sizeof *bd);
+	bd->o = o;
+	if (o->key != NULL && sig0_privkey_read(o->key, &bd->k1, why, sizeof why) != DS_OK)
+		die("%s: %s", o->key, why);
+	if (o->key2 != NULL && sig0_privkey_read(o->key2, &bd->k2, why, sizeof why) != DS_OK)
+		die("%s: %s", o->key2, why);
+	if (o->zone != NULL) {
+		if (dname_from_str(o->zone, bd->zone) <= 0)
+			die("bad zone name \"%s\"", o->zone);
+	} else if (bd->k1 != NULL) {
+		const uint8_t *p = dname_parent(sig0_privkey_owner(bd->k1));
+		memcpy(bd->zone, p, dname_len(p));
+	} else {
+		die("need -z ZONE (or -k to take the zone from the key)");
+	}
+	if (o->tsig != NULL) {
+		char name[1024];
+		const char *colon = strrchr(o->tsig, ':');
+		size_t nl = colon ? (size_t)(colon - o->tsig) : 0;
+		if (colon == NULL || nl == 0 || nl >= sizeof name)
+			die("--tsig wants NAME:SECRET");
+		memcpy(name, o->tsig, nl);
+		name[nl] = 0;
+		if (dname_from_str(name, bd->tsig_name) <= 0)
+			die("bad TSIG key name \"%s\"", name);
+		int n = b64_decode(colon + 1, bd->tsig_key, sizeof bd->tsig_key);
+		if (n <= 0)
+			die("bad TSIG secret (base64)");
+		bd->tsig_keylen = (size_t)n;
+	}
+}
+
+static void builder_free(struct builder *bd)
+{
+	sig0_privkey_free(bd->k1);
+	sig0_privkey_free(bd->k2);
+}
+
+/* ---- answers ------------------------------------------------------------------- */
+
+static const char *rcode_name(unsigned rc, char *tmp, size_t tmplen)
+{
+	static const char *const names[] = {
+		"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
+		"YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE", NULL, NULL, NULL,
+		NULL, NULL, "BADVERS", "BADKEY", "BADTIME",
+	};
+	if (rc < sizeof names / sizeof names[0] && names[rc] != NULL)
+		return names[rc];
+	snprintf(tmp, tmplen, "RCODE%u", rc);
+	return tmp;
+}
+
+/* Full RCODE: header bits plus the OPT extended bits when present. */
+static unsigned full_rcode(const struct msg *m)
+{
+	unsigned rc = m->flags & 0xf;
+	if (m->has_opt)
+		rc |= (unsigned)m->edns_ext_rcode << 4;
+	return rc;
+}
+
+static void print_text(FILE *f, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '"' || p[i] == '\\')
+			fprintf(f, "\\%c", p[i]);
+		else if (p[i] < 0x20 || p[i] >= 0x7f)
+			fprintf(f, "\\%03u", p[i]);
+		else
+			fputc(p[i], f);
+	}
+}
+
+/* One line for one answer. */
+static void print_answer(const uint8_t *buf, size_t len)
+{
+	struct msg *m = calloc(1, sizeof *m);
+	char tmp[32];
+	if (m == NULL)
+		die("out of memory");
+	int rc = msg_parse(m, buf, len);
+	if (len < DNS_HDR_LEN) {
+		printf("rcode=- ede=- text=\"\" id=- malformed=\"short answer\"\n");
+		free(m);
+		return;
+	}
+	if (rc != DS_OK) {
+		printf("rcode=%s ede=- text=\"\" id=%u malformed=\"", rcode_name(buf[3] & 0xf, tmp,
+		       sizeof tmp), rd_u16(buf));
+		print_text(stdout, (const uint8_t *)m->why, strlen(m->why));
+		printf("\"\n");
+		msg_clear(m);
+		free(m);
+		return;
+	}
+	const uint8_t *ede = NULL;
+	size_t edelen = 0;
+	char extra[4096] = "";
+	size_t xl = 0;
+	if (m->has_opt) {
+		const struct msg_rr *opt = &m->rr[m->opt_idx];
+		struct wire w;
+		wire_init(&w, m->wire, (size_t)opt->rdoff + opt->rdlen);
+		wire_seek(&w, opt->rdoff);
+		while (wire_left(&w) >= 4) {
+			uint16_t code = wire_u16(&w), olen = wire_u16(&w);
+			const uint8_t *p = wire_bytes(&w, olen);
+			if (p == NULL)
+				break;
+			if (code == EDNS_OPT_EDE && ede == NULL && olen >= 2) {
+				ede = p;
+				edelen = olen;
+				continue;
+			}
+			if (xl + 16 >= sizeof extra)
+				continue;
+			xl += (size_t)snprintf(extra + xl, sizeof extra - xl, " opt%u=", code);
+			for (uint16_t i = 0; i < olen && xl + 3 < sizeof extra; i++)
+				xl += (size_t)snprintf(extra + xl, sizeof extra - xl, "%02x", p[i]);
+		}
+	}
+	printf("rcode=%s ", rcode_name(full_rcode(m), tmp, sizeof tmp));
+	if (ede != NULL) {
+		printf("ede=%u text=\"", rd_u16(ede));
+		print_text(stdout, ede + 2, edelen - 2);
+		printf("\"");
+	} else {
+		printf("ede=- text=\"\"");
+	}
+	printf(" id=%u", m->id);
+	if (m->nsig > 0)
+		printf(" sig0=%zu", m->nsig);
+	if (m->has_tsig)
+		printf(" tsig=1");
+	printf("%s\n", extra);
+	fflush(stdout);
+	msg_clear(m);
+	free(m);
+}
+
+/* ---- transport ------------------------------------------------------------------ */
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int open_socket(const struct opts *o, bool tcp)
+{
+	struct addrinfo hints = {.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
+	                         .ai_socktype = tcp ? SOCK_STREAM : SOCK_DGRAM};
+	struct addrinfo *ai;
+	int e = getaddrinfo(o->server, o->port, &hints, &ai);
+	if (e != 0)
+		die("%s: %s", o->server, gai_strerror(e));
+	int fd = socket(ai->ai_family, ai->ai_socktype, 0);
+	if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen) != 0)
+		die("connect %s port %s: %s", o->server, o->port, strerror(errno));
+	freeaddrinfo(ai);
+	if (tcp) {
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	}
+	return fd;
+}
+
+static bool write_all(int fd, const uint8_t *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return false;
+		p += w;
+		n -= (size_t)w;
+	}
+	return true;
+}
+
+/* Read exactly n bytes before the deadline: 1 done, 0 timeout, -1 closed/error. */
+static int read_full(int fd, uint8_t *p, size_t n, double deadline)
+{
+	while (n > 0) {
+		int ms = (int)((deadline - now_s()) * 1000);
+		if (ms <= 0)
+			return 0;
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		int pr = poll(&pfd, 1, ms);
+		if (pr == 0)
+			return 0;
+		if (pr < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		ssize_t r = read(fd, p, n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		p += r;
+		n -= (size_t)r;
+	}
+	return 1;
+}
+
+/*
+ * Send one request and wait for its answer (matched by ID over UDP).
+ * Returns EXIT_OK, EXIT_TIMEOUT or EXIT_CLOSED.
+ */
+static int exchange(const struct opts *o, int fd, const uint8_t *req, size_t len)
+{
+	static uint8_t ans[MAX_MSG + 2];
+	double deadline = now_s() + o->wait_ms / 1000.0;
+	bool have_id = len >= 2;
+	uint16_t id = have_id ? rd_u16(req) : 0;
+
+	if (o->tcp) {
+		uint8_t pfx[2];
+		wr_u16(pfx, (uint16_t)(o->frame_len >= 0 ? o->frame_len : (long)len));
+		if (!write_all(fd, pfx, 2) || !write_all(fd, req, len)) {
+			printf("rcode=- ede=- text=\"\" id=%u closed=1\n", id);
+			return EXIT_CLOSED;
+		}
+		int r = read_full(fd, pfx, 2, deadline);
+		if (r == 1)
+			r = read_full(fd, ans, rd_u16(pfx), deadline);
+		if (r == 1) {
+			print_answer(ans, rd_u16(pfx));
+			return EXIT_OK;
+		}
+		if (r < 0) {
+			printf("rcode=- ede=- text=\"\" id=%u closed=1\n", id);
+			return EXIT_CLOSED;
+		}
+		printf("rcode=- ede=- text=\"\" id=%u timeout=1\n", id);
+		return EXIT_TIMEOUT;
+	}
+
+	if (send(fd, req, len, 0) < 0)
+		die("send: %s", strerror(errno));
+	for (;;) {
+		int ms = (int)((deadline - now_s()) * 1000);
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		if (ms <= 0 || poll(&pfd, 1, ms) == 0)
+			break;
+		ssize_t r = recv(fd, ans, sizeof ans, 0);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == ECONNREFUSED) {
+				printf("rcode=- ede=- text=\"\" id=%u refused=1\n", id);
+				return EXIT_CLOSED;
+			}
+			die("recv: %s", strerror(errno));
+		}
+		if (have_id && (r < 2 || rd_u16(ans) != id))
+			continue; /* someone else's answer */
+		print_answer(ans, (size_t)r);
+		return EXIT_OK;
+	}
+	printf("rcode=- ede=- text=\"\" id=%u timeout=1\n", id);
+	return EXIT_TIMEOUT;
+}
+
+/* ---- load mode ------------------------------------------------------------------ */
+
+struct load {
+	const struct opts *o;
+	uint8_t *msgs; /* all requests, back to back */
+	size_t *off, *len;
+	double *lat;
+	size_t nlat;
+	unsigned long rcodes[4096];
+	long answered, timeouts;
+};
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void load_answer(struct load *L, const uint8_t *p, size_t n, double t0, struct msg *m)
+{
+	L->lat[L->nlat++] = now_s() - t0;
+	L->answered++;
+	unsigned rc = n >= 4 ? (unsigned)(p[3] & 0xf) : 4095;
+	if (n >= DNS_HDR_LEN && msg_parse(m, p, n) == DS_OK)
+		rc = full_rcode(m);
+	msg_clear(m);
+	L->rcodes[rc < 4095 ? rc : 4095]++;
+}
+
+/* UDP: one socket, up to C outstanding, IDs are the message numbers mod 65536. */
+static void load_udp(struct load *L)
+{
+	const struct opts *o = L->o;
+	int fd = open_socket(o, false);
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	double *sent_at = calloc(65536, sizeof *sent_at); /* 0: not outstanding */
+	uint16_t *ring = calloc((size_t)o->concurrency, sizeof *ring);
+	struct msg *m = calloc(1, sizeof *m);
+	uint8_t ans[MAX_MSG];
+	if (sent_at == NULL || ring == NULL || m == NULL)
+		die("out of memory");
+	long next = 0, outstanding = 0;
+	size_t head = 0, tail = 0; /* ring of IDs in send order */
+	double wait = o->wait_ms / 1000.0;
+
+	while (next < o->count || outstanding > 0) {
+		while (next < o->count && outstanding < o->concurrency) {
+			const uint8_t *req = L->msgs + L->off[next];
+			uint16_t id = rd_u16(req);
+			if (send(fd, req, L->len[next], 0) < 0) {
+				if (errno == EAGAIN || errno == ENOBUFS)
+					break;
+				if (errno != ECONNREFUSED)
+					die("send: %s", strerror(errno));
+			}
+			sent_at[id] = now_s();
+			ring[tail] = id;
+			tail = (tail + 1) % (size_t)o->concurrency;
+			outstanding++;
+			next++;
+		}
+		/* expire from the oldest; answered ones are skipped on the way */
+		double t = now_s();
+		while (outstanding > 0) {
+			uint16_t id = ring[head];
+			if (sent_at[id] != 0 && t - sent_at[id] < wait)
+				break;
+			if (sent_at[id] != 0) {
+				L->timeouts++;
+				sent_at[id] = 0;
+			}
+			head = (head + 1) % (size_t)o->concurrency;
+			outstanding--;
+		}
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		if (poll(&pfd, 1, 5) <= 0)
+			continue;
+		for (;;) {
+			ssize_t r = recv(fd, ans, sizeof ans, 0);
+			if (r < 0)
+				break;
+			if (r < 2)
+				continue;
+			uint16_t id = rd_u16(ans);
+			if (sent_at[id] == 0)
+				continue; /* late or unknown */
+			load_answer(L, ans, (size_t)r, sent_at[id], m);
+			sent_at[id] = 0;
+		}
+	}
+	free(m);
+	free(ring);
+	free(sent_at);
+	close(fd);
+}
+
+/* TCP: C connections, one request in flight on each. */
+struct conn {
+	int fd;
+	long idx; /* message in flight, -1 none */
+	double t0;
+	uint8_t rbuf[MAX_MSG + 2];
+	size_t rlen;
+};
+
+static bool conn_send(const struct load *L, struct conn *c, long idx)
+{
+	uint8_t pfx[2];
+	wr_u16(pfx, (uint16_t)L->len[idx]);
+	c->idx = idx;
+	c->t0 = now_s();
+	c->rlen = 0;
+	return write_all(c->fd, pfx, 2) && write_all(c->fd, L->msgs + L->off[idx], L->len[idx]);
+}
+
+static void load_tcp(struct load *L)
+{
+	const struct opts *o = L->o;
+	size_t nc = (size_t)o->concurrency;
+	struct conn *cs = calloc(nc, sizeof *cs);
+	struct pollfd *pf = calloc(nc, sizeof *pf);
+	struct msg *m = calloc(1, sizeof *m);
+	if (cs == NULL || pf == NULL || m == NULL)
+		die("out of memory");
+	long next = 0, active = 0;
+	double wait = o->wait_ms / 1000.0;
+	for (size_t i = 0; i < nc; i++) {
+		cs[i].fd = open_socket(o, true);
+		cs[i].idx = -1;
+		if (next < o->count) {
+			if (!conn_send(L, &cs[i], next++))
+				die("TCP write failed");
+			active++;
+		}
+	}
+	while (active > 0) {
+		for (size_t i = 0; i < nc; i++) {
+			pf[i].fd = cs[i].idx >= 0 ? cs[i].fd : -1;
+			pf[i].events = POLLIN;
+			pf[i].revents = 0;
+		}
+		poll(pf, (nfds_t)nc, 5);
+		double t = now_s();
+		for (size_t i = 0; i < nc; i++) {
+			struct conn *c = &cs[i];
+			if (c->idx < 0)
+				continue;
+			bool done = false, dead = false;
+			if (pf[i].revents) {
+				ssize_t r = read(c->fd, c->rbuf + c->rlen, sizeof c->rbuf - c->rlen);
+				if (r <= 0) {
+					dead = true;
+				} else {
+					c->rlen += (size_t)r;
+					if (c->rlen >= 2 && c->rlen >= 2 + (size_t)rd_u16(c->rbuf)) {
+						load_answer(L, c->rbuf + 2, rd_u16(c->rbuf), c->t0, m);
+						done = true;
+					}
+				}
+			} else if (t - c->t0 >= wait) {
+				L->timeouts++;
+				dead = true;
+			}
+			if (dead) {
+				if (pf[i].revents)
+					L->timeouts++; /* closed without an answer */
+				close(c->fd);
+				c->fd = -1;
+				c->idx = -1;
+				active--;
+			} else if (done) {
+				if (next < o->count && conn_send(L, c, next)) {
+					next++;
+				} else {
+					c->idx = -1;
+					active--;
+				}
+			}
+		}
+	}
+	for (size_t i = 0; i < nc; i++)
+		if (cs[i].fd >= 0)
+			close(cs[i].fd);
+	/* messages never sent because connections died count as timeouts */
+	L->timeouts += o->count - next;
+	free(m);
+	free(pf);
+	free(cs);
+}
+
+static int load_mode(const struct opts *o, const struct builder *bd)
+{
+	struct load L = {.o = o};
+	size_t n = (size_t)o->count;
+	L.off = calloc(n, sizeof *L.off);
+	L.len = calloc(n, sizeof *L.len);
+	L.lat = calloc(n, sizeof *L.lat);
+	uint8_t *tmp = malloc(MAX_MSG);
+	size_t cap = 0, used = 0;
+	if (L.off == NULL || L.len == NULL || L.lat == NULL || tmp == NULL)
+		die("out of memory");
+	uint16_t base = 0;
+	RAND_bytes((uint8_t *)&base, sizeof base);
+
+	/* sign everything first: the measured phase is only the exchange */
+	double t0 = now_s();
+	for (size_t i = 0; i < n; i++) {
+		size_t len = build(bd, tmp, MAX_MSG, (uint16_t)(base + i), (long)(i >> 16));
+		if (used + len > cap) {
+			cap = cap ? cap * 2 : 1 << 20;
+			while (used + len > cap)
+				cap *= 2;
+			L.msgs = realloc(L.msgs, cap);
+			if (L.msgs == NULL)
+				die("out of memory");
+		}
+		flip(o, tmp, len);
+		memcpy(L.msgs + used, tmp, len);
+		L.off[i] = used;
+		L.len[i] = len;
+		used += len;
+	}
+	double sign_time = now_s() - t0;
+
+	t0 = now_s();
+	if (o->tcp)
+		load_tcp(&L);
+	else
+		load_udp(&L);
+	double el = now_s() - t0;
+
+	qsort(L.lat, L.nlat, sizeof *L.lat, cmp_double);
+	double p50 = L.nlat ? L.lat[(L.nlat - 1) / 2] * 1000 : 0;
+	double p99 = L.nlat ? L.lat[(size_t)((double)(L.nlat - 1) * 0.99)] * 1000 : 0;
+	printf("count=%ld answered=%ld timeouts=%ld elapsed=%.3f rate=%.1f p50_ms=%.3f "
+	       "p99_ms=%.3f build_rate=%.1f rcodes=",
+	       o->count, L.answered, L.timeouts, el, el > 0 ? (double)L.answered / el : 0, p50,
+	       p99, sign_time > 0 ? (double)n / sign_time : 0);
+	const char *sep = "";
+	char tmpn[32];
+	for (unsigned i = 0; i < 4096; i++)
+		if (L.rcodes[i]) {
+			printf("%s%s:%lu", sep, i == 4095 ? "SHORT" : rcode_name(i, tmpn, sizeof tmpn),
+			       L.rcodes[i]);
+			sep = ",";
+		}
+	printf("%s\n", *sep ? "" : "-");
+	free(tmp);
+	free(L.msgs);
+	free(L.off);
+	free(L.len);
+	free(L.lat);
+	return L.timeouts ? EXIT_TIMEOUT : EXIT_OK;
+}
+
+/* ---- main ------------------------------------------------------------------------ */
+
+static uint8_t *read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		die("%s: %s", path, strerror(errno));
+	uint8_t *buf = malloc(MAX_MSG + 1);
+	if (buf == NULL)
+		die("out of memory");
+	size_t n = fread(buf, 1, MAX_MSG + 1, f);
+	fclose(f);
+	if (n > MAX_MSG)
+		die("%s: larger than a DNS message", path);
+	*len = n;
+	return buf;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	struct builder bd;
+	parse_opts(&o, argc, argv);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	uint8_t *req;
+	size_t len;
+	bool raw = o.raw_hex != NULL || o.raw_file != NULL;
+	if (!raw)
+		builder_init(&bd, &o);
+	if (o.count > 0) {
+		int rc = load_mode(&o, &bd);
+		builder_free(&bd);
+		for (size_t i = 0; i < o.neopts; i++)
+			free(o.eopts[i].data);
+		return rc;
+	}
+	if (o.raw_hex != NULL) {
+		req = hex_decode(o.raw_hex, &len);
+		if (len > MAX_MSG)
+			die("raw message too large");
+	} else if (o.raw_file != NULL) {
+		req = read_file(o.raw_file, &len);
+	} else {
+		req = malloc(MAX_MSG);
+		if (req == NULL)
+			die("out of memory");
+		uint16_t id;
+		if (o.id >= 0)
+			id = (uint16_t)o.id;
+		else
+			RAND_bytes((uint8_t *)&id, sizeof id);
+		len = build(&bd, req, MAX_MSG, id, 0);
+		builder_free(&bd);
+	}
+	flip(&o, req, len);
+	if (o.save != NULL) {
+		FILE *f = fopen(o.save, "wb");
+		if (f == NULL || fwrite(req, 1, len, f) != len || fclose(f) != 0)
+			die("%s: cannot write", o.save);
+	}
+
+	int rc = EXIT_OK;
+	int fd = open_socket(&o, o.tcp);
+	for (long i = 0; i < o.repeat; i++) {
+		int r = exchange(&o, fd, req, len);
+		if (r != EXIT_OK) {
+			rc = r;
+			if (r == EXIT_CLOSED && o.tcp)
+				break;
+		}
+	}
+	close(fd);
+	free(req);
+	for (size_t i = 0; i < o.neopts; i++)
+		free(o.eopts[i].data);
+	return rc;
+}
