@@ -131,14 +131,21 @@ static void check_time(const struct receiver *r, struct job *j, const struct sig
 	}
 }
 
-/* The signature checks that need no crypto.  On success j->cand[] is filled. */
+/*
+ * The signature checks that need no crypto, for each SIG(0) separately (a
+ * rollover may carry two; one good one is enough).  On success j->cand[]
+ * holds at most JOB_MAX_CAND (signature, trusted key) pairs to verify;
+ * otherwise the job is decided with the first SIG(0)'s problem.
+ */
 static void precheck_sigs(struct receiver *r, struct job *j)
 {
 	const struct cfg *c = r->cfg;
 	struct msg *m = j->m;
 	char signer[DNAME_STR_MAX], zone[DNAME_STR_MAX];
-	bool any_known = false, any_trusted_cand = false;
 	const struct key_entry *untrusted = NULL;
+	bool any_known = false;
+	struct job first; /* the first failure, kept while the other SIG(0) is tried */
+	bool failed = false;
 
 	name_str(j->zone->name, zone, sizeof(zone));
 	for (size_t i = 0; i < m->nsig; i++) {
@@ -153,21 +160,24 @@ static void precheck_sigs(struct receiver *r, struct job *j)
 			j->have_signer = true;
 		}
 		name_str(s->signer, signer, sizeof(signer));
-		if (!sig0_alg_allowed(&c->limits, s->alg)) {
+		bool ok = false;
+		if (!sig0_alg_allowed(&c->limits, s->alg))
 			job_decide(j, RC_REFUSED, EDE_UNSUPPORTED_KEY_ALG, "refused",
 			           "SIG(0) algorithm %u (%s) is not accepted", s->alg,
 			           sig0_alg_name(s->alg));
-			return;
-		}
-		if (!dname_is_strict_sub(s->signer, j->zone->name)) {
+		else if (!dname_is_strict_sub(s->signer, j->zone->name))
 			job_decide(j, RC_REFUSED, EDE_PROHIBITED, "refused",
 			           "signer %s is not a child of zone %s", signer, zone);
-			return;
+		else
+			check_time(r, j, s, &ok);
+		if (!ok) {
+			if (!failed) {
+				first = *j;
+				failed = true;
+			}
+			j->stage = JOB_NEW;
+			continue;
 		}
-		bool ok;
-		check_time(r, j, s, &ok);
-		if (!ok)
-			return;
 		const struct key_entry *found[JOB_MAX_CAND];
 		size_t n = keycache_find(r->keys, s->signer, s->alg, s->key_tag, found, JOB_MAX_CAND);
 		for (size_t k = 0; k < n; k++) {
@@ -176,7 +186,6 @@ static void precheck_sigs(struct receiver *r, struct job *j)
 				untrusted = found[k];
 				continue;
 			}
-			any_trusted_cand = true;
 			if (j->ncand < JOB_MAX_CAND) {
 				j->cand[j->ncand] = found[k];
 				j->cand_sig[j->ncand] = i;
@@ -184,16 +193,19 @@ static void precheck_sigs(struct receiver *r, struct job *j)
 			}
 		}
 	}
-	if (any_trusted_cand)
+	if (j->ncand > 0)
 		return;
+	if (failed) {
+		job_decide(j, first.rcode, first.has_ede ? first.ede : -1, first.result, "%s",
+		           first.text);
+		return;
+	}
 	name_str(j->signer, signer, sizeof(signer));
-	if (!any_known) {
+	if (!any_known)
 		job_decide(j, sig_rcode(j, true), c->ede.key_unknown, "badkey",
 		           "key %s alg %u tag %u is not known here; bootstrap a key first", signer,
 		           j->sig[0].alg, j->sig[0].key_tag);
-		return;
-	}
-	if (untrusted->state == KEY_VALIDATION_FAILED)
+	else if (untrusted->state == KEY_VALIDATION_FAILED)
 		job_decide(j, RC_REFUSED, c->ede.key_validation_failed, "refused",
 		           "key %s tag %u failed validation", signer, untrusted->tag);
 	else
