@@ -8,7 +8,8 @@
  *
  * Names are read with the hardening rules of R13: a compression pointer must
  * point strictly before the pointer itself, at most DNAME_LABELS labels, at
- * most DNAME_MAX octets; the work is linear in the output.
+ * most DNAME_MAX octets, at most DNAME_LABELS + 1 compression jumps per name;
+ * the work is linear in the output.
  */
 #ifndef DS_COMMON_WIRE_H
 #define DS_COMMON_WIRE_H

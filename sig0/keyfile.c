@@ -27,7 +27,7 @@
 #define KEY_RDATA_MAX 4096
 
 static void set_why(char *why, size_t whylen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static void set_why(char *why, size_t whylen, const char *fmt, ...)
 {
 	if (why == NULL || whylen == 0)
@@ -93,14 +93,14 @@ static char *keyfile_text(const char *path, char *why, size_t whylen)
 }
 
 /* Parse one RR of type KEY (or, when dnskey_ok, DNSKEY) from text. */
-static int key_rr_parse(const char *text, bool dnskey_ok, uint8_t owner[DNAME_MAX],
-                        uint8_t *rdata, size_t rdcap, size_t *rdlen, char *why, size_t whylen)
+static int key_rr_parse(const char *text, bool dnskey_ok, uint8_t owner[DNAME_MAX], uint8_t *rdata,
+			size_t rdcap, size_t *rdlen, char *why, size_t whylen)
 {
 	uint16_t type = 0;
 	uint32_t ttl;
 	char tmp[256] = "";
-	int rc = zonefile_rr_from_str(text, owner, &type, &ttl, rdata, rdcap, rdlen, tmp,
-	                              sizeof tmp);
+	int rc =
+	    zonefile_rr_from_str(text, owner, &type, &ttl, rdata, rdcap, rdlen, tmp, sizeof tmp);
 	if (rc != DS_OK) {
 		set_why(why, whylen, "%s", tmp[0] ? tmp : "cannot parse the KEY record");
 		return DS_EPARSE;
@@ -116,8 +116,8 @@ static int key_rr_parse(const char *text, bool dnskey_ok, uint8_t owner[DNAME_MA
 	return DS_OK;
 }
 
-int sig0_key_from_text(const char *text, uint8_t owner[DNAME_MAX], uint8_t *rdata,
-                       size_t rdcap, size_t *rdlen, char *why, size_t whylen)
+int sig0_key_from_text(const char *text, uint8_t owner[DNAME_MAX], uint8_t *rdata, size_t rdcap,
+		       size_t *rdlen, char *why, size_t whylen)
 {
 	if (why != NULL && whylen > 0)
 		why[0] = 0;
@@ -151,7 +151,7 @@ static int private_read(const char *path, uint8_t alg, EVP_PKEY **out, char *why
 	EVP_PKEY *pkey = ldns_key_evp_key(lk);
 	if ((uint8_t)ldns_key_algorithm(lk) != alg) {
 		set_why(why, whylen, "%s: algorithm %u, the .key file says %u", path,
-		        (unsigned)ldns_key_algorithm(lk), alg);
+			(unsigned)ldns_key_algorithm(lk), alg);
 		rc = DS_EKEY;
 	} else if (pkey == NULL || EVP_PKEY_up_ref(pkey) != 1) {
 		set_why(why, whylen, "%s: no usable private key", path);

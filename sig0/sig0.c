@@ -40,21 +40,21 @@ enum key_kind { KIND_RSA, KIND_EC, KIND_ED };
 struct alg_info {
 	uint8_t alg;
 	enum key_kind kind;
-	const char *md;    /* digest name; NULL for EdDSA */
+	const char *md;	   /* digest name; NULL for EdDSA */
 	const char *otype; /* EC group name or EdDSA key type */
-	size_t keylen;     /* EC/EdDSA public key length (0: RSA) */
-	size_t siglen;     /* EC/EdDSA signature length (0: RSA, modulus size) */
+	size_t keylen;	   /* EC/EdDSA public key length (0: RSA) */
+	size_t siglen;	   /* EC/EdDSA signature length (0: RSA, modulus size) */
 };
 
 static const struct alg_info alg_table[] = {
-	{ALG_RSASHA1, KIND_RSA, "SHA1", NULL, 0, 0},
-	{ALG_RSASHA1_NSEC3, KIND_RSA, "SHA1", NULL, 0, 0},
-	{ALG_RSASHA256, KIND_RSA, "SHA256", NULL, 0, 0},
-	{ALG_RSASHA512, KIND_RSA, "SHA512", NULL, 0, 0},
-	{ALG_ECDSAP256SHA256, KIND_EC, "SHA256", "prime256v1", 64, 64},
-	{ALG_ECDSAP384SHA384, KIND_EC, "SHA384", "secp384r1", 96, 96},
-	{ALG_ED25519, KIND_ED, NULL, "ED25519", 32, 64},
-	{ALG_ED448, KIND_ED, NULL, "ED448", 57, 114},
+    {ALG_RSASHA1, KIND_RSA, "SHA1", NULL, 0, 0},
+    {ALG_RSASHA1_NSEC3, KIND_RSA, "SHA1", NULL, 0, 0},
+    {ALG_RSASHA256, KIND_RSA, "SHA256", NULL, 0, 0},
+    {ALG_RSASHA512, KIND_RSA, "SHA512", NULL, 0, 0},
+    {ALG_ECDSAP256SHA256, KIND_EC, "SHA256", "prime256v1", 64, 64},
+    {ALG_ECDSAP384SHA384, KIND_EC, "SHA384", "secp384r1", 96, 96},
+    {ALG_ED25519, KIND_ED, NULL, "ED25519", 32, 64},
+    {ALG_ED448, KIND_ED, NULL, "ED448", 57, 114},
 };
 
 static const struct alg_info *alg_find(uint8_t alg)
@@ -89,7 +89,7 @@ struct sig0_privkey {
 };
 
 static void set_why(char *why, size_t whylen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static void set_why(char *why, size_t whylen, const char *fmt, ...)
 {
 	if (why == NULL || whylen == 0)
@@ -126,21 +126,21 @@ bool sig0_alg_supported(uint8_t alg)
 }
 
 static const char *const alg_names[256] = {
-	[1] = "RSAMD5",
-	[3] = "DSA",
-	[5] = "RSASHA1",
-	[6] = "DSA-NSEC3-SHA1",
-	[7] = "RSASHA1-NSEC3-SHA1",
-	[8] = "RSASHA256",
-	[10] = "RSASHA512",
-	[12] = "ECC-GOST",
-	[13] = "ECDSAP256SHA256",
-	[14] = "ECDSAP384SHA384",
-	[15] = "ED25519",
-	[16] = "ED448",
-	[252] = "INDIRECT",
-	[253] = "PRIVATEDNS",
-	[254] = "PRIVATEOID",
+    [1] = "RSAMD5",
+    [3] = "DSA",
+    [5] = "RSASHA1",
+    [6] = "DSA-NSEC3-SHA1",
+    [7] = "RSASHA1-NSEC3-SHA1",
+    [8] = "RSASHA256",
+    [10] = "RSASHA512",
+    [12] = "ECC-GOST",
+    [13] = "ECDSAP256SHA256",
+    [14] = "ECDSAP384SHA384",
+    [15] = "ED25519",
+    [16] = "ED448",
+    [252] = "INDIRECT",
+    [253] = "PRIVATEDNS",
+    [254] = "PRIVATEOID",
 };
 
 /* "ALG<n>" for the unnamed numbers, made once so callers get a static string. */
@@ -198,8 +198,8 @@ static const EVP_MD *md_get(const char *name)
 
 /* ---- public keys ---------------------------------------------------------- */
 
-static int rsa_import(const uint8_t *k, size_t klen, const struct sig0_limits *lim,
-                      EVP_PKEY **out, size_t *siglen, char *why, size_t whylen)
+static int rsa_import(const uint8_t *k, size_t klen, const struct sig0_limits *lim, EVP_PKEY **out,
+		      size_t *siglen, char *why, size_t whylen)
 {
 	size_t elen, off;
 
@@ -236,9 +236,9 @@ static int rsa_import(const uint8_t *k, size_t klen, const struct sig0_limits *l
 	unsigned bits = (unsigned)(nlen - 1) * 8;
 	for (unsigned top = n[0]; top; top >>= 1)
 		bits++;
-	if (nlen > 65535 / 8 || bits < lim->rsa_min_bits || bits > lim->rsa_max_bits) {
+	if (bits < lim->rsa_min_bits || bits > lim->rsa_max_bits) {
 		set_why(why, whylen, "RSA modulus of %u bits outside %u..%u", bits,
-		        lim->rsa_min_bits, lim->rsa_max_bits);
+			lim->rsa_min_bits, lim->rsa_max_bits);
 		return DS_EKEY;
 	}
 
@@ -273,7 +273,7 @@ malformed:
 }
 
 static int ec_import(const struct alg_info *ai, const uint8_t *k, size_t klen, EVP_PKEY **out,
-                     char *why, size_t whylen)
+		     char *why, size_t whylen)
 {
 	uint8_t pub[1 + 96];
 
@@ -284,10 +284,9 @@ static int ec_import(const struct alg_info *ai, const uint8_t *k, size_t klen, E
 	pub[0] = 0x04; /* uncompressed point */
 	memcpy(pub + 1, k, klen);
 	OSSL_PARAM params[] = {
-		OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)ai->otype,
-		                                 0),
-		OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, pub, klen + 1),
-		OSSL_PARAM_construct_end(),
+	    OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)ai->otype, 0),
+	    OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, pub, klen + 1),
+	    OSSL_PARAM_construct_end(),
 	};
 	int rc = DS_OK;
 	EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
@@ -302,11 +301,10 @@ static int ec_import(const struct alg_info *ai, const uint8_t *k, size_t klen, E
 }
 
 static int ed_import(const struct alg_info *ai, const uint8_t *k, size_t klen, EVP_PKEY **out,
-                     char *why, size_t whylen)
+		     char *why, size_t whylen)
 {
 	if (klen != ai->keylen) {
-		set_why(why, whylen, "%s key of %zu octets, want %zu", ai->otype, klen,
-		        ai->keylen);
+		set_why(why, whylen, "%s key of %zu octets, want %zu", ai->otype, klen, ai->keylen);
 		return DS_EKEY;
 	}
 	*out = EVP_PKEY_new_raw_public_key_ex(NULL, ai->otype, NULL, k, klen);
@@ -319,8 +317,8 @@ static int ed_import(const struct alg_info *ai, const uint8_t *k, size_t klen, E
 
 /* Check the KEY RDATA and make an EVP_PKEY of it. */
 static int key_import(const uint8_t *rdata, size_t rdlen, const struct sig0_limits *lim,
-                      EVP_PKEY **pkey, const struct alg_info **aip, size_t *siglen, char *why,
-                      size_t whylen)
+		      EVP_PKEY **pkey, const struct alg_info **aip, size_t *siglen, char *why,
+		      size_t whylen)
 {
 	*pkey = NULL;
 	if (rdlen < 4 || rdlen > 65535) {
@@ -340,7 +338,7 @@ static int key_import(const uint8_t *rdata, size_t rdlen, const struct sig0_limi
 	const struct alg_info *ai = alg_find(alg);
 	if (ai == NULL || !sig0_alg_allowed(lim, alg)) {
 		set_why(why, whylen, "algorithm %s not %s", sig0_alg_name(alg),
-		        ai == NULL ? "supported" : "allowed");
+			ai == NULL ? "supported" : "allowed");
 		return DS_ENOTSUP;
 	}
 	*aip = ai;
@@ -366,8 +364,8 @@ static int key_import(const uint8_t *rdata, size_t rdlen, const struct sig0_limi
 }
 
 int sig0_pubkey_new(const uint8_t *owner, const uint8_t *rdata, size_t rdlen,
-                    const struct sig0_limits *lim, struct sig0_pubkey **out, char *why,
-                    size_t whylen)
+		    const struct sig0_limits *lim, struct sig0_pubkey **out, char *why,
+		    size_t whylen)
 {
 	EVP_PKEY *pkey;
 	const struct alg_info *ai;
@@ -466,7 +464,7 @@ static void sdata_add(struct sdata *d, const uint8_t *p, size_t n)
 }
 
 static void sdata_init(struct sdata *d, const uint8_t *prefix, size_t plen, const uint8_t *req,
-                       size_t reqlen, const uint8_t *msg, size_t off, uint16_t index)
+		       size_t reqlen, const uint8_t *msg, size_t off, uint16_t index)
 {
 	d->cnt = 0;
 	d->total = 0;
@@ -495,7 +493,7 @@ static uint8_t *sdata_join(const struct sdata *d, uint8_t *stackbuf)
 
 /* The SIG RR of SIG(0) `which`, with the checks every entry point needs. */
 static const struct msg_rr *sig_rr(const struct msg *m, size_t which, const struct sig0_rr *s,
-                                   uint16_t *index)
+				   uint16_t *index)
 {
 	if (which >= m->nsig || which >= MSG_MAX_SIG0)
 		return NULL;
@@ -616,7 +614,7 @@ static size_t ecdsa_raw_to_der(const uint8_t *sig, size_t len, uint8_t *out)
 
 /* EdDSA: one shot over the joined data (no pre-hash in RFC 8080). */
 static int crypto_verify_ed(const struct sig0_pubkey *k, const struct sdata *d, const uint8_t *sig,
-                            size_t siglen)
+			    size_t siglen)
 {
 	uint8_t stackbuf[STACK_DATA_MAX];
 
@@ -646,7 +644,7 @@ static int crypto_verify_ed(const struct sig0_pubkey *k, const struct sdata *d, 
  * verification; the template is only read, so the key stays shareable.
  */
 static int crypto_verify_hashed(const struct sig0_pubkey *k, const struct sdata *d,
-                                const uint8_t *sig, size_t siglen)
+				const uint8_t *sig, size_t siglen)
 {
 	uint8_t h[EVP_MAX_MD_SIZE];
 	uint8_t der[2 * (3 + 48) + 3];
@@ -673,7 +671,7 @@ static int crypto_verify_hashed(const struct sig0_pubkey *k, const struct sdata 
 }
 
 int sig0_verify(const struct msg *m, size_t which, const struct sig0_rr *s,
-                const struct sig0_pubkey *key)
+		const struct sig0_pubkey *key)
 {
 	uint16_t index;
 	const struct msg_rr *rr = sig_rr(m, which, s, &index);
@@ -688,8 +686,7 @@ int sig0_verify(const struct msg *m, size_t which, const struct sig0_rr *s,
 	return crypto_verify_hashed(key, &d, s->sig, s->siglen);
 }
 
-int sig0_signed_digest(const struct msg *m, size_t which, const struct sig0_rr *s,
-                       uint8_t out[32])
+int sig0_signed_digest(const struct msg *m, size_t which, const struct sig0_rr *s, uint8_t out[32])
 {
 	uint16_t index;
 	const struct msg_rr *rr = sig_rr(m, which, s, &index);
@@ -710,7 +707,7 @@ int sig0_signed_digest(const struct msg *m, size_t which, const struct sig0_rr *
 /* ---- private keys and signing ----------------------------------------------- */
 
 int sig0_privkey_new(struct evp_pkey_st *pkey, const uint8_t *owner, const uint8_t *rdata,
-                     size_t rdlen, struct sig0_privkey **out, char *why, size_t whylen)
+		     size_t rdlen, struct sig0_privkey **out, char *why, size_t whylen)
 {
 	struct sig0_limits lim;
 	EVP_PKEY *pub;
@@ -794,7 +791,7 @@ static int ecdsa_der_to_raw(const uint8_t *der, size_t derlen, uint8_t *out, siz
 	const BIGNUM *r, *s;
 	ECDSA_SIG_get0(es, &r, &s);
 	int ok = BN_bn2binpad(r, out, (int)half) == (int)half &&
-	         BN_bn2binpad(s, out + half, (int)half) == (int)half;
+		 BN_bn2binpad(s, out + half, (int)half) == (int)half;
 	ECDSA_SIG_free(es);
 	return ok ? DS_OK : DS_ECRYPTO;
 }
@@ -813,7 +810,7 @@ static int crypto_sign(const struct sig0_privkey *k, const struct sdata *d, uint
 		if (buf == NULL)
 			rc = DS_ENOMEM;
 		else if (EVP_DigestSignInit_ex(ctx, NULL, NULL, NULL, NULL, k->pkey, NULL) == 1 &&
-		         EVP_DigestSign(ctx, out, &sl, buf, d->total) == 1 && sl == k->siglen)
+			 EVP_DigestSign(ctx, out, &sl, buf, d->total) == 1 && sl == k->siglen)
 			rc = DS_OK;
 		if (buf != stackbuf)
 			free(buf);
@@ -839,7 +836,7 @@ static int crypto_sign(const struct sig0_privkey *k, const struct sdata *d, uint
 }
 
 int sig0_sign(const struct sig0_privkey *k, uint8_t *buf, size_t *len, size_t cap,
-              uint32_t inception, uint32_t expiration, const uint8_t *request, size_t reqlen)
+	      uint32_t inception, uint32_t expiration, const uint8_t *request, size_t reqlen)
 {
 	size_t mlen = *len;
 	if (mlen < DNS_HDR_LEN || mlen > cap)
@@ -860,7 +857,7 @@ int sig0_sign(const struct sig0_privkey *k, uint8_t *buf, size_t *len, size_t ca
 	wbuf_u16(&w, (uint16_t)rdlen);
 	wbuf_u16(&w, 0); /* type covered */
 	wbuf_u8(&w, k->ai->alg);
-	wbuf_u8(&w, 0);  /* labels */
+	wbuf_u8(&w, 0);	 /* labels */
 	wbuf_u32(&w, 0); /* original TTL */
 	wbuf_u32(&w, expiration);
 	wbuf_u32(&w, inception);

@@ -52,8 +52,8 @@ struct sig0_pubkey;
  * one-line reason on failure.
  */
 int sig0_pubkey_new(const uint8_t *owner, const uint8_t *rdata, size_t rdlen,
-                    const struct sig0_limits *lim, struct sig0_pubkey **out, char *why,
-                    size_t whylen);
+		    const struct sig0_limits *lim, struct sig0_pubkey **out, char *why,
+		    size_t whylen);
 void sig0_pubkey_free(struct sig0_pubkey *k);
 uint8_t sig0_pubkey_alg(const struct sig0_pubkey *k);
 uint16_t sig0_pubkey_tag(const struct sig0_pubkey *k);
@@ -73,28 +73,34 @@ struct sig0_rr {
 	uint8_t signer[DNAME_MAX];
 	const uint8_t *sig; /* into the message */
 	size_t siglen;
-	size_t prefix_len;  /* RDATA bytes before the signature field */
+	size_t prefix_len; /* RDATA bytes before the signature field */
 };
 
-/* Parse the SIG RR at m->rr[idx] (signer name must not be compressed). */
+/*
+ * Parse the SIG RR at m->rr[idx] (signer name must not be compressed).
+ * Returns DS_OK, DS_EINVAL (idx out of range or not a SIG), DS_EMALF or
+ * DS_ETRUNC (bad RDATA, compressed signer, empty signature).  out->sig
+ * points into m->wire.
+ */
 int sig0_rr_parse(const struct msg *m, size_t idx, struct sig0_rr *out);
 
 /*
- * Verify SIG(0) number `which` (0 or 1, wire order) of message m with key.
- * Returns DS_OK, DS_EBADSIG (does not verify), DS_ENOTSUP, DS_ENOMEM or
- * DS_ECRYPTO.  Does only the crypto: time window and key matching are the
- * caller's (cheap checks first, R5).
+ * Verify SIG(0) number `which` (0 or 1, wire order) of message m with key;
+ * s must come from sig0_rr_parse() of that same record.  Returns DS_OK,
+ * DS_EBADSIG (does not verify, wrong signature length, or s->alg differs
+ * from the key's), DS_EINVAL (which out of range, s not that record),
+ * DS_ENOMEM or DS_ECRYPTO.  Does only the crypto: time window and key
+ * matching are the caller's (cheap checks first, R5).  Thread-safe.
  */
 int sig0_verify(const struct msg *m, size_t which, const struct sig0_rr *s,
-                const struct sig0_pubkey *key);
+		const struct sig0_pubkey *key);
 
 /*
  * SHA-256 of the data signed by SIG(0) number `which` (the RDATA prefix and
  * the message bytes before it, ARCOUNT adjusted).  Used as the replay-cache
  * key: it is exactly what the signature authenticates.
  */
-int sig0_signed_digest(const struct msg *m, size_t which, const struct sig0_rr *s,
-                       uint8_t out[32]);
+int sig0_signed_digest(const struct msg *m, size_t which, const struct sig0_rr *s, uint8_t out[32]);
 
 /* A private key for signing (tests, tools, receiver's own key later). */
 struct sig0_privkey;
@@ -116,7 +122,7 @@ void sig0_privkey_free(struct sig0_privkey *k);
  */
 struct evp_pkey_st;
 int sig0_privkey_new(struct evp_pkey_st *pkey, const uint8_t *owner, const uint8_t *rdata,
-                     size_t rdlen, struct sig0_privkey **out, char *why, size_t whylen);
+		     size_t rdlen, struct sig0_privkey **out, char *why, size_t whylen);
 uint8_t sig0_privkey_alg(const struct sig0_privkey *k);
 uint16_t sig0_privkey_tag(const struct sig0_privkey *k);
 const uint8_t *sig0_privkey_owner(const struct sig0_privkey *k);
@@ -126,10 +132,11 @@ const uint8_t *sig0_privkey_rdata(const struct sig0_privkey *k, size_t *rdlen);
  * Append a SIG(0) RR to the message in buf[0..*len) (capacity cap): owner
  * root, class ANY, TTL 0, the given times, signer = key owner; bumps
  * ARCOUNT.  request/reqlen, when not NULL, is prepended to the signed data
- * (RFC 2931 response signing).  Returns DS_OK, DS_ELIMIT, DS_ECRYPTO.
+ * (RFC 2931 response signing).  Returns DS_OK, DS_ELIMIT (no room),
+ * DS_EINVAL (*len shorter than a header), DS_ENOMEM or DS_ECRYPTO.
  */
 int sig0_sign(const struct sig0_privkey *k, uint8_t *buf, size_t *len, size_t cap,
-              uint32_t inception, uint32_t expiration, const uint8_t *request, size_t reqlen);
+	      uint32_t inception, uint32_t expiration, const uint8_t *request, size_t reqlen);
 
 /*
  * Read a public KEY from text: either one RR in presentation format
@@ -137,7 +144,7 @@ int sig0_sign(const struct sig0_privkey *k, uint8_t *buf, size_t *len, size_t ca
  * existing file, a BIND K*.key file.  Fills owner (wire) and rdata.
  * Returns DS_OK or DS_EPARSE with why filled.
  */
-int sig0_key_from_text(const char *text, uint8_t owner[DNAME_MAX], uint8_t *rdata,
-                       size_t rdcap, size_t *rdlen, char *why, size_t whylen);
+int sig0_key_from_text(const char *text, uint8_t owner[DNAME_MAX], uint8_t *rdata, size_t rdcap,
+		       size_t *rdlen, char *why, size_t whylen);
 
 #endif

@@ -37,7 +37,7 @@
 #include "common/zonefile.h"
 #include "sig0/sig0.h"
 
-#define MAX_ITEMS 256   /* records per section given on the command line */
+#define MAX_ITEMS 256 /* records per section given on the command line */
 #define MAX_MSG 65535
 #define MAX_FLIPS 32
 
@@ -46,58 +46,63 @@ enum { EXIT_OK = 0, EXIT_ERR = 1, EXIT_TIMEOUT = 3, EXIT_CLOSED = 4 };
 static void usage(FILE *f)
 {
 	fputs(
-		"usage: dsync-send [options]\n"
-		"Build a DNS UPDATE, sign it (SIG(0) and/or TSIG), send it, print the answer.\n"
-		"\n"
-		"Transport:\n"
-		"  -s, --server ADDR        server address (default 127.0.0.1)\n"
-		"  -p, --port N             port (default 5354)\n"
-		"  -t, --tcp                use TCP (default UDP)\n"
-		"      --wait-ms N          wait this long for each answer (default 3000)\n"
-		"      --frame-len N        TCP: send N as the length prefix instead of the real one\n"
-		"\n"
-		"Message:\n"
-		"  -z, --zone NAME          zone section name (default: parent of the key owner)\n"
-		"      --qtype TYPE         zone section type (default SOA)\n"
-		"      --opcode N           header opcode (default 5, UPDATE)\n"
-		"      --id N               message ID (default random)\n"
-		"      --add \"RR\"           add an RR (presentation format, class IN)\n"
-		"      --del \"RR\"           delete one RR (class NONE)\n"
-		"      --del-rrset \"NAME TYPE\"  delete an RRset (class ANY)\n"
-		"      --del-name NAME      delete all RRsets at a name\n"
-		"      --prereq-exists \"NAME TYPE\"   RRset exists (value independent)\n"
-		"      --prereq-nxrrset \"NAME TYPE\"  RRset does not exist\n"
-		"      --prereq-yxdomain NAME         name is in use\n"
-		"      --prereq-nxdomain NAME         name is not in use\n"
-		"      --prereq-value \"RR\"            RRset exists (value dependent)\n"
-		"      --edns / --no-edns   add an OPT record (default on)\n"
-		"      --udp-size N         EDNS UDP size (default 1232)\n"
-		"      --ednsopt CODE:HEX   add an EDNS option (repeatable)\n"
-		"\n"
-		"Signing:\n"
-		"  -k, --key KFILE          SIG(0)-sign with a BIND key pair (K<name>+<alg>+<tag>)\n"
-		"      --sign-twice KFILE   append a second SIG(0) made with another key\n"
-		"      --inception-offset S inception = now + S (default -60)\n"
-		"      --expiration-offset S expiration = now + S (default 300)\n"
-		"      --tsig NAME:SECRET   add a hmac-sha256 TSIG (secret in base64), last\n"
-		"\n"
-		"Tampering and raw bytes:\n"
-		"      --flip N             after signing, invert byte N (negative: from the end);\n"
-		"                           repeatable\n"
-		"      --raw-hex HEX        send these bytes as they are (no building)\n"
-		"      --raw-file FILE      send the bytes of FILE as they are\n"
-		"      --save FILE          write the request bytes to FILE\n"
-		"      --repeat N           send the same bytes N times, one after another\n"
-		"\n"
-		"Load mode (B3 benchmark):\n"
-		"      --count N            send N UPDATEs, each with its own ID and signature\n"
-		"      --concurrency C      keep C outstanding (UDP) or C connections (TCP)\n"
-		"\n"
-		"Output, one line per answer:\n"
-		"  rcode=NAME ede=CODE|- text=\"EDE TEXT\" id=ID [sig0=N] [tsig=1] [optCODE=HEX]...\n"
-		"Load mode prints: count= answered= timeouts= elapsed= rate= p50_ms= p99_ms= rcodes=\n"
-		"Exit: 0 answer(s) arrived, 1 error, 3 timeout, 4 TCP connection closed unanswered.\n",
-		f);
+	    "usage: dsync-send [options]\n"
+	    "Build a DNS UPDATE, sign it (SIG(0) and/or TSIG), send it, print the answer.\n"
+	    "\n"
+	    "Transport:\n"
+	    "  -s, --server ADDR        server address (default 127.0.0.1)\n"
+	    "  -p, --port N             port (default 5354)\n"
+	    "  -t, --tcp                use TCP (default UDP)\n"
+	    "      --wait-ms N          wait this long for each answer (default 3000)\n"
+	    "      --frame-len N        TCP: send N as the length prefix instead of the real one\n"
+	    "\n"
+	    "Message:\n"
+	    "  -z, --zone NAME          zone section name (default: parent of the key owner)\n"
+	    "      --qtype TYPE         zone section type (default SOA)\n"
+	    "      --opcode N           header opcode (default 5, UPDATE)\n"
+	    "      --id N               message ID (default random)\n"
+	    "      --add \"RR\"           add an RR (presentation format, class IN)\n"
+	    "      --del \"RR\"           delete one RR (class NONE)\n"
+	    "      --del-rrset \"NAME TYPE\"  delete an RRset (class ANY)\n"
+	    "      --del-name NAME      delete all RRsets at a name\n"
+	    "      --prereq-exists \"NAME TYPE\"   RRset exists (value independent)\n"
+	    "      --prereq-nxrrset \"NAME TYPE\"  RRset does not exist\n"
+	    "      --prereq-yxdomain NAME         name is in use\n"
+	    "      --prereq-nxdomain NAME         name is not in use\n"
+	    "      --prereq-value \"RR\"            RRset exists (value dependent)\n"
+	    "      --edns / --no-edns   add an OPT record (default on)\n"
+	    "      --udp-size N         EDNS UDP size (default 1232)\n"
+	    "      --ednsopt CODE:HEX   add an EDNS option (repeatable)\n"
+	    "\n"
+	    "Signing:\n"
+	    "  -k, --key KFILE          SIG(0)-sign with a BIND key pair (K<name>+<alg>+<tag>)\n"
+	    "      --sign-twice KFILE   append a second SIG(0) made with another key\n"
+	    "      --inception-offset S inception = now + S (default -60)\n"
+	    "      --expiration-offset S expiration = now + S (default 300)\n"
+	    "      --tsig NAME:SECRET   add a hmac-sha256 TSIG (secret in base64), last\n"
+	    "\n"
+	    "Tampering and raw bytes:\n"
+	    "      --flip N             after signing, invert byte N (negative: from the end);\n"
+	    "                           repeatable\n"
+	    "      --raw-hex HEX        send these bytes as they are (no building)\n"
+	    "      --raw-file FILE      send the bytes of FILE as they are\n"
+	    "      --save FILE          write the request bytes to FILE\n"
+	    "      --repeat N           send the same bytes N times, one after another\n"
+	    "\n"
+	    "Load mode (B3 benchmark):\n"
+	    "      --count N            send N UPDATEs, each with its own ID and signature\n"
+	    "      --concurrency C      keep C outstanding (UDP) or C connections (TCP)\n"
+	    "\n"
+	    "Output, one line per answer (EDE text escaped, first EDE only):\n"
+	    "  rcode=NAME ede=CODE|- text=\"EDE TEXT\" id=ID [sig0=N] [tsig=1] [optCODE=HEX]...\n"
+	    "  an unparsable answer adds malformed=\"why\"; no answer prints rcode=- and one of\n"
+	    "  timeout=1, closed=1 (TCP closed), refused=1 (UDP port unreachable).\n"
+	    "Load mode prints one line: count= answered= timeouts= elapsed= rate= p50_ms=\n"
+	    "  p99_ms= build_rate= rcodes=NAME:N,...  (requests are built and signed before\n"
+	    "  the timed phase; rate counts answers per second).\n"
+	    "Exit: 0 every request answered, 1 usage or local error, 3 timeout,\n"
+	    "  4 connection closed or port unreachable without an answer.\n",
+	    f);
 }
 
 /* ---- options ---------------------------------------------------------------- */
@@ -211,49 +216,75 @@ static uint8_t *hex_decode(const char *s, size_t *len)
 }
 
 enum {
-	O_WAIT = 256, O_FRAME, O_QTYPE, O_OPCODE, O_ID, O_ADD, O_DEL, O_DEL_RRSET, O_DEL_NAME,
-	O_PRE_EXISTS, O_PRE_NXRRSET, O_PRE_YXDOMAIN, O_PRE_NXDOMAIN, O_PRE_VALUE, O_EDNS,
-	O_NO_EDNS, O_UDP_SIZE, O_EDNSOPT, O_SIGN_TWICE, O_INC, O_EXP, O_TSIG, O_FLIP, O_RAW_HEX,
-	O_RAW_FILE, O_SAVE, O_REPEAT, O_COUNT, O_CONC, O_HELP,
+	O_WAIT = 256,
+	O_FRAME,
+	O_QTYPE,
+	O_OPCODE,
+	O_ID,
+	O_ADD,
+	O_DEL,
+	O_DEL_RRSET,
+	O_DEL_NAME,
+	O_PRE_EXISTS,
+	O_PRE_NXRRSET,
+	O_PRE_YXDOMAIN,
+	O_PRE_NXDOMAIN,
+	O_PRE_VALUE,
+	O_EDNS,
+	O_NO_EDNS,
+	O_UDP_SIZE,
+	O_EDNSOPT,
+	O_SIGN_TWICE,
+	O_INC,
+	O_EXP,
+	O_TSIG,
+	O_FLIP,
+	O_RAW_HEX,
+	O_RAW_FILE,
+	O_SAVE,
+	O_REPEAT,
+	O_COUNT,
+	O_CONC,
+	O_HELP,
 };
 
 static const struct option long_opts[] = {
-	{"server", required_argument, NULL, 's'},
-	{"port", required_argument, NULL, 'p'},
-	{"tcp", no_argument, NULL, 't'},
-	{"key", required_argument, NULL, 'k'},
-	{"zone", required_argument, NULL, 'z'},
-	{"wait-ms", required_argument, NULL, O_WAIT},
-	{"frame-len", required_argument, NULL, O_FRAME},
-	{"qtype", required_argument, NULL, O_QTYPE},
-	{"opcode", required_argument, NULL, O_OPCODE},
-	{"id", required_argument, NULL, O_ID},
-	{"add", required_argument, NULL, O_ADD},
-	{"del", required_argument, NULL, O_DEL},
-	{"del-rrset", required_argument, NULL, O_DEL_RRSET},
-	{"del-name", required_argument, NULL, O_DEL_NAME},
-	{"prereq-exists", required_argument, NULL, O_PRE_EXISTS},
-	{"prereq-nxrrset", required_argument, NULL, O_PRE_NXRRSET},
-	{"prereq-yxdomain", required_argument, NULL, O_PRE_YXDOMAIN},
-	{"prereq-nxdomain", required_argument, NULL, O_PRE_NXDOMAIN},
-	{"prereq-value", required_argument, NULL, O_PRE_VALUE},
-	{"edns", no_argument, NULL, O_EDNS},
-	{"no-edns", no_argument, NULL, O_NO_EDNS},
-	{"udp-size", required_argument, NULL, O_UDP_SIZE},
-	{"ednsopt", required_argument, NULL, O_EDNSOPT},
-	{"sign-twice", required_argument, NULL, O_SIGN_TWICE},
-	{"inception-offset", required_argument, NULL, O_INC},
-	{"expiration-offset", required_argument, NULL, O_EXP},
-	{"tsig", required_argument, NULL, O_TSIG},
-	{"flip", required_argument, NULL, O_FLIP},
-	{"raw-hex", required_argument, NULL, O_RAW_HEX},
-	{"raw-file", required_argument, NULL, O_RAW_FILE},
-	{"save", required_argument, NULL, O_SAVE},
-	{"repeat", required_argument, NULL, O_REPEAT},
-	{"count", required_argument, NULL, O_COUNT},
-	{"concurrency", required_argument, NULL, O_CONC},
-	{"help", no_argument, NULL, O_HELP},
-	{NULL, 0, NULL, 0},
+    {"server", required_argument, NULL, 's'},
+    {"port", required_argument, NULL, 'p'},
+    {"tcp", no_argument, NULL, 't'},
+    {"key", required_argument, NULL, 'k'},
+    {"zone", required_argument, NULL, 'z'},
+    {"wait-ms", required_argument, NULL, O_WAIT},
+    {"frame-len", required_argument, NULL, O_FRAME},
+    {"qtype", required_argument, NULL, O_QTYPE},
+    {"opcode", required_argument, NULL, O_OPCODE},
+    {"id", required_argument, NULL, O_ID},
+    {"add", required_argument, NULL, O_ADD},
+    {"del", required_argument, NULL, O_DEL},
+    {"del-rrset", required_argument, NULL, O_DEL_RRSET},
+    {"del-name", required_argument, NULL, O_DEL_NAME},
+    {"prereq-exists", required_argument, NULL, O_PRE_EXISTS},
+    {"prereq-nxrrset", required_argument, NULL, O_PRE_NXRRSET},
+    {"prereq-yxdomain", required_argument, NULL, O_PRE_YXDOMAIN},
+    {"prereq-nxdomain", required_argument, NULL, O_PRE_NXDOMAIN},
+    {"prereq-value", required_argument, NULL, O_PRE_VALUE},
+    {"edns", no_argument, NULL, O_EDNS},
+    {"no-edns", no_argument, NULL, O_NO_EDNS},
+    {"udp-size", required_argument, NULL, O_UDP_SIZE},
+    {"ednsopt", required_argument, NULL, O_EDNSOPT},
+    {"sign-twice", required_argument, NULL, O_SIGN_TWICE},
+    {"inception-offset", required_argument, NULL, O_INC},
+    {"expiration-offset", required_argument, NULL, O_EXP},
+    {"tsig", required_argument, NULL, O_TSIG},
+    {"flip", required_argument, NULL, O_FLIP},
+    {"raw-hex", required_argument, NULL, O_RAW_HEX},
+    {"raw-file", required_argument, NULL, O_RAW_FILE},
+    {"save", required_argument, NULL, O_SAVE},
+    {"repeat", required_argument, NULL, O_REPEAT},
+    {"count", required_argument, NULL, O_COUNT},
+    {"concurrency", required_argument, NULL, O_CONC},
+    {"help", no_argument, NULL, O_HELP},
+    {NULL, 0, NULL, 0},
 };
 
 static void add_item(struct opts *o, enum item_kind kind, const char *text)
@@ -283,32 +314,75 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 	int c;
 	while ((c = getopt_long(argc, argv, "s:p:tk:z:h", long_opts, NULL)) != -1) {
 		switch (c) {
-		case 's': o->server = optarg; break;
-		case 'p': o->port = optarg; num_arg(optarg, 1, 65535, "port"); break;
-		case 't': o->tcp = true; break;
-		case 'k': o->key = optarg; break;
-		case 'z': o->zone = optarg; break;
-		case O_WAIT: o->wait_ms = (int)num_arg(optarg, 1, 3600000, "wait"); break;
-		case O_FRAME: o->frame_len = num_arg(optarg, 0, 65535, "frame length"); break;
+		case 's':
+			o->server = optarg;
+			break;
+		case 'p':
+			o->port = optarg;
+			num_arg(optarg, 1, 65535, "port");
+			break;
+		case 't':
+			o->tcp = true;
+			break;
+		case 'k':
+			o->key = optarg;
+			break;
+		case 'z':
+			o->zone = optarg;
+			break;
+		case O_WAIT:
+			o->wait_ms = (int)num_arg(optarg, 1, 3600000, "wait");
+			break;
+		case O_FRAME:
+			o->frame_len = num_arg(optarg, 0, 65535, "frame length");
+			break;
 		case O_QTYPE:
 			o->qtype = rr_type_from_str(optarg);
 			if (o->qtype == 0)
 				die("unknown type \"%s\"", optarg);
 			break;
-		case O_OPCODE: o->opcode = (int)num_arg(optarg, 0, 15, "opcode"); break;
-		case O_ID: o->id = num_arg(optarg, 0, 65535, "id"); break;
-		case O_ADD: add_item(o, IT_ADD, optarg); break;
-		case O_DEL: add_item(o, IT_DEL, optarg); break;
-		case O_DEL_RRSET: add_item(o, IT_DEL_RRSET, optarg); break;
-		case O_DEL_NAME: add_item(o, IT_DEL_NAME, optarg); break;
-		case O_PRE_EXISTS: add_item(o, IT_PRE_EXISTS, optarg); break;
-		case O_PRE_NXRRSET: add_item(o, IT_PRE_NXRRSET, optarg); break;
-		case O_PRE_YXDOMAIN: add_item(o, IT_PRE_YXDOMAIN, optarg); break;
-		case O_PRE_NXDOMAIN: add_item(o, IT_PRE_NXDOMAIN, optarg); break;
-		case O_PRE_VALUE: add_item(o, IT_PRE_VALUE, optarg); break;
-		case O_EDNS: o->edns = true; break;
-		case O_NO_EDNS: o->edns = false; break;
-		case O_UDP_SIZE: o->udp_size = (uint16_t)num_arg(optarg, 0, 65535, "UDP size"); break;
+		case O_OPCODE:
+			o->opcode = (int)num_arg(optarg, 0, 15, "opcode");
+			break;
+		case O_ID:
+			o->id = num_arg(optarg, 0, 65535, "id");
+			break;
+		case O_ADD:
+			add_item(o, IT_ADD, optarg);
+			break;
+		case O_DEL:
+			add_item(o, IT_DEL, optarg);
+			break;
+		case O_DEL_RRSET:
+			add_item(o, IT_DEL_RRSET, optarg);
+			break;
+		case O_DEL_NAME:
+			add_item(o, IT_DEL_NAME, optarg);
+			break;
+		case O_PRE_EXISTS:
+			add_item(o, IT_PRE_EXISTS, optarg);
+			break;
+		case O_PRE_NXRRSET:
+			add_item(o, IT_PRE_NXRRSET, optarg);
+			break;
+		case O_PRE_YXDOMAIN:
+			add_item(o, IT_PRE_YXDOMAIN, optarg);
+			break;
+		case O_PRE_NXDOMAIN:
+			add_item(o, IT_PRE_NXDOMAIN, optarg);
+			break;
+		case O_PRE_VALUE:
+			add_item(o, IT_PRE_VALUE, optarg);
+			break;
+		case O_EDNS:
+			o->edns = true;
+			break;
+		case O_NO_EDNS:
+			o->edns = false;
+			break;
+		case O_UDP_SIZE:
+			o->udp_size = (uint16_t)num_arg(optarg, 0, 65535, "UDP size");
+			break;
 		case O_EDNSOPT: {
 			if (o->neopts == sizeof o->eopts / sizeof o->eopts[0])
 				die("too many EDNS options");
@@ -324,24 +398,48 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 			e->len = (uint16_t)n;
 			break;
 		}
-		case O_SIGN_TWICE: o->key2 = optarg; break;
-		case O_INC: o->inc_off = num_arg(optarg, -2147483647L, 2147483647L, "offset"); break;
-		case O_EXP: o->exp_off = num_arg(optarg, -2147483647L, 2147483647L, "offset"); break;
-		case O_TSIG: o->tsig = optarg; break;
+		case O_SIGN_TWICE:
+			o->key2 = optarg;
+			break;
+		case O_INC:
+			o->inc_off = num_arg(optarg, -2147483647L, 2147483647L, "offset");
+			break;
+		case O_EXP:
+			o->exp_off = num_arg(optarg, -2147483647L, 2147483647L, "offset");
+			break;
+		case O_TSIG:
+			o->tsig = optarg;
+			break;
 		case O_FLIP:
 			if (o->nflips == MAX_FLIPS)
 				die("too many --flip");
 			o->flips[o->nflips++] = num_arg(optarg, -65535, 65534, "flip offset");
 			break;
-		case O_RAW_HEX: o->raw_hex = optarg; break;
-		case O_RAW_FILE: o->raw_file = optarg; break;
-		case O_SAVE: o->save = optarg; break;
-		case O_REPEAT: o->repeat = num_arg(optarg, 1, 100000000, "repeat count"); break;
-		case O_COUNT: o->count = num_arg(optarg, 1, 100000000, "count"); break;
-		case O_CONC: o->concurrency = num_arg(optarg, 1, 65535, "concurrency"); break;
+		case O_RAW_HEX:
+			o->raw_hex = optarg;
+			break;
+		case O_RAW_FILE:
+			o->raw_file = optarg;
+			break;
+		case O_SAVE:
+			o->save = optarg;
+			break;
+		case O_REPEAT:
+			o->repeat = num_arg(optarg, 1, 100000000, "repeat count");
+			break;
+		case O_COUNT:
+			o->count = num_arg(optarg, 1, 100000000, "count");
+			break;
+		case O_CONC:
+			o->concurrency = num_arg(optarg, 1, 65535, "concurrency");
+			break;
 		case 'h':
-		case O_HELP: usage(stdout); exit(EXIT_OK);
-		default: usage(stderr); exit(EXIT_ERR);
+		case O_HELP:
+			usage(stdout);
+			exit(EXIT_OK);
+		default:
+			usage(stderr);
+			exit(EXIT_ERR);
 		}
 	}
 	if (optind != argc) {
@@ -377,7 +475,7 @@ static void put_rr_text(struct wbuf *b, const char *text, uint16_t rclass, bool 
 	size_t rdlen;
 	char why[512] = "";
 	if (zonefile_rr_from_str(text, owner, &type, &ttl, rdata, sizeof rdata, &rdlen, why,
-	                         sizeof why) != DS_OK)
+				 sizeof why) != DS_OK)
 		die("%s", why);
 	wbuf_bytes(b, owner, dname_len(owner));
 	wbuf_u16(b, type);
@@ -429,15 +527,33 @@ static bool is_prereq(enum item_kind k)
 static void put_item(struct wbuf *b, const struct item *it)
 {
 	switch (it->kind) {
-	case IT_ADD: put_rr_text(b, it->text, CLASS_IN, false); break;
-	case IT_DEL: put_rr_text(b, it->text, CLASS_NONE, true); break;
-	case IT_DEL_RRSET: put_name_type(b, it->text, CLASS_ANY); break;
-	case IT_DEL_NAME: put_name_any(b, it->text, CLASS_ANY); break;
-	case IT_PRE_EXISTS: put_name_type(b, it->text, CLASS_ANY); break;
-	case IT_PRE_NXRRSET: put_name_type(b, it->text, CLASS_NONE); break;
-	case IT_PRE_YXDOMAIN: put_name_any(b, it->text, CLASS_ANY); break;
-	case IT_PRE_NXDOMAIN: put_name_any(b, it->text, CLASS_NONE); break;
-	case IT_PRE_VALUE: put_rr_text(b, it->text, CLASS_IN, true); break;
+	case IT_ADD:
+		put_rr_text(b, it->text, CLASS_IN, false);
+		break;
+	case IT_DEL:
+		put_rr_text(b, it->text, CLASS_NONE, true);
+		break;
+	case IT_DEL_RRSET:
+		put_name_type(b, it->text, CLASS_ANY);
+		break;
+	case IT_DEL_NAME:
+		put_name_any(b, it->text, CLASS_ANY);
+		break;
+	case IT_PRE_EXISTS:
+		put_name_type(b, it->text, CLASS_ANY);
+		break;
+	case IT_PRE_NXRRSET:
+		put_name_type(b, it->text, CLASS_NONE);
+		break;
+	case IT_PRE_YXDOMAIN:
+		put_name_any(b, it->text, CLASS_ANY);
+		break;
+	case IT_PRE_NXDOMAIN:
+		put_name_any(b, it->text, CLASS_NONE);
+		break;
+	case IT_PRE_VALUE:
+		put_rr_text(b, it->text, CLASS_IN, true);
+		break;
 	}
 }
 
@@ -473,7 +589,7 @@ static void add_tsig(const struct builder *bd, uint8_t *buf, size_t *len, size_t
 	uint8_t mac[EVP_MAX_MD_SIZE];
 	unsigned int maclen = 0;
 	if (HMAC(EVP_sha256(), bd->tsig_key, (int)bd->tsig_keylen, data, *len + v.len, mac,
-	         &maclen) == NULL)
+		 &maclen) == NULL)
 		die("HMAC failed");
 	free(data);
 
@@ -624,9 +740,9 @@ static void builder_free(struct builder *bd)
 static const char *rcode_name(unsigned rc, char *tmp, size_t tmplen)
 {
 	static const char *const names[] = {
-		"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
-		"YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE", NULL, NULL, NULL,
-		NULL, NULL, "BADVERS", "BADKEY", "BADTIME",
+	    "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",  "REFUSED", "YXDOMAIN",
+	    "YXRRSET", "NXRRSET", "NOTAUTH",  "NOTZONE",  NULL,	     NULL,	NULL,
+	    NULL,      NULL,	  "BADVERS",  "BADKEY",	  "BADTIME",
 	};
 	if (rc < sizeof names / sizeof names[0] && names[rc] != NULL)
 		return names[rc];
@@ -669,8 +785,8 @@ static void print_answer(const uint8_t *buf, size_t len)
 		return;
 	}
 	if (rc != DS_OK) {
-		printf("rcode=%s ede=- text=\"\" id=%u malformed=\"", rcode_name(buf[3] & 0xf, tmp,
-		       sizeof tmp), rd_u16(buf));
+		printf("rcode=%s ede=- text=\"\" id=%u malformed=\"",
+		       rcode_name(buf[3] & 0xf, tmp, sizeof tmp), rd_u16(buf));
 		print_text(stdout, (const uint8_t *)m->why, strlen(m->why));
 		printf("\"\n");
 		msg_clear(m);
@@ -734,7 +850,7 @@ static double now_s(void)
 static int open_socket(const struct opts *o, bool tcp)
 {
 	struct addrinfo hints = {.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
-	                         .ai_socktype = tcp ? SOCK_STREAM : SOCK_DGRAM};
+				 .ai_socktype = tcp ? SOCK_STREAM : SOCK_DGRAM};
 	struct addrinfo *ai;
 	int e = getaddrinfo(o->server, o->port, &hints, &ai);
 	if (e != 0)
@@ -999,13 +1115,16 @@ static void load_tcp(struct load *L)
 				continue;
 			bool done = false, dead = false;
 			if (pf[i].revents) {
-				ssize_t r = read(c->fd, c->rbuf + c->rlen, sizeof c->rbuf - c->rlen);
+				ssize_t r =
+				    read(c->fd, c->rbuf + c->rlen, sizeof c->rbuf - c->rlen);
 				if (r <= 0) {
 					dead = true;
 				} else {
 					c->rlen += (size_t)r;
-					if (c->rlen >= 2 && c->rlen >= 2 + (size_t)rd_u16(c->rbuf)) {
-						load_answer(L, c->rbuf + 2, rd_u16(c->rbuf), c->t0, m);
+					if (c->rlen >= 2 &&
+					    c->rlen >= 2 + (size_t)rd_u16(c->rbuf)) {
+						load_answer(L, c->rbuf + 2, rd_u16(c->rbuf), c->t0,
+							    m);
 						done = true;
 					}
 				}
@@ -1086,14 +1205,14 @@ static int load_mode(const struct opts *o, const struct builder *bd)
 	double p99 = L.nlat ? L.lat[(size_t)((double)(L.nlat - 1) * 0.99)] * 1000 : 0;
 	printf("count=%ld answered=%ld timeouts=%ld elapsed=%.3f rate=%.1f p50_ms=%.3f "
 	       "p99_ms=%.3f build_rate=%.1f rcodes=",
-	       o->count, L.answered, L.timeouts, el, el > 0 ? (double)L.answered / el : 0, p50,
-	       p99, sign_time > 0 ? (double)n / sign_time : 0);
+	       o->count, L.answered, L.timeouts, el, el > 0 ? (double)L.answered / el : 0, p50, p99,
+	       sign_time > 0 ? (double)n / sign_time : 0);
 	const char *sep = "";
 	char tmpn[32];
 	for (unsigned i = 0; i < 4096; i++)
 		if (L.rcodes[i]) {
-			printf("%s%s:%lu", sep, i == 4095 ? "SHORT" : rcode_name(i, tmpn, sizeof tmpn),
-			       L.rcodes[i]);
+			printf("%s%s:%lu", sep,
+			       i == 4095 ? "SHORT" : rcode_name(i, tmpn, sizeof tmpn), L.rcodes[i]);
 			sep = ",";
 		}
 	printf("%s\n", *sep ? "" : "-");

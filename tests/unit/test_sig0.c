@@ -42,7 +42,7 @@ static int keygen(const char *alg, int bits, const char *name, char *base, size_
 	if (bits > 0)
 		snprintf(bitsopt, sizeof bitsopt, "-b %d", bits);
 	snprintf(cmd, sizeof cmd, "dnssec-keygen -q -K %s -T KEY -a %s %s -n HOST %s 2>/dev/null",
-	         tmpdir, alg, bitsopt, name);
+		 tmpdir, alg, bitsopt, name);
 	FILE *p = popen(cmd, "r");
 	if (p == NULL)
 		return -1;
@@ -101,9 +101,31 @@ static size_t build_update(uint8_t *buf, size_t cap, uint16_t id, int edns)
 	return b.err ? 0 : b.len;
 }
 
+/* Grow an UPDATE from build_update() (no OPT) past the EdDSA stack buffer. */
+static size_t add_many(uint8_t *buf, size_t len, size_t cap, unsigned n)
+{
+	struct wbuf b;
+	wbuf_init(&b, buf, cap);
+	b.len = len;
+	for (unsigned i = 0; i < n; i++) {
+		char name[64];
+		snprintf(name, sizeof name, "host%u.child.example.", i);
+		put_name(&b, name);
+		wbuf_u16(&b, T_A);
+		wbuf_u16(&b, CLASS_IN);
+		wbuf_u32(&b, 3600);
+		wbuf_u16(&b, 4);
+		wbuf_u32(&b, 0xc0000200u + i);
+	}
+	if (b.err)
+		return 0;
+	wr_u16(buf + 8, (uint16_t)(rd_u16(buf + 8) + n));
+	return b.len;
+}
+
 /* Parse buf and verify SIG(0) number which with key; DS_OK or an error. */
 static int parse_verify(struct msg *m, const uint8_t *buf, size_t len, size_t which,
-                        const struct sig0_pubkey *key)
+			const struct sig0_pubkey *key)
 {
 	struct sig0_rr s;
 	msg_clear(m);
@@ -166,13 +188,20 @@ static void test_names_limits(void)
 		int allowed, supported;
 		const char *name;
 	} t[] = {
-		{1, 0, 0, "RSAMD5"},      {3, 0, 0, "DSA"},
-		{5, 0, 1, "RSASHA1"},     {7, 0, 1, "RSASHA1-NSEC3-SHA1"},
-		{8, 1, 1, "RSASHA256"},   {10, 1, 1, "RSASHA512"},
-		{13, 1, 1, "ECDSAP256SHA256"}, {14, 1, 1, "ECDSAP384SHA384"},
-		{15, 1, 1, "ED25519"},    {16, 1, 1, "ED448"},
-		{12, 0, 0, "ECC-GOST"},   {200, 0, 0, "ALG200"},
-		{0, 0, 0, "ALG0"},        {255, 0, 0, "ALG255"},
+	    {1, 0, 0, "RSAMD5"},
+	    {3, 0, 0, "DSA"},
+	    {5, 0, 1, "RSASHA1"},
+	    {7, 0, 1, "RSASHA1-NSEC3-SHA1"},
+	    {8, 1, 1, "RSASHA256"},
+	    {10, 1, 1, "RSASHA512"},
+	    {13, 1, 1, "ECDSAP256SHA256"},
+	    {14, 1, 1, "ECDSAP384SHA384"},
+	    {15, 1, 1, "ED25519"},
+	    {16, 1, 1, "ED448"},
+	    {12, 0, 0, "ECC-GOST"},
+	    {200, 0, 0, "ALG200"},
+	    {0, 0, 0, "ALG0"},
+	    {255, 0, 0, "ALG255"},
 	};
 	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
 		CHECK_EQ(sig0_alg_allowed(&l, t[i].alg), t[i].allowed);
@@ -188,11 +217,11 @@ static void test_key_tag_vectors(void)
 	size_t rdlen = 0;
 	char why[256] = "";
 	int rc = sig0_key_from_text(
-		"dskey.example.com. 86400 IN KEY 256 3 5 ( AQOeiiR0GOMYkDshWoSKz9Xz "
-		"fwJr1AYtsmx3TGkJaNXVbfi/ 2pHm822aJ5iI9BMzNXxeYCmZ DRD99WYwYqUSdjMmmAphXdvx "
-		"egXd/M5+X7OrzKBaMbCVdFLU Uh6DhweJBjEVv5f2wwjM9Xzc nOf+EPbtG9DMBmADjFDc2w/r "
-		"ljwvFw== )",
-		owner, rd, sizeof rd, &rdlen, why, sizeof why);
+	    "dskey.example.com. 86400 IN KEY 256 3 5 ( AQOeiiR0GOMYkDshWoSKz9Xz "
+	    "fwJr1AYtsmx3TGkJaNXVbfi/ 2pHm822aJ5iI9BMzNXxeYCmZ DRD99WYwYqUSdjMmmAphXdvx "
+	    "egXd/M5+X7OrzKBaMbCVdFLU Uh6DhweJBjEVv5f2wwjM9Xzc nOf+EPbtG9DMBmADjFDc2w/r "
+	    "ljwvFw== )",
+	    owner, rd, sizeof rd, &rdlen, why, sizeof why);
 	CHECK_EQ(rc, DS_OK);
 	if (rc != DS_OK)
 		fprintf(stderr, "  why: %s\n", why);
@@ -210,10 +239,10 @@ static void test_key_tag_vectors(void)
 
 	/* not a KEY, unparsable */
 	rc = sig0_key_from_text("x.example. IN A 192.0.2.1", owner, rd, sizeof rd, &rdlen, why,
-	                        sizeof why);
+				sizeof why);
 	CHECK_EQ(rc, DS_EPARSE);
 	rc = sig0_key_from_text("x.example. IN KEY nonsense", owner, rd, sizeof rd, &rdlen, why,
-	                        sizeof why);
+				sizeof why);
 	CHECK_EQ(rc, DS_EPARSE);
 }
 
@@ -235,20 +264,20 @@ static void test_key_limits(void)
 		size_t elen, nbytes;
 		int want;
 	} t[] = {
-		{8, e65537, 3, 256, DS_OK},        /* 2048 */
-		{8, e65537, 3, 512, DS_OK},        /* 4096 */
-		{10, e65537, 3, 384, DS_OK},       /* 3072 */
-		{8, e65537, 3, 128, DS_EKEY},      /* 1024: too small */
-		{8, e65537, 3, 2048, DS_EKEY},     /* 16384: too large */
-		{8, e65537, 3, 513, DS_EKEY},      /* 4104 */
-		{8, e5, 5, 256, DS_EKEY},          /* 5-byte exponent */
-		{8, e65537, 3, 0, DS_EKEY},        /* no modulus */
-		{5, e65537, 3, 256, DS_ENOTSUP},   /* RSASHA1 off by default */
-		{7, e65537, 3, 256, DS_ENOTSUP},
+	    {8, e65537, 3, 256, DS_OK},	     /* 2048 */
+	    {8, e65537, 3, 512, DS_OK},	     /* 4096 */
+	    {10, e65537, 3, 384, DS_OK},     /* 3072 */
+	    {8, e65537, 3, 128, DS_EKEY},    /* 1024: too small */
+	    {8, e65537, 3, 2048, DS_EKEY},   /* 16384: too large */
+	    {8, e65537, 3, 513, DS_EKEY},    /* 4104 */
+	    {8, e5, 5, 256, DS_EKEY},	     /* 5-byte exponent */
+	    {8, e65537, 3, 0, DS_EKEY},	     /* no modulus */
+	    {5, e65537, 3, 256, DS_ENOTSUP}, /* RSASHA1 off by default */
+	    {7, e65537, 3, 256, DS_ENOTSUP},
 	};
 	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
 		size_t n = t[i].nbytes ? rsa_rdata(rd, t[i].alg, t[i].e, t[i].elen, t[i].nbytes)
-		                       : rsa_rdata(rd, t[i].alg, t[i].e, t[i].elen, 1) - 1;
+				       : rsa_rdata(rd, t[i].alg, t[i].e, t[i].elen, 1) - 1;
 		int rc = sig0_pubkey_new(owner, rd, n, &l, &k, why, sizeof why);
 		CHECK_EQ(rc, t[i].want);
 		if (rc != t[i].want)
@@ -446,8 +475,7 @@ static void test_alg(const char *algname, uint8_t alg, int bits, struct msg *m)
 		buf[0] ^= 1;
 
 		/* a second SIG(0) by the other key covers the first one */
-		CHECK_EQ(sig0_sign(k2, buf, &len, sizeof buf, now - 60, now + 300, NULL, 0),
-		         DS_OK);
+		CHECK_EQ(sig0_sign(k2, buf, &len, sizeof buf, now - 60, now + 300, NULL, 0), DS_OK);
 		CHECK_EQ(msg_parse(m, buf, len), DS_OK);
 		CHECK_EQ(m->nsig, 2);
 		CHECK_EQ(parse_verify(m, buf, len, 0, pub), DS_OK);
@@ -460,6 +488,17 @@ static void test_alg(const char *algname, uint8_t alg, int bits, struct msg *m)
 		CHECK_EQ(sig0_sign(k, buf, &l2, l2 + 20, now, now, NULL, 0), DS_ELIMIT);
 		CHECK_EQ(rd_u16(buf + 10), edns);
 	}
+
+	/* a message larger than the stack buffer used for EdDSA */
+	uint8_t big[8192];
+	size_t blen = add_many(big, build_update(big, sizeof big, 77, 0), sizeof big, 150);
+	size_t bl0 = blen;
+	CHECK(blen > 4096);
+	CHECK_EQ(sig0_sign(k, big, &blen, sizeof big, now - 60, now + 300, NULL, 0), DS_OK);
+	CHECK_EQ(parse_verify(m, big, blen, 0, pub), DS_OK);
+	CHECK_EQ(parse_verify(m, big, blen, 0, pub2), DS_EBADSIG);
+	big[bl0 - 1] ^= 0x01; /* last octet of the last A record */
+	CHECK_EQ(parse_verify(m, big, blen, 0, pub), DS_EBADSIG);
 	msg_clear(m);
 out:
 	sig0_pubkey_free(pub);
@@ -536,7 +575,7 @@ static void test_keyfile_errors(const char *base_a, const char *base_b)
 	char path[700], cmd[1600], why[256];
 	struct sig0_privkey *k = NULL;
 	snprintf(cmd, sizeof cmd, "cp %s.key %s/Kmix.key && cp %s.private %s/Kmix.private", base_b,
-	         tmpdir, base_a, tmpdir);
+		 tmpdir, base_a, tmpdir);
 	CHECK_EQ(system(cmd), 0);
 	snprintf(path, sizeof path, "%s/Kmix", tmpdir);
 	CHECK_EQ(sig0_privkey_read(path, &k, why, sizeof why), DS_EKEY);
@@ -559,7 +598,8 @@ static void test_keyfile_errors(const char *base_a, const char *base_b)
 	}
 	uint8_t owner[DNAME_MAX], rd[512];
 	size_t rdlen;
-	CHECK_EQ(sig0_key_from_text(path, owner, rd, sizeof rd, &rdlen, why, sizeof why), DS_EPARSE);
+	CHECK_EQ(sig0_key_from_text(path, owner, rd, sizeof rd, &rdlen, why, sizeof why),
+		 DS_EPARSE);
 }
 
 /* A SIG whose signer name is compressed is refused by sig0_rr_parse. */
@@ -625,9 +665,9 @@ static void test_nsupdate(const char *base, struct msg *m)
 		return;
 	}
 	fprintf(f,
-	        "server 127.0.0.1 %u\nzone example.\n"
-	        "update add child.example. 3600 NS ns1.other.\nsend\n",
-	        ntohs(sa.sin_port));
+		"server 127.0.0.1 %u\nzone example.\n"
+		"update add child.example. 3600 NS ns1.other.\nsend\n",
+		ntohs(sa.sin_port));
 	fclose(f);
 
 	char keyarg[600];
@@ -705,9 +745,8 @@ int main(void)
 		uint8_t alg;
 		int bits;
 	} algs[] = {
-		{"RSASHA256", 8, 2048},        {"RSASHA512", 10, 2048},
-		{"ECDSAP256SHA256", 13, 0},    {"ECDSAP384SHA384", 14, 0},
-		{"ED25519", 15, 0},            {"ED448", 16, 0},
+	    {"RSASHA256", 8, 2048},	{"RSASHA512", 10, 2048}, {"ECDSAP256SHA256", 13, 0},
+	    {"ECDSAP384SHA384", 14, 0}, {"ED25519", 15, 0},	 {"ED448", 16, 0},
 	};
 	for (size_t i = 0; i < sizeof algs / sizeof algs[0]; i++)
 		test_alg(algs[i].name, algs[i].alg, algs[i].bits, m);
@@ -721,8 +760,8 @@ int main(void)
 	} interop[] = {{"ED25519", 0}, {"ECDSAP256SHA256", 0}, {"RSASHA256", 2048}};
 	char base[512], other[512];
 	for (size_t i = 0; i < sizeof interop / sizeof interop[0]; i++) {
-		if (keygen(interop[i].name, interop[i].bits, "child.example.", base,
-		           sizeof base) != 0) {
+		if (keygen(interop[i].name, interop[i].bits, "child.example.", base, sizeof base) !=
+		    0) {
 			CHECK(!"dnssec-keygen failed");
 			continue;
 		}
