@@ -13,7 +13,7 @@
 #include "common/dns.h"
 
 #define DRR_RDATA_MAX 300 /* NS target <= 255, DS <= 4 + 64 + slack */
-#define DELEG_MAX 128     /* records of one child held at once (R12) */
+#define DELEG_MAX 128	  /* records of one child held at once (R12) */
 
 struct drr {
 	uint8_t owner[DNAME_MAX]; /* uncompressed wire, case as received */

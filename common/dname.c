@@ -104,14 +104,14 @@ int dname_to_str(const uint8_t *name, char *out, size_t outlen)
 	size_t o = 0;
 	int rc = DS_OK;
 	char tmp[8];
-#define PUT(s, n)                                             \
-	do {                                                  \
-		if (o + (n) >= outlen) {                      \
-			rc = DS_ELIMIT;                       \
-			goto done;                            \
-		}                                             \
-		memcpy(out + o, (s), (n));                    \
-		o += (n);                                     \
+#define PUT(s, n)                                                                                  \
+	do {                                                                                       \
+		if (o + (n) >= outlen) {                                                           \
+			rc = DS_ELIMIT;                                                            \
+			goto done;                                                                 \
+		}                                                                                  \
+		memcpy(out + o, (s), (n));                                                         \
+		o += (n);                                                                          \
 	} while (0)
 	if (outlen == 0)
 		return DS_ELIMIT;
@@ -165,8 +165,8 @@ int dname_from_str(const char *s, uint8_t out[DNAME_MAX])
 		if (c == '\\') {
 			if (isdigit((unsigned char)s[0]) && isdigit((unsigned char)s[1]) &&
 			    isdigit((unsigned char)s[2])) {
-				unsigned v = (unsigned)(s[0] - '0') * 100 + (unsigned)(s[1] - '0') * 10 +
-				             (unsigned)(s[2] - '0');
+				unsigned v = (unsigned)(s[0] - '0') * 100 +
+					     (unsigned)(s[1] - '0') * 10 + (unsigned)(s[2] - '0');
 				if (v > 255)
 					return DS_EPARSE;
 				c = (uint8_t)v;

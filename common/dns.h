@@ -4,7 +4,7 @@
 #ifndef DS_COMMON_DNS_H
 #define DS_COMMON_DNS_H
 
-#define DNAME_MAX 255    /* octets in a wire-format name */
+#define DNAME_MAX 255	 /* octets in a wire-format name */
 #define DNAME_LABELS 127 /* labels in a name, root excluded */
 #define DNS_HDR_LEN 12
 

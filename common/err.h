@@ -21,18 +21,18 @@ enum ds_err {
 	DS_EIO = -EIO,
 	DS_EAGAIN = -EAGAIN,
 
-	DS_EMALF = -4097,     /* malformed wire data */
-	DS_ETRUNC = -4098,    /* wire data ends early */
-	DS_ELIMIT = -4099,    /* a hard bound was exceeded */
-	DS_ENOTSUP = -4100,   /* algorithm/feature not supported */
-	DS_ECRYPTO = -4101,   /* OpenSSL failure (not a bad signature) */
-	DS_EBADSIG = -4102,   /* signature does not verify */
-	DS_ESTORE = -4103,    /* store (SQLite) failure */
-	DS_EBUSY = -4104,     /* store busy/locked */
-	DS_ECONFIG = -4105,   /* configuration error */
-	DS_EPARSE = -4106,    /* text (presentation format) parse error */
-	DS_EKEY = -4107,      /* key unusable (size, format, algorithm) */
-	DS_ECHILD = -4108,    /* external program failed */
+	DS_EMALF = -4097,   /* malformed wire data */
+	DS_ETRUNC = -4098,  /* wire data ends early */
+	DS_ELIMIT = -4099,  /* a hard bound was exceeded */
+	DS_ENOTSUP = -4100, /* algorithm/feature not supported */
+	DS_ECRYPTO = -4101, /* OpenSSL failure (not a bad signature) */
+	DS_EBADSIG = -4102, /* signature does not verify */
+	DS_ESTORE = -4103,  /* store (SQLite) failure */
+	DS_EBUSY = -4104,   /* store busy/locked */
+	DS_ECONFIG = -4105, /* configuration error */
+	DS_EPARSE = -4106,  /* text (presentation format) parse error */
+	DS_EKEY = -4107,    /* key unusable (size, format, algorithm) */
+	DS_ECHILD = -4108,  /* external program failed */
 };
 
 /* Short description of an error code; never NULL. */

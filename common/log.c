@@ -38,8 +38,8 @@ static const struct {
 	const char *name;
 	int value;
 } levels[] = {
-	{"err", LOG_ERR},   {"error", LOG_ERR},       {"warning", LOG_WARNING},
-	{"notice", LOG_NOTICE}, {"info", LOG_INFO}, {"debug", LOG_DEBUG},
+    {"err", LOG_ERR},	    {"error", LOG_ERR}, {"warning", LOG_WARNING},
+    {"notice", LOG_NOTICE}, {"info", LOG_INFO}, {"debug", LOG_DEBUG},
 };
 
 int log_level_from_str(const char *s)
@@ -56,10 +56,10 @@ int log_facility_from_str(const char *s)
 		const char *name;
 		int value;
 	} fac[] = {
-		{"daemon", LOG_DAEMON}, {"user", LOG_USER},     {"local0", LOG_LOCAL0},
-		{"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3},
-		{"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6},
-		{"local7", LOG_LOCAL7},
+	    {"daemon", LOG_DAEMON}, {"user", LOG_USER},	    {"local0", LOG_LOCAL0},
+	    {"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3},
+	    {"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6},
+	    {"local7", LOG_LOCAL7},
 	};
 	for (size_t i = 0; i < sizeof(fac) / sizeof(fac[0]); i++)
 		if (strcmp(s, fac[i].name) == 0)
@@ -111,5 +111,5 @@ void log_msg(int prio, const char *fmt, ...)
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
 	/* a single fprintf is one write under stdio's own lock */
 	fprintf(stderr, "%s.%03ldZ %s[%s]: %s\n", when, ts.tv_nsec / 1000000, log_ident,
-	        prio_name(prio), line);
+		prio_name(prio), line);
 }

@@ -44,8 +44,17 @@ static uint32_t arena_put(struct msg *m, const uint8_t *p, size_t n)
 static bool has_comp_names(uint16_t type)
 {
 	switch (type) {
-	case T_NS: case T_MD: case T_MF: case T_CNAME: case T_MB: case T_MG: case T_MR:
-	case T_PTR: case T_SOA: case T_MX: case 14 /* MINFO */:
+	case T_NS:
+	case T_MD:
+	case T_MF:
+	case T_CNAME:
+	case T_MB:
+	case T_MG:
+	case T_MR:
+	case T_PTR:
+	case T_SOA:
+	case T_MX:
+	case 14 /* MINFO */:
 		return true;
 	default:
 		return false;
@@ -64,7 +73,8 @@ static int decompress_rdata(struct msg *m, struct msg_rr *rr)
 	if (rr->type == T_MX) {
 		const uint8_t *pref = wire_bytes(&w, 2); /* rdlen may be < 2 */
 		if (pref == NULL)
-			return fail(m, DS_EMALF, "RDATA of a type %u record is too short", rr->type);
+			return fail(m, DS_EMALF, "RDATA of a type %u record is too short",
+				    rr->type);
 		memcpy(out, pref, 2);
 		o = 2;
 	}
@@ -83,7 +93,8 @@ static int decompress_rdata(struct msg *m, struct msg_rr *rr)
 		o += 20;
 	}
 	if (wire_err(&w) || w.pos != (size_t)rr->rdoff + rr->rdlen)
-		return fail(m, DS_EMALF, "RDATA of a type %u record has the wrong length", rr->type);
+		return fail(m, DS_EMALF, "RDATA of a type %u record has the wrong length",
+			    rr->type);
 	rr->crd = arena_put(m, out, o);
 	if (rr->crd == UINT32_MAX)
 		return DS_ENOMEM;
@@ -101,7 +112,7 @@ static int parse_rr(struct msg *m, struct wire *w, int sec, struct msg_rr *rr)
 	size_t n = wire_name(w, name);
 	if (n == 0)
 		return fail(m, wire_err(w) == DS_ETRUNC ? DS_ETRUNC : DS_EMALF,
-		            "bad owner name in the %s section", sec_name[sec]);
+			    "bad owner name in the %s section", sec_name[sec]);
 	rr->owner = arena_put(m, name, n);
 	if (rr->owner == UINT32_MAX)
 		return DS_ENOMEM;
@@ -120,7 +131,8 @@ static int parse_rr(struct msg *m, struct wire *w, int sec, struct msg_rr *rr)
 		wire_skip(w, rr->rdlen);
 	}
 	if (wire_err(w))
-		return fail(m, DS_ETRUNC, "record in the %s section runs past the end", sec_name[sec]);
+		return fail(m, DS_ETRUNC, "record in the %s section runs past the end",
+			    sec_name[sec]);
 	rr->end = (uint32_t)w->pos;
 	if (rr->rdlen > 0 && has_comp_names(rr->type))
 		return decompress_rdata(m, rr);
@@ -137,7 +149,9 @@ static int check_meta(struct msg *m, size_t i)
 	if (rr->section != SEC_ADDITIONAL) {
 		if (rr->type == T_OPT || rr->type == T_TSIG || is_sig0)
 			return fail(m, DS_EMALF, "%s record outside the additional section",
-			            rr->type == T_OPT ? "OPT" : rr->type == T_TSIG ? "TSIG" : "SIG(0)");
+				    rr->type == T_OPT	 ? "OPT"
+				    : rr->type == T_TSIG ? "TSIG"
+							 : "SIG(0)");
 		return DS_OK;
 	}
 	if (m->has_tsig)
@@ -150,8 +164,9 @@ static int check_meta(struct msg *m, size_t i)
 	}
 	if (rr->type == T_SIG) {
 		if (!is_sig0 || rd[3] != 0)
-			return fail(m, DS_EMALF, "SIG in the additional section is not a SIG(0) "
-			                         "(type covered and labels must be 0)");
+			return fail(m, DS_EMALF,
+				    "SIG in the additional section is not a SIG(0) "
+				    "(type covered and labels must be 0)");
 		if (m->nsig == MSG_MAX_SIG0)
 			return fail(m, DS_EMALF, "more than %d SIG(0) records", MSG_MAX_SIG0);
 		m->sig_idx[m->nsig++] = i;
@@ -201,9 +216,10 @@ int msg_parse(struct msg *m, const uint8_t *wire, size_t len)
 	}
 	if (minbytes > len - DNS_HDR_LEN)
 		return fail(m, DS_EMALF, "section counts (%u/%u/%u/%u) larger than the data",
-		            m->count[0], m->count[1], m->count[2], m->count[3]);
+			    m->count[0], m->count[1], m->count[2], m->count[3]);
 	if (total > MSG_MAX_RRS)
-		return fail(m, DS_ELIMIT, "%zu records; at most %d are accepted", total, MSG_MAX_RRS);
+		return fail(m, DS_ELIMIT, "%zu records; at most %d are accepted", total,
+			    MSG_MAX_RRS);
 
 	size_t i = 0;
 	for (int s = 0; s < 4; s++) {

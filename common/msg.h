@@ -24,21 +24,21 @@
 #include "common/dns.h"
 
 #define MSG_MAX_RRS 256 /* hard bound on RRs in one message (R12) */
-#define MSG_MAX_SIG0 2  /* R3/R4: at most two SIG(0) records looked at */
+#define MSG_MAX_SIG0 2	/* R3/R4: at most two SIG(0) records looked at */
 
 struct msg_rr {
-	uint8_t section;  /* enum dns_section */
+	uint8_t section; /* enum dns_section */
 	uint16_t type;
 	uint16_t rclass;
 	uint32_t ttl;
-	uint32_t owner;   /* offset of the decompressed owner in msg->arena */
-	uint32_t off;     /* offset of the RR's first byte in the message */
-	uint32_t end;     /* offset just after the RR */
-	uint32_t rdoff;   /* offset of RDATA in the message */
-	uint16_t rdlen;   /* RDATA length as received */
+	uint32_t owner; /* offset of the decompressed owner in msg->arena */
+	uint32_t off;	/* offset of the RR's first byte in the message */
+	uint32_t end;	/* offset just after the RR */
+	uint32_t rdoff; /* offset of RDATA in the message */
+	uint16_t rdlen; /* RDATA length as received */
 	/* RDATA with names decompressed: points into the message when the type
 	 * carries no compressible names, else into the arena. */
-	uint32_t crd;     /* arena offset, or UINT32_MAX for "use rdoff" */
+	uint32_t crd; /* arena offset, or UINT32_MAX for "use rdoff" */
 	uint16_t crdlen;
 };
 
@@ -83,7 +83,10 @@ struct msg {
 #define MSG_RD 0x0100
 #define MSG_RA 0x0080
 #define MSG_CD 0x0010
-static inline unsigned msg_hdr_opcode(uint16_t flags) { return (flags >> 11) & 0xf; }
+static inline unsigned msg_hdr_opcode(uint16_t flags)
+{
+	return (flags >> 11) & 0xf;
+}
 
 /*
  * Parse len bytes at wire into m (which the caller allocated; it is large).

@@ -18,17 +18,47 @@ static const struct {
 	uint16_t type;
 	const char *name;
 } types[] = {
-	{T_A, "A"},         {T_NS, "NS"},         {T_MD, "MD"},       {T_MF, "MF"},
-	{T_CNAME, "CNAME"}, {T_SOA, "SOA"},       {T_MB, "MB"},       {T_MG, "MG"},
-	{T_MR, "MR"},       {T_NULL, "NULL"},     {T_PTR, "PTR"},     {T_MX, "MX"},
-	{16, "TXT"},        {T_SIG, "SIG"},       {T_KEY, "KEY"},     {T_AAAA, "AAAA"},
-	{T_NXT, "NXT"},     {33, "SRV"},          {39, "DNAME"},      {T_OPT, "OPT"},
-	{T_DS, "DS"},       {T_RRSIG, "RRSIG"},   {T_NSEC, "NSEC"},   {T_DNSKEY, "DNSKEY"},
-	{T_NSEC3, "NSEC3"}, {T_NSEC3PARAM, "NSEC3PARAM"}, {52, "TLSA"}, {T_CDS, "CDS"},
-	{T_CDNSKEY, "CDNSKEY"}, {T_CSYNC, "CSYNC"}, {T_SVCB, "SVCB"}, {65, "HTTPS"},
-	{T_DSYNC, "DSYNC"}, {T_TKEY, "TKEY"},     {T_TSIG, "TSIG"},   {T_IXFR, "IXFR"},
-	{T_AXFR, "AXFR"},   {T_MAILB, "MAILB"},   {T_MAILA, "MAILA"}, {T_ANY, "ANY"},
-	{257, "CAA"},
+    {T_A, "A"},
+    {T_NS, "NS"},
+    {T_MD, "MD"},
+    {T_MF, "MF"},
+    {T_CNAME, "CNAME"},
+    {T_SOA, "SOA"},
+    {T_MB, "MB"},
+    {T_MG, "MG"},
+    {T_MR, "MR"},
+    {T_NULL, "NULL"},
+    {T_PTR, "PTR"},
+    {T_MX, "MX"},
+    {16, "TXT"},
+    {T_SIG, "SIG"},
+    {T_KEY, "KEY"},
+    {T_AAAA, "AAAA"},
+    {T_NXT, "NXT"},
+    {33, "SRV"},
+    {39, "DNAME"},
+    {T_OPT, "OPT"},
+    {T_DS, "DS"},
+    {T_RRSIG, "RRSIG"},
+    {T_NSEC, "NSEC"},
+    {T_DNSKEY, "DNSKEY"},
+    {T_NSEC3, "NSEC3"},
+    {T_NSEC3PARAM, "NSEC3PARAM"},
+    {52, "TLSA"},
+    {T_CDS, "CDS"},
+    {T_CDNSKEY, "CDNSKEY"},
+    {T_CSYNC, "CSYNC"},
+    {T_SVCB, "SVCB"},
+    {65, "HTTPS"},
+    {T_DSYNC, "DSYNC"},
+    {T_TKEY, "TKEY"},
+    {T_TSIG, "TSIG"},
+    {T_IXFR, "IXFR"},
+    {T_AXFR, "AXFR"},
+    {T_MAILB, "MAILB"},
+    {T_MAILA, "MAILA"},
+    {T_ANY, "ANY"},
+    {257, "CAA"},
 };
 
 const char *rr_type_str(uint16_t type, char *out, size_t outlen)
@@ -140,7 +170,7 @@ int rr_rdata_to_str(uint16_t type, const uint8_t *rd, size_t rdlen, char *out, s
 		if (n < 0 || (size_t)n >= outlen)
 			return DS_ELIMIT;
 		return b64_encode(rd + 4, rdlen - 4, out + n, outlen - (size_t)n) < 0 ? DS_ELIMIT
-		                                                                       : DS_OK;
+										      : DS_OK;
 	default:
 		n = snprintf(out, outlen, "\\# %zu%s", rdlen, rdlen ? " " : "");
 		if (n < 0 || (size_t)n >= outlen)
@@ -149,14 +179,15 @@ int rr_rdata_to_str(uint16_t type, const uint8_t *rd, size_t rdlen, char *out, s
 	}
 }
 
-int rr_to_str(const uint8_t *owner, uint32_t ttl, uint16_t type, const uint8_t *rdata,
-              size_t rdlen, char *out, size_t outlen)
+int rr_to_str(const uint8_t *owner, uint32_t ttl, uint16_t type, const uint8_t *rdata, size_t rdlen,
+	      char *out, size_t outlen)
 {
 	char name[DNAME_STR_MAX], tbuf[16];
 	int rc = dname_to_str(owner, name, sizeof(name));
 	if (rc != DS_OK)
 		return rc;
-	int n = snprintf(out, outlen, "%s %u IN %s ", name, ttl, rr_type_str(type, tbuf, sizeof(tbuf)));
+	int n =
+	    snprintf(out, outlen, "%s %u IN %s ", name, ttl, rr_type_str(type, tbuf, sizeof(tbuf)));
 	if (n < 0 || (size_t)n >= outlen)
 		return DS_ELIMIT;
 	return rr_rdata_to_str(type, rdata, rdlen, out + n, outlen - (size_t)n);

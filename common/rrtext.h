@@ -22,8 +22,8 @@ int rr_rdata_to_str(uint16_t type, const uint8_t *rdata, size_t rdlen, char *out
  * One whole RR line: "<owner> <ttl> IN <type> <rdata>" (no newline).
  * Returns DS_OK, DS_ELIMIT or DS_EMALF.
  */
-int rr_to_str(const uint8_t *owner, uint32_t ttl, uint16_t type, const uint8_t *rdata,
-              size_t rdlen, char *out, size_t outlen);
+int rr_to_str(const uint8_t *owner, uint32_t ttl, uint16_t type, const uint8_t *rdata, size_t rdlen,
+	      char *out, size_t outlen);
 
 /* Base64 / hex helpers (OpenSSL-backed); return output length or negative error. */
 int b64_encode(const uint8_t *in, size_t inlen, char *out, size_t outlen);

@@ -27,8 +27,14 @@ struct wire {
 };
 
 void wire_init(struct wire *w, const uint8_t *buf, size_t len);
-static inline int wire_err(const struct wire *w) { return w->err; }
-static inline size_t wire_left(const struct wire *w) { return w->err ? 0 : w->len - w->pos; }
+static inline int wire_err(const struct wire *w)
+{
+	return w->err;
+}
+static inline size_t wire_left(const struct wire *w)
+{
+	return w->err ? 0 : w->len - w->pos;
+}
 
 uint8_t wire_u8(struct wire *w);
 uint16_t wire_u16(struct wire *w);
@@ -68,7 +74,10 @@ void wbuf_bytes(struct wbuf *b, const void *p, size_t n);
 /* Overwrite a u16 already written at offset off. */
 void wbuf_put_u16_at(struct wbuf *b, size_t off, uint16_t v);
 
-static inline uint16_t rd_u16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static inline uint16_t rd_u16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
 static inline uint32_t rd_u32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];

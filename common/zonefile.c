@@ -12,7 +12,7 @@
 
 /* Flatten an ldns_rr into owner + uncompressed RDATA. */
 static int rr_flatten(const ldns_rr *rr, uint8_t owner[DNAME_MAX], uint8_t *rdata, size_t rdcap,
-                      size_t *rdlen)
+		      size_t *rdlen)
 {
 	const ldns_rdf *o = ldns_rr_owner(rr);
 	if (ldns_rdf_size(o) > DNAME_MAX)
@@ -30,9 +30,8 @@ static int rr_flatten(const ldns_rr *rr, uint8_t owner[DNAME_MAX], uint8_t *rdat
 	return DS_OK;
 }
 
-int zonefile_rr_from_str(const char *text, uint8_t owner[DNAME_MAX], uint16_t *type,
-                         uint32_t *ttl, uint8_t *rdata, size_t rdcap, size_t *rdlen, char *why,
-                         size_t whylen)
+int zonefile_rr_from_str(const char *text, uint8_t owner[DNAME_MAX], uint16_t *type, uint32_t *ttl,
+			 uint8_t *rdata, size_t rdcap, size_t *rdlen, char *why, size_t whylen)
 {
 	ldns_rr *rr = NULL;
 	/* leading blanks would mean "same owner as before" to ldns */
@@ -43,7 +42,7 @@ int zonefile_rr_from_str(const char *text, uint8_t owner[DNAME_MAX], uint16_t *t
 	ldns_rdf_deep_free(origin);
 	if (st != LDNS_STATUS_OK) {
 		snprintf(why, whylen, "cannot parse record \"%s\": %s", text,
-		         ldns_get_errorstr_by_id(st));
+			 ldns_get_errorstr_by_id(st));
 		return DS_EPARSE;
 	}
 	*type = (uint16_t)ldns_rr_get_type(rr);
@@ -56,7 +55,7 @@ int zonefile_rr_from_str(const char *text, uint8_t owner[DNAME_MAX], uint16_t *t
 }
 
 int zonefile_read(const char *path, const uint8_t *origin, zf_rr_cb cb, void *arg, char *why,
-                  size_t whylen)
+		  size_t whylen)
 {
 	FILE *f = fopen(path, "r");
 	if (f == NULL) {
@@ -86,7 +85,7 @@ int zonefile_read(const char *path, const uint8_t *origin, zf_rr_cb cb, void *ar
 		rc = rr_flatten(rr, owner, rdata, sizeof(rdata), &rdlen);
 		if (rc == DS_OK)
 			rc = cb(arg, owner, (uint16_t)ldns_rr_get_type(rr),
-			        (uint16_t)ldns_rr_get_class(rr), ldns_rr_ttl(rr), rdata, rdlen);
+				(uint16_t)ldns_rr_get_class(rr), ldns_rr_ttl(rr), rdata, rdlen);
 		else
 			snprintf(why, whylen, "%s:%d: record too large", path, line);
 		ldns_rr_free(rr);

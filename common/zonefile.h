@@ -11,7 +11,7 @@
 #include "common/dns.h"
 
 typedef int (*zf_rr_cb)(void *arg, const uint8_t *owner, uint16_t type, uint16_t rclass,
-                        uint32_t ttl, const uint8_t *rdata, size_t rdlen);
+			uint32_t ttl, const uint8_t *rdata, size_t rdlen);
 
 /*
  * Read every RR of the zone file at path ($ORIGIN, $TTL and $INCLUDE as
@@ -20,14 +20,13 @@ typedef int (*zf_rr_cb)(void *arg, const uint8_t *owner, uint16_t type, uint16_t
  * returns DS_EPARSE with why = "path:line: reason".
  */
 int zonefile_read(const char *path, const uint8_t *origin, zf_rr_cb cb, void *arg, char *why,
-                  size_t whylen);
+		  size_t whylen);
 
 /*
  * Parse one RR from text ("owner [ttl] [class] type rdata"); a relative
  * owner is taken as absolute.  rdcap bounds the RDATA copied.
  */
-int zonefile_rr_from_str(const char *text, uint8_t owner[DNAME_MAX], uint16_t *type,
-                         uint32_t *ttl, uint8_t *rdata, size_t rdcap, size_t *rdlen, char *why,
-                         size_t whylen);
+int zonefile_rr_from_str(const char *text, uint8_t owner[DNAME_MAX], uint16_t *type, uint32_t *ttl,
+			 uint8_t *rdata, size_t rdcap, size_t *rdlen, char *why, size_t whylen);
 
 #endif

@@ -43,13 +43,13 @@ struct cfg_child {
  * reported by config with the backend's own check).
  */
 struct cfg_backend {
-	char *name;     /* unique per zone; default = type */
-	char *type;     /* "zonefile", "null", ... (backend registry name) */
-	char *path;     /* zonefile: output file */
-	char *template_path; /* zonefile: whole-zone template (optional) */
-	char **reload;  /* argv of the reload command (NULL-terminated) or NULL */
+	char *name;		 /* unique per zone; default = type */
+	char *type;		 /* "zonefile", "null", ... (backend registry name) */
+	char *path;		 /* zonefile: output file */
+	char *template_path;	 /* zonefile: whole-zone template (optional) */
+	char **reload;		 /* argv of the reload command (NULL-terminated) or NULL */
 	unsigned reload_timeout; /* seconds, default 30 */
-	char *where;    /* "file:line" for messages */
+	char *where;		 /* "file:line" for messages */
 };
 
 struct cfg_zone {
@@ -63,37 +63,37 @@ struct cfg_zone {
 
 /* EDE info codes for key-state refusals (D4); defaults in the comments. */
 struct cfg_ede {
-	uint16_t key_unknown;          /* 513 */
-	uint16_t key_not_trusted;      /* 514 */
+	uint16_t key_unknown;		/* 513 */
+	uint16_t key_not_trusted;	/* 514 */
 	uint16_t key_validation_failed; /* 515 */
-	uint16_t manual_bootstrap;     /* 516 */
+	uint16_t manual_bootstrap;	/* 516 */
 };
 
 struct cfg {
 	char *file;
 
 	/* server */
-	char **listen;      /* addresses; default "127.0.0.1", "::1" */
+	char **listen; /* addresses; default "127.0.0.1", "::1" */
 	size_t nlisten;
-	uint16_t port;      /* 5354 */
-	unsigned workers;   /* verification threads; 0 = number of CPUs */
-	unsigned tcp_idle_timeout; /* seconds, 10 */
+	uint16_t port;		      /* 5354 */
+	unsigned workers;	      /* verification threads; 0 = number of CPUs */
+	unsigned tcp_idle_timeout;    /* seconds, 10 */
 	unsigned tcp_max_connections; /* 256 */
 	unsigned max_message_size;    /* bytes, 16384 (<= 65535) */
-	unsigned queue_max;           /* requests waiting for verification, 1024 */
+	unsigned queue_max;	      /* requests waiting for verification, 1024 */
 	unsigned commit_batch_max;    /* UPDATEs per group commit, 64 */
 
 	/* store */
-	char *store_path;   /* "var/dsyncd.db" relative to the cwd */
+	char *store_path; /* "var/dsyncd.db" relative to the cwd */
 
 	/* log */
-	bool log_syslog;    /* false: stderr */
-	int log_level;      /* LOG_INFO */
-	int log_facility;   /* LOG_DAEMON */
+	bool log_syslog;  /* false: stderr */
+	int log_level;	  /* LOG_INFO */
+	int log_facility; /* LOG_DAEMON */
 
 	/* sig0 */
 	struct sig0_limits limits;
-	unsigned sig_max_age;      /* inception no older than this, 300 */
+	unsigned sig_max_age;	   /* inception no older than this, 300 */
 	unsigned sig_clock_skew;   /* 120 */
 	unsigned sig_max_validity; /* expiration - inception at most, 900 */
 

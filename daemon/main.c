@@ -38,10 +38,10 @@ static void on_stats(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: dsyncd [-c FILE] [-n]\n"
-	           "       dsyncd [-c FILE] import ZONE ZONEFILE\n"
-	           "  -c FILE  configuration (default " DEFAULT_CONFIG ")\n"
-	           "  -n       check the configuration and exit\n"
-	           "  -V       print the version\n");
+		   "       dsyncd [-c FILE] import ZONE ZONEFILE\n"
+		   "  -c FILE  configuration (default " DEFAULT_CONFIG ")\n"
+		   "  -n       check the configuration and exit\n"
+		   "  -V       print the version\n");
 }
 
 int main(int argc, char **argv)
@@ -86,9 +86,10 @@ int main(int argc, char **argv)
 	if (optind < argc) {
 		int rc = 2;
 		if (strcmp(argv[optind], "import") == 0 && argc - optind == 3)
-			rc = receiver_import(cfg, argv[optind + 1], argv[optind + 2], stdout) == DS_OK
-			             ? 0
-			             : 1;
+			rc = receiver_import(cfg, argv[optind + 1], argv[optind + 2], stdout) ==
+				     DS_OK
+				 ? 0
+				 : 1;
 		else
 			usage(stderr);
 		cfg_free(cfg);

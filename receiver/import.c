@@ -17,7 +17,6 @@
 #include "receiver/internal.h"
 #include "receiver/receiver.h"
 
-
 struct import_ctx {
 	const uint8_t *zone;
 	struct drr *rr; /* every NS/DS/A/AAAA strictly below the apex */
@@ -26,7 +25,7 @@ struct import_ctx {
 };
 
 static int collect(void *arg, const uint8_t *owner, uint16_t type, uint16_t rclass, uint32_t ttl,
-                   const uint8_t *rdata, size_t rdlen)
+		   const uint8_t *rdata, size_t rdlen)
 {
 	struct import_ctx *c = arg;
 	if (rclass != CLASS_IN || !dname_is_strict_sub(owner, c->zone))
@@ -67,7 +66,7 @@ static const uint8_t *cut_of(const struct import_ctx *c, const uint8_t *name)
 
 /* Build the delegation of one child (NS owner) from the collected records. */
 static void child_deleg(const struct import_ctx *c, const uint8_t *child, uint32_t ttl,
-                        struct deleg *d)
+			struct deleg *d)
 {
 	d->n = 0;
 	for (size_t i = 0; i < c->n; i++) {
@@ -78,7 +77,8 @@ static void child_deleg(const struct import_ctx *c, const uint8_t *child, uint32
 		if ((x->type == T_A || x->type == T_AAAA) && dname_is_strict_sub(x->owner, child)) {
 			/* glue only for NS targets of this child */
 			for (size_t k = 0; k < c->n && !take; k++)
-				take = c->rr[k].type == T_NS && dname_equal(c->rr[k].owner, child) &&
+				take = c->rr[k].type == T_NS &&
+				       dname_equal(c->rr[k].owner, child) &&
 				       dname_equal(c->rr[k].rdata, x->owner);
 		}
 		if (take && deleg_find(d, x) < 0 && deleg_add(d, x) == DS_OK)
@@ -99,8 +99,8 @@ static void diff_text(const struct deleg *a, const struct deleg *b, char *out, s
 			const struct drr *x = &from->rr[i];
 			if (deleg_find(other, x) >= 0)
 				continue;
-			if (rr_to_str(x->owner, x->ttl, x->type, x->rdata, x->rdlen, line, sizeof(line)) !=
-			    DS_OK)
+			if (rr_to_str(x->owner, x->ttl, x->type, x->rdata, x->rdlen, line,
+				      sizeof(line)) != DS_OK)
 				continue;
 			int k = snprintf(out + o, len - o, "%s %s\n", pass ? "-" : "+", line);
 			if (k < 0 || (size_t)k >= len - o)
@@ -177,9 +177,16 @@ int receiver_import(const struct cfg *cfg, const char *zone, const char *path, F
 			continue;
 		nchanged++;
 		dname_to_str(x->owner, cs, sizeof(cs));
-		struct audit_rec a = {.time = now, .client = "local", .zone = zs, .child = cs,
-		                      .key_tag = -1, .actor = "import", .request = path,
-		                      .result = "imported", .rcode = 0, .reason = changes};
+		struct audit_rec a = {.time = now,
+				      .client = "local",
+				      .zone = zs,
+				      .child = cs,
+				      .key_tag = -1,
+				      .actor = "import",
+				      .request = path,
+				      .result = "imported",
+				      .rcode = 0,
+				      .reason = changes};
 		int64_t chg;
 		rc = store_deleg_write(s, cid, next);
 		if (rc == DS_OK)
@@ -193,9 +200,9 @@ int receiver_import(const struct cfg *cfg, const char *zone, const char *path, F
 		store_rollback(s);
 	if (rc == DS_OK)
 		fprintf(out,
-		        "import: zone %s from %s: %zu delegation(s), %zu changed, %zu record(s) "
-		        "below a cut or not delegation data ignored, %zu other record(s) skipped\n",
-		        zs, path, nchild, nchanged, ignored, c.skipped);
+			"import: zone %s from %s: %zu delegation(s), %zu changed, %zu record(s) "
+			"below a cut or not delegation data ignored, %zu other record(s) skipped\n",
+			zs, path, nchild, nchanged, ignored, c.skipped);
 	else
 		fprintf(out, "import: failed, nothing changed: %s\n", ds_strerror(rc));
 	store_close(s);

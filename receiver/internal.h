@@ -43,7 +43,7 @@ int keycache_load(struct keycache *kc, struct store *s, const struct sig0_limits
  * valid while the cache lives (the cache only grows during a run).
  */
 size_t keycache_find(struct keycache *kc, const uint8_t *signer, uint8_t alg, uint16_t tag,
-                     const struct key_entry **out, size_t max);
+		     const struct key_entry **out, size_t max);
 size_t keycache_count(struct keycache *kc);
 
 /* ---- replay cache (R10) ---- */
@@ -71,7 +71,7 @@ struct job {
 
 	/* where it came from and how to answer */
 	bool tcp;
-	int fd;           /* UDP socket, or TCP connection fd */
+	int fd;		  /* UDP socket, or TCP connection fd */
 	uint64_t conn_id; /* TCP connection identity (fds are reused) */
 	struct sockaddr_storage peer;
 	socklen_t peerlen;
@@ -87,11 +87,11 @@ struct job {
 	/* authentication */
 	const struct cfg_zone *zone;
 	size_t ncand;
-	size_t cand_sig[JOB_MAX_CAND];         /* which SIG(0) (0 or 1) */
+	size_t cand_sig[JOB_MAX_CAND]; /* which SIG(0) (0 or 1) */
 	struct sig0_rr sig[MSG_MAX_SIG0];
 	const struct key_entry *cand[JOB_MAX_CAND];
-	const struct key_entry *key;           /* the key that verified */
-	int key_tag;                           /* for logs: first SIG(0)'s tag, -1 none */
+	const struct key_entry *key; /* the key that verified */
+	int key_tag;		     /* for logs: first SIG(0)'s tag, -1 none */
 	uint8_t signer[DNAME_MAX];
 	bool have_signer;
 	uint8_t digest[32];
@@ -102,12 +102,12 @@ struct job {
 	int rcode;
 	uint16_t ede;
 	bool has_ede;
-	char text[256];   /* EDE EXTRA-TEXT and log reason */
+	char text[256];	    /* EDE EXTRA-TEXT and log reason */
 	const char *result; /* "accepted", "refused", ... */
-	bool audit;       /* write an audit row */
+	bool audit;	    /* write an audit row */
 	bool replayed;
 	bool changed;
-	char *changes;    /* "+ rr\n- rr\n" of an accepted change (malloc'd) */
+	char *changes; /* "+ rr\n- rr\n" of an accepted change (malloc'd) */
 
 	/* response */
 	uint8_t resp[1024];
@@ -118,7 +118,7 @@ struct job *job_new(size_t reqlen);
 void job_free(struct job *j);
 /* Decide: set rcode, EDE and reason text (printf-style). */
 void job_decide(struct job *j, int rcode, int ede, const char *result, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
+    __attribute__((format(printf, 5, 6)));
 
 /* ---- bounded FIFO between threads ---- */
 
@@ -162,8 +162,8 @@ struct receiver {
 
 	/* I/O */
 	int epfd;
-	int wakefd;   /* eventfd: completions and stop requests */
-	int *lfd;     /* listening sockets (UDP and TCP) */
+	int wakefd; /* eventfd: completions and stop requests */
+	int *lfd;   /* listening sockets (UDP and TCP) */
 	bool *ltcp;
 	size_t nlfd;
 	struct conn **conns; /* indexed by fd */

@@ -25,7 +25,7 @@ struct keycache {
 static size_t kc_slot(const uint8_t *name, uint8_t alg, uint16_t tag)
 {
 	return (size_t)((dname_hash(name) ^ ((uint64_t)alg << 16 | tag) * 0x9e3779b97f4a7c15ull) %
-	                KC_BUCKETS);
+			KC_BUCKETS);
 }
 
 int keycache_new(struct keycache **out)
@@ -102,7 +102,7 @@ int keycache_load(struct keycache *kc, struct store *s, const struct sig0_limits
 }
 
 size_t keycache_find(struct keycache *kc, const uint8_t *signer, uint8_t alg, uint16_t tag,
-                     const struct key_entry **out, size_t max)
+		     const struct key_entry **out, size_t max)
 {
 	size_t n = 0;
 	pthread_rwlock_rdlock(&kc->lock);
@@ -170,14 +170,21 @@ static int find_stale(void *arg, const struct store_key *k)
 }
 
 static int audit_key(struct store *s, const uint8_t *zone, const uint8_t *child, uint16_t tag,
-                     const char *result, const char *reason)
+		     const char *result, const char *reason)
 {
 	char z[DNAME_STR_MAX], c[DNAME_STR_MAX];
 	dname_to_str(zone, z, sizeof(z));
 	dname_to_str(child, c, sizeof(c));
-	struct audit_rec a = {.time = (int64_t)time(NULL), .client = "local", .zone = z,
-	                      .child = c, .key_tag = tag, .actor = "config", .request = "key",
-	                      .result = result, .rcode = 0, .reason = reason};
+	struct audit_rec a = {.time = (int64_t)time(NULL),
+			      .client = "local",
+			      .zone = z,
+			      .child = c,
+			      .key_tag = tag,
+			      .actor = "config",
+			      .request = "key",
+			      .result = result,
+			      .rcode = 0,
+			      .reason = reason};
 	return store_audit_add(s, &a);
 }
 
@@ -227,10 +234,11 @@ int receiver_sync_config(const struct cfg *cfg, struct store *s)
 		rc = store_key_set_state(s, k->id, KEY_REVOKED, "config");
 		if (rc == DS_OK)
 			rc = audit_key(s, k->zone, k->owner, k->tag, "revoked",
-			               "key no longer listed in the configuration");
+				       "key no longer listed in the configuration");
 		char n[DNAME_STR_MAX];
 		dname_to_str(k->owner, n, sizeof(n));
-		log_notice("key %s tag %u revoked: no longer listed in the configuration", n, k->tag);
+		log_notice("key %s tag %u revoked: no longer listed in the configuration", n,
+			   k->tag);
 	}
 	free(sc.stale);
 	if (rc != DS_OK) {

@@ -40,8 +40,8 @@ struct outbox_runner {
 	bool kicked, stop, started;
 };
 
-static struct backend *find_backend(struct outbox_runner *o, const uint8_t *zone,
-                                    const char *name, const struct cfg_zone **zc)
+static struct backend *find_backend(struct outbox_runner *o, const uint8_t *zone, const char *name,
+				    const struct cfg_zone **zc)
 {
 	for (size_t z = 0; z < o->nzones; z++) {
 		if (!dname_equal(o->zones[z].zc->name, zone))
@@ -86,7 +86,7 @@ static void deliver_group(struct outbox_runner *o, struct outbox_item *it, size_
 	if (b == NULL) {
 		/* configured away since the change was queued: keep it, say so */
 		snprintf(err, sizeof(err), "backend %s of zone %s is not configured", it[0].backend,
-		         zname);
+			 zname);
 		rc = DS_ENOENT;
 	} else {
 		struct backend_change *ch = calloc(n, sizeof(*ch));
@@ -97,8 +97,12 @@ static void deliver_group(struct outbox_runner *o, struct outbox_item *it, size_
 			ch[i].changes = it[i].changes;
 		}
 		struct foreach_ctx fc = {.store = o->store, .zone = it[0].zone};
-		struct backend_batch batch = {.zone = it[0].zone, .zcfg = zc, .changes = ch,
-		                              .nchanges = n, .foreach_rr = foreach_rr, .ctx = &fc};
+		struct backend_batch batch = {.zone = it[0].zone,
+					      .zcfg = zc,
+					      .changes = ch,
+					      .nchanges = n,
+					      .foreach_rr = foreach_rr,
+					      .ctx = &fc};
 		rc = backend_deliver(b, &batch, err, sizeof(err));
 		free(ch);
 	}
@@ -109,18 +113,18 @@ static void deliver_group(struct outbox_runner *o, struct outbox_item *it, size_
 			store_delivery_done(o->store, it[i].delivery_id, now);
 		else
 			store_delivery_failed(o->store, it[i].delivery_id, now,
-			                      now + backoff(o->cfg, it[i].attempts + 1), err);
+					      now + backoff(o->cfg, it[i].attempts + 1), err);
 	}
 	if (store_commit(o->store) != DS_OK)
 		store_rollback(o->store);
 	if (rc == DS_OK)
 		log_info("outbox: delivered %zu change(s) of zone %s to backend %s", n, zname,
-		         it[0].backend);
+			 it[0].backend);
 	else
 		log_warning("outbox: delivery of %zu change(s) of zone %s to backend %s failed "
-		            "(attempt %d, next in %lld s): %s",
-		            n, zname, it[0].backend, it[0].attempts + 1,
-		            (long long)backoff(o->cfg, it[0].attempts + 1), err);
+			    "(attempt %d, next in %lld s): %s",
+			    n, zname, it[0].backend, it[0].attempts + 1,
+			    (long long)backoff(o->cfg, it[0].attempts + 1), err);
 }
 
 static int cmp_item(const void *pa, const void *pb)
@@ -204,7 +208,7 @@ int outbox_start(const struct cfg *cfg, struct outbox_runner **out)
 			rc = backend_new(&zc->backends[i], zc, &o->zones[z].b[i], err, sizeof(err));
 			if (rc != DS_OK) {
 				log_err("%s: backend %s: %s", zc->backends[i].where,
-				        zc->backends[i].name, err);
+					zc->backends[i].name, err);
 				break;
 			}
 			o->zones[z].n++;

@@ -99,8 +99,7 @@ static int sig_rcode(const struct job *j, bool unknown_key)
 	return unknown_key ? RC_BADKEY : RC_REFUSED;
 }
 
-static void check_time(const struct receiver *r, struct job *j, const struct sig0_rr *s,
-                       bool *ok)
+static void check_time(const struct receiver *r, struct job *j, const struct sig0_rr *s, bool *ok)
 {
 	const struct cfg *c = r->cfg;
 	uint32_t now = (uint32_t)now_sec();
@@ -108,24 +107,23 @@ static void check_time(const struct receiver *r, struct job *j, const struct sig
 	*ok = false;
 	if (span <= 0 || (uint32_t)span > c->sig_max_validity) {
 		job_decide(j, sig_rcode(j, false), EDE_OTHER, "badtime",
-		           "SIG(0) validity of %d s is outside 1..%u s (sig0.max-validity)", span,
-		           c->sig_max_validity);
+			   "SIG(0) validity of %d s is outside 1..%u s (sig0.max-validity)", span,
+			   c->sig_max_validity);
 	} else if (tdiff(s->inception, now) > (int32_t)c->sig_clock_skew) {
 		job_decide(j, sig_rcode(j, false), EDE_SIG_NOT_YET_VALID, "badtime",
-		           "SIG(0) inception is %d s in the future (clock skew allowed: %u s)",
-		           tdiff(s->inception, now), c->sig_clock_skew);
+			   "SIG(0) inception is %d s in the future (clock skew allowed: %u s)",
+			   tdiff(s->inception, now), c->sig_clock_skew);
 	} else if (tdiff(now, s->expiration) > (int32_t)c->sig_clock_skew) {
 		job_decide(j, sig_rcode(j, false), EDE_SIG_EXPIRED, "badtime",
-		           "SIG(0) expired %d s ago", tdiff(now, s->expiration));
+			   "SIG(0) expired %d s ago", tdiff(now, s->expiration));
 	} else if (tdiff(now, s->inception) > (int32_t)(c->sig_max_age + c->sig_clock_skew)) {
 		job_decide(j, sig_rcode(j, false), EDE_SIG_EXPIRED, "badtime",
-		           "SIG(0) inception is %d s old; at most %u s (+%u s skew) accepted",
-		           tdiff(now, s->inception), c->sig_max_age, c->sig_clock_skew);
-	} else if (tdiff(s->expiration, now) >
-	           (int32_t)(c->sig_max_age + c->sig_clock_skew)) {
+			   "SIG(0) inception is %d s old; at most %u s (+%u s skew) accepted",
+			   tdiff(now, s->inception), c->sig_max_age, c->sig_clock_skew);
+	} else if (tdiff(s->expiration, now) > (int32_t)(c->sig_max_age + c->sig_clock_skew)) {
 		job_decide(j, sig_rcode(j, false), EDE_OTHER, "badtime",
-		           "SIG(0) expiration is %d s ahead; at most %u s (+%u s skew) accepted",
-		           tdiff(s->expiration, now), c->sig_max_age, c->sig_clock_skew);
+			   "SIG(0) expiration is %d s ahead; at most %u s (+%u s skew) accepted",
+			   tdiff(s->expiration, now), c->sig_max_age, c->sig_clock_skew);
 	} else {
 		*ok = true;
 	}
@@ -151,7 +149,8 @@ static void precheck_sigs(struct receiver *r, struct job *j)
 	for (size_t i = 0; i < m->nsig; i++) {
 		struct sig0_rr *s = &j->sig[i];
 		if (sig0_rr_parse(m, m->sig_idx[i], s) != DS_OK) {
-			job_decide(j, RC_FORMERR, EDE_OTHER, "formerr", "SIG(0) record is malformed");
+			job_decide(j, RC_FORMERR, EDE_OTHER, "formerr",
+				   "SIG(0) record is malformed");
 			return;
 		}
 		if (i == 0) {
@@ -163,11 +162,11 @@ static void precheck_sigs(struct receiver *r, struct job *j)
 		bool ok = false;
 		if (!sig0_alg_allowed(&c->limits, s->alg))
 			job_decide(j, RC_REFUSED, EDE_UNSUPPORTED_KEY_ALG, "refused",
-			           "SIG(0) algorithm %u (%s) is not accepted", s->alg,
-			           sig0_alg_name(s->alg));
+				   "SIG(0) algorithm %u (%s) is not accepted", s->alg,
+				   sig0_alg_name(s->alg));
 		else if (!dname_is_strict_sub(s->signer, j->zone->name))
 			job_decide(j, RC_REFUSED, EDE_PROHIBITED, "refused",
-			           "signer %s is not a child of zone %s", signer, zone);
+				   "signer %s is not a child of zone %s", signer, zone);
 		else
 			check_time(r, j, s, &ok);
 		if (!ok) {
@@ -179,7 +178,8 @@ static void precheck_sigs(struct receiver *r, struct job *j)
 			continue;
 		}
 		const struct key_entry *found[JOB_MAX_CAND];
-		size_t n = keycache_find(r->keys, s->signer, s->alg, s->key_tag, found, JOB_MAX_CAND);
+		size_t n =
+		    keycache_find(r->keys, s->signer, s->alg, s->key_tag, found, JOB_MAX_CAND);
 		for (size_t k = 0; k < n; k++) {
 			any_known = true;
 			if (found[k]->state != KEY_TRUSTED) {
@@ -197,21 +197,21 @@ static void precheck_sigs(struct receiver *r, struct job *j)
 		return;
 	if (failed) {
 		job_decide(j, first.rcode, first.has_ede ? first.ede : -1, first.result, "%s",
-		           first.text);
+			   first.text);
 		return;
 	}
 	name_str(j->signer, signer, sizeof(signer));
 	if (!any_known)
 		job_decide(j, sig_rcode(j, true), c->ede.key_unknown, "badkey",
-		           "key %s alg %u tag %u is not known here; bootstrap a key first", signer,
-		           j->sig[0].alg, j->sig[0].key_tag);
+			   "key %s alg %u tag %u is not known here; bootstrap a key first", signer,
+			   j->sig[0].alg, j->sig[0].key_tag);
 	else if (untrusted->state == KEY_VALIDATION_FAILED)
 		job_decide(j, RC_REFUSED, c->ede.key_validation_failed, "refused",
-		           "key %s tag %u failed validation", signer, untrusted->tag);
+			   "key %s tag %u failed validation", signer, untrusted->tag);
 	else
 		job_decide(j, RC_REFUSED, c->ede.key_not_trusted, "refused",
-		           "key %s tag %u is known but not trusted (state %s)", signer,
-		           untrusted->tag, store_key_state_str(untrusted->state));
+			   "key %s tag %u is known but not trusted (state %s)", signer,
+			   untrusted->tag, store_key_state_str(untrusted->state));
 }
 
 void pipeline_receive(struct receiver *r, struct job *j)
@@ -228,25 +228,25 @@ void pipeline_receive(struct receiver *r, struct job *j)
 	}
 	if (rc != DS_OK) {
 		job_decide(j, rc == DS_ENOMEM ? RC_SERVFAIL : RC_FORMERR, EDE_OTHER,
-		           rc == DS_ENOMEM ? "servfail" : "formerr", "%s",
-		           rc == DS_ENOMEM ? "out of memory" : m->why);
+			   rc == DS_ENOMEM ? "servfail" : "formerr", "%s",
+			   rc == DS_ENOMEM ? "out of memory" : m->why);
 		j->audit = m->opcode == OP_UPDATE;
 		return;
 	}
 	if (m->has_opt && m->edns_version != 0) {
 		job_decide(j, RC_BADVERS, -1, "badvers", "EDNS version %u not supported",
-		           m->edns_version);
+			   m->edns_version);
 		return;
 	}
 	if (m->opcode == OP_QUERY) {
 		/* No crypto for queries (R1); KeyState inquiries come with key management. */
 		job_decide(j, RC_REFUSED, EDE_NOT_AUTHORITATIVE, "refused",
-		           "this is a DNS UPDATE receiver; it answers no queries");
+			   "this is a DNS UPDATE receiver; it answers no queries");
 		return;
 	}
 	if (m->opcode != OP_UPDATE) {
 		job_decide(j, RC_NOTIMP, EDE_NOT_SUPPORTED, "notimp", "opcode %u not implemented",
-		           m->opcode);
+			   m->opcode);
 		return;
 	}
 	atomic_fetch_add(&r->ctr.updates, 1);
@@ -255,8 +255,8 @@ void pipeline_receive(struct receiver *r, struct job *j)
 	/* RFC 2136 3.1.1: exactly one zone RR of type SOA */
 	if (m->count[SEC_ZONE] != 1 || m->rr[0].type != T_SOA) {
 		job_decide(j, RC_FORMERR, EDE_OTHER, "formerr",
-		           "zone section must hold exactly one SOA entry (has %u)",
-		           m->count[SEC_ZONE]);
+			   "zone section must hold exactly one SOA entry (has %u)",
+			   m->count[SEC_ZONE]);
 		return;
 	}
 	const uint8_t *zname = msg_owner(m, &m->rr[0]);
@@ -266,24 +266,24 @@ void pipeline_receive(struct receiver *r, struct job *j)
 	if (j->zone == NULL || m->rr[0].rclass != CLASS_IN) {
 		j->zone = NULL;
 		job_decide(j, RC_NOTAUTH, EDE_NOT_AUTHORITATIVE, "notauth",
-		           "zone %s%s is not served here", zone,
-		           m->rr[0].rclass != CLASS_IN ? " (class not IN)" : "");
+			   "zone %s%s is not served here", zone,
+			   m->rr[0].rclass != CLASS_IN ? " (class not IN)" : "");
 		return;
 	}
 	if (j->reqlen > c->max_message_size) {
 		job_decide(j, RC_REFUSED, EDE_BLOCKED, "refused",
-		           "message of %zu bytes exceeds server.max-message-size %u", j->reqlen,
-		           c->max_message_size);
+			   "message of %zu bytes exceeds server.max-message-size %u", j->reqlen,
+			   c->max_message_size);
 		return;
 	}
 	if (m->has_tsig) {
 		job_decide(j, RC_REFUSED, EDE_PROHIBITED, "refused",
-		           "TSIG-signed UPDATEs are not accepted; sign with SIG(0)");
+			   "TSIG-signed UPDATEs are not accepted; sign with SIG(0)");
 		return;
 	}
 	if (m->nsig == 0) {
 		job_decide(j, RC_REFUSED, EDE_PROHIBITED, "refused",
-		           "UPDATE is not signed; a SIG(0) by the child's key is required");
+			   "UPDATE is not signed; a SIG(0) by the child's key is required");
 		return;
 	}
 	precheck_sigs(r, j);
@@ -319,7 +319,7 @@ void pipeline_verify(struct receiver *r, struct job *j)
 	char signer[DNAME_STR_MAX];
 	name_str(j->signer, signer, sizeof(signer));
 	job_decide(j, sig_rcode(j, false), EDE_DNSSEC_BOGUS, "badsig",
-	           "SIG(0) by %s tag %u does not verify", signer, j->sig[0].key_tag);
+		   "SIG(0) by %s tag %u does not verify", signer, j->sig[0].key_tag);
 }
 
 /* A short text of the update section for the audit log (cut with "..."). */
@@ -332,15 +332,16 @@ static void request_summary(const struct msg *m, char *out, size_t len)
 	o = k < 0 ? 0 : (size_t)k;
 	for (size_t i = 0; i < n && o < len; i++, rr++) {
 		name_str(msg_owner(m, rr), owner, sizeof(owner));
-		const char *op = rr->rclass == CLASS_ANY ? (rr->type == T_ANY ? "del-name" : "del-rrset")
-		                 : rr->rclass == CLASS_NONE ? "del"
-		                                            : "add";
+		const char *op = rr->rclass == CLASS_ANY
+				     ? (rr->type == T_ANY ? "del-name" : "del-rrset")
+				 : rr->rclass == CLASS_NONE ? "del"
+							    : "add";
 		rd[0] = '\0';
 		if (rr->crdlen && rr_rdata_to_str(rr->type, msg_rdata(m, rr), rr->crdlen, rd,
-		                                  sizeof(rd)) != DS_OK)
+						  sizeof(rd)) != DS_OK)
 			snprintf(rd, sizeof(rd), "(%u bytes)", rr->crdlen);
 		k = snprintf(out + o, len - o, "; %s %s %s%s", op, owner,
-		             rr_type_str(rr->type, tb, sizeof(tb)), rd[0] ? " " : "");
+			     rr_type_str(rr->type, tb, sizeof(tb)), rd[0] ? " " : "");
 		o += k < 0 ? 0 : (size_t)k;
 		if (o < len) {
 			k = snprintf(out + o, len - o, "%s", rd);
@@ -353,7 +354,7 @@ static void request_summary(const struct msg *m, char *out, size_t len)
 
 /* Decide one verified UPDATE inside the open transaction. */
 static void decide(struct receiver *r, struct job *j, struct deleg *cur, struct deleg *next,
-                   struct policy_result *res)
+		   struct policy_result *res)
 {
 	const struct key_entry *k = j->key;
 	char child[DNAME_STR_MAX], zone[DNAME_STR_MAX];
@@ -365,7 +366,8 @@ static void decide(struct receiver *r, struct job *j, struct deleg *cur, struct 
 		atomic_fetch_add(&r->ctr.replays, 1);
 		j->replayed = true;
 		job_decide(j, old, EDE_OTHER, "replay",
-		           "replayed message: already processed (RCODE %d), not applied again", old);
+			   "replayed message: already processed (RCODE %d), not applied again",
+			   old);
 		return;
 	}
 	/* the signer is the child: the key is registered for that name in this zone */
@@ -373,13 +375,13 @@ static void decide(struct receiver *r, struct job *j, struct deleg *cur, struct 
 		char kz[DNAME_STR_MAX];
 		name_str(k->zone, kz, sizeof(kz));
 		job_decide(j, RC_REFUSED, EDE_PROHIBITED, "refused",
-		           "key of %s belongs to zone %s, not %s", child, kz, zone);
+			   "key of %s belongs to zone %s, not %s", child, kz, zone);
 	} else if (store_deleg_load(r->store, k->child_id, cur) != DS_OK) {
 		job_decide(j, RC_SERVFAIL, EDE_OTHER, "servfail", "store error; try again later");
 	} else if (policy_update(&j->zone->pol, j->zone->name, k->child, j->m, cur, next, res) !=
-	           DS_OK) {
-		job_decide(j, res->rcode, res->ede, res->rcode == RC_REFUSED ? "refused" : "rejected",
-		           "%s", res->text);
+		   DS_OK) {
+		job_decide(j, res->rcode, res->ede,
+			   res->rcode == RC_REFUSED ? "refused" : "rejected", "%s", res->text);
 	} else if (!res->changed) {
 		job_decide(j, RC_NOERROR, -1, "accepted", "no change");
 	} else {
@@ -390,8 +392,9 @@ static void decide(struct receiver *r, struct job *j, struct deleg *cur, struct 
 		int64_t cid;
 		if (store_deleg_write(r->store, k->child_id, next) != DS_OK ||
 		    store_outbox_add(r->store, j->zone->name, k->child, res->changes, names, nb,
-		                     now_sec(), &cid) != DS_OK) {
-			job_decide(j, RC_SERVFAIL, EDE_OTHER, "servfail", "store error; try again later");
+				     now_sec(), &cid) != DS_OK) {
+			job_decide(j, RC_SERVFAIL, EDE_OTHER, "servfail",
+				   "store error; try again later");
 		} else {
 			j->changed = true;
 			j->changes = strdup(res->changes);
@@ -402,7 +405,8 @@ static void decide(struct receiver *r, struct job *j, struct deleg *cur, struct 
 	if (j->rcode != RC_SERVFAIL) {
 		int64_t exp = (int64_t)j->sig_expiration + r->cfg->sig_clock_skew;
 		if (store_replay_add(r->store, j->digest, exp, j->rcode) != DS_OK)
-			job_decide(j, RC_SERVFAIL, EDE_OTHER, "servfail", "store error; try again later");
+			job_decide(j, RC_SERVFAIL, EDE_OTHER, "servfail",
+				   "store error; try again later");
 	}
 }
 
@@ -422,18 +426,18 @@ static int write_audit(struct receiver *r, struct job *j)
 	if (j->m->nrr && j->m->opcode == OP_UPDATE)
 		request_summary(j->m, summary, sizeof(summary));
 	snprintf(reason, rlen, "%s%s%s", j->text, j->changes ? "\n" : "",
-	         j->changes ? j->changes : "");
+		 j->changes ? j->changes : "");
 	struct audit_rec a = {
-		.time = j->t_recv.tv_sec,
-		.client = j->client,
-		.zone = zone[0] ? zone : NULL,
-		.child = child[0] ? child : NULL,
-		.key_tag = j->key_tag,
-		.actor = "update",
-		.request = summary,
-		.result = j->result,
-		.rcode = j->rcode,
-		.reason = reason,
+	    .time = j->t_recv.tv_sec,
+	    .client = j->client,
+	    .zone = zone[0] ? zone : NULL,
+	    .child = child[0] ? child : NULL,
+	    .key_tag = j->key_tag,
+	    .actor = "update",
+	    .request = summary,
+	    .result = j->result,
+	    .rcode = j->rcode,
+	    .reason = reason,
 	};
 	int rc = store_audit_add(r->store, &a);
 	free(reason);
@@ -449,13 +453,15 @@ void pipeline_commit_batch(struct receiver *r, struct job *batch)
 	ok = ok && store_begin(r->store) == DS_OK;
 	for (struct job *j = batch; j; j = j->next) {
 		if (!ok) {
-			job_decide(j, RC_SERVFAIL, EDE_OTHER, "servfail", "store error; try again later");
+			job_decide(j, RC_SERVFAIL, EDE_OTHER, "servfail",
+				   "store error; try again later");
 			continue;
 		}
 		if (!j->audit && j->stage == JOB_DECIDED)
 			continue;
 		if (store_savepoint(r->store) != DS_OK) {
-			job_decide(j, RC_SERVFAIL, EDE_OTHER, "servfail", "store error; try again later");
+			job_decide(j, RC_SERVFAIL, EDE_OTHER, "servfail",
+				   "store error; try again later");
 			continue;
 		}
 		if (j->stage == JOB_COMMIT)
@@ -472,14 +478,16 @@ void pipeline_commit_batch(struct receiver *r, struct job *batch)
 		}
 		if (write_audit(r, j) != DS_OK) {
 			store_rollback_to(r->store);
-			job_decide(j, RC_SERVFAIL, EDE_OTHER, "servfail", "store error; try again later");
+			job_decide(j, RC_SERVFAIL, EDE_OTHER, "servfail",
+				   "store error; try again later");
 			j->changed = false;
 		} else {
 			store_release(r->store);
 		}
 		if (j->key && !j->replayed && j->rcode != RC_SERVFAIL)
 			replay_insert(r->replay, j->digest,
-			              (int64_t)j->sig_expiration + r->cfg->sig_clock_skew, j->rcode);
+				      (int64_t)j->sig_expiration + r->cfg->sig_clock_skew,
+				      j->rcode);
 		any_change |= j->changed;
 	}
 	if (ok && store_commit(r->store) != DS_OK) {
@@ -490,7 +498,7 @@ void pipeline_commit_batch(struct receiver *r, struct job *batch)
 				replay_remove(r->replay, j->digest);
 			if (j->audit || j->stage != JOB_DECIDED)
 				job_decide(j, RC_SERVFAIL, EDE_OTHER, "servfail",
-				           "store commit failed; try again later");
+					   "store commit failed; try again later");
 			j->changed = false;
 		}
 		any_change = false;
@@ -506,8 +514,8 @@ void pipeline_commit_batch(struct receiver *r, struct job *batch)
 static const char *rcode_name(int rc)
 {
 	static const char *names[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
-	                              "NOTIMP",  "REFUSED", "YXDOMAIN", "YXRRSET",
-	                              "NXRRSET", "NOTAUTH", "NOTZONE"};
+				      "NOTIMP",	 "REFUSED", "YXDOMAIN", "YXRRSET",
+				      "NXRRSET", "NOTAUTH", "NOTZONE"};
 	if (rc >= 0 && rc <= 10)
 		return names[rc];
 	switch (rc) {
@@ -535,9 +543,11 @@ void pipeline_log(const struct receiver *r, const struct job *j)
 		name_str(j->signer, child, sizeof(child));
 	if (j->key_tag >= 0)
 		snprintf(tag, sizeof(tag), "%d", j->key_tag);
-	const char *what = m->opcode == OP_UPDATE ? "update" : m->opcode == OP_QUERY ? "query" : "message";
+	const char *what = m->opcode == OP_UPDATE  ? "update"
+			   : m->opcode == OP_QUERY ? "query"
+						   : "message";
 	log_msg(j->rcode == RC_NOERROR ? LOG_NOTICE : LOG_INFO,
-	        "%s zone=%s child=%s client=%s key=%s result=%s rcode=%s reason=\"%s\"%s%s", what,
-	        zone, child, j->client, tag, j->result ? j->result : "-", rcode_name(j->rcode),
-	        j->text, j->changes ? " changes=" : "", j->changes ? j->changes : "");
+		"%s zone=%s child=%s client=%s key=%s result=%s rcode=%s reason=\"%s\"%s%s", what,
+		zone, child, j->client, tag, j->result ? j->result : "-", rcode_name(j->rcode),
+		j->text, j->changes ? " changes=" : "", j->changes ? j->changes : "");
 }

@@ -58,8 +58,8 @@ void respond_build(struct job *j)
 		wbuf_u16(&b, T_OPT);
 		wbuf_u16(&b, OUR_UDP_SIZE);
 		wbuf_u8(&b, (uint8_t)(rcode >> 4));
-		wbuf_u8(&b, 0);    /* version */
-		wbuf_u16(&b, 0);   /* flags: DO clear, we return no DNSSEC data */
+		wbuf_u8(&b, 0);	 /* version */
+		wbuf_u16(&b, 0); /* flags: DO clear, we return no DNSSEC data */
 		if (j->has_ede) {
 			wbuf_u16(&b, (uint16_t)(4 + 2 + tlen));
 			wbuf_u16(&b, EDNS_OPT_EDE);

@@ -160,7 +160,7 @@ static void *worker_main(void *arg)
 				continue;
 			if (j->stage == JOB_COMMIT)
 				job_decide(j, RC_REFUSED, EDE_BLOCKED, "refused",
-				           "server busy: commit queue full; retry later");
+					   "server busy: commit queue full; retry later");
 		}
 		finish(r, j);
 	}
@@ -248,7 +248,7 @@ static int open_listener(const char *addr, uint16_t port, bool tcp)
 	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || (tcp && listen(fd, 128) < 0) ||
 	    set_nonblock(fd) < 0) {
 		log_err("cannot listen on %s port %u/%s: %s", addr, port, tcp ? "tcp" : "udp",
-		        strerror(errno));
+			strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -318,7 +318,7 @@ static void dispatch(struct receiver *r, struct job *j)
 			return;
 		atomic_fetch_add(&r->ctr.dropped, 1);
 		job_decide(j, RC_REFUSED, EDE_BLOCKED, "refused",
-		           "server busy: verification queue full; retry later");
+			   "server busy: verification queue full; retry later");
 	}
 	/* decided before crypto: UPDATEs still get their audit row */
 	if (j->audit && jobq_push(&r->commitq, j))
@@ -332,7 +332,8 @@ static void udp_read(struct receiver *r, int fd)
 	for (int k = 0; k < 64; k++) {
 		struct sockaddr_storage peer;
 		socklen_t pl = sizeof(peer);
-		ssize_t n = recvfrom(fd, buf, sizeof(buf), MSG_TRUNC, (struct sockaddr *)&peer, &pl);
+		ssize_t n =
+		    recvfrom(fd, buf, sizeof(buf), MSG_TRUNC, (struct sockaddr *)&peer, &pl);
 		if (n < 0)
 			return;
 		if (n < DNS_HDR_LEN || (buf[2] & 0x80)) {
@@ -340,7 +341,7 @@ static void udp_read(struct receiver *r, int fd)
 			char cl[INET6_ADDRSTRLEN + 8];
 			peer_str(&peer, cl, sizeof(cl));
 			log_info("dropped %s from %s (%zd bytes)",
-			         n < DNS_HDR_LEN ? "short datagram" : "response", cl, n);
+				 n < DNS_HDR_LEN ? "short datagram" : "response", cl, n);
 			atomic_fetch_add(&r->ctr.dropped, 1);
 			continue;
 		}
@@ -372,7 +373,7 @@ static void tcp_accept(struct receiver *r, int lfd)
 			char cl[INET6_ADDRSTRLEN + 8];
 			peer_str(&peer, cl, sizeof(cl));
 			log_info("refused TCP connection from %s: %zu connections open (limit %u)",
-			         cl, r->nconns, r->cfg->tcp_max_connections);
+				 cl, r->nconns, r->cfg->tcp_max_connections);
 			atomic_fetch_add(&r->ctr.tcp_refused_full, 1);
 			close(fd);
 			continue;
@@ -500,9 +501,10 @@ static void drain_done(struct receiver *r)
 			atomic_fetch_add(&r->ctr.refused, 1);
 		}
 		if (!j->tcp) {
-			sendto(j->fd, j->resp, j->resplen, 0, (struct sockaddr *)&j->peer, j->peerlen);
+			sendto(j->fd, j->resp, j->resplen, 0, (struct sockaddr *)&j->peer,
+			       j->peerlen);
 		} else if ((size_t)j->fd < r->nconns_max && r->conns[j->fd] &&
-		           r->conns[j->fd]->id == j->conn_id) {
+			   r->conns[j->fd]->id == j->conn_id) {
 			struct conn *c = r->conns[j->fd];
 			c->inflight--;
 			if (!conn_send(r, c, j->resp, j->resplen))
@@ -530,17 +532,17 @@ static void log_stats(struct receiver *r)
 {
 	struct counters *k = &r->ctr;
 	log_notice("stats received=%lu updates=%lu accepted=%lu refused=%lu formerr=%lu "
-	           "notimp=%lu servfail=%lu verifications=%lu verify_ok=%lu verify_fail=%lu "
-	           "commits=%lu commit_jobs=%lu replays=%lu dropped=%lu tcp_accepted=%lu "
-	           "tcp_closed_bad=%lu tcp_refused_full=%lu keys=%zu",
-	           atomic_load(&k->received), atomic_load(&k->updates), atomic_load(&k->accepted),
-	           atomic_load(&k->refused), atomic_load(&k->formerr), atomic_load(&k->notimp),
-	           atomic_load(&k->servfail), atomic_load(&k->verifications),
-	           atomic_load(&k->verify_ok), atomic_load(&k->verify_fail),
-	           atomic_load(&k->commits), atomic_load(&k->commit_jobs),
-	           atomic_load(&k->replays), atomic_load(&k->dropped),
-	           atomic_load(&k->tcp_accepted), atomic_load(&k->tcp_closed_bad),
-	           atomic_load(&k->tcp_refused_full), keycache_count(r->keys));
+		   "notimp=%lu servfail=%lu verifications=%lu verify_ok=%lu verify_fail=%lu "
+		   "commits=%lu commit_jobs=%lu replays=%lu dropped=%lu tcp_accepted=%lu "
+		   "tcp_closed_bad=%lu tcp_refused_full=%lu keys=%zu",
+		   atomic_load(&k->received), atomic_load(&k->updates), atomic_load(&k->accepted),
+		   atomic_load(&k->refused), atomic_load(&k->formerr), atomic_load(&k->notimp),
+		   atomic_load(&k->servfail), atomic_load(&k->verifications),
+		   atomic_load(&k->verify_ok), atomic_load(&k->verify_fail),
+		   atomic_load(&k->commits), atomic_load(&k->commit_jobs), atomic_load(&k->replays),
+		   atomic_load(&k->dropped), atomic_load(&k->tcp_accepted),
+		   atomic_load(&k->tcp_closed_bad), atomic_load(&k->tcp_refused_full),
+		   keycache_count(r->keys));
 }
 
 /* ---- life cycle ---- */
@@ -626,7 +628,7 @@ int receiver_run(struct receiver *r)
 		pthread_create(&r->workers[i], NULL, worker_main, r);
 	pthread_create(&r->committer, NULL, committer_main, r);
 	log_notice("dsyncd serving %zu zone(s), %zu key(s), %zu verification worker(s)",
-	           r->cfg->nzones, keycache_count(r->keys), r->nworkers);
+		   r->cfg->nzones, keycache_count(r->keys), r->nworkers);
 
 	time_t last_sweep = time(NULL);
 	struct epoll_event ev[64];
