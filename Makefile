@@ -39,10 +39,8 @@ BACKENDS_SRC = backends/backend.c backends/null.c backends/zonefile.c
 RECEIVER_SRC = receiver/server.c receiver/pipeline.c receiver/keycache.c \
                receiver/replay.c receiver/outbox.c receiver/respond.c receiver/import.c
 
-LIB_SRC_ALL = $(COMMON_SRC) $(SIG0_SRC) $(STORE_SRC) $(POLICY_SRC) $(CONFIG_SRC) \
+LIB_SRC  = $(COMMON_SRC) $(SIG0_SRC) $(STORE_SRC) $(POLICY_SRC) $(CONFIG_SRC) \
            $(BACKENDS_SRC) $(RECEIVER_SRC)
-# while modules land, build what exists (explicit lists stay the source of truth)
-LIB_SRC  = $(wildcard $(LIB_SRC_ALL))
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB      = $(BUILD)/libdsync.a
 

@@ -99,6 +99,8 @@ int main(int argc, char **argv)
 	struct sigaction sa = {0};
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
+	/* no reload yet: a stray SIGHUP (log rotation) must not stop the service */
+	sigaction(SIGHUP, &sa, NULL);
 
 	struct receiver *r;
 	if (receiver_new(cfg, &r) != DS_OK) {
