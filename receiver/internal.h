@@ -180,6 +180,7 @@ struct receiver {
 	volatile sig_atomic_t want_stats;
 
 	struct outbox_runner *outbox;
+	int64_t replay_purged; /* commit thread: last purge of the store's replay table */
 };
 
 /* pipeline.c */

@@ -451,6 +451,10 @@ void pipeline_commit_batch(struct receiver *r, struct job *batch)
 	bool any_change = false, ok = cur && next && res;
 
 	ok = ok && store_begin(r->store) == DS_OK;
+	/* expired replay entries leave the store once a minute, inside a batch */
+	int64_t now = now_sec();
+	if (ok && now - r->replay_purged >= 60 && store_replay_purge(r->store, now) == DS_OK)
+		r->replay_purged = now;
 	for (struct job *j = batch; j; j = j->next) {
 		if (!ok) {
 			job_decide(j, RC_SERVFAIL, EDE_OTHER, "servfail",

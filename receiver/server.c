@@ -630,7 +630,7 @@ int receiver_run(struct receiver *r)
 	log_notice("dsyncd serving %zu zone(s), %zu key(s), %zu verification worker(s)",
 		   r->cfg->nzones, keycache_count(r->keys), r->nworkers);
 
-	time_t last_sweep = time(NULL);
+	time_t last_sweep = time(NULL), last_purge = last_sweep;
 	struct epoll_event ev[64];
 	while (!r->stop) {
 		int n = epoll_wait(r->epfd, ev, 64, 1000);
@@ -672,8 +672,10 @@ int receiver_run(struct receiver *r)
 		if (now != last_sweep) {
 			last_sweep = now;
 			sweep_idle(r);
-			if (now % 60 == 0)
-				replay_purge(r->replay, (int64_t)now);
+		}
+		if (now - last_purge >= 60) {
+			last_purge = now;
+			replay_purge(r->replay, (int64_t)now);
 		}
 	}
 
