@@ -53,38 +53,20 @@ static int collect(void *arg, const uint8_t *owner, uint16_t type, uint16_t rcla
 	return 0;
 }
 
-/* The delegation point (an owner of NS) that name is at or below, or NULL. */
-static const uint8_t *cut_of(const struct import_ctx *c, const uint8_t *name)
+static int cmp_owner_type(const void *pa, const void *pb)
 {
-	const uint8_t *best = NULL;
-	for (size_t i = 0; i < c->n; i++)
-		if (c->rr[i].type == T_NS && dname_is_sub(name, c->rr[i].owner) &&
-		    (best == NULL || dname_labels(c->rr[i].owner) < dname_labels(best)))
-			best = c->rr[i].owner; /* the highest cut wins: data below it is occluded */
-	return best;
+	const struct drr *a = pa, *b = pb;
+	int c = dname_compare(a->owner, b->owner);
+	return c ? c : (a->type > b->type) - (a->type < b->type);
 }
 
-/* Build the delegation of one child (NS owner) from the collected records. */
-static void child_deleg(const struct import_ctx *c, const uint8_t *child, uint32_t ttl,
-			struct deleg *d)
+/* Is name one of the NS targets in d? */
+static bool is_ns_target(const struct deleg *d, const uint8_t *name)
 {
-	d->n = 0;
-	for (size_t i = 0; i < c->n; i++) {
-		const struct drr *x = &c->rr[i];
-		bool take = false;
-		if ((x->type == T_NS || x->type == T_DS) && dname_equal(x->owner, child))
-			take = true;
-		if ((x->type == T_A || x->type == T_AAAA) && dname_is_strict_sub(x->owner, child)) {
-			/* glue only for NS targets of this child */
-			for (size_t k = 0; k < c->n && !take; k++)
-				take = c->rr[k].type == T_NS &&
-				       dname_equal(c->rr[k].owner, child) &&
-				       dname_equal(c->rr[k].rdata, x->owner);
-		}
-		if (take && deleg_find(d, x) < 0 && deleg_add(d, x) == DS_OK)
-			d->rr[d->n - 1].ttl = ttl;
-	}
-	deleg_sort(d);
+	for (size_t i = 0; i < d->n; i++)
+		if (d->rr[i].type == T_NS && dname_equal(d->rr[i].rdata, name))
+			return true;
+	return false;
 }
 
 /* "+ rr" / "- rr" lines for the difference between a and b. */
@@ -110,10 +92,55 @@ static void diff_text(const struct deleg *a, const struct deleg *b, char *out, s
 	}
 }
 
+/* Add r to d once, with the zone's delegation TTL. */
+static void keep(struct deleg *d, const struct drr *r, uint32_t ttl)
+{
+	if (deleg_find(d, r) < 0 && deleg_add(d, r) == DS_OK)
+		d->rr[d->n - 1].ttl = ttl;
+}
+
+/* Replace the stored delegation of child with next; audit and queue the difference. */
+static int import_child(struct store *s, const struct cfg_zone *zc, int64_t zid,
+			const uint8_t *child, struct deleg *next, struct deleg *cur, char *changes,
+			const char *const *names, size_t nb, int64_t now, const char *path,
+			size_t *nchanged)
+{
+	char zs[DNAME_STR_MAX], cs[DNAME_STR_MAX];
+	int64_t cid, chg;
+	deleg_sort(next);
+	int rc = store_child_ensure(s, zid, child, &cid);
+	if (rc == DS_OK)
+		rc = store_deleg_load(s, cid, cur);
+	if (rc != DS_OK)
+		return rc;
+	diff_text(cur, next, changes, 65536);
+	if (changes[0] == '\0')
+		return DS_OK;
+	(*nchanged)++;
+	dname_to_str(zc->name, zs, sizeof(zs));
+	dname_to_str(child, cs, sizeof(cs));
+	struct audit_rec a = {.time = now,
+			      .client = "local",
+			      .zone = zs,
+			      .child = cs,
+			      .key_tag = -1,
+			      .actor = "import",
+			      .request = path,
+			      .result = "imported",
+			      .rcode = 0,
+			      .reason = changes};
+	rc = store_deleg_write(s, cid, next);
+	if (rc == DS_OK)
+		rc = store_outbox_add(s, zc->name, child, changes, names, nb, now, &chg);
+	if (rc == DS_OK)
+		rc = store_audit_add(s, &a);
+	return rc;
+}
+
 int receiver_import(const struct cfg *cfg, const char *zone, const char *path, FILE *out)
 {
 	uint8_t zname[DNAME_MAX];
-	char why[512], zs[DNAME_STR_MAX], cs[DNAME_STR_MAX];
+	char why[512], zs[DNAME_STR_MAX];
 	if (dname_from_str(zone, zname) < 0) {
 		fprintf(out, "import: bad zone name %s\n", zone);
 		return DS_EINVAL;
@@ -146,53 +173,57 @@ int receiver_import(const struct cfg *cfg, const char *zone, const char *path, F
 		rc = store_begin(s);
 	if (rc == DS_OK)
 		rc = store_zone_ensure(s, zc->name, &zid);
-	for (size_t i = 0; rc == DS_OK && i < c.n; i++) {
-		const struct drr *x = &c.rr[i];
-		if (x->type != T_NS) {
-			const uint8_t *cut = cut_of(&c, x->owner);
-			if (cut == NULL || (x->type == T_DS && !dname_equal(cut, x->owner)))
-				ignored++; /* not delegation data: the parent's own */
-			continue;
+	/*
+	 * In canonical order every name below a delegation point follows it,
+	 * so one pass over the sorted records, one owner at a time, sees each
+	 * child's NS and DS and then the names below it (glue or occluded).
+	 */
+	if (c.n)
+		qsort(c.rr, c.n, sizeof(c.rr[0]), cmp_owner_type);
+	const uint8_t *cut = NULL;
+	size_t i = 0;
+	while (rc == DS_OK && i <= c.n) {
+		size_t k = i;
+		while (k < c.n && dname_equal(c.rr[k].owner, c.rr[i].owner))
+			k++;
+		bool below = i < c.n && cut && dname_is_strict_sub(c.rr[i].owner, cut);
+		if (cut && !below) {
+			rc = import_child(s, zc, zid, cut, next, cur, changes, names, nb, now, path,
+					  &nchanged);
+			nchild++;
+			cut = NULL;
 		}
-		/* once per child: at its first NS, and only at the highest cut */
-		if (!dname_equal(cut_of(&c, x->owner), x->owner)) {
-			ignored++;
-			continue;
-		}
-		bool seen = false;
-		for (size_t k = 0; k < i && !seen; k++)
-			seen = c.rr[k].type == T_NS && dname_equal(c.rr[k].owner, x->owner);
-		if (seen)
-			continue;
-		int64_t cid;
-		nchild++;
-		rc = store_child_ensure(s, zid, x->owner, &cid);
-		if (rc == DS_OK)
-			rc = store_deleg_load(s, cid, cur);
-		if (rc != DS_OK)
+		if (i == c.n || rc != DS_OK)
 			break;
-		child_deleg(&c, x->owner, zc->pol.deleg_ttl, next);
-		diff_text(cur, next, changes, 65536);
-		if (changes[0] == '\0')
-			continue;
-		nchanged++;
-		dname_to_str(x->owner, cs, sizeof(cs));
-		struct audit_rec a = {.time = now,
-				      .client = "local",
-				      .zone = zs,
-				      .child = cs,
-				      .key_tag = -1,
-				      .actor = "import",
-				      .request = path,
-				      .result = "imported",
-				      .rcode = 0,
-				      .reason = changes};
-		int64_t chg;
-		rc = store_deleg_write(s, cid, next);
-		if (rc == DS_OK)
-			rc = store_outbox_add(s, zc->name, x->owner, changes, names, nb, now, &chg);
-		if (rc == DS_OK)
-			rc = store_audit_add(s, &a);
+		bool has_ns = false;
+		for (size_t x = i; x < k; x++)
+			has_ns |= c.rr[x].type == T_NS;
+		if (below) {
+			/* glue for one of the child's NS targets, or occluded data */
+			for (size_t x = i; x < k; x++) {
+				bool glue = (c.rr[x].type == T_A || c.rr[x].type == T_AAAA) &&
+					    is_ns_target(next, c.rr[x].owner);
+				if (glue)
+					keep(next, &c.rr[x], zc->pol.deleg_ttl);
+				else
+					ignored++;
+			}
+		} else if (has_ns) {
+			/* a new delegation point: its NS and DS (anything else there is occluded)
+			 */
+			cut = c.rr[i].owner;
+			next->n = 0;
+			for (size_t x = i; x < k; x++) {
+				if (c.rr[x].type == T_NS || c.rr[x].type == T_DS)
+					keep(next, &c.rr[x], zc->pol.deleg_ttl);
+				else
+					ignored++;
+			}
+		} else {
+			ignored +=
+			    k - i; /* the parent's own data; a DS without NS is no delegation */
+		}
+		i = k;
 	}
 	if (rc == DS_OK)
 		rc = store_commit(s);

@@ -236,6 +236,7 @@ void pipeline_receive(struct receiver *r, struct job *j)
 	if (m->has_opt && m->edns_version != 0) {
 		job_decide(j, RC_BADVERS, -1, "badvers", "EDNS version %u not supported",
 			   m->edns_version);
+		j->audit = m->opcode == OP_UPDATE;
 		return;
 	}
 	if (m->opcode == OP_QUERY) {

@@ -1,0 +1,538 @@
+#!/usr/bin/env bash
+# One section per rule of HARDENING.md, each with the test that rule asks
+# for: no crypto for QUERY/NOTIFY (R1) or unknown signers (R2), at most two
+# verifications with colliding key tags (R3), SIG(0) placement (R4), cheap
+# checks before crypto (R5), nothing unauthenticated changes state (R6), a
+# signer touches only its own delegation, also under random UPDATEs (R7),
+# replays after a restart (R10), size bounds (R12), linear-time parsing
+# (R13), hostile names through to a zone file (R15), RSA key size (R16).
+. "$(dirname "$0")/lib.sh"
+ADDR=127.0.0.6
+PORT=5354
+
+# ---- helpers (local to this file) --------------------------------------------
+
+# s0.py: raw DNS message pieces and an ED25519 SIG(0) signer, for the
+# messages dsync-send cannot build
+cat >"$T/s0.py" <<'EOPY'
+import struct, time, base64, os
+
+def wname(s):
+    s = s.rstrip('.')
+    out = b''
+    if s:
+        for l in s.split('.'):
+            out += bytes([len(l)]) + l.encode()
+    return out + b'\0'
+
+def rr(owner, rtype, rclass, ttl, rdata):
+    if isinstance(owner, str):
+        owner = wname(owner)
+    return owner + struct.pack('!HHIH', rtype, rclass, ttl, len(rdata)) + rdata
+
+def zone_entry(name='example.', qtype=6, qclass=1):
+    return (wname(name) if isinstance(name, str) else name) + struct.pack('!HH', qtype, qclass)
+
+def opt(version=0, udp=1232, ext=0, flags=0, rdata=b''):
+    return b'\0' + struct.pack('!HHBBHH', 41, udp, ext, version, flags, len(rdata)) + rdata
+
+def msg(zone=None, prereq=(), update=(), add=(), opcode=5, mid=0x1234, flags=0, counts=None):
+    if zone is None:
+        zone = [zone_entry()]
+    c = counts or (len(zone), len(prereq), len(update), len(add))
+    h = struct.pack('!HHHHHH', mid, (opcode << 11) | flags, *c)
+    return h + b''.join(zone) + b''.join(prereq) + b''.join(update) + b''.join(add)
+
+def keytag(rdata):
+    ac = 0
+    for i, b in enumerate(rdata):
+        ac += b << 8 if i % 2 == 0 else b
+    ac += (ac >> 16) & 0xffff
+    return ac & 0xffff
+
+def read_key(prefix):
+    line = [l for l in open(prefix + '.key').read().splitlines()
+            if l and not l.startswith(';')][0].split()
+    i = line.index('KEY')
+    rdata = struct.pack('!HBB', int(line[i + 1]), int(line[i + 2]), int(line[i + 3]))
+    rdata += base64.b64decode(''.join(line[i + 4:]))
+    seed = None
+    if os.path.exists(prefix + '.private'):
+        for l in open(prefix + '.private'):
+            if l.startswith('PrivateKey:'):
+                seed = base64.b64decode(l.split(':', 1)[1].strip())
+    return line[0], rdata, seed
+
+def sig_rr(m, prefix, inc=-60, exp=300, garbage=False):
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    owner, rdata, seed = read_key(prefix)
+    now = int(time.time())
+    pre = struct.pack('!HBBIIIH', 0, 15, 0, 0, (now + exp) & 0xffffffff,
+                      (now + inc) & 0xffffffff, keytag(rdata)) + wname(owner.lower())
+    sig = os.urandom(64) if garbage else Ed25519PrivateKey.from_private_bytes(seed).sign(pre + m)
+    return rr(b'\0', 24, 255, 0, pre + sig)
+
+def bump_ar(m, n=1):
+    ar = struct.unpack('!H', m[10:12])[0]
+    return m[:10] + struct.pack('!H', ar + n) + m[12:]
+
+def sign(m, prefix, **kw):
+    return bump_ar(m) + sig_rr(m, prefix, **kw)
+
+def out(path, data):
+    open(path, 'wb').write(data)
+EOPY
+
+# py 'CODE': run python with s0.py imported
+py() { python3 -c "import sys; sys.path.insert(0, '$T'); from s0 import *; $1"; }
+# ds ARGS...: dsync-send to our daemon, prints the last output line; when
+# the request was answered, waits for its decision's log line (written just
+# after the answer) so that the next request's line cannot be mistaken for it
+ndec() { grep -c ' rcode=' "$T/dsyncd.log"; }
+ds() {
+	local n out i
+	n=$(ndec)
+	out=$("$BIN/dsync-send" -s $ADDR -p $PORT --wait-ms 2000 "$@" 2>&1 | tail -1)
+	if [[ "$out" =~ ^rcode=[A-Z] ]]; then
+		for i in $(seq 40); do [ "$(ndec)" -gt "$n" ] && break; sleep 0.05; done
+	fi
+	echo "$out"
+}
+f_rcode() { sed -n 's/^rcode=\([^ ]*\).*/\1/p' <<<"$1"; }
+f_ede() { sed -n 's/^rcode=[^ ]* ede=\([^ ]*\).*/\1/p' <<<"$1"; }
+f_text() { sed -n 's/^rcode=[^ ]* ede=[^ ]* text="\(.*\)" id=.*/\1/p' <<<"$1"; }
+# last_reason N: the reason of the first decision logged after N decision lines
+last_reason() {
+	grep ' rcode=' "$T/dsyncd.log" | sed -n "$(($1 + 1))p" | sed -n 's/.* reason="\(.*\)".*/\1/p'
+}
+nout() { sqlite3 "$T/db/dsyncd.db" "select count(*) from outbox_change"; }
+
+# bad DESC RCODE EDE TEXT-REGEX DSYNC-SEND-ARGS...: one refused request;
+# checks RCODE + EDE (EDE "*" = any, "-" = none), the text (unless the
+# regex is empty) and that the store did not change
+bad() {
+	local desc=$1 rc=$2 ede=$3 re=$4 out before got nlog
+	shift 4
+	before=$(state_dump)
+	nlog=$(ndec)
+	out=$(ds "$@")
+	got="$(f_rcode "$out") ede=$(f_ede "$out")"
+	if [ "$ede" = "*" ]; then
+		expect_match "$desc -> $rc" "^$rc ede=" "$got"
+	else
+		expect "$desc -> $rc ede=$ede" "$rc ede=$ede" "$got"
+	fi
+	if [ -n "$re" ] && { [ "$ede" = - ] || { [ "$ede" = "*" ] && [ -z "$(f_text "$out")" ]; }; }; then
+		# no OPT in the answer: the reason is in the log line of the decision
+		expect_match "$desc: logged reason" "$re" "$(last_reason "$nlog")"
+	elif [ -n "$re" ]; then
+		expect_match "$desc: EDE text" "$re" "$(f_text "$out")"
+	fi
+	expect "$desc: store unchanged" "$before" "$(state_dump)"
+}
+
+# dump_noaudit: every table an unauthenticated request must not touch
+# (delivery is left out: the outbox works on it in the background)
+dump_noaudit() {
+	sqlite3 "$T/db/dsyncd.db" "select * from zones; select * from children; select * from keys;
+		select * from delegation; select * from outbox_change; select hex(digest), rcode from replay;" 2>/dev/null
+}
+naudit() { sqlite3 "$T/db/dsyncd.db" "select count(*) from audit"; }
+vcount() { counter verifications; }
+
+# nover DESC RCODE EDE TEXT ARGS...: like bad, and no signature verification was done
+nover() {
+	local v0
+	v0=$(vcount)
+	bad "$@"
+	expect "$1: 0 verifications" "$v0" "$(vcount)"
+}
+
+# ---- setup ------------------------------------------------------------------------
+
+KC=$(mkkey child.example. ED25519) || { not_ok "keygen"; finish; }
+KUNK=$(mkkey child.example. ED25519 2>/dev/null) # same name, never configured
+KSTR=$(mkkey stranger.example. ED25519)           # no such child
+KEC=$(mkkey child.example. ECDSAP256SHA256)        # algorithm not in sig0.algorithms
+KA=$(mkkey a.example. ED25519)
+KB=$(mkkey b.example. ED25519)
+KREAL=$(mkkey collide.example. ED25519)            # signs, never configured
+
+# R3: three fake ED25519 keys for collide.example. with KREAL's key tag
+py "
+import random, base64, struct
+owner, rd, _ = read_key('$KREAL')
+want = keytag(rd)
+for n in range(1, 4):
+    body = bytes(random.getrandbits(8) for _ in range(30))
+    for w in range(65536):
+        cand = rd[:4] + body + struct.pack('!H', w)
+        if keytag(cand) == want:
+            break
+    assert keytag(cand) == want
+    open('$T/keys/fake%d.key' % n, 'w').write('collide.example. IN KEY %d %d %d %s\n' % (
+        rd[0] << 8 | rd[1], rd[2], rd[3], base64.b64encode(cand[4:]).decode()))
+"
+TAG=$(basename "$KREAL" | sed 's/.*+0*//')
+n=0
+for f in "$T"/keys/fake?.key; do
+	[ "$(py "print(keytag(read_key('${f%.key}')[1]))")" = "$TAG" ] && n=$((n + 1))
+done
+expect "R3: three fake keys with the tag $TAG of the real key" 3 "$n"
+
+write_conf "$T/dsyncd.conf" $ADDR $PORT example. \
+	"child.example.:$KC a.example.:$KA b.example.:$KB collide.example.:$T/keys/fake1"
+sed -i "s|\"$T/keys/fake1.key\"|\"$T/keys/fake1.key\", \"$T/keys/fake2.key\", \"$T/keys/fake3.key\"|" "$T/dsyncd.conf"
+sed -i 's/^store = .*/&\nsig0 = { algorithms = [ 15 ]; };/' "$T/dsyncd.conf"
+check "config with colliding keys and algorithms = [15] passes -n" "$BIN/dsyncd" -n -c "$T/dsyncd.conf"
+start_dsyncd "$T/dsyncd.conf" || { not_ok "dsyncd starts"; finish; }
+expect "verifications start at 0" 0 "$(vcount)"
+
+for c in child a b; do
+	case $c in child) k=$KC ;; a) k=$KA ;; b) k=$KB ;; esac
+	r=$(ds -k "$k" --add "$c.example. 300 NS ns1.$c.example." --add "ns1.$c.example. 300 A 192.0.2.1" \
+		--add "ns1.$c.example. 300 AAAA 2001:db8::1" --add "$c.example. 300 NS ns2.provider.net." \
+		--add "$c.example. 300 DS 12345 15 2 8B3D2CE0A5B37E5DA69B7C20F9E91A1B7B69CA4B5A6D9FE8C3E1E3A3E3B1C2D4")
+	expect "initial delegation of $c.example. -> NOERROR" NOERROR "$(f_rcode "$r")"
+done
+expect "one verification per good UPDATE (the counter counts)" 3 "$(vcount)"
+NS3="child.example. 300 NS ns3.provider.net."
+
+# ---- R1: no crypto for QUERY or NOTIFY -----------------------------------------------
+
+nover "R1: SIG(0)-signed QUERY" REFUSED 20 "answers no queries" -k "$KC" --opcode 0
+nover "R1: SIG(0)-signed QUERY with an update section" REFUSED 20 "answers no queries" -k "$KC" --opcode 0 --add "$NS3"
+nover "R1: SIG(0)-signed NOTIFY" NOTIMP 21 "opcode 4" -k "$KC" --opcode 4
+nover "R1: SIG(0)-signed NOTIFY over TCP" NOTIMP 21 "opcode 4" -t -k "$KC" --opcode 4 --add "$NS3"
+nover "R1: SIG(0)-signed opcode 6 (DSO)" NOTIMP 21 "opcode 6" -k "$KC" --opcode 6
+
+# ---- R2: keys only from our own store -------------------------------------------------
+
+nover "R2: unknown signer (no such child)" BADKEY 513 "stranger.example. .* is not known here" -k "$KSTR" --add "stranger.example. 300 NS ns1.provider.net."
+nover "R2: unknown key of a known child" BADKEY 513 "is not known here" -k "$KUNK" --add "$NS3"
+nover "R2: unknown key, no OPT" NOTAUTH - "is not known here" -k "$KUNK" --no-edns --add "$NS3"
+
+# ---- R3: colliding key tags -------------------------------------------------------------
+
+v0=$(vcount)
+bad "R3: real key, three stored keys with its tag" REFUSED 6 "does not verify" -k "$KREAL" --add "collide.example. 300 NS ns1.provider.net." --add "collide.example. 300 NS ns2.provider.net."
+d=$(( $(vcount) - v0 ))
+[ "$d" -ge 1 ] && [ "$d" -le 2 ] && ok "R3: $d verification(s) for 3 colliding keys (at most 2)" ||
+	not_ok "R3: $d verifications for 3 colliding keys (want 1..2)"
+v0=$(vcount)
+bad "R3: two SIG(0)s, each matching 3 stored keys" REFUSED 6 "does not verify" -k "$KREAL" --sign-twice "$KREAL" --add "collide.example. 300 NS ns1.provider.net."
+d=$(( $(vcount) - v0 ))
+[ "$d" -ge 1 ] && [ "$d" -le 2 ] && ok "R3: $d verification(s) for 2 SIG(0)s x 3 keys (at most 2)" ||
+	not_ok "R3: $d verifications for 2 SIG(0)s x 3 keys (want 1..2)"
+v0=$(vcount)
+r=$(ds -k "$KC" --sign-twice "$KREAL" --add "$NS3")
+expect "R3: good SIG(0) + a second one matching 3 colliding keys -> NOERROR" NOERROR "$(f_rcode "$r")"
+d=$(( $(vcount) - v0 ))
+[ "$d" -le 2 ] && ok "R3: $d verification(s) for a good SIG(0) plus a colliding one" ||
+	not_ok "R3: $d verifications for a good SIG(0) plus a colliding one (want <= 2)"
+
+# ---- R4: SIG(0) placement, FORMERR before crypto ------------------------------------------
+
+UPD4="update=[rr('child.example.', 2, 1, 300, wname('ns4.provider.net.'))]"
+py "m = msg($UPD4, add=[opt()]); s = sign(m, '$KC'); out('$T/r4-notlast.bin', bump_ar(s) + opt())"
+nover "R4: SIG(0) followed by an OPT" FORMERR '*' "SIG\(0\) is not at the end" --raw-file "$T/r4-notlast.bin"
+py "m = msg($UPD4, add=[opt()]); out('$T/r4-three.bin', bump_ar(m, 3) + sig_rr(m, '$KC') * 3)"
+nover "R4: three SIG(0)s" FORMERR '*' "more than 2 SIG\(0\)" --raw-file "$T/r4-three.bin"
+py "m = msg($UPD4, add=[opt()]); s = sig_rr(m, '$KC')
+out('$T/r4-upd.bin', msg(update=[rr('child.example.', 2, 1, 300, wname('ns4.provider.net.')), s], add=[opt()]))"
+nover "R4: SIG(0) in the update section" FORMERR '*' "SIG\(0\) record outside the additional section" --raw-file "$T/r4-upd.bin"
+py "m = msg($UPD4, add=[opt()]); s = sig_rr(m, '$KC')
+out('$T/r4-pre.bin', msg(prereq=[s], $UPD4, add=[opt()]))"
+nover "R4: SIG(0) in the prerequisite section" FORMERR '*' "SIG\(0\) record outside the additional section" --raw-file "$T/r4-pre.bin"
+py "m = msg($UPD4, add=[opt()]); s = bytearray(sig_rr(m, '$KC')); s[11 + 3] = 1; out('$T/r4-labels.bin', bump_ar(m) + bytes(s))"
+nover "R4: SIG with labels 1 in the additional section" FORMERR '*' "not a SIG\(0\)" --raw-file "$T/r4-labels.bin"
+py "m = msg($UPD4, add=[opt()]); s = bytearray(sig_rr(m, '$KC')); s[11 + 1] = 1; out('$T/r4-covered.bin', bump_ar(m) + bytes(s))"
+nover "R4: SIG with type covered 1" FORMERR '*' "not a SIG\(0\)" --raw-file "$T/r4-covered.bin"
+# and the python signer is right: the same message signed once verifies
+py "out('$T/r4-good.bin', sign(msg($UPD4, add=[opt()]), '$KC'))"
+r=$(ds --raw-file "$T/r4-good.bin")
+expect "R4: control: the same message with one SIG(0) at the end -> NOERROR" NOERROR "$(f_rcode "$r")"
+
+# ---- R5: cheap checks before crypto --------------------------------------------------------
+
+nover "R5: expired" REFUSED 7 "expired" -k "$KC" --inception-offset -1000 --expiration-offset -600 --add "$NS3"
+nover "R5: inception too old" REFUSED 7 "old" -k "$KC" --inception-offset -800 --expiration-offset 60 --add "$NS3"
+nover "R5: not yet valid" REFUSED 8 "in the future" -k "$KC" --inception-offset 600 --expiration-offset 900 --add "$NS3"
+nover "R5: validity longer than max-validity" REFUSED 0 "max-validity" -k "$KC" --inception-offset -60 --expiration-offset 3000 --add "$NS3"
+nover "R5: expiration before inception" REFUSED 0 "max-validity" -k "$KC" --inception-offset 60 --expiration-offset -60 --add "$NS3"
+nover "R5: algorithm 13 not in sig0.algorithms" REFUSED 1 "algorithm 13 .* not accepted" -k "$KEC" --add "$NS3"
+nover "R5: algorithm 13, no OPT" REFUSED - "algorithm 13" -k "$KEC" --no-edns --add "$NS3"
+
+# ---- R6: nothing unauthenticated changes state ---------------------------------------------
+
+for how in garbage flipped; do
+	before=$(dump_noaudit)
+	a0=$(naudit)
+	v0=$(vcount)
+	if [ $how = garbage ]; then
+		py "out('$T/r6.bin', sign(msg(update=[rr('child.example.', 2, 254, 0, b''), rr('child.example.', 2, 1, 300, wname('evil.example.net.'))], add=[opt()]), '$KC', garbage=True))"
+		r=$(ds --raw-file "$T/r6.bin")
+	else
+		r=$(ds -k "$KC" --del-rrset "child.example. NS" --add "child.example. 300 NS evil.example.net." --flip -1 --flip -33)
+	fi
+	expect "R6: known key, $how signature -> REFUSED ede=6" "REFUSED ede=6" "$(f_rcode "$r") ede=$(f_ede "$r")"
+	expect_match "R6: $how: text" "SIG\(0\) by child\.example\. tag [0-9]+ does not verify" "$(f_text "$r")"
+	expect "R6: $how: one verification" $((v0 + 1)) "$(vcount)"
+	expect "R6: $how: store unchanged (all but the audit log)" "$before" "$(dump_noaudit)"
+	expect "R6: $how: one audit row added" $((a0 + 1)) "$(naudit)"
+	expect "R6: $how: the audit row says badsig" "badsig|5" \
+		"$(sqlite3 "$T/db/dsyncd.db" "select result, rcode from audit order by rowid desc limit 1")"
+done
+check "R6: evil NS never stored" test "$(deleg_dump | grep -c evil)" = 0
+
+# ---- R7: a signer touches only its own delegation -----------------------------------------------
+
+bad "R7: a.example.'s key adds NS to b.example." REFUSED 18 "outside the signer's delegation a\.example\." -k "$KA" --add "b.example. 300 NS ns9.provider.net."
+bad "R7: a.example.'s key deletes b.example.'s NS" REFUSED 18 "outside the signer's delegation" -k "$KA" --del-rrset "b.example. NS"
+bad "R7: a.example.'s key changes b.example.'s glue" REFUSED 18 "outside the signer's delegation" -k "$KA" --add "ns1.b.example. 300 A 192.0.2.66"
+bad "R7: a.example.'s key removes b.example." REFUSED 18 "outside the signer's delegation" -k "$KA" --del-name "b.example."
+bad "R7: a.example.'s key, DS at b.example." REFUSED 18 "outside the signer's delegation" -k "$KA" --add "b.example. 300 DS 1 15 2 8B3D2CE0A5B37E5DA69B7C20F9E91A1B7B69CA4B5A6D9FE8C3E1E3A3E3B1C2D4"
+
+# the property test: random owners and types from a.example.'s key
+notA="select owner_text, type, ttl, rdata_text from delegation
+	where not (owner_text = 'a.example.' or owner_text like '%.a.example.') order by 1, 2, 4"
+before_notA=$(sqlite3 "$T/db/dsyncd.db" "$notA")
+OTHER="select name_text from children order by 1; select * from keys order by 1;"
+before_other=$(sqlite3 "$T/db/dsyncd.db" "$OTHER")
+owners=(a.example. ns1.a.example. x.a.example. deep.x.a.example. b.example. ns1.b.example. y.b.example. example. ns1.example. other.net. ab.example. a.example.net.)
+types=(NS DS A AAAA TXT SOA CNAME KEY RRSIG)
+KEYDATA=$(sed -n 's/.* KEY //p' "$KA.key" | head -1)
+rdata_for() { # TYPE n
+	case $1 in
+	NS) echo "ns$2.provider.net." ;;
+	DS) echo "$2 15 2 8B3D2CE0A5B37E5DA69B7C20F9E91A1B7B69CA4B5A6D9FE8C3E1E3A3E3B1C2D4" ;;
+	A) echo "192.0.2.$(($2 % 250))" ;;
+	AAAA) echo "2001:db8::$2" ;;
+	TXT) echo "\"t$2\"" ;;
+	SOA) echo "ns1.example. h.example. $2 3600 900 604800 300" ;;
+	CNAME) echo "t$2.example.net." ;;
+	KEY) echo "$KEYDATA" ;;
+	RRSIG) echo "A 15 2 300 20300101000000 20200101000000 $2 a.example. AAAA" ;;
+	esac
+}
+declare -A seen=()
+for i in $(seq 200); do
+	args=()
+	for _ in $(seq $((RANDOM % 3 + 1))); do
+		o=${owners[RANDOM % ${#owners[@]}]}
+		t=${types[RANDOM % ${#types[@]}]}
+		case $((RANDOM % 4)) in
+		0 | 1) args+=(--add "$o 300 $t $(rdata_for "$t" $i)") ;;
+		2) args+=(--del "$o 0 $t $(rdata_for "$t" $i)") ;;
+		3) args+=(--del-rrset "$o $t") ;;
+		esac
+	done
+	r=$(ds -k "$KA" "${args[@]}")
+	rc=$(f_rcode "$r")
+	seen[$rc]=$((${seen[$rc]:-0} + 1))
+done
+summary=$(for k in "${!seen[@]}"; do echo "$k:${seen[$k]}"; done | sort | paste -sd,)
+echo "# R7 random UPDATEs: $summary"
+expect_match "R7: 200 random UPDATEs all answered, none SERVFAIL" "^([A-Z]+:[0-9]+,?)+$" "$(tr -d '\n' <<<"$summary" | sed 's/SERVFAIL.*//;s/^-.*//')"
+[ -z "${seen[SERVFAIL]:-}" ] && [ -z "${seen[-]:-}" ] && ok "R7: no SERVFAIL and no unanswered request" ||
+	not_ok "R7: SERVFAIL or unanswered among the random UPDATEs: $summary"
+expect "R7: everything not under a.example. unchanged" "$before_notA" "$(sqlite3 "$T/db/dsyncd.db" "$notA")"
+expect "R7: children and keys unchanged" "$before_other" "$(sqlite3 "$T/db/dsyncd.db" "$OTHER")"
+expect "R7: under a.example. only NS/DS at the child and A/AAAA strictly below" "" \
+	"$(sqlite3 "$T/db/dsyncd.db" "select owner_text, type from delegation
+		where (owner_text = 'a.example.' and type not in (2, 43))
+		   or (owner_text like '%.a.example.' and type not in (1, 28))")"
+expect "R7: a.example. still has at least 2 NS" 1 \
+	"$(sqlite3 "$T/db/dsyncd.db" "select count(*) >= 2 from delegation where owner_text = 'a.example.' and type = 2")"
+r=$(ds -k "$KB" --add "b.example. 300 NS ns7.provider.net.")
+expect "R7: b.example.'s own key still works" NOERROR "$(f_rcode "$r")"
+
+# ---- R12: hard bounds ------------------------------------------------------------------------------
+
+# 20 TXT records of 1000 bytes: ~20 KB, above max-message-size (16384)
+py "out('$T/big.bin', sign(msg(update=[rr('child.example.', 16, 1, 300, bytes([250]) + b'x' * 250 + bytes([250]) + b'y' * 250 + bytes([250]) + b'z' * 250 + bytes([245]) + b'w' * 245) for _ in range(20)], add=[opt()]), '$KC'))"
+check "R12: the big message is over 16384 bytes" test "$(stat -c %s "$T/big.bin")" -gt 16384
+before=$(state_dump)
+v0=$(vcount)
+r=$(ds -t --raw-file "$T/big.bin")
+expect_match "R12: UPDATE over max-message-size on TCP: connection closed" "^rcode=- .*closed=1" "$r"
+bad "R12: UPDATE over max-message-size on UDP" REFUSED 15 "exceeds server.max-message-size" --raw-file "$T/big.bin"
+expect "R12: no verification for oversized messages" "$v0" "$(vcount)"
+r=$(ds -t -k "$KC" --add "$NS3")
+expect "R12: a new TCP connection works after the closed one" NOERROR "$(f_rcode "$r")"
+py "out('$T/r12-257.bin', sign(msg(update=[rr('child.example.', 2, 1, 300, wname('n%d.provider.net.' % i)) for i in range(256)], add=[opt()]), '$KC'))"
+nover "R12: 258 records" REFUSED - "at most 256" --raw-file "$T/r12-257.bin"
+nover "R12: 258 records over TCP" REFUSED - "at most 256" -t --raw-file "$T/r12-257.bin"
+args=()
+for i in $(seq 65); do args+=(--add "child.example. 300 NS n$i.provider.net."); done
+bad "R12: 65 records (max-update-records 64)" REFUSED 18 "maximum is 64" -k "$KC" "${args[@]}"
+args=()
+for i in $(seq 12); do args+=(--add "child.example. 300 NS n$i.provider.net."); done
+bad "R12: NS beyond max-ns (3 + 12 > 13)" REFUSED 18 "NS set would have 1[0-9] record\(s\); the maximum is 13" -k "$KC" "${args[@]}"
+args=()
+for i in $(seq 9); do args+=(--add "child.example. 300 DS $i 15 2 8B3D2CE0A5B37E5DA69B7C20F9E91A1B7B69CA4B5A6D9FE8C3E1E3A3E3B1C2D4"); done
+bad "R12: DS beyond max-ds (8)" REFUSED 18 "maximum is 8" -k "$KC" "${args[@]}"
+
+# ---- R10: replay after a restart ----------------------------------------------------------------------
+
+n0=$(nout)
+r=$(ds -k "$KC" --save "$T/r10.bin" --add "child.example. 300 NS ns10.provider.net.")
+expect "R10: the original UPDATE -> NOERROR" NOERROR "$(f_rcode "$r")"
+r=$(ds -k "$KC" --save "$T/r10-refused.bin" --add "www.child.example. 300 TXT no")
+expect "R10: an UPDATE that is refused -> REFUSED" REFUSED "$(f_rcode "$r")"
+before=$(state_dump)
+check "R10: dsyncd stops" stop_dsyncd
+mv "$T/dsyncd.log" "$T/dsyncd-run1.log"
+# the second run also allows 64 KiB messages (for R13 below)
+sed -i 's/workers = 2;/workers = 2; max-message-size = 65535;/' "$T/dsyncd.conf"
+start_dsyncd "$T/dsyncd.conf" || { not_ok "dsyncd restarts"; finish; }
+expect "R10: the store is the same after the restart" "$before" "$(state_dump)"
+bad "R10: replayed after the restart" NOERROR 0 "replayed" --raw-file "$T/r10.bin"
+bad "R10: replayed refused UPDATE after the restart" REFUSED 0 "replayed" --raw-file "$T/r10-refused.bin"
+expect "R10: applied once (one outbox change)" $((n0 + 1)) "$(nout)"
+expect "R10: ns10 stored once" 1 "$(deleg_dump | grep -c ns10.provider.net)"
+r=$(ds -k "$KC" --del "child.example. 0 NS ns10.provider.net.")
+expect "R10: a fresh UPDATE after the restart -> NOERROR" NOERROR "$(f_rcode "$r")"
+
+# ---- R13: linear-time parsing ----------------------------------------------------------------------------
+
+# ~64 KiB: the first update RR's RDATA (TXT, opaque) holds a chain of 120
+# one-label names, each pointing at the one before, and pointer-to-pointer
+# chains as filler; then 250 RRs whose owner and NS RDATA point at the
+# deepest name (121 labels, 251 octets, 121 jumps to resolve each)
+py "
+import struct
+h = 12 + 13 + 2 + 10   # header, zone entry, first RR (owner = pointer to 12), its fixed fields
+blob = b''
+prev = 12
+for i in range(120):
+    at = h + len(blob)
+    blob += b'\x01a' + struct.pack('!H', 0xc000 | prev)
+    prev = at + 0   # the label starts the name
+deep = prev
+# filler: chains of pointers to pointers (each pointing at the one before)
+while h + len(blob) < 65535 - 250 * 16 - 400:
+    at = h + len(blob)
+    blob += struct.pack('!H', 0xc000 | (at - 2))
+first = b'\xc0\x0c' + struct.pack('!HHIH', 16, 1, 0, len(blob)) + blob
+ptr = struct.pack('!H', 0xc000 | deep)
+rest = [ptr + struct.pack('!HHIH', 2, 1, 300, 2) + ptr for _ in range(250)]
+m = msg(update=[first] + rest, add=[opt()])
+assert len(m) <= 65535, len(m)
+out('$T/r13.bin', m)
+print(len(m))
+" >"$T/r13.len"
+echo "# R13 message: $(cat "$T/r13.len") bytes"
+t0=$(date +%s%N)
+r=$(ds -t --raw-file "$T/r13.bin")
+t1=$(date +%s%N)
+expect_match "R13: 64 KiB pointer-heavy message answered (REFUSED: unsigned)" "^rcode=REFUSED ede=18 " "$r"
+ms=$(((t1 - t0) / 1000000))
+[ "$ms" -lt 1000 ] && ok "R13: answered in $ms ms (< 1000)" || not_ok "R13: answered in $ms ms (>= 1000)"
+t0=$(date +%s%N)
+r=$("$BIN/dsync-send" -s $ADDR -p $PORT -t --repeat 20 --raw-file "$T/r13.bin" | grep -c '^rcode=REFUSED')
+t1=$(date +%s%N)
+ms=$(((t1 - t0) / 1000000))
+expect "R13: 20 of them on one connection all answered" 20 "$r"
+[ "$ms" -lt 3000 ] && ok "R13: 20 answered in $ms ms (< 3000)" || not_ok "R13: 20 answered in $ms ms (>= 3000)"
+# the deepest name one label deeper than allowed, and a pointer-to-pointer chain of 200: FORMERR
+py "
+import struct
+blob = b''
+h = 12 + 13 + 2 + 10
+for i in range(200):
+    at = h + len(blob)
+    blob += struct.pack('!H', 0xc000 | (at - 2 if i else 12))
+first = b'\xc0\x0c' + struct.pack('!HHIH', 16, 1, 0, len(blob)) + blob
+last = h + len(blob) - 2
+m = msg(update=[first, struct.pack('!H', 0xc000 | last) + struct.pack('!HHIH', 2, 1, 300, 0)], add=[opt()])
+out('$T/r13-jumps.bin', m)
+"
+bad "R13: a name behind 200 pointers to pointers" FORMERR - "bad owner name in the update section" -t --raw-file "$T/r13-jumps.bin"
+check "R13: daemon alive" kill -0 "$DSYNCD_PID"
+
+# ---- R15: hostile names through store and zone file ---------------------------------------------------
+
+H1='a\$b\@c\"d\;e\(f\)g\\h\032i.child.example.'  # in the child: needs glue
+H2='x\;y\032z\(\)\.w\"q.provider.net.'
+H3='t\009ab\127\255.provider.net.'
+H4='n\010\$INCLUDE\032/etc/passwd.provider.net.'
+r=$(ds -k "$KC" --add "child.example. 300 NS $H1" --add "$H1 300 A 192.0.2.53" \
+	--add "child.example. 300 NS $H2" --add "child.example. 300 NS $H3" --add "child.example. 300 NS $H4")
+expect "R15: NS targets and glue with hostile names -> NOERROR" NOERROR "$(f_rcode "$r")"
+expect "R15: 5 hostile records in the store" 5 \
+	"$(sqlite3 "$T/db/dsyncd.db" "select count(*) from delegation where rdata_text like '%passwd%' or rdata_text like '%provider.net.' and rdata_text like '%\\%' escape '!' or owner_text like 'a%i.child.example.' or rdata_text like 'a%i.child.example.'")"
+FRAG="$T/out/example.delegations"
+for _ in $(seq 50); do grep -q 'passwd' "$FRAG" 2>/dev/null && break; sleep 0.1; done
+check "R15: the fragment holds the change" grep -q 'passwd' "$FRAG"
+expect "R15: no fragment line starts with \$INCLUDE or a control character" 0 \
+	"$(grep -c -P '^\$|[\x00-\x08\x0b-\x1f\x7f]' "$FRAG")"
+parent() { # FRAGMENT -> zone file text
+	printf '$ORIGIN example.\n$TTL 3600\n@ SOA ns1.example. h.example. 1 3600 900 604800 300\n@ NS ns1.example.\nns1 A 192.0.2.1\n$INCLUDE %s\n' "$1"
+}
+parent "$FRAG" >"$T/r15-dsyncd.zone"
+check "R15: named-checkzone accepts the parent zone with dsyncd's fragment" \
+	named-checkzone -q example. "$T/r15-dsyncd.zone"
+# the same records typed by hand, read by BIND: both must read back equal
+{
+	printf '%s 3600 IN NS %s\n' child.example. "$H1" child.example. "$H2" child.example. "$H3" child.example. "$H4"
+	printf '%s 3600 IN A 192.0.2.53\n' "$H1"
+} >"$T/r15-hand.frag"
+parent "$T/r15-hand.frag" >"$T/r15-hand.zone"
+named-checkzone -q -D -o "$T/r15-dsyncd.dump" example. "$T/r15-dsyncd.zone"
+named-checkzone -q -D -o "$T/r15-hand.dump" example. "$T/r15-hand.zone"
+sel() { grep -F -e "$H1" -e "$H2" -e "$H3" -e "$H4" "$1" | awk '{print $1, $4, $5}' | sort; }
+expect "R15: BIND reads back the hand-written records (4 NS + 1 A)" 5 "$(sel "$T/r15-hand.dump" | wc -l)"
+expect "R15: BIND reads dsyncd's zone file to the same names" "$(sel "$T/r15-hand.dump")" "$(sel "$T/r15-dsyncd.dump")"
+expect "R15: no line of the log starts with \$INCLUDE" 0 "$(grep -c '^\$INCLUDE' "$T/dsyncd.log")"
+# and the hostile names can be removed again
+r=$(ds -k "$KC" --del "child.example. 0 NS $H1" --del "child.example. 0 NS $H2" --del "child.example. 0 NS $H3" \
+	--del "child.example. 0 NS $H4")
+expect "R15: removing them -> NOERROR" NOERROR "$(f_rcode "$r")"
+expect "R15: none left (the glue went with its NS)" 0 \
+	"$(sqlite3 "$T/db/dsyncd.db" "select count(*) from delegation where rdata_text like '%passwd%' or owner_text like 'a%i.child.example.' or rdata_text like '%provider.net.' and rdata_text like '%\\%' escape '!'")"
+
+# ---- R16: RSA key size ------------------------------------------------------------------------------------
+
+rsa_key() { # BITS EXPONENT-HEX -> KEY RDATA base64 (flags 512, proto 3, alg 8 in the caller)
+	python3 -c "
+import base64, os
+bits, e = $1, bytes.fromhex('$2')
+n = bytearray(os.urandom(bits // 8)); n[0] |= 0x80; n[-1] |= 1
+print(base64.b64encode(bytes([len(e)]) + e + bytes(n)).decode())"
+}
+r16_conf() { # KEYTEXT [extra sig0 settings]
+	cat <<-EOC
+	store = { path = "$T/db/r16.db"; };
+	${2:-}
+	zones = ( { name = "example."; children = ( { name = "rsa.example."; keys = ( "rsa.example. IN KEY 512 3 8 $1" ); } ); } );
+	EOC
+}
+r16_conf "$(rsa_key 16384 010001)" >"$T/r16.conf"
+out=$("$BIN/dsyncd" -n -c "$T/r16.conf" 2>&1)
+rc=$?
+expect "R16: dsyncd -n refuses a 16384-bit RSA key (exit != 0)" 1 "$([ $rc -ne 0 ] && echo 1 || echo 0)"
+expect_match "R16: the message names the size" "RSA modulus of 16384 bits outside 2048\.\.4096" "$out"
+r16_conf "$(rsa_key 2048 010001)" >"$T/r16-ok.conf"
+check "R16: control: a 2048-bit RSA key is accepted" "$BIN/dsyncd" -n -c "$T/r16-ok.conf"
+r16_conf "$(rsa_key 4096 010001)" >"$T/r16-4096.conf"
+check "R16: a 4096-bit RSA key is accepted" "$BIN/dsyncd" -n -c "$T/r16-4096.conf"
+r16_conf "$(rsa_key 4104 010001)" >"$T/r16-4104.conf"
+out=$("$BIN/dsyncd" -n -c "$T/r16-4104.conf" 2>&1)
+expect_match "R16: a 4104-bit RSA key is refused" "RSA modulus of 4104 bits" "$out"
+r16_conf "$(rsa_key 1024 010001)" >"$T/r16-1024.conf"
+out=$("$BIN/dsyncd" -n -c "$T/r16-1024.conf" 2>&1)
+expect_match "R16: a 1024-bit RSA key is refused" "RSA modulus of 1024 bits" "$out"
+r16_conf "$(rsa_key 2048 0100000001)" >"$T/r16-exp.conf"
+out=$("$BIN/dsyncd" -n -c "$T/r16-exp.conf" 2>&1)
+expect_match "R16: a 5-byte exponent is refused" "RSA exponent length 5" "$out"
+
+# ---- the end ---------------------------------------------------------------------------------------------------
+
+r=$(ds -k "$KC" --add "child.example. 300 NS ns11.provider.net.")
+expect "a good UPDATE is still NOERROR" NOERROR "$(f_rcode "$r")"
+audits=$(sqlite3 "$T/db/dsyncd.db" "select count(*) from audit where actor='update'")
+expect "every UPDATE decision (both runs) has an audit row" \
+	"$(cat "$T/dsyncd-run1.log" "$T/dsyncd.log" | grep ' update zone=' | grep -vc 'result=badvers')" "$audits"
+check "dsyncd stops cleanly (no sanitizer reports)" stop_dsyncd
+finish
