@@ -38,6 +38,7 @@
 
 #include "common/deleg.h"
 #include "common/dns.h"
+#include "common/keys.h"
 
 struct store;
 
@@ -95,15 +96,7 @@ int store_deleg_write(struct store *s, int64_t child_id, const struct deleg *d);
 typedef int (*store_rr_cb)(void *arg, const uint8_t *child, const struct drr *rr);
 int store_zone_deleg_foreach(struct store *s, const uint8_t *zone, store_rr_cb cb, void *arg);
 
-/* Keys: the lifecycle states of PROTOCOL.md section 7. */
-enum key_state {
-	KEY_KNOWN = 0,
-	KEY_VALIDATING = 1,
-	KEY_TRUSTED = 2,
-	KEY_VALIDATION_FAILED = 3,
-	KEY_REFUSED = 4,
-	KEY_REVOKED = 5,
-};
+/* Keys: states from common/keys.h, stored by name ("known", "trusted", ...). */
 const char *store_key_state_str(enum key_state st);
 
 struct store_key {

@@ -1,0 +1,97 @@
+/*
+ * keystate/keystate.h -- a child's SIG(0) key lifecycle as a pure state
+ * machine, and the KeyState EDNS(0) option (draft-berra-dnsop-keystate).
+ *
+ * No I/O, no clock, no store: callers persist the states (store/) and write
+ * the audit rows; this module only says which transitions exist and what a
+ * state means on the wire.  Bootstrap verification methods (at-apex, at-ns,
+ * unsigned, manual) and their scheduler live in their own files of this
+ * folder once they exist.
+ */
+#ifndef DS_KEYSTATE_KEYSTATE_H
+#define DS_KEYSTATE_KEYSTATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/keys.h"
+#include "common/wire.h"
+
+/* What can happen to a key. */
+enum ks_event {
+	KS_EV_UPLOAD,             /* self-signed bootstrap UPDATE verified: proof of possession */
+	KS_EV_VALIDATION_START,   /* the scheduler picked it up */
+	KS_EV_VALIDATION_OK,      /* a bootstrap method succeeded */
+	KS_EV_VALIDATION_FAIL,    /* a method failed for good (retries exhausted) */
+	KS_EV_POLICY_REFUSE,      /* the parent's policy will not take it (e.g. algorithm) */
+	KS_EV_OPERATOR_TRUST,     /* manual method, or an operator override */
+	KS_EV_OPERATOR_REVOKE,    /* operator (or the configuration) withdraws trust */
+	KS_EV_ROLLOVER_ADD,       /* added by an UPDATE signed by the child's trusted key */
+	KS_EV_SUPERSEDED,         /* another key of the child became trusted (D8: old keys go) */
+	KS_EV_RESTART,            /* daemon restart: interrupted validations resume */
+};
+
+/*
+ * The transition table.  Sets *next and returns true when ev is allowed in
+ * cur; returns false (and leaves *next) when it is not -- e.g. an upload
+ * never demotes a trusted key, a revoked key is never trusted again by
+ * validation (only by a fresh upload of a new key).
+ * exists=false means the key is not in the store at all (state "unknown"):
+ * only KS_EV_UPLOAD, KS_EV_ROLLOVER_ADD and KS_EV_OPERATOR_TRUST apply then.
+ */
+bool ks_next(bool exists, enum key_state cur, enum ks_event ev, enum key_state *next);
+
+/* "upload", "validation-start", ... for audit rows and logs. */
+const char *ks_event_str(enum ks_event ev);
+
+/* KeyState codes (PROTOCOL.md section 8, keystate-03 as in tdns v2). */
+enum ks_code {
+	KS_MALFORMED = 0,
+	KS_TEMPORARY_FAILURE = 1,
+	KS_INQUIRE_KEY = 2,
+	KS_TRUSTED = 4,
+	KS_UNKNOWN = 5,
+	KS_INVALID = 6,
+	KS_REFUSED = 7,
+	KS_VALIDATION_FAILED = 8,
+	KS_BOOTSTRAP_AUTO = 9,
+	KS_BOOTSTRAP_MANUAL = 10,
+};
+
+/*
+ * The code that answers an inquiry about a key: exists=false -> 5; trusted
+ * -> 4; refused -> 7; validation-failed -> 8; known/validating -> 9, or 10
+ * when manual is the only bootstrap method the parent offers; revoked -> 5
+ * (the child must bootstrap again).
+ */
+enum ks_code ks_code_for(bool exists, enum key_state st, bool manual_only);
+
+/* The option's payload (D9: written as the 4-byte form + text). */
+struct ks_opt {
+	uint16_t key_id;   /* key tag of the child's SIG(0) key */
+	uint8_t state;     /* enum ks_code */
+	uint8_t data;      /* KEY-DATA; 0 unless state is 6 or 7 */
+	bool legacy;       /* read from a 3-byte (keystate-01) payload: no KEY-DATA */
+	char text[256];    /* EXTRA-TEXT, NUL-terminated (bytes copied as they are) */
+};
+
+/*
+ * Parse an option payload (the bytes after OPTION-CODE and OPTION-LENGTH).
+ * Accepts >= 4 bytes (key id, state, data, text) and the legacy 3-byte form.
+ * Returns DS_OK or DS_EMALF (shorter than 3 bytes).  Text longer than 255
+ * bytes is cut.
+ */
+int ks_opt_parse(const uint8_t *p, size_t len, struct ks_opt *out);
+
+/* Append option code + length + payload (4-byte form) to b. */
+void ks_opt_write(struct wbuf *b, uint16_t code, const struct ks_opt *o);
+
+/*
+ * Find option `code` in the RDATA of an OPT record (a list of code/length/
+ * value options).  Returns a pointer to its payload and sets *len, or NULL
+ * when absent or when the option list is malformed (then *len = SIZE_MAX).
+ */
+const uint8_t *ks_opt_find(const uint8_t *rdata, size_t rdlen, uint16_t code, size_t *len);
+
+#endif
