@@ -1,0 +1,399 @@
+#!/usr/bin/env bash
+# tests/bench/run.sh BUILDDIR -- benchmarks B1-B4 of HARDENING.md; see
+# tests/bench/README.md for what each one measures and how to read it.
+#
+#   make bench                     (= tests/bench/run.sh build, after make all)
+#   ONLY="B1 B2" tests/bench/run.sh build
+#
+# Environment:
+#   ONLY        benchmarks to run (default "B1 B2 B3"; B4 is part of B3)
+#   PHASE_SECS  target length of each load phase in seconds (default 10, max 20)
+#   LEVELS      outstanding requests for B3 (default "1 10 100 1000")
+#   B2_SECS     seconds per B2 measurement (default 3, as openssl speed -seconds 3)
+#   DSYNC_SEND  load generator binary (default BUILDDIR/dsync-send)
+#   KEEP=1      keep the temporary folder (logs, configs, raw outputs)
+#   PERF=1      record dsyncd with perf during the 100-outstanding run
+#
+# Never part of the pass/fail suite: it prints tables, and exits non-zero
+# only when it could not run at all.  Everything runs on loopback
+# (dsyncd on 127.0.0.9, Knot on 127.0.0.19), in a temporary folder, and
+# every process it starts is stopped by PID at exit.
+set -u
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$TOP" || exit 1
+BUILD=${1:-build}
+BIN=$TOP/$BUILD
+ONLY=${ONLY:-"B1 B2 B3"}
+PHASE_SECS=${PHASE_SECS:-10}
+[ "$PHASE_SECS" -gt 20 ] && PHASE_SECS=20
+LEVELS=${LEVELS:-"1 10 100 1000"}
+B2_SECS=${B2_SECS:-3}
+DSYNC_SEND=${DSYNC_SEND:-$BIN/dsync-send}
+ADDR=127.0.0.9
+KADDR=127.0.0.19
+PORT=5354
+T=$(mktemp -d /tmp/dsyncd-bench.XXXXXX)
+PIDS=()
+
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	if [ "${KEEP:-0}" = 1 ]; then echo "# files kept in $T"; else rm -rf "$T"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+want() { [[ " $ONLY " == *" $1 "* ]]; }
+note() { echo "# $*"; }
+
+# one CPU for the single-core measurements (B1, B2): the last one
+PIN=()
+if command -v taskset >/dev/null; then PIN=(taskset -c $(($(nproc) - 1))); fi
+
+# kv NAME "k=v k=v ...": the value of NAME
+kv() { sed -n "s/.*\<$1=\([^ ]*\).*/\1/p" <<<"$2" | head -1; }
+# ratio A B: A/B as a percentage (or "-")
+pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0 && a != "") printf "%.0f%%", 100 * a / b; else printf "-" }'; }
+
+echo "dsyncd benchmarks, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPU(s): $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)"
+echo "build: $BUILD   phases: ${PHASE_SECS}s   tmp: $T"
+
+# ---- B1: crypto ceiling -----------------------------------------------------
+declare -A SIGN VERIFY ALGNAME
+ALGNAME=([8]="RSASHA256 (2048)" [13]="ECDSAP256SHA256" [15]="ED25519")
+if want B1 || want B2; then
+	echo
+	echo "== B1 crypto ceiling: openssl speed -seconds 3, one core (${PIN[*]:-not pinned})"
+	"${PIN[@]}" openssl speed -seconds 3 rsa2048 ecdsap256 ed25519 >"$T/speed.out" 2>"$T/speed.err"
+	read -r s v < <(awk '/^rsa 2048 bits/ { print $(NF-1), $NF }' "$T/speed.out")
+	SIGN[8]=$s VERIFY[8]=$v
+	read -r s v < <(awk '/ecdsa \(nistp256\)/ { print $(NF-1), $NF }' "$T/speed.out")
+	SIGN[13]=$s VERIFY[13]=$v
+	read -r s v < <(awk '/EdDSA \(Ed25519\)/ { print $(NF-1), $NF }' "$T/speed.out")
+	SIGN[15]=$s VERIFY[15]=$v
+	printf "%-4s %-18s %12s %12s\n" alg name sign/s verify/s
+	for a in 8 13 15; do
+		printf "%-4s %-18s %12s %12s\n" "$a" "${ALGNAME[$a]}" "${SIGN[$a]:-?}" "${VERIFY[$a]:-?}"
+	done
+	echo "(reference: this is the reference; openssl $(openssl version | awk '{print $2}'))"
+fi
+
+# ---- B2: in-process parse + key lookup + verify -----------------------------
+if want B2; then
+	echo
+	echo "== B2 parse + sig0_rr_parse + key lookup + verify, one core, in process"
+	CFLAGS_B2="-O2 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror -pthread"
+	mkdir -p "$BIN/tests/bench" "$T/b2keys"
+	# shellcheck disable=SC2046,SC2086
+	if ! ${CC:-cc} $CFLAGS_B2 -I. $(pkg-config --cflags ldns openssl sqlite3 libconfig) \
+		-o "$BIN/tests/bench/b2" tests/bench/b2.c "$BIN/libdsync.a" \
+		$(pkg-config --libs ldns openssl sqlite3 libconfig libmicrohttpd libunbound) -pthread -lm; then
+		echo "b2 does not build; B2 skipped"
+	else
+		keys=()
+		for a in RSASHA256 ECDSAP256SHA256 ED25519; do
+			k=$(dnssec-keygen -q -T KEY -a $a -b 2048 -n HOST -K "$T/b2keys" "b2-$a.example." 2>/dev/null ||
+				dnssec-keygen -q -T KEY -a $a -n HOST -K "$T/b2keys" "b2-$a.example.")
+			keys+=("$T/b2keys/$k")
+		done
+		"${PIN[@]}" "$BIN/tests/bench/b2" -t "$B2_SECS" "${keys[@]}" >"$T/b2.out" 2>&1 || cat "$T/b2.out"
+		printf "%-4s %-16s %5s %11s %11s %6s %11s %12s %9s\n" alg name bytes full/s "B1 verify/s" ratio \
+			verify/s "parse+lkp/s" "digest/s"
+		while read -r line; do
+			a=$(kv alg "$line")
+			full=$(kv full "$line")
+			printf "%-4s %-16s %5s %11.0f %11s %6s %11.0f %12.0f %9.0f\n" "$a" "$(kv name "$line")" \
+				"$(kv bytes "$line")" "$full" "${VERIFY[$a]:-?}" "$(pct "$full" "${VERIFY[$a]:-}")" \
+				"$(kv verify "$line")" "$(kv parse "$line")" "$(kv digest "$line")"
+		done < <(grep '^b2 ' "$T/b2.out")
+		echo "(full = the receiver's steps per message; ratio = full / B1 verify/s, goal >= 90%;"
+		echo " verify = sig0_verify alone; parse+lkp = the steps without crypto; digest = replay-cache key)"
+	fi
+fi
+
+# ---- B3/B4: end to end over loopback UDP --------------------------------------
+# cpu_ticks PID: utime+stime of a process, in clock ticks
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+CLK=$(getconf CLK_TCK)
+
+# stats_line: SIGUSR1 to dsyncd, print the new stats line
+stats_line() {
+	local before
+	before=$(grep -c " stats " "$T/dsyncd.log")
+	kill -USR1 "$DSYNCD_PID"
+	for _ in $(seq 100); do
+		[ "$(grep -c " stats " "$T/dsyncd.log")" -gt "$before" ] && break
+		sleep 0.05
+	done
+	grep " stats " "$T/dsyncd.log" | tail -1
+}
+
+# percentiles of a file of latencies in seconds (one a line): "p50_ms p99_ms"
+pctl() {
+	sort -g "$1" | awk '{ a[NR - 1] = $1 } END {
+		if (NR == 0) { print "- -"; exit }
+		printf "%.3f %.3f\n", a[int((NR - 1) * 0.5)] * 1000, a[int((NR - 1) * 0.99)] * 1000 }'
+}
+
+# row LABEL RATE P50 P99 RCODES CPU% REFRATE
+row() {
+	printf "  %-40s %9s %8s %8s %6s %7s  %s\n" "$1" "$2" "$3" "$4" "$5" "$6" "$7"
+}
+
+start_dsyncd() {
+	mkdir -p "$T/dsyncd" "$T/keys"
+	local children="" i k
+	for i in $(seq 1 12); do
+		k=$(dnssec-keygen -q -T KEY -a ED25519 -n HOST -K "$T/keys" "c$i.example.")
+		CHILDKEY[$i]="$T/keys/$k"
+		children+="${children:+,}{ name = \"c$i.example.\"; keys = ( \"$T/keys/$k.key\" ); }"
+	done
+	cat >"$T/dsyncd.conf" <<EOC
+server = { listen = [ "$ADDR" ]; port = $PORT; workers = 0; queue-max = 1024; commit-batch-max = 64; };
+store = { path = "$T/dsyncd/dsyncd.db"; };
+log = { level = "${LOG_LEVEL:-info}"; };
+zones = ( { name = "example.";
+  children = ( $children );
+  backends = ( { type = "null"; } );
+} );
+EOC
+	"$BIN/dsyncd" -n -c "$T/dsyncd.conf" >"$T/dsyncd-check.log" 2>&1 || {
+		cat "$T/dsyncd-check.log"
+		return 1
+	}
+	"$BIN/dsyncd" -c "$T/dsyncd.conf" >>"$T/dsyncd.log" 2>&1 &
+	DSYNCD_PID=$!
+	PIDS+=("$DSYNCD_PID")
+	for _ in $(seq 100); do
+		grep -q "dsyncd serving" "$T/dsyncd.log" 2>/dev/null && return 0
+		kill -0 "$DSYNCD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	tail -20 "$T/dsyncd.log"
+	return 1
+}
+
+start_knot() {
+	mkdir -p "$T/knot/db"
+	KSECRET=$(head -c 32 /dev/urandom | base64)
+	cat >"$T/knot.conf" <<EOC
+server:
+    rundir: "$T/knot"
+    listen: $KADDR@$PORT
+key:
+  - id: bench.
+    algorithm: hmac-sha256
+    secret: $KSECRET
+acl:
+  - id: update
+    key: bench.
+    action: update
+database:
+    storage: "$T/knot/db"
+template:
+  - id: default
+    storage: "$T/knot"
+    zonefile-sync: -1
+    zonefile-load: whole
+    journal-content: changes
+zone:
+  - domain: example.
+    file: "$T/knot/example.zone"
+    acl: update
+log:
+  - target: stderr
+    any: info
+EOC
+	cat >"$T/knot/example.zone" <<'EOZ'
+$ORIGIN example.
+$TTL 3600
+@	SOA	ns1.example. hostmaster.example. 1 3600 900 604800 300
+@	NS	ns1.example.
+ns1	A	127.0.0.19
+EOZ
+	knotd -c "$T/knot.conf" >"$T/knot.log" 2>&1 &
+	KNOT_PID=$!
+	PIDS+=("$KNOT_PID")
+	for _ in $(seq 100); do
+		grep -q "server started" "$T/knot.log" 2>/dev/null &&
+			kdig @$KADDR -p $PORT +short +time=1 +tries=1 example. SOA >/dev/null 2>&1 && return 0
+		kill -0 "$KNOT_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	tail -20 "$T/knot.log"
+	return 1
+}
+
+stop_pid() {
+	kill -TERM "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+
+# dsync-send load run against dsyncd; sets OUT (its summary line), CPU (dsyncd %)
+NEXT_CHILD=1
+dsyncd_load() {
+	local conc=$1 count=$2 c=$NEXT_CHILD
+	NEXT_CHILD=$((NEXT_CHILD + 1))
+	local t0 c0 t1 c1
+	c0=$(cpu_ticks "$DSYNCD_PID")
+	t0=$(date +%s.%N)
+	OUT=$(timeout $((PHASE_SECS * 3 + 60)) "$DSYNC_SEND" -s $ADDR -p $PORT -k "${CHILDKEY[$c]}" \
+		--add "c$c.example. 3600 NS ns1.provider.net." --add "c$c.example. 3600 NS ns2.provider.org." \
+		--count "$count" --concurrency "$conc" 2>&1 | tail -1)
+	t1=$(date +%s.%N)
+	c1=$(cpu_ticks "$DSYNCD_PID")
+	CPU=$(awk -v a="$c0" -v b="$c1" -v s="$(kv elapsed "$OUT")" -v k="$CLK" \
+		'BEGIN { if (s > 0) printf "%.0f%%", 100 * (b - a) / k / s; else printf "-" }')
+}
+
+# dnsperf against Knot: FILE CONC [extra dnsperf args]; sets RATE P50 P99 RC CPU
+knot_dnsperf() {
+	local file=$1 conc=$2
+	shift 2
+	local c0 c1 out
+	out="$T/dnsperf.$conc.$(basename "$file").out"
+	c0=$(cpu_ticks "$KNOT_PID")
+	timeout $((PHASE_SECS * 2 + 30)) dnsperf -u -s $KADDR -p $PORT -y "hmac-sha256:bench.:$KSECRET" \
+		-d "$file" -q "$conc" -t 3 -l "$PHASE_SECS" -v "$@" >"$out" 2>&1
+	c1=$(cpu_ticks "$KNOT_PID")
+	RATE=$(sed -n 's/^ *Updates per second: *\([0-9.]*\).*/\1/p' "$out")
+	local run
+	run=$(sed -n 's/^ *Run time (s): *\([0-9.]*\).*/\1/p' "$out")
+	awk '$1 == ">" && $2 != "T" && $2 != "I" { print $NF }' "$out" >"$out.lat"
+	read -r P50 P99 < <(pctl "$out.lat")
+	RC=$(awk '$1 == ">" { n[$2]++ } END { s = ""; for (k in n) s = s (s ? "," : "") (k == "T" ? "timeout" : k) ":" n[k]; print (s ? s : "-") }' "$out")
+	CPU=$(awk -v a="$c0" -v b="$c1" -v s="$run" -v k="$CLK" \
+		'BEGIN { if (s > 0) printf "%.0f%%", 100 * (b - a) / k / s; else printf "-" }')
+	RATE=$(printf "%.1f" "${RATE:-0}")
+}
+
+# dsync-send with TSIG against Knot (same tool as for dsyncd); sets OUT, CPU
+knot_dsyncsend() {
+	local conc=$1 count=$2 c0 c1
+	c0=$(cpu_ticks "$KNOT_PID")
+	OUT=$(timeout $((PHASE_SECS * 3 + 60)) "$DSYNC_SEND" -s $KADDR -p $PORT -z example. --tsig "bench.:$KSECRET" \
+		--add "s$conc.example. 3600 NS ns1.provider.net." --add "s$conc.example. 3600 NS ns2.provider.org." \
+		--count "$count" --concurrency "$conc" 2>&1 | tail -1)
+	c1=$(cpu_ticks "$KNOT_PID")
+	CPU=$(awk -v a="$c0" -v b="$c1" -v s="$(kv elapsed "$OUT")" -v k="$CLK" \
+		'BEGIN { if (s > 0) printf "%.0f%%", 100 * (b - a) / k / s; else printf "-" }')
+}
+
+# count for a target phase length from a calibration line
+phase_count() {
+	awk -v r="$(kv rate "$1")" -v s="$PHASE_SECS" -v min="$2" 'BEGIN {
+		n = int(r * s); if (n < min) n = min; if (n > 400000) n = 400000; print n }'
+}
+
+if want B3 || want B4; then
+	echo
+	echo "== B3/B4 end to end over loopback UDP, signed UPDATE (zone SOA + 2 NS adds + OPT + signature)"
+	declare -A CHILDKEY
+	HAVE_DNSPERF=0
+	if ! command -v dnsperf >/dev/null; then
+		note "dnsperf missing: apt-get install dnsperf"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q dnsperf >"$T/apt.log" 2>&1 ||
+			{ apt-get update -q >>"$T/apt.log" 2>&1 &&
+				DEBIAN_FRONTEND=noninteractive apt-get install -y -q dnsperf >>"$T/apt.log" 2>&1; }
+	fi
+	command -v dnsperf >/dev/null && HAVE_DNSPERF=1
+	[ $HAVE_DNSPERF = 1 ] || note "dnsperf is not installable here: the Knot reference uses dsync-send --tsig only (same tool on both sides)"
+	HAVE_KNOT=0
+	command -v knotd >/dev/null && HAVE_KNOT=1
+	[ $HAVE_KNOT = 1 ] || note "knotd is not installed (apt-get install knot): no reference"
+
+	if ! start_dsyncd; then
+		echo "dsyncd does not start; B3 skipped"
+		exit 1
+	fi
+	[ $HAVE_KNOT = 1 ] && { start_knot || { note "knotd does not start; no reference"; HAVE_KNOT=0; }; }
+	echo "dsyncd: $BUILD/dsyncd on $ADDR:$PORT, $(sed -n 's/.*serving .*, \([0-9]*\) verification worker.*/\1/p' "$T/dsyncd.log") verification worker(s), 12 children with ED25519 keys, null backend, SQLite in $T (synchronous=FULL), log level ${LOG_LEVEL:-info}"
+	[ $HAVE_KNOT = 1 ] && echo "Knot:   $(knotd --version | head -1) on $KADDR:$PORT, DDNS with TSIG hmac-sha256, journal in $T (robust), log level info"
+	echo "driver: dsync-send (pre-signs every request; load phase about ${PHASE_SECS}s each); dnsperf $(dnsperf -h 2>&1 | sed -n 's/^Version //p' | head -1)"
+	declare -A B4
+	for conc in $LEVELS; do
+		echo
+		echo "-- $conc outstanding"
+		row "server / driver" "rate/s" "p50 ms" "p99 ms" "CPU" "ratio" "RCODEs"
+		# calibration (own child: no replay overlap with the measured run)
+		mincount=$((conc * 3 > 300 ? conc * 3 : 300))
+		dsyncd_load "$conc" "$mincount"
+		count=$(phase_count "$OUT" "$mincount")
+		s0=$(stats_line)
+		if [ "${PERF:-0}" = 1 ] && [ "$conc" = 100 ] && command -v perf >/dev/null; then
+			perf record -e cpu-clock -g -o "$T/perf.data" -p "$DSYNCD_PID" >"$T/perf.log" 2>&1 &
+			PERF_PID=$!
+		fi
+		dsyncd_load "$conc" "$count"
+		if [ -n "${PERF_PID:-}" ]; then
+			kill -INT "$PERF_PID"
+			wait "$PERF_PID" 2>/dev/null
+			perf report -i "$T/perf.data" --no-children --sort symbol --stdio 2>/dev/null |
+				grep -E '^ +[0-9]' | head -25 >"$T/perf.top"
+			PERF_PID=
+		fi
+		s1=$(stats_line)
+		D_RATE=$(kv rate "$OUT")
+		tmo=$(kv timeouts "$OUT")
+		rcs=$(kv rcodes "$OUT")
+		[ "${tmo:-0}" != 0 ] && rcs="$rcs,timeout:$tmo"
+		dsyncd_row=("dsyncd SIG(0) ED25519 / dsync-send" "$D_RATE" "$(kv p50_ms "$OUT")" "$(kv p99_ms "$OUT")" "$CPU")
+		B4[dsyncd]="$(kv p50_ms "$OUT") $(kv p99_ms "$OUT")"
+		d=()
+		for f in commits commit_jobs accepted refused dropped replays verifications; do
+			d+=("$f=$(($(kv "$f" "$s1") - $(kv "$f" "$s0")))")
+		done
+		ref_rate=""
+		lines=()
+		if [ $HAVE_KNOT = 1 ]; then
+			if [ $HAVE_DNSPERF = 1 ]; then
+				# every update adds NS to a new name: each one is a durable change
+				awk -v n=$((PHASE_SECS * 12000)) -v p="r$conc" 'BEGIN { for (i = 0; i < n; i++)
+					printf "example.\nadd %s-%d 3600 NS ns1.provider.net.\nadd %s-%d 3600 NS ns2.provider.org.\nsend\n", p, i, p, i }' >"$T/new.$conc.txt"
+				knot_dnsperf "$T/new.$conc.txt" "$conc" -n 1
+				ref_rate=$RATE
+				lines+=("Knot TSIG, new name each / dnsperf|$RATE|$P50|$P99|$CPU|$RC")
+				[ "$conc" = 1 ] && B4[knot_new]="$P50 $P99"
+				# the same content every time (like the dsyncd run): no change after the first
+				printf 'example.\nadd same%s 3600 NS ns1.provider.net.\nadd same%s 3600 NS ns2.provider.org.\nsend\n' "$conc" "$conc" >"$T/same.$conc.txt"
+				knot_dnsperf "$T/same.$conc.txt" "$conc"
+				lines+=("Knot TSIG, same content / dnsperf|$RATE|$P50|$P99|$CPU|$RC")
+				[ "$conc" = 1 ] && B4[knot_same]="$P50 $P99"
+			fi
+			knot_dsyncsend "$conc" "$mincount"
+			knot_dsyncsend "$conc" "$(phase_count "$OUT" "$mincount")"
+			tmo=$(kv timeouts "$OUT")
+			krc=$(kv rcodes "$OUT")
+			[ "${tmo:-0}" != 0 ] && krc="$krc,timeout:$tmo"
+			lines+=("Knot TSIG, same content / dsync-send|$(kv rate "$OUT")|$(kv p50_ms "$OUT")|$(kv p99_ms "$OUT")|$CPU|$krc")
+			[ "$conc" = 1 ] && B4[knot_ds]="$(kv p50_ms "$OUT") $(kv p99_ms "$OUT")"
+			[ -z "$ref_rate" ] && ref_rate=$(kv rate "$OUT")
+		fi
+		row "${dsyncd_row[@]}" "$(pct "$D_RATE" "$ref_rate")" "$rcs"
+		for l in "${lines[@]}"; do
+			IFS='|' read -r a b c e f g <<<"$l"
+			row "$a" "$b" "$c" "$e" "$f" "" "$g"
+		done
+		fc=$(awk -v j="$(kv commit_jobs "${d[*]}")" -v c="$(kv commits "${d[*]}")" 'BEGIN { if (c > 0) printf "%.1f", j / c; else printf "-" }')
+		echo "  dsyncd counters: ${d[*]}  group-commit factor=$fc"
+		[ -s "${T}/perf.top" ] && [ "$conc" = 100 ] && { echo "  perf (dsyncd, cpu-clock, top symbols):"; sed 's/^/    /' "$T/perf.top"; }
+	done
+	echo
+	echo "(ratio = dsyncd rate / Knot rate of the first Knot row; CPU = server CPU time / wall time,"
+	echo " 100% = one core; RCODEs as counted by the driver)"
+
+	if [[ " $LEVELS " == *" 1 "* ]]; then
+		echo
+		echo "== B4 serial latency (1 outstanding), from the B3 run above"
+		printf "  %-40s %8s %8s\n" "server / driver" "p50 ms" "p99 ms"
+		printf "  %-40s %8s %8s\n" "dsyncd SIG(0) ED25519 / dsync-send" ${B4[dsyncd]}
+		[ -n "${B4[knot_new]:-}" ] && printf "  %-40s %8s %8s\n" "Knot TSIG, new name each / dnsperf" ${B4[knot_new]}
+		[ -n "${B4[knot_same]:-}" ] && printf "  %-40s %8s %8s\n" "Knot TSIG, same content / dnsperf" ${B4[knot_same]}
+		[ -n "${B4[knot_ds]:-}" ] && printf "  %-40s %8s %8s\n" "Knot TSIG, same content / dsync-send" ${B4[knot_ds]}
+	fi
+	stop_pid "$DSYNCD_PID"
+	[ $HAVE_KNOT = 1 ] && stop_pid "$KNOT_PID"
+	grep " stats " "$T/dsyncd.log" | tail -1 | sed 's/^/dsyncd at exit: /'
+fi
+exit 0
