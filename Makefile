@@ -34,18 +34,19 @@ COMMON_SRC   = common/err.c common/log.c common/wire.c common/dname.c common/msg
 SIG0_SRC     = sig0/sig0.c sig0/keyfile.c
 STORE_SRC    = store/store_sqlite.c
 POLICY_SRC   = policy/policy.c
+KEYSTATE_SRC = keystate/keystate.c
 CONFIG_SRC   = config/config.c
 BACKENDS_SRC = backends/backend.c backends/null.c backends/zonefile.c
 RECEIVER_SRC = receiver/server.c receiver/pipeline.c receiver/keycache.c \
                receiver/replay.c receiver/outbox.c receiver/respond.c receiver/import.c
 
-LIB_SRC  = $(COMMON_SRC) $(SIG0_SRC) $(STORE_SRC) $(POLICY_SRC) $(CONFIG_SRC) \
+LIB_SRC  = $(COMMON_SRC) $(SIG0_SRC) $(STORE_SRC) $(POLICY_SRC) $(KEYSTATE_SRC) $(CONFIG_SRC) \
            $(BACKENDS_SRC) $(RECEIVER_SRC)
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB      = $(BUILD)/libdsync.a
 
 PROGS    = $(BUILD)/dsyncd $(BUILD)/dsync-send
-UNITS    = wire dname msg sig0 policy store config backends
+UNITS    = wire dname msg sig0 policy keystate store config backends
 UNIT_BIN = $(UNITS:%=$(BUILD)/test_%)
 
 all: $(PROGS)

@@ -20,29 +20,46 @@
 
 /* What can happen to a key. */
 enum ks_event {
-	KS_EV_UPLOAD,             /* self-signed bootstrap UPDATE verified: proof of possession */
-	KS_EV_VALIDATION_START,   /* the scheduler picked it up */
-	KS_EV_VALIDATION_OK,      /* a bootstrap method succeeded */
-	KS_EV_VALIDATION_FAIL,    /* a method failed for good (retries exhausted) */
-	KS_EV_POLICY_REFUSE,      /* the parent's policy will not take it (e.g. algorithm) */
-	KS_EV_OPERATOR_TRUST,     /* manual method, or an operator override */
-	KS_EV_OPERATOR_REVOKE,    /* operator (or the configuration) withdraws trust */
-	KS_EV_ROLLOVER_ADD,       /* added by an UPDATE signed by the child's trusted key */
-	KS_EV_SUPERSEDED,         /* another key of the child became trusted (D8: old keys go) */
-	KS_EV_RESTART,            /* daemon restart: interrupted validations resume */
+	KS_EV_UPLOAD,		/* self-signed bootstrap UPDATE verified: proof of possession */
+	KS_EV_VALIDATION_START, /* the scheduler picked it up */
+	KS_EV_VALIDATION_OK,	/* a bootstrap method succeeded */
+	KS_EV_VALIDATION_FAIL,	/* a method failed for good (retries exhausted) */
+	KS_EV_POLICY_REFUSE,	/* the parent's policy will not take it (e.g. algorithm) */
+	KS_EV_OPERATOR_TRUST,	/* manual method, or an operator override */
+	KS_EV_OPERATOR_REVOKE,	/* operator (or the configuration) withdraws trust */
+	KS_EV_ROLLOVER_ADD,	/* added by an UPDATE signed by the child's trusted key */
+	KS_EV_SUPERSEDED,	/* another key of the child became trusted (D8: old keys go) */
+	KS_EV_RESTART,		/* daemon restart: interrupted validations resume */
 };
 
 /*
- * The transition table.  Sets *next and returns true when ev is allowed in
- * cur; returns false (and leaves *next) when it is not -- e.g. an upload
- * never demotes a trusted key, a revoked key is never trusted again by
- * validation (only by a fresh upload of a new key).
+ * The transition table (doc/keystate.md has every cell and why).  Sets
+ * *next (when next is not NULL) and returns true when ev is allowed in cur;
+ * returns false (and leaves *next) when it is not.  The table is
+ * default-deny.  In short:
+ *   - an upload makes a key known, except that it never demotes a trusted
+ *     key and does not interrupt a running validation; an upload of a
+ *     validation-failed, refused or revoked key starts afresh (-> known);
+ *   - validation results apply only to known/validating keys;
+ *   - operator trust applies to absent, known, validating and
+ *     validation-failed keys, never to refused (change the policy and let
+ *     the child upload again) or revoked keys;
+ *   - a rollover add (an UPDATE signed by the child's trusted key) trusts
+ *     absent, known, validating, validation-failed and (idempotently)
+ *     trusted keys, never refused or revoked ones;
+ *   - operator revoke and superseded revoke any stored key not yet revoked;
+ *   - restart keeps every stored state (a validating key stays validating
+ *     and the scheduler starts its method again).
+ * So a revoked key is never trusted again except through a fresh upload
+ * followed by a validation or an operator's trust.
  * exists=false means the key is not in the store at all (state "unknown"):
- * only KS_EV_UPLOAD, KS_EV_ROLLOVER_ADD and KS_EV_OPERATOR_TRUST apply then.
+ * only KS_EV_UPLOAD, KS_EV_ROLLOVER_ADD and KS_EV_OPERATOR_TRUST apply then,
+ * and cur is ignored.  A cur or ev outside its enum is never allowed.
  */
 bool ks_next(bool exists, enum key_state cur, enum ks_event ev, enum key_state *next);
 
-/* "upload", "validation-start", ... for audit rows and logs. */
+/* "upload", "validation-start", ... for audit rows and logs; "?" for a
+ * value outside the enum.  Static strings. */
 const char *ks_event_str(enum ks_event ev);
 
 /* KeyState codes (PROTOCOL.md section 8, keystate-03 as in tdns v2). */
@@ -63,34 +80,45 @@ enum ks_code {
  * The code that answers an inquiry about a key: exists=false -> 5; trusted
  * -> 4; refused -> 7; validation-failed -> 8; known/validating -> 9, or 10
  * when manual is the only bootstrap method the parent offers; revoked -> 5
- * (the child must bootstrap again).
+ * (the child must bootstrap again).  A state outside the enum (a bad store
+ * row) -> 1, temporary failure.
  */
 enum ks_code ks_code_for(bool exists, enum key_state st, bool manual_only);
 
 /* The option's payload (D9: written as the 4-byte form + text). */
 struct ks_opt {
-	uint16_t key_id;   /* key tag of the child's SIG(0) key */
-	uint8_t state;     /* enum ks_code */
-	uint8_t data;      /* KEY-DATA; 0 unless state is 6 or 7 */
-	bool legacy;       /* read from a 3-byte (keystate-01) payload: no KEY-DATA */
-	char text[256];    /* EXTRA-TEXT, NUL-terminated (bytes copied as they are) */
+	uint16_t key_id; /* key tag of the child's SIG(0) key */
+	uint8_t state;	 /* enum ks_code */
+	uint8_t data;	 /* KEY-DATA; 0 unless state is 6 or 7 */
+	bool legacy;	 /* read from a 3-byte (keystate-01) payload: no KEY-DATA */
+	char text[256];	 /* EXTRA-TEXT, NUL-terminated (bytes copied as they are) */
 };
 
 /*
  * Parse an option payload (the bytes after OPTION-CODE and OPTION-LENGTH).
- * Accepts >= 4 bytes (key id, state, data, text) and the legacy 3-byte form.
- * Returns DS_OK or DS_EMALF (shorter than 3 bytes).  Text longer than 255
- * bytes is cut.
+ * Accepts >= 4 bytes (key id, state, data, text) and the legacy 3-byte form
+ * (exactly 3 bytes: key id, state; sets legacy, data = 0).  A legacy payload
+ * with text cannot be told from the current form and is read as the current
+ * form.  *out is cleared first.  Returns DS_OK or DS_EMALF (p NULL or
+ * shorter than 3 bytes).  Text longer than 255 bytes is cut.
  */
 int ks_opt_parse(const uint8_t *p, size_t len, struct ks_opt *out);
 
-/* Append option code + length + payload (4-byte form) to b. */
+/*
+ * Append option code + length + payload (4-byte form) to b: key_id, state
+ * and data as given (o->legacy is ignored), then o->text up to its first NUL
+ * (at most 255 bytes).  All or nothing: when b lacks room nothing is written
+ * and b->err becomes DS_ELIMIT (sticky, as for every wbuf write).
+ */
 void ks_opt_write(struct wbuf *b, uint16_t code, const struct ks_opt *o);
 
 /*
  * Find option `code` in the RDATA of an OPT record (a list of code/length/
- * value options).  Returns a pointer to its payload and sets *len, or NULL
- * when absent or when the option list is malformed (then *len = SIZE_MAX).
+ * value options).  Returns a pointer into rdata to the first such option's
+ * payload and sets *len (a zero-length option gives a non-NULL pointer and
+ * *len = 0); NULL and *len = 0 when absent; NULL and *len = SIZE_MAX when
+ * the option list is malformed anywhere (an option header or value runs past
+ * rdlen), even if the option was found before the bad part.
  */
 const uint8_t *ks_opt_find(const uint8_t *rdata, size_t rdlen, uint16_t code, size_t *len);
 

@@ -115,9 +115,8 @@ make_keys() {
 
 # sig0_prefix ZONE -> DIR/sig0/<zone>/K<zone>+013+NNNNN
 sig0_prefix() {
-	local k
-	k=$(ls "$DIR/sig0/${1%.}"/K*.key 2>/dev/null | head -1)
-	[ -n "$k" ] && echo "${k%.key}"
+	local k=("$DIR/sig0/${1%.}"/K*.key)
+	[ -e "${k[0]}" ] && echo "${k[0]%.key}"
 }
 
 # the KEY RR of a zone's SIG(0) key, one line
@@ -152,7 +151,7 @@ default_extras() {
 # subst: fill {{SERIAL}} and {{instance}} address placeholders
 subst() {
 	local args=(-e "s/{{SERIAL}}/$SERIAL/g") n
-	for n in $INSTANCES; do args+=(-e "s/{{$n}}/$(inst_addr $n)/g"); done
+	for n in $INSTANCES; do args+=(-e "s/{{$n}}/$(inst_addr "$n")/g"); done
 	sed "${args[@]}"
 }
 
@@ -197,9 +196,14 @@ build_zones() {
 			pids+=($!)
 		else
 			for i in $(zone_field "$z" 3); do
-				zone_input "$z" "$i" >"$DIR/zones/$f@$i.zone" || return 1
-				named-checkzone -q "$z" "$DIR/zones/$f@$i.zone" ||
-					{ echo "world.sh: zone $z for $i does not load" >&2; rc=1; }
+				zone_input "$z" "$i" >"$DIR/zones/$f@$i.zone.tmp" || return 1
+				if named-checkzone -q "$z" "$DIR/zones/$f@$i.zone.tmp"; then
+					mv "$DIR/zones/$f@$i.zone.tmp" "$DIR/zones/$f@$i.zone"
+				else
+					echo "world.sh: zone $z for $i does not load:" >&2
+					named-checkzone "$z" "$DIR/zones/$f@$i.zone.tmp" >&2
+					rc=1
+				fi
 			done
 		fi
 	done
@@ -225,8 +229,9 @@ write_anchors() {
 	ksk=$(grep -l 'key-signing' "$DIR"/keys/root/K*.key | head -1)
 	grep -v '^;' "$ksk" >"$DIR/root.key"
 	dnssec-dsfromkey -2 "$ksk" >"$DIR/root.ds"
-	awk '{ printf "trust-anchors {\n\t\"%s\" static-key %s %s %s \"", $1, $4, $5, $6;
-	       for (i = 7; i <= NF; i++) printf "%s", $i; printf "\";\n};\n" }' \
+	awk '{ for (t = 2; $t != "DNSKEY"; t++);
+	       printf "trust-anchors {\n\t\"%s\" static-key %s %s %s \"", $1, $(t + 1), $(t + 2), $(t + 3);
+	       for (i = t + 4; i <= NF; i++) printf "%s", $i; printf "\";\n};\n" }' \
 		"$DIR/root.key" >"$DIR/anchors.conf"
 	{
 		echo ".			3600000 NS a.root-servers.test."
@@ -243,7 +248,7 @@ write_anchors() {
 	{
 		echo "WORLD_DIR=$DIR"
 		echo "WORLD_BASE=$WORLD_BASE"
-		for n in $INSTANCES; do echo "WORLD_ADDR_$n=$(inst_addr $n)"; done
+		for n in $INSTANCES; do echo "WORLD_ADDR_$n=$(inst_addr "$n")"; done
 	} >"$DIR/world.env"
 }
 
@@ -290,10 +295,16 @@ write_knot_conf() {
 }
 
 pid_of() { cat "$DIR/run/$1/pid" 2>/dev/null; }
-alive() {
-	local p
-	p=$(pid_of "$1") && [ -n "$p" ] && kill -0 "$p" 2>/dev/null
+
+# running PID CONF: the process exists, is not a zombie (PID 1 may reap
+# late, and a zombie holds no socket) and is the knotd of CONF (not a
+# reused PID)
+running() {
+	local st
+	[ -n "$1" ] && st=$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null) || return 1
+	[ "$st" != Z ] && [ "$st" != X ] && tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF -- "$2"
 }
+alive() { running "$(pid_of "$1")" "$DIR/run/$1/knot.conf"; }
 
 # soa_serial ADDR ZONE -> serial served (empty when no answer)
 soa_serial() {
@@ -323,13 +334,13 @@ port_busy() {
 stop_instance() {
 	local n=$1 p i
 	p=$(pid_of "$n") || return 0
-	if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
+	if alive "$n"; then
 		kill -TERM "$p" 2>/dev/null
 		for i in $(seq 100); do
-			kill -0 "$p" 2>/dev/null || break
+			alive "$n" || break
 			sleep 0.05
 		done
-		if kill -0 "$p" 2>/dev/null; then
+		if alive "$n"; then
 			echo "world.sh: $n (pid $p) ignores SIGTERM, killing" >&2
 			kill -KILL "$p" 2>/dev/null
 			sleep 0.1
@@ -421,7 +432,7 @@ cmd_addr() {
 }
 
 usage() {
-	sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
 	exit 2
 }
 

@@ -1,0 +1,229 @@
+/*
+ * keystate/keystate.c -- the child key lifecycle table and the KeyState
+ * EDNS(0) option codec.  doc/keystate.md explains every cell of the table
+ * and the choices made where the drafts leave room.
+ */
+#include "keystate/keystate.h"
+
+#include <string.h>
+
+#include "common/err.h"
+
+#define KS_EVENTS (KS_EV_RESTART + 1)
+
+/*
+ * Rows: the key is absent from the store (row ROW_ABSENT), or in one of the
+ * six stored states (row = state + 1).  A cell holds TO(next state); a cell
+ * left out of an initializer is 0 = "not allowed", so the table is
+ * default-deny: a new event or state is refused until someone decides.
+ */
+#define ROW_ABSENT 0
+#define ROW(st) ((st) + 1)
+#define ROWS (ROW(KEY_REVOKED) + 1)
+#define TO(st) ((uint8_t)((st) + 1))
+
+static const uint8_t ks_table[ROWS][KS_EVENTS] = {
+    [ROW_ABSENT] =
+	{
+	    [KS_EV_UPLOAD] = TO(KEY_KNOWN),
+	    [KS_EV_OPERATOR_TRUST] = TO(KEY_TRUSTED), /* operator adds a key directly */
+	    [KS_EV_ROLLOVER_ADD] = TO(KEY_TRUSTED),
+	},
+    [ROW(KEY_KNOWN)] =
+	{
+	    [KS_EV_UPLOAD] = TO(KEY_KNOWN), /* a retransmitted bootstrap */
+	    [KS_EV_VALIDATION_START] = TO(KEY_VALIDATING),
+	    [KS_EV_VALIDATION_OK] = TO(KEY_TRUSTED), /* a method that ran inline */
+	    [KS_EV_VALIDATION_FAIL] = TO(KEY_VALIDATION_FAILED),
+	    [KS_EV_POLICY_REFUSE] = TO(KEY_REFUSED),
+	    [KS_EV_OPERATOR_TRUST] = TO(KEY_TRUSTED),
+	    [KS_EV_OPERATOR_REVOKE] = TO(KEY_REVOKED),
+	    [KS_EV_ROLLOVER_ADD] = TO(KEY_TRUSTED),
+	    [KS_EV_SUPERSEDED] = TO(KEY_REVOKED),
+	    [KS_EV_RESTART] = TO(KEY_KNOWN),
+	},
+    [ROW(KEY_VALIDATING)] =
+	{
+	    /* a retransmitted bootstrap must not abort the running validation */
+	    [KS_EV_UPLOAD] = TO(KEY_VALIDATING),
+	    /* the scheduler picks it up again, e.g. after a restart */
+	    [KS_EV_VALIDATION_START] = TO(KEY_VALIDATING),
+	    [KS_EV_VALIDATION_OK] = TO(KEY_TRUSTED),
+	    [KS_EV_VALIDATION_FAIL] = TO(KEY_VALIDATION_FAILED),
+	    [KS_EV_POLICY_REFUSE] = TO(KEY_REFUSED),
+	    [KS_EV_OPERATOR_TRUST] = TO(KEY_TRUSTED),
+	    [KS_EV_OPERATOR_REVOKE] = TO(KEY_REVOKED),
+	    [KS_EV_ROLLOVER_ADD] = TO(KEY_TRUSTED),
+	    [KS_EV_SUPERSEDED] = TO(KEY_REVOKED),
+	    [KS_EV_RESTART] = TO(KEY_VALIDATING), /* resumed by the scheduler */
+	},
+    [ROW(KEY_TRUSTED)] =
+	{
+	    [KS_EV_UPLOAD] = TO(KEY_TRUSTED), /* an upload never demotes */
+	    [KS_EV_OPERATOR_REVOKE] = TO(KEY_REVOKED),
+	    [KS_EV_ROLLOVER_ADD] = TO(KEY_TRUSTED), /* a retransmitted rollover */
+	    [KS_EV_SUPERSEDED] = TO(KEY_REVOKED),
+	    [KS_EV_RESTART] = TO(KEY_TRUSTED),
+	},
+    [ROW(KEY_VALIDATION_FAILED)] =
+	{
+	    [KS_EV_UPLOAD] = TO(KEY_KNOWN), /* the child tries again */
+	    [KS_EV_OPERATOR_TRUST] = TO(KEY_TRUSTED),
+	    [KS_EV_OPERATOR_REVOKE] = TO(KEY_REVOKED),
+	    [KS_EV_ROLLOVER_ADD] = TO(KEY_TRUSTED),
+	    [KS_EV_SUPERSEDED] = TO(KEY_REVOKED),
+	    [KS_EV_RESTART] = TO(KEY_VALIDATION_FAILED),
+	},
+    [ROW(KEY_REFUSED)] =
+	{
+	    /* policy is evaluated again on every upload (it may have changed) */
+	    [KS_EV_UPLOAD] = TO(KEY_KNOWN),
+	    [KS_EV_OPERATOR_REVOKE] = TO(KEY_REVOKED),
+	    [KS_EV_SUPERSEDED] = TO(KEY_REVOKED),
+	    [KS_EV_RESTART] = TO(KEY_REFUSED),
+	},
+    [ROW(KEY_REVOKED)] =
+	{
+	    [KS_EV_UPLOAD] = TO(KEY_KNOWN), /* a fresh start, validated anew */
+	    [KS_EV_RESTART] = TO(KEY_REVOKED),
+	},
+};
+
+bool ks_next(bool exists, enum key_state cur, enum ks_event ev, enum key_state *next)
+{
+	unsigned row, col = (unsigned)ev;
+
+	if (exists) {
+		if ((unsigned)cur > (unsigned)KEY_REVOKED)
+			return false;
+		row = ROW((unsigned)cur);
+	} else {
+		row = ROW_ABSENT;
+	}
+	if (col >= KS_EVENTS)
+		return false;
+	uint8_t cell = ks_table[row][col];
+	if (cell == 0)
+		return false;
+	if (next)
+		*next = (enum key_state)(cell - 1);
+	return true;
+}
+
+static const char *const ks_event_names[KS_EVENTS] = {
+    [KS_EV_UPLOAD] = "upload",
+    [KS_EV_VALIDATION_START] = "validation-start",
+    [KS_EV_VALIDATION_OK] = "validation-ok",
+    [KS_EV_VALIDATION_FAIL] = "validation-fail",
+    [KS_EV_POLICY_REFUSE] = "policy-refuse",
+    [KS_EV_OPERATOR_TRUST] = "operator-trust",
+    [KS_EV_OPERATOR_REVOKE] = "operator-revoke",
+    [KS_EV_ROLLOVER_ADD] = "rollover-add",
+    [KS_EV_SUPERSEDED] = "superseded",
+    [KS_EV_RESTART] = "restart",
+};
+
+const char *ks_event_str(enum ks_event ev)
+{
+	if ((unsigned)ev >= KS_EVENTS || !ks_event_names[ev])
+		return "?";
+	return ks_event_names[ev];
+}
+
+enum ks_code ks_code_for(bool exists, enum key_state st, bool manual_only)
+{
+	if (!exists)
+		return KS_UNKNOWN;
+	switch (st) {
+	case KEY_TRUSTED:
+		return KS_TRUSTED;
+	case KEY_KNOWN:
+	case KEY_VALIDATING:
+		return manual_only ? KS_BOOTSTRAP_MANUAL : KS_BOOTSTRAP_AUTO;
+	case KEY_VALIDATION_FAILED:
+		return KS_VALIDATION_FAILED;
+	case KEY_REFUSED:
+		return KS_REFUSED;
+	case KEY_REVOKED:
+		/* to the child a withdrawn key is as good as none: bootstrap again */
+		return KS_UNKNOWN;
+	}
+	/* a value outside the enum is our bug or a bad store row, not the child's */
+	return KS_TEMPORARY_FAILURE;
+}
+
+int ks_opt_parse(const uint8_t *p, size_t len, struct ks_opt *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!p || len < 3)
+		return DS_EMALF;
+	out->key_id = rd_u16(p);
+	out->state = p[2];
+	if (len == 3) {
+		/* keystate-01: no KEY-DATA.  Only an exact 3-byte payload can be
+		 * recognised; with text the two forms look alike, and the
+		 * current form wins. */
+		out->legacy = true;
+		return DS_OK;
+	}
+	out->data = p[3];
+	size_t tl = len - 4;
+	if (tl > sizeof(out->text) - 1)
+		tl = sizeof(out->text) - 1;
+	if (tl)
+		memcpy(out->text, p + 4, tl);
+	out->text[tl] = '\0';
+	return DS_OK;
+}
+
+void ks_opt_write(struct wbuf *b, uint16_t code, const struct ks_opt *o)
+{
+	size_t tl = strnlen(o->text, sizeof(o->text) - 1);
+
+	if (b->err)
+		return;
+	/* all or nothing: a half-written option would corrupt the OPT RDATA */
+	if (b->cap - b->len < 8 + tl) {
+		b->err = DS_ELIMIT;
+		return;
+	}
+	wbuf_u16(b, code);
+	wbuf_u16(b, (uint16_t)(4 + tl));
+	wbuf_u16(b, o->key_id);
+	wbuf_u8(b, o->state);
+	wbuf_u8(b, o->data);
+	wbuf_bytes(b, o->text, tl);
+}
+
+const uint8_t *ks_opt_find(const uint8_t *rdata, size_t rdlen, uint16_t code, size_t *len)
+{
+	const uint8_t *found = NULL;
+	size_t found_len = 0;
+	struct wire w;
+
+	*len = 0;
+	if (!rdata) {
+		if (rdlen)
+			*len = SIZE_MAX;
+		return NULL;
+	}
+	/* Walk the whole list even after a match: a list that ends in a
+	 * truncated option is malformed as a whole, whatever comes first. */
+	wire_init(&w, rdata, rdlen);
+	while (wire_left(&w) > 0) {
+		uint16_t oc = wire_u16(&w);
+		uint16_t ol = wire_u16(&w);
+		const uint8_t *v = wire_bytes(&w, ol);
+		if (wire_err(&w)) {
+			*len = SIZE_MAX;
+			return NULL;
+		}
+		if (oc == code && !found) {
+			found = v;
+			found_len = ol;
+		}
+	}
+	if (found)
+		*len = found_len;
+	return found;
+}
