@@ -147,4 +147,38 @@ int sig0_sign(const struct sig0_privkey *k, uint8_t *buf, size_t *len, size_t ca
 int sig0_key_from_text(const char *text, uint8_t owner[DNAME_MAX], uint8_t *rdata, size_t rdcap,
 		       size_t *rdlen, char *why, size_t whylen);
 
+/* ---- key generation and BIND key files with timing metadata ---- */
+
+/*
+ * BIND's key timing metadata (the Created/Publish/Activate/Inactive/Delete
+ * lines of a v1.3 .private file), seconds since the epoch; 0 = not set.
+ */
+struct sig0_key_times {
+	int64_t created, publish, activate, inactive, removal; /* removal = "Delete:" */
+};
+
+/*
+ * Generate a key pair for owner: ED25519, ED448, ECDSAP256SHA256 or
+ * ECDSAP384SHA384 (DS_ENOTSUP for others).  KEY flags 512 (host), protocol 3.
+ */
+int sig0_privkey_generate(uint8_t alg, const uint8_t *owner, struct sig0_privkey **out,
+                          char *why, size_t whylen);
+
+/*
+ * Write k as BIND files K<owner>+<alg>+<tag>.key (mode 0644) and .private
+ * (mode 0600, "Private-key-format: v1.3" with the times that are set) in
+ * dir, each atomically (temp file, fsync, rename, fsync of dir).  prefix gets
+ * "dir/K<owner>+<alg>+<tag>" (no suffix).  The files load with
+ * sig0_privkey_read() and with BIND's nsupdate -k.
+ */
+int sig0_privkey_write(const struct sig0_privkey *k, const char *dir,
+                       const struct sig0_key_times *t, char *prefix, size_t prefixlen, char *why,
+                       size_t whylen);
+
+/* Read the timing lines of a key pair (path with or without suffix); unset = 0. */
+int sig0_key_times_read(const char *path, struct sig0_key_times *t);
+
+/* Replace the timing lines of an existing .private file, atomically. */
+int sig0_key_times_write(const char *path, const struct sig0_key_times *t);
+
 #endif
