@@ -288,6 +288,27 @@ expect "IPv6: 3 pipelined UPDATEs: 3 answers, IDs matched" "sent=1004,1005,1006 
 expect "IPv6 pipelined: all three applied" 0 "$(deleg_dump | grep -c 'p[123].provider')"
 expect "each pipeline used one connection" $((ta + 1)) "$(counter tcp_accepted)"
 
+# more than the 16 requests a connection may have in processing at once:
+# reading pauses and resumes, every one is answered
+pipe40=()
+for k in $(seq 1 40); do
+	if [ $((k % 2)) = 1 ]; then op=(--add "child.example. 300 NS q.provider.net."); else op=(--del "child.example. 0 NS q.provider.net."); fi
+	mk "$T/q$k.bin" -k "$KC" --id $((7000 + k)) "${op[@]}" && pipe40+=("$T/q$k.bin")
+done
+expect "40 signed UPDATEs saved" 40 "${#pipe40[@]}"
+n0=$(ndec)
+r=$(t5 pipeline $ADDR $PORT "${pipe40[@]}")
+expect "40 pipelined UPDATEs in one write: 40 answers, IDs matched" \
+	"sent=$(seq -s, 7001 7040) got=$(seq -s, 7001 7040)" "$r"
+decided "40 pipelined" "$n0" 40
+expect "40 pipelined: all NOERROR" 40 "$(grep ' rcode=' "$T/dsyncd.log" | tail -40 | grep -c 'rcode=NOERROR')"
+# (workers may reorder them; the store must match the last one committed)
+lastq=$(sqlite3 "$T/db/dsyncd.db" "select request from audit where request like '%NS q.provider.net.' order by id desc limit 1")
+case $lastq in *"; add "*) want=1 ;; *"; del "*) want=0 ;; *) want="?" ;; esac
+expect "40 pipelined: q present iff the last committed of them adds it" "$want" "$(deleg_dump | grep -c q.provider.net)"
+r=$(ds -k "$KC" --del "child.example. 0 NS q.provider.net.")
+expect "q removed -> NOERROR" NOERROR "$(f_rcode "$r")"
+
 # ---- a frame split over several writes -------------------------------------------------------
 
 mk "$T/s1.bin" -k "$KC" --id 2001 --add "child.example. 300 NS s1.provider.net."
@@ -303,8 +324,8 @@ nidle=$(grep -c "closed idle TCP connection" "$T/dsyncd.log")
 r=$(t5 idle $ADDR $PORT 6)
 expect_match "idle connection (tcp-idle-timeout 2) closed by the server: read gives EOF" "^eof " "$r"
 t=$(field after "$r")
-awk -v t="$t" 'BEGIN { exit !(t >= 1.5 && t <= 3.5) }' && ok "idle connection closed after $t s (2..3 s expected)" ||
-	not_ok "idle connection closed after $t s (2..3 s expected)"
+awk -v t="$t" 'BEGIN { exit !(t >= 1.0 && t <= 3.5) }' && ok "idle connection closed after $t s (1..3.5 s: whole-second idle sweep)" ||
+	not_ok "idle connection closed after $t s (1..3.5 s: whole-second idle sweep)"
 wait_log $((nidle + 1)) "closed idle TCP connection from 127\.0\.0\.[0-9]+#" || true
 expect "log: one line for the idle close" $((nidle + 1)) "$(grep -cE "closed idle TCP connection from 127\.0\.0\.[0-9]+#" "$T/dsyncd.log")"
 r=$(t5 idle $ADDR6 $PORT 6)
@@ -381,7 +402,6 @@ udp() { # DESC FILE REGEX [ADDR]
 		"$(field id "$r") $(field opcode "$r") $(field qr "$r")"
 	expect "$1: nothing after the last record" 0 "$(field trailing "$r")"
 	decided "$1" "$n0" 1
-	LAST=$r
 }
 udp "no EDNS, signed UPDATE" "$T/u-noedns.bin" ' rcode=0 qd=1 ar=0 opt=0 ede=- '
 check "no EDNS: u1 stored" grep -q u1.provider.net. <(deleg_dump)
