@@ -31,14 +31,15 @@ endif
 
 COMMON_SRC   = common/err.c common/log.c common/wire.c common/dname.c common/msg.c \
                common/rrtext.c common/deleg.c common/zonefile.c
-SIG0_SRC     = sig0/sig0.c sig0/keyfile.c
+SIG0_SRC     = sig0/sig0.c sig0/keyfile.c sig0/keygen.c
 STORE_SRC    = store/store_sqlite.c
 POLICY_SRC   = policy/policy.c
 KEYSTATE_SRC = keystate/keystate.c
 CONFIG_SRC   = config/config.c
 BACKENDS_SRC = backends/backend.c backends/null.c backends/zonefile.c
 RECEIVER_SRC = receiver/server.c receiver/pipeline.c receiver/keycache.c \
-               receiver/replay.c receiver/outbox.c receiver/respond.c receiver/import.c
+               receiver/replay.c receiver/outbox.c receiver/respond.c receiver/import.c \
+               receiver/rkey.c
 
 LIB_SRC  = $(COMMON_SRC) $(SIG0_SRC) $(STORE_SRC) $(POLICY_SRC) $(KEYSTATE_SRC) $(CONFIG_SRC) \
            $(BACKENDS_SRC) $(RECEIVER_SRC)

@@ -145,6 +145,25 @@ static bool check_dname(struct loader *L, const config_setting_t *s, const char 
 	return false;
 }
 
+static bool check_sign_mode(struct loader *L, const config_setting_t *s, const char *where)
+{
+	const char *v = config_setting_get_string(s);
+	if (strcmp(v, "rfc2931") == 0 || strcmp(v, "response-only") == 0 || strcmp(v, "off") == 0)
+		return true;
+	say(L, s, "'%s': \"%s\" is not \"rfc2931\", \"response-only\" or \"off\"", where, v);
+	return false;
+}
+
+/* The algorithms dsyncd can generate its own key with. */
+static bool check_receiver_alg(struct loader *L, const config_setting_t *s, const char *where)
+{
+	int v = config_setting_get_int(s);
+	if (v == 13 || v == 14 || v == 15 || v == 16)
+		return true;
+	say(L, s, "'%s': algorithm %d cannot be generated; use 13, 14, 15 or 16", where, v);
+	return false;
+}
+
 static bool check_log_target(struct loader *L, const config_setting_t *s, const char *where)
 {
 	const char *v = config_setting_get_string(s);
@@ -299,6 +318,15 @@ static const struct row schema[] = {
 	{"ede.key-not-trusted",                  CT_INT,    "514",               0,     65535,    NULL,                0},
 	{"ede.key-validation-failed",            CT_INT,    "515",               0,     65535,    NULL,                0},
 	{"ede.manual-bootstrap-required",        CT_INT,    "516",               0,     65535,    NULL,                0},
+
+	{"receiver",                             CT_GROUP,  NULL,                0,     0,        NULL,                0},
+	{"receiver.name",                        CT_STR,    NULL,                0,     0,        check_dname,         0},
+	{"receiver.key-directory",               CT_STR,    "keys",              0,     0,        check_nonempty,      0},
+	{"receiver.algorithm",                   CT_INT,    "15",                1,     255,      check_receiver_alg,  0},
+	{"receiver.sign",                        CT_STR,    "rfc2931",           0,     0,        check_sign_mode,     0},
+	{"receiver.sign-budget",                 CT_INT,    "1000",              0,     1000000,  NULL,                0},
+	{"receiver.roll-publish",                CT_INT,    "172800",            0,     31536000, NULL,                0},
+	{"receiver.roll-retire",                 CT_INT,    "172800",            0,     31536000, NULL,                0},
 
 	{"zones",                                CT_LIST,   NULL,                1,     1000,     NULL,                REQ},
 	{"zones.[]",                             CT_GROUP,  NULL,                0,     0,        NULL,                0},
@@ -640,6 +668,19 @@ static void fill_globals(struct loader *L, const config_setting_t *root)
 	c->ede.key_not_trusted = (uint16_t)get_int(ede, "ede.key-not-trusted");
 	c->ede.key_validation_failed = (uint16_t)get_int(ede, "ede.key-validation-failed");
 	c->ede.manual_bootstrap = (uint16_t)get_int(ede, "ede.manual-bootstrap-required");
+
+	const config_setting_t *rc = find(root, "receiver");
+	const struct row *rrow;
+	const config_setting_t *rn = member(rc, "receiver.name", &rrow);
+	c->receiver.enabled = rn != NULL && strcmp(get_str(rc, "receiver.sign"), "off") != 0;
+	if (rn && dname_from_str(config_setting_get_string(rn), c->receiver.name) < 0)
+		c->receiver.enabled = false; /* reported by check_dname */
+	c->receiver.key_dir = resolve(L, get_str(rc, "receiver.key-directory"));
+	c->receiver.alg = (uint8_t)get_int(rc, "receiver.algorithm");
+	c->receiver.with_request = strcmp(get_str(rc, "receiver.sign"), "rfc2931") == 0;
+	c->receiver.sign_budget = (unsigned)get_int(rc, "receiver.sign-budget");
+	c->receiver.roll_publish = (unsigned)get_int(rc, "receiver.roll-publish");
+	c->receiver.roll_retire = (unsigned)get_int(rc, "receiver.roll-retire");
 }
 
 /* A key string with no white space is a file name, else a KEY RR in text. */
@@ -1030,6 +1071,7 @@ void cfg_free(struct cfg *c)
 	free(c->zones);
 	strv_free(c->listen);
 	free(c->store_path);
+	free(c->receiver.key_dir);
 	free(c->file);
 	free(c);
 }

@@ -103,6 +103,18 @@ struct cfg {
 
 	struct cfg_ede ede;
 
+	/* the receiver's own SIG(0) key (D5); enabled when receiver.name is set */
+	struct {
+		bool enabled;		 /* sign responses */
+		uint8_t name[DNAME_MAX]; /* signer name = the DSYNC target */
+		char *key_dir;		 /* where its K*.key/.private files live */
+		uint8_t alg;		 /* for generated keys: 13, 14, 15 (default), 16 */
+		bool with_request;	 /* rfc2931 (true) or response-only (compat) */
+		unsigned sign_budget;	 /* signatures/s for unauthenticated requests */
+		unsigned roll_publish;	 /* seconds a new key is published before it signs */
+		unsigned roll_retire;	 /* seconds an old key stays published after */
+	} receiver;
+
 	struct cfg_zone *zones;
 	size_t nzones;
 };

@@ -4,6 +4,7 @@
  *   dsyncd [-c FILE]             serve (in the foreground; supervisors daemonize)
  *   dsyncd [-c FILE] -n          check the configuration and exit
  *   dsyncd [-c FILE] import ZONE ZONEFILE
+ *   dsyncd [-c FILE] receiver-key show|roll
  */
 #include <signal.h>
 #include <stdio.h>
@@ -35,10 +36,18 @@ static void on_stats(int sig)
 		receiver_request_stats(the_receiver);
 }
 
+static void on_hup(int sig)
+{
+	(void)sig;
+	if (the_receiver)
+		receiver_request_keys(the_receiver);
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: dsyncd [-c FILE] [-n]\n"
 		   "       dsyncd [-c FILE] import ZONE ZONEFILE\n"
+		   "       dsyncd [-c FILE] receiver-key show|roll\n"
 		   "  -c FILE  configuration (default " DEFAULT_CONFIG ")\n"
 		   "  -n       check the configuration and exit\n"
 		   "  -V       print the version\n");
@@ -86,10 +95,10 @@ int main(int argc, char **argv)
 	if (optind < argc) {
 		int rc = 2;
 		if (strcmp(argv[optind], "import") == 0 && argc - optind == 3)
-			rc = receiver_import(cfg, argv[optind + 1], argv[optind + 2], stdout) ==
-				     DS_OK
-				 ? 0
-				 : 1;
+			rc = receiver_import(cfg, argv[optind + 1], argv[optind + 2], stdout) ? 1
+											      : 0;
+		else if (strcmp(argv[optind], "receiver-key") == 0 && argc - optind == 2)
+			rc = rkeys_command(cfg, argv[optind + 1], stdout) ? 1 : 0;
 		else
 			usage(stderr);
 		cfg_free(cfg);
@@ -99,7 +108,7 @@ int main(int argc, char **argv)
 	struct sigaction sa = {0};
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
-	/* no reload yet: a stray SIGHUP (log rotation) must not stop the service */
+	/* until the receiver runs, a SIGHUP (log rotation) must not stop the service */
 	sigaction(SIGHUP, &sa, NULL);
 
 	struct receiver *r;
@@ -114,6 +123,8 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sa.sa_handler = on_stats;
 	sigaction(SIGUSR1, &sa, NULL);
+	sa.sa_handler = on_hup;
+	sigaction(SIGHUP, &sa, NULL);
 
 	int rc = receiver_run(r);
 	the_receiver = NULL;

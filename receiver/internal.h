@@ -59,6 +59,22 @@ int replay_insert(struct replay *rp, const uint8_t digest[32], int64_t expires, 
 void replay_remove(struct replay *rp, const uint8_t digest[32]);
 void replay_purge(struct replay *rp, int64_t now);
 
+/* ---- the receiver's own SIG(0) keys (rkey.c) ---- */
+
+struct rkeys;
+
+/* Load the keys of receiver.name from receiver.key-directory; with create,
+ * make the folder and a first key (published and active now) if none. */
+int rkeys_load(const struct cfg *cfg, bool create, struct rkeys **out);
+void rkeys_free(struct rkeys *s);
+/* Has the key folder changed since s was loaded (files added, rewritten)? */
+bool rkeys_changed(const struct cfg *cfg, const struct rkeys *s);
+/* The key that signs at now, or NULL. */
+const struct sig0_privkey *rkeys_active(const struct rkeys *s, int64_t now);
+/* The keys whose KEY is to be published at now. */
+size_t rkeys_published(const struct rkeys *s, int64_t now, const struct sig0_privkey **out,
+		       size_t max);
+
 /* ---- one request travelling through the pipeline ---- */
 
 /* JOB_NEW is 0 so that a fresh job is never mistaken for a decided one. */
@@ -112,6 +128,7 @@ struct job {
 	/* response */
 	uint8_t resp[1024];
 	size_t resplen;
+	size_t respcap; /* what the client takes (UDP: 512 or its EDNS size) */
 };
 
 struct job *job_new(size_t reqlen);
@@ -178,9 +195,17 @@ struct receiver {
 	pthread_t committer;
 	volatile sig_atomic_t stop;
 	volatile sig_atomic_t want_stats;
+	volatile sig_atomic_t want_keys; /* SIGHUP: look at the receiver key folder now */
 
 	struct outbox_runner *outbox;
-	int64_t replay_purged; /* commit thread: last purge of the store's replay table */
+	/* the receiver's own keys: swapped by the I/O loop when the key folder
+	 * changes; replaced sets stay allocated until exit (requests in flight
+	 * may still sign with them) */
+	_Atomic(struct rkeys *) rkeys;
+	struct rkeys *rkeys_old[64];
+	size_t nrkeys_old;
+	atomic_long sign_tokens; /* R17: signatures left this second for unauthenticated requests */
+	int64_t replay_purged;	 /* commit thread: last purge of the store's replay table */
 };
 
 /* pipeline.c */
@@ -193,8 +218,9 @@ void pipeline_commit_batch(struct receiver *r, struct job *batch);
 /* any thread: the one log line for a decision */
 void pipeline_log(const struct receiver *r, const struct job *j);
 
-/* respond.c: build j->resp from the decision in j. */
+/* respond.c: build j->resp from the decision in j, then sign it (D5). */
 void respond_build(struct job *j);
+void respond_sign(struct receiver *r, struct job *j);
 
 /* outbox.c */
 int outbox_start(const struct cfg *cfg, struct outbox_runner **out);

@@ -32,6 +32,9 @@ void receiver_stop(struct receiver *r);
 /* Log the counters (one line).  Async-signal-safe request; logged by the I/O loop. */
 void receiver_request_stats(struct receiver *r);
 
+/* Reload the receiver's own keys from their folder (SIGHUP).  Async-signal-safe request. */
+void receiver_request_keys(struct receiver *r);
+
 void receiver_free(struct receiver *r);
 
 /*
@@ -41,5 +44,13 @@ void receiver_free(struct receiver *r);
  * out.  Safe while the daemon runs (the store serialises writers).
  */
 int receiver_import(const struct cfg *cfg, const char *zone, const char *path, FILE *out);
+
+/*
+ * `dsyncd receiver-key show|roll`: list the receiver's keys with their
+ * timing, or roll: a new key published now and signing after
+ * receiver.roll-publish seconds, the current one retired then and removed
+ * receiver.roll-retire seconds later.
+ */
+int rkeys_command(const struct cfg *cfg, const char *what, FILE *out);
 
 #endif

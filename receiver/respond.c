@@ -6,7 +6,9 @@
  * mapped as decision D3 says (BADKEY -> NOTAUTH).
  */
 #include <string.h>
+#include <time.h>
 
+#include "common/err.h"
 #include "common/wire.h"
 #include "receiver/internal.h"
 
@@ -77,4 +79,40 @@ void respond_build(struct job *j)
 		return;
 	}
 	j->resplen = b.len;
+	j->respcap = cap;
+}
+
+/*
+ * D5: sign with the receiver's active key, over the request as received and
+ * the response (RFC 2931), or the response only (receiver.sign =
+ * response-only).  Answers to requests that did not authenticate are signed
+ * only within receiver.sign-budget per second (R17): beyond it they go out
+ * unsigned rather than let anyone buy our signatures with junk.  A UDP answer
+ * that the signature would push past the client's size goes out with TC set
+ * and no sections, so the client retries over TCP (D13).
+ */
+void respond_sign(struct receiver *r, struct job *j)
+{
+	const struct cfg *c = r->cfg;
+	if (!c->receiver.enabled || j->resplen < DNS_HDR_LEN)
+		return;
+	if (j->key == NULL && atomic_fetch_sub(&r->sign_tokens, 1) <= 0)
+		return;
+	struct rkeys *set = atomic_load(&r->rkeys);
+	int64_t now = (int64_t)time(NULL);
+	const struct sig0_privkey *k = set ? rkeys_active(set, now) : NULL;
+	if (k == NULL)
+		return;
+	size_t len = j->resplen;
+	int rc =
+	    sig0_sign(k, j->resp, &len, j->respcap, (uint32_t)(now - 60), (uint32_t)(now + 300),
+		      c->receiver.with_request ? j->req : NULL, j->reqlen);
+	if (rc == DS_OK) {
+		j->resplen = len;
+	} else if (rc == DS_ELIMIT && !j->tcp) {
+		/* too big once signed: truncated, unsigned header for a TCP retry */
+		j->resp[2] |= MSG_TC >> 8;
+		memset(j->resp + 4, 0, 8);
+		j->resplen = DNS_HDR_LEN;
+	}
 }

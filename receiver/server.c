@@ -138,6 +138,7 @@ void jobq_close(struct jobq *q)
 static void finish(struct receiver *r, struct job *j)
 {
 	respond_build(j);
+	respond_sign(r, j);
 	if (!jobq_push(&r->doneq, j)) {
 		job_free(j); /* only when shutting down */
 		return;
@@ -545,6 +546,23 @@ static void log_stats(struct receiver *r)
 		   keycache_count(r->keys));
 }
 
+/* A roll (or an operator's dnssec-settime) changed the key folder: load it anew. */
+static void reload_rkeys(struct receiver *r)
+{
+	struct rkeys *cur = atomic_load(&r->rkeys), *set;
+	if (cur == NULL || !rkeys_changed(r->cfg, cur))
+		return;
+	if (r->nrkeys_old == sizeof(r->rkeys_old) / sizeof(r->rkeys_old[0])) {
+		log_warning("receiver key folder changed too often; restart to load it");
+		return;
+	}
+	if (rkeys_load(r->cfg, false, &set) != DS_OK)
+		return;
+	r->rkeys_old[r->nrkeys_old++] = cur;
+	atomic_store(&r->rkeys, set);
+	log_notice("receiver keys reloaded from %s", r->cfg->receiver.key_dir);
+}
+
 /* ---- life cycle ---- */
 
 int receiver_new(const struct cfg *cfg, struct receiver **out)
@@ -578,6 +596,19 @@ int receiver_new(const struct cfg *cfg, struct receiver **out)
 	if (rc != DS_OK) {
 		log_err("cannot load keys and replay cache from the store: %s", ds_strerror(rc));
 		goto fail;
+	}
+
+	if (cfg->receiver.enabled) {
+		struct rkeys *set;
+		rc = rkeys_load(cfg, true, &set);
+		if (rc != DS_OK)
+			goto fail;
+		atomic_store(&r->rkeys, set);
+		if (rkeys_active(set, (int64_t)time(NULL)) == NULL)
+			log_warning("no receiver key is active now: responses go out unsigned");
+		atomic_store(&r->sign_tokens, (long)cfg->receiver.sign_budget);
+	} else {
+		log_warning("receiver.name is not set: responses are not signed");
 	}
 
 	struct rlimit rl;
@@ -668,14 +699,22 @@ int receiver_run(struct receiver *r)
 			r->want_stats = 0;
 			log_stats(r);
 		}
+		if (r->want_keys) {
+			r->want_keys = 0;
+			log_notice(
+			    "SIGHUP: reloading receiver keys (other settings need a restart)");
+			reload_rkeys(r);
+		}
 		time_t now = time(NULL);
 		if (now != last_sweep) {
 			last_sweep = now;
 			sweep_idle(r);
+			atomic_store(&r->sign_tokens, (long)r->cfg->receiver.sign_budget);
 		}
 		if (now - last_purge >= 60) {
 			last_purge = now;
 			replay_purge(r->replay, (int64_t)now);
+			reload_rkeys(r);
 		}
 	}
 
@@ -707,6 +746,14 @@ void receiver_request_stats(struct receiver *r)
 	(void)w;
 }
 
+void receiver_request_keys(struct receiver *r)
+{
+	r->want_keys = 1;
+	uint64_t one = 1;
+	ssize_t w = write(r->wakefd, &one, sizeof(one));
+	(void)w;
+}
+
 void receiver_free(struct receiver *r)
 {
 	if (r == NULL)
@@ -727,6 +774,9 @@ void receiver_free(struct receiver *r)
 	jobq_destroy(&r->doneq);
 	keycache_free(r->keys);
 	replay_free(r->replay);
+	rkeys_free(atomic_load(&r->rkeys));
+	for (size_t i = 0; i < r->nrkeys_old; i++)
+		rkeys_free(r->rkeys_old[i]);
 	store_close(r->store);
 	free(r->conns);
 	free(r->lfd);

@@ -7,9 +7,9 @@
  * taken over; the .key file is one RR, parsed by common/zonefile.
  */
 #include "sig0/sig0.h"
+#include "sig0/internal.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,18 +26,6 @@
 /* KEY RDATA: 4 octets + an RSA key of at most 16384 bits and its exponent. */
 #define KEY_RDATA_MAX 4096
 
-static void set_why(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_why(char *why, size_t whylen, const char *fmt, ...)
-{
-	if (why == NULL || whylen == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
-
 static bool is_file(const char *path)
 {
 	struct stat st;
@@ -53,12 +41,12 @@ static char *keyfile_text(const char *path, char *why, size_t whylen)
 {
 	FILE *f = fopen(path, "r");
 	if (f == NULL) {
-		set_why(why, whylen, "%s: %s", path, strerror(errno));
+		sig0_set_why(why, whylen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
 	char *text = malloc(KEYFILE_MAX + 1);
 	if (text == NULL) {
-		set_why(why, whylen, "out of memory");
+		sig0_set_why(why, whylen, "out of memory");
 		fclose(f);
 		return NULL;
 	}
@@ -67,7 +55,7 @@ static char *keyfile_text(const char *path, char *why, size_t whylen)
 	int c;
 	while (text != NULL && (c = getc(f)) != EOF) {
 		if (n == KEYFILE_MAX) {
-			set_why(why, whylen, "%s: file too large for a key file", path);
+			sig0_set_why(why, whylen, "%s: file too large for a key file", path);
 			free(text);
 			text = NULL;
 			break;
@@ -82,7 +70,7 @@ static char *keyfile_text(const char *path, char *why, size_t whylen)
 		}
 	}
 	if (text != NULL && ferror(f)) {
-		set_why(why, whylen, "%s: read error", path);
+		sig0_set_why(why, whylen, "%s: read error", path);
 		free(text);
 		text = NULL;
 	}
@@ -102,15 +90,15 @@ static int key_rr_parse(const char *text, bool dnskey_ok, uint8_t owner[DNAME_MA
 	int rc =
 	    zonefile_rr_from_str(text, owner, &type, &ttl, rdata, rdcap, rdlen, tmp, sizeof tmp);
 	if (rc != DS_OK) {
-		set_why(why, whylen, "%s", tmp[0] ? tmp : "cannot parse the KEY record");
+		sig0_set_why(why, whylen, "%s", tmp[0] ? tmp : "cannot parse the KEY record");
 		return DS_EPARSE;
 	}
 	if (type != T_KEY && !(dnskey_ok && type == T_DNSKEY)) {
-		set_why(why, whylen, "record of type %u, want KEY", type);
+		sig0_set_why(why, whylen, "record of type %u, want KEY", type);
 		return DS_EPARSE;
 	}
 	if (*rdlen < 4) {
-		set_why(why, whylen, "KEY RDATA too short");
+		sig0_set_why(why, whylen, "KEY RDATA too short");
 		return DS_EPARSE;
 	}
 	return DS_OK;
@@ -136,7 +124,7 @@ static int private_read(const char *path, uint8_t alg, EVP_PKEY **out, char *why
 {
 	FILE *f = fopen(path, "r");
 	if (f == NULL) {
-		set_why(why, whylen, "%s: %s", path, strerror(errno));
+		sig0_set_why(why, whylen, "%s: %s", path, strerror(errno));
 		return DS_ENOENT;
 	}
 	ldns_key *lk = NULL;
@@ -144,17 +132,17 @@ static int private_read(const char *path, uint8_t alg, EVP_PKEY **out, char *why
 	ldns_status st = ldns_key_new_frm_fp_l(&lk, f, &line);
 	fclose(f);
 	if (st != LDNS_STATUS_OK) {
-		set_why(why, whylen, "%s:%d: %s", path, line, ldns_get_errorstr_by_id(st));
+		sig0_set_why(why, whylen, "%s:%d: %s", path, line, ldns_get_errorstr_by_id(st));
 		return DS_EKEY;
 	}
 	int rc = DS_OK;
 	EVP_PKEY *pkey = ldns_key_evp_key(lk);
 	if ((uint8_t)ldns_key_algorithm(lk) != alg) {
-		set_why(why, whylen, "%s: algorithm %u, the .key file says %u", path,
-			(unsigned)ldns_key_algorithm(lk), alg);
+		sig0_set_why(why, whylen, "%s: algorithm %u, the .key file says %u", path,
+			     (unsigned)ldns_key_algorithm(lk), alg);
 		rc = DS_EKEY;
 	} else if (pkey == NULL || EVP_PKEY_up_ref(pkey) != 1) {
-		set_why(why, whylen, "%s: no usable private key", path);
+		sig0_set_why(why, whylen, "%s: no usable private key", path);
 		rc = DS_EKEY;
 	} else {
 		*out = pkey;
@@ -163,21 +151,34 @@ static int private_read(const char *path, uint8_t alg, EVP_PKEY **out, char *why
 	return rc;
 }
 
-int sig0_privkey_read(const char *path, struct sig0_privkey **out, char *why, size_t whylen)
+char *sig0_keyfile_name(const char *path, const char *suffix)
 {
-	*out = NULL;
-	if (why != NULL && whylen > 0)
-		why[0] = 0;
-
 	size_t plen = strlen(path);
 	size_t blen = plen;
 	if (plen > 4 && strcmp(path + plen - 4, ".key") == 0)
 		blen = plen - 4;
 	else if (plen > 8 && strcmp(path + plen - 8, ".private") == 0)
 		blen = plen - 8;
-	char *name = malloc(blen + sizeof ".private");
+	/* always room for ".private", so a caller may switch suffixes in place */
+	size_t slen = strlen(suffix);
+	char *name = malloc(blen + (slen > 8 ? slen : 8) + 1);
+	if (name == NULL)
+		return NULL;
+	memcpy(name, path, blen);
+	memcpy(name + blen, suffix, slen + 1);
+	return name;
+}
+
+int sig0_privkey_read(const char *path, struct sig0_privkey **out, char *why, size_t whylen)
+{
+	*out = NULL;
+	if (why != NULL && whylen > 0)
+		why[0] = 0;
+
+	char *name = sig0_keyfile_name(path, ".key");
 	if (name == NULL)
 		return DS_ENOMEM;
+	size_t blen = strlen(name) - 4;
 
 	uint8_t owner[DNAME_MAX];
 	uint8_t rdata[KEY_RDATA_MAX];
@@ -185,8 +186,6 @@ int sig0_privkey_read(const char *path, struct sig0_privkey **out, char *why, si
 	EVP_PKEY *pkey = NULL;
 	int rc;
 
-	memcpy(name, path, blen);
-	strcpy(name + blen, ".key");
 	char *text = keyfile_text(name, why, whylen);
 	if (text == NULL) {
 		rc = DS_ENOENT;
@@ -197,6 +196,7 @@ int sig0_privkey_read(const char *path, struct sig0_privkey **out, char *why, si
 	if (rc != DS_OK)
 		goto out;
 
+	/* the buffer has room for the longer suffix (sig0_keyfile_name) */
 	strcpy(name + blen, ".private");
 	rc = private_read(name, rdata[3], &pkey, why, whylen);
 	if (rc != DS_OK)

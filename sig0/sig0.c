@@ -10,6 +10,7 @@
  * when the message is small).
  */
 #include "sig0/sig0.h"
+#include "sig0/internal.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -35,17 +36,6 @@
 /* Joined signed data up to this size stays on the stack (EdDSA). */
 #define STACK_DATA_MAX 2048
 
-enum key_kind { KIND_RSA, KIND_EC, KIND_ED };
-
-struct alg_info {
-	uint8_t alg;
-	enum key_kind kind;
-	const char *md;	   /* digest name; NULL for EdDSA */
-	const char *otype; /* EC group name or EdDSA key type */
-	size_t keylen;	   /* EC/EdDSA public key length (0: RSA) */
-	size_t siglen;	   /* EC/EdDSA signature length (0: RSA, modulus size) */
-};
-
 static const struct alg_info alg_table[] = {
     {ALG_RSASHA1, KIND_RSA, "SHA1", NULL, 0, 0},
     {ALG_RSASHA1_NSEC3, KIND_RSA, "SHA1", NULL, 0, 0},
@@ -57,7 +47,7 @@ static const struct alg_info alg_table[] = {
     {ALG_ED448, KIND_ED, NULL, "ED448", 57, 114},
 };
 
-static const struct alg_info *alg_find(uint8_t alg)
+const struct alg_info *sig0_alg_info(uint8_t alg)
 {
 	for (size_t i = 0; i < sizeof alg_table / sizeof alg_table[0]; i++)
 		if (alg_table[i].alg == alg)
@@ -78,19 +68,7 @@ struct sig0_pubkey {
 	uint8_t rdata[]; /* KEY RDATA as given */
 };
 
-struct sig0_privkey {
-	EVP_PKEY *pkey;
-	const struct alg_info *ai;
-	size_t siglen;
-	uint16_t tag;
-	uint8_t owner[DNAME_MAX];
-	size_t rdlen;
-	uint8_t rdata[];
-};
-
-static void set_why(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_why(char *why, size_t whylen, const char *fmt, ...)
+void sig0_set_why(char *why, size_t whylen, const char *fmt, ...)
 {
 	if (why == NULL || whylen == 0)
 		return;
@@ -122,7 +100,7 @@ void sig0_limits_default(struct sig0_limits *l)
 
 bool sig0_alg_supported(uint8_t alg)
 {
-	return alg_find(alg) != NULL;
+	return sig0_alg_info(alg) != NULL;
 }
 
 static const char *const alg_names[256] = {
@@ -215,7 +193,7 @@ static int rsa_import(const uint8_t *k, size_t klen, const struct sig0_limits *l
 		off = 3;
 	}
 	if (elen == 0 || elen > 4) {
-		set_why(why, whylen, "RSA exponent length %zu not in 1..4", elen);
+		sig0_set_why(why, whylen, "RSA exponent length %zu not in 1..4", elen);
 		return DS_EKEY;
 	}
 	if (off + elen >= klen)
@@ -226,19 +204,19 @@ static int rsa_import(const uint8_t *k, size_t klen, const struct sig0_limits *l
 	for (size_t i = 0; i < elen; i++)
 		ev = ev << 8 | e[i];
 	if (e[0] == 0 || ev < 3 || !(ev & 1)) {
-		set_why(why, whylen, "RSA exponent %u unusable", ev);
+		sig0_set_why(why, whylen, "RSA exponent %u unusable", ev);
 		return DS_EKEY;
 	}
 	if (n[0] == 0 || !(n[nlen - 1] & 1)) {
-		set_why(why, whylen, "RSA modulus malformed");
+		sig0_set_why(why, whylen, "RSA modulus malformed");
 		return DS_EKEY;
 	}
 	unsigned bits = (unsigned)(nlen - 1) * 8;
 	for (unsigned top = n[0]; top; top >>= 1)
 		bits++;
 	if (bits < lim->rsa_min_bits || bits > lim->rsa_max_bits) {
-		set_why(why, whylen, "RSA modulus of %u bits outside %u..%u", bits,
-			lim->rsa_min_bits, lim->rsa_max_bits);
+		sig0_set_why(why, whylen, "RSA modulus of %u bits outside %u..%u", bits,
+			     lim->rsa_min_bits, lim->rsa_max_bits);
 		return DS_EKEY;
 	}
 
@@ -255,7 +233,7 @@ static int rsa_import(const uint8_t *k, size_t klen, const struct sig0_limits *l
 	    (pctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL)) == NULL ||
 	    EVP_PKEY_fromdata_init(pctx) != 1 ||
 	    EVP_PKEY_fromdata(pctx, out, EVP_PKEY_PUBLIC_KEY, params) != 1) {
-		set_why(why, whylen, "RSA key not accepted by OpenSSL");
+		sig0_set_why(why, whylen, "RSA key not accepted by OpenSSL");
 	} else {
 		*siglen = nlen;
 		rc = DS_OK;
@@ -268,7 +246,7 @@ static int rsa_import(const uint8_t *k, size_t klen, const struct sig0_limits *l
 	return rc;
 
 malformed:
-	set_why(why, whylen, "RSA key malformed (RFC 3110)");
+	sig0_set_why(why, whylen, "RSA key malformed (RFC 3110)");
 	return DS_EKEY;
 }
 
@@ -278,7 +256,7 @@ static int ec_import(const struct alg_info *ai, const uint8_t *k, size_t klen, E
 	uint8_t pub[1 + 96];
 
 	if (klen != ai->keylen) {
-		set_why(why, whylen, "ECDSA key of %zu octets, want %zu", klen, ai->keylen);
+		sig0_set_why(why, whylen, "ECDSA key of %zu octets, want %zu", klen, ai->keylen);
 		return DS_EKEY;
 	}
 	pub[0] = 0x04; /* uncompressed point */
@@ -293,7 +271,7 @@ static int ec_import(const struct alg_info *ai, const uint8_t *k, size_t klen, E
 	if (pctx == NULL || EVP_PKEY_fromdata_init(pctx) != 1 ||
 	    EVP_PKEY_fromdata(pctx, out, EVP_PKEY_PUBLIC_KEY, params) != 1) {
 		/* most likely a point not on the curve */
-		set_why(why, whylen, "ECDSA key not accepted by OpenSSL");
+		sig0_set_why(why, whylen, "ECDSA key not accepted by OpenSSL");
 		rc = DS_EKEY;
 	}
 	EVP_PKEY_CTX_free(pctx);
@@ -304,12 +282,13 @@ static int ed_import(const struct alg_info *ai, const uint8_t *k, size_t klen, E
 		     char *why, size_t whylen)
 {
 	if (klen != ai->keylen) {
-		set_why(why, whylen, "%s key of %zu octets, want %zu", ai->otype, klen, ai->keylen);
+		sig0_set_why(why, whylen, "%s key of %zu octets, want %zu", ai->otype, klen,
+			     ai->keylen);
 		return DS_EKEY;
 	}
 	*out = EVP_PKEY_new_raw_public_key_ex(NULL, ai->otype, NULL, k, klen);
 	if (*out == NULL) {
-		set_why(why, whylen, "%s key not accepted by OpenSSL", ai->otype);
+		sig0_set_why(why, whylen, "%s key not accepted by OpenSSL", ai->otype);
 		return DS_EKEY;
 	}
 	return DS_OK;
@@ -322,23 +301,23 @@ static int key_import(const uint8_t *rdata, size_t rdlen, const struct sig0_limi
 {
 	*pkey = NULL;
 	if (rdlen < 4 || rdlen > 65535) {
-		set_why(why, whylen, "KEY RDATA of %zu octets", rdlen);
+		sig0_set_why(why, whylen, "KEY RDATA of %zu octets", rdlen);
 		return DS_EKEY;
 	}
 	uint16_t flags = rd_u16(rdata);
 	if ((flags >> 14) == 3) {
-		set_why(why, whylen, "KEY flags say \"no key\" (A/C = 3)");
+		sig0_set_why(why, whylen, "KEY flags say \"no key\" (A/C = 3)");
 		return DS_EKEY;
 	}
 	if (rdata[2] != 3) {
-		set_why(why, whylen, "KEY protocol %u, want 3", rdata[2]);
+		sig0_set_why(why, whylen, "KEY protocol %u, want 3", rdata[2]);
 		return DS_EKEY;
 	}
 	uint8_t alg = rdata[3];
-	const struct alg_info *ai = alg_find(alg);
+	const struct alg_info *ai = sig0_alg_info(alg);
 	if (ai == NULL || !sig0_alg_allowed(lim, alg)) {
-		set_why(why, whylen, "algorithm %s not %s", sig0_alg_name(alg),
-			ai == NULL ? "supported" : "allowed");
+		sig0_set_why(why, whylen, "algorithm %s not %s", sig0_alg_name(alg),
+			     ai == NULL ? "supported" : "allowed");
 		return DS_ENOTSUP;
 	}
 	*aip = ai;
@@ -383,7 +362,7 @@ int sig0_pubkey_new(const uint8_t *owner, const uint8_t *rdata, size_t rdlen,
 			EVP_PKEY_CTX_free(vctx);
 			EVP_PKEY_free(pkey);
 			ERR_clear_error();
-			set_why(why, whylen, "cannot set up verification");
+			sig0_set_why(why, whylen, "cannot set up verification");
 			return DS_ECRYPTO;
 		}
 	}
@@ -391,7 +370,7 @@ int sig0_pubkey_new(const uint8_t *owner, const uint8_t *rdata, size_t rdlen,
 	if (k == NULL) {
 		EVP_PKEY_CTX_free(vctx);
 		EVP_PKEY_free(pkey);
-		set_why(why, whylen, "out of memory");
+		sig0_set_why(why, whylen, "out of memory");
 		return DS_ENOMEM;
 	}
 	k->pkey = pkey;
@@ -673,6 +652,12 @@ static int crypto_verify_hashed(const struct sig0_pubkey *k, const struct sdata 
 int sig0_verify(const struct msg *m, size_t which, const struct sig0_rr *s,
 		const struct sig0_pubkey *key)
 {
+	return sig0_verify_response(m, which, s, key, NULL, 0);
+}
+
+int sig0_verify_response(const struct msg *m, size_t which, const struct sig0_rr *s,
+			 const struct sig0_pubkey *key, const uint8_t *request, size_t reqlen)
+{
 	uint16_t index;
 	const struct msg_rr *rr = sig_rr(m, which, s, &index);
 	if (rr == NULL)
@@ -680,7 +665,8 @@ int sig0_verify(const struct msg *m, size_t which, const struct sig0_rr *s,
 	if (s->alg != key->ai->alg)
 		return DS_EBADSIG;
 	struct sdata d;
-	sdata_init(&d, m->wire + rr->rdoff, s->prefix_len, NULL, 0, m->wire, rr->off, index);
+	sdata_init(&d, m->wire + rr->rdoff, s->prefix_len, request, reqlen, m->wire, rr->off,
+		   index);
 	if (key->ai->kind == KIND_ED)
 		return crypto_verify_ed(key, &d, s->sig, s->siglen);
 	return crypto_verify_hashed(key, &d, s->sig, s->siglen);
@@ -726,16 +712,16 @@ int sig0_privkey_new(struct evp_pkey_st *pkey, const uint8_t *owner, const uint8
 	EVP_PKEY_free(pub);
 	if (eq != 1) {
 		ERR_clear_error();
-		set_why(why, whylen, "private key does not match the KEY record");
+		sig0_set_why(why, whylen, "private key does not match the KEY record");
 		return DS_EKEY;
 	}
 	if (ai->kind == KIND_RSA && (size_t)EVP_PKEY_get_size(pkey) != siglen) {
-		set_why(why, whylen, "RSA key size mismatch");
+		sig0_set_why(why, whylen, "RSA key size mismatch");
 		return DS_EKEY;
 	}
 	struct sig0_privkey *k = malloc(sizeof *k + rdlen);
 	if (k == NULL) {
-		set_why(why, whylen, "out of memory");
+		sig0_set_why(why, whylen, "out of memory");
 		return DS_ENOMEM;
 	}
 	k->pkey = pkey;

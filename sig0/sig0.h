@@ -96,6 +96,15 @@ int sig0_verify(const struct msg *m, size_t which, const struct sig0_rr *s,
 		const struct sig0_pubkey *key);
 
 /*
+ * Verify a signed response (RFC 2931 3.1): as sig0_verify(), with the
+ * request bytes as sent (including the request's own SIG(0), if any)
+ * between the RDATA prefix and the response -- the signed data sig0_sign()
+ * makes when given a request.  request NULL (or reqlen 0) is sig0_verify().
+ */
+int sig0_verify_response(const struct msg *resp, size_t which, const struct sig0_rr *s,
+			 const struct sig0_pubkey *key, const uint8_t *request, size_t reqlen);
+
+/*
  * SHA-256 of the data signed by SIG(0) number `which` (the RDATA prefix and
  * the message bytes before it, ARCOUNT adjusted).  Used as the replay-cache
  * key: it is exactly what the signature authenticates.
@@ -158,27 +167,49 @@ struct sig0_key_times {
 };
 
 /*
- * Generate a key pair for owner: ED25519, ED448, ECDSAP256SHA256 or
- * ECDSAP384SHA384 (DS_ENOTSUP for others).  KEY flags 512 (host), protocol 3.
+ * Generate a key pair for owner (OpenSSL EVP): ED25519, ED448,
+ * ECDSAP256SHA256 or ECDSAP384SHA384.  KEY flags 512 (host), protocol 3,
+ * public key in DNSSEC wire form.  Returns DS_OK, DS_ENOTSUP (RSA and
+ * other algorithms), DS_EINVAL (owner NULL), DS_ECRYPTO or DS_ENOMEM, with
+ * why (may be NULL) filled on failure.  Free with sig0_privkey_free().
  */
-int sig0_privkey_generate(uint8_t alg, const uint8_t *owner, struct sig0_privkey **out,
-                          char *why, size_t whylen);
+int sig0_privkey_generate(uint8_t alg, const uint8_t *owner, struct sig0_privkey **out, char *why,
+			  size_t whylen);
 
 /*
- * Write k as BIND files K<owner>+<alg>+<tag>.key (mode 0644) and .private
- * (mode 0600, "Private-key-format: v1.3" with the times that are set) in
- * dir, each atomically (temp file, fsync, rename, fsync of dir).  prefix gets
- * "dir/K<owner>+<alg>+<tag>" (no suffix).  The files load with
- * sig0_privkey_read() and with BIND's nsupdate -k.
+ * Write k as BIND files K<owner>+<alg>+<tag>.key (mode 0644: a comment and
+ * "<owner> IN KEY ...") and .private (mode 0600 whatever the umask,
+ * "Private-key-format: v1.3" with the times in t that are set; t may be
+ * NULL) in dir, each atomically (temp file, fsync, rename, fsync of dir);
+ * the .private is written first.  prefix gets "dir/K<owner>+<alg>+<tag>"
+ * (no suffix).  The files load with sig0_privkey_read() and with BIND's
+ * nsupdate -k.  Never overwrites: DS_EEXIST if a key with that name exists
+ * (another key with the same tag: generate again).  Other errors:
+ * DS_ENOTSUP (RSA keys), DS_EINVAL (owner with a '/'), DS_ELIMIT (prefix
+ * too small), DS_ERANGE (a time outside 1970..9999), DS_ENOENT/DS_EIO
+ * (file system, why says what), DS_ECRYPTO, DS_ENOMEM.
  */
 int sig0_privkey_write(const struct sig0_privkey *k, const char *dir,
-                       const struct sig0_key_times *t, char *prefix, size_t prefixlen, char *why,
-                       size_t whylen);
+		       const struct sig0_key_times *t, char *prefix, size_t prefixlen, char *why,
+		       size_t whylen);
 
-/* Read the timing lines of a key pair (path with or without suffix); unset = 0. */
+/*
+ * Read the timing lines of a key pair's .private file (path with or
+ * without suffix); unset = 0, unknown lines ignored.  Returns DS_OK,
+ * DS_EPARSE (a timing line whose value is not a valid YYYYMMDDHHMMSS UTC
+ * time from 1970 on; t is then all 0), DS_ENOENT, DS_ELIMIT (file over
+ * 64 KiB), DS_EINVAL (not a regular file), DS_EIO or DS_ENOMEM.
+ */
 int sig0_key_times_read(const char *path, struct sig0_key_times *t);
 
-/* Replace the timing lines of an existing .private file, atomically. */
+/*
+ * Replace the timing lines of an existing .private file, atomically (mode
+ * 0600, owner kept when permitted): every other line is kept as it is, the
+ * set times of t (NULL: none) go where the first old timing line was, else
+ * at the end.  Returns DS_OK, DS_EPARSE (not a "Private-key-format:"
+ * file), DS_ERANGE (a time outside 1970..9999), DS_ENOENT, DS_ELIMIT,
+ * DS_EIO or DS_ENOMEM.
+ */
 int sig0_key_times_write(const char *path, const struct sig0_key_times *t);
 
 #endif

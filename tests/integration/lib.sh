@@ -100,12 +100,14 @@ write_conf() {
 
 # start_dsyncd CONF [LOG]: start and wait until it serves
 start_dsyncd() {
-	local conf=$1 log=${2:-$T/dsyncd.log} i
+	local conf=$1 log=${2:-$T/dsyncd.log} i before
+	# the log is appended to across restarts: wait for a new "serving" line
+	before=$(grep -c "dsyncd serving" "$log" 2>/dev/null)
 	"$BIN/dsyncd" -c "$conf" >>"$log" 2>&1 &
 	DSYNCD_PID=$!
 	PIDS+=("$DSYNCD_PID")
 	for i in $(seq 100); do
-		grep -q "dsyncd serving" "$log" 2>/dev/null && return 0
+		[ "$(grep -c "dsyncd serving" "$log" 2>/dev/null)" -gt "${before:-0}" ] && return 0
 		kill -0 "$DSYNCD_PID" 2>/dev/null || break
 		sleep 0.1
 	done

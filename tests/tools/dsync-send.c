@@ -77,6 +77,9 @@ static void usage(FILE *f)
 	    "Signing:\n"
 	    "  -k, --key KFILE          SIG(0)-sign with a BIND key pair (K<name>+<alg>+<tag>)\n"
 	    "      --sign-twice KFILE   append a second SIG(0) made with another key\n"
+	    "      --verify-key KFILE   check the answer's SIG(0) with this public key (.key of a\n"
+	    "                           BIND pair, suffix optional): over the request as sent\n"
+	    "                           and the answer (RFC 2931), else over the answer alone\n"
 	    "      --inception-offset S inception = now + S (default -60)\n"
 	    "      --expiration-offset S expiration = now + S (default 300)\n"
 	    "      --tsig NAME:SECRET   add a hmac-sha256 TSIG (secret in base64), last\n"
@@ -94,7 +97,10 @@ static void usage(FILE *f)
 	    "      --concurrency C      keep C outstanding (UDP) or C connections (TCP)\n"
 	    "\n"
 	    "Output, one line per answer (EDE text escaped, first EDE only):\n"
-	    "  rcode=NAME ede=CODE|- text=\"EDE TEXT\" id=ID [sig0=N] [tsig=1] [optCODE=HEX]...\n"
+	    "  rcode=NAME ede=CODE|- text=\"EDE TEXT\" id=ID [sig0=N] [sig0ok=R] [tsig=1]\n"
+	    "  [optCODE=HEX]...  With --verify-key: sig0=0 for an unsigned answer, else\n"
+	    "  sig0ok=rfc2931 (signed over request and answer), sig0ok=response-only (over\n"
+	    "  the answer alone) or sig0ok=0 (does not verify, or not the last record).\n"
 	    "  an unparsable answer adds malformed=\"why\"; no answer prints rcode=- and one of\n"
 	    "  timeout=1, closed=1 (TCP closed), refused=1 (UDP port unreachable).\n"
 	    "Load mode prints one line: count= answered= timeouts= elapsed= rate= p50_ms=\n"
@@ -147,6 +153,7 @@ struct opts {
 	struct ednsopt eopts[16];
 	size_t neopts;
 	const char *key, *key2;
+	const char *verify_key;
 	long inc_off, exp_off;
 	const char *tsig;
 	long flips[MAX_FLIPS];
@@ -235,6 +242,7 @@ enum {
 	O_UDP_SIZE,
 	O_EDNSOPT,
 	O_SIGN_TWICE,
+	O_VERIFY_KEY,
 	O_INC,
 	O_EXP,
 	O_TSIG,
@@ -273,6 +281,7 @@ static const struct option long_opts[] = {
     {"udp-size", required_argument, NULL, O_UDP_SIZE},
     {"ednsopt", required_argument, NULL, O_EDNSOPT},
     {"sign-twice", required_argument, NULL, O_SIGN_TWICE},
+    {"verify-key", required_argument, NULL, O_VERIFY_KEY},
     {"inception-offset", required_argument, NULL, O_INC},
     {"expiration-offset", required_argument, NULL, O_EXP},
     {"tsig", required_argument, NULL, O_TSIG},
@@ -401,6 +410,9 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 		case O_SIGN_TWICE:
 			o->key2 = optarg;
 			break;
+		case O_VERIFY_KEY:
+			o->verify_key = optarg;
+			break;
 		case O_INC:
 			o->inc_off = num_arg(optarg, -2147483647L, 2147483647L, "offset");
 			break;
@@ -452,6 +464,8 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 		die("--count builds its own messages");
 	if (o->key2 && !o->key)
 		die("--sign-twice needs -k");
+	if (o->verify_key && o->count > 0)
+		die("--verify-key is for single requests, not --count");
 	if (o->concurrency == 0)
 		o->concurrency = 1;
 }
@@ -771,8 +785,59 @@ static void print_text(FILE *f, const uint8_t *p, size_t n)
 	}
 }
 
-/* One line for one answer. */
-static void print_answer(const uint8_t *buf, size_t len)
+/* The public key of --verify-key: a K-file prefix, .key or .private path. */
+static struct sig0_pubkey *verify_key_load(const char *path)
+{
+	size_t n = strlen(path);
+	char *name = malloc(n + sizeof ".key");
+	if (name == NULL)
+		die("out of memory");
+	memcpy(name, path, n + 1);
+	if (n > 8 && strcmp(name + n - 8, ".private") == 0)
+		strcpy(name + n - 8, ".key");
+	else if (!(n > 4 && strcmp(name + n - 4, ".key") == 0))
+		strcpy(name + n, ".key");
+
+	uint8_t owner[DNAME_MAX], rdata[4096];
+	size_t rdlen = 0;
+	char why[256] = "";
+	struct sig0_limits lim;
+	struct sig0_pubkey *k = NULL;
+	sig0_limits_default(&lim);
+	memset(lim.alg_allowed, 0xff, sizeof lim.alg_allowed); /* whatever the server uses */
+	if (sig0_key_from_text(name, owner, rdata, sizeof rdata, &rdlen, why, sizeof why) !=
+		DS_OK ||
+	    sig0_pubkey_new(owner, rdata, rdlen, &lim, &k, why, sizeof why) != DS_OK)
+		die("--verify-key %s: %s", name, why);
+	free(name);
+	return k;
+}
+
+/*
+ * The answer's SIG(0), which must be its last record: "rfc2931" when it
+ * verifies over the request as sent and the answer, "response-only" when
+ * over the answer alone (the compat mode of D5), else "0".
+ */
+static const char *verify_answer(const struct msg *m, const struct sig0_pubkey *key,
+				 const uint8_t *req, size_t reqlen)
+{
+	size_t which = m->nsig - 1;
+	struct sig0_rr s;
+	if (m->sig_idx[which] != m->nrr - 1 || sig0_rr_parse(m, m->sig_idx[which], &s) != DS_OK)
+		return "0";
+	if (sig0_verify_response(m, which, &s, key, req, reqlen) == DS_OK)
+		return "rfc2931";
+	if (sig0_verify(m, which, &s, key) == DS_OK)
+		return "response-only";
+	return "0";
+}
+
+/*
+ * One line for one answer.  vkey (may be NULL): check the answer's SIG(0)
+ * against the request req as it was sent.
+ */
+static void print_answer(const uint8_t *buf, size_t len, const uint8_t *req, size_t reqlen,
+			 const struct sig0_pubkey *vkey)
 {
 	struct msg *m = calloc(1, sizeof *m);
 	char tmp[32];
@@ -830,6 +895,10 @@ static void print_answer(const uint8_t *buf, size_t len)
 	printf(" id=%u", m->id);
 	if (m->nsig > 0)
 		printf(" sig0=%zu", m->nsig);
+	else if (vkey != NULL)
+		printf(" sig0=0");
+	if (m->nsig > 0 && vkey != NULL)
+		printf(" sig0ok=%s", verify_answer(m, vkey, req, reqlen));
 	if (m->has_tsig)
 		printf(" tsig=1");
 	printf("%s\n", extra);
@@ -911,7 +980,8 @@ static int read_full(int fd, uint8_t *p, size_t n, double deadline)
  * Send one request and wait for its answer (matched by ID over UDP).
  * Returns EXIT_OK, EXIT_TIMEOUT or EXIT_CLOSED.
  */
-static int exchange(const struct opts *o, int fd, const uint8_t *req, size_t len)
+static int exchange(const struct opts *o, int fd, const uint8_t *req, size_t len,
+		    const struct sig0_pubkey *vkey)
 {
 	static uint8_t ans[MAX_MSG + 2];
 	double deadline = now_s() + o->wait_ms / 1000.0;
@@ -929,7 +999,7 @@ static int exchange(const struct opts *o, int fd, const uint8_t *req, size_t len
 		if (r == 1)
 			r = read_full(fd, ans, rd_u16(pfx), deadline);
 		if (r == 1) {
-			print_answer(ans, rd_u16(pfx));
+			print_answer(ans, rd_u16(pfx), req, len, vkey);
 			return EXIT_OK;
 		}
 		if (r < 0) {
@@ -959,7 +1029,7 @@ static int exchange(const struct opts *o, int fd, const uint8_t *req, size_t len
 		}
 		if (have_id && (r < 2 || rd_u16(ans) != id))
 			continue; /* someone else's answer */
-		print_answer(ans, (size_t)r);
+		print_answer(ans, (size_t)r, req, len, vkey);
 		return EXIT_OK;
 	}
 	printf("rcode=- ede=- text=\"\" id=%u timeout=1\n", id);
@@ -1286,10 +1356,11 @@ int main(int argc, char **argv)
 			die("%s: cannot write", o.save);
 	}
 
+	struct sig0_pubkey *vkey = o.verify_key ? verify_key_load(o.verify_key) : NULL;
 	int rc = EXIT_OK;
 	int fd = open_socket(&o, o.tcp);
 	for (long i = 0; i < o.repeat; i++) {
-		int r = exchange(&o, fd, req, len);
+		int r = exchange(&o, fd, req, len, vkey);
 		if (r != EXIT_OK) {
 			rc = r;
 			if (r == EXIT_CLOSED && o.tcp)
@@ -1297,6 +1368,7 @@ int main(int argc, char **argv)
 		}
 	}
 	close(fd);
+	sig0_pubkey_free(vkey);
 	free(req);
 	for (size_t i = 0; i < o.neopts; i++)
 		free(o.eopts[i].data);

@@ -4,7 +4,10 @@
  * Keys are made at test time with BIND's dnssec-keygen into a temporary
  * folder; interop is checked against SIG(0) records made by BIND's nsupdate
  * (captured on a loopback UDP socket of our own, nothing sent elsewhere).
+ * Keys we generate ourselves are written as BIND files and must load in
+ * nsupdate the same way.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -17,6 +20,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <openssl/evp.h>
@@ -726,6 +730,495 @@ static void test_nsupdate(const char *base, struct msg *m)
 	sig0_privkey_free(k);
 }
 
+/* ---- key generation, BIND key files, timing metadata ---------------------------- */
+
+/* Whole small file into buf (NUL-ended); length or -1. */
+static long slurp(const char *path, char *buf, size_t cap)
+{
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	size_t n = fread(buf, 1, cap - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	return (long)n;
+}
+
+static int spew(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	if (f == NULL)
+		return -1;
+	fputs(text, f);
+	return fclose(f);
+}
+
+static unsigned file_mode(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 ? (unsigned)(st.st_mode & 07777) : 07777;
+}
+
+/* Entries in dir whose name contains ".tmp" (left-over temporary files). */
+static int tmp_leftovers(const char *dir)
+{
+	DIR *d = opendir(dir);
+	int n = 0;
+	if (d == NULL)
+		return -1;
+	for (struct dirent *e; (e = readdir(d)) != NULL;)
+		if (strstr(e->d_name, ".tmp") != NULL)
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* The public key from the .key file of prefix, as a verifier would build it. */
+static struct sig0_pubkey *pub_from_keyfile(const char *prefix)
+{
+	char path[800], why[256] = "";
+	uint8_t owner[DNAME_MAX], rd[1024];
+	size_t rdlen = 0;
+	struct sig0_limits lim;
+	struct sig0_pubkey *p = NULL;
+	snprintf(path, sizeof path, "%s.key", prefix);
+	sig0_limits_default(&lim);
+	if (sig0_key_from_text(path, owner, rd, sizeof rd, &rdlen, why, sizeof why) != DS_OK ||
+	    sig0_pubkey_new(owner, rd, rdlen, &lim, &p, why, sizeof why) != DS_OK)
+		fprintf(stderr, "  %s: %s\n", path, why);
+	return p;
+}
+
+/* Sign an UPDATE with k and verify it with pub: DS_OK or an error. */
+static int sign_verify(const struct sig0_privkey *k, const struct sig0_pubkey *pub, struct msg *m)
+{
+	uint8_t buf[2048];
+	uint32_t now = (uint32_t)time(NULL);
+	size_t len = build_update(buf, sizeof buf, 0x4242, 1);
+	int rc = sig0_sign(k, buf, &len, sizeof buf, now - 60, now + 300, NULL, 0);
+	if (rc == DS_OK)
+		rc = parse_verify(m, buf, len, 0, pub);
+	msg_clear(m);
+	return rc;
+}
+
+/* Response signing against sig0_verify_response(), with and without the request. */
+static void test_verify_response(const struct sig0_privkey *k, const struct sig0_pubkey *pub,
+				 struct msg *m)
+{
+	uint8_t req[1024], resp[1024], resp2[1024];
+	size_t reqlen = build_update(req, sizeof req, 11, 1);
+	CHECK_EQ(sig0_sign(k, req, &reqlen, sizeof req, 100, 400, NULL, 0), DS_OK);
+	size_t rlen = build_update(resp, sizeof resp, 11, 1);
+	resp[2] |= 0x80;
+	memcpy(resp2, resp, rlen);
+	size_t rlen2 = rlen;
+	CHECK_EQ(sig0_sign(k, resp, &rlen, sizeof resp, 100, 400, req, reqlen), DS_OK);
+	CHECK_EQ(sig0_sign(k, resp2, &rlen2, sizeof resp2, 100, 400, NULL, 0), DS_OK);
+
+	struct sig0_rr s;
+	static const struct {
+		int with_req_sig; /* resp (over the request) or resp2 (response only) */
+		int pass_req;	  /* 0: NULL, 1: the request, 2: a changed request, 3: shortened */
+		int want;
+	} t[] = {
+	    {1, 1, DS_OK},	{1, 0, DS_EBADSIG}, {1, 2, DS_EBADSIG},
+	    {1, 3, DS_EBADSIG}, {0, 0, DS_OK},	    {0, 1, DS_EBADSIG},
+	};
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		uint8_t rq[1024];
+		size_t rql = reqlen;
+		memcpy(rq, req, reqlen);
+		if (t[i].pass_req == 2)
+			rq[reqlen / 2] ^= 0x20;
+		if (t[i].pass_req == 3)
+			rql--;
+		const uint8_t *wire = t[i].with_req_sig ? resp : resp2;
+		size_t wl = t[i].with_req_sig ? rlen : rlen2;
+		CHECK_EQ(msg_parse(m, wire, wl), DS_OK);
+		CHECK_EQ(sig0_rr_parse(m, m->sig_idx[0], &s), DS_OK);
+		int rc = sig0_verify_response(m, 0, &s, pub, t[i].pass_req ? rq : NULL,
+					      t[i].pass_req ? rql : 0);
+		CHECK_EQ(rc, t[i].want);
+		if (rc != t[i].want)
+			fprintf(stderr, "  verify_response case %zu\n", i);
+		if (t[i].pass_req == 0)
+			CHECK_EQ(sig0_verify(m, 0, &s, pub), t[i].want);
+		CHECK_EQ(sig0_verify_response(m, 1, &s, pub, rq, rql), DS_EINVAL);
+		msg_clear(m);
+	}
+}
+
+static void test_keygen_alg(uint8_t alg, const char *name, size_t publen, size_t privlen,
+			    mode_t mask, struct msg *m)
+{
+	char dir[600], prefix[700], path[800], text[4096], why[256] = "", want[2048];
+	struct sig0_privkey *k = NULL, *k2 = NULL;
+	uint8_t owner[DNAME_MAX];
+	fprintf(stderr, "  generate %s\n", name);
+	dname_from_str("gen.example.", owner);
+	snprintf(dir, sizeof dir, "%s/gen%u", tmpdir, alg);
+	CHECK_EQ(mkdir(dir, 0755), 0);
+
+	int rc = sig0_privkey_generate(alg, owner, &k, why, sizeof why);
+	CHECK_EQ(rc, DS_OK);
+	if (rc != DS_OK) {
+		fprintf(stderr, "  %s\n", why);
+		return;
+	}
+	size_t rdlen;
+	const uint8_t *rd = sig0_privkey_rdata(k, &rdlen);
+	CHECK_EQ(rdlen, 4 + publen);
+	CHECK_EQ(rd_u16(rd), 512);
+	CHECK_EQ(rd[2], 3);
+	CHECK_EQ(rd[3], alg);
+	CHECK_EQ(sig0_privkey_alg(k), alg);
+	CHECK_EQ(sig0_privkey_tag(k), sig0_key_tag(rd, rdlen));
+	CHECK(dname_equal(sig0_privkey_owner(k), owner));
+	/* two keys are two keys */
+	CHECK_EQ(sig0_privkey_generate(alg, owner, &k2, why, sizeof why), DS_OK);
+	if (k2 != NULL) {
+		size_t rl2;
+		const uint8_t *rd2 = sig0_privkey_rdata(k2, &rl2);
+		CHECK(rl2 == rdlen && memcmp(rd, rd2, rdlen) != 0);
+		sig0_privkey_free(k2);
+		k2 = NULL;
+	}
+
+	/* written under the given umask: the modes are exact all the same */
+	struct sig0_key_times t = {.created = 1704164645,
+				   .publish = 1704164646,
+				   .activate = 1704250000,
+				   .inactive = 0,
+				   .removal = 2000000000};
+	mode_t old = umask(mask);
+	rc = sig0_privkey_write(k, dir, &t, prefix, sizeof prefix, why, sizeof why);
+	umask(old);
+	CHECK_EQ(rc, DS_OK);
+	if (rc != DS_OK) {
+		fprintf(stderr, "  write: %s\n", why);
+		sig0_privkey_free(k);
+		return;
+	}
+	snprintf(want, sizeof want, "%s/Kgen.example.+%03u+%05u", dir, alg, sig0_privkey_tag(k));
+	CHECK(strcmp(prefix, want) == 0);
+	snprintf(path, sizeof path, "%s.private", prefix);
+	CHECK_EQ(file_mode(path), 0600);
+	snprintf(path, sizeof path, "%s.key", prefix);
+	CHECK_EQ(file_mode(path), 0644);
+	CHECK_EQ(tmp_leftovers(dir), 0);
+
+	/* the .key: the comment line, then the record */
+	CHECK(slurp(path, text, sizeof text) > 0);
+	char rdtext[1024];
+	CHECK_EQ(rr_rdata_to_str(T_KEY, rd, rdlen, rdtext, sizeof rdtext), DS_OK);
+	snprintf(want, sizeof want,
+		 "; This is a SIG(0) key for gen.example., created by dsyncd\n"
+		 "gen.example. IN KEY %s\n",
+		 rdtext);
+	CHECK(strcmp(text, want) == 0);
+	CHECK(strncmp(rdtext, "512 3 ", 6) == 0);
+
+	/* the .private: BIND's layout, the raw private key, the times set */
+	snprintf(path, sizeof path, "%s.private", prefix);
+	CHECK(slurp(path, text, sizeof text) > 0);
+	snprintf(want, sizeof want,
+		 "Private-key-format: v1.3\nAlgorithm: %u (%s)\nPrivateKey: ", alg, name);
+	CHECK(strncmp(text, want, strlen(want)) == 0);
+	char *pk = strstr(text, "PrivateKey: ");
+	if (pk != NULL) {
+		char b64[200];
+		uint8_t raw[200];
+		size_t bl = strcspn(pk + 12, "\n");
+		CHECK(bl < sizeof b64);
+		if (bl < sizeof b64) {
+			memcpy(b64, pk + 12, bl);
+			b64[bl] = 0;
+			CHECK_EQ(b64_decode(b64, raw, sizeof raw), (long long)privlen);
+		}
+	}
+	CHECK(strstr(text, "\nCreated: 20240102030405\nPublish: 20240102030406\n"
+			   "Activate: 20240103024640\nDelete: 20330518033320\n") != NULL);
+	CHECK(strstr(text, "Inactive") == NULL);
+
+	/* read back: the same key */
+	struct sig0_privkey *r = NULL;
+	rc = sig0_privkey_read(prefix, &r, why, sizeof why);
+	CHECK_EQ(rc, DS_OK);
+	if (rc != DS_OK)
+		fprintf(stderr, "  read %s: %s\n", prefix, why);
+	struct sig0_pubkey *pub = pub_from_keyfile(prefix);
+	CHECK(pub != NULL);
+	if (r != NULL && pub != NULL) {
+		size_t rl;
+		const uint8_t *rrd = sig0_privkey_rdata(r, &rl);
+		CHECK(rl == rdlen && memcmp(rrd, rd, rdlen) == 0);
+		CHECK_EQ(sig0_privkey_tag(r), sig0_privkey_tag(k));
+		CHECK_EQ(sig0_pubkey_tag(pub), sig0_privkey_tag(k));
+		CHECK_EQ(sign_verify(r, pub, m), DS_OK);
+		CHECK_EQ(sign_verify(k, pub, m), DS_OK);
+		test_verify_response(k, pub, m);
+	}
+
+	struct sig0_key_times got;
+	CHECK_EQ(sig0_key_times_read(prefix, &got), DS_OK);
+	CHECK(memcmp(&got, &t, sizeof t) == 0);
+
+	/* never overwrites a key */
+	CHECK_EQ(sig0_privkey_write(k, dir, NULL, want, sizeof want, why, sizeof why), DS_EEXIST);
+	char again[4096];
+	CHECK(slurp(path, again, sizeof again) > 0 && strcmp(again, text) == 0);
+	CHECK_EQ(tmp_leftovers(dir), 0);
+
+	/* BIND's nsupdate loads the pair and signs with it; we verify that */
+	test_nsupdate(prefix, m);
+
+	sig0_pubkey_free(pub);
+	sig0_privkey_free(r);
+	sig0_privkey_free(k);
+}
+
+/* Time values: round trips, the rewrite, malformed lines, BIND's own files. */
+static void test_key_times(struct msg *m)
+{
+	char dir[600], prefix[700], path[900], text[4096], after[4096], why[256];
+	struct sig0_privkey *k = NULL;
+	uint8_t owner[DNAME_MAX];
+	(void)m;
+	dname_from_str("times.example.", owner);
+	snprintf(dir, sizeof dir, "%s/times", tmpdir);
+	CHECK_EQ(mkdir(dir, 0700), 0);
+	CHECK_EQ(sig0_privkey_generate(ALG_ED25519, owner, &k, why, sizeof why), DS_OK);
+	if (k == NULL)
+		return;
+
+	/* no times at all */
+	struct sig0_key_times t0 = {0}, got;
+	CHECK_EQ(sig0_privkey_write(k, dir, NULL, prefix, sizeof prefix, why, sizeof why), DS_OK);
+	snprintf(path, sizeof path, "%s.private", prefix);
+	memset(&got, 0x55, sizeof got);
+	CHECK_EQ(sig0_key_times_read(path, &got), DS_OK);
+	CHECK(memcmp(&got, &t0, sizeof got) == 0);
+
+	/* all five set, then rewritten: order and other lines kept */
+	struct sig0_key_times t1 = {1, 86400, 951782400 /* 2000-02-29 */, 4102444800, 253402300799};
+	CHECK_EQ(sig0_key_times_write(prefix, &t1), DS_OK);
+	CHECK_EQ(sig0_key_times_read(prefix, &got), DS_OK);
+	CHECK(memcmp(&got, &t1, sizeof got) == 0);
+	CHECK(slurp(path, text, sizeof text) > 0);
+	CHECK(strstr(text, "\nCreated: 19700101000001\nPublish: 19700102000000\n"
+			   "Activate: 20000229000000\nInactive: 21000101000000\n"
+			   "Delete: 99991231235959\n") != NULL);
+	CHECK_EQ(file_mode(path), 0600);
+
+	/* lines we do not know stay where they are; the block replaces the old one */
+	char *times = strstr(text, "Created:");
+	CHECK(times != NULL);
+	if (times == NULL)
+		goto out;
+	char edited[4096];
+	snprintf(edited, sizeof edited, "%.*sSyncPublish: 20240101000000\n%s; trailing note\n",
+		 (int)(times - text), text, times);
+	/* and an extra, older Publish: line further down is dropped too */
+	strcat(edited, "publish: 20200101000000\nRevoke: whatever\n");
+	CHECK_EQ(spew(path, edited), 0);
+	chmod(path, 0640);
+	CHECK_EQ(sig0_key_times_read(prefix, &got), DS_OK);
+	CHECK_EQ(got.publish, 1577836800); /* the last Publish: line wins on read */
+	struct sig0_key_times t2 = {.created = 1, .activate = 1700000000};
+	CHECK_EQ(sig0_key_times_write(path, &t2), DS_OK);
+	CHECK_EQ(file_mode(path), 0600);
+	CHECK_EQ(tmp_leftovers(dir), 0);
+	CHECK(slurp(path, after, sizeof after) > 0);
+	snprintf(edited, sizeof edited,
+		 "%.*sSyncPublish: 20240101000000\nCreated: 19700101000001\n"
+		 "Activate: 20231114221320\n; trailing note\nRevoke: whatever\n",
+		 (int)(times - text), text);
+	CHECK(strcmp(after, edited) == 0);
+	if (strcmp(after, edited) != 0)
+		fprintf(stderr, "  rewrite gave:\n%s  want:\n%s", after, edited);
+	CHECK_EQ(sig0_key_times_read(prefix, &got), DS_OK);
+	CHECK(memcmp(&got, &t2, sizeof got) == 0);
+	/* the key still loads */
+	struct sig0_privkey *r = NULL;
+	CHECK_EQ(sig0_privkey_read(prefix, &r, why, sizeof why), DS_OK);
+	sig0_privkey_free(r);
+
+	/* no timing line at all: the block goes at the end */
+	snprintf(edited, sizeof edited, "%.*s", (int)(times - text), text);
+	CHECK_EQ(spew(path, edited), 0);
+	CHECK_EQ(sig0_key_times_write(path, &t2), DS_OK);
+	CHECK(slurp(path, after, sizeof after) > 0);
+	strcat(edited, "Created: 19700101000001\nActivate: 20231114221320\n");
+	CHECK(strcmp(after, edited) == 0);
+	/* a last line without its newline gets one */
+	edited[strlen(edited) - 1] = 0;
+	CHECK_EQ(spew(path, edited), 0);
+	CHECK_EQ(sig0_key_times_write(path, &t0), DS_OK);
+	CHECK(slurp(path, after, sizeof after) > 0);
+	CHECK(strncmp(after, text, (size_t)(times - text)) == 0);
+	CHECK_EQ(strlen(after), (size_t)(times - text));
+
+	/* values: out of range on write, malformed on read */
+	struct sig0_key_times bad = {.publish = -5};
+	CHECK_EQ(sig0_key_times_write(path, &bad), DS_ERANGE);
+	bad.publish = 253402300800; /* year 10000 */
+	CHECK_EQ(sig0_key_times_write(path, &bad), DS_ERANGE);
+	CHECK_EQ(sig0_privkey_write(k, tmpdir, &bad, prefix, sizeof prefix, why, sizeof why),
+		 DS_ERANGE);
+	static const struct {
+		const char *line;
+		int want;
+		int64_t activate;
+	} lines[] = {
+	    {"Activate: 20240102030405\n", DS_OK, 1704164645},
+	    {"Activate:20240102030405\n", DS_OK, 1704164645},
+	    {"activate:\t20240102030405 \r\n", DS_OK, 1704164645},
+	    {"Activate: 20240102030405", DS_OK, 1704164645},
+	    {"Activation: 2024\n", DS_OK, 0}, /* not ours */
+	    {"Foo: 1\n", DS_OK, 0},
+	    {"Activate: 2024010203040\n", DS_EPARSE, 0},
+	    {"Activate: 202401020304050\n", DS_EPARSE, 0},
+	    {"Activate: 2024010203040x\n", DS_EPARSE, 0},
+	    {"Activate: 20240231000000\n", DS_EPARSE, 0},
+	    {"Activate: 20241301000000\n", DS_EPARSE, 0},
+	    {"Activate: 20240101240000\n", DS_EPARSE, 0},
+	    {"Activate: 20240101006000\n", DS_EPARSE, 0},
+	    {"Activate: 19691231235959\n", DS_EPARSE, 0},
+	    {"Activate: 1704164645\n", DS_EPARSE, 0},
+	    {"Activate:\n", DS_EPARSE, 0},
+	    {"Activate: -20240102030405\n", DS_EPARSE, 0},
+	};
+	snprintf(path, sizeof path, "%s/Kline.private", tmpdir);
+	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+		snprintf(edited, sizeof edited,
+			 "Private-key-format: v1.3\nAlgorithm: 15 (ED25519)\n"
+			 "Created: 20240101000000\n%s",
+			 lines[i].line);
+		CHECK_EQ(spew(path, edited), 0);
+		memset(&got, 0x55, sizeof got);
+		int rc = sig0_key_times_read(path, &got);
+		CHECK_EQ(rc, lines[i].want);
+		if (rc != lines[i].want)
+			fprintf(stderr, "  times line %zu: %s", i, lines[i].line);
+		CHECK_EQ(got.activate, lines[i].activate);
+		CHECK_EQ(got.created, rc == DS_OK ? 1704067200 : 0);
+	}
+	/* missing files, a file that is not a key */
+	snprintf(path, sizeof path, "%s/Kmissing", tmpdir);
+	CHECK_EQ(sig0_key_times_read(path, &got), DS_ENOENT);
+	CHECK_EQ(sig0_key_times_write(path, &t1), DS_ENOENT);
+	snprintf(path, sizeof path, "%s/Knotkey.private", tmpdir);
+	CHECK_EQ(spew(path, "hello\nCreated: 20240101000000\n"), 0);
+	CHECK_EQ(sig0_key_times_write(path, &t1), DS_EPARSE);
+	CHECK(slurp(path, after, sizeof after) > 0 &&
+	      strcmp(after, "hello\nCreated: 20240101000000\n") == 0);
+
+	/* BIND writes the times, we read them */
+	char cmd[1024], out[256] = "";
+	snprintf(cmd, sizeof cmd,
+		 "dnssec-keygen -q -K %s -T KEY -a ED25519 -n HOST -P 20300102030405 "
+		 "-A 20310102030405 -I 20320102030405 -D 20330102030405 bind.example. "
+		 "2>/dev/null",
+		 dir);
+	FILE *p = popen(cmd, "r");
+	if (p != NULL && fgets(out, sizeof out, p) == NULL)
+		out[0] = 0;
+	int st = p != NULL ? pclose(p) : -1;
+	out[strcspn(out, "\r\n")] = 0;
+	CHECK(st == 0 && out[0] == 'K');
+	if (st == 0 && out[0] == 'K') {
+		snprintf(path, sizeof path, "%s/%s", dir, out);
+		CHECK_EQ(sig0_key_times_read(path, &got), DS_OK);
+		CHECK(got.created > 1700000000);
+		CHECK_EQ(got.publish, 1893553445);
+		CHECK_EQ(got.activate, 1925089445);
+		CHECK_EQ(got.inactive, 1956625445);
+		CHECK_EQ(got.removal, 1988247845);
+		/* our rewrite of BIND's file still loads in BIND's nsupdate */
+		struct sig0_key_times tb = got;
+		tb.activate = 1;
+		tb.inactive = 0;
+		CHECK_EQ(sig0_key_times_write(path, &tb), DS_OK);
+		CHECK_EQ(sig0_key_times_read(path, &got), DS_OK);
+		CHECK(memcmp(&got, &tb, sizeof got) == 0);
+		test_nsupdate(path, m);
+	}
+out:
+	sig0_privkey_free(k);
+}
+
+static void test_keygen(struct msg *m)
+{
+	static const struct {
+		uint8_t alg;
+		const char *name;
+		size_t publen, privlen;
+		mode_t umask;
+	} algs[] = {
+	    {ALG_ED25519, "ED25519", 32, 32, 0},
+	    {ALG_ED448, "ED448", 57, 57, 077},
+	    {ALG_ECDSAP256SHA256, "ECDSAP256SHA256", 64, 32, 002},
+	    {ALG_ECDSAP384SHA384, "ECDSAP384SHA384", 96, 48, 0},
+	};
+	for (size_t i = 0; i < sizeof algs / sizeof algs[0]; i++)
+		test_keygen_alg(algs[i].alg, algs[i].name, algs[i].publen, algs[i].privlen,
+				algs[i].umask, m);
+
+	/* what we do not generate or write */
+	struct sig0_privkey *k = NULL;
+	uint8_t owner[DNAME_MAX];
+	char why[256] = "", base[512], prefix[700];
+	dname_from_str("gen.example.", owner);
+	static const uint8_t nogen[] = {ALG_RSASHA256, ALG_RSASHA512, ALG_RSASHA1, ALG_DSA, 0, 99};
+	for (size_t i = 0; i < sizeof nogen; i++) {
+		CHECK_EQ(sig0_privkey_generate(nogen[i], owner, &k, why, sizeof why), DS_ENOTSUP);
+		CHECK(k == NULL);
+	}
+	CHECK(strstr(why, "ALG99") != NULL);
+	CHECK_EQ(sig0_privkey_generate(ALG_ED25519, NULL, &k, why, sizeof why), DS_EINVAL);
+	if (keygen("RSASHA256", 2048, "rsa.example.", base, sizeof base) == 0 &&
+	    sig0_privkey_read(base, &k, why, sizeof why) == DS_OK) {
+		CHECK_EQ(
+		    sig0_privkey_write(k, tmpdir, NULL, prefix, sizeof prefix, why, sizeof why),
+		    DS_ENOTSUP);
+		sig0_privkey_free(k);
+		k = NULL;
+	} else {
+		CHECK(!"RSA key for the write test");
+	}
+
+	/* a name that would leave the folder, a prefix buffer too small, no folder */
+	dname_from_str("a\\/..\\/b.example.", owner);
+	CHECK_EQ(sig0_privkey_generate(ALG_ED25519, owner, &k, why, sizeof why), DS_OK);
+	if (k != NULL) {
+		CHECK_EQ(
+		    sig0_privkey_write(k, tmpdir, NULL, prefix, sizeof prefix, why, sizeof why),
+		    DS_EINVAL);
+		sig0_privkey_free(k);
+		k = NULL;
+	}
+	dname_from_str("small.example.", owner);
+	CHECK_EQ(sig0_privkey_generate(ALG_ED25519, owner, &k, why, sizeof why), DS_OK);
+	if (k != NULL) {
+		CHECK_EQ(sig0_privkey_write(k, tmpdir, NULL, prefix, 20, why, sizeof why),
+			 DS_ELIMIT);
+		char nodir[600];
+		snprintf(nodir, sizeof nodir, "%s/no/such/dir", tmpdir);
+		CHECK_EQ(sig0_privkey_write(k, nodir, NULL, prefix, sizeof prefix, why, sizeof why),
+			 DS_ENOENT);
+		CHECK(strstr(why, nodir) != NULL);
+		/* a trailing slash on the folder is not doubled */
+		char slash[600];
+		snprintf(slash, sizeof slash, "%s/", tmpdir);
+		CHECK_EQ(sig0_privkey_write(k, slash, NULL, prefix, sizeof prefix, why, sizeof why),
+			 DS_OK);
+		CHECK(strstr(prefix, "//") == NULL);
+		sig0_privkey_free(k);
+	}
+	test_key_times(m);
+}
+
 int main(void)
 {
 	if (mkdtemp(tmpdir) == NULL) {
@@ -775,6 +1268,8 @@ int main(void)
 				CHECK(!"dnssec-keygen failed");
 		}
 	}
+
+	test_keygen(m);
 
 	free(m);
 	char cmd[128];

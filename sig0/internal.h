@@ -1,0 +1,52 @@
+/*
+ * sig0/internal.h -- what sig0.c, keyfile.c and keygen.c share and nobody
+ * else sees: the algorithm table entry, the private key's layout, the
+ * "why" formatter and the K-file name helper.  Not installed, not included
+ * outside sig0/.
+ */
+#ifndef DS_SIG0_INTERNAL_H
+#define DS_SIG0_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "common/dns.h"
+
+enum key_kind { KIND_RSA, KIND_EC, KIND_ED };
+
+struct alg_info {
+	uint8_t alg;
+	enum key_kind kind;
+	const char *md;	   /* digest name; NULL for EdDSA */
+	const char *otype; /* EC group name or EdDSA key type */
+	size_t keylen;	   /* EC/EdDSA public key length (0: RSA) */
+	size_t siglen;	   /* EC/EdDSA signature length (0: RSA, modulus size) */
+};
+
+/* The table entry of a supported algorithm, or NULL (sig0.c). */
+const struct alg_info *sig0_alg_info(uint8_t alg);
+
+struct sig0_privkey {
+	EVP_PKEY *pkey;
+	const struct alg_info *ai;
+	size_t siglen;
+	uint16_t tag;
+	uint8_t owner[DNAME_MAX];
+	size_t rdlen;
+	uint8_t rdata[]; /* KEY RDATA */
+};
+
+/* snprintf into why (NULL or whylen 0: nothing) (sig0.c). */
+void sig0_set_why(char *why, size_t whylen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/*
+ * "K<name>+<alg>+<tag>" given with or without ".key"/".private", returned
+ * as a malloc'ed "<base><suffix>" (caller frees) with room to put
+ * ".private" in place of the suffix; NULL when out of memory (keyfile.c).
+ */
+char *sig0_keyfile_name(const char *path, const char *suffix);
+
+#endif
