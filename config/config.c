@@ -291,6 +291,7 @@ static const struct row schema[] = {
 	{"server.max-message-size",              CT_INT,    "16384",             512,   65535,    NULL,                0},
 	{"server.queue-max",                     CT_INT,    "1024",              1,     1000000,  NULL,                0},
 	{"server.commit-batch-max",              CT_INT,    "64",                1,     10000,    NULL,                0},
+	{"server.udp-receive-buffer",             CT_INT,    "4194304",           0,     268435456, NULL,               0},
 
 	{"store",                                CT_GROUP,  NULL,                0,     0,        NULL,                0},
 	{"store.path",                           CT_STR,    "var/dsyncd.db",     0,     0,        check_nonempty,      0},
@@ -624,6 +625,7 @@ static void fill_globals(struct loader *L, const config_setting_t *root)
 	c->max_message_size = (unsigned)get_int(srv, "server.max-message-size");
 	c->queue_max = (unsigned)get_int(srv, "server.queue-max");
 	c->commit_batch_max = (unsigned)get_int(srv, "server.commit-batch-max");
+	c->udp_rcvbuf = (unsigned)get_int(srv, "server.udp-receive-buffer");
 
 	/* the default store path stays relative to the cwd (config.h); a
 	 * configured one is relative to the config file */

@@ -82,6 +82,7 @@ struct cfg {
 	unsigned max_message_size;    /* bytes, 16384 (<= 65535) */
 	unsigned queue_max;	      /* requests waiting for verification, 1024 */
 	unsigned commit_batch_max;    /* UPDATEs per group commit, 64 */
+	unsigned udp_rcvbuf;	      /* UDP socket receive buffer, 4 MiB; 0 = kernel default */
 
 	/* store */
 	char *store_path; /* "var/dsyncd.db" relative to the cwd */

@@ -10,7 +10,7 @@
 #include "common/err.h"
 #include "receiver/internal.h"
 
-#define RP_BUCKETS 16384
+#define RP_BUCKETS_MIN 16384
 
 struct rp_entry {
 	struct rp_entry *next;
@@ -19,16 +19,45 @@ struct rp_entry {
 	int rcode;
 };
 
+/*
+ * A chained hash table that doubles when it holds more than two entries per
+ * bucket: at 10k UPDATEs/s with 5-minute signatures some millions of entries
+ * are live, and lookups run on the one commit thread.
+ */
 struct replay {
 	pthread_mutex_t mu;
-	struct rp_entry *bucket[RP_BUCKETS];
+	struct rp_entry **bucket;
+	size_t nbuckets; /* a power of two */
+	size_t n;
 };
 
-static size_t rp_slot(const uint8_t d[32])
+static size_t rp_slot(const struct replay *rp, const uint8_t d[32])
 {
 	uint64_t v;
 	memcpy(&v, d, sizeof(v)); /* a SHA-256 is already uniform */
-	return (size_t)(v % RP_BUCKETS);
+	return (size_t)(v & (rp->nbuckets - 1));
+}
+
+/* Double the table (caller holds the lock); on ENOMEM it just stays as it is. */
+static void grow(struct replay *rp)
+{
+	size_t nb = rp->nbuckets * 2;
+	struct rp_entry **b = calloc(nb, sizeof(*b));
+	if (b == NULL)
+		return;
+	struct replay tmp = {.bucket = b, .nbuckets = nb};
+	for (size_t i = 0; i < rp->nbuckets; i++) {
+		struct rp_entry *e = rp->bucket[i], *nx;
+		for (; e; e = nx) {
+			nx = e->next;
+			size_t s = rp_slot(&tmp, e->digest);
+			e->next = b[s];
+			b[s] = e;
+		}
+	}
+	free(rp->bucket);
+	rp->bucket = b;
+	rp->nbuckets = nb;
 }
 
 int replay_new(struct replay **out)
@@ -36,6 +65,12 @@ int replay_new(struct replay **out)
 	struct replay *rp = calloc(1, sizeof(*rp));
 	if (rp == NULL)
 		return DS_ENOMEM;
+	rp->nbuckets = RP_BUCKETS_MIN;
+	rp->bucket = calloc(rp->nbuckets, sizeof(*rp->bucket));
+	if (rp->bucket == NULL) {
+		free(rp);
+		return DS_ENOMEM;
+	}
 	pthread_mutex_init(&rp->mu, NULL);
 	*out = rp;
 	return DS_OK;
@@ -47,6 +82,7 @@ void replay_free(struct replay *rp)
 		return;
 	replay_purge(rp, INT64_MAX);
 	pthread_mutex_destroy(&rp->mu);
+	free(rp->bucket);
 	free(rp);
 }
 
@@ -64,7 +100,7 @@ int replay_lookup(struct replay *rp, const uint8_t digest[32], int64_t now)
 {
 	int rc = -1;
 	pthread_mutex_lock(&rp->mu);
-	for (struct rp_entry *e = rp->bucket[rp_slot(digest)]; e; e = e->next)
+	for (struct rp_entry *e = rp->bucket[rp_slot(rp, digest)]; e; e = e->next)
 		if (memcmp(e->digest, digest, 32) == 0 && e->expires >= now) {
 			rc = e->rcode;
 			break;
@@ -81,8 +117,10 @@ int replay_insert(struct replay *rp, const uint8_t digest[32], int64_t expires, 
 	memcpy(e->digest, digest, 32);
 	e->expires = expires;
 	e->rcode = rcode;
-	size_t s = rp_slot(digest);
 	pthread_mutex_lock(&rp->mu);
+	if (++rp->n > 2 * rp->nbuckets)
+		grow(rp);
+	size_t s = rp_slot(rp, digest);
 	e->next = rp->bucket[s];
 	rp->bucket[s] = e;
 	pthread_mutex_unlock(&rp->mu);
@@ -92,11 +130,12 @@ int replay_insert(struct replay *rp, const uint8_t digest[32], int64_t expires, 
 void replay_remove(struct replay *rp, const uint8_t digest[32])
 {
 	pthread_mutex_lock(&rp->mu);
-	for (struct rp_entry **pp = &rp->bucket[rp_slot(digest)]; *pp; pp = &(*pp)->next)
+	for (struct rp_entry **pp = &rp->bucket[rp_slot(rp, digest)]; *pp; pp = &(*pp)->next)
 		if (memcmp((*pp)->digest, digest, 32) == 0) {
 			struct rp_entry *e = *pp;
 			*pp = e->next;
 			free(e);
+			rp->n--;
 			break;
 		}
 	pthread_mutex_unlock(&rp->mu);
@@ -105,12 +144,13 @@ void replay_remove(struct replay *rp, const uint8_t digest[32])
 void replay_purge(struct replay *rp, int64_t now)
 {
 	pthread_mutex_lock(&rp->mu);
-	for (size_t i = 0; i < RP_BUCKETS; i++)
+	for (size_t i = 0; i < rp->nbuckets; i++)
 		for (struct rp_entry **pp = &rp->bucket[i]; *pp;) {
 			struct rp_entry *e = *pp;
 			if (e->expires < now) {
 				*pp = e->next;
 				free(e);
+				rp->n--;
 			} else {
 				pp = &e->next;
 			}

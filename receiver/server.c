@@ -220,7 +220,7 @@ static void peer_str(const struct sockaddr_storage *ss, char *out, size_t len)
 	snprintf(out, len, "%s#%u", a, port);
 }
 
-static int open_listener(const char *addr, uint16_t port, bool tcp)
+static int open_listener(const char *addr, uint16_t port, bool tcp, unsigned rcvbuf)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl;
@@ -246,6 +246,17 @@ static int open_listener(const char *addr, uint16_t port, bool tcp)
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (ss.ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	/* room for a burst of requests while the workers are busy (the kernel
+	 * caps it at net.core.rmem_max; the size granted is logged) */
+	if (!tcp && rcvbuf > 0) {
+		int want = (int)rcvbuf, got = 0;
+		socklen_t gl = sizeof(got);
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof(want));
+		if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &gl) == 0 && got / 2 < want)
+			log_info("UDP receive buffer on %s: %d bytes granted of %d asked "
+				 "(raise net.core.rmem_max for more)",
+				 addr, got / 2, want);
+	}
 	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || (tcp && listen(fd, 128) < 0) ||
 	    set_nonblock(fd) < 0) {
 		log_err("cannot listen on %s port %u/%s: %s", addr, port, tcp ? "tcp" : "udp",
@@ -627,7 +638,7 @@ int receiver_new(const struct cfg *cfg, struct receiver **out)
 	ep_set(r, r->wakefd, EPOLLIN, true);
 	for (size_t i = 0; i < cfg->nlisten; i++) {
 		for (int tcp = 0; tcp <= 1; tcp++) {
-			int fd = open_listener(cfg->listen[i], cfg->port, tcp);
+			int fd = open_listener(cfg->listen[i], cfg->port, tcp, cfg->udp_rcvbuf);
 			if (fd < 0) {
 				rc = DS_EIO;
 				goto fail;

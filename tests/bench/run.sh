@@ -35,6 +35,7 @@ PORT=5354
 T=$(mktemp -d /tmp/dsyncd-bench.XXXXXX)
 PIDS=()
 
+# shellcheck disable=SC2317 # (called by the trap)
 cleanup() {
 	local p
 	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
@@ -117,6 +118,14 @@ fi
 # cpu_ticks PID: utime+stime of a process, in clock ticks
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 CLK=$(getconf CLK_TCK)
+# sock_drops IPV4 PORT: datagrams the kernel dropped at the UDP sockets bound
+# there (full receive buffer), summed over them (/proc/net/udp, last column)
+sock_drops() {
+	local a b c d hex
+	IFS=. read -r a b c d <<<"$1"
+	hex=$(printf '%02X%02X%02X%02X:%04X' "$d" "$c" "$b" "$a" "$2")
+	awk -v h="$hex" '$2 == h { n += $NF } END { print n + 0 }' /proc/net/udp
+}
 
 # stats_line: SIGUSR1 to dsyncd, print the new stats line
 stats_line() {
@@ -236,14 +245,14 @@ NEXT_CHILD=1
 dsyncd_load() {
 	local conc=$1 count=$2 c=$NEXT_CHILD
 	NEXT_CHILD=$((NEXT_CHILD + 1))
-	local t0 c0 t1 c1
+	local c0 c1 u0
 	c0=$(cpu_ticks "$DSYNCD_PID")
-	t0=$(date +%s.%N)
-	OUT=$(timeout $((PHASE_SECS * 3 + 60)) "$DSYNC_SEND" -s $ADDR -p $PORT -k "${CHILDKEY[$c]}" \
+	u0=$(sock_drops $ADDR $PORT)
+	OUT=$(timeout $((PHASE_SECS * 2 + 20)) "$DSYNC_SEND" -s $ADDR -p $PORT --wait-ms 1000 -k "${CHILDKEY[$c]}" \
 		--add "c$c.example. 3600 NS ns1.provider.net." --add "c$c.example. 3600 NS ns2.provider.org." \
 		--count "$count" --concurrency "$conc" 2>&1 | tail -1)
-	t1=$(date +%s.%N)
 	c1=$(cpu_ticks "$DSYNCD_PID")
+	DROPS=$(($(sock_drops $ADDR $PORT) - u0))
 	CPU=$(awk -v a="$c0" -v b="$c1" -v s="$(kv elapsed "$OUT")" -v k="$CLK" \
 		'BEGIN { if (s > 0) printf "%.0f%%", 100 * (b - a) / k / s; else printf "-" }')
 }
@@ -252,12 +261,14 @@ dsyncd_load() {
 knot_dnsperf() {
 	local file=$1 conc=$2
 	shift 2
-	local c0 c1 out
+	local c0 c1 u0 out
 	out="$T/dnsperf.$conc.$(basename "$file").out"
 	c0=$(cpu_ticks "$KNOT_PID")
-	timeout $((PHASE_SECS * 2 + 30)) dnsperf -u -s $KADDR -p $PORT -y "hmac-sha256:bench.:$KSECRET" \
-		-d "$file" -q "$conc" -t 3 -l "$PHASE_SECS" -v "$@" >"$out" 2>&1
+	u0=$(sock_drops $KADDR $PORT)
+	timeout $((PHASE_SECS + 20)) dnsperf -u -s $KADDR -p $PORT -y "hmac-sha256:bench.:$KSECRET" \
+		-d "$file" -q "$conc" -t 1 -l "$PHASE_SECS" -v "$@" >"$out" 2>&1
 	c1=$(cpu_ticks "$KNOT_PID")
+	DROPS=$(($(sock_drops $KADDR $PORT) - u0))
 	RATE=$(sed -n 's/^ *Updates per second: *\([0-9.]*\).*/\1/p' "$out")
 	local run
 	run=$(sed -n 's/^ *Run time (s): *\([0-9.]*\).*/\1/p' "$out")
@@ -271,21 +282,39 @@ knot_dnsperf() {
 
 # dsync-send with TSIG against Knot (same tool as for dsyncd); sets OUT, CPU
 knot_dsyncsend() {
-	local conc=$1 count=$2 c0 c1
+	local conc=$1 count=$2 c0 c1 u0
 	c0=$(cpu_ticks "$KNOT_PID")
-	OUT=$(timeout $((PHASE_SECS * 3 + 60)) "$DSYNC_SEND" -s $KADDR -p $PORT -z example. --tsig "bench.:$KSECRET" \
+	u0=$(sock_drops $KADDR $PORT)
+	OUT=$(timeout $((PHASE_SECS * 2 + 20)) "$DSYNC_SEND" -s $KADDR -p $PORT --wait-ms 1000 -z example. --tsig "bench.:$KSECRET" \
 		--add "s$conc.example. 3600 NS ns1.provider.net." --add "s$conc.example. 3600 NS ns2.provider.org." \
 		--count "$count" --concurrency "$conc" 2>&1 | tail -1)
 	c1=$(cpu_ticks "$KNOT_PID")
+	DROPS=$(($(sock_drops $KADDR $PORT) - u0))
 	CPU=$(awk -v a="$c0" -v b="$c1" -v s="$(kv elapsed "$OUT")" -v k="$CLK" \
 		'BEGIN { if (s > 0) printf "%.0f%%", 100 * (b - a) / k / s; else printf "-" }')
 }
 
-# count for a target phase length from a calibration line
-phase_count() {
-	awk -v r="$(kv rate "$1")" -v s="$PHASE_SECS" -v min="$2" 'BEGIN {
-		n = int(r * s); if (n < min) n = min; if (n > 400000) n = 400000; print n }'
+# RCODE mix of a dsync-send summary line, timeouts included
+rcodes_of() {
+	local t
+	[[ "$1" == count=* ]] || { echo "driver stopped after $((PHASE_SECS * 2 + 20)) s: no summary"; return; }
+	t=$(kv timeouts "$1")
+	echo "$(kv rcodes "$1")$([ "${t:-0}" != 0 ] && echo ",timeout:$t")"
 }
+
+# count for a target phase length from a calibration line and the best rate
+# seen at a lower level (a short calibration at 1000 outstanding is mostly
+# its start-up burst); the calibration's own rate when it had time-outs,
+# which stretch a run far beyond its answers' share
+phase_count() {
+	awk -v r="$(kv rate "$1")" -v t="$(kv timeouts "$1")" -v best="${3:-0}" -v s="$PHASE_SECS" \
+		-v min="$2" 'BEGIN {
+		if (best > r && t + 0 == 0) r = best
+		n = int(r * s); if (n < min) n = min; if (n > 65000) n = 65000; print n }'
+}
+# (at most 65000: dsync-send numbers its requests with 16-bit IDs, and past
+# 65536 a request can repeat an earlier one byte for byte, which dsyncd then
+# answers from its replay cache)
 
 if want B3 || want B4; then
 	echo
@@ -313,6 +342,8 @@ if want B3 || want B4; then
 	[ $HAVE_KNOT = 1 ] && echo "Knot:   $(knotd --version | head -1) on $KADDR:$PORT, DDNS with TSIG hmac-sha256, journal in $T (robust), log level info"
 	echo "driver: dsync-send (pre-signs every request; load phase about ${PHASE_SECS}s each); dnsperf $(dnsperf -h 2>&1 | sed -n 's/^Version //p' | head -1)"
 	declare -A B4
+	BEST_D=0
+	BEST_K=0
 	for conc in $LEVELS; do
 		echo
 		echo "-- $conc outstanding"
@@ -320,78 +351,88 @@ if want B3 || want B4; then
 		# calibration (own child: no replay overlap with the measured run)
 		mincount=$((conc * 3 > 300 ? conc * 3 : 300))
 		dsyncd_load "$conc" "$mincount"
-		count=$(phase_count "$OUT" "$mincount")
+		count=$(phase_count "$OUT" "$mincount" "$BEST_D")
 		s0=$(stats_line)
+		PERF_PID=
 		if [ "${PERF:-0}" = 1 ] && [ "$conc" = 100 ] && command -v perf >/dev/null; then
 			perf record -e cpu-clock -g -o "$T/perf.data" -p "$DSYNCD_PID" >"$T/perf.log" 2>&1 &
 			PERF_PID=$!
 		fi
 		dsyncd_load "$conc" "$count"
-		if [ -n "${PERF_PID:-}" ]; then
+		if [ -n "$PERF_PID" ]; then
 			kill -INT "$PERF_PID"
 			wait "$PERF_PID" 2>/dev/null
-			perf report -i "$T/perf.data" --no-children --sort symbol --stdio 2>/dev/null |
-				grep -E '^ +[0-9]' | head -25 >"$T/perf.top"
-			PERF_PID=
 		fi
 		s1=$(stats_line)
 		D_RATE=$(kv rate "$OUT")
-		tmo=$(kv timeouts "$OUT")
-		rcs=$(kv rcodes "$OUT")
-		[ "${tmo:-0}" != 0 ] && rcs="$rcs,timeout:$tmo"
-		dsyncd_row=("dsyncd SIG(0) ED25519 / dsync-send" "$D_RATE" "$(kv p50_ms "$OUT")" "$(kv p99_ms "$OUT")" "$CPU")
+		BEST_D=$(awk -v a="$BEST_D" -v b="$D_RATE" 'BEGIN { print (b > a ? b : a) }')
+		row "dsyncd SIG(0) ED25519 / dsync-send" "$D_RATE" "$(kv p50_ms "$OUT")" "$(kv p99_ms "$OUT")" \
+			"$CPU" "" "$(rcodes_of "$OUT")"
 		[ "$conc" = 1 ] && B4[dsyncd]="$(kv p50_ms "$OUT") $(kv p99_ms "$OUT")"
 		d=()
-		for f in commits commit_jobs accepted refused dropped replays verifications; do
+		for f in commits commit_jobs received accepted refused dropped replays; do
 			d+=("$f=$(($(kv "$f" "$s1") - $(kv "$f" "$s0")))")
 		done
-		ref_rate=""
-		lines=()
+		fc=$(awk -v j="$(kv commit_jobs "${d[*]}")" -v c="$(kv commits "${d[*]}")" \
+			'BEGIN { if (c > 0) printf "%.1f", j / c; else printf "-" }')
+		dline="  dsyncd counters: ${d[*]}  group-commit factor=$fc  server socket drops=$DROPS"
 		if [ $HAVE_KNOT = 1 ]; then
 			if [ $HAVE_DNSPERF = 1 ]; then
-				# every update adds NS to a new name: each one is a durable change
-				awk -v n=$((PHASE_SECS * 12000)) -v p="r$conc" 'BEGIN { for (i = 0; i < n; i++)
+				# every update adds NS at a new name: each one is a durable zone change
+				awk -v n=$((PHASE_SECS * 20000)) -v p="r$conc" 'BEGIN { for (i = 0; i < n; i++)
 					printf "example.\nadd %s-%d 3600 NS ns1.provider.net.\nadd %s-%d 3600 NS ns2.provider.org.\nsend\n", p, i, p, i }' >"$T/new.$conc.txt"
 				knot_dnsperf "$T/new.$conc.txt" "$conc" -n 1
-				ref_rate=$RATE
-				lines+=("Knot TSIG, new name each / dnsperf|$RATE|$P50|$P99|$CPU|$RC")
+				rm -f "$T/new.$conc.txt"
+				row "Knot TSIG, new name each / dnsperf" "$RATE" "$P50" "$P99" "$CPU" \
+					"$(pct "$D_RATE" "$RATE")" "$RC$([ "$DROPS" != 0 ] && echo " (server socket drops=$DROPS)")"
 				[ "$conc" = 1 ] && B4[knot_new]="$P50 $P99"
-				# the same content every time (like the dsyncd run): no change after the first
-				printf 'example.\nadd same%s 3600 NS ns1.provider.net.\nadd same%s 3600 NS ns2.provider.org.\nsend\n' "$conc" "$conc" >"$T/same.$conc.txt"
+				# the same content every time, as in the dsyncd run: no change after the first
+				printf 'example.\nadd same%s 3600 NS ns1.provider.net.\nadd same%s 3600 NS ns2.provider.org.\nsend\n' \
+					"$conc" "$conc" >"$T/same.$conc.txt"
 				knot_dnsperf "$T/same.$conc.txt" "$conc"
-				lines+=("Knot TSIG, same content / dnsperf|$RATE|$P50|$P99|$CPU|$RC")
+				row "Knot TSIG, same content / dnsperf" "$RATE" "$P50" "$P99" "$CPU" \
+					"$(pct "$D_RATE" "$RATE")" "$RC$([ "$DROPS" != 0 ] && echo " (server socket drops=$DROPS)")"
 				[ "$conc" = 1 ] && B4[knot_same]="$P50 $P99"
 			fi
 			knot_dsyncsend "$conc" "$mincount"
-			knot_dsyncsend "$conc" "$(phase_count "$OUT" "$mincount")"
-			tmo=$(kv timeouts "$OUT")
-			krc=$(kv rcodes "$OUT")
-			[ "${tmo:-0}" != 0 ] && krc="$krc,timeout:$tmo"
-			lines+=("Knot TSIG, same content / dsync-send|$(kv rate "$OUT")|$(kv p50_ms "$OUT")|$(kv p99_ms "$OUT")|$CPU|$krc")
+			knot_dsyncsend "$conc" "$(phase_count "$OUT" "$mincount" "$BEST_K")"
+			BEST_K=$(awk -v a="$BEST_K" -v b="$(kv rate "$OUT")" 'BEGIN { print (b > a ? b : a) }')
+			row "Knot TSIG, same content / dsync-send" "$(kv rate "$OUT")" "$(kv p50_ms "$OUT")" \
+				"$(kv p99_ms "$OUT")" "$CPU" "$(pct "$D_RATE" "$(kv rate "$OUT")")" \
+				"$(rcodes_of "$OUT")$([ "$DROPS" != 0 ] && echo " (server socket drops=$DROPS)")"
 			[ "$conc" = 1 ] && B4[knot_ds]="$(kv p50_ms "$OUT") $(kv p99_ms "$OUT")"
-			[ -z "$ref_rate" ] && ref_rate=$(kv rate "$OUT")
 		fi
-		row "${dsyncd_row[@]}" "$(pct "$D_RATE" "$ref_rate")" "$rcs"
-		for l in "${lines[@]}"; do
-			IFS='|' read -r a b c e f g <<<"$l"
-			row "$a" "$b" "$c" "$e" "$f" "" "$g"
-		done
-		fc=$(awk -v j="$(kv commit_jobs "${d[*]}")" -v c="$(kv commits "${d[*]}")" 'BEGIN { if (c > 0) printf "%.1f", j / c; else printf "-" }')
-		echo "  dsyncd counters: ${d[*]}  group-commit factor=$fc"
-		[ -s "${T}/perf.top" ] && [ "$conc" = 100 ] && { echo "  perf (dsyncd, cpu-clock, top symbols):"; sed 's/^/    /' "$T/perf.top"; }
+		echo "$dline"
+		if [ -s "$T/perf.data" ] && [ "$conc" = 100 ]; then
+			echo "  perf, dsyncd during the run above (cpu-clock samples by library, then symbols):"
+			perf report -i "$T/perf.data" --no-children --sort dso --stdio 2>/dev/null |
+				grep -E '^ +[0-9.]+%' | head -6 | sed 's/^ */    /'
+			perf report -i "$T/perf.data" --no-children --sort dso,symbol --stdio 2>/dev/null |
+				grep -E '^ +[0-9.]+%' | head -15 | sed 's/^ */    /'
+		fi
 	done
 	echo
-	echo "(ratio = dsyncd rate / Knot rate of the first Knot row; CPU = server CPU time / wall time,"
-	echo " 100% = one core; RCODEs as counted by the driver)"
+	echo "(ratio = dsyncd rate / that row's rate; CPU = server CPU time / wall time, 100% = one core;"
+	echo " RCODEs as counted by the driver; server socket drops = requests the kernel dropped at the
+ server's UDP socket (receive buffer full), from /proc/net/udp)"
 
 	if [[ " $LEVELS " == *" 1 "* ]]; then
 		echo
 		echo "== B4 serial latency (1 outstanding), from the B3 run above"
-		printf "  %-40s %8s %8s\n" "server / driver" "p50 ms" "p99 ms"
-		printf "  %-40s %8s %8s\n" "dsyncd SIG(0) ED25519 / dsync-send" ${B4[dsyncd]}
-		[ -n "${B4[knot_new]:-}" ] && printf "  %-40s %8s %8s\n" "Knot TSIG, new name each / dnsperf" ${B4[knot_new]}
-		[ -n "${B4[knot_same]:-}" ] && printf "  %-40s %8s %8s\n" "Knot TSIG, same content / dnsperf" ${B4[knot_same]}
-		[ -n "${B4[knot_ds]:-}" ] && printf "  %-40s %8s %8s\n" "Knot TSIG, same content / dsync-send" ${B4[knot_ds]}
+		printf "  %-40s %8s %8s  %s\n" "server / driver" "p50 ms" "p99 ms" "dsyncd p50 / this p50"
+		read -r dp50 _ <<<"${B4[dsyncd]:-- -}"
+		b4row() {
+			local p50 p99
+			[ -n "${2:-}" ] || return 0
+			read -r p50 p99 <<<"$2"
+			printf "  %-40s %8s %8s  %s\n" "$1" "$p50" "$p99" "$3"
+		}
+		b4row "dsyncd SIG(0) ED25519 / dsync-send" "${B4[dsyncd]:-}" ""
+		for k in knot_new:"Knot TSIG, new name each / dnsperf" knot_same:"Knot TSIG, same content / dnsperf" \
+			knot_ds:"Knot TSIG, same content / dsync-send"; do
+			v=${B4[${k%%:*}]:-}
+			b4row "${k#*:}" "$v" "$(awk -v a="$dp50" -v b="${v%% *}" 'BEGIN { if (b + 0 > 0) printf "%.2fx", a / b }')"
+		done
 	fi
 	stop_pid "$DSYNCD_PID"
 	[ $HAVE_KNOT = 1 ] && stop_pid "$KNOT_PID"

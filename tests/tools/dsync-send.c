@@ -479,6 +479,8 @@ struct builder {
 	uint8_t tsig_name[DNAME_MAX];
 	uint8_t tsig_key[256];
 	size_t tsig_keylen;
+	uint32_t now; /* load mode: one clock for every message, so that the
+		       * per-65536 time shift keeps them all distinct; 0 = read the clock */
 };
 
 static void put_rr_text(struct wbuf *b, const char *text, uint16_t rclass, bool ttl0)
@@ -686,7 +688,7 @@ static size_t build(const struct builder *bd, uint8_t *buf, size_t cap, uint16_t
 	wr_u16(buf + 10, nadd);
 
 	size_t len = b.len;
-	uint32_t now = (uint32_t)time(NULL);
+	uint32_t now = bd->now ? bd->now : (uint32_t)time(NULL);
 	uint32_t inc = (uint32_t)((long)now + o->inc_off - shift);
 	uint32_t exp = (uint32_t)((long)now + o->exp_off - shift);
 	if (bd->k1 != NULL && sig0_sign(bd->k1, buf, &len, cap, inc, exp, NULL, 0) != DS_OK)
@@ -1072,7 +1074,7 @@ static void load_udp(struct load *L)
 	int fd = open_socket(o, false);
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	double *sent_at = calloc(65536, sizeof *sent_at); /* 0: not outstanding */
-	uint16_t *ring = calloc((size_t)o->concurrency, sizeof *ring);
+	uint16_t *ring = calloc(65536, sizeof *ring);
 	struct msg *m = calloc(1, sizeof *m);
 	uint8_t ans[MAX_MSG];
 	if (sent_at == NULL || ring == NULL || m == NULL)
@@ -1082,6 +1084,21 @@ static void load_udp(struct load *L)
 	double wait = o->wait_ms / 1000.0;
 
 	while (next < o->count || outstanding > 0) {
+		/* expire from the oldest; answered ones are skipped on the way */
+		double t = now_s();
+		for (;;) {
+			uint16_t id = ring[head];
+			if (head == tail)
+				break;
+			if (sent_at[id] != 0 && t - sent_at[id] < wait)
+				break;
+			if (sent_at[id] != 0) {
+				L->timeouts++;
+				sent_at[id] = 0;
+				outstanding--;
+			}
+			head = (head + 1) % 65536;
+		}
 		while (next < o->count && outstanding < o->concurrency) {
 			const uint8_t *req = L->msgs + L->off[next];
 			uint16_t id = rd_u16(req);
@@ -1093,22 +1110,9 @@ static void load_udp(struct load *L)
 			}
 			sent_at[id] = now_s();
 			ring[tail] = id;
-			tail = (tail + 1) % (size_t)o->concurrency;
+			tail = (tail + 1) % 65536;
 			outstanding++;
 			next++;
-		}
-		/* expire from the oldest; answered ones are skipped on the way */
-		double t = now_s();
-		while (outstanding > 0) {
-			uint16_t id = ring[head];
-			if (sent_at[id] != 0 && t - sent_at[id] < wait)
-				break;
-			if (sent_at[id] != 0) {
-				L->timeouts++;
-				sent_at[id] = 0;
-			}
-			head = (head + 1) % (size_t)o->concurrency;
-			outstanding--;
 		}
 		struct pollfd pfd = {.fd = fd, .events = POLLIN};
 		if (poll(&pfd, 1, 5) <= 0)
@@ -1124,6 +1128,7 @@ static void load_udp(struct load *L)
 				continue; /* late or unknown */
 			load_answer(L, ans, (size_t)r, sent_at[id], m);
 			sent_at[id] = 0;
+			outstanding--;
 		}
 	}
 	free(m);
@@ -1229,7 +1234,7 @@ static void load_tcp(struct load *L)
 	free(cs);
 }
 
-static int load_mode(const struct opts *o, const struct builder *bd)
+static int load_mode(const struct opts *o, struct builder *bd)
 {
 	struct load L = {.o = o};
 	size_t n = (size_t)o->count;
@@ -1244,6 +1249,7 @@ static int load_mode(const struct opts *o, const struct builder *bd)
 	RAND_bytes((uint8_t *)&base, sizeof base);
 
 	/* sign everything first: the measured phase is only the exchange */
+	bd->now = (uint32_t)time(NULL);
 	double t0 = now_s();
 	for (size_t i = 0; i < n; i++) {
 		size_t len = build(bd, tmp, MAX_MSG, (uint16_t)(base + i), (long)(i >> 16));
