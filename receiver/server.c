@@ -134,6 +134,14 @@ void jobq_close(struct jobq *q)
 	pthread_mutex_unlock(&q->mu);
 }
 
+/* Wake the I/O loop (async-signal-safe: one write to an eventfd). */
+static void wake(struct receiver *r)
+{
+	uint64_t one = 1;
+	ssize_t w = write(r->wakefd, &one, sizeof(one));
+	(void)w;
+}
+
 /* Hand a finished job back to the I/O thread. */
 static void finish(struct receiver *r, struct job *j)
 {
@@ -143,9 +151,7 @@ static void finish(struct receiver *r, struct job *j)
 		job_free(j); /* only when shutting down */
 		return;
 	}
-	uint64_t one = 1;
-	ssize_t w = write(r->wakefd, &one, sizeof(one));
-	(void)w;
+	wake(r);
 }
 
 /* ---- threads ---- */
@@ -744,25 +750,19 @@ int receiver_run(struct receiver *r)
 void receiver_stop(struct receiver *r)
 {
 	r->stop = 1;
-	uint64_t one = 1;
-	ssize_t w = write(r->wakefd, &one, sizeof(one));
-	(void)w;
+	wake(r);
 }
 
 void receiver_request_stats(struct receiver *r)
 {
 	r->want_stats = 1;
-	uint64_t one = 1;
-	ssize_t w = write(r->wakefd, &one, sizeof(one));
-	(void)w;
+	wake(r);
 }
 
 void receiver_request_keys(struct receiver *r)
 {
 	r->want_keys = 1;
-	uint64_t one = 1;
-	ssize_t w = write(r->wakefd, &one, sizeof(one));
-	(void)w;
+	wake(r);
 }
 
 void receiver_free(struct receiver *r)

@@ -16,16 +16,6 @@ ds() {
 	fi
 	echo "$out"
 }
-ndec() { grep -c ' rcode=' "$T/dsyncd.log"; }
-ds() {
-	local n out i
-	n=$(ndec)
-	out=$("$BIN/dsync-send" -s $ADDR -p $PORT --wait-ms 2000 "$@" 2>&1 | tail -1)
-	if [[ "$out" =~ ^rcode=[A-Z] ]]; then
-		for i in $(seq 40); do [ "$(ndec)" -gt "$n" ] && break; sleep 0.05; done
-	fi
-	echo "$out"
-}
 f_rcode() { sed -n 's/^rcode=\([^ ]*\).*/\1/p' <<<"$1"; }
 f_ede() { sed -n 's/^rcode=[^ ]* ede=\([^ ]*\).*/\1/p' <<<"$1"; }
 f_text() { sed -n 's/^rcode=[^ ]* ede=[^ ]* text="\(.*\)" id=.*/\1/p' <<<"$1"; }
