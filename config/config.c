@@ -295,6 +295,7 @@ static const struct row schema[] = {
 
 	{"store",                                CT_GROUP,  NULL,                0,     0,        NULL,                0},
 	{"store.path",                           CT_STR,    "var/dsyncd.db",     0,     0,        check_nonempty,      0},
+	{"store.retention-days",                 CT_INT,    "0",                 0,     36500,    NULL,                0},
 
 	{"log",                                  CT_GROUP,  NULL,                0,     0,        NULL,                0},
 	{"log.target",                           CT_STR,    "stderr",            0,     0,        check_log_target,    0},
@@ -635,6 +636,8 @@ static void fill_globals(struct loader *L, const config_setting_t *root)
 		c->store_path = resolve(L, get_str(st, "store.path"));
 	else
 		c->store_path = dup_str(L, r->def);
+
+	c->retention_days = (unsigned)get_int(st, "store.retention-days");
 
 	const config_setting_t *lg = find(root, "log");
 	c->log_syslog = strcmp(get_str(lg, "log.target"), "syslog") == 0;

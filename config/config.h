@@ -85,7 +85,8 @@ struct cfg {
 	unsigned udp_rcvbuf;	      /* UDP socket receive buffer, 4 MiB; 0 = kernel default */
 
 	/* store */
-	char *store_path; /* "var/dsyncd.db" relative to the cwd */
+	char *store_path;	 /* "var/dsyncd.db" relative to the cwd */
+	unsigned retention_days; /* audit rows and delivered changes kept; 0 = forever */
 
 	/* log */
 	bool log_syslog;  /* false: stderr */

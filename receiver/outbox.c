@@ -38,6 +38,7 @@ struct outbox_runner {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	bool kicked, stop, started;
+	time_t purged; /* last retention run */
 };
 
 static struct backend *find_backend(struct outbox_runner *o, const uint8_t *zone, const char *name,
@@ -158,6 +159,35 @@ static void run_once(struct outbox_runner *o)
 	store_outbox_items_free(items, n);
 }
 
+/*
+ * store.retention-days: old audit rows and delivered changes leave the store
+ * in slices of PURGE_SLICE rows, each its own short transaction, so UPDATE
+ * commits never wait long for the writer lock.
+ */
+#define PURGE_SLICE 5000
+static void purge_history(struct outbox_runner *o)
+{
+	int64_t before = (int64_t)time(NULL) - (int64_t)o->cfg->retention_days * 86400;
+	int64_t na = 0, nc = 0, ta = 0, tc = 0;
+	for (int i = 0; i < 200; i++) {
+		if (store_begin(o->store) != DS_OK)
+			break;
+		if (store_history_purge(o->store, before, PURGE_SLICE, &na, &nc) != DS_OK ||
+		    store_commit(o->store) != DS_OK) {
+			store_rollback(o->store);
+			break;
+		}
+		ta += na;
+		tc += nc;
+		if (na < PURGE_SLICE && nc < PURGE_SLICE)
+			break;
+	}
+	if (ta || tc)
+		log_info("retention: %lld audit row(s) and %lld delivered change(s) older than %u "
+			 "day(s) removed",
+			 (long long)ta, (long long)tc, o->cfg->retention_days);
+}
+
 static void *outbox_main(void *arg)
 {
 	struct outbox_runner *o = arg;
@@ -166,6 +196,10 @@ static void *outbox_main(void *arg)
 		o->kicked = false;
 		pthread_mutex_unlock(&o->mu);
 		run_once(o);
+		if (o->cfg->retention_days && time(NULL) - o->purged >= 60) {
+			o->purged = time(NULL);
+			purge_history(o);
+		}
 		int64_t when, now = (int64_t)time(NULL);
 		int64_t wait = OUTBOX_POLL;
 		if (store_outbox_next_time(o->store, &when) == DS_OK && when - now < wait)

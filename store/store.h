@@ -199,4 +199,14 @@ typedef int (*store_replay_cb)(void *arg, const uint8_t digest[32], int64_t expi
 int store_replay_foreach(struct store *s, int64_t now, store_replay_cb cb, void *arg);
 int store_replay_purge(struct store *s, int64_t now);
 
+/*
+ * History retention: delete at most max audit rows older than before, and at
+ * most max outbox changes older than before that every backend has received
+ * (their delivery rows go with them).  Pending deliveries are never deleted.
+ * The counts deleted are returned; callers loop, one short transaction per
+ * call, so that the writer lock is never held for long.
+ */
+int store_history_purge(struct store *s, int64_t before, int64_t max, int64_t *naudit,
+			int64_t *nchanges);
+
 #endif

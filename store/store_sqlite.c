@@ -186,6 +186,8 @@ enum st_id {
 	ST_REPLAY_ADD,
 	ST_REPLAY_ALL,
 	ST_REPLAY_PURGE,
+	ST_AUDIT_PURGE,
+	ST_CHANGES_PURGE,
 	ST_COUNT
 };
 
@@ -265,6 +267,14 @@ static const char *const st_sql[ST_COUNT] = {
 		      "expires = max(replay.expires, excluded.expires)",
     [ST_REPLAY_ALL] = "SELECT digest, expires, rcode FROM replay WHERE expires > ?1",
     [ST_REPLAY_PURGE] = "DELETE FROM replay WHERE expires <= ?1",
+    [ST_AUDIT_PURGE] = "DELETE FROM audit WHERE id IN "
+		       "(SELECT id FROM audit WHERE time < ?1 LIMIT ?2)",
+    /* a change goes once no backend still waits for it (deliveries cascade) */
+    [ST_CHANGES_PURGE] =
+	"DELETE FROM outbox_change WHERE id IN "
+	"(SELECT o.id FROM outbox_change o WHERE o.created < ?1 AND NOT EXISTS "
+	"(SELECT 1 FROM delivery d WHERE d.change_id = o.id AND d.state = 'pending') "
+	"LIMIT ?2)",
 };
 
 struct store {
@@ -1417,4 +1427,27 @@ int store_replay_purge(struct store *s, int64_t now)
 	if (ret != DS_OK)
 		return ret;
 	return st_exec(s, st, "replay purge");
+}
+
+int store_history_purge(struct store *s, int64_t before, int64_t max, int64_t *naudit,
+			int64_t *nchanges)
+{
+	sqlite3_stmt *st = st_get(s, ST_AUDIT_PURGE);
+	int ret = bind_check(s, st, sqlite3_bind_int64(st, 1, before), "audit purge");
+	if (ret == DS_OK)
+		ret = bind_check(s, st, sqlite3_bind_int64(st, 2, max), "audit purge");
+	if (ret == DS_OK)
+		ret = st_exec(s, st, "audit purge");
+	if (ret != DS_OK)
+		return ret;
+	*naudit = sqlite3_changes(s->db);
+	st = st_get(s, ST_CHANGES_PURGE);
+	ret = bind_check(s, st, sqlite3_bind_int64(st, 1, before), "outbox purge");
+	if (ret == DS_OK)
+		ret = bind_check(s, st, sqlite3_bind_int64(st, 2, max), "outbox purge");
+	if (ret == DS_OK)
+		ret = st_exec(s, st, "outbox purge");
+	if (ret == DS_OK)
+		*nchanges = sqlite3_changes(s->db);
+	return ret;
 }

@@ -821,6 +821,59 @@ static void timing(struct store *s)
 	       t1 - t0, t2 - t1);
 }
 
+/* Retention: old audit rows and fully delivered old changes go, in slices. */
+static void test_history_purge(void)
+{
+	struct store *m = NULL;
+	const char *const one[] = {"zonefile"};
+	int64_t cid, na = -1, nc = -1, cnt = -1;
+	struct outbox_item *it = NULL;
+	size_t n = 0;
+	CHECK_EQ(store_open(":memory:", &m), DS_OK);
+	if (m == NULL)
+		return;
+	for (int i = 0; i < 7; i++) {
+		struct audit_rec a = {.time = i < 5 ? 100 + i : 5000,
+				      .client = "local",
+				      .key_tag = -1,
+				      .actor = "test",
+				      .request = "r",
+				      .result = "accepted",
+				      .rcode = 0,
+				      .reason = "x"};
+		CHECK_EQ(store_audit_add(m, &a), DS_OK);
+	}
+	/* two old changes: one delivered, one still pending; one new delivered */
+	CHECK_EQ(store_outbox_add(m, N("example."), N("a.example."), "+ x\n", one, 1, 100, &cid),
+		 DS_OK);
+	CHECK_EQ(store_outbox_due(m, 100, 10, &it, &n), DS_OK);
+	CHECK_EQ(n, 1);
+	if (n == 1)
+		CHECK_EQ(store_delivery_done(m, it[0].delivery_id, 101), DS_OK);
+	store_outbox_items_free(it, n);
+	CHECK_EQ(store_outbox_add(m, N("example."), N("b.example."), "+ y\n", one, 1, 100, &cid),
+		 DS_OK);
+	CHECK_EQ(store_outbox_add(m, N("example."), N("c.example."), "+ z\n", one, 1, 6000, &cid),
+		 DS_OK);
+
+	/* slices of 2: the first call takes 2 of the 5 old audit rows */
+	CHECK_EQ(store_history_purge(m, 1000, 2, &na, &nc), DS_OK);
+	CHECK_EQ(na, 2);
+	CHECK_EQ(nc, 1);
+	CHECK_EQ(store_history_purge(m, 1000, 2, &na, &nc), DS_OK);
+	CHECK_EQ(na, 2);
+	CHECK_EQ(nc, 0); /* the pending change stays however old it is */
+	CHECK_EQ(store_history_purge(m, 1000, 2, &na, &nc), DS_OK);
+	CHECK_EQ(na, 1);
+	CHECK_EQ(store_history_purge(m, 1000, 2, &na, &nc), DS_OK);
+	CHECK_EQ(na, 0);
+	CHECK_EQ(store_audit_count(m, &cnt), DS_OK);
+	CHECK_EQ(cnt, 2);
+	CHECK_EQ(store_outbox_pending(m, &cnt), DS_OK);
+	CHECK_EQ(cnt, 2); /* b (old, pending) and c (new) */
+	store_close(m);
+}
+
 int main(void)
 {
 	struct store *s = NULL;
@@ -847,6 +900,7 @@ int main(void)
 	test_hostile(s);
 	test_reopen(&s);
 	test_newer_schema_refused();
+	test_history_purge();
 	if (s != NULL)
 		timing(s);
 	store_close(s);
