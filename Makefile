@@ -39,7 +39,8 @@ CONFIG_SRC   = config/config.c
 BACKENDS_SRC = backends/backend.c backends/null.c backends/zonefile.c
 RECEIVER_SRC = receiver/server.c receiver/pipeline.c receiver/keycache.c \
                receiver/replay.c receiver/outbox.c receiver/respond.c receiver/import.c \
-               receiver/rkey.c
+               receiver/rkey.c receiver/ratelimit.c \
+               receiver/keycmd.c
 
 LIB_SRC  = $(COMMON_SRC) $(SIG0_SRC) $(STORE_SRC) $(POLICY_SRC) $(KEYSTATE_SRC) $(CONFIG_SRC) \
            $(BACKENDS_SRC) $(RECEIVER_SRC)

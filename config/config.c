@@ -164,6 +164,22 @@ static bool check_receiver_alg(struct loader *L, const config_setting_t *s, cons
 	return false;
 }
 
+/* Bootstrap methods this version implements (at-apex, at-ns and unsigned come next). */
+static bool check_boot_method(struct loader *L, const config_setting_t *s, const char *where)
+{
+	const char *v = config_setting_get_string(s);
+	if (strcmp(v, "manual") == 0)
+		return true;
+	if (strcmp(v, "at-apex") == 0 || strcmp(v, "at-ns") == 0 || strcmp(v, "unsigned") == 0)
+		say(L, s, "'%s': bootstrap method \"%s\" is not implemented in this version", where,
+		    v);
+	else
+		say(L, s,
+		    "'%s': unknown bootstrap method \"%s\" (at-apex, at-ns, unsigned, manual)",
+		    where, v);
+	return false;
+}
+
 static bool check_log_target(struct loader *L, const config_setting_t *s, const char *where)
 {
 	const char *v = config_setting_get_string(s);
@@ -321,6 +337,10 @@ static const struct row schema[] = {
 	{"ede.key-validation-failed",            CT_INT,    "515",               0,     65535,    NULL,                0},
 	{"ede.manual-bootstrap-required",        CT_INT,    "516",               0,     65535,    NULL,                0},
 
+	{"bootstrap",                            CT_GROUP,  NULL,                0,     0,        NULL,                0},
+	{"bootstrap.uploads-per-child",          CT_INT,    "6",                 1,     100000,   NULL,                0},
+	{"bootstrap.uploads-per-source",         CT_INT,    "30",                1,     1000000,  NULL,                0},
+
 	{"receiver",                             CT_GROUP,  NULL,                0,     0,        NULL,                0},
 	{"receiver.name",                        CT_STR,    NULL,                0,     0,        check_dname,         0},
 	{"receiver.key-directory",               CT_STR,    "keys",              0,     0,        check_nonempty,      0},
@@ -343,6 +363,9 @@ static const struct row schema[] = {
 	{"zones.[].ds-digest-types.[]",          CT_INT,    NULL,                1,     255,      check_ds_digest,     0},
 	{"zones.[].ds-algorithms",               CT_ARRAY,  "8 10 13 14 15 16",  1,     32,       NULL,                0},
 	{"zones.[].ds-algorithms.[]",            CT_INT,    NULL,                1,     255,      check_ds_alg,        0},
+	{"zones.[].bootstrap-methods",          CT_ARRAY,  "manual",            0,     4,        NULL,                0},
+	{"zones.[].bootstrap-methods.[]",       CT_STR,    NULL,                0,     0,        check_boot_method,   0},
+	{"zones.[].bootstrap-max-pending",      CT_INT,    "3",                 1,     16,       NULL,                0},
 	{"zones.[].children",                    CT_LIST,   NULL,                0,     1000000,  NULL,                0},
 	{"zones.[].children.[]",                 CT_GROUP,  NULL,                0,     0,        NULL,                0},
 	{"zones.[].children.[].name",            CT_STR,    NULL,                0,     0,        check_dname,         REQ},
@@ -674,6 +697,10 @@ static void fill_globals(struct loader *L, const config_setting_t *root)
 	c->ede.key_validation_failed = (uint16_t)get_int(ede, "ede.key-validation-failed");
 	c->ede.manual_bootstrap = (uint16_t)get_int(ede, "ede.manual-bootstrap-required");
 
+	const config_setting_t *bs = find(root, "bootstrap");
+	c->boot_per_child = (unsigned)get_int(bs, "bootstrap.uploads-per-child");
+	c->boot_per_source = (unsigned)get_int(bs, "bootstrap.uploads-per-source");
+
 	const config_setting_t *rc = find(root, "receiver");
 	const struct row *rrow;
 	const config_setting_t *rn = member(rc, "receiver.name", &rrow);
@@ -911,6 +938,13 @@ static void fill_zone(struct loader *L, const config_setting_t *zs, struct cfg_z
 	p->max_update_rrs = (unsigned)get_int(zs, "zones.[].max-update-records");
 	get_bits(zs, "zones.[].ds-digest-types", p->ds_digest_ok);
 	get_bits(zs, "zones.[].ds-algorithms", p->ds_alg_ok);
+	size_t nm = 0;
+	char **methods = get_strv(L, zs, "zones.[].bootstrap-methods", &nm);
+	for (size_t i = 0; i < nm; i++)
+		if (strcmp(methods[i], "manual") == 0)
+			z->boot_methods |= BOOT_MANUAL;
+	strv_free(methods);
+	z->boot_max_pending = (unsigned)get_int(zs, "zones.[].bootstrap-max-pending");
 	if (p->min_ns > p->max_ns)
 		say(L, zs, "'min-ns' (%u) is above 'max-ns' (%u)", p->min_ns, p->max_ns);
 	if (p->max_ns + p->max_ds + p->max_glue > DELEG_MAX)

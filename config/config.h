@@ -52,6 +52,9 @@ struct cfg_backend {
 	char *where;		 /* "file:line" for messages */
 };
 
+/* Bootstrap methods (bit set): only manual exists in this version. */
+enum { BOOT_MANUAL = 1 };
+
 struct cfg_zone {
 	uint8_t name[DNAME_MAX];
 	struct zone_policy pol;
@@ -59,6 +62,8 @@ struct cfg_zone {
 	size_t nchildren;
 	struct cfg_backend *backends;
 	size_t nbackends;
+	unsigned boot_methods;	   /* BOOT_* bits; 0 = no bootstrap offered */
+	unsigned boot_max_pending; /* keys of one child waiting for trust, 3 */
 };
 
 /* EDE info codes for key-state refusals (D4); defaults in the comments. */
@@ -104,6 +109,10 @@ struct cfg {
 	unsigned retry_max; /* seconds, 3600 */
 
 	struct cfg_ede ede;
+
+	/* self-signed key uploads per minute (R9: before any crypto) */
+	unsigned boot_per_child;  /* per child name, 6 */
+	unsigned boot_per_source; /* per source /24 (IPv4) or /56 (IPv6), 30 */
 
 	/* the receiver's own SIG(0) key (D5); enabled when receiver.name is set */
 	struct {

@@ -48,6 +48,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: dsyncd [-c FILE] [-n]\n"
 		   "       dsyncd [-c FILE] import ZONE ZONEFILE\n"
 		   "       dsyncd [-c FILE] receiver-key show|roll\n"
+		   "       dsyncd [-c FILE] key list | key trust|revoke CHILD TAG\n"
 		   "  -c FILE  configuration (default " DEFAULT_CONFIG ")\n"
 		   "  -n       check the configuration and exit\n"
 		   "  -V       print the version\n");
@@ -97,6 +98,8 @@ int main(int argc, char **argv)
 		if (strcmp(argv[optind], "import") == 0 && argc - optind == 3)
 			rc = receiver_import(cfg, argv[optind + 1], argv[optind + 2], stdout) ? 1
 											      : 0;
+		else if (strcmp(argv[optind], "key") == 0)
+			rc = keycmd(cfg, argc - optind - 1, argv + optind + 1, stdout) ? 1 : 0;
 		else if (strcmp(argv[optind], "receiver-key") == 0 && argc - optind == 2)
 			rc = rkeys_command(cfg, argv[optind + 1], stdout) ? 1 : 0;
 		else

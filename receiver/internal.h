@@ -31,13 +31,26 @@ struct key_entry {
 	uint8_t child[DNAME_MAX];
 	uint8_t alg;
 	uint16_t tag;
-	enum key_state state;
+	_Atomic int state; /* enum key_state; changes at run time (keycache_sync) */
 };
+
+static inline enum key_state key_entry_state(const struct key_entry *e)
+{
+	return (enum key_state)atomic_load(&e->state);
+}
 
 int keycache_new(struct keycache **out);
 void keycache_free(struct keycache *kc);
-/* Load every non-revoked key of the store (keys failing limits are logged and skipped). */
-int keycache_load(struct keycache *kc, struct store *s, const struct sig0_limits *lim);
+/*
+ * Bring the cache in line with the store: new keys are added (keys failing
+ * the limits are logged and skipped), known ones take the store's state.
+ * Entries are never removed while the cache lives (a revoked key just has
+ * state revoked), so a pointer taken by a request in flight stays valid.
+ * Called at start, after each commit that changed keys, and on SIGHUP.
+ */
+int keycache_sync(struct keycache *kc, struct store *s, const struct sig0_limits *lim);
+/* Add or update one key (the commit thread, right after its commit). */
+int keycache_put(struct keycache *kc, const struct store_key *k, const struct sig0_limits *lim);
 /*
  * Up to max entries matching (signer, alg, tag), any state.  Entries stay
  * valid while the cache lives (the cache only grows during a run).
@@ -74,6 +87,16 @@ const struct sig0_privkey *rkeys_active(const struct rkeys *s, int64_t now);
 /* The keys whose KEY is to be published at now. */
 size_t rkeys_published(const struct rkeys *s, int64_t now, const struct sig0_privkey **out,
 		       size_t max);
+
+/* ---- rate limits (ratelimit.c; I/O thread only) ---- */
+
+struct ratelimit;
+int ratelimit_new(size_t slots, struct ratelimit **out);
+void ratelimit_free(struct ratelimit *rl);
+/* Count one event for key in the current minute; false when over per_minute. */
+bool ratelimit_allow(struct ratelimit *rl, uint64_t key, int64_t now, unsigned per_minute);
+/* The key of a client's /24 (IPv4) or /56 (IPv6). */
+uint64_t ratelimit_prefix_key(const struct sockaddr_storage *ss);
 
 /* ---- one request travelling through the pipeline ---- */
 
@@ -112,6 +135,11 @@ struct job {
 	bool have_signer;
 	uint8_t digest[32];
 	uint32_t sig_expiration;
+	/* a self-signed bootstrap upload: the key comes from the update section */
+	bool bootstrap;
+	struct sig0_pubkey *boot_pk;  /* owned by the job */
+	const struct msg_rr *boot_rr; /* the KEY add */
+	struct store_key *newkey;     /* key row written by this job: into the cache after commit */
 
 	/* decision */
 	enum job_stage stage;
@@ -198,6 +226,7 @@ struct receiver {
 	volatile sig_atomic_t want_keys; /* SIGHUP: look at the receiver key folder now */
 
 	struct outbox_runner *outbox;
+	struct ratelimit *boot_child, *boot_source; /* uploads per child / per source prefix */
 	/* the receiver's own keys: swapped by the I/O loop when the key folder
 	 * changes; replaced sets stay allocated until exit (requests in flight
 	 * may still sign with them) */

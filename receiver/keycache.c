@@ -60,23 +60,30 @@ struct load_ctx {
 	int err;
 };
 
-static int load_one(void *arg, const struct store_key *k)
+int keycache_put(struct keycache *kc, const struct store_key *k, const struct sig0_limits *lim)
 {
-	struct load_ctx *c = arg;
 	char why[256], name[DNAME_STR_MAX];
+	size_t slot = kc_slot(k->owner, k->alg, k->tag);
+
+	pthread_rwlock_wrlock(&kc->lock);
+	for (struct key_entry *e = kc->bucket[slot]; e; e = e->next)
+		if (e->key_id == k->id) {
+			atomic_store(&e->state, (int)k->state);
+			pthread_rwlock_unlock(&kc->lock);
+			return DS_OK;
+		}
+	pthread_rwlock_unlock(&kc->lock);
 	if (k->state == KEY_REVOKED)
-		return 0;
+		return DS_OK; /* nothing to verify with; an unknown key to the child */
+
 	struct key_entry *e = calloc(1, sizeof(*e));
-	if (e == NULL) {
-		c->err = DS_ENOMEM;
-		return 1;
-	}
-	if (sig0_pubkey_new(k->owner, k->rdata, k->rdlen, c->lim, &e->pk, why, sizeof(why)) !=
-	    DS_OK) {
+	if (e == NULL)
+		return DS_ENOMEM;
+	if (sig0_pubkey_new(k->owner, k->rdata, k->rdlen, lim, &e->pk, why, sizeof(why)) != DS_OK) {
 		dname_to_str(k->owner, name, sizeof(name));
 		log_warning("key %s tag %u not usable and ignored: %s", name, k->tag, why);
 		free(e);
-		return 0;
+		return DS_OK;
 	}
 	e->key_id = k->id;
 	e->child_id = k->child_id;
@@ -84,17 +91,23 @@ static int load_one(void *arg, const struct store_key *k)
 	memcpy(e->child, k->owner, dname_len(k->owner));
 	e->alg = k->alg;
 	e->tag = k->tag;
-	e->state = k->state;
-	size_t s = kc_slot(e->child, e->alg, e->tag);
-	pthread_rwlock_wrlock(&c->kc->lock);
-	e->next = c->kc->bucket[s];
-	c->kc->bucket[s] = e;
-	c->kc->n++;
-	pthread_rwlock_unlock(&c->kc->lock);
-	return 0;
+	atomic_store(&e->state, (int)k->state);
+	pthread_rwlock_wrlock(&kc->lock);
+	e->next = kc->bucket[slot];
+	kc->bucket[slot] = e;
+	kc->n++;
+	pthread_rwlock_unlock(&kc->lock);
+	return DS_OK;
 }
 
-int keycache_load(struct keycache *kc, struct store *s, const struct sig0_limits *lim)
+static int load_one(void *arg, const struct store_key *k)
+{
+	struct load_ctx *c = arg;
+	c->err = keycache_put(c->kc, k, c->lim);
+	return c->err != DS_OK;
+}
+
+int keycache_sync(struct keycache *kc, struct store *s, const struct sig0_limits *lim)
 {
 	struct load_ctx c = {.kc = kc, .lim = lim};
 	int rc = store_keys_foreach(s, load_one, &c);
@@ -107,7 +120,8 @@ size_t keycache_find(struct keycache *kc, const uint8_t *signer, uint8_t alg, ui
 	size_t n = 0;
 	pthread_rwlock_rdlock(&kc->lock);
 	for (struct key_entry *e = kc->bucket[kc_slot(signer, alg, tag)]; e && n < max; e = e->next)
-		if (e->alg == alg && e->tag == tag && dname_equal(e->child, signer))
+		if (e->alg == alg && e->tag == tag && dname_equal(e->child, signer) &&
+		    key_entry_state(e) != KEY_REVOKED)
 			out[n++] = e;
 	pthread_rwlock_unlock(&kc->lock);
 	return n;

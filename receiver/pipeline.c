@@ -22,6 +22,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/rrtext.h"
+#include "keystate/keystate.h"
 #include "policy/policy.h"
 #include "receiver/internal.h"
 
@@ -55,6 +56,8 @@ void job_free(struct job *j)
 	free(j->m);
 	free(j->req);
 	free(j->changes);
+	sig0_pubkey_free(j->boot_pk);
+	free(j->newkey);
 	free(j);
 }
 
@@ -130,6 +133,74 @@ static void check_time(const struct receiver *r, struct job *j, const struct sig
 }
 
 /*
+ * A self-signed key upload (PROTOCOL.md section 1, flow 1): no
+ * prerequisites; the update section holds, at the signer's own name, one KEY
+ * add whose algorithm and tag are the SIG(0)'s, optionally after a
+ * "child ANY KEY" delete (accepted, never acted upon: the old key stays until
+ * the new one is trusted).  Returns the KEY add, or NULL.
+ */
+static const struct msg_rr *bootstrap_key(const struct msg *m, const struct sig0_rr *s)
+{
+	size_t n;
+	const struct msg_rr *rr = msg_section(m, SEC_UPDATE, &n), *add = NULL;
+	if (m->count[SEC_PREREQ] != 0 || n == 0 || n > 2)
+		return NULL;
+	for (size_t i = 0; i < n; i++, rr++) {
+		if (rr->type != T_KEY || !dname_equal(msg_owner(m, rr), s->signer))
+			return NULL;
+		if (rr->rclass == CLASS_ANY && rr->rdlen == 0 && rr->ttl == 0)
+			continue;
+		if (rr->rclass != CLASS_IN || add != NULL)
+			return NULL;
+		add = rr;
+	}
+	if (add == NULL || add->rdlen < 5)
+		return NULL;
+	const uint8_t *rd = msg_rdata(m, add);
+	if (rd[3] != s->alg || sig0_key_tag(rd, add->rdlen) != s->key_tag)
+		return NULL;
+	return add;
+}
+
+/* An upload by a key we do not trust yet: limits first, then the key itself (R9). */
+static void start_bootstrap(struct receiver *r, struct job *j, const struct msg_rr *kr)
+{
+	const struct cfg *c = r->cfg;
+	char signer[DNAME_STR_MAX], zone[DNAME_STR_MAX], why[256];
+	int64_t now = now_sec();
+	name_str(j->signer, signer, sizeof(signer));
+	name_str(j->zone->name, zone, sizeof(zone));
+	if (j->zone->boot_methods == 0) {
+		job_decide(j, RC_REFUSED, EDE_PROHIBITED, "refused",
+			   "zone %s offers no key bootstrap; keys are set by the operator", zone);
+		return;
+	}
+	if (!ratelimit_allow(r->boot_child, dname_hash(j->signer), now, c->boot_per_child)) {
+		job_decide(j, RC_REFUSED, EDE_BLOCKED, "refused",
+			   "too many key uploads for %s: at most %u a minute", signer,
+			   c->boot_per_child);
+		return;
+	}
+	if (!ratelimit_allow(r->boot_source, ratelimit_prefix_key(&j->peer), now,
+			     c->boot_per_source)) {
+		job_decide(j, RC_REFUSED, EDE_BLOCKED, "refused",
+			   "too many key uploads from this network: at most %u a minute",
+			   c->boot_per_source);
+		return;
+	}
+	int rc = sig0_pubkey_new(j->signer, msg_rdata(j->m, kr), kr->rdlen, &c->limits, &j->boot_pk,
+				 why, sizeof(why));
+	if (rc != DS_OK) {
+		job_decide(j, RC_REFUSED,
+			   rc == DS_ENOTSUP ? EDE_UNSUPPORTED_KEY_ALG : EDE_PROHIBITED, "refused",
+			   "KEY of %s is not acceptable: %s", signer, why);
+		return;
+	}
+	j->bootstrap = true;
+	j->boot_rr = kr;
+}
+
+/*
  * The signature checks that need no crypto, for each SIG(0) separately (a
  * rollover may carry two; one good one is enough).  On success j->cand[]
  * holds at most JOB_MAX_CAND (signature, trusted key) pairs to verify;
@@ -182,7 +253,7 @@ static void precheck_sigs(struct receiver *r, struct job *j)
 		    keycache_find(r->keys, s->signer, s->alg, s->key_tag, found, JOB_MAX_CAND);
 		for (size_t k = 0; k < n; k++) {
 			any_known = true;
-			if (found[k]->state != KEY_TRUSTED) {
+			if (key_entry_state(found[k]) != KEY_TRUSTED) {
 				untrusted = found[k];
 				continue;
 			}
@@ -193,8 +264,19 @@ static void precheck_sigs(struct receiver *r, struct job *j)
 			}
 		}
 	}
-	if (j->ncand > 0)
+	if (j->ncand > 0) {
+		/* a trusted key uploading itself again: handled as an upload (no change) */
+		j->boot_rr = bootstrap_key(m, &j->sig[j->cand_sig[0]]);
+		j->bootstrap = j->boot_rr != NULL;
 		return;
+	}
+	if (!failed) {
+		const struct msg_rr *kr = bootstrap_key(m, &j->sig[0]);
+		if (kr != NULL) {
+			start_bootstrap(r, j, kr);
+			return;
+		}
+	}
 	if (failed) {
 		job_decide(j, first.rcode, first.has_ede ? first.ede : -1, first.result, "%s",
 			   first.text);
@@ -205,13 +287,13 @@ static void precheck_sigs(struct receiver *r, struct job *j)
 		job_decide(j, sig_rcode(j, true), c->ede.key_unknown, "badkey",
 			   "key %s alg %u tag %u is not known here; bootstrap a key first", signer,
 			   j->sig[0].alg, j->sig[0].key_tag);
-	else if (untrusted->state == KEY_VALIDATION_FAILED)
+	else if (key_entry_state(untrusted) == KEY_VALIDATION_FAILED)
 		job_decide(j, RC_REFUSED, c->ede.key_validation_failed, "refused",
 			   "key %s tag %u failed validation", signer, untrusted->tag);
 	else
 		job_decide(j, RC_REFUSED, c->ede.key_not_trusted, "refused",
 			   "key %s tag %u is known but not trusted (state %s)", signer,
-			   untrusted->tag, store_key_state_str(untrusted->state));
+			   untrusted->tag, store_key_state_str(key_entry_state(untrusted)));
 }
 
 void pipeline_receive(struct receiver *r, struct job *j)
@@ -294,6 +376,20 @@ void pipeline_receive(struct receiver *r, struct job *j)
 
 void pipeline_verify(struct receiver *r, struct job *j)
 {
+	if (j->boot_pk != NULL) {
+		atomic_fetch_add(&r->ctr.verifications, 1);
+		int rc = sig0_verify(j->m, 0, &j->sig[0], j->boot_pk);
+		if (rc == DS_OK && sig0_signed_digest(j->m, 0, &j->sig[0], j->digest) == DS_OK) {
+			atomic_fetch_add(&r->ctr.verify_ok, 1);
+			j->sig_expiration = j->sig[0].expiration;
+			j->stage = JOB_COMMIT;
+			return;
+		}
+		if (rc != DS_OK && rc != DS_EBADSIG) {
+			job_decide(j, RC_SERVFAIL, EDE_OTHER, "servfail", "internal error");
+			return;
+		}
+	}
 	for (size_t i = 0; i < j->ncand; i++) {
 		size_t which = j->cand_sig[i];
 		atomic_fetch_add(&r->ctr.verifications, 1);
@@ -353,13 +449,105 @@ static void request_summary(const struct msg *m, char *out, size_t len)
 		strcpy(out + len - 4, "...");
 }
 
+/* What the store holds for the child's keys, seen by decide_upload. */
+struct upload_scan {
+	const uint8_t *rdata;
+	size_t rdlen;
+	bool exists;
+	struct store_key *row; /* the row of this key, when it exists */
+	unsigned pending;      /* other keys waiting for trust */
+};
+
+static int scan_key(void *arg, const struct store_key *k)
+{
+	struct upload_scan *u = arg;
+	if (k->rdlen == u->rdlen && memcmp(k->rdata, u->rdata, k->rdlen) == 0) {
+		u->exists = true;
+		*u->row = *k;
+	} else if (k->state == KEY_KNOWN || k->state == KEY_VALIDATING) {
+		u->pending++;
+	}
+	return 0;
+}
+
+/*
+ * A verified self-signed upload (D8): the key is stored as known and waits
+ * for a bootstrap method (today: the operator, `dsyncd key trust`); the
+ * answer is NOERROR once that is durable.  The child's other keys are left
+ * alone: a trusted key stays trusted until the new one is trusted.
+ */
+static void decide_upload(struct receiver *r, struct job *j, const char *child, const char *zone)
+{
+	const uint8_t *rd = msg_rdata(j->m, j->boot_rr);
+	int64_t zid, cid;
+	struct store_key *row = calloc(1, sizeof(*row));
+	struct upload_scan u = {.rdata = rd, .rdlen = j->boot_rr->rdlen, .row = row};
+	enum key_state next;
+	int rc = row ? store_zone_find(r->store, j->zone->name, &zid) : DS_ENOMEM;
+	if (rc == DS_OK)
+		rc = store_child_find(r->store, zid, j->signer, &cid);
+	if (rc == DS_ENOENT) {
+		job_decide(j, RC_REFUSED, EDE_PROHIBITED, "refused",
+			   "%s is not a delegation of zone %s; only its children upload keys",
+			   child, zone);
+		free(row);
+		return;
+	}
+	if (rc == DS_OK)
+		rc = store_child_keys_foreach(r->store, cid, scan_key, &u);
+	if (rc != DS_OK) {
+		job_decide(j, RC_SERVFAIL, EDE_OTHER, "servfail", "store error; try again later");
+		free(row);
+		return;
+	}
+	uint16_t tag = sig0_key_tag(rd, u.rdlen);
+	if (!ks_next(u.exists, row->state, KS_EV_UPLOAD, &next)) {
+		job_decide(j, RC_REFUSED, EDE_PROHIBITED, "refused",
+			   "key %s tag %u is %s and cannot be uploaded again", child, tag,
+			   store_key_state_str(row->state));
+	} else if (u.exists && next == row->state) {
+		job_decide(j, RC_NOERROR, -1, "accepted", "key %s tag %u is already %s", child, tag,
+			   store_key_state_str(row->state));
+	} else if (!u.exists && u.pending >= j->zone->boot_max_pending) {
+		job_decide(j, RC_REFUSED, EDE_PROHIBITED, "refused",
+			   "%u key(s) of %s already wait for trust (bootstrap-max-pending)",
+			   u.pending, child);
+	} else {
+		struct store_key *k = row;
+		k->child_id = cid;
+		memcpy(k->zone, j->zone->name, dname_len(j->zone->name));
+		memcpy(k->owner, j->signer, dname_len(j->signer));
+		k->alg = rd[3];
+		k->tag = tag;
+		k->flags = rd_u16(rd);
+		k->rdlen = (uint16_t)u.rdlen;
+		memcpy(k->rdata, rd, u.rdlen);
+		k->state = next;
+		k->trust_method[0] = '\0';
+		snprintf(k->source, sizeof(k->source), "upload from %s", j->client);
+		k->created = k->updated = 0;
+		if (store_key_upsert(r->store, k) != DS_OK) {
+			job_decide(j, RC_SERVFAIL, EDE_OTHER, "servfail",
+				   "store error; try again later");
+		} else {
+			j->newkey = k;
+			row = NULL;
+			job_decide(j, RC_NOERROR, -1, "accepted",
+				   "key %s tag %u uploaded, state %s; awaiting trust "
+				   "(operator: dsyncd key trust %s %u)",
+				   child, tag, store_key_state_str(next), child, tag);
+		}
+	}
+	free(row);
+}
+
 /* Decide one verified UPDATE inside the open transaction. */
 static void decide(struct receiver *r, struct job *j, struct deleg *cur, struct deleg *next,
 		   struct policy_result *res)
 {
 	const struct key_entry *k = j->key;
 	char child[DNAME_STR_MAX], zone[DNAME_STR_MAX];
-	name_str(k->child, child, sizeof(child));
+	name_str(k ? k->child : j->signer, child, sizeof(child));
 	name_str(j->zone->name, zone, sizeof(zone));
 
 	int old = replay_lookup(r->replay, j->digest, now_sec());
@@ -372,7 +560,9 @@ static void decide(struct receiver *r, struct job *j, struct deleg *cur, struct 
 		return;
 	}
 	/* the signer is the child: the key is registered for that name in this zone */
-	if (!dname_equal(k->zone, j->zone->name)) {
+	if (j->bootstrap) {
+		decide_upload(r, j, child, zone);
+	} else if (!dname_equal(k->zone, j->zone->name)) {
 		char kz[DNAME_STR_MAX];
 		name_str(k->zone, kz, sizeof(kz));
 		job_decide(j, RC_REFUSED, EDE_PROHIBITED, "refused",
@@ -489,7 +679,7 @@ void pipeline_commit_batch(struct receiver *r, struct job *batch)
 		} else {
 			store_release(r->store);
 		}
-		if (j->key && !j->replayed && j->rcode != RC_SERVFAIL)
+		if ((j->key || j->bootstrap) && !j->replayed && j->rcode != RC_SERVFAIL)
 			replay_insert(r->replay, j->digest,
 				      (int64_t)j->sig_expiration + r->cfg->sig_clock_skew,
 				      j->rcode);
@@ -499,7 +689,7 @@ void pipeline_commit_batch(struct receiver *r, struct job *batch)
 		/* nothing is acknowledged that did not reach the disk */
 		store_rollback(r->store);
 		for (struct job *j = batch; j; j = j->next) {
-			if (j->key && !j->replayed)
+			if ((j->key || j->bootstrap) && !j->replayed)
 				replay_remove(r->replay, j->digest);
 			if (j->audit || j->stage != JOB_DECIDED)
 				job_decide(j, RC_SERVFAIL, EDE_OTHER, "servfail",
@@ -507,6 +697,11 @@ void pipeline_commit_batch(struct receiver *r, struct job *batch)
 			j->changed = false;
 		}
 		any_change = false;
+	} else if (ok) {
+		/* durable now: later requests see the keys this batch wrote */
+		for (struct job *j = batch; j; j = j->next)
+			if (j->newkey != NULL && j->rcode == RC_NOERROR)
+				keycache_put(r->keys, j->newkey, &r->cfg->limits);
 	}
 	atomic_fetch_add(&r->ctr.commits, 1);
 	free(cur);

@@ -53,4 +53,10 @@ int receiver_import(const struct cfg *cfg, const char *zone, const char *path, F
  */
 int rkeys_command(const struct cfg *cfg, const char *what, FILE *out);
 
+/*
+ * `dsyncd key list` and `dsyncd key trust|revoke CHILD TAG`: the manual
+ * bootstrap method.  A running dsyncd applies the change on SIGHUP.
+ */
+int keycmd(const struct cfg *cfg, int argc, char **argv, FILE *out);
+
 #endif

@@ -580,6 +580,18 @@ static void reload_rkeys(struct receiver *r)
 	log_notice("receiver keys reloaded from %s", r->cfg->receiver.key_dir);
 }
 
+/* Operator changes to child keys (dsyncd key trust|revoke) reach the cache. */
+static void reload_child_keys(struct receiver *r)
+{
+	struct store *s;
+	if (store_open(r->cfg->store_path, &s) != DS_OK)
+		return;
+	if (keycache_sync(r->keys, s, &r->cfg->limits) == DS_OK)
+		log_notice("child keys reloaded from the store (%zu in memory)",
+			   keycache_count(r->keys));
+	store_close(s);
+}
+
 /* ---- life cycle ---- */
 
 int receiver_new(const struct cfg *cfg, struct receiver **out)
@@ -601,9 +613,13 @@ int receiver_new(const struct cfg *cfg, struct receiver **out)
 	if (rc == DS_OK)
 		rc = keycache_new(&r->keys);
 	if (rc == DS_OK)
-		rc = keycache_load(r->keys, r->store, &cfg->limits);
+		rc = keycache_sync(r->keys, r->store, &cfg->limits);
 	if (rc == DS_OK)
 		rc = replay_new(&r->replay);
+	if (rc == DS_OK)
+		rc = ratelimit_new(65536, &r->boot_child);
+	if (rc == DS_OK)
+		rc = ratelimit_new(65536, &r->boot_source);
 	if (rc == DS_OK) {
 		int64_t now = (int64_t)time(NULL);
 		rc = store_replay_purge(r->store, now);
@@ -718,9 +734,9 @@ int receiver_run(struct receiver *r)
 		}
 		if (r->want_keys) {
 			r->want_keys = 0;
-			log_notice(
-			    "SIGHUP: reloading receiver keys (other settings need a restart)");
+			log_notice("SIGHUP: reloading keys (other settings need a restart)");
 			reload_rkeys(r);
+			reload_child_keys(r);
 		}
 		time_t now = time(NULL);
 		if (now != last_sweep) {
@@ -786,6 +802,8 @@ void receiver_free(struct receiver *r)
 	keycache_free(r->keys);
 	replay_free(r->replay);
 	rkeys_free(atomic_load(&r->rkeys));
+	ratelimit_free(r->boot_child);
+	ratelimit_free(r->boot_source);
 	for (size_t i = 0; i < r->nrkeys_old; i++)
 		rkeys_free(r->rkeys_old[i]);
 	store_close(r->store);

@@ -129,6 +129,8 @@ int store_key_set_state(struct store *s, int64_t key_id, enum key_state st, cons
 /* Walk all keys (with zone filled); cb non-zero stops. */
 typedef int (*store_key_cb)(void *arg, const struct store_key *k);
 int store_keys_foreach(struct store *s, store_key_cb cb, void *arg);
+/* Walk the keys of one child (with zone filled), oldest first. */
+int store_child_keys_foreach(struct store *s, int64_t child_id, store_key_cb cb, void *arg);
 
 /* Audit log: one row per decision. */
 struct audit_rec {

@@ -188,6 +188,7 @@ enum st_id {
 	ST_REPLAY_PURGE,
 	ST_AUDIT_PURGE,
 	ST_CHANGES_PURGE,
+	ST_KEYS_CHILD,
 	ST_COUNT
 };
 
@@ -267,6 +268,10 @@ static const char *const st_sql[ST_COUNT] = {
 		      "expires = max(replay.expires, excluded.expires)",
     [ST_REPLAY_ALL] = "SELECT digest, expires, rcode FROM replay WHERE expires > ?1",
     [ST_REPLAY_PURGE] = "DELETE FROM replay WHERE expires <= ?1",
+    [ST_KEYS_CHILD] = "SELECT k.id, k.child_id, z.name, c.name, k.algorithm, k.key_tag, k.flags, "
+		      "k.rdata, k.state, k.trust_method, k.source, k.created, k.updated "
+		      "FROM keys k JOIN children c ON c.id = k.child_id "
+		      "JOIN zones z ON z.id = c.zone_id WHERE k.child_id = ?1 ORDER BY k.id",
     [ST_AUDIT_PURGE] = "DELETE FROM audit WHERE id IN "
 		       "(SELECT id FROM audit WHERE time < ?1 LIMIT ?2)",
     /* a change goes once no backend still waits for it (deliveries cascade) */
@@ -1105,9 +1110,9 @@ int store_key_set_state(struct store *s, int64_t key_id, enum key_state state, c
 	return ret;
 }
 
-int store_keys_foreach(struct store *s, store_key_cb cb, void *arg)
+/* Walk the rows of a prepared key SELECT (the column order of ST_KEYS_ALL). */
+static int keys_walk(struct store *s, sqlite3_stmt *st, store_key_cb cb, void *arg)
 {
-	sqlite3_stmt *st = st_get(s, ST_KEYS_ALL);
 	struct store_key *k = malloc(sizeof(*k));
 	int rc, ret = DS_OK;
 
@@ -1155,6 +1160,18 @@ int store_keys_foreach(struct store *s, store_key_cb cb, void *arg)
 	st_done(st);
 	free(k);
 	return ret;
+}
+
+int store_keys_foreach(struct store *s, store_key_cb cb, void *arg)
+{
+	return keys_walk(s, st_get(s, ST_KEYS_ALL), cb, arg);
+}
+
+int store_child_keys_foreach(struct store *s, int64_t child_id, store_key_cb cb, void *arg)
+{
+	sqlite3_stmt *st = st_get(s, ST_KEYS_CHILD);
+	int ret = bind_check(s, st, sqlite3_bind_int64(st, 1, child_id), "child keys");
+	return ret == DS_OK ? keys_walk(s, st, cb, arg) : ret;
 }
 
 /* ------------------------------------------------------------------ */

@@ -126,8 +126,12 @@ bad "TXT below the child" REFUSED 18 "not delegation data" -k "$KC" --add "www.c
 bad "SOA at the apex" REFUSED 18 "outside the signer's delegation" \
 	-k "$KC" --add "example. 300 SOA ns1.example. h.example. 1 2 3 4 5"
 bad "ANY ANY at the child" REFUSED 18 "would remove the delegation" -k "$KC" --del-name child.example.
-bad "KEY at the child" REFUSED 18 "KEY changes" \
-	-k "$KC" --add "$(sed -n '/ KEY /p' "$KC.key" | head -1)"
+bad "another KEY at the child (no rollover by UPDATE yet)" REFUSED 18 "KEY changes" \
+	-k "$KC" --add "$(sed -n '/ KEY /p' "$KUNK.key" | head -1)"
+before=$(state_dump)
+out=$(ds -k "$KC" --add "$(sed -n '/ KEY /p' "$KC.key" | head -1)")
+expect "the trusted key uploading itself again -> NOERROR" NOERROR "$(f_rcode "$out")"
+expect "and nothing changes" "$before" "$(state_dump)"
 
 # ---- prerequisites --------------------------------------------------------------------------------------
 

@@ -1,0 +1,161 @@
+/*
+ * receiver/keycmd.c -- `dsyncd key list|trust|revoke`: the operator's side
+ * of the manual bootstrap method (until the admin API exists).  Transitions
+ * follow keystate/'s table; every change is audited with actor "operator".
+ * When a key becomes trusted, the child's other uploaded keys are superseded
+ * (revoked, D8); keys listed in the configuration stay under the
+ * configuration's control.  A running dsyncd applies the change on SIGHUP.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/dname.h"
+#include "common/err.h"
+#include "keystate/keystate.h"
+#include "receiver/internal.h"
+#include "receiver/receiver.h"
+
+struct keylist {
+	struct store_key *k;
+	size_t n, cap;
+};
+
+static int collect(void *arg, const struct store_key *k)
+{
+	struct keylist *l = arg;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		struct store_key *p = realloc(l->k, cap * sizeof(*p));
+		if (p == NULL)
+			return DS_ENOMEM;
+		l->k = p;
+		l->cap = cap;
+	}
+	l->k[l->n++] = *k;
+	return 0;
+}
+
+static int audit(struct store *s, const struct store_key *k, const char *result, const char *reason)
+{
+	char z[DNAME_STR_MAX], c[DNAME_STR_MAX];
+	dname_to_str(k->zone, z, sizeof(z));
+	dname_to_str(k->owner, c, sizeof(c));
+	struct audit_rec a = {.time = (int64_t)time(NULL),
+			      .client = "local",
+			      .zone = z,
+			      .child = c,
+			      .key_tag = k->tag,
+			      .actor = "operator",
+			      .request = "key",
+			      .result = result,
+			      .rcode = 0,
+			      .reason = reason};
+	return store_audit_add(s, &a);
+}
+
+static void list(const struct keylist *l, FILE *out)
+{
+	char c[DNAME_STR_MAX];
+	for (size_t i = 0; i < l->n; i++) {
+		const struct store_key *k = &l->k[i];
+		dname_to_str(k->owner, c, sizeof(c));
+		fprintf(out, "%s tag %u alg %u: %s%s%s (%s)\n", c, k->tag, k->alg,
+			store_key_state_str(k->state), k->trust_method[0] ? " by " : "",
+			k->trust_method, k->source);
+	}
+}
+
+/* Change the key (child, tag) with ev; on trust, supersede the child's other uploads. */
+static int change(struct store *s, struct keylist *l, const uint8_t *child, unsigned tag,
+		  enum ks_event ev, FILE *out)
+{
+	char c[DNAME_STR_MAX], why[200];
+	struct store_key *k = NULL;
+	dname_to_str(child, c, sizeof(c));
+	for (size_t i = 0; i < l->n; i++)
+		if (l->k[i].tag == tag && dname_equal(l->k[i].owner, child)) {
+			if (k != NULL) {
+				fprintf(out, "key: %s has several keys with tag %u; not changed\n",
+					c, tag);
+				return DS_EEXIST;
+			}
+			k = &l->k[i];
+		}
+	if (k == NULL) {
+		fprintf(out, "key: no key of %s with tag %u\n", c, tag);
+		return DS_ENOENT;
+	}
+	enum key_state next;
+	if (!ks_next(true, k->state, ev, &next)) {
+		fprintf(out, "key: %s tag %u is %s; it cannot be %s\n", c, tag,
+			store_key_state_str(k->state),
+			ev == KS_EV_OPERATOR_TRUST ? "trusted" : "revoked");
+		return DS_EINVAL;
+	}
+	int rc = store_begin(s);
+	if (rc == DS_OK)
+		rc = store_key_set_state(s, k->id, next,
+					 ev == KS_EV_OPERATOR_TRUST ? "manual" : NULL);
+	snprintf(why, sizeof(why), "operator: %s -> %s", store_key_state_str(k->state),
+		 store_key_state_str(next));
+	if (rc == DS_OK)
+		rc = audit(s, k, ev == KS_EV_OPERATOR_TRUST ? "trusted" : "revoked", why);
+	for (size_t i = 0; rc == DS_OK && ev == KS_EV_OPERATOR_TRUST && i < l->n; i++) {
+		struct store_key *o = &l->k[i];
+		enum key_state on;
+		if (o == k || !dname_equal(o->owner, child) ||
+		    strcmp(o->trust_method, "config") == 0 ||
+		    !ks_next(true, o->state, KS_EV_SUPERSEDED, &on))
+			continue;
+		rc = store_key_set_state(s, o->id, on, NULL);
+		if (rc == DS_OK)
+			rc = audit(s, o, "revoked", "superseded by a newly trusted key");
+		if (rc == DS_OK)
+			fprintf(out, "key: %s tag %u superseded (revoked)\n", c, o->tag);
+	}
+	if (rc == DS_OK)
+		rc = store_commit(s);
+	if (rc != DS_OK) {
+		store_rollback(s);
+		fprintf(out, "key: store error, nothing changed: %s\n", ds_strerror(rc));
+		return rc;
+	}
+	fprintf(out, "key: %s tag %u is now %s; send SIGHUP to a running dsyncd to apply it\n", c,
+		tag, store_key_state_str(next));
+	return DS_OK;
+}
+
+int keycmd(const struct cfg *cfg, int argc, char **argv, FILE *out)
+{
+	struct store *s;
+	struct keylist l = {0};
+	uint8_t child[DNAME_MAX];
+	bool is_list = argc >= 1 && strcmp(argv[0], "list") == 0;
+	bool is_change =
+	    argc == 3 && (strcmp(argv[0], "trust") == 0 || strcmp(argv[0], "revoke") == 0);
+	if (!is_list && !is_change) {
+		fprintf(out, "usage: dsyncd key list | key trust|revoke CHILD TAG\n");
+		return DS_EINVAL;
+	}
+	char *end = NULL;
+	unsigned long tag = is_change ? strtoul(argv[2], &end, 10) : 0;
+	if (is_change && (dname_from_str(argv[1], child) < 0 || *end != '\0' || tag > 65535)) {
+		fprintf(out, "key: bad child name or key tag\n");
+		return DS_EINVAL;
+	}
+	int rc = store_open(cfg->store_path, &s);
+	if (rc != DS_OK) {
+		fprintf(out, "key: cannot open the store %s\n", cfg->store_path);
+		return rc;
+	}
+	rc = store_keys_foreach(s, collect, &l);
+	if (rc == DS_OK && is_list)
+		list(&l, out);
+	else if (rc == DS_OK)
+		rc = change(s, &l, child, (unsigned)tag,
+			    argv[0][0] == 't' ? KS_EV_OPERATOR_TRUST : KS_EV_OPERATOR_REVOKE, out);
+	free(l.k);
+	store_close(s);
+	return rc;
+}

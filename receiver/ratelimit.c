@@ -1,0 +1,72 @@
+/*
+ * receiver/ratelimit.c -- counts per key (a child name, a source prefix) in
+ * one-minute windows, in a fixed-size table: memory stays bounded however
+ * many keys an attacker invents.  Two keys that share a slot share a count,
+ * which can only make the limit stricter.  Used by the I/O thread only.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "receiver/internal.h"
+
+struct rl_slot {
+	uint64_t key;
+	int64_t window; /* minute number */
+	unsigned count;
+};
+
+struct ratelimit {
+	size_t n; /* a power of two */
+	struct rl_slot slot[];
+};
+
+int ratelimit_new(size_t n, struct ratelimit **out)
+{
+	size_t p = 1;
+	while (p < n)
+		p <<= 1;
+	struct ratelimit *rl = calloc(1, sizeof(*rl) + p * sizeof(rl->slot[0]));
+	if (rl == NULL)
+		return DS_ENOMEM;
+	rl->n = p;
+	*out = rl;
+	return DS_OK;
+}
+
+void ratelimit_free(struct ratelimit *rl)
+{
+	free(rl);
+}
+
+bool ratelimit_allow(struct ratelimit *rl, uint64_t key, int64_t now, unsigned per_minute)
+{
+	struct rl_slot *s = &rl->slot[(key * 0x9e3779b97f4a7c15ull) >> 40 & (rl->n - 1)];
+	int64_t w = now / 60;
+	if (s->window != w) {
+		s->window = w;
+		s->key = key;
+		s->count = 0;
+	}
+	if (s->count >= per_minute)
+		return false;
+	s->count++;
+	return true;
+}
+
+uint64_t ratelimit_prefix_key(const struct sockaddr_storage *ss)
+{
+	uint64_t h = 1469598103934665603ull;
+	const uint8_t *p = NULL;
+	size_t n = 0;
+	if (ss->ss_family == AF_INET) {
+		p = (const uint8_t *)&((const struct sockaddr_in *)ss)->sin_addr;
+		n = 3; /* /24 */
+	} else if (ss->ss_family == AF_INET6) {
+		p = (const uint8_t *)&((const struct sockaddr_in6 *)ss)->sin6_addr;
+		n = 7; /* /56 */
+	}
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 1099511628211ull;
+	return h ^ (uint64_t)ss->ss_family;
+}

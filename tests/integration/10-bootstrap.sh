@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Key bootstrap, manual method: a child uploads a new SIG(0) key with a
+# self-signed UPDATE (BIND's nsupdate), the key is stored as known (NOERROR
+# once durable, D8), refused for delegation changes until the operator trusts
+# it (`dsyncd key trust` + SIGHUP), then accepted; revocation, restarts, the
+# pending cap and the upload rate limit; a forged upload for a child with a
+# trusted key disturbs nothing.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-send.sh"
+ADDR=127.0.0.11
+PORT=5354
+
+K1=$(mkkey child.example. ED25519)
+write_conf "$T/dsyncd.conf" $ADDR $PORT example. \
+	"child.example.:$K1 newchild.example.: third.example.: busy.example.:"
+echo 'bootstrap = { uploads-per-child = 5; };' >>"$T/dsyncd.conf"
+start_dsyncd "$T/dsyncd.conf" || { not_ok "dsyncd starts"; finish; }
+
+keyrr() { sed -n 's/^\([^;].*\) IN KEY \(.*\)$/\1 3600 KEY \2/p' "$1.key"; }
+upload() { # KEYPREFIX [extra nsupdate line]: self-signed upload of that key
+	# (no blank line: nsupdate sends on a blank line)
+	{ echo "zone example."; [ -n "${2:-}" ] && echo "$2"; echo "update add $(keyrr "$1")"; } |
+		nsu "$1" $ADDR $PORT
+}
+tagof() { basename "$1" | sed 's/.*+0*\([0-9][0-9]*\)$/\1/'; }
+keys() { "$BIN/dsyncd" -c "$T/dsyncd.conf" key list; }
+hup() {
+	local n
+	n=$(grep -c "child keys reloaded" "$T/dsyncd.log")
+	kill -HUP "$DSYNCD_PID"
+	for _ in $(seq 50); do [ "$(grep -c "child keys reloaded" "$T/dsyncd.log")" -gt "$n" ] && break; sleep 0.05; done
+}
+nsadd() { # KEYPREFIX CHILD: an UPDATE giving CHILD two NS, via dsync-send
+	ds -k "$1" --add "$2 300 NS ns1.provider.net." --add "$2 300 NS ns2.provider.net."
+}
+
+KN=$(mkkey newchild.example. ED25519)
+TN=$(tagof "$KN")
+expect "self-signed upload of a new key -> NOERROR" NOERROR "$(upload "$KN")"
+expect_match "the key is stored as known" "newchild\.example\. tag $TN alg 15: known \(upload from 127" "$(keys)"
+out=$(nsadd "$KN" newchild.example.)
+expect_match "a known key cannot change the delegation (REFUSED, EDE 514)" '^rcode=REFUSED ede=514 text="key newchild.example. tag [0-9]+ is known but not trusted' "$out"
+expect "uploading it again -> NOERROR, nothing changes" NOERROR "$(upload "$KN")"
+expect "still one key row for it" 1 "$(keys | grep -c "tag $TN ")"
+grep -q "key newchild.example. tag $TN is already known" "$T/dsyncd.log" && ok "the repeat is logged as such" || not_ok "repeat logged"
+
+out=$("$BIN/dsyncd" -c "$T/dsyncd.conf" key trust newchild.example. "$TN")
+expect_match "dsyncd key trust" "is now trusted; send SIGHUP" "$out"
+hup
+out=$(nsadd "$KN" newchild.example.)
+expect_match "after trust and SIGHUP the key changes the delegation" "^rcode=NOERROR" "$out"
+expect "the new delegation is stored" 2 "$(deleg_dump | grep -c '^newchild.example. 2 ')"
+expect "the trust is audited" 1 \
+	"$(sqlite3 "$T/db/dsyncd.db" "select count(*) from audit where actor='operator' and child='newchild.example.' and result='trusted'")"
+
+# a new key for the same child: the trusted one stays until the new one is trusted
+KN2=$(mkkey newchild.example. ED25519 2>/dev/null)
+TN2=$(tagof "$KN2")
+expect "an upload with 'delete ANY KEY' first -> NOERROR" NOERROR \
+	"$(upload "$KN2" "update delete newchild.example. KEY")"
+expect_match "the delete was not acted upon: the old key is still trusted" "tag $TN alg 15: trusted by manual" "$(keys)"
+expect_match "the old key still changes the delegation" "^rcode=NOERROR" \
+	"$(ds -k "$KN" --add "newchild.example. 300 NS ns3.provider.net.")"
+"$BIN/dsyncd" -c "$T/dsyncd.conf" key trust newchild.example. "$TN2" >/dev/null
+expect_match "trusting the new key supersedes the old one" "tag $TN alg 15: revoked" "$(keys)"
+hup
+expect_match "the old key is now unknown to dsyncd (BADKEY)" "^rcode=BADKEY ede=513" \
+	"$(ds -k "$KN" --add "newchild.example. 300 NS ns4.provider.net.")"
+expect_match "the new key works" "^rcode=NOERROR" \
+	"$(ds -k "$KN2" --add "newchild.example. 300 NS ns4.provider.net.")"
+
+# a forged upload for a child whose key is trusted changes nothing for it
+KF=$(mkkey child.example. ED25519 2>/dev/null)
+before=$(deleg_dump)
+expect "forged upload for child.example. -> NOERROR (stored as known only)" NOERROR "$(upload "$KF")"
+expect_match "the forger's key cannot change the delegation" "^rcode=REFUSED ede=514" \
+	"$(nsadd "$KF" child.example.)"
+expect "the delegation is unchanged" "$before" "$(deleg_dump)"
+expect_match "the configured key still works" "^rcode=NOERROR" "$(nsadd "$K1" child.example.)"
+
+# refusals
+KS=$(mkkey stranger.example. ED25519)
+expect "upload for a name that is not a delegation -> REFUSED" REFUSED "$(upload "$KS")"
+before=$(state_dump)
+KT=$(mkkey third.example. ED25519)
+out=$(ds -k "$KT" -z example. --add "$(keyrr "$KT")" --flip -5)
+expect_match "an upload with a broken signature -> REFUSED, EDE 6" '^rcode=REFUSED ede=6 ' "$out"
+expect "and changes nothing" "$before" "$(state_dump)"
+for i in 1 2 3; do
+	k=$(mkkey third.example. ED25519 2>/dev/null)
+	expect "third.example. upload $i -> NOERROR" NOERROR "$(upload "$k")"
+done
+k=$(mkkey third.example. ED25519 2>/dev/null)
+out=$(ds -k "$k" -z example. --add "$(keyrr "$k")")
+expect_match "a fourth pending key is refused (bootstrap-max-pending 3)" '^rcode=REFUSED ede=18 text="3 key\(s\) of third.example. already wait for trust' "$out"
+KB=$(mkkey busy.example. ED25519)
+for i in 1 2 3 4 5; do ds -k "$KB" -z example. --add "$(keyrr "$KB")" >/dev/null; done
+out=$(ds -k "$KB" -z example. --add "$(keyrr "$KB")")
+expect_match "a sixth upload within a minute is rate-limited (EDE 15)" '^rcode=REFUSED ede=15 text="too many key uploads for busy.example.' "$out"
+
+# restart: states persist
+keys >"$T/keys.before"
+check "dsyncd stops cleanly" stop_dsyncd
+start_dsyncd "$T/dsyncd.conf" || { not_ok "dsyncd restarts"; finish; }
+expect "key states survive a restart" "$(cat "$T/keys.before")" "$(keys)"
+expect_match "the trusted bootstrapped key still works after the restart" "^rcode=NOERROR" \
+	"$(ds -k "$KN2" --del "newchild.example. 300 NS ns4.provider.net.")"
+"$BIN/dsyncd" -c "$T/dsyncd.conf" key revoke newchild.example. "$TN2" >/dev/null
+hup
+expect_match "after revoke + SIGHUP the key is unknown (BADKEY)" "^rcode=BADKEY" \
+	"$(ds -k "$KN2" --add "newchild.example. 300 NS ns5.provider.net.")"
+check "dsyncd stops cleanly (no sanitizer reports)" stop_dsyncd
+finish
