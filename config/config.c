@@ -275,6 +275,7 @@ enum ctype {
 	CT_ARRAY, /* [ ... ] or ( ... ) of scalars -- elements by "path.[]" */
 	CT_INT,
 	CT_STR,
+	CT_BOOL,
 };
 
 #define REQ 1u /* must be present */
@@ -336,6 +337,10 @@ static const struct row schema[] = {
 	{"ede.key-not-trusted",                  CT_INT,    "514",               0,     65535,    NULL,                0},
 	{"ede.key-validation-failed",            CT_INT,    "515",               0,     65535,    NULL,                0},
 	{"ede.manual-bootstrap-required",        CT_INT,    "516",               0,     65535,    NULL,                0},
+
+	{"keystate",                             CT_GROUP,  NULL,                0,     0,        NULL,                0},
+	{"keystate.option-code",                 CT_INT,    "65002",             1,     65535,    NULL,                0},
+	{"keystate.unsigned-inquiries",          CT_BOOL,   "false",             0,     0,        NULL,                0},
 
 	{"bootstrap",                            CT_GROUP,  NULL,                0,     0,        NULL,                0},
 	{"bootstrap.uploads-per-child",          CT_INT,    "6",                 1,     100000,   NULL,                0},
@@ -424,6 +429,8 @@ static bool type_ok(const struct row *r, const config_setting_t *s)
 		return t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64;
 	case CT_STR:
 		return t == CONFIG_TYPE_STRING;
+	case CT_BOOL:
+		return t == CONFIG_TYPE_BOOL;
 	}
 	return false;
 }
@@ -441,6 +448,8 @@ static const char *type_word(enum ctype t)
 		return "an integer";
 	case CT_STR:
 		return "a string";
+	case CT_BOOL:
+		return "true or false";
 	}
 	return "?";
 }
@@ -696,6 +705,12 @@ static void fill_globals(struct loader *L, const config_setting_t *root)
 	c->ede.key_not_trusted = (uint16_t)get_int(ede, "ede.key-not-trusted");
 	c->ede.key_validation_failed = (uint16_t)get_int(ede, "ede.key-validation-failed");
 	c->ede.manual_bootstrap = (uint16_t)get_int(ede, "ede.manual-bootstrap-required");
+
+	const config_setting_t *ks = find(root, "keystate");
+	c->ks_option = (uint16_t)get_int(ks, "keystate.option-code");
+	const struct row *kr;
+	const config_setting_t *ku = member(ks, "keystate.unsigned-inquiries", &kr);
+	c->ks_unsigned = ku != NULL && config_setting_get_bool(ku);
 
 	const config_setting_t *bs = find(root, "bootstrap");
 	c->boot_per_child = (unsigned)get_int(bs, "bootstrap.uploads-per-child");

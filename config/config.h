@@ -110,6 +110,10 @@ struct cfg {
 
 	struct cfg_ede ede;
 
+	/* KeyState inquiries (D1: option code 65002 by default) */
+	uint16_t ks_option;
+	bool ks_unsigned; /* answer inquiries that are not SIG(0)-signed */
+
 	/* self-signed key uploads per minute (R9: before any crypto) */
 	unsigned boot_per_child;  /* per child name, 6 */
 	unsigned boot_per_source; /* per source /24 (IPv4) or /56 (IPv6), 30 */

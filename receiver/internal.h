@@ -140,6 +140,12 @@ struct job {
 	struct sig0_pubkey *boot_pk;  /* owned by the job */
 	const struct msg_rr *boot_rr; /* the KEY add */
 	struct store_key *newkey;     /* key row written by this job: into the cache after commit */
+	/* a KeyState inquiry (QUERY child KEY with the option) */
+	bool inquiry;
+	uint16_t ks_keyid;
+	bool ks_answer;	  /* put the KeyState option in the answer */
+	uint8_t ks_state; /* enum ks_code */
+	uint16_t ks_code; /* the option code (keystate.option-code) */
 
 	/* decision */
 	enum job_stage stage;

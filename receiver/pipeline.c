@@ -296,6 +296,132 @@ static void precheck_sigs(struct receiver *r, struct job *j)
 			   untrusted->tag, store_key_state_str(key_entry_state(untrusted)));
 }
 
+/* The deepest served zone strictly above name, or NULL. */
+static const struct cfg_zone *zone_above(const struct cfg *c, const uint8_t *name)
+{
+	const struct cfg_zone *best = NULL;
+	for (size_t i = 0; i < c->nzones; i++)
+		if (dname_is_strict_sub(name, c->zones[i].name) &&
+		    (best == NULL || dname_labels(c->zones[i].name) > dname_labels(best->name)))
+			best = &c->zones[i];
+	return best;
+}
+
+/* Answer an inquiry with the state of key (qname, key id), from the key cache. */
+static void ks_answer(struct receiver *r, struct job *j)
+{
+	const struct cfg *c = r->cfg;
+	const uint8_t *child = msg_owner(j->m, &j->m->rr[0]);
+	const struct key_entry *e = NULL;
+	for (unsigned alg = 1; alg < 256 && e == NULL; alg++)
+		if (sig0_alg_allowed(&c->limits, (uint8_t)alg))
+			keycache_find(r->keys, child, (uint8_t)alg, j->ks_keyid, &e, 1);
+	enum key_state st = e ? key_entry_state(e) : KEY_KNOWN;
+	j->ks_state = (uint8_t)ks_code_for(e != NULL, st, j->zone->boot_methods == BOOT_MANUAL);
+	j->ks_answer = true;
+	char name[DNAME_STR_MAX];
+	name_str(child, name, sizeof(name));
+	job_decide(j, RC_NOERROR, -1, "keystate", "KeyState of %s tag %u: %u (%s)", name,
+		   j->ks_keyid, j->ks_state, e ? store_key_state_str(st) : "unknown");
+}
+
+/*
+ * A KeyState inquiry (PROTOCOL.md section 8): QUERY child KEY (ANY for -02)
+ * with the option, state 2 and a key id.  Signed inquiries are verified with
+ * the child's stored key (any state but revoked; R1 allows this crypto);
+ * an inquiry signed by a key we do not know about that same key learns it
+ * is unknown; unsigned inquiries are answered only with
+ * keystate.unsigned-inquiries.  Returns false when m is not an inquiry.
+ */
+static bool keystate_inquiry(struct receiver *r, struct job *j)
+{
+	const struct cfg *c = r->cfg;
+	struct msg *m = j->m;
+	size_t len;
+	if (!m->has_opt || m->count[SEC_ZONE] != 1 || m->nrr < 1)
+		return false;
+	const struct msg_rr *opt = &m->rr[m->opt_idx];
+	const uint8_t *p = ks_opt_find(m->wire + opt->rdoff, opt->rdlen, c->ks_option, &len);
+	if (p == NULL) {
+		if (len != SIZE_MAX)
+			return false;
+		job_decide(j, RC_FORMERR, EDE_OTHER, "formerr", "malformed EDNS options");
+		return true;
+	}
+	j->inquiry = true;
+	j->ks_code = c->ks_option;
+	const uint8_t *qname = msg_owner(m, &m->rr[0]);
+	char name[DNAME_STR_MAX], signer[DNAME_STR_MAX];
+	name_str(qname, name, sizeof(name));
+	j->zone = zone_above(c, qname);
+	if (j->zone == NULL || (m->rr[0].type != T_KEY && m->rr[0].type != T_ANY)) {
+		job_decide(j, RC_REFUSED, EDE_NOT_AUTHORITATIVE, "refused",
+			   "KeyState inquiries ask for the KEY of a child of a zone served here");
+		return true;
+	}
+	struct ks_opt o;
+	if (ks_opt_parse(p, len, &o) != DS_OK || o.state != KS_INQUIRE_KEY) {
+		j->ks_keyid = len >= 2 ? rd_u16(p) : 0;
+		j->ks_state = KS_MALFORMED;
+		j->ks_answer = true;
+		job_decide(j, RC_NOERROR, -1, "keystate", "KeyState inquiry about %s is malformed",
+			   name);
+		return true;
+	}
+	j->ks_keyid = o.key_id;
+	if (m->nsig == 0) {
+		if (c->ks_unsigned)
+			ks_answer(r, j);
+		else
+			job_decide(j, RC_REFUSED, EDE_PROHIBITED, "refused",
+				   "KeyState inquiries must be SIG(0)-signed by the child's key");
+		return true;
+	}
+	struct sig0_rr *s = &j->sig[0];
+	bool ok = false;
+	if (sig0_rr_parse(m, m->sig_idx[0], s) != DS_OK) {
+		job_decide(j, RC_FORMERR, EDE_OTHER, "formerr", "SIG(0) record is malformed");
+		return true;
+	}
+	j->key_tag = s->key_tag;
+	memcpy(j->signer, s->signer, dname_len(s->signer));
+	j->have_signer = true;
+	name_str(s->signer, signer, sizeof(signer));
+	if (!dname_equal(s->signer, qname)) {
+		job_decide(j, RC_REFUSED, EDE_PROHIBITED, "refused",
+			   "inquiry signed by %s about %s: a child asks only about itself", signer,
+			   name);
+		return true;
+	}
+	if (!sig0_alg_allowed(&c->limits, s->alg)) {
+		job_decide(j, RC_REFUSED, EDE_UNSUPPORTED_KEY_ALG, "refused",
+			   "SIG(0) algorithm %u (%s) is not accepted", s->alg,
+			   sig0_alg_name(s->alg));
+		return true;
+	}
+	check_time(r, j, s, &ok);
+	if (!ok)
+		return true;
+	const struct key_entry *found[JOB_MAX_CAND];
+	size_t n = keycache_find(r->keys, s->signer, s->alg, s->key_tag, found, JOB_MAX_CAND);
+	if (n == 0) {
+		if (s->key_tag == j->ks_keyid)
+			ks_answer(r, j); /* its own key, unknown here: say so (code 5) */
+		else
+			job_decide(j, RC_REFUSED, c->ede.key_unknown, "refused",
+				   "inquiry signed by key %s tag %u, which is not known here",
+				   signer, s->key_tag);
+		return true;
+	}
+	for (size_t i = 0; i < n; i++) {
+		j->cand[i] = found[i];
+		j->cand_sig[i] = 0;
+	}
+	j->ncand = n;
+	j->stage = JOB_VERIFY;
+	return true;
+}
+
 void pipeline_receive(struct receiver *r, struct job *j)
 {
 	const struct cfg *c = r->cfg;
@@ -322,7 +448,9 @@ void pipeline_receive(struct receiver *r, struct job *j)
 		return;
 	}
 	if (m->opcode == OP_QUERY) {
-		/* No crypto for queries (R1); KeyState inquiries come with key management. */
+		if (keystate_inquiry(r, j))
+			return;
+		/* no crypto for other queries (R1) */
 		job_decide(j, RC_REFUSED, EDE_NOT_AUTHORITATIVE, "refused",
 			   "this is a DNS UPDATE receiver; it answers no queries");
 		return;
@@ -404,6 +532,8 @@ void pipeline_verify(struct receiver *r, struct job *j)
 			j->key_tag = j->key->tag;
 			j->sig_expiration = j->sig[which].expiration;
 			j->stage = JOB_COMMIT;
+			if (j->inquiry)
+				ks_answer(r, j); /* nothing to commit: answered here */
 			return;
 		}
 		if (rc != DS_EBADSIG) {

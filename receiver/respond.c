@@ -10,6 +10,7 @@
 
 #include "common/err.h"
 #include "common/wire.h"
+#include "keystate/keystate.h"
 #include "receiver/internal.h"
 
 #define OUR_UDP_SIZE 1232
@@ -52,8 +53,10 @@ void respond_build(struct job *j)
 	}
 	if (opt) {
 		size_t tlen = j->has_ede ? strlen(j->text) : 0;
-		/* room: OPT header 11 bytes, EDE option 6 bytes + text */
-		size_t room = cap > b.len + 11 + 6 ? cap - b.len - 11 - 6 : 0;
+		size_t kslen = j->ks_answer ? 4 + 4 : 0; /* KeyState: header + id, state, data */
+		/* room: OPT header 11 bytes, EDE option 6 bytes + text, KeyState */
+		size_t fixed = 11 + (j->has_ede ? 6 : 0) + kslen;
+		size_t room = cap > b.len + fixed ? cap - b.len - fixed : 0;
 		if (tlen > room)
 			tlen = room;
 		wbuf_u8(&b, 0);
@@ -62,14 +65,16 @@ void respond_build(struct job *j)
 		wbuf_u8(&b, (uint8_t)(rcode >> 4));
 		wbuf_u8(&b, 0);	 /* version */
 		wbuf_u16(&b, 0); /* flags: DO clear, we return no DNSSEC data */
+		wbuf_u16(&b, (uint16_t)((j->has_ede ? 6 + tlen : 0) + kslen));
 		if (j->has_ede) {
-			wbuf_u16(&b, (uint16_t)(4 + 2 + tlen));
 			wbuf_u16(&b, EDNS_OPT_EDE);
 			wbuf_u16(&b, (uint16_t)(2 + tlen));
 			wbuf_u16(&b, j->ede);
 			wbuf_bytes(&b, j->text, tlen);
-		} else {
-			wbuf_u16(&b, 0);
+		}
+		if (j->ks_answer) {
+			struct ks_opt ko = {.key_id = j->ks_keyid, .state = j->ks_state};
+			ks_opt_write(&b, j->ks_code, &ko);
 		}
 	}
 	if (b.err) {
@@ -91,25 +96,42 @@ void respond_build(struct job *j)
  * that the signature would push past the client's size goes out with TC set
  * and no sections, so the client retries over TCP (D13).
  */
+/* A KeyState answer that cannot be signed goes out without the option (D5). */
+static void unsigned_answer(struct job *j)
+{
+	if (!j->ks_answer)
+		return;
+	j->ks_answer = false;
+	respond_build(j);
+}
+
 void respond_sign(struct receiver *r, struct job *j)
 {
 	const struct cfg *c = r->cfg;
-	if (!c->receiver.enabled || j->resplen < DNS_HDR_LEN)
+	if (!c->receiver.enabled || j->resplen < DNS_HDR_LEN) {
+		unsigned_answer(j);
 		return;
-	if (j->key == NULL && atomic_fetch_sub(&r->sign_tokens, 1) <= 0)
+	}
+	if (j->key == NULL && atomic_fetch_sub(&r->sign_tokens, 1) <= 0) {
+		unsigned_answer(j);
 		return;
+	}
 	struct rkeys *set = atomic_load(&r->rkeys);
 	int64_t now = (int64_t)time(NULL);
 	const struct sig0_privkey *k = set ? rkeys_active(set, now) : NULL;
-	if (k == NULL)
+	if (k == NULL) {
+		unsigned_answer(j);
 		return;
+	}
 	size_t len = j->resplen;
 	int rc =
 	    sig0_sign(k, j->resp, &len, j->respcap, (uint32_t)(now - 60), (uint32_t)(now + 300),
 		      c->receiver.with_request ? j->req : NULL, j->reqlen);
 	if (rc == DS_OK) {
 		j->resplen = len;
-	} else if (rc == DS_ELIMIT && !j->tcp) {
+	} else if (rc != DS_ELIMIT || j->tcp) {
+		unsigned_answer(j);
+	} else {
 		/* too big once signed: truncated, unsigned header for a TCP retry */
 		j->resp[2] |= MSG_TC >> 8;
 		memset(j->resp + 4, 0, 8);

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# KeyState inquiries (EDNS option 65002): a child asks, in a QUERY for its
+# KEY signed with its own key, where a key stands; the answer carries the
+# state and is signed by the receiver (verified here with its KEY). Unsigned
+# inquiries are refused unless allowed; a child asks only about itself; without
+# a receiver key the option is left out (fail closed, D5). dig sends the option.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-send.sh"
+ADDR=127.0.0.12
+PORT=5354
+
+K1=$(mkkey child.example. ED25519)
+write_conf "$T/dsyncd.conf" $ADDR $PORT example. "child.example.:$K1 newchild.example.:"
+cp "$T/dsyncd.conf" "$T/nosign.conf"
+echo "receiver = { name = \"updater.example.\"; key-directory = \"$T/rkeys\"; };" >>"$T/dsyncd.conf"
+start_dsyncd "$T/dsyncd.conf" || { not_ok "dsyncd starts"; finish; }
+RK=$(ls "$T"/rkeys/*.key)
+
+tagof() { basename "$1" | sed 's/.*+0*\([0-9][0-9]*\)$/\1/'; }
+hex4() { printf '%04x' "$1"; }
+ask() { # SIGNING-KEY CHILD TAG: signed inquiry; prints dsync-send's line
+	ds -k "$1" --opcode 0 -z "$2" --qtype KEY --ednsopt "65002:$(hex4 "$3")0200" --verify-key "$RK"
+}
+T1=$(tagof "$K1")
+out=$(ask "$K1" child.example. "$T1")
+expect_match "signed inquiry about a trusted key -> state 4, answer signed by the receiver" \
+	"^rcode=NOERROR .*sig0ok=rfc2931.*opt65002=$(hex4 "$T1")0400" "$out"
+
+KN=$(mkkey newchild.example. ED25519)
+TN=$(tagof "$KN")
+r=$( { echo "zone example."; echo "update add $(sed -n 's/^\([^;].*\) IN KEY \(.*\)$/\1 3600 KEY \2/p' "$KN.key")"; } | nsu "$KN" $ADDR $PORT)
+expect "the child uploads a new key" NOERROR "$r"
+out=$(ask "$KN" newchild.example. "$TN")
+expect_match "a known key with manual bootstrap only -> state 10" "opt65002=$(hex4 "$TN")0a00" "$out"
+"$BIN/dsyncd" -c "$T/dsyncd.conf" key trust newchild.example. "$TN" >/dev/null
+kill -HUP "$DSYNCD_PID"
+sleep 0.5
+out=$(ask "$KN" newchild.example. "$TN")
+expect_match "after trust -> state 4" "opt65002=$(hex4 "$TN")0400" "$out"
+
+KU=$(mkkey child.example. ED25519 2>/dev/null)
+TU=$(tagof "$KU")
+out=$(ask "$KU" child.example. "$TU")
+expect_match "signed by an unknown key, about that key -> state 5" "^rcode=NOERROR .*opt65002=$(hex4 "$TU")0500" "$out"
+out=$(ask "$K1" newchild.example. "$TN")
+expect_match "a child asking about another child -> REFUSED" "^rcode=REFUSED ede=18 " "$out"
+out=$(ds -k "$K1" --opcode 0 -z child.example. --qtype KEY --ednsopt "65002:$(hex4 "$T1")0400" --verify-key "$RK")
+expect_match "an inquiry with a state other than 2 -> code 0 (malformed)" "opt65002=$(hex4 "$T1")0000" "$out"
+out=$(ds -k "$K1" --opcode 0 -z child.example. --qtype KEY --ednsopt "65002:$(hex4 "$T1")0200" --flip -3)
+expect_match "a broken signature -> REFUSED, no state" "^rcode=REFUSED ede=6 " "$out"
+[[ "$out" != *opt65002* ]] && ok "and no KeyState option" || not_ok "KeyState option leaked: $out"
+
+d=$(dig @$ADDR -p $PORT +norec +ednsopt=65002:$(hex4 "$T1")0200 child.example. KEY 2>&1)
+expect_match "dig: an unsigned inquiry is refused" "status: REFUSED" "$d"
+check "dsyncd stops cleanly" stop_dsyncd
+
+# unsigned inquiries allowed, but no receiver key: the option is left out
+echo 'keystate = { unsigned-inquiries = true; };' >>"$T/nosign.conf"
+start_dsyncd "$T/nosign.conf" "$T/nosign.log" || { not_ok "dsyncd starts without a receiver key"; finish; }
+d=$(dig @$ADDR -p $PORT +norec +ednsopt=65002:$(hex4 "$T1")0200 child.example. KEY 2>&1)
+expect_match "dig: allowed unsigned inquiry -> NOERROR" "status: NOERROR" "$d"
+[[ "$d" != *"OPT=65002"* ]] && ok "unsigned answer: the KeyState option is left out (fail closed)" || not_ok "option in an unsigned answer: $d"
+check "dsyncd stops cleanly (no sanitizer reports)" stop_dsyncd "$T/nosign.log"
+finish
