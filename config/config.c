@@ -341,6 +341,7 @@ static const struct row schema[] = {
 	{"keystate",                             CT_GROUP,  NULL,                0,     0,        NULL,                0},
 	{"keystate.option-code",                 CT_INT,    "65002",             1,     65535,    NULL,                0},
 	{"keystate.unsigned-inquiries",          CT_BOOL,   "false",             0,     0,        NULL,                0},
+	{"keystate.inquiries-per-source",       CT_INT,    "120",               1,     1000000,  NULL,                0},
 
 	{"bootstrap",                            CT_GROUP,  NULL,                0,     0,        NULL,                0},
 	{"bootstrap.uploads-per-child",          CT_INT,    "6",                 1,     100000,   NULL,                0},
@@ -711,6 +712,7 @@ static void fill_globals(struct loader *L, const config_setting_t *root)
 	const struct row *kr;
 	const config_setting_t *ku = member(ks, "keystate.unsigned-inquiries", &kr);
 	c->ks_unsigned = ku != NULL && config_setting_get_bool(ku);
+	c->ks_per_source = (unsigned)get_int(ks, "keystate.inquiries-per-source");
 
 	const config_setting_t *bs = find(root, "bootstrap");
 	c->boot_per_child = (unsigned)get_int(bs, "bootstrap.uploads-per-child");

@@ -112,7 +112,8 @@ struct cfg {
 
 	/* KeyState inquiries (D1: option code 65002 by default) */
 	uint16_t ks_option;
-	bool ks_unsigned; /* answer inquiries that are not SIG(0)-signed */
+	bool ks_unsigned;	/* answer inquiries that are not SIG(0)-signed */
+	unsigned ks_per_source; /* inquiries per minute per source /24 or /56, 120 (R17) */
 
 	/* self-signed key uploads per minute (R9: before any crypto) */
 	unsigned boot_per_child;  /* per child name, 6 */

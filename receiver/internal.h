@@ -233,6 +233,7 @@ struct receiver {
 
 	struct outbox_runner *outbox;
 	struct ratelimit *boot_child, *boot_source; /* uploads per child / per source prefix */
+	struct ratelimit *ks_source;		    /* KeyState inquiries per source prefix */
 	/* the receiver's own keys: swapped by the I/O loop when the key folder
 	 * changes; replaced sets stay allocated until exit (requests in flight
 	 * may still sign with them) */

@@ -350,6 +350,14 @@ static bool keystate_inquiry(struct receiver *r, struct job *j)
 	}
 	j->inquiry = true;
 	j->ks_code = c->ks_option;
+	/* R17: bounded before any lookup or crypto */
+	if (!ratelimit_allow(r->ks_source, ratelimit_prefix_key(&j->peer), now_sec(),
+			     c->ks_per_source)) {
+		job_decide(j, RC_REFUSED, EDE_BLOCKED, "refused",
+			   "too many KeyState inquiries from this network: at most %u a minute",
+			   c->ks_per_source);
+		return true;
+	}
 	const uint8_t *qname = msg_owner(m, &m->rr[0]);
 	char name[DNAME_STR_MAX], signer[DNAME_STR_MAX];
 	name_str(qname, name, sizeof(name));
@@ -579,6 +587,23 @@ static void request_summary(const struct msg *m, char *out, size_t len)
 		strcpy(out + len - 4, "...");
 }
 
+/*
+ * D8: when the upload carried a KeyState option, the answer says where the
+ * key stands (only in a signed answer, like every KeyState answer).
+ */
+static void upload_keystate(struct receiver *r, struct job *j, enum key_state st, uint16_t tag)
+{
+	const struct msg_rr *opt = j->m->has_opt ? &j->m->rr[j->m->opt_idx] : NULL;
+	size_t len;
+	if (opt == NULL ||
+	    ks_opt_find(j->m->wire + opt->rdoff, opt->rdlen, r->cfg->ks_option, &len) == NULL)
+		return;
+	j->ks_code = r->cfg->ks_option;
+	j->ks_keyid = tag;
+	j->ks_state = (uint8_t)ks_code_for(true, st, j->zone->boot_methods == BOOT_MANUAL);
+	j->ks_answer = true;
+}
+
 /* What the store holds for the child's keys, seen by decide_upload. */
 struct upload_scan {
 	const uint8_t *rdata;
@@ -638,6 +663,7 @@ static void decide_upload(struct receiver *r, struct job *j, const char *child, 
 	} else if (u.exists && next == row->state) {
 		job_decide(j, RC_NOERROR, -1, "accepted", "key %s tag %u is already %s", child, tag,
 			   store_key_state_str(row->state));
+		upload_keystate(r, j, next, tag);
 	} else if (!u.exists && u.pending >= j->zone->boot_max_pending) {
 		job_decide(j, RC_REFUSED, EDE_PROHIBITED, "refused",
 			   "%u key(s) of %s already wait for trust (bootstrap-max-pending)",
@@ -662,6 +688,7 @@ static void decide_upload(struct receiver *r, struct job *j, const char *child, 
 		} else {
 			j->newkey = k;
 			row = NULL;
+			upload_keystate(r, j, next, tag);
 			job_decide(j, RC_NOERROR, -1, "accepted",
 				   "key %s tag %u uploaded, state %s; awaiting trust "
 				   "(operator: dsyncd key trust %s %u)",

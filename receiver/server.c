@@ -620,6 +620,8 @@ int receiver_new(const struct cfg *cfg, struct receiver **out)
 		rc = ratelimit_new(65536, &r->boot_child);
 	if (rc == DS_OK)
 		rc = ratelimit_new(65536, &r->boot_source);
+	if (rc == DS_OK)
+		rc = ratelimit_new(65536, &r->ks_source);
 	if (rc == DS_OK) {
 		int64_t now = (int64_t)time(NULL);
 		rc = store_replay_purge(r->store, now);
@@ -804,6 +806,7 @@ void receiver_free(struct receiver *r)
 	rkeys_free(atomic_load(&r->rkeys));
 	ratelimit_free(r->boot_child);
 	ratelimit_free(r->boot_source);
+	ratelimit_free(r->ks_source);
 	for (size_t i = 0; i < r->nrkeys_old; i++)
 		rkeys_free(r->rkeys_old[i]);
 	store_close(r->store);

@@ -13,6 +13,7 @@ K1=$(mkkey child.example. ED25519)
 write_conf "$T/dsyncd.conf" $ADDR $PORT example. "child.example.:$K1 newchild.example.:"
 cp "$T/dsyncd.conf" "$T/nosign.conf"
 echo "receiver = { name = \"updater.example.\"; key-directory = \"$T/rkeys\"; };" >>"$T/dsyncd.conf"
+echo "keystate = { inquiries-per-source = 20; };" >>"$T/dsyncd.conf"
 start_dsyncd "$T/dsyncd.conf" || { not_ok "dsyncd starts"; finish; }
 RK=$(ls "$T"/rkeys/*.key)
 
@@ -52,6 +53,20 @@ expect_match "a broken signature -> REFUSED, no state" "^rcode=REFUSED ede=6 " "
 
 d=$(dig @$ADDR -p $PORT +norec +ednsopt=65002:$(hex4 "$T1")0200 child.example. KEY 2>&1)
 expect_match "dig: an unsigned inquiry is refused" "status: REFUSED" "$d"
+
+# D8: an upload that carries the option learns its key's state in the answer
+KN3=$(mkkey newchild.example. ED25519 2>/dev/null)
+TN3=$(tagof "$KN3")
+out=$(ds -k "$KN3" -z example. --add "$(sed -n 's/^\([^;].*\) IN KEY \(.*\)$/\1 3600 KEY \2/p' "$KN3.key")" \
+	--ednsopt "65002:$(hex4 "$TN3")0200" --verify-key "$RK")
+expect_match "a bootstrap upload with the option -> NOERROR and state 10, signed" \
+	"^rcode=NOERROR .*sig0ok=rfc2931.*opt65002=$(hex4 "$TN3")0a00" "$out"
+
+# R17: inquiries are rate-limited per source network (20 a minute here)
+last=""
+for i in $(seq 25); do last=$(ask "$K1" child.example. "$T1"); done
+expect_match "beyond inquiries-per-source a minute -> REFUSED, EDE 15" \
+	'^rcode=REFUSED ede=15 text="too many KeyState inquiries' "$last"
 check "dsyncd stops cleanly" stop_dsyncd
 
 # unsigned inquiries allowed, but no receiver key: the option is left out
