@@ -372,6 +372,7 @@ static const struct row schema[] = {
 	{"zones.[].bootstrap-methods",          CT_ARRAY,  "manual",            0,     4,        NULL,                0},
 	{"zones.[].bootstrap-methods.[]",       CT_STR,    NULL,                0,     0,        check_boot_method,   0},
 	{"zones.[].bootstrap-max-pending",      CT_INT,    "3",                 1,     16,       NULL,                0},
+	{"zones.[].key-rollover",               CT_BOOL,   "true",              0,     0,        NULL,                0},
 	{"zones.[].children",                    CT_LIST,   NULL,                0,     1000000,  NULL,                0},
 	{"zones.[].children.[]",                 CT_GROUP,  NULL,                0,     0,        NULL,                0},
 	{"zones.[].children.[].name",            CT_STR,    NULL,                0,     0,        check_dname,         REQ},
@@ -962,6 +963,9 @@ static void fill_zone(struct loader *L, const config_setting_t *zs, struct cfg_z
 			z->boot_methods |= BOOT_MANUAL;
 	strv_free(methods);
 	z->boot_max_pending = (unsigned)get_int(zs, "zones.[].bootstrap-max-pending");
+	const struct row *kr;
+	const config_setting_t *ko = member(zs, "zones.[].key-rollover", &kr);
+	z->key_rollover = ko == NULL || config_setting_get_bool(ko);
 	if (p->min_ns > p->max_ns)
 		say(L, zs, "'min-ns' (%u) is above 'max-ns' (%u)", p->min_ns, p->max_ns);
 	if (p->max_ns + p->max_ds + p->max_glue > DELEG_MAX)

@@ -64,6 +64,7 @@ struct cfg_zone {
 	size_t nbackends;
 	unsigned boot_methods;	   /* BOOT_* bits; 0 = no bootstrap offered */
 	unsigned boot_max_pending; /* keys of one child waiting for trust, 3 */
+	bool key_rollover;	   /* a trusted key may add/remove the child's keys (true) */
 };
 
 /* EDE info codes for key-state refusals (D4); defaults in the comments. */

@@ -139,7 +139,9 @@ struct job {
 	bool bootstrap;
 	struct sig0_pubkey *boot_pk;  /* owned by the job */
 	const struct msg_rr *boot_rr; /* the KEY add */
-	struct store_key *newkey;     /* key row written by this job: into the cache after commit */
+	/* key rows written by this job: into the cache once committed */
+	struct store_key *newkey; /* an array of nnewkey */
+	size_t nnewkey;
 	/* a KeyState inquiry (QUERY child KEY with the option) */
 	bool inquiry;
 	uint16_t ks_keyid;

@@ -687,6 +687,7 @@ static void decide_upload(struct receiver *r, struct job *j, const char *child, 
 				   "store error; try again later");
 		} else {
 			j->newkey = k;
+			j->nnewkey = 1;
 			row = NULL;
 			upload_keystate(r, j, next, tag);
 			job_decide(j, RC_NOERROR, -1, "accepted",
@@ -696,6 +697,145 @@ static void decide_upload(struct receiver *r, struct job *j, const char *child, 
 		}
 	}
 	free(row);
+}
+
+/* The child's key rows, for a rollover. */
+struct keyrows {
+	struct store_key *k;
+	size_t n, cap;
+};
+
+static int keep_row(void *arg, const struct store_key *k)
+{
+	struct keyrows *l = arg;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 8;
+		struct store_key *p = realloc(l->k, cap * sizeof(*p));
+		if (p == NULL)
+			return DS_ENOMEM;
+		l->k = p;
+		l->cap = cap;
+	}
+	l->k[l->n++] = *k;
+	return 0;
+}
+
+/*
+ * Key rollover by UPDATE (zones.[].key-rollover): the child's trusted key
+ * adds keys (trusted at once, method "rollover") and may remove the child's
+ * other keys ("child ANY KEY", or "child NONE KEY <rdata>").  The signing key
+ * itself goes only when the same UPDATE adds its successor; keys listed in
+ * the configuration stay under the configuration's control.
+ */
+static void decide_rollover(struct receiver *r, struct job *j, const char *child)
+{
+	const struct cfg *c = r->cfg;
+	const struct key_entry *signer = j->key;
+	struct keyrows rows = {0};
+	size_t n, nadd = 0;
+	bool del_all = false;
+	char why[256], text[256] = "";
+	const struct msg_rr *up = msg_section(j->m, SEC_UPDATE, &n);
+	int rc = store_child_keys_foreach(r->store, signer->child_id, keep_row, &rows);
+	/* room for every row plus every added key, for the cache afterwards */
+	struct store_key *out = rc == DS_OK ? calloc(rows.n + n + 1, sizeof(*out)) : NULL;
+	bool *gone = rc == DS_OK ? calloc(rows.n + 1, sizeof(*gone)) : NULL;
+	size_t nout = 0;
+	if (out == NULL || gone == NULL) {
+		job_decide(j, RC_SERVFAIL, EDE_OTHER, "servfail", "store error; try again later");
+		goto done;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct msg_rr *rr = &up[i];
+		const uint8_t *rd = msg_rdata(j->m, rr);
+		if (rr->rclass == CLASS_ANY) {
+			del_all = true;
+			continue;
+		}
+		ssize_t at = -1;
+		for (size_t x = 0; x < rows.n; x++)
+			if (rows.k[x].rdlen == rr->rdlen &&
+			    memcmp(rows.k[x].rdata, rd, rr->rdlen) == 0)
+				at = (ssize_t)x;
+		if (rr->rclass == CLASS_NONE) {
+			if (at >= 0)
+				gone[at] = true;
+			continue;
+		}
+		/* an add: the key must be usable and the transition allowed */
+		struct sig0_pubkey *pk = NULL;
+		if (rr->rdlen < 5 || sig0_pubkey_new(j->key->child, rd, rr->rdlen, &c->limits, &pk,
+						     why, sizeof(why)) != DS_OK) {
+			job_decide(j, RC_REFUSED, EDE_PROHIBITED, "refused",
+				   "KEY of %s is not acceptable: %s", child,
+				   rr->rdlen < 5 ? "too short" : why);
+			goto done;
+		}
+		sig0_pubkey_free(pk);
+		enum key_state next;
+		uint16_t tag = sig0_key_tag(rd, rr->rdlen);
+		enum key_state cur = at >= 0 ? rows.k[at].state : KEY_KNOWN;
+		if (!ks_next(at >= 0, cur, KS_EV_ROLLOVER_ADD, &next)) {
+			job_decide(j, RC_REFUSED, EDE_PROHIBITED, "refused",
+				   "key %s tag %u is %s and cannot be trusted by rollover", child,
+				   tag, store_key_state_str(cur));
+			goto done;
+		}
+		struct store_key *k = &out[nout++];
+		if (at >= 0)
+			*k = rows.k[at];
+		k->child_id = signer->child_id;
+		memcpy(k->zone, j->zone->name, dname_len(j->zone->name));
+		memcpy(k->owner, signer->child, dname_len(signer->child));
+		k->alg = rd[3];
+		k->tag = tag;
+		k->flags = rd_u16(rd);
+		k->rdlen = rr->rdlen;
+		memcpy(k->rdata, rd, rr->rdlen);
+		k->state = next;
+		snprintf(k->trust_method, sizeof(k->trust_method), "rollover");
+		snprintf(k->source, sizeof(k->source), "rollover by key %u from %s", signer->tag,
+			 j->client);
+		if (at >= 0)
+			gone[at] = false; /* an add wins over a delete of the same key */
+		nadd++;
+		if (store_key_upsert(r->store, k) != DS_OK) {
+			job_decide(j, RC_SERVFAIL, EDE_OTHER, "servfail",
+				   "store error; try again later");
+			goto done;
+		}
+		size_t tl = strlen(text);
+		snprintf(text + tl, sizeof(text) - tl, "%s+%u trusted", tl ? ", " : "", tag);
+	}
+	for (size_t x = 0; x < rows.n; x++) {
+		struct store_key *o = &rows.k[x];
+		bool added = false;
+		for (size_t a = 0; a < nout; a++)
+			added |= out[a].id == o->id;
+		enum key_state next;
+		if (added || !(del_all || gone[x]) || strcmp(o->trust_method, "config") == 0 ||
+		    (o->id == signer->key_id && nadd == 0) ||
+		    !ks_next(true, o->state, KS_EV_SUPERSEDED, &next))
+			continue;
+		if (store_key_set_state(r->store, o->id, next, NULL) != DS_OK) {
+			job_decide(j, RC_SERVFAIL, EDE_OTHER, "servfail",
+				   "store error; try again later");
+			goto done;
+		}
+		o->state = next;
+		out[nout++] = *o;
+		size_t tl = strlen(text);
+		snprintf(text + tl, sizeof(text) - tl, "%s-%u revoked", tl ? ", " : "", o->tag);
+	}
+	j->newkey = out;
+	j->nnewkey = nout;
+	out = NULL;
+	job_decide(j, RC_NOERROR, -1, "accepted", "key rollover of %s: %s", child,
+		   text[0] ? text : "no change");
+done:
+	free(out);
+	free(gone);
+	free(rows.k);
 }
 
 /* Decide one verified UPDATE inside the open transaction. */
@@ -728,8 +868,12 @@ static void decide(struct receiver *r, struct job *j, struct deleg *cur, struct 
 		job_decide(j, RC_SERVFAIL, EDE_OTHER, "servfail", "store error; try again later");
 	} else if (policy_update(&j->zone->pol, j->zone->name, k->child, j->m, cur, next, res) !=
 		   DS_OK) {
-		job_decide(j, res->rcode, res->ede,
-			   res->rcode == RC_REFUSED ? "refused" : "rejected", "%s", res->text);
+		if (res->key_change && j->zone->key_rollover)
+			decide_rollover(r, j, child);
+		else
+			job_decide(j, res->rcode, res->ede,
+				   res->rcode == RC_REFUSED ? "refused" : "rejected", "%s",
+				   res->text);
 	} else if (!res->changed) {
 		job_decide(j, RC_NOERROR, -1, "accepted", "no change");
 	} else {
@@ -857,8 +1001,8 @@ void pipeline_commit_batch(struct receiver *r, struct job *batch)
 	} else if (ok) {
 		/* durable now: later requests see the keys this batch wrote */
 		for (struct job *j = batch; j; j = j->next)
-			if (j->newkey != NULL && j->rcode == RC_NOERROR)
-				keycache_put(r->keys, j->newkey, &r->cfg->limits);
+			for (size_t i = 0; j->rcode == RC_NOERROR && i < j->nnewkey; i++)
+				keycache_put(r->keys, &j->newkey[i], &r->cfg->limits);
 	}
 	atomic_fetch_add(&r->ctr.commits, 1);
 	free(cur);

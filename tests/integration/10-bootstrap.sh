@@ -98,6 +98,31 @@ for i in 1 2 3 4 5; do ds -k "$KB" -z example. --add "$(keyrr "$KB")" >/dev/null
 out=$(ds -k "$KB" -z example. --add "$(keyrr "$KB")")
 expect_match "a sixth upload within a minute is rate-limited (EDE 15)" '^rcode=REFUSED ede=15 text="too many key uploads for busy.example.' "$out"
 
+# key rollover by UPDATE (zones.[].key-rollover, on by default)
+KR=$(mkkey child.example. ED25519 2>/dev/null)
+TR=$(tagof "$KR")
+out=$(ds -k "$K1" --add "$(keyrr "$KR")")
+expect_match "the trusted key adds a new key -> NOERROR" "^rcode=NOERROR" "$out"
+expect_match "the new key is trusted by rollover" "child\.example\. tag $TR alg 15: trusted by rollover" "$(keys)"
+expect_match "and works at once (no SIGHUP)" "^rcode=NOERROR" \
+	"$(ds -k "$KR" --add "child.example. 300 NS ns7.provider.net.")"
+KR2=$(mkkey child.example. ED25519 2>/dev/null)
+TR2=$(tagof "$KR2")
+out=$(ds -k "$KR" --del-rrset "child.example. KEY" --add "$(keyrr "$KR2")")
+expect_match "delete ANY KEY + add: a complete roll -> NOERROR" "^rcode=NOERROR" "$out"
+expect_match "the signing key is revoked, its successor trusted" \
+	"tag $TR alg 15: revoked.*tag $TR2 alg 15: trusted by rollover|tag $TR2 alg 15: trusted by rollover.*tag $TR alg 15: revoked" \
+	"$(keys | tr '\n' ' ')"
+expect_match "the configured key stays trusted" "child\.example\. tag $(tagof "$K1") alg 15: trusted by config" "$(keys)"
+expect_match "the rolled-out key gets BADKEY" "^rcode=BADKEY" \
+	"$(ds -k "$KR" --add "child.example. 300 NS ns8.provider.net.")"
+expect_match "its successor works" "^rcode=NOERROR" \
+	"$(ds -k "$KR2" --add "child.example. 300 NS ns8.provider.net.")"
+KW=$(mkkey child.example. RSASHA256 1024 2>/dev/null)
+out=$(ds -k "$KR2" --add "$(keyrr "$KW")")
+expect_match "a rollover to an unacceptable key (RSA 1024) -> REFUSED" \
+	'^rcode=REFUSED ede=18 text="KEY of child.example. is not acceptable' "$out"
+
 # restart: states persist
 keys >"$T/keys.before"
 check "dsyncd stops cleanly" stop_dsyncd
