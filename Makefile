@@ -40,7 +40,7 @@ BACKENDS_SRC = backends/backend.c backends/null.c backends/zonefile.c
 RECEIVER_SRC = receiver/server.c receiver/pipeline.c receiver/keycache.c \
                receiver/replay.c receiver/outbox.c receiver/respond.c receiver/import.c \
                receiver/rkey.c receiver/ratelimit.c \
-               receiver/keycmd.c
+               receiver/keycmd.c receiver/records.c
 
 LIB_SRC  = $(COMMON_SRC) $(SIG0_SRC) $(STORE_SRC) $(POLICY_SRC) $(KEYSTATE_SRC) $(CONFIG_SRC) \
            $(BACKENDS_SRC) $(RECEIVER_SRC)

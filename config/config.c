@@ -355,6 +355,11 @@ static const struct row schema[] = {
 	{"receiver.sign-budget",                 CT_INT,    "1000",              0,     1000000,  NULL,                0},
 	{"receiver.roll-publish",                CT_INT,    "172800",            0,     31536000, NULL,                0},
 	{"receiver.roll-retire",                 CT_INT,    "172800",            0,     31536000, NULL,                0},
+	{"receiver.addresses",                   CT_ARRAY,  NULL,                1,     32,       NULL,                0},
+	{"receiver.addresses.[]",                CT_STR,    NULL,                0,     0,        check_addr,          0},
+	{"receiver.publish-ttl",                 CT_INT,    "3600",              0,     604800,   NULL,                0},
+	{"receiver.dsync-scheme",                CT_INT,    "2",                 1,     255,      NULL,                0},
+	{"receiver.svcb-bootstrap-key",          CT_INT,    "65282",             1,     65535,    NULL,                0},
 
 	{"zones",                                CT_LIST,   NULL,                1,     1000,     NULL,                REQ},
 	{"zones.[]",                             CT_GROUP,  NULL,                0,     0,        NULL,                0},
@@ -731,6 +736,10 @@ static void fill_globals(struct loader *L, const config_setting_t *root)
 	c->receiver.sign_budget = (unsigned)get_int(rc, "receiver.sign-budget");
 	c->receiver.roll_publish = (unsigned)get_int(rc, "receiver.roll-publish");
 	c->receiver.roll_retire = (unsigned)get_int(rc, "receiver.roll-retire");
+	c->receiver.addresses = get_strv(L, rc, "receiver.addresses", &c->receiver.naddresses);
+	c->receiver.publish_ttl = (uint32_t)get_int(rc, "receiver.publish-ttl");
+	c->receiver.dsync_scheme = (uint8_t)get_int(rc, "receiver.dsync-scheme");
+	c->receiver.svcb_key = (uint16_t)get_int(rc, "receiver.svcb-bootstrap-key");
 }
 
 /* A key string with no white space is a file name, else a KEY RR in text. */
@@ -1132,6 +1141,7 @@ void cfg_free(struct cfg *c)
 	strv_free(c->listen);
 	free(c->store_path);
 	free(c->receiver.key_dir);
+	strv_free(c->receiver.addresses);
 	free(c->file);
 	free(c);
 }

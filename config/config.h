@@ -130,6 +130,11 @@ struct cfg {
 		unsigned sign_budget;	 /* signatures/s for unauthenticated requests */
 		unsigned roll_publish;	 /* seconds a new key is published before it signs */
 		unsigned roll_retire;	 /* seconds an old key stays published after */
+		char **addresses;	 /* published A/AAAA of the target (default: listen) */
+		size_t naddresses;
+		uint32_t publish_ttl; /* TTL of the records to publish, 3600 */
+		uint8_t dsync_scheme; /* D1: DSYNC scheme UPDATE, 2 */
+		uint16_t svcb_key;    /* D1: SVCB bootstrap SvcParamKey, 65282 */
 	} receiver;
 
 	struct cfg_zone *zones;

@@ -49,6 +49,7 @@ static void usage(FILE *f)
 		   "       dsyncd [-c FILE] import ZONE ZONEFILE\n"
 		   "       dsyncd [-c FILE] receiver-key show|roll\n"
 		   "       dsyncd [-c FILE] key list | key trust|revoke CHILD TAG\n"
+		   "       dsyncd [-c FILE] records [ZONE]\n"
 		   "  -c FILE  configuration (default " DEFAULT_CONFIG ")\n"
 		   "  -n       check the configuration and exit\n"
 		   "  -V       print the version\n");
@@ -98,6 +99,11 @@ int main(int argc, char **argv)
 		if (strcmp(argv[optind], "import") == 0 && argc - optind == 3)
 			rc = receiver_import(cfg, argv[optind + 1], argv[optind + 2], stdout) ? 1
 											      : 0;
+		else if (strcmp(argv[optind], "records") == 0 && argc - optind <= 2)
+			rc = records_command(cfg, argc - optind == 2 ? argv[optind + 1] : NULL,
+					     stdout)
+				 ? 1
+				 : 0;
 		else if (strcmp(argv[optind], "key") == 0)
 			rc = keycmd(cfg, argc - optind - 1, argv + optind + 1, stdout) ? 1 : 0;
 		else if (strcmp(argv[optind], "receiver-key") == 0 && argc - optind == 2)

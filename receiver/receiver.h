@@ -59,4 +59,10 @@ int rkeys_command(const struct cfg *cfg, const char *what, FILE *out);
  */
 int keycmd(const struct cfg *cfg, int argc, char **argv, FILE *out);
 
+/*
+ * `dsyncd records [ZONE]`: the DSYNC, A/AAAA, KEY and SVCB records the parent
+ * publishes so that children find and trust this receiver, as zone-file text.
+ */
+int records_command(const struct cfg *cfg, const char *zone, FILE *out);
+
 #endif

@@ -120,6 +120,8 @@ int rkeys_load(const struct cfg *cfg, bool create, struct rkeys **out)
 		return DS_EIO;
 	}
 	int rc = scan(cfg, s, &s->stamp);
+	if (rc == DS_ENOENT && !create)
+		rc = DS_OK; /* no folder yet: no keys yet */
 	if (rc == DS_OK && s->n == 0 && create) {
 		/* first start: one key, published and active now */
 		struct sig0_privkey *k;
