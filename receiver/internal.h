@@ -49,6 +49,14 @@ void keycache_free(struct keycache *kc);
  * Called at start, after each commit that changed keys, and on SIGHUP.
  */
 int keycache_sync(struct keycache *kc, struct store *s, const struct sig0_limits *lim);
+/* Key rows read from the store into an array (free k when done). */
+struct keyrows {
+	struct store_key *k;
+	size_t n, cap;
+};
+/* A store_key_cb that appends to the struct keyrows in arg. */
+int keyrows_add(void *arg, const struct store_key *k);
+
 /* Add or update one key (the commit thread, right after its commit). */
 int keycache_put(struct keycache *kc, const struct store_key *k, const struct sig0_limits *lim);
 /*

@@ -54,6 +54,21 @@ void keycache_free(struct keycache *kc)
 	free(kc);
 }
 
+int keyrows_add(void *arg, const struct store_key *k)
+{
+	struct keyrows *l = arg;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 8;
+		struct store_key *p = realloc(l->k, cap * sizeof(*p));
+		if (p == NULL)
+			return DS_ENOMEM;
+		l->k = p;
+		l->cap = cap;
+	}
+	l->k[l->n++] = *k;
+	return 0;
+}
+
 struct load_ctx {
 	struct keycache *kc;
 	const struct sig0_limits *lim;

@@ -16,26 +16,6 @@
 #include "receiver/internal.h"
 #include "receiver/receiver.h"
 
-struct keylist {
-	struct store_key *k;
-	size_t n, cap;
-};
-
-static int collect(void *arg, const struct store_key *k)
-{
-	struct keylist *l = arg;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		struct store_key *p = realloc(l->k, cap * sizeof(*p));
-		if (p == NULL)
-			return DS_ENOMEM;
-		l->k = p;
-		l->cap = cap;
-	}
-	l->k[l->n++] = *k;
-	return 0;
-}
-
 static int audit(struct store *s, const struct store_key *k, const char *result, const char *reason)
 {
 	char z[DNAME_STR_MAX], c[DNAME_STR_MAX];
@@ -54,7 +34,7 @@ static int audit(struct store *s, const struct store_key *k, const char *result,
 	return store_audit_add(s, &a);
 }
 
-static void list(const struct keylist *l, FILE *out)
+static void list(const struct keyrows *l, FILE *out)
 {
 	char c[DNAME_STR_MAX];
 	for (size_t i = 0; i < l->n; i++) {
@@ -67,7 +47,7 @@ static void list(const struct keylist *l, FILE *out)
 }
 
 /* Change the key (child, tag) with ev; on trust, supersede the child's other uploads. */
-static int change(struct store *s, struct keylist *l, const uint8_t *child, unsigned tag,
+static int change(struct store *s, struct keyrows *l, const uint8_t *child, unsigned tag,
 		  enum ks_event ev, FILE *out)
 {
 	char c[DNAME_STR_MAX], why[200];
@@ -129,7 +109,7 @@ static int change(struct store *s, struct keylist *l, const uint8_t *child, unsi
 int keycmd(const struct cfg *cfg, int argc, char **argv, FILE *out)
 {
 	struct store *s;
-	struct keylist l = {0};
+	struct keyrows l = {0};
 	uint8_t child[DNAME_MAX];
 	bool is_list = argc >= 1 && strcmp(argv[0], "list") == 0;
 	bool is_change =
@@ -149,7 +129,7 @@ int keycmd(const struct cfg *cfg, int argc, char **argv, FILE *out)
 		fprintf(out, "key: cannot open the store %s\n", cfg->store_path);
 		return rc;
 	}
-	rc = store_keys_foreach(s, collect, &l);
+	rc = store_keys_foreach(s, keyrows_add, &l);
 	if (rc == DS_OK && is_list)
 		list(&l, out);
 	else if (rc == DS_OK)

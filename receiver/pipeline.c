@@ -699,27 +699,6 @@ static void decide_upload(struct receiver *r, struct job *j, const char *child, 
 	free(row);
 }
 
-/* The child's key rows, for a rollover. */
-struct keyrows {
-	struct store_key *k;
-	size_t n, cap;
-};
-
-static int keep_row(void *arg, const struct store_key *k)
-{
-	struct keyrows *l = arg;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 8;
-		struct store_key *p = realloc(l->k, cap * sizeof(*p));
-		if (p == NULL)
-			return DS_ENOMEM;
-		l->k = p;
-		l->cap = cap;
-	}
-	l->k[l->n++] = *k;
-	return 0;
-}
-
 /*
  * Key rollover by UPDATE (zones.[].key-rollover): the child's trusted key
  * adds keys (trusted at once, method "rollover") and may remove the child's
@@ -736,7 +715,7 @@ static void decide_rollover(struct receiver *r, struct job *j, const char *child
 	bool del_all = false;
 	char why[256], text[256] = "";
 	const struct msg_rr *up = msg_section(j->m, SEC_UPDATE, &n);
-	int rc = store_child_keys_foreach(r->store, signer->child_id, keep_row, &rows);
+	int rc = store_child_keys_foreach(r->store, signer->child_id, keyrows_add, &rows);
 	/* room for every row plus every added key, for the cache afterwards */
 	struct store_key *out = rc == DS_OK ? calloc(rows.n + n + 1, sizeof(*out)) : NULL;
 	bool *gone = rc == DS_OK ? calloc(rows.n + 1, sizeof(*gone)) : NULL;
