@@ -30,24 +30,24 @@ LDFLAGS += -fsanitize=address,undefined
 endif
 
 COMMON_SRC   = common/err.c common/log.c common/wire.c common/dname.c common/msg.c \
-               common/rrtext.c common/deleg.c common/zonefile.c
+               common/rrtext.c common/deleg.c common/zonefile.c common/dnsq.c
 SIG0_SRC     = sig0/sig0.c sig0/keyfile.c sig0/keygen.c
 STORE_SRC    = store/store_sqlite.c
 POLICY_SRC   = policy/policy.c
-KEYSTATE_SRC = keystate/keystate.c
+KEYSTATE_SRC = keystate/keystate.c keystate/methods.c
 CONFIG_SRC   = config/config.c
 BACKENDS_SRC = backends/backend.c backends/null.c backends/zonefile.c
 RECEIVER_SRC = receiver/server.c receiver/pipeline.c receiver/keycache.c \
                receiver/replay.c receiver/outbox.c receiver/respond.c receiver/import.c \
                receiver/rkey.c receiver/ratelimit.c \
-               receiver/keycmd.c receiver/records.c
+               receiver/keycmd.c receiver/records.c receiver/keytrans.c receiver/bootstrap.c
 
 LIB_SRC  = $(COMMON_SRC) $(SIG0_SRC) $(STORE_SRC) $(POLICY_SRC) $(KEYSTATE_SRC) $(CONFIG_SRC) \
            $(BACKENDS_SRC) $(RECEIVER_SRC)
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB      = $(BUILD)/libdsync.a
 
-PROGS    = $(BUILD)/dsyncd $(BUILD)/dsync-send
+PROGS    = $(BUILD)/dsyncd $(BUILD)/dsync-send $(BUILD)/bm-probe
 UNITS    = wire dname msg sig0 policy keystate store config backends
 UNIT_BIN = $(UNITS:%=$(BUILD)/test_%)
 
@@ -67,6 +67,9 @@ $(BUILD)/dsyncd: $(BUILD)/daemon/main.o $(LIB)
 $(BUILD)/dsync-send: $(BUILD)/tests/tools/dsync-send.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BUILD)/bm-probe: $(BUILD)/tests/tools/bm-probe.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/test_%: $(BUILD)/tests/unit/test_%.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -77,7 +80,7 @@ DEB_BUILD = build-essential pkg-config libldns-dev libssl-dev libsqlite3-dev \
             libconfig-dev libmicrohttpd-dev libunbound-dev libevent-dev nettle-dev \
             libjansson-dev
 DEB_TEST  = bind9-dnsutils bind9-utils knot knot-dnsutils ldnsutils sqlite3 \
-            python3 iproute2 procps
+            python3 iproute2 procps dns-root-data
 deps:
 	@missing=""; for p in $(DEB_BUILD) $(DEB_TEST); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' \

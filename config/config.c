@@ -164,19 +164,43 @@ static bool check_receiver_alg(struct loader *L, const config_setting_t *s, cons
 	return false;
 }
 
-/* Bootstrap methods this version implements (at-apex, at-ns and unsigned come next). */
 static bool check_boot_method(struct loader *L, const config_setting_t *s, const char *where)
 {
 	const char *v = config_setting_get_string(s);
-	if (strcmp(v, "manual") == 0)
+	if (cfg_boot_method(v) != 0)
 		return true;
-	if (strcmp(v, "at-apex") == 0 || strcmp(v, "at-ns") == 0 || strcmp(v, "unsigned") == 0)
-		say(L, s, "'%s': bootstrap method \"%s\" is not implemented in this version", where,
-		    v);
-	else
-		say(L, s,
-		    "'%s': unknown bootstrap method \"%s\" (at-apex, at-ns, unsigned, manual)",
-		    where, v);
+	say(L, s, "'%s': unknown bootstrap method \"%s\" (at-apex, at-ns, unsigned, manual)", where,
+	    v);
+	return false;
+}
+
+static bool check_at_ns_require(struct loader *L, const config_setting_t *s, const char *where)
+{
+	const char *v = config_setting_get_string(s);
+	if (strcmp(v, "all") == 0 || strcmp(v, "any") == 0)
+		return true;
+	say(L, s, "'%s': \"%s\" is neither \"all\" nor \"any\"", where, v);
+	return false;
+}
+
+/* An upstream resolver: an address, optionally "@port". */
+static bool check_forward(struct loader *L, const config_setting_t *s, const char *where)
+{
+	const char *v = config_setting_get_string(s);
+	char a[INET6_ADDRSTRLEN + 8];
+	const char *at = strchr(v, '@');
+	size_t n = at ? (size_t)(at - v) : strlen(v);
+	struct in6_addr a6;
+	char *end = NULL;
+	long port = at ? strtol(at + 1, &end, 10) : 53;
+	if (n < sizeof a) {
+		memcpy(a, v, n);
+		a[n] = '\0';
+		if ((inet_pton(AF_INET, a, &a6) == 1 || inet_pton(AF_INET6, a, &a6) == 1) &&
+		    (!at || (*end == '\0' && end != at + 1)) && port > 0 && port < 65536)
+			return true;
+	}
+	say(L, s, "'%s': \"%s\" is not an address or address@port", where, v);
 	return false;
 }
 
@@ -346,6 +370,25 @@ static const struct row schema[] = {
 	{"bootstrap",                            CT_GROUP,  NULL,                0,     0,        NULL,                0},
 	{"bootstrap.uploads-per-child",          CT_INT,    "6",                 1,     100000,   NULL,                0},
 	{"bootstrap.uploads-per-source",         CT_INT,    "30",                1,     1000000,  NULL,                0},
+	{"bootstrap.max-pending-total",          CT_INT,    "10000",             1,     10000000, NULL,                0},
+	{"bootstrap.retry-interval",             CT_INT,    "60",                1,     86400,    NULL,                0},
+	{"bootstrap.retry-max-interval",         CT_INT,    "3600",              1,     604800,   NULL,                0},
+	{"bootstrap.attempts",                   CT_INT,    "8",                 1,     1000,     NULL,                0},
+	{"bootstrap.at-ns-require",              CT_STR,    "all",               0,     0,        check_at_ns_require, 0},
+	{"bootstrap.unsigned-rounds",            CT_INT,    "3",                 1,     100,      NULL,                0},
+	{"bootstrap.unsigned-interval",          CT_INT,    "129600",            1,     2592000,  NULL,                0},
+	{"bootstrap.unsigned-vantage",           CT_ARRAY,  NULL,                1,     16,       NULL,                0},
+	{"bootstrap.unsigned-vantage.[]",        CT_STR,    NULL,                0,     0,        check_addr,          0},
+	{"bootstrap.nameserver-port",            CT_INT,    "53",                1,     65535,    NULL,                0},
+	{"bootstrap.query-timeout",              CT_INT,    "5",                 1,     120,      NULL,                0},
+
+	{"resolver",                             CT_GROUP,  NULL,                0,     0,        NULL,                0},
+	{"resolver.trust-anchor-file",           CT_STR,    "/usr/share/dns/root.key", 0, 0,     check_nonempty,      0},
+	{"resolver.root-hints",                  CT_STR,    NULL,                0,     0,        check_nonempty,      0},
+	{"resolver.config-file",                 CT_STR,    NULL,                0,     0,        check_nonempty,      0},
+	{"resolver.forward",                     CT_ARRAY,  NULL,                1,     16,       NULL,                0},
+	{"resolver.forward.[]",                  CT_STR,    NULL,                0,     0,        check_forward,       0},
+	{"resolver.timeout",                     CT_INT,    "10",                1,     300,      NULL,                0},
 
 	{"receiver",                             CT_GROUP,  NULL,                0,     0,        NULL,                0},
 	{"receiver.name",                        CT_STR,    NULL,                0,     0,        check_dname,         0},
@@ -723,6 +766,31 @@ static void fill_globals(struct loader *L, const config_setting_t *root)
 	const config_setting_t *bs = find(root, "bootstrap");
 	c->boot_per_child = (unsigned)get_int(bs, "bootstrap.uploads-per-child");
 	c->boot_per_source = (unsigned)get_int(bs, "bootstrap.uploads-per-source");
+	c->boot.max_pending_total = (unsigned)get_int(bs, "bootstrap.max-pending-total");
+	c->boot.retry_interval = (unsigned)get_int(bs, "bootstrap.retry-interval");
+	c->boot.retry_max_interval = (unsigned)get_int(bs, "bootstrap.retry-max-interval");
+	c->boot.attempts = (unsigned)get_int(bs, "bootstrap.attempts");
+	c->boot.at_ns_all = strcmp(get_str(bs, "bootstrap.at-ns-require"), "all") == 0;
+	c->boot.rounds = (unsigned)get_int(bs, "bootstrap.unsigned-rounds");
+	c->boot.round_interval = (unsigned)get_int(bs, "bootstrap.unsigned-interval");
+	c->boot.vantage = get_strv(L, bs, "bootstrap.unsigned-vantage", &c->boot.nvantage);
+	c->boot.ns_port = (uint16_t)get_int(bs, "bootstrap.nameserver-port");
+	c->boot.query_timeout = (unsigned)get_int(bs, "bootstrap.query-timeout");
+	if (c->boot.retry_interval > c->boot.retry_max_interval)
+		say(L, bs,
+		    "'bootstrap.retry-interval' (%u) is above 'bootstrap.retry-max-interval' (%u)",
+		    c->boot.retry_interval, c->boot.retry_max_interval);
+
+	const config_setting_t *rs = find(root, "resolver");
+	const char *v;
+	if ((v = get_str(rs, "resolver.trust-anchor-file")) != NULL)
+		c->resolver.ta_file = resolve(L, v);
+	if ((v = get_str(rs, "resolver.root-hints")) != NULL)
+		c->resolver.root_hints = resolve(L, v);
+	if ((v = get_str(rs, "resolver.config-file")) != NULL)
+		c->resolver.config_file = resolve(L, v);
+	c->resolver.forward = get_strv(L, rs, "resolver.forward", &c->resolver.nforward);
+	c->resolver.timeout = (unsigned)get_int(rs, "resolver.timeout");
 
 	const config_setting_t *rc = find(root, "receiver");
 	const struct row *rrow;
@@ -967,9 +1035,18 @@ static void fill_zone(struct loader *L, const config_setting_t *zs, struct cfg_z
 	get_bits(zs, "zones.[].ds-algorithms", p->ds_alg_ok);
 	size_t nm = 0;
 	char **methods = get_strv(L, zs, "zones.[].bootstrap-methods", &nm);
-	for (size_t i = 0; i < nm; i++)
-		if (strcmp(methods[i], "manual") == 0)
-			z->boot_methods |= BOOT_MANUAL;
+	for (size_t i = 0; i < nm; i++) {
+		unsigned m = cfg_boot_method(methods[i]);
+		if (m == 0)
+			continue; /* reported by check_boot_method */
+		if (z->boot_methods & m) {
+			say(L, find(zs, "zones.[].bootstrap-methods"),
+			    "'bootstrap-methods': \"%s\" is listed twice", methods[i]);
+			continue;
+		}
+		z->boot_methods |= m;
+		z->boot_order[z->nboot_order++] = m;
+	}
 	strv_free(methods);
 	z->boot_max_pending = (unsigned)get_int(zs, "zones.[].bootstrap-max-pending");
 	const struct row *kr;
@@ -1047,7 +1124,63 @@ static void fill_zones(struct loader *L, const config_setting_t *root)
 	free(ok);
 }
 
+/*
+ * The automatic bootstrap methods need a validating resolver with a trust
+ * anchor: its files must be readable now, not at the first upload.
+ */
+static void check_resolver(struct loader *L, const config_setting_t *root)
+{
+	const struct cfg *c = L->c;
+	bool automatic = false;
+	for (size_t i = 0; i < c->nzones; i++)
+		automatic |= (c->zones[i].boot_methods & BOOT_AUTOMATIC) != 0;
+	if (!automatic)
+		return;
+	const config_setting_t *rs = find(root, "resolver");
+	const char *files[] = {c->resolver.config_file, c->resolver.root_hints,
+			       c->resolver.config_file ? NULL : c->resolver.ta_file};
+	const char *what[] = {"resolver.config-file", "resolver.root-hints",
+			      "resolver.trust-anchor-file"};
+	for (size_t i = 0; i < 3; i++) {
+		if (files[i] == NULL)
+			continue;
+		const config_setting_t *at = rs ? find(rs, what[i]) : NULL;
+		if (access(files[i], R_OK) != 0)
+			say(L,
+			    at	 ? at
+			    : rs ? rs
+				 : root,
+			    "'%s': cannot read \"%s\" (%s); at-apex, at-ns and unsigned need "
+			    "a validating resolver with a trust anchor",
+			    what[i], files[i], strerror(errno));
+	}
+}
+
 /* -------------------------------------------------------------- public */
+
+unsigned cfg_boot_method(const char *name)
+{
+	static const char *const names[] = {"at-apex", "at-ns", "unsigned", "manual"};
+	for (unsigned i = 0; i < 4; i++)
+		if (strcmp(name, names[i]) == 0)
+			return 1u << i;
+	return 0;
+}
+
+const char *cfg_boot_method_str(unsigned m)
+{
+	switch (m) {
+	case BOOT_AT_APEX:
+		return "at-apex";
+	case BOOT_AT_NS:
+		return "at-ns";
+	case BOOT_UNSIGNED:
+		return "unsigned";
+	case BOOT_MANUAL:
+		return "manual";
+	}
+	return "?";
+}
 
 int cfg_load(const char *path, FILE *errf, struct cfg **out)
 {
@@ -1100,6 +1233,8 @@ int cfg_load(const char *path, FILE *errf, struct cfg **out)
 	fill_globals(&L, root);
 	if (!L.oom)
 		fill_zones(&L, root);
+	if (!L.oom)
+		check_resolver(&L, root);
 
 	if (L.oom)
 		rc = DS_ENOMEM;
@@ -1142,6 +1277,11 @@ void cfg_free(struct cfg *c)
 	free(c->store_path);
 	free(c->receiver.key_dir);
 	strv_free(c->receiver.addresses);
+	strv_free(c->boot.vantage);
+	free(c->resolver.ta_file);
+	free(c->resolver.root_hints);
+	free(c->resolver.config_file);
+	strv_free(c->resolver.forward);
 	free(c->file);
 	free(c);
 }

@@ -52,8 +52,14 @@ struct cfg_backend {
 	char *where;		 /* "file:line" for messages */
 };
 
-/* Bootstrap methods (bit set): only manual exists in this version. */
-enum { BOOT_MANUAL = 1 };
+/* Bootstrap methods (PROTOCOL.md section 7), as bits of a set. */
+enum { BOOT_AT_APEX = 1, BOOT_AT_NS = 2, BOOT_UNSIGNED = 4, BOOT_MANUAL = 8 };
+#define BOOT_AUTOMATIC (BOOT_AT_APEX | BOOT_AT_NS | BOOT_UNSIGNED)
+
+/* "at-apex" -> BOOT_AT_APEX, ...; 0 for anything else. */
+unsigned cfg_boot_method(const char *name);
+/* BOOT_AT_APEX -> "at-apex", ...; "?" for anything else. */
+const char *cfg_boot_method_str(unsigned m);
 
 struct cfg_zone {
 	uint8_t name[DNAME_MAX];
@@ -62,7 +68,9 @@ struct cfg_zone {
 	size_t nchildren;
 	struct cfg_backend *backends;
 	size_t nbackends;
-	unsigned boot_methods;	   /* BOOT_* bits; 0 = no bootstrap offered */
+	unsigned boot_methods;	/* BOOT_* bits; 0 = no bootstrap offered */
+	unsigned boot_order[4]; /* the methods in the configured order */
+	unsigned nboot_order;
 	unsigned boot_max_pending; /* keys of one child waiting for trust, 3 */
 	bool key_rollover;	   /* a trusted key may add/remove the child's keys (true) */
 };
@@ -119,6 +127,31 @@ struct cfg {
 	/* self-signed key uploads per minute (R9: before any crypto) */
 	unsigned boot_per_child;  /* per child name, 6 */
 	unsigned boot_per_source; /* per source /24 (IPv4) or /56 (IPv6), 30 */
+
+	/* the bootstrap scheduler (receiver/bootstrap.c) */
+	struct {
+		unsigned max_pending_total;  /* validations queued at once, all zones, 10000 */
+		unsigned retry_interval;     /* seconds before the first retry, 60 */
+		unsigned retry_max_interval; /* backoff cap, 3600 */
+		unsigned attempts;	     /* failed attempts before validation-failed, 8 */
+		bool at_ns_all;		     /* D6: at-ns-require "all" (true) or "any" */
+		unsigned rounds;	     /* unsigned: consistent rounds needed, 3 */
+		unsigned round_interval;     /* unsigned: seconds between rounds, 129600 */
+		char **vantage;		     /* unsigned: local source addresses (NULL: any) */
+		size_t nvantage;
+		uint16_t ns_port;	/* nameservers' port, 53 */
+		unsigned query_timeout; /* seconds per direct query, 5 */
+	} boot;
+
+	/* libunbound for the validated lookups of at-apex and at-ns */
+	struct {
+		char *ta_file;	   /* trust anchor file, /usr/share/dns/root.key */
+		char *root_hints;  /* NULL: unbound's built-in hints */
+		char *config_file; /* an unbound.conf read as it is (NULL: none) */
+		char **forward;	   /* upstream resolvers (NULL: full recursion) */
+		size_t nforward;
+		unsigned timeout; /* seconds per lookup, 10 */
+	} resolver;
 
 	/* the receiver's own SIG(0) key (D5); enabled when receiver.name is set */
 	struct {

@@ -9,7 +9,7 @@
 
 #include "common/err.h"
 
-#define KS_EVENTS (KS_EV_RESTART + 1)
+#define KS_EVENTS (KS_EV_AWAIT_OPERATOR + 1)
 
 /*
  * Rows: the key is absent from the store (row ROW_ABSENT), or in one of the
@@ -56,6 +56,7 @@ static const uint8_t ks_table[ROWS][KS_EVENTS] = {
 	    [KS_EV_ROLLOVER_ADD] = TO(KEY_TRUSTED),
 	    [KS_EV_SUPERSEDED] = TO(KEY_REVOKED),
 	    [KS_EV_RESTART] = TO(KEY_VALIDATING), /* resumed by the scheduler */
+	    [KS_EV_AWAIT_OPERATOR] = TO(KEY_KNOWN),
 	},
     [ROW(KEY_TRUSTED)] =
 	{
@@ -121,6 +122,7 @@ static const char *const ks_event_names[KS_EVENTS] = {
     [KS_EV_ROLLOVER_ADD] = "rollover-add",
     [KS_EV_SUPERSEDED] = "superseded",
     [KS_EV_RESTART] = "restart",
+    [KS_EV_AWAIT_OPERATOR] = "await-operator",
 };
 
 const char *ks_event_str(enum ks_event ev)
@@ -130,7 +132,7 @@ const char *ks_event_str(enum ks_event ev)
 	return ks_event_names[ev];
 }
 
-enum ks_code ks_code_for(bool exists, enum key_state st, bool manual_only)
+enum ks_code ks_code_for(bool exists, enum key_state st, bool manual_offered)
 {
 	if (!exists)
 		return KS_UNKNOWN;
@@ -138,8 +140,9 @@ enum ks_code ks_code_for(bool exists, enum key_state st, bool manual_only)
 	case KEY_TRUSTED:
 		return KS_TRUSTED;
 	case KEY_KNOWN:
+		return manual_offered ? KS_BOOTSTRAP_MANUAL : KS_BOOTSTRAP_AUTO;
 	case KEY_VALIDATING:
-		return manual_only ? KS_BOOTSTRAP_MANUAL : KS_BOOTSTRAP_AUTO;
+		return KS_BOOTSTRAP_AUTO;
 	case KEY_VALIDATION_FAILED:
 		return KS_VALIDATION_FAILED;
 	case KEY_REFUSED:

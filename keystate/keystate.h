@@ -30,6 +30,7 @@ enum ks_event {
 	KS_EV_ROLLOVER_ADD,	/* added by an UPDATE signed by the child's trusted key */
 	KS_EV_SUPERSEDED,	/* another key of the child became trusted (D8: old keys go) */
 	KS_EV_RESTART,		/* daemon restart: interrupted validations resume */
+	KS_EV_AWAIT_OPERATOR,	/* no automatic method applies; manual is offered */
 };
 
 /*
@@ -49,7 +50,9 @@ enum ks_event {
  *     trusted keys, never refused or revoked ones;
  *   - operator revoke and superseded revoke any stored key not yet revoked;
  *   - restart keeps every stored state (a validating key stays validating
- *     and the scheduler starts its method again).
+ *     and the scheduler starts its method again);
+ *   - await-operator takes a validating key back to known when no automatic
+ *     method applies to the child and the parent offers manual.
  * So a revoked key is never trusted again except through a fresh upload
  * followed by a validation or an operator's trust.
  * exists=false means the key is not in the store at all (state "unknown"):
@@ -78,12 +81,13 @@ enum ks_code {
 
 /*
  * The code that answers an inquiry about a key: exists=false -> 5; trusted
- * -> 4; refused -> 7; validation-failed -> 8; known/validating -> 9, or 10
- * when manual is the only bootstrap method the parent offers; revoked -> 5
- * (the child must bootstrap again).  A state outside the enum (a bad store
- * row) -> 1, temporary failure.
+ * -> 4; refused -> 7; validation-failed -> 8; validating (an automatic
+ * method is queued or running) -> 9; known (waiting for the operator) -> 10
+ * when the parent offers manual, else 9; revoked -> 5 (the child must
+ * bootstrap again).  A state outside the enum (a bad store row) -> 1,
+ * temporary failure.
  */
-enum ks_code ks_code_for(bool exists, enum key_state st, bool manual_only);
+enum ks_code ks_code_for(bool exists, enum key_state st, bool manual_offered);
 
 /* The option's payload (D9: written as the 4-byte form + text). */
 struct ks_opt {

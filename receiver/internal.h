@@ -15,6 +15,7 @@
 
 #include "common/msg.h"
 #include "config/config.h"
+#include "keystate/keystate.h"
 #include "sig0/sig0.h"
 #include "store/store.h"
 
@@ -56,6 +57,22 @@ struct keyrows {
 };
 /* A store_key_cb that appends to the struct keyrows in arg. */
 int keyrows_add(void *arg, const struct store_key *k);
+
+/*
+ * Apply ev to the stored key k (read inside the caller's transaction): new
+ * state (and, when it becomes trusted, method as its trust method), one
+ * audit row by actor with reason, and when k becomes trusted the child's
+ * other keys are superseded (revoked), except those from the configuration
+ * (D8).  Every row changed is appended to changed (when not NULL), with its
+ * new state, for keycache_put() after the commit.  DS_EINVAL when the table
+ * does not allow ev in k's state (nothing written).
+ */
+int key_transition(struct store *s, const struct store_key *k, enum ks_event ev, const char *method,
+		   const char *actor, const char *reason, struct keyrows *changed);
+
+/* One audit row about key k (client "local", request "key"). */
+int key_audit(struct store *s, const struct store_key *k, const char *actor, const char *result,
+	      const char *reason);
 
 /* Add or update one key (the commit thread, right after its commit). */
 int keycache_put(struct keycache *kc, const struct store_key *k, const struct sig0_limits *lim);
@@ -147,6 +164,7 @@ struct job {
 	bool bootstrap;
 	struct sig0_pubkey *boot_pk;  /* owned by the job */
 	const struct msg_rr *boot_rr; /* the KEY add */
+	bool boot_queued;	      /* its automatic validation was queued */
 	/* key rows written by this job: into the cache once committed */
 	struct store_key *newkey; /* an array of nnewkey */
 	size_t nnewkey;
@@ -208,6 +226,7 @@ struct counters {
 	atomic_ulong verifications, verify_ok, verify_fail;
 	atomic_ulong commits, commit_jobs, replays, dropped;
 	atomic_ulong tcp_accepted, tcp_closed_bad, tcp_refused_full;
+	atomic_ulong boot_attempts, boot_trusted, boot_failed;
 };
 
 /* ---- the receiver ---- */
@@ -242,6 +261,7 @@ struct receiver {
 	volatile sig_atomic_t want_keys; /* SIGHUP: look at the receiver key folder now */
 
 	struct outbox_runner *outbox;
+	struct bootstrap *boot;
 	struct ratelimit *boot_child, *boot_source; /* uploads per child / per source prefix */
 	struct ratelimit *ks_source;		    /* KeyState inquiries per source prefix */
 	/* the receiver's own keys: swapped by the I/O loop when the key folder
@@ -273,6 +293,16 @@ int outbox_start(const struct cfg *cfg, struct outbox_runner **out);
 /* Wake the runner: new changes were committed. */
 void outbox_kick(struct outbox_runner *o);
 void outbox_stop(struct outbox_runner *o);
+
+/* bootstrap.c: the scheduler of automatic key validations (at-apex,
+ * at-ns, unsigned), on its own thread with its own store connection.
+ * *out is NULL (and DS_OK) when no zone offers an automatic method. */
+struct bootstrap;
+int bootstrap_start(struct receiver *r, struct bootstrap **out);
+/* Wake it: a validation was queued. */
+void bootstrap_kick(struct bootstrap *b);
+/* Stop and free (waits for the attempt in progress); NULL is a no-op. */
+void bootstrap_stop(struct bootstrap *b);
 
 /* keys from the configuration into the store (receiver start-up). */
 int receiver_sync_config(const struct cfg *cfg, struct store *s);

@@ -16,33 +16,25 @@
 #include "receiver/internal.h"
 #include "receiver/receiver.h"
 
-static int audit(struct store *s, const struct store_key *k, const char *result, const char *reason)
-{
-	char z[DNAME_STR_MAX], c[DNAME_STR_MAX];
-	dname_to_str(k->zone, z, sizeof(z));
-	dname_to_str(k->owner, c, sizeof(c));
-	struct audit_rec a = {.time = (int64_t)time(NULL),
-			      .client = "local",
-			      .zone = z,
-			      .child = c,
-			      .key_tag = k->tag,
-			      .actor = "operator",
-			      .request = "key",
-			      .result = result,
-			      .rcode = 0,
-			      .reason = reason};
-	return store_audit_add(s, &a);
-}
-
-static void list(const struct keyrows *l, FILE *out)
+static void list(struct store *s, const struct keyrows *l, FILE *out)
 {
 	char c[DNAME_STR_MAX];
+	struct store_validation v;
 	for (size_t i = 0; i < l->n; i++) {
 		const struct store_key *k = &l->k[i];
 		dname_to_str(k->owner, c, sizeof(c));
 		fprintf(out, "%s tag %u alg %u: %s%s%s (%s)\n", c, k->tag, k->alg,
 			store_key_state_str(k->state), k->trust_method[0] ? " by " : "",
 			k->trust_method, k->source);
+		if (store_validation_get(s, k->id, &v) != DS_OK)
+			continue;
+		if (v.next_at >= 0)
+			fprintf(out, "    validation: attempt %u, round %u, next in %llds: %s\n",
+				v.attempts + 1, v.rounds,
+				(long long)(v.next_at > time(NULL) ? v.next_at - time(NULL) : 0),
+				v.last_result[0] ? v.last_result : "not run yet");
+		else
+			fprintf(out, "    validation: ended: %s\n", v.last_result);
 	}
 }
 
@@ -50,7 +42,7 @@ static void list(const struct keyrows *l, FILE *out)
 static int change(struct store *s, struct keyrows *l, const uint8_t *child, unsigned tag,
 		  enum ks_event ev, FILE *out)
 {
-	char c[DNAME_STR_MAX], why[200];
+	char c[DNAME_STR_MAX];
 	struct store_key *k = NULL;
 	dname_to_str(child, c, sizeof(c));
 	for (size_t i = 0; i < l->n; i++)
@@ -73,27 +65,14 @@ static int change(struct store *s, struct keyrows *l, const uint8_t *child, unsi
 			ev == KS_EV_OPERATOR_TRUST ? "trusted" : "revoked");
 		return DS_EINVAL;
 	}
+	struct keyrows changed = {0};
 	int rc = store_begin(s);
 	if (rc == DS_OK)
-		rc = store_key_set_state(s, k->id, next,
-					 ev == KS_EV_OPERATOR_TRUST ? "manual" : NULL);
-	snprintf(why, sizeof(why), "operator: %s -> %s", store_key_state_str(k->state),
-		 store_key_state_str(next));
-	if (rc == DS_OK)
-		rc = audit(s, k, ev == KS_EV_OPERATOR_TRUST ? "trusted" : "revoked", why);
-	for (size_t i = 0; rc == DS_OK && ev == KS_EV_OPERATOR_TRUST && i < l->n; i++) {
-		struct store_key *o = &l->k[i];
-		enum key_state on;
-		if (o == k || !dname_equal(o->owner, child) ||
-		    strcmp(o->trust_method, "config") == 0 ||
-		    !ks_next(true, o->state, KS_EV_SUPERSEDED, &on))
-			continue;
-		rc = store_key_set_state(s, o->id, on, NULL);
-		if (rc == DS_OK)
-			rc = audit(s, o, "revoked", "superseded by a newly trusted key");
-		if (rc == DS_OK)
-			fprintf(out, "key: %s tag %u superseded (revoked)\n", c, o->tag);
-	}
+		rc = key_transition(s, k, ev, "manual", "operator", NULL, &changed);
+	for (size_t i = 0; rc == DS_OK && i < changed.n; i++)
+		if (changed.k[i].id != k->id)
+			fprintf(out, "key: %s tag %u superseded (revoked)\n", c, changed.k[i].tag);
+	free(changed.k);
 	if (rc == DS_OK)
 		rc = store_commit(s);
 	if (rc != DS_OK) {
@@ -131,7 +110,7 @@ int keycmd(const struct cfg *cfg, int argc, char **argv, FILE *out)
 	}
 	rc = store_keys_foreach(s, keyrows_add, &l);
 	if (rc == DS_OK && is_list)
-		list(&l, out);
+		list(s, &l, out);
 	else if (rc == DS_OK)
 		rc = change(s, &l, child, (unsigned)tag,
 			    argv[0][0] == 't' ? KS_EV_OPERATOR_TRUST : KS_EV_OPERATOR_REVOKE, out);

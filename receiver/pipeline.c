@@ -317,7 +317,8 @@ static void ks_answer(struct receiver *r, struct job *j)
 		if (sig0_alg_allowed(&c->limits, (uint8_t)alg))
 			keycache_find(r->keys, child, (uint8_t)alg, j->ks_keyid, &e, 1);
 	enum key_state st = e ? key_entry_state(e) : KEY_KNOWN;
-	j->ks_state = (uint8_t)ks_code_for(e != NULL, st, j->zone->boot_methods == BOOT_MANUAL);
+	j->ks_state =
+	    (uint8_t)ks_code_for(e != NULL, st, (j->zone->boot_methods & BOOT_MANUAL) != 0);
 	j->ks_answer = true;
 	char name[DNAME_STR_MAX];
 	name_str(child, name, sizeof(name));
@@ -600,7 +601,7 @@ static void upload_keystate(struct receiver *r, struct job *j, enum key_state st
 		return;
 	j->ks_code = r->cfg->ks_option;
 	j->ks_keyid = tag;
-	j->ks_state = (uint8_t)ks_code_for(true, st, j->zone->boot_methods == BOOT_MANUAL);
+	j->ks_state = (uint8_t)ks_code_for(true, st, (j->zone->boot_methods & BOOT_MANUAL) != 0);
 	j->ks_answer = true;
 }
 
@@ -656,7 +657,13 @@ static void decide_upload(struct receiver *r, struct job *j, const char *child, 
 		return;
 	}
 	uint16_t tag = sig0_key_tag(rd, u.rdlen);
-	if (!ks_next(u.exists, row->state, KS_EV_UPLOAD, &next)) {
+	int64_t queued = 0;
+	bool allowed = ks_next(u.exists, row->state, KS_EV_UPLOAD, &next);
+	/* with automatic methods a known key is queued for validation at once
+	 * (also when a key waiting for the operator is uploaded again) */
+	if (allowed && next == KEY_KNOWN && (j->zone->boot_methods & BOOT_AUTOMATIC))
+		ks_next(true, KEY_KNOWN, KS_EV_VALIDATION_START, &next);
+	if (!allowed) {
 		job_decide(j, RC_REFUSED, EDE_PROHIBITED, "refused",
 			   "key %s tag %u is %s and cannot be uploaded again", child, tag,
 			   store_key_state_str(row->state));
@@ -668,6 +675,14 @@ static void decide_upload(struct receiver *r, struct job *j, const char *child, 
 		job_decide(j, RC_REFUSED, EDE_PROHIBITED, "refused",
 			   "%u key(s) of %s already wait for trust (bootstrap-max-pending)",
 			   u.pending, child);
+	} else if (next == KEY_VALIDATING &&
+		   (store_validation_pending(r->store, &queued) != DS_OK ||
+		    queued >= r->cfg->boot.max_pending_total)) {
+		/* R9: the scheduler's queue is bounded for all zones together */
+		job_decide(j, RC_REFUSED, EDE_NOT_READY, "refused",
+			   "%lld key validations are pending at this receiver "
+			   "(bootstrap.max-pending-total); try again later",
+			   (long long)queued);
 	} else {
 		struct store_key *k = row;
 		k->child_id = cid;
@@ -682,18 +697,27 @@ static void decide_upload(struct receiver *r, struct job *j, const char *child, 
 		k->trust_method[0] = '\0';
 		snprintf(k->source, sizeof(k->source), "upload from %s", j->client);
 		k->created = k->updated = 0;
-		if (store_key_upsert(r->store, k) != DS_OK) {
+		rc = store_key_upsert(r->store, k);
+		if (rc == DS_OK && next == KEY_VALIDATING)
+			rc = store_validation_queue(r->store, k->id, now_sec());
+		if (rc != DS_OK) {
 			job_decide(j, RC_SERVFAIL, EDE_OTHER, "servfail",
 				   "store error; try again later");
 		} else {
 			j->newkey = k;
 			j->nnewkey = 1;
+			j->boot_queued = next == KEY_VALIDATING;
 			row = NULL;
 			upload_keystate(r, j, next, tag);
-			job_decide(j, RC_NOERROR, -1, "accepted",
-				   "key %s tag %u uploaded, state %s; awaiting trust "
-				   "(operator: dsyncd key trust %s %u)",
-				   child, tag, store_key_state_str(next), child, tag);
+			if (j->boot_queued)
+				job_decide(j, RC_NOERROR, -1, "accepted",
+					   "key %s tag %u uploaded, state %s; validation queued",
+					   child, tag, store_key_state_str(next));
+			else
+				job_decide(j, RC_NOERROR, -1, "accepted",
+					   "key %s tag %u uploaded, state %s; awaiting trust "
+					   "(operator: dsyncd key trust %s %u)",
+					   child, tag, store_key_state_str(next), child, tag);
 		}
 	}
 	free(row);
@@ -989,6 +1013,11 @@ void pipeline_commit_batch(struct receiver *r, struct job *batch)
 	free(res);
 	if (any_change)
 		outbox_kick(r->outbox);
+	for (struct job *j = batch; ok && j; j = j->next)
+		if (j->boot_queued && j->rcode == RC_NOERROR) {
+			bootstrap_kick(r->boot);
+			break;
+		}
 }
 
 static const char *rcode_name(int rc)

@@ -67,9 +67,17 @@ static void print_zone(const struct cfg *c, const struct cfg_zone *z,
 		if (rr_to_str(c->receiver.name, ttl, T_KEY, rd, rdlen, line, sizeof(line)) == DS_OK)
 			fprintf(out, "%s\n", line);
 	}
-	/* D2: ServiceMode, target ".", the methods this zone offers, comma-separated */
-	fprintf(out, "%s %u IN SVCB 1 . key%u=\"%s\"\n", target, ttl, c->receiver.svcb_key,
-		(z->boot_methods & BOOT_MANUAL) ? "manual" : "");
+	/* D2: ServiceMode, target ".", the methods this zone offers in its
+	 * configured order, comma-separated (no SVCB when it offers none) */
+	char methods[64] = "";
+	for (unsigned i = 0; i < z->nboot_order; i++) {
+		size_t n = strlen(methods);
+		snprintf(methods + n, sizeof(methods) - n, "%s%s", n ? "," : "",
+			 cfg_boot_method_str(z->boot_order[i]));
+	}
+	if (methods[0] != '\0')
+		fprintf(out, "%s %u IN SVCB 1 . key%u=\"%s\"\n", target, ttl, c->receiver.svcb_key,
+			methods);
 }
 
 int records_command(const struct cfg *c, const char *zone, FILE *out)

@@ -552,7 +552,8 @@ static void log_stats(struct receiver *r)
 	log_notice("stats received=%lu updates=%lu accepted=%lu refused=%lu formerr=%lu "
 		   "notimp=%lu servfail=%lu verifications=%lu verify_ok=%lu verify_fail=%lu "
 		   "commits=%lu commit_jobs=%lu replays=%lu dropped=%lu tcp_accepted=%lu "
-		   "tcp_closed_bad=%lu tcp_refused_full=%lu keys=%zu",
+		   "tcp_closed_bad=%lu tcp_refused_full=%lu boot_attempts=%lu boot_trusted=%lu "
+		   "boot_failed=%lu keys=%zu",
 		   atomic_load(&k->received), atomic_load(&k->updates), atomic_load(&k->accepted),
 		   atomic_load(&k->refused), atomic_load(&k->formerr), atomic_load(&k->notimp),
 		   atomic_load(&k->servfail), atomic_load(&k->verifications),
@@ -560,7 +561,8 @@ static void log_stats(struct receiver *r)
 		   atomic_load(&k->commits), atomic_load(&k->commit_jobs), atomic_load(&k->replays),
 		   atomic_load(&k->dropped), atomic_load(&k->tcp_accepted),
 		   atomic_load(&k->tcp_closed_bad), atomic_load(&k->tcp_refused_full),
-		   keycache_count(r->keys));
+		   atomic_load(&k->boot_attempts), atomic_load(&k->boot_trusted),
+		   atomic_load(&k->boot_failed), keycache_count(r->keys));
 }
 
 /* A roll (or an operator's dnssec-settime) changed the key folder: load it anew. */
@@ -674,6 +676,8 @@ int receiver_new(const struct cfg *cfg, struct receiver **out)
 		log_notice("listening on %s port %u (udp, tcp)", cfg->listen[i], cfg->port);
 	}
 	rc = outbox_start(cfg, &r->outbox);
+	if (rc == DS_OK)
+		rc = bootstrap_start(r, &r->boot);
 	if (rc != DS_OK)
 		goto fail;
 	*out = r;
@@ -787,6 +791,7 @@ void receiver_free(struct receiver *r)
 {
 	if (r == NULL)
 		return;
+	bootstrap_stop(r->boot);
 	if (r->outbox)
 		outbox_stop(r->outbox);
 	for (size_t i = 0; r->conns && i < r->nconns_max; i++)

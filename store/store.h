@@ -42,7 +42,7 @@
 
 struct store;
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 /*
  * Open and migrate to STORE_SCHEMA_VERSION (one transaction per version).
@@ -131,6 +131,37 @@ typedef int (*store_key_cb)(void *arg, const struct store_key *k);
 int store_keys_foreach(struct store *s, store_key_cb cb, void *arg);
 /* Walk the keys of one child (with zone filled), oldest first. */
 int store_child_keys_foreach(struct store *s, int64_t child_id, store_key_cb cb, void *arg);
+
+/* One key by id (zone filled); DS_ENOENT when there is none. */
+int store_key_get(struct store *s, int64_t key_id, struct store_key *out);
+
+/*
+ * Bootstrap validations (schema v2): one row per key whose automatic
+ * validation (at-apex, at-ns, unsigned) is pending or has ended.  The row
+ * goes with its key.
+ */
+struct store_validation {
+	int64_t key_id;
+	int64_t next_at;   /* when the next attempt is due; -1: not pending */
+	unsigned attempts; /* failed attempts so far */
+	unsigned rounds;   /* unsigned method: consistent rounds so far */
+	int64_t started, updated;
+	char last_result[512]; /* what the last attempt found (one line) */
+};
+
+/* Queue (or re-queue) the validation of a key: due at now, counters at 0. */
+int store_validation_queue(struct store *s, int64_t key_id, int64_t now);
+/* Write v's next_at, attempts, rounds, updated and last_result;
+ * DS_ENOENT when the key has no validation row. */
+int store_validation_update(struct store *s, const struct store_validation *v);
+int store_validation_get(struct store *s, int64_t key_id, struct store_validation *out);
+/* Up to max pending validations due at now (next_at <= now), earliest first. */
+int store_validation_due(struct store *s, int64_t now, size_t max, struct store_validation *out,
+			 size_t *n);
+/* Number of pending validations (the overall cap of R9). */
+int store_validation_pending(struct store *s, int64_t *n);
+/* Earliest next_at of the pending validations; DS_ENOENT when none. */
+int store_validation_next_time(struct store *s, int64_t *when);
 
 /* Audit log: one row per decision. */
 struct audit_rec {

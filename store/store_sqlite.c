@@ -140,9 +140,28 @@ static const char *const migration_v1[] = {
     NULL,
 };
 
+/*
+ * Version 2: the bootstrap validations (receiver/bootstrap.c).  One row per
+ * key whose automatic validation is queued or has ended; next_at is NULL
+ * once it ended (the row stays so that the last result can be shown).
+ */
+static const char *const migration_v2[] = {
+    "CREATE TABLE validation ("
+    " key_id INTEGER PRIMARY KEY REFERENCES keys(id) ON DELETE CASCADE,"
+    " next_at INTEGER," /* NULL: not pending */
+    " attempts INTEGER NOT NULL DEFAULT 0,"
+    " rounds INTEGER NOT NULL DEFAULT 0,"
+    " started INTEGER NOT NULL,"
+    " updated INTEGER NOT NULL,"
+    " last_result TEXT NOT NULL DEFAULT '')",
+    "CREATE INDEX validation_due ON validation (next_at) WHERE next_at IS NOT NULL",
+    NULL,
+};
+
 /* migrations[i] brings the schema from version i to version i + 1. */
 static const char *const *const migrations[] = {
     migration_v1,
+    migration_v2,
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,
@@ -189,6 +208,13 @@ enum st_id {
 	ST_AUDIT_PURGE,
 	ST_CHANGES_PURGE,
 	ST_KEYS_CHILD,
+	ST_KEY_GET,
+	ST_VAL_QUEUE,
+	ST_VAL_UPDATE,
+	ST_VAL_GET,
+	ST_VAL_DUE,
+	ST_VAL_NEXT,
+	ST_VAL_PENDING,
 	ST_COUNT
 };
 
@@ -272,6 +298,23 @@ static const char *const st_sql[ST_COUNT] = {
 		      "k.rdata, k.state, k.trust_method, k.source, k.created, k.updated "
 		      "FROM keys k JOIN children c ON c.id = k.child_id "
 		      "JOIN zones z ON z.id = c.zone_id WHERE k.child_id = ?1 ORDER BY k.id",
+    [ST_KEY_GET] = "SELECT k.id, k.child_id, z.name, c.name, k.algorithm, k.key_tag, k.flags, "
+		   "k.rdata, k.state, k.trust_method, k.source, k.created, k.updated "
+		   "FROM keys k JOIN children c ON c.id = k.child_id "
+		   "JOIN zones z ON z.id = c.zone_id WHERE k.id = ?1",
+    [ST_VAL_QUEUE] = "INSERT INTO validation (key_id, next_at, attempts, rounds, started, updated, "
+		     "last_result) VALUES (?1, ?2, 0, 0, ?2, ?2, '') "
+		     "ON CONFLICT (key_id) DO UPDATE SET next_at = ?2, attempts = 0, rounds = 0, "
+		     "started = ?2, updated = ?2, last_result = ''",
+    [ST_VAL_UPDATE] = "UPDATE validation SET next_at = ?2, attempts = ?3, rounds = ?4, "
+		      "updated = ?5, last_result = ?6 WHERE key_id = ?1",
+    [ST_VAL_GET] = "SELECT key_id, next_at, attempts, rounds, started, updated, last_result "
+		   "FROM validation WHERE key_id = ?1",
+    [ST_VAL_DUE] = "SELECT key_id, next_at, attempts, rounds, started, updated, last_result "
+		   "FROM validation WHERE next_at IS NOT NULL AND next_at <= ?1 "
+		   "ORDER BY next_at, key_id LIMIT ?2",
+    [ST_VAL_NEXT] = "SELECT min(next_at) FROM validation",
+    [ST_VAL_PENDING] = "SELECT count(*) FROM validation WHERE next_at IS NOT NULL",
     [ST_AUDIT_PURGE] = "DELETE FROM audit WHERE id IN "
 		       "(SELECT id FROM audit WHERE time < ?1 LIMIT ?2)",
     /* a change goes once no backend still waits for it (deliveries cascade) */
@@ -1174,6 +1217,128 @@ int store_child_keys_foreach(struct store *s, int64_t child_id, store_key_cb cb,
 	return ret == DS_OK ? keys_walk(s, st, cb, arg) : ret;
 }
 
+static int key_one(void *arg, const struct store_key *k)
+{
+	*(struct store_key *)arg = *k;
+	return 1;
+}
+
+int store_key_get(struct store *s, int64_t key_id, struct store_key *out)
+{
+	sqlite3_stmt *st = st_get(s, ST_KEY_GET);
+	int ret = bind_check(s, st, sqlite3_bind_int64(st, 1, key_id), "key get");
+	if (ret == DS_OK)
+		ret = keys_walk(s, st, key_one, out);
+	return ret == 1 ? DS_OK : ret == DS_OK ? DS_ENOENT : ret;
+}
+
+static int count_query(struct store *s, enum st_id i, int64_t *n, bool null_is_enoent)
+{
+	sqlite3_stmt *st = st_get(s, i);
+	int rc = sqlite3_step(st);
+	int ret = DS_OK;
+
+	if (rc == SQLITE_ROW) {
+		if (null_is_enoent && sqlite3_column_type(st, 0) == SQLITE_NULL)
+			ret = DS_ENOENT;
+		else
+			*n = sqlite3_column_int64(st, 0);
+	} else {
+		ret = db_err(s, rc, st_sql[i]);
+	}
+	st_done(st);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Bootstrap validations                                               */
+/* ------------------------------------------------------------------ */
+
+int store_validation_queue(struct store *s, int64_t key_id, int64_t now)
+{
+	sqlite3_stmt *st = st_get(s, ST_VAL_QUEUE);
+	int ret =
+	    bind_check(s, st, sqlite3_bind_int64(st, 1, key_id) | sqlite3_bind_int64(st, 2, now),
+		       "validation queue");
+	return ret == DS_OK ? st_exec(s, st, "validation queue") : ret;
+}
+
+int store_validation_update(struct store *s, const struct store_validation *v)
+{
+	sqlite3_stmt *st = st_get(s, ST_VAL_UPDATE);
+	int ret =
+	    bind_check(s, st,
+		       sqlite3_bind_int64(st, 1, v->key_id) |
+			   (v->next_at < 0 ? sqlite3_bind_null(st, 2)
+					   : sqlite3_bind_int64(st, 2, v->next_at)) |
+			   sqlite3_bind_int(st, 3, (int)v->attempts) |
+			   sqlite3_bind_int(st, 4, (int)v->rounds) |
+			   sqlite3_bind_int64(st, 5, v->updated) | bind_text(st, 6, v->last_result),
+		       "validation update");
+	if (ret == DS_OK)
+		ret = st_exec(s, st, "validation update");
+	if (ret == DS_OK && sqlite3_changes(s->db) == 0)
+		ret = DS_ENOENT;
+	return ret;
+}
+
+static void val_row(sqlite3_stmt *st, struct store_validation *v)
+{
+	const unsigned char *t = sqlite3_column_text(st, 6);
+	memset(v, 0, sizeof(*v));
+	v->key_id = sqlite3_column_int64(st, 0);
+	v->next_at = sqlite3_column_type(st, 1) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 1);
+	v->attempts = (unsigned)sqlite3_column_int(st, 2);
+	v->rounds = (unsigned)sqlite3_column_int(st, 3);
+	v->started = sqlite3_column_int64(st, 4);
+	v->updated = sqlite3_column_int64(st, 5);
+	snprintf(v->last_result, sizeof(v->last_result), "%s", t ? (const char *)t : "");
+}
+
+int store_validation_get(struct store *s, int64_t key_id, struct store_validation *out)
+{
+	sqlite3_stmt *st = st_get(s, ST_VAL_GET);
+	int ret = bind_check(s, st, sqlite3_bind_int64(st, 1, key_id), "validation get");
+	if (ret != DS_OK)
+		return ret;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		val_row(st, out);
+	else
+		ret = rc == SQLITE_DONE ? DS_ENOENT : db_err(s, rc, "validation get");
+	st_done(st);
+	return ret;
+}
+
+int store_validation_due(struct store *s, int64_t now, size_t max, struct store_validation *out,
+			 size_t *n)
+{
+	sqlite3_stmt *st = st_get(s, ST_VAL_DUE);
+	int ret = bind_check(
+	    s, st, sqlite3_bind_int64(st, 1, now) | sqlite3_bind_int64(st, 2, (int64_t)max),
+	    "validation due");
+	int rc = SQLITE_DONE;
+	*n = 0;
+	if (ret != DS_OK)
+		return ret;
+	while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		val_row(st, &out[(*n)++]);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = db_err(s, rc, "validation due");
+	st_done(st);
+	return ret;
+}
+
+int store_validation_pending(struct store *s, int64_t *n)
+{
+	return count_query(s, ST_VAL_PENDING, n, false);
+}
+
+int store_validation_next_time(struct store *s, int64_t *when)
+{
+	return count_query(s, ST_VAL_NEXT, when, true);
+}
+
 /* ------------------------------------------------------------------ */
 /* Audit                                                               */
 /* ------------------------------------------------------------------ */
@@ -1195,24 +1360,6 @@ int store_audit_add(struct store *s, const struct audit_rec *a)
 	if (ret != DS_OK)
 		return ret;
 	return st_exec(s, st, "audit add");
-}
-
-static int count_query(struct store *s, enum st_id i, int64_t *n, bool null_is_enoent)
-{
-	sqlite3_stmt *st = st_get(s, i);
-	int rc = sqlite3_step(st);
-	int ret = DS_OK;
-
-	if (rc == SQLITE_ROW) {
-		if (null_is_enoent && sqlite3_column_type(st, 0) == SQLITE_NULL)
-			ret = DS_ENOENT;
-		else
-			*n = sqlite3_column_int64(st, 0);
-	} else {
-		ret = db_err(s, rc, st_sql[i]);
-	}
-	st_done(st);
-	return ret;
 }
 
 int store_audit_count(struct store *s, int64_t *n)

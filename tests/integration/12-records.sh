@@ -19,6 +19,12 @@ check "dsyncd stops cleanly" stop_dsyncd
 "$BIN/dsyncd" -c "$T/dsyncd.conf" records example. >"$T/records.txt"
 expect "two DSYNC records (wildcard and bare)" 2 "$(grep -c '_dsync.example. 600 IN TYPE66' "$T/records.txt")"
 expect_match "SVCB lists exactly the configured methods (D2)" 'updater.example. 600 IN SVCB 1 \. key65282="manual"' "$(cat "$T/records.txt")"
+# the SVCB follows the configured methods and their order
+sed 's|^} );$|  bootstrap-methods = [ "at-ns", "at-apex", "manual" ];\n} );|' "$T/dsyncd.conf" >"$T/methods.conf"
+expect_match "SVCB lists the methods in the configured order" \
+	'updater.example. 600 IN SVCB 1 \. key65282="at-ns,at-apex,manual"' \
+	"$("$BIN/dsyncd" -c "$T/methods.conf" records example. 2>&1)"
+expect "the configured order was used (not the default)" 1 "$(grep -c 'bootstrap-methods = \[ "at-ns"' "$T/methods.conf")"
 expect "the KEY is the receiver's" "$(sed -n 's/.* IN KEY //p' "$T"/rkeys/*.key)" "$(sed -n 's/.* IN KEY //p' "$T/records.txt")"
 
 cat >"$T/example.zone" <<EOZ

@@ -188,6 +188,20 @@ static void test_defaults(void)
 	CHECK_EQ(c->ede.key_not_trusted, 514);
 	CHECK_EQ(c->ede.key_validation_failed, 515);
 	CHECK_EQ(c->ede.manual_bootstrap, 516);
+	CHECK_EQ(c->boot.max_pending_total, 10000);
+	CHECK_EQ(c->boot.retry_interval, 60);
+	CHECK_EQ(c->boot.retry_max_interval, 3600);
+	CHECK_EQ(c->boot.attempts, 8);
+	CHECK(c->boot.at_ns_all);
+	CHECK_EQ(c->boot.rounds, 3);
+	CHECK_EQ(c->boot.round_interval, 129600);
+	CHECK_EQ(c->boot.nvantage, 0);
+	CHECK_EQ(c->boot.ns_port, 53);
+	CHECK_EQ(c->boot.query_timeout, 5);
+	CHECK(c->resolver.ta_file && strcmp(c->resolver.ta_file, "/usr/share/dns/root.key") == 0);
+	CHECK(c->resolver.root_hints == NULL && c->resolver.config_file == NULL);
+	CHECK_EQ(c->resolver.nforward, 0);
+	CHECK_EQ(c->resolver.timeout, 10);
 	CHECK_EQ(c->nzones, 1);
 	if (c->nzones == 1) {
 		const struct zone_policy *p = &c->zones[0].pol;
@@ -203,8 +217,63 @@ static void test_defaults(void)
 			CHECK_EQ(policy_bit(p->ds_alg_ok, algs[i].alg), algs[i].on);
 		CHECK_EQ(c->zones[0].nchildren, 0);
 		CHECK_EQ(c->zones[0].nbackends, 0);
+		CHECK_EQ(c->zones[0].boot_methods, BOOT_MANUAL);
+		CHECK_EQ(c->zones[0].nboot_order, 1);
 	}
 	cfg_free(c);
+}
+
+/* Bootstrap methods in order, the scheduler's and the resolver's settings. */
+static void test_bootstrap_settings(void)
+{
+	struct cfg *c = NULL;
+	char *errs = NULL, path[512], ta[512];
+	snprintf(ta, sizeof ta, "%s/root.key", tmpdir);
+	write_file(ta, ". 3600 IN DS 20326 8 2 "
+		       "E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D\n");
+	int rc = load_text(
+	    "boot.conf",
+	    "bootstrap = { retry-interval = 2; retry-max-interval = 30; attempts = 4;\n"
+	    "  at-ns-require = \"any\"; unsigned-rounds = 5; unsigned-interval = 7;\n"
+	    "  unsigned-vantage = [ \"127.0.0.1\", \"::1\" ]; nameserver-port = 5300;\n"
+	    "  query-timeout = 3; };\n"
+	    "resolver = { trust-anchor-file = \"root.key\"; timeout = 4;\n"
+	    "  forward = [ \"127.0.0.53\", \"::1@5353\" ]; };\n"
+	    "zones = ( { name = \"example.\";\n"
+	    "  bootstrap-methods = [ \"unsigned\", \"at-ns\", \"manual\", \"at-apex\" ]; } );\n",
+	    &c, &errs, path, sizeof path);
+	CHECK_EQ(rc, DS_OK);
+	if (rc != DS_OK)
+		fprintf(stderr, "%s", errs);
+	free(errs);
+	if (!c)
+		return;
+	CHECK_EQ(c->boot.retry_interval, 2);
+	CHECK_EQ(c->boot.retry_max_interval, 30);
+	CHECK_EQ(c->boot.attempts, 4);
+	CHECK(!c->boot.at_ns_all);
+	CHECK_EQ(c->boot.rounds, 5);
+	CHECK_EQ(c->boot.round_interval, 7);
+	CHECK(c->boot.nvantage == 2 && strcmp(c->boot.vantage[1], "::1") == 0);
+	CHECK_EQ(c->boot.ns_port, 5300);
+	CHECK_EQ(c->boot.query_timeout, 3);
+	CHECK(c->resolver.ta_file && strcmp(c->resolver.ta_file, ta) == 0);
+	CHECK(c->resolver.nforward == 2 && strcmp(c->resolver.forward[1], "::1@5353") == 0);
+	CHECK_EQ(c->resolver.timeout, 4);
+	const struct cfg_zone *z = &c->zones[0];
+	CHECK_EQ(z->boot_methods, BOOT_AT_APEX | BOOT_AT_NS | BOOT_UNSIGNED | BOOT_MANUAL);
+	CHECK_EQ(z->nboot_order, 4);
+	CHECK_EQ(z->boot_order[0], BOOT_UNSIGNED);
+	CHECK_EQ(z->boot_order[1], BOOT_AT_NS);
+	CHECK_EQ(z->boot_order[2], BOOT_MANUAL);
+	CHECK_EQ(z->boot_order[3], BOOT_AT_APEX);
+	cfg_free(c);
+
+	CHECK_EQ(cfg_boot_method("at-ns"), BOOT_AT_NS);
+	CHECK_EQ(cfg_boot_method("AT-NS"), 0);
+	CHECK_EQ(cfg_boot_method(""), 0);
+	CHECK(strcmp(cfg_boot_method_str(BOOT_UNSIGNED), "unsigned") == 0);
+	CHECK(strcmp(cfg_boot_method_str(3), "?") == 0);
 }
 
 /* Settings given explicitly land in the struct; keys as text and as files. */
@@ -410,6 +479,24 @@ static const struct bad_case bad[] = {
      " path = \"out\"; reload = [ ]; } ); } );\n",
      2, "'zones.[0].backends.[0].reload' needs at least 1 element"},
     {"syntax error", "server = {\n  port = ;\n};\n", 2, "syntax error"},
+    {"unknown method",
+     "zones = ( { name = \"example.\";\n bootstrap-methods = [ \"dnssec\" ]; } );\n", 2,
+     "unknown bootstrap method \"dnssec\" (at-apex, at-ns, unsigned, manual)"},
+    {"method twice",
+     "zones = ( { name = \"example.\";\n bootstrap-methods = [ \"manual\", \"manual\" ]; } );\n", 2,
+     "\"manual\" is listed twice"},
+    {"at-ns-require", "bootstrap = {\n at-ns-require = \"most\"; };\n" ZONE_OK, 2,
+     "\"most\" is neither \"all\" nor \"any\""},
+    {"retry order", "bootstrap = {\n retry-interval = 90; retry-max-interval = 60; };\n" ZONE_OK, 1,
+     "'bootstrap.retry-interval' (90) is above 'bootstrap.retry-max-interval' (60)"},
+    {"bad vantage", "bootstrap = { unsigned-vantage = [\n \"ns1\" ]; };\n" ZONE_OK, 2,
+     "\"ns1\" is not an IPv4 or IPv6 address"},
+    {"bad forward", "resolver = { forward = [\n \"127.0.0.1@0\" ]; };\n" ZONE_OK, 2,
+     "\"127.0.0.1@0\" is not an address or address@port"},
+    {"no trust anchor",
+     "resolver = {\n trust-anchor-file = \"/nonexistent/root.key\"; };\n"
+     "zones = ( { name = \"example.\"; bootstrap-methods = [ \"at-apex\" ]; } );\n",
+     2, "'resolver.trust-anchor-file': cannot read \"/nonexistent/root.key\""},
 };
 
 static void test_bad(void)
@@ -486,6 +573,7 @@ int main(void)
 	test_example();
 	test_defaults();
 	test_values();
+	test_bootstrap_settings();
 	test_bad();
 	test_all_errors();
 	test_missing_file();

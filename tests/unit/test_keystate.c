@@ -10,7 +10,7 @@
 #include "keystate/keystate.h"
 #include "tests/unit/unit.h"
 
-#define NEV (KS_EV_RESTART + 1)
+#define NEV (KS_EV_AWAIT_OPERATOR + 1)
 #define NSTATE (KEY_REVOKED + 1)
 #define NROW (NSTATE + 1) /* row 0 = absent, row s + 1 = stored in state s */
 
@@ -27,17 +27,17 @@
  * The whole (exists, state) x event matrix, written out independently of the
  * implementation's table.  Columns in enum ks_event order:
  * upload, v-start, v-ok, v-fail, p-refuse, op-trust, op-revoke, rollover,
- * superseded, restart.
+ * superseded, restart, await-operator.
  */
 /* clang-format off */
 static const int expect[NROW][NEV] = {
-    /* absent     */ {KN, NO, NO, NO, NO, TR, NO, TR, NO, NO},
-    /* known      */ {KN, VA, TR, VF, RF, TR, RV, TR, RV, KN},
-    /* validating */ {VA, VA, TR, VF, RF, TR, RV, TR, RV, VA},
-    /* trusted    */ {TR, NO, NO, NO, NO, NO, RV, TR, RV, TR},
-    /* v-failed   */ {KN, NO, NO, NO, NO, TR, RV, TR, RV, VF},
-    /* refused    */ {KN, NO, NO, NO, NO, NO, RV, NO, RV, RF},
-    /* revoked    */ {KN, NO, NO, NO, NO, NO, NO, NO, NO, RV},
+    /* absent     */ {KN, NO, NO, NO, NO, TR, NO, TR, NO, NO, NO},
+    /* known      */ {KN, VA, TR, VF, RF, TR, RV, TR, RV, KN, NO},
+    /* validating */ {VA, VA, TR, VF, RF, TR, RV, TR, RV, VA, KN},
+    /* trusted    */ {TR, NO, NO, NO, NO, NO, RV, TR, RV, TR, NO},
+    /* v-failed   */ {KN, NO, NO, NO, NO, TR, RV, TR, RV, VF, NO},
+    /* refused    */ {KN, NO, NO, NO, NO, NO, RV, NO, RV, RF, NO},
+    /* revoked    */ {KN, NO, NO, NO, NO, NO, NO, NO, NO, RV, NO},
 };
 /* clang-format on */
 
@@ -210,7 +210,7 @@ static void test_event_str(void)
 	static const char *const names[NEV] = {
 	    "upload",	     "validation-start", "validation-ok",   "validation-fail",
 	    "policy-refuse", "operator-trust",	 "operator-revoke", "rollover-add",
-	    "superseded",    "restart",
+	    "superseded",    "restart",		 "await-operator",
 	};
 	for (int e = 0; e < NEV; e++)
 		CHECK(strcmp(ks_event_str((enum ks_event)e), names[e]) == 0);
@@ -232,7 +232,7 @@ static void test_code_for(void)
 	    {true, KEY_KNOWN, false, KS_BOOTSTRAP_AUTO},
 	    {true, KEY_KNOWN, true, KS_BOOTSTRAP_MANUAL},
 	    {true, KEY_VALIDATING, false, KS_BOOTSTRAP_AUTO},
-	    {true, KEY_VALIDATING, true, KS_BOOTSTRAP_MANUAL},
+	    {true, KEY_VALIDATING, true, KS_BOOTSTRAP_AUTO},
 	    {true, KEY_TRUSTED, false, KS_TRUSTED},
 	    {true, KEY_TRUSTED, true, KS_TRUSTED},
 	    {true, KEY_VALIDATION_FAILED, false, KS_VALIDATION_FAILED},

@@ -104,6 +104,19 @@ static int64_t raw_int(const char *sql)
 	return v;
 }
 
+/* Run sql on a connection of its own, with foreign keys enforced. */
+static int raw_exec(const char *sql)
+{
+	sqlite3 *db;
+	int rc = sqlite3_open(dbpath, &db);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, "PRAGMA foreign_keys=ON", NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	sqlite3_close(db);
+	return rc;
+}
+
 static bool raw_has_text(const char *sql, const char *want)
 {
 	sqlite3 *db;
@@ -134,13 +147,13 @@ static void test_open(struct store **s)
 	CHECK_EQ(store_open(dbpath, s), DS_OK);
 	CHECK(*s != NULL);
 	CHECK_EQ(store_schema_version(*s), STORE_SCHEMA_VERSION);
-	CHECK_EQ(store_schema_version(*s), 1);
+	CHECK_EQ(store_schema_version(*s), 2);
 	CHECK_EQ(stat(dbpath, &sb), 0);
 	CHECK_EQ(sb.st_mode & 0777, 0600);
 	snprintf(dir, sizeof(dir), "%s/sub", tmpdir);
 	CHECK_EQ(stat(dir, &sb), 0);
 	CHECK(S_ISDIR(sb.st_mode));
-	CHECK_EQ(raw_int("SELECT version FROM schema_version"), 1);
+	CHECK_EQ(raw_int("SELECT version FROM schema_version"), 2);
 	CHECK_EQ(raw_int("SELECT count(*) FROM schema_version"), 1);
 }
 
@@ -459,6 +472,91 @@ static void test_keys(struct store *s)
 	CHECK_EQ(store_key_upsert(s, &k2), DS_EINVAL);
 }
 
+/* Bootstrap validations: queue, update, due order, next time, reset, cascade. */
+static void test_validation(struct store *s)
+{
+	static struct store_key a, b, got;
+	struct store_validation v, due[4];
+	size_t n = 99;
+	int64_t when = 0;
+
+	fill_key(&a, 0x51);
+	fill_key(&b, 0x52);
+	CHECK_EQ(store_key_upsert(s, &a), DS_OK);
+	CHECK_EQ(store_key_upsert(s, &b), DS_OK);
+	CHECK_EQ(store_key_get(s, a.id, &got), DS_OK);
+	CHECK_EQ(got.id, a.id);
+	CHECK_EQ(got.rdlen, a.rdlen);
+	CHECK(memcmp(got.rdata, a.rdata, a.rdlen) == 0);
+	CHECK(memcmp(got.owner, N("child.example.com."), dname_len(N("child.example.com."))) == 0);
+	CHECK_EQ(store_key_get(s, 987654, &got), DS_ENOENT);
+
+	CHECK_EQ(store_validation_next_time(s, &when), DS_ENOENT);
+	CHECK_EQ(store_validation_get(s, a.id, &v), DS_ENOENT);
+	CHECK_EQ(store_validation_queue(s, a.id, 5000), DS_OK);
+	CHECK_EQ(store_validation_queue(s, b.id, 4000), DS_OK);
+	CHECK_EQ(store_validation_get(s, a.id, &v), DS_OK);
+	CHECK_EQ(v.next_at, 5000);
+	CHECK_EQ(v.attempts, 0);
+	CHECK_EQ(v.rounds, 0);
+	CHECK_EQ(v.started, 5000);
+	CHECK_EQ(store_validation_next_time(s, &when), DS_OK);
+	CHECK_EQ(when, 4000);
+	CHECK_EQ(store_validation_pending(s, &when), DS_OK);
+	CHECK_EQ(when, 2);
+	CHECK_EQ(store_validation_due(s, 3999, 4, due, &n), DS_OK);
+	CHECK_EQ(n, 0);
+	CHECK_EQ(store_validation_due(s, 6000, 4, due, &n), DS_OK);
+	CHECK_EQ(n, 2);
+	CHECK_EQ(due[0].key_id, b.id); /* earliest first */
+	CHECK_EQ(due[1].key_id, a.id);
+	CHECK_EQ(store_validation_due(s, 6000, 1, due, &n), DS_OK);
+	CHECK_EQ(n, 1);
+
+	/* an attempt: counters, next time, result text (bound, not spliced) */
+	v.attempts = 2;
+	v.rounds = 1;
+	v.next_at = 7000;
+	v.updated = 5001;
+	snprintf(v.last_result, sizeof(v.last_result), "at-apex: it's bogus'); DROP TABLE keys;--");
+	CHECK_EQ(store_validation_update(s, &v), DS_OK);
+	CHECK_EQ(store_validation_get(s, a.id, &v), DS_OK);
+	CHECK_EQ(v.attempts, 2);
+	CHECK_EQ(v.rounds, 1);
+	CHECK_EQ(v.next_at, 7000);
+	CHECK_EQ(v.updated, 5001);
+	CHECK(strcmp(v.last_result, "at-apex: it's bogus'); DROP TABLE keys;--") == 0);
+	/* ended: not due any more, but still readable */
+	v.next_at = -1;
+	CHECK_EQ(store_validation_update(s, &v), DS_OK);
+	CHECK_EQ(store_validation_get(s, a.id, &v), DS_OK);
+	CHECK_EQ(v.next_at, -1);
+	CHECK_EQ(store_validation_due(s, 99999, 4, due, &n), DS_OK);
+	CHECK_EQ(n, 1);
+	CHECK_EQ(due[0].key_id, b.id);
+	CHECK_EQ(store_validation_pending(s, &when), DS_OK);
+	CHECK_EQ(when, 1); /* an ended validation is not pending */
+	/* queued again (a new upload): counters reset */
+	CHECK_EQ(store_validation_queue(s, a.id, 8000), DS_OK);
+	CHECK_EQ(store_validation_get(s, a.id, &v), DS_OK);
+	CHECK_EQ(v.next_at, 8000);
+	CHECK_EQ(v.attempts, 0);
+	CHECK_EQ(v.rounds, 0);
+	CHECK(v.last_result[0] == '\0');
+	v.key_id = 987654;
+	CHECK_EQ(store_validation_update(s, &v), DS_ENOENT);
+	/* the rows go with their keys */
+	char sql[128];
+	CHECK_EQ(raw_int("SELECT count(*) FROM validation"), 2);
+	snprintf(sql, sizeof(sql), "DELETE FROM keys WHERE id = %lld", (long long)a.id);
+	CHECK_EQ(raw_exec(sql), SQLITE_OK);
+	CHECK_EQ(raw_int("SELECT count(*) FROM validation"), 1);
+	CHECK_EQ(store_validation_get(s, a.id, &v), DS_ENOENT);
+	snprintf(sql, sizeof(sql), "DELETE FROM keys WHERE id = %lld", (long long)b.id);
+	CHECK_EQ(raw_exec(sql), SQLITE_OK);
+	CHECK_EQ(raw_int("SELECT count(*) FROM validation"), 0);
+}
+
 static void test_audit(struct store *s)
 {
 	int64_t n = -1;
@@ -746,7 +844,7 @@ static void test_reopen(struct store **s)
 	CHECK_EQ(store_open(dbpath, s), DS_OK);
 	if (*s == NULL)
 		return;
-	CHECK_EQ(store_schema_version(*s), 1);
+	CHECK_EQ(store_schema_version(*s), 2);
 	CHECK_EQ(raw_int("SELECT count(*) FROM schema_version"), 1);
 	CHECK_EQ(store_zone_find(*s, N("example."), &zid), DS_OK);
 	CHECK_EQ(store_child_find(*s, zid, N("a.example."), &cid), DS_OK);
@@ -777,6 +875,31 @@ static void test_newer_schema_refused(void)
 	fprintf(stderr, "(an error line \"schema version 99 is newer\" is expected next)\n");
 	CHECK_EQ(store_open(path, &s), DS_ESTORE);
 	CHECK(s == NULL);
+}
+
+/* A version-1 file (before the validation table) is migrated on open. */
+static void test_migrate_v1(void)
+{
+	char path[300];
+	struct store *s = NULL;
+	sqlite3 *db;
+	int64_t zid;
+
+	snprintf(path, sizeof(path), "%s/v1.db", tmpdir);
+	CHECK_EQ(store_open(path, &s), DS_OK);
+	CHECK_EQ(store_zone_ensure(s, N("kept."), &zid), DS_OK);
+	store_close(s);
+	s = NULL;
+	CHECK_EQ(sqlite3_open(path, &db), SQLITE_OK);
+	CHECK_EQ(sqlite3_exec(db, "DROP TABLE validation; UPDATE schema_version SET version = 1",
+			      NULL, NULL, NULL),
+		 SQLITE_OK);
+	sqlite3_close(db);
+	CHECK_EQ(store_open(path, &s), DS_OK);
+	CHECK_EQ(store_schema_version(s), 2);
+	CHECK_EQ(store_zone_find(s, N("kept."), &zid), DS_OK);
+	CHECK_EQ(store_validation_next_time(s, &zid), DS_ENOENT); /* the table is back, empty */
+	store_close(s);
 }
 
 static double now_ms(void)
@@ -893,6 +1016,7 @@ int main(void)
 	test_deleg_roundtrip(s);
 	test_foreach_order(s);
 	test_keys(s);
+	test_validation(s);
 	test_audit(s);
 	test_outbox(s);
 	test_replay(s);
@@ -900,6 +1024,7 @@ int main(void)
 	test_hostile(s);
 	test_reopen(&s);
 	test_newer_schema_refused();
+	test_migrate_v1();
 	test_history_purge();
 	if (s != NULL)
 		timing(s);

@@ -1,0 +1,1023 @@
+/*
+ * keystate/methods.c -- the automatic bootstrap methods (see methods.h).
+ *
+ * at-apex and at-ns ask a validating libunbound context; unsigned asks
+ * every nameserver directly over TCP (common/dnsq.h).  The lookups of one
+ * call are sent together (ub_resolve_async) and collected in one poll()
+ * loop, so one call costs at most one resolver timeout however many
+ * nameservers there are.  The unsigned queries go one after another, each
+ * bounded by its own timeout: a round costs at most
+ * (addresses x vantage points) x timeout_ms, and stops at the first answer
+ * that decides "fail".
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <unbound.h>
+
+#include "common/dname.h"
+#include "common/dnsq.h"
+#include "common/err.h"
+#include "common/msg.h"
+#include "common/wire.h"
+#include "keystate/methods.h"
+
+#define DEFAULT_TIMEOUT_MS 10000
+#define NS_MAX DELEG_MAX   /* distinct NS targets looked at */
+#define ADDR_MAX DELEG_MAX /* nameserver addresses asked in one unsigned round */
+#define DETAIL_MAX 512	   /* one NS's part of a reason */
+#define SIGNAL_SIG0KEY "\x08_sig0key"
+#define SIGNAL_SIGNAL "\x07_signal"
+
+const char *bm_result_str(enum bm_result r)
+{
+	switch (r) {
+	case BM_OK:
+		return "ok";
+	case BM_NA:
+		return "not-applicable";
+	case BM_FAIL:
+		return "fail";
+	case BM_TEMP:
+		return "temporary";
+	}
+	return "?";
+}
+
+static void set_why(char *why, size_t whylen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void set_why(char *why, size_t whylen, const char *fmt, ...)
+{
+	if (why == NULL || whylen == 0)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, whylen, fmt, ap);
+	va_end(ap);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A name for a reason text (escaped, R15). */
+static const char *name_str(const uint8_t *name, char *out, size_t outlen)
+{
+	dname_to_str(name, out, outlen); /* truncated at worst */
+	return out;
+}
+
+/* Text from unbound (why_bogus) made safe for one log line. */
+static void clean_copy(char *out, size_t outlen, const char *s)
+{
+	size_t o = 0;
+	if (outlen == 0)
+		return;
+	for (; s != NULL && *s && o + 1 < outlen; s++)
+		out[o++] = (*s < 0x20 || *s > 0x7e) ? '?' : *s;
+	out[o] = 0;
+}
+
+static const char *rcode_str(int rc, char *out, size_t outlen)
+{
+	static const char *names[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
+				      "NOTIMP",	 "REFUSED", "YXDOMAIN", "YXRRSET",
+				      "NXRRSET", "NOTAUTH", "NOTZONE"};
+	if (rc >= 0 && rc < (int)(sizeof(names) / sizeof(names[0])))
+		return names[rc];
+	snprintf(out, outlen, "RCODE%d", rc);
+	return out;
+}
+
+/* ---- the resolver ------------------------------------------------------------ */
+
+struct bm_resolver {
+	struct ub_ctx *ctx; /* NULL after a failed rebuild: lookups are temporary failures */
+	char *ta, *hints, *conf;
+	char **fwd;
+	size_t nfwd;
+	unsigned timeout_ms;
+};
+
+static bool readable(const char *path, const char *what, char *why, size_t whylen)
+{
+	FILE *f = fopen(path, "r");
+	if (f == NULL) {
+		set_why(why, whylen, "%s %s: %s", what, path, strerror(errno));
+		return false;
+	}
+	fclose(f);
+	return true;
+}
+
+/* Does the context hold a trust anchor from any of unbound's anchor options? */
+static bool has_anchor(struct ub_ctx *ctx)
+{
+	static const char *opts[] = {"trust-anchor-file", "auto-trust-anchor-file", "trust-anchor",
+				     "trusted-keys-file"};
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		char *v = NULL;
+		if (ub_ctx_get_option(ctx, opts[i], &v) == 0 && v != NULL &&
+		    v[strspn(v, " \t\r\n")] != 0) {
+			free(v);
+			return true;
+		}
+		free(v);
+	}
+	return false;
+}
+
+/* A libunbound context from r's settings. */
+static int ctx_build(const struct bm_resolver *r, struct ub_ctx **out, char *why, size_t whylen)
+{
+	int rc;
+	*out = NULL;
+	if (r->ta != NULL && !readable(r->ta, "trust anchor file", why, whylen))
+		return DS_ECONFIG;
+	if (r->hints != NULL && !readable(r->hints, "root hints file", why, whylen))
+		return DS_ECONFIG;
+	if (r->conf != NULL && !readable(r->conf, "unbound config", why, whylen))
+		return DS_ECONFIG;
+	struct ub_ctx *ctx = ub_ctx_create();
+	if (ctx == NULL) {
+		set_why(why, whylen, "cannot create a libunbound context");
+		return DS_ENOMEM;
+	}
+	if (r->conf != NULL && (rc = ub_ctx_config(ctx, r->conf)) != 0) {
+		set_why(why, whylen, "unbound config %s: %s%s%s", r->conf, ub_strerror(rc),
+			rc == UB_READFILE ? ": " : "", rc == UB_READFILE ? strerror(errno) : "");
+		goto bad;
+	}
+	if (r->ta != NULL && (rc = ub_ctx_add_ta_file(ctx, r->ta)) != 0) {
+		set_why(why, whylen, "trust anchor file %s: %s", r->ta, ub_strerror(rc));
+		goto bad;
+	}
+	if (r->hints != NULL && (rc = ub_ctx_set_option(ctx, "root-hints:", r->hints)) != 0) {
+		set_why(why, whylen, "root hints %s: %s", r->hints, ub_strerror(rc));
+		goto bad;
+	}
+	for (size_t i = 0; i < r->nfwd; i++) {
+		if ((rc = ub_ctx_set_fwd(ctx, r->fwd[i])) != 0) {
+			set_why(why, whylen, "forwarder \"%s\": %s", r->fwd[i], ub_strerror(rc));
+			goto bad;
+		}
+	}
+	/* a thread, not a forked process: dsyncd is multi-threaded */
+	if ((rc = ub_ctx_async(ctx, 1)) != 0) {
+		set_why(why, whylen, "libunbound async mode: %s", ub_strerror(rc));
+		goto bad;
+	}
+	if (!has_anchor(ctx)) {
+		set_why(why, whylen,
+			"no DNSSEC trust anchor: give a trust anchor file or an "
+			"unbound config with trust-anchor-file");
+		goto bad;
+	}
+	/*
+	 * libunbound reads the anchors and hints only when the context is
+	 * finalized, normally at the first lookup; a bad file would then make
+	 * every lookup fail for good.  Removing local data (none exists under
+	 * this name) finalizes the context now, so a bad file is a config error.
+	 */
+	if ((rc = ub_ctx_data_remove(ctx, "dsyncd-finalize.invalid.")) != 0) {
+		set_why(why, whylen,
+			"libunbound cannot load its settings (%s): check the trust "
+			"anchor, root hints and config files (unbound logs which)",
+			ub_strerror(rc));
+		goto bad;
+	}
+	*out = ctx;
+	return DS_OK;
+bad:
+	ub_ctx_delete(ctx);
+	return rc == UB_NOMEM ? DS_ENOMEM : DS_ECONFIG;
+}
+
+void bm_resolver_free(struct bm_resolver *r)
+{
+	if (r == NULL)
+		return;
+	if (r->ctx != NULL)
+		ub_ctx_delete(r->ctx);
+	free(r->ta);
+	free(r->hints);
+	free(r->conf);
+	for (size_t i = 0; i < r->nfwd; i++)
+		free(r->fwd[i]);
+	free(r->fwd);
+	free(r);
+}
+
+/* strdup of a set, non-empty setting; *ok false on ENOMEM. */
+static char *dup_opt(const char *s, bool *ok)
+{
+	if (s == NULL || *s == 0)
+		return NULL;
+	char *d = strdup(s);
+	if (d == NULL)
+		*ok = false;
+	return d;
+}
+
+int bm_resolver_new(const struct bm_resolver_cfg *cfg, struct bm_resolver **out, char *why,
+		    size_t whylen)
+{
+	bool ok = true;
+	*out = NULL;
+	set_why(why, whylen, "%s", "");
+	struct bm_resolver *r = calloc(1, sizeof(*r));
+	if (r == NULL) {
+		set_why(why, whylen, "out of memory");
+		return DS_ENOMEM;
+	}
+	r->ta = dup_opt(cfg->trust_anchor_file, &ok);
+	r->hints = dup_opt(cfg->root_hints, &ok);
+	r->conf = dup_opt(cfg->config_file, &ok);
+	r->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : DEFAULT_TIMEOUT_MS;
+	if (cfg->nforward > 0) {
+		r->fwd = calloc(cfg->nforward, sizeof(*r->fwd));
+		ok = ok && r->fwd != NULL;
+		for (size_t i = 0; ok && i < cfg->nforward; i++) {
+			if (cfg->forward[i] == NULL || *cfg->forward[i] == 0)
+				continue;
+			r->fwd[r->nfwd] = strdup(cfg->forward[i]);
+			ok = r->fwd[r->nfwd++] != NULL;
+		}
+	}
+	if (!ok) {
+		bm_resolver_free(r);
+		set_why(why, whylen, "out of memory");
+		return DS_ENOMEM;
+	}
+	int rc = ctx_build(r, &r->ctx, why, whylen);
+	if (rc != DS_OK) {
+		bm_resolver_free(r);
+		return rc;
+	}
+	*out = r;
+	return DS_OK;
+}
+
+int bm_resolver_flush(struct bm_resolver *r, char *why, size_t whylen)
+{
+	struct ub_ctx *ctx;
+	set_why(why, whylen, "%s", "");
+	int rc = ctx_build(r, &ctx, why, whylen);
+	if (rc != DS_OK)
+		return rc;
+	if (r->ctx != NULL)
+		ub_ctx_delete(r->ctx);
+	r->ctx = ctx;
+	return DS_OK;
+}
+
+/* ---- lookups, several at once ----------------------------------------------- */
+
+struct lookup {
+	char name[DNAME_STR_MAX];
+	int type;
+	int id;	   /* libunbound's async id */
+	bool sent; /* ub_resolve_async accepted it */
+	bool done; /* the callback ran */
+	int err;   /* libunbound error (submitting, or in the callback) */
+	struct ub_result *res;
+};
+
+static void lookup_cb(void *arg, int err, struct ub_result *res)
+{
+	struct lookup *l = arg;
+	l->done = true;
+	l->err = err;
+	l->res = res;
+}
+
+static void lookups_free(struct lookup *l, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (l[i].res != NULL)
+			ub_resolve_free(l[i].res);
+}
+
+/*
+ * Send every lookup of l and collect the answers until all are in or
+ * r->timeout_ms has passed; the ones still out are cancelled (done false).
+ */
+static void lookups_run(struct bm_resolver *r, struct lookup *l, size_t n)
+{
+	size_t pending = 0;
+	int64_t deadline = now_ms() + r->timeout_ms;
+	for (size_t i = 0; i < n; i++) {
+		if (r->ctx == NULL) {
+			l[i].err = UB_INITFAIL;
+			continue;
+		}
+		l[i].err = ub_resolve_async(r->ctx, l[i].name, l[i].type, 1 /* IN */, &l[i],
+					    lookup_cb, &l[i].id);
+		l[i].sent = l[i].err == 0;
+		pending += l[i].sent;
+	}
+	while (pending > 0) {
+		int64_t left = deadline - now_ms();
+		if (left <= 0)
+			break;
+		struct pollfd p = {.fd = ub_fd(r->ctx), .events = POLLIN};
+		int k = poll(&p, 1, left > 60000 ? 60000 : (int)left);
+		if (k < 0 && errno != EINTR)
+			break;
+		if (k > 0 && ub_process(r->ctx) != 0)
+			break;
+		pending = 0;
+		for (size_t i = 0; i < n; i++)
+			pending += l[i].sent && !l[i].done;
+	}
+	bool stuck = false;
+	for (size_t i = 0; i < n; i++)
+		if (l[i].sent && !l[i].done && ub_cancel(r->ctx, l[i].id) != 0)
+			stuck = true;
+	if (stuck) {
+		/*
+		 * A query that can be neither answered nor cancelled would
+		 * later call back into memory that is gone: drop the context
+		 * (its queries go without callbacks) and start a new one.
+		 */
+		ub_ctx_delete(r->ctx);
+		r->ctx = NULL;
+		if (ctx_build(r, &r->ctx, NULL, 0) != DS_OK)
+			r->ctx = NULL;
+	}
+}
+
+/* What a validated KEY lookup says about the key. */
+enum key_status {
+	KS_HOLDS,    /* secure, the RRset holds the key */
+	KS_INSECURE, /* answer (any) is insecure */
+	KS_BOGUS,
+	KS_NXDOMAIN, /* secure NXDOMAIN */
+	KS_NODATA,   /* secure, no KEY RRset */
+	KS_MISSING,  /* secure, the RRset lacks the key */
+	KS_TEMP,     /* timeout, SERVFAIL, resolver error */
+};
+
+static bool rdata_in_result(const struct ub_result *res, const uint8_t *rdata, size_t rdlen,
+			    size_t *nkeys)
+{
+	bool found = false;
+	*nkeys = 0;
+	for (size_t i = 0; res->data != NULL && res->data[i] != NULL; i++) {
+		(*nkeys)++;
+		if ((size_t)res->len[i] == rdlen && memcmp(res->data[i], rdata, rdlen) == 0)
+			found = true;
+	}
+	return found;
+}
+
+/* Classify a KEY lookup and describe it in text ("KEY RRset of X is ..."). */
+static enum key_status key_status(const struct bm_resolver *r, const struct lookup *l,
+				  const uint8_t *rdata, size_t rdlen, char *text, size_t textlen)
+{
+	char rc[16], bogus[256];
+	size_t nkeys;
+	const struct ub_result *res = l->res;
+	if (!l->done || l->err != 0 || res == NULL) {
+		if (l->sent && !l->done)
+			set_why(text, textlen, "%s KEY: no answer from the resolver within %u ms",
+				l->name, r->timeout_ms);
+		else
+			set_why(text, textlen, "%s KEY: resolver error: %s", l->name,
+				r->ctx == NULL ? "no libunbound context" : ub_strerror(l->err));
+		return KS_TEMP;
+	}
+	if (res->bogus) {
+		clean_copy(bogus, sizeof(bogus),
+			   res->why_bogus ? res->why_bogus : "no reason given");
+		set_why(text, textlen, "KEY RRset of %s is bogus (%s)", l->name, bogus);
+		return KS_BOGUS;
+	}
+	if (res->rcode != 0 && res->rcode != 3) {
+		set_why(text, textlen, "%s KEY: the resolver answered %s", l->name,
+			rcode_str(res->rcode, rc, sizeof(rc)));
+		return KS_TEMP;
+	}
+	if (!res->secure) {
+		if (res->nxdomain)
+			set_why(text, textlen, "%s does not exist (insecure NXDOMAIN)", l->name);
+		else if (!res->havedata)
+			set_why(text, textlen, "%s has no KEY RRset (insecure NODATA)", l->name);
+		else
+			set_why(text, textlen, "KEY RRset of %s is insecure", l->name);
+		return KS_INSECURE;
+	}
+	if (res->nxdomain) {
+		set_why(text, textlen, "%s does not exist (secure NXDOMAIN)", l->name);
+		return KS_NXDOMAIN;
+	}
+	if (!res->havedata) {
+		set_why(text, textlen, "%s has no KEY RRset (secure NODATA)", l->name);
+		return KS_NODATA;
+	}
+	if (!rdata_in_result(res, rdata, rdlen, &nkeys)) {
+		set_why(text, textlen, "KEY RRset of %s (secure, %zu key%s) does not hold the key",
+			l->name, nkeys, nkeys == 1 ? "" : "s");
+		return KS_MISSING;
+	}
+	set_why(text, textlen, "KEY RRset of %s is secure and holds the key", l->name);
+	return KS_HOLDS;
+}
+
+/* ---- at-apex ------------------------------------------------------------------ */
+
+enum bm_result bm_at_apex(struct bm_resolver *r, const uint8_t *child, const uint8_t *rdata,
+			  size_t rdlen, char *why, size_t whylen)
+{
+	char text[DETAIL_MAX];
+	struct lookup *l = calloc(1, sizeof(*l));
+	if (l == NULL) {
+		set_why(why, whylen, "at-apex: out of memory");
+		return BM_TEMP;
+	}
+	name_str(child, l->name, sizeof(l->name));
+	l->type = T_KEY;
+	lookups_run(r, l, 1);
+	enum key_status st = key_status(r, l, rdata, rdlen, text, sizeof(text));
+	enum bm_result res;
+	switch (st) {
+	case KS_HOLDS:
+		res = BM_OK;
+		break;
+	case KS_INSECURE:
+		res = BM_NA;
+		set_why(why, whylen, "at-apex: %s is not signed: %s", l->name, text);
+		break;
+	case KS_TEMP:
+		res = BM_TEMP;
+		break;
+	default:
+		res = BM_FAIL;
+		break;
+	}
+	if (st != KS_INSECURE)
+		set_why(why, whylen, "at-apex: %s", text);
+	lookups_free(l, 1);
+	free(l);
+	return res;
+}
+
+/* ---- the delegation's nameservers ------------------------------------------------- */
+
+/* The distinct NS targets of child in d (pointers into d), at most NS_MAX. */
+static size_t ns_targets(const uint8_t *child, const struct deleg *d, const uint8_t **ns)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < d->n && n < NS_MAX; i++) {
+		const struct drr *rr = &d->rr[i];
+		if (rr->type != T_NS || !dname_equal(rr->owner, child))
+			continue;
+		bool dup = false;
+		for (size_t j = 0; j < n && !dup; j++)
+			dup = dname_equal(ns[j], rr->rdata);
+		if (!dup)
+			ns[n++] = rr->rdata;
+	}
+	return n;
+}
+
+/* _sig0key.<child>._signal.<ns> on the wire; false when over DNAME_MAX. */
+static bool signal_name(const uint8_t *child, const uint8_t *ns, uint8_t out[DNAME_MAX])
+{
+	size_t clen = dname_len(child) - 1; /* without the root label */
+	size_t nlen = dname_len(ns);
+	size_t a = sizeof(SIGNAL_SIG0KEY) - 1, b = sizeof(SIGNAL_SIGNAL) - 1;
+	if (a + clen + b + nlen > DNAME_MAX)
+		return false;
+	memcpy(out, SIGNAL_SIG0KEY, a);
+	memcpy(out + a, child, clen);
+	memcpy(out + a + clen, SIGNAL_SIGNAL, b);
+	memcpy(out + a + clen + b, ns, nlen);
+	return true;
+}
+
+/* ---- at-ns ---------------------------------------------------------------------- */
+
+enum bm_result bm_at_ns(struct bm_resolver *r, const uint8_t *child, const struct deleg *d,
+			const uint8_t *rdata, size_t rdlen, bool require_all, char *why,
+			size_t whylen)
+{
+	const uint8_t *all[NS_MAX], *ns[NS_MAX];
+	char cname[DNAME_STR_MAX], nsname[DNAME_STR_MAX], text[DETAIL_MAX];
+	char fail_text[DETAIL_MAX] = "", temp_text[DETAIL_MAX] = "", ok_text[DETAIL_MAX] = "";
+	uint8_t qname[DNAME_MAX];
+	size_t nok = 0, nfail = 0, ntemp = 0, n = 0;
+
+	name_str(child, cname, sizeof(cname));
+	size_t nall = ns_targets(child, d, all);
+	for (size_t i = 0; i < nall; i++)
+		if (!dname_is_sub(all[i], child))
+			ns[n++] = all[i];
+	if (n == 0) {
+		set_why(why, whylen,
+			"at-ns: %s has no nameserver outside its own bailiwick (%zu NS)", cname,
+			nall);
+		return BM_NA;
+	}
+	/* names too long are failures for their NS: mark them, send the others */
+	struct lookup *send = calloc(n, sizeof(*send));
+	size_t *slot = calloc(n, sizeof(*slot));
+	bool *toolong = calloc(n, sizeof(*toolong));
+	size_t nsend = 0;
+	if (send == NULL || slot == NULL || toolong == NULL) {
+		free(send);
+		free(slot);
+		free(toolong);
+		set_why(why, whylen, "at-ns: out of memory");
+		return BM_TEMP;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!signal_name(child, ns[i], qname)) {
+			toolong[i] = true;
+			continue;
+		}
+		name_str(qname, send[nsend].name, sizeof(send[nsend].name));
+		send[nsend].type = T_KEY;
+		slot[i] = nsend++;
+	}
+	lookups_run(r, send, nsend);
+
+	for (size_t i = 0; i < n; i++) {
+		enum key_status st;
+		if (toolong[i]) {
+			st = KS_MISSING;
+			set_why(text, sizeof(text),
+				"_sig0key.%s_signal.%s is longer than 255 octets", cname,
+				name_str(ns[i], nsname, sizeof(nsname)));
+		} else {
+			st = key_status(r, &send[slot[i]], rdata, rdlen, text, sizeof(text));
+		}
+		if (st == KS_HOLDS) {
+			if (nok++ == 0)
+				snprintf(ok_text, sizeof(ok_text), "%s", text);
+		} else if (st == KS_TEMP) {
+			if (ntemp++ == 0)
+				snprintf(temp_text, sizeof(temp_text), "%s", text);
+		} else {
+			if (nfail++ == 0)
+				snprintf(fail_text, sizeof(fail_text), "%s", text);
+		}
+	}
+	lookups_free(send, nsend);
+	free(send);
+	free(slot);
+	free(toolong);
+
+	if (require_all) {
+		if (nfail > 0) {
+			set_why(why, whylen, "at-ns: %s (%zu of %zu nameservers fail)", fail_text,
+				nfail, n);
+			return BM_FAIL;
+		}
+		if (ntemp > 0) {
+			set_why(why, whylen, "at-ns: %s (%zu of %zu nameservers not checked)",
+				temp_text, ntemp, n);
+			return BM_TEMP;
+		}
+		set_why(why, whylen,
+			"at-ns: all %zu nameservers of %s outside its bailiwick publish the key "
+			"securely under _signal",
+			n, cname);
+		return BM_OK;
+	}
+	if (nok > 0) {
+		if (nfail + ntemp == 0)
+			set_why(why, whylen,
+				"at-ns: all %zu nameservers of %s outside its bailiwick publish "
+				"the key securely under _signal",
+				n, cname);
+		else
+			set_why(why, whylen, "at-ns: %s (%zu of %zu nameservers; failing: %s)",
+				ok_text, nok, n, nfail > 0 ? fail_text : temp_text);
+		return BM_OK;
+	}
+	if (ntemp > 0) {
+		/* another try may still find one that counts */
+		set_why(why, whylen, "at-ns: %s (%zu of %zu nameservers not checked)", temp_text,
+			ntemp, n);
+		return BM_TEMP;
+	}
+	set_why(why, whylen, "at-ns: %s (none of %zu nameservers counts)", fail_text, n);
+	return BM_FAIL;
+}
+
+/* ---- unsigned ------------------------------------------------------------------- */
+
+struct ns_addr {
+	struct sockaddr_storage sa;
+	socklen_t salen;
+	const uint8_t *ns; /* the NS target it belongs to */
+};
+
+static bool addr_add(struct ns_addr *a, size_t *n, const uint8_t *ns, const uint8_t *rd,
+		     size_t rdlen, uint16_t port)
+{
+	if (*n == ADDR_MAX)
+		return false;
+	struct ns_addr *x = &a[*n];
+	memset(x, 0, sizeof(*x));
+	x->ns = ns;
+	if (rdlen == 4) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&x->sa;
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		memcpy(&s4->sin_addr, rd, 4);
+		x->salen = sizeof(*s4);
+	} else {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&x->sa;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		memcpy(&s6->sin6_addr, rd, 16);
+		x->salen = sizeof(*s6);
+	}
+	(*n)++;
+	return true;
+}
+
+/*
+ * Addresses of the NS targets: glue from d in the child's bailiwick, A and
+ * AAAA through the resolver otherwise.  BM_OK, or BM_TEMP with why set.
+ */
+static enum bm_result ns_addresses(struct bm_resolver *r, const uint8_t *child,
+				   const struct deleg *d, const uint8_t **ns, size_t nns,
+				   uint16_t port, struct ns_addr *a, size_t *na, char *why,
+				   size_t whylen)
+{
+	char nsname[DNAME_STR_MAX], bogus[256], rc[16];
+	size_t nres = 0;
+	*na = 0;
+	for (size_t i = 0; i < nns; i++)
+		nres += !dname_is_sub(ns[i], child);
+	struct lookup *l = NULL;
+	if (nres > 0) {
+		if (r == NULL) {
+			size_t i = 0;
+			while (dname_is_sub(ns[i], child))
+				i++;
+			set_why(why, whylen, "unsigned: %s has no glue and no resolver is set",
+				name_str(ns[i], nsname, sizeof(nsname)));
+			return BM_TEMP;
+		}
+		l = calloc(2 * nres, sizeof(*l));
+		if (l == NULL) {
+			set_why(why, whylen, "unsigned: out of memory");
+			return BM_TEMP;
+		}
+		size_t k = 0;
+		for (size_t i = 0; i < nns; i++) {
+			if (dname_is_sub(ns[i], child))
+				continue;
+			name_str(ns[i], l[k].name, sizeof(l[k].name));
+			l[k++].type = T_A;
+			name_str(ns[i], l[k].name, sizeof(l[k].name));
+			l[k++].type = T_AAAA;
+		}
+		lookups_run(r, l, 2 * nres);
+	}
+
+	enum bm_result res = BM_OK;
+	size_t k = 0;
+	for (size_t i = 0; i < nns && res == BM_OK; i++) {
+		size_t before = *na;
+		name_str(ns[i], nsname, sizeof(nsname));
+		if (dname_is_sub(ns[i], child)) {
+			for (size_t j = 0; j < d->n && res == BM_OK; j++) {
+				const struct drr *g = &d->rr[j];
+				bool is_a = g->type == T_A && g->rdlen == 4;
+				bool is_aaaa = g->type == T_AAAA && g->rdlen == 16;
+				if ((!is_a && !is_aaaa) || !dname_equal(g->owner, ns[i]))
+					continue;
+				if (!addr_add(a, na, ns[i], g->rdata, g->rdlen, port)) {
+					set_why(why, whylen,
+						"unsigned: more than %d nameserver addresses",
+						ADDR_MAX);
+					res = BM_TEMP;
+				}
+			}
+			if (res == BM_OK && *na == before) {
+				set_why(why, whylen,
+					"unsigned: no glue address for %s in the delegation",
+					nsname);
+				res = BM_TEMP;
+			}
+			continue;
+		}
+		for (int f = 0; f < 2 && res == BM_OK; f++, k++) {
+			const struct lookup *x = &l[k];
+			const struct ub_result *ur = x->res;
+			const char *t = x->type == T_A ? "A" : "AAAA";
+			if (!x->done || x->err != 0 || ur == NULL) {
+				if (x->sent && !x->done)
+					set_why(why, whylen,
+						"unsigned: %s %s: no answer from the resolver "
+						"within %u ms",
+						nsname, t, r->timeout_ms);
+				else
+					set_why(why, whylen, "unsigned: %s %s: resolver error: %s",
+						nsname, t,
+						r->ctx == NULL ? "no libunbound context"
+							       : ub_strerror(x->err));
+				res = BM_TEMP;
+			} else if (ur->bogus) {
+				clean_copy(bogus, sizeof(bogus),
+					   ur->why_bogus ? ur->why_bogus : "no reason given");
+				set_why(why, whylen, "unsigned: %s %s is bogus (%s)", nsname, t,
+					bogus);
+				res = BM_TEMP;
+			} else if (ur->rcode != 0 && ur->rcode != 3) {
+				set_why(why, whylen, "unsigned: %s %s: the resolver answered %s",
+					nsname, t, rcode_str(ur->rcode, rc, sizeof(rc)));
+				res = BM_TEMP;
+			} else if (ur->havedata) {
+				size_t want = x->type == T_A ? 4 : 16;
+				for (size_t j = 0; ur->data[j] != NULL && res == BM_OK; j++) {
+					if ((size_t)ur->len[j] != want)
+						continue;
+					if (!addr_add(a, na, ns[i], (const uint8_t *)ur->data[j],
+						      want, port)) {
+						set_why(why, whylen,
+							"unsigned: more than %d nameserver "
+							"addresses",
+							ADDR_MAX);
+						res = BM_TEMP;
+					}
+				}
+			}
+		}
+		if (res == BM_OK && *na == before) {
+			set_why(why, whylen, "unsigned: %s has no address (A or AAAA)", nsname);
+			res = BM_TEMP;
+		}
+	}
+	if (l != NULL) {
+		lookups_free(l, 2 * nres);
+		free(l);
+	}
+	return res;
+}
+
+/* A KEY RDATA set in canonical form: sorted, distinct, each as u16 length + octets. */
+struct keyset {
+	uint8_t *buf;
+	size_t len;
+	size_t n;
+};
+
+struct rdref {
+	const uint8_t *p;
+	uint16_t len;
+};
+
+static int rdref_cmp(const void *pa, const void *pb)
+{
+	const struct rdref *a = pa, *b = pb;
+	size_t n = a->len < b->len ? a->len : b->len;
+	int c = memcmp(a->p, b->p, n);
+	if (c)
+		return c;
+	return a->len == b->len ? 0 : (a->len < b->len ? -1 : 1);
+}
+
+/* The answer section's KEY RRs of child, class IN; DS_OK or DS_ENOMEM. */
+static int keyset_from_msg(const struct msg *m, const uint8_t *child, struct keyset *ks)
+{
+	size_t nan, k = 0;
+	const struct msg_rr *an = msg_section(m, 1 /* answer */, &nan);
+	struct rdref *refs = calloc(nan ? nan : 1, sizeof(*refs));
+	memset(ks, 0, sizeof(*ks));
+	if (refs == NULL)
+		return DS_ENOMEM;
+	size_t total = 0;
+	for (size_t i = 0; i < nan; i++) {
+		if (an[i].type != T_KEY || an[i].rclass != CLASS_IN ||
+		    !dname_equal(msg_owner(m, &an[i]), child))
+			continue;
+		refs[k].p = msg_rdata(m, &an[i]);
+		refs[k].len = an[i].crdlen;
+		total += 2 + (size_t)refs[k].len;
+		k++;
+	}
+	qsort(refs, k, sizeof(*refs), rdref_cmp);
+	ks->buf = malloc(total ? total : 1);
+	if (ks->buf == NULL) {
+		free(refs);
+		return DS_ENOMEM;
+	}
+	for (size_t i = 0; i < k; i++) {
+		if (i > 0 && rdref_cmp(&refs[i - 1], &refs[i]) == 0)
+			continue; /* a set: the same RR twice counts once */
+		wr_u16(ks->buf + ks->len, refs[i].len);
+		memcpy(ks->buf + ks->len + 2, refs[i].p, refs[i].len);
+		ks->len += 2 + (size_t)refs[i].len;
+		ks->n++;
+	}
+	free(refs);
+	return DS_OK;
+}
+
+static bool keyset_holds(const struct keyset *ks, const uint8_t *rdata, size_t rdlen)
+{
+	for (size_t o = 0; o + 2 <= ks->len;) {
+		size_t l = rd_u16(ks->buf + o);
+		if (l == rdlen && memcmp(ks->buf + o + 2, rdata, rdlen) == 0)
+			return true;
+		o += 2 + l;
+	}
+	return false;
+}
+
+static bool keyset_equal(const struct keyset *a, const struct keyset *b)
+{
+	return a->len == b->len && memcmp(a->buf, b->buf, a->len) == 0;
+}
+
+/* "ns2.example. 192.0.2.1#53" plus " from 127.0.0.2" for an explicit vantage point. */
+static void where_str(const struct ns_addr *a, const struct bm_vantage *v, char *out, size_t outlen)
+{
+	char nsname[DNAME_STR_MAX], srv[DNSQ_ADDRSTR_MAX], src[INET6_ADDRSTRLEN] = "?";
+	name_str(a->ns, nsname, sizeof(nsname));
+	dnsq_addr_str((const struct sockaddr *)&a->sa, srv, sizeof(srv));
+	if (v->src.ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)&v->src)->sin_addr, src,
+			  sizeof(src));
+	else if (v->src.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&v->src)->sin6_addr, src,
+			  sizeof(src));
+	if (v->src.ss_family == AF_UNSPEC)
+		set_why(out, outlen, "%s %s", nsname, srv);
+	else
+		set_why(out, outlen, "%s %s from %s", nsname, srv, src);
+}
+
+/*
+ * Ask one address from one vantage point.  BM_OK with *ks filled (the
+ * caller frees ks->buf), or BM_FAIL / BM_TEMP with text set (without the
+ * method prefix).  where names the server (where_str).
+ */
+static enum bm_result ask_one(const uint8_t *child, const struct ns_addr *a,
+			      const struct bm_vantage *v, unsigned timeout_ms, struct msg *m,
+			      const uint8_t *rdata, size_t rdlen, struct keyset *ks,
+			      const char *where, char *text, size_t textlen)
+{
+	char cname[DNAME_STR_MAX], rc[16], qwhy[256];
+	uint8_t *ans = NULL;
+	size_t anslen = 0;
+	enum bm_result res = BM_TEMP;
+
+	memset(ks, 0, sizeof(*ks));
+	name_str(child, cname, sizeof(cname));
+	int err = dnsq_tcp((const struct sockaddr *)&v->src, v->srclen,
+			   (const struct sockaddr *)&a->sa, a->salen, child, T_KEY, DNSQ_EDNS,
+			   timeout_ms, &ans, &anslen, qwhy, sizeof(qwhy));
+	if (err != DS_OK) {
+		/* qwhy starts with the server address, which where holds too */
+		const char *p = strstr(qwhy, ": ");
+		set_why(text, textlen, "%s KEY at %s: %s", cname, where, p ? p + 2 : qwhy);
+		return BM_TEMP;
+	}
+	err = msg_parse(m, ans, anslen);
+	unsigned rcode = (unsigned)(m->flags & 0xf) | (unsigned)m->edns_ext_rcode << 4;
+	if (err != DS_OK) {
+		set_why(text, textlen, "%s KEY at %s: malformed answer (%s)", cname, where, m->why);
+	} else if (m->flags & MSG_TC) {
+		set_why(text, textlen, "%s KEY at %s: truncated answer over TCP", cname, where);
+	} else if (rcode == RC_NXDOMAIN) {
+		set_why(text, textlen, "%s KEY at %s: NXDOMAIN", cname, where);
+		res = BM_FAIL;
+	} else if (rcode != RC_NOERROR) {
+		set_why(text, textlen, "%s KEY at %s: answered %s", cname, where,
+			rcode_str((int)rcode, rc, sizeof(rc)));
+	} else if (!(m->flags & MSG_AA)) {
+		set_why(text, textlen, "%s KEY at %s: answer is not authoritative (AA clear)",
+			cname, where);
+		res = BM_FAIL;
+	} else if (keyset_from_msg(m, child, ks) != DS_OK) {
+		set_why(text, textlen, "%s KEY at %s: out of memory", cname, where);
+	} else if (ks->n == 0) {
+		set_why(text, textlen, "%s KEY at %s: no KEY RRset (NODATA)", cname, where);
+		res = BM_FAIL;
+	} else if (!keyset_holds(ks, rdata, rdlen)) {
+		set_why(text, textlen, "%s KEY at %s: the KEY RRset (%zu key%s) lacks the key",
+			cname, where, ks->n, ks->n == 1 ? "" : "s");
+		res = BM_FAIL;
+	} else {
+		set_why(text, textlen, "%s KEY at %s: %zu key%s", cname, where, ks->n,
+			ks->n == 1 ? "" : "s");
+		res = BM_OK;
+	}
+	if (res != BM_OK) {
+		free(ks->buf);
+		memset(ks, 0, sizeof(*ks));
+	}
+	msg_clear(m);
+	free(ans);
+	return res;
+}
+
+enum bm_result bm_unsigned_round(struct bm_resolver *r, const uint8_t *child, const struct deleg *d,
+				 const uint8_t *rdata, size_t rdlen, const struct bm_vantage *v,
+				 size_t nvantage, uint16_t port, unsigned timeout_ms, char *why,
+				 size_t whylen)
+{
+	const uint8_t *ns[NS_MAX];
+	char cname[DNAME_STR_MAX], text[DETAIL_MAX], where[DETAIL_MAX], ref_where[DETAIL_MAX];
+	char temp_text[DETAIL_MAX] = "", srv[DNSQ_ADDRSTR_MAX], nsname[DNAME_STR_MAX];
+	struct keyset ref = {0};
+	bool temp = false;
+	struct bm_vantage kernel = {.src.ss_family = AF_UNSPEC};
+
+	set_why(why, whylen, "%s", "");
+	name_str(child, cname, sizeof(cname));
+	if (nvantage == 0) {
+		v = &kernel;
+		nvantage = 1;
+	}
+	size_t nns = ns_targets(child, d, ns);
+	if (nns == 0) {
+		set_why(why, whylen, "unsigned: the delegation of %s has no NS records", cname);
+		return BM_TEMP;
+	}
+	struct ns_addr *a = calloc(ADDR_MAX, sizeof(*a));
+	struct msg *m = calloc(1, sizeof(*m));
+	if (a == NULL || m == NULL) {
+		free(a);
+		free(m);
+		set_why(why, whylen, "unsigned: out of memory");
+		return BM_TEMP;
+	}
+	size_t na = 0;
+	enum bm_result res = ns_addresses(r, child, d, ns, nns, port, a, &na, why, whylen);
+	/* every address from every vantage point; the first "fail" decides */
+	for (size_t i = 0; i < na && res == BM_OK; i++) {
+		size_t asked_here = 0;
+		for (size_t j = 0; j < nvantage && res == BM_OK; j++) {
+			struct keyset ks;
+			sa_family_t vf = v[j].src.ss_family;
+			if (vf != AF_UNSPEC && vf != a[i].sa.ss_family)
+				continue; /* an IPv4 source cannot reach an IPv6 server */
+			asked_here++;
+			where_str(&a[i], &v[j], where, sizeof(where));
+			enum bm_result one = ask_one(child, &a[i], &v[j], timeout_ms, m, rdata,
+						     rdlen, &ks, where, text, sizeof(text));
+			if (one == BM_FAIL) {
+				set_why(why, whylen, "unsigned: %s", text);
+				res = BM_FAIL;
+			} else if (one == BM_TEMP) {
+				if (!temp)
+					snprintf(temp_text, sizeof(temp_text), "%s", text);
+				temp = true;
+			} else if (ref.buf == NULL) {
+				ref = ks;
+				snprintf(ref_where, sizeof(ref_where), "%s", where);
+			} else {
+				if (!keyset_equal(&ref, &ks)) {
+					set_why(why, whylen,
+						"unsigned: %s KEY RRset at %s (%zu key%s) differs "
+						"from the one at %s (%zu key%s)",
+						cname, where, ks.n, ks.n == 1 ? "" : "s", ref_where,
+						ref.n, ref.n == 1 ? "" : "s");
+					res = BM_FAIL;
+				}
+				free(ks.buf);
+			}
+		}
+		if (asked_here == 0) {
+			if (!temp)
+				set_why(temp_text, sizeof(temp_text),
+					"no vantage point of the address family of %s %s",
+					name_str(a[i].ns, nsname, sizeof(nsname)),
+					dnsq_addr_str((const struct sockaddr *)&a[i].sa, srv,
+						      sizeof(srv)));
+			temp = true;
+		}
+	}
+	if (res == BM_OK && temp) {
+		set_why(why, whylen, "unsigned: %s", temp_text);
+		res = BM_TEMP;
+	}
+	if (res == BM_OK)
+		set_why(why, whylen,
+			"unsigned: %zu address%s of %zu nameserver%s of %s answer the same KEY "
+			"RRset (%zu key%s) holding the key, from %zu vantage point%s",
+			na, na == 1 ? "" : "es", nns, nns == 1 ? "" : "s", cname, ref.n,
+			ref.n == 1 ? "" : "s", nvantage, nvantage == 1 ? "" : "s");
+	free(ref.buf);
+	free(a);
+	free(m);
+	return res;
+}

@@ -1,0 +1,135 @@
+/*
+ * keystate/methods.h -- the automatic bootstrap methods that prove a child's
+ * new SIG(0) key (PROTOCOL.md section 7, D6, D7): at-apex, at-ns and one
+ * round of unsigned.  Each call looks the key up in the DNS and says what
+ * it found; the scheduler (receiver/bootstrap.c) decides what to do with
+ * that: retries, backoff, rounds over time, state changes and audit rows.
+ *
+ * These calls block (bounded by the configured timeouts) and must never run
+ * on the request path.  A struct bm_resolver is one libunbound context with
+ * DNSSEC validation; use it from one thread at a time.
+ *
+ * Every result comes with a one-line reason (for the audit row, the log and
+ * the KeyState EXTRA-TEXT) that names the name looked up, the server asked
+ * and what was wrong, e.g.
+ *   "at-apex: KEY RRset of child.parent. is bogus (signature expired)".
+ */
+#ifndef DS_KEYSTATE_METHODS_H
+#define DS_KEYSTATE_METHODS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "common/deleg.h"
+#include "common/dns.h"
+
+enum bm_result {
+	BM_OK,	 /* the method proves the key */
+	BM_NA,	 /* the method does not apply to this child (e.g. at-apex: the
+		  * child zone is provably unsigned; at-ns: no nameserver
+		  * outside the child's bailiwick) */
+	BM_FAIL, /* evidence against the key: bogus data, the KEY is missing
+		  * or different, a nameserver's _signal zone is not secure,
+		  * nameservers disagree */
+	BM_TEMP, /* nothing learnt: timeout, SERVFAIL, unreachable server;
+		  * try again later */
+};
+
+const char *bm_result_str(enum bm_result r); /* "ok", "not-applicable", "fail", "temporary" */
+
+/* How libunbound finds and validates answers.  NULL/empty fields are unset. */
+struct bm_resolver_cfg {
+	const char *trust_anchor_file; /* DNSKEY/DS lines (ub_ctx_add_ta_autr or _file) */
+	const char *root_hints;	       /* root hints file */
+	const char *config_file;       /* an unbound.conf read with ub_ctx_config() */
+	char *const *forward;	       /* upstream resolvers ("addr" or "addr@port") */
+	size_t nforward;
+	unsigned timeout_ms; /* one lookup (with its validation chain); 0: 10000 */
+};
+
+struct bm_resolver;
+
+/*
+ * A new validating context.  At least one trust anchor must come from
+ * trust_anchor_file or config_file, else DS_ECONFIG with why set: a
+ * validator without an anchor would call everything insecure.  Returns
+ * DS_OK, DS_ECONFIG (bad file, bad option: why says which) or DS_ENOMEM.
+ */
+int bm_resolver_new(const struct bm_resolver_cfg *cfg, struct bm_resolver **out, char *why,
+		    size_t whylen);
+void bm_resolver_free(struct bm_resolver *r);
+
+/*
+ * Drop everything the context has cached (a new libunbound context with
+ * the same settings), so that a retry sees what the servers publish now
+ * and not a cached negative answer.  DS_OK, or DS_ENOMEM / DS_ECONFIG (the
+ * files no longer load; why says which) with r unchanged.
+ */
+int bm_resolver_flush(struct bm_resolver *r, char *why, size_t whylen);
+
+/*
+ * at-apex: look up <child> KEY with validation.
+ *   secure and the RRset holds rdata        -> BM_OK
+ *   insecure (provably unsigned child)      -> BM_NA
+ *   bogus                                   -> BM_FAIL (with unbound's why_bogus)
+ *   secure NXDOMAIN/NODATA, or rdata absent -> BM_FAIL
+ *   SERVFAIL without bogus, timeout         -> BM_TEMP
+ * rdata is the KEY RDATA as uploaded; compared octet for octet.
+ */
+enum bm_result bm_at_apex(struct bm_resolver *r, const uint8_t *child, const uint8_t *rdata,
+			  size_t rdlen, char *why, size_t whylen);
+
+/*
+ * at-ns (D6, D7): d is the parent-side delegation of child (its NS records
+ * are used; glue is not needed).  For each NS target outside the child's
+ * bailiwick (not child itself nor below it), look up
+ * _sig0key.<child>._signal.<ns> KEY with validation; it counts when it is
+ * secure and holds rdata.  A name over 255 octets counts as a failure for
+ * that NS.  require_all: every such NS must count (RFC 9615 strength);
+ * otherwise one is enough (and a failing one is still named in why).
+ *   no NS outside the bailiwick                    -> BM_NA
+ *   enough NS count                                -> BM_OK
+ *   any insecure/bogus/missing/different (when it
+ *     decides the outcome)                         -> BM_FAIL
+ *   otherwise a lookup timed out or SERVFAILed     -> BM_TEMP
+ */
+enum bm_result bm_at_ns(struct bm_resolver *r, const uint8_t *child, const struct deleg *d,
+			const uint8_t *rdata, size_t rdlen, bool require_all, char *why,
+			size_t whylen);
+
+/* Where unsigned queries go out from: a local source address (port 0) to
+ * ask each nameserver directly. */
+struct bm_vantage {
+	struct sockaddr_storage src; /* ss_family AF_UNSPEC: the kernel's choice */
+	socklen_t srclen;
+};
+
+/*
+ * One round of the unsigned method (RFC 8078-style "accept after checks"):
+ * the NS targets of d are resolved to addresses (glue from d for names at or
+ * below child, else A and AAAA through r, DNSSEC status not required); then,
+ * from every vantage point, <child> KEY is asked over TCP (RD=0, port 53) of
+ * every address.  Each answer must be authoritative (AA) NOERROR with the
+ * KEY RRset in the answer section, and all answers must hold the same set of
+ * KEY RDATA, which must contain rdata.
+ *   all agree and hold rdata                                -> BM_OK
+ *   an answer differs, lacks the key, is NXDOMAIN/NODATA,
+ *     or is not authoritative                               -> BM_FAIL
+ *   no address at all for an NS, a server does not answer
+ *     in timeout_ms, or answers SERVFAIL/REFUSED            -> BM_TEMP
+ * nvantage 0 means one vantage point with the kernel's source address.
+ * port is the nameservers' port (53; tests may use others).  r may be NULL
+ * when every NS is at or below child (glue only); a name that would need
+ * the resolver is then BM_TEMP.  A fail decides the round even when another
+ * server was unreachable, and ends it.  The queries go one after another:
+ * a round takes at most one resolver timeout (the A/AAAA lookups, sent
+ * together) plus (addresses x vantage points) x timeout_ms.
+ */
+enum bm_result bm_unsigned_round(struct bm_resolver *r, const uint8_t *child, const struct deleg *d,
+				 const uint8_t *rdata, size_t rdlen, const struct bm_vantage *v,
+				 size_t nvantage, uint16_t port, unsigned timeout_ms, char *why,
+				 size_t whylen);
+
+#endif

@@ -1,0 +1,488 @@
+/*
+ * receiver/bootstrap.c -- the scheduler of automatic key validations.
+ *
+ * A self-signed upload in a zone with automatic methods leaves the key
+ * validating and a row in the store's validation table, due at once (both
+ * in the upload's commit).  This thread takes due rows one by one, runs the
+ * zone's methods in the configured order (keystate/methods.h) off the
+ * request path, and writes the outcome in one transaction:
+ *   - a method proves the key: trusted (superseding the child's other
+ *     keys, D8);
+ *   - unsigned found a consistent round but needs more: the next round is
+ *     due after bootstrap.unsigned-interval;
+ *   - no automatic method applies to the child: the key waits for the
+ *     operator (known) when the zone offers manual, else validation-failed;
+ *   - otherwise the attempt failed: retried with exponential backoff from
+ *     bootstrap.retry-interval to bootstrap.retry-max-interval, and after
+ *     bootstrap.attempts attempts the key is validation-failed.
+ * Everything it needs to resume is in the store, so a restart loses no
+ * validation: due rows simply run when the daemon is back.
+ */
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/dname.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "keystate/methods.h"
+#include "receiver/internal.h"
+
+#define BOOT_BATCH 8	/* due rows taken per store read */
+#define BOOT_POLL 60	/* seconds between looks at the store when idle */
+#define BOOT_REASON 480 /* room for the reasons of one attempt */
+
+struct bootstrap {
+	struct receiver *r;
+	const struct cfg *cfg;
+	struct store *s;
+	struct bm_resolver *res;
+	struct bm_vantage vantage[16];
+	size_t nvantage;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool kicked, stop, started;
+};
+
+/* What one attempt found. */
+enum outcome {
+	OUT_TRUSTED,  /* a method proved the key */
+	OUT_PROGRESS, /* unsigned: a consistent round, more to come */
+	OUT_MANUAL,   /* no automatic method applies */
+	OUT_FAILED,   /* evidence against, or nothing learnt */
+};
+
+/* snprintf that may cut: reasons are one-line summaries */
+static void textf(char *buf, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void textf(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	if (vsnprintf(buf, len, fmt, ap) < 0)
+		buf[0] = '\0';
+	va_end(ap);
+}
+
+/* why without its "method: " prefix (the methods start their reasons so) */
+static const char *bare(const char *method, const char *why)
+{
+	size_t m = strlen(method);
+	if (strncmp(why, method, m) == 0 && why[m] == ':' && why[m + 1] == ' ')
+		return why + m + 2;
+	return why;
+}
+
+/* Add "method: why" to the reasons of an attempt, "; "-separated. */
+static void append(char *buf, size_t len, const char *method, const char *why)
+{
+	size_t n = strlen(buf);
+	if (n + 3 < len)
+		textf(buf + n, len - n, "%s%s: %s", n ? "; " : "", method, bare(method, why));
+}
+
+/*
+ * Run the zone's automatic methods on key k.  The at-apex lookup also tells
+ * whether the child zone is unsigned (insecure), which is where the unsigned
+ * method applies: a signed or bogus child must prove its key with DNSSEC.
+ */
+static enum outcome attempt(struct bootstrap *b, const struct cfg_zone *z,
+			    const struct store_key *k, const struct deleg *d,
+			    struct store_validation *v, const char **method, char *why,
+			    size_t whylen)
+{
+	const struct cfg *c = b->cfg;
+	char one[BOOT_REASON];
+	enum bm_result apex = BM_TEMP;
+	bool apex_done = false, any_fail = false, progress = false;
+	why[0] = '\0';
+	if (bm_resolver_flush(b->res, one, sizeof(one)) != DS_OK) {
+		append(why, whylen, "resolver", one);
+		return OUT_FAILED;
+	}
+	for (unsigned i = 0; i < z->nboot_order; i++) {
+		unsigned m = z->boot_order[i];
+		enum bm_result res;
+		one[0] = '\0';
+		if (m == BOOT_MANUAL)
+			continue;
+		if ((m == BOOT_AT_APEX || m == BOOT_UNSIGNED) && !apex_done) {
+			apex = bm_at_apex(b->res, k->owner, k->rdata, k->rdlen, one, sizeof(one));
+			apex_done = true;
+		}
+		if (m == BOOT_AT_APEX) {
+			res = apex;
+		} else if (m == BOOT_AT_NS) {
+			res = bm_at_ns(b->res, k->owner, d, k->rdata, k->rdlen, c->boot.at_ns_all,
+				       one, sizeof(one));
+		} else if (apex == BM_NA) {
+			res = bm_unsigned_round(b->res, k->owner, d, k->rdata, k->rdlen, b->vantage,
+						b->nvantage, c->boot.ns_port,
+						c->boot.query_timeout * 1000, one, sizeof(one));
+		} else if (apex == BM_TEMP) {
+			res = BM_TEMP; /* cannot tell yet whether the child is unsigned */
+			textf(one, sizeof(one), "%s", "the child's DNSSEC status is not known yet");
+		} else {
+			res = BM_NA;
+			textf(one, sizeof(one), "%s",
+			      "the child zone is signed: its key must validate (at-apex)");
+		}
+		const char *name = cfg_boot_method_str(m);
+		if (res == BM_OK && m == BOOT_UNSIGNED) {
+			v->rounds++;
+			if (v->rounds < c->boot.rounds) {
+				char p[BOOT_REASON];
+				textf(p, sizeof(p), "round %u of %u consistent (%s)", v->rounds,
+				      c->boot.rounds, bare(name, one));
+				append(why, whylen, name, p);
+				progress = true;
+				continue;
+			}
+			textf(one, sizeof(one), "%u consistent rounds", v->rounds);
+		}
+		if (res == BM_OK) {
+			*method = name;
+			why[0] = '\0';
+			append(why, whylen, name, one);
+			return OUT_TRUSTED;
+		}
+		if (res == BM_FAIL && m == BOOT_UNSIGNED)
+			v->rounds = 0; /* consistency over time starts again */
+		any_fail |= res != BM_NA;
+		append(why, whylen, name, one);
+	}
+	if (progress)
+		return OUT_PROGRESS;
+	return any_fail ? OUT_FAILED : OUT_MANUAL;
+}
+
+static int64_t backoff(const struct cfg *c, unsigned attempts)
+{
+	int64_t d = c->boot.retry_interval;
+	for (unsigned i = 1; i < attempts && d < c->boot.retry_max_interval; i++)
+		d *= 2;
+	return d < c->boot.retry_max_interval ? d : c->boot.retry_max_interval;
+}
+
+/* No key transition: record() only writes the validation row. */
+#define NO_EVENT ((enum ks_event) - 1)
+
+/* Write what an attempt decided, in one transaction: the validation row and,
+ * unless ev is NO_EVENT, the key's transition; keys changed go to the key
+ * cache after the commit. */
+static int record(struct bootstrap *b, struct store_validation *v, int64_t key_id, enum ks_event ev,
+		  const char *method, const char *why)
+{
+	struct receiver *r = b->r;
+	struct keyrows changed = {0};
+	struct store_key *k = malloc(sizeof(*k));
+	int rc = k ? store_begin(b->s) : DS_ENOMEM;
+	if (rc == DS_OK)
+		rc = store_key_get(b->s, key_id, k);
+	/* the key may have moved on meanwhile (operator, rollover, upload) */
+	if (rc == DS_OK && k->state != KEY_VALIDATING) {
+		v->next_at = -1;
+		ev = NO_EVENT;
+	}
+	if (rc == DS_OK && ev != NO_EVENT)
+		rc = key_transition(b->s, k, ev, method, "bootstrap", why, &changed);
+	if (rc == DS_OK)
+		rc = store_validation_update(b->s, v);
+	if (rc == DS_OK)
+		rc = store_commit(b->s);
+	if (rc != DS_OK) {
+		store_rollback(b->s);
+		log_err("bootstrap: key %lld: store error, the attempt will run again: %s",
+			(long long)key_id, ds_strerror(rc));
+	} else {
+		for (size_t i = 0; i < changed.n; i++)
+			keycache_put(r->keys, &changed.k[i], &r->cfg->limits);
+	}
+	free(changed.k);
+	free(k);
+	return rc;
+}
+
+static void run_one(struct bootstrap *b, struct store_validation *v)
+{
+	const struct cfg *c = b->cfg;
+	struct receiver *r = b->r;
+	struct store_key *k = malloc(sizeof(*k));
+	struct deleg *d = malloc(sizeof(*d));
+	char why[BOOT_REASON], child[DNAME_STR_MAX];
+	const char *method = NULL;
+	int64_t now = (int64_t)time(NULL);
+	int rc = k && d ? store_key_get(b->s, v->key_id, k) : DS_ENOMEM;
+	if (rc == DS_ENOENT) {
+		free(k);
+		free(d);
+		return; /* the row went with its key */
+	}
+	if (rc == DS_OK)
+		rc = store_deleg_load(b->s, k->child_id, d);
+	if (rc != DS_OK) {
+		log_err("bootstrap: key %lld: store error: %s", (long long)v->key_id,
+			ds_strerror(rc));
+		v->next_at = now + c->boot.retry_interval;
+		store_validation_update(b->s, v);
+		goto out;
+	}
+	dname_to_str(k->owner, child, sizeof(child));
+	v->updated = now;
+	const struct cfg_zone *z = cfg_zone_find(c, k->zone);
+	if (k->state != KEY_VALIDATING) {
+		v->next_at = -1;
+		textf(v->last_result, sizeof(v->last_result), "stopped: the key is %s",
+		      store_key_state_str(k->state));
+		record(b, v, k->id, NO_EVENT, NULL, v->last_result);
+		goto out;
+	}
+	if (z == NULL || (z->boot_methods & BOOT_AUTOMATIC) == 0) {
+		/* the configuration changed since the upload */
+		v->next_at = -1;
+		textf(v->last_result, sizeof(v->last_result), "%s",
+		      "the zone no longer offers an automatic bootstrap method");
+		record(b, v, k->id,
+		       z && (z->boot_methods & BOOT_MANUAL) ? KS_EV_AWAIT_OPERATOR
+							    : KS_EV_VALIDATION_FAIL,
+		       NULL, v->last_result);
+		goto out;
+	}
+
+	atomic_fetch_add(&r->ctr.boot_attempts, 1);
+	enum outcome o = attempt(b, z, k, d, v, &method, why, sizeof(why));
+	textf(v->last_result, sizeof(v->last_result), "%s", why);
+	switch (o) {
+	case OUT_TRUSTED:
+		v->next_at = -1;
+		if (record(b, v, k->id, KS_EV_VALIDATION_OK, method, why) == DS_OK) {
+			atomic_fetch_add(&r->ctr.boot_trusted, 1);
+			log_notice("bootstrap: %s key %u trusted (%s)", child, k->tag, why);
+		}
+		break;
+	case OUT_PROGRESS:
+		v->next_at = now + c->boot.round_interval;
+		if (record(b, v, k->id, NO_EVENT, NULL, why) == DS_OK)
+			log_info("bootstrap: %s key %u: %s; next round in %u s", child, k->tag, why,
+				 c->boot.round_interval);
+		break;
+	case OUT_MANUAL:
+		v->next_at = -1;
+		bool manual = (z->boot_methods & BOOT_MANUAL) != 0;
+		if (manual)
+			textf(v->last_result, sizeof(v->last_result),
+			      "no automatic method applies (%s); waiting for the operator", why);
+		else
+			textf(v->last_result, sizeof(v->last_result),
+			      "no bootstrap method applies: %s", why);
+		if (record(b, v, k->id, manual ? KS_EV_AWAIT_OPERATOR : KS_EV_VALIDATION_FAIL, NULL,
+			   v->last_result) == DS_OK) {
+			if (!manual)
+				atomic_fetch_add(&r->ctr.boot_failed, 1);
+			log_notice("bootstrap: %s key %u: %s", child, k->tag, v->last_result);
+		}
+		break;
+	case OUT_FAILED:
+		v->attempts++;
+		if (v->attempts >= c->boot.attempts) {
+			v->next_at = -1;
+			textf(v->last_result, sizeof(v->last_result),
+			      "failed after %u attempt(s): %s", v->attempts, why);
+			if (record(b, v, k->id, KS_EV_VALIDATION_FAIL, NULL, v->last_result) ==
+			    DS_OK) {
+				atomic_fetch_add(&r->ctr.boot_failed, 1);
+				log_notice("bootstrap: %s key %u validation failed: %s", child,
+					   k->tag, v->last_result);
+			}
+		} else {
+			int64_t wait = backoff(c, v->attempts);
+			v->next_at = now + wait;
+			if (record(b, v, k->id, NO_EVENT, NULL, why) == DS_OK)
+				log_info(
+				    "bootstrap: %s key %u attempt %u of %u: %s; retry in %lld s",
+				    child, k->tag, v->attempts, c->boot.attempts, why,
+				    (long long)wait);
+		}
+		break;
+	}
+out:
+	free(k);
+	free(d);
+}
+
+static void *bootstrap_main(void *arg)
+{
+	struct bootstrap *b = arg;
+	struct store_validation *due = calloc(BOOT_BATCH, sizeof(*due));
+	pthread_mutex_lock(&b->mu);
+	while (due != NULL && !b->stop) {
+		b->kicked = false;
+		pthread_mutex_unlock(&b->mu);
+		size_t n = 0;
+		int64_t now = (int64_t)time(NULL);
+		if (store_validation_due(b->s, now, BOOT_BATCH, due, &n) != DS_OK)
+			n = 0;
+		for (size_t i = 0; i < n; i++) {
+			pthread_mutex_lock(&b->mu);
+			bool stop = b->stop;
+			pthread_mutex_unlock(&b->mu);
+			if (stop)
+				break;
+			run_one(b, &due[i]);
+		}
+		int64_t when, wait = BOOT_POLL;
+		now = (int64_t)time(NULL);
+		if (n == BOOT_BATCH)
+			wait = 0;
+		else if (store_validation_next_time(b->s, &when) == DS_OK && when - now < wait)
+			wait = when - now;
+		pthread_mutex_lock(&b->mu);
+		if (wait > 0 && !b->kicked && !b->stop) {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += wait;
+			pthread_cond_timedwait(&b->cv, &b->mu, &ts);
+		}
+	}
+	pthread_mutex_unlock(&b->mu);
+	free(due);
+	return NULL;
+}
+
+/* KS_EV_RESTART for every key whose validation was interrupted: one audit
+ * row each, so the trail shows where the daemon picked it up again. */
+static int audit_resumed(struct bootstrap *b, size_t *n)
+{
+	struct keyrows rows = {0};
+	struct store_validation v;
+	char why[600];
+	*n = 0;
+	int rc = store_keys_foreach(b->s, keyrows_add, &rows);
+	bool begun = false;
+	for (size_t i = 0; rc == DS_OK && i < rows.n; i++) {
+		const struct store_key *k = &rows.k[i];
+		if (k->state != KEY_VALIDATING || store_validation_get(b->s, k->id, &v) != DS_OK ||
+		    v.next_at < 0)
+			continue;
+		if (!begun && (rc = store_begin(b->s)) == DS_OK)
+			begun = true;
+		textf(why, sizeof(why),
+		      "restart: validation resumes (%u failed attempt(s), %u round(s) done)%s%s",
+		      v.attempts, v.rounds, v.last_result[0] ? "; last: " : "", v.last_result);
+		if (rc == DS_OK)
+			rc = key_audit(b->s, k, "bootstrap", "validating", why);
+		if (rc == DS_OK)
+			(*n)++;
+	}
+	if (begun && rc == DS_OK)
+		rc = store_commit(b->s);
+	if (begun && rc != DS_OK)
+		store_rollback(b->s);
+	free(rows.k);
+	return rc;
+}
+
+static int vantage_parse(struct bootstrap *b)
+{
+	const struct cfg *c = b->cfg;
+	for (size_t i = 0; i < c->boot.nvantage && i < 16; i++) {
+		struct bm_vantage *v = &b->vantage[b->nvantage];
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&v->src;
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&v->src;
+		memset(v, 0, sizeof(*v));
+		if (inet_pton(AF_INET, c->boot.vantage[i], &s4->sin_addr) == 1) {
+			s4->sin_family = AF_INET;
+			v->srclen = sizeof(*s4);
+		} else if (inet_pton(AF_INET6, c->boot.vantage[i], &s6->sin6_addr) == 1) {
+			s6->sin6_family = AF_INET6;
+			v->srclen = sizeof(*s6);
+		} else {
+			return DS_ECONFIG; /* config checked it already */
+		}
+		b->nvantage++;
+	}
+	return DS_OK;
+}
+
+int bootstrap_start(struct receiver *r, struct bootstrap **out)
+{
+	const struct cfg *c = r->cfg;
+	bool automatic = false;
+	*out = NULL;
+	for (size_t i = 0; i < c->nzones; i++)
+		automatic |= (c->zones[i].boot_methods & BOOT_AUTOMATIC) != 0;
+	if (!automatic)
+		return DS_OK;
+
+	struct bootstrap *b = calloc(1, sizeof(*b));
+	if (b == NULL)
+		return DS_ENOMEM;
+	b->r = r;
+	b->cfg = c;
+	pthread_mutex_init(&b->mu, NULL);
+	pthread_cond_init(&b->cv, NULL);
+	char why[512] = "";
+	struct bm_resolver_cfg rc_ = {
+	    .trust_anchor_file = c->resolver.config_file ? NULL : c->resolver.ta_file,
+	    .root_hints = c->resolver.root_hints,
+	    .config_file = c->resolver.config_file,
+	    .forward = c->resolver.forward,
+	    .nforward = c->resolver.nforward,
+	    .timeout_ms = c->resolver.timeout * 1000,
+	};
+	int rc = vantage_parse(b);
+	if (rc == DS_OK)
+		rc = store_open(c->store_path, &b->s);
+	if (rc == DS_OK) {
+		rc = bm_resolver_new(&rc_, &b->res, why, sizeof(why));
+		if (rc != DS_OK)
+			log_err("bootstrap: resolver: %s", why);
+	}
+	size_t n = 0;
+	if (rc == DS_OK)
+		rc = audit_resumed(b, &n);
+	if (rc == DS_OK && pthread_create(&b->thread, NULL, bootstrap_main, b) != 0)
+		rc = DS_ENOMEM;
+	if (rc != DS_OK) {
+		bootstrap_stop(b);
+		return rc;
+	}
+	b->started = true;
+	if (n)
+		log_notice("bootstrap: resuming %zu pending validation(s)", n);
+	*out = b;
+	return DS_OK;
+}
+
+void bootstrap_kick(struct bootstrap *b)
+{
+	if (b == NULL)
+		return;
+	pthread_mutex_lock(&b->mu);
+	b->kicked = true;
+	pthread_cond_signal(&b->cv);
+	pthread_mutex_unlock(&b->mu);
+}
+
+void bootstrap_stop(struct bootstrap *b)
+{
+	if (b == NULL)
+		return;
+	if (b->started) {
+		pthread_mutex_lock(&b->mu);
+		b->stop = true;
+		pthread_cond_signal(&b->cv);
+		pthread_mutex_unlock(&b->mu);
+		pthread_join(b->thread, NULL);
+	}
+	bm_resolver_free(b->res);
+	store_close(b->s);
+	pthread_mutex_destroy(&b->mu);
+	pthread_cond_destroy(&b->cv);
+	free(b);
+}
