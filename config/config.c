@@ -417,6 +417,8 @@ static const struct row schema[] = {
 	{"zones.[].ds-digest-types.[]",          CT_INT,    NULL,                1,     255,      check_ds_digest,     0},
 	{"zones.[].ds-algorithms",               CT_ARRAY,  "8 10 13 14 15 16",  1,     32,       NULL,                0},
 	{"zones.[].ds-algorithms.[]",            CT_INT,    NULL,                1,     255,      check_ds_alg,        0},
+	{"zones.[].key-algorithms",              CT_ARRAY,  NULL,                1,     32,       NULL,                0},
+	{"zones.[].key-algorithms.[]",           CT_INT,    NULL,                1,     255,      check_ds_alg,        0},
 	{"zones.[].bootstrap-methods",          CT_ARRAY,  "manual",            0,     4,        NULL,                0},
 	{"zones.[].bootstrap-methods.[]",       CT_STR,    NULL,                0,     0,        check_boot_method,   0},
 	{"zones.[].bootstrap-max-pending",      CT_INT,    "3",                 1,     16,       NULL,                0},
@@ -1033,6 +1035,13 @@ static void fill_zone(struct loader *L, const config_setting_t *zs, struct cfg_z
 	p->max_update_rrs = (unsigned)get_int(zs, "zones.[].max-update-records");
 	get_bits(zs, "zones.[].ds-digest-types", p->ds_digest_ok);
 	get_bits(zs, "zones.[].ds-algorithms", p->ds_alg_ok);
+	/* child SIG(0) keys: by default every algorithm the receiver verifies */
+	if (find(zs, "zones.[].key-algorithms") != NULL)
+		get_bits(zs, "zones.[].key-algorithms", z->key_alg_ok);
+	else
+		for (unsigned a = 1; a < 256; a++)
+			if (sig0_alg_allowed(&L->c->limits, (uint8_t)a))
+				policy_bit_set(z->key_alg_ok, (uint8_t)a);
 	size_t nm = 0;
 	char **methods = get_strv(L, zs, "zones.[].bootstrap-methods", &nm);
 	for (size_t i = 0; i < nm; i++) {

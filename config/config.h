@@ -68,6 +68,7 @@ struct cfg_zone {
 	size_t nchildren;
 	struct cfg_backend *backends;
 	size_t nbackends;
+	uint8_t key_alg_ok[32]; /* algorithms of child keys (bit set); default: sig0.algorithms */
 	unsigned boot_methods;	/* BOOT_* bits; 0 = no bootstrap offered */
 	unsigned boot_order[4]; /* the methods in the configured order */
 	unsigned nboot_order;

@@ -659,6 +659,10 @@ static void decide_upload(struct receiver *r, struct job *j, const char *child, 
 	uint16_t tag = sig0_key_tag(rd, u.rdlen);
 	int64_t queued = 0;
 	bool allowed = ks_next(u.exists, row->state, KS_EV_UPLOAD, &next);
+	/* the zone's policy on child key algorithms: the key is kept as refused
+	 * (proof of possession was given) so that KeyState can say 7 */
+	bool alg_refused = allowed && !policy_bit(j->zone->key_alg_ok, rd[3]) &&
+			   ks_next(true, next, KS_EV_POLICY_REFUSE, &next);
 	/* with automatic methods a known key is queued for validation at once
 	 * (also when a key waiting for the operator is uploaded again) */
 	if (allowed && next == KEY_KNOWN && (j->zone->boot_methods & BOOT_AUTOMATIC))
@@ -667,11 +671,17 @@ static void decide_upload(struct receiver *r, struct job *j, const char *child, 
 		job_decide(j, RC_REFUSED, EDE_PROHIBITED, "refused",
 			   "key %s tag %u is %s and cannot be uploaded again", child, tag,
 			   store_key_state_str(row->state));
+	} else if (alg_refused && u.exists && row->state == KEY_REFUSED) {
+		job_decide(j, RC_REFUSED, EDE_UNSUPPORTED_KEY_ALG, "refused",
+			   "key %s tag %u: algorithm %u is not accepted for child keys of zone %s "
+			   "(key-algorithms)",
+			   child, tag, rd[3], zone);
+		upload_keystate(r, j, next, tag);
 	} else if (u.exists && next == row->state) {
 		job_decide(j, RC_NOERROR, -1, "accepted", "key %s tag %u is already %s", child, tag,
 			   store_key_state_str(row->state));
 		upload_keystate(r, j, next, tag);
-	} else if (!u.exists && u.pending >= j->zone->boot_max_pending) {
+	} else if (!u.exists && !alg_refused && u.pending >= j->zone->boot_max_pending) {
 		job_decide(j, RC_REFUSED, EDE_PROHIBITED, "refused",
 			   "%u key(s) of %s already wait for trust (bootstrap-max-pending)",
 			   u.pending, child);
@@ -709,7 +719,12 @@ static void decide_upload(struct receiver *r, struct job *j, const char *child, 
 			j->boot_queued = next == KEY_VALIDATING;
 			row = NULL;
 			upload_keystate(r, j, next, tag);
-			if (j->boot_queued)
+			if (alg_refused)
+				job_decide(j, RC_REFUSED, EDE_UNSUPPORTED_KEY_ALG, "refused",
+					   "key %s tag %u: algorithm %u is not accepted for child "
+					   "keys of zone %s (key-algorithms); kept as refused",
+					   child, tag, k->alg, zone);
+			else if (j->boot_queued)
 				job_decide(j, RC_NOERROR, -1, "accepted",
 					   "key %s tag %u uploaded, state %s; validation queued",
 					   child, tag, store_key_state_str(next));
@@ -777,6 +792,13 @@ static void decide_rollover(struct receiver *r, struct job *j, const char *child
 		sig0_pubkey_free(pk);
 		enum key_state next;
 		uint16_t tag = sig0_key_tag(rd, rr->rdlen);
+		if (!policy_bit(j->zone->key_alg_ok, rd[3])) {
+			job_decide(j, RC_REFUSED, EDE_UNSUPPORTED_KEY_ALG, "refused",
+				   "key %s tag %u: algorithm %u is not accepted for child keys "
+				   "(key-algorithms)",
+				   child, tag, rd[3]);
+			goto done;
+		}
 		enum key_state cur = at >= 0 ? rows.k[at].state : KEY_KNOWN;
 		if (!ks_next(at >= 0, cur, KS_EV_ROLLOVER_ADD, &next)) {
 			job_decide(j, RC_REFUSED, EDE_PROHIBITED, "refused",
@@ -1004,7 +1026,7 @@ void pipeline_commit_batch(struct receiver *r, struct job *batch)
 	} else if (ok) {
 		/* durable now: later requests see the keys this batch wrote */
 		for (struct job *j = batch; j; j = j->next)
-			for (size_t i = 0; j->rcode == RC_NOERROR && i < j->nnewkey; i++)
+			for (size_t i = 0; j->rcode != RC_SERVFAIL && i < j->nnewkey; i++)
 				keycache_put(r->keys, &j->newkey[i], &r->cfg->limits);
 	}
 	atomic_fetch_add(&r->ctr.commits, 1);

@@ -69,6 +69,26 @@ expect_match "beyond inquiries-per-source a minute -> REFUSED, EDE 15" \
 	'^rcode=REFUSED ede=15 text="too many KeyState inquiries' "$last"
 check "dsyncd stops cleanly" stop_dsyncd
 
+# the zone's policy on key algorithms: an ED25519 upload where only ECDSA P-256
+# is accepted is kept as refused (it proved possession), and KeyState says 7
+sed 's|^} );$|  key-algorithms = [ 13 ];\n} );|' "$T/dsyncd.conf" | sed 's/inquiries-per-source = 20/inquiries-per-source = 1000/' >"$T/algs.conf"
+start_dsyncd "$T/algs.conf" "$T/algs.log" || { not_ok "dsyncd starts with key-algorithms"; finish; }
+KA=$(mkkey newchild.example. ED25519 2>/dev/null)
+TA=$(tagof "$KA")
+keytext() { sed -n 's/^\([^;].*\) IN KEY \(.*\)$/\1 3600 KEY \2/p' "$1.key"; }
+out=$(ds -k "$KA" -z example. --add "$(keytext "$KA")" --ednsopt "65002:$(hex4 "$TA")0200" --verify-key "$RK")
+expect_match "an upload with an algorithm the zone does not accept -> REFUSED, EDE 1, state 7 in the answer" \
+	"^rcode=REFUSED ede=1 text=\"key newchild.example. tag $TA: algorithm 15 is not accepted for child keys of zone example. \(key-algorithms\); kept as refused\".*opt65002=$(hex4 "$TA")0700" "$out"
+expect_match "an inquiry about it -> 7 (refused)" "opt65002=$(hex4 "$TA")0700" "$(ask "$KA" newchild.example. "$TA")"
+expect_match "dsyncd key list shows it refused" "newchild.example. tag $TA alg 15: refused " "$("$BIN/dsyncd" -c "$T/algs.conf" key list)"
+out=$(ds -k "$KA" -z example. --add "$(keytext "$KA")")
+expect_match "uploaded again -> REFUSED again" '^rcode=REFUSED ede=1 text="key newchild.example. tag [0-9]*: algorithm 15 is not accepted' "$out"
+KP=$(mkkey newchild.example. ECDSAP256SHA256 2>/dev/null)
+TP=$(tagof "$KP")
+out=$(ds -k "$KP" -z example. --add "$(keytext "$KP")" --ednsopt "65002:$(hex4 "$TP")0200" --verify-key "$RK")
+expect_match "an ECDSA P-256 key of the same child -> NOERROR, state 10" "^rcode=NOERROR .*opt65002=$(hex4 "$TP")0a00" "$out"
+check "dsyncd stops cleanly (key-algorithms)" stop_dsyncd "$T/algs.log"
+
 # unsigned inquiries allowed, but no receiver key: the option is left out
 echo 'keystate = { unsigned-inquiries = true; };' >>"$T/nosign.conf"
 start_dsyncd "$T/nosign.conf" "$T/nosign.log" || { not_ok "dsyncd starts without a receiver key"; finish; }

@@ -218,6 +218,9 @@ static void test_defaults(void)
 		CHECK_EQ(c->zones[0].nchildren, 0);
 		CHECK_EQ(c->zones[0].nbackends, 0);
 		CHECK_EQ(c->zones[0].boot_methods, BOOT_MANUAL);
+		/* child key algorithms default to what the receiver verifies */
+		for (size_t i = 0; i < sizeof algs / sizeof algs[0]; i++)
+			CHECK_EQ(policy_bit(c->zones[0].key_alg_ok, algs[i].alg), algs[i].on);
 		CHECK_EQ(c->zones[0].nboot_order, 1);
 	}
 	cfg_free(c);
@@ -240,7 +243,8 @@ static void test_bootstrap_settings(void)
 	    "resolver = { trust-anchor-file = \"root.key\"; timeout = 4;\n"
 	    "  forward = [ \"127.0.0.53\", \"::1@5353\" ]; };\n"
 	    "zones = ( { name = \"example.\";\n"
-	    "  bootstrap-methods = [ \"unsigned\", \"at-ns\", \"manual\", \"at-apex\" ]; } );\n",
+	    "  bootstrap-methods = [ \"unsigned\", \"at-ns\", \"manual\", \"at-apex\" ];\n"
+	    "  key-algorithms = [ 13, 14 ]; } );\n",
 	    &c, &errs, path, sizeof path);
 	CHECK_EQ(rc, DS_OK);
 	if (rc != DS_OK)
@@ -267,6 +271,8 @@ static void test_bootstrap_settings(void)
 	CHECK_EQ(z->boot_order[1], BOOT_AT_NS);
 	CHECK_EQ(z->boot_order[2], BOOT_MANUAL);
 	CHECK_EQ(z->boot_order[3], BOOT_AT_APEX);
+	CHECK(policy_bit(z->key_alg_ok, 13) && policy_bit(z->key_alg_ok, 14));
+	CHECK(!policy_bit(z->key_alg_ok, 15) && !policy_bit(z->key_alg_ok, 8));
 	cfg_free(c);
 
 	CHECK_EQ(cfg_boot_method("at-ns"), BOOT_AT_NS);
