@@ -10,7 +10,8 @@
 
 CC       ?= cc
 BUILD    ?= build
-PKGS      = ldns openssl sqlite3 libconfig libmicrohttpd libunbound
+PKGS      = ldns openssl sqlite3 libconfig libmicrohttpd libunbound jansson
+CURL_LIBS := $(shell pkg-config --libs libcurl 2>/dev/null)
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ifeq ($(PKG_LIBS),)
@@ -40,15 +41,17 @@ BACKENDS_SRC = backends/backend.c backends/null.c backends/zonefile.c
 RECEIVER_SRC = receiver/server.c receiver/pipeline.c receiver/keycache.c \
                receiver/replay.c receiver/outbox.c receiver/respond.c receiver/import.c \
                receiver/rkey.c receiver/ratelimit.c \
-               receiver/keycmd.c receiver/records.c receiver/keytrans.c receiver/bootstrap.c
+               receiver/keycmd.c receiver/records.c receiver/keytrans.c receiver/bootstrap.c \
+               receiver/metrics.c
+API_SRC      = api/api.c api/tokens.c api/routes.c api/writes.c api/cfgjson.c
 
 LIB_SRC  = $(COMMON_SRC) $(SIG0_SRC) $(STORE_SRC) $(POLICY_SRC) $(KEYSTATE_SRC) $(CONFIG_SRC) \
-           $(BACKENDS_SRC) $(RECEIVER_SRC)
+           $(BACKENDS_SRC) $(RECEIVER_SRC) $(API_SRC)
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB      = $(BUILD)/libdsync.a
 
-PROGS    = $(BUILD)/dsyncd $(BUILD)/dsync-send $(BUILD)/bm-probe
-UNITS    = wire dname msg sig0 policy keystate store config backends
+PROGS    = $(BUILD)/dsyncd $(BUILD)/dsync-send $(BUILD)/bm-probe $(BUILD)/dsyncctl
+UNITS    = wire dname msg sig0 policy keystate store config backends metrics api
 UNIT_BIN = $(UNITS:%=$(BUILD)/test_%)
 
 all: $(PROGS)
@@ -70,6 +73,9 @@ $(BUILD)/dsync-send: $(BUILD)/tests/tools/dsync-send.o $(LIB)
 $(BUILD)/bm-probe: $(BUILD)/tests/tools/bm-probe.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BUILD)/dsyncctl: $(BUILD)/tools/dsyncctl.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CURL_LIBS)
+
 $(BUILD)/test_%: $(BUILD)/tests/unit/test_%.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -78,9 +84,9 @@ units: $(UNIT_BIN)
 # --- packages -----------------------------------------------------------
 DEB_BUILD = build-essential pkg-config libldns-dev libssl-dev libsqlite3-dev \
             libconfig-dev libmicrohttpd-dev libunbound-dev libevent-dev nettle-dev \
-            libjansson-dev
+            libjansson-dev libcurl4-openssl-dev
 DEB_TEST  = bind9-dnsutils bind9-utils knot knot-dnsutils ldnsutils sqlite3 \
-            python3 iproute2 procps dns-root-data
+            python3 iproute2 procps dns-root-data prometheus curl unbound
 deps:
 	@missing=""; for p in $(DEB_BUILD) $(DEB_TEST); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' \
@@ -109,7 +115,7 @@ test: deps
 
 # --- tooling ------------------------------------------------------------
 format-check:
-	clang-format --dry-run --Werror $(LIB_SRC) daemon/main.c */*.h
+	clang-format --dry-run --Werror $(LIB_SRC) daemon/main.c tools/*.c */*.h
 
 bench: all
 	tests/bench/run.sh $(BUILD)

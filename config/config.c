@@ -379,8 +379,18 @@ static const struct row schema[] = {
 	{"bootstrap.unsigned-interval",          CT_INT,    "129600",            1,     2592000,  NULL,                0},
 	{"bootstrap.unsigned-vantage",           CT_ARRAY,  NULL,                1,     16,       NULL,                0},
 	{"bootstrap.unsigned-vantage.[]",        CT_STR,    NULL,                0,     0,        check_addr,          0},
+	{"bootstrap.unsigned-resolvers",         CT_ARRAY,  NULL,                1,     16,       NULL,                0},
+	{"bootstrap.unsigned-resolvers.[]",      CT_STR,    NULL,                0,     0,        check_forward,       0},
 	{"bootstrap.nameserver-port",            CT_INT,    "53",                1,     65535,    NULL,                0},
 	{"bootstrap.query-timeout",              CT_INT,    "5",                 1,     120,      NULL,                0},
+
+	{"api",                                  CT_GROUP,  NULL,                0,     0,        NULL,                0},
+	{"api.listen",                           CT_STR,    "127.0.0.1",         0,     0,        check_addr,          0},
+	{"api.port",                             CT_INT,    "8053",              1,     65535,    NULL,                0},
+	{"api.tokens-file",                      CT_STR,    NULL,                0,     0,        check_nonempty,      0},
+	{"api.tls-certificate",                  CT_STR,    NULL,                0,     0,        check_nonempty,      0},
+	{"api.tls-key",                          CT_STR,    NULL,                0,     0,        check_nonempty,      0},
+	{"api.max-body",                         CT_INT,    "65536",             64,    16777216, NULL,                0},
 
 	{"resolver",                             CT_GROUP,  NULL,                0,     0,        NULL,                0},
 	{"resolver.trust-anchor-file",           CT_STR,    "/usr/share/dns/root.key", 0, 0,     check_nonempty,      0},
@@ -776,6 +786,11 @@ static void fill_globals(struct loader *L, const config_setting_t *root)
 	c->boot.rounds = (unsigned)get_int(bs, "bootstrap.unsigned-rounds");
 	c->boot.round_interval = (unsigned)get_int(bs, "bootstrap.unsigned-interval");
 	c->boot.vantage = get_strv(L, bs, "bootstrap.unsigned-vantage", &c->boot.nvantage);
+	c->boot.resolvers = get_strv(L, bs, "bootstrap.unsigned-resolvers", &c->boot.nresolvers);
+	if (c->boot.nvantage + c->boot.nresolvers > 16)
+		say(L, bs,
+		    "'bootstrap.unsigned-vantage' and 'bootstrap.unsigned-resolvers' "
+		    "have more than 16 vantage points together");
 	c->boot.ns_port = (uint16_t)get_int(bs, "bootstrap.nameserver-port");
 	c->boot.query_timeout = (unsigned)get_int(bs, "bootstrap.query-timeout");
 	if (c->boot.retry_interval > c->boot.retry_max_interval)
@@ -783,8 +798,24 @@ static void fill_globals(struct loader *L, const config_setting_t *root)
 		    "'bootstrap.retry-interval' (%u) is above 'bootstrap.retry-max-interval' (%u)",
 		    c->boot.retry_interval, c->boot.retry_max_interval);
 
-	const config_setting_t *rs = find(root, "resolver");
+	const config_setting_t *as = find(root, "api");
 	const char *v;
+	c->api.listen = dup_str(L, get_str(as, "api.listen"));
+	c->api.port = (uint16_t)get_int(as, "api.port");
+	c->api.max_body = (unsigned)get_int(as, "api.max-body");
+	if ((v = get_str(as, "api.tokens-file")) != NULL)
+		c->api.tokens_file = resolve(L, v);
+	if ((v = get_str(as, "api.tls-certificate")) != NULL)
+		c->api.tls_cert = resolve(L, v);
+	if ((v = get_str(as, "api.tls-key")) != NULL)
+		c->api.tls_key = resolve(L, v);
+	c->api.enabled = c->api.tokens_file != NULL;
+	if ((c->api.tls_cert == NULL) != (c->api.tls_key == NULL))
+		say(L, as, "'api.tls-certificate' and 'api.tls-key' go together");
+	if (as != NULL && !c->api.enabled)
+		say(L, as, "'api' needs 'api.tokens-file' (every request needs a token)");
+
+	const config_setting_t *rs = find(root, "resolver");
 	if ((v = get_str(rs, "resolver.trust-anchor-file")) != NULL)
 		c->resolver.ta_file = resolve(L, v);
 	if ((v = get_str(rs, "resolver.root-hints")) != NULL)
@@ -1287,6 +1318,11 @@ void cfg_free(struct cfg *c)
 	free(c->receiver.key_dir);
 	strv_free(c->receiver.addresses);
 	strv_free(c->boot.vantage);
+	strv_free(c->boot.resolvers);
+	free(c->api.listen);
+	free(c->api.tokens_file);
+	free(c->api.tls_cert);
+	free(c->api.tls_key);
 	free(c->resolver.ta_file);
 	free(c->resolver.root_hints);
 	free(c->resolver.config_file);

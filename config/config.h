@@ -140,9 +140,22 @@ struct cfg {
 		unsigned round_interval;     /* unsigned: seconds between rounds, 129600 */
 		char **vantage;		     /* unsigned: local source addresses (NULL: any) */
 		size_t nvantage;
+		char **resolvers; /* unsigned: resolvers asked too ("addr" or "addr@port") */
+		size_t nresolvers;
 		uint16_t ns_port;	/* nameservers' port, 53 */
 		unsigned query_timeout; /* seconds per direct query, 5 */
 	} boot;
+
+	/* the admin HTTP API (api/, doc/api.md); on when tokens_file is set */
+	struct {
+		bool enabled;
+		char *listen;	   /* "127.0.0.1" */
+		uint16_t port;	   /* 8053 */
+		char *tokens_file; /* "name role token" lines */
+		char *tls_cert;	   /* PEM; HTTPS when both are set */
+		char *tls_key;
+		unsigned max_body; /* bytes, 65536 */
+	} api;
 
 	/* libunbound for the validated lookups of at-apex and at-ns */
 	struct {

@@ -14,10 +14,10 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "common/version.h"
 #include "config/config.h"
 #include "receiver/receiver.h"
 
-#define DSYNCD_VERSION "0.1.0"
 #define DEFAULT_CONFIG "/etc/dsyncd/dsyncd.conf"
 
 static struct receiver *the_receiver;
@@ -71,7 +71,7 @@ int main(int argc, char **argv)
 		case 'f': /* accepted for compatibility: dsyncd always stays in the foreground */
 			break;
 		case 'V':
-			printf("dsyncd %s\n", DSYNCD_VERSION);
+			printf("dsyncd %s\n", DSYNC_VERSION);
 			return 0;
 		case 'h':
 			usage(stdout);

@@ -2,13 +2,14 @@
  * keystate/methods.c -- the automatic bootstrap methods (see methods.h).
  *
  * at-apex and at-ns ask a validating libunbound context; unsigned asks
- * every nameserver directly over TCP (common/dnsq.h).  The lookups of one
- * call are sent together (ub_resolve_async) and collected in one poll()
- * loop, so one call costs at most one resolver timeout however many
- * nameservers there are.  The unsigned queries go one after another, each
- * bounded by its own timeout: a round costs at most
- * (addresses x vantage points) x timeout_ms, and stops at the first answer
- * that decides "fail".
+ * every nameserver directly over TCP (common/dnsq.h), and each configured
+ * recursive resolver once.  The lookups of one call are sent together
+ * (ub_resolve_async) and collected in one poll() loop, so one call costs at
+ * most one resolver timeout however many nameservers there are.  The
+ * unsigned queries go one after another, each bounded by its own timeout:
+ * a round costs at most (addresses x source vantage points + resolver
+ * vantage points) x timeout_ms, and stops at the first answer that decides
+ * "fail".
  */
 #include <errno.h>
 #include <poll.h>
@@ -846,12 +847,10 @@ static bool keyset_equal(const struct keyset *a, const struct keyset *b)
 	return a->len == b->len && memcmp(a->buf, b->buf, a->len) == 0;
 }
 
-/* "ns2.example. 192.0.2.1#53" plus " from 127.0.0.2" for an explicit vantage point. */
-static void where_str(const struct ns_addr *a, const struct bm_vantage *v, char *out, size_t outlen)
+/* " from 127.0.0.2" for an explicit source address, else "". */
+static const char *from_str(const struct bm_vantage *v, char *out, size_t outlen)
 {
-	char nsname[DNAME_STR_MAX], srv[DNSQ_ADDRSTR_MAX], src[INET6_ADDRSTRLEN] = "?";
-	name_str(a->ns, nsname, sizeof(nsname));
-	dnsq_addr_str((const struct sockaddr *)&a->sa, srv, sizeof(srv));
+	char src[INET6_ADDRSTRLEN] = "?";
 	if (v->src.ss_family == AF_INET)
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)&v->src)->sin_addr, src,
 			  sizeof(src));
@@ -859,64 +858,109 @@ static void where_str(const struct ns_addr *a, const struct bm_vantage *v, char 
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&v->src)->sin6_addr, src,
 			  sizeof(src));
 	if (v->src.ss_family == AF_UNSPEC)
-		set_why(out, outlen, "%s %s", nsname, srv);
+		set_why(out, outlen, "%s", "");
 	else
-		set_why(out, outlen, "%s %s from %s", nsname, srv, src);
+		set_why(out, outlen, " from %s", src);
+	return out;
+}
+
+/* "at ns2.example. 192.0.2.1#53", plus " from 127.0.0.2" for an explicit source. */
+static void where_ns(const struct ns_addr *a, const struct bm_vantage *v, char *out, size_t outlen)
+{
+	char nsname[DNAME_STR_MAX], srv[DNSQ_ADDRSTR_MAX], from[INET6_ADDRSTRLEN + 8];
+	set_why(out, outlen, "at %s %s%s", name_str(a->ns, nsname, sizeof(nsname)),
+		dnsq_addr_str((const struct sockaddr *)&a->sa, srv, sizeof(srv)),
+		from_str(v, from, sizeof(from)));
+}
+
+/* "via resolver 127.0.0.88#53", plus " from 127.0.0.2" for an explicit source. */
+static void where_resolver(const struct sockaddr *sa, const struct bm_vantage *v, char *out,
+			   size_t outlen)
+{
+	char srv[DNSQ_ADDRSTR_MAX], from[INET6_ADDRSTRLEN + 8];
+	set_why(out, outlen, "via resolver %s%s", dnsq_addr_str(sa, srv, sizeof(srv)),
+		from_str(v, from, sizeof(from)));
+}
+
+/* A resolver vantage point's address, port 0 made 53. */
+static void resolver_addr(const struct bm_vantage *v, struct sockaddr_storage *out,
+			  socklen_t *outlen)
+{
+	*out = v->resolver;
+	*outlen = v->resolverlen;
+	if (out->ss_family == AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)out;
+		if (s4->sin_port == 0)
+			s4->sin_port = htons(53);
+	} else if (out->ss_family == AF_INET6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)out;
+		if (s6->sin6_port == 0)
+			s6->sin6_port = htons(53);
+	}
 }
 
 /*
- * Ask one address from one vantage point.  BM_OK with *ks filled (the
- * caller frees ks->buf), or BM_FAIL / BM_TEMP with text set (without the
- * method prefix).  where names the server (where_str).
+ * Ask server <child> KEY over TCP from v's source address: a nameserver
+ * directly (RD=0, the answer must be authoritative) or, when via_resolver,
+ * a recursive resolver (RD=1, RA must be set, AA is not looked at).  BM_OK
+ * with *ks filled (the caller frees ks->buf), or BM_FAIL / BM_TEMP with
+ * text set (without the method prefix).  where names the server
+ * (where_ns, where_resolver).
  */
-static enum bm_result ask_one(const uint8_t *child, const struct ns_addr *a,
-			      const struct bm_vantage *v, unsigned timeout_ms, struct msg *m,
-			      const uint8_t *rdata, size_t rdlen, struct keyset *ks,
-			      const char *where, char *text, size_t textlen)
+static enum bm_result ask_one(const uint8_t *child, const struct sockaddr *server,
+			      socklen_t serverlen, const struct bm_vantage *v, bool via_resolver,
+			      unsigned timeout_ms, struct msg *m, const uint8_t *rdata,
+			      size_t rdlen, struct keyset *ks, const char *where, char *text,
+			      size_t textlen)
 {
 	char cname[DNAME_STR_MAX], rc[16], qwhy[256];
 	uint8_t *ans = NULL;
 	size_t anslen = 0;
 	enum bm_result res = BM_TEMP;
+	unsigned flags = DNSQ_EDNS | (via_resolver ? DNSQ_RD : 0);
 
 	memset(ks, 0, sizeof(*ks));
 	name_str(child, cname, sizeof(cname));
-	int err = dnsq_tcp((const struct sockaddr *)&v->src, v->srclen,
-			   (const struct sockaddr *)&a->sa, a->salen, child, T_KEY, DNSQ_EDNS,
-			   timeout_ms, &ans, &anslen, qwhy, sizeof(qwhy));
+	int err = dnsq_tcp((const struct sockaddr *)&v->src, v->srclen, server, serverlen, child,
+			   T_KEY, flags, timeout_ms, &ans, &anslen, qwhy, sizeof(qwhy));
 	if (err != DS_OK) {
 		/* qwhy starts with the server address, which where holds too */
 		const char *p = strstr(qwhy, ": ");
-		set_why(text, textlen, "%s KEY at %s: %s", cname, where, p ? p + 2 : qwhy);
+		set_why(text, textlen, "%s KEY %s: %s", cname, where, p ? p + 2 : qwhy);
 		return BM_TEMP;
 	}
 	err = msg_parse(m, ans, anslen);
 	unsigned rcode = (unsigned)(m->flags & 0xf) | (unsigned)m->edns_ext_rcode << 4;
 	if (err != DS_OK) {
-		set_why(text, textlen, "%s KEY at %s: malformed answer (%s)", cname, where, m->why);
+		set_why(text, textlen, "%s KEY %s: malformed answer (%s)", cname, where, m->why);
 	} else if (m->flags & MSG_TC) {
-		set_why(text, textlen, "%s KEY at %s: truncated answer over TCP", cname, where);
-	} else if (rcode == RC_NXDOMAIN) {
-		set_why(text, textlen, "%s KEY at %s: NXDOMAIN", cname, where);
-		res = BM_FAIL;
-	} else if (rcode != RC_NOERROR) {
-		set_why(text, textlen, "%s KEY at %s: answered %s", cname, where,
+		set_why(text, textlen, "%s KEY %s: truncated answer over TCP", cname, where);
+	} else if (rcode != RC_NOERROR && rcode != RC_NXDOMAIN) {
+		set_why(text, textlen, "%s KEY %s: answered %s", cname, where,
 			rcode_str((int)rcode, rc, sizeof(rc)));
-	} else if (!(m->flags & MSG_AA)) {
-		set_why(text, textlen, "%s KEY at %s: answer is not authoritative (AA clear)",
+	} else if (via_resolver && !(m->flags & MSG_RA)) {
+		/* not a resolver for us: its answer (a referral, say) says
+		 * nothing about the key; the setting is wrong, not the key */
+		set_why(text, textlen, "%s KEY %s: the server does not offer recursion (RA clear)",
 			cname, where);
+	} else if (rcode == RC_NXDOMAIN) {
+		set_why(text, textlen, "%s KEY %s: NXDOMAIN", cname, where);
+		res = BM_FAIL;
+	} else if (!via_resolver && !(m->flags & MSG_AA)) {
+		set_why(text, textlen, "%s KEY %s: answer is not authoritative (AA clear)", cname,
+			where);
 		res = BM_FAIL;
 	} else if (keyset_from_msg(m, child, ks) != DS_OK) {
-		set_why(text, textlen, "%s KEY at %s: out of memory", cname, where);
+		set_why(text, textlen, "%s KEY %s: out of memory", cname, where);
 	} else if (ks->n == 0) {
-		set_why(text, textlen, "%s KEY at %s: no KEY RRset (NODATA)", cname, where);
+		set_why(text, textlen, "%s KEY %s: no KEY RRset (NODATA)", cname, where);
 		res = BM_FAIL;
 	} else if (!keyset_holds(ks, rdata, rdlen)) {
-		set_why(text, textlen, "%s KEY at %s: the KEY RRset (%zu key%s) lacks the key",
-			cname, where, ks->n, ks->n == 1 ? "" : "s");
+		set_why(text, textlen, "%s KEY %s: the KEY RRset (%zu key%s) lacks the key", cname,
+			where, ks->n, ks->n == 1 ? "" : "s");
 		res = BM_FAIL;
 	} else {
-		set_why(text, textlen, "%s KEY at %s: %zu key%s", cname, where, ks->n,
+		set_why(text, textlen, "%s KEY %s: %zu key%s", cname, where, ks->n,
 			ks->n == 1 ? "" : "s");
 		res = BM_OK;
 	}
@@ -929,23 +973,72 @@ static enum bm_result ask_one(const uint8_t *child, const struct ns_addr *a,
 	return res;
 }
 
+/* What one round has seen so far. */
+struct round {
+	const char *cname;
+	struct keyset ref; /* the first set answered; all others must equal it */
+	char ref_where[DETAIL_MAX];
+	bool temp;
+	char temp_text[DETAIL_MAX]; /* the first temporary failure */
+};
+
+/*
+ * Take one answer into the round (ks is consumed).  BM_FAIL with why set
+ * when it decides the round, else BM_OK.
+ */
+static enum bm_result round_take(struct round *st, enum bm_result one, struct keyset *ks,
+				 const char *where, const char *text, char *why, size_t whylen)
+{
+	if (one == BM_FAIL) {
+		set_why(why, whylen, "unsigned: %s", text);
+		return BM_FAIL;
+	}
+	if (one == BM_TEMP) {
+		if (!st->temp)
+			snprintf(st->temp_text, sizeof(st->temp_text), "%s", text);
+		st->temp = true;
+		return BM_OK;
+	}
+	if (st->ref.buf == NULL) {
+		st->ref = *ks;
+		snprintf(st->ref_where, sizeof(st->ref_where), "%s", where);
+		return BM_OK;
+	}
+	enum bm_result res = BM_OK;
+	if (!keyset_equal(&st->ref, ks)) {
+		set_why(why, whylen,
+			"unsigned: %s KEY RRset %s (%zu key%s) differs from the one %s (%zu key%s)",
+			st->cname, where, ks->n, ks->n == 1 ? "" : "s", st->ref_where, st->ref.n,
+			st->ref.n == 1 ? "" : "s");
+		res = BM_FAIL;
+	}
+	free(ks->buf);
+	return res;
+}
+
 enum bm_result bm_unsigned_round(struct bm_resolver *r, const uint8_t *child, const struct deleg *d,
 				 const uint8_t *rdata, size_t rdlen, const struct bm_vantage *v,
 				 size_t nvantage, uint16_t port, unsigned timeout_ms, char *why,
 				 size_t whylen)
 {
 	const uint8_t *ns[NS_MAX];
-	char cname[DNAME_STR_MAX], text[DETAIL_MAX], where[DETAIL_MAX], ref_where[DETAIL_MAX];
-	char temp_text[DETAIL_MAX] = "", srv[DNSQ_ADDRSTR_MAX], nsname[DNAME_STR_MAX];
-	struct keyset ref = {0};
-	bool temp = false;
-	struct bm_vantage kernel = {.src.ss_family = AF_UNSPEC};
+	char cname[DNAME_STR_MAX], text[DETAIL_MAX], where[DETAIL_MAX];
+	char srv[DNSQ_ADDRSTR_MAX], nsname[DNAME_STR_MAX];
+	struct round st = {.cname = cname};
+	struct bm_vantage kernel = {.kind = BM_VANTAGE_SOURCE, .src.ss_family = AF_UNSPEC};
+	size_t nsrc = 0, nvia = 0;
 
 	set_why(why, whylen, "%s", "");
 	name_str(child, cname, sizeof(cname));
 	if (nvantage == 0) {
 		v = &kernel;
 		nvantage = 1;
+	}
+	for (size_t j = 0; j < nvantage; j++) {
+		if (v[j].kind == BM_VANTAGE_RESOLVER)
+			nvia++;
+		else
+			nsrc++;
 	}
 	size_t nns = ns_targets(child, d, ns);
 	if (nns == 0) {
@@ -961,62 +1054,77 @@ enum bm_result bm_unsigned_round(struct bm_resolver *r, const uint8_t *child, co
 		return BM_TEMP;
 	}
 	size_t na = 0;
-	enum bm_result res = ns_addresses(r, child, d, ns, nns, port, a, &na, why, whylen);
-	/* every address from every vantage point; the first "fail" decides */
+	enum bm_result res = BM_OK;
+	/* only resolvers: the nameservers are not asked, so not looked up either */
+	if (nsrc > 0)
+		res = ns_addresses(r, child, d, ns, nns, port, a, &na, why, whylen);
+	/* every address from every source vantage point; the first "fail" decides */
 	for (size_t i = 0; i < na && res == BM_OK; i++) {
 		size_t asked_here = 0;
 		for (size_t j = 0; j < nvantage && res == BM_OK; j++) {
 			struct keyset ks;
 			sa_family_t vf = v[j].src.ss_family;
+			if (v[j].kind == BM_VANTAGE_RESOLVER)
+				continue;
 			if (vf != AF_UNSPEC && vf != a[i].sa.ss_family)
 				continue; /* an IPv4 source cannot reach an IPv6 server */
 			asked_here++;
-			where_str(&a[i], &v[j], where, sizeof(where));
-			enum bm_result one = ask_one(child, &a[i], &v[j], timeout_ms, m, rdata,
+			where_ns(&a[i], &v[j], where, sizeof(where));
+			enum bm_result one = ask_one(child, (const struct sockaddr *)&a[i].sa,
+						     a[i].salen, &v[j], false, timeout_ms, m, rdata,
 						     rdlen, &ks, where, text, sizeof(text));
-			if (one == BM_FAIL) {
-				set_why(why, whylen, "unsigned: %s", text);
-				res = BM_FAIL;
-			} else if (one == BM_TEMP) {
-				if (!temp)
-					snprintf(temp_text, sizeof(temp_text), "%s", text);
-				temp = true;
-			} else if (ref.buf == NULL) {
-				ref = ks;
-				snprintf(ref_where, sizeof(ref_where), "%s", where);
-			} else {
-				if (!keyset_equal(&ref, &ks)) {
-					set_why(why, whylen,
-						"unsigned: %s KEY RRset at %s (%zu key%s) differs "
-						"from the one at %s (%zu key%s)",
-						cname, where, ks.n, ks.n == 1 ? "" : "s", ref_where,
-						ref.n, ref.n == 1 ? "" : "s");
-					res = BM_FAIL;
-				}
-				free(ks.buf);
-			}
+			res = round_take(&st, one, &ks, where, text, why, whylen);
 		}
 		if (asked_here == 0) {
-			if (!temp)
-				set_why(temp_text, sizeof(temp_text),
+			if (!st.temp)
+				set_why(st.temp_text, sizeof(st.temp_text),
 					"no vantage point of the address family of %s %s",
 					name_str(a[i].ns, nsname, sizeof(nsname)),
 					dnsq_addr_str((const struct sockaddr *)&a[i].sa, srv,
 						      sizeof(srv)));
-			temp = true;
+			st.temp = true;
 		}
 	}
-	if (res == BM_OK && temp) {
-		set_why(why, whylen, "unsigned: %s", temp_text);
+	/* then each resolver once, compared with everything seen so far */
+	for (size_t j = 0; j < nvantage && res == BM_OK; j++) {
+		struct sockaddr_storage rs;
+		socklen_t rslen;
+		struct keyset ks;
+		if (v[j].kind != BM_VANTAGE_RESOLVER)
+			continue;
+		resolver_addr(&v[j], &rs, &rslen);
+		where_resolver((const struct sockaddr *)&rs, &v[j], where, sizeof(where));
+		enum bm_result one =
+		    ask_one(child, (const struct sockaddr *)&rs, rslen, &v[j], true, timeout_ms, m,
+			    rdata, rdlen, &ks, where, text, sizeof(text));
+		res = round_take(&st, one, &ks, where, text, why, whylen);
+	}
+	if (res == BM_OK && st.temp) {
+		set_why(why, whylen, "unsigned: %s", st.temp_text);
 		res = BM_TEMP;
 	}
-	if (res == BM_OK)
+	if (res == BM_OK && nsrc == 0 && nvia == 1)
+		set_why(why, whylen,
+			"unsigned: %s KEY RRset %s (%zu key%s) holds the key (the nameservers "
+			"themselves were not asked)",
+			cname, st.ref_where, st.ref.n, st.ref.n == 1 ? "" : "s");
+	else if (res == BM_OK && nsrc == 0)
+		set_why(why, whylen,
+			"unsigned: %zu resolvers answer the same KEY RRset of %s (%zu key%s) "
+			"holding the key (the nameservers themselves were not asked)",
+			nvia, cname, st.ref.n, st.ref.n == 1 ? "" : "s");
+	else if (res == BM_OK) {
+		char via[64] = "";
+		if (nvia > 0)
+			set_why(via, sizeof(via), " and through %zu resolver%s", nvia,
+				nvia == 1 ? "" : "s");
 		set_why(why, whylen,
 			"unsigned: %zu address%s of %zu nameserver%s of %s answer the same KEY "
-			"RRset (%zu key%s) holding the key, from %zu vantage point%s",
-			na, na == 1 ? "" : "es", nns, nns == 1 ? "" : "s", cname, ref.n,
-			ref.n == 1 ? "" : "s", nvantage, nvantage == 1 ? "" : "s");
-	free(ref.buf);
+			"RRset (%zu key%s) holding the key, from %zu vantage point%s%s",
+			na, na == 1 ? "" : "es", nns, nns == 1 ? "" : "s", cname, st.ref.n,
+			st.ref.n == 1 ? "" : "s", nsrc, nsrc == 1 ? "" : "s", via);
+	}
+	free(st.ref.buf);
 	free(a);
 	free(m);
 	return res;

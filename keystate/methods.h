@@ -99,33 +99,80 @@ enum bm_result bm_at_ns(struct bm_resolver *r, const uint8_t *child, const struc
 			const uint8_t *rdata, size_t rdlen, bool require_all, char *why,
 			size_t whylen);
 
-/* Where unsigned queries go out from: a local source address (port 0) to
- * ask each nameserver directly. */
+/*
+ * A vantage point of the unsigned method: where its queries go out from
+ * and whom they ask.  Two kinds:
+ *
+ *   BM_VANTAGE_SOURCE   ask each nameserver of the delegation directly
+ *                       (RD=0), from the local source address src (port 0).
+ *   BM_VANTAGE_RESOLVER ask once, through the recursive resolver at resolver
+ *                       (address and port; port 0 means 53): one query
+ *                       <child> KEY with RD=1 over TCP.  src, when set, is
+ *                       the local source address towards the resolver.
+ *
+ * A zeroed struct is a BM_VANTAGE_SOURCE with the kernel's source address,
+ * so code that fills only src and srclen keeps its meaning.  Fill a
+ * resolver vantage point like this:
+ *   struct bm_vantage v = {.kind = BM_VANTAGE_RESOLVER};
+ *   dnsq_addr_from_str("127.0.0.88#53", 53, &v.resolver, &v.resolverlen);
+ */
+enum bm_vantage_kind {
+	BM_VANTAGE_SOURCE = 0,
+	BM_VANTAGE_RESOLVER = 1,
+};
+
 struct bm_vantage {
+	enum bm_vantage_kind kind;
 	struct sockaddr_storage src; /* ss_family AF_UNSPEC: the kernel's choice */
 	socklen_t srclen;
+	struct sockaddr_storage resolver; /* BM_VANTAGE_RESOLVER only: IPv4 or IPv6 */
+	socklen_t resolverlen;
 };
 
 /*
- * One round of the unsigned method (RFC 8078-style "accept after checks"):
- * the NS targets of d are resolved to addresses (glue from d for names at or
- * below child, else A and AAAA through r, DNSSEC status not required); then,
- * from every vantage point, <child> KEY is asked over TCP (RD=0, port 53) of
- * every address.  Each answer must be authoritative (AA) NOERROR with the
- * KEY RRset in the answer section, and all answers must hold the same set of
+ * One round of the unsigned method (RFC 8078-style "accept after checks").
+ *
+ * Source vantage points: the NS targets of d are resolved to addresses
+ * (glue from d for names at or below child, else A and AAAA through r,
+ * DNSSEC status not required); then, from every source vantage point,
+ * <child> KEY is asked over TCP (RD=0, port port) of every address of the
+ * same family.  Each answer must be authoritative (AA) NOERROR with the
+ * KEY RRset (owner child, class IN) in the answer section.
+ *
+ * Resolver vantage points: each resolver is asked <child> KEY (RD=1) over
+ * TCP once.  Its answer must be NOERROR from a server that offers
+ * recursion (RA set); AA is not expected.  The resolver does not tell
+ * which nameserver it asked, so its answer is one more view of the same
+ * RRset, compared with all the others.
+ *
+ * All answers, direct and through resolvers, must hold the same set of
  * KEY RDATA, which must contain rdata.
  *   all agree and hold rdata                                -> BM_OK
  *   an answer differs, lacks the key, is NXDOMAIN/NODATA,
- *     or is not authoritative                               -> BM_FAIL
- *   no address at all for an NS, a server does not answer
- *     in timeout_ms, or answers SERVFAIL/REFUSED            -> BM_TEMP
- * nvantage 0 means one vantage point with the kernel's source address.
- * port is the nameservers' port (53; tests may use others).  r may be NULL
- * when every NS is at or below child (glue only); a name that would need
- * the resolver is then BM_TEMP.  A fail decides the round even when another
- * server was unreachable, and ends it.  The queries go one after another:
- * a round takes at most one resolver timeout (the A/AAAA lookups, sent
- * together) plus (addresses x vantage points) x timeout_ms.
+ *     or (direct only) is not authoritative                 -> BM_FAIL
+ *   no address at all for an NS, a nameserver or resolver
+ *     does not answer in timeout_ms, answers SERVFAIL,
+ *     REFUSED or any other RCODE, a truncated answer over
+ *     TCP, a resolver with RA clear                         -> BM_TEMP
+ *
+ * nvantage 0 means one source vantage point with the kernel's source
+ * address.  When v holds only resolver vantage points, the nameservers
+ * themselves are NOT asked and their addresses are not looked up (r is
+ * not used, glue is not needed): the round then checks only that the
+ * resolvers agree with each other and hold the key, which is as strong as
+ * the resolvers' own view of the delegation.
+ *
+ * port is the nameservers' port (53; tests may use others); a resolver's
+ * port is in its vantage point.  r may be NULL when every NS is at or below
+ * child (glue only) or no source vantage point is given; a name that would
+ * need the resolver is then BM_TEMP.  A fail decides the round even when
+ * another server was unreachable, and ends it.  The queries go one after
+ * another, the nameservers first, then the resolvers: a round takes at most
+ * one resolver timeout (the A/AAAA lookups, sent together) plus
+ * (addresses x source vantage points + resolver vantage points) x
+ * timeout_ms.  Reasons name the server ("at ns1.child. 192.0.2.1#53",
+ * with " from SRC" for an explicit source) or the resolver ("via resolver
+ * 127.0.0.88#53").
  */
 enum bm_result bm_unsigned_round(struct bm_resolver *r, const uint8_t *child, const struct deleg *d,
 				 const uint8_t *rdata, size_t rdlen, const struct bm_vantage *v,

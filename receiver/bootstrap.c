@@ -29,6 +29,7 @@
 #include "common/dname.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "common/dnsq.h"
 #include "keystate/methods.h"
 #include "receiver/internal.h"
 
@@ -41,7 +42,7 @@ struct bootstrap {
 	const struct cfg *cfg;
 	struct store *s;
 	struct bm_resolver *res;
-	struct bm_vantage vantage[16];
+	struct bm_vantage vantage[17]; /* 16 configured + the implicit source */
 	size_t nvantage;
 	pthread_t thread;
 	pthread_mutex_t mu;
@@ -132,6 +133,7 @@ static enum outcome attempt(struct bootstrap *b, const struct cfg_zone *z,
 			textf(one, sizeof(one), "%s",
 			      "the child zone is signed: its key must validate (at-apex)");
 		}
+		metrics_count_validation(&b->r->ctr, m, res);
 		const char *name = cfg_boot_method_str(m);
 		if (res == BM_OK && m == BOOT_UNSIGNED) {
 			v->rounds++;
@@ -387,22 +389,30 @@ static int audit_resumed(struct bootstrap *b, size_t *n)
 	return rc;
 }
 
+/* bootstrap.unsigned-vantage (source addresses) and -resolvers, as the
+ * methods take them; both checked by the configuration already. */
 static int vantage_parse(struct bootstrap *b)
 {
 	const struct cfg *c = b->cfg;
-	for (size_t i = 0; i < c->boot.nvantage && i < 16; i++) {
+	/* with resolvers only, the nameservers are still asked directly, from
+	 * the kernel's source address (a zeroed vantage point) */
+	if (c->boot.nvantage == 0 && c->boot.nresolvers > 0)
+		memset(&b->vantage[b->nvantage++], 0, sizeof(b->vantage[0]));
+	for (size_t i = 0; i < c->boot.nvantage + c->boot.nresolvers && i < 16; i++) {
 		struct bm_vantage *v = &b->vantage[b->nvantage];
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&v->src;
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&v->src;
 		memset(v, 0, sizeof(*v));
-		if (inet_pton(AF_INET, c->boot.vantage[i], &s4->sin_addr) == 1) {
-			s4->sin_family = AF_INET;
-			v->srclen = sizeof(*s4);
-		} else if (inet_pton(AF_INET6, c->boot.vantage[i], &s6->sin6_addr) == 1) {
-			s6->sin6_family = AF_INET6;
-			v->srclen = sizeof(*s6);
+		if (i < c->boot.nvantage) {
+			if (dnsq_addr_from_str(c->boot.vantage[i], 0, &v->src, &v->srclen) != DS_OK)
+				return DS_ECONFIG;
 		} else {
-			return DS_ECONFIG; /* config checked it already */
+			char a[INET6_ADDRSTRLEN + 8];
+			textf(a, sizeof(a), "%s", c->boot.resolvers[i - c->boot.nvantage]);
+			char *at = strchr(a, '@');
+			if (at != NULL)
+				*at = '#'; /* the config writes addr@port, like forward */
+			v->kind = BM_VANTAGE_RESOLVER;
+			if (dnsq_addr_from_str(a, 53, &v->resolver, &v->resolverlen) != DS_OK)
+				return DS_ECONFIG;
 		}
 		b->nvantage++;
 	}

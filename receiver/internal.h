@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -219,7 +220,19 @@ struct job *jobq_pop(struct jobq *q);
 struct job *jobq_take(struct jobq *q, size_t max, size_t *n);
 void jobq_close(struct jobq *q);
 
-/* ---- counters (atomic; logged on SIGUSR1 and at exit) ---- */
+/* ---- counters (atomic; logged on SIGUSR1 and at exit, served by metrics.c) ---- */
+
+/*
+ * Sizes of the labelled counters; the label tables are in metrics.c.
+ * Decisions are counted per (result, RCODE), the last index of each being
+ * "other"; validations per (automatic method, enum bm_result).
+ */
+#define MX_RESULTS 14
+#define MX_RCODES 15
+#define MX_METHODS 3
+#define MX_OUTCOMES 4
+/* request duration histogram: 13 finite upper bounds (0.0005 .. 5 s) and +Inf */
+#define MX_BUCKETS 14
 
 struct counters {
 	atomic_ulong received, updates, accepted, refused, formerr, notimp, servfail;
@@ -227,11 +240,20 @@ struct counters {
 	atomic_ulong commits, commit_jobs, replays, dropped;
 	atomic_ulong tcp_accepted, tcp_closed_bad, tcp_refused_full;
 	atomic_ulong boot_attempts, boot_trusted, boot_failed;
+
+	/* for /metrics (metrics.c); each is only ever added to */
+	atomic_ulong sig0_ok, sig0_fail; /* each sig0_verify() call, by its result */
+	atomic_ulong inquiries;		 /* KeyState inquiries decided */
+	atomic_ulong requests[MX_RESULTS][MX_RCODES];
+	atomic_ulong validations[MX_METHODS][MX_OUTCOMES];
+	atomic_ulong duration[MX_BUCKETS]; /* per bucket, not cumulative */
+	atomic_ullong duration_ns;	   /* sum of the observed durations */
 };
 
 /* ---- the receiver ---- */
 
 struct outbox_runner;
+struct api;
 
 struct receiver {
 	const struct cfg *cfg;
@@ -262,6 +284,8 @@ struct receiver {
 
 	struct outbox_runner *outbox;
 	struct bootstrap *boot;
+	/* the admin HTTP API (api/); NULL when it is off */
+	struct api *api;
 	struct ratelimit *boot_child, *boot_source; /* uploads per child / per source prefix */
 	struct ratelimit *ks_source;		    /* KeyState inquiries per source prefix */
 	/* the receiver's own keys: swapped by the I/O loop when the key folder
@@ -281,8 +305,8 @@ void pipeline_receive(struct receiver *r, struct job *j);
 void pipeline_verify(struct receiver *r, struct job *j);
 /* commit thread: decide a batch, commit once, build responses. */
 void pipeline_commit_batch(struct receiver *r, struct job *batch);
-/* any thread: the one log line for a decision */
-void pipeline_log(const struct receiver *r, const struct job *j);
+/* I/O thread: the one log line for a decision; counts it for /metrics */
+void pipeline_log(struct receiver *r, const struct job *j);
 
 /* respond.c: build j->resp from the decision in j, then sign it (D5). */
 void respond_build(struct job *j);
@@ -293,6 +317,12 @@ int outbox_start(const struct cfg *cfg, struct outbox_runner **out);
 /* Wake the runner: new changes were committed. */
 void outbox_kick(struct outbox_runner *o);
 void outbox_stop(struct outbox_runner *o);
+/* Deliveries since start for one configured (zone, backend): each delivery
+ * (one change to one backend) handed to the backend, by its result. */
+typedef void (*outbox_stat_cb)(void *arg, const struct cfg_zone *zone, const char *backend,
+			       unsigned long ok, unsigned long fail);
+/* cb once per configured (zone, backend), in configuration order; o may be NULL. */
+void outbox_stats(struct outbox_runner *o, outbox_stat_cb cb, void *arg);
 
 /* bootstrap.c: the scheduler of automatic key validations (at-apex,
  * at-ns, unsigned), on its own thread with its own store connection.
@@ -303,6 +333,27 @@ int bootstrap_start(struct receiver *r, struct bootstrap **out);
 void bootstrap_kick(struct bootstrap *b);
 /* Stop and free (waits for the attempt in progress); NULL is a no-op. */
 void bootstrap_stop(struct bootstrap *b);
+
+/* metrics.c: the counters of /metrics (Prometheus text format 0.0.4).
+ * The metrics_count_* and metrics_observe_* calls are for the request path:
+ * atomics only, no lock, no allocation. */
+/* One decision with its result ("accepted", "refused", ...; NULL counts as
+ * "other") and RCODE (extended RCODEs included). */
+void metrics_count_decision(struct counters *c, const char *result, int rcode);
+/* One run of an automatic bootstrap method (BOOT_AT_APEX, BOOT_AT_NS or
+ * BOOT_UNSIGNED) with its enum bm_result; anything else is not counted. */
+void metrics_count_validation(struct counters *c, unsigned method, int result);
+/* One request answered now, received at t_recv (CLOCK_REALTIME). */
+void metrics_observe_request(struct counters *c, const struct timespec *t_recv);
+/* The same with the duration given, in nanoseconds (tests). */
+void metrics_observe_ns(struct counters *c, uint64_t ns);
+/*
+ * Write every metric of r to out.  The gauges from the store are read with
+ * s (the caller's own connection) before anything is written: on a store
+ * error nothing is written and the error is returned; DS_EIO when out
+ * fails.  Safe on any thread while r runs.
+ */
+int metrics_render(struct receiver *r, struct store *s, FILE *out);
 
 /* keys from the configuration into the store (receiver start-up). */
 int receiver_sync_config(const struct cfg *cfg, struct store *s);

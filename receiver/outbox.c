@@ -23,9 +23,15 @@
 #define OUTBOX_BATCH 256
 #define OUTBOX_POLL 5 /* seconds: also picks up changes made by `dsyncd import` */
 
+/* deliveries handed to one backend since start, for /metrics */
+struct delivery_count {
+	atomic_ulong ok, fail;
+};
+
 struct zone_backends {
 	const struct cfg_zone *zc;
 	struct backend **b;
+	struct delivery_count *count; /* one per backend */
 	size_t n;
 };
 
@@ -42,15 +48,17 @@ struct outbox_runner {
 };
 
 static struct backend *find_backend(struct outbox_runner *o, const uint8_t *zone, const char *name,
-				    const struct cfg_zone **zc)
+				    const struct cfg_zone **zc, struct delivery_count **count)
 {
 	for (size_t z = 0; z < o->nzones; z++) {
 		if (!dname_equal(o->zones[z].zc->name, zone))
 			continue;
 		*zc = o->zones[z].zc;
 		for (size_t i = 0; i < o->zones[z].n; i++)
-			if (strcmp(backend_name(o->zones[z].b[i]), name) == 0)
+			if (strcmp(backend_name(o->zones[z].b[i]), name) == 0) {
+				*count = &o->zones[z].count[i];
 				return o->zones[z].b[i];
+			}
 	}
 	return NULL;
 }
@@ -80,7 +88,8 @@ static void deliver_group(struct outbox_runner *o, struct outbox_item *it, size_
 	char err[1400] = "", zname[DNAME_STR_MAX];
 	int64_t now = (int64_t)time(NULL);
 	const struct cfg_zone *zc = NULL;
-	struct backend *b = find_backend(o, it[0].zone, it[0].backend, &zc);
+	struct delivery_count *count = NULL;
+	struct backend *b = find_backend(o, it[0].zone, it[0].backend, &zc, &count);
 	int rc;
 
 	dname_to_str(it[0].zone, zname, sizeof(zname));
@@ -106,6 +115,7 @@ static void deliver_group(struct outbox_runner *o, struct outbox_item *it, size_
 					      .ctx = &fc};
 		rc = backend_deliver(b, &batch, err, sizeof(err));
 		free(ch);
+		atomic_fetch_add(rc == DS_OK ? &count->ok : &count->fail, n);
 	}
 	if (store_begin(o->store) != DS_OK)
 		return;
@@ -233,7 +243,9 @@ int outbox_start(const struct cfg *cfg, struct outbox_runner **out)
 		o->zones[z].zc = zc;
 		o->nzones++;
 		o->zones[z].b = calloc(zc->nbackends ? zc->nbackends : 1, sizeof(struct backend *));
-		if (o->zones[z].b == NULL) {
+		o->zones[z].count =
+		    calloc(zc->nbackends ? zc->nbackends : 1, sizeof(struct delivery_count));
+		if (o->zones[z].b == NULL || o->zones[z].count == NULL) {
 			rc = DS_ENOMEM;
 			break;
 		}
@@ -267,6 +279,15 @@ void outbox_kick(struct outbox_runner *o)
 	pthread_mutex_unlock(&o->mu);
 }
 
+void outbox_stats(struct outbox_runner *o, outbox_stat_cb cb, void *arg)
+{
+	for (size_t z = 0; o != NULL && z < o->nzones; z++)
+		for (size_t i = 0; i < o->zones[z].n; i++)
+			cb(arg, o->zones[z].zc, backend_name(o->zones[z].b[i]),
+			   atomic_load(&o->zones[z].count[i].ok),
+			   atomic_load(&o->zones[z].count[i].fail));
+}
+
 void outbox_stop(struct outbox_runner *o)
 {
 	if (o == NULL)
@@ -282,6 +303,7 @@ void outbox_stop(struct outbox_runner *o)
 		for (size_t i = 0; i < o->zones[z].n; i++)
 			backend_free(o->zones[z].b[i]);
 		free(o->zones[z].b);
+		free(o->zones[z].count);
 	}
 	free(o->zones);
 	store_close(o->store);

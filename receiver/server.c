@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api/api.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "receiver/internal.h"
@@ -373,8 +374,7 @@ static void udp_read(struct receiver *r, int fd)
 		j->peer = peer;
 		j->peerlen = pl;
 		peer_str(&peer, j->client, sizeof(j->client));
-		clock_gettime(CLOCK_MONOTONIC, &j->t_recv);
-		j->t_recv.tv_sec = time(NULL);
+		clock_gettime(CLOCK_REALTIME, &j->t_recv); /* audit time and duration */
 		dispatch(r, j);
 	}
 }
@@ -470,7 +470,7 @@ static void tcp_read(struct receiver *r, struct conn *c)
 			j->peer = c->peer;
 			j->peerlen = c->peerlen;
 			memcpy(j->client, c->client, sizeof(j->client));
-			j->t_recv.tv_sec = time(NULL);
+			clock_gettime(CLOCK_REALTIME, &j->t_recv);
 			c->inflight++;
 			dispatch(r, j);
 		}
@@ -530,6 +530,7 @@ static void drain_done(struct receiver *r)
 			else
 				conn_arm(r, c);
 		} /* else: the connection is gone; the answer is dropped */
+		metrics_observe_request(&r->ctr, &j->t_recv);
 		job_free(j);
 	}
 }
@@ -678,6 +679,8 @@ int receiver_new(const struct cfg *cfg, struct receiver **out)
 	rc = outbox_start(cfg, &r->outbox);
 	if (rc == DS_OK)
 		rc = bootstrap_start(r, &r->boot);
+	if (rc == DS_OK)
+		rc = api_start(r, &r->api);
 	if (rc != DS_OK)
 		goto fail;
 	*out = r;
@@ -743,6 +746,7 @@ int receiver_run(struct receiver *r)
 			log_notice("SIGHUP: reloading keys (other settings need a restart)");
 			reload_rkeys(r);
 			reload_child_keys(r);
+			api_reload_tokens(r->api);
 		}
 		time_t now = time(NULL);
 		if (now != last_sweep) {
@@ -791,6 +795,7 @@ void receiver_free(struct receiver *r)
 {
 	if (r == NULL)
 		return;
+	api_stop(r->api); /* first: its handlers use the rest */
 	bootstrap_stop(r->boot);
 	if (r->outbox)
 		outbox_stop(r->outbox);

@@ -42,7 +42,7 @@
 
 struct store;
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 /*
  * Open and migrate to STORE_SCHEMA_VERSION (one transaction per version).
@@ -241,5 +241,72 @@ int store_replay_purge(struct store *s, int64_t now);
  */
 int store_history_purge(struct store *s, int64_t before, int64_t max, int64_t *naudit,
 			int64_t *nchanges);
+
+/* Delete a key row (its validation row goes with it); DS_ENOENT when none. */
+int store_key_delete(struct store *s, int64_t key_id);
+/* Number of keys in each state (counts[st] for every enum key_state). */
+int store_key_counts(struct store *s, int64_t counts[KEY_REVOKED + 1]);
+
+/*
+ * Pages for the admin API.  Each walk calls cb once per row, at most limit
+ * rows, in the order given; cb returning non-zero stops the walk and is
+ * returned.  The cursor of the next page is the last row's key as noted.
+ */
+
+/* Children of a zone in canonical order, after the child named after (NULL:
+ * from the first); cursor: the child's name.  An unknown zone: DS_ENOENT. */
+struct store_child_row {
+	int64_t id;
+	uint8_t name[DNAME_MAX]; /* lower-case */
+	int64_t created, updated;
+};
+typedef int (*store_child_cb)(void *arg, const struct store_child_row *c);
+int store_children_page(struct store *s, const uint8_t *zone, const uint8_t *after, size_t limit,
+			store_child_cb cb, void *arg);
+
+/* Pending validations, earliest next_at first, then key id; cursor: the
+ * (next_at, key_id) of the last row (after_key_id 0: from the first). */
+typedef int (*store_validation_cb)(void *arg, const struct store_validation *v);
+int store_validations_page(struct store *s, int64_t after_next_at, int64_t after_key_id,
+			   size_t limit, store_validation_cb cb, void *arg);
+
+/* Audit rows, newest first (by id); filters that are NULL/0 do not apply.
+ * after_id 0: from the newest; else rows with id < after_id. */
+struct audit_filter {
+	const char *child;  /* presentation, compared case-insensitively, with final dot */
+	const char *result; /* exact */
+	int64_t since;	    /* time >= since (0: no bound) */
+	int64_t until;	    /* time <= until (0: no bound) */
+};
+struct audit_row {
+	int64_t id;
+	struct audit_rec a; /* strings valid during the callback only */
+};
+typedef int (*store_audit_cb)(void *arg, const struct audit_row *r);
+int store_audit_page(struct store *s, const struct audit_filter *f, int64_t after_id, size_t limit,
+		     store_audit_cb cb, void *arg);
+
+/* Deliveries, newest first (by delivery id); state "pending", "done" or NULL
+ * (all), any other state DS_EINVAL; after_id 0: from the newest. */
+struct delivery_row {
+	int64_t id, change_id;
+	const char *zone, *child; /* presentation */
+	const char *backend;
+	const char *state; /* "pending" or "done" */
+	int attempts;
+	int64_t next_attempt;
+	int64_t last_attempt, delivered_at; /* -1 when none */
+	const char *last_error;		    /* NULL when none */
+	const char *changes;
+	int64_t created;
+};
+typedef int (*store_delivery_cb)(void *arg, const struct delivery_row *d);
+int store_deliveries_page(struct store *s, const char *state, int64_t after_id, size_t limit,
+			  store_delivery_cb cb, void *arg);
+/* One delivery by id (same callback); DS_ENOENT when none. */
+int store_delivery_get(struct store *s, int64_t id, store_delivery_cb cb, void *arg);
+/* A pending delivery is due at now (attempts kept); DS_ENOENT when there is
+ * no such delivery, DS_EEXIST when it was delivered already. */
+int store_delivery_retry(struct store *s, int64_t id, int64_t now);
 
 #endif

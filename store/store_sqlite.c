@@ -158,10 +158,24 @@ static const char *const migration_v2[] = {
     NULL,
 };
 
+/*
+ * Version 3: indexes for the admin API's pages.  The audit page filtered by
+ * child compares case-insensitively (audit.child keeps the case it was
+ * written with), which audit_child (child, time) cannot serve; the delivery
+ * page filtered by state is in id order, which delivery_due (state,
+ * next_attempt) cannot give without sorting every row of that state.
+ */
+static const char *const migration_v3[] = {
+    "CREATE INDEX audit_child_id ON audit (lower(child), id)",
+    "CREATE INDEX delivery_state ON delivery (state, id)",
+    NULL,
+};
+
 /* migrations[i] brings the schema from version i to version i + 1. */
 static const char *const *const migrations[] = {
     migration_v1,
     migration_v2,
+    migration_v3,
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,
@@ -215,6 +229,17 @@ enum st_id {
 	ST_VAL_DUE,
 	ST_VAL_NEXT,
 	ST_VAL_PENDING,
+	ST_KEY_DELETE,
+	ST_KEY_COUNTS,
+	ST_CHILDREN_PAGE,
+	ST_VAL_PAGE,
+	ST_AUDIT_PAGE,
+	ST_AUDIT_PAGE_CHILD,
+	ST_DELIVERIES_PAGE,
+	ST_DELIVERIES_STATE,
+	ST_DELIVERY_GET,
+	ST_DELIVERY_RETRY,
+	ST_DELIVERY_STATE,
 	ST_COUNT
 };
 
@@ -323,6 +348,48 @@ static const char *const st_sql[ST_COUNT] = {
 	"(SELECT o.id FROM outbox_change o WHERE o.created < ?1 AND NOT EXISTS "
 	"(SELECT 1 FROM delivery d WHERE d.change_id = o.id AND d.state = 'pending') "
 	"LIMIT ?2)",
+
+    /* The validation row goes by ON DELETE CASCADE. */
+    [ST_KEY_DELETE] = "DELETE FROM keys WHERE id = ?1",
+    [ST_KEY_COUNTS] = "SELECT state, count(*) FROM keys GROUP BY state",
+    /* children_order streams the page; a child is never the root, so its
+     * sort key is never empty and an empty ?2 starts at the first. */
+    [ST_CHILDREN_PAGE] = "SELECT id, name, created, updated FROM children "
+			 "WHERE zone_id = ?1 AND sort_key > ?2 ORDER BY sort_key LIMIT ?3",
+    /* validation_due holds (next_at, key_id): the row value is its order. */
+    [ST_VAL_PAGE] = "SELECT key_id, next_at, attempts, rounds, started, updated, last_result "
+		    "FROM validation WHERE next_at IS NOT NULL AND (next_at, key_id) > (?1, ?2) "
+		    "ORDER BY next_at, key_id LIMIT ?3",
+    /*
+     * Newest first by rowid.  "+time" keeps the planner from choosing
+     * audit_time, which would sort the whole time range for every page.
+     * The child variant walks audit_child_id (v3) backwards from ?1.
+     */
+    [ST_AUDIT_PAGE] = "SELECT id, time, client, zone, child, key_tag, actor, request, result, "
+		      "rcode, reason FROM audit WHERE id < ?1 AND (?2 IS NULL OR result = ?2) "
+		      "AND +time >= ?3 AND +time <= ?4 ORDER BY id DESC LIMIT ?5",
+    [ST_AUDIT_PAGE_CHILD] = "SELECT id, time, client, zone, child, key_tag, actor, request, "
+			    "result, rcode, reason FROM audit WHERE id < ?1 "
+			    "AND (?2 IS NULL OR result = ?2) AND +time >= ?3 AND +time <= ?4 "
+			    "AND lower(child) = lower(?6) ORDER BY id DESC LIMIT ?5",
+    [ST_DELIVERIES_PAGE] = "SELECT d.id, d.change_id, o.zone_text, o.child_text, d.backend, "
+			   "d.state, d.attempts, d.next_attempt, d.last_attempt, d.delivered_at, "
+			   "d.last_error, o.changes, o.created FROM delivery d "
+			   "JOIN outbox_change o ON o.id = d.change_id WHERE d.id < ?1 "
+			   "ORDER BY d.id DESC LIMIT ?2",
+    /* delivery_state (v3) streams one state in id order. */
+    [ST_DELIVERIES_STATE] = "SELECT d.id, d.change_id, o.zone_text, o.child_text, d.backend, "
+			    "d.state, d.attempts, d.next_attempt, d.last_attempt, d.delivered_at, "
+			    "d.last_error, o.changes, o.created FROM delivery d "
+			    "JOIN outbox_change o ON o.id = d.change_id "
+			    "WHERE d.state = ?3 AND d.id < ?1 ORDER BY d.id DESC LIMIT ?2",
+    [ST_DELIVERY_GET] = "SELECT d.id, d.change_id, o.zone_text, o.child_text, d.backend, "
+			"d.state, d.attempts, d.next_attempt, d.last_attempt, d.delivered_at, "
+			"d.last_error, o.changes, o.created FROM delivery d "
+			"JOIN outbox_change o ON o.id = d.change_id WHERE d.id = ?1",
+    [ST_DELIVERY_RETRY] = "UPDATE delivery SET next_attempt = ?2 "
+			  "WHERE id = ?1 AND state = 'pending'",
+    [ST_DELIVERY_STATE] = "SELECT state FROM delivery WHERE id = ?1",
 };
 
 struct store {
@@ -1613,5 +1680,274 @@ int store_history_purge(struct store *s, int64_t before, int64_t max, int64_t *n
 		ret = st_exec(s, st, "outbox purge");
 	if (ret == DS_OK)
 		*nchanges = sqlite3_changes(s->db);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Admin API: key removal, key counts, pages                           */
+/* ------------------------------------------------------------------ */
+
+int store_key_delete(struct store *s, int64_t key_id)
+{
+	sqlite3_stmt *st = st_get(s, ST_KEY_DELETE);
+	int ret = bind_check(s, st, sqlite3_bind_int64(st, 1, key_id), "key delete");
+
+	if (ret == DS_OK)
+		ret = st_exec(s, st, "key delete");
+	/* sqlite3_changes() counts the key only, never the cascaded row. */
+	if (ret == DS_OK && sqlite3_changes(s->db) == 0)
+		ret = DS_ENOENT;
+	return ret;
+}
+
+_Static_assert(KEY_STATES == KEY_REVOKED + 1, "store_key_counts fills every state");
+
+int store_key_counts(struct store *s, int64_t counts[KEY_REVOKED + 1])
+{
+	sqlite3_stmt *st = st_get(s, ST_KEY_COUNTS);
+	int rc, ret = DS_OK;
+
+	for (size_t i = 0; i < KEY_STATES; i++)
+		counts[i] = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		enum key_state ks;
+
+		ret = key_state_from_str((const char *)sqlite3_column_text(st, 0), &ks);
+		if (ret != DS_OK) {
+			log_err("store %s: a key has an unknown state", s->path);
+			break;
+		}
+		counts[ks] = sqlite3_column_int64(st, 1);
+	}
+	if (ret == DS_OK && rc != SQLITE_DONE)
+		ret = db_err(s, rc, "key counts");
+	st_done(st);
+	return ret;
+}
+
+/* A page size as SQL LIMIT (a signed 64-bit integer). */
+static int64_t page_limit(size_t limit)
+{
+	return limit > INT64_MAX ? INT64_MAX : (int64_t)limit;
+}
+
+/* A text column, NULL for SQL NULL; valid until the next step or reset. */
+static const char *col_str(sqlite3_stmt *st, int col)
+{
+	return (const char *)sqlite3_column_text(st, col);
+}
+
+int store_children_page(struct store *s, const uint8_t *zone, const uint8_t *after, size_t limit,
+			store_child_cb cb, void *arg)
+{
+	struct name_forms z, a;
+	struct store_child_row c;
+	sqlite3_stmt *st;
+	int64_t zid;
+	int rc, ret = name_forms(zone, &z);
+
+	if (ret == DS_OK && after != NULL)
+		ret = name_forms(after, &a);
+	if (ret == DS_OK)
+		ret = zone_find_canon(s, &z, &zid);
+	if (ret != DS_OK)
+		return ret;
+	st = st_get(s, ST_CHILDREN_PAGE);
+	/* The cursor is compared as a sort key, like the rows' own. */
+	ret = bind_check(s, st,
+			 sqlite3_bind_int64(st, 1, zid) |
+			     (after != NULL ? bind_blob(st, 2, a.key, a.keylen)
+					    : sqlite3_bind_zeroblob(st, 2, 0)) |
+			     sqlite3_bind_int64(st, 3, page_limit(limit)),
+			 "children page");
+	if (ret != DS_OK)
+		return ret;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&c, 0, sizeof(c));
+		c.id = sqlite3_column_int64(st, 0);
+		ret = col_name(s, st, 1, c.name);
+		if (ret == DS_OK) {
+			c.created = sqlite3_column_int64(st, 2);
+			c.updated = sqlite3_column_int64(st, 3);
+			ret = cb(arg, &c);
+		}
+		if (ret != DS_OK)
+			break;
+	}
+	if (ret == DS_OK && rc != SQLITE_DONE)
+		ret = db_err(s, rc, "children page");
+	st_done(st);
+	return ret;
+}
+
+int store_validations_page(struct store *s, int64_t after_next_at, int64_t after_key_id,
+			   size_t limit, store_validation_cb cb, void *arg)
+{
+	sqlite3_stmt *st = st_get(s, ST_VAL_PAGE);
+	struct store_validation v;
+	int rc, ret;
+
+	/* Key ids are positive: (INT64_MIN, 0) is before every row. */
+	ret = bind_check(s, st,
+			 sqlite3_bind_int64(st, 1, after_key_id != 0 ? after_next_at : INT64_MIN) |
+			     sqlite3_bind_int64(st, 2, after_key_id) |
+			     sqlite3_bind_int64(st, 3, page_limit(limit)),
+			 "validations page");
+	if (ret != DS_OK)
+		return ret;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		val_row(st, &v);
+		ret = cb(arg, &v);
+		if (ret != DS_OK)
+			break;
+	}
+	if (ret == DS_OK && rc != SQLITE_DONE)
+		ret = db_err(s, rc, "validations page");
+	st_done(st);
+	return ret;
+}
+
+int store_audit_page(struct store *s, const struct audit_filter *f, int64_t after_id, size_t limit,
+		     store_audit_cb cb, void *arg)
+{
+	static const struct audit_filter none;
+	sqlite3_stmt *st;
+	bool by_child;
+	int rc, ret;
+
+	if (f == NULL)
+		f = &none;
+	by_child = f->child != NULL;
+	st = st_get(s, by_child ? ST_AUDIT_PAGE_CHILD : ST_AUDIT_PAGE);
+	/* Filters that do not apply become bounds every row meets. */
+	ret = bind_check(s, st,
+			 sqlite3_bind_int64(st, 1, after_id != 0 ? after_id : INT64_MAX) |
+			     bind_text(st, 2, f->result) |
+			     sqlite3_bind_int64(st, 3, f->since != 0 ? f->since : INT64_MIN) |
+			     sqlite3_bind_int64(st, 4, f->until != 0 ? f->until : INT64_MAX) |
+			     sqlite3_bind_int64(st, 5, page_limit(limit)) |
+			     (by_child ? bind_text(st, 6, f->child) : SQLITE_OK),
+			 "audit page");
+	if (ret != DS_OK)
+		return ret;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct audit_row r = {
+		    .id = sqlite3_column_int64(st, 0),
+		    .a =
+			{
+			    .time = sqlite3_column_int64(st, 1),
+			    .client = col_str(st, 2),
+			    .zone = col_str(st, 3),
+			    .child = col_str(st, 4),
+			    .key_tag = sqlite3_column_type(st, 5) == SQLITE_NULL
+					   ? -1
+					   : sqlite3_column_int(st, 5),
+			    .actor = col_str(st, 6),
+			    .request = col_str(st, 7),
+			    .result = col_str(st, 8),
+			    .rcode = sqlite3_column_int(st, 9),
+			    .reason = col_str(st, 10),
+			},
+		};
+		ret = cb(arg, &r);
+		if (ret != DS_OK)
+			break;
+	}
+	if (ret == DS_OK && rc != SQLITE_DONE)
+		ret = db_err(s, rc, "audit page");
+	st_done(st);
+	return ret;
+}
+
+/* Walk the rows of a delivery SELECT (the columns of ST_DELIVERY_GET),
+ * counting them in *n. */
+static int deliveries_walk(struct store *s, sqlite3_stmt *st, store_delivery_cb cb, void *arg,
+			   size_t *n)
+{
+	int rc, ret = DS_OK;
+
+	*n = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct delivery_row d = {
+		    .id = sqlite3_column_int64(st, 0),
+		    .change_id = sqlite3_column_int64(st, 1),
+		    .zone = col_str(st, 2),
+		    .child = col_str(st, 3),
+		    .backend = col_str(st, 4),
+		    .state = col_str(st, 5),
+		    .attempts = sqlite3_column_int(st, 6),
+		    .next_attempt = sqlite3_column_int64(st, 7),
+		    .last_attempt = sqlite3_column_type(st, 8) == SQLITE_NULL
+					? -1
+					: sqlite3_column_int64(st, 8),
+		    .delivered_at = sqlite3_column_type(st, 9) == SQLITE_NULL
+					? -1
+					: sqlite3_column_int64(st, 9),
+		    .last_error = col_str(st, 10),
+		    .changes = col_str(st, 11),
+		    .created = sqlite3_column_int64(st, 12),
+		};
+		(*n)++;
+		ret = cb(arg, &d);
+		if (ret != DS_OK)
+			break;
+	}
+	if (ret == DS_OK && rc != SQLITE_DONE)
+		ret = db_err(s, rc, "deliveries");
+	st_done(st);
+	return ret;
+}
+
+int store_deliveries_page(struct store *s, const char *state, int64_t after_id, size_t limit,
+			  store_delivery_cb cb, void *arg)
+{
+	sqlite3_stmt *st;
+	size_t n;
+	int ret;
+
+	if (state != NULL && strcmp(state, "pending") != 0 && strcmp(state, "done") != 0)
+		return DS_EINVAL;
+	st = st_get(s, state != NULL ? ST_DELIVERIES_STATE : ST_DELIVERIES_PAGE);
+	ret = bind_check(s, st,
+			 sqlite3_bind_int64(st, 1, after_id != 0 ? after_id : INT64_MAX) |
+			     sqlite3_bind_int64(st, 2, page_limit(limit)) |
+			     (state != NULL ? bind_text(st, 3, state) : SQLITE_OK),
+			 "deliveries page");
+	return ret == DS_OK ? deliveries_walk(s, st, cb, arg, &n) : ret;
+}
+
+int store_delivery_get(struct store *s, int64_t id, store_delivery_cb cb, void *arg)
+{
+	sqlite3_stmt *st = st_get(s, ST_DELIVERY_GET);
+	size_t n = 0;
+	int ret = bind_check(s, st, sqlite3_bind_int64(st, 1, id), "delivery get");
+
+	if (ret == DS_OK)
+		ret = deliveries_walk(s, st, cb, arg, &n);
+	return ret == DS_OK && n == 0 ? DS_ENOENT : ret;
+}
+
+int store_delivery_retry(struct store *s, int64_t id, int64_t now)
+{
+	sqlite3_stmt *st = st_get(s, ST_DELIVERY_RETRY);
+	int rc,
+	    ret = bind_check(s, st, sqlite3_bind_int64(st, 1, id) | sqlite3_bind_int64(st, 2, now),
+			     "delivery retry");
+
+	if (ret == DS_OK)
+		ret = st_exec(s, st, "delivery retry");
+	if (ret != DS_OK || sqlite3_changes(s->db) > 0)
+		return ret;
+	/* Nothing pending by that id: say whether it is missing or done (the
+	 * only other state; a done delivery never becomes pending again). */
+	st = st_get(s, ST_DELIVERY_STATE);
+	ret = bind_check(s, st, sqlite3_bind_int64(st, 1, id), "delivery state");
+	if (ret != DS_OK)
+		return ret;
+	rc = sqlite3_step(st);
+	ret = rc == SQLITE_ROW	  ? DS_EEXIST
+	      : rc == SQLITE_DONE ? DS_ENOENT
+				  : db_err(s, rc, "delivery state");
+	st_done(st);
 	return ret;
 }

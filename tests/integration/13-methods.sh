@@ -5,6 +5,10 @@
 # provider, in-bailiwick only) and one unsigned round (agreement, a server
 # that differs, lacks the key, refuses, does not exist, does not listen,
 # never answers, several vantage points), each with its reason line.
+# The unsigned round also goes through a real recursive resolver (an unbound
+# daemon with the world's settings on 127.0.0.88): alone, together with the
+# nameservers, disagreeing with one of them, NXDOMAIN, NODATA, SERVFAIL, a
+# server that does not recurse, a silent and a stopped resolver.
 . "$(dirname "$0")/lib.sh"
 WS=$TOP/tests/world/world.sh
 W=$T/world
@@ -14,7 +18,64 @@ for c in knotd knotc kdig dnssec-keygen dnssec-signzone dnssec-dsfromkey named-c
 	command -v $c >/dev/null || { not_ok "$c is installed"; finish; }
 done
 [ -x "$PROBE" ] || { not_ok "bm-probe is built in $BUILD"; finish; }
-trap 'bash "$WS" stop "$W" >/dev/null 2>&1; cleanup' EXIT
+
+# The recursive resolver for the resolver vantage points: unbound in the
+# foreground (its PID is ours), on a loopback address of its own.
+RES=127.0.0.88
+RES_RE=${RES//./\\.}
+UB=$T/unbound
+UB_PID=
+ubc() { timeout 10 unbound-control -c "$UB/unbound.conf" "$@"; }
+alive() { # PID: running and not a zombie
+	local s
+	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	s=${s##*) }
+	[ "${s%% *}" != Z ]
+}
+start_unbound() {
+	mkdir -p "$UB"
+	cat >"$UB/unbound.conf" <<EOF
+server:
+	interface: $RES
+	port: 53
+	do-daemonize: no
+	username: ""
+	chroot: ""
+	directory: "$UB"
+	pidfile: "$UB/unbound.pid"
+	use-syslog: no
+	logfile: "$UB/unbound.log"
+	num-threads: 1
+	do-ip6: no
+	module-config: "validator iterator"
+	access-control: 127.0.0.0/8 allow
+include: "$W/unbound.conf"
+remote-control:
+	control-enable: yes
+	control-use-cert: no
+	control-interface: "$UB/control.sock"
+EOF
+	unbound -d -c "$UB/unbound.conf" >>"$UB/stderr.log" 2>&1 &
+	UB_PID=$!
+	for _ in $(seq 50); do
+		ubc status >/dev/null 2>&1 && return 0
+		alive "$UB_PID" || break
+		sleep 0.1
+	done
+	return 1
+}
+stop_unbound() { # SIGTERM, SIGKILL after 5 s
+	[ -n "$UB_PID" ] || return 0
+	kill -TERM "$UB_PID" 2>/dev/null
+	for _ in $(seq 50); do
+		alive "$UB_PID" || break
+		sleep 0.1
+	done
+	kill -KILL "$UB_PID" 2>/dev/null
+	wait "$UB_PID" 2>/dev/null
+	UB_PID=
+}
+trap 'stop_unbound; bash "$WS" stop "$W" >/dev/null 2>&1; cleanup' EXIT
 
 bash "$WS" start "$W" >"$T/start.log" 2>&1
 rc=$?
@@ -84,6 +145,46 @@ probe --rounds 2 at-ns unsigned.parent.test. "$KU" ns1.provider.test. ns2.provid
 expect "at-ns twice, the resolver flushed in between: exit 0" 0 "$RC"
 expect "... both rounds ok" "ok ok" "$(echo "$OUT" | cut -d: -f1 | paste -sd' ')"
 
+# --- unsigned through a recursive resolver -----------------------------------------
+UB_UP=0
+if ! command -v unbound >/dev/null || ! command -v unbound-control >/dev/null; then
+	not_ok "unbound is installed (Debian package unbound): resolver checks skipped"
+elif ss -Hlntu | awk '{ print $5 }' | grep -qx "$RES:53"; then
+	not_ok "$RES port 53 is free for the resolver: resolver checks skipped"
+elif start_unbound; then
+	UB_UP=1
+	ok "unbound serves on $RES#53 (PID $UB_PID)"
+else
+	not_ok "unbound starts on $RES#53"
+	tail -5 "$UB/unbound.log" "$UB/stderr.log" 2>/dev/null
+fi
+if [ $UB_UP = 1 ]; then
+	# no glue and no address lookups: the nameservers are not asked
+	outcome "unsigned, through the resolver only" 0 \
+		"^ok: unsigned: split\\.parent\\.test\\. KEY RRset via resolver $RES_RE#53 \\(1 key\\) holds the key \\(the nameservers themselves were not asked\\)\$" \
+		--via-resolver $RES unsigned split.parent.test. "$KP" ns1.split.parent.test. ns2.split.parent.test.
+	outcome "unsigned, both split servers and the resolver agree" 0 \
+		'^ok: unsigned: 2 addresses of 2 nameservers of split\.parent\.test\. answer the same KEY RRset \(1 key\) holding the key, from 1 vantage point and through 1 resolver$' \
+		--vantage any --via-resolver "$RES#53" \
+		unsigned split.parent.test. "$KP" ns1.split.parent.test.="$S1" ns2.split.parent.test.="$S2"
+	outcome "unsigned via the resolver, the RRset lacks the key" 1 \
+		"^fail: unsigned: split\\.parent\\.test\\. KEY via resolver $RES_RE#53: the KEY RRset \\(1 key\\) lacks the key\$" \
+		--via-resolver $RES unsigned split.parent.test. "$KS" ns1.split.parent.test.
+	outcome "unsigned via the resolver, NXDOMAIN" 1 \
+		"^fail: unsigned: nx\\.split\\.parent\\.test\\. KEY via resolver $RES_RE#53: NXDOMAIN\$" \
+		--via-resolver $RES unsigned nx.split.parent.test. "$KP" ns.nx.split.parent.test.
+	outcome "unsigned via the resolver, NODATA" 1 \
+		"^fail: unsigned: ns1\\.split\\.parent\\.test\\. KEY via resolver $RES_RE#53: no KEY RRset \\(NODATA\\)\$" \
+		--via-resolver $RES unsigned ns1.split.parent.test. "$KP" ns.split.parent.test.
+	outcome "unsigned via the resolver, SERVFAIL (bogus child) is temporary" 2 \
+		"^temporary: unsigned: bogus\\.parent\\.test\\. KEY via resolver $RES_RE#53: answered SERVFAIL\$" \
+		--via-resolver $RES unsigned bogus.parent.test. "$KB" ns1.provider.test.
+	# the authoritative server answers AA with the key, but does not recurse
+	outcome "unsigned via a server that does not recurse is temporary" 2 \
+		"^temporary: unsigned: split\\.parent\\.test\\. KEY via resolver ${S1//./\\.}#53: the server does not offer recursion \\(RA clear\\)\$" \
+		--via-resolver "$S1" unsigned split.parent.test. "$KP" ns1.split.parent.test.
+fi
+
 # ns2.provider.test. now publishes another key for unsigned.parent.test.
 sed -n '/_signal\.ns1\.provider\.test\./p' "$W/extra/provider.test.records" >"$T/prov.records"
 grep -v '^;' "$KS.key" | awk '{ $1 = "_sig0key.unsigned.parent.test._signal.ns2.provider.test."; print }' \
@@ -114,6 +215,32 @@ outcome "unsigned, one split server (glue)" 0 \
 outcome "unsigned, ns2.split serves another KEY RRset" 1 \
 	"^fail: unsigned: split\\.parent\\.test\\. KEY RRset at ns2\\.split\\.parent\\.test\\. ${S2//./\\.}#53 \\(2 keys\\) differs from the one at ns1\\.split\\.parent\\.test\\. ${S1//./\\.}#53 \\(1 key\\)$" \
 	unsigned split.parent.test. "$KP" ns1.split.parent.test.="$S1" ns2.split.parent.test.="$S2"
+if [ $UB_UP = 1 ]; then
+	# The resolver asks either split server; what it got is cached (TTL 60 s),
+	# so it answers the same to both probes.  Whichever server it asked, the
+	# other one's direct answer disagrees with it.
+	ubc flush_zone split.parent.test. >>"$T/ubc.log" 2>&1
+	expect "unbound-control flush_zone split.parent.test." 0 $?
+	NRES=$(kdig @$RES +tcp +time=3 +retry=0 +short split.parent.test. KEY | grep -c .)
+	expect_match "the resolver answers one split server's KEY RRset ($NRES key(s))" '^[12]$' "$NRES"
+	probe --vantage any --via-resolver $RES unsigned split.parent.test. "$KP" ns1.split.parent.test.="$S1"
+	OUT1=$OUT RC1=$RC
+	probe --vantage any --via-resolver $RES unsigned split.parent.test. "$KP" ns2.split.parent.test.="$S2"
+	OUT2=$OUT RC2=$RC
+	if [ "$NRES" = 2 ]; then
+		expect "resolver (split2's set) and ns1 disagree: exit 1" 1 "$RC1"
+		expect_match "... reason names the resolver and ns1" \
+			"^fail: unsigned: split\\.parent\\.test\\. KEY RRset via resolver $RES_RE#53 \\(2 keys\\) differs from the one at ns1\\.split\\.parent\\.test\\. ${S1//./\\.}#53 \\(1 key\\)\$" "$OUT1"
+		expect "resolver (split2's set) and ns2 agree: exit 0" 0 "$RC2"
+		expect_match "... reason" '^ok: unsigned: 1 address .* \(2 keys\) .* and through 1 resolver$' "$OUT2"
+	else
+		expect "resolver (split1's set) and ns1 agree: exit 0" 0 "$RC1"
+		expect_match "... reason" '^ok: unsigned: 1 address .* \(1 key\) .* and through 1 resolver$' "$OUT1"
+		expect "resolver (split1's set) and ns2 disagree: exit 1" 1 "$RC2"
+		expect_match "... reason names the resolver and ns2" \
+			"^fail: unsigned: split\\.parent\\.test\\. KEY RRset via resolver $RES_RE#53 \\(1 key\\) differs from the one at ns2\\.split\\.parent\\.test\\. ${S2//./\\.}#53 \\(2 keys\\)\$" "$OUT2"
+	fi
+fi
 outcome "unsigned, the servers do not hold the key" 1 \
 	"^fail: unsigned: split\\.parent\\.test\\. KEY at ns1\\.split\\.parent\\.test\\. ${S1//./\\.}#53: the KEY RRset \\(1 key\\) lacks the key$" \
 	unsigned split.parent.test. "$KS" ns1.split.parent.test.="$S1"
@@ -138,6 +265,14 @@ outcome "unsigned, two vantage points" 0 \
 	'from 2 vantage points$' \
 	--vantage 127.0.0.1 --vantage 127.0.0.2 \
 	unsigned split.parent.test. "$KP" ns1.split.parent.test.="$S1" ns2.split.parent.test.="$S2"
+if [ $UB_UP = 1 ]; then
+	ubc flush_zone split.parent.test. >>"$T/ubc.log" 2>&1
+	expect "unbound-control flush_zone split.parent.test. (split2 restored)" 0 $?
+	outcome "unsigned, two vantage points and the resolver agree" 0 \
+		'^ok: unsigned: 2 addresses of 2 nameservers of split\.parent\.test\. answer the same KEY RRset \(1 key\) holding the key, from 2 vantage points and through 1 resolver$' \
+		--vantage 127.0.0.1 --vantage 127.0.0.2 --via-resolver $RES \
+		unsigned split.parent.test. "$KP" ns1.split.parent.test.="$S1" ns2.split.parent.test.="$S2"
+fi
 # a source address this host does not have: the vantage point is really used
 outcome "unsigned, a vantage point that cannot be bound" 2 \
 	'^temporary: unsigned: .* from 192\.0\.2\.1: cannot bind source 192\.0\.2\.1#0' \
@@ -176,6 +311,28 @@ outcome "unsigned, a silent server makes the round temporary, not a fail" 2 \
 t1=$(now)
 expect_match "... within the timeout + 1 s ($(secs "$t0" "$t1") s)" '^1\.' "$(secs "$t0" "$t1")"
 
+t0=$(now)
+outcome "unsigned, a resolver that never answers" 2 \
+	'^temporary: unsigned: split\.parent\.test\. KEY via resolver 127\.0\.0\.98#53: no answer within 1000 ms$' \
+	--timeout 1000 --via-resolver 127.0.0.98 unsigned split.parent.test. "$KP" ns1.split.parent.test.
+t1=$(now)
+expect_match "... within the timeout + 1 s ($(secs "$t0" "$t1") s)" '^1\.' "$(secs "$t0" "$t1")"
+if [ $UB_UP = 1 ]; then
+	stop_unbound
+	if ss -Hlntu | awk '{ print $5 }' | grep -qx "$RES:53"; then
+		not_ok "unbound stopped: $RES port 53 is closed"
+	else
+		ok "unbound stopped: $RES port 53 is closed"
+	fi
+	t0=$(now)
+	outcome "unsigned, the nameservers agree but the resolver is down" 2 \
+		"^temporary: unsigned: split\\.parent\\.test\\. KEY via resolver $RES_RE#53: connection refused\$" \
+		--timeout 2000 --vantage any --via-resolver $RES \
+		unsigned split.parent.test. "$KP" ns1.split.parent.test.="$S1" ns2.split.parent.test.="$S2"
+	t1=$(now)
+	expect_match "... answered within the timeout + 1 s ($(secs "$t0" "$t1") s)" '^[0-2]\.' "$(secs "$t0" "$t1")"
+fi
+
 # --- setup errors -------------------------------------------------------------------
 "$PROBE" --ta "$T/nonexistent" at-apex signed.parent.test. "$KS" >/dev/null 2>"$T/err.txt"
 expect "a missing trust anchor file is a setup error" 64 $?
@@ -186,6 +343,9 @@ expect "an unbound config without a trust anchor is refused" 64 $?
 expect_match "... saying why" 'no DNSSEC trust anchor' "$(cat "$T/err.txt")"
 "$PROBE" frobnicate signed.parent.test. "$KS" >/dev/null 2>&1
 expect "an unknown method is a usage error" 64 $?
+"$PROBE" --via-resolver "$RES#x" unsigned split.parent.test. "$KP" ns1.split.parent.test. >/dev/null 2>"$T/err.txt"
+expect "a bad --via-resolver address is a usage error" 64 $?
+expect_match "... saying which" 'bad --via-resolver address "127\.0\.0\.88#x"' "$(cat "$T/err.txt")"
 
 if grep -qE "Sanitizer|runtime error" "$T/probe.err"; then
 	not_ok "bm-probe ran without sanitizer reports"

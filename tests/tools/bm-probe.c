@@ -49,8 +49,14 @@ static void usage(FILE *f)
 	      "\n"
 	      "unsigned:\n"
 	      "  --port N           the nameservers' port (default 53)\n"
-	      "  --vantage ADDR     query from this source address (repeatable;\n"
-	      "                     default: the kernel's choice)\n"
+	      "  --vantage ADDR     ask each nameserver from this source address, or\n"
+	      "                     from the kernel's choice with \"any\" (repeatable;\n"
+	      "                     default: \"any\" unless --via-resolver is given)\n"
+	      "  --via-resolver ADDR[#PORT]\n"
+	      "                     ask <child> KEY (RD=1) through this recursive\n"
+	      "                     resolver (port 53 unless given; repeatable).  With\n"
+	      "                     only --via-resolver (no --vantage), the nameservers\n"
+	      "                     themselves are not asked\n"
 	      "at-ns:\n"
 	      "  --any              one nameserver is enough (default: all must count)\n"
 	      "\n"
@@ -142,6 +148,7 @@ int main(int argc, char **argv)
 	    {"timeout", required_argument, NULL, 'T'},
 	    {"port", required_argument, NULL, 'p'},
 	    {"vantage", required_argument, NULL, 'v'},
+	    {"via-resolver", required_argument, NULL, 'R'},
 	    {"any", no_argument, NULL, 'a'},
 	    {"rounds", required_argument, NULL, 'r'},
 	    {"help", no_argument, NULL, 'h'},
@@ -183,9 +190,24 @@ int main(int argc, char **argv)
 		case 'v':
 			if (nvantage == MAX_VANTAGE)
 				return usage_error("at most 16 vantage points%s", "");
-			if (dnsq_addr_from_str(optarg, 0, &vantage[nvantage].src,
+			memset(&vantage[nvantage], 0, sizeof(vantage[nvantage]));
+			vantage[nvantage].kind = BM_VANTAGE_SOURCE;
+			vantage[nvantage].src.ss_family = AF_UNSPEC;
+			if (strcmp(optarg, "any") != 0 &&
+			    dnsq_addr_from_str(optarg, 0, &vantage[nvantage].src,
 					       &vantage[nvantage].srclen) != DS_OK)
 				return usage_error("bad --vantage address \"%s\"", optarg);
+			nvantage++;
+			break;
+		case 'R':
+			if (nvantage == MAX_VANTAGE)
+				return usage_error("at most 16 vantage points%s", "");
+			memset(&vantage[nvantage], 0, sizeof(vantage[nvantage]));
+			vantage[nvantage].kind = BM_VANTAGE_RESOLVER;
+			vantage[nvantage].src.ss_family = AF_UNSPEC;
+			if (dnsq_addr_from_str(optarg, 53, &vantage[nvantage].resolver,
+					       &vantage[nvantage].resolverlen) != DS_OK)
+				return usage_error("bad --via-resolver address \"%s\"", optarg);
 			nvantage++;
 			break;
 		case 'a':

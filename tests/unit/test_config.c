@@ -196,12 +196,18 @@ static void test_defaults(void)
 	CHECK_EQ(c->boot.rounds, 3);
 	CHECK_EQ(c->boot.round_interval, 129600);
 	CHECK_EQ(c->boot.nvantage, 0);
+	CHECK_EQ(c->boot.nresolvers, 0);
 	CHECK_EQ(c->boot.ns_port, 53);
 	CHECK_EQ(c->boot.query_timeout, 5);
 	CHECK(c->resolver.ta_file && strcmp(c->resolver.ta_file, "/usr/share/dns/root.key") == 0);
 	CHECK(c->resolver.root_hints == NULL && c->resolver.config_file == NULL);
 	CHECK_EQ(c->resolver.nforward, 0);
 	CHECK_EQ(c->resolver.timeout, 10);
+	CHECK(!c->api.enabled);
+	CHECK(c->api.listen && strcmp(c->api.listen, "127.0.0.1") == 0);
+	CHECK_EQ(c->api.port, 8053);
+	CHECK_EQ(c->api.max_body, 65536);
+	CHECK(c->api.tokens_file == NULL && c->api.tls_cert == NULL && c->api.tls_key == NULL);
 	CHECK_EQ(c->nzones, 1);
 	if (c->nzones == 1) {
 		const struct zone_policy *p = &c->zones[0].pol;
@@ -239,7 +245,9 @@ static void test_bootstrap_settings(void)
 	    "bootstrap = { retry-interval = 2; retry-max-interval = 30; attempts = 4;\n"
 	    "  at-ns-require = \"any\"; unsigned-rounds = 5; unsigned-interval = 7;\n"
 	    "  unsigned-vantage = [ \"127.0.0.1\", \"::1\" ]; nameserver-port = 5300;\n"
-	    "  query-timeout = 3; };\n"
+	    "  query-timeout = 3; unsigned-resolvers = [ \"127.0.0.53\", \"::1@5353\" ]; };\n"
+	    "api = { listen = \"::1\"; port = 9999; tokens-file = \"tok\"; max-body = 1024;\n"
+	    "  tls-certificate = \"c.pem\"; tls-key = \"/k.pem\"; };\n"
 	    "resolver = { trust-anchor-file = \"root.key\"; timeout = 4;\n"
 	    "  forward = [ \"127.0.0.53\", \"::1@5353\" ]; };\n"
 	    "zones = ( { name = \"example.\";\n"
@@ -260,10 +268,18 @@ static void test_bootstrap_settings(void)
 	CHECK_EQ(c->boot.round_interval, 7);
 	CHECK(c->boot.nvantage == 2 && strcmp(c->boot.vantage[1], "::1") == 0);
 	CHECK_EQ(c->boot.ns_port, 5300);
+	CHECK(c->boot.nresolvers == 2 && strcmp(c->boot.resolvers[1], "::1@5353") == 0);
 	CHECK_EQ(c->boot.query_timeout, 3);
 	CHECK(c->resolver.ta_file && strcmp(c->resolver.ta_file, ta) == 0);
 	CHECK(c->resolver.nforward == 2 && strcmp(c->resolver.forward[1], "::1@5353") == 0);
 	CHECK_EQ(c->resolver.timeout, 4);
+	char want[600];
+	snprintf(want, sizeof want, "%s/tok", tmpdir);
+	CHECK(c->api.enabled && c->api.tokens_file && strcmp(c->api.tokens_file, want) == 0);
+	CHECK(strcmp(c->api.listen, "::1") == 0);
+	CHECK_EQ(c->api.port, 9999);
+	CHECK_EQ(c->api.max_body, 1024);
+	CHECK(c->api.tls_key && strcmp(c->api.tls_key, "/k.pem") == 0);
 	const struct cfg_zone *z = &c->zones[0];
 	CHECK_EQ(z->boot_methods, BOOT_AT_APEX | BOOT_AT_NS | BOOT_UNSIGNED | BOOT_MANUAL);
 	CHECK_EQ(z->nboot_order, 4);
@@ -497,8 +513,14 @@ static const struct bad_case bad[] = {
      "'bootstrap.retry-interval' (90) is above 'bootstrap.retry-max-interval' (60)"},
     {"bad vantage", "bootstrap = { unsigned-vantage = [\n \"ns1\" ]; };\n" ZONE_OK, 2,
      "\"ns1\" is not an IPv4 or IPv6 address"},
+    {"bad resolver vantage", "bootstrap = { unsigned-resolvers = [\n \"resolver1\" ]; };\n" ZONE_OK, 2,
+     "\"resolver1\" is not an address or address@port"},
     {"bad forward", "resolver = { forward = [\n \"127.0.0.1@0\" ]; };\n" ZONE_OK, 2,
      "\"127.0.0.1@0\" is not an address or address@port"},
+    {"api without tokens", "api = {\n port = 8080; };\n" ZONE_OK, 1,
+     "'api' needs 'api.tokens-file' (every request needs a token)"},
+    {"api tls half", "api = { tokens-file = \"t\";\n tls-key = \"k.pem\"; };\n" ZONE_OK, 1,
+     "'api.tls-certificate' and 'api.tls-key' go together"},
     {"no trust anchor",
      "resolver = {\n trust-anchor-file = \"/nonexistent/root.key\"; };\n"
      "zones = ( { name = \"example.\"; bootstrap-methods = [ \"at-apex\" ]; } );\n",

@@ -2,7 +2,8 @@
  * tests/unit/test_store.c -- the SQLite store against a file in a temporary
  * directory: persistence, schema, case-insensitive names, delegation round
  * trips and canonical order, keys, audit, outbox, replay cache,
- * transactions/savepoints, hostile names and texts (R15).
+ * transactions/savepoints, hostile names and texts (R15), and the admin
+ * API's key removal, key counts and pages (paging, filters, cursors).
  */
 #include <sqlite3.h>
 #include <stdint.h>
@@ -147,13 +148,13 @@ static void test_open(struct store **s)
 	CHECK_EQ(store_open(dbpath, s), DS_OK);
 	CHECK(*s != NULL);
 	CHECK_EQ(store_schema_version(*s), STORE_SCHEMA_VERSION);
-	CHECK_EQ(store_schema_version(*s), 2);
+	CHECK_EQ(store_schema_version(*s), 3);
 	CHECK_EQ(stat(dbpath, &sb), 0);
 	CHECK_EQ(sb.st_mode & 0777, 0600);
 	snprintf(dir, sizeof(dir), "%s/sub", tmpdir);
 	CHECK_EQ(stat(dir, &sb), 0);
 	CHECK(S_ISDIR(sb.st_mode));
-	CHECK_EQ(raw_int("SELECT version FROM schema_version"), 2);
+	CHECK_EQ(raw_int("SELECT version FROM schema_version"), 3);
 	CHECK_EQ(raw_int("SELECT count(*) FROM schema_version"), 1);
 }
 
@@ -844,7 +845,7 @@ static void test_reopen(struct store **s)
 	CHECK_EQ(store_open(dbpath, s), DS_OK);
 	if (*s == NULL)
 		return;
-	CHECK_EQ(store_schema_version(*s), 2);
+	CHECK_EQ(store_schema_version(*s), 3);
 	CHECK_EQ(raw_int("SELECT count(*) FROM schema_version"), 1);
 	CHECK_EQ(store_zone_find(*s, N("example."), &zid), DS_OK);
 	CHECK_EQ(store_child_find(*s, zid, N("a.example."), &cid), DS_OK);
@@ -891,15 +892,789 @@ static void test_migrate_v1(void)
 	store_close(s);
 	s = NULL;
 	CHECK_EQ(sqlite3_open(path, &db), SQLITE_OK);
-	CHECK_EQ(sqlite3_exec(db, "DROP TABLE validation; UPDATE schema_version SET version = 1",
+	CHECK_EQ(sqlite3_exec(db,
+			      "DROP TABLE validation; DROP INDEX audit_child_id; "
+			      "DROP INDEX delivery_state; UPDATE schema_version SET version = 1",
 			      NULL, NULL, NULL),
 		 SQLITE_OK);
 	sqlite3_close(db);
 	CHECK_EQ(store_open(path, &s), DS_OK);
-	CHECK_EQ(store_schema_version(s), 2);
+	CHECK_EQ(store_schema_version(s), 3);
 	CHECK_EQ(store_zone_find(s, N("kept."), &zid), DS_OK);
 	CHECK_EQ(store_validation_next_time(s, &zid), DS_ENOENT); /* the table is back, empty */
 	store_close(s);
+}
+
+/* A version-2 file (before the page indexes) is migrated on open. */
+static void test_migrate_v2(void)
+{
+	char path[300];
+	struct store *s = NULL;
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int64_t zid, n = -1;
+
+	snprintf(path, sizeof(path), "%s/v2.db", tmpdir);
+	CHECK_EQ(store_open(path, &s), DS_OK);
+	CHECK_EQ(store_zone_ensure(s, N("kept."), &zid), DS_OK);
+	store_close(s);
+	s = NULL;
+	CHECK_EQ(sqlite3_open(path, &db), SQLITE_OK);
+	CHECK_EQ(sqlite3_exec(db,
+			      "DROP INDEX audit_child_id; DROP INDEX delivery_state; "
+			      "UPDATE schema_version SET version = 2",
+			      NULL, NULL, NULL),
+		 SQLITE_OK);
+	sqlite3_close(db);
+	CHECK_EQ(store_open(path, &s), DS_OK);
+	CHECK_EQ(store_schema_version(s), 3);
+	CHECK_EQ(store_zone_find(s, N("kept."), &zid), DS_OK);
+	store_close(s);
+	CHECK_EQ(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	CHECK_EQ(sqlite3_prepare_v2(db,
+				    "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND "
+				    "name IN ('audit_child_id', 'delivery_state')",
+				    -1, &st, NULL),
+		 SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	CHECK_EQ(n, 2);
+}
+
+/* ---- admin API: key removal, counts, pages (each on its own store) ---- */
+
+#define PAGE_MAX 32
+
+static int64_t add_key(struct store *m, int64_t child_id, uint8_t fill, enum key_state st)
+{
+	struct store_key k;
+
+	fill_key(&k, fill);
+	k.child_id = child_id;
+	k.state = st;
+	if (store_key_upsert(m, &k) != DS_OK)
+		return -1;
+	return k.id;
+}
+
+static void check_counts(struct store *m, const int64_t want[KEY_REVOKED + 1])
+{
+	int64_t got[KEY_REVOKED + 1];
+
+	memset(got, 0xff, sizeof(got));
+	CHECK_EQ(store_key_counts(m, got), DS_OK);
+	for (int i = 0; i <= KEY_REVOKED; i++)
+		CHECK_EQ(got[i], want[i]);
+}
+
+static void test_key_delete_counts(void)
+{
+	struct store *m = NULL;
+	struct store_key got;
+	struct store_validation v;
+	int64_t zid, cid, a, b, c, d, n = -1;
+	int64_t want[KEY_REVOKED + 1] = {0};
+
+	CHECK_EQ(store_open(":memory:", &m), DS_OK);
+	if (m == NULL)
+		return;
+	check_counts(m, want); /* no keys: every state 0 */
+	CHECK_EQ(store_zone_ensure(m, N("example."), &zid), DS_OK);
+	CHECK_EQ(store_child_ensure(m, zid, N("c.example."), &cid), DS_OK);
+	a = add_key(m, cid, 0x61, KEY_KNOWN);
+	b = add_key(m, cid, 0x62, KEY_KNOWN);
+	c = add_key(m, cid, 0x63, KEY_TRUSTED);
+	d = add_key(m, cid, 0x64, KEY_REVOKED);
+	CHECK(a > 0 && b > 0 && c > 0 && d > 0);
+	want[KEY_KNOWN] = 2;
+	want[KEY_TRUSTED] = 1;
+	want[KEY_REVOKED] = 1;
+	check_counts(m, want);
+	/* An upsert of the same key moves it, it is not counted twice. */
+	CHECK_EQ(add_key(m, cid, 0x62, KEY_VALIDATING), b);
+	CHECK_EQ(store_key_set_state(m, a, KEY_VALIDATION_FAILED, NULL), DS_OK);
+	CHECK_EQ(add_key(m, cid, 0x65, KEY_REFUSED) > 0, 1);
+	want[KEY_KNOWN] = 0;
+	want[KEY_VALIDATING] = 1;
+	want[KEY_VALIDATION_FAILED] = 1;
+	want[KEY_REFUSED] = 1;
+	check_counts(m, want);
+
+	/* A key with a validation row: both go. */
+	CHECK_EQ(store_validation_queue(m, b, 100), DS_OK);
+	CHECK_EQ(store_validation_queue(m, c, 200), DS_OK);
+	CHECK_EQ(store_validation_pending(m, &n), DS_OK);
+	CHECK_EQ(n, 2);
+	CHECK_EQ(store_key_delete(m, b), DS_OK);
+	CHECK_EQ(store_key_get(m, b, &got), DS_ENOENT);
+	CHECK_EQ(store_validation_get(m, b, &v), DS_ENOENT);
+	CHECK_EQ(store_validation_pending(m, &n), DS_OK);
+	CHECK_EQ(n, 1);
+	CHECK_EQ(store_validation_get(m, c, &v), DS_OK); /* the other row stays */
+	CHECK_EQ(store_key_get(m, c, &got), DS_OK);
+	want[KEY_VALIDATING] = 0;
+	check_counts(m, want);
+	/* Again, and an id never used: DS_ENOENT. */
+	CHECK_EQ(store_key_delete(m, b), DS_ENOENT);
+	CHECK_EQ(store_key_delete(m, 987654), DS_ENOENT);
+	/* A key without a validation row. */
+	CHECK_EQ(store_key_delete(m, d), DS_OK);
+	want[KEY_REVOKED] = 0;
+	check_counts(m, want);
+	/* Inside a rolled-back transaction the delete is undone. */
+	CHECK_EQ(store_begin(m), DS_OK);
+	CHECK_EQ(store_key_delete(m, c), DS_OK);
+	CHECK_EQ(store_rollback(m), DS_OK);
+	CHECK_EQ(store_key_get(m, c, &got), DS_OK);
+	CHECK_EQ(store_validation_get(m, c, &v), DS_OK);
+	store_close(m);
+}
+
+struct child_page {
+	size_t n;
+	int stop_after;
+	struct store_child_row r[PAGE_MAX];
+};
+
+static int child_page_cb(void *arg, const struct store_child_row *c)
+{
+	struct child_page *p = arg;
+
+	if (p->n < PAGE_MAX)
+		p->r[p->n] = *c;
+	p->n++;
+	return p->stop_after > 0 && (int)p->n == p->stop_after ? 7 : 0;
+}
+
+static void test_children_page(void)
+{
+	struct store *m = NULL;
+	static struct child_page p, all;
+	uint8_t lower[DNAME_MAX];
+	const uint8_t *cursor = NULL;
+	int64_t zid, other, cid;
+	int pages = 0;
+
+	CHECK_EQ(store_open(":memory:", &m), DS_OK);
+	if (m == NULL)
+		return;
+	/* Unknown zone: DS_ENOENT, no calls. */
+	memset(&p, 0, sizeof(p));
+	CHECK_EQ(store_children_page(m, N("example."), NULL, 10, child_page_cb, &p), DS_ENOENT);
+	CHECK_EQ(p.n, 0);
+	CHECK_EQ(store_zone_ensure(m, N("example."), &zid), DS_OK);
+	/* A known zone without children: no rows. */
+	CHECK_EQ(store_children_page(m, N("Example."), NULL, 10, child_page_cb, &p), DS_OK);
+	CHECK_EQ(p.n, 0);
+	/* Inserted in reverse so that neither id nor insertion order is canonical;
+	 * another zone's children must not show. */
+	CHECK_EQ(store_zone_ensure(m, N("z.example."), &other), DS_OK);
+	CHECK_EQ(store_child_ensure(m, other, N("b.z.example."), &cid), DS_OK);
+	for (size_t i = NCANON; i-- > 0;)
+		CHECK_EQ(store_child_ensure(m, zid, N(canon_children[i]), &cid), DS_OK);
+
+	/* Pages of 2: 2 + 2 + 2 + 2 + 1, then an empty page. */
+	memset(&all, 0, sizeof(all));
+	for (int guard = 0; guard < 20; guard++) {
+		memset(&p, 0, sizeof(p));
+		CHECK_EQ(store_children_page(m, N("example."), cursor, 2, child_page_cb, &p),
+			 DS_OK);
+		CHECK(p.n <= 2);
+		if (p.n == 0)
+			break;
+		pages++;
+		for (size_t i = 0; i < p.n && all.n < PAGE_MAX; i++)
+			all.r[all.n++] = p.r[i];
+		cursor = all.r[all.n - 1].name;
+	}
+	CHECK_EQ(pages, 5);
+	CHECK_EQ(all.n, NCANON);
+	for (size_t i = 0; i < NCANON && i < all.n; i++) {
+		dname_lower(lower, N(canon_children[i]));
+		CHECK(dname_len(all.r[i].name) == dname_len(lower) &&
+		      memcmp(all.r[i].name, lower, dname_len(lower)) == 0);
+		CHECK(all.r[i].id > 0);
+		CHECK(all.r[i].created > 0);
+		CHECK(all.r[i].updated >= all.r[i].created);
+	}
+	/* The cursor in another case; a cursor that is no child (between
+	 * zABC.a.example. and z.example.); a cursor after the last. */
+	memset(&p, 0, sizeof(p));
+	CHECK_EQ(
+	    store_children_page(m, N("EXAMPLE."), N("YLJKJLJK.A.Example."), 2, child_page_cb, &p),
+	    DS_OK);
+	CHECK_EQ(p.n, 2);
+	CHECK(dname_equal(p.r[0].name, N("z.a.example.")));
+	CHECK(dname_equal(p.r[1].name, N("zabc.a.example.")));
+	memset(&p, 0, sizeof(p));
+	CHECK_EQ(store_children_page(m, N("example."), N("zz.a.example."), 1, child_page_cb, &p),
+		 DS_OK);
+	CHECK_EQ(p.n, 1);
+	CHECK(dname_equal(p.r[0].name, N("z.example.")));
+	memset(&p, 0, sizeof(p));
+	CHECK_EQ(store_children_page(m, N("example."), N("\\200.z.example."), 5, child_page_cb, &p),
+		 DS_OK);
+	CHECK_EQ(p.n, 0);
+	/* limit 0: nothing; a callback's non-zero stops the walk. */
+	CHECK_EQ(store_children_page(m, N("example."), NULL, 0, child_page_cb, &p), DS_OK);
+	CHECK_EQ(p.n, 0);
+	p.stop_after = 2;
+	CHECK_EQ(store_children_page(m, N("example."), NULL, 100, child_page_cb, &p), 7);
+	CHECK_EQ(p.n, 2);
+	/* The other zone has its own one child. */
+	memset(&p, 0, sizeof(p));
+	CHECK_EQ(store_children_page(m, N("z.example."), NULL, 100, child_page_cb, &p), DS_OK);
+	CHECK_EQ(p.n, 1);
+	CHECK(dname_equal(p.r[0].name, N("b.z.example.")));
+	/* Bad names. */
+	CHECK_EQ(store_children_page(m, NULL, NULL, 1, child_page_cb, &p), DS_EINVAL);
+	store_close(m);
+}
+
+struct val_page {
+	size_t n;
+	int stop_after;
+	struct store_validation v[PAGE_MAX];
+};
+
+static int val_page_cb(void *arg, const struct store_validation *v)
+{
+	struct val_page *p = arg;
+
+	if (p->n < PAGE_MAX)
+		p->v[p->n] = *v;
+	p->n++;
+	return p->stop_after > 0 && (int)p->n == p->stop_after ? 9 : 0;
+}
+
+static void test_validations_page(void)
+{
+	struct store *m = NULL;
+	static struct val_page p, all;
+	struct store_validation v;
+	int64_t zid, cid, k[6], after_at = 0, after_id = 0;
+	int pages = 0;
+
+	CHECK_EQ(store_open(":memory:", &m), DS_OK);
+	if (m == NULL)
+		return;
+	memset(&p, 0, sizeof(p));
+	CHECK_EQ(store_validations_page(m, 0, 0, 10, val_page_cb, &p), DS_OK);
+	CHECK_EQ(p.n, 0);
+	CHECK_EQ(store_zone_ensure(m, N("example."), &zid), DS_OK);
+	CHECK_EQ(store_child_ensure(m, zid, N("c.example."), &cid), DS_OK);
+	for (int i = 0; i < 6; i++)
+		k[i] = add_key(m, cid, (uint8_t)(0x70 + i), KEY_VALIDATING);
+	/* next_at: k0 300, k1 100, k2 300 (tie: key id decides), k3 200,
+	 * k4 ended (not pending), k5 100; k5 > k1 by id. */
+	CHECK_EQ(store_validation_queue(m, k[0], 300), DS_OK);
+	CHECK_EQ(store_validation_queue(m, k[1], 100), DS_OK);
+	CHECK_EQ(store_validation_queue(m, k[2], 300), DS_OK);
+	CHECK_EQ(store_validation_queue(m, k[3], 200), DS_OK);
+	CHECK_EQ(store_validation_queue(m, k[4], 50), DS_OK);
+	CHECK_EQ(store_validation_queue(m, k[5], 100), DS_OK);
+	CHECK_EQ(store_validation_get(m, k[4], &v), DS_OK);
+	v.next_at = -1;
+	v.attempts = 3;
+	snprintf(v.last_result, sizeof(v.last_result), "gave up");
+	CHECK_EQ(store_validation_update(m, &v), DS_OK);
+	CHECK_EQ(store_validation_get(m, k[3], &v), DS_OK);
+	v.attempts = 2;
+	v.rounds = 1;
+	v.updated = 210;
+	snprintf(v.last_result, sizeof(v.last_result), "at-ns: 1 of 2 agree");
+	CHECK_EQ(store_validation_update(m, &v), DS_OK);
+
+	memset(&all, 0, sizeof(all));
+	for (int guard = 0; guard < 20; guard++) {
+		memset(&p, 0, sizeof(p));
+		CHECK_EQ(store_validations_page(m, after_at, after_id, 2, val_page_cb, &p), DS_OK);
+		CHECK(p.n <= 2);
+		if (p.n == 0)
+			break;
+		pages++;
+		for (size_t i = 0; i < p.n && all.n < PAGE_MAX; i++)
+			all.v[all.n++] = p.v[i];
+		after_at = all.v[all.n - 1].next_at;
+		after_id = all.v[all.n - 1].key_id;
+	}
+	CHECK_EQ(pages, 3);
+	CHECK_EQ(all.n, 5);
+	{
+		const int64_t want_key[5] = {k[1], k[5], k[3], k[0], k[2]};
+		const int64_t want_at[5] = {100, 100, 200, 300, 300};
+		for (size_t i = 0; i < 5 && i < all.n; i++) {
+			CHECK_EQ(all.v[i].key_id, want_key[i]);
+			CHECK_EQ(all.v[i].next_at, want_at[i]);
+		}
+	}
+	/* The row's fields come through. */
+	CHECK_EQ(all.v[2].attempts, 2);
+	CHECK_EQ(all.v[2].rounds, 1);
+	CHECK_EQ(all.v[2].updated, 210);
+	CHECK_EQ(all.v[2].started, 200);
+	CHECK(strcmp(all.v[2].last_result, "at-ns: 1 of 2 agree") == 0);
+	/* A cursor between the tie: (100, k1) gives k5 next; (300, k0) gives k2. */
+	memset(&p, 0, sizeof(p));
+	CHECK_EQ(store_validations_page(m, 100, k[1], 1, val_page_cb, &p), DS_OK);
+	CHECK_EQ(p.n, 1);
+	CHECK_EQ(p.v[0].key_id, k[5]);
+	memset(&p, 0, sizeof(p));
+	CHECK_EQ(store_validations_page(m, 300, k[0], 10, val_page_cb, &p), DS_OK);
+	CHECK_EQ(p.n, 1);
+	CHECK_EQ(p.v[0].key_id, k[2]);
+	/* after_key_id 0 starts at the first whatever after_next_at says. */
+	memset(&p, 0, sizeof(p));
+	CHECK_EQ(store_validations_page(m, 999, 0, 1, val_page_cb, &p), DS_OK);
+	CHECK_EQ(p.n, 1);
+	CHECK_EQ(p.v[0].key_id, k[1]);
+	/* Stop. */
+	memset(&p, 0, sizeof(p));
+	p.stop_after = 3;
+	CHECK_EQ(store_validations_page(m, 0, 0, 10, val_page_cb, &p), 9);
+	CHECK_EQ(p.n, 3);
+	store_close(m);
+}
+
+struct audit_page {
+	size_t n;
+	int stop_after;
+	int64_t id[PAGE_MAX];
+	int64_t time[PAGE_MAX];
+	int key_tag[PAGE_MAX];
+	int rcode[PAGE_MAX];
+	char child[PAGE_MAX][64];
+	char zone[PAGE_MAX][64];
+	char result[PAGE_MAX][32];
+	char reason[PAGE_MAX][64];
+	char client[PAGE_MAX][32];
+	char actor[PAGE_MAX][32];
+	char request[PAGE_MAX][32];
+};
+
+static int audit_page_cb(void *arg, const struct audit_row *r)
+{
+	struct audit_page *p = arg;
+
+	if (p->n < PAGE_MAX) {
+		size_t i = p->n;
+		p->id[i] = r->id;
+		p->time[i] = r->a.time;
+		p->key_tag[i] = r->a.key_tag;
+		p->rcode[i] = r->a.rcode;
+		/* NULL strings shown as "(null)" so that tests can tell. */
+		snprintf(p->child[i], 64, "%s", r->a.child ? r->a.child : "(null)");
+		snprintf(p->zone[i], 64, "%s", r->a.zone ? r->a.zone : "(null)");
+		snprintf(p->result[i], 32, "%s", r->a.result ? r->a.result : "(null)");
+		snprintf(p->reason[i], 64, "%s", r->a.reason ? r->a.reason : "(null)");
+		snprintf(p->client[i], 32, "%s", r->a.client ? r->a.client : "(null)");
+		snprintf(p->actor[i], 32, "%s", r->a.actor ? r->a.actor : "(null)");
+		snprintf(p->request[i], 32, "%s", r->a.request ? r->a.request : "(null)");
+	}
+	p->n++;
+	return p->stop_after > 0 && (int)p->n == p->stop_after ? 11 : 0;
+}
+
+/* All matching ids, newest first, paging with limit; returns the pages. */
+static int audit_ids(struct store *m, const struct audit_filter *f, size_t limit,
+		     int64_t out[PAGE_MAX], size_t *n)
+{
+	static struct audit_page p;
+	int64_t after = 0;
+	int pages = 0;
+
+	*n = 0;
+	for (int guard = 0; guard < 40; guard++) {
+		memset(&p, 0, sizeof(p));
+		if (store_audit_page(m, f, after, limit, audit_page_cb, &p) != DS_OK)
+			return -1;
+		if (p.n > limit)
+			return -1;
+		if (p.n == 0)
+			break;
+		pages++;
+		for (size_t i = 0; i < p.n && *n < PAGE_MAX; i++)
+			out[(*n)++] = p.id[i];
+		after = p.id[p.n - 1];
+	}
+	return pages;
+}
+
+#define IDS_ARE(got, ngot, ...)                                                                    \
+	do {                                                                                       \
+		const int64_t want_[] = {__VA_ARGS__};                                             \
+		size_t nwant_ = sizeof(want_) / sizeof(want_[0]);                                  \
+		CHECK_EQ(ngot, nwant_);                                                            \
+		for (size_t i_ = 0; i_ < nwant_ && i_ < (ngot); i_++)                              \
+			CHECK_EQ(got[i_], want_[i_]);                                              \
+	} while (0)
+
+static void test_audit_page(void)
+{
+	struct store *m = NULL;
+	static struct audit_page p;
+	struct audit_filter f;
+	int64_t ids[PAGE_MAX];
+	size_t n;
+	/* ids 1..9 in this order */
+	static const struct {
+		int64_t time;
+		const char *child, *result;
+	} rows[] = {
+	    {100, "Child.Example.", "accepted"},	/* 1 */
+	    {200, "other.example.", "refused"},		/* 2 */
+	    {300, "child.example.", "refused"},		/* 3 */
+	    {400, NULL, "formerr"},			/* 4 */
+	    {500, "CHILD.EXAMPLE.", "accepted"},	/* 5 */
+	    {600, "100%.example.", "accepted"},		/* 6 */
+	    {700, "100x.example.", "accepted"},		/* 7 */
+	    {800, "a_b.example.", "' OR 1=1 --"},	/* 8 */
+	    {900, "axb.example.", "accepted"},		/* 9 */
+	    {1000, "o'neil\\\"%_.example.", "refused"}, /* 10 */
+	};
+
+	CHECK_EQ(store_open(":memory:", &m), DS_OK);
+	if (m == NULL)
+		return;
+	/* Empty table: no rows, with or without filters. */
+	memset(&f, 0, sizeof(f));
+	CHECK_EQ(audit_ids(m, NULL, 2, ids, &n), 0);
+	CHECK_EQ(n, 0);
+	f.child = "child.example.";
+	CHECK_EQ(audit_ids(m, &f, 2, ids, &n), 0);
+	CHECK_EQ(n, 0);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct audit_rec a = {.time = rows[i].time,
+				      .client = "192.0.2.7#53",
+				      .zone = i == 1 ? NULL : "example.",
+				      .child = rows[i].child,
+				      .key_tag = i == 0 ? 4242 : -1,
+				      .actor = "update",
+				      .request = "add NS",
+				      .result = rows[i].result,
+				      .rcode = (int)i,
+				      .reason = "why"};
+		CHECK_EQ(store_audit_add(m, &a), DS_OK);
+	}
+
+	/* No filter: all, newest first, pages of 2 (5 pages). */
+	CHECK_EQ(audit_ids(m, NULL, 2, ids, &n), 5);
+	IDS_ARE(ids, n, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1);
+	memset(&f, 0, sizeof(f));
+	CHECK_EQ(audit_ids(m, &f, 3, ids, &n), 4);
+	CHECK_EQ(n, 10);
+
+	/* Fields. */
+	memset(&p, 0, sizeof(p));
+	CHECK_EQ(store_audit_page(m, NULL, 3, 2, audit_page_cb, &p), DS_OK);
+	CHECK_EQ(p.n, 2);
+	CHECK_EQ(p.id[0], 2);
+	CHECK(strcmp(p.zone[0], "(null)") == 0);
+	CHECK_EQ(p.key_tag[0], -1);
+	CHECK_EQ(p.time[0], 200);
+	CHECK_EQ(p.rcode[0], 1);
+	CHECK(strcmp(p.child[0], "other.example.") == 0);
+	CHECK(strcmp(p.result[0], "refused") == 0);
+	CHECK_EQ(p.id[1], 1);
+	CHECK_EQ(p.key_tag[1], 4242);
+	CHECK(strcmp(p.child[1], "Child.Example.") == 0); /* case as written */
+	CHECK(strcmp(p.zone[1], "example.") == 0);
+	CHECK(strcmp(p.client[1], "192.0.2.7#53") == 0);
+	CHECK(strcmp(p.actor[1], "update") == 0);
+	CHECK(strcmp(p.request[1], "add NS") == 0);
+	CHECK(strcmp(p.reason[1], "why") == 0);
+	memset(&p, 0, sizeof(p));
+	CHECK_EQ(store_audit_page(m, NULL, 5, 1, audit_page_cb, &p), DS_OK);
+	CHECK_EQ(p.id[0], 4);
+	CHECK(strcmp(p.child[0], "(null)") == 0);
+
+	/* Child, in any case, with the final dot; pages of 2. */
+	memset(&f, 0, sizeof(f));
+	f.child = "child.example.";
+	CHECK_EQ(audit_ids(m, &f, 2, ids, &n), 2);
+	IDS_ARE(ids, n, 5, 3, 1);
+	f.child = "cHiLd.ExAmPlE.";
+	CHECK_EQ(audit_ids(m, &f, 2, ids, &n), 2);
+	IDS_ARE(ids, n, 5, 3, 1);
+	f.child = "child.example"; /* without the dot: another name */
+	CHECK_EQ(audit_ids(m, &f, 2, ids, &n), 0);
+	f.child = "";
+	CHECK_EQ(audit_ids(m, &f, 2, ids, &n), 0);
+	/* Result alone: exact, case counts. */
+	memset(&f, 0, sizeof(f));
+	f.result = "accepted";
+	CHECK_EQ(audit_ids(m, &f, 2, ids, &n), 3);
+	IDS_ARE(ids, n, 9, 7, 6, 5, 1);
+	f.result = "Accepted";
+	CHECK_EQ(audit_ids(m, &f, 2, ids, &n), 0);
+	/* Time bounds alone, both inclusive. */
+	memset(&f, 0, sizeof(f));
+	f.since = 300;
+	CHECK_EQ(audit_ids(m, &f, 2, ids, &n), 4);
+	IDS_ARE(ids, n, 10, 9, 8, 7, 6, 5, 4, 3);
+	memset(&f, 0, sizeof(f));
+	f.until = 300;
+	CHECK_EQ(audit_ids(m, &f, 2, ids, &n), 2);
+	IDS_ARE(ids, n, 3, 2, 1);
+	f.since = 300;
+	CHECK_EQ(audit_ids(m, &f, 2, ids, &n), 1);
+	IDS_ARE(ids, n, 3);
+	f.since = 301; /* since > until: nothing */
+	CHECK_EQ(audit_ids(m, &f, 2, ids, &n), 0);
+	/* Combined. */
+	memset(&f, 0, sizeof(f));
+	f.child = "CHILD.example.";
+	f.result = "accepted";
+	CHECK_EQ(audit_ids(m, &f, 1, ids, &n), 2);
+	IDS_ARE(ids, n, 5, 1);
+	f.since = 200;
+	CHECK_EQ(audit_ids(m, &f, 1, ids, &n), 1);
+	IDS_ARE(ids, n, 5);
+	f.until = 499;
+	CHECK_EQ(audit_ids(m, &f, 1, ids, &n), 0);
+	f.result = "refused";
+	CHECK_EQ(audit_ids(m, &f, 1, ids, &n), 1);
+	IDS_ARE(ids, n, 3);
+	memset(&f, 0, sizeof(f));
+	f.result = "refused";
+	f.since = 250;
+	CHECK_EQ(audit_ids(m, &f, 2, ids, &n), 1);
+	IDS_ARE(ids, n, 10, 3);
+
+	/* Hostile filters match literally: no wildcard, no quoting games. */
+	memset(&f, 0, sizeof(f));
+	f.child = "100%.example.";
+	CHECK_EQ(audit_ids(m, &f, 2, ids, &n), 1);
+	IDS_ARE(ids, n, 6);
+	f.child = "a_b.example.";
+	CHECK_EQ(audit_ids(m, &f, 2, ids, &n), 1);
+	IDS_ARE(ids, n, 8);
+	f.child = "%";
+	CHECK_EQ(audit_ids(m, &f, 2, ids, &n), 0);
+	f.child = "O'NEIL\\\"%_.example.";
+	CHECK_EQ(audit_ids(m, &f, 2, ids, &n), 1);
+	IDS_ARE(ids, n, 10);
+	f.child = "x' OR '1'='1";
+	CHECK_EQ(audit_ids(m, &f, 2, ids, &n), 0);
+	memset(&f, 0, sizeof(f));
+	f.result = "' OR 1=1 --";
+	CHECK_EQ(audit_ids(m, &f, 2, ids, &n), 1);
+	IDS_ARE(ids, n, 8);
+	f.result = "%";
+	CHECK_EQ(audit_ids(m, &f, 2, ids, &n), 0);
+
+	/* Cursors at the edges; limit 0; stop. */
+	memset(&p, 0, sizeof(p));
+	CHECK_EQ(store_audit_page(m, NULL, 1, 10, audit_page_cb, &p), DS_OK);
+	CHECK_EQ(p.n, 0);
+	CHECK_EQ(store_audit_page(m, NULL, 1000, 1, audit_page_cb, &p), DS_OK);
+	CHECK_EQ(p.n, 1);
+	CHECK_EQ(p.id[0], 10);
+	memset(&p, 0, sizeof(p));
+	CHECK_EQ(store_audit_page(m, NULL, 0, 0, audit_page_cb, &p), DS_OK);
+	CHECK_EQ(p.n, 0);
+	p.stop_after = 4;
+	CHECK_EQ(store_audit_page(m, NULL, 0, 100, audit_page_cb, &p), 11);
+	CHECK_EQ(p.n, 4);
+	store_close(m);
+}
+
+struct deliv_page {
+	size_t n;
+	int stop_after;
+	int64_t id[PAGE_MAX], change_id[PAGE_MAX], next_attempt[PAGE_MAX];
+	int64_t last_attempt[PAGE_MAX], delivered_at[PAGE_MAX], created[PAGE_MAX];
+	int attempts[PAGE_MAX];
+	char zone[PAGE_MAX][32], child[PAGE_MAX][32], backend[PAGE_MAX][16];
+	char state[PAGE_MAX][16], last_error[PAGE_MAX][32], changes[PAGE_MAX][64];
+};
+
+static int deliv_page_cb(void *arg, const struct delivery_row *d)
+{
+	struct deliv_page *p = arg;
+
+	if (p->n < PAGE_MAX) {
+		size_t i = p->n;
+		p->id[i] = d->id;
+		p->change_id[i] = d->change_id;
+		p->next_attempt[i] = d->next_attempt;
+		p->last_attempt[i] = d->last_attempt;
+		p->delivered_at[i] = d->delivered_at;
+		p->created[i] = d->created;
+		p->attempts[i] = d->attempts;
+		snprintf(p->zone[i], 32, "%s", d->zone);
+		snprintf(p->child[i], 32, "%s", d->child);
+		snprintf(p->backend[i], 16, "%s", d->backend);
+		snprintf(p->state[i], 16, "%s", d->state);
+		snprintf(p->last_error[i], 32, "%s", d->last_error ? d->last_error : "(null)");
+		snprintf(p->changes[i], 64, "%s", d->changes);
+	}
+	p->n++;
+	return p->stop_after > 0 && (int)p->n == p->stop_after ? 13 : 0;
+}
+
+static int deliv_ids(struct store *m, const char *state, size_t limit, int64_t out[PAGE_MAX],
+		     size_t *n)
+{
+	static struct deliv_page p;
+	int64_t after = 0;
+	int pages = 0;
+
+	*n = 0;
+	for (int guard = 0; guard < 40; guard++) {
+		memset(&p, 0, sizeof(p));
+		if (store_deliveries_page(m, state, after, limit, deliv_page_cb, &p) != DS_OK)
+			return -1;
+		if (p.n > limit)
+			return -1;
+		if (p.n == 0)
+			break;
+		pages++;
+		for (size_t i = 0; i < p.n && *n < PAGE_MAX; i++)
+			out[(*n)++] = p.id[i];
+		after = p.id[p.n - 1];
+	}
+	return pages;
+}
+
+static void test_deliveries_page(void)
+{
+	struct store *m = NULL;
+	static struct deliv_page p;
+	const char *const two[] = {"null", "zonefile"};
+	int64_t ids[PAGE_MAX], c1, c2, c3, cnt = -1;
+	struct outbox_item *it = NULL;
+	size_t n;
+
+	CHECK_EQ(store_open(":memory:", &m), DS_OK);
+	if (m == NULL)
+		return;
+	CHECK_EQ(deliv_ids(m, NULL, 2, ids, &n), 0);
+	CHECK_EQ(n, 0);
+	CHECK_EQ(deliv_ids(m, "pending", 2, ids, &n), 0);
+	/* Deliveries 1..6: change 1 -> 1, 2; change 2 -> 3, 4; change 3 -> 5, 6. */
+	CHECK_EQ(store_outbox_add(m, N("Example."), N("A.example."), "+ a\n", two, 2, 100, &c1),
+		 DS_OK);
+	CHECK_EQ(store_outbox_add(m, N("example."), N("b.example."), "+ b\n", two, 2, 200, &c2),
+		 DS_OK);
+	CHECK_EQ(store_outbox_add(m, N("example."), N("c.example."), "- c\n", two, 2, 300, &c3),
+		 DS_OK);
+	CHECK_EQ(store_delivery_done(m, 1, 110), DS_OK);
+	CHECK_EQ(store_delivery_done(m, 4, 210), DS_OK);
+	CHECK_EQ(store_delivery_failed(m, 2, 120, 5000, "connection refused"), DS_OK);
+	CHECK_EQ(store_delivery_failed(m, 5, 310, 400, "timeout"), DS_OK);
+	CHECK_EQ(store_delivery_done(m, 5, 400), DS_OK);
+
+	/* All, newest first, pages of 2; each state alone. */
+	CHECK_EQ(deliv_ids(m, NULL, 2, ids, &n), 3);
+	IDS_ARE(ids, n, 6, 5, 4, 3, 2, 1);
+	CHECK_EQ(deliv_ids(m, "pending", 2, ids, &n), 2);
+	IDS_ARE(ids, n, 6, 3, 2);
+	CHECK_EQ(deliv_ids(m, "done", 2, ids, &n), 2);
+	IDS_ARE(ids, n, 5, 4, 1);
+	CHECK_EQ(deliv_ids(m, "done", 1, ids, &n), 3);
+	IDS_ARE(ids, n, 5, 4, 1);
+	/* Any other state is refused, quotes and wildcards included. */
+	memset(&p, 0, sizeof(p));
+	CHECK_EQ(store_deliveries_page(m, "Pending", 0, 10, deliv_page_cb, &p), DS_EINVAL);
+	CHECK_EQ(store_deliveries_page(m, "pending' OR '1'='1", 0, 10, deliv_page_cb, &p),
+		 DS_EINVAL);
+	CHECK_EQ(store_deliveries_page(m, "%", 0, 10, deliv_page_cb, &p), DS_EINVAL);
+	CHECK_EQ(store_deliveries_page(m, "", 0, 10, deliv_page_cb, &p), DS_EINVAL);
+	CHECK_EQ(p.n, 0);
+
+	/* Fields of a failed pending one (2) and a done one (5). */
+	memset(&p, 0, sizeof(p));
+	CHECK_EQ(store_deliveries_page(m, NULL, 3, 1, deliv_page_cb, &p), DS_OK);
+	CHECK_EQ(p.n, 1);
+	CHECK_EQ(p.id[0], 2);
+	CHECK_EQ(p.change_id[0], c1);
+	CHECK(strcmp(p.zone[0], "example.") == 0);
+	CHECK(strcmp(p.child[0], "a.example.") == 0);
+	CHECK(strcmp(p.backend[0], "zonefile") == 0);
+	CHECK(strcmp(p.state[0], "pending") == 0);
+	CHECK_EQ(p.attempts[0], 1);
+	CHECK_EQ(p.next_attempt[0], 5000);
+	CHECK_EQ(p.last_attempt[0], 120);
+	CHECK_EQ(p.delivered_at[0], -1);
+	CHECK(strcmp(p.last_error[0], "connection refused") == 0);
+	CHECK(strcmp(p.changes[0], "+ a\n") == 0);
+	CHECK_EQ(p.created[0], 100);
+	memset(&p, 0, sizeof(p));
+	CHECK_EQ(store_delivery_get(m, 5, deliv_page_cb, &p), DS_OK);
+	CHECK_EQ(p.n, 1);
+	CHECK_EQ(p.id[0], 5);
+	CHECK_EQ(p.change_id[0], c3);
+	CHECK(strcmp(p.state[0], "done") == 0);
+	CHECK_EQ(p.attempts[0], 2);
+	CHECK_EQ(p.delivered_at[0], 400);
+	CHECK_EQ(p.last_attempt[0], 400);
+	CHECK(strcmp(p.last_error[0], "(null)") == 0);
+	CHECK(strcmp(p.changes[0], "- c\n") == 0);
+	/* A never tried one: no last attempt, no error. */
+	memset(&p, 0, sizeof(p));
+	CHECK_EQ(store_delivery_get(m, 3, deliv_page_cb, &p), DS_OK);
+	CHECK_EQ(p.change_id[0], c2);
+	CHECK_EQ(p.attempts[0], 0);
+	CHECK_EQ(p.last_attempt[0], -1);
+	CHECK_EQ(p.delivered_at[0], -1);
+	CHECK(strcmp(p.last_error[0], "(null)") == 0);
+	/* Unknown: DS_ENOENT, no call; the callback's value is returned. */
+	memset(&p, 0, sizeof(p));
+	CHECK_EQ(store_delivery_get(m, 77, deliv_page_cb, &p), DS_ENOENT);
+	CHECK_EQ(p.n, 0);
+	p.stop_after = 1;
+	CHECK_EQ(store_delivery_get(m, 1, deliv_page_cb, &p), 13);
+	memset(&p, 0, sizeof(p));
+	p.stop_after = 2;
+	CHECK_EQ(store_deliveries_page(m, NULL, 0, 10, deliv_page_cb, &p), 13);
+	CHECK_EQ(p.n, 2);
+	memset(&p, 0, sizeof(p));
+	CHECK_EQ(store_deliveries_page(m, NULL, 0, 0, deliv_page_cb, &p), DS_OK);
+	CHECK_EQ(p.n, 0);
+
+	/* Retry: a pending one is due now, attempts and error kept. */
+	CHECK_EQ(store_outbox_due(m, 1000, 10, &it, &n), DS_OK);
+	CHECK_EQ(n, 2); /* 3 and 6; 2 waits for 5000 */
+	store_outbox_items_free(it, n);
+	CHECK_EQ(store_delivery_retry(m, 2, 1000), DS_OK);
+	CHECK_EQ(store_outbox_due(m, 1000, 10, &it, &n), DS_OK);
+	CHECK_EQ(n, 3);
+	if (n == 3) {
+		CHECK_EQ(it[0].delivery_id, 2);
+		CHECK_EQ(it[0].attempts, 1);
+	}
+	store_outbox_items_free(it, n);
+	memset(&p, 0, sizeof(p));
+	CHECK_EQ(store_delivery_get(m, 2, deliv_page_cb, &p), DS_OK);
+	CHECK_EQ(p.next_attempt[0], 1000);
+	CHECK_EQ(p.attempts[0], 1);
+	CHECK_EQ(p.last_attempt[0], 120);
+	CHECK(strcmp(p.last_error[0], "connection refused") == 0);
+	CHECK(strcmp(p.state[0], "pending") == 0);
+	/* A done one: DS_EEXIST, unchanged; an unknown one: DS_ENOENT. */
+	CHECK_EQ(store_delivery_retry(m, 4, 1000), DS_EEXIST);
+	memset(&p, 0, sizeof(p));
+	CHECK_EQ(store_delivery_get(m, 4, deliv_page_cb, &p), DS_OK);
+	CHECK(strcmp(p.state[0], "done") == 0);
+	CHECK_EQ(p.next_attempt[0], 200);
+	CHECK_EQ(p.delivered_at[0], 210);
+	CHECK_EQ(store_delivery_retry(m, 77, 1000), DS_ENOENT);
+	CHECK_EQ(store_outbox_pending(m, &cnt), DS_OK);
+	CHECK_EQ(cnt, 3);
+	/* A purged change takes its deliveries out of the pages. */
+	CHECK_EQ(store_delivery_done(m, 2, 1001), DS_OK);
+	{
+		int64_t na, nc;
+		CHECK_EQ(store_history_purge(m, 150, 10, &na, &nc), DS_OK);
+		CHECK_EQ(nc, 1);
+	}
+	CHECK_EQ(deliv_ids(m, NULL, 4, ids, &n), 1);
+	IDS_ARE(ids, n, 6, 5, 4, 3);
+	CHECK_EQ(store_delivery_get(m, 1, deliv_page_cb, &p), DS_ENOENT);
+	store_close(m);
 }
 
 static double now_ms(void)
@@ -1025,7 +1800,13 @@ int main(void)
 	test_reopen(&s);
 	test_newer_schema_refused();
 	test_migrate_v1();
+	test_migrate_v2();
 	test_history_purge();
+	test_key_delete_counts();
+	test_children_page();
+	test_validations_page();
+	test_audit_page();
+	test_deliveries_page();
 	if (s != NULL)
 		timing(s);
 	store_close(s);

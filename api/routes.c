@@ -1,0 +1,699 @@
+/*
+ * api/routes.c -- the route table and the handlers that only read
+ * (doc/api.md has every route with its JSON).  The writers are in
+ * writes.c, the configuration dump in cfgjson.c.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api/internal.h"
+#include "common/dname.h"
+#include "common/err.h"
+#include "common/rrtext.h"
+#include "common/version.h"
+#include "receiver/internal.h"
+#include "receiver/receiver.h"
+
+/* Same as dsyncd -V (daemon/main.c). */
+
+#define PAGE_DEFAULT 100
+#define PAGE_MAX 1000
+
+/* ---- shared helpers ---- */
+
+static json_t *time_or_null(int64_t t)
+{
+	return t > 0 ? json_integer((json_int_t)t) : json_null();
+}
+
+bool api_parse_id(struct api_req *q, const char *s, const char *what, int64_t *out)
+{
+	char *end = NULL;
+	errno = 0;
+	long long v = s && *s >= '0' && *s <= '9' ? strtoll(s, &end, 10) : 0;
+	if (end == NULL || *end != '\0' || errno != 0 || v <= 0) {
+		api_error(q, 400, "bad %s \"%.64s\": want a positive integer", what, s ? s : "");
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+/* An optional integer query parameter within [min, max]. */
+static bool query_int(struct api_req *q, const char *name, int64_t min, int64_t max, int64_t def,
+		      int64_t *out)
+{
+	const char *s = api_query(q, name);
+	*out = def;
+	if (s == NULL)
+		return true;
+	char *end = NULL;
+	errno = 0;
+	long long v = (*s >= '0' && *s <= '9') || *s == '-' ? strtoll(s, &end, 10) : 0;
+	if (end == NULL || *end != '\0' || errno != 0 || v < min || v > max) {
+		api_error(q, 400, "%s must be an integer from %lld to %lld", name, (long long)min,
+			  (long long)max);
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+static bool query_limit(struct api_req *q, size_t *limit)
+{
+	int64_t v;
+	if (!query_int(q, "limit", 1, PAGE_MAX, PAGE_DEFAULT, &v))
+		return false;
+	*limit = (size_t)v;
+	return true;
+}
+
+static bool parse_name(struct api_req *q, const char *s, const char *what, uint8_t out[DNAME_MAX])
+{
+	if (s == NULL || *s == '\0' || dname_from_str(s, out) < 0) {
+		api_error(q, 400, "bad %s name \"%.255s\"", what, s ? s : "");
+		return false;
+	}
+	return true;
+}
+
+static void store_failed(struct api_req *q, int rc)
+{
+	api_error(q, rc == DS_EBUSY ? 503 : 500, "store error: %s", ds_strerror(rc));
+}
+
+/* A list page: {"items": items, "next": next}. */
+static void page(struct api_req *q, json_t *items, json_t *next)
+{
+	api_json(q, 200, json_pack("{s:o,s:o}", "items", items, "next", next ? next : json_null()));
+}
+
+bool api_find_child(struct api_req *q, const char *s, const struct cfg_zone **zone,
+		    int64_t *child_id, uint8_t child[DNAME_MAX])
+{
+	const struct cfg *c = q->a->cfg;
+	const struct cfg_zone *best = NULL;
+	char name[DNAME_STR_MAX];
+	if (!parse_name(q, s, "child", child))
+		return false;
+	dname_to_str(child, name, sizeof(name));
+	for (size_t i = 0; i < c->nzones; i++)
+		if (dname_is_strict_sub(child, c->zones[i].name) &&
+		    (best == NULL || dname_labels(c->zones[i].name) > dname_labels(best->name)))
+			best = &c->zones[i];
+	if (best == NULL) {
+		api_error(q, 404, "no configured zone is a parent of %s", name);
+		return false;
+	}
+	int64_t zid;
+	int rc = store_zone_find(q->a->store, best->name, &zid);
+	if (rc == DS_OK)
+		rc = store_child_find(q->a->store, zid, child, child_id);
+	if (rc == DS_ENOENT) {
+		char z[DNAME_STR_MAX];
+		dname_to_str(best->name, z, sizeof(z));
+		api_error(q, 404, "%s is not a delegation of zone %s", name, z);
+		return false;
+	}
+	if (rc != DS_OK) {
+		store_failed(q, rc);
+		return false;
+	}
+	*zone = best;
+	return true;
+}
+
+/* ---- keys ---- */
+
+json_t *api_key_json(struct api_req *q, const struct store_key *k)
+{
+	char text[8192];
+	struct store_validation v;
+	json_t *val = json_null();
+	if (rr_to_str(k->owner, 3600, T_KEY, k->rdata, k->rdlen, text, sizeof(text)) != DS_OK)
+		snprintf(text, sizeof(text), "?");
+	if (store_validation_get(q->a->store, k->id, &v) == DS_OK)
+		val = json_pack("{s:b,s:i,s:i,s:o,s:s}", "pending", v.next_at >= 0, "attempts",
+				(int)v.attempts, "rounds", (int)v.rounds, "next_time",
+				v.next_at >= 0 ? json_integer((json_int_t)v.next_at) : json_null(),
+				"last_result", v.last_result);
+	return json_pack("{s:I,s:i,s:i,s:i,s:s,s:s?,s:s,s:I,s:I,s:s,s:o?}", "id", (json_int_t)k->id,
+			 "tag", (int)k->tag, "algorithm", (int)k->alg, "flags", (int)k->flags,
+			 "state", store_key_state_str(k->state), "trust_method",
+			 k->trust_method[0] ? k->trust_method : NULL, "source", k->source,
+			 "created", (json_int_t)k->created, "updated", (json_int_t)k->updated,
+			 "key", text, "validation", val);
+}
+
+static json_t *keys_json(struct api_req *q, int64_t child_id)
+{
+	struct keyrows rows = {0};
+	int rc = store_child_keys_foreach(q->a->store, child_id, keyrows_add, &rows);
+	json_t *arr = json_array();
+	for (size_t i = 0; rc == DS_OK && arr && i < rows.n; i++)
+		if (json_array_append_new(arr, api_key_json(q, &rows.k[i])) != 0)
+			rc = DS_ENOMEM;
+	free(rows.k);
+	if (rc != DS_OK || arr == NULL) {
+		json_decref(arr);
+		store_failed(q, rc != DS_OK ? rc : DS_ENOMEM);
+		return NULL;
+	}
+	return arr;
+}
+
+static void h_child_keys(struct api_req *q)
+{
+	const struct cfg_zone *z;
+	int64_t cid;
+	uint8_t child[DNAME_MAX];
+	if (!api_find_child(q, q->param[0], &z, &cid, child))
+		return;
+	json_t *arr = keys_json(q, cid);
+	if (arr != NULL)
+		page(q, arr, NULL);
+}
+
+/* ---- zones and children ---- */
+
+static int count_child(void *arg, const struct store_child_row *c)
+{
+	(void)c;
+	(*(int64_t *)arg)++;
+	return 0;
+}
+
+static void h_zones(struct api_req *q)
+{
+	const struct cfg *c = q->a->cfg;
+	json_t *items = json_array();
+	for (size_t i = 0; items && i < c->nzones; i++) {
+		const struct cfg_zone *z = &c->zones[i];
+		char name[DNAME_STR_MAX];
+		int64_t n = 0;
+		int rc =
+		    store_children_page(q->a->store, z->name, NULL, SIZE_MAX / 2, count_child, &n);
+		if (rc != DS_OK && rc != DS_ENOENT) {
+			json_decref(items);
+			store_failed(q, rc);
+			return;
+		}
+		json_t *methods = json_array(), *backends = json_array();
+		for (unsigned m = 0; methods && m < z->nboot_order; m++)
+			json_array_append_new(methods,
+					      json_string(cfg_boot_method_str(z->boot_order[m])));
+		for (size_t b = 0; backends && b < z->nbackends; b++)
+			json_array_append_new(backends, json_string(z->backends[b].name));
+		dname_to_str(z->name, name, sizeof(name));
+		json_array_append_new(items, json_pack("{s:s,s:I,s:o,s:o,s:b}", "name", name,
+						       "children", (json_int_t)n,
+						       "bootstrap_methods", methods, "backends",
+						       backends, "key_rollover", z->key_rollover));
+	}
+	page(q, items, NULL);
+}
+
+struct child_rows {
+	struct store_child_row *c;
+	size_t n, cap;
+};
+
+static int child_add(void *arg, const struct store_child_row *c)
+{
+	struct child_rows *l = arg;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 16;
+		struct store_child_row *p = realloc(l->c, cap * sizeof(*p));
+		if (p == NULL)
+			return DS_ENOMEM;
+		l->c = p;
+		l->cap = cap;
+	}
+	l->c[l->n++] = *c;
+	return 0;
+}
+
+struct key_counts {
+	int64_t trusted, validating;
+};
+
+static int key_count(void *arg, const struct store_key *k)
+{
+	struct key_counts *n = arg;
+	n->trusted += k->state == KEY_TRUSTED;
+	n->validating += k->state == KEY_VALIDATING;
+	return 0;
+}
+
+static json_t *child_summary(struct api_req *q, const struct store_child_row *c, struct deleg *d,
+			     int *rc)
+{
+	char name[DNAME_STR_MAX], ns[DNAME_STR_MAX];
+	struct key_counts kc = {0};
+	*rc = store_deleg_load(q->a->store, c->id, d);
+	if (*rc == DS_OK)
+		*rc = store_child_keys_foreach(q->a->store, c->id, key_count, &kc);
+	if (*rc != DS_OK)
+		return NULL;
+	json_t *nsl = json_array();
+	size_t nds = 0, nglue = 0;
+	for (size_t i = 0; nsl && i < d->n; i++) {
+		const struct drr *rr = &d->rr[i];
+		if (rr->type == T_NS && dname_to_str(rr->rdata, ns, sizeof(ns)) == DS_OK)
+			json_array_append_new(nsl, json_string(ns));
+		nds += rr->type == T_DS;
+		nglue += rr->type == T_A || rr->type == T_AAAA;
+	}
+	dname_to_str(c->name, name, sizeof(name));
+	return json_pack("{s:s,s:o,s:I,s:I,s:{s:I,s:I}}", "name", name, "ns", nsl, "ds",
+			 (json_int_t)nds, "glue", (json_int_t)nglue, "keys", "trusted",
+			 (json_int_t)kc.trusted, "validating", (json_int_t)kc.validating);
+}
+
+static void h_children(struct api_req *q)
+{
+	uint8_t zone[DNAME_MAX], after[DNAME_MAX];
+	const char *as = api_query(q, "after");
+	size_t limit;
+	if (!parse_name(q, q->param[0], "zone", zone) || !query_limit(q, &limit) ||
+	    (as != NULL && !parse_name(q, as, "cursor (child)", after)))
+		return;
+	if (cfg_zone_find(q->a->cfg, zone) == NULL) {
+		api_error(q, 404, "zone %.255s is not configured", q->param[0]);
+		return;
+	}
+	struct child_rows rows = {0};
+	struct deleg *d = malloc(sizeof(*d));
+	/* one row more than asked tells whether there is a next page */
+	int rc = d ? store_children_page(q->a->store, zone, as ? after : NULL, limit + 1, child_add,
+					 &rows)
+		   : DS_ENOMEM;
+	json_t *items = json_array(), *next = NULL;
+	for (size_t i = 0; rc == DS_OK && items && i < rows.n && i < limit; i++) {
+		json_t *c = child_summary(q, &rows.c[i], d, &rc);
+		if (c != NULL)
+			json_array_append_new(items, c);
+	}
+	if (rc == DS_OK && rows.n > limit) {
+		char name[DNAME_STR_MAX];
+		dname_to_str(rows.c[limit - 1].name, name, sizeof(name));
+		next = json_string(name);
+	}
+	free(rows.c);
+	free(d);
+	if (rc == DS_ENOENT) {
+		json_decref(items);
+		page(q, json_array(), NULL); /* configured, but no child stored yet */
+		return;
+	}
+	if (rc != DS_OK || items == NULL) {
+		json_decref(items);
+		json_decref(next);
+		store_failed(q, rc != DS_OK ? rc : DS_ENOMEM);
+		return;
+	}
+	page(q, items, next);
+}
+
+static void h_child(struct api_req *q)
+{
+	const struct cfg_zone *z;
+	int64_t cid;
+	uint8_t child[DNAME_MAX];
+	char name[DNAME_STR_MAX], zname[DNAME_STR_MAX], line[1024];
+	if (!api_find_child(q, q->param[0], &z, &cid, child))
+		return;
+	struct deleg *d = malloc(sizeof(*d));
+	int rc = d ? store_deleg_load(q->a->store, cid, d) : DS_ENOMEM;
+	if (rc != DS_OK) {
+		free(d);
+		store_failed(q, rc);
+		return;
+	}
+	json_t *lines = json_array();
+	for (size_t i = 0; lines && i < d->n; i++) {
+		const struct drr *rr = &d->rr[i];
+		if (rr_to_str(rr->owner, rr->ttl, rr->type, rr->rdata, rr->rdlen, line,
+			      sizeof(line)) == DS_OK)
+			json_array_append_new(lines, json_string(line));
+	}
+	free(d);
+	json_t *keys = keys_json(q, cid);
+	if (keys == NULL) {
+		json_decref(lines);
+		return;
+	}
+	dname_to_str(child, name, sizeof(name));
+	dname_to_str(z->name, zname, sizeof(zname));
+	api_json(q, 200,
+		 json_pack("{s:s,s:s,s:o,s:o}", "name", name, "zone", zname, "delegation", lines,
+			   "keys", keys));
+}
+
+/* ---- validations ---- */
+
+struct vrows {
+	struct store_validation *v;
+	size_t n, cap;
+};
+
+static int vrow_add(void *arg, const struct store_validation *v)
+{
+	struct vrows *l = arg;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 16;
+		struct store_validation *p = realloc(l->v, cap * sizeof(*p));
+		if (p == NULL)
+			return DS_ENOMEM;
+		l->v = p;
+		l->cap = cap;
+	}
+	l->v[l->n++] = *v;
+	return 0;
+}
+
+/* The cursor of the validations is "<next_time>:<key id>" (their order). */
+static void h_validations(struct api_req *q)
+{
+	size_t limit;
+	long long at = 0, id = 0;
+	const char *as = api_query(q, "after");
+	int used = 0;
+	if (!query_limit(q, &limit))
+		return;
+	if (as != NULL &&
+	    (sscanf(as, "%lld:%lld%n", &at, &id, &used) != 2 || as[used] != '\0' || id <= 0)) {
+		api_error(q, 400, "bad cursor \"%.64s\": want <next_time>:<key id>", as);
+		return;
+	}
+	struct vrows rows = {0};
+	int rc = store_validations_page(q->a->store, at, id, limit + 1, vrow_add, &rows);
+	json_t *items = json_array(), *next = NULL;
+	struct store_key *k = malloc(sizeof(*k));
+	char child[DNAME_STR_MAX];
+	if (k == NULL)
+		rc = DS_ENOMEM;
+	for (size_t i = 0; rc == DS_OK && items && i < rows.n && i < limit; i++) {
+		const struct store_validation *v = &rows.v[i];
+		rc = store_key_get(q->a->store, v->key_id, k);
+		if (rc != DS_OK)
+			break;
+		dname_to_str(k->owner, child, sizeof(child));
+		json_array_append_new(items, json_pack("{s:I,s:s,s:i,s:i,s:i,s:o,s:s}", "key_id",
+						       (json_int_t)v->key_id, "child", child, "tag",
+						       (int)k->tag, "attempts", (int)v->attempts,
+						       "rounds", (int)v->rounds, "next_time",
+						       time_or_null(v->next_at), "last_result",
+						       v->last_result));
+	}
+	if (rc == DS_OK && rows.n > limit) {
+		char cur[48];
+		snprintf(cur, sizeof(cur), "%lld:%lld", (long long)rows.v[limit - 1].next_at,
+			 (long long)rows.v[limit - 1].key_id);
+		next = json_string(cur);
+	}
+	free(k);
+	free(rows.v);
+	if (rc != DS_OK || items == NULL) {
+		json_decref(items);
+		json_decref(next);
+		store_failed(q, rc != DS_OK ? rc : DS_ENOMEM);
+		return;
+	}
+	page(q, items, next);
+}
+
+/* ---- audit ---- */
+
+struct audit_page {
+	json_t *items;
+	int64_t last;
+	size_t n, limit;
+};
+
+static int audit_add(void *arg, const struct audit_row *r)
+{
+	struct audit_page *p = arg;
+	if (++p->n > p->limit)
+		return 0; /* the extra row only says that there is more */
+	const struct audit_rec *a = &r->a;
+	p->last = r->id;
+	json_t *o = json_pack(
+	    "{s:I,s:I,s:s?,s:s?,s:s?,s:o,s:s?,s:s?,s:s?,s:i,s:s?}", "id", (json_int_t)r->id, "time",
+	    (json_int_t)a->time, "client", a->client, "zone", a->zone, "child", a->child, "key_tag",
+	    a->key_tag >= 0 ? json_integer(a->key_tag) : json_null(), "actor", a->actor, "request",
+	    a->request, "result", a->result, "rcode", a->rcode, "reason", a->reason);
+	return o == NULL || json_array_append_new(p->items, o) != 0 ? DS_ENOMEM : 0;
+}
+
+static void h_audit(struct api_req *q)
+{
+	struct audit_filter f = {0};
+	size_t limit;
+	int64_t after, since, until;
+	uint8_t child[DNAME_MAX];
+	char cname[DNAME_STR_MAX];
+	const char *cs = api_query(q, "child");
+	if (!query_limit(q, &limit) || !query_int(q, "after", 1, INT64_MAX, 0, &after) ||
+	    !query_int(q, "since", 0, INT64_MAX, 0, &since) ||
+	    !query_int(q, "until", 0, INT64_MAX, 0, &until) ||
+	    (cs != NULL && !parse_name(q, cs, "child", child)))
+		return;
+	if (cs != NULL) {
+		dname_to_str(child, cname, sizeof(cname));
+		f.child = cname;
+	}
+	f.result = api_query(q, "result");
+	if (f.result != NULL && (strlen(f.result) == 0 || strlen(f.result) > 32)) {
+		api_error(q, 400, "result must have 1 to 32 characters");
+		return;
+	}
+	f.since = since;
+	f.until = until;
+	struct audit_page p = {.items = json_array(), .limit = limit};
+	int rc = p.items ? store_audit_page(q->a->store, &f, after, limit + 1, audit_add, &p)
+			 : DS_ENOMEM;
+	if (rc != DS_OK) {
+		json_decref(p.items);
+		store_failed(q, rc);
+		return;
+	}
+	page(q, p.items, p.n > limit ? json_integer((json_int_t)p.last) : NULL);
+}
+
+/* ---- outbox ---- */
+
+json_t *api_delivery_json(const struct delivery_row *d)
+{
+	return json_pack("{s:I,s:I,s:s?,s:s?,s:s?,s:s?,s:i,s:o,s:o,s:s?,s:I,s:o,s:s?}", "id",
+			 (json_int_t)d->id, "change_id", (json_int_t)d->change_id, "zone", d->zone,
+			 "child", d->child, "backend", d->backend, "state", d->state, "attempts",
+			 d->attempts, "next_attempt",
+			 d->delivered_at >= 0 ? json_null() : time_or_null(d->next_attempt),
+			 "last_attempt", time_or_null(d->last_attempt), "last_error", d->last_error,
+			 "created", (json_int_t)d->created, "delivered_time",
+			 time_or_null(d->delivered_at), "changes", d->changes);
+}
+
+struct delivery_page {
+	json_t *items;
+	int64_t last;
+	size_t n, limit;
+};
+
+static int delivery_add(void *arg, const struct delivery_row *d)
+{
+	struct delivery_page *p = arg;
+	if (++p->n > p->limit)
+		return 0;
+	p->last = d->id;
+	json_t *o = api_delivery_json(d);
+	return o == NULL || json_array_append_new(p->items, o) != 0 ? DS_ENOMEM : 0;
+}
+
+static void h_outbox(struct api_req *q)
+{
+	size_t limit;
+	int64_t after;
+	const char *state = api_query(q, "state");
+	if (!query_limit(q, &limit) || !query_int(q, "after", 1, INT64_MAX, 0, &after))
+		return;
+	if (state != NULL && strcmp(state, "pending") != 0 && strcmp(state, "done") != 0 &&
+	    strcmp(state, "all") != 0) {
+		api_error(q, 400, "state must be pending, done or all");
+		return;
+	}
+	if (state != NULL && strcmp(state, "all") == 0)
+		state = NULL;
+	struct delivery_page p = {.items = json_array(), .limit = limit};
+	int rc = p.items
+		     ? store_deliveries_page(q->a->store, state, after, limit + 1, delivery_add, &p)
+		     : DS_ENOMEM;
+	if (rc != DS_OK) {
+		json_decref(p.items);
+		store_failed(q, rc);
+		return;
+	}
+	page(q, p.items, p.n > limit ? json_integer((json_int_t)p.last) : NULL);
+}
+
+/* ---- the receiver's key ---- */
+
+/* The timing of a key from its .private file (named as BIND names it). */
+static bool rkey_times(const struct cfg *c, const struct sig0_privkey *k, struct sig0_key_times *t)
+{
+	uint8_t lower[DNAME_MAX];
+	char name[DNAME_STR_MAX], path[2048];
+	dname_lower(lower, sig0_privkey_owner(k));
+	dname_to_str(lower, name, sizeof(name));
+	snprintf(path, sizeof(path), "%s/K%s+%03u+%05u", c->receiver.key_dir, name,
+		 sig0_privkey_alg(k), sig0_privkey_tag(k));
+	return sig0_key_times_read(path, t) == DS_OK;
+}
+
+json_t *api_rkeys_json(struct api_req *q)
+{
+	const struct cfg *c = q->a->cfg;
+	if (!c->receiver.enabled) {
+		api_error(q, 404, "no receiver key: receiver.name is not set (or sign is off)");
+		return NULL;
+	}
+	struct rkeys *set;
+	int rc = rkeys_load(c, false, &set);
+	if (rc != DS_OK) {
+		api_error(q, 500, "cannot read the receiver keys in %s", c->receiver.key_dir);
+		return NULL;
+	}
+	int64_t now = (int64_t)time(NULL);
+	const struct sig0_privkey *pub[16], *act = rkeys_active(set, now);
+	size_t npub = rkeys_published(set, now, pub, 16), nshown = npub;
+	/* the published keys, and the signing one should it not be published */
+	bool seen = act == NULL;
+	for (size_t i = 0; i < npub; i++)
+		seen |= pub[i] == act;
+	if (!seen && nshown < 16)
+		pub[nshown++] = act;
+	char name[DNAME_STR_MAX], text[8192];
+	json_t *keys = json_array();
+	for (size_t i = 0; keys && i < nshown; i++) {
+		size_t rdlen;
+		const uint8_t *rd = sig0_privkey_rdata(pub[i], &rdlen);
+		struct sig0_key_times t = {0};
+		if (!rkey_times(c, pub[i], &t))
+			memset(&t, 0, sizeof(t)); /* shown as null */
+		if (rr_to_str(c->receiver.name, c->receiver.publish_ttl, T_KEY, rd, rdlen, text,
+			      sizeof(text)) != DS_OK)
+			snprintf(text, sizeof(text), "?");
+		json_array_append_new(
+		    keys,
+		    json_pack("{s:i,s:i,s:b,s:b,s:s,s:o,s:o,s:o,s:o}", "tag",
+			      (int)sig0_privkey_tag(pub[i]), "algorithm",
+			      (int)sig0_privkey_alg(pub[i]), "active", pub[i] == act, "published",
+			      i < npub, "key", text, "publish_time", time_or_null(t.publish),
+			      "activate_time", time_or_null(t.activate), "inactive_time",
+			      time_or_null(t.inactive), "delete_time", time_or_null(t.removal)));
+	}
+	rkeys_free(set);
+	dname_to_str(c->receiver.name, name, sizeof(name));
+	return json_pack("{s:s,s:o}", "name", name, "keys", keys);
+}
+
+static void h_rkey(struct api_req *q)
+{
+	json_t *v = api_rkeys_json(q);
+	if (v != NULL)
+		api_json(q, 200, v);
+}
+
+/* ---- records, config, health, metrics ---- */
+
+static void h_records(struct api_req *q)
+{
+	const char *zone = api_query(q, "zone");
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	if (f == NULL) {
+		api_text(q, 500, NULL, NULL, 0);
+		return;
+	}
+	int rc = records_command(q->a->cfg, zone, f);
+	fclose(f);
+	if (rc == DS_OK) {
+		api_text(q, 200, "text/plain; charset=utf-8", text, len);
+		return;
+	}
+	/* the command's one line says why */
+	if (text != NULL)
+		text[strcspn(text, "\n")] = '\0';
+	api_error(q, rc == DS_ENOENT || rc == DS_ECONFIG ? 404 : 500, "%s",
+		  text && *text ? text : ds_strerror(rc));
+	free(text);
+}
+
+static void h_config(struct api_req *q)
+{
+	api_json(q, 200, api_config_json(q->a->cfg));
+}
+
+static void h_healthz(struct api_req *q)
+{
+	/* one indexed read (probes come often; a count of the audit log would
+	 * scan it): the store answers, whether or not the zone is there */
+	const struct cfg *c = q->a->cfg;
+	int64_t zid;
+	int rc =
+	    store_zone_find(q->a->store, c->nzones ? c->zones[0].name : (const uint8_t *)"", &zid);
+	bool ok = rc == DS_OK || rc == DS_ENOENT;
+	api_json(q, ok ? 200 : 503,
+		 json_pack("{s:s,s:s,s:s,s:I}", "status", ok ? "ok" : "fail", "version",
+			   DSYNC_VERSION, "store", ok ? "ok" : "fail", "zones",
+			   (json_int_t)q->a->cfg->nzones));
+}
+
+static void h_metrics(struct api_req *q)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	if (f == NULL) {
+		api_text(q, 500, NULL, NULL, 0);
+		return;
+	}
+	int rc = metrics_render(q->a->r, q->a->store, f);
+	fclose(f);
+	if (rc != DS_OK) {
+		free(text);
+		store_failed(q, rc);
+		return;
+	}
+	api_text(q, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
+}
+
+// clang-format off
+const struct api_route api_routes[] = {
+	/* method    path                                  role            query parameters       handler */
+	{"GET",    "/healthz",                           API_ROLE_READ,  "",                      h_healthz},
+	{"GET",    "/metrics",                           API_ROLE_READ,  "",                      h_metrics},
+	{"GET",    "/api/v1/zones",                      API_ROLE_READ,  "",                      h_zones},
+	{"GET",    "/api/v1/zones/{zone}/children",      API_ROLE_READ,  "after limit",           h_children},
+	{"GET",    "/api/v1/children/{child}",           API_ROLE_READ,  "",                      h_child},
+	{"GET",    "/api/v1/children/{child}/keys",      API_ROLE_READ,  "",                      h_child_keys},
+	{"POST",   "/api/v1/children/{child}/keys",      API_ROLE_ADMIN, "",                      api_key_add},
+	{"POST",   "/api/v1/keys/{id}/trust",            API_ROLE_ADMIN, "",                      api_key_trust},
+	{"POST",   "/api/v1/keys/{id}/revoke",           API_ROLE_ADMIN, "",                      api_key_revoke},
+	{"DELETE", "/api/v1/keys/{id}",                  API_ROLE_ADMIN, "",                      api_key_delete},
+	{"GET",    "/api/v1/validations",                API_ROLE_READ,  "after limit",           h_validations},
+	{"GET",    "/api/v1/audit",                      API_ROLE_READ,  "child result since until after limit", h_audit},
+	{"GET",    "/api/v1/outbox",                     API_ROLE_READ,  "state after limit",     h_outbox},
+	{"POST",   "/api/v1/outbox/{delivery_id}/retry", API_ROLE_ADMIN, "",                      api_outbox_retry},
+	{"GET",    "/api/v1/receiver-key",               API_ROLE_READ,  "",                      h_rkey},
+	{"POST",   "/api/v1/receiver-key/roll",          API_ROLE_ADMIN, "",                      api_rkey_roll},
+	{"GET",    "/api/v1/records",                    API_ROLE_READ,  "zone",                  h_records},
+	{"GET",    "/api/v1/config",                     API_ROLE_READ,  "",                      h_config},
+	{NULL,     NULL,                                 API_ROLE_NONE,  NULL,                    NULL},
+};
+// clang-format on

@@ -1,0 +1,229 @@
+/*
+ * api/tokens.c -- the API's bearer tokens: a file of "name role token"
+ * lines, kept in memory as SHA-256 digests and compared in constant time.
+ *
+ * The file holds secrets, so it is refused when group or others may access
+ * it (as ssh refuses a private key with loose permissions): a token that
+ * others can read is not a secret any more.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "api/internal.h"
+#include "common/err.h"
+#include "common/log.h"
+
+#define TOKENS_FILE_MAX (1024 * 1024)
+
+const char *api_role_str(enum api_role r)
+{
+	return r == API_ROLE_ADMIN ? "admin" : r == API_ROLE_READ ? "read" : "none";
+}
+
+static bool digest(const char *s, size_t len, uint8_t out[32])
+{
+	unsigned n = 0;
+	return EVP_Digest(s, len, out, &n, EVP_sha256(), NULL) == 1 && n == 32;
+}
+
+static bool name_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > API_TOKEN_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_' || s[i] == '.' ||
+		      s[i] == '@'))
+			return false;
+	return true;
+}
+
+/* The tokens may only use printable ASCII (no white space, no quotes to escape). */
+static bool token_ok(const char *s)
+{
+	for (; *s; s++)
+		if (*s <= ' ' || *s > '~')
+			return false;
+	return true;
+}
+
+/* Parse one line (comment already cut) into t; NULL or the problem. */
+static const char *parse_line(char *line, struct api_token *t, bool *empty)
+{
+	char *save = NULL, *f[4];
+	size_t n = 0;
+	for (char *w = strtok_r(line, " \t\r", &save); w; w = strtok_r(NULL, " \t\r", &save))
+		if (n < 4)
+			f[n++] = w;
+		else
+			n++;
+	*empty = n == 0;
+	if (n == 0)
+		return NULL;
+	if (n != 3)
+		return "want three fields: name role token";
+	if (!name_ok(f[0]))
+		return "bad token name (1 to 64 of A-Z a-z 0-9 . _ - @)";
+	if (strcmp(f[1], "admin") == 0)
+		t->role = API_ROLE_ADMIN;
+	else if (strcmp(f[1], "read") == 0)
+		t->role = API_ROLE_READ;
+	else
+		return "role must be read or admin";
+	size_t tl = strlen(f[2]);
+	if (tl < API_TOKEN_MIN || tl > API_TOKEN_MAX)
+		return "the token must have 16 to 256 characters";
+	if (!token_ok(f[2]))
+		return "the token must be printable ASCII without spaces";
+	snprintf(t->name, sizeof(t->name), "%s", f[0]);
+	bool ok = digest(f[2], tl, t->digest);
+	OPENSSL_cleanse(f[2], tl);
+	return ok ? NULL : "cannot hash the token (OpenSSL)";
+}
+
+/* The whole file, NUL-terminated; checks type and mode on the open file. */
+static char *read_file(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
+	if (fd < 0) {
+		log_err("%s: cannot open the API tokens file: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		log_err("%s: the API tokens file is not a regular file", path);
+		close(fd);
+		return NULL;
+	}
+	if (st.st_mode & 077) {
+		log_err("%s: the API tokens file has mode %04o, which gives group or others "
+			"access; it must be 0600 or 0400 (chmod 600 %s)",
+			path, (unsigned)(st.st_mode & 07777), path);
+		close(fd);
+		return NULL;
+	}
+	if (st.st_size > TOKENS_FILE_MAX) {
+		log_err("%s: the API tokens file is larger than %d bytes", path, TOKENS_FILE_MAX);
+		close(fd);
+		return NULL;
+	}
+	char *buf = malloc((size_t)st.st_size + 1);
+	size_t n = 0;
+	while (buf && n < (size_t)st.st_size) {
+		ssize_t r = read(fd, buf + n, (size_t)st.st_size - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	if (buf == NULL) {
+		log_err("%s: out of memory", path);
+		return NULL;
+	}
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+int api_tokens_load(const char *path, struct api_tokens *out)
+{
+	size_t len, cap = 0, errors = 0;
+	struct api_tokens set = {0};
+	char *buf = read_file(path, &len);
+	if (buf == NULL)
+		return DS_ECONFIG;
+	if (strlen(buf) != len) {
+		log_err("%s: the API tokens file holds a NUL byte", path);
+		OPENSSL_cleanse(buf, len);
+		free(buf);
+		return DS_ECONFIG;
+	}
+	unsigned lineno = 0;
+	char *save = NULL;
+	/* strtok_r would skip empty lines and so miscount them: cut by hand */
+	for (char *line = buf; line != NULL; line = save) {
+		lineno++;
+		save = strchr(line, '\n');
+		if (save != NULL)
+			*save++ = '\0';
+		char *hash = strchr(line, '#');
+		if (hash != NULL)
+			*hash = '\0';
+		struct api_token t = {0};
+		bool empty;
+		const char *why = parse_line(line, &t, &empty);
+		if (why == NULL && empty)
+			continue;
+		for (size_t i = 0; why == NULL && i < set.n; i++) {
+			if (strcmp(set.t[i].name, t.name) == 0)
+				why = "duplicate token name";
+			else if (CRYPTO_memcmp(set.t[i].digest, t.digest, 32) == 0)
+				why = "duplicate token (each name needs its own)";
+		}
+		if (why != NULL) {
+			log_err("%s:%u: %s", path, lineno, why);
+			errors++;
+			continue;
+		}
+		if (set.n == cap) {
+			size_t ncap = cap ? 2 * cap : 8;
+			struct api_token *p = realloc(set.t, ncap * sizeof(*p));
+			if (p == NULL) {
+				OPENSSL_cleanse(buf, len);
+				free(buf);
+				api_tokens_clear(&set);
+				return DS_ENOMEM;
+			}
+			set.t = p;
+			cap = ncap;
+		}
+		set.t[set.n++] = t;
+	}
+	OPENSSL_cleanse(buf, len);
+	free(buf);
+	if (errors == 0 && set.n == 0) {
+		log_err("%s: the API tokens file has no token", path);
+		errors++;
+	}
+	if (errors != 0) {
+		api_tokens_clear(&set);
+		return DS_ECONFIG;
+	}
+	*out = set;
+	return DS_OK;
+}
+
+void api_tokens_clear(struct api_tokens *t)
+{
+	if (t->t != NULL)
+		OPENSSL_cleanse(t->t, t->n * sizeof(*t->t));
+	free(t->t);
+	t->t = NULL;
+	t->n = 0;
+}
+
+const struct api_token *api_tokens_find(const struct api_tokens *t, const char *token, size_t len)
+{
+	uint8_t d[32];
+	const struct api_token *found = NULL;
+	if (!digest(token, len, d))
+		return NULL;
+	/* every entry is compared, so the time does not tell which one matched */
+	for (size_t i = 0; i < t->n; i++) {
+		int diff = CRYPTO_memcmp(t->t[i].digest, d, sizeof(d));
+		if (diff == 0)
+			found = &t->t[i];
+	}
+	return found;
+}

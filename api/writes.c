@@ -1,0 +1,412 @@
+/*
+ * api/writes.c -- the handlers that change something: child keys (add,
+ * trust, revoke, delete), a delivery's retry, the receiver key's roll.
+ *
+ * Each change is one store transaction with its audit rows (actor
+ * "api:<token name>"); a failure rolls everything back.  After the commit
+ * the running receiver learns of it at once: changed keys go into the key
+ * cache (a deleted key as revoked, so that it stops verifying), a retried
+ * delivery kicks the outbox, a rolled receiver key makes the I/O loop read
+ * the key folder again.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api/internal.h"
+#include "common/dname.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/wire.h"
+#include "common/zonefile.h"
+#include "keystate/keystate.h"
+#include "receiver/internal.h"
+#include "receiver/receiver.h"
+
+#define REASON_MAX 200
+
+static const char *const reason_only[] = {"reason:s", NULL};
+
+/* One line of 1 to REASON_MAX bytes, no control characters. */
+static bool reason_ok(const char *r)
+{
+	size_t n = strlen(r);
+	bool ok = n > 0 && n <= REASON_MAX;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = (unsigned char)r[i] >= ' ' && r[i] != 0x7f;
+	return ok;
+}
+
+/*
+ * The optional "reason" of the body, for the audit row: one line of at most
+ * REASON_MAX characters.  False (answer set) when the body is wrong.
+ */
+static bool body_reason(struct api_req *q, char *out, size_t len, const char *dflt)
+{
+	json_t *b = api_body(q, reason_only, false);
+	if (b == NULL)
+		return false;
+	const char *r = json_string_value(json_object_get(b, "reason"));
+	if (r != NULL && !reason_ok(r)) {
+		api_error(q, 400, "field \"reason\" must be one line of 1 to %d characters",
+			  REASON_MAX);
+		json_decref(b);
+		return false;
+	}
+	snprintf(out, len, "%s%s%s", dflt, r ? ": " : "", r ? r : "");
+	json_decref(b);
+	return true;
+}
+
+/* The changed keys into the running receiver's cache. */
+static void cache_put(struct api_req *q, const struct keyrows *changed)
+{
+	struct receiver *r = q->a->r;
+	for (size_t i = 0; i < changed->n; i++)
+		keycache_put(r->keys, &changed->k[i], &q->a->cfg->limits);
+}
+
+/* Answer 200/201 with key id as it is now. */
+static void answer_key(struct api_req *q, unsigned status, int64_t id)
+{
+	struct store_key *k = malloc(sizeof(*k));
+	int rc = k ? store_key_get(q->a->store, id, k) : DS_ENOMEM;
+	if (rc == DS_OK)
+		api_json(q, status, api_key_json(q, k));
+	else
+		api_error(q, 500, "the change was made, but the key cannot be read: %s",
+			  ds_strerror(rc));
+	free(k);
+}
+
+/* End a transaction that failed; answer 500 unless an answer is set. */
+static void abort_txn(struct api_req *q, int rc)
+{
+	store_rollback(q->a->store);
+	if (q->status == 0)
+		api_error(q, rc == DS_EBUSY ? 503 : 500, "store error, nothing changed: %s",
+			  ds_strerror(rc));
+}
+
+/* Read key id inside the open transaction; 404 when there is none. */
+static int key_load(struct api_req *q, int64_t id, struct store_key *k)
+{
+	int rc = store_key_get(q->a->store, id, k);
+	if (rc == DS_ENOENT)
+		api_error(q, 404, "no key with id %lld", (long long)id);
+	return rc;
+}
+
+static void key_name(const struct store_key *k, char *out, size_t len)
+{
+	char c[DNAME_STR_MAX];
+	dname_to_str(k->owner, c, sizeof(c));
+	snprintf(out, len, "key %lld (%s tag %u)", (long long)k->id, c, k->tag);
+}
+
+static void transition(struct api_req *q, enum ks_event ev)
+{
+	struct store *s = q->a->store;
+	int64_t id;
+	char reason[REASON_MAX + 64], what[DNAME_STR_MAX + 64];
+	if (!api_parse_id(q, q->param[0], "key id", &id) ||
+	    !body_reason(q, reason, sizeof(reason), "through the admin API"))
+		return;
+	struct store_key *k = malloc(sizeof(*k));
+	struct keyrows changed = {0};
+	enum key_state next;
+	int rc = k ? store_begin(s) : DS_ENOMEM;
+	if (rc == DS_OK)
+		rc = key_load(q, id, k);
+	if (rc == DS_OK && !ks_next(true, k->state, ev, &next)) {
+		key_name(k, what, sizeof(what));
+		api_error(q, 409, "%s is %s; it cannot be %s", what, store_key_state_str(k->state),
+			  ev == KS_EV_OPERATOR_TRUST ? "trusted" : "revoked");
+		rc = DS_EINVAL;
+	}
+	if (rc == DS_OK)
+		rc = key_transition(s, k, ev, "manual", q->actor, reason, &changed);
+	if (rc == DS_OK)
+		rc = store_commit(s);
+	if (rc != DS_OK) {
+		abort_txn(q, rc);
+	} else {
+		cache_put(q, &changed);
+		key_name(k, what, sizeof(what));
+		log_notice("api: %s %s by %s (%zu key(s) changed)", what,
+			   ev == KS_EV_OPERATOR_TRUST ? "trusted" : "revoked", q->actor, changed.n);
+		answer_key(q, 200, id);
+	}
+	free(changed.k);
+	free(k);
+}
+
+void api_key_trust(struct api_req *q)
+{
+	transition(q, KS_EV_OPERATOR_TRUST);
+}
+
+void api_key_revoke(struct api_req *q)
+{
+	transition(q, KS_EV_OPERATOR_REVOKE);
+}
+
+void api_key_delete(struct api_req *q)
+{
+	struct store *s = q->a->store;
+	int64_t id;
+	char reason[REASON_MAX + 64], what[DNAME_STR_MAX + 64], why[REASON_MAX + 128];
+	if (!api_parse_id(q, q->param[0], "key id", &id) ||
+	    !body_reason(q, reason, sizeof(reason), "through the admin API"))
+		return;
+	struct store_key *k = malloc(sizeof(*k));
+	int rc = k ? store_begin(s) : DS_ENOMEM;
+	if (rc == DS_OK)
+		rc = key_load(q, id, k);
+	if (rc == DS_OK && k->state == KEY_TRUSTED) {
+		key_name(k, what, sizeof(what));
+		api_error(q, 409, "%s is trusted; revoke it first", what);
+		rc = DS_EINVAL;
+	}
+	if (rc == DS_OK) {
+		snprintf(why, sizeof(why), "deleted (was %s) %s", store_key_state_str(k->state),
+			 reason);
+		rc = store_key_delete(s, id);
+	}
+	if (rc == DS_OK)
+		rc = key_audit(s, k, q->actor, "deleted", why);
+	if (rc == DS_OK)
+		rc = store_commit(s);
+	if (rc != DS_OK) {
+		abort_txn(q, rc);
+	} else {
+		/* entries never leave the cache while it lives: revoked stops it verifying */
+		k->state = KEY_REVOKED;
+		keycache_put(q->a->r->keys, k, &q->a->cfg->limits);
+		key_name(k, what, sizeof(what));
+		log_notice("api: %s deleted by %s", what, q->actor);
+		char *none = malloc(1);
+		api_text(q, 204, NULL, none, 0);
+	}
+	free(k);
+}
+
+static const char *const key_fields[] = {"key:s", "reason:s", NULL};
+
+void api_key_add(struct api_req *q)
+{
+	struct store *s = q->a->store;
+	const struct cfg_zone *z = NULL;
+	int64_t cid = 0;
+	uint8_t child[DNAME_MAX], owner[DNAME_MAX];
+	char why[256] = "", cname[DNAME_STR_MAX], zname[DNAME_STR_MAX];
+	uint16_t type = 0;
+	uint32_t ttl;
+	size_t rdlen = 0;
+	struct store_key *k = calloc(1, sizeof(*k));
+	json_t *b = NULL;
+	if (k == NULL) {
+		api_text(q, 500, NULL, NULL, 0);
+		return;
+	}
+	/* the child first: a key for a name that is no delegation is a 404 */
+	if (!api_find_child(q, q->param[0], &z, &cid, child))
+		goto out;
+	b = api_body(q, key_fields, true);
+	if (b == NULL)
+		goto out;
+	const char *text = json_string_value(json_object_get(b, "key"));
+	const char *note = json_string_value(json_object_get(b, "reason"));
+	char reason[REASON_MAX + 64];
+	if (text == NULL) {
+		api_error(q, 400, "field \"key\" is missing: want a KEY record in text");
+		goto out;
+	}
+	if (note != NULL && !reason_ok(note)) {
+		api_error(q, 400, "field \"reason\" must be one line of 1 to %d characters",
+			  REASON_MAX);
+		goto out;
+	}
+	snprintf(reason, sizeof(reason), "key added through the admin API%s%s", note ? ": " : "",
+		 note ? note : "");
+	dname_to_str(child, cname, sizeof(cname));
+	dname_to_str(z->name, zname, sizeof(zname));
+	if (zonefile_rr_from_str(text, owner, &type, &ttl, k->rdata, sizeof(k->rdata), &rdlen, why,
+				 sizeof(why)) != DS_OK) {
+		api_error(q, 400, "field \"key\" is not a record in presentation form: %s", why);
+		goto out;
+	}
+	if (type != T_KEY || rdlen < 4) {
+		api_error(q, 400, "field \"key\" is not a KEY record (type %u)", type);
+		goto out;
+	}
+	if (!dname_equal(owner, child)) {
+		char o[DNAME_STR_MAX];
+		dname_to_str(owner, o, sizeof(o));
+		api_error(q, 400, "the KEY's owner %s is not the child %s", o, cname);
+		goto out;
+	}
+	struct sig0_pubkey *pk = NULL;
+	if (sig0_pubkey_new(child, k->rdata, rdlen, &q->a->cfg->limits, &pk, why, sizeof(why)) !=
+	    DS_OK) {
+		api_error(q, 400, "the key is not acceptable: %s", why);
+		goto out;
+	}
+	sig0_pubkey_free(pk);
+	if (!policy_bit(z->key_alg_ok, k->rdata[3])) {
+		api_error(q, 400,
+			  "algorithm %u is not accepted for child keys of zone %s (key-algorithms)",
+			  k->rdata[3], zname);
+		goto out;
+	}
+
+	struct keyrows rows = {0}, changed = {0};
+	int rc = store_begin(s);
+	if (rc == DS_OK)
+		rc = store_child_keys_foreach(s, cid, keyrows_add, &rows);
+	for (size_t i = 0; rc == DS_OK && i < rows.n; i++)
+		if (rows.k[i].rdlen == rdlen && memcmp(rows.k[i].rdata, k->rdata, rdlen) == 0) {
+			api_error(q, 409, "%s has this key already: id %lld, state %s", cname,
+				  (long long)rows.k[i].id, store_key_state_str(rows.k[i].state));
+			rc = DS_EEXIST;
+		}
+	if (rc == DS_OK) {
+		k->child_id = cid;
+		memcpy(k->zone, z->name, dname_len(z->name));
+		memcpy(k->owner, child, dname_len(child));
+		k->alg = k->rdata[3];
+		k->tag = sig0_key_tag(k->rdata, rdlen);
+		k->flags = rd_u16(k->rdata);
+		k->rdlen = (uint16_t)rdlen;
+		k->state = KEY_KNOWN;
+		snprintf(k->source, sizeof(k->source), "added by %s from %s", q->actor, q->client);
+		/* stored as known, then trusted by the operator's transition: the
+		 * audit row and D8's superseding are the same as for any trust */
+		rc = store_key_upsert(s, k);
+	}
+	if (rc == DS_OK)
+		rc = key_transition(s, k, KS_EV_OPERATOR_TRUST, "manual", q->actor, reason,
+				    &changed);
+	if (rc == DS_OK)
+		rc = store_commit(s);
+	if (rc != DS_OK) {
+		abort_txn(q, rc);
+	} else {
+		cache_put(q, &changed);
+		log_notice("api: key %s tag %u added and trusted by %s", cname, k->tag, q->actor);
+		answer_key(q, 201, k->id);
+	}
+	free(rows.k);
+	free(changed.k);
+out:
+	json_decref(b);
+	free(k);
+}
+
+/* ---- outbox ---- */
+
+struct one_delivery {
+	json_t *j;
+	char zone[DNAME_STR_MAX], child[DNAME_STR_MAX], backend[64];
+	bool done;
+};
+
+static int delivery_get(void *arg, const struct delivery_row *d)
+{
+	struct one_delivery *o = arg;
+	snprintf(o->zone, sizeof(o->zone), "%s", d->zone ? d->zone : "");
+	snprintf(o->child, sizeof(o->child), "%s", d->child ? d->child : "");
+	snprintf(o->backend, sizeof(o->backend), "%s", d->backend ? d->backend : "");
+	o->done = d->state && strcmp(d->state, "done") == 0;
+	json_decref(o->j);
+	o->j = api_delivery_json(d);
+	return 0;
+}
+
+void api_outbox_retry(struct api_req *q)
+{
+	struct store *s = q->a->store;
+	int64_t id;
+	char reason[REASON_MAX + 64], why[REASON_MAX + 256];
+	struct one_delivery d = {0};
+	if (!api_parse_id(q, q->param[0], "delivery id", &id) ||
+	    !body_reason(q, reason, sizeof(reason), "through the admin API"))
+		return;
+	int rc = store_begin(s);
+	if (rc == DS_OK)
+		rc = store_delivery_get(s, id, delivery_get, &d);
+	if (rc == DS_ENOENT)
+		api_error(q, 404, "no delivery with id %lld", (long long)id);
+	if (rc == DS_OK && d.done) {
+		api_error(q, 409, "delivery %lld was delivered already", (long long)id);
+		rc = DS_EEXIST;
+	}
+	if (rc == DS_OK)
+		rc = store_delivery_retry(s, id, (int64_t)time(NULL));
+	if (rc == DS_EEXIST && q->status == 0)
+		api_error(q, 409, "delivery %lld was delivered already", (long long)id);
+	if (rc == DS_OK) {
+		snprintf(why, sizeof(why), "delivery %lld to backend %s made due now %s",
+			 (long long)id, d.backend, reason);
+		rc = api_audit(q, d.zone[0] ? d.zone : NULL, d.child[0] ? d.child : NULL, "retried",
+			       why);
+	}
+	if (rc == DS_OK)
+		rc = store_commit(s);
+	json_decref(d.j);
+	d.j = NULL;
+	if (rc != DS_OK) {
+		abort_txn(q, rc);
+		return;
+	}
+	outbox_kick(q->a->r->outbox);
+	log_notice("api: delivery %lld retried by %s", (long long)id, q->actor);
+	rc = store_delivery_get(s, id, delivery_get, &d);
+	if (rc == DS_OK && d.j != NULL)
+		api_json(q, 200, d.j);
+	else
+		api_error(q, 500, "the retry was made, but the delivery cannot be read: %s",
+			  ds_strerror(rc != DS_OK ? rc : DS_ENOMEM));
+}
+
+/* ---- the receiver's key ---- */
+
+void api_rkey_roll(struct api_req *q)
+{
+	const struct cfg *c = q->a->cfg;
+	char reason[REASON_MAX + 64], why[REASON_MAX + 1200];
+	if (!body_reason(q, reason, sizeof(reason), "through the admin API"))
+		return;
+	if (!c->receiver.enabled) {
+		api_error(q, 409,
+			  "no receiver key to roll: receiver.name is not set (or sign is off)");
+		return;
+	}
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	if (f == NULL) {
+		api_text(q, 500, NULL, NULL, 0);
+		return;
+	}
+	int rc = rkeys_command(c, "roll", f);
+	fclose(f);
+	if (text != NULL)
+		text[strcspn(text, "\n")] = '\0';
+	if (rc != DS_OK) {
+		api_error(q, 500, "%s", text && *text ? text : ds_strerror(rc));
+		free(text);
+		return;
+	}
+	snprintf(why, sizeof(why), "%s %s", text ? text : "receiver-key roll", reason);
+	free(text);
+	/* the files are written: the audit row cannot undo them, so a failure
+	 * to write it is logged (by the store) and the roll stands */
+	api_audit(q, NULL, NULL, "rolled", why);
+	receiver_request_keys(q->a->r);
+	log_notice("api: receiver key rolled by %s", q->actor);
+	json_t *v = api_rkeys_json(q);
+	if (v != NULL)
+		api_json(q, 200, v);
+}

@@ -1,0 +1,270 @@
+/*
+ * receiver/metrics.c -- the counters behind GET /metrics and their
+ * rendering in the Prometheus text format 0.0.4 (doc/api.md).
+ *
+ * The request path only adds to atomics in struct counters (relaxed: each
+ * counter is read on its own, nothing is ordered by them).  Labelled
+ * counters are fixed arrays indexed through the tables below, so counting
+ * never allocates or locks.  Rendering reads the atomics one by one; a
+ * scrape may see one counter already bumped and a related one not yet,
+ * which Prometheus tolerates, but no counter ever goes down.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/dname.h"
+#include "common/err.h"
+#include "keystate/methods.h"
+#include "receiver/internal.h"
+
+/* ---- label tables ---- */
+
+/* job results as pipeline.c and server.c set them; the last is the catch-all */
+static const char *const results[MX_RESULTS] = {
+    "accepted", "refused", "rejected", "formerr", "notimp",   "servfail", "badkey",
+    "badsig",	"badtime", "badvers",  "notauth", "keystate", "replay",	  "other",
+};
+
+/* RCODE names by index; rcode_index() maps the numbers */
+static const char *const rcodes[MX_RCODES] = {
+    "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN", "YXRRSET",
+    "NXRRSET", "NOTAUTH", "NOTZONE",  "BADVERS",  "BADKEY", "BADTIME", "other",
+};
+
+/* automatic bootstrap methods, by index */
+static const unsigned methods[MX_METHODS] = {BOOT_AT_APEX, BOOT_AT_NS, BOOT_UNSIGNED};
+
+/* enum bm_result -> label, in the order they are written */
+static const struct {
+	int result;
+	const char *name;
+} outcomes[MX_OUTCOMES] = {
+    {BM_OK, "ok"},
+    {BM_FAIL, "fail"},
+    {BM_TEMP, "temporary"},
+    {BM_NA, "not-applicable"},
+};
+
+/* histogram upper bounds: nanoseconds for counting, text for the "le" label */
+static const struct {
+	uint64_t ns;
+	const char *le;
+} buckets[MX_BUCKETS - 1] = {
+    {500000, "0.0005"},	 {1000000, "0.001"},  {2500000, "0.0025"}, {5000000, "0.005"},
+    {10000000, "0.01"},	 {25000000, "0.025"}, {50000000, "0.05"},  {100000000, "0.1"},
+    {250000000, "0.25"}, {500000000, "0.5"},  {1000000000, "1"},   {2500000000, "2.5"},
+    {5000000000, "5"},
+};
+
+static size_t result_index(const char *result)
+{
+	for (size_t i = 0; result != NULL && i < MX_RESULTS - 1; i++)
+		if (strcmp(results[i], result) == 0)
+			return i;
+	return MX_RESULTS - 1;
+}
+
+static size_t rcode_index(int rcode)
+{
+	if (rcode >= RC_NOERROR && rcode <= RC_NOTZONE)
+		return (size_t)rcode;
+	switch (rcode) {
+	case RC_BADVERS:
+		return 11;
+	case RC_BADKEY:
+		return 12;
+	case RC_BADTIME:
+		return 13;
+	default:
+		return MX_RCODES - 1;
+	}
+}
+
+static void bump(atomic_ulong *a)
+{
+	atomic_fetch_add_explicit(a, 1, memory_order_relaxed);
+}
+
+static unsigned long get(atomic_ulong *a)
+{
+	return atomic_load_explicit(a, memory_order_relaxed);
+}
+
+void metrics_count_decision(struct counters *c, const char *result, int rcode)
+{
+	bump(&c->requests[result_index(result)][rcode_index(rcode)]);
+}
+
+void metrics_count_validation(struct counters *c, unsigned method, int result)
+{
+	for (size_t m = 0; m < MX_METHODS; m++)
+		for (size_t o = 0; methods[m] == method && o < MX_OUTCOMES; o++)
+			if (outcomes[o].result == result)
+				bump(&c->validations[m][o]);
+}
+
+void metrics_observe_ns(struct counters *c, uint64_t ns)
+{
+	size_t b = 0;
+	while (b < MX_BUCKETS - 1 && ns > buckets[b].ns)
+		b++;
+	bump(&c->duration[b]);
+	atomic_fetch_add_explicit(&c->duration_ns, ns, memory_order_relaxed);
+}
+
+void metrics_observe_request(struct counters *c, const struct timespec *t_recv)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	int64_t ns = ((int64_t)now.tv_sec - (int64_t)t_recv->tv_sec) * 1000000000 +
+		     ((int64_t)now.tv_nsec - (int64_t)t_recv->tv_nsec);
+	/* the wall clock may have been set back meanwhile */
+	metrics_observe_ns(c, ns > 0 ? (uint64_t)ns : 0);
+}
+
+/* ---- rendering ---- */
+
+/* A label value: backslash, double quote and newline escaped (text format 0.0.4). */
+static void put_label(FILE *out, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			fprintf(out, "\\%c", *v);
+		else if (*v == '\n')
+			fputs("\\n", out);
+		else
+			fputc(*v, out);
+	}
+}
+
+static void family(FILE *out, const char *name, const char *type, const char *help)
+{
+	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void simple(FILE *out, const char *name, const char *type, const char *help,
+		   unsigned long long v)
+{
+	family(out, name, type, help);
+	fprintf(out, "%s %llu\n", name, v);
+}
+
+struct deliveries {
+	FILE *out;
+	char zone[DNAME_STR_MAX];
+};
+
+static void put_delivery(void *arg, const struct cfg_zone *zone, const char *backend,
+			 unsigned long ok, unsigned long fail)
+{
+	struct deliveries *d = arg;
+	if (dname_to_str(zone->name, d->zone, sizeof(d->zone)) != DS_OK)
+		d->zone[0] = '\0';
+	for (int i = 0; i < 2; i++) {
+		fputs("dsyncd_backend_deliveries_total{zone=\"", d->out);
+		put_label(d->out, d->zone);
+		fputs("\",backend=\"", d->out);
+		put_label(d->out, backend);
+		fprintf(d->out, "\",outcome=\"%s\"} %lu\n", i == 0 ? "ok" : "fail",
+			i == 0 ? ok : fail);
+	}
+}
+
+static size_t queue_depth(struct jobq *q)
+{
+	pthread_mutex_lock(&q->mu);
+	size_t n = q->n;
+	pthread_mutex_unlock(&q->mu);
+	return n;
+}
+
+int metrics_render(struct receiver *r, struct store *s, FILE *out)
+{
+	struct counters *c = &r->ctr;
+	int64_t outbox = 0, validations = 0, keys[KEY_REVOKED + 1] = {0};
+	int rc = store_outbox_pending(s, &outbox);
+	if (rc == DS_OK)
+		rc = store_validation_pending(s, &validations);
+	if (rc == DS_OK)
+		rc = store_key_counts(s, keys);
+	if (rc != DS_OK)
+		return rc;
+
+	family(out, "dsyncd_requests_total", "counter",
+	       "Requests answered, by decision result and RCODE.");
+	for (size_t i = 0; i < MX_RESULTS; i++)
+		for (size_t k = 0; k < MX_RCODES; k++) {
+			unsigned long v = get(&c->requests[i][k]);
+			if (v != 0)
+				fprintf(out,
+					"dsyncd_requests_total{result=\"%s\",rcode=\"%s\"} %lu\n",
+					results[i], rcodes[k], v);
+		}
+	family(out, "dsyncd_sig0_verifications_total", "counter",
+	       "SIG(0) signature verifications (crypto operations), by outcome.");
+	fprintf(out, "dsyncd_sig0_verifications_total{outcome=\"ok\"} %lu\n", get(&c->sig0_ok));
+	fprintf(out, "dsyncd_sig0_verifications_total{outcome=\"fail\"} %lu\n", get(&c->sig0_fail));
+	simple(out, "dsyncd_keystate_inquiries_total", "counter",
+	       "KeyState inquiries answered (any result).", get(&c->inquiries));
+	family(out, "dsyncd_validations_total", "counter",
+	       "Runs of automatic key bootstrap methods, by method and outcome.");
+	for (size_t m = 0; m < MX_METHODS; m++)
+		for (size_t o = 0; o < MX_OUTCOMES; o++)
+			fprintf(out, "dsyncd_validations_total{method=\"%s\",outcome=\"%s\"} %lu\n",
+				cfg_boot_method_str(methods[m]), outcomes[o].name,
+				get(&c->validations[m][o]));
+	simple(out, "dsyncd_validation_attempts_total", "counter",
+	       "Attempts of the bootstrap scheduler (each runs the zone's methods).",
+	       get(&c->boot_attempts));
+	simple(out, "dsyncd_keys_trusted_by_bootstrap_total", "counter",
+	       "Child keys made trusted by an automatic bootstrap method.", get(&c->boot_trusted));
+	simple(out, "dsyncd_keys_failed_validation_total", "counter",
+	       "Child keys that ended in validation-failed.", get(&c->boot_failed));
+
+	family(out, "dsyncd_backend_deliveries_total", "counter",
+	       "Changes handed to an output backend, by zone, backend and outcome.");
+	struct deliveries d = {.out = out};
+	outbox_stats(r->outbox, put_delivery, &d);
+
+	family(out, "dsyncd_queue_depth", "gauge", "Requests waiting in a queue.");
+	fprintf(out, "dsyncd_queue_depth{queue=\"verify\"} %zu\n", queue_depth(&r->verifyq));
+	fprintf(out, "dsyncd_queue_depth{queue=\"commit\"} %zu\n", queue_depth(&r->commitq));
+	simple(out, "dsyncd_outbox_pending", "gauge", "Backend deliveries not done yet.",
+	       (unsigned long long)outbox);
+	simple(out, "dsyncd_validations_pending", "gauge", "Key validations pending.",
+	       (unsigned long long)validations);
+	family(out, "dsyncd_keys", "gauge", "Child keys in the store, by state.");
+	for (int st = KEY_KNOWN; st <= KEY_REVOKED; st++)
+		fprintf(out, "dsyncd_keys{state=\"%s\"} %" PRId64 "\n",
+			store_key_state_str((enum key_state)st), keys[st]);
+
+	family(out, "dsyncd_request_duration_seconds", "histogram",
+	       "Time from receipt of a request to its answer.");
+	unsigned long long cum = 0;
+	for (size_t b = 0; b < MX_BUCKETS; b++) {
+		cum += get(&c->duration[b]);
+		fprintf(out, "dsyncd_request_duration_seconds_bucket{le=\"%s\"} %llu\n",
+			b < MX_BUCKETS - 1 ? buckets[b].le : "+Inf", cum);
+	}
+	unsigned long long ns = atomic_load_explicit(&c->duration_ns, memory_order_relaxed);
+	fprintf(out, "dsyncd_request_duration_seconds_sum %llu.%09llu\n", ns / 1000000000,
+		ns % 1000000000);
+	fprintf(out, "dsyncd_request_duration_seconds_count %llu\n", cum);
+
+	simple(out, "dsyncd_replays_total", "counter",
+	       "Replayed UPDATEs (answered with the first RCODE, not applied again).",
+	       get(&c->replays));
+	simple(out, "dsyncd_dropped_total", "counter",
+	       "Datagrams dropped unanswered and requests refused on a full verify queue.",
+	       get(&c->dropped));
+	simple(out, "dsyncd_tcp_connections_total", "counter", "TCP connections accepted.",
+	       get(&c->tcp_accepted));
+	simple(out, "dsyncd_tcp_connections_refused_total", "counter",
+	       "TCP connections closed at once: server.tcp-max-connections reached.",
+	       get(&c->tcp_refused_full));
+	simple(out, "dsyncd_commits_total", "counter",
+	       "Store transactions of the commit thread (each a group commit).", get(&c->commits));
+	return ferror(out) ? DS_EIO : DS_OK;
+}
