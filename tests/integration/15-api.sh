@@ -217,6 +217,13 @@ bad "not a Bearer token" 401 GET /healthz "" "" -H "Authorization: Basic b3BzOnB
 bad "a token with more after it" 401 GET /healthz "" "" -H "Authorization: Bearer $RD x"
 bad "no token on /metrics" 401 GET /metrics ""
 expect "each 401 wrote an audit row" $((unauth + 6)) "$(audit_n "result='unauthorized'")"
+# a source that keeps guessing gets 401s but at most 30 audit rows a minute
+codes=""
+for i in $(seq 40); do codes="$codes $(api GET /api/v1/zones "guess-$i-0123456789abcdef")"; done
+expect "40 guesses: 40 times 401" 40 "$(tr ' ' '\n' <<<"$codes" | grep -c '^401$')"
+n=$(audit_n "result='unauthorized'")
+check "... and the audit table grew by 30 at most in this minute" test "$n" -le $((unauth + 36))
+check "... and by at least 24 (the minute may have turned once)" test "$n" -ge $((unauth + 30))
 bad "read token: add a key" 403 POST /api/v1/children/third.example/keys "$RD" "$body"
 bad "read token: trust" 403 POST "/api/v1/keys/$ID/trust" "$RD"
 bad "read token: revoke" 403 POST "/api/v1/keys/$IDO/revoke" "$RD"
