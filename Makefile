@@ -50,8 +50,16 @@ LIB_SRC  = $(COMMON_SRC) $(SIG0_SRC) $(STORE_SRC) $(POLICY_SRC) $(KEYSTATE_SRC) 
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB      = $(BUILD)/libdsync.a
 
-PROGS    = $(BUILD)/dsyncd $(BUILD)/dsync-send $(BUILD)/bm-probe $(BUILD)/dsyncctl
-UNITS    = wire dname msg sig0 policy keystate store config backends metrics api
+# dsync-agent's discovery and delegation diff (also linked into test_agent)
+AGENT_LIB_SRC = tools/agent/discover.c tools/agent/diff.c
+AGENT_LIB_OBJ = $(AGENT_LIB_SRC:%.c=$(BUILD)/%.o)
+# dsync-agent itself: every file of tools/agent/
+AGENT_SRC     = tools/agent/main.c tools/agent/send.c $(AGENT_LIB_SRC)
+AGENT_OBJ     = $(AGENT_SRC:%.c=$(BUILD)/%.o)
+
+PROGS    = $(BUILD)/dsyncd $(BUILD)/dsync-send $(BUILD)/bm-probe $(BUILD)/dsyncctl \
+           $(BUILD)/dsync-agent
+UNITS    = wire dname msg sig0 policy keystate store config backends metrics api agent ratelimit
 UNIT_BIN = $(UNITS:%=$(BUILD)/test_%)
 
 all: $(PROGS)
@@ -76,7 +84,13 @@ $(BUILD)/bm-probe: $(BUILD)/tests/tools/bm-probe.o $(LIB)
 $(BUILD)/dsyncctl: $(BUILD)/tools/dsyncctl.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CURL_LIBS)
 
+$(BUILD)/dsync-agent: $(AGENT_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/test_%: $(BUILD)/tests/unit/test_%.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/test_agent: $(BUILD)/tests/unit/test_agent.o $(AGENT_LIB_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 units: $(UNIT_BIN)
@@ -115,7 +129,8 @@ test: deps
 
 # --- tooling ------------------------------------------------------------
 format-check:
-	clang-format --dry-run --Werror $(LIB_SRC) daemon/main.c tools/*.c */*.h
+	clang-format --dry-run --Werror $(LIB_SRC) daemon/main.c tools/*.c */*.h \
+	  tools/agent/*.c tools/agent/*.h tests/unit/test_agent.c
 
 bench: all
 	tests/bench/run.sh $(BUILD)

@@ -114,26 +114,30 @@ json_t *api_config_json(const struct cfg *c)
 			   : c->receiver.with_request ? "rfc2931"
 						      : "response-only";
 	json_t *server = json_pack(
-	    "{s:o,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i}", "listen", strv_json(c->listen, c->nlisten),
-	    "port", (int)c->port, "workers", (int)c->workers, "tcp-idle-timeout",
-	    (int)c->tcp_idle_timeout, "tcp-max-connections", (int)c->tcp_max_connections,
-	    "max-message-size", (int)c->max_message_size, "queue-max", (int)c->queue_max,
-	    "commit-batch-max", (int)c->commit_batch_max, "udp-receive-buffer", (int)c->udp_rcvbuf);
+	    "{s:o,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i}", "listen",
+	    strv_json(c->listen, c->nlisten), "port", (int)c->port, "workers", (int)c->workers,
+	    "tcp-idle-timeout", (int)c->tcp_idle_timeout, "tcp-max-connections",
+	    (int)c->tcp_max_connections, "max-message-size", (int)c->max_message_size, "queue-max",
+	    (int)c->queue_max, "commit-batch-max", (int)c->commit_batch_max, "udp-receive-buffer",
+	    (int)c->udp_rcvbuf, "updates-per-source", (int)c->upd_per_source, "updates-per-signer",
+	    (int)c->upd_per_signer);
 	json_t *sig0 =
-	    json_pack("{s:o,s:i,s:i,s:i,s:i,s:i}", "algorithms", bits_json(c->limits.alg_allowed),
-		      "rsa-min-bits", (int)c->limits.rsa_min_bits, "rsa-max-bits",
-		      (int)c->limits.rsa_max_bits, "max-age", (int)c->sig_max_age, "clock-skew",
-		      (int)c->sig_clock_skew, "max-validity", (int)c->sig_max_validity);
+	    json_pack("{s:o,s:i,s:i,s:i,s:i,s:i,s:i}", "algorithms",
+		      bits_json(c->limits.alg_allowed), "rsa-min-bits", (int)c->limits.rsa_min_bits,
+		      "rsa-max-bits", (int)c->limits.rsa_max_bits, "max-age", (int)c->sig_max_age,
+		      "clock-skew", (int)c->sig_clock_skew, "max-validity",
+		      (int)c->sig_max_validity, "verify-budget", (int)c->verify_budget);
 	json_t *boot = json_pack(
-	    "{s:i,s:i,s:i,s:i,s:i,s:i,s:s,s:i,s:i,s:o,s:i,s:i}", "uploads-per-child",
+	    "{s:i,s:i,s:i,s:i,s:i,s:i,s:s,s:i,s:i,s:o,s:o,s:i,s:i}", "uploads-per-child",
 	    (int)c->boot_per_child, "uploads-per-source", (int)c->boot_per_source,
 	    "max-pending-total", (int)c->boot.max_pending_total, "retry-interval",
 	    (int)c->boot.retry_interval, "retry-max-interval", (int)c->boot.retry_max_interval,
 	    "attempts", (int)c->boot.attempts, "at-ns-require", c->boot.at_ns_all ? "all" : "any",
 	    "unsigned-rounds", (int)c->boot.rounds, "unsigned-interval",
 	    (int)c->boot.round_interval, "unsigned-vantage",
-	    strv_json(c->boot.vantage, c->boot.nvantage), "nameserver-port", (int)c->boot.ns_port,
-	    "query-timeout", (int)c->boot.query_timeout);
+	    strv_json(c->boot.vantage, c->boot.nvantage), "unsigned-resolvers",
+	    strv_json(c->boot.resolvers, c->boot.nresolvers), "nameserver-port",
+	    (int)c->boot.ns_port, "query-timeout", (int)c->boot.query_timeout);
 	json_t *api = json_pack("{s:b,s:s?,s:i,s:s?,s:s?,s:s?,s:i}", "enabled", c->api.enabled,
 				"listen", c->api.listen, "port", (int)c->api.port, "tokens-file",
 				c->api.tokens_file, "tls-certificate", c->api.tls_cert, "tls-key",

@@ -26,18 +26,6 @@
 #include "common/err.h"
 #include "common/wire.h"
 
-static void set_why(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_why(char *why, size_t whylen, const char *fmt, ...)
-{
-	if (why == NULL || whylen == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
-
 const char *dnsq_addr_str(const struct sockaddr *sa, char *out, size_t outlen)
 {
 	char a[INET6_ADDRSTRLEN];
@@ -167,9 +155,13 @@ static size_t build_query(uint8_t *buf, size_t cap, uint16_t id, const uint8_t *
 	return b.len;
 }
 
-/* Is ans the answer to our query?  NULL if so, else what is wrong. */
-static const char *check_answer(const uint8_t *ans, size_t len, uint16_t id, const uint8_t *qname,
-				uint16_t qtype)
+/*
+ * Is ans the answer to our request (ID, opcode, question qname/qtype/
+ * qclass)?  NULL if so, else what is wrong.  noq_ok: an answer without a
+ * question (QDCOUNT 0) is accepted too.
+ */
+static const char *check_reply(const uint8_t *ans, size_t len, uint16_t id, unsigned opcode,
+			       const uint8_t *qname, uint16_t qtype, uint16_t qclass, bool noq_ok)
 {
 	struct wire w;
 	uint8_t name[DNAME_MAX];
@@ -184,8 +176,10 @@ static const char *check_answer(const uint8_t *ans, size_t len, uint16_t id, con
 		return "answer with another ID";
 	if (!(flags & 0x8000))
 		return "not a response (QR clear)";
-	if (((flags >> 11) & 0xf) != OP_QUERY)
+	if (((flags >> 11) & 0xf) != opcode)
 		return "answer with another opcode";
+	if (qd == 0 && noq_ok)
+		return NULL;
 	if (qd != 1)
 		return "answer without our question";
 	size_t n = wire_name(&w, name);
@@ -193,9 +187,15 @@ static const char *check_answer(const uint8_t *ans, size_t len, uint16_t id, con
 	uint16_t c = wire_u16(&w);
 	if (wire_err(&w) || n == 0)
 		return "malformed question in the answer";
-	if (!dname_equal(name, qname) || t != qtype || c != CLASS_IN)
+	if (!dname_equal(name, qname) || t != qtype || c != qclass)
 		return "answer to another question";
 	return NULL;
+}
+
+static const char *check_answer(const uint8_t *ans, size_t len, uint16_t id, const uint8_t *qname,
+				uint16_t qtype)
+{
+	return check_reply(ans, len, id, OP_QUERY, qname, qtype, CLASS_IN, false);
 }
 
 /* Read exactly n bytes before the deadline: DS_OK, DS_EAGAIN or DS_EIO (why set). */
@@ -210,22 +210,22 @@ static int read_full(int fd, uint8_t *p, size_t n, int64_t deadline, const char 
 			continue;
 		}
 		if (r == 0) {
-			set_why(why, whylen, "%s: connection closed before the whole answer", srv);
+			ds_why(why, whylen, "%s: connection closed before the whole answer", srv);
 			return DS_EIO;
 		}
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK) {
-			set_why(why, whylen, "%s: %s", srv, strerror(errno));
+			ds_why(why, whylen, "%s: %s", srv, strerror(errno));
 			return DS_EIO;
 		}
 		int w = wait_fd(fd, POLLIN, deadline);
 		if (w == 0) {
-			set_why(why, whylen, "%s: no answer within %u ms", srv, timeout_ms);
+			ds_why(why, whylen, "%s: no answer within %u ms", srv, timeout_ms);
 			return DS_EAGAIN;
 		}
 		if (w < 0) {
-			set_why(why, whylen, "%s: poll: %s", srv, strerror(-w));
+			ds_why(why, whylen, "%s: poll: %s", srv, strerror(-w));
 			return DS_EIO;
 		}
 	}
@@ -245,16 +245,16 @@ static int write_full(int fd, const uint8_t *p, size_t n, int64_t deadline, cons
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
-			set_why(why, whylen, "%s: %s", srv, strerror(errno));
+			ds_why(why, whylen, "%s: %s", srv, strerror(errno));
 			return DS_EIO;
 		}
 		int w = wait_fd(fd, POLLOUT, deadline);
 		if (w == 0) {
-			set_why(why, whylen, "%s: query not sent within %u ms", srv, timeout_ms);
+			ds_why(why, whylen, "%s: query not sent within %u ms", srv, timeout_ms);
 			return DS_EAGAIN;
 		}
 		if (w < 0) {
-			set_why(why, whylen, "%s: poll: %s", srv, strerror(-w));
+			ds_why(why, whylen, "%s: poll: %s", srv, strerror(-w));
 			return DS_EIO;
 		}
 	}
@@ -268,17 +268,17 @@ static int connect_by(int fd, const struct sockaddr *server, socklen_t serverlen
 	if (connect(fd, server, serverlen) == 0)
 		return DS_OK;
 	if (errno != EINPROGRESS && errno != EINTR) {
-		set_why(why, whylen, "%s: %s", srv,
-			errno == ECONNREFUSED ? "connection refused" : strerror(errno));
+		ds_why(why, whylen, "%s: %s", srv,
+		       errno == ECONNREFUSED ? "connection refused" : strerror(errno));
 		return DS_EIO;
 	}
 	int w = wait_fd(fd, POLLOUT, deadline);
 	if (w == 0) {
-		set_why(why, whylen, "%s: no connection within %u ms", srv, timeout_ms);
+		ds_why(why, whylen, "%s: no connection within %u ms", srv, timeout_ms);
 		return DS_EAGAIN;
 	}
 	if (w < 0) {
-		set_why(why, whylen, "%s: poll: %s", srv, strerror(-w));
+		ds_why(why, whylen, "%s: poll: %s", srv, strerror(-w));
 		return DS_EIO;
 	}
 	int soerr = 0;
@@ -286,8 +286,8 @@ static int connect_by(int fd, const struct sockaddr *server, socklen_t serverlen
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0)
 		soerr = errno;
 	if (soerr != 0) {
-		set_why(why, whylen, "%s: %s", srv,
-			soerr == ECONNREFUSED ? "connection refused" : strerror(soerr));
+		ds_why(why, whylen, "%s: %s", srv,
+		       soerr == ECONNREFUSED ? "connection refused" : strerror(soerr));
 		return DS_EIO;
 	}
 	return DS_OK;
@@ -304,43 +304,43 @@ int dnsq_tcp(const struct sockaddr *src, socklen_t srclen, const struct sockaddr
 
 	*answer = NULL;
 	*answerlen = 0;
-	set_why(why, whylen, "%s", "");
+	ds_why(why, whylen, "%s", "");
 	dnsq_addr_str(server, srv, sizeof(srv));
 	if (server->sa_family != AF_INET && server->sa_family != AF_INET6) {
-		set_why(why, whylen, "%s: not an IPv4 or IPv6 address", srv);
+		ds_why(why, whylen, "%s: not an IPv4 or IPv6 address", srv);
 		return DS_EINVAL;
 	}
 	if (src != NULL && src->sa_family == AF_UNSPEC)
 		src = NULL;
 	if (src != NULL && src->sa_family != server->sa_family) {
-		set_why(why, whylen, "%s: the source address is of another family", srv);
+		ds_why(why, whylen, "%s: the source address is of another family", srv);
 		return DS_EINVAL;
 	}
 	size_t qlen = qname_len(qname);
 	if (qlen == 0) {
-		set_why(why, whylen, "%s: malformed query name", srv);
+		ds_why(why, whylen, "%s: malformed query name", srv);
 		return DS_EINVAL;
 	}
 	uint16_t id;
 	if (RAND_bytes((unsigned char *)&id, sizeof(id)) != 1) {
-		set_why(why, whylen, "%s: no random query ID", srv);
+		ds_why(why, whylen, "%s: no random query ID", srv);
 		return DS_ECRYPTO;
 	}
 	size_t len = build_query(q, sizeof(q), id, qname, qlen, qtype, flags);
 	if (len == 0) { /* cannot happen: q holds the largest query */
-		set_why(why, whylen, "%s: query does not fit", srv);
+		ds_why(why, whylen, "%s: query does not fit", srv);
 		return DS_EINVAL;
 	}
 
 	int fd = socket(server->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		set_why(why, whylen, "%s: socket: %s", srv, strerror(errno));
+		ds_why(why, whylen, "%s: socket: %s", srv, strerror(errno));
 		return errno == ENOMEM || errno == ENOBUFS ? DS_ENOMEM : DS_EIO;
 	}
 	if (src != NULL && bind(fd, src, srclen) != 0) {
 		char sa[DNSQ_ADDRSTR_MAX];
-		set_why(why, whylen, "%s: cannot bind source %s: %s", srv,
-			dnsq_addr_str(src, sa, sizeof(sa)), strerror(errno));
+		ds_why(why, whylen, "%s: cannot bind source %s: %s", srv,
+		       dnsq_addr_str(src, sa, sizeof(sa)), strerror(errno));
 		close(fd);
 		return DS_EIO;
 	}
@@ -356,14 +356,14 @@ int dnsq_tcp(const struct sockaddr *src, socklen_t srclen, const struct sockaddr
 	}
 	size_t alen = rd_u16(hdr); /* at most DNSQ_ANSWER_MAX by the framing */
 	if (alen < DNS_HDR_LEN) {
-		set_why(why, whylen, "%s: answer of %zu octets is shorter than a DNS header", srv,
-			alen);
+		ds_why(why, whylen, "%s: answer of %zu octets is shorter than a DNS header", srv,
+		       alen);
 		close(fd);
 		return DS_EMALF;
 	}
 	uint8_t *ans = malloc(alen);
 	if (ans == NULL) {
-		set_why(why, whylen, "%s: out of memory", srv);
+		ds_why(why, whylen, "%s: out of memory", srv);
 		close(fd);
 		return DS_ENOMEM;
 	}
@@ -375,11 +375,147 @@ int dnsq_tcp(const struct sockaddr *src, socklen_t srclen, const struct sockaddr
 	}
 	const char *bad = check_answer(ans, alen, id, qname, qtype);
 	if (bad != NULL) {
-		set_why(why, whylen, "%s: %s", srv, bad);
+		ds_why(why, whylen, "%s: %s", srv, bad);
 		free(ans);
 		return DS_EMALF;
 	}
 	*answer = ans;
+	*answerlen = alen;
+	return DS_OK;
+}
+
+/* UDP: wait for the answer on a connected socket; other datagrams are dropped. */
+static int udp_wait(int fd, uint8_t *ans, size_t cap, size_t *alen, int64_t deadline,
+		    const char *srv, unsigned timeout_ms, uint16_t id, unsigned opcode,
+		    const uint8_t *qname, uint16_t qtype, uint16_t qclass, char *why, size_t whylen)
+{
+	const char *last = NULL;
+	for (;;) {
+		ssize_t r = recv(fd, ans, cap, 0);
+		if (r >= 0) {
+			const char *bad = check_reply(ans, (size_t)r, id, opcode, qname, qtype,
+						      qclass, opcode == OP_UPDATE);
+			if (bad == NULL) {
+				*alen = (size_t)r;
+				return DS_OK;
+			}
+			last = bad; /* not ours (spoofed, late): keep waiting */
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+			ds_why(why, whylen, "%s: %s", srv,
+			       errno == ECONNREFUSED ? "port unreachable" : strerror(errno));
+			return DS_EIO;
+		}
+		int w = wait_fd(fd, POLLIN, deadline);
+		if (w == 0) {
+			if (last != NULL)
+				ds_why(why, whylen, "%s: no answer within %u ms (dropped: %s)", srv,
+				       timeout_ms, last);
+			else
+				ds_why(why, whylen, "%s: no answer within %u ms", srv, timeout_ms);
+			return DS_EAGAIN;
+		}
+		if (w < 0) {
+			ds_why(why, whylen, "%s: poll: %s", srv, strerror(-w));
+			return DS_EIO;
+		}
+	}
+}
+
+int dnsq_exchange(const struct sockaddr *server, socklen_t serverlen, const uint8_t *msg,
+		  size_t len, bool tcp, unsigned timeout_ms, uint8_t **answer, size_t *answerlen,
+		  char *why, size_t whylen)
+{
+	char srv[DNSQ_ADDRSTR_MAX];
+	uint8_t qname[DNAME_MAX];
+	uint16_t qtype = 0, qclass = 0;
+	int64_t deadline = now_ms() + timeout_ms;
+	int rc;
+
+	*answer = NULL;
+	*answerlen = 0;
+	ds_why(why, whylen, "%s", "");
+	dnsq_addr_str(server, srv, sizeof(srv));
+	if (server->sa_family != AF_INET && server->sa_family != AF_INET6) {
+		ds_why(why, whylen, "%s: not an IPv4 or IPv6 address", srv);
+		return DS_EINVAL;
+	}
+	/* our own request: header and its one question, read like any message */
+	struct wire w;
+	wire_init(&w, msg, len);
+	uint16_t id = wire_u16(&w);
+	unsigned opcode = (wire_u16(&w) >> 11) & 0xf;
+	uint16_t qd = wire_u16(&w);
+	wire_skip(&w, 6);
+	size_t qn = qd == 1 ? wire_name_nocomp(&w, qname) : 0;
+	qtype = wire_u16(&w);
+	qclass = wire_u16(&w);
+	if (wire_err(&w) || qd != 1 || qn == 0 || len > DNSQ_ANSWER_MAX) {
+		ds_why(why, whylen, "%s: the request is not a message with one question", srv);
+		return DS_EINVAL;
+	}
+
+	int fd = socket(server->sa_family,
+			(tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		ds_why(why, whylen, "%s: socket: %s", srv, strerror(errno));
+		return errno == ENOMEM || errno == ENOBUFS ? DS_ENOMEM : DS_EIO;
+	}
+	uint8_t *ans = malloc(DNSQ_ANSWER_MAX);
+	if (ans == NULL) {
+		ds_why(why, whylen, "%s: out of memory", srv);
+		close(fd);
+		return DS_ENOMEM;
+	}
+	size_t alen = 0;
+	rc = connect_by(fd, server, serverlen, deadline, srv, timeout_ms, why, whylen);
+	if (rc == DS_OK && tcp) {
+		uint8_t hdr[2];
+		wr_u16(hdr, (uint16_t)len);
+		rc = write_full(fd, hdr, 2, deadline, srv, timeout_ms, why, whylen);
+		if (rc == DS_OK)
+			rc = write_full(fd, msg, len, deadline, srv, timeout_ms, why, whylen);
+		if (rc == DS_OK)
+			rc = read_full(fd, hdr, 2, deadline, srv, timeout_ms, why, whylen);
+		alen = rd_u16(hdr);
+		if (rc == DS_OK && alen < DNS_HDR_LEN) {
+			ds_why(why, whylen, "%s: answer of %zu octets is shorter than a DNS header",
+			       srv, alen);
+			rc = DS_EMALF;
+		}
+		if (rc == DS_OK)
+			rc = read_full(fd, ans, alen, deadline, srv, timeout_ms, why, whylen);
+		const char *bad = rc == DS_OK ? check_reply(ans, alen, id, opcode, qname, qtype,
+							    qclass, opcode == OP_UPDATE)
+					      : NULL;
+		if (bad != NULL) {
+			ds_why(why, whylen, "%s: %s", srv, bad);
+			rc = DS_EMALF;
+		}
+	} else if (rc == DS_OK) {
+		ssize_t s;
+		do
+			s = send(fd, msg, len, 0);
+		while (s < 0 && errno == EINTR);
+		if (s != (ssize_t)len) {
+			ds_why(why, whylen, "%s: send: %s", srv,
+			       s < 0 ? strerror(errno) : "short datagram");
+			rc = DS_EIO;
+		} else {
+			rc = udp_wait(fd, ans, DNSQ_ANSWER_MAX, &alen, deadline, srv, timeout_ms,
+				      id, opcode, qname, qtype, qclass, why, whylen);
+		}
+	}
+	close(fd);
+	if (rc != DS_OK) {
+		free(ans);
+		return rc;
+	}
+	uint8_t *fit = realloc(ans, alen); /* alen >= DNS_HDR_LEN */
+	*answer = fit ? fit : ans;
 	*answerlen = alen;
 	return DS_OK;
 }

@@ -13,6 +13,7 @@
 #ifndef DS_COMMON_DNSQ_H
 #define DS_COMMON_DNSQ_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -54,6 +55,30 @@
 int dnsq_tcp(const struct sockaddr *src, socklen_t srclen, const struct sockaddr *server,
 	     socklen_t serverlen, const uint8_t *qname, uint16_t qtype, unsigned flags,
 	     unsigned timeout_ms, uint8_t **answer, size_t *answerlen, char *why, size_t whylen);
+
+/*
+ * Send a message that the caller built (and signed) as it is -- an
+ * UPDATE, a query with options -- to server over UDP or TCP (RFC 7766
+ * framing, one message) and read the answer, within timeout_ms in all.
+ * msg must hold a header and exactly one question (an UPDATE's zone
+ * section) with an uncompressed name, at most DNSQ_ANSWER_MAX octets.
+ *
+ * The answer must carry our ID, QR set, our opcode and our question (name
+ * compared case-insensitively, type and class); an UPDATE's answer may
+ * also carry no question at all (RFC 2136 3.8 lets a server zero the
+ * counts, e.g. on FORMERR).  Over UDP
+ * the socket is connected to server, so only its datagrams are read, and a
+ * datagram that is not the answer (spoofed, late) is dropped and the wait
+ * goes on; a truncated answer (TC) is handed back as it is -- trying again
+ * over TCP is the caller's.  Over TCP a wrong answer is DS_EMALF.
+ *
+ * On DS_OK *answer is a malloc'd copy (the caller frees it).  Errors as for
+ * dnsq_tcp(), and DS_EIO for a UDP port unreachable ("port unreachable");
+ * DS_EINVAL when msg is not a message with one question.  Thread-safe.
+ */
+int dnsq_exchange(const struct sockaddr *server, socklen_t serverlen, const uint8_t *msg,
+		  size_t len, bool tcp, unsigned timeout_ms, uint8_t **answer, size_t *answerlen,
+		  char *why, size_t whylen);
 
 /*
  * "addr#port" for IPv4 and IPv6 ("127.0.0.83#53", "::1#53"); "?" for

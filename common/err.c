@@ -5,6 +5,9 @@
 
 #include "common/err.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+
 const char *ds_strerror(int err)
 {
 	switch (err) {
@@ -39,4 +42,15 @@ const char *ds_strerror(int err)
 			return strerror(-err);
 		return "unknown error";
 	}
+}
+
+void ds_why(char *why, size_t whylen, const char *fmt, ...)
+{
+	if (why == NULL || whylen == 0)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	if (vsnprintf(why, whylen, fmt, ap) < 0)
+		why[0] = '\0';
+	va_end(ap);
 }

@@ -10,6 +10,7 @@
 #define DS_COMMON_ERR_H
 
 #include <errno.h>
+#include <stddef.h>
 
 enum ds_err {
 	DS_OK = 0,
@@ -37,5 +38,12 @@ enum ds_err {
 
 /* Short description of an error code; never NULL. */
 const char *ds_strerror(int err);
+
+/*
+ * Write a one-line reason into why, cut to fit (why NULL or whylen 0: no-op).
+ * The "why" buffers of every module (logs, EDE texts, audit rows) go
+ * through it.
+ */
+void ds_why(char *why, size_t whylen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

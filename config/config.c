@@ -333,6 +333,8 @@ static const struct row schema[] = {
 	{"server.queue-max",                     CT_INT,    "1024",              1,     1000000,  NULL,                0},
 	{"server.commit-batch-max",              CT_INT,    "64",                1,     10000,    NULL,                0},
 	{"server.udp-receive-buffer",             CT_INT,    "4194304",           0,     268435456, NULL,               0},
+	{"server.updates-per-source",            CT_INT,    "600",               1,     100000000, NULL,               0},
+	{"server.updates-per-signer",            CT_INT,    "120",               1,     100000000, NULL,               0},
 
 	{"store",                                CT_GROUP,  NULL,                0,     0,        NULL,                0},
 	{"store.path",                           CT_STR,    "var/dsyncd.db",     0,     0,        check_nonempty,      0},
@@ -351,6 +353,7 @@ static const struct row schema[] = {
 	{"sig0.max-age",                         CT_INT,    "300",               1,     86400,    NULL,                0},
 	{"sig0.clock-skew",                      CT_INT,    "120",               0,     3600,     NULL,                0},
 	{"sig0.max-validity",                    CT_INT,    "900",               1,     86400,    NULL,                0},
+	{"sig0.verify-budget",                   CT_INT,    "5000",              0,     1000000,  NULL,                0},
 
 	{"outbox",                               CT_GROUP,  NULL,                0,     0,        NULL,                0},
 	{"outbox.retry-min",                     CT_INT,    "1",                 1,     86400,    NULL,                0},
@@ -721,6 +724,8 @@ static void fill_globals(struct loader *L, const config_setting_t *root)
 	c->queue_max = (unsigned)get_int(srv, "server.queue-max");
 	c->commit_batch_max = (unsigned)get_int(srv, "server.commit-batch-max");
 	c->udp_rcvbuf = (unsigned)get_int(srv, "server.udp-receive-buffer");
+	c->upd_per_source = (unsigned)get_int(srv, "server.updates-per-source");
+	c->upd_per_signer = (unsigned)get_int(srv, "server.updates-per-signer");
 
 	/* the default store path stays relative to the cwd (config.h); a
 	 * configured one is relative to the config file */
@@ -754,6 +759,7 @@ static void fill_globals(struct loader *L, const config_setting_t *root)
 	c->sig_max_age = (unsigned)get_int(sg, "sig0.max-age");
 	c->sig_clock_skew = (unsigned)get_int(sg, "sig0.clock-skew");
 	c->sig_max_validity = (unsigned)get_int(sg, "sig0.max-validity");
+	c->verify_budget = (unsigned)get_int(sg, "sig0.verify-budget");
 
 	const config_setting_t *ob = find(root, "outbox");
 	c->retry_min = (unsigned)get_int(ob, "outbox.retry-min");

@@ -98,6 +98,9 @@ struct cfg {
 	unsigned queue_max;	      /* requests waiting for verification, 1024 */
 	unsigned commit_batch_max;    /* UPDATEs per group commit, 64 */
 	unsigned udp_rcvbuf;	      /* UDP socket receive buffer, 4 MiB; 0 = kernel default */
+	/* signed UPDATEs per minute (R9: before any crypto) */
+	unsigned upd_per_source; /* per source /24 (IPv4) or /56 (IPv6), 600 */
+	unsigned upd_per_signer; /* per SIG(0) signer name, 120 */
 
 	/* store */
 	char *store_path;	 /* "var/dsyncd.db" relative to the cwd */
@@ -113,6 +116,7 @@ struct cfg {
 	unsigned sig_max_age;	   /* inception no older than this, 300 */
 	unsigned sig_clock_skew;   /* 120 */
 	unsigned sig_max_validity; /* expiration - inception at most, 900 */
+	unsigned verify_budget; /* R8: verifications per second, all requests, 5000; 0 = no limit */
 
 	/* outbox delivery */
 	unsigned retry_min; /* seconds, 1 */

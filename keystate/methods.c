@@ -52,18 +52,6 @@ const char *bm_result_str(enum bm_result r)
 	return "?";
 }
 
-static void set_why(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_why(char *why, size_t whylen, const char *fmt, ...)
-{
-	if (why == NULL || whylen == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
-
 static int64_t now_ms(void)
 {
 	struct timespec ts;
@@ -114,7 +102,7 @@ static bool readable(const char *path, const char *what, char *why, size_t whyle
 {
 	FILE *f = fopen(path, "r");
 	if (f == NULL) {
-		set_why(why, whylen, "%s %s: %s", what, path, strerror(errno));
+		ds_why(why, whylen, "%s %s: %s", what, path, strerror(errno));
 		return false;
 	}
 	fclose(f);
@@ -151,37 +139,37 @@ static int ctx_build(const struct bm_resolver *r, struct ub_ctx **out, char *why
 		return DS_ECONFIG;
 	struct ub_ctx *ctx = ub_ctx_create();
 	if (ctx == NULL) {
-		set_why(why, whylen, "cannot create a libunbound context");
+		ds_why(why, whylen, "cannot create a libunbound context");
 		return DS_ENOMEM;
 	}
 	if (r->conf != NULL && (rc = ub_ctx_config(ctx, r->conf)) != 0) {
-		set_why(why, whylen, "unbound config %s: %s%s%s", r->conf, ub_strerror(rc),
-			rc == UB_READFILE ? ": " : "", rc == UB_READFILE ? strerror(errno) : "");
+		ds_why(why, whylen, "unbound config %s: %s%s%s", r->conf, ub_strerror(rc),
+		       rc == UB_READFILE ? ": " : "", rc == UB_READFILE ? strerror(errno) : "");
 		goto bad;
 	}
 	if (r->ta != NULL && (rc = ub_ctx_add_ta_file(ctx, r->ta)) != 0) {
-		set_why(why, whylen, "trust anchor file %s: %s", r->ta, ub_strerror(rc));
+		ds_why(why, whylen, "trust anchor file %s: %s", r->ta, ub_strerror(rc));
 		goto bad;
 	}
 	if (r->hints != NULL && (rc = ub_ctx_set_option(ctx, "root-hints:", r->hints)) != 0) {
-		set_why(why, whylen, "root hints %s: %s", r->hints, ub_strerror(rc));
+		ds_why(why, whylen, "root hints %s: %s", r->hints, ub_strerror(rc));
 		goto bad;
 	}
 	for (size_t i = 0; i < r->nfwd; i++) {
 		if ((rc = ub_ctx_set_fwd(ctx, r->fwd[i])) != 0) {
-			set_why(why, whylen, "forwarder \"%s\": %s", r->fwd[i], ub_strerror(rc));
+			ds_why(why, whylen, "forwarder \"%s\": %s", r->fwd[i], ub_strerror(rc));
 			goto bad;
 		}
 	}
 	/* a thread, not a forked process: dsyncd is multi-threaded */
 	if ((rc = ub_ctx_async(ctx, 1)) != 0) {
-		set_why(why, whylen, "libunbound async mode: %s", ub_strerror(rc));
+		ds_why(why, whylen, "libunbound async mode: %s", ub_strerror(rc));
 		goto bad;
 	}
 	if (!has_anchor(ctx)) {
-		set_why(why, whylen,
-			"no DNSSEC trust anchor: give a trust anchor file or an "
-			"unbound config with trust-anchor-file");
+		ds_why(why, whylen,
+		       "no DNSSEC trust anchor: give a trust anchor file or an "
+		       "unbound config with trust-anchor-file");
 		goto bad;
 	}
 	/*
@@ -191,10 +179,10 @@ static int ctx_build(const struct bm_resolver *r, struct ub_ctx **out, char *why
 	 * this name) finalizes the context now, so a bad file is a config error.
 	 */
 	if ((rc = ub_ctx_data_remove(ctx, "dsyncd-finalize.invalid.")) != 0) {
-		set_why(why, whylen,
-			"libunbound cannot load its settings (%s): check the trust "
-			"anchor, root hints and config files (unbound logs which)",
-			ub_strerror(rc));
+		ds_why(why, whylen,
+		       "libunbound cannot load its settings (%s): check the trust "
+		       "anchor, root hints and config files (unbound logs which)",
+		       ub_strerror(rc));
 		goto bad;
 	}
 	*out = ctx;
@@ -235,10 +223,10 @@ int bm_resolver_new(const struct bm_resolver_cfg *cfg, struct bm_resolver **out,
 {
 	bool ok = true;
 	*out = NULL;
-	set_why(why, whylen, "%s", "");
+	ds_why(why, whylen, "%s", "");
 	struct bm_resolver *r = calloc(1, sizeof(*r));
 	if (r == NULL) {
-		set_why(why, whylen, "out of memory");
+		ds_why(why, whylen, "out of memory");
 		return DS_ENOMEM;
 	}
 	r->ta = dup_opt(cfg->trust_anchor_file, &ok);
@@ -257,7 +245,7 @@ int bm_resolver_new(const struct bm_resolver_cfg *cfg, struct bm_resolver **out,
 	}
 	if (!ok) {
 		bm_resolver_free(r);
-		set_why(why, whylen, "out of memory");
+		ds_why(why, whylen, "out of memory");
 		return DS_ENOMEM;
 	}
 	int rc = ctx_build(r, &r->ctx, why, whylen);
@@ -272,7 +260,7 @@ int bm_resolver_new(const struct bm_resolver_cfg *cfg, struct bm_resolver **out,
 int bm_resolver_flush(struct bm_resolver *r, char *why, size_t whylen)
 {
 	struct ub_ctx *ctx;
-	set_why(why, whylen, "%s", "");
+	ds_why(why, whylen, "%s", "");
 	int rc = ctx_build(r, &ctx, why, whylen);
 	if (rc != DS_OK)
 		return rc;
@@ -358,6 +346,134 @@ static void lookups_run(struct bm_resolver *r, struct lookup *l, size_t n)
 	}
 }
 
+/* ---- general lookups (bm_lookups) -------------------------------------------- */
+
+/* The owner of the first SOA in the authority section of a reply packet. */
+static bool soa_owner(const void *pkt, int len, uint8_t out[DNAME_MAX])
+{
+	bool found = false;
+	if (pkt == NULL || len < DNS_HDR_LEN)
+		return false;
+	struct msg *m = calloc(1, sizeof(*m));
+	if (m == NULL)
+		return false;
+	if (msg_parse(m, pkt, (size_t)len) == DS_OK) {
+		size_t nau;
+		const struct msg_rr *au = msg_section(m, 2 /* authority */, &nau);
+		for (size_t i = 0; i < nau && !found; i++) {
+			if (au[i].type != T_SOA || au[i].rclass != CLASS_IN)
+				continue;
+			memcpy(out, msg_owner(m, &au[i]), dname_len(msg_owner(m, &au[i])));
+			found = true;
+		}
+	}
+	msg_clear(m);
+	free(m);
+	return found;
+}
+
+/* Fill a from one finished (or unfinished) lookup; DS_OK or DS_ENOMEM. */
+static int answer_fill(const struct bm_resolver *r, const struct lookup *l, struct bm_answer *a)
+{
+	const struct ub_result *res = l->res;
+	if (!l->done || l->err != 0 || res == NULL) {
+		a->err = DS_EAGAIN;
+		if (l->sent && !l->done)
+			ds_why(a->why, sizeof(a->why), "no answer from the resolver within %u ms",
+			       r->timeout_ms);
+		else
+			ds_why(a->why, sizeof(a->why), "resolver error: %s",
+			       r->ctx == NULL ? "no libunbound context" : ub_strerror(l->err));
+		return DS_OK;
+	}
+	a->err = DS_OK;
+	a->rcode = res->rcode;
+	a->secure = res->secure != 0;
+	a->bogus = res->bogus != 0;
+	a->havedata = res->havedata != 0;
+	a->nxdomain = res->nxdomain != 0;
+	if (a->bogus) {
+		clean_copy(a->why, sizeof(a->why),
+			   res->why_bogus ? res->why_bogus : "no reason given");
+		return DS_OK; /* bogus data is never handed out */
+	}
+	if (!a->havedata)
+		a->has_soa = soa_owner(res->answer_packet, res->answer_len, a->soa);
+	size_t n = 0, total = 0;
+	for (; res->havedata && res->data != NULL && res->data[n] != NULL; n++)
+		total += (size_t)res->len[n];
+	if (n == 0)
+		return DS_OK;
+	uint8_t *buf = malloc(n * sizeof(*a->rr) + total);
+	if (buf == NULL)
+		return DS_ENOMEM;
+	a->rr = (struct bm_rr *)buf;
+	uint8_t *p = buf + n * sizeof(*a->rr);
+	for (size_t i = 0; i < n; i++) {
+		size_t len = (size_t)res->len[i] > UINT16_MAX ? UINT16_MAX : (size_t)res->len[i];
+		memcpy(p, res->data[i], len);
+		a->rr[i].ttl = res->ttl < 0 ? 0 : (uint32_t)res->ttl;
+		a->rr[i].rdlen = (uint16_t)len;
+		a->rr[i].rdata = p;
+		p += len;
+	}
+	a->n = n;
+	return DS_OK;
+}
+
+void bm_answer_free(struct bm_answer *a)
+{
+	if (a == NULL)
+		return;
+	free(a->rr);
+	memset(a, 0, sizeof(*a));
+}
+
+int bm_lookups(struct bm_resolver *r, const struct bm_query *q, size_t n, struct bm_answer *out)
+{
+	if (n == 0)
+		return DS_OK;
+	memset(out, 0, n * sizeof(*out));
+	struct lookup *l = calloc(n, sizeof(*l));
+	if (l == NULL)
+		return DS_ENOMEM;
+	/* names that cannot be written as text are not sent: compact the rest */
+	size_t *slot = calloc(n, sizeof(*slot)), nsend = 0;
+	if (slot == NULL) {
+		free(l);
+		return DS_ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (dname_to_str(q[i].name, l[nsend].name, sizeof(l[nsend].name)) != DS_OK) {
+			out[i].err = DS_EINVAL;
+			ds_why(out[i].why, sizeof(out[i].why), "the name is not well-formed");
+			slot[i] = SIZE_MAX;
+			continue;
+		}
+		l[nsend].type = q[i].type;
+		slot[i] = nsend++;
+	}
+	lookups_run(r, l, nsend);
+	int rc = DS_OK;
+	for (size_t i = 0; i < n && rc == DS_OK; i++)
+		if (slot[i] != SIZE_MAX)
+			rc = answer_fill(r, &l[slot[i]], &out[i]);
+	if (rc != DS_OK)
+		for (size_t i = 0; i < n; i++)
+			bm_answer_free(&out[i]);
+	lookups_free(l, nsend);
+	free(l);
+	free(slot);
+	return rc;
+}
+
+int bm_lookup(struct bm_resolver *r, const uint8_t *name, uint16_t type, struct bm_answer *out)
+{
+	struct bm_query q = {.name = name, .type = type};
+	int rc = bm_lookups(r, &q, 1, out);
+	return rc != DS_OK ? rc : out->err;
+}
+
 /* What a validated KEY lookup says about the key. */
 enum key_status {
 	KS_HOLDS,    /* secure, the RRset holds the key */
@@ -391,47 +507,47 @@ static enum key_status key_status(const struct bm_resolver *r, const struct look
 	const struct ub_result *res = l->res;
 	if (!l->done || l->err != 0 || res == NULL) {
 		if (l->sent && !l->done)
-			set_why(text, textlen, "%s KEY: no answer from the resolver within %u ms",
-				l->name, r->timeout_ms);
+			ds_why(text, textlen, "%s KEY: no answer from the resolver within %u ms",
+			       l->name, r->timeout_ms);
 		else
-			set_why(text, textlen, "%s KEY: resolver error: %s", l->name,
-				r->ctx == NULL ? "no libunbound context" : ub_strerror(l->err));
+			ds_why(text, textlen, "%s KEY: resolver error: %s", l->name,
+			       r->ctx == NULL ? "no libunbound context" : ub_strerror(l->err));
 		return KS_TEMP;
 	}
 	if (res->bogus) {
 		clean_copy(bogus, sizeof(bogus),
 			   res->why_bogus ? res->why_bogus : "no reason given");
-		set_why(text, textlen, "KEY RRset of %s is bogus (%s)", l->name, bogus);
+		ds_why(text, textlen, "KEY RRset of %s is bogus (%s)", l->name, bogus);
 		return KS_BOGUS;
 	}
 	if (res->rcode != 0 && res->rcode != 3) {
-		set_why(text, textlen, "%s KEY: the resolver answered %s", l->name,
-			rcode_str(res->rcode, rc, sizeof(rc)));
+		ds_why(text, textlen, "%s KEY: the resolver answered %s", l->name,
+		       rcode_str(res->rcode, rc, sizeof(rc)));
 		return KS_TEMP;
 	}
 	if (!res->secure) {
 		if (res->nxdomain)
-			set_why(text, textlen, "%s does not exist (insecure NXDOMAIN)", l->name);
+			ds_why(text, textlen, "%s does not exist (insecure NXDOMAIN)", l->name);
 		else if (!res->havedata)
-			set_why(text, textlen, "%s has no KEY RRset (insecure NODATA)", l->name);
+			ds_why(text, textlen, "%s has no KEY RRset (insecure NODATA)", l->name);
 		else
-			set_why(text, textlen, "KEY RRset of %s is insecure", l->name);
+			ds_why(text, textlen, "KEY RRset of %s is insecure", l->name);
 		return KS_INSECURE;
 	}
 	if (res->nxdomain) {
-		set_why(text, textlen, "%s does not exist (secure NXDOMAIN)", l->name);
+		ds_why(text, textlen, "%s does not exist (secure NXDOMAIN)", l->name);
 		return KS_NXDOMAIN;
 	}
 	if (!res->havedata) {
-		set_why(text, textlen, "%s has no KEY RRset (secure NODATA)", l->name);
+		ds_why(text, textlen, "%s has no KEY RRset (secure NODATA)", l->name);
 		return KS_NODATA;
 	}
 	if (!rdata_in_result(res, rdata, rdlen, &nkeys)) {
-		set_why(text, textlen, "KEY RRset of %s (secure, %zu key%s) does not hold the key",
-			l->name, nkeys, nkeys == 1 ? "" : "s");
+		ds_why(text, textlen, "KEY RRset of %s (secure, %zu key%s) does not hold the key",
+		       l->name, nkeys, nkeys == 1 ? "" : "s");
 		return KS_MISSING;
 	}
-	set_why(text, textlen, "KEY RRset of %s is secure and holds the key", l->name);
+	ds_why(text, textlen, "KEY RRset of %s is secure and holds the key", l->name);
 	return KS_HOLDS;
 }
 
@@ -443,7 +559,7 @@ enum bm_result bm_at_apex(struct bm_resolver *r, const uint8_t *child, const uin
 	char text[DETAIL_MAX];
 	struct lookup *l = calloc(1, sizeof(*l));
 	if (l == NULL) {
-		set_why(why, whylen, "at-apex: out of memory");
+		ds_why(why, whylen, "at-apex: out of memory");
 		return BM_TEMP;
 	}
 	name_str(child, l->name, sizeof(l->name));
@@ -457,7 +573,7 @@ enum bm_result bm_at_apex(struct bm_resolver *r, const uint8_t *child, const uin
 		break;
 	case KS_INSECURE:
 		res = BM_NA;
-		set_why(why, whylen, "at-apex: %s is not signed: %s", l->name, text);
+		ds_why(why, whylen, "at-apex: %s is not signed: %s", l->name, text);
 		break;
 	case KS_TEMP:
 		res = BM_TEMP;
@@ -467,7 +583,7 @@ enum bm_result bm_at_apex(struct bm_resolver *r, const uint8_t *child, const uin
 		break;
 	}
 	if (st != KS_INSECURE)
-		set_why(why, whylen, "at-apex: %s", text);
+		ds_why(why, whylen, "at-apex: %s", text);
 	lookups_free(l, 1);
 	free(l);
 	return res;
@@ -525,9 +641,9 @@ enum bm_result bm_at_ns(struct bm_resolver *r, const uint8_t *child, const struc
 		if (!dname_is_sub(all[i], child))
 			ns[n++] = all[i];
 	if (n == 0) {
-		set_why(why, whylen,
-			"at-ns: %s has no nameserver outside its own bailiwick (%zu NS)", cname,
-			nall);
+		ds_why(why, whylen,
+		       "at-ns: %s has no nameserver outside its own bailiwick (%zu NS)", cname,
+		       nall);
 		return BM_NA;
 	}
 	/* names too long are failures for their NS: mark them, send the others */
@@ -539,7 +655,7 @@ enum bm_result bm_at_ns(struct bm_resolver *r, const uint8_t *child, const struc
 		free(send);
 		free(slot);
 		free(toolong);
-		set_why(why, whylen, "at-ns: out of memory");
+		ds_why(why, whylen, "at-ns: out of memory");
 		return BM_TEMP;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -557,9 +673,9 @@ enum bm_result bm_at_ns(struct bm_resolver *r, const uint8_t *child, const struc
 		enum key_status st;
 		if (toolong[i]) {
 			st = KS_MISSING;
-			set_why(text, sizeof(text),
-				"_sig0key.%s_signal.%s is longer than 255 octets", cname,
-				name_str(ns[i], nsname, sizeof(nsname)));
+			ds_why(text, sizeof(text),
+			       "_sig0key.%s_signal.%s is longer than 255 octets", cname,
+			       name_str(ns[i], nsname, sizeof(nsname)));
 		} else {
 			st = key_status(r, &send[slot[i]], rdata, rdlen, text, sizeof(text));
 		}
@@ -581,39 +697,39 @@ enum bm_result bm_at_ns(struct bm_resolver *r, const uint8_t *child, const struc
 
 	if (require_all) {
 		if (nfail > 0) {
-			set_why(why, whylen, "at-ns: %s (%zu of %zu nameservers fail)", fail_text,
-				nfail, n);
+			ds_why(why, whylen, "at-ns: %s (%zu of %zu nameservers fail)", fail_text,
+			       nfail, n);
 			return BM_FAIL;
 		}
 		if (ntemp > 0) {
-			set_why(why, whylen, "at-ns: %s (%zu of %zu nameservers not checked)",
-				temp_text, ntemp, n);
+			ds_why(why, whylen, "at-ns: %s (%zu of %zu nameservers not checked)",
+			       temp_text, ntemp, n);
 			return BM_TEMP;
 		}
-		set_why(why, whylen,
-			"at-ns: all %zu nameservers of %s outside its bailiwick publish the key "
-			"securely under _signal",
-			n, cname);
+		ds_why(why, whylen,
+		       "at-ns: all %zu nameservers of %s outside its bailiwick publish the key "
+		       "securely under _signal",
+		       n, cname);
 		return BM_OK;
 	}
 	if (nok > 0) {
 		if (nfail + ntemp == 0)
-			set_why(why, whylen,
-				"at-ns: all %zu nameservers of %s outside its bailiwick publish "
-				"the key securely under _signal",
-				n, cname);
+			ds_why(why, whylen,
+			       "at-ns: all %zu nameservers of %s outside its bailiwick publish "
+			       "the key securely under _signal",
+			       n, cname);
 		else
-			set_why(why, whylen, "at-ns: %s (%zu of %zu nameservers; failing: %s)",
-				ok_text, nok, n, nfail > 0 ? fail_text : temp_text);
+			ds_why(why, whylen, "at-ns: %s (%zu of %zu nameservers; failing: %s)",
+			       ok_text, nok, n, nfail > 0 ? fail_text : temp_text);
 		return BM_OK;
 	}
 	if (ntemp > 0) {
 		/* another try may still find one that counts */
-		set_why(why, whylen, "at-ns: %s (%zu of %zu nameservers not checked)", temp_text,
-			ntemp, n);
+		ds_why(why, whylen, "at-ns: %s (%zu of %zu nameservers not checked)", temp_text,
+		       ntemp, n);
 		return BM_TEMP;
 	}
-	set_why(why, whylen, "at-ns: %s (none of %zu nameservers counts)", fail_text, n);
+	ds_why(why, whylen, "at-ns: %s (none of %zu nameservers counts)", fail_text, n);
 	return BM_FAIL;
 }
 
@@ -670,13 +786,13 @@ static enum bm_result ns_addresses(struct bm_resolver *r, const uint8_t *child,
 			size_t i = 0;
 			while (dname_is_sub(ns[i], child))
 				i++;
-			set_why(why, whylen, "unsigned: %s has no glue and no resolver is set",
-				name_str(ns[i], nsname, sizeof(nsname)));
+			ds_why(why, whylen, "unsigned: %s has no glue and no resolver is set",
+			       name_str(ns[i], nsname, sizeof(nsname)));
 			return BM_TEMP;
 		}
 		l = calloc(2 * nres, sizeof(*l));
 		if (l == NULL) {
-			set_why(why, whylen, "unsigned: out of memory");
+			ds_why(why, whylen, "unsigned: out of memory");
 			return BM_TEMP;
 		}
 		size_t k = 0;
@@ -704,16 +820,16 @@ static enum bm_result ns_addresses(struct bm_resolver *r, const uint8_t *child,
 				if ((!is_a && !is_aaaa) || !dname_equal(g->owner, ns[i]))
 					continue;
 				if (!addr_add(a, na, ns[i], g->rdata, g->rdlen, port)) {
-					set_why(why, whylen,
-						"unsigned: more than %d nameserver addresses",
-						ADDR_MAX);
+					ds_why(why, whylen,
+					       "unsigned: more than %d nameserver addresses",
+					       ADDR_MAX);
 					res = BM_TEMP;
 				}
 			}
 			if (res == BM_OK && *na == before) {
-				set_why(why, whylen,
-					"unsigned: no glue address for %s in the delegation",
-					nsname);
+				ds_why(why, whylen,
+				       "unsigned: no glue address for %s in the delegation",
+				       nsname);
 				res = BM_TEMP;
 			}
 			continue;
@@ -724,25 +840,25 @@ static enum bm_result ns_addresses(struct bm_resolver *r, const uint8_t *child,
 			const char *t = x->type == T_A ? "A" : "AAAA";
 			if (!x->done || x->err != 0 || ur == NULL) {
 				if (x->sent && !x->done)
-					set_why(why, whylen,
-						"unsigned: %s %s: no answer from the resolver "
-						"within %u ms",
-						nsname, t, r->timeout_ms);
+					ds_why(why, whylen,
+					       "unsigned: %s %s: no answer from the resolver "
+					       "within %u ms",
+					       nsname, t, r->timeout_ms);
 				else
-					set_why(why, whylen, "unsigned: %s %s: resolver error: %s",
-						nsname, t,
-						r->ctx == NULL ? "no libunbound context"
-							       : ub_strerror(x->err));
+					ds_why(why, whylen, "unsigned: %s %s: resolver error: %s",
+					       nsname, t,
+					       r->ctx == NULL ? "no libunbound context"
+							      : ub_strerror(x->err));
 				res = BM_TEMP;
 			} else if (ur->bogus) {
 				clean_copy(bogus, sizeof(bogus),
 					   ur->why_bogus ? ur->why_bogus : "no reason given");
-				set_why(why, whylen, "unsigned: %s %s is bogus (%s)", nsname, t,
-					bogus);
+				ds_why(why, whylen, "unsigned: %s %s is bogus (%s)", nsname, t,
+				       bogus);
 				res = BM_TEMP;
 			} else if (ur->rcode != 0 && ur->rcode != 3) {
-				set_why(why, whylen, "unsigned: %s %s: the resolver answered %s",
-					nsname, t, rcode_str(ur->rcode, rc, sizeof(rc)));
+				ds_why(why, whylen, "unsigned: %s %s: the resolver answered %s",
+				       nsname, t, rcode_str(ur->rcode, rc, sizeof(rc)));
 				res = BM_TEMP;
 			} else if (ur->havedata) {
 				size_t want = x->type == T_A ? 4 : 16;
@@ -751,17 +867,17 @@ static enum bm_result ns_addresses(struct bm_resolver *r, const uint8_t *child,
 						continue;
 					if (!addr_add(a, na, ns[i], (const uint8_t *)ur->data[j],
 						      want, port)) {
-						set_why(why, whylen,
-							"unsigned: more than %d nameserver "
-							"addresses",
-							ADDR_MAX);
+						ds_why(why, whylen,
+						       "unsigned: more than %d nameserver "
+						       "addresses",
+						       ADDR_MAX);
 						res = BM_TEMP;
 					}
 				}
 			}
 		}
 		if (res == BM_OK && *na == before) {
-			set_why(why, whylen, "unsigned: %s has no address (A or AAAA)", nsname);
+			ds_why(why, whylen, "unsigned: %s has no address (A or AAAA)", nsname);
 			res = BM_TEMP;
 		}
 	}
@@ -858,9 +974,9 @@ static const char *from_str(const struct bm_vantage *v, char *out, size_t outlen
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&v->src)->sin6_addr, src,
 			  sizeof(src));
 	if (v->src.ss_family == AF_UNSPEC)
-		set_why(out, outlen, "%s", "");
+		ds_why(out, outlen, "%s", "");
 	else
-		set_why(out, outlen, " from %s", src);
+		ds_why(out, outlen, " from %s", src);
 	return out;
 }
 
@@ -868,9 +984,9 @@ static const char *from_str(const struct bm_vantage *v, char *out, size_t outlen
 static void where_ns(const struct ns_addr *a, const struct bm_vantage *v, char *out, size_t outlen)
 {
 	char nsname[DNAME_STR_MAX], srv[DNSQ_ADDRSTR_MAX], from[INET6_ADDRSTRLEN + 8];
-	set_why(out, outlen, "at %s %s%s", name_str(a->ns, nsname, sizeof(nsname)),
-		dnsq_addr_str((const struct sockaddr *)&a->sa, srv, sizeof(srv)),
-		from_str(v, from, sizeof(from)));
+	ds_why(out, outlen, "at %s %s%s", name_str(a->ns, nsname, sizeof(nsname)),
+	       dnsq_addr_str((const struct sockaddr *)&a->sa, srv, sizeof(srv)),
+	       from_str(v, from, sizeof(from)));
 }
 
 /* "via resolver 127.0.0.88#53", plus " from 127.0.0.2" for an explicit source. */
@@ -878,8 +994,8 @@ static void where_resolver(const struct sockaddr *sa, const struct bm_vantage *v
 			   size_t outlen)
 {
 	char srv[DNSQ_ADDRSTR_MAX], from[INET6_ADDRSTRLEN + 8];
-	set_why(out, outlen, "via resolver %s%s", dnsq_addr_str(sa, srv, sizeof(srv)),
-		from_str(v, from, sizeof(from)));
+	ds_why(out, outlen, "via resolver %s%s", dnsq_addr_str(sa, srv, sizeof(srv)),
+	       from_str(v, from, sizeof(from)));
 }
 
 /* A resolver vantage point's address, port 0 made 53. */
@@ -926,42 +1042,42 @@ static enum bm_result ask_one(const uint8_t *child, const struct sockaddr *serve
 	if (err != DS_OK) {
 		/* qwhy starts with the server address, which where holds too */
 		const char *p = strstr(qwhy, ": ");
-		set_why(text, textlen, "%s KEY %s: %s", cname, where, p ? p + 2 : qwhy);
+		ds_why(text, textlen, "%s KEY %s: %s", cname, where, p ? p + 2 : qwhy);
 		return BM_TEMP;
 	}
 	err = msg_parse(m, ans, anslen);
 	unsigned rcode = (unsigned)(m->flags & 0xf) | (unsigned)m->edns_ext_rcode << 4;
 	if (err != DS_OK) {
-		set_why(text, textlen, "%s KEY %s: malformed answer (%s)", cname, where, m->why);
+		ds_why(text, textlen, "%s KEY %s: malformed answer (%s)", cname, where, m->why);
 	} else if (m->flags & MSG_TC) {
-		set_why(text, textlen, "%s KEY %s: truncated answer over TCP", cname, where);
+		ds_why(text, textlen, "%s KEY %s: truncated answer over TCP", cname, where);
 	} else if (rcode != RC_NOERROR && rcode != RC_NXDOMAIN) {
-		set_why(text, textlen, "%s KEY %s: answered %s", cname, where,
-			rcode_str((int)rcode, rc, sizeof(rc)));
+		ds_why(text, textlen, "%s KEY %s: answered %s", cname, where,
+		       rcode_str((int)rcode, rc, sizeof(rc)));
 	} else if (via_resolver && !(m->flags & MSG_RA)) {
 		/* not a resolver for us: its answer (a referral, say) says
 		 * nothing about the key; the setting is wrong, not the key */
-		set_why(text, textlen, "%s KEY %s: the server does not offer recursion (RA clear)",
-			cname, where);
+		ds_why(text, textlen, "%s KEY %s: the server does not offer recursion (RA clear)",
+		       cname, where);
 	} else if (rcode == RC_NXDOMAIN) {
-		set_why(text, textlen, "%s KEY %s: NXDOMAIN", cname, where);
+		ds_why(text, textlen, "%s KEY %s: NXDOMAIN", cname, where);
 		res = BM_FAIL;
 	} else if (!via_resolver && !(m->flags & MSG_AA)) {
-		set_why(text, textlen, "%s KEY %s: answer is not authoritative (AA clear)", cname,
-			where);
+		ds_why(text, textlen, "%s KEY %s: answer is not authoritative (AA clear)", cname,
+		       where);
 		res = BM_FAIL;
 	} else if (keyset_from_msg(m, child, ks) != DS_OK) {
-		set_why(text, textlen, "%s KEY %s: out of memory", cname, where);
+		ds_why(text, textlen, "%s KEY %s: out of memory", cname, where);
 	} else if (ks->n == 0) {
-		set_why(text, textlen, "%s KEY %s: no KEY RRset (NODATA)", cname, where);
+		ds_why(text, textlen, "%s KEY %s: no KEY RRset (NODATA)", cname, where);
 		res = BM_FAIL;
 	} else if (!keyset_holds(ks, rdata, rdlen)) {
-		set_why(text, textlen, "%s KEY %s: the KEY RRset (%zu key%s) lacks the key", cname,
-			where, ks->n, ks->n == 1 ? "" : "s");
+		ds_why(text, textlen, "%s KEY %s: the KEY RRset (%zu key%s) lacks the key", cname,
+		       where, ks->n, ks->n == 1 ? "" : "s");
 		res = BM_FAIL;
 	} else {
-		set_why(text, textlen, "%s KEY %s: %zu key%s", cname, where, ks->n,
-			ks->n == 1 ? "" : "s");
+		ds_why(text, textlen, "%s KEY %s: %zu key%s", cname, where, ks->n,
+		       ks->n == 1 ? "" : "s");
 		res = BM_OK;
 	}
 	if (res != BM_OK) {
@@ -990,7 +1106,7 @@ static enum bm_result round_take(struct round *st, enum bm_result one, struct ke
 				 const char *where, const char *text, char *why, size_t whylen)
 {
 	if (one == BM_FAIL) {
-		set_why(why, whylen, "unsigned: %s", text);
+		ds_why(why, whylen, "unsigned: %s", text);
 		return BM_FAIL;
 	}
 	if (one == BM_TEMP) {
@@ -1006,10 +1122,10 @@ static enum bm_result round_take(struct round *st, enum bm_result one, struct ke
 	}
 	enum bm_result res = BM_OK;
 	if (!keyset_equal(&st->ref, ks)) {
-		set_why(why, whylen,
-			"unsigned: %s KEY RRset %s (%zu key%s) differs from the one %s (%zu key%s)",
-			st->cname, where, ks->n, ks->n == 1 ? "" : "s", st->ref_where, st->ref.n,
-			st->ref.n == 1 ? "" : "s");
+		ds_why(why, whylen,
+		       "unsigned: %s KEY RRset %s (%zu key%s) differs from the one %s (%zu key%s)",
+		       st->cname, where, ks->n, ks->n == 1 ? "" : "s", st->ref_where, st->ref.n,
+		       st->ref.n == 1 ? "" : "s");
 		res = BM_FAIL;
 	}
 	free(ks->buf);
@@ -1028,7 +1144,7 @@ enum bm_result bm_unsigned_round(struct bm_resolver *r, const uint8_t *child, co
 	struct bm_vantage kernel = {.kind = BM_VANTAGE_SOURCE, .src.ss_family = AF_UNSPEC};
 	size_t nsrc = 0, nvia = 0;
 
-	set_why(why, whylen, "%s", "");
+	ds_why(why, whylen, "%s", "");
 	name_str(child, cname, sizeof(cname));
 	if (nvantage == 0) {
 		v = &kernel;
@@ -1042,7 +1158,7 @@ enum bm_result bm_unsigned_round(struct bm_resolver *r, const uint8_t *child, co
 	}
 	size_t nns = ns_targets(child, d, ns);
 	if (nns == 0) {
-		set_why(why, whylen, "unsigned: the delegation of %s has no NS records", cname);
+		ds_why(why, whylen, "unsigned: the delegation of %s has no NS records", cname);
 		return BM_TEMP;
 	}
 	struct ns_addr *a = calloc(ADDR_MAX, sizeof(*a));
@@ -1050,7 +1166,7 @@ enum bm_result bm_unsigned_round(struct bm_resolver *r, const uint8_t *child, co
 	if (a == NULL || m == NULL) {
 		free(a);
 		free(m);
-		set_why(why, whylen, "unsigned: out of memory");
+		ds_why(why, whylen, "unsigned: out of memory");
 		return BM_TEMP;
 	}
 	size_t na = 0;
@@ -1077,11 +1193,11 @@ enum bm_result bm_unsigned_round(struct bm_resolver *r, const uint8_t *child, co
 		}
 		if (asked_here == 0) {
 			if (!st.temp)
-				set_why(st.temp_text, sizeof(st.temp_text),
-					"no vantage point of the address family of %s %s",
-					name_str(a[i].ns, nsname, sizeof(nsname)),
-					dnsq_addr_str((const struct sockaddr *)&a[i].sa, srv,
-						      sizeof(srv)));
+				ds_why(st.temp_text, sizeof(st.temp_text),
+				       "no vantage point of the address family of %s %s",
+				       name_str(a[i].ns, nsname, sizeof(nsname)),
+				       dnsq_addr_str((const struct sockaddr *)&a[i].sa, srv,
+						     sizeof(srv)));
 			st.temp = true;
 		}
 	}
@@ -1100,29 +1216,29 @@ enum bm_result bm_unsigned_round(struct bm_resolver *r, const uint8_t *child, co
 		res = round_take(&st, one, &ks, where, text, why, whylen);
 	}
 	if (res == BM_OK && st.temp) {
-		set_why(why, whylen, "unsigned: %s", st.temp_text);
+		ds_why(why, whylen, "unsigned: %s", st.temp_text);
 		res = BM_TEMP;
 	}
 	if (res == BM_OK && nsrc == 0 && nvia == 1)
-		set_why(why, whylen,
-			"unsigned: %s KEY RRset %s (%zu key%s) holds the key (the nameservers "
-			"themselves were not asked)",
-			cname, st.ref_where, st.ref.n, st.ref.n == 1 ? "" : "s");
+		ds_why(why, whylen,
+		       "unsigned: %s KEY RRset %s (%zu key%s) holds the key (the nameservers "
+		       "themselves were not asked)",
+		       cname, st.ref_where, st.ref.n, st.ref.n == 1 ? "" : "s");
 	else if (res == BM_OK && nsrc == 0)
-		set_why(why, whylen,
-			"unsigned: %zu resolvers answer the same KEY RRset of %s (%zu key%s) "
-			"holding the key (the nameservers themselves were not asked)",
-			nvia, cname, st.ref.n, st.ref.n == 1 ? "" : "s");
+		ds_why(why, whylen,
+		       "unsigned: %zu resolvers answer the same KEY RRset of %s (%zu key%s) "
+		       "holding the key (the nameservers themselves were not asked)",
+		       nvia, cname, st.ref.n, st.ref.n == 1 ? "" : "s");
 	else if (res == BM_OK) {
 		char via[64] = "";
 		if (nvia > 0)
-			set_why(via, sizeof(via), " and through %zu resolver%s", nvia,
-				nvia == 1 ? "" : "s");
-		set_why(why, whylen,
-			"unsigned: %zu address%s of %zu nameserver%s of %s answer the same KEY "
-			"RRset (%zu key%s) holding the key, from %zu vantage point%s%s",
-			na, na == 1 ? "" : "es", nns, nns == 1 ? "" : "s", cname, st.ref.n,
-			st.ref.n == 1 ? "" : "s", nsrc, nsrc == 1 ? "" : "s", via);
+			ds_why(via, sizeof(via), " and through %zu resolver%s", nvia,
+			       nvia == 1 ? "" : "s");
+		ds_why(why, whylen,
+		       "unsigned: %zu address%s of %zu nameserver%s of %s answer the same KEY "
+		       "RRset (%zu key%s) holding the key, from %zu vantage point%s%s",
+		       na, na == 1 ? "" : "es", nns, nns == 1 ? "" : "s", cname, st.ref.n,
+		       st.ref.n == 1 ? "" : "s", nsrc, nsrc == 1 ? "" : "s", via);
 	}
 	free(st.ref.buf);
 	free(a);

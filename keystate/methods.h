@@ -70,6 +70,55 @@ void bm_resolver_free(struct bm_resolver *r);
 int bm_resolver_flush(struct bm_resolver *r, char *why, size_t whylen);
 
 /*
+ * A general validated lookup (used by dsync-agent; the methods above use
+ * the same machinery).  bm_lookups() sends every query of q together and
+ * waits at most the resolver's timeout for all of them; bm_lookup() is the
+ * one-query form.
+ */
+struct bm_query {
+	const uint8_t *name; /* uncompressed wire form */
+	uint16_t type;
+};
+
+/* One RR of an answer: RDATA with names uncompressed, as libunbound gives it. */
+struct bm_rr {
+	uint32_t ttl; /* the RRset's TTL */
+	uint16_t rdlen;
+	const uint8_t *rdata; /* points into the answer's own allocation */
+};
+
+struct bm_answer {
+	int err;     /* DS_OK: the resolver answered (the fields below hold);
+		      * DS_EAGAIN: no answer within the timeout, or a resolver
+		      * error (why says which); DS_EINVAL: the name cannot be
+		      * written as text */
+	int rcode;   /* RCODE of the answer (SERVFAIL when validation failed) */
+	bool secure; /* the answer (positive or negative) validated as secure */
+	bool bogus;  /* validation failed: never use the data; why holds unbound's reason */
+	bool havedata;
+	bool nxdomain;
+	bool has_soa;		/* a negative answer came with an SOA in its authority section */
+	uint8_t soa[DNAME_MAX]; /* that SOA's owner name: the zone that answered */
+	char why[256];		/* one line, printable ASCII; "" when there is nothing to say */
+	size_t n;
+	struct bm_rr *rr; /* n records (data follow in the same allocation), or NULL */
+};
+
+/*
+ * Look up each q[i] (class IN) with DNSSEC validation and fill out[i]
+ * (which need not be initialized; free each with bm_answer_free()).  The
+ * data of a bogus answer is not copied (n is 0).  Returns DS_OK (each
+ * out[i].err says how its lookup went) or DS_ENOMEM (nothing to free).
+ */
+int bm_lookups(struct bm_resolver *r, const struct bm_query *q, size_t n, struct bm_answer *out);
+
+/* One lookup: bm_lookups() for one query; returns out->err, or DS_ENOMEM. */
+int bm_lookup(struct bm_resolver *r, const uint8_t *name, uint16_t type, struct bm_answer *out);
+
+/* Free what an answer holds and zero it; NULL is a no-op. */
+void bm_answer_free(struct bm_answer *a);
+
+/*
  * at-apex: look up <child> KEY with validation.
  *   secure and the RRset holds rdata        -> BM_OK
  *   insecure (provably unsigned child)      -> BM_NA

@@ -58,18 +58,6 @@ enum outcome {
 	OUT_FAILED,   /* evidence against, or nothing learnt */
 };
 
-/* snprintf that may cut: reasons are one-line summaries */
-static void textf(char *buf, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void textf(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	if (vsnprintf(buf, len, fmt, ap) < 0)
-		buf[0] = '\0';
-	va_end(ap);
-}
-
 /* why without its "method: " prefix (the methods start their reasons so) */
 static const char *bare(const char *method, const char *why)
 {
@@ -84,7 +72,7 @@ static void append(char *buf, size_t len, const char *method, const char *why)
 {
 	size_t n = strlen(buf);
 	if (n + 3 < len)
-		textf(buf + n, len - n, "%s%s: %s", n ? "; " : "", method, bare(method, why));
+		ds_why(buf + n, len - n, "%s%s: %s", n ? "; " : "", method, bare(method, why));
 }
 
 /*
@@ -127,11 +115,12 @@ static enum outcome attempt(struct bootstrap *b, const struct cfg_zone *z,
 						c->boot.query_timeout * 1000, one, sizeof(one));
 		} else if (apex == BM_TEMP) {
 			res = BM_TEMP; /* cannot tell yet whether the child is unsigned */
-			textf(one, sizeof(one), "%s", "the child's DNSSEC status is not known yet");
+			ds_why(one, sizeof(one), "%s",
+			       "the child's DNSSEC status is not known yet");
 		} else {
 			res = BM_NA;
-			textf(one, sizeof(one), "%s",
-			      "the child zone is signed: its key must validate (at-apex)");
+			ds_why(one, sizeof(one), "%s",
+			       "the child zone is signed: its key must validate (at-apex)");
 		}
 		metrics_count_validation(&b->r->ctr, m, res);
 		const char *name = cfg_boot_method_str(m);
@@ -139,13 +128,13 @@ static enum outcome attempt(struct bootstrap *b, const struct cfg_zone *z,
 			v->rounds++;
 			if (v->rounds < c->boot.rounds) {
 				char p[BOOT_REASON];
-				textf(p, sizeof(p), "round %u of %u consistent (%s)", v->rounds,
-				      c->boot.rounds, bare(name, one));
+				ds_why(p, sizeof(p), "round %u of %u consistent (%s)", v->rounds,
+				       c->boot.rounds, bare(name, one));
 				append(why, whylen, name, p);
 				progress = true;
 				continue;
 			}
-			textf(one, sizeof(one), "%u consistent rounds", v->rounds);
+			ds_why(one, sizeof(one), "%u consistent rounds", v->rounds);
 		}
 		if (res == BM_OK) {
 			*method = name;
@@ -239,16 +228,16 @@ static void run_one(struct bootstrap *b, struct store_validation *v)
 	const struct cfg_zone *z = cfg_zone_find(c, k->zone);
 	if (k->state != KEY_VALIDATING) {
 		v->next_at = -1;
-		textf(v->last_result, sizeof(v->last_result), "stopped: the key is %s",
-		      store_key_state_str(k->state));
+		ds_why(v->last_result, sizeof(v->last_result), "stopped: the key is %s",
+		       store_key_state_str(k->state));
 		record(b, v, k->id, NO_EVENT, NULL, v->last_result);
 		goto out;
 	}
 	if (z == NULL || (z->boot_methods & BOOT_AUTOMATIC) == 0) {
 		/* the configuration changed since the upload */
 		v->next_at = -1;
-		textf(v->last_result, sizeof(v->last_result), "%s",
-		      "the zone no longer offers an automatic bootstrap method");
+		ds_why(v->last_result, sizeof(v->last_result), "%s",
+		       "the zone no longer offers an automatic bootstrap method");
 		record(b, v, k->id,
 		       z && (z->boot_methods & BOOT_MANUAL) ? KS_EV_AWAIT_OPERATOR
 							    : KS_EV_VALIDATION_FAIL,
@@ -258,7 +247,7 @@ static void run_one(struct bootstrap *b, struct store_validation *v)
 
 	atomic_fetch_add(&r->ctr.boot_attempts, 1);
 	enum outcome o = attempt(b, z, k, d, v, &method, why, sizeof(why));
-	textf(v->last_result, sizeof(v->last_result), "%s", why);
+	ds_why(v->last_result, sizeof(v->last_result), "%s", why);
 	switch (o) {
 	case OUT_TRUSTED:
 		v->next_at = -1;
@@ -277,11 +266,11 @@ static void run_one(struct bootstrap *b, struct store_validation *v)
 		v->next_at = -1;
 		bool manual = (z->boot_methods & BOOT_MANUAL) != 0;
 		if (manual)
-			textf(v->last_result, sizeof(v->last_result),
-			      "no automatic method applies (%s); waiting for the operator", why);
+			ds_why(v->last_result, sizeof(v->last_result),
+			       "no automatic method applies (%s); waiting for the operator", why);
 		else
-			textf(v->last_result, sizeof(v->last_result),
-			      "no bootstrap method applies: %s", why);
+			ds_why(v->last_result, sizeof(v->last_result),
+			       "no bootstrap method applies: %s", why);
 		if (record(b, v, k->id, manual ? KS_EV_AWAIT_OPERATOR : KS_EV_VALIDATION_FAIL, NULL,
 			   v->last_result) == DS_OK) {
 			if (!manual)
@@ -293,8 +282,8 @@ static void run_one(struct bootstrap *b, struct store_validation *v)
 		v->attempts++;
 		if (v->attempts >= c->boot.attempts) {
 			v->next_at = -1;
-			textf(v->last_result, sizeof(v->last_result),
-			      "failed after %u attempt(s): %s", v->attempts, why);
+			ds_why(v->last_result, sizeof(v->last_result),
+			       "failed after %u attempt(s): %s", v->attempts, why);
 			if (record(b, v, k->id, KS_EV_VALIDATION_FAIL, NULL, v->last_result) ==
 			    DS_OK) {
 				atomic_fetch_add(&r->ctr.boot_failed, 1);
@@ -373,9 +362,9 @@ static int audit_resumed(struct bootstrap *b, size_t *n)
 			continue;
 		if (!begun && (rc = store_begin(b->s)) == DS_OK)
 			begun = true;
-		textf(why, sizeof(why),
-		      "restart: validation resumes (%u failed attempt(s), %u round(s) done)%s%s",
-		      v.attempts, v.rounds, v.last_result[0] ? "; last: " : "", v.last_result);
+		ds_why(why, sizeof(why),
+		       "restart: validation resumes (%u failed attempt(s), %u round(s) done)%s%s",
+		       v.attempts, v.rounds, v.last_result[0] ? "; last: " : "", v.last_result);
 		if (rc == DS_OK)
 			rc = key_audit(b->s, k, "bootstrap", "validating", why);
 		if (rc == DS_OK)
@@ -406,7 +395,7 @@ static int vantage_parse(struct bootstrap *b)
 				return DS_ECONFIG;
 		} else {
 			char a[INET6_ADDRSTRLEN + 8];
-			textf(a, sizeof(a), "%s", c->boot.resolvers[i - c->boot.nvantage]);
+			ds_why(a, sizeof(a), "%s", c->boot.resolvers[i - c->boot.nvantage]);
 			char *at = strchr(a, '@');
 			if (at != NULL)
 				*at = '#'; /* the config writes addr@port, like forward */

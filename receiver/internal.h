@@ -124,6 +124,20 @@ bool ratelimit_allow(struct ratelimit *rl, uint64_t key, int64_t now, unsigned p
 /* The key of a client's /24 (IPv4) or /56 (IPv6). */
 uint64_t ratelimit_prefix_key(const struct sockaddr_storage *ss);
 
+/*
+ * A token bucket (R8: the verification budget): rate tokens a second, at
+ * most one second's worth saved up.  Plain data, embedded by its owner.
+ */
+struct ratelimit_bucket {
+	uint64_t tokens;  /* in billionths of a token */
+	uint64_t last_ns; /* CLOCK_MONOTONIC of the last refill */
+	unsigned rate;	  /* tokens per second; 0 = unlimited */
+};
+/* Start full at now_ns (CLOCK_MONOTONIC nanoseconds). */
+void ratelimit_bucket_init(struct ratelimit_bucket *b, unsigned per_second, uint64_t now_ns);
+/* Take n tokens at now_ns; false (nothing taken) when there are fewer. */
+bool ratelimit_bucket_take(struct ratelimit_bucket *b, unsigned n, uint64_t now_ns);
+
 /* ---- one request travelling through the pipeline ---- */
 
 /* JOB_NEW is 0 so that a fresh job is never mistaken for a decided one. */
@@ -288,6 +302,8 @@ struct receiver {
 	struct api *api;
 	struct ratelimit *boot_child, *boot_source; /* uploads per child / per source prefix */
 	struct ratelimit *ks_source;		    /* KeyState inquiries per source prefix */
+	struct ratelimit *upd_source, *upd_signer;  /* R9: signed UPDATEs per prefix / signer */
+	struct ratelimit_bucket verify_budget;	    /* R8: verifications a second, all requests */
 	/* the receiver's own keys: swapped by the I/O loop when the key folder
 	 * changes; replaced sets stay allocated until exit (requests in flight
 	 * may still sign with them) */

@@ -2,8 +2,10 @@
  * receiver/pipeline.c -- what happens to one message:
  *
  *   I/O thread    parse -> opcode -> zone section -> signature shape ->
- *                 algorithm, signer scope, time window, key lookup (R5:
- *                 every cheap check before any crypto)
+ *                 UPDATEs per source prefix (R9) -> algorithm, signer
+ *                 scope, time window, key lookup (R5: every cheap check
+ *                 before any crypto) -> UPDATEs per signer (R9) ->
+ *                 verification budget (R8)
  *   worker        verify at most JOB_MAX_CAND signatures (R3)
  *   commit thread replay cache -> authorization -> policy (prerequisites,
  *                 prescan, delegation rules) -> write -> audit -> one
@@ -77,6 +79,13 @@ void job_decide(struct job *j, int rcode, int ede, const char *result, const cha
 static int64_t now_sec(void)
 {
 	return (int64_t)time(NULL);
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static void name_str(const uint8_t *name, char *out, size_t len)
@@ -431,6 +440,25 @@ static bool keystate_inquiry(struct receiver *r, struct job *j)
 	return true;
 }
 
+/*
+ * R8: every verification takes a token of sig0.verify-budget, before the
+ * job is queued; without one it is refused at once.  No audit row either:
+ * under a flood that row would move the cost from the verifiers to the
+ * commit thread and crowd legitimate commits out of the commit queue (the
+ * log line and the counters still record it).
+ */
+static void verify_budget(struct receiver *r, struct job *j)
+{
+	if (j->stage != JOB_VERIFY)
+		return;
+	unsigned need = (unsigned)j->ncand + (j->boot_pk != NULL);
+	if (ratelimit_bucket_take(&r->verify_budget, need, mono_ns()))
+		return;
+	job_decide(j, RC_REFUSED, EDE_NOT_READY, "refused",
+		   "verification budget exhausted; retry later");
+	j->audit = false;
+}
+
 void pipeline_receive(struct receiver *r, struct job *j)
 {
 	const struct cfg *c = r->cfg;
@@ -457,8 +485,10 @@ void pipeline_receive(struct receiver *r, struct job *j)
 		return;
 	}
 	if (m->opcode == OP_QUERY) {
-		if (keystate_inquiry(r, j))
+		if (keystate_inquiry(r, j)) {
+			verify_budget(r, j);
 			return;
+		}
 		/* no crypto for other queries (R1) */
 		job_decide(j, RC_REFUSED, EDE_NOT_AUTHORITATIVE, "refused",
 			   "this is a DNS UPDATE receiver; it answers no queries");
@@ -506,9 +536,32 @@ void pipeline_receive(struct receiver *r, struct job *j)
 			   "UPDATE is not signed; a SIG(0) by the child's key is required");
 		return;
 	}
+	/* R9: counted for every signed UPDATE of a zone served here */
+	if (!ratelimit_allow(r->upd_source, ratelimit_prefix_key(&j->peer), now_sec(),
+			     c->upd_per_source)) {
+		job_decide(j, RC_REFUSED, EDE_BLOCKED, "refused",
+			   "too many UPDATEs from this network: at most %u a minute "
+			   "(server.updates-per-source)",
+			   c->upd_per_source);
+		return;
+	}
 	precheck_sigs(r, j);
-	if (j->stage == JOB_NEW)
-		j->stage = JOB_VERIFY;
+	if (j->stage != JOB_NEW)
+		return;
+	/* R9: counted only for UPDATEs that would be verified, so names that
+	 * have no key here never take a slot of the table */
+	const uint8_t *signer = j->ncand ? j->sig[j->cand_sig[0]].signer : j->signer;
+	if (!ratelimit_allow(r->upd_signer, dname_hash(signer), now_sec(), c->upd_per_signer)) {
+		char name[DNAME_STR_MAX];
+		name_str(signer, name, sizeof(name));
+		job_decide(j, RC_REFUSED, EDE_BLOCKED, "refused",
+			   "too many UPDATEs signed by %s: at most %u a minute "
+			   "(server.updates-per-signer)",
+			   name, c->upd_per_signer);
+		return;
+	}
+	j->stage = JOB_VERIFY;
+	verify_budget(r, j);
 }
 
 void pipeline_verify(struct receiver *r, struct job *j)

@@ -2,7 +2,8 @@
  * receiver/ratelimit.c -- counts per key (a child name, a source prefix) in
  * one-minute windows, in a fixed-size table: memory stays bounded however
  * many keys an attacker invents.  Two keys that share a slot share a count,
- * which can only make the limit stricter.  Used by the I/O thread only.
+ * which can only make the limit stricter.  Also the token bucket of the
+ * verification budget (R8).  Used by the I/O thread only.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -69,4 +70,39 @@ uint64_t ratelimit_prefix_key(const struct sockaddr_storage *ss)
 	for (size_t i = 0; i < n; i++)
 		h = (h ^ p[i]) * 1099511628211ull;
 	return h ^ (uint64_t)ss->ss_family;
+}
+
+/*
+ * Tokens are kept in billionths so that refilling needs no floating point:
+ * elapsed nanoseconds times the rate is the refill, and the bucket holds at
+ * most one second's worth (rate * 1e9 fits in 64 bits for any rate the
+ * configuration allows).
+ */
+#define NS_PER_S 1000000000ull
+
+void ratelimit_bucket_init(struct ratelimit_bucket *b, unsigned per_second, uint64_t now_ns)
+{
+	b->rate = per_second;
+	b->tokens = (uint64_t)per_second * NS_PER_S;
+	b->last_ns = now_ns;
+}
+
+bool ratelimit_bucket_take(struct ratelimit_bucket *b, unsigned n, uint64_t now_ns)
+{
+	if (b->rate == 0)
+		return true;
+	uint64_t cap = (uint64_t)b->rate * NS_PER_S;
+	uint64_t dt = now_ns > b->last_ns ? now_ns - b->last_ns : 0;
+	b->last_ns = now_ns > b->last_ns ? now_ns : b->last_ns;
+	if (dt >= NS_PER_S || cap - b->tokens <= dt * b->rate)
+		b->tokens = cap;
+	else
+		b->tokens += dt * b->rate;
+	/* a message needing more than a second's budget still gets through,
+	 * once the bucket is full */
+	uint64_t need = (uint64_t)(n < b->rate ? n : b->rate) * NS_PER_S;
+	if (b->tokens < need)
+		return false;
+	b->tokens -= need;
+	return true;
 }

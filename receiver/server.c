@@ -607,6 +607,10 @@ int receiver_new(const struct cfg *cfg, struct receiver **out)
 	jobq_init(&r->verifyq, cfg->queue_max);
 	jobq_init(&r->commitq, 2 * (size_t)cfg->queue_max);
 	jobq_init(&r->doneq, 0);
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ratelimit_bucket_init(&r->verify_budget, cfg->verify_budget,
+			      (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec);
 	int rc = store_open(cfg->store_path, &r->store);
 	if (rc != DS_OK) {
 		log_err("cannot open store %s: %s", cfg->store_path, ds_strerror(rc));
@@ -625,6 +629,10 @@ int receiver_new(const struct cfg *cfg, struct receiver **out)
 		rc = ratelimit_new(65536, &r->boot_source);
 	if (rc == DS_OK)
 		rc = ratelimit_new(65536, &r->ks_source);
+	if (rc == DS_OK)
+		rc = ratelimit_new(65536, &r->upd_source);
+	if (rc == DS_OK)
+		rc = ratelimit_new(65536, &r->upd_signer);
 	if (rc == DS_OK) {
 		int64_t now = (int64_t)time(NULL);
 		rc = store_replay_purge(r->store, now);
@@ -817,6 +825,8 @@ void receiver_free(struct receiver *r)
 	ratelimit_free(r->boot_child);
 	ratelimit_free(r->boot_source);
 	ratelimit_free(r->ks_source);
+	ratelimit_free(r->upd_source);
+	ratelimit_free(r->upd_signer);
 	for (size_t i = 0; i < r->nrkeys_old; i++)
 		rkeys_free(r->rkeys_old[i]);
 	store_close(r->store);

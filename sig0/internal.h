@@ -38,10 +38,6 @@ struct sig0_privkey {
 	uint8_t rdata[]; /* KEY RDATA */
 };
 
-/* snprintf into why (NULL or whylen 0: nothing) (sig0.c). */
-void sig0_set_why(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
 /*
  * "K<name>+<alg>+<tag>" given with or without ".key"/".private", returned
  * as a malloc'ed "<base><suffix>" (caller frees) with room to put

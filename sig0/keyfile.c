@@ -41,12 +41,12 @@ static char *keyfile_text(const char *path, char *why, size_t whylen)
 {
 	FILE *f = fopen(path, "r");
 	if (f == NULL) {
-		sig0_set_why(why, whylen, "%s: %s", path, strerror(errno));
+		ds_why(why, whylen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
 	char *text = malloc(KEYFILE_MAX + 1);
 	if (text == NULL) {
-		sig0_set_why(why, whylen, "out of memory");
+		ds_why(why, whylen, "out of memory");
 		fclose(f);
 		return NULL;
 	}
@@ -55,7 +55,7 @@ static char *keyfile_text(const char *path, char *why, size_t whylen)
 	int c;
 	while (text != NULL && (c = getc(f)) != EOF) {
 		if (n == KEYFILE_MAX) {
-			sig0_set_why(why, whylen, "%s: file too large for a key file", path);
+			ds_why(why, whylen, "%s: file too large for a key file", path);
 			free(text);
 			text = NULL;
 			break;
@@ -70,7 +70,7 @@ static char *keyfile_text(const char *path, char *why, size_t whylen)
 		}
 	}
 	if (text != NULL && ferror(f)) {
-		sig0_set_why(why, whylen, "%s: read error", path);
+		ds_why(why, whylen, "%s: read error", path);
 		free(text);
 		text = NULL;
 	}
@@ -90,15 +90,15 @@ static int key_rr_parse(const char *text, bool dnskey_ok, uint8_t owner[DNAME_MA
 	int rc =
 	    zonefile_rr_from_str(text, owner, &type, &ttl, rdata, rdcap, rdlen, tmp, sizeof tmp);
 	if (rc != DS_OK) {
-		sig0_set_why(why, whylen, "%s", tmp[0] ? tmp : "cannot parse the KEY record");
+		ds_why(why, whylen, "%s", tmp[0] ? tmp : "cannot parse the KEY record");
 		return DS_EPARSE;
 	}
 	if (type != T_KEY && !(dnskey_ok && type == T_DNSKEY)) {
-		sig0_set_why(why, whylen, "record of type %u, want KEY", type);
+		ds_why(why, whylen, "record of type %u, want KEY", type);
 		return DS_EPARSE;
 	}
 	if (*rdlen < 4) {
-		sig0_set_why(why, whylen, "KEY RDATA too short");
+		ds_why(why, whylen, "KEY RDATA too short");
 		return DS_EPARSE;
 	}
 	return DS_OK;
@@ -124,7 +124,7 @@ static int private_read(const char *path, uint8_t alg, EVP_PKEY **out, char *why
 {
 	FILE *f = fopen(path, "r");
 	if (f == NULL) {
-		sig0_set_why(why, whylen, "%s: %s", path, strerror(errno));
+		ds_why(why, whylen, "%s: %s", path, strerror(errno));
 		return DS_ENOENT;
 	}
 	ldns_key *lk = NULL;
@@ -132,17 +132,17 @@ static int private_read(const char *path, uint8_t alg, EVP_PKEY **out, char *why
 	ldns_status st = ldns_key_new_frm_fp_l(&lk, f, &line);
 	fclose(f);
 	if (st != LDNS_STATUS_OK) {
-		sig0_set_why(why, whylen, "%s:%d: %s", path, line, ldns_get_errorstr_by_id(st));
+		ds_why(why, whylen, "%s:%d: %s", path, line, ldns_get_errorstr_by_id(st));
 		return DS_EKEY;
 	}
 	int rc = DS_OK;
 	EVP_PKEY *pkey = ldns_key_evp_key(lk);
 	if ((uint8_t)ldns_key_algorithm(lk) != alg) {
-		sig0_set_why(why, whylen, "%s: algorithm %u, the .key file says %u", path,
-			     (unsigned)ldns_key_algorithm(lk), alg);
+		ds_why(why, whylen, "%s: algorithm %u, the .key file says %u", path,
+		       (unsigned)ldns_key_algorithm(lk), alg);
 		rc = DS_EKEY;
 	} else if (pkey == NULL || EVP_PKEY_up_ref(pkey) != 1) {
-		sig0_set_why(why, whylen, "%s: no usable private key", path);
+		ds_why(why, whylen, "%s: no usable private key", path);
 		rc = DS_EKEY;
 	} else {
 		*out = pkey;

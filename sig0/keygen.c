@@ -93,18 +93,18 @@ int sig0_privkey_generate(uint8_t alg, const uint8_t *owner, struct sig0_privkey
 		why[0] = 0;
 	const struct alg_info *ai = sig0_alg_info(alg);
 	if (ai == NULL || ai->kind == KIND_RSA) {
-		sig0_set_why(why, whylen, "no key generation for %s", sig0_alg_name(alg));
+		ds_why(why, whylen, "no key generation for %s", sig0_alg_name(alg));
 		return DS_ENOTSUP;
 	}
 	if (owner == NULL) {
-		sig0_set_why(why, whylen, "no owner name");
+		ds_why(why, whylen, "no owner name");
 		return DS_EINVAL;
 	}
 	EVP_PKEY *pkey = ai->kind == KIND_EC ? EVP_PKEY_Q_keygen(NULL, NULL, "EC", ai->otype)
 					     : EVP_PKEY_Q_keygen(NULL, NULL, ai->otype);
 	if (pkey == NULL) {
 		ERR_clear_error();
-		sig0_set_why(why, whylen, "OpenSSL cannot make a %s key", sig0_alg_name(alg));
+		ds_why(why, whylen, "OpenSSL cannot make a %s key", sig0_alg_name(alg));
 		return DS_ECRYPTO;
 	}
 	uint8_t rdata[4 + GEN_PUB_MAX];
@@ -115,7 +115,7 @@ int sig0_privkey_generate(uint8_t alg, const uint8_t *owner, struct sig0_privkey
 	if (rc == DS_OK)
 		rc = sig0_privkey_new(pkey, owner, rdata, 4 + ai->keylen, out, why, whylen);
 	else
-		sig0_set_why(why, whylen, "cannot export the %s public key", sig0_alg_name(alg));
+		ds_why(why, whylen, "cannot export the %s public key", sig0_alg_name(alg));
 	if (rc != DS_OK) {
 		ERR_clear_error();
 		EVP_PKEY_free(pkey);
@@ -185,7 +185,7 @@ static int file_put(const char *path, const char *data, size_t len, mode_t mode,
 	int fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
 		rc = errno_rc(errno);
-		sig0_set_why(why, whylen, "%s: %s", tmp, strerror(errno));
+		ds_why(why, whylen, "%s: %s", tmp, strerror(errno));
 		free(tmp);
 		return rc;
 	}
@@ -242,12 +242,12 @@ static int file_put(const char *path, const char *data, size_t len, mode_t mode,
 	free(tmp);
 	rc = dir_sync(path);
 	if (rc != DS_OK)
-		sig0_set_why(why, whylen, "%s: cannot sync the folder", path);
+		ds_why(why, whylen, "%s: cannot sync the folder", path);
 	return rc;
 
 fail:
 	rc = errno_rc(errno);
-	sig0_set_why(why, whylen, "%s: %s: %s", path, step, strerror(errno));
+	ds_why(why, whylen, "%s: %s: %s", path, step, strerror(errno));
 	if (fd >= 0)
 		close(fd);
 	unlink(tmp);
@@ -507,27 +507,26 @@ int sig0_privkey_write(const struct sig0_privkey *k, const char *dir,
 	if (why != NULL && whylen > 0)
 		why[0] = 0;
 	if (k->ai->kind == KIND_RSA) {
-		sig0_set_why(why, whylen, "writing %s keys is not supported",
-			     sig0_alg_name(k->ai->alg));
+		ds_why(why, whylen, "writing %s keys is not supported", sig0_alg_name(k->ai->alg));
 		return DS_ENOTSUP;
 	}
 	if (dname_to_str(k->owner, owner, sizeof owner) != DS_OK || strchr(owner, '/') != NULL) {
 		/* a '/' would put the file somewhere else */
-		sig0_set_why(why, whylen, "owner name unusable in a file name");
+		ds_why(why, whylen, "owner name unusable in a file name");
 		return DS_EINVAL;
 	}
 	size_t dl = strlen(dir);
 	int w = snprintf(prefix, prefixlen, "%s%sK%s+%03u+%05u", dir,
 			 dl > 0 && dir[dl - 1] == '/' ? "" : "/", owner, k->ai->alg, k->tag);
 	if (dl == 0 || w < 0 || (size_t)w >= prefixlen) {
-		sig0_set_why(why, whylen, "folder name empty or too long");
+		ds_why(why, whylen, "folder name empty or too long");
 		return DS_ELIMIT;
 	}
 
 	/* the .key file: one comment line and the KEY record */
 	rc = rr_rdata_to_str(T_KEY, k->rdata, k->rdlen, rdtext, sizeof rdtext);
 	if (rc != DS_OK) {
-		sig0_set_why(why, whylen, "cannot format the KEY record");
+		ds_why(why, whylen, "cannot format the KEY record");
 		return rc;
 	}
 	int kl = snprintf(keytext, sizeof keytext,
@@ -539,7 +538,7 @@ int sig0_privkey_write(const struct sig0_privkey *k, const char *dir,
 	/* the .private file */
 	rc = priv_raw(k->ai, k->pkey, raw, &rawlen);
 	if (rc != DS_OK || b64_encode(raw, rawlen, b64, sizeof b64) < 0) {
-		sig0_set_why(why, whylen, "cannot export the private key");
+		ds_why(why, whylen, "cannot export the private key");
 		rc = rc != DS_OK ? rc : DS_ECRYPTO;
 		goto out;
 	}
@@ -553,7 +552,7 @@ int sig0_privkey_write(const struct sig0_privkey *k, const char *dir,
 	n = (size_t)w;
 	rc = time_lines(t, privtext, sizeof privtext, &n);
 	if (rc != DS_OK) {
-		sig0_set_why(why, whylen, "a key time is outside 1970..9999");
+		ds_why(why, whylen, "a key time is outside 1970..9999");
 		goto out;
 	}
 
@@ -566,7 +565,7 @@ int sig0_privkey_write(const struct sig0_privkey *k, const char *dir,
 	/* the .private first: a .key never exists without its private half */
 	struct stat st;
 	if (lstat(pkpath, &st) == 0 || lstat(privpath, &st) == 0) {
-		sig0_set_why(why, whylen, "%s: a key with this tag exists", prefix);
+		ds_why(why, whylen, "%s: a key with this tag exists", prefix);
 		rc = DS_EEXIST;
 		goto out;
 	}

@@ -68,16 +68,6 @@ struct sig0_pubkey {
 	uint8_t rdata[]; /* KEY RDATA as given */
 };
 
-void sig0_set_why(char *why, size_t whylen, const char *fmt, ...)
-{
-	if (why == NULL || whylen == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
-
 /* ---- algorithms, limits, names, key tag ---------------------------------- */
 
 static void alg_set(struct sig0_limits *l, uint8_t alg)
@@ -193,7 +183,7 @@ static int rsa_import(const uint8_t *k, size_t klen, const struct sig0_limits *l
 		off = 3;
 	}
 	if (elen == 0 || elen > 4) {
-		sig0_set_why(why, whylen, "RSA exponent length %zu not in 1..4", elen);
+		ds_why(why, whylen, "RSA exponent length %zu not in 1..4", elen);
 		return DS_EKEY;
 	}
 	if (off + elen >= klen)
@@ -204,19 +194,19 @@ static int rsa_import(const uint8_t *k, size_t klen, const struct sig0_limits *l
 	for (size_t i = 0; i < elen; i++)
 		ev = ev << 8 | e[i];
 	if (e[0] == 0 || ev < 3 || !(ev & 1)) {
-		sig0_set_why(why, whylen, "RSA exponent %u unusable", ev);
+		ds_why(why, whylen, "RSA exponent %u unusable", ev);
 		return DS_EKEY;
 	}
 	if (n[0] == 0 || !(n[nlen - 1] & 1)) {
-		sig0_set_why(why, whylen, "RSA modulus malformed");
+		ds_why(why, whylen, "RSA modulus malformed");
 		return DS_EKEY;
 	}
 	unsigned bits = (unsigned)(nlen - 1) * 8;
 	for (unsigned top = n[0]; top; top >>= 1)
 		bits++;
 	if (bits < lim->rsa_min_bits || bits > lim->rsa_max_bits) {
-		sig0_set_why(why, whylen, "RSA modulus of %u bits outside %u..%u", bits,
-			     lim->rsa_min_bits, lim->rsa_max_bits);
+		ds_why(why, whylen, "RSA modulus of %u bits outside %u..%u", bits,
+		       lim->rsa_min_bits, lim->rsa_max_bits);
 		return DS_EKEY;
 	}
 
@@ -233,7 +223,7 @@ static int rsa_import(const uint8_t *k, size_t klen, const struct sig0_limits *l
 	    (pctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL)) == NULL ||
 	    EVP_PKEY_fromdata_init(pctx) != 1 ||
 	    EVP_PKEY_fromdata(pctx, out, EVP_PKEY_PUBLIC_KEY, params) != 1) {
-		sig0_set_why(why, whylen, "RSA key not accepted by OpenSSL");
+		ds_why(why, whylen, "RSA key not accepted by OpenSSL");
 	} else {
 		*siglen = nlen;
 		rc = DS_OK;
@@ -246,7 +236,7 @@ static int rsa_import(const uint8_t *k, size_t klen, const struct sig0_limits *l
 	return rc;
 
 malformed:
-	sig0_set_why(why, whylen, "RSA key malformed (RFC 3110)");
+	ds_why(why, whylen, "RSA key malformed (RFC 3110)");
 	return DS_EKEY;
 }
 
@@ -256,7 +246,7 @@ static int ec_import(const struct alg_info *ai, const uint8_t *k, size_t klen, E
 	uint8_t pub[1 + 96];
 
 	if (klen != ai->keylen) {
-		sig0_set_why(why, whylen, "ECDSA key of %zu octets, want %zu", klen, ai->keylen);
+		ds_why(why, whylen, "ECDSA key of %zu octets, want %zu", klen, ai->keylen);
 		return DS_EKEY;
 	}
 	pub[0] = 0x04; /* uncompressed point */
@@ -271,7 +261,7 @@ static int ec_import(const struct alg_info *ai, const uint8_t *k, size_t klen, E
 	if (pctx == NULL || EVP_PKEY_fromdata_init(pctx) != 1 ||
 	    EVP_PKEY_fromdata(pctx, out, EVP_PKEY_PUBLIC_KEY, params) != 1) {
 		/* most likely a point not on the curve */
-		sig0_set_why(why, whylen, "ECDSA key not accepted by OpenSSL");
+		ds_why(why, whylen, "ECDSA key not accepted by OpenSSL");
 		rc = DS_EKEY;
 	}
 	EVP_PKEY_CTX_free(pctx);
@@ -282,13 +272,12 @@ static int ed_import(const struct alg_info *ai, const uint8_t *k, size_t klen, E
 		     char *why, size_t whylen)
 {
 	if (klen != ai->keylen) {
-		sig0_set_why(why, whylen, "%s key of %zu octets, want %zu", ai->otype, klen,
-			     ai->keylen);
+		ds_why(why, whylen, "%s key of %zu octets, want %zu", ai->otype, klen, ai->keylen);
 		return DS_EKEY;
 	}
 	*out = EVP_PKEY_new_raw_public_key_ex(NULL, ai->otype, NULL, k, klen);
 	if (*out == NULL) {
-		sig0_set_why(why, whylen, "%s key not accepted by OpenSSL", ai->otype);
+		ds_why(why, whylen, "%s key not accepted by OpenSSL", ai->otype);
 		return DS_EKEY;
 	}
 	return DS_OK;
@@ -301,23 +290,23 @@ static int key_import(const uint8_t *rdata, size_t rdlen, const struct sig0_limi
 {
 	*pkey = NULL;
 	if (rdlen < 4 || rdlen > 65535) {
-		sig0_set_why(why, whylen, "KEY RDATA of %zu octets", rdlen);
+		ds_why(why, whylen, "KEY RDATA of %zu octets", rdlen);
 		return DS_EKEY;
 	}
 	uint16_t flags = rd_u16(rdata);
 	if ((flags >> 14) == 3) {
-		sig0_set_why(why, whylen, "KEY flags say \"no key\" (A/C = 3)");
+		ds_why(why, whylen, "KEY flags say \"no key\" (A/C = 3)");
 		return DS_EKEY;
 	}
 	if (rdata[2] != 3) {
-		sig0_set_why(why, whylen, "KEY protocol %u, want 3", rdata[2]);
+		ds_why(why, whylen, "KEY protocol %u, want 3", rdata[2]);
 		return DS_EKEY;
 	}
 	uint8_t alg = rdata[3];
 	const struct alg_info *ai = sig0_alg_info(alg);
 	if (ai == NULL || !sig0_alg_allowed(lim, alg)) {
-		sig0_set_why(why, whylen, "algorithm %s not %s", sig0_alg_name(alg),
-			     ai == NULL ? "supported" : "allowed");
+		ds_why(why, whylen, "algorithm %s not %s", sig0_alg_name(alg),
+		       ai == NULL ? "supported" : "allowed");
 		return DS_ENOTSUP;
 	}
 	*aip = ai;
@@ -362,7 +351,7 @@ int sig0_pubkey_new(const uint8_t *owner, const uint8_t *rdata, size_t rdlen,
 			EVP_PKEY_CTX_free(vctx);
 			EVP_PKEY_free(pkey);
 			ERR_clear_error();
-			sig0_set_why(why, whylen, "cannot set up verification");
+			ds_why(why, whylen, "cannot set up verification");
 			return DS_ECRYPTO;
 		}
 	}
@@ -370,7 +359,7 @@ int sig0_pubkey_new(const uint8_t *owner, const uint8_t *rdata, size_t rdlen,
 	if (k == NULL) {
 		EVP_PKEY_CTX_free(vctx);
 		EVP_PKEY_free(pkey);
-		sig0_set_why(why, whylen, "out of memory");
+		ds_why(why, whylen, "out of memory");
 		return DS_ENOMEM;
 	}
 	k->pkey = pkey;
@@ -712,16 +701,16 @@ int sig0_privkey_new(struct evp_pkey_st *pkey, const uint8_t *owner, const uint8
 	EVP_PKEY_free(pub);
 	if (eq != 1) {
 		ERR_clear_error();
-		sig0_set_why(why, whylen, "private key does not match the KEY record");
+		ds_why(why, whylen, "private key does not match the KEY record");
 		return DS_EKEY;
 	}
 	if (ai->kind == KIND_RSA && (size_t)EVP_PKEY_get_size(pkey) != siglen) {
-		sig0_set_why(why, whylen, "RSA key size mismatch");
+		ds_why(why, whylen, "RSA key size mismatch");
 		return DS_EKEY;
 	}
 	struct sig0_privkey *k = malloc(sizeof *k + rdlen);
 	if (k == NULL) {
-		sig0_set_why(why, whylen, "out of memory");
+		ds_why(why, whylen, "out of memory");
 		return DS_ENOMEM;
 	}
 	k->pkey = pkey;

@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
-# tests/bench/run.sh BUILDDIR -- benchmarks B1-B4 of HARDENING.md; see
-# tests/bench/README.md for what each one measures and how to read it.
+# tests/bench/run.sh BUILDDIR -- benchmarks B1-B4 and B9 of HARDENING.md
+# (B9: the verification budget under a flood); see tests/bench/README.md
+# for what each one measures and how to read it.
 #
 #   make bench                     (= tests/bench/run.sh build, after make all)
 #   ONLY="B1 B2" tests/bench/run.sh build
 #
 # Environment:
-#   ONLY        benchmarks to run (default "B1 B2 B3"; B4 is part of B3)
+#   ONLY        benchmarks to run (default "B1 B2 B3"; B4 is part of B3; B9 on request)
 #   PHASE_SECS  target length of each load phase in seconds (default 10, max 20)
 #   LEVELS      outstanding requests for B3 (default "1 10 100 1000")
 #   B2_SECS     seconds per B2 measurement (default 3, as openssl speed -seconds 3)
 #   DSYNC_SEND  load generator binary (default BUILDDIR/dsync-send)
 #   KEEP=1      keep the temporary folder (logs, configs, raw outputs)
 #   PERF=1      record dsyncd with perf during the 100-outstanding run
+#   B9_BUDGET   B9: sig0.verify-budget (default 500; the flood is 10x it)
+#   B9_LEGIT    B9: legitimate UPDATEs per second during each run (default 50)
 #
 # Never part of the pass/fail suite: it prints tables, and exits non-zero
 # only when it could not run at all.  Everything runs on loopback
@@ -437,5 +440,120 @@ if want B3 || want B4; then
 	stop_pid "$DSYNCD_PID"
 	[ $HAVE_KNOT = 1 ] && stop_pid "$KNOT_PID"
 	grep " stats " "$T/dsyncd.log" | tail -1 | sed 's/^/dsyncd at exit: /'
+fi
+
+# ---- B9: invalid signatures at 10x the verification budget -------------------
+#
+# Three runs on a fresh dsyncd each, PHASE_SECS long: legitimate UPDATEs at
+# B9_LEGIT/s alone (the reference), then the same with a flood of invalid
+# signatures (a known child's key, last signature byte flipped: each one
+# passes every cheap check and would cost a verification) at 10x
+# B9_BUDGET/s, once with sig0.verify-budget = B9_BUDGET and once with 0 (no
+# budget).  The R9 limits are raised out of the way: the flood comes from
+# one /24 and one signer, which R9 alone would cut to 600 a minute; B9
+# measures R8 by itself.
+if want B9; then
+	B9_BUDGET=${B9_BUDGET:-500}
+	B9_LEGIT=${B9_LEGIT:-50}
+	FLOOD_RATE=$((B9_BUDGET * 10))
+	echo
+	echo "== B9 verification budget: invalid signatures at 10x sig0.verify-budget ($B9_BUDGET/s -> flood $FLOOD_RATE/s), legitimate UPDATEs at $B9_LEGIT/s"
+	mkdir -p "$T/b9keys"
+	declare -A B9KEY
+	b9children=""
+	for i in $(seq 1 8); do
+		k=$(dnssec-keygen -q -T KEY -a ED25519 -n HOST -K "$T/b9keys" "b$i.example.")
+		B9KEY[$i]="$T/b9keys/$k"
+		b9children+="${b9children:+,}{ name = \"b$i.example.\"; keys = ( \"$T/b9keys/$k.key\" ); }"
+	done
+	# b9_start BUDGET RUN: a fresh dsyncd with its own store
+	b9_start() {
+		rm -rf "$T/b9db"
+		mkdir -p "$T/b9db"
+		cat >"$T/b9.conf" <<EOC
+server = { listen = [ "$ADDR" ]; port = $PORT; workers = 0; queue-max = 1024; commit-batch-max = 64;
+  updates-per-source = 100000000; updates-per-signer = 100000000; };
+store = { path = "$T/b9db/dsyncd.db"; };
+log = { level = "${LOG_LEVEL:-info}"; };
+sig0 = { verify-budget = $1; };
+zones = ( { name = "example."; children = ( $b9children ); backends = ( { type = "null"; } ); } );
+EOC
+		: >"$T/dsyncd.log"
+		"$BIN/dsyncd" -c "$T/b9.conf" >>"$T/dsyncd.log" 2>&1 &
+		DSYNCD_PID=$!
+		PIDS+=("$DSYNCD_PID")
+		for _ in $(seq 100); do
+			grep -q "dsyncd serving" "$T/dsyncd.log" 2>/dev/null && return 0
+			kill -0 "$DSYNCD_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		tail -20 "$T/dsyncd.log"
+		return 1
+	}
+	# b9_send FROM CHILD COUNT RATE [args]: a paced load of child bN's UPDATEs
+	b9_send() {
+		local from=$1 c=$2 n=$3 rate=$4
+		shift 4
+		timeout $((PHASE_SECS * 3 + 20)) "$DSYNC_SEND" -s $ADDR -p $PORT -b "$from" --wait-ms 2000 \
+			-k "${B9KEY[$c]}" --add "b$c.example. 3600 NS ns1.provider.net." \
+			--add "b$c.example. 3600 NS ns2.provider.org." --count "$n" --rate "$rate" "$@" 2>&1 | tail -1
+	}
+	# b9_run LABEL BUDGET FLOOD(0/1) CHILD: one run; prints its row, sets B9CPU B9P99
+	b9_row() { printf "  %-26s %7s %8s %9s %9s %8s %8s  %s\n" "$@"; }
+	b9_run() {
+		local label=$1 budget=$2 flood=$3 c=$4 s0 s1 c0 c1 t0 t1 legit fl="" v cpu ok n
+		b9_start "$budget" || { echo "  $label: dsyncd does not start"; return 1; }
+		sleep 1.2 # a full bucket
+		n=$((B9_LEGIT * PHASE_SECS))
+		if [ "$flood" = 1 ]; then
+			# it outlasts the legitimate load by 3 s; past 65536 its IDs
+			# repeat, which is harmless here: invalid signatures never
+			# enter the replay cache, and few are outstanding at a time
+			b9_send 127.0.1.1 8 $((FLOOD_RATE * (PHASE_SECS + 3))) "$FLOOD_RATE" \
+				--concurrency 1000 --flip -1 >"$T/b9-flood.out" &
+			local fpid=$! r0
+			# dsync-send signs everything first: wait until the flood arrives
+			r0=$(kv received "$(stats_line)")
+			for _ in $(seq 300); do
+				[ "$(kv received "$(stats_line)")" -gt $((r0 + FLOOD_RATE / 5)) ] && break
+				sleep 0.1
+			done
+		fi
+		s0=$(stats_line)
+		c0=$(cpu_ticks "$DSYNCD_PID")
+		t0=$(date +%s%N)
+		legit=$(b9_send 127.0.0.1 "$c" "$n" "$B9_LEGIT" --concurrency 10)
+		t1=$(date +%s%N)
+		c1=$(cpu_ticks "$DSYNCD_PID")
+		s1=$(stats_line)
+		[ "$flood" = 1 ] && { wait "$fpid"; fl=$(cat "$T/b9-flood.out"); }
+		stop_pid "$DSYNCD_PID"
+		local secs
+		secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
+		cpu=$(awk -v a="$c0" -v b="$c1" -v s="$secs" -v k="$CLK" 'BEGIN { printf "%.0f", 100 * (b - a) / k / s }')
+		v=$(awk -v a="$(kv verifications "$s0")" -v b="$(kv verifications "$s1")" -v s="$secs" \
+			'BEGIN { printf "%.0f", (b - a) / s }')
+		ok=$(sed -n 's/.*NOERROR:\([0-9]*\).*/\1/p' <<<"$(kv rcodes "$legit")")
+		b9_row "$label" "$cpu%" "$v" "${ok:-0}/$n" "$(kv p50_ms "$legit")" "$(kv p99_ms "$legit")" \
+			"$(kv timeouts "$legit")" "${fl:+$(kv rcodes "$fl") edes=$(kv edes "$fl") timeouts=$(kv timeouts "$fl")}"
+		B9CPU=$cpu
+		B9P99=$(kv p99_ms "$legit")
+		B9OK=${ok:-0}
+	}
+	echo "dsyncd: $BUILD/dsyncd on $ADDR:$PORT, workers = 0 ($(nproc) CPUs), queue-max 1024, ED25519 keys, null backend, SQLite (synchronous=FULL), log level ${LOG_LEVEL:-info}"
+	echo "legitimate: $B9_LEGIT/s from 127.0.0.1 for ${PHASE_SECS}s, 10 outstanding at most; flood: $FLOOD_RATE/s from 127.0.1.1, invalid signatures of a known child"
+	b9_row "run" "CPU" "verif/s" "legit ok" "p50 ms" "p99 ms" "timeouts" "flood answers"
+	b9_run "no flood (reference)" "$B9_BUDGET" 0 1
+	R_CPU=$B9CPU R_P99=$B9P99
+	b9_run "flood, budget $B9_BUDGET/s" "$B9_BUDGET" 1 2
+	F_CPU=$B9CPU F_P99=$B9P99
+	b9_run "flood, no budget (0)" 0 1 3
+	N_CPU=$B9CPU N_P99=$B9P99
+	ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0 && a != "") printf "%.2fx", a / b; else printf "-" }'; }
+	echo "  ratios to the reference: with the budget CPU $(ratio "$F_CPU" "$R_CPU"), legitimate p99 $(ratio "$F_P99" "$R_P99");" \
+		"without it CPU $(ratio "$N_CPU" "$R_CPU"), legitimate p99 $(ratio "$N_P99" "$R_P99")"
+	echo "(CPU = dsyncd's user+system time / the run's wall time, 100% = one core; verif/s = signature"
+	echo " verifications per second from dsyncd's counters; legit ok = NOERROR answers of the legitimate"
+	echo " load; flood answers = the flood's RCODEs and first EDEs: 14 budget, 6 verified and bad, 15 blocked)"
 fi
 exit 0

@@ -5,7 +5,9 @@
 # checks before crypto (R5), nothing unauthenticated changes state (R6), a
 # signer touches only its own delegation, also under random UPDATEs (R7),
 # replays after a restart (R10), size bounds (R12), linear-time parsing
-# (R13), hostile names through to a zone file (R15), RSA key size (R16).
+# (R13), hostile names through to a zone file (R15), RSA key size (R16);
+# then, with daemons of their own, signed UPDATEs limited per source prefix
+# and per signer (R9) and the verification budget (R8).
 . "$(dirname "$0")/lib.sh"
 ADDR=127.0.0.6
 PORT=5354
@@ -67,6 +69,8 @@ write_conf "$T/dsyncd.conf" $ADDR $PORT example. \
 	"child.example.:$KC a.example.:$KA b.example.:$KB collide.example.:$T/keys/fake1"
 sed -i "s|\"$T/keys/fake1.key\"|\"$T/keys/fake1.key\", \"$T/keys/fake2.key\", \"$T/keys/fake3.key\"|" "$T/dsyncd.conf"
 sed -i 's/^store = .*/&\nsig0 = { algorithms = [ 15 ]; };/' "$T/dsyncd.conf"
+# R7's property test sends 200 UPDATEs signed by a.example. within a minute
+sed -i 's/workers = 2;/workers = 2; updates-per-signer = 1000;/' "$T/dsyncd.conf"
 check "config with colliding keys and algorithms = [15] passes -n" "$BIN/dsyncd" -n -c "$T/dsyncd.conf"
 start_dsyncd "$T/dsyncd.conf" || { not_ok "dsyncd starts"; finish; }
 expect "verifications start at 0" 0 "$(vcount)"
@@ -418,4 +422,169 @@ audits=$(sqlite3 "$T/db/dsyncd.db" "select count(*) from audit where actor='upda
 expect "every UPDATE decision (both runs) has an audit row" \
 	"$(cat "$T/dsyncd-run1.log" "$T/dsyncd.log" | grep ' update zone=' | grep -vc 'result=badvers')" "$audits"
 check "dsyncd stops cleanly (no sanitizer reports)" stop_dsyncd
+mv "$T/dsyncd.log" "$T/dsyncd-run2.log"
+
+# ---- R9: signed UPDATEs per source prefix and per signer, before crypto -------------------
+#
+# A daemon of its own, with small limits: 20 signed UPDATEs a minute per /24,
+# 10 per signer.  127.0.0.1, 127.0.1.1 and 127.0.2.1 are three /24s.
+
+declare -A RK
+children=""
+for i in $(seq 8); do
+	RK[$i]=$(mkkey r$i.example. ED25519)
+	children+=" r$i.example.:${RK[$i]}"
+done
+write_conf "$T/r9.conf" $ADDR $PORT example. "$children"
+sed -i "s|$T/db/dsyncd.db|$T/db/r9.db|; s/workers = 2;/workers = 2; updates-per-source = 20; updates-per-signer = 10;/" "$T/r9.conf"
+start_dsyncd "$T/r9.conf" || { not_ok "R9: dsyncd starts"; finish; }
+DB=$T/db/r9.db
+# send FROM CHILD [args]: dsync-send from address FROM with child rN's key,
+# an UPDATE with two NS (NOERROR whether or not they are new)
+send() {
+	local from=$1 c=$2
+	shift 2
+	"$BIN/dsync-send" -s $ADDR -p $PORT -b "$from" --wait-ms 3000 -k "${RK[$c]}" \
+		--add "r$c.example. 300 NS ns1.provider.net." --add "r$c.example. 300 NS ns2.provider.org." "$@"
+}
+# one FROM CHILD [args]: one such UPDATE, as ds (waits for its log line)
+one() {
+	local n out i
+	n=$(ndec)
+	out=$(send "$@" 2>&1 | tail -1)
+	for i in $(seq 40); do [ "$(ndec)" -gt "$n" ] && break; sleep 0.05; done
+	echo "$out"
+}
+# load FROM N CHILD [args]: N such UPDATEs, one at a time; the summary line
+load() {
+	local from=$1 n=$2 c=$3
+	shift 3
+	send "$from" "$c" --count "$n" --concurrency 1 "$@" | tail -1
+}
+kvf() { sed -n "s/.*\<$1=\([^ ]*\).*/\1/p" <<<"$2"; }
+dump9() {
+	sqlite3 "$DB" "select * from children; select * from keys; select * from delegation;
+		select * from outbox_change; select hex(digest), rcode from replay;"
+}
+naudit9() { sqlite3 "$DB" "select count(*) from audit"; }
+nlog() { grep -c "reason=\"$1" "$T/dsyncd.log"; }
+# the limits count per clock minute: start each part well inside one
+inside_minute() {
+	local s
+	s=$(date +%-S)
+	[ "$s" -lt 40 ] || sleep $((61 - s))
+}
+
+inside_minute
+v0=$(vcount)
+got=""
+for c in 1 2 3 4; do got+="$(kvf rcodes "$(load 127.0.1.1 5 $c)") "; done
+expect "R9: 127.0.1.0/24 sends 20 signed UPDATEs (4 signers x 5): all NOERROR" \
+	"NOERROR:5 NOERROR:5 NOERROR:5 NOERROR:5 " "$got"
+expect "R9: 20 verifications for them" $((v0 + 20)) "$(vcount)"
+before=$(dump9)
+a0=$(naudit9)
+l0=$(nlog "too many UPDATEs from this network")
+v0=$(vcount)
+r=$(one 127.0.1.1 5)
+expect "R9: the 21st from that /24 (a fresh signer) -> REFUSED ede=15" "REFUSED ede=15" "$(f_rcode "$r") ede=$(f_ede "$r")"
+expect "R9: the text names the limit" \
+	"too many UPDATEs from this network: at most 20 a minute (server.updates-per-source)" "$(f_text "$r")"
+out=$(load 127.0.1.1 9 5)
+expect "R9: 9 more from that /24 -> all REFUSED ede=15" "REFUSED:9 15:9" "$(kvf rcodes "$out") $(kvf edes "$out")"
+expect "R9: no verification for the 10 refused" "$v0" "$(vcount)"
+expect "R9: one log line each" $((l0 + 10)) "$(nlog "too many UPDATEs from this network")"
+expect "R9: one audit row each (refused, REFUSED)" "$((a0 + 10)) 10" \
+	"$(naudit9) $(sqlite3 "$DB" "select count(*) from audit where result = 'refused' and rcode = 5 and reason like 'too many UPDATEs from this network%'")"
+expect "R9: nothing else stored for them" "$before" "$(dump9)"
+out=$(load 127.0.0.1 5 6)
+expect "R9: meanwhile 127.0.0.0/24 -> all NOERROR" "NOERROR:5 -:5" "$(kvf rcodes "$out") $(kvf edes "$out")"
+r=$(one 127.0.0.1 5)
+expect "R9: the signer refused from the flooding /24 is fine from 127.0.0.1" NOERROR "$(f_rcode "$r")"
+
+inside_minute
+out=$(load 127.0.2.1 10 7)
+expect "R9: signer r7 sends 10 from 127.0.2.0/24 -> all NOERROR" "NOERROR:10" "$(kvf rcodes "$out")"
+v0=$(vcount)
+a0=$(naudit9)
+r=$(one 127.0.2.1 7)
+expect "R9: r7's 11th -> REFUSED ede=15" "REFUSED ede=15" "$(f_rcode "$r") ede=$(f_ede "$r")"
+expect "R9: the text names the signer and the limit" \
+	"too many UPDATEs signed by r7.example.: at most 10 a minute (server.updates-per-signer)" "$(f_text "$r")"
+out=$(load 127.0.0.1 3 7)
+expect "R9: r7 from another /24 -> REFUSED ede=15 too (the limit is per signer)" "REFUSED:3 15:3" \
+	"$(kvf rcodes "$out") $(kvf edes "$out")"
+expect "R9: no verification for r7's refused UPDATEs" "$v0" "$(vcount)"
+expect "R9: an audit row each" $((a0 + 4)) "$(naudit9)"
+out=$(load 127.0.2.1 5 8)
+expect "R9: another child's signer from the same /24 -> all NOERROR" "NOERROR:5" "$(kvf rcodes "$out")"
+check "R9: dsyncd stops cleanly" stop_dsyncd
+mv "$T/dsyncd.log" "$T/dsyncd-r9.log"
+
+# ---- R8: the verification budget ------------------------------------------------------------
+#
+# 5 verifications a second; the R9 signer limit is raised (this part sends
+# more than 120 bad signatures of one signer on purpose); unsigned KeyState
+# inquiries allowed (they need no crypto, so no budget).
+
+sed "s|$T/db/r9.db|$T/db/r8.db|; s/updates-per-signer = 10;/updates-per-signer = 1000;/; s/updates-per-source = 20;/updates-per-source = 1000;/" \
+	"$T/r9.conf" >"$T/r8.conf"
+echo 'sig0 = { verify-budget = 5; };' >>"$T/r8.conf"
+echo 'keystate = { unsigned-inquiries = true; };' >>"$T/r8.conf"
+start_dsyncd "$T/r8.conf" || { not_ok "R8: dsyncd starts"; finish; }
+DB=$T/db/r8.db
+sleep 1.1 # the bucket is full (5)
+v0=$(vcount)
+a0=$(naudit9)
+out=$(send 127.0.1.1 1 --count 50 --concurrency 50 --flip -1 | tail -1)
+echo "# R8 burst: $out"
+e14=$(kvf edes "$out" | tr ',' '\n' | sed -n 's/^14://p')
+e6=$(kvf edes "$out" | tr ',' '\n' | sed -n 's/^6://p')
+expect "R8: 50 bad signatures at once: all answered REFUSED" "50 REFUSED:50" "$(kvf answered "$out") $(kvf rcodes "$out")"
+expect "R8: each REFUSED with EDE 14 (budget) or 6 (verified, bad)" 50 "$((${e14:-0} + ${e6:-0}))"
+[ "${e14:-0}" -ge 40 ] && ok "R8: ${e14:-0} of 50 refused by the budget (>= 40)" ||
+	not_ok "R8: only ${e14:-0} of 50 refused by the budget (want >= 40)"
+v=$(($(vcount) - v0))
+expect "R8: verifications = the answers with EDE 6" "${e6:-0}" "$v"
+[ "$v" -ge 1 ] && [ "$v" -le 7 ] && ok "R8: $v verification(s) for 50 bad signatures (budget 5/s)" ||
+	not_ok "R8: $v verifications for 50 bad signatures (want 1..7 at 5/s)"
+ms=$(awk -v e="$(kvf elapsed "$out")" 'BEGIN { printf "%d", e * 1000 }')
+[ "$ms" -lt 1000 ] && ok "R8: all 50 answered in $ms ms (not queued: at 5/s that would take 9 s)" ||
+	not_ok "R8: the 50 took $ms ms (>= 1000: queued behind the budget?)"
+expect "R8: the text" 1 "$(grep -c 'reason="verification budget exhausted; retry later"' "$T/dsyncd.log" | awk -v n="${e14:-0}" '{ print ($1 == n) }')"
+expect "R8: audit rows only for the verified ones" $((a0 + ${e6:-0})) "$(naudit9)"
+# right after, 20 more one by one (a token comes back every 200 ms)
+send 127.0.1.1 2 --flip -1 --repeat 20 >"$T/r8-more.out" 2>&1
+expect "R8: 20 more bad signatures right after: all REFUSED" 20 "$(grep -c '^rcode=REFUSED ' "$T/r8-more.out")"
+n=$(grep -c '^rcode=REFUSED ede=14 text="verification budget exhausted; retry later"' "$T/r8-more.out")
+[ "$n" -ge 10 ] && ok "R8: $n of them REFUSED ede=14 \"verification budget exhausted; retry later\" (>= 10)" ||
+	not_ok "R8: only $n of 20 REFUSED ede=14 with the budget text (want >= 10)"
+sleep 1.1
+r=$(one 127.0.1.1 2)
+expect "R8: a second later a good UPDATE -> NOERROR" NOERROR "$(f_rcode "$r")"
+
+# 10x the budget for 2 s from another /24; unsigned KeyState inquiries meanwhile
+v0=$(vcount)
+send 127.0.2.1 3 --count 100 --rate 50 --concurrency 100 --flip -1 >"$T/r8-flood.out" 2>&1 &
+FLOOD=$!
+sleep 0.3
+slow=0
+for i in 1 2 3; do
+	t0=$(date +%s%N)
+	r=$(ds -b 127.0.0.1 --opcode 0 -z r4.example. --qtype KEY --ednsopt "65002:$(printf '%04x' $i)0200")
+	t1=$(date +%s%N)
+	expect "R8: unsigned KeyState inquiry $i during the flood -> NOERROR" NOERROR "$(f_rcode "$r")"
+	[ $(((t1 - t0) / 1000000)) -lt 1000 ] || slow=$((slow + 1))
+	sleep 0.3
+done
+expect "R8: each answered within 1 s (ds included)" 0 "$slow"
+wait "$FLOOD"
+out=$(tail -1 "$T/r8-flood.out")
+echo "# R8 flood: $out"
+expect "R8: flood of 100 bad signatures at 50/s: all REFUSED" "100 REFUSED:100" "$(kvf answered "$out") $(kvf rcodes "$out")"
+v=$(($(vcount) - v0))
+max=$(awk -v e="$(kvf elapsed "$out")" 'BEGIN { printf "%d", 5 + 5 * e + 2 }')
+[ "$v" -le "$max" ] && ok "R8: $v verifications during the flood (budget allows <= $max)" ||
+	not_ok "R8: $v verifications during the flood (budget allows <= $max)"
+check "R8: dsyncd stops cleanly" stop_dsyncd
 finish

@@ -58,6 +58,9 @@ restart() {
 
 KC=$(mkkey child.example. ED25519) || { not_ok "keygen"; finish; }
 write_conf "$T/dsyncd.conf" $ADDR $PORT example. "child.example.:$KC"
+# the loads below send thousands of UPDATEs of one child from one address
+# within a minute: above the default R9 limits (server.updates-per-*)
+sed -i 's/workers = 2;/workers = 2; updates-per-source = 100000; updates-per-signer = 100000;/' "$T/dsyncd.conf"
 check "config check (-n)" "$BIN/dsyncd" -n -c "$T/dsyncd.conf"
 start_dsyncd "$T/dsyncd.conf" || { not_ok "dsyncd starts"; finish; }
 r=$(ds -k "$KC" --add "child.example. 300 NS ns1.provider.net." --add "child.example. 300 NS ns2.provider.net.")

@@ -53,6 +53,8 @@ static void usage(FILE *f)
 	    "  -s, --server ADDR        server address (default 127.0.0.1)\n"
 	    "  -p, --port N             port (default 5354)\n"
 	    "  -t, --tcp                use TCP (default UDP)\n"
+	    "  -b, --bind ADDR          send from this local address (e.g. 127.0.1.1: another\n"
+	    "                           /24 on loopback than the default 127.0.0.1)\n"
 	    "      --wait-ms N          wait this long for each answer (default 3000)\n"
 	    "      --frame-len N        TCP: send N as the length prefix instead of the real one\n"
 	    "\n"
@@ -95,6 +97,7 @@ static void usage(FILE *f)
 	    "Load mode (B3 benchmark):\n"
 	    "      --count N            send N UPDATEs, each with its own ID and signature\n"
 	    "      --concurrency C      keep C outstanding (UDP) or C connections (TCP)\n"
+	    "      --rate R             UDP: send at most R requests per second\n"
 	    "\n"
 	    "Output, one line per answer (EDE text escaped, first EDE only):\n"
 	    "  rcode=NAME ede=CODE|- text=\"EDE TEXT\" id=ID [sig0=N] [sig0ok=R] [tsig=1]\n"
@@ -104,8 +107,9 @@ static void usage(FILE *f)
 	    "  an unparsable answer adds malformed=\"why\"; no answer prints rcode=- and one of\n"
 	    "  timeout=1, closed=1 (TCP closed), refused=1 (UDP port unreachable).\n"
 	    "Load mode prints one line: count= answered= timeouts= elapsed= rate= p50_ms=\n"
-	    "  p99_ms= build_rate= rcodes=NAME:N,...  (requests are built and signed before\n"
-	    "  the timed phase; rate counts answers per second).\n"
+	    "  p99_ms= build_rate= rcodes=NAME:N,... edes=CODE:N,...  (requests are built and\n"
+	    "  signed before the timed phase; rate counts answers per second; edes counts\n"
+	    "  each answer's first EDE, \"-\" for none).\n"
 	    "Exit: 0 every request answered, 1 usage or local error, 3 timeout,\n"
 	    "  4 connection closed or port unreachable without an answer.\n",
 	    f);
@@ -139,6 +143,7 @@ struct ednsopt {
 struct opts {
 	const char *server;
 	const char *port;
+	const char *bind; /* local address, NULL: the kernel's choice */
 	bool tcp;
 	int wait_ms;
 	long frame_len; /* -1: the real length */
@@ -161,6 +166,7 @@ struct opts {
 	const char *raw_hex, *raw_file, *save;
 	long repeat;
 	long count, concurrency;
+	long rate; /* load mode, UDP: requests per second at most; 0 = no pacing */
 };
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -253,6 +259,7 @@ enum {
 	O_REPEAT,
 	O_COUNT,
 	O_CONC,
+	O_RATE,
 	O_HELP,
 };
 
@@ -260,6 +267,7 @@ static const struct option long_opts[] = {
     {"server", required_argument, NULL, 's'},
     {"port", required_argument, NULL, 'p'},
     {"tcp", no_argument, NULL, 't'},
+    {"bind", required_argument, NULL, 'b'},
     {"key", required_argument, NULL, 'k'},
     {"zone", required_argument, NULL, 'z'},
     {"wait-ms", required_argument, NULL, O_WAIT},
@@ -292,6 +300,7 @@ static const struct option long_opts[] = {
     {"repeat", required_argument, NULL, O_REPEAT},
     {"count", required_argument, NULL, O_COUNT},
     {"concurrency", required_argument, NULL, O_CONC},
+    {"rate", required_argument, NULL, O_RATE},
     {"help", no_argument, NULL, O_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -321,7 +330,7 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 	o->repeat = 1;
 
 	int c;
-	while ((c = getopt_long(argc, argv, "s:p:tk:z:h", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:p:tb:k:z:h", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			o->server = optarg;
@@ -332,6 +341,9 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 			break;
 		case 't':
 			o->tcp = true;
+			break;
+		case 'b':
+			o->bind = optarg;
 			break;
 		case 'k':
 			o->key = optarg;
@@ -445,6 +457,9 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 		case O_CONC:
 			o->concurrency = num_arg(optarg, 1, 65535, "concurrency");
 			break;
+		case O_RATE:
+			o->rate = num_arg(optarg, 1, 10000000, "rate");
+			break;
 		case 'h':
 		case O_HELP:
 			usage(stdout);
@@ -466,6 +481,8 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 		die("--sign-twice needs -k");
 	if (o->verify_key && o->count > 0)
 		die("--verify-key is for single requests, not --count");
+	if (o->rate > 0 && (o->count == 0 || o->tcp))
+		die("--rate is for --count over UDP");
 	if (o->concurrency == 0)
 		o->concurrency = 1;
 }
@@ -927,7 +944,19 @@ static int open_socket(const struct opts *o, bool tcp)
 	if (e != 0)
 		die("%s: %s", o->server, gai_strerror(e));
 	int fd = socket(ai->ai_family, ai->ai_socktype, 0);
-	if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen) != 0)
+	if (fd < 0)
+		die("socket: %s", strerror(errno));
+	if (o->bind != NULL) {
+		struct addrinfo *la;
+		hints.ai_family = ai->ai_family;
+		e = getaddrinfo(o->bind, "0", &hints, &la);
+		if (e != 0)
+			die("--bind %s: %s", o->bind, gai_strerror(e));
+		if (bind(fd, la->ai_addr, la->ai_addrlen) != 0)
+			die("bind %s: %s", o->bind, strerror(errno));
+		freeaddrinfo(la);
+	}
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0)
 		die("connect %s port %s: %s", o->server, o->port, strerror(errno));
 	freeaddrinfo(ai);
 	if (tcp) {
@@ -1047,6 +1076,7 @@ struct load {
 	double *lat;
 	size_t nlat;
 	unsigned long rcodes[4096];
+	unsigned long *edes; /* per EDE info code; [65536]: no EDE */
 	long answered, timeouts;
 };
 
@@ -1056,15 +1086,38 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The info code of the first EDE option of m, or 65536 when there is none. */
+static unsigned first_ede(const struct msg *m)
+{
+	if (!m->has_opt)
+		return 65536;
+	const struct msg_rr *opt = &m->rr[m->opt_idx];
+	struct wire w;
+	wire_init(&w, m->wire, (size_t)opt->rdoff + opt->rdlen);
+	wire_seek(&w, opt->rdoff);
+	while (wire_left(&w) >= 4) {
+		uint16_t code = wire_u16(&w), olen = wire_u16(&w);
+		const uint8_t *p = wire_bytes(&w, olen);
+		if (p == NULL)
+			break;
+		if (code == EDNS_OPT_EDE && olen >= 2)
+			return rd_u16(p);
+	}
+	return 65536;
+}
+
 static void load_answer(struct load *L, const uint8_t *p, size_t n, double t0, struct msg *m)
 {
 	L->lat[L->nlat++] = now_s() - t0;
 	L->answered++;
-	unsigned rc = n >= 4 ? (unsigned)(p[3] & 0xf) : 4095;
-	if (n >= DNS_HDR_LEN && msg_parse(m, p, n) == DS_OK)
+	unsigned rc = n >= 4 ? (unsigned)(p[3] & 0xf) : 4095, ede = 65536;
+	if (n >= DNS_HDR_LEN && msg_parse(m, p, n) == DS_OK) {
 		rc = full_rcode(m);
+		ede = first_ede(m);
+	}
 	msg_clear(m);
 	L->rcodes[rc < 4095 ? rc : 4095]++;
+	L->edes[ede]++;
 }
 
 /* UDP: one socket, up to C outstanding, IDs are the message numbers mod 65536. */
@@ -1081,7 +1134,7 @@ static void load_udp(struct load *L)
 		die("out of memory");
 	long next = 0, outstanding = 0;
 	size_t head = 0, tail = 0; /* ring of IDs in send order */
-	double wait = o->wait_ms / 1000.0;
+	double wait = o->wait_ms / 1000.0, start = now_s();
 
 	while (next < o->count || outstanding > 0) {
 		/* expire from the oldest; answered ones are skipped on the way */
@@ -1100,6 +1153,9 @@ static void load_udp(struct load *L)
 			head = (head + 1) % 65536;
 		}
 		while (next < o->count && outstanding < o->concurrency) {
+			/* --rate: request N goes out no earlier than N / rate s in */
+			if (o->rate > 0 && t - start < (double)next / (double)o->rate)
+				break;
 			const uint8_t *req = L->msgs + L->off[next];
 			uint16_t id = rd_u16(req);
 			if (send(fd, req, L->len[next], 0) < 0) {
@@ -1115,7 +1171,7 @@ static void load_udp(struct load *L)
 			next++;
 		}
 		struct pollfd pfd = {.fd = fd, .events = POLLIN};
-		if (poll(&pfd, 1, 5) <= 0)
+		if (poll(&pfd, 1, o->rate > 0 ? 1 : 5) <= 0)
 			continue;
 		for (;;) {
 			ssize_t r = recv(fd, ans, sizeof ans, 0);
@@ -1241,9 +1297,10 @@ static int load_mode(const struct opts *o, struct builder *bd)
 	L.off = calloc(n, sizeof *L.off);
 	L.len = calloc(n, sizeof *L.len);
 	L.lat = calloc(n, sizeof *L.lat);
+	L.edes = calloc(65537, sizeof *L.edes);
 	uint8_t *tmp = malloc(MAX_MSG);
 	size_t cap = 0, used = 0;
-	if (L.off == NULL || L.len == NULL || L.lat == NULL || tmp == NULL)
+	if (L.off == NULL || L.len == NULL || L.lat == NULL || L.edes == NULL || tmp == NULL)
 		die("out of memory");
 	uint16_t base = 0;
 	RAND_bytes((uint8_t *)&base, sizeof base);
@@ -1291,7 +1348,18 @@ static int load_mode(const struct opts *o, struct builder *bd)
 			       i == 4095 ? "SHORT" : rcode_name(i, tmpn, sizeof tmpn), L.rcodes[i]);
 			sep = ",";
 		}
+	printf("%s edes=", *sep ? "" : "-");
+	sep = "";
+	for (unsigned i = 0; i <= 65536; i++)
+		if (L.edes[i]) {
+			if (i == 65536)
+				printf("%s-:%lu", sep, L.edes[i]);
+			else
+				printf("%s%u:%lu", sep, i, L.edes[i]);
+			sep = ",";
+		}
 	printf("%s\n", *sep ? "" : "-");
+	free(L.edes);
 	free(tmp);
 	free(L.msgs);
 	free(L.off);

@@ -166,6 +166,8 @@ static void test_defaults(void)
 	CHECK_EQ(c->max_message_size, 16384);
 	CHECK_EQ(c->queue_max, 1024);
 	CHECK_EQ(c->commit_batch_max, 64);
+	CHECK_EQ(c->upd_per_source, 600);
+	CHECK_EQ(c->upd_per_signer, 120);
 	CHECK(strcmp(c->store_path, "var/dsyncd.db") == 0); /* default: cwd-relative */
 	CHECK(!c->log_syslog);
 	CHECK_EQ(c->log_level, LOG_INFO);
@@ -182,6 +184,7 @@ static void test_defaults(void)
 	CHECK_EQ(c->sig_max_age, 300);
 	CHECK_EQ(c->sig_clock_skew, 120);
 	CHECK_EQ(c->sig_max_validity, 900);
+	CHECK_EQ(c->verify_budget, 5000);
 	CHECK_EQ(c->retry_min, 1);
 	CHECK_EQ(c->retry_max, 3600);
 	CHECK_EQ(c->ede.key_unknown, 513);
@@ -308,10 +311,12 @@ static void test_values(void)
 	int rc =
 	    load_text("values.conf",
 		      "server = { listen = [ \"10.1.2.3\", \"2001:db8::1\", \"::\" ];\n"
-		      "  port = 53; workers = 4; };\n"
+		      "  port = 53; workers = 4;\n"
+		      "  updates-per-source = 5; updates-per-signer = 3; };\n"
 		      "store = { path = \"db/x.db\"; };\n"
 		      "log = { target = \"syslog\"; level = \"debug\"; facility = \"local3\"; };\n"
-		      "sig0 = { algorithms = [ 5, 13, 15 ]; rsa-min-bits = 1024; };\n"
+		      "sig0 = { algorithms = [ 5, 13, 15 ]; rsa-min-bits = 1024;\n"
+		      "  verify-budget = 0; };\n"
 		      "ede = { key-unknown = 65535; };\n"
 		      "zones = ( { name = \"Example\"; min-ns = 1; max-ns = 4;\n"
 		      "  ds-digest-types = [ 1 ]; ds-algorithms = [ 5, 7 ];\n"
@@ -331,6 +336,9 @@ static void test_values(void)
 	CHECK(c->nlisten == 3 && strcmp(c->listen[2], "::") == 0);
 	CHECK_EQ(c->port, 53);
 	CHECK_EQ(c->workers, 4);
+	CHECK_EQ(c->upd_per_source, 5);
+	CHECK_EQ(c->upd_per_signer, 3);
+	CHECK_EQ(c->verify_budget, 0); /* 0: no limit */
 	char want[600];
 	snprintf(want, sizeof want, "%s/db/x.db", tmpdir);
 	CHECK(strcmp(c->store_path, want) == 0);
@@ -395,6 +403,10 @@ static const struct bad_case bad[] = {
     {"out of range", "server = {\n  max-message-size = 100;\n};\n" ZONE_OK, 2,
      "'server.max-message-size' = 100 is out of range 512..65535"},
     {"port zero", "server = { port = 0; };\n" ZONE_OK, 1, "'server.port' = 0 is out of range"},
+    {"signer limit zero", "server = { updates-per-signer = 0; };\n" ZONE_OK, 1,
+     "'server.updates-per-signer' = 0 is out of range 1..100000000"},
+    {"verify budget range", "sig0 = { verify-budget = -1; };\n" ZONE_OK, 1,
+     "'sig0.verify-budget' = -1 is out of range 0..1000000"},
     {"min-ns range", "zones = ( { name = \"example.\";\n min-ns = 14; } );\n", 2,
      "'zones.[0].min-ns' = 14 is out of range 1..13"},
     {"ede range", "ede = { key-unknown = 70000; };\n" ZONE_OK, 1, "out of range 0..65535"},
