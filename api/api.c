@@ -35,6 +35,7 @@
 #define API_CONN_PER_IP 16     /* from one address */
 #define API_CONN_TIMEOUT 30    /* seconds of silence before a connection is closed */
 #define API_TLS_FILE_MAX 65536 /* a PEM certificate chain or key */
+#define API_TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 
 /* ---- answers ---- */
 
@@ -75,14 +76,51 @@ void api_json(struct api_req *q, unsigned status, json_t *v)
 	api_text(q, status, "application/json", t, n);
 }
 
+void api_escape(char *out, size_t outlen, const char *in)
+{
+	size_t n = 0;
+	if (outlen == 0)
+		return;
+	for (const unsigned char *p = (const unsigned char *)in; *p; p++) {
+		bool plain = *p >= 0x20 && *p < 0x7f;
+		size_t need = plain ? 1 : 4;
+		if (n + need >= outlen)
+			break;
+		if (plain)
+			out[n++] = (char)*p;
+		else
+			n += (size_t)snprintf(out + n, outlen - n, "\\x%02X", *p);
+	}
+	out[n] = '\0';
+}
+
+json_t *api_json_text(const char *s)
+{
+	if (s == NULL)
+		return json_null();
+	json_t *v = json_string(s);
+	if (v != NULL)
+		return v;
+	size_t len = 4 * strlen(s) + 1;
+	char *e = malloc(len);
+	if (e == NULL)
+		return NULL;
+	api_escape(e, len, s);
+	v = json_string(e);
+	free(e);
+	return v;
+}
+
 void api_error(struct api_req *q, unsigned status, const char *fmt, ...)
 {
-	char msg[512];
+	char msg[512], text[2048];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	api_json(q, status, json_pack("{s:s}", "error", msg));
+	/* decoded path parameters may hold any byte: keep the JSON valid */
+	api_escape(text, sizeof(text), msg);
+	api_json(q, status, json_pack("{s:s}", "error", text));
 }
 
 const char *api_query(struct api_req *q, const char *name)
@@ -417,11 +455,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		q->a = a;
 		q->conn = c;
 		q->method = method;
-		snprintf(q->request, sizeof(q->request), "%s %.280s", method, url);
-		/* the path is decoded: no control character goes to logs or audit rows */
-		for (char *p = q->request; *p; p++)
-			if ((unsigned char)*p < ' ' || *p == 0x7f)
-				*p = '?';
+		/*
+		 * the path is decoded: only printable ASCII goes to logs and audit
+		 * rows (and so into JSON), every other byte as \xNN
+		 */
+		char path[sizeof(q->request) - 20];
+		api_escape(path, sizeof(path), url);
+		snprintf(q->request, sizeof(q->request), "%.16s %s", method, path);
 		client_str(c, q->client, sizeof(q->client));
 		judge_headers(q, url);
 		return q->status != 0 ? queue(q) : MHD_YES;
@@ -492,7 +532,8 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---- life cycle ---- */
 
-static char *read_pem(const char *path, size_t *len)
+/* A PEM file; secret (the private key): refused when group or others may access it. */
+static char *read_pem(const char *path, bool secret, size_t *len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
@@ -503,6 +544,13 @@ static char *read_pem(const char *path, size_t *len)
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > API_TLS_FILE_MAX) {
 		log_err("%s: not a regular file of at most %d bytes", path, API_TLS_FILE_MAX);
+		close(fd);
+		return NULL;
+	}
+	if (secret && (st.st_mode & 077)) {
+		log_err("%s: the API TLS key file has mode %04o, which gives group or others "
+			"access; it must be 0600 or 0400 (chmod 600 %s)",
+			path, (unsigned)(st.st_mode & 07777), path);
 		close(fd);
 		return NULL;
 	}
@@ -563,8 +611,8 @@ int api_start(struct receiver *r, struct api **out)
 	}
 	size_t certlen = 0;
 	bool tls = cfg->api.tls_cert != NULL && cfg->api.tls_key != NULL;
-	if (tls && ((a->tls_cert = read_pem(cfg->api.tls_cert, &certlen)) == NULL ||
-		    (a->tls_key = read_pem(cfg->api.tls_key, &a->tls_key_len)) == NULL)) {
+	if (tls && ((a->tls_cert = read_pem(cfg->api.tls_cert, false, &certlen)) == NULL ||
+		    (a->tls_key = read_pem(cfg->api.tls_key, true, &a->tls_key_len)) == NULL)) {
 		api_free(a);
 		return DS_ECONFIG;
 	}
@@ -608,6 +656,8 @@ int api_start(struct receiver *r, struct api **out)
 	    {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, NULL},
 	    {tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, a->tls_cert},
 	    {tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, a->tls_key},
+	    /* TLS 1.2 and 1.3 only */
+	    {tls ? MHD_OPTION_HTTPS_PRIORITIES : MHD_OPTION_END, 0, (void *)API_TLS_PRIORITIES},
 	    {MHD_OPTION_END, 0, NULL},
 	};
 	a->mhd = MHD_start_daemon(flags, cfg->api.port, NULL, NULL, on_request, a,

@@ -122,6 +122,15 @@ extern const struct api_route api_routes[];
 
 /* ---- answers (api.c) ---- */
 
+/*
+ * in with every byte outside printable ASCII (0x20-0x7e) written as \xNN,
+ * into out (always terminated; an escape is never cut).  For request texts
+ * in logs and audit rows and for every text put into JSON.
+ */
+void api_escape(char *out, size_t outlen, const char *in);
+/* s as a JSON string (escaped as api_escape() when not valid UTF-8), NULL -> null. */
+json_t *api_json_text(const char *s);
+
 /* Answer with v as JSON (v is consumed; NULL means out of memory: 500). */
 void api_json(struct api_req *q, unsigned status, json_t *v);
 /* Answer {"error": "..."} with status. */

@@ -441,11 +441,14 @@ static int audit_add(void *arg, const struct audit_row *r)
 		return 0; /* the extra row only says that there is more */
 	const struct audit_rec *a = &r->a;
 	p->last = r->id;
+	/* rows written before the request text was escaped may hold any byte */
 	json_t *o = json_pack(
-	    "{s:I,s:I,s:s?,s:s?,s:s?,s:o,s:s?,s:s?,s:s?,s:i,s:s?}", "id", (json_int_t)r->id, "time",
-	    (json_int_t)a->time, "client", a->client, "zone", a->zone, "child", a->child, "key_tag",
-	    a->key_tag >= 0 ? json_integer(a->key_tag) : json_null(), "actor", a->actor, "request",
-	    a->request, "result", a->result, "rcode", a->rcode, "reason", a->reason);
+	    "{s:I,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:i,s:o}", "id", (json_int_t)r->id, "time",
+	    (json_int_t)a->time, "client", api_json_text(a->client), "zone", api_json_text(a->zone),
+	    "child", api_json_text(a->child), "key_tag",
+	    a->key_tag >= 0 ? json_integer(a->key_tag) : json_null(), "actor",
+	    api_json_text(a->actor), "request", api_json_text(a->request), "result",
+	    api_json_text(a->result), "rcode", a->rcode, "reason", api_json_text(a->reason));
 	return o == NULL || json_array_append_new(p->items, o) != 0 ? DS_ENOMEM : 0;
 }
 

@@ -157,9 +157,15 @@ int api_tokens_load(const char *path, struct api_tokens *out)
 		save = strchr(line, '\n');
 		if (save != NULL)
 			*save++ = '\0';
-		char *hash = strchr(line, '#');
-		if (hash != NULL)
-			*hash = '\0';
+		/*
+		 * '#' starts a comment at the line's start or after white space;
+		 * inside a token it is part of the token
+		 */
+		for (char *h = strchr(line, '#'); h != NULL; h = strchr(h + 1, '#'))
+			if (h == line || h[-1] == ' ' || h[-1] == '\t') {
+				*h = '\0';
+				break;
+			}
 		struct api_token t = {0};
 		bool empty;
 		const char *why = parse_line(line, &t, &empty);

@@ -105,6 +105,28 @@ static void key_name(const struct store_key *k, char *out, size_t len)
 	snprintf(out, len, "key %lld (%s tag %u)", (long long)k->id, c, k->tag);
 }
 
+/* The configuration's entry for stored key k, or NULL when the configuration does not list it. */
+/* The configuration's entry for k when k came from it (else NULL). */
+static const struct cfg_key *config_key(const struct cfg *cfg, const struct store_key *k)
+{
+	if (strcmp(k->trust_method, "config") != 0)
+		return NULL;
+	return cfg_key_find(cfg, k->owner, k->rdata, k->rdlen);
+}
+
+/* 409 when k is listed in the configuration: it would come back trusted at the next start. */
+static bool refuse_config_key(struct api_req *q, const struct store_key *k)
+{
+	const struct cfg_key *ck = config_key(q->a->cfg, k);
+	char c[DNAME_STR_MAX];
+	if (ck == NULL)
+		return false;
+	dname_to_str(k->owner, c, sizeof(c));
+	api_error(q, 409, "key %lld of %s is listed in the configuration (%s); remove it there",
+		  (long long)k->id, c, ck->source[0] ? ck->source : "place unknown");
+	return true;
+}
+
 static void transition(struct api_req *q, enum ks_event ev)
 {
 	struct store *s = q->a->store;
@@ -119,6 +141,8 @@ static void transition(struct api_req *q, enum ks_event ev)
 	int rc = k ? store_begin(s) : DS_ENOMEM;
 	if (rc == DS_OK)
 		rc = key_load(q, id, k);
+	if (rc == DS_OK && ev == KS_EV_OPERATOR_REVOKE && refuse_config_key(q, k))
+		rc = DS_EINVAL;
 	if (rc == DS_OK && !ks_next(true, k->state, ev, &next)) {
 		key_name(k, what, sizeof(what));
 		api_error(q, 409, "%s is %s; it cannot be %s", what, store_key_state_str(k->state),
@@ -164,6 +188,8 @@ void api_key_delete(struct api_req *q)
 	int rc = k ? store_begin(s) : DS_ENOMEM;
 	if (rc == DS_OK)
 		rc = key_load(q, id, k);
+	if (rc == DS_OK && refuse_config_key(q, k))
+		rc = DS_EINVAL;
 	if (rc == DS_OK && k->state == KEY_TRUSTED) {
 		key_name(k, what, sizeof(what));
 		api_error(q, 409, "%s is trusted; revoke it first", what);

@@ -1344,3 +1344,19 @@ const struct cfg_zone *cfg_zone_find(const struct cfg *c, const uint8_t *zone)
 			return &c->zones[i];
 	return NULL;
 }
+
+const struct cfg_key *cfg_key_find(const struct cfg *c, const uint8_t *child, const uint8_t *rdata,
+				   size_t rdlen)
+{
+	for (size_t z = 0; z < c->nzones; z++)
+		for (size_t i = 0; i < c->zones[z].nchildren; i++) {
+			const struct cfg_child *ch = &c->zones[z].children[i];
+			if (!dname_equal(ch->name, child))
+				continue;
+			for (size_t k = 0; k < ch->nkeys; k++)
+				if (ch->keys[k].rdlen == rdlen &&
+				    memcmp(ch->keys[k].rdata, rdata, rdlen) == 0)
+					return &ch->keys[k];
+		}
+	return NULL;
+}

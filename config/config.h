@@ -205,6 +205,11 @@ struct cfg {
 int cfg_load(const char *path, FILE *errf, struct cfg **out);
 void cfg_free(struct cfg *c);
 
+/* The key of child with exactly this KEY RDATA listed in the configuration,
+ * or NULL. */
+const struct cfg_key *cfg_key_find(const struct cfg *c, const uint8_t *child, const uint8_t *rdata,
+				   size_t rdlen);
+
 /* The zone whose name equals zone (case-insensitive), or NULL. */
 const struct cfg_zone *cfg_zone_find(const struct cfg *c, const uint8_t *zone);
 

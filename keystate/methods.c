@@ -31,9 +31,12 @@
 #include "keystate/methods.h"
 
 #define DEFAULT_TIMEOUT_MS 10000
-#define NS_MAX DELEG_MAX   /* distinct NS targets looked at */
-#define ADDR_MAX DELEG_MAX /* nameserver addresses asked in one unsigned round */
-#define DETAIL_MAX 512	   /* one NS's part of a reason */
+#define NS_MAX DELEG_MAX       /* distinct NS targets looked at */
+#define ADDR_MAX DELEG_MAX     /* nameserver addresses looked at in one unsigned round */
+#define ADDR_PER_NS 4	       /* addresses asked per NS name in one unsigned round */
+#define ADDR_ASKED 16	       /* addresses asked in one unsigned round in total */
+#define ROUND_BUDGET_MS 60000u /* queries x timeout of one unsigned round */
+#define DETAIL_MAX 512	       /* one NS's part of a reason */
 #define SIGNAL_SIG0KEY "\x08_sig0key"
 #define SIGNAL_SIGNAL "\x07_signal"
 
@@ -741,11 +744,18 @@ struct ns_addr {
 	const uint8_t *ns; /* the NS target it belongs to */
 };
 
-static bool addr_add(struct ns_addr *a, size_t *n, const uint8_t *ns, const uint8_t *rd,
-		     size_t rdlen, uint16_t port)
+static bool addr_add(struct ns_addr *a, size_t *n, size_t *skipped, const uint8_t *ns,
+		     const uint8_t *rd, size_t rdlen, uint16_t port)
 {
 	if (*n == ADDR_MAX)
 		return false;
+	size_t same = 0;
+	for (size_t i = 0; i < *n; i++)
+		same += a[i].ns == ns;
+	if (same >= ADDR_PER_NS || *n >= ADDR_ASKED) {
+		(*skipped)++; /* a hostile child must not make the round long */
+		return true;
+	}
 	struct ns_addr *x = &a[*n];
 	memset(x, 0, sizeof(*x));
 	x->ns = ns;
@@ -768,16 +778,20 @@ static bool addr_add(struct ns_addr *a, size_t *n, const uint8_t *ns, const uint
 
 /*
  * Addresses of the NS targets: glue from d in the child's bailiwick, A and
- * AAAA through the resolver otherwise.  BM_OK, or BM_TEMP with why set.
+ * AAAA through the resolver otherwise, in that order (glue in the order of
+ * d, the resolver's in the order it answers).  At most ADDR_PER_NS per NS
+ * name and ADDR_ASKED in all are kept; *skipped counts the others.  BM_OK,
+ * or BM_TEMP with why set.
  */
 static enum bm_result ns_addresses(struct bm_resolver *r, const uint8_t *child,
 				   const struct deleg *d, const uint8_t **ns, size_t nns,
-				   uint16_t port, struct ns_addr *a, size_t *na, char *why,
-				   size_t whylen)
+				   uint16_t port, struct ns_addr *a, size_t *na, size_t *skipped,
+				   char *why, size_t whylen)
 {
 	char nsname[DNAME_STR_MAX], bogus[256], rc[16];
 	size_t nres = 0;
 	*na = 0;
+	*skipped = 0;
 	for (size_t i = 0; i < nns; i++)
 		nres += !dname_is_sub(ns[i], child);
 	struct lookup *l = NULL;
@@ -810,7 +824,7 @@ static enum bm_result ns_addresses(struct bm_resolver *r, const uint8_t *child,
 	enum bm_result res = BM_OK;
 	size_t k = 0;
 	for (size_t i = 0; i < nns && res == BM_OK; i++) {
-		size_t before = *na;
+		size_t before = *na + *skipped;
 		name_str(ns[i], nsname, sizeof(nsname));
 		if (dname_is_sub(ns[i], child)) {
 			for (size_t j = 0; j < d->n && res == BM_OK; j++) {
@@ -819,14 +833,14 @@ static enum bm_result ns_addresses(struct bm_resolver *r, const uint8_t *child,
 				bool is_aaaa = g->type == T_AAAA && g->rdlen == 16;
 				if ((!is_a && !is_aaaa) || !dname_equal(g->owner, ns[i]))
 					continue;
-				if (!addr_add(a, na, ns[i], g->rdata, g->rdlen, port)) {
+				if (!addr_add(a, na, skipped, ns[i], g->rdata, g->rdlen, port)) {
 					ds_why(why, whylen,
 					       "unsigned: more than %d nameserver addresses",
 					       ADDR_MAX);
 					res = BM_TEMP;
 				}
 			}
-			if (res == BM_OK && *na == before) {
+			if (res == BM_OK && *na + *skipped == before) {
 				ds_why(why, whylen,
 				       "unsigned: no glue address for %s in the delegation",
 				       nsname);
@@ -865,8 +879,8 @@ static enum bm_result ns_addresses(struct bm_resolver *r, const uint8_t *child,
 				for (size_t j = 0; ur->data[j] != NULL && res == BM_OK; j++) {
 					if ((size_t)ur->len[j] != want)
 						continue;
-					if (!addr_add(a, na, ns[i], (const uint8_t *)ur->data[j],
-						      want, port)) {
+					if (!addr_add(a, na, skipped, ns[i],
+						      (const uint8_t *)ur->data[j], want, port)) {
 						ds_why(why, whylen,
 						       "unsigned: more than %d nameserver "
 						       "addresses",
@@ -876,7 +890,7 @@ static enum bm_result ns_addresses(struct bm_resolver *r, const uint8_t *child,
 				}
 			}
 		}
-		if (res == BM_OK && *na == before) {
+		if (res == BM_OK && *na + *skipped == before) {
 			ds_why(why, whylen, "unsigned: %s has no address (A or AAAA)", nsname);
 			res = BM_TEMP;
 		}
@@ -1132,6 +1146,23 @@ static enum bm_result round_take(struct round *st, enum bm_result one, struct ke
 	return res;
 }
 
+/*
+ * Counts one more query of an unsigned round; false while the round's
+ * queries x timeout_ms stay within ROUND_BUDGET_MS, else true with why set.
+ */
+static bool over_budget(size_t *nq, unsigned timeout_ms, char *why, size_t whylen)
+{
+	if ((uint64_t)(*nq + 1) * timeout_ms > ROUND_BUDGET_MS) {
+		ds_why(why, whylen,
+		       "unsigned: round stopped after %zu quer%s: one more at %u ms each would "
+		       "exceed the round's budget of %u s",
+		       *nq, *nq == 1 ? "y" : "ies", timeout_ms, ROUND_BUDGET_MS / 1000);
+		return true;
+	}
+	(*nq)++;
+	return false;
+}
+
 enum bm_result bm_unsigned_round(struct bm_resolver *r, const uint8_t *child, const struct deleg *d,
 				 const uint8_t *rdata, size_t rdlen, const struct bm_vantage *v,
 				 size_t nvantage, uint16_t port, unsigned timeout_ms, char *why,
@@ -1169,11 +1200,11 @@ enum bm_result bm_unsigned_round(struct bm_resolver *r, const uint8_t *child, co
 		ds_why(why, whylen, "unsigned: out of memory");
 		return BM_TEMP;
 	}
-	size_t na = 0;
+	size_t na = 0, nskip = 0, nq = 0;
 	enum bm_result res = BM_OK;
 	/* only resolvers: the nameservers are not asked, so not looked up either */
 	if (nsrc > 0)
-		res = ns_addresses(r, child, d, ns, nns, port, a, &na, why, whylen);
+		res = ns_addresses(r, child, d, ns, nns, port, a, &na, &nskip, why, whylen);
 	/* every address from every source vantage point; the first "fail" decides */
 	for (size_t i = 0; i < na && res == BM_OK; i++) {
 		size_t asked_here = 0;
@@ -1185,13 +1216,17 @@ enum bm_result bm_unsigned_round(struct bm_resolver *r, const uint8_t *child, co
 			if (vf != AF_UNSPEC && vf != a[i].sa.ss_family)
 				continue; /* an IPv4 source cannot reach an IPv6 server */
 			asked_here++;
+			if (over_budget(&nq, timeout_ms, why, whylen)) {
+				res = BM_TEMP;
+				break;
+			}
 			where_ns(&a[i], &v[j], where, sizeof(where));
 			enum bm_result one = ask_one(child, (const struct sockaddr *)&a[i].sa,
 						     a[i].salen, &v[j], false, timeout_ms, m, rdata,
 						     rdlen, &ks, where, text, sizeof(text));
 			res = round_take(&st, one, &ks, where, text, why, whylen);
 		}
-		if (asked_here == 0) {
+		if (asked_here == 0 && res == BM_OK) {
 			if (!st.temp)
 				ds_why(st.temp_text, sizeof(st.temp_text),
 				       "no vantage point of the address family of %s %s",
@@ -1208,6 +1243,10 @@ enum bm_result bm_unsigned_round(struct bm_resolver *r, const uint8_t *child, co
 		struct keyset ks;
 		if (v[j].kind != BM_VANTAGE_RESOLVER)
 			continue;
+		if (over_budget(&nq, timeout_ms, why, whylen)) {
+			res = BM_TEMP;
+			break;
+		}
 		resolver_addr(&v[j], &rs, &rslen);
 		where_resolver((const struct sockaddr *)&rs, &v[j], where, sizeof(where));
 		enum bm_result one =
@@ -1239,6 +1278,12 @@ enum bm_result bm_unsigned_round(struct bm_resolver *r, const uint8_t *child, co
 		       "RRset (%zu key%s) holding the key, from %zu vantage point%s%s",
 		       na, na == 1 ? "" : "es", nns, nns == 1 ? "" : "s", cname, st.ref.n,
 		       st.ref.n == 1 ? "" : "s", nsrc, nsrc == 1 ? "" : "s", via);
+	}
+	if (nskip > 0) {
+		size_t wl = strnlen(why, whylen);
+		if (wl < whylen)
+			ds_why(why + wl, whylen - wl, " (%zu more address%s not asked)", nskip,
+			       nskip == 1 ? "" : "es");
 	}
 	free(st.ref.buf);
 	free(a);

@@ -219,7 +219,13 @@ struct bm_vantage {
  * another, the nameservers first, then the resolvers: a round takes at most
  * one resolver timeout (the A/AAAA lookups, sent together) plus
  * (addresses x source vantage points + resolver vantage points) x
- * timeout_ms.  Reasons name the server ("at ns1.child. 192.0.2.1#53",
+ * timeout_ms.  A hostile child must not stall the scheduler with many
+ * addresses: at most 4 addresses of each NS name (glue in the order of d,
+ * a resolver's answer in its order) and 16 in all are asked, the others are
+ * ignored and the reason ends in "(N more addresses not asked)"; and a
+ * round stops asking before queries x timeout_ms would exceed 60 s, with
+ * BM_TEMP ("round stopped after N queries: one more at T ms each would
+ * exceed the round's budget of 60 s").  Reasons name the server ("at ns1.child. 192.0.2.1#53",
  * with " from SRC" for an explicit source) or the resolver ("via resolver
  * 127.0.0.88#53").
  */

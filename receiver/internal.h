@@ -228,6 +228,11 @@ void jobq_init(struct jobq *q, size_t max);
 void jobq_destroy(struct jobq *q);
 /* false when full or closed (caller keeps j) */
 bool jobq_push(struct jobq *q, struct job *j);
+/* The same, but false already when limit jobs wait (0: no limit). */
+bool jobq_push_below(struct jobq *q, struct job *j, size_t limit);
+
+/* Audit rows a minute for requests refused before crypto, per /24 or /56. */
+#define AUDIT_PER_SOURCE 600
 /* Block for one job; NULL once closed and empty. */
 struct job *jobq_pop(struct jobq *q);
 /* Take up to max jobs without blocking (returns a chain; *n set). */
@@ -254,6 +259,7 @@ struct counters {
 	atomic_ulong commits, commit_jobs, replays, dropped;
 	atomic_ulong tcp_accepted, tcp_closed_bad, tcp_refused_full;
 	atomic_ulong boot_attempts, boot_trusted, boot_failed;
+	atomic_ulong audit_skipped; /* refusals logged but not audited (AUDIT_PER_SOURCE) */
 
 	/* for /metrics (metrics.c); each is only ever added to */
 	atomic_ulong sig0_ok, sig0_fail; /* each sig0_verify() call, by its result */
@@ -300,10 +306,12 @@ struct receiver {
 	struct bootstrap *boot;
 	/* the admin HTTP API (api/); NULL when it is off */
 	struct api *api;
-	struct ratelimit *boot_child, *boot_source; /* uploads per child / per source prefix */
-	struct ratelimit *ks_source;		    /* KeyState inquiries per source prefix */
-	struct ratelimit *upd_source, *upd_signer;  /* R9: signed UPDATEs per prefix / signer */
-	struct ratelimit_bucket verify_budget;	    /* R8: verifications a second, all requests */
+	struct ratelimit *boot_source;	       /* key uploads per source prefix (I/O thread) */
+	struct ratelimit *boot_child_verified; /* verified uploads per child (commit thread) */
+	struct ratelimit *ks_source;	       /* KeyState inquiries per source prefix */
+	struct ratelimit *audit_source;	       /* audit rows of pre-crypto refusals per prefix */
+	struct ratelimit *upd_source, *upd_signer; /* R9: signed UPDATEs per prefix / signer */
+	struct ratelimit_bucket verify_budget;	   /* R8: verifications a second, all requests */
 	/* the receiver's own keys: swapped by the I/O loop when the key folder
 	 * changes; replaced sets stay allocated until exit (requests in flight
 	 * may still sign with them) */

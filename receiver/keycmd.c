@@ -38,9 +38,18 @@ static void list(struct store *s, const struct keyrows *l, FILE *out)
 	}
 }
 
+/* The configuration's entry for stored key k, or NULL when the configuration does not list it. */
+/* The configuration's entry for k when k came from it (else NULL). */
+static const struct cfg_key *config_key(const struct cfg *cfg, const struct store_key *k)
+{
+	if (strcmp(k->trust_method, "config") != 0)
+		return NULL;
+	return cfg_key_find(cfg, k->owner, k->rdata, k->rdlen);
+}
+
 /* Change the key (child, tag) with ev; on trust, supersede the child's other uploads. */
-static int change(struct store *s, struct keyrows *l, const uint8_t *child, unsigned tag,
-		  enum ks_event ev, FILE *out)
+static int change(const struct cfg *cfg, struct store *s, struct keyrows *l, const uint8_t *child,
+		  unsigned tag, enum ks_event ev, FILE *out)
 {
 	char c[DNAME_STR_MAX];
 	struct store_key *k = NULL;
@@ -57,6 +66,14 @@ static int change(struct store *s, struct keyrows *l, const uint8_t *child, unsi
 	if (k == NULL) {
 		fprintf(out, "key: no key of %s with tag %u\n", c, tag);
 		return DS_ENOENT;
+	}
+	const struct cfg_key *ck = config_key(cfg, k);
+	if (ev == KS_EV_OPERATOR_REVOKE && ck != NULL) {
+		/* the next start would trust it again */
+		fprintf(out,
+			"key: key %u of %s is listed in the configuration (%s); remove it there\n",
+			tag, c, ck->source[0] ? ck->source : "place unknown");
+		return DS_EINVAL;
 	}
 	enum key_state next;
 	if (!ks_next(true, k->state, ev, &next)) {
@@ -112,7 +129,7 @@ int keycmd(const struct cfg *cfg, int argc, char **argv, FILE *out)
 	if (rc == DS_OK && is_list)
 		list(s, &l, out);
 	else if (rc == DS_OK)
-		rc = change(s, &l, child, (unsigned)tag,
+		rc = change(cfg, s, &l, child, (unsigned)tag,
 			    argv[0][0] == 't' ? KS_EV_OPERATOR_TRUST : KS_EV_OPERATOR_REVOKE, out);
 	free(l.k);
 	store_close(s);

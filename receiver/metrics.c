@@ -264,6 +264,10 @@ int metrics_render(struct receiver *r, struct store *s, FILE *out)
 	simple(out, "dsyncd_tcp_connections_refused_total", "counter",
 	       "TCP connections closed at once: server.tcp-max-connections reached.",
 	       get(&c->tcp_refused_full));
+	simple(out, "dsyncd_audit_skipped_total", "counter",
+	       "Requests refused before crypto that were logged but not audited (one network "
+	       "over its audit rows a minute).",
+	       get(&c->audit_skipped));
 	simple(out, "dsyncd_commits_total", "counter",
 	       "Store transactions of the commit thread (each a group commit).", get(&c->commits));
 	return ferror(out) ? DS_EIO : DS_OK;

@@ -184,12 +184,8 @@ static void start_bootstrap(struct receiver *r, struct job *j, const struct msg_
 			   "zone %s offers no key bootstrap; keys are set by the operator", zone);
 		return;
 	}
-	if (!ratelimit_allow(r->boot_child, dname_hash(j->signer), now, c->boot_per_child)) {
-		job_decide(j, RC_REFUSED, EDE_BLOCKED, "refused",
-			   "too many key uploads for %s: at most %u a minute", signer,
-			   c->boot_per_child);
-		return;
-	}
+	/* the per-child limit is counted in decide_upload, for verified
+	 * uploads only: forged ones must not use up the child's slots */
 	if (!ratelimit_allow(r->boot_source, ratelimit_prefix_key(&j->peer), now,
 			     c->boot_per_source)) {
 		job_decide(j, RC_REFUSED, EDE_BLOCKED, "refused",
@@ -666,7 +662,9 @@ struct upload_scan {
 	size_t rdlen;
 	bool exists;
 	struct store_key *row; /* the row of this key, when it exists */
-	unsigned pending;      /* other keys waiting for trust */
+	unsigned pending;      /* other keys neither trusted nor revoked */
+	int64_t oldest;	       /* the id of the oldest of them, 0 when none */
+	int64_t oldest_at;     /* its created time */
 };
 
 static int scan_key(void *arg, const struct store_key *k)
@@ -675,24 +673,77 @@ static int scan_key(void *arg, const struct store_key *k)
 	if (k->rdlen == u->rdlen && memcmp(k->rdata, u->rdata, k->rdlen) == 0) {
 		u->exists = true;
 		*u->row = *k;
-	} else if (k->state == KEY_KNOWN || k->state == KEY_VALIDATING) {
+	} else if (k->state != KEY_TRUSTED && k->state != KEY_REVOKED) {
+		/* known, validating, validation-failed, refused: each holds a row */
 		u->pending++;
+		if (u->oldest == 0 || k->created < u->oldest_at ||
+		    (k->created == u->oldest_at && k->id < u->oldest)) {
+			u->oldest = k->id;
+			u->oldest_at = k->created;
+		}
 	}
 	return 0;
+}
+
+/*
+ * zones.[].bootstrap-max-pending: a new key of a child that has the maximum
+ * of keys waiting for trust makes the oldest of them give way (revoked), so
+ * that throwaway keys cannot lock the real one out.  The revoked rows are
+ * appended to changed for the key cache.
+ */
+static int evict_pending(struct receiver *r, struct job *j, int64_t cid, struct upload_scan *u,
+			 const char *child, struct keyrows *changed)
+{
+	char why[DNAME_STR_MAX + 128];
+	snprintf(why, sizeof(why),
+		 "evicted: at most %u keys of %s wait for trust; the oldest gave way to a newer "
+		 "upload",
+		 j->zone->boot_max_pending, child);
+	/* bounded: each round revokes one row (more than one only when the
+	 * setting was lowered or revoked keys were uploaded again) */
+	while (u->pending >= j->zone->boot_max_pending && u->oldest != 0) {
+		struct store_key *old = malloc(sizeof(*old));
+		int rc = old ? store_key_get(r->store, u->oldest, old) : DS_ENOMEM;
+		if (rc == DS_OK)
+			rc = key_transition(r->store, old, KS_EV_SUPERSEDED, NULL, "update", why,
+					    changed);
+		free(old);
+		if (rc != DS_OK)
+			return rc;
+		struct upload_scan again = {.rdata = u->rdata, .rdlen = u->rdlen, .row = u->row};
+		rc = store_child_keys_foreach(r->store, cid, scan_key, &again);
+		if (rc != DS_OK)
+			return rc;
+		*u = again;
+	}
+	return DS_OK;
 }
 
 /*
  * A verified self-signed upload (D8): the key is stored as known and waits
  * for a bootstrap method (today: the operator, `dsyncd key trust`); the
  * answer is NOERROR once that is durable.  The child's other keys are left
- * alone: a trusted key stays trusted until the new one is trusted.
+ * alone (a trusted key stays trusted until the new one is trusted), except
+ * that the oldest key waiting for trust gives way when there are
+ * bootstrap-max-pending of them.  The per-child upload limit counts here,
+ * after verification, so that forged uploads do not take the child's slots.
  */
 static void decide_upload(struct receiver *r, struct job *j, const char *child, const char *zone)
 {
 	const uint8_t *rd = msg_rdata(j->m, j->boot_rr);
 	int64_t zid, cid;
+	/* R9 per child, for uploads by a key not trusted yet (the table is the
+	 * commit thread's own) */
+	if (j->key == NULL && !ratelimit_allow(r->boot_child_verified, dname_hash(j->signer),
+					       now_sec(), r->cfg->boot_per_child)) {
+		job_decide(j, RC_REFUSED, EDE_BLOCKED, "refused",
+			   "too many key uploads for %s: at most %u a minute", child,
+			   r->cfg->boot_per_child);
+		return;
+	}
 	struct store_key *row = calloc(1, sizeof(*row));
 	struct upload_scan u = {.rdata = rd, .rdlen = j->boot_rr->rdlen, .row = row};
+	struct keyrows gone = {0}; /* pending keys that gave way */
 	enum key_state next;
 	int rc = row ? store_zone_find(r->store, j->zone->name, &zid) : DS_ENOMEM;
 	if (rc == DS_OK)
@@ -736,10 +787,6 @@ static void decide_upload(struct receiver *r, struct job *j, const char *child, 
 		job_decide(j, RC_NOERROR, -1, "accepted", "key %s tag %u is already %s", child, tag,
 			   store_key_state_str(row->state));
 		upload_keystate(r, j, next, tag);
-	} else if (!u.exists && !alg_refused && u.pending >= j->zone->boot_max_pending) {
-		job_decide(j, RC_REFUSED, EDE_PROHIBITED, "refused",
-			   "%u key(s) of %s already wait for trust (bootstrap-max-pending)",
-			   u.pending, child);
 	} else if (next == KEY_VALIDATING &&
 		   (store_validation_pending(r->store, &queued) != DS_OK ||
 		    queued >= r->cfg->boot.max_pending_total)) {
@@ -762,17 +809,22 @@ static void decide_upload(struct receiver *r, struct job *j, const char *child, 
 		k->trust_method[0] = '\0';
 		snprintf(k->source, sizeof(k->source), "upload from %s", j->client);
 		k->created = k->updated = 0;
-		rc = store_key_upsert(r->store, k);
+		rc = u.exists ? DS_OK : evict_pending(r, j, cid, &u, child, &gone);
+		if (rc == DS_OK)
+			rc = store_key_upsert(r->store, k);
 		if (rc == DS_OK && next == KEY_VALIDATING)
 			rc = store_validation_queue(r->store, k->id, now_sec());
+		/* the key cache learns the new key and the evicted ones */
+		if (rc == DS_OK)
+			rc = keyrows_add(&gone, k);
 		if (rc != DS_OK) {
 			job_decide(j, RC_SERVFAIL, EDE_OTHER, "servfail",
 				   "store error; try again later");
 		} else {
-			j->newkey = k;
-			j->nnewkey = 1;
+			j->newkey = gone.k;
+			j->nnewkey = gone.n;
+			gone.k = NULL;
 			j->boot_queued = next == KEY_VALIDATING;
-			row = NULL;
 			upload_keystate(r, j, next, tag);
 			if (alg_refused)
 				job_decide(j, RC_REFUSED, EDE_UNSUPPORTED_KEY_ALG, "refused",
@@ -790,6 +842,7 @@ static void decide_upload(struct receiver *r, struct job *j, const char *child, 
 					   child, tag, store_key_state_str(next), child, tag);
 		}
 	}
+	free(gone.k);
 	free(row);
 }
 

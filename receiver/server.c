@@ -74,8 +74,13 @@ void jobq_destroy(struct jobq *q)
 
 bool jobq_push(struct jobq *q, struct job *j)
 {
+	return jobq_push_below(q, j, q->max);
+}
+
+bool jobq_push_below(struct jobq *q, struct job *j, size_t limit)
+{
 	pthread_mutex_lock(&q->mu);
-	if (q->closed || (q->max && q->n >= q->max)) {
+	if (q->closed || (limit && q->n >= limit)) {
 		pthread_mutex_unlock(&q->mu);
 		return false;
 	}
@@ -164,7 +169,10 @@ static void *worker_main(void *arg)
 	while ((j = jobq_pop(&r->verifyq)) != NULL) {
 		pipeline_verify(r, j);
 		if (j->stage == JOB_COMMIT || j->audit) {
-			if (jobq_push(&r->commitq, j))
+			/* a refusal's audit row never takes the room of a commit */
+			if (j->stage == JOB_COMMIT
+				? jobq_push(&r->commitq, j)
+				: jobq_push_below(&r->commitq, j, r->commitq.max / 2))
 				continue;
 			if (j->stage == JOB_COMMIT)
 				job_decide(j, RC_REFUSED, EDE_BLOCKED, "refused",
@@ -339,8 +347,16 @@ static void dispatch(struct receiver *r, struct job *j)
 		job_decide(j, RC_REFUSED, EDE_BLOCKED, "refused",
 			   "server busy: verification queue full; retry later");
 	}
-	/* decided before crypto: UPDATEs still get their audit row */
-	if (j->audit && jobq_push(&r->commitq, j))
+	/* decided before crypto: UPDATEs still get their audit row, but one
+	 * network's flood of refusals gets at most AUDIT_PER_SOURCE rows a minute
+	 * (the rest only the log line) and never more than half the commit
+	 * queue, so that the commits of others keep their room (R9) */
+	if (j->audit && !ratelimit_allow(r->audit_source, ratelimit_prefix_key(&j->peer),
+					 (int64_t)j->t_recv.tv_sec, AUDIT_PER_SOURCE)) {
+		j->audit = false;
+		atomic_fetch_add(&r->ctr.audit_skipped, 1);
+	}
+	if (j->audit && jobq_push_below(&r->commitq, j, r->commitq.max / 2))
 		return;
 	finish(r, j);
 }
@@ -624,7 +640,7 @@ int receiver_new(const struct cfg *cfg, struct receiver **out)
 	if (rc == DS_OK)
 		rc = replay_new(&r->replay);
 	if (rc == DS_OK)
-		rc = ratelimit_new(65536, &r->boot_child);
+		rc = ratelimit_new(65536, &r->boot_child_verified);
 	if (rc == DS_OK)
 		rc = ratelimit_new(65536, &r->boot_source);
 	if (rc == DS_OK)
@@ -633,6 +649,8 @@ int receiver_new(const struct cfg *cfg, struct receiver **out)
 		rc = ratelimit_new(65536, &r->upd_source);
 	if (rc == DS_OK)
 		rc = ratelimit_new(65536, &r->upd_signer);
+	if (rc == DS_OK)
+		rc = ratelimit_new(65536, &r->audit_source);
 	if (rc == DS_OK) {
 		int64_t now = (int64_t)time(NULL);
 		rc = store_replay_purge(r->store, now);
@@ -822,11 +840,12 @@ void receiver_free(struct receiver *r)
 	keycache_free(r->keys);
 	replay_free(r->replay);
 	rkeys_free(atomic_load(&r->rkeys));
-	ratelimit_free(r->boot_child);
+	ratelimit_free(r->boot_child_verified);
 	ratelimit_free(r->boot_source);
 	ratelimit_free(r->ks_source);
 	ratelimit_free(r->upd_source);
 	ratelimit_free(r->upd_signer);
+	ratelimit_free(r->audit_source);
 	for (size_t i = 0; i < r->nrkeys_old; i++)
 		rkeys_free(r->rkeys_old[i]);
 	store_close(r->store);

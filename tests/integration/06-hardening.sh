@@ -518,6 +518,26 @@ expect "R9: no verification for r7's refused UPDATEs" "$v0" "$(vcount)"
 expect "R9: an audit row each" $((a0 + 4)) "$(naudit9)"
 out=$(load 127.0.2.1 5 8)
 expect "R9: another child's signer from the same /24 -> all NOERROR" "NOERROR:5" "$(kvf rcodes "$out")"
+
+# a flood of refusals from one network must not crowd out the others' commits:
+# its audit rows are capped (600 a minute) and never fill the commit queue
+a0=$(naudit9)
+"$BIN/dsync-send" -s $ADDR -p $PORT -b 127.0.3.1 --wait-ms 3000 -k "${RK[8]}" \
+	--add "r8.example. 300 NS ns1.provider.net." --add "r8.example. 300 NS ns2.provider.org." \
+	--count 3000 --concurrency 64 >"$T/flood9.out" 2>&1 &
+fpid=$!
+sleep 0.3
+r=$(one 127.0.0.1 6)
+expect "R9: during a 3000-UPDATE flood from 127.0.3.0/24, another /24 -> NOERROR" NOERROR "$(f_rcode "$r")"
+wait "$fpid"
+out=$(tail -1 "$T/flood9.out")
+expect_match "R9: the flood got its answers (REFUSED, EDE 15)" "REFUSED:" "$(kvf rcodes "$out")"
+nref=$(kvf rcodes "$out" | tr ',' '\n' | sed -n 's/^REFUSED://p')
+grown=$(($(naudit9) - a0))
+echo "# R9 flood from one /24: $out; audit rows +$grown"
+check "R9: the flood's audit rows stay under the cap (600 a minute, at most two minutes)" \
+	test "$grown" -le 1201
+check "R9: ... fewer rows than refusals ($grown < ${nref:-0})" test "$grown" -lt "${nref:-0}"
 check "R9: dsyncd stops cleanly" stop_dsyncd
 mv "$T/dsyncd.log" "$T/dsyncd-r9.log"
 

@@ -3,8 +3,9 @@
 # self-signed UPDATE (BIND's nsupdate), the key is stored as known (NOERROR
 # once durable, D8), refused for delegation changes until the operator trusts
 # it (`dsyncd key trust` + SIGHUP), then accepted; revocation, restarts, the
-# pending cap and the upload rate limit; a forged upload for a child with a
-# trusted key disturbs nothing.
+# pending cap (the oldest pending key gives way) and the upload rate limit
+# (verified uploads only); a forged upload for a child with a trusted key
+# disturbs nothing.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-send.sh"
 ADDR=127.0.0.11
@@ -86,17 +87,41 @@ KT=$(mkkey third.example. ED25519)
 out=$(ds -k "$KT" -z example. --add "$(keyrr "$KT")" --flip -5)
 expect_match "an upload with a broken signature -> REFUSED, EDE 6" '^rcode=REFUSED ede=6 ' "$out"
 expect "and changes nothing" "$before" "$(state_dump)"
+# bootstrap-max-pending (3): throwaway keys cannot lock the real one out; a
+# new key makes the oldest pending one give way
+TH=()
 for i in 1 2 3; do
-	k=$(mkkey third.example. ED25519 2>/dev/null)
-	expect "third.example. upload $i -> NOERROR" NOERROR "$(upload "$k")"
+	TH[i]=$(mkkey third.example. ED25519 2>/dev/null)
+	expect "third.example. upload $i -> NOERROR" NOERROR "$(upload "${TH[i]}")"
 done
+T1=$(tagof "${TH[1]}")
 k=$(mkkey third.example. ED25519 2>/dev/null)
 out=$(ds -k "$k" -z example. --add "$(keyrr "$k")")
-expect_match "a fourth pending key is refused (bootstrap-max-pending 3)" '^rcode=REFUSED ede=18 text="3 key\(s\) of third.example. already wait for trust' "$out"
+expect_match "a fourth pending key is accepted (bootstrap-max-pending 3)" '^rcode=NOERROR' "$out"
+expect_match "the oldest pending key gave way (revoked)" "third\.example\. tag $T1 alg 15: revoked" "$(keys)"
+expect "third.example. has 3 keys waiting, 1 revoked" "3 1" \
+	"$(keys | grep -c 'third\.example\..*: known') $(keys | grep -c 'third\.example\..*: revoked')"
+expect "the eviction is audited (actor update, with the reason)" 1 \
+	"$(sqlite3 "$T/db/dsyncd.db" "select count(*) from audit where actor='update' and child='third.example.' and key_tag=$T1 and result='revoked' and reason like '%evicted: at most 3 keys of third.example. wait for trust; the oldest gave way to a newer upload%'")"
+expect_match "the key cache knows at once: the evicted key is unknown (BADKEY)" "^rcode=BADKEY" \
+	"$(nsadd "${TH[1]}" third.example.)"
+# (the fifth verified upload of third.example. this minute: uploads-per-child is 5)
+expect "a re-upload of the evicted key (a fresh start) -> NOERROR, no new row, nothing evicted" \
+	"NOERROR 4 0" \
+	"$(upload "${TH[1]}") $(keys | grep -c 'third\.example\..*: known') $(keys | grep -c 'third\.example\..*: revoked')"
+# bootstrap.uploads-per-child (5 here) counts verified uploads only: forged
+# ones (broken signature, spoofable over UDP, from another /24) take nothing
 KB=$(mkkey busy.example. ED25519)
-for i in 1 2 3 4 5; do ds -k "$KB" -z example. --add "$(keyrr "$KB")" >/dev/null; done
+nf=0
+for i in $(seq 10); do
+	out=$(ds -b 127.0.5.1 -k "$KB" -z example. --add "$(keyrr "$KB")" --flip -5)
+	[[ "$out" =~ ^rcode=REFUSED\ ede=6\  ]] && nf=$((nf + 1))
+done
+expect "10 forged uploads for busy.example. -> REFUSED, EDE 6" 10 "$nf"
+expect_match "then the real upload -> NOERROR" '^rcode=NOERROR' "$(ds -k "$KB" -z example. --add "$(keyrr "$KB")")"
+for i in 2 3 4 5; do ds -k "$KB" -z example. --add "$(keyrr "$KB")" >/dev/null; done
 out=$(ds -k "$KB" -z example. --add "$(keyrr "$KB")")
-expect_match "a sixth upload within a minute is rate-limited (EDE 15)" '^rcode=REFUSED ede=15 text="too many key uploads for busy.example.' "$out"
+expect_match "a sixth verified upload within a minute is rate-limited (EDE 15)" '^rcode=REFUSED ede=15 text="too many key uploads for busy.example.: at most 5 a minute' "$out"
 
 # key rollover by UPDATE (zones.[].key-rollover, on by default)
 KR=$(mkkey child.example. ED25519 2>/dev/null)

@@ -311,6 +311,22 @@ outcome "unsigned, a silent server makes the round temporary, not a fail" 2 \
 t1=$(now)
 expect_match "... within the timeout + 1 s ($(secs "$t0" "$t1") s)" '^1\.' "$(secs "$t0" "$t1")"
 
+# at most 4 addresses per NS name: 6 glue addresses in this order, the two
+# after the first four (the silent server, then nothing listening) not asked
+t0=$(now)
+outcome "unsigned, 6 glue addresses of one NS: the first 4 asked" 0 \
+	'^ok: unsigned: 4 addresses of 1 nameserver of split\.parent\.test\. answer the same KEY RRset \(1 key\) holding the key, from 1 vantage point \(2 more addresses not asked\)$' \
+	--timeout 2000 unsigned split.parent.test. "$KP" ns1.split.parent.test.="$S1" \
+	ns1.split.parent.test.="$S2" ns1.split.parent.test.="$S1" ns1.split.parent.test.="$S2" \
+	ns1.split.parent.test.=127.0.0.98 ns1.split.parent.test.=127.0.0.99
+t1=$(now)
+expect_match "... the silent 5th address not waited for, within 2 s ($(secs "$t0" "$t1") s)" '^[01]\.' "$(secs "$t0" "$t1")"
+# the round's budget: queries x timeout at most 60 s, so 3 queries at 20 s
+outcome "unsigned, a round stops at its 60 s budget" 2 \
+	'^temporary: unsigned: round stopped after 3 queries: one more at 20000 ms each would exceed the round.s budget of 60 s$' \
+	--timeout 20000 unsigned split.parent.test. "$KP" ns1.split.parent.test.="$S1" \
+	ns2.split.parent.test.="$S2" ns1.split.parent.test.="$S2" ns2.split.parent.test.="$S1"
+
 t0=$(now)
 outcome "unsigned, a resolver that never answers" 2 \
 	'^temporary: unsigned: split\.parent\.test\. KEY via resolver 127\.0\.0\.98#53: no answer within 1000 ms$' \

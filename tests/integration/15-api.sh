@@ -119,6 +119,22 @@ expect "the delete is audited with its tag" 1 "$(audit_n "actor='api:ops' and re
 expect "DELETE it again -> 404" 404 "$(api DELETE "/api/v1/keys/$IDD")"
 expect "its UPDATE is refused as from an unknown key" NOTAUTH "$(nsadd "$KD" third.example. d.net)"
 
+# ---- a key listed in the configuration: not revoked or deleted here ------------
+T1=$(tagof "$K1")
+IDC=$(keyid child.example. "$T1")
+ck_before=$(sqlite3 "$T/db/dsyncd.db" "select id, state, trust_method from keys where id=$IDC")
+expect "the configured key is trusted by config" "$IDC|trusted|config" "$ck_before"
+expect "POST /keys/{id}/revoke of a configured key -> 409" 409 "$(api POST "/api/v1/keys/$IDC/revoke")"
+expect_match "... saying where it is listed" "^key $IDC of child\.example\. is listed in the configuration \(.*dsyncd\.conf:[0-9]+.*\); remove it there$" "$(j 'd["error"]')"
+expect "DELETE /keys/{id} of a configured key -> 409" 409 "$(api DELETE "/api/v1/keys/$IDC")"
+expect_match "... the same reason" "is listed in the configuration .*; remove it there$" "$(j 'd["error"]')"
+out=$("$BIN/dsyncd" -c "$T/dsyncd.conf" key revoke child.example. "$T1" 2>&1)
+expect "dsyncd key revoke of a configured key exits non-zero" 1 $?
+expect_match "... saying where it is listed" "^key: key $T1 of child\.example\. is listed in the configuration \(.*dsyncd\.conf:[0-9]+.*\); remove it there$" "$out"
+expect "the configured key is unchanged in the store" "$ck_before" \
+	"$(sqlite3 "$T/db/dsyncd.db" "select id, state, trust_method from keys where id=$IDC")"
+expect "its UPDATE is still accepted" NOERROR "$(nsadd "$K1" child.example. g.net)"
+
 # ---- reading: zones, children, child, validations ----------------------------
 expect "GET /zones -> 200" 200 "$(api GET /api/v1/zones)"
 expect "zone example. with its backends and 4 children" "('example.', 4, ['zonefile', 'null'], ['manual'])" \
@@ -231,6 +247,14 @@ bad "not a Bearer token" 401 GET /healthz "" "" -H "Authorization: Basic b3BzOnB
 bad "a token with more after it" 401 GET /healthz "" "" -H "Authorization: Bearer $RD x"
 bad "no token on /metrics" 401 GET /metrics ""
 expect "each 401 wrote an audit row" $((unauth + 6)) "$(audit_n "result='unauthorized'")"
+# bytes outside printable ASCII in the path reach the audit row escaped
+bad "no token, a path of bytes 0xFF 0xFE" 401 GET "/%FF%FE" ""
+expect "GET /audit after it -> 200 (the rows are valid JSON)" 200 "$(api GET "/api/v1/audit?result=unauthorized&limit=5")"
+expect "the row shows the request escaped" 'GET /\xFF\xFE' "$(j "d['items'][0]['request']")"
+bad "a child name with 0xFF in the path" 404 GET "/api/v1/children/a%FFb.example"
+bad "a key id of byte 0xFF (a decoded path parameter in the error)" 400 POST "/api/v1/keys/%FF/trust"
+expect "... the error shows it escaped" 'bad key id "\xFF": want a positive integer' "$(j 'd["error"]')"
+expect "GET /audit -> 200 after all that" 200 "$(api GET "/api/v1/audit?limit=50")"
 # a source that keeps guessing gets 401s but at most 30 audit rows a minute:
 # 70 guesses span at most two minutes, so at most 60 rows, and some are not
 # audited (the 6 above may share the first minute)
@@ -278,7 +302,7 @@ expect "the keys table is unchanged" "$keys_before" "$(sqlite3 "$T/db/dsyncd.db"
 expect "nothing else an UPDATE may change moved either" "$st_before" "$(state_dump)"
 
 # ---- tokens reload on SIGHUP ------------------------------------------------------
-NEW=newtoken-0123456789abcdef
+NEW=newtoken-0123456789#abcdef # a '#' inside a token is part of it
 echo "later read $NEW" >>"$T/tokens"
 expect "a token not yet loaded -> 401" 401 "$(api GET /api/v1/zones "$NEW")"
 kill -HUP "$DSYNCD_PID"
@@ -328,6 +352,7 @@ sed -i '$d' "$T/tokens"
 # ---- HTTPS -------------------------------------------------------------------------
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=$ADDR -days 1 \
 	-keyout "$T/api.key" -out "$T/api.crt" >/dev/null 2>&1
+chmod 600 "$T/api.key"
 sed "s|max-body = 2048;|max-body = 2048; tls-certificate = \"$T/api.crt\"; tls-key = \"$T/api.key\";|" \
 	"$T/dsyncd.conf" >"$T/tls.conf"
 start_dsyncd "$T/tls.conf" "$T/tls.log" || { not_ok "dsyncd starts with TLS"; finish; }
@@ -337,7 +362,20 @@ expect "the answer is the health JSON" ok "$(j 'd["status"]')"
 expect "https: a write with the admin token" 200 "$(api POST "/api/v1/keys/$IDO/revoke" "$ADM" "" --cacert "$T/api.crt")"
 expect "https: no token -> 401" 401 "$(api GET /api/v1/zones "" "" --cacert "$T/api.crt")"
 expect "an unknown CA is refused by curl" 000 "$(api GET /healthz "$RD")"
+# only TLS 1.2 and 1.3 are offered (the client allows 1.1 at security level 0)
+tlsv() { timeout 10 openssl s_client -connect $ADDR:8053 -CAfile "$T/api.crt" "$@" </dev/null >"$T/s_client.log" 2>&1; }
+tlsv -tls1_1 -cipher 'DEFAULT:@SECLEVEL=0'
+check "openssl s_client -tls1_1 fails" test $? -ne 0
+check "openssl s_client -tls1_2 works" tlsv -tls1_2
+grep -q "Protocol *: TLSv1.2" "$T/s_client.log" && ok "... and speaks TLS 1.2" || not_ok "TLS 1.2: $(grep -i protocol "$T/s_client.log")"
+check "openssl s_client -tls1_3 works" tlsv -tls1_3
 BASE=http://$ADDR:8053
 expect "plain http to the TLS port gets no answer" 000 "$(api GET /healthz "$RD")"
 check "dsyncd stops cleanly (TLS)" stop_dsyncd "$T/tls.log"
+chmod 644 "$T/api.key"
+timeout 20 "$BIN/dsyncd" -c "$T/tls.conf" >"$T/keymode.log" 2>&1
+rc=$?
+[ $rc -ne 0 ] && [ $rc -lt 66 ] && ok "a TLS key file of mode 0644: dsyncd refuses to start (exit $rc)" || not_ok "key mode 0644: exit $rc"
+expect_match "and says why" "api.key: the API TLS key file has mode 0644, which gives group or others access" \
+	"$(cat "$T/keymode.log")"
 finish

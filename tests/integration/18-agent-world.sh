@@ -236,6 +236,31 @@ expect "manual: update -> exit 0, NOERROR" "0 NOERROR" "$rc $(field rcode <<<"$o
 expect "manual: the difference is the new NS" "add: insecure-ns.parent.test. 60 IN NS ns2.unsigned-provider.test." \
 	"$(grep -E '^(add|delete|delete-rrset): ' <<<"$out")"
 expect "manual: the store has it" "ns1.unsigned-provider.test.|ns2.unsigned-provider.test." "$(nsof insecure-ns.parent.test.)"
+
+# ==== an insecure DSYNC pointing to a receiver in a signed zone ======================
+# whoever controls an insecure DSYNC could name a target whose KEY is secure:
+# that KEY must not authenticate answers
+# (in RFC 3597 form: world.sh rewrites DSYNC for Knot 3.2 in signed zones only)
+python3 -c '
+import sys
+port = int(sys.argv[1])
+rd = (255).to_bytes(2, "big") + bytes([2]) + port.to_bytes(2, "big")
+rd += b"".join(bytes([len(l)]) + l.encode() for l in "updater.parent.test".split(".")) + b"\0"
+print("evil._dsync.unsigned-provider.test. 60 IN TYPE66 \\# %d %s" % (len(rd), rd.hex().upper()))
+' "$PORT" >>"$W/extra/unsigned-provider.test.records"
+check "an insecure _dsync under unsigned-provider.test. is published" world_reload
+out=$(agent discover evil.unsigned-provider.test.)
+expect "discover evil.unsigned-provider.test. -> the signed receiver, DSYNC NOT secure" \
+	"updater.parent.test. port $PORT (DSYNC NOT secure)" "$(field receiver <<<"$out")"
+expect_match "... its secure KEY is NOT used, because the DSYNC RRset is not secure" \
+	"\(NOT used: not secure: the DSYNC RRset\)$" "$(field "receiver key" <<<"$out")"
+KE=$(cd "$T" && dnssec-keygen -q -T KEY -a ED25519 -n ZONE evil.unsigned-provider.test.)
+out=$(agent inquire evil.unsigned-provider.test. --key "$T/$KE")
+rc=$?
+expect "inquire through the insecure DSYNC -> exit 4 (not authenticated)" 4 $rc
+expect_match "... the discovered KEY is not used, saying why" \
+	"receiver KEY from discovery not used: not secure: the DSYNC RRset" "$out"
+expect_match "... and the answer is not authenticated" "authenticated: no" "$out"
 check "dsyncd stops cleanly (no sanitizer reports)" stop_dsyncd "$LOG"
 expect "dsync-agent: no sanitizer reports in any run" "" \
 	"$(cat "$T/agent.log" "$T"/boot-*.out | grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' | head -3)"

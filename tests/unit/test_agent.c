@@ -345,6 +345,37 @@ static void test_diff(void)
 	CHECK_EQ(del.n, DELEG_MAX);
 }
 
+/* The discovered receiver KEY counts only when DSYNC, KEY (and addresses used) are secure. */
+static void test_receiver_key_usable(void)
+{
+	struct agent_discovery *d = calloc(1, sizeof(*d));
+	char why[128];
+	CHECK(d != NULL);
+	if (d == NULL)
+		return;
+	d->dsync_secure = d->key_secure = d->addr_secure = true;
+	CHECK(agent_receiver_key_usable(d, true, why, sizeof(why)));
+	CHECK(strcmp(why, "") == 0);
+	/* an insecure DSYNC pointing to a target in a signed zone: not usable */
+	d->dsync_secure = false;
+	CHECK(!agent_receiver_key_usable(d, false, why, sizeof(why)));
+	CHECK(strcmp(why, "the DSYNC RRset") == 0);
+	d->dsync_secure = true;
+	d->key_secure = false;
+	CHECK(!agent_receiver_key_usable(d, true, why, sizeof(why)));
+	CHECK(strcmp(why, "the KEY RRset") == 0);
+	/* insecure addresses matter only when the target was reached through them */
+	d->key_secure = true;
+	d->addr_secure = false;
+	CHECK(agent_receiver_key_usable(d, false, why, sizeof(why)));
+	CHECK(!agent_receiver_key_usable(d, true, why, sizeof(why)));
+	CHECK(strcmp(why, "the A/AAAA RRsets") == 0);
+	d->dsync_secure = d->key_secure = false;
+	CHECK(!agent_receiver_key_usable(d, true, why, sizeof(why)));
+	CHECK(strcmp(why, "the DSYNC RRset, the KEY RRset, the A/AAAA RRsets") == 0);
+	free(d);
+}
+
 int main(void)
 {
 	test_dsync_name();
@@ -352,5 +383,6 @@ int main(void)
 	test_svcb();
 	test_ds();
 	test_diff();
+	test_receiver_key_usable();
 	UNIT_DONE("test_agent");
 }

@@ -88,6 +88,17 @@ int agent_discover(struct bm_resolver *r, const uint8_t *child, uint8_t scheme, 
 /* The pure parts of discovery (no I/O; tested by tests/unit/test_agent.c). */
 
 /*
+ * Whether the receiver's KEY found by discovery d may authenticate answers:
+ * only when the DSYNC RRset that named the target and the target's KEY
+ * RRset were both secure, and, when addrs_used (the target was reached at
+ * the addresses discovery found), its A/AAAA RRsets too.  An insecure DSYNC
+ * could point to a target in a signed zone of the attacker's.  false: why
+ * lists what was not secure ("the DSYNC RRset, the A/AAAA RRsets").
+ */
+bool agent_receiver_key_usable(const struct agent_discovery *d, bool addrs_used, char *why,
+			       size_t whylen);
+
+/*
  * The DSYNC lookup name for child under parent: child's labels below
  * parent, then "_dsync", then parent ("a.b.example." under "example." ->
  * "a.b._dsync.example.").  parent NULL: child's own parent (insert after

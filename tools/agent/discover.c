@@ -24,6 +24,22 @@
 
 /* ---- pure parts ------------------------------------------------------------- */
 
+bool agent_receiver_key_usable(const struct agent_discovery *d, bool addrs_used, char *why,
+			       size_t whylen)
+{
+	const char *bad[3];
+	size_t n = 0;
+	if (!d->dsync_secure)
+		bad[n++] = "the DSYNC RRset";
+	if (!d->key_secure)
+		bad[n++] = "the KEY RRset";
+	if (addrs_used && !d->addr_secure)
+		bad[n++] = "the A/AAAA RRsets";
+	ds_why(why, whylen, "%s%s%s%s%s", n > 0 ? bad[0] : "", n > 1 ? ", " : "",
+	       n > 1 ? bad[1] : "", n > 2 ? ", " : "", n > 2 ? bad[2] : "");
+	return n == 0;
+}
+
 int agent_dsync_name(const uint8_t *child, const uint8_t *parent, uint8_t out[DNAME_MAX])
 {
 	if (parent == NULL)

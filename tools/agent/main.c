@@ -685,7 +685,14 @@ static int prepare(struct ctx *c)
 		if (rc != DS_OK)
 			return fail(AGENT_USAGE, "--receiver-key: %s", why);
 		c->nrkey = 1;
-	} else if (c->disc != NULL && c->disc->key_secure) {
+	} else if (c->disc != NULL && c->disc->nkey > 0 &&
+		   !agent_receiver_key_usable(c->disc, o->server == NULL, why, sizeof(why))) {
+		if (!o->quiet)
+			fprintf(
+			    stderr,
+			    "dsync-agent: receiver KEY from discovery not used: not secure: %s\n",
+			    why);
+	} else if (c->disc != NULL && c->disc->nkey > 0) {
 		struct sig0_limits lim;
 		sig0_limits_default(&lim);
 		memset(lim.alg_allowed, 0xff, sizeof(lim.alg_allowed));
@@ -862,13 +869,16 @@ static int cmd_discover(struct ctx *c)
 		    dnsq_addr_str((const struct sockaddr *)&d->addr[i], a, sizeof(a)),
 		    d->addr_secure ? "secure" : "NOT secure");
 	}
+	char why[128];
+	bool usable = agent_receiver_key_usable(d, true, why, sizeof(why));
 	for (size_t i = 0; i < d->nkey; i++) {
 		char text[4096];
 		if (rr_to_str(d->target, KEY_TTL, T_KEY, d->key[i].rdata, d->key[i].rdlen, text,
 			      sizeof(text)) == DS_OK)
-			say(c, "receiver key: %s (%s)", text,
-			    d->key_secure ? "secure: answers can be authenticated"
-					  : "NOT secure: not used");
+			say(c, "receiver key: %s (%s%s)", text,
+			    usable ? "secure: answers can be authenticated"
+				   : "NOT used: not secure: ",
+			    usable ? "" : why);
 	}
 	if (d->nkey == 0)
 		say(c, "receiver key: none (answers cannot be authenticated without "
