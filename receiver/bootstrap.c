@@ -191,8 +191,17 @@ static int record(struct bootstrap *b, struct store_validation *v, int64_t key_i
 		log_err("bootstrap: key %lld: store error, the attempt will run again: %s",
 			(long long)key_id, ds_strerror(rc));
 	} else {
-		for (size_t i = 0; i < changed.n; i++)
+		/* the cache keeps the last result too: KeyState answers carry it */
+		for (size_t i = 0; i < changed.n; i++) {
+			if (changed.k[i].id == key_id)
+				ds_why(changed.k[i].validation, sizeof(k->validation), "%s",
+				       v->last_result);
 			keycache_put(r->keys, &changed.k[i], &r->cfg->limits);
+		}
+		if (changed.n == 0) {
+			ds_why(k->validation, sizeof(k->validation), "%s", v->last_result);
+			keycache_put(r->keys, k, &r->cfg->limits);
+		}
 	}
 	free(changed.k);
 	free(k);

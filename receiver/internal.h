@@ -34,6 +34,7 @@ struct key_entry {
 	uint8_t alg;
 	uint16_t tag;
 	_Atomic int state; /* enum key_state; changes at run time (keycache_sync) */
+	char note[200];	   /* last validation result; under the cache's lock */
 };
 
 static inline enum key_state key_entry_state(const struct key_entry *e)
@@ -74,6 +75,9 @@ int key_transition(struct store *s, const struct store_key *k, enum ks_event ev,
 /* One audit row about key k (client "local", request "key"). */
 int key_audit(struct store *s, const struct store_key *k, const char *actor, const char *result,
 	      const char *reason);
+
+/* Copy e's note (its last validation result) into buf, under the lock. */
+void keycache_note(struct keycache *kc, const struct key_entry *e, char *buf, size_t len);
 
 /* Add or update one key (the commit thread, right after its commit). */
 int keycache_put(struct keycache *kc, const struct store_key *k, const struct sig0_limits *lim);
@@ -186,9 +190,10 @@ struct job {
 	/* a KeyState inquiry (QUERY child KEY with the option) */
 	bool inquiry;
 	uint16_t ks_keyid;
-	bool ks_answer;	  /* put the KeyState option in the answer */
-	uint8_t ks_state; /* enum ks_code */
-	uint16_t ks_code; /* the option code (keystate.option-code) */
+	bool ks_answer;	   /* put the KeyState option in the answer */
+	uint8_t ks_state;  /* enum ks_code */
+	uint16_t ks_code;  /* the option code (keystate.option-code) */
+	char ks_text[200]; /* its EXTRA-TEXT ("" none) */
 
 	/* decision */
 	enum job_stage stage;

@@ -75,22 +75,31 @@ struct load_ctx {
 	int err;
 };
 
+/* The entry of key_id in slot, or NULL; the caller holds the lock. */
+static struct key_entry *kc_lookup(struct keycache *kc, size_t slot, int64_t key_id)
+{
+	for (struct key_entry *e = kc->bucket[slot]; e; e = e->next)
+		if (e->key_id == key_id)
+			return e;
+	return NULL;
+}
+
 int keycache_put(struct keycache *kc, const struct store_key *k, const struct sig0_limits *lim)
 {
 	char why[256], name[DNAME_STR_MAX];
 	size_t slot = kc_slot(k->owner, k->alg, k->tag);
 
 	pthread_rwlock_wrlock(&kc->lock);
-	for (struct key_entry *e = kc->bucket[slot]; e; e = e->next)
-		if (e->key_id == k->id) {
-			atomic_store(&e->state, (int)k->state);
-			pthread_rwlock_unlock(&kc->lock);
-			return DS_OK;
-		}
+	struct key_entry *old = kc_lookup(kc, slot, k->id);
+	if (old != NULL) {
+		atomic_store(&old->state, (int)k->state);
+		snprintf(old->note, sizeof(old->note), "%s", k->validation);
+	}
 	pthread_rwlock_unlock(&kc->lock);
-	if (k->state == KEY_REVOKED)
-		return DS_OK; /* nothing to verify with; an unknown key to the child */
+	if (old != NULL || k->state == KEY_REVOKED)
+		return DS_OK; /* a revoked key: nothing to verify with, unknown to the child */
 
+	/* parse outside the lock; insert under it, unless another thread was faster */
 	struct key_entry *e = calloc(1, sizeof(*e));
 	if (e == NULL)
 		return DS_ENOMEM;
@@ -106,13 +115,31 @@ int keycache_put(struct keycache *kc, const struct store_key *k, const struct si
 	memcpy(e->child, k->owner, dname_len(k->owner));
 	e->alg = k->alg;
 	e->tag = k->tag;
+	snprintf(e->note, sizeof(e->note), "%s", k->validation);
 	atomic_store(&e->state, (int)k->state);
 	pthread_rwlock_wrlock(&kc->lock);
-	e->next = kc->bucket[slot];
-	kc->bucket[slot] = e;
-	kc->n++;
+	if ((old = kc_lookup(kc, slot, k->id)) != NULL) {
+		atomic_store(&old->state, (int)k->state);
+		snprintf(old->note, sizeof(old->note), "%s", k->validation);
+	} else {
+		e->next = kc->bucket[slot];
+		kc->bucket[slot] = e;
+		kc->n++;
+		e = NULL;
+	}
 	pthread_rwlock_unlock(&kc->lock);
+	if (e != NULL) {
+		sig0_pubkey_free(e->pk);
+		free(e);
+	}
 	return DS_OK;
+}
+
+void keycache_note(struct keycache *kc, const struct key_entry *e, char *buf, size_t len)
+{
+	pthread_rwlock_rdlock(&kc->lock);
+	snprintf(buf, len, "%s", e->note);
+	pthread_rwlock_unlock(&kc->lock);
 }
 
 static int load_one(void *arg, const struct store_key *k)

@@ -325,6 +325,10 @@ static void ks_answer(struct receiver *r, struct job *j)
 	j->ks_state =
 	    (uint8_t)ks_code_for(e != NULL, st, (j->zone->boot_methods & BOOT_MANUAL) != 0);
 	j->ks_answer = true;
+	/* EXTRA-TEXT: where a validation stands or why it failed (8, 9, 10) */
+	if (e != NULL && (j->ks_state == KS_VALIDATION_FAILED || j->ks_state == KS_BOOTSTRAP_AUTO ||
+			  j->ks_state == KS_BOOTSTRAP_MANUAL))
+		keycache_note(r->keys, e, j->ks_text, sizeof(j->ks_text));
 	char name[DNAME_STR_MAX];
 	name_str(child, name, sizeof(name));
 	job_decide(j, RC_NOERROR, -1, "keystate", "KeyState of %s tag %u: %u (%s)", name,

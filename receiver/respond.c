@@ -53,7 +53,14 @@ void respond_build(struct job *j)
 	}
 	if (opt) {
 		size_t tlen = j->has_ede ? strlen(j->text) : 0;
-		size_t kslen = j->ks_answer ? 4 + 4 : 0; /* KeyState: header + id, state, data */
+		/* KeyState: header + id, state, data + its EXTRA-TEXT, which goes
+		 * first when the answer would not fit */
+		size_t kstlen = j->ks_answer ? strlen(j->ks_text) : 0;
+		size_t kslen = j->ks_answer ? 4 + 4 + kstlen : 0;
+		if (cap < b.len + 11 + (j->has_ede ? 6 : 0) + kslen) {
+			kslen -= kstlen;
+			kstlen = 0;
+		}
 		/* room: OPT header 11 bytes, EDE option 6 bytes + text, KeyState */
 		size_t fixed = 11 + (j->has_ede ? 6 : 0) + kslen;
 		size_t room = cap > b.len + fixed ? cap - b.len - fixed : 0;
@@ -74,6 +81,7 @@ void respond_build(struct job *j)
 		}
 		if (j->ks_answer) {
 			struct ks_opt ko = {.key_id = j->ks_keyid, .state = j->ks_state};
+			snprintf(ko.text, sizeof(ko.text), "%.*s", (int)kstlen, j->ks_text);
 			ks_opt_write(&b, j->ks_code, &ko);
 		}
 	}

@@ -113,6 +113,7 @@ struct store_key {
 	char trust_method[32]; /* "config", "at-apex", ... ; "" when not trusted */
 	char source[256];      /* where it came from: config file:line, "update", ... */
 	int64_t created, updated;
+	char validation[200]; /* last result of its automatic validation ("" none); read only */
 };
 
 /*

@@ -287,10 +287,12 @@ static const char *const st_sql[ST_COUNT] = {
 		      "updated = excluded.updated RETURNING id, created",
     [ST_KEY_SET_STATE] = "UPDATE keys SET state = ?2, trust_method = coalesce(?3, trust_method), "
 			 "updated = ?4 WHERE id = ?1",
-    [ST_KEYS_ALL] = "SELECT k.id, k.child_id, z.name, c.name, k.algorithm, k.key_tag, k.flags, "
-		    "k.rdata, k.state, k.trust_method, k.source, k.created, k.updated "
-		    "FROM keys k JOIN children c ON c.id = k.child_id "
-		    "JOIN zones z ON z.id = c.zone_id ORDER BY k.id",
+    [ST_KEYS_ALL] =
+	"SELECT k.id, k.child_id, z.name, c.name, k.algorithm, k.key_tag, k.flags, "
+	"k.rdata, k.state, k.trust_method, k.source, k.created, k.updated, "
+	"coalesce(v.last_result, '') "
+	"FROM keys k JOIN children c ON c.id = k.child_id "
+	"JOIN zones z ON z.id = c.zone_id LEFT JOIN validation v ON v.key_id = k.id ORDER BY k.id",
 
     [ST_AUDIT_ADD] = "INSERT INTO audit (time, client, zone, child, key_tag, actor, request, "
 		     "result, rcode, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -320,13 +322,17 @@ static const char *const st_sql[ST_COUNT] = {
     [ST_REPLAY_ALL] = "SELECT digest, expires, rcode FROM replay WHERE expires > ?1",
     [ST_REPLAY_PURGE] = "DELETE FROM replay WHERE expires <= ?1",
     [ST_KEYS_CHILD] = "SELECT k.id, k.child_id, z.name, c.name, k.algorithm, k.key_tag, k.flags, "
-		      "k.rdata, k.state, k.trust_method, k.source, k.created, k.updated "
+		      "k.rdata, k.state, k.trust_method, k.source, k.created, k.updated, "
+		      "coalesce(v.last_result, '') "
 		      "FROM keys k JOIN children c ON c.id = k.child_id "
-		      "JOIN zones z ON z.id = c.zone_id WHERE k.child_id = ?1 ORDER BY k.id",
+		      "JOIN zones z ON z.id = c.zone_id LEFT JOIN validation v ON v.key_id = k.id "
+		      "WHERE k.child_id = ?1 ORDER BY k.id",
     [ST_KEY_GET] = "SELECT k.id, k.child_id, z.name, c.name, k.algorithm, k.key_tag, k.flags, "
-		   "k.rdata, k.state, k.trust_method, k.source, k.created, k.updated "
+		   "k.rdata, k.state, k.trust_method, k.source, k.created, k.updated, "
+		   "coalesce(v.last_result, '') "
 		   "FROM keys k JOIN children c ON c.id = k.child_id "
-		   "JOIN zones z ON z.id = c.zone_id WHERE k.id = ?1",
+		   "JOIN zones z ON z.id = c.zone_id LEFT JOIN validation v ON v.key_id = k.id "
+		   "WHERE k.id = ?1",
     [ST_VAL_QUEUE] = "INSERT INTO validation (key_id, next_at, attempts, rounds, started, updated, "
 		     "last_result) VALUES (?1, ?2, 0, 0, ?2, ?2, '') "
 		     "ON CONFLICT (key_id) DO UPDATE SET next_at = ?2, attempts = 0, rounds = 0, "
@@ -1260,6 +1266,7 @@ static int keys_walk(struct store *s, sqlite3_stmt *st, store_key_cb cb, void *a
 			col_text(st, 10, k->source, sizeof(k->source));
 			k->created = sqlite3_column_int64(st, 11);
 			k->updated = sqlite3_column_int64(st, 12);
+			col_text(st, 13, k->validation, sizeof(k->validation));
 			ret = cb(arg, k);
 		}
 		if (ret != DS_OK)

@@ -165,6 +165,12 @@ b=$(wait_key bogus.parent.test. "$TB" "alg 13: (trusted|validation-failed|known)
 expect_match "bogus: validation-failed after 2 attempts, at-apex (bogus) tried before at-ns" \
 	"tag $TB alg 13: validation-failed .*validation: ended: failed after 2 attempt\(s\): at-apex: [^;]*bogus[^;]*; at-ns: " "$b"
 expect "bogus: KeyState 8" 8 "$(ksq bogus.parent.test. "$TB")"
+# kstext CHILD TAG: the EXTRA-TEXT of the KeyState answer, decoded
+kstext() {
+	sed -n "s/.* opt65002=$(printf %04x "$2")[0-9a-f]\{4\}\([0-9a-f]*\).*/\1/p" <<<"$(ksq_line "$1" "$2")" |
+		python3 -c 'import sys; print(bytes.fromhex(sys.stdin.read().strip()).decode("utf-8", "replace"))'
+}
+expect_match "bogus: the KeyState answer's EXTRA-TEXT says why (8)" "failed after 2 attempt\(s\): at-apex: .*bogus" "$(kstext bogus.parent.test. "$TB")"
 grep -q "bootstrap: bogus.parent.test. key $TB attempt 1 of 2: .*retry in 1 s" "$LOG" &&
 	ok "bogus: the first failure was retried after 1 s" || not_ok "bogus: retry logged"
 out=$(dsend -k "$KB" --add "bogus.parent.test. 300 NS ns3.provider.test.")
