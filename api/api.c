@@ -535,43 +535,13 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 /* A PEM file; secret (the private key): refused when group or others may access it. */
 static char *read_pem(const char *path, bool secret, size_t *len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	char *buf = NULL;
-	if (fd < 0) {
-		log_err("%s: cannot open: %s", path, strerror(errno));
-		return NULL;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > API_TLS_FILE_MAX) {
-		log_err("%s: not a regular file of at most %d bytes", path, API_TLS_FILE_MAX);
-		close(fd);
-		return NULL;
-	}
-	if (secret && (st.st_mode & 077)) {
-		log_err("%s: the API TLS key file has mode %04o, which gives group or others "
-			"access; it must be 0600 or 0400 (chmod 600 %s)",
-			path, (unsigned)(st.st_mode & 07777), path);
-		close(fd);
-		return NULL;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	size_t n = 0;
-	while (buf != NULL && n < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + n, (size_t)st.st_size - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	if (buf == NULL || n == 0) {
-		log_err("%s: cannot read it", path);
+	char *buf = api_read_file(path, secret ? "API TLS key file" : "API TLS certificate file",
+				  secret, API_TLS_FILE_MAX, len);
+	if (buf != NULL && *len == 0) {
+		log_err("%s: the file is empty", path);
 		free(buf);
-		return NULL;
+		buf = NULL;
 	}
-	buf[n] = '\0';
-	*len = n;
 	return buf;
 }
 

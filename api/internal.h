@@ -66,6 +66,13 @@ const char *api_role_str(enum api_role r);
 
 #define API_UNAUTH_AUDITS 30 /* audit rows for 401s per source network a minute */
 
+/*
+ * The whole file at path, NUL-terminated, at most max bytes (*len set).
+ * what names it in the log lines ("API tokens file"); secret: refused
+ * when group or others may access it.  NULL (logged) on any failure.
+ */
+char *api_read_file(const char *path, const char *what, bool secret, size_t max, size_t *len);
+
 struct api {
 	struct receiver *r;
 	const struct cfg *cfg;

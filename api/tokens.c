@@ -90,29 +90,28 @@ static const char *parse_line(char *line, struct api_token *t, bool *empty)
 	return ok ? NULL : "cannot hash the token (OpenSSL)";
 }
 
-/* The whole file, NUL-terminated; checks type and mode on the open file. */
-static char *read_file(const char *path, size_t *len)
+char *api_read_file(const char *path, const char *what, bool secret, size_t max, size_t *len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	struct stat st;
 	if (fd < 0) {
-		log_err("%s: cannot open the API tokens file: %s", path, strerror(errno));
+		log_err("%s: cannot open the %s: %s", path, what, strerror(errno));
 		return NULL;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		log_err("%s: the API tokens file is not a regular file", path);
+		log_err("%s: the %s is not a regular file", path, what);
 		close(fd);
 		return NULL;
 	}
-	if (st.st_mode & 077) {
-		log_err("%s: the API tokens file has mode %04o, which gives group or others "
+	if (secret && (st.st_mode & 077)) {
+		log_err("%s: the %s has mode %04o, which gives group or others "
 			"access; it must be 0600 or 0400 (chmod 600 %s)",
-			path, (unsigned)(st.st_mode & 07777), path);
+			path, what, (unsigned)(st.st_mode & 07777), path);
 		close(fd);
 		return NULL;
 	}
-	if (st.st_size > TOKENS_FILE_MAX) {
-		log_err("%s: the API tokens file is larger than %d bytes", path, TOKENS_FILE_MAX);
+	if ((size_t)st.st_size > max) {
+		log_err("%s: the %s is larger than %zu bytes", path, what, max);
 		close(fd);
 		return NULL;
 	}
@@ -140,7 +139,7 @@ int api_tokens_load(const char *path, struct api_tokens *out)
 {
 	size_t len, cap = 0, errors = 0;
 	struct api_tokens set = {0};
-	char *buf = read_file(path, &len);
+	char *buf = api_read_file(path, "API tokens file", true, TOKENS_FILE_MAX, &len);
 	if (buf == NULL)
 		return DS_ECONFIG;
 	if (strlen(buf) != len) {

@@ -106,18 +106,11 @@ static void key_name(const struct store_key *k, char *out, size_t len)
 }
 
 /* The configuration's entry for stored key k, or NULL when the configuration does not list it. */
-/* The configuration's entry for k when k came from it (else NULL). */
-static const struct cfg_key *config_key(const struct cfg *cfg, const struct store_key *k)
-{
-	if (strcmp(k->trust_method, "config") != 0)
-		return NULL;
-	return cfg_key_find(cfg, k->owner, k->rdata, k->rdlen);
-}
 
 /* 409 when k is listed in the configuration: it would come back trusted at the next start. */
 static bool refuse_config_key(struct api_req *q, const struct store_key *k)
 {
-	const struct cfg_key *ck = config_key(q->a->cfg, k);
+	const struct cfg_key *ck = key_config_entry(q->a->cfg, k);
 	char c[DNAME_STR_MAX];
 	if (ck == NULL)
 		return false;

@@ -53,7 +53,7 @@ int dnsq_addr_from_str(const char *s, uint16_t defport, struct sockaddr_storage 
 {
 	char a[INET6_ADDRSTRLEN];
 	unsigned long port = defport;
-	const char *hash = strchr(s, '#');
+	const char *hash = strpbrk(s, "#@");
 	size_t alen = hash ? (size_t)(hash - s) : strlen(s);
 	if (alen == 0 || alen >= sizeof(a))
 		return DS_EPARSE;

@@ -89,8 +89,9 @@ int dnsq_exchange(const struct sockaddr *server, socklen_t serverlen, const uint
 const char *dnsq_addr_str(const struct sockaddr *sa, char *out, size_t outlen);
 
 /*
- * Parse a numeric address "addr" or "addr#port" (IPv4 or IPv6, no names,
- * no brackets); without "#port" the port is defport.  Fills *out and
+ * Parse a numeric address "addr", "addr#port" (BIND's way) or "addr@port"
+ * (unbound's way, as dsyncd.conf writes resolvers), IPv4 or IPv6, no names,
+ * no brackets; without a port the port is defport.  Fills *out and
  * *outlen.  Returns DS_OK or DS_EPARSE.
  */
 int dnsq_addr_from_str(const char *s, uint16_t defport, struct sockaddr_storage *out,

@@ -27,6 +27,7 @@
 #include "backends/backend.h"
 #include "common/deleg.h"
 #include "common/dname.h"
+#include "common/dnsq.h"
 #include "common/err.h"
 #include "common/log.h"
 
@@ -183,21 +184,17 @@ static bool check_at_ns_require(struct loader *L, const config_setting_t *s, con
 	return false;
 }
 
-/* An upstream resolver: an address, optionally "@port". */
+/* An upstream resolver: an address, optionally "@port" (not 0). */
 static bool check_forward(struct loader *L, const config_setting_t *s, const char *where)
 {
 	const char *v = config_setting_get_string(s);
-	char a[INET6_ADDRSTRLEN + 8];
-	const char *at = strchr(v, '@');
-	size_t n = at ? (size_t)(at - v) : strlen(v);
-	struct in6_addr a6;
-	char *end = NULL;
-	long port = at ? strtol(at + 1, &end, 10) : 53;
-	if (n < sizeof a) {
-		memcpy(a, v, n);
-		a[n] = '\0';
-		if ((inet_pton(AF_INET, a, &a6) == 1 || inet_pton(AF_INET6, a, &a6) == 1) &&
-		    (!at || (*end == '\0' && end != at + 1)) && port > 0 && port < 65536)
+	struct sockaddr_storage ss;
+	socklen_t len;
+	if (strchr(v, '#') == NULL && dnsq_addr_from_str(v, 53, &ss, &len) == DS_OK) {
+		in_port_t port = ss.ss_family == AF_INET
+				     ? ((const struct sockaddr_in *)&ss)->sin_port
+				     : ((const struct sockaddr_in6 *)&ss)->sin6_port;
+		if (port != 0)
 			return true;
 	}
 	say(L, s, "'%s': \"%s\" is not an address or address@port", where, v);

@@ -354,36 +354,40 @@ static void *bootstrap_main(void *arg)
 	return NULL;
 }
 
+struct resumed {
+	struct store *s;
+	size_t n;
+};
+
+static int audit_one_resumed(void *arg, const struct store_validation *v)
+{
+	struct resumed *c = arg;
+	struct store_key k;
+	char why[600];
+	if (store_key_get(c->s, v->key_id, &k) != DS_OK || k.state != KEY_VALIDATING)
+		return DS_OK; /* the scheduler ends such a row itself */
+	ds_why(why, sizeof(why),
+	       "restart: validation resumes (%u failed attempt(s), %u round(s) done)%s%s",
+	       v->attempts, v->rounds, v->last_result[0] ? "; last: " : "", v->last_result);
+	int rc = key_audit(c->s, &k, "bootstrap", "validating", why);
+	if (rc == DS_OK)
+		c->n++;
+	return rc;
+}
+
 /* KS_EV_RESTART for every key whose validation was interrupted: one audit
  * row each, so the trail shows where the daemon picked it up again. */
 static int audit_resumed(struct bootstrap *b, size_t *n)
 {
-	struct keyrows rows = {0};
-	struct store_validation v;
-	char why[600];
-	*n = 0;
-	int rc = store_keys_foreach(b->s, keyrows_add, &rows);
-	bool begun = false;
-	for (size_t i = 0; rc == DS_OK && i < rows.n; i++) {
-		const struct store_key *k = &rows.k[i];
-		if (k->state != KEY_VALIDATING || store_validation_get(b->s, k->id, &v) != DS_OK ||
-		    v.next_at < 0)
-			continue;
-		if (!begun && (rc = store_begin(b->s)) == DS_OK)
-			begun = true;
-		ds_why(why, sizeof(why),
-		       "restart: validation resumes (%u failed attempt(s), %u round(s) done)%s%s",
-		       v.attempts, v.rounds, v.last_result[0] ? "; last: " : "", v.last_result);
-		if (rc == DS_OK)
-			rc = key_audit(b->s, k, "bootstrap", "validating", why);
-		if (rc == DS_OK)
-			(*n)++;
-	}
-	if (begun && rc == DS_OK)
+	struct resumed c = {.s = b->s};
+	int rc = store_begin(b->s);
+	if (rc == DS_OK)
+		rc = store_validations_page(b->s, 0, 0, SIZE_MAX, audit_one_resumed, &c);
+	if (rc == DS_OK)
 		rc = store_commit(b->s);
-	if (begun && rc != DS_OK)
+	else
 		store_rollback(b->s);
-	free(rows.k);
+	*n = c.n;
 	return rc;
 }
 
@@ -403,13 +407,9 @@ static int vantage_parse(struct bootstrap *b)
 			if (dnsq_addr_from_str(c->boot.vantage[i], 0, &v->src, &v->srclen) != DS_OK)
 				return DS_ECONFIG;
 		} else {
-			char a[INET6_ADDRSTRLEN + 8];
-			ds_why(a, sizeof(a), "%s", c->boot.resolvers[i - c->boot.nvantage]);
-			char *at = strchr(a, '@');
-			if (at != NULL)
-				*at = '#'; /* the config writes addr@port, like forward */
 			v->kind = BM_VANTAGE_RESOLVER;
-			if (dnsq_addr_from_str(a, 53, &v->resolver, &v->resolverlen) != DS_OK)
+			if (dnsq_addr_from_str(c->boot.resolvers[i - c->boot.nvantage], 53,
+					       &v->resolver, &v->resolverlen) != DS_OK)
 				return DS_ECONFIG;
 		}
 		b->nvantage++;

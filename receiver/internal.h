@@ -72,6 +72,11 @@ int keyrows_add(void *arg, const struct store_key *k);
 int key_transition(struct store *s, const struct store_key *k, enum ks_event ev, const char *method,
 		   const char *actor, const char *reason, struct keyrows *changed);
 
+/* The configuration's entry for k when k came from it and is still listed
+ * there (revoking or deleting it would not last: the next start trusts it
+ * again), else NULL. */
+const struct cfg_key *key_config_entry(const struct cfg *cfg, const struct store_key *k);
+
 /* One audit row about key k (client "local", request "key"). */
 int key_audit(struct store *s, const struct store_key *k, const char *actor, const char *result,
 	      const char *reason);
@@ -267,8 +272,7 @@ struct counters {
 	atomic_ulong audit_skipped; /* refusals logged but not audited (AUDIT_PER_SOURCE) */
 
 	/* for /metrics (metrics.c); each is only ever added to */
-	atomic_ulong sig0_ok, sig0_fail; /* each sig0_verify() call, by its result */
-	atomic_ulong inquiries;		 /* KeyState inquiries decided */
+	atomic_ulong inquiries; /* KeyState inquiries decided */
 	atomic_ulong requests[MX_RESULTS][MX_RCODES];
 	atomic_ulong validations[MX_METHODS][MX_OUTCOMES];
 	atomic_ulong duration[MX_BUCKETS]; /* per bucket, not cumulative */

@@ -39,13 +39,6 @@ static void list(struct store *s, const struct keyrows *l, FILE *out)
 }
 
 /* The configuration's entry for stored key k, or NULL when the configuration does not list it. */
-/* The configuration's entry for k when k came from it (else NULL). */
-static const struct cfg_key *config_key(const struct cfg *cfg, const struct store_key *k)
-{
-	if (strcmp(k->trust_method, "config") != 0)
-		return NULL;
-	return cfg_key_find(cfg, k->owner, k->rdata, k->rdlen);
-}
 
 /* Change the key (child, tag) with ev; on trust, supersede the child's other uploads. */
 static int change(const struct cfg *cfg, struct store *s, struct keyrows *l, const uint8_t *child,
@@ -67,7 +60,7 @@ static int change(const struct cfg *cfg, struct store *s, struct keyrows *l, con
 		fprintf(out, "key: no key of %s with tag %u\n", c, tag);
 		return DS_ENOENT;
 	}
-	const struct cfg_key *ck = config_key(cfg, k);
+	const struct cfg_key *ck = key_config_entry(cfg, k);
 	if (ev == KS_EV_OPERATOR_REVOKE && ck != NULL) {
 		/* the next start would trust it again */
 		fprintf(out,

@@ -13,6 +13,13 @@
 #include "keystate/keystate.h"
 #include "receiver/internal.h"
 
+const struct cfg_key *key_config_entry(const struct cfg *cfg, const struct store_key *k)
+{
+	if (strcmp(k->trust_method, "config") != 0)
+		return NULL;
+	return cfg_key_find(cfg, k->owner, k->rdata, k->rdlen);
+}
+
 int key_audit(struct store *s, const struct store_key *k, const char *actor, const char *result,
 	      const char *reason)
 {

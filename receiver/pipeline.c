@@ -569,7 +569,6 @@ void pipeline_verify(struct receiver *r, struct job *j)
 	if (j->boot_pk != NULL) {
 		atomic_fetch_add(&r->ctr.verifications, 1);
 		int rc = sig0_verify(j->m, 0, &j->sig[0], j->boot_pk);
-		atomic_fetch_add(rc == DS_OK ? &r->ctr.sig0_ok : &r->ctr.sig0_fail, 1);
 		if (rc == DS_OK && sig0_signed_digest(j->m, 0, &j->sig[0], j->digest) == DS_OK) {
 			atomic_fetch_add(&r->ctr.verify_ok, 1);
 			j->sig_expiration = j->sig[0].expiration;
@@ -585,7 +584,6 @@ void pipeline_verify(struct receiver *r, struct job *j)
 		size_t which = j->cand_sig[i];
 		atomic_fetch_add(&r->ctr.verifications, 1);
 		int rc = sig0_verify(j->m, which, &j->sig[which], j->cand[i]->pk);
-		atomic_fetch_add(rc == DS_OK ? &r->ctr.sig0_ok : &r->ctr.sig0_fail, 1);
 		if (rc == DS_OK) {
 			atomic_fetch_add(&r->ctr.verify_ok, 1);
 			if (sig0_signed_digest(j->m, which, &j->sig[which], j->digest) != DS_OK) {

@@ -186,8 +186,8 @@ static void bump_counters(struct receiver *r)
 	metrics_observe_ns(k, 3000000000);  /* 3 s */
 	metrics_observe_ns(k, 10000000000); /* 10 s: only +Inf */
 
-	atomic_fetch_add(&k->sig0_ok, 4);
-	atomic_fetch_add(&k->sig0_fail, 2);
+	atomic_fetch_add(&k->verifications, 6);
+	atomic_fetch_add(&k->verify_ok, 4);
 	atomic_fetch_add(&k->boot_attempts, 5);
 	atomic_fetch_add(&k->boot_trusted, 1);
 	atomic_fetch_add(&k->boot_failed, 2);
