@@ -1,4 +1,4 @@
-# dsyncd -- plain Makefile (STYLE.md rule 15).
+# dsyncd -- plain Makefile with explicit object lists.
 #
 #   make            build dsyncd and the tools into build/
 #   make deps       install the Debian packages the build and tests need
@@ -139,7 +139,7 @@ fuzz:
 	$(MAKE) -C tests/fuzz
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 .PHONY: all units deps run test format-check bench fuzz clean
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

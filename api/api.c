@@ -1,6 +1,6 @@
 /*
  * api/api.c -- the admin HTTP API's server: libmicrohttpd set-up, the one
- * dispatcher over the route table (STYLE.md rule 16), authentication,
+ * dispatcher over the route table, authentication,
  * request bodies and answers.
  *
  * A request is judged as soon as its headers are in: token (401), route

@@ -20,7 +20,7 @@
 #include "backends/backend.h"
 #include "common/err.h"
 
-/* One ops table per file (STYLE.md rule 9). */
+/* One ops table per backend file, found by name in the registry below. */
 extern const struct backend_ops backend_null_ops;
 extern const struct backend_ops backend_zonefile_ops;
 

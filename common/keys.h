@@ -1,6 +1,6 @@
 /*
  * common/keys.h -- the lifecycle states of a child's SIG(0) key
- * (PROTOCOL.md section 7), shared by the store (which persists them) and
+ * (doc/keystate.md), shared by the store (which persists them) and
  * keystate/ (which decides the transitions).  The values are stable: the
  * store writes them by name, never by number.
  */

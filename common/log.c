@@ -13,6 +13,14 @@ static const char *log_ident = "dsyncd";
 static bool log_syslog;
 static int log_level = LOG_INFO;
 static int log_facility = LOG_DAEMON;
+static log_sink_fn log_sink;
+static void *log_sink_arg;
+
+void log_set_sink(log_sink_fn fn, void *arg)
+{
+	log_sink = fn;
+	log_sink_arg = arg;
+}
 
 void log_init(const char *ident, bool use_syslog, int level)
 {
@@ -99,6 +107,10 @@ void log_msg(int prio, const char *fmt, ...)
 	for (char *p = line; *p; p++)
 		if (*p == '\n' || *p == '\r')
 			*p = ' ';
+	if (log_sink) {
+		log_sink(log_sink_arg, prio, line);
+		return;
+	}
 	if (log_syslog) {
 		syslog(prio, "%s", line);
 		return;

@@ -21,6 +21,14 @@ int log_level_from_str(const char *s);
 int log_facility_from_str(const char *s);
 void log_set_facility(int facility);
 
+/*
+ * Send every line (already one line, without the time stamp) to fn instead
+ * of syslog or stderr; fn NULL goes back.  For tests that read what would
+ * be logged (the in-process fuzz target); fn must be thread-safe.
+ */
+typedef void (*log_sink_fn)(void *arg, int prio, const char *line);
+void log_set_sink(log_sink_fn fn, void *arg);
+
 void log_msg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define log_err(...) log_msg(LOG_ERR, __VA_ARGS__)

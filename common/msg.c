@@ -189,6 +189,53 @@ static int check_meta(struct msg *m, size_t i)
 	return DS_OK;
 }
 
+/*
+ * After a failed parse: look for the OPT record with a cursor of its own, so
+ * that a FORMERR can still carry an EDE saying why (RFC 8914).  Every record
+ * is only stepped over (owner, fixed fields, RDATA length); nothing of it is
+ * kept but the OPT's EDNS fields.  Found only when every record before it
+ * can be stepped over, it is the only OPT, it sits in the additional section
+ * and its owner is the root; m->opt_idx is left at SIZE_MAX (the OPT is not
+ * one of the m->nrr records that were checked).
+ */
+static void find_opt(struct msg *m)
+{
+	struct wire w;
+	uint8_t name[DNAME_MAX];
+	uint16_t rclass = 0;
+	uint32_t ttl = 0;
+	int found = 0;
+	wire_init(&w, m->wire, m->len);
+	wire_seek(&w, DNS_HDR_LEN);
+	for (int s = 0; s < 4; s++) {
+		for (unsigned k = 0; k < m->hdr_count[s]; k++) {
+			size_t n = wire_name(&w, name);
+			uint16_t type = wire_u16(&w), cl = wire_u16(&w);
+			uint32_t t = 0;
+			if (s != SEC_ZONE) {
+				t = wire_u32(&w);
+				wire_skip(&w, wire_u16(&w));
+			}
+			if (n == 0 || wire_err(&w))
+				return; /* the message does not let us get further */
+			if (type != T_OPT)
+				continue;
+			if (s != SEC_ADDITIONAL || name[0] != 0 || found++)
+				return;
+			rclass = cl;
+			ttl = t;
+		}
+	}
+	if (!found)
+		return;
+	m->has_opt = true;
+	m->opt_idx = SIZE_MAX;
+	m->edns_udp = rclass < 512 ? 512 : rclass;
+	m->edns_ext_rcode = (uint8_t)(ttl >> 24);
+	m->edns_version = (uint8_t)(ttl >> 16);
+	m->edns_do = (ttl & 0x8000) != 0;
+}
+
 int msg_parse(struct msg *m, const uint8_t *wire, size_t len)
 {
 	uint8_t *arena = m->arena;
@@ -210,33 +257,43 @@ int msg_parse(struct msg *m, const uint8_t *wire, size_t len)
 	m->opcode = (uint8_t)msg_hdr_opcode(m->flags);
 	size_t total = 0, minbytes = 0;
 	for (int s = 0; s < 4; s++) {
-		m->count[s] = wire_u16(&w);
-		total += m->count[s];
-		minbytes += (size_t)m->count[s] * (s == SEC_ZONE ? 5 : 11);
+		m->hdr_count[s] = wire_u16(&w);
+		total += m->hdr_count[s];
+		minbytes += (size_t)m->hdr_count[s] * (s == SEC_ZONE ? 5 : 11);
 	}
 	if (minbytes > len - DNS_HDR_LEN)
 		return fail(m, DS_EMALF, "section counts (%u/%u/%u/%u) larger than the data",
-			    m->count[0], m->count[1], m->count[2], m->count[3]);
-	if (total > MSG_MAX_RRS)
+			    m->hdr_count[0], m->hdr_count[1], m->hdr_count[2], m->hdr_count[3]);
+	if (total > MSG_MAX_RRS) {
+		find_opt(m);
 		return fail(m, DS_ELIMIT, "%zu records; at most %d are accepted", total,
 			    MSG_MAX_RRS);
+	}
 
 	size_t i = 0;
 	for (int s = 0; s < 4; s++) {
 		m->sec_first[s] = i;
-		for (unsigned k = 0; k < m->count[s]; k++, i++) {
+		for (unsigned k = 0; k < m->hdr_count[s]; k++, i++) {
 			int rc = parse_rr(m, &w, s, &m->rr[i]);
 			if (rc == DS_OK) {
+				/* read whole and in bounds: it counts, even when a
+				 * placement rule refuses it below */
 				m->nrr = i + 1;
+				m->count[s]++;
 				rc = check_meta(m, i);
 			}
-			if (rc != DS_OK)
+			if (rc != DS_OK) {
+				for (int t = s + 1; t < 4; t++)
+					m->sec_first[t] = m->nrr;
+				if (!m->has_opt)
+					find_opt(m);
 				return rc;
+			}
 		}
 	}
-	m->nrr = i;
 	if (w.pos != len)
 		return fail(m, DS_EMALF, "%zu bytes of trailing data", len - w.pos);
+	m->parsed = true;
 	return DS_OK;
 }
 

@@ -49,6 +49,11 @@ struct msg {
 	uint16_t id;
 	uint16_t flags; /* header bytes 2-3 */
 	uint8_t opcode;
+	/* true once msg_parse() returned DS_OK: every record was read whole */
+	bool parsed;
+	uint16_t hdr_count[4]; /* the section counts of the header, as received */
+	/* records of each section read whole and in bounds; equal to hdr_count
+	 * after a successful parse, fewer when it failed */
 	uint16_t count[4];
 
 	struct msg_rr *rr; /* all RRs in wire order */
@@ -94,6 +99,13 @@ static inline unsigned msg_hdr_opcode(uint16_t flags)
  * DS_ELIMIT (more than MSG_MAX_RRS records; answer REFUSED) or DS_ENOMEM.
  * When the header could be read (len >= 12), m->id, flags and opcode are set
  * even on failure, so a FORMERR can still be addressed.
+ *
+ * After a failure only what was checked is there: m->nrr, m->count[] and
+ * msg_section() cover only the records read whole (the record that ran past
+ * the end is not among them); m->hdr_count[] keeps the header's counts.  The
+ * EDNS fields (has_opt, edns_*) are set when the OPT record could still be
+ * found (so that the FORMERR can carry an EDE); m->opt_idx is then SIZE_MAX
+ * when that OPT is not one of the m->nrr records.
  */
 int msg_parse(struct msg *m, const uint8_t *wire, size_t len);
 

@@ -52,7 +52,7 @@ struct cfg_backend {
 	char *where;		 /* "file:line" for messages */
 };
 
-/* Bootstrap methods (PROTOCOL.md section 7), as bits of a set. */
+/* Bootstrap methods (doc/protocol.md, Key bootstrap), as bits of a set. */
 enum { BOOT_AT_APEX = 1, BOOT_AT_NS = 2, BOOT_UNSIGNED = 4, BOOT_MANUAL = 8 };
 #define BOOT_AUTOMATIC (BOOT_AT_APEX | BOOT_AT_NS | BOOT_UNSIGNED)
 

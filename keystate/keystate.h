@@ -65,7 +65,7 @@ bool ks_next(bool exists, enum key_state cur, enum ks_event ev, enum key_state *
  * value outside the enum.  Static strings. */
 const char *ks_event_str(enum ks_event ev);
 
-/* KeyState codes (PROTOCOL.md section 8, keystate-03 as in tdns v2). */
+/* KeyState codes (doc/protocol.md, KeyState option: keystate-03 values as in tdns v2). */
 enum ks_code {
 	KS_MALFORMED = 0,
 	KS_TEMPORARY_FAILURE = 1,

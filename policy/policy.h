@@ -4,7 +4,7 @@
  * message it computes the next delegation or a refusal with a precise text.
  *
  * policy_update() runs, in this order (RFC 2136 section 3 with the checks
- * of PROTOCOL.md sections 5 and 6):
+ * of doc/protocol.md, Processing order and Delegation policy):
  *   0. prerequisite + update records <= max_update_rrs, else REFUSED.
  *   1. prerequisites (3.2): TTL != 0 -> FORMERR; name outside zone ->
  *      NOTZONE; name outside the child's data -> REFUSED (dsyncd holds only

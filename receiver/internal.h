@@ -331,6 +331,16 @@ struct receiver {
 	int64_t replay_purged;	 /* commit thread: last purge of the store's replay table */
 };
 
+/*
+ * server.c: everything a request needs on its way through the pipeline
+ * (store, key and replay caches, rate limits, the receiver's keys), without
+ * sockets, threads, outbox, bootstrap scheduler or API.  receiver_new()
+ * starts with it; the in-process fuzz target uses it alone and runs each
+ * request through the pipeline_* steps on its own thread.  Freed with
+ * receiver_free().
+ */
+int receiver_core_new(const struct cfg *cfg, struct receiver **out);
+
 /* pipeline.c */
 /* I/O thread: parse and the checks before crypto; sets j->stage. */
 void pipeline_receive(struct receiver *r, struct job *j);

@@ -273,6 +273,8 @@ int outbox_start(const struct cfg *cfg, struct outbox_runner **out)
 
 void outbox_kick(struct outbox_runner *o)
 {
+	if (o == NULL)
+		return;
 	pthread_mutex_lock(&o->mu);
 	o->kicked = true;
 	pthread_cond_signal(&o->cv);

@@ -142,7 +142,7 @@ static void check_time(const struct receiver *r, struct job *j, const struct sig
 }
 
 /*
- * A self-signed key upload (PROTOCOL.md section 1, flow 1): no
+ * A self-signed key upload (doc/protocol.md, Message flows, flow 1): no
  * prerequisites; the update section holds, at the signer's own name, one KEY
  * add whose algorithm and tag are the SIG(0)'s, optionally after a
  * "child ANY KEY" delete (accepted, never acted upon: the old key stays until
@@ -336,7 +336,7 @@ static void ks_answer(struct receiver *r, struct job *j)
 }
 
 /*
- * A KeyState inquiry (PROTOCOL.md section 8): QUERY child KEY (ANY for -02)
+ * A KeyState inquiry (doc/protocol.md, KeyState option): QUERY child KEY (ANY for -02)
  * with the option, state 2 and a key id.  Signed inquiries are verified with
  * the child's stored key (any state but revoked; R1 allows this crypto);
  * an inquiry signed by a key we do not know about that same key learns it
@@ -611,10 +611,23 @@ void pipeline_verify(struct receiver *r, struct job *j)
 		   "SIG(0) by %s tag %u does not verify", signer, j->sig[0].key_tag);
 }
 
-/* A short text of the update section for the audit log (cut with "..."). */
+/*
+ * A short text of the update section for the audit log (cut with "...").
+ * A message that did not parse is described by its size and header counts
+ * only: none of its records is shown, since the one that failed may point
+ * past the received bytes.
+ */
 static void request_summary(const struct msg *m, char *out, size_t len)
 {
 	size_t n, o;
+	if (!m->parsed) {
+		snprintf(out, len,
+			 "malformed message of %zu bytes (header counts %u/%u/%u/%u, "
+			 "%zu record(s) read whole)",
+			 m->len, m->hdr_count[0], m->hdr_count[1], m->hdr_count[2], m->hdr_count[3],
+			 m->nrr);
+		return;
+	}
 	const struct msg_rr *rr = msg_section(m, SEC_UPDATE, &n);
 	char rd[1024], tb[16], owner[DNAME_STR_MAX];
 	int k = snprintf(out, len, "%u prerequisite(s), %zu update(s)", m->count[SEC_PREREQ], n);
@@ -722,9 +735,10 @@ static int evict_pending(struct receiver *r, struct job *j, int64_t cid, struct 
 }
 
 /*
- * A verified self-signed upload (D8): the key is stored as known and waits
- * for a bootstrap method (today: the operator, `dsyncd key trust`); the
- * answer is NOERROR once that is durable.  The child's other keys are left
+ * A verified self-signed upload (D8): the key is stored as validating, its
+ * validation queued in the same commit, when the zone offers an automatic
+ * method, else as known for the operator (`dsyncd key trust`); the answer
+ * is NOERROR once that is durable.  The child's other keys are left
  * alone (a trusted key stays trusted until the new one is trusted), except
  * that the oldest key waiting for trust gives way when there are
  * bootstrap-max-pending of them.  The per-child upload limit counts here,
@@ -1050,7 +1064,7 @@ static int write_audit(struct receiver *r, struct job *j)
 		name_str(j->key->child, child, sizeof(child));
 	else if (j->have_signer)
 		name_str(j->signer, child, sizeof(child));
-	if (j->m->nrr && j->m->opcode == OP_UPDATE)
+	if (j->m->len >= DNS_HDR_LEN && j->m->opcode == OP_UPDATE)
 		request_summary(j->m, summary, sizeof(summary));
 	snprintf(reason, rlen, "%s%s%s", j->text, j->changes ? "\n" : "",
 		 j->changes ? j->changes : "");

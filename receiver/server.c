@@ -613,7 +613,7 @@ static void reload_child_keys(struct receiver *r)
 
 /* ---- life cycle ---- */
 
-int receiver_new(const struct cfg *cfg, struct receiver **out)
+int receiver_core_new(const struct cfg *cfg, struct receiver **out)
 {
 	struct receiver *r = calloc(1, sizeof(*r));
 	if (r == NULL)
@@ -674,7 +674,19 @@ int receiver_new(const struct cfg *cfg, struct receiver **out)
 	} else {
 		log_warning("receiver.name is not set: responses are not signed");
 	}
+	*out = r;
+	return DS_OK;
+fail:
+	receiver_free(r);
+	return rc;
+}
 
+int receiver_new(const struct cfg *cfg, struct receiver **out)
+{
+	struct receiver *r;
+	int rc = receiver_core_new(cfg, &r);
+	if (rc != DS_OK)
+		return rc;
 	struct rlimit rl;
 	r->nconns_max = 65536;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < r->nconns_max)

@@ -94,7 +94,7 @@ static void warn(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-/* A CLI may stop on out-of-memory (STYLE.md rule 7). */
+/* A CLI may stop on out-of-memory; the daemon answers SERVFAIL instead. */
 static void oom(void)
 {
 	fputs("dsyncctl: out of memory\n", stderr);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/bench/run.sh BUILDDIR -- benchmarks B1-B4 and B9 of HARDENING.md
+# tests/bench/run.sh BUILDDIR -- benchmarks B1-B4 and B9 of doc/hardening.md
 # (B9: the verification budget under a flood); see tests/bench/README.md
 # for what each one measures and how to read it.
 #

@@ -51,17 +51,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_ASSERT(dname_len(rd) == rr->crdlen);
 	}
 
+	/* success or not, the sections hand out exactly the records read whole */
+	size_t total = 0;
+	for (int s = 0; s < 4; s++) {
+		size_t n;
+		const struct msg_rr *first = msg_section(&m, s, &n);
+		FUZZ_ASSERT(first == m.rr + m.sec_first[s]);
+		FUZZ_ASSERT(m.sec_first[s] + n <= m.nrr);
+		FUZZ_ASSERT(n <= m.hdr_count[s]);
+		for (size_t k = 0; k < n; k++)
+			FUZZ_ASSERT(first[k].section == s);
+		total += n;
+	}
+	FUZZ_ASSERT(total == m.nrr);
+	FUZZ_ASSERT(m.parsed == (rc == DS_OK));
+	FUZZ_ASSERT(!m.has_opt || m.edns_udp >= 512);
+	FUZZ_ASSERT(!m.has_opt || m.opt_idx < m.nrr || (rc != DS_OK && m.opt_idx == SIZE_MAX));
 	if (rc == DS_OK) {
-		size_t total = 0;
-		for (int s = 0; s < 4; s++) {
-			size_t n;
-			const struct msg_rr *first = msg_section(&m, s, &n);
-			FUZZ_ASSERT(first == m.rr + m.sec_first[s]);
-			for (size_t k = 0; k < n; k++)
-				FUZZ_ASSERT(first[k].section == s);
-			total += n;
-		}
-		FUZZ_ASSERT(total == m.nrr);
 		FUZZ_ASSERT(m.nrr == 0 ? size == DNS_HDR_LEN : m.rr[m.nrr - 1].end == size);
 		FUZZ_ASSERT(m.nsig <= MSG_MAX_SIG0);
 		FUZZ_ASSERT(!(m.nsig && m.has_tsig));

@@ -15,6 +15,7 @@
 #include "common/dns.h"
 #include "common/msg.h"
 #include "common/wire.h"
+#include "tests/fuzz/pipeline_keys.h"
 
 static int failures;
 
@@ -308,14 +309,204 @@ static void gen_rrtext(void)
 	rt("txt", 16, 255, "\x05" "hello", 6);
 }
 
+/* ---- pipeline: a mode byte, then the message (see fuzz_pipeline.c) ---- */
+
+enum { PM_RAW = 0, PM_C1 = 1, PM_C2 = 2, PM_C3 = 3, PM_TCP = 4 };
+
+struct pmsg {
+	uint8_t buf[4096];
+	struct wbuf b;
+	uint16_t count[4];
+	size_t counts_at;
+};
+
+static void pm_start(struct pmsg *p, unsigned mode, unsigned opcode, const char *zone,
+		     uint16_t ztype)
+{
+	wbuf_init(&p->b, p->buf, sizeof(p->buf));
+	wbuf_u8(&p->b, (uint8_t)mode);
+	wbuf_u16(&p->b, 0x4242);
+	wbuf_u16(&p->b, (uint16_t)(opcode << 11));
+	p->counts_at = p->b.len;
+	for (int s = 0; s < 4; s++)
+		wbuf_u16(&p->b, 0);
+	memset(p->count, 0, sizeof(p->count));
+	name(&p->b, zone);
+	wbuf_u16(&p->b, ztype);
+	wbuf_u16(&p->b, CLASS_IN);
+	p->count[0] = 1;
+}
+
+static void pm_rr(struct pmsg *p, int sec, const char *owner, uint16_t type, uint16_t rclass,
+		  uint32_t ttl, const void *rd, uint16_t rdlen)
+{
+	name(&p->b, owner);
+	rrhead(&p->b, type, rclass, ttl, rdlen);
+	wbuf_bytes(&p->b, rd, rdlen);
+	p->count[sec]++;
+}
+
+static void pm_opt(struct pmsg *p, const void *opts, uint16_t len)
+{
+	wbuf_u8(&p->b, 0);
+	rrhead(&p->b, T_OPT, 1232, 0, len);
+	wbuf_bytes(&p->b, opts, len);
+	p->count[3]++;
+}
+
+static void pm_put(struct pmsg *p, const char *file)
+{
+	for (int s = 0; s < 4; s++) {
+		p->buf[p->counts_at + 2 * s] = (uint8_t)(p->count[s] >> 8);
+		p->buf[p->counts_at + 2 * s + 1] = (uint8_t)p->count[s];
+	}
+	if (p->b.err)
+		abort();
+	put("pipeline", file, p->buf, p->b.len);
+}
+
+#define NS1 "\x03" "ns1" "\x08" "provider" "\x03" "net" "\x00"
+#define NS2 "\x03" "ns2" "\x08" "provider" "\x03" "org" "\x00"
+#define NS_IN "\x03" "ns1" "\x02" "c1" "\x07" "example" "\x00"
+#define DS_RD "\x30\x39\x0f\x02" "0123456789abcdef0123456789abcdef"
+
+/* RFC 4034 appendix B key tag */
+static uint16_t key_tag(const uint8_t *rd, size_t n)
+{
+	uint32_t ac = 0;
+	for (size_t i = 0; i < n; i++)
+		ac += (i & 1) ? rd[i] : (uint32_t)rd[i] << 8;
+	ac += ac >> 16;
+	return (uint16_t)ac;
+}
+
+/* A KeyState option (code 65002) asking about the key with tag `tag`. */
+static void pm_ks_opt(struct pmsg *p, uint16_t tag)
+{
+	const uint8_t o[] = {0xfd, 0xea, 0, 4, (uint8_t)(tag >> 8), (uint8_t)tag, 2, 0};
+	pm_opt(p, o, sizeof(o));
+}
+
+static void gen_pipeline(void)
+{
+	struct pmsg p;
+	uint8_t key[FP_NKEYS][FP_KEY_RDLEN];
+	uint16_t tag[FP_NKEYS];
+	for (int i = 0; i < FP_NKEYS; i++) {
+		EVP_PKEY_free(fp_key(i, key[i]));
+		tag[i] = key_tag(key[i], FP_KEY_RDLEN);
+	}
+
+	/* accepted changes by the trusted key, over UDP and TCP */
+	for (unsigned tcp = 0; tcp <= PM_TCP; tcp += PM_TCP) {
+		pm_start(&p, PM_C1 | tcp, OP_UPDATE, "example.", T_SOA);
+		pm_rr(&p, 2, "c1.example.", T_NS, CLASS_IN, 3600, NS1, sizeof(NS1) - 1);
+		pm_rr(&p, 2, "c1.example.", T_NS, CLASS_IN, 3600, NS2, sizeof(NS2) - 1);
+		pm_opt(&p, "", 0);
+		pm_put(&p, tcp ? "c1-add-ns-tcp" : "c1-add-ns");
+	}
+	/* in-bailiwick NS with glue, a DS, and prerequisites of every form */
+	pm_start(&p, PM_C1, OP_UPDATE, "example.", T_SOA);
+	pm_rr(&p, 1, "c1.example.", T_NS, CLASS_ANY, 0, "", 0);	  /* yxrrset */
+	pm_rr(&p, 1, "x.c1.example.", T_ANY, CLASS_NONE, 0, "", 0); /* nxdomain */
+	pm_rr(&p, 1, "c1.example.", T_DS, CLASS_NONE, 0, "", 0);	  /* nxrrset */
+	pm_rr(&p, 1, "c1.example.", T_NS, CLASS_IN, 0, NS1, sizeof(NS1) - 1);
+	pm_rr(&p, 2, "c1.example.", T_NS, CLASS_IN, 3600, NS_IN, sizeof(NS_IN) - 1);
+	pm_rr(&p, 2, "ns1.c1.example.", T_A, CLASS_IN, 3600, "\xc0\x00\x02\x35", 4);
+	pm_rr(&p, 2, "ns1.c1.example.", T_AAAA, CLASS_IN, 3600,
+	      "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x35", 16);
+	pm_rr(&p, 2, "c1.example.", T_DS, CLASS_IN, 3600, DS_RD, sizeof(DS_RD) - 1);
+	pm_opt(&p, "", 0);
+	pm_put(&p, "c1-glue-ds-prereq");
+	/* the same changes without the prerequisites */
+	pm_start(&p, PM_C1 | PM_TCP, OP_UPDATE, "example.", T_SOA);
+	pm_rr(&p, 2, "c1.example.", T_NS, CLASS_IN, 3600, NS1, sizeof(NS1) - 1);
+	pm_rr(&p, 2, "c1.example.", T_NS, CLASS_IN, 3600, NS_IN, sizeof(NS_IN) - 1);
+	pm_rr(&p, 2, "ns1.c1.example.", T_A, CLASS_IN, 3600, "\xc0\x00\x02\x35", 4);
+	pm_rr(&p, 2, "c1.example.", T_DS, CLASS_IN, 3600, DS_RD, sizeof(DS_RD) - 1);
+	pm_opt(&p, "", 0);
+	pm_put(&p, "c1-glue-ds");
+	/* deletions: one record, an RRset, a whole name */
+	pm_start(&p, PM_C1, OP_UPDATE, "example.", T_SOA);
+	pm_rr(&p, 2, "c1.example.", T_NS, CLASS_NONE, 0, NS2, sizeof(NS2) - 1);
+	pm_rr(&p, 2, "c1.example.", T_DS, CLASS_ANY, 0, "", 0);
+	pm_rr(&p, 2, "ns1.c1.example.", T_ANY, CLASS_ANY, 0, "", 0);
+	pm_put(&p, "c1-deletes");
+	/* refused by policy: another child, SOA, a type never allowed */
+	pm_start(&p, PM_C1, OP_UPDATE, "example.", T_SOA);
+	pm_rr(&p, 2, "c2.example.", T_NS, CLASS_IN, 3600, NS1, sizeof(NS1) - 1);
+	pm_rr(&p, 2, "example.", T_SOA, CLASS_ANY, 0, "", 0);
+	pm_rr(&p, 2, "c1.example.", 16 /* TXT */, CLASS_IN, 3600, "\x02hi", 3);
+	pm_opt(&p, "", 0);
+	pm_put(&p, "c1-policy-refusals");
+	/* a rollover: c1 adds its second key (then signs with it: mode 3) */
+	pm_start(&p, PM_C1, OP_UPDATE, "example.", T_SOA);
+	pm_rr(&p, 2, "c1.example.", T_KEY, CLASS_IN, 3600, key[FP_C3], FP_KEY_RDLEN);
+	pm_opt(&p, "", 0);
+	pm_put(&p, "c1-rollover-add");
+	pm_start(&p, PM_C3, OP_UPDATE, "example.", T_SOA);
+	pm_rr(&p, 2, "c1.example.", T_KEY, CLASS_NONE, 0, key[FP_C1], FP_KEY_RDLEN);
+	pm_put(&p, "c3-rollover-remove");
+	/* a self-signed upload of c2's key, with a KeyState option */
+	pm_start(&p, PM_C2, OP_UPDATE, "example.", T_SOA);
+	pm_rr(&p, 2, "c2.example.", T_KEY, CLASS_ANY, 0, "", 0);
+	pm_rr(&p, 2, "c2.example.", T_KEY, CLASS_IN, 3600, key[FP_C2], FP_KEY_RDLEN);
+	pm_ks_opt(&p, tag[FP_C2]);
+	pm_put(&p, "c2-upload-keystate");
+	/* KeyState inquiries: signed by c1, and unsigned */
+	pm_start(&p, PM_C1, OP_QUERY, "c1.example.", T_KEY);
+	pm_ks_opt(&p, tag[FP_C1]);
+	pm_put(&p, "c1-keystate-inquiry");
+	pm_start(&p, PM_C2, OP_QUERY, "c2.example.", T_KEY);
+	pm_ks_opt(&p, tag[FP_C2]);
+	pm_put(&p, "c2-keystate-inquiry-unknown");
+	pm_start(&p, PM_RAW, OP_QUERY, "c2.example.", T_KEY);
+	pm_opt(&p, "\xfd\xea\x00\x04\x00\x00\x00\x00", 8);
+	pm_put(&p, "keystate-unsigned-malformed");
+	/* other opcodes and queries: no crypto */
+	pm_start(&p, PM_C1, 4 /* NOTIFY */, "example.", T_SOA);
+	pm_put(&p, "notify-signed");
+	pm_start(&p, PM_RAW, OP_QUERY, "example.", T_SOA);
+	pm_opt(&p, "", 0);
+	pm_put(&p, "query");
+	/* unsigned UPDATE; a zone not served here */
+	pm_start(&p, PM_RAW, OP_UPDATE, "example.", T_SOA);
+	pm_rr(&p, 2, "c1.example.", T_NS, CLASS_IN, 3600, NS1, sizeof(NS1) - 1);
+	pm_opt(&p, "", 0);
+	pm_put(&p, "unsigned-update");
+	pm_start(&p, PM_C1, OP_UPDATE, "other.", T_SOA);
+	pm_rr(&p, 2, "c1.other.", T_NS, CLASS_IN, 3600, NS1, sizeof(NS1) - 1);
+	pm_put(&p, "notauth");
+	/* the audit-writer overread: an update record that declares 19 bytes
+	 * of RDATA and carries 12, as NS and as an unknown type */
+	static const uint8_t overread[] = {
+	    0x27, 0x82, 0x28, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 0x07,
+	    'e',  'x',	'a',  'm',  'p',  'l',	'e',  0x00, 0x00, 0x06, 0x00, 0x01, 0x02,
+	    'c',  '1',	0xc0, 0x0c, 0x00, 0x02, 0x00, 0x01, 0x00, 0x00, 0x0e, 0x10, 0x00,
+	    0x13, 0x03, 'n',  's',  '1',  0x09, 'e',  'l',	's',  'e',  'w',  'h',	'e'};
+	uint8_t o[1 + sizeof(overread)];
+	o[0] = PM_RAW;
+	memcpy(o + 1, overread, sizeof(overread));
+	put("pipeline", "formerr-overread-ns", o, sizeof(o));
+	o[1 + 30] = 0xff;
+	put("pipeline", "formerr-overread-unknown-type", o, sizeof(o));
+	/* SIG(0) before OPT: FORMERR that still carries an EDE */
+	uint8_t m[600];
+	m[0] = PM_RAW;
+	size_t n = update(m + 1, sizeof(m) - 1, X_SIG0_OPT);
+	put("pipeline", "formerr-sig0-before-opt", m, n + 1);
+}
+
 int main(void)
 {
 	mkdir("corpus", 0755);
 	mkdir("corpus/msg", 0755);
 	mkdir("corpus/dname", 0755);
 	mkdir("corpus/rrtext", 0755);
+	mkdir("corpus/pipeline", 0755);
 	gen_msg();
 	gen_dname();
 	gen_rrtext();
+	gen_pipeline();
 	return failures ? 1 : 0;
 }

@@ -105,6 +105,16 @@ bad "unsigned UPDATE" REFUSED 18 "not signed" -z example. --add "$NS3"
 bad "unsigned UPDATE (no OPT)" REFUSED - "not signed" -z example. --no-edns --add "$NS3"
 bad "TSIG-signed UPDATE" REFUSED 18 "TSIG" -z example. --tsig "child.example.:c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0" --add "$NS3"
 bad "SIG(0) + TSIG" FORMERR 0 "both SIG\(0\) and TSIG" -k "$KC" --tsig "child.example.:c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0" --add "$NS3"
+# an OPT after the SIG(0): FORMERR before any crypto, and since the OPT can
+# still be found, the answer carries the EDE that says why
+ds -k "$KC" --no-edns --save "$T/sig0-first.bin" --add "www.child.example. 300 TXT refused" >/dev/null
+python3 -c "
+import sys
+b = bytearray(open('$T/sig0-first.bin', 'rb').read())
+b[11] += 1  # ARCOUNT
+b += bytes.fromhex('0000290400000000000000')  # OPT, UDP size 1024
+open('$T/sig0-then-opt.bin', 'wb').write(b)"
+bad "SIG(0) before the OPT (EDE in the FORMERR)" FORMERR 0 "SIG\(0\) is not at the end" --raw-file "$T/sig0-then-opt.bin"
 
 # ---- scope and policy -------------------------------------------------------------------------------
 
@@ -186,13 +196,13 @@ bad "trailing data" FORMERR - "trailing data" --raw-hex 123428000001000000000000
 # RDATA length past the end
 py "m = msg(update=[rr('child.example.', 2, 1, 300, wname('ns6.provider.net.'))]); out('$T/rdl.bin', m[:-20] + b'\x00\x40' + m[-18:])"
 bad "RDATA length past the end" FORMERR - "runs past the end" --raw-file "$T/rdl.bin"
-# more than 256 records: refused before the rest is parsed (so the OPT is
-# not seen and the answer has none)
+# more than 256 records: refused before the records are parsed; the OPT is
+# still found, so the answer carries the EDE that says why
 # (dsync-send takes at most 256 records: built and signed here)
 py "out('$T/257.bin', sign(msg(update=[rr('child.example.', 2, 1, 300, wname('n%d.provider.net.' % i)) for i in range(256)], add=[opt()]), '$KC'))"
-bad "258 records (256 + OPT + SIG(0))" REFUSED - "at most 256" --raw-file "$T/257.bin"
+bad "258 records (256 + OPT + SIG(0))" REFUSED 15 "at most 256" --raw-file "$T/257.bin"
 py "out('$T/300.bin', sign(msg(update=[rr('child.example.', 2, 1, 300, wname('n%d.provider.net.' % i)) for i in range(299)], add=[opt()]), '$KC'))"
-bad "300 records" REFUSED - "at most 256" --raw-file "$T/300.bin"
+bad "300 records" REFUSED 15 "at most 256" --raw-file "$T/300.bin"
 args=()
 for i in $(seq 65); do args+=(--add "child.example. 300 NS n$i.provider.net."); done
 bad "65 records (max-update-records 64)" REFUSED 18 "maximum is 64" -k "$KC" "${args[@]}"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One section per rule of HARDENING.md, each with the test that rule asks
+# One section per rule of doc/hardening.md, each with the test that rule asks
 # for: no crypto for QUERY/NOTIFY (R1) or unknown signers (R2), at most two
 # verifications with colliding key tags (R3), SIG(0) placement (R4), cheap
 # checks before crypto (R5), nothing unauthenticated changes state (R6), a

@@ -247,7 +247,7 @@ static void test_code_for(void)
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
 		CHECK_EQ(ks_code_for(t[i].exists, (enum key_state)t[i].st, t[i].manual), t[i].want);
 
-	/* the numbers on the wire (PROTOCOL.md section 8) */
+	/* the numbers on the wire (doc/protocol.md, KeyState option) */
 	CHECK_EQ(KS_MALFORMED, 0);
 	CHECK_EQ(KS_TEMPORARY_FAILURE, 1);
 	CHECK_EQ(KS_INQUIRE_KEY, 2);

@@ -526,6 +526,93 @@ static void test_bad_raw(void)
 	msg_clear(&m);
 }
 
+/* ---- after a failed parse: only what was read whole ------------------------ */
+
+/* The datagram of the audit-writer overread: an UPDATE whose one update
+ * record (c1.example. NS) declares 19 bytes of RDATA and carries 13. */
+static const char overread_hex[] =
+    "278228000001000000010001076578616d706c650000060001026331c00c0002000100000e10"
+    "0013036e733109656c7365776865";
+
+static size_t from_hex(const char *hex, uint8_t *out)
+{
+	size_t n = 0;
+	for (; hex[0] && hex[1]; hex += 2) {
+		unsigned v;
+		if (sscanf(hex, "%2x", &v) != 1)
+			abort();
+		out[n++] = (uint8_t)v;
+	}
+	return n;
+}
+
+static void test_failed_parse(void)
+{
+	static struct msg m;
+	uint8_t buf[2048], *wire;
+	size_t len = from_hex(overread_hex, buf);
+	CHECK_EQ(len, 52);
+	/* as received, then with an unknown type (RDATA would be hex-dumped) */
+	for (int v = 0; v < 2; v++) {
+		if (v == 1)
+			buf[30] = 0xff; /* type NS -> TYPE65282 */
+		int rc = parse_copy(&m, buf, len, &wire);
+		CHECK_EQ(rc, DS_ETRUNC);
+		CHECK(strstr(m.why, "update section runs past the end") != NULL);
+		CHECK(!m.parsed);
+		CHECK_EQ(m.hdr_count[SEC_UPDATE], 1);
+		CHECK_EQ(m.hdr_count[SEC_ADDITIONAL], 1);
+		/* only the zone entry was read whole */
+		CHECK_EQ(m.nrr, 1);
+		CHECK_EQ(m.count[SEC_ZONE], 1);
+		size_t n;
+		msg_section(&m, SEC_UPDATE, &n);
+		CHECK_EQ(n, 0);
+		msg_section(&m, SEC_ADDITIONAL, &n);
+		CHECK_EQ(n, 0);
+		CHECK(m.sec_first[SEC_ADDITIONAL] <= m.nrr);
+		CHECK(!m.has_opt);
+		free(wire);
+	}
+	/* a SIG(0) before the OPT: FORMERR, but the OPT is still found so that
+	 * the answer can carry an EDE */
+	{
+		const struct srr rr[] = {SOA_Z, DS_RR, SIG0_RR, OPT_RR};
+		len = build(buf, sizeof(buf), rr, 4);
+		int rc = parse_copy(&m, buf, len, &wire);
+		CHECK_EQ(rc, DS_EMALF);
+		CHECK(strstr(m.why, "SIG(0) is not at the end") != NULL);
+		CHECK(m.has_opt);
+		CHECK_EQ(m.edns_udp, 1232);
+		CHECK(m.opt_idx == SIZE_MAX || m.opt_idx < m.nrr);
+		free(wire);
+	}
+	/* two OPTs: none is taken */
+	{
+		const struct srr rr[] = {SOA_Z, DS_RR, OPT_RR, OPT_RR};
+		len = build(buf, sizeof(buf), rr, 4);
+		int rc = parse_copy(&m, buf, len, &wire);
+		CHECK_EQ(rc, DS_EMALF);
+		CHECK(strstr(m.why, "more than one OPT") != NULL);
+		/* the first one was read (and checked) whole */
+		CHECK(m.has_opt);
+		CHECK(m.opt_idx < m.nrr);
+		free(wire);
+	}
+	/* the OPT behind a record that runs past the end is not reached */
+	{
+		const struct srr rr[] = {SOA_Z, DS_RR, OPT_RR};
+		len = build(buf, sizeof(buf), rr, 3);
+		buf[12 + 13 + 15 + 10 - 1] = 0x40; /* DS RDLENGTH low byte: 64 */
+		int rc = parse_copy(&m, buf, len, &wire);
+		CHECK(rc == DS_ETRUNC || rc == DS_EMALF);
+		CHECK(!m.has_opt);
+		CHECK_EQ(m.count[SEC_UPDATE], 0);
+		free(wire);
+	}
+	msg_clear(&m);
+}
+
 /* ---- reuse and leaks ----------------------------------------------------- */
 
 static void test_reuse(void)
@@ -720,6 +807,7 @@ int main(void)
 	test_valid_specs();
 	test_bad_specs();
 	test_bad_raw();
+	test_failed_parse();
 	test_reuse();
 	test_worst_case_time();
 	UNIT_DONE("test_msg");

@@ -66,10 +66,11 @@ struct agent_discovery {
 };
 
 /*
- * Find the UPDATE Receiver of child the RFC 9859 way (PROTOCOL.md section
- * 2): <child's first label>._dsync.<rest> DSYNC, then on a negative answer
- * the parent found from the SOA of that answer (re-insert _dsync at the real
- * parent cut), then the bare _dsync.<parent>; take the record with RRtype
+ * Find the UPDATE Receiver of child the RFC 9859 way (doc/protocol.md,
+ * Finding the receiver): <child's first label>._dsync.<rest> DSYNC, then
+ * on a negative answer the parent found from the SOA of that answer
+ * (re-insert _dsync at the real parent cut), then the bare
+ * _dsync.<parent>; take the record with RRtype
  * ANY (255) and the given scheme (D1: 2), port not 0.  Then the target's
  * A/AAAA, KEY and SVCB (bootstrap key svcb_key, D1: 65282) through r with
  * DNSSEC validation.  Returns DS_OK (out filled, report written), DS_ENOENT

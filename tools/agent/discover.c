@@ -245,7 +245,7 @@ static const uint8_t *parent_from_soa(const uint8_t *soa)
 	return soa;
 }
 
-/* The RFC 9859 steps (PROTOCOL.md section 2); fills parent, owner, target, port. */
+/* The RFC 9859 steps (doc/protocol.md, Finding the receiver); fills parent, owner, target, port. */
 static int find_dsync(struct bm_resolver *r, const uint8_t *child, uint8_t scheme,
 		      struct agent_discovery *out)
 {
