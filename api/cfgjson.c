@@ -114,12 +114,13 @@ json_t *api_config_json(const struct cfg *c)
 			   : c->receiver.with_request ? "rfc2931"
 						      : "response-only";
 	json_t *server = json_pack(
-	    "{s:o,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i}", "listen",
+	    "{s:o,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i}", "listen",
 	    strv_json(c->listen, c->nlisten), "port", (int)c->port, "workers", (int)c->workers,
 	    "tcp-idle-timeout", (int)c->tcp_idle_timeout, "tcp-max-connections",
-	    (int)c->tcp_max_connections, "max-message-size", (int)c->max_message_size, "queue-max",
-	    (int)c->queue_max, "commit-batch-max", (int)c->commit_batch_max, "udp-receive-buffer",
-	    (int)c->udp_rcvbuf, "updates-per-source", (int)c->upd_per_source, "updates-per-signer",
+	    (int)c->tcp_max_connections, "tcp-connections-per-network", (int)c->tcp_per_network,
+	    "max-message-size", (int)c->max_message_size, "queue-max", (int)c->queue_max,
+	    "commit-batch-max", (int)c->commit_batch_max, "udp-receive-buffer", (int)c->udp_rcvbuf,
+	    "updates-per-source", (int)c->upd_per_source, "updates-per-signer",
 	    (int)c->upd_per_signer);
 	json_t *sig0 =
 	    json_pack("{s:o,s:i,s:i,s:i,s:i,s:i,s:i}", "algorithms",

@@ -326,6 +326,7 @@ static const struct row schema[] = {
 	{"server.workers",                       CT_INT,    "0",                 0,     256,      NULL,                0},
 	{"server.tcp-idle-timeout",              CT_INT,    "10",                1,     3600,     NULL,                0},
 	{"server.tcp-max-connections",           CT_INT,    "256",               1,     65535,    NULL,                0},
+	{"server.tcp-connections-per-network",   CT_INT,    "32",                1,     65535,    NULL,                0},
 	{"server.max-message-size",              CT_INT,    "16384",             512,   65535,    NULL,                0},
 	{"server.queue-max",                     CT_INT,    "1024",              1,     1000000,  NULL,                0},
 	{"server.commit-batch-max",              CT_INT,    "64",                1,     10000,    NULL,                0},
@@ -717,6 +718,7 @@ static void fill_globals(struct loader *L, const config_setting_t *root)
 	c->workers = (unsigned)get_int(srv, "server.workers");
 	c->tcp_idle_timeout = (unsigned)get_int(srv, "server.tcp-idle-timeout");
 	c->tcp_max_connections = (unsigned)get_int(srv, "server.tcp-max-connections");
+	c->tcp_per_network = (unsigned)get_int(srv, "server.tcp-connections-per-network");
 	c->max_message_size = (unsigned)get_int(srv, "server.max-message-size");
 	c->queue_max = (unsigned)get_int(srv, "server.queue-max");
 	c->commit_batch_max = (unsigned)get_int(srv, "server.commit-batch-max");

@@ -94,6 +94,7 @@ struct cfg {
 	unsigned workers;	      /* verification threads; 0 = number of CPUs */
 	unsigned tcp_idle_timeout;    /* seconds, 10 */
 	unsigned tcp_max_connections; /* 256 */
+	unsigned tcp_per_network;     /* per client /24 or /56, 32 */
 	unsigned max_message_size;    /* bytes, 16384 (<= 65535) */
 	unsigned queue_max;	      /* requests waiting for verification, 1024 */
 	unsigned commit_batch_max;    /* UPDATEs per group commit, 64 */

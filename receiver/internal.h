@@ -299,6 +299,7 @@ struct receiver {
 	size_t nlfd;
 	struct conn **conns; /* indexed by fd */
 	size_t nconns_max;
+	struct conn **open; /* the open connections, nconns of them (any order) */
 	size_t nconns;
 	uint64_t next_conn_id;
 

@@ -2,9 +2,14 @@
  * receiver/server.c -- listeners, the I/O loop and the threads.
  *
  * UDP: one datagram, one request.  TCP: two-byte length framing, several
- * requests per connection (answers may come out of order, matched by ID),
- * an idle timeout and a cap on connections; a frame that is too short or
- * longer than server.max-message-size closes that connection only.
+ * requests per connection (answers may come out of order, matched by ID);
+ * a frame that is too short or longer than server.max-message-size closes
+ * that connection only.  server.tcp-idle-timeout bounds both a connection
+ * without progress (no message completed, no answer byte written) and each
+ * message, measured from its first byte: a client that dribbles a byte at a
+ * time cannot keep its slot.  Connections are capped in all and per client
+ * network (/24, /56).  A client that half-closes (shutdown SHUT_WR) after
+ * its requests still gets their answers; the connection closes after them.
  * A job keeps the connection's id, not a pointer: when the answer is ready
  * and the connection is gone (or the fd was reused), the answer is dropped
  * and nothing touches freed memory (R11).
@@ -40,7 +45,13 @@ struct conn {
 	struct sockaddr_storage peer;
 	socklen_t peerlen;
 	char client[INET6_ADDRSTRLEN + 8];
-	time_t last;
+	uint64_t net; /* the client's /24 or /56 (ratelimit_prefix_key) */
+	size_t slot;  /* index in r->open */
+	/* CLOCK_MONOTONIC milliseconds (whole seconds would cut a deadline
+	 * short by up to a second) */
+	int64_t last;	/* last progress: accepted, a message completed, answer bytes written */
+	int64_t first;	/* when the first byte of the message being read arrived */
+	bool rd_closed; /* the client half-closed: answer what is in flight, then close */
 	uint8_t in[2 + 65535];
 	size_t inlen;
 	uint8_t *out;
@@ -48,6 +59,13 @@ struct conn {
 	unsigned inflight;
 	bool reading; /* EPOLLIN armed */
 };
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* ---- queues ---- */
 
@@ -293,14 +311,21 @@ static void conn_close(struct receiver *r, struct conn *c)
 	epoll_ctl(r->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	r->conns[c->fd] = NULL;
-	r->nconns--;
+	r->open[c->slot] = r->open[--r->nconns];
+	r->open[c->slot]->slot = c->slot;
 	free(c->out);
 	free(c);
 }
 
+/* Set the events c waits for; a half-closed connection whose answers are
+ * all written is closed here (c is then gone). */
 static void conn_arm(struct receiver *r, struct conn *c)
 {
-	bool want_read = c->inflight < TCP_MAX_INFLIGHT;
+	if (c->rd_closed && c->inflight == 0 && c->outlen == 0) {
+		conn_close(r, c);
+		return;
+	}
+	bool want_read = !c->rd_closed && c->inflight < TCP_MAX_INFLIGHT;
 	uint32_t ev = (want_read ? EPOLLIN : 0) | (c->outlen ? EPOLLOUT : 0);
 	c->reading = want_read;
 	ep_set(r, c->fd, ev, false);
@@ -331,6 +356,7 @@ static bool conn_send(struct receiver *r, struct conn *c, const uint8_t *p, size
 	if (w > 0) {
 		memmove(c->out, c->out + w, c->outlen - (size_t)w);
 		c->outlen -= (size_t)w;
+		c->last = mono_ms();
 	}
 	(void)r;
 	return true;
@@ -403,11 +429,23 @@ static void tcp_accept(struct receiver *r, int lfd)
 		int fd = accept4(lfd, (struct sockaddr *)&peer, &pl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
-		if ((size_t)fd >= r->nconns_max || r->nconns >= r->cfg->tcp_max_connections) {
+		uint64_t net = ratelimit_prefix_key(&peer);
+		size_t same = 0;
+		for (size_t i = 0; i < r->nconns; i++)
+			same += r->open[i]->net == net;
+		if ((size_t)fd >= r->nconns_max || r->nconns >= r->cfg->tcp_max_connections ||
+		    same >= r->cfg->tcp_per_network) {
 			char cl[INET6_ADDRSTRLEN + 8];
 			peer_str(&peer, cl, sizeof(cl));
-			log_info("refused TCP connection from %s: %zu connections open (limit %u)",
-				 cl, r->nconns, r->cfg->tcp_max_connections);
+			if (same >= r->cfg->tcp_per_network)
+				log_info(
+				    "refused TCP connection from %s: %zu connections open from "
+				    "its network (server.tcp-connections-per-network %u)",
+				    cl, same, r->cfg->tcp_per_network);
+			else
+				log_info("refused TCP connection from %s: %zu connections open "
+					 "(limit %u)",
+					 cl, r->nconns, r->cfg->tcp_max_connections);
 			atomic_fetch_add(&r->ctr.tcp_refused_full, 1);
 			close(fd);
 			continue;
@@ -424,9 +462,11 @@ static void tcp_accept(struct receiver *r, int lfd)
 		c->peer = peer;
 		c->peerlen = pl;
 		peer_str(&peer, c->client, sizeof(c->client));
-		c->last = time(NULL);
+		c->net = net;
+		c->last = mono_ms();
 		r->conns[fd] = c;
-		r->nconns++;
+		c->slot = r->nconns;
+		r->open[r->nconns++] = c;
 		atomic_fetch_add(&r->ctr.tcp_accepted, 1);
 		ep_set(r, fd, EPOLLIN, true);
 		c->reading = true;
@@ -445,7 +485,11 @@ static void tcp_read(struct receiver *r, struct conn *c)
 	for (;;) {
 		ssize_t n = read(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen);
 		if (n == 0) {
-			conn_close(r, c);
+			/* end of the client's side: answers still in flight go out
+			 * before the close; a message cut short is dropped */
+			c->rd_closed = true;
+			c->inlen = 0;
+			conn_arm(r, c);
 			return;
 		}
 		if (n < 0) {
@@ -453,8 +497,10 @@ static void tcp_read(struct receiver *r, struct conn *c)
 				conn_close(r, c);
 			return;
 		}
+		int64_t now = mono_ms();
+		if (c->inlen == 0)
+			c->first = now; /* a new message starts: its deadline runs from here */
 		c->inlen += (size_t)n;
-		c->last = time(NULL);
 		/* take every complete frame */
 		while (c->inlen >= 2) {
 			size_t flen = (size_t)c->in[0] << 8 | c->in[1];
@@ -476,7 +522,8 @@ static void tcp_read(struct receiver *r, struct conn *c)
 			memcpy(j->req, c->in + 2, flen);
 			memmove(c->in, c->in + 2 + flen, c->inlen - 2 - flen);
 			c->inlen -= 2 + flen;
-			if (j->req[2] & 0x80) { /* a response: never answered */
+			c->last = c->first = now; /* progress; what is left started now */
+			if (j->req[2] & 0x80) {	  /* a response: never answered */
 				job_free(j);
 				continue;
 			}
@@ -551,14 +598,28 @@ static void drain_done(struct receiver *r)
 	}
 }
 
+/*
+ * Once a second: close connections whose message has not arrived whole
+ * within server.tcp-idle-timeout of its first byte (a dribbling client),
+ * and those without progress for as long (idle, or not reading answers).
+ */
 static void sweep_idle(struct receiver *r)
 {
-	time_t now = time(NULL);
-	for (size_t fd = 0; fd < r->nconns_max; fd++) {
-		struct conn *c = r->conns[fd];
-		if (c && c->inflight == 0 && now - c->last >= (time_t)r->cfg->tcp_idle_timeout) {
+	int64_t now = mono_ms(), limit = (int64_t)r->cfg->tcp_idle_timeout * 1000;
+	for (size_t i = 0; i < r->nconns;) {
+		struct conn *c = r->open[i];
+		if (c->inlen > 0 && now - c->first >= limit) {
+			log_info("closed TCP connection from %s: message not complete %.1f s "
+				 "after its first byte (server.tcp-idle-timeout %u)",
+				 c->client, (double)(now - c->first) / 1000,
+				 r->cfg->tcp_idle_timeout);
+			atomic_fetch_add(&r->ctr.tcp_closed_bad, 1);
+			conn_close(r, c); /* the last one moved to slot i */
+		} else if (c->inflight == 0 && now - c->last >= limit) {
 			log_debug("closed idle TCP connection from %s", c->client);
 			conn_close(r, c);
+		} else {
+			i++;
 		}
 	}
 }
@@ -692,11 +753,13 @@ int receiver_new(const struct cfg *cfg, struct receiver **out)
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < r->nconns_max)
 		r->nconns_max = (size_t)rl.rlim_cur;
 	r->conns = calloc(r->nconns_max, sizeof(*r->conns));
+	r->open = calloc(cfg->tcp_max_connections, sizeof(*r->open));
 	r->epfd = epoll_create1(EPOLL_CLOEXEC);
 	r->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	r->lfd = calloc(cfg->nlisten * 2, sizeof(*r->lfd));
 	r->ltcp = calloc(cfg->nlisten * 2, sizeof(*r->ltcp));
-	if (r->conns == NULL || r->epfd < 0 || r->wakefd < 0 || !r->lfd || !r->ltcp) {
+	if (r->conns == NULL || r->open == NULL || r->epfd < 0 || r->wakefd < 0 || !r->lfd ||
+	    !r->ltcp) {
 		rc = DS_ENOMEM;
 		goto fail;
 	}
@@ -837,9 +900,8 @@ void receiver_free(struct receiver *r)
 	bootstrap_stop(r->boot);
 	if (r->outbox)
 		outbox_stop(r->outbox);
-	for (size_t i = 0; r->conns && i < r->nconns_max; i++)
-		if (r->conns[i])
-			conn_close(r, r->conns[i]);
+	while (r->nconns > 0)
+		conn_close(r, r->open[0]);
 	for (size_t i = 0; i < r->nlfd; i++)
 		close(r->lfd[i]);
 	if (r->epfd >= 0)
@@ -862,6 +924,7 @@ void receiver_free(struct receiver *r)
 		rkeys_free(r->rkeys_old[i]);
 	store_close(r->store);
 	free(r->conns);
+	free(r->open);
 	free(r->lfd);
 	free(r->ltcp);
 	free(r->workers);
