@@ -677,10 +677,15 @@ struct upload_scan {
 	size_t rdlen;
 	bool exists;
 	struct store_key *row; /* the row of this key, when it exists */
-	unsigned pending;      /* other keys neither trusted nor revoked */
-	int64_t oldest;	       /* the id of the oldest of them, 0 when none */
-	int64_t oldest_at;     /* its created time */
+	unsigned pending;      /* the child's other keys waiting for a decision */
+	/* the validating ones among them (candidates to give way), at most
+	 * SCAN_MAX_VALIDATING: more than that many never wait for one child */
+	struct scan_key_age {
+		int64_t id, created;
+	} val[16];
+	size_t nval;
 };
+#define SCAN_MAX_VALIDATING 16
 
 static int scan_key(void *arg, const struct store_key *k)
 {
@@ -688,48 +693,68 @@ static int scan_key(void *arg, const struct store_key *k)
 	if (k->rdlen == u->rdlen && memcmp(k->rdata, u->rdata, k->rdlen) == 0) {
 		u->exists = true;
 		*u->row = *k;
-	} else if (k->state != KEY_TRUSTED && k->state != KEY_REVOKED) {
-		/* known, validating, validation-failed, refused: each holds a row */
+	} else if (k->state == KEY_KNOWN || k->state == KEY_VALIDATING) {
 		u->pending++;
-		if (u->oldest == 0 || k->created < u->oldest_at ||
-		    (k->created == u->oldest_at && k->id < u->oldest)) {
-			u->oldest = k->id;
-			u->oldest_at = k->created;
+		if (k->state == KEY_VALIDATING && u->nval < SCAN_MAX_VALIDATING) {
+			u->val[u->nval].id = k->id;
+			u->val[u->nval++].created = k->created;
 		}
 	}
 	return 0;
 }
 
-/*
- * zones.[].bootstrap-max-pending: a new key of a child that has the maximum
- * of keys waiting for trust makes the oldest of them give way (revoked), so
- * that throwaway keys cannot lock the real one out.  The revoked rows are
- * appended to changed for the key cache.
- */
-static int evict_pending(struct receiver *r, struct job *j, int64_t cid, struct upload_scan *u,
-			 const char *child, struct keyrows *changed)
+static int by_age(const void *a, const void *b)
 {
-	char why[DNAME_STR_MAX + 128];
+	const struct scan_key_age *x = a, *y = b;
+	if (x->created != y->created)
+		return x->created < y->created ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/*
+ * zones.[].bootstrap-max-pending: at most that many keys of a child wait
+ * for a decision (known: waiting for the operator; validating).  When a new
+ * key would exceed it, the oldest keys whose validation has already failed
+ * an attempt (waiting for a retry) give way: they become validation-failed,
+ * which the operator can still trust and which a re-upload validates anew.
+ * A key in its first validation attempt or waiting for the operator never
+ * gives way; when not enough keys can, DS_ELIMIT and nothing is written
+ * (the new upload is refused).  Changed rows are appended to changed for
+ * the key cache.
+ */
+static int make_room(struct receiver *r, struct job *j, struct upload_scan *u, const char *child,
+		     struct keyrows *changed)
+{
+	if (u->pending < j->zone->boot_max_pending)
+		return DS_OK;
+	size_t need = u->pending - j->zone->boot_max_pending + 1, nvic = 0;
+	int64_t victim[SCAN_MAX_VALIDATING];
+	qsort(u->val, u->nval, sizeof(u->val[0]), by_age);
+	for (size_t i = 0; i < u->nval && nvic < need; i++) {
+		struct store_validation v;
+		int rc = store_validation_get(r->store, u->val[i].id, &v);
+		if (rc != DS_OK && rc != DS_ENOENT)
+			return rc;
+		if (rc == DS_OK && v.attempts >= 1)
+			victim[nvic++] = u->val[i].id;
+	}
+	if (nvic < need)
+		return DS_ELIMIT;
+	char why[DNAME_STR_MAX + 300];
 	snprintf(why, sizeof(why),
-		 "evicted: at most %u keys of %s wait for trust; the oldest gave way to a newer "
-		 "upload",
+		 "displaced: at most %u keys of %s wait for a decision; this one, whose "
+		 "validation had failed, gave way to a newer upload (trust it, or upload it "
+		 "again to validate it anew)",
 		 j->zone->boot_max_pending, child);
-	/* bounded: each round revokes one row (more than one only when the
-	 * setting was lowered or revoked keys were uploaded again) */
-	while (u->pending >= j->zone->boot_max_pending && u->oldest != 0) {
+	for (size_t i = 0; i < nvic; i++) {
 		struct store_key *old = malloc(sizeof(*old));
-		int rc = old ? store_key_get(r->store, u->oldest, old) : DS_ENOMEM;
+		int rc = old ? store_key_get(r->store, victim[i], old) : DS_ENOMEM;
 		if (rc == DS_OK)
-			rc = key_transition(r->store, old, KS_EV_SUPERSEDED, NULL, "update", why,
-					    changed);
+			rc = key_transition(r->store, old, KS_EV_VALIDATION_FAIL, NULL, "update",
+					    why, changed);
 		free(old);
 		if (rc != DS_OK)
 			return rc;
-		struct upload_scan again = {.rdata = u->rdata, .rdlen = u->rdlen, .row = u->row};
-		rc = store_child_keys_foreach(r->store, cid, scan_key, &again);
-		if (rc != DS_OK)
-			return rc;
-		*u = again;
 	}
 	return DS_OK;
 }
@@ -740,8 +765,8 @@ static int evict_pending(struct receiver *r, struct job *j, int64_t cid, struct 
  * method, else as known for the operator (`dsyncd key trust`); the answer
  * is NOERROR once that is durable.  The child's other keys are left
  * alone (a trusted key stays trusted until the new one is trusted), except
- * that the oldest key waiting for trust gives way when there are
- * bootstrap-max-pending of them.  The per-child upload limit counts here,
+ * that keys whose validation already failed an attempt may give way to it
+ * (make_room).  The per-child upload limit counts here,
  * after verification, so that forged uploads do not take the child's slots.
  */
 static void decide_upload(struct receiver *r, struct job *j, const char *child, const char *zone)
@@ -825,12 +850,22 @@ static void decide_upload(struct receiver *r, struct job *j, const char *child, 
 		k->trust_method[0] = '\0';
 		snprintf(k->source, sizeof(k->source), "upload from %s", j->client);
 		k->created = k->updated = 0;
-		rc = u.exists ? DS_OK : evict_pending(r, j, cid, &u, child, &gone);
+		rc = u.exists ? DS_OK : make_room(r, j, &u, child, &gone);
+		if (rc == DS_ELIMIT) {
+			job_decide(j, RC_REFUSED, EDE_BLOCKED, "refused",
+				   "%u keys of %s wait for a decision (bootstrap-max-pending) and "
+				   "none can give way (being validated or waiting for the "
+				   "operator); try again later",
+				   u.pending, child);
+			free(gone.k);
+			free(row);
+			return;
+		}
 		if (rc == DS_OK)
 			rc = store_key_upsert(r->store, k);
 		if (rc == DS_OK && next == KEY_VALIDATING)
 			rc = store_validation_queue(r->store, k->id, now_sec());
-		/* the key cache learns the new key and the evicted ones */
+		/* the key cache learns the new key and the displaced ones */
 		if (rc == DS_OK)
 			rc = keyrows_add(&gone, k);
 		if (rc != DS_OK) {

@@ -3,7 +3,7 @@
 # self-signed UPDATE (BIND's nsupdate), the key is stored as known (NOERROR
 # once durable, D8), refused for delegation changes until the operator trusts
 # it (`dsyncd key trust` + SIGHUP), then accepted; revocation, restarts, the
-# pending cap (the oldest pending key gives way) and the upload rate limit
+# pending cap (keys waiting for the operator never give way) and the upload rate limit
 # (verified uploads only); a forged upload for a child with a trusted key
 # disturbs nothing.
 . "$(dirname "$0")/lib.sh"
@@ -87,8 +87,9 @@ KT=$(mkkey third.example. ED25519)
 out=$(ds -k "$KT" -z example. --add "$(keyrr "$KT")" --flip -5)
 expect_match "an upload with a broken signature -> REFUSED, EDE 6" '^rcode=REFUSED ede=6 ' "$out"
 expect "and changes nothing" "$before" "$(state_dump)"
-# bootstrap-max-pending (3): throwaway keys cannot lock the real one out; a
-# new key makes the oldest pending one give way
+# bootstrap-max-pending (3): keys waiting for the operator never give way to
+# newer uploads (throwaway keys cannot push the real one out); a new key is
+# refused instead, with nothing written, until the operator has decided
 TH=()
 for i in 1 2 3; do
 	TH[i]=$(mkkey third.example. ED25519 2>/dev/null)
@@ -96,19 +97,21 @@ for i in 1 2 3; do
 done
 T1=$(tagof "${TH[1]}")
 k=$(mkkey third.example. ED25519 2>/dev/null)
+before=$(state_dump)
 out=$(ds -k "$k" -z example. --add "$(keyrr "$k")")
-expect_match "a fourth pending key is accepted (bootstrap-max-pending 3)" '^rcode=NOERROR' "$out"
-expect_match "the oldest pending key gave way (revoked)" "third\.example\. tag $T1 alg 15: revoked" "$(keys)"
-expect "third.example. has 3 keys waiting, 1 revoked" "3 1" \
-	"$(keys | grep -c 'third\.example\..*: known') $(keys | grep -c 'third\.example\..*: revoked')"
-expect "the eviction is audited (actor update, with the reason)" 1 \
-	"$(sqlite3 "$T/db/dsyncd.db" "select count(*) from audit where actor='update' and child='third.example.' and key_tag=$T1 and result='revoked' and reason like '%evicted: at most 3 keys of third.example. wait for trust; the oldest gave way to a newer upload%'")"
-expect_match "the key cache knows at once: the evicted key is unknown (BADKEY)" "^rcode=BADKEY" \
-	"$(nsadd "${TH[1]}" third.example.)"
-# (the fifth verified upload of third.example. this minute: uploads-per-child is 5)
-expect "a re-upload of the evicted key (a fresh start) -> NOERROR, no new row, nothing evicted" \
-	"NOERROR 4 0" \
-	"$(upload "${TH[1]}") $(keys | grep -c 'third\.example\..*: known') $(keys | grep -c 'third\.example\..*: revoked')"
+expect_match "a fourth key -> REFUSED, EDE 15, saying why (bootstrap-max-pending 3)" \
+	'^rcode=REFUSED ede=15 text="3 keys of third\.example\. wait for a decision \(bootstrap-max-pending\) and none can give way' "$out"
+expect "the refused fourth upload wrote nothing" "$before" "$(state_dump)"
+expect "third.example.: the 3 keys still wait for the operator" 3 "$(keys | grep -c 'third\.example\..*: known')"
+out=$("$BIN/dsyncd" -c "$T/dsyncd.conf" key trust third.example. "$T1")
+expect_match "the operator can trust the first key (the real one)" "is now trusted" "$out"
+hup
+expect "its trust supersedes the two other waiting keys" "1 2" \
+	"$(keys | grep -c 'third\.example\..*: trusted') $(keys | grep -c 'third\.example\..*: revoked')"
+expect_match "the real key changes its delegation" "^rcode=NOERROR" "$(nsadd "${TH[1]}" third.example.)"
+# (the fourth verified upload of third.example. this minute: uploads-per-child is 5)
+expect "then the fourth key can be uploaded -> NOERROR, stored as known" "NOERROR 1" \
+	"$(upload "$k") $(keys | grep -c 'third\.example\..*: known')"
 # bootstrap.uploads-per-child (5 here) counts verified uploads only: forged
 # ones (broken signature, spoofable over UDP, from another /24) take nothing
 KB=$(mkkey busy.example. ED25519)
