@@ -284,12 +284,53 @@ static void route(struct api_req *q, const char *url)
 }
 
 /* Every query parameter must be one the route takes. */
+/*
+ * libmicrohttpd's URL decoder: %XX decoded, except %00, which stays as
+ * those three characters.  Decoded, a NUL would cut the path short (a
+ * request for "c1.example%00/../../etc/passwd" would be served as one for
+ * "c1.example"); kept, the request is refused below (400), and what is
+ * logged is the whole path.
+ */
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9'   ? c - '0'
+	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
+				      : -1;
+}
+
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void)cls;
+	(void)c;
+	char *w = s;
+	for (const char *r = s; *r;) {
+		int hi = r[0] == '%' ? hexval(r[1]) : -1, lo = hi >= 0 ? hexval(r[2]) : -1;
+		if (lo < 0 || (hi == 0 && lo == 0)) {
+			*w++ = *r++;
+			continue;
+		}
+		*w++ = (char)(hi << 4 | lo);
+		r += 3;
+	}
+	*w = '\0';
+	return (size_t)(w - s);
+}
+
+static bool has_nul(const char *s)
+{
+	return strstr(s, "%00") != NULL;
+}
+
 static enum MHD_Result query_check(void *cls, enum MHD_ValueKind kind, const char *key,
 				   const char *value)
 {
 	struct api_req *q = cls;
 	(void)kind;
-	(void)value;
+	if (has_nul(key) || (value != NULL && has_nul(value))) {
+		api_error(q, 400, "a query argument holds a NUL byte (%%00)");
+		return MHD_NO;
+	}
 	const char *list = q->route->query;
 	size_t kl = strlen(key);
 	for (const char *p = list; *p;) {
@@ -363,6 +404,10 @@ static void judge_headers(struct api_req *q, const char *url)
 	authenticate(q);
 	if (q->status != 0)
 		return;
+	if (has_nul(url)) {
+		api_error(q, 400, "the path holds a NUL byte (%%00)");
+		return;
+	}
 	route(q, url);
 	if (q->status != 0)
 		return;
@@ -624,6 +669,7 @@ int api_start(struct receiver *r, struct api **out)
 	    {MHD_OPTION_PER_IP_CONNECTION_LIMIT, API_CONN_PER_IP, NULL},
 	    {MHD_OPTION_CONNECTION_TIMEOUT, API_CONN_TIMEOUT, NULL},
 	    {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, NULL},
+	    {MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)unescape, NULL},
 	    {tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, a->tls_cert},
 	    {tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, a->tls_key},
 	    /* TLS 1.2 and 1.3 only */

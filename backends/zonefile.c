@@ -9,6 +9,7 @@
  * template mode, so an unchanged snapshot is recognised by comparing bytes
  * and neither rewritten nor reloaded.  See doc/backends.md.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -440,6 +441,49 @@ static void zf_free(void *state)
 	free(st);
 }
 
+/* Is name base + "." + the six characters mkostemp() puts in place of XXXXXX? */
+static bool zf_is_temp_of(const char *name, const char *base)
+{
+	size_t bl = strlen(base);
+	if (strncmp(name, base, bl) != 0 || name[bl] != '.' || strlen(name + bl + 1) != 6)
+		return false;
+	for (const char *p = name + bl + 1; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9')))
+			return false;
+	return true;
+}
+
+/*
+ * Temporary files of zf_write_atomic() left by a process that was killed
+ * between creating and renaming them (path.XXXXXX, path.serial.XXXXXX):
+ * nobody else writes them, so they are removed when the backend starts.
+ */
+static void zf_remove_stale(const char *dir, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	char serial[4096];
+	snprintf(serial, sizeof(serial), "%s.serial", base);
+	DIR *d = opendir(dir);
+	if (d == NULL)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (!zf_is_temp_of(e->d_name, base) && !zf_is_temp_of(e->d_name, serial))
+			continue;
+		char full[8192];
+		snprintf(full, sizeof(full), "%s/%s", dir, e->d_name);
+		if (unlinkat(dirfd(d), e->d_name, 0) == 0)
+			log_notice("removed %s, a temporary file left by an interrupted write",
+				   full);
+		else
+			log_warning("cannot remove the stale temporary file %s: %s", full,
+				    strerror(errno));
+	}
+	closedir(d);
+}
+
 static int zf_init(const struct cfg_backend *bc, const struct cfg_zone *zc, void **state, char *err,
 		   size_t errlen)
 {
@@ -463,6 +507,7 @@ static int zf_init(const struct cfg_backend *bc, const struct cfg_zone *zc, void
 		free(dir);
 		return DS_ECONFIG;
 	}
+	zf_remove_stale(dir, bc->path);
 	free(dir);
 
 	st = calloc(1, sizeof(*st));

@@ -150,6 +150,15 @@ expect "GET /children/other.example -> 200" 200 "$(api GET /api/v1/children/othe
 expect "its zone, delegation lines and keys" "('example.', 2, 1)" "$(j 'd["zone"], len(d["delegation"]), len(d["keys"])')"
 expect "GET /children/nope.example -> 404" 404 "$(api GET /api/v1/children/nope.example)"
 expect "GET /zones/nope/children -> 404" 404 "$(api GET /api/v1/zones/nope/children)"
+# a NUL byte in the path would cut it short (c1's data for a path that is not c1's)
+expect "GET /children/other.example%00/../../etc/passwd -> 400" 400 \
+	"$(api GET '/api/v1/children/other.example%00/../../etc/passwd' "$ADM" '' --path-as-is)"
+expect "its error says why" "the path holds a NUL byte (%00)" "$(j 'd["error"]')"
+expect_match "the log shows the whole path" 'GET /api/v1/children/other\.example%00/\.\./\.\./etc/passwd' \
+	"$(grep 'other.example%00' "$T/dsyncd.log" | tail -1)"
+expect "GET /children/other.example%00 -> 400" 400 "$(api GET '/api/v1/children/other.example%00')"
+expect "a %00 in a query argument -> 400" 400 "$(api GET '/api/v1/audit?child=other.example%00x')"
+expect "other escapes still work: GET /children/other%2Eexample -> 200" 200 "$(api GET '/api/v1/children/other%2Eexample')"
 expect "GET /validations -> 200 (none pending: manual only)" "200 []" "$(api GET /api/v1/validations) $(j 'd["items"]')"
 
 # ---- outbox: list and retry ------------------------------------------------------

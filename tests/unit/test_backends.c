@@ -527,6 +527,31 @@ static void test_zonefile_init(void)
 	unlink(tpath("init.tmpl"));
 }
 
+/* Temporary files left by a killed writer are removed when the backend
+ * starts; other files whose names look alike stay. */
+static void test_zonefile_stale_temp(void)
+{
+	char err[512], *out = strdup(tpath("stale.zone"));
+	const char *stale[] = {"stale.zone.a1B2c3", "stale.zone.serial.ZZ99zz"};
+	const char *keep[] = {"stale.zone.keep", "stale.zone.a1B2c3d", "stale.zone.ab-def",
+			      "other.zone.a1B2c3"};
+	struct cfg_backend bc = {.type = "zonefile", .path = out};
+	struct backend *b = NULL;
+	for (size_t i = 0; i < 2; i++)
+		fclose(fopen(tpath(stale[i]), "w"));
+	for (size_t i = 0; i < 4; i++)
+		fclose(fopen(tpath(keep[i]), "w"));
+	CHECK_EQ(backend_new(&bc, NULL, &b, err, sizeof(err)), DS_OK);
+	for (size_t i = 0; i < 2; i++)
+		CHECK(!exists(tpath(stale[i])));
+	for (size_t i = 0; i < 4; i++) {
+		CHECK(exists(tpath(keep[i])));
+		unlink(tpath(keep[i]));
+	}
+	backend_free(b);
+	free(out);
+}
+
 static void test_zonefile_fragment(void)
 {
 	struct fake_zone z;
@@ -851,6 +876,7 @@ int main(void)
 	int fds = open_fds();
 	test_run();
 	test_zonefile_init();
+	test_zonefile_stale_temp();
 	test_zonefile_fragment();
 	test_zonefile_reload_failure();
 	test_zonefile_template();
