@@ -5,6 +5,7 @@
 #   make run        run dsyncd on 127.0.0.1/::1 port 5354 with examples/dsyncd.conf
 #   make test       deps, warning-free build, ASan+UBSan build, unit + integration tests
 #   make bench      benchmarks (tests/bench), not part of the test suite
+#   make bench-build  build the benchmark programs only (make test does, as a compile check)
 #   make fuzz       libFuzzer targets, long runs (clang)
 #   make format-check
 
@@ -123,7 +124,7 @@ run: deps
 # ASan+UBSan, unit programs, then integration tests against the sanitized
 # daemon.  Ends with "N passed, N failed".
 test: deps
-	$(MAKE) all
+	$(MAKE) all bench-build
 	$(MAKE) BUILD=build-san SAN=1 all units
 	@tests/run.sh build-san
 
@@ -132,8 +133,19 @@ format-check:
 	clang-format --dry-run --Werror $(LIB_SRC) daemon/main.c tools/*.c */*.h \
 	  tools/agent/*.c tools/agent/*.h tests/unit/test_agent.c
 
-bench: all
+# Benchmark programs (tests/bench): b2 (B2, in-process receive path) and the
+# load generator dsync-send.  make test builds them so that they cannot rot.
+BENCH_BIN = $(BUILD)/tests/bench/b2 $(BUILD)/dsync-send
+
+$(BUILD)/tests/bench/b2: $(BUILD)/tests/bench/b2.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+bench-build: $(BENCH_BIN)
+
+bench: all bench-build
 	tests/bench/run.sh $(BUILD)
+
+.PHONY: bench-build
 
 fuzz:
 	$(MAKE) -C tests/fuzz

@@ -295,9 +295,15 @@ int main(int argc, char **argv)
 		const uint8_t *rd = sig0_privkey_rdata(keys[d % nk], &rdlen);
 		store_add_key(st, zone_id, owner, rd, rdlen);
 	}
+	/* the cache as the daemon fills it at start: keycache_sync from the store */
 	struct keycache *kc;
-	if ((rc = keycache_new(&kc)) != DS_OK || (rc = keycache_load(kc, st, &lim)) != DS_OK)
+	if ((rc = keycache_new(&kc)) != DS_OK || (rc = keycache_sync(kc, st, &lim)) != DS_OK)
 		die("keycache", rc);
+	if (keycache_count(kc) != nk + DECOYS) {
+		fprintf(stderr, "b2: key cache holds %zu keys, expected %zu\n", keycache_count(kc),
+			nk + DECOYS);
+		return 1;
+	}
 
 	for (size_t i = 0; i < nk; i++) {
 		struct sig0_privkey *k = keys[i];

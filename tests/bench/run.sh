@@ -3,7 +3,7 @@
 # (B9: the verification budget under a flood); see tests/bench/README.md
 # for what each one measures and how to read it.
 #
-#   make bench                     (= tests/bench/run.sh build, after make all)
+#   make bench                     (= tests/bench/run.sh build, after make all bench-build)
 #   ONLY="B1 B2" tests/bench/run.sh build
 #
 # Environment:
@@ -16,10 +16,14 @@
 #   PERF=1      record dsyncd with perf during the 100-outstanding run
 #   B9_BUDGET   B9: sig0.verify-budget (default 500; the flood is 10x it)
 #   B9_LEGIT    B9: legitimate UPDATEs per second during each run (default 50)
+#   BENCH_ADDR, BENCH_PORT            dsyncd's address and port (127.0.0.9, 5354)
+#   BENCH_KNOT_ADDR, BENCH_KNOT_PORT  Knot's (127.0.0.19, BENCH_PORT)
 #
 # Never part of the pass/fail suite: it prints tables, and exits non-zero
-# only when it could not run at all.  Everything runs on loopback
-# (dsyncd on 127.0.0.9, Knot on 127.0.0.19), in a temporary folder, and
+# only when a benchmark asked for could not run (B2 without its program,
+# dsyncd not starting).  dsyncd's configuration, with every rate limit set
+# explicitly, is bench_conf in tests/bench/conf.sh.  Everything runs on loopback
+# (dsyncd on 127.0.0.9, Knot on 127.0.0.19 by default), in a temporary folder, and
 # every process it starts is stopped by PID at exit.
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
@@ -32,11 +36,17 @@ PHASE_SECS=${PHASE_SECS:-10}
 LEVELS=${LEVELS:-"1 10 100 1000"}
 B2_SECS=${B2_SECS:-3}
 DSYNC_SEND=${DSYNC_SEND:-$BIN/dsync-send}
-ADDR=127.0.0.9
-KADDR=127.0.0.19
-PORT=5354
+# listening addresses and ports (another pair when other tests on the
+# machine use these; the two may share an address on different ports)
+ADDR=${BENCH_ADDR:-127.0.0.9}
+KADDR=${BENCH_KNOT_ADDR:-127.0.0.19}
+PORT=${BENCH_PORT:-5354}
+KPORT=${BENCH_KNOT_PORT:-$PORT}
 T=$(mktemp -d /tmp/dsyncd-bench.XXXXXX)
 PIDS=()
+STATUS=0
+# shellcheck source=tests/bench/conf.sh
+. "$TOP/tests/bench/conf.sh"
 
 # shellcheck disable=SC2317 # (called by the trap)
 cleanup() {
@@ -87,13 +97,13 @@ fi
 if want B2; then
 	echo
 	echo "== B2 parse + sig0_rr_parse + key lookup + verify, one core, in process"
-	CFLAGS_B2="-O2 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror -pthread"
-	mkdir -p "$BIN/tests/bench" "$T/b2keys"
-	# shellcheck disable=SC2046,SC2086
-	if ! ${CC:-cc} $CFLAGS_B2 -I. $(pkg-config --cflags ldns openssl sqlite3 libconfig) \
-		-o "$BIN/tests/bench/b2" tests/bench/b2.c "$BIN/libdsync.a" \
-		$(pkg-config --libs ldns openssl sqlite3 libconfig libmicrohttpd libunbound) -pthread -lm; then
-		echo "b2 does not build; B2 skipped"
+	# built by the Makefile (make bench-build; make test builds it too)
+	B2=$BIN/tests/bench/b2
+	mkdir -p "$T/b2keys"
+	if [ ! -x "$B2" ] || [ "$B2" -ot "$BIN/libdsync.a" ] || [ "$B2" -ot tests/bench/b2.c ]; then
+		echo "$BUILD/tests/bench/b2 is missing or older than its sources: run" \
+			"make BUILD=$BUILD bench-build (with SAN=1 for a sanitized build); B2 skipped"
+		STATUS=1
 	else
 		keys=()
 		for a in RSASHA256 ECDSAP256SHA256 ED25519; do
@@ -102,7 +112,7 @@ if want B2; then
 			k=$(dnssec-keygen -q -T KEY -a $a "${bits[@]}" -n HOST -K "$T/b2keys" "b2-$a.example.")
 			keys+=("$T/b2keys/$k")
 		done
-		"${PIN[@]}" "$BIN/tests/bench/b2" -t "$B2_SECS" "${keys[@]}" >"$T/b2.out" 2>&1 || cat "$T/b2.out"
+		"${PIN[@]}" "$B2" -t "$B2_SECS" "${keys[@]}" >"$T/b2.out" 2>&1 || { cat "$T/b2.out"; STATUS=1; }
 		printf "%-4s %-16s %5s %11s %11s %6s %11s %12s %9s\n" alg name bytes full/s "B1 verify/s" ratio \
 			verify/s "parse+lkp/s" "digest/s"
 		while read -r line; do
@@ -162,15 +172,8 @@ start_dsyncd() {
 		CHILDKEY[$i]="$T/keys/$k"
 		children+="${children:+,}{ name = \"c$i.example.\"; keys = ( \"$T/keys/$k.key\" ); }"
 	done
-	cat >"$T/dsyncd.conf" <<EOC
-server = { listen = [ "$ADDR" ]; port = $PORT; workers = 0; queue-max = 1024; commit-batch-max = 64; };
-store = { path = "$T/dsyncd/dsyncd.db"; };
-log = { level = "${LOG_LEVEL:-info}"; };
-zones = ( { name = "example.";
-  children = ( $children );
-  backends = ( { type = "null"; } );
-} );
-EOC
+	# no verification budget (0): B3 measures the receiver, not R8 (that is B9)
+	bench_conf "$ADDR" "$PORT" "$T/dsyncd/dsyncd.db" "${LOG_LEVEL:-info}" 0 "$children" >"$T/dsyncd.conf"
 	"$BIN/dsyncd" -n -c "$T/dsyncd.conf" >"$T/dsyncd-check.log" 2>&1 || {
 		cat "$T/dsyncd-check.log"
 		return 1
@@ -193,7 +196,7 @@ start_knot() {
 	cat >"$T/knot.conf" <<EOC
 server:
     rundir: "$T/knot"
-    listen: $KADDR@$PORT
+    listen: $KADDR@$KPORT
 key:
   - id: bench.
     algorithm: hmac-sha256
@@ -218,19 +221,19 @@ log:
   - target: stderr
     any: info
 EOC
-	cat >"$T/knot/example.zone" <<'EOZ'
-$ORIGIN example.
-$TTL 3600
+	cat >"$T/knot/example.zone" <<EOZ
+\$ORIGIN example.
+\$TTL 3600
 @	SOA	ns1.example. hostmaster.example. 1 3600 900 604800 300
 @	NS	ns1.example.
-ns1	A	127.0.0.19
+ns1	A	$KADDR
 EOZ
 	knotd -c "$T/knot.conf" >"$T/knot.log" 2>&1 &
 	KNOT_PID=$!
 	PIDS+=("$KNOT_PID")
 	for _ in $(seq 100); do
 		grep -q "server started" "$T/knot.log" 2>/dev/null &&
-			kdig @$KADDR -p $PORT +short +timeout=1 +retry=0 example. SOA >/dev/null 2>&1 && return 0
+			kdig @"$KADDR" -p "$KPORT" +short +timeout=1 +retry=0 example. SOA >/dev/null 2>&1 && return 0
 		kill -0 "$KNOT_PID" 2>/dev/null || break
 		sleep 0.1
 	done
@@ -250,12 +253,12 @@ dsyncd_load() {
 	NEXT_CHILD=$((NEXT_CHILD + 1))
 	local c0 c1 u0
 	c0=$(cpu_ticks "$DSYNCD_PID")
-	u0=$(sock_drops $ADDR $PORT)
-	OUT=$(timeout $((PHASE_SECS * 2 + 20)) "$DSYNC_SEND" -s $ADDR -p $PORT --wait-ms 1000 -k "${CHILDKEY[$c]}" \
+	u0=$(sock_drops "$ADDR" "$PORT")
+	OUT=$(timeout $((PHASE_SECS * 2 + 20)) "$DSYNC_SEND" -s "$ADDR" -p "$PORT" --wait-ms 1000 -k "${CHILDKEY[$c]}" \
 		--add "c$c.example. 3600 NS ns1.provider.net." --add "c$c.example. 3600 NS ns2.provider.org." \
 		--count "$count" --concurrency "$conc" 2>&1 | tail -1)
 	c1=$(cpu_ticks "$DSYNCD_PID")
-	DROPS=$(($(sock_drops $ADDR $PORT) - u0))
+	DROPS=$(($(sock_drops "$ADDR" "$PORT") - u0))
 	CPU=$(awk -v a="$c0" -v b="$c1" -v s="$(kv elapsed "$OUT")" -v k="$CLK" \
 		'BEGIN { if (s > 0) printf "%.0f%%", 100 * (b - a) / k / s; else printf "-" }')
 }
@@ -267,11 +270,11 @@ knot_dnsperf() {
 	local c0 c1 u0 out
 	out="$T/dnsperf.$conc.$(basename "$file").out"
 	c0=$(cpu_ticks "$KNOT_PID")
-	u0=$(sock_drops $KADDR $PORT)
-	timeout $((PHASE_SECS + 20)) dnsperf -u -s $KADDR -p $PORT -y "hmac-sha256:bench.:$KSECRET" \
+	u0=$(sock_drops "$KADDR" "$KPORT")
+	timeout $((PHASE_SECS + 20)) dnsperf -u -s "$KADDR" -p "$KPORT" -y "hmac-sha256:bench.:$KSECRET" \
 		-d "$file" -q "$conc" -t 1 -l "$PHASE_SECS" -v "$@" >"$out" 2>&1
 	c1=$(cpu_ticks "$KNOT_PID")
-	DROPS=$(($(sock_drops $KADDR $PORT) - u0))
+	DROPS=$(($(sock_drops "$KADDR" "$KPORT") - u0))
 	RATE=$(sed -n 's/^ *Updates per second: *\([0-9.]*\).*/\1/p' "$out")
 	local run
 	run=$(sed -n 's/^ *Run time (s): *\([0-9.]*\).*/\1/p' "$out")
@@ -287,12 +290,12 @@ knot_dnsperf() {
 knot_dsyncsend() {
 	local conc=$1 count=$2 c0 c1 u0
 	c0=$(cpu_ticks "$KNOT_PID")
-	u0=$(sock_drops $KADDR $PORT)
-	OUT=$(timeout $((PHASE_SECS * 2 + 20)) "$DSYNC_SEND" -s $KADDR -p $PORT --wait-ms 1000 -z example. --tsig "bench.:$KSECRET" \
+	u0=$(sock_drops "$KADDR" "$KPORT")
+	OUT=$(timeout $((PHASE_SECS * 2 + 20)) "$DSYNC_SEND" -s "$KADDR" -p "$KPORT" --wait-ms 1000 -z example. --tsig "bench.:$KSECRET" \
 		--add "s$conc.example. 3600 NS ns1.provider.net." --add "s$conc.example. 3600 NS ns2.provider.org." \
 		--count "$count" --concurrency "$conc" 2>&1 | tail -1)
 	c1=$(cpu_ticks "$KNOT_PID")
-	DROPS=$(($(sock_drops $KADDR $PORT) - u0))
+	DROPS=$(($(sock_drops "$KADDR" "$KPORT") - u0))
 	CPU=$(awk -v a="$c0" -v b="$c1" -v s="$(kv elapsed "$OUT")" -v k="$CLK" \
 		'BEGIN { if (s > 0) printf "%.0f%%", 100 * (b - a) / k / s; else printf "-" }')
 }
@@ -342,7 +345,8 @@ if want B3 || want B4; then
 	fi
 	[ $HAVE_KNOT = 1 ] && { start_knot || { note "knotd does not start; no reference"; HAVE_KNOT=0; }; }
 	echo "dsyncd: $BUILD/dsyncd on $ADDR:$PORT, $(sed -n 's/.*serving .*, \([0-9]*\) verification worker.*/\1/p' "$T/dsyncd.log") verification worker(s), 12 children with ED25519 keys, null backend, SQLite in $T (synchronous=FULL), log level ${LOG_LEVEL:-info}"
-	[ $HAVE_KNOT = 1 ] && echo "Knot:   $(knotd --version | head -1) on $KADDR:$PORT, DDNS with TSIG hmac-sha256, journal in $T (robust), log level info"
+	echo "        limits (tests/bench/conf.sh): updates-per-source and updates-per-signer 100000000 a minute, sig0.verify-budget 0 (none)"
+	[ $HAVE_KNOT = 1 ] && echo "Knot:   $(knotd --version | head -1) on $KADDR:$KPORT, DDNS with TSIG hmac-sha256, journal in $T (robust), log level info"
 	echo "driver: dsync-send (pre-signs every request; load phase about ${PHASE_SECS}s each); dnsperf $(dnsperf -h 2>&1 | sed -n 's/^Version //p' | head -1)"
 	declare -A B4
 	BEST_D=0
@@ -470,14 +474,8 @@ if want B9; then
 	b9_start() {
 		rm -rf "$T/b9db"
 		mkdir -p "$T/b9db"
-		cat >"$T/b9.conf" <<EOC
-server = { listen = [ "$ADDR" ]; port = $PORT; workers = 0; queue-max = 1024; commit-batch-max = 64;
-  updates-per-source = 100000000; updates-per-signer = 100000000; };
-store = { path = "$T/b9db/dsyncd.db"; };
-log = { level = "${LOG_LEVEL:-info}"; };
-sig0 = { verify-budget = $1; };
-zones = ( { name = "example."; children = ( $b9children ); backends = ( { type = "null"; } ); } );
-EOC
+		# the same limits as B3 (R9 out of the way), but this run's verify-budget
+		bench_conf "$ADDR" "$PORT" "$T/b9db/dsyncd.db" "${LOG_LEVEL:-info}" "$1" "$b9children" >"$T/b9.conf"
 		: >"$T/dsyncd.log"
 		"$BIN/dsyncd" -c "$T/b9.conf" >>"$T/dsyncd.log" 2>&1 &
 		DSYNCD_PID=$!
@@ -494,7 +492,7 @@ EOC
 	b9_send() {
 		local from=$1 c=$2 n=$3 rate=$4
 		shift 4
-		timeout $((PHASE_SECS * 3 + 20)) "$DSYNC_SEND" -s $ADDR -p $PORT -b "$from" --wait-ms 2000 \
+		timeout $((PHASE_SECS * 3 + 20)) "$DSYNC_SEND" -s "$ADDR" -p "$PORT" -b "$from" --wait-ms 2000 \
 			-k "${B9KEY[$c]}" --add "b$c.example. 3600 NS ns1.provider.net." \
 			--add "b$c.example. 3600 NS ns2.provider.org." --count "$n" --rate "$rate" "$@" 2>&1 | tail -1
 	}
@@ -556,4 +554,4 @@ EOC
 	echo " verifications per second from dsyncd's counters; legit ok = NOERROR answers of the legitimate"
 	echo " load; flood answers = the flood's RCODEs and first EDEs: 14 budget, 6 verified and bad, 15 blocked)"
 fi
-exit 0
+exit $STATUS
