@@ -827,6 +827,13 @@ static void fill_globals(struct loader *L, const config_setting_t *root)
 		c->resolver.root_hints = resolve(L, v);
 	if ((v = get_str(rs, "resolver.config-file")) != NULL)
 		c->resolver.config_file = resolve(L, v);
+	/* a config file brings its own anchors: the default anchor file is
+	 * then left out; one given explicitly is loaded as well */
+	if (c->resolver.config_file != NULL &&
+	    (rs == NULL || find(rs, "resolver.trust-anchor-file") == NULL)) {
+		free(c->resolver.ta_file);
+		c->resolver.ta_file = NULL;
+	}
 	c->resolver.forward = get_strv(L, rs, "resolver.forward", &c->resolver.nforward);
 	c->resolver.timeout = (unsigned)get_int(rs, "resolver.timeout");
 
@@ -1183,7 +1190,7 @@ static void check_resolver(struct loader *L, const config_setting_t *root)
 		return;
 	const config_setting_t *rs = find(root, "resolver");
 	const char *files[] = {c->resolver.config_file, c->resolver.root_hints,
-			       c->resolver.config_file ? NULL : c->resolver.ta_file};
+			       c->resolver.ta_file};
 	const char *what[] = {"resolver.config-file", "resolver.root-hints",
 			      "resolver.trust-anchor-file"};
 	for (size_t i = 0; i < 3; i++) {

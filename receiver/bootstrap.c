@@ -37,6 +37,20 @@
 #define BOOT_POLL 60	/* seconds between looks at the store when idle */
 #define BOOT_REASON 480 /* room for the reasons of one attempt */
 
+/*
+ * The next whole second of the real-time clock.  Validations are scheduled
+ * in whole seconds (next_at is stored, and must mean the same after a
+ * restart); counting an interval from the next whole second after an
+ * attempt ends means it is never shorter than configured, and at most a
+ * second longer.
+ */
+static int64_t ceil_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec + (ts.tv_nsec > 0);
+}
+
 struct bootstrap {
 	struct receiver *r;
 	const struct cfg *cfg;
@@ -228,7 +242,7 @@ static void run_one(struct bootstrap *b, struct store_validation *v)
 	if (rc != DS_OK) {
 		log_err("bootstrap: key %lld: store error: %s", (long long)v->key_id,
 			ds_strerror(rc));
-		v->next_at = now + c->boot.retry_interval;
+		v->next_at = ceil_now() + c->boot.retry_interval;
 		store_validation_update(b->s, v);
 		goto out;
 	}
@@ -266,7 +280,7 @@ static void run_one(struct bootstrap *b, struct store_validation *v)
 		}
 		break;
 	case OUT_PROGRESS:
-		v->next_at = now + c->boot.round_interval;
+		v->next_at = ceil_now() + c->boot.round_interval;
 		if (record(b, v, k->id, NO_EVENT, NULL, why) == DS_OK)
 			log_info("bootstrap: %s key %u: %s; next round in %u s", child, k->tag, why,
 				 c->boot.round_interval);
@@ -301,7 +315,7 @@ static void run_one(struct bootstrap *b, struct store_validation *v)
 			}
 		} else {
 			int64_t wait = backoff(c, v->attempts);
-			v->next_at = now + wait;
+			v->next_at = ceil_now() + wait;
 			if (record(b, v, k->id, NO_EVENT, NULL, why) == DS_OK)
 				log_info(
 				    "bootstrap: %s key %u attempt %u of %u: %s; retry in %lld s",
@@ -343,9 +357,8 @@ static void *bootstrap_main(void *arg)
 			wait = when - now;
 		pthread_mutex_lock(&b->mu);
 		if (wait > 0 && !b->kicked && !b->stop) {
-			struct timespec ts;
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_sec += wait;
+			/* until the due second itself, not wait seconds from now */
+			struct timespec ts = {.tv_sec = (time_t)(now + wait), .tv_nsec = 0};
 			pthread_cond_timedwait(&b->cv, &b->mu, &ts);
 		}
 	}
@@ -436,7 +449,7 @@ int bootstrap_start(struct receiver *r, struct bootstrap **out)
 	pthread_cond_init(&b->cv, NULL);
 	char why[512] = "";
 	struct bm_resolver_cfg rc_ = {
-	    .trust_anchor_file = c->resolver.config_file ? NULL : c->resolver.ta_file,
+	    .trust_anchor_file = c->resolver.ta_file,
 	    .root_hints = c->resolver.root_hints,
 	    .config_file = c->resolver.config_file,
 	    .forward = c->resolver.forward,

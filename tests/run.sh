@@ -27,6 +27,12 @@ tally() {
 	fail=$((fail + f))
 }
 
+echo "== documentation against the code's tables"
+python3 tests/docs/check.py >"$log" 2>&1
+rc=$?
+grep -v '^ok ' "$log"
+tally docs $rc
+
 echo "== unit tests ($BUILD)"
 for t in "$BUILD"/test_*; do
 	[ -x "$t" ] || continue

@@ -125,6 +125,29 @@ outcome "at-apex, a name that does not exist" 1 \
 	'^fail: at-apex: nx\.parent\.test\. does not exist \(secure NXDOMAIN\)$' \
 	at-apex nx.parent.test. "$KS"
 
+# --- the resolver settings a private root needs (doc/bootstrap.md) ---------------------
+# root hints and the root's trust anchor; libunbound already allows
+# loopback servers (do-not-query-localhost only matters when a config file
+# sets it to yes); a tree under test. also needs test. out of unbound's
+# default local zones, which only a config file can say
+minimal() { # DESC EXIT REGEX [extra bm-probe args]
+	local desc=$1 want=$2 re=$3
+	shift 3
+	OUT=$(timeout 30 "$PROBE" --ta "$W/root.key" --hints "$W/root.hints" --timeout 3000 "$@" \
+		at-apex signed.parent.test. "$KS.key" 2>>"$T/probe.err")
+	RC=$?
+	expect "$desc: exit $want" "$want" "$RC"
+	expect_match "$desc: result" "$re" "$OUT"
+}
+printf 'server:\n\tlocal-zone: "test." transparent\n' >"$T/test-zone.conf"
+minimal "root hints + trust anchor + test. transparent" 0 '^ok: at-apex: .* is secure' \
+	--config "$T/test-zone.conf"
+minimal "root hints + trust anchor alone: unbound answers test. itself (insecure NXDOMAIN)" 3 \
+	'^not-applicable: at-apex: signed\.parent\.test\. is not signed: .*does not exist \(insecure NXDOMAIN\)'
+printf 'server:\n\tlocal-zone: "test." transparent\n\tdo-not-query-localhost: yes\n' >"$T/no-local.conf"
+minimal "do-not-query-localhost: yes set by a config file: the loopback root is not asked" 2 \
+	'^temporary: at-apex: signed\.parent\.test\. KEY: the resolver answered SERVFAIL' --config "$T/no-local.conf"
+
 # --- at-ns --------------------------------------------------------------------------
 outcome "at-ns, both providers publish the key" 0 \
 	'^ok: at-ns: all 2 nameservers of unsigned\.parent\.test\. outside its bailiwick' \

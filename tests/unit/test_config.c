@@ -294,6 +294,34 @@ static void test_bootstrap_settings(void)
 	CHECK(!policy_bit(z->key_alg_ok, 15) && !policy_bit(z->key_alg_ok, 8));
 	cfg_free(c);
 
+	/* a config file brings its own anchors: the default anchor file is
+	 * left out, one given explicitly is kept */
+	char ub[512];
+	snprintf(ub, sizeof ub, "%s/unbound.conf", tmpdir);
+	write_file(ub, "server:\n\tlocal-zone: \"test.\" transparent\n");
+	c = NULL;
+	errs = NULL;
+	rc = load_text("ub1.conf",
+		       "resolver = { config-file = \"unbound.conf\"; };\n"
+		       "zones = ( { name = \"example.\"; bootstrap-methods = [ \"at-apex\" ]; } );\n",
+		       &c, &errs, path, sizeof path);
+	CHECK_EQ(rc, DS_OK);
+	CHECK(c && c->resolver.ta_file == NULL && c->resolver.config_file != NULL);
+	cfg_free(c);
+	free(errs);
+	c = NULL;
+	errs = NULL;
+	rc = load_text("ub2.conf",
+		       "resolver = { config-file = \"unbound.conf\"; trust-anchor-file = \"root.key\";\n"
+		       "  root-hints = \"root.key\"; };\n"
+		       "zones = ( { name = \"example.\"; bootstrap-methods = [ \"at-apex\" ]; } );\n",
+		       &c, &errs, path, sizeof path);
+	CHECK_EQ(rc, DS_OK);
+	CHECK(c && c->resolver.ta_file && strcmp(c->resolver.ta_file, ta) == 0);
+	CHECK(c && c->resolver.config_file && c->resolver.root_hints);
+	cfg_free(c);
+	free(errs);
+
 	CHECK_EQ(cfg_boot_method("at-ns"), BOOT_AT_NS);
 	CHECK_EQ(cfg_boot_method("AT-NS"), 0);
 	CHECK_EQ(cfg_boot_method(""), 0);
