@@ -140,6 +140,13 @@ done:
 #undef PUT
 }
 
+const char *dname_str(const uint8_t *name, char *out, size_t outlen)
+{
+	if (dname_to_str(name, out, outlen) != DS_OK && outlen > 4)
+		strcpy(out + outlen - 4, "...");
+	return out;
+}
+
 int dname_from_str(const char *s, uint8_t out[DNAME_MAX])
 {
 	size_t o = 0, lab = 0; /* lab: offset of the current label's length byte */

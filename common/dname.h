@@ -48,6 +48,9 @@ const uint8_t *dname_parent(const uint8_t *name);
  */
 #define DNAME_STR_MAX (DNAME_MAX * 4 + 1)
 int dname_to_str(const uint8_t *name, char *out, size_t outlen);
+/* The same for logs and messages: returns out; when out is too small the
+ * text ends with "..." (out of DNAME_STR_MAX bytes never is). */
+const char *dname_str(const uint8_t *name, char *out, size_t outlen);
 
 /*
  * Parse a presentation-format name (with \c and \DDD escapes).  A name

@@ -70,6 +70,19 @@ const char *rr_type_str(uint16_t type, char *out, size_t outlen)
 	return out;
 }
 
+const char *rr_rcode_str(unsigned rcode, char *out, size_t outlen)
+{
+	static const char *const names[] = {
+	    "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",  "REFUSED", "YXDOMAIN",
+	    "YXRRSET", "NXRRSET", "NOTAUTH",  "NOTZONE",  NULL,	     NULL,	NULL,
+	    NULL,      NULL,	  "BADVERS",  "BADKEY",	  "BADTIME",
+	};
+	if (rcode < sizeof(names) / sizeof(names[0]) && names[rcode] != NULL)
+		return names[rcode];
+	snprintf(out, outlen, "RCODE%u", rcode);
+	return out;
+}
+
 uint16_t rr_type_from_str(const char *s)
 {
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)

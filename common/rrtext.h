@@ -12,6 +12,10 @@
 /* Mnemonic of a type ("NS", "TYPE65280" for unknown); out >= 16 bytes. */
 const char *rr_type_str(uint16_t type, char *out, size_t outlen);
 
+/* Name of a (possibly extended) RCODE: "NOERROR" .. "NOTZONE", "BADVERS",
+ * "BADKEY", "BADTIME"; "RCODE<n>" in out (>= 16 bytes) for others. */
+const char *rr_rcode_str(unsigned rcode, char *out, size_t outlen);
+
 /* Type from a mnemonic ("ns", "TYPE99" accepted); 0 if unknown. */
 uint16_t rr_type_from_str(const char *s);
 

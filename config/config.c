@@ -106,13 +106,6 @@ static char *resolve(struct loader *L, const char *p)
 	return r;
 }
 
-static const char *name_str(const uint8_t *name, char buf[DNAME_STR_MAX])
-{
-	if (dname_to_str(name, buf, DNAME_STR_MAX) != DS_OK)
-		buf[DNAME_STR_MAX - 1] = '\0';
-	return buf;
-}
-
 /* ------------------------------------------------------ value checks */
 
 typedef bool (*check_fn)(struct loader *L, const config_setting_t *s, const char *where);
@@ -898,7 +891,7 @@ static void fill_key(struct loader *L, const config_setting_t *ks, struct cfg_ch
 	if (!dname_equal(k->owner, ch->name)) {
 		char ob[DNAME_STR_MAX];
 		say(L, ks, "key for %s: owner %s does not match the child name", childname,
-		    name_str(k->owner, ob));
+		    dname_str(k->owner, ob, DNAME_STR_MAX));
 		return;
 	}
 	struct sig0_pubkey *pk = NULL;
@@ -934,10 +927,10 @@ static void fill_child(struct loader *L, const config_setting_t *cs, struct cfg_
 		memset(ch->name, 0, sizeof ch->name);
 		return;
 	}
-	name_str(ch->name, cb);
+	dname_str(ch->name, cb, DNAME_STR_MAX);
 	if (zone && !dname_is_strict_sub(ch->name, zone)) {
 		say(L, find(cs, "zones.[].children.[].name"), "child %s is not below zone %s", cb,
-		    name_str(zone, zb));
+		    dname_str(zone, zb, DNAME_STR_MAX));
 		memset(ch->name, 0, sizeof ch->name);
 		return;
 	}
@@ -996,10 +989,11 @@ static void check_children(struct loader *L, const config_setting_t *list, struc
 			where_of(L, top->s, at, sizeof at);
 			if (dname_equal(v[i].name, top->name))
 				say(L, v[i].s, "duplicate child %s (first at %s)",
-				    name_str(v[i].name, a), at);
+				    dname_str(v[i].name, a, DNAME_STR_MAX), at);
 			else
 				say(L, v[i].s, "child %s is below child %s (at %s)",
-				    name_str(v[i].name, a), name_str(top->name, b), at);
+				    dname_str(v[i].name, a, DNAME_STR_MAX),
+				    dname_str(top->name, b, DNAME_STR_MAX), at);
 			continue;
 		}
 		top = &v[i];
@@ -1168,7 +1162,7 @@ static void fill_zones(struct loader *L, const config_setting_t *root)
 				where_of(L, config_setting_get_elem(zl, (unsigned)j), at,
 					 sizeof at);
 				say(L, zs, "duplicate zone %s (first at %s)",
-				    name_str(c->zones[i].name, nb), at);
+				    dname_str(c->zones[i].name, nb, DNAME_STR_MAX), at);
 				break;
 			}
 		}

@@ -27,6 +27,7 @@
 #include "common/dnsq.h"
 #include "common/err.h"
 #include "common/msg.h"
+#include "common/rrtext.h"
 #include "common/wire.h"
 #include "keystate/methods.h"
 
@@ -63,12 +64,6 @@ static int64_t now_ms(void)
 }
 
 /* A name for a reason text (escaped, R15). */
-static const char *name_str(const uint8_t *name, char *out, size_t outlen)
-{
-	dname_to_str(name, out, outlen); /* truncated at worst */
-	return out;
-}
-
 /* Text from unbound (why_bogus) made safe for one log line. */
 static void clean_copy(char *out, size_t outlen, const char *s)
 {
@@ -78,17 +73,6 @@ static void clean_copy(char *out, size_t outlen, const char *s)
 	for (; s != NULL && *s && o + 1 < outlen; s++)
 		out[o++] = (*s < 0x20 || *s > 0x7e) ? '?' : *s;
 	out[o] = 0;
-}
-
-static const char *rcode_str(int rc, char *out, size_t outlen)
-{
-	static const char *names[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
-				      "NOTIMP",	 "REFUSED", "YXDOMAIN", "YXRRSET",
-				      "NXRRSET", "NOTAUTH", "NOTZONE"};
-	if (rc >= 0 && rc < (int)(sizeof(names) / sizeof(names[0])))
-		return names[rc];
-	snprintf(out, outlen, "RCODE%d", rc);
-	return out;
 }
 
 /* ---- the resolver ------------------------------------------------------------ */
@@ -525,7 +509,7 @@ static enum key_status key_status(const struct bm_resolver *r, const struct look
 	}
 	if (res->rcode != 0 && res->rcode != 3) {
 		ds_why(text, textlen, "%s KEY: the resolver answered %s", l->name,
-		       rcode_str(res->rcode, rc, sizeof(rc)));
+		       rr_rcode_str((unsigned)res->rcode, rc, sizeof(rc)));
 		return KS_TEMP;
 	}
 	if (!res->secure) {
@@ -565,7 +549,7 @@ enum bm_result bm_at_apex(struct bm_resolver *r, const uint8_t *child, const uin
 		ds_why(why, whylen, "at-apex: out of memory");
 		return BM_TEMP;
 	}
-	name_str(child, l->name, sizeof(l->name));
+	dname_str(child, l->name, sizeof(l->name));
 	l->type = T_KEY;
 	lookups_run(r, l, 1);
 	enum key_status st = key_status(r, l, rdata, rdlen, text, sizeof(text));
@@ -638,7 +622,7 @@ enum bm_result bm_at_ns(struct bm_resolver *r, const uint8_t *child, const struc
 	uint8_t qname[DNAME_MAX];
 	size_t nok = 0, nfail = 0, ntemp = 0, n = 0;
 
-	name_str(child, cname, sizeof(cname));
+	dname_str(child, cname, sizeof(cname));
 	size_t nall = ns_targets(child, d, all);
 	for (size_t i = 0; i < nall; i++)
 		if (!dname_is_sub(all[i], child))
@@ -666,7 +650,7 @@ enum bm_result bm_at_ns(struct bm_resolver *r, const uint8_t *child, const struc
 			toolong[i] = true;
 			continue;
 		}
-		name_str(qname, send[nsend].name, sizeof(send[nsend].name));
+		dname_str(qname, send[nsend].name, sizeof(send[nsend].name));
 		send[nsend].type = T_KEY;
 		slot[i] = nsend++;
 	}
@@ -678,7 +662,7 @@ enum bm_result bm_at_ns(struct bm_resolver *r, const uint8_t *child, const struc
 			st = KS_MISSING;
 			ds_why(text, sizeof(text),
 			       "_sig0key.%s_signal.%s is longer than 255 octets", cname,
-			       name_str(ns[i], nsname, sizeof(nsname)));
+			       dname_str(ns[i], nsname, sizeof(nsname)));
 		} else {
 			st = key_status(r, &send[slot[i]], rdata, rdlen, text, sizeof(text));
 		}
@@ -801,7 +785,7 @@ static enum bm_result ns_addresses(struct bm_resolver *r, const uint8_t *child,
 			while (dname_is_sub(ns[i], child))
 				i++;
 			ds_why(why, whylen, "unsigned: %s has no glue and no resolver is set",
-			       name_str(ns[i], nsname, sizeof(nsname)));
+			       dname_str(ns[i], nsname, sizeof(nsname)));
 			return BM_TEMP;
 		}
 		l = calloc(2 * nres, sizeof(*l));
@@ -813,9 +797,9 @@ static enum bm_result ns_addresses(struct bm_resolver *r, const uint8_t *child,
 		for (size_t i = 0; i < nns; i++) {
 			if (dname_is_sub(ns[i], child))
 				continue;
-			name_str(ns[i], l[k].name, sizeof(l[k].name));
+			dname_str(ns[i], l[k].name, sizeof(l[k].name));
 			l[k++].type = T_A;
-			name_str(ns[i], l[k].name, sizeof(l[k].name));
+			dname_str(ns[i], l[k].name, sizeof(l[k].name));
 			l[k++].type = T_AAAA;
 		}
 		lookups_run(r, l, 2 * nres);
@@ -825,7 +809,7 @@ static enum bm_result ns_addresses(struct bm_resolver *r, const uint8_t *child,
 	size_t k = 0;
 	for (size_t i = 0; i < nns && res == BM_OK; i++) {
 		size_t before = *na + *skipped;
-		name_str(ns[i], nsname, sizeof(nsname));
+		dname_str(ns[i], nsname, sizeof(nsname));
 		if (dname_is_sub(ns[i], child)) {
 			for (size_t j = 0; j < d->n && res == BM_OK; j++) {
 				const struct drr *g = &d->rr[j];
@@ -872,7 +856,8 @@ static enum bm_result ns_addresses(struct bm_resolver *r, const uint8_t *child,
 				res = BM_TEMP;
 			} else if (ur->rcode != 0 && ur->rcode != 3) {
 				ds_why(why, whylen, "unsigned: %s %s: the resolver answered %s",
-				       nsname, t, rcode_str(ur->rcode, rc, sizeof(rc)));
+				       nsname, t,
+				       rr_rcode_str((unsigned)ur->rcode, rc, sizeof(rc)));
 				res = BM_TEMP;
 			} else if (ur->havedata) {
 				size_t want = x->type == T_A ? 4 : 16;
@@ -998,7 +983,7 @@ static const char *from_str(const struct bm_vantage *v, char *out, size_t outlen
 static void where_ns(const struct ns_addr *a, const struct bm_vantage *v, char *out, size_t outlen)
 {
 	char nsname[DNAME_STR_MAX], srv[DNSQ_ADDRSTR_MAX], from[INET6_ADDRSTRLEN + 8];
-	ds_why(out, outlen, "at %s %s%s", name_str(a->ns, nsname, sizeof(nsname)),
+	ds_why(out, outlen, "at %s %s%s", dname_str(a->ns, nsname, sizeof(nsname)),
 	       dnsq_addr_str((const struct sockaddr *)&a->sa, srv, sizeof(srv)),
 	       from_str(v, from, sizeof(from)));
 }
@@ -1050,7 +1035,7 @@ static enum bm_result ask_one(const uint8_t *child, const struct sockaddr *serve
 	unsigned flags = DNSQ_EDNS | (via_resolver ? DNSQ_RD : 0);
 
 	memset(ks, 0, sizeof(*ks));
-	name_str(child, cname, sizeof(cname));
+	dname_str(child, cname, sizeof(cname));
 	int err = dnsq_tcp((const struct sockaddr *)&v->src, v->srclen, server, serverlen, child,
 			   T_KEY, flags, timeout_ms, &ans, &anslen, qwhy, sizeof(qwhy));
 	if (err != DS_OK) {
@@ -1067,7 +1052,7 @@ static enum bm_result ask_one(const uint8_t *child, const struct sockaddr *serve
 		ds_why(text, textlen, "%s KEY %s: truncated answer over TCP", cname, where);
 	} else if (rcode != RC_NOERROR && rcode != RC_NXDOMAIN) {
 		ds_why(text, textlen, "%s KEY %s: answered %s", cname, where,
-		       rcode_str((int)rcode, rc, sizeof(rc)));
+		       rr_rcode_str((unsigned)(int)rcode, rc, sizeof(rc)));
 	} else if (via_resolver && !(m->flags & MSG_RA)) {
 		/* not a resolver for us: its answer (a referral, say) says
 		 * nothing about the key; the setting is wrong, not the key */
@@ -1176,7 +1161,7 @@ enum bm_result bm_unsigned_round(struct bm_resolver *r, const uint8_t *child, co
 	size_t nsrc = 0, nvia = 0;
 
 	ds_why(why, whylen, "%s", "");
-	name_str(child, cname, sizeof(cname));
+	dname_str(child, cname, sizeof(cname));
 	if (nvantage == 0) {
 		v = &kernel;
 		nvantage = 1;
@@ -1230,7 +1215,7 @@ enum bm_result bm_unsigned_round(struct bm_resolver *r, const uint8_t *child, co
 			if (!st.temp)
 				ds_why(st.temp_text, sizeof(st.temp_text),
 				       "no vantage point of the address family of %s %s",
-				       name_str(a[i].ns, nsname, sizeof(nsname)),
+				       dname_str(a[i].ns, nsname, sizeof(nsname)),
 				       dnsq_addr_str((const struct sockaddr *)&a[i].sa, srv,
 						     sizeof(srv)));
 			st.temp = true;

@@ -156,12 +156,6 @@ static const char *drr_str(const struct drr *r, char *out, size_t outlen)
 	return out;
 }
 
-static const char *name_str(const uint8_t *name, char *out, size_t outlen)
-{
-	dname_to_str(name, out, outlen);
-	return out;
-}
-
 /* ------------------------------------------------------------------------
  * Small helpers over names, RDATA and the delegation
  */
@@ -382,12 +376,12 @@ static int check_prereqs(const uint8_t *zone, const uint8_t *child, const struct
 		if (!dname_is_sub(name, zone))
 			return refuse(
 			    res, RC_NOTZONE, EDE_OTHER, "prerequisite outside zone %s: %s",
-			    name_str(zone, ns, sizeof(ns)), msg_rr_str(m, rr, rs, sizeof(rs)));
+			    dname_str(zone, ns, sizeof(ns)), msg_rr_str(m, rr, rs, sizeof(rs)));
 		if (!dname_is_sub(name, child))
 			return refuse(res, RC_REFUSED, EDE_PROHIBITED,
 				      "prerequisite on %s: dsyncd holds only the delegation of %s",
-				      name_str(name, ns, sizeof(ns)),
-				      name_str(child, cs, sizeof(cs)));
+				      dname_str(name, ns, sizeof(ns)),
+				      dname_str(child, cs, sizeof(cs)));
 		if (rr->type != T_ANY && is_meta_type(rr->type))
 			return refuse(res, RC_FORMERR, EDE_OTHER,
 				      "prerequisite with a meta type: %s",
@@ -498,7 +492,7 @@ static int prescan(const uint8_t *zone, const struct msg *m, struct policy_resul
 		if (!dname_is_sub(msg_owner(m, rr), zone))
 			return refuse(
 			    res, RC_NOTZONE, EDE_OTHER, "update record outside zone %s: %s",
-			    name_str(zone, zs, sizeof(zs)), msg_rr_str(m, rr, rs, sizeof(rs)));
+			    dname_str(zone, zs, sizeof(zs)), msg_rr_str(m, rr, rs, sizeof(rs)));
 		switch (rr->rclass) {
 		case CLASS_IN:
 			if (is_meta_type(rr->type))
@@ -545,7 +539,7 @@ static int check_scope(const struct zone_policy *pol, const uint8_t *child, cons
 	size_t n, nkey = 0, ndeleg = 0, first_key = 0;
 	const struct msg_rr *up = msg_section(m, SEC_UPDATE, &n);
 
-	name_str(child, cs, sizeof(cs));
+	dname_str(child, cs, sizeof(cs));
 	for (size_t i = 0; i < n; i++) {
 		const struct msg_rr *rr = &up[i];
 		const uint8_t *name = msg_owner(m, rr);
@@ -652,7 +646,7 @@ static int apply(const struct zone_policy *pol, const uint8_t *child, const stru
 			if (deleg_add(next, &d) != DS_OK) {
 				refuse(res, RC_REFUSED, EDE_PROHIBITED,
 				       "delegation of %s would exceed %d records: %s",
-				       name_str(child, cs, sizeof(cs)), DELEG_MAX,
+				       dname_str(child, cs, sizeof(cs)), DELEG_MAX,
 				       msg_rr_str(m, rr, rs, sizeof(rs)));
 				return DS_ELIMIT;
 			}
@@ -706,7 +700,7 @@ static int check_result(const struct zone_policy *pol, const uint8_t *child,
 	size_t nds = rrset_count(next, child, T_DS);
 	size_t nglue = rrset_count(next, NULL, T_A) + rrset_count(next, NULL, T_AAAA);
 
-	name_str(child, cs, sizeof(cs));
+	dname_str(child, cs, sizeof(cs));
 	if (ns_changed(child, cur, next)) {
 		if (nns < pol->min_ns)
 			return refuse(res, RC_REFUSED, EDE_PROHIBITED,
@@ -733,7 +727,7 @@ static int check_result(const struct zone_policy *pol, const uint8_t *child,
 		if (is_glue_type(r->type) && !is_ns_target(next, child, r->owner))
 			return refuse(res, RC_REFUSED, EDE_PROHIBITED,
 				      "glue is allowed only at NS targets, %s is none: %s",
-				      name_str(r->owner, ts, sizeof(ts)),
+				      dname_str(r->owner, ts, sizeof(ts)),
 				      drr_str(r, rs, sizeof(rs)));
 	}
 	for (size_t i = 0; i < next->n; i++) {
@@ -743,7 +737,7 @@ static int check_result(const struct zone_policy *pol, const uint8_t *child,
 		if (dname_is_sub(r->rdata, child) && !has_addr(next, r->rdata))
 			return refuse(res, RC_REFUSED, EDE_PROHIBITED,
 				      "%s is inside %s and needs glue (A/AAAA): %s",
-				      name_str(r->rdata, ts, sizeof(ts)), cs,
+				      dname_str(r->rdata, ts, sizeof(ts)), cs,
 				      drr_str(r, rs, sizeof(rs)));
 	}
 	if (nglue > pol->max_glue)
@@ -826,7 +820,7 @@ int policy_update(const struct zone_policy *pol, const uint8_t *zone, const uint
 
 	if (!dname_is_strict_sub(child, zone))
 		return refuse(res, RC_REFUSED, EDE_PROHIBITED, "%s is not a child of zone %s",
-			      name_str(child, cs, sizeof(cs)), name_str(zone, zs, sizeof(zs)));
+			      dname_str(child, cs, sizeof(cs)), dname_str(zone, zs, sizeof(zs)));
 	if (total > pol->max_update_rrs)
 		return refuse(res, RC_REFUSED, EDE_PROHIBITED,
 			      "UPDATE has %zu prerequisite and update records; the maximum is %u",

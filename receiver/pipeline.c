@@ -88,12 +88,6 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static void name_str(const uint8_t *name, char *out, size_t len)
-{
-	if (dname_to_str(name, out, len) != DS_OK && len > 4)
-		strcpy(out + len - 4, "...");
-}
-
 /* Serial-number arithmetic on 32-bit times (RFC 4034 3.1.5). */
 static int32_t tdiff(uint32_t a, uint32_t b)
 {
@@ -177,8 +171,8 @@ static void start_bootstrap(struct receiver *r, struct job *j, const struct msg_
 	const struct cfg *c = r->cfg;
 	char signer[DNAME_STR_MAX], zone[DNAME_STR_MAX], why[256];
 	int64_t now = now_sec();
-	name_str(j->signer, signer, sizeof(signer));
-	name_str(j->zone->name, zone, sizeof(zone));
+	dname_str(j->signer, signer, sizeof(signer));
+	dname_str(j->zone->name, zone, sizeof(zone));
 	if (j->zone->boot_methods == 0) {
 		job_decide(j, RC_REFUSED, EDE_PROHIBITED, "refused",
 			   "zone %s offers no key bootstrap; keys are set by the operator", zone);
@@ -221,7 +215,7 @@ static void precheck_sigs(struct receiver *r, struct job *j)
 	struct job first; /* the first failure, kept while the other SIG(0) is tried */
 	bool failed = false;
 
-	name_str(j->zone->name, zone, sizeof(zone));
+	dname_str(j->zone->name, zone, sizeof(zone));
 	for (size_t i = 0; i < m->nsig; i++) {
 		struct sig0_rr *s = &j->sig[i];
 		if (sig0_rr_parse(m, m->sig_idx[i], s) != DS_OK) {
@@ -234,7 +228,7 @@ static void precheck_sigs(struct receiver *r, struct job *j)
 			memcpy(j->signer, s->signer, dname_len(s->signer));
 			j->have_signer = true;
 		}
-		name_str(s->signer, signer, sizeof(signer));
+		dname_str(s->signer, signer, sizeof(signer));
 		bool ok = false;
 		if (!sig0_alg_allowed(&c->limits, s->alg))
 			job_decide(j, RC_REFUSED, EDE_UNSUPPORTED_KEY_ALG, "refused",
@@ -287,7 +281,7 @@ static void precheck_sigs(struct receiver *r, struct job *j)
 			   first.text);
 		return;
 	}
-	name_str(j->signer, signer, sizeof(signer));
+	dname_str(j->signer, signer, sizeof(signer));
 	if (!any_known)
 		job_decide(j, sig_rcode(j, true), c->ede.key_unknown, "badkey",
 			   "key %s alg %u tag %u is not known here; bootstrap a key first", signer,
@@ -330,7 +324,7 @@ static void ks_answer(struct receiver *r, struct job *j)
 			  j->ks_state == KS_BOOTSTRAP_MANUAL))
 		keycache_note(r->keys, e, j->ks_text, sizeof(j->ks_text));
 	char name[DNAME_STR_MAX];
-	name_str(child, name, sizeof(name));
+	dname_str(child, name, sizeof(name));
 	job_decide(j, RC_NOERROR, -1, "keystate", "KeyState of %s tag %u: %u (%s)", name,
 		   j->ks_keyid, j->ks_state, e ? store_key_state_str(st) : "unknown");
 }
@@ -370,7 +364,7 @@ static bool keystate_inquiry(struct receiver *r, struct job *j)
 	}
 	const uint8_t *qname = msg_owner(m, &m->rr[0]);
 	char name[DNAME_STR_MAX], signer[DNAME_STR_MAX];
-	name_str(qname, name, sizeof(name));
+	dname_str(qname, name, sizeof(name));
 	j->zone = zone_above(c, qname);
 	if (j->zone == NULL || (m->rr[0].type != T_KEY && m->rr[0].type != T_ANY)) {
 		job_decide(j, RC_REFUSED, EDE_NOT_AUTHORITATIVE, "refused",
@@ -404,7 +398,7 @@ static bool keystate_inquiry(struct receiver *r, struct job *j)
 	j->key_tag = s->key_tag;
 	memcpy(j->signer, s->signer, dname_len(s->signer));
 	j->have_signer = true;
-	name_str(s->signer, signer, sizeof(signer));
+	dname_str(s->signer, signer, sizeof(signer));
 	if (!dname_equal(s->signer, qname)) {
 		job_decide(j, RC_REFUSED, EDE_PROHIBITED, "refused",
 			   "inquiry signed by %s about %s: a child asks only about itself", signer,
@@ -511,7 +505,7 @@ void pipeline_receive(struct receiver *r, struct job *j)
 	}
 	const uint8_t *zname = msg_owner(m, &m->rr[0]);
 	char zone[DNAME_STR_MAX];
-	name_str(zname, zone, sizeof(zone));
+	dname_str(zname, zone, sizeof(zone));
 	j->zone = cfg_zone_find(c, zname);
 	if (j->zone == NULL || m->rr[0].rclass != CLASS_IN) {
 		j->zone = NULL;
@@ -553,7 +547,7 @@ void pipeline_receive(struct receiver *r, struct job *j)
 	const uint8_t *signer = j->ncand ? j->sig[j->cand_sig[0]].signer : j->signer;
 	if (!ratelimit_allow(r->upd_signer, dname_hash(signer), now_sec(), c->upd_per_signer)) {
 		char name[DNAME_STR_MAX];
-		name_str(signer, name, sizeof(name));
+		dname_str(signer, name, sizeof(name));
 		job_decide(j, RC_REFUSED, EDE_BLOCKED, "refused",
 			   "too many UPDATEs signed by %s: at most %u a minute "
 			   "(server.updates-per-signer)",
@@ -606,7 +600,7 @@ void pipeline_verify(struct receiver *r, struct job *j)
 	}
 	atomic_fetch_add(&r->ctr.verify_fail, 1);
 	char signer[DNAME_STR_MAX];
-	name_str(j->signer, signer, sizeof(signer));
+	dname_str(j->signer, signer, sizeof(signer));
 	job_decide(j, sig_rcode(j, false), EDE_DNSSEC_BOGUS, "badsig",
 		   "SIG(0) by %s tag %u does not verify", signer, j->sig[0].key_tag);
 }
@@ -633,7 +627,7 @@ static void request_summary(const struct msg *m, char *out, size_t len)
 	int k = snprintf(out, len, "%u prerequisite(s), %zu update(s)", m->count[SEC_PREREQ], n);
 	o = k < 0 ? 0 : (size_t)k;
 	for (size_t i = 0; i < n && o < len; i++, rr++) {
-		name_str(msg_owner(m, rr), owner, sizeof(owner));
+		dname_str(msg_owner(m, rr), owner, sizeof(owner));
 		const char *op = rr->rclass == CLASS_ANY
 				     ? (rr->type == T_ANY ? "del-name" : "del-rrset")
 				 : rr->rclass == CLASS_NONE ? "del"
@@ -1028,8 +1022,8 @@ static void decide(struct receiver *r, struct job *j, struct deleg *cur, struct 
 {
 	const struct key_entry *k = j->key;
 	char child[DNAME_STR_MAX], zone[DNAME_STR_MAX];
-	name_str(k ? k->child : j->signer, child, sizeof(child));
-	name_str(j->zone->name, zone, sizeof(zone));
+	dname_str(k ? k->child : j->signer, child, sizeof(child));
+	dname_str(j->zone->name, zone, sizeof(zone));
 
 	int old = replay_lookup(r->replay, j->digest, now_sec());
 	if (old >= 0) {
@@ -1045,7 +1039,7 @@ static void decide(struct receiver *r, struct job *j, struct deleg *cur, struct 
 		decide_upload(r, j, child, zone);
 	} else if (!dname_equal(k->zone, j->zone->name)) {
 		char kz[DNAME_STR_MAX];
-		name_str(k->zone, kz, sizeof(kz));
+		dname_str(k->zone, kz, sizeof(kz));
 		job_decide(j, RC_REFUSED, EDE_PROHIBITED, "refused",
 			   "key of %s belongs to zone %s, not %s", child, kz, zone);
 	} else if (store_deleg_load(r->store, k->child_id, cur) != DS_OK) {
@@ -1094,11 +1088,11 @@ static int write_audit(struct receiver *r, struct job *j)
 	if (reason == NULL)
 		return DS_ENOMEM;
 	if (j->zone)
-		name_str(j->zone->name, zone, sizeof(zone));
+		dname_str(j->zone->name, zone, sizeof(zone));
 	if (j->key)
-		name_str(j->key->child, child, sizeof(child));
+		dname_str(j->key->child, child, sizeof(child));
 	else if (j->have_signer)
-		name_str(j->signer, child, sizeof(child));
+		dname_str(j->signer, child, sizeof(child));
 	if (j->m->len >= DNS_HDR_LEN && j->m->opcode == OP_UPDATE)
 		request_summary(j->m, summary, sizeof(summary));
 	snprintf(reason, rlen, "%s%s%s", j->text, j->changes ? "\n" : "",
@@ -1201,38 +1195,19 @@ void pipeline_commit_batch(struct receiver *r, struct job *batch)
 		}
 }
 
-static const char *rcode_name(int rc)
-{
-	static const char *names[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
-				      "NOTIMP",	 "REFUSED", "YXDOMAIN", "YXRRSET",
-				      "NXRRSET", "NOTAUTH", "NOTZONE"};
-	if (rc >= 0 && rc <= 10)
-		return names[rc];
-	switch (rc) {
-	case RC_BADVERS:
-		return "BADVERS";
-	case RC_BADKEY:
-		return "BADKEY";
-	case RC_BADTIME:
-		return "BADTIME";
-	default:
-		return "RCODE?";
-	}
-}
-
 void pipeline_log(struct receiver *r, const struct job *j)
 {
 	metrics_count_decision(&r->ctr, j->result, j->rcode);
 	if (j->inquiry)
 		atomic_fetch_add_explicit(&r->ctr.inquiries, 1, memory_order_relaxed);
-	char zone[DNAME_STR_MAX] = "-", child[DNAME_STR_MAX] = "-", tag[16] = "-";
+	char zone[DNAME_STR_MAX] = "-", child[DNAME_STR_MAX] = "-", tag[16] = "-", rb[16];
 	const struct msg *m = j->m;
 	if (j->zone)
-		name_str(j->zone->name, zone, sizeof(zone));
+		dname_str(j->zone->name, zone, sizeof(zone));
 	if (j->key)
-		name_str(j->key->child, child, sizeof(child));
+		dname_str(j->key->child, child, sizeof(child));
 	else if (j->have_signer)
-		name_str(j->signer, child, sizeof(child));
+		dname_str(j->signer, child, sizeof(child));
 	if (j->key_tag >= 0)
 		snprintf(tag, sizeof(tag), "%d", j->key_tag);
 	const char *what = m->opcode == OP_UPDATE  ? "update"
@@ -1240,6 +1215,7 @@ void pipeline_log(struct receiver *r, const struct job *j)
 						   : "message";
 	log_msg(j->rcode == RC_NOERROR ? LOG_NOTICE : LOG_INFO,
 		"%s zone=%s child=%s client=%s key=%s result=%s rcode=%s reason=\"%s\"%s%s", what,
-		zone, child, j->client, tag, j->result ? j->result : "-", rcode_name(j->rcode),
-		j->text, j->changes ? " changes=" : "", j->changes ? j->changes : "");
+		zone, child, j->client, tag, j->result ? j->result : "-",
+		rr_rcode_str((unsigned)j->rcode, rb, sizeof(rb)), j->text,
+		j->changes ? " changes=" : "", j->changes ? j->changes : "");
 }

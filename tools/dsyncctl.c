@@ -27,6 +27,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "common/rrtext.h"
 #include "common/version.h"
 
 #define DEFAULT_URL "http://127.0.0.1:8053"
@@ -854,16 +855,6 @@ static const char *alg_name(json_int_t a)
 	}
 }
 
-static const char *rcode_name(json_int_t r)
-{
-	static const char *const names[] = {
-	    "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN",
-	    "YXRRSET", "NXRRSET", "NOTAUTH",  "NOTZONE",  NULL,	    NULL,      NULL,
-	    NULL,      NULL,	  "BADSIG",   "BADKEY",	  "BADTIME"};
-
-	return r >= 0 && r < (json_int_t)NCOL(names) ? names[r] : NULL;
-}
-
 /* OBJ's member at "a" or "a.b"; NULL when there is none */
 static json_t *jget(json_t *o, const char *path)
 {
@@ -954,6 +945,7 @@ static char *cell(json_t *o, const struct col *col)
 {
 	json_t *v = jget(o, col->path);
 	const char *name = NULL;
+	char rb[16];
 
 	if (col->fmt == F_VALIDATION)
 		return fmt_validation(v);
@@ -965,7 +957,8 @@ static char *cell(json_t *o, const struct col *col)
 		if (col->fmt == F_ALG)
 			name = alg_name(i);
 		else if (col->fmt == F_RCODE)
-			name = rcode_name(i);
+			name =
+			    i >= 0 && i < 65536 ? rr_rcode_str((unsigned)i, rb, sizeof(rb)) : NULL;
 		if (name != NULL)
 			return xstrdup(name);
 	}

@@ -770,19 +770,6 @@ static void builder_free(struct builder *bd)
 
 /* ---- answers ------------------------------------------------------------------- */
 
-static const char *rcode_name(unsigned rc, char *tmp, size_t tmplen)
-{
-	static const char *const names[] = {
-	    "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",  "REFUSED", "YXDOMAIN",
-	    "YXRRSET", "NXRRSET", "NOTAUTH",  "NOTZONE",  NULL,	     NULL,	NULL,
-	    NULL,      NULL,	  "BADVERS",  "BADKEY",	  "BADTIME",
-	};
-	if (rc < sizeof names / sizeof names[0] && names[rc] != NULL)
-		return names[rc];
-	snprintf(tmp, tmplen, "RCODE%u", rc);
-	return tmp;
-}
-
 /* Full RCODE: header bits plus the OPT extended bits when present. */
 static unsigned full_rcode(const struct msg *m)
 {
@@ -870,7 +857,7 @@ static void print_answer(const uint8_t *buf, size_t len, const uint8_t *req, siz
 	}
 	if (rc != DS_OK) {
 		printf("rcode=%s ede=- text=\"\" id=%u malformed=\"",
-		       rcode_name(buf[3] & 0xf, tmp, sizeof tmp), rd_u16(buf));
+		       rr_rcode_str(buf[3] & 0xf, tmp, sizeof tmp), rd_u16(buf));
 		print_text(stdout, (const uint8_t *)m->why, strlen(m->why));
 		printf("\"\n");
 		msg_clear(m);
@@ -903,7 +890,7 @@ static void print_answer(const uint8_t *buf, size_t len, const uint8_t *req, siz
 				xl += (size_t)snprintf(extra + xl, sizeof extra - xl, "%02x", p[i]);
 		}
 	}
-	printf("rcode=%s ", rcode_name(full_rcode(m), tmp, sizeof tmp));
+	printf("rcode=%s ", rr_rcode_str(full_rcode(m), tmp, sizeof tmp));
 	if (ede != NULL) {
 		printf("ede=%u text=\"", rd_u16(ede));
 		print_text(stdout, ede + 2, edelen - 2);
@@ -1345,7 +1332,7 @@ static int load_mode(const struct opts *o, struct builder *bd)
 	for (unsigned i = 0; i < 4096; i++)
 		if (L.rcodes[i]) {
 			printf("%s%s:%lu", sep,
-			       i == 4095 ? "SHORT" : rcode_name(i, tmpn, sizeof tmpn), L.rcodes[i]);
+			       i == 4095 ? "SHORT" : rr_rcode_str(i, tmpn, sizeof tmpn), L.rcodes[i]);
 			sep = ",";
 		}
 	printf("%s edes=", *sep ? "" : "-");

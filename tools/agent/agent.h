@@ -305,9 +305,6 @@ struct agent_answer {
  */
 int agent_send(const struct agent_target *t, struct agent_request *req, struct agent_answer *ans);
 
-/* "NOERROR", ..., "BADKEY"; "RCODE<n>" for others (buf >= 16 bytes). */
-const char *agent_rcode_str(unsigned rcode, char *buf, size_t buflen);
-
 /* "trusted", "unknown", "bootstrap-manual", ...; "code-<n>" for others. */
 const char *agent_ks_str(uint8_t code, char *buf, size_t buflen);
 

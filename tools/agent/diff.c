@@ -34,12 +34,6 @@
 #define DNSKEY_SEP 0x0001
 #define DNSKEY_REVOKE 0x0080
 
-static const char *name_str(const uint8_t *name, char *out, size_t outlen)
-{
-	dname_to_str(name, out, outlen);
-	return out;
-}
-
 /* ---- pure parts ------------------------------------------------------------- */
 
 int agent_ds_from_dnskey(const uint8_t *owner, const uint8_t *dnskey, size_t len, uint32_t ttl,
@@ -127,17 +121,17 @@ static int usable(const struct bm_answer *a, const uint8_t *name, const char *ty
 {
 	char n[DNAME_STR_MAX];
 	if (a->err != DS_OK) {
-		ds_why(why, whylen, "%s %s: %s", name_str(name, n, sizeof(n)), type, a->why);
+		ds_why(why, whylen, "%s %s: %s", dname_str(name, n, sizeof(n)), type, a->why);
 		return DS_EAGAIN;
 	}
 	if (a->bogus) {
-		ds_why(why, whylen, "%s %s is bogus (%s)", name_str(name, n, sizeof(n)), type,
+		ds_why(why, whylen, "%s %s is bogus (%s)", dname_str(name, n, sizeof(n)), type,
 		       a->why);
 		return DS_EAGAIN;
 	}
 	if (a->rcode != RC_NOERROR && a->rcode != RC_NXDOMAIN) {
 		ds_why(why, whylen, "%s %s: the resolver answered RCODE %d",
-		       name_str(name, n, sizeof(n)), type, a->rcode);
+		       dname_str(name, n, sizeof(n)), type, a->rcode);
 		return DS_EAGAIN;
 	}
 	if (a->nxdomain || !a->havedata || a->n == 0)
@@ -220,13 +214,13 @@ static int ds_from_cds(const uint8_t *child, const struct bm_answer *cds, struct
 		const struct bm_rr *rr = &cds->rr[i];
 		if (rr->rdlen < 5) {
 			ds_why(why, whylen, "CDS record %zu of %s is malformed (%u octets)", i + 1,
-			       name_str(child, c, sizeof(c)), rr->rdlen);
+			       dname_str(child, c, sizeof(c)), rr->rdlen);
 			return DS_EMALF;
 		}
 		int rc = put(out, child, T_DS, rr->ttl, rr->rdata, rr->rdlen);
 		if (rc != DS_OK) {
 			ds_why(why, whylen, "CDS record %zu of %s: %s", i + 1,
-			       name_str(child, c, sizeof(c)),
+			       dname_str(child, c, sizeof(c)),
 			       rc == DS_ELIMIT ? "too many delegation records" : "too long");
 			return rc;
 		}
@@ -274,7 +268,7 @@ int agent_child_wants(struct bm_resolver *r, const uint8_t *child, bool use_cds,
 
 	out->n = 0;
 	ds_why(why, whylen, "%s", "");
-	name_str(child, c, sizeof(c));
+	dname_str(child, c, sizeof(c));
 	if (bm_lookups(r, q, nq, a) != DS_OK) {
 		ds_why(why, whylen, "out of memory");
 		return DS_ENOMEM;
@@ -348,7 +342,7 @@ static int parent_servers(struct bm_resolver *r, const uint8_t *parent, uint16_t
 	size_t nn = 0;
 
 	*nsv = 0;
-	name_str(parent, p, sizeof(p));
+	dname_str(parent, p, sizeof(p));
 	if (bm_lookup(r, parent, T_NS, &nsa) == DS_ENOMEM) {
 		ds_why(why, whylen, "out of memory");
 		return DS_ENOMEM;
@@ -423,7 +417,7 @@ static int ask(const struct server *s, const uint8_t *child, uint16_t qtype, str
 	size_t anslen = 0;
 
 	dnsq_addr_str((const struct sockaddr *)&s->sa, srv, sizeof(srv));
-	name_str(child, c, sizeof(c));
+	dname_str(child, c, sizeof(c));
 	int rc = dnsq_tcp(NULL, 0, (const struct sockaddr *)&s->sa, s->salen, child, qtype,
 			  DNSQ_EDNS, QUERY_TIMEOUT_MS, &ans, &anslen, qwhy, sizeof(qwhy));
 	if (rc == DS_ENOMEM)

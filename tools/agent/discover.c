@@ -139,12 +139,6 @@ static const char *status(const struct bm_answer *a, char *out, size_t outlen)
 	return out;
 }
 
-static const char *name_str(const uint8_t *name, char *out, size_t outlen)
-{
-	dname_to_str(name, out, outlen);
-	return out;
-}
-
 /*
  * How a lookup ended when it gave no data to use: DS_EAGAIN (no answer,
  * SERVFAIL, other RCODEs), DS_ENOENT (NXDOMAIN/NODATA or bogus), with a
@@ -189,7 +183,7 @@ static int dsync_at(struct bm_resolver *r, const uint8_t *name, uint8_t scheme,
 	struct bm_answer a;
 	*negative = false;
 	*has_soa = false;
-	snprintf(what, sizeof(what), "DSYNC %s", name_str(name, n, sizeof(n)));
+	snprintf(what, sizeof(what), "DSYNC %s", dname_str(name, n, sizeof(n)));
 	int rc = bm_lookup(r, name, T_DSYNC, &a);
 	if (rc == DS_ENOMEM)
 		return rc;
@@ -227,7 +221,7 @@ static int dsync_at(struct bm_resolver *r, const uint8_t *name, uint8_t scheme,
 	}
 	if (rc == DS_OK)
 		say(out, "%s: %s: ANY %u %u %s", what, status(&a, st, sizeof(st)), scheme,
-		    out->port, name_str(out->target, t, sizeof(t)));
+		    out->port, dname_str(out->target, t, sizeof(t)));
 	else
 		say(out, "%s: %s: %zu record%s, none with RRtype ANY, scheme %u and a port", what,
 		    status(&a, st, sizeof(st)), a.n, a.n == 1 ? "" : "s", scheme);
@@ -260,7 +254,7 @@ static int find_dsync(struct bm_resolver *r, const uint8_t *child, uint8_t schem
 	}
 	/* 1: _dsync after the child's first label */
 	if (agent_dsync_name(child, NULL, name) != DS_OK) {
-		say(out, "the _dsync name for %s is too long", name_str(child, c, sizeof(c)));
+		say(out, "the _dsync name for %s is too long", dname_str(child, c, sizeof(c)));
 		return DS_ENOENT;
 	}
 	int rc = dsync_at(r, name, scheme, out, &negative, &has_soa, soa);
@@ -277,7 +271,7 @@ static int find_dsync(struct bm_resolver *r, const uint8_t *child, uint8_t schem
 		parent = parent_from_soa(soa);
 	else
 		say(out, "the negative answer names no zone above %s: taking %s as the parent",
-		    name_str(child, c, sizeof(c)), name_str(parent, p, sizeof(p)));
+		    dname_str(child, c, sizeof(c)), dname_str(parent, p, sizeof(p)));
 	uint8_t pz[DNAME_MAX];
 	memcpy(pz, parent, dname_len(parent));
 	rc = agent_dsync_name(child, pz, name);
@@ -294,7 +288,7 @@ static int find_dsync(struct bm_resolver *r, const uint8_t *child, uint8_t schem
 	/* 3: the bare _dsync.<parent> */
 	size_t lab = sizeof(DSYNC_LABEL) - 1, plen = dname_len(pz);
 	if (lab + plen > DNAME_MAX) {
-		say(out, "_dsync.%s: too long", name_str(pz, p, sizeof(p)));
+		say(out, "_dsync.%s: too long", dname_str(pz, p, sizeof(p)));
 		return DS_ENOENT;
 	}
 	memcpy(name, DSYNC_LABEL, lab);
@@ -303,7 +297,7 @@ static int find_dsync(struct bm_resolver *r, const uint8_t *child, uint8_t schem
 	if (rc == DS_OK)
 		memcpy(out->parent, pz, dname_len(pz));
 	else if (rc == DS_ENOENT && negative)
-		say(out, "no DSYNC record found for %s", name_str(child, c, sizeof(c)));
+		say(out, "no DSYNC record found for %s", dname_str(child, c, sizeof(c)));
 	return rc;
 }
 
@@ -362,7 +356,7 @@ static int target_records(struct bm_resolver *r, uint16_t svcb_key, struct agent
 	struct bm_answer a[NQ];
 	int res[NQ];
 
-	name_str(out->target, t, sizeof(t));
+	dname_str(out->target, t, sizeof(t));
 	for (int i = 0; i < NQ; i++) {
 		q[i].name = out->target;
 		q[i].type = types[i];

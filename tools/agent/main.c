@@ -452,13 +452,6 @@ static void say(const struct ctx *c, const char *fmt, ...)
 	putchar('\n');
 }
 
-static const char *name_str(const uint8_t *name, char *out, size_t outlen)
-{
-	if (dname_to_str(name, out, outlen) != DS_OK)
-		snprintf(out, outlen, "?");
-	return out;
-}
-
 static void iso_time(time_t t, char *out, size_t outlen)
 {
 	struct tm tm;
@@ -479,7 +472,7 @@ static void jset(json_t *o, const char *k, json_t *v)
 static json_t *show_answer(const struct ctx *c, const struct agent_answer *a)
 {
 	char rcb[16], ksb[16];
-	const char *rc = agent_rcode_str(a->rcode, rcb, sizeof(rcb));
+	const char *rc = rr_rcode_str(a->rcode, rcb, sizeof(rcb));
 	json_t *j = json_object();
 	say(c, "server: %s %s (try %u)", a->server, a->tcp ? "tcp" : "udp", a->tries);
 	say(c, "rcode: %s", rc);
@@ -549,8 +542,8 @@ static int read_key(const struct ctx *c, const char *path, struct sig0_privkey *
 		return fail(AGENT_USAGE, "--key %s: %s", path, why);
 	if (!dname_equal(sig0_privkey_owner(*out), c->o->zone)) {
 		fail(AGENT_USAGE, "--key %s is a key of %s, not of %s", path,
-		     name_str(sig0_privkey_owner(*out), a, sizeof(a)),
-		     name_str(c->o->zone, b, sizeof(b)));
+		     dname_str(sig0_privkey_owner(*out), a, sizeof(a)),
+		     dname_str(c->o->zone, b, sizeof(b)));
 		sig0_privkey_free(*out);
 		*out = NULL;
 		return AGENT_USAGE;
@@ -582,9 +575,9 @@ static json_t *discovery_json(const struct agent_discovery *d)
 {
 	char buf[DNAME_STR_MAX];
 	json_t *j = json_object(), *addrs = json_array(), *keys = json_array();
-	jset(j, "parent", json_string(name_str(d->parent, buf, sizeof(buf))));
-	jset(j, "owner", json_string(name_str(d->owner, buf, sizeof(buf))));
-	jset(j, "target", json_string(name_str(d->target, buf, sizeof(buf))));
+	jset(j, "parent", json_string(dname_str(d->parent, buf, sizeof(buf))));
+	jset(j, "owner", json_string(dname_str(d->owner, buf, sizeof(buf))));
+	jset(j, "target", json_string(dname_str(d->target, buf, sizeof(buf))));
 	jset(j, "port", json_integer(d->port));
 	jset(j, "dsync_secure", json_boolean(d->dsync_secure));
 	for (size_t i = 0; i < d->naddr; i++) {
@@ -676,7 +669,7 @@ static int prepare(struct ctx *c)
 		t->naddr = c->disc->naddr;
 		if (t->naddr == 0)
 			return fail(AGENT_UNREACHABLE, "the UPDATE Receiver %s has no address",
-				    name_str(c->disc->target, a, sizeof(a)));
+				    dname_str(c->disc->target, a, sizeof(a)));
 	}
 	if (o->receiver_key != NULL) {
 		rc = agent_pubkey_from_text(o->receiver_key, &c->rkey[0], why, sizeof(why));
@@ -721,7 +714,7 @@ static int prepare(struct ctx *c)
 	}
 	if (!dname_is_strict_sub(o->zone, c->parent))
 		return fail(AGENT_USAGE, "%s is not below the parent %s", o->zone_text,
-			    name_str(c->parent, a, sizeof(a)));
+			    dname_str(c->parent, a, sizeof(a)));
 	return 0;
 }
 
@@ -810,7 +803,7 @@ static int cmd_keygen(struct ctx *c)
 	uint8_t ns_owner[MAX_NS][DNAME_MAX];
 	char zone[DNAME_STR_MAX], prefix[4096];
 	struct sig0_privkey *k = NULL;
-	name_str(o->zone, zone, sizeof(zone));
+	dname_str(o->zone, zone, sizeof(zone));
 
 	/* _sig0key.<zone>._signal.<ns>: checked before any key is made */
 	for (size_t i = 0; i < o->nns; i++) {
@@ -819,7 +812,7 @@ static int cmd_keygen(struct ctx *c)
 		if (dname_from_str(o->ns[i], ns) <= 0 || ns[0] == 0)
 			return fail(AGENT_USAGE, "bad --ns name \"%s\"", o->ns[i]);
 		snprintf(text, sizeof(text), "_sig0key.%s_signal.%s", zone,
-			 name_str(ns, nstext, sizeof(nstext)));
+			 dname_str(ns, nstext, sizeof(nstext)));
 		if (dname_from_str(text, ns_owner[i]) <= 0)
 			return fail(AGENT_USAGE,
 				    "%s: longer than 255 octets; no signal name for %s", text,
@@ -860,8 +853,8 @@ static int cmd_discover(struct ctx *c)
 		return 0;
 	}
 	fputs(d->report, stdout);
-	say(c, "parent: %s", name_str(d->parent, buf, sizeof(buf)));
-	say(c, "receiver: %s port %u (DSYNC %s)", name_str(d->target, buf, sizeof(buf)), d->port,
+	say(c, "parent: %s", dname_str(d->parent, buf, sizeof(buf)));
+	say(c, "receiver: %s port %u (DSYNC %s)", dname_str(d->target, buf, sizeof(buf)), d->port,
 	    d->dsync_secure ? "secure" : "NOT secure");
 	for (size_t i = 0; i < d->naddr; i++) {
 		char a[DNSQ_ADDRSTR_MAX];
@@ -937,7 +930,7 @@ static int inquire(struct ctx *c, const struct agent_target *t, const struct sig
 	if (a->rcode != RC_NOERROR)
 		return fail(a->rcode == RC_SERVFAIL ? AGENT_UNREACHABLE : AGENT_REFUSED,
 			    "the inquiry was answered %s%s%s",
-			    agent_rcode_str(a->rcode, rcb, sizeof(rcb)), a->has_ede ? ": " : "",
+			    rr_rcode_str(a->rcode, rcb, sizeof(rcb)), a->has_ede ? ": " : "",
 			    a->has_ede ? a->ede_text : "");
 	if (!a->has_ks)
 		return fail(AGENT_REFUSED, "the answer carries no KeyState option");
@@ -1019,9 +1012,8 @@ static int cmd_bootstrap(struct ctx *c)
 		goto out;
 	if (a.rcode != RC_NOERROR) {
 		rc = fail(a.rcode == RC_SERVFAIL ? AGENT_UNREACHABLE : AGENT_REFUSED,
-			  "the upload was answered %s%s%s",
-			  agent_rcode_str(a.rcode, rcb, sizeof(rcb)), a.has_ede ? ": " : "",
-			  a.has_ede ? a.ede_text : "");
+			  "the upload was answered %s%s%s", rr_rcode_str(a.rcode, rcb, sizeof(rcb)),
+			  a.has_ede ? ": " : "", a.has_ede ? a.ede_text : "");
 		goto out;
 	}
 	int last = -1;
@@ -1122,7 +1114,8 @@ static void show_changes(struct ctx *c, const struct agent_rr *rr, size_t n)
 								: "delete-rrset";
 		if (rr[i].rclass == CLASS_ANY) {
 			char nm[DNAME_STR_MAX];
-			snprintf(text, sizeof(text), "%s %s", name_str(rr[i].owner, nm, sizeof(nm)),
+			snprintf(text, sizeof(text), "%s %s",
+				 dname_str(rr[i].owner, nm, sizeof(nm)),
 				 rr_type_str(rr[i].type, tb, sizeof(tb)));
 		} else if (rr_to_str(rr[i].owner, rr[i].ttl, rr[i].type, rr[i].rdata, rr[i].rdlen,
 				     text, sizeof(text)) != DS_OK) {
@@ -1161,9 +1154,8 @@ static int send_update(struct ctx *c, const struct agent_rr *rr, size_t n,
 	if (a.rcode == RC_NOERROR)
 		return 0;
 	return fail(a.rcode == RC_SERVFAIL ? AGENT_UNREACHABLE : AGENT_REFUSED,
-		    "%s: the parent answered %s%s%s", step,
-		    agent_rcode_str(a.rcode, rcb, sizeof(rcb)), a.has_ede ? ": " : "",
-		    a.has_ede ? a.ede_text : "");
+		    "%s: the parent answered %s%s%s", step, rr_rcode_str(a.rcode, rcb, sizeof(rcb)),
+		    a.has_ede ? ": " : "", a.has_ede ? a.ede_text : "");
 }
 
 static int cmd_update(struct ctx *c)

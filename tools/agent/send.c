@@ -34,19 +34,6 @@
 
 /* ---- names for numbers -------------------------------------------------- */
 
-const char *agent_rcode_str(unsigned rcode, char *buf, size_t buflen)
-{
-	static const char *const names[] = {
-	    "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",  "REFUSED", "YXDOMAIN",
-	    "YXRRSET", "NXRRSET", "NOTAUTH",  "NOTZONE",  NULL,	     NULL,	NULL,
-	    NULL,      NULL,	  "BADVERS",  "BADKEY",	  "BADTIME",
-	};
-	if (rcode < sizeof(names) / sizeof(names[0]) && names[rcode] != NULL)
-		return names[rcode];
-	snprintf(buf, buflen, "RCODE%u", rcode);
-	return buf;
-}
-
 const char *agent_ks_str(uint8_t code, char *buf, size_t buflen)
 {
 	switch (code) {
@@ -433,7 +420,7 @@ int agent_send(const struct agent_target *t, struct agent_request *req, struct a
 				fprintf(
 				    stderr, "dsync-agent: try %u/%u: %s over %s answered %s%s%s\n",
 				    try + 1, t->retries + 1, ans->server, ans->tcp ? "TCP" : "UDP",
-				    agent_rcode_str(ans->rcode, rc_name, sizeof(rc_name)),
+				    rr_rcode_str(ans->rcode, rc_name, sizeof(rc_name)),
 				    ans->has_ede ? ": " : "", ans->has_ede ? ans->ede_text : "");
 			else
 				fprintf(stderr, "dsync-agent: try %u/%u over %s: %s\n", try + 1,
