@@ -60,7 +60,8 @@ AGENT_OBJ     = $(AGENT_SRC:%.c=$(BUILD)/%.o)
 
 PROGS    = $(BUILD)/dsyncd $(BUILD)/dsync-send $(BUILD)/bm-probe $(BUILD)/dsyncctl \
            $(BUILD)/dsync-agent
-UNITS    = wire dname msg sig0 policy keystate store config backends metrics api agent ratelimit
+UNITS    = wire dname msg sig0 policy keystate store config backends metrics api agent ratelimit \
+           pipeline
 UNIT_BIN = $(UNITS:%=$(BUILD)/test_%)
 
 all: $(PROGS)

@@ -1,0 +1,625 @@
+/*
+ * tests/unit/test_pipeline.c -- the receiver's decision path in process:
+ * message bytes in; RCODE, EDE, answer bytes, audit row and store state out.
+ * No sockets, no threads: each request runs through the steps the I/O
+ * thread, a verification worker and the commit thread run
+ * (pipeline_receive, pipeline_verify, pipeline_commit_batch, respond_build,
+ * respond_sign) on a receiver with an in-memory SQLite store.
+ *
+ * The cases are tables, run in order against one receiver, so that a case
+ * sees what the ones before it committed (a scenario).  New protocol cases
+ * go here first; the integration tests then check the same against real
+ * clients and a real daemon.
+ */
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/dname.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/rrtext.h"
+#include "common/wire.h"
+#include "common/zonefile.h"
+#include "receiver/internal.h"
+#include "receiver/receiver.h"
+#include "tests/unit/unit.h"
+
+static struct cfg *C;
+static struct receiver *R;
+enum { K_C1, K_C2, K_C1B, K_NKEYS };
+static struct sig0_privkey *K[K_NKEYS];
+static char tmpdir[] = "/tmp/test_pipeline.XXXXXX";
+
+/* ---- building requests ------------------------------------------------- */
+
+struct req {
+	uint8_t buf[8192];
+	struct wbuf b;
+	uint16_t count[4];
+};
+
+static void req_start(struct req *q, unsigned opcode, const char *zone, uint16_t ztype)
+{
+	uint8_t name[DNAME_MAX];
+	wbuf_init(&q->b, q->buf, sizeof(q->buf));
+	wbuf_u16(&q->b, (uint16_t)(rand() & 0xffff));
+	wbuf_u16(&q->b, (uint16_t)(opcode << 11));
+	for (int s = 0; s < 4; s++)
+		wbuf_u16(&q->b, 0);
+	memset(q->count, 0, sizeof(q->count));
+	if (dname_from_str(zone, name) <= 0)
+		abort();
+	wbuf_bytes(&q->b, name, dname_len(name));
+	wbuf_u16(&q->b, ztype);
+	wbuf_u16(&q->b, CLASS_IN);
+	q->count[0] = 1;
+}
+
+/*
+ * One record of the prerequisite (sec 1) or update (sec 2) section, written
+ * the way nsupdate writes them:
+ *   "+RR"          add (class IN)            "-RR"  delete one (class NONE, TTL 0)
+ *   "*NAME TYPE"   delete an RRset (ANY)     "!NAME" delete a name (ANY ANY)
+ *   "=RR"          prerequisite: RRset holds this value (class IN, TTL 0)
+ *   "eNAME TYPE"   RRset exists (ANY)        "nNAME TYPE" RRset does not exist (NONE)
+ *   "yNAME"        name in use (ANY ANY)     "xNAME" name not in use (NONE ANY)
+ */
+static void req_rr(struct req *q, int sec, const char *spec)
+{
+	uint8_t owner[DNAME_MAX], rdata[4096];
+	uint16_t type = T_ANY, rclass;
+	uint32_t ttl = 0;
+	size_t rdlen = 0;
+	char why[256], name[1024], tname[32] = "ANY";
+	char op = spec[0];
+	if (op == '+' || op == '-' || op == '=') {
+		if (zonefile_rr_from_str(spec + 1, owner, &type, &ttl, rdata, sizeof(rdata), &rdlen,
+					 why, sizeof(why)) != DS_OK) {
+			fprintf(stderr, "bad RR \"%s\": %s\n", spec + 1, why);
+			abort();
+		}
+		rclass = op == '-' ? CLASS_NONE : CLASS_IN;
+		if (op != '+')
+			ttl = 0;
+	} else {
+		if (sscanf(spec + 1, "%1023s %31s", name, tname) < 1 ||
+		    dname_from_str(name, owner) <= 0 || (type = rr_type_from_str(tname)) == 0)
+			abort();
+		rclass = op == 'n' || op == 'x' ? CLASS_NONE : CLASS_ANY;
+	}
+	wbuf_bytes(&q->b, owner, dname_len(owner));
+	wbuf_u16(&q->b, type);
+	wbuf_u16(&q->b, rclass);
+	wbuf_u32(&q->b, ttl);
+	wbuf_u16(&q->b, (uint16_t)rdlen);
+	wbuf_bytes(&q->b, rdata, rdlen);
+	q->count[sec]++;
+}
+
+static void req_opt(struct req *q, const uint8_t *opts, uint16_t len)
+{
+	wbuf_u8(&q->b, 0);
+	wbuf_u16(&q->b, T_OPT);
+	wbuf_u16(&q->b, 1232);
+	wbuf_u32(&q->b, 0);
+	wbuf_u16(&q->b, len);
+	wbuf_bytes(&q->b, opts, len);
+	q->count[3]++;
+}
+
+/* Counts into the header, then the SIG(0) of key (NULL: unsigned), with
+ * the signature's times offset by shift seconds. */
+static size_t req_finish(struct req *q, const struct sig0_privkey *key, long shift)
+{
+	if (q->b.err)
+		abort();
+	for (int s = 0; s < 4; s++) {
+		q->buf[4 + 2 * s] = (uint8_t)(q->count[s] >> 8);
+		q->buf[5 + 2 * s] = (uint8_t)q->count[s];
+	}
+	size_t len = q->b.len;
+	uint32_t now = (uint32_t)time(NULL) + (uint32_t)shift;
+	if (key != NULL &&
+	    sig0_sign(key, q->buf, &len, sizeof(q->buf), now - 10, now + 290, NULL, 0) != DS_OK)
+		abort();
+	return len;
+}
+
+/* ---- running one request ------------------------------------------------ */
+
+struct outcome {
+	int rcode;
+	int ede; /* -1: none */
+	char text[256];
+	char result[32];
+	uint8_t answer[1024];
+	size_t answerlen;
+	bool answer_ok;	 /* the answer parses, has the request's ID and QR */
+	bool answer_opt; /* it has an OPT record (and so the EDE) */
+};
+
+static void run(const uint8_t *msg, size_t len, bool tcp, struct outcome *o)
+{
+	struct job *j = job_new(len);
+	if (j == NULL)
+		abort();
+	memcpy(j->req, msg, len);
+	j->tcp = tcp;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&j->peer;
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = htonl(0x7f000001u);
+	sin->sin_port = htons(50000);
+	j->peerlen = sizeof(*sin);
+	snprintf(j->client, sizeof(j->client), "127.0.0.1#50000");
+	clock_gettime(CLOCK_REALTIME, &j->t_recv);
+
+	pipeline_receive(R, j);
+	if (j->stage == JOB_VERIFY)
+		pipeline_verify(R, j);
+	if (j->stage == JOB_COMMIT || j->audit) {
+		j->next = NULL;
+		pipeline_commit_batch(R, j);
+	}
+	respond_build(j);
+	respond_sign(R, j);
+	pipeline_log(R, j);
+
+	o->rcode = j->rcode;
+	o->ede = j->has_ede ? j->ede : -1;
+	snprintf(o->text, sizeof(o->text), "%s", j->text);
+	snprintf(o->result, sizeof(o->result), "%s", j->result ? j->result : "-");
+	o->answerlen = j->resplen < sizeof(o->answer) ? j->resplen : sizeof(o->answer);
+	memcpy(o->answer, j->resp, o->answerlen);
+	static struct msg am;
+	o->answer_ok = len >= 2 && msg_parse(&am, j->resp, j->resplen) == DS_OK &&
+		       am.id == (uint16_t)(msg[0] << 8 | msg[1]) && (am.flags & MSG_QR);
+	o->answer_opt = o->answer_ok && am.has_opt;
+	msg_clear(&am);
+	job_free(j);
+}
+
+/* ---- the store ---------------------------------------------------------- */
+
+struct dump {
+	char text[4096];
+	size_t len;
+};
+
+static int dump_rr(void *arg, const uint8_t *child, const struct drr *rr)
+{
+	struct dump *d = arg;
+	char line[1024];
+	(void)child;
+	if (rr_to_str(rr->owner, 0, rr->type, rr->rdata, rr->rdlen, line, sizeof(line)) != DS_OK)
+		return DS_ELIMIT;
+	/* "owner 0 IN TYPE rdata" -> "owner TYPE rdata" */
+	char *in = strstr(line, " 0 IN ");
+	if (in != NULL)
+		memmove(in, in + 5, strlen(in + 5) + 1);
+	int n =
+	    snprintf(d->text + d->len, sizeof(d->text) - d->len, "%s%s", d->len ? "|" : "", line);
+	if (n > 0)
+		d->len += (size_t)n;
+	return DS_OK;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The zone's delegation records, sorted, '|'-separated. */
+static void deleg_dump(char *out, size_t outlen)
+{
+	struct dump d = {.len = 0};
+	uint8_t zone[DNAME_MAX];
+	dname_from_str("example.", zone);
+	d.text[0] = '\0';
+	if (store_zone_deleg_foreach(R->store, zone, dump_rr, &d) != DS_OK)
+		snprintf(d.text, sizeof(d.text), "(store error)");
+	char *v[64], *save = NULL;
+	size_t n = 0;
+	for (char *t = strtok_r(d.text, "|", &save); t && n < 64; t = strtok_r(NULL, "|", &save))
+		v[n++] = t;
+	qsort(v, n, sizeof(v[0]), cmp_str);
+	size_t o = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		o += (size_t)snprintf(out + o, outlen - o, "%s%s", i ? "|" : "", v[i]);
+}
+
+static int64_t audit_rows(void)
+{
+	int64_t n = -1;
+	store_audit_count(R->store, &n);
+	return n;
+}
+
+/* ---- the cases ----------------------------------------------------------- */
+
+#define MAXRR 8
+struct pcase {
+	const char *what;
+	int key;     /* K_*, or -1: unsigned */
+	long shift;  /* signature times moved by this many seconds */
+	bool no_opt; /* no OPT record (answers without EDE) */
+	const char *prereq[MAXRR];
+	const char *update[MAXRR];
+	int rcode;
+	int ede;	   /* -1: none expected */
+	const char *text;  /* regular expression over the EDE text */
+	const char *deleg; /* the delegation afterwards; NULL: unchanged */
+};
+
+#define NS1 "c1.example. 3600 NS ns1.provider.net."
+#define NS2 "c1.example. 3600 NS ns2.provider.org."
+#define NSIN "c1.example. 3600 NS ns1.c1.example."
+#define GLUE "ns1.c1.example. 3600 A 192.0.2.1"
+#define DS1                                                                                        \
+	"c1.example. 3600 DS 12345 15 2 "                                                          \
+	"0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF"
+
+static const struct pcase cases[] = {
+    /* authentication */
+    {"unsigned UPDATE", -1, 0, false, {0}, {"+" NS1}, RC_REFUSED, 18, "not signed", NULL},
+    {"unknown key (c2 has none)",
+     K_C2,
+     0,
+     false,
+     {0},
+     {"+c2.example. 3600 NS ns1.provider.net."},
+     RC_BADKEY,
+     513,
+     "not known here",
+     NULL},
+    {"unknown key without OPT: NOTAUTH (the EDE only in the log)",
+     K_C2,
+     0,
+     true,
+     {0},
+     {"+c2.example. 3600 NS ns1.provider.net."},
+     RC_NOTAUTH,
+     513,
+     "not known here",
+     NULL},
+    {"expired signature", K_C1, -1000, false, {0}, {"+" NS1}, RC_REFUSED, 7, "expired", NULL},
+    {"signature from the future", K_C1, 600, false, {0}, {"+" NS1}, RC_REFUSED, 8, "future", NULL},
+    /* scope and policy */
+    {"c1's key on c2",
+     K_C1,
+     0,
+     false,
+     {0},
+     {"+c2.example. 3600 NS ns1.provider.net."},
+     RC_REFUSED,
+     18,
+     "outside the signer's delegation c1\\.example\\.",
+     NULL},
+    {"a name outside the zone",
+     K_C1,
+     0,
+     false,
+     {0},
+     {"+c1.other. 3600 NS ns1.provider.net."},
+     RC_NOTZONE,
+     0,
+     "outside zone example\\.",
+     NULL},
+    {"SOA is never changed", K_C1, 0, false, {0}, {"*example. SOA"}, RC_REFUSED, 18, "", NULL},
+    {"TXT is not a delegation type",
+     K_C1,
+     0,
+     false,
+     {0},
+     {"+c1.example. 3600 TXT \"x\""},
+     RC_REFUSED,
+     18,
+     "",
+     NULL},
+    {"one NS is below min-ns 2",
+     K_C1,
+     0,
+     false,
+     {0},
+     {"+" NS1},
+     RC_REFUSED,
+     18,
+     "minimum is 2",
+     NULL},
+    {"glue for a name that is no NS target",
+     K_C1,
+     0,
+     false,
+     {0},
+     {"+" NS1, "+" NS2, "+x.c1.example. 3600 A 192.0.2.7"},
+     RC_REFUSED,
+     18,
+     "only at NS targets",
+     NULL},
+    /* accepted changes */
+    {"two NS",
+     K_C1,
+     0,
+     false,
+     {0},
+     {"+" NS1, "+" NS2},
+     RC_NOERROR,
+     -1,
+     "",
+     "c1.example. NS ns1.provider.net.|c1.example. NS ns2.provider.org."},
+    {"the same again: no change",
+     K_C1,
+     0,
+     false,
+     {0},
+     {"+" NS1, "+" NS2},
+     RC_NOERROR,
+     -1,
+     "",
+     "c1.example. NS ns1.provider.net.|c1.example. NS ns2.provider.org."},
+    {"in-bailiwick NS with glue and a DS",
+     K_C1,
+     0,
+     false,
+     {0},
+     {"-" NS2, "+" NSIN, "+" GLUE, "+" DS1},
+     RC_NOERROR,
+     -1,
+     "",
+     "c1.example. DS 12345 15 2 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF|"
+     "c1.example. NS ns1.c1.example.|c1.example. NS ns1.provider.net.|"
+     "ns1.c1.example. A 192.0.2.1"},
+    /* prerequisites */
+    {"prerequisite: NS RRset exists",
+     K_C1,
+     0,
+     false,
+     {"ec1.example. NS"},
+     {"*c1.example. DS"},
+     RC_NOERROR,
+     -1,
+     "",
+     "c1.example. NS ns1.c1.example.|c1.example. NS ns1.provider.net.|"
+     "ns1.c1.example. A 192.0.2.1"},
+    {"prerequisite failed: DS RRset exists",
+     K_C1,
+     0,
+     false,
+     {"ec1.example. DS"},
+     {"+" NS2},
+     RC_NXRRSET,
+     0,
+     "prerequisite failed",
+     NULL},
+    {"prerequisite failed: name not in use",
+     K_C1,
+     0,
+     false,
+     {"xc1.example."},
+     {"+" NS2},
+     RC_YXDOMAIN,
+     0,
+     "",
+     NULL},
+    {"prerequisite: value",
+     K_C1,
+     0,
+     false,
+     {"=" NS1, "=" NSIN},
+     {"+" NS2, "-" NSIN},
+     RC_NOERROR,
+     -1,
+     "",
+     "c1.example. NS ns1.provider.net.|c1.example. NS ns2.provider.org."},
+    {"a prerequisite outside the signer's names",
+     K_C1,
+     0,
+     false,
+     {"ec2.example. NS"},
+     {"+" NS2},
+     RC_REFUSED,
+     -2,
+     "",
+     NULL},
+};
+
+static void run_cases(void)
+{
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct pcase *c = &cases[i];
+		struct req q;
+		struct outcome o;
+		char before[4096], after[4096];
+		deleg_dump(before, sizeof(before));
+		int64_t a0 = audit_rows();
+		req_start(&q, OP_UPDATE, "example.", T_SOA);
+		for (size_t k = 0; k < MAXRR && c->prereq[k]; k++)
+			req_rr(&q, 1, c->prereq[k]);
+		for (size_t k = 0; k < MAXRR && c->update[k]; k++)
+			req_rr(&q, 2, c->update[k]);
+		if (!c->no_opt)
+			req_opt(&q, NULL, 0);
+		size_t len = req_finish(&q, c->key >= 0 ? K[c->key] : NULL, c->shift);
+		run(q.buf, len, i % 2 == 1, &o);
+		deleg_dump(after, sizeof(after));
+		int bad = 0;
+		if (o.rcode != c->rcode)
+			bad++;
+		if (c->ede != -2 && o.ede != c->ede)
+			bad++;
+		if (c->text && c->text[0]) {
+			regex_t re;
+			if (regcomp(&re, c->text, REG_EXTENDED | REG_NOSUB) != 0 ||
+			    regexec(&re, o.text, 0, NULL, 0) != 0)
+				bad++;
+			regfree(&re);
+		}
+		if (strcmp(after, c->deleg ? c->deleg : before) != 0)
+			bad++;
+		if (!o.answer_ok || o.answer_opt == c->no_opt || audit_rows() != a0 + 1)
+			bad++;
+		CHECK(bad == 0);
+		if (bad)
+			fprintf(stderr,
+				"case \"%s\": rcode %d ede %d (want %d %d) text \"%s\" result %s; "
+				"answer %s; audit rows +%lld\n  delegation: %s\n",
+				c->what, o.rcode, o.ede, c->rcode, c->ede, o.text, o.result,
+				o.answer_ok ? "ok" : "BAD", (long long)(audit_rows() - a0), after);
+	}
+}
+
+/* The same bytes twice: the second is a replay, answered as the first and
+ * not applied again. */
+static void test_replay(void)
+{
+	struct req q;
+	struct outcome o1, o2;
+	char d1[4096], d2[4096];
+	req_start(&q, OP_UPDATE, "example.", T_SOA);
+	req_rr(&q, 2, "-" NS2);
+	req_rr(&q, 2, "+c1.example. 3600 NS ns3.provider.net.");
+	req_opt(&q, NULL, 0);
+	size_t len = req_finish(&q, K[K_C1], 0);
+	run(q.buf, len, false, &o1);
+	deleg_dump(d1, sizeof(d1));
+	run(q.buf, len, true, &o2);
+	deleg_dump(d2, sizeof(d2));
+	CHECK_EQ(o1.rcode, RC_NOERROR);
+	CHECK_EQ(o2.rcode, RC_NOERROR);
+	CHECK(strstr(o2.text, "replayed") != NULL);
+	CHECK(strcmp(d1, d2) == 0);
+	CHECK(strstr(d1, "ns3.provider.net.") != NULL);
+}
+
+/* Malformed messages: FORMERR, the store unchanged, the audit row says only
+ * what was checked. */
+static void test_malformed(void)
+{
+	static const char *const hex[] = {
+	    /* an update record whose RDATA runs past the end, as NS and as an
+	     * unknown type */
+	    "278228000001000000010001076578616d706c650000060001026331c00c0002000100000e10"
+	    "0013036e733109656c7365776865",
+	    "278228000001000000010001076578616d706c650000060001026331c00cff02000100000e10"
+	    "0013036e733109656c7365776865",
+	};
+	for (size_t i = 0; i < sizeof(hex) / sizeof(hex[0]); i++) {
+		uint8_t *msg = malloc(strlen(hex[i]) / 2);
+		size_t n = 0;
+		for (const char *p = hex[i]; p[0] && p[1]; p += 2) {
+			unsigned v;
+			sscanf(p, "%2x", &v);
+			msg[n++] = (uint8_t)v;
+		}
+		char before[4096], after[4096];
+		deleg_dump(before, sizeof(before));
+		struct outcome o;
+		run(msg, n, false, &o);
+		deleg_dump(after, sizeof(after));
+		CHECK_EQ(o.rcode, RC_FORMERR);
+		CHECK(strstr(o.text, "runs past the end") != NULL);
+		CHECK(o.answer_ok);
+		CHECK(strcmp(before, after) == 0);
+		free(msg);
+	}
+}
+
+/* A self-signed upload of c2's key: stored as known (manual zone), then a
+ * signed KeyState inquiry by that key learns 10 (waiting for the operator). */
+static void test_upload_and_inquiry(void)
+{
+	struct req q;
+	struct outcome o;
+	size_t rdlen;
+	const uint8_t *rd = sig0_privkey_rdata(K[K_C2], &rdlen);
+	char b64[128], rr[256];
+	b64_encode(rd + 4, rdlen - 4, b64, sizeof(b64));
+	snprintf(rr, sizeof(rr), "+c2.example. 3600 KEY %u %u %u %s", rd[0] << 8 | rd[1], rd[2],
+		 rd[3], b64);
+	req_start(&q, OP_UPDATE, "example.", T_SOA);
+	req_rr(&q, 2, rr);
+	req_opt(&q, NULL, 0);
+	run(q.buf, req_finish(&q, K[K_C2], 0), false, &o);
+	CHECK_EQ(o.rcode, RC_NOERROR);
+	CHECK(strstr(o.text, "uploaded, state known") != NULL);
+
+	uint16_t tag = sig0_privkey_tag(K[K_C2]);
+	const uint8_t opt[] = {0xfd, 0xea, 0, 4, (uint8_t)(tag >> 8), (uint8_t)tag, 2, 0};
+	req_start(&q, OP_QUERY, "c2.example.", T_KEY);
+	req_opt(&q, opt, sizeof(opt));
+	run(q.buf, req_finish(&q, K[K_C2], 0), false, &o);
+	CHECK_EQ(o.rcode, RC_NOERROR);
+	CHECK(strstr(o.text, ": 10 ") != NULL);
+	/* and c2's own key still cannot change the delegation */
+	req_start(&q, OP_UPDATE, "example.", T_SOA);
+	req_rr(&q, 2, "+c2.example. 3600 NS ns1.provider.net.");
+	req_opt(&q, NULL, 0);
+	run(q.buf, req_finish(&q, K[K_C2], 0), false, &o);
+	CHECK_EQ(o.rcode, RC_REFUSED);
+	CHECK_EQ(o.ede, 514);
+}
+
+static void setup(void)
+{
+	char path[512], b64[128];
+	if (mkdtemp(tmpdir) == NULL)
+		abort();
+	for (int i = 0; i < K_NKEYS; i++) {
+		uint8_t owner[DNAME_MAX];
+		dname_from_str(i == K_C2 ? "c2.example." : "c1.example.", owner);
+		if (sig0_privkey_generate(15, owner, &K[i], NULL, 0) != DS_OK)
+			abort();
+	}
+	size_t rdlen;
+	const uint8_t *rd = sig0_privkey_rdata(K[K_C1], &rdlen);
+	b64_encode(rd + 4, rdlen - 4, b64, sizeof(b64));
+	snprintf(path, sizeof(path), "%s/dsyncd.conf", tmpdir);
+	FILE *f = fopen(path, "w");
+	if (f == NULL)
+		abort();
+	fprintf(f,
+		"server = { listen = [ \"127.0.0.1\" ]; };\n"
+		"store = { path = \"%s/unused.db\"; };\n"
+		"receiver = { name = \"updater.example.\"; key-directory = \"%s/rkeys\"; };\n"
+		"zones = ( { name = \"example.\";\n"
+		"  children = ( { name = \"c1.example.\"; keys = ( \"c1.example. KEY 512 3 15 %s\" "
+		"); },\n"
+		"    { name = \"c2.example.\"; } );\n"
+		"  backends = ( { type = \"null\"; } ); } );\n",
+		tmpdir, tmpdir, b64);
+	if (fclose(f) != 0 || cfg_load(path, stderr, &C) != DS_OK)
+		abort();
+	free(C->store_path);
+	C->store_path = strdup(":memory:");
+	log_init("test_pipeline", false, getenv("VERBOSE") ? LOG_DEBUG : LOG_CRIT);
+	if (receiver_core_new(C, &R) != DS_OK)
+		abort();
+}
+
+static void teardown(void)
+{
+	char cmd[600];
+	receiver_free(R);
+	cfg_free(C);
+	for (int i = 0; i < K_NKEYS; i++)
+		sig0_privkey_free(K[i]);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "left %s\n", tmpdir);
+}
+
+int main(void)
+{
+	srand((unsigned)time(NULL));
+	setup();
+	run_cases();
+	test_replay();
+	test_malformed();
+	test_upload_and_inquiry();
+	teardown();
+	UNIT_DONE("test_pipeline");
+}
