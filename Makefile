@@ -32,22 +32,22 @@ LDFLAGS += -fsanitize=address,undefined
 endif
 
 COMMON_SRC   = common/err.c common/log.c common/wire.c common/dname.c common/msg.c \
-               common/rrtext.c common/deleg.c common/zonefile.c common/dnsq.c
+               common/rrtext.c common/deleg.c common/zonefile.c common/dnsq.c common/ratelimit.c
 SIG0_SRC     = sig0/sig0.c sig0/keyfile.c sig0/keygen.c
 STORE_SRC    = store/store_sqlite.c
 POLICY_SRC   = policy/policy.c
 KEYSTATE_SRC = keystate/keystate.c keystate/methods.c
 CONFIG_SRC   = config/config.c
 BACKENDS_SRC = backends/backend.c backends/null.c backends/zonefile.c
-RECEIVER_SRC = receiver/server.c receiver/pipeline.c receiver/keycache.c \
-               receiver/replay.c receiver/outbox.c receiver/respond.c receiver/import.c \
-               receiver/rkey.c receiver/ratelimit.c \
-               receiver/keycmd.c receiver/records.c receiver/keytrans.c receiver/bootstrap.c \
-               receiver/metrics.c
+KEYS_SRC     = keys/cache.c keys/trans.c keys/rkey.c keys/records.c
+OUTBOX_SRC   = outbox/outbox.c
+RECEIVER_SRC = receiver/server.c receiver/pipeline.c receiver/replay.c receiver/respond.c \
+               receiver/bootstrap.c receiver/metrics.c
+DAEMON_SRC   = daemon/keycmd.c daemon/import.c
 API_SRC      = api/api.c api/tokens.c api/routes.c api/writes.c api/cfgjson.c
 
 LIB_SRC  = $(COMMON_SRC) $(SIG0_SRC) $(STORE_SRC) $(POLICY_SRC) $(KEYSTATE_SRC) $(CONFIG_SRC) \
-           $(BACKENDS_SRC) $(RECEIVER_SRC) $(API_SRC)
+           $(BACKENDS_SRC) $(KEYS_SRC) $(OUTBOX_SRC) $(RECEIVER_SRC) $(API_SRC) $(DAEMON_SRC)
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB      = $(BUILD)/libdsync.a
 

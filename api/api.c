@@ -29,7 +29,6 @@
 #include "api/internal.h"
 #include "common/err.h"
 #include "common/log.h"
-#include "receiver/internal.h"
 
 #define API_CONN_LIMIT 64      /* connections at once */
 #define API_CONN_PER_IP 16     /* from one address */
@@ -605,16 +604,16 @@ static void api_free(struct api *a)
 	free(a);
 }
 
-int api_start(struct receiver *r, struct api **out)
+int api_start(const struct api_env *env, struct api **out)
 {
-	const struct cfg *cfg = r->cfg;
+	const struct cfg *cfg = env->cfg;
 	*out = NULL;
 	if (!cfg->api.enabled)
 		return DS_OK;
 	struct api *a = calloc(1, sizeof(*a));
 	if (a == NULL)
 		return DS_ENOMEM;
-	a->r = r;
+	a->env = *env;
 	a->cfg = cfg;
 	pthread_mutex_init(&a->mu, NULL);
 	int rc = api_tokens_load(cfg->api.tokens_file, &a->tokens);

@@ -18,7 +18,10 @@
 
 #include <jansson.h>
 
+#include "api/api.h"
+#include "common/ratelimit.h"
 #include "config/config.h"
+#include "keys/keys.h"
 #include "store/store.h"
 
 struct receiver;
@@ -74,7 +77,7 @@ const char *api_role_str(enum api_role r);
 char *api_read_file(const char *path, const char *what, bool secret, size_t max, size_t *len);
 
 struct api {
-	struct receiver *r;
+	struct api_env env;
 	const struct cfg *cfg;
 	struct store *store; /* used by the MHD thread only */
 	struct MHD_Daemon *mhd;

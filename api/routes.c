@@ -14,8 +14,6 @@
 #include "common/err.h"
 #include "common/rrtext.h"
 #include "common/version.h"
-#include "receiver/internal.h"
-#include "receiver/receiver.h"
 
 /* Same as dsyncd -V (daemon/main.c). */
 
@@ -623,7 +621,7 @@ static void h_records(struct api_req *q)
 		api_text(q, 500, NULL, NULL, 0);
 		return;
 	}
-	int rc = records_command(q->a->cfg, zone, f);
+	int rc = keys_records(q->a->cfg, zone, f);
 	fclose(f);
 	if (rc == DS_OK) {
 		api_text(q, 200, "text/plain; charset=utf-8", text, len);
@@ -666,7 +664,7 @@ static void h_metrics(struct api_req *q)
 		api_text(q, 500, NULL, NULL, 0);
 		return;
 	}
-	int rc = metrics_render(q->a->r, q->a->store, f);
+	int rc = q->a->env.metrics(q->a->env.arg, q->a->store, f);
 	fclose(f);
 	if (rc != DS_OK) {
 		free(text);

@@ -21,8 +21,7 @@
 #include "common/wire.h"
 #include "common/zonefile.h"
 #include "keystate/keystate.h"
-#include "receiver/internal.h"
-#include "receiver/receiver.h"
+#include "outbox/outbox.h"
 
 #define REASON_MAX 200
 
@@ -62,9 +61,9 @@ static bool body_reason(struct api_req *q, char *out, size_t len, const char *df
 /* The changed keys into the running receiver's cache. */
 static void cache_put(struct api_req *q, const struct keyrows *changed)
 {
-	struct receiver *r = q->a->r;
+
 	for (size_t i = 0; i < changed->n; i++)
-		keycache_put(r->keys, &changed->k[i], &q->a->cfg->limits);
+		keycache_put(q->a->env.keys, &changed->k[i], &q->a->cfg->limits);
 }
 
 /* Answer 200/201 with key id as it is now. */
@@ -202,7 +201,7 @@ void api_key_delete(struct api_req *q)
 	} else {
 		/* entries never leave the cache while it lives: revoked stops it verifying */
 		k->state = KEY_REVOKED;
-		keycache_put(q->a->r->keys, k, &q->a->cfg->limits);
+		keycache_put(q->a->env.keys, k, &q->a->cfg->limits);
 		key_name(k, what, sizeof(what));
 		log_notice("api: %s deleted by %s", what, q->actor);
 		char *none = malloc(1);
@@ -379,7 +378,7 @@ void api_outbox_retry(struct api_req *q)
 		abort_txn(q, rc);
 		return;
 	}
-	outbox_kick(q->a->r->outbox);
+	outbox_kick(q->a->env.outbox);
 	log_notice("api: delivery %lld retried by %s", (long long)id, q->actor);
 	rc = store_delivery_get(s, id, delivery_get, &d);
 	if (rc == DS_OK && d.j != NULL)
@@ -423,7 +422,7 @@ void api_rkey_roll(struct api_req *q)
 	/* the files are written: the audit row cannot undo them, so a failure
 	 * to write it is logged (by the store) and the roll stands */
 	api_audit(q, NULL, NULL, "rolled", why);
-	receiver_request_keys(q->a->r);
+	q->a->env.rkeys_changed(q->a->env.arg);
 	log_notice("api: receiver key rolled by %s", q->actor);
 	json_t *v = api_rkeys_json(q);
 	if (v != NULL)

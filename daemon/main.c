@@ -16,11 +16,26 @@
 #include "common/log.h"
 #include "common/version.h"
 #include "config/config.h"
+#include "api/api.h"
+#include "daemon/commands.h"
+#include "keys/keys.h"
 #include "receiver/receiver.h"
 
 #define DEFAULT_CONFIG "/etc/dsyncd/dsyncd.conf"
 
 static struct receiver *the_receiver;
+
+/* api_env.rkeys_changed: the I/O loop reads the receiver key folder again */
+static void rkeys_reload(void *arg)
+{
+	receiver_request_keys(arg);
+}
+
+/* SIGHUP, after the keys: the API's tokens file */
+static void reload_tokens(void *arg)
+{
+	api_reload_tokens(arg);
+}
 
 static void on_stop(int sig)
 {
@@ -97,15 +112,15 @@ int main(int argc, char **argv)
 	if (optind < argc) {
 		int rc = 2;
 		if (strcmp(argv[optind], "import") == 0 && argc - optind == 3)
-			rc = receiver_import(cfg, argv[optind + 1], argv[optind + 2], stdout) ? 1
-											      : 0;
+			rc = daemon_import(cfg, argv[optind + 1], argv[optind + 2], stdout) ? 1 : 0;
 		else if (strcmp(argv[optind], "records") == 0 && argc - optind <= 2)
-			rc = records_command(cfg, argc - optind == 2 ? argv[optind + 1] : NULL,
-					     stdout)
+			rc = keys_records(cfg, argc - optind == 2 ? argv[optind + 1] : NULL, stdout)
 				 ? 1
 				 : 0;
 		else if (strcmp(argv[optind], "key") == 0)
-			rc = keycmd(cfg, argc - optind - 1, argv + optind + 1, stdout) ? 1 : 0;
+			rc = daemon_key_command(cfg, argc - optind - 1, argv + optind + 1, stdout)
+				 ? 1
+				 : 0;
 		else if (strcmp(argv[optind], "receiver-key") == 0 && argc - optind == 2)
 			rc = rkeys_command(cfg, argv[optind + 1], stdout) ? 1 : 0;
 		else
@@ -120,12 +135,30 @@ int main(int argc, char **argv)
 	/* until the receiver runs, a SIGHUP (log rotation) must not stop the service */
 	sigaction(SIGHUP, &sa, NULL);
 
+	/* the receiver (DNS side, its commit, outbox and bootstrap threads),
+	 * then the admin API over the receiver's key cache and outbox */
 	struct receiver *r;
+	struct api *api = NULL;
 	if (receiver_new(cfg, &r) != DS_OK) {
 		log_err("start-up failed");
 		cfg_free(cfg);
 		return 1;
 	}
+	struct api_env env = {
+	    .cfg = cfg,
+	    .keys = receiver_keycache(r),
+	    .outbox = receiver_outbox(r),
+	    .rkeys_changed = rkeys_reload,
+	    .metrics = receiver_metrics,
+	    .arg = r,
+	};
+	if (api_start(&env, &api) != DS_OK) {
+		log_err("start-up failed");
+		receiver_free(r);
+		cfg_free(cfg);
+		return 1;
+	}
+	receiver_set_reload_hook(r, reload_tokens, api);
 	the_receiver = r;
 	sa.sa_handler = on_stop;
 	sigaction(SIGTERM, &sa, NULL);
@@ -137,6 +170,7 @@ int main(int argc, char **argv)
 
 	int rc = receiver_run(r);
 	the_receiver = NULL;
+	api_stop(api); /* first: its handlers use the receiver's key cache and outbox */
 	receiver_free(r);
 	cfg_free(cfg);
 	log_notice("stopped");

@@ -15,84 +15,13 @@
 #include <time.h>
 
 #include "common/msg.h"
+#include "common/ratelimit.h"
 #include "config/config.h"
 #include "keystate/keystate.h"
+#include "keys/keys.h"
+#include "outbox/outbox.h"
 #include "sig0/sig0.h"
 #include "store/store.h"
-
-/* ---- key cache: the store's keys, ready to verify (R2: nothing else) ---- */
-
-struct keycache;
-
-struct key_entry {
-	struct key_entry *next; /* hash chain */
-	struct sig0_pubkey *pk;
-	int64_t key_id;
-	int64_t child_id;
-	uint8_t zone[DNAME_MAX];
-	uint8_t child[DNAME_MAX];
-	uint8_t alg;
-	uint16_t tag;
-	_Atomic int state; /* enum key_state; changes at run time (keycache_sync) */
-	char note[200];	   /* last validation result; under the cache's lock */
-};
-
-static inline enum key_state key_entry_state(const struct key_entry *e)
-{
-	return (enum key_state)atomic_load(&e->state);
-}
-
-int keycache_new(struct keycache **out);
-void keycache_free(struct keycache *kc);
-/*
- * Bring the cache in line with the store: new keys are added (keys failing
- * the limits are logged and skipped), known ones take the store's state.
- * Entries are never removed while the cache lives (a revoked key just has
- * state revoked), so a pointer taken by a request in flight stays valid.
- * Called at start, after each commit that changed keys, and on SIGHUP.
- */
-int keycache_sync(struct keycache *kc, struct store *s, const struct sig0_limits *lim);
-/* Key rows read from the store into an array (free k when done). */
-struct keyrows {
-	struct store_key *k;
-	size_t n, cap;
-};
-/* A store_key_cb that appends to the struct keyrows in arg. */
-int keyrows_add(void *arg, const struct store_key *k);
-
-/*
- * Apply ev to the stored key k (read inside the caller's transaction): new
- * state (and, when it becomes trusted, method as its trust method), one
- * audit row by actor with reason, and when k becomes trusted the child's
- * other keys are superseded (revoked), except those from the configuration
- * (D8).  Every row changed is appended to changed (when not NULL), with its
- * new state, for keycache_put() after the commit.  DS_EINVAL when the table
- * does not allow ev in k's state (nothing written).
- */
-int key_transition(struct store *s, const struct store_key *k, enum ks_event ev, const char *method,
-		   const char *actor, const char *reason, struct keyrows *changed);
-
-/* The configuration's entry for k when k came from it and is still listed
- * there (revoking or deleting it would not last: the next start trusts it
- * again), else NULL. */
-const struct cfg_key *key_config_entry(const struct cfg *cfg, const struct store_key *k);
-
-/* One audit row about key k (client "local", request "key"). */
-int key_audit(struct store *s, const struct store_key *k, const char *actor, const char *result,
-	      const char *reason);
-
-/* Copy e's note (its last validation result) into buf, under the lock. */
-void keycache_note(struct keycache *kc, const struct key_entry *e, char *buf, size_t len);
-
-/* Add or update one key (the commit thread, right after its commit). */
-int keycache_put(struct keycache *kc, const struct store_key *k, const struct sig0_limits *lim);
-/*
- * Up to max entries matching (signer, alg, tag), any state.  Entries stay
- * valid while the cache lives (the cache only grows during a run).
- */
-size_t keycache_find(struct keycache *kc, const uint8_t *signer, uint8_t alg, uint16_t tag,
-		     const struct key_entry **out, size_t max);
-size_t keycache_count(struct keycache *kc);
 
 /* ---- replay cache (R10) ---- */
 
@@ -106,46 +35,6 @@ int replay_lookup(struct replay *rp, const uint8_t digest[32], int64_t now);
 int replay_insert(struct replay *rp, const uint8_t digest[32], int64_t expires, int rcode);
 void replay_remove(struct replay *rp, const uint8_t digest[32]);
 void replay_purge(struct replay *rp, int64_t now);
-
-/* ---- the receiver's own SIG(0) keys (rkey.c) ---- */
-
-struct rkeys;
-
-/* Load the keys of receiver.name from receiver.key-directory; with create,
- * make the folder and a first key (published and active now) if none. */
-int rkeys_load(const struct cfg *cfg, bool create, struct rkeys **out);
-void rkeys_free(struct rkeys *s);
-/* Has the key folder changed since s was loaded (files added, rewritten)? */
-bool rkeys_changed(const struct cfg *cfg, const struct rkeys *s);
-/* The key that signs at now, or NULL. */
-const struct sig0_privkey *rkeys_active(const struct rkeys *s, int64_t now);
-/* The keys whose KEY is to be published at now. */
-size_t rkeys_published(const struct rkeys *s, int64_t now, const struct sig0_privkey **out,
-		       size_t max);
-
-/* ---- rate limits (ratelimit.c; I/O thread only) ---- */
-
-struct ratelimit;
-int ratelimit_new(size_t slots, struct ratelimit **out);
-void ratelimit_free(struct ratelimit *rl);
-/* Count one event for key in the current minute; false when over per_minute. */
-bool ratelimit_allow(struct ratelimit *rl, uint64_t key, int64_t now, unsigned per_minute);
-/* The key of a client's /24 (IPv4) or /56 (IPv6). */
-uint64_t ratelimit_prefix_key(const struct sockaddr_storage *ss);
-
-/*
- * A token bucket (R8: the verification budget): rate tokens a second, at
- * most one second's worth saved up.  Plain data, embedded by its owner.
- */
-struct ratelimit_bucket {
-	uint64_t tokens;  /* in billionths of a token */
-	uint64_t last_ns; /* CLOCK_MONOTONIC of the last refill */
-	unsigned rate;	  /* tokens per second; 0 = unlimited */
-};
-/* Start full at now_ns (CLOCK_MONOTONIC nanoseconds). */
-void ratelimit_bucket_init(struct ratelimit_bucket *b, unsigned per_second, uint64_t now_ns);
-/* Take n tokens at now_ns; false (nothing taken) when there are fewer. */
-bool ratelimit_bucket_take(struct ratelimit_bucket *b, unsigned n, uint64_t now_ns);
 
 /* ---- one request travelling through the pipeline ---- */
 
@@ -281,9 +170,6 @@ struct counters {
 
 /* ---- the receiver ---- */
 
-struct outbox_runner;
-struct api;
-
 struct receiver {
 	const struct cfg *cfg;
 	struct store *store; /* commit thread's connection */
@@ -314,8 +200,9 @@ struct receiver {
 
 	struct outbox_runner *outbox;
 	struct bootstrap *boot;
-	/* the admin HTTP API (api/); NULL when it is off */
-	struct api *api;
+	/* run by the I/O loop on SIGHUP, after the keys (daemon/: the API's tokens) */
+	void (*reload_hook)(void *arg);
+	void *reload_arg;
 	struct ratelimit *boot_source;	       /* key uploads per source prefix (I/O thread) */
 	struct ratelimit *boot_child_verified; /* verified uploads per child (commit thread) */
 	struct ratelimit *ks_source;	       /* KeyState inquiries per source prefix */
@@ -356,18 +243,6 @@ void pipeline_log(struct receiver *r, const struct job *j);
 void respond_build(struct job *j);
 void respond_sign(struct receiver *r, struct job *j);
 
-/* outbox.c */
-int outbox_start(const struct cfg *cfg, struct outbox_runner **out);
-/* Wake the runner: new changes were committed. */
-void outbox_kick(struct outbox_runner *o);
-void outbox_stop(struct outbox_runner *o);
-/* Deliveries since start for one configured (zone, backend): each delivery
- * (one change to one backend) handed to the backend, by its result. */
-typedef void (*outbox_stat_cb)(void *arg, const struct cfg_zone *zone, const char *backend,
-			       unsigned long ok, unsigned long fail);
-/* cb once per configured (zone, backend), in configuration order; o may be NULL. */
-void outbox_stats(struct outbox_runner *o, outbox_stat_cb cb, void *arg);
-
 /* bootstrap.c: the scheduler of automatic key validations (at-apex,
  * at-ns, unsigned), on its own thread with its own store connection.
  * *out is NULL (and DS_OK) when no zone offers an automatic method. */
@@ -398,8 +273,5 @@ void metrics_observe_ns(struct counters *c, uint64_t ns);
  * fails.  Safe on any thread while r runs.
  */
 int metrics_render(struct receiver *r, struct store *s, FILE *out);
-
-/* keys from the configuration into the store (receiver start-up). */
-int receiver_sync_config(const struct cfg *cfg, struct store *s);
 
 #endif

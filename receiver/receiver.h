@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "config/config.h"
+#include "store/store.h"
 
 struct receiver;
 
@@ -35,34 +36,18 @@ void receiver_request_stats(struct receiver *r);
 /* Reload the receiver's own keys from their folder (SIGHUP).  Async-signal-safe request. */
 void receiver_request_keys(struct receiver *r);
 
+/* Stop and free; whoever uses the key cache or the outbox (the API) must be
+ * stopped first. */
 void receiver_free(struct receiver *r);
 
-/*
- * Import the delegations (NS, DS and glue below the apex) of zone from the
- * zone file at path into the store: each child's data is replaced by the
- * file's, changes are queued in the outbox and audited.  A summary goes to
- * out.  Safe while the daemon runs (the store serialises writers).
- */
-int receiver_import(const struct cfg *cfg, const char *zone, const char *path, FILE *out);
-
-/*
- * `dsyncd receiver-key show|roll`: list the receiver's keys with their
- * timing, or roll: a new key published now and signing after
- * receiver.roll-publish seconds, the current one retired then and removed
- * receiver.roll-retire seconds later.
- */
-int rkeys_command(const struct cfg *cfg, const char *what, FILE *out);
-
-/*
- * `dsyncd key list` and `dsyncd key trust|revoke CHILD TAG`: the manual
- * bootstrap method.  A running dsyncd applies the change on SIGHUP.
- */
-int keycmd(const struct cfg *cfg, int argc, char **argv, FILE *out);
-
-/*
- * `dsyncd records [ZONE]`: the DSYNC, A/AAAA, KEY and SVCB records the parent
- * publishes so that children find and trust this receiver, as zone-file text.
- */
-int records_command(const struct cfg *cfg, const char *zone, FILE *out);
+/* What the rest of the process may act on (daemon/ hands them to the API):
+ * the key cache and the outbox runner of r, valid until receiver_free(). */
+struct keycache *receiver_keycache(struct receiver *r);
+struct outbox_runner *receiver_outbox(struct receiver *r);
+/* Write r's metrics (Prometheus text) to out; the gauges from the store are
+ * read with s, the caller's own connection.  r is a struct receiver *. */
+int receiver_metrics(void *r, struct store *s, FILE *out);
+/* fn(arg) runs on the I/O loop at each SIGHUP, after the keys are reloaded. */
+void receiver_set_reload_hook(struct receiver *r, void (*fn)(void *arg), void *arg);
 
 #endif

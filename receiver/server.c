@@ -30,7 +30,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "api/api.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "receiver/internal.h"
@@ -693,7 +692,7 @@ int receiver_core_new(const struct cfg *cfg, struct receiver **out)
 		log_err("cannot open store %s: %s", cfg->store_path, ds_strerror(rc));
 		goto fail;
 	}
-	rc = receiver_sync_config(cfg, r->store);
+	rc = keys_sync_config(cfg, r->store);
 	if (rc == DS_OK)
 		rc = keycache_new(&r->keys);
 	if (rc == DS_OK)
@@ -780,8 +779,6 @@ int receiver_new(const struct cfg *cfg, struct receiver **out)
 	rc = outbox_start(cfg, &r->outbox);
 	if (rc == DS_OK)
 		rc = bootstrap_start(r, &r->boot);
-	if (rc == DS_OK)
-		rc = api_start(r, &r->api);
 	if (rc != DS_OK)
 		goto fail;
 	*out = r;
@@ -847,7 +844,8 @@ int receiver_run(struct receiver *r)
 			log_notice("SIGHUP: reloading keys (other settings need a restart)");
 			reload_rkeys(r);
 			reload_child_keys(r);
-			api_reload_tokens(r->api);
+			if (r->reload_hook != NULL)
+				r->reload_hook(r->reload_arg);
 		}
 		time_t now = time(NULL);
 		if (now != last_sweep) {
@@ -892,11 +890,31 @@ void receiver_request_keys(struct receiver *r)
 	wake(r);
 }
 
+struct keycache *receiver_keycache(struct receiver *r)
+{
+	return r->keys;
+}
+
+struct outbox_runner *receiver_outbox(struct receiver *r)
+{
+	return r->outbox;
+}
+
+int receiver_metrics(void *r, struct store *s, FILE *out)
+{
+	return metrics_render(r, s, out);
+}
+
+void receiver_set_reload_hook(struct receiver *r, void (*fn)(void *arg), void *arg)
+{
+	r->reload_hook = fn;
+	r->reload_arg = arg;
+}
+
 void receiver_free(struct receiver *r)
 {
 	if (r == NULL)
 		return;
-	api_stop(r->api); /* first: its handlers use the rest */
 	bootstrap_stop(r->boot);
 	if (r->outbox)
 		outbox_stop(r->outbox);

@@ -10,7 +10,7 @@
  *
  *   msg_parse -> sig0_rr_parse -> keycache_find -> sig0_verify -> msg_clear
  *
- * with the receiver's own key cache (receiver/keycache.c), loaded from an
+ * with the receiver's own key cache (keys/cache.c), loaded from an
  * in-memory store holding the bench keys and some decoy keys.  Every
  * verification must succeed, otherwise the program fails.
  *

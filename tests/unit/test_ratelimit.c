@@ -1,5 +1,5 @@
 /*
- * tests/unit/test_ratelimit.c -- receiver/ratelimit.c with a clock of our
+ * tests/unit/test_ratelimit.c -- common/ratelimit.c with a clock of our
  * own: the per-minute counts (R9, R17) and the token bucket of the
  * verification budget (R8): start full, refill by elapsed time, never more
  * than one second's worth, a request needing more than that, 0 = no limit.
@@ -11,7 +11,7 @@
 #include <arpa/inet.h>
 
 #include "common/err.h"
-#include "receiver/internal.h"
+#include "common/ratelimit.h"
 #include "tests/unit/unit.h"
 
 #define S 1000000000ull /* one second in nanoseconds */

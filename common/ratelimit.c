@@ -1,15 +1,16 @@
 /*
- * receiver/ratelimit.c -- counts per key (a child name, a source prefix) in
+ * common/ratelimit.c -- counts per key (a child name, a source prefix) in
  * one-minute windows, in a fixed-size table: memory stays bounded however
  * many keys an attacker invents.  Two keys that share a slot share a count,
  * which can only make the limit stricter.  Also the token bucket of the
  * verification budget (R8).  Used by the I/O thread only.
  */
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/err.h"
-#include "receiver/internal.h"
+#include "common/ratelimit.h"
 
 struct rl_slot {
 	uint64_t key;

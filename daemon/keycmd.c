@@ -1,5 +1,5 @@
 /*
- * receiver/keycmd.c -- `dsyncd key list|trust|revoke`: the operator's side
+ * daemon/keycmd.c -- `dsyncd key list|trust|revoke`: the operator's side
  * of the manual bootstrap method (until the admin API exists).  Transitions
  * follow keystate/'s table; every change is audited with actor "operator".
  * When a key becomes trusted, the child's other uploaded keys are superseded
@@ -13,8 +13,8 @@
 #include "common/dname.h"
 #include "common/err.h"
 #include "keystate/keystate.h"
-#include "receiver/internal.h"
-#include "receiver/receiver.h"
+#include "daemon/commands.h"
+#include "keys/keys.h"
 
 static void list(struct store *s, const struct keyrows *l, FILE *out)
 {
@@ -95,7 +95,7 @@ static int change(const struct cfg *cfg, struct store *s, struct keyrows *l, con
 	return DS_OK;
 }
 
-int keycmd(const struct cfg *cfg, int argc, char **argv, FILE *out)
+int daemon_key_command(const struct cfg *cfg, int argc, char **argv, FILE *out)
 {
 	struct store *s;
 	struct keyrows l = {0};

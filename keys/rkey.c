@@ -1,5 +1,5 @@
 /*
- * receiver/rkey.c -- the receiver's own SIG(0) keys (D5: every response is
+ * keys/rkey.c -- the receiver's own SIG(0) keys (D5: every response is
  * signed; the signer is the DSYNC target name, receiver.name).
  *
  * The keys are BIND key pairs in receiver.key-directory, with BIND's timing
@@ -21,8 +21,7 @@
 #include "common/dname.h"
 #include "common/err.h"
 #include "common/log.h"
-#include "receiver/internal.h"
-#include "receiver/receiver.h"
+#include "keys/keys.h"
 
 #define RKEYS_MAX 16
 

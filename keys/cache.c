@@ -1,8 +1,8 @@
 /*
- * receiver/keycache.c -- the store's keys in memory, indexed by
+ * keys/cache.c -- the store's keys in memory, indexed by
  * (signer name, algorithm, key tag), ready to verify.  Keys only ever come
  * from the store (R2); configuration keys reach the store first
- * (receiver_sync_config), so the store stays the one source of truth.
+ * (keys_sync_config), so the store stays the one source of truth.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -12,7 +12,7 @@
 #include "common/dname.h"
 #include "common/err.h"
 #include "common/log.h"
-#include "receiver/internal.h"
+#include "keys/keys.h"
 
 #define KC_BUCKETS 4096
 
@@ -244,7 +244,7 @@ static int audit_key(struct store *s, const uint8_t *zone, const uint8_t *child,
 	return store_audit_add(s, &a);
 }
 
-int receiver_sync_config(const struct cfg *cfg, struct store *s)
+int keys_sync_config(const struct cfg *cfg, struct store *s)
 {
 	struct sync_ctx sc = {.cfg = cfg};
 	int rc = store_begin(s);

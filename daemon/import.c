@@ -1,5 +1,5 @@
 /*
- * receiver/import.c -- start from the parent's real data: read the parent
+ * daemon/import.c -- start from the parent's real data: read the parent
  * zone file and take its delegations (NS below the apex, DS there, and the
  * A/AAAA glue that the NS targets below each child need).  Everything else
  * in the file is the parent's own data and is left alone.
@@ -14,8 +14,8 @@
 #include "common/log.h"
 #include "common/rrtext.h"
 #include "common/zonefile.h"
-#include "receiver/internal.h"
-#include "receiver/receiver.h"
+#include "daemon/commands.h"
+#include "store/store.h"
 
 struct import_ctx {
 	const uint8_t *zone;
@@ -137,7 +137,7 @@ static int import_child(struct store *s, const struct cfg_zone *zc, int64_t zid,
 	return rc;
 }
 
-int receiver_import(const struct cfg *cfg, const char *zone, const char *path, FILE *out)
+int daemon_import(const struct cfg *cfg, const char *zone, const char *path, FILE *out)
 {
 	uint8_t zname[DNAME_MAX];
 	char why[512], zs[DNAME_STR_MAX];

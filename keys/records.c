@@ -1,5 +1,5 @@
 /*
- * receiver/records.c -- `dsyncd records [ZONE]`: what the parent publishes so
+ * keys/records.c -- `dsyncd records [ZONE]`: what the parent publishes so
  * that children find and trust this receiver (RFC 9859 and the ddns draft):
  *   *._dsync.<zone> and _dsync.<zone>   DSYNC ANY <scheme> <port> <target>
  *   <target>  A / AAAA                  where the receiver listens
@@ -18,8 +18,7 @@
 #include "common/err.h"
 #include "common/rrtext.h"
 #include "common/wire.h"
-#include "receiver/internal.h"
-#include "receiver/receiver.h"
+#include "keys/keys.h"
 
 static void print_dsync(const struct cfg *c, const char *owner, const char *target, FILE *out)
 {
@@ -80,7 +79,7 @@ static void print_zone(const struct cfg *c, const struct cfg_zone *z,
 			methods);
 }
 
-int records_command(const struct cfg *c, const char *zone, FILE *out)
+int keys_records(const struct cfg *c, const char *zone, FILE *out)
 {
 	uint8_t zname[DNAME_MAX];
 	if (!c->receiver.enabled) {

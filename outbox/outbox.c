@@ -1,5 +1,5 @@
 /*
- * receiver/outbox.c -- delivers committed changes to the output backends.
+ * outbox/outbox.c -- delivers committed changes to the output backends.
  *
  * Runs in its own thread with its own store connection.  Due deliveries are
  * grouped per (zone, backend) and handed over as one batch; success marks
@@ -10,6 +10,7 @@
  * again.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -18,7 +19,8 @@
 #include "common/dname.h"
 #include "common/err.h"
 #include "common/log.h"
-#include "receiver/internal.h"
+#include "outbox/outbox.h"
+#include "store/store.h"
 
 #define OUTBOX_BATCH 256
 #define OUTBOX_POLL 5 /* seconds: also picks up changes made by `dsyncd import` */

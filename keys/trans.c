@@ -1,7 +1,7 @@
 /*
- * receiver/keytrans.c -- one key transition in the store, with its audit
+ * keys/trans.c -- one key transition in the store, with its audit
  * row, and D8's rule that a newly trusted key supersedes the child's other
- * keys.  Shared by the operator commands (keycmd.c) and the bootstrap
+ * keys.  Shared by the operator commands (daemon/keycmd.c) and the bootstrap
  * scheduler (bootstrap.c); the caller holds the transaction.
  */
 #include <stdlib.h>
@@ -11,7 +11,7 @@
 #include "common/dname.h"
 #include "common/err.h"
 #include "keystate/keystate.h"
-#include "receiver/internal.h"
+#include "keys/keys.h"
 
 const struct cfg_key *key_config_entry(const struct cfg *cfg, const struct store_key *k)
 {

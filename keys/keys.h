@@ -1,0 +1,131 @@
+/*
+ * keys/keys.h -- the one owner of child keys and of the receiver's own keys
+ * at run time: the key cache the receiver verifies with, the key
+ * transitions (with their audit rows) that the pipeline, the bootstrap
+ * scheduler, the operator commands and the admin API all go through, the
+ * receiver's SIG(0) key files, and the records the parent publishes.
+ * The lifecycle table itself is keystate/ (pure); the rows are the store's.
+ */
+#ifndef DS_KEYS_KEYS_H
+#define DS_KEYS_KEYS_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/dname.h"
+#include "config/config.h"
+#include "keystate/keystate.h"
+#include "sig0/sig0.h"
+#include "store/store.h"
+
+/* ---- key cache: the store's keys, ready to verify (R2: nothing else) ---- */
+
+struct keycache;
+
+struct key_entry {
+	struct key_entry *next; /* hash chain */
+	struct sig0_pubkey *pk;
+	int64_t key_id;
+	int64_t child_id;
+	uint8_t zone[DNAME_MAX];
+	uint8_t child[DNAME_MAX];
+	uint8_t alg;
+	uint16_t tag;
+	_Atomic int state; /* enum key_state; changes at run time (keycache_sync) */
+	char note[200];	   /* last validation result; under the cache's lock */
+};
+
+static inline enum key_state key_entry_state(const struct key_entry *e)
+{
+	return (enum key_state)atomic_load(&e->state);
+}
+
+int keycache_new(struct keycache **out);
+void keycache_free(struct keycache *kc);
+/*
+ * Bring the cache in line with the store: new keys are added (keys failing
+ * the limits are logged and skipped), known ones take the store's state.
+ * Entries are never removed while the cache lives (a revoked key just has
+ * state revoked), so a pointer taken by a request in flight stays valid.
+ * Called at start, after each commit that changed keys, and on SIGHUP.
+ */
+int keycache_sync(struct keycache *kc, struct store *s, const struct sig0_limits *lim);
+/* Key rows read from the store into an array (free k when done). */
+struct keyrows {
+	struct store_key *k;
+	size_t n, cap;
+};
+/* A store_key_cb that appends to the struct keyrows in arg. */
+int keyrows_add(void *arg, const struct store_key *k);
+
+/*
+ * Apply ev to the stored key k (read inside the caller's transaction): new
+ * state (and, when it becomes trusted, method as its trust method), one
+ * audit row by actor with reason, and when k becomes trusted the child's
+ * other keys are superseded (revoked), except those from the configuration
+ * (D8).  Every row changed is appended to changed (when not NULL), with its
+ * new state, for keycache_put() after the commit.  DS_EINVAL when the table
+ * does not allow ev in k's state (nothing written).
+ */
+int key_transition(struct store *s, const struct store_key *k, enum ks_event ev, const char *method,
+		   const char *actor, const char *reason, struct keyrows *changed);
+
+/* The configuration's entry for k when k came from it and is still listed
+ * there (revoking or deleting it would not last: the next start trusts it
+ * again), else NULL. */
+const struct cfg_key *key_config_entry(const struct cfg *cfg, const struct store_key *k);
+
+/* One audit row about key k (client "local", request "key"). */
+int key_audit(struct store *s, const struct store_key *k, const char *actor, const char *result,
+	      const char *reason);
+
+/* Copy e's note (its last validation result) into buf, under the lock. */
+void keycache_note(struct keycache *kc, const struct key_entry *e, char *buf, size_t len);
+
+/* Add or update one key (the commit thread, right after its commit). */
+int keycache_put(struct keycache *kc, const struct store_key *k, const struct sig0_limits *lim);
+/*
+ * Up to max entries matching (signer, alg, tag), any state.  Entries stay
+ * valid while the cache lives (the cache only grows during a run).
+ */
+size_t keycache_find(struct keycache *kc, const uint8_t *signer, uint8_t alg, uint16_t tag,
+		     const struct key_entry **out, size_t max);
+size_t keycache_count(struct keycache *kc);
+
+/*
+ * `dsyncd records [ZONE]` and GET /api/v1/records: the DSYNC, A/AAAA, KEY
+ * and SVCB records the parent publishes so that children find and trust
+ * this receiver, as zone-file text.
+ */
+int keys_records(const struct cfg *cfg, const char *zone, FILE *out);
+
+/* ---- the receiver's own SIG(0) keys (rkey.c) ---- */
+
+struct rkeys;
+
+/* Load the keys of receiver.name from receiver.key-directory; with create,
+ * make the folder and a first key (published and active now) if none. */
+int rkeys_load(const struct cfg *cfg, bool create, struct rkeys **out);
+void rkeys_free(struct rkeys *s);
+/* Has the key folder changed since s was loaded (files added, rewritten)? */
+bool rkeys_changed(const struct cfg *cfg, const struct rkeys *s);
+/* The key that signs at now, or NULL. */
+const struct sig0_privkey *rkeys_active(const struct rkeys *s, int64_t now);
+/* The keys whose KEY is to be published at now. */
+size_t rkeys_published(const struct rkeys *s, int64_t now, const struct sig0_privkey **out,
+		       size_t max);
+
+/*
+ * `dsyncd receiver-key show|roll`: list the receiver's keys with their
+ * timing, or roll: a new key published now and signing after
+ * receiver.roll-publish seconds, the current one retired then and removed
+ * receiver.roll-retire seconds later.
+ */
+int rkeys_command(const struct cfg *cfg, const char *what, FILE *out);
+
+/* keys from the configuration into the store (at start-up). */
+int keys_sync_config(const struct cfg *cfg, struct store *s);
+
+#endif
