@@ -36,6 +36,33 @@ int replay_insert(struct replay *rp, const uint8_t digest[32], int64_t expires, 
 void replay_remove(struct replay *rp, const uint8_t digest[32]);
 void replay_purge(struct replay *rp, int64_t now);
 
+/* ---- decision results ---- */
+
+/*
+ * What became of a request, as data: the audit row's result, the log
+ * line's result= and the result label of dsyncd_requests_total all come
+ * from one table (results[] in metrics.c).  The RCODE and EDE are the
+ * decision's own (a refusal is REFUSED with one of many EDE codes).
+ */
+enum result {
+	RES_ACCEPTED, /* NOERROR: committed, or nothing to change */
+	RES_REFUSED,  /* REFUSED (policy, limits, keys): the EDE says which */
+	RES_REJECTED, /* a prerequisite failed (NXDOMAIN, YXDOMAIN, NXRRSET, YXRRSET) */
+	RES_FORMERR,  /* malformed message */
+	RES_NOTIMP,   /* an opcode other than UPDATE and QUERY */
+	RES_SERVFAIL, /* our failure (store, memory); never NOERROR */
+	RES_BADKEY,   /* the signing key is unknown (BADKEY, NOTAUTH without OPT) */
+	RES_BADSIG,   /* the signature does not verify */
+	RES_BADTIME,  /* the signature's times are outside the window */
+	RES_BADVERS,  /* EDNS version other than 0 */
+	RES_NOTAUTH,  /* a zone not served here */
+	RES_KEYSTATE, /* a KeyState inquiry answered */
+	RES_REPLAY,   /* a replayed message, answered as the first time */
+	RES_N
+};
+/* The result's name ("accepted", ...; "other" out of range). */
+const char *result_name(enum result r);
+
 /* ---- one request travelling through the pipeline ---- */
 
 /* JOB_NEW is 0 so that a fresh job is never mistaken for a decided one. */
@@ -94,9 +121,9 @@ struct job {
 	int rcode;
 	uint16_t ede;
 	bool has_ede;
-	char text[256];	    /* EDE EXTRA-TEXT and log reason */
-	const char *result; /* "accepted", "refused", ... */
-	bool audit;	    /* write an audit row */
+	char text[256]; /* EDE EXTRA-TEXT and log reason */
+	enum result result;
+	bool audit; /* write an audit row */
 	bool replayed;
 	bool changed;
 	char *changes; /* "+ rr\n- rr\n" of an accepted change (malloc'd) */
@@ -110,7 +137,7 @@ struct job {
 struct job *job_new(size_t reqlen);
 void job_free(struct job *j);
 /* Decide: set rcode, EDE and reason text (printf-style). */
-void job_decide(struct job *j, int rcode, int ede, const char *result, const char *fmt, ...)
+void job_decide(struct job *j, int rcode, int ede, enum result result, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
 /* ---- bounded FIFO between threads ---- */
@@ -256,9 +283,8 @@ void bootstrap_stop(struct bootstrap *b);
 /* metrics.c: the counters of /metrics (Prometheus text format 0.0.4).
  * The metrics_count_* and metrics_observe_* calls are for the request path:
  * atomics only, no lock, no allocation. */
-/* One decision with its result ("accepted", "refused", ...; NULL counts as
- * "other") and RCODE (extended RCODEs included). */
-void metrics_count_decision(struct counters *c, const char *result, int rcode);
+/* One decision with its result and RCODE (extended RCODEs included). */
+void metrics_count_decision(struct counters *c, enum result result, int rcode);
 /* One run of an automatic bootstrap method (BOOT_AT_APEX, BOOT_AT_NS or
  * BOOT_UNSIGNED) with its enum bm_result; anything else is not counted. */
 void metrics_count_validation(struct counters *c, unsigned method, int result);

@@ -21,7 +21,8 @@
 
 /* ---- label tables ---- */
 
-/* job results as pipeline.c and server.c set them; the last is the catch-all */
+/* enum result -> name (audit rows, log lines, metric labels); the last is
+ * the catch-all */
 static const char *const results[MX_RESULTS] = {
     "accepted", "refused", "rejected", "formerr", "notimp",   "servfail", "badkey",
     "badsig",	"badtime", "badvers",  "notauth", "keystate", "replay",	  "other",
@@ -58,12 +59,16 @@ static const struct {
     {5000000000, "5"},
 };
 
-static size_t result_index(const char *result)
+_Static_assert(RES_N == MX_RESULTS - 1, "one name per enum result, then \"other\"");
+
+const char *result_name(enum result r)
 {
-	for (size_t i = 0; result != NULL && i < MX_RESULTS - 1; i++)
-		if (strcmp(results[i], result) == 0)
-			return i;
-	return MX_RESULTS - 1;
+	return (unsigned)r < RES_N ? results[r] : results[MX_RESULTS - 1];
+}
+
+static size_t result_index(enum result r)
+{
+	return (unsigned)r < RES_N ? (size_t)r : MX_RESULTS - 1;
 }
 
 static size_t rcode_index(int rcode)
@@ -92,7 +97,7 @@ static unsigned long get(atomic_ulong *a)
 	return atomic_load_explicit(a, memory_order_relaxed);
 }
 
-void metrics_count_decision(struct counters *c, const char *result, int rcode)
+void metrics_count_decision(struct counters *c, enum result result, int rcode)
 {
 	bump(&c->requests[result_index(result)][rcode_index(rcode)]);
 }

@@ -43,7 +43,7 @@ struct job *job_new(size_t reqlen)
 	/* until a step decides otherwise, the answer is a failure, never NOERROR */
 	j->stage = JOB_NEW;
 	j->rcode = RC_SERVFAIL;
-	j->result = "servfail";
+	j->result = RES_SERVFAIL;
 	j->key_tag = -1;
 	j->fd = -1;
 	return j;
@@ -63,7 +63,7 @@ void job_free(struct job *j)
 	free(j);
 }
 
-void job_decide(struct job *j, int rcode, int ede, const char *result, const char *fmt, ...)
+void job_decide(struct job *j, int rcode, int ede, enum result result, const char *fmt, ...)
 {
 	va_list ap;
 	j->stage = JOB_DECIDED;
@@ -112,22 +112,22 @@ static void check_time(const struct receiver *r, struct job *j, const struct sig
 	int32_t span = tdiff(s->expiration, s->inception);
 	*ok = false;
 	if (span <= 0 || (uint32_t)span > c->sig_max_validity) {
-		job_decide(j, sig_rcode(j, false), EDE_OTHER, "badtime",
+		job_decide(j, sig_rcode(j, false), EDE_OTHER, RES_BADTIME,
 			   "SIG(0) validity of %d s is outside 1..%u s (sig0.max-validity)", span,
 			   c->sig_max_validity);
 	} else if (tdiff(s->inception, now) > (int32_t)c->sig_clock_skew) {
-		job_decide(j, sig_rcode(j, false), EDE_SIG_NOT_YET_VALID, "badtime",
+		job_decide(j, sig_rcode(j, false), EDE_SIG_NOT_YET_VALID, RES_BADTIME,
 			   "SIG(0) inception is %d s in the future (clock skew allowed: %u s)",
 			   tdiff(s->inception, now), c->sig_clock_skew);
 	} else if (tdiff(now, s->expiration) > (int32_t)c->sig_clock_skew) {
-		job_decide(j, sig_rcode(j, false), EDE_SIG_EXPIRED, "badtime",
+		job_decide(j, sig_rcode(j, false), EDE_SIG_EXPIRED, RES_BADTIME,
 			   "SIG(0) expired %d s ago", tdiff(now, s->expiration));
 	} else if (tdiff(now, s->inception) > (int32_t)(c->sig_max_age + c->sig_clock_skew)) {
-		job_decide(j, sig_rcode(j, false), EDE_SIG_EXPIRED, "badtime",
+		job_decide(j, sig_rcode(j, false), EDE_SIG_EXPIRED, RES_BADTIME,
 			   "SIG(0) inception is %d s old; at most %u s (+%u s skew) accepted",
 			   tdiff(now, s->inception), c->sig_max_age, c->sig_clock_skew);
 	} else if (tdiff(s->expiration, now) > (int32_t)(c->sig_max_age + c->sig_clock_skew)) {
-		job_decide(j, sig_rcode(j, false), EDE_OTHER, "badtime",
+		job_decide(j, sig_rcode(j, false), EDE_OTHER, RES_BADTIME,
 			   "SIG(0) expiration is %d s ahead; at most %u s (+%u s skew) accepted",
 			   tdiff(s->expiration, now), c->sig_max_age, c->sig_clock_skew);
 	} else {
@@ -174,7 +174,7 @@ static void start_bootstrap(struct receiver *r, struct job *j, const struct msg_
 	dname_str(j->signer, signer, sizeof(signer));
 	dname_str(j->zone->name, zone, sizeof(zone));
 	if (j->zone->boot_methods == 0) {
-		job_decide(j, RC_REFUSED, EDE_PROHIBITED, "refused",
+		job_decide(j, RC_REFUSED, EDE_PROHIBITED, RES_REFUSED,
 			   "zone %s offers no key bootstrap; keys are set by the operator", zone);
 		return;
 	}
@@ -182,7 +182,7 @@ static void start_bootstrap(struct receiver *r, struct job *j, const struct msg_
 	 * uploads only: forged ones must not use up the child's slots */
 	if (!ratelimit_allow(r->boot_source, ratelimit_prefix_key(&j->peer), now,
 			     c->boot_per_source)) {
-		job_decide(j, RC_REFUSED, EDE_BLOCKED, "refused",
+		job_decide(j, RC_REFUSED, EDE_BLOCKED, RES_REFUSED,
 			   "too many key uploads from this network: at most %u a minute",
 			   c->boot_per_source);
 		return;
@@ -191,7 +191,7 @@ static void start_bootstrap(struct receiver *r, struct job *j, const struct msg_
 				 why, sizeof(why));
 	if (rc != DS_OK) {
 		job_decide(j, RC_REFUSED,
-			   rc == DS_ENOTSUP ? EDE_UNSUPPORTED_KEY_ALG : EDE_PROHIBITED, "refused",
+			   rc == DS_ENOTSUP ? EDE_UNSUPPORTED_KEY_ALG : EDE_PROHIBITED, RES_REFUSED,
 			   "KEY of %s is not acceptable: %s", signer, why);
 		return;
 	}
@@ -219,7 +219,7 @@ static void precheck_sigs(struct receiver *r, struct job *j)
 	for (size_t i = 0; i < m->nsig; i++) {
 		struct sig0_rr *s = &j->sig[i];
 		if (sig0_rr_parse(m, m->sig_idx[i], s) != DS_OK) {
-			job_decide(j, RC_FORMERR, EDE_OTHER, "formerr",
+			job_decide(j, RC_FORMERR, EDE_OTHER, RES_FORMERR,
 				   "SIG(0) record is malformed");
 			return;
 		}
@@ -231,11 +231,11 @@ static void precheck_sigs(struct receiver *r, struct job *j)
 		dname_str(s->signer, signer, sizeof(signer));
 		bool ok = false;
 		if (!sig0_alg_allowed(&c->limits, s->alg))
-			job_decide(j, RC_REFUSED, EDE_UNSUPPORTED_KEY_ALG, "refused",
+			job_decide(j, RC_REFUSED, EDE_UNSUPPORTED_KEY_ALG, RES_REFUSED,
 				   "SIG(0) algorithm %u (%s) is not accepted", s->alg,
 				   sig0_alg_name(s->alg));
 		else if (!dname_is_strict_sub(s->signer, j->zone->name))
-			job_decide(j, RC_REFUSED, EDE_PROHIBITED, "refused",
+			job_decide(j, RC_REFUSED, EDE_PROHIBITED, RES_REFUSED,
 				   "signer %s is not a child of zone %s", signer, zone);
 		else
 			check_time(r, j, s, &ok);
@@ -283,14 +283,14 @@ static void precheck_sigs(struct receiver *r, struct job *j)
 	}
 	dname_str(j->signer, signer, sizeof(signer));
 	if (!any_known)
-		job_decide(j, sig_rcode(j, true), c->ede.key_unknown, "badkey",
+		job_decide(j, sig_rcode(j, true), c->ede.key_unknown, RES_BADKEY,
 			   "key %s alg %u tag %u is not known here; bootstrap a key first", signer,
 			   j->sig[0].alg, j->sig[0].key_tag);
 	else if (key_entry_state(untrusted) == KEY_VALIDATION_FAILED)
-		job_decide(j, RC_REFUSED, c->ede.key_validation_failed, "refused",
+		job_decide(j, RC_REFUSED, c->ede.key_validation_failed, RES_REFUSED,
 			   "key %s tag %u failed validation", signer, untrusted->tag);
 	else
-		job_decide(j, RC_REFUSED, c->ede.key_not_trusted, "refused",
+		job_decide(j, RC_REFUSED, c->ede.key_not_trusted, RES_REFUSED,
 			   "key %s tag %u is known but not trusted (state %s)", signer,
 			   untrusted->tag, store_key_state_str(key_entry_state(untrusted)));
 }
@@ -325,7 +325,7 @@ static void ks_answer(struct receiver *r, struct job *j)
 		keycache_note(r->keys, e, j->ks_text, sizeof(j->ks_text));
 	char name[DNAME_STR_MAX];
 	dname_str(child, name, sizeof(name));
-	job_decide(j, RC_NOERROR, -1, "keystate", "KeyState of %s tag %u: %u (%s)", name,
+	job_decide(j, RC_NOERROR, -1, RES_KEYSTATE, "KeyState of %s tag %u: %u (%s)", name,
 		   j->ks_keyid, j->ks_state, e ? store_key_state_str(st) : "unknown");
 }
 
@@ -349,7 +349,7 @@ static bool keystate_inquiry(struct receiver *r, struct job *j)
 	if (p == NULL) {
 		if (len != SIZE_MAX)
 			return false;
-		job_decide(j, RC_FORMERR, EDE_OTHER, "formerr", "malformed EDNS options");
+		job_decide(j, RC_FORMERR, EDE_OTHER, RES_FORMERR, "malformed EDNS options");
 		return true;
 	}
 	j->inquiry = true;
@@ -357,7 +357,7 @@ static bool keystate_inquiry(struct receiver *r, struct job *j)
 	/* R17: bounded before any lookup or crypto */
 	if (!ratelimit_allow(r->ks_source, ratelimit_prefix_key(&j->peer), now_sec(),
 			     c->ks_per_source)) {
-		job_decide(j, RC_REFUSED, EDE_BLOCKED, "refused",
+		job_decide(j, RC_REFUSED, EDE_BLOCKED, RES_REFUSED,
 			   "too many KeyState inquiries from this network: at most %u a minute",
 			   c->ks_per_source);
 		return true;
@@ -367,7 +367,7 @@ static bool keystate_inquiry(struct receiver *r, struct job *j)
 	dname_str(qname, name, sizeof(name));
 	j->zone = zone_above(c, qname);
 	if (j->zone == NULL || (m->rr[0].type != T_KEY && m->rr[0].type != T_ANY)) {
-		job_decide(j, RC_REFUSED, EDE_NOT_AUTHORITATIVE, "refused",
+		job_decide(j, RC_REFUSED, EDE_NOT_AUTHORITATIVE, RES_REFUSED,
 			   "KeyState inquiries ask for the KEY of a child of a zone served here");
 		return true;
 	}
@@ -376,8 +376,8 @@ static bool keystate_inquiry(struct receiver *r, struct job *j)
 		j->ks_keyid = len >= 2 ? rd_u16(p) : 0;
 		j->ks_state = KS_MALFORMED;
 		j->ks_answer = true;
-		job_decide(j, RC_NOERROR, -1, "keystate", "KeyState inquiry about %s is malformed",
-			   name);
+		job_decide(j, RC_NOERROR, -1, RES_KEYSTATE,
+			   "KeyState inquiry about %s is malformed", name);
 		return true;
 	}
 	j->ks_keyid = o.key_id;
@@ -385,14 +385,14 @@ static bool keystate_inquiry(struct receiver *r, struct job *j)
 		if (c->ks_unsigned)
 			ks_answer(r, j);
 		else
-			job_decide(j, RC_REFUSED, EDE_PROHIBITED, "refused",
+			job_decide(j, RC_REFUSED, EDE_PROHIBITED, RES_REFUSED,
 				   "KeyState inquiries must be SIG(0)-signed by the child's key");
 		return true;
 	}
 	struct sig0_rr *s = &j->sig[0];
 	bool ok = false;
 	if (sig0_rr_parse(m, m->sig_idx[0], s) != DS_OK) {
-		job_decide(j, RC_FORMERR, EDE_OTHER, "formerr", "SIG(0) record is malformed");
+		job_decide(j, RC_FORMERR, EDE_OTHER, RES_FORMERR, "SIG(0) record is malformed");
 		return true;
 	}
 	j->key_tag = s->key_tag;
@@ -400,13 +400,13 @@ static bool keystate_inquiry(struct receiver *r, struct job *j)
 	j->have_signer = true;
 	dname_str(s->signer, signer, sizeof(signer));
 	if (!dname_equal(s->signer, qname)) {
-		job_decide(j, RC_REFUSED, EDE_PROHIBITED, "refused",
+		job_decide(j, RC_REFUSED, EDE_PROHIBITED, RES_REFUSED,
 			   "inquiry signed by %s about %s: a child asks only about itself", signer,
 			   name);
 		return true;
 	}
 	if (!sig0_alg_allowed(&c->limits, s->alg)) {
-		job_decide(j, RC_REFUSED, EDE_UNSUPPORTED_KEY_ALG, "refused",
+		job_decide(j, RC_REFUSED, EDE_UNSUPPORTED_KEY_ALG, RES_REFUSED,
 			   "SIG(0) algorithm %u (%s) is not accepted", s->alg,
 			   sig0_alg_name(s->alg));
 		return true;
@@ -420,7 +420,7 @@ static bool keystate_inquiry(struct receiver *r, struct job *j)
 		if (s->key_tag == j->ks_keyid)
 			ks_answer(r, j); /* its own key, unknown here: say so (code 5) */
 		else
-			job_decide(j, RC_REFUSED, c->ede.key_unknown, "refused",
+			job_decide(j, RC_REFUSED, c->ede.key_unknown, RES_REFUSED,
 				   "inquiry signed by key %s tag %u, which is not known here",
 				   signer, s->key_tag);
 		return true;
@@ -448,7 +448,7 @@ static void verify_budget(struct receiver *r, struct job *j)
 	unsigned need = (unsigned)j->ncand + (j->boot_pk != NULL);
 	if (ratelimit_bucket_take(&r->verify_budget, need, mono_ns()))
 		return;
-	job_decide(j, RC_REFUSED, EDE_NOT_READY, "refused",
+	job_decide(j, RC_REFUSED, EDE_NOT_READY, RES_REFUSED,
 		   "verification budget exhausted; retry later");
 	j->audit = false;
 }
@@ -461,19 +461,19 @@ void pipeline_receive(struct receiver *r, struct job *j)
 
 	int rc = msg_parse(m, j->req, j->reqlen);
 	if (rc == DS_ELIMIT) {
-		job_decide(j, RC_REFUSED, EDE_BLOCKED, "refused", "%s", m->why);
+		job_decide(j, RC_REFUSED, EDE_BLOCKED, RES_REFUSED, "%s", m->why);
 		j->audit = m->opcode == OP_UPDATE;
 		return;
 	}
 	if (rc != DS_OK) {
 		job_decide(j, rc == DS_ENOMEM ? RC_SERVFAIL : RC_FORMERR, EDE_OTHER,
-			   rc == DS_ENOMEM ? "servfail" : "formerr", "%s",
+			   rc == DS_ENOMEM ? RES_SERVFAIL : RES_FORMERR, "%s",
 			   rc == DS_ENOMEM ? "out of memory" : m->why);
 		j->audit = m->opcode == OP_UPDATE;
 		return;
 	}
 	if (m->has_opt && m->edns_version != 0) {
-		job_decide(j, RC_BADVERS, -1, "badvers", "EDNS version %u not supported",
+		job_decide(j, RC_BADVERS, -1, RES_BADVERS, "EDNS version %u not supported",
 			   m->edns_version);
 		j->audit = m->opcode == OP_UPDATE;
 		return;
@@ -484,12 +484,12 @@ void pipeline_receive(struct receiver *r, struct job *j)
 			return;
 		}
 		/* no crypto for other queries (R1) */
-		job_decide(j, RC_REFUSED, EDE_NOT_AUTHORITATIVE, "refused",
+		job_decide(j, RC_REFUSED, EDE_NOT_AUTHORITATIVE, RES_REFUSED,
 			   "this is a DNS UPDATE receiver; it answers no queries");
 		return;
 	}
 	if (m->opcode != OP_UPDATE) {
-		job_decide(j, RC_NOTIMP, EDE_NOT_SUPPORTED, "notimp", "opcode %u not implemented",
+		job_decide(j, RC_NOTIMP, EDE_NOT_SUPPORTED, RES_NOTIMP, "opcode %u not implemented",
 			   m->opcode);
 		return;
 	}
@@ -498,7 +498,7 @@ void pipeline_receive(struct receiver *r, struct job *j)
 
 	/* RFC 2136 3.1.1: exactly one zone RR of type SOA */
 	if (m->count[SEC_ZONE] != 1 || m->rr[0].type != T_SOA) {
-		job_decide(j, RC_FORMERR, EDE_OTHER, "formerr",
+		job_decide(j, RC_FORMERR, EDE_OTHER, RES_FORMERR,
 			   "zone section must hold exactly one SOA entry (has %u)",
 			   m->count[SEC_ZONE]);
 		return;
@@ -509,31 +509,31 @@ void pipeline_receive(struct receiver *r, struct job *j)
 	j->zone = cfg_zone_find(c, zname);
 	if (j->zone == NULL || m->rr[0].rclass != CLASS_IN) {
 		j->zone = NULL;
-		job_decide(j, RC_NOTAUTH, EDE_NOT_AUTHORITATIVE, "notauth",
+		job_decide(j, RC_NOTAUTH, EDE_NOT_AUTHORITATIVE, RES_NOTAUTH,
 			   "zone %s%s is not served here", zone,
 			   m->rr[0].rclass != CLASS_IN ? " (class not IN)" : "");
 		return;
 	}
 	if (j->reqlen > c->max_message_size) {
-		job_decide(j, RC_REFUSED, EDE_BLOCKED, "refused",
+		job_decide(j, RC_REFUSED, EDE_BLOCKED, RES_REFUSED,
 			   "message of %zu bytes exceeds server.max-message-size %u", j->reqlen,
 			   c->max_message_size);
 		return;
 	}
 	if (m->has_tsig) {
-		job_decide(j, RC_REFUSED, EDE_PROHIBITED, "refused",
+		job_decide(j, RC_REFUSED, EDE_PROHIBITED, RES_REFUSED,
 			   "TSIG-signed UPDATEs are not accepted; sign with SIG(0)");
 		return;
 	}
 	if (m->nsig == 0) {
-		job_decide(j, RC_REFUSED, EDE_PROHIBITED, "refused",
+		job_decide(j, RC_REFUSED, EDE_PROHIBITED, RES_REFUSED,
 			   "UPDATE is not signed; a SIG(0) by the child's key is required");
 		return;
 	}
 	/* R9: counted for every signed UPDATE of a zone served here */
 	if (!ratelimit_allow(r->upd_source, ratelimit_prefix_key(&j->peer), now_sec(),
 			     c->upd_per_source)) {
-		job_decide(j, RC_REFUSED, EDE_BLOCKED, "refused",
+		job_decide(j, RC_REFUSED, EDE_BLOCKED, RES_REFUSED,
 			   "too many UPDATEs from this network: at most %u a minute "
 			   "(server.updates-per-source)",
 			   c->upd_per_source);
@@ -548,7 +548,7 @@ void pipeline_receive(struct receiver *r, struct job *j)
 	if (!ratelimit_allow(r->upd_signer, dname_hash(signer), now_sec(), c->upd_per_signer)) {
 		char name[DNAME_STR_MAX];
 		dname_str(signer, name, sizeof(name));
-		job_decide(j, RC_REFUSED, EDE_BLOCKED, "refused",
+		job_decide(j, RC_REFUSED, EDE_BLOCKED, RES_REFUSED,
 			   "too many UPDATEs signed by %s: at most %u a minute "
 			   "(server.updates-per-signer)",
 			   name, c->upd_per_signer);
@@ -570,7 +570,7 @@ void pipeline_verify(struct receiver *r, struct job *j)
 			return;
 		}
 		if (rc != DS_OK && rc != DS_EBADSIG) {
-			job_decide(j, RC_SERVFAIL, EDE_OTHER, "servfail", "internal error");
+			job_decide(j, RC_SERVFAIL, EDE_OTHER, RES_SERVFAIL, "internal error");
 			return;
 		}
 	}
@@ -581,7 +581,8 @@ void pipeline_verify(struct receiver *r, struct job *j)
 		if (rc == DS_OK) {
 			atomic_fetch_add(&r->ctr.verify_ok, 1);
 			if (sig0_signed_digest(j->m, which, &j->sig[which], j->digest) != DS_OK) {
-				job_decide(j, RC_SERVFAIL, EDE_OTHER, "servfail", "internal error");
+				job_decide(j, RC_SERVFAIL, EDE_OTHER, RES_SERVFAIL,
+					   "internal error");
 				return;
 			}
 			j->key = j->cand[i];
@@ -594,14 +595,14 @@ void pipeline_verify(struct receiver *r, struct job *j)
 		}
 		if (rc != DS_EBADSIG) {
 			log_err("SIG(0) verification error: %s", ds_strerror(rc));
-			job_decide(j, RC_SERVFAIL, EDE_OTHER, "servfail", "internal error");
+			job_decide(j, RC_SERVFAIL, EDE_OTHER, RES_SERVFAIL, "internal error");
 			return;
 		}
 	}
 	atomic_fetch_add(&r->ctr.verify_fail, 1);
 	char signer[DNAME_STR_MAX];
 	dname_str(j->signer, signer, sizeof(signer));
-	job_decide(j, sig_rcode(j, false), EDE_DNSSEC_BOGUS, "badsig",
+	job_decide(j, sig_rcode(j, false), EDE_DNSSEC_BOGUS, RES_BADSIG,
 		   "SIG(0) by %s tag %u does not verify", signer, j->sig[0].key_tag);
 }
 
@@ -771,7 +772,7 @@ static void decide_upload(struct receiver *r, struct job *j, const char *child, 
 	 * commit thread's own) */
 	if (j->key == NULL && !ratelimit_allow(r->boot_child_verified, dname_hash(j->signer),
 					       now_sec(), r->cfg->boot_per_child)) {
-		job_decide(j, RC_REFUSED, EDE_BLOCKED, "refused",
+		job_decide(j, RC_REFUSED, EDE_BLOCKED, RES_REFUSED,
 			   "too many key uploads for %s: at most %u a minute", child,
 			   r->cfg->boot_per_child);
 		return;
@@ -784,7 +785,7 @@ static void decide_upload(struct receiver *r, struct job *j, const char *child, 
 	if (rc == DS_OK)
 		rc = store_child_find(r->store, zid, j->signer, &cid);
 	if (rc == DS_ENOENT) {
-		job_decide(j, RC_REFUSED, EDE_PROHIBITED, "refused",
+		job_decide(j, RC_REFUSED, EDE_PROHIBITED, RES_REFUSED,
 			   "%s is not a delegation of zone %s; only its children upload keys",
 			   child, zone);
 		free(row);
@@ -793,7 +794,7 @@ static void decide_upload(struct receiver *r, struct job *j, const char *child, 
 	if (rc == DS_OK)
 		rc = store_child_keys_foreach(r->store, cid, scan_key, &u);
 	if (rc != DS_OK) {
-		job_decide(j, RC_SERVFAIL, EDE_OTHER, "servfail", "store error; try again later");
+		job_decide(j, RC_SERVFAIL, EDE_OTHER, RES_SERVFAIL, "store error; try again later");
 		free(row);
 		return;
 	}
@@ -809,24 +810,24 @@ static void decide_upload(struct receiver *r, struct job *j, const char *child, 
 	if (allowed && next == KEY_KNOWN && (j->zone->boot_methods & BOOT_AUTOMATIC))
 		ks_next(true, KEY_KNOWN, KS_EV_VALIDATION_START, &next);
 	if (!allowed) {
-		job_decide(j, RC_REFUSED, EDE_PROHIBITED, "refused",
+		job_decide(j, RC_REFUSED, EDE_PROHIBITED, RES_REFUSED,
 			   "key %s tag %u is %s and cannot be uploaded again", child, tag,
 			   store_key_state_str(row->state));
 	} else if (alg_refused && u.exists && row->state == KEY_REFUSED) {
-		job_decide(j, RC_REFUSED, EDE_UNSUPPORTED_KEY_ALG, "refused",
+		job_decide(j, RC_REFUSED, EDE_UNSUPPORTED_KEY_ALG, RES_REFUSED,
 			   "key %s tag %u: algorithm %u is not accepted for child keys of zone %s "
 			   "(key-algorithms)",
 			   child, tag, rd[3], zone);
 		upload_keystate(r, j, next, tag);
 	} else if (u.exists && next == row->state) {
-		job_decide(j, RC_NOERROR, -1, "accepted", "key %s tag %u is already %s", child, tag,
-			   store_key_state_str(row->state));
+		job_decide(j, RC_NOERROR, -1, RES_ACCEPTED, "key %s tag %u is already %s", child,
+			   tag, store_key_state_str(row->state));
 		upload_keystate(r, j, next, tag);
 	} else if (next == KEY_VALIDATING &&
 		   (store_validation_pending(r->store, &queued) != DS_OK ||
 		    queued >= r->cfg->boot.max_pending_total)) {
 		/* R9: the scheduler's queue is bounded for all zones together */
-		job_decide(j, RC_REFUSED, EDE_NOT_READY, "refused",
+		job_decide(j, RC_REFUSED, EDE_NOT_READY, RES_REFUSED,
 			   "%lld key validations are pending at this receiver "
 			   "(bootstrap.max-pending-total); try again later",
 			   (long long)queued);
@@ -846,7 +847,7 @@ static void decide_upload(struct receiver *r, struct job *j, const char *child, 
 		k->created = k->updated = 0;
 		rc = u.exists ? DS_OK : make_room(r, j, &u, child, &gone);
 		if (rc == DS_ELIMIT) {
-			job_decide(j, RC_REFUSED, EDE_BLOCKED, "refused",
+			job_decide(j, RC_REFUSED, EDE_BLOCKED, RES_REFUSED,
 				   "%u keys of %s wait for a decision (bootstrap-max-pending) and "
 				   "none can give way (being validated or waiting for the "
 				   "operator); try again later",
@@ -863,7 +864,7 @@ static void decide_upload(struct receiver *r, struct job *j, const char *child, 
 		if (rc == DS_OK)
 			rc = keyrows_add(&gone, k);
 		if (rc != DS_OK) {
-			job_decide(j, RC_SERVFAIL, EDE_OTHER, "servfail",
+			job_decide(j, RC_SERVFAIL, EDE_OTHER, RES_SERVFAIL,
 				   "store error; try again later");
 		} else {
 			j->newkey = gone.k;
@@ -872,16 +873,16 @@ static void decide_upload(struct receiver *r, struct job *j, const char *child, 
 			j->boot_queued = next == KEY_VALIDATING;
 			upload_keystate(r, j, next, tag);
 			if (alg_refused)
-				job_decide(j, RC_REFUSED, EDE_UNSUPPORTED_KEY_ALG, "refused",
+				job_decide(j, RC_REFUSED, EDE_UNSUPPORTED_KEY_ALG, RES_REFUSED,
 					   "key %s tag %u: algorithm %u is not accepted for child "
 					   "keys of zone %s (key-algorithms); kept as refused",
 					   child, tag, k->alg, zone);
 			else if (j->boot_queued)
-				job_decide(j, RC_NOERROR, -1, "accepted",
+				job_decide(j, RC_NOERROR, -1, RES_ACCEPTED,
 					   "key %s tag %u uploaded, state %s; validation queued",
 					   child, tag, store_key_state_str(next));
 			else
-				job_decide(j, RC_NOERROR, -1, "accepted",
+				job_decide(j, RC_NOERROR, -1, RES_ACCEPTED,
 					   "key %s tag %u uploaded, state %s; awaiting trust "
 					   "(operator: dsyncd key trust %s %u)",
 					   child, tag, store_key_state_str(next), child, tag);
@@ -913,7 +914,7 @@ static void decide_rollover(struct receiver *r, struct job *j, const char *child
 	bool *gone = rc == DS_OK ? calloc(rows.n + 1, sizeof(*gone)) : NULL;
 	size_t nout = 0;
 	if (out == NULL || gone == NULL) {
-		job_decide(j, RC_SERVFAIL, EDE_OTHER, "servfail", "store error; try again later");
+		job_decide(j, RC_SERVFAIL, EDE_OTHER, RES_SERVFAIL, "store error; try again later");
 		goto done;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -937,7 +938,7 @@ static void decide_rollover(struct receiver *r, struct job *j, const char *child
 		struct sig0_pubkey *pk = NULL;
 		if (rr->rdlen < 5 || sig0_pubkey_new(j->key->child, rd, rr->rdlen, &c->limits, &pk,
 						     why, sizeof(why)) != DS_OK) {
-			job_decide(j, RC_REFUSED, EDE_PROHIBITED, "refused",
+			job_decide(j, RC_REFUSED, EDE_PROHIBITED, RES_REFUSED,
 				   "KEY of %s is not acceptable: %s", child,
 				   rr->rdlen < 5 ? "too short" : why);
 			goto done;
@@ -946,7 +947,7 @@ static void decide_rollover(struct receiver *r, struct job *j, const char *child
 		enum key_state next;
 		uint16_t tag = sig0_key_tag(rd, rr->rdlen);
 		if (!policy_bit(j->zone->key_alg_ok, rd[3])) {
-			job_decide(j, RC_REFUSED, EDE_UNSUPPORTED_KEY_ALG, "refused",
+			job_decide(j, RC_REFUSED, EDE_UNSUPPORTED_KEY_ALG, RES_REFUSED,
 				   "key %s tag %u: algorithm %u is not accepted for child keys "
 				   "(key-algorithms)",
 				   child, tag, rd[3]);
@@ -954,7 +955,7 @@ static void decide_rollover(struct receiver *r, struct job *j, const char *child
 		}
 		enum key_state cur = at >= 0 ? rows.k[at].state : KEY_KNOWN;
 		if (!ks_next(at >= 0, cur, KS_EV_ROLLOVER_ADD, &next)) {
-			job_decide(j, RC_REFUSED, EDE_PROHIBITED, "refused",
+			job_decide(j, RC_REFUSED, EDE_PROHIBITED, RES_REFUSED,
 				   "key %s tag %u is %s and cannot be trusted by rollover", child,
 				   tag, store_key_state_str(cur));
 			goto done;
@@ -978,7 +979,7 @@ static void decide_rollover(struct receiver *r, struct job *j, const char *child
 			gone[at] = false; /* an add wins over a delete of the same key */
 		nadd++;
 		if (store_key_upsert(r->store, k) != DS_OK) {
-			job_decide(j, RC_SERVFAIL, EDE_OTHER, "servfail",
+			job_decide(j, RC_SERVFAIL, EDE_OTHER, RES_SERVFAIL,
 				   "store error; try again later");
 			goto done;
 		}
@@ -996,7 +997,7 @@ static void decide_rollover(struct receiver *r, struct job *j, const char *child
 		    !ks_next(true, o->state, KS_EV_SUPERSEDED, &next))
 			continue;
 		if (store_key_set_state(r->store, o->id, next, NULL) != DS_OK) {
-			job_decide(j, RC_SERVFAIL, EDE_OTHER, "servfail",
+			job_decide(j, RC_SERVFAIL, EDE_OTHER, RES_SERVFAIL,
 				   "store error; try again later");
 			goto done;
 		}
@@ -1008,7 +1009,7 @@ static void decide_rollover(struct receiver *r, struct job *j, const char *child
 	j->newkey = out;
 	j->nnewkey = nout;
 	out = NULL;
-	job_decide(j, RC_NOERROR, -1, "accepted", "key rollover of %s: %s", child,
+	job_decide(j, RC_NOERROR, -1, RES_ACCEPTED, "key rollover of %s: %s", child,
 		   text[0] ? text : "no change");
 done:
 	free(out);
@@ -1029,7 +1030,7 @@ static void decide(struct receiver *r, struct job *j, struct deleg *cur, struct 
 	if (old >= 0) {
 		atomic_fetch_add(&r->ctr.replays, 1);
 		j->replayed = true;
-		job_decide(j, old, EDE_OTHER, "replay",
+		job_decide(j, old, EDE_OTHER, RES_REPLAY,
 			   "replayed message: already processed (RCODE %d), not applied again",
 			   old);
 		return;
@@ -1040,20 +1041,20 @@ static void decide(struct receiver *r, struct job *j, struct deleg *cur, struct 
 	} else if (!dname_equal(k->zone, j->zone->name)) {
 		char kz[DNAME_STR_MAX];
 		dname_str(k->zone, kz, sizeof(kz));
-		job_decide(j, RC_REFUSED, EDE_PROHIBITED, "refused",
+		job_decide(j, RC_REFUSED, EDE_PROHIBITED, RES_REFUSED,
 			   "key of %s belongs to zone %s, not %s", child, kz, zone);
 	} else if (store_deleg_load(r->store, k->child_id, cur) != DS_OK) {
-		job_decide(j, RC_SERVFAIL, EDE_OTHER, "servfail", "store error; try again later");
+		job_decide(j, RC_SERVFAIL, EDE_OTHER, RES_SERVFAIL, "store error; try again later");
 	} else if (policy_update(&j->zone->pol, j->zone->name, k->child, j->m, cur, next, res) !=
 		   DS_OK) {
 		if (res->key_change && j->zone->key_rollover)
 			decide_rollover(r, j, child);
 		else
 			job_decide(j, res->rcode, res->ede,
-				   res->rcode == RC_REFUSED ? "refused" : "rejected", "%s",
+				   res->rcode == RC_REFUSED ? RES_REFUSED : RES_REJECTED, "%s",
 				   res->text);
 	} else if (!res->changed) {
-		job_decide(j, RC_NOERROR, -1, "accepted", "no change");
+		job_decide(j, RC_NOERROR, -1, RES_ACCEPTED, "no change");
 	} else {
 		const char *names[16];
 		size_t nb = j->zone->nbackends < 16 ? j->zone->nbackends : 16;
@@ -1063,19 +1064,19 @@ static void decide(struct receiver *r, struct job *j, struct deleg *cur, struct 
 		if (store_deleg_write(r->store, k->child_id, next) != DS_OK ||
 		    store_outbox_add(r->store, j->zone->name, k->child, res->changes, names, nb,
 				     now_sec(), &cid) != DS_OK) {
-			job_decide(j, RC_SERVFAIL, EDE_OTHER, "servfail",
+			job_decide(j, RC_SERVFAIL, EDE_OTHER, RES_SERVFAIL,
 				   "store error; try again later");
 		} else {
 			j->changed = true;
 			j->changes = strdup(res->changes);
-			job_decide(j, RC_NOERROR, -1, "accepted", "changed");
+			job_decide(j, RC_NOERROR, -1, RES_ACCEPTED, "changed");
 		}
 	}
 	/* every verified message is remembered with its outcome (R10) */
 	if (j->rcode != RC_SERVFAIL) {
 		int64_t exp = (int64_t)j->sig_expiration + r->cfg->sig_clock_skew;
 		if (store_replay_add(r->store, j->digest, exp, j->rcode) != DS_OK)
-			job_decide(j, RC_SERVFAIL, EDE_OTHER, "servfail",
+			job_decide(j, RC_SERVFAIL, EDE_OTHER, RES_SERVFAIL,
 				   "store error; try again later");
 	}
 }
@@ -1105,7 +1106,7 @@ static int write_audit(struct receiver *r, struct job *j)
 	    .key_tag = j->key_tag,
 	    .actor = "update",
 	    .request = summary,
-	    .result = j->result,
+	    .result = result_name(j->result),
 	    .rcode = j->rcode,
 	    .reason = reason,
 	};
@@ -1127,21 +1128,21 @@ void pipeline_commit_batch(struct receiver *r, struct job *batch)
 		r->replay_purged = now;
 	for (struct job *j = batch; j; j = j->next) {
 		if (!ok) {
-			job_decide(j, RC_SERVFAIL, EDE_OTHER, "servfail",
+			job_decide(j, RC_SERVFAIL, EDE_OTHER, RES_SERVFAIL,
 				   "store error; try again later");
 			continue;
 		}
 		if (!j->audit && j->stage == JOB_DECIDED)
 			continue;
 		if (store_savepoint(r->store) != DS_OK) {
-			job_decide(j, RC_SERVFAIL, EDE_OTHER, "servfail",
+			job_decide(j, RC_SERVFAIL, EDE_OTHER, RES_SERVFAIL,
 				   "store error; try again later");
 			continue;
 		}
 		if (j->stage == JOB_COMMIT)
 			decide(r, j, cur, next, res);
 		else if (j->stage != JOB_DECIDED)
-			job_decide(j, RC_SERVFAIL, EDE_OTHER, "servfail", "internal error");
+			job_decide(j, RC_SERVFAIL, EDE_OTHER, RES_SERVFAIL, "internal error");
 		if (j->rcode == RC_SERVFAIL) {
 			/* nothing of a failed decision stays, not even half of it;
 			 * a fresh savepoint holds its audit row */
@@ -1152,7 +1153,7 @@ void pipeline_commit_batch(struct receiver *r, struct job *batch)
 		}
 		if (write_audit(r, j) != DS_OK) {
 			store_rollback_to(r->store);
-			job_decide(j, RC_SERVFAIL, EDE_OTHER, "servfail",
+			job_decide(j, RC_SERVFAIL, EDE_OTHER, RES_SERVFAIL,
 				   "store error; try again later");
 			j->changed = false;
 		} else {
@@ -1171,7 +1172,7 @@ void pipeline_commit_batch(struct receiver *r, struct job *batch)
 			if ((j->key || j->bootstrap) && !j->replayed)
 				replay_remove(r->replay, j->digest);
 			if (j->audit || j->stage != JOB_DECIDED)
-				job_decide(j, RC_SERVFAIL, EDE_OTHER, "servfail",
+				job_decide(j, RC_SERVFAIL, EDE_OTHER, RES_SERVFAIL,
 					   "store commit failed; try again later");
 			j->changed = false;
 		}
@@ -1215,7 +1216,7 @@ void pipeline_log(struct receiver *r, const struct job *j)
 						   : "message";
 	log_msg(j->rcode == RC_NOERROR ? LOG_NOTICE : LOG_INFO,
 		"%s zone=%s child=%s client=%s key=%s result=%s rcode=%s reason=\"%s\"%s%s", what,
-		zone, child, j->client, tag, j->result ? j->result : "-",
+		zone, child, j->client, tag, result_name(j->result),
 		rr_rcode_str((unsigned)j->rcode, rb, sizeof(rb)), j->text,
 		j->changes ? " changes=" : "", j->changes ? j->changes : "");
 }

@@ -192,7 +192,7 @@ static void *worker_main(void *arg)
 				: jobq_push_below(&r->commitq, j, r->commitq.max / 2))
 				continue;
 			if (j->stage == JOB_COMMIT)
-				job_decide(j, RC_REFUSED, EDE_BLOCKED, "refused",
+				job_decide(j, RC_REFUSED, EDE_BLOCKED, RES_REFUSED,
 					   "server busy: commit queue full; retry later");
 		}
 		finish(r, j);
@@ -369,7 +369,7 @@ static void dispatch(struct receiver *r, struct job *j)
 		if (jobq_push(&r->verifyq, j))
 			return;
 		atomic_fetch_add(&r->ctr.dropped, 1);
-		job_decide(j, RC_REFUSED, EDE_BLOCKED, "refused",
+		job_decide(j, RC_REFUSED, EDE_BLOCKED, RES_REFUSED,
 			   "server busy: verification queue full; retry later");
 	}
 	/* decided before crypto: UPDATEs still get their audit row, but one

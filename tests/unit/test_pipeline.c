@@ -171,7 +171,7 @@ static void run(const uint8_t *msg, size_t len, bool tcp, struct outcome *o)
 	o->rcode = j->rcode;
 	o->ede = j->has_ede ? j->ede : -1;
 	snprintf(o->text, sizeof(o->text), "%s", j->text);
-	snprintf(o->result, sizeof(o->result), "%s", j->result ? j->result : "-");
+	snprintf(o->result, sizeof(o->result), "%s", result_name(j->result));
 	o->answerlen = j->resplen < sizeof(o->answer) ? j->resplen : sizeof(o->answer);
 	memcpy(o->answer, j->resp, o->answerlen);
 	static struct msg am;
