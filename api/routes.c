@@ -14,6 +14,7 @@
 #include "common/err.h"
 #include "common/rrtext.h"
 #include "common/version.h"
+#include "common/vec.h"
 
 /* Same as dsyncd -V (daemon/main.c). */
 
@@ -222,14 +223,10 @@ struct child_rows {
 static int child_add(void *arg, const struct store_child_row *c)
 {
 	struct child_rows *l = arg;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 16;
-		struct store_child_row *p = realloc(l->c, cap * sizeof(*p));
-		if (p == NULL)
-			return DS_ENOMEM;
-		l->c = p;
-		l->cap = cap;
-	}
+	struct store_child_row *p = vec_grow(l->c, &l->cap, l->n + 1, sizeof(*p), 16);
+	if (p == NULL)
+		return DS_ENOMEM;
+	l->c = p;
 	l->c[l->n++] = *c;
 	return 0;
 }
@@ -361,14 +358,10 @@ struct vrows {
 static int vrow_add(void *arg, const struct store_validation *v)
 {
 	struct vrows *l = arg;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 16;
-		struct store_validation *p = realloc(l->v, cap * sizeof(*p));
-		if (p == NULL)
-			return DS_ENOMEM;
-		l->v = p;
-		l->cap = cap;
-	}
+	struct store_validation *p = vec_grow(l->v, &l->cap, l->n + 1, sizeof(*p), 16);
+	if (p == NULL)
+		return DS_ENOMEM;
+	l->v = p;
 	l->v[l->n++] = *v;
 	return 0;
 }

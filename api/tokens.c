@@ -20,6 +20,7 @@
 #include "api/internal.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "common/vec.h"
 
 #define TOKENS_FILE_MAX (1024 * 1024)
 
@@ -181,18 +182,14 @@ int api_tokens_load(const char *path, struct api_tokens *out)
 			errors++;
 			continue;
 		}
-		if (set.n == cap) {
-			size_t ncap = cap ? 2 * cap : 8;
-			struct api_token *p = realloc(set.t, ncap * sizeof(*p));
-			if (p == NULL) {
-				OPENSSL_cleanse(buf, len);
-				free(buf);
-				api_tokens_clear(&set);
-				return DS_ENOMEM;
-			}
-			set.t = p;
-			cap = ncap;
+		struct api_token *p = vec_grow(set.t, &cap, set.n + 1, sizeof(*p), 8);
+		if (p == NULL) {
+			OPENSSL_cleanse(buf, len);
+			free(buf);
+			api_tokens_clear(&set);
+			return DS_ENOMEM;
 		}
+		set.t = p;
 		set.t[set.n++] = t;
 	}
 	OPENSSL_cleanse(buf, len);

@@ -26,6 +26,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/rrtext.h"
+#include "common/vec.h"
 
 #define ZF_PLACE_DELEG "{{DELEGATIONS}}"
 #define ZF_PLACE_SERIAL "{{SERIAL}}"
@@ -59,19 +60,12 @@ static void zf_add(struct zf_buf *b, const char *s, size_t n)
 {
 	if (b->oom)
 		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		char *p;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		p = realloc(b->p, cap);
-		if (p == NULL) {
-			b->oom = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
+	char *p = vec_grow(b->p, &b->cap, b->len + n + 1, 1, 4096);
+	if (p == NULL) {
+		b->oom = true;
+		return;
 	}
+	b->p = p;
 	memcpy(b->p + b->len, s, n);
 	b->len += n;
 	b->p[b->len] = '\0';

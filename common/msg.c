@@ -10,6 +10,7 @@
 #include "common/err.h"
 #include "common/msg.h"
 #include "common/wire.h"
+#include "common/vec.h"
 
 static int fail(struct msg *m, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail(struct msg *m, int err, const char *fmt, ...)
@@ -24,16 +25,10 @@ static int fail(struct msg *m, int err, const char *fmt, ...)
 /* Copy n bytes into the arena; returns the offset or UINT32_MAX on ENOMEM. */
 static uint32_t arena_put(struct msg *m, const uint8_t *p, size_t n)
 {
-	if (m->arena_cap - m->arena_len < n) {
-		size_t cap = m->arena_cap ? m->arena_cap : 1024;
-		while (cap - m->arena_len < n)
-			cap *= 2;
-		uint8_t *a = realloc(m->arena, cap);
-		if (a == NULL)
-			return UINT32_MAX;
-		m->arena = a;
-		m->arena_cap = cap;
-	}
+	uint8_t *a = vec_grow(m->arena, &m->arena_cap, m->arena_len + n, 1, 1024);
+	if (a == NULL)
+		return UINT32_MAX;
+	m->arena = a;
 	uint32_t off = (uint32_t)m->arena_len;
 	memcpy(m->arena + off, p, n);
 	m->arena_len += n;

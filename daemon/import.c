@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "common/rrtext.h"
 #include "common/zonefile.h"
+#include "common/vec.h"
 #include "daemon/commands.h"
 #include "store/store.h"
 
@@ -36,14 +37,10 @@ static int collect(void *arg, const uint8_t *owner, uint16_t type, uint16_t rcla
 	}
 	if (rdlen > DRR_RDATA_MAX)
 		return DS_ELIMIT;
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 1024;
-		struct drr *p = realloc(c->rr, cap * sizeof(*p));
-		if (p == NULL)
-			return DS_ENOMEM;
-		c->rr = p;
-		c->cap = cap;
-	}
+	struct drr *p = vec_grow(c->rr, &c->cap, c->n + 1, sizeof(*p), 1024);
+	if (p == NULL)
+		return DS_ENOMEM;
+	c->rr = p;
 	struct drr *d = &c->rr[c->n++];
 	memcpy(d->owner, owner, dname_len(owner));
 	d->type = type;

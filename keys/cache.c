@@ -12,6 +12,7 @@
 #include "common/dname.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "common/vec.h"
 #include "keys/keys.h"
 
 #define KC_BUCKETS 4096
@@ -57,14 +58,10 @@ void keycache_free(struct keycache *kc)
 int keyrows_add(void *arg, const struct store_key *k)
 {
 	struct keyrows *l = arg;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 8;
-		struct store_key *p = realloc(l->k, cap * sizeof(*p));
-		if (p == NULL)
-			return DS_ENOMEM;
-		l->k = p;
-		l->cap = cap;
-	}
+	struct store_key *p = vec_grow(l->k, &l->cap, l->n + 1, sizeof(*p), 8);
+	if (p == NULL)
+		return DS_ENOMEM;
+	l->k = p;
 	l->k[l->n++] = *k;
 	return 0;
 }
@@ -211,16 +208,12 @@ static int find_stale(void *arg, const struct store_key *k)
 	if (strcmp(k->trust_method, "config") != 0 || k->state != KEY_TRUSTED ||
 	    cfg_has_key(c->cfg, k))
 		return 0;
-	if (c->nstale == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 8;
-		struct store_key *p = realloc(c->stale, cap * sizeof(*p));
-		if (p == NULL) {
-			c->err = DS_ENOMEM;
-			return 1;
-		}
-		c->stale = p;
-		c->cap = cap;
+	struct store_key *p = vec_grow(c->stale, &c->cap, c->nstale + 1, sizeof(*p), 8);
+	if (p == NULL) {
+		c->err = DS_ENOMEM;
+		return 1;
 	}
+	c->stale = p;
 	c->stale[c->nstale++] = *k;
 	return 0;
 }

@@ -32,6 +32,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "common/vec.h"
 #include "receiver/internal.h"
 #include "receiver/receiver.h"
 
@@ -335,16 +336,10 @@ static bool conn_send(struct receiver *r, struct conn *c, const uint8_t *p, size
 {
 	if (c->outlen + n + 2 > TCP_OUT_MAX)
 		return false;
-	if (c->outcap < c->outlen + n + 2) {
-		size_t cap = c->outcap ? c->outcap : 4096;
-		while (cap < c->outlen + n + 2)
-			cap *= 2;
-		uint8_t *o = realloc(c->out, cap);
-		if (o == NULL)
-			return false;
-		c->out = o;
-		c->outcap = cap;
-	}
+	uint8_t *o = vec_grow(c->out, &c->outcap, c->outlen + n + 2, 1, 4096);
+	if (o == NULL)
+		return false;
+	c->out = o;
 	c->out[c->outlen] = (uint8_t)(n >> 8);
 	c->out[c->outlen + 1] = (uint8_t)n;
 	memcpy(c->out + c->outlen + 2, p, n);

@@ -29,6 +29,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/rrtext.h"
+#include "common/vec.h"
 
 #define BUSY_TIMEOUT_MS 5000
 #define NAME_KEY_MAX 512    /* sort key of a name: <= 2 * 254 + labels */
@@ -1530,16 +1531,12 @@ int store_outbox_due(struct store *s, int64_t now, size_t max, struct outbox_ite
 		struct outbox_item *it;
 		const unsigned char *ch;
 
-		if (cnt == cap) {
-			size_t ncap = cap ? cap * 2 : 16;
-			struct outbox_item *nv = realloc(v, ncap * sizeof(*nv));
-			if (nv == NULL) {
-				ret = DS_ENOMEM;
-				break;
-			}
-			v = nv;
-			cap = ncap;
+		struct outbox_item *nv = vec_grow(v, &cap, cnt + 1, sizeof(*nv), 16);
+		if (nv == NULL) {
+			ret = DS_ENOMEM;
+			break;
 		}
+		v = nv;
 		it = &v[cnt];
 		memset(it, 0, sizeof(*it));
 		it->delivery_id = sqlite3_column_int64(st, 0);
