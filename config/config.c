@@ -17,6 +17,7 @@
 #include "config/config.h"
 
 #include <arpa/inet.h>
+#include <stddef.h>
 #include <errno.h>
 #include <libconfig.h>
 #include <stdarg.h>
@@ -110,6 +111,59 @@ static char *resolve(struct loader *L, const char *p)
 
 typedef bool (*check_fn)(struct loader *L, const config_setting_t *s, const char *where);
 
+/*
+ * Settings whose value is one of a few words: one table checks the word
+ * (pass 1) and converts it (pass 2).
+ */
+struct cenum {
+	const char *name;
+	int value;
+};
+enum { SIGN_OFF, SIGN_RESPONSE_ONLY, SIGN_RFC2931 };
+static const struct cenum E_LOG_TARGET[] = {{"stderr", 0}, {"syslog", 1}, {NULL, 0}};
+static const struct cenum E_SIGN[] = {
+    {"rfc2931", SIGN_RFC2931}, {"response-only", SIGN_RESPONSE_ONLY}, {"off", SIGN_OFF}, {NULL, 0}};
+static const struct cenum E_AT_NS[] = {{"all", 1}, {"any", 0}, {NULL, 0}};
+
+/* The value of word in e, or -1. */
+static int cfg_enum(const struct cenum *e, const char *word)
+{
+	for (; word != NULL && e->name != NULL; e++)
+		if (strcmp(e->name, word) == 0)
+			return e->value;
+	return -1;
+}
+
+static bool check_enum(struct loader *L, const config_setting_t *s, const char *where,
+		       const struct cenum *e)
+{
+	const char *v = config_setting_get_string(s);
+	if (cfg_enum(e, v) >= 0)
+		return true;
+	char words[128] = "";
+	size_t o = 0;
+	for (const struct cenum *w = e; w->name != NULL && o < sizeof(words); w++)
+		o += (size_t)snprintf(words + o, sizeof(words) - o, "%s\"%s\"", o ? ", " : "",
+				      w->name);
+	say(L, s, "'%s': \"%s\" is not one of %s", where, v, words);
+	return false;
+}
+
+static bool check_log_target(struct loader *L, const config_setting_t *s, const char *where)
+{
+	return check_enum(L, s, where, E_LOG_TARGET);
+}
+
+static bool check_sign_mode(struct loader *L, const config_setting_t *s, const char *where)
+{
+	return check_enum(L, s, where, E_SIGN);
+}
+
+static bool check_at_ns_require(struct loader *L, const config_setting_t *s, const char *where)
+{
+	return check_enum(L, s, where, E_AT_NS);
+}
+
 static bool check_nonempty(struct loader *L, const config_setting_t *s, const char *where)
 {
 	if (config_setting_get_string(s)[0] != '\0')
@@ -139,15 +193,6 @@ static bool check_dname(struct loader *L, const config_setting_t *s, const char 
 	return false;
 }
 
-static bool check_sign_mode(struct loader *L, const config_setting_t *s, const char *where)
-{
-	const char *v = config_setting_get_string(s);
-	if (strcmp(v, "rfc2931") == 0 || strcmp(v, "response-only") == 0 || strcmp(v, "off") == 0)
-		return true;
-	say(L, s, "'%s': \"%s\" is not \"rfc2931\", \"response-only\" or \"off\"", where, v);
-	return false;
-}
-
 /* The algorithms dsyncd can generate its own key with. */
 static bool check_receiver_alg(struct loader *L, const config_setting_t *s, const char *where)
 {
@@ -168,15 +213,6 @@ static bool check_boot_method(struct loader *L, const config_setting_t *s, const
 	return false;
 }
 
-static bool check_at_ns_require(struct loader *L, const config_setting_t *s, const char *where)
-{
-	const char *v = config_setting_get_string(s);
-	if (strcmp(v, "all") == 0 || strcmp(v, "any") == 0)
-		return true;
-	say(L, s, "'%s': \"%s\" is neither \"all\" nor \"any\"", where, v);
-	return false;
-}
-
 /* An upstream resolver: an address, optionally "@port" (not 0). */
 static bool check_forward(struct loader *L, const config_setting_t *s, const char *where)
 {
@@ -191,15 +227,6 @@ static bool check_forward(struct loader *L, const config_setting_t *s, const cha
 			return true;
 	}
 	say(L, s, "'%s': \"%s\" is not an address or address@port", where, v);
-	return false;
-}
-
-static bool check_log_target(struct loader *L, const config_setting_t *s, const char *where)
-{
-	const char *v = config_setting_get_string(s);
-	if (strcmp(v, "stderr") == 0 || strcmp(v, "syslog") == 0)
-		return true;
-	say(L, s, "'%s': \"%s\" is neither \"stderr\" nor \"syslog\"", where, v);
 	return false;
 }
 
@@ -295,10 +322,33 @@ enum ctype {
 #define REQ 1u /* must be present */
 
 /*
+ * Where a row's value goes, in the struct of its group: struct cfg for the
+ * top-level groups, struct cfg_zone for "zones.[]", struct cfg_backend for
+ * "zones.[].backends.[]".  K_NONE: filled by hand (names, keys, values
+ * that depend on others).
+ */
+enum ckind {
+	K_NONE,
+	K_UINT,	 /* unsigned */
+	K_U8,	 /* uint8_t */
+	K_U16,	 /* uint16_t */
+	K_U32,	 /* uint32_t */
+	K_BOOL,	 /* bool */
+	K_STR,	 /* char *, copied */
+	K_PATH,	 /* char *, a configured value relative to the config's folder,
+		  * the default as written (relative to the working directory) */
+	K_PATHR, /* char *, configured value and default relative to the config's folder */
+	K_STRV,	 /* char ** (NULL-terminated), its count at off_n unless NOCOUNT */
+	K_BITS,	 /* uint8_t[32], a set of integers 0..255 */
+};
+#define NOCOUNT ((size_t)-1)
+
+/*
  * One row per setting.  def is the default as text (numbers in decimal,
  * arrays as space-separated elements), NULL when there is none.  min/max
  * bound an integer's value, or a list's/array's number of elements.
- * doc/dsyncd.conf.5 documents exactly these rows; keep them in step.
+ * kind/off/off_n say where the value goes (fill_rows).  doc/dsyncd.conf.5
+ * documents exactly these rows (tests/docs/check.py compares them).
  */
 struct row {
 	const char *path;
@@ -307,140 +357,142 @@ struct row {
 	long long min, max;
 	check_fn check;
 	unsigned flags;
+	enum ckind kind;
+	size_t off, off_n;
 };
 
 // clang-format off
 static const struct row schema[] = {
 	/* path                                type      default              min    max       check                flags */
-	{"server",                               CT_GROUP,  NULL,                0,     0,        NULL,                0},
-	{"server.listen",                        CT_ARRAY,  "127.0.0.1 ::1",     1,     32,       NULL,                0},
-	{"server.listen.[]",                     CT_STR,    NULL,                0,     0,        check_addr,          0},
-	{"server.port",                          CT_INT,    "5354",              1,     65535,    NULL,                0},
-	{"server.workers",                       CT_INT,    "0",                 0,     256,      NULL,                0},
-	{"server.tcp-idle-timeout",              CT_INT,    "10",                1,     3600,     NULL,                0},
-	{"server.tcp-max-connections",           CT_INT,    "256",               1,     65535,    NULL,                0},
-	{"server.tcp-connections-per-network",   CT_INT,    "32",                1,     65535,    NULL,                0},
-	{"server.max-message-size",              CT_INT,    "16384",             512,   65535,    NULL,                0},
-	{"server.queue-max",                     CT_INT,    "1024",              1,     1000000,  NULL,                0},
-	{"server.commit-batch-max",              CT_INT,    "64",                1,     10000,    NULL,                0},
-	{"server.udp-receive-buffer",             CT_INT,    "4194304",           0,     268435456, NULL,               0},
-	{"server.updates-per-source",            CT_INT,    "600",               1,     100000000, NULL,               0},
-	{"server.updates-per-signer",            CT_INT,    "120",               1,     100000000, NULL,               0},
+	{"server",                               CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0},
+	{"server.listen",                        CT_ARRAY,  "127.0.0.1 ::1",     1,     32,       NULL,                0, K_STRV, offsetof(struct cfg, listen), offsetof(struct cfg, nlisten)},
+	{"server.listen.[]",                     CT_STR,    NULL,                0,     0,        check_addr,          0, K_NONE, 0, 0},
+	{"server.port",                          CT_INT,    "5354",              1,     65535,    NULL,                0, K_U16, offsetof(struct cfg, port), NOCOUNT},
+	{"server.workers",                       CT_INT,    "0",                 0,     256,      NULL,                0, K_UINT, offsetof(struct cfg, workers), NOCOUNT},
+	{"server.tcp-idle-timeout",              CT_INT,    "10",                1,     3600,     NULL,                0, K_UINT, offsetof(struct cfg, tcp_idle_timeout), NOCOUNT},
+	{"server.tcp-max-connections",           CT_INT,    "256",               1,     65535,    NULL,                0, K_UINT, offsetof(struct cfg, tcp_max_connections), NOCOUNT},
+	{"server.tcp-connections-per-network",   CT_INT,    "32",                1,     65535,    NULL,                0, K_UINT, offsetof(struct cfg, tcp_per_network), NOCOUNT},
+	{"server.max-message-size",              CT_INT,    "16384",             512,   65535,    NULL,                0, K_UINT, offsetof(struct cfg, max_message_size), NOCOUNT},
+	{"server.queue-max",                     CT_INT,    "1024",              1,     1000000,  NULL,                0, K_UINT, offsetof(struct cfg, queue_max), NOCOUNT},
+	{"server.commit-batch-max",              CT_INT,    "64",                1,     10000,    NULL,                0, K_UINT, offsetof(struct cfg, commit_batch_max), NOCOUNT},
+	{"server.udp-receive-buffer",             CT_INT,    "4194304",           0,     268435456, NULL,               0, K_UINT, offsetof(struct cfg, udp_rcvbuf), NOCOUNT},
+	{"server.updates-per-source",            CT_INT,    "600",               1,     100000000, NULL,               0, K_UINT, offsetof(struct cfg, upd_per_source), NOCOUNT},
+	{"server.updates-per-signer",            CT_INT,    "120",               1,     100000000, NULL,               0, K_UINT, offsetof(struct cfg, upd_per_signer), NOCOUNT},
 
-	{"store",                                CT_GROUP,  NULL,                0,     0,        NULL,                0},
-	{"store.path",                           CT_STR,    "var/dsyncd.db",     0,     0,        check_nonempty,      0},
-	{"store.retention-days",                 CT_INT,    "0",                 0,     36500,    NULL,                0},
+	{"store",                                CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0},
+	{"store.path",                           CT_STR,    "var/dsyncd.db",     0,     0,        check_nonempty,      0, K_PATH, offsetof(struct cfg, store_path), NOCOUNT},
+	{"store.retention-days",                 CT_INT,    "0",                 0,     36500,    NULL,                0, K_UINT, offsetof(struct cfg, retention_days), NOCOUNT},
 
-	{"log",                                  CT_GROUP,  NULL,                0,     0,        NULL,                0},
-	{"log.target",                           CT_STR,    "stderr",            0,     0,        check_log_target,    0},
-	{"log.level",                            CT_STR,    "info",              0,     0,        check_log_level,     0},
-	{"log.facility",                         CT_STR,    "daemon",            0,     0,        check_log_facility,  0},
+	{"log",                                  CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0},
+	{"log.target",                           CT_STR,    "stderr",            0,     0,        check_log_target,    0, K_NONE, 0, 0},
+	{"log.level",                            CT_STR,    "info",              0,     0,        check_log_level,     0, K_NONE, 0, 0},
+	{"log.facility",                         CT_STR,    "daemon",            0,     0,        check_log_facility,  0, K_NONE, 0, 0},
 
-	{"sig0",                                 CT_GROUP,  NULL,                0,     0,        NULL,                0},
-	{"sig0.algorithms",                      CT_ARRAY,  "8 10 13 14 15 16",  1,     32,       NULL,                0},
-	{"sig0.algorithms.[]",                   CT_INT,    NULL,                1,     255,      check_sig0_alg,      0},
-	{"sig0.rsa-min-bits",                    CT_INT,    "2048",              1024,  16384,    NULL,                0},
-	{"sig0.rsa-max-bits",                    CT_INT,    "4096",              1024,  16384,    NULL,                0},
-	{"sig0.max-age",                         CT_INT,    "300",               1,     86400,    NULL,                0},
-	{"sig0.clock-skew",                      CT_INT,    "120",               0,     3600,     NULL,                0},
-	{"sig0.max-validity",                    CT_INT,    "900",               1,     86400,    NULL,                0},
-	{"sig0.verify-budget",                   CT_INT,    "5000",              0,     1000000,  NULL,                0},
+	{"sig0",                                 CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0},
+	{"sig0.algorithms",                      CT_ARRAY,  "8 10 13 14 15 16",  1,     32,       NULL,                0, K_BITS, offsetof(struct cfg, limits.alg_allowed), NOCOUNT},
+	{"sig0.algorithms.[]",                   CT_INT,    NULL,                1,     255,      check_sig0_alg,      0, K_NONE, 0, 0},
+	{"sig0.rsa-min-bits",                    CT_INT,    "2048",              1024,  16384,    NULL,                0, K_UINT, offsetof(struct cfg, limits.rsa_min_bits), NOCOUNT},
+	{"sig0.rsa-max-bits",                    CT_INT,    "4096",              1024,  16384,    NULL,                0, K_UINT, offsetof(struct cfg, limits.rsa_max_bits), NOCOUNT},
+	{"sig0.max-age",                         CT_INT,    "300",               1,     86400,    NULL,                0, K_UINT, offsetof(struct cfg, sig_max_age), NOCOUNT},
+	{"sig0.clock-skew",                      CT_INT,    "120",               0,     3600,     NULL,                0, K_UINT, offsetof(struct cfg, sig_clock_skew), NOCOUNT},
+	{"sig0.max-validity",                    CT_INT,    "900",               1,     86400,    NULL,                0, K_UINT, offsetof(struct cfg, sig_max_validity), NOCOUNT},
+	{"sig0.verify-budget",                   CT_INT,    "5000",              0,     1000000,  NULL,                0, K_UINT, offsetof(struct cfg, verify_budget), NOCOUNT},
 
-	{"outbox",                               CT_GROUP,  NULL,                0,     0,        NULL,                0},
-	{"outbox.retry-min",                     CT_INT,    "1",                 1,     86400,    NULL,                0},
-	{"outbox.retry-max",                     CT_INT,    "3600",              1,     604800,   NULL,                0},
+	{"outbox",                               CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0},
+	{"outbox.retry-min",                     CT_INT,    "1",                 1,     86400,    NULL,                0, K_UINT, offsetof(struct cfg, retry_min), NOCOUNT},
+	{"outbox.retry-max",                     CT_INT,    "3600",              1,     604800,   NULL,                0, K_UINT, offsetof(struct cfg, retry_max), NOCOUNT},
 
-	{"ede",                                  CT_GROUP,  NULL,                0,     0,        NULL,                0},
-	{"ede.key-unknown",                      CT_INT,    "513",               0,     65535,    NULL,                0},
-	{"ede.key-not-trusted",                  CT_INT,    "514",               0,     65535,    NULL,                0},
-	{"ede.key-validation-failed",            CT_INT,    "515",               0,     65535,    NULL,                0},
-	{"ede.manual-bootstrap-required",        CT_INT,    "516",               0,     65535,    NULL,                0},
+	{"ede",                                  CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0},
+	{"ede.key-unknown",                      CT_INT,    "513",               0,     65535,    NULL,                0, K_U16, offsetof(struct cfg, ede.key_unknown), NOCOUNT},
+	{"ede.key-not-trusted",                  CT_INT,    "514",               0,     65535,    NULL,                0, K_U16, offsetof(struct cfg, ede.key_not_trusted), NOCOUNT},
+	{"ede.key-validation-failed",            CT_INT,    "515",               0,     65535,    NULL,                0, K_U16, offsetof(struct cfg, ede.key_validation_failed), NOCOUNT},
+	{"ede.manual-bootstrap-required",        CT_INT,    "516",               0,     65535,    NULL,                0, K_U16, offsetof(struct cfg, ede.manual_bootstrap), NOCOUNT},
 
-	{"keystate",                             CT_GROUP,  NULL,                0,     0,        NULL,                0},
-	{"keystate.option-code",                 CT_INT,    "65002",             1,     65535,    NULL,                0},
-	{"keystate.unsigned-inquiries",          CT_BOOL,   "false",             0,     0,        NULL,                0},
-	{"keystate.inquiries-per-source",       CT_INT,    "120",               1,     1000000,  NULL,                0},
+	{"keystate",                             CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0},
+	{"keystate.option-code",                 CT_INT,    "65002",             1,     65535,    NULL,                0, K_U16, offsetof(struct cfg, ks_option), NOCOUNT},
+	{"keystate.unsigned-inquiries",          CT_BOOL,   "false",             0,     0,        NULL,                0, K_BOOL, offsetof(struct cfg, ks_unsigned), NOCOUNT},
+	{"keystate.inquiries-per-source",       CT_INT,    "120",               1,     1000000,  NULL,                0, K_UINT, offsetof(struct cfg, ks_per_source), NOCOUNT},
 
-	{"bootstrap",                            CT_GROUP,  NULL,                0,     0,        NULL,                0},
-	{"bootstrap.uploads-per-child",          CT_INT,    "6",                 1,     100000,   NULL,                0},
-	{"bootstrap.uploads-per-source",         CT_INT,    "30",                1,     1000000,  NULL,                0},
-	{"bootstrap.max-pending-total",          CT_INT,    "10000",             1,     10000000, NULL,                0},
-	{"bootstrap.retry-interval",             CT_INT,    "60",                1,     86400,    NULL,                0},
-	{"bootstrap.retry-max-interval",         CT_INT,    "3600",              1,     604800,   NULL,                0},
-	{"bootstrap.attempts",                   CT_INT,    "8",                 1,     1000,     NULL,                0},
-	{"bootstrap.at-ns-require",              CT_STR,    "all",               0,     0,        check_at_ns_require, 0},
-	{"bootstrap.unsigned-rounds",            CT_INT,    "3",                 1,     100,      NULL,                0},
-	{"bootstrap.unsigned-interval",          CT_INT,    "129600",            1,     2592000,  NULL,                0},
-	{"bootstrap.unsigned-vantage",           CT_ARRAY,  NULL,                1,     16,       NULL,                0},
-	{"bootstrap.unsigned-vantage.[]",        CT_STR,    NULL,                0,     0,        check_addr,          0},
-	{"bootstrap.unsigned-resolvers",         CT_ARRAY,  NULL,                1,     16,       NULL,                0},
-	{"bootstrap.unsigned-resolvers.[]",      CT_STR,    NULL,                0,     0,        check_forward,       0},
-	{"bootstrap.nameserver-port",            CT_INT,    "53",                1,     65535,    NULL,                0},
-	{"bootstrap.query-timeout",              CT_INT,    "5",                 1,     120,      NULL,                0},
+	{"bootstrap",                            CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0},
+	{"bootstrap.uploads-per-child",          CT_INT,    "6",                 1,     100000,   NULL,                0, K_UINT, offsetof(struct cfg, boot_per_child), NOCOUNT},
+	{"bootstrap.uploads-per-source",         CT_INT,    "30",                1,     1000000,  NULL,                0, K_UINT, offsetof(struct cfg, boot_per_source), NOCOUNT},
+	{"bootstrap.max-pending-total",          CT_INT,    "10000",             1,     10000000, NULL,                0, K_UINT, offsetof(struct cfg, boot.max_pending_total), NOCOUNT},
+	{"bootstrap.retry-interval",             CT_INT,    "60",                1,     86400,    NULL,                0, K_UINT, offsetof(struct cfg, boot.retry_interval), NOCOUNT},
+	{"bootstrap.retry-max-interval",         CT_INT,    "3600",              1,     604800,   NULL,                0, K_UINT, offsetof(struct cfg, boot.retry_max_interval), NOCOUNT},
+	{"bootstrap.attempts",                   CT_INT,    "8",                 1,     1000,     NULL,                0, K_UINT, offsetof(struct cfg, boot.attempts), NOCOUNT},
+	{"bootstrap.at-ns-require",              CT_STR,    "all",               0,     0,        check_at_ns_require, 0, K_NONE, 0, 0},
+	{"bootstrap.unsigned-rounds",            CT_INT,    "3",                 1,     100,      NULL,                0, K_UINT, offsetof(struct cfg, boot.rounds), NOCOUNT},
+	{"bootstrap.unsigned-interval",          CT_INT,    "129600",            1,     2592000,  NULL,                0, K_UINT, offsetof(struct cfg, boot.round_interval), NOCOUNT},
+	{"bootstrap.unsigned-vantage",           CT_ARRAY,  NULL,                1,     16,       NULL,                0, K_STRV, offsetof(struct cfg, boot.vantage), offsetof(struct cfg, boot.nvantage)},
+	{"bootstrap.unsigned-vantage.[]",        CT_STR,    NULL,                0,     0,        check_addr,          0, K_NONE, 0, 0},
+	{"bootstrap.unsigned-resolvers",         CT_ARRAY,  NULL,                1,     16,       NULL,                0, K_STRV, offsetof(struct cfg, boot.resolvers), offsetof(struct cfg, boot.nresolvers)},
+	{"bootstrap.unsigned-resolvers.[]",      CT_STR,    NULL,                0,     0,        check_forward,       0, K_NONE, 0, 0},
+	{"bootstrap.nameserver-port",            CT_INT,    "53",                1,     65535,    NULL,                0, K_U16, offsetof(struct cfg, boot.ns_port), NOCOUNT},
+	{"bootstrap.query-timeout",              CT_INT,    "5",                 1,     120,      NULL,                0, K_UINT, offsetof(struct cfg, boot.query_timeout), NOCOUNT},
 
-	{"api",                                  CT_GROUP,  NULL,                0,     0,        NULL,                0},
-	{"api.listen",                           CT_STR,    "127.0.0.1",         0,     0,        check_addr,          0},
-	{"api.port",                             CT_INT,    "8053",              1,     65535,    NULL,                0},
-	{"api.tokens-file",                      CT_STR,    NULL,                0,     0,        check_nonempty,      0},
-	{"api.tls-certificate",                  CT_STR,    NULL,                0,     0,        check_nonempty,      0},
-	{"api.tls-key",                          CT_STR,    NULL,                0,     0,        check_nonempty,      0},
-	{"api.max-body",                         CT_INT,    "65536",             64,    16777216, NULL,                0},
+	{"api",                                  CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0},
+	{"api.listen",                           CT_STR,    "127.0.0.1",         0,     0,        check_addr,          0, K_STR, offsetof(struct cfg, api.listen), NOCOUNT},
+	{"api.port",                             CT_INT,    "8053",              1,     65535,    NULL,                0, K_U16, offsetof(struct cfg, api.port), NOCOUNT},
+	{"api.tokens-file",                      CT_STR,    NULL,                0,     0,        check_nonempty,      0, K_PATH, offsetof(struct cfg, api.tokens_file), NOCOUNT},
+	{"api.tls-certificate",                  CT_STR,    NULL,                0,     0,        check_nonempty,      0, K_PATH, offsetof(struct cfg, api.tls_cert), NOCOUNT},
+	{"api.tls-key",                          CT_STR,    NULL,                0,     0,        check_nonempty,      0, K_PATH, offsetof(struct cfg, api.tls_key), NOCOUNT},
+	{"api.max-body",                         CT_INT,    "65536",             64,    16777216, NULL,                0, K_UINT, offsetof(struct cfg, api.max_body), NOCOUNT},
 
-	{"resolver",                             CT_GROUP,  NULL,                0,     0,        NULL,                0},
-	{"resolver.trust-anchor-file",           CT_STR,    "/usr/share/dns/root.key", 0, 0,     check_nonempty,      0},
-	{"resolver.root-hints",                  CT_STR,    NULL,                0,     0,        check_nonempty,      0},
-	{"resolver.config-file",                 CT_STR,    NULL,                0,     0,        check_nonempty,      0},
-	{"resolver.forward",                     CT_ARRAY,  NULL,                1,     16,       NULL,                0},
-	{"resolver.forward.[]",                  CT_STR,    NULL,                0,     0,        check_forward,       0},
-	{"resolver.timeout",                     CT_INT,    "10",                1,     300,      NULL,                0},
+	{"resolver",                             CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0},
+	{"resolver.trust-anchor-file",           CT_STR,    "/usr/share/dns/root.key", 0, 0,     check_nonempty,      0, K_PATH, offsetof(struct cfg, resolver.ta_file), NOCOUNT},
+	{"resolver.root-hints",                  CT_STR,    NULL,                0,     0,        check_nonempty,      0, K_PATH, offsetof(struct cfg, resolver.root_hints), NOCOUNT},
+	{"resolver.config-file",                 CT_STR,    NULL,                0,     0,        check_nonempty,      0, K_PATH, offsetof(struct cfg, resolver.config_file), NOCOUNT},
+	{"resolver.forward",                     CT_ARRAY,  NULL,                1,     16,       NULL,                0, K_STRV, offsetof(struct cfg, resolver.forward), offsetof(struct cfg, resolver.nforward)},
+	{"resolver.forward.[]",                  CT_STR,    NULL,                0,     0,        check_forward,       0, K_NONE, 0, 0},
+	{"resolver.timeout",                     CT_INT,    "10",                1,     300,      NULL,                0, K_UINT, offsetof(struct cfg, resolver.timeout), NOCOUNT},
 
-	{"receiver",                             CT_GROUP,  NULL,                0,     0,        NULL,                0},
-	{"receiver.name",                        CT_STR,    NULL,                0,     0,        check_dname,         0},
-	{"receiver.key-directory",               CT_STR,    "keys",              0,     0,        check_nonempty,      0},
-	{"receiver.algorithm",                   CT_INT,    "15",                1,     255,      check_receiver_alg,  0},
-	{"receiver.sign",                        CT_STR,    "rfc2931",           0,     0,        check_sign_mode,     0},
-	{"receiver.sign-budget",                 CT_INT,    "1000",              0,     1000000,  NULL,                0},
-	{"receiver.roll-publish",                CT_INT,    "172800",            0,     31536000, NULL,                0},
-	{"receiver.roll-retire",                 CT_INT,    "172800",            0,     31536000, NULL,                0},
-	{"receiver.addresses",                   CT_ARRAY,  NULL,                1,     32,       NULL,                0},
-	{"receiver.addresses.[]",                CT_STR,    NULL,                0,     0,        check_addr,          0},
-	{"receiver.publish-ttl",                 CT_INT,    "3600",              0,     604800,   NULL,                0},
-	{"receiver.dsync-scheme",                CT_INT,    "2",                 1,     255,      NULL,                0},
-	{"receiver.svcb-bootstrap-key",          CT_INT,    "65282",             1,     65535,    NULL,                0},
+	{"receiver",                             CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0},
+	{"receiver.name",                        CT_STR,    NULL,                0,     0,        check_dname,         0, K_NONE, 0, 0},
+	{"receiver.key-directory",               CT_STR,    "keys",              0,     0,        check_nonempty,      0, K_PATHR, offsetof(struct cfg, receiver.key_dir), NOCOUNT},
+	{"receiver.algorithm",                   CT_INT,    "15",                1,     255,      check_receiver_alg,  0, K_U8, offsetof(struct cfg, receiver.alg), NOCOUNT},
+	{"receiver.sign",                        CT_STR,    "rfc2931",           0,     0,        check_sign_mode,     0, K_NONE, 0, 0},
+	{"receiver.sign-budget",                 CT_INT,    "1000",              0,     1000000,  NULL,                0, K_UINT, offsetof(struct cfg, receiver.sign_budget), NOCOUNT},
+	{"receiver.roll-publish",                CT_INT,    "172800",            0,     31536000, NULL,                0, K_UINT, offsetof(struct cfg, receiver.roll_publish), NOCOUNT},
+	{"receiver.roll-retire",                 CT_INT,    "172800",            0,     31536000, NULL,                0, K_UINT, offsetof(struct cfg, receiver.roll_retire), NOCOUNT},
+	{"receiver.addresses",                   CT_ARRAY,  NULL,                1,     32,       NULL,                0, K_STRV, offsetof(struct cfg, receiver.addresses), offsetof(struct cfg, receiver.naddresses)},
+	{"receiver.addresses.[]",                CT_STR,    NULL,                0,     0,        check_addr,          0, K_NONE, 0, 0},
+	{"receiver.publish-ttl",                 CT_INT,    "3600",              0,     604800,   NULL,                0, K_U32, offsetof(struct cfg, receiver.publish_ttl), NOCOUNT},
+	{"receiver.dsync-scheme",                CT_INT,    "2",                 1,     255,      NULL,                0, K_U8, offsetof(struct cfg, receiver.dsync_scheme), NOCOUNT},
+	{"receiver.svcb-bootstrap-key",          CT_INT,    "65282",             1,     65535,    NULL,                0, K_U16, offsetof(struct cfg, receiver.svcb_key), NOCOUNT},
 
-	{"zones",                                CT_LIST,   NULL,                1,     1000,     NULL,                REQ},
-	{"zones.[]",                             CT_GROUP,  NULL,                0,     0,        NULL,                0},
-	{"zones.[].name",                        CT_STR,    NULL,                0,     0,        check_dname,         REQ},
-	{"zones.[].delegation-ttl",              CT_INT,    "3600",              1,     604800,   NULL,                0},
-	{"zones.[].min-ns",                      CT_INT,    "2",                 1,     13,       NULL,                0},
-	{"zones.[].max-ns",                      CT_INT,    "13",                1,     13,       NULL,                0},
-	{"zones.[].max-ds",                      CT_INT,    "8",                 0,     64,       NULL,                0},
-	{"zones.[].max-glue",                    CT_INT,    "26",                0,     100,      NULL,                0},
-	{"zones.[].max-update-records",          CT_INT,    "64",                1,     1000,     NULL,                0},
-	{"zones.[].ds-digest-types",             CT_ARRAY,  "2 4",               1,     8,        NULL,                0},
-	{"zones.[].ds-digest-types.[]",          CT_INT,    NULL,                1,     255,      check_ds_digest,     0},
-	{"zones.[].ds-algorithms",               CT_ARRAY,  "8 10 13 14 15 16",  1,     32,       NULL,                0},
-	{"zones.[].ds-algorithms.[]",            CT_INT,    NULL,                1,     255,      check_ds_alg,        0},
-	{"zones.[].key-algorithms",              CT_ARRAY,  NULL,                1,     32,       NULL,                0},
-	{"zones.[].key-algorithms.[]",           CT_INT,    NULL,                1,     255,      check_ds_alg,        0},
-	{"zones.[].bootstrap-methods",          CT_ARRAY,  "manual",            0,     4,        NULL,                0},
-	{"zones.[].bootstrap-methods.[]",       CT_STR,    NULL,                0,     0,        check_boot_method,   0},
-	{"zones.[].bootstrap-max-pending",      CT_INT,    "3",                 1,     16,       NULL,                0},
-	{"zones.[].key-rollover",               CT_BOOL,   "true",              0,     0,        NULL,                0},
-	{"zones.[].children",                    CT_LIST,   NULL,                0,     1000000,  NULL,                0},
-	{"zones.[].children.[]",                 CT_GROUP,  NULL,                0,     0,        NULL,                0},
-	{"zones.[].children.[].name",            CT_STR,    NULL,                0,     0,        check_dname,         REQ},
-	{"zones.[].children.[].keys",            CT_ARRAY,  NULL,                0,     16,       NULL,                0},
-	{"zones.[].children.[].keys.[]",         CT_STR,    NULL,                0,     0,        check_nonempty,      0},
-	{"zones.[].backends",                    CT_LIST,   NULL,                0,     16,       NULL,                0},
-	{"zones.[].backends.[]",                 CT_GROUP,  NULL,                0,     0,        NULL,                0},
-	{"zones.[].backends.[].type",            CT_STR,    NULL,                0,     0,        check_backend_type,  REQ},
-	{"zones.[].backends.[].name",            CT_STR,    NULL,                0,     0,        check_nonempty,      0},
-	{"zones.[].backends.[].path",            CT_STR,    NULL,                0,     0,        check_nonempty,      0},
-	{"zones.[].backends.[].template",        CT_STR,    NULL,                0,     0,        check_nonempty,      0},
-	{"zones.[].backends.[].reload",          CT_ARRAY,  NULL,                1,     64,       NULL,                0},
-	{"zones.[].backends.[].reload.[]",       CT_STR,    NULL,                0,     0,        check_nonempty,      0},
-	{"zones.[].backends.[].reload-timeout",  CT_INT,    "30",                1,     3600,     NULL,                0},
+	{"zones",                                CT_LIST,   NULL,                1,     1000,     NULL,                REQ, K_NONE, 0, 0},
+	{"zones.[]",                             CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0},
+	{"zones.[].name",                        CT_STR,    NULL,                0,     0,        check_dname,         REQ, K_NONE, 0, 0},
+	{"zones.[].delegation-ttl",              CT_INT,    "3600",              1,     604800,   NULL,                0, K_U32, offsetof(struct cfg_zone, pol.deleg_ttl), NOCOUNT},
+	{"zones.[].min-ns",                      CT_INT,    "2",                 1,     13,       NULL,                0, K_UINT, offsetof(struct cfg_zone, pol.min_ns), NOCOUNT},
+	{"zones.[].max-ns",                      CT_INT,    "13",                1,     13,       NULL,                0, K_UINT, offsetof(struct cfg_zone, pol.max_ns), NOCOUNT},
+	{"zones.[].max-ds",                      CT_INT,    "8",                 0,     64,       NULL,                0, K_UINT, offsetof(struct cfg_zone, pol.max_ds), NOCOUNT},
+	{"zones.[].max-glue",                    CT_INT,    "26",                0,     100,      NULL,                0, K_UINT, offsetof(struct cfg_zone, pol.max_glue), NOCOUNT},
+	{"zones.[].max-update-records",          CT_INT,    "64",                1,     1000,     NULL,                0, K_UINT, offsetof(struct cfg_zone, pol.max_update_rrs), NOCOUNT},
+	{"zones.[].ds-digest-types",             CT_ARRAY,  "2 4",               1,     8,        NULL,                0, K_BITS, offsetof(struct cfg_zone, pol.ds_digest_ok), NOCOUNT},
+	{"zones.[].ds-digest-types.[]",          CT_INT,    NULL,                1,     255,      check_ds_digest,     0, K_NONE, 0, 0},
+	{"zones.[].ds-algorithms",               CT_ARRAY,  "8 10 13 14 15 16",  1,     32,       NULL,                0, K_BITS, offsetof(struct cfg_zone, pol.ds_alg_ok), NOCOUNT},
+	{"zones.[].ds-algorithms.[]",            CT_INT,    NULL,                1,     255,      check_ds_alg,        0, K_NONE, 0, 0},
+	{"zones.[].key-algorithms",              CT_ARRAY,  NULL,                1,     32,       NULL,                0, K_NONE, 0, 0},
+	{"zones.[].key-algorithms.[]",           CT_INT,    NULL,                1,     255,      check_ds_alg,        0, K_NONE, 0, 0},
+	{"zones.[].bootstrap-methods",          CT_ARRAY,  "manual",            0,     4,        NULL,                0, K_NONE, 0, 0},
+	{"zones.[].bootstrap-methods.[]",       CT_STR,    NULL,                0,     0,        check_boot_method,   0, K_NONE, 0, 0},
+	{"zones.[].bootstrap-max-pending",      CT_INT,    "3",                 1,     16,       NULL,                0, K_UINT, offsetof(struct cfg_zone, boot_max_pending), NOCOUNT},
+	{"zones.[].key-rollover",               CT_BOOL,   "true",              0,     0,        NULL,                0, K_BOOL, offsetof(struct cfg_zone, key_rollover), NOCOUNT},
+	{"zones.[].children",                    CT_LIST,   NULL,                0,     1000000,  NULL,                0, K_NONE, 0, 0},
+	{"zones.[].children.[]",                 CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0},
+	{"zones.[].children.[].name",            CT_STR,    NULL,                0,     0,        check_dname,         REQ, K_NONE, 0, 0},
+	{"zones.[].children.[].keys",            CT_ARRAY,  NULL,                0,     16,       NULL,                0, K_NONE, 0, 0},
+	{"zones.[].children.[].keys.[]",         CT_STR,    NULL,                0,     0,        check_nonempty,      0, K_NONE, 0, 0},
+	{"zones.[].backends",                    CT_LIST,   NULL,                0,     16,       NULL,                0, K_NONE, 0, 0},
+	{"zones.[].backends.[]",                 CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0},
+	{"zones.[].backends.[].type",            CT_STR,    NULL,                0,     0,        check_backend_type,  REQ, K_NONE, 0, 0},
+	{"zones.[].backends.[].name",            CT_STR,    NULL,                0,     0,        check_nonempty,      0, K_NONE, 0, 0},
+	{"zones.[].backends.[].path",            CT_STR,    NULL,                0,     0,        check_nonempty,      0, K_PATH, offsetof(struct cfg_backend, path), NOCOUNT},
+	{"zones.[].backends.[].template",        CT_STR,    NULL,                0,     0,        check_nonempty,      0, K_PATH, offsetof(struct cfg_backend, template_path), NOCOUNT},
+	{"zones.[].backends.[].reload",          CT_ARRAY,  NULL,                1,     64,       NULL,                0, K_STRV, offsetof(struct cfg_backend, reload), NOCOUNT},
+	{"zones.[].backends.[].reload.[]",       CT_STR,    NULL,                0,     0,        check_nonempty,      0, K_NONE, 0, 0},
+	{"zones.[].backends.[].reload-timeout",  CT_INT,    "30",                1,     3600,     NULL,                0, K_UINT, offsetof(struct cfg_backend, reload_timeout), NOCOUNT},
 };
 // clang-format on
 
@@ -700,38 +752,81 @@ static void strv_free(char **v)
 	free(v);
 }
 
+/*
+ * Every row that is a direct member of the group pattern pat and says where
+ * its value goes: the value from grp (or the row's default) into obj.
+ */
+static void fill_rows(struct loader *L, const config_setting_t *grp, const char *pat, void *obj)
+{
+	for (size_t i = 0; i < NROWS; i++) {
+		const struct row *r = &schema[i];
+		if (r->kind == K_NONE || !is_member_of(r->path, pat))
+			continue;
+		char *at = (char *)obj + r->off;
+		const struct row *rr;
+		const config_setting_t *s;
+		const char *v;
+		switch (r->kind) {
+		case K_NONE:
+			break;
+		case K_UINT:
+			*(unsigned *)(void *)at = (unsigned)get_int(grp, r->path);
+			break;
+		case K_U8:
+			*(uint8_t *)at = (uint8_t)get_int(grp, r->path);
+			break;
+		case K_U16:
+			*(uint16_t *)(void *)at = (uint16_t)get_int(grp, r->path);
+			break;
+		case K_U32:
+			*(uint32_t *)(void *)at = (uint32_t)get_int(grp, r->path);
+			break;
+		case K_BOOL:
+			s = member(grp, r->path, &rr);
+			*(bool *)at = s ? config_setting_get_bool(s) != 0
+					: r->def != NULL && strcmp(r->def, "true") == 0;
+			break;
+		case K_STR:
+			v = get_str(grp, r->path);
+			*(char **)(void *)at = v ? dup_str(L, v) : NULL;
+			break;
+		case K_PATH:
+		case K_PATHR:
+			v = get_str(grp, r->path);
+			if (v == NULL)
+				*(char **)(void *)at = NULL;
+			else if (r->kind == K_PATH && member(grp, r->path, &rr) == NULL)
+				*(char **)(void *)at = dup_str(L, v);
+			else
+				*(char **)(void *)at = resolve(L, v);
+			break;
+		case K_STRV: {
+			size_t n;
+			*(char ***)(void *)at = get_strv(L, grp, r->path, &n);
+			if (r->off_n != NOCOUNT)
+				*(size_t *)(void *)((char *)obj + r->off_n) = n;
+			break;
+		}
+		case K_BITS:
+			get_bits(grp, r->path, (uint8_t *)at);
+			break;
+		}
+	}
+}
+
 /* ------------------------------------------------- pass 2+3: sections */
 
 static void fill_globals(struct loader *L, const config_setting_t *root)
 {
 	struct cfg *c = L->c;
-	const config_setting_t *srv = find(root, "server");
-	c->listen = get_strv(L, srv, "server.listen", &c->nlisten);
-	c->port = (uint16_t)get_int(srv, "server.port");
-	c->workers = (unsigned)get_int(srv, "server.workers");
-	c->tcp_idle_timeout = (unsigned)get_int(srv, "server.tcp-idle-timeout");
-	c->tcp_max_connections = (unsigned)get_int(srv, "server.tcp-max-connections");
-	c->tcp_per_network = (unsigned)get_int(srv, "server.tcp-connections-per-network");
-	c->max_message_size = (unsigned)get_int(srv, "server.max-message-size");
-	c->queue_max = (unsigned)get_int(srv, "server.queue-max");
-	c->commit_batch_max = (unsigned)get_int(srv, "server.commit-batch-max");
-	c->udp_rcvbuf = (unsigned)get_int(srv, "server.udp-receive-buffer");
-	c->upd_per_source = (unsigned)get_int(srv, "server.updates-per-source");
-	c->upd_per_signer = (unsigned)get_int(srv, "server.updates-per-signer");
-
-	/* the default store path stays relative to the cwd (config.h); a
-	 * configured one is relative to the config file */
-	const config_setting_t *st = find(root, "store");
-	const struct row *r;
-	if (member(st, "store.path", &r))
-		c->store_path = resolve(L, get_str(st, "store.path"));
-	else
-		c->store_path = dup_str(L, r->def);
-
-	c->retention_days = (unsigned)get_int(st, "store.retention-days");
+	static const char *const groups[] = {"server", "store",	   "log",      "sig0",
+					     "outbox", "ede",	   "keystate", "bootstrap",
+					     "api",    "resolver", "receiver"};
+	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
+		fill_rows(L, find(root, groups[i]), groups[i], c);
 
 	const config_setting_t *lg = find(root, "log");
-	c->log_syslog = strcmp(get_str(lg, "log.target"), "syslog") == 0;
+	c->log_syslog = cfg_enum(E_LOG_TARGET, get_str(lg, "log.target")) == 1;
 	c->log_level = log_level_from_str(get_str(lg, "log.level"));
 	c->log_facility = log_facility_from_str(get_str(lg, "log.facility"));
 	if (c->log_level < 0)
@@ -740,73 +835,28 @@ static void fill_globals(struct loader *L, const config_setting_t *root)
 		c->log_facility = LOG_DAEMON;
 
 	const config_setting_t *sg = find(root, "sig0");
-	get_bits(sg, "sig0.algorithms", c->limits.alg_allowed);
-	c->limits.rsa_min_bits = (unsigned)get_int(sg, "sig0.rsa-min-bits");
-	c->limits.rsa_max_bits = (unsigned)get_int(sg, "sig0.rsa-max-bits");
 	if (c->limits.rsa_min_bits > c->limits.rsa_max_bits) {
 		const config_setting_t *mx = find(sg, "sig0.rsa-max-bits");
 		say(L, mx ? mx : sg, "'sig0.rsa-min-bits' (%u) is above 'sig0.rsa-max-bits' (%u)",
 		    c->limits.rsa_min_bits, c->limits.rsa_max_bits);
 	}
-	c->sig_max_age = (unsigned)get_int(sg, "sig0.max-age");
-	c->sig_clock_skew = (unsigned)get_int(sg, "sig0.clock-skew");
-	c->sig_max_validity = (unsigned)get_int(sg, "sig0.max-validity");
-	c->verify_budget = (unsigned)get_int(sg, "sig0.verify-budget");
-
 	const config_setting_t *ob = find(root, "outbox");
-	c->retry_min = (unsigned)get_int(ob, "outbox.retry-min");
-	c->retry_max = (unsigned)get_int(ob, "outbox.retry-max");
 	if (c->retry_min > c->retry_max)
 		say(L, ob, "'outbox.retry-min' (%u) is above 'outbox.retry-max' (%u)", c->retry_min,
 		    c->retry_max);
 
-	const config_setting_t *ede = find(root, "ede");
-	c->ede.key_unknown = (uint16_t)get_int(ede, "ede.key-unknown");
-	c->ede.key_not_trusted = (uint16_t)get_int(ede, "ede.key-not-trusted");
-	c->ede.key_validation_failed = (uint16_t)get_int(ede, "ede.key-validation-failed");
-	c->ede.manual_bootstrap = (uint16_t)get_int(ede, "ede.manual-bootstrap-required");
-
-	const config_setting_t *ks = find(root, "keystate");
-	c->ks_option = (uint16_t)get_int(ks, "keystate.option-code");
-	const struct row *kr;
-	const config_setting_t *ku = member(ks, "keystate.unsigned-inquiries", &kr);
-	c->ks_unsigned = ku != NULL && config_setting_get_bool(ku);
-	c->ks_per_source = (unsigned)get_int(ks, "keystate.inquiries-per-source");
-
 	const config_setting_t *bs = find(root, "bootstrap");
-	c->boot_per_child = (unsigned)get_int(bs, "bootstrap.uploads-per-child");
-	c->boot_per_source = (unsigned)get_int(bs, "bootstrap.uploads-per-source");
-	c->boot.max_pending_total = (unsigned)get_int(bs, "bootstrap.max-pending-total");
-	c->boot.retry_interval = (unsigned)get_int(bs, "bootstrap.retry-interval");
-	c->boot.retry_max_interval = (unsigned)get_int(bs, "bootstrap.retry-max-interval");
-	c->boot.attempts = (unsigned)get_int(bs, "bootstrap.attempts");
-	c->boot.at_ns_all = strcmp(get_str(bs, "bootstrap.at-ns-require"), "all") == 0;
-	c->boot.rounds = (unsigned)get_int(bs, "bootstrap.unsigned-rounds");
-	c->boot.round_interval = (unsigned)get_int(bs, "bootstrap.unsigned-interval");
-	c->boot.vantage = get_strv(L, bs, "bootstrap.unsigned-vantage", &c->boot.nvantage);
-	c->boot.resolvers = get_strv(L, bs, "bootstrap.unsigned-resolvers", &c->boot.nresolvers);
+	c->boot.at_ns_all = cfg_enum(E_AT_NS, get_str(bs, "bootstrap.at-ns-require")) == 1;
 	if (c->boot.nvantage + c->boot.nresolvers > 16)
 		say(L, bs,
 		    "'bootstrap.unsigned-vantage' and 'bootstrap.unsigned-resolvers' "
 		    "have more than 16 vantage points together");
-	c->boot.ns_port = (uint16_t)get_int(bs, "bootstrap.nameserver-port");
-	c->boot.query_timeout = (unsigned)get_int(bs, "bootstrap.query-timeout");
 	if (c->boot.retry_interval > c->boot.retry_max_interval)
 		say(L, bs,
 		    "'bootstrap.retry-interval' (%u) is above 'bootstrap.retry-max-interval' (%u)",
 		    c->boot.retry_interval, c->boot.retry_max_interval);
 
 	const config_setting_t *as = find(root, "api");
-	const char *v;
-	c->api.listen = dup_str(L, get_str(as, "api.listen"));
-	c->api.port = (uint16_t)get_int(as, "api.port");
-	c->api.max_body = (unsigned)get_int(as, "api.max-body");
-	if ((v = get_str(as, "api.tokens-file")) != NULL)
-		c->api.tokens_file = resolve(L, v);
-	if ((v = get_str(as, "api.tls-certificate")) != NULL)
-		c->api.tls_cert = resolve(L, v);
-	if ((v = get_str(as, "api.tls-key")) != NULL)
-		c->api.tls_key = resolve(L, v);
 	c->api.enabled = c->api.tokens_file != NULL;
 	if ((c->api.tls_cert == NULL) != (c->api.tls_key == NULL))
 		say(L, as, "'api.tls-certificate' and 'api.tls-key' go together");
@@ -814,12 +864,6 @@ static void fill_globals(struct loader *L, const config_setting_t *root)
 		say(L, as, "'api' needs 'api.tokens-file' (every request needs a token)");
 
 	const config_setting_t *rs = find(root, "resolver");
-	if ((v = get_str(rs, "resolver.trust-anchor-file")) != NULL)
-		c->resolver.ta_file = resolve(L, v);
-	if ((v = get_str(rs, "resolver.root-hints")) != NULL)
-		c->resolver.root_hints = resolve(L, v);
-	if ((v = get_str(rs, "resolver.config-file")) != NULL)
-		c->resolver.config_file = resolve(L, v);
 	/* a config file brings its own anchors: the default anchor file is
 	 * then left out; one given explicitly is loaded as well */
 	if (c->resolver.config_file != NULL &&
@@ -827,25 +871,15 @@ static void fill_globals(struct loader *L, const config_setting_t *root)
 		free(c->resolver.ta_file);
 		c->resolver.ta_file = NULL;
 	}
-	c->resolver.forward = get_strv(L, rs, "resolver.forward", &c->resolver.nforward);
-	c->resolver.timeout = (unsigned)get_int(rs, "resolver.timeout");
 
 	const config_setting_t *rc = find(root, "receiver");
 	const struct row *rrow;
 	const config_setting_t *rn = member(rc, "receiver.name", &rrow);
-	c->receiver.enabled = rn != NULL && strcmp(get_str(rc, "receiver.sign"), "off") != 0;
+	int sign = cfg_enum(E_SIGN, get_str(rc, "receiver.sign"));
+	c->receiver.enabled = rn != NULL && sign != SIGN_OFF;
 	if (rn && dname_from_str(config_setting_get_string(rn), c->receiver.name) < 0)
-		c->receiver.enabled = false; /* reported by check_dname */
-	c->receiver.key_dir = resolve(L, get_str(rc, "receiver.key-directory"));
-	c->receiver.alg = (uint8_t)get_int(rc, "receiver.algorithm");
-	c->receiver.with_request = strcmp(get_str(rc, "receiver.sign"), "rfc2931") == 0;
-	c->receiver.sign_budget = (unsigned)get_int(rc, "receiver.sign-budget");
-	c->receiver.roll_publish = (unsigned)get_int(rc, "receiver.roll-publish");
-	c->receiver.roll_retire = (unsigned)get_int(rc, "receiver.roll-retire");
-	c->receiver.addresses = get_strv(L, rc, "receiver.addresses", &c->receiver.naddresses);
-	c->receiver.publish_ttl = (uint32_t)get_int(rc, "receiver.publish-ttl");
-	c->receiver.dsync_scheme = (uint8_t)get_int(rc, "receiver.dsync-scheme");
-	c->receiver.svcb_key = (uint16_t)get_int(rc, "receiver.svcb-bootstrap-key");
+		c->receiver.enabled = false; /* reported by the row's check */
+	c->receiver.with_request = sign == SIGN_RFC2931;
 }
 
 /* A key string with no white space is a file name, else a KEY RR in text. */
@@ -1005,19 +1039,13 @@ static void fill_backend(struct loader *L, const config_setting_t *bs, struct cf
 {
 	const char *type = get_str(bs, "zones.[].backends.[].type");
 	const char *name = get_str(bs, "zones.[].backends.[].name");
-	const char *path = get_str(bs, "zones.[].backends.[].path");
-	const char *tmpl = get_str(bs, "zones.[].backends.[].template");
 	char at[200];
-	size_t n;
 
 	where_of(L, bs, at, sizeof at);
 	b->where = dup_str(L, at);
 	b->type = dup_str(L, type ? type : "");
 	b->name = dup_str(L, name ? name : type ? type : "");
-	b->path = path ? resolve(L, path) : NULL;
-	b->template_path = tmpl ? resolve(L, tmpl) : NULL;
-	b->reload = get_strv(L, bs, "zones.[].backends.[].reload", &n);
-	b->reload_timeout = (unsigned)get_int(bs, "zones.[].backends.[].reload-timeout");
+	fill_rows(L, bs, "zones.[].backends.[]", b);
 }
 
 /* Backend names unique per zone; then each backend checks its own settings. */
@@ -1064,14 +1092,7 @@ static void fill_zone(struct loader *L, const config_setting_t *zs, struct cfg_z
 		memset(z->name, 0, sizeof z->name);
 
 	struct zone_policy *p = &z->pol;
-	p->deleg_ttl = (uint32_t)get_int(zs, "zones.[].delegation-ttl");
-	p->min_ns = (unsigned)get_int(zs, "zones.[].min-ns");
-	p->max_ns = (unsigned)get_int(zs, "zones.[].max-ns");
-	p->max_ds = (unsigned)get_int(zs, "zones.[].max-ds");
-	p->max_glue = (unsigned)get_int(zs, "zones.[].max-glue");
-	p->max_update_rrs = (unsigned)get_int(zs, "zones.[].max-update-records");
-	get_bits(zs, "zones.[].ds-digest-types", p->ds_digest_ok);
-	get_bits(zs, "zones.[].ds-algorithms", p->ds_alg_ok);
+	fill_rows(L, zs, "zones.[]", z);
 	/* child SIG(0) keys: by default every algorithm the receiver verifies */
 	if (find(zs, "zones.[].key-algorithms") != NULL)
 		get_bits(zs, "zones.[].key-algorithms", z->key_alg_ok);
@@ -1094,10 +1115,6 @@ static void fill_zone(struct loader *L, const config_setting_t *zs, struct cfg_z
 		z->boot_order[z->nboot_order++] = m;
 	}
 	strv_free(methods);
-	z->boot_max_pending = (unsigned)get_int(zs, "zones.[].bootstrap-max-pending");
-	const struct row *kr;
-	const config_setting_t *ko = member(zs, "zones.[].key-rollover", &kr);
-	z->key_rollover = ko == NULL || config_setting_get_bool(ko);
 	if (p->min_ns > p->max_ns)
 		say(L, zs, "'min-ns' (%u) is above 'max-ns' (%u)", p->min_ns, p->max_ns);
 	if (p->max_ns + p->max_ds + p->max_glue > DELEG_MAX)
