@@ -33,6 +33,31 @@ static json_t *strv_json(char *const *v, size_t n)
 	return a;
 }
 
+/* A backend: name, type and the settings its type declares, by their kind. */
+static json_t *backend_json(const struct cfg_backend *b)
+{
+	json_t *o = json_pack("{s:s,s:s}", "name", b->name, "type", b->type);
+	for (const struct cfg_setting *st = b->bt && b->settings ? b->bt->settings : NULL;
+	     o && st && st->name; st++) {
+		const void *at = (const char *)b->settings + st->off;
+		json_t *v = NULL;
+		switch (st->kind) {
+		case CFG_UINT:
+			v = json_integer(*(const unsigned *)at);
+			break;
+		case CFG_STR:
+		case CFG_PATH:
+			v = str_or_null(*(char *const *)at);
+			break;
+		case CFG_STRV:
+			v = *(char **const *)at ? strv_json(*(char **const *)at, 0) : json_null();
+			break;
+		}
+		json_object_set_new(o, st->name, v);
+	}
+	return o;
+}
+
 /* A bit set over 0..255 as the list of its members. */
 static json_t *bits_json(const uint8_t set[32])
 {
@@ -84,15 +109,8 @@ static json_t *zone_json(const struct cfg_zone *z)
 		json_array_append_new(
 		    children, json_pack("{s:o,s:o}", "name", name_json(c->name), "keys", keys));
 	}
-	for (size_t i = 0; backends && i < z->nbackends; i++) {
-		const struct cfg_backend *b = &z->backends[i];
-		json_array_append_new(backends,
-				      json_pack("{s:s,s:s,s:o,s:o,s:o,s:i}", "name", b->name,
-						"type", b->type, "path", str_or_null(b->path),
-						"template", str_or_null(b->template_path), "reload",
-						b->reload ? strv_json(b->reload, 0) : json_null(),
-						"reload-timeout", (int)b->reload_timeout));
-	}
+	for (size_t i = 0; backends && i < z->nbackends; i++)
+		json_array_append_new(backends, backend_json(&z->backends[i]));
 	return json_pack("{s:o,s:i,s:i,s:i,s:i,s:i,s:i,s:o,s:o,s:o,s:o,s:i,s:b,s:o,s:o}", "name",
 			 name_json(z->name), "delegation-ttl", (int)p->deleg_ttl, "min-ns",
 			 (int)p->min_ns, "max-ns", (int)p->max_ns, "max-ds", (int)p->max_ds,

@@ -30,6 +30,32 @@ static const struct backend_ops *const backend_registry[] = {
     NULL,
 };
 
+/* config's view of the same: what each type's group may hold */
+extern const struct cfg_backend_type backend_null_type;
+extern const struct cfg_backend_type backend_zonefile_type;
+static const struct cfg_backend_type *const backend_types[] = {
+    &backend_null_type,
+    &backend_zonefile_type,
+    NULL,
+};
+
+void backends_register(void)
+{
+	cfg_set_backend_types(backend_types);
+}
+
+int backend_check(const struct cfg_backend *b, const struct cfg_zone *z, char *err, size_t errlen)
+{
+	const struct backend_ops *ops = backend_find(b->type);
+	void *state = NULL;
+	if (ops == NULL)
+		return DS_ECONFIG;
+	int rc = ops->init(b, z, &state, err, errlen);
+	if (rc == DS_OK && ops->free)
+		ops->free(state);
+	return rc;
+}
+
 struct backend {
 	const struct backend_ops *ops;
 	void *state;
@@ -42,7 +68,7 @@ const struct backend_ops *backend_find(const char *name)
 	if (name == NULL)
 		return NULL;
 	for (size_t i = 0; backend_registry[i] != NULL; i++)
-		if (strcmp(backend_registry[i]->name, name) == 0)
+		if (strcmp(backend_registry[i]->type->name, name) == 0)
 			return backend_registry[i];
 	return NULL;
 }
@@ -70,7 +96,7 @@ int backend_new(const struct cfg_backend *bc, const struct cfg_zone *zc, struct 
 	if (b == NULL)
 		return DS_ENOMEM;
 	b->ops = ops;
-	b->name = strdup(bc->name != NULL && bc->name[0] != '\0' ? bc->name : ops->name);
+	b->name = strdup(bc->name != NULL && bc->name[0] != '\0' ? bc->name : ops->type->name);
 	if (b->name == NULL) {
 		free(b);
 		return DS_ENOMEM;

@@ -42,8 +42,11 @@ struct backend_batch {
 };
 
 struct backend_ops {
-	const char *name;
-	/* Check the settings and build the state.  err gets a reason. */
+	/* the name, settings and check that config reads the backend's group
+	 * with (cfg_backend_type; its check is backend_check) */
+	const struct cfg_backend_type *type;
+	/* Check the settings (bc->settings, the type's struct) and build the
+	 * state.  err gets a reason. */
 	int (*init)(const struct cfg_backend *bc, const struct cfg_zone *zc, void **state,
 		    char *err, size_t errlen);
 	void (*free)(void *state);
@@ -52,6 +55,13 @@ struct backend_ops {
 
 /* The ops with this name, or NULL. */
 const struct backend_ops *backend_find(const char *name);
+
+/* Hand every backend type to config (cfg_set_backend_types), once, before a
+ * configuration is loaded. */
+void backends_register(void);
+
+/* cfg_backend_type.check of every backend: its init, then its free. */
+int backend_check(const struct cfg_backend *b, const struct cfg_zone *z, char *err, size_t errlen);
 
 /*
  * A configured instance (opaque: ops + state + name).

@@ -21,13 +21,10 @@ static int null_init(const struct cfg_backend *bc, const struct cfg_zone *zc, vo
 {
 	struct null_state *st;
 
+	(void)bc;
 	(void)zc;
-	/* Settings meant for another backend type are a config mistake. */
-	if (bc->path != NULL || bc->template_path != NULL || bc->reload != NULL) {
-		snprintf(err, errlen, "%s%sbackend type null takes no path, template or reload",
-			 bc->where != NULL ? bc->where : "", bc->where != NULL ? ": " : "");
-		return DS_ECONFIG;
-	}
+	(void)err;
+	(void)errlen;
 	st = calloc(1, sizeof(*st));
 	if (st == NULL)
 		return DS_ENOMEM;
@@ -53,8 +50,18 @@ static int null_deliver(void *state, const struct backend_batch *b, char *err, s
 	return DS_OK;
 }
 
-const struct backend_ops backend_null_ops = {
+/* no settings of its own: any other setting is unknown to config */
+static const struct cfg_setting null_settings[] = {{NULL}};
+
+const struct cfg_backend_type backend_null_type = {
     .name = "null",
+    .settings = null_settings,
+    .size = 1,
+    .check = backend_check,
+};
+
+const struct backend_ops backend_null_ops = {
+    .type = &backend_null_type,
     .init = null_init,
     .free = null_free,
     .deliver = null_deliver,

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "backends/backend.h"
+#include "backends/zonefile.h"
 #include "common/dname.h"
 #include "common/err.h"
 #include "common/log.h"
@@ -482,6 +483,7 @@ static int zf_init(const struct cfg_backend *bc, const struct cfg_zone *zc, void
 		   size_t errlen)
 {
 	const char *where = bc->where != NULL ? bc->where : "zonefile backend";
+	const struct zonefile_settings *set = bc->settings;
 	struct zf_state *st;
 	struct stat sb;
 	char *dir;
@@ -489,11 +491,11 @@ static int zf_init(const struct cfg_backend *bc, const struct cfg_zone *zc, void
 
 	(void)zc;
 	*state = NULL;
-	if (bc->path == NULL || bc->path[0] == '\0') {
+	if (set == NULL || set->path == NULL || set->path[0] == '\0') {
 		snprintf(err, errlen, "%s: zonefile backend needs a path", where);
 		return DS_ECONFIG;
 	}
-	dir = zf_dirname(bc->path);
+	dir = zf_dirname(set->path);
 	if (dir == NULL)
 		return DS_ENOMEM;
 	if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
@@ -501,26 +503,26 @@ static int zf_init(const struct cfg_backend *bc, const struct cfg_zone *zc, void
 		free(dir);
 		return DS_ECONFIG;
 	}
-	zf_remove_stale(dir, bc->path);
+	zf_remove_stale(dir, set->path);
 	free(dir);
 
 	st = calloc(1, sizeof(*st));
 	if (st == NULL)
 		return DS_ENOMEM;
 	st->reload_pending = true;
-	st->timeout = bc->reload_timeout;
-	st->path = strdup(bc->path);
-	st->serial_path = malloc(strlen(bc->path) + sizeof(".serial"));
+	st->timeout = set->reload_timeout;
+	st->path = strdup(set->path);
+	st->serial_path = malloc(strlen(set->path) + sizeof(".serial"));
 	if (st->path == NULL || st->serial_path == NULL)
 		goto oom;
-	sprintf(st->serial_path, "%s.serial", bc->path);
+	sprintf(st->serial_path, "%s.serial", set->path);
 
-	if (bc->template_path != NULL && bc->template_path[0] != '\0') {
+	if (set->template_path != NULL && set->template_path[0] != '\0') {
 		char *t, sub[512];
 		size_t tlen;
 		bool has_serial;
 
-		st->tmpl = strdup(bc->template_path);
+		st->tmpl = strdup(set->template_path);
 		if (st->tmpl == NULL)
 			goto oom;
 		rc = zf_template_read(st->tmpl, &t, &tlen, sub, sizeof(sub));
@@ -536,15 +538,15 @@ static int zf_init(const struct cfg_backend *bc, const struct cfg_zone *zc, void
 		}
 	}
 
-	if (bc->reload != NULL && bc->reload[0] != NULL) {
+	if (set->reload != NULL && set->reload[0] != NULL) {
 		size_t n = 0;
-		while (bc->reload[n] != NULL)
+		while (set->reload[n] != NULL)
 			n++;
 		st->reload = calloc(n + 1, sizeof(char *));
 		if (st->reload == NULL)
 			goto oom;
 		for (size_t i = 0; i < n; i++)
-			if ((st->reload[i] = strdup(bc->reload[i])) == NULL)
+			if ((st->reload[i] = strdup(set->reload[i])) == NULL)
 				goto oom;
 	}
 	*state = st;
@@ -649,8 +651,27 @@ out:
 	return rc;
 }
 
-const struct backend_ops backend_zonefile_ops = {
+static const struct cfg_setting zf_settings[] = {
+    {"path", CFG_PATH, NULL, 0, 0, offsetof(struct zonefile_settings, path),
+     "the file written: a fragment, or the whole zone with template"},
+    {"template", CFG_PATH, NULL, 0, 0, offsetof(struct zonefile_settings, template_path),
+     "a zone file with the marker where the delegations go"},
+    {"reload", CFG_STRV, NULL, 1, 64, offsetof(struct zonefile_settings, reload),
+     "a command run (execve) after each write"},
+    {"reload-timeout", CFG_UINT, "30", 1, 3600, offsetof(struct zonefile_settings, reload_timeout),
+     "seconds the reload may take"},
+    {NULL},
+};
+
+const struct cfg_backend_type backend_zonefile_type = {
     .name = "zonefile",
+    .settings = zf_settings,
+    .size = sizeof(struct zonefile_settings),
+    .check = backend_check,
+};
+
+const struct backend_ops backend_zonefile_ops = {
+    .type = &backend_zonefile_type,
     .init = zf_init,
     .free = zf_free,
     .deliver = zf_deliver,

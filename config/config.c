@@ -25,7 +25,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "backends/backend.h"
 #include "common/deleg.h"
 #include "common/dname.h"
 #include "common/dnsq.h"
@@ -299,10 +298,27 @@ static bool check_ds_digest(struct loader *L, const config_setting_t *s, const c
 	return false;
 }
 
+/* ---------------------------------------------------- backend types */
+
+static const struct cfg_backend_type *const *backend_types;
+
+void cfg_set_backend_types(const struct cfg_backend_type *const *types)
+{
+	backend_types = types;
+}
+
+const struct cfg_backend_type *cfg_backend_type_find(const char *name)
+{
+	for (size_t i = 0; name != NULL && backend_types && backend_types[i]; i++)
+		if (strcmp(backend_types[i]->name, name) == 0)
+			return backend_types[i];
+	return NULL;
+}
+
 static bool check_backend_type(struct loader *L, const config_setting_t *s, const char *where)
 {
 	const char *v = config_setting_get_string(s);
-	if (backend_find(v))
+	if (cfg_backend_type_find(v))
 		return true;
 	say(L, s, "'%s': unknown backend type \"%s\"", where, v);
 	return false;
@@ -488,11 +504,6 @@ static const struct row schema[] = {
 	{"zones.[].backends.[]",                 CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0},
 	{"zones.[].backends.[].type",            CT_STR,    NULL,                0,     0,        check_backend_type,  REQ, K_NONE, 0, 0},
 	{"zones.[].backends.[].name",            CT_STR,    NULL,                0,     0,        check_nonempty,      0, K_NONE, 0, 0},
-	{"zones.[].backends.[].path",            CT_STR,    NULL,                0,     0,        check_nonempty,      0, K_PATH, offsetof(struct cfg_backend, path), NOCOUNT},
-	{"zones.[].backends.[].template",        CT_STR,    NULL,                0,     0,        check_nonempty,      0, K_PATH, offsetof(struct cfg_backend, template_path), NOCOUNT},
-	{"zones.[].backends.[].reload",          CT_ARRAY,  NULL,                1,     64,       NULL,                0, K_STRV, offsetof(struct cfg_backend, reload), NOCOUNT},
-	{"zones.[].backends.[].reload.[]",       CT_STR,    NULL,                0,     0,        check_nonempty,      0, K_NONE, 0, 0},
-	{"zones.[].backends.[].reload-timeout",  CT_INT,    "30",                1,     3600,     NULL,                0, K_UINT, offsetof(struct cfg_backend, reload_timeout), NOCOUNT},
 };
 // clang-format on
 
@@ -562,6 +573,9 @@ static const char *type_word(enum ctype t)
 	return "?";
 }
 
+static bool backend_row(const config_setting_t *grp, const char *pattern, struct row *out,
+			char *pathbuf, size_t buflen);
+
 /*
  * Pass 1.  s is a group, list or array whose schema pattern is pat ("" for
  * the root) and whose concrete path is where ("zones.[0]").  Depth is
@@ -584,6 +598,13 @@ static void walk(struct loader *L, const config_setting_t *s, const char *pat, c
 			snprintf(cwhere, sizeof cwhere, "%s%s[%d]", where, sep, i);
 		}
 		const struct row *r = row_find(cpat);
+		struct row br;
+		char bpath[256];
+		/* a backend's own settings: its group is s, or s's parent for
+		 * the elements of one of its arrays */
+		if (!r && backend_row(group ? s : config_setting_parent(s), cpat, &br, bpath,
+				      sizeof(bpath)))
+			r = &br;
 		if (!r) {
 			say(L, c, "unknown setting '%s'", cwhere);
 			continue;
@@ -635,15 +656,19 @@ static void walk(struct loader *L, const config_setting_t *s, const char *pat, c
  * The member of grp named by the last component of pattern, if it is there
  * and passed pass 1's type check; NULL otherwise (grp may be NULL).
  */
+static const config_setting_t *member_r(const config_setting_t *grp, const struct row *r)
+{
+	if (!grp || !r || !config_setting_is_group(grp))
+		return NULL;
+	const config_setting_t *s = config_setting_get_member(grp, leaf(r->path));
+	return (s && type_ok(r, s)) ? s : NULL;
+}
+
 static const config_setting_t *member(const config_setting_t *grp, const char *pattern,
 				      const struct row **rowp)
 {
-	const struct row *r = row_find(pattern);
-	*rowp = r;
-	if (!grp || !r || !config_setting_is_group(grp))
-		return NULL;
-	const config_setting_t *s = config_setting_get_member(grp, leaf(pattern));
-	return (s && type_ok(r, s)) ? s : NULL;
+	*rowp = row_find(pattern);
+	return member_r(grp, *rowp);
 }
 
 static bool in_range(const struct row *r, long long v)
@@ -651,22 +676,25 @@ static bool in_range(const struct row *r, long long v)
 	return v >= r->min && v <= r->max;
 }
 
-static long long get_int(const config_setting_t *grp, const char *pattern)
+static long long get_int_r(const config_setting_t *grp, const struct row *r)
 {
-	const struct row *r;
-	const config_setting_t *s = member(grp, pattern, &r);
+	const config_setting_t *s = member_r(grp, r);
 	if (s && in_range(r, config_setting_get_int64(s)))
 		return config_setting_get_int64(s);
 	return (r && r->def) ? strtoll(r->def, NULL, 10) : 0;
 }
 
-static const char *get_str(const config_setting_t *grp, const char *pattern)
+static const char *get_str_r(const config_setting_t *grp, const struct row *r)
 {
-	const struct row *r;
-	const config_setting_t *s = member(grp, pattern, &r);
+	const config_setting_t *s = member_r(grp, r);
 	if (s)
 		return config_setting_get_string(s);
 	return r ? r->def : NULL;
+}
+
+static const char *get_str(const config_setting_t *grp, const char *pattern)
+{
+	return get_str_r(grp, row_find(pattern));
 }
 
 /* The member named by pattern (type-checked), or NULL. */
@@ -709,11 +737,10 @@ static void get_bits(const config_setting_t *grp, const char *pattern, uint8_t s
  * String array (or its default) as a NULL-terminated strdup'ed vector; *n
  * gets the count.  Returns NULL with *n = 0 when absent without a default.
  */
-static char **get_strv(struct loader *L, const config_setting_t *grp, const char *pattern,
-		       size_t *n)
+static char **get_strv_r(struct loader *L, const config_setting_t *grp, const struct row *r,
+			 size_t *n)
 {
-	const struct row *r;
-	const config_setting_t *s = member(grp, pattern, &r);
+	const config_setting_t *s = member_r(grp, r);
 	char **v;
 	size_t k = 0;
 	*n = 0;
@@ -743,6 +770,12 @@ static char **get_strv(struct loader *L, const config_setting_t *grp, const char
 	return v;
 }
 
+static char **get_strv(struct loader *L, const config_setting_t *grp, const char *pattern,
+		       size_t *n)
+{
+	return get_strv_r(L, grp, row_find(pattern), n);
+}
+
 static void strv_free(char **v)
 {
 	if (!v)
@@ -752,66 +785,165 @@ static void strv_free(char **v)
 	free(v);
 }
 
+/* The value of row r from grp (or the row's default) into obj. */
+static void fill_one(struct loader *L, const config_setting_t *grp, const struct row *r, void *obj)
+{
+	char *at = (char *)obj + r->off;
+	const struct row *rr = r;
+	const config_setting_t *s;
+	const char *v;
+	switch (r->kind) {
+	case K_NONE:
+		break;
+	case K_UINT:
+		*(unsigned *)(void *)at = (unsigned)get_int_r(grp, r);
+		break;
+	case K_U8:
+		*(uint8_t *)at = (uint8_t)get_int_r(grp, r);
+		break;
+	case K_U16:
+		*(uint16_t *)(void *)at = (uint16_t)get_int_r(grp, r);
+		break;
+	case K_U32:
+		*(uint32_t *)(void *)at = (uint32_t)get_int_r(grp, r);
+		break;
+	case K_BOOL:
+		s = member_r(grp, rr);
+		*(bool *)at = s ? config_setting_get_bool(s) != 0
+				: r->def != NULL && strcmp(r->def, "true") == 0;
+		break;
+	case K_STR:
+		v = get_str_r(grp, r);
+		*(char **)(void *)at = v ? dup_str(L, v) : NULL;
+		break;
+	case K_PATH:
+	case K_PATHR:
+		v = get_str_r(grp, r);
+		if (v == NULL)
+			*(char **)(void *)at = NULL;
+		else if (r->kind == K_PATH && member_r(grp, rr) == NULL)
+			*(char **)(void *)at = dup_str(L, v);
+		else
+			*(char **)(void *)at = resolve(L, v);
+		break;
+	case K_STRV: {
+		size_t n;
+		*(char ***)(void *)at = get_strv_r(L, grp, r, &n);
+		if (r->off_n != NOCOUNT)
+			*(size_t *)(void *)((char *)obj + r->off_n) = n;
+		break;
+	}
+	case K_BITS:
+		get_bits(grp, r->path, (uint8_t *)at);
+		break;
+	}
+}
+
 /*
  * Every row that is a direct member of the group pattern pat and says where
  * its value goes: the value from grp (or the row's default) into obj.
  */
 static void fill_rows(struct loader *L, const config_setting_t *grp, const char *pat, void *obj)
 {
-	for (size_t i = 0; i < NROWS; i++) {
-		const struct row *r = &schema[i];
-		if (r->kind == K_NONE || !is_member_of(r->path, pat))
+	for (size_t i = 0; i < NROWS; i++)
+		if (schema[i].kind != K_NONE && is_member_of(schema[i].path, pat))
+			fill_one(L, grp, &schema[i], obj);
+}
+
+/* ------------------------------------------------- backends' own settings */
+
+#define BACKEND_PAT "zones.[].backends.[]"
+
+/*
+ * The row of a setting that a backend type declares (struct cfg_setting),
+ * for the backend group grp: pattern is BACKEND_PAT ".name" or
+ * BACKEND_PAT ".name.[]" (an array's elements); the row's path points into
+ * pathbuf.  False when grp's type is unknown or does not have that setting.
+ */
+static bool backend_row(const config_setting_t *grp, const char *pattern, struct row *out,
+			char *pathbuf, size_t buflen)
+{
+	size_t pl = strlen(BACKEND_PAT);
+	if (grp == NULL || strncmp(pattern, BACKEND_PAT ".", pl + 1) != 0)
+		return false;
+	const config_setting_t *t = config_setting_get_member(grp, "type");
+	const struct cfg_backend_type *bt =
+	    t && config_setting_type(t) == CONFIG_TYPE_STRING
+		? cfg_backend_type_find(config_setting_get_string(t))
+		: NULL;
+	if (bt == NULL)
+		return false;
+	char name[128];
+	snprintf(name, sizeof(name), "%s", pattern + pl + 1);
+	char *dot = strchr(name, '.');
+	bool elem = dot != NULL && strcmp(dot, ".[]") == 0;
+	if (dot != NULL && !elem)
+		return false;
+	if (elem)
+		*dot = '\0';
+	for (const struct cfg_setting *st = bt->settings; st && st->name; st++) {
+		if (strcmp(st->name, name) != 0 || (elem && st->kind != CFG_STRV))
 			continue;
-		char *at = (char *)obj + r->off;
-		const struct row *rr;
-		const config_setting_t *s;
-		const char *v;
-		switch (r->kind) {
-		case K_NONE:
+		snprintf(pathbuf, buflen, "%s", pattern);
+		memset(out, 0, sizeof(*out));
+		out->path = pathbuf;
+		out->def = elem ? NULL : st->def;
+		out->min = elem ? 0 : st->min;
+		out->max = elem ? 0 : st->max;
+		out->off = st->off;
+		out->off_n = NOCOUNT;
+		if (elem) {
+			out->type = CT_STR;
+			out->check = check_nonempty;
+			return true;
+		}
+		switch (st->kind) {
+		case CFG_UINT:
+			out->type = CT_INT;
+			out->kind = K_UINT;
 			break;
-		case K_UINT:
-			*(unsigned *)(void *)at = (unsigned)get_int(grp, r->path);
+		case CFG_STR:
+		case CFG_PATH:
+			out->type = CT_STR;
+			out->check = check_nonempty;
+			out->kind = st->kind == CFG_STR ? K_STR : K_PATH;
 			break;
-		case K_U8:
-			*(uint8_t *)at = (uint8_t)get_int(grp, r->path);
-			break;
-		case K_U16:
-			*(uint16_t *)(void *)at = (uint16_t)get_int(grp, r->path);
-			break;
-		case K_U32:
-			*(uint32_t *)(void *)at = (uint32_t)get_int(grp, r->path);
-			break;
-		case K_BOOL:
-			s = member(grp, r->path, &rr);
-			*(bool *)at = s ? config_setting_get_bool(s) != 0
-					: r->def != NULL && strcmp(r->def, "true") == 0;
-			break;
-		case K_STR:
-			v = get_str(grp, r->path);
-			*(char **)(void *)at = v ? dup_str(L, v) : NULL;
-			break;
-		case K_PATH:
-		case K_PATHR:
-			v = get_str(grp, r->path);
-			if (v == NULL)
-				*(char **)(void *)at = NULL;
-			else if (r->kind == K_PATH && member(grp, r->path, &rr) == NULL)
-				*(char **)(void *)at = dup_str(L, v);
-			else
-				*(char **)(void *)at = resolve(L, v);
-			break;
-		case K_STRV: {
-			size_t n;
-			*(char ***)(void *)at = get_strv(L, grp, r->path, &n);
-			if (r->off_n != NOCOUNT)
-				*(size_t *)(void *)((char *)obj + r->off_n) = n;
+		case CFG_STRV:
+			out->type = CT_ARRAY;
+			out->kind = K_STRV;
 			break;
 		}
-		case K_BITS:
-			get_bits(grp, r->path, (uint8_t *)at);
-			break;
-		}
+		return true;
 	}
+	return false;
+}
+
+/* A backend's own settings, into a settings struct of its type. */
+static void fill_backend_settings(struct loader *L, const config_setting_t *bs,
+				  struct cfg_backend *b)
+{
+	if (b->bt == NULL || !(b->settings = zalloc(L, 1, b->bt->size)))
+		return;
+	for (const struct cfg_setting *st = b->bt->settings; st && st->name; st++) {
+		char pat[192], buf[192];
+		struct row r;
+		snprintf(pat, sizeof(pat), BACKEND_PAT ".%s", st->name);
+		if (backend_row(bs, pat, &r, buf, sizeof(buf)))
+			fill_one(L, bs, &r, b->settings);
+	}
+}
+
+static void free_backend_settings(struct cfg_backend *b)
+{
+	for (const struct cfg_setting *st = b->bt && b->settings ? b->bt->settings : NULL;
+	     st && st->name; st++) {
+		void *at = (char *)b->settings + st->off;
+		if (st->kind == CFG_STR || st->kind == CFG_PATH)
+			free(*(char **)at);
+		else if (st->kind == CFG_STRV)
+			strv_free(*(char ***)at);
+	}
+	free(b->settings);
 }
 
 /* ------------------------------------------------- pass 2+3: sections */
@@ -1045,7 +1177,8 @@ static void fill_backend(struct loader *L, const config_setting_t *bs, struct cf
 	b->where = dup_str(L, at);
 	b->type = dup_str(L, type ? type : "");
 	b->name = dup_str(L, name ? name : type ? type : "");
-	fill_rows(L, bs, "zones.[].backends.[]", b);
+	b->bt = cfg_backend_type_find(type);
+	fill_backend_settings(L, bs, b);
 }
 
 /* Backend names unique per zone; then each backend checks its own settings. */
@@ -1064,12 +1197,10 @@ static void check_backends(struct loader *L, const config_setting_t *list, struc
 				dup = true;
 			}
 		}
-		const struct backend_ops *ops = backend_find(b->type);
-		if (dup || !ops || !ops->init)
+		if (dup || b->bt == NULL || b->bt->check == NULL || b->settings == NULL)
 			continue;
-		void *state = NULL;
 		char err[256] = "";
-		int rc = ops->init(b, z, &state, err, sizeof err);
+		int rc = b->bt->check(b, z, err, sizeof err);
 		if (rc != DS_OK) {
 			/* backends prefix their text with b->where, which say() prints */
 			const char *msg = err[0] ? err : ds_strerror(rc);
@@ -1079,8 +1210,7 @@ static void check_backends(struct loader *L, const config_setting_t *list, struc
 			if (rc == DS_ENOMEM)
 				L->oom = true;
 			say(L, bs, "backend '%s': %s", b->name, msg);
-		} else if (ops->free)
-			ops->free(state);
+		}
 	}
 }
 
@@ -1316,9 +1446,7 @@ static void backend_clear(struct cfg_backend *b)
 {
 	free(b->name);
 	free(b->type);
-	free(b->path);
-	free(b->template_path);
-	strv_free(b->reload);
+	free_backend_settings(b);
 	free(b->where);
 }
 

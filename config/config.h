@@ -38,18 +38,48 @@ struct cfg_child {
 };
 
 /*
- * One output backend.  The fields are the union of what the backends know;
- * each backend's init says which it needs (unknown/unused ones are an error
- * reported by config with the backend's own check).
+ * A backend type's own settings, declared by the backend (backends/): the
+ * settings of a "zones.[].backends.[]" group besides type and name, each
+ * read into the backend's settings struct at off, and a check that cfg_load
+ * runs on each configured backend of the type.  Config knows no backend:
+ * the types are handed to it (cfg_set_backend_types) before loading.
  */
+enum cfg_setting_kind {
+	CFG_UINT, /* unsigned, min..max */
+	CFG_STR,  /* char *, not empty */
+	CFG_PATH, /* char *, not empty, relative to the config file's folder */
+	CFG_STRV, /* char ** (NULL-terminated) of min..max strings, none empty */
+};
+struct cfg_setting {
+	const char *name; /* "path"; NULL ends a table */
+	enum cfg_setting_kind kind;
+	const char *def; /* default as text (NULL: none) */
+	long long min, max;
+	size_t off;	 /* in the backend's settings struct */
+	const char *doc; /* one line for dsyncd.conf(5) and the docs check */
+};
+struct cfg_backend;
+struct cfg_zone;
+struct cfg_backend_type {
+	const char *name;		    /* the "type" setting */
+	const struct cfg_setting *settings; /* NULL-name terminated */
+	size_t size;			    /* of the settings struct */
+	/* b as the backend would take it (settings filled); err says why not */
+	int (*check)(const struct cfg_backend *b, const struct cfg_zone *z, char *err,
+		     size_t errlen);
+};
+/* The backend types cfg_load() knows, NULL-terminated; set once, before
+ * loading (backends_register() does). */
+void cfg_set_backend_types(const struct cfg_backend_type *const *types);
+const struct cfg_backend_type *cfg_backend_type_find(const char *name);
+
+/* One output backend of a zone. */
 struct cfg_backend {
-	char *name;		 /* unique per zone; default = type */
-	char *type;		 /* "zonefile", "null", ... (backend registry name) */
-	char *path;		 /* zonefile: output file */
-	char *template_path;	 /* zonefile: whole-zone template (optional) */
-	char **reload;		 /* argv of the reload command (NULL-terminated) or NULL */
-	unsigned reload_timeout; /* seconds, default 30 */
-	char *where;		 /* "file:line" for messages */
+	char *name;  /* unique per zone; default = type */
+	char *type;  /* "zonefile", "null", ... */
+	char *where; /* "file:line" for messages */
+	const struct cfg_backend_type *bt;
+	void *settings; /* bt->size bytes, filled from bt->settings; NULL when bt is */
 };
 
 /* Bootstrap methods (doc/protocol.md, Key bootstrap), as bits of a set. */

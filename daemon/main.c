@@ -20,6 +20,7 @@
 #include "daemon/commands.h"
 #include "keys/keys.h"
 #include "receiver/receiver.h"
+#include "backends/backend.h"
 
 #define DEFAULT_CONFIG "/etc/dsyncd/dsyncd.conf"
 
@@ -72,6 +73,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+	backends_register();
 	const char *conf = DEFAULT_CONFIG;
 	bool check_only = false;
 	int opt;

@@ -5,8 +5,9 @@ Compares the tables in the code with what the documentation says, both
 ways, so that a setting, a KeyState code, an EDE code or an API route added
 on one side and forgotten on the other fails `make test`:
 
-- every setting of the configuration schema (config/config.c) has its
-  entry in dsyncd.conf(5), and every entry there is a setting;
+- every setting of the configuration schema (config/config.c, and the
+  settings each backend declares in backends/) has its entry in
+  dsyncd.conf(5), and every entry there is a setting;
 - every setting appears in examples/dsyncd.conf (commented or not);
 - every KeyState code of keystate/keystate.h is in the code table of
   doc/protocol.md, and back;
@@ -50,6 +51,12 @@ for m in re.finditer(r'^\s*\{"([a-z0-9.\[\]-]+)",\s*(CT_[A-Z]+)', read("config/c
         headings.add(name)
         continue
     schema.append(name)
+# each backend declares its own settings (struct cfg_setting tables)
+import glob
+for path in sorted(glob.glob(os.path.join(TOP, "backends", "*.c"))):
+    with open(path, encoding="utf-8") as f:
+        for name, kind in re.findall(r'^\s*\{"([a-z0-9-]+)",\s*(CFG_[A-Z]+)', f.read(), re.M):
+            schema.append("zones.[].backends.[]." + name)
 if len(schema) < 50:
     report("the schema table of config/config.c could be read", ["found %d rows" % len(schema)])
 

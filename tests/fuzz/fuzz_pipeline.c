@@ -42,6 +42,7 @@
 #include "receiver/receiver.h"
 #include "tests/fuzz/fuzz.h"
 #include "tests/fuzz/pipeline_keys.h"
+#include "backends/backend.h"
 
 #define FP_RENEW 20000 /* inputs between two fresh receivers (bounded memory) */
 
@@ -90,6 +91,7 @@ static void cleanup(void)
 
 static void setup(void)
 {
+	backends_register();
 	char path[256], b64[4][128];
 	if (mkdtemp(dir) == NULL)
 		abort();

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "backends/backend.h"
+#include "backends/zonefile.h"
 #include "common/dname.h"
 #include "common/err.h"
 #include "common/log.h"
@@ -115,8 +116,8 @@ static int open_fds(void)
 static void test_registry(void)
 {
 	const struct backend_ops *z = backend_find("zonefile"), *n = backend_find("null");
-	CHECK(z != NULL && strcmp(z->name, "zonefile") == 0);
-	CHECK(n != NULL && strcmp(n->name, "null") == 0);
+	CHECK(z != NULL && strcmp(z->type->name, "zonefile") == 0);
+	CHECK(n != NULL && strcmp(n->type->name, "null") == 0);
 	CHECK(z != n);
 	CHECK(backend_find("nope") == NULL);
 	CHECK(backend_find("") == NULL);
@@ -156,16 +157,12 @@ static void test_null(void)
 	backend_free(b);
 	backend_free(NULL);
 
-	/* a name of its own; settings of other backends are refused */
+	/* a name of its own (settings of other backends are refused by config:
+	 * null declares none) */
 	bc.name = "dry-run";
 	CHECK_EQ(backend_new(&bc, NULL, &b, err, sizeof(err)), DS_OK);
 	CHECK(b != NULL && strcmp(backend_name(b), "dry-run") == 0);
 	backend_free(b);
-	bc.path = "/tmp/x";
-	b = (struct backend *)&bc;
-	CHECK_EQ(backend_new(&bc, NULL, &b, err, sizeof(err)), DS_ECONFIG);
-	CHECK(b == NULL);
-	CHECK(strstr(err, "null") != NULL);
 
 	/* unknown type */
 	struct cfg_backend bu = {.type = "carrier-pigeon"};
@@ -497,18 +494,20 @@ static void test_zonefile_init(void)
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char path[512], tp[512];
-		struct cfg_backend bc = {.type = "zonefile", .where = "test.conf:7"};
+		struct zonefile_settings zs = {.reload_timeout = 30};
+		struct cfg_backend bc = {
+		    .type = "zonefile", .where = "test.conf:7", .settings = &zs};
 		if (cases[i].path != NULL && cases[i].path[0] != '\0' && cases[i].path[0] != '/')
 			snprintf(path, sizeof(path), "%s/%s", tmpdir, cases[i].path);
 		else
 			snprintf(path, sizeof(path), "%s", cases[i].path ? cases[i].path : "");
-		bc.path = cases[i].path ? path : NULL;
+		zs.path = cases[i].path ? path : NULL;
 		if (cases[i].tmpl_text != NULL) {
 			snprintf(tp, sizeof(tp), "%s/init.tmpl", tmpdir);
 			unlink(tp);
 			if (cases[i].tmpl_text[0] != '\0')
 				spit(tp, cases[i].tmpl_text);
-			bc.template_path = tp;
+			zs.template_path = tp;
 		}
 		err[0] = '\0';
 		int rc = backend_new(&bc, NULL, &b, err, sizeof(err));
@@ -535,7 +534,8 @@ static void test_zonefile_stale_temp(void)
 	const char *stale[] = {"stale.zone.a1B2c3", "stale.zone.serial.ZZ99zz"};
 	const char *keep[] = {"stale.zone.keep", "stale.zone.a1B2c3d", "stale.zone.ab-def",
 			      "other.zone.a1B2c3"};
-	struct cfg_backend bc = {.type = "zonefile", .path = out};
+	struct zonefile_settings zs = {.path = out, .reload_timeout = 30};
+	struct cfg_backend bc = {.type = "zonefile", .settings = &zs};
 	struct backend *b = NULL;
 	for (size_t i = 0; i < 2; i++)
 		fclose(fopen(tpath(stale[i]), "w"));
@@ -560,8 +560,8 @@ static void test_zonefile_fragment(void)
 	char *marker = strdup(tpath("reloaded"));
 	char *out = strdup(tpath("deleg.zone"));
 	const char *reload[] = {"/usr/bin/touch", marker, NULL};
-	struct cfg_backend bc = {
-	    .type = "zonefile", .path = out, .reload = (char **)reload, .reload_timeout = 5};
+	struct zonefile_settings zs = {.path = out, .reload = (char **)reload, .reload_timeout = 5};
+	struct cfg_backend bc = {.type = "zonefile", .settings = &zs};
 	struct backend_batch batch = {.zone = zone, .foreach_rr = fake_walk, .ctx = &z};
 	struct backend *b = NULL;
 	struct stat st1, st2;
@@ -684,8 +684,8 @@ static void test_zonefile_reload_failure(void)
 	char *out = strdup(tpath("r.zone")), *flag = strdup(tpath("r.broken")),
 	     *mark = strdup(tpath("r.done"));
 	const char *reload[] = {"/bin/sh", "-c", script, NULL};
-	struct cfg_backend bc = {
-	    .type = "zonefile", .path = out, .reload = (char **)reload, .reload_timeout = 5};
+	struct zonefile_settings zs = {.path = out, .reload = (char **)reload, .reload_timeout = 5};
+	struct cfg_backend bc = {.type = "zonefile", .settings = &zs};
 	struct backend_batch batch = {.zone = zone, .foreach_rr = fake_walk, .ctx = &z};
 	struct backend *b = NULL;
 	struct stat st1, st2;
@@ -726,7 +726,7 @@ static void test_zonefile_reload_failure(void)
 	backend_free(b);
 	b = NULL;
 	const char *missing[] = {"/nonexistent/knotc", "zone-reload", NULL};
-	bc.reload = (char **)missing;
+	zs.reload = (char **)missing;
 	CHECK_EQ(backend_new(&bc, NULL, &b, err, sizeof(err)), DS_OK);
 	CHECK_EQ(backend_deliver(b, &batch, err, sizeof(err)), DS_ECHILD);
 	CHECK(strstr(err, "reload command /nonexistent/knotc: not found") != NULL);
@@ -753,7 +753,8 @@ static void test_zonefile_template(void)
 	char err[512], *text, *side;
 	char *out = strdup(tpath("full.zone")), *tp = strdup(tpath("full.tmpl")),
 	     *sp = strdup(tpath("full.zone.serial"));
-	struct cfg_backend bc = {.type = "zonefile", .path = out, .template_path = tp};
+	struct zonefile_settings zs = {.path = out, .template_path = tp, .reload_timeout = 30};
+	struct cfg_backend bc = {.type = "zonefile", .settings = &zs};
 	struct backend_batch batch = {.zone = zone, .foreach_rr = fake_walk, .ctx = &z};
 	struct backend *b = NULL;
 	struct stat st1, st2;

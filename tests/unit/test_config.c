@@ -14,6 +14,8 @@
 #include "common/log.h"
 #include "config/config.h"
 #include "unit.h"
+#include "backends/backend.h"
+#include "backends/zonefile.h"
 
 #define ED25519_KEY "child.example. IN KEY 512 3 15 bW7TkfdIUmMC93jrOI0wqaQQWbw7OeSj+dNVat+zRUE="
 #define ECDSA_KEY                                                                                  \
@@ -138,9 +140,10 @@ static void test_example(void)
 	if (z->nbackends == 1) {
 		const struct cfg_backend *b = &z->backends[0];
 		CHECK(strcmp(b->type, "zonefile") == 0 && strcmp(b->name, "zonefile") == 0);
-		CHECK(strcmp(b->path, "examples/../var/example.delegations") == 0);
-		CHECK(b->template_path == NULL && b->reload == NULL);
-		CHECK_EQ(b->reload_timeout, 30);
+		const struct zonefile_settings *zs = b->settings;
+		CHECK(zs != NULL && strcmp(zs->path, "examples/../var/example.delegations") == 0);
+		CHECK(zs != NULL && zs->template_path == NULL && zs->reload == NULL);
+		CHECK_EQ(zs ? zs->reload_timeout : 0, 30);
 	}
 	cfg_free(c);
 }
@@ -301,21 +304,23 @@ static void test_bootstrap_settings(void)
 	write_file(ub, "server:\n\tlocal-zone: \"test.\" transparent\n");
 	c = NULL;
 	errs = NULL;
-	rc = load_text("ub1.conf",
-		       "resolver = { config-file = \"unbound.conf\"; };\n"
-		       "zones = ( { name = \"example.\"; bootstrap-methods = [ \"at-apex\" ]; } );\n",
-		       &c, &errs, path, sizeof path);
+	rc = load_text(
+	    "ub1.conf",
+	    "resolver = { config-file = \"unbound.conf\"; };\n"
+	    "zones = ( { name = \"example.\"; bootstrap-methods = [ \"at-apex\" ]; } );\n",
+	    &c, &errs, path, sizeof path);
 	CHECK_EQ(rc, DS_OK);
 	CHECK(c && c->resolver.ta_file == NULL && c->resolver.config_file != NULL);
 	cfg_free(c);
 	free(errs);
 	c = NULL;
 	errs = NULL;
-	rc = load_text("ub2.conf",
-		       "resolver = { config-file = \"unbound.conf\"; trust-anchor-file = \"root.key\";\n"
-		       "  root-hints = \"root.key\"; };\n"
-		       "zones = ( { name = \"example.\"; bootstrap-methods = [ \"at-apex\" ]; } );\n",
-		       &c, &errs, path, sizeof path);
+	rc = load_text(
+	    "ub2.conf",
+	    "resolver = { config-file = \"unbound.conf\"; trust-anchor-file = \"root.key\";\n"
+	    "  root-hints = \"root.key\"; };\n"
+	    "zones = ( { name = \"example.\"; bootstrap-methods = [ \"at-apex\" ]; } );\n",
+	    &c, &errs, path, sizeof path);
 	CHECK_EQ(rc, DS_OK);
 	CHECK(c && c->resolver.ta_file && strcmp(c->resolver.ta_file, ta) == 0);
 	CHECK(c && c->resolver.config_file && c->resolver.root_hints);
@@ -532,10 +537,18 @@ static const struct bad_case bad[] = {
      "zones = ( { name = \"example.\"; backends = (\n { type = \"null\"; },\n"
      " { type = \"null\"; } ); } );\n",
      3, "duplicate backend name 'null'"},
-    {"backend's own check",
+    {"a setting another backend type has",
      "zones = ( { name = \"example.\"; backends = (\n { type = \"null\"; path = \"x\"; } ); } "
      ");\n",
-     2, "backend 'null': backend type null takes no path"},
+     2, "unknown setting 'zones.[0].backends.[0].path'"},
+    {"backend's own check",
+     "zones = ( { name = \"example.\"; backends = (\n { type = \"zonefile\"; path = "
+     "\"/nonexistent/dir/out\"; } ); } );\n",
+     2, "backend 'zonefile': directory /nonexistent/dir of path does not exist"},
+    {"a zonefile setting of the wrong type",
+     "zones = ( { name = \"example.\"; backends = (\n { type = \"zonefile\"; path = \"x\";"
+     " reload-timeout = \"soon\"; } ); } );\n",
+     2, "'zones.[0].backends.[0].reload-timeout' must be an integer"},
     {"empty reload",
      "zones = ( { name = \"example.\"; backends = (\n { type = \"zonefile\";"
      " path = \"out\"; reload = [ ]; } ); } );\n",
@@ -553,8 +566,8 @@ static const struct bad_case bad[] = {
      "'bootstrap.retry-interval' (90) is above 'bootstrap.retry-max-interval' (60)"},
     {"bad vantage", "bootstrap = { unsigned-vantage = [\n \"ns1\" ]; };\n" ZONE_OK, 2,
      "\"ns1\" is not an IPv4 or IPv6 address"},
-    {"bad resolver vantage", "bootstrap = { unsigned-resolvers = [\n \"resolver1\" ]; };\n" ZONE_OK, 2,
-     "\"resolver1\" is not an address or address@port"},
+    {"bad resolver vantage", "bootstrap = { unsigned-resolvers = [\n \"resolver1\" ]; };\n" ZONE_OK,
+     2, "\"resolver1\" is not an address or address@port"},
     {"bad forward", "resolver = { forward = [\n \"127.0.0.1@0\" ]; };\n" ZONE_OK, 2,
      "\"127.0.0.1@0\" is not an address or address@port"},
     {"api without tokens", "api = {\n port = 8080; };\n" ZONE_OK, 1,
@@ -634,6 +647,7 @@ static void test_missing_file(void)
 
 int main(void)
 {
+	backends_register();
 	if (!mkdtemp(tmpdir)) {
 		perror("mkdtemp");
 		return 2;

@@ -21,6 +21,7 @@
 #include "receiver/internal.h"
 #include "store/store.h"
 #include "tests/unit/unit.h"
+#include "backends/backend.h"
 
 static char tmpdir[] = "/tmp/test_metrics.XXXXXX";
 static char cfgpath[300];
@@ -327,6 +328,7 @@ static void test_deliveries(struct receiver *r, struct store *s)
 
 int main(void)
 {
+	backends_register();
 	struct cfg *c = NULL;
 	struct store *s = NULL;
 	if (mkdtemp(tmpdir) == NULL) {

@@ -27,6 +27,7 @@
 #include "receiver/internal.h"
 #include "receiver/receiver.h"
 #include "tests/unit/unit.h"
+#include "backends/backend.h"
 
 static struct cfg *C;
 static struct receiver *R;
@@ -565,6 +566,7 @@ static void test_upload_and_inquiry(void)
 
 static void setup(void)
 {
+	backends_register();
 	char path[512], b64[128];
 	if (mkdtemp(tmpdir) == NULL)
 		abort();
