@@ -52,7 +52,8 @@ static int64_t ceil_now(void)
 }
 
 struct bootstrap {
-	struct receiver *r;
+	struct keycache *keys; /* the receiver's: keys that change go in at once */
+	struct counters *ctr;  /* the receiver's counters (metrics) */
 	const struct cfg *cfg;
 	struct store *s;
 	struct bm_resolver *res;
@@ -136,7 +137,7 @@ static enum outcome attempt(struct bootstrap *b, const struct cfg_zone *z,
 			ds_why(one, sizeof(one), "%s",
 			       "the child zone is signed: its key must validate (at-apex)");
 		}
-		metrics_count_validation(&b->r->ctr, m, res);
+		metrics_count_validation(b->ctr, m, res);
 		const char *name = cfg_boot_method_str(m);
 		if (res == BM_OK && m == BOOT_UNSIGNED) {
 			v->rounds++;
@@ -183,7 +184,6 @@ static int64_t backoff(const struct cfg *c, unsigned attempts)
 static int record(struct bootstrap *b, struct store_validation *v, int64_t key_id, enum ks_event ev,
 		  const char *method, const char *why)
 {
-	struct receiver *r = b->r;
 	struct keyrows changed = {0};
 	struct store_key *k = malloc(sizeof(*k));
 	int rc = k ? store_begin(b->s) : DS_ENOMEM;
@@ -210,11 +210,11 @@ static int record(struct bootstrap *b, struct store_validation *v, int64_t key_i
 			if (changed.k[i].id == key_id)
 				ds_why(changed.k[i].validation, sizeof(k->validation), "%s",
 				       v->last_result);
-			keycache_put(r->keys, &changed.k[i], &r->cfg->limits);
+			keycache_put(b->keys, &changed.k[i], &b->cfg->limits);
 		}
 		if (changed.n == 0) {
 			ds_why(k->validation, sizeof(k->validation), "%s", v->last_result);
-			keycache_put(r->keys, k, &r->cfg->limits);
+			keycache_put(b->keys, k, &b->cfg->limits);
 		}
 	}
 	free(changed.k);
@@ -225,7 +225,6 @@ static int record(struct bootstrap *b, struct store_validation *v, int64_t key_i
 static void run_one(struct bootstrap *b, struct store_validation *v)
 {
 	const struct cfg *c = b->cfg;
-	struct receiver *r = b->r;
 	struct store_key *k = malloc(sizeof(*k));
 	struct deleg *d = malloc(sizeof(*d));
 	char why[BOOT_REASON], child[DNAME_STR_MAX];
@@ -268,14 +267,14 @@ static void run_one(struct bootstrap *b, struct store_validation *v)
 		goto out;
 	}
 
-	atomic_fetch_add(&r->ctr.boot_attempts, 1);
+	atomic_fetch_add(&b->ctr->boot_attempts, 1);
 	enum outcome o = attempt(b, z, k, d, v, &method, why, sizeof(why));
 	ds_why(v->last_result, sizeof(v->last_result), "%s", why);
 	switch (o) {
 	case OUT_TRUSTED:
 		v->next_at = -1;
 		if (record(b, v, k->id, KS_EV_VALIDATION_OK, method, why) == DS_OK) {
-			atomic_fetch_add(&r->ctr.boot_trusted, 1);
+			atomic_fetch_add(&b->ctr->boot_trusted, 1);
 			log_notice("bootstrap: %s key %u trusted (%s)", child, k->tag, why);
 		}
 		break;
@@ -297,7 +296,7 @@ static void run_one(struct bootstrap *b, struct store_validation *v)
 		if (record(b, v, k->id, manual ? KS_EV_AWAIT_OPERATOR : KS_EV_VALIDATION_FAIL, NULL,
 			   v->last_result) == DS_OK) {
 			if (!manual)
-				atomic_fetch_add(&r->ctr.boot_failed, 1);
+				atomic_fetch_add(&b->ctr->boot_failed, 1);
 			log_notice("bootstrap: %s key %u: %s", child, k->tag, v->last_result);
 		}
 		break;
@@ -309,7 +308,7 @@ static void run_one(struct bootstrap *b, struct store_validation *v)
 			       "failed after %u attempt(s): %s", v->attempts, why);
 			if (record(b, v, k->id, KS_EV_VALIDATION_FAIL, NULL, v->last_result) ==
 			    DS_OK) {
-				atomic_fetch_add(&r->ctr.boot_failed, 1);
+				atomic_fetch_add(&b->ctr->boot_failed, 1);
 				log_notice("bootstrap: %s key %u validation failed: %s", child,
 					   k->tag, v->last_result);
 			}
@@ -430,9 +429,9 @@ static int vantage_parse(struct bootstrap *b)
 	return DS_OK;
 }
 
-int bootstrap_start(struct receiver *r, struct bootstrap **out)
+int bootstrap_start(const struct cfg *c, struct keycache *keys, struct counters *ctr,
+		    struct bootstrap **out)
 {
-	const struct cfg *c = r->cfg;
 	bool automatic = false;
 	*out = NULL;
 	for (size_t i = 0; i < c->nzones; i++)
@@ -443,7 +442,8 @@ int bootstrap_start(struct receiver *r, struct bootstrap **out)
 	struct bootstrap *b = calloc(1, sizeof(*b));
 	if (b == NULL)
 		return DS_ENOMEM;
-	b->r = r;
+	b->keys = keys;
+	b->ctr = ctr;
 	b->cfg = c;
 	pthread_mutex_init(&b->mu, NULL);
 	pthread_cond_init(&b->cv, NULL);

@@ -274,7 +274,8 @@ void respond_sign(struct receiver *r, struct job *j);
  * at-ns, unsigned), on its own thread with its own store connection.
  * *out is NULL (and DS_OK) when no zone offers an automatic method. */
 struct bootstrap;
-int bootstrap_start(struct receiver *r, struct bootstrap **out);
+int bootstrap_start(const struct cfg *cfg, struct keycache *keys, struct counters *ctr,
+		    struct bootstrap **out);
 /* Wake it: a validation was queued. */
 void bootstrap_kick(struct bootstrap *b);
 /* Stop and free (waits for the attempt in progress); NULL is a no-op. */

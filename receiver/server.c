@@ -773,7 +773,7 @@ int receiver_new(const struct cfg *cfg, struct receiver **out)
 	}
 	rc = outbox_start(cfg, &r->outbox);
 	if (rc == DS_OK)
-		rc = bootstrap_start(r, &r->boot);
+		rc = bootstrap_start(cfg, r->keys, &r->ctr, &r->boot);
 	if (rc != DS_OK)
 		goto fail;
 	*out = r;
