@@ -51,7 +51,7 @@ static int null_deliver(void *state, const struct backend_batch *b, char *err, s
 }
 
 /* no settings of its own: any other setting is unknown to config */
-static const struct cfg_setting null_settings[] = {{NULL}};
+static const struct cfg_setting null_settings[] = {{.name = NULL}};
 
 const struct cfg_backend_type backend_null_type = {
     .name = "null",

@@ -660,7 +660,7 @@ static const struct cfg_setting zf_settings[] = {
      "a command run (execve) after each write"},
     {"reload-timeout", CFG_UINT, "30", 1, 3600, offsetof(struct zonefile_settings, reload_timeout),
      "seconds the reload may take"},
-    {NULL},
+    {.name = NULL},
 };
 
 const struct cfg_backend_type backend_zonefile_type = {
