@@ -71,6 +71,70 @@ static void usage(FILE *f)
 		   "  -V       print the version\n");
 }
 
+/* `dsyncd [options] COMMAND ...`: one operator subcommand; its exit status */
+static int subcommand(const struct cfg *cfg, int argc, char **argv)
+{
+	int rc = 2;
+	if (strcmp(argv[0], "import") == 0 && argc == 3)
+		rc = daemon_import(cfg, argv[1], argv[2], stdout) ? 1 : 0;
+	else if (strcmp(argv[0], "records") == 0 && argc <= 2)
+		rc = keys_records(cfg, argc == 2 ? argv[1] : NULL, stdout) ? 1 : 0;
+	else if (strcmp(argv[0], "key") == 0)
+		rc = daemon_key_command(cfg, argc - 1, argv + 1, stdout) ? 1 : 0;
+	else if (strcmp(argv[0], "receiver-key") == 0 && argc == 2)
+		rc = rkeys_command(cfg, argv[1], stdout) ? 1 : 0;
+	else
+		usage(stderr);
+	return rc;
+}
+
+/* Serve until SIGTERM: the receiver (DNS side, its commit, outbox and
+ * bootstrap threads), then the admin API over its key cache and outbox. */
+static int serve(const struct cfg *cfg)
+{
+	struct sigaction sa = {0};
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	/* until the receiver runs, a SIGHUP (log rotation) must not stop the service */
+	sigaction(SIGHUP, &sa, NULL);
+
+	struct receiver *r;
+	struct api *api = NULL;
+	if (receiver_new(cfg, &r) != DS_OK) {
+		log_err("start-up failed");
+		return 1;
+	}
+	struct api_env env = {
+	    .cfg = cfg,
+	    .keys = receiver_keycache(r),
+	    .outbox = receiver_outbox(r),
+	    .rkeys_changed = rkeys_reload,
+	    .metrics = receiver_metrics,
+	    .arg = r,
+	};
+	if (api_start(&env, &api) != DS_OK) {
+		log_err("start-up failed");
+		receiver_free(r);
+		return 1;
+	}
+	receiver_set_reload_hook(r, reload_tokens, api);
+	the_receiver = r;
+	sa.sa_handler = on_stop;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_stats;
+	sigaction(SIGUSR1, &sa, NULL);
+	sa.sa_handler = on_hup;
+	sigaction(SIGHUP, &sa, NULL);
+
+	int rc = receiver_run(r);
+	the_receiver = NULL;
+	api_stop(api); /* first: its handlers use the receiver's key cache and outbox */
+	receiver_free(r);
+	log_notice("stopped");
+	return rc == DS_OK ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	backends_register();
@@ -112,69 +176,11 @@ int main(int argc, char **argv)
 	log_init("dsyncd", cfg->log_syslog, cfg->log_level);
 
 	if (optind < argc) {
-		int rc = 2;
-		if (strcmp(argv[optind], "import") == 0 && argc - optind == 3)
-			rc = daemon_import(cfg, argv[optind + 1], argv[optind + 2], stdout) ? 1 : 0;
-		else if (strcmp(argv[optind], "records") == 0 && argc - optind <= 2)
-			rc = keys_records(cfg, argc - optind == 2 ? argv[optind + 1] : NULL, stdout)
-				 ? 1
-				 : 0;
-		else if (strcmp(argv[optind], "key") == 0)
-			rc = daemon_key_command(cfg, argc - optind - 1, argv + optind + 1, stdout)
-				 ? 1
-				 : 0;
-		else if (strcmp(argv[optind], "receiver-key") == 0 && argc - optind == 2)
-			rc = rkeys_command(cfg, argv[optind + 1], stdout) ? 1 : 0;
-		else
-			usage(stderr);
+		int rc = subcommand(cfg, argc - optind, argv + optind);
 		cfg_free(cfg);
 		return rc;
 	}
-
-	struct sigaction sa = {0};
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	/* until the receiver runs, a SIGHUP (log rotation) must not stop the service */
-	sigaction(SIGHUP, &sa, NULL);
-
-	/* the receiver (DNS side, its commit, outbox and bootstrap threads),
-	 * then the admin API over the receiver's key cache and outbox */
-	struct receiver *r;
-	struct api *api = NULL;
-	if (receiver_new(cfg, &r) != DS_OK) {
-		log_err("start-up failed");
-		cfg_free(cfg);
-		return 1;
-	}
-	struct api_env env = {
-	    .cfg = cfg,
-	    .keys = receiver_keycache(r),
-	    .outbox = receiver_outbox(r),
-	    .rkeys_changed = rkeys_reload,
-	    .metrics = receiver_metrics,
-	    .arg = r,
-	};
-	if (api_start(&env, &api) != DS_OK) {
-		log_err("start-up failed");
-		receiver_free(r);
-		cfg_free(cfg);
-		return 1;
-	}
-	receiver_set_reload_hook(r, reload_tokens, api);
-	the_receiver = r;
-	sa.sa_handler = on_stop;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = on_stats;
-	sigaction(SIGUSR1, &sa, NULL);
-	sa.sa_handler = on_hup;
-	sigaction(SIGHUP, &sa, NULL);
-
-	int rc = receiver_run(r);
-	the_receiver = NULL;
-	api_stop(api); /* first: its handlers use the receiver's key cache and outbox */
-	receiver_free(r);
+	int rc = serve(cfg);
 	cfg_free(cfg);
-	log_notice("stopped");
-	return rc == DS_OK ? 0 : 1;
+	return rc;
 }

@@ -755,6 +755,72 @@ static int make_room(struct receiver *r, struct job *j, struct upload_scan *u, c
 }
 
 /*
+ * decide_upload, the key is new or changes state: the row as uploaded (u->row
+ * holds the stored one when it exists), room made under bootstrap-max-pending,
+ * its validation queued when it is to be validated; the answer says where
+ * the key stands.
+ */
+static void store_upload(struct receiver *r, struct job *j, struct upload_scan *u, int64_t cid,
+			 enum key_state next, bool alg_refused, const char *child, const char *zone)
+{
+	const uint8_t *rd = msg_rdata(j->m, j->boot_rr);
+	struct keyrows gone = {0}; /* keys that gave way, then the new one: for the cache */
+	struct store_key *k = u->row;
+	uint16_t tag = sig0_key_tag(rd, u->rdlen);
+	k->child_id = cid;
+	memcpy(k->zone, j->zone->name, dname_len(j->zone->name));
+	memcpy(k->owner, j->signer, dname_len(j->signer));
+	k->alg = rd[3];
+	k->tag = tag;
+	k->flags = rd_u16(rd);
+	k->rdlen = (uint16_t)u->rdlen;
+	memcpy(k->rdata, rd, u->rdlen);
+	k->state = next;
+	k->trust_method[0] = '\0';
+	snprintf(k->source, sizeof(k->source), "upload from %s", j->client);
+	k->created = k->updated = 0;
+	int rc = u->exists ? DS_OK : make_room(r, j, u, child, &gone);
+	if (rc == DS_ELIMIT) {
+		job_decide(
+		    j, RC_REFUSED, EDE_BLOCKED, RES_REFUSED,
+		    "%u keys of %s wait for a decision (bootstrap-max-pending) and none can "
+		    "give way (being validated or waiting for the operator); try again later",
+		    u->pending, child);
+		free(gone.k);
+		return;
+	}
+	if (rc == DS_OK)
+		rc = store_key_upsert(r->store, k);
+	if (rc == DS_OK && next == KEY_VALIDATING)
+		rc = store_validation_queue(r->store, k->id, now_sec());
+	if (rc == DS_OK)
+		rc = keyrows_add(&gone, k);
+	if (rc != DS_OK) {
+		job_decide(j, RC_SERVFAIL, EDE_OTHER, RES_SERVFAIL, "store error; try again later");
+		free(gone.k);
+		return;
+	}
+	j->newkey = gone.k;
+	j->nnewkey = gone.n;
+	j->boot_queued = next == KEY_VALIDATING;
+	upload_keystate(r, j, next, tag);
+	if (alg_refused)
+		job_decide(j, RC_REFUSED, EDE_UNSUPPORTED_KEY_ALG, RES_REFUSED,
+			   "key %s tag %u: algorithm %u is not accepted for child keys of zone %s "
+			   "(key-algorithms); kept as refused",
+			   child, tag, k->alg, zone);
+	else if (j->boot_queued)
+		job_decide(j, RC_NOERROR, -1, RES_ACCEPTED,
+			   "key %s tag %u uploaded, state %s; validation queued", child, tag,
+			   store_key_state_str(next));
+	else
+		job_decide(j, RC_NOERROR, -1, RES_ACCEPTED,
+			   "key %s tag %u uploaded, state %s; awaiting trust "
+			   "(operator: dsyncd key trust %s %u)",
+			   child, tag, store_key_state_str(next), child, tag);
+}
+
+/*
  * A verified self-signed upload (D8): the key is stored as validating, its
  * validation queued in the same commit, when the zone offers an automatic
  * method, else as known for the operator (`dsyncd key trust`); the answer
@@ -779,7 +845,6 @@ static void decide_upload(struct receiver *r, struct job *j, const char *child, 
 	}
 	struct store_key *row = calloc(1, sizeof(*row));
 	struct upload_scan u = {.rdata = rd, .rdlen = j->boot_rr->rdlen, .row = row};
-	struct keyrows gone = {0}; /* pending keys that gave way */
 	enum key_state next;
 	int rc = row ? store_zone_find(r->store, j->zone->name, &zid) : DS_ENOMEM;
 	if (rc == DS_OK)
@@ -832,63 +897,8 @@ static void decide_upload(struct receiver *r, struct job *j, const char *child, 
 			   "(bootstrap.max-pending-total); try again later",
 			   (long long)queued);
 	} else {
-		struct store_key *k = row;
-		k->child_id = cid;
-		memcpy(k->zone, j->zone->name, dname_len(j->zone->name));
-		memcpy(k->owner, j->signer, dname_len(j->signer));
-		k->alg = rd[3];
-		k->tag = tag;
-		k->flags = rd_u16(rd);
-		k->rdlen = (uint16_t)u.rdlen;
-		memcpy(k->rdata, rd, u.rdlen);
-		k->state = next;
-		k->trust_method[0] = '\0';
-		snprintf(k->source, sizeof(k->source), "upload from %s", j->client);
-		k->created = k->updated = 0;
-		rc = u.exists ? DS_OK : make_room(r, j, &u, child, &gone);
-		if (rc == DS_ELIMIT) {
-			job_decide(j, RC_REFUSED, EDE_BLOCKED, RES_REFUSED,
-				   "%u keys of %s wait for a decision (bootstrap-max-pending) and "
-				   "none can give way (being validated or waiting for the "
-				   "operator); try again later",
-				   u.pending, child);
-			free(gone.k);
-			free(row);
-			return;
-		}
-		if (rc == DS_OK)
-			rc = store_key_upsert(r->store, k);
-		if (rc == DS_OK && next == KEY_VALIDATING)
-			rc = store_validation_queue(r->store, k->id, now_sec());
-		/* the key cache learns the new key and the displaced ones */
-		if (rc == DS_OK)
-			rc = keyrows_add(&gone, k);
-		if (rc != DS_OK) {
-			job_decide(j, RC_SERVFAIL, EDE_OTHER, RES_SERVFAIL,
-				   "store error; try again later");
-		} else {
-			j->newkey = gone.k;
-			j->nnewkey = gone.n;
-			gone.k = NULL;
-			j->boot_queued = next == KEY_VALIDATING;
-			upload_keystate(r, j, next, tag);
-			if (alg_refused)
-				job_decide(j, RC_REFUSED, EDE_UNSUPPORTED_KEY_ALG, RES_REFUSED,
-					   "key %s tag %u: algorithm %u is not accepted for child "
-					   "keys of zone %s (key-algorithms); kept as refused",
-					   child, tag, k->alg, zone);
-			else if (j->boot_queued)
-				job_decide(j, RC_NOERROR, -1, RES_ACCEPTED,
-					   "key %s tag %u uploaded, state %s; validation queued",
-					   child, tag, store_key_state_str(next));
-			else
-				job_decide(j, RC_NOERROR, -1, RES_ACCEPTED,
-					   "key %s tag %u uploaded, state %s; awaiting trust "
-					   "(operator: dsyncd key trust %s %u)",
-					   child, tag, store_key_state_str(next), child, tag);
-		}
+		store_upload(r, j, &u, cid, next, alg_refused, child, zone);
 	}
-	free(gone.k);
 	free(row);
 }
 
