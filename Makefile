@@ -7,6 +7,7 @@
 #   make bench      benchmarks (tests/bench), not part of the test suite
 #   make bench-build  build the benchmark programs only (make test does, as a compile check)
 #   make fuzz       libFuzzer targets, long runs (clang)
+#   make mutate     the sanitized daemon under ten minutes of mutated traffic
 #   make format-check
 
 CC       ?= cc
@@ -151,8 +152,13 @@ bench: all bench-build
 fuzz:
 	$(MAKE) -C tests/fuzz
 
+# the sanitized daemon under ten minutes of mutated traffic (make test: 24 s)
+mutate: deps
+	$(MAKE) BUILD=build-san SAN=1 all
+	MUTATE_SECONDS=600 MUTATE_COUNT=1000000 BUILD=build-san bash tests/integration/19-mutate.sh
+
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all units deps run test format-check bench fuzz clean
+.PHONY: all units deps run test format-check bench fuzz mutate clean
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
