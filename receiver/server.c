@@ -595,7 +595,8 @@ static void drain_done(struct receiver *r)
 /*
  * Once a second: close connections whose message has not arrived whole
  * within server.tcp-idle-timeout of its first byte (a dribbling client),
- * and those without progress for as long (idle, or not reading answers).
+ * and those without a message on its way and without progress for as long
+ * (idle, or not reading answers).
  */
 static void sweep_idle(struct receiver *r)
 {
@@ -609,7 +610,8 @@ static void sweep_idle(struct receiver *r)
 				 r->cfg->tcp_idle_timeout);
 			atomic_fetch_add(&r->ctr.tcp_closed_bad, 1);
 			conn_close(r, c); /* the last one moved to slot i */
-		} else if (c->inflight == 0 && now - c->last >= limit) {
+		} else if (c->inlen == 0 && c->inflight == 0 && now - c->last >= limit) {
+			/* (a message on its way has its own deadline, above) */
 			log_debug("closed idle TCP connection from %s", c->client);
 			conn_close(r, c);
 		} else {

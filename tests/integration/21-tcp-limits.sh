@@ -29,20 +29,25 @@ def tcp(host, port, src=None):
     return s
 
 def dribble(host, port, src, n, ready, bound):
-    """n connections from src; each sends a 2-byte length (300) and then one
-    byte every 0.25 s (one connection after the other); prints, per
-    connection, whether the server closed it and how long after its first
-    byte, and how many were refused at once"""
-    conns, refused = [], 0
+    """n connections from src; each sends a 2-byte length (300) at once and
+    then one byte every 0.25 s (one connection after the other); prints,
+    per connection, whether the server closed it and how long after its
+    first byte, and how many were refused at once"""
+    conns, refused, first, closed = [], 0, {}, {}
     for _ in range(n):
         try:
             s = tcp(host, port, src)
             s.setblocking(False)
-            conns.append(s)
         except OSError:
             refused += 1
+            continue
+        try:
+            s.send(b'\x01\x2c')  # the message starts now: its deadline runs
+            first[len(conns)] = time.monotonic()
+        except OSError:
+            pass
+        conns.append(s)
     time.sleep(0.3)
-    first, closed = {}, {}
     t_end = time.monotonic() + bound
     k = 0
     open(ready, 'w').write('ready\n')
