@@ -766,6 +766,10 @@ static void store_upload(struct receiver *r, struct job *j, struct upload_scan *
 	const uint8_t *rd = msg_rdata(j->m, j->boot_rr);
 	struct keyrows gone = {0}; /* keys that gave way, then the new one: for the cache */
 	struct store_key *k = u->row;
+	/* a key that starts waiting for a decision takes a slot: a new one, or
+	 * one uploaded again after it was decided (validation-failed, revoked) */
+	bool held = u->exists && (k->state == KEY_KNOWN || k->state == KEY_VALIDATING);
+	bool takes_slot = !held && (next == KEY_KNOWN || next == KEY_VALIDATING);
 	uint16_t tag = sig0_key_tag(rd, u->rdlen);
 	k->child_id = cid;
 	memcpy(k->zone, j->zone->name, dname_len(j->zone->name));
@@ -779,7 +783,7 @@ static void store_upload(struct receiver *r, struct job *j, struct upload_scan *
 	k->trust_method[0] = '\0';
 	snprintf(k->source, sizeof(k->source), "upload from %s", j->client);
 	k->created = k->updated = 0;
-	int rc = u->exists ? DS_OK : make_room(r, j, u, child, &gone);
+	int rc = takes_slot ? make_room(r, j, u, child, &gone) : DS_OK;
 	if (rc == DS_ELIMIT) {
 		job_decide(
 		    j, RC_REFUSED, EDE_BLOCKED, RES_REFUSED,

@@ -300,9 +300,14 @@ static int open_listener(const char *addr, uint16_t port, bool tcp, unsigned rcv
 	return fd;
 }
 
-static void ep_set(struct receiver *r, int fd, uint32_t events, bool add)
+/*
+ * The event data is the fd and, for a connection, the low 32 bits of its
+ * id: an event left over for a connection closed earlier in the same batch
+ * of events is not taken for a new connection that reuses the fd.
+ */
+static void ep_set(struct receiver *r, int fd, uint64_t id, uint32_t events, bool add)
 {
-	struct epoll_event ev = {.events = events, .data.fd = fd};
+	struct epoll_event ev = {.events = events, .data.u64 = (id << 32) | (uint64_t)(uint32_t)fd};
 	epoll_ctl(r->epfd, add ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &ev);
 }
 
@@ -327,8 +332,12 @@ static void conn_arm(struct receiver *r, struct conn *c)
 	}
 	bool want_read = !c->rd_closed && c->inflight < TCP_MAX_INFLIGHT;
 	uint32_t ev = (want_read ? EPOLLIN : 0) | (c->outlen ? EPOLLOUT : 0);
+	/* while we did not read, the client's next message could not come in:
+	 * its deadline starts again when we read again */
+	if (want_read && !c->reading && c->inlen > 0)
+		c->first = mono_ms();
 	c->reading = want_read;
-	ep_set(r, c->fd, ev, false);
+	ep_set(r, c->fd, c->id, ev, false);
 }
 
 /* Queue bytes for a TCP connection and write what the kernel takes now. */
@@ -462,7 +471,7 @@ static void tcp_accept(struct receiver *r, int lfd)
 		c->slot = r->nconns;
 		r->open[r->nconns++] = c;
 		atomic_fetch_add(&r->ctr.tcp_accepted, 1);
-		ep_set(r, fd, EPOLLIN, true);
+		ep_set(r, fd, c->id, EPOLLIN, true);
 		c->reading = true;
 	}
 }
@@ -548,6 +557,8 @@ static void tcp_write(struct receiver *r, struct conn *c)
 	}
 	memmove(c->out, c->out + w, c->outlen - (size_t)w);
 	c->outlen -= (size_t)w;
+	if (w > 0)
+		c->last = mono_ms(); /* progress: the client takes its answers */
 	conn_arm(r, c);
 }
 
@@ -596,14 +607,15 @@ static void drain_done(struct receiver *r)
  * Once a second: close connections whose message has not arrived whole
  * within server.tcp-idle-timeout of its first byte (a dribbling client),
  * and those without a message on its way and without progress for as long
- * (idle, or not reading answers).
+ * (idle, or not reading answers).  While we do not read (answers pending
+ * at TCP_MAX_INFLIGHT) the client's message cannot come in: no deadline.
  */
 static void sweep_idle(struct receiver *r)
 {
 	int64_t now = mono_ms(), limit = (int64_t)r->cfg->tcp_idle_timeout * 1000;
 	for (size_t i = 0; i < r->nconns;) {
 		struct conn *c = r->open[i];
-		if (c->inlen > 0 && now - c->first >= limit) {
+		if (c->reading && c->inlen > 0 && now - c->first >= limit) {
 			log_info("closed TCP connection from %s: message not complete %.1f s "
 				 "after its first byte (server.tcp-idle-timeout %u)",
 				 c->client, (double)(now - c->first) / 1000,
@@ -759,7 +771,7 @@ int receiver_new(const struct cfg *cfg, struct receiver **out)
 		rc = DS_ENOMEM;
 		goto fail;
 	}
-	ep_set(r, r->wakefd, EPOLLIN, true);
+	ep_set(r, r->wakefd, 0, EPOLLIN, true);
 	for (size_t i = 0; i < cfg->nlisten; i++) {
 		for (int tcp = 0; tcp <= 1; tcp++) {
 			int fd = open_listener(cfg->listen[i], cfg->port, tcp, cfg->udp_rcvbuf);
@@ -769,7 +781,7 @@ int receiver_new(const struct cfg *cfg, struct receiver **out)
 			}
 			r->lfd[r->nlfd] = fd;
 			r->ltcp[r->nlfd++] = tcp;
-			ep_set(r, fd, EPOLLIN, true);
+			ep_set(r, fd, 0, EPOLLIN, true);
 		}
 		log_notice("listening on %s port %u (udp, tcp)", cfg->listen[i], cfg->port);
 	}
@@ -803,7 +815,8 @@ int receiver_run(struct receiver *r)
 	while (!r->stop) {
 		int n = epoll_wait(r->epfd, ev, 64, 1000);
 		for (int i = 0; i < n; i++) {
-			int fd = ev[i].data.fd;
+			int fd = (int)(uint32_t)ev[i].data.u64;
+			uint32_t id = (uint32_t)(ev[i].data.u64 >> 32);
 			if (fd == r->wakefd) {
 				uint64_t v;
 				ssize_t rd = read(r->wakefd, &v, sizeof(v));
@@ -820,8 +833,9 @@ int receiver_run(struct receiver *r)
 					else
 						udp_read(r, fd);
 				}
-			if (listener || (size_t)fd >= r->nconns_max || r->conns[fd] == NULL)
-				continue;
+			if (listener || (size_t)fd >= r->nconns_max || r->conns[fd] == NULL ||
+			    (uint32_t)r->conns[fd]->id != id)
+				continue; /* (a stale event of a connection closed since) */
 			struct conn *c = r->conns[fd];
 			if (ev[i].events & (EPOLLERR | EPOLLHUP)) {
 				conn_close(r, c);
