@@ -21,6 +21,7 @@
 
 #include <openssl/rand.h>
 
+#include "common/clock.h"
 #include "common/dname.h"
 #include "common/dnsq.h"
 #include "common/err.h"
@@ -100,18 +101,11 @@ static size_t qname_len(const uint8_t *name)
 	return 0;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Wait for ev on fd until the deadline: 1 ready, 0 deadline passed, -errno. */
 static int wait_fd(int fd, short ev, int64_t deadline)
 {
 	for (;;) {
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - clock_mono_ms();
 		if (left <= 0)
 			return 0;
 		struct pollfd p = {.fd = fd, .events = ev};
@@ -299,7 +293,7 @@ int dnsq_tcp(const struct sockaddr *src, socklen_t srclen, const struct sockaddr
 {
 	char srv[DNSQ_ADDRSTR_MAX];
 	uint8_t q[2 + DNS_HDR_LEN + DNAME_MAX + 4 + 11];
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = clock_mono_ms() + timeout_ms;
 	int rc;
 
 	*answer = NULL;
@@ -432,7 +426,7 @@ int dnsq_exchange(const struct sockaddr *server, socklen_t serverlen, const uint
 	char srv[DNSQ_ADDRSTR_MAX];
 	uint8_t qname[DNAME_MAX];
 	uint16_t qtype = 0, qclass = 0;
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = clock_mono_ms() + timeout_ms;
 	int rc;
 
 	*answer = NULL;

@@ -789,7 +789,6 @@ static void strv_free(char **v)
 static void fill_one(struct loader *L, const config_setting_t *grp, const struct row *r, void *obj)
 {
 	char *at = (char *)obj + r->off;
-	const struct row *rr = r;
 	const config_setting_t *s;
 	const char *v;
 	switch (r->kind) {
@@ -808,7 +807,7 @@ static void fill_one(struct loader *L, const config_setting_t *grp, const struct
 		*(uint32_t *)(void *)at = (uint32_t)get_int_r(grp, r);
 		break;
 	case K_BOOL:
-		s = member_r(grp, rr);
+		s = member_r(grp, r);
 		*(bool *)at = s ? config_setting_get_bool(s) != 0
 				: r->def != NULL && strcmp(r->def, "true") == 0;
 		break;
@@ -821,7 +820,7 @@ static void fill_one(struct loader *L, const config_setting_t *grp, const struct
 		v = get_str_r(grp, r);
 		if (v == NULL)
 			*(char **)(void *)at = NULL;
-		else if (r->kind == K_PATH && member_r(grp, rr) == NULL)
+		else if (r->kind == K_PATH && member_r(grp, r) == NULL)
 			*(char **)(void *)at = dup_str(L, v);
 		else
 			*(char **)(void *)at = resolve(L, v);

@@ -23,6 +23,7 @@
 
 #include <unbound.h>
 
+#include "common/clock.h"
 #include "common/dname.h"
 #include "common/dnsq.h"
 #include "common/err.h"
@@ -54,13 +55,6 @@ const char *bm_result_str(enum bm_result r)
 		return "temporary";
 	}
 	return "?";
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* A name for a reason text (escaped, R15). */
@@ -291,7 +285,7 @@ static void lookups_free(struct lookup *l, size_t n)
 static void lookups_run(struct bm_resolver *r, struct lookup *l, size_t n)
 {
 	size_t pending = 0;
-	int64_t deadline = now_ms() + r->timeout_ms;
+	int64_t deadline = clock_mono_ms() + r->timeout_ms;
 	for (size_t i = 0; i < n; i++) {
 		if (r->ctx == NULL) {
 			l[i].err = UB_INITFAIL;
@@ -303,7 +297,7 @@ static void lookups_run(struct bm_resolver *r, struct lookup *l, size_t n)
 		pending += l[i].sent;
 	}
 	while (pending > 0) {
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - clock_mono_ms();
 		if (left <= 0)
 			break;
 		struct pollfd p = {.fd = ub_fd(r->ctx), .events = POLLIN};

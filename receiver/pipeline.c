@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/clock.h"
 #include "common/dname.h"
 #include "common/err.h"
 #include "common/log.h"
@@ -79,13 +80,6 @@ void job_decide(struct job *j, int rcode, int ede, enum result result, const cha
 static int64_t now_sec(void)
 {
 	return (int64_t)time(NULL);
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 /* Serial-number arithmetic on 32-bit times (RFC 4034 3.1.5). */
@@ -446,7 +440,7 @@ static void verify_budget(struct receiver *r, struct job *j)
 	if (j->stage != JOB_VERIFY)
 		return;
 	unsigned need = (unsigned)j->ncand + (j->boot_pk != NULL);
-	if (ratelimit_bucket_take(&r->verify_budget, need, mono_ns()))
+	if (ratelimit_bucket_take(&r->verify_budget, need, clock_mono_ns()))
 		return;
 	job_decide(j, RC_REFUSED, EDE_NOT_READY, RES_REFUSED,
 		   "verification budget exhausted; retry later");

@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/vec.h"
@@ -59,13 +60,6 @@ struct conn {
 	unsigned inflight;
 	bool reading; /* EPOLLIN armed */
 };
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- queues ---- */
 
@@ -335,7 +329,7 @@ static void conn_arm(struct receiver *r, struct conn *c)
 	/* while we did not read, the client's next message could not come in:
 	 * its deadline starts again when we read again */
 	if (want_read && !c->reading && c->inlen > 0)
-		c->first = mono_ms();
+		c->first = clock_mono_ms();
 	c->reading = want_read;
 	ep_set(r, c->fd, c->id, ev, false);
 }
@@ -359,7 +353,7 @@ static bool conn_send(struct receiver *r, struct conn *c, const uint8_t *p, size
 	if (w > 0) {
 		memmove(c->out, c->out + w, c->outlen - (size_t)w);
 		c->outlen -= (size_t)w;
-		c->last = mono_ms();
+		c->last = clock_mono_ms();
 	}
 	(void)r;
 	return true;
@@ -466,7 +460,7 @@ static void tcp_accept(struct receiver *r, int lfd)
 		c->peerlen = pl;
 		peer_str(&peer, c->client, sizeof(c->client));
 		c->net = net;
-		c->last = mono_ms();
+		c->last = clock_mono_ms();
 		r->conns[fd] = c;
 		c->slot = r->nconns;
 		r->open[r->nconns++] = c;
@@ -500,7 +494,7 @@ static void tcp_read(struct receiver *r, struct conn *c)
 				conn_close(r, c);
 			return;
 		}
-		int64_t now = mono_ms();
+		int64_t now = clock_mono_ms();
 		if (c->inlen == 0)
 			c->first = now; /* a new message starts: its deadline runs from here */
 		c->inlen += (size_t)n;
@@ -558,7 +552,7 @@ static void tcp_write(struct receiver *r, struct conn *c)
 	memmove(c->out, c->out + w, c->outlen - (size_t)w);
 	c->outlen -= (size_t)w;
 	if (w > 0)
-		c->last = mono_ms(); /* progress: the client takes its answers */
+		c->last = clock_mono_ms(); /* progress: the client takes its answers */
 	conn_arm(r, c);
 }
 
@@ -612,7 +606,7 @@ static void drain_done(struct receiver *r)
  */
 static void sweep_idle(struct receiver *r)
 {
-	int64_t now = mono_ms(), limit = (int64_t)r->cfg->tcp_idle_timeout * 1000;
+	int64_t now = clock_mono_ms(), limit = (int64_t)r->cfg->tcp_idle_timeout * 1000;
 	for (size_t i = 0; i < r->nconns;) {
 		struct conn *c = r->open[i];
 		if (c->reading && c->inlen > 0 && now - c->first >= limit) {
@@ -692,10 +686,7 @@ int receiver_core_new(const struct cfg *cfg, struct receiver **out)
 	jobq_init(&r->verifyq, cfg->queue_max);
 	jobq_init(&r->commitq, 2 * (size_t)cfg->queue_max);
 	jobq_init(&r->doneq, 0);
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ratelimit_bucket_init(&r->verify_budget, cfg->verify_budget,
-			      (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec);
+	ratelimit_bucket_init(&r->verify_budget, cfg->verify_budget, clock_mono_ns());
 	int rc = store_open(cfg->store_path, &r->store);
 	if (rc != DS_OK) {
 		log_err("cannot open store %s: %s", cfg->store_path, ds_strerror(rc));

@@ -26,6 +26,7 @@
 #include "common/zonefile.h"
 #include "receiver/internal.h"
 #include "receiver/receiver.h"
+#include "tests/tools/inproc.h"
 #include "tests/unit/unit.h"
 #include "backends/backend.h"
 
@@ -145,29 +146,9 @@ struct outcome {
 
 static void run(const uint8_t *msg, size_t len, bool tcp, struct outcome *o)
 {
-	struct job *j = job_new(len);
+	struct job *j = inproc_run(R, msg, len, tcp, 0);
 	if (j == NULL)
 		abort();
-	memcpy(j->req, msg, len);
-	j->tcp = tcp;
-	struct sockaddr_in *sin = (struct sockaddr_in *)&j->peer;
-	sin->sin_family = AF_INET;
-	sin->sin_addr.s_addr = htonl(0x7f000001u);
-	sin->sin_port = htons(50000);
-	j->peerlen = sizeof(*sin);
-	snprintf(j->client, sizeof(j->client), "127.0.0.1#50000");
-	clock_gettime(CLOCK_REALTIME, &j->t_recv);
-
-	pipeline_receive(R, j);
-	if (j->stage == JOB_VERIFY)
-		pipeline_verify(R, j);
-	if (j->stage == JOB_COMMIT || j->audit) {
-		j->next = NULL;
-		pipeline_commit_batch(R, j);
-	}
-	respond_build(j);
-	respond_sign(R, j);
-	pipeline_log(R, j);
 
 	o->rcode = j->rcode;
 	o->ede = j->has_ede ? j->ede : -1;
@@ -264,169 +245,33 @@ struct pcase {
 	"c1.example. 3600 DS 12345 15 2 "                                                          \
 	"0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF"
 
+// clang-format off
 static const struct pcase cases[] = {
-    /* authentication */
-    {"unsigned UPDATE", -1, 0, false, {0}, {"+" NS1}, RC_REFUSED, 18, "not signed", NULL},
-    {"unknown key (c2 has none)",
-     K_C2,
-     0,
-     false,
-     {0},
-     {"+c2.example. 3600 NS ns1.provider.net."},
-     RC_BADKEY,
-     513,
-     "not known here",
-     NULL},
-    {"unknown key without OPT: NOTAUTH (the EDE only in the log)",
-     K_C2,
-     0,
-     true,
-     {0},
-     {"+c2.example. 3600 NS ns1.provider.net."},
-     RC_NOTAUTH,
-     513,
-     "not known here",
-     NULL},
-    {"expired signature", K_C1, -1000, false, {0}, {"+" NS1}, RC_REFUSED, 7, "expired", NULL},
-    {"signature from the future", K_C1, 600, false, {0}, {"+" NS1}, RC_REFUSED, 8, "future", NULL},
-    /* scope and policy */
-    {"c1's key on c2",
-     K_C1,
-     0,
-     false,
-     {0},
-     {"+c2.example. 3600 NS ns1.provider.net."},
-     RC_REFUSED,
-     18,
-     "outside the signer's delegation c1\\.example\\.",
-     NULL},
-    {"a name outside the zone",
-     K_C1,
-     0,
-     false,
-     {0},
-     {"+c1.other. 3600 NS ns1.provider.net."},
-     RC_NOTZONE,
-     0,
-     "outside zone example\\.",
-     NULL},
-    {"SOA is never changed", K_C1, 0, false, {0}, {"*example. SOA"}, RC_REFUSED, 18, "", NULL},
-    {"TXT is not a delegation type",
-     K_C1,
-     0,
-     false,
-     {0},
-     {"+c1.example. 3600 TXT \"x\""},
-     RC_REFUSED,
-     18,
-     "",
-     NULL},
-    {"one NS is below min-ns 2",
-     K_C1,
-     0,
-     false,
-     {0},
-     {"+" NS1},
-     RC_REFUSED,
-     18,
-     "minimum is 2",
-     NULL},
-    {"glue for a name that is no NS target",
-     K_C1,
-     0,
-     false,
-     {0},
-     {"+" NS1, "+" NS2, "+x.c1.example. 3600 A 192.0.2.7"},
-     RC_REFUSED,
-     18,
-     "only at NS targets",
-     NULL},
-    /* accepted changes */
-    {"two NS",
-     K_C1,
-     0,
-     false,
-     {0},
-     {"+" NS1, "+" NS2},
-     RC_NOERROR,
-     -1,
-     "",
-     "c1.example. NS ns1.provider.net.|c1.example. NS ns2.provider.org."},
-    {"the same again: no change",
-     K_C1,
-     0,
-     false,
-     {0},
-     {"+" NS1, "+" NS2},
-     RC_NOERROR,
-     -1,
-     "",
-     "c1.example. NS ns1.provider.net.|c1.example. NS ns2.provider.org."},
-    {"in-bailiwick NS with glue and a DS",
-     K_C1,
-     0,
-     false,
-     {0},
-     {"-" NS2, "+" NSIN, "+" GLUE, "+" DS1},
-     RC_NOERROR,
-     -1,
-     "",
-     "c1.example. DS 12345 15 2 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF|"
-     "c1.example. NS ns1.c1.example.|c1.example. NS ns1.provider.net.|"
-     "ns1.c1.example. A 192.0.2.1"},
-    /* prerequisites */
-    {"prerequisite: NS RRset exists",
-     K_C1,
-     0,
-     false,
-     {"ec1.example. NS"},
-     {"*c1.example. DS"},
-     RC_NOERROR,
-     -1,
-     "",
-     "c1.example. NS ns1.c1.example.|c1.example. NS ns1.provider.net.|"
-     "ns1.c1.example. A 192.0.2.1"},
-    {"prerequisite failed: DS RRset exists",
-     K_C1,
-     0,
-     false,
-     {"ec1.example. DS"},
-     {"+" NS2},
-     RC_NXRRSET,
-     0,
-     "prerequisite failed",
-     NULL},
-    {"prerequisite failed: name not in use",
-     K_C1,
-     0,
-     false,
-     {"xc1.example."},
-     {"+" NS2},
-     RC_YXDOMAIN,
-     0,
-     "",
-     NULL},
-    {"prerequisite: value",
-     K_C1,
-     0,
-     false,
-     {"=" NS1, "=" NSIN},
-     {"+" NS2, "-" NSIN},
-     RC_NOERROR,
-     -1,
-     "",
-     "c1.example. NS ns1.provider.net.|c1.example. NS ns2.provider.org."},
-    {"a prerequisite outside the signer's names",
-     K_C1,
-     0,
-     false,
-     {"ec2.example. NS"},
-     {"+" NS2},
-     RC_REFUSED,
-     -2,
-     "",
-     NULL},
+	/* authentication */
+	{"unsigned UPDATE", -1, 0, false, {0}, {"+" NS1}, RC_REFUSED, 18, "not signed", NULL},
+	{"unknown key (c2 has none)", K_C2, 0, false, {0}, {"+c2.example. 3600 NS ns1.provider.net."}, RC_BADKEY, 513, "not known here", NULL},
+	{"unknown key without OPT: NOTAUTH (the EDE only in the log)", K_C2, 0, true, {0}, {"+c2.example. 3600 NS ns1.provider.net."}, RC_NOTAUTH, 513, "not known here", NULL},
+	{"expired signature", K_C1, -1000, false, {0}, {"+" NS1}, RC_REFUSED, 7, "expired", NULL},
+	{"signature from the future", K_C1, 600, false, {0}, {"+" NS1}, RC_REFUSED, 8, "future", NULL},
+	/* scope and policy */
+	{"c1's key on c2", K_C1, 0, false, {0}, {"+c2.example. 3600 NS ns1.provider.net."}, RC_REFUSED, 18, "outside the signer's delegation c1\\.example\\.", NULL},
+	{"a name outside the zone", K_C1, 0, false, {0}, {"+c1.other. 3600 NS ns1.provider.net."}, RC_NOTZONE, 0, "outside zone example\\.", NULL},
+	{"SOA is never changed", K_C1, 0, false, {0}, {"*example. SOA"}, RC_REFUSED, 18, "", NULL},
+	{"TXT is not a delegation type", K_C1, 0, false, {0}, {"+c1.example. 3600 TXT \"x\""}, RC_REFUSED, 18, "", NULL},
+	{"one NS is below min-ns 2", K_C1, 0, false, {0}, {"+" NS1}, RC_REFUSED, 18, "minimum is 2", NULL},
+	{"glue for a name that is no NS target", K_C1, 0, false, {0}, {"+" NS1, "+" NS2, "+x.c1.example. 3600 A 192.0.2.7"}, RC_REFUSED, 18, "only at NS targets", NULL},
+	/* accepted changes */
+	{"two NS", K_C1, 0, false, {0}, {"+" NS1, "+" NS2}, RC_NOERROR, -1, "", "c1.example. NS ns1.provider.net.|c1.example. NS ns2.provider.org."},
+	{"the same again: no change", K_C1, 0, false, {0}, {"+" NS1, "+" NS2}, RC_NOERROR, -1, "", "c1.example. NS ns1.provider.net.|c1.example. NS ns2.provider.org."},
+	{"in-bailiwick NS with glue and a DS", K_C1, 0, false, {0}, {"-" NS2, "+" NSIN, "+" GLUE, "+" DS1}, RC_NOERROR, -1, "", "c1.example. DS 12345 15 2 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF|" "c1.example. NS ns1.c1.example.|c1.example. NS ns1.provider.net.|" "ns1.c1.example. A 192.0.2.1"},
+	/* prerequisites */
+	{"prerequisite: NS RRset exists", K_C1, 0, false, {"ec1.example. NS"}, {"*c1.example. DS"}, RC_NOERROR, -1, "", "c1.example. NS ns1.c1.example.|c1.example. NS ns1.provider.net.|" "ns1.c1.example. A 192.0.2.1"},
+	{"prerequisite failed: DS RRset exists", K_C1, 0, false, {"ec1.example. DS"}, {"+" NS2}, RC_NXRRSET, 0, "prerequisite failed", NULL},
+	{"prerequisite failed: name not in use", K_C1, 0, false, {"xc1.example."}, {"+" NS2}, RC_YXDOMAIN, 0, "", NULL},
+	{"prerequisite: value", K_C1, 0, false, {"=" NS1, "=" NSIN}, {"+" NS2, "-" NSIN}, RC_NOERROR, -1, "", "c1.example. NS ns1.provider.net.|c1.example. NS ns2.provider.org."},
+	{"a prerequisite outside the signer's names", K_C1, 0, false, {"ec2.example. NS"}, {"+" NS2}, RC_REFUSED, -2, "", NULL},
 };
+// clang-format on
 
 static void run_cases(void)
 {
