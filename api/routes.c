@@ -537,14 +537,14 @@ static void h_outbox(struct api_req *q)
 /* ---- the receiver's key ---- */
 
 /* The timing of a key from its .private file (named as BIND names it). */
-static bool rkey_times(const struct cfg *c, const struct sig0_privkey *k, struct sig0_key_times *t)
+static bool rkey_times(const struct cfg *c, const struct sig0_key *k, struct sig0_key_times *t)
 {
 	uint8_t lower[DNAME_MAX];
 	char name[DNAME_STR_MAX], path[2048];
-	dname_lower(lower, sig0_privkey_owner(k));
+	dname_lower(lower, sig0_key_owner(k));
 	dname_to_str(lower, name, sizeof(name));
-	snprintf(path, sizeof(path), "%s/K%s+%03u+%05u", c->receiver.key_dir, name,
-		 sig0_privkey_alg(k), sig0_privkey_tag(k));
+	snprintf(path, sizeof(path), "%s/K%s+%03u+%05u", c->receiver.key_dir, name, sig0_key_alg(k),
+		 sig0_key_tag(k));
 	return sig0_key_times_read(path, t) == DS_OK;
 }
 
@@ -562,7 +562,7 @@ json_t *api_rkeys_json(struct api_req *q)
 		return NULL;
 	}
 	int64_t now = (int64_t)time(NULL);
-	const struct sig0_privkey *pub[16], *act = rkeys_active(set, now);
+	const struct sig0_key *pub[16], *act = rkeys_active(set, now);
 	size_t npub = rkeys_published(set, now, pub, 16), nshown = npub;
 	/* the published keys, and the signing one should it not be published */
 	bool seen = act == NULL;
@@ -574,21 +574,21 @@ json_t *api_rkeys_json(struct api_req *q)
 	json_t *keys = json_array();
 	for (size_t i = 0; keys && i < nshown; i++) {
 		size_t rdlen;
-		const uint8_t *rd = sig0_privkey_rdata(pub[i], &rdlen);
+		const uint8_t *rd = sig0_key_rdata(pub[i], &rdlen);
 		struct sig0_key_times t = {0};
 		if (!rkey_times(c, pub[i], &t))
 			memset(&t, 0, sizeof(t)); /* shown as null */
 		if (rr_to_str(c->receiver.name, c->receiver.publish_ttl, T_KEY, rd, rdlen, text,
 			      sizeof(text)) != DS_OK)
 			snprintf(text, sizeof(text), "?");
-		json_array_append_new(
-		    keys,
-		    json_pack("{s:i,s:i,s:b,s:b,s:s,s:o,s:o,s:o,s:o}", "tag",
-			      (int)sig0_privkey_tag(pub[i]), "algorithm",
-			      (int)sig0_privkey_alg(pub[i]), "active", pub[i] == act, "published",
-			      i < npub, "key", text, "publish_time", time_or_null(t.publish),
-			      "activate_time", time_or_null(t.activate), "inactive_time",
-			      time_or_null(t.inactive), "delete_time", time_or_null(t.removal)));
+		json_array_append_new(keys, json_pack("{s:i,s:i,s:b,s:b,s:s,s:o,s:o,s:o,s:o}",
+						      "tag", (int)sig0_key_tag(pub[i]), "algorithm",
+						      (int)sig0_key_alg(pub[i]), "active",
+						      pub[i] == act, "published", i < npub, "key",
+						      text, "publish_time", time_or_null(t.publish),
+						      "activate_time", time_or_null(t.activate),
+						      "inactive_time", time_or_null(t.inactive),
+						      "delete_time", time_or_null(t.removal)));
 	}
 	rkeys_free(set);
 	dname_to_str(c->receiver.name, name, sizeof(name));

@@ -265,13 +265,13 @@ void api_key_add(struct api_req *q)
 		api_error(q, 400, "the KEY's owner %s is not the child %s", o, cname);
 		goto out;
 	}
-	struct sig0_pubkey *pk = NULL;
-	if (sig0_pubkey_new(child, k->rdata, rdlen, &q->a->cfg->limits, &pk, why, sizeof(why)) !=
+	struct sig0_key *pk = NULL;
+	if (sig0_key_new(child, k->rdata, rdlen, &q->a->cfg->limits, &pk, why, sizeof(why)) !=
 	    DS_OK) {
 		api_error(q, 400, "the key is not acceptable: %s", why);
 		goto out;
 	}
-	sig0_pubkey_free(pk);
+	sig0_key_free(pk);
 	if (!policy_bit(z->key_alg_ok, k->rdata[3])) {
 		api_error(q, 400,
 			  "algorithm %u is not accepted for child keys of zone %s (key-algorithms)",
@@ -294,7 +294,7 @@ void api_key_add(struct api_req *q)
 		memcpy(k->zone, z->name, dname_len(z->name));
 		memcpy(k->owner, child, dname_len(child));
 		k->alg = k->rdata[3];
-		k->tag = sig0_key_tag(k->rdata, rdlen);
+		k->tag = sig0_rdata_tag(k->rdata, rdlen);
 		k->flags = rd_u16(k->rdata);
 		k->rdlen = (uint16_t)rdlen;
 		k->state = KEY_KNOWN;

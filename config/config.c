@@ -1059,9 +1059,9 @@ static void fill_key(struct loader *L, const config_setting_t *ks, struct cfg_ch
 		    dname_str(k->owner, ob, DNAME_STR_MAX));
 		return;
 	}
-	struct sig0_pubkey *pk = NULL;
+	struct sig0_key *pk = NULL;
 	why[0] = '\0';
-	rc = sig0_pubkey_new(k->owner, k->rdata, rdlen, &L->c->limits, &pk, why, sizeof why);
+	rc = sig0_key_new(k->owner, k->rdata, rdlen, &L->c->limits, &pk, why, sizeof why);
 	if (rc != DS_OK) {
 		if (rc == DS_ENOMEM)
 			L->oom = true;
@@ -1069,9 +1069,9 @@ static void fill_key(struct loader *L, const config_setting_t *ks, struct cfg_ch
 		return;
 	}
 	k->rdlen = (uint16_t)rdlen;
-	k->tag = sig0_pubkey_tag(pk);
-	k->alg = sig0_pubkey_alg(pk);
-	sig0_pubkey_free(pk);
+	k->tag = sig0_key_tag(pk);
+	k->alg = sig0_key_alg(pk);
+	sig0_key_free(pk);
 	for (size_t i = 0; i < ch->nkeys; i++) {
 		const struct cfg_key *o = &ch->keys[i];
 		if (o->rdlen == k->rdlen && memcmp(o->rdata, k->rdata, k->rdlen) == 0) {

@@ -228,7 +228,7 @@ struct cfg {
  * line (errf NULL: not printed); all are reported before failing.  Relative
  * paths in the file (store.path, backend path/template, key files) are
  * resolved against the directory of path; the default store.path is not.
- * Key files are read and every key checked with sig0_pubkey_new() against
+ * Key files are read and every key checked with sig0_key_new() against
  * the configured limits; each backend's init() is run once (and its state
  * freed) to check its settings.  Returns DS_OK (and *out, freed with
  * cfg_free) or DS_ECONFIG / DS_ENOMEM (*out NULL).

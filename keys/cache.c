@@ -47,7 +47,7 @@ void keycache_free(struct keycache *kc)
 		struct key_entry *e = kc->bucket[i], *nx;
 		for (; e; e = nx) {
 			nx = e->next;
-			sig0_pubkey_free(e->pk);
+			sig0_key_free(e->pk);
 			free(e);
 		}
 	}
@@ -100,7 +100,7 @@ int keycache_put(struct keycache *kc, const struct store_key *k, const struct si
 	struct key_entry *e = calloc(1, sizeof(*e));
 	if (e == NULL)
 		return DS_ENOMEM;
-	if (sig0_pubkey_new(k->owner, k->rdata, k->rdlen, lim, &e->pk, why, sizeof(why)) != DS_OK) {
+	if (sig0_key_new(k->owner, k->rdata, k->rdlen, lim, &e->pk, why, sizeof(why)) != DS_OK) {
 		dname_to_str(k->owner, name, sizeof(name));
 		log_warning("key %s tag %u not usable and ignored: %s", name, k->tag, why);
 		free(e);
@@ -126,7 +126,7 @@ int keycache_put(struct keycache *kc, const struct store_key *k, const struct si
 	}
 	pthread_rwlock_unlock(&kc->lock);
 	if (e != NULL) {
-		sig0_pubkey_free(e->pk);
+		sig0_key_free(e->pk);
 		free(e);
 	}
 	return DS_OK;

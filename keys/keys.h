@@ -26,7 +26,7 @@ struct keycache;
 
 struct key_entry {
 	struct key_entry *next; /* hash chain */
-	struct sig0_pubkey *pk;
+	struct sig0_key *pk;
 	int64_t key_id;
 	int64_t child_id;
 	uint8_t zone[DNAME_MAX];
@@ -112,10 +112,9 @@ void rkeys_free(struct rkeys *s);
 /* Has the key folder changed since s was loaded (files added, rewritten)? */
 bool rkeys_changed(const struct cfg *cfg, const struct rkeys *s);
 /* The key that signs at now, or NULL. */
-const struct sig0_privkey *rkeys_active(const struct rkeys *s, int64_t now);
+const struct sig0_key *rkeys_active(const struct rkeys *s, int64_t now);
 /* The keys whose KEY is to be published at now. */
-size_t rkeys_published(const struct rkeys *s, int64_t now, const struct sig0_privkey **out,
-		       size_t max);
+size_t rkeys_published(const struct rkeys *s, int64_t now, const struct sig0_key **out, size_t max);
 
 /*
  * `dsyncd receiver-key show|roll`: list the receiver's keys with their

@@ -38,7 +38,7 @@ static void print_dsync(const struct cfg *c, const char *owner, const char *targ
 }
 
 static void print_zone(const struct cfg *c, const struct cfg_zone *z,
-		       const struct sig0_privkey *const *keys, size_t nkeys, FILE *out)
+		       const struct sig0_key *const *keys, size_t nkeys, FILE *out)
 {
 	char zone[DNAME_STR_MAX], target[DNAME_STR_MAX], owner[DNAME_STR_MAX + 16], line[8192];
 	uint32_t ttl = c->receiver.publish_ttl;
@@ -62,7 +62,7 @@ static void print_zone(const struct cfg *c, const struct cfg_zone *z,
 	}
 	for (size_t i = 0; i < nkeys; i++) {
 		size_t rdlen;
-		const uint8_t *rd = sig0_privkey_rdata(keys[i], &rdlen);
+		const uint8_t *rd = sig0_key_rdata(keys[i], &rdlen);
 		if (rr_to_str(c->receiver.name, ttl, T_KEY, rd, rdlen, line, sizeof(line)) == DS_OK)
 			fprintf(out, "%s\n", line);
 	}
@@ -96,7 +96,7 @@ int keys_records(const struct cfg *c, const char *zone, FILE *out)
 		fprintf(out, "records: cannot read the receiver keys in %s\n", c->receiver.key_dir);
 		return rc;
 	}
-	const struct sig0_privkey *keys[16];
+	const struct sig0_key *keys[16];
 	size_t nkeys = rkeys_published(set, (int64_t)time(NULL), keys, 16);
 	if (nkeys == 0)
 		fprintf(out,

@@ -26,7 +26,7 @@
 #define RKEYS_MAX 16
 
 struct rkey {
-	struct sig0_privkey *k;
+	struct sig0_key *k;
 	struct sig0_key_times t;
 	char prefix[1024];
 };
@@ -42,7 +42,7 @@ void rkeys_free(struct rkeys *s)
 	if (s == NULL)
 		return;
 	for (size_t i = 0; i < s->n; i++)
-		sig0_privkey_free(s->key[i].k);
+		sig0_key_free(s->key[i].k);
 	free(s);
 }
 
@@ -92,10 +92,10 @@ static int scan(const struct cfg *cfg, struct rkeys *s, uint64_t *stamp)
 		}
 		struct rkey *k = &s->key[s->n];
 		char why[256];
-		if (sig0_privkey_read(path, &k->k, why, sizeof(why)) != DS_OK ||
+		if (sig0_key_read(path, &k->k, why, sizeof(why)) != DS_OK ||
 		    sig0_key_times_read(path, &k->t) != DS_OK) {
 			log_warning("receiver key %s not usable: %s", path, why);
-			sig0_privkey_free(k->k);
+			sig0_key_free(k->k);
 			k->k = NULL;
 			continue;
 		}
@@ -123,16 +123,15 @@ int rkeys_load(const struct cfg *cfg, bool create, struct rkeys **out)
 		rc = DS_OK; /* no folder yet: no keys yet */
 	if (rc == DS_OK && s->n == 0 && create) {
 		/* first start: one key, published and active now */
-		struct sig0_privkey *k;
+		struct sig0_key *k;
 		struct sig0_key_times t = {0};
 		char why[256], prefix[1024];
 		t.created = t.publish = t.activate = (int64_t)time(NULL);
-		rc = sig0_privkey_generate(cfg->receiver.alg, cfg->receiver.name, &k, why,
-					   sizeof(why));
+		rc = sig0_key_generate(cfg->receiver.alg, cfg->receiver.name, &k, why, sizeof(why));
 		if (rc == DS_OK) {
-			rc = sig0_privkey_write(k, cfg->receiver.key_dir, &t, prefix,
-						sizeof(prefix), why, sizeof(why));
-			sig0_privkey_free(k);
+			rc = sig0_key_write(k, cfg->receiver.key_dir, &t, prefix, sizeof(prefix),
+					    why, sizeof(why));
+			sig0_key_free(k);
 		}
 		if (rc != DS_OK) {
 			log_err("cannot create the receiver key in %s: %s", cfg->receiver.key_dir,
@@ -164,7 +163,7 @@ static bool in_window(int64_t from, int64_t until, int64_t now)
 	return from != 0 && from <= now && (until == 0 || now < until);
 }
 
-const struct sig0_privkey *rkeys_active(const struct rkeys *s, int64_t now)
+const struct sig0_key *rkeys_active(const struct rkeys *s, int64_t now)
 {
 	const struct rkey *best = NULL;
 	for (size_t i = 0; i < s->n; i++)
@@ -174,8 +173,7 @@ const struct sig0_privkey *rkeys_active(const struct rkeys *s, int64_t now)
 	return best ? best->k : NULL;
 }
 
-size_t rkeys_published(const struct rkeys *s, int64_t now, const struct sig0_privkey **out,
-		       size_t max)
+size_t rkeys_published(const struct rkeys *s, int64_t now, const struct sig0_key **out, size_t max)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < s->n && n < max; i++)
@@ -198,7 +196,7 @@ static void fmt_time(int64_t t, char *out, size_t len)
 
 static void show(const struct rkeys *s, int64_t now, FILE *out)
 {
-	const struct sig0_privkey *act = rkeys_active(s, now);
+	const struct sig0_key *act = rkeys_active(s, now);
 	for (size_t i = 0; i < s->n; i++) {
 		const struct rkey *k = &s->key[i];
 		char p[32], a[32], in[32], rm[32];
@@ -208,7 +206,7 @@ static void show(const struct rkeys *s, int64_t now, FILE *out)
 		fmt_time(k->t.removal, rm, sizeof(rm));
 		fprintf(
 		    out, "%s tag %u alg %u: %s%s publish %s activate %s inactive %s delete %s\n",
-		    k->prefix, sig0_privkey_tag(k->k), sig0_privkey_alg(k->k),
+		    k->prefix, sig0_key_tag(k->k), sig0_key_alg(k->k),
 		    k->k == act ? "signing" : "not signing",
 		    in_window(k->t.publish, k->t.removal, now) ? ", published" : "", p, a, in, rm);
 	}
@@ -238,17 +236,16 @@ int rkeys_command(const struct cfg *cfg, const char *what, FILE *out)
 			if (in_window(s->key[i].t.activate, s->key[i].t.inactive, now) &&
 			    (cur == NULL || s->key[i].t.activate > cur->t.activate))
 				cur = &s->key[i];
-		struct sig0_privkey *k;
+		struct sig0_key *k;
 		struct sig0_key_times t = {0};
 		char why[1100] = "", prefix[1024];
 		t.created = t.publish = now;
 		t.activate = now + cfg->receiver.roll_publish;
-		rc = sig0_privkey_generate(cfg->receiver.alg, cfg->receiver.name, &k, why,
-					   sizeof(why));
+		rc = sig0_key_generate(cfg->receiver.alg, cfg->receiver.name, &k, why, sizeof(why));
 		if (rc == DS_OK) {
-			rc = sig0_privkey_write(k, cfg->receiver.key_dir, &t, prefix,
-						sizeof(prefix), why, sizeof(why));
-			sig0_privkey_free(k);
+			rc = sig0_key_write(k, cfg->receiver.key_dir, &t, prefix, sizeof(prefix),
+					    why, sizeof(why));
+			sig0_key_free(k);
 		}
 		if (rc == DS_OK && cur) {
 			cur->t.inactive = t.activate;

@@ -102,7 +102,7 @@ struct job {
 	uint32_t sig_expiration;
 	/* a self-signed bootstrap upload: the key comes from the update section */
 	bool bootstrap;
-	struct sig0_pubkey *boot_pk;  /* owned by the job */
+	struct sig0_key *boot_pk;     /* owned by the job */
 	const struct msg_rr *boot_rr; /* the KEY add */
 	bool boot_queued;	      /* its automatic validation was queued */
 	/* key rows written by this job: into the cache once committed */

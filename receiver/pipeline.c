@@ -59,7 +59,7 @@ void job_free(struct job *j)
 	free(j->m);
 	free(j->req);
 	free(j->changes);
-	sig0_pubkey_free(j->boot_pk);
+	sig0_key_free(j->boot_pk);
 	free(j->newkey);
 	free(j);
 }
@@ -154,7 +154,7 @@ static const struct msg_rr *bootstrap_key(const struct msg *m, const struct sig0
 	if (add == NULL || add->rdlen < 5)
 		return NULL;
 	const uint8_t *rd = msg_rdata(m, add);
-	if (rd[3] != s->alg || sig0_key_tag(rd, add->rdlen) != s->key_tag)
+	if (rd[3] != s->alg || sig0_rdata_tag(rd, add->rdlen) != s->key_tag)
 		return NULL;
 	return add;
 }
@@ -181,8 +181,8 @@ static void start_bootstrap(struct receiver *r, struct job *j, const struct msg_
 			   c->boot_per_source);
 		return;
 	}
-	int rc = sig0_pubkey_new(j->signer, msg_rdata(j->m, kr), kr->rdlen, &c->limits, &j->boot_pk,
-				 why, sizeof(why));
+	int rc = sig0_key_new(j->signer, msg_rdata(j->m, kr), kr->rdlen, &c->limits, &j->boot_pk,
+			      why, sizeof(why));
 	if (rc != DS_OK) {
 		job_decide(j, RC_REFUSED,
 			   rc == DS_ENOTSUP ? EDE_UNSUPPORTED_KEY_ALG : EDE_PROHIBITED, RES_REFUSED,
@@ -764,7 +764,7 @@ static void store_upload(struct receiver *r, struct job *j, struct upload_scan *
 	 * one uploaded again after it was decided (validation-failed, revoked) */
 	bool held = u->exists && (k->state == KEY_KNOWN || k->state == KEY_VALIDATING);
 	bool takes_slot = !held && (next == KEY_KNOWN || next == KEY_VALIDATING);
-	uint16_t tag = sig0_key_tag(rd, u->rdlen);
+	uint16_t tag = sig0_rdata_tag(rd, u->rdlen);
 	k->child_id = cid;
 	memcpy(k->zone, j->zone->name, dname_len(j->zone->name));
 	memcpy(k->owner, j->signer, dname_len(j->signer));
@@ -861,7 +861,7 @@ static void decide_upload(struct receiver *r, struct job *j, const char *child, 
 		free(row);
 		return;
 	}
-	uint16_t tag = sig0_key_tag(rd, u.rdlen);
+	uint16_t tag = sig0_rdata_tag(rd, u.rdlen);
 	int64_t queued = 0;
 	bool allowed = ks_next(u.exists, row->state, KS_EV_UPLOAD, &next);
 	/* the zone's policy on child key algorithms: the key is kept as refused
@@ -943,17 +943,17 @@ static void decide_rollover(struct receiver *r, struct job *j, const char *child
 			continue;
 		}
 		/* an add: the key must be usable and the transition allowed */
-		struct sig0_pubkey *pk = NULL;
-		if (rr->rdlen < 5 || sig0_pubkey_new(j->key->child, rd, rr->rdlen, &c->limits, &pk,
-						     why, sizeof(why)) != DS_OK) {
+		struct sig0_key *pk = NULL;
+		if (rr->rdlen < 5 || sig0_key_new(j->key->child, rd, rr->rdlen, &c->limits, &pk,
+						  why, sizeof(why)) != DS_OK) {
 			job_decide(j, RC_REFUSED, EDE_PROHIBITED, RES_REFUSED,
 				   "KEY of %s is not acceptable: %s", child,
 				   rr->rdlen < 5 ? "too short" : why);
 			goto done;
 		}
-		sig0_pubkey_free(pk);
+		sig0_key_free(pk);
 		enum key_state next;
-		uint16_t tag = sig0_key_tag(rd, rr->rdlen);
+		uint16_t tag = sig0_rdata_tag(rd, rr->rdlen);
 		if (!policy_bit(j->zone->key_alg_ok, rd[3])) {
 			job_decide(j, RC_REFUSED, EDE_UNSUPPORTED_KEY_ALG, RES_REFUSED,
 				   "key %s tag %u: algorithm %u is not accepted for child keys "

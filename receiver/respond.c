@@ -126,7 +126,7 @@ void respond_sign(struct receiver *r, struct job *j)
 	}
 	struct rkeys *set = atomic_load(&r->rkeys);
 	int64_t now = (int64_t)time(NULL);
-	const struct sig0_privkey *k = set ? rkeys_active(set, now) : NULL;
+	const struct sig0_key *k = set ? rkeys_active(set, now) : NULL;
 	if (k == NULL) {
 		unsigned_answer(j);
 		return;

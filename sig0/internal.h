@@ -1,6 +1,6 @@
 /*
  * sig0/internal.h -- what sig0.c, keyfile.c and keygen.c share and nobody
- * else sees: the algorithm table entry, the private key's layout, the
+ * else sees: the algorithm table entry, the key's layout, the
  * "why" formatter and the K-file name helper.  Not installed, not included
  * outside sig0/.
  */
@@ -28,14 +28,22 @@ struct alg_info {
 /* The table entry of a supported algorithm, or NULL (sig0.c). */
 const struct alg_info *sig0_alg_info(uint8_t alg);
 
-struct sig0_privkey {
+/*
+ * A SIG(0) key: the public half always, the private half when has_private
+ * (then pkey is the key pair).  Immutable after creation.
+ */
+struct sig0_key {
 	EVP_PKEY *pkey;
+	/* RSA/ECDSA: a context set up for EVP_PKEY_verify() with the digest;
+	 * each verification works on a duplicate (see crypto_verify). */
+	EVP_PKEY_CTX *vctx;
+	int has_private;
 	const struct alg_info *ai;
-	size_t siglen;
+	size_t siglen; /* exact signature length on the wire */
 	uint16_t tag;
 	uint8_t owner[DNAME_MAX];
 	size_t rdlen;
-	uint8_t rdata[]; /* KEY RDATA */
+	uint8_t rdata[]; /* KEY RDATA as given */
 };
 
 /*

@@ -169,7 +169,7 @@ char *sig0_keyfile_name(const char *path, const char *suffix)
 	return name;
 }
 
-int sig0_privkey_read(const char *path, struct sig0_privkey **out, char *why, size_t whylen)
+int sig0_key_read(const char *path, struct sig0_key **out, char *why, size_t whylen)
 {
 	*out = NULL;
 	if (why != NULL && whylen > 0)
@@ -201,7 +201,7 @@ int sig0_privkey_read(const char *path, struct sig0_privkey **out, char *why, si
 	rc = private_read(name, rdata[3], &pkey, why, whylen);
 	if (rc != DS_OK)
 		goto out;
-	rc = sig0_privkey_new(pkey, owner, rdata, rdlen, out, why, whylen);
+	rc = sig0_key_new_private(pkey, owner, rdata, rdlen, out, why, whylen);
 	if (rc != DS_OK)
 		EVP_PKEY_free(pkey);
 out:

@@ -85,8 +85,8 @@ static int priv_raw(const struct alg_info *ai, const EVP_PKEY *pkey, uint8_t *ou
 	return ok ? DS_OK : DS_ECRYPTO;
 }
 
-int sig0_privkey_generate(uint8_t alg, const uint8_t *owner, struct sig0_privkey **out, char *why,
-			  size_t whylen)
+int sig0_key_generate(uint8_t alg, const uint8_t *owner, struct sig0_key **out, char *why,
+		      size_t whylen)
 {
 	*out = NULL;
 	if (why != NULL && whylen > 0)
@@ -113,7 +113,7 @@ int sig0_privkey_generate(uint8_t alg, const uint8_t *owner, struct sig0_privkey
 	rdata[3] = alg;
 	int rc = pub_raw(ai, pkey, rdata + 4);
 	if (rc == DS_OK)
-		rc = sig0_privkey_new(pkey, owner, rdata, 4 + ai->keylen, out, why, whylen);
+		rc = sig0_key_new_private(pkey, owner, rdata, 4 + ai->keylen, out, why, whylen);
 	else
 		ds_why(why, whylen, "cannot export the %s public key", sig0_alg_name(alg));
 	if (rc != DS_OK) {
@@ -492,9 +492,8 @@ out:
 
 /* ---- writing a key pair ----------------------------------------------------------------- */
 
-int sig0_privkey_write(const struct sig0_privkey *k, const char *dir,
-		       const struct sig0_key_times *t, char *prefix, size_t prefixlen, char *why,
-		       size_t whylen)
+int sig0_key_write(const struct sig0_key *k, const char *dir, const struct sig0_key_times *t,
+		   char *prefix, size_t prefixlen, char *why, size_t whylen)
 {
 	char owner[DNAME_STR_MAX], rdtext[256], keytext[DNAME_STR_MAX * 2 + 400];
 	char privtext[512];

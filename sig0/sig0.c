@@ -55,19 +55,6 @@ const struct alg_info *sig0_alg_info(uint8_t alg)
 	return NULL;
 }
 
-struct sig0_pubkey {
-	EVP_PKEY *pkey;
-	/* RSA/ECDSA: a context set up for EVP_PKEY_verify() with the digest;
-	 * each verification works on a duplicate (see crypto_verify). */
-	EVP_PKEY_CTX *vctx;
-	const struct alg_info *ai;
-	size_t siglen; /* exact signature length on the wire */
-	uint16_t tag;
-	uint8_t owner[DNAME_MAX];
-	size_t rdlen;
-	uint8_t rdata[]; /* KEY RDATA as given */
-};
-
 /* ---- algorithms, limits, names, key tag ---------------------------------- */
 
 static void alg_set(struct sig0_limits *l, uint8_t alg)
@@ -129,7 +116,7 @@ const char *sig0_alg_name(uint8_t alg)
 	return alg_other[alg];
 }
 
-uint16_t sig0_key_tag(const uint8_t *rdata, size_t rdlen)
+uint16_t sig0_rdata_tag(const uint8_t *rdata, size_t rdlen)
 {
 	/* Algorithm 1 (RSA/MD5): bits 8..23 of the modulus' least significant end. */
 	if (rdlen >= 4 && rdata[3] == 1)
@@ -331,42 +318,37 @@ static int key_import(const uint8_t *rdata, size_t rdlen, const struct sig0_limi
 	return rc;
 }
 
-int sig0_pubkey_new(const uint8_t *owner, const uint8_t *rdata, size_t rdlen,
-		    const struct sig0_limits *lim, struct sig0_pubkey **out, char *why,
-		    size_t whylen)
+/*
+ * The key object around an imported key: takes pkey on success only, sets
+ * up a verification context for RSA/ECDSA, copies owner and RDATA.
+ */
+static int key_build(EVP_PKEY *pkey, int has_private, const struct alg_info *ai, size_t siglen,
+		     const uint8_t *owner, const uint8_t *rdata, size_t rdlen,
+		     struct sig0_key **out, char *why, size_t whylen)
 {
-	EVP_PKEY *pkey;
-	const struct alg_info *ai;
-	size_t siglen = 0;
-
-	*out = NULL;
-	int rc = key_import(rdata, rdlen, lim, &pkey, &ai, &siglen, why, whylen);
-	if (rc != DS_OK)
-		return rc;
 	EVP_PKEY_CTX *vctx = NULL;
 	if (ai->kind != KIND_ED) {
 		vctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
 		if (vctx == NULL || EVP_PKEY_verify_init(vctx) != 1 ||
 		    EVP_PKEY_CTX_set_signature_md(vctx, md_get(ai->md)) != 1) {
 			EVP_PKEY_CTX_free(vctx);
-			EVP_PKEY_free(pkey);
 			ERR_clear_error();
 			ds_why(why, whylen, "cannot set up verification");
 			return DS_ECRYPTO;
 		}
 	}
-	struct sig0_pubkey *k = malloc(sizeof *k + rdlen);
+	struct sig0_key *k = malloc(sizeof *k + rdlen);
 	if (k == NULL) {
 		EVP_PKEY_CTX_free(vctx);
-		EVP_PKEY_free(pkey);
 		ds_why(why, whylen, "out of memory");
 		return DS_ENOMEM;
 	}
 	k->pkey = pkey;
 	k->vctx = vctx;
+	k->has_private = has_private;
 	k->ai = ai;
 	k->siglen = siglen;
-	k->tag = sig0_key_tag(rdata, rdlen);
+	k->tag = sig0_rdata_tag(rdata, rdlen);
 	if (owner != NULL)
 		memcpy(k->owner, owner, dname_len(owner));
 	else
@@ -377,7 +359,24 @@ int sig0_pubkey_new(const uint8_t *owner, const uint8_t *rdata, size_t rdlen,
 	return DS_OK;
 }
 
-void sig0_pubkey_free(struct sig0_pubkey *k)
+int sig0_key_new(const uint8_t *owner, const uint8_t *rdata, size_t rdlen,
+		 const struct sig0_limits *lim, struct sig0_key **out, char *why, size_t whylen)
+{
+	EVP_PKEY *pkey;
+	const struct alg_info *ai;
+	size_t siglen = 0;
+
+	*out = NULL;
+	int rc = key_import(rdata, rdlen, lim, &pkey, &ai, &siglen, why, whylen);
+	if (rc != DS_OK)
+		return rc;
+	rc = key_build(pkey, 0, ai, siglen, owner, rdata, rdlen, out, why, whylen);
+	if (rc != DS_OK)
+		EVP_PKEY_free(pkey);
+	return rc;
+}
+
+void sig0_key_free(struct sig0_key *k)
 {
 	if (k == NULL)
 		return;
@@ -386,25 +385,30 @@ void sig0_pubkey_free(struct sig0_pubkey *k)
 	free(k);
 }
 
-uint8_t sig0_pubkey_alg(const struct sig0_pubkey *k)
+uint8_t sig0_key_alg(const struct sig0_key *k)
 {
 	return k->ai->alg;
 }
 
-uint16_t sig0_pubkey_tag(const struct sig0_pubkey *k)
+uint16_t sig0_key_tag(const struct sig0_key *k)
 {
 	return k->tag;
 }
 
-const uint8_t *sig0_pubkey_owner(const struct sig0_pubkey *k)
+const uint8_t *sig0_key_owner(const struct sig0_key *k)
 {
 	return k->owner;
 }
 
-const uint8_t *sig0_pubkey_rdata(const struct sig0_pubkey *k, size_t *rdlen)
+const uint8_t *sig0_key_rdata(const struct sig0_key *k, size_t *rdlen)
 {
 	*rdlen = k->rdlen;
 	return k->rdata;
+}
+
+int sig0_key_has_private(const struct sig0_key *k)
+{
+	return k->has_private;
 }
 
 /* ---- the signed data ------------------------------------------------------ */
@@ -581,7 +585,7 @@ static size_t ecdsa_raw_to_der(const uint8_t *sig, size_t len, uint8_t *out)
 }
 
 /* EdDSA: one shot over the joined data (no pre-hash in RFC 8080). */
-static int crypto_verify_ed(const struct sig0_pubkey *k, const struct sdata *d, const uint8_t *sig,
+static int crypto_verify_ed(const struct sig0_key *k, const struct sdata *d, const uint8_t *sig,
 			    size_t siglen)
 {
 	uint8_t stackbuf[STACK_DATA_MAX];
@@ -611,8 +615,8 @@ static int crypto_verify_ed(const struct sig0_pubkey *k, const struct sdata *d, 
  * EVP_DigestVerifyInit() does every time, worth ~15% of an RSA-2048
  * verification; the template is only read, so the key stays shareable.
  */
-static int crypto_verify_hashed(const struct sig0_pubkey *k, const struct sdata *d,
-				const uint8_t *sig, size_t siglen)
+static int crypto_verify_hashed(const struct sig0_key *k, const struct sdata *d, const uint8_t *sig,
+				size_t siglen)
 {
 	uint8_t h[EVP_MAX_MD_SIZE];
 	uint8_t der[2 * (3 + 48) + 3];
@@ -639,13 +643,13 @@ static int crypto_verify_hashed(const struct sig0_pubkey *k, const struct sdata 
 }
 
 int sig0_verify(const struct msg *m, size_t which, const struct sig0_rr *s,
-		const struct sig0_pubkey *key)
+		const struct sig0_key *key)
 {
 	return sig0_verify_response(m, which, s, key, NULL, 0);
 }
 
 int sig0_verify_response(const struct msg *m, size_t which, const struct sig0_rr *s,
-			 const struct sig0_pubkey *key, const uint8_t *request, size_t reqlen)
+			 const struct sig0_key *key, const uint8_t *request, size_t reqlen)
 {
 	uint16_t index;
 	const struct msg_rr *rr = sig_rr(m, which, s, &index);
@@ -681,8 +685,8 @@ int sig0_signed_digest(const struct msg *m, size_t which, const struct sig0_rr *
 
 /* ---- private keys and signing ----------------------------------------------- */
 
-int sig0_privkey_new(struct evp_pkey_st *pkey, const uint8_t *owner, const uint8_t *rdata,
-		     size_t rdlen, struct sig0_privkey **out, char *why, size_t whylen)
+int sig0_key_new_private(struct evp_pkey_st *pkey, const uint8_t *owner, const uint8_t *rdata,
+			 size_t rdlen, struct sig0_key **out, char *why, size_t whylen)
 {
 	struct sig0_limits lim;
 	EVP_PKEY *pub;
@@ -708,52 +712,7 @@ int sig0_privkey_new(struct evp_pkey_st *pkey, const uint8_t *owner, const uint8
 		ds_why(why, whylen, "RSA key size mismatch");
 		return DS_EKEY;
 	}
-	struct sig0_privkey *k = malloc(sizeof *k + rdlen);
-	if (k == NULL) {
-		ds_why(why, whylen, "out of memory");
-		return DS_ENOMEM;
-	}
-	k->pkey = pkey;
-	k->ai = ai;
-	k->siglen = siglen;
-	k->tag = sig0_key_tag(rdata, rdlen);
-	if (owner != NULL)
-		memcpy(k->owner, owner, dname_len(owner));
-	else
-		k->owner[0] = 0;
-	k->rdlen = rdlen;
-	memcpy(k->rdata, rdata, rdlen);
-	*out = k;
-	return DS_OK;
-}
-
-void sig0_privkey_free(struct sig0_privkey *k)
-{
-	if (k == NULL)
-		return;
-	EVP_PKEY_free(k->pkey);
-	free(k);
-}
-
-uint8_t sig0_privkey_alg(const struct sig0_privkey *k)
-{
-	return k->ai->alg;
-}
-
-uint16_t sig0_privkey_tag(const struct sig0_privkey *k)
-{
-	return k->tag;
-}
-
-const uint8_t *sig0_privkey_owner(const struct sig0_privkey *k)
-{
-	return k->owner;
-}
-
-const uint8_t *sig0_privkey_rdata(const struct sig0_privkey *k, size_t *rdlen)
-{
-	*rdlen = k->rdlen;
-	return k->rdata;
+	return key_build(pkey, 1, ai, siglen, owner, rdata, rdlen, out, why, whylen);
 }
 
 /* OpenSSL's DER ECDSA signature to raw r|s, each padded to half bytes. */
@@ -771,7 +730,7 @@ static int ecdsa_der_to_raw(const uint8_t *der, size_t derlen, uint8_t *out, siz
 	return ok ? DS_OK : DS_ECRYPTO;
 }
 
-static int crypto_sign(const struct sig0_privkey *k, const struct sdata *d, uint8_t *out)
+static int crypto_sign(const struct sig0_key *k, const struct sdata *d, uint8_t *out)
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	if (ctx == NULL)
@@ -810,11 +769,11 @@ static int crypto_sign(const struct sig0_privkey *k, const struct sdata *d, uint
 	return rc;
 }
 
-int sig0_sign(const struct sig0_privkey *k, uint8_t *buf, size_t *len, size_t cap,
-	      uint32_t inception, uint32_t expiration, const uint8_t *request, size_t reqlen)
+int sig0_sign(const struct sig0_key *k, uint8_t *buf, size_t *len, size_t cap, uint32_t inception,
+	      uint32_t expiration, const uint8_t *request, size_t reqlen)
 {
 	size_t mlen = *len;
-	if (mlen < DNS_HDR_LEN || mlen > cap)
+	if (!k->has_private || mlen < DNS_HDR_LEN || mlen > cap)
 		return DS_EINVAL;
 	uint16_t ar = rd_u16(buf + 10);
 	size_t olen = dname_len(k->owner);

@@ -39,10 +39,14 @@ bool sig0_alg_supported(uint8_t alg);
 const char *sig0_alg_name(uint8_t alg);
 
 /* RFC 4034 Appendix B key tag over KEY/DNSKEY RDATA. */
-uint16_t sig0_key_tag(const uint8_t *rdata, size_t rdlen);
+uint16_t sig0_rdata_tag(const uint8_t *rdata, size_t rdlen);
 
-/* A public key ready to verify.  Immutable after creation; thread-safe to share. */
-struct sig0_pubkey;
+/*
+ * A SIG(0) key: the public half, ready to verify, and optionally the
+ * private half, ready to sign.  Immutable after creation; thread-safe to
+ * share.
+ */
+struct sig0_key;
 
 /*
  * Build a public key from KEY RDATA (flags, protocol 3, algorithm, key).
@@ -51,15 +55,16 @@ struct sig0_pubkey;
  * and (DS_ENOTSUP) algorithms not allowed by lim.  why (may be NULL) gets a
  * one-line reason on failure.
  */
-int sig0_pubkey_new(const uint8_t *owner, const uint8_t *rdata, size_t rdlen,
-		    const struct sig0_limits *lim, struct sig0_pubkey **out, char *why,
-		    size_t whylen);
-void sig0_pubkey_free(struct sig0_pubkey *k);
-uint8_t sig0_pubkey_alg(const struct sig0_pubkey *k);
-uint16_t sig0_pubkey_tag(const struct sig0_pubkey *k);
-const uint8_t *sig0_pubkey_owner(const struct sig0_pubkey *k);
+int sig0_key_new(const uint8_t *owner, const uint8_t *rdata, size_t rdlen,
+		 const struct sig0_limits *lim, struct sig0_key **out, char *why, size_t whylen);
+void sig0_key_free(struct sig0_key *k);
+uint8_t sig0_key_alg(const struct sig0_key *k);
+uint16_t sig0_key_tag(const struct sig0_key *k);
+const uint8_t *sig0_key_owner(const struct sig0_key *k);
 /* The KEY RDATA the key was built from. */
-const uint8_t *sig0_pubkey_rdata(const struct sig0_pubkey *k, size_t *rdlen);
+const uint8_t *sig0_key_rdata(const struct sig0_key *k, size_t *rdlen);
+/* 1 when k holds the private half (read, generated or wrapped), else 0. */
+int sig0_key_has_private(const struct sig0_key *k);
 
 /* The fixed fields of a SIG(0) RR, parsed from RDATA. */
 struct sig0_rr {
@@ -93,7 +98,7 @@ int sig0_rr_parse(const struct msg *m, size_t idx, struct sig0_rr *out);
  * matching are the caller's (cheap checks first, R5).  Thread-safe.
  */
 int sig0_verify(const struct msg *m, size_t which, const struct sig0_rr *s,
-		const struct sig0_pubkey *key);
+		const struct sig0_key *key);
 
 /*
  * Verify a signed response (RFC 2931 3.1): as sig0_verify(), with the
@@ -102,7 +107,7 @@ int sig0_verify(const struct msg *m, size_t which, const struct sig0_rr *s,
  * makes when given a request.  request NULL (or reqlen 0) is sig0_verify().
  */
 int sig0_verify_response(const struct msg *resp, size_t which, const struct sig0_rr *s,
-			 const struct sig0_pubkey *key, const uint8_t *request, size_t reqlen);
+			 const struct sig0_key *key, const uint8_t *request, size_t reqlen);
 
 /*
  * SHA-256 of the data signed by SIG(0) number `which` (the RDATA prefix and
@@ -111,16 +116,14 @@ int sig0_verify_response(const struct msg *resp, size_t which, const struct sig0
  */
 int sig0_signed_digest(const struct msg *m, size_t which, const struct sig0_rr *s, uint8_t out[32]);
 
-/* A private key for signing (tests, tools, receiver's own key later). */
-struct sig0_privkey;
+/* ---- keys with their private half --------------------------------------- */
 
 /*
  * Read a BIND key pair: path is either "K<name>+<alg>+<tag>" (with or
  * without .key/.private suffix).  Reads both files; the .key holds the
  * owner and KEY RDATA.
  */
-int sig0_privkey_read(const char *path, struct sig0_privkey **out, char *why, size_t whylen);
-void sig0_privkey_free(struct sig0_privkey *k);
+int sig0_key_read(const char *path, struct sig0_key **out, char *why, size_t whylen);
 
 /*
  * Wrap an OpenSSL private key (EVP_PKEY) with its owner name and KEY RDATA.
@@ -130,22 +133,18 @@ void sig0_privkey_free(struct sig0_privkey *k);
  * keys made in-process.
  */
 struct evp_pkey_st;
-int sig0_privkey_new(struct evp_pkey_st *pkey, const uint8_t *owner, const uint8_t *rdata,
-		     size_t rdlen, struct sig0_privkey **out, char *why, size_t whylen);
-uint8_t sig0_privkey_alg(const struct sig0_privkey *k);
-uint16_t sig0_privkey_tag(const struct sig0_privkey *k);
-const uint8_t *sig0_privkey_owner(const struct sig0_privkey *k);
-const uint8_t *sig0_privkey_rdata(const struct sig0_privkey *k, size_t *rdlen);
+int sig0_key_new_private(struct evp_pkey_st *pkey, const uint8_t *owner, const uint8_t *rdata,
+			 size_t rdlen, struct sig0_key **out, char *why, size_t whylen);
 
 /*
  * Append a SIG(0) RR to the message in buf[0..*len) (capacity cap): owner
  * root, class ANY, TTL 0, the given times, signer = key owner; bumps
  * ARCOUNT.  request/reqlen, when not NULL, is prepended to the signed data
  * (RFC 2931 response signing).  Returns DS_OK, DS_ELIMIT (no room),
- * DS_EINVAL (*len shorter than a header), DS_ENOMEM or DS_ECRYPTO.
+ * DS_EINVAL (k without its private half, *len shorter than a header), DS_ENOMEM or DS_ECRYPTO.
  */
-int sig0_sign(const struct sig0_privkey *k, uint8_t *buf, size_t *len, size_t cap,
-	      uint32_t inception, uint32_t expiration, const uint8_t *request, size_t reqlen);
+int sig0_sign(const struct sig0_key *k, uint8_t *buf, size_t *len, size_t cap, uint32_t inception,
+	      uint32_t expiration, const uint8_t *request, size_t reqlen);
 
 /*
  * Read a public KEY from text: either one RR in presentation format
@@ -171,10 +170,10 @@ struct sig0_key_times {
  * ECDSAP256SHA256 or ECDSAP384SHA384.  KEY flags 512 (host), protocol 3,
  * public key in DNSSEC wire form.  Returns DS_OK, DS_ENOTSUP (RSA and
  * other algorithms), DS_EINVAL (owner NULL), DS_ECRYPTO or DS_ENOMEM, with
- * why (may be NULL) filled on failure.  Free with sig0_privkey_free().
+ * why (may be NULL) filled on failure.  Free with sig0_key_free().
  */
-int sig0_privkey_generate(uint8_t alg, const uint8_t *owner, struct sig0_privkey **out, char *why,
-			  size_t whylen);
+int sig0_key_generate(uint8_t alg, const uint8_t *owner, struct sig0_key **out, char *why,
+		      size_t whylen);
 
 /*
  * Write k as BIND files K<owner>+<alg>+<tag>.key (mode 0644: a comment and
@@ -182,16 +181,15 @@ int sig0_privkey_generate(uint8_t alg, const uint8_t *owner, struct sig0_privkey
  * "Private-key-format: v1.3" with the times in t that are set; t may be
  * NULL) in dir, each atomically (temp file, fsync, rename, fsync of dir);
  * the .private is written first.  prefix gets "dir/K<owner>+<alg>+<tag>"
- * (no suffix).  The files load with sig0_privkey_read() and with BIND's
+ * (no suffix).  The files load with sig0_key_read() and with BIND's
  * nsupdate -k.  Never overwrites: DS_EEXIST if a key with that name exists
  * (another key with the same tag: generate again).  Other errors:
  * DS_ENOTSUP (RSA keys), DS_EINVAL (owner with a '/'), DS_ELIMIT (prefix
  * too small), DS_ERANGE (a time outside 1970..9999), DS_ENOENT/DS_EIO
  * (file system, why says what), DS_ECRYPTO, DS_ENOMEM.
  */
-int sig0_privkey_write(const struct sig0_privkey *k, const char *dir,
-		       const struct sig0_key_times *t, char *prefix, size_t prefixlen, char *why,
-		       size_t whylen);
+int sig0_key_write(const struct sig0_key *k, const char *dir, const struct sig0_key_times *t,
+		   char *prefix, size_t prefixlen, char *why, size_t whylen);
 
 /*
  * Read the timing lines of a key pair's .private file (path with or

@@ -84,10 +84,10 @@ static void put_ns(struct wbuf *b, uint16_t owner_ptr, const char *target)
 }
 
 /* zone SOA + 2 NS adds + OPT + SIG(0), signed by k (whose owner is zone's child). */
-static struct sample build_update(const struct sig0_privkey *k, uint16_t id)
+static struct sample build_update(const struct sig0_key *k, uint16_t id)
 {
 	struct sample s = {.buf = malloc(MSG_CAP)};
-	const uint8_t *owner = sig0_privkey_owner(k);
+	const uint8_t *owner = sig0_key_owner(k);
 	const uint8_t *zone = dname_parent(owner);
 	struct wbuf b;
 
@@ -143,7 +143,7 @@ static void store_add_key(struct store *st, int64_t zone_id, const uint8_t *owne
 		die("calloc", DS_ENOMEM);
 	k->child_id = child_id;
 	k->alg = rdata[3];
-	k->tag = sig0_key_tag(rdata, rdlen);
+	k->tag = sig0_rdata_tag(rdata, rdlen);
 	k->flags = (uint16_t)(rdata[0] << 8 | rdata[1]);
 	k->rdlen = (uint16_t)rdlen;
 	memcpy(k->rdata, rdata, rdlen);
@@ -198,7 +198,7 @@ enum mode { M_FULL, M_PARSE, M_VERIFY, M_DIGEST };
  * parsed once beforehand (pm/psr/pk arrays).
  */
 static double run(enum mode mode, const struct sample *sm, size_t n, struct keycache *kc,
-		  struct msg **pm, struct sig0_rr *psr, const struct sig0_pubkey *pk, double secs)
+		  struct msg **pm, struct sig0_rr *psr, const struct sig0_key *pk, double secs)
 {
 	struct msg *m = calloc(1, sizeof(*m));
 	if (m == NULL)
@@ -273,16 +273,16 @@ int main(int argc, char **argv)
 		die("store_zone_ensure", rc);
 
 	size_t nk = (size_t)(argc - a);
-	struct sig0_privkey *keys[MAX_KEYS];
+	struct sig0_key *keys[MAX_KEYS];
 	char why[512];
 	for (size_t i = 0; i < nk; i++) {
-		if (sig0_privkey_read(argv[a + (int)i], &keys[i], why, sizeof(why)) != DS_OK) {
+		if (sig0_key_read(argv[a + (int)i], &keys[i], why, sizeof(why)) != DS_OK) {
 			fprintf(stderr, "b2: %s: %s\n", argv[a + (int)i], why);
 			return 1;
 		}
 		size_t rdlen;
-		const uint8_t *rd = sig0_privkey_rdata(keys[i], &rdlen);
-		store_add_key(st, zone_id, sig0_privkey_owner(keys[i]), rd, rdlen);
+		const uint8_t *rd = sig0_key_rdata(keys[i], &rdlen);
+		store_add_key(st, zone_id, sig0_key_owner(keys[i]), rd, rdlen);
 	}
 	/* decoys: other children with the same public keys (other tags never collide
 	 * by name, so the lookup walks real buckets) */
@@ -292,7 +292,7 @@ int main(int argc, char **argv)
 		snprintf(name, sizeof(name), "decoy%zu.example.", d);
 		dname_from_str(name, owner);
 		size_t rdlen;
-		const uint8_t *rd = sig0_privkey_rdata(keys[d % nk], &rdlen);
+		const uint8_t *rd = sig0_key_rdata(keys[d % nk], &rdlen);
 		store_add_key(st, zone_id, owner, rd, rdlen);
 	}
 	/* the cache as the daemon fills it at start: keycache_sync from the store */
@@ -306,7 +306,7 @@ int main(int argc, char **argv)
 	}
 
 	for (size_t i = 0; i < nk; i++) {
-		struct sig0_privkey *k = keys[i];
+		struct sig0_key *k = keys[i];
 		struct sample *sm = calloc(n, sizeof(*sm));
 		struct msg **pm = calloc(n, sizeof(*pm));
 		struct sig0_rr *psr = calloc(n, sizeof(*psr));
@@ -325,7 +325,7 @@ int main(int argc, char **argv)
 		if (keycache_find(kc, psr[0].signer, psr[0].alg, psr[0].key_tag, found,
 				  JOB_MAX_CAND) == 0)
 			die("key not in the cache", DS_ENOENT);
-		const struct sig0_pubkey *pk = found[0]->pk;
+		const struct sig0_key *pk = found[0]->pk;
 
 		/* warm-up, then the measured runs */
 		run(M_FULL, sm, n, kc, pm, psr, pk, secs / 10);
@@ -335,8 +335,8 @@ int main(int argc, char **argv)
 		double dig = run(M_DIGEST, sm, n, kc, pm, psr, pk, secs / 3);
 		printf("b2 alg=%u name=%s msgs=%zu bytes=%zu full=%.1f verify=%.1f parse=%.1f "
 		       "digest=%.1f\n",
-		       sig0_privkey_alg(k), sig0_alg_name(sig0_privkey_alg(k)), n, sm[0].len, full,
-		       ver, par, dig);
+		       sig0_key_alg(k), sig0_alg_name(sig0_key_alg(k)), n, sm[0].len, full, ver,
+		       par, dig);
 		fflush(stdout);
 		for (size_t j = 0; j < n; j++) {
 			free(sm[j].buf);
@@ -349,7 +349,7 @@ int main(int argc, char **argv)
 	}
 	keycache_free(kc);
 	for (size_t i = 0; i < nk; i++)
-		sig0_privkey_free(keys[i]);
+		sig0_key_free(keys[i]);
 	store_close(st);
 	return 0;
 }

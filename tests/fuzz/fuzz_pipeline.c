@@ -49,7 +49,7 @@
 
 static struct cfg *C;
 static struct receiver *R;
-static struct sig0_privkey *K[FP_NKEYS];
+static struct sig0_key *K[FP_NKEYS];
 static unsigned long runs;
 static bool log_bad;
 static char log_last[2048];
@@ -101,7 +101,7 @@ static void setup(void)
 		uint8_t rd[FP_KEY_RDLEN], owner[DNAME_MAX];
 		EVP_PKEY *pk = fp_key(i, rd);
 		if (dname_from_str(fp_owner[i], owner) <= 0 ||
-		    sig0_privkey_new(pk, owner, rd, sizeof(rd), &K[i], NULL, 0) != DS_OK ||
+		    sig0_key_new_private(pk, owner, rd, sizeof(rd), &K[i], NULL, 0) != DS_OK ||
 		    b64_encode(rd + 4, 32, b64[i], sizeof(b64[i])) < 0)
 			abort(); /* K[i] owns pk now */
 	}

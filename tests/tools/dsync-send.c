@@ -492,7 +492,7 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 struct builder {
 	const struct opts *o;
 	uint8_t zone[DNAME_MAX];
-	struct sig0_privkey *k1, *k2;
+	struct sig0_key *k1, *k2;
 	uint8_t tsig_name[DNAME_MAX];
 	uint8_t tsig_key[256];
 	size_t tsig_keylen;
@@ -732,15 +732,15 @@ static void builder_init(struct builder *bd, const struct opts *o)
 	char why[512] = "";
 	memset(bd, 0, sizeof *bd);
 	bd->o = o;
-	if (o->key != NULL && sig0_privkey_read(o->key, &bd->k1, why, sizeof why) != DS_OK)
+	if (o->key != NULL && sig0_key_read(o->key, &bd->k1, why, sizeof why) != DS_OK)
 		die("%s: %s", o->key, why);
-	if (o->key2 != NULL && sig0_privkey_read(o->key2, &bd->k2, why, sizeof why) != DS_OK)
+	if (o->key2 != NULL && sig0_key_read(o->key2, &bd->k2, why, sizeof why) != DS_OK)
 		die("%s: %s", o->key2, why);
 	if (o->zone != NULL) {
 		if (dname_from_str(o->zone, bd->zone) <= 0)
 			die("bad zone name \"%s\"", o->zone);
 	} else if (bd->k1 != NULL) {
-		const uint8_t *p = dname_parent(sig0_privkey_owner(bd->k1));
+		const uint8_t *p = dname_parent(sig0_key_owner(bd->k1));
 		memcpy(bd->zone, p, dname_len(p));
 	} else {
 		die("need -z ZONE (or -k to take the zone from the key)");
@@ -764,8 +764,8 @@ static void builder_init(struct builder *bd, const struct opts *o)
 
 static void builder_free(struct builder *bd)
 {
-	sig0_privkey_free(bd->k1);
-	sig0_privkey_free(bd->k2);
+	sig0_key_free(bd->k1);
+	sig0_key_free(bd->k2);
 }
 
 /* ---- answers ------------------------------------------------------------------- */
@@ -792,7 +792,7 @@ static void print_text(FILE *f, const uint8_t *p, size_t n)
 }
 
 /* The public key of --verify-key: a K-file prefix, .key or .private path. */
-static struct sig0_pubkey *verify_key_load(const char *path)
+static struct sig0_key *verify_key_load(const char *path)
 {
 	size_t n = strlen(path);
 	char *name = malloc(n + sizeof ".key");
@@ -808,12 +808,12 @@ static struct sig0_pubkey *verify_key_load(const char *path)
 	size_t rdlen = 0;
 	char why[256] = "";
 	struct sig0_limits lim;
-	struct sig0_pubkey *k = NULL;
+	struct sig0_key *k = NULL;
 	sig0_limits_default(&lim);
 	memset(lim.alg_allowed, 0xff, sizeof lim.alg_allowed); /* whatever the server uses */
 	if (sig0_key_from_text(name, owner, rdata, sizeof rdata, &rdlen, why, sizeof why) !=
 		DS_OK ||
-	    sig0_pubkey_new(owner, rdata, rdlen, &lim, &k, why, sizeof why) != DS_OK)
+	    sig0_key_new(owner, rdata, rdlen, &lim, &k, why, sizeof why) != DS_OK)
 		die("--verify-key %s: %s", name, why);
 	free(name);
 	return k;
@@ -824,7 +824,7 @@ static struct sig0_pubkey *verify_key_load(const char *path)
  * verifies over the request as sent and the answer, "response-only" when
  * over the answer alone (the compat mode of D5), else "0".
  */
-static const char *verify_answer(const struct msg *m, const struct sig0_pubkey *key,
+static const char *verify_answer(const struct msg *m, const struct sig0_key *key,
 				 const uint8_t *req, size_t reqlen)
 {
 	size_t which = m->nsig - 1;
@@ -843,7 +843,7 @@ static const char *verify_answer(const struct msg *m, const struct sig0_pubkey *
  * against the request req as it was sent.
  */
 static void print_answer(const uint8_t *buf, size_t len, const uint8_t *req, size_t reqlen,
-			 const struct sig0_pubkey *vkey)
+			 const struct sig0_key *vkey)
 {
 	struct msg *m = calloc(1, sizeof *m);
 	char tmp[32];
@@ -999,7 +999,7 @@ static int read_full(int fd, uint8_t *p, size_t n, double deadline)
  * Returns EXIT_OK, EXIT_TIMEOUT or EXIT_CLOSED.
  */
 static int exchange(const struct opts *o, int fd, const uint8_t *req, size_t len,
-		    const struct sig0_pubkey *vkey)
+		    const struct sig0_key *vkey)
 {
 	static uint8_t ans[MAX_MSG + 2];
 	double deadline = now_s() + o->wait_ms / 1000.0;
@@ -1332,7 +1332,8 @@ static int load_mode(const struct opts *o, struct builder *bd)
 	for (unsigned i = 0; i < 4096; i++)
 		if (L.rcodes[i]) {
 			printf("%s%s:%lu", sep,
-			       i == 4095 ? "SHORT" : rr_rcode_str(i, tmpn, sizeof tmpn), L.rcodes[i]);
+			       i == 4095 ? "SHORT" : rr_rcode_str(i, tmpn, sizeof tmpn),
+			       L.rcodes[i]);
 			sep = ",";
 		}
 	printf("%s edes=", *sep ? "" : "-");
@@ -1417,7 +1418,7 @@ int main(int argc, char **argv)
 			die("%s: cannot write", o.save);
 	}
 
-	struct sig0_pubkey *vkey = o.verify_key ? verify_key_load(o.verify_key) : NULL;
+	struct sig0_key *vkey = o.verify_key ? verify_key_load(o.verify_key) : NULL;
 	int rc = EXIT_OK;
 	int fd = open_socket(&o, o.tcp);
 	for (long i = 0; i < o.repeat; i++) {
@@ -1429,7 +1430,7 @@ int main(int argc, char **argv)
 		}
 	}
 	close(fd);
-	sig0_pubkey_free(vkey);
+	sig0_key_free(vkey);
 	free(req);
 	for (size_t i = 0; i < o.neopts; i++)
 		free(o.eopts[i].data);

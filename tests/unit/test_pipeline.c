@@ -33,7 +33,7 @@
 static struct cfg *C;
 static struct receiver *R;
 enum { K_C1, K_C2, K_C1B, K_NKEYS };
-static struct sig0_privkey *K[K_NKEYS];
+static struct sig0_key *K[K_NKEYS];
 static char tmpdir[] = "/tmp/test_pipeline.XXXXXX";
 
 /* ---- building requests ------------------------------------------------- */
@@ -115,7 +115,7 @@ static void req_opt(struct req *q, const uint8_t *opts, uint16_t len)
 
 /* Counts into the header, then the SIG(0) of key (NULL: unsigned), with
  * the signature's times offset by shift seconds. */
-static size_t req_finish(struct req *q, const struct sig0_privkey *key, long shift)
+static size_t req_finish(struct req *q, const struct sig0_key *key, long shift)
 {
 	if (q->b.err)
 		abort();
@@ -381,7 +381,7 @@ static void test_upload_and_inquiry(void)
 	struct req q;
 	struct outcome o;
 	size_t rdlen;
-	const uint8_t *rd = sig0_privkey_rdata(K[K_C2], &rdlen);
+	const uint8_t *rd = sig0_key_rdata(K[K_C2], &rdlen);
 	char b64[128], rr[256];
 	b64_encode(rd + 4, rdlen - 4, b64, sizeof(b64));
 	snprintf(rr, sizeof(rr), "+c2.example. 3600 KEY %u %u %u %s", rd[0] << 8 | rd[1], rd[2],
@@ -393,7 +393,7 @@ static void test_upload_and_inquiry(void)
 	CHECK_EQ(o.rcode, RC_NOERROR);
 	CHECK(strstr(o.text, "uploaded, state known") != NULL);
 
-	uint16_t tag = sig0_privkey_tag(K[K_C2]);
+	uint16_t tag = sig0_key_tag(K[K_C2]);
 	const uint8_t opt[] = {0xfd, 0xea, 0, 4, (uint8_t)(tag >> 8), (uint8_t)tag, 2, 0};
 	req_start(&q, OP_QUERY, "c2.example.", T_KEY);
 	req_opt(&q, opt, sizeof(opt));
@@ -418,11 +418,11 @@ static void setup(void)
 	for (int i = 0; i < K_NKEYS; i++) {
 		uint8_t owner[DNAME_MAX];
 		dname_from_str(i == K_C2 ? "c2.example." : "c1.example.", owner);
-		if (sig0_privkey_generate(15, owner, &K[i], NULL, 0) != DS_OK)
+		if (sig0_key_generate(15, owner, &K[i], NULL, 0) != DS_OK)
 			abort();
 	}
 	size_t rdlen;
-	const uint8_t *rd = sig0_privkey_rdata(K[K_C1], &rdlen);
+	const uint8_t *rd = sig0_key_rdata(K[K_C1], &rdlen);
 	b64_encode(rd + 4, rdlen - 4, b64, sizeof(b64));
 	snprintf(path, sizeof(path), "%s/dsyncd.conf", tmpdir);
 	FILE *f = fopen(path, "w");
@@ -453,7 +453,7 @@ static void teardown(void)
 	receiver_free(R);
 	cfg_free(C);
 	for (int i = 0; i < K_NKEYS; i++)
-		sig0_privkey_free(K[i]);
+		sig0_key_free(K[i]);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "left %s\n", tmpdir);

@@ -129,7 +129,7 @@ static size_t add_many(uint8_t *buf, size_t len, size_t cap, unsigned n)
 
 /* Parse buf and verify SIG(0) number which with key; DS_OK or an error. */
 static int parse_verify(struct msg *m, const uint8_t *buf, size_t len, size_t which,
-			const struct sig0_pubkey *key)
+			const struct sig0_key *key)
 {
 	struct sig0_rr s;
 	msg_clear(m);
@@ -144,14 +144,14 @@ static int parse_verify(struct msg *m, const uint8_t *buf, size_t len, size_t wh
 	return sig0_verify(m, which, &s, key);
 }
 
-static struct sig0_pubkey *pub_of(const struct sig0_privkey *k)
+static struct sig0_key *pub_of(const struct sig0_key *k)
 {
 	struct sig0_limits lim;
-	struct sig0_pubkey *p = NULL;
+	struct sig0_key *p = NULL;
 	size_t rdlen;
-	const uint8_t *rd = sig0_privkey_rdata(k, &rdlen);
+	const uint8_t *rd = sig0_key_rdata(k, &rdlen);
 	sig0_limits_default(&lim);
-	if (sig0_pubkey_new(sig0_privkey_owner(k), rd, rdlen, &lim, &p, NULL, 0) != DS_OK)
+	if (sig0_key_new(sig0_key_owner(k), rd, rdlen, &lim, &p, NULL, 0) != DS_OK)
 		return NULL;
 	return p;
 }
@@ -229,17 +229,17 @@ static void test_key_tag_vectors(void)
 	CHECK_EQ(rc, DS_OK);
 	if (rc != DS_OK)
 		fprintf(stderr, "  why: %s\n", why);
-	CHECK_EQ(sig0_key_tag(rd, rdlen), 60485);
+	CHECK_EQ(sig0_rdata_tag(rd, rdlen), 60485);
 
 	/* algorithm 1: bits 8..23 from the end of the modulus */
 	static const uint8_t a1[] = {1, 0, 3, 1, 1, 3, 0xaa, 0xbb, 0x12, 0x34, 0x56};
-	CHECK_EQ(sig0_key_tag(a1, sizeof a1), 0x1234);
+	CHECK_EQ(sig0_rdata_tag(a1, sizeof a1), 0x1234);
 	/* the checksum fold on a tiny input: 0x0102 + 0x0304 = 0x0406 */
 	static const uint8_t t4[] = {1, 2, 3, 4};
-	CHECK_EQ(sig0_key_tag(t4, sizeof t4), 0x0406);
+	CHECK_EQ(sig0_rdata_tag(t4, sizeof t4), 0x0406);
 	/* carry fold: 0xffff + 0xffff = 0x1fffe -> 0xfffe + 1 */
 	static const uint8_t t5[] = {0xff, 0xff, 0xff, 0xff};
-	CHECK_EQ(sig0_key_tag(t5, sizeof t5), 0xffff);
+	CHECK_EQ(sig0_rdata_tag(t5, sizeof t5), 0xffff);
 
 	/* not a KEY, unparsable */
 	rc = sig0_key_from_text("x.example. IN A 192.0.2.1", owner, rd, sizeof rd, &rdlen, why,
@@ -253,7 +253,7 @@ static void test_key_tag_vectors(void)
 static void test_key_limits(void)
 {
 	struct sig0_limits l;
-	struct sig0_pubkey *k = NULL;
+	struct sig0_key *k = NULL;
 	uint8_t rd[4096];
 	uint8_t owner[DNAME_MAX];
 	char why[128];
@@ -282,20 +282,20 @@ static void test_key_limits(void)
 	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
 		size_t n = t[i].nbytes ? rsa_rdata(rd, t[i].alg, t[i].e, t[i].elen, t[i].nbytes)
 				       : rsa_rdata(rd, t[i].alg, t[i].e, t[i].elen, 1) - 1;
-		int rc = sig0_pubkey_new(owner, rd, n, &l, &k, why, sizeof why);
+		int rc = sig0_key_new(owner, rd, n, &l, &k, why, sizeof why);
 		CHECK_EQ(rc, t[i].want);
 		if (rc != t[i].want)
 			fprintf(stderr, "  case %zu: %s\n", i, why);
 		CHECK((rc == DS_OK) == (k != NULL));
 		if (k != NULL) {
-			CHECK_EQ(sig0_pubkey_alg(k), t[i].alg);
-			CHECK_EQ(sig0_pubkey_tag(k), sig0_key_tag(rd, n));
-			CHECK(dname_equal(sig0_pubkey_owner(k), owner));
+			CHECK_EQ(sig0_key_alg(k), t[i].alg);
+			CHECK_EQ(sig0_key_tag(k), sig0_rdata_tag(rd, n));
+			CHECK(dname_equal(sig0_key_owner(k), owner));
 			size_t kl;
-			const uint8_t *kr = sig0_pubkey_rdata(k, &kl);
+			const uint8_t *kr = sig0_key_rdata(k, &kl);
 			CHECK(kl == n && memcmp(kr, rd, n) == 0);
 		}
-		sig0_pubkey_free(k);
+		sig0_key_free(k);
 		k = NULL;
 	}
 
@@ -305,48 +305,48 @@ static void test_key_limits(void)
 	rd[4] = 0;
 	rd[5] = 0;
 	rd[6] = 3;
-	CHECK_EQ(sig0_pubkey_new(owner, rd, n + 2, &l, &k, why, sizeof why), DS_OK);
-	sig0_pubkey_free(k);
+	CHECK_EQ(sig0_key_new(owner, rd, n + 2, &l, &k, why, sizeof why), DS_OK);
+	sig0_key_free(k);
 	k = NULL;
 
 	/* RSASHA1 when the limits allow it */
 	struct sig0_limits l5 = l;
 	l5.alg_allowed[0] |= 1 << 5;
 	n = rsa_rdata(rd, 5, e65537, 3, 256);
-	CHECK_EQ(sig0_pubkey_new(owner, rd, n, &l5, &k, why, sizeof why), DS_OK);
-	sig0_pubkey_free(k);
+	CHECK_EQ(sig0_key_new(owner, rd, n, &l5, &k, why, sizeof why), DS_OK);
+	sig0_key_free(k);
 	k = NULL;
 
 	/* protocol, A/C flags, unknown algorithm, wrong lengths, off-curve point */
 	uint8_t ed[36] = {0x02, 0x00, 3, 15};
 	RAND_bytes(ed + 4, 32);
-	CHECK_EQ(sig0_pubkey_new(owner, ed, 36, &l, &k, why, sizeof why), DS_OK);
-	sig0_pubkey_free(k);
+	CHECK_EQ(sig0_key_new(owner, ed, 36, &l, &k, why, sizeof why), DS_OK);
+	sig0_key_free(k);
 	k = NULL;
 	ed[2] = 2;
-	CHECK_EQ(sig0_pubkey_new(owner, ed, 36, &l, &k, why, sizeof why), DS_EKEY);
+	CHECK_EQ(sig0_key_new(owner, ed, 36, &l, &k, why, sizeof why), DS_EKEY);
 	CHECK(k == NULL);
 	ed[2] = 3;
 	ed[0] = 0xc2;
-	CHECK_EQ(sig0_pubkey_new(owner, ed, 36, &l, &k, why, sizeof why), DS_EKEY);
+	CHECK_EQ(sig0_key_new(owner, ed, 36, &l, &k, why, sizeof why), DS_EKEY);
 	ed[0] = 0x42; /* A/C = 1: "no authentication", still a key */
-	CHECK_EQ(sig0_pubkey_new(owner, ed, 36, &l, &k, why, sizeof why), DS_OK);
-	sig0_pubkey_free(k);
+	CHECK_EQ(sig0_key_new(owner, ed, 36, &l, &k, why, sizeof why), DS_OK);
+	sig0_key_free(k);
 	k = NULL;
 	ed[0] = 0x01;
-	CHECK_EQ(sig0_pubkey_new(owner, ed, 35, &l, &k, why, sizeof why), DS_EKEY);
+	CHECK_EQ(sig0_key_new(owner, ed, 35, &l, &k, why, sizeof why), DS_EKEY);
 	ed[3] = 99;
-	CHECK_EQ(sig0_pubkey_new(owner, ed, 36, &l, &k, why, sizeof why), DS_ENOTSUP);
+	CHECK_EQ(sig0_key_new(owner, ed, 36, &l, &k, why, sizeof why), DS_ENOTSUP);
 	ed[3] = 16;
-	CHECK_EQ(sig0_pubkey_new(owner, ed, 36, &l, &k, why, sizeof why), DS_EKEY);
-	CHECK_EQ(sig0_pubkey_new(owner, ed, 3, &l, &k, why, sizeof why), DS_EKEY);
+	CHECK_EQ(sig0_key_new(owner, ed, 36, &l, &k, why, sizeof why), DS_EKEY);
+	CHECK_EQ(sig0_key_new(owner, ed, 3, &l, &k, why, sizeof why), DS_EKEY);
 
 	uint8_t ec[4 + 96] = {0x02, 0x00, 3, 13};
 	memset(ec + 4, 0x11, 64); /* not on P-256 */
-	CHECK_EQ(sig0_pubkey_new(owner, ec, 68, &l, &k, why, sizeof why), DS_EKEY);
-	CHECK_EQ(sig0_pubkey_new(owner, ec, 100, &l, &k, why, sizeof why), DS_EKEY);
+	CHECK_EQ(sig0_key_new(owner, ec, 68, &l, &k, why, sizeof why), DS_EKEY);
+	CHECK_EQ(sig0_key_new(owner, ec, 100, &l, &k, why, sizeof why), DS_EKEY);
 	ec[3] = 14;
-	CHECK_EQ(sig0_pubkey_new(owner, ec, 68, &l, &k, why, sizeof why), DS_EKEY);
+	CHECK_EQ(sig0_key_new(owner, ec, 68, &l, &k, why, sizeof why), DS_EKEY);
 	CHECK(k == NULL);
 }
 
@@ -354,7 +354,7 @@ static void test_key_limits(void)
 static void test_alg(const char *algname, uint8_t alg, int bits, struct msg *m)
 {
 	char base[512], base2[512], path[600], why[256] = "";
-	struct sig0_privkey *k = NULL, *k2 = NULL;
+	struct sig0_key *k = NULL, *k2 = NULL;
 	fprintf(stderr, "  %s\n", algname);
 
 	if (keygen(algname, bits, "child.example.", base, sizeof base) != 0 ||
@@ -364,34 +364,34 @@ static void test_alg(const char *algname, uint8_t alg, int bits, struct msg *m)
 	}
 	/* path with and without suffix */
 	snprintf(path, sizeof path, "%s.private", base);
-	CHECK_EQ(sig0_privkey_read(path, &k, why, sizeof why), DS_OK);
-	sig0_privkey_free(k);
+	CHECK_EQ(sig0_key_read(path, &k, why, sizeof why), DS_OK);
+	sig0_key_free(k);
 	k = NULL;
 	snprintf(path, sizeof path, "%s.key", base2);
-	CHECK_EQ(sig0_privkey_read(path, &k2, why, sizeof why), DS_OK);
-	int rc = sig0_privkey_read(base, &k, why, sizeof why);
+	CHECK_EQ(sig0_key_read(path, &k2, why, sizeof why), DS_OK);
+	int rc = sig0_key_read(base, &k, why, sizeof why);
 	CHECK_EQ(rc, DS_OK);
 	if (rc != DS_OK || k2 == NULL) {
 		fprintf(stderr, "  %s: %s\n", base, why);
-		sig0_privkey_free(k);
-		sig0_privkey_free(k2);
+		sig0_key_free(k);
+		sig0_key_free(k2);
 		return;
 	}
-	CHECK_EQ(sig0_privkey_alg(k), alg);
+	CHECK_EQ(sig0_key_alg(k), alg);
 	/* the tag BIND put in the file name */
 	unsigned ftag = 0;
 	const char *plus = strrchr(base, '+');
 	if (plus != NULL)
 		ftag = (unsigned)atoi(plus + 1);
-	CHECK_EQ(sig0_privkey_tag(k), ftag);
+	CHECK_EQ(sig0_key_tag(k), ftag);
 	uint8_t want_owner[DNAME_MAX];
 	dname_from_str("child.example.", want_owner);
-	CHECK(dname_equal(sig0_privkey_owner(k), want_owner));
+	CHECK(dname_equal(sig0_key_owner(k), want_owner));
 
 	/* the public half from the .key file, by path and by text */
 	uint8_t owner[DNAME_MAX], rd[4096];
 	size_t rdlen = 0, prdlen;
-	const uint8_t *prd = sig0_privkey_rdata(k, &prdlen);
+	const uint8_t *prd = sig0_key_rdata(k, &prdlen);
 	snprintf(path, sizeof path, "%s.key", base);
 	CHECK_EQ(sig0_key_from_text(path, owner, rd, sizeof rd, &rdlen, why, sizeof why), DS_OK);
 	CHECK(rdlen == prdlen && memcmp(rd, prd, rdlen) == 0);
@@ -405,11 +405,11 @@ static void test_alg(const char *algname, uint8_t alg, int bits, struct msg *m)
 	CHECK_EQ(sig0_key_from_text(line, owner, rd, sizeof rd, &rdlen, why, sizeof why), DS_OK);
 	CHECK(rdlen == prdlen && memcmp(rd, prd, rdlen) == 0);
 
-	struct sig0_pubkey *pub = pub_of(k), *pub2 = pub_of(k2);
+	struct sig0_key *pub = pub_of(k), *pub2 = pub_of(k2);
 	CHECK(pub != NULL && pub2 != NULL);
 	if (pub == NULL || pub2 == NULL)
 		goto out;
-	CHECK_EQ(sig0_pubkey_tag(pub), ftag);
+	CHECK_EQ(sig0_key_tag(pub), ftag);
 
 	uint32_t now = (uint32_t)time(NULL);
 	for (int edns = 0; edns <= 1; edns++) {
@@ -505,18 +505,18 @@ static void test_alg(const char *algname, uint8_t alg, int bits, struct msg *m)
 	CHECK_EQ(parse_verify(m, big, blen, 0, pub), DS_EBADSIG);
 	msg_clear(m);
 out:
-	sig0_pubkey_free(pub);
-	sig0_pubkey_free(pub2);
-	sig0_privkey_free(k);
-	sig0_privkey_free(k2);
+	sig0_key_free(pub);
+	sig0_key_free(pub2);
+	sig0_key_free(k);
+	sig0_key_free(k2);
 }
 
 /* Response signing: the signed data is prefix | request | response (RFC 2931). */
 static void test_response_sign(const char *base)
 {
-	struct sig0_privkey *k = NULL;
+	struct sig0_key *k = NULL;
 	char why[256];
-	CHECK_EQ(sig0_privkey_read(base, &k, why, sizeof why), DS_OK);
+	CHECK_EQ(sig0_key_read(base, &k, why, sizeof why), DS_OK);
 	if (k == NULL)
 		return;
 	uint8_t req[1024], resp[1024], data[4096];
@@ -528,8 +528,8 @@ static void test_response_sign(const char *base)
 	CHECK_EQ(sig0_sign(k, resp, &resplen, sizeof resp, 100, 400, req, reqlen), DS_OK);
 
 	/* rebuild the signed data independently and check with OpenSSL directly */
-	size_t rdlen, olen = dname_len(sig0_privkey_owner(k));
-	const uint8_t *rd = sig0_privkey_rdata(k, &rdlen);
+	size_t rdlen, olen = dname_len(sig0_key_owner(k));
+	const uint8_t *rd = sig0_key_rdata(k, &rdlen);
 	size_t plen = 18 + olen, sigoff = before + 11 + plen;
 	size_t n = 0;
 	memcpy(data + n, resp + before + 11, plen);
@@ -562,36 +562,36 @@ static void test_response_sign(const char *base)
 
 	/* the response verified as if it were a request does not verify */
 	struct msg *m = calloc(1, sizeof *m);
-	struct sig0_pubkey *pub = pub_of(k);
+	struct sig0_key *pub = pub_of(k);
 	CHECK(m != NULL && pub != NULL);
 	if (m != NULL && pub != NULL)
 		CHECK_EQ(parse_verify(m, resp, resplen, 0, pub), DS_EBADSIG);
 	if (m != NULL)
 		msg_clear(m);
 	free(m);
-	sig0_pubkey_free(pub);
-	sig0_privkey_free(k);
+	sig0_key_free(pub);
+	sig0_key_free(k);
 }
 
 /* Mixed pair (.key of one key, .private of another) and missing files. */
 static void test_keyfile_errors(const char *base_a, const char *base_b)
 {
 	char path[700], cmd[1600], why[256];
-	struct sig0_privkey *k = NULL;
+	struct sig0_key *k = NULL;
 	snprintf(cmd, sizeof cmd, "cp %s.key %s/Kmix.key && cp %s.private %s/Kmix.private", base_b,
 		 tmpdir, base_a, tmpdir);
 	CHECK_EQ(system(cmd), 0);
 	snprintf(path, sizeof path, "%s/Kmix", tmpdir);
-	CHECK_EQ(sig0_privkey_read(path, &k, why, sizeof why), DS_EKEY);
+	CHECK_EQ(sig0_key_read(path, &k, why, sizeof why), DS_EKEY);
 	CHECK(k == NULL);
 	snprintf(path, sizeof path, "%s/Knothere", tmpdir);
-	CHECK_EQ(sig0_privkey_read(path, &k, why, sizeof why), DS_ENOENT);
+	CHECK_EQ(sig0_key_read(path, &k, why, sizeof why), DS_ENOENT);
 	CHECK(strstr(why, "Knothere.key") != NULL);
 	/* .key present, .private missing */
 	snprintf(cmd, sizeof cmd, "cp %s.key %s/Khalf.key", base_a, tmpdir);
 	CHECK_EQ(system(cmd), 0);
 	snprintf(path, sizeof path, "%s/Khalf.key", tmpdir);
-	CHECK_EQ(sig0_privkey_read(path, &k, why, sizeof why), DS_ENOENT);
+	CHECK_EQ(sig0_key_read(path, &k, why, sizeof why), DS_ENOENT);
 	CHECK(k == NULL);
 	/* a file that is not a KEY record */
 	snprintf(path, sizeof path, "%s/notakey", tmpdir);
@@ -700,10 +700,10 @@ static void test_nsupdate(const char *base, struct msg *m)
 	if (n <= 0)
 		return;
 
-	struct sig0_privkey *k = NULL;
+	struct sig0_key *k = NULL;
 	char why[256];
-	CHECK_EQ(sig0_privkey_read(base, &k, why, sizeof why), DS_OK);
-	struct sig0_pubkey *pub = k ? pub_of(k) : NULL;
+	CHECK_EQ(sig0_key_read(base, &k, why, sizeof why), DS_OK);
+	struct sig0_key *pub = k ? pub_of(k) : NULL;
 	CHECK(pub != NULL);
 	CHECK_EQ(msg_parse(m, buf, (size_t)n), DS_OK);
 	CHECK_EQ(m->opcode, OP_UPDATE);
@@ -711,8 +711,8 @@ static void test_nsupdate(const char *base, struct msg *m)
 	if (pub != NULL && m->nsig == 1) {
 		struct sig0_rr s;
 		CHECK_EQ(sig0_rr_parse(m, m->sig_idx[0], &s), DS_OK);
-		CHECK_EQ(s.key_tag, sig0_pubkey_tag(pub));
-		CHECK_EQ(s.alg, sig0_pubkey_alg(pub));
+		CHECK_EQ(s.key_tag, sig0_key_tag(pub));
+		CHECK_EQ(s.alg, sig0_key_alg(pub));
 		int rc = sig0_verify(m, 0, &s, pub);
 		CHECK_EQ(rc, DS_OK);
 		if (rc != DS_OK)
@@ -726,8 +726,8 @@ static void test_nsupdate(const char *base, struct msg *m)
 		CHECK_EQ(parse_verify(m, buf, len, 1, pub), DS_OK);
 	}
 	msg_clear(m);
-	sig0_pubkey_free(pub);
-	sig0_privkey_free(k);
+	sig0_key_free(pub);
+	sig0_key_free(k);
 }
 
 /* ---- key generation, BIND key files, timing metadata ---------------------------- */
@@ -774,23 +774,23 @@ static int tmp_leftovers(const char *dir)
 }
 
 /* The public key from the .key file of prefix, as a verifier would build it. */
-static struct sig0_pubkey *pub_from_keyfile(const char *prefix)
+static struct sig0_key *pub_from_keyfile(const char *prefix)
 {
 	char path[800], why[256] = "";
 	uint8_t owner[DNAME_MAX], rd[1024];
 	size_t rdlen = 0;
 	struct sig0_limits lim;
-	struct sig0_pubkey *p = NULL;
+	struct sig0_key *p = NULL;
 	snprintf(path, sizeof path, "%s.key", prefix);
 	sig0_limits_default(&lim);
 	if (sig0_key_from_text(path, owner, rd, sizeof rd, &rdlen, why, sizeof why) != DS_OK ||
-	    sig0_pubkey_new(owner, rd, rdlen, &lim, &p, why, sizeof why) != DS_OK)
+	    sig0_key_new(owner, rd, rdlen, &lim, &p, why, sizeof why) != DS_OK)
 		fprintf(stderr, "  %s: %s\n", path, why);
 	return p;
 }
 
 /* Sign an UPDATE with k and verify it with pub: DS_OK or an error. */
-static int sign_verify(const struct sig0_privkey *k, const struct sig0_pubkey *pub, struct msg *m)
+static int sign_verify(const struct sig0_key *k, const struct sig0_key *pub, struct msg *m)
 {
 	uint8_t buf[2048];
 	uint32_t now = (uint32_t)time(NULL);
@@ -803,7 +803,7 @@ static int sign_verify(const struct sig0_privkey *k, const struct sig0_pubkey *p
 }
 
 /* Response signing against sig0_verify_response(), with and without the request. */
-static void test_verify_response(const struct sig0_privkey *k, const struct sig0_pubkey *pub,
+static void test_verify_response(const struct sig0_key *k, const struct sig0_key *pub,
 				 struct msg *m)
 {
 	uint8_t req[1024], resp[1024], resp2[1024];
@@ -853,35 +853,35 @@ static void test_keygen_alg(uint8_t alg, const char *name, size_t publen, size_t
 			    mode_t mask, struct msg *m)
 {
 	char dir[600], prefix[700], path[800], text[4096], why[256] = "", want[2048];
-	struct sig0_privkey *k = NULL, *k2 = NULL;
+	struct sig0_key *k = NULL, *k2 = NULL;
 	uint8_t owner[DNAME_MAX];
 	fprintf(stderr, "  generate %s\n", name);
 	dname_from_str("gen.example.", owner);
 	snprintf(dir, sizeof dir, "%s/gen%u", tmpdir, alg);
 	CHECK_EQ(mkdir(dir, 0755), 0);
 
-	int rc = sig0_privkey_generate(alg, owner, &k, why, sizeof why);
+	int rc = sig0_key_generate(alg, owner, &k, why, sizeof why);
 	CHECK_EQ(rc, DS_OK);
 	if (rc != DS_OK) {
 		fprintf(stderr, "  %s\n", why);
 		return;
 	}
 	size_t rdlen;
-	const uint8_t *rd = sig0_privkey_rdata(k, &rdlen);
+	const uint8_t *rd = sig0_key_rdata(k, &rdlen);
 	CHECK_EQ(rdlen, 4 + publen);
 	CHECK_EQ(rd_u16(rd), 512);
 	CHECK_EQ(rd[2], 3);
 	CHECK_EQ(rd[3], alg);
-	CHECK_EQ(sig0_privkey_alg(k), alg);
-	CHECK_EQ(sig0_privkey_tag(k), sig0_key_tag(rd, rdlen));
-	CHECK(dname_equal(sig0_privkey_owner(k), owner));
+	CHECK_EQ(sig0_key_alg(k), alg);
+	CHECK_EQ(sig0_key_tag(k), sig0_rdata_tag(rd, rdlen));
+	CHECK(dname_equal(sig0_key_owner(k), owner));
 	/* two keys are two keys */
-	CHECK_EQ(sig0_privkey_generate(alg, owner, &k2, why, sizeof why), DS_OK);
+	CHECK_EQ(sig0_key_generate(alg, owner, &k2, why, sizeof why), DS_OK);
 	if (k2 != NULL) {
 		size_t rl2;
-		const uint8_t *rd2 = sig0_privkey_rdata(k2, &rl2);
+		const uint8_t *rd2 = sig0_key_rdata(k2, &rl2);
 		CHECK(rl2 == rdlen && memcmp(rd, rd2, rdlen) != 0);
-		sig0_privkey_free(k2);
+		sig0_key_free(k2);
 		k2 = NULL;
 	}
 
@@ -892,15 +892,15 @@ static void test_keygen_alg(uint8_t alg, const char *name, size_t publen, size_t
 				   .inactive = 0,
 				   .removal = 2000000000};
 	mode_t old = umask(mask);
-	rc = sig0_privkey_write(k, dir, &t, prefix, sizeof prefix, why, sizeof why);
+	rc = sig0_key_write(k, dir, &t, prefix, sizeof prefix, why, sizeof why);
 	umask(old);
 	CHECK_EQ(rc, DS_OK);
 	if (rc != DS_OK) {
 		fprintf(stderr, "  write: %s\n", why);
-		sig0_privkey_free(k);
+		sig0_key_free(k);
 		return;
 	}
-	snprintf(want, sizeof want, "%s/Kgen.example.+%03u+%05u", dir, alg, sig0_privkey_tag(k));
+	snprintf(want, sizeof want, "%s/Kgen.example.+%03u+%05u", dir, alg, sig0_key_tag(k));
 	CHECK(strcmp(prefix, want) == 0);
 	snprintf(path, sizeof path, "%s.private", prefix);
 	CHECK_EQ(file_mode(path), 0600);
@@ -942,19 +942,19 @@ static void test_keygen_alg(uint8_t alg, const char *name, size_t publen, size_t
 	CHECK(strstr(text, "Inactive") == NULL);
 
 	/* read back: the same key */
-	struct sig0_privkey *r = NULL;
-	rc = sig0_privkey_read(prefix, &r, why, sizeof why);
+	struct sig0_key *r = NULL;
+	rc = sig0_key_read(prefix, &r, why, sizeof why);
 	CHECK_EQ(rc, DS_OK);
 	if (rc != DS_OK)
 		fprintf(stderr, "  read %s: %s\n", prefix, why);
-	struct sig0_pubkey *pub = pub_from_keyfile(prefix);
+	struct sig0_key *pub = pub_from_keyfile(prefix);
 	CHECK(pub != NULL);
 	if (r != NULL && pub != NULL) {
 		size_t rl;
-		const uint8_t *rrd = sig0_privkey_rdata(r, &rl);
+		const uint8_t *rrd = sig0_key_rdata(r, &rl);
 		CHECK(rl == rdlen && memcmp(rrd, rd, rdlen) == 0);
-		CHECK_EQ(sig0_privkey_tag(r), sig0_privkey_tag(k));
-		CHECK_EQ(sig0_pubkey_tag(pub), sig0_privkey_tag(k));
+		CHECK_EQ(sig0_key_tag(r), sig0_key_tag(k));
+		CHECK_EQ(sig0_key_tag(pub), sig0_key_tag(k));
 		CHECK_EQ(sign_verify(r, pub, m), DS_OK);
 		CHECK_EQ(sign_verify(k, pub, m), DS_OK);
 		test_verify_response(k, pub, m);
@@ -965,7 +965,7 @@ static void test_keygen_alg(uint8_t alg, const char *name, size_t publen, size_t
 	CHECK(memcmp(&got, &t, sizeof t) == 0);
 
 	/* never overwrites a key */
-	CHECK_EQ(sig0_privkey_write(k, dir, NULL, want, sizeof want, why, sizeof why), DS_EEXIST);
+	CHECK_EQ(sig0_key_write(k, dir, NULL, want, sizeof want, why, sizeof why), DS_EEXIST);
 	char again[4096];
 	CHECK(slurp(path, again, sizeof again) > 0 && strcmp(again, text) == 0);
 	CHECK_EQ(tmp_leftovers(dir), 0);
@@ -973,28 +973,28 @@ static void test_keygen_alg(uint8_t alg, const char *name, size_t publen, size_t
 	/* BIND's nsupdate loads the pair and signs with it; we verify that */
 	test_nsupdate(prefix, m);
 
-	sig0_pubkey_free(pub);
-	sig0_privkey_free(r);
-	sig0_privkey_free(k);
+	sig0_key_free(pub);
+	sig0_key_free(r);
+	sig0_key_free(k);
 }
 
 /* Time values: round trips, the rewrite, malformed lines, BIND's own files. */
 static void test_key_times(struct msg *m)
 {
 	char dir[600], prefix[700], path[900], text[4096], after[4096], why[256];
-	struct sig0_privkey *k = NULL;
+	struct sig0_key *k = NULL;
 	uint8_t owner[DNAME_MAX];
 	(void)m;
 	dname_from_str("times.example.", owner);
 	snprintf(dir, sizeof dir, "%s/times", tmpdir);
 	CHECK_EQ(mkdir(dir, 0700), 0);
-	CHECK_EQ(sig0_privkey_generate(ALG_ED25519, owner, &k, why, sizeof why), DS_OK);
+	CHECK_EQ(sig0_key_generate(ALG_ED25519, owner, &k, why, sizeof why), DS_OK);
 	if (k == NULL)
 		return;
 
 	/* no times at all */
 	struct sig0_key_times t0 = {0}, got;
-	CHECK_EQ(sig0_privkey_write(k, dir, NULL, prefix, sizeof prefix, why, sizeof why), DS_OK);
+	CHECK_EQ(sig0_key_write(k, dir, NULL, prefix, sizeof prefix, why, sizeof why), DS_OK);
 	snprintf(path, sizeof path, "%s.private", prefix);
 	memset(&got, 0x55, sizeof got);
 	CHECK_EQ(sig0_key_times_read(path, &got), DS_OK);
@@ -1040,9 +1040,9 @@ static void test_key_times(struct msg *m)
 	CHECK_EQ(sig0_key_times_read(prefix, &got), DS_OK);
 	CHECK(memcmp(&got, &t2, sizeof got) == 0);
 	/* the key still loads */
-	struct sig0_privkey *r = NULL;
-	CHECK_EQ(sig0_privkey_read(prefix, &r, why, sizeof why), DS_OK);
-	sig0_privkey_free(r);
+	struct sig0_key *r = NULL;
+	CHECK_EQ(sig0_key_read(prefix, &r, why, sizeof why), DS_OK);
+	sig0_key_free(r);
 
 	/* no timing line at all: the block goes at the end */
 	snprintf(edited, sizeof edited, "%.*s", (int)(times - text), text);
@@ -1064,7 +1064,7 @@ static void test_key_times(struct msg *m)
 	CHECK_EQ(sig0_key_times_write(path, &bad), DS_ERANGE);
 	bad.publish = 253402300800; /* year 10000 */
 	CHECK_EQ(sig0_key_times_write(path, &bad), DS_ERANGE);
-	CHECK_EQ(sig0_privkey_write(k, tmpdir, &bad, prefix, sizeof prefix, why, sizeof why),
+	CHECK_EQ(sig0_key_write(k, tmpdir, &bad, prefix, sizeof prefix, why, sizeof why),
 		 DS_ERANGE);
 	static const struct {
 		const char *line;
@@ -1145,7 +1145,7 @@ static void test_key_times(struct msg *m)
 		test_nsupdate(path, m);
 	}
 out:
-	sig0_privkey_free(k);
+	sig0_key_free(k);
 }
 
 static void test_keygen(struct msg *m)
@@ -1166,23 +1166,22 @@ static void test_keygen(struct msg *m)
 				algs[i].umask, m);
 
 	/* what we do not generate or write */
-	struct sig0_privkey *k = NULL;
+	struct sig0_key *k = NULL;
 	uint8_t owner[DNAME_MAX];
 	char why[256] = "", base[512], prefix[700];
 	dname_from_str("gen.example.", owner);
 	static const uint8_t nogen[] = {ALG_RSASHA256, ALG_RSASHA512, ALG_RSASHA1, ALG_DSA, 0, 99};
 	for (size_t i = 0; i < sizeof nogen; i++) {
-		CHECK_EQ(sig0_privkey_generate(nogen[i], owner, &k, why, sizeof why), DS_ENOTSUP);
+		CHECK_EQ(sig0_key_generate(nogen[i], owner, &k, why, sizeof why), DS_ENOTSUP);
 		CHECK(k == NULL);
 	}
 	CHECK(strstr(why, "ALG99") != NULL);
-	CHECK_EQ(sig0_privkey_generate(ALG_ED25519, NULL, &k, why, sizeof why), DS_EINVAL);
+	CHECK_EQ(sig0_key_generate(ALG_ED25519, NULL, &k, why, sizeof why), DS_EINVAL);
 	if (keygen("RSASHA256", 2048, "rsa.example.", base, sizeof base) == 0 &&
-	    sig0_privkey_read(base, &k, why, sizeof why) == DS_OK) {
-		CHECK_EQ(
-		    sig0_privkey_write(k, tmpdir, NULL, prefix, sizeof prefix, why, sizeof why),
-		    DS_ENOTSUP);
-		sig0_privkey_free(k);
+	    sig0_key_read(base, &k, why, sizeof why) == DS_OK) {
+		CHECK_EQ(sig0_key_write(k, tmpdir, NULL, prefix, sizeof prefix, why, sizeof why),
+			 DS_ENOTSUP);
+		sig0_key_free(k);
 		k = NULL;
 	} else {
 		CHECK(!"RSA key for the write test");
@@ -1190,31 +1189,29 @@ static void test_keygen(struct msg *m)
 
 	/* a name that would leave the folder, a prefix buffer too small, no folder */
 	dname_from_str("a\\/..\\/b.example.", owner);
-	CHECK_EQ(sig0_privkey_generate(ALG_ED25519, owner, &k, why, sizeof why), DS_OK);
+	CHECK_EQ(sig0_key_generate(ALG_ED25519, owner, &k, why, sizeof why), DS_OK);
 	if (k != NULL) {
-		CHECK_EQ(
-		    sig0_privkey_write(k, tmpdir, NULL, prefix, sizeof prefix, why, sizeof why),
-		    DS_EINVAL);
-		sig0_privkey_free(k);
+		CHECK_EQ(sig0_key_write(k, tmpdir, NULL, prefix, sizeof prefix, why, sizeof why),
+			 DS_EINVAL);
+		sig0_key_free(k);
 		k = NULL;
 	}
 	dname_from_str("small.example.", owner);
-	CHECK_EQ(sig0_privkey_generate(ALG_ED25519, owner, &k, why, sizeof why), DS_OK);
+	CHECK_EQ(sig0_key_generate(ALG_ED25519, owner, &k, why, sizeof why), DS_OK);
 	if (k != NULL) {
-		CHECK_EQ(sig0_privkey_write(k, tmpdir, NULL, prefix, 20, why, sizeof why),
-			 DS_ELIMIT);
+		CHECK_EQ(sig0_key_write(k, tmpdir, NULL, prefix, 20, why, sizeof why), DS_ELIMIT);
 		char nodir[600];
 		snprintf(nodir, sizeof nodir, "%s/no/such/dir", tmpdir);
-		CHECK_EQ(sig0_privkey_write(k, nodir, NULL, prefix, sizeof prefix, why, sizeof why),
+		CHECK_EQ(sig0_key_write(k, nodir, NULL, prefix, sizeof prefix, why, sizeof why),
 			 DS_ENOENT);
 		CHECK(strstr(why, nodir) != NULL);
 		/* a trailing slash on the folder is not doubled */
 		char slash[600];
 		snprintf(slash, sizeof slash, "%s/", tmpdir);
-		CHECK_EQ(sig0_privkey_write(k, slash, NULL, prefix, sizeof prefix, why, sizeof why),
+		CHECK_EQ(sig0_key_write(k, slash, NULL, prefix, sizeof prefix, why, sizeof why),
 			 DS_OK);
 		CHECK(strstr(prefix, "//") == NULL);
-		sig0_privkey_free(k);
+		sig0_key_free(k);
 	}
 	test_key_times(m);
 }

@@ -181,8 +181,8 @@ void agent_diff(const struct deleg *has, const struct deleg *wants, struct deleg
 
 /* ---- send.c -------------------------------------------------------- */
 
-struct sig0_privkey;
-struct sig0_pubkey;
+struct sig0_key;
+struct sig0_key;
 
 #define AGENT_RDATA_MAX 2048 /* one RR given to an UPDATE (KEY of RSA 4096 fits) */
 #define AGENT_MAX_RRS 256    /* RRs in one UPDATE */
@@ -223,8 +223,8 @@ struct agent_request {
 	const uint8_t *name; /* UPDATE: the zone (parent); inquiry: the child */
 	const struct agent_rr *rr;
 	size_t nrr;
-	uint16_t ks_code;		/* KeyState option code; 0 = no option (UPDATE only) */
-	const struct sig0_privkey *key; /* signs; its tag is the KeyState KEY-ID */
+	uint16_t ks_code;	    /* KeyState option code; 0 = no option (UPDATE only) */
+	const struct sig0_key *key; /* signs; its tag is the KeyState KEY-ID */
 	/* the message as last sent (built by agent_send) */
 	uint8_t wire[65535];
 	size_t len;
@@ -242,7 +242,7 @@ struct agent_target {
 	unsigned retries;    /* tries after the first, 0..AGENT_MAX_RETRIES */
 	unsigned backoff_ms; /* wait before the first retry, doubled for each next one */
 	/* the receiver's public keys (not owned); none: answers cannot be authenticated */
-	const struct sig0_pubkey *rkey[AGENT_MAX_KEYS];
+	const struct sig0_key *rkey[AGENT_MAX_KEYS];
 	size_t nrkey;
 	bool quiet; /* no per-try notes on stderr */
 };
@@ -313,6 +313,6 @@ const char *agent_ks_str(uint8_t code, char *buf, size_t buflen);
  * .key suffix) or one KEY RR in presentation format.  Any algorithm this
  * code can verify.  Returns DS_OK or DS_EPARSE/DS_EKEY/DS_ENOTSUP (why).
  */
-int agent_pubkey_from_text(const char *text, struct sig0_pubkey **out, char *why, size_t whylen);
+int agent_pubkey_from_text(const char *text, struct sig0_key **out, char *why, size_t whylen);
 
 #endif

@@ -59,7 +59,7 @@ int agent_ds_from_dnskey(const uint8_t *owner, const uint8_t *dnskey, size_t len
 	memcpy(out->owner, owner, dname_len(owner));
 	out->type = T_DS;
 	out->ttl = ttl;
-	wr_u16(out->rdata, sig0_key_tag(dnskey, len));
+	wr_u16(out->rdata, sig0_rdata_tag(dnskey, len));
 	out->rdata[2] = dnskey[3]; /* algorithm */
 	out->rdata[3] = DS_SHA256;
 	memcpy(out->rdata + 4, md, mdlen);

@@ -399,7 +399,7 @@ static int target_records(struct bm_resolver *r, uint16_t svcb_key, struct agent
 		for (size_t i = 0; i < out->nkey && o + 1 < sizeof(tags); i++) {
 			int n =
 			    snprintf(tags + o, sizeof(tags) - o, "%stag %u alg %u", i ? ", " : "",
-				     sig0_key_tag(out->key[i].rdata, out->key[i].rdlen),
+				     sig0_rdata_tag(out->key[i].rdata, out->key[i].rdlen),
 				     out->key[i].rdata[3]);
 			if (n < 0 || (size_t)n >= sizeof(tags) - o)
 				break;

@@ -90,11 +90,11 @@ struct opts {
 /* Everything a command works with; freed by ctx_free(). */
 struct ctx {
 	struct opts *o;
-	struct sig0_privkey *key;
+	struct sig0_key *key;
 	struct bm_resolver *res;
 	struct agent_discovery *disc; /* NULL when discovery did not run */
 	struct agent_target target;
-	struct sig0_pubkey *rkey[AGENT_MAX_KEYS];
+	struct sig0_key *rkey[AGENT_MAX_KEYS];
 	size_t nrkey;
 	uint8_t parent[DNAME_MAX];
 	json_t *out; /* the --json object */
@@ -527,24 +527,24 @@ static int auth_gate(const struct ctx *c, const struct agent_answer *a)
 
 static void ctx_free(struct ctx *c)
 {
-	sig0_privkey_free(c->key);
+	sig0_key_free(c->key);
 	bm_resolver_free(c->res);
 	free(c->disc);
 	for (size_t i = 0; i < c->nrkey; i++)
-		sig0_pubkey_free(c->rkey[i]);
+		sig0_key_free(c->rkey[i]);
 	json_decref(c->out);
 }
 
-static int read_key(const struct ctx *c, const char *path, struct sig0_privkey **out)
+static int read_key(const struct ctx *c, const char *path, struct sig0_key **out)
 {
 	char why[512] = "", a[DNAME_STR_MAX], b[DNAME_STR_MAX];
-	if (sig0_privkey_read(path, out, why, sizeof(why)) != DS_OK)
+	if (sig0_key_read(path, out, why, sizeof(why)) != DS_OK)
 		return fail(AGENT_USAGE, "--key %s: %s", path, why);
-	if (!dname_equal(sig0_privkey_owner(*out), c->o->zone)) {
+	if (!dname_equal(sig0_key_owner(*out), c->o->zone)) {
 		fail(AGENT_USAGE, "--key %s is a key of %s, not of %s", path,
-		     dname_str(sig0_privkey_owner(*out), a, sizeof(a)),
+		     dname_str(sig0_key_owner(*out), a, sizeof(a)),
 		     dname_str(c->o->zone, b, sizeof(b)));
-		sig0_privkey_free(*out);
+		sig0_key_free(*out);
 		*out = NULL;
 		return AGENT_USAGE;
 	}
@@ -691,9 +691,9 @@ static int prepare(struct ctx *c)
 		memset(lim.alg_allowed, 0xff, sizeof(lim.alg_allowed));
 		lim.rsa_min_bits = 1024;
 		for (size_t i = 0; i < c->disc->nkey && c->nrkey < AGENT_MAX_KEYS; i++)
-			if (sig0_pubkey_new(c->disc->target, c->disc->key[i].rdata,
-					    c->disc->key[i].rdlen, &lim, &c->rkey[c->nrkey], why,
-					    sizeof(why)) == DS_OK)
+			if (sig0_key_new(c->disc->target, c->disc->key[i].rdata,
+					 c->disc->key[i].rdlen, &lim, &c->rkey[c->nrkey], why,
+					 sizeof(why)) == DS_OK)
 				c->nrkey++;
 			else if (!o->quiet)
 				fprintf(stderr, "dsync-agent: receiver KEY %zu not usable: %s\n",
@@ -738,13 +738,13 @@ static int send_failed(int rc, const struct agent_answer *a)
 }
 
 /* The KEY RR of key at its owner (an add). */
-static void key_rr(const struct sig0_privkey *k, uint16_t rclass, struct agent_rr *rr)
+static void key_rr(const struct sig0_key *k, uint16_t rclass, struct agent_rr *rr)
 {
 	size_t rdlen;
-	const uint8_t *rd = sig0_privkey_rdata(k, &rdlen);
+	const uint8_t *rd = sig0_key_rdata(k, &rdlen);
 	memset(rr, 0, sizeof(*rr));
 	rr->rclass = rclass;
-	memcpy(rr->owner, sig0_privkey_owner(k), dname_len(sig0_privkey_owner(k)));
+	memcpy(rr->owner, sig0_key_owner(k), dname_len(sig0_key_owner(k)));
 	rr->type = T_KEY;
 	rr->ttl = rclass == CLASS_IN ? KEY_TTL : 0;
 	rr->rdlen = (uint16_t)rdlen;
@@ -754,19 +754,19 @@ static void key_rr(const struct sig0_privkey *k, uint16_t rclass, struct agent_r
 /* ---- keygen ------------------------------------------------------------------------ */
 
 /* Generate and write a pair for owner in dir; prefix gets the file prefix. */
-static int make_key(const uint8_t *owner, uint8_t alg, const char *dir, struct sig0_privkey **out,
+static int make_key(const uint8_t *owner, uint8_t alg, const char *dir, struct sig0_key **out,
 		    char *prefix, size_t prefixlen)
 {
 	char why[512] = "";
 	time_t now = time(NULL);
 	struct sig0_key_times t = {.created = now, .publish = now, .activate = now};
 	for (int i = 0; i < MAX_GEN_TRIES; i++) {
-		int rc = sig0_privkey_generate(alg, owner, out, why, sizeof(why));
+		int rc = sig0_key_generate(alg, owner, out, why, sizeof(why));
 		if (rc == DS_OK)
-			rc = sig0_privkey_write(*out, dir, &t, prefix, prefixlen, why, sizeof(why));
+			rc = sig0_key_write(*out, dir, &t, prefix, prefixlen, why, sizeof(why));
 		if (rc == DS_OK)
 			return 0;
-		sig0_privkey_free(*out);
+		sig0_key_free(*out);
 		*out = NULL;
 		if (rc == DS_ENOMEM)
 			return fail(AGENT_SOFTWARE, "out of memory");
@@ -777,11 +777,11 @@ static int make_key(const uint8_t *owner, uint8_t alg, const char *dir, struct s
 }
 
 /* Print (and collect) the KEY records of k: apex and one per --ns. */
-static int print_key_records(struct ctx *c, const struct sig0_privkey *k,
+static int print_key_records(struct ctx *c, const struct sig0_key *k,
 			     const uint8_t ns_owner[][DNAME_MAX], size_t nns)
 {
 	size_t rdlen;
-	const uint8_t *rd = sig0_privkey_rdata(k, &rdlen);
+	const uint8_t *rd = sig0_key_rdata(k, &rdlen);
 	char text[4096];
 	json_t *recs = json_array();
 	for (size_t i = 0; i <= nns; i++) {
@@ -802,7 +802,7 @@ static int cmd_keygen(struct ctx *c)
 	const struct opts *o = c->o;
 	uint8_t ns_owner[MAX_NS][DNAME_MAX];
 	char zone[DNAME_STR_MAX], prefix[4096];
-	struct sig0_privkey *k = NULL;
+	struct sig0_key *k = NULL;
 	dname_str(o->zone, zone, sizeof(zone));
 
 	/* _sig0key.<zone>._signal.<ns>: checked before any key is made */
@@ -827,13 +827,13 @@ static int cmd_keygen(struct ctx *c)
 	say(c,
 	    "; algorithm %u (%s), tag %u; publish at the child apex and, for at-ns, at each "
 	    "signal name:",
-	    sig0_privkey_alg(k), sig0_alg_name(sig0_privkey_alg(k)), sig0_privkey_tag(k));
+	    sig0_key_alg(k), sig0_alg_name(sig0_key_alg(k)), sig0_key_tag(k));
 	jset(c->out, "zone", json_string(zone));
-	jset(c->out, "algorithm", json_integer(sig0_privkey_alg(k)));
-	jset(c->out, "tag", json_integer(sig0_privkey_tag(k)));
+	jset(c->out, "algorithm", json_integer(sig0_key_alg(k)));
+	jset(c->out, "tag", json_integer(sig0_key_tag(k)));
 	jset(c->out, "key", json_string(prefix));
 	rc = print_key_records(c, k, (const uint8_t(*)[DNAME_MAX])ns_owner, o->nns);
-	sig0_privkey_free(k);
+	sig0_key_free(k);
 	return rc;
 }
 
@@ -903,7 +903,7 @@ static int ks_exit(uint8_t code)
  * usable (authenticated or accepted) KeyState came back, else the exit
  * status.  The answer is shown unless quietly polling.
  */
-static int inquire(struct ctx *c, const struct agent_target *t, const struct sig0_privkey *key,
+static int inquire(struct ctx *c, const struct agent_target *t, const struct sig0_key *key,
 		   bool show, json_t **shown, struct agent_answer *a)
 {
 	struct agent_request *req = request_new();
@@ -934,9 +934,9 @@ static int inquire(struct ctx *c, const struct agent_target *t, const struct sig
 			    a->has_ede ? a->ede_text : "");
 	if (!a->has_ks)
 		return fail(AGENT_REFUSED, "the answer carries no KeyState option");
-	if (a->ks.key_id != sig0_privkey_tag(key))
+	if (a->ks.key_id != sig0_key_tag(key))
 		return fail(AGENT_REFUSED, "the answer is about key %u, not %u", a->ks.key_id,
-			    sig0_privkey_tag(key));
+			    sig0_key_tag(key));
 	return 0;
 }
 
@@ -1017,7 +1017,7 @@ static int cmd_bootstrap(struct ctx *c)
 		goto out;
 	}
 	int last = -1;
-	if (a.has_ks && a.ks.key_id == sig0_privkey_tag(c->key)) {
+	if (a.has_ks && a.ks.key_id == sig0_key_tag(c->key)) {
 		state_line(c, states, &a.ks);
 		last = a.ks.state;
 		if (ks_exit(a.ks.state) != AGENT_PENDING) {
@@ -1132,7 +1132,7 @@ static void show_changes(struct ctx *c, const struct agent_rr *rr, size_t n)
 
 /* Send one UPDATE and judge its answer: 0 on an accepted NOERROR. */
 static int send_update(struct ctx *c, const struct agent_rr *rr, size_t n,
-		       const struct sig0_privkey *key, const char *step)
+		       const struct sig0_key *key, const char *step)
 {
 	struct agent_answer a;
 	struct agent_request *req = request_new();
@@ -1200,7 +1200,7 @@ out:
 static int cmd_roll(struct ctx *c)
 {
 	const struct opts *o = c->o;
-	struct sig0_privkey *nk = NULL;
+	struct sig0_key *nk = NULL;
 	struct agent_rr *rr = calloc(1, sizeof(*rr));
 	struct agent_answer a;
 	char prefix[4096], dirbuf[4096];
@@ -1214,7 +1214,7 @@ static int cmd_roll(struct ctx *c)
 	}
 	if ((rc = prepare(c)) != 0)
 		goto out;
-	uint8_t old_alg = sig0_privkey_alg(c->key);
+	uint8_t old_alg = sig0_key_alg(c->key);
 	uint8_t alg = o->alg ? o->alg
 		      : (old_alg == ALG_ED25519 || old_alg == ALG_ED448 ||
 			 old_alg == ALG_ECDSAP256SHA256 || old_alg == ALG_ECDSAP384SHA384)
@@ -1224,12 +1224,12 @@ static int cmd_roll(struct ctx *c)
 	const char *dir = o->dir ? o->dir : dirname(dirbuf);
 	if ((rc = make_key(o->zone, alg, dir, &nk, prefix, sizeof(prefix))) != 0)
 		goto out;
-	say(c, "old key: %s (tag %u)", o->key, sig0_privkey_tag(c->key));
-	say(c, "new key: %s (tag %u)", prefix, sig0_privkey_tag(nk));
+	say(c, "old key: %s (tag %u)", o->key, sig0_key_tag(c->key));
+	say(c, "new key: %s (tag %u)", prefix, sig0_key_tag(nk));
 	jset(c->out, "old_key", json_string(o->key));
-	jset(c->out, "old_tag", json_integer(sig0_privkey_tag(c->key)));
+	jset(c->out, "old_tag", json_integer(sig0_key_tag(c->key)));
 	jset(c->out, "new_key", json_string(prefix));
-	jset(c->out, "new_tag", json_integer(sig0_privkey_tag(nk)));
+	jset(c->out, "new_tag", json_integer(sig0_key_tag(nk)));
 
 	/* 1: the old key adds the new one (trusted at once by the receiver's rollover) */
 	say(c, "step 1: add the new key, signed by the old one");
@@ -1259,7 +1259,7 @@ kept:
 	fprintf(stderr, "dsync-agent: roll incomplete; both key pairs are kept (old %s, new %s)\n",
 		o->key, prefix);
 out:
-	sig0_privkey_free(nk);
+	sig0_key_free(nk);
 	free(rr);
 	return rc;
 }

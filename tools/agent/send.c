@@ -125,7 +125,7 @@ void agent_rr_from_drr(const struct drr *d, uint16_t rclass, struct agent_rr *ou
 	memcpy(out->rdata, d->rdata, d->rdlen);
 }
 
-int agent_pubkey_from_text(const char *text, struct sig0_pubkey **out, char *why, size_t whylen)
+int agent_pubkey_from_text(const char *text, struct sig0_key **out, char *why, size_t whylen)
 {
 	uint8_t owner[DNAME_MAX], rdata[AGENT_RDATA_MAX];
 	size_t rdlen = 0;
@@ -153,7 +153,7 @@ int agent_pubkey_from_text(const char *text, struct sig0_pubkey **out, char *why
 	sig0_limits_default(&lim);
 	memset(lim.alg_allowed, 0xff, sizeof(lim.alg_allowed)); /* whatever the receiver uses */
 	lim.rsa_min_bits = 1024;
-	return sig0_pubkey_new(owner, rdata, rdlen, &lim, out, why, whylen);
+	return sig0_key_new(owner, rdata, rdlen, &lim, out, why, whylen);
 }
 
 /* ---- building --------------------------------------------------------------- */
@@ -206,7 +206,7 @@ static int build(struct agent_request *req, char *why, size_t whylen)
 	size_t at = b.len;
 	wbuf_u16(&b, 0);
 	if (req->ks_code != 0 || !update) {
-		struct ks_opt o = {.key_id = sig0_privkey_tag(req->key), .state = KS_INQUIRE_KEY};
+		struct ks_opt o = {.key_id = sig0_key_tag(req->key), .state = KS_INQUIRE_KEY};
 		ks_opt_write(&b, req->ks_code, &o);
 	}
 	if (b.err) {
@@ -284,9 +284,9 @@ static void authenticate(const struct agent_target *t, const struct agent_reques
 	}
 	bool named = false;
 	for (size_t i = 0; i < t->nrkey; i++) {
-		const struct sig0_pubkey *k = t->rkey[i];
-		if (!dname_equal(sig0_pubkey_owner(k), s.signer) ||
-		    sig0_pubkey_tag(k) != s.key_tag || sig0_pubkey_alg(k) != s.alg)
+		const struct sig0_key *k = t->rkey[i];
+		if (!dname_equal(sig0_key_owner(k), s.signer) || sig0_key_tag(k) != s.key_tag ||
+		    sig0_key_alg(k) != s.alg)
 			continue;
 		named = true;
 		if (sig0_verify_response(m, which, &s, k, req->wire, req->len) == DS_OK) {
