@@ -30,6 +30,7 @@
 #include "common/dnsq.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "common/rrtext.h"
 
 struct loader {
 	const char *file; /* the config path as given */
@@ -123,6 +124,34 @@ static const struct cenum E_LOG_TARGET[] = {{"stderr", 0}, {"syslog", 1}, {NULL,
 static const struct cenum E_SIGN[] = {
     {"rfc2931", SIGN_RFC2931}, {"response-only", SIGN_RESPONSE_ONLY}, {"off", SIGN_OFF}, {NULL, 0}};
 static const struct cenum E_AT_NS[] = {{"all", 1}, {"any", 0}, {NULL, 0}};
+/* "error" is another word for "err"; words are shown as the first of a value */
+static const struct cenum E_LOG_LEVEL[] = {{"err", LOG_ERR},
+					   {"error", LOG_ERR},
+					   {"warning", LOG_WARNING},
+					   {"notice", LOG_NOTICE},
+					   {"info", LOG_INFO},
+					   {"debug", LOG_DEBUG},
+					   {NULL, 0}};
+static const struct cenum E_LOG_FACILITY[] = {{"daemon", LOG_DAEMON},
+					      {"user", LOG_USER},
+					      {"local0", LOG_LOCAL0},
+					      {"local1", LOG_LOCAL1},
+					      {"local2", LOG_LOCAL2},
+					      {"local3", LOG_LOCAL3},
+					      {"local4", LOG_LOCAL4},
+					      {"local5", LOG_LOCAL5},
+					      {"local6", LOG_LOCAL6},
+					      {"local7", LOG_LOCAL7},
+					      {NULL, 0}};
+
+/* The first word of e for value, or NULL. */
+static const char *cfg_word(const struct cenum *e, int value)
+{
+	for (; e->name != NULL; e++)
+		if (e->value == value)
+			return e->name;
+	return NULL;
+}
 
 /* The value of word in e, or -1. */
 static int cfg_enum(const struct cenum *e, const char *word)
@@ -146,21 +175,6 @@ static bool check_enum(struct loader *L, const config_setting_t *s, const char *
 				      w->name);
 	say(L, s, "'%s': \"%s\" is not one of %s", where, v, words);
 	return false;
-}
-
-static bool check_log_target(struct loader *L, const config_setting_t *s, const char *where)
-{
-	return check_enum(L, s, where, E_LOG_TARGET);
-}
-
-static bool check_sign_mode(struct loader *L, const config_setting_t *s, const char *where)
-{
-	return check_enum(L, s, where, E_SIGN);
-}
-
-static bool check_at_ns_require(struct loader *L, const config_setting_t *s, const char *where)
-{
-	return check_enum(L, s, where, E_AT_NS);
 }
 
 static bool check_nonempty(struct loader *L, const config_setting_t *s, const char *where)
@@ -229,22 +243,26 @@ static bool check_forward(struct loader *L, const config_setting_t *s, const cha
 	return false;
 }
 
-static bool check_log_level(struct loader *L, const config_setting_t *s, const char *where)
+/* A word of words, with the message the log settings have always had. */
+static bool check_word(struct loader *L, const config_setting_t *s, const char *where,
+		       const struct cenum *words, const char *what, const char *hint)
 {
 	const char *v = config_setting_get_string(s);
-	if (log_level_from_str(v) >= 0)
+	if (cfg_enum(words, v) >= 0)
 		return true;
-	say(L, s, "'%s': unknown level \"%s\" (err, warning, notice, info, debug)", where, v);
+	say(L, s, "'%s': unknown %s \"%s\"%s", where, what, v, hint);
 	return false;
+}
+
+static bool check_log_level(struct loader *L, const config_setting_t *s, const char *where)
+{
+	return check_word(L, s, where, E_LOG_LEVEL, "level",
+			  " (err, warning, notice, info, debug)");
 }
 
 static bool check_log_facility(struct loader *L, const config_setting_t *s, const char *where)
 {
-	const char *v = config_setting_get_string(s);
-	if (log_facility_from_str(v) >= 0)
-		return true;
-	say(L, s, "'%s': unknown syslog facility \"%s\"", where, v);
-	return false;
+	return check_word(L, s, where, E_LOG_FACILITY, "syslog facility", "");
 }
 
 /* RFC 8624: MUST NOT for signing and validation. */
@@ -335,7 +353,8 @@ enum ctype {
 	CT_BOOL,
 };
 
-#define REQ 1u /* must be present */
+#define REQ 1u	/* must be present */
+#define HAND 2u /* kind/off say where the value is, but it is filled by hand */
 
 /*
  * Where a row's value goes, in the struct of its group: struct cfg for the
@@ -356,15 +375,22 @@ enum ckind {
 	K_PATHR, /* char *, configured value and default relative to the config's folder */
 	K_STRV,	 /* char ** (NULL-terminated), its count at off_n unless NOCOUNT */
 	K_BITS,	 /* uint8_t[32], a set of integers 0..255 */
+	K_ENUM,	 /* int, the value of one of the row's words */
+	K_NAME,	 /* uint8_t[DNAME_MAX], a domain name (filled by hand: HAND) */
 };
 #define NOCOUNT ((size_t)-1)
+
+typedef void (*show_fn)(const void *obj, const struct cfg_visitor *v);
 
 /*
  * One row per setting.  def is the default as text (numbers in decimal,
  * arrays as space-separated elements), NULL when there is none.  min/max
  * bound an integer's value, or a list's/array's number of elements.
- * kind/off/off_n say where the value goes (fill_rows).  doc/dsyncd.conf.5
- * documents exactly these rows (tests/docs/check.py compares them).
+ * kind/off/off_n say where the value goes (fill_rows) and where cfg_visit
+ * finds it; words are a K_ENUM's values (checked by check_enum unless the
+ * row has a check of its own); show prints a K_NONE row that has more to
+ * it than one value.  doc/dsyncd.conf.5 documents exactly these rows
+ * (tests/docs/check.py compares them).
  */
 struct row {
 	const char *path;
@@ -375,135 +401,143 @@ struct row {
 	unsigned flags;
 	enum ckind kind;
 	size_t off, off_n;
+	const struct cenum *words;
+	show_fn show;
 };
+
+static void show_zones(const void *obj, const struct cfg_visitor *v);
+static void show_boot_methods(const void *obj, const struct cfg_visitor *v);
+static void show_children(const void *obj, const struct cfg_visitor *v);
+static void show_keys(const void *obj, const struct cfg_visitor *v);
+static void show_backends(const void *obj, const struct cfg_visitor *v);
 
 // clang-format off
 static const struct row schema[] = {
-	/* path                                type      default              min    max       check                flags */
-	{"server",                               CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0},
-	{"server.listen",                        CT_ARRAY,  "127.0.0.1 ::1",     1,     32,       NULL,                0, K_STRV, offsetof(struct cfg, listen), offsetof(struct cfg, nlisten)},
-	{"server.listen.[]",                     CT_STR,    NULL,                0,     0,        check_addr,          0, K_NONE, 0, 0},
-	{"server.port",                          CT_INT,    "5354",              1,     65535,    NULL,                0, K_U16, offsetof(struct cfg, port), NOCOUNT},
-	{"server.workers",                       CT_INT,    "0",                 0,     256,      NULL,                0, K_UINT, offsetof(struct cfg, workers), NOCOUNT},
-	{"server.tcp-idle-timeout",              CT_INT,    "10",                1,     3600,     NULL,                0, K_UINT, offsetof(struct cfg, tcp_idle_timeout), NOCOUNT},
-	{"server.tcp-max-connections",           CT_INT,    "256",               1,     65535,    NULL,                0, K_UINT, offsetof(struct cfg, tcp_max_connections), NOCOUNT},
-	{"server.tcp-connections-per-network",   CT_INT,    "32",                1,     65535,    NULL,                0, K_UINT, offsetof(struct cfg, tcp_per_network), NOCOUNT},
-	{"server.max-message-size",              CT_INT,    "16384",             512,   65535,    NULL,                0, K_UINT, offsetof(struct cfg, max_message_size), NOCOUNT},
-	{"server.queue-max",                     CT_INT,    "1024",              1,     1000000,  NULL,                0, K_UINT, offsetof(struct cfg, queue_max), NOCOUNT},
-	{"server.commit-batch-max",              CT_INT,    "64",                1,     10000,    NULL,                0, K_UINT, offsetof(struct cfg, commit_batch_max), NOCOUNT},
-	{"server.udp-receive-buffer",             CT_INT,    "4194304",           0,     268435456, NULL,               0, K_UINT, offsetof(struct cfg, udp_rcvbuf), NOCOUNT},
-	{"server.updates-per-source",            CT_INT,    "600",               1,     100000000, NULL,               0, K_UINT, offsetof(struct cfg, upd_per_source), NOCOUNT},
-	{"server.updates-per-signer",            CT_INT,    "120",               1,     100000000, NULL,               0, K_UINT, offsetof(struct cfg, upd_per_signer), NOCOUNT},
+	/* path                                type      default              min    max       check                flags, kind, off, off_n, words, show */
+	{"server",                               CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0, NULL, NULL},
+	{"server.listen",                        CT_ARRAY,  "127.0.0.1 ::1",     1,     32,       NULL,                0, K_STRV, offsetof(struct cfg, listen), offsetof(struct cfg, nlisten), NULL, NULL},
+	{"server.listen.[]",                     CT_STR,    NULL,                0,     0,        check_addr,          0, K_NONE, 0, 0, NULL, NULL},
+	{"server.port",                          CT_INT,    "5354",              1,     65535,    NULL,                0, K_U16, offsetof(struct cfg, port), NOCOUNT, NULL, NULL},
+	{"server.workers",                       CT_INT,    "0",                 0,     256,      NULL,                0, K_UINT, offsetof(struct cfg, workers), NOCOUNT, NULL, NULL},
+	{"server.tcp-idle-timeout",              CT_INT,    "10",                1,     3600,     NULL,                0, K_UINT, offsetof(struct cfg, tcp_idle_timeout), NOCOUNT, NULL, NULL},
+	{"server.tcp-max-connections",           CT_INT,    "256",               1,     65535,    NULL,                0, K_UINT, offsetof(struct cfg, tcp_max_connections), NOCOUNT, NULL, NULL},
+	{"server.tcp-connections-per-network",   CT_INT,    "32",                1,     65535,    NULL,                0, K_UINT, offsetof(struct cfg, tcp_per_network), NOCOUNT, NULL, NULL},
+	{"server.max-message-size",              CT_INT,    "16384",             512,   65535,    NULL,                0, K_UINT, offsetof(struct cfg, max_message_size), NOCOUNT, NULL, NULL},
+	{"server.queue-max",                     CT_INT,    "1024",              1,     1000000,  NULL,                0, K_UINT, offsetof(struct cfg, queue_max), NOCOUNT, NULL, NULL},
+	{"server.commit-batch-max",              CT_INT,    "64",                1,     10000,    NULL,                0, K_UINT, offsetof(struct cfg, commit_batch_max), NOCOUNT, NULL, NULL},
+	{"server.udp-receive-buffer",             CT_INT,    "4194304",           0,     268435456, NULL,               0, K_UINT, offsetof(struct cfg, udp_rcvbuf), NOCOUNT, NULL, NULL},
+	{"server.updates-per-source",            CT_INT,    "600",               1,     100000000, NULL,               0, K_UINT, offsetof(struct cfg, upd_per_source), NOCOUNT, NULL, NULL},
+	{"server.updates-per-signer",            CT_INT,    "120",               1,     100000000, NULL,               0, K_UINT, offsetof(struct cfg, upd_per_signer), NOCOUNT, NULL, NULL},
 
-	{"store",                                CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0},
-	{"store.path",                           CT_STR,    "var/dsyncd.db",     0,     0,        check_nonempty,      0, K_PATH, offsetof(struct cfg, store_path), NOCOUNT},
-	{"store.retention-days",                 CT_INT,    "0",                 0,     36500,    NULL,                0, K_UINT, offsetof(struct cfg, retention_days), NOCOUNT},
+	{"store",                                CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0, NULL, NULL},
+	{"store.path",                           CT_STR,    "var/dsyncd.db",     0,     0,        check_nonempty,      0, K_PATH, offsetof(struct cfg, store_path), NOCOUNT, NULL, NULL},
+	{"store.retention-days",                 CT_INT,    "0",                 0,     36500,    NULL,                0, K_UINT, offsetof(struct cfg, retention_days), NOCOUNT, NULL, NULL},
 
-	{"log",                                  CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0},
-	{"log.target",                           CT_STR,    "stderr",            0,     0,        check_log_target,    0, K_NONE, 0, 0},
-	{"log.level",                            CT_STR,    "info",              0,     0,        check_log_level,     0, K_NONE, 0, 0},
-	{"log.facility",                         CT_STR,    "daemon",            0,     0,        check_log_facility,  0, K_NONE, 0, 0},
+	{"log",                                  CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0, NULL, NULL},
+	{"log.target",                           CT_STR,    "stderr",            0,     0,        NULL,                0, K_ENUM, offsetof(struct cfg, log_syslog), NOCOUNT, E_LOG_TARGET, NULL},
+	{"log.level",                            CT_STR,    "info",              0,     0,        check_log_level,     0, K_ENUM, offsetof(struct cfg, log_level), NOCOUNT, E_LOG_LEVEL, NULL},
+	{"log.facility",                         CT_STR,    "daemon",            0,     0,        check_log_facility,  0, K_ENUM, offsetof(struct cfg, log_facility), NOCOUNT, E_LOG_FACILITY, NULL},
 
-	{"sig0",                                 CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0},
-	{"sig0.algorithms",                      CT_ARRAY,  "8 10 13 14 15 16",  1,     32,       NULL,                0, K_BITS, offsetof(struct cfg, limits.alg_allowed), NOCOUNT},
-	{"sig0.algorithms.[]",                   CT_INT,    NULL,                1,     255,      check_sig0_alg,      0, K_NONE, 0, 0},
-	{"sig0.rsa-min-bits",                    CT_INT,    "2048",              1024,  16384,    NULL,                0, K_UINT, offsetof(struct cfg, limits.rsa_min_bits), NOCOUNT},
-	{"sig0.rsa-max-bits",                    CT_INT,    "4096",              1024,  16384,    NULL,                0, K_UINT, offsetof(struct cfg, limits.rsa_max_bits), NOCOUNT},
-	{"sig0.max-age",                         CT_INT,    "300",               1,     86400,    NULL,                0, K_UINT, offsetof(struct cfg, sig_max_age), NOCOUNT},
-	{"sig0.clock-skew",                      CT_INT,    "120",               0,     3600,     NULL,                0, K_UINT, offsetof(struct cfg, sig_clock_skew), NOCOUNT},
-	{"sig0.max-validity",                    CT_INT,    "900",               1,     86400,    NULL,                0, K_UINT, offsetof(struct cfg, sig_max_validity), NOCOUNT},
-	{"sig0.verify-budget",                   CT_INT,    "5000",              0,     1000000,  NULL,                0, K_UINT, offsetof(struct cfg, verify_budget), NOCOUNT},
+	{"sig0",                                 CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0, NULL, NULL},
+	{"sig0.algorithms",                      CT_ARRAY,  "8 10 13 14 15 16",  1,     32,       NULL,                0, K_BITS, offsetof(struct cfg, limits.alg_allowed), NOCOUNT, NULL, NULL},
+	{"sig0.algorithms.[]",                   CT_INT,    NULL,                1,     255,      check_sig0_alg,      0, K_NONE, 0, 0, NULL, NULL},
+	{"sig0.rsa-min-bits",                    CT_INT,    "2048",              1024,  16384,    NULL,                0, K_UINT, offsetof(struct cfg, limits.rsa_min_bits), NOCOUNT, NULL, NULL},
+	{"sig0.rsa-max-bits",                    CT_INT,    "4096",              1024,  16384,    NULL,                0, K_UINT, offsetof(struct cfg, limits.rsa_max_bits), NOCOUNT, NULL, NULL},
+	{"sig0.max-age",                         CT_INT,    "300",               1,     86400,    NULL,                0, K_UINT, offsetof(struct cfg, sig_max_age), NOCOUNT, NULL, NULL},
+	{"sig0.clock-skew",                      CT_INT,    "120",               0,     3600,     NULL,                0, K_UINT, offsetof(struct cfg, sig_clock_skew), NOCOUNT, NULL, NULL},
+	{"sig0.max-validity",                    CT_INT,    "900",               1,     86400,    NULL,                0, K_UINT, offsetof(struct cfg, sig_max_validity), NOCOUNT, NULL, NULL},
+	{"sig0.verify-budget",                   CT_INT,    "5000",              0,     1000000,  NULL,                0, K_UINT, offsetof(struct cfg, verify_budget), NOCOUNT, NULL, NULL},
 
-	{"outbox",                               CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0},
-	{"outbox.retry-min",                     CT_INT,    "1",                 1,     86400,    NULL,                0, K_UINT, offsetof(struct cfg, retry_min), NOCOUNT},
-	{"outbox.retry-max",                     CT_INT,    "3600",              1,     604800,   NULL,                0, K_UINT, offsetof(struct cfg, retry_max), NOCOUNT},
+	{"outbox",                               CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0, NULL, NULL},
+	{"outbox.retry-min",                     CT_INT,    "1",                 1,     86400,    NULL,                0, K_UINT, offsetof(struct cfg, retry_min), NOCOUNT, NULL, NULL},
+	{"outbox.retry-max",                     CT_INT,    "3600",              1,     604800,   NULL,                0, K_UINT, offsetof(struct cfg, retry_max), NOCOUNT, NULL, NULL},
 
-	{"ede",                                  CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0},
-	{"ede.key-unknown",                      CT_INT,    "513",               0,     65535,    NULL,                0, K_U16, offsetof(struct cfg, ede.key_unknown), NOCOUNT},
-	{"ede.key-not-trusted",                  CT_INT,    "514",               0,     65535,    NULL,                0, K_U16, offsetof(struct cfg, ede.key_not_trusted), NOCOUNT},
-	{"ede.key-validation-failed",            CT_INT,    "515",               0,     65535,    NULL,                0, K_U16, offsetof(struct cfg, ede.key_validation_failed), NOCOUNT},
-	{"ede.manual-bootstrap-required",        CT_INT,    "516",               0,     65535,    NULL,                0, K_U16, offsetof(struct cfg, ede.manual_bootstrap), NOCOUNT},
+	{"ede",                                  CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0, NULL, NULL},
+	{"ede.key-unknown",                      CT_INT,    "513",               0,     65535,    NULL,                0, K_U16, offsetof(struct cfg, ede.key_unknown), NOCOUNT, NULL, NULL},
+	{"ede.key-not-trusted",                  CT_INT,    "514",               0,     65535,    NULL,                0, K_U16, offsetof(struct cfg, ede.key_not_trusted), NOCOUNT, NULL, NULL},
+	{"ede.key-validation-failed",            CT_INT,    "515",               0,     65535,    NULL,                0, K_U16, offsetof(struct cfg, ede.key_validation_failed), NOCOUNT, NULL, NULL},
+	{"ede.manual-bootstrap-required",        CT_INT,    "516",               0,     65535,    NULL,                0, K_U16, offsetof(struct cfg, ede.manual_bootstrap), NOCOUNT, NULL, NULL},
 
-	{"keystate",                             CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0},
-	{"keystate.option-code",                 CT_INT,    "65002",             1,     65535,    NULL,                0, K_U16, offsetof(struct cfg, ks_option), NOCOUNT},
-	{"keystate.unsigned-inquiries",          CT_BOOL,   "false",             0,     0,        NULL,                0, K_BOOL, offsetof(struct cfg, ks_unsigned), NOCOUNT},
-	{"keystate.inquiries-per-source",       CT_INT,    "120",               1,     1000000,  NULL,                0, K_UINT, offsetof(struct cfg, ks_per_source), NOCOUNT},
+	{"keystate",                             CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0, NULL, NULL},
+	{"keystate.option-code",                 CT_INT,    "65002",             1,     65535,    NULL,                0, K_U16, offsetof(struct cfg, ks_option), NOCOUNT, NULL, NULL},
+	{"keystate.unsigned-inquiries",          CT_BOOL,   "false",             0,     0,        NULL,                0, K_BOOL, offsetof(struct cfg, ks_unsigned), NOCOUNT, NULL, NULL},
+	{"keystate.inquiries-per-source",       CT_INT,    "120",               1,     1000000,  NULL,                0, K_UINT, offsetof(struct cfg, ks_per_source), NOCOUNT, NULL, NULL},
 
-	{"bootstrap",                            CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0},
-	{"bootstrap.uploads-per-child",          CT_INT,    "6",                 1,     100000,   NULL,                0, K_UINT, offsetof(struct cfg, boot_per_child), NOCOUNT},
-	{"bootstrap.uploads-per-source",         CT_INT,    "30",                1,     1000000,  NULL,                0, K_UINT, offsetof(struct cfg, boot_per_source), NOCOUNT},
-	{"bootstrap.max-pending-total",          CT_INT,    "10000",             1,     10000000, NULL,                0, K_UINT, offsetof(struct cfg, boot.max_pending_total), NOCOUNT},
-	{"bootstrap.retry-interval",             CT_INT,    "60",                1,     86400,    NULL,                0, K_UINT, offsetof(struct cfg, boot.retry_interval), NOCOUNT},
-	{"bootstrap.retry-max-interval",         CT_INT,    "3600",              1,     604800,   NULL,                0, K_UINT, offsetof(struct cfg, boot.retry_max_interval), NOCOUNT},
-	{"bootstrap.attempts",                   CT_INT,    "8",                 1,     1000,     NULL,                0, K_UINT, offsetof(struct cfg, boot.attempts), NOCOUNT},
-	{"bootstrap.at-ns-require",              CT_STR,    "all",               0,     0,        check_at_ns_require, 0, K_NONE, 0, 0},
-	{"bootstrap.unsigned-rounds",            CT_INT,    "3",                 1,     100,      NULL,                0, K_UINT, offsetof(struct cfg, boot.rounds), NOCOUNT},
-	{"bootstrap.unsigned-interval",          CT_INT,    "129600",            1,     2592000,  NULL,                0, K_UINT, offsetof(struct cfg, boot.round_interval), NOCOUNT},
-	{"bootstrap.unsigned-vantage",           CT_ARRAY,  NULL,                1,     16,       NULL,                0, K_STRV, offsetof(struct cfg, boot.vantage), offsetof(struct cfg, boot.nvantage)},
-	{"bootstrap.unsigned-vantage.[]",        CT_STR,    NULL,                0,     0,        check_addr,          0, K_NONE, 0, 0},
-	{"bootstrap.unsigned-resolvers",         CT_ARRAY,  NULL,                1,     16,       NULL,                0, K_STRV, offsetof(struct cfg, boot.resolvers), offsetof(struct cfg, boot.nresolvers)},
-	{"bootstrap.unsigned-resolvers.[]",      CT_STR,    NULL,                0,     0,        check_forward,       0, K_NONE, 0, 0},
-	{"bootstrap.nameserver-port",            CT_INT,    "53",                1,     65535,    NULL,                0, K_U16, offsetof(struct cfg, boot.ns_port), NOCOUNT},
-	{"bootstrap.query-timeout",              CT_INT,    "5",                 1,     120,      NULL,                0, K_UINT, offsetof(struct cfg, boot.query_timeout), NOCOUNT},
+	{"bootstrap",                            CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0, NULL, NULL},
+	{"bootstrap.uploads-per-child",          CT_INT,    "6",                 1,     100000,   NULL,                0, K_UINT, offsetof(struct cfg, boot_per_child), NOCOUNT, NULL, NULL},
+	{"bootstrap.uploads-per-source",         CT_INT,    "30",                1,     1000000,  NULL,                0, K_UINT, offsetof(struct cfg, boot_per_source), NOCOUNT, NULL, NULL},
+	{"bootstrap.max-pending-total",          CT_INT,    "10000",             1,     10000000, NULL,                0, K_UINT, offsetof(struct cfg, boot.max_pending_total), NOCOUNT, NULL, NULL},
+	{"bootstrap.retry-interval",             CT_INT,    "60",                1,     86400,    NULL,                0, K_UINT, offsetof(struct cfg, boot.retry_interval), NOCOUNT, NULL, NULL},
+	{"bootstrap.retry-max-interval",         CT_INT,    "3600",              1,     604800,   NULL,                0, K_UINT, offsetof(struct cfg, boot.retry_max_interval), NOCOUNT, NULL, NULL},
+	{"bootstrap.attempts",                   CT_INT,    "8",                 1,     1000,     NULL,                0, K_UINT, offsetof(struct cfg, boot.attempts), NOCOUNT, NULL, NULL},
+	{"bootstrap.at-ns-require",              CT_STR,    "all",               0,     0,        NULL,                0, K_ENUM, offsetof(struct cfg, boot.at_ns_all), NOCOUNT, E_AT_NS, NULL},
+	{"bootstrap.unsigned-rounds",            CT_INT,    "3",                 1,     100,      NULL,                0, K_UINT, offsetof(struct cfg, boot.rounds), NOCOUNT, NULL, NULL},
+	{"bootstrap.unsigned-interval",          CT_INT,    "129600",            1,     2592000,  NULL,                0, K_UINT, offsetof(struct cfg, boot.round_interval), NOCOUNT, NULL, NULL},
+	{"bootstrap.unsigned-vantage",           CT_ARRAY,  NULL,                1,     16,       NULL,                0, K_STRV, offsetof(struct cfg, boot.vantage), offsetof(struct cfg, boot.nvantage), NULL, NULL},
+	{"bootstrap.unsigned-vantage.[]",        CT_STR,    NULL,                0,     0,        check_addr,          0, K_NONE, 0, 0, NULL, NULL},
+	{"bootstrap.unsigned-resolvers",         CT_ARRAY,  NULL,                1,     16,       NULL,                0, K_STRV, offsetof(struct cfg, boot.resolvers), offsetof(struct cfg, boot.nresolvers), NULL, NULL},
+	{"bootstrap.unsigned-resolvers.[]",      CT_STR,    NULL,                0,     0,        check_forward,       0, K_NONE, 0, 0, NULL, NULL},
+	{"bootstrap.nameserver-port",            CT_INT,    "53",                1,     65535,    NULL,                0, K_U16, offsetof(struct cfg, boot.ns_port), NOCOUNT, NULL, NULL},
+	{"bootstrap.query-timeout",              CT_INT,    "5",                 1,     120,      NULL,                0, K_UINT, offsetof(struct cfg, boot.query_timeout), NOCOUNT, NULL, NULL},
 
-	{"api",                                  CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0},
-	{"api.listen",                           CT_STR,    "127.0.0.1",         0,     0,        check_addr,          0, K_STR, offsetof(struct cfg, api.listen), NOCOUNT},
-	{"api.port",                             CT_INT,    "8053",              1,     65535,    NULL,                0, K_U16, offsetof(struct cfg, api.port), NOCOUNT},
-	{"api.tokens-file",                      CT_STR,    NULL,                0,     0,        check_nonempty,      0, K_PATH, offsetof(struct cfg, api.tokens_file), NOCOUNT},
-	{"api.tls-certificate",                  CT_STR,    NULL,                0,     0,        check_nonempty,      0, K_PATH, offsetof(struct cfg, api.tls_cert), NOCOUNT},
-	{"api.tls-key",                          CT_STR,    NULL,                0,     0,        check_nonempty,      0, K_PATH, offsetof(struct cfg, api.tls_key), NOCOUNT},
-	{"api.max-body",                         CT_INT,    "65536",             64,    16777216, NULL,                0, K_UINT, offsetof(struct cfg, api.max_body), NOCOUNT},
+	{"api",                                  CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0, NULL, NULL},
+	{"api.listen",                           CT_STR,    "127.0.0.1",         0,     0,        check_addr,          0, K_STR, offsetof(struct cfg, api.listen), NOCOUNT, NULL, NULL},
+	{"api.port",                             CT_INT,    "8053",              1,     65535,    NULL,                0, K_U16, offsetof(struct cfg, api.port), NOCOUNT, NULL, NULL},
+	{"api.tokens-file",                      CT_STR,    NULL,                0,     0,        check_nonempty,      0, K_PATH, offsetof(struct cfg, api.tokens_file), NOCOUNT, NULL, NULL},
+	{"api.tls-certificate",                  CT_STR,    NULL,                0,     0,        check_nonempty,      0, K_PATH, offsetof(struct cfg, api.tls_cert), NOCOUNT, NULL, NULL},
+	{"api.tls-key",                          CT_STR,    NULL,                0,     0,        check_nonempty,      0, K_PATH, offsetof(struct cfg, api.tls_key), NOCOUNT, NULL, NULL},
+	{"api.max-body",                         CT_INT,    "65536",             64,    16777216, NULL,                0, K_UINT, offsetof(struct cfg, api.max_body), NOCOUNT, NULL, NULL},
 
-	{"resolver",                             CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0},
-	{"resolver.trust-anchor-file",           CT_STR,    "/usr/share/dns/root.key", 0, 0,     check_nonempty,      0, K_PATH, offsetof(struct cfg, resolver.ta_file), NOCOUNT},
-	{"resolver.root-hints",                  CT_STR,    NULL,                0,     0,        check_nonempty,      0, K_PATH, offsetof(struct cfg, resolver.root_hints), NOCOUNT},
-	{"resolver.config-file",                 CT_STR,    NULL,                0,     0,        check_nonempty,      0, K_PATH, offsetof(struct cfg, resolver.config_file), NOCOUNT},
-	{"resolver.forward",                     CT_ARRAY,  NULL,                1,     16,       NULL,                0, K_STRV, offsetof(struct cfg, resolver.forward), offsetof(struct cfg, resolver.nforward)},
-	{"resolver.forward.[]",                  CT_STR,    NULL,                0,     0,        check_forward,       0, K_NONE, 0, 0},
-	{"resolver.timeout",                     CT_INT,    "10",                1,     300,      NULL,                0, K_UINT, offsetof(struct cfg, resolver.timeout), NOCOUNT},
+	{"resolver",                             CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0, NULL, NULL},
+	{"resolver.trust-anchor-file",           CT_STR,    "/usr/share/dns/root.key", 0, 0,     check_nonempty,      0, K_PATH, offsetof(struct cfg, resolver.ta_file), NOCOUNT, NULL, NULL},
+	{"resolver.root-hints",                  CT_STR,    NULL,                0,     0,        check_nonempty,      0, K_PATH, offsetof(struct cfg, resolver.root_hints), NOCOUNT, NULL, NULL},
+	{"resolver.config-file",                 CT_STR,    NULL,                0,     0,        check_nonempty,      0, K_PATH, offsetof(struct cfg, resolver.config_file), NOCOUNT, NULL, NULL},
+	{"resolver.forward",                     CT_ARRAY,  NULL,                1,     16,       NULL,                0, K_STRV, offsetof(struct cfg, resolver.forward), offsetof(struct cfg, resolver.nforward), NULL, NULL},
+	{"resolver.forward.[]",                  CT_STR,    NULL,                0,     0,        check_forward,       0, K_NONE, 0, 0, NULL, NULL},
+	{"resolver.timeout",                     CT_INT,    "10",                1,     300,      NULL,                0, K_UINT, offsetof(struct cfg, resolver.timeout), NOCOUNT, NULL, NULL},
 
-	{"receiver",                             CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0},
-	{"receiver.name",                        CT_STR,    NULL,                0,     0,        check_dname,         0, K_NONE, 0, 0},
-	{"receiver.key-directory",               CT_STR,    "keys",              0,     0,        check_nonempty,      0, K_PATHR, offsetof(struct cfg, receiver.key_dir), NOCOUNT},
-	{"receiver.algorithm",                   CT_INT,    "15",                1,     255,      check_receiver_alg,  0, K_U8, offsetof(struct cfg, receiver.alg), NOCOUNT},
-	{"receiver.sign",                        CT_STR,    "rfc2931",           0,     0,        check_sign_mode,     0, K_NONE, 0, 0},
-	{"receiver.sign-budget",                 CT_INT,    "1000",              0,     1000000,  NULL,                0, K_UINT, offsetof(struct cfg, receiver.sign_budget), NOCOUNT},
-	{"receiver.roll-publish",                CT_INT,    "172800",            0,     31536000, NULL,                0, K_UINT, offsetof(struct cfg, receiver.roll_publish), NOCOUNT},
-	{"receiver.roll-retire",                 CT_INT,    "172800",            0,     31536000, NULL,                0, K_UINT, offsetof(struct cfg, receiver.roll_retire), NOCOUNT},
-	{"receiver.addresses",                   CT_ARRAY,  NULL,                1,     32,       NULL,                0, K_STRV, offsetof(struct cfg, receiver.addresses), offsetof(struct cfg, receiver.naddresses)},
-	{"receiver.addresses.[]",                CT_STR,    NULL,                0,     0,        check_addr,          0, K_NONE, 0, 0},
-	{"receiver.publish-ttl",                 CT_INT,    "3600",              0,     604800,   NULL,                0, K_U32, offsetof(struct cfg, receiver.publish_ttl), NOCOUNT},
-	{"receiver.dsync-scheme",                CT_INT,    "2",                 1,     255,      NULL,                0, K_U8, offsetof(struct cfg, receiver.dsync_scheme), NOCOUNT},
-	{"receiver.svcb-bootstrap-key",          CT_INT,    "65282",             1,     65535,    NULL,                0, K_U16, offsetof(struct cfg, receiver.svcb_key), NOCOUNT},
+	{"receiver",                             CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0, NULL, NULL},
+	{"receiver.name",                        CT_STR,    NULL,                0,     0,        check_dname,         HAND, K_NAME, offsetof(struct cfg, receiver.name), NOCOUNT, NULL, NULL},
+	{"receiver.key-directory",               CT_STR,    "keys",              0,     0,        check_nonempty,      0, K_PATHR, offsetof(struct cfg, receiver.key_dir), NOCOUNT, NULL, NULL},
+	{"receiver.algorithm",                   CT_INT,    "15",                1,     255,      check_receiver_alg,  0, K_U8, offsetof(struct cfg, receiver.alg), NOCOUNT, NULL, NULL},
+	{"receiver.sign",                        CT_STR,    "rfc2931",           0,     0,        NULL,                0, K_ENUM, offsetof(struct cfg, receiver.sign), NOCOUNT, E_SIGN, NULL},
+	{"receiver.sign-budget",                 CT_INT,    "1000",              0,     1000000,  NULL,                0, K_UINT, offsetof(struct cfg, receiver.sign_budget), NOCOUNT, NULL, NULL},
+	{"receiver.roll-publish",                CT_INT,    "172800",            0,     31536000, NULL,                0, K_UINT, offsetof(struct cfg, receiver.roll_publish), NOCOUNT, NULL, NULL},
+	{"receiver.roll-retire",                 CT_INT,    "172800",            0,     31536000, NULL,                0, K_UINT, offsetof(struct cfg, receiver.roll_retire), NOCOUNT, NULL, NULL},
+	{"receiver.addresses",                   CT_ARRAY,  NULL,                1,     32,       NULL,                0, K_STRV, offsetof(struct cfg, receiver.addresses), offsetof(struct cfg, receiver.naddresses), NULL, NULL},
+	{"receiver.addresses.[]",                CT_STR,    NULL,                0,     0,        check_addr,          0, K_NONE, 0, 0, NULL, NULL},
+	{"receiver.publish-ttl",                 CT_INT,    "3600",              0,     604800,   NULL,                0, K_U32, offsetof(struct cfg, receiver.publish_ttl), NOCOUNT, NULL, NULL},
+	{"receiver.dsync-scheme",                CT_INT,    "2",                 1,     255,      NULL,                0, K_U8, offsetof(struct cfg, receiver.dsync_scheme), NOCOUNT, NULL, NULL},
+	{"receiver.svcb-bootstrap-key",          CT_INT,    "65282",             1,     65535,    NULL,                0, K_U16, offsetof(struct cfg, receiver.svcb_key), NOCOUNT, NULL, NULL},
 
-	{"zones",                                CT_LIST,   NULL,                1,     1000,     NULL,                REQ, K_NONE, 0, 0},
-	{"zones.[]",                             CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0},
-	{"zones.[].name",                        CT_STR,    NULL,                0,     0,        check_dname,         REQ, K_NONE, 0, 0},
-	{"zones.[].delegation-ttl",              CT_INT,    "3600",              1,     604800,   NULL,                0, K_U32, offsetof(struct cfg_zone, pol.deleg_ttl), NOCOUNT},
-	{"zones.[].min-ns",                      CT_INT,    "2",                 1,     13,       NULL,                0, K_UINT, offsetof(struct cfg_zone, pol.min_ns), NOCOUNT},
-	{"zones.[].max-ns",                      CT_INT,    "13",                1,     13,       NULL,                0, K_UINT, offsetof(struct cfg_zone, pol.max_ns), NOCOUNT},
-	{"zones.[].max-ds",                      CT_INT,    "8",                 0,     64,       NULL,                0, K_UINT, offsetof(struct cfg_zone, pol.max_ds), NOCOUNT},
-	{"zones.[].max-glue",                    CT_INT,    "26",                0,     100,      NULL,                0, K_UINT, offsetof(struct cfg_zone, pol.max_glue), NOCOUNT},
-	{"zones.[].max-update-records",          CT_INT,    "64",                1,     1000,     NULL,                0, K_UINT, offsetof(struct cfg_zone, pol.max_update_rrs), NOCOUNT},
-	{"zones.[].ds-digest-types",             CT_ARRAY,  "2 4",               1,     8,        NULL,                0, K_BITS, offsetof(struct cfg_zone, pol.ds_digest_ok), NOCOUNT},
-	{"zones.[].ds-digest-types.[]",          CT_INT,    NULL,                1,     255,      check_ds_digest,     0, K_NONE, 0, 0},
-	{"zones.[].ds-algorithms",               CT_ARRAY,  "8 10 13 14 15 16",  1,     32,       NULL,                0, K_BITS, offsetof(struct cfg_zone, pol.ds_alg_ok), NOCOUNT},
-	{"zones.[].ds-algorithms.[]",            CT_INT,    NULL,                1,     255,      check_ds_alg,        0, K_NONE, 0, 0},
-	{"zones.[].key-algorithms",              CT_ARRAY,  NULL,                1,     32,       NULL,                0, K_NONE, 0, 0},
-	{"zones.[].key-algorithms.[]",           CT_INT,    NULL,                1,     255,      check_ds_alg,        0, K_NONE, 0, 0},
-	{"zones.[].bootstrap-methods",          CT_ARRAY,  "manual",            0,     4,        NULL,                0, K_NONE, 0, 0},
-	{"zones.[].bootstrap-methods.[]",       CT_STR,    NULL,                0,     0,        check_boot_method,   0, K_NONE, 0, 0},
-	{"zones.[].bootstrap-max-pending",      CT_INT,    "3",                 1,     16,       NULL,                0, K_UINT, offsetof(struct cfg_zone, boot_max_pending), NOCOUNT},
-	{"zones.[].key-rollover",               CT_BOOL,   "true",              0,     0,        NULL,                0, K_BOOL, offsetof(struct cfg_zone, key_rollover), NOCOUNT},
-	{"zones.[].children",                    CT_LIST,   NULL,                0,     1000000,  NULL,                0, K_NONE, 0, 0},
-	{"zones.[].children.[]",                 CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0},
-	{"zones.[].children.[].name",            CT_STR,    NULL,                0,     0,        check_dname,         REQ, K_NONE, 0, 0},
-	{"zones.[].children.[].keys",            CT_ARRAY,  NULL,                0,     16,       NULL,                0, K_NONE, 0, 0},
-	{"zones.[].children.[].keys.[]",         CT_STR,    NULL,                0,     0,        check_nonempty,      0, K_NONE, 0, 0},
-	{"zones.[].backends",                    CT_LIST,   NULL,                0,     16,       NULL,                0, K_NONE, 0, 0},
-	{"zones.[].backends.[]",                 CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0},
-	{"zones.[].backends.[].type",            CT_STR,    NULL,                0,     0,        check_backend_type,  REQ, K_NONE, 0, 0},
-	{"zones.[].backends.[].name",            CT_STR,    NULL,                0,     0,        check_nonempty,      0, K_NONE, 0, 0},
+	{"zones",                                CT_LIST,   NULL,                1,     1000,     NULL,                REQ, K_NONE, 0, 0, NULL, show_zones},
+	{"zones.[]",                             CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0, NULL, NULL},
+	{"zones.[].name",                        CT_STR,    NULL,                0,     0,        check_dname,         REQ|HAND, K_NAME, offsetof(struct cfg_zone, name), NOCOUNT, NULL, NULL},
+	{"zones.[].delegation-ttl",              CT_INT,    "3600",              1,     604800,   NULL,                0, K_U32, offsetof(struct cfg_zone, pol.deleg_ttl), NOCOUNT, NULL, NULL},
+	{"zones.[].min-ns",                      CT_INT,    "2",                 1,     13,       NULL,                0, K_UINT, offsetof(struct cfg_zone, pol.min_ns), NOCOUNT, NULL, NULL},
+	{"zones.[].max-ns",                      CT_INT,    "13",                1,     13,       NULL,                0, K_UINT, offsetof(struct cfg_zone, pol.max_ns), NOCOUNT, NULL, NULL},
+	{"zones.[].max-ds",                      CT_INT,    "8",                 0,     64,       NULL,                0, K_UINT, offsetof(struct cfg_zone, pol.max_ds), NOCOUNT, NULL, NULL},
+	{"zones.[].max-glue",                    CT_INT,    "26",                0,     100,      NULL,                0, K_UINT, offsetof(struct cfg_zone, pol.max_glue), NOCOUNT, NULL, NULL},
+	{"zones.[].max-update-records",          CT_INT,    "64",                1,     1000,     NULL,                0, K_UINT, offsetof(struct cfg_zone, pol.max_update_rrs), NOCOUNT, NULL, NULL},
+	{"zones.[].ds-digest-types",             CT_ARRAY,  "2 4",               1,     8,        NULL,                0, K_BITS, offsetof(struct cfg_zone, pol.ds_digest_ok), NOCOUNT, NULL, NULL},
+	{"zones.[].ds-digest-types.[]",          CT_INT,    NULL,                1,     255,      check_ds_digest,     0, K_NONE, 0, 0, NULL, NULL},
+	{"zones.[].ds-algorithms",               CT_ARRAY,  "8 10 13 14 15 16",  1,     32,       NULL,                0, K_BITS, offsetof(struct cfg_zone, pol.ds_alg_ok), NOCOUNT, NULL, NULL},
+	{"zones.[].ds-algorithms.[]",            CT_INT,    NULL,                1,     255,      check_ds_alg,        0, K_NONE, 0, 0, NULL, NULL},
+	{"zones.[].key-algorithms",              CT_ARRAY,  NULL,                1,     32,       NULL,                HAND, K_BITS, offsetof(struct cfg_zone, key_alg_ok), NOCOUNT, NULL, NULL},
+	{"zones.[].key-algorithms.[]",           CT_INT,    NULL,                1,     255,      check_ds_alg,        0, K_NONE, 0, 0, NULL, NULL},
+	{"zones.[].bootstrap-methods",          CT_ARRAY,  "manual",            0,     4,        NULL,                0, K_NONE, 0, 0, NULL, show_boot_methods},
+	{"zones.[].bootstrap-methods.[]",       CT_STR,    NULL,                0,     0,        check_boot_method,   0, K_NONE, 0, 0, NULL, NULL},
+	{"zones.[].bootstrap-max-pending",      CT_INT,    "3",                 1,     16,       NULL,                0, K_UINT, offsetof(struct cfg_zone, boot_max_pending), NOCOUNT, NULL, NULL},
+	{"zones.[].key-rollover",               CT_BOOL,   "true",              0,     0,        NULL,                0, K_BOOL, offsetof(struct cfg_zone, key_rollover), NOCOUNT, NULL, NULL},
+	{"zones.[].children",                    CT_LIST,   NULL,                0,     1000000,  NULL,                0, K_NONE, 0, 0, NULL, show_children},
+	{"zones.[].children.[]",                 CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0, NULL, NULL},
+	{"zones.[].children.[].name",            CT_STR,    NULL,                0,     0,        check_dname,         REQ|HAND, K_NAME, offsetof(struct cfg_child, name), NOCOUNT, NULL, NULL},
+	{"zones.[].children.[].keys",            CT_ARRAY,  NULL,                0,     16,       NULL,                0, K_NONE, 0, 0, NULL, show_keys},
+	{"zones.[].children.[].keys.[]",         CT_STR,    NULL,                0,     0,        check_nonempty,      0, K_NONE, 0, 0, NULL, NULL},
+	{"zones.[].backends",                    CT_LIST,   NULL,                0,     16,       NULL,                0, K_NONE, 0, 0, NULL, show_backends},
+	{"zones.[].backends.[]",                 CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0, NULL, NULL},
+	{"zones.[].backends.[].type",            CT_STR,    NULL,                0,     0,        check_backend_type,  REQ|HAND, K_STR, offsetof(struct cfg_backend, type), NOCOUNT, NULL, NULL},
+	{"zones.[].backends.[].name",            CT_STR,    NULL,                0,     0,        check_nonempty,      HAND, K_STR, offsetof(struct cfg_backend, name), NOCOUNT, NULL, NULL},
 };
 // clang-format on
 
@@ -635,6 +669,8 @@ static void walk(struct loader *L, const config_setting_t *s, const char *pat, c
 		}
 		if (ok && r->check)
 			r->check(L, c, cwhere);
+		else if (ok && r->words)
+			check_enum(L, c, cwhere, r->words);
 		if (config_setting_is_aggregate(c))
 			walk(L, c, cpat, cwhere);
 	}
@@ -835,6 +871,13 @@ static void fill_one(struct loader *L, const config_setting_t *grp, const struct
 	case K_BITS:
 		get_bits(grp, r->path, (uint8_t *)at);
 		break;
+	case K_ENUM: {
+		int e = cfg_enum(r->words, get_str_r(grp, r));
+		*(int *)(void *)at = e >= 0 ? e : cfg_enum(r->words, r->def);
+		break;
+	}
+	case K_NAME:
+		break;
 	}
 }
 
@@ -845,13 +888,30 @@ static void fill_one(struct loader *L, const config_setting_t *grp, const struct
 static void fill_rows(struct loader *L, const config_setting_t *grp, const char *pat, void *obj)
 {
 	for (size_t i = 0; i < NROWS; i++)
-		if (schema[i].kind != K_NONE && is_member_of(schema[i].path, pat))
+		if (schema[i].kind != K_NONE && !(schema[i].flags & HAND) &&
+		    is_member_of(schema[i].path, pat))
 			fill_one(L, grp, &schema[i], obj);
 }
 
 /* ------------------------------------------------- backends' own settings */
 
 #define BACKEND_PAT "zones.[].backends.[]"
+
+/* Where a backend setting's value goes, as a schema kind. */
+static enum ckind setting_kind(enum cfg_setting_kind k)
+{
+	switch (k) {
+	case CFG_UINT:
+		return K_UINT;
+	case CFG_STR:
+		return K_STR;
+	case CFG_PATH:
+		return K_PATH;
+	case CFG_STRV:
+		return K_STRV;
+	}
+	return K_NONE;
+}
 
 /*
  * The row of a setting that a backend type declares (struct cfg_setting),
@@ -896,22 +956,10 @@ static bool backend_row(const config_setting_t *grp, const char *pattern, struct
 			out->check = check_nonempty;
 			return true;
 		}
-		switch (st->kind) {
-		case CFG_UINT:
-			out->type = CT_INT;
-			out->kind = K_UINT;
-			break;
-		case CFG_STR:
-		case CFG_PATH:
-			out->type = CT_STR;
+		out->kind = setting_kind(st->kind);
+		out->type = out->kind == K_UINT ? CT_INT : out->kind == K_STRV ? CT_ARRAY : CT_STR;
+		if (out->type == CT_STR)
 			out->check = check_nonempty;
-			out->kind = st->kind == CFG_STR ? K_STR : K_PATH;
-			break;
-		case CFG_STRV:
-			out->type = CT_ARRAY;
-			out->kind = K_STRV;
-			break;
-		}
 		return true;
 	}
 	return false;
@@ -956,15 +1004,6 @@ static void fill_globals(struct loader *L, const config_setting_t *root)
 	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
 		fill_rows(L, find(root, groups[i]), groups[i], c);
 
-	const config_setting_t *lg = find(root, "log");
-	c->log_syslog = cfg_enum(E_LOG_TARGET, get_str(lg, "log.target")) == 1;
-	c->log_level = log_level_from_str(get_str(lg, "log.level"));
-	c->log_facility = log_facility_from_str(get_str(lg, "log.facility"));
-	if (c->log_level < 0)
-		c->log_level = LOG_INFO;
-	if (c->log_facility < 0)
-		c->log_facility = LOG_DAEMON;
-
 	const config_setting_t *sg = find(root, "sig0");
 	if (c->limits.rsa_min_bits > c->limits.rsa_max_bits) {
 		const config_setting_t *mx = find(sg, "sig0.rsa-max-bits");
@@ -977,7 +1016,6 @@ static void fill_globals(struct loader *L, const config_setting_t *root)
 		    c->retry_max);
 
 	const config_setting_t *bs = find(root, "bootstrap");
-	c->boot.at_ns_all = cfg_enum(E_AT_NS, get_str(bs, "bootstrap.at-ns-require")) == 1;
 	if (c->boot.nvantage + c->boot.nresolvers > 16)
 		say(L, bs,
 		    "'bootstrap.unsigned-vantage' and 'bootstrap.unsigned-resolvers' "
@@ -1006,11 +1044,10 @@ static void fill_globals(struct loader *L, const config_setting_t *root)
 	const config_setting_t *rc = find(root, "receiver");
 	const struct row *rrow;
 	const config_setting_t *rn = member(rc, "receiver.name", &rrow);
-	int sign = cfg_enum(E_SIGN, get_str(rc, "receiver.sign"));
-	c->receiver.enabled = rn != NULL && sign != SIGN_OFF;
+	c->receiver.enabled = rn != NULL && c->receiver.sign != SIGN_OFF;
 	if (rn && dname_from_str(config_setting_get_string(rn), c->receiver.name) < 0)
 		c->receiver.enabled = false; /* reported by the row's check */
-	c->receiver.with_request = sign == SIGN_RFC2931;
+	c->receiver.with_request = c->receiver.sign == SIGN_RFC2931;
 }
 
 /* A key string with no white space is a file name, else a KEY RR in text. */
@@ -1503,4 +1540,169 @@ const struct cfg_key *cfg_key_find(const struct cfg *c, const uint8_t *child, co
 					return &ch->keys[k];
 		}
 	return NULL;
+}
+
+/* ------------------------------------------- the effective configuration */
+
+static void show_group(const char *pat, const void *obj, const struct cfg_visitor *v);
+
+/* One row's value, read from obj as its kind says. */
+static void show_row(const struct row *r, const void *obj, const struct cfg_visitor *v)
+{
+	const char *at = (const char *)obj + r->off;
+	struct cfg_value val = {.type = CV_UINT};
+	switch (r->kind) {
+	case K_NONE:
+		return;
+	case K_UINT:
+		val.u = *(const unsigned *)(const void *)at;
+		break;
+	case K_U8:
+		val.u = *(const uint8_t *)at;
+		break;
+	case K_U16:
+		val.u = *(const uint16_t *)(const void *)at;
+		break;
+	case K_U32:
+		val.u = *(const uint32_t *)(const void *)at;
+		break;
+	case K_BOOL:
+		val.type = CV_BOOL;
+		val.u = *(const bool *)at;
+		break;
+	case K_STR:
+	case K_PATH:
+	case K_PATHR:
+		val.type = CV_STR;
+		val.s = *(char *const *)(const void *)at;
+		break;
+	case K_ENUM:
+		val.type = CV_STR;
+		val.s = cfg_word(r->words, *(const int *)(const void *)at);
+		break;
+	case K_STRV:
+		val.type = CV_STRV;
+		val.v = *(char **const *)(const void *)at;
+		if (r->off_n != NOCOUNT) {
+			/* a counted array that is not set is empty */
+			static char *const none[] = {NULL};
+			val.n = *(const size_t *)(const void *)((const char *)obj + r->off_n);
+			val.v = val.v ? val.v : none;
+		} else {
+			for (val.n = 0; val.v && val.v[val.n]; val.n++)
+				;
+		}
+		break;
+	case K_BITS:
+		val.type = CV_BITS;
+		val.p = (const uint8_t *)at;
+		break;
+	case K_NAME:
+		val.type = CV_NAME;
+		val.p = at[0] != 0 ? (const uint8_t *)at : NULL;
+		break;
+	}
+	v->value(v->arg, leaf(r->path), &val);
+}
+
+/* Every member row of the group pattern pat, with its values in obj. */
+static void show_group(const char *pat, const void *obj, const struct cfg_visitor *v)
+{
+	for (size_t i = 0; i < NROWS; i++) {
+		const struct row *r = &schema[i];
+		if (!is_member_of(r->path, pat) || strcmp(leaf(r->path), "[]") == 0)
+			continue;
+		if (r->show) {
+			r->show(obj, v);
+		} else if (r->type == CT_GROUP) {
+			v->begin(v->arg, leaf(r->path), false);
+			show_group(r->path, obj, v);
+			v->end(v->arg);
+		} else {
+			show_row(r, obj, v);
+		}
+	}
+}
+
+static void show_zones(const void *obj, const struct cfg_visitor *v)
+{
+	const struct cfg *c = obj;
+	v->begin(v->arg, "zones", true);
+	for (size_t i = 0; i < c->nzones; i++) {
+		v->begin(v->arg, NULL, false);
+		show_group("zones.[]", &c->zones[i], v);
+		v->end(v->arg);
+	}
+	v->end(v->arg);
+}
+
+static void show_boot_methods(const void *obj, const struct cfg_visitor *v)
+{
+	const struct cfg_zone *z = obj;
+	const char *names[4];
+	for (unsigned i = 0; i < z->nboot_order; i++)
+		names[i] = cfg_boot_method_str(z->boot_order[i]);
+	struct cfg_value val = {.type = CV_STRV, .v = (char *const *)names, .n = z->nboot_order};
+	v->value(v->arg, "bootstrap-methods", &val);
+}
+
+static void show_children(const void *obj, const struct cfg_visitor *v)
+{
+	const struct cfg_zone *z = obj;
+	v->begin(v->arg, "children", true);
+	for (size_t i = 0; i < z->nchildren; i++) {
+		v->begin(v->arg, NULL, false);
+		show_group("zones.[].children.[]", &z->children[i], v);
+		v->end(v->arg);
+	}
+	v->end(v->arg);
+}
+
+/* A child's keys: the KEY record as text, and what was learnt from it. */
+static void show_keys(const void *obj, const struct cfg_visitor *v)
+{
+	const struct cfg_child *ch = obj;
+	char text[8192];
+	v->begin(v->arg, "keys", true);
+	for (size_t i = 0; i < ch->nkeys; i++) {
+		const struct cfg_key *k = &ch->keys[i];
+		if (rr_to_str(k->owner, 3600, T_KEY, k->rdata, k->rdlen, text, sizeof(text)) !=
+		    DS_OK)
+			snprintf(text, sizeof(text), "?");
+		v->begin(v->arg, NULL, false);
+		v->value(v->arg, "key", &(struct cfg_value){.type = CV_STR, .s = text});
+		v->value(v->arg, "tag", &(struct cfg_value){.type = CV_UINT, .u = k->tag});
+		v->value(v->arg, "algorithm", &(struct cfg_value){.type = CV_UINT, .u = k->alg});
+		v->value(v->arg, "source", &(struct cfg_value){.type = CV_STR, .s = k->source});
+		v->end(v->arg);
+	}
+	v->end(v->arg);
+}
+
+/* A backend: its name and type, then the settings its type declares. */
+static void show_backends(const void *obj, const struct cfg_visitor *v)
+{
+	const struct cfg_zone *z = obj;
+	v->begin(v->arg, "backends", true);
+	for (size_t i = 0; i < z->nbackends; i++) {
+		const struct cfg_backend *b = &z->backends[i];
+		v->begin(v->arg, NULL, false);
+		show_group(BACKEND_PAT, b, v);
+		for (const struct cfg_setting *st = b->bt && b->settings ? b->bt->settings : NULL;
+		     st && st->name; st++) {
+			struct row r = {.path = st->name,
+					.kind = setting_kind(st->kind),
+					.off = st->off,
+					.off_n = NOCOUNT};
+			show_row(&r, b->settings, v);
+		}
+		v->end(v->arg);
+	}
+	v->end(v->arg);
+}
+
+void cfg_visit(const struct cfg *c, const struct cfg_visitor *v)
+{
+	v->value(v->arg, "file", &(struct cfg_value){.type = CV_STR, .s = c->file});
+	show_group("", c, v);
 }

@@ -138,7 +138,7 @@ struct cfg {
 	unsigned retention_days; /* audit rows and delivered changes kept; 0 = forever */
 
 	/* log */
-	bool log_syslog;  /* false: stderr */
+	int log_syslog;	  /* 0: stderr, 1: syslog */
 	int log_level;	  /* LOG_INFO */
 	int log_facility; /* LOG_DAEMON */
 
@@ -170,7 +170,7 @@ struct cfg {
 		unsigned retry_interval;     /* seconds before the first retry, 60 */
 		unsigned retry_max_interval; /* backoff cap, 3600 */
 		unsigned attempts;	     /* failed attempts before validation-failed, 8 */
-		bool at_ns_all;		     /* D6: at-ns-require "all" (true) or "any" */
+		int at_ns_all;		     /* D6: at-ns-require "all" (1) or "any" (0) */
 		unsigned rounds;	     /* unsigned: consistent rounds needed, 3 */
 		unsigned round_interval;     /* unsigned: seconds between rounds, 129600 */
 		char **vantage;		     /* unsigned: local source addresses (NULL: any) */
@@ -209,6 +209,7 @@ struct cfg {
 		char *key_dir;		 /* where its K*.key/.private files live */
 		uint8_t alg;		 /* for generated keys: 13, 14, 15 (default), 16 */
 		bool with_request;	 /* rfc2931 (true) or response-only (compat) */
+		int sign;		 /* receiver.sign: 0 off, 1 response-only, 2 rfc2931 */
 		unsigned sign_budget;	 /* signatures/s for unauthenticated requests */
 		unsigned roll_publish;	 /* seconds a new key is published before it signs */
 		unsigned roll_retire;	 /* seconds an old key stays published after */
@@ -243,5 +244,35 @@ const struct cfg_key *cfg_key_find(const struct cfg *c, const uint8_t *child, co
 
 /* The zone whose name equals zone (case-insensitive), or NULL. */
 const struct cfg_zone *cfg_zone_find(const struct cfg *c, const uint8_t *zone);
+
+/*
+ * The effective configuration, setting by setting, as the schema describes
+ * it (GET /api/v1/config prints it as JSON): groups and lists are opened
+ * with begin() and closed with end(), every setting is one value().
+ * Element groups of a list are opened with name NULL.
+ */
+enum cfg_vtype {
+	CV_UINT, /* u */
+	CV_BOOL, /* u is 0 or 1 */
+	CV_STR,	 /* s; NULL when not set */
+	CV_STRV, /* v with n elements; v NULL when not set */
+	CV_BITS, /* p: a set over 0..255 (uint8_t[32]) */
+	CV_NAME, /* p: a domain name in wire form; NULL when not set */
+};
+struct cfg_value {
+	enum cfg_vtype type;
+	unsigned long long u;
+	const char *s;
+	char *const *v;
+	size_t n;
+	const uint8_t *p;
+};
+struct cfg_visitor {
+	void (*begin)(void *arg, const char *name, bool list);
+	void (*end)(void *arg);
+	void (*value)(void *arg, const char *name, const struct cfg_value *v);
+	void *arg;
+};
+void cfg_visit(const struct cfg *c, const struct cfg_visitor *v);
 
 #endif
