@@ -39,29 +39,65 @@ void replay_purge(struct replay *rp, int64_t now);
 /* ---- decision results ---- */
 
 /*
- * What became of a request, as data: the audit row's result, the log
- * line's result= and the result label of dsyncd_requests_total all come
- * from one table (results[] in metrics.c).  The RCODE and EDE are the
- * decision's own (a refusal is REFUSED with one of many EDE codes).
+ * What became of a request, as data: each result has one row in results[]
+ * (pipeline.c) with its name, its RCODE and EDE, and its label -- the
+ * audit row's result, the log line's result= and the result label of
+ * dsyncd_requests_total.  A few results carry the RCODE/EDE of something
+ * else (a policy refusal, a replayed answer): job_decide_as().
  */
 enum result {
-	RES_ACCEPTED, /* NOERROR: committed, or nothing to change */
-	RES_REFUSED,  /* REFUSED (policy, limits, keys): the EDE says which */
-	RES_REJECTED, /* a prerequisite failed (NXDOMAIN, YXDOMAIN, NXRRSET, YXRRSET) */
-	RES_FORMERR,  /* malformed message */
-	RES_NOTIMP,   /* an opcode other than UPDATE and QUERY */
-	RES_SERVFAIL, /* our failure (store, memory); never NOERROR */
-	RES_BADKEY,   /* the signing key is unknown (BADKEY, NOTAUTH without OPT) */
-	RES_BADSIG,   /* the signature does not verify */
-	RES_BADTIME,  /* the signature's times are outside the window */
-	RES_BADVERS,  /* EDNS version other than 0 */
-	RES_NOTAUTH,  /* a zone not served here */
-	RES_KEYSTATE, /* a KeyState inquiry answered */
-	RES_REPLAY,   /* a replayed message, answered as the first time */
+	RES_ACCEPTED,	   /* NOERROR: committed, or nothing to change */
+	RES_KEYSTATE,	   /* NOERROR: a KeyState inquiry answered */
+	RES_FORMERR,	   /* FORMERR: a malformed message */
+	RES_NOTIMP,	   /* NOTIMP: an opcode other than UPDATE and QUERY */
+	RES_SERVFAIL,	   /* SERVFAIL: our failure (store, memory); never NOERROR */
+	RES_BADVERS,	   /* BADVERS: EDNS version other than 0 */
+	RES_NOTAUTH,	   /* NOTAUTH: a zone not served here */
+	RES_NOT_SERVED,	   /* REFUSED: a query, or an inquiry about a name not below a zone here */
+	RES_LIMITED,	   /* REFUSED, Blocked: a rate or size limit */
+	RES_PROHIBITED,	   /* REFUSED, Prohibited: what the rules do not allow */
+	RES_KEY_ALG,	   /* REFUSED, Unsupported DNSKEY Algorithm */
+	RES_NOT_READY,	   /* REFUSED, Not Ready: a budget or queue is full; retry later */
+	RES_KEY_UNKNOWN,   /* REFUSED, ede.key-unknown: an inquiry signed by an unknown key */
+	RES_KEY_UNTRUSTED, /* REFUSED, ede.key-not-trusted */
+	RES_KEY_FAILED,	   /* REFUSED, ede.key-validation-failed */
+	RES_POLICY,	   /* REFUSED with the policy's EDE (job_decide_as) */
+	RES_PREREQ,	   /* a prerequisite failed: the policy's RCODE (job_decide_as) */
+	RES_BADKEY,	   /* BADKEY, ede.key-unknown: the signing key is unknown (*) */
+	RES_SIG_FUTURE,	   /* REFUSED, Signature Not Yet Valid (*) */
+	RES_SIG_EXPIRED,   /* REFUSED, Signature Expired (*) */
+	RES_SIG_WINDOW,	   /* REFUSED, Other: validity span or expiration too far (*) */
+	RES_BADSIG,	   /* REFUSED, DNSSEC Bogus: the signature does not verify (*) */
+	RES_REPLAY,	   /* the first answer's RCODE (job_decide_as) */
 	RES_N
 };
-/* The result's name ("accepted", ...; "other" out of range). */
+/* (*) a signature problem: NOTAUTH when the request has no OPT (D3) */
+
+/* The coarse labels results are counted and audited by. */
+enum result_label {
+	LBL_ACCEPTED,
+	LBL_REFUSED,
+	LBL_REJECTED,
+	LBL_FORMERR,
+	LBL_NOTIMP,
+	LBL_SERVFAIL,
+	LBL_BADKEY,
+	LBL_BADSIG,
+	LBL_BADTIME,
+	LBL_BADVERS,
+	LBL_NOTAUTH,
+	LBL_KEYSTATE,
+	LBL_REPLAY,
+	LBL_N
+};
+
+/* A result's label, and the label's name ("accepted", "refused", ...: what
+ * audit rows, log lines and metrics say); LBL_N and "other" out of range. */
+enum result_label result_label(enum result r);
+const char *result_label_str(enum result_label l);
+/* The label's name of r; result_detail() is r's own ("limited", ...). */
 const char *result_name(enum result r);
+const char *result_detail(enum result r);
 
 /* ---- one request travelling through the pipeline ---- */
 
@@ -82,6 +118,9 @@ struct job {
 	char client[INET6_ADDRSTRLEN + 8];
 	struct timespec t_recv;
 	uint16_t udp_max; /* largest UDP answer the client takes */
+
+	/* set by pipeline_receive: the configured EDE codes of key refusals */
+	const struct cfg *cfg;
 
 	/* the request: bytes as received, and the parse that points into them */
 	uint8_t *req;
@@ -136,8 +175,11 @@ struct job {
 
 struct job *job_new(size_t reqlen);
 void job_free(struct job *j);
-/* Decide: set rcode, EDE and reason text (printf-style). */
-void job_decide(struct job *j, int rcode, int ede, enum result result, const char *fmt, ...)
+/* Decide: the result's RCODE and EDE, and the reason text (printf-style). */
+void job_decide(struct job *j, enum result result, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The same with the RCODE and EDE (-1: none) of something else. */
+void job_decide_as(struct job *j, enum result result, int rcode, int ede, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
 /* ---- bounded FIFO between threads ---- */
@@ -172,7 +214,7 @@ void jobq_close(struct jobq *q);
  * Decisions are counted per (result, RCODE), the last index of each being
  * "other"; validations per (automatic method, enum bm_result).
  */
-#define MX_RESULTS 14
+#define MX_RESULTS (LBL_N + 1)
 #define MX_RCODES 15
 #define MX_METHODS 3
 #define MX_OUTCOMES 4

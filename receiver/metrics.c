@@ -21,13 +21,6 @@
 
 /* ---- label tables ---- */
 
-/* enum result -> name (audit rows, log lines, metric labels); the last is
- * the catch-all */
-static const char *const results[MX_RESULTS] = {
-    "accepted", "refused", "rejected", "formerr", "notimp",   "servfail", "badkey",
-    "badsig",	"badtime", "badvers",  "notauth", "keystate", "replay",	  "other",
-};
-
 /* RCODE names by index; rcode_index() maps the numbers */
 static const char *const rcodes[MX_RCODES] = {
     "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN", "YXRRSET",
@@ -59,18 +52,6 @@ static const struct {
     {5000000000, "5"},
 };
 
-_Static_assert(RES_N == MX_RESULTS - 1, "one name per enum result, then \"other\"");
-
-const char *result_name(enum result r)
-{
-	return (unsigned)r < RES_N ? results[r] : results[MX_RESULTS - 1];
-}
-
-static size_t result_index(enum result r)
-{
-	return (unsigned)r < RES_N ? (size_t)r : MX_RESULTS - 1;
-}
-
 static size_t rcode_index(int rcode)
 {
 	if (rcode >= RC_NOERROR && rcode <= RC_NOTZONE)
@@ -99,7 +80,7 @@ static unsigned long get(atomic_ulong *a)
 
 void metrics_count_decision(struct counters *c, enum result result, int rcode)
 {
-	bump(&c->requests[result_index(result)][rcode_index(rcode)]);
+	bump(&c->requests[result_label(result)][rcode_index(rcode)]);
 }
 
 void metrics_count_validation(struct counters *c, unsigned method, int result)
@@ -205,7 +186,7 @@ int metrics_render(struct receiver *r, struct store *s, FILE *out)
 			if (v != 0)
 				fprintf(out,
 					"dsyncd_requests_total{result=\"%s\",rcode=\"%s\"} %lu\n",
-					results[i], rcodes[k], v);
+					result_label_str((enum result_label)i), rcodes[k], v);
 		}
 	family(out, "dsyncd_sig0_verifications_total", "counter",
 	       "SIG(0) signature verifications (crypto operations), by outcome.");

@@ -64,16 +64,101 @@ void job_free(struct job *j)
 	free(j);
 }
 
-void job_decide(struct job *j, int rcode, int ede, enum result result, const char *fmt, ...)
+/* EDE codes taken from the configuration (ede.*) when a job is decided */
+enum { EDE_NONE = -1, EDE_CFG_UNKNOWN = -2, EDE_CFG_UNTRUSTED = -3, EDE_CFG_FAILED = -4 };
+
+// clang-format off
+static const struct result_info {
+	const char *name;
+	int rcode;
+	int ede;
+	bool sig; /* a signature problem: NOTAUTH without OPT (D3) */
+	enum result_label label;
+} results[RES_N] = {
+	[RES_ACCEPTED]      = {"accepted",      RC_NOERROR,  EDE_NONE,                false, LBL_ACCEPTED},
+	[RES_KEYSTATE]      = {"keystate",      RC_NOERROR,  EDE_NONE,                false, LBL_KEYSTATE},
+	[RES_FORMERR]       = {"formerr",       RC_FORMERR,  EDE_OTHER,               false, LBL_FORMERR},
+	[RES_NOTIMP]        = {"notimp",        RC_NOTIMP,   EDE_NOT_SUPPORTED,       false, LBL_NOTIMP},
+	[RES_SERVFAIL]      = {"servfail",      RC_SERVFAIL, EDE_OTHER,               false, LBL_SERVFAIL},
+	[RES_BADVERS]       = {"badvers",       RC_BADVERS,  EDE_NONE,                false, LBL_BADVERS},
+	[RES_NOTAUTH]       = {"notauth",       RC_NOTAUTH,  EDE_NOT_AUTHORITATIVE,   false, LBL_NOTAUTH},
+	[RES_NOT_SERVED]    = {"not-served",    RC_REFUSED,  EDE_NOT_AUTHORITATIVE,   false, LBL_REFUSED},
+	[RES_LIMITED]       = {"limited",       RC_REFUSED,  EDE_BLOCKED,             false, LBL_REFUSED},
+	[RES_PROHIBITED]    = {"prohibited",    RC_REFUSED,  EDE_PROHIBITED,          false, LBL_REFUSED},
+	[RES_KEY_ALG]       = {"key-algorithm", RC_REFUSED,  EDE_UNSUPPORTED_KEY_ALG, false, LBL_REFUSED},
+	[RES_NOT_READY]     = {"not-ready",     RC_REFUSED,  EDE_NOT_READY,           false, LBL_REFUSED},
+	[RES_KEY_UNKNOWN]   = {"key-unknown",   RC_REFUSED,  EDE_CFG_UNKNOWN,         false, LBL_REFUSED},
+	[RES_KEY_UNTRUSTED] = {"key-untrusted", RC_REFUSED,  EDE_CFG_UNTRUSTED,       false, LBL_REFUSED},
+	[RES_KEY_FAILED]    = {"key-failed",    RC_REFUSED,  EDE_CFG_FAILED,          false, LBL_REFUSED},
+	[RES_POLICY]        = {"policy",        RC_REFUSED,  EDE_PROHIBITED,          false, LBL_REFUSED},
+	[RES_PREREQ]        = {"prerequisite",  RC_NXRRSET,  EDE_NONE,                false, LBL_REJECTED},
+	[RES_BADKEY]        = {"badkey",        RC_BADKEY,   EDE_CFG_UNKNOWN,         true,  LBL_BADKEY},
+	[RES_SIG_FUTURE]    = {"sig-future",    RC_REFUSED,  EDE_SIG_NOT_YET_VALID,   true,  LBL_BADTIME},
+	[RES_SIG_EXPIRED]   = {"sig-expired",   RC_REFUSED,  EDE_SIG_EXPIRED,         true,  LBL_BADTIME},
+	[RES_SIG_WINDOW]    = {"sig-window",    RC_REFUSED,  EDE_OTHER,               true,  LBL_BADTIME},
+	[RES_BADSIG]        = {"badsig",        RC_REFUSED,  EDE_DNSSEC_BOGUS,        true,  LBL_BADSIG},
+	[RES_REPLAY]        = {"replay",        RC_REFUSED,  EDE_OTHER,               false, LBL_REPLAY},
+};
+// clang-format on
+
+static const char *const labels[LBL_N + 1] = {
+    "accepted", "refused", "rejected", "formerr", "notimp",   "servfail", "badkey",
+    "badsig",	"badtime", "badvers",  "notauth", "keystate", "replay",	  "other",
+};
+
+enum result_label result_label(enum result r)
 {
-	va_list ap;
+	return (unsigned)r < RES_N ? results[r].label : LBL_N;
+}
+
+const char *result_label_str(enum result_label l)
+{
+	return labels[(unsigned)l < LBL_N ? l : LBL_N];
+}
+
+const char *result_name(enum result r)
+{
+	return result_label_str(result_label(r));
+}
+
+const char *result_detail(enum result r)
+{
+	return (unsigned)r < RES_N ? results[r].name : "other";
+}
+
+static void job_vdecide(struct job *j, enum result result, int rcode, int ede, const char *fmt,
+			va_list ap)
+{
 	j->stage = JOB_DECIDED;
 	j->rcode = rcode;
 	j->has_ede = ede >= 0;
 	j->ede = ede >= 0 ? (uint16_t)ede : 0;
 	j->result = result;
-	va_start(ap, fmt);
 	vsnprintf(j->text, sizeof(j->text), fmt, ap);
+}
+
+void job_decide(struct job *j, enum result result, const char *fmt, ...)
+{
+	const struct result_info *ri = &results[(unsigned)result < RES_N ? result : RES_SERVFAIL];
+	const struct cfg_ede *e = j->cfg ? &j->cfg->ede : NULL;
+	int ede = ri->ede;
+	if (ede == EDE_CFG_UNKNOWN)
+		ede = e ? e->key_unknown : EDE_OTHER;
+	else if (ede == EDE_CFG_UNTRUSTED)
+		ede = e ? e->key_not_trusted : EDE_OTHER;
+	else if (ede == EDE_CFG_FAILED)
+		ede = e ? e->key_validation_failed : EDE_OTHER;
+	va_list ap;
+	va_start(ap, fmt);
+	job_vdecide(j, result, ri->sig && !j->m->has_opt ? RC_NOTAUTH : ri->rcode, ede, fmt, ap);
+	va_end(ap);
+}
+
+void job_decide_as(struct job *j, enum result result, int rcode, int ede, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	job_vdecide(j, result, rcode, ede, fmt, ap);
 	va_end(ap);
 }
 
@@ -88,17 +173,6 @@ static int32_t tdiff(uint32_t a, uint32_t b)
 	return (int32_t)(a - b);
 }
 
-/*
- * D3: how a signature problem is answered.  With OPT: unknown key is BADKEY
- * (extended RCODE), other failures REFUSED + EDE.  Without OPT: NOTAUTH.
- */
-static int sig_rcode(const struct job *j, bool unknown_key)
-{
-	if (!j->m->has_opt)
-		return RC_NOTAUTH;
-	return unknown_key ? RC_BADKEY : RC_REFUSED;
-}
-
 static void check_time(const struct receiver *r, struct job *j, const struct sig0_rr *s, bool *ok)
 {
 	const struct cfg *c = r->cfg;
@@ -106,22 +180,22 @@ static void check_time(const struct receiver *r, struct job *j, const struct sig
 	int32_t span = tdiff(s->expiration, s->inception);
 	*ok = false;
 	if (span <= 0 || (uint32_t)span > c->sig_max_validity) {
-		job_decide(j, sig_rcode(j, false), EDE_OTHER, RES_BADTIME,
+		job_decide(j, RES_SIG_WINDOW,
 			   "SIG(0) validity of %d s is outside 1..%u s (sig0.max-validity)", span,
 			   c->sig_max_validity);
 	} else if (tdiff(s->inception, now) > (int32_t)c->sig_clock_skew) {
-		job_decide(j, sig_rcode(j, false), EDE_SIG_NOT_YET_VALID, RES_BADTIME,
+		job_decide(j, RES_SIG_FUTURE,
 			   "SIG(0) inception is %d s in the future (clock skew allowed: %u s)",
 			   tdiff(s->inception, now), c->sig_clock_skew);
 	} else if (tdiff(now, s->expiration) > (int32_t)c->sig_clock_skew) {
-		job_decide(j, sig_rcode(j, false), EDE_SIG_EXPIRED, RES_BADTIME,
-			   "SIG(0) expired %d s ago", tdiff(now, s->expiration));
+		job_decide(j, RES_SIG_EXPIRED, "SIG(0) expired %d s ago",
+			   tdiff(now, s->expiration));
 	} else if (tdiff(now, s->inception) > (int32_t)(c->sig_max_age + c->sig_clock_skew)) {
-		job_decide(j, sig_rcode(j, false), EDE_SIG_EXPIRED, RES_BADTIME,
+		job_decide(j, RES_SIG_EXPIRED,
 			   "SIG(0) inception is %d s old; at most %u s (+%u s skew) accepted",
 			   tdiff(now, s->inception), c->sig_max_age, c->sig_clock_skew);
 	} else if (tdiff(s->expiration, now) > (int32_t)(c->sig_max_age + c->sig_clock_skew)) {
-		job_decide(j, sig_rcode(j, false), EDE_OTHER, RES_BADTIME,
+		job_decide(j, RES_SIG_WINDOW,
 			   "SIG(0) expiration is %d s ahead; at most %u s (+%u s skew) accepted",
 			   tdiff(s->expiration, now), c->sig_max_age, c->sig_clock_skew);
 	} else {
@@ -168,7 +242,7 @@ static void start_bootstrap(struct receiver *r, struct job *j, const struct msg_
 	dname_str(j->signer, signer, sizeof(signer));
 	dname_str(j->zone->name, zone, sizeof(zone));
 	if (j->zone->boot_methods == 0) {
-		job_decide(j, RC_REFUSED, EDE_PROHIBITED, RES_REFUSED,
+		job_decide(j, RES_PROHIBITED,
 			   "zone %s offers no key bootstrap; keys are set by the operator", zone);
 		return;
 	}
@@ -176,7 +250,7 @@ static void start_bootstrap(struct receiver *r, struct job *j, const struct msg_
 	 * uploads only: forged ones must not use up the child's slots */
 	if (!ratelimit_allow(r->boot_source, ratelimit_prefix_key(&j->peer), now,
 			     c->boot_per_source)) {
-		job_decide(j, RC_REFUSED, EDE_BLOCKED, RES_REFUSED,
+		job_decide(j, RES_LIMITED,
 			   "too many key uploads from this network: at most %u a minute",
 			   c->boot_per_source);
 		return;
@@ -184,8 +258,7 @@ static void start_bootstrap(struct receiver *r, struct job *j, const struct msg_
 	int rc = sig0_key_new(j->signer, msg_rdata(j->m, kr), kr->rdlen, &c->limits, &j->boot_pk,
 			      why, sizeof(why));
 	if (rc != DS_OK) {
-		job_decide(j, RC_REFUSED,
-			   rc == DS_ENOTSUP ? EDE_UNSUPPORTED_KEY_ALG : EDE_PROHIBITED, RES_REFUSED,
+		job_decide(j, rc == DS_ENOTSUP ? RES_KEY_ALG : RES_PROHIBITED,
 			   "KEY of %s is not acceptable: %s", signer, why);
 		return;
 	}
@@ -213,8 +286,7 @@ static void precheck_sigs(struct receiver *r, struct job *j)
 	for (size_t i = 0; i < m->nsig; i++) {
 		struct sig0_rr *s = &j->sig[i];
 		if (sig0_rr_parse(m, m->sig_idx[i], s) != DS_OK) {
-			job_decide(j, RC_FORMERR, EDE_OTHER, RES_FORMERR,
-				   "SIG(0) record is malformed");
+			job_decide(j, RES_FORMERR, "SIG(0) record is malformed");
 			return;
 		}
 		if (i == 0) {
@@ -225,12 +297,11 @@ static void precheck_sigs(struct receiver *r, struct job *j)
 		dname_str(s->signer, signer, sizeof(signer));
 		bool ok = false;
 		if (!sig0_alg_allowed(&c->limits, s->alg))
-			job_decide(j, RC_REFUSED, EDE_UNSUPPORTED_KEY_ALG, RES_REFUSED,
-				   "SIG(0) algorithm %u (%s) is not accepted", s->alg,
-				   sig0_alg_name(s->alg));
+			job_decide(j, RES_KEY_ALG, "SIG(0) algorithm %u (%s) is not accepted",
+				   s->alg, sig0_alg_name(s->alg));
 		else if (!dname_is_strict_sub(s->signer, j->zone->name))
-			job_decide(j, RC_REFUSED, EDE_PROHIBITED, RES_REFUSED,
-				   "signer %s is not a child of zone %s", signer, zone);
+			job_decide(j, RES_PROHIBITED, "signer %s is not a child of zone %s", signer,
+				   zone);
 		else
 			check_time(r, j, s, &ok);
 		if (!ok) {
@@ -271,20 +342,20 @@ static void precheck_sigs(struct receiver *r, struct job *j)
 		}
 	}
 	if (failed) {
-		job_decide(j, first.rcode, first.has_ede ? first.ede : -1, first.result, "%s",
-			   first.text);
+		job_decide_as(j, first.result, first.rcode, first.has_ede ? first.ede : -1, "%s",
+			      first.text);
 		return;
 	}
 	dname_str(j->signer, signer, sizeof(signer));
 	if (!any_known)
-		job_decide(j, sig_rcode(j, true), c->ede.key_unknown, RES_BADKEY,
+		job_decide(j, RES_BADKEY,
 			   "key %s alg %u tag %u is not known here; bootstrap a key first", signer,
 			   j->sig[0].alg, j->sig[0].key_tag);
 	else if (key_entry_state(untrusted) == KEY_VALIDATION_FAILED)
-		job_decide(j, RC_REFUSED, c->ede.key_validation_failed, RES_REFUSED,
-			   "key %s tag %u failed validation", signer, untrusted->tag);
+		job_decide(j, RES_KEY_FAILED, "key %s tag %u failed validation", signer,
+			   untrusted->tag);
 	else
-		job_decide(j, RC_REFUSED, c->ede.key_not_trusted, RES_REFUSED,
+		job_decide(j, RES_KEY_UNTRUSTED,
 			   "key %s tag %u is known but not trusted (state %s)", signer,
 			   untrusted->tag, store_key_state_str(key_entry_state(untrusted)));
 }
@@ -319,8 +390,8 @@ static void ks_answer(struct receiver *r, struct job *j)
 		keycache_note(r->keys, e, j->ks_text, sizeof(j->ks_text));
 	char name[DNAME_STR_MAX];
 	dname_str(child, name, sizeof(name));
-	job_decide(j, RC_NOERROR, -1, RES_KEYSTATE, "KeyState of %s tag %u: %u (%s)", name,
-		   j->ks_keyid, j->ks_state, e ? store_key_state_str(st) : "unknown");
+	job_decide(j, RES_KEYSTATE, "KeyState of %s tag %u: %u (%s)", name, j->ks_keyid,
+		   j->ks_state, e ? store_key_state_str(st) : "unknown");
 }
 
 /*
@@ -343,7 +414,7 @@ static bool keystate_inquiry(struct receiver *r, struct job *j)
 	if (p == NULL) {
 		if (len != SIZE_MAX)
 			return false;
-		job_decide(j, RC_FORMERR, EDE_OTHER, RES_FORMERR, "malformed EDNS options");
+		job_decide(j, RES_FORMERR, "malformed EDNS options");
 		return true;
 	}
 	j->inquiry = true;
@@ -351,7 +422,7 @@ static bool keystate_inquiry(struct receiver *r, struct job *j)
 	/* R17: bounded before any lookup or crypto */
 	if (!ratelimit_allow(r->ks_source, ratelimit_prefix_key(&j->peer), now_sec(),
 			     c->ks_per_source)) {
-		job_decide(j, RC_REFUSED, EDE_BLOCKED, RES_REFUSED,
+		job_decide(j, RES_LIMITED,
 			   "too many KeyState inquiries from this network: at most %u a minute",
 			   c->ks_per_source);
 		return true;
@@ -361,7 +432,7 @@ static bool keystate_inquiry(struct receiver *r, struct job *j)
 	dname_str(qname, name, sizeof(name));
 	j->zone = zone_above(c, qname);
 	if (j->zone == NULL || (m->rr[0].type != T_KEY && m->rr[0].type != T_ANY)) {
-		job_decide(j, RC_REFUSED, EDE_NOT_AUTHORITATIVE, RES_REFUSED,
+		job_decide(j, RES_NOT_SERVED,
 			   "KeyState inquiries ask for the KEY of a child of a zone served here");
 		return true;
 	}
@@ -370,8 +441,7 @@ static bool keystate_inquiry(struct receiver *r, struct job *j)
 		j->ks_keyid = len >= 2 ? rd_u16(p) : 0;
 		j->ks_state = KS_MALFORMED;
 		j->ks_answer = true;
-		job_decide(j, RC_NOERROR, -1, RES_KEYSTATE,
-			   "KeyState inquiry about %s is malformed", name);
+		job_decide(j, RES_KEYSTATE, "KeyState inquiry about %s is malformed", name);
 		return true;
 	}
 	j->ks_keyid = o.key_id;
@@ -379,14 +449,14 @@ static bool keystate_inquiry(struct receiver *r, struct job *j)
 		if (c->ks_unsigned)
 			ks_answer(r, j);
 		else
-			job_decide(j, RC_REFUSED, EDE_PROHIBITED, RES_REFUSED,
+			job_decide(j, RES_PROHIBITED,
 				   "KeyState inquiries must be SIG(0)-signed by the child's key");
 		return true;
 	}
 	struct sig0_rr *s = &j->sig[0];
 	bool ok = false;
 	if (sig0_rr_parse(m, m->sig_idx[0], s) != DS_OK) {
-		job_decide(j, RC_FORMERR, EDE_OTHER, RES_FORMERR, "SIG(0) record is malformed");
+		job_decide(j, RES_FORMERR, "SIG(0) record is malformed");
 		return true;
 	}
 	j->key_tag = s->key_tag;
@@ -394,14 +464,13 @@ static bool keystate_inquiry(struct receiver *r, struct job *j)
 	j->have_signer = true;
 	dname_str(s->signer, signer, sizeof(signer));
 	if (!dname_equal(s->signer, qname)) {
-		job_decide(j, RC_REFUSED, EDE_PROHIBITED, RES_REFUSED,
+		job_decide(j, RES_PROHIBITED,
 			   "inquiry signed by %s about %s: a child asks only about itself", signer,
 			   name);
 		return true;
 	}
 	if (!sig0_alg_allowed(&c->limits, s->alg)) {
-		job_decide(j, RC_REFUSED, EDE_UNSUPPORTED_KEY_ALG, RES_REFUSED,
-			   "SIG(0) algorithm %u (%s) is not accepted", s->alg,
+		job_decide(j, RES_KEY_ALG, "SIG(0) algorithm %u (%s) is not accepted", s->alg,
 			   sig0_alg_name(s->alg));
 		return true;
 	}
@@ -414,7 +483,7 @@ static bool keystate_inquiry(struct receiver *r, struct job *j)
 		if (s->key_tag == j->ks_keyid)
 			ks_answer(r, j); /* its own key, unknown here: say so (code 5) */
 		else
-			job_decide(j, RC_REFUSED, c->ede.key_unknown, RES_REFUSED,
+			job_decide(j, RES_KEY_UNKNOWN,
 				   "inquiry signed by key %s tag %u, which is not known here",
 				   signer, s->key_tag);
 		return true;
@@ -442,8 +511,7 @@ static void verify_budget(struct receiver *r, struct job *j)
 	unsigned need = (unsigned)j->ncand + (j->boot_pk != NULL);
 	if (ratelimit_bucket_take(&r->verify_budget, need, clock_mono_ns()))
 		return;
-	job_decide(j, RC_REFUSED, EDE_NOT_READY, RES_REFUSED,
-		   "verification budget exhausted; retry later");
+	job_decide(j, RES_NOT_READY, "verification budget exhausted; retry later");
 	j->audit = false;
 }
 
@@ -452,23 +520,22 @@ void pipeline_receive(struct receiver *r, struct job *j)
 	const struct cfg *c = r->cfg;
 	struct msg *m = j->m;
 	atomic_fetch_add(&r->ctr.received, 1);
+	j->cfg = c;
 
 	int rc = msg_parse(m, j->req, j->reqlen);
 	if (rc == DS_ELIMIT) {
-		job_decide(j, RC_REFUSED, EDE_BLOCKED, RES_REFUSED, "%s", m->why);
+		job_decide(j, RES_LIMITED, "%s", m->why);
 		j->audit = m->opcode == OP_UPDATE;
 		return;
 	}
 	if (rc != DS_OK) {
-		job_decide(j, rc == DS_ENOMEM ? RC_SERVFAIL : RC_FORMERR, EDE_OTHER,
-			   rc == DS_ENOMEM ? RES_SERVFAIL : RES_FORMERR, "%s",
+		job_decide(j, rc == DS_ENOMEM ? RES_SERVFAIL : RES_FORMERR, "%s",
 			   rc == DS_ENOMEM ? "out of memory" : m->why);
 		j->audit = m->opcode == OP_UPDATE;
 		return;
 	}
 	if (m->has_opt && m->edns_version != 0) {
-		job_decide(j, RC_BADVERS, -1, RES_BADVERS, "EDNS version %u not supported",
-			   m->edns_version);
+		job_decide(j, RES_BADVERS, "EDNS version %u not supported", m->edns_version);
 		j->audit = m->opcode == OP_UPDATE;
 		return;
 	}
@@ -478,13 +545,12 @@ void pipeline_receive(struct receiver *r, struct job *j)
 			return;
 		}
 		/* no crypto for other queries (R1) */
-		job_decide(j, RC_REFUSED, EDE_NOT_AUTHORITATIVE, RES_REFUSED,
+		job_decide(j, RES_NOT_SERVED,
 			   "this is a DNS UPDATE receiver; it answers no queries");
 		return;
 	}
 	if (m->opcode != OP_UPDATE) {
-		job_decide(j, RC_NOTIMP, EDE_NOT_SUPPORTED, RES_NOTIMP, "opcode %u not implemented",
-			   m->opcode);
+		job_decide(j, RES_NOTIMP, "opcode %u not implemented", m->opcode);
 		return;
 	}
 	atomic_fetch_add(&r->ctr.updates, 1);
@@ -492,8 +558,7 @@ void pipeline_receive(struct receiver *r, struct job *j)
 
 	/* RFC 2136 3.1.1: exactly one zone RR of type SOA */
 	if (m->count[SEC_ZONE] != 1 || m->rr[0].type != T_SOA) {
-		job_decide(j, RC_FORMERR, EDE_OTHER, RES_FORMERR,
-			   "zone section must hold exactly one SOA entry (has %u)",
+		job_decide(j, RES_FORMERR, "zone section must hold exactly one SOA entry (has %u)",
 			   m->count[SEC_ZONE]);
 		return;
 	}
@@ -503,31 +568,30 @@ void pipeline_receive(struct receiver *r, struct job *j)
 	j->zone = cfg_zone_find(c, zname);
 	if (j->zone == NULL || m->rr[0].rclass != CLASS_IN) {
 		j->zone = NULL;
-		job_decide(j, RC_NOTAUTH, EDE_NOT_AUTHORITATIVE, RES_NOTAUTH,
-			   "zone %s%s is not served here", zone,
+		job_decide(j, RES_NOTAUTH, "zone %s%s is not served here", zone,
 			   m->rr[0].rclass != CLASS_IN ? " (class not IN)" : "");
 		return;
 	}
 	if (j->reqlen > c->max_message_size) {
-		job_decide(j, RC_REFUSED, EDE_BLOCKED, RES_REFUSED,
+		job_decide(j, RES_LIMITED,
 			   "message of %zu bytes exceeds server.max-message-size %u", j->reqlen,
 			   c->max_message_size);
 		return;
 	}
 	if (m->has_tsig) {
-		job_decide(j, RC_REFUSED, EDE_PROHIBITED, RES_REFUSED,
+		job_decide(j, RES_PROHIBITED,
 			   "TSIG-signed UPDATEs are not accepted; sign with SIG(0)");
 		return;
 	}
 	if (m->nsig == 0) {
-		job_decide(j, RC_REFUSED, EDE_PROHIBITED, RES_REFUSED,
+		job_decide(j, RES_PROHIBITED,
 			   "UPDATE is not signed; a SIG(0) by the child's key is required");
 		return;
 	}
 	/* R9: counted for every signed UPDATE of a zone served here */
 	if (!ratelimit_allow(r->upd_source, ratelimit_prefix_key(&j->peer), now_sec(),
 			     c->upd_per_source)) {
-		job_decide(j, RC_REFUSED, EDE_BLOCKED, RES_REFUSED,
+		job_decide(j, RES_LIMITED,
 			   "too many UPDATEs from this network: at most %u a minute "
 			   "(server.updates-per-source)",
 			   c->upd_per_source);
@@ -542,7 +606,7 @@ void pipeline_receive(struct receiver *r, struct job *j)
 	if (!ratelimit_allow(r->upd_signer, dname_hash(signer), now_sec(), c->upd_per_signer)) {
 		char name[DNAME_STR_MAX];
 		dname_str(signer, name, sizeof(name));
-		job_decide(j, RC_REFUSED, EDE_BLOCKED, RES_REFUSED,
+		job_decide(j, RES_LIMITED,
 			   "too many UPDATEs signed by %s: at most %u a minute "
 			   "(server.updates-per-signer)",
 			   name, c->upd_per_signer);
@@ -564,7 +628,7 @@ void pipeline_verify(struct receiver *r, struct job *j)
 			return;
 		}
 		if (rc != DS_OK && rc != DS_EBADSIG) {
-			job_decide(j, RC_SERVFAIL, EDE_OTHER, RES_SERVFAIL, "internal error");
+			job_decide(j, RES_SERVFAIL, "internal error");
 			return;
 		}
 	}
@@ -575,8 +639,7 @@ void pipeline_verify(struct receiver *r, struct job *j)
 		if (rc == DS_OK) {
 			atomic_fetch_add(&r->ctr.verify_ok, 1);
 			if (sig0_signed_digest(j->m, which, &j->sig[which], j->digest) != DS_OK) {
-				job_decide(j, RC_SERVFAIL, EDE_OTHER, RES_SERVFAIL,
-					   "internal error");
+				job_decide(j, RES_SERVFAIL, "internal error");
 				return;
 			}
 			j->key = j->cand[i];
@@ -589,15 +652,14 @@ void pipeline_verify(struct receiver *r, struct job *j)
 		}
 		if (rc != DS_EBADSIG) {
 			log_err("SIG(0) verification error: %s", ds_strerror(rc));
-			job_decide(j, RC_SERVFAIL, EDE_OTHER, RES_SERVFAIL, "internal error");
+			job_decide(j, RES_SERVFAIL, "internal error");
 			return;
 		}
 	}
 	atomic_fetch_add(&r->ctr.verify_fail, 1);
 	char signer[DNAME_STR_MAX];
 	dname_str(j->signer, signer, sizeof(signer));
-	job_decide(j, sig_rcode(j, false), EDE_DNSSEC_BOGUS, RES_BADSIG,
-		   "SIG(0) by %s tag %u does not verify", signer, j->sig[0].key_tag);
+	job_decide(j, RES_BADSIG, "SIG(0) by %s tag %u does not verify", signer, j->sig[0].key_tag);
 }
 
 /*
@@ -780,7 +842,7 @@ static void store_upload(struct receiver *r, struct job *j, struct upload_scan *
 	int rc = takes_slot ? make_room(r, j, u, child, &gone) : DS_OK;
 	if (rc == DS_ELIMIT) {
 		job_decide(
-		    j, RC_REFUSED, EDE_BLOCKED, RES_REFUSED,
+		    j, RES_LIMITED,
 		    "%u keys of %s wait for a decision (bootstrap-max-pending) and none can "
 		    "give way (being validated or waiting for the operator); try again later",
 		    u->pending, child);
@@ -794,7 +856,7 @@ static void store_upload(struct receiver *r, struct job *j, struct upload_scan *
 	if (rc == DS_OK)
 		rc = keyrows_add(&gone, k);
 	if (rc != DS_OK) {
-		job_decide(j, RC_SERVFAIL, EDE_OTHER, RES_SERVFAIL, "store error; try again later");
+		job_decide(j, RES_SERVFAIL, "store error; try again later");
 		free(gone.k);
 		return;
 	}
@@ -803,16 +865,15 @@ static void store_upload(struct receiver *r, struct job *j, struct upload_scan *
 	j->boot_queued = next == KEY_VALIDATING;
 	upload_keystate(r, j, next, tag);
 	if (alg_refused)
-		job_decide(j, RC_REFUSED, EDE_UNSUPPORTED_KEY_ALG, RES_REFUSED,
+		job_decide(j, RES_KEY_ALG,
 			   "key %s tag %u: algorithm %u is not accepted for child keys of zone %s "
 			   "(key-algorithms); kept as refused",
 			   child, tag, k->alg, zone);
 	else if (j->boot_queued)
-		job_decide(j, RC_NOERROR, -1, RES_ACCEPTED,
-			   "key %s tag %u uploaded, state %s; validation queued", child, tag,
-			   store_key_state_str(next));
+		job_decide(j, RES_ACCEPTED, "key %s tag %u uploaded, state %s; validation queued",
+			   child, tag, store_key_state_str(next));
 	else
-		job_decide(j, RC_NOERROR, -1, RES_ACCEPTED,
+		job_decide(j, RES_ACCEPTED,
 			   "key %s tag %u uploaded, state %s; awaiting trust "
 			   "(operator: dsyncd key trust %s %u)",
 			   child, tag, store_key_state_str(next), child, tag);
@@ -836,9 +897,8 @@ static void decide_upload(struct receiver *r, struct job *j, const char *child, 
 	 * commit thread's own) */
 	if (j->key == NULL && !ratelimit_allow(r->boot_child_verified, dname_hash(j->signer),
 					       now_sec(), r->cfg->boot_per_child)) {
-		job_decide(j, RC_REFUSED, EDE_BLOCKED, RES_REFUSED,
-			   "too many key uploads for %s: at most %u a minute", child,
-			   r->cfg->boot_per_child);
+		job_decide(j, RES_LIMITED, "too many key uploads for %s: at most %u a minute",
+			   child, r->cfg->boot_per_child);
 		return;
 	}
 	struct store_key *row = calloc(1, sizeof(*row));
@@ -848,7 +908,7 @@ static void decide_upload(struct receiver *r, struct job *j, const char *child, 
 	if (rc == DS_OK)
 		rc = store_child_find(r->store, zid, j->signer, &cid);
 	if (rc == DS_ENOENT) {
-		job_decide(j, RC_REFUSED, EDE_PROHIBITED, RES_REFUSED,
+		job_decide(j, RES_PROHIBITED,
 			   "%s is not a delegation of zone %s; only its children upload keys",
 			   child, zone);
 		free(row);
@@ -857,7 +917,7 @@ static void decide_upload(struct receiver *r, struct job *j, const char *child, 
 	if (rc == DS_OK)
 		rc = store_child_keys_foreach(r->store, cid, scan_key, &u);
 	if (rc != DS_OK) {
-		job_decide(j, RC_SERVFAIL, EDE_OTHER, RES_SERVFAIL, "store error; try again later");
+		job_decide(j, RES_SERVFAIL, "store error; try again later");
 		free(row);
 		return;
 	}
@@ -873,24 +933,23 @@ static void decide_upload(struct receiver *r, struct job *j, const char *child, 
 	if (allowed && next == KEY_KNOWN && (j->zone->boot_methods & BOOT_AUTOMATIC))
 		ks_next(true, KEY_KNOWN, KS_EV_VALIDATION_START, &next);
 	if (!allowed) {
-		job_decide(j, RC_REFUSED, EDE_PROHIBITED, RES_REFUSED,
-			   "key %s tag %u is %s and cannot be uploaded again", child, tag,
-			   store_key_state_str(row->state));
+		job_decide(j, RES_PROHIBITED, "key %s tag %u is %s and cannot be uploaded again",
+			   child, tag, store_key_state_str(row->state));
 	} else if (alg_refused && u.exists && row->state == KEY_REFUSED) {
-		job_decide(j, RC_REFUSED, EDE_UNSUPPORTED_KEY_ALG, RES_REFUSED,
+		job_decide(j, RES_KEY_ALG,
 			   "key %s tag %u: algorithm %u is not accepted for child keys of zone %s "
 			   "(key-algorithms)",
 			   child, tag, rd[3], zone);
 		upload_keystate(r, j, next, tag);
 	} else if (u.exists && next == row->state) {
-		job_decide(j, RC_NOERROR, -1, RES_ACCEPTED, "key %s tag %u is already %s", child,
-			   tag, store_key_state_str(row->state));
+		job_decide(j, RES_ACCEPTED, "key %s tag %u is already %s", child, tag,
+			   store_key_state_str(row->state));
 		upload_keystate(r, j, next, tag);
 	} else if (next == KEY_VALIDATING &&
 		   (store_validation_pending(r->store, &queued) != DS_OK ||
 		    queued >= r->cfg->boot.max_pending_total)) {
 		/* R9: the scheduler's queue is bounded for all zones together */
-		job_decide(j, RC_REFUSED, EDE_NOT_READY, RES_REFUSED,
+		job_decide(j, RES_NOT_READY,
 			   "%lld key validations are pending at this receiver "
 			   "(bootstrap.max-pending-total); try again later",
 			   (long long)queued);
@@ -922,7 +981,7 @@ static void decide_rollover(struct receiver *r, struct job *j, const char *child
 	bool *gone = rc == DS_OK ? calloc(rows.n + 1, sizeof(*gone)) : NULL;
 	size_t nout = 0;
 	if (out == NULL || gone == NULL) {
-		job_decide(j, RC_SERVFAIL, EDE_OTHER, RES_SERVFAIL, "store error; try again later");
+		job_decide(j, RES_SERVFAIL, "store error; try again later");
 		goto done;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -946,8 +1005,7 @@ static void decide_rollover(struct receiver *r, struct job *j, const char *child
 		struct sig0_key *pk = NULL;
 		if (rr->rdlen < 5 || sig0_key_new(j->key->child, rd, rr->rdlen, &c->limits, &pk,
 						  why, sizeof(why)) != DS_OK) {
-			job_decide(j, RC_REFUSED, EDE_PROHIBITED, RES_REFUSED,
-				   "KEY of %s is not acceptable: %s", child,
+			job_decide(j, RES_PROHIBITED, "KEY of %s is not acceptable: %s", child,
 				   rr->rdlen < 5 ? "too short" : why);
 			goto done;
 		}
@@ -955,7 +1013,7 @@ static void decide_rollover(struct receiver *r, struct job *j, const char *child
 		enum key_state next;
 		uint16_t tag = sig0_rdata_tag(rd, rr->rdlen);
 		if (!policy_bit(j->zone->key_alg_ok, rd[3])) {
-			job_decide(j, RC_REFUSED, EDE_UNSUPPORTED_KEY_ALG, RES_REFUSED,
+			job_decide(j, RES_KEY_ALG,
 				   "key %s tag %u: algorithm %u is not accepted for child keys "
 				   "(key-algorithms)",
 				   child, tag, rd[3]);
@@ -963,7 +1021,7 @@ static void decide_rollover(struct receiver *r, struct job *j, const char *child
 		}
 		enum key_state cur = at >= 0 ? rows.k[at].state : KEY_KNOWN;
 		if (!ks_next(at >= 0, cur, KS_EV_ROLLOVER_ADD, &next)) {
-			job_decide(j, RC_REFUSED, EDE_PROHIBITED, RES_REFUSED,
+			job_decide(j, RES_PROHIBITED,
 				   "key %s tag %u is %s and cannot be trusted by rollover", child,
 				   tag, store_key_state_str(cur));
 			goto done;
@@ -987,8 +1045,7 @@ static void decide_rollover(struct receiver *r, struct job *j, const char *child
 			gone[at] = false; /* an add wins over a delete of the same key */
 		nadd++;
 		if (store_key_upsert(r->store, k) != DS_OK) {
-			job_decide(j, RC_SERVFAIL, EDE_OTHER, RES_SERVFAIL,
-				   "store error; try again later");
+			job_decide(j, RES_SERVFAIL, "store error; try again later");
 			goto done;
 		}
 		size_t tl = strlen(text);
@@ -1005,8 +1062,7 @@ static void decide_rollover(struct receiver *r, struct job *j, const char *child
 		    !ks_next(true, o->state, KS_EV_SUPERSEDED, &next))
 			continue;
 		if (store_key_set_state(r->store, o->id, next, NULL) != DS_OK) {
-			job_decide(j, RC_SERVFAIL, EDE_OTHER, RES_SERVFAIL,
-				   "store error; try again later");
+			job_decide(j, RES_SERVFAIL, "store error; try again later");
 			goto done;
 		}
 		o->state = next;
@@ -1017,8 +1073,7 @@ static void decide_rollover(struct receiver *r, struct job *j, const char *child
 	j->newkey = out;
 	j->nnewkey = nout;
 	out = NULL;
-	job_decide(j, RC_NOERROR, -1, RES_ACCEPTED, "key rollover of %s: %s", child,
-		   text[0] ? text : "no change");
+	job_decide(j, RES_ACCEPTED, "key rollover of %s: %s", child, text[0] ? text : "no change");
 done:
 	free(out);
 	free(gone);
@@ -1038,9 +1093,9 @@ static void decide(struct receiver *r, struct job *j, struct deleg *cur, struct 
 	if (old >= 0) {
 		atomic_fetch_add(&r->ctr.replays, 1);
 		j->replayed = true;
-		job_decide(j, old, EDE_OTHER, RES_REPLAY,
-			   "replayed message: already processed (RCODE %d), not applied again",
-			   old);
+		job_decide_as(j, RES_REPLAY, old, EDE_OTHER,
+			      "replayed message: already processed (RCODE %d), not applied again",
+			      old);
 		return;
 	}
 	/* the signer is the child: the key is registered for that name in this zone */
@@ -1049,20 +1104,19 @@ static void decide(struct receiver *r, struct job *j, struct deleg *cur, struct 
 	} else if (!dname_equal(k->zone, j->zone->name)) {
 		char kz[DNAME_STR_MAX];
 		dname_str(k->zone, kz, sizeof(kz));
-		job_decide(j, RC_REFUSED, EDE_PROHIBITED, RES_REFUSED,
-			   "key of %s belongs to zone %s, not %s", child, kz, zone);
+		job_decide(j, RES_PROHIBITED, "key of %s belongs to zone %s, not %s", child, kz,
+			   zone);
 	} else if (store_deleg_load(r->store, k->child_id, cur) != DS_OK) {
-		job_decide(j, RC_SERVFAIL, EDE_OTHER, RES_SERVFAIL, "store error; try again later");
+		job_decide(j, RES_SERVFAIL, "store error; try again later");
 	} else if (policy_update(&j->zone->pol, j->zone->name, k->child, j->m, cur, next, res) !=
 		   DS_OK) {
 		if (res->key_change && j->zone->key_rollover)
 			decide_rollover(r, j, child);
 		else
-			job_decide(j, res->rcode, res->ede,
-				   res->rcode == RC_REFUSED ? RES_REFUSED : RES_REJECTED, "%s",
-				   res->text);
+			job_decide_as(j, res->rcode == RC_REFUSED ? RES_POLICY : RES_PREREQ,
+				      res->rcode, res->ede, "%s", res->text);
 	} else if (!res->changed) {
-		job_decide(j, RC_NOERROR, -1, RES_ACCEPTED, "no change");
+		job_decide(j, RES_ACCEPTED, "no change");
 	} else {
 		const char *names[16];
 		size_t nb = j->zone->nbackends < 16 ? j->zone->nbackends : 16;
@@ -1072,20 +1126,18 @@ static void decide(struct receiver *r, struct job *j, struct deleg *cur, struct 
 		if (store_deleg_write(r->store, k->child_id, next) != DS_OK ||
 		    store_outbox_add(r->store, j->zone->name, k->child, res->changes, names, nb,
 				     now_sec(), &cid) != DS_OK) {
-			job_decide(j, RC_SERVFAIL, EDE_OTHER, RES_SERVFAIL,
-				   "store error; try again later");
+			job_decide(j, RES_SERVFAIL, "store error; try again later");
 		} else {
 			j->changed = true;
 			j->changes = strdup(res->changes);
-			job_decide(j, RC_NOERROR, -1, RES_ACCEPTED, "changed");
+			job_decide(j, RES_ACCEPTED, "changed");
 		}
 	}
 	/* every verified message is remembered with its outcome (R10) */
 	if (j->rcode != RC_SERVFAIL) {
 		int64_t exp = (int64_t)j->sig_expiration + r->cfg->sig_clock_skew;
 		if (store_replay_add(r->store, j->digest, exp, j->rcode) != DS_OK)
-			job_decide(j, RC_SERVFAIL, EDE_OTHER, RES_SERVFAIL,
-				   "store error; try again later");
+			job_decide(j, RES_SERVFAIL, "store error; try again later");
 	}
 }
 
@@ -1136,21 +1188,19 @@ void pipeline_commit_batch(struct receiver *r, struct job *batch)
 		r->replay_purged = now;
 	for (struct job *j = batch; j; j = j->next) {
 		if (!ok) {
-			job_decide(j, RC_SERVFAIL, EDE_OTHER, RES_SERVFAIL,
-				   "store error; try again later");
+			job_decide(j, RES_SERVFAIL, "store error; try again later");
 			continue;
 		}
 		if (!j->audit && j->stage == JOB_DECIDED)
 			continue;
 		if (store_savepoint(r->store) != DS_OK) {
-			job_decide(j, RC_SERVFAIL, EDE_OTHER, RES_SERVFAIL,
-				   "store error; try again later");
+			job_decide(j, RES_SERVFAIL, "store error; try again later");
 			continue;
 		}
 		if (j->stage == JOB_COMMIT)
 			decide(r, j, cur, next, res);
 		else if (j->stage != JOB_DECIDED)
-			job_decide(j, RC_SERVFAIL, EDE_OTHER, RES_SERVFAIL, "internal error");
+			job_decide(j, RES_SERVFAIL, "internal error");
 		if (j->rcode == RC_SERVFAIL) {
 			/* nothing of a failed decision stays, not even half of it;
 			 * a fresh savepoint holds its audit row */
@@ -1161,8 +1211,7 @@ void pipeline_commit_batch(struct receiver *r, struct job *batch)
 		}
 		if (write_audit(r, j) != DS_OK) {
 			store_rollback_to(r->store);
-			job_decide(j, RC_SERVFAIL, EDE_OTHER, RES_SERVFAIL,
-				   "store error; try again later");
+			job_decide(j, RES_SERVFAIL, "store error; try again later");
 			j->changed = false;
 		} else {
 			store_release(r->store);
@@ -1180,8 +1229,7 @@ void pipeline_commit_batch(struct receiver *r, struct job *batch)
 			if ((j->key || j->bootstrap) && !j->replayed)
 				replay_remove(r->replay, j->digest);
 			if (j->audit || j->stage != JOB_DECIDED)
-				job_decide(j, RC_SERVFAIL, EDE_OTHER, RES_SERVFAIL,
-					   "store commit failed; try again later");
+				job_decide(j, RES_SERVFAIL, "store commit failed; try again later");
 			j->changed = false;
 		}
 		any_change = false;

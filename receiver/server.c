@@ -187,7 +187,7 @@ static void *worker_main(void *arg)
 				: jobq_push_below(&r->commitq, j, r->commitq.max / 2))
 				continue;
 			if (j->stage == JOB_COMMIT)
-				job_decide(j, RC_REFUSED, EDE_BLOCKED, RES_REFUSED,
+				job_decide(j, RES_LIMITED,
 					   "server busy: commit queue full; retry later");
 		}
 		finish(r, j);
@@ -367,8 +367,7 @@ static void dispatch(struct receiver *r, struct job *j)
 		if (jobq_push(&r->verifyq, j))
 			return;
 		atomic_fetch_add(&r->ctr.dropped, 1);
-		job_decide(j, RC_REFUSED, EDE_BLOCKED, RES_REFUSED,
-			   "server busy: verification queue full; retry later");
+		job_decide(j, RES_LIMITED, "server busy: verification queue full; retry later");
 	}
 	/* decided before crypto: UPDATEs still get their audit row, but one
 	 * network's flood of refusals gets at most AUDIT_PER_SOURCE rows a minute

@@ -151,7 +151,7 @@ static void bump_counters(struct receiver *r)
 	struct counters *k = &r->ctr;
 	for (int i = 0; i < 3; i++)
 		metrics_count_decision(k, RES_ACCEPTED, RC_NOERROR);
-	metrics_count_decision(k, RES_REFUSED, RC_REFUSED);
+	metrics_count_decision(k, RES_PROHIBITED, RC_REFUSED);
 	metrics_count_decision(k, RES_BADKEY, RC_BADKEY);
 	metrics_count_decision(k, RES_BADSIG, RC_NOTAUTH);
 	metrics_count_decision(k, RES_N, 99);
@@ -164,11 +164,11 @@ static void bump_counters(struct receiver *r)
 	snprintf(j->client, sizeof(j->client), "127.0.0.1#53");
 	j->m->opcode = OP_QUERY;
 	j->inquiry = true;
-	job_decide(j, RC_NOERROR, -1, RES_KEYSTATE, "KeyState of child: 4");
+	job_decide(j, RES_KEYSTATE, "KeyState of child: 4");
 	pipeline_log(r, j);
 	pipeline_log(r, j);
 	j->inquiry = false;
-	job_decide(j, RC_FORMERR, 0, RES_FORMERR, "bad");
+	job_decide(j, RES_FORMERR, "bad");
 	pipeline_log(r, j);
 	job_free(j);
 
