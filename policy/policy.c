@@ -807,9 +807,8 @@ static void summarise(const struct deleg *cur, const struct deleg *next, struct 
  * The decision
  */
 
-int policy_update(const struct zone_policy *pol, const uint8_t *zone, const uint8_t *child,
-		  const struct msg *m, const struct deleg *cur, struct deleg *next,
-		  struct policy_result *res)
+int policy_check(const struct zone_policy *pol, const uint8_t *zone, const uint8_t *child,
+		 const struct msg *m, const struct deleg *cur, struct policy_result *res)
 {
 	char cs[DNAME_STR_MAX], zs[DNAME_STR_MAX];
 	size_t total = (size_t)m->count[SEC_PREREQ] + m->count[SEC_UPDATE];
@@ -827,7 +826,16 @@ int policy_update(const struct zone_policy *pol, const uint8_t *zone, const uint
 			      total, pol->max_update_rrs);
 	if ((err = check_prereqs(zone, child, m, cur, res)) != DS_OK)
 		return err;
-	if ((err = prescan(zone, m, res)) != DS_OK)
+	return prescan(zone, m, res);
+}
+
+int policy_update(const struct zone_policy *pol, const uint8_t *zone, const uint8_t *child,
+		  const struct msg *m, const struct deleg *cur, struct deleg *next,
+		  struct policy_result *res)
+{
+	int err;
+
+	if ((err = policy_check(pol, zone, child, m, cur, res)) != DS_OK)
 		return err;
 	if ((err = check_scope(pol, child, m, res)) != DS_OK)
 		return err;

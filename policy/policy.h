@@ -88,6 +88,15 @@ struct policy_result {
  * reported with res->key_change and REFUSED until key management by UPDATE
  * exists (the caller may handle them first).
  */
+/*
+ * The checks every authenticated UPDATE passes, whatever it changes: the
+ * child is below zone, the number of records, the prerequisites against
+ * cur (RFC 2136 3.2), the update section's classes and TTLs (3.4.1).
+ * DS_OK, or DS_EINVAL with res filled.  policy_update() starts with it.
+ */
+int policy_check(const struct zone_policy *pol, const uint8_t *zone, const uint8_t *child,
+		 const struct msg *m, const struct deleg *cur, struct policy_result *res);
+
 int policy_update(const struct zone_policy *pol, const uint8_t *zone, const uint8_t *child,
 		  const struct msg *m, const struct deleg *cur, struct deleg *next,
 		  struct policy_result *res);

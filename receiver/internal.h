@@ -101,6 +101,23 @@ const char *result_detail(enum result r);
 
 /* ---- one request travelling through the pipeline ---- */
 
+/*
+ * What a message asks for, known before any crypto: each kind has its own
+ * road through the pipeline (pipeline.c).  An UPDATE whose update section
+ * holds only KEY records at one name is MSG_KEYS until its SIG(0) is
+ * looked at: a key uploading itself (MSG_UPLOAD) or keys changed by a
+ * trusted key (MSG_ROLLOVER).
+ */
+enum msg_kind {
+	MSG_OTHER,    /* an opcode other than QUERY and UPDATE */
+	MSG_QUERY,    /* a query that is not a KeyState inquiry */
+	MSG_INQUIRY,  /* QUERY child KEY with the KeyState option */
+	MSG_KEYS,     /* UPDATE of KEY records only, before the SIG(0) checks */
+	MSG_UPLOAD,   /* a key uploading itself (bootstrap, or again) */
+	MSG_ROLLOVER, /* a trusted key adding or removing the child's keys */
+	MSG_DELEG,    /* any other UPDATE: a delegation change */
+};
+
 /* JOB_NEW is 0 so that a fresh job is never mistaken for a decided one. */
 enum job_stage { JOB_NEW = 0, JOB_DECIDED, JOB_VERIFY, JOB_COMMIT };
 
@@ -139,8 +156,8 @@ struct job {
 	bool have_signer;
 	uint8_t digest[32];
 	uint32_t sig_expiration;
-	/* a self-signed bootstrap upload: the key comes from the update section */
-	bool bootstrap;
+	enum msg_kind kind;
+	/* an upload by a key not trusted yet: the key comes from the update section */
 	struct sig0_key *boot_pk;     /* owned by the job */
 	const struct msg_rr *boot_rr; /* the KEY add */
 	bool boot_queued;	      /* its automatic validation was queued */
@@ -148,7 +165,6 @@ struct job {
 	struct store_key *newkey; /* an array of nnewkey */
 	size_t nnewkey;
 	/* a KeyState inquiry (QUERY child KEY with the option) */
-	bool inquiry;
 	uint16_t ks_keyid;
 	bool ks_answer;	   /* put the KeyState option in the answer */
 	uint8_t ks_state;  /* enum ks_code */
@@ -162,7 +178,8 @@ struct job {
 	bool has_ede;
 	char text[256]; /* EDE EXTRA-TEXT and log reason */
 	enum result result;
-	bool audit; /* write an audit row */
+	bool audit;    /* write an audit row */
+	bool verified; /* a signature verified (digest and sig_expiration are set) */
 	bool replayed;
 	bool changed;
 	char *changes; /* "+ rr\n- rr\n" of an accepted change (malloc'd) */
@@ -307,6 +324,19 @@ void pipeline_verify(struct receiver *r, struct job *j);
 void pipeline_commit_batch(struct receiver *r, struct job *batch);
 /* I/O thread: the one log line for a decision; counts it for /metrics */
 void pipeline_log(struct receiver *r, const struct job *j);
+
+/*
+ * Replays (R10), on the commit thread (replay.c): a verified message seen
+ * before is decided with its first answer (true); the decision is written
+ * to the store in the job's savepoint, noted in memory once the savepoint
+ * stays, and forgotten again when the batch's commit fails; expired rows
+ * leave the store once a minute.
+ */
+bool replay_seen(struct receiver *r, struct job *j);
+void replay_store(struct receiver *r, struct job *j);
+void replay_note(struct receiver *r, struct job *j);
+void replay_forget(struct receiver *r, const struct job *batch);
+void replay_purge_store(struct receiver *r);
 
 /* respond.c: build j->resp from the decision in j, then sign it (D5). */
 void respond_build(struct job *j);

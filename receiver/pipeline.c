@@ -233,6 +233,40 @@ static const struct msg_rr *bootstrap_key(const struct msg *m, const struct sig0
 	return add;
 }
 
+/* True when the update section holds KEY records only, all at name (NULL:
+ * at the first record's name). */
+static bool keys_only(const struct msg *m, const uint8_t *name)
+{
+	size_t n;
+	const struct msg_rr *up = msg_section(m, SEC_UPDATE, &n);
+	for (size_t i = 0; i < n; i++)
+		if (up[i].type != T_KEY ||
+		    !dname_equal(msg_owner(m, &up[i]), name ? name : msg_owner(m, up)))
+			return false;
+	return n > 0;
+}
+
+/*
+ * The kind of a parsed message (enum msg_kind), from its opcode and
+ * sections alone.  *bad_opt: a query whose EDNS options do not parse.
+ */
+static enum msg_kind classify(const struct receiver *r, const struct msg *m, bool *bad_opt)
+{
+	*bad_opt = false;
+	if (m->opcode == OP_UPDATE)
+		return keys_only(m, NULL) ? MSG_KEYS : MSG_DELEG;
+	if (m->opcode != OP_QUERY)
+		return MSG_OTHER;
+	if (!m->has_opt || m->count[SEC_ZONE] != 1 || m->nrr < 1)
+		return MSG_QUERY;
+	const struct msg_rr *opt = &m->rr[m->opt_idx];
+	size_t len;
+	if (ks_opt_find(m->wire + opt->rdoff, opt->rdlen, r->cfg->ks_option, &len) != NULL)
+		return MSG_INQUIRY;
+	*bad_opt = len == SIZE_MAX;
+	return MSG_QUERY;
+}
+
 /* An upload by a key we do not trust yet: limits first, then the key itself (R9). */
 static void start_bootstrap(struct receiver *r, struct job *j, const struct msg_rr *kr)
 {
@@ -262,92 +296,68 @@ static void start_bootstrap(struct receiver *r, struct job *j, const struct msg_
 			   "KEY of %s is not acceptable: %s", signer, why);
 		return;
 	}
-	j->bootstrap = true;
+	j->kind = MSG_UPLOAD;
 	j->boot_rr = kr;
 }
 
 /*
- * The signature checks that need no crypto, for each SIG(0) separately (a
- * rollover may carry two; one good one is enough).  On success j->cand[]
- * holds at most JOB_MAX_CAND (signature, trusted key) pairs to verify;
- * otherwise the job is decided with the first SIG(0)'s problem.
+ * The checks of one SIG(0) that need no crypto: its record, algorithm,
+ * signer scope and time window (R5).  False with the job decided.
  */
-static void precheck_sigs(struct receiver *r, struct job *j)
+static bool precheck_sig(struct receiver *r, struct job *j, size_t i)
 {
 	const struct cfg *c = r->cfg;
-	struct msg *m = j->m;
+	struct sig0_rr *s = &j->sig[i];
 	char signer[DNAME_STR_MAX], zone[DNAME_STR_MAX];
-	const struct key_entry *untrusted = NULL;
-	bool any_known = false;
-	struct job first; /* the first failure, kept while the other SIG(0) is tried */
-	bool failed = false;
-
+	bool ok = false;
+	if (sig0_rr_parse(j->m, j->m->sig_idx[i], s) != DS_OK) {
+		job_decide(j, RES_FORMERR, "SIG(0) record is malformed");
+		return false;
+	}
+	if (i == 0) {
+		j->key_tag = s->key_tag;
+		memcpy(j->signer, s->signer, dname_len(s->signer));
+		j->have_signer = true;
+	}
+	dname_str(s->signer, signer, sizeof(signer));
 	dname_str(j->zone->name, zone, sizeof(zone));
-	for (size_t i = 0; i < m->nsig; i++) {
-		struct sig0_rr *s = &j->sig[i];
-		if (sig0_rr_parse(m, m->sig_idx[i], s) != DS_OK) {
-			job_decide(j, RES_FORMERR, "SIG(0) record is malformed");
-			return;
-		}
-		if (i == 0) {
-			j->key_tag = s->key_tag;
-			memcpy(j->signer, s->signer, dname_len(s->signer));
-			j->have_signer = true;
-		}
-		dname_str(s->signer, signer, sizeof(signer));
-		bool ok = false;
-		if (!sig0_alg_allowed(&c->limits, s->alg))
-			job_decide(j, RES_KEY_ALG, "SIG(0) algorithm %u (%s) is not accepted",
-				   s->alg, sig0_alg_name(s->alg));
-		else if (!dname_is_strict_sub(s->signer, j->zone->name))
-			job_decide(j, RES_PROHIBITED, "signer %s is not a child of zone %s", signer,
-				   zone);
-		else
-			check_time(r, j, s, &ok);
-		if (!ok) {
-			if (!failed) {
-				first = *j;
-				failed = true;
-			}
-			j->stage = JOB_NEW;
+	if (!sig0_alg_allowed(&c->limits, s->alg))
+		job_decide(j, RES_KEY_ALG, "SIG(0) algorithm %u (%s) is not accepted", s->alg,
+			   sig0_alg_name(s->alg));
+	else if (!dname_is_strict_sub(s->signer, j->zone->name))
+		job_decide(j, RES_PROHIBITED, "signer %s is not a child of zone %s", signer, zone);
+	else
+		check_time(r, j, s, &ok);
+	return ok;
+}
+
+/* The keys of SIG(0) i: trusted ones become candidates to verify. */
+static void find_keys(struct receiver *r, struct job *j, size_t i, bool *any_known,
+		      const struct key_entry **untrusted)
+{
+	const struct sig0_rr *s = &j->sig[i];
+	const struct key_entry *found[JOB_MAX_CAND];
+	size_t n = keycache_find(r->keys, s->signer, s->alg, s->key_tag, found, JOB_MAX_CAND);
+	for (size_t k = 0; k < n; k++) {
+		*any_known = true;
+		if (key_entry_state(found[k]) != KEY_TRUSTED) {
+			*untrusted = found[k];
 			continue;
 		}
-		const struct key_entry *found[JOB_MAX_CAND];
-		size_t n =
-		    keycache_find(r->keys, s->signer, s->alg, s->key_tag, found, JOB_MAX_CAND);
-		for (size_t k = 0; k < n; k++) {
-			any_known = true;
-			if (key_entry_state(found[k]) != KEY_TRUSTED) {
-				untrusted = found[k];
-				continue;
-			}
-			if (j->ncand < JOB_MAX_CAND) {
-				j->cand[j->ncand] = found[k];
-				j->cand_sig[j->ncand] = i;
-				j->ncand++;
-			}
+		if (j->ncand < JOB_MAX_CAND) {
+			j->cand[j->ncand] = found[k];
+			j->cand_sig[j->ncand] = i;
+			j->ncand++;
 		}
 	}
-	if (j->ncand > 0) {
-		/* a trusted key uploading itself again: handled as an upload (no change) */
-		j->boot_rr = bootstrap_key(m, &j->sig[j->cand_sig[0]]);
-		j->bootstrap = j->boot_rr != NULL;
-		return;
-	}
-	if (!failed) {
-		const struct msg_rr *kr = bootstrap_key(m, &j->sig[0]);
-		if (kr != NULL) {
-			start_bootstrap(r, j, kr);
-			return;
-		}
-	}
-	if (failed) {
-		job_decide_as(j, first.result, first.rcode, first.has_ede ? first.ede : -1, "%s",
-			      first.text);
-		return;
-	}
+}
+
+/* No trusted key signed: why (the key is unknown, failed, not trusted yet). */
+static void refuse_keys(struct job *j, const struct key_entry *untrusted)
+{
+	char signer[DNAME_STR_MAX];
 	dname_str(j->signer, signer, sizeof(signer));
-	if (!any_known)
+	if (untrusted == NULL)
 		job_decide(j, RES_BADKEY,
 			   "key %s alg %u tag %u is not known here; bootstrap a key first", signer,
 			   j->sig[0].alg, j->sig[0].key_tag);
@@ -358,6 +368,53 @@ static void precheck_sigs(struct receiver *r, struct job *j)
 		job_decide(j, RES_KEY_UNTRUSTED,
 			   "key %s tag %u is known but not trusted (state %s)", signer,
 			   untrusted->tag, store_key_state_str(key_entry_state(untrusted)));
+}
+
+/*
+ * The signature checks that need no crypto, for each SIG(0) separately (a
+ * rollover may carry two; one good one is enough).  On success j->cand[]
+ * holds at most JOB_MAX_CAND (signature, trusted key) pairs to verify, and
+ * an MSG_KEYS message knows whether it is an upload or a rollover;
+ * otherwise the job is decided with the first SIG(0)'s problem.
+ */
+static void precheck_sigs(struct receiver *r, struct job *j)
+{
+	const struct key_entry *untrusted = NULL;
+	bool any_known = false;
+	struct job first; /* the first failure, kept while the other SIG(0) is tried */
+	bool failed = false;
+
+	for (size_t i = 0; i < j->m->nsig; i++) {
+		if (precheck_sig(r, j, i)) {
+			find_keys(r, j, i, &any_known, &untrusted);
+			continue;
+		}
+		if (j->result == RES_FORMERR)
+			return;
+		if (!failed) {
+			first = *j;
+			failed = true;
+		}
+		j->stage = JOB_NEW;
+	}
+	const struct sig0_rr *s = &j->sig[j->ncand > 0 ? j->cand_sig[0] : 0];
+	const struct msg_rr *kr = j->kind == MSG_KEYS ? bootstrap_key(j->m, s) : NULL;
+	if (j->ncand > 0) {
+		/* a trusted key uploading itself again is an upload (no change);
+		 * KEY records at the signer's name, a rollover */
+		if (kr != NULL)
+			j->kind = MSG_UPLOAD;
+		else if (j->kind == MSG_KEYS)
+			j->kind = keys_only(j->m, s->signer) ? MSG_ROLLOVER : MSG_DELEG;
+		j->boot_rr = kr;
+	} else if (failed) {
+		job_decide_as(j, first.result, first.rcode, first.has_ede ? first.ede : -1, "%s",
+			      first.text);
+	} else if (kr != NULL) {
+		start_bootstrap(r, j, kr);
+	} else {
+		refuse_keys(j, any_known ? untrusted : NULL);
+	}
 }
 
 /* The deepest served zone strictly above name, or NULL. */
@@ -395,29 +452,63 @@ static void ks_answer(struct receiver *r, struct job *j)
 }
 
 /*
- * A KeyState inquiry (doc/protocol.md, KeyState option): QUERY child KEY (ANY for -02)
- * with the option, state 2 and a key id.  Signed inquiries are verified with
- * the child's stored key (any state but revoked; R1 allows this crypto);
- * an inquiry signed by a key we do not know about that same key learns it
- * is unknown; unsigned inquiries are answered only with
- * keystate.unsigned-inquiries.  Returns false when m is not an inquiry.
+ * A signed inquiry: the child asks about itself, with an acceptable
+ * signature; its keys in any state but revoked are candidates (R1 allows
+ * this crypto).  An inquiry signed by a key we do not know about that same
+ * key learns it is unknown.
  */
-static bool keystate_inquiry(struct receiver *r, struct job *j)
+static void inquiry_sig(struct receiver *r, struct job *j, const uint8_t *qname)
+{
+	struct sig0_rr *s = &j->sig[0];
+	char name[DNAME_STR_MAX], signer[DNAME_STR_MAX];
+	bool ok = false;
+	if (sig0_rr_parse(j->m, j->m->sig_idx[0], s) != DS_OK) {
+		job_decide(j, RES_FORMERR, "SIG(0) record is malformed");
+		return;
+	}
+	j->key_tag = s->key_tag;
+	memcpy(j->signer, s->signer, dname_len(s->signer));
+	j->have_signer = true;
+	dname_str(qname, name, sizeof(name));
+	dname_str(s->signer, signer, sizeof(signer));
+	if (!dname_equal(s->signer, qname)) {
+		job_decide(j, RES_PROHIBITED,
+			   "inquiry signed by %s about %s: a child asks only about itself", signer,
+			   name);
+		return;
+	}
+	if (!sig0_alg_allowed(&r->cfg->limits, s->alg)) {
+		job_decide(j, RES_KEY_ALG, "SIG(0) algorithm %u (%s) is not accepted", s->alg,
+			   sig0_alg_name(s->alg));
+		return;
+	}
+	check_time(r, j, s, &ok);
+	if (!ok)
+		return;
+	j->ncand = keycache_find(r->keys, s->signer, s->alg, s->key_tag, j->cand, JOB_MAX_CAND);
+	if (j->ncand > 0)
+		j->stage = JOB_VERIFY; /* cand_sig[] are 0: the first SIG(0) */
+	else if (s->key_tag == j->ks_keyid)
+		ks_answer(r, j); /* its own key, unknown here: say so (code 5) */
+	else
+		job_decide(j, RES_KEY_UNKNOWN,
+			   "inquiry signed by key %s tag %u, which is not known here", signer,
+			   s->key_tag);
+}
+
+/*
+ * A KeyState inquiry (doc/protocol.md, KeyState option): QUERY child KEY
+ * (ANY for -02) with the option, state 2 and a key id.  Signed inquiries
+ * go on to inquiry_sig(); unsigned ones are answered only with
+ * keystate.unsigned-inquiries.
+ */
+static void receive_inquiry(struct receiver *r, struct job *j)
 {
 	const struct cfg *c = r->cfg;
 	struct msg *m = j->m;
-	size_t len;
-	if (!m->has_opt || m->count[SEC_ZONE] != 1 || m->nrr < 1)
-		return false;
 	const struct msg_rr *opt = &m->rr[m->opt_idx];
+	size_t len;
 	const uint8_t *p = ks_opt_find(m->wire + opt->rdoff, opt->rdlen, c->ks_option, &len);
-	if (p == NULL) {
-		if (len != SIZE_MAX)
-			return false;
-		job_decide(j, RES_FORMERR, "malformed EDNS options");
-		return true;
-	}
-	j->inquiry = true;
 	j->ks_code = c->ks_option;
 	/* R17: bounded before any lookup or crypto */
 	if (!ratelimit_allow(r->ks_source, ratelimit_prefix_key(&j->peer), now_sec(),
@@ -425,16 +516,16 @@ static bool keystate_inquiry(struct receiver *r, struct job *j)
 		job_decide(j, RES_LIMITED,
 			   "too many KeyState inquiries from this network: at most %u a minute",
 			   c->ks_per_source);
-		return true;
+		return;
 	}
 	const uint8_t *qname = msg_owner(m, &m->rr[0]);
-	char name[DNAME_STR_MAX], signer[DNAME_STR_MAX];
+	char name[DNAME_STR_MAX];
 	dname_str(qname, name, sizeof(name));
 	j->zone = zone_above(c, qname);
 	if (j->zone == NULL || (m->rr[0].type != T_KEY && m->rr[0].type != T_ANY)) {
 		job_decide(j, RES_NOT_SERVED,
 			   "KeyState inquiries ask for the KEY of a child of a zone served here");
-		return true;
+		return;
 	}
 	struct ks_opt o;
 	if (ks_opt_parse(p, len, &o) != DS_OK || o.state != KS_INQUIRE_KEY) {
@@ -442,59 +533,16 @@ static bool keystate_inquiry(struct receiver *r, struct job *j)
 		j->ks_state = KS_MALFORMED;
 		j->ks_answer = true;
 		job_decide(j, RES_KEYSTATE, "KeyState inquiry about %s is malformed", name);
-		return true;
+		return;
 	}
 	j->ks_keyid = o.key_id;
-	if (m->nsig == 0) {
-		if (c->ks_unsigned)
-			ks_answer(r, j);
-		else
-			job_decide(j, RES_PROHIBITED,
-				   "KeyState inquiries must be SIG(0)-signed by the child's key");
-		return true;
-	}
-	struct sig0_rr *s = &j->sig[0];
-	bool ok = false;
-	if (sig0_rr_parse(m, m->sig_idx[0], s) != DS_OK) {
-		job_decide(j, RES_FORMERR, "SIG(0) record is malformed");
-		return true;
-	}
-	j->key_tag = s->key_tag;
-	memcpy(j->signer, s->signer, dname_len(s->signer));
-	j->have_signer = true;
-	dname_str(s->signer, signer, sizeof(signer));
-	if (!dname_equal(s->signer, qname)) {
+	if (m->nsig > 0)
+		inquiry_sig(r, j, qname);
+	else if (c->ks_unsigned)
+		ks_answer(r, j);
+	else
 		job_decide(j, RES_PROHIBITED,
-			   "inquiry signed by %s about %s: a child asks only about itself", signer,
-			   name);
-		return true;
-	}
-	if (!sig0_alg_allowed(&c->limits, s->alg)) {
-		job_decide(j, RES_KEY_ALG, "SIG(0) algorithm %u (%s) is not accepted", s->alg,
-			   sig0_alg_name(s->alg));
-		return true;
-	}
-	check_time(r, j, s, &ok);
-	if (!ok)
-		return true;
-	const struct key_entry *found[JOB_MAX_CAND];
-	size_t n = keycache_find(r->keys, s->signer, s->alg, s->key_tag, found, JOB_MAX_CAND);
-	if (n == 0) {
-		if (s->key_tag == j->ks_keyid)
-			ks_answer(r, j); /* its own key, unknown here: say so (code 5) */
-		else
-			job_decide(j, RES_KEY_UNKNOWN,
-				   "inquiry signed by key %s tag %u, which is not known here",
-				   signer, s->key_tag);
-		return true;
-	}
-	for (size_t i = 0; i < n; i++) {
-		j->cand[i] = found[i];
-		j->cand_sig[i] = 0;
-	}
-	j->ncand = n;
-	j->stage = JOB_VERIFY;
-	return true;
+			   "KeyState inquiries must be SIG(0)-signed by the child's key");
 }
 
 /*
@@ -515,75 +563,51 @@ static void verify_budget(struct receiver *r, struct job *j)
 	j->audit = false;
 }
 
-void pipeline_receive(struct receiver *r, struct job *j)
+/* An UPDATE's zone section: one SOA entry of a zone served here (RFC 2136 3.1.1). */
+static bool update_zone(struct receiver *r, struct job *j)
 {
-	const struct cfg *c = r->cfg;
 	struct msg *m = j->m;
-	atomic_fetch_add(&r->ctr.received, 1);
-	j->cfg = c;
-
-	int rc = msg_parse(m, j->req, j->reqlen);
-	if (rc == DS_ELIMIT) {
-		job_decide(j, RES_LIMITED, "%s", m->why);
-		j->audit = m->opcode == OP_UPDATE;
-		return;
-	}
-	if (rc != DS_OK) {
-		job_decide(j, rc == DS_ENOMEM ? RES_SERVFAIL : RES_FORMERR, "%s",
-			   rc == DS_ENOMEM ? "out of memory" : m->why);
-		j->audit = m->opcode == OP_UPDATE;
-		return;
-	}
-	if (m->has_opt && m->edns_version != 0) {
-		job_decide(j, RES_BADVERS, "EDNS version %u not supported", m->edns_version);
-		j->audit = m->opcode == OP_UPDATE;
-		return;
-	}
-	if (m->opcode == OP_QUERY) {
-		if (keystate_inquiry(r, j)) {
-			verify_budget(r, j);
-			return;
-		}
-		/* no crypto for other queries (R1) */
-		job_decide(j, RES_NOT_SERVED,
-			   "this is a DNS UPDATE receiver; it answers no queries");
-		return;
-	}
-	if (m->opcode != OP_UPDATE) {
-		job_decide(j, RES_NOTIMP, "opcode %u not implemented", m->opcode);
-		return;
-	}
-	atomic_fetch_add(&r->ctr.updates, 1);
-	j->audit = true;
-
-	/* RFC 2136 3.1.1: exactly one zone RR of type SOA */
 	if (m->count[SEC_ZONE] != 1 || m->rr[0].type != T_SOA) {
 		job_decide(j, RES_FORMERR, "zone section must hold exactly one SOA entry (has %u)",
 			   m->count[SEC_ZONE]);
-		return;
+		return false;
 	}
 	const uint8_t *zname = msg_owner(m, &m->rr[0]);
 	char zone[DNAME_STR_MAX];
 	dname_str(zname, zone, sizeof(zone));
-	j->zone = cfg_zone_find(c, zname);
-	if (j->zone == NULL || m->rr[0].rclass != CLASS_IN) {
-		j->zone = NULL;
-		job_decide(j, RES_NOTAUTH, "zone %s%s is not served here", zone,
-			   m->rr[0].rclass != CLASS_IN ? " (class not IN)" : "");
+	j->zone = cfg_zone_find(r->cfg, zname);
+	if (j->zone != NULL && m->rr[0].rclass == CLASS_IN)
+		return true;
+	j->zone = NULL;
+	job_decide(j, RES_NOTAUTH, "zone %s%s is not served here", zone,
+		   m->rr[0].rclass != CLASS_IN ? " (class not IN)" : "");
+	return false;
+}
+
+/*
+ * Every check of an UPDATE that needs no crypto, cheapest first (R5):
+ * zone, size, signature shape, limits per source and per signer (R9), then
+ * the SIG(0)s and the keys; the job is decided or ready to verify.
+ */
+static void receive_update(struct receiver *r, struct job *j)
+{
+	const struct cfg *c = r->cfg;
+	atomic_fetch_add(&r->ctr.updates, 1);
+	j->audit = true;
+	if (!update_zone(r, j))
 		return;
-	}
 	if (j->reqlen > c->max_message_size) {
 		job_decide(j, RES_LIMITED,
 			   "message of %zu bytes exceeds server.max-message-size %u", j->reqlen,
 			   c->max_message_size);
 		return;
 	}
-	if (m->has_tsig) {
+	if (j->m->has_tsig) {
 		job_decide(j, RES_PROHIBITED,
 			   "TSIG-signed UPDATEs are not accepted; sign with SIG(0)");
 		return;
 	}
-	if (m->nsig == 0) {
+	if (j->m->nsig == 0) {
 		job_decide(j, RES_PROHIBITED,
 			   "UPDATE is not signed; a SIG(0) by the child's key is required");
 		return;
@@ -613,6 +637,54 @@ void pipeline_receive(struct receiver *r, struct job *j)
 		return;
 	}
 	j->stage = JOB_VERIFY;
+}
+
+/*
+ * Parse, classify, then the kind's own road up to verification: every
+ * check that needs no crypto, on the I/O thread.
+ */
+void pipeline_receive(struct receiver *r, struct job *j)
+{
+	struct msg *m = j->m;
+	bool bad_opt;
+	atomic_fetch_add(&r->ctr.received, 1);
+	j->cfg = r->cfg;
+
+	int rc = msg_parse(m, j->req, j->reqlen);
+	if (rc != DS_OK) {
+		job_decide(j,
+			   rc == DS_ELIMIT   ? RES_LIMITED
+			   : rc == DS_ENOMEM ? RES_SERVFAIL
+					     : RES_FORMERR,
+			   "%s", rc == DS_ENOMEM ? "out of memory" : m->why);
+		j->audit = m->opcode == OP_UPDATE;
+		return;
+	}
+	if (m->has_opt && m->edns_version != 0) {
+		job_decide(j, RES_BADVERS, "EDNS version %u not supported", m->edns_version);
+		j->audit = m->opcode == OP_UPDATE;
+		return;
+	}
+	j->kind = classify(r, m, &bad_opt);
+	switch (j->kind) {
+	case MSG_OTHER:
+		job_decide(j, RES_NOTIMP, "opcode %u not implemented", m->opcode);
+		return;
+	case MSG_QUERY:
+		/* no crypto for other queries (R1) */
+		if (bad_opt)
+			job_decide(j, RES_FORMERR, "malformed EDNS options");
+		else
+			job_decide(j, RES_NOT_SERVED,
+				   "this is a DNS UPDATE receiver; it answers no queries");
+		return;
+	case MSG_INQUIRY:
+		receive_inquiry(r, j);
+		break;
+	default:
+		receive_update(r, j);
+		break;
+	}
 	verify_budget(r, j);
 }
 
@@ -623,6 +695,7 @@ void pipeline_verify(struct receiver *r, struct job *j)
 		int rc = sig0_verify(j->m, 0, &j->sig[0], j->boot_pk);
 		if (rc == DS_OK && sig0_signed_digest(j->m, 0, &j->sig[0], j->digest) == DS_OK) {
 			atomic_fetch_add(&r->ctr.verify_ok, 1);
+			j->verified = true;
 			j->sig_expiration = j->sig[0].expiration;
 			j->stage = JOB_COMMIT;
 			return;
@@ -643,10 +716,11 @@ void pipeline_verify(struct receiver *r, struct job *j)
 				return;
 			}
 			j->key = j->cand[i];
+			j->verified = true;
 			j->key_tag = j->key->tag;
 			j->sig_expiration = j->sig[which].expiration;
 			j->stage = JOB_COMMIT;
-			if (j->inquiry)
+			if (j->kind == MSG_INQUIRY)
 				ks_answer(r, j); /* nothing to commit: answered here */
 			return;
 		}
@@ -959,6 +1033,118 @@ static void decide_upload(struct receiver *r, struct job *j, const char *child, 
 	free(row);
 }
 
+/* Rows of a rollover: the child's keys, and the rows written (for the cache). */
+struct rollover {
+	struct keyrows rows;   /* the child's keys as stored */
+	bool *gone;	       /* per row: deleted by the UPDATE */
+	bool del_all;	       /* "child ANY KEY" */
+	struct store_key *out; /* rows written: added, then superseded */
+	size_t nout, nadd;
+	char text[256]; /* "+tag trusted, -tag revoked" */
+};
+
+static void rollover_note(struct rollover *ro, char sign, unsigned tag, const char *what)
+{
+	size_t tl = strlen(ro->text);
+	snprintf(ro->text + tl, sizeof(ro->text) - tl, "%s%c%u %s", tl ? ", " : "", sign, tag,
+		 what);
+}
+
+/* The index of the stored row with this RDATA, or -1. */
+static ssize_t rollover_row(const struct rollover *ro, const uint8_t *rd, size_t rdlen)
+{
+	ssize_t at = -1;
+	for (size_t x = 0; x < ro->rows.n; x++)
+		if (ro->rows.k[x].rdlen == rdlen && memcmp(ro->rows.k[x].rdata, rd, rdlen) == 0)
+			at = (ssize_t)x;
+	return at;
+}
+
+/* A KEY add of a rollover: usable, allowed, then trusted.  False when decided. */
+static bool rollover_add(struct receiver *r, struct job *j, struct rollover *ro,
+			 const struct msg_rr *rr, const char *child)
+{
+	const struct key_entry *signer = j->key;
+	const uint8_t *rd = msg_rdata(j->m, rr);
+	ssize_t at = rollover_row(ro, rd, rr->rdlen);
+	struct sig0_key *pk = NULL;
+	char why[256];
+	if (rr->rdlen < 5 || sig0_key_new(signer->child, rd, rr->rdlen, &r->cfg->limits, &pk, why,
+					  sizeof(why)) != DS_OK) {
+		job_decide(j, RES_PROHIBITED, "KEY of %s is not acceptable: %s", child,
+			   rr->rdlen < 5 ? "too short" : why);
+		return false;
+	}
+	sig0_key_free(pk);
+	enum key_state next, cur = at >= 0 ? ro->rows.k[at].state : KEY_KNOWN;
+	uint16_t tag = sig0_rdata_tag(rd, rr->rdlen);
+	if (!policy_bit(j->zone->key_alg_ok, rd[3])) {
+		job_decide(j, RES_KEY_ALG,
+			   "key %s tag %u: algorithm %u is not accepted for child keys "
+			   "(key-algorithms)",
+			   child, tag, rd[3]);
+		return false;
+	}
+	if (!ks_next(at >= 0, cur, KS_EV_ROLLOVER_ADD, &next)) {
+		job_decide(j, RES_PROHIBITED,
+			   "key %s tag %u is %s and cannot be trusted by rollover", child, tag,
+			   store_key_state_str(cur));
+		return false;
+	}
+	struct store_key *k = &ro->out[ro->nout++];
+	if (at >= 0)
+		*k = ro->rows.k[at];
+	k->child_id = signer->child_id;
+	memcpy(k->zone, j->zone->name, dname_len(j->zone->name));
+	memcpy(k->owner, signer->child, dname_len(signer->child));
+	k->alg = rd[3];
+	k->tag = tag;
+	k->flags = rd_u16(rd);
+	k->rdlen = rr->rdlen;
+	memcpy(k->rdata, rd, rr->rdlen);
+	k->state = next;
+	snprintf(k->trust_method, sizeof(k->trust_method), "rollover");
+	snprintf(k->source, sizeof(k->source), "rollover by key %u from %s", signer->tag,
+		 j->client);
+	if (at >= 0)
+		ro->gone[at] = false; /* an add wins over a delete of the same key */
+	ro->nadd++;
+	if (store_key_upsert(r->store, k) != DS_OK) {
+		job_decide(j, RES_SERVFAIL, "store error; try again later");
+		return false;
+	}
+	rollover_note(ro, '+', tag, "trusted");
+	return true;
+}
+
+/*
+ * The keys the rollover deletes are superseded, except keys it also adds,
+ * keys of the configuration and the signing key unless a successor came.
+ */
+static bool rollover_supersede(struct receiver *r, struct job *j, struct rollover *ro)
+{
+	for (size_t x = 0; x < ro->rows.n; x++) {
+		struct store_key *o = &ro->rows.k[x];
+		bool added = false;
+		for (size_t a = 0; a < ro->nout; a++)
+			added |= ro->out[a].id == o->id;
+		enum key_state next;
+		if (added || !(ro->del_all || ro->gone[x]) ||
+		    strcmp(o->trust_method, "config") == 0 ||
+		    (o->id == j->key->key_id && ro->nadd == 0) ||
+		    !ks_next(true, o->state, KS_EV_SUPERSEDED, &next))
+			continue;
+		if (store_key_set_state(r->store, o->id, next, NULL) != DS_OK) {
+			job_decide(j, RES_SERVFAIL, "store error; try again later");
+			return false;
+		}
+		o->state = next;
+		ro->out[ro->nout++] = *o;
+		rollover_note(ro, '-', o->tag, "revoked");
+	}
+	return true;
+}
+
 /*
  * Key rollover by UPDATE (zones.[].key-rollover): the child's trusted key
  * adds keys (trusted at once, method "rollover") and may remove the child's
@@ -968,177 +1154,100 @@ static void decide_upload(struct receiver *r, struct job *j, const char *child, 
  */
 static void decide_rollover(struct receiver *r, struct job *j, const char *child)
 {
-	const struct cfg *c = r->cfg;
-	const struct key_entry *signer = j->key;
-	struct keyrows rows = {0};
-	size_t n, nadd = 0;
-	bool del_all = false;
-	char why[256], text[256] = "";
+	struct rollover ro = {.rows = {0}};
+	size_t n;
 	const struct msg_rr *up = msg_section(j->m, SEC_UPDATE, &n);
-	int rc = store_child_keys_foreach(r->store, signer->child_id, keyrows_add, &rows);
+	int rc = store_child_keys_foreach(r->store, j->key->child_id, keyrows_add, &ro.rows);
 	/* room for every row plus every added key, for the cache afterwards */
-	struct store_key *out = rc == DS_OK ? calloc(rows.n + n + 1, sizeof(*out)) : NULL;
-	bool *gone = rc == DS_OK ? calloc(rows.n + 1, sizeof(*gone)) : NULL;
-	size_t nout = 0;
-	if (out == NULL || gone == NULL) {
+	ro.out = rc == DS_OK ? calloc(ro.rows.n + n + 1, sizeof(*ro.out)) : NULL;
+	ro.gone = rc == DS_OK ? calloc(ro.rows.n + 1, sizeof(*ro.gone)) : NULL;
+	bool ok = ro.out != NULL && ro.gone != NULL;
+	if (!ok)
 		job_decide(j, RES_SERVFAIL, "store error; try again later");
-		goto done;
+	for (size_t i = 0; ok && i < n; i++) {
+		ssize_t at = rollover_row(&ro, msg_rdata(j->m, &up[i]), up[i].rdlen);
+		if (up[i].rclass == CLASS_ANY)
+			ro.del_all = true;
+		else if (up[i].rclass == CLASS_NONE && at >= 0)
+			ro.gone[at] = true;
+		else if (up[i].rclass != CLASS_NONE)
+			ok = rollover_add(r, j, &ro, &up[i], child);
 	}
-	for (size_t i = 0; i < n; i++) {
-		const struct msg_rr *rr = &up[i];
-		const uint8_t *rd = msg_rdata(j->m, rr);
-		if (rr->rclass == CLASS_ANY) {
-			del_all = true;
-			continue;
-		}
-		ssize_t at = -1;
-		for (size_t x = 0; x < rows.n; x++)
-			if (rows.k[x].rdlen == rr->rdlen &&
-			    memcmp(rows.k[x].rdata, rd, rr->rdlen) == 0)
-				at = (ssize_t)x;
-		if (rr->rclass == CLASS_NONE) {
-			if (at >= 0)
-				gone[at] = true;
-			continue;
-		}
-		/* an add: the key must be usable and the transition allowed */
-		struct sig0_key *pk = NULL;
-		if (rr->rdlen < 5 || sig0_key_new(j->key->child, rd, rr->rdlen, &c->limits, &pk,
-						  why, sizeof(why)) != DS_OK) {
-			job_decide(j, RES_PROHIBITED, "KEY of %s is not acceptable: %s", child,
-				   rr->rdlen < 5 ? "too short" : why);
-			goto done;
-		}
-		sig0_key_free(pk);
-		enum key_state next;
-		uint16_t tag = sig0_rdata_tag(rd, rr->rdlen);
-		if (!policy_bit(j->zone->key_alg_ok, rd[3])) {
-			job_decide(j, RES_KEY_ALG,
-				   "key %s tag %u: algorithm %u is not accepted for child keys "
-				   "(key-algorithms)",
-				   child, tag, rd[3]);
-			goto done;
-		}
-		enum key_state cur = at >= 0 ? rows.k[at].state : KEY_KNOWN;
-		if (!ks_next(at >= 0, cur, KS_EV_ROLLOVER_ADD, &next)) {
-			job_decide(j, RES_PROHIBITED,
-				   "key %s tag %u is %s and cannot be trusted by rollover", child,
-				   tag, store_key_state_str(cur));
-			goto done;
-		}
-		struct store_key *k = &out[nout++];
-		if (at >= 0)
-			*k = rows.k[at];
-		k->child_id = signer->child_id;
-		memcpy(k->zone, j->zone->name, dname_len(j->zone->name));
-		memcpy(k->owner, signer->child, dname_len(signer->child));
-		k->alg = rd[3];
-		k->tag = tag;
-		k->flags = rd_u16(rd);
-		k->rdlen = rr->rdlen;
-		memcpy(k->rdata, rd, rr->rdlen);
-		k->state = next;
-		snprintf(k->trust_method, sizeof(k->trust_method), "rollover");
-		snprintf(k->source, sizeof(k->source), "rollover by key %u from %s", signer->tag,
-			 j->client);
-		if (at >= 0)
-			gone[at] = false; /* an add wins over a delete of the same key */
-		nadd++;
-		if (store_key_upsert(r->store, k) != DS_OK) {
-			job_decide(j, RES_SERVFAIL, "store error; try again later");
-			goto done;
-		}
-		size_t tl = strlen(text);
-		snprintf(text + tl, sizeof(text) - tl, "%s+%u trusted", tl ? ", " : "", tag);
+	if (ok && rollover_supersede(r, j, &ro)) {
+		j->newkey = ro.out;
+		j->nnewkey = ro.nout;
+		ro.out = NULL;
+		job_decide(j, RES_ACCEPTED, "key rollover of %s: %s", child,
+			   ro.text[0] ? ro.text : "no change");
 	}
-	for (size_t x = 0; x < rows.n; x++) {
-		struct store_key *o = &rows.k[x];
-		bool added = false;
-		for (size_t a = 0; a < nout; a++)
-			added |= out[a].id == o->id;
-		enum key_state next;
-		if (added || !(del_all || gone[x]) || strcmp(o->trust_method, "config") == 0 ||
-		    (o->id == signer->key_id && nadd == 0) ||
-		    !ks_next(true, o->state, KS_EV_SUPERSEDED, &next))
-			continue;
-		if (store_key_set_state(r->store, o->id, next, NULL) != DS_OK) {
-			job_decide(j, RES_SERVFAIL, "store error; try again later");
-			goto done;
-		}
-		o->state = next;
-		out[nout++] = *o;
-		size_t tl = strlen(text);
-		snprintf(text + tl, sizeof(text) - tl, "%s-%u revoked", tl ? ", " : "", o->tag);
-	}
-	j->newkey = out;
-	j->nnewkey = nout;
-	out = NULL;
-	job_decide(j, RES_ACCEPTED, "key rollover of %s: %s", child, text[0] ? text : "no change");
-done:
-	free(out);
-	free(gone);
-	free(rows.k);
+	free(ro.out);
+	free(ro.gone);
+	free(ro.rows.k);
 }
 
-/* Decide one verified UPDATE inside the open transaction. */
+/* A delegation change: the policy decides, then the store and the outbox. */
+static void decide_deleg(struct receiver *r, struct job *j, const struct deleg *cur,
+			 struct deleg *next, struct policy_result *res)
+{
+	const struct key_entry *k = j->key;
+	if (policy_update(&j->zone->pol, j->zone->name, k->child, j->m, cur, next, res) != DS_OK) {
+		job_decide_as(j, res->rcode == RC_REFUSED ? RES_POLICY : RES_PREREQ, res->rcode,
+			      res->ede, "%s", res->text);
+		return;
+	}
+	if (!res->changed) {
+		job_decide(j, RES_ACCEPTED, "no change");
+		return;
+	}
+	const char *names[16];
+	size_t nb = j->zone->nbackends < 16 ? j->zone->nbackends : 16;
+	for (size_t i = 0; i < nb; i++)
+		names[i] = j->zone->backends[i].name;
+	int64_t cid;
+	if (store_deleg_write(r->store, k->child_id, next) != DS_OK ||
+	    store_outbox_add(r->store, j->zone->name, k->child, res->changes, names, nb, now_sec(),
+			     &cid) != DS_OK) {
+		job_decide(j, RES_SERVFAIL, "store error; try again later");
+		return;
+	}
+	j->changed = true;
+	j->changes = strdup(res->changes);
+	job_decide(j, RES_ACCEPTED, "changed");
+}
+
+/*
+ * Decide one verified UPDATE inside the open transaction, by its kind; a
+ * replay gets the first answer.  With key-rollover off, KEY changes go the
+ * delegation road, where the policy refuses them.
+ */
 static void decide(struct receiver *r, struct job *j, struct deleg *cur, struct deleg *next,
 		   struct policy_result *res)
 {
 	const struct key_entry *k = j->key;
-	char child[DNAME_STR_MAX], zone[DNAME_STR_MAX];
+	char child[DNAME_STR_MAX], zone[DNAME_STR_MAX], kz[DNAME_STR_MAX];
 	dname_str(k ? k->child : j->signer, child, sizeof(child));
 	dname_str(j->zone->name, zone, sizeof(zone));
 
-	int old = replay_lookup(r->replay, j->digest, now_sec());
-	if (old >= 0) {
-		atomic_fetch_add(&r->ctr.replays, 1);
-		j->replayed = true;
-		job_decide_as(j, RES_REPLAY, old, EDE_OTHER,
-			      "replayed message: already processed (RCODE %d), not applied again",
-			      old);
+	if (replay_seen(r, j))
 		return;
-	}
 	/* the signer is the child: the key is registered for that name in this zone */
-	if (j->bootstrap) {
+	if (j->kind == MSG_UPLOAD) {
 		decide_upload(r, j, child, zone);
 	} else if (!dname_equal(k->zone, j->zone->name)) {
-		char kz[DNAME_STR_MAX];
-		dname_str(k->zone, kz, sizeof(kz));
-		job_decide(j, RES_PROHIBITED, "key of %s belongs to zone %s, not %s", child, kz,
-			   zone);
+		job_decide(j, RES_PROHIBITED, "key of %s belongs to zone %s, not %s", child,
+			   dname_str(k->zone, kz, sizeof(kz)), zone);
 	} else if (store_deleg_load(r->store, k->child_id, cur) != DS_OK) {
 		job_decide(j, RES_SERVFAIL, "store error; try again later");
-	} else if (policy_update(&j->zone->pol, j->zone->name, k->child, j->m, cur, next, res) !=
-		   DS_OK) {
-		if (res->key_change && j->zone->key_rollover)
-			decide_rollover(r, j, child);
-		else
+	} else if (j->kind == MSG_ROLLOVER && j->zone->key_rollover) {
+		if (policy_check(&j->zone->pol, j->zone->name, k->child, j->m, cur, res) != DS_OK)
 			job_decide_as(j, res->rcode == RC_REFUSED ? RES_POLICY : RES_PREREQ,
 				      res->rcode, res->ede, "%s", res->text);
-	} else if (!res->changed) {
-		job_decide(j, RES_ACCEPTED, "no change");
+		else
+			decide_rollover(r, j, child);
 	} else {
-		const char *names[16];
-		size_t nb = j->zone->nbackends < 16 ? j->zone->nbackends : 16;
-		for (size_t i = 0; i < nb; i++)
-			names[i] = j->zone->backends[i].name;
-		int64_t cid;
-		if (store_deleg_write(r->store, k->child_id, next) != DS_OK ||
-		    store_outbox_add(r->store, j->zone->name, k->child, res->changes, names, nb,
-				     now_sec(), &cid) != DS_OK) {
-			job_decide(j, RES_SERVFAIL, "store error; try again later");
-		} else {
-			j->changed = true;
-			j->changes = strdup(res->changes);
-			job_decide(j, RES_ACCEPTED, "changed");
-		}
+		decide_deleg(r, j, cur, next, res);
 	}
-	/* every verified message is remembered with its outcome (R10) */
-	if (j->rcode != RC_SERVFAIL) {
-		int64_t exp = (int64_t)j->sig_expiration + r->cfg->sig_clock_skew;
-		if (store_replay_add(r->store, j->digest, exp, j->rcode) != DS_OK)
-			job_decide(j, RES_SERVFAIL, "store error; try again later");
-	}
+	replay_store(r, j);
 }
 
 static int write_audit(struct receiver *r, struct job *j)
@@ -1175,87 +1284,97 @@ static int write_audit(struct receiver *r, struct job *j)
 	return rc;
 }
 
+/*
+ * One job inside the batch's transaction, in a savepoint of its own: its
+ * decision (verified UPDATEs) and its audit row.  A failed decision leaves
+ * nothing but the audit row.
+ */
+static void commit_one(struct receiver *r, struct job *j, struct deleg *cur, struct deleg *next,
+		       struct policy_result *res)
+{
+	if (store_savepoint(r->store) != DS_OK) {
+		job_decide(j, RES_SERVFAIL, "store error; try again later");
+		return;
+	}
+	if (j->stage == JOB_COMMIT)
+		decide(r, j, cur, next, res);
+	else if (j->stage != JOB_DECIDED)
+		job_decide(j, RES_SERVFAIL, "internal error");
+	if (j->rcode == RC_SERVFAIL) {
+		/* nothing of a failed decision stays, not even half of it;
+		 * a fresh savepoint holds its audit row */
+		store_rollback_to(r->store);
+		j->changed = false;
+		if (store_savepoint(r->store) != DS_OK)
+			return;
+	}
+	if (write_audit(r, j) != DS_OK) {
+		store_rollback_to(r->store);
+		job_decide(j, RES_SERVFAIL, "store error; try again later");
+		j->changed = false;
+	} else {
+		store_release(r->store);
+	}
+	replay_note(r, j);
+}
+
+/* The batch's commit failed: nothing of it is acknowledged (never NOERROR). */
+static void batch_failed(struct receiver *r, struct job *batch)
+{
+	store_rollback(r->store);
+	replay_forget(r, batch);
+	for (struct job *j = batch; j; j = j->next) {
+		if (j->audit || j->stage != JOB_DECIDED)
+			job_decide(j, RES_SERVFAIL, "store commit failed; try again later");
+		j->changed = false;
+	}
+}
+
+/* After a durable commit: key rows to the cache, the outbox and the scheduler woken. */
+static void batch_done(struct receiver *r, struct job *batch)
+{
+	bool any_change = false, queued = false;
+	for (struct job *j = batch; j; j = j->next) {
+		for (size_t i = 0; j->rcode != RC_SERVFAIL && i < j->nnewkey; i++)
+			keycache_put(r->keys, &j->newkey[i], &r->cfg->limits);
+		any_change |= j->changed;
+		queued |= j->boot_queued && j->rcode == RC_NOERROR;
+	}
+	if (any_change)
+		outbox_kick(r->outbox);
+	if (queued)
+		bootstrap_kick(r->boot);
+}
+
 void pipeline_commit_batch(struct receiver *r, struct job *batch)
 {
 	struct deleg *cur = malloc(sizeof(*cur)), *next = malloc(sizeof(*next));
 	struct policy_result *res = malloc(sizeof(*res));
-	bool any_change = false, ok = cur && next && res;
+	bool ok = cur && next && res && store_begin(r->store) == DS_OK;
 
-	ok = ok && store_begin(r->store) == DS_OK;
-	/* expired replay entries leave the store once a minute, inside a batch */
-	int64_t now = now_sec();
-	if (ok && now - r->replay_purged >= 60 && store_replay_purge(r->store, now) == DS_OK)
-		r->replay_purged = now;
+	if (ok)
+		replay_purge_store(r);
 	for (struct job *j = batch; j; j = j->next) {
-		if (!ok) {
+		if (!ok)
 			job_decide(j, RES_SERVFAIL, "store error; try again later");
-			continue;
-		}
-		if (!j->audit && j->stage == JOB_DECIDED)
-			continue;
-		if (store_savepoint(r->store) != DS_OK) {
-			job_decide(j, RES_SERVFAIL, "store error; try again later");
-			continue;
-		}
-		if (j->stage == JOB_COMMIT)
-			decide(r, j, cur, next, res);
-		else if (j->stage != JOB_DECIDED)
-			job_decide(j, RES_SERVFAIL, "internal error");
-		if (j->rcode == RC_SERVFAIL) {
-			/* nothing of a failed decision stays, not even half of it;
-			 * a fresh savepoint holds its audit row */
-			store_rollback_to(r->store);
-			j->changed = false;
-			if (store_savepoint(r->store) != DS_OK)
-				continue;
-		}
-		if (write_audit(r, j) != DS_OK) {
-			store_rollback_to(r->store);
-			job_decide(j, RES_SERVFAIL, "store error; try again later");
-			j->changed = false;
-		} else {
-			store_release(r->store);
-		}
-		if ((j->key || j->bootstrap) && !j->replayed && j->rcode != RC_SERVFAIL)
-			replay_insert(r->replay, j->digest,
-				      (int64_t)j->sig_expiration + r->cfg->sig_clock_skew,
-				      j->rcode);
-		any_change |= j->changed;
+		else if (j->audit || j->stage != JOB_DECIDED)
+			commit_one(r, j, cur, next, res);
 	}
-	if (ok && store_commit(r->store) != DS_OK) {
-		/* nothing is acknowledged that did not reach the disk */
-		store_rollback(r->store);
-		for (struct job *j = batch; j; j = j->next) {
-			if ((j->key || j->bootstrap) && !j->replayed)
-				replay_remove(r->replay, j->digest);
-			if (j->audit || j->stage != JOB_DECIDED)
-				job_decide(j, RES_SERVFAIL, "store commit failed; try again later");
-			j->changed = false;
-		}
-		any_change = false;
-	} else if (ok) {
-		/* durable now: later requests see the keys this batch wrote */
-		for (struct job *j = batch; j; j = j->next)
-			for (size_t i = 0; j->rcode != RC_SERVFAIL && i < j->nnewkey; i++)
-				keycache_put(r->keys, &j->newkey[i], &r->cfg->limits);
-	}
+	/* nothing is acknowledged that did not reach the disk */
+	if (ok && store_commit(r->store) != DS_OK)
+		batch_failed(r, batch);
+	else if (ok)
+		batch_done(r, batch);
 	atomic_fetch_add(&r->ctr.commits, 1);
 	free(cur);
 	free(next);
 	free(res);
-	if (any_change)
-		outbox_kick(r->outbox);
-	for (struct job *j = batch; ok && j; j = j->next)
-		if (j->boot_queued && j->rcode == RC_NOERROR) {
-			bootstrap_kick(r->boot);
-			break;
-		}
 }
 
 void pipeline_log(struct receiver *r, const struct job *j)
 {
 	metrics_count_decision(&r->ctr, j->result, j->rcode);
-	if (j->inquiry)
+	if (j->kind == MSG_INQUIRY)
 		atomic_fetch_add_explicit(&r->ctr.inquiries, 1, memory_order_relaxed);
 	char zone[DNAME_STR_MAX] = "-", child[DNAME_STR_MAX] = "-", tag[16] = "-", rb[16];
 	const struct msg *m = j->m;

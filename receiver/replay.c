@@ -1,13 +1,18 @@
 /*
  * receiver/replay.c -- digests of the signed data of every verified
  * message, with the RCODE it got, kept until the signature has expired
- * (R10).  Mirrors the store's replay table, which survives restarts.
+ * (R10).  Mirrors the store's replay table, which survives restarts.  All
+ * the pipeline does about replays is here: look a message up, write it to
+ * the store in the job's savepoint, note it in memory, forget a batch
+ * whose commit failed, purge expired rows.
  */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/err.h"
+#include "store/store.h"
 #include "receiver/internal.h"
 
 #define RP_BUCKETS_MIN 16384
@@ -156,4 +161,52 @@ void replay_purge(struct replay *rp, int64_t now)
 			}
 		}
 	pthread_mutex_unlock(&rp->mu);
+}
+
+/* ---- the pipeline's use of it (commit thread) ---- */
+
+static int64_t replay_expires(const struct receiver *r, const struct job *j)
+{
+	return (int64_t)j->sig_expiration + r->cfg->sig_clock_skew;
+}
+
+bool replay_seen(struct receiver *r, struct job *j)
+{
+	int old = replay_lookup(r->replay, j->digest, (int64_t)time(NULL));
+	if (old < 0)
+		return false;
+	atomic_fetch_add(&r->ctr.replays, 1);
+	j->replayed = true;
+	job_decide_as(j, RES_REPLAY, old, EDE_OTHER,
+		      "replayed message: already processed (RCODE %d), not applied again", old);
+	return true;
+}
+
+void replay_store(struct receiver *r, struct job *j)
+{
+	/* every verified message is remembered with its outcome */
+	if (j->rcode != RC_SERVFAIL &&
+	    store_replay_add(r->store, j->digest, replay_expires(r, j), j->rcode) != DS_OK)
+		job_decide(j, RES_SERVFAIL, "store error; try again later");
+}
+
+void replay_note(struct receiver *r, struct job *j)
+{
+	if (j->verified && !j->replayed && j->rcode != RC_SERVFAIL && j->kind != MSG_INQUIRY)
+		replay_insert(r->replay, j->digest, replay_expires(r, j), j->rcode);
+}
+
+void replay_forget(struct receiver *r, const struct job *batch)
+{
+	for (const struct job *j = batch; j; j = j->next)
+		if (j->verified && !j->replayed && j->kind != MSG_INQUIRY)
+			replay_remove(r->replay, j->digest);
+}
+
+void replay_purge_store(struct receiver *r)
+{
+	/* expired rows leave the store once a minute, inside a batch */
+	int64_t now = (int64_t)time(NULL);
+	if (now - r->replay_purged >= 60 && store_replay_purge(r->store, now) == DS_OK)
+		r->replay_purged = now;
 }

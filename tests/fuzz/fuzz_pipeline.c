@@ -173,7 +173,7 @@ static void check_answer(const struct job *j)
 	/* an UPDATE is acknowledged only when its signature verified (KeyState
 	 * answers change nothing: a malformed inquiry is told so unsigned) */
 	if (j->rcode == RC_NOERROR && j->m->opcode == OP_UPDATE)
-		FUZZ_ASSERT(j->key != NULL || j->bootstrap);
+		FUZZ_ASSERT(j->key != NULL || j->kind == MSG_UPLOAD);
 	msg_clear(&am);
 }
 

@@ -163,11 +163,11 @@ static void bump_counters(struct receiver *r)
 		abort();
 	snprintf(j->client, sizeof(j->client), "127.0.0.1#53");
 	j->m->opcode = OP_QUERY;
-	j->inquiry = true;
+	j->kind = MSG_INQUIRY;
 	job_decide(j, RES_KEYSTATE, "KeyState of child: 4");
 	pipeline_log(r, j);
 	pipeline_log(r, j);
-	j->inquiry = false;
+	j->kind = MSG_QUERY;
 	job_decide(j, RES_FORMERR, "bad");
 	pipeline_log(r, j);
 	job_free(j);
