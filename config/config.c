@@ -1624,16 +1624,23 @@ static void show_group(const char *pat, const void *obj, const struct cfg_visito
 	}
 }
 
-static void show_zones(const void *obj, const struct cfg_visitor *v)
+/* A list of n groups of size bytes at base, each shown by the rows of pat. */
+static void show_list(const struct cfg_visitor *v, const char *name, const char *pat,
+		      const void *base, size_t n, size_t size)
 {
-	const struct cfg *c = obj;
-	v->begin(v->arg, "zones", true);
-	for (size_t i = 0; i < c->nzones; i++) {
+	v->begin(v->arg, name, true);
+	for (size_t i = 0; i < n; i++) {
 		v->begin(v->arg, NULL, false);
-		show_group("zones.[]", &c->zones[i], v);
+		show_group(pat, (const char *)base + i * size, v);
 		v->end(v->arg);
 	}
 	v->end(v->arg);
+}
+
+static void show_zones(const void *obj, const struct cfg_visitor *v)
+{
+	const struct cfg *c = obj;
+	show_list(v, "zones", "zones.[]", c->zones, c->nzones, sizeof(c->zones[0]));
 }
 
 static void show_boot_methods(const void *obj, const struct cfg_visitor *v)
@@ -1649,13 +1656,8 @@ static void show_boot_methods(const void *obj, const struct cfg_visitor *v)
 static void show_children(const void *obj, const struct cfg_visitor *v)
 {
 	const struct cfg_zone *z = obj;
-	v->begin(v->arg, "children", true);
-	for (size_t i = 0; i < z->nchildren; i++) {
-		v->begin(v->arg, NULL, false);
-		show_group("zones.[].children.[]", &z->children[i], v);
-		v->end(v->arg);
-	}
-	v->end(v->arg);
+	show_list(v, "children", "zones.[].children.[]", z->children, z->nchildren,
+		  sizeof(z->children[0]));
 }
 
 /* A child's keys: the KEY record as text, and what was learnt from it. */

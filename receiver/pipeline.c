@@ -1250,6 +1250,17 @@ static void decide(struct receiver *r, struct job *j, struct deleg *cur, struct 
 	replay_store(r, j);
 }
 
+/* The job's zone and child as text, where known (else left as they are). */
+static void job_names(const struct job *j, char zone[DNAME_STR_MAX], char child[DNAME_STR_MAX])
+{
+	if (j->zone)
+		dname_str(j->zone->name, zone, DNAME_STR_MAX);
+	if (j->key)
+		dname_str(j->key->child, child, DNAME_STR_MAX);
+	else if (j->have_signer)
+		dname_str(j->signer, child, DNAME_STR_MAX);
+}
+
 static int write_audit(struct receiver *r, struct job *j)
 {
 	char zone[DNAME_STR_MAX] = "", child[DNAME_STR_MAX] = "", summary[2048] = "";
@@ -1257,12 +1268,7 @@ static int write_audit(struct receiver *r, struct job *j)
 	char *reason = malloc(rlen);
 	if (reason == NULL)
 		return DS_ENOMEM;
-	if (j->zone)
-		dname_str(j->zone->name, zone, sizeof(zone));
-	if (j->key)
-		dname_str(j->key->child, child, sizeof(child));
-	else if (j->have_signer)
-		dname_str(j->signer, child, sizeof(child));
+	job_names(j, zone, child);
 	if (j->m->len >= DNS_HDR_LEN && j->m->opcode == OP_UPDATE)
 		request_summary(j->m, summary, sizeof(summary));
 	snprintf(reason, rlen, "%s%s%s", j->text, j->changes ? "\n" : "",
@@ -1378,12 +1384,7 @@ void pipeline_log(struct receiver *r, const struct job *j)
 		atomic_fetch_add_explicit(&r->ctr.inquiries, 1, memory_order_relaxed);
 	char zone[DNAME_STR_MAX] = "-", child[DNAME_STR_MAX] = "-", tag[16] = "-", rb[16];
 	const struct msg *m = j->m;
-	if (j->zone)
-		dname_str(j->zone->name, zone, sizeof(zone));
-	if (j->key)
-		dname_str(j->key->child, child, sizeof(child));
-	else if (j->have_signer)
-		dname_str(j->signer, child, sizeof(child));
+	job_names(j, zone, child);
 	if (j->key_tag >= 0)
 		snprintf(tag, sizeof(tag), "%d", j->key_tag);
 	const char *what = m->opcode == OP_UPDATE  ? "update"
