@@ -222,51 +222,86 @@ static int record(struct bootstrap *b, struct store_validation *v, int64_t key_i
 	return rc;
 }
 
-static void run_one(struct bootstrap *b, struct store_validation *v)
+/*
+ * A key that is no longer validating, or a zone that no longer offers an
+ * automatic method (the configuration changed since the upload), ends its
+ * validation here: false, with that recorded.
+ */
+static bool still_due(struct bootstrap *b, struct store_validation *v, const struct store_key *k,
+		      const struct cfg_zone *z)
 {
-	const struct cfg *c = b->cfg;
-	struct store_key *k = malloc(sizeof(*k));
-	struct deleg *d = malloc(sizeof(*d));
-	char why[BOOT_REASON], child[DNAME_STR_MAX];
-	const char *method = NULL;
-	int64_t now = (int64_t)time(NULL);
-	int rc = k && d ? store_key_get(b->s, v->key_id, k) : DS_ENOMEM;
-	if (rc == DS_ENOENT) {
-		free(k);
-		free(d);
-		return; /* the row went with its key */
-	}
-	if (rc == DS_OK)
-		rc = store_deleg_load(b->s, k->child_id, d);
-	if (rc != DS_OK) {
-		log_err("bootstrap: key %lld: store error: %s", (long long)v->key_id,
-			ds_strerror(rc));
-		v->next_at = ceil_now() + c->boot.retry_interval;
-		store_validation_update(b->s, v);
-		goto out;
-	}
-	dname_to_str(k->owner, child, sizeof(child));
-	v->updated = now;
-	const struct cfg_zone *z = cfg_zone_find(c, k->zone);
 	if (k->state != KEY_VALIDATING) {
 		v->next_at = -1;
 		ds_why(v->last_result, sizeof(v->last_result), "stopped: the key is %s",
 		       store_key_state_str(k->state));
 		record(b, v, k->id, NO_EVENT, NULL, v->last_result);
-		goto out;
+		return false;
 	}
-	if (z == NULL || (z->boot_methods & BOOT_AUTOMATIC) == 0) {
-		/* the configuration changed since the upload */
-		v->next_at = -1;
-		ds_why(v->last_result, sizeof(v->last_result), "%s",
-		       "the zone no longer offers an automatic bootstrap method");
-		record(b, v, k->id,
-		       z && (z->boot_methods & BOOT_MANUAL) ? KS_EV_AWAIT_OPERATOR
-							    : KS_EV_VALIDATION_FAIL,
-		       NULL, v->last_result);
-		goto out;
-	}
+	if (z != NULL && (z->boot_methods & BOOT_AUTOMATIC) != 0)
+		return true;
+	v->next_at = -1;
+	ds_why(v->last_result, sizeof(v->last_result), "%s",
+	       "the zone no longer offers an automatic bootstrap method");
+	record(b, v, k->id,
+	       z && (z->boot_methods & BOOT_MANUAL) ? KS_EV_AWAIT_OPERATOR : KS_EV_VALIDATION_FAIL,
+	       NULL, v->last_result);
+	return false;
+}
 
+/* No method applies: the operator decides (manual offered) or it failed. */
+static void settle_manual(struct bootstrap *b, struct store_validation *v,
+			  const struct store_key *k, const struct cfg_zone *z, const char *child,
+			  const char *why)
+{
+	bool manual = (z->boot_methods & BOOT_MANUAL) != 0;
+	v->next_at = -1;
+	if (manual)
+		ds_why(v->last_result, sizeof(v->last_result),
+		       "no automatic method applies (%s); waiting for the operator", why);
+	else
+		ds_why(v->last_result, sizeof(v->last_result), "no bootstrap method applies: %s",
+		       why);
+	if (record(b, v, k->id, manual ? KS_EV_AWAIT_OPERATOR : KS_EV_VALIDATION_FAIL, NULL,
+		   v->last_result) != DS_OK)
+		return;
+	if (!manual)
+		atomic_fetch_add(&b->ctr->boot_failed, 1);
+	log_notice("bootstrap: %s key %u: %s", child, k->tag, v->last_result);
+}
+
+/* A failed attempt: retried with backoff until bootstrap.attempts. */
+static void settle_failed(struct bootstrap *b, struct store_validation *v,
+			  const struct store_key *k, const char *child, const char *why)
+{
+	const struct cfg *c = b->cfg;
+	v->attempts++;
+	if (v->attempts < c->boot.attempts) {
+		int64_t wait = backoff(c, v->attempts);
+		v->next_at = ceil_now() + wait;
+		if (record(b, v, k->id, NO_EVENT, NULL, why) == DS_OK)
+			log_info("bootstrap: %s key %u attempt %u of %u: %s; retry in %lld s",
+				 child, k->tag, v->attempts, c->boot.attempts, why,
+				 (long long)wait);
+		return;
+	}
+	v->next_at = -1;
+	ds_why(v->last_result, sizeof(v->last_result), "failed after %u attempt(s): %s",
+	       v->attempts, why);
+	if (record(b, v, k->id, KS_EV_VALIDATION_FAIL, NULL, v->last_result) == DS_OK) {
+		atomic_fetch_add(&b->ctr->boot_failed, 1);
+		log_notice("bootstrap: %s key %u validation failed: %s", child, k->tag,
+			   v->last_result);
+	}
+}
+
+/* One attempt at validating k, and what it settles. */
+static void validate(struct bootstrap *b, struct store_validation *v, const struct store_key *k,
+		     const struct cfg_zone *z, const struct deleg *d)
+{
+	const struct cfg *c = b->cfg;
+	char why[BOOT_REASON], child[DNAME_STR_MAX];
+	const char *method = NULL;
+	dname_to_str(k->owner, child, sizeof(child));
 	atomic_fetch_add(&b->ctr->boot_attempts, 1);
 	enum outcome o = attempt(b, z, k, d, v, &method, why, sizeof(why));
 	ds_why(v->last_result, sizeof(v->last_result), "%s", why);
@@ -285,45 +320,33 @@ static void run_one(struct bootstrap *b, struct store_validation *v)
 				 c->boot.round_interval);
 		break;
 	case OUT_MANUAL:
-		v->next_at = -1;
-		bool manual = (z->boot_methods & BOOT_MANUAL) != 0;
-		if (manual)
-			ds_why(v->last_result, sizeof(v->last_result),
-			       "no automatic method applies (%s); waiting for the operator", why);
-		else
-			ds_why(v->last_result, sizeof(v->last_result),
-			       "no bootstrap method applies: %s", why);
-		if (record(b, v, k->id, manual ? KS_EV_AWAIT_OPERATOR : KS_EV_VALIDATION_FAIL, NULL,
-			   v->last_result) == DS_OK) {
-			if (!manual)
-				atomic_fetch_add(&b->ctr->boot_failed, 1);
-			log_notice("bootstrap: %s key %u: %s", child, k->tag, v->last_result);
-		}
+		settle_manual(b, v, k, z, child, why);
 		break;
 	case OUT_FAILED:
-		v->attempts++;
-		if (v->attempts >= c->boot.attempts) {
-			v->next_at = -1;
-			ds_why(v->last_result, sizeof(v->last_result),
-			       "failed after %u attempt(s): %s", v->attempts, why);
-			if (record(b, v, k->id, KS_EV_VALIDATION_FAIL, NULL, v->last_result) ==
-			    DS_OK) {
-				atomic_fetch_add(&b->ctr->boot_failed, 1);
-				log_notice("bootstrap: %s key %u validation failed: %s", child,
-					   k->tag, v->last_result);
-			}
-		} else {
-			int64_t wait = backoff(c, v->attempts);
-			v->next_at = ceil_now() + wait;
-			if (record(b, v, k->id, NO_EVENT, NULL, why) == DS_OK)
-				log_info(
-				    "bootstrap: %s key %u attempt %u of %u: %s; retry in %lld s",
-				    child, k->tag, v->attempts, c->boot.attempts, why,
-				    (long long)wait);
-		}
+		settle_failed(b, v, k, child, why);
 		break;
 	}
-out:
+}
+
+static void run_one(struct bootstrap *b, struct store_validation *v)
+{
+	struct store_key *k = malloc(sizeof(*k));
+	struct deleg *d = malloc(sizeof(*d));
+	int rc = k && d ? store_key_get(b->s, v->key_id, k) : DS_ENOMEM;
+	bool gone = rc == DS_ENOENT; /* the row went with its key */
+	if (rc == DS_OK)
+		rc = store_deleg_load(b->s, k->child_id, d);
+	if (rc == DS_OK) {
+		v->updated = (int64_t)time(NULL);
+		const struct cfg_zone *z = cfg_zone_find(b->cfg, k->zone);
+		if (still_due(b, v, k, z))
+			validate(b, v, k, z, d);
+	} else if (!gone) {
+		log_err("bootstrap: key %lld: store error: %s", (long long)v->key_id,
+			ds_strerror(rc));
+		v->next_at = ceil_now() + b->cfg->boot.retry_interval;
+		store_validation_update(b->s, v);
+	}
 	free(k);
 	free(d);
 }

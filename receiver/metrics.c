@@ -11,6 +11,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -166,18 +167,9 @@ static size_t queue_depth(struct jobq *q)
 	return n;
 }
 
-int metrics_render(struct receiver *r, struct store *s, FILE *out)
+/* Decisions, signature verifications, inquiries. */
+static void render_requests(FILE *out, struct counters *c)
 {
-	struct counters *c = &r->ctr;
-	int64_t outbox = 0, validations = 0, keys[KEY_REVOKED + 1] = {0};
-	int rc = store_outbox_pending(s, &outbox);
-	if (rc == DS_OK)
-		rc = store_validation_pending(s, &validations);
-	if (rc == DS_OK)
-		rc = store_key_counts(s, keys);
-	if (rc != DS_OK)
-		return rc;
-
 	family(out, "dsyncd_requests_total", "counter",
 	       "Requests answered, by decision result and RCODE.");
 	for (size_t i = 0; i < MX_RESULTS; i++)
@@ -197,6 +189,11 @@ int metrics_render(struct receiver *r, struct store *s, FILE *out)
 		ver > ok ? ver - ok : 0);
 	simple(out, "dsyncd_keystate_inquiries_total", "counter",
 	       "KeyState inquiries answered (any result).", get(&c->inquiries));
+}
+
+/* The bootstrap scheduler's work. */
+static void render_bootstrap(FILE *out, struct counters *c)
+{
 	family(out, "dsyncd_validations_total", "counter",
 	       "Runs of automatic key bootstrap methods, by method and outcome.");
 	for (size_t m = 0; m < MX_METHODS; m++)
@@ -211,24 +208,41 @@ int metrics_render(struct receiver *r, struct store *s, FILE *out)
 	       "Child keys made trusted by an automatic bootstrap method.", get(&c->boot_trusted));
 	simple(out, "dsyncd_keys_failed_validation_total", "counter",
 	       "Child keys that ended in validation-failed.", get(&c->boot_failed));
+}
 
-	family(out, "dsyncd_backend_deliveries_total", "counter",
-	       "Changes handed to an output backend, by zone, backend and outcome.");
-	struct deliveries d = {.out = out};
-	outbox_stats(r->outbox, put_delivery, &d);
+/* What the store holds that waits: read before anything is written. */
+struct waiting {
+	int64_t outbox, validations, keys[KEY_REVOKED + 1];
+};
 
+static int read_waiting(struct store *s, struct waiting *w)
+{
+	int rc = store_outbox_pending(s, &w->outbox);
+	if (rc == DS_OK)
+		rc = store_validation_pending(s, &w->validations);
+	if (rc == DS_OK)
+		rc = store_key_counts(s, w->keys);
+	return rc;
+}
+
+/* What waits: queues, deliveries, validations; keys by state. */
+static void render_gauges(FILE *out, struct receiver *r, const struct waiting *w)
+{
 	family(out, "dsyncd_queue_depth", "gauge", "Requests waiting in a queue.");
 	fprintf(out, "dsyncd_queue_depth{queue=\"verify\"} %zu\n", queue_depth(&r->verifyq));
 	fprintf(out, "dsyncd_queue_depth{queue=\"commit\"} %zu\n", queue_depth(&r->commitq));
 	simple(out, "dsyncd_outbox_pending", "gauge", "Backend deliveries not done yet.",
-	       (unsigned long long)outbox);
+	       (unsigned long long)w->outbox);
 	simple(out, "dsyncd_validations_pending", "gauge", "Key validations pending.",
-	       (unsigned long long)validations);
+	       (unsigned long long)w->validations);
 	family(out, "dsyncd_keys", "gauge", "Child keys in the store, by state.");
 	for (int st = KEY_KNOWN; st <= KEY_REVOKED; st++)
 		fprintf(out, "dsyncd_keys{state=\"%s\"} %" PRId64 "\n",
-			store_key_state_str((enum key_state)st), keys[st]);
+			store_key_state_str((enum key_state)st), w->keys[st]);
+}
 
+static void render_duration(FILE *out, struct counters *c)
+{
 	family(out, "dsyncd_request_duration_seconds", "histogram",
 	       "Time from receipt of a request to its answer.");
 	unsigned long long cum = 0;
@@ -241,7 +255,23 @@ int metrics_render(struct receiver *r, struct store *s, FILE *out)
 	fprintf(out, "dsyncd_request_duration_seconds_sum %llu.%09llu\n", ns / 1000000000,
 		ns % 1000000000);
 	fprintf(out, "dsyncd_request_duration_seconds_count %llu\n", cum);
+}
 
+int metrics_render(struct receiver *r, struct store *s, FILE *out)
+{
+	struct counters *c = &r->ctr;
+	struct waiting w = {0};
+	int rc = read_waiting(s, &w);
+	if (rc != DS_OK)
+		return rc;
+	render_requests(out, c);
+	render_bootstrap(out, c);
+	family(out, "dsyncd_backend_deliveries_total", "counter",
+	       "Changes handed to an output backend, by zone, backend and outcome.");
+	struct deliveries d = {.out = out};
+	outbox_stats(r->outbox, put_delivery, &d);
+	render_gauges(out, r, &w);
+	render_duration(out, c);
 	simple(out, "dsyncd_replays_total", "counter",
 	       "Replayed UPDATEs (answered with the first RCODE, not applied again).",
 	       get(&c->replays));

@@ -787,6 +787,67 @@ fail:
 	return rc;
 }
 
+/* One epoll event: the wake-up pipe, a listener, or a TCP connection. */
+static void on_event(struct receiver *r, const struct epoll_event *e)
+{
+	int fd = (int)(uint32_t)e->data.u64;
+	uint32_t id = (uint32_t)(e->data.u64 >> 32);
+	if (fd == r->wakefd) {
+		uint64_t v;
+		ssize_t rd = read(r->wakefd, &v, sizeof(v));
+		(void)rd;
+		drain_done(r);
+		return;
+	}
+	for (size_t k = 0; k < r->nlfd; k++)
+		if (r->lfd[k] == fd) {
+			if (r->ltcp[k])
+				tcp_accept(r, fd);
+			else
+				udp_read(r, fd);
+			return;
+		}
+	if ((size_t)fd >= r->nconns_max || r->conns[fd] == NULL || (uint32_t)r->conns[fd]->id != id)
+		return; /* (a stale event of a connection closed since) */
+	struct conn *c = r->conns[fd];
+	if (e->events & (EPOLLERR | EPOLLHUP)) {
+		conn_close(r, c);
+		return;
+	}
+	if (e->events & EPOLLOUT)
+		tcp_write(r, c);
+	if (r->conns[fd] == c && (e->events & EPOLLIN))
+		tcp_read(r, c);
+}
+
+/* What signals asked for, and the timers: each second, each minute. */
+static void housekeeping(struct receiver *r, time_t *last_sweep, time_t *last_purge)
+{
+	if (r->want_stats) {
+		r->want_stats = 0;
+		log_stats(r);
+	}
+	if (r->want_keys) {
+		r->want_keys = 0;
+		log_notice("SIGHUP: reloading keys (other settings need a restart)");
+		reload_rkeys(r);
+		reload_child_keys(r);
+		if (r->reload_hook != NULL)
+			r->reload_hook(r->reload_arg);
+	}
+	time_t now = time(NULL);
+	if (now != *last_sweep) {
+		*last_sweep = now;
+		sweep_idle(r);
+		atomic_store(&r->sign_tokens, (long)r->cfg->receiver.sign_budget);
+	}
+	if (now - *last_purge >= 60) {
+		*last_purge = now;
+		replay_purge(r->replay, (int64_t)now);
+		reload_rkeys(r);
+	}
+}
+
 int receiver_run(struct receiver *r)
 {
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -804,61 +865,9 @@ int receiver_run(struct receiver *r)
 	struct epoll_event ev[64];
 	while (!r->stop) {
 		int n = epoll_wait(r->epfd, ev, 64, 1000);
-		for (int i = 0; i < n; i++) {
-			int fd = (int)(uint32_t)ev[i].data.u64;
-			uint32_t id = (uint32_t)(ev[i].data.u64 >> 32);
-			if (fd == r->wakefd) {
-				uint64_t v;
-				ssize_t rd = read(r->wakefd, &v, sizeof(v));
-				(void)rd;
-				drain_done(r);
-				continue;
-			}
-			bool listener = false;
-			for (size_t k = 0; k < r->nlfd; k++)
-				if (r->lfd[k] == fd) {
-					listener = true;
-					if (r->ltcp[k])
-						tcp_accept(r, fd);
-					else
-						udp_read(r, fd);
-				}
-			if (listener || (size_t)fd >= r->nconns_max || r->conns[fd] == NULL ||
-			    (uint32_t)r->conns[fd]->id != id)
-				continue; /* (a stale event of a connection closed since) */
-			struct conn *c = r->conns[fd];
-			if (ev[i].events & (EPOLLERR | EPOLLHUP)) {
-				conn_close(r, c);
-				continue;
-			}
-			if (ev[i].events & EPOLLOUT)
-				tcp_write(r, c);
-			if (r->conns[fd] == c && (ev[i].events & EPOLLIN))
-				tcp_read(r, c);
-		}
-		if (r->want_stats) {
-			r->want_stats = 0;
-			log_stats(r);
-		}
-		if (r->want_keys) {
-			r->want_keys = 0;
-			log_notice("SIGHUP: reloading keys (other settings need a restart)");
-			reload_rkeys(r);
-			reload_child_keys(r);
-			if (r->reload_hook != NULL)
-				r->reload_hook(r->reload_arg);
-		}
-		time_t now = time(NULL);
-		if (now != last_sweep) {
-			last_sweep = now;
-			sweep_idle(r);
-			atomic_store(&r->sign_tokens, (long)r->cfg->receiver.sign_budget);
-		}
-		if (now - last_purge >= 60) {
-			last_purge = now;
-			replay_purge(r->replay, (int64_t)now);
-			reload_rkeys(r);
-		}
+		for (int i = 0; i < n; i++)
+			on_event(r, &ev[i]);
+		housekeeping(r, &last_sweep, &last_purge);
 	}
 
 	/* drain: finish what was accepted, answer it, then stop the threads */
