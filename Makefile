@@ -40,10 +40,10 @@ POLICY_SRC   = policy/policy.c
 KEYSTATE_SRC = keystate/keystate.c keystate/methods.c
 CONFIG_SRC   = config/config.c
 BACKENDS_SRC = backends/backend.c backends/null.c backends/zonefile.c
-KEYS_SRC     = keys/cache.c keys/trans.c keys/rkey.c keys/records.c
+KEYS_SRC     = keys/cache.c keys/trans.c keys/rkey.c keys/records.c keys/bootstrap.c
 OUTBOX_SRC   = outbox/outbox.c
 RECEIVER_SRC = receiver/server.c receiver/pipeline.c receiver/replay.c receiver/respond.c \
-               receiver/bootstrap.c receiver/metrics.c
+               receiver/metrics.c
 DAEMON_SRC   = daemon/keycmd.c daemon/import.c
 API_SRC      = api/api.c api/tokens.c api/routes.c api/writes.c api/cfgjson.c
 

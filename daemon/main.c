@@ -1,5 +1,6 @@
 /*
- * daemon/main.c -- dsyncd entry point: options, config check, signals.
+ * daemon/main.c -- dsyncd entry point: options, config check, the
+ * process's parts built and stopped in order, signals.
  *
  *   dsyncd [-c FILE]             serve (in the foreground; supervisors daemonize)
  *   dsyncd [-c FILE] -n          check the configuration and exit
@@ -18,7 +19,9 @@
 #include "config/config.h"
 #include "api/api.h"
 #include "daemon/commands.h"
+#include "keys/bootstrap.h"
 #include "keys/keys.h"
+#include "outbox/outbox.h"
 #include "receiver/receiver.h"
 #include "backends/backend.h"
 
@@ -88,8 +91,81 @@ static int subcommand(const struct cfg *cfg, int argc, char **argv)
 	return rc;
 }
 
-/* Serve until SIGTERM: the receiver (DNS side, its commit, outbox and
- * bootstrap threads), then the admin API over its key cache and outbox. */
+/* Everything the serving process is made of; daemon/ builds and frees it. */
+struct process {
+	struct store *store; /* the receiver's commit connection */
+	struct keycache *keys;
+	struct outbox_runner *outbox;
+	struct boot_counters boot_counters;
+	struct bootstrap *boot;
+	struct receiver *receiver;
+	struct api *api;
+};
+
+/* The child keys: the configuration's into the store, the store's into the cache. */
+static int open_keys(const struct cfg *cfg, struct process *p)
+{
+	int rc = store_open(cfg->store_path, &p->store);
+	if (rc != DS_OK) {
+		log_err("cannot open store %s: %s", cfg->store_path, ds_strerror(rc));
+		return rc;
+	}
+	rc = keys_sync_config(cfg, p->store);
+	if (rc == DS_OK)
+		rc = keycache_new(&p->keys);
+	if (rc == DS_OK)
+		rc = keycache_sync(p->keys, p->store, &cfg->limits);
+	if (rc != DS_OK)
+		log_err("cannot load the keys from the store: %s", ds_strerror(rc));
+	return rc;
+}
+
+/* Store and keys, outbox, bootstrap scheduler, receiver, API: in that order. */
+static int process_start(const struct cfg *cfg, struct process *p)
+{
+	int rc = open_keys(cfg, p);
+	if (rc == DS_OK)
+		rc = outbox_start(cfg, &p->outbox);
+	if (rc == DS_OK)
+		rc = bootstrap_start(cfg, p->keys, &p->boot_counters, &p->boot);
+	struct receiver_env renv = {
+	    .store = p->store,
+	    .keys = p->keys,
+	    .outbox = p->outbox,
+	    .boot = p->boot,
+	    .boot_counters = &p->boot_counters,
+	};
+	if (rc == DS_OK)
+		rc = receiver_new(cfg, &renv, &p->receiver);
+	struct api_env aenv = {
+	    .cfg = cfg,
+	    .keys = p->keys,
+	    .outbox = p->outbox,
+	    .rkeys_changed = rkeys_reload,
+	    .metrics = receiver_metrics,
+	    .arg = p->receiver,
+	};
+	if (rc == DS_OK)
+		rc = api_start(&aenv, &p->api);
+	if (rc == DS_OK)
+		receiver_set_reload_hook(p->receiver, reload_tokens, p->api);
+	return rc;
+}
+
+/* The reverse: whoever uses a part is stopped before it (NULLs are fine). */
+static void process_stop(struct process *p)
+{
+	api_stop(p->api);
+	receiver_free(p->receiver);
+	bootstrap_stop(p->boot);
+	if (p->outbox)
+		outbox_stop(p->outbox);
+	keycache_free(p->keys);
+	store_close(p->store);
+}
+
+/* Serve until SIGTERM; signals go to the receiver's I/O loop, which fans
+ * SIGHUP out to the receiver keys, the child keys and the API's tokens. */
 static int serve(const struct cfg *cfg)
 {
 	struct sigaction sa = {0};
@@ -98,27 +174,13 @@ static int serve(const struct cfg *cfg)
 	/* until the receiver runs, a SIGHUP (log rotation) must not stop the service */
 	sigaction(SIGHUP, &sa, NULL);
 
-	struct receiver *r;
-	struct api *api = NULL;
-	if (receiver_new(cfg, &r) != DS_OK) {
+	static struct process p;
+	if (process_start(cfg, &p) != DS_OK) {
 		log_err("start-up failed");
+		process_stop(&p);
 		return 1;
 	}
-	struct api_env env = {
-	    .cfg = cfg,
-	    .keys = receiver_keycache(r),
-	    .outbox = receiver_outbox(r),
-	    .rkeys_changed = rkeys_reload,
-	    .metrics = receiver_metrics,
-	    .arg = r,
-	};
-	if (api_start(&env, &api) != DS_OK) {
-		log_err("start-up failed");
-		receiver_free(r);
-		return 1;
-	}
-	receiver_set_reload_hook(r, reload_tokens, api);
-	the_receiver = r;
+	the_receiver = p.receiver;
 	sa.sa_handler = on_stop;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
@@ -127,10 +189,9 @@ static int serve(const struct cfg *cfg)
 	sa.sa_handler = on_hup;
 	sigaction(SIGHUP, &sa, NULL);
 
-	int rc = receiver_run(r);
+	int rc = receiver_run(p.receiver);
 	the_receiver = NULL;
-	api_stop(api); /* first: its handlers use the receiver's key cache and outbox */
-	receiver_free(r);
+	process_stop(&p);
 	log_notice("stopped");
 	return rc == DS_OK ? 0 : 1;
 }

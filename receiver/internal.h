@@ -18,9 +18,11 @@
 #include "common/ratelimit.h"
 #include "config/config.h"
 #include "keystate/keystate.h"
+#include "keys/bootstrap.h"
 #include "keys/keys.h"
 #include "outbox/outbox.h"
 #include "sig0/sig0.h"
+#include "receiver/receiver.h"
 #include "store/store.h"
 
 /* ---- replay cache (R10) ---- */
@@ -228,13 +230,11 @@ void jobq_close(struct jobq *q);
 
 /*
  * Sizes of the labelled counters; the label tables are in metrics.c.
- * Decisions are counted per (result, RCODE), the last index of each being
- * "other"; validations per (automatic method, enum bm_result).
+ * Decisions are counted per (result label, RCODE), the last index of each
+ * being "other".
  */
 #define MX_RESULTS (LBL_N + 1)
 #define MX_RCODES 15
-#define MX_METHODS 3
-#define MX_OUTCOMES 4
 /* request duration histogram: 13 finite upper bounds (0.0005 .. 5 s) and +Inf */
 #define MX_BUCKETS 14
 
@@ -243,13 +243,11 @@ struct counters {
 	atomic_ulong verifications, verify_ok, verify_fail;
 	atomic_ulong commits, commit_jobs, replays, dropped;
 	atomic_ulong tcp_accepted, tcp_closed_bad, tcp_refused_full;
-	atomic_ulong boot_attempts, boot_trusted, boot_failed;
 	atomic_ulong audit_skipped; /* refusals logged but not audited (AUDIT_PER_SOURCE) */
 
 	/* for /metrics (metrics.c); each is only ever added to */
 	atomic_ulong inquiries; /* KeyState inquiries decided */
 	atomic_ulong requests[MX_RESULTS][MX_RCODES];
-	atomic_ulong validations[MX_METHODS][MX_OUTCOMES];
 	atomic_ulong duration[MX_BUCKETS]; /* per bucket, not cumulative */
 	atomic_ullong duration_ns;	   /* sum of the observed durations */
 };
@@ -258,8 +256,8 @@ struct counters {
 
 struct receiver {
 	const struct cfg *cfg;
-	struct store *store; /* commit thread's connection */
-	struct keycache *keys;
+	struct store *store;   /* commit thread's connection (env) */
+	struct keycache *keys; /* (env) */
 	struct replay *replay;
 	struct counters ctr;
 
@@ -284,8 +282,9 @@ struct receiver {
 	volatile sig_atomic_t want_stats;
 	volatile sig_atomic_t want_keys; /* SIGHUP: look at the receiver key folder now */
 
-	struct outbox_runner *outbox;
-	struct bootstrap *boot;
+	struct outbox_runner *outbox;	     /* (env) */
+	struct bootstrap *boot;		     /* (env) */
+	struct boot_counters *boot_counters; /* (env) */
 	/* run by the I/O loop on SIGHUP, after the keys (daemon/: the API's tokens) */
 	void (*reload_hook)(void *arg);
 	void *reload_arg;
@@ -307,13 +306,12 @@ struct receiver {
 
 /*
  * server.c: everything a request needs on its way through the pipeline
- * (store, key and replay caches, rate limits, the receiver's keys), without
- * sockets, threads, outbox, bootstrap scheduler or API.  receiver_new()
- * starts with it; the in-process fuzz target uses it alone and runs each
- * request through the pipeline_* steps on its own thread.  Freed with
- * receiver_free().
+ * (env, the replay cache, rate limits, the receiver's keys), without
+ * sockets or threads.  receiver_new() starts with it; the in-process tests
+ * use it alone and run each request through the pipeline_* steps on their
+ * own thread.  Freed with receiver_free().
  */
-int receiver_core_new(const struct cfg *cfg, struct receiver **out);
+int receiver_core_new(const struct cfg *cfg, const struct receiver_env *env, struct receiver **out);
 
 /* pipeline.c */
 /* I/O thread: parse and the checks before crypto; sets j->stage. */
@@ -342,25 +340,11 @@ void replay_purge_store(struct receiver *r);
 void respond_build(struct job *j);
 void respond_sign(struct receiver *r, struct job *j);
 
-/* bootstrap.c: the scheduler of automatic key validations (at-apex,
- * at-ns, unsigned), on its own thread with its own store connection.
- * *out is NULL (and DS_OK) when no zone offers an automatic method. */
-struct bootstrap;
-int bootstrap_start(const struct cfg *cfg, struct keycache *keys, struct counters *ctr,
-		    struct bootstrap **out);
-/* Wake it: a validation was queued. */
-void bootstrap_kick(struct bootstrap *b);
-/* Stop and free (waits for the attempt in progress); NULL is a no-op. */
-void bootstrap_stop(struct bootstrap *b);
-
 /* metrics.c: the counters of /metrics (Prometheus text format 0.0.4).
  * The metrics_count_* and metrics_observe_* calls are for the request path:
  * atomics only, no lock, no allocation. */
 /* One decision with its result and RCODE (extended RCODEs included). */
 void metrics_count_decision(struct counters *c, enum result result, int rcode);
-/* One run of an automatic bootstrap method (BOOT_AT_APEX, BOOT_AT_NS or
- * BOOT_UNSIGNED) with its enum bm_result; anything else is not counted. */
-void metrics_count_validation(struct counters *c, unsigned method, int result);
 /* One request answered now, received at t_recv (CLOCK_REALTIME). */
 void metrics_observe_request(struct counters *c, const struct timespec *t_recv);
 /* The same with the duration given, in nanoseconds (tests). */

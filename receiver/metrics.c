@@ -28,19 +28,8 @@ static const char *const rcodes[MX_RCODES] = {
     "NXRRSET", "NOTAUTH", "NOTZONE",  "BADVERS",  "BADKEY", "BADTIME", "other",
 };
 
-/* automatic bootstrap methods, by index */
-static const unsigned methods[MX_METHODS] = {BOOT_AT_APEX, BOOT_AT_NS, BOOT_UNSIGNED};
-
-/* enum bm_result -> label, in the order they are written */
-static const struct {
-	int result;
-	const char *name;
-} outcomes[MX_OUTCOMES] = {
-    {BM_OK, "ok"},
-    {BM_FAIL, "fail"},
-    {BM_TEMP, "temporary"},
-    {BM_NA, "not-applicable"},
-};
+/* enum bm_result, in the order they are written */
+static const int outcomes[BOOT_NRESULTS] = {BM_OK, BM_FAIL, BM_TEMP, BM_NA};
 
 /* histogram upper bounds: nanoseconds for counting, text for the "le" label */
 static const struct {
@@ -82,14 +71,6 @@ static unsigned long get(atomic_ulong *a)
 void metrics_count_decision(struct counters *c, enum result result, int rcode)
 {
 	bump(&c->requests[result_label(result)][rcode_index(rcode)]);
-}
-
-void metrics_count_validation(struct counters *c, unsigned method, int result)
-{
-	for (size_t m = 0; m < MX_METHODS; m++)
-		for (size_t o = 0; methods[m] == method && o < MX_OUTCOMES; o++)
-			if (outcomes[o].result == result)
-				bump(&c->validations[m][o]);
 }
 
 void metrics_observe_ns(struct counters *c, uint64_t ns)
@@ -192,22 +173,22 @@ static void render_requests(FILE *out, struct counters *c)
 }
 
 /* The bootstrap scheduler's work. */
-static void render_bootstrap(FILE *out, struct counters *c)
+static void render_bootstrap(FILE *out, struct boot_counters *c)
 {
 	family(out, "dsyncd_validations_total", "counter",
 	       "Runs of automatic key bootstrap methods, by method and outcome.");
-	for (size_t m = 0; m < MX_METHODS; m++)
-		for (size_t o = 0; o < MX_OUTCOMES; o++)
+	for (unsigned m = 0; m < BOOT_NMETHODS; m++)
+		for (size_t o = 0; o < BOOT_NRESULTS; o++)
 			fprintf(out, "dsyncd_validations_total{method=\"%s\",outcome=\"%s\"} %lu\n",
-				cfg_boot_method_str(methods[m]), outcomes[o].name,
-				get(&c->validations[m][o]));
+				cfg_boot_method_str(1u << m), bm_result_str(outcomes[o]),
+				get(&c->runs[m][outcomes[o]]));
 	simple(out, "dsyncd_validation_attempts_total", "counter",
 	       "Attempts of the bootstrap scheduler (each runs the zone's methods).",
-	       get(&c->boot_attempts));
+	       get(&c->attempts));
 	simple(out, "dsyncd_keys_trusted_by_bootstrap_total", "counter",
-	       "Child keys made trusted by an automatic bootstrap method.", get(&c->boot_trusted));
+	       "Child keys made trusted by an automatic bootstrap method.", get(&c->trusted));
 	simple(out, "dsyncd_keys_failed_validation_total", "counter",
-	       "Child keys that ended in validation-failed.", get(&c->boot_failed));
+	       "Child keys that ended in validation-failed.", get(&c->failed));
 }
 
 /* What the store holds that waits: read before anything is written. */
@@ -265,7 +246,8 @@ int metrics_render(struct receiver *r, struct store *s, FILE *out)
 	if (rc != DS_OK)
 		return rc;
 	render_requests(out, c);
-	render_bootstrap(out, c);
+	static struct boot_counters none; /* no scheduler counts: all 0 */
+	render_bootstrap(out, r->boot_counters ? r->boot_counters : &none);
 	family(out, "dsyncd_backend_deliveries_total", "counter",
 	       "Changes handed to an output backend, by zone, backend and outcome.");
 	struct deliveries d = {.out = out};

@@ -1,18 +1,27 @@
 /*
- * receiver/pipeline.c -- what happens to one message:
+ * receiver/pipeline.c -- what happens to one message.  It is parsed and
+ * classified (enum msg_kind) on the I/O thread, then each kind takes its
+ * own road:
  *
- *   I/O thread    parse -> opcode -> zone section -> signature shape ->
- *                 UPDATEs per source prefix (R9) -> algorithm, signer
- *                 scope, time window, key lookup (R5: every cheap check
- *                 before any crypto) -> UPDATEs per signer (R9) ->
- *                 verification budget (R8)
- *   worker        verify at most JOB_MAX_CAND signatures (R3)
- *   commit thread replay cache -> authorization -> policy (prerequisites,
- *                 prescan, delegation rules) -> write -> audit -> one
+ *   I/O thread    parse -> classify ->
+ *                   inquiry: limit per source (R17) -> zone above the name
+ *                     -> option -> SIG(0) checks, key lookup
+ *                   UPDATE:  zone section -> size -> signature shape ->
+ *                     UPDATEs per source prefix (R9) -> per SIG(0):
+ *                     algorithm, signer scope, time window, key lookup
+ *                     (R5: every cheap check before any crypto) -> upload
+ *                     or rollover known -> UPDATEs per signer (R9)
+ *                 -> verification budget (R8)
+ *   worker        verify at most JOB_MAX_CAND signatures (R3); an inquiry
+ *                 is answered here
+ *   commit thread replay cache (R10) -> by kind: upload (decide_upload),
+ *                 rollover (policy_check, decide_rollover), delegation
+ *                 change (policy_update, store, outbox) -> audit -> one
  *                 commit for the batch -> responses
  *
- * A step either passes the job on or decides it (job_decide), after which it
- * only gets an audit row (UPDATEs), a log line and an answer.
+ * A step either passes the job on or decides it (job_decide, with a row of
+ * results[]), after which it only gets an audit row (UPDATEs), a log line
+ * and an answer.
  */
 #include <arpa/inet.h>
 #include <stdarg.h>

@@ -631,8 +631,7 @@ static void log_stats(struct receiver *r)
 	log_notice("stats received=%lu updates=%lu accepted=%lu refused=%lu formerr=%lu "
 		   "notimp=%lu servfail=%lu verifications=%lu verify_ok=%lu verify_fail=%lu "
 		   "commits=%lu commit_jobs=%lu replays=%lu dropped=%lu tcp_accepted=%lu "
-		   "tcp_closed_bad=%lu tcp_refused_full=%lu boot_attempts=%lu boot_trusted=%lu "
-		   "boot_failed=%lu keys=%zu",
+		   "tcp_closed_bad=%lu tcp_refused_full=%lu keys=%zu",
 		   atomic_load(&k->received), atomic_load(&k->updates), atomic_load(&k->accepted),
 		   atomic_load(&k->refused), atomic_load(&k->formerr), atomic_load(&k->notimp),
 		   atomic_load(&k->servfail), atomic_load(&k->verifications),
@@ -640,8 +639,7 @@ static void log_stats(struct receiver *r)
 		   atomic_load(&k->commits), atomic_load(&k->commit_jobs), atomic_load(&k->replays),
 		   atomic_load(&k->dropped), atomic_load(&k->tcp_accepted),
 		   atomic_load(&k->tcp_closed_bad), atomic_load(&k->tcp_refused_full),
-		   atomic_load(&k->boot_attempts), atomic_load(&k->boot_trusted),
-		   atomic_load(&k->boot_failed), keycache_count(r->keys));
+		   keycache_count(r->keys));
 }
 
 /* A roll (or an operator's dnssec-settime) changed the key folder: load it anew. */
@@ -675,27 +673,23 @@ static void reload_child_keys(struct receiver *r)
 
 /* ---- life cycle ---- */
 
-int receiver_core_new(const struct cfg *cfg, struct receiver **out)
+int receiver_core_new(const struct cfg *cfg, const struct receiver_env *env, struct receiver **out)
 {
 	struct receiver *r = calloc(1, sizeof(*r));
 	if (r == NULL)
 		return DS_ENOMEM;
 	r->cfg = cfg;
+	r->store = env->store;
+	r->keys = env->keys;
+	r->outbox = env->outbox;
+	r->boot = env->boot;
+	r->boot_counters = env->boot_counters;
 	r->epfd = r->wakefd = -1;
 	jobq_init(&r->verifyq, cfg->queue_max);
 	jobq_init(&r->commitq, 2 * (size_t)cfg->queue_max);
 	jobq_init(&r->doneq, 0);
 	ratelimit_bucket_init(&r->verify_budget, cfg->verify_budget, clock_mono_ns());
-	int rc = store_open(cfg->store_path, &r->store);
-	if (rc != DS_OK) {
-		log_err("cannot open store %s: %s", cfg->store_path, ds_strerror(rc));
-		goto fail;
-	}
-	rc = keys_sync_config(cfg, r->store);
-	if (rc == DS_OK)
-		rc = keycache_new(&r->keys);
-	if (rc == DS_OK)
-		rc = keycache_sync(r->keys, r->store, &cfg->limits);
+	int rc = DS_OK;
 	if (rc == DS_OK)
 		rc = replay_new(&r->replay);
 	if (rc == DS_OK)
@@ -717,7 +711,7 @@ int receiver_core_new(const struct cfg *cfg, struct receiver **out)
 			rc = replay_load(r->replay, r->store, now);
 	}
 	if (rc != DS_OK) {
-		log_err("cannot load keys and replay cache from the store: %s", ds_strerror(rc));
+		log_err("cannot load the replay cache from the store: %s", ds_strerror(rc));
 		goto fail;
 	}
 
@@ -740,10 +734,10 @@ fail:
 	return rc;
 }
 
-int receiver_new(const struct cfg *cfg, struct receiver **out)
+int receiver_new(const struct cfg *cfg, const struct receiver_env *env, struct receiver **out)
 {
 	struct receiver *r;
-	int rc = receiver_core_new(cfg, &r);
+	int rc = receiver_core_new(cfg, env, &r);
 	if (rc != DS_OK)
 		return rc;
 	struct rlimit rl;
@@ -775,11 +769,6 @@ int receiver_new(const struct cfg *cfg, struct receiver **out)
 		}
 		log_notice("listening on %s port %u (udp, tcp)", cfg->listen[i], cfg->port);
 	}
-	rc = outbox_start(cfg, &r->outbox);
-	if (rc == DS_OK)
-		rc = bootstrap_start(cfg, r->keys, &r->ctr, &r->boot);
-	if (rc != DS_OK)
-		goto fail;
 	*out = r;
 	return DS_OK;
 fail:
@@ -900,16 +889,6 @@ void receiver_request_keys(struct receiver *r)
 	wake(r);
 }
 
-struct keycache *receiver_keycache(struct receiver *r)
-{
-	return r->keys;
-}
-
-struct outbox_runner *receiver_outbox(struct receiver *r)
-{
-	return r->outbox;
-}
-
 int receiver_metrics(void *r, struct store *s, FILE *out)
 {
 	return metrics_render(r, s, out);
@@ -925,9 +904,6 @@ void receiver_free(struct receiver *r)
 {
 	if (r == NULL)
 		return;
-	bootstrap_stop(r->boot);
-	if (r->outbox)
-		outbox_stop(r->outbox);
 	while (r->nconns > 0)
 		conn_close(r, r->open[0]);
 	for (size_t i = 0; i < r->nlfd; i++)
@@ -939,7 +915,6 @@ void receiver_free(struct receiver *r)
 	jobq_destroy(&r->verifyq);
 	jobq_destroy(&r->commitq);
 	jobq_destroy(&r->doneq);
-	keycache_free(r->keys);
 	replay_free(r->replay);
 	rkeys_free(atomic_load(&r->rkeys));
 	ratelimit_free(r->boot_child_verified);
@@ -950,7 +925,6 @@ void receiver_free(struct receiver *r)
 	ratelimit_free(r->audit_source);
 	for (size_t i = 0; i < r->nrkeys_old; i++)
 		rkeys_free(r->rkeys_old[i]);
-	store_close(r->store);
 	free(r->conns);
 	free(r->open);
 	free(r->lfd);

@@ -20,6 +20,41 @@
 
 #include "receiver/internal.h"
 
+/* The receiver's parts as daemon/ builds them, without sockets or threads:
+ * the store at cfg's store.path, the configuration's keys in it, the key
+ * cache, the receiver. */
+struct inproc {
+	struct store *store;
+	struct keycache *keys;
+	struct receiver *r;
+};
+
+static inline void inproc_close(struct inproc *p)
+{
+	receiver_free(p->r);
+	keycache_free(p->keys);
+	store_close(p->store);
+	memset(p, 0, sizeof(*p));
+}
+
+static inline int inproc_open(const struct cfg *c, struct inproc *p)
+{
+	memset(p, 0, sizeof(*p));
+	int rc = store_open(c->store_path, &p->store);
+	if (rc == DS_OK)
+		rc = keys_sync_config(c, p->store);
+	if (rc == DS_OK)
+		rc = keycache_new(&p->keys);
+	if (rc == DS_OK)
+		rc = keycache_sync(p->keys, p->store, &c->limits);
+	struct receiver_env env = {.store = p->store, .keys = p->keys};
+	if (rc == DS_OK)
+		rc = receiver_core_new(c, &env, &p->r);
+	if (rc != DS_OK)
+		inproc_close(p);
+	return rc;
+}
+
 static inline struct job *inproc_run(struct receiver *r, const uint8_t *msg, size_t len, bool tcp,
 				     unsigned net)
 {

@@ -155,7 +155,7 @@ static void bump_counters(struct receiver *r)
 	metrics_count_decision(k, RES_BADKEY, RC_BADKEY);
 	metrics_count_decision(k, RES_BADSIG, RC_NOTAUTH);
 	metrics_count_decision(k, RES_N, 99);
-	metrics_count_decision(k, (enum result)-1, RC_YXDOMAIN);
+	metrics_count_decision(k, (enum result) - 1, RC_YXDOMAIN);
 
 	/* pipeline_log counts the decision and, for an inquiry, the inquiry */
 	struct job *j = job_new(12);
@@ -172,13 +172,13 @@ static void bump_counters(struct receiver *r)
 	pipeline_log(r, j);
 	job_free(j);
 
-	metrics_count_validation(k, BOOT_AT_APEX, BM_OK);
-	metrics_count_validation(k, BOOT_AT_APEX, BM_OK);
-	metrics_count_validation(k, BOOT_AT_NS, BM_FAIL);
-	metrics_count_validation(k, BOOT_UNSIGNED, BM_TEMP);
-	metrics_count_validation(k, BOOT_UNSIGNED, BM_NA);
-	metrics_count_validation(k, BOOT_MANUAL, BM_OK); /* not an automatic method */
-	metrics_count_validation(k, BOOT_AT_NS, 42);	 /* not a result */
+	bootstrap_count_run(r->boot_counters, BOOT_AT_APEX, BM_OK);
+	bootstrap_count_run(r->boot_counters, BOOT_AT_APEX, BM_OK);
+	bootstrap_count_run(r->boot_counters, BOOT_AT_NS, BM_FAIL);
+	bootstrap_count_run(r->boot_counters, BOOT_UNSIGNED, BM_TEMP);
+	bootstrap_count_run(r->boot_counters, BOOT_UNSIGNED, BM_NA);
+	bootstrap_count_run(r->boot_counters, BOOT_MANUAL, BM_OK); /* not an automatic method */
+	bootstrap_count_run(r->boot_counters, BOOT_AT_NS, 42);	   /* not a result */
 
 	/* buckets are upper bounds, inclusive */
 	metrics_observe_ns(k, 100000);	    /* 0.0001 s */
@@ -189,9 +189,9 @@ static void bump_counters(struct receiver *r)
 
 	atomic_fetch_add(&k->verifications, 6);
 	atomic_fetch_add(&k->verify_ok, 4);
-	atomic_fetch_add(&k->boot_attempts, 5);
-	atomic_fetch_add(&k->boot_trusted, 1);
-	atomic_fetch_add(&k->boot_failed, 2);
+	atomic_fetch_add(&r->boot_counters->attempts, 5);
+	atomic_fetch_add(&r->boot_counters->trusted, 1);
+	atomic_fetch_add(&r->boot_counters->failed, 2);
 	atomic_fetch_add(&k->replays, 7);
 	atomic_fetch_add(&k->dropped, 8);
 	atomic_fetch_add(&k->tcp_accepted, 9);
@@ -351,7 +351,9 @@ int main(void)
 	struct receiver *r = calloc(1, sizeof(*r));
 	if (r == NULL)
 		abort();
+	static struct boot_counters boot;
 	r->cfg = c;
+	r->boot_counters = &boot;
 	jobq_init(&r->verifyq, 8);
 	jobq_init(&r->commitq, 8);
 	jobq_init(&r->doneq, 0);

@@ -31,6 +31,7 @@
 #include "backends/backend.h"
 
 static struct cfg *C;
+static struct inproc P;
 static struct receiver *R;
 enum { K_C1, K_C2, K_C1B, K_NKEYS };
 static struct sig0_key *K[K_NKEYS];
@@ -443,14 +444,15 @@ static void setup(void)
 	free(C->store_path);
 	C->store_path = strdup(":memory:");
 	log_init("test_pipeline", false, getenv("VERBOSE") ? LOG_DEBUG : LOG_CRIT);
-	if (receiver_core_new(C, &R) != DS_OK)
+	if (inproc_open(C, &P) != DS_OK)
 		abort();
+	R = P.r;
 }
 
 static void teardown(void)
 {
 	char cmd[600];
-	receiver_free(R);
+	inproc_close(&P);
 	cfg_free(C);
 	for (int i = 0; i < K_NKEYS; i++)
 		sig0_key_free(K[i]);

@@ -1,5 +1,5 @@
 /*
- * receiver/bootstrap.c -- the scheduler of automatic key validations.
+ * keys/bootstrap.c -- the scheduler of automatic key validations.
  *
  * A self-signed upload in a zone with automatic methods leaves the key
  * validating and a row in the store's validation table, due at once (both
@@ -31,7 +31,7 @@
 #include "common/log.h"
 #include "common/dnsq.h"
 #include "keystate/methods.h"
-#include "receiver/internal.h"
+#include "keys/bootstrap.h"
 
 #define BOOT_BATCH 8	/* due rows taken per store read */
 #define BOOT_POLL 60	/* seconds between looks at the store when idle */
@@ -52,8 +52,8 @@ static int64_t ceil_now(void)
 }
 
 struct bootstrap {
-	struct keycache *keys; /* the receiver's: keys that change go in at once */
-	struct counters *ctr;  /* the receiver's counters (metrics) */
+	struct keycache *keys;	   /* keys that change go in at once */
+	struct boot_counters *ctr; /* for /metrics */
 	const struct cfg *cfg;
 	struct store *s;
 	struct bm_resolver *res;
@@ -137,7 +137,7 @@ static enum outcome attempt(struct bootstrap *b, const struct cfg_zone *z,
 			ds_why(one, sizeof(one), "%s",
 			       "the child zone is signed: its key must validate (at-apex)");
 		}
-		metrics_count_validation(b->ctr, m, res);
+		bootstrap_count_run(b->ctr, m, res);
 		const char *name = cfg_boot_method_str(m);
 		if (res == BM_OK && m == BOOT_UNSIGNED) {
 			v->rounds++;
@@ -265,7 +265,7 @@ static void settle_manual(struct bootstrap *b, struct store_validation *v,
 		   v->last_result) != DS_OK)
 		return;
 	if (!manual)
-		atomic_fetch_add(&b->ctr->boot_failed, 1);
+		atomic_fetch_add(&b->ctr->failed, 1);
 	log_notice("bootstrap: %s key %u: %s", child, k->tag, v->last_result);
 }
 
@@ -288,7 +288,7 @@ static void settle_failed(struct bootstrap *b, struct store_validation *v,
 	ds_why(v->last_result, sizeof(v->last_result), "failed after %u attempt(s): %s",
 	       v->attempts, why);
 	if (record(b, v, k->id, KS_EV_VALIDATION_FAIL, NULL, v->last_result) == DS_OK) {
-		atomic_fetch_add(&b->ctr->boot_failed, 1);
+		atomic_fetch_add(&b->ctr->failed, 1);
 		log_notice("bootstrap: %s key %u validation failed: %s", child, k->tag,
 			   v->last_result);
 	}
@@ -302,14 +302,14 @@ static void validate(struct bootstrap *b, struct store_validation *v, const stru
 	char why[BOOT_REASON], child[DNAME_STR_MAX];
 	const char *method = NULL;
 	dname_to_str(k->owner, child, sizeof(child));
-	atomic_fetch_add(&b->ctr->boot_attempts, 1);
+	atomic_fetch_add(&b->ctr->attempts, 1);
 	enum outcome o = attempt(b, z, k, d, v, &method, why, sizeof(why));
 	ds_why(v->last_result, sizeof(v->last_result), "%s", why);
 	switch (o) {
 	case OUT_TRUSTED:
 		v->next_at = -1;
 		if (record(b, v, k->id, KS_EV_VALIDATION_OK, method, why) == DS_OK) {
-			atomic_fetch_add(&b->ctr->boot_trusted, 1);
+			atomic_fetch_add(&b->ctr->trusted, 1);
 			log_notice("bootstrap: %s key %u trusted (%s)", child, k->tag, why);
 		}
 		break;
@@ -452,7 +452,14 @@ static int vantage_parse(struct bootstrap *b)
 	return DS_OK;
 }
 
-int bootstrap_start(const struct cfg *c, struct keycache *keys, struct counters *ctr,
+void bootstrap_count_run(struct boot_counters *c, unsigned method, int result)
+{
+	for (unsigned i = 0; i < BOOT_NMETHODS; i++)
+		if (method == 1u << i && result >= 0 && result < BOOT_NRESULTS)
+			atomic_fetch_add_explicit(&c->runs[i][result], 1, memory_order_relaxed);
+}
+
+int bootstrap_start(const struct cfg *c, struct keycache *keys, struct boot_counters *ctr,
 		    struct bootstrap **out)
 {
 	bool automatic = false;
