@@ -481,6 +481,44 @@ static int bind_text(sqlite3_stmt *st, int i, const char *t)
 	return sqlite3_bind_text(st, i, t, -1, SQLITE_TRANSIENT);
 }
 
+/* Turns the current row of a SELECT into the caller's form and hands it on. */
+typedef int (*row_fn)(struct store *s, sqlite3_stmt *st, void *ctx);
+
+/*
+ * Step through the rows of a bound SELECT, each to row(), and finish with
+ * the statement.  Stops at the first row() that does not return DS_OK and
+ * returns what it returned; what names the query in the log.
+ */
+static int rows_each(struct store *s, sqlite3_stmt *st, row_fn row, void *ctx, const char *what)
+{
+	int rc, ret = DS_OK;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ret = row(s, st, ctx);
+		if (ret != DS_OK)
+			break;
+	}
+	if (ret == DS_OK && rc != SQLITE_DONE)
+		ret = db_err(s, rc, what);
+	st_done(st);
+	return ret;
+}
+
+/* The caller's callback of a foreach or page call, with its argument. */
+struct walk {
+	union {
+		store_rr_cb rr;
+		store_key_cb key;
+		store_replay_cb replay;
+		store_child_cb child;
+		store_validation_cb val;
+		store_audit_cb audit;
+		store_delivery_cb delivery;
+	} cb;
+	void *arg;
+	size_t n; /* rows handed over */
+};
+
 /*
  * True when b[0..n) holds exactly one well-formed uncompressed name (used on
  * data read back from the file, which is not trusted blindly).
@@ -1003,30 +1041,38 @@ static int col_drr(struct store *s, sqlite3_stmt *st, int col, struct drr *r)
 	return DS_OK;
 }
 
+struct deleg_load {
+	struct deleg *out;
+	int64_t child_id;
+};
+
+static int deleg_row(struct store *s, sqlite3_stmt *st, void *ctx)
+{
+	struct deleg_load *l = ctx;
+	int ret;
+
+	if (l->out->n >= DELEG_MAX) {
+		log_err("store %s: child %lld has more than %d records", s->path,
+			(long long)l->child_id, DELEG_MAX);
+		return DS_ELIMIT;
+	}
+	ret = col_drr(s, st, 0, &l->out->rr[l->out->n]);
+	if (ret == DS_OK)
+		l->out->n++;
+	return ret;
+}
+
 int store_deleg_load(struct store *s, int64_t child_id, struct deleg *out)
 {
 	sqlite3_stmt *st = st_get(s, ST_DELEG_LOAD);
-	int rc, ret;
+	struct deleg_load l = {.out = out, .child_id = child_id};
+	int ret;
 
 	out->n = 0;
 	ret = bind_check(s, st, sqlite3_bind_int64(st, 1, child_id), "deleg load");
 	if (ret != DS_OK)
 		return ret;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (out->n >= DELEG_MAX) {
-			log_err("store %s: child %lld has more than %d records", s->path,
-				(long long)child_id, DELEG_MAX);
-			ret = DS_ELIMIT;
-			break;
-		}
-		ret = col_drr(s, st, 0, &out->rr[out->n]);
-		if (ret != DS_OK)
-			break;
-		out->n++;
-	}
-	if (ret == DS_OK && rc != SQLITE_DONE)
-		ret = db_err(s, rc, "deleg load");
-	st_done(st);
+	ret = rows_each(s, st, deleg_row, &l, "deleg load");
 	if (ret != DS_OK)
 		out->n = 0;
 	return ret;
@@ -1106,33 +1152,30 @@ int store_deleg_write(struct store *s, int64_t child_id, const struct deleg *d)
 	return st_run(s, ST_W_RELEASE);
 }
 
+static int zone_deleg_row(struct store *s, sqlite3_stmt *st, void *ctx)
+{
+	const struct walk *w = ctx;
+	uint8_t child[DNAME_MAX];
+	struct drr r;
+	int ret = col_name(s, st, 0, child);
+
+	if (ret == DS_OK)
+		ret = col_drr(s, st, 1, &r);
+	return ret == DS_OK ? w->cb.rr(w->arg, child, &r) : ret;
+}
+
 int store_zone_deleg_foreach(struct store *s, const uint8_t *zone, store_rr_cb cb, void *arg)
 {
 	struct name_forms z;
-	uint8_t child[DNAME_MAX];
-	struct drr r;
+	struct walk w = {.cb.rr = cb, .arg = arg};
 	sqlite3_stmt *st;
-	int rc, ret = name_forms(zone, &z);
+	int ret = name_forms(zone, &z);
 
 	if (ret != DS_OK)
 		return ret;
 	st = st_get(s, ST_ZONE_DELEG);
 	ret = bind_check(s, st, bind_blob(st, 1, z.canon, z.len), "zone deleg");
-	if (ret != DS_OK)
-		return ret;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		ret = col_name(s, st, 0, child);
-		if (ret == DS_OK)
-			ret = col_drr(s, st, 1, &r);
-		if (ret == DS_OK)
-			ret = cb(arg, child, &r);
-		if (ret != DS_OK)
-			break;
-	}
-	if (ret == DS_OK && rc != SQLITE_DONE)
-		ret = db_err(s, rc, "zone deleg");
-	st_done(st);
-	return ret;
+	return ret == DS_OK ? rows_each(s, st, zone_deleg_row, &w, "zone deleg") : ret;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1227,56 +1270,67 @@ int store_key_set_state(struct store *s, int64_t key_id, enum key_state state, c
 	return ret;
 }
 
+/* A row of a key SELECT (the column order of ST_KEYS_ALL) into *k. */
+static int key_from_row(struct store *s, sqlite3_stmt *st, struct store_key *k)
+{
+	const void *rd = sqlite3_column_blob(st, 7);
+	size_t rdlen = (size_t)sqlite3_column_bytes(st, 7);
+	int ret;
+
+	memset(k, 0, sizeof(*k));
+	k->id = sqlite3_column_int64(st, 0);
+	k->child_id = sqlite3_column_int64(st, 1);
+	ret = col_name(s, st, 2, k->zone);
+	if (ret == DS_OK)
+		ret = col_name(s, st, 3, k->owner);
+	if (ret != DS_OK)
+		return ret;
+	if (rdlen > sizeof(k->rdata)) {
+		log_err("store %s: key %lld rdata too long", s->path, (long long)k->id);
+		return DS_ESTORE;
+	}
+	k->alg = (uint8_t)sqlite3_column_int(st, 4);
+	k->tag = (uint16_t)sqlite3_column_int(st, 5);
+	k->flags = (uint16_t)sqlite3_column_int(st, 6);
+	if (rdlen > 0)
+		memcpy(k->rdata, rd, rdlen);
+	k->rdlen = (uint16_t)rdlen;
+	ret = key_state_from_str((const char *)sqlite3_column_text(st, 8), &k->state);
+	if (ret != DS_OK) {
+		log_err("store %s: key %lld has an unknown state", s->path, (long long)k->id);
+		return ret;
+	}
+	col_text(st, 9, k->trust_method, sizeof(k->trust_method));
+	col_text(st, 10, k->source, sizeof(k->source));
+	k->created = sqlite3_column_int64(st, 11);
+	k->updated = sqlite3_column_int64(st, 12);
+	col_text(st, 13, k->validation, sizeof(k->validation));
+	return DS_OK;
+}
+
+struct key_walk {
+	struct walk w;
+	struct store_key *k; /* one row's room, on the heap: the struct is large */
+};
+
+static int key_row(struct store *s, sqlite3_stmt *st, void *ctx)
+{
+	struct key_walk *kw = ctx;
+	int ret = key_from_row(s, st, kw->k);
+
+	return ret == DS_OK ? kw->w.cb.key(kw->w.arg, kw->k) : ret;
+}
+
 /* Walk the rows of a prepared key SELECT (the column order of ST_KEYS_ALL). */
 static int keys_walk(struct store *s, sqlite3_stmt *st, store_key_cb cb, void *arg)
 {
-	struct store_key *k = malloc(sizeof(*k));
-	int rc, ret = DS_OK;
+	struct key_walk kw = {.w = {.cb.key = cb, .arg = arg}, .k = malloc(sizeof(*kw.k))};
+	int ret;
 
-	if (k == NULL)
+	if (kw.k == NULL)
 		return DS_ENOMEM;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const void *rd = sqlite3_column_blob(st, 7);
-		size_t rdlen = (size_t)sqlite3_column_bytes(st, 7);
-
-		memset(k, 0, sizeof(*k));
-		k->id = sqlite3_column_int64(st, 0);
-		k->child_id = sqlite3_column_int64(st, 1);
-		ret = col_name(s, st, 2, k->zone);
-		if (ret == DS_OK)
-			ret = col_name(s, st, 3, k->owner);
-		if (ret == DS_OK && rdlen > sizeof(k->rdata)) {
-			log_err("store %s: key %lld rdata too long", s->path, (long long)k->id);
-			ret = DS_ESTORE;
-		}
-		if (ret == DS_OK) {
-			k->alg = (uint8_t)sqlite3_column_int(st, 4);
-			k->tag = (uint16_t)sqlite3_column_int(st, 5);
-			k->flags = (uint16_t)sqlite3_column_int(st, 6);
-			if (rdlen > 0)
-				memcpy(k->rdata, rd, rdlen);
-			k->rdlen = (uint16_t)rdlen;
-			ret =
-			    key_state_from_str((const char *)sqlite3_column_text(st, 8), &k->state);
-			if (ret != DS_OK)
-				log_err("store %s: key %lld has an unknown state", s->path,
-					(long long)k->id);
-		}
-		if (ret == DS_OK) {
-			col_text(st, 9, k->trust_method, sizeof(k->trust_method));
-			col_text(st, 10, k->source, sizeof(k->source));
-			k->created = sqlite3_column_int64(st, 11);
-			k->updated = sqlite3_column_int64(st, 12);
-			col_text(st, 13, k->validation, sizeof(k->validation));
-			ret = cb(arg, k);
-		}
-		if (ret != DS_OK)
-			break;
-	}
-	if (ret == DS_OK && rc != SQLITE_DONE)
-		ret = db_err(s, rc, "keys foreach");
-	st_done(st);
-	free(k);
+	ret = rows_each(s, st, key_row, &kw, "keys foreach");
+	free(kw.k);
 	return ret;
 }
 
@@ -1509,13 +1563,49 @@ void store_outbox_items_free(struct outbox_item *items, size_t n)
 	free(items);
 }
 
+/* The due items read so far. */
+struct outbox_due {
+	struct outbox_item *v;
+	size_t n, cap;
+};
+
+static int outbox_row(struct store *s, sqlite3_stmt *st, void *ctx)
+{
+	struct outbox_due *o = ctx;
+	struct outbox_item *it;
+	const unsigned char *ch;
+	int ret;
+
+	struct outbox_item *nv = vec_grow(o->v, &o->cap, o->n + 1, sizeof(*nv), 16);
+	if (nv == NULL)
+		return DS_ENOMEM;
+	o->v = nv;
+	it = &o->v[o->n];
+	memset(it, 0, sizeof(*it));
+	it->delivery_id = sqlite3_column_int64(st, 0);
+	it->change_id = sqlite3_column_int64(st, 1);
+	ret = col_name(s, st, 2, it->zone);
+	if (ret == DS_OK)
+		ret = col_name(s, st, 3, it->child);
+	if (ret != DS_OK)
+		return ret;
+	col_text(st, 4, it->backend, sizeof(it->backend));
+	ch = sqlite3_column_text(st, 5);
+	it->changes = strdup(ch ? (const char *)ch : "");
+	if (it->changes == NULL)
+		return DS_ENOMEM;
+	it->attempts = sqlite3_column_int(st, 6);
+	it->created = sqlite3_column_int64(st, 7);
+	o->n++;
+	return DS_OK;
+}
+
 int store_outbox_due(struct store *s, int64_t now, size_t max, struct outbox_item **items,
 		     size_t *n)
 {
 	sqlite3_stmt *st = st_get(s, ST_OUTBOX_DUE);
-	struct outbox_item *v = NULL;
-	size_t cnt = 0, cap = 0;
-	int rc, ret;
+	struct outbox_due o = {0};
+	int ret;
 
 	*items = NULL;
 	*n = 0;
@@ -1525,47 +1615,14 @@ int store_outbox_due(struct store *s, int64_t now, size_t max, struct outbox_ite
 			 sqlite3_bind_int64(st, 1, now) |
 			     sqlite3_bind_int64(st, 2, max > INT64_MAX ? INT64_MAX : (int64_t)max),
 			 "outbox due");
-	if (ret != DS_OK)
-		return ret;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct outbox_item *it;
-		const unsigned char *ch;
-
-		struct outbox_item *nv = vec_grow(v, &cap, cnt + 1, sizeof(*nv), 16);
-		if (nv == NULL) {
-			ret = DS_ENOMEM;
-			break;
-		}
-		v = nv;
-		it = &v[cnt];
-		memset(it, 0, sizeof(*it));
-		it->delivery_id = sqlite3_column_int64(st, 0);
-		it->change_id = sqlite3_column_int64(st, 1);
-		ret = col_name(s, st, 2, it->zone);
-		if (ret == DS_OK)
-			ret = col_name(s, st, 3, it->child);
-		if (ret != DS_OK)
-			break;
-		col_text(st, 4, it->backend, sizeof(it->backend));
-		ch = sqlite3_column_text(st, 5);
-		it->changes = strdup(ch ? (const char *)ch : "");
-		if (it->changes == NULL) {
-			ret = DS_ENOMEM;
-			break;
-		}
-		it->attempts = sqlite3_column_int(st, 6);
-		it->created = sqlite3_column_int64(st, 7);
-		cnt++;
-	}
-	if (ret == DS_OK && rc != SQLITE_DONE)
-		ret = db_err(s, rc, "outbox due");
-	st_done(st);
+	if (ret == DS_OK)
+		ret = rows_each(s, st, outbox_row, &o, "outbox due");
 	if (ret != DS_OK) {
-		store_outbox_items_free(v, cnt);
+		store_outbox_items_free(o.v, o.n);
 		return ret;
 	}
-	*items = v;
-	*n = cnt;
+	*items = o.v;
+	*n = o.n;
 	return DS_OK;
 }
 
@@ -1627,31 +1684,27 @@ int store_replay_add(struct store *s, const uint8_t digest[32], int64_t expires,
 	return st_exec(s, st, "replay add");
 }
 
+static int replay_row(struct store *s, sqlite3_stmt *st, void *ctx)
+{
+	const struct walk *w = ctx;
+	uint8_t digest[32];
+	const void *p = sqlite3_column_blob(st, 0);
+
+	if (p == NULL || sqlite3_column_bytes(st, 0) != 32) {
+		log_err("store %s: corrupt replay digest", s->path);
+		return DS_ESTORE;
+	}
+	memcpy(digest, p, 32);
+	return w->cb.replay(w->arg, digest, sqlite3_column_int64(st, 1), sqlite3_column_int(st, 2));
+}
+
 int store_replay_foreach(struct store *s, int64_t now, store_replay_cb cb, void *arg)
 {
 	sqlite3_stmt *st = st_get(s, ST_REPLAY_ALL);
-	int rc, ret = bind_check(s, st, sqlite3_bind_int64(st, 1, now), "replay foreach");
+	struct walk w = {.cb.replay = cb, .arg = arg};
+	int ret = bind_check(s, st, sqlite3_bind_int64(st, 1, now), "replay foreach");
 
-	if (ret != DS_OK)
-		return ret;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		uint8_t digest[32];
-		const void *p = sqlite3_column_blob(st, 0);
-
-		if (p == NULL || sqlite3_column_bytes(st, 0) != 32) {
-			log_err("store %s: corrupt replay digest", s->path);
-			ret = DS_ESTORE;
-			break;
-		}
-		memcpy(digest, p, 32);
-		ret = cb(arg, digest, sqlite3_column_int64(st, 1), sqlite3_column_int(st, 2));
-		if (ret != DS_OK)
-			break;
-	}
-	if (ret == DS_OK && rc != SQLITE_DONE)
-		ret = db_err(s, rc, "replay foreach");
-	st_done(st);
-	return ret;
+	return ret == DS_OK ? rows_each(s, st, replay_row, &w, "replay foreach") : ret;
 }
 
 int store_replay_purge(struct store *s, int64_t now)
@@ -1706,27 +1759,25 @@ int store_key_delete(struct store *s, int64_t key_id)
 
 _Static_assert(KEY_STATES == KEY_REVOKED + 1, "store_key_counts fills every state");
 
+static int key_count_row(struct store *s, sqlite3_stmt *st, void *ctx)
+{
+	int64_t *counts = ctx;
+	enum key_state ks;
+	int ret = key_state_from_str((const char *)sqlite3_column_text(st, 0), &ks);
+
+	if (ret != DS_OK) {
+		log_err("store %s: a key has an unknown state", s->path);
+		return ret;
+	}
+	counts[ks] = sqlite3_column_int64(st, 1);
+	return DS_OK;
+}
+
 int store_key_counts(struct store *s, int64_t counts[KEY_REVOKED + 1])
 {
-	sqlite3_stmt *st = st_get(s, ST_KEY_COUNTS);
-	int rc, ret = DS_OK;
-
 	for (size_t i = 0; i < KEY_STATES; i++)
 		counts[i] = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		enum key_state ks;
-
-		ret = key_state_from_str((const char *)sqlite3_column_text(st, 0), &ks);
-		if (ret != DS_OK) {
-			log_err("store %s: a key has an unknown state", s->path);
-			break;
-		}
-		counts[ks] = sqlite3_column_int64(st, 1);
-	}
-	if (ret == DS_OK && rc != SQLITE_DONE)
-		ret = db_err(s, rc, "key counts");
-	st_done(st);
-	return ret;
+	return rows_each(s, st_get(s, ST_KEY_COUNTS), key_count_row, counts, "key counts");
 }
 
 /* A page size as SQL LIMIT (a signed 64-bit integer). */
@@ -1741,14 +1792,30 @@ static const char *col_str(sqlite3_stmt *st, int col)
 	return (const char *)sqlite3_column_text(st, col);
 }
 
+static int child_row(struct store *s, sqlite3_stmt *st, void *ctx)
+{
+	const struct walk *w = ctx;
+	struct store_child_row c;
+	int ret;
+
+	memset(&c, 0, sizeof(c));
+	c.id = sqlite3_column_int64(st, 0);
+	ret = col_name(s, st, 1, c.name);
+	if (ret != DS_OK)
+		return ret;
+	c.created = sqlite3_column_int64(st, 2);
+	c.updated = sqlite3_column_int64(st, 3);
+	return w->cb.child(w->arg, &c);
+}
+
 int store_children_page(struct store *s, const uint8_t *zone, const uint8_t *after, size_t limit,
 			store_child_cb cb, void *arg)
 {
 	struct name_forms z, a;
-	struct store_child_row c;
+	struct walk w = {.cb.child = cb, .arg = arg};
 	sqlite3_stmt *st;
 	int64_t zid;
-	int rc, ret = name_forms(zone, &z);
+	int ret = name_forms(zone, &z);
 
 	if (ret == DS_OK && after != NULL)
 		ret = name_forms(after, &a);
@@ -1764,32 +1831,25 @@ int store_children_page(struct store *s, const uint8_t *zone, const uint8_t *aft
 					    : sqlite3_bind_zeroblob(st, 2, 0)) |
 			     sqlite3_bind_int64(st, 3, page_limit(limit)),
 			 "children page");
-	if (ret != DS_OK)
-		return ret;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		memset(&c, 0, sizeof(c));
-		c.id = sqlite3_column_int64(st, 0);
-		ret = col_name(s, st, 1, c.name);
-		if (ret == DS_OK) {
-			c.created = sqlite3_column_int64(st, 2);
-			c.updated = sqlite3_column_int64(st, 3);
-			ret = cb(arg, &c);
-		}
-		if (ret != DS_OK)
-			break;
-	}
-	if (ret == DS_OK && rc != SQLITE_DONE)
-		ret = db_err(s, rc, "children page");
-	st_done(st);
-	return ret;
+	return ret == DS_OK ? rows_each(s, st, child_row, &w, "children page") : ret;
+}
+
+static int val_page_row(struct store *s, sqlite3_stmt *st, void *ctx)
+{
+	const struct walk *w = ctx;
+	struct store_validation v;
+
+	(void)s;
+	val_row(st, &v);
+	return w->cb.val(w->arg, &v);
 }
 
 int store_validations_page(struct store *s, int64_t after_next_at, int64_t after_key_id,
 			   size_t limit, store_validation_cb cb, void *arg)
 {
 	sqlite3_stmt *st = st_get(s, ST_VAL_PAGE);
-	struct store_validation v;
-	int rc, ret;
+	struct walk w = {.cb.val = cb, .arg = arg};
+	int ret;
 
 	/* Key ids are positive: (INT64_MIN, 0) is before every row. */
 	ret = bind_check(s, st,
@@ -1797,27 +1857,42 @@ int store_validations_page(struct store *s, int64_t after_next_at, int64_t after
 			     sqlite3_bind_int64(st, 2, after_key_id) |
 			     sqlite3_bind_int64(st, 3, page_limit(limit)),
 			 "validations page");
-	if (ret != DS_OK)
-		return ret;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		val_row(st, &v);
-		ret = cb(arg, &v);
-		if (ret != DS_OK)
-			break;
-	}
-	if (ret == DS_OK && rc != SQLITE_DONE)
-		ret = db_err(s, rc, "validations page");
-	st_done(st);
-	return ret;
+	return ret == DS_OK ? rows_each(s, st, val_page_row, &w, "validations page") : ret;
+}
+
+static int audit_row(struct store *s, sqlite3_stmt *st, void *ctx)
+{
+	const struct walk *w = ctx;
+	struct audit_row r = {
+	    .id = sqlite3_column_int64(st, 0),
+	    .a =
+		{
+		    .time = sqlite3_column_int64(st, 1),
+		    .client = col_str(st, 2),
+		    .zone = col_str(st, 3),
+		    .child = col_str(st, 4),
+		    .key_tag =
+			sqlite3_column_type(st, 5) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 5),
+		    .actor = col_str(st, 6),
+		    .request = col_str(st, 7),
+		    .result = col_str(st, 8),
+		    .rcode = sqlite3_column_int(st, 9),
+		    .reason = col_str(st, 10),
+		},
+	};
+
+	(void)s;
+	return w->cb.audit(w->arg, &r);
 }
 
 int store_audit_page(struct store *s, const struct audit_filter *f, int64_t after_id, size_t limit,
 		     store_audit_cb cb, void *arg)
 {
 	static const struct audit_filter none;
+	struct walk w = {.cb.audit = cb, .arg = arg};
 	sqlite3_stmt *st;
 	bool by_child;
-	int rc, ret;
+	int ret;
 
 	if (f == NULL)
 		f = &none;
@@ -1832,73 +1907,44 @@ int store_audit_page(struct store *s, const struct audit_filter *f, int64_t afte
 			     sqlite3_bind_int64(st, 5, page_limit(limit)) |
 			     (by_child ? bind_text(st, 6, f->child) : SQLITE_OK),
 			 "audit page");
-	if (ret != DS_OK)
-		return ret;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct audit_row r = {
-		    .id = sqlite3_column_int64(st, 0),
-		    .a =
-			{
-			    .time = sqlite3_column_int64(st, 1),
-			    .client = col_str(st, 2),
-			    .zone = col_str(st, 3),
-			    .child = col_str(st, 4),
-			    .key_tag = sqlite3_column_type(st, 5) == SQLITE_NULL
-					   ? -1
-					   : sqlite3_column_int(st, 5),
-			    .actor = col_str(st, 6),
-			    .request = col_str(st, 7),
-			    .result = col_str(st, 8),
-			    .rcode = sqlite3_column_int(st, 9),
-			    .reason = col_str(st, 10),
-			},
-		};
-		ret = cb(arg, &r);
-		if (ret != DS_OK)
-			break;
-	}
-	if (ret == DS_OK && rc != SQLITE_DONE)
-		ret = db_err(s, rc, "audit page");
-	st_done(st);
-	return ret;
+	return ret == DS_OK ? rows_each(s, st, audit_row, &w, "audit page") : ret;
 }
 
-/* Walk the rows of a delivery SELECT (the columns of ST_DELIVERY_GET),
- * counting them in *n. */
+/* A row of a delivery SELECT (the columns of ST_DELIVERY_GET), counted in w->n. */
+static int delivery_row(struct store *s, sqlite3_stmt *st, void *ctx)
+{
+	struct walk *w = ctx;
+	struct delivery_row d = {
+	    .id = sqlite3_column_int64(st, 0),
+	    .change_id = sqlite3_column_int64(st, 1),
+	    .zone = col_str(st, 2),
+	    .child = col_str(st, 3),
+	    .backend = col_str(st, 4),
+	    .state = col_str(st, 5),
+	    .attempts = sqlite3_column_int(st, 6),
+	    .next_attempt = sqlite3_column_int64(st, 7),
+	    .last_attempt =
+		sqlite3_column_type(st, 8) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 8),
+	    .delivered_at =
+		sqlite3_column_type(st, 9) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 9),
+	    .last_error = col_str(st, 10),
+	    .changes = col_str(st, 11),
+	    .created = sqlite3_column_int64(st, 12),
+	};
+
+	(void)s;
+	w->n++;
+	return w->cb.delivery(w->arg, &d);
+}
+
+/* Walk the rows of a delivery SELECT, counting them in *n. */
 static int deliveries_walk(struct store *s, sqlite3_stmt *st, store_delivery_cb cb, void *arg,
 			   size_t *n)
 {
-	int rc, ret = DS_OK;
+	struct walk w = {.cb.delivery = cb, .arg = arg};
+	int ret = rows_each(s, st, delivery_row, &w, "deliveries");
 
-	*n = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct delivery_row d = {
-		    .id = sqlite3_column_int64(st, 0),
-		    .change_id = sqlite3_column_int64(st, 1),
-		    .zone = col_str(st, 2),
-		    .child = col_str(st, 3),
-		    .backend = col_str(st, 4),
-		    .state = col_str(st, 5),
-		    .attempts = sqlite3_column_int(st, 6),
-		    .next_attempt = sqlite3_column_int64(st, 7),
-		    .last_attempt = sqlite3_column_type(st, 8) == SQLITE_NULL
-					? -1
-					: sqlite3_column_int64(st, 8),
-		    .delivered_at = sqlite3_column_type(st, 9) == SQLITE_NULL
-					? -1
-					: sqlite3_column_int64(st, 9),
-		    .last_error = col_str(st, 10),
-		    .changes = col_str(st, 11),
-		    .created = sqlite3_column_int64(st, 12),
-		};
-		(*n)++;
-		ret = cb(arg, &d);
-		if (ret != DS_OK)
-			break;
-	}
-	if (ret == DS_OK && rc != SQLITE_DONE)
-		ret = db_err(s, rc, "deliveries");
-	st_done(st);
+	*n = w.n;
 	return ret;
 }
 
