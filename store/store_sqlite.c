@@ -244,6 +244,31 @@ enum st_id {
 	ST_COUNT
 };
 
+/* The columns key_from_row() reads, and the joins that give them. */
+#define KEY_SELECT                                                                                 \
+	"SELECT k.id, k.child_id, z.name, c.name, k.algorithm, k.key_tag, k.flags, "               \
+	"k.rdata, k.state, k.trust_method, k.source, k.created, k.updated, "                       \
+	"coalesce(v.last_result, '') "                                                             \
+	"FROM keys k JOIN children c ON c.id = k.child_id "                                        \
+	"JOIN zones z ON z.id = c.zone_id LEFT JOIN validation v ON v.key_id = k.id "
+
+/* The columns val_row() reads. */
+#define VAL_SELECT                                                                                 \
+	"SELECT key_id, next_at, attempts, rounds, started, updated, last_result FROM validation "
+
+/* The columns delivery_row() reads, and the join that gives them. */
+#define DELIVERY_SELECT                                                                            \
+	"SELECT d.id, d.change_id, o.zone_text, o.child_text, d.backend, "                         \
+	"d.state, d.attempts, d.next_attempt, d.last_attempt, d.delivered_at, "                    \
+	"d.last_error, o.changes, o.created FROM delivery d "                                      \
+	"JOIN outbox_change o ON o.id = d.change_id "
+
+/* The columns audit_row() reads, and the filters of a page (?1 to ?4). */
+#define AUDIT_SELECT                                                                               \
+	"SELECT id, time, client, zone, child, key_tag, actor, request, result, "                  \
+	"rcode, reason FROM audit WHERE id < ?1 AND (?2 IS NULL OR result = ?2) "                  \
+	"AND +time >= ?3 AND +time <= ?4 "
+
 static const char *const st_sql[ST_COUNT] = {
     /* IMMEDIATE: take the write lock now, so a busy store fails at
      * begin (with the busy timeout) rather than half-way through. */
@@ -288,12 +313,7 @@ static const char *const st_sql[ST_COUNT] = {
 		      "updated = excluded.updated RETURNING id, created",
     [ST_KEY_SET_STATE] = "UPDATE keys SET state = ?2, trust_method = coalesce(?3, trust_method), "
 			 "updated = ?4 WHERE id = ?1",
-    [ST_KEYS_ALL] =
-	"SELECT k.id, k.child_id, z.name, c.name, k.algorithm, k.key_tag, k.flags, "
-	"k.rdata, k.state, k.trust_method, k.source, k.created, k.updated, "
-	"coalesce(v.last_result, '') "
-	"FROM keys k JOIN children c ON c.id = k.child_id "
-	"JOIN zones z ON z.id = c.zone_id LEFT JOIN validation v ON v.key_id = k.id ORDER BY k.id",
+    [ST_KEYS_ALL] = KEY_SELECT "ORDER BY k.id",
 
     [ST_AUDIT_ADD] = "INSERT INTO audit (time, client, zone, child, key_tag, actor, request, "
 		     "result, rcode, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -322,29 +342,17 @@ static const char *const st_sql[ST_COUNT] = {
 		      "expires = max(replay.expires, excluded.expires)",
     [ST_REPLAY_ALL] = "SELECT digest, expires, rcode FROM replay WHERE expires > ?1",
     [ST_REPLAY_PURGE] = "DELETE FROM replay WHERE expires <= ?1",
-    [ST_KEYS_CHILD] = "SELECT k.id, k.child_id, z.name, c.name, k.algorithm, k.key_tag, k.flags, "
-		      "k.rdata, k.state, k.trust_method, k.source, k.created, k.updated, "
-		      "coalesce(v.last_result, '') "
-		      "FROM keys k JOIN children c ON c.id = k.child_id "
-		      "JOIN zones z ON z.id = c.zone_id LEFT JOIN validation v ON v.key_id = k.id "
-		      "WHERE k.child_id = ?1 ORDER BY k.id",
-    [ST_KEY_GET] = "SELECT k.id, k.child_id, z.name, c.name, k.algorithm, k.key_tag, k.flags, "
-		   "k.rdata, k.state, k.trust_method, k.source, k.created, k.updated, "
-		   "coalesce(v.last_result, '') "
-		   "FROM keys k JOIN children c ON c.id = k.child_id "
-		   "JOIN zones z ON z.id = c.zone_id LEFT JOIN validation v ON v.key_id = k.id "
-		   "WHERE k.id = ?1",
+    [ST_KEYS_CHILD] = KEY_SELECT "WHERE k.child_id = ?1 ORDER BY k.id",
+    [ST_KEY_GET] = KEY_SELECT "WHERE k.id = ?1",
     [ST_VAL_QUEUE] = "INSERT INTO validation (key_id, next_at, attempts, rounds, started, updated, "
 		     "last_result) VALUES (?1, ?2, 0, 0, ?2, ?2, '') "
 		     "ON CONFLICT (key_id) DO UPDATE SET next_at = ?2, attempts = 0, rounds = 0, "
 		     "started = ?2, updated = ?2, last_result = ''",
     [ST_VAL_UPDATE] = "UPDATE validation SET next_at = ?2, attempts = ?3, rounds = ?4, "
 		      "updated = ?5, last_result = ?6 WHERE key_id = ?1",
-    [ST_VAL_GET] = "SELECT key_id, next_at, attempts, rounds, started, updated, last_result "
-		   "FROM validation WHERE key_id = ?1",
-    [ST_VAL_DUE] = "SELECT key_id, next_at, attempts, rounds, started, updated, last_result "
-		   "FROM validation WHERE next_at IS NOT NULL AND next_at <= ?1 "
-		   "ORDER BY next_at, key_id LIMIT ?2",
+    [ST_VAL_GET] = VAL_SELECT "WHERE key_id = ?1",
+    [ST_VAL_DUE] = VAL_SELECT "WHERE next_at IS NOT NULL AND next_at <= ?1 "
+			      "ORDER BY next_at, key_id LIMIT ?2",
     [ST_VAL_NEXT] = "SELECT min(next_at) FROM validation",
     [ST_VAL_PENDING] = "SELECT count(*) FROM validation WHERE next_at IS NOT NULL",
     [ST_AUDIT_PURGE] = "DELETE FROM audit WHERE id IN "
@@ -364,36 +372,20 @@ static const char *const st_sql[ST_COUNT] = {
     [ST_CHILDREN_PAGE] = "SELECT id, name, created, updated FROM children "
 			 "WHERE zone_id = ?1 AND sort_key > ?2 ORDER BY sort_key LIMIT ?3",
     /* validation_due holds (next_at, key_id): the row value is its order. */
-    [ST_VAL_PAGE] = "SELECT key_id, next_at, attempts, rounds, started, updated, last_result "
-		    "FROM validation WHERE next_at IS NOT NULL AND (next_at, key_id) > (?1, ?2) "
-		    "ORDER BY next_at, key_id LIMIT ?3",
+    [ST_VAL_PAGE] = VAL_SELECT "WHERE next_at IS NOT NULL AND (next_at, key_id) > (?1, ?2) "
+			       "ORDER BY next_at, key_id LIMIT ?3",
     /*
      * Newest first by rowid.  "+time" keeps the planner from choosing
      * audit_time, which would sort the whole time range for every page.
      * The child variant walks audit_child_id (v3) backwards from ?1.
      */
-    [ST_AUDIT_PAGE] = "SELECT id, time, client, zone, child, key_tag, actor, request, result, "
-		      "rcode, reason FROM audit WHERE id < ?1 AND (?2 IS NULL OR result = ?2) "
-		      "AND +time >= ?3 AND +time <= ?4 ORDER BY id DESC LIMIT ?5",
-    [ST_AUDIT_PAGE_CHILD] = "SELECT id, time, client, zone, child, key_tag, actor, request, "
-			    "result, rcode, reason FROM audit WHERE id < ?1 "
-			    "AND (?2 IS NULL OR result = ?2) AND +time >= ?3 AND +time <= ?4 "
-			    "AND lower(child) = lower(?6) ORDER BY id DESC LIMIT ?5",
-    [ST_DELIVERIES_PAGE] = "SELECT d.id, d.change_id, o.zone_text, o.child_text, d.backend, "
-			   "d.state, d.attempts, d.next_attempt, d.last_attempt, d.delivered_at, "
-			   "d.last_error, o.changes, o.created FROM delivery d "
-			   "JOIN outbox_change o ON o.id = d.change_id WHERE d.id < ?1 "
-			   "ORDER BY d.id DESC LIMIT ?2",
+    [ST_AUDIT_PAGE] = AUDIT_SELECT "ORDER BY id DESC LIMIT ?5",
+    [ST_AUDIT_PAGE_CHILD] = AUDIT_SELECT "AND lower(child) = lower(?6) ORDER BY id DESC LIMIT ?5",
+    [ST_DELIVERIES_PAGE] = DELIVERY_SELECT "WHERE d.id < ?1 ORDER BY d.id DESC LIMIT ?2",
     /* delivery_state (v3) streams one state in id order. */
-    [ST_DELIVERIES_STATE] = "SELECT d.id, d.change_id, o.zone_text, o.child_text, d.backend, "
-			    "d.state, d.attempts, d.next_attempt, d.last_attempt, d.delivered_at, "
-			    "d.last_error, o.changes, o.created FROM delivery d "
-			    "JOIN outbox_change o ON o.id = d.change_id "
-			    "WHERE d.state = ?3 AND d.id < ?1 ORDER BY d.id DESC LIMIT ?2",
-    [ST_DELIVERY_GET] = "SELECT d.id, d.change_id, o.zone_text, o.child_text, d.backend, "
-			"d.state, d.attempts, d.next_attempt, d.last_attempt, d.delivered_at, "
-			"d.last_error, o.changes, o.created FROM delivery d "
-			"JOIN outbox_change o ON o.id = d.change_id WHERE d.id = ?1",
+    [ST_DELIVERIES_STATE] = DELIVERY_SELECT "WHERE d.state = ?3 AND d.id < ?1 "
+					    "ORDER BY d.id DESC LIMIT ?2",
+    [ST_DELIVERY_GET] = DELIVERY_SELECT "WHERE d.id = ?1",
     [ST_DELIVERY_RETRY] = "UPDATE delivery SET next_attempt = ?2 "
 			  "WHERE id = ?1 AND state = 'pending'",
     [ST_DELIVERY_STATE] = "SELECT state FROM delivery WHERE id = ?1",
