@@ -450,6 +450,20 @@ static int st_run(struct store *s, enum st_id i)
 }
 
 /*
+ * End the store_w savepoint of a write that may run outside a transaction:
+ * undo it first when ret is an error.  Returns ret, or the release's error.
+ */
+static int w_finish(struct store *s, int ret)
+{
+	if (ret != DS_OK) {
+		st_run(s, ST_W_ROLLBACK_TO);
+		st_run(s, ST_W_RELEASE);
+		return ret;
+	}
+	return st_run(s, ST_W_RELEASE);
+}
+
+/*
  * Bind results are OR-ed together by the callers (SQLITE_OK is 0); on any
  * failure the connection's error code says which.
  */
@@ -460,6 +474,24 @@ static int bind_check(struct store *s, sqlite3_stmt *st, int rc, const char *wha
 	rc = sqlite3_extended_errcode(s->db);
 	st_done(st);
 	return db_err(s, rc == SQLITE_OK ? SQLITE_ERROR : rc, what);
+}
+
+/* Bind (rc: the OR-ed bind results), step and finish a statement that returns no rows. */
+static int bind_exec(struct store *s, sqlite3_stmt *st, int rc, const char *what)
+{
+	int ret = bind_check(s, st, rc, what);
+
+	return ret == DS_OK ? st_exec(s, st, what) : ret;
+}
+
+/* bind_exec() of a write to one row: DS_ENOENT when no row changed. */
+static int bind_exec_one(struct store *s, sqlite3_stmt *st, int rc, const char *what)
+{
+	int ret = bind_exec(s, st, rc, what);
+
+	if (ret == DS_OK && sqlite3_changes(s->db) == 0)
+		ret = DS_ENOENT;
+	return ret;
 }
 
 static int bind_blob(sqlite3_stmt *st, int i, const void *p, size_t n)
@@ -590,6 +622,15 @@ static int col_name(struct store *s, sqlite3_stmt *st, int col, uint8_t out[DNAM
 	}
 	memcpy(out, p, n);
 	return DS_OK;
+}
+
+/* Two name columns side by side: col into a, col + 1 into b. */
+static int col_names(struct store *s, sqlite3_stmt *st, int col, uint8_t a[DNAME_MAX],
+		     uint8_t b[DNAME_MAX])
+{
+	int ret = col_name(s, st, col, a);
+
+	return ret == DS_OK ? col_name(s, st, col + 1, b) : ret;
 }
 
 /* Copy a text column into a fixed buffer (truncating; NULL -> ""). */
@@ -948,10 +989,8 @@ int store_zone_ensure(struct store *s, const uint8_t *zone, int64_t *zone_id)
 	if (ret != DS_ENOENT)
 		return ret;
 	st = st_get(s, ST_ZONE_INSERT);
-	ret = bind_check(s, st, bind_blob(st, 1, z.canon, z.len) | bind_text(st, 2, z.text),
-			 "zone insert");
-	if (ret == DS_OK)
-		ret = st_exec(s, st, "zone insert");
+	ret = bind_exec(s, st, bind_blob(st, 1, z.canon, z.len) | bind_text(st, 2, z.text),
+			"zone insert");
 	if (ret == DS_OK && zone_id != NULL)
 		*zone_id = sqlite3_last_insert_rowid(s->db);
 	return ret;
@@ -992,13 +1031,11 @@ int store_child_ensure(struct store *s, int64_t zone_id, const uint8_t *child, i
 	if (ret != DS_ENOENT)
 		return ret;
 	st = st_get(s, ST_CHILD_INSERT);
-	ret = bind_check(s, st,
-			 sqlite3_bind_int64(st, 1, zone_id) | bind_blob(st, 2, c.canon, c.len) |
-			     bind_blob(st, 3, c.key, c.keylen) | bind_text(st, 4, c.text) |
-			     sqlite3_bind_int64(st, 5, now_s()),
-			 "child insert");
-	if (ret == DS_OK)
-		ret = st_exec(s, st, "child insert");
+	ret = bind_exec(s, st,
+			sqlite3_bind_int64(st, 1, zone_id) | bind_blob(st, 2, c.canon, c.len) |
+			    bind_blob(st, 3, c.key, c.keylen) | bind_text(st, 4, c.text) |
+			    sqlite3_bind_int64(st, 5, now_s()),
+			"child insert");
 	if (ret == DS_OK && child_id != NULL)
 		*child_id = sqlite3_last_insert_rowid(s->db);
 	return ret;
@@ -1097,7 +1134,7 @@ static int deleg_insert(struct store *s, int64_t child_id, const struct drr *r)
 	if (ret != DS_OK)
 		return ret;
 	st = st_get(s, ST_DELEG_INSERT);
-	ret = bind_check(
+	return bind_exec(
 	    s, st,
 	    sqlite3_bind_int64(st, 1, child_id) | bind_blob(st, 2, r->owner, dname_len(r->owner)) |
 		bind_blob(st, 3, o.canon, o.len) | bind_blob(st, 4, o.key, o.keylen) |
@@ -1105,9 +1142,6 @@ static int deleg_insert(struct store *s, int64_t child_id, const struct drr *r)
 		sqlite3_bind_int64(st, 7, r->ttl) | bind_blob(st, 8, r->rdata, r->rdlen) |
 		bind_blob(st, 9, rcanon, r->rdlen) | bind_text(st, 10, rtext),
 	    "deleg insert");
-	if (ret != DS_OK)
-		return ret;
-	return st_exec(s, st, "deleg insert");
 }
 
 int store_deleg_write(struct store *s, int64_t child_id, const struct deleg *d)
@@ -1123,25 +1157,16 @@ int store_deleg_write(struct store *s, int64_t child_id, const struct deleg *d)
 	if (ret != DS_OK)
 		return ret;
 	st = st_get(s, ST_DELEG_DELETE);
-	ret = bind_check(s, st, sqlite3_bind_int64(st, 1, child_id), "deleg delete");
-	if (ret == DS_OK)
-		ret = st_exec(s, st, "deleg delete");
+	ret = bind_exec(s, st, sqlite3_bind_int64(st, 1, child_id), "deleg delete");
 	for (size_t i = 0; ret == DS_OK && i < d->n; i++)
 		ret = deleg_insert(s, child_id, &d->rr[i]);
 	if (ret == DS_OK) {
 		st = st_get(s, ST_CHILD_TOUCH);
-		ret = bind_check(
+		ret = bind_exec(
 		    s, st, sqlite3_bind_int64(st, 1, child_id) | sqlite3_bind_int64(st, 2, now_s()),
 		    "child touch");
-		if (ret == DS_OK)
-			ret = st_exec(s, st, "child touch");
 	}
-	if (ret != DS_OK) {
-		st_run(s, ST_W_ROLLBACK_TO);
-		st_run(s, ST_W_RELEASE);
-		return ret;
-	}
-	return st_run(s, ST_W_RELEASE);
+	return w_finish(s, ret);
 }
 
 static int zone_deleg_row(struct store *s, sqlite3_stmt *st, void *ctx)
@@ -1245,21 +1270,14 @@ int store_key_upsert(struct store *s, struct store_key *k)
 int store_key_set_state(struct store *s, int64_t key_id, enum key_state state, const char *method)
 {
 	sqlite3_stmt *st = st_get(s, ST_KEY_SET_STATE);
-	int ret;
 
 	if ((unsigned)state >= KEY_STATES)
 		return DS_EINVAL;
-	ret = bind_check(s, st,
-			 sqlite3_bind_int64(st, 1, key_id) |
-			     bind_text(st, 2, key_state_names[state]) | bind_text(st, 3, method) |
-			     sqlite3_bind_int64(st, 4, now_s()),
-			 "key set state");
-	if (ret != DS_OK)
-		return ret;
-	ret = st_exec(s, st, "key set state");
-	if (ret == DS_OK && sqlite3_changes(s->db) == 0)
-		ret = DS_ENOENT;
-	return ret;
+	return bind_exec_one(s, st,
+			     sqlite3_bind_int64(st, 1, key_id) |
+				 bind_text(st, 2, key_state_names[state]) |
+				 bind_text(st, 3, method) | sqlite3_bind_int64(st, 4, now_s()),
+			     "key set state");
 }
 
 /* A row of a key SELECT (the column order of ST_KEYS_ALL) into *k. */
@@ -1272,9 +1290,7 @@ static int key_from_row(struct store *s, sqlite3_stmt *st, struct store_key *k)
 	memset(k, 0, sizeof(*k));
 	k->id = sqlite3_column_int64(st, 0);
 	k->child_id = sqlite3_column_int64(st, 1);
-	ret = col_name(s, st, 2, k->zone);
-	if (ret == DS_OK)
-		ret = col_name(s, st, 3, k->owner);
+	ret = col_names(s, st, 2, k->zone, k->owner);
 	if (ret != DS_OK)
 		return ret;
 	if (rdlen > sizeof(k->rdata)) {
@@ -1378,29 +1394,22 @@ static int count_query(struct store *s, enum st_id i, int64_t *n, bool null_is_e
 int store_validation_queue(struct store *s, int64_t key_id, int64_t now)
 {
 	sqlite3_stmt *st = st_get(s, ST_VAL_QUEUE);
-	int ret =
-	    bind_check(s, st, sqlite3_bind_int64(st, 1, key_id) | sqlite3_bind_int64(st, 2, now),
-		       "validation queue");
-	return ret == DS_OK ? st_exec(s, st, "validation queue") : ret;
+	return bind_exec(s, st, sqlite3_bind_int64(st, 1, key_id) | sqlite3_bind_int64(st, 2, now),
+			 "validation queue");
 }
 
 int store_validation_update(struct store *s, const struct store_validation *v)
 {
 	sqlite3_stmt *st = st_get(s, ST_VAL_UPDATE);
-	int ret =
-	    bind_check(s, st,
-		       sqlite3_bind_int64(st, 1, v->key_id) |
-			   (v->next_at < 0 ? sqlite3_bind_null(st, 2)
-					   : sqlite3_bind_int64(st, 2, v->next_at)) |
-			   sqlite3_bind_int(st, 3, (int)v->attempts) |
-			   sqlite3_bind_int(st, 4, (int)v->rounds) |
-			   sqlite3_bind_int64(st, 5, v->updated) | bind_text(st, 6, v->last_result),
-		       "validation update");
-	if (ret == DS_OK)
-		ret = st_exec(s, st, "validation update");
-	if (ret == DS_OK && sqlite3_changes(s->db) == 0)
-		ret = DS_ENOENT;
-	return ret;
+	return bind_exec_one(s, st,
+			     sqlite3_bind_int64(st, 1, v->key_id) |
+				 (v->next_at < 0 ? sqlite3_bind_null(st, 2)
+						 : sqlite3_bind_int64(st, 2, v->next_at)) |
+				 sqlite3_bind_int(st, 3, (int)v->attempts) |
+				 sqlite3_bind_int(st, 4, (int)v->rounds) |
+				 sqlite3_bind_int64(st, 5, v->updated) |
+				 bind_text(st, 6, v->last_result),
+			     "validation update");
 }
 
 static void val_row(sqlite3_stmt *st, struct store_validation *v)
@@ -1467,9 +1476,8 @@ int store_validation_next_time(struct store *s, int64_t *when)
 int store_audit_add(struct store *s, const struct audit_rec *a)
 {
 	sqlite3_stmt *st = st_get(s, ST_AUDIT_ADD);
-	int ret;
 
-	ret = bind_check(
+	return bind_exec(
 	    s, st,
 	    sqlite3_bind_int64(st, 1, a->time) | bind_text(st, 2, a->client) |
 		bind_text(st, 3, a->zone) | bind_text(st, 4, a->child) |
@@ -1478,9 +1486,6 @@ int store_audit_add(struct store *s, const struct audit_rec *a)
 		bind_text(st, 8, a->result) | sqlite3_bind_int(st, 9, a->rcode) |
 		bind_text(st, 10, a->reason),
 	    "audit add");
-	if (ret != DS_OK)
-		return ret;
-	return st_exec(s, st, "audit add");
 }
 
 int store_audit_count(struct store *s, int64_t *n)
@@ -1518,29 +1523,20 @@ int store_outbox_add(struct store *s, const uint8_t *zone, const uint8_t *child,
 	if (ret != DS_OK)
 		return ret;
 	st = st_get(s, ST_OUTBOX_ADD);
-	ret = bind_check(s, st,
-			 bind_blob(st, 1, z.canon, z.len) | bind_text(st, 2, z.text) |
-			     bind_blob(st, 3, c.canon, c.len) | bind_text(st, 4, c.text) |
-			     bind_text(st, 5, changes) | sqlite3_bind_int64(st, 6, now),
-			 "outbox add");
-	if (ret == DS_OK)
-		ret = st_exec(s, st, "outbox add");
+	ret = bind_exec(s, st,
+			bind_blob(st, 1, z.canon, z.len) | bind_text(st, 2, z.text) |
+			    bind_blob(st, 3, c.canon, c.len) | bind_text(st, 4, c.text) |
+			    bind_text(st, 5, changes) | sqlite3_bind_int64(st, 6, now),
+			"outbox add");
 	id = sqlite3_last_insert_rowid(s->db);
 	for (size_t i = 0; ret == DS_OK && i < nbackends; i++) {
 		st = st_get(s, ST_DELIVERY_ADD);
-		ret = bind_check(s, st,
-				 sqlite3_bind_int64(st, 1, id) | bind_text(st, 2, backends[i]) |
-				     sqlite3_bind_int64(st, 3, now),
-				 "delivery add");
-		if (ret == DS_OK)
-			ret = st_exec(s, st, "delivery add");
+		ret = bind_exec(s, st,
+				sqlite3_bind_int64(st, 1, id) | bind_text(st, 2, backends[i]) |
+				    sqlite3_bind_int64(st, 3, now),
+				"delivery add");
 	}
-	if (ret != DS_OK) {
-		st_run(s, ST_W_ROLLBACK_TO);
-		st_run(s, ST_W_RELEASE);
-		return ret;
-	}
-	ret = st_run(s, ST_W_RELEASE);
+	ret = w_finish(s, ret);
 	if (ret == DS_OK && change_id != NULL)
 		*change_id = id;
 	return ret;
@@ -1574,13 +1570,11 @@ static int outbox_row(struct store *s, sqlite3_stmt *st, void *ctx)
 	o->v = nv;
 	it = &o->v[o->n];
 	memset(it, 0, sizeof(*it));
+	ret = col_names(s, st, 2, it->zone, it->child);
+	if (ret != DS_OK)
+		return ret; /* not counted: the caller never looks at it */
 	it->delivery_id = sqlite3_column_int64(st, 0);
 	it->change_id = sqlite3_column_int64(st, 1);
-	ret = col_name(s, st, 2, it->zone);
-	if (ret == DS_OK)
-		ret = col_name(s, st, 3, it->child);
-	if (ret != DS_OK)
-		return ret;
 	col_text(st, 4, it->backend, sizeof(it->backend));
 	ch = sqlite3_column_text(st, 5);
 	it->changes = strdup(ch ? (const char *)ch : "");
@@ -1621,32 +1615,20 @@ int store_outbox_due(struct store *s, int64_t now, size_t max, struct outbox_ite
 int store_delivery_done(struct store *s, int64_t delivery_id, int64_t now)
 {
 	sqlite3_stmt *st = st_get(s, ST_DELIVERY_DONE);
-	int ret = bind_check(
+	return bind_exec_one(
 	    s, st, sqlite3_bind_int64(st, 1, delivery_id) | sqlite3_bind_int64(st, 2, now),
 	    "delivery done");
-
-	if (ret == DS_OK)
-		ret = st_exec(s, st, "delivery done");
-	if (ret == DS_OK && sqlite3_changes(s->db) == 0)
-		ret = DS_ENOENT;
-	return ret;
 }
 
 int store_delivery_failed(struct store *s, int64_t delivery_id, int64_t now, int64_t next_attempt,
 			  const char *error)
 {
 	sqlite3_stmt *st = st_get(s, ST_DELIVERY_FAILED);
-	int ret =
-	    bind_check(s, st,
-		       sqlite3_bind_int64(st, 1, delivery_id) | sqlite3_bind_int64(st, 2, now) |
-			   sqlite3_bind_int64(st, 3, next_attempt) | bind_text(st, 4, error),
-		       "delivery failed");
-
-	if (ret == DS_OK)
-		ret = st_exec(s, st, "delivery failed");
-	if (ret == DS_OK && sqlite3_changes(s->db) == 0)
-		ret = DS_ENOENT;
-	return ret;
+	return bind_exec_one(s, st,
+			     sqlite3_bind_int64(st, 1, delivery_id) |
+				 sqlite3_bind_int64(st, 2, now) |
+				 sqlite3_bind_int64(st, 3, next_attempt) | bind_text(st, 4, error),
+			     "delivery failed");
 }
 
 int store_outbox_next_time(struct store *s, int64_t *when)
@@ -1666,14 +1648,10 @@ int store_outbox_pending(struct store *s, int64_t *n)
 int store_replay_add(struct store *s, const uint8_t digest[32], int64_t expires, int rcode)
 {
 	sqlite3_stmt *st = st_get(s, ST_REPLAY_ADD);
-	int ret = bind_check(s, st,
-			     bind_blob(st, 1, digest, 32) | sqlite3_bind_int64(st, 2, expires) |
-				 sqlite3_bind_int(st, 3, rcode),
-			     "replay add");
-
-	if (ret != DS_OK)
-		return ret;
-	return st_exec(s, st, "replay add");
+	return bind_exec(s, st,
+			 bind_blob(st, 1, digest, 32) | sqlite3_bind_int64(st, 2, expires) |
+			     sqlite3_bind_int(st, 3, rcode),
+			 "replay add");
 }
 
 static int replay_row(struct store *s, sqlite3_stmt *st, void *ctx)
@@ -1702,11 +1680,7 @@ int store_replay_foreach(struct store *s, int64_t now, store_replay_cb cb, void 
 int store_replay_purge(struct store *s, int64_t now)
 {
 	sqlite3_stmt *st = st_get(s, ST_REPLAY_PURGE);
-	int ret = bind_check(s, st, sqlite3_bind_int64(st, 1, now), "replay purge");
-
-	if (ret != DS_OK)
-		return ret;
-	return st_exec(s, st, "replay purge");
+	return bind_exec(s, st, sqlite3_bind_int64(st, 1, now), "replay purge");
 }
 
 int store_history_purge(struct store *s, int64_t before, int64_t max, int64_t *naudit,
@@ -1715,18 +1689,14 @@ int store_history_purge(struct store *s, int64_t before, int64_t max, int64_t *n
 	sqlite3_stmt *st = st_get(s, ST_AUDIT_PURGE);
 	int ret = bind_check(s, st, sqlite3_bind_int64(st, 1, before), "audit purge");
 	if (ret == DS_OK)
-		ret = bind_check(s, st, sqlite3_bind_int64(st, 2, max), "audit purge");
-	if (ret == DS_OK)
-		ret = st_exec(s, st, "audit purge");
+		ret = bind_exec(s, st, sqlite3_bind_int64(st, 2, max), "audit purge");
 	if (ret != DS_OK)
 		return ret;
 	*naudit = sqlite3_changes(s->db);
 	st = st_get(s, ST_CHANGES_PURGE);
 	ret = bind_check(s, st, sqlite3_bind_int64(st, 1, before), "outbox purge");
 	if (ret == DS_OK)
-		ret = bind_check(s, st, sqlite3_bind_int64(st, 2, max), "outbox purge");
-	if (ret == DS_OK)
-		ret = st_exec(s, st, "outbox purge");
+		ret = bind_exec(s, st, sqlite3_bind_int64(st, 2, max), "outbox purge");
 	if (ret == DS_OK)
 		*nchanges = sqlite3_changes(s->db);
 	return ret;
@@ -1739,14 +1709,8 @@ int store_history_purge(struct store *s, int64_t before, int64_t max, int64_t *n
 int store_key_delete(struct store *s, int64_t key_id)
 {
 	sqlite3_stmt *st = st_get(s, ST_KEY_DELETE);
-	int ret = bind_check(s, st, sqlite3_bind_int64(st, 1, key_id), "key delete");
-
-	if (ret == DS_OK)
-		ret = st_exec(s, st, "key delete");
 	/* sqlite3_changes() counts the key only, never the cascaded row. */
-	if (ret == DS_OK && sqlite3_changes(s->db) == 0)
-		ret = DS_ENOENT;
-	return ret;
+	return bind_exec_one(s, st, sqlite3_bind_int64(st, 1, key_id), "key delete");
 }
 
 _Static_assert(KEY_STATES == KEY_REVOKED + 1, "store_key_counts fills every state");
@@ -1973,11 +1937,8 @@ int store_delivery_retry(struct store *s, int64_t id, int64_t now)
 {
 	sqlite3_stmt *st = st_get(s, ST_DELIVERY_RETRY);
 	int rc,
-	    ret = bind_check(s, st, sqlite3_bind_int64(st, 1, id) | sqlite3_bind_int64(st, 2, now),
-			     "delivery retry");
-
-	if (ret == DS_OK)
-		ret = st_exec(s, st, "delivery retry");
+	    ret = bind_exec(s, st, sqlite3_bind_int64(st, 1, id) | sqlite3_bind_int64(st, 2, now),
+			    "delivery retry");
 	if (ret != DS_OK || sqlite3_changes(s->db) > 0)
 		return ret;
 	/* Nothing pending by that id: say whether it is missing or done (the
