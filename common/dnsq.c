@@ -192,97 +192,232 @@ static const char *check_answer(const uint8_t *ans, size_t len, uint16_t id, con
 	return check_reply(ans, len, id, OP_QUERY, qname, qtype, CLASS_IN, false);
 }
 
+/*
+ * One exchange with one server: its socket, the one deadline for every
+ * step, and where a failure is told (why starts with the server's name).
+ */
+struct conn {
+	int fd;
+	int64_t deadline;
+	unsigned timeout_ms;
+	char srv[DNSQ_ADDRSTR_MAX];
+	char *why;
+	size_t whylen;
+};
+
+/* Start an exchange: clear the results, name the server, check its family. */
+static int conn_init(struct conn *c, const struct sockaddr *server, unsigned timeout_ms,
+		     uint8_t **answer, size_t *answerlen, char *why, size_t whylen)
+{
+	c->fd = -1;
+	c->deadline = clock_mono_ms() + timeout_ms;
+	c->timeout_ms = timeout_ms;
+	c->why = why;
+	c->whylen = whylen;
+	*answer = NULL;
+	*answerlen = 0;
+	ds_why(why, whylen, "%s", "");
+	dnsq_addr_str(server, c->srv, sizeof(c->srv));
+	if (server->sa_family != AF_INET && server->sa_family != AF_INET6) {
+		ds_why(why, whylen, "%s: not an IPv4 or IPv6 address", c->srv);
+		return DS_EINVAL;
+	}
+	return DS_OK;
+}
+
+static int conn_socket(struct conn *c, int family, int type)
+{
+	c->fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->fd < 0) {
+		int e = errno;
+		ds_why(c->why, c->whylen, "%s: socket: %s", c->srv, strerror(e));
+		return e == ENOMEM || e == ENOBUFS ? DS_ENOMEM : DS_EIO;
+	}
+	return DS_OK;
+}
+
+static void conn_close(struct conn *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+}
+
+/*
+ * Wait for ev until the deadline: DS_OK when ready, else DS_EAGAIN
+ * ("<late> within N ms") or DS_EIO (poll failed), why set.
+ */
+static int conn_wait(struct conn *c, short ev, const char *late)
+{
+	int w = wait_fd(c->fd, ev, c->deadline);
+	if (w == 0) {
+		ds_why(c->why, c->whylen, "%s: %s within %u ms", c->srv, late, c->timeout_ms);
+		return DS_EAGAIN;
+	}
+	if (w < 0) {
+		ds_why(c->why, c->whylen, "%s: poll: %s", c->srv, strerror(-w));
+		return DS_EIO;
+	}
+	return DS_OK;
+}
+
+/*
+ * After a send or recv that failed: DS_OK to try again (interrupted, or the
+ * socket is ready in time), else the error with why set.
+ */
+static int conn_retry(struct conn *c, short ev, const char *late)
+{
+	if (errno == EINTR)
+		return DS_OK;
+	if (errno != EAGAIN && errno != EWOULDBLOCK) {
+		ds_why(c->why, c->whylen, "%s: %s", c->srv, strerror(errno));
+		return DS_EIO;
+	}
+	return conn_wait(c, ev, late);
+}
+
 /* Read exactly n bytes before the deadline: DS_OK, DS_EAGAIN or DS_EIO (why set). */
-static int read_full(int fd, uint8_t *p, size_t n, int64_t deadline, const char *srv,
-		     unsigned timeout_ms, char *why, size_t whylen)
+static int read_full(struct conn *c, uint8_t *p, size_t n)
 {
 	size_t got = 0;
 	while (got < n) {
-		ssize_t r = recv(fd, p + got, n - got, 0);
+		ssize_t r = recv(c->fd, p + got, n - got, 0);
 		if (r > 0) {
 			got += (size_t)r;
 			continue;
 		}
 		if (r == 0) {
-			ds_why(why, whylen, "%s: connection closed before the whole answer", srv);
+			ds_why(c->why, c->whylen, "%s: connection closed before the whole answer",
+			       c->srv);
 			return DS_EIO;
 		}
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN && errno != EWOULDBLOCK) {
-			ds_why(why, whylen, "%s: %s", srv, strerror(errno));
-			return DS_EIO;
-		}
-		int w = wait_fd(fd, POLLIN, deadline);
-		if (w == 0) {
-			ds_why(why, whylen, "%s: no answer within %u ms", srv, timeout_ms);
-			return DS_EAGAIN;
-		}
-		if (w < 0) {
-			ds_why(why, whylen, "%s: poll: %s", srv, strerror(-w));
-			return DS_EIO;
-		}
+		int rc = conn_retry(c, POLLIN, "no answer");
+		if (rc != DS_OK)
+			return rc;
 	}
 	return DS_OK;
 }
 
-static int write_full(int fd, const uint8_t *p, size_t n, int64_t deadline, const char *srv,
-		      unsigned timeout_ms, char *why, size_t whylen)
+static int write_full(struct conn *c, const uint8_t *p, size_t n)
 {
 	size_t sent = 0;
 	while (sent < n) {
-		ssize_t r = send(fd, p + sent, n - sent, MSG_NOSIGNAL);
+		ssize_t r = send(c->fd, p + sent, n - sent, MSG_NOSIGNAL);
 		if (r > 0) {
 			sent += (size_t)r;
 			continue;
 		}
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
-			ds_why(why, whylen, "%s: %s", srv, strerror(errno));
-			return DS_EIO;
-		}
-		int w = wait_fd(fd, POLLOUT, deadline);
-		if (w == 0) {
-			ds_why(why, whylen, "%s: query not sent within %u ms", srv, timeout_ms);
-			return DS_EAGAIN;
-		}
-		if (w < 0) {
-			ds_why(why, whylen, "%s: poll: %s", srv, strerror(-w));
-			return DS_EIO;
-		}
+		int rc = r < 0 ? conn_retry(c, POLLOUT, "query not sent")
+			       : conn_wait(c, POLLOUT, "query not sent");
+		if (rc != DS_OK)
+			return rc;
 	}
 	return DS_OK;
 }
 
-/* Connect fd to server before the deadline. */
-static int connect_by(int fd, const struct sockaddr *server, socklen_t serverlen, int64_t deadline,
-		      const char *srv, unsigned timeout_ms, char *why, size_t whylen)
+static int refused_or(struct conn *c, int err)
 {
-	if (connect(fd, server, serverlen) == 0)
+	ds_why(c->why, c->whylen, "%s: %s", c->srv,
+	       err == ECONNREFUSED ? "connection refused" : strerror(err));
+	return DS_EIO;
+}
+
+/* Connect to server before the deadline. */
+static int connect_by(struct conn *c, const struct sockaddr *server, socklen_t serverlen)
+{
+	if (connect(c->fd, server, serverlen) == 0)
 		return DS_OK;
-	if (errno != EINPROGRESS && errno != EINTR) {
-		ds_why(why, whylen, "%s: %s", srv,
-		       errno == ECONNREFUSED ? "connection refused" : strerror(errno));
-		return DS_EIO;
-	}
-	int w = wait_fd(fd, POLLOUT, deadline);
-	if (w == 0) {
-		ds_why(why, whylen, "%s: no connection within %u ms", srv, timeout_ms);
-		return DS_EAGAIN;
-	}
-	if (w < 0) {
-		ds_why(why, whylen, "%s: poll: %s", srv, strerror(-w));
-		return DS_EIO;
-	}
+	if (errno != EINPROGRESS && errno != EINTR)
+		return refused_or(c, errno);
+	int rc = conn_wait(c, POLLOUT, "no connection");
+	if (rc != DS_OK)
+		return rc;
 	int soerr = 0;
 	socklen_t sl = sizeof(soerr);
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0)
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0)
 		soerr = errno;
-	if (soerr != 0) {
-		ds_why(why, whylen, "%s: %s", srv,
-		       soerr == ECONNREFUSED ? "connection refused" : strerror(soerr));
-		return DS_EIO;
+	if (soerr != 0)
+		return refused_or(c, soerr);
+	return DS_OK;
+}
+
+/* One TCP-framed message: its length, then itself, in a buffer of its size. */
+static int tcp_recv(struct conn *c, uint8_t **ans, size_t *alen)
+{
+	uint8_t hdr[2];
+	int rc = read_full(c, hdr, 2);
+	if (rc != DS_OK)
+		return rc;
+	size_t n = rd_u16(hdr); /* at most DNSQ_ANSWER_MAX by the framing */
+	if (n < DNS_HDR_LEN) {
+		ds_why(c->why, c->whylen, "%s: answer of %zu octets is shorter than a DNS header",
+		       c->srv, n);
+		return DS_EMALF;
+	}
+	uint8_t *p = malloc(n);
+	if (p == NULL) {
+		ds_why(c->why, c->whylen, "%s: out of memory", c->srv);
+		return DS_ENOMEM;
+	}
+	rc = read_full(c, p, n);
+	if (rc != DS_OK) {
+		free(p);
+		return rc;
+	}
+	*ans = p;
+	*alen = n;
+	return DS_OK;
+}
+
+/* bad: what check_reply() found wrong with the answer, or NULL. */
+static int conn_verdict(struct conn *c, const char *bad)
+{
+	if (bad == NULL)
+		return DS_OK;
+	ds_why(c->why, c->whylen, "%s: %s", c->srv, bad);
+	return DS_EMALF;
+}
+
+/* The source address must be of the server's family; AF_UNSPEC means none. */
+static int check_source(struct conn *c, const struct sockaddr *server, const struct sockaddr **src)
+{
+	if (*src != NULL && (*src)->sa_family == AF_UNSPEC)
+		*src = NULL;
+	if (*src != NULL && (*src)->sa_family != server->sa_family) {
+		ds_why(c->why, c->whylen, "%s: the source address is of another family", c->srv);
+		return DS_EINVAL;
+	}
+	return DS_OK;
+}
+
+static int bind_source(struct conn *c, const struct sockaddr *src, socklen_t srclen)
+{
+	if (src == NULL || bind(c->fd, src, srclen) == 0)
+		return DS_OK;
+	char sa[DNSQ_ADDRSTR_MAX];
+	int e = errno;
+	ds_why(c->why, c->whylen, "%s: cannot bind source %s: %s", c->srv,
+	       dnsq_addr_str(src, sa, sizeof(sa)), strerror(e));
+	return DS_EIO;
+}
+
+/* Our query with a fresh random ID, framed for TCP, in q (of cap bytes). */
+static int make_query(struct conn *c, uint8_t *q, size_t cap, size_t *len, uint16_t *id,
+		      const uint8_t *qname, uint16_t qtype, unsigned flags)
+{
+	size_t qlen = qname_len(qname);
+	if (qlen == 0) {
+		ds_why(c->why, c->whylen, "%s: malformed query name", c->srv);
+		return DS_EINVAL;
+	}
+	if (RAND_bytes((unsigned char *)id, sizeof(*id)) != 1) {
+		ds_why(c->why, c->whylen, "%s: no random query ID", c->srv);
+		return DS_ECRYPTO;
+	}
+	*len = build_query(q, cap, *id, qname, qlen, qtype, flags);
+	if (*len == 0) { /* cannot happen: q holds the largest query */
+		ds_why(c->why, c->whylen, "%s: query does not fit", c->srv);
+		return DS_EINVAL;
 	}
 	return DS_OK;
 }
@@ -291,104 +426,99 @@ int dnsq_tcp(const struct sockaddr *src, socklen_t srclen, const struct sockaddr
 	     socklen_t serverlen, const uint8_t *qname, uint16_t qtype, unsigned flags,
 	     unsigned timeout_ms, uint8_t **answer, size_t *answerlen, char *why, size_t whylen)
 {
-	char srv[DNSQ_ADDRSTR_MAX];
+	struct conn c;
 	uint8_t q[2 + DNS_HDR_LEN + DNAME_MAX + 4 + 11];
-	int64_t deadline = clock_mono_ms() + timeout_ms;
-	int rc;
+	size_t len = 0;
+	uint16_t id = 0;
+	uint8_t *ans = NULL;
+	size_t alen = 0;
 
-	*answer = NULL;
-	*answerlen = 0;
-	ds_why(why, whylen, "%s", "");
-	dnsq_addr_str(server, srv, sizeof(srv));
-	if (server->sa_family != AF_INET && server->sa_family != AF_INET6) {
-		ds_why(why, whylen, "%s: not an IPv4 or IPv6 address", srv);
-		return DS_EINVAL;
-	}
-	if (src != NULL && src->sa_family == AF_UNSPEC)
-		src = NULL;
-	if (src != NULL && src->sa_family != server->sa_family) {
-		ds_why(why, whylen, "%s: the source address is of another family", srv);
-		return DS_EINVAL;
-	}
-	size_t qlen = qname_len(qname);
-	if (qlen == 0) {
-		ds_why(why, whylen, "%s: malformed query name", srv);
-		return DS_EINVAL;
-	}
-	uint16_t id;
-	if (RAND_bytes((unsigned char *)&id, sizeof(id)) != 1) {
-		ds_why(why, whylen, "%s: no random query ID", srv);
-		return DS_ECRYPTO;
-	}
-	size_t len = build_query(q, sizeof(q), id, qname, qlen, qtype, flags);
-	if (len == 0) { /* cannot happen: q holds the largest query */
-		ds_why(why, whylen, "%s: query does not fit", srv);
-		return DS_EINVAL;
-	}
-
-	int fd = socket(server->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		ds_why(why, whylen, "%s: socket: %s", srv, strerror(errno));
-		return errno == ENOMEM || errno == ENOBUFS ? DS_ENOMEM : DS_EIO;
-	}
-	if (src != NULL && bind(fd, src, srclen) != 0) {
-		char sa[DNSQ_ADDRSTR_MAX];
-		ds_why(why, whylen, "%s: cannot bind source %s: %s", srv,
-		       dnsq_addr_str(src, sa, sizeof(sa)), strerror(errno));
-		close(fd);
-		return DS_EIO;
-	}
-	rc = connect_by(fd, server, serverlen, deadline, srv, timeout_ms, why, whylen);
+	int rc = conn_init(&c, server, timeout_ms, answer, answerlen, why, whylen);
 	if (rc == DS_OK)
-		rc = write_full(fd, q, len, deadline, srv, timeout_ms, why, whylen);
-	uint8_t hdr[2];
+		rc = check_source(&c, server, &src);
 	if (rc == DS_OK)
-		rc = read_full(fd, hdr, 2, deadline, srv, timeout_ms, why, whylen);
-	if (rc != DS_OK) {
-		close(fd);
-		return rc;
-	}
-	size_t alen = rd_u16(hdr); /* at most DNSQ_ANSWER_MAX by the framing */
-	if (alen < DNS_HDR_LEN) {
-		ds_why(why, whylen, "%s: answer of %zu octets is shorter than a DNS header", srv,
-		       alen);
-		close(fd);
-		return DS_EMALF;
-	}
-	uint8_t *ans = malloc(alen);
-	if (ans == NULL) {
-		ds_why(why, whylen, "%s: out of memory", srv);
-		close(fd);
-		return DS_ENOMEM;
-	}
-	rc = read_full(fd, ans, alen, deadline, srv, timeout_ms, why, whylen);
-	close(fd);
+		rc = make_query(&c, q, sizeof(q), &len, &id, qname, qtype, flags);
+	if (rc == DS_OK)
+		rc = conn_socket(&c, server->sa_family, SOCK_STREAM);
+	if (rc == DS_OK)
+		rc = bind_source(&c, src, srclen);
+	if (rc == DS_OK)
+		rc = connect_by(&c, server, serverlen);
+	if (rc == DS_OK)
+		rc = write_full(&c, q, len);
+	if (rc == DS_OK)
+		rc = tcp_recv(&c, &ans, &alen);
+	conn_close(&c);
+	if (rc == DS_OK)
+		rc = conn_verdict(&c, check_answer(ans, alen, id, qname, qtype));
 	if (rc != DS_OK) {
 		free(ans);
 		return rc;
-	}
-	const char *bad = check_answer(ans, alen, id, qname, qtype);
-	if (bad != NULL) {
-		ds_why(why, whylen, "%s: %s", srv, bad);
-		free(ans);
-		return DS_EMALF;
 	}
 	*answer = ans;
 	*answerlen = alen;
 	return DS_OK;
 }
 
+/* The caller's own request, as far as its answer must match it. */
+struct request {
+	uint16_t id;
+	unsigned opcode;
+	uint8_t qname[DNAME_MAX];
+	uint16_t qtype, qclass;
+};
+
+/* Read our request's header and its one question like any message. */
+static int parse_request(struct conn *c, const uint8_t *msg, size_t len, struct request *r)
+{
+	struct wire w;
+	wire_init(&w, msg, len);
+	r->id = wire_u16(&w);
+	r->opcode = (wire_u16(&w) >> 11) & 0xf;
+	uint16_t qd = wire_u16(&w);
+	wire_skip(&w, 6);
+	size_t qn = qd == 1 ? wire_name_nocomp(&w, r->qname) : 0;
+	r->qtype = wire_u16(&w);
+	r->qclass = wire_u16(&w);
+	if (wire_err(&w) || qd != 1 || qn == 0 || len > DNSQ_ANSWER_MAX) {
+		ds_why(c->why, c->whylen, "%s: the request is not a message with one question",
+		       c->srv);
+		return DS_EINVAL;
+	}
+	return DS_OK;
+}
+
+/* NULL if ans answers r, else what is wrong; an UPDATE's answer may omit the zone. */
+static const char *check_request(const struct request *r, const uint8_t *ans, size_t len)
+{
+	return check_reply(ans, len, r->id, r->opcode, r->qname, r->qtype, r->qclass,
+			   r->opcode == OP_UPDATE);
+}
+
+static int exchange_tcp(struct conn *c, const uint8_t *msg, size_t len, const struct request *r,
+			uint8_t **ans, size_t *alen)
+{
+	uint8_t hdr[2];
+	wr_u16(hdr, (uint16_t)len);
+	int rc = write_full(c, hdr, 2);
+	if (rc == DS_OK)
+		rc = write_full(c, msg, len);
+	if (rc == DS_OK)
+		rc = tcp_recv(c, ans, alen);
+	if (rc == DS_OK)
+		rc = conn_verdict(c, check_request(r, *ans, *alen));
+	return rc;
+}
+
 /* UDP: wait for the answer on a connected socket; other datagrams are dropped. */
-static int udp_wait(int fd, uint8_t *ans, size_t cap, size_t *alen, int64_t deadline,
-		    const char *srv, unsigned timeout_ms, uint16_t id, unsigned opcode,
-		    const uint8_t *qname, uint16_t qtype, uint16_t qclass, char *why, size_t whylen)
+static int udp_wait(struct conn *c, uint8_t *ans, size_t cap, size_t *alen,
+		    const struct request *req)
 {
 	const char *last = NULL;
 	for (;;) {
-		ssize_t r = recv(fd, ans, cap, 0);
+		ssize_t r = recv(c->fd, ans, cap, 0);
 		if (r >= 0) {
-			const char *bad = check_reply(ans, (size_t)r, id, opcode, qname, qtype,
-						      qclass, opcode == OP_UPDATE);
+			const char *bad = check_request(req, ans, (size_t)r);
 			if (bad == NULL) {
 				*alen = (size_t)r;
 				return DS_OK;
@@ -396,120 +526,71 @@ static int udp_wait(int fd, uint8_t *ans, size_t cap, size_t *alen, int64_t dead
 			last = bad; /* not ours (spoofed, late): keep waiting */
 			continue;
 		}
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN && errno != EWOULDBLOCK) {
-			ds_why(why, whylen, "%s: %s", srv,
-			       errno == ECONNREFUSED ? "port unreachable" : strerror(errno));
+		if (errno == ECONNREFUSED) {
+			ds_why(c->why, c->whylen, "%s: port unreachable", c->srv);
 			return DS_EIO;
 		}
-		int w = wait_fd(fd, POLLIN, deadline);
-		if (w == 0) {
-			if (last != NULL)
-				ds_why(why, whylen, "%s: no answer within %u ms (dropped: %s)", srv,
-				       timeout_ms, last);
-			else
-				ds_why(why, whylen, "%s: no answer within %u ms", srv, timeout_ms);
-			return DS_EAGAIN;
-		}
-		if (w < 0) {
-			ds_why(why, whylen, "%s: poll: %s", srv, strerror(-w));
-			return DS_EIO;
-		}
+		int rc = conn_retry(c, POLLIN, "no answer");
+		if (rc == DS_EAGAIN && last != NULL)
+			ds_why(c->why, c->whylen, "%s: no answer within %u ms (dropped: %s)",
+			       c->srv, c->timeout_ms, last);
+		if (rc != DS_OK)
+			return rc;
 	}
+}
+
+static int exchange_udp(struct conn *c, const uint8_t *msg, size_t len, const struct request *r,
+			uint8_t **ans, size_t *alen)
+{
+	ssize_t s;
+	do
+		s = send(c->fd, msg, len, 0);
+	while (s < 0 && errno == EINTR);
+	if (s != (ssize_t)len) {
+		ds_why(c->why, c->whylen, "%s: send: %s", c->srv,
+		       s < 0 ? strerror(errno) : "short datagram");
+		return DS_EIO;
+	}
+	uint8_t *buf = malloc(DNSQ_ANSWER_MAX);
+	if (buf == NULL) {
+		ds_why(c->why, c->whylen, "%s: out of memory", c->srv);
+		return DS_ENOMEM;
+	}
+	int rc = udp_wait(c, buf, DNSQ_ANSWER_MAX, alen, r);
+	if (rc != DS_OK) {
+		free(buf);
+		return rc;
+	}
+	uint8_t *fit = realloc(buf, *alen); /* *alen >= DNS_HDR_LEN */
+	*ans = fit ? fit : buf;
+	return DS_OK;
 }
 
 int dnsq_exchange(const struct sockaddr *server, socklen_t serverlen, const uint8_t *msg,
 		  size_t len, bool tcp, unsigned timeout_ms, uint8_t **answer, size_t *answerlen,
 		  char *why, size_t whylen)
 {
-	char srv[DNSQ_ADDRSTR_MAX];
-	uint8_t qname[DNAME_MAX];
-	uint16_t qtype = 0, qclass = 0;
-	int64_t deadline = clock_mono_ms() + timeout_ms;
-	int rc;
-
-	*answer = NULL;
-	*answerlen = 0;
-	ds_why(why, whylen, "%s", "");
-	dnsq_addr_str(server, srv, sizeof(srv));
-	if (server->sa_family != AF_INET && server->sa_family != AF_INET6) {
-		ds_why(why, whylen, "%s: not an IPv4 or IPv6 address", srv);
-		return DS_EINVAL;
-	}
-	/* our own request: header and its one question, read like any message */
-	struct wire w;
-	wire_init(&w, msg, len);
-	uint16_t id = wire_u16(&w);
-	unsigned opcode = (wire_u16(&w) >> 11) & 0xf;
-	uint16_t qd = wire_u16(&w);
-	wire_skip(&w, 6);
-	size_t qn = qd == 1 ? wire_name_nocomp(&w, qname) : 0;
-	qtype = wire_u16(&w);
-	qclass = wire_u16(&w);
-	if (wire_err(&w) || qd != 1 || qn == 0 || len > DNSQ_ANSWER_MAX) {
-		ds_why(why, whylen, "%s: the request is not a message with one question", srv);
-		return DS_EINVAL;
-	}
-
-	int fd = socket(server->sa_family,
-			(tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		ds_why(why, whylen, "%s: socket: %s", srv, strerror(errno));
-		return errno == ENOMEM || errno == ENOBUFS ? DS_ENOMEM : DS_EIO;
-	}
-	uint8_t *ans = malloc(DNSQ_ANSWER_MAX);
-	if (ans == NULL) {
-		ds_why(why, whylen, "%s: out of memory", srv);
-		close(fd);
-		return DS_ENOMEM;
-	}
+	struct conn c;
+	struct request r;
+	uint8_t *ans = NULL;
 	size_t alen = 0;
-	rc = connect_by(fd, server, serverlen, deadline, srv, timeout_ms, why, whylen);
-	if (rc == DS_OK && tcp) {
-		uint8_t hdr[2];
-		wr_u16(hdr, (uint16_t)len);
-		rc = write_full(fd, hdr, 2, deadline, srv, timeout_ms, why, whylen);
-		if (rc == DS_OK)
-			rc = write_full(fd, msg, len, deadline, srv, timeout_ms, why, whylen);
-		if (rc == DS_OK)
-			rc = read_full(fd, hdr, 2, deadline, srv, timeout_ms, why, whylen);
-		alen = rd_u16(hdr);
-		if (rc == DS_OK && alen < DNS_HDR_LEN) {
-			ds_why(why, whylen, "%s: answer of %zu octets is shorter than a DNS header",
-			       srv, alen);
-			rc = DS_EMALF;
-		}
-		if (rc == DS_OK)
-			rc = read_full(fd, ans, alen, deadline, srv, timeout_ms, why, whylen);
-		const char *bad = rc == DS_OK ? check_reply(ans, alen, id, opcode, qname, qtype,
-							    qclass, opcode == OP_UPDATE)
-					      : NULL;
-		if (bad != NULL) {
-			ds_why(why, whylen, "%s: %s", srv, bad);
-			rc = DS_EMALF;
-		}
-	} else if (rc == DS_OK) {
-		ssize_t s;
-		do
-			s = send(fd, msg, len, 0);
-		while (s < 0 && errno == EINTR);
-		if (s != (ssize_t)len) {
-			ds_why(why, whylen, "%s: send: %s", srv,
-			       s < 0 ? strerror(errno) : "short datagram");
-			rc = DS_EIO;
-		} else {
-			rc = udp_wait(fd, ans, DNSQ_ANSWER_MAX, &alen, deadline, srv, timeout_ms,
-				      id, opcode, qname, qtype, qclass, why, whylen);
-		}
-	}
-	close(fd);
+
+	int rc = conn_init(&c, server, timeout_ms, answer, answerlen, why, whylen);
+	if (rc == DS_OK)
+		rc = parse_request(&c, msg, len, &r);
+	if (rc == DS_OK)
+		rc = conn_socket(&c, server->sa_family, tcp ? SOCK_STREAM : SOCK_DGRAM);
+	if (rc == DS_OK)
+		rc = connect_by(&c, server, serverlen);
+	if (rc == DS_OK)
+		rc = tcp ? exchange_tcp(&c, msg, len, &r, &ans, &alen)
+			 : exchange_udp(&c, msg, len, &r, &ans, &alen);
+	conn_close(&c);
 	if (rc != DS_OK) {
 		free(ans);
 		return rc;
 	}
-	uint8_t *fit = realloc(ans, alen); /* alen >= DNS_HDR_LEN */
-	*answer = fit ? fit : ans;
+	*answer = ans;
 	*answerlen = alen;
 	return DS_OK;
 }

@@ -134,6 +134,46 @@ static int parse_rr(struct msg *m, struct wire *w, int sec, struct msg_rr *rr)
 	return DS_OK;
 }
 
+/* A TSIG in the additional section: the last record, never with SIG(0). */
+static int take_tsig(struct msg *m)
+{
+	if (m->nsig)
+		return fail(m, DS_EMALF, "both SIG(0) and TSIG present");
+	m->has_tsig = true;
+	return DS_OK;
+}
+
+/* A SIG in the additional section: it must be a SIG(0) (sig0_form), at most MSG_MAX_SIG0. */
+static int take_sig0(struct msg *m, size_t i, bool sig0_form)
+{
+	if (!sig0_form)
+		return fail(m, DS_EMALF,
+			    "SIG in the additional section is not a SIG(0) "
+			    "(type covered and labels must be 0)");
+	if (m->nsig == MSG_MAX_SIG0)
+		return fail(m, DS_EMALF, "more than %d SIG(0) records", MSG_MAX_SIG0);
+	m->sig_idx[m->nsig++] = i;
+	return DS_OK;
+}
+
+/* The one OPT record, owned by the root: its EDNS fields. */
+static int take_opt(struct msg *m, size_t i)
+{
+	const struct msg_rr *rr = &m->rr[i];
+
+	if (m->has_opt)
+		return fail(m, DS_EMALF, "more than one OPT record");
+	if (m->arena[rr->owner] != 0)
+		return fail(m, DS_EMALF, "OPT owner is not the root");
+	m->has_opt = true;
+	m->opt_idx = i;
+	m->edns_udp = rr->rclass < 512 ? 512 : rr->rclass;
+	m->edns_ext_rcode = (uint8_t)(rr->ttl >> 24);
+	m->edns_version = (uint8_t)(rr->ttl >> 16);
+	m->edns_do = (rr->ttl & 0x8000) != 0;
+	return DS_OK;
+}
+
 /* RR placement rules for OPT, SIG(0) and TSIG. */
 static int check_meta(struct msg *m, size_t i)
 {
@@ -151,37 +191,13 @@ static int check_meta(struct msg *m, size_t i)
 	}
 	if (m->has_tsig)
 		return fail(m, DS_EMALF, "TSIG is not the last record");
-	if (rr->type == T_TSIG) {
-		if (m->nsig)
-			return fail(m, DS_EMALF, "both SIG(0) and TSIG present");
-		m->has_tsig = true;
-		return DS_OK;
-	}
-	if (rr->type == T_SIG) {
-		if (!is_sig0 || rd[3] != 0)
-			return fail(m, DS_EMALF,
-				    "SIG in the additional section is not a SIG(0) "
-				    "(type covered and labels must be 0)");
-		if (m->nsig == MSG_MAX_SIG0)
-			return fail(m, DS_EMALF, "more than %d SIG(0) records", MSG_MAX_SIG0);
-		m->sig_idx[m->nsig++] = i;
-		return DS_OK;
-	}
+	if (rr->type == T_TSIG)
+		return take_tsig(m);
+	if (rr->type == T_SIG) /* labels (rd[3]) must be 0 too */
+		return take_sig0(m, i, is_sig0 && rd[3] == 0);
 	if (m->nsig)
 		return fail(m, DS_EMALF, "SIG(0) is not at the end of the additional section");
-	if (rr->type == T_OPT) {
-		if (m->has_opt)
-			return fail(m, DS_EMALF, "more than one OPT record");
-		if (m->arena[rr->owner] != 0)
-			return fail(m, DS_EMALF, "OPT owner is not the root");
-		m->has_opt = true;
-		m->opt_idx = i;
-		m->edns_udp = rr->rclass < 512 ? 512 : rr->rclass;
-		m->edns_ext_rcode = (uint8_t)(rr->ttl >> 24);
-		m->edns_version = (uint8_t)(rr->ttl >> 16);
-		m->edns_do = (rr->ttl & 0x8000) != 0;
-	}
-	return DS_OK;
+	return rr->type == T_OPT ? take_opt(m, i) : DS_OK;
 }
 
 /*

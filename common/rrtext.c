@@ -144,6 +144,24 @@ static int hex(const uint8_t *p, size_t n, char *out, size_t outlen)
 	return DS_OK;
 }
 
+/*
+ * The form DS and KEY share: three fields (16, 8 and 8 bits) and the rest
+ * of the RDATA, in hex (DS: the digest) or base64 (KEY: the public key).
+ */
+static int fields_and_blob(const uint8_t *rd, size_t rdlen, bool base64, char *out, size_t outlen)
+{
+	if (rdlen < 5)
+		return DS_EMALF;
+	int n = snprintf(out, outlen, "%u %u %u ", rd_u16(rd), rd[2], rd[3]);
+	if (n < 0 || (size_t)n >= outlen)
+		return DS_ELIMIT;
+	out += n;
+	outlen -= (size_t)n;
+	if (base64)
+		return b64_encode(rd + 4, rdlen - 4, out, outlen) < 0 ? DS_ELIMIT : DS_OK;
+	return hex(rd + 4, rdlen - 4, out, outlen);
+}
+
 int rr_rdata_to_str(uint16_t type, const uint8_t *rd, size_t rdlen, char *out, size_t outlen)
 {
 	int n;
@@ -168,22 +186,11 @@ int rr_rdata_to_str(uint16_t type, const uint8_t *rd, size_t rdlen, char *out, s
 	}
 	case T_DS:
 	case T_CDS:
-		if (rdlen < 5)
-			return DS_EMALF;
-		n = snprintf(out, outlen, "%u %u %u ", rd_u16(rd), rd[2], rd[3]);
-		if (n < 0 || (size_t)n >= outlen)
-			return DS_ELIMIT;
-		return hex(rd + 4, rdlen - 4, out + n, outlen - (size_t)n);
+		return fields_and_blob(rd, rdlen, false, out, outlen);
 	case T_KEY:
 	case T_DNSKEY:
 	case T_CDNSKEY:
-		if (rdlen < 5)
-			return DS_EMALF;
-		n = snprintf(out, outlen, "%u %u %u ", rd_u16(rd), rd[2], rd[3]);
-		if (n < 0 || (size_t)n >= outlen)
-			return DS_ELIMIT;
-		return b64_encode(rd + 4, rdlen - 4, out + n, outlen - (size_t)n) < 0 ? DS_ELIMIT
-										      : DS_OK;
+		return fields_and_blob(rd, rdlen, true, out, outlen);
 	default:
 		n = snprintf(out, outlen, "\\# %zu%s", rdlen, rdlen ? " " : "");
 		if (n < 0 || (size_t)n >= outlen)

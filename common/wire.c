@@ -26,31 +26,6 @@ static bool need(struct wire *w, size_t n)
 	return true;
 }
 
-uint8_t wire_u8(struct wire *w)
-{
-	if (!need(w, 1))
-		return 0;
-	return w->buf[w->pos++];
-}
-
-uint16_t wire_u16(struct wire *w)
-{
-	if (!need(w, 2))
-		return 0;
-	uint16_t v = rd_u16(w->buf + w->pos);
-	w->pos += 2;
-	return v;
-}
-
-uint32_t wire_u32(struct wire *w)
-{
-	if (!need(w, 4))
-		return 0;
-	uint32_t v = rd_u32(w->buf + w->pos);
-	w->pos += 4;
-	return v;
-}
-
 const uint8_t *wire_bytes(struct wire *w, size_t n)
 {
 	if (!need(w, n))
@@ -58,6 +33,24 @@ const uint8_t *wire_bytes(struct wire *w, size_t n)
 	const uint8_t *p = w->buf + w->pos;
 	w->pos += n;
 	return p;
+}
+
+uint8_t wire_u8(struct wire *w)
+{
+	const uint8_t *p = wire_bytes(w, 1);
+	return p ? p[0] : 0;
+}
+
+uint16_t wire_u16(struct wire *w)
+{
+	const uint8_t *p = wire_bytes(w, 2);
+	return p ? rd_u16(p) : 0;
+}
+
+uint32_t wire_u32(struct wire *w)
+{
+	const uint8_t *p = wire_bytes(w, 4);
+	return p ? rd_u32(p) : 0;
 }
 
 void wire_skip(struct wire *w, size_t n)

@@ -22,73 +22,49 @@
 #define ROWS (ROW(KEY_REVOKED) + 1)
 #define TO(st) ((uint8_t)((st) + 1))
 
+/*
+ * The cells by short name, so that a row reads like the matrix in
+ * doc/keystate.md.  Reasons for the cells that need one:
+ *   known/validating + upload: a retransmitted bootstrap; it must not abort
+ *     the running validation.
+ *   validating + validation-start, restart: the scheduler picks it up again.
+ *   known + validation-ok: a method that ran inline.
+ *   absent/known/... + operator-trust: the operator adds or trusts a key.
+ *   trusted + upload: an upload never demotes; + rollover-add: retransmitted.
+ *   v-failed/refused/revoked + upload: the child tries again, policy is
+ *     evaluated anew, a revoked key starts afresh (validated anew).
+ */
+#define NO 0
+#define KN TO(KEY_KNOWN)
+#define VA TO(KEY_VALIDATING)
+#define TR TO(KEY_TRUSTED)
+#define VF TO(KEY_VALIDATION_FAILED)
+#define RF TO(KEY_REFUSED)
+#define RV TO(KEY_REVOKED)
+
+_Static_assert(KS_EVENTS == 11 && KS_EV_UPLOAD == 0 && KS_EV_AWAIT_OPERATOR == 10,
+	       "the columns of ks_table follow enum ks_event");
+
+/* clang-format off */
 static const uint8_t ks_table[ROWS][KS_EVENTS] = {
-    [ROW_ABSENT] =
-	{
-	    [KS_EV_UPLOAD] = TO(KEY_KNOWN),
-	    [KS_EV_OPERATOR_TRUST] = TO(KEY_TRUSTED), /* operator adds a key directly */
-	    [KS_EV_ROLLOVER_ADD] = TO(KEY_TRUSTED),
-	},
-    [ROW(KEY_KNOWN)] =
-	{
-	    [KS_EV_UPLOAD] = TO(KEY_KNOWN), /* a retransmitted bootstrap */
-	    [KS_EV_VALIDATION_START] = TO(KEY_VALIDATING),
-	    [KS_EV_VALIDATION_OK] = TO(KEY_TRUSTED), /* a method that ran inline */
-	    [KS_EV_VALIDATION_FAIL] = TO(KEY_VALIDATION_FAILED),
-	    [KS_EV_POLICY_REFUSE] = TO(KEY_REFUSED),
-	    [KS_EV_OPERATOR_TRUST] = TO(KEY_TRUSTED),
-	    [KS_EV_OPERATOR_REVOKE] = TO(KEY_REVOKED),
-	    [KS_EV_ROLLOVER_ADD] = TO(KEY_TRUSTED),
-	    [KS_EV_SUPERSEDED] = TO(KEY_REVOKED),
-	    [KS_EV_RESTART] = TO(KEY_KNOWN),
-	},
-    [ROW(KEY_VALIDATING)] =
-	{
-	    /* a retransmitted bootstrap must not abort the running validation */
-	    [KS_EV_UPLOAD] = TO(KEY_VALIDATING),
-	    /* the scheduler picks it up again, e.g. after a restart */
-	    [KS_EV_VALIDATION_START] = TO(KEY_VALIDATING),
-	    [KS_EV_VALIDATION_OK] = TO(KEY_TRUSTED),
-	    [KS_EV_VALIDATION_FAIL] = TO(KEY_VALIDATION_FAILED),
-	    [KS_EV_POLICY_REFUSE] = TO(KEY_REFUSED),
-	    [KS_EV_OPERATOR_TRUST] = TO(KEY_TRUSTED),
-	    [KS_EV_OPERATOR_REVOKE] = TO(KEY_REVOKED),
-	    [KS_EV_ROLLOVER_ADD] = TO(KEY_TRUSTED),
-	    [KS_EV_SUPERSEDED] = TO(KEY_REVOKED),
-	    [KS_EV_RESTART] = TO(KEY_VALIDATING), /* resumed by the scheduler */
-	    [KS_EV_AWAIT_OPERATOR] = TO(KEY_KNOWN),
-	},
-    [ROW(KEY_TRUSTED)] =
-	{
-	    [KS_EV_UPLOAD] = TO(KEY_TRUSTED), /* an upload never demotes */
-	    [KS_EV_OPERATOR_REVOKE] = TO(KEY_REVOKED),
-	    [KS_EV_ROLLOVER_ADD] = TO(KEY_TRUSTED), /* a retransmitted rollover */
-	    [KS_EV_SUPERSEDED] = TO(KEY_REVOKED),
-	    [KS_EV_RESTART] = TO(KEY_TRUSTED),
-	},
-    [ROW(KEY_VALIDATION_FAILED)] =
-	{
-	    [KS_EV_UPLOAD] = TO(KEY_KNOWN), /* the child tries again */
-	    [KS_EV_OPERATOR_TRUST] = TO(KEY_TRUSTED),
-	    [KS_EV_OPERATOR_REVOKE] = TO(KEY_REVOKED),
-	    [KS_EV_ROLLOVER_ADD] = TO(KEY_TRUSTED),
-	    [KS_EV_SUPERSEDED] = TO(KEY_REVOKED),
-	    [KS_EV_RESTART] = TO(KEY_VALIDATION_FAILED),
-	},
-    [ROW(KEY_REFUSED)] =
-	{
-	    /* policy is evaluated again on every upload (it may have changed) */
-	    [KS_EV_UPLOAD] = TO(KEY_KNOWN),
-	    [KS_EV_OPERATOR_REVOKE] = TO(KEY_REVOKED),
-	    [KS_EV_SUPERSEDED] = TO(KEY_REVOKED),
-	    [KS_EV_RESTART] = TO(KEY_REFUSED),
-	},
-    [ROW(KEY_REVOKED)] =
-	{
-	    [KS_EV_UPLOAD] = TO(KEY_KNOWN), /* a fresh start, validated anew */
-	    [KS_EV_RESTART] = TO(KEY_REVOKED),
-	},
+	/*                              upl vst vok vfl ref otr orv add sup rst awt */
+	[ROW_ABSENT]                 = {KN, NO, NO, NO, NO, TR, NO, TR, NO, NO, NO},
+	[ROW(KEY_KNOWN)]             = {KN, VA, TR, VF, RF, TR, RV, TR, RV, KN, NO},
+	[ROW(KEY_VALIDATING)]        = {VA, VA, TR, VF, RF, TR, RV, TR, RV, VA, KN},
+	[ROW(KEY_TRUSTED)]           = {TR, NO, NO, NO, NO, NO, RV, TR, RV, TR, NO},
+	[ROW(KEY_VALIDATION_FAILED)] = {KN, NO, NO, NO, NO, TR, RV, TR, RV, VF, NO},
+	[ROW(KEY_REFUSED)]           = {KN, NO, NO, NO, NO, NO, RV, NO, RV, RF, NO},
+	[ROW(KEY_REVOKED)]           = {KN, NO, NO, NO, NO, NO, NO, NO, NO, RV, NO},
 };
+/* clang-format on */
+
+#undef NO
+#undef KN
+#undef VA
+#undef TR
+#undef VF
+#undef RF
+#undef RV
 
 bool ks_next(bool exists, enum key_state cur, enum ks_event ev, enum key_state *next)
 {

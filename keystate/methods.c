@@ -271,6 +271,30 @@ static void lookup_cb(void *arg, int err, struct ub_result *res)
 	l->res = res;
 }
 
+/*
+ * Why lookup l has no result to look at ("no answer from the resolver
+ * within N ms", "resolver error: ..."), written to out; NULL when it has one.
+ */
+static const char *lookup_trouble(const struct bm_resolver *r, const struct lookup *l, char *out,
+				  size_t outlen)
+{
+	if (l->done && l->err == 0 && l->res != NULL)
+		return NULL;
+	if (l->sent && !l->done)
+		ds_why(out, outlen, "no answer from the resolver within %u ms", r->timeout_ms);
+	else
+		ds_why(out, outlen, "resolver error: %s",
+		       r->ctx == NULL ? "no libunbound context" : ub_strerror(l->err));
+	return out;
+}
+
+/* unbound's reason for a bogus answer, made safe for one log line. */
+static const char *bogus_reason(const struct ub_result *res, char *out, size_t outlen)
+{
+	clean_copy(out, outlen, res->why_bogus ? res->why_bogus : "no reason given");
+	return out;
+}
+
 static void lookups_free(struct lookup *l, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -357,14 +381,8 @@ static bool soa_owner(const void *pkt, int len, uint8_t out[DNAME_MAX])
 static int answer_fill(const struct bm_resolver *r, const struct lookup *l, struct bm_answer *a)
 {
 	const struct ub_result *res = l->res;
-	if (!l->done || l->err != 0 || res == NULL) {
+	if (lookup_trouble(r, l, a->why, sizeof(a->why)) != NULL) {
 		a->err = DS_EAGAIN;
-		if (l->sent && !l->done)
-			ds_why(a->why, sizeof(a->why), "no answer from the resolver within %u ms",
-			       r->timeout_ms);
-		else
-			ds_why(a->why, sizeof(a->why), "resolver error: %s",
-			       r->ctx == NULL ? "no libunbound context" : ub_strerror(l->err));
 		return DS_OK;
 	}
 	a->err = DS_OK;
@@ -374,8 +392,7 @@ static int answer_fill(const struct bm_resolver *r, const struct lookup *l, stru
 	a->havedata = res->havedata != 0;
 	a->nxdomain = res->nxdomain != 0;
 	if (a->bogus) {
-		clean_copy(a->why, sizeof(a->why),
-			   res->why_bogus ? res->why_bogus : "no reason given");
+		bogus_reason(res, a->why, sizeof(a->why));
 		return DS_OK; /* bogus data is never handed out */
 	}
 	if (!a->havedata)
@@ -483,22 +500,16 @@ static bool rdata_in_result(const struct ub_result *res, const uint8_t *rdata, s
 static enum key_status key_status(const struct bm_resolver *r, const struct lookup *l,
 				  const uint8_t *rdata, size_t rdlen, char *text, size_t textlen)
 {
-	char rc[16], bogus[256];
+	char rc[16], bogus[256], trouble[128];
 	size_t nkeys;
 	const struct ub_result *res = l->res;
-	if (!l->done || l->err != 0 || res == NULL) {
-		if (l->sent && !l->done)
-			ds_why(text, textlen, "%s KEY: no answer from the resolver within %u ms",
-			       l->name, r->timeout_ms);
-		else
-			ds_why(text, textlen, "%s KEY: resolver error: %s", l->name,
-			       r->ctx == NULL ? "no libunbound context" : ub_strerror(l->err));
+	if (lookup_trouble(r, l, trouble, sizeof(trouble)) != NULL) {
+		ds_why(text, textlen, "%s KEY: %s", l->name, trouble);
 		return KS_TEMP;
 	}
 	if (res->bogus) {
-		clean_copy(bogus, sizeof(bogus),
-			   res->why_bogus ? res->why_bogus : "no reason given");
-		ds_why(text, textlen, "KEY RRset of %s is bogus (%s)", l->name, bogus);
+		ds_why(text, textlen, "KEY RRset of %s is bogus (%s)", l->name,
+		       bogus_reason(res, bogus, sizeof(bogus)));
 		return KS_BOGUS;
 	}
 	if (res->rcode != 0 && res->rcode != 3) {
@@ -606,112 +617,138 @@ static bool signal_name(const uint8_t *child, const uint8_t *ns, uint8_t out[DNA
 
 /* ---- at-ns ---------------------------------------------------------------------- */
 
-enum bm_result bm_at_ns(struct bm_resolver *r, const uint8_t *child, const struct deleg *d,
-			const uint8_t *rdata, size_t rdlen, bool require_all, char *why,
-			size_t whylen)
+/* The NS targets of child outside its own bailiwick (at most NS_MAX); *nall: all of them. */
+static size_t outside_targets(const uint8_t *child, const struct deleg *d, const uint8_t **ns,
+			      size_t *nall)
 {
-	const uint8_t *all[NS_MAX], *ns[NS_MAX];
-	char cname[DNAME_STR_MAX], nsname[DNAME_STR_MAX], text[DETAIL_MAX];
-	char fail_text[DETAIL_MAX] = "", temp_text[DETAIL_MAX] = "", ok_text[DETAIL_MAX] = "";
-	uint8_t qname[DNAME_MAX];
-	size_t nok = 0, nfail = 0, ntemp = 0, n = 0;
-
-	dname_str(child, cname, sizeof(cname));
-	size_t nall = ns_targets(child, d, all);
-	for (size_t i = 0; i < nall; i++)
+	const uint8_t *all[NS_MAX];
+	size_t n = 0;
+	*nall = ns_targets(child, d, all);
+	for (size_t i = 0; i < *nall; i++)
 		if (!dname_is_sub(all[i], child))
 			ns[n++] = all[i];
-	if (n == 0) {
-		ds_why(why, whylen,
-		       "at-ns: %s has no nameserver outside its own bailiwick (%zu NS)", cname,
-		       nall);
-		return BM_NA;
-	}
-	/* names too long are failures for their NS: mark them, send the others */
-	struct lookup *send = calloc(n, sizeof(*send));
-	size_t *slot = calloc(n, sizeof(*slot));
-	bool *toolong = calloc(n, sizeof(*toolong));
+	return n;
+}
+
+/*
+ * The _signal KEY lookups of ns[0..n) in send, returned: their number.  A
+ * name over 255 octets is a failure for its NS and is not sent
+ * (slot[i] == SIZE_MAX); else send[slot[i]] is the lookup of ns[i].
+ */
+static size_t signal_lookups(const uint8_t *child, const uint8_t **ns, size_t n,
+			     struct lookup *send, size_t *slot)
+{
+	uint8_t qname[DNAME_MAX];
 	size_t nsend = 0;
-	if (send == NULL || slot == NULL || toolong == NULL) {
-		free(send);
-		free(slot);
-		free(toolong);
-		ds_why(why, whylen, "at-ns: out of memory");
-		return BM_TEMP;
-	}
 	for (size_t i = 0; i < n; i++) {
 		if (!signal_name(child, ns[i], qname)) {
-			toolong[i] = true;
+			slot[i] = SIZE_MAX;
 			continue;
 		}
 		dname_str(qname, send[nsend].name, sizeof(send[nsend].name));
 		send[nsend].type = T_KEY;
 		slot[i] = nsend++;
 	}
-	lookups_run(r, send, nsend);
+	return nsend;
+}
 
-	for (size_t i = 0; i < n; i++) {
-		enum key_status st;
-		if (toolong[i]) {
-			st = KS_MISSING;
-			ds_why(text, sizeof(text),
-			       "_sig0key.%s_signal.%s is longer than 255 octets", cname,
-			       dname_str(ns[i], nsname, sizeof(nsname)));
-		} else {
-			st = key_status(r, &send[slot[i]], rdata, rdlen, text, sizeof(text));
-		}
-		if (st == KS_HOLDS) {
-			if (nok++ == 0)
-				snprintf(ok_text, sizeof(ok_text), "%s", text);
-		} else if (st == KS_TEMP) {
-			if (ntemp++ == 0)
-				snprintf(temp_text, sizeof(temp_text), "%s", text);
-		} else {
-			if (nfail++ == 0)
-				snprintf(fail_text, sizeof(fail_text), "%s", text);
-		}
+/* What the nameservers of an at-ns check said: how many of each, and the first text. */
+struct ns_tally {
+	size_t nok, nfail, ntemp;
+	char ok_text[DETAIL_MAX], fail_text[DETAIL_MAX], temp_text[DETAIL_MAX];
+};
+
+static void tally_add(struct ns_tally *t, enum key_status st, const char *text)
+{
+	size_t *count = &t->nfail;
+	char *first = t->fail_text;
+	if (st == KS_HOLDS) {
+		count = &t->nok;
+		first = t->ok_text;
+	} else if (st == KS_TEMP) {
+		count = &t->ntemp;
+		first = t->temp_text;
 	}
-	lookups_free(send, nsend);
-	free(send);
-	free(slot);
-	free(toolong);
+	if ((*count)++ == 0)
+		snprintf(first, DETAIL_MAX, "%s", text);
+}
 
-	if (require_all) {
-		if (nfail > 0) {
-			ds_why(why, whylen, "at-ns: %s (%zu of %zu nameservers fail)", fail_text,
-			       nfail, n);
-			return BM_FAIL;
-		}
-		if (ntemp > 0) {
-			ds_why(why, whylen, "at-ns: %s (%zu of %zu nameservers not checked)",
-			       temp_text, ntemp, n);
-			return BM_TEMP;
-		}
+/*
+ * The verdict over n nameservers: with require_all every one must hold
+ * the key, else one that holds it is enough and one that fails does not
+ * matter.
+ */
+static enum bm_result at_ns_verdict(const struct ns_tally *t, size_t n, const char *cname,
+				    bool require_all, char *why, size_t whylen)
+{
+	if (t->nok == n) {
 		ds_why(why, whylen,
 		       "at-ns: all %zu nameservers of %s outside its bailiwick publish the key "
 		       "securely under _signal",
 		       n, cname);
 		return BM_OK;
 	}
-	if (nok > 0) {
-		if (nfail + ntemp == 0)
-			ds_why(why, whylen,
-			       "at-ns: all %zu nameservers of %s outside its bailiwick publish "
-			       "the key securely under _signal",
-			       n, cname);
-		else
-			ds_why(why, whylen, "at-ns: %s (%zu of %zu nameservers; failing: %s)",
-			       ok_text, nok, n, nfail > 0 ? fail_text : temp_text);
+	if (require_all && t->nfail > 0) {
+		ds_why(why, whylen, "at-ns: %s (%zu of %zu nameservers fail)", t->fail_text,
+		       t->nfail, n);
+		return BM_FAIL;
+	}
+	if (!require_all && t->nok > 0) {
+		ds_why(why, whylen, "at-ns: %s (%zu of %zu nameservers; failing: %s)", t->ok_text,
+		       t->nok, n, t->nfail > 0 ? t->fail_text : t->temp_text);
 		return BM_OK;
 	}
-	if (ntemp > 0) {
+	if (t->ntemp > 0) {
 		/* another try may still find one that counts */
-		ds_why(why, whylen, "at-ns: %s (%zu of %zu nameservers not checked)", temp_text,
-		       ntemp, n);
+		ds_why(why, whylen, "at-ns: %s (%zu of %zu nameservers not checked)", t->temp_text,
+		       t->ntemp, n);
 		return BM_TEMP;
 	}
-	ds_why(why, whylen, "at-ns: %s (none of %zu nameservers counts)", fail_text, n);
+	ds_why(why, whylen, "at-ns: %s (none of %zu nameservers counts)", t->fail_text, n);
 	return BM_FAIL;
+}
+
+enum bm_result bm_at_ns(struct bm_resolver *r, const uint8_t *child, const struct deleg *d,
+			const uint8_t *rdata, size_t rdlen, bool require_all, char *why,
+			size_t whylen)
+{
+	const uint8_t *ns[NS_MAX];
+	char cname[DNAME_STR_MAX], nsname[DNAME_STR_MAX], text[DETAIL_MAX];
+	struct ns_tally t = {0};
+	size_t nall;
+
+	dname_str(child, cname, sizeof(cname));
+	size_t n = outside_targets(child, d, ns, &nall);
+	if (n == 0) {
+		ds_why(why, whylen,
+		       "at-ns: %s has no nameserver outside its own bailiwick (%zu NS)", cname,
+		       nall);
+		return BM_NA;
+	}
+	struct lookup *send = calloc(n, sizeof(*send));
+	size_t *slot = calloc(n, sizeof(*slot));
+	if (send == NULL || slot == NULL) {
+		free(send);
+		free(slot);
+		ds_why(why, whylen, "at-ns: out of memory");
+		return BM_TEMP;
+	}
+	size_t nsend = signal_lookups(child, ns, n, send, slot);
+	lookups_run(r, send, nsend);
+	for (size_t i = 0; i < n; i++) {
+		enum key_status st = KS_MISSING;
+		if (slot[i] == SIZE_MAX)
+			ds_why(text, sizeof(text),
+			       "_sig0key.%s_signal.%s is longer than 255 octets", cname,
+			       dname_str(ns[i], nsname, sizeof(nsname)));
+		else
+			st = key_status(r, &send[slot[i]], rdata, rdlen, text, sizeof(text));
+		tally_add(&t, st, text);
+	}
+	lookups_free(send, nsend);
+	free(send);
+	free(slot);
+	return at_ns_verdict(&t, n, cname, require_all, why, whylen);
 }
 
 /* ---- unsigned ------------------------------------------------------------------- */
@@ -722,160 +759,181 @@ struct ns_addr {
 	const uint8_t *ns; /* the NS target it belongs to */
 };
 
-static bool addr_add(struct ns_addr *a, size_t *n, size_t *skipped, const uint8_t *ns,
-		     const uint8_t *rd, size_t rdlen, uint16_t port)
+/* The nameserver addresses one unsigned round asks. */
+struct addrs {
+	struct ns_addr *a; /* ADDR_MAX of them */
+	size_t n;
+	size_t skipped; /* over ADDR_PER_NS or ADDR_ASKED: not kept */
+	uint16_t port;
+};
+
+static bool addr_add(struct addrs *x, const uint8_t *ns, const uint8_t *rd, size_t rdlen)
 {
-	if (*n == ADDR_MAX)
+	if (x->n == ADDR_MAX)
 		return false;
 	size_t same = 0;
-	for (size_t i = 0; i < *n; i++)
-		same += a[i].ns == ns;
-	if (same >= ADDR_PER_NS || *n >= ADDR_ASKED) {
-		(*skipped)++; /* a hostile child must not make the round long */
+	for (size_t i = 0; i < x->n; i++)
+		same += x->a[i].ns == ns;
+	if (same >= ADDR_PER_NS || x->n >= ADDR_ASKED) {
+		x->skipped++; /* a hostile child must not make the round long */
 		return true;
 	}
-	struct ns_addr *x = &a[*n];
-	memset(x, 0, sizeof(*x));
-	x->ns = ns;
+	struct ns_addr *a = &x->a[x->n];
+	memset(a, 0, sizeof(*a));
+	a->ns = ns;
 	if (rdlen == 4) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&x->sa;
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&a->sa;
 		s4->sin_family = AF_INET;
-		s4->sin_port = htons(port);
+		s4->sin_port = htons(x->port);
 		memcpy(&s4->sin_addr, rd, 4);
-		x->salen = sizeof(*s4);
+		a->salen = sizeof(*s4);
 	} else {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&x->sa;
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&a->sa;
 		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(port);
+		s6->sin6_port = htons(x->port);
 		memcpy(&s6->sin6_addr, rd, 16);
-		x->salen = sizeof(*s6);
+		a->salen = sizeof(*s6);
 	}
-	(*n)++;
+	x->n++;
 	return true;
+}
+
+/* addr_add(), or BM_TEMP with why set when the list is full. */
+static enum bm_result addr_take(struct addrs *x, const uint8_t *ns, const uint8_t *rd, size_t rdlen,
+				char *why, size_t whylen)
+{
+	if (addr_add(x, ns, rd, rdlen))
+		return BM_OK;
+	ds_why(why, whylen, "unsigned: more than %d nameserver addresses", ADDR_MAX);
+	return BM_TEMP;
+}
+
+/* The glue addresses (A and AAAA) of ns in the delegation d. */
+static enum bm_result glue_addresses(const struct deleg *d, const uint8_t *ns, struct addrs *x,
+				     char *why, size_t whylen)
+{
+	enum bm_result res = BM_OK;
+	for (size_t j = 0; j < d->n && res == BM_OK; j++) {
+		const struct drr *g = &d->rr[j];
+		bool is_a = g->type == T_A && g->rdlen == 4;
+		bool is_aaaa = g->type == T_AAAA && g->rdlen == 16;
+		if ((is_a || is_aaaa) && dname_equal(g->owner, ns))
+			res = addr_take(x, ns, g->rdata, g->rdlen, why, whylen);
+	}
+	return res;
+}
+
+/* The addresses the resolver gave for ns (nsname: its text) in the A or AAAA lookup l. */
+static enum bm_result resolved_addresses(const struct bm_resolver *r, const struct lookup *l,
+					 const uint8_t *ns, const char *nsname, struct addrs *x,
+					 char *why, size_t whylen)
+{
+	char bogus[256], rc[16], trouble[128];
+	const struct ub_result *ur = l->res;
+	const char *t = l->type == T_A ? "A" : "AAAA";
+	if (lookup_trouble(r, l, trouble, sizeof(trouble)) != NULL) {
+		ds_why(why, whylen, "unsigned: %s %s: %s", nsname, t, trouble);
+		return BM_TEMP;
+	}
+	if (ur->bogus) {
+		ds_why(why, whylen, "unsigned: %s %s is bogus (%s)", nsname, t,
+		       bogus_reason(ur, bogus, sizeof(bogus)));
+		return BM_TEMP;
+	}
+	if (ur->rcode != 0 && ur->rcode != 3) {
+		ds_why(why, whylen, "unsigned: %s %s: the resolver answered %s", nsname, t,
+		       rr_rcode_str((unsigned)ur->rcode, rc, sizeof(rc)));
+		return BM_TEMP;
+	}
+	enum bm_result res = BM_OK;
+	size_t want = l->type == T_A ? 4 : 16;
+	for (size_t j = 0; ur->havedata && ur->data[j] != NULL && res == BM_OK; j++)
+		if ((size_t)ur->len[j] == want)
+			res = addr_take(x, ns, (const uint8_t *)ur->data[j], want, why, whylen);
+	return res;
+}
+
+/*
+ * Send the A and AAAA lookups of the NS targets outside child's bailiwick
+ * (two for each, in the order of ns); *l stays NULL when there are none.
+ * BM_OK, or BM_TEMP with why set.
+ */
+static enum bm_result address_lookups(struct bm_resolver *r, const uint8_t *child,
+				      const uint8_t **ns, size_t nns, struct lookup **lp,
+				      size_t *nl, char *why, size_t whylen)
+{
+	char nsname[DNAME_STR_MAX];
+	size_t nres = 0;
+	*lp = NULL;
+	*nl = 0;
+	for (size_t i = 0; i < nns; i++)
+		nres += !dname_is_sub(ns[i], child);
+	if (nres == 0)
+		return BM_OK;
+	if (r == NULL) {
+		size_t i = 0;
+		while (dname_is_sub(ns[i], child))
+			i++;
+		ds_why(why, whylen, "unsigned: %s has no glue and no resolver is set",
+		       dname_str(ns[i], nsname, sizeof(nsname)));
+		return BM_TEMP;
+	}
+	struct lookup *l = calloc(2 * nres, sizeof(*l));
+	if (l == NULL) {
+		ds_why(why, whylen, "unsigned: out of memory");
+		return BM_TEMP;
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < nns; i++) {
+		if (dname_is_sub(ns[i], child))
+			continue;
+		dname_str(ns[i], l[k].name, sizeof(l[k].name));
+		l[k++].type = T_A;
+		dname_str(ns[i], l[k].name, sizeof(l[k].name));
+		l[k++].type = T_AAAA;
+	}
+	lookups_run(r, l, k);
+	*lp = l;
+	*nl = k;
+	return BM_OK;
 }
 
 /*
  * Addresses of the NS targets: glue from d in the child's bailiwick, A and
  * AAAA through the resolver otherwise, in that order (glue in the order of
  * d, the resolver's in the order it answers).  At most ADDR_PER_NS per NS
- * name and ADDR_ASKED in all are kept; *skipped counts the others.  BM_OK,
+ * name and ADDR_ASKED in all are kept; x->skipped counts the others.  BM_OK,
  * or BM_TEMP with why set.
  */
 static enum bm_result ns_addresses(struct bm_resolver *r, const uint8_t *child,
 				   const struct deleg *d, const uint8_t **ns, size_t nns,
-				   uint16_t port, struct ns_addr *a, size_t *na, size_t *skipped,
-				   char *why, size_t whylen)
+				   struct addrs *x, char *why, size_t whylen)
 {
-	char nsname[DNAME_STR_MAX], bogus[256], rc[16];
-	size_t nres = 0;
-	*na = 0;
-	*skipped = 0;
-	for (size_t i = 0; i < nns; i++)
-		nres += !dname_is_sub(ns[i], child);
-	struct lookup *l = NULL;
-	if (nres > 0) {
-		if (r == NULL) {
-			size_t i = 0;
-			while (dname_is_sub(ns[i], child))
-				i++;
-			ds_why(why, whylen, "unsigned: %s has no glue and no resolver is set",
-			       dname_str(ns[i], nsname, sizeof(nsname)));
-			return BM_TEMP;
-		}
-		l = calloc(2 * nres, sizeof(*l));
-		if (l == NULL) {
-			ds_why(why, whylen, "unsigned: out of memory");
-			return BM_TEMP;
-		}
-		size_t k = 0;
-		for (size_t i = 0; i < nns; i++) {
-			if (dname_is_sub(ns[i], child))
-				continue;
-			dname_str(ns[i], l[k].name, sizeof(l[k].name));
-			l[k++].type = T_A;
-			dname_str(ns[i], l[k].name, sizeof(l[k].name));
-			l[k++].type = T_AAAA;
-		}
-		lookups_run(r, l, 2 * nres);
-	}
-
-	enum bm_result res = BM_OK;
-	size_t k = 0;
+	char nsname[DNAME_STR_MAX];
+	struct lookup *l;
+	size_t nl, k = 0;
+	x->n = 0;
+	x->skipped = 0;
+	enum bm_result res = address_lookups(r, child, ns, nns, &l, &nl, why, whylen);
 	for (size_t i = 0; i < nns && res == BM_OK; i++) {
-		size_t before = *na + *skipped;
+		size_t before = x->n + x->skipped;
+		bool glue = dname_is_sub(ns[i], child);
 		dname_str(ns[i], nsname, sizeof(nsname));
-		if (dname_is_sub(ns[i], child)) {
-			for (size_t j = 0; j < d->n && res == BM_OK; j++) {
-				const struct drr *g = &d->rr[j];
-				bool is_a = g->type == T_A && g->rdlen == 4;
-				bool is_aaaa = g->type == T_AAAA && g->rdlen == 16;
-				if ((!is_a && !is_aaaa) || !dname_equal(g->owner, ns[i]))
-					continue;
-				if (!addr_add(a, na, skipped, ns[i], g->rdata, g->rdlen, port)) {
-					ds_why(why, whylen,
-					       "unsigned: more than %d nameserver addresses",
-					       ADDR_MAX);
-					res = BM_TEMP;
-				}
-			}
-			if (res == BM_OK && *na + *skipped == before) {
-				ds_why(why, whylen,
-				       "unsigned: no glue address for %s in the delegation",
-				       nsname);
-				res = BM_TEMP;
-			}
+		if (glue)
+			res = glue_addresses(d, ns[i], x, why, whylen);
+		for (int f = 0; !glue && f < 2 && res == BM_OK; f++, k++)
+			res = resolved_addresses(r, &l[k], ns[i], nsname, x, why, whylen);
+		if (res != BM_OK || x->n + x->skipped != before)
 			continue;
-		}
-		for (int f = 0; f < 2 && res == BM_OK; f++, k++) {
-			const struct lookup *x = &l[k];
-			const struct ub_result *ur = x->res;
-			const char *t = x->type == T_A ? "A" : "AAAA";
-			if (!x->done || x->err != 0 || ur == NULL) {
-				if (x->sent && !x->done)
-					ds_why(why, whylen,
-					       "unsigned: %s %s: no answer from the resolver "
-					       "within %u ms",
-					       nsname, t, r->timeout_ms);
-				else
-					ds_why(why, whylen, "unsigned: %s %s: resolver error: %s",
-					       nsname, t,
-					       r->ctx == NULL ? "no libunbound context"
-							      : ub_strerror(x->err));
-				res = BM_TEMP;
-			} else if (ur->bogus) {
-				clean_copy(bogus, sizeof(bogus),
-					   ur->why_bogus ? ur->why_bogus : "no reason given");
-				ds_why(why, whylen, "unsigned: %s %s is bogus (%s)", nsname, t,
-				       bogus);
-				res = BM_TEMP;
-			} else if (ur->rcode != 0 && ur->rcode != 3) {
-				ds_why(why, whylen, "unsigned: %s %s: the resolver answered %s",
-				       nsname, t,
-				       rr_rcode_str((unsigned)ur->rcode, rc, sizeof(rc)));
-				res = BM_TEMP;
-			} else if (ur->havedata) {
-				size_t want = x->type == T_A ? 4 : 16;
-				for (size_t j = 0; ur->data[j] != NULL && res == BM_OK; j++) {
-					if ((size_t)ur->len[j] != want)
-						continue;
-					if (!addr_add(a, na, skipped, ns[i],
-						      (const uint8_t *)ur->data[j], want, port)) {
-						ds_why(why, whylen,
-						       "unsigned: more than %d nameserver "
-						       "addresses",
-						       ADDR_MAX);
-						res = BM_TEMP;
-					}
-				}
-			}
-		}
-		if (res == BM_OK && *na + *skipped == before) {
+		if (glue)
+			ds_why(why, whylen, "unsigned: no glue address for %s in the delegation",
+			       nsname);
+		else
 			ds_why(why, whylen, "unsigned: %s has no address (A or AAAA)", nsname);
-			res = BM_TEMP;
-		}
+		res = BM_TEMP;
 	}
 	if (l != NULL) {
-		lookups_free(l, 2 * nres);
+		lookups_free(l, nl);
 		free(l);
 	}
 	return res;
@@ -1082,13 +1140,18 @@ static enum bm_result ask_one(const uint8_t *child, const struct sockaddr *serve
 	return res;
 }
 
-/* What one round has seen so far. */
+/* What one round asks, and what it has seen so far. */
 struct round {
 	const char *cname;
 	struct keyset ref; /* the first set answered; all others must equal it */
 	char ref_where[DETAIL_MAX];
 	bool temp;
 	char temp_text[DETAIL_MAX]; /* the first temporary failure */
+	const uint8_t *child, *rdata;
+	size_t rdlen;
+	unsigned timeout_ms;
+	struct msg *m; /* room to parse one answer in */
+	size_t nq;     /* queries so far */
 };
 
 /*
@@ -1142,17 +1205,118 @@ static bool over_budget(size_t *nq, unsigned timeout_ms, char *why, size_t whyle
 	return false;
 }
 
+/* Ask one server within the round's budget, and take its answer into the round. */
+static enum bm_result round_ask(struct round *st, const struct sockaddr *server,
+				socklen_t serverlen, const struct bm_vantage *v, bool via_resolver,
+				const char *where, char *why, size_t whylen)
+{
+	char text[DETAIL_MAX];
+	struct keyset ks;
+	if (over_budget(&st->nq, st->timeout_ms, why, whylen))
+		return BM_TEMP;
+	enum bm_result one = ask_one(st->child, server, serverlen, v, via_resolver, st->timeout_ms,
+				     st->m, st->rdata, st->rdlen, &ks, where, text, sizeof(text));
+	return round_take(st, one, &ks, where, text, why, whylen);
+}
+
+/* Ask one nameserver address from every source vantage point of its family. */
+static enum bm_result ask_address(struct round *st, const struct ns_addr *a,
+				  const struct bm_vantage *v, size_t nvantage, char *why,
+				  size_t whylen)
+{
+	char where[DETAIL_MAX], nsname[DNAME_STR_MAX], srv[DNSQ_ADDRSTR_MAX];
+	size_t asked = 0;
+	enum bm_result res = BM_OK;
+	for (size_t j = 0; j < nvantage && res == BM_OK; j++) {
+		sa_family_t vf = v[j].src.ss_family;
+		if (v[j].kind == BM_VANTAGE_RESOLVER)
+			continue;
+		if (vf != AF_UNSPEC && vf != a->sa.ss_family)
+			continue; /* an IPv4 source cannot reach an IPv6 server */
+		asked++;
+		where_ns(a, &v[j], where, sizeof(where));
+		res = round_ask(st, (const struct sockaddr *)&a->sa, a->salen, &v[j], false, where,
+				why, whylen);
+	}
+	if (asked == 0) {
+		if (!st->temp)
+			ds_why(st->temp_text, sizeof(st->temp_text),
+			       "no vantage point of the address family of %s %s",
+			       dname_str(a->ns, nsname, sizeof(nsname)),
+			       dnsq_addr_str((const struct sockaddr *)&a->sa, srv, sizeof(srv)));
+		st->temp = true;
+	}
+	return res;
+}
+
+/* Ask each resolver vantage point once, compared with everything seen so far. */
+static enum bm_result ask_resolvers(struct round *st, const struct bm_vantage *v, size_t nvantage,
+				    char *why, size_t whylen)
+{
+	char where[DETAIL_MAX];
+	enum bm_result res = BM_OK;
+	for (size_t j = 0; j < nvantage && res == BM_OK; j++) {
+		struct sockaddr_storage rs;
+		socklen_t rslen;
+		if (v[j].kind != BM_VANTAGE_RESOLVER)
+			continue;
+		resolver_addr(&v[j], &rs, &rslen);
+		where_resolver((const struct sockaddr *)&rs, &v[j], where, sizeof(where));
+		res = round_ask(st, (const struct sockaddr *)&rs, rslen, &v[j], true, where, why,
+				whylen);
+	}
+	return res;
+}
+
+static const char *plural(size_t n, const char *many)
+{
+	return n == 1 ? "" : many;
+}
+
+/* The reason of a round in which every answer held the key. */
+static void round_ok_text(const struct round *st, size_t na, size_t nns, size_t nsrc, size_t nvia,
+			  char *why, size_t whylen)
+{
+	char via[64] = "";
+	size_t nk = st->ref.n;
+	if (nsrc == 0 && nvia == 1) {
+		ds_why(why, whylen,
+		       "unsigned: %s KEY RRset %s (%zu key%s) holds the key (the nameservers "
+		       "themselves were not asked)",
+		       st->cname, st->ref_where, nk, plural(nk, "s"));
+		return;
+	}
+	if (nsrc == 0) {
+		ds_why(why, whylen,
+		       "unsigned: %zu resolvers answer the same KEY RRset of %s (%zu key%s) "
+		       "holding the key (the nameservers themselves were not asked)",
+		       nvia, st->cname, nk, plural(nk, "s"));
+		return;
+	}
+	if (nvia > 0)
+		ds_why(via, sizeof(via), " and through %zu resolver%s", nvia, plural(nvia, "s"));
+	ds_why(why, whylen,
+	       "unsigned: %zu address%s of %zu nameserver%s of %s answer the same KEY "
+	       "RRset (%zu key%s) holding the key, from %zu vantage point%s%s",
+	       na, plural(na, "es"), nns, plural(nns, "s"), st->cname, nk, plural(nk, "s"), nsrc,
+	       plural(nsrc, "s"), via);
+}
+
 enum bm_result bm_unsigned_round(struct bm_resolver *r, const uint8_t *child, const struct deleg *d,
 				 const uint8_t *rdata, size_t rdlen, const struct bm_vantage *v,
 				 size_t nvantage, uint16_t port, unsigned timeout_ms, char *why,
 				 size_t whylen)
 {
 	const uint8_t *ns[NS_MAX];
-	char cname[DNAME_STR_MAX], text[DETAIL_MAX], where[DETAIL_MAX];
-	char srv[DNSQ_ADDRSTR_MAX], nsname[DNAME_STR_MAX];
-	struct round st = {.cname = cname};
+	char cname[DNAME_STR_MAX];
+	struct round st = {.cname = cname,
+			   .child = child,
+			   .rdata = rdata,
+			   .rdlen = rdlen,
+			   .timeout_ms = timeout_ms};
 	struct bm_vantage kernel = {.kind = BM_VANTAGE_SOURCE, .src.ss_family = AF_UNSPEC};
-	size_t nsrc = 0, nvia = 0;
+	struct addrs x = {.port = port};
+	size_t nvia = 0;
 
 	ds_why(why, whylen, "%s", "");
 	dname_str(child, cname, sizeof(cname));
@@ -1160,112 +1324,45 @@ enum bm_result bm_unsigned_round(struct bm_resolver *r, const uint8_t *child, co
 		v = &kernel;
 		nvantage = 1;
 	}
-	for (size_t j = 0; j < nvantage; j++) {
-		if (v[j].kind == BM_VANTAGE_RESOLVER)
-			nvia++;
-		else
-			nsrc++;
-	}
+	for (size_t j = 0; j < nvantage; j++)
+		nvia += v[j].kind == BM_VANTAGE_RESOLVER;
+	size_t nsrc = nvantage - nvia;
 	size_t nns = ns_targets(child, d, ns);
 	if (nns == 0) {
 		ds_why(why, whylen, "unsigned: the delegation of %s has no NS records", cname);
 		return BM_TEMP;
 	}
-	struct ns_addr *a = calloc(ADDR_MAX, sizeof(*a));
-	struct msg *m = calloc(1, sizeof(*m));
-	if (a == NULL || m == NULL) {
-		free(a);
-		free(m);
+	x.a = calloc(ADDR_MAX, sizeof(*x.a));
+	st.m = calloc(1, sizeof(*st.m));
+	if (x.a == NULL || st.m == NULL) {
+		free(x.a);
+		free(st.m);
 		ds_why(why, whylen, "unsigned: out of memory");
 		return BM_TEMP;
 	}
-	size_t na = 0, nskip = 0, nq = 0;
 	enum bm_result res = BM_OK;
 	/* only resolvers: the nameservers are not asked, so not looked up either */
 	if (nsrc > 0)
-		res = ns_addresses(r, child, d, ns, nns, port, a, &na, &nskip, why, whylen);
+		res = ns_addresses(r, child, d, ns, nns, &x, why, whylen);
 	/* every address from every source vantage point; the first "fail" decides */
-	for (size_t i = 0; i < na && res == BM_OK; i++) {
-		size_t asked_here = 0;
-		for (size_t j = 0; j < nvantage && res == BM_OK; j++) {
-			struct keyset ks;
-			sa_family_t vf = v[j].src.ss_family;
-			if (v[j].kind == BM_VANTAGE_RESOLVER)
-				continue;
-			if (vf != AF_UNSPEC && vf != a[i].sa.ss_family)
-				continue; /* an IPv4 source cannot reach an IPv6 server */
-			asked_here++;
-			if (over_budget(&nq, timeout_ms, why, whylen)) {
-				res = BM_TEMP;
-				break;
-			}
-			where_ns(&a[i], &v[j], where, sizeof(where));
-			enum bm_result one = ask_one(child, (const struct sockaddr *)&a[i].sa,
-						     a[i].salen, &v[j], false, timeout_ms, m, rdata,
-						     rdlen, &ks, where, text, sizeof(text));
-			res = round_take(&st, one, &ks, where, text, why, whylen);
-		}
-		if (asked_here == 0 && res == BM_OK) {
-			if (!st.temp)
-				ds_why(st.temp_text, sizeof(st.temp_text),
-				       "no vantage point of the address family of %s %s",
-				       dname_str(a[i].ns, nsname, sizeof(nsname)),
-				       dnsq_addr_str((const struct sockaddr *)&a[i].sa, srv,
-						     sizeof(srv)));
-			st.temp = true;
-		}
-	}
-	/* then each resolver once, compared with everything seen so far */
-	for (size_t j = 0; j < nvantage && res == BM_OK; j++) {
-		struct sockaddr_storage rs;
-		socklen_t rslen;
-		struct keyset ks;
-		if (v[j].kind != BM_VANTAGE_RESOLVER)
-			continue;
-		if (over_budget(&nq, timeout_ms, why, whylen)) {
-			res = BM_TEMP;
-			break;
-		}
-		resolver_addr(&v[j], &rs, &rslen);
-		where_resolver((const struct sockaddr *)&rs, &v[j], where, sizeof(where));
-		enum bm_result one =
-		    ask_one(child, (const struct sockaddr *)&rs, rslen, &v[j], true, timeout_ms, m,
-			    rdata, rdlen, &ks, where, text, sizeof(text));
-		res = round_take(&st, one, &ks, where, text, why, whylen);
-	}
+	for (size_t i = 0; i < x.n && res == BM_OK; i++)
+		res = ask_address(&st, &x.a[i], v, nvantage, why, whylen);
+	if (res == BM_OK)
+		res = ask_resolvers(&st, v, nvantage, why, whylen);
 	if (res == BM_OK && st.temp) {
 		ds_why(why, whylen, "unsigned: %s", st.temp_text);
 		res = BM_TEMP;
+	} else if (res == BM_OK) {
+		round_ok_text(&st, x.n, nns, nsrc, nvia, why, whylen);
 	}
-	if (res == BM_OK && nsrc == 0 && nvia == 1)
-		ds_why(why, whylen,
-		       "unsigned: %s KEY RRset %s (%zu key%s) holds the key (the nameservers "
-		       "themselves were not asked)",
-		       cname, st.ref_where, st.ref.n, st.ref.n == 1 ? "" : "s");
-	else if (res == BM_OK && nsrc == 0)
-		ds_why(why, whylen,
-		       "unsigned: %zu resolvers answer the same KEY RRset of %s (%zu key%s) "
-		       "holding the key (the nameservers themselves were not asked)",
-		       nvia, cname, st.ref.n, st.ref.n == 1 ? "" : "s");
-	else if (res == BM_OK) {
-		char via[64] = "";
-		if (nvia > 0)
-			ds_why(via, sizeof(via), " and through %zu resolver%s", nvia,
-			       nvia == 1 ? "" : "s");
-		ds_why(why, whylen,
-		       "unsigned: %zu address%s of %zu nameserver%s of %s answer the same KEY "
-		       "RRset (%zu key%s) holding the key, from %zu vantage point%s%s",
-		       na, na == 1 ? "" : "es", nns, nns == 1 ? "" : "s", cname, st.ref.n,
-		       st.ref.n == 1 ? "" : "s", nsrc, nsrc == 1 ? "" : "s", via);
-	}
-	if (nskip > 0) {
+	if (x.skipped > 0) {
 		size_t wl = strnlen(why, whylen);
 		if (wl < whylen)
-			ds_why(why + wl, whylen - wl, " (%zu more address%s not asked)", nskip,
-			       nskip == 1 ? "" : "es");
+			ds_why(why + wl, whylen - wl, " (%zu more address%s not asked)", x.skipped,
+			       plural(x.skipped, "es"));
 	}
 	free(st.ref.buf);
-	free(a);
-	free(m);
+	free(x.a);
+	free(st.m);
 	return res;
 }

@@ -357,87 +357,107 @@ static int prereq_values(const struct msg *m, const struct msg_rr *pr, size_t n,
 	return DS_OK;
 }
 
+/* What every prerequisite must be: TTL 0, in the zone, on the child, no meta type. */
+static int prereq_scope(const uint8_t *zone, const uint8_t *child, const struct msg *m,
+			const struct msg_rr *rr, struct policy_result *res)
+{
+	char rs[RRSTR_MAX], ns[DNAME_STR_MAX], cs[DNAME_STR_MAX];
+	const uint8_t *name = msg_owner(m, rr);
+
+	if (rr->ttl != 0)
+		return refuse(res, RC_FORMERR, EDE_OTHER,
+			      "prerequisite TTL must be 0 (RFC 2136 3.2.1): %s",
+			      msg_rr_str(m, rr, rs, sizeof(rs)));
+	if (!dname_is_sub(name, zone))
+		return refuse(res, RC_NOTZONE, EDE_OTHER, "prerequisite outside zone %s: %s",
+			      dname_str(zone, ns, sizeof(ns)), msg_rr_str(m, rr, rs, sizeof(rs)));
+	if (!dname_is_sub(name, child))
+		return refuse(res, RC_REFUSED, EDE_PROHIBITED,
+			      "prerequisite on %s: dsyncd holds only the delegation of %s",
+			      dname_str(name, ns, sizeof(ns)), dname_str(child, cs, sizeof(cs)));
+	if (rr->type != T_ANY && is_meta_type(rr->type))
+		return refuse(res, RC_FORMERR, EDE_OTHER, "prerequisite with a meta type: %s",
+			      msg_rr_str(m, rr, rs, sizeof(rs)));
+	return DS_OK;
+}
+
+/*
+ * Class ANY (want: the name is in use, or the RRset exists; RFC 2136
+ * 3.2.1) or class NONE (want false: the opposite; 3.2.2).
+ */
+static int prereq_presence(const struct msg *m, const struct msg_rr *rr, const struct deleg *cur,
+			   bool want, struct policy_result *res)
+{
+	char rs[RRSTR_MAX];
+	const uint8_t *name = msg_owner(m, rr);
+
+	if (rr_rdlen(rr) != 0)
+		return refuse(res, RC_FORMERR, EDE_OTHER,
+			      "prerequisite of class %s must have no RDATA (RFC 2136 %s): %s",
+			      want ? "ANY" : "NONE", want ? "3.2.1" : "3.2.2",
+			      msg_rr_str(m, rr, rs, sizeof(rs)));
+	if (rr->type == T_ANY) {
+		if (name_in_use(cur, name) != want)
+			return refuse(res, want ? RC_NXDOMAIN : RC_YXDOMAIN, EDE_OTHER,
+				      "prerequisite failed, %s: %s",
+				      want ? "name is not in use" : "name is in use",
+				      msg_rr_str(m, rr, rs, sizeof(rs)));
+	} else if ((rrset_count(cur, name, rr->type) != 0) != want) {
+		return refuse(res, want ? RC_NXRRSET : RC_YXRRSET, EDE_OTHER,
+			      "prerequisite failed, %s: %s",
+			      want ? "RRset does not exist" : "RRset exists",
+			      msg_rr_str(m, rr, rs, sizeof(rs)));
+	}
+	return DS_OK;
+}
+
+/* Class IN: its form only; the values are compared as whole RRsets later. */
+static int prereq_value_form(const struct msg *m, const struct msg_rr *rr,
+			     struct policy_result *res)
+{
+	char rs[RRSTR_MAX];
+	size_t rl = rr_rdlen(rr);
+
+	if (rr->type == T_ANY)
+		return refuse(res, RC_FORMERR, EDE_OTHER,
+			      "prerequisite of class IN cannot have type ANY: %s",
+			      msg_rr_str(m, rr, rs, sizeof(rs)));
+	if (rr->type == T_NS && wire_name_len(msg_rdata(m, rr), rl) != rl)
+		return refuse(res, RC_FORMERR, EDE_OTHER,
+			      "prerequisite NS RDATA is not one name: %s",
+			      msg_rr_str(m, rr, rs, sizeof(rs)));
+	return DS_OK;
+}
+
 static int check_prereqs(const uint8_t *zone, const uint8_t *child, const struct msg *m,
 			 const struct deleg *cur, struct policy_result *res)
 {
-	char rs[RRSTR_MAX], ns[DNAME_STR_MAX], cs[DNAME_STR_MAX];
+	char rs[RRSTR_MAX];
 	size_t n;
 	const struct msg_rr *pr = msg_section(m, SEC_PREREQ, &n);
 
 	for (size_t i = 0; i < n; i++) {
 		const struct msg_rr *rr = &pr[i];
-		const uint8_t *name = msg_owner(m, rr);
-		size_t rl = rr_rdlen(rr);
-
-		if (rr->ttl != 0)
-			return refuse(res, RC_FORMERR, EDE_OTHER,
-				      "prerequisite TTL must be 0 (RFC 2136 3.2.1): %s",
-				      msg_rr_str(m, rr, rs, sizeof(rs)));
-		if (!dname_is_sub(name, zone))
-			return refuse(
-			    res, RC_NOTZONE, EDE_OTHER, "prerequisite outside zone %s: %s",
-			    dname_str(zone, ns, sizeof(ns)), msg_rr_str(m, rr, rs, sizeof(rs)));
-		if (!dname_is_sub(name, child))
-			return refuse(res, RC_REFUSED, EDE_PROHIBITED,
-				      "prerequisite on %s: dsyncd holds only the delegation of %s",
-				      dname_str(name, ns, sizeof(ns)),
-				      dname_str(child, cs, sizeof(cs)));
-		if (rr->type != T_ANY && is_meta_type(rr->type))
-			return refuse(res, RC_FORMERR, EDE_OTHER,
-				      "prerequisite with a meta type: %s",
-				      msg_rr_str(m, rr, rs, sizeof(rs)));
-
+		int rc = prereq_scope(zone, child, m, rr, res);
+		if (rc != DS_OK)
+			return rc;
 		switch (rr->rclass) {
 		case CLASS_ANY:
-			if (rl != 0)
-				return refuse(
-				    res, RC_FORMERR, EDE_OTHER,
-				    "prerequisite of class ANY must have no RDATA (RFC 2136 "
-				    "3.2.1): %s",
-				    msg_rr_str(m, rr, rs, sizeof(rs)));
-			if (rr->type == T_ANY) {
-				if (!name_in_use(cur, name))
-					return refuse(res, RC_NXDOMAIN, EDE_OTHER,
-						      "prerequisite failed, name is not in use: %s",
-						      msg_rr_str(m, rr, rs, sizeof(rs)));
-			} else if (rrset_count(cur, name, rr->type) == 0) {
-				return refuse(res, RC_NXRRSET, EDE_OTHER,
-					      "prerequisite failed, RRset does not exist: %s",
-					      msg_rr_str(m, rr, rs, sizeof(rs)));
-			}
+			rc = prereq_presence(m, rr, cur, true, res);
 			break;
 		case CLASS_NONE:
-			if (rl != 0)
-				return refuse(res, RC_FORMERR, EDE_OTHER,
-					      "prerequisite of class NONE must have no RDATA (RFC "
-					      "2136 3.2.2): %s",
-					      msg_rr_str(m, rr, rs, sizeof(rs)));
-			if (rr->type == T_ANY) {
-				if (name_in_use(cur, name))
-					return refuse(res, RC_YXDOMAIN, EDE_OTHER,
-						      "prerequisite failed, name is in use: %s",
-						      msg_rr_str(m, rr, rs, sizeof(rs)));
-			} else if (rrset_count(cur, name, rr->type) != 0) {
-				return refuse(res, RC_YXRRSET, EDE_OTHER,
-					      "prerequisite failed, RRset exists: %s",
-					      msg_rr_str(m, rr, rs, sizeof(rs)));
-			}
+			rc = prereq_presence(m, rr, cur, false, res);
 			break;
 		case CLASS_IN:
-			if (rr->type == T_ANY)
-				return refuse(res, RC_FORMERR, EDE_OTHER,
-					      "prerequisite of class IN cannot have type ANY: %s",
-					      msg_rr_str(m, rr, rs, sizeof(rs)));
-			if (rr->type == T_NS && wire_name_len(msg_rdata(m, rr), rl) != rl)
-				return refuse(res, RC_FORMERR, EDE_OTHER,
-					      "prerequisite NS RDATA is not one name: %s",
-					      msg_rr_str(m, rr, rs, sizeof(rs)));
-			break; /* value-dependent: compared as whole RRsets below */
+			rc = prereq_value_form(m, rr, res);
+			break;
 		default:
 			return refuse(res, RC_FORMERR, EDE_OTHER,
 				      "prerequisite class must be IN, ANY or NONE: %s",
 				      msg_rr_str(m, rr, rs, sizeof(rs)));
 		}
+		if (rc != DS_OK)
+			return rc;
 	}
 	return prereq_values(m, pr, n, cur, res);
 }

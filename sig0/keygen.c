@@ -164,6 +164,65 @@ static int dir_sync(const char *path)
 }
 
 /*
+ * Give the new file fd its mode (and like's owner when we can), write data
+ * and sync it; false with *step naming what failed (errno set).
+ */
+static bool fd_fill(int fd, const char *data, size_t len, mode_t mode, const struct stat *like,
+		    const char **step)
+{
+	/* the mode is set before any data goes in, and regardless of the umask */
+	if (fchmod(fd, mode) != 0) {
+		*step = "chmod";
+		return false;
+	}
+	if (like != NULL && (like->st_uid != geteuid() || like->st_gid != getegid()) &&
+	    fchown(fd, like->st_uid, like->st_gid) != 0) {
+		/* not root: the file keeps our own owner, as any rewrite would */
+	}
+	for (size_t done = 0; done < len;) {
+		ssize_t w = write(fd, data + done, len - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			*step = "write";
+			return false;
+		}
+		done += (size_t)w;
+	}
+	if (fsync(fd) != 0) {
+		*step = "fsync";
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Put the finished file tmp at path: rename over it when replace, else
+ * link, so that an existing file is never lost (errno EEXIST).  false
+ * with *step naming what failed (errno set).
+ */
+static bool put_in_place(const char *tmp, const char *path, bool replace, const char **step)
+{
+	struct stat st;
+	if (!replace && link(tmp, path) == 0) {
+		unlink(tmp);
+		return true;
+	}
+	if (!replace && (errno == EEXIST || lstat(path, &st) == 0)) {
+		errno = EEXIST;
+		*step = "link";
+		return false;
+	}
+	/* replace, or no hard links on this file system (some FUSE, vfat) and
+	 * nothing in the way: rename */
+	if (rename(tmp, path) != 0) {
+		*step = "rename";
+		return false;
+	}
+	return true;
+}
+
+/*
  * Write data to path with exactly the given mode, atomically.  replace:
  * rename over an existing file; otherwise link, so DS_EEXIST is returned
  * rather than an existing file lost.  like (may be NULL): give the new file
@@ -180,8 +239,7 @@ static int file_put(const char *path, const char *data, size_t len, mode_t mode,
 	memcpy(tmp, path, plen);
 	memcpy(tmp + plen, ".tmpXXXXXX", sizeof ".tmpXXXXXX");
 
-	int rc = DS_OK;
-	const char *step = "create";
+	int rc;
 	int fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
 		rc = errno_rc(errno);
@@ -189,69 +247,29 @@ static int file_put(const char *path, const char *data, size_t len, mode_t mode,
 		free(tmp);
 		return rc;
 	}
-	/* the mode is set before any data goes in, and regardless of the umask */
-	if (fchmod(fd, mode) != 0) {
-		step = "chmod";
-		goto fail;
-	}
-	if (like != NULL && (like->st_uid != geteuid() || like->st_gid != getegid()) &&
-	    fchown(fd, like->st_uid, like->st_gid) != 0) {
-		/* not root: the file keeps our own owner, as any rewrite would */
-	}
-	for (size_t done = 0; done < len;) {
-		ssize_t w = write(fd, data + done, len - done);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			step = "write";
-			goto fail;
-		}
-		done += (size_t)w;
-	}
-	if (fsync(fd) != 0) {
-		step = "fsync";
-		goto fail;
-	}
-	if (close(fd) != 0) {
-		fd = -1;
+	const char *step = "create";
+	bool ok = fd_fill(fd, data, len, mode, like, &step);
+	int e = errno;
+	if (close(fd) != 0 && ok) {
+		e = errno;
+		ok = false;
 		step = "close";
-		goto fail;
 	}
-	fd = -1;
-	if (replace) {
-		if (rename(tmp, path) != 0) {
-			step = "rename";
-			goto fail;
-		}
-	} else if (link(tmp, path) != 0) {
-		struct stat st;
-		if (errno == EEXIST || lstat(path, &st) == 0) {
-			errno = EEXIST;
-			step = "link";
-			goto fail;
-		}
-		/* no hard links on this file system (some FUSE, vfat) and nothing in
-		 * the way: rename instead */
-		if (rename(tmp, path) != 0) {
-			step = "rename";
-			goto fail;
-		}
-	} else {
+	if (ok) {
+		ok = put_in_place(tmp, path, replace, &step);
+		e = errno;
+	}
+	if (!ok) {
+		rc = errno_rc(e);
+		ds_why(why, whylen, "%s: %s: %s", path, step, strerror(e));
 		unlink(tmp);
+		free(tmp);
+		return rc;
 	}
 	free(tmp);
 	rc = dir_sync(path);
 	if (rc != DS_OK)
 		ds_why(why, whylen, "%s: cannot sync the folder", path);
-	return rc;
-
-fail:
-	rc = errno_rc(errno);
-	ds_why(why, whylen, "%s: %s: %s", path, step, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	free(tmp);
 	return rc;
 }
 
@@ -492,24 +510,11 @@ out:
 
 /* ---- writing a key pair ----------------------------------------------------------------- */
 
-int sig0_key_write(const struct sig0_key *k, const char *dir, const struct sig0_key_times *t,
-		   char *prefix, size_t prefixlen, char *why, size_t whylen)
+/* "<dir>/K<owner>+<alg>+<tag>" in prefix; owner: the key's owner as text. */
+static int key_prefix(const struct sig0_key *k, const char *dir, char *prefix, size_t prefixlen,
+		      char owner[DNAME_STR_MAX], char *why, size_t whylen)
 {
-	char owner[DNAME_STR_MAX], rdtext[256], keytext[DNAME_STR_MAX * 2 + 400];
-	char privtext[512];
-	uint8_t raw[GEN_PRIV_MAX];
-	char b64[GEN_PRIV_MAX * 2];
-	size_t rawlen = 0, n = 0;
-	char *pkpath = NULL, *privpath = NULL;
-	int rc;
-
-	if (why != NULL && whylen > 0)
-		why[0] = 0;
-	if (k->ai->kind == KIND_RSA) {
-		ds_why(why, whylen, "writing %s keys is not supported", sig0_alg_name(k->ai->alg));
-		return DS_ENOTSUP;
-	}
-	if (dname_to_str(k->owner, owner, sizeof owner) != DS_OK || strchr(owner, '/') != NULL) {
+	if (dname_to_str(k->owner, owner, DNAME_STR_MAX) != DS_OK || strchr(owner, '/') != NULL) {
 		/* a '/' would put the file somewhere else */
 		ds_why(why, whylen, "owner name unusable in a file name");
 		return DS_EINVAL;
@@ -521,66 +526,106 @@ int sig0_key_write(const struct sig0_key *k, const char *dir, const struct sig0_
 		ds_why(why, whylen, "folder name empty or too long");
 		return DS_ELIMIT;
 	}
+	return DS_OK;
+}
 
-	/* the .key file: one comment line and the KEY record */
-	rc = rr_rdata_to_str(T_KEY, k->rdata, k->rdlen, rdtext, sizeof rdtext);
+/* The .key file: one comment line and the KEY record. */
+static int key_text(const struct sig0_key *k, const char *owner, char *out, size_t cap, size_t *len,
+		    char *why, size_t whylen)
+{
+	char rdtext[256];
+	int rc = rr_rdata_to_str(T_KEY, k->rdata, k->rdlen, rdtext, sizeof rdtext);
 	if (rc != DS_OK) {
 		ds_why(why, whylen, "cannot format the KEY record");
 		return rc;
 	}
-	int kl = snprintf(keytext, sizeof keytext,
-			  "; This is a SIG(0) key for %s, created by dsyncd\n%s IN KEY %s\n", owner,
-			  owner, rdtext);
-	if (kl < 0 || (size_t)kl >= sizeof keytext)
+	int w =
+	    snprintf(out, cap, "; This is a SIG(0) key for %s, created by dsyncd\n%s IN KEY %s\n",
+		     owner, owner, rdtext);
+	if (w < 0 || (size_t)w >= cap)
 		return DS_ELIMIT;
+	*len = (size_t)w;
+	return DS_OK;
+}
 
-	/* the .private file */
-	rc = priv_raw(k->ai, k->pkey, raw, &rawlen);
+/* The .private file in BIND's format, with the set key times. */
+static int private_text(const struct sig0_key *k, const struct sig0_key_times *t, char *out,
+			size_t cap, size_t *len, char *why, size_t whylen)
+{
+	uint8_t raw[GEN_PRIV_MAX];
+	char b64[GEN_PRIV_MAX * 2];
+	size_t rawlen = 0;
+	int rc = priv_raw(k->ai, k->pkey, raw, &rawlen);
 	if (rc != DS_OK || b64_encode(raw, rawlen, b64, sizeof b64) < 0) {
 		ds_why(why, whylen, "cannot export the private key");
 		rc = rc != DS_OK ? rc : DS_ECRYPTO;
 		goto out;
 	}
-	w = snprintf(privtext, sizeof privtext,
-		     "Private-key-format: v1.3\nAlgorithm: %u (%s)\nPrivateKey: %s\n", k->ai->alg,
-		     sig0_alg_name(k->ai->alg), b64);
-	if (w < 0 || (size_t)w >= sizeof privtext) {
+	int w = snprintf(out, cap, "Private-key-format: v1.3\nAlgorithm: %u (%s)\nPrivateKey: %s\n",
+			 k->ai->alg, sig0_alg_name(k->ai->alg), b64);
+	if (w < 0 || (size_t)w >= cap) {
 		rc = DS_ELIMIT;
 		goto out;
 	}
-	n = (size_t)w;
-	rc = time_lines(t, privtext, sizeof privtext, &n);
-	if (rc != DS_OK) {
+	*len = (size_t)w;
+	rc = time_lines(t, out, cap, len);
+	if (rc != DS_OK)
 		ds_why(why, whylen, "a key time is outside 1970..9999");
-		goto out;
-	}
+out:
+	OPENSSL_cleanse(raw, sizeof raw);
+	OPENSSL_cleanse(b64, sizeof b64);
+	return rc;
+}
 
-	pkpath = sig0_keyfile_name(prefix, ".key");
-	privpath = sig0_keyfile_name(prefix, ".private");
-	if (pkpath == NULL || privpath == NULL) {
-		rc = DS_ENOMEM;
-		goto out;
-	}
-	/* the .private first: a .key never exists without its private half */
+/* Both files of prefix, the .private first: a .key never exists without its private half. */
+static int pair_put(const char *prefix, const char *privtext, size_t privlen, const char *keytext,
+		    size_t keylen, char *why, size_t whylen)
+{
 	struct stat st;
+	int rc = DS_ENOMEM;
+	char *pkpath = sig0_keyfile_name(prefix, ".key");
+	char *privpath = sig0_keyfile_name(prefix, ".private");
+	if (pkpath == NULL || privpath == NULL)
+		goto out;
 	if (lstat(pkpath, &st) == 0 || lstat(privpath, &st) == 0) {
 		ds_why(why, whylen, "%s: a key with this tag exists", prefix);
 		rc = DS_EEXIST;
 		goto out;
 	}
-	rc = file_put(privpath, privtext, n, 0600, false, NULL, why, whylen);
+	rc = file_put(privpath, privtext, privlen, 0600, false, NULL, why, whylen);
 	if (rc != DS_OK)
 		goto out;
-	rc = file_put(pkpath, keytext, (size_t)kl, 0644, false, NULL, why, whylen);
+	rc = file_put(pkpath, keytext, keylen, 0644, false, NULL, why, whylen);
 	if (rc != DS_OK) {
 		unlink(privpath);
 		dir_sync(privpath);
 	}
 out:
-	OPENSSL_cleanse(raw, sizeof raw);
-	OPENSSL_cleanse(b64, sizeof b64);
-	OPENSSL_cleanse(privtext, sizeof privtext);
 	free(pkpath);
 	free(privpath);
+	return rc;
+}
+
+int sig0_key_write(const struct sig0_key *k, const char *dir, const struct sig0_key_times *t,
+		   char *prefix, size_t prefixlen, char *why, size_t whylen)
+{
+	char owner[DNAME_STR_MAX], keytext[DNAME_STR_MAX * 2 + 400];
+	char privtext[512];
+	size_t keylen = 0, privlen = 0;
+
+	if (why != NULL && whylen > 0)
+		why[0] = 0;
+	if (k->ai->kind == KIND_RSA) {
+		ds_why(why, whylen, "writing %s keys is not supported", sig0_alg_name(k->ai->alg));
+		return DS_ENOTSUP;
+	}
+	int rc = key_prefix(k, dir, prefix, prefixlen, owner, why, whylen);
+	if (rc == DS_OK)
+		rc = key_text(k, owner, keytext, sizeof keytext, &keylen, why, whylen);
+	if (rc == DS_OK)
+		rc = private_text(k, t, privtext, sizeof privtext, &privlen, why, whylen);
+	if (rc == DS_OK)
+		rc = pair_put(prefix, privtext, privlen, keytext, keylen, why, whylen);
+	OPENSSL_cleanse(privtext, sizeof privtext);
 	return rc;
 }

@@ -244,6 +244,31 @@ enum st_id {
 	ST_COUNT
 };
 
+/* The columns key_from_row() reads, and the joins that give them. */
+#define KEY_SELECT                                                                                 \
+	"SELECT k.id, k.child_id, z.name, c.name, k.algorithm, k.key_tag, k.flags, "               \
+	"k.rdata, k.state, k.trust_method, k.source, k.created, k.updated, "                       \
+	"coalesce(v.last_result, '') "                                                             \
+	"FROM keys k JOIN children c ON c.id = k.child_id "                                        \
+	"JOIN zones z ON z.id = c.zone_id LEFT JOIN validation v ON v.key_id = k.id "
+
+/* The columns val_row() reads. */
+#define VAL_SELECT                                                                                 \
+	"SELECT key_id, next_at, attempts, rounds, started, updated, last_result FROM validation "
+
+/* The columns delivery_row() reads, and the join that gives them. */
+#define DELIVERY_SELECT                                                                            \
+	"SELECT d.id, d.change_id, o.zone_text, o.child_text, d.backend, "                         \
+	"d.state, d.attempts, d.next_attempt, d.last_attempt, d.delivered_at, "                    \
+	"d.last_error, o.changes, o.created FROM delivery d "                                      \
+	"JOIN outbox_change o ON o.id = d.change_id "
+
+/* The columns audit_row() reads, and the filters of a page (?1 to ?4). */
+#define AUDIT_SELECT                                                                               \
+	"SELECT id, time, client, zone, child, key_tag, actor, request, result, "                  \
+	"rcode, reason FROM audit WHERE id < ?1 AND (?2 IS NULL OR result = ?2) "                  \
+	"AND +time >= ?3 AND +time <= ?4 "
+
 static const char *const st_sql[ST_COUNT] = {
     /* IMMEDIATE: take the write lock now, so a busy store fails at
      * begin (with the busy timeout) rather than half-way through. */
@@ -288,12 +313,7 @@ static const char *const st_sql[ST_COUNT] = {
 		      "updated = excluded.updated RETURNING id, created",
     [ST_KEY_SET_STATE] = "UPDATE keys SET state = ?2, trust_method = coalesce(?3, trust_method), "
 			 "updated = ?4 WHERE id = ?1",
-    [ST_KEYS_ALL] =
-	"SELECT k.id, k.child_id, z.name, c.name, k.algorithm, k.key_tag, k.flags, "
-	"k.rdata, k.state, k.trust_method, k.source, k.created, k.updated, "
-	"coalesce(v.last_result, '') "
-	"FROM keys k JOIN children c ON c.id = k.child_id "
-	"JOIN zones z ON z.id = c.zone_id LEFT JOIN validation v ON v.key_id = k.id ORDER BY k.id",
+    [ST_KEYS_ALL] = KEY_SELECT "ORDER BY k.id",
 
     [ST_AUDIT_ADD] = "INSERT INTO audit (time, client, zone, child, key_tag, actor, request, "
 		     "result, rcode, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -322,29 +342,17 @@ static const char *const st_sql[ST_COUNT] = {
 		      "expires = max(replay.expires, excluded.expires)",
     [ST_REPLAY_ALL] = "SELECT digest, expires, rcode FROM replay WHERE expires > ?1",
     [ST_REPLAY_PURGE] = "DELETE FROM replay WHERE expires <= ?1",
-    [ST_KEYS_CHILD] = "SELECT k.id, k.child_id, z.name, c.name, k.algorithm, k.key_tag, k.flags, "
-		      "k.rdata, k.state, k.trust_method, k.source, k.created, k.updated, "
-		      "coalesce(v.last_result, '') "
-		      "FROM keys k JOIN children c ON c.id = k.child_id "
-		      "JOIN zones z ON z.id = c.zone_id LEFT JOIN validation v ON v.key_id = k.id "
-		      "WHERE k.child_id = ?1 ORDER BY k.id",
-    [ST_KEY_GET] = "SELECT k.id, k.child_id, z.name, c.name, k.algorithm, k.key_tag, k.flags, "
-		   "k.rdata, k.state, k.trust_method, k.source, k.created, k.updated, "
-		   "coalesce(v.last_result, '') "
-		   "FROM keys k JOIN children c ON c.id = k.child_id "
-		   "JOIN zones z ON z.id = c.zone_id LEFT JOIN validation v ON v.key_id = k.id "
-		   "WHERE k.id = ?1",
+    [ST_KEYS_CHILD] = KEY_SELECT "WHERE k.child_id = ?1 ORDER BY k.id",
+    [ST_KEY_GET] = KEY_SELECT "WHERE k.id = ?1",
     [ST_VAL_QUEUE] = "INSERT INTO validation (key_id, next_at, attempts, rounds, started, updated, "
 		     "last_result) VALUES (?1, ?2, 0, 0, ?2, ?2, '') "
 		     "ON CONFLICT (key_id) DO UPDATE SET next_at = ?2, attempts = 0, rounds = 0, "
 		     "started = ?2, updated = ?2, last_result = ''",
     [ST_VAL_UPDATE] = "UPDATE validation SET next_at = ?2, attempts = ?3, rounds = ?4, "
 		      "updated = ?5, last_result = ?6 WHERE key_id = ?1",
-    [ST_VAL_GET] = "SELECT key_id, next_at, attempts, rounds, started, updated, last_result "
-		   "FROM validation WHERE key_id = ?1",
-    [ST_VAL_DUE] = "SELECT key_id, next_at, attempts, rounds, started, updated, last_result "
-		   "FROM validation WHERE next_at IS NOT NULL AND next_at <= ?1 "
-		   "ORDER BY next_at, key_id LIMIT ?2",
+    [ST_VAL_GET] = VAL_SELECT "WHERE key_id = ?1",
+    [ST_VAL_DUE] = VAL_SELECT "WHERE next_at IS NOT NULL AND next_at <= ?1 "
+			      "ORDER BY next_at, key_id LIMIT ?2",
     [ST_VAL_NEXT] = "SELECT min(next_at) FROM validation",
     [ST_VAL_PENDING] = "SELECT count(*) FROM validation WHERE next_at IS NOT NULL",
     [ST_AUDIT_PURGE] = "DELETE FROM audit WHERE id IN "
@@ -364,36 +372,20 @@ static const char *const st_sql[ST_COUNT] = {
     [ST_CHILDREN_PAGE] = "SELECT id, name, created, updated FROM children "
 			 "WHERE zone_id = ?1 AND sort_key > ?2 ORDER BY sort_key LIMIT ?3",
     /* validation_due holds (next_at, key_id): the row value is its order. */
-    [ST_VAL_PAGE] = "SELECT key_id, next_at, attempts, rounds, started, updated, last_result "
-		    "FROM validation WHERE next_at IS NOT NULL AND (next_at, key_id) > (?1, ?2) "
-		    "ORDER BY next_at, key_id LIMIT ?3",
+    [ST_VAL_PAGE] = VAL_SELECT "WHERE next_at IS NOT NULL AND (next_at, key_id) > (?1, ?2) "
+			       "ORDER BY next_at, key_id LIMIT ?3",
     /*
      * Newest first by rowid.  "+time" keeps the planner from choosing
      * audit_time, which would sort the whole time range for every page.
      * The child variant walks audit_child_id (v3) backwards from ?1.
      */
-    [ST_AUDIT_PAGE] = "SELECT id, time, client, zone, child, key_tag, actor, request, result, "
-		      "rcode, reason FROM audit WHERE id < ?1 AND (?2 IS NULL OR result = ?2) "
-		      "AND +time >= ?3 AND +time <= ?4 ORDER BY id DESC LIMIT ?5",
-    [ST_AUDIT_PAGE_CHILD] = "SELECT id, time, client, zone, child, key_tag, actor, request, "
-			    "result, rcode, reason FROM audit WHERE id < ?1 "
-			    "AND (?2 IS NULL OR result = ?2) AND +time >= ?3 AND +time <= ?4 "
-			    "AND lower(child) = lower(?6) ORDER BY id DESC LIMIT ?5",
-    [ST_DELIVERIES_PAGE] = "SELECT d.id, d.change_id, o.zone_text, o.child_text, d.backend, "
-			   "d.state, d.attempts, d.next_attempt, d.last_attempt, d.delivered_at, "
-			   "d.last_error, o.changes, o.created FROM delivery d "
-			   "JOIN outbox_change o ON o.id = d.change_id WHERE d.id < ?1 "
-			   "ORDER BY d.id DESC LIMIT ?2",
+    [ST_AUDIT_PAGE] = AUDIT_SELECT "ORDER BY id DESC LIMIT ?5",
+    [ST_AUDIT_PAGE_CHILD] = AUDIT_SELECT "AND lower(child) = lower(?6) ORDER BY id DESC LIMIT ?5",
+    [ST_DELIVERIES_PAGE] = DELIVERY_SELECT "WHERE d.id < ?1 ORDER BY d.id DESC LIMIT ?2",
     /* delivery_state (v3) streams one state in id order. */
-    [ST_DELIVERIES_STATE] = "SELECT d.id, d.change_id, o.zone_text, o.child_text, d.backend, "
-			    "d.state, d.attempts, d.next_attempt, d.last_attempt, d.delivered_at, "
-			    "d.last_error, o.changes, o.created FROM delivery d "
-			    "JOIN outbox_change o ON o.id = d.change_id "
-			    "WHERE d.state = ?3 AND d.id < ?1 ORDER BY d.id DESC LIMIT ?2",
-    [ST_DELIVERY_GET] = "SELECT d.id, d.change_id, o.zone_text, o.child_text, d.backend, "
-			"d.state, d.attempts, d.next_attempt, d.last_attempt, d.delivered_at, "
-			"d.last_error, o.changes, o.created FROM delivery d "
-			"JOIN outbox_change o ON o.id = d.change_id WHERE d.id = ?1",
+    [ST_DELIVERIES_STATE] = DELIVERY_SELECT "WHERE d.state = ?3 AND d.id < ?1 "
+					    "ORDER BY d.id DESC LIMIT ?2",
+    [ST_DELIVERY_GET] = DELIVERY_SELECT "WHERE d.id = ?1",
     [ST_DELIVERY_RETRY] = "UPDATE delivery SET next_attempt = ?2 "
 			  "WHERE id = ?1 AND state = 'pending'",
     [ST_DELIVERY_STATE] = "SELECT state FROM delivery WHERE id = ?1",
@@ -458,6 +450,20 @@ static int st_run(struct store *s, enum st_id i)
 }
 
 /*
+ * End the store_w savepoint of a write that may run outside a transaction:
+ * undo it first when ret is an error.  Returns ret, or the release's error.
+ */
+static int w_finish(struct store *s, int ret)
+{
+	if (ret != DS_OK) {
+		st_run(s, ST_W_ROLLBACK_TO);
+		st_run(s, ST_W_RELEASE);
+		return ret;
+	}
+	return st_run(s, ST_W_RELEASE);
+}
+
+/*
  * Bind results are OR-ed together by the callers (SQLITE_OK is 0); on any
  * failure the connection's error code says which.
  */
@@ -470,6 +476,24 @@ static int bind_check(struct store *s, sqlite3_stmt *st, int rc, const char *wha
 	return db_err(s, rc == SQLITE_OK ? SQLITE_ERROR : rc, what);
 }
 
+/* Bind (rc: the OR-ed bind results), step and finish a statement that returns no rows. */
+static int bind_exec(struct store *s, sqlite3_stmt *st, int rc, const char *what)
+{
+	int ret = bind_check(s, st, rc, what);
+
+	return ret == DS_OK ? st_exec(s, st, what) : ret;
+}
+
+/* bind_exec() of a write to one row: DS_ENOENT when no row changed. */
+static int bind_exec_one(struct store *s, sqlite3_stmt *st, int rc, const char *what)
+{
+	int ret = bind_exec(s, st, rc, what);
+
+	if (ret == DS_OK && sqlite3_changes(s->db) == 0)
+		ret = DS_ENOENT;
+	return ret;
+}
+
 static int bind_blob(sqlite3_stmt *st, int i, const void *p, size_t n)
 {
 	return sqlite3_bind_blob(st, i, p, (int)n, SQLITE_TRANSIENT);
@@ -480,6 +504,44 @@ static int bind_text(sqlite3_stmt *st, int i, const char *t)
 {
 	return sqlite3_bind_text(st, i, t, -1, SQLITE_TRANSIENT);
 }
+
+/* Turns the current row of a SELECT into the caller's form and hands it on. */
+typedef int (*row_fn)(struct store *s, sqlite3_stmt *st, void *ctx);
+
+/*
+ * Step through the rows of a bound SELECT, each to row(), and finish with
+ * the statement.  Stops at the first row() that does not return DS_OK and
+ * returns what it returned; what names the query in the log.
+ */
+static int rows_each(struct store *s, sqlite3_stmt *st, row_fn row, void *ctx, const char *what)
+{
+	int rc, ret = DS_OK;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ret = row(s, st, ctx);
+		if (ret != DS_OK)
+			break;
+	}
+	if (ret == DS_OK && rc != SQLITE_DONE)
+		ret = db_err(s, rc, what);
+	st_done(st);
+	return ret;
+}
+
+/* The caller's callback of a foreach or page call, with its argument. */
+struct walk {
+	union {
+		store_rr_cb rr;
+		store_key_cb key;
+		store_replay_cb replay;
+		store_child_cb child;
+		store_validation_cb val;
+		store_audit_cb audit;
+		store_delivery_cb delivery;
+	} cb;
+	void *arg;
+	size_t n; /* rows handed over */
+};
 
 /*
  * True when b[0..n) holds exactly one well-formed uncompressed name (used on
@@ -560,6 +622,15 @@ static int col_name(struct store *s, sqlite3_stmt *st, int col, uint8_t out[DNAM
 	}
 	memcpy(out, p, n);
 	return DS_OK;
+}
+
+/* Two name columns side by side: col into a, col + 1 into b. */
+static int col_names(struct store *s, sqlite3_stmt *st, int col, uint8_t a[DNAME_MAX],
+		     uint8_t b[DNAME_MAX])
+{
+	int ret = col_name(s, st, col, a);
+
+	return ret == DS_OK ? col_name(s, st, col + 1, b) : ret;
 }
 
 /* Copy a text column into a fixed buffer (truncating; NULL -> ""). */
@@ -918,10 +989,8 @@ int store_zone_ensure(struct store *s, const uint8_t *zone, int64_t *zone_id)
 	if (ret != DS_ENOENT)
 		return ret;
 	st = st_get(s, ST_ZONE_INSERT);
-	ret = bind_check(s, st, bind_blob(st, 1, z.canon, z.len) | bind_text(st, 2, z.text),
-			 "zone insert");
-	if (ret == DS_OK)
-		ret = st_exec(s, st, "zone insert");
+	ret = bind_exec(s, st, bind_blob(st, 1, z.canon, z.len) | bind_text(st, 2, z.text),
+			"zone insert");
 	if (ret == DS_OK && zone_id != NULL)
 		*zone_id = sqlite3_last_insert_rowid(s->db);
 	return ret;
@@ -962,13 +1031,11 @@ int store_child_ensure(struct store *s, int64_t zone_id, const uint8_t *child, i
 	if (ret != DS_ENOENT)
 		return ret;
 	st = st_get(s, ST_CHILD_INSERT);
-	ret = bind_check(s, st,
-			 sqlite3_bind_int64(st, 1, zone_id) | bind_blob(st, 2, c.canon, c.len) |
-			     bind_blob(st, 3, c.key, c.keylen) | bind_text(st, 4, c.text) |
-			     sqlite3_bind_int64(st, 5, now_s()),
-			 "child insert");
-	if (ret == DS_OK)
-		ret = st_exec(s, st, "child insert");
+	ret = bind_exec(s, st,
+			sqlite3_bind_int64(st, 1, zone_id) | bind_blob(st, 2, c.canon, c.len) |
+			    bind_blob(st, 3, c.key, c.keylen) | bind_text(st, 4, c.text) |
+			    sqlite3_bind_int64(st, 5, now_s()),
+			"child insert");
 	if (ret == DS_OK && child_id != NULL)
 		*child_id = sqlite3_last_insert_rowid(s->db);
 	return ret;
@@ -1003,30 +1070,38 @@ static int col_drr(struct store *s, sqlite3_stmt *st, int col, struct drr *r)
 	return DS_OK;
 }
 
+struct deleg_load {
+	struct deleg *out;
+	int64_t child_id;
+};
+
+static int deleg_row(struct store *s, sqlite3_stmt *st, void *ctx)
+{
+	struct deleg_load *l = ctx;
+	int ret;
+
+	if (l->out->n >= DELEG_MAX) {
+		log_err("store %s: child %lld has more than %d records", s->path,
+			(long long)l->child_id, DELEG_MAX);
+		return DS_ELIMIT;
+	}
+	ret = col_drr(s, st, 0, &l->out->rr[l->out->n]);
+	if (ret == DS_OK)
+		l->out->n++;
+	return ret;
+}
+
 int store_deleg_load(struct store *s, int64_t child_id, struct deleg *out)
 {
 	sqlite3_stmt *st = st_get(s, ST_DELEG_LOAD);
-	int rc, ret;
+	struct deleg_load l = {.out = out, .child_id = child_id};
+	int ret;
 
 	out->n = 0;
 	ret = bind_check(s, st, sqlite3_bind_int64(st, 1, child_id), "deleg load");
 	if (ret != DS_OK)
 		return ret;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (out->n >= DELEG_MAX) {
-			log_err("store %s: child %lld has more than %d records", s->path,
-				(long long)child_id, DELEG_MAX);
-			ret = DS_ELIMIT;
-			break;
-		}
-		ret = col_drr(s, st, 0, &out->rr[out->n]);
-		if (ret != DS_OK)
-			break;
-		out->n++;
-	}
-	if (ret == DS_OK && rc != SQLITE_DONE)
-		ret = db_err(s, rc, "deleg load");
-	st_done(st);
+	ret = rows_each(s, st, deleg_row, &l, "deleg load");
 	if (ret != DS_OK)
 		out->n = 0;
 	return ret;
@@ -1059,7 +1134,7 @@ static int deleg_insert(struct store *s, int64_t child_id, const struct drr *r)
 	if (ret != DS_OK)
 		return ret;
 	st = st_get(s, ST_DELEG_INSERT);
-	ret = bind_check(
+	return bind_exec(
 	    s, st,
 	    sqlite3_bind_int64(st, 1, child_id) | bind_blob(st, 2, r->owner, dname_len(r->owner)) |
 		bind_blob(st, 3, o.canon, o.len) | bind_blob(st, 4, o.key, o.keylen) |
@@ -1067,9 +1142,6 @@ static int deleg_insert(struct store *s, int64_t child_id, const struct drr *r)
 		sqlite3_bind_int64(st, 7, r->ttl) | bind_blob(st, 8, r->rdata, r->rdlen) |
 		bind_blob(st, 9, rcanon, r->rdlen) | bind_text(st, 10, rtext),
 	    "deleg insert");
-	if (ret != DS_OK)
-		return ret;
-	return st_exec(s, st, "deleg insert");
 }
 
 int store_deleg_write(struct store *s, int64_t child_id, const struct deleg *d)
@@ -1085,54 +1157,42 @@ int store_deleg_write(struct store *s, int64_t child_id, const struct deleg *d)
 	if (ret != DS_OK)
 		return ret;
 	st = st_get(s, ST_DELEG_DELETE);
-	ret = bind_check(s, st, sqlite3_bind_int64(st, 1, child_id), "deleg delete");
-	if (ret == DS_OK)
-		ret = st_exec(s, st, "deleg delete");
+	ret = bind_exec(s, st, sqlite3_bind_int64(st, 1, child_id), "deleg delete");
 	for (size_t i = 0; ret == DS_OK && i < d->n; i++)
 		ret = deleg_insert(s, child_id, &d->rr[i]);
 	if (ret == DS_OK) {
 		st = st_get(s, ST_CHILD_TOUCH);
-		ret = bind_check(
+		ret = bind_exec(
 		    s, st, sqlite3_bind_int64(st, 1, child_id) | sqlite3_bind_int64(st, 2, now_s()),
 		    "child touch");
-		if (ret == DS_OK)
-			ret = st_exec(s, st, "child touch");
 	}
-	if (ret != DS_OK) {
-		st_run(s, ST_W_ROLLBACK_TO);
-		st_run(s, ST_W_RELEASE);
-		return ret;
-	}
-	return st_run(s, ST_W_RELEASE);
+	return w_finish(s, ret);
+}
+
+static int zone_deleg_row(struct store *s, sqlite3_stmt *st, void *ctx)
+{
+	const struct walk *w = ctx;
+	uint8_t child[DNAME_MAX];
+	struct drr r;
+	int ret = col_name(s, st, 0, child);
+
+	if (ret == DS_OK)
+		ret = col_drr(s, st, 1, &r);
+	return ret == DS_OK ? w->cb.rr(w->arg, child, &r) : ret;
 }
 
 int store_zone_deleg_foreach(struct store *s, const uint8_t *zone, store_rr_cb cb, void *arg)
 {
 	struct name_forms z;
-	uint8_t child[DNAME_MAX];
-	struct drr r;
+	struct walk w = {.cb.rr = cb, .arg = arg};
 	sqlite3_stmt *st;
-	int rc, ret = name_forms(zone, &z);
+	int ret = name_forms(zone, &z);
 
 	if (ret != DS_OK)
 		return ret;
 	st = st_get(s, ST_ZONE_DELEG);
 	ret = bind_check(s, st, bind_blob(st, 1, z.canon, z.len), "zone deleg");
-	if (ret != DS_OK)
-		return ret;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		ret = col_name(s, st, 0, child);
-		if (ret == DS_OK)
-			ret = col_drr(s, st, 1, &r);
-		if (ret == DS_OK)
-			ret = cb(arg, child, &r);
-		if (ret != DS_OK)
-			break;
-	}
-	if (ret == DS_OK && rc != SQLITE_DONE)
-		ret = db_err(s, rc, "zone deleg");
-	st_done(st);
-	return ret;
+	return ret == DS_OK ? rows_each(s, st, zone_deleg_row, &w, "zone deleg") : ret;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1210,73 +1270,75 @@ int store_key_upsert(struct store *s, struct store_key *k)
 int store_key_set_state(struct store *s, int64_t key_id, enum key_state state, const char *method)
 {
 	sqlite3_stmt *st = st_get(s, ST_KEY_SET_STATE);
-	int ret;
 
 	if ((unsigned)state >= KEY_STATES)
 		return DS_EINVAL;
-	ret = bind_check(s, st,
-			 sqlite3_bind_int64(st, 1, key_id) |
-			     bind_text(st, 2, key_state_names[state]) | bind_text(st, 3, method) |
-			     sqlite3_bind_int64(st, 4, now_s()),
-			 "key set state");
+	return bind_exec_one(s, st,
+			     sqlite3_bind_int64(st, 1, key_id) |
+				 bind_text(st, 2, key_state_names[state]) |
+				 bind_text(st, 3, method) | sqlite3_bind_int64(st, 4, now_s()),
+			     "key set state");
+}
+
+/* A row of a key SELECT (the column order of ST_KEYS_ALL) into *k. */
+static int key_from_row(struct store *s, sqlite3_stmt *st, struct store_key *k)
+{
+	const void *rd = sqlite3_column_blob(st, 7);
+	size_t rdlen = (size_t)sqlite3_column_bytes(st, 7);
+	int ret;
+
+	memset(k, 0, sizeof(*k));
+	k->id = sqlite3_column_int64(st, 0);
+	k->child_id = sqlite3_column_int64(st, 1);
+	ret = col_names(s, st, 2, k->zone, k->owner);
 	if (ret != DS_OK)
 		return ret;
-	ret = st_exec(s, st, "key set state");
-	if (ret == DS_OK && sqlite3_changes(s->db) == 0)
-		ret = DS_ENOENT;
-	return ret;
+	if (rdlen > sizeof(k->rdata)) {
+		log_err("store %s: key %lld rdata too long", s->path, (long long)k->id);
+		return DS_ESTORE;
+	}
+	k->alg = (uint8_t)sqlite3_column_int(st, 4);
+	k->tag = (uint16_t)sqlite3_column_int(st, 5);
+	k->flags = (uint16_t)sqlite3_column_int(st, 6);
+	if (rdlen > 0)
+		memcpy(k->rdata, rd, rdlen);
+	k->rdlen = (uint16_t)rdlen;
+	ret = key_state_from_str((const char *)sqlite3_column_text(st, 8), &k->state);
+	if (ret != DS_OK) {
+		log_err("store %s: key %lld has an unknown state", s->path, (long long)k->id);
+		return ret;
+	}
+	col_text(st, 9, k->trust_method, sizeof(k->trust_method));
+	col_text(st, 10, k->source, sizeof(k->source));
+	k->created = sqlite3_column_int64(st, 11);
+	k->updated = sqlite3_column_int64(st, 12);
+	col_text(st, 13, k->validation, sizeof(k->validation));
+	return DS_OK;
+}
+
+struct key_walk {
+	struct walk w;
+	struct store_key *k; /* one row's room, on the heap: the struct is large */
+};
+
+static int key_row(struct store *s, sqlite3_stmt *st, void *ctx)
+{
+	struct key_walk *kw = ctx;
+	int ret = key_from_row(s, st, kw->k);
+
+	return ret == DS_OK ? kw->w.cb.key(kw->w.arg, kw->k) : ret;
 }
 
 /* Walk the rows of a prepared key SELECT (the column order of ST_KEYS_ALL). */
 static int keys_walk(struct store *s, sqlite3_stmt *st, store_key_cb cb, void *arg)
 {
-	struct store_key *k = malloc(sizeof(*k));
-	int rc, ret = DS_OK;
+	struct key_walk kw = {.w = {.cb.key = cb, .arg = arg}, .k = malloc(sizeof(*kw.k))};
+	int ret;
 
-	if (k == NULL)
+	if (kw.k == NULL)
 		return DS_ENOMEM;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const void *rd = sqlite3_column_blob(st, 7);
-		size_t rdlen = (size_t)sqlite3_column_bytes(st, 7);
-
-		memset(k, 0, sizeof(*k));
-		k->id = sqlite3_column_int64(st, 0);
-		k->child_id = sqlite3_column_int64(st, 1);
-		ret = col_name(s, st, 2, k->zone);
-		if (ret == DS_OK)
-			ret = col_name(s, st, 3, k->owner);
-		if (ret == DS_OK && rdlen > sizeof(k->rdata)) {
-			log_err("store %s: key %lld rdata too long", s->path, (long long)k->id);
-			ret = DS_ESTORE;
-		}
-		if (ret == DS_OK) {
-			k->alg = (uint8_t)sqlite3_column_int(st, 4);
-			k->tag = (uint16_t)sqlite3_column_int(st, 5);
-			k->flags = (uint16_t)sqlite3_column_int(st, 6);
-			if (rdlen > 0)
-				memcpy(k->rdata, rd, rdlen);
-			k->rdlen = (uint16_t)rdlen;
-			ret =
-			    key_state_from_str((const char *)sqlite3_column_text(st, 8), &k->state);
-			if (ret != DS_OK)
-				log_err("store %s: key %lld has an unknown state", s->path,
-					(long long)k->id);
-		}
-		if (ret == DS_OK) {
-			col_text(st, 9, k->trust_method, sizeof(k->trust_method));
-			col_text(st, 10, k->source, sizeof(k->source));
-			k->created = sqlite3_column_int64(st, 11);
-			k->updated = sqlite3_column_int64(st, 12);
-			col_text(st, 13, k->validation, sizeof(k->validation));
-			ret = cb(arg, k);
-		}
-		if (ret != DS_OK)
-			break;
-	}
-	if (ret == DS_OK && rc != SQLITE_DONE)
-		ret = db_err(s, rc, "keys foreach");
-	st_done(st);
-	free(k);
+	ret = rows_each(s, st, key_row, &kw, "keys foreach");
+	free(kw.k);
 	return ret;
 }
 
@@ -1332,29 +1394,22 @@ static int count_query(struct store *s, enum st_id i, int64_t *n, bool null_is_e
 int store_validation_queue(struct store *s, int64_t key_id, int64_t now)
 {
 	sqlite3_stmt *st = st_get(s, ST_VAL_QUEUE);
-	int ret =
-	    bind_check(s, st, sqlite3_bind_int64(st, 1, key_id) | sqlite3_bind_int64(st, 2, now),
-		       "validation queue");
-	return ret == DS_OK ? st_exec(s, st, "validation queue") : ret;
+	return bind_exec(s, st, sqlite3_bind_int64(st, 1, key_id) | sqlite3_bind_int64(st, 2, now),
+			 "validation queue");
 }
 
 int store_validation_update(struct store *s, const struct store_validation *v)
 {
 	sqlite3_stmt *st = st_get(s, ST_VAL_UPDATE);
-	int ret =
-	    bind_check(s, st,
-		       sqlite3_bind_int64(st, 1, v->key_id) |
-			   (v->next_at < 0 ? sqlite3_bind_null(st, 2)
-					   : sqlite3_bind_int64(st, 2, v->next_at)) |
-			   sqlite3_bind_int(st, 3, (int)v->attempts) |
-			   sqlite3_bind_int(st, 4, (int)v->rounds) |
-			   sqlite3_bind_int64(st, 5, v->updated) | bind_text(st, 6, v->last_result),
-		       "validation update");
-	if (ret == DS_OK)
-		ret = st_exec(s, st, "validation update");
-	if (ret == DS_OK && sqlite3_changes(s->db) == 0)
-		ret = DS_ENOENT;
-	return ret;
+	return bind_exec_one(s, st,
+			     sqlite3_bind_int64(st, 1, v->key_id) |
+				 (v->next_at < 0 ? sqlite3_bind_null(st, 2)
+						 : sqlite3_bind_int64(st, 2, v->next_at)) |
+				 sqlite3_bind_int(st, 3, (int)v->attempts) |
+				 sqlite3_bind_int(st, 4, (int)v->rounds) |
+				 sqlite3_bind_int64(st, 5, v->updated) |
+				 bind_text(st, 6, v->last_result),
+			     "validation update");
 }
 
 static void val_row(sqlite3_stmt *st, struct store_validation *v)
@@ -1421,9 +1476,8 @@ int store_validation_next_time(struct store *s, int64_t *when)
 int store_audit_add(struct store *s, const struct audit_rec *a)
 {
 	sqlite3_stmt *st = st_get(s, ST_AUDIT_ADD);
-	int ret;
 
-	ret = bind_check(
+	return bind_exec(
 	    s, st,
 	    sqlite3_bind_int64(st, 1, a->time) | bind_text(st, 2, a->client) |
 		bind_text(st, 3, a->zone) | bind_text(st, 4, a->child) |
@@ -1432,9 +1486,6 @@ int store_audit_add(struct store *s, const struct audit_rec *a)
 		bind_text(st, 8, a->result) | sqlite3_bind_int(st, 9, a->rcode) |
 		bind_text(st, 10, a->reason),
 	    "audit add");
-	if (ret != DS_OK)
-		return ret;
-	return st_exec(s, st, "audit add");
 }
 
 int store_audit_count(struct store *s, int64_t *n)
@@ -1472,29 +1523,20 @@ int store_outbox_add(struct store *s, const uint8_t *zone, const uint8_t *child,
 	if (ret != DS_OK)
 		return ret;
 	st = st_get(s, ST_OUTBOX_ADD);
-	ret = bind_check(s, st,
-			 bind_blob(st, 1, z.canon, z.len) | bind_text(st, 2, z.text) |
-			     bind_blob(st, 3, c.canon, c.len) | bind_text(st, 4, c.text) |
-			     bind_text(st, 5, changes) | sqlite3_bind_int64(st, 6, now),
-			 "outbox add");
-	if (ret == DS_OK)
-		ret = st_exec(s, st, "outbox add");
+	ret = bind_exec(s, st,
+			bind_blob(st, 1, z.canon, z.len) | bind_text(st, 2, z.text) |
+			    bind_blob(st, 3, c.canon, c.len) | bind_text(st, 4, c.text) |
+			    bind_text(st, 5, changes) | sqlite3_bind_int64(st, 6, now),
+			"outbox add");
 	id = sqlite3_last_insert_rowid(s->db);
 	for (size_t i = 0; ret == DS_OK && i < nbackends; i++) {
 		st = st_get(s, ST_DELIVERY_ADD);
-		ret = bind_check(s, st,
-				 sqlite3_bind_int64(st, 1, id) | bind_text(st, 2, backends[i]) |
-				     sqlite3_bind_int64(st, 3, now),
-				 "delivery add");
-		if (ret == DS_OK)
-			ret = st_exec(s, st, "delivery add");
+		ret = bind_exec(s, st,
+				sqlite3_bind_int64(st, 1, id) | bind_text(st, 2, backends[i]) |
+				    sqlite3_bind_int64(st, 3, now),
+				"delivery add");
 	}
-	if (ret != DS_OK) {
-		st_run(s, ST_W_ROLLBACK_TO);
-		st_run(s, ST_W_RELEASE);
-		return ret;
-	}
-	ret = st_run(s, ST_W_RELEASE);
+	ret = w_finish(s, ret);
 	if (ret == DS_OK && change_id != NULL)
 		*change_id = id;
 	return ret;
@@ -1509,13 +1551,47 @@ void store_outbox_items_free(struct outbox_item *items, size_t n)
 	free(items);
 }
 
+/* The due items read so far. */
+struct outbox_due {
+	struct outbox_item *v;
+	size_t n, cap;
+};
+
+static int outbox_row(struct store *s, sqlite3_stmt *st, void *ctx)
+{
+	struct outbox_due *o = ctx;
+	struct outbox_item *it;
+	const unsigned char *ch;
+	int ret;
+
+	struct outbox_item *nv = vec_grow(o->v, &o->cap, o->n + 1, sizeof(*nv), 16);
+	if (nv == NULL)
+		return DS_ENOMEM;
+	o->v = nv;
+	it = &o->v[o->n];
+	memset(it, 0, sizeof(*it));
+	ret = col_names(s, st, 2, it->zone, it->child);
+	if (ret != DS_OK)
+		return ret; /* not counted: the caller never looks at it */
+	it->delivery_id = sqlite3_column_int64(st, 0);
+	it->change_id = sqlite3_column_int64(st, 1);
+	col_text(st, 4, it->backend, sizeof(it->backend));
+	ch = sqlite3_column_text(st, 5);
+	it->changes = strdup(ch ? (const char *)ch : "");
+	if (it->changes == NULL)
+		return DS_ENOMEM;
+	it->attempts = sqlite3_column_int(st, 6);
+	it->created = sqlite3_column_int64(st, 7);
+	o->n++;
+	return DS_OK;
+}
+
 int store_outbox_due(struct store *s, int64_t now, size_t max, struct outbox_item **items,
 		     size_t *n)
 {
 	sqlite3_stmt *st = st_get(s, ST_OUTBOX_DUE);
-	struct outbox_item *v = NULL;
-	size_t cnt = 0, cap = 0;
-	int rc, ret;
+	struct outbox_due o = {0};
+	int ret;
 
 	*items = NULL;
 	*n = 0;
@@ -1525,79 +1601,34 @@ int store_outbox_due(struct store *s, int64_t now, size_t max, struct outbox_ite
 			 sqlite3_bind_int64(st, 1, now) |
 			     sqlite3_bind_int64(st, 2, max > INT64_MAX ? INT64_MAX : (int64_t)max),
 			 "outbox due");
-	if (ret != DS_OK)
-		return ret;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct outbox_item *it;
-		const unsigned char *ch;
-
-		struct outbox_item *nv = vec_grow(v, &cap, cnt + 1, sizeof(*nv), 16);
-		if (nv == NULL) {
-			ret = DS_ENOMEM;
-			break;
-		}
-		v = nv;
-		it = &v[cnt];
-		memset(it, 0, sizeof(*it));
-		it->delivery_id = sqlite3_column_int64(st, 0);
-		it->change_id = sqlite3_column_int64(st, 1);
-		ret = col_name(s, st, 2, it->zone);
-		if (ret == DS_OK)
-			ret = col_name(s, st, 3, it->child);
-		if (ret != DS_OK)
-			break;
-		col_text(st, 4, it->backend, sizeof(it->backend));
-		ch = sqlite3_column_text(st, 5);
-		it->changes = strdup(ch ? (const char *)ch : "");
-		if (it->changes == NULL) {
-			ret = DS_ENOMEM;
-			break;
-		}
-		it->attempts = sqlite3_column_int(st, 6);
-		it->created = sqlite3_column_int64(st, 7);
-		cnt++;
-	}
-	if (ret == DS_OK && rc != SQLITE_DONE)
-		ret = db_err(s, rc, "outbox due");
-	st_done(st);
+	if (ret == DS_OK)
+		ret = rows_each(s, st, outbox_row, &o, "outbox due");
 	if (ret != DS_OK) {
-		store_outbox_items_free(v, cnt);
+		store_outbox_items_free(o.v, o.n);
 		return ret;
 	}
-	*items = v;
-	*n = cnt;
+	*items = o.v;
+	*n = o.n;
 	return DS_OK;
 }
 
 int store_delivery_done(struct store *s, int64_t delivery_id, int64_t now)
 {
 	sqlite3_stmt *st = st_get(s, ST_DELIVERY_DONE);
-	int ret = bind_check(
+	return bind_exec_one(
 	    s, st, sqlite3_bind_int64(st, 1, delivery_id) | sqlite3_bind_int64(st, 2, now),
 	    "delivery done");
-
-	if (ret == DS_OK)
-		ret = st_exec(s, st, "delivery done");
-	if (ret == DS_OK && sqlite3_changes(s->db) == 0)
-		ret = DS_ENOENT;
-	return ret;
 }
 
 int store_delivery_failed(struct store *s, int64_t delivery_id, int64_t now, int64_t next_attempt,
 			  const char *error)
 {
 	sqlite3_stmt *st = st_get(s, ST_DELIVERY_FAILED);
-	int ret =
-	    bind_check(s, st,
-		       sqlite3_bind_int64(st, 1, delivery_id) | sqlite3_bind_int64(st, 2, now) |
-			   sqlite3_bind_int64(st, 3, next_attempt) | bind_text(st, 4, error),
-		       "delivery failed");
-
-	if (ret == DS_OK)
-		ret = st_exec(s, st, "delivery failed");
-	if (ret == DS_OK && sqlite3_changes(s->db) == 0)
-		ret = DS_ENOENT;
-	return ret;
+	return bind_exec_one(s, st,
+			     sqlite3_bind_int64(st, 1, delivery_id) |
+				 sqlite3_bind_int64(st, 2, now) |
+				 sqlite3_bind_int64(st, 3, next_attempt) | bind_text(st, 4, error),
+			     "delivery failed");
 }
 
 int store_outbox_next_time(struct store *s, int64_t *when)
@@ -1617,51 +1648,39 @@ int store_outbox_pending(struct store *s, int64_t *n)
 int store_replay_add(struct store *s, const uint8_t digest[32], int64_t expires, int rcode)
 {
 	sqlite3_stmt *st = st_get(s, ST_REPLAY_ADD);
-	int ret = bind_check(s, st,
-			     bind_blob(st, 1, digest, 32) | sqlite3_bind_int64(st, 2, expires) |
-				 sqlite3_bind_int(st, 3, rcode),
-			     "replay add");
+	return bind_exec(s, st,
+			 bind_blob(st, 1, digest, 32) | sqlite3_bind_int64(st, 2, expires) |
+			     sqlite3_bind_int(st, 3, rcode),
+			 "replay add");
+}
 
-	if (ret != DS_OK)
-		return ret;
-	return st_exec(s, st, "replay add");
+static int replay_row(struct store *s, sqlite3_stmt *st, void *ctx)
+{
+	const struct walk *w = ctx;
+	uint8_t digest[32];
+	const void *p = sqlite3_column_blob(st, 0);
+
+	if (p == NULL || sqlite3_column_bytes(st, 0) != 32) {
+		log_err("store %s: corrupt replay digest", s->path);
+		return DS_ESTORE;
+	}
+	memcpy(digest, p, 32);
+	return w->cb.replay(w->arg, digest, sqlite3_column_int64(st, 1), sqlite3_column_int(st, 2));
 }
 
 int store_replay_foreach(struct store *s, int64_t now, store_replay_cb cb, void *arg)
 {
 	sqlite3_stmt *st = st_get(s, ST_REPLAY_ALL);
-	int rc, ret = bind_check(s, st, sqlite3_bind_int64(st, 1, now), "replay foreach");
+	struct walk w = {.cb.replay = cb, .arg = arg};
+	int ret = bind_check(s, st, sqlite3_bind_int64(st, 1, now), "replay foreach");
 
-	if (ret != DS_OK)
-		return ret;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		uint8_t digest[32];
-		const void *p = sqlite3_column_blob(st, 0);
-
-		if (p == NULL || sqlite3_column_bytes(st, 0) != 32) {
-			log_err("store %s: corrupt replay digest", s->path);
-			ret = DS_ESTORE;
-			break;
-		}
-		memcpy(digest, p, 32);
-		ret = cb(arg, digest, sqlite3_column_int64(st, 1), sqlite3_column_int(st, 2));
-		if (ret != DS_OK)
-			break;
-	}
-	if (ret == DS_OK && rc != SQLITE_DONE)
-		ret = db_err(s, rc, "replay foreach");
-	st_done(st);
-	return ret;
+	return ret == DS_OK ? rows_each(s, st, replay_row, &w, "replay foreach") : ret;
 }
 
 int store_replay_purge(struct store *s, int64_t now)
 {
 	sqlite3_stmt *st = st_get(s, ST_REPLAY_PURGE);
-	int ret = bind_check(s, st, sqlite3_bind_int64(st, 1, now), "replay purge");
-
-	if (ret != DS_OK)
-		return ret;
-	return st_exec(s, st, "replay purge");
+	return bind_exec(s, st, sqlite3_bind_int64(st, 1, now), "replay purge");
 }
 
 int store_history_purge(struct store *s, int64_t before, int64_t max, int64_t *naudit,
@@ -1670,18 +1689,14 @@ int store_history_purge(struct store *s, int64_t before, int64_t max, int64_t *n
 	sqlite3_stmt *st = st_get(s, ST_AUDIT_PURGE);
 	int ret = bind_check(s, st, sqlite3_bind_int64(st, 1, before), "audit purge");
 	if (ret == DS_OK)
-		ret = bind_check(s, st, sqlite3_bind_int64(st, 2, max), "audit purge");
-	if (ret == DS_OK)
-		ret = st_exec(s, st, "audit purge");
+		ret = bind_exec(s, st, sqlite3_bind_int64(st, 2, max), "audit purge");
 	if (ret != DS_OK)
 		return ret;
 	*naudit = sqlite3_changes(s->db);
 	st = st_get(s, ST_CHANGES_PURGE);
 	ret = bind_check(s, st, sqlite3_bind_int64(st, 1, before), "outbox purge");
 	if (ret == DS_OK)
-		ret = bind_check(s, st, sqlite3_bind_int64(st, 2, max), "outbox purge");
-	if (ret == DS_OK)
-		ret = st_exec(s, st, "outbox purge");
+		ret = bind_exec(s, st, sqlite3_bind_int64(st, 2, max), "outbox purge");
 	if (ret == DS_OK)
 		*nchanges = sqlite3_changes(s->db);
 	return ret;
@@ -1694,39 +1709,31 @@ int store_history_purge(struct store *s, int64_t before, int64_t max, int64_t *n
 int store_key_delete(struct store *s, int64_t key_id)
 {
 	sqlite3_stmt *st = st_get(s, ST_KEY_DELETE);
-	int ret = bind_check(s, st, sqlite3_bind_int64(st, 1, key_id), "key delete");
-
-	if (ret == DS_OK)
-		ret = st_exec(s, st, "key delete");
 	/* sqlite3_changes() counts the key only, never the cascaded row. */
-	if (ret == DS_OK && sqlite3_changes(s->db) == 0)
-		ret = DS_ENOENT;
-	return ret;
+	return bind_exec_one(s, st, sqlite3_bind_int64(st, 1, key_id), "key delete");
 }
 
 _Static_assert(KEY_STATES == KEY_REVOKED + 1, "store_key_counts fills every state");
 
+static int key_count_row(struct store *s, sqlite3_stmt *st, void *ctx)
+{
+	int64_t *counts = ctx;
+	enum key_state ks;
+	int ret = key_state_from_str((const char *)sqlite3_column_text(st, 0), &ks);
+
+	if (ret != DS_OK) {
+		log_err("store %s: a key has an unknown state", s->path);
+		return ret;
+	}
+	counts[ks] = sqlite3_column_int64(st, 1);
+	return DS_OK;
+}
+
 int store_key_counts(struct store *s, int64_t counts[KEY_REVOKED + 1])
 {
-	sqlite3_stmt *st = st_get(s, ST_KEY_COUNTS);
-	int rc, ret = DS_OK;
-
 	for (size_t i = 0; i < KEY_STATES; i++)
 		counts[i] = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		enum key_state ks;
-
-		ret = key_state_from_str((const char *)sqlite3_column_text(st, 0), &ks);
-		if (ret != DS_OK) {
-			log_err("store %s: a key has an unknown state", s->path);
-			break;
-		}
-		counts[ks] = sqlite3_column_int64(st, 1);
-	}
-	if (ret == DS_OK && rc != SQLITE_DONE)
-		ret = db_err(s, rc, "key counts");
-	st_done(st);
-	return ret;
+	return rows_each(s, st_get(s, ST_KEY_COUNTS), key_count_row, counts, "key counts");
 }
 
 /* A page size as SQL LIMIT (a signed 64-bit integer). */
@@ -1741,14 +1748,30 @@ static const char *col_str(sqlite3_stmt *st, int col)
 	return (const char *)sqlite3_column_text(st, col);
 }
 
+static int child_row(struct store *s, sqlite3_stmt *st, void *ctx)
+{
+	const struct walk *w = ctx;
+	struct store_child_row c;
+	int ret;
+
+	memset(&c, 0, sizeof(c));
+	c.id = sqlite3_column_int64(st, 0);
+	ret = col_name(s, st, 1, c.name);
+	if (ret != DS_OK)
+		return ret;
+	c.created = sqlite3_column_int64(st, 2);
+	c.updated = sqlite3_column_int64(st, 3);
+	return w->cb.child(w->arg, &c);
+}
+
 int store_children_page(struct store *s, const uint8_t *zone, const uint8_t *after, size_t limit,
 			store_child_cb cb, void *arg)
 {
 	struct name_forms z, a;
-	struct store_child_row c;
+	struct walk w = {.cb.child = cb, .arg = arg};
 	sqlite3_stmt *st;
 	int64_t zid;
-	int rc, ret = name_forms(zone, &z);
+	int ret = name_forms(zone, &z);
 
 	if (ret == DS_OK && after != NULL)
 		ret = name_forms(after, &a);
@@ -1764,32 +1787,25 @@ int store_children_page(struct store *s, const uint8_t *zone, const uint8_t *aft
 					    : sqlite3_bind_zeroblob(st, 2, 0)) |
 			     sqlite3_bind_int64(st, 3, page_limit(limit)),
 			 "children page");
-	if (ret != DS_OK)
-		return ret;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		memset(&c, 0, sizeof(c));
-		c.id = sqlite3_column_int64(st, 0);
-		ret = col_name(s, st, 1, c.name);
-		if (ret == DS_OK) {
-			c.created = sqlite3_column_int64(st, 2);
-			c.updated = sqlite3_column_int64(st, 3);
-			ret = cb(arg, &c);
-		}
-		if (ret != DS_OK)
-			break;
-	}
-	if (ret == DS_OK && rc != SQLITE_DONE)
-		ret = db_err(s, rc, "children page");
-	st_done(st);
-	return ret;
+	return ret == DS_OK ? rows_each(s, st, child_row, &w, "children page") : ret;
+}
+
+static int val_page_row(struct store *s, sqlite3_stmt *st, void *ctx)
+{
+	const struct walk *w = ctx;
+	struct store_validation v;
+
+	(void)s;
+	val_row(st, &v);
+	return w->cb.val(w->arg, &v);
 }
 
 int store_validations_page(struct store *s, int64_t after_next_at, int64_t after_key_id,
 			   size_t limit, store_validation_cb cb, void *arg)
 {
 	sqlite3_stmt *st = st_get(s, ST_VAL_PAGE);
-	struct store_validation v;
-	int rc, ret;
+	struct walk w = {.cb.val = cb, .arg = arg};
+	int ret;
 
 	/* Key ids are positive: (INT64_MIN, 0) is before every row. */
 	ret = bind_check(s, st,
@@ -1797,27 +1813,42 @@ int store_validations_page(struct store *s, int64_t after_next_at, int64_t after
 			     sqlite3_bind_int64(st, 2, after_key_id) |
 			     sqlite3_bind_int64(st, 3, page_limit(limit)),
 			 "validations page");
-	if (ret != DS_OK)
-		return ret;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		val_row(st, &v);
-		ret = cb(arg, &v);
-		if (ret != DS_OK)
-			break;
-	}
-	if (ret == DS_OK && rc != SQLITE_DONE)
-		ret = db_err(s, rc, "validations page");
-	st_done(st);
-	return ret;
+	return ret == DS_OK ? rows_each(s, st, val_page_row, &w, "validations page") : ret;
+}
+
+static int audit_row(struct store *s, sqlite3_stmt *st, void *ctx)
+{
+	const struct walk *w = ctx;
+	struct audit_row r = {
+	    .id = sqlite3_column_int64(st, 0),
+	    .a =
+		{
+		    .time = sqlite3_column_int64(st, 1),
+		    .client = col_str(st, 2),
+		    .zone = col_str(st, 3),
+		    .child = col_str(st, 4),
+		    .key_tag =
+			sqlite3_column_type(st, 5) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 5),
+		    .actor = col_str(st, 6),
+		    .request = col_str(st, 7),
+		    .result = col_str(st, 8),
+		    .rcode = sqlite3_column_int(st, 9),
+		    .reason = col_str(st, 10),
+		},
+	};
+
+	(void)s;
+	return w->cb.audit(w->arg, &r);
 }
 
 int store_audit_page(struct store *s, const struct audit_filter *f, int64_t after_id, size_t limit,
 		     store_audit_cb cb, void *arg)
 {
 	static const struct audit_filter none;
+	struct walk w = {.cb.audit = cb, .arg = arg};
 	sqlite3_stmt *st;
 	bool by_child;
-	int rc, ret;
+	int ret;
 
 	if (f == NULL)
 		f = &none;
@@ -1832,73 +1863,44 @@ int store_audit_page(struct store *s, const struct audit_filter *f, int64_t afte
 			     sqlite3_bind_int64(st, 5, page_limit(limit)) |
 			     (by_child ? bind_text(st, 6, f->child) : SQLITE_OK),
 			 "audit page");
-	if (ret != DS_OK)
-		return ret;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct audit_row r = {
-		    .id = sqlite3_column_int64(st, 0),
-		    .a =
-			{
-			    .time = sqlite3_column_int64(st, 1),
-			    .client = col_str(st, 2),
-			    .zone = col_str(st, 3),
-			    .child = col_str(st, 4),
-			    .key_tag = sqlite3_column_type(st, 5) == SQLITE_NULL
-					   ? -1
-					   : sqlite3_column_int(st, 5),
-			    .actor = col_str(st, 6),
-			    .request = col_str(st, 7),
-			    .result = col_str(st, 8),
-			    .rcode = sqlite3_column_int(st, 9),
-			    .reason = col_str(st, 10),
-			},
-		};
-		ret = cb(arg, &r);
-		if (ret != DS_OK)
-			break;
-	}
-	if (ret == DS_OK && rc != SQLITE_DONE)
-		ret = db_err(s, rc, "audit page");
-	st_done(st);
-	return ret;
+	return ret == DS_OK ? rows_each(s, st, audit_row, &w, "audit page") : ret;
 }
 
-/* Walk the rows of a delivery SELECT (the columns of ST_DELIVERY_GET),
- * counting them in *n. */
+/* A row of a delivery SELECT (the columns of ST_DELIVERY_GET), counted in w->n. */
+static int delivery_row(struct store *s, sqlite3_stmt *st, void *ctx)
+{
+	struct walk *w = ctx;
+	struct delivery_row d = {
+	    .id = sqlite3_column_int64(st, 0),
+	    .change_id = sqlite3_column_int64(st, 1),
+	    .zone = col_str(st, 2),
+	    .child = col_str(st, 3),
+	    .backend = col_str(st, 4),
+	    .state = col_str(st, 5),
+	    .attempts = sqlite3_column_int(st, 6),
+	    .next_attempt = sqlite3_column_int64(st, 7),
+	    .last_attempt =
+		sqlite3_column_type(st, 8) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 8),
+	    .delivered_at =
+		sqlite3_column_type(st, 9) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 9),
+	    .last_error = col_str(st, 10),
+	    .changes = col_str(st, 11),
+	    .created = sqlite3_column_int64(st, 12),
+	};
+
+	(void)s;
+	w->n++;
+	return w->cb.delivery(w->arg, &d);
+}
+
+/* Walk the rows of a delivery SELECT, counting them in *n. */
 static int deliveries_walk(struct store *s, sqlite3_stmt *st, store_delivery_cb cb, void *arg,
 			   size_t *n)
 {
-	int rc, ret = DS_OK;
+	struct walk w = {.cb.delivery = cb, .arg = arg};
+	int ret = rows_each(s, st, delivery_row, &w, "deliveries");
 
-	*n = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct delivery_row d = {
-		    .id = sqlite3_column_int64(st, 0),
-		    .change_id = sqlite3_column_int64(st, 1),
-		    .zone = col_str(st, 2),
-		    .child = col_str(st, 3),
-		    .backend = col_str(st, 4),
-		    .state = col_str(st, 5),
-		    .attempts = sqlite3_column_int(st, 6),
-		    .next_attempt = sqlite3_column_int64(st, 7),
-		    .last_attempt = sqlite3_column_type(st, 8) == SQLITE_NULL
-					? -1
-					: sqlite3_column_int64(st, 8),
-		    .delivered_at = sqlite3_column_type(st, 9) == SQLITE_NULL
-					? -1
-					: sqlite3_column_int64(st, 9),
-		    .last_error = col_str(st, 10),
-		    .changes = col_str(st, 11),
-		    .created = sqlite3_column_int64(st, 12),
-		};
-		(*n)++;
-		ret = cb(arg, &d);
-		if (ret != DS_OK)
-			break;
-	}
-	if (ret == DS_OK && rc != SQLITE_DONE)
-		ret = db_err(s, rc, "deliveries");
-	st_done(st);
+	*n = w.n;
 	return ret;
 }
 
@@ -1935,11 +1937,8 @@ int store_delivery_retry(struct store *s, int64_t id, int64_t now)
 {
 	sqlite3_stmt *st = st_get(s, ST_DELIVERY_RETRY);
 	int rc,
-	    ret = bind_check(s, st, sqlite3_bind_int64(st, 1, id) | sqlite3_bind_int64(st, 2, now),
-			     "delivery retry");
-
-	if (ret == DS_OK)
-		ret = st_exec(s, st, "delivery retry");
+	    ret = bind_exec(s, st, sqlite3_bind_int64(st, 1, id) | sqlite3_bind_int64(st, 2, now),
+			    "delivery retry");
 	if (ret != DS_OK || sqlite3_changes(s->db) > 0)
 		return ret;
 	/* Nothing pending by that id: say whether it is missing or done (the
