@@ -22,6 +22,12 @@
 struct api;
 
 /*
+ * The effective configuration as JSON (what GET /api/v1/config answers),
+ * indented, to out: `dsyncd config`.  DS_OK or DS_EIO.
+ */
+int api_config_print(const struct cfg *c, FILE *out);
+
+/*
  * What the API acts on in the running process, given by daemon/ (the API
  * reaches nothing else).  Every pointer stays valid until api_stop().
  */

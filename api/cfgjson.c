@@ -99,3 +99,13 @@ json_t *api_config_json(const struct cfg *c)
 	}
 	return b.open[0];
 }
+
+int api_config_print(const struct cfg *c, FILE *out)
+{
+	json_t *j = api_config_json(c);
+	int rc = j != NULL && json_dumpf(j, out, JSON_INDENT(2)) == 0 && fputc('\n', out) != EOF
+		     ? DS_OK
+		     : DS_EIO;
+	json_decref(j);
+	return rc;
+}

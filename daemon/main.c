@@ -6,6 +6,7 @@
  *   dsyncd [-c FILE] -n          check the configuration and exit
  *   dsyncd [-c FILE] import ZONE ZONEFILE
  *   dsyncd [-c FILE] receiver-key show|roll
+ *   dsyncd [-c FILE] key ... | records [ZONE] | config
  */
 #include <signal.h>
 #include <stdio.h>
@@ -69,6 +70,7 @@ static void usage(FILE *f)
 		   "       dsyncd [-c FILE] receiver-key show|roll\n"
 		   "       dsyncd [-c FILE] key list | key trust|revoke CHILD TAG\n"
 		   "       dsyncd [-c FILE] records [ZONE]\n"
+		   "       dsyncd [-c FILE] config\n"
 		   "  -c FILE  configuration (default " DEFAULT_CONFIG ")\n"
 		   "  -n       check the configuration and exit\n"
 		   "  -V       print the version\n");
@@ -80,6 +82,8 @@ static int subcommand(const struct cfg *cfg, int argc, char **argv)
 	int rc = 2;
 	if (strcmp(argv[0], "import") == 0 && argc == 3)
 		rc = daemon_import(cfg, argv[1], argv[2], stdout) ? 1 : 0;
+	else if (strcmp(argv[0], "config") == 0 && argc == 1)
+		rc = api_config_print(cfg, stdout) ? 1 : 0;
 	else if (strcmp(argv[0], "records") == 0 && argc <= 2)
 		rc = keys_records(cfg, argc == 2 ? argv[1] : NULL, stdout) ? 1 : 0;
 	else if (strcmp(argv[0], "key") == 0)

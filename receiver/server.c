@@ -627,11 +627,14 @@ static void sweep_idle(struct receiver *r)
 
 static void log_stats(struct receiver *r)
 {
+	static struct boot_counters none; /* no scheduler: all 0 */
 	struct counters *k = &r->ctr;
+	struct boot_counters *b = r->boot_counters ? r->boot_counters : &none;
 	log_notice("stats received=%lu updates=%lu accepted=%lu refused=%lu formerr=%lu "
 		   "notimp=%lu servfail=%lu verifications=%lu verify_ok=%lu verify_fail=%lu "
 		   "commits=%lu commit_jobs=%lu replays=%lu dropped=%lu tcp_accepted=%lu "
-		   "tcp_closed_bad=%lu tcp_refused_full=%lu keys=%zu",
+		   "tcp_closed_bad=%lu tcp_refused_full=%lu boot_attempts=%lu boot_trusted=%lu "
+		   "boot_failed=%lu keys=%zu",
 		   atomic_load(&k->received), atomic_load(&k->updates), atomic_load(&k->accepted),
 		   atomic_load(&k->refused), atomic_load(&k->formerr), atomic_load(&k->notimp),
 		   atomic_load(&k->servfail), atomic_load(&k->verifications),
@@ -639,6 +642,7 @@ static void log_stats(struct receiver *r)
 		   atomic_load(&k->commits), atomic_load(&k->commit_jobs), atomic_load(&k->replays),
 		   atomic_load(&k->dropped), atomic_load(&k->tcp_accepted),
 		   atomic_load(&k->tcp_closed_bad), atomic_load(&k->tcp_refused_full),
+		   atomic_load(&b->attempts), atomic_load(&b->trusted), atomic_load(&b->failed),
 		   keycache_count(r->keys));
 }
 
