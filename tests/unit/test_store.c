@@ -901,30 +901,43 @@ static void test_newer_schema_refused(void)
 	CHECK(s == NULL);
 }
 
-/* A version-1 file (before the validation table) is migrated on open. */
-static void test_migrate_v1(void)
+/*
+ * A store file at tmpdir/name with zone "kept.", taken back to an older
+ * schema by the SQL undo, then opened again: it must be migrated to the
+ * current version with its data kept.  Returns the open store.
+ */
+static struct store *migrated(const char *name, const char *undo, char *path, size_t pathlen)
 {
-	char path[300];
 	struct store *s = NULL;
 	sqlite3 *db;
 	int64_t zid;
 
-	snprintf(path, sizeof(path), "%s/v1.db", tmpdir);
+	snprintf(path, pathlen, "%s/%s", tmpdir, name);
 	CHECK_EQ(store_open(path, &s), DS_OK);
 	CHECK_EQ(store_zone_ensure(s, N("kept."), &zid), DS_OK);
 	store_close(s);
 	s = NULL;
 	CHECK_EQ(sqlite3_open(path, &db), SQLITE_OK);
-	CHECK_EQ(sqlite3_exec(db,
-			      "DROP TABLE validation; DROP INDEX audit_child_id; "
-			      "DROP INDEX delivery_state; UPDATE schema_version SET version = 1",
-			      NULL, NULL, NULL),
-		 SQLITE_OK);
+	CHECK_EQ(sqlite3_exec(db, undo, NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	CHECK_EQ(store_open(path, &s), DS_OK);
 	CHECK_EQ(store_schema_version(s), 3);
 	CHECK_EQ(store_zone_find(s, N("kept."), &zid), DS_OK);
-	CHECK_EQ(store_validation_next_time(s, &zid), DS_ENOENT); /* the table is back, empty */
+	return s;
+}
+
+/* A version-1 file (before the validation table) is migrated on open. */
+static void test_migrate_v1(void)
+{
+	char path[300];
+	int64_t when;
+	struct store *s =
+	    migrated("v1.db",
+		     "DROP TABLE validation; DROP INDEX audit_child_id; "
+		     "DROP INDEX delivery_state; UPDATE schema_version SET version = 1",
+		     path, sizeof(path));
+
+	CHECK_EQ(store_validation_next_time(s, &when), DS_ENOENT); /* the table is back, empty */
 	store_close(s);
 }
 
@@ -932,27 +945,14 @@ static void test_migrate_v1(void)
 static void test_migrate_v2(void)
 {
 	char path[300];
-	struct store *s = NULL;
 	sqlite3 *db;
 	sqlite3_stmt *st;
-	int64_t zid, n = -1;
+	int64_t n = -1;
 
-	snprintf(path, sizeof(path), "%s/v2.db", tmpdir);
-	CHECK_EQ(store_open(path, &s), DS_OK);
-	CHECK_EQ(store_zone_ensure(s, N("kept."), &zid), DS_OK);
-	store_close(s);
-	s = NULL;
-	CHECK_EQ(sqlite3_open(path, &db), SQLITE_OK);
-	CHECK_EQ(sqlite3_exec(db,
-			      "DROP INDEX audit_child_id; DROP INDEX delivery_state; "
-			      "UPDATE schema_version SET version = 2",
-			      NULL, NULL, NULL),
-		 SQLITE_OK);
-	sqlite3_close(db);
-	CHECK_EQ(store_open(path, &s), DS_OK);
-	CHECK_EQ(store_schema_version(s), 3);
-	CHECK_EQ(store_zone_find(s, N("kept."), &zid), DS_OK);
-	store_close(s);
+	store_close(migrated("v2.db",
+			     "DROP INDEX audit_child_id; DROP INDEX delivery_state; "
+			     "UPDATE schema_version SET version = 2",
+			     path, sizeof(path)));
 	CHECK_EQ(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	CHECK_EQ(sqlite3_prepare_v2(db,
 				    "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND "
@@ -1323,6 +1323,15 @@ static int audit_page_cb(void *arg, const struct audit_row *r)
 typedef int (*page_fetch)(struct store *m, const void *filter, int64_t after, size_t limit,
 			  size_t *n, int64_t ids[PAGE_MAX]);
 
+/* A page_fetch's result: the store call's rc, the page's count and ids copied out. */
+static int page_got(int rc, const size_t *pn, const int64_t pid[PAGE_MAX], size_t *n,
+		    int64_t ids[PAGE_MAX])
+{
+	*n = *pn;
+	memcpy(ids, pid, PAGE_MAX * sizeof(pid[0]));
+	return rc;
+}
+
 /* All matching ids, newest first, paging with limit; returns the pages. */
 static int page_ids(struct store *m, page_fetch fetch, const void *filter, size_t limit,
 		    int64_t out[PAGE_MAX], size_t *n)
@@ -1353,10 +1362,8 @@ static int audit_fetch(struct store *m, const void *f, int64_t after, size_t lim
 	static struct audit_page p;
 
 	memset(&p, 0, sizeof(p));
-	int rc = store_audit_page(m, f, after, limit, audit_page_cb, &p);
-	*n = p.n;
-	memcpy(ids, p.id, sizeof(p.id));
-	return rc;
+	return page_got(store_audit_page(m, f, after, limit, audit_page_cb, &p), &p.n, p.id, n,
+			ids);
 }
 
 static int audit_ids(struct store *m, const struct audit_filter *f, size_t limit,
@@ -1581,10 +1588,8 @@ static int deliv_fetch(struct store *m, const void *state, int64_t after, size_t
 	static struct deliv_page p;
 
 	memset(&p, 0, sizeof(p));
-	int rc = store_deliveries_page(m, state, after, limit, deliv_page_cb, &p);
-	*n = p.n;
-	memcpy(ids, p.id, sizeof(p.id));
-	return rc;
+	return page_got(store_deliveries_page(m, state, after, limit, deliv_page_cb, &p), &p.n,
+			p.id, n, ids);
 }
 
 static int deliv_ids(struct store *m, const char *state, size_t limit, int64_t out[PAGE_MAX],
