@@ -350,52 +350,27 @@ static void test_key_limits(void)
 	CHECK(k == NULL);
 }
 
-/* Everything for one algorithm with BIND-generated keys. */
-static void test_alg(const char *algname, uint8_t alg, int bits, struct msg *m)
+/* One algorithm's keys under test: k and k2 with their public halves. */
+struct alg_ctx {
+	struct msg *m;
+	struct sig0_key *k, *k2, *pub, *pub2;
+	uint8_t alg;
+	unsigned ftag; /* the tag BIND put in the file name */
+	uint8_t owner[DNAME_MAX];
+	uint32_t now;
+};
+
+/* The public half from the .key file, by path and by text. */
+static void alg_check_public(const struct alg_ctx *c, const char *base)
 {
-	char base[512], base2[512], path[600], why[256] = "";
-	struct sig0_key *k = NULL, *k2 = NULL;
-	fprintf(stderr, "  %s\n", algname);
-
-	if (keygen(algname, bits, "child.example.", base, sizeof base) != 0 ||
-	    keygen(algname, bits, "child.example.", base2, sizeof base2) != 0) {
-		CHECK(!"dnssec-keygen failed");
-		return;
-	}
-	/* path with and without suffix */
-	snprintf(path, sizeof path, "%s.private", base);
-	CHECK_EQ(sig0_key_read(path, &k, why, sizeof why), DS_OK);
-	sig0_key_free(k);
-	k = NULL;
-	snprintf(path, sizeof path, "%s.key", base2);
-	CHECK_EQ(sig0_key_read(path, &k2, why, sizeof why), DS_OK);
-	int rc = sig0_key_read(base, &k, why, sizeof why);
-	CHECK_EQ(rc, DS_OK);
-	if (rc != DS_OK || k2 == NULL) {
-		fprintf(stderr, "  %s: %s\n", base, why);
-		sig0_key_free(k);
-		sig0_key_free(k2);
-		return;
-	}
-	CHECK_EQ(sig0_key_alg(k), alg);
-	/* the tag BIND put in the file name */
-	unsigned ftag = 0;
-	const char *plus = strrchr(base, '+');
-	if (plus != NULL)
-		ftag = (unsigned)atoi(plus + 1);
-	CHECK_EQ(sig0_key_tag(k), ftag);
-	uint8_t want_owner[DNAME_MAX];
-	dname_from_str("child.example.", want_owner);
-	CHECK(dname_equal(sig0_key_owner(k), want_owner));
-
-	/* the public half from the .key file, by path and by text */
+	char path[600], why[256] = "";
 	uint8_t owner[DNAME_MAX], rd[4096];
 	size_t rdlen = 0, prdlen;
-	const uint8_t *prd = sig0_key_rdata(k, &prdlen);
+	const uint8_t *prd = sig0_key_rdata(c->k, &prdlen);
 	snprintf(path, sizeof path, "%s.key", base);
 	CHECK_EQ(sig0_key_from_text(path, owner, rd, sizeof rd, &rdlen, why, sizeof why), DS_OK);
 	CHECK(rdlen == prdlen && memcmp(rd, prd, rdlen) == 0);
-	CHECK(dname_equal(owner, want_owner));
+	CHECK(dname_equal(owner, c->owner));
 	CHECK_EQ(rd_u16(rd), 0x0200); /* -n HOST */
 	char line[4096];
 	char rdtext[3900];
@@ -404,111 +379,180 @@ static void test_alg(const char *algname, uint8_t alg, int bits, struct msg *m)
 	rdlen = 0;
 	CHECK_EQ(sig0_key_from_text(line, owner, rd, sizeof rd, &rdlen, why, sizeof why), DS_OK);
 	CHECK(rdlen == prdlen && memcmp(rd, prd, rdlen) == 0);
+}
 
-	struct sig0_key *pub = pub_of(k), *pub2 = pub_of(k2);
-	CHECK(pub != NULL && pub2 != NULL);
-	if (pub == NULL || pub2 == NULL)
-		goto out;
-	CHECK_EQ(sig0_key_tag(pub), ftag);
+/* The fields of the one SIG(0) in buf (parsed into c->m, s), and its checks. */
+static void alg_check_fields(const struct alg_ctx *c, const uint8_t *buf, size_t len,
+			     struct sig0_rr *s)
+{
+	struct msg *m = c->m;
+	CHECK_EQ(msg_parse(m, buf, len), DS_OK);
+	CHECK_EQ(m->nsig, 1);
+	CHECK_EQ(sig0_rr_parse(m, m->sig_idx[0], s), DS_OK);
+	CHECK_EQ(s->type_covered, 0);
+	CHECK_EQ(s->alg, c->alg);
+	CHECK_EQ(s->labels, 0);
+	CHECK_EQ(s->orig_ttl, 0);
+	CHECK_EQ(s->inception, c->now - 60);
+	CHECK_EQ(s->expiration, c->now + 300);
+	CHECK_EQ(s->key_tag, c->ftag);
+	CHECK(dname_equal(s->signer, c->owner));
+	const struct msg_rr *srr = &m->rr[m->sig_idx[0]];
+	CHECK_EQ(srr->rclass, CLASS_ANY);
+	CHECK_EQ(srr->ttl, 0);
+	CHECK_EQ(srr->end, len);
+	CHECK_EQ(sig0_verify(m, 0, s, c->pub), DS_OK);
+	CHECK_EQ(sig0_verify(m, 0, s, c->pub2), DS_EBADSIG);
+	CHECK_EQ(sig0_verify(m, 1, s, c->pub), DS_EINVAL);
+}
 
-	uint32_t now = (uint32_t)time(NULL);
-	for (int edns = 0; edns <= 1; edns++) {
-		uint8_t buf[4096], save[4096];
-		size_t len = build_update(buf, sizeof buf, (uint16_t)(0x1234 + edns), edns);
-		CHECK(len > 0);
-		CHECK_EQ(sig0_sign(k, buf, &len, sizeof buf, now - 60, now + 300, NULL, 0), DS_OK);
-		CHECK_EQ(rd_u16(buf + 10), edns + 1);
-
-		/* parse and check the fields */
-		CHECK_EQ(msg_parse(m, buf, len), DS_OK);
-		CHECK_EQ(m->nsig, 1);
-		struct sig0_rr s;
-		CHECK_EQ(sig0_rr_parse(m, m->sig_idx[0], &s), DS_OK);
-		CHECK_EQ(s.type_covered, 0);
-		CHECK_EQ(s.alg, alg);
-		CHECK_EQ(s.labels, 0);
-		CHECK_EQ(s.orig_ttl, 0);
-		CHECK_EQ(s.inception, now - 60);
-		CHECK_EQ(s.expiration, now + 300);
-		CHECK_EQ(s.key_tag, ftag);
-		CHECK(dname_equal(s.signer, want_owner));
-		const struct msg_rr *srr = &m->rr[m->sig_idx[0]];
-		CHECK_EQ(srr->rclass, CLASS_ANY);
-		CHECK_EQ(srr->ttl, 0);
-		CHECK_EQ(srr->end, len);
-		CHECK_EQ(sig0_verify(m, 0, &s, pub), DS_OK);
-		CHECK_EQ(sig0_verify(m, 0, &s, pub2), DS_EBADSIG);
-		CHECK_EQ(sig0_verify(m, 1, &s, pub), DS_EINVAL);
-		uint8_t dg[32], dg2[32];
-		CHECK_EQ(sig0_signed_digest(m, 0, &s, dg), DS_OK);
-		size_t rdoff = srr->rdoff, sigrr = srr->off;
-
-		/* every byte of the signed part flipped: never verifies */
-		int bad = 0, ok = 0;
-		memcpy(save, buf, len);
-		for (size_t i = 0; i < len; i++) {
-			if (i >= sigrr && i < rdoff)
-				continue; /* SIG RR owner/type/class/TTL/RDLENGTH: not signed */
-			buf[i] ^= 0xff;
-			rc = parse_verify(m, buf, len, 0, pub);
-			if (rc == DS_OK) {
-				ok++;
-				fprintf(stderr, "  flip at %zu still verifies\n", i);
-			} else {
-				bad++;
-			}
-			buf[i] = save[i];
+/* Every byte of the signed part flipped: never verifies. */
+static void alg_check_flips(const struct alg_ctx *c, uint8_t *buf, size_t len)
+{
+	const struct msg_rr *srr = &c->m->rr[c->m->sig_idx[0]];
+	size_t rdoff = srr->rdoff, sigrr = srr->off;
+	uint8_t save[4096];
+	int bad = 0, ok = 0;
+	memcpy(save, buf, len);
+	for (size_t i = 0; i < len; i++) {
+		if (i >= sigrr && i < rdoff)
+			continue; /* SIG RR owner/type/class/TTL/RDLENGTH: not signed */
+		buf[i] ^= 0xff;
+		if (parse_verify(c->m, buf, len, 0, c->pub) == DS_OK) {
+			ok++;
+			fprintf(stderr, "  flip at %zu still verifies\n", i);
+		} else {
+			bad++;
 		}
-		CHECK_EQ(ok, 0);
-		CHECK(bad > 0);
-		CHECK_EQ(parse_verify(m, buf, len, 0, pub), DS_OK);
-
-		/* the digest covers the signed data only, not the signature */
-		struct sig0_rr s2;
-		buf[len - 1] ^= 1;
-		CHECK_EQ(msg_parse(m, buf, len), DS_OK);
-		CHECK_EQ(sig0_rr_parse(m, m->sig_idx[0], &s2), DS_OK);
-		CHECK_EQ(sig0_signed_digest(m, 0, &s2, dg2), DS_OK);
-		CHECK(memcmp(dg, dg2, 32) == 0);
-		buf[len - 1] ^= 1;
-		buf[0] ^= 1;
-		CHECK_EQ(msg_parse(m, buf, len), DS_OK);
-		CHECK_EQ(sig0_rr_parse(m, m->sig_idx[0], &s2), DS_OK);
-		CHECK_EQ(sig0_signed_digest(m, 0, &s2, dg2), DS_OK);
-		CHECK(memcmp(dg, dg2, 32) != 0);
-		buf[0] ^= 1;
-
-		/* a second SIG(0) by the other key covers the first one */
-		CHECK_EQ(sig0_sign(k2, buf, &len, sizeof buf, now - 60, now + 300, NULL, 0), DS_OK);
-		CHECK_EQ(msg_parse(m, buf, len), DS_OK);
-		CHECK_EQ(m->nsig, 2);
-		CHECK_EQ(parse_verify(m, buf, len, 0, pub), DS_OK);
-		CHECK_EQ(parse_verify(m, buf, len, 1, pub2), DS_OK);
-		CHECK_EQ(parse_verify(m, buf, len, 0, pub2), DS_EBADSIG);
-		CHECK_EQ(parse_verify(m, buf, len, 1, pub), DS_EBADSIG);
-
-		/* no room */
-		size_t l2 = build_update(buf, sizeof buf, 1, edns);
-		CHECK_EQ(sig0_sign(k, buf, &l2, l2 + 20, now, now, NULL, 0), DS_ELIMIT);
-		CHECK_EQ(rd_u16(buf + 10), edns);
+		buf[i] = save[i];
 	}
+	CHECK_EQ(ok, 0);
+	CHECK(bad > 0);
+	CHECK_EQ(parse_verify(c->m, buf, len, 0, c->pub), DS_OK);
+}
 
-	/* a message larger than the stack buffer used for EdDSA */
+/* The digest of the SIG(0) at byte i flipped: dg again or not (want_same). */
+static void alg_check_digest(const struct alg_ctx *c, uint8_t *buf, size_t len, size_t i,
+			     const uint8_t dg[32], bool want_same)
+{
+	struct sig0_rr s2;
+	uint8_t dg2[32];
+	buf[i] ^= 1;
+	CHECK_EQ(msg_parse(c->m, buf, len), DS_OK);
+	CHECK_EQ(sig0_rr_parse(c->m, c->m->sig_idx[0], &s2), DS_OK);
+	CHECK_EQ(sig0_signed_digest(c->m, 0, &s2, dg2), DS_OK);
+	CHECK((memcmp(dg, dg2, 32) == 0) == want_same);
+	buf[i] ^= 1;
+}
+
+/* Sign a small UPDATE (with or without OPT) and take it apart. */
+static void alg_check_signed(const struct alg_ctx *c, int edns)
+{
+	struct msg *m = c->m;
+	uint8_t buf[4096], dg[32];
+	struct sig0_rr s;
+	size_t len = build_update(buf, sizeof buf, (uint16_t)(0x1234 + edns), edns);
+	CHECK(len > 0);
+	CHECK_EQ(sig0_sign(c->k, buf, &len, sizeof buf, c->now - 60, c->now + 300, NULL, 0), DS_OK);
+	CHECK_EQ(rd_u16(buf + 10), edns + 1);
+	alg_check_fields(c, buf, len, &s);
+	CHECK_EQ(sig0_signed_digest(m, 0, &s, dg), DS_OK);
+	alg_check_flips(c, buf, len);
+
+	/* the digest covers the signed data only, not the signature */
+	alg_check_digest(c, buf, len, len - 1, dg, true);
+	alg_check_digest(c, buf, len, 0, dg, false);
+
+	/* a second SIG(0) by the other key covers the first one */
+	CHECK_EQ(sig0_sign(c->k2, buf, &len, sizeof buf, c->now - 60, c->now + 300, NULL, 0),
+		 DS_OK);
+	CHECK_EQ(msg_parse(m, buf, len), DS_OK);
+	CHECK_EQ(m->nsig, 2);
+	CHECK_EQ(parse_verify(m, buf, len, 0, c->pub), DS_OK);
+	CHECK_EQ(parse_verify(m, buf, len, 1, c->pub2), DS_OK);
+	CHECK_EQ(parse_verify(m, buf, len, 0, c->pub2), DS_EBADSIG);
+	CHECK_EQ(parse_verify(m, buf, len, 1, c->pub), DS_EBADSIG);
+
+	/* no room */
+	size_t l2 = build_update(buf, sizeof buf, 1, edns);
+	CHECK_EQ(sig0_sign(c->k, buf, &l2, l2 + 20, c->now, c->now, NULL, 0), DS_ELIMIT);
+	CHECK_EQ(rd_u16(buf + 10), edns);
+}
+
+/* A message larger than the stack buffer used for EdDSA. */
+static void alg_check_big(const struct alg_ctx *c)
+{
 	uint8_t big[8192];
 	size_t blen = add_many(big, build_update(big, sizeof big, 77, 0), sizeof big, 150);
 	size_t bl0 = blen;
 	CHECK(blen > 4096);
-	CHECK_EQ(sig0_sign(k, big, &blen, sizeof big, now - 60, now + 300, NULL, 0), DS_OK);
-	CHECK_EQ(parse_verify(m, big, blen, 0, pub), DS_OK);
-	CHECK_EQ(parse_verify(m, big, blen, 0, pub2), DS_EBADSIG);
+	CHECK_EQ(sig0_sign(c->k, big, &blen, sizeof big, c->now - 60, c->now + 300, NULL, 0),
+		 DS_OK);
+	CHECK_EQ(parse_verify(c->m, big, blen, 0, c->pub), DS_OK);
+	CHECK_EQ(parse_verify(c->m, big, blen, 0, c->pub2), DS_EBADSIG);
 	big[bl0 - 1] ^= 0x01; /* last octet of the last A record */
-	CHECK_EQ(parse_verify(m, big, blen, 0, pub), DS_EBADSIG);
-	msg_clear(m);
+	CHECK_EQ(parse_verify(c->m, big, blen, 0, c->pub), DS_EBADSIG);
+	msg_clear(c->m);
+}
+
+/* Read the pair of base (by every name it has) and the second key of base2. */
+static int alg_read_keys(struct alg_ctx *c, const char *base, const char *base2)
+{
+	char path[600], why[256] = "";
+	snprintf(path, sizeof path, "%s.private", base);
+	CHECK_EQ(sig0_key_read(path, &c->k, why, sizeof why), DS_OK);
+	sig0_key_free(c->k);
+	c->k = NULL;
+	snprintf(path, sizeof path, "%s.key", base2);
+	CHECK_EQ(sig0_key_read(path, &c->k2, why, sizeof why), DS_OK);
+	int rc = sig0_key_read(base, &c->k, why, sizeof why);
+	CHECK_EQ(rc, DS_OK);
+	if (rc != DS_OK || c->k2 == NULL) {
+		fprintf(stderr, "  %s: %s\n", base, why);
+		return -1;
+	}
+	return 0;
+}
+
+/* Everything for one algorithm with BIND-generated keys. */
+static void test_alg(const char *algname, uint8_t alg, int bits, struct msg *m)
+{
+	char base[512], base2[512];
+	struct alg_ctx c = {.m = m, .alg = alg};
+	fprintf(stderr, "  %s\n", algname);
+
+	if (keygen(algname, bits, "child.example.", base, sizeof base) != 0 ||
+	    keygen(algname, bits, "child.example.", base2, sizeof base2) != 0) {
+		CHECK(!"dnssec-keygen failed");
+		return;
+	}
+	/* path with and without suffix */
+	if (alg_read_keys(&c, base, base2) != 0)
+		goto out;
+	CHECK_EQ(sig0_key_alg(c.k), alg);
+	const char *plus = strrchr(base, '+');
+	if (plus != NULL)
+		c.ftag = (unsigned)atoi(plus + 1);
+	CHECK_EQ(sig0_key_tag(c.k), c.ftag);
+	dname_from_str("child.example.", c.owner);
+	CHECK(dname_equal(sig0_key_owner(c.k), c.owner));
+	alg_check_public(&c, base);
+
+	c.pub = pub_of(c.k);
+	c.pub2 = pub_of(c.k2);
+	CHECK(c.pub != NULL && c.pub2 != NULL);
+	if (c.pub == NULL || c.pub2 == NULL)
+		goto out;
+	CHECK_EQ(sig0_key_tag(c.pub), c.ftag);
+	c.now = (uint32_t)time(NULL);
+	for (int edns = 0; edns <= 1; edns++)
+		alg_check_signed(&c, edns);
+	alg_check_big(&c);
 out:
-	sig0_key_free(pub);
-	sig0_key_free(pub2);
-	sig0_key_free(k);
-	sig0_key_free(k2);
+	sig0_key_free(c.pub);
+	sig0_key_free(c.pub2);
+	sig0_key_free(c.k);
+	sig0_key_free(c.k2);
 }
 
 /* Response signing: the signed data is prefix | request | response (RFC 2931). */
