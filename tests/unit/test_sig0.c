@@ -893,23 +893,12 @@ static void test_verify_response(const struct sig0_key *k, const struct sig0_key
 	}
 }
 
-static void test_keygen_alg(uint8_t alg, const char *name, size_t publen, size_t privlen,
-			    mode_t mask, struct msg *m)
+/* A new key k: its KEY RDATA, tag and owner; a second key is another key. */
+static void keygen_check_new(const struct sig0_key *k, uint8_t alg, const uint8_t *owner,
+			     size_t publen)
 {
-	char dir[600], prefix[700], path[800], text[4096], why[256] = "", want[2048];
-	struct sig0_key *k = NULL, *k2 = NULL;
-	uint8_t owner[DNAME_MAX];
-	fprintf(stderr, "  generate %s\n", name);
-	dname_from_str("gen.example.", owner);
-	snprintf(dir, sizeof dir, "%s/gen%u", tmpdir, alg);
-	CHECK_EQ(mkdir(dir, 0755), 0);
-
-	int rc = sig0_key_generate(alg, owner, &k, why, sizeof why);
-	CHECK_EQ(rc, DS_OK);
-	if (rc != DS_OK) {
-		fprintf(stderr, "  %s\n", why);
-		return;
-	}
+	struct sig0_key *k2 = NULL;
+	char why[256] = "";
 	size_t rdlen;
 	const uint8_t *rd = sig0_key_rdata(k, &rdlen);
 	CHECK_EQ(rdlen, 4 + publen);
@@ -926,8 +915,73 @@ static void test_keygen_alg(uint8_t alg, const char *name, size_t publen, size_t
 		const uint8_t *rd2 = sig0_key_rdata(k2, &rl2);
 		CHECK(rl2 == rdlen && memcmp(rd, rd2, rdlen) != 0);
 		sig0_key_free(k2);
-		k2 = NULL;
 	}
+}
+
+/* The .private of prefix holds a raw private key of privlen bytes. */
+static void keygen_check_private(const char *text, size_t privlen)
+{
+	const char *pk = strstr(text, "PrivateKey: ");
+	if (pk != NULL) {
+		char b64[200];
+		uint8_t raw[200];
+		size_t bl = strcspn(pk + 12, "\n");
+		CHECK(bl < sizeof b64);
+		if (bl < sizeof b64) {
+			memcpy(b64, pk + 12, bl);
+			b64[bl] = 0;
+			CHECK_EQ(b64_decode(b64, raw, sizeof raw), (long long)privlen);
+		}
+	}
+}
+
+/* Read back from prefix: the same key as k, signing and verifying. */
+static void keygen_check_read(const struct sig0_key *k, const char *prefix, struct msg *m)
+{
+	char why[256] = "";
+	size_t rdlen;
+	const uint8_t *rd = sig0_key_rdata(k, &rdlen);
+	struct sig0_key *r = NULL;
+	int rc = sig0_key_read(prefix, &r, why, sizeof why);
+	CHECK_EQ(rc, DS_OK);
+	if (rc != DS_OK)
+		fprintf(stderr, "  read %s: %s\n", prefix, why);
+	struct sig0_key *pub = pub_from_keyfile(prefix);
+	CHECK(pub != NULL);
+	if (r != NULL && pub != NULL) {
+		size_t rl;
+		const uint8_t *rrd = sig0_key_rdata(r, &rl);
+		CHECK(rl == rdlen && memcmp(rrd, rd, rdlen) == 0);
+		CHECK_EQ(sig0_key_tag(r), sig0_key_tag(k));
+		CHECK_EQ(sig0_key_tag(pub), sig0_key_tag(k));
+		CHECK_EQ(sign_verify(r, pub, m), DS_OK);
+		CHECK_EQ(sign_verify(k, pub, m), DS_OK);
+		test_verify_response(k, pub, m);
+	}
+	sig0_key_free(pub);
+	sig0_key_free(r);
+}
+
+static void test_keygen_alg(uint8_t alg, const char *name, size_t publen, size_t privlen,
+			    mode_t mask, struct msg *m)
+{
+	char dir[600], prefix[700], path[800], text[4096], why[256] = "", want[2048];
+	struct sig0_key *k = NULL;
+	uint8_t owner[DNAME_MAX];
+	fprintf(stderr, "  generate %s\n", name);
+	dname_from_str("gen.example.", owner);
+	snprintf(dir, sizeof dir, "%s/gen%u", tmpdir, alg);
+	CHECK_EQ(mkdir(dir, 0755), 0);
+
+	int rc = sig0_key_generate(alg, owner, &k, why, sizeof why);
+	CHECK_EQ(rc, DS_OK);
+	if (rc != DS_OK) {
+		fprintf(stderr, "  %s\n", why);
+		return;
+	}
+	size_t rdlen;
+	const uint8_t *rd = sig0_key_rdata(k, &rdlen);
+	keygen_check_new(k, alg, owner, publen);
 
 	/* written under the given umask: the modes are exact all the same */
 	struct sig0_key_times t = {.created = 1704164645,
@@ -969,40 +1023,13 @@ static void test_keygen_alg(uint8_t alg, const char *name, size_t publen, size_t
 	snprintf(want, sizeof want,
 		 "Private-key-format: v1.3\nAlgorithm: %u (%s)\nPrivateKey: ", alg, name);
 	CHECK(strncmp(text, want, strlen(want)) == 0);
-	char *pk = strstr(text, "PrivateKey: ");
-	if (pk != NULL) {
-		char b64[200];
-		uint8_t raw[200];
-		size_t bl = strcspn(pk + 12, "\n");
-		CHECK(bl < sizeof b64);
-		if (bl < sizeof b64) {
-			memcpy(b64, pk + 12, bl);
-			b64[bl] = 0;
-			CHECK_EQ(b64_decode(b64, raw, sizeof raw), (long long)privlen);
-		}
-	}
+	keygen_check_private(text, privlen);
 	CHECK(strstr(text, "\nCreated: 20240102030405\nPublish: 20240102030406\n"
 			   "Activate: 20240103024640\nDelete: 20330518033320\n") != NULL);
 	CHECK(strstr(text, "Inactive") == NULL);
 
 	/* read back: the same key */
-	struct sig0_key *r = NULL;
-	rc = sig0_key_read(prefix, &r, why, sizeof why);
-	CHECK_EQ(rc, DS_OK);
-	if (rc != DS_OK)
-		fprintf(stderr, "  read %s: %s\n", prefix, why);
-	struct sig0_key *pub = pub_from_keyfile(prefix);
-	CHECK(pub != NULL);
-	if (r != NULL && pub != NULL) {
-		size_t rl;
-		const uint8_t *rrd = sig0_key_rdata(r, &rl);
-		CHECK(rl == rdlen && memcmp(rrd, rd, rdlen) == 0);
-		CHECK_EQ(sig0_key_tag(r), sig0_key_tag(k));
-		CHECK_EQ(sig0_key_tag(pub), sig0_key_tag(k));
-		CHECK_EQ(sign_verify(r, pub, m), DS_OK);
-		CHECK_EQ(sign_verify(k, pub, m), DS_OK);
-		test_verify_response(k, pub, m);
-	}
+	keygen_check_read(k, prefix, m);
 
 	struct sig0_key_times got;
 	CHECK_EQ(sig0_key_times_read(prefix, &got), DS_OK);
@@ -1016,51 +1043,23 @@ static void test_keygen_alg(uint8_t alg, const char *name, size_t publen, size_t
 
 	/* BIND's nsupdate loads the pair and signs with it; we verify that */
 	test_nsupdate(prefix, m);
-
-	sig0_key_free(pub);
-	sig0_key_free(r);
 	sig0_key_free(k);
 }
 
-/* Time values: round trips, the rewrite, malformed lines, BIND's own files. */
-static void test_key_times(struct msg *m)
+/*
+ * The times block of path (prefix.private, text its content with all five
+ * times) rewritten: lines we do not know stay where they are, the block
+ * replaces the old one.  False when text has no times block.
+ */
+static bool times_check_edit(const char *dir, const char *prefix, const char *path,
+			     const char *text)
 {
-	char dir[600], prefix[700], path[900], text[4096], after[4096], why[256];
-	struct sig0_key *k = NULL;
-	uint8_t owner[DNAME_MAX];
-	(void)m;
-	dname_from_str("times.example.", owner);
-	snprintf(dir, sizeof dir, "%s/times", tmpdir);
-	CHECK_EQ(mkdir(dir, 0700), 0);
-	CHECK_EQ(sig0_key_generate(ALG_ED25519, owner, &k, why, sizeof why), DS_OK);
-	if (k == NULL)
-		return;
-
-	/* no times at all */
-	struct sig0_key_times t0 = {0}, got;
-	CHECK_EQ(sig0_key_write(k, dir, NULL, prefix, sizeof prefix, why, sizeof why), DS_OK);
-	snprintf(path, sizeof path, "%s.private", prefix);
-	memset(&got, 0x55, sizeof got);
-	CHECK_EQ(sig0_key_times_read(path, &got), DS_OK);
-	CHECK(memcmp(&got, &t0, sizeof got) == 0);
-
-	/* all five set, then rewritten: order and other lines kept */
-	struct sig0_key_times t1 = {1, 86400, 951782400 /* 2000-02-29 */, 4102444800, 253402300799};
-	CHECK_EQ(sig0_key_times_write(prefix, &t1), DS_OK);
-	CHECK_EQ(sig0_key_times_read(prefix, &got), DS_OK);
-	CHECK(memcmp(&got, &t1, sizeof got) == 0);
-	CHECK(slurp(path, text, sizeof text) > 0);
-	CHECK(strstr(text, "\nCreated: 19700101000001\nPublish: 19700102000000\n"
-			   "Activate: 20000229000000\nInactive: 21000101000000\n"
-			   "Delete: 99991231235959\n") != NULL);
-	CHECK_EQ(file_mode(path), 0600);
-
-	/* lines we do not know stay where they are; the block replaces the old one */
-	char *times = strstr(text, "Created:");
+	char after[4096], edited[4096], why[256];
+	struct sig0_key_times got, t0 = {0};
+	const char *times = strstr(text, "Created:");
 	CHECK(times != NULL);
 	if (times == NULL)
-		goto out;
-	char edited[4096];
+		return false;
 	snprintf(edited, sizeof edited, "%.*sSyncPublish: 20240101000000\n%s; trailing note\n",
 		 (int)(times - text), text, times);
 	/* and an extra, older Publish: line further down is dropped too */
@@ -1102,64 +1101,81 @@ static void test_key_times(struct msg *m)
 	CHECK(slurp(path, after, sizeof after) > 0);
 	CHECK(strncmp(after, text, (size_t)(times - text)) == 0);
 	CHECK_EQ(strlen(after), (size_t)(times - text));
+	return true;
+}
 
-	/* values: out of range on write, malformed on read */
-	struct sig0_key_times bad = {.publish = -5};
+/* One Activate: line as read after "Created: 20240101000000". */
+static const struct {
+	const char *line;
+	int want;
+	int64_t activate;
+} times_lines[] = {
+    {"Activate: 20240102030405\n", DS_OK, 1704164645},
+    {"Activate:20240102030405\n", DS_OK, 1704164645},
+    {"activate:\t20240102030405 \r\n", DS_OK, 1704164645},
+    {"Activate: 20240102030405", DS_OK, 1704164645},
+    {"Activation: 2024\n", DS_OK, 0}, /* not ours */
+    {"Foo: 1\n", DS_OK, 0},
+    {"Activate: 2024010203040\n", DS_EPARSE, 0},
+    {"Activate: 202401020304050\n", DS_EPARSE, 0},
+    {"Activate: 2024010203040x\n", DS_EPARSE, 0},
+    {"Activate: 20240231000000\n", DS_EPARSE, 0},
+    {"Activate: 20241301000000\n", DS_EPARSE, 0},
+    {"Activate: 20240101240000\n", DS_EPARSE, 0},
+    {"Activate: 20240101006000\n", DS_EPARSE, 0},
+    {"Activate: 19691231235959\n", DS_EPARSE, 0},
+    {"Activate: 1704164645\n", DS_EPARSE, 0},
+    {"Activate:\n", DS_EPARSE, 0},
+    {"Activate: -20240102030405\n", DS_EPARSE, 0},
+};
+
+/* Values: out of range on write, malformed on read. */
+static void times_check_values(const struct sig0_key *k, const char *path)
+{
+	char prefix[700], edited[4096], why[256], kline[900];
+	struct sig0_key_times got, bad = {.publish = -5};
 	CHECK_EQ(sig0_key_times_write(path, &bad), DS_ERANGE);
 	bad.publish = 253402300800; /* year 10000 */
 	CHECK_EQ(sig0_key_times_write(path, &bad), DS_ERANGE);
 	CHECK_EQ(sig0_key_write(k, tmpdir, &bad, prefix, sizeof prefix, why, sizeof why),
 		 DS_ERANGE);
-	static const struct {
-		const char *line;
-		int want;
-		int64_t activate;
-	} lines[] = {
-	    {"Activate: 20240102030405\n", DS_OK, 1704164645},
-	    {"Activate:20240102030405\n", DS_OK, 1704164645},
-	    {"activate:\t20240102030405 \r\n", DS_OK, 1704164645},
-	    {"Activate: 20240102030405", DS_OK, 1704164645},
-	    {"Activation: 2024\n", DS_OK, 0}, /* not ours */
-	    {"Foo: 1\n", DS_OK, 0},
-	    {"Activate: 2024010203040\n", DS_EPARSE, 0},
-	    {"Activate: 202401020304050\n", DS_EPARSE, 0},
-	    {"Activate: 2024010203040x\n", DS_EPARSE, 0},
-	    {"Activate: 20240231000000\n", DS_EPARSE, 0},
-	    {"Activate: 20241301000000\n", DS_EPARSE, 0},
-	    {"Activate: 20240101240000\n", DS_EPARSE, 0},
-	    {"Activate: 20240101006000\n", DS_EPARSE, 0},
-	    {"Activate: 19691231235959\n", DS_EPARSE, 0},
-	    {"Activate: 1704164645\n", DS_EPARSE, 0},
-	    {"Activate:\n", DS_EPARSE, 0},
-	    {"Activate: -20240102030405\n", DS_EPARSE, 0},
-	};
-	snprintf(path, sizeof path, "%s/Kline.private", tmpdir);
-	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+	snprintf(kline, sizeof kline, "%s/Kline.private", tmpdir);
+	for (size_t i = 0; i < sizeof times_lines / sizeof times_lines[0]; i++) {
 		snprintf(edited, sizeof edited,
 			 "Private-key-format: v1.3\nAlgorithm: 15 (ED25519)\n"
 			 "Created: 20240101000000\n%s",
-			 lines[i].line);
-		CHECK_EQ(spew(path, edited), 0);
+			 times_lines[i].line);
+		CHECK_EQ(spew(kline, edited), 0);
 		memset(&got, 0x55, sizeof got);
-		int rc = sig0_key_times_read(path, &got);
-		CHECK_EQ(rc, lines[i].want);
-		if (rc != lines[i].want)
-			fprintf(stderr, "  times line %zu: %s", i, lines[i].line);
-		CHECK_EQ(got.activate, lines[i].activate);
+		int rc = sig0_key_times_read(kline, &got);
+		CHECK_EQ(rc, times_lines[i].want);
+		if (rc != times_lines[i].want)
+			fprintf(stderr, "  times line %zu: %s", i, times_lines[i].line);
+		CHECK_EQ(got.activate, times_lines[i].activate);
 		CHECK_EQ(got.created, rc == DS_OK ? 1704067200 : 0);
 	}
-	/* missing files, a file that is not a key */
+}
+
+/* Missing files, a file that is not a key. */
+static void times_check_missing(const struct sig0_key_times *t1)
+{
+	char path[900], after[4096];
+	struct sig0_key_times got;
 	snprintf(path, sizeof path, "%s/Kmissing", tmpdir);
 	CHECK_EQ(sig0_key_times_read(path, &got), DS_ENOENT);
-	CHECK_EQ(sig0_key_times_write(path, &t1), DS_ENOENT);
+	CHECK_EQ(sig0_key_times_write(path, t1), DS_ENOENT);
 	snprintf(path, sizeof path, "%s/Knotkey.private", tmpdir);
 	CHECK_EQ(spew(path, "hello\nCreated: 20240101000000\n"), 0);
-	CHECK_EQ(sig0_key_times_write(path, &t1), DS_EPARSE);
+	CHECK_EQ(sig0_key_times_write(path, t1), DS_EPARSE);
 	CHECK(slurp(path, after, sizeof after) > 0 &&
 	      strcmp(after, "hello\nCreated: 20240101000000\n") == 0);
+}
 
-	/* BIND writes the times, we read them */
-	char cmd[1024], out[256] = "";
+/* BIND writes the times, we read them. */
+static void times_check_bind(const char *dir, struct msg *m)
+{
+	char cmd[1024], out[256] = "", path[900];
+	struct sig0_key_times got;
 	snprintf(cmd, sizeof cmd,
 		 "dnssec-keygen -q -K %s -T KEY -a ED25519 -n HOST -P 20300102030405 "
 		 "-A 20310102030405 -I 20320102030405 -D 20330102030405 bind.example. "
@@ -1171,24 +1187,62 @@ static void test_key_times(struct msg *m)
 	int st = p != NULL ? pclose(p) : -1;
 	out[strcspn(out, "\r\n")] = 0;
 	CHECK(st == 0 && out[0] == 'K');
-	if (st == 0 && out[0] == 'K') {
-		snprintf(path, sizeof path, "%s/%s", dir, out);
-		CHECK_EQ(sig0_key_times_read(path, &got), DS_OK);
-		CHECK(got.created > 1700000000);
-		CHECK_EQ(got.publish, 1893553445);
-		CHECK_EQ(got.activate, 1925089445);
-		CHECK_EQ(got.inactive, 1956625445);
-		CHECK_EQ(got.removal, 1988247845);
-		/* our rewrite of BIND's file still loads in BIND's nsupdate */
-		struct sig0_key_times tb = got;
-		tb.activate = 1;
-		tb.inactive = 0;
-		CHECK_EQ(sig0_key_times_write(path, &tb), DS_OK);
-		CHECK_EQ(sig0_key_times_read(path, &got), DS_OK);
-		CHECK(memcmp(&got, &tb, sizeof got) == 0);
-		test_nsupdate(path, m);
+	if (st != 0 || out[0] != 'K')
+		return;
+	snprintf(path, sizeof path, "%s/%s", dir, out);
+	CHECK_EQ(sig0_key_times_read(path, &got), DS_OK);
+	CHECK(got.created > 1700000000);
+	CHECK_EQ(got.publish, 1893553445);
+	CHECK_EQ(got.activate, 1925089445);
+	CHECK_EQ(got.inactive, 1956625445);
+	CHECK_EQ(got.removal, 1988247845);
+	/* our rewrite of BIND's file still loads in BIND's nsupdate */
+	struct sig0_key_times tb = got;
+	tb.activate = 1;
+	tb.inactive = 0;
+	CHECK_EQ(sig0_key_times_write(path, &tb), DS_OK);
+	CHECK_EQ(sig0_key_times_read(path, &got), DS_OK);
+	CHECK(memcmp(&got, &tb, sizeof got) == 0);
+	test_nsupdate(path, m);
+}
+
+/* Time values: round trips, the rewrite, malformed lines, BIND's own files. */
+static void test_key_times(struct msg *m)
+{
+	char dir[600], prefix[700], path[900], text[4096], why[256];
+	struct sig0_key *k = NULL;
+	uint8_t owner[DNAME_MAX];
+	dname_from_str("times.example.", owner);
+	snprintf(dir, sizeof dir, "%s/times", tmpdir);
+	CHECK_EQ(mkdir(dir, 0700), 0);
+	CHECK_EQ(sig0_key_generate(ALG_ED25519, owner, &k, why, sizeof why), DS_OK);
+	if (k == NULL)
+		return;
+
+	/* no times at all */
+	struct sig0_key_times t0 = {0}, got;
+	CHECK_EQ(sig0_key_write(k, dir, NULL, prefix, sizeof prefix, why, sizeof why), DS_OK);
+	snprintf(path, sizeof path, "%s.private", prefix);
+	memset(&got, 0x55, sizeof got);
+	CHECK_EQ(sig0_key_times_read(path, &got), DS_OK);
+	CHECK(memcmp(&got, &t0, sizeof got) == 0);
+
+	/* all five set, then rewritten: order and other lines kept */
+	struct sig0_key_times t1 = {1, 86400, 951782400 /* 2000-02-29 */, 4102444800, 253402300799};
+	CHECK_EQ(sig0_key_times_write(prefix, &t1), DS_OK);
+	CHECK_EQ(sig0_key_times_read(prefix, &got), DS_OK);
+	CHECK(memcmp(&got, &t1, sizeof got) == 0);
+	CHECK(slurp(path, text, sizeof text) > 0);
+	CHECK(strstr(text, "\nCreated: 19700101000001\nPublish: 19700102000000\n"
+			   "Activate: 20000229000000\nInactive: 21000101000000\n"
+			   "Delete: 99991231235959\n") != NULL);
+	CHECK_EQ(file_mode(path), 0600);
+
+	if (times_check_edit(dir, prefix, path, text)) {
+		times_check_values(k, path);
+		times_check_missing(&t1);
+		times_check_bind(dir, m);
 	}
-out:
 	sig0_key_free(k);
 }
 
