@@ -250,6 +250,45 @@ static void test_key_tag_vectors(void)
 	CHECK_EQ(rc, DS_EPARSE);
 }
 
+/* Protocol, A/C flags, unknown algorithm, wrong lengths, off-curve point. */
+static void key_limits_flags(const uint8_t *owner, const struct sig0_limits *lp)
+{
+	struct sig0_limits l = *lp;
+	struct sig0_key *k = NULL;
+	char why[128];
+
+	uint8_t ed[36] = {0x02, 0x00, 3, 15};
+	RAND_bytes(ed + 4, 32);
+	CHECK_EQ(sig0_key_new(owner, ed, 36, &l, &k, why, sizeof why), DS_OK);
+	sig0_key_free(k);
+	k = NULL;
+	ed[2] = 2;
+	CHECK_EQ(sig0_key_new(owner, ed, 36, &l, &k, why, sizeof why), DS_EKEY);
+	CHECK(k == NULL);
+	ed[2] = 3;
+	ed[0] = 0xc2;
+	CHECK_EQ(sig0_key_new(owner, ed, 36, &l, &k, why, sizeof why), DS_EKEY);
+	ed[0] = 0x42; /* A/C = 1: "no authentication", still a key */
+	CHECK_EQ(sig0_key_new(owner, ed, 36, &l, &k, why, sizeof why), DS_OK);
+	sig0_key_free(k);
+	k = NULL;
+	ed[0] = 0x01;
+	CHECK_EQ(sig0_key_new(owner, ed, 35, &l, &k, why, sizeof why), DS_EKEY);
+	ed[3] = 99;
+	CHECK_EQ(sig0_key_new(owner, ed, 36, &l, &k, why, sizeof why), DS_ENOTSUP);
+	ed[3] = 16;
+	CHECK_EQ(sig0_key_new(owner, ed, 36, &l, &k, why, sizeof why), DS_EKEY);
+	CHECK_EQ(sig0_key_new(owner, ed, 3, &l, &k, why, sizeof why), DS_EKEY);
+
+	uint8_t ec[4 + 96] = {0x02, 0x00, 3, 13};
+	memset(ec + 4, 0x11, 64); /* not on P-256 */
+	CHECK_EQ(sig0_key_new(owner, ec, 68, &l, &k, why, sizeof why), DS_EKEY);
+	CHECK_EQ(sig0_key_new(owner, ec, 100, &l, &k, why, sizeof why), DS_EKEY);
+	ec[3] = 14;
+	CHECK_EQ(sig0_key_new(owner, ec, 68, &l, &k, why, sizeof why), DS_EKEY);
+	CHECK(k == NULL);
+}
+
 static void test_key_limits(void)
 {
 	struct sig0_limits l;
@@ -317,37 +356,7 @@ static void test_key_limits(void)
 	sig0_key_free(k);
 	k = NULL;
 
-	/* protocol, A/C flags, unknown algorithm, wrong lengths, off-curve point */
-	uint8_t ed[36] = {0x02, 0x00, 3, 15};
-	RAND_bytes(ed + 4, 32);
-	CHECK_EQ(sig0_key_new(owner, ed, 36, &l, &k, why, sizeof why), DS_OK);
-	sig0_key_free(k);
-	k = NULL;
-	ed[2] = 2;
-	CHECK_EQ(sig0_key_new(owner, ed, 36, &l, &k, why, sizeof why), DS_EKEY);
-	CHECK(k == NULL);
-	ed[2] = 3;
-	ed[0] = 0xc2;
-	CHECK_EQ(sig0_key_new(owner, ed, 36, &l, &k, why, sizeof why), DS_EKEY);
-	ed[0] = 0x42; /* A/C = 1: "no authentication", still a key */
-	CHECK_EQ(sig0_key_new(owner, ed, 36, &l, &k, why, sizeof why), DS_OK);
-	sig0_key_free(k);
-	k = NULL;
-	ed[0] = 0x01;
-	CHECK_EQ(sig0_key_new(owner, ed, 35, &l, &k, why, sizeof why), DS_EKEY);
-	ed[3] = 99;
-	CHECK_EQ(sig0_key_new(owner, ed, 36, &l, &k, why, sizeof why), DS_ENOTSUP);
-	ed[3] = 16;
-	CHECK_EQ(sig0_key_new(owner, ed, 36, &l, &k, why, sizeof why), DS_EKEY);
-	CHECK_EQ(sig0_key_new(owner, ed, 3, &l, &k, why, sizeof why), DS_EKEY);
-
-	uint8_t ec[4 + 96] = {0x02, 0x00, 3, 13};
-	memset(ec + 4, 0x11, 64); /* not on P-256 */
-	CHECK_EQ(sig0_key_new(owner, ec, 68, &l, &k, why, sizeof why), DS_EKEY);
-	CHECK_EQ(sig0_key_new(owner, ec, 100, &l, &k, why, sizeof why), DS_EKEY);
-	ec[3] = 14;
-	CHECK_EQ(sig0_key_new(owner, ec, 68, &l, &k, why, sizeof why), DS_EKEY);
-	CHECK(k == NULL);
+	key_limits_flags(owner, &l);
 }
 
 /* One algorithm's keys under test: k and k2 with their public halves. */
@@ -691,7 +700,12 @@ static void test_compressed_signer(struct msg *m)
  * Interop: nsupdate signs an UPDATE with the key; we catch the datagram on a
  * loopback socket and verify it.
  */
-static void test_nsupdate(const char *base, struct msg *m)
+/*
+ * Run BIND's nsupdate with the key pair base against a loopback socket of
+ * ours and capture the UPDATE it sends into buf: its length, -1 when none
+ * came, -2 when the socket or the script could not be made (already checked).
+ */
+static ssize_t nsupdate_capture(const char *base, uint8_t *buf, size_t cap)
 {
 	int fd = socket(AF_INET, SOCK_DGRAM, 0);
 	struct sockaddr_in sa = {.sin_family = AF_INET};
@@ -702,7 +716,7 @@ static void test_nsupdate(const char *base, struct msg *m)
 		CHECK(!"loopback socket");
 		if (fd >= 0)
 			close(fd);
-		return;
+		return -2;
 	}
 	char script[600];
 	snprintf(script, sizeof script, "%s.nsupdate", base);
@@ -710,7 +724,7 @@ static void test_nsupdate(const char *base, struct msg *m)
 	if (f == NULL) {
 		CHECK(!"script");
 		close(fd);
-		return;
+		return -2;
 	}
 	fprintf(f,
 		"server 127.0.0.1 %u\nzone example.\n"
@@ -730,16 +744,24 @@ static void test_nsupdate(const char *base, struct msg *m)
 		execlp("nsupdate", "nsupdate", "-t", "5", "-k", keyarg, script, (char *)NULL);
 		_exit(127);
 	}
-	uint8_t buf[65536];
 	ssize_t n = -1;
 	struct pollfd pfd = {.fd = fd, .events = POLLIN};
 	if (pid > 0 && poll(&pfd, 1, 10000) == 1)
-		n = recv(fd, buf, sizeof buf, 0);
+		n = recv(fd, buf, cap, 0);
 	if (pid > 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 	}
 	close(fd);
+	return n;
+}
+
+static void test_nsupdate(const char *base, struct msg *m)
+{
+	uint8_t buf[65536];
+	ssize_t n = nsupdate_capture(base, buf, sizeof buf);
+	if (n == -2)
+		return;
 	CHECK(n > 0);
 	if (n <= 0)
 		return;
@@ -918,6 +940,20 @@ static void keygen_check_new(const struct sig0_key *k, uint8_t alg, const uint8_
 	}
 }
 
+/* The .key at path: the comment line, then the record of rd. */
+static void keygen_check_keyfile(const char *path, const uint8_t *rd, size_t rdlen)
+{
+	char text[4096], want[2048], rdtext[1024];
+	CHECK(slurp(path, text, sizeof text) > 0);
+	CHECK_EQ(rr_rdata_to_str(T_KEY, rd, rdlen, rdtext, sizeof rdtext), DS_OK);
+	snprintf(want, sizeof want,
+		 "; This is a SIG(0) key for gen.example., created by dsyncd\n"
+		 "gen.example. IN KEY %s\n",
+		 rdtext);
+	CHECK(strcmp(text, want) == 0);
+	CHECK(strncmp(rdtext, "512 3 ", 6) == 0);
+}
+
 /* The .private of prefix holds a raw private key of privlen bytes. */
 static void keygen_check_private(const char *text, size_t privlen)
 {
@@ -1006,16 +1042,7 @@ static void test_keygen_alg(uint8_t alg, const char *name, size_t publen, size_t
 	CHECK_EQ(file_mode(path), 0644);
 	CHECK_EQ(tmp_leftovers(dir), 0);
 
-	/* the .key: the comment line, then the record */
-	CHECK(slurp(path, text, sizeof text) > 0);
-	char rdtext[1024];
-	CHECK_EQ(rr_rdata_to_str(T_KEY, rd, rdlen, rdtext, sizeof rdtext), DS_OK);
-	snprintf(want, sizeof want,
-		 "; This is a SIG(0) key for gen.example., created by dsyncd\n"
-		 "gen.example. IN KEY %s\n",
-		 rdtext);
-	CHECK(strcmp(text, want) == 0);
-	CHECK(strncmp(rdtext, "512 3 ", 6) == 0);
+	keygen_check_keyfile(path, rd, rdlen);
 
 	/* the .private: BIND's layout, the raw private key, the times set */
 	snprintf(path, sizeof path, "%s.private", prefix);
