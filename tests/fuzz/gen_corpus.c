@@ -82,10 +82,11 @@ enum extra { X_NONE, X_OPT_SIG0, X_SIG0_OPT, X_3SIG0, X_2OPT, X_TSIG, X_SIG0_TSI
 
 static size_t update(uint8_t *buf, size_t cap, enum extra x)
 {
-	static const int nadd[] = {0, 2, 2, 3, 2, 1, 2};
+	/* the additional records of each: o OPT, s SIG(0), t TSIG */
+	static const char *const extras[] = {"", "os", "so", "sss", "oo", "t", "st"};
 	struct wbuf b;
 	wbuf_init(&b, buf, cap);
-	hdr(&b, 1, 0, 2, (uint16_t)nadd[x]);
+	hdr(&b, 1, 0, 2, (uint16_t)strlen(extras[x]));
 	name(&b, "example."); /* at 12 */
 	wbuf_u16(&b, T_SOA);
 	wbuf_u16(&b, CLASS_IN);
@@ -95,34 +96,16 @@ static size_t update(uint8_t *buf, size_t cap, enum extra x)
 	wbuf_bytes(&b, "\x03" "ns1" "\xc0\x19", 6);
 	rrhead(&b, T_A, CLASS_IN, 3600, 4);
 	wbuf_bytes(&b, "\xc0\x00\x02\x01", 4);
-	switch (x) {
-	case X_NONE:
-		break;
-	case X_OPT_SIG0:
-		opt(&b);
-		sig0(&b);
-		break;
-	case X_SIG0_OPT:
-		sig0(&b);
-		opt(&b);
-		break;
-	case X_3SIG0:
-		sig0(&b);
-		sig0(&b);
-		sig0(&b);
-		break;
-	case X_2OPT:
-		opt(&b);
-		opt(&b);
-		break;
-	case X_TSIG:
-	case X_SIG0_TSIG:
-		if (x == X_SIG0_TSIG)
+	for (const char *r = extras[x]; *r; r++) {
+		if (*r == 'o') {
+			opt(&b);
+		} else if (*r == 's') {
 			sig0(&b);
-		name(&b, "key.");
-		rrhead(&b, T_TSIG, CLASS_ANY, 0, 4);
-		wbuf_bytes(&b, "\x00\x00\x00\x00", 4);
-		break;
+		} else {
+			name(&b, "key.");
+			rrhead(&b, T_TSIG, CLASS_ANY, 0, 4);
+			wbuf_bytes(&b, "\x00\x00\x00\x00", 4);
+		}
 	}
 	if (b.err)
 		abort();
