@@ -583,6 +583,18 @@ static void test_zonefile_stale_temp(void)
 }
 
 /* The fragment written for z: header, records, the hostile owner escaped. */
+/* z built for zone example., and a backend made of bc (NULL when it cannot be). */
+static struct backend *zone_backend(const struct cfg_backend *bc, struct fake_zone *z,
+				    uint8_t *zone)
+{
+	struct backend *b = NULL;
+	char err[512];
+	dname_from_str("example.", zone);
+	build_zone(z);
+	CHECK_EQ(backend_new(bc, NULL, &b, err, sizeof(err)), DS_OK);
+	return b;
+}
+
 static void fragment_check_text(const char *text, const struct fake_zone *z)
 {
 	char expect[2 * DNAME_STR_MAX + 64], name[DNAME_STR_MAX];
@@ -687,9 +699,7 @@ static void test_zonefile_fragment(void)
 	struct backend *b = NULL;
 	struct stat st1, st2;
 
-	dname_from_str("example.", zone);
-	build_zone(&z);
-	CHECK_EQ(backend_new(&bc, NULL, &b, err, sizeof(err)), DS_OK);
+	b = zone_backend(&bc, &z, zone);
 	if (b == NULL)
 		goto done;
 	CHECK_EQ(backend_deliver(b, &batch, err, sizeof(err)), DS_OK);
@@ -748,9 +758,7 @@ static void test_zonefile_reload_failure(void)
 	snprintf(script, sizeof(script),
 		 "if [ -e '%s' ]; then echo 'zone load failed'; exit 1; fi; touch '%s'", flag,
 		 mark);
-	dname_from_str("example.", zone);
-	build_zone(&z);
-	CHECK_EQ(backend_new(&bc, NULL, &b, err, sizeof(err)), DS_OK);
+	b = zone_backend(&bc, &z, zone);
 	if (b == NULL)
 		goto done;
 
@@ -895,9 +903,7 @@ static void test_zonefile_template(void)
 		 "ns A 192.0.2.53\n"
 		 "{{DELEGATIONS}}\n"
 		 "; {{SERIAL}} again\n");
-	dname_from_str("example.", zone);
-	build_zone(&z);
-	CHECK_EQ(backend_new(&bc, NULL, &b, err, sizeof(err)), DS_OK);
+	b = zone_backend(&bc, &z, zone);
 	if (b == NULL)
 		goto done;
 	CHECK_EQ(backend_deliver(b, &batch, err, sizeof(err)), DS_OK);
