@@ -39,6 +39,7 @@
 #include "receiver/internal.h"
 #include "sig0/sig0.h"
 #include "store/store.h"
+#include "tests/unit/upd_start.h"
 
 #define MAX_KEYS 8
 #define MSG_CAP 4096
@@ -94,25 +95,12 @@ static struct sample build_update(const struct sig0_key *k, uint16_t id)
 	if (s.buf == NULL)
 		die("malloc", DS_ENOMEM);
 	wbuf_init(&b, s.buf, MSG_CAP);
-	wbuf_u16(&b, id);
-	wbuf_u16(&b, (uint16_t)(OP_UPDATE << 11));
-	wbuf_u16(&b, 1); /* zone */
-	wbuf_u16(&b, 0); /* prerequisites */
-	wbuf_u16(&b, 2); /* updates */
-	wbuf_u16(&b, 1); /* additional: OPT (SIG(0) added by sig0_sign) */
-	wbuf_bytes(&b, zone, dname_len(zone));
-	wbuf_u16(&b, T_SOA);
-	wbuf_u16(&b, CLASS_IN);
+	/* 2 updates; additional: OPT (SIG(0) added by sig0_sign) */
+	upd_start(&b, id, zone, 2, 1);
 	/* first update RR: owner spelled out as label + pointer to the zone */
 	size_t owner_at = b.len;
 	put_child_owner(&b, owner);
-	wbuf_u16(&b, T_NS);
-	wbuf_u16(&b, CLASS_IN);
-	wbuf_u32(&b, 3600);
-	uint8_t t[DNAME_MAX];
-	int tl = dname_from_str("ns1.provider.net.", t);
-	wbuf_u16(&b, (uint16_t)tl);
-	wbuf_bytes(&b, t, (size_t)tl);
+	upd_ns_rest(&b, 3600, "ns1.provider.net.");
 	put_ns(&b, (uint16_t)owner_at, "ns2.provider.org.");
 	/* OPT, 1232 bytes, no options */
 	wbuf_u8(&b, 0);

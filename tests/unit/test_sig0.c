@@ -33,6 +33,7 @@
 #include "common/wire.h"
 #include "sig0/sig0.h"
 #include "tests/unit/unit.h"
+#include "tests/unit/upd_start.h"
 
 static char tmpdir[] = "/tmp/test_sig0.XXXXXX";
 
@@ -77,24 +78,12 @@ static void put_name(struct wbuf *b, const char *s)
 static size_t build_update(uint8_t *buf, size_t cap, uint16_t id, int edns)
 {
 	struct wbuf b;
+	uint8_t zone[DNAME_MAX];
+	dname_from_str("example.", zone);
 	wbuf_init(&b, buf, cap);
-	wbuf_u16(&b, id);
-	wbuf_u16(&b, OP_UPDATE << 11);
-	wbuf_u16(&b, 1);
-	wbuf_u16(&b, 0);
-	wbuf_u16(&b, 1);
-	wbuf_u16(&b, edns ? 1 : 0);
-	put_name(&b, "example.");
-	wbuf_u16(&b, T_SOA);
-	wbuf_u16(&b, CLASS_IN);
+	upd_start(&b, id, zone, 1, edns ? 1 : 0);
 	put_name(&b, "child.example.");
-	wbuf_u16(&b, T_NS);
-	wbuf_u16(&b, CLASS_IN);
-	wbuf_u32(&b, 3600);
-	uint8_t ns[DNAME_MAX];
-	int nslen = dname_from_str("ns1.other.", ns);
-	wbuf_u16(&b, (uint16_t)nslen);
-	wbuf_bytes(&b, ns, (size_t)nslen);
+	upd_ns_rest(&b, 3600, "ns1.other.");
 	if (edns) {
 		wbuf_u8(&b, 0);
 		wbuf_u16(&b, T_OPT);
