@@ -257,7 +257,7 @@ struct optdef {
 #define ACT(a) a, 0, 0, 0, NULL
 #define OFFSET_MAX 2147483647L
 
-/* In the order of the old getopt table: abbreviations resolve the same way. */
+/* Every option: getopt_long's table is made from this one (long_opts_init). */
 static const struct optdef optdefs[] = {
     {"server", 's', STR(server)},
     {"port", 'p', A_STR, offsetof(struct opts, port), 1, 65535, "port"},
