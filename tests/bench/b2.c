@@ -39,6 +39,7 @@
 #include "receiver/internal.h"
 #include "sig0/sig0.h"
 #include "store/store.h"
+#include "tests/unit/upd_start.h"
 
 #define MAX_KEYS 8
 #define MSG_CAP 4096
@@ -94,25 +95,12 @@ static struct sample build_update(const struct sig0_key *k, uint16_t id)
 	if (s.buf == NULL)
 		die("malloc", DS_ENOMEM);
 	wbuf_init(&b, s.buf, MSG_CAP);
-	wbuf_u16(&b, id);
-	wbuf_u16(&b, (uint16_t)(OP_UPDATE << 11));
-	wbuf_u16(&b, 1); /* zone */
-	wbuf_u16(&b, 0); /* prerequisites */
-	wbuf_u16(&b, 2); /* updates */
-	wbuf_u16(&b, 1); /* additional: OPT (SIG(0) added by sig0_sign) */
-	wbuf_bytes(&b, zone, dname_len(zone));
-	wbuf_u16(&b, T_SOA);
-	wbuf_u16(&b, CLASS_IN);
+	/* 2 updates; additional: OPT (SIG(0) added by sig0_sign) */
+	upd_start(&b, id, zone, 2, 1);
 	/* first update RR: owner spelled out as label + pointer to the zone */
 	size_t owner_at = b.len;
 	put_child_owner(&b, owner);
-	wbuf_u16(&b, T_NS);
-	wbuf_u16(&b, CLASS_IN);
-	wbuf_u32(&b, 3600);
-	uint8_t t[DNAME_MAX];
-	int tl = dname_from_str("ns1.provider.net.", t);
-	wbuf_u16(&b, (uint16_t)tl);
-	wbuf_bytes(&b, t, (size_t)tl);
+	upd_ns_rest(&b, 3600, "ns1.provider.net.");
 	put_ns(&b, (uint16_t)owner_at, "ns2.provider.org.");
 	/* OPT, 1232 bytes, no options */
 	wbuf_u8(&b, 0);
@@ -239,6 +227,77 @@ static double run(enum mode mode, const struct sample *sm, size_t n, struct keyc
 	return (double)ops / (t - t0);
 }
 
+/* The keys of the pairs given, in the store under zone_id; exits on a bad one. */
+static size_t load_keys(struct store *st, int64_t zone_id, char **paths, size_t nk,
+			struct sig0_key **keys)
+{
+	char why[512];
+	for (size_t i = 0; i < nk; i++) {
+		if (sig0_key_read(paths[i], &keys[i], why, sizeof(why)) != DS_OK) {
+			fprintf(stderr, "b2: %s: %s\n", paths[i], why);
+			exit(1);
+		}
+		size_t rdlen;
+		const uint8_t *rd = sig0_key_rdata(keys[i], &rdlen);
+		store_add_key(st, zone_id, sig0_key_owner(keys[i]), rd, rdlen);
+	}
+	/* decoys: other children with the same public keys (other tags never collide
+	 * by name, so the lookup walks real buckets) */
+	for (size_t d = 0; d < DECOYS; d++) {
+		char name[64];
+		uint8_t owner[DNAME_MAX];
+		snprintf(name, sizeof(name), "decoy%zu.example.", d);
+		dname_from_str(name, owner);
+		size_t rdlen;
+		const uint8_t *rd = sig0_key_rdata(keys[d % nk], &rdlen);
+		store_add_key(st, zone_id, owner, rd, rdlen);
+	}
+	return nk;
+}
+
+/* n UPDATEs signed by k, measured in every mode; prints one line. */
+static void bench_key(const struct sig0_key *k, size_t n, struct keycache *kc, double secs)
+{
+	int rc;
+	struct sample *sm = calloc(n, sizeof(*sm));
+	struct msg **pm = calloc(n, sizeof(*pm));
+	struct sig0_rr *psr = calloc(n, sizeof(*psr));
+	if (sm == NULL || pm == NULL || psr == NULL)
+		die("calloc", DS_ENOMEM);
+	for (size_t j = 0; j < n; j++) {
+		sm[j] = build_update(k, (uint16_t)j);
+		pm[j] = calloc(1, sizeof(struct msg));
+		if (pm[j] == NULL)
+			die("calloc", DS_ENOMEM);
+		if ((rc = msg_parse(pm[j], sm[j].buf, sm[j].len)) != DS_OK ||
+		    (rc = sig0_rr_parse(pm[j], pm[j]->sig_idx[0], &psr[j])) != DS_OK)
+			die("parsing a built UPDATE", rc);
+	}
+	const struct key_entry *found[JOB_MAX_CAND];
+	if (keycache_find(kc, psr[0].signer, psr[0].alg, psr[0].key_tag, found, JOB_MAX_CAND) == 0)
+		die("key not in the cache", DS_ENOENT);
+	const struct sig0_key *pk = found[0]->pk;
+
+	/* warm-up, then the measured runs */
+	run(M_FULL, sm, n, kc, pm, psr, pk, secs / 10);
+	double full = run(M_FULL, sm, n, kc, pm, psr, pk, secs);
+	double ver = run(M_VERIFY, sm, n, kc, pm, psr, pk, secs);
+	double par = run(M_PARSE, sm, n, kc, pm, psr, pk, secs / 3);
+	double dig = run(M_DIGEST, sm, n, kc, pm, psr, pk, secs / 3);
+	printf("b2 alg=%u name=%s msgs=%zu bytes=%zu full=%.1f verify=%.1f parse=%.1f "
+	       "digest=%.1f\n",
+	       sig0_key_alg(k), sig0_alg_name(sig0_key_alg(k)), n, sm[0].len, full, ver, par, dig);
+	fflush(stdout);
+	for (size_t j = 0; j < n; j++) {
+		free(sm[j].buf);
+		msg_clear(pm[j]);
+		free(pm[j]);
+	}
+	free(sm);
+	free(pm);
+	free(psr);
+}
+
 int main(int argc, char **argv)
 {
 	size_t n = 1000;
@@ -272,29 +331,8 @@ int main(int argc, char **argv)
 	if ((rc = store_zone_ensure(st, zone, &zone_id)) != DS_OK)
 		die("store_zone_ensure", rc);
 
-	size_t nk = (size_t)(argc - a);
 	struct sig0_key *keys[MAX_KEYS];
-	char why[512];
-	for (size_t i = 0; i < nk; i++) {
-		if (sig0_key_read(argv[a + (int)i], &keys[i], why, sizeof(why)) != DS_OK) {
-			fprintf(stderr, "b2: %s: %s\n", argv[a + (int)i], why);
-			return 1;
-		}
-		size_t rdlen;
-		const uint8_t *rd = sig0_key_rdata(keys[i], &rdlen);
-		store_add_key(st, zone_id, sig0_key_owner(keys[i]), rd, rdlen);
-	}
-	/* decoys: other children with the same public keys (other tags never collide
-	 * by name, so the lookup walks real buckets) */
-	for (size_t d = 0; d < DECOYS; d++) {
-		char name[64];
-		uint8_t owner[DNAME_MAX];
-		snprintf(name, sizeof(name), "decoy%zu.example.", d);
-		dname_from_str(name, owner);
-		size_t rdlen;
-		const uint8_t *rd = sig0_key_rdata(keys[d % nk], &rdlen);
-		store_add_key(st, zone_id, owner, rd, rdlen);
-	}
+	size_t nk = load_keys(st, zone_id, argv + a, (size_t)(argc - a), keys);
 	/* the cache as the daemon fills it at start: keycache_sync from the store */
 	struct keycache *kc;
 	if ((rc = keycache_new(&kc)) != DS_OK || (rc = keycache_sync(kc, st, &lim)) != DS_OK)
@@ -304,49 +342,8 @@ int main(int argc, char **argv)
 			nk + DECOYS);
 		return 1;
 	}
-
-	for (size_t i = 0; i < nk; i++) {
-		struct sig0_key *k = keys[i];
-		struct sample *sm = calloc(n, sizeof(*sm));
-		struct msg **pm = calloc(n, sizeof(*pm));
-		struct sig0_rr *psr = calloc(n, sizeof(*psr));
-		if (sm == NULL || pm == NULL || psr == NULL)
-			die("calloc", DS_ENOMEM);
-		for (size_t j = 0; j < n; j++) {
-			sm[j] = build_update(k, (uint16_t)j);
-			pm[j] = calloc(1, sizeof(struct msg));
-			if (pm[j] == NULL)
-				die("calloc", DS_ENOMEM);
-			if ((rc = msg_parse(pm[j], sm[j].buf, sm[j].len)) != DS_OK ||
-			    (rc = sig0_rr_parse(pm[j], pm[j]->sig_idx[0], &psr[j])) != DS_OK)
-				die("parsing a built UPDATE", rc);
-		}
-		const struct key_entry *found[JOB_MAX_CAND];
-		if (keycache_find(kc, psr[0].signer, psr[0].alg, psr[0].key_tag, found,
-				  JOB_MAX_CAND) == 0)
-			die("key not in the cache", DS_ENOENT);
-		const struct sig0_key *pk = found[0]->pk;
-
-		/* warm-up, then the measured runs */
-		run(M_FULL, sm, n, kc, pm, psr, pk, secs / 10);
-		double full = run(M_FULL, sm, n, kc, pm, psr, pk, secs);
-		double ver = run(M_VERIFY, sm, n, kc, pm, psr, pk, secs);
-		double par = run(M_PARSE, sm, n, kc, pm, psr, pk, secs / 3);
-		double dig = run(M_DIGEST, sm, n, kc, pm, psr, pk, secs / 3);
-		printf("b2 alg=%u name=%s msgs=%zu bytes=%zu full=%.1f verify=%.1f parse=%.1f "
-		       "digest=%.1f\n",
-		       sig0_key_alg(k), sig0_alg_name(sig0_key_alg(k)), n, sm[0].len, full, ver,
-		       par, dig);
-		fflush(stdout);
-		for (size_t j = 0; j < n; j++) {
-			free(sm[j].buf);
-			msg_clear(pm[j]);
-			free(pm[j]);
-		}
-		free(sm);
-		free(pm);
-		free(psr);
-	}
+	for (size_t i = 0; i < nk; i++)
+		bench_key(keys[i], n, kc, secs);
 	keycache_free(kc);
 	for (size_t i = 0; i < nk; i++)
 		sig0_key_free(keys[i]);

@@ -106,10 +106,7 @@ static void setup(void)
 		    b64_encode(rd + 4, 32, b64[i], sizeof(b64[i])) < 0)
 			abort(); /* K[i] owns pk now */
 	}
-	snprintf(path, sizeof(path), "%s/dsyncd.conf", dir);
-	FILE *f = fopen(path, "w");
-	if (f == NULL)
-		abort();
+	FILE *f = inproc_conf_open(dir, path, sizeof(path));
 	/* limits high enough that the fuzzer reaches the decisions behind them */
 	fprintf(f,
 		"server = { listen = [ \"127.0.0.1\" ]; updates-per-source = 100000000;\n"

@@ -82,10 +82,11 @@ enum extra { X_NONE, X_OPT_SIG0, X_SIG0_OPT, X_3SIG0, X_2OPT, X_TSIG, X_SIG0_TSI
 
 static size_t update(uint8_t *buf, size_t cap, enum extra x)
 {
-	static const int nadd[] = {0, 2, 2, 3, 2, 1, 2};
+	/* the additional records of each: o OPT, s SIG(0), t TSIG */
+	static const char *const extras[] = {"", "os", "so", "sss", "oo", "t", "st"};
 	struct wbuf b;
 	wbuf_init(&b, buf, cap);
-	hdr(&b, 1, 0, 2, (uint16_t)nadd[x]);
+	hdr(&b, 1, 0, 2, (uint16_t)strlen(extras[x]));
 	name(&b, "example."); /* at 12 */
 	wbuf_u16(&b, T_SOA);
 	wbuf_u16(&b, CLASS_IN);
@@ -95,38 +96,117 @@ static size_t update(uint8_t *buf, size_t cap, enum extra x)
 	wbuf_bytes(&b, "\x03" "ns1" "\xc0\x19", 6);
 	rrhead(&b, T_A, CLASS_IN, 3600, 4);
 	wbuf_bytes(&b, "\xc0\x00\x02\x01", 4);
-	switch (x) {
-	case X_NONE:
-		break;
-	case X_OPT_SIG0:
-		opt(&b);
-		sig0(&b);
-		break;
-	case X_SIG0_OPT:
-		sig0(&b);
-		opt(&b);
-		break;
-	case X_3SIG0:
-		sig0(&b);
-		sig0(&b);
-		sig0(&b);
-		break;
-	case X_2OPT:
-		opt(&b);
-		opt(&b);
-		break;
-	case X_TSIG:
-	case X_SIG0_TSIG:
-		if (x == X_SIG0_TSIG)
+	for (const char *r = extras[x]; *r; r++) {
+		if (*r == 'o') {
+			opt(&b);
+		} else if (*r == 's') {
 			sig0(&b);
-		name(&b, "key.");
-		rrhead(&b, T_TSIG, CLASS_ANY, 0, 4);
-		wbuf_bytes(&b, "\x00\x00\x00\x00", 4);
-		break;
+		} else {
+			name(&b, "key.");
+			rrhead(&b, T_TSIG, CLASS_ANY, 0, 4);
+			wbuf_bytes(&b, "\x00\x00\x00\x00", 4);
+		}
 	}
 	if (b.err)
 		abort();
 	return b.len;
+}
+
+/* An UPDATE of zone example. with nupd update records, the first owner
+ * written as a pointer to the zone name: the caller goes on with its type. */
+static void zone_update(struct wbuf *b, uint8_t *buf, size_t cap, uint16_t nupd)
+{
+	wbuf_init(b, buf, cap);
+	hdr(b, 1, 0, nupd, 0);
+	name(b, "example."); /* root label at 20 */
+	wbuf_u16(b, T_SOA);
+	wbuf_u16(b, CLASS_IN);
+	wbuf_bytes(b, "\xc0\x0c", 2);
+}
+
+/* MX with a one-byte RDATA as the last record */
+static void gen_msg_mx_short(uint8_t *buf, size_t cap)
+{
+	struct wbuf b;
+	zone_update(&b, buf, cap, 1);
+	rrhead(&b, T_MX, CLASS_IN, 0, 1);
+	wbuf_u8(&b, 0);
+	put("msg", "bad-mx-short-rdata", buf, b.len);
+}
+
+/* SOA update with compressed MNAME/RNAME, and NS RDATA with two names */
+static void gen_msg_soa_ns(uint8_t *buf, size_t cap)
+{
+	struct wbuf b;
+	zone_update(&b, buf, cap, 2);
+	rrhead(&b, T_SOA, CLASS_IN, 0, 6 + 2 + 20);
+	wbuf_bytes(&b, "\x03" "ns1" "\xc0\x0c", 6);
+	wbuf_bytes(&b, "\xc0\x0c", 2);
+	wbuf_bytes(&b, "01234567890123456789", 20);
+	wbuf_bytes(&b, "\xc0\x0c", 2);
+	rrhead(&b, T_NS, CLASS_IN, 0, 4);
+	wbuf_bytes(&b, "\xc0\x0c\xc0\x0c", 4);
+	put("msg", "bad-ns-two-names", buf, b.len);
+}
+
+static void put_pointer(struct wbuf *b, size_t to)
+{
+	wbuf_u8(b, (uint8_t)(0xc0 | to >> 8));
+	wbuf_u8(b, (uint8_t)to);
+}
+
+/* a long chain of pointers to pointers, then names that end in it */
+static void gen_msg_pointer_chain(uint8_t *buf, size_t cap)
+{
+	struct wbuf b;
+	zone_update(&b, buf, cap, 2);
+	rrhead(&b, T_NULL, CLASS_IN, 0, 2000);
+	size_t prev = 20;
+	for (int i = 0; i < 1000; i++) {
+		size_t here = b.len;
+		put_pointer(&b, prev);
+		prev = here;
+	}
+	put_pointer(&b, prev);
+	rrhead(&b, T_NS, CLASS_IN, 0, 2);
+	put_pointer(&b, prev);
+	put("msg", "bad-pointer-chain", buf, b.len);
+}
+
+/* a query with EDNS(0) */
+static void gen_msg_query(uint8_t *buf, size_t cap)
+{
+	struct wbuf b;
+	wbuf_init(&b, buf, cap);
+	wbuf_u16(&b, 1);
+	wbuf_u16(&b, MSG_RD);
+	wbuf_u16(&b, 1);
+	wbuf_u16(&b, 0);
+	wbuf_u16(&b, 0);
+	wbuf_u16(&b, 1);
+	name(&b, "_dsync.example.");
+	wbuf_u16(&b, T_DSYNC);
+	wbuf_u16(&b, CLASS_IN);
+	wbuf_u8(&b, 0);
+	rrhead(&b, T_OPT, 4096, 0x8000, 8);
+	wbuf_bytes(&b,
+		   "\xfd\xea\x00\x04"
+		   "abcd",
+		   8);
+	put("msg", "query-dsync-edns", buf, b.len);
+}
+
+/* Hand-made shapes that update() does not make. */
+static void gen_msg_shapes(uint8_t *buf, size_t cap)
+{
+	gen_msg_mx_short(buf, cap);
+	gen_msg_soa_ns(buf, cap);
+	/* 257 zone entries: over MSG_MAX_RRS */
+	memset(buf, 0, 12 + 257 * 5);
+	wr_u16(buf + 4, 257);
+	put("msg", "bad-too-many-rrs", buf, 12 + 257 * 5);
+	gen_msg_pointer_chain(buf, cap);
+	gen_msg_query(buf, cap);
 }
 
 static void gen_msg(void)
@@ -162,85 +242,7 @@ static void gen_msg(void)
 	buf[32] = 0x19; /* owner "\x05child" + pointer back to itself (25) */
 	put("msg", "bad-label-pointer-loop", buf, n);
 
-	/* MX with a one-byte RDATA as the last record */
-	{
-		struct wbuf b;
-		wbuf_init(&b, buf, sizeof(buf));
-		hdr(&b, 1, 0, 1, 0);
-		name(&b, "example.");
-		wbuf_u16(&b, T_SOA);
-		wbuf_u16(&b, CLASS_IN);
-		wbuf_bytes(&b, "\xc0\x0c", 2);
-		rrhead(&b, T_MX, CLASS_IN, 0, 1);
-		wbuf_u8(&b, 0);
-		put("msg", "bad-mx-short-rdata", buf, b.len);
-	}
-	/* SOA update with compressed MNAME/RNAME, and NS RDATA with two names */
-	{
-		struct wbuf b;
-		wbuf_init(&b, buf, sizeof(buf));
-		hdr(&b, 1, 0, 2, 0);
-		name(&b, "example.");
-		wbuf_u16(&b, T_SOA);
-		wbuf_u16(&b, CLASS_IN);
-		wbuf_bytes(&b, "\xc0\x0c", 2);
-		rrhead(&b, T_SOA, CLASS_IN, 0, 6 + 2 + 20);
-		wbuf_bytes(&b, "\x03" "ns1" "\xc0\x0c", 6);
-		wbuf_bytes(&b, "\xc0\x0c", 2);
-		wbuf_bytes(&b, "01234567890123456789", 20);
-		wbuf_bytes(&b, "\xc0\x0c", 2);
-		rrhead(&b, T_NS, CLASS_IN, 0, 4);
-		wbuf_bytes(&b, "\xc0\x0c\xc0\x0c", 4);
-		put("msg", "bad-ns-two-names", buf, b.len);
-	}
-	/* 257 zone entries: over MSG_MAX_RRS */
-	{
-		memset(buf, 0, 12 + 257 * 5);
-		wr_u16(buf + 4, 257);
-		put("msg", "bad-too-many-rrs", buf, 12 + 257 * 5);
-	}
-	/* a long chain of pointers to pointers, then names that end in it */
-	{
-		struct wbuf b;
-		wbuf_init(&b, buf, sizeof(buf));
-		hdr(&b, 1, 0, 2, 0);
-		name(&b, "example."); /* root label at 20 */
-		wbuf_u16(&b, T_SOA);
-		wbuf_u16(&b, CLASS_IN);
-		wbuf_bytes(&b, "\xc0\x0c", 2);
-		rrhead(&b, T_NULL, CLASS_IN, 0, 2000);
-		size_t prev = 20;
-		for (int i = 0; i < 1000; i++) {
-			size_t here = b.len;
-			wbuf_u8(&b, (uint8_t)(0xc0 | prev >> 8));
-			wbuf_u8(&b, (uint8_t)prev);
-			prev = here;
-		}
-		wbuf_u8(&b, (uint8_t)(0xc0 | prev >> 8));
-		wbuf_u8(&b, (uint8_t)prev);
-		rrhead(&b, T_NS, CLASS_IN, 0, 2);
-		wbuf_u8(&b, (uint8_t)(0xc0 | prev >> 8));
-		wbuf_u8(&b, (uint8_t)prev);
-		put("msg", "bad-pointer-chain", buf, b.len);
-	}
-	/* a query with EDNS(0) */
-	{
-		struct wbuf b;
-		wbuf_init(&b, buf, sizeof(buf));
-		wbuf_u16(&b, 1);
-		wbuf_u16(&b, MSG_RD);
-		wbuf_u16(&b, 1);
-		wbuf_u16(&b, 0);
-		wbuf_u16(&b, 0);
-		wbuf_u16(&b, 1);
-		name(&b, "_dsync.example.");
-		wbuf_u16(&b, T_DSYNC);
-		wbuf_u16(&b, CLASS_IN);
-		wbuf_u8(&b, 0);
-		rrhead(&b, T_OPT, 4096, 0x8000, 8);
-		wbuf_bytes(&b, "\xfd\xea\x00\x04" "abcd", 8);
-		put("msg", "query-dsync-edns", buf, b.len);
-	}
+	gen_msg_shapes(buf, sizeof(buf));
 }
 
 /* ---- dname: text names; the same bytes are also read as wire ---- */
@@ -387,6 +389,74 @@ static void pm_ks_opt(struct pmsg *p, uint16_t tag)
 	pm_opt(p, o, sizeof(o));
 }
 
+/* Key rollover, upload and KeyState inquiries. */
+static void gen_pipeline_keys(uint8_t key[FP_NKEYS][FP_KEY_RDLEN], const uint16_t tag[FP_NKEYS])
+{
+	struct pmsg p;
+	/* a rollover: c1 adds its second key (then signs with it: mode 3) */
+	pm_start(&p, PM_C1, OP_UPDATE, "example.", T_SOA);
+	pm_rr(&p, 2, "c1.example.", T_KEY, CLASS_IN, 3600, key[FP_C3], FP_KEY_RDLEN);
+	pm_opt(&p, "", 0);
+	pm_put(&p, "c1-rollover-add");
+	pm_start(&p, PM_C3, OP_UPDATE, "example.", T_SOA);
+	pm_rr(&p, 2, "c1.example.", T_KEY, CLASS_NONE, 0, key[FP_C1], FP_KEY_RDLEN);
+	pm_put(&p, "c3-rollover-remove");
+	/* a self-signed upload of c2's key, with a KeyState option */
+	pm_start(&p, PM_C2, OP_UPDATE, "example.", T_SOA);
+	pm_rr(&p, 2, "c2.example.", T_KEY, CLASS_ANY, 0, "", 0);
+	pm_rr(&p, 2, "c2.example.", T_KEY, CLASS_IN, 3600, key[FP_C2], FP_KEY_RDLEN);
+	pm_ks_opt(&p, tag[FP_C2]);
+	pm_put(&p, "c2-upload-keystate");
+	/* KeyState inquiries: signed by c1, and unsigned */
+	pm_start(&p, PM_C1, OP_QUERY, "c1.example.", T_KEY);
+	pm_ks_opt(&p, tag[FP_C1]);
+	pm_put(&p, "c1-keystate-inquiry");
+	pm_start(&p, PM_C2, OP_QUERY, "c2.example.", T_KEY);
+	pm_ks_opt(&p, tag[FP_C2]);
+	pm_put(&p, "c2-keystate-inquiry-unknown");
+	pm_start(&p, PM_RAW, OP_QUERY, "c2.example.", T_KEY);
+	pm_opt(&p, "\xfd\xea\x00\x04\x00\x00\x00\x00", 8);
+	pm_put(&p, "keystate-unsigned-malformed");
+}
+
+/* No crypto, unsigned, not authoritative, malformed. */
+static void gen_pipeline_others(void)
+{
+	struct pmsg p;
+	/* other opcodes and queries: no crypto */
+	pm_start(&p, PM_C1, 4 /* NOTIFY */, "example.", T_SOA);
+	pm_put(&p, "notify-signed");
+	pm_start(&p, PM_RAW, OP_QUERY, "example.", T_SOA);
+	pm_opt(&p, "", 0);
+	pm_put(&p, "query");
+	/* unsigned UPDATE; a zone not served here */
+	pm_start(&p, PM_RAW, OP_UPDATE, "example.", T_SOA);
+	pm_rr(&p, 2, "c1.example.", T_NS, CLASS_IN, 3600, NS1, sizeof(NS1) - 1);
+	pm_opt(&p, "", 0);
+	pm_put(&p, "unsigned-update");
+	pm_start(&p, PM_C1, OP_UPDATE, "other.", T_SOA);
+	pm_rr(&p, 2, "c1.other.", T_NS, CLASS_IN, 3600, NS1, sizeof(NS1) - 1);
+	pm_put(&p, "notauth");
+	/* the audit-writer overread: an update record that declares 19 bytes
+	 * of RDATA and carries 12, as NS and as an unknown type */
+	static const uint8_t overread[] = {
+	    0x27, 0x82, 0x28, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 0x07,
+	    'e',  'x',	'a',  'm',  'p',  'l',	'e',  0x00, 0x00, 0x06, 0x00, 0x01, 0x02,
+	    'c',  '1',	0xc0, 0x0c, 0x00, 0x02, 0x00, 0x01, 0x00, 0x00, 0x0e, 0x10, 0x00,
+	    0x13, 0x03, 'n',  's',  '1',  0x09, 'e',  'l',	's',  'e',  'w',  'h',	'e'};
+	uint8_t o[1 + sizeof(overread)];
+	o[0] = PM_RAW;
+	memcpy(o + 1, overread, sizeof(overread));
+	put("pipeline", "formerr-overread-ns", o, sizeof(o));
+	o[1 + 30] = 0xff;
+	put("pipeline", "formerr-overread-unknown-type", o, sizeof(o));
+	/* SIG(0) before OPT: FORMERR that still carries an EDE */
+	uint8_t m[600];
+	m[0] = PM_RAW;
+	size_t n = update(m + 1, sizeof(m) - 1, X_SIG0_OPT);
+	put("pipeline", "formerr-sig0-before-opt", m, n + 1);
+}
+
 static void gen_pipeline(void)
 {
 	struct pmsg p;
@@ -439,62 +509,8 @@ static void gen_pipeline(void)
 	pm_rr(&p, 2, "c1.example.", 16 /* TXT */, CLASS_IN, 3600, "\x02hi", 3);
 	pm_opt(&p, "", 0);
 	pm_put(&p, "c1-policy-refusals");
-	/* a rollover: c1 adds its second key (then signs with it: mode 3) */
-	pm_start(&p, PM_C1, OP_UPDATE, "example.", T_SOA);
-	pm_rr(&p, 2, "c1.example.", T_KEY, CLASS_IN, 3600, key[FP_C3], FP_KEY_RDLEN);
-	pm_opt(&p, "", 0);
-	pm_put(&p, "c1-rollover-add");
-	pm_start(&p, PM_C3, OP_UPDATE, "example.", T_SOA);
-	pm_rr(&p, 2, "c1.example.", T_KEY, CLASS_NONE, 0, key[FP_C1], FP_KEY_RDLEN);
-	pm_put(&p, "c3-rollover-remove");
-	/* a self-signed upload of c2's key, with a KeyState option */
-	pm_start(&p, PM_C2, OP_UPDATE, "example.", T_SOA);
-	pm_rr(&p, 2, "c2.example.", T_KEY, CLASS_ANY, 0, "", 0);
-	pm_rr(&p, 2, "c2.example.", T_KEY, CLASS_IN, 3600, key[FP_C2], FP_KEY_RDLEN);
-	pm_ks_opt(&p, tag[FP_C2]);
-	pm_put(&p, "c2-upload-keystate");
-	/* KeyState inquiries: signed by c1, and unsigned */
-	pm_start(&p, PM_C1, OP_QUERY, "c1.example.", T_KEY);
-	pm_ks_opt(&p, tag[FP_C1]);
-	pm_put(&p, "c1-keystate-inquiry");
-	pm_start(&p, PM_C2, OP_QUERY, "c2.example.", T_KEY);
-	pm_ks_opt(&p, tag[FP_C2]);
-	pm_put(&p, "c2-keystate-inquiry-unknown");
-	pm_start(&p, PM_RAW, OP_QUERY, "c2.example.", T_KEY);
-	pm_opt(&p, "\xfd\xea\x00\x04\x00\x00\x00\x00", 8);
-	pm_put(&p, "keystate-unsigned-malformed");
-	/* other opcodes and queries: no crypto */
-	pm_start(&p, PM_C1, 4 /* NOTIFY */, "example.", T_SOA);
-	pm_put(&p, "notify-signed");
-	pm_start(&p, PM_RAW, OP_QUERY, "example.", T_SOA);
-	pm_opt(&p, "", 0);
-	pm_put(&p, "query");
-	/* unsigned UPDATE; a zone not served here */
-	pm_start(&p, PM_RAW, OP_UPDATE, "example.", T_SOA);
-	pm_rr(&p, 2, "c1.example.", T_NS, CLASS_IN, 3600, NS1, sizeof(NS1) - 1);
-	pm_opt(&p, "", 0);
-	pm_put(&p, "unsigned-update");
-	pm_start(&p, PM_C1, OP_UPDATE, "other.", T_SOA);
-	pm_rr(&p, 2, "c1.other.", T_NS, CLASS_IN, 3600, NS1, sizeof(NS1) - 1);
-	pm_put(&p, "notauth");
-	/* the audit-writer overread: an update record that declares 19 bytes
-	 * of RDATA and carries 12, as NS and as an unknown type */
-	static const uint8_t overread[] = {
-	    0x27, 0x82, 0x28, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 0x07,
-	    'e',  'x',	'a',  'm',  'p',  'l',	'e',  0x00, 0x00, 0x06, 0x00, 0x01, 0x02,
-	    'c',  '1',	0xc0, 0x0c, 0x00, 0x02, 0x00, 0x01, 0x00, 0x00, 0x0e, 0x10, 0x00,
-	    0x13, 0x03, 'n',  's',  '1',  0x09, 'e',  'l',	's',  'e',  'w',  'h',	'e'};
-	uint8_t o[1 + sizeof(overread)];
-	o[0] = PM_RAW;
-	memcpy(o + 1, overread, sizeof(overread));
-	put("pipeline", "formerr-overread-ns", o, sizeof(o));
-	o[1 + 30] = 0xff;
-	put("pipeline", "formerr-overread-unknown-type", o, sizeof(o));
-	/* SIG(0) before OPT: FORMERR that still carries an EDE */
-	uint8_t m[600];
-	m[0] = PM_RAW;
-	size_t n = update(m + 1, sizeof(m) - 1, X_SIG0_OPT);
-	put("pipeline", "formerr-sig0-before-opt", m, n + 1);
+	gen_pipeline_keys(key, tag);
+	gen_pipeline_others();
 }
 
 int main(void)

@@ -138,7 +138,98 @@ static int add_ns(struct deleg *d, const uint8_t *child, const char *arg)
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* The method and everything it is run with, from the command line. */
+struct probe {
+	struct bm_resolver_cfg cfg;
+	char *forward[MAX_FORWARD];
+	struct bm_vantage vantage[MAX_VANTAGE];
+	size_t nvantage;
+	unsigned long port, rounds;
+	bool any;
+	const char *method;
+	bool at_apex, at_ns, unsig;
+	uint8_t child[DNAME_MAX];
+	uint8_t rdata[KEY_RDATA_MAX];
+	size_t rdlen;
+	struct deleg *d;
+};
+
+#define GO_ON (-1) /* parsing went well: no exit code yet */
+
+/* --vantage (a source address, or "any") or --via-resolver (a resolver). */
+static int add_vantage(struct probe *p, enum bm_vantage_kind kind, const char *arg)
+{
+	if (p->nvantage == MAX_VANTAGE)
+		return usage_error("at most 16 vantage points%s", "");
+	struct bm_vantage *v = &p->vantage[p->nvantage];
+	memset(v, 0, sizeof(*v));
+	v->kind = kind;
+	v->src.ss_family = AF_UNSPEC;
+	if (kind == BM_VANTAGE_RESOLVER) {
+		if (dnsq_addr_from_str(arg, 53, &v->resolver, &v->resolverlen) != DS_OK)
+			return usage_error("bad --via-resolver address \"%s\"", arg);
+	} else if (strcmp(arg, "any") != 0 &&
+		   dnsq_addr_from_str(arg, 0, &v->src, &v->srclen) != DS_OK) {
+		return usage_error("bad --vantage address \"%s\"", arg);
+	}
+	p->nvantage++;
+	return GO_ON;
+}
+
+/* A whole number in 1..max: GO_ON, or the usage error (fmt names the option). */
+static int count_arg(const char *arg, unsigned long max, unsigned long *out, const char *fmt)
+{
+	if (!parse_uint(arg, max, out) || *out == 0)
+		return usage_error(fmt, arg);
+	return GO_ON;
+}
+
+/* One option: GO_ON, or the exit code. */
+static int parse_opt(struct probe *p, int c, char *arg)
+{
+	unsigned long ul = 0;
+	int rc;
+	switch (c) {
+	case 'c':
+		p->cfg.config_file = arg;
+		break;
+	case 't':
+		p->cfg.trust_anchor_file = arg;
+		break;
+	case 'H':
+		p->cfg.root_hints = arg;
+		break;
+	case 'f':
+		if (p->cfg.nforward == MAX_FORWARD)
+			return usage_error("at most 16 forwarders%s", "");
+		p->forward[p->cfg.nforward++] = arg;
+		break;
+	case 'T':
+		rc = count_arg(arg, 3600000, &ul, "bad --timeout \"%s\"");
+		p->cfg.timeout_ms = (unsigned)ul;
+		return rc;
+	case 'p':
+		return count_arg(arg, 65535, &p->port, "bad --port \"%s\"");
+	case 'v':
+		return add_vantage(p, BM_VANTAGE_SOURCE, arg);
+	case 'R':
+		return add_vantage(p, BM_VANTAGE_RESOLVER, arg);
+	case 'a':
+		p->any = true;
+		break;
+	case 'r':
+		return count_arg(arg, 100, &p->rounds, "bad --rounds \"%s\" (1..100)");
+	case 'h':
+		usage(stdout);
+		return 0;
+	default:
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	return GO_ON;
+}
+
+static int parse_opts(struct probe *p, int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    {"config", required_argument, NULL, 'c'},
@@ -154,151 +245,84 @@ int main(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct bm_resolver_cfg cfg = {.timeout_ms = 5000};
-	char *forward[MAX_FORWARD];
-	struct bm_vantage vantage[MAX_VANTAGE];
-	size_t nvantage = 0;
-	unsigned long port = 53, rounds = 1, ul;
-	bool any = false;
 	int c;
-
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			cfg.config_file = optarg;
-			break;
-		case 't':
-			cfg.trust_anchor_file = optarg;
-			break;
-		case 'H':
-			cfg.root_hints = optarg;
-			break;
-		case 'f':
-			if (cfg.nforward == MAX_FORWARD)
-				return usage_error("at most 16 forwarders%s", "");
-			forward[cfg.nforward++] = optarg;
-			break;
-		case 'T':
-			if (!parse_uint(optarg, 3600000, &ul) || ul == 0)
-				return usage_error("bad --timeout \"%s\"", optarg);
-			cfg.timeout_ms = (unsigned)ul;
-			break;
-		case 'p':
-			if (!parse_uint(optarg, 65535, &port) || port == 0)
-				return usage_error("bad --port \"%s\"", optarg);
-			break;
-		case 'v':
-			if (nvantage == MAX_VANTAGE)
-				return usage_error("at most 16 vantage points%s", "");
-			memset(&vantage[nvantage], 0, sizeof(vantage[nvantage]));
-			vantage[nvantage].kind = BM_VANTAGE_SOURCE;
-			vantage[nvantage].src.ss_family = AF_UNSPEC;
-			if (strcmp(optarg, "any") != 0 &&
-			    dnsq_addr_from_str(optarg, 0, &vantage[nvantage].src,
-					       &vantage[nvantage].srclen) != DS_OK)
-				return usage_error("bad --vantage address \"%s\"", optarg);
-			nvantage++;
-			break;
-		case 'R':
-			if (nvantage == MAX_VANTAGE)
-				return usage_error("at most 16 vantage points%s", "");
-			memset(&vantage[nvantage], 0, sizeof(vantage[nvantage]));
-			vantage[nvantage].kind = BM_VANTAGE_RESOLVER;
-			vantage[nvantage].src.ss_family = AF_UNSPEC;
-			if (dnsq_addr_from_str(optarg, 53, &vantage[nvantage].resolver,
-					       &vantage[nvantage].resolverlen) != DS_OK)
-				return usage_error("bad --via-resolver address \"%s\"", optarg);
-			nvantage++;
-			break;
-		case 'a':
-			any = true;
-			break;
-		case 'r':
-			if (!parse_uint(optarg, 100, &rounds) || rounds == 0)
-				return usage_error("bad --rounds \"%s\" (1..100)", optarg);
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
-		}
+		int rc = parse_opt(p, c, optarg);
+		if (rc != GO_ON)
+			return rc;
 	}
-	cfg.forward = forward;
-	if (argc - optind < 3) {
+	p->cfg.forward = p->forward;
+	return GO_ON;
+}
+
+/* METHOD CHILD KEYFILE [NS[=ADDR]]...: GO_ON, or the exit code. */
+static int parse_args(struct probe *p, int argc, char **argv)
+{
+	if (argc < 3) {
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	const char *method = argv[optind];
-	bool at_apex = strcmp(method, "at-apex") == 0;
-	bool at_ns = strcmp(method, "at-ns") == 0;
-	bool unsig = strcmp(method, "unsigned") == 0;
-	if (!at_apex && !at_ns && !unsig)
-		return usage_error("unknown method \"%s\" (at-apex, at-ns, unsigned)", method);
-
-	uint8_t child[DNAME_MAX];
-	if (dname_from_str(argv[optind + 1], child) < 0)
-		return usage_error("bad child name \"%s\"", argv[optind + 1]);
-	uint8_t rdata[KEY_RDATA_MAX];
-	size_t rdlen;
+	p->method = argv[0];
+	p->at_apex = strcmp(p->method, "at-apex") == 0;
+	p->at_ns = strcmp(p->method, "at-ns") == 0;
+	p->unsig = strcmp(p->method, "unsigned") == 0;
+	if (!p->at_apex && !p->at_ns && !p->unsig)
+		return usage_error("unknown method \"%s\" (at-apex, at-ns, unsigned)", p->method);
+	if (dname_from_str(argv[1], p->child) < 0)
+		return usage_error("bad child name \"%s\"", argv[1]);
 	char why[1024];
-	if (read_key(argv[optind + 2], rdata, &rdlen, why, sizeof(why)) != DS_OK) {
-		fprintf(stderr, "bm-probe: key %s: %s\n", argv[optind + 2], why);
+	if (read_key(argv[2], p->rdata, &p->rdlen, why, sizeof(why)) != DS_OK) {
+		fprintf(stderr, "bm-probe: key %s: %s\n", argv[2], why);
 		return EXIT_USAGE;
 	}
-	struct deleg *d = calloc(1, sizeof(*d));
-	if (d == NULL) {
+	p->d = calloc(1, sizeof(*p->d));
+	if (p->d == NULL) {
 		fprintf(stderr, "bm-probe: out of memory\n");
 		return EXIT_USAGE;
 	}
-	for (int i = optind + 3; i < argc; i++) {
-		int rc = add_ns(d, child, argv[i]);
-		if (rc != 0) {
-			free(d);
+	for (int i = 3; i < argc; i++) {
+		int rc = add_ns(p->d, p->child, argv[i]);
+		if (rc != 0)
 			return rc;
-		}
 	}
-	if (at_ns && deleg_count(d, child, T_NS) == 0) {
-		free(d);
-		return usage_error("%s needs the delegation's NS names", method);
-	}
+	if (p->at_ns && deleg_count(p->d, p->child, T_NS) == 0)
+		return usage_error("%s needs the delegation's NS names", p->method);
+	return GO_ON;
+}
 
-	/* unsigned with glue for every NS needs no resolver (and so no anchor) */
-	struct bm_resolver *r = NULL;
-	bool want_resolver = !unsig || cfg.config_file || cfg.trust_anchor_file;
-	if (want_resolver) {
-		int rc = bm_resolver_new(&cfg, &r, why, sizeof(why));
-		if (rc != DS_OK) {
-			fprintf(stderr, "bm-probe: resolver: %s (%s)\n", why, ds_strerror(rc));
-			free(d);
-			return EXIT_USAGE;
-		}
-	}
+/* One round of the method; prints its line. */
+static enum bm_result run_round(const struct probe *p, struct bm_resolver *r)
+{
+	char why[1024];
+	enum bm_result res;
+	if (p->at_apex)
+		res = bm_at_apex(r, p->child, p->rdata, p->rdlen, why, sizeof(why));
+	else if (p->at_ns)
+		res = bm_at_ns(r, p->child, p->d, p->rdata, p->rdlen, !p->any, why, sizeof(why));
+	else
+		res = bm_unsigned_round(r, p->child, p->d, p->rdata, p->rdlen, p->vantage,
+					p->nvantage, (uint16_t)p->port, p->cfg.timeout_ms, why,
+					sizeof(why));
+	printf("%s: %s\n", bm_result_str(res), why);
+	fflush(stdout);
+	return res;
+}
 
+/* Every round, the cache emptied between them; the exit code of the last. */
+static int run_rounds(const struct probe *p, struct bm_resolver *r)
+{
+	char why[1024];
 	enum bm_result res = BM_TEMP;
-	for (unsigned long i = 0; i < rounds; i++) {
+	for (unsigned long i = 0; i < p->rounds; i++) {
 		if (i > 0 && r != NULL) {
 			int rc = bm_resolver_flush(r, why, sizeof(why));
 			if (rc != DS_OK) {
 				fprintf(stderr, "bm-probe: flush: %s (%s)\n", why, ds_strerror(rc));
-				bm_resolver_free(r);
-				free(d);
 				return EXIT_USAGE;
 			}
 		}
-		if (at_apex)
-			res = bm_at_apex(r, child, rdata, rdlen, why, sizeof(why));
-		else if (at_ns)
-			res = bm_at_ns(r, child, d, rdata, rdlen, !any, why, sizeof(why));
-		else
-			res = bm_unsigned_round(r, child, d, rdata, rdlen, vantage, nvantage,
-						(uint16_t)port, cfg.timeout_ms, why, sizeof(why));
-		printf("%s: %s\n", bm_result_str(res), why);
-		fflush(stdout);
+		res = run_round(p, r);
 	}
-	bm_resolver_free(r);
-	free(d);
 	switch (res) {
 	case BM_OK:
 		return EXIT_BM_OK;
@@ -310,4 +334,33 @@ int main(int argc, char **argv)
 		return EXIT_BM_NA;
 	}
 	return EXIT_BM_TEMP;
+}
+
+int main(int argc, char **argv)
+{
+	struct probe p = {.cfg = {.timeout_ms = 5000}, .port = 53, .rounds = 1};
+	int rc = parse_opts(&p, argc, argv);
+	if (rc == GO_ON)
+		rc = parse_args(&p, argc - optind, argv + optind);
+	if (rc != GO_ON) {
+		free(p.d);
+		return rc;
+	}
+
+	/* unsigned with glue for every NS needs no resolver (and so no anchor) */
+	struct bm_resolver *r = NULL;
+	bool want_resolver = !p.unsig || p.cfg.config_file || p.cfg.trust_anchor_file;
+	if (want_resolver) {
+		char why[1024];
+		rc = bm_resolver_new(&p.cfg, &r, why, sizeof(why));
+		if (rc != DS_OK) {
+			fprintf(stderr, "bm-probe: resolver: %s (%s)\n", why, ds_strerror(rc));
+			free(p.d);
+			return EXIT_USAGE;
+		}
+	}
+	rc = run_rounds(&p, r);
+	bm_resolver_free(r);
+	free(p.d);
+	return rc;
 }

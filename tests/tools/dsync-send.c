@@ -15,6 +15,7 @@
 #include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,16 +146,16 @@ struct opts {
 	const char *port;
 	const char *bind; /* local address, NULL: the kernel's choice */
 	bool tcp;
-	int wait_ms;
+	long wait_ms;
 	long frame_len; /* -1: the real length */
 	const char *zone;
 	uint16_t qtype;
-	int opcode;
+	long opcode;
 	long id; /* -1: random */
 	struct item items[MAX_ITEMS];
 	size_t nitems;
 	bool edns;
-	uint16_t udp_size;
+	long udp_size;
 	struct ednsopt eopts[16];
 	size_t neopts;
 	const char *key, *key2;
@@ -228,82 +229,102 @@ static uint8_t *hex_decode(const char *s, size_t *len)
 	return out;
 }
 
-enum {
-	O_WAIT = 256,
-	O_FRAME,
-	O_QTYPE,
-	O_OPCODE,
-	O_ID,
-	O_ADD,
-	O_DEL,
-	O_DEL_RRSET,
-	O_DEL_NAME,
-	O_PRE_EXISTS,
-	O_PRE_NXRRSET,
-	O_PRE_YXDOMAIN,
-	O_PRE_NXDOMAIN,
-	O_PRE_VALUE,
-	O_EDNS,
-	O_NO_EDNS,
-	O_UDP_SIZE,
-	O_EDNSOPT,
-	O_SIGN_TWICE,
-	O_VERIFY_KEY,
-	O_INC,
-	O_EXP,
-	O_TSIG,
-	O_FLIP,
-	O_RAW_HEX,
-	O_RAW_FILE,
-	O_SAVE,
-	O_REPEAT,
-	O_COUNT,
-	O_CONC,
-	O_RATE,
-	O_HELP,
+/* What an option does with its argument. */
+enum opt_act {
+	A_STR,	   /* keep the argument (checked as a number in min..max when what is set) */
+	A_NUM,	   /* the argument as a number in min..max */
+	A_BOOL,	   /* no argument: set the field to min */
+	A_ITEM,	   /* add a record of item kind min */
+	A_QTYPE,   /* the zone section type */
+	A_EDNSOPT, /* CODE:HEX */
+	A_FLIP,	   /* one more byte to invert */
+	A_HELP,
 };
 
-static const struct option long_opts[] = {
-    {"server", required_argument, NULL, 's'},
-    {"port", required_argument, NULL, 'p'},
-    {"tcp", no_argument, NULL, 't'},
-    {"bind", required_argument, NULL, 'b'},
-    {"key", required_argument, NULL, 'k'},
-    {"zone", required_argument, NULL, 'z'},
-    {"wait-ms", required_argument, NULL, O_WAIT},
-    {"frame-len", required_argument, NULL, O_FRAME},
-    {"qtype", required_argument, NULL, O_QTYPE},
-    {"opcode", required_argument, NULL, O_OPCODE},
-    {"id", required_argument, NULL, O_ID},
-    {"add", required_argument, NULL, O_ADD},
-    {"del", required_argument, NULL, O_DEL},
-    {"del-rrset", required_argument, NULL, O_DEL_RRSET},
-    {"del-name", required_argument, NULL, O_DEL_NAME},
-    {"prereq-exists", required_argument, NULL, O_PRE_EXISTS},
-    {"prereq-nxrrset", required_argument, NULL, O_PRE_NXRRSET},
-    {"prereq-yxdomain", required_argument, NULL, O_PRE_YXDOMAIN},
-    {"prereq-nxdomain", required_argument, NULL, O_PRE_NXDOMAIN},
-    {"prereq-value", required_argument, NULL, O_PRE_VALUE},
-    {"edns", no_argument, NULL, O_EDNS},
-    {"no-edns", no_argument, NULL, O_NO_EDNS},
-    {"udp-size", required_argument, NULL, O_UDP_SIZE},
-    {"ednsopt", required_argument, NULL, O_EDNSOPT},
-    {"sign-twice", required_argument, NULL, O_SIGN_TWICE},
-    {"verify-key", required_argument, NULL, O_VERIFY_KEY},
-    {"inception-offset", required_argument, NULL, O_INC},
-    {"expiration-offset", required_argument, NULL, O_EXP},
-    {"tsig", required_argument, NULL, O_TSIG},
-    {"flip", required_argument, NULL, O_FLIP},
-    {"raw-hex", required_argument, NULL, O_RAW_HEX},
-    {"raw-file", required_argument, NULL, O_RAW_FILE},
-    {"save", required_argument, NULL, O_SAVE},
-    {"repeat", required_argument, NULL, O_REPEAT},
-    {"count", required_argument, NULL, O_COUNT},
-    {"concurrency", required_argument, NULL, O_CONC},
-    {"rate", required_argument, NULL, O_RATE},
-    {"help", no_argument, NULL, O_HELP},
-    {NULL, 0, NULL, 0},
+struct optdef {
+	const char *name;
+	char letter; /* the short option, 0 for none */
+	enum opt_act act;
+	size_t off; /* A_STR, A_NUM, A_BOOL: the field of struct opts */
+	long min, max;
+	const char *what; /* for the error about a bad number */
 };
+
+#define STR(f) A_STR, offsetof(struct opts, f), 0, 0, NULL
+#define NUM(f, lo, hi, what) A_NUM, offsetof(struct opts, f), lo, hi, what
+#define BOOL(f, v) A_BOOL, offsetof(struct opts, f), v, 0, NULL
+#define ITEM(kind) A_ITEM, 0, kind, 0, NULL
+#define ACT(a) a, 0, 0, 0, NULL
+#define OFFSET_MAX 2147483647L
+
+/* Every option: getopt_long's table is made from this one (long_opts_init). */
+static const struct optdef optdefs[] = {
+    {"server", 's', STR(server)},
+    {"port", 'p', A_STR, offsetof(struct opts, port), 1, 65535, "port"},
+    {"tcp", 't', BOOL(tcp, true)},
+    {"bind", 'b', STR(bind)},
+    {"key", 'k', STR(key)},
+    {"zone", 'z', STR(zone)},
+    {"wait-ms", 0, NUM(wait_ms, 1, 3600000, "wait")},
+    {"frame-len", 0, NUM(frame_len, 0, 65535, "frame length")},
+    {"qtype", 0, ACT(A_QTYPE)},
+    {"opcode", 0, NUM(opcode, 0, 15, "opcode")},
+    {"id", 0, NUM(id, 0, 65535, "id")},
+    {"add", 0, ITEM(IT_ADD)},
+    {"del", 0, ITEM(IT_DEL)},
+    {"del-rrset", 0, ITEM(IT_DEL_RRSET)},
+    {"del-name", 0, ITEM(IT_DEL_NAME)},
+    {"prereq-exists", 0, ITEM(IT_PRE_EXISTS)},
+    {"prereq-nxrrset", 0, ITEM(IT_PRE_NXRRSET)},
+    {"prereq-yxdomain", 0, ITEM(IT_PRE_YXDOMAIN)},
+    {"prereq-nxdomain", 0, ITEM(IT_PRE_NXDOMAIN)},
+    {"prereq-value", 0, ITEM(IT_PRE_VALUE)},
+    {"edns", 0, BOOL(edns, true)},
+    {"no-edns", 0, BOOL(edns, false)},
+    {"udp-size", 0, NUM(udp_size, 0, 65535, "UDP size")},
+    {"ednsopt", 0, ACT(A_EDNSOPT)},
+    {"sign-twice", 0, STR(key2)},
+    {"verify-key", 0, STR(verify_key)},
+    {"inception-offset", 0, NUM(inc_off, -OFFSET_MAX, OFFSET_MAX, "offset")},
+    {"expiration-offset", 0, NUM(exp_off, -OFFSET_MAX, OFFSET_MAX, "offset")},
+    {"tsig", 0, STR(tsig)},
+    {"flip", 0, ACT(A_FLIP)},
+    {"raw-hex", 0, STR(raw_hex)},
+    {"raw-file", 0, STR(raw_file)},
+    {"save", 0, STR(save)},
+    {"repeat", 0, NUM(repeat, 1, 100000000, "repeat count")},
+    {"count", 0, NUM(count, 1, 100000000, "count")},
+    {"concurrency", 0, NUM(concurrency, 1, 65535, "concurrency")},
+    {"rate", 0, NUM(rate, 1, 10000000, "rate")},
+    {"help", 'h', ACT(A_HELP)},
+};
+
+#define NOPTDEFS (sizeof optdefs / sizeof optdefs[0])
+
+/* getopt_long's value for optdefs[i]: its letter, else a code above any char. */
+static int optdef_val(size_t i)
+{
+	return optdefs[i].letter ? optdefs[i].letter : 256 + (int)i;
+}
+
+static void long_opts_init(struct option *lo)
+{
+	for (size_t i = 0; i < NOPTDEFS; i++) {
+		enum opt_act a = optdefs[i].act;
+		lo[i] = (struct option){
+		    optdefs[i].name, a == A_BOOL || a == A_HELP ? no_argument : required_argument,
+		    NULL, optdef_val(i)};
+	}
+	lo[NOPTDEFS] = (struct option){NULL, 0, NULL, 0};
+}
+
+static const struct optdef *optdef_find(int c)
+{
+	for (size_t i = 0; i < NOPTDEFS; i++)
+		if (optdef_val(i) == c)
+			return &optdefs[i];
+	return NULL;
+}
 
 static void add_item(struct opts *o, enum item_kind kind, const char *text)
 {
@@ -313,7 +334,65 @@ static void add_item(struct opts *o, enum item_kind kind, const char *text)
 	o->items[o->nitems++].text = text;
 }
 
-static void parse_opts(struct opts *o, int argc, char **argv)
+/* --ednsopt CODE:HEX (the colon is cut out of arg). */
+static void add_ednsopt(struct opts *o, char *arg)
+{
+	if (o->neopts == sizeof o->eopts / sizeof o->eopts[0])
+		die("too many EDNS options");
+	char *colon = strchr(arg, ':');
+	struct ednsopt *e = &o->eopts[o->neopts++];
+	if (colon != NULL)
+		*colon = 0;
+	e->code = (uint16_t)num_arg(arg, 0, 65535, "EDNS option code");
+	size_t n = 0;
+	e->data = hex_decode(colon ? colon + 1 : "", &n);
+	if (n > 65535)
+		die("EDNS option too long");
+	e->len = (uint16_t)n;
+}
+
+static void apply_opt(struct opts *o, const struct optdef *d, char *arg)
+{
+	if (d == NULL) {
+		usage(stderr);
+		exit(EXIT_ERR);
+	}
+	char *field = (char *)o + d->off;
+	switch (d->act) {
+	case A_STR:
+		*(const char **)field = arg;
+		if (d->what != NULL)
+			num_arg(arg, d->min, d->max, d->what);
+		break;
+	case A_NUM:
+		*(long *)field = num_arg(arg, d->min, d->max, d->what);
+		break;
+	case A_BOOL:
+		*(bool *)field = d->min != 0;
+		break;
+	case A_ITEM:
+		add_item(o, (enum item_kind)d->min, arg);
+		break;
+	case A_QTYPE:
+		o->qtype = rr_type_from_str(arg);
+		if (o->qtype == 0)
+			die("unknown type \"%s\"", arg);
+		break;
+	case A_EDNSOPT:
+		add_ednsopt(o, arg);
+		break;
+	case A_FLIP:
+		if (o->nflips == MAX_FLIPS)
+			die("too many --flip");
+		o->flips[o->nflips++] = num_arg(arg, -65535, 65534, "flip offset");
+		break;
+	case A_HELP:
+		usage(stdout);
+		exit(EXIT_OK);
+	}
+}
+
+static void opts_defaults(struct opts *o)
 {
 	memset(o, 0, sizeof *o);
 	o->server = "127.0.0.1";
@@ -328,151 +407,11 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 	o->inc_off = -60;
 	o->exp_off = 300;
 	o->repeat = 1;
+}
 
-	int c;
-	while ((c = getopt_long(argc, argv, "s:p:tb:k:z:h", long_opts, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			o->server = optarg;
-			break;
-		case 'p':
-			o->port = optarg;
-			num_arg(optarg, 1, 65535, "port");
-			break;
-		case 't':
-			o->tcp = true;
-			break;
-		case 'b':
-			o->bind = optarg;
-			break;
-		case 'k':
-			o->key = optarg;
-			break;
-		case 'z':
-			o->zone = optarg;
-			break;
-		case O_WAIT:
-			o->wait_ms = (int)num_arg(optarg, 1, 3600000, "wait");
-			break;
-		case O_FRAME:
-			o->frame_len = num_arg(optarg, 0, 65535, "frame length");
-			break;
-		case O_QTYPE:
-			o->qtype = rr_type_from_str(optarg);
-			if (o->qtype == 0)
-				die("unknown type \"%s\"", optarg);
-			break;
-		case O_OPCODE:
-			o->opcode = (int)num_arg(optarg, 0, 15, "opcode");
-			break;
-		case O_ID:
-			o->id = num_arg(optarg, 0, 65535, "id");
-			break;
-		case O_ADD:
-			add_item(o, IT_ADD, optarg);
-			break;
-		case O_DEL:
-			add_item(o, IT_DEL, optarg);
-			break;
-		case O_DEL_RRSET:
-			add_item(o, IT_DEL_RRSET, optarg);
-			break;
-		case O_DEL_NAME:
-			add_item(o, IT_DEL_NAME, optarg);
-			break;
-		case O_PRE_EXISTS:
-			add_item(o, IT_PRE_EXISTS, optarg);
-			break;
-		case O_PRE_NXRRSET:
-			add_item(o, IT_PRE_NXRRSET, optarg);
-			break;
-		case O_PRE_YXDOMAIN:
-			add_item(o, IT_PRE_YXDOMAIN, optarg);
-			break;
-		case O_PRE_NXDOMAIN:
-			add_item(o, IT_PRE_NXDOMAIN, optarg);
-			break;
-		case O_PRE_VALUE:
-			add_item(o, IT_PRE_VALUE, optarg);
-			break;
-		case O_EDNS:
-			o->edns = true;
-			break;
-		case O_NO_EDNS:
-			o->edns = false;
-			break;
-		case O_UDP_SIZE:
-			o->udp_size = (uint16_t)num_arg(optarg, 0, 65535, "UDP size");
-			break;
-		case O_EDNSOPT: {
-			if (o->neopts == sizeof o->eopts / sizeof o->eopts[0])
-				die("too many EDNS options");
-			char *colon = strchr(optarg, ':');
-			struct ednsopt *e = &o->eopts[o->neopts++];
-			if (colon != NULL)
-				*colon = 0;
-			e->code = (uint16_t)num_arg(optarg, 0, 65535, "EDNS option code");
-			size_t n = 0;
-			e->data = hex_decode(colon ? colon + 1 : "", &n);
-			if (n > 65535)
-				die("EDNS option too long");
-			e->len = (uint16_t)n;
-			break;
-		}
-		case O_SIGN_TWICE:
-			o->key2 = optarg;
-			break;
-		case O_VERIFY_KEY:
-			o->verify_key = optarg;
-			break;
-		case O_INC:
-			o->inc_off = num_arg(optarg, -2147483647L, 2147483647L, "offset");
-			break;
-		case O_EXP:
-			o->exp_off = num_arg(optarg, -2147483647L, 2147483647L, "offset");
-			break;
-		case O_TSIG:
-			o->tsig = optarg;
-			break;
-		case O_FLIP:
-			if (o->nflips == MAX_FLIPS)
-				die("too many --flip");
-			o->flips[o->nflips++] = num_arg(optarg, -65535, 65534, "flip offset");
-			break;
-		case O_RAW_HEX:
-			o->raw_hex = optarg;
-			break;
-		case O_RAW_FILE:
-			o->raw_file = optarg;
-			break;
-		case O_SAVE:
-			o->save = optarg;
-			break;
-		case O_REPEAT:
-			o->repeat = num_arg(optarg, 1, 100000000, "repeat count");
-			break;
-		case O_COUNT:
-			o->count = num_arg(optarg, 1, 100000000, "count");
-			break;
-		case O_CONC:
-			o->concurrency = num_arg(optarg, 1, 65535, "concurrency");
-			break;
-		case O_RATE:
-			o->rate = num_arg(optarg, 1, 10000000, "rate");
-			break;
-		case 'h':
-		case O_HELP:
-			usage(stdout);
-			exit(EXIT_OK);
-		default:
-			usage(stderr);
-			exit(EXIT_ERR);
-		}
-	}
-	if (optind != argc) {
-		usage(stderr);
-		exit(EXIT_ERR);
-	}
+/* Options that do not go together. */
+static void opts_check(struct opts *o)
+{
 	if (o->raw_hex && o->raw_file)
 		die("--raw-hex and --raw-file exclude each other");
 	if (o->count > 0 && (o->raw_hex || o->raw_file || o->repeat > 1))
@@ -485,6 +424,21 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 		die("--rate is for --count over UDP");
 	if (o->concurrency == 0)
 		o->concurrency = 1;
+}
+
+static void parse_opts(struct opts *o, int argc, char **argv)
+{
+	struct option lo[NOPTDEFS + 1];
+	int c;
+	opts_defaults(o);
+	long_opts_init(lo);
+	while ((c = getopt_long(argc, argv, "s:p:tb:k:z:h", lo, NULL)) != -1)
+		apply_opt(o, optdef_find(c), optarg);
+	if (optind != argc) {
+		usage(stderr);
+		exit(EXIT_ERR);
+	}
+	opts_check(o);
 }
 
 /* ---- building ---------------------------------------------------------------- */
@@ -557,35 +511,37 @@ static bool is_prereq(enum item_kind k)
 	return k >= IT_PRE_EXISTS;
 }
 
+/* How each kind of item goes on the wire: which form, which class. */
+enum item_form { F_RR, F_NAME_TYPE, F_NAME_ANY };
+
+static const struct {
+	enum item_form form;
+	uint16_t rclass;
+	bool ttl0; /* F_RR: TTL 0 instead of the one given */
+} item_wire[] = {
+    [IT_ADD] = {F_RR, CLASS_IN, false},
+    [IT_DEL] = {F_RR, CLASS_NONE, true},
+    [IT_DEL_RRSET] = {F_NAME_TYPE, CLASS_ANY, false},
+    [IT_DEL_NAME] = {F_NAME_ANY, CLASS_ANY, false},
+    [IT_PRE_EXISTS] = {F_NAME_TYPE, CLASS_ANY, false},
+    [IT_PRE_NXRRSET] = {F_NAME_TYPE, CLASS_NONE, false},
+    [IT_PRE_YXDOMAIN] = {F_NAME_ANY, CLASS_ANY, false},
+    [IT_PRE_NXDOMAIN] = {F_NAME_ANY, CLASS_NONE, false},
+    [IT_PRE_VALUE] = {F_RR, CLASS_IN, true},
+};
+
 static void put_item(struct wbuf *b, const struct item *it)
 {
-	switch (it->kind) {
-	case IT_ADD:
-		put_rr_text(b, it->text, CLASS_IN, false);
+	uint16_t rclass = item_wire[it->kind].rclass;
+	switch (item_wire[it->kind].form) {
+	case F_RR:
+		put_rr_text(b, it->text, rclass, item_wire[it->kind].ttl0);
 		break;
-	case IT_DEL:
-		put_rr_text(b, it->text, CLASS_NONE, true);
+	case F_NAME_TYPE:
+		put_name_type(b, it->text, rclass);
 		break;
-	case IT_DEL_RRSET:
-		put_name_type(b, it->text, CLASS_ANY);
-		break;
-	case IT_DEL_NAME:
-		put_name_any(b, it->text, CLASS_ANY);
-		break;
-	case IT_PRE_EXISTS:
-		put_name_type(b, it->text, CLASS_ANY);
-		break;
-	case IT_PRE_NXRRSET:
-		put_name_type(b, it->text, CLASS_NONE);
-		break;
-	case IT_PRE_YXDOMAIN:
-		put_name_any(b, it->text, CLASS_ANY);
-		break;
-	case IT_PRE_NXDOMAIN:
-		put_name_any(b, it->text, CLASS_NONE);
-		break;
-	case IT_PRE_VALUE:
-		put_rr_text(b, it->text, CLASS_IN, true);
+	case F_NAME_ANY:
+		put_name_any(b, it->text, rclass);
 		break;
 	}
 }
@@ -685,7 +641,7 @@ static size_t build(const struct builder *bd, uint8_t *buf, size_t cap, uint16_t
 	if (o->edns) {
 		wbuf_u8(&b, 0);
 		wbuf_u16(&b, T_OPT);
-		wbuf_u16(&b, o->udp_size);
+		wbuf_u16(&b, (uint16_t)o->udp_size);
 		wbuf_u32(&b, 0);
 		size_t at = b.len;
 		wbuf_u16(&b, 0);
@@ -779,6 +735,27 @@ static unsigned full_rcode(const struct msg *m)
 	return rc;
 }
 
+/* Set w to the options of m's OPT record; false when m has none. */
+static bool opt_begin(const struct msg *m, struct wire *w)
+{
+	if (!m->has_opt)
+		return false;
+	const struct msg_rr *opt = &m->rr[m->opt_idx];
+	wire_init(w, m->wire, (size_t)opt->rdoff + opt->rdlen);
+	wire_seek(w, opt->rdoff);
+	return true;
+}
+
+/* The next EDNS option of w: its data, or NULL when none is left whole. */
+static const uint8_t *opt_next(struct wire *w, uint16_t *code, uint16_t *len)
+{
+	if (wire_left(w) < 4)
+		return NULL;
+	*code = wire_u16(w);
+	*len = wire_u16(w);
+	return wire_bytes(w, *len);
+}
+
 static void print_text(FILE *f, const uint8_t *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -868,16 +845,11 @@ static void print_answer(const uint8_t *buf, size_t len, const uint8_t *req, siz
 	size_t edelen = 0;
 	char extra[4096] = "";
 	size_t xl = 0;
-	if (m->has_opt) {
-		const struct msg_rr *opt = &m->rr[m->opt_idx];
-		struct wire w;
-		wire_init(&w, m->wire, (size_t)opt->rdoff + opt->rdlen);
-		wire_seek(&w, opt->rdoff);
-		while (wire_left(&w) >= 4) {
-			uint16_t code = wire_u16(&w), olen = wire_u16(&w);
-			const uint8_t *p = wire_bytes(&w, olen);
-			if (p == NULL)
-				break;
+	struct wire w;
+	if (opt_begin(m, &w)) {
+		uint16_t code, olen;
+		const uint8_t *p;
+		while ((p = opt_next(&w, &code, &olen)) != NULL) {
 			if (code == EDNS_OPT_EDE && ede == NULL && olen >= 2) {
 				ede = p;
 				edelen = olen;
@@ -1076,20 +1048,14 @@ static int cmp_double(const void *a, const void *b)
 /* The info code of the first EDE option of m, or 65536 when there is none. */
 static unsigned first_ede(const struct msg *m)
 {
-	if (!m->has_opt)
-		return 65536;
-	const struct msg_rr *opt = &m->rr[m->opt_idx];
 	struct wire w;
-	wire_init(&w, m->wire, (size_t)opt->rdoff + opt->rdlen);
-	wire_seek(&w, opt->rdoff);
-	while (wire_left(&w) >= 4) {
-		uint16_t code = wire_u16(&w), olen = wire_u16(&w);
-		const uint8_t *p = wire_bytes(&w, olen);
-		if (p == NULL)
-			break;
+	uint16_t code, olen;
+	const uint8_t *p;
+	if (!opt_begin(m, &w))
+		return 65536;
+	while ((p = opt_next(&w, &code, &olen)) != NULL)
 		if (code == EDNS_OPT_EDE && olen >= 2)
 			return rd_u16(p);
-	}
 	return 65536;
 }
 

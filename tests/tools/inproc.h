@@ -8,13 +8,15 @@
  * verification worker and the commit thread run: pipeline_receive,
  * pipeline_verify, pipeline_commit_batch, respond_build, respond_sign,
  * pipeline_log.  Returns the job (the caller reads the decision and the
- * answer, then job_free()s it), NULL when out of memory.
+ * answer, then job_free()s it), NULL when out of memory.  inproc_conf_open()
+ * opens the configuration file both write.
  */
 #ifndef DS_TESTS_TOOLS_INPROC_H
 #define DS_TESTS_TOOLS_INPROC_H
 
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -82,6 +84,16 @@ static inline struct job *inproc_run(struct receiver *r, const uint8_t *msg, siz
 	respond_sign(r, j);
 	pipeline_log(r, j);
 	return j;
+}
+
+/* dir/dsyncd.conf (its name into path) opened for writing; aborts when it cannot. */
+static inline FILE *inproc_conf_open(const char *dir, char *path, size_t cap)
+{
+	snprintf(path, cap, "%s/dsyncd.conf", dir);
+	FILE *f = fopen(path, "w");
+	if (f == NULL)
+		abort();
+	return f;
 }
 
 #endif

@@ -181,45 +181,47 @@ struct run_case {
 	const char *in_err[3]; /* substrings the error text must contain */
 };
 
-static void test_run(void)
-{
-	char err[512], script[600];
-	const struct run_case cases[] = {
-	    {"true", {"/bin/true"}, 5, DS_OK, {NULL}},
-	    {"PATH search", {"true"}, 5, DS_OK, {NULL}},
-	    {"false", {"/bin/false"}, 5, DS_ECHILD, {"command /bin/false exited with status 1"}},
-	    {"PATH search, resolved path reported",
-	     {"false"},
-	     5,
-	     DS_ECHILD,
-	     {"/false exited with status 1"}},
-	    {"missing absolute",
-	     {"/nonexistent/dsync-nope"},
-	     5,
-	     DS_ECHILD,
-	     {"/nonexistent/dsync-nope", "not found"}},
-	    {"missing in PATH",
-	     {"dsync-no-such-program"},
-	     5,
-	     DS_ECHILD,
-	     {"dsync-no-such-program", "not found"}},
-	    {"not executable", {"/etc/passwd"}, 5, DS_ECHILD, {"/etc/passwd", "denied"}},
-	    {"output captured, status",
-	     {"/bin/sh", "-c", "echo out-text; echo err-text >&2; exit 3"},
-	     5,
-	     DS_ECHILD,
-	     {"exited with status 3", "out-text", "err-text"}},
-	    {"signal", {"/bin/sh", "-c", "kill -TERM $$"}, 5, DS_ECHILD, {"killed by signal 15"}},
-	    {"stdin is /dev/null", {"/bin/sh", "-c", "cat; exit 4"}, 5, DS_ECHILD, {"status 4"}},
-	    {"arguments reach the program literally",
-	     {"/bin/sh", "-c", "printf '[%s]' \"$@\"; exit 1", "sh", "$(id)", "a b;c", "`id` *"},
-	     5,
-	     DS_ECHILD,
-	     {"[$(id)][a b;c][`id` *]"}},
-	};
+static const struct run_case run_cases[] = {
+    {"true", {"/bin/true"}, 5, DS_OK, {NULL}},
+    {"PATH search", {"true"}, 5, DS_OK, {NULL}},
+    {"false", {"/bin/false"}, 5, DS_ECHILD, {"command /bin/false exited with status 1"}},
+    {"PATH search, resolved path reported",
+     {"false"},
+     5,
+     DS_ECHILD,
+     {"/false exited with status 1"}},
+    {"missing absolute",
+     {"/nonexistent/dsync-nope"},
+     5,
+     DS_ECHILD,
+     {"/nonexistent/dsync-nope", "not found"}},
+    {"missing in PATH",
+     {"dsync-no-such-program"},
+     5,
+     DS_ECHILD,
+     {"dsync-no-such-program", "not found"}},
+    {"not executable", {"/etc/passwd"}, 5, DS_ECHILD, {"/etc/passwd", "denied"}},
+    {"output captured, status",
+     {"/bin/sh", "-c", "echo out-text; echo err-text >&2; exit 3"},
+     5,
+     DS_ECHILD,
+     {"exited with status 3", "out-text", "err-text"}},
+    {"signal", {"/bin/sh", "-c", "kill -TERM $$"}, 5, DS_ECHILD, {"killed by signal 15"}},
+    {"stdin is /dev/null", {"/bin/sh", "-c", "cat; exit 4"}, 5, DS_ECHILD, {"status 4"}},
+    {"arguments reach the program literally",
+     {"/bin/sh", "-c", "printf '[%s]' \"$@\"; exit 1", "sh", "$(id)", "a b;c", "`id` *"},
+     5,
+     DS_ECHILD,
+     {"[$(id)][a b;c][`id` *]"}},
+};
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		const struct run_case *c = &cases[i];
+/* Each case of run_cases: the status and what the error text says. */
+static void run_check_cases(void)
+{
+	char err[512];
+
+	for (size_t i = 0; i < sizeof(run_cases) / sizeof(run_cases[0]); i++) {
+		const struct run_case *c = &run_cases[i];
 		int rc = backend_run((char *const *)c->argv, c->timeout, err, sizeof(err));
 		if (rc != c->rc)
 			fprintf(stderr, "run case \"%s\": rc %d, err \"%s\"\n", c->what, rc, err);
@@ -231,6 +233,12 @@ static void test_run(void)
 			CHECK(strstr(err, c->in_err[k]) != NULL);
 		}
 	}
+}
+
+/* No argv; output made safe for logs; shell syntax in a name stays literal. */
+static void run_check_args(void)
+{
+	char err[512];
 
 	/* empty argv */
 	{
@@ -257,6 +265,13 @@ static void test_run(void)
 		CHECK(exists(name));
 		unlink(name);
 	}
+}
+
+/* Timeouts kill the command and its children, in bounded time. */
+static void run_check_timeouts(void)
+{
+	char err[512];
+	char script[600];
 
 	/* timeout: killed, in bounded time, its own children too */
 	{
@@ -288,6 +303,13 @@ static void test_run(void)
 		}
 		unlink(tpath("grandchild"));
 	}
+}
+
+/* Pipes held open, lots of output, our descriptors: none hang or leak. */
+static void run_check_pipes(void)
+{
+	char err[512];
+	char script[600];
 
 	/* a command that exits while its background child keeps the pipe open */
 	{
@@ -318,6 +340,14 @@ static void test_run(void)
 		close(high);
 		close(fd);
 	}
+}
+
+static void test_run(void)
+{
+	run_check_cases();
+	run_check_args();
+	run_check_timeouts();
+	run_check_pipes();
 }
 
 /* ------------------------------------------------------------------------ */
@@ -552,33 +582,23 @@ static void test_zonefile_stale_temp(void)
 	free(out);
 }
 
-static void test_zonefile_fragment(void)
+/* The fragment written for z: header, records, the hostile owner escaped. */
+/* z built for zone example., and a backend made of bc (NULL when it cannot be). */
+static struct backend *zone_backend(const struct cfg_backend *bc, struct fake_zone *z,
+				    uint8_t *zone)
 {
-	struct fake_zone z;
-	uint8_t zone[DNAME_MAX];
-	char err[512], *text, expect[2 * DNAME_STR_MAX + 64], name[DNAME_STR_MAX];
-	char *marker = strdup(tpath("reloaded"));
-	char *out = strdup(tpath("deleg.zone"));
-	const char *reload[] = {"/usr/bin/touch", marker, NULL};
-	struct zonefile_settings zs = {.path = out, .reload = (char **)reload, .reload_timeout = 5};
-	struct cfg_backend bc = {.type = "zonefile", .settings = &zs};
-	struct backend_batch batch = {.zone = zone, .foreach_rr = fake_walk, .ctx = &z};
 	struct backend *b = NULL;
-	struct stat st1, st2;
-
+	char err[512];
 	dname_from_str("example.", zone);
-	build_zone(&z);
-	CHECK_EQ(backend_new(&bc, NULL, &b, err, sizeof(err)), DS_OK);
-	if (b == NULL)
-		goto done;
-	CHECK_EQ(backend_deliver(b, &batch, err, sizeof(err)), DS_OK);
-	CHECK(exists(marker));
-	stat_of(out, &st1);
-	CHECK_EQ(st1.st_mode & 07777, 0644);
-	text = slurp(out);
-	CHECK(text != NULL);
-	if (text == NULL)
-		goto done;
+	build_zone(z);
+	CHECK_EQ(backend_new(bc, NULL, &b, err, sizeof(err)), DS_OK);
+	return b;
+}
+
+static void fragment_check_text(const char *text, const struct fake_zone *z)
+{
+	char expect[2 * DNAME_STR_MAX + 64], name[DNAME_STR_MAX];
+
 	CHECK(strncmp(text,
 		      "; generated by dsyncd for zone example. -- do not edit; $INCLUDE this "
 		      "file from the zone\n",
@@ -589,7 +609,7 @@ static void test_zonefile_fragment(void)
 	CHECK(strstr(text, "\nns1.ok.example. 3600 IN AAAA 2001:db8::1\n") != NULL);
 	CHECK(strstr(text, "\nok.example. 3600 IN DS 12345 13 2 ") != NULL);
 	/* the hostile owner, escaped; a line of its own */
-	dname_to_str(z.rr[5].rr.owner, name, sizeof(name));
+	dname_to_str(z->rr[5].rr.owner, name, sizeof(name));
 	CHECK(strchr(name, '\n') == NULL);
 	CHECK(strstr(name, "h\\$\\@\\\"\\;") != NULL);
 	snprintf(expect, sizeof(expect), "\n%s 3600 IN NS ns.%s\n", name, name);
@@ -598,17 +618,21 @@ static void test_zonefile_fragment(void)
 	CHECK(strstr(text, expect) != NULL);
 	/* the injection attempt inside the label did not become a record */
 	CHECK(strstr(text, "\n.evil") == NULL && strstr(text, "\nevil") == NULL);
+}
 
+/* The fragment at out read back by a real parser, and $INCLUDEd by a zone checked. */
+static void fragment_check_parsed(const char *out, const uint8_t *zone, struct fake_zone *z)
+{
 	/* read back with a real parser: every record exactly as given */
 	{
-		struct readback r = {.z = &z};
+		struct readback r = {.z = z};
 		char why[512] = "";
 		int rc = zonefile_read(out, zone, readback_cb, &r, why, sizeof(why));
 		if (rc != DS_OK)
 			fprintf(stderr, "zonefile_read: %s\n", why);
 		CHECK_EQ(rc, DS_OK);
-		CHECK_EQ(r.n, z.n);
-		CHECK_EQ(r.matched, z.n);
+		CHECK_EQ(r.n, z->n);
+		CHECK_EQ(r.matched, z->n);
 	}
 	/* a zone that $INCLUDEs the fragment passes a zone checker */
 	{
@@ -622,20 +646,28 @@ static void test_zonefile_fragment(void)
 		else
 			CHECK_EQ(rc, 0);
 	}
-	free(text);
+}
+
+/* Deliveries after the first: same data, changed data, a failing walk. */
+static void fragment_check_changes(struct backend *b, const struct backend_batch *batch,
+				   struct fake_zone *z, const char *out, const char *marker,
+				   struct stat *st1)
+{
+	char err[512], *text;
+	struct stat st2;
 
 	/* the same data again: no rewrite, no reload */
 	unlink(marker);
-	CHECK_EQ(backend_deliver(b, &batch, err, sizeof(err)), DS_OK);
+	CHECK_EQ(backend_deliver(b, batch, err, sizeof(err)), DS_OK);
 	stat_of(out, &st2);
-	CHECK(same_file(&st1, &st2));
+	CHECK(same_file(st1, &st2));
 	CHECK(!exists(marker));
 
 	/* changed data: rewritten and reloaded */
-	z.n--; /* drop the hostile glue */
-	CHECK_EQ(backend_deliver(b, &batch, err, sizeof(err)), DS_OK);
+	z->n--; /* drop the hostile glue */
+	CHECK_EQ(backend_deliver(b, batch, err, sizeof(err)), DS_OK);
 	stat_of(out, &st2);
-	CHECK(st1.st_ino != st2.st_ino);
+	CHECK(st1->st_ino != st2.st_ino);
 	CHECK(exists(marker));
 	text = slurp(out);
 	CHECK(text != NULL && strstr(text, " IN A 192.0.2.66") == NULL);
@@ -643,14 +675,47 @@ static void test_zonefile_fragment(void)
 
 	/* a failing walk changes nothing */
 	unlink(marker);
-	stat_of(out, &st1);
-	z.fail = DS_ESTORE;
-	CHECK_EQ(backend_deliver(b, &batch, err, sizeof(err)), DS_ESTORE);
+	stat_of(out, st1);
+	z->fail = DS_ESTORE;
+	CHECK_EQ(backend_deliver(b, batch, err, sizeof(err)), DS_ESTORE);
 	CHECK(err[0] != '\0');
-	z.fail = 0;
+	z->fail = 0;
 	stat_of(out, &st2);
-	CHECK(same_file(&st1, &st2));
+	CHECK(same_file(st1, &st2));
 	CHECK(!exists(marker));
+}
+
+static void test_zonefile_fragment(void)
+{
+	struct fake_zone z;
+	uint8_t zone[DNAME_MAX];
+	char err[512], *text;
+	char *marker = strdup(tpath("reloaded"));
+	char *out = strdup(tpath("deleg.zone"));
+	const char *reload[] = {"/usr/bin/touch", marker, NULL};
+	struct zonefile_settings zs = {.path = out, .reload = (char **)reload, .reload_timeout = 5};
+	struct cfg_backend bc = {.type = "zonefile", .settings = &zs};
+	struct backend_batch batch = {.zone = zone, .foreach_rr = fake_walk, .ctx = &z};
+	struct backend *b = NULL;
+	struct stat st1, st2;
+
+	b = zone_backend(&bc, &z, zone);
+	if (b == NULL)
+		goto done;
+	CHECK_EQ(backend_deliver(b, &batch, err, sizeof(err)), DS_OK);
+	CHECK(exists(marker));
+	stat_of(out, &st1);
+	CHECK_EQ(st1.st_mode & 07777, 0644);
+	text = slurp(out);
+	CHECK(text != NULL);
+	if (text == NULL)
+		goto done;
+	fragment_check_text(text, &z);
+
+	fragment_check_parsed(out, zone, &z);
+	free(text);
+
+	fragment_check_changes(b, &batch, &z, out, marker, &st1);
 
 	/* the same file from a fresh instance: not rewritten, reloaded once (state unknown) */
 	backend_free(b);
@@ -693,9 +758,7 @@ static void test_zonefile_reload_failure(void)
 	snprintf(script, sizeof(script),
 		 "if [ -e '%s' ]; then echo 'zone load failed'; exit 1; fi; touch '%s'", flag,
 		 mark);
-	dname_from_str("example.", zone);
-	build_zone(&z);
-	CHECK_EQ(backend_new(&bc, NULL, &b, err, sizeof(err)), DS_OK);
+	b = zone_backend(&bc, &z, zone);
 	if (b == NULL)
 		goto done;
 
@@ -746,38 +809,17 @@ static uint32_t serial_in(const char *text)
 	return p != NULL ? (uint32_t)strtoul(p + 20, NULL, 10) : 0;
 }
 
-static void test_zonefile_template(void)
+/* The first full zone from the template: its serial (0 when unreadable). */
+static uint32_t template_check_first(const char *out, const char *sp, uint32_t now)
 {
-	struct fake_zone z;
-	uint8_t zone[DNAME_MAX];
-	char err[512], *text, *side;
-	char *out = strdup(tpath("full.zone")), *tp = strdup(tpath("full.tmpl")),
-	     *sp = strdup(tpath("full.zone.serial"));
-	struct zonefile_settings zs = {.path = out, .template_path = tp, .reload_timeout = 30};
-	struct cfg_backend bc = {.type = "zonefile", .settings = &zs};
-	struct backend_batch batch = {.zone = zone, .foreach_rr = fake_walk, .ctx = &z};
-	struct backend *b = NULL;
-	struct stat st1, st2;
-	uint32_t s1, s2, s3, now = (uint32_t)time(NULL);
+	char *text, *side;
+	uint32_t s1;
 
-	spit(tp, "$ORIGIN example.\n"
-		 "$TTL 3600\n"
-		 "@ SOA ns.example. hostmaster.example. {{SERIAL}} 3600 900 604800 300\n"
-		 "@ NS ns.example.\n"
-		 "ns A 192.0.2.53\n"
-		 "{{DELEGATIONS}}\n"
-		 "; {{SERIAL}} again\n");
-	dname_from_str("example.", zone);
-	build_zone(&z);
-	CHECK_EQ(backend_new(&bc, NULL, &b, err, sizeof(err)), DS_OK);
-	if (b == NULL)
-		goto done;
-	CHECK_EQ(backend_deliver(b, &batch, err, sizeof(err)), DS_OK);
 	text = slurp(out);
 	side = slurp(sp);
 	CHECK(text != NULL && side != NULL);
 	if (text == NULL || side == NULL)
-		goto done;
+		return 0;
 	s1 = serial_in(text);
 	CHECK(s1 >= now && s1 <= now + 5);
 	CHECK_EQ(strtoul(side, NULL, 10), s1);
@@ -796,22 +838,26 @@ static void test_zonefile_template(void)
 		if (rc >= 0)
 			CHECK_EQ(rc, 0);
 	}
+	return s1;
+}
 
-	/* same data: nothing rewritten, serial kept */
-	stat_of(out, &st1);
-	CHECK_EQ(backend_deliver(b, &batch, err, sizeof(err)), DS_OK);
-	stat_of(out, &st2);
-	CHECK(same_file(&st1, &st2));
+/* Changes raise the serial; an operator's serial is continued, a broken one refused. */
+static void template_check_serials(struct backend *b, const struct backend_batch *batch,
+				   struct fake_zone *z, const char *out, const char *sp,
+				   uint32_t s1)
+{
+	char err[512], *text, *side;
+	uint32_t s2, s3;
 
 	/* change: serial goes up even within the same second */
-	z.n--;
-	CHECK_EQ(backend_deliver(b, &batch, err, sizeof(err)), DS_OK);
+	z->n--;
+	CHECK_EQ(backend_deliver(b, batch, err, sizeof(err)), DS_OK);
 	text = slurp(out);
 	s2 = text ? serial_in(text) : 0;
 	CHECK(s2 > s1);
 	free(text);
-	z.n--;
-	CHECK_EQ(backend_deliver(b, &batch, err, sizeof(err)), DS_OK);
+	z->n--;
+	CHECK_EQ(backend_deliver(b, batch, err, sizeof(err)), DS_OK);
 	text = slurp(out);
 	s3 = text ? serial_in(text) : 0;
 	CHECK(s3 > s2);
@@ -819,8 +865,8 @@ static void test_zonefile_template(void)
 
 	/* a date-style serial seeded by the operator is continued, not replaced */
 	spit(sp, "2999123199\n");
-	z.n--;
-	CHECK_EQ(backend_deliver(b, &batch, err, sizeof(err)), DS_OK);
+	z->n--;
+	CHECK_EQ(backend_deliver(b, batch, err, sizeof(err)), DS_OK);
 	text = slurp(out);
 	CHECK(text != NULL && serial_in(text) == 2999123200u);
 	free(text);
@@ -830,10 +876,48 @@ static void test_zonefile_template(void)
 
 	/* a broken sidecar is an error, not a reset */
 	spit(sp, "banana\n");
-	z.n--;
-	CHECK_EQ(backend_deliver(b, &batch, err, sizeof(err)), DS_EPARSE);
+	z->n--;
+	CHECK_EQ(backend_deliver(b, batch, err, sizeof(err)), DS_EPARSE);
 	CHECK(strstr(err, "serial") != NULL);
 	spit(sp, "2999123200\n");
+}
+
+static void test_zonefile_template(void)
+{
+	struct fake_zone z;
+	uint8_t zone[DNAME_MAX];
+	char err[512], *text;
+	char *out = strdup(tpath("full.zone")), *tp = strdup(tpath("full.tmpl")),
+	     *sp = strdup(tpath("full.zone.serial"));
+	struct zonefile_settings zs = {.path = out, .template_path = tp, .reload_timeout = 30};
+	struct cfg_backend bc = {.type = "zonefile", .settings = &zs};
+	struct backend_batch batch = {.zone = zone, .foreach_rr = fake_walk, .ctx = &z};
+	struct backend *b = NULL;
+	struct stat st1, st2;
+	uint32_t s1, now = (uint32_t)time(NULL);
+
+	spit(tp, "$ORIGIN example.\n"
+		 "$TTL 3600\n"
+		 "@ SOA ns.example. hostmaster.example. {{SERIAL}} 3600 900 604800 300\n"
+		 "@ NS ns.example.\n"
+		 "ns A 192.0.2.53\n"
+		 "{{DELEGATIONS}}\n"
+		 "; {{SERIAL}} again\n");
+	b = zone_backend(&bc, &z, zone);
+	if (b == NULL)
+		goto done;
+	CHECK_EQ(backend_deliver(b, &batch, err, sizeof(err)), DS_OK);
+	s1 = template_check_first(out, sp, now);
+	if (s1 == 0)
+		goto done;
+
+	/* same data: nothing rewritten, serial kept */
+	stat_of(out, &st1);
+	CHECK_EQ(backend_deliver(b, &batch, err, sizeof(err)), DS_OK);
+	stat_of(out, &st2);
+	CHECK(same_file(&st1, &st2));
+
+	template_check_serials(b, &batch, &z, out, sp, s1);
 
 	/* the template is read per delivery: a broken edit is reported */
 	spit(tp, "no placeholder\n");

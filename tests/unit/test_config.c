@@ -65,6 +65,19 @@ static int load_text(const char *name, const char *text, struct cfg **out, char 
 }
 
 /* True when some line of errs starts with "path:line: " and holds want. */
+/* Load text as tmpdir/name (path gets its name): it must load; errors shown. */
+static struct cfg *load_ok(const char *name, const char *text, char *path, size_t pathlen)
+{
+	struct cfg *c = NULL;
+	char *errs = NULL;
+	int rc = load_text(name, text, &c, &errs, path, pathlen);
+	CHECK_EQ(rc, DS_OK);
+	if (rc != DS_OK)
+		fprintf(stderr, "%s", errs);
+	free(errs);
+	return c;
+}
+
 static bool has_error(const char *errs, const char *path, int line, const char *want)
 {
 	char prefix[512];
@@ -148,6 +161,39 @@ static void test_example(void)
 	cfg_free(c);
 }
 
+/* The algorithms on by default (for SIG(0), DS and child keys alike). */
+static const struct {
+	uint8_t alg;
+	bool on;
+} algs[] = {{1, false}, {5, false}, {7, false}, {8, true},  {10, true},
+	    {13, true}, {14, true}, {15, true}, {16, true}, {17, false}};
+
+/* A zone with nothing set: the policy's defaults. */
+static void defaults_check_zone(const struct cfg *c)
+{
+	CHECK_EQ(c->nzones, 1);
+	if (c->nzones == 1) {
+		const struct zone_policy *p = &c->zones[0].pol;
+		CHECK_EQ(p->deleg_ttl, 3600);
+		CHECK_EQ(p->min_ns, 2);
+		CHECK_EQ(p->max_ns, 13);
+		CHECK_EQ(p->max_ds, 8);
+		CHECK_EQ(p->max_glue, 26);
+		CHECK_EQ(p->max_update_rrs, 64);
+		for (unsigned d = 0; d < 8; d++)
+			CHECK_EQ(policy_bit(p->ds_digest_ok, (uint8_t)d), d == 2 || d == 4);
+		for (size_t i = 0; i < sizeof algs / sizeof algs[0]; i++)
+			CHECK_EQ(policy_bit(p->ds_alg_ok, algs[i].alg), algs[i].on);
+		CHECK_EQ(c->zones[0].nchildren, 0);
+		CHECK_EQ(c->zones[0].nbackends, 0);
+		CHECK_EQ(c->zones[0].boot_methods, BOOT_MANUAL);
+		/* child key algorithms default to what the receiver verifies */
+		for (size_t i = 0; i < sizeof algs / sizeof algs[0]; i++)
+			CHECK_EQ(policy_bit(c->zones[0].key_alg_ok, algs[i].alg), algs[i].on);
+		CHECK_EQ(c->zones[0].nboot_order, 1);
+	}
+}
+
 static void test_defaults(void)
 {
 	struct cfg *c = NULL;
@@ -177,11 +223,6 @@ static void test_defaults(void)
 	CHECK_EQ(c->log_facility, LOG_DAEMON);
 	CHECK_EQ(c->limits.rsa_min_bits, 2048);
 	CHECK_EQ(c->limits.rsa_max_bits, 4096);
-	static const struct {
-		uint8_t alg;
-		bool on;
-	} algs[] = {{1, false}, {5, false}, {7, false}, {8, true},  {10, true},
-		    {13, true}, {14, true}, {15, true}, {16, true}, {17, false}};
 	for (size_t i = 0; i < sizeof algs / sizeof algs[0]; i++)
 		CHECK_EQ(sig0_alg_allowed(&c->limits, algs[i].alg), algs[i].on);
 	CHECK_EQ(c->sig_max_age, 300);
@@ -214,39 +255,44 @@ static void test_defaults(void)
 	CHECK_EQ(c->api.port, 8053);
 	CHECK_EQ(c->api.max_body, 65536);
 	CHECK(c->api.tokens_file == NULL && c->api.tls_cert == NULL && c->api.tls_key == NULL);
-	CHECK_EQ(c->nzones, 1);
-	if (c->nzones == 1) {
-		const struct zone_policy *p = &c->zones[0].pol;
-		CHECK_EQ(p->deleg_ttl, 3600);
-		CHECK_EQ(p->min_ns, 2);
-		CHECK_EQ(p->max_ns, 13);
-		CHECK_EQ(p->max_ds, 8);
-		CHECK_EQ(p->max_glue, 26);
-		CHECK_EQ(p->max_update_rrs, 64);
-		for (unsigned d = 0; d < 8; d++)
-			CHECK_EQ(policy_bit(p->ds_digest_ok, (uint8_t)d), d == 2 || d == 4);
-		for (size_t i = 0; i < sizeof algs / sizeof algs[0]; i++)
-			CHECK_EQ(policy_bit(p->ds_alg_ok, algs[i].alg), algs[i].on);
-		CHECK_EQ(c->zones[0].nchildren, 0);
-		CHECK_EQ(c->zones[0].nbackends, 0);
-		CHECK_EQ(c->zones[0].boot_methods, BOOT_MANUAL);
-		/* child key algorithms default to what the receiver verifies */
-		for (size_t i = 0; i < sizeof algs / sizeof algs[0]; i++)
-			CHECK_EQ(policy_bit(c->zones[0].key_alg_ok, algs[i].alg), algs[i].on);
-		CHECK_EQ(c->zones[0].nboot_order, 1);
-	}
+	defaults_check_zone(c);
+	cfg_free(c);
+}
+
+/* A config file brings its own anchors: the default anchor file (ta) is
+ * left out, one given explicitly is kept. */
+static void test_bootstrap_anchors(const char *ta)
+{
+	struct cfg *c;
+	char ub[512], path[512];
+	snprintf(ub, sizeof ub, "%s/unbound.conf", tmpdir);
+	write_file(ub, "server:\n\tlocal-zone: \"test.\" transparent\n");
+	c = load_ok("ub1.conf",
+		    "resolver = { config-file = \"unbound.conf\"; };\n"
+		    "zones = ( { name = \"example.\"; bootstrap-methods = [ \"at-apex\" ]; } );\n",
+		    path, sizeof path);
+	CHECK(c && c->resolver.ta_file == NULL && c->resolver.config_file != NULL);
+	cfg_free(c);
+	c = load_ok(
+	    "ub2.conf",
+	    "resolver = { config-file = \"unbound.conf\"; trust-anchor-file = \"root.key\";\n"
+	    "  root-hints = \"root.key\"; };\n"
+	    "zones = ( { name = \"example.\"; bootstrap-methods = [ \"at-apex\" ]; } );\n",
+	    path, sizeof path);
+	CHECK(c && c->resolver.ta_file && strcmp(c->resolver.ta_file, ta) == 0);
+	CHECK(c && c->resolver.config_file && c->resolver.root_hints);
 	cfg_free(c);
 }
 
 /* Bootstrap methods in order, the scheduler's and the resolver's settings. */
 static void test_bootstrap_settings(void)
 {
-	struct cfg *c = NULL;
-	char *errs = NULL, path[512], ta[512];
+	struct cfg *c;
+	char path[512], ta[512];
 	snprintf(ta, sizeof ta, "%s/root.key", tmpdir);
 	write_file(ta, ". 3600 IN DS 20326 8 2 "
 		       "E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D\n");
-	int rc = load_text(
+	c = load_ok(
 	    "boot.conf",
 	    "bootstrap = { retry-interval = 2; retry-max-interval = 30; attempts = 4;\n"
 	    "  at-ns-require = \"any\"; unsigned-rounds = 5; unsigned-interval = 7;\n"
@@ -259,11 +305,7 @@ static void test_bootstrap_settings(void)
 	    "zones = ( { name = \"example.\";\n"
 	    "  bootstrap-methods = [ \"unsigned\", \"at-ns\", \"manual\", \"at-apex\" ];\n"
 	    "  key-algorithms = [ 13, 14 ]; } );\n",
-	    &c, &errs, path, sizeof path);
-	CHECK_EQ(rc, DS_OK);
-	if (rc != DS_OK)
-		fprintf(stderr, "%s", errs);
-	free(errs);
+	    path, sizeof path);
 	if (!c)
 		return;
 	CHECK_EQ(c->boot.retry_interval, 2);
@@ -296,36 +338,7 @@ static void test_bootstrap_settings(void)
 	CHECK(policy_bit(z->key_alg_ok, 13) && policy_bit(z->key_alg_ok, 14));
 	CHECK(!policy_bit(z->key_alg_ok, 15) && !policy_bit(z->key_alg_ok, 8));
 	cfg_free(c);
-
-	/* a config file brings its own anchors: the default anchor file is
-	 * left out, one given explicitly is kept */
-	char ub[512];
-	snprintf(ub, sizeof ub, "%s/unbound.conf", tmpdir);
-	write_file(ub, "server:\n\tlocal-zone: \"test.\" transparent\n");
-	c = NULL;
-	errs = NULL;
-	rc = load_text(
-	    "ub1.conf",
-	    "resolver = { config-file = \"unbound.conf\"; };\n"
-	    "zones = ( { name = \"example.\"; bootstrap-methods = [ \"at-apex\" ]; } );\n",
-	    &c, &errs, path, sizeof path);
-	CHECK_EQ(rc, DS_OK);
-	CHECK(c && c->resolver.ta_file == NULL && c->resolver.config_file != NULL);
-	cfg_free(c);
-	free(errs);
-	c = NULL;
-	errs = NULL;
-	rc = load_text(
-	    "ub2.conf",
-	    "resolver = { config-file = \"unbound.conf\"; trust-anchor-file = \"root.key\";\n"
-	    "  root-hints = \"root.key\"; };\n"
-	    "zones = ( { name = \"example.\"; bootstrap-methods = [ \"at-apex\" ]; } );\n",
-	    &c, &errs, path, sizeof path);
-	CHECK_EQ(rc, DS_OK);
-	CHECK(c && c->resolver.ta_file && strcmp(c->resolver.ta_file, ta) == 0);
-	CHECK(c && c->resolver.config_file && c->resolver.root_hints);
-	cfg_free(c);
-	free(errs);
+	test_bootstrap_anchors(ta);
 
 	CHECK_EQ(cfg_boot_method("at-ns"), BOOT_AT_NS);
 	CHECK_EQ(cfg_boot_method("AT-NS"), 0);
@@ -337,33 +350,28 @@ static void test_bootstrap_settings(void)
 /* Settings given explicitly land in the struct; keys as text and as files. */
 static void test_values(void)
 {
-	struct cfg *c = NULL;
-	char *errs = NULL, path[512], kpath[512];
+	struct cfg *c;
+	char path[512], kpath[512];
 	snprintf(kpath, sizeof kpath, "%s/Kchild.key", tmpdir);
 	write_file(kpath, "; a comment, as BIND writes them\n" ED25519_KEY "\n");
-	int rc =
-	    load_text("values.conf",
-		      "server = { listen = [ \"10.1.2.3\", \"2001:db8::1\", \"::\" ];\n"
-		      "  port = 53; workers = 4;\n"
-		      "  updates-per-source = 5; updates-per-signer = 3; };\n"
-		      "store = { path = \"db/x.db\"; };\n"
-		      "log = { target = \"syslog\"; level = \"debug\"; facility = \"local3\"; };\n"
-		      "sig0 = { algorithms = [ 5, 13, 15 ]; rsa-min-bits = 1024;\n"
-		      "  verify-budget = 0; };\n"
-		      "ede = { key-unknown = 65535; };\n"
-		      "zones = ( { name = \"Example\"; min-ns = 1; max-ns = 4;\n"
-		      "  ds-digest-types = [ 1 ]; ds-algorithms = [ 5, 7 ];\n"
-		      "  children = ( { name = \"child.EXAMPLE\";\n"
-		      "    keys = ( \"" ECDSA_KEY "\", \"Kchild.key\" ); },\n"
-		      "    { name = \"b.child2.example.\"; } );\n"
-		      "  backends = ( { type = \"null\"; },\n"
-		      "    { type = \"null\"; name = \"second\"; } ); },\n"
-		      "  { name = \"example.net.\"; } );\n",
-		      &c, &errs, path, sizeof path);
-	CHECK_EQ(rc, DS_OK);
-	if (rc != DS_OK)
-		fprintf(stderr, "%s", errs);
-	free(errs);
+	c = load_ok("values.conf",
+		    "server = { listen = [ \"10.1.2.3\", \"2001:db8::1\", \"::\" ];\n"
+		    "  port = 53; workers = 4;\n"
+		    "  updates-per-source = 5; updates-per-signer = 3; };\n"
+		    "store = { path = \"db/x.db\"; };\n"
+		    "log = { target = \"syslog\"; level = \"debug\"; facility = \"local3\"; };\n"
+		    "sig0 = { algorithms = [ 5, 13, 15 ]; rsa-min-bits = 1024;\n"
+		    "  verify-budget = 0; };\n"
+		    "ede = { key-unknown = 65535; };\n"
+		    "zones = ( { name = \"Example\"; min-ns = 1; max-ns = 4;\n"
+		    "  ds-digest-types = [ 1 ]; ds-algorithms = [ 5, 7 ];\n"
+		    "  children = ( { name = \"child.EXAMPLE\";\n"
+		    "    keys = ( \"" ECDSA_KEY "\", \"Kchild.key\" ); },\n"
+		    "    { name = \"b.child2.example.\"; } );\n"
+		    "  backends = ( { type = \"null\"; },\n"
+		    "    { type = \"null\"; name = \"second\"; } ); },\n"
+		    "  { name = \"example.net.\"; } );\n",
+		    path, sizeof path);
 	if (!c)
 		return;
 	CHECK(c->nlisten == 3 && strcmp(c->listen[2], "::") == 0);

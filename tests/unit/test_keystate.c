@@ -98,7 +98,34 @@ static void test_matrix(void)
 	CHECK(!ks_next(true, KEY_REVOKED, KS_EV_OPERATOR_TRUST, NULL));
 }
 
-static void test_properties(void)
+/*
+ * Mark in seen every stored state reachable from the states from (through
+ * allowed steps; with avoid_known, never through known).  Each step must
+ * land in a stored state.
+ */
+static void reach(const int *from, int nfrom, bool avoid_known, bool seen[NSTATE])
+{
+	int queue[NSTATE], qh = 0, qt = 0;
+	for (int i = 0; i < nfrom; i++)
+		if (!seen[from[i]]) {
+			seen[from[i]] = true;
+			queue[qt++] = from[i];
+		}
+	while (qh < qt) {
+		int s = queue[qh++];
+		for (int e = 0; e < NEV; e++) {
+			int t = step(s + 1, e);
+			CHECK(t == NO || (t >= 0 && t < NSTATE));
+			if (t == NO || (avoid_known && t == KN) || seen[t])
+				continue;
+			seen[t] = true;
+			queue[qt++] = t;
+		}
+	}
+}
+
+/* Trust is entered only by the events that grant it, never from revoked. */
+static void test_properties_trust(void)
 {
 	/* an upload never lowers a trusted key */
 	enum key_state n = KEY_KNOWN;
@@ -127,21 +154,15 @@ static void test_properties(void)
 	{
 		/* states reachable from revoked without passing through known */
 		bool seen[NSTATE] = {false};
-		int queue[NSTATE], qh = 0, qt = 0;
-		seen[RV] = true;
-		queue[qt++] = RV;
-		while (qh < qt) {
-			int s = queue[qh++];
-			for (int e = 0; e < NEV; e++) {
-				int t = step(s + 1, e);
-				if (t == NO || t == KN || seen[t])
-					continue;
-				seen[t] = true;
-				queue[qt++] = t;
-			}
-		}
+		const int from[] = {RV};
+		reach(from, 1, true, seen);
 		CHECK(!seen[TR]);
 	}
+}
+
+/* Restart keeps states; no event removes a key; every state can be reached. */
+static void test_properties_store(void)
+{
 
 	/* restart keeps every stored state; nothing to restart when absent */
 	for (int s = 0; s < NSTATE; s++)
@@ -152,28 +173,19 @@ static void test_properties(void)
 	 * a stored state; and every stored state is reachable from absent */
 	{
 		bool seen[NSTATE] = {false};
-		int queue[NSTATE], qh = 0, qt = 0;
-		for (int e = 0; e < NEV; e++) {
-			int t = step(0, e);
-			if (t != NO && !seen[t]) {
-				seen[t] = true;
-				queue[qt++] = t;
-			}
-		}
-		while (qh < qt) {
-			int s = queue[qh++];
-			for (int e = 0; e < NEV; e++) {
-				int t = step(s + 1, e);
-				CHECK(t == NO || (t >= 0 && t < NSTATE));
-				if (t != NO && !seen[t]) {
-					seen[t] = true;
-					queue[qt++] = t;
-				}
-			}
-		}
+		int from[NEV], nfrom = 0;
+		for (int e = 0; e < NEV; e++)
+			if (step(0, e) != NO)
+				from[nfrom++] = step(0, e);
+		reach(from, nfrom, false, seen);
 		for (int s = 0; s < NSTATE; s++)
 			CHECK(seen[s]);
 	}
+}
+
+/* Random walks can only reach trusted by the rules. */
+static void test_properties_walks(void)
+{
 
 	/* random walks from absent: trusted is never reached unless the step
 	 * that entered it was a trust-granting event, and a key that has been
@@ -433,6 +445,16 @@ static void test_parse(void)
 	CHECK_EQ(strlen(o.text), 254);
 }
 
+/* ks_opt_find over list (n bytes) for code: at list + at (-1: NULL), len want. */
+static const uint8_t *find_is(const uint8_t *list, size_t n, uint16_t code, long at, size_t want)
+{
+	size_t len = 7; /* must be overwritten */
+	const uint8_t *p = ks_opt_find(list, n, code, &len);
+	CHECK(p == (at < 0 ? NULL : list + at));
+	CHECK_EQ(len, want);
+	return p;
+}
+
 static void test_find(void)
 {
 	size_t len;
@@ -443,18 +465,10 @@ static void test_find(void)
 	    0x00, 0x0a, 0x00, 0x08, 1,	  2,	3,   4,	  5,	6,    7,    8,	  0xfd, 0xea,
 	    0x00, 0x06, 0x12, 0x34, 0x04, 0x00, 'h', 'i', 0x00, 0x0f, 0x00, 0x02, 0x00, 0x12,
 	};
-	p = ks_opt_find(list, sizeof(list), 65002, &len);
-	CHECK(p == list + 16);
-	CHECK_EQ(len, 6);
-	p = ks_opt_find(list, sizeof(list), 15, &len);
-	CHECK(p == list + 26);
-	CHECK_EQ(len, 2);
-	p = ks_opt_find(list, sizeof(list), 10, &len);
-	CHECK(p == list + 4);
-	CHECK_EQ(len, 8);
-	len = 5;
-	CHECK(ks_opt_find(list, sizeof(list), 12, &len) == NULL);
-	CHECK_EQ(len, 0);
+	find_is(list, sizeof(list), 65002, 16, 6);
+	find_is(list, sizeof(list), 15, 26, 2);
+	find_is(list, sizeof(list), 10, 4, 8);
+	find_is(list, sizeof(list), 12, -1, 0);
 
 	/* every prefix of the list: well formed exactly at option boundaries */
 	for (size_t n = 0; n <= sizeof(list); n++) {
@@ -476,47 +490,39 @@ static void test_find(void)
 	 * the whole list is malformed */
 	static const uint8_t tail[] = {0xfd, 0xea, 0x00, 0x03, 0x00, 0x01,
 				       0x05, 0x00, 0x0c, 0x00, 0x10, 0x00};
-	p = ks_opt_find(tail, sizeof(tail), 65002, &len);
-	CHECK(p == NULL);
-	CHECK_EQ(len, SIZE_MAX);
+	find_is(tail, sizeof(tail), 65002, -1, SIZE_MAX);
 	/* a lone length that claims 65535 bytes */
 	static const uint8_t huge[] = {0xfd, 0xea, 0xff, 0xff, 0x00};
-	p = ks_opt_find(huge, sizeof(huge), 65002, &len);
-	CHECK(p == NULL);
-	CHECK_EQ(len, SIZE_MAX);
+	find_is(huge, sizeof(huge), 65002, -1, SIZE_MAX);
 
 	/* zero-length options, the wanted one among them */
 	static const uint8_t zeros[] = {0x00, 0x0c, 0x00, 0x00, /* PADDING, empty */
 					0xfd, 0xea, 0x00, 0x00, /* KeyState, empty */
 					0x00, 0x0c, 0x00, 0x00};
-	len = 99;
-	p = ks_opt_find(zeros, sizeof(zeros), 65002, &len);
-	CHECK(p == zeros + 8);
-	CHECK_EQ(len, 0);
+	p = find_is(zeros, sizeof(zeros), 65002, 8, 0);
 	struct ks_opt o;
-	CHECK_EQ(ks_opt_parse(p, len, &o), DS_EMALF); /* found, but no payload */
+	CHECK_EQ(ks_opt_parse(p, 0, &o), DS_EMALF); /* found, but no payload */
 
 	/* duplicates: the first one wins */
 	static const uint8_t dup[] = {0xfd, 0xea, 0x00, 0x03, 0x00, 0x01, 0x02, 0xfd,
 				      0xea, 0x00, 0x04, 0x00, 0x02, 0x04, 0x00};
-	p = ks_opt_find(dup, sizeof(dup), 65002, &len);
-	CHECK(p == dup + 4);
-	CHECK_EQ(len, 3);
-	CHECK_EQ(ks_opt_parse(p, len, &o), DS_OK);
+	p = find_is(dup, sizeof(dup), 65002, 4, 3);
+	CHECK_EQ(ks_opt_parse(p, 3, &o), DS_OK);
 	CHECK(o.legacy);
 	CHECK_EQ(o.key_id, 1);
 
 	/* empty lists */
-	len = 7;
-	CHECK(ks_opt_find(list, 0, 65002, &len) == NULL);
-	CHECK_EQ(len, 0);
-	len = 7;
-	CHECK(ks_opt_find(NULL, 0, 65002, &len) == NULL);
-	CHECK_EQ(len, 0);
-	CHECK(ks_opt_find(NULL, 4, 65002, &len) == NULL);
-	CHECK_EQ(len, SIZE_MAX);
+	find_is(list, 0, 65002, -1, 0);
+	find_is(NULL, 0, 65002, -1, 0);
+	find_is(NULL, 4, 65002, -1, SIZE_MAX);
+}
 
-	/* a list built with the writer, several options, found by code */
+/* A list built with the writer, several options, found by code. */
+static void test_find_written(void)
+{
+	size_t len;
+	const uint8_t *p;
+	struct ks_opt o;
 	uint8_t buf[128];
 	struct wbuf b;
 	struct ks_opt a = {.key_id = 11, .state = KS_INQUIRE_KEY};
@@ -540,7 +546,9 @@ static void test_find(void)
 int main(void)
 {
 	test_matrix();
-	test_properties();
+	test_properties_trust();
+	test_properties_store();
+	test_properties_walks();
 	test_event_str();
 	test_code_for();
 	test_write_golden();
@@ -548,6 +556,7 @@ int main(void)
 	test_round_trip();
 	test_parse();
 	test_find();
+	test_find_written();
 	CHECK_EQ(next_touched, 0);
 	UNIT_DONE("test_keystate");
 }

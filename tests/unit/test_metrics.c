@@ -98,6 +98,26 @@ static int promtool(const char *text, bool quiet)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 255;
 }
 
+/* Every one of the n lines is in text (one check). */
+static void check_lines(const char *text, const char *const *lines, size_t n)
+{
+	int ok = 1;
+	for (size_t i = 0; i < n; i++)
+		ok &= check_line(text, lines[i]);
+	CHECK(ok);
+}
+
+/* promtool accepts text, where promtool is installed (false when not). */
+static bool check_format(const char *text)
+{
+	int pt = promtool(text, false);
+	if (pt < 0)
+		printf("note: promtool not installed; format check skipped\n");
+	else
+		CHECK_EQ(pt, 0);
+	return pt >= 0;
+}
+
 static void fill_store(struct store *s, const struct cfg *c)
 {
 	const struct cfg_zone *z = &c->zones[0];
@@ -204,7 +224,6 @@ static void test_first_render(struct receiver *r, struct store *s)
 	char *t = render(r, s);
 	if (t == NULL)
 		return;
-	int ok = 1;
 	static const char *const lines[] = {
 	    "# TYPE dsyncd_requests_total counter",
 	    "dsyncd_requests_total{result=\"accepted\",rcode=\"NOERROR\"} 3",
@@ -250,9 +269,7 @@ static void test_first_render(struct receiver *r, struct store *s)
 	    "dsyncd_tcp_connections_refused_total 1",
 	    "dsyncd_commits_total 11",
 	};
-	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
-		ok &= check_line(t, lines[i]);
-	CHECK(ok);
+	check_lines(t, lines, sizeof(lines) / sizeof(lines[0]));
 	/* only the pairs that happened; every validation pair; 14 buckets */
 	CHECK_EQ(count_prefix(t, "dsyncd_requests_total{"), 8);
 	CHECK_EQ(count_prefix(t, "dsyncd_validations_total{"), 12);
@@ -260,11 +277,7 @@ static void test_first_render(struct receiver *r, struct store *s)
 	CHECK_EQ(count_prefix(t, "dsyncd_keys{"), 6);
 	/* no outbox runner yet: no delivery series */
 	CHECK_EQ(count_prefix(t, "dsyncd_backend_deliveries_total{"), 0);
-	int pt = promtool(t, false);
-	if (pt < 0)
-		printf("note: promtool not installed; format check skipped\n");
-	else
-		CHECK_EQ(pt, 0);
+	check_format(t);
 	free(t);
 }
 
@@ -290,7 +303,6 @@ static void test_deliveries(struct receiver *r, struct store *s)
 	char *txt = render(r, s);
 	if (txt == NULL)
 		return;
-	int ok = 1;
 	static const char *const lines[] = {
 	    "dsyncd_backend_deliveries_total{zone=\"" ZONE_LABEL
 	    "\",backend=\"null\",outcome=\"ok\"} 1",
@@ -305,9 +317,7 @@ static void test_deliveries(struct receiver *r, struct store *s)
 	    "dsyncd_request_duration_seconds_bucket{le=\"+Inf\"} 6",
 	    "dsyncd_request_duration_seconds_count 6",
 	};
-	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
-		ok &= check_line(txt, lines[i]);
-	CHECK(ok);
+	check_lines(txt, lines, sizeof(lines) / sizeof(lines[0]));
 	CHECK_EQ(count_prefix(txt, "dsyncd_backend_deliveries_total{"), 4);
 	/* the raw newline of the backend name never reaches the output */
 	CHECK(strstr(txt, "slash\nnl") == NULL);
@@ -315,13 +325,8 @@ static void test_deliveries(struct receiver *r, struct store *s)
 	const char *sum = strstr(txt, "\ndsyncd_request_duration_seconds_sum ");
 	double v = sum ? strtod(sum + strlen("\ndsyncd_request_duration_seconds_sum "), NULL) : 0;
 	CHECK(v >= 33.0 && v < 43.0);
-	int pt = promtool(txt, false);
-	if (pt < 0)
-		printf("note: promtool not installed; format check skipped\n");
-	else
-		CHECK_EQ(pt, 0);
-	/* a mistake promtool must see, so that its verdict above means something */
-	if (pt >= 0)
+	/* a mistake promtool must see, so that its verdict means something */
+	if (check_format(txt))
 		CHECK(promtool("dsyncd_untyped 1\n", true) > 0);
 	free(txt);
 }

@@ -433,11 +433,21 @@ static void test_bad_specs(void)
 	msg_clear(&m);
 }
 
+/* Too short for a header, counts larger than the data. */
+/* rr built and parsed (m then points into *wire): DS_EMALF, the reason holding why. */
+static void parse_malformed(struct msg *m, const struct srr *rr, size_t n, const char *why,
+			    uint8_t **wire)
+{
+	uint8_t buf[2048];
+	size_t len = build(buf, sizeof(buf), rr, n);
+	CHECK_EQ(parse_copy(m, buf, len, wire), DS_EMALF);
+	CHECK(strstr(m->why, why) != NULL);
+}
+
 static void test_bad_raw(void)
 {
 	static struct msg m;
 	uint8_t buf[2048], *wire;
-	size_t len;
 	int rc;
 
 	/* shorter than the header, including 0 bytes */
@@ -464,10 +474,27 @@ static void test_bad_raw(void)
 		CHECK(strstr(m.why, "larger than the data") != NULL);
 		free(wire);
 	}
+	msg_clear(&m);
+}
+
+/* SOA_Z and DS_RR into buf: a small UPDATE to break. */
+static size_t build_zone_ds(uint8_t *buf, size_t cap)
+{
+	const struct srr rr[] = {SOA_Z, DS_RR};
+	return build(buf, cap, rr, 2);
+}
+
+/* Records broken inside: counts that run out, owners cut or pointing forward. */
+static void test_bad_raw_records(void)
+{
+	static struct msg m;
+	uint8_t buf[2048], *wire;
+	size_t len;
+	int rc;
+
 	/* counts that pass the size estimate but run out while parsing */
 	{
-		const struct srr rr[] = {SOA_Z, DS_RR};
-		len = build(buf, sizeof(buf), rr, 2);
+		len = build_zone_ds(buf, sizeof(buf));
 		wr_u16(buf + 8, 2); /* update count 2, only one there */
 		rc = parse_copy(&m, buf, len, &wire);
 		CHECK(rc == DS_ETRUNC || rc == DS_EMALF);
@@ -476,8 +503,7 @@ static void test_bad_raw(void)
 	}
 	/* owner name cut in the middle */
 	{
-		const struct srr rr[] = {SOA_Z, DS_RR};
-		len = build(buf, sizeof(buf), rr, 2);
+		len = build_zone_ds(buf, sizeof(buf));
 		/* cut after "\x05chi" of the DS owner */
 		size_t cut = 12 + 13 + 4;
 		memset(buf + cut, 0, 11); /* keep the size estimate happy */
@@ -489,8 +515,7 @@ static void test_bad_raw(void)
 	}
 	/* owner with a forward pointer */
 	{
-		const struct srr rr[] = {SOA_Z, DS_RR};
-		len = build(buf, sizeof(buf), rr, 2);
+		len = build_zone_ds(buf, sizeof(buf));
 		buf[25] = 0xc0;
 		buf[26] = 0xff;
 		rc = parse_copy(&m, buf, len, &wire);
@@ -498,8 +523,16 @@ static void test_bad_raw(void)
 		CHECK(strstr(m.why, "bad owner name in the update section") != NULL);
 		free(wire);
 	}
+	msg_clear(&m);
+}
 
-	/* more than MSG_MAX_RRS records: DS_ELIMIT (REFUSED) */
+/* More than MSG_MAX_RRS records: DS_ELIMIT (REFUSED). */
+static void test_bad_raw_limits(void)
+{
+	static struct msg m;
+	uint8_t *wire;
+	int rc;
+
 	{
 		static uint8_t big[12 + (MSG_MAX_RRS + 1) * 5];
 		memset(big, 0, sizeof(big));
@@ -578,10 +611,7 @@ static void test_failed_parse(void)
 	 * the answer can carry an EDE */
 	{
 		const struct srr rr[] = {SOA_Z, DS_RR, SIG0_RR, OPT_RR};
-		len = build(buf, sizeof(buf), rr, 4);
-		int rc = parse_copy(&m, buf, len, &wire);
-		CHECK_EQ(rc, DS_EMALF);
-		CHECK(strstr(m.why, "SIG(0) is not at the end") != NULL);
+		parse_malformed(&m, rr, 4, "SIG(0) is not at the end", &wire);
 		CHECK(m.has_opt);
 		CHECK_EQ(m.edns_udp, 1232);
 		CHECK(m.opt_idx == SIZE_MAX || m.opt_idx < m.nrr);
@@ -590,10 +620,7 @@ static void test_failed_parse(void)
 	/* two OPTs: none is taken */
 	{
 		const struct srr rr[] = {SOA_Z, DS_RR, OPT_RR, OPT_RR};
-		len = build(buf, sizeof(buf), rr, 4);
-		int rc = parse_copy(&m, buf, len, &wire);
-		CHECK_EQ(rc, DS_EMALF);
-		CHECK(strstr(m.why, "more than one OPT") != NULL);
+		parse_malformed(&m, rr, 4, "more than one OPT", &wire);
 		/* the first one was read (and checked) whole */
 		CHECK(m.has_opt);
 		CHECK(m.opt_idx < m.nrr);
@@ -807,6 +834,8 @@ int main(void)
 	test_valid_specs();
 	test_bad_specs();
 	test_bad_raw();
+	test_bad_raw_records();
+	test_bad_raw_limits();
 	test_failed_parse();
 	test_reuse();
 	test_worst_case_time();

@@ -425,10 +425,7 @@ static void setup(void)
 	size_t rdlen;
 	const uint8_t *rd = sig0_key_rdata(K[K_C1], &rdlen);
 	b64_encode(rd + 4, rdlen - 4, b64, sizeof(b64));
-	snprintf(path, sizeof(path), "%s/dsyncd.conf", tmpdir);
-	FILE *f = fopen(path, "w");
-	if (f == NULL)
-		abort();
+	FILE *f = inproc_conf_open(tmpdir, path, sizeof(path));
 	fprintf(f,
 		"server = { listen = [ \"127.0.0.1\" ]; };\n"
 		"store = { path = \"%s/unused.db\"; };\n"

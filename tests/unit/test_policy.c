@@ -1134,20 +1134,102 @@ static uint32_t rnd(uint32_t n)
 	return rng_state % n;
 }
 
+static const char *const prop_owners[] = {
+    "child.example.",	  "CHILD.EXAMPLE.", "ns1.child.example.", "ns2.child.example.",
+    "a.b.child.example.", "example.",	    "xchild.example.",	  "child.example.example.",
+    "other.example.",	  "child.other.",   "ns.other.net.",	  ".",
+    "hild.example.",
+};
+static const uint16_t prop_types[] = {T_SOA, T_RRSIG, T_NSEC, T_TXT,	T_CNAME, T_KEY,	 T_NS,
+				      T_DS,  T_A,     T_AAAA, T_NS,	T_A,	 T_AAAA, T_DS,
+				      T_SIG, T_NSEC3, T_NXT,  T_DNSKEY, T_ANY};
+static const char *const prop_ns_targets[] = {"ns1.child.example.", "ns2.child.example.",
+					      "ns.other.net.", "ns3.other.net.",
+					      "ns.xchild.example."};
+
+/* One random update record into u (rdbuf: room for its text RDATA). */
+static void random_update_rr(struct trr *u, char rdbuf[160])
+{
+	uint16_t t = prop_types[rnd(sizeof(prop_types) / sizeof(prop_types[0]))];
+	uint32_t c = rnd(10);
+
+	u->owner = prop_owners[rnd(sizeof(prop_owners) / sizeof(prop_owners[0]))];
+	if (rnd(10) < 6) {
+		/* plausible: the right owner for the type, so that
+		 * some messages are accepted */
+		static const uint16_t good[] = {T_NS, T_DS, T_A, T_AAAA};
+		t = good[rnd(4)];
+		u->owner = t == T_NS || t == T_DS ? "child.example."
+			   : rnd(2)		  ? "ns1.child.example."
+						  : "ns2.child.example.";
+	}
+	u->type = t;
+	u->cls = c < 6 ? IN : c < 8 ? ANY : NONE;
+	u->ttl = u->cls == IN ? 60 : 0;
+	u->rdata = NULL;
+	if (u->cls == ANY)
+		return;
+	if (t == T_ANY) {
+		u->cls = ANY;
+		return;
+	}
+	switch (t) {
+	case T_NS:
+		u->rdata =
+		    prop_ns_targets[rnd(sizeof(prop_ns_targets) / sizeof(prop_ns_targets[0]))];
+		break;
+	case T_A:
+		snprintf(rdbuf, 160, "192.0.2.%u", rnd(4));
+		u->rdata = rdbuf;
+		break;
+	case T_AAAA:
+		snprintf(rdbuf, 160, "2001:db8::%x", rnd(4));
+		u->rdata = rdbuf;
+		break;
+	case T_DS:
+		u->rdata = rnd(2) ? DS2 : DS2B;
+		break;
+	case T_SOA:
+		u->rdata = "#00000000000000000000000000000000000000000000";
+		break;
+	case T_CNAME:
+		u->rdata = "#00";
+		break;
+	default:
+		u->rdata = "#0101030d0102";
+		break;
+	}
+}
+
+/* The update upd against the standard delegation: accepted and sound, or refused with a reason. */
+static bool property_check(const struct zone_policy *pol, const uint8_t *zone, const uint8_t *child,
+			   const struct trr *upd)
+{
+	struct policy_result res;
+
+	build_deleg(&g_cur, cur_std, 3600);
+	build_update(&g_wb, "example.", NULL, upd);
+	if (msg_parse(&g_msg, g_wb.b, g_wb.n) != DS_OK) {
+		fprintf(stderr, "property: msg_parse: %s\n", g_msg.why);
+		CHECK(0);
+		return false;
+	}
+	int rc = policy_update(pol, zone, child, &g_msg, &g_cur, &g_next, &res);
+	CHECK(strlen(res.text) < sizeof(res.text));
+	if (rc == DS_OK) {
+		CHECK_EQ(res.rcode, RC_NOERROR);
+		CHECK(r7_holds(&g_next, child));
+		CHECK(glue_consistent(&g_next, child));
+		CHECK(deleg_count(&g_next, child, T_NS) > 0 || g_next.n == 0);
+	} else {
+		CHECK(res.rcode != RC_NOERROR);
+		CHECK(res.text[0] != '\0');
+	}
+	return rc == DS_OK;
+}
+
 static void test_property(const struct zone_policy *pols)
 {
-	static const char *const owners[] = {
-	    "child.example.",	  "CHILD.EXAMPLE.", "ns1.child.example.", "ns2.child.example.",
-	    "a.b.child.example.", "example.",	    "xchild.example.",	  "child.example.example.",
-	    "other.example.",	  "child.other.",   "ns.other.net.",	  ".",
-	    "hild.example.",
-	};
-	static const uint16_t types[] = {T_SOA, T_RRSIG, T_NSEC, T_TXT,	   T_CNAME, T_KEY,  T_NS,
-					 T_DS,	T_A,	 T_AAAA, T_NS,	   T_A,	    T_AAAA, T_DS,
-					 T_SIG, T_NSEC3, T_NXT,	 T_DNSKEY, T_ANY};
-	static const char *const ns_targets[] = {"ns1.child.example.", "ns2.child.example.",
-						 "ns.other.net.", "ns3.other.net.",
-						 "ns.xchild.example."};
 	char rdbuf[4][160];
 	size_t total = 0, accepted = 0, msgs = 0;
 	uint8_t zone[DNAME_MAX], child[DNAME_MAX];
@@ -1157,84 +1239,15 @@ static void test_property(const struct zone_policy *pols)
 	while (total < 2000) {
 		struct trr upd[5];
 		size_t k = 1 + rnd(4);
-		struct policy_result res;
 		const struct zone_policy *pol = &pols[rnd(2) ? P_DEF : P_MIN0];
 
-		for (size_t i = 0; i < k; i++) {
-			uint16_t t = types[rnd(sizeof(types) / sizeof(types[0]))];
-			uint32_t c = rnd(10);
-			struct trr *u = &upd[i];
-
-			u->owner = owners[rnd(sizeof(owners) / sizeof(owners[0]))];
-			if (rnd(10) < 6) {
-				/* plausible: the right owner for the type, so that
-				 * some messages are accepted */
-				static const uint16_t good[] = {T_NS, T_DS, T_A, T_AAAA};
-				t = good[rnd(4)];
-				u->owner = t == T_NS || t == T_DS ? "child.example."
-					   : rnd(2)		  ? "ns1.child.example."
-								  : "ns2.child.example.";
-			}
-			u->type = t;
-			u->cls = c < 6 ? IN : c < 8 ? ANY : NONE;
-			u->ttl = u->cls == IN ? 60 : 0;
-			u->rdata = NULL;
-			if (u->cls == ANY)
-				continue;
-			if (t == T_ANY) {
-				u->cls = ANY;
-				continue;
-			}
-			switch (t) {
-			case T_NS:
-				u->rdata =
-				    ns_targets[rnd(sizeof(ns_targets) / sizeof(ns_targets[0]))];
-				break;
-			case T_A:
-				snprintf(rdbuf[i], sizeof(rdbuf[i]), "192.0.2.%u", rnd(4));
-				u->rdata = rdbuf[i];
-				break;
-			case T_AAAA:
-				snprintf(rdbuf[i], sizeof(rdbuf[i]), "2001:db8::%x", rnd(4));
-				u->rdata = rdbuf[i];
-				break;
-			case T_DS:
-				u->rdata = rnd(2) ? DS2 : DS2B;
-				break;
-			case T_SOA:
-				u->rdata = "#00000000000000000000000000000000000000000000";
-				break;
-			case T_CNAME:
-				u->rdata = "#00";
-				break;
-			default:
-				u->rdata = "#0101030d0102";
-				break;
-			}
-		}
+		for (size_t i = 0; i < k; i++)
+			random_update_rr(&upd[i], rdbuf[i]);
 		upd[k].owner = NULL;
 		total += k;
 		msgs++;
-
-		build_deleg(&g_cur, cur_std, 3600);
-		build_update(&g_wb, "example.", NULL, upd);
-		if (msg_parse(&g_msg, g_wb.b, g_wb.n) != DS_OK) {
-			fprintf(stderr, "property: msg_parse: %s\n", g_msg.why);
-			CHECK(0);
-			continue;
-		}
-		int rc = policy_update(pol, zone, child, &g_msg, &g_cur, &g_next, &res);
-		CHECK(strlen(res.text) < sizeof(res.text));
-		if (rc == DS_OK) {
+		if (property_check(pol, zone, child, upd))
 			accepted++;
-			CHECK_EQ(res.rcode, RC_NOERROR);
-			CHECK(r7_holds(&g_next, child));
-			CHECK(glue_consistent(&g_next, child));
-			CHECK(deleg_count(&g_next, child, T_NS) > 0 || g_next.n == 0);
-		} else {
-			CHECK(res.rcode != RC_NOERROR);
-			CHECK(res.text[0] != '\0');
-		}
 	}
 	printf("property: %zu records in %zu messages, %zu accepted\n", total, msgs, accepted);
 	CHECK(accepted >= 50); /* the property was exercised, not vacuous */

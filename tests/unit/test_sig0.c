@@ -33,6 +33,7 @@
 #include "common/wire.h"
 #include "sig0/sig0.h"
 #include "tests/unit/unit.h"
+#include "tests/unit/upd_start.h"
 
 static char tmpdir[] = "/tmp/test_sig0.XXXXXX";
 
@@ -77,24 +78,12 @@ static void put_name(struct wbuf *b, const char *s)
 static size_t build_update(uint8_t *buf, size_t cap, uint16_t id, int edns)
 {
 	struct wbuf b;
+	uint8_t zone[DNAME_MAX];
+	dname_from_str("example.", zone);
 	wbuf_init(&b, buf, cap);
-	wbuf_u16(&b, id);
-	wbuf_u16(&b, OP_UPDATE << 11);
-	wbuf_u16(&b, 1);
-	wbuf_u16(&b, 0);
-	wbuf_u16(&b, 1);
-	wbuf_u16(&b, edns ? 1 : 0);
-	put_name(&b, "example.");
-	wbuf_u16(&b, T_SOA);
-	wbuf_u16(&b, CLASS_IN);
+	upd_start(&b, id, zone, 1, edns ? 1 : 0);
 	put_name(&b, "child.example.");
-	wbuf_u16(&b, T_NS);
-	wbuf_u16(&b, CLASS_IN);
-	wbuf_u32(&b, 3600);
-	uint8_t ns[DNAME_MAX];
-	int nslen = dname_from_str("ns1.other.", ns);
-	wbuf_u16(&b, (uint16_t)nslen);
-	wbuf_bytes(&b, ns, (size_t)nslen);
+	upd_ns_rest(&b, 3600, "ns1.other.");
 	if (edns) {
 		wbuf_u8(&b, 0);
 		wbuf_u16(&b, T_OPT);
@@ -250,6 +239,45 @@ static void test_key_tag_vectors(void)
 	CHECK_EQ(rc, DS_EPARSE);
 }
 
+/* Protocol, A/C flags, unknown algorithm, wrong lengths, off-curve point. */
+static void key_limits_flags(const uint8_t *owner, const struct sig0_limits *lp)
+{
+	struct sig0_limits l = *lp;
+	struct sig0_key *k = NULL;
+	char why[128];
+
+	uint8_t ed[36] = {0x02, 0x00, 3, 15};
+	RAND_bytes(ed + 4, 32);
+	CHECK_EQ(sig0_key_new(owner, ed, 36, &l, &k, why, sizeof why), DS_OK);
+	sig0_key_free(k);
+	k = NULL;
+	ed[2] = 2;
+	CHECK_EQ(sig0_key_new(owner, ed, 36, &l, &k, why, sizeof why), DS_EKEY);
+	CHECK(k == NULL);
+	ed[2] = 3;
+	ed[0] = 0xc2;
+	CHECK_EQ(sig0_key_new(owner, ed, 36, &l, &k, why, sizeof why), DS_EKEY);
+	ed[0] = 0x42; /* A/C = 1: "no authentication", still a key */
+	CHECK_EQ(sig0_key_new(owner, ed, 36, &l, &k, why, sizeof why), DS_OK);
+	sig0_key_free(k);
+	k = NULL;
+	ed[0] = 0x01;
+	CHECK_EQ(sig0_key_new(owner, ed, 35, &l, &k, why, sizeof why), DS_EKEY);
+	ed[3] = 99;
+	CHECK_EQ(sig0_key_new(owner, ed, 36, &l, &k, why, sizeof why), DS_ENOTSUP);
+	ed[3] = 16;
+	CHECK_EQ(sig0_key_new(owner, ed, 36, &l, &k, why, sizeof why), DS_EKEY);
+	CHECK_EQ(sig0_key_new(owner, ed, 3, &l, &k, why, sizeof why), DS_EKEY);
+
+	uint8_t ec[4 + 96] = {0x02, 0x00, 3, 13};
+	memset(ec + 4, 0x11, 64); /* not on P-256 */
+	CHECK_EQ(sig0_key_new(owner, ec, 68, &l, &k, why, sizeof why), DS_EKEY);
+	CHECK_EQ(sig0_key_new(owner, ec, 100, &l, &k, why, sizeof why), DS_EKEY);
+	ec[3] = 14;
+	CHECK_EQ(sig0_key_new(owner, ec, 68, &l, &k, why, sizeof why), DS_EKEY);
+	CHECK(k == NULL);
+}
+
 static void test_key_limits(void)
 {
 	struct sig0_limits l;
@@ -317,85 +345,30 @@ static void test_key_limits(void)
 	sig0_key_free(k);
 	k = NULL;
 
-	/* protocol, A/C flags, unknown algorithm, wrong lengths, off-curve point */
-	uint8_t ed[36] = {0x02, 0x00, 3, 15};
-	RAND_bytes(ed + 4, 32);
-	CHECK_EQ(sig0_key_new(owner, ed, 36, &l, &k, why, sizeof why), DS_OK);
-	sig0_key_free(k);
-	k = NULL;
-	ed[2] = 2;
-	CHECK_EQ(sig0_key_new(owner, ed, 36, &l, &k, why, sizeof why), DS_EKEY);
-	CHECK(k == NULL);
-	ed[2] = 3;
-	ed[0] = 0xc2;
-	CHECK_EQ(sig0_key_new(owner, ed, 36, &l, &k, why, sizeof why), DS_EKEY);
-	ed[0] = 0x42; /* A/C = 1: "no authentication", still a key */
-	CHECK_EQ(sig0_key_new(owner, ed, 36, &l, &k, why, sizeof why), DS_OK);
-	sig0_key_free(k);
-	k = NULL;
-	ed[0] = 0x01;
-	CHECK_EQ(sig0_key_new(owner, ed, 35, &l, &k, why, sizeof why), DS_EKEY);
-	ed[3] = 99;
-	CHECK_EQ(sig0_key_new(owner, ed, 36, &l, &k, why, sizeof why), DS_ENOTSUP);
-	ed[3] = 16;
-	CHECK_EQ(sig0_key_new(owner, ed, 36, &l, &k, why, sizeof why), DS_EKEY);
-	CHECK_EQ(sig0_key_new(owner, ed, 3, &l, &k, why, sizeof why), DS_EKEY);
-
-	uint8_t ec[4 + 96] = {0x02, 0x00, 3, 13};
-	memset(ec + 4, 0x11, 64); /* not on P-256 */
-	CHECK_EQ(sig0_key_new(owner, ec, 68, &l, &k, why, sizeof why), DS_EKEY);
-	CHECK_EQ(sig0_key_new(owner, ec, 100, &l, &k, why, sizeof why), DS_EKEY);
-	ec[3] = 14;
-	CHECK_EQ(sig0_key_new(owner, ec, 68, &l, &k, why, sizeof why), DS_EKEY);
-	CHECK(k == NULL);
+	key_limits_flags(owner, &l);
 }
 
-/* Everything for one algorithm with BIND-generated keys. */
-static void test_alg(const char *algname, uint8_t alg, int bits, struct msg *m)
+/* One algorithm's keys under test: k and k2 with their public halves. */
+struct alg_ctx {
+	struct msg *m;
+	struct sig0_key *k, *k2, *pub, *pub2;
+	uint8_t alg;
+	unsigned ftag; /* the tag BIND put in the file name */
+	uint8_t owner[DNAME_MAX];
+	uint32_t now;
+};
+
+/* The public half from the .key file, by path and by text. */
+static void alg_check_public(const struct alg_ctx *c, const char *base)
 {
-	char base[512], base2[512], path[600], why[256] = "";
-	struct sig0_key *k = NULL, *k2 = NULL;
-	fprintf(stderr, "  %s\n", algname);
-
-	if (keygen(algname, bits, "child.example.", base, sizeof base) != 0 ||
-	    keygen(algname, bits, "child.example.", base2, sizeof base2) != 0) {
-		CHECK(!"dnssec-keygen failed");
-		return;
-	}
-	/* path with and without suffix */
-	snprintf(path, sizeof path, "%s.private", base);
-	CHECK_EQ(sig0_key_read(path, &k, why, sizeof why), DS_OK);
-	sig0_key_free(k);
-	k = NULL;
-	snprintf(path, sizeof path, "%s.key", base2);
-	CHECK_EQ(sig0_key_read(path, &k2, why, sizeof why), DS_OK);
-	int rc = sig0_key_read(base, &k, why, sizeof why);
-	CHECK_EQ(rc, DS_OK);
-	if (rc != DS_OK || k2 == NULL) {
-		fprintf(stderr, "  %s: %s\n", base, why);
-		sig0_key_free(k);
-		sig0_key_free(k2);
-		return;
-	}
-	CHECK_EQ(sig0_key_alg(k), alg);
-	/* the tag BIND put in the file name */
-	unsigned ftag = 0;
-	const char *plus = strrchr(base, '+');
-	if (plus != NULL)
-		ftag = (unsigned)atoi(plus + 1);
-	CHECK_EQ(sig0_key_tag(k), ftag);
-	uint8_t want_owner[DNAME_MAX];
-	dname_from_str("child.example.", want_owner);
-	CHECK(dname_equal(sig0_key_owner(k), want_owner));
-
-	/* the public half from the .key file, by path and by text */
+	char path[600], why[256] = "";
 	uint8_t owner[DNAME_MAX], rd[4096];
 	size_t rdlen = 0, prdlen;
-	const uint8_t *prd = sig0_key_rdata(k, &prdlen);
+	const uint8_t *prd = sig0_key_rdata(c->k, &prdlen);
 	snprintf(path, sizeof path, "%s.key", base);
 	CHECK_EQ(sig0_key_from_text(path, owner, rd, sizeof rd, &rdlen, why, sizeof why), DS_OK);
 	CHECK(rdlen == prdlen && memcmp(rd, prd, rdlen) == 0);
-	CHECK(dname_equal(owner, want_owner));
+	CHECK(dname_equal(owner, c->owner));
 	CHECK_EQ(rd_u16(rd), 0x0200); /* -n HOST */
 	char line[4096];
 	char rdtext[3900];
@@ -404,111 +377,180 @@ static void test_alg(const char *algname, uint8_t alg, int bits, struct msg *m)
 	rdlen = 0;
 	CHECK_EQ(sig0_key_from_text(line, owner, rd, sizeof rd, &rdlen, why, sizeof why), DS_OK);
 	CHECK(rdlen == prdlen && memcmp(rd, prd, rdlen) == 0);
+}
 
-	struct sig0_key *pub = pub_of(k), *pub2 = pub_of(k2);
-	CHECK(pub != NULL && pub2 != NULL);
-	if (pub == NULL || pub2 == NULL)
-		goto out;
-	CHECK_EQ(sig0_key_tag(pub), ftag);
+/* The fields of the one SIG(0) in buf (parsed into c->m, s), and its checks. */
+static void alg_check_fields(const struct alg_ctx *c, const uint8_t *buf, size_t len,
+			     struct sig0_rr *s)
+{
+	struct msg *m = c->m;
+	CHECK_EQ(msg_parse(m, buf, len), DS_OK);
+	CHECK_EQ(m->nsig, 1);
+	CHECK_EQ(sig0_rr_parse(m, m->sig_idx[0], s), DS_OK);
+	CHECK_EQ(s->type_covered, 0);
+	CHECK_EQ(s->alg, c->alg);
+	CHECK_EQ(s->labels, 0);
+	CHECK_EQ(s->orig_ttl, 0);
+	CHECK_EQ(s->inception, c->now - 60);
+	CHECK_EQ(s->expiration, c->now + 300);
+	CHECK_EQ(s->key_tag, c->ftag);
+	CHECK(dname_equal(s->signer, c->owner));
+	const struct msg_rr *srr = &m->rr[m->sig_idx[0]];
+	CHECK_EQ(srr->rclass, CLASS_ANY);
+	CHECK_EQ(srr->ttl, 0);
+	CHECK_EQ(srr->end, len);
+	CHECK_EQ(sig0_verify(m, 0, s, c->pub), DS_OK);
+	CHECK_EQ(sig0_verify(m, 0, s, c->pub2), DS_EBADSIG);
+	CHECK_EQ(sig0_verify(m, 1, s, c->pub), DS_EINVAL);
+}
 
-	uint32_t now = (uint32_t)time(NULL);
-	for (int edns = 0; edns <= 1; edns++) {
-		uint8_t buf[4096], save[4096];
-		size_t len = build_update(buf, sizeof buf, (uint16_t)(0x1234 + edns), edns);
-		CHECK(len > 0);
-		CHECK_EQ(sig0_sign(k, buf, &len, sizeof buf, now - 60, now + 300, NULL, 0), DS_OK);
-		CHECK_EQ(rd_u16(buf + 10), edns + 1);
-
-		/* parse and check the fields */
-		CHECK_EQ(msg_parse(m, buf, len), DS_OK);
-		CHECK_EQ(m->nsig, 1);
-		struct sig0_rr s;
-		CHECK_EQ(sig0_rr_parse(m, m->sig_idx[0], &s), DS_OK);
-		CHECK_EQ(s.type_covered, 0);
-		CHECK_EQ(s.alg, alg);
-		CHECK_EQ(s.labels, 0);
-		CHECK_EQ(s.orig_ttl, 0);
-		CHECK_EQ(s.inception, now - 60);
-		CHECK_EQ(s.expiration, now + 300);
-		CHECK_EQ(s.key_tag, ftag);
-		CHECK(dname_equal(s.signer, want_owner));
-		const struct msg_rr *srr = &m->rr[m->sig_idx[0]];
-		CHECK_EQ(srr->rclass, CLASS_ANY);
-		CHECK_EQ(srr->ttl, 0);
-		CHECK_EQ(srr->end, len);
-		CHECK_EQ(sig0_verify(m, 0, &s, pub), DS_OK);
-		CHECK_EQ(sig0_verify(m, 0, &s, pub2), DS_EBADSIG);
-		CHECK_EQ(sig0_verify(m, 1, &s, pub), DS_EINVAL);
-		uint8_t dg[32], dg2[32];
-		CHECK_EQ(sig0_signed_digest(m, 0, &s, dg), DS_OK);
-		size_t rdoff = srr->rdoff, sigrr = srr->off;
-
-		/* every byte of the signed part flipped: never verifies */
-		int bad = 0, ok = 0;
-		memcpy(save, buf, len);
-		for (size_t i = 0; i < len; i++) {
-			if (i >= sigrr && i < rdoff)
-				continue; /* SIG RR owner/type/class/TTL/RDLENGTH: not signed */
-			buf[i] ^= 0xff;
-			rc = parse_verify(m, buf, len, 0, pub);
-			if (rc == DS_OK) {
-				ok++;
-				fprintf(stderr, "  flip at %zu still verifies\n", i);
-			} else {
-				bad++;
-			}
-			buf[i] = save[i];
+/* Every byte of the signed part flipped: never verifies. */
+static void alg_check_flips(const struct alg_ctx *c, uint8_t *buf, size_t len)
+{
+	const struct msg_rr *srr = &c->m->rr[c->m->sig_idx[0]];
+	size_t rdoff = srr->rdoff, sigrr = srr->off;
+	uint8_t save[4096];
+	int bad = 0, ok = 0;
+	memcpy(save, buf, len);
+	for (size_t i = 0; i < len; i++) {
+		if (i >= sigrr && i < rdoff)
+			continue; /* SIG RR owner/type/class/TTL/RDLENGTH: not signed */
+		buf[i] ^= 0xff;
+		if (parse_verify(c->m, buf, len, 0, c->pub) == DS_OK) {
+			ok++;
+			fprintf(stderr, "  flip at %zu still verifies\n", i);
+		} else {
+			bad++;
 		}
-		CHECK_EQ(ok, 0);
-		CHECK(bad > 0);
-		CHECK_EQ(parse_verify(m, buf, len, 0, pub), DS_OK);
-
-		/* the digest covers the signed data only, not the signature */
-		struct sig0_rr s2;
-		buf[len - 1] ^= 1;
-		CHECK_EQ(msg_parse(m, buf, len), DS_OK);
-		CHECK_EQ(sig0_rr_parse(m, m->sig_idx[0], &s2), DS_OK);
-		CHECK_EQ(sig0_signed_digest(m, 0, &s2, dg2), DS_OK);
-		CHECK(memcmp(dg, dg2, 32) == 0);
-		buf[len - 1] ^= 1;
-		buf[0] ^= 1;
-		CHECK_EQ(msg_parse(m, buf, len), DS_OK);
-		CHECK_EQ(sig0_rr_parse(m, m->sig_idx[0], &s2), DS_OK);
-		CHECK_EQ(sig0_signed_digest(m, 0, &s2, dg2), DS_OK);
-		CHECK(memcmp(dg, dg2, 32) != 0);
-		buf[0] ^= 1;
-
-		/* a second SIG(0) by the other key covers the first one */
-		CHECK_EQ(sig0_sign(k2, buf, &len, sizeof buf, now - 60, now + 300, NULL, 0), DS_OK);
-		CHECK_EQ(msg_parse(m, buf, len), DS_OK);
-		CHECK_EQ(m->nsig, 2);
-		CHECK_EQ(parse_verify(m, buf, len, 0, pub), DS_OK);
-		CHECK_EQ(parse_verify(m, buf, len, 1, pub2), DS_OK);
-		CHECK_EQ(parse_verify(m, buf, len, 0, pub2), DS_EBADSIG);
-		CHECK_EQ(parse_verify(m, buf, len, 1, pub), DS_EBADSIG);
-
-		/* no room */
-		size_t l2 = build_update(buf, sizeof buf, 1, edns);
-		CHECK_EQ(sig0_sign(k, buf, &l2, l2 + 20, now, now, NULL, 0), DS_ELIMIT);
-		CHECK_EQ(rd_u16(buf + 10), edns);
+		buf[i] = save[i];
 	}
+	CHECK_EQ(ok, 0);
+	CHECK(bad > 0);
+	CHECK_EQ(parse_verify(c->m, buf, len, 0, c->pub), DS_OK);
+}
 
-	/* a message larger than the stack buffer used for EdDSA */
+/* The digest of the SIG(0) at byte i flipped: dg again or not (want_same). */
+static void alg_check_digest(const struct alg_ctx *c, uint8_t *buf, size_t len, size_t i,
+			     const uint8_t dg[32], bool want_same)
+{
+	struct sig0_rr s2;
+	uint8_t dg2[32];
+	buf[i] ^= 1;
+	CHECK_EQ(msg_parse(c->m, buf, len), DS_OK);
+	CHECK_EQ(sig0_rr_parse(c->m, c->m->sig_idx[0], &s2), DS_OK);
+	CHECK_EQ(sig0_signed_digest(c->m, 0, &s2, dg2), DS_OK);
+	CHECK((memcmp(dg, dg2, 32) == 0) == want_same);
+	buf[i] ^= 1;
+}
+
+/* Sign a small UPDATE (with or without OPT) and take it apart. */
+static void alg_check_signed(const struct alg_ctx *c, int edns)
+{
+	struct msg *m = c->m;
+	uint8_t buf[4096], dg[32];
+	struct sig0_rr s;
+	size_t len = build_update(buf, sizeof buf, (uint16_t)(0x1234 + edns), edns);
+	CHECK(len > 0);
+	CHECK_EQ(sig0_sign(c->k, buf, &len, sizeof buf, c->now - 60, c->now + 300, NULL, 0), DS_OK);
+	CHECK_EQ(rd_u16(buf + 10), edns + 1);
+	alg_check_fields(c, buf, len, &s);
+	CHECK_EQ(sig0_signed_digest(m, 0, &s, dg), DS_OK);
+	alg_check_flips(c, buf, len);
+
+	/* the digest covers the signed data only, not the signature */
+	alg_check_digest(c, buf, len, len - 1, dg, true);
+	alg_check_digest(c, buf, len, 0, dg, false);
+
+	/* a second SIG(0) by the other key covers the first one */
+	CHECK_EQ(sig0_sign(c->k2, buf, &len, sizeof buf, c->now - 60, c->now + 300, NULL, 0),
+		 DS_OK);
+	CHECK_EQ(msg_parse(m, buf, len), DS_OK);
+	CHECK_EQ(m->nsig, 2);
+	CHECK_EQ(parse_verify(m, buf, len, 0, c->pub), DS_OK);
+	CHECK_EQ(parse_verify(m, buf, len, 1, c->pub2), DS_OK);
+	CHECK_EQ(parse_verify(m, buf, len, 0, c->pub2), DS_EBADSIG);
+	CHECK_EQ(parse_verify(m, buf, len, 1, c->pub), DS_EBADSIG);
+
+	/* no room */
+	size_t l2 = build_update(buf, sizeof buf, 1, edns);
+	CHECK_EQ(sig0_sign(c->k, buf, &l2, l2 + 20, c->now, c->now, NULL, 0), DS_ELIMIT);
+	CHECK_EQ(rd_u16(buf + 10), edns);
+}
+
+/* A message larger than the stack buffer used for EdDSA. */
+static void alg_check_big(const struct alg_ctx *c)
+{
 	uint8_t big[8192];
 	size_t blen = add_many(big, build_update(big, sizeof big, 77, 0), sizeof big, 150);
 	size_t bl0 = blen;
 	CHECK(blen > 4096);
-	CHECK_EQ(sig0_sign(k, big, &blen, sizeof big, now - 60, now + 300, NULL, 0), DS_OK);
-	CHECK_EQ(parse_verify(m, big, blen, 0, pub), DS_OK);
-	CHECK_EQ(parse_verify(m, big, blen, 0, pub2), DS_EBADSIG);
+	CHECK_EQ(sig0_sign(c->k, big, &blen, sizeof big, c->now - 60, c->now + 300, NULL, 0),
+		 DS_OK);
+	CHECK_EQ(parse_verify(c->m, big, blen, 0, c->pub), DS_OK);
+	CHECK_EQ(parse_verify(c->m, big, blen, 0, c->pub2), DS_EBADSIG);
 	big[bl0 - 1] ^= 0x01; /* last octet of the last A record */
-	CHECK_EQ(parse_verify(m, big, blen, 0, pub), DS_EBADSIG);
-	msg_clear(m);
+	CHECK_EQ(parse_verify(c->m, big, blen, 0, c->pub), DS_EBADSIG);
+	msg_clear(c->m);
+}
+
+/* Read the pair of base (by every name it has) and the second key of base2. */
+static int alg_read_keys(struct alg_ctx *c, const char *base, const char *base2)
+{
+	char path[600], why[256] = "";
+	snprintf(path, sizeof path, "%s.private", base);
+	CHECK_EQ(sig0_key_read(path, &c->k, why, sizeof why), DS_OK);
+	sig0_key_free(c->k);
+	c->k = NULL;
+	snprintf(path, sizeof path, "%s.key", base2);
+	CHECK_EQ(sig0_key_read(path, &c->k2, why, sizeof why), DS_OK);
+	int rc = sig0_key_read(base, &c->k, why, sizeof why);
+	CHECK_EQ(rc, DS_OK);
+	if (rc != DS_OK || c->k2 == NULL) {
+		fprintf(stderr, "  %s: %s\n", base, why);
+		return -1;
+	}
+	return 0;
+}
+
+/* Everything for one algorithm with BIND-generated keys. */
+static void test_alg(const char *algname, uint8_t alg, int bits, struct msg *m)
+{
+	char base[512], base2[512];
+	struct alg_ctx c = {.m = m, .alg = alg};
+	fprintf(stderr, "  %s\n", algname);
+
+	if (keygen(algname, bits, "child.example.", base, sizeof base) != 0 ||
+	    keygen(algname, bits, "child.example.", base2, sizeof base2) != 0) {
+		CHECK(!"dnssec-keygen failed");
+		return;
+	}
+	/* path with and without suffix */
+	if (alg_read_keys(&c, base, base2) != 0)
+		goto out;
+	CHECK_EQ(sig0_key_alg(c.k), alg);
+	const char *plus = strrchr(base, '+');
+	if (plus != NULL)
+		c.ftag = (unsigned)atoi(plus + 1);
+	CHECK_EQ(sig0_key_tag(c.k), c.ftag);
+	dname_from_str("child.example.", c.owner);
+	CHECK(dname_equal(sig0_key_owner(c.k), c.owner));
+	alg_check_public(&c, base);
+
+	c.pub = pub_of(c.k);
+	c.pub2 = pub_of(c.k2);
+	CHECK(c.pub != NULL && c.pub2 != NULL);
+	if (c.pub == NULL || c.pub2 == NULL)
+		goto out;
+	CHECK_EQ(sig0_key_tag(c.pub), c.ftag);
+	c.now = (uint32_t)time(NULL);
+	for (int edns = 0; edns <= 1; edns++)
+		alg_check_signed(&c, edns);
+	alg_check_big(&c);
 out:
-	sig0_key_free(pub);
-	sig0_key_free(pub2);
-	sig0_key_free(k);
-	sig0_key_free(k2);
+	sig0_key_free(c.pub);
+	sig0_key_free(c.pub2);
+	sig0_key_free(c.k);
+	sig0_key_free(c.k2);
 }
 
 /* Response signing: the signed data is prefix | request | response (RFC 2931). */
@@ -647,7 +689,12 @@ static void test_compressed_signer(struct msg *m)
  * Interop: nsupdate signs an UPDATE with the key; we catch the datagram on a
  * loopback socket and verify it.
  */
-static void test_nsupdate(const char *base, struct msg *m)
+/*
+ * Run BIND's nsupdate with the key pair base against a loopback socket of
+ * ours and capture the UPDATE it sends into buf: its length, -1 when none
+ * came, -2 when the socket or the script could not be made (already checked).
+ */
+static ssize_t nsupdate_capture(const char *base, uint8_t *buf, size_t cap)
 {
 	int fd = socket(AF_INET, SOCK_DGRAM, 0);
 	struct sockaddr_in sa = {.sin_family = AF_INET};
@@ -658,7 +705,7 @@ static void test_nsupdate(const char *base, struct msg *m)
 		CHECK(!"loopback socket");
 		if (fd >= 0)
 			close(fd);
-		return;
+		return -2;
 	}
 	char script[600];
 	snprintf(script, sizeof script, "%s.nsupdate", base);
@@ -666,7 +713,7 @@ static void test_nsupdate(const char *base, struct msg *m)
 	if (f == NULL) {
 		CHECK(!"script");
 		close(fd);
-		return;
+		return -2;
 	}
 	fprintf(f,
 		"server 127.0.0.1 %u\nzone example.\n"
@@ -686,16 +733,24 @@ static void test_nsupdate(const char *base, struct msg *m)
 		execlp("nsupdate", "nsupdate", "-t", "5", "-k", keyarg, script, (char *)NULL);
 		_exit(127);
 	}
-	uint8_t buf[65536];
 	ssize_t n = -1;
 	struct pollfd pfd = {.fd = fd, .events = POLLIN};
 	if (pid > 0 && poll(&pfd, 1, 10000) == 1)
-		n = recv(fd, buf, sizeof buf, 0);
+		n = recv(fd, buf, cap, 0);
 	if (pid > 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 	}
 	close(fd);
+	return n;
+}
+
+static void test_nsupdate(const char *base, struct msg *m)
+{
+	uint8_t buf[65536];
+	ssize_t n = nsupdate_capture(base, buf, sizeof buf);
+	if (n == -2)
+		return;
 	CHECK(n > 0);
 	if (n <= 0)
 		return;
@@ -849,23 +904,12 @@ static void test_verify_response(const struct sig0_key *k, const struct sig0_key
 	}
 }
 
-static void test_keygen_alg(uint8_t alg, const char *name, size_t publen, size_t privlen,
-			    mode_t mask, struct msg *m)
+/* A new key k: its KEY RDATA, tag and owner; a second key is another key. */
+static void keygen_check_new(const struct sig0_key *k, uint8_t alg, const uint8_t *owner,
+			     size_t publen)
 {
-	char dir[600], prefix[700], path[800], text[4096], why[256] = "", want[2048];
-	struct sig0_key *k = NULL, *k2 = NULL;
-	uint8_t owner[DNAME_MAX];
-	fprintf(stderr, "  generate %s\n", name);
-	dname_from_str("gen.example.", owner);
-	snprintf(dir, sizeof dir, "%s/gen%u", tmpdir, alg);
-	CHECK_EQ(mkdir(dir, 0755), 0);
-
-	int rc = sig0_key_generate(alg, owner, &k, why, sizeof why);
-	CHECK_EQ(rc, DS_OK);
-	if (rc != DS_OK) {
-		fprintf(stderr, "  %s\n", why);
-		return;
-	}
+	struct sig0_key *k2 = NULL;
+	char why[256] = "";
 	size_t rdlen;
 	const uint8_t *rd = sig0_key_rdata(k, &rdlen);
 	CHECK_EQ(rdlen, 4 + publen);
@@ -882,8 +926,87 @@ static void test_keygen_alg(uint8_t alg, const char *name, size_t publen, size_t
 		const uint8_t *rd2 = sig0_key_rdata(k2, &rl2);
 		CHECK(rl2 == rdlen && memcmp(rd, rd2, rdlen) != 0);
 		sig0_key_free(k2);
-		k2 = NULL;
 	}
+}
+
+/* The .key at path: the comment line, then the record of rd. */
+static void keygen_check_keyfile(const char *path, const uint8_t *rd, size_t rdlen)
+{
+	char text[4096], want[2048], rdtext[1024];
+	CHECK(slurp(path, text, sizeof text) > 0);
+	CHECK_EQ(rr_rdata_to_str(T_KEY, rd, rdlen, rdtext, sizeof rdtext), DS_OK);
+	snprintf(want, sizeof want,
+		 "; This is a SIG(0) key for gen.example., created by dsyncd\n"
+		 "gen.example. IN KEY %s\n",
+		 rdtext);
+	CHECK(strcmp(text, want) == 0);
+	CHECK(strncmp(rdtext, "512 3 ", 6) == 0);
+}
+
+/* The .private of prefix holds a raw private key of privlen bytes. */
+static void keygen_check_private(const char *text, size_t privlen)
+{
+	const char *pk = strstr(text, "PrivateKey: ");
+	if (pk != NULL) {
+		char b64[200];
+		uint8_t raw[200];
+		size_t bl = strcspn(pk + 12, "\n");
+		CHECK(bl < sizeof b64);
+		if (bl < sizeof b64) {
+			memcpy(b64, pk + 12, bl);
+			b64[bl] = 0;
+			CHECK_EQ(b64_decode(b64, raw, sizeof raw), (long long)privlen);
+		}
+	}
+}
+
+/* Read back from prefix: the same key as k, signing and verifying. */
+static void keygen_check_read(const struct sig0_key *k, const char *prefix, struct msg *m)
+{
+	char why[256] = "";
+	size_t rdlen;
+	const uint8_t *rd = sig0_key_rdata(k, &rdlen);
+	struct sig0_key *r = NULL;
+	int rc = sig0_key_read(prefix, &r, why, sizeof why);
+	CHECK_EQ(rc, DS_OK);
+	if (rc != DS_OK)
+		fprintf(stderr, "  read %s: %s\n", prefix, why);
+	struct sig0_key *pub = pub_from_keyfile(prefix);
+	CHECK(pub != NULL);
+	if (r != NULL && pub != NULL) {
+		size_t rl;
+		const uint8_t *rrd = sig0_key_rdata(r, &rl);
+		CHECK(rl == rdlen && memcmp(rrd, rd, rdlen) == 0);
+		CHECK_EQ(sig0_key_tag(r), sig0_key_tag(k));
+		CHECK_EQ(sig0_key_tag(pub), sig0_key_tag(k));
+		CHECK_EQ(sign_verify(r, pub, m), DS_OK);
+		CHECK_EQ(sign_verify(k, pub, m), DS_OK);
+		test_verify_response(k, pub, m);
+	}
+	sig0_key_free(pub);
+	sig0_key_free(r);
+}
+
+static void test_keygen_alg(uint8_t alg, const char *name, size_t publen, size_t privlen,
+			    mode_t mask, struct msg *m)
+{
+	char dir[600], prefix[700], path[800], text[4096], why[256] = "", want[2048];
+	struct sig0_key *k = NULL;
+	uint8_t owner[DNAME_MAX];
+	fprintf(stderr, "  generate %s\n", name);
+	dname_from_str("gen.example.", owner);
+	snprintf(dir, sizeof dir, "%s/gen%u", tmpdir, alg);
+	CHECK_EQ(mkdir(dir, 0755), 0);
+
+	int rc = sig0_key_generate(alg, owner, &k, why, sizeof why);
+	CHECK_EQ(rc, DS_OK);
+	if (rc != DS_OK) {
+		fprintf(stderr, "  %s\n", why);
+		return;
+	}
+	size_t rdlen;
+	const uint8_t *rd = sig0_key_rdata(k, &rdlen);
+	keygen_check_new(k, alg, owner, publen);
 
 	/* written under the given umask: the modes are exact all the same */
 	struct sig0_key_times t = {.created = 1704164645,
@@ -908,16 +1031,7 @@ static void test_keygen_alg(uint8_t alg, const char *name, size_t publen, size_t
 	CHECK_EQ(file_mode(path), 0644);
 	CHECK_EQ(tmp_leftovers(dir), 0);
 
-	/* the .key: the comment line, then the record */
-	CHECK(slurp(path, text, sizeof text) > 0);
-	char rdtext[1024];
-	CHECK_EQ(rr_rdata_to_str(T_KEY, rd, rdlen, rdtext, sizeof rdtext), DS_OK);
-	snprintf(want, sizeof want,
-		 "; This is a SIG(0) key for gen.example., created by dsyncd\n"
-		 "gen.example. IN KEY %s\n",
-		 rdtext);
-	CHECK(strcmp(text, want) == 0);
-	CHECK(strncmp(rdtext, "512 3 ", 6) == 0);
+	keygen_check_keyfile(path, rd, rdlen);
 
 	/* the .private: BIND's layout, the raw private key, the times set */
 	snprintf(path, sizeof path, "%s.private", prefix);
@@ -925,40 +1039,13 @@ static void test_keygen_alg(uint8_t alg, const char *name, size_t publen, size_t
 	snprintf(want, sizeof want,
 		 "Private-key-format: v1.3\nAlgorithm: %u (%s)\nPrivateKey: ", alg, name);
 	CHECK(strncmp(text, want, strlen(want)) == 0);
-	char *pk = strstr(text, "PrivateKey: ");
-	if (pk != NULL) {
-		char b64[200];
-		uint8_t raw[200];
-		size_t bl = strcspn(pk + 12, "\n");
-		CHECK(bl < sizeof b64);
-		if (bl < sizeof b64) {
-			memcpy(b64, pk + 12, bl);
-			b64[bl] = 0;
-			CHECK_EQ(b64_decode(b64, raw, sizeof raw), (long long)privlen);
-		}
-	}
+	keygen_check_private(text, privlen);
 	CHECK(strstr(text, "\nCreated: 20240102030405\nPublish: 20240102030406\n"
 			   "Activate: 20240103024640\nDelete: 20330518033320\n") != NULL);
 	CHECK(strstr(text, "Inactive") == NULL);
 
 	/* read back: the same key */
-	struct sig0_key *r = NULL;
-	rc = sig0_key_read(prefix, &r, why, sizeof why);
-	CHECK_EQ(rc, DS_OK);
-	if (rc != DS_OK)
-		fprintf(stderr, "  read %s: %s\n", prefix, why);
-	struct sig0_key *pub = pub_from_keyfile(prefix);
-	CHECK(pub != NULL);
-	if (r != NULL && pub != NULL) {
-		size_t rl;
-		const uint8_t *rrd = sig0_key_rdata(r, &rl);
-		CHECK(rl == rdlen && memcmp(rrd, rd, rdlen) == 0);
-		CHECK_EQ(sig0_key_tag(r), sig0_key_tag(k));
-		CHECK_EQ(sig0_key_tag(pub), sig0_key_tag(k));
-		CHECK_EQ(sign_verify(r, pub, m), DS_OK);
-		CHECK_EQ(sign_verify(k, pub, m), DS_OK);
-		test_verify_response(k, pub, m);
-	}
+	keygen_check_read(k, prefix, m);
 
 	struct sig0_key_times got;
 	CHECK_EQ(sig0_key_times_read(prefix, &got), DS_OK);
@@ -972,51 +1059,23 @@ static void test_keygen_alg(uint8_t alg, const char *name, size_t publen, size_t
 
 	/* BIND's nsupdate loads the pair and signs with it; we verify that */
 	test_nsupdate(prefix, m);
-
-	sig0_key_free(pub);
-	sig0_key_free(r);
 	sig0_key_free(k);
 }
 
-/* Time values: round trips, the rewrite, malformed lines, BIND's own files. */
-static void test_key_times(struct msg *m)
+/*
+ * The times block of path (prefix.private, text its content with all five
+ * times) rewritten: lines we do not know stay where they are, the block
+ * replaces the old one.  False when text has no times block.
+ */
+static bool times_check_edit(const char *dir, const char *prefix, const char *path,
+			     const char *text)
 {
-	char dir[600], prefix[700], path[900], text[4096], after[4096], why[256];
-	struct sig0_key *k = NULL;
-	uint8_t owner[DNAME_MAX];
-	(void)m;
-	dname_from_str("times.example.", owner);
-	snprintf(dir, sizeof dir, "%s/times", tmpdir);
-	CHECK_EQ(mkdir(dir, 0700), 0);
-	CHECK_EQ(sig0_key_generate(ALG_ED25519, owner, &k, why, sizeof why), DS_OK);
-	if (k == NULL)
-		return;
-
-	/* no times at all */
-	struct sig0_key_times t0 = {0}, got;
-	CHECK_EQ(sig0_key_write(k, dir, NULL, prefix, sizeof prefix, why, sizeof why), DS_OK);
-	snprintf(path, sizeof path, "%s.private", prefix);
-	memset(&got, 0x55, sizeof got);
-	CHECK_EQ(sig0_key_times_read(path, &got), DS_OK);
-	CHECK(memcmp(&got, &t0, sizeof got) == 0);
-
-	/* all five set, then rewritten: order and other lines kept */
-	struct sig0_key_times t1 = {1, 86400, 951782400 /* 2000-02-29 */, 4102444800, 253402300799};
-	CHECK_EQ(sig0_key_times_write(prefix, &t1), DS_OK);
-	CHECK_EQ(sig0_key_times_read(prefix, &got), DS_OK);
-	CHECK(memcmp(&got, &t1, sizeof got) == 0);
-	CHECK(slurp(path, text, sizeof text) > 0);
-	CHECK(strstr(text, "\nCreated: 19700101000001\nPublish: 19700102000000\n"
-			   "Activate: 20000229000000\nInactive: 21000101000000\n"
-			   "Delete: 99991231235959\n") != NULL);
-	CHECK_EQ(file_mode(path), 0600);
-
-	/* lines we do not know stay where they are; the block replaces the old one */
-	char *times = strstr(text, "Created:");
+	char after[4096], edited[4096], why[256];
+	struct sig0_key_times got, t0 = {0};
+	const char *times = strstr(text, "Created:");
 	CHECK(times != NULL);
 	if (times == NULL)
-		goto out;
-	char edited[4096];
+		return false;
 	snprintf(edited, sizeof edited, "%.*sSyncPublish: 20240101000000\n%s; trailing note\n",
 		 (int)(times - text), text, times);
 	/* and an extra, older Publish: line further down is dropped too */
@@ -1058,64 +1117,81 @@ static void test_key_times(struct msg *m)
 	CHECK(slurp(path, after, sizeof after) > 0);
 	CHECK(strncmp(after, text, (size_t)(times - text)) == 0);
 	CHECK_EQ(strlen(after), (size_t)(times - text));
+	return true;
+}
 
-	/* values: out of range on write, malformed on read */
-	struct sig0_key_times bad = {.publish = -5};
+/* One Activate: line as read after "Created: 20240101000000". */
+static const struct {
+	const char *line;
+	int want;
+	int64_t activate;
+} times_lines[] = {
+    {"Activate: 20240102030405\n", DS_OK, 1704164645},
+    {"Activate:20240102030405\n", DS_OK, 1704164645},
+    {"activate:\t20240102030405 \r\n", DS_OK, 1704164645},
+    {"Activate: 20240102030405", DS_OK, 1704164645},
+    {"Activation: 2024\n", DS_OK, 0}, /* not ours */
+    {"Foo: 1\n", DS_OK, 0},
+    {"Activate: 2024010203040\n", DS_EPARSE, 0},
+    {"Activate: 202401020304050\n", DS_EPARSE, 0},
+    {"Activate: 2024010203040x\n", DS_EPARSE, 0},
+    {"Activate: 20240231000000\n", DS_EPARSE, 0},
+    {"Activate: 20241301000000\n", DS_EPARSE, 0},
+    {"Activate: 20240101240000\n", DS_EPARSE, 0},
+    {"Activate: 20240101006000\n", DS_EPARSE, 0},
+    {"Activate: 19691231235959\n", DS_EPARSE, 0},
+    {"Activate: 1704164645\n", DS_EPARSE, 0},
+    {"Activate:\n", DS_EPARSE, 0},
+    {"Activate: -20240102030405\n", DS_EPARSE, 0},
+};
+
+/* Values: out of range on write, malformed on read. */
+static void times_check_values(const struct sig0_key *k, const char *path)
+{
+	char prefix[700], edited[4096], why[256], kline[900];
+	struct sig0_key_times got, bad = {.publish = -5};
 	CHECK_EQ(sig0_key_times_write(path, &bad), DS_ERANGE);
 	bad.publish = 253402300800; /* year 10000 */
 	CHECK_EQ(sig0_key_times_write(path, &bad), DS_ERANGE);
 	CHECK_EQ(sig0_key_write(k, tmpdir, &bad, prefix, sizeof prefix, why, sizeof why),
 		 DS_ERANGE);
-	static const struct {
-		const char *line;
-		int want;
-		int64_t activate;
-	} lines[] = {
-	    {"Activate: 20240102030405\n", DS_OK, 1704164645},
-	    {"Activate:20240102030405\n", DS_OK, 1704164645},
-	    {"activate:\t20240102030405 \r\n", DS_OK, 1704164645},
-	    {"Activate: 20240102030405", DS_OK, 1704164645},
-	    {"Activation: 2024\n", DS_OK, 0}, /* not ours */
-	    {"Foo: 1\n", DS_OK, 0},
-	    {"Activate: 2024010203040\n", DS_EPARSE, 0},
-	    {"Activate: 202401020304050\n", DS_EPARSE, 0},
-	    {"Activate: 2024010203040x\n", DS_EPARSE, 0},
-	    {"Activate: 20240231000000\n", DS_EPARSE, 0},
-	    {"Activate: 20241301000000\n", DS_EPARSE, 0},
-	    {"Activate: 20240101240000\n", DS_EPARSE, 0},
-	    {"Activate: 20240101006000\n", DS_EPARSE, 0},
-	    {"Activate: 19691231235959\n", DS_EPARSE, 0},
-	    {"Activate: 1704164645\n", DS_EPARSE, 0},
-	    {"Activate:\n", DS_EPARSE, 0},
-	    {"Activate: -20240102030405\n", DS_EPARSE, 0},
-	};
-	snprintf(path, sizeof path, "%s/Kline.private", tmpdir);
-	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+	snprintf(kline, sizeof kline, "%s/Kline.private", tmpdir);
+	for (size_t i = 0; i < sizeof times_lines / sizeof times_lines[0]; i++) {
 		snprintf(edited, sizeof edited,
 			 "Private-key-format: v1.3\nAlgorithm: 15 (ED25519)\n"
 			 "Created: 20240101000000\n%s",
-			 lines[i].line);
-		CHECK_EQ(spew(path, edited), 0);
+			 times_lines[i].line);
+		CHECK_EQ(spew(kline, edited), 0);
 		memset(&got, 0x55, sizeof got);
-		int rc = sig0_key_times_read(path, &got);
-		CHECK_EQ(rc, lines[i].want);
-		if (rc != lines[i].want)
-			fprintf(stderr, "  times line %zu: %s", i, lines[i].line);
-		CHECK_EQ(got.activate, lines[i].activate);
+		int rc = sig0_key_times_read(kline, &got);
+		CHECK_EQ(rc, times_lines[i].want);
+		if (rc != times_lines[i].want)
+			fprintf(stderr, "  times line %zu: %s", i, times_lines[i].line);
+		CHECK_EQ(got.activate, times_lines[i].activate);
 		CHECK_EQ(got.created, rc == DS_OK ? 1704067200 : 0);
 	}
-	/* missing files, a file that is not a key */
+}
+
+/* Missing files, a file that is not a key. */
+static void times_check_missing(const struct sig0_key_times *t1)
+{
+	char path[900], after[4096];
+	struct sig0_key_times got;
 	snprintf(path, sizeof path, "%s/Kmissing", tmpdir);
 	CHECK_EQ(sig0_key_times_read(path, &got), DS_ENOENT);
-	CHECK_EQ(sig0_key_times_write(path, &t1), DS_ENOENT);
+	CHECK_EQ(sig0_key_times_write(path, t1), DS_ENOENT);
 	snprintf(path, sizeof path, "%s/Knotkey.private", tmpdir);
 	CHECK_EQ(spew(path, "hello\nCreated: 20240101000000\n"), 0);
-	CHECK_EQ(sig0_key_times_write(path, &t1), DS_EPARSE);
+	CHECK_EQ(sig0_key_times_write(path, t1), DS_EPARSE);
 	CHECK(slurp(path, after, sizeof after) > 0 &&
 	      strcmp(after, "hello\nCreated: 20240101000000\n") == 0);
+}
 
-	/* BIND writes the times, we read them */
-	char cmd[1024], out[256] = "";
+/* BIND writes the times, we read them. */
+static void times_check_bind(const char *dir, struct msg *m)
+{
+	char cmd[1024], out[256] = "", path[900];
+	struct sig0_key_times got;
 	snprintf(cmd, sizeof cmd,
 		 "dnssec-keygen -q -K %s -T KEY -a ED25519 -n HOST -P 20300102030405 "
 		 "-A 20310102030405 -I 20320102030405 -D 20330102030405 bind.example. "
@@ -1127,24 +1203,62 @@ static void test_key_times(struct msg *m)
 	int st = p != NULL ? pclose(p) : -1;
 	out[strcspn(out, "\r\n")] = 0;
 	CHECK(st == 0 && out[0] == 'K');
-	if (st == 0 && out[0] == 'K') {
-		snprintf(path, sizeof path, "%s/%s", dir, out);
-		CHECK_EQ(sig0_key_times_read(path, &got), DS_OK);
-		CHECK(got.created > 1700000000);
-		CHECK_EQ(got.publish, 1893553445);
-		CHECK_EQ(got.activate, 1925089445);
-		CHECK_EQ(got.inactive, 1956625445);
-		CHECK_EQ(got.removal, 1988247845);
-		/* our rewrite of BIND's file still loads in BIND's nsupdate */
-		struct sig0_key_times tb = got;
-		tb.activate = 1;
-		tb.inactive = 0;
-		CHECK_EQ(sig0_key_times_write(path, &tb), DS_OK);
-		CHECK_EQ(sig0_key_times_read(path, &got), DS_OK);
-		CHECK(memcmp(&got, &tb, sizeof got) == 0);
-		test_nsupdate(path, m);
+	if (st != 0 || out[0] != 'K')
+		return;
+	snprintf(path, sizeof path, "%s/%s", dir, out);
+	CHECK_EQ(sig0_key_times_read(path, &got), DS_OK);
+	CHECK(got.created > 1700000000);
+	CHECK_EQ(got.publish, 1893553445);
+	CHECK_EQ(got.activate, 1925089445);
+	CHECK_EQ(got.inactive, 1956625445);
+	CHECK_EQ(got.removal, 1988247845);
+	/* our rewrite of BIND's file still loads in BIND's nsupdate */
+	struct sig0_key_times tb = got;
+	tb.activate = 1;
+	tb.inactive = 0;
+	CHECK_EQ(sig0_key_times_write(path, &tb), DS_OK);
+	CHECK_EQ(sig0_key_times_read(path, &got), DS_OK);
+	CHECK(memcmp(&got, &tb, sizeof got) == 0);
+	test_nsupdate(path, m);
+}
+
+/* Time values: round trips, the rewrite, malformed lines, BIND's own files. */
+static void test_key_times(struct msg *m)
+{
+	char dir[600], prefix[700], path[900], text[4096], why[256];
+	struct sig0_key *k = NULL;
+	uint8_t owner[DNAME_MAX];
+	dname_from_str("times.example.", owner);
+	snprintf(dir, sizeof dir, "%s/times", tmpdir);
+	CHECK_EQ(mkdir(dir, 0700), 0);
+	CHECK_EQ(sig0_key_generate(ALG_ED25519, owner, &k, why, sizeof why), DS_OK);
+	if (k == NULL)
+		return;
+
+	/* no times at all */
+	struct sig0_key_times t0 = {0}, got;
+	CHECK_EQ(sig0_key_write(k, dir, NULL, prefix, sizeof prefix, why, sizeof why), DS_OK);
+	snprintf(path, sizeof path, "%s.private", prefix);
+	memset(&got, 0x55, sizeof got);
+	CHECK_EQ(sig0_key_times_read(path, &got), DS_OK);
+	CHECK(memcmp(&got, &t0, sizeof got) == 0);
+
+	/* all five set, then rewritten: order and other lines kept */
+	struct sig0_key_times t1 = {1, 86400, 951782400 /* 2000-02-29 */, 4102444800, 253402300799};
+	CHECK_EQ(sig0_key_times_write(prefix, &t1), DS_OK);
+	CHECK_EQ(sig0_key_times_read(prefix, &got), DS_OK);
+	CHECK(memcmp(&got, &t1, sizeof got) == 0);
+	CHECK(slurp(path, text, sizeof text) > 0);
+	CHECK(strstr(text, "\nCreated: 19700101000001\nPublish: 19700102000000\n"
+			   "Activate: 20000229000000\nInactive: 21000101000000\n"
+			   "Delete: 99991231235959\n") != NULL);
+	CHECK_EQ(file_mode(path), 0600);
+
+	if (times_check_edit(dir, prefix, path, text)) {
+		times_check_values(k, path);
+		times_check_missing(&t1);
+		times_check_bind(dir, m);
 	}
-out:
 	sig0_key_free(k);
 }
 

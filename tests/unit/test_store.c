@@ -192,6 +192,28 @@ static void test_zones_children(struct store *s)
 	child_ex = c1;
 }
 
+/* got is d as loaded back: every record, in canonical order. */
+static void deleg_check_loaded(const struct deleg *d, const struct deleg *got)
+{
+	CHECK_EQ(got->n, d->n);
+	/* Every record comes back byte for byte (case as written). */
+	for (size_t i = 0; i < d->n; i++) {
+		bool found = false;
+		for (size_t j = 0; j < got->n; j++)
+			found = found || rr_bytes_equal(&d->rr[i], &got->rr[j]);
+		CHECK(found);
+	}
+	/* Loaded in canonical order: owner, then type. */
+	for (size_t j = 1; j < got->n; j++) {
+		int c = dname_compare(got->rr[j - 1].owner, got->rr[j].owner);
+		CHECK(c < 0 || (c == 0 && got->rr[j - 1].type <= got->rr[j].type));
+	}
+	CHECK_EQ(got->rr[0].type, T_NS);
+	CHECK_EQ(got->rr[2].type, T_DS);
+	CHECK_EQ(got->rr[3].type, T_A);
+	CHECK_EQ(got->rr[4].type, T_AAAA);
+}
+
 static void test_deleg_roundtrip(struct store *s)
 {
 	static struct deleg d, got;
@@ -211,23 +233,7 @@ static void test_deleg_roundtrip(struct store *s)
 	}
 	CHECK_EQ(store_deleg_write(s, child_ex, &d), DS_OK);
 	CHECK_EQ(store_deleg_load(s, child_ex, &got), DS_OK);
-	CHECK_EQ(got.n, d.n);
-	/* Every record comes back byte for byte (case as written). */
-	for (size_t i = 0; i < d.n; i++) {
-		bool found = false;
-		for (size_t j = 0; j < got.n; j++)
-			found = found || rr_bytes_equal(&d.rr[i], &got.rr[j]);
-		CHECK(found);
-	}
-	/* Loaded in canonical order: owner, then type. */
-	for (size_t j = 1; j < got.n; j++) {
-		int c = dname_compare(got.rr[j - 1].owner, got.rr[j].owner);
-		CHECK(c < 0 || (c == 0 && got.rr[j - 1].type <= got.rr[j].type));
-	}
-	CHECK_EQ(got.rr[0].type, T_NS);
-	CHECK_EQ(got.rr[2].type, T_DS);
-	CHECK_EQ(got.rr[3].type, T_A);
-	CHECK_EQ(got.rr[4].type, T_AAAA);
+	deleg_check_loaded(&d, &got);
 	CHECK(raw_has_text("SELECT rdata_text FROM delegation", "NS1.Child.example.com."));
 	CHECK(raw_has_text("SELECT owner_text FROM delegation", "NS1.child.example.com."));
 	CHECK(raw_has_text("SELECT rdata_text FROM delegation WHERE type = 1", "192.0.2.1"));
@@ -274,6 +280,22 @@ static void test_deleg_roundtrip(struct store *s)
 	CHECK_EQ(got.n, 0);
 	CHECK_EQ(store_deleg_load(s, 999999, &got), DS_OK);
 	CHECK_EQ(got.n, 0);
+}
+
+/* The validation rows go with their keys (a, then b). */
+static void validation_check_cascade(struct store *s, int64_t a, int64_t b)
+{
+	struct store_validation v;
+	char sql[128];
+
+	CHECK_EQ(raw_int("SELECT count(*) FROM validation"), 2);
+	snprintf(sql, sizeof(sql), "DELETE FROM keys WHERE id = %lld", (long long)a);
+	CHECK_EQ(raw_exec(sql), SQLITE_OK);
+	CHECK_EQ(raw_int("SELECT count(*) FROM validation"), 1);
+	CHECK_EQ(store_validation_get(s, a, &v), DS_ENOENT);
+	snprintf(sql, sizeof(sql), "DELETE FROM keys WHERE id = %lld", (long long)b);
+	CHECK_EQ(raw_exec(sql), SQLITE_OK);
+	CHECK_EQ(raw_int("SELECT count(*) FROM validation"), 0);
 }
 
 /* RFC 4034 6.1's example, in canonical order (plus a name whose label
@@ -546,16 +568,7 @@ static void test_validation(struct store *s)
 	CHECK(v.last_result[0] == '\0');
 	v.key_id = 987654;
 	CHECK_EQ(store_validation_update(s, &v), DS_ENOENT);
-	/* the rows go with their keys */
-	char sql[128];
-	CHECK_EQ(raw_int("SELECT count(*) FROM validation"), 2);
-	snprintf(sql, sizeof(sql), "DELETE FROM keys WHERE id = %lld", (long long)a.id);
-	CHECK_EQ(raw_exec(sql), SQLITE_OK);
-	CHECK_EQ(raw_int("SELECT count(*) FROM validation"), 1);
-	CHECK_EQ(store_validation_get(s, a.id, &v), DS_ENOENT);
-	snprintf(sql, sizeof(sql), "DELETE FROM keys WHERE id = %lld", (long long)b.id);
-	CHECK_EQ(raw_exec(sql), SQLITE_OK);
-	CHECK_EQ(raw_int("SELECT count(*) FROM validation"), 0);
+	validation_check_cascade(s, a.id, b.id);
 }
 
 static void test_audit(struct store *s)
@@ -587,6 +600,49 @@ static void test_audit(struct store *s)
 	CHECK_EQ(raw_int("SELECT count(*) FROM audit WHERE key_tag IS NULL"), 1);
 	CHECK_EQ(raw_int("SELECT key_tag FROM audit WHERE result = 'accepted'"), 4711);
 	CHECK_EQ(raw_int("SELECT count(*) FROM audit WHERE zone IS NULL"), 1);
+}
+
+/* A failed delivery waits for its next attempt; done ones leave the outbox. */
+static void outbox_check_retries(struct store *s, int64_t first, int64_t second)
+{
+	struct outbox_item *it = NULL;
+	size_t n = 99;
+	int64_t cnt = -1, when = -1;
+
+	/* A failure moves the first delivery to 1060. */
+	CHECK_EQ(store_delivery_failed(s, first, 1001, 1060, "connection refused"), DS_OK);
+	CHECK_EQ(store_outbox_due(s, 1059, 10, &it, &n), DS_OK);
+	CHECK_EQ(n, 1);
+	if (n == 1)
+		CHECK_EQ(it[0].delivery_id, second);
+	store_outbox_items_free(it, n);
+	CHECK_EQ(store_outbox_due(s, 1060, 10, &it, &n), DS_OK);
+	CHECK_EQ(n, 2);
+	if (n == 2) {
+		CHECK_EQ(it[0].delivery_id, first);
+		CHECK_EQ(it[0].attempts, 1);
+	}
+	store_outbox_items_free(it, n);
+	CHECK_EQ(store_outbox_pending(s, &cnt), DS_OK);
+	CHECK_EQ(cnt, 2);
+
+	CHECK_EQ(store_delivery_done(s, second, 1002), DS_OK);
+	CHECK_EQ(store_outbox_pending(s, &cnt), DS_OK);
+	CHECK_EQ(cnt, 1);
+	CHECK_EQ(store_outbox_next_time(s, &when), DS_OK);
+	CHECK_EQ(when, 1060);
+	CHECK_EQ(store_delivery_failed(s, second, 1003, 2000, "x"), DS_ENOENT); /* done */
+	CHECK_EQ(store_delivery_done(s, first, 1061), DS_OK);
+	CHECK_EQ(store_outbox_pending(s, &cnt), DS_OK);
+	CHECK_EQ(cnt, 0);
+	CHECK_EQ(store_outbox_next_time(s, &when), DS_ENOENT);
+	CHECK_EQ(store_outbox_due(s, 99999, 10, &it, &n), DS_OK);
+	CHECK_EQ(n, 0);
+	CHECK(it == NULL);
+	CHECK_EQ(store_delivery_done(s, 424242, 1), DS_ENOENT);
+	CHECK_EQ(raw_int("SELECT count(*) FROM delivery WHERE state = 'done' AND "
+			 "delivered_at IS NOT NULL"),
+		 2);
 }
 
 static void test_outbox(struct store *s)
@@ -634,40 +690,7 @@ static void test_outbox(struct store *s)
 	CHECK_EQ(n, 1);
 	store_outbox_items_free(it, n);
 
-	/* A failure moves the first delivery to 1060. */
-	CHECK_EQ(store_delivery_failed(s, first, 1001, 1060, "connection refused"), DS_OK);
-	CHECK_EQ(store_outbox_due(s, 1059, 10, &it, &n), DS_OK);
-	CHECK_EQ(n, 1);
-	if (n == 1)
-		CHECK_EQ(it[0].delivery_id, second);
-	store_outbox_items_free(it, n);
-	CHECK_EQ(store_outbox_due(s, 1060, 10, &it, &n), DS_OK);
-	CHECK_EQ(n, 2);
-	if (n == 2) {
-		CHECK_EQ(it[0].delivery_id, first);
-		CHECK_EQ(it[0].attempts, 1);
-	}
-	store_outbox_items_free(it, n);
-	CHECK_EQ(store_outbox_pending(s, &cnt), DS_OK);
-	CHECK_EQ(cnt, 2);
-
-	CHECK_EQ(store_delivery_done(s, second, 1002), DS_OK);
-	CHECK_EQ(store_outbox_pending(s, &cnt), DS_OK);
-	CHECK_EQ(cnt, 1);
-	CHECK_EQ(store_outbox_next_time(s, &when), DS_OK);
-	CHECK_EQ(when, 1060);
-	CHECK_EQ(store_delivery_failed(s, second, 1003, 2000, "x"), DS_ENOENT); /* done */
-	CHECK_EQ(store_delivery_done(s, first, 1061), DS_OK);
-	CHECK_EQ(store_outbox_pending(s, &cnt), DS_OK);
-	CHECK_EQ(cnt, 0);
-	CHECK_EQ(store_outbox_next_time(s, &when), DS_ENOENT);
-	CHECK_EQ(store_outbox_due(s, 99999, 10, &it, &n), DS_OK);
-	CHECK_EQ(n, 0);
-	CHECK(it == NULL);
-	CHECK_EQ(store_delivery_done(s, 424242, 1), DS_ENOENT);
-	CHECK_EQ(raw_int("SELECT count(*) FROM delivery WHERE state = 'done' AND "
-			 "delivered_at IS NOT NULL"),
-		 2);
+	outbox_check_retries(s, first, second);
 
 	/* A backend name that would not fit outbox_item.backend. */
 	{
@@ -878,30 +901,43 @@ static void test_newer_schema_refused(void)
 	CHECK(s == NULL);
 }
 
-/* A version-1 file (before the validation table) is migrated on open. */
-static void test_migrate_v1(void)
+/*
+ * A store file at tmpdir/name with zone "kept.", taken back to an older
+ * schema by the SQL undo, then opened again: it must be migrated to the
+ * current version with its data kept.  Returns the open store.
+ */
+static struct store *migrated(const char *name, const char *undo, char *path, size_t pathlen)
 {
-	char path[300];
 	struct store *s = NULL;
 	sqlite3 *db;
 	int64_t zid;
 
-	snprintf(path, sizeof(path), "%s/v1.db", tmpdir);
+	snprintf(path, pathlen, "%s/%s", tmpdir, name);
 	CHECK_EQ(store_open(path, &s), DS_OK);
 	CHECK_EQ(store_zone_ensure(s, N("kept."), &zid), DS_OK);
 	store_close(s);
 	s = NULL;
 	CHECK_EQ(sqlite3_open(path, &db), SQLITE_OK);
-	CHECK_EQ(sqlite3_exec(db,
-			      "DROP TABLE validation; DROP INDEX audit_child_id; "
-			      "DROP INDEX delivery_state; UPDATE schema_version SET version = 1",
-			      NULL, NULL, NULL),
-		 SQLITE_OK);
+	CHECK_EQ(sqlite3_exec(db, undo, NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	CHECK_EQ(store_open(path, &s), DS_OK);
 	CHECK_EQ(store_schema_version(s), 3);
 	CHECK_EQ(store_zone_find(s, N("kept."), &zid), DS_OK);
-	CHECK_EQ(store_validation_next_time(s, &zid), DS_ENOENT); /* the table is back, empty */
+	return s;
+}
+
+/* A version-1 file (before the validation table) is migrated on open. */
+static void test_migrate_v1(void)
+{
+	char path[300];
+	int64_t when;
+	struct store *s =
+	    migrated("v1.db",
+		     "DROP TABLE validation; DROP INDEX audit_child_id; "
+		     "DROP INDEX delivery_state; UPDATE schema_version SET version = 1",
+		     path, sizeof(path));
+
+	CHECK_EQ(store_validation_next_time(s, &when), DS_ENOENT); /* the table is back, empty */
 	store_close(s);
 }
 
@@ -909,27 +945,14 @@ static void test_migrate_v1(void)
 static void test_migrate_v2(void)
 {
 	char path[300];
-	struct store *s = NULL;
 	sqlite3 *db;
 	sqlite3_stmt *st;
-	int64_t zid, n = -1;
+	int64_t n = -1;
 
-	snprintf(path, sizeof(path), "%s/v2.db", tmpdir);
-	CHECK_EQ(store_open(path, &s), DS_OK);
-	CHECK_EQ(store_zone_ensure(s, N("kept."), &zid), DS_OK);
-	store_close(s);
-	s = NULL;
-	CHECK_EQ(sqlite3_open(path, &db), SQLITE_OK);
-	CHECK_EQ(sqlite3_exec(db,
-			      "DROP INDEX audit_child_id; DROP INDEX delivery_state; "
-			      "UPDATE schema_version SET version = 2",
-			      NULL, NULL, NULL),
-		 SQLITE_OK);
-	sqlite3_close(db);
-	CHECK_EQ(store_open(path, &s), DS_OK);
-	CHECK_EQ(store_schema_version(s), 3);
-	CHECK_EQ(store_zone_find(s, N("kept."), &zid), DS_OK);
-	store_close(s);
+	store_close(migrated("v2.db",
+			     "DROP INDEX audit_child_id; DROP INDEX delivery_state; "
+			     "UPDATE schema_version SET version = 2",
+			     path, sizeof(path)));
 	CHECK_EQ(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	CHECK_EQ(sqlite3_prepare_v2(db,
 				    "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND "
@@ -1038,14 +1061,47 @@ struct child_page {
 	struct store_child_row r[PAGE_MAX];
 };
 
+/*
+ * Keep row (size bytes) as rows[*n] while there is room and count it; stop
+ * (the callback's value) once stop_after rows were seen, when that is set.
+ */
+static int page_keep(size_t *n, int stop_after, int stop, void *rows, const void *row, size_t size)
+{
+	if (*n < PAGE_MAX)
+		memcpy((char *)rows + *n * size, row, size);
+	(*n)++;
+	return stop_after > 0 && (int)*n == stop_after ? stop : 0;
+}
+
 static int child_page_cb(void *arg, const struct store_child_row *c)
 {
 	struct child_page *p = arg;
+	return page_keep(&p->n, p->stop_after, 7, p->r, c, sizeof(*c));
+}
 
-	if (p->n < PAGE_MAX)
-		p->r[p->n] = *c;
-	p->n++;
-	return p->stop_after > 0 && (int)p->n == p->stop_after ? 7 : 0;
+/* Cursors that are not the last row of a page. */
+static void children_check_cursors(struct store *m)
+{
+	static struct child_page p;
+
+	/* The cursor in another case; a cursor that is no child (between
+	 * zABC.a.example. and z.example.); a cursor after the last. */
+	memset(&p, 0, sizeof(p));
+	CHECK_EQ(
+	    store_children_page(m, N("EXAMPLE."), N("YLJKJLJK.A.Example."), 2, child_page_cb, &p),
+	    DS_OK);
+	CHECK_EQ(p.n, 2);
+	CHECK(dname_equal(p.r[0].name, N("z.a.example.")));
+	CHECK(dname_equal(p.r[1].name, N("zabc.a.example.")));
+	memset(&p, 0, sizeof(p));
+	CHECK_EQ(store_children_page(m, N("example."), N("zz.a.example."), 1, child_page_cb, &p),
+		 DS_OK);
+	CHECK_EQ(p.n, 1);
+	CHECK(dname_equal(p.r[0].name, N("z.example.")));
+	memset(&p, 0, sizeof(p));
+	CHECK_EQ(store_children_page(m, N("example."), N("\\200.z.example."), 5, child_page_cb, &p),
+		 DS_OK);
+	CHECK_EQ(p.n, 0);
 }
 
 static void test_children_page(void)
@@ -1099,24 +1155,7 @@ static void test_children_page(void)
 		CHECK(all.r[i].created > 0);
 		CHECK(all.r[i].updated >= all.r[i].created);
 	}
-	/* The cursor in another case; a cursor that is no child (between
-	 * zABC.a.example. and z.example.); a cursor after the last. */
-	memset(&p, 0, sizeof(p));
-	CHECK_EQ(
-	    store_children_page(m, N("EXAMPLE."), N("YLJKJLJK.A.Example."), 2, child_page_cb, &p),
-	    DS_OK);
-	CHECK_EQ(p.n, 2);
-	CHECK(dname_equal(p.r[0].name, N("z.a.example.")));
-	CHECK(dname_equal(p.r[1].name, N("zabc.a.example.")));
-	memset(&p, 0, sizeof(p));
-	CHECK_EQ(store_children_page(m, N("example."), N("zz.a.example."), 1, child_page_cb, &p),
-		 DS_OK);
-	CHECK_EQ(p.n, 1);
-	CHECK(dname_equal(p.r[0].name, N("z.example.")));
-	memset(&p, 0, sizeof(p));
-	CHECK_EQ(store_children_page(m, N("example."), N("\\200.z.example."), 5, child_page_cb, &p),
-		 DS_OK);
-	CHECK_EQ(p.n, 0);
+	children_check_cursors(m);
 	/* limit 0: nothing; a callback's non-zero stops the walk. */
 	CHECK_EQ(store_children_page(m, N("example."), NULL, 0, child_page_cb, &p), DS_OK);
 	CHECK_EQ(p.n, 0);
@@ -1142,29 +1181,14 @@ struct val_page {
 static int val_page_cb(void *arg, const struct store_validation *v)
 {
 	struct val_page *p = arg;
-
-	if (p->n < PAGE_MAX)
-		p->v[p->n] = *v;
-	p->n++;
-	return p->stop_after > 0 && (int)p->n == p->stop_after ? 9 : 0;
+	return page_keep(&p->n, p->stop_after, 9, p->v, v, sizeof(*v));
 }
 
-static void test_validations_page(void)
+/* Six keys of child cid in validation, one ended, one tried. */
+static void val_fill(struct store *m, int64_t cid, int64_t k[6])
 {
-	struct store *m = NULL;
-	static struct val_page p, all;
 	struct store_validation v;
-	int64_t zid, cid, k[6], after_at = 0, after_id = 0;
-	int pages = 0;
 
-	CHECK_EQ(store_open(":memory:", &m), DS_OK);
-	if (m == NULL)
-		return;
-	memset(&p, 0, sizeof(p));
-	CHECK_EQ(store_validations_page(m, 0, 0, 10, val_page_cb, &p), DS_OK);
-	CHECK_EQ(p.n, 0);
-	CHECK_EQ(store_zone_ensure(m, N("example."), &zid), DS_OK);
-	CHECK_EQ(store_child_ensure(m, zid, N("c.example."), &cid), DS_OK);
 	for (int i = 0; i < 6; i++)
 		k[i] = add_key(m, cid, (uint8_t)(0x70 + i), KEY_VALIDATING);
 	/* next_at: k0 300, k1 100, k2 300 (tie: key id decides), k3 200,
@@ -1186,6 +1210,24 @@ static void test_validations_page(void)
 	v.updated = 210;
 	snprintf(v.last_result, sizeof(v.last_result), "at-ns: 1 of 2 agree");
 	CHECK_EQ(store_validation_update(m, &v), DS_OK);
+}
+
+static void test_validations_page(void)
+{
+	struct store *m = NULL;
+	static struct val_page p, all;
+	int64_t zid, cid, k[6], after_at = 0, after_id = 0;
+	int pages = 0;
+
+	CHECK_EQ(store_open(":memory:", &m), DS_OK);
+	if (m == NULL)
+		return;
+	memset(&p, 0, sizeof(p));
+	CHECK_EQ(store_validations_page(m, 0, 0, 10, val_page_cb, &p), DS_OK);
+	CHECK_EQ(p.n, 0);
+	CHECK_EQ(store_zone_ensure(m, N("example."), &zid), DS_OK);
+	CHECK_EQ(store_child_ensure(m, zid, N("c.example."), &cid), DS_OK);
+	val_fill(m, cid, k);
 
 	memset(&all, 0, sizeof(all));
 	for (int guard = 0; guard < 20; guard++) {
@@ -1277,29 +1319,57 @@ static int audit_page_cb(void *arg, const struct audit_row *r)
 	return p->stop_after > 0 && (int)p->n == p->stop_after ? 11 : 0;
 }
 
-/* All matching ids, newest first, paging with limit; returns the pages. */
-static int audit_ids(struct store *m, const struct audit_filter *f, size_t limit,
-		     int64_t out[PAGE_MAX], size_t *n)
+/* One page of at most limit rows after the id after: the rows' ids. */
+typedef int (*page_fetch)(struct store *m, const void *filter, int64_t after, size_t limit,
+			  size_t *n, int64_t ids[PAGE_MAX]);
+
+/* A page_fetch's result: the store call's rc, the page's count and ids copied out. */
+static int page_got(int rc, const size_t *pn, const int64_t pid[PAGE_MAX], size_t *n,
+		    int64_t ids[PAGE_MAX])
 {
-	static struct audit_page p;
-	int64_t after = 0;
+	*n = *pn;
+	memcpy(ids, pid, PAGE_MAX * sizeof(pid[0]));
+	return rc;
+}
+
+/* All matching ids, newest first, paging with limit; returns the pages. */
+static int page_ids(struct store *m, page_fetch fetch, const void *filter, size_t limit,
+		    int64_t out[PAGE_MAX], size_t *n)
+{
+	int64_t after = 0, ids[PAGE_MAX];
+	size_t got;
 	int pages = 0;
 
 	*n = 0;
 	for (int guard = 0; guard < 40; guard++) {
-		memset(&p, 0, sizeof(p));
-		if (store_audit_page(m, f, after, limit, audit_page_cb, &p) != DS_OK)
+		if (fetch(m, filter, after, limit, &got, ids) != DS_OK)
 			return -1;
-		if (p.n > limit)
+		if (got > limit)
 			return -1;
-		if (p.n == 0)
+		if (got == 0)
 			break;
 		pages++;
-		for (size_t i = 0; i < p.n && *n < PAGE_MAX; i++)
-			out[(*n)++] = p.id[i];
-		after = p.id[p.n - 1];
+		for (size_t i = 0; i < got && *n < PAGE_MAX; i++)
+			out[(*n)++] = ids[i];
+		after = ids[got - 1];
 	}
 	return pages;
+}
+
+static int audit_fetch(struct store *m, const void *f, int64_t after, size_t limit, size_t *n,
+		       int64_t ids[PAGE_MAX])
+{
+	static struct audit_page p;
+
+	memset(&p, 0, sizeof(p));
+	return page_got(store_audit_page(m, f, after, limit, audit_page_cb, &p), &p.n, p.id, n,
+			ids);
+}
+
+static int audit_ids(struct store *m, const struct audit_filter *f, size_t limit,
+		     int64_t out[PAGE_MAX], size_t *n)
+{
+	return page_ids(m, audit_fetch, f, limit, out, n);
 }
 
 #define IDS_ARE(got, ngot, ...)                                                                    \
@@ -1311,62 +1381,82 @@ static int audit_ids(struct store *m, const struct audit_filter *f, size_t limit
 			CHECK_EQ(got[i_], want_[i_]);                                              \
 	} while (0)
 
-static void test_audit_page(void)
-{
-	struct store *m = NULL;
-	static struct audit_page p;
-	struct audit_filter f;
-	int64_t ids[PAGE_MAX];
-	size_t n;
-	/* ids 1..9 in this order */
-	static const struct {
-		int64_t time;
-		const char *child, *result;
-	} rows[] = {
-	    {100, "Child.Example.", "accepted"},	/* 1 */
-	    {200, "other.example.", "refused"},		/* 2 */
-	    {300, "child.example.", "refused"},		/* 3 */
-	    {400, NULL, "formerr"},			/* 4 */
-	    {500, "CHILD.EXAMPLE.", "accepted"},	/* 5 */
-	    {600, "100%.example.", "accepted"},		/* 6 */
-	    {700, "100x.example.", "accepted"},		/* 7 */
-	    {800, "a_b.example.", "' OR 1=1 --"},	/* 8 */
-	    {900, "axb.example.", "accepted"},		/* 9 */
-	    {1000, "o'neil\\\"%_.example.", "refused"}, /* 10 */
-	};
+/* ids 1..10 in this order */
+static const struct {
+	int64_t time;
+	const char *child, *result;
+} audit_rows[] = {
+    {100, "Child.Example.", "accepted"},	/* 1 */
+    {200, "other.example.", "refused"},		/* 2 */
+    {300, "child.example.", "refused"},		/* 3 */
+    {400, NULL, "formerr"},			/* 4 */
+    {500, "CHILD.EXAMPLE.", "accepted"},	/* 5 */
+    {600, "100%.example.", "accepted"},		/* 6 */
+    {700, "100x.example.", "accepted"},		/* 7 */
+    {800, "a_b.example.", "' OR 1=1 --"},	/* 8 */
+    {900, "axb.example.", "accepted"},		/* 9 */
+    {1000, "o'neil\\\"%_.example.", "refused"}, /* 10 */
+};
 
-	CHECK_EQ(store_open(":memory:", &m), DS_OK);
-	if (m == NULL)
-		return;
-	/* Empty table: no rows, with or without filters. */
-	memset(&f, 0, sizeof(f));
-	CHECK_EQ(audit_ids(m, NULL, 2, ids, &n), 0);
-	CHECK_EQ(n, 0);
-	f.child = "child.example.";
-	CHECK_EQ(audit_ids(m, &f, 2, ids, &n), 0);
-	CHECK_EQ(n, 0);
-	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		struct audit_rec a = {.time = rows[i].time,
+/* One filter over audit_rows: the pages of limit rows, the ids newest first. */
+static const struct audit_case {
+	const char *child, *result;
+	int64_t since, until;
+	size_t limit;
+	int pages;
+	int64_t ids[11]; /* 0-terminated */
+} audit_cases[] = {
+    /* Child, in any case, with the final dot; pages of 2. */
+    {"child.example.", NULL, 0, 0, 2, 2, {5, 3, 1}},
+    {"cHiLd.ExAmPlE.", NULL, 0, 0, 2, 2, {5, 3, 1}},
+    {"child.example", NULL, 0, 0, 2, 0, {0}}, /* without the dot: another name */
+    {"", NULL, 0, 0, 2, 0, {0}},
+    /* Result alone: exact, case counts. */
+    {NULL, "accepted", 0, 0, 2, 3, {9, 7, 6, 5, 1}},
+    {NULL, "Accepted", 0, 0, 2, 0, {0}},
+    /* Time bounds alone, both inclusive. */
+    {NULL, NULL, 300, 0, 2, 4, {10, 9, 8, 7, 6, 5, 4, 3}},
+    {NULL, NULL, 0, 300, 2, 2, {3, 2, 1}},
+    {NULL, NULL, 300, 300, 2, 1, {3}},
+    {NULL, NULL, 301, 300, 2, 0, {0}}, /* since > until: nothing */
+    /* Combined. */
+    {"CHILD.example.", "accepted", 0, 0, 1, 2, {5, 1}},
+    {"CHILD.example.", "accepted", 200, 0, 1, 1, {5}},
+    {"CHILD.example.", "accepted", 200, 499, 1, 0, {0}},
+    {"CHILD.example.", "refused", 200, 499, 1, 1, {3}},
+    {NULL, "refused", 250, 0, 2, 1, {10, 3}},
+    /* Hostile filters match literally: no wildcard, no quoting games. */
+    {"100%.example.", NULL, 0, 0, 2, 1, {6}},
+    {"a_b.example.", NULL, 0, 0, 2, 1, {8}},
+    {"%", NULL, 0, 0, 2, 0, {0}},
+    {"O'NEIL\\\"%_.example.", NULL, 0, 0, 2, 1, {10}},
+    {"x' OR '1'='1", NULL, 0, 0, 2, 0, {0}},
+    {NULL, "' OR 1=1 --", 0, 0, 2, 1, {8}},
+    {NULL, "%", 0, 0, 2, 0, {0}},
+};
+
+static void audit_fill(struct store *m)
+{
+	for (size_t i = 0; i < sizeof(audit_rows) / sizeof(audit_rows[0]); i++) {
+		struct audit_rec a = {.time = audit_rows[i].time,
 				      .client = "192.0.2.7#53",
 				      .zone = i == 1 ? NULL : "example.",
-				      .child = rows[i].child,
+				      .child = audit_rows[i].child,
 				      .key_tag = i == 0 ? 4242 : -1,
 				      .actor = "update",
 				      .request = "add NS",
-				      .result = rows[i].result,
+				      .result = audit_rows[i].result,
 				      .rcode = (int)i,
 				      .reason = "why"};
 		CHECK_EQ(store_audit_add(m, &a), DS_OK);
 	}
+}
 
-	/* No filter: all, newest first, pages of 2 (5 pages). */
-	CHECK_EQ(audit_ids(m, NULL, 2, ids, &n), 5);
-	IDS_ARE(ids, n, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1);
-	memset(&f, 0, sizeof(f));
-	CHECK_EQ(audit_ids(m, &f, 3, ids, &n), 4);
-	CHECK_EQ(n, 10);
+/* Every field of a row comes through; NULL strings stay NULL. */
+static void audit_check_fields(struct store *m)
+{
+	static struct audit_page p;
 
-	/* Fields. */
 	memset(&p, 0, sizeof(p));
 	CHECK_EQ(store_audit_page(m, NULL, 3, 2, audit_page_cb, &p), DS_OK);
 	CHECK_EQ(p.n, 2);
@@ -1389,83 +1479,28 @@ static void test_audit_page(void)
 	CHECK_EQ(store_audit_page(m, NULL, 5, 1, audit_page_cb, &p), DS_OK);
 	CHECK_EQ(p.id[0], 4);
 	CHECK(strcmp(p.child[0], "(null)") == 0);
+}
 
-	/* Child, in any case, with the final dot; pages of 2. */
-	memset(&f, 0, sizeof(f));
-	f.child = "child.example.";
-	CHECK_EQ(audit_ids(m, &f, 2, ids, &n), 2);
-	IDS_ARE(ids, n, 5, 3, 1);
-	f.child = "cHiLd.ExAmPlE.";
-	CHECK_EQ(audit_ids(m, &f, 2, ids, &n), 2);
-	IDS_ARE(ids, n, 5, 3, 1);
-	f.child = "child.example"; /* without the dot: another name */
-	CHECK_EQ(audit_ids(m, &f, 2, ids, &n), 0);
-	f.child = "";
-	CHECK_EQ(audit_ids(m, &f, 2, ids, &n), 0);
-	/* Result alone: exact, case counts. */
-	memset(&f, 0, sizeof(f));
-	f.result = "accepted";
-	CHECK_EQ(audit_ids(m, &f, 2, ids, &n), 3);
-	IDS_ARE(ids, n, 9, 7, 6, 5, 1);
-	f.result = "Accepted";
-	CHECK_EQ(audit_ids(m, &f, 2, ids, &n), 0);
-	/* Time bounds alone, both inclusive. */
-	memset(&f, 0, sizeof(f));
-	f.since = 300;
-	CHECK_EQ(audit_ids(m, &f, 2, ids, &n), 4);
-	IDS_ARE(ids, n, 10, 9, 8, 7, 6, 5, 4, 3);
-	memset(&f, 0, sizeof(f));
-	f.until = 300;
-	CHECK_EQ(audit_ids(m, &f, 2, ids, &n), 2);
-	IDS_ARE(ids, n, 3, 2, 1);
-	f.since = 300;
-	CHECK_EQ(audit_ids(m, &f, 2, ids, &n), 1);
-	IDS_ARE(ids, n, 3);
-	f.since = 301; /* since > until: nothing */
-	CHECK_EQ(audit_ids(m, &f, 2, ids, &n), 0);
-	/* Combined. */
-	memset(&f, 0, sizeof(f));
-	f.child = "CHILD.example.";
-	f.result = "accepted";
-	CHECK_EQ(audit_ids(m, &f, 1, ids, &n), 2);
-	IDS_ARE(ids, n, 5, 1);
-	f.since = 200;
-	CHECK_EQ(audit_ids(m, &f, 1, ids, &n), 1);
-	IDS_ARE(ids, n, 5);
-	f.until = 499;
-	CHECK_EQ(audit_ids(m, &f, 1, ids, &n), 0);
-	f.result = "refused";
-	CHECK_EQ(audit_ids(m, &f, 1, ids, &n), 1);
-	IDS_ARE(ids, n, 3);
-	memset(&f, 0, sizeof(f));
-	f.result = "refused";
-	f.since = 250;
-	CHECK_EQ(audit_ids(m, &f, 2, ids, &n), 1);
-	IDS_ARE(ids, n, 10, 3);
+static void audit_check_case(struct store *m, const struct audit_case *c)
+{
+	struct audit_filter f = {
+	    .child = c->child, .result = c->result, .since = c->since, .until = c->until};
+	int64_t ids[PAGE_MAX];
+	size_t n, nwant = 0;
 
-	/* Hostile filters match literally: no wildcard, no quoting games. */
-	memset(&f, 0, sizeof(f));
-	f.child = "100%.example.";
-	CHECK_EQ(audit_ids(m, &f, 2, ids, &n), 1);
-	IDS_ARE(ids, n, 6);
-	f.child = "a_b.example.";
-	CHECK_EQ(audit_ids(m, &f, 2, ids, &n), 1);
-	IDS_ARE(ids, n, 8);
-	f.child = "%";
-	CHECK_EQ(audit_ids(m, &f, 2, ids, &n), 0);
-	f.child = "O'NEIL\\\"%_.example.";
-	CHECK_EQ(audit_ids(m, &f, 2, ids, &n), 1);
-	IDS_ARE(ids, n, 10);
-	f.child = "x' OR '1'='1";
-	CHECK_EQ(audit_ids(m, &f, 2, ids, &n), 0);
-	memset(&f, 0, sizeof(f));
-	f.result = "' OR 1=1 --";
-	CHECK_EQ(audit_ids(m, &f, 2, ids, &n), 1);
-	IDS_ARE(ids, n, 8);
-	f.result = "%";
-	CHECK_EQ(audit_ids(m, &f, 2, ids, &n), 0);
+	CHECK_EQ(audit_ids(m, &f, c->limit, ids, &n), c->pages);
+	while (c->ids[nwant] != 0)
+		nwant++;
+	CHECK_EQ(n, nwant);
+	for (size_t i = 0; i < nwant && i < n; i++)
+		CHECK_EQ(ids[i], c->ids[i]);
+}
 
-	/* Cursors at the edges; limit 0; stop. */
+/* Cursors at the edges; limit 0; stop. */
+static void audit_check_edges(struct store *m)
+{
+	static struct audit_page p;
+
 	memset(&p, 0, sizeof(p));
 	CHECK_EQ(store_audit_page(m, NULL, 1, 10, audit_page_cb, &p), DS_OK);
 	CHECK_EQ(p.n, 0);
@@ -1478,6 +1513,38 @@ static void test_audit_page(void)
 	p.stop_after = 4;
 	CHECK_EQ(store_audit_page(m, NULL, 0, 100, audit_page_cb, &p), 11);
 	CHECK_EQ(p.n, 4);
+}
+
+static void test_audit_page(void)
+{
+	struct store *m = NULL;
+	struct audit_filter f;
+	int64_t ids[PAGE_MAX];
+	size_t n;
+
+	CHECK_EQ(store_open(":memory:", &m), DS_OK);
+	if (m == NULL)
+		return;
+	/* Empty table: no rows, with or without filters. */
+	memset(&f, 0, sizeof(f));
+	CHECK_EQ(audit_ids(m, NULL, 2, ids, &n), 0);
+	CHECK_EQ(n, 0);
+	f.child = "child.example.";
+	CHECK_EQ(audit_ids(m, &f, 2, ids, &n), 0);
+	CHECK_EQ(n, 0);
+	audit_fill(m);
+
+	/* No filter: all, newest first, pages of 2 (5 pages). */
+	CHECK_EQ(audit_ids(m, NULL, 2, ids, &n), 5);
+	IDS_ARE(ids, n, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1);
+	memset(&f, 0, sizeof(f));
+	CHECK_EQ(audit_ids(m, &f, 3, ids, &n), 4);
+	CHECK_EQ(n, 10);
+
+	audit_check_fields(m);
+	for (size_t i = 0; i < sizeof(audit_cases) / sizeof(audit_cases[0]); i++)
+		audit_check_case(m, &audit_cases[i]);
+	audit_check_edges(m);
 	store_close(m);
 }
 
@@ -1515,59 +1582,47 @@ static int deliv_page_cb(void *arg, const struct delivery_row *d)
 	return p->stop_after > 0 && (int)p->n == p->stop_after ? 13 : 0;
 }
 
+static int deliv_fetch(struct store *m, const void *state, int64_t after, size_t limit, size_t *n,
+		       int64_t ids[PAGE_MAX])
+{
+	static struct deliv_page p;
+
+	memset(&p, 0, sizeof(p));
+	return page_got(store_deliveries_page(m, state, after, limit, deliv_page_cb, &p), &p.n,
+			p.id, n, ids);
+}
+
 static int deliv_ids(struct store *m, const char *state, size_t limit, int64_t out[PAGE_MAX],
 		     size_t *n)
 {
-	static struct deliv_page p;
-	int64_t after = 0;
-	int pages = 0;
-
-	*n = 0;
-	for (int guard = 0; guard < 40; guard++) {
-		memset(&p, 0, sizeof(p));
-		if (store_deliveries_page(m, state, after, limit, deliv_page_cb, &p) != DS_OK)
-			return -1;
-		if (p.n > limit)
-			return -1;
-		if (p.n == 0)
-			break;
-		pages++;
-		for (size_t i = 0; i < p.n && *n < PAGE_MAX; i++)
-			out[(*n)++] = p.id[i];
-		after = p.id[p.n - 1];
-	}
-	return pages;
+	return page_ids(m, deliv_fetch, state, limit, out, n);
 }
 
-static void test_deliveries_page(void)
+/* Deliveries 1..6: change 1 -> 1, 2; change 2 -> 3, 4; change 3 -> 5, 6. */
+static void deliv_fill(struct store *m, int64_t c[3])
 {
-	struct store *m = NULL;
-	static struct deliv_page p;
 	const char *const two[] = {"null", "zonefile"};
-	int64_t ids[PAGE_MAX], c1, c2, c3, cnt = -1;
-	struct outbox_item *it = NULL;
-	size_t n;
 
-	CHECK_EQ(store_open(":memory:", &m), DS_OK);
-	if (m == NULL)
-		return;
-	CHECK_EQ(deliv_ids(m, NULL, 2, ids, &n), 0);
-	CHECK_EQ(n, 0);
-	CHECK_EQ(deliv_ids(m, "pending", 2, ids, &n), 0);
-	/* Deliveries 1..6: change 1 -> 1, 2; change 2 -> 3, 4; change 3 -> 5, 6. */
-	CHECK_EQ(store_outbox_add(m, N("Example."), N("A.example."), "+ a\n", two, 2, 100, &c1),
+	CHECK_EQ(store_outbox_add(m, N("Example."), N("A.example."), "+ a\n", two, 2, 100, &c[0]),
 		 DS_OK);
-	CHECK_EQ(store_outbox_add(m, N("example."), N("b.example."), "+ b\n", two, 2, 200, &c2),
+	CHECK_EQ(store_outbox_add(m, N("example."), N("b.example."), "+ b\n", two, 2, 200, &c[1]),
 		 DS_OK);
-	CHECK_EQ(store_outbox_add(m, N("example."), N("c.example."), "- c\n", two, 2, 300, &c3),
+	CHECK_EQ(store_outbox_add(m, N("example."), N("c.example."), "- c\n", two, 2, 300, &c[2]),
 		 DS_OK);
 	CHECK_EQ(store_delivery_done(m, 1, 110), DS_OK);
 	CHECK_EQ(store_delivery_done(m, 4, 210), DS_OK);
 	CHECK_EQ(store_delivery_failed(m, 2, 120, 5000, "connection refused"), DS_OK);
 	CHECK_EQ(store_delivery_failed(m, 5, 310, 400, "timeout"), DS_OK);
 	CHECK_EQ(store_delivery_done(m, 5, 400), DS_OK);
+}
 
-	/* All, newest first, pages of 2; each state alone. */
+/* All, newest first, pages of 2; each state alone; no other state. */
+static void deliv_check_lists(struct store *m)
+{
+	static struct deliv_page p;
+	int64_t ids[PAGE_MAX];
+	size_t n;
+
 	CHECK_EQ(deliv_ids(m, NULL, 2, ids, &n), 3);
 	IDS_ARE(ids, n, 6, 5, 4, 3, 2, 1);
 	CHECK_EQ(deliv_ids(m, "pending", 2, ids, &n), 2);
@@ -1584,13 +1639,18 @@ static void test_deliveries_page(void)
 	CHECK_EQ(store_deliveries_page(m, "%", 0, 10, deliv_page_cb, &p), DS_EINVAL);
 	CHECK_EQ(store_deliveries_page(m, "", 0, 10, deliv_page_cb, &p), DS_EINVAL);
 	CHECK_EQ(p.n, 0);
+}
 
-	/* Fields of a failed pending one (2) and a done one (5). */
+/* Fields of a failed pending one (2), a done one (5), a never tried one (3). */
+static void deliv_check_fields(struct store *m, const int64_t c[3])
+{
+	static struct deliv_page p;
+
 	memset(&p, 0, sizeof(p));
 	CHECK_EQ(store_deliveries_page(m, NULL, 3, 1, deliv_page_cb, &p), DS_OK);
 	CHECK_EQ(p.n, 1);
 	CHECK_EQ(p.id[0], 2);
-	CHECK_EQ(p.change_id[0], c1);
+	CHECK_EQ(p.change_id[0], c[0]);
 	CHECK(strcmp(p.zone[0], "example.") == 0);
 	CHECK(strcmp(p.child[0], "a.example.") == 0);
 	CHECK(strcmp(p.backend[0], "zonefile") == 0);
@@ -1606,7 +1666,7 @@ static void test_deliveries_page(void)
 	CHECK_EQ(store_delivery_get(m, 5, deliv_page_cb, &p), DS_OK);
 	CHECK_EQ(p.n, 1);
 	CHECK_EQ(p.id[0], 5);
-	CHECK_EQ(p.change_id[0], c3);
+	CHECK_EQ(p.change_id[0], c[2]);
 	CHECK(strcmp(p.state[0], "done") == 0);
 	CHECK_EQ(p.attempts[0], 2);
 	CHECK_EQ(p.delivered_at[0], 400);
@@ -1616,12 +1676,18 @@ static void test_deliveries_page(void)
 	/* A never tried one: no last attempt, no error. */
 	memset(&p, 0, sizeof(p));
 	CHECK_EQ(store_delivery_get(m, 3, deliv_page_cb, &p), DS_OK);
-	CHECK_EQ(p.change_id[0], c2);
+	CHECK_EQ(p.change_id[0], c[1]);
 	CHECK_EQ(p.attempts[0], 0);
 	CHECK_EQ(p.last_attempt[0], -1);
 	CHECK_EQ(p.delivered_at[0], -1);
 	CHECK(strcmp(p.last_error[0], "(null)") == 0);
-	/* Unknown: DS_ENOENT, no call; the callback's value is returned. */
+}
+
+/* Unknown: DS_ENOENT, no call; the callback's value is returned; limit 0. */
+static void deliv_check_stop(struct store *m)
+{
+	static struct deliv_page p;
+
 	memset(&p, 0, sizeof(p));
 	CHECK_EQ(store_delivery_get(m, 77, deliv_page_cb, &p), DS_ENOENT);
 	CHECK_EQ(p.n, 0);
@@ -1634,8 +1700,16 @@ static void test_deliveries_page(void)
 	memset(&p, 0, sizeof(p));
 	CHECK_EQ(store_deliveries_page(m, NULL, 0, 0, deliv_page_cb, &p), DS_OK);
 	CHECK_EQ(p.n, 0);
+}
 
-	/* Retry: a pending one is due now, attempts and error kept. */
+/* Retry: a pending one is due now, attempts and error kept; not a done one. */
+static void deliv_check_retry(struct store *m)
+{
+	static struct deliv_page p;
+	struct outbox_item *it = NULL;
+	int64_t cnt = -1;
+	size_t n;
+
 	CHECK_EQ(store_outbox_due(m, 1000, 10, &it, &n), DS_OK);
 	CHECK_EQ(n, 2); /* 3 and 6; 2 waits for 5000 */
 	store_outbox_items_free(it, n);
@@ -1664,15 +1738,33 @@ static void test_deliveries_page(void)
 	CHECK_EQ(store_delivery_retry(m, 77, 1000), DS_ENOENT);
 	CHECK_EQ(store_outbox_pending(m, &cnt), DS_OK);
 	CHECK_EQ(cnt, 3);
+}
+
+static void test_deliveries_page(void)
+{
+	struct store *m = NULL;
+	static struct deliv_page p;
+	int64_t ids[PAGE_MAX], c[3], na, nc;
+	size_t n;
+
+	CHECK_EQ(store_open(":memory:", &m), DS_OK);
+	if (m == NULL)
+		return;
+	CHECK_EQ(deliv_ids(m, NULL, 2, ids, &n), 0);
+	CHECK_EQ(n, 0);
+	CHECK_EQ(deliv_ids(m, "pending", 2, ids, &n), 0);
+	deliv_fill(m, c);
+	deliv_check_lists(m);
+	deliv_check_fields(m, c);
+	deliv_check_stop(m);
+	deliv_check_retry(m);
 	/* A purged change takes its deliveries out of the pages. */
 	CHECK_EQ(store_delivery_done(m, 2, 1001), DS_OK);
-	{
-		int64_t na, nc;
-		CHECK_EQ(store_history_purge(m, 150, 10, &na, &nc), DS_OK);
-		CHECK_EQ(nc, 1);
-	}
+	CHECK_EQ(store_history_purge(m, 150, 10, &na, &nc), DS_OK);
+	CHECK_EQ(nc, 1);
 	CHECK_EQ(deliv_ids(m, NULL, 4, ids, &n), 1);
 	IDS_ARE(ids, n, 6, 5, 4, 3);
+	memset(&p, 0, sizeof(p));
 	CHECK_EQ(store_delivery_get(m, 1, deliv_page_cb, &p), DS_ENOENT);
 	store_close(m);
 }
