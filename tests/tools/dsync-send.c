@@ -16,6 +16,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1346,6 +1347,9 @@ int main(int argc, char **argv)
 	struct builder bd;
 	parse_opts(&o, argc, argv);
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* a server that stops (SIGTERM drain) resets our connections: a write
+	 * then fails with EPIPE, and the summary line is still printed */
+	signal(SIGPIPE, SIG_IGN);
 
 	uint8_t *req;
 	size_t len;
