@@ -95,7 +95,8 @@ unsigned long backend_delivered(const struct backend *b);
  * else DS_ECHILD with err = "command <path> exited with status N: <output>"
  * (or "killed by signal N", "timed out after N s and was killed", "not
  * found"); DS_EINVAL for an empty argv.  Shared by the backends that run
- * programs (zonefile reload, exec).  The caller must not ignore SIGCHLD.
+ * programs (zonefile reload, exec); run_program (common/run.h) does the
+ * work.  The caller must not ignore SIGCHLD.
  */
 int backend_run(char *const argv[], unsigned timeout, char *err, size_t errlen);
 
