@@ -53,6 +53,18 @@ struct backend_ops {
 	int (*deliver)(void *state, const struct backend_batch *b, char *err, size_t errlen);
 };
 
+/*
+ * The two tables a backend file gives: backend_<id>_type (config's view:
+ * the name "<id>", the settings table and the size of the settings struct
+ * it fills; the check is backend_check) and backend_<id>_ops.  Each is
+ * listed in the registry of backend.c.
+ */
+#define BACKEND_DEFINE(id, settings_, size_, init_, free_, deliver_)                               \
+	const struct cfg_backend_type backend_##id##_type = {                                      \
+	    .name = #id, .settings = (settings_), .size = (size_), .check = backend_check};        \
+	const struct backend_ops backend_##id##_ops = {                                            \
+	    .type = &backend_##id##_type, .init = (init_), .free = (free_), .deliver = (deliver_)}
+
 /* The ops with this name, or NULL. */
 const struct backend_ops *backend_find(const char *name);
 
