@@ -868,11 +868,10 @@ done:
 
 #include "common/run.h"
 
+/* run_program: input, separate stdout and stderr, environment, capture cap */
 static void test_run_program(void)
 {
 	struct run_result r;
-	static char big[1 << 20];
-	memset(big, 'x', sizeof(big));
 
 	/* input on stdin, stdout and stderr apart, the environment added to */
 	{
@@ -915,6 +914,15 @@ static void test_run_program(void)
 		CHECK(r.out != NULL && strcmp(r.out, "0123456789") == 0);
 		run_result_free(&r);
 	}
+}
+
+/* run_program: how a run ends (input unread, timeout in ms, signal, not found) */
+static void test_run_program_ends(void)
+{
+	struct run_result r;
+	static char big[1 << 20];
+	memset(big, 'x', sizeof(big));
+
 	/* a program that reads none of a large input: no SIGPIPE reaches us */
 	{
 		char *argv[] = {"/bin/true", NULL};
@@ -965,6 +973,7 @@ int main(void)
 	int fds = open_fds();
 	test_run();
 	test_run_program();
+	test_run_program_ends();
 	test_zonefile_init();
 	test_zonefile_stale_temp();
 	test_zonefile_fragment();
