@@ -41,7 +41,7 @@ POLICY_SRC   = policy/policy.c
 KEYSTATE_SRC = keystate/keystate.c keystate/methods.c
 CONFIG_SRC   = config/config.c
 BACKENDS_SRC = backends/backend.c backends/null.c backends/zonefile.c
-KEYS_SRC     = keys/cache.c keys/trans.c keys/rkey.c keys/records.c
+KEYS_SRC     = keys/cache.c keys/trans.c keys/rkey.c keys/records.c keys/ops.c
 OUTBOX_SRC   = outbox/outbox.c
 RECEIVER_SRC = receiver/server.c receiver/pipeline.c receiver/replay.c receiver/respond.c \
                receiver/bootstrap.c receiver/metrics.c
