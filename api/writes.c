@@ -378,6 +378,11 @@ void api_outbox_retry(struct api_req *q)
 
 /* ---- the receiver's key ---- */
 
+static int rkeys_to(struct api_req *q, const char *what, FILE *f)
+{
+	return rkeys_command(q->a->cfg, what, f);
+}
+
 void api_rkey_roll(struct api_req *q)
 {
 	const struct cfg *c = q->a->cfg;
@@ -389,15 +394,11 @@ void api_rkey_roll(struct api_req *q)
 			  "no receiver key to roll: receiver.name is not set (or sign is off)");
 		return;
 	}
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-	if (f == NULL) {
-		api_text(q, 500, NULL, NULL, 0);
+	char *text;
+	size_t len;
+	int rc;
+	if (!api_capture(q, rkeys_to, "roll", &text, &len, &rc))
 		return;
-	}
-	int rc = rkeys_command(c, "roll", f);
-	fclose(f);
 	if (text != NULL)
 		text[strcspn(text, "\n")] = '\0';
 	if (rc != DS_OK) {
