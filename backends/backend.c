@@ -93,13 +93,13 @@ int backend_new(const struct cfg_backend *bc, const struct cfg_zone *zc, struct 
 		return DS_ENOMEM;
 	}
 	rc = ops->init(bc, zc, &b->state, err, errlen);
-	if (rc != DS_OK) {
-		free(b->name);
-		free(b);
-		return rc;
+	if (rc == DS_OK) {
+		*out = b;
+		return DS_OK;
 	}
-	*out = b;
-	return DS_OK;
+	free(b->name);
+	free(b);
+	return rc;
 }
 
 void backend_free(struct backend *b)
