@@ -59,6 +59,24 @@ void api_text(struct api_req *q, unsigned status, const char *ctype, char *text,
 	set_answer(q, status, ctype, text, len);
 }
 
+bool api_capture(struct api_req *q, api_writer fn, const char *arg, char **text, size_t *len,
+		 int *rc)
+{
+	*text = NULL;
+	*len = 0;
+	FILE *f = open_memstream(text, len);
+	if (f == NULL) {
+		api_text(q, 500, NULL, NULL, 0);
+		return false;
+	}
+	*rc = fn(q, arg, f);
+	fclose(f);
+	/* the command's one line says why */
+	if (*rc != DS_OK && *text != NULL)
+		(*text)[strcspn(*text, "\n")] = '\0';
+	return true;
+}
+
 void api_json(struct api_req *q, unsigned status, json_t *v)
 {
 	char *s = v ? json_dumps(v, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
@@ -604,12 +622,10 @@ static void api_free(struct api *a)
 	free(a);
 }
 
-int api_start(const struct api_env *env, struct api **out)
+/* The state of a starting API: tokens, TLS files, rate limit, store (failures logged). */
+static int api_open(const struct api_env *env, bool tls, struct api **out)
 {
 	const struct cfg *cfg = env->cfg;
-	*out = NULL;
-	if (!cfg->api.enabled)
-		return DS_OK;
 	struct api *a = calloc(1, sizeof(*a));
 	if (a == NULL)
 		return DS_ENOMEM;
@@ -624,7 +640,6 @@ int api_start(const struct api_env *env, struct api **out)
 		return rc;
 	}
 	size_t certlen = 0;
-	bool tls = cfg->api.tls_cert != NULL && cfg->api.tls_key != NULL;
 	if (tls && ((a->tls_cert = read_pem(cfg->api.tls_cert, false, &certlen)) == NULL ||
 		    (a->tls_key = read_pem(cfg->api.tls_key, true, &a->tls_key_len)) == NULL)) {
 		api_free(a);
@@ -638,14 +653,17 @@ int api_start(const struct api_env *env, struct api **out)
 		api_free(a);
 		return rc;
 	}
+	*out = a;
+	return DS_OK;
+}
 
-	struct sockaddr_storage ss;
-	memset(&ss, 0, sizeof(ss));
-	struct sockaddr_in *s4 = (void *)&ss;
-	struct sockaddr_in6 *s6 = (void *)&ss;
-	/* one internal thread; AUTO picks epoll on Linux, so descriptors above
-	 * FD_SETSIZE (a busy DNS side) do not break it as select() would */
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
+/* api.listen and api.port as a socket address; *flags gets the IPv6 mode.
+ * False (logged) when api.listen is no IP address. */
+static bool api_addr(const struct cfg *cfg, struct sockaddr_storage *ss, unsigned *flags)
+{
+	struct sockaddr_in *s4 = (void *)ss;
+	struct sockaddr_in6 *s6 = (void *)ss;
+	memset(ss, 0, sizeof(*ss));
 	if (inet_pton(AF_INET, cfg->api.listen, &s4->sin_addr) == 1) {
 		s4->sin_family = AF_INET;
 		s4->sin_port = htons(cfg->api.port);
@@ -653,10 +671,31 @@ int api_start(const struct api_env *env, struct api **out)
 		s6->sin6_family = AF_INET6;
 		s6->sin6_port = htons(cfg->api.port);
 		/* "::" takes IPv4 as well; a specific address is itself only */
-		flags |=
+		*flags |=
 		    IN6_IS_ADDR_UNSPECIFIED(&s6->sin6_addr) ? MHD_USE_DUAL_STACK : MHD_USE_IPv6;
 	} else {
 		log_err("api.listen %s is not an IP address", cfg->api.listen);
+		return false;
+	}
+	return true;
+}
+
+int api_start(const struct api_env *env, struct api **out)
+{
+	const struct cfg *cfg = env->cfg;
+	struct api *a;
+	*out = NULL;
+	if (!cfg->api.enabled)
+		return DS_OK;
+	bool tls = cfg->api.tls_cert != NULL && cfg->api.tls_key != NULL;
+	int rc = api_open(env, tls, &a);
+	if (rc != DS_OK)
+		return rc;
+	struct sockaddr_storage ss;
+	/* one internal thread; AUTO picks epoll on Linux, so descriptors above
+	 * FD_SETSIZE (a busy DNS side) do not break it as select() would */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
+	if (!api_addr(cfg, &ss, &flags)) {
 		api_free(a);
 		return DS_ECONFIG;
 	}
@@ -684,9 +723,9 @@ int api_start(const struct api_env *env, struct api **out)
 		api_free(a);
 		return DS_EIO;
 	}
+	bool v6 = ss.ss_family == AF_INET6;
 	log_notice("admin API on %s://%s%s%s:%u/ (%zu token(s))", tls ? "https" : "http",
-		   s6->sin6_family == AF_INET6 ? "[" : "", cfg->api.listen,
-		   s6->sin6_family == AF_INET6 ? "]" : "", cfg->api.port, a->tokens.n);
+		   v6 ? "[" : "", cfg->api.listen, v6 ? "]" : "", cfg->api.port, a->tokens.n);
 	*out = a;
 	return DS_OK;
 }

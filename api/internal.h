@@ -146,6 +146,16 @@ void api_json(struct api_req *q, unsigned status, json_t *v);
 /* Answer {"error": "..."} with status. */
 void api_error(struct api_req *q, unsigned status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* A command that writes text (records, the receiver-key roll, metrics). */
+typedef int (*api_writer)(struct api_req *q, const char *arg, FILE *out);
+/*
+ * Run fn(q, arg, f) with f a memory stream: *text (malloc'd; the caller
+ * frees it) and *len get what it wrote, *rc its result; on failure *text is
+ * cut to its first line.  False, with 500 answered, when no stream can be
+ * made.
+ */
+bool api_capture(struct api_req *q, api_writer fn, const char *arg, char **text, size_t *len,
+		 int *rc);
 /* Answer text of content type ctype; text is malloc'd and consumed. */
 void api_text(struct api_req *q, unsigned status, const char *ctype, char *text, size_t len);
 /* A query parameter, or NULL when absent. */

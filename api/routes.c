@@ -90,6 +90,18 @@ static void page(struct api_req *q, json_t *items, json_t *next)
 	api_json(q, 200, json_pack("{s:o,s:o}", "items", items, "next", next ? next : json_null()));
 }
 
+/* The page, or the store's error rc (items and next then dropped). */
+static void page_done(struct api_req *q, json_t *items, json_t *next, int rc)
+{
+	if (rc != DS_OK || items == NULL) {
+		json_decref(items);
+		json_decref(next);
+		store_failed(q, rc != DS_OK ? rc : DS_ENOMEM);
+		return;
+	}
+	page(q, items, next);
+}
+
 bool api_find_child(struct api_req *q, const char *s, const struct cfg_zone **zone,
 		    int64_t *child_id, uint8_t child[DNAME_MAX])
 {
@@ -215,20 +227,26 @@ static void h_zones(struct api_req *q)
 	page(q, items, NULL);
 }
 
-struct child_rows {
-	struct store_child_row *c;
-	size_t n, cap;
+/* Rows of one type (size bytes each) read from the store into an array. */
+struct rows {
+	void *v;
+	size_t n, cap, size;
 };
+
+static int rows_add(struct rows *l, const void *row)
+{
+	char *p = vec_grow(l->v, &l->cap, l->n + 1, l->size, 16);
+	if (p == NULL)
+		return DS_ENOMEM;
+	memcpy(p + l->n * l->size, row, l->size);
+	l->v = p;
+	l->n++;
+	return 0;
+}
 
 static int child_add(void *arg, const struct store_child_row *c)
 {
-	struct child_rows *l = arg;
-	struct store_child_row *p = vec_grow(l->c, &l->cap, l->n + 1, sizeof(*p), 16);
-	if (p == NULL)
-		return DS_ENOMEM;
-	l->c = p;
-	l->c[l->n++] = *c;
-	return 0;
+	return rows_add(arg, c);
 }
 
 struct key_counts {
@@ -280,37 +298,32 @@ static void h_children(struct api_req *q)
 		api_error(q, 404, "zone %.255s is not configured", q->param[0]);
 		return;
 	}
-	struct child_rows rows = {0};
+	struct rows rows = {.size = sizeof(struct store_child_row)};
 	struct deleg *d = malloc(sizeof(*d));
 	/* one row more than asked tells whether there is a next page */
 	int rc = d ? store_children_page(q->a->store, zone, as ? after : NULL, limit + 1, child_add,
 					 &rows)
 		   : DS_ENOMEM;
+	const struct store_child_row *cr = rows.v;
 	json_t *items = json_array(), *next = NULL;
 	for (size_t i = 0; rc == DS_OK && items && i < rows.n && i < limit; i++) {
-		json_t *c = child_summary(q, &rows.c[i], d, &rc);
+		json_t *c = child_summary(q, &cr[i], d, &rc);
 		if (c != NULL)
 			json_array_append_new(items, c);
 	}
 	if (rc == DS_OK && rows.n > limit) {
 		char name[DNAME_STR_MAX];
-		dname_to_str(rows.c[limit - 1].name, name, sizeof(name));
+		dname_to_str(cr[limit - 1].name, name, sizeof(name));
 		next = json_string(name);
 	}
-	free(rows.c);
+	free(rows.v);
 	free(d);
 	if (rc == DS_ENOENT) {
 		json_decref(items);
 		page(q, json_array(), NULL); /* configured, but no child stored yet */
 		return;
 	}
-	if (rc != DS_OK || items == NULL) {
-		json_decref(items);
-		json_decref(next);
-		store_failed(q, rc != DS_OK ? rc : DS_ENOMEM);
-		return;
-	}
-	page(q, items, next);
+	page_done(q, items, next, rc);
 }
 
 static void h_child(struct api_req *q)
@@ -350,20 +363,9 @@ static void h_child(struct api_req *q)
 
 /* ---- validations ---- */
 
-struct vrows {
-	struct store_validation *v;
-	size_t n, cap;
-};
-
 static int vrow_add(void *arg, const struct store_validation *v)
 {
-	struct vrows *l = arg;
-	struct store_validation *p = vec_grow(l->v, &l->cap, l->n + 1, sizeof(*p), 16);
-	if (p == NULL)
-		return DS_ENOMEM;
-	l->v = p;
-	l->v[l->n++] = *v;
-	return 0;
+	return rows_add(arg, v);
 }
 
 /* The cursor of the validations is "<next_time>:<key id>" (their order). */
@@ -380,15 +382,16 @@ static void h_validations(struct api_req *q)
 		api_error(q, 400, "bad cursor \"%.64s\": want <next_time>:<key id>", as);
 		return;
 	}
-	struct vrows rows = {0};
+	struct rows rows = {.size = sizeof(struct store_validation)};
 	int rc = store_validations_page(q->a->store, at, id, limit + 1, vrow_add, &rows);
+	const struct store_validation *vr = rows.v;
 	json_t *items = json_array(), *next = NULL;
 	struct store_key *k = malloc(sizeof(*k));
 	char child[DNAME_STR_MAX];
 	if (k == NULL)
 		rc = DS_ENOMEM;
 	for (size_t i = 0; rc == DS_OK && items && i < rows.n && i < limit; i++) {
-		const struct store_validation *v = &rows.v[i];
+		const struct store_validation *v = &vr[i];
 		rc = store_key_get(q->a->store, v->key_id, k);
 		if (rc != DS_OK)
 			break;
@@ -402,36 +405,53 @@ static void h_validations(struct api_req *q)
 	}
 	if (rc == DS_OK && rows.n > limit) {
 		char cur[48];
-		snprintf(cur, sizeof(cur), "%lld:%lld", (long long)rows.v[limit - 1].next_at,
-			 (long long)rows.v[limit - 1].key_id);
+		snprintf(cur, sizeof(cur), "%lld:%lld", (long long)vr[limit - 1].next_at,
+			 (long long)vr[limit - 1].key_id);
 		next = json_string(cur);
 	}
 	free(k);
 	free(rows.v);
-	if (rc != DS_OK || items == NULL) {
-		json_decref(items);
-		json_decref(next);
-		store_failed(q, rc != DS_OK ? rc : DS_ENOMEM);
-		return;
-	}
-	page(q, items, next);
+	page_done(q, items, next, rc);
 }
 
 /* ---- audit ---- */
 
-struct audit_page {
+/* A page of rows by id (audit, outbox): limit + 1 are read, the extra one
+ * only says that there is a next page, after the last id shown. */
+struct id_page {
 	json_t *items;
 	int64_t last;
 	size_t n, limit;
 };
 
+/* Count a row of id; false for the extra one (not shown). */
+static bool page_take(struct id_page *p, int64_t id)
+{
+	if (++p->n > p->limit)
+		return false;
+	p->last = id;
+	return true;
+}
+
+/* Append o (NULL: it could not be made) to the page. */
+static int page_push(struct id_page *p, json_t *o)
+{
+	return o == NULL || json_array_append_new(p->items, o) != 0 ? DS_ENOMEM : 0;
+}
+
+/* Answer the page read with result rc. */
+static void page_answer(struct api_req *q, struct id_page *p, int rc)
+{
+	bool more = rc == DS_OK && p->n > p->limit;
+	page_done(q, p->items, more ? json_integer((json_int_t)p->last) : NULL, rc);
+}
+
 static int audit_add(void *arg, const struct audit_row *r)
 {
-	struct audit_page *p = arg;
-	if (++p->n > p->limit)
-		return 0; /* the extra row only says that there is more */
+	struct id_page *p = arg;
+	if (!page_take(p, r->id))
+		return 0;
 	const struct audit_rec *a = &r->a;
-	p->last = r->id;
 	/* rows written before the request text was escaped may hold any byte */
 	json_t *o = json_pack(
 	    "{s:I,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:i,s:o}", "id", (json_int_t)r->id, "time",
@@ -440,7 +460,7 @@ static int audit_add(void *arg, const struct audit_row *r)
 	    a->key_tag >= 0 ? json_integer(a->key_tag) : json_null(), "actor",
 	    api_json_text(a->actor), "request", api_json_text(a->request), "result",
 	    api_json_text(a->result), "rcode", a->rcode, "reason", api_json_text(a->reason));
-	return o == NULL || json_array_append_new(p->items, o) != 0 ? DS_ENOMEM : 0;
+	return page_push(p, o);
 }
 
 static void h_audit(struct api_req *q)
@@ -467,15 +487,10 @@ static void h_audit(struct api_req *q)
 	}
 	f.since = since;
 	f.until = until;
-	struct audit_page p = {.items = json_array(), .limit = limit};
+	struct id_page p = {.items = json_array(), .limit = limit};
 	int rc = p.items ? store_audit_page(q->a->store, &f, after, limit + 1, audit_add, &p)
 			 : DS_ENOMEM;
-	if (rc != DS_OK) {
-		json_decref(p.items);
-		store_failed(q, rc);
-		return;
-	}
-	page(q, p.items, p.n > limit ? json_integer((json_int_t)p.last) : NULL);
+	page_answer(q, &p, rc);
 }
 
 /* ---- outbox ---- */
@@ -492,20 +507,10 @@ json_t *api_delivery_json(const struct delivery_row *d)
 			 time_or_null(d->delivered_at), "changes", d->changes);
 }
 
-struct delivery_page {
-	json_t *items;
-	int64_t last;
-	size_t n, limit;
-};
-
 static int delivery_add(void *arg, const struct delivery_row *d)
 {
-	struct delivery_page *p = arg;
-	if (++p->n > p->limit)
-		return 0;
-	p->last = d->id;
-	json_t *o = api_delivery_json(d);
-	return o == NULL || json_array_append_new(p->items, o) != 0 ? DS_ENOMEM : 0;
+	struct id_page *p = arg;
+	return page_take(p, d->id) ? page_push(p, api_delivery_json(d)) : 0;
 }
 
 static void h_outbox(struct api_req *q)
@@ -522,16 +527,11 @@ static void h_outbox(struct api_req *q)
 	}
 	if (state != NULL && strcmp(state, "all") == 0)
 		state = NULL;
-	struct delivery_page p = {.items = json_array(), .limit = limit};
+	struct id_page p = {.items = json_array(), .limit = limit};
 	int rc = p.items
 		     ? store_deliveries_page(q->a->store, state, after, limit + 1, delivery_add, &p)
 		     : DS_ENOMEM;
-	if (rc != DS_OK) {
-		json_decref(p.items);
-		store_failed(q, rc);
-		return;
-	}
-	page(q, p.items, p.n > limit ? json_integer((json_int_t)p.last) : NULL);
+	page_answer(q, &p, rc);
 }
 
 /* ---- the receiver's key ---- */
@@ -604,25 +604,22 @@ static void h_rkey(struct api_req *q)
 
 /* ---- records, config, health, metrics ---- */
 
+static int records_to(struct api_req *q, const char *zone, FILE *f)
+{
+	return keys_records(q->a->cfg, zone, f);
+}
+
 static void h_records(struct api_req *q)
 {
-	const char *zone = api_query(q, "zone");
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-	if (f == NULL) {
-		api_text(q, 500, NULL, NULL, 0);
+	char *text;
+	size_t len;
+	int rc;
+	if (!api_capture(q, records_to, api_query(q, "zone"), &text, &len, &rc))
 		return;
-	}
-	int rc = keys_records(q->a->cfg, zone, f);
-	fclose(f);
 	if (rc == DS_OK) {
 		api_text(q, 200, "text/plain; charset=utf-8", text, len);
 		return;
 	}
-	/* the command's one line says why */
-	if (text != NULL)
-		text[strcspn(text, "\n")] = '\0';
 	api_error(q, rc == DS_ENOENT || rc == DS_ECONFIG ? 404 : 500, "%s",
 		  text && *text ? text : ds_strerror(rc));
 	free(text);
@@ -648,17 +645,19 @@ static void h_healthz(struct api_req *q)
 			   (json_int_t)q->a->cfg->nzones));
 }
 
+static int metrics_to(struct api_req *q, const char *unused, FILE *f)
+{
+	(void)unused;
+	return q->a->env.metrics(q->a->env.arg, q->a->store, f);
+}
+
 static void h_metrics(struct api_req *q)
 {
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-	if (f == NULL) {
-		api_text(q, 500, NULL, NULL, 0);
+	char *text;
+	size_t len;
+	int rc;
+	if (!api_capture(q, metrics_to, NULL, &text, &len, &rc))
 		return;
-	}
-	int rc = q->a->env.metrics(q->a->env.arg, q->a->store, f);
-	fclose(f);
 	if (rc != DS_OK) {
 		free(text);
 		store_failed(q, rc);

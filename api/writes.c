@@ -88,15 +88,6 @@ static void abort_txn(struct api_req *q, int rc)
 			  ds_strerror(rc));
 }
 
-/* Read key id inside the open transaction; 404 when there is none. */
-static int key_load(struct api_req *q, int64_t id, struct store_key *k)
-{
-	int rc = store_key_get(q->a->store, id, k);
-	if (rc == DS_ENOENT)
-		api_error(q, 404, "no key with id %lld", (long long)id);
-	return rc;
-}
-
 static void key_name(const struct store_key *k, char *out, size_t len)
 {
 	char c[DNAME_STR_MAX];
@@ -104,58 +95,76 @@ static void key_name(const struct store_key *k, char *out, size_t len)
 	snprintf(out, len, "key %lld (%s tag %u)", (long long)k->id, c, k->tag);
 }
 
-/* The configuration's entry for stored key k, or NULL when the configuration does not list it. */
-
-/* 409 when k is listed in the configuration: it would come back trusted at the next start. */
-static bool refuse_config_key(struct api_req *q, const struct store_key *k)
+/* A key operation by this request's actor, for the audit row's reason. */
+static struct key_op *op_new(struct api_req *q, const char *reason)
 {
-	const struct cfg_key *ck = key_config_entry(q->a->cfg, k);
+	struct key_op *op = calloc(1, sizeof(*op));
+	if (op != NULL) {
+		op->actor = q->actor;
+		op->reason = reason;
+	}
+	return op;
+}
+
+static void op_free(struct key_op *op)
+{
+	if (op != NULL)
+		key_op_free(op);
+	free(op);
+}
+
+/* Answer a key operation that changed nothing (op NULL: out of memory):
+ * what refused it, or the store's error.  Key id is the one asked for. */
+static void op_failed(struct api_req *q, const struct key_op *op, int64_t id, int rc)
+{
 	char c[DNAME_STR_MAX];
-	if (ck == NULL)
-		return false;
-	dname_to_str(k->owner, c, sizeof(c));
-	api_error(q, 409, "key %lld of %s is listed in the configuration (%s); remove it there",
-		  (long long)k->id, c, ck->source[0] ? ck->source : "place unknown");
-	return true;
+	const struct cfg_key *ck = op != NULL ? op->in_config : NULL;
+	if (op != NULL)
+		dname_to_str(op->key.owner, c, sizeof(c));
+	switch (op != NULL ? op->refusal : KEY_OP_ALLOWED) {
+	case KEY_OP_NO_KEY:
+		api_error(q, 404, "no key with id %lld", (long long)id);
+		break;
+	case KEY_OP_IN_CONFIG:
+		/* it would come back trusted at the next start */
+		api_error(q, 409,
+			  "key %lld of %s is listed in the configuration (%s); remove it there",
+			  (long long)op->key.id, c, ck->source[0] ? ck->source : "place unknown");
+		break;
+	case KEY_OP_DUPLICATE:
+		api_error(q, 409, "%s has this key already: id %lld, state %s", c,
+			  (long long)op->other_id, store_key_state_str(op->other_state));
+		break;
+	default:
+		api_error(q, rc == DS_EBUSY ? 503 : 500, "store error, nothing changed: %s",
+			  ds_strerror(rc));
+	}
 }
 
 static void transition(struct api_req *q, enum ks_event ev)
 {
-	struct store *s = q->a->store;
 	int64_t id;
 	char reason[REASON_MAX + 64], what[DNAME_STR_MAX + 64];
+	const char *verb = ev == KS_EV_OPERATOR_TRUST ? "trusted" : "revoked";
 	if (!api_parse_id(q, q->param[0], "key id", &id) ||
 	    !body_reason(q, reason, sizeof(reason), "through the admin API"))
 		return;
-	struct store_key *k = malloc(sizeof(*k));
-	struct keyrows changed = {0};
-	enum key_state next;
-	int rc = k ? store_begin(s) : DS_ENOMEM;
-	if (rc == DS_OK)
-		rc = key_load(q, id, k);
-	if (rc == DS_OK && ev == KS_EV_OPERATOR_REVOKE && refuse_config_key(q, k))
-		rc = DS_EINVAL;
-	if (rc == DS_OK && !ks_next(true, k->state, ev, &next)) {
-		key_name(k, what, sizeof(what));
-		api_error(q, 409, "%s is %s; it cannot be %s", what, store_key_state_str(k->state),
-			  ev == KS_EV_OPERATOR_TRUST ? "trusted" : "revoked");
-		rc = DS_EINVAL;
-	}
-	if (rc == DS_OK)
-		rc = key_transition(s, k, ev, "manual", q->actor, reason, &changed);
-	if (rc == DS_OK)
-		rc = store_commit(s);
-	if (rc != DS_OK) {
-		abort_txn(q, rc);
-	} else {
-		cache_put(q, &changed);
-		key_name(k, what, sizeof(what));
-		log_notice("api: %s %s by %s (%zu key(s) changed)", what,
-			   ev == KS_EV_OPERATOR_TRUST ? "trusted" : "revoked", q->actor, changed.n);
+	struct key_op *op = op_new(q, reason);
+	int rc = op ? key_op_transition(q->a->cfg, q->a->store, id, ev, op) : DS_ENOMEM;
+	if (op != NULL)
+		key_name(&op->key, what, sizeof(what));
+	if (rc == DS_OK) {
+		cache_put(q, &op->changed);
+		log_notice("api: %s %s by %s (%zu key(s) changed)", what, verb, q->actor,
+			   op->changed.n);
 		answer_key(q, 200, id);
+	} else if (op != NULL && op->refusal == KEY_OP_WRONG_STATE) {
+		api_error(q, 409, "%s is %s; it cannot be %s", what,
+			  store_key_state_str(op->key.state), verb);
+	} else {
+		op_failed(q, op, id, rc);
 	}
-	free(changed.k);
-	free(k);
+	op_free(op);
 }
 
 void api_key_trust(struct api_req *q)
@@ -170,156 +179,135 @@ void api_key_revoke(struct api_req *q)
 
 void api_key_delete(struct api_req *q)
 {
-	struct store *s = q->a->store;
 	int64_t id;
-	char reason[REASON_MAX + 64], what[DNAME_STR_MAX + 64], why[REASON_MAX + 128];
+	char reason[REASON_MAX + 64], what[DNAME_STR_MAX + 64];
 	if (!api_parse_id(q, q->param[0], "key id", &id) ||
 	    !body_reason(q, reason, sizeof(reason), "through the admin API"))
 		return;
-	struct store_key *k = malloc(sizeof(*k));
-	int rc = k ? store_begin(s) : DS_ENOMEM;
-	if (rc == DS_OK)
-		rc = key_load(q, id, k);
-	if (rc == DS_OK && refuse_config_key(q, k))
-		rc = DS_EINVAL;
-	if (rc == DS_OK && k->state == KEY_TRUSTED) {
-		key_name(k, what, sizeof(what));
-		api_error(q, 409, "%s is trusted; revoke it first", what);
-		rc = DS_EINVAL;
-	}
+	struct key_op *op = op_new(q, reason);
+	int rc = op ? key_op_delete(q->a->cfg, q->a->store, id, op) : DS_ENOMEM;
+	if (op != NULL)
+		key_name(&op->key, what, sizeof(what));
 	if (rc == DS_OK) {
-		snprintf(why, sizeof(why), "deleted (was %s) %s", store_key_state_str(k->state),
-			 reason);
-		rc = store_key_delete(s, id);
-	}
-	if (rc == DS_OK)
-		rc = key_audit(s, k, q->actor, "deleted", why);
-	if (rc == DS_OK)
-		rc = store_commit(s);
-	if (rc != DS_OK) {
-		abort_txn(q, rc);
-	} else {
 		/* entries never leave the cache while it lives: revoked stops it verifying */
-		k->state = KEY_REVOKED;
-		keycache_put(q->a->env.keys, k, &q->a->cfg->limits);
-		key_name(k, what, sizeof(what));
+		op->key.state = KEY_REVOKED;
+		keycache_put(q->a->env.keys, &op->key, &q->a->cfg->limits);
 		log_notice("api: %s deleted by %s", what, q->actor);
 		char *none = malloc(1);
 		api_text(q, 204, NULL, none, 0);
+	} else if (op != NULL && op->refusal == KEY_OP_WRONG_STATE) {
+		api_error(q, 409, "%s is trusted; revoke it first", what);
+	} else {
+		op_failed(q, op, id, rc);
 	}
-	free(k);
+	op_free(op);
 }
 
 static const char *const key_fields[] = {"key:s", "reason:s", NULL};
 
-void api_key_add(struct api_req *q)
+/* The body of a key upload: its "key" text and the audit reason; NULL when answered. */
+static json_t *key_add_body(struct api_req *q, const char **text, char *reason, size_t rlen)
 {
-	struct store *s = q->a->store;
-	const struct cfg_zone *z = NULL;
-	int64_t cid = 0;
-	uint8_t child[DNAME_MAX], owner[DNAME_MAX];
-	char why[256] = "", cname[DNAME_STR_MAX], zname[DNAME_STR_MAX];
+	json_t *b = api_body(q, key_fields, true);
+	if (b == NULL)
+		return NULL;
+	const char *note = json_string_value(json_object_get(b, "reason"));
+	*text = json_string_value(json_object_get(b, "key"));
+	if (*text == NULL) {
+		api_error(q, 400, "field \"key\" is missing: want a KEY record in text");
+	} else if (note != NULL && !reason_ok(note)) {
+		api_error(q, 400, "field \"reason\" must be one line of 1 to %d characters",
+			  REASON_MAX);
+	} else {
+		snprintf(reason, rlen, "key added through the admin API%s%s", note ? ": " : "",
+			 note ? note : "");
+		return b;
+	}
+	json_decref(b);
+	return NULL;
+}
+
+/* The KEY record in text for child of zone z, checked, into k (rdata, rdlen, alg, tag,
+ * flags); false when answered. */
+static bool key_add_record(struct api_req *q, const struct cfg_zone *z, const uint8_t *child,
+			   const char *text, struct store_key *k)
+{
+	uint8_t owner[DNAME_MAX];
+	char why[256] = "", o[DNAME_STR_MAX], c[DNAME_STR_MAX];
 	uint16_t type = 0;
 	uint32_t ttl;
 	size_t rdlen = 0;
-	struct store_key *k = calloc(1, sizeof(*k));
-	json_t *b = NULL;
-	if (k == NULL) {
-		api_text(q, 500, NULL, NULL, 0);
-		return;
-	}
-	/* the child first: a key for a name that is no delegation is a 404 */
-	if (!api_find_child(q, q->param[0], &z, &cid, child))
-		goto out;
-	b = api_body(q, key_fields, true);
-	if (b == NULL)
-		goto out;
-	const char *text = json_string_value(json_object_get(b, "key"));
-	const char *note = json_string_value(json_object_get(b, "reason"));
-	char reason[REASON_MAX + 64];
-	if (text == NULL) {
-		api_error(q, 400, "field \"key\" is missing: want a KEY record in text");
-		goto out;
-	}
-	if (note != NULL && !reason_ok(note)) {
-		api_error(q, 400, "field \"reason\" must be one line of 1 to %d characters",
-			  REASON_MAX);
-		goto out;
-	}
-	snprintf(reason, sizeof(reason), "key added through the admin API%s%s", note ? ": " : "",
-		 note ? note : "");
-	dname_to_str(child, cname, sizeof(cname));
-	dname_to_str(z->name, zname, sizeof(zname));
+	struct sig0_key *pk = NULL;
 	if (zonefile_rr_from_str(text, owner, &type, &ttl, k->rdata, sizeof(k->rdata), &rdlen, why,
 				 sizeof(why)) != DS_OK) {
 		api_error(q, 400, "field \"key\" is not a record in presentation form: %s", why);
-		goto out;
+		return false;
 	}
 	if (type != T_KEY || rdlen < 4) {
 		api_error(q, 400, "field \"key\" is not a KEY record (type %u)", type);
-		goto out;
+		return false;
 	}
 	if (!dname_equal(owner, child)) {
-		char o[DNAME_STR_MAX];
 		dname_to_str(owner, o, sizeof(o));
-		api_error(q, 400, "the KEY's owner %s is not the child %s", o, cname);
-		goto out;
+		dname_to_str(child, c, sizeof(c));
+		api_error(q, 400, "the KEY's owner %s is not the child %s", o, c);
+		return false;
 	}
-	struct sig0_key *pk = NULL;
 	if (sig0_key_new(child, k->rdata, rdlen, &q->a->cfg->limits, &pk, why, sizeof(why)) !=
 	    DS_OK) {
 		api_error(q, 400, "the key is not acceptable: %s", why);
-		goto out;
+		return false;
 	}
 	sig0_key_free(pk);
 	if (!policy_bit(z->key_alg_ok, k->rdata[3])) {
+		dname_to_str(z->name, c, sizeof(c));
 		api_error(q, 400,
 			  "algorithm %u is not accepted for child keys of zone %s (key-algorithms)",
-			  k->rdata[3], zname);
-		goto out;
+			  k->rdata[3], c);
+		return false;
 	}
+	k->rdlen = (uint16_t)rdlen;
+	k->alg = k->rdata[3];
+	k->tag = sig0_rdata_tag(k->rdata, rdlen);
+	k->flags = rd_u16(k->rdata);
+	return true;
+}
 
-	struct keyrows rows = {0}, changed = {0};
-	int rc = store_begin(s);
-	if (rc == DS_OK)
-		rc = store_child_keys_foreach(s, cid, keyrows_add, &rows);
-	for (size_t i = 0; rc == DS_OK && i < rows.n; i++)
-		if (rows.k[i].rdlen == rdlen && memcmp(rows.k[i].rdata, k->rdata, rdlen) == 0) {
-			api_error(q, 409, "%s has this key already: id %lld, state %s", cname,
-				  (long long)rows.k[i].id, store_key_state_str(rows.k[i].state));
-			rc = DS_EEXIST;
-		}
-	if (rc == DS_OK) {
-		k->child_id = cid;
-		memcpy(k->zone, z->name, dname_len(z->name));
-		memcpy(k->owner, child, dname_len(child));
-		k->alg = k->rdata[3];
-		k->tag = sig0_rdata_tag(k->rdata, rdlen);
-		k->flags = rd_u16(k->rdata);
-		k->rdlen = (uint16_t)rdlen;
-		k->state = KEY_KNOWN;
-		snprintf(k->source, sizeof(k->source), "added by %s from %s", q->actor, q->client);
-		/* stored as known, then trusted by the operator's transition: the
-		 * audit row and D8's superseding are the same as for any trust */
-		rc = store_key_upsert(s, k);
+void api_key_add(struct api_req *q)
+{
+	const struct cfg_zone *z = NULL;
+	int64_t cid = 0;
+	uint8_t child[DNAME_MAX];
+	char reason[REASON_MAX + 64] = "", cname[DNAME_STR_MAX];
+	const char *text = NULL;
+	json_t *b = NULL;
+	struct key_op *op = op_new(q, reason);
+	if (op == NULL) {
+		api_text(q, 500, NULL, NULL, 0);
+		return;
 	}
-	if (rc == DS_OK)
-		rc = key_transition(s, k, KS_EV_OPERATOR_TRUST, "manual", q->actor, reason,
-				    &changed);
-	if (rc == DS_OK)
-		rc = store_commit(s);
-	if (rc != DS_OK) {
-		abort_txn(q, rc);
-	} else {
-		cache_put(q, &changed);
+	struct store_key *k = &op->key;
+	/* the child first: a key for a name that is no delegation is a 404 */
+	if (!api_find_child(q, q->param[0], &z, &cid, child) ||
+	    (b = key_add_body(q, &text, reason, sizeof(reason))) == NULL ||
+	    !key_add_record(q, z, child, text, k))
+		goto out;
+	k->child_id = cid;
+	memcpy(k->zone, z->name, dname_len(z->name));
+	memcpy(k->owner, child, dname_len(child));
+	snprintf(k->source, sizeof(k->source), "added by %s from %s", q->actor, q->client);
+	int rc = key_op_add(q->a->store, op);
+	if (rc == DS_OK) {
+		cache_put(q, &op->changed);
+		dname_to_str(child, cname, sizeof(cname));
 		log_notice("api: key %s tag %u added and trusted by %s", cname, k->tag, q->actor);
 		answer_key(q, 201, k->id);
+	} else {
+		op_failed(q, op, 0, rc);
 	}
-	free(rows.k);
-	free(changed.k);
 out:
 	json_decref(b);
-	free(k);
+	op_free(op);
 }
 
 /* ---- outbox ---- */
@@ -390,6 +378,11 @@ void api_outbox_retry(struct api_req *q)
 
 /* ---- the receiver's key ---- */
 
+static int rkeys_to(struct api_req *q, const char *what, FILE *f)
+{
+	return rkeys_command(q->a->cfg, what, f);
+}
+
 void api_rkey_roll(struct api_req *q)
 {
 	const struct cfg *c = q->a->cfg;
@@ -401,15 +394,11 @@ void api_rkey_roll(struct api_req *q)
 			  "no receiver key to roll: receiver.name is not set (or sign is off)");
 		return;
 	}
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-	if (f == NULL) {
-		api_text(q, 500, NULL, NULL, 0);
+	char *text;
+	size_t len;
+	int rc;
+	if (!api_capture(q, rkeys_to, "roll", &text, &len, &rc))
 		return;
-	}
-	int rc = rkeys_command(c, "roll", f);
-	fclose(f);
 	if (text != NULL)
 		text[strcspn(text, "\n")] = '\0';
 	if (rc != DS_OK) {

@@ -53,6 +53,18 @@ struct backend_ops {
 	int (*deliver)(void *state, const struct backend_batch *b, char *err, size_t errlen);
 };
 
+/*
+ * The two tables a backend file gives: backend_<id>_type (config's view:
+ * the name "<id>", the settings table and the size of the settings struct
+ * it fills; the check is backend_check) and backend_<id>_ops.  Each is
+ * listed in the registry of backend.c.
+ */
+#define BACKEND_DEFINE(id, settings_, size_, init_, free_, deliver_)                               \
+	const struct cfg_backend_type backend_##id##_type = {                                      \
+	    .name = #id, .settings = (settings_), .size = (size_), .check = backend_check};        \
+	const struct backend_ops backend_##id##_ops = {                                            \
+	    .type = &backend_##id##_type, .init = (init_), .free = (free_), .deliver = (deliver_)}
+
 /* The ops with this name, or NULL. */
 const struct backend_ops *backend_find(const char *name);
 
@@ -95,7 +107,8 @@ unsigned long backend_delivered(const struct backend *b);
  * else DS_ECHILD with err = "command <path> exited with status N: <output>"
  * (or "killed by signal N", "timed out after N s and was killed", "not
  * found"); DS_EINVAL for an empty argv.  Shared by the backends that run
- * programs (zonefile reload, exec).  The caller must not ignore SIGCHLD.
+ * programs (zonefile reload, exec); run_program (common/run.h) does the
+ * work.  The caller must not ignore SIGCHLD.
  */
 int backend_run(char *const argv[], unsigned timeout, char *err, size_t errlen);
 

@@ -53,16 +53,5 @@ static int null_deliver(void *state, const struct backend_batch *b, char *err, s
 /* no settings of its own: any other setting is unknown to config */
 static const struct cfg_setting null_settings[] = {{.name = NULL}};
 
-const struct cfg_backend_type backend_null_type = {
-    .name = "null",
-    .settings = null_settings,
-    .size = 1,
-    .check = backend_check,
-};
-
-const struct backend_ops backend_null_ops = {
-    .type = &backend_null_type,
-    .init = null_init,
-    .free = null_free,
-    .deliver = null_deliver,
-};
+/* size 1: an empty settings struct */
+BACKEND_DEFINE(null, null_settings, 1, null_init, null_free, null_deliver);

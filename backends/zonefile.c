@@ -556,15 +556,123 @@ oom:
 	return DS_ENOMEM;
 }
 
+/* What one delivery writes: the fragment, and with a template the whole zone. */
+struct zf_out {
+	struct zf_buf frag, full;
+	char *tmpl; /* the template's text */
+	size_t tlen;
+	uint32_t serial;  /* the serial the zone was rendered with */
+	bool has_serial;  /* the template has the serial marker */
+	const char *data; /* the file's bytes: frag or full */
+	size_t datalen;
+};
+
+static void zf_out_free(struct zf_out *o)
+{
+	zf_buf_free(&o->frag);
+	zf_buf_free(&o->full);
+	free(o->tmpl);
+}
+
+/* The template filled with the fragment and serial, as the file's bytes. */
+static int zf_fill(const struct zf_state *st, struct zf_out *o, uint32_t serial, char *err,
+		   size_t errlen)
+{
+	zf_buf_free(&o->full);
+	o->serial = serial;
+	int rc = zf_template_fill(st->tmpl, o->tmpl, o->tlen, o->frag.p, o->frag.len, serial,
+				  &o->full, &o->has_serial, err, errlen);
+	if (rc == DS_OK) {
+		o->data = o->full.p;
+		o->datalen = o->full.len;
+	}
+	return rc;
+}
+
+/* Render the batch: the fragment, or the template filled with the previous serial. */
+static int zf_render(const struct zf_state *st, const struct backend_batch *b, struct zf_out *o,
+		     char *err, size_t errlen)
+{
+	uint32_t serial = 0;
+	int rc = zf_render_fragment(b, st->tmpl != NULL, &o->frag, err, errlen);
+	if (rc != DS_OK)
+		return rc;
+	o->data = o->frag.p;
+	o->datalen = o->frag.len;
+	if (st->tmpl == NULL)
+		return DS_OK;
+	/* Read on every delivery: the operator may edit the template. */
+	rc = zf_template_read(st->tmpl, &o->tmpl, &o->tlen, err, errlen);
+	if (rc == DS_OK)
+		rc = zf_serial_read(st->serial_path, &serial, err, errlen);
+	/* With the previous serial, an unchanged zone renders to the same bytes. */
+	if (rc == DS_OK)
+		rc = zf_fill(st, o, serial, err, errlen);
+	return rc;
+}
+
+/* Does the file hold other bytes than o's (or is it missing, or too large)? */
+static int zf_changed(const struct zf_state *st, const struct zf_out *o, bool *changed, char *err,
+		      size_t errlen)
+{
+	char *cur = NULL;
+	size_t curlen = 0;
+	int rc = zf_read_file(st->path, ZF_OUTPUT_MAX, &cur, &curlen);
+	if (rc != DS_OK && rc != DS_ENOENT && rc != DS_ELIMIT) {
+		snprintf(err, errlen, "read %s: %s", st->path, ds_strerror(rc));
+		free(cur);
+		return rc;
+	}
+	*changed = rc != DS_OK || curlen != o->datalen || memcmp(cur, o->data, o->datalen) != 0;
+	free(cur);
+	return DS_OK;
+}
+
+/* Write the changed file; with a serial in the template, the next serial first. */
+static int zf_write(struct zf_state *st, struct zf_out *o, char *err, size_t errlen)
+{
+	int rc;
+
+	st->reload_pending = true;
+	if (o->has_serial) {
+		char sbuf[16];
+		uint32_t serial = zf_serial_next(o->serial, (uint32_t)time(NULL));
+		/*
+		 * Sidecar first: a crash between the two writes then only
+		 * skips a serial, it never reuses one for different data.
+		 */
+		snprintf(sbuf, sizeof(sbuf), "%" PRIu32 "\n", serial);
+		rc = zf_write_atomic(st->serial_path, sbuf, strlen(sbuf), err, errlen);
+		if (rc == DS_OK)
+			rc = zf_fill(st, o, serial, err, errlen);
+		if (rc != DS_OK)
+			return rc;
+	}
+	rc = zf_write_atomic(st->path, o->data, o->datalen, err, errlen);
+	if (rc == DS_OK)
+		log_info("zonefile backend: wrote %s (%zu bytes)", st->path, o->datalen);
+	return rc;
+}
+
+/* Run the reload command when the file may hold data not loaded yet. */
+static int zf_reload(struct zf_state *st, char *err, size_t errlen)
+{
+	char sub[512];
+
+	if (st->reload != NULL && st->reload_pending &&
+	    backend_run(st->reload, st->timeout, sub, sizeof(sub)) != DS_OK) {
+		snprintf(err, errlen, "reload %s", sub);
+		return DS_ECHILD;
+	}
+	st->reload_pending = false;
+	return DS_OK;
+}
+
 static int zf_deliver(void *state, const struct backend_batch *b, char *err, size_t errlen)
 {
 	struct zf_state *st = state;
-	struct zf_buf frag = {0}, full = {0};
-	char *tmpl = NULL, *cur = NULL;
-	const char *data;
-	size_t tlen = 0, curlen = 0, datalen;
-	uint32_t serial = 0;
-	bool has_serial = false, changed;
+	struct zf_out o = {0};
+	bool changed = false;
 	int rc;
 
 	if (errlen > 0)
@@ -573,81 +681,14 @@ static int zf_deliver(void *state, const struct backend_batch *b, char *err, siz
 		snprintf(err, errlen, "incomplete batch");
 		return DS_EINVAL;
 	}
-	rc = zf_render_fragment(b, st->tmpl != NULL, &frag, err, errlen);
-	if (rc != DS_OK)
-		goto out;
-	data = frag.p;
-	datalen = frag.len;
-
-	if (st->tmpl != NULL) {
-		/* Read on every delivery: the operator may edit the template. */
-		rc = zf_template_read(st->tmpl, &tmpl, &tlen, err, errlen);
-		if (rc != DS_OK)
-			goto out;
-		rc = zf_serial_read(st->serial_path, &serial, err, errlen);
-		if (rc != DS_OK)
-			goto out;
-		/* With the previous serial, an unchanged zone renders to the same bytes. */
-		rc = zf_template_fill(st->tmpl, tmpl, tlen, frag.p, frag.len, serial, &full,
-				      &has_serial, err, errlen);
-		if (rc != DS_OK)
-			goto out;
-		data = full.p;
-		datalen = full.len;
-	}
-
-	rc = zf_read_file(st->path, ZF_OUTPUT_MAX, &cur, &curlen);
-	if (rc != DS_OK && rc != DS_ENOENT && rc != DS_ELIMIT) {
-		snprintf(err, errlen, "read %s: %s", st->path, ds_strerror(rc));
-		goto out;
-	}
-	changed = rc != DS_OK || curlen != datalen || memcmp(cur, data, datalen) != 0;
-	rc = DS_OK;
-
-	if (changed) {
-		st->reload_pending = true;
-		if (has_serial) {
-			char sbuf[16];
-			serial = zf_serial_next(serial, (uint32_t)time(NULL));
-			/*
-			 * Sidecar first: a crash between the two writes then only
-			 * skips a serial, it never reuses one for different data.
-			 */
-			snprintf(sbuf, sizeof(sbuf), "%" PRIu32 "\n", serial);
-			rc = zf_write_atomic(st->serial_path, sbuf, strlen(sbuf), err, errlen);
-			if (rc != DS_OK)
-				goto out;
-			zf_buf_free(&full);
-			rc = zf_template_fill(st->tmpl, tmpl, tlen, frag.p, frag.len, serial, &full,
-					      &has_serial, err, errlen);
-			if (rc != DS_OK)
-				goto out;
-			data = full.p;
-			datalen = full.len;
-		}
-		rc = zf_write_atomic(st->path, data, datalen, err, errlen);
-		if (rc != DS_OK)
-			goto out;
-		log_info("zonefile backend: wrote %s (%zu bytes)", st->path, datalen);
-	}
-
-	if (st->reload == NULL) {
-		st->reload_pending = false;
-	} else if (st->reload_pending) {
-		char sub[512];
-		rc = backend_run(st->reload, st->timeout, sub, sizeof(sub));
-		if (rc != DS_OK) {
-			snprintf(err, errlen, "reload %s", sub);
-			rc = DS_ECHILD;
-			goto out;
-		}
-		st->reload_pending = false;
-	}
-out:
-	zf_buf_free(&frag);
-	zf_buf_free(&full);
-	free(tmpl);
-	free(cur);
+	rc = zf_render(st, b, &o, err, errlen);
+	if (rc == DS_OK)
+		rc = zf_changed(st, &o, &changed, err, errlen);
+	if (rc == DS_OK && changed)
+		rc = zf_write(st, &o, err, errlen);
+	if (rc == DS_OK)
+		rc = zf_reload(st, err, errlen);
+	zf_out_free(&o);
 	return rc;
 }
 
@@ -663,16 +704,5 @@ static const struct cfg_setting zf_settings[] = {
     {.name = NULL},
 };
 
-const struct cfg_backend_type backend_zonefile_type = {
-    .name = "zonefile",
-    .settings = zf_settings,
-    .size = sizeof(struct zonefile_settings),
-    .check = backend_check,
-};
-
-const struct backend_ops backend_zonefile_ops = {
-    .type = &backend_zonefile_type,
-    .init = zf_init,
-    .free = zf_free,
-    .deliver = zf_deliver,
-};
+BACKEND_DEFINE(zonefile, zf_settings, sizeof(struct zonefile_settings), zf_init, zf_free,
+	       zf_deliver);

@@ -96,147 +96,188 @@ static void keep(struct deleg *d, const struct drr *r, uint32_t ttl)
 		d->rr[d->n - 1].ttl = ttl;
 }
 
-/* Replace the stored delegation of child with next; audit and queue the difference. */
-static int import_child(struct store *s, const struct cfg_zone *zc, int64_t zid,
-			const uint8_t *child, struct deleg *next, struct deleg *cur, char *changes,
-			const char *const *names, size_t nb, int64_t now, const char *path,
-			size_t *nchanged)
+/* One import into the store: its zone, transaction and counts. */
+struct import_run {
+	const struct cfg_zone *zc;
+	const char *path;
+	struct store *s;
+	int64_t zid, now;
+	struct deleg *cur, *next; /* a child's stored and imported delegation */
+	char *changes;		  /* IMPORT_CHANGES_MAX bytes */
+	const char *names[16];	  /* the zone's backends */
+	size_t nb;
+	size_t nchild, nchanged, ignored;
+};
+
+#define IMPORT_CHANGES_MAX 65536
+
+/* Replace the stored delegation of child with r->next; audit and queue the difference. */
+static int import_child(struct import_run *r, const uint8_t *child)
 {
 	char zs[DNAME_STR_MAX], cs[DNAME_STR_MAX];
 	int64_t cid, chg;
-	deleg_sort(next);
-	int rc = store_child_ensure(s, zid, child, &cid);
+	deleg_sort(r->next);
+	int rc = store_child_ensure(r->s, r->zid, child, &cid);
 	if (rc == DS_OK)
-		rc = store_deleg_load(s, cid, cur);
+		rc = store_deleg_load(r->s, cid, r->cur);
 	if (rc != DS_OK)
 		return rc;
-	diff_text(cur, next, changes, 65536);
-	if (changes[0] == '\0')
+	diff_text(r->cur, r->next, r->changes, IMPORT_CHANGES_MAX);
+	if (r->changes[0] == '\0')
 		return DS_OK;
-	(*nchanged)++;
-	dname_to_str(zc->name, zs, sizeof(zs));
+	r->nchanged++;
+	dname_to_str(r->zc->name, zs, sizeof(zs));
 	dname_to_str(child, cs, sizeof(cs));
-	struct audit_rec a = {.time = now,
+	struct audit_rec a = {.time = r->now,
 			      .client = "local",
 			      .zone = zs,
 			      .child = cs,
 			      .key_tag = -1,
 			      .actor = "import",
-			      .request = path,
+			      .request = r->path,
 			      .result = "imported",
 			      .rcode = 0,
-			      .reason = changes};
-	rc = store_deleg_write(s, cid, next);
+			      .reason = r->changes};
+	rc = store_deleg_write(r->s, cid, r->next);
 	if (rc == DS_OK)
-		rc = store_outbox_add(s, zc->name, child, changes, names, nb, now, &chg);
+		rc = store_outbox_add(r->s, r->zc->name, child, r->changes, r->names, r->nb, r->now,
+				      &chg);
 	if (rc == DS_OK)
-		rc = store_audit_add(s, &a);
+		rc = store_audit_add(r->s, &a);
+	return rc;
+}
+
+/*
+ * The n records of one owner: below the current cut, glue for one of the
+ * child's NS targets (else occluded data); with NS, a new cut (*cut) and
+ * its NS and DS (anything else there is occluded); else the parent's own
+ * data (a DS without NS is no delegation).
+ */
+static void import_owner(struct import_run *r, const struct drr *rr, size_t n, bool below,
+			 const uint8_t **cut)
+{
+	uint32_t ttl = r->zc->pol.deleg_ttl;
+	bool has_ns = false;
+	for (size_t x = 0; x < n; x++)
+		has_ns |= rr[x].type == T_NS;
+	if (below) {
+		for (size_t x = 0; x < n; x++) {
+			bool glue = (rr[x].type == T_A || rr[x].type == T_AAAA) &&
+				    is_ns_target(r->next, rr[x].owner);
+			if (glue)
+				keep(r->next, &rr[x], ttl);
+			else
+				r->ignored++;
+		}
+	} else if (has_ns) {
+		*cut = rr[0].owner;
+		r->next->n = 0;
+		for (size_t x = 0; x < n; x++) {
+			if (rr[x].type == T_NS || rr[x].type == T_DS)
+				keep(r->next, &rr[x], ttl);
+			else
+				r->ignored++;
+		}
+	} else {
+		r->ignored += n;
+	}
+}
+
+/*
+ * In canonical order every name below a delegation point follows it, so
+ * one pass over the sorted records, one owner at a time, sees each child's
+ * NS and DS and then the names below it (glue or occluded).
+ */
+static int import_walk(struct import_run *r, struct drr *rr, size_t n)
+{
+	const uint8_t *cut = NULL;
+	int rc = DS_OK;
+	size_t i = 0;
+	if (n)
+		qsort(rr, n, sizeof(rr[0]), cmp_owner_type);
+	while (rc == DS_OK && i <= n) {
+		size_t k = i;
+		while (k < n && dname_equal(rr[k].owner, rr[i].owner))
+			k++;
+		bool below = i < n && cut && dname_is_strict_sub(rr[i].owner, cut);
+		if (cut && !below) {
+			rc = import_child(r, cut);
+			r->nchild++;
+			cut = NULL;
+		}
+		if (i == n || rc != DS_OK)
+			break;
+		import_owner(r, &rr[i], k - i, below, &cut);
+		i = k;
+	}
+	return rc;
+}
+
+/* The configured zone named zone, and the delegation data of the file at
+ * path into c (said on out when not). */
+static int import_read(const struct cfg *cfg, const char *zone, const char *path, FILE *out,
+		       const struct cfg_zone **zc, struct import_ctx *c)
+{
+	uint8_t zname[DNAME_MAX];
+	char why[512];
+	if (dname_from_str(zone, zname) < 0) {
+		fprintf(out, "import: bad zone name %s\n", zone);
+		return DS_EINVAL;
+	}
+	*zc = cfg_zone_find(cfg, zname);
+	if (*zc == NULL) {
+		fprintf(out, "import: zone %s is not configured\n", zone);
+		return DS_ENOENT;
+	}
+	c->zone = (*zc)->name;
+	int rc = zonefile_read(path, (*zc)->name, collect, c, why, sizeof(why));
+	if (rc != DS_OK) {
+		fprintf(out, "import: %s\n", rc == DS_EPARSE || rc < -4096 ? why : ds_strerror(rc));
+		free(c->rr);
+		c->rr = NULL;
+	}
 	return rc;
 }
 
 int daemon_import(const struct cfg *cfg, const char *zone, const char *path, FILE *out)
 {
-	uint8_t zname[DNAME_MAX];
-	char why[512], zs[DNAME_STR_MAX];
-	if (dname_from_str(zone, zname) < 0) {
-		fprintf(out, "import: bad zone name %s\n", zone);
-		return DS_EINVAL;
-	}
-	const struct cfg_zone *zc = cfg_zone_find(cfg, zname);
-	if (zc == NULL) {
-		fprintf(out, "import: zone %s is not configured\n", zone);
-		return DS_ENOENT;
-	}
-	dname_to_str(zc->name, zs, sizeof(zs));
-	struct import_ctx c = {.zone = zc->name};
-	int rc = zonefile_read(path, zc->name, collect, &c, why, sizeof(why));
-	if (rc != DS_OK) {
-		fprintf(out, "import: %s\n", rc == DS_EPARSE || rc < -4096 ? why : ds_strerror(rc));
-		free(c.rr);
+	const struct cfg_zone *zc = NULL;
+	struct import_ctx c = {0};
+	char zs[DNAME_STR_MAX];
+	int rc = import_read(cfg, zone, path, out, &zc, &c);
+	if (rc != DS_OK)
 		return rc;
-	}
-	struct store *s = NULL;
-	struct deleg *cur = malloc(sizeof(*cur)), *next = malloc(sizeof(*next));
-	char *changes = malloc(65536);
-	size_t nchild = 0, nchanged = 0, ignored = 0;
-	int64_t zid, now = (int64_t)time(NULL);
-	const char *names[16];
-	size_t nb = zc->nbackends < 16 ? zc->nbackends : 16;
-	for (size_t i = 0; i < nb; i++)
-		names[i] = zc->backends[i].name;
+	struct import_run r = {.zc = zc, .path = path, .now = (int64_t)time(NULL)};
+	r.cur = malloc(sizeof(*r.cur));
+	r.next = malloc(sizeof(*r.next));
+	r.changes = malloc(IMPORT_CHANGES_MAX);
+	r.nb = zc->nbackends < 16 ? zc->nbackends : 16;
+	for (size_t i = 0; i < r.nb; i++)
+		r.names[i] = zc->backends[i].name;
 
-	rc = cur && next && changes ? store_open(cfg->store_path, &s) : DS_ENOMEM;
+	rc = r.cur && r.next && r.changes ? store_open(cfg->store_path, &r.s) : DS_ENOMEM;
 	if (rc == DS_OK)
-		rc = store_begin(s);
+		rc = store_begin(r.s);
 	if (rc == DS_OK)
-		rc = store_zone_ensure(s, zc->name, &zid);
-	/*
-	 * In canonical order every name below a delegation point follows it,
-	 * so one pass over the sorted records, one owner at a time, sees each
-	 * child's NS and DS and then the names below it (glue or occluded).
-	 */
-	if (c.n)
-		qsort(c.rr, c.n, sizeof(c.rr[0]), cmp_owner_type);
-	const uint8_t *cut = NULL;
-	size_t i = 0;
-	while (rc == DS_OK && i <= c.n) {
-		size_t k = i;
-		while (k < c.n && dname_equal(c.rr[k].owner, c.rr[i].owner))
-			k++;
-		bool below = i < c.n && cut && dname_is_strict_sub(c.rr[i].owner, cut);
-		if (cut && !below) {
-			rc = import_child(s, zc, zid, cut, next, cur, changes, names, nb, now, path,
-					  &nchanged);
-			nchild++;
-			cut = NULL;
-		}
-		if (i == c.n || rc != DS_OK)
-			break;
-		bool has_ns = false;
-		for (size_t x = i; x < k; x++)
-			has_ns |= c.rr[x].type == T_NS;
-		if (below) {
-			/* glue for one of the child's NS targets, or occluded data */
-			for (size_t x = i; x < k; x++) {
-				bool glue = (c.rr[x].type == T_A || c.rr[x].type == T_AAAA) &&
-					    is_ns_target(next, c.rr[x].owner);
-				if (glue)
-					keep(next, &c.rr[x], zc->pol.deleg_ttl);
-				else
-					ignored++;
-			}
-		} else if (has_ns) {
-			/* a new delegation point: its NS and DS (anything else there is occluded)
-			 */
-			cut = c.rr[i].owner;
-			next->n = 0;
-			for (size_t x = i; x < k; x++) {
-				if (c.rr[x].type == T_NS || c.rr[x].type == T_DS)
-					keep(next, &c.rr[x], zc->pol.deleg_ttl);
-				else
-					ignored++;
-			}
-		} else {
-			ignored +=
-			    k - i; /* the parent's own data; a DS without NS is no delegation */
-		}
-		i = k;
-	}
+		rc = store_zone_ensure(r.s, zc->name, &r.zid);
 	if (rc == DS_OK)
-		rc = store_commit(s);
-	else if (s)
-		store_rollback(s);
+		rc = import_walk(&r, c.rr, c.n);
+	if (rc == DS_OK)
+		rc = store_commit(r.s);
+	else if (r.s)
+		store_rollback(r.s);
+	dname_to_str(zc->name, zs, sizeof(zs));
 	if (rc == DS_OK)
 		fprintf(out,
 			"import: zone %s from %s: %zu delegation(s), %zu changed, %zu record(s) "
 			"below a cut or not delegation data ignored, %zu other record(s) skipped\n",
-			zs, path, nchild, nchanged, ignored, c.skipped);
+			zs, path, r.nchild, r.nchanged, r.ignored, c.skipped);
 	else
 		fprintf(out, "import: failed, nothing changed: %s\n", ds_strerror(rc));
-	store_close(s);
-	free(cur);
-	free(next);
-	free(changes);
+	store_close(r.s);
+	free(r.cur);
+	free(r.next);
+	free(r.changes);
 	free(c.rr);
 	return rc;
 }

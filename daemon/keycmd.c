@@ -4,7 +4,8 @@
  * follow keystate/'s table; every change is audited with actor "operator".
  * When a key becomes trusted, the child's other uploaded keys are superseded
  * (revoked, D8); keys listed in the configuration stay under the
- * configuration's control.  A running dsyncd applies the change on SIGHUP.
+ * configuration's control.  The change itself is keys/ops.c's, shared with
+ * the admin API.  A running dsyncd applies the change on SIGHUP.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -38,61 +39,66 @@ static void list(struct store *s, const struct keyrows *l, FILE *out)
 	}
 }
 
-/* The configuration's entry for stored key k, or NULL when the configuration does not list it. */
-
-/* Change the key (child, tag) with ev; on trust, supersede the child's other uploads. */
-static int change(const struct cfg *cfg, struct store *s, struct keyrows *l, const uint8_t *child,
-		  unsigned tag, enum ks_event ev, FILE *out)
+/* The one key of child with tag in l, or NULL (said on out). */
+static const struct store_key *find(const struct keyrows *l, const uint8_t *child, unsigned tag,
+				    FILE *out, int *rc)
 {
 	char c[DNAME_STR_MAX];
-	struct store_key *k = NULL;
+	const struct store_key *k = NULL;
 	dname_to_str(child, c, sizeof(c));
 	for (size_t i = 0; i < l->n; i++)
 		if (l->k[i].tag == tag && dname_equal(l->k[i].owner, child)) {
 			if (k != NULL) {
 				fprintf(out, "key: %s has several keys with tag %u; not changed\n",
 					c, tag);
-				return DS_EEXIST;
+				*rc = DS_EEXIST;
+				return NULL;
 			}
 			k = &l->k[i];
 		}
 	if (k == NULL) {
 		fprintf(out, "key: no key of %s with tag %u\n", c, tag);
-		return DS_ENOENT;
+		*rc = DS_ENOENT;
 	}
-	const struct cfg_key *ck = key_config_entry(cfg, k);
-	if (ev == KS_EV_OPERATOR_REVOKE && ck != NULL) {
+	return k;
+}
+
+/* Change the key (child, tag) with ev; on trust, supersede the child's other uploads. */
+static int change(const struct cfg *cfg, struct store *s, struct keyrows *l, const uint8_t *child,
+		  unsigned tag, enum ks_event ev, FILE *out)
+{
+	char c[DNAME_STR_MAX];
+	int rc = DS_OK;
+	const struct store_key *k = find(l, child, tag, out, &rc);
+	if (k == NULL)
+		return rc;
+	dname_to_str(child, c, sizeof(c));
+	struct key_op op = {.actor = "operator"};
+	rc = key_op_transition(cfg, s, k->id, ev, &op);
+	if (rc == DS_OK) {
+		for (size_t i = 0; i < op.changed.n; i++)
+			if (op.changed.k[i].id != k->id)
+				fprintf(out, "key: %s tag %u superseded (revoked)\n", c,
+					op.changed.k[i].tag);
+		fprintf(out,
+			"key: %s tag %u is now %s; send SIGHUP to a running dsyncd to apply it\n",
+			c, tag, store_key_state_str(op.next));
+	} else if (op.refusal == KEY_OP_IN_CONFIG) {
 		/* the next start would trust it again */
 		fprintf(out,
 			"key: key %u of %s is listed in the configuration (%s); remove it there\n",
-			tag, c, ck->source[0] ? ck->source : "place unknown");
-		return DS_EINVAL;
-	}
-	enum key_state next;
-	if (!ks_next(true, k->state, ev, &next)) {
+			tag, c, op.in_config->source[0] ? op.in_config->source : "place unknown");
+	} else if (op.refusal == KEY_OP_WRONG_STATE) {
 		fprintf(out, "key: %s tag %u is %s; it cannot be %s\n", c, tag,
-			store_key_state_str(k->state),
+			store_key_state_str(op.key.state),
 			ev == KS_EV_OPERATOR_TRUST ? "trusted" : "revoked");
-		return DS_EINVAL;
-	}
-	struct keyrows changed = {0};
-	int rc = store_begin(s);
-	if (rc == DS_OK)
-		rc = key_transition(s, k, ev, "manual", "operator", NULL, &changed);
-	for (size_t i = 0; rc == DS_OK && i < changed.n; i++)
-		if (changed.k[i].id != k->id)
-			fprintf(out, "key: %s tag %u superseded (revoked)\n", c, changed.k[i].tag);
-	free(changed.k);
-	if (rc == DS_OK)
-		rc = store_commit(s);
-	if (rc != DS_OK) {
-		store_rollback(s);
+	} else if (op.refusal == KEY_OP_NO_KEY) {
+		fprintf(out, "key: no key of %s with tag %u\n", c, tag);
+	} else {
 		fprintf(out, "key: store error, nothing changed: %s\n", ds_strerror(rc));
-		return rc;
 	}
-	fprintf(out, "key: %s tag %u is now %s; send SIGHUP to a running dsyncd to apply it\n", c,
-		tag, store_key_state_str(next));
-	return DS_OK;
+	key_op_free(&op);
+	return rc;
 }
 
 int daemon_key_command(const struct cfg *cfg, int argc, char **argv, FILE *out)

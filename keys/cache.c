@@ -218,25 +218,6 @@ static int find_stale(void *arg, const struct store_key *k)
 	return 0;
 }
 
-static int audit_key(struct store *s, const uint8_t *zone, const uint8_t *child, uint16_t tag,
-		     const char *result, const char *reason)
-{
-	char z[DNAME_STR_MAX], c[DNAME_STR_MAX];
-	dname_to_str(zone, z, sizeof(z));
-	dname_to_str(child, c, sizeof(c));
-	struct audit_rec a = {.time = (int64_t)time(NULL),
-			      .client = "local",
-			      .zone = z,
-			      .child = c,
-			      .key_tag = tag,
-			      .actor = "config",
-			      .request = "key",
-			      .result = result,
-			      .rcode = 0,
-			      .reason = reason};
-	return store_audit_add(s, &a);
-}
-
 int keys_sync_config(const struct cfg *cfg, struct store *s)
 {
 	struct sync_ctx sc = {.cfg = cfg};
@@ -282,7 +263,7 @@ int keys_sync_config(const struct cfg *cfg, struct store *s)
 		struct store_key *k = &sc.stale[i];
 		rc = store_key_set_state(s, k->id, KEY_REVOKED, "config");
 		if (rc == DS_OK)
-			rc = audit_key(s, k->zone, k->owner, k->tag, "revoked",
+			rc = key_audit(s, k, "config", "revoked",
 				       "key no longer listed in the configuration");
 		char n[DNAME_STR_MAX];
 		dname_to_str(k->owner, n, sizeof(n));

@@ -81,6 +81,48 @@ const struct cfg_key *key_config_entry(const struct cfg *cfg, const struct store
 int key_audit(struct store *s, const struct store_key *k, const char *actor, const char *result,
 	      const char *reason);
 
+/* ---- the operator's key changes (ops.c): `dsyncd key` and the admin API ---- */
+
+enum key_op_refusal {
+	KEY_OP_ALLOWED,
+	KEY_OP_NO_KEY,	    /* no key with that id (DS_ENOENT) */
+	KEY_OP_IN_CONFIG,   /* the configuration lists it: see in_config (DS_EINVAL) */
+	KEY_OP_WRONG_STATE, /* not allowed in key.state (DS_EINVAL) */
+	KEY_OP_DUPLICATE,   /* add: the child has this key: other_id (DS_EEXIST) */
+};
+
+struct key_op {
+	const char *actor, *reason; /* for the audit row (reason may be NULL) */
+	/* the key: read by id (transition, delete; as it was before), or the
+	 * new key filled by the caller (add: child_id, zone, owner, rdata,
+	 * rdlen, alg, tag, flags, source; id is set) */
+	struct store_key key;
+	enum key_op_refusal refusal;
+	enum key_state next;		 /* transition: the state it got */
+	const struct cfg_key *in_config; /* KEY_OP_IN_CONFIG: the entry */
+	int64_t other_id;		 /* KEY_OP_DUPLICATE: the key there is */
+	enum key_state other_state;
+	struct keyrows changed; /* rows changed, for keycache_put() after the commit */
+};
+
+/*
+ * One transaction each: DS_OK when committed; DS_ENOENT, DS_EINVAL or
+ * DS_EEXIST when refused (op->refusal says why); else the store's error.
+ * Nothing is changed unless DS_OK.  Free op with key_op_free().
+ *
+ * key_op_transition: trust or revoke key id (a revoke of a key the
+ * configuration lists is refused), with key_transition's superseding.
+ * key_op_delete: delete key id, unless trusted or listed in the
+ * configuration; audited "deleted (was <state>) <reason>".
+ * key_op_add: store op->key as known and trust it, unless the child has
+ * the same RDATA already.
+ */
+int key_op_transition(const struct cfg *cfg, struct store *s, int64_t id, enum ks_event ev,
+		      struct key_op *op);
+int key_op_delete(const struct cfg *cfg, struct store *s, int64_t id, struct key_op *op);
+int key_op_add(struct store *s, struct key_op *op);
+void key_op_free(struct key_op *op);
+
 /* Copy e's note (its last validation result) into buf, under the lock. */
 void keycache_note(struct keycache *kc, const struct key_entry *e, char *buf, size_t len);
 

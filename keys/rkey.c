@@ -107,6 +107,20 @@ static int scan(const struct cfg *cfg, struct rkeys *s, uint64_t *stamp)
 	return DS_OK;
 }
 
+/* A new key of receiver.name with timing t, written to the key folder
+ * (its file prefix into prefix; why says why not). */
+static int rkey_create(const struct cfg *cfg, const struct sig0_key_times *t, char *prefix,
+		       size_t plen, char *why, size_t whylen)
+{
+	struct sig0_key *k;
+	int rc = sig0_key_generate(cfg->receiver.alg, cfg->receiver.name, &k, why, whylen);
+	if (rc == DS_OK) {
+		rc = sig0_key_write(k, cfg->receiver.key_dir, t, prefix, plen, why, whylen);
+		sig0_key_free(k);
+	}
+	return rc;
+}
+
 int rkeys_load(const struct cfg *cfg, bool create, struct rkeys **out)
 {
 	struct rkeys *s = calloc(1, sizeof(*s));
@@ -123,16 +137,10 @@ int rkeys_load(const struct cfg *cfg, bool create, struct rkeys **out)
 		rc = DS_OK; /* no folder yet: no keys yet */
 	if (rc == DS_OK && s->n == 0 && create) {
 		/* first start: one key, published and active now */
-		struct sig0_key *k;
 		struct sig0_key_times t = {0};
 		char why[256], prefix[1024];
 		t.created = t.publish = t.activate = (int64_t)time(NULL);
-		rc = sig0_key_generate(cfg->receiver.alg, cfg->receiver.name, &k, why, sizeof(why));
-		if (rc == DS_OK) {
-			rc = sig0_key_write(k, cfg->receiver.key_dir, &t, prefix, sizeof(prefix),
-					    why, sizeof(why));
-			sig0_key_free(k);
-		}
+		rc = rkey_create(cfg, &t, prefix, sizeof(prefix), why, sizeof(why));
 		if (rc != DS_OK) {
 			log_err("cannot create the receiver key in %s: %s", cfg->receiver.key_dir,
 				why);
@@ -236,17 +244,11 @@ int rkeys_command(const struct cfg *cfg, const char *what, FILE *out)
 			if (in_window(s->key[i].t.activate, s->key[i].t.inactive, now) &&
 			    (cur == NULL || s->key[i].t.activate > cur->t.activate))
 				cur = &s->key[i];
-		struct sig0_key *k;
 		struct sig0_key_times t = {0};
 		char why[1100] = "", prefix[1024];
 		t.created = t.publish = now;
 		t.activate = now + cfg->receiver.roll_publish;
-		rc = sig0_key_generate(cfg->receiver.alg, cfg->receiver.name, &k, why, sizeof(why));
-		if (rc == DS_OK) {
-			rc = sig0_key_write(k, cfg->receiver.key_dir, &t, prefix, sizeof(prefix),
-					    why, sizeof(why));
-			sig0_key_free(k);
-		}
+		rc = rkey_create(cfg, &t, prefix, sizeof(prefix), why, sizeof(why));
 		if (rc == DS_OK && cur) {
 			cur->t.inactive = t.activate;
 			cur->t.removal = t.activate + cfg->receiver.roll_retire;

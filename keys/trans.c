@@ -1,7 +1,7 @@
 /*
  * keys/trans.c -- one key transition in the store, with its audit
  * row, and D8's rule that a newly trusted key supersedes the child's other
- * keys.  Shared by the operator commands (daemon/keycmd.c) and the bootstrap
+ * keys.  Shared by the operator's changes (ops.c) and the bootstrap
  * scheduler (bootstrap.c); the caller holds the transaction.
  */
 #include <stdlib.h>

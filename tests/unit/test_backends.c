@@ -947,6 +947,102 @@ done:
 	free(sp);
 }
 
+/* ------------------------------------------------------------------------ */
+/* run_program (common/run.c): what backend_run does not use                 */
+
+#include "common/run.h"
+
+/* run_program: input, separate stdout and stderr, environment, capture cap */
+static void test_run_program(void)
+{
+	struct run_result r;
+
+	/* input on stdin, stdout and stderr apart, the environment added to */
+	{
+		char *argv[] = {"sh", "-c", "cat; printf %s \"$DSYNC_T\" >&2", NULL};
+		char *env[] = {"DSYNC_T=v1", NULL};
+		struct run_spec sp = {.argv = argv,
+				      .env = env,
+				      .input = "in-text\n",
+				      .input_len = 8,
+				      .timeout_ms = 5000,
+				      .capture_max = 64};
+		CHECK_EQ(run_program(&sp, &r), DS_OK);
+		CHECK_EQ(r.end, RUN_EXITED);
+		CHECK_EQ(r.status, 0);
+		CHECK_EQ(strcmp(r.error, ""), 0);
+		CHECK(r.out != NULL && strcmp(r.out, "in-text\n") == 0);
+		CHECK(r.err != NULL && strcmp(r.err, "v1") == 0);
+		run_result_free(&r);
+	}
+	/* an added variable replaces the daemon's; argv[0] is still found in the daemon's PATH */
+	{
+		char *argv[] = {"sh", "-c", "printf %s \"$PATH\"", NULL};
+		char *env[] = {"PATH=/nonexistent-dsync", NULL};
+		struct run_spec sp = {.argv = argv, .env = env, .capture_max = 64};
+		CHECK_EQ(run_program(&sp, &r), DS_OK);
+		CHECK(r.out != NULL && strcmp(r.out, "/nonexistent-dsync") == 0);
+		run_result_free(&r);
+	}
+	/* a failure's text ends with stderr only; the capture is capped */
+	{
+		char *argv[] = {"/bin/sh", "-c", "printf 0123456789abc; printf e-text >&2; exit 3",
+				NULL};
+		struct run_spec sp = {.argv = argv, .capture_max = 10};
+		CHECK_EQ(run_program(&sp, &r), DS_ECHILD);
+		CHECK_EQ(r.end, RUN_EXITED);
+		CHECK_EQ(r.status, 3);
+		CHECK(strstr(r.error, "exited with status 3: e-text") != NULL);
+		CHECK(strstr(r.error, "0123") == NULL);
+		CHECK_EQ(r.out_len, 10);
+		CHECK(r.out != NULL && strcmp(r.out, "0123456789") == 0);
+		run_result_free(&r);
+	}
+}
+
+/* run_program: how a run ends (input unread, timeout in ms, signal, not found) */
+static void test_run_program_ends(void)
+{
+	struct run_result r;
+	static char big[1 << 20];
+	memset(big, 'x', sizeof(big));
+
+	/* a program that reads none of a large input: no SIGPIPE reaches us */
+	{
+		char *argv[] = {"/bin/true", NULL};
+		struct run_spec sp = {.argv = argv, .input = big, .input_len = sizeof(big)};
+		CHECK_EQ(run_program(&sp, &r), DS_OK);
+		run_result_free(&r);
+	}
+	/* a timeout in milliseconds, a signal, a missing program */
+	{
+		char *argv[] = {"/bin/sleep", "5", NULL};
+		struct run_spec sp = {.argv = argv, .timeout_ms = 300};
+		double t0 = now_s();
+		CHECK_EQ(run_program(&sp, &r), DS_ECHILD);
+		CHECK(now_s() - t0 < 2);
+		CHECK_EQ(r.end, RUN_TIMED_OUT);
+		CHECK(strstr(r.error, "timed out after 300 ms") != NULL);
+		run_result_free(&r);
+	}
+	{
+		char *argv[] = {"/bin/sh", "-c", "kill -TERM $$", NULL};
+		struct run_spec sp = {.argv = argv};
+		CHECK_EQ(run_program(&sp, &r), DS_ECHILD);
+		CHECK_EQ(r.end, RUN_SIGNALED);
+		CHECK_EQ(r.status, 15);
+		run_result_free(&r);
+	}
+	{
+		char *argv[] = {"dsync-no-such-program", NULL};
+		struct run_spec sp = {.argv = argv};
+		CHECK_EQ(run_program(&sp, &r), DS_ECHILD);
+		CHECK_EQ(r.end, RUN_FAILED);
+		CHECK(strstr(r.error, "not found") != NULL);
+		run_result_free(&r);
+	}
+}
+
 int main(void)
 {
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_backends.XXXXXX");
@@ -960,6 +1056,8 @@ int main(void)
 	test_null();
 	int fds = open_fds();
 	test_run();
+	test_run_program();
+	test_run_program_ends();
 	test_zonefile_init();
 	test_zonefile_stale_temp();
 	test_zonefile_fragment();
