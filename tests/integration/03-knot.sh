@@ -10,7 +10,7 @@ ADDR=127.0.0.3
 PORT=5354
 KNOT=127.0.0.33
 KPORT=5300
-command -v knotd >/dev/null || { not_ok "knotd is installed"; finish; }
+need knotd
 
 k=$(mkkey child.example. ECDSAP256SHA256)
 mkdir -p "$T/knot/db" "$T/out"
