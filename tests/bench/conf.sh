@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # tests/bench/conf.sh -- dsyncd's configuration for the benchmarks, sourced
 # by tests/bench/run.sh (B3/B4, B9) and tests/integration/20-bench-smoke.sh
-# (which thereby checks that this configuration still lets the load through).
+# (which thereby checks that this configuration still lets the load through);
+# and Knot's, for the benchmarks' reference and tests/integration/03-knot.sh.
 #
 # The benchmarks measure the receiver, not its rate limits, so every limit a
 # benchmark's traffic could meet is set here explicitly instead of being left
@@ -36,4 +37,47 @@ zones = ( { name = "example.";
   backends = ( { type = "null"; } );
 } );
 EOC
+}
+
+# knot_conf DIR LISTEN JOURNAL ZONEFILE [SECRET]: a Knot configuration on
+# stdout for zone example. (its file ZONEFILE), state under DIR, listening
+# on LISTEN (ADDR@PORT), journal-content JOURNAL.  With SECRET, UPDATEs
+# signed with TSIG key bench. (hmac-sha256) are allowed and Knot logs to
+# stderr (the benchmark); without, knotc controls it through DIR/knot.sock.
+knot_conf() {
+	cat <<EOC
+server:
+    rundir: "$1"
+    listen: $2
+EOC
+	if [ -n "${5:-}" ]; then
+		cat <<EOC
+key:
+  - id: bench.
+    algorithm: hmac-sha256
+    secret: $5
+acl:
+  - id: update
+    key: bench.
+    action: update
+EOC
+	else
+		printf 'control:\n    listen: "%s/knot.sock"\n' "$1"
+	fi
+	cat <<EOC
+database:
+    storage: "$1/db"
+template:
+  - id: default
+    storage: "$1"
+    zonefile-sync: -1
+    zonefile-load: whole
+    journal-content: $3
+zone:
+  - domain: example.
+    file: "$4"
+EOC
+	if [ -n "${5:-}" ]; then
+		printf '    acl: update\nlog:\n  - target: stderr\n    any: info\n'
+	fi
 }

@@ -164,63 +164,62 @@ row() {
 	printf "  %-40s %9s %8s %8s %6s %7s  %s\n" "$1" "$2" "$3" "$4" "$5" "$6" "$7"
 }
 
-start_dsyncd() {
-	mkdir -p "$T/dsyncd" "$T/keys"
-	local children="" i k
-	for i in $(seq 1 12); do
-		k=$(dnssec-keygen -q -T KEY -a ED25519 -n HOST -K "$T/keys" "c$i.example.")
-		CHILDKEY[$i]="$T/keys/$k"
-		children+="${children:+,}{ name = \"c$i.example.\"; keys = ( \"$T/keys/$k.key\" ); }"
+# mkchildren LETTER N DIR ARRAY: ED25519 keys in DIR for children
+# LETTER1.example. to LETTERN.example., their prefixes in ARRAY[1..N];
+# sets CHILDREN to the children as bench_conf takes them
+mkchildren() {
+	local -n keyof=$4
+	local i k
+	CHILDREN=""
+	mkdir -p "$3"
+	for i in $(seq 1 "$2"); do
+		k=$(dnssec-keygen -q -T KEY -a ED25519 -n HOST -K "$3" "$1$i.example.")
+		# shellcheck disable=SC2034 # (keyof names the caller's array)
+		keyof[$i]="$3/$k"
+		CHILDREN+="${CHILDREN:+,}{ name = \"$1$i.example.\"; keys = ( \"$3/$k.key\" ); }"
 	done
+}
+
+# ready PID LOG CHECK...: wait (10 s at most) until the server PID is
+# ready, as CHECK says; the last lines of its LOG when it ends first or
+# the time runs out
+ready() {
+	local pid=$1 log=$2
+	shift 2
+	for _ in $(seq 100); do
+		"$@" 2>/dev/null && return 0
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	tail -20 "$log"
+	return 1
+}
+
+# serve CONF: start dsyncd (its output appended to $T/dsyncd.log) and wait
+# until it serves
+serve() {
+	"$BIN/dsyncd" -c "$1" >>"$T/dsyncd.log" 2>&1 &
+	DSYNCD_PID=$!
+	PIDS+=("$DSYNCD_PID")
+	ready "$DSYNCD_PID" "$T/dsyncd.log" grep -q "dsyncd serving" "$T/dsyncd.log"
+}
+
+start_dsyncd() {
+	mkdir -p "$T/dsyncd"
+	mkchildren c 12 "$T/keys" CHILDKEY
 	# no verification budget (0): B3 measures the receiver, not R8 (that is B9)
-	bench_conf "$ADDR" "$PORT" "$T/dsyncd/dsyncd.db" "${LOG_LEVEL:-info}" 0 "$children" >"$T/dsyncd.conf"
+	bench_conf "$ADDR" "$PORT" "$T/dsyncd/dsyncd.db" "${LOG_LEVEL:-info}" 0 "$CHILDREN" >"$T/dsyncd.conf"
 	"$BIN/dsyncd" -n -c "$T/dsyncd.conf" >"$T/dsyncd-check.log" 2>&1 || {
 		cat "$T/dsyncd-check.log"
 		return 1
 	}
-	"$BIN/dsyncd" -c "$T/dsyncd.conf" >>"$T/dsyncd.log" 2>&1 &
-	DSYNCD_PID=$!
-	PIDS+=("$DSYNCD_PID")
-	for _ in $(seq 100); do
-		grep -q "dsyncd serving" "$T/dsyncd.log" 2>/dev/null && return 0
-		kill -0 "$DSYNCD_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	tail -20 "$T/dsyncd.log"
-	return 1
+	serve "$T/dsyncd.conf"
 }
 
 start_knot() {
 	mkdir -p "$T/knot/db"
 	KSECRET=$(head -c 32 /dev/urandom | base64)
-	cat >"$T/knot.conf" <<EOC
-server:
-    rundir: "$T/knot"
-    listen: $KADDR@$KPORT
-key:
-  - id: bench.
-    algorithm: hmac-sha256
-    secret: $KSECRET
-acl:
-  - id: update
-    key: bench.
-    action: update
-database:
-    storage: "$T/knot/db"
-template:
-  - id: default
-    storage: "$T/knot"
-    zonefile-sync: -1
-    zonefile-load: whole
-    journal-content: changes
-zone:
-  - domain: example.
-    file: "$T/knot/example.zone"
-    acl: update
-log:
-  - target: stderr
-    any: info
-EOC
+	knot_conf "$T/knot" "$KADDR@$KPORT" changes "$T/knot/example.zone" "$KSECRET" >"$T/knot.conf"
 	cat >"$T/knot/example.zone" <<EOZ
 \$ORIGIN example.
 \$TTL 3600
@@ -231,14 +230,12 @@ EOZ
 	knotd -c "$T/knot.conf" >"$T/knot.log" 2>&1 &
 	KNOT_PID=$!
 	PIDS+=("$KNOT_PID")
-	for _ in $(seq 100); do
-		grep -q "server started" "$T/knot.log" 2>/dev/null &&
-			kdig @"$KADDR" -p "$KPORT" +short +timeout=1 +retry=0 example. SOA >/dev/null 2>&1 && return 0
-		kill -0 "$KNOT_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	tail -20 "$T/knot.log"
-	return 1
+	ready "$KNOT_PID" "$T/knot.log" knot_answers
+}
+# knot_answers: Knot has started and answers for example.
+knot_answers() {
+	grep -q "server started" "$T/knot.log" &&
+		kdig @"$KADDR" -p "$KPORT" +short +timeout=1 +retry=0 example. SOA >/dev/null 2>&1
 }
 
 stop_pid() {
@@ -246,21 +243,35 @@ stop_pid() {
 	wait "$1" 2>/dev/null
 }
 
-# dsync-send load run against dsyncd; sets OUT (its summary line), CPU (dsyncd %)
+# cpu_share T0 T1 SECS: CPU ticks T0 to T1 over SECS of wall time, as a
+# percentage of one core ("-" without a time)
+cpu_share() {
+	awk -v a="$1" -v b="$2" -v s="$3" -v k="$CLK" \
+		'BEGIN { if (s > 0) printf "%.0f%%", 100 * (b - a) / k / s; else printf "-" }'
+}
+
+# drive PID ADDR PORT DSYNC-SEND-ARGS...: a dsync-send load run against the
+# server PID at ADDR PORT; sets OUT (its summary line), CPU (the server's
+# share of a core), DROPS (datagrams its UDP sockets dropped)
+drive() {
+	local pid=$1 addr=$2 port=$3 c0 c1 u0
+	shift 3
+	c0=$(cpu_ticks "$pid")
+	u0=$(sock_drops "$addr" "$port")
+	OUT=$(timeout $((PHASE_SECS * 2 + 20)) "$DSYNC_SEND" -s "$addr" -p "$port" --wait-ms 1000 "$@" 2>&1 | tail -1)
+	c1=$(cpu_ticks "$pid")
+	DROPS=$(($(sock_drops "$addr" "$port") - u0))
+	CPU=$(cpu_share "$c0" "$c1" "$(kv elapsed "$OUT")")
+}
+
+# dsync-send load run against dsyncd, each with a child of its own; sets OUT, CPU
 NEXT_CHILD=1
 dsyncd_load() {
 	local conc=$1 count=$2 c=$NEXT_CHILD
 	NEXT_CHILD=$((NEXT_CHILD + 1))
-	local c0 c1 u0
-	c0=$(cpu_ticks "$DSYNCD_PID")
-	u0=$(sock_drops "$ADDR" "$PORT")
-	OUT=$(timeout $((PHASE_SECS * 2 + 20)) "$DSYNC_SEND" -s "$ADDR" -p "$PORT" --wait-ms 1000 -k "${CHILDKEY[$c]}" \
+	drive "$DSYNCD_PID" "$ADDR" "$PORT" -k "${CHILDKEY[$c]}" \
 		--add "c$c.example. 3600 NS ns1.provider.net." --add "c$c.example. 3600 NS ns2.provider.org." \
-		--count "$count" --concurrency "$conc" 2>&1 | tail -1)
-	c1=$(cpu_ticks "$DSYNCD_PID")
-	DROPS=$(($(sock_drops "$ADDR" "$PORT") - u0))
-	CPU=$(awk -v a="$c0" -v b="$c1" -v s="$(kv elapsed "$OUT")" -v k="$CLK" \
-		'BEGIN { if (s > 0) printf "%.0f%%", 100 * (b - a) / k / s; else printf "-" }')
+		--count "$count" --concurrency "$conc"
 }
 
 # dnsperf against Knot: FILE CONC [extra dnsperf args]; sets RATE P50 P99 RC CPU
@@ -281,23 +292,16 @@ knot_dnsperf() {
 	awk '$1 == ">" && $2 != "T" && $2 != "I" { print $NF }' "$out" >"$out.lat"
 	read -r P50 P99 < <(pctl "$out.lat")
 	RC=$(awk '$1 == ">" { n[$2]++ } END { s = ""; for (k in n) s = s (s ? "," : "") (k == "T" ? "timeout" : k) ":" n[k]; print (s ? s : "-") }' "$out")
-	CPU=$(awk -v a="$c0" -v b="$c1" -v s="$run" -v k="$CLK" \
-		'BEGIN { if (s > 0) printf "%.0f%%", 100 * (b - a) / k / s; else printf "-" }')
+	CPU=$(cpu_share "$c0" "$c1" "$run")
 	RATE=$(printf "%.1f" "${RATE:-0}")
 }
 
 # dsync-send with TSIG against Knot (same tool as for dsyncd); sets OUT, CPU
 knot_dsyncsend() {
-	local conc=$1 count=$2 c0 c1 u0
-	c0=$(cpu_ticks "$KNOT_PID")
-	u0=$(sock_drops "$KADDR" "$KPORT")
-	OUT=$(timeout $((PHASE_SECS * 2 + 20)) "$DSYNC_SEND" -s "$KADDR" -p "$KPORT" --wait-ms 1000 -z example. --tsig "bench.:$KSECRET" \
+	local conc=$1 count=$2
+	drive "$KNOT_PID" "$KADDR" "$KPORT" -z example. --tsig "bench.:$KSECRET" \
 		--add "s$conc.example. 3600 NS ns1.provider.net." --add "s$conc.example. 3600 NS ns2.provider.org." \
-		--count "$count" --concurrency "$conc" 2>&1 | tail -1)
-	c1=$(cpu_ticks "$KNOT_PID")
-	DROPS=$(($(sock_drops "$KADDR" "$KPORT") - u0))
-	CPU=$(awk -v a="$c0" -v b="$c1" -v s="$(kv elapsed "$OUT")" -v k="$CLK" \
-		'BEGIN { if (s > 0) printf "%.0f%%", 100 * (b - a) / k / s; else printf "-" }')
+		--count "$count" --concurrency "$conc"
 }
 
 # RCODE mix of a dsync-send summary line, timeouts included
@@ -462,14 +466,9 @@ if want B9; then
 	FLOOD_RATE=$((B9_BUDGET * 10))
 	echo
 	echo "== B9 verification budget: invalid signatures at 10x sig0.verify-budget ($B9_BUDGET/s -> flood $FLOOD_RATE/s), legitimate UPDATEs at $B9_LEGIT/s"
-	mkdir -p "$T/b9keys"
 	declare -A B9KEY
-	b9children=""
-	for i in $(seq 1 8); do
-		k=$(dnssec-keygen -q -T KEY -a ED25519 -n HOST -K "$T/b9keys" "b$i.example.")
-		B9KEY[$i]="$T/b9keys/$k"
-		b9children+="${b9children:+,}{ name = \"b$i.example.\"; keys = ( \"$T/b9keys/$k.key\" ); }"
-	done
+	mkchildren b 8 "$T/b9keys" B9KEY
+	b9children=$CHILDREN
 	# b9_start BUDGET RUN: a fresh dsyncd with its own store
 	b9_start() {
 		rm -rf "$T/b9db"
@@ -477,16 +476,7 @@ if want B9; then
 		# the same limits as B3 (R9 out of the way), but this run's verify-budget
 		bench_conf "$ADDR" "$PORT" "$T/b9db/dsyncd.db" "${LOG_LEVEL:-info}" "$1" "$b9children" >"$T/b9.conf"
 		: >"$T/dsyncd.log"
-		"$BIN/dsyncd" -c "$T/b9.conf" >>"$T/dsyncd.log" 2>&1 &
-		DSYNCD_PID=$!
-		PIDS+=("$DSYNCD_PID")
-		for _ in $(seq 100); do
-			grep -q "dsyncd serving" "$T/dsyncd.log" 2>/dev/null && return 0
-			kill -0 "$DSYNCD_PID" 2>/dev/null || break
-			sleep 0.1
-		done
-		tail -20 "$T/dsyncd.log"
-		return 1
+		serve "$T/b9.conf"
 	}
 	# b9_send FROM CHILD COUNT RATE [args]: a paced load of child bN's UPDATEs
 	b9_send() {

@@ -4,32 +4,17 @@
 # template, knotc reloads it (failing first, while Knot is not running:
 # the outbox retries), and kdig shows each new delegation being served.
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/bench/conf.sh
+. "$TOP/tests/bench/conf.sh"
 ADDR=127.0.0.3
 PORT=5354
 KNOT=127.0.0.33
 KPORT=5300
-command -v knotd >/dev/null || { not_ok "knotd is installed"; finish; }
+need knotd
 
 k=$(mkkey child.example. ECDSAP256SHA256)
 mkdir -p "$T/knot/db" "$T/out"
-cat >"$T/knot.conf" <<EOC
-server:
-    rundir: "$T/knot"
-    listen: $KNOT@$KPORT
-control:
-    listen: "$T/knot/knot.sock"
-database:
-    storage: "$T/knot/db"
-template:
-  - id: default
-    storage: "$T/knot"
-    zonefile-sync: -1
-    zonefile-load: whole
-    journal-content: none
-zone:
-  - domain: example.
-    file: "$T/out/example.zone"
-EOC
+knot_conf "$T/knot" "$KNOT@$KPORT" none "$T/out/example.zone" >"$T/knot.conf"
 cat >"$T/example.tmpl" <<'EOZ'
 $ORIGIN example.
 $TTL 3600

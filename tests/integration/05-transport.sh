@@ -194,8 +194,6 @@ wait_log() {
 }
 # ds ARGS...: dsync-send to the IPv4 address (override with -s), last line
 ds() { "$BIN/dsync-send" -s $ADDR -p $PORT --wait-ms 3000 "$@" 2>&1 | tail -1; }
-f_rcode() { sed -n 's/^rcode=\([^ ]*\).*/\1/p' <<<"$1"; }
-f_ede() { sed -n 's/^rcode=[^ ]* ede=\([^ ]*\).*/\1/p' <<<"$1"; }
 # mk FILE ARGS...: build and sign a request into FILE without it reaching
 # the daemon (sent to a closed UDP port)
 mk() {

@@ -247,18 +247,14 @@ bad "R12: UPDATE over max-message-size on UDP" REFUSED 15 "exceeds server.max-me
 expect "R12: no verification for oversized messages" "$v0" "$(vcount)"
 r=$(ds -t -k "$KC" --add "$NS3")
 expect "R12: a new TCP connection works after the closed one" NOERROR "$(f_rcode "$r")"
-py "out('$T/r12-257.bin', sign(msg(update=[rr('child.example.', 2, 1, 300, wname('n%d.provider.net.' % i)) for i in range(256)], add=[opt()]), '$KC'))"
+ns_file "$T/r12-257.bin" 256 "$KC"
 nover "R12: 258 records" REFUSED 15 "at most 256" --raw-file "$T/r12-257.bin"
 nover "R12: 258 records over TCP" REFUSED 15 "at most 256" -t --raw-file "$T/r12-257.bin"
-args=()
-for i in $(seq 65); do args+=(--add "child.example. 300 NS n$i.provider.net."); done
-bad "R12: 65 records (max-update-records 64)" REFUSED 18 "maximum is 64" -k "$KC" "${args[@]}"
-args=()
-for i in $(seq 12); do args+=(--add "child.example. 300 NS n$i.provider.net."); done
-bad "R12: NS beyond max-ns (3 + 12 > 13)" REFUSED 18 "NS set would have 1[0-9] record\(s\); the maximum is 13" -k "$KC" "${args[@]}"
-args=()
-for i in $(seq 9); do args+=(--add "child.example. 300 DS $i 15 2 8B3D2CE0A5B37E5DA69B7C20F9E91A1B7B69CA4B5A6D9FE8C3E1E3A3E3B1C2D4"); done
-bad "R12: DS beyond max-ds (8)" REFUSED 18 "maximum is 8" -k "$KC" "${args[@]}"
+too_many "R12: 65 records (max-update-records 64)" "maximum is 64" "$KC" 65 "child.example. 300 NS n%d.provider.net."
+too_many "R12: NS beyond max-ns (3 + 12 > 13)" "NS set would have 1[0-9] record\(s\); the maximum is 13" "$KC" 12 \
+	"child.example. 300 NS n%d.provider.net."
+too_many "R12: DS beyond max-ds (8)" "maximum is 8" "$KC" 9 \
+	"child.example. 300 DS %d 15 2 8B3D2CE0A5B37E5DA69B7C20F9E91A1B7B69CA4B5A6D9FE8C3E1E3A3E3B1C2D4"
 
 # ---- R10: replay after a restart ----------------------------------------------------------------------
 
@@ -461,6 +457,14 @@ load() {
 	shift 3
 	send "$from" "$c" --count "$n" --concurrency 1 "$@" | tail -1
 }
+# limited DESC TEXT-DESC TEXT FROM CHILD: one such UPDATE is refused by a
+# rate limit: REFUSED with EDE 15 (DESC), the EDE text is TEXT (TEXT-DESC)
+limited() {
+	local r
+	r=$(one "$4" "$5")
+	expect "$1 -> REFUSED ede=15" "REFUSED ede=15" "$(f_rcode "$r") ede=$(f_ede "$r")"
+	expect "$2" "$3" "$(f_text "$r")"
+}
 kvf() { sed -n "s/.*\<$1=\([^ ]*\).*/\1/p" <<<"$2"; }
 dump9() {
 	sqlite3 "$DB" "select * from children; select * from keys; select * from delegation;
@@ -486,10 +490,8 @@ before=$(dump9)
 a0=$(naudit9)
 l0=$(nlog "too many UPDATEs from this network")
 v0=$(vcount)
-r=$(one 127.0.1.1 5)
-expect "R9: the 21st from that /24 (a fresh signer) -> REFUSED ede=15" "REFUSED ede=15" "$(f_rcode "$r") ede=$(f_ede "$r")"
-expect "R9: the text names the limit" \
-	"too many UPDATEs from this network: at most 20 a minute (server.updates-per-source)" "$(f_text "$r")"
+limited "R9: the 21st from that /24 (a fresh signer)" "R9: the text names the limit" \
+	"too many UPDATEs from this network: at most 20 a minute (server.updates-per-source)" 127.0.1.1 5
 out=$(load 127.0.1.1 9 5)
 expect "R9: 9 more from that /24 -> all REFUSED ede=15" "REFUSED:9 15:9" "$(kvf rcodes "$out") $(kvf edes "$out")"
 expect "R9: no verification for the 10 refused" "$v0" "$(vcount)"
@@ -507,10 +509,8 @@ out=$(load 127.0.2.1 10 7)
 expect "R9: signer r7 sends 10 from 127.0.2.0/24 -> all NOERROR" "NOERROR:10" "$(kvf rcodes "$out")"
 v0=$(vcount)
 a0=$(naudit9)
-r=$(one 127.0.2.1 7)
-expect "R9: r7's 11th -> REFUSED ede=15" "REFUSED ede=15" "$(f_rcode "$r") ede=$(f_ede "$r")"
-expect "R9: the text names the signer and the limit" \
-	"too many UPDATEs signed by r7.example.: at most 10 a minute (server.updates-per-signer)" "$(f_text "$r")"
+limited "R9: r7's 11th" "R9: the text names the signer and the limit" \
+	"too many UPDATEs signed by r7.example.: at most 10 a minute (server.updates-per-signer)" 127.0.2.1 7
 out=$(load 127.0.0.1 3 7)
 expect "R9: r7 from another /24 -> REFUSED ede=15 too (the limit is per signer)" "REFUSED:3 15:3" \
 	"$(kvf rcodes "$out") $(kvf edes "$out")"

@@ -17,9 +17,6 @@ q() { sqlite3 "$DB" "$1"; }
 ndec() { grep -c ' rcode=' "$T/dsyncd.log"; }
 # ds ARGS...: dsync-send to our daemon, the last output line
 ds() { "$BIN/dsync-send" -s $ADDR -p $PORT --wait-ms 3000 "$@" 2>&1 | tail -1; }
-f_rcode() { sed -n 's/^rcode=\([^ ]*\).*/\1/p' <<<"$1"; }
-f_ede() { sed -n 's/^rcode=[^ ]* ede=\([^ ]*\).*/\1/p' <<<"$1"; }
-f_text() { sed -n 's/^rcode=[^ ]* ede=[^ ]* text="\(.*\)" id=.*/\1/p' <<<"$1"; }
 # load-mode summary fields
 l_field() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<<"$2"; }
 l_rcode() { # NAME SUMMARY -> count of that RCODE (0 if none)
@@ -44,6 +41,18 @@ wait_until() {
 		sleep 0.2
 	done
 	return 1
+}
+# loads_done NAME LABEL: wait for the add and the del load (PIDs LA and LB,
+# output in $T/NAME-add.out and $T/NAME-del.out); their summary lines in sa
+# and sd (echoed), their NOERROR answers together in noerr
+loads_done() {
+	wait "$LA"
+	wait "$LB"
+	sa=$(tail -1 "$T/$1-add.out")
+	sd=$(tail -1 "$T/$1-del.out")
+	echo "# $2: add load: $sa"
+	echo "# $2: del load: $sd"
+	noerr=$(($(l_rcode NOERROR "$sa") + $(l_rcode NOERROR "$sd")))
 }
 # restart [CONF]: stop (checked), keep the old log, start again
 RUN=1
@@ -166,13 +175,7 @@ expect "drain: dsyncd exits 0 after SIGTERM under load" 0 "$rc"
 check "drain: no sanitizer report" test "$(grep -cE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$T/dsyncd.log")" = 0
 check "drain: the log says shutting down" grep -q "shutting down" "$T/dsyncd.log"
 echo "# drain: $(sed -n '/shutting down/,$p' "$T/dsyncd.log" | grep -c ' rcode=') decision(s) logged after SIGTERM (work in flight, answered in the drain)"
-wait "$LA"
-wait "$LB"
-sa=$(tail -1 "$T/drain-add.out")
-sd=$(tail -1 "$T/drain-del.out")
-echo "# drain: add load: $sa"
-echo "# drain: del load: $sd"
-noerr=$(($(l_rcode NOERROR "$sa") + $(l_rcode NOERROR "$sd")))
+loads_done drain drain
 answered=$(($(l_field answered "$sa") + $(l_field answered "$sd")))
 acc=$(naccepted "$a0")
 all=$(q "select count(*) from audit where id > $a0")
@@ -222,13 +225,7 @@ LA=$!
 	--del "child.example. 0 NS ns3.provider.net." >"$T/gc-del.out" 2>&1 &
 LB=$!
 PIDS+=("$LA" "$LB")
-wait "$LA"
-wait "$LB"
-sa=$(tail -1 "$T/gc-add.out")
-sd=$(tail -1 "$T/gc-del.out")
-echo "# group commit: add load: $sa"
-echo "# group commit: del load: $sd"
-noerr=$(($(l_rcode NOERROR "$sa") + $(l_rcode NOERROR "$sd")))
+loads_done gc "group commit"
 expect "group commit: 2000 UPDATEs, all NOERROR" 2000 "$noerr"
 c=$(($(counter commits) - c0))
 j=$(($(counter commit_jobs) - j0))

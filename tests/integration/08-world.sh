@@ -5,14 +5,8 @@
 # will (secure / insecure / bogus), takes hook records on reload, restarts
 # from the same folder, and stops leaving no socket behind.
 . "$(dirname "$0")/lib.sh"
-WS=$TOP/tests/world/world.sh
 RES=$TOP/tests/world/resolve.py
-W=$T/world
-export WORLD_BASE=80
-for c in knotd knotc kdig dnssec-keygen dnssec-signzone dnssec-dsfromkey named-checkzone python3 ss; do
-	command -v $c >/dev/null || { not_ok "$c is installed"; finish; }
-done
-trap 'bash "$WS" stop "$W" >/dev/null 2>&1; cleanup' EXIT
+world_init 80 knotd knotc kdig dnssec-keygen dnssec-signzone dnssec-dsfromkey named-checkzone python3 ss
 
 # shellcheck disable=SC2086 # (${3:-}: an absent option must vanish)
 # res NAME TYPE [--config]: validating lookup through libunbound
@@ -24,8 +18,18 @@ keydata() { grep -v '^;' "$1.key" | awk '{ s = ""; for (i = 7; i <= NF; i++) s =
 # KEY RRset served by one server, sorted rdata, one line
 # shellcheck disable=SC2086
 served_keys() { kdig @"$1" +norec +time=2 +retry=0 ${3:-} +short "$2" KEY | tr -d ' ' | sort | paste -sd'|'; }
-now() { date +%s.%N; }
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+# timed ACTION LOG DESC: world.sh ACTION (output in LOG), its time reported
+# (not judged: a loaded machine is slower), DESC checks that it succeeds;
+# returns its exit status
+timed() {
+	local t0 rc
+	t0=$(now)
+	bash "$WS" "$1" "$W" >"$2" 2>&1
+	rc=$?
+	echo "# world $1 took $(secs "$t0" "$(now)") s"
+	expect "$3" 0 $rc
+	return $rc
+}
 # listening sockets of the world's range
 world_sockets() { ss -Hlnut | awk '{ print $5 }' | grep -E '^127\.0\.0\.(8[0-9]|9[0-9]):' ; }
 
@@ -35,14 +39,7 @@ world_sockets() { ss -Hlnut | awk '{ print $5 }' | grep -E '^127\.0\.0\.(8[0-9]|
 mkdir -p "$W/extra"
 echo 'hello.parent.test. 300 IN TXT "from the hook"' >"$W/extra/parent.test.records"
 
-t0=$(now)
-bash "$WS" start "$W" >"$T/start.log" 2>&1
-rc=$?
-t1=$(now)
-echo "# world start took $(secs "$t0" "$t1") s"
-expect "world.sh start succeeds" 0 $rc
-[ $rc -eq 0 ] || { cat "$T/start.log"; finish; }
-# (how long the start took is reported above, not judged: a loaded machine is slower)
+timed start "$T/start.log" "world.sh start succeeds" || { cat "$T/start.log"; finish; }
 check "status: every server answers" bash "$WS" status "$W"
 expect "status lists 8 servers up" 8 "$(bash "$WS" status "$W" | grep -c ' up:')"
 for f in root.key root.ds root.hints anchors.conf unbound.conf world.env; do
@@ -102,13 +99,7 @@ grep -v '^;' "$k2.key" >"$W/extra/split.parent.test@split2.records"
 grep -v '^;' "$kp.key" | awk '{ $1 = "_sig0key.signed.parent.test._signal.ns1.provider.test."; print }' \
 	>>"$W/extra/provider.test.records"
 serial0=$(cat "$W/serial")
-t0=$(now)
-bash "$WS" reload "$W" >"$T/reload.log" 2>&1
-rc=$?
-t1=$(now)
-echo "# world reload took $(secs "$t0" "$t1") s"
-expect "world.sh reload succeeds" 0 $rc
-[ $rc -eq 0 ] || cat "$T/reload.log"
+timed reload "$T/reload.log" "world.sh reload succeeds" || cat "$T/reload.log"
 expect "reload bumps the serial" $((serial0 + 1)) "$(cat "$W/serial")"
 expect "ns1.split unchanged after reload" "$a" "$(served_keys "$s1" split.parent.test.)"
 b=$(served_keys "$s2" split.parent.test.)
@@ -137,12 +128,7 @@ bash "$WS" status "$W" >/dev/null 2>&1
 expect "status reports the world down" 1 $?
 check "a second stop is harmless" bash "$WS" stop "$W"
 
-t0=$(now)
-bash "$WS" start "$W" >"$T/start2.log" 2>&1
-rc=$?
-t1=$(now)
-echo "# world restart took $(secs "$t0" "$t1") s"
-expect "restart in the same folder succeeds" 0 $rc
+timed start "$T/start2.log" "restart in the same folder succeeds"
 expect "restart keeps the trust anchor (keys reused)" "$anchor" "$(cat "$W/root.key")"
 expect "after restart signed.parent.test. KEY is secure" secure "$(res signed.parent.test. KEY | field status)"
 expect "after restart ns2.split still differs (hooks kept)" "$b" "$(served_keys "$s2" split.parent.test.)"

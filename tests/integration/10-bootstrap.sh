@@ -17,19 +17,10 @@ write_conf "$T/dsyncd.conf" $ADDR $PORT example. \
 echo 'bootstrap = { uploads-per-child = 5; };' >>"$T/dsyncd.conf"
 start_dsyncd "$T/dsyncd.conf" || { not_ok "dsyncd starts"; finish; }
 
-keyrr() { sed -n 's/^\([^;].*\) IN KEY \(.*\)$/\1 3600 KEY \2/p' "$1.key"; }
 upload() { # KEYPREFIX [extra nsupdate line]: self-signed upload of that key
 	# (no blank line: nsupdate sends on a blank line)
 	{ echo "zone example."; [ -n "${2:-}" ] && echo "$2"; echo "update add $(keyrr "$1")"; } |
 		nsu "$1" $ADDR $PORT
-}
-tagof() { basename "$1" | sed 's/.*+0*\([0-9][0-9]*\)$/\1/'; }
-keys() { "$BIN/dsyncd" -c "$T/dsyncd.conf" key list; }
-hup() {
-	local n
-	n=$(grep -c "child keys reloaded" "$T/dsyncd.log")
-	kill -HUP "$DSYNCD_PID"
-	for _ in $(seq 50); do [ "$(grep -c "child keys reloaded" "$T/dsyncd.log")" -gt "$n" ] && break; sleep 0.05; done
 }
 nsadd() { # KEYPREFIX CHILD: an UPDATE giving CHILD two NS, via dsync-send
 	ds -k "$1" --add "$2 300 NS ns1.provider.net." --add "$2 300 NS ns2.provider.net."

@@ -17,7 +17,6 @@ echo "keystate = { inquiries-per-source = 20; };" >>"$T/dsyncd.conf"
 start_dsyncd "$T/dsyncd.conf" || { not_ok "dsyncd starts"; finish; }
 RK=$(ls "$T"/rkeys/*.key)
 
-tagof() { basename "$1" | sed 's/.*+0*\([0-9][0-9]*\)$/\1/'; }
 hex4() { printf '%04x' "$1"; }
 ask() { # SIGNING-KEY CHILD TAG: signed inquiry; prints dsync-send's line
 	ds -k "$1" --opcode 0 -z "$2" --qtype KEY --ednsopt "65002:$(hex4 "$3")0200" --verify-key "$RK"

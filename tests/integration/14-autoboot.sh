@@ -9,19 +9,11 @@
 # child with a trusted key changes nothing; a validation interrupted by
 # SIGTERM or SIGKILL resumes when dsyncd starts again.
 . "$(dirname "$0")/lib.sh"
-WS=$TOP/tests/world/world.sh
-# the world on its own addresses (08-world.sh uses .80-.87)
-export WORLD_BASE=112
-W=$T/world
 ADDR=127.0.0.16
 PORT=5354
-for c in knotd knotc kdig dnssec-keygen dnssec-signzone nsupdate sqlite3 ss; do
-	command -v $c >/dev/null || { not_ok "$c is installed"; finish; }
-done
-trap 'bash "$WS" stop "$W" >/dev/null 2>&1; cleanup' EXIT
-
-bash "$WS" start "$W" >"$T/world.log" 2>&1 || { not_ok "the world starts"; cat "$T/world.log"; finish; }
-ok "the world starts ($(tail -1 "$T/world.log"))"
+# the world on its own addresses (08-world.sh uses .80-.87)
+world_init 112 knotd knotc kdig dnssec-keygen dnssec-signzone nsupdate sqlite3 ss
+world_started "the world starts" "$T/world.log"
 SPLIT1=$(bash "$WS" addr split1 "$W")
 SPLIT2=$(bash "$WS" addr split2 "$W")
 
@@ -35,20 +27,7 @@ phase() {
 	LOG=$P/dsyncd.log
 	DB=$P/dsyncd.db
 	mkdir -p "$P"
-	cat >"$CONF" <<-EOF
-		server = { listen = [ "$ADDR" ]; port = $PORT; workers = 2; tcp-idle-timeout = 3; };
-		store = { path = "$DB"; };
-		log = { level = "debug"; };
-		keystate = { unsigned-inquiries = true; inquiries-per-source = 100000; };
-		bootstrap = { retry-interval = 1; retry-max-interval = 2; attempts = 2;
-		              unsigned-rounds = $3; unsigned-interval = $4; query-timeout = 2; };
-		resolver = { config-file = "$W/unbound.conf"; timeout = 5; };
-		receiver = { name = "updater.parent.test."; key-directory = "$P/rkeys"; };
-		zones = ( { name = "parent.test.";
-		  bootstrap-methods = [ $2 ];
-		  backends = ( { type = "zonefile"; path = "$P/parent.test.delegations"; } );
-		} );
-	EOF
+	world_conf "$P" "$2" "$3" "$4" "unsigned-inquiries = true; " >"$CONF"
 	# the parent side as the world's parent.test. zone file has it (NS, DS, glue)
 	"$BIN/dsyncd" -c "$CONF" import parent.test. "$W/zones/parent.test.zone" >"$P/import.log" 2>&1
 }
@@ -56,15 +35,10 @@ dump() { sqlite3 "$DB" "select owner_text || ' ' || type || ' ' || rdata_text fr
 audit_n() { # CHILD RESULT ACTOR
 	sqlite3 "$DB" "select count(*) from audit where child='$1' and result='$2' and actor='$3'" 2>/dev/null
 }
-tagof() { basename "$1" | sed 's/.*+0*\([0-9][0-9]*\)$/\1/'; }
-keyrr() { sed -n 's/^\([^;].*\) IN KEY \(.*\)$/\1 3600 KEY \2/p' "$1.key"; }
 # upload KEYPREFIX: the self-signed bootstrap UPDATE, as nsupdate sends it
 upload() { { echo "zone parent.test."; echo "update add $(keyrr "$1")"; } | nsu "$1" $ADDR $PORT; }
 # dsend ARGS...: dsync-send to dsyncd, the answer line
 dsend() { "$BIN/dsync-send" -s $ADDR -p $PORT --wait-ms 3000 "$@" 2>&1 | tail -1; }
-f_rcode() { sed -n 's/^rcode=\([^ ]*\).*/\1/p' <<<"$1"; }
-f_ede() { sed -n 's/^rcode=[^ ]* ede=\([^ ]*\).*/\1/p' <<<"$1"; }
-f_text() { sed -n 's/^rcode=[^ ]* ede=[^ ]* text="\(.*\)" id=.*/\1/p' <<<"$1"; }
 # ksq_line CHILD TAG [SIGNING-KEY]: KeyState inquiry (unsigned unless a key
 # is given; the answer is checked against the receiver's key), the answer line
 ksq_line() {
@@ -127,11 +101,15 @@ wait_key() {
 	done
 	echo "$b"
 }
-hup() {
-	local n
-	n=$(grep -c "child keys reloaded" "$LOG")
-	kill -HUP "$DSYNCD_PID"
-	for _ in $(seq 50); do [ "$(grep -c "child keys reloaded" "$LOG")" -gt "$n" ] && break; sleep 0.1; done
+# upload_phase NAME LABEL DESC SED: a phase of unsigned rounds an hour
+# apart (the first validation stays pending), its configuration edited by
+# SED; dsyncd started and insecure-ns.parent.test.'s key uploaded (DESC
+# checks the NOERROR)
+upload_phase() {
+	phase "$1" '"unsigned"' 3 3600
+	sed -i "$4" "$CONF"
+	start_dsyncd "$CONF" "$LOG" || { not_ok "dsyncd starts ($2)"; finish; }
+	expect "$3 -> NOERROR" NOERROR "$(upload "$KI")"
 }
 # wait_file FILE REGEX SECONDS: the backend's output catches up
 wait_file() {
@@ -140,11 +118,7 @@ wait_file() {
 	return 1
 }
 
-KS=$(bash "$WS" key "$W" signed.parent.test.)
-KU=$(bash "$WS" key "$W" unsigned.parent.test.)
-KB=$(bash "$WS" key "$W" bogus.parent.test.)
-KI=$(bash "$WS" key "$W" insecure-ns.parent.test.)
-KP=$(bash "$WS" key "$W" split.parent.test.)
+world_keys
 TS=$(tagof "$KS") TU=$(tagof "$KU") TB=$(tagof "$KB") TI=$(tagof "$KI") TP=$(tagof "$KP")
 
 # ==== phase 1: at-apex, then at-ns ================================================
@@ -268,7 +242,7 @@ expect_match "signed: unsigned does not apply to a signed child -> known, waitin
 expect "signed: KeyState 10 (manual)" 10 "$(ksq signed.parent.test. "$TS")"
 expect_match "signed: dsyncd key trust" "is now trusted; send SIGHUP" \
 	"$("$BIN/dsyncd" -c "$CONF" key trust signed.parent.test. "$TS" 2>&1)"
-hup
+hup "$LOG"
 expect "signed: after trust + SIGHUP KeyState 4" 4 "$(ksq signed.parent.test. "$TS")"
 expect_match "signed: trusted by manual" "tag $TS alg 13: trusted by manual" "$(keyblock signed.parent.test. "$TS")"
 expect_match "signed: its validation row says how it ended" "validation: ended: the key became trusted \(operator-trust\)" "$(keyblock signed.parent.test. "$TS")"
@@ -350,10 +324,8 @@ check "dsyncd stops cleanly (no sanitizer reports)" stop_dsyncd "$LOG"
 
 # ==== phase 3: the overall cap on queued validations (R9) =======================
 # unsigned rounds an hour apart keep the first validation pending
-phase p3 '"unsigned"' 3 3600
-sed -i 's/retry-interval = 1;/max-pending-total = 1; retry-interval = 1;/' "$CONF"
-start_dsyncd "$CONF" "$LOG" || { not_ok "dsyncd starts (phase 3)"; finish; }
-expect "cap: a first upload is queued -> NOERROR" NOERROR "$(upload "$KI")"
+upload_phase p3 "phase 3" "cap: a first upload is queued" \
+	's/retry-interval = 1;/max-pending-total = 1; retry-interval = 1;/'
 b=$(wait_key insecure-ns.parent.test. "$TI" "round 1 of 3" 10)
 expect_match "cap: it stays pending between rounds" "validating .*round 1 of 3" "$b"
 expect "cap: a second child's upload while the queue is full -> REFUSED" REFUSED "$(upload "$KU")"
@@ -365,10 +337,8 @@ check "dsyncd stops cleanly (phase 3)" stop_dsyncd "$LOG"
 # ==== phase 4: a resolver vantage point from the configuration ==================
 # (13-methods.sh checks rounds through a real unbound; here only that the
 # configured address and port are the ones asked: nothing listens there)
-phase p4 '"unsigned"' 3 3600
-sed -i 's/query-timeout = 2;/query-timeout = 2; unsigned-resolvers = [ "127.0.0.99@5399" ];/' "$CONF"
-start_dsyncd "$CONF" "$LOG" || { not_ok "dsyncd starts (phase 4)"; finish; }
-expect "resolver vantage: upload -> NOERROR" NOERROR "$(upload "$KI")"
+upload_phase p4 "phase 4" "resolver vantage: upload" \
+	's/query-timeout = 2;/query-timeout = 2; unsigned-resolvers = [ "127.0.0.99@5399" ];/'
 b=$(wait_key insecure-ns.parent.test. "$TI" "alg 13: (trusted|validation-failed|known) " 15)
 expect_match "resolver vantage: the configured resolver is asked; unreachable -> retried, then failed" \
 	"validation-failed .*failed after 2 attempt\(s\): unsigned: .*via resolver 127\.0\.0\.99#5399" "$b"

@@ -56,8 +56,6 @@ c() {
 j() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)" <<<"$OUT" 2>&1; }
 # rc_is DESC WANT: the last dsyncctl exit status
 rc_is() { expect "$1 (exit $2)" "$2" "$RC"; }
-keyrr() { sed -n 's/^\([^;].*\) IN KEY \(.*\)$/\1 3600 KEY \2/p' "$1.key"; }
-tagof() { basename "$1" | sed 's/.*+0*\([0-9][0-9]*\)$/\1/'; }
 nsadd() { # KEYPREFIX CHILD NS NS: nsupdate signed with the key, two NS (min-ns)
 	nsu "$1" $ADDR $PORT <<-EOS
 		zone example.

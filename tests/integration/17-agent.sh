@@ -21,17 +21,8 @@ start_dsyncd "$T/dsyncd.conf" || { not_ok "dsyncd starts"; finish; }
 RK=$(ls "$T"/rkeys/*.key)
 mkdir -p "$T/agent"
 
-keys() { "$BIN/dsyncd" -c "$T/dsyncd.conf" key list; }
-hup() {
-	local n
-	n=$(grep -c "child keys reloaded" "$T/dsyncd.log")
-	kill -HUP "$DSYNCD_PID"
-	for _ in $(seq 50); do [ "$(grep -c "child keys reloaded" "$T/dsyncd.log")" -gt "$n" ] && break; sleep 0.05; done
-}
 trust() { "$BIN/dsyncd" -c "$T/dsyncd.conf" key trust "$1" "$2" >/dev/null && hup; }
 revoke() { "$BIN/dsyncd" -c "$T/dsyncd.conf" key revoke "$1" "$2" >/dev/null && hup; }
-tagof() { basename "$1" | sed 's/.*+0*\([0-9][0-9]*\)$/\1/'; }
-keyrr() { sed -n 's/^\([^;].*\) IN KEY \(.*\)$/\1 3600 KEY \2/p' "$1.key"; }
 # agent CMD ZONE ARGS...: dsync-agent against our dsyncd; stdout+stderr in $OUT, status in $RC
 agent() {
 	local cmd=$1 zone=$2
@@ -206,27 +197,30 @@ while time.time() < end:
     n += 1
     open(count, "w").write(str(n))
 EOF
-fake() { # RCODE: start the stand-in, wait until it listens
+# fake_update RCODE: start the stand-in answering RCODE, wait until it
+# listens, send it an update allowing 2 retries (stdout+stderr in OUT,
+# status in RC), note the requests it got in TRIES and stop it
+fake_update() {
 	rm -f "$T/fake.count"
 	python3 "$T/fake.py" "$1" "$T/fake.count" &
 	FAKE=$!
 	PIDS+=("$FAKE")
 	for _ in $(seq 50); do ss -ltn 2>/dev/null | grep -q "127.0.0.19:5355 " && break; sleep 0.1; done
+	OUT=$("$AG" update child.example. --server $ADDR --port 5355 --parent example. --key "$K" \
+		--insecure-ok --retries 2 --add "child.example. 300 NS ns4.provider.net." 2>&1)
+	RC=$?
+	TRIES=$(cat "$T/fake.count" 2>/dev/null)
+	kill "$FAKE" 2>/dev/null
+	wait "$FAKE" 2>/dev/null
 }
-fake 2
-OUT=$("$AG" update child.example. --server $ADDR --port 5355 --parent example. --key "$K" \
-	--insecure-ok --retries 2 --add "child.example. 300 NS ns4.provider.net." 2>&1)
-expect "SERVFAIL every time: exit 3 after the retries" 3 $?
-expect "3 tries were made (1 + 2 retries)" 3 "$(cat "$T/fake.count" 2>/dev/null)"
+fake_update 2
+expect "SERVFAIL every time: exit 3 after the retries" 3 $RC
+expect "3 tries were made (1 + 2 retries)" 3 "$TRIES"
 expect_match "each SERVFAIL is noted" "try 2/3: 127.0.0.19#5355 over TCP answered SERVFAIL" "$OUT"
-kill "$FAKE" 2>/dev/null; wait "$FAKE" 2>/dev/null
-fake 5
-OUT=$("$AG" update child.example. --server $ADDR --port 5355 --parent example. --key "$K" \
-	--insecure-ok --retries 2 --add "child.example. 300 NS ns4.provider.net." 2>&1)
-expect "REFUSED: exit 1" 1 $?
-expect "and no retry" 1 "$(cat "$T/fake.count" 2>/dev/null)"
+fake_update 5
+expect "REFUSED: exit 1" 1 $RC
+expect "and no retry" 1 "$TRIES"
 expect_match "an unsigned answer is reported as such" "authenticated: no \(unsigned" "$OUT"
-kill "$FAKE" 2>/dev/null; wait "$FAKE" 2>/dev/null
 
 # ---- a forged receiver signature, no receiver key --------------------------------
 FK=$(mkkey updater.example. ED25519)

@@ -10,20 +10,13 @@
 # and bootstraps again.  Every answer is authenticated with the receiver
 # key learnt through DNSSEC (no --receiver-key).
 . "$(dirname "$0")/lib.sh"
-WS=$TOP/tests/world/world.sh
-# the world on its own addresses (08/13 use .80-.87, 14 .112-.119)
-export WORLD_BASE=120
-W=$T/world
 ADDR=127.0.0.20
 PORT=5354
-for c in knotd knotc kdig dnssec-keygen dnssec-signzone sqlite3 ss python3; do
-	command -v $c >/dev/null || { not_ok "$c is installed"; finish; }
-done
+# the world on its own addresses (08/13 use .80-.87, 14 .112-.119)
+world_init 120 knotd knotc kdig dnssec-keygen dnssec-signzone sqlite3 ss python3
 [ -x "$BIN/dsync-agent" ] || { not_ok "$BIN/dsync-agent is built"; finish; }
-trap 'bash "$WS" stop "$W" >/dev/null 2>&1; cleanup' EXIT
 
-bash "$WS" start "$W" >"$T/world.log" 2>&1 || { not_ok "the world starts"; cat "$T/world.log"; finish; }
-ok "the world starts ($(tail -1 "$T/world.log"))"
+world_started "the world starts" "$T/world.log"
 SPLIT2=$(bash "$WS" addr split2 "$W")
 
 # ---- helpers -------------------------------------------------------------------
@@ -33,34 +26,14 @@ world_reload() { bash "$WS" reload "$W" >"$T/reload.log" 2>&1 || { cat "$T/reloa
 
 # conf METHODS: dsyncd's configuration with the zone's bootstrap methods
 conf() {
-	cat >"$CONF" <<-EOF
-		server = { listen = [ "$ADDR" ]; port = $PORT; workers = 2; tcp-idle-timeout = 3; };
-		store = { path = "$DB"; };
-		log = { level = "debug"; };
-		keystate = { inquiries-per-source = 100000; };
-		bootstrap = { retry-interval = 1; retry-max-interval = 2; attempts = 2;
-		              unsigned-rounds = 2; unsigned-interval = 1; query-timeout = 2; };
-		resolver = { config-file = "$W/unbound.conf"; timeout = 5; };
-		receiver = { name = "updater.parent.test."; key-directory = "$T/rkeys"; };
-		zones = ( { name = "parent.test.";
-		  bootstrap-methods = [ $1 ];
-		  backends = ( { type = "zonefile"; path = "$T/parent.test.delegations"; } );
-		} );
-	EOF
+	world_conf "$T" "$1" 2 1 >"$CONF"
 }
 CONF=$T/dsyncd.conf
 LOG=$T/dsyncd.log
 DB=$T/dsyncd.db
 dump() { sqlite3 "$DB" "select owner_text || ' ' || type || ' ' || rdata_text from delegation order by 1" 2>/dev/null; }
 nsof() { dump | sed -n "s/^$(sed 's/\./\\./g' <<<"$1") 2 //p" | paste -sd'|'; }
-tagof() { basename "$1" | sed 's/.*+0*\([0-9][0-9]*\)$/\1/'; }
 keyline() { "$BIN/dsyncd" -c "$CONF" key list 2>/dev/null | grep "^$1 tag $2 "; }
-hup() {
-	local n
-	n=$(grep -c "child keys reloaded" "$LOG")
-	kill -HUP "$DSYNCD_PID"
-	for _ in $(seq 50); do [ "$(grep -c "child keys reloaded" "$LOG")" -gt "$n" ] && break; sleep 0.1; done
-}
 # agent ARGS...: dsync-agent with the world's validating resolver (no
 # --receiver-key: the receiver's KEY comes from DNSSEC); stdout and stderr
 # (everything it says also goes to $T/agent.log, checked for sanitizer reports at the end)
@@ -77,10 +50,7 @@ publish() {
 # field LABEL: the value of "LABEL: value" lines (the first)
 field() { sed -n "s/^$1: //p" | head -1; }
 
-KS=$(bash "$WS" key "$W" signed.parent.test.)
-KU=$(bash "$WS" key "$W" unsigned.parent.test.)
-KP=$(bash "$WS" key "$W" split.parent.test.)
-KI=$(bash "$WS" key "$W" insecure-ns.parent.test.)
+world_keys
 TS=$(tagof "$KS") TU=$(tagof "$KU") TP=$(tagof "$KP") TI=$(tagof "$KI")
 
 # ==== the parent publishes its receiver ============================================

@@ -62,7 +62,6 @@ seed --opcode 0 -z newchild.example. --qtype KEY --ednsopt "65002:00000200"
 seed -z example. --add "child.example. 300 NS ns5.provider.net."
 seed -z example. --tsig "child.example.:c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0" --add "child.example. 300 NS ns6.provider.net."
 python3 -c "import sys; sys.stdout.buffer.write(bytes.fromhex('$OVERREAD'))" >"$T/seeds/overread"
-keyrr() { sed -n 's/^\([^;].*\) IN KEY \(.*\)$/\1 3600 KEY \2/p' "$1.key"; }
 r=$({ echo "zone example."; echo "update add $(keyrr "$KN")"; } | nsu "$KN" $ADDR $PORT)
 expect "a self-signed key upload (not a seed: nsupdate sends it) -> NOERROR" NOERROR "$r"
 expect "seed messages saved" 10 "$(ls "$T/seeds" | wc -l)"

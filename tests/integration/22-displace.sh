@@ -21,10 +21,7 @@ resolver = { root-hints = "$T/hints"; timeout = 2; };
 CONF
 start_dsyncd "$T/dsyncd.conf" || { not_ok "dsyncd starts"; finish; }
 
-keyrr() { sed -n 's/^\([^;].*\) IN KEY \(.*\)$/\1 3600 KEY \2/p' "$1.key"; }
 upload() { { echo "zone example."; echo "update add $(keyrr "$1")"; } | nsu "$1" $ADDR $PORT; }
-tagof() { basename "$1" | sed 's/.*+0*\([0-9][0-9]*\)$/\1/'; }
-keys() { "$BIN/dsyncd" -c "$T/dsyncd.conf" key list; }
 # failed_once N: until N keys of child.example. wait for their second attempt (bounded)
 failed_once() {
 	for _ in $(seq 300); do

@@ -16,14 +16,24 @@ ds() {
 	fi
 	echo "$out"
 }
-f_rcode() { sed -n 's/^rcode=\([^ ]*\).*/\1/p' <<<"$1"; }
-f_ede() { sed -n 's/^rcode=[^ ]* ede=\([^ ]*\).*/\1/p' <<<"$1"; }
-f_text() { sed -n 's/^rcode=[^ ]* ede=[^ ]* text="\(.*\)" id=.*/\1/p' <<<"$1"; }
 # last_reason N: the reason of the first decision logged after N decision lines
 last_reason() {
 	grep ' rcode=' "$T/dsyncd.log" | sed -n "$(($1 + 1))p" | sed -n 's/.* reason="\(.*\)".*/\1/p'
 }
 nout() { sqlite3 "$T/db/dsyncd.db" "select count(*) from outbox_change"; }
+# ns_file FILE N KEYPREFIX: a hand-built UPDATE of N NS records for
+# child.example. and an OPT, signed with the key (dsync-send takes at most 256)
+ns_file() {
+	py "out('$1', sign(msg(update=[rr('child.example.', 2, 1, 300, wname('n%d.provider.net.' % i)) for i in range($2)], add=[opt()]), '$3'))"
+}
+# too_many DESC REGEX KEYPREFIX N RECORD: an UPDATE of N records (RECORD,
+# its %d numbering them 1 to N) signed with the key, refused as over a
+# limit: REFUSED, EDE 18, the text matching REGEX (see bad)
+too_many() {
+	local desc=$1 re=$2 key=$3 n=$4 fmt=$5 i args=()
+	for i in $(seq "$n"); do args+=(--add "$(printf "$fmt" "$i")"); done
+	bad "$desc" REFUSED 18 "$re" -k "$key" "${args[@]}"
+}
 
 # bad DESC RCODE EDE TEXT-REGEX DSYNC-SEND-ARGS...: one refused request;
 # checks RCODE + EDE (EDE "*" = any, "-" = none), the text (unless the

@@ -55,6 +55,14 @@ finish() {
 	exit $?
 }
 
+# need CMD...: every command is installed, or the test ends here
+need() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null || { not_ok "$c is installed"; finish; }
+	done
+}
+
 # ---- keys ----------------------------------------------------------------
 
 # mkkey NAME ALG -> prints the key file prefix (no suffix)
@@ -64,6 +72,10 @@ mkkey() {
 	k=$(dnssec-keygen -q -T KEY -a "$2" ${3:+-b $3} -n HOST -K "$T/keys" "$1") || return 1
 	echo "$T/keys/$k"
 }
+# tagof KEYPREFIX: the key tag in a key file's name
+tagof() { basename "$1" | sed 's/.*+0*\([0-9][0-9]*\)$/\1/'; }
+# keyrr KEYPREFIX: the KEY record of a key file, TTL 3600, for nsupdate
+keyrr() { sed -n 's/^\([^;].*\) IN KEY \(.*\)$/\1 3600 KEY \2/p' "$1.key"; }
 
 # ---- dsyncd --------------------------------------------------------------
 
@@ -147,6 +159,32 @@ counter() {
 	stats_line | sed -n "s/.* $1=\([0-9]*\).*/\1/p"
 }
 
+# keys: the child keys of $T/dsyncd.conf (`dsyncd key list`)
+keys() { "$BIN/dsyncd" -c "$T/dsyncd.conf" key list; }
+
+# hup [LOG]: SIGHUP to dsyncd, wait until it says it reloaded the child keys
+hup() {
+	local log=${1:-$T/dsyncd.log} n
+	n=$(grep -c "child keys reloaded" "$log")
+	kill -HUP "$DSYNCD_PID"
+	for _ in $(seq 100); do
+		[ "$(grep -c "child keys reloaded" "$log")" -gt "$n" ] && break
+		sleep 0.05
+	done
+}
+
+# now: the time in seconds, with nanoseconds; secs T0 T1: T1 - T0, two decimals
+now() { date +%s.%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+
+# ---- dsync-send answer lines ------------------------------------------------
+
+# f_rcode, f_ede, f_text LINE: the RCODE, the EDE code and the EDE text of
+# a dsync-send answer line
+f_rcode() { sed -n 's/^rcode=\([^ ]*\).*/\1/p' <<<"$1"; }
+f_ede() { sed -n 's/^rcode=[^ ]* ede=\([^ ]*\).*/\1/p' <<<"$1"; }
+f_text() { sed -n 's/^rcode=[^ ]* ede=[^ ]* text="\(.*\)" id=.*/\1/p' <<<"$1"; }
+
 # ---- nsupdate ------------------------------------------------------------
 
 # nsu KEYPREFIX SERVER PORT [-v] <<script : prints the RCODE name
@@ -176,4 +214,61 @@ state_dump() {
 		 select 'K', key_tag, state from keys order by 2;
 		 select 'C', name_text from children order by 2;
 		 select 'O', count(*) from outbox_change;" 2>/dev/null
+}
+
+# ---- the DNS world (tests/world) -------------------------------------------
+
+WS=$TOP/tests/world/world.sh
+# world_init BASE CMD...: this test's world lives in $T/world on 127.0.0.BASE
+# and up (each test its own range) and is stopped at exit; the commands
+# it needs besides must be installed
+world_init() {
+	W=$T/world
+	export WORLD_BASE=$1
+	shift
+	need "$@"
+	trap 'world_stop; cleanup' EXIT
+}
+world_stop() { bash "$WS" stop "$W" >/dev/null 2>&1; }
+# world_started DESC LOG: start the world (its output in LOG); one check,
+# with the world's summary line; the test ends here when it does not start
+world_started() {
+	if bash "$WS" start "$W" >"$2" 2>&1; then
+		ok "$1 ($(tail -1 "$2"))"
+	else
+		not_ok "$1"
+		cat "$2"
+		finish
+	fi
+}
+# world_conf DIR METHODS ROUNDS INTERVAL [KEYSTATE]: dsyncd's configuration
+# on stdout, on $ADDR $PORT, for the world's parent.test. with bootstrap
+# methods METHODS and ROUNDS unsigned rounds INTERVAL seconds apart; its
+# store, receiver keys and zonefile output in DIR; KEYSTATE: more keystate
+# settings
+world_conf() {
+	cat <<-EOF
+		server = { listen = [ "$ADDR" ]; port = $PORT; workers = 2; tcp-idle-timeout = 3; };
+		store = { path = "$1/dsyncd.db"; };
+		log = { level = "debug"; };
+		keystate = { ${5:-}inquiries-per-source = 100000; };
+		bootstrap = { retry-interval = 1; retry-max-interval = 2; attempts = 2;
+		              unsigned-rounds = $3; unsigned-interval = $4; query-timeout = 2; };
+		resolver = { config-file = "$W/unbound.conf"; timeout = 5; };
+		receiver = { name = "updater.parent.test."; key-directory = "$1/rkeys"; };
+		zones = ( { name = "parent.test.";
+		  bootstrap-methods = [ $2 ];
+		  backends = ( { type = "zonefile"; path = "$1/parent.test.delegations"; } );
+		} );
+	EOF
+}
+# world_keys: the SIG(0) keys the world made for its children, as
+# KS (signed), KU (unsigned), KB (bogus), KI (insecure-ns), KP (split)
+# shellcheck disable=SC2034 # (set for the test)
+world_keys() {
+	KS=$(bash "$WS" key "$W" signed.parent.test.)
+	KU=$(bash "$WS" key "$W" unsigned.parent.test.)
+	KB=$(bash "$WS" key "$W" bogus.parent.test.)
+	KI=$(bash "$WS" key "$W" insecure-ns.parent.test.)
+	KP=$(bash "$WS" key "$W" split.parent.test.)
 }
