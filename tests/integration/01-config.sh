@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # dsyncd -n checks a configuration: errors come as file:line: message, all
 # of them, before anything is served; a daemon never starts on a bad one.
+# dsyncd config prints the effective one.
 . "$(dirname "$0")/lib.sh"
 
 mkdir -p "$TOP/var" # the example's zonefile backend writes there
 out=$("$BIN/dsyncd" -n -c "$TOP/examples/dsyncd.conf" 2>&1)
 expect "the example configuration checks OK" "0" "$?"
 expect_match "and says so" "configuration OK" "$out"
+# dsyncd config: the effective configuration from the schema, defaults filled in
+"$BIN/dsyncd" -c "$TOP/examples/dsyncd.conf" config >"$T/config.json"
+expect "dsyncd config exits 0" 0 "$?"
+expect "dsyncd config: port, a default, a word setting, the zone" "5354 64 rfc2931 example." \
+	"$(python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(d["server"]["port"], d["server"]["commit-batch-max"], d["receiver"]["sign"], d["zones"][0]["name"])' "$T/config.json")"
 
 k=$(mkkey child.example. ED25519)
 big=$(mkkey big.example. RSASHA256 4096)
