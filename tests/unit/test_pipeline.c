@@ -375,18 +375,80 @@ static void test_malformed(void)
 	}
 }
 
+/* The KEY record of key at owner, as req_rr() takes it ("+owner 3600 KEY ..."). */
+static void key_rr(const struct sig0_key *key, char op, const char *owner, char *out, size_t len)
+{
+	size_t rdlen;
+	const uint8_t *rd = sig0_key_rdata(key, &rdlen);
+	char b64[128];
+	b64_encode(rd + 4, rdlen - 4, b64, sizeof(b64));
+	snprintf(out, len, "%c%s 3600 KEY %u %u %u %s", op, owner, rd[0] << 8 | rd[1], rd[2], rd[3],
+		 b64);
+}
+
+/* One UPDATE of the records in up (NULL-terminated), signed by key. */
+static void send_update(const struct sig0_key *key, const char *const *pre, const char *const *up,
+			struct outcome *o)
+{
+	struct req q;
+	req_start(&q, OP_UPDATE, "example.", T_SOA);
+	for (size_t i = 0; pre && pre[i]; i++)
+		req_rr(&q, 1, pre[i]);
+	for (size_t i = 0; up[i]; i++)
+		req_rr(&q, 2, up[i]);
+	req_opt(&q, NULL, 0);
+	run(q.buf, req_finish(&q, key, 0), false, o);
+}
+
+/*
+ * KEY changes take the rollover road: KEY records below the child are no
+ * delegation data; a failed prerequisite stops a rollover; c1's trusted key
+ * adds c1's second key, which is trusted at once and then signs; that key
+ * uploading itself again changes nothing.
+ */
+static void test_rollover(void)
+{
+	struct outcome o;
+	char add[256], below[256];
+	char before[4096];
+	key_rr(K[K_C1B], '+', "c1.example.", add, sizeof(add));
+	key_rr(K[K_C1B], '+', "x.c1.example.", below, sizeof(below));
+	deleg_dump(before, sizeof(before));
+
+	send_update(K[K_C1], NULL, (const char *const[]){below, NULL}, &o);
+	CHECK_EQ(o.rcode, RC_REFUSED);
+	CHECK(strstr(o.text, "not delegation data") != NULL);
+	send_update(K[K_C1B], NULL, (const char *const[]){"+" NS1, NULL}, &o);
+	CHECK_EQ(o.rcode, RC_BADKEY);
+
+	send_update(K[K_C1], (const char *const[]){"ec1.example. DS", NULL},
+		    (const char *const[]){add, NULL}, &o);
+	CHECK_EQ(o.rcode, RC_NXRRSET);
+	send_update(K[K_C1], NULL, (const char *const[]){add, NULL}, &o);
+	CHECK_EQ(o.rcode, RC_NOERROR);
+	CHECK(strstr(o.text, "key rollover of c1.example.: +") != NULL);
+	CHECK(strcmp(o.result, "accepted") == 0);
+
+	send_update(K[K_C1B], NULL, (const char *const[]){"-" NS2, "+" NSIN, "+" GLUE, NULL}, &o);
+	CHECK_EQ(o.rcode, RC_NOERROR);
+	char after[4096];
+	deleg_dump(after, sizeof(after));
+	CHECK(strstr(after, "c1.example. NS ns1.c1.example.") != NULL);
+	CHECK(strcmp(before, after) != 0);
+
+	send_update(K[K_C1B], NULL, (const char *const[]){add, NULL}, &o);
+	CHECK_EQ(o.rcode, RC_NOERROR);
+	CHECK(strstr(o.text, "is already trusted") != NULL);
+}
+
 /* A self-signed upload of c2's key: stored as known (manual zone), then a
  * signed KeyState inquiry by that key learns 10 (waiting for the operator). */
 static void test_upload_and_inquiry(void)
 {
 	struct req q;
 	struct outcome o;
-	size_t rdlen;
-	const uint8_t *rd = sig0_key_rdata(K[K_C2], &rdlen);
-	char b64[128], rr[256];
-	b64_encode(rd + 4, rdlen - 4, b64, sizeof(b64));
-	snprintf(rr, sizeof(rr), "+c2.example. 3600 KEY %u %u %u %s", rd[0] << 8 | rd[1], rd[2],
-		 rd[3], b64);
+	char rr[256];
+	key_rr(K[K_C2], '+', "c2.example.", rr, sizeof(rr));
 	req_start(&q, OP_UPDATE, "example.", T_SOA);
 	req_rr(&q, 2, rr);
 	req_opt(&q, NULL, 0);
@@ -466,6 +528,7 @@ int main(void)
 	test_replay();
 	test_malformed();
 	test_upload_and_inquiry();
+	test_rollover();
 	teardown();
 	UNIT_DONE("test_pipeline");
 }
