@@ -55,8 +55,9 @@ LIB      = $(BUILD)/libdsync.a
 # dsync-agent's discovery and delegation diff (also linked into test_agent)
 AGENT_LIB_SRC = tools/agent/discover.c tools/agent/diff.c
 AGENT_LIB_OBJ = $(AGENT_LIB_SRC:%.c=$(BUILD)/%.o)
-# dsync-agent itself: every file of tools/agent/
-AGENT_SRC     = tools/agent/main.c tools/agent/send.c $(AGENT_LIB_SRC) tools/cli.c
+# dsync-agent itself: every file of tools/agent/ and what the tools share
+AGENT_SRC     = tools/agent/main.c tools/agent/setup.c tools/agent/commands.c tools/agent/keys.c \
+                tools/agent/output.c tools/agent/send.c $(AGENT_LIB_SRC) tools/cli.c
 AGENT_OBJ     = $(AGENT_SRC:%.c=$(BUILD)/%.o)
 
 # dsyncctl: every file of tools/dsyncctl/ and what the tools share
