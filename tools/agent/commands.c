@@ -245,16 +245,14 @@ int send_update(struct ctx *c, const struct agent_rr *rr, size_t n, const struct
 int cmd_update(struct ctx *c)
 {
 	const struct opts *o = c->o;
-	struct agent_rr *rr = calloc(AGENT_MAX_RRS, sizeof(*rr));
+	struct agent_rr *rr;
 	size_t n = 0;
 	char why[512] = "";
 	int rc;
-	if (rr == NULL)
+	if (o->key == NULL)
+		return cli_fail(AGENT_USAGE, "update needs --key");
+	if ((rr = calloc(AGENT_MAX_RRS, sizeof(*rr))) == NULL)
 		return cli_fail(AGENT_SOFTWARE, "out of memory");
-	if (o->key == NULL) {
-		rc = cli_fail(AGENT_USAGE, "update needs --key");
-		goto out;
-	}
 	/* explicit records are read before anything goes on the wire */
 	for (size_t i = 0; i < o->nitems; i++)
 		if (agent_rr_from_text(o->items[i].text, o->items[i].rclass, &rr[n++], why,

@@ -88,12 +88,10 @@ struct ctx {
 
 /* ---- commands.c, keys.c: exit status (agent.h) ---- */
 
-int cmd_keygen(struct ctx *c);
-int cmd_discover(struct ctx *c);
-int cmd_inquire(struct ctx *c);
-int cmd_bootstrap(struct ctx *c);
-int cmd_update(struct ctx *c);
-int cmd_roll(struct ctx *c);
+typedef int cmd_fn(struct ctx *c);
+
+cmd_fn cmd_discover, cmd_inquire, cmd_bootstrap, cmd_update; /* commands.c */
+cmd_fn cmd_keygen, cmd_roll;				     /* keys.c */
 
 /* Exit status for a KeyState code. */
 int ks_exit(uint8_t code);

@@ -105,17 +105,15 @@ int cmd_roll(struct ctx *c)
 {
 	const struct opts *o = c->o;
 	struct sig0_key *nk = NULL;
-	struct agent_rr *rr = calloc(1, sizeof(*rr));
+	struct agent_rr *rr;
 	struct agent_answer a;
 	char prefix[4096], dirbuf[4096];
 	json_t *j = NULL;
 	int rc;
-	if (rr == NULL)
+	if (o->key == NULL)
+		return cli_fail(AGENT_USAGE, "roll needs --key OLD");
+	if ((rr = calloc(1, sizeof(*rr))) == NULL)
 		return cli_fail(AGENT_SOFTWARE, "out of memory");
-	if (o->key == NULL) {
-		rc = cli_fail(AGENT_USAGE, "roll needs --key OLD");
-		goto out;
-	}
 	if ((rc = prepare(c)) != 0)
 		goto out;
 	uint8_t old_alg = sig0_key_alg(c->key);

@@ -78,10 +78,8 @@ int auth_gate(const struct ctx *c, const struct agent_answer *a)
 		return 0;
 	if (c->o->insecure_ok) {
 		if (!c->o->quiet)
-			fprintf(stderr,
-				"dsync-agent: warning: answer not authenticated (%s); "
-				"going on (--insecure-ok)\n",
-				a->auth_why);
+			cli_warn("answer not authenticated (%s); going on (--insecure-ok)",
+				 a->auth_why);
 		return 0;
 	}
 	return cli_fail(AGENT_INSECURE,

@@ -6,33 +6,16 @@
 
 #include "tools/dsyncctl/dsyncctl.h"
 
-static const struct col ZONE_COLS[] = {
-    {"NAME", "name", F_TEXT},
-    {"CHILDREN", "children", F_TEXT},
-    {"BOOTSTRAP", "bootstrap_methods", F_TEXT},
-    {"BACKENDS", "backends", F_TEXT},
-    {"KEY-ROLLOVER", "key_rollover", F_TEXT},
-};
-
-static const struct col CHILD_COLS[] = {
-    {"NAME", "name", F_TEXT},
-    {"NS", "ns", F_TEXT},
-    {"DS", "ds", F_TEXT},
-    {"GLUE", "glue", F_TEXT},
-    {"TRUSTED", "keys.trusted", F_TEXT},
-    {"VALIDATING", "keys.validating", F_TEXT},
-};
-
 int cmd_zones(struct ctl *c, char **arg)
 {
 	(void)arg;
-	return list_cmd(c, "/api/v1/zones", false, ZONE_COLS, NCOL(ZONE_COLS));
+	return list_cmd(c, "/api/v1/zones", false, ZONE_COLS);
 }
 
 int cmd_children(struct ctl *c, char **arg)
 {
 	char *p = path1(c, "/api/v1/zones/", arg[0], "/children");
-	int rc = list_cmd(c, p, true, CHILD_COLS, NCOL(CHILD_COLS));
+	int rc = list_cmd(c, p, true, CHILD_COLS);
 
 	free(p);
 	return rc;
@@ -44,7 +27,7 @@ int cmd_child_show(struct ctl *c, char **arg)
 	json_t *o = NULL, *deleg, *keys, *m;
 	struct table t;
 	size_t i;
-	int rc = get_object(c, p, &o);
+	int rc = call_object(c, "GET", p, NULL, &o);
 
 	free(p);
 	if (rc != 0 || c->json) {
@@ -68,7 +51,7 @@ int cmd_child_show(struct ctl *c, char **arg)
 	tab_print(&t);
 	if (json_array_size(keys) > 0) {
 		putchar('\n');
-		keys_table(keys);
+		tab_items(keys, KEY_COLS);
 	}
 	json_decref(o);
 	return 0;

@@ -40,8 +40,6 @@
 #define MAX_SMALL_FILE 65536 /* token, K*.key and config files */
 #define MAX_ERROR_TEXT 300   /* of a non-JSON error body */
 
-#define NCOL(a) (sizeof(a) / sizeof((a)[0]))
-
 /* exit statuses, doc/dsyncctl.1 */
 enum {
 	RC_OK = 0,
@@ -116,7 +114,8 @@ int need_object(json_t *j, const char *what);
 int api_list(struct ctl *c, const char *path, bool paged, json_t **out);
 char *path1(struct ctl *c, const char *prefix, const char *name, const char *suffix);
 char *add_query(struct ctl *c, char *path, const char *key, const char *val);
-int get_object(struct ctl *c, const char *path, json_t **o);
+int call_object(struct ctl *c, const char *method, const char *path, const json_t *body,
+		json_t **o);
 
 /* ---- output.c ---- */
 
@@ -129,10 +128,19 @@ enum fmt {
 	F_VALIDATION /* a key's "validation" object in a few words */
 };
 
+/* a column of a table; a table of them ends with COLS_END */
 struct col {
 	const char *head, *path; /* path: "key" or "key.subkey" */
 	enum fmt fmt;
 };
+
+#define COLS_END                                                                                   \
+	{                                                                                          \
+		NULL, NULL, F_TEXT                                                                 \
+	}
+
+extern const struct col ZONE_COLS[], CHILD_COLS[], KEY_COLS[], VALIDATION_COLS[], AUDIT_COLS[],
+    OUTBOX_COLS[], RKEY_COLS[];
 
 /* An aligned table: rows of ncol owned cells, printed with two spaces
  * between columns and no padding after the last one. */
@@ -145,37 +153,31 @@ int print_json(json_t *j);
 char *text(json_t *v);
 void tab_init(struct table *t, size_t ncol);
 void tab_push(struct table *t, char *s);
-void tab_head(struct table *t, const struct col *cols, size_t n);
-void tab_obj(struct table *t, const struct col *cols, size_t n, json_t *o);
+void tab_head(struct table *t, const struct col *cols);
+void tab_obj(struct table *t, const struct col *cols, json_t *o);
 void tab_field(struct table *t, const char *field, char *value);
 void tab_print(struct table *t);
-void tab_items(json_t *items, const struct col *cols, size_t n);
-int show_list(struct ctl *c, json_t *list, const struct col *cols, size_t n);
-int list_cmd(struct ctl *c, const char *path, bool paged, const struct col *cols, size_t n);
-int show_one(struct ctl *c, json_t *o, const struct col *cols, size_t n);
+void tab_items(json_t *items, const struct col *cols);
+int show_list(struct ctl *c, json_t *list, const struct col *cols);
+int list_cmd(struct ctl *c, const char *path, bool paged, const struct col *cols);
+int show_one(struct ctl *c, json_t *o, const struct col *cols);
 int show_flat(struct ctl *c, json_t *o);
+int object_cmd(struct ctl *c, const char *method, const char *path,
+	       int (*show)(struct ctl *c, json_t *o));
+int action_cmd(struct ctl *c, const char *id, const char *what, const char *prefix,
+	       const char *suffix, const struct col *cols);
 
 /* ---- the commands (main.c's table); arg: the words after the command's ---- */
 
 int id_arg(const char *s, const char *what);
+int id_path(const char *id, const char *what, const char *prefix, const char *suffix, char **path);
 
-int cmd_zones(struct ctl *c, char **arg);
-int cmd_children(struct ctl *c, char **arg);
-int cmd_child_show(struct ctl *c, char **arg);
-int cmd_keys(struct ctl *c, char **arg);
-int cmd_key_add(struct ctl *c, char **arg);
-int cmd_key_trust(struct ctl *c, char **arg);
-int cmd_key_revoke(struct ctl *c, char **arg);
-int cmd_key_delete(struct ctl *c, char **arg);
-void keys_table(json_t *keys);
-int cmd_validations(struct ctl *c, char **arg);
-int cmd_audit(struct ctl *c, char **arg);
-int cmd_outbox(struct ctl *c, char **arg);
-int cmd_retry(struct ctl *c, char **arg);
-int cmd_records(struct ctl *c, char **arg);
-int cmd_rkey_show(struct ctl *c, char **arg);
-int cmd_rkey_roll(struct ctl *c, char **arg);
-int cmd_config(struct ctl *c, char **arg);
-int cmd_health(struct ctl *c, char **arg);
+typedef int cmd_fn(struct ctl *c, char **arg);
+
+cmd_fn cmd_zones, cmd_children, cmd_child_show;				     /* children.c */
+cmd_fn cmd_keys, cmd_key_add, cmd_key_trust, cmd_key_revoke, cmd_key_delete; /* keys.c */
+cmd_fn cmd_validations, cmd_audit;					     /* audit.c */
+cmd_fn cmd_outbox, cmd_retry;						     /* outbox.c */
+cmd_fn cmd_records, cmd_rkey_show, cmd_rkey_roll, cmd_config, cmd_health;    /* server.c */
 
 #endif

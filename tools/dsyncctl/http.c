@@ -354,10 +354,10 @@ char *add_query(struct ctl *c, char *path, const char *key, const char *val)
 	return p;
 }
 
-/* GET PATH expecting an object; *o is owned by the caller */
-int get_object(struct ctl *c, const char *path, json_t **o)
+/* METHOD PATH (with BODY) expecting an object; *o is owned by the caller */
+int call_object(struct ctl *c, const char *method, const char *path, const json_t *body, json_t **o)
 {
-	int rc = api(c, "GET", path, NULL, o);
+	int rc = api(c, method, path, body, o);
 
 	return rc != 0 ? rc : need_object(*o, path);
 }

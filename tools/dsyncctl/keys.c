@@ -7,26 +7,10 @@
 
 #include "tools/dsyncctl/dsyncctl.h"
 
-static const struct col KEY_COLS[] = {
-    {"ID", "id", F_TEXT},
-    {"TAG", "tag", F_TEXT},
-    {"ALG", "algorithm", F_ALG},
-    {"STATE", "state", F_TEXT},
-    {"METHOD", "trust_method", F_TEXT},
-    {"UPDATED", "updated", F_TIME},
-    {"SOURCE", "source", F_TEXT},
-    {"VALIDATION", "validation", F_VALIDATION},
-};
-
-/* a list of keys as a table (child show) */
-void keys_table(json_t *keys)
-{
-	tab_items(keys, KEY_COLS, NCOL(KEY_COLS));
-}
 int cmd_keys(struct ctl *c, char **arg)
 {
 	char *p = path1(c, "/api/v1/children/", arg[0], "/keys");
-	int rc = list_cmd(c, p, false, KEY_COLS, NCOL(KEY_COLS));
+	int rc = list_cmd(c, p, false, KEY_COLS);
 
 	free(p);
 	return rc;
@@ -83,56 +67,33 @@ int cmd_key_add(struct ctl *c, char **arg)
 	free(txt);
 	body = jnn(json_pack("{s:o}", "key", s));
 	p = path1(c, "/api/v1/children/", arg[0], "/keys");
-	rc = api(c, "POST", p, body, &o);
+	rc = call_object(c, "POST", p, body, &o);
 	if (rc == 0)
-		rc = need_object(o, p);
-	if (rc == 0)
-		rc = show_one(c, o, KEY_COLS, NCOL(KEY_COLS));
+		rc = show_one(c, o, KEY_COLS);
 	free(p);
 	json_decref(body);
 	json_decref(o);
 	return rc;
 }
 
-/* POST /api/v1/keys/ID/ACTION and show the key after it */
-static int key_action(struct ctl *c, const char *id, const char *action)
-{
-	json_t *o = NULL;
-	char *p;
-	int rc = id_arg(id, "key ID");
-
-	if (rc != 0)
-		return rc;
-	p = xasprintf("/api/v1/keys/%s/%s", id, action);
-	rc = api(c, "POST", p, NULL, &o);
-	if (rc == 0)
-		rc = need_object(o, p);
-	if (rc == 0)
-		rc = show_one(c, o, KEY_COLS, NCOL(KEY_COLS));
-	free(p);
-	json_decref(o);
-	return rc;
-}
-
 int cmd_key_trust(struct ctl *c, char **arg)
 {
-	return key_action(c, arg[0], "trust");
+	return action_cmd(c, arg[0], "key ID", "/api/v1/keys/", "/trust", KEY_COLS);
 }
 
 int cmd_key_revoke(struct ctl *c, char **arg)
 {
-	return key_action(c, arg[0], "revoke");
+	return action_cmd(c, arg[0], "key ID", "/api/v1/keys/", "/revoke", KEY_COLS);
 }
 
 int cmd_key_delete(struct ctl *c, char **arg)
 {
 	json_t *o = NULL;
 	char *p;
-	int rc = id_arg(arg[0], "key ID");
+	int rc = id_path(arg[0], "key ID", "/api/v1/keys/", "", &p);
 
 	if (rc != 0)
 		return rc;
-	p = xasprintf("/api/v1/keys/%s", arg[0]);
 	rc = api(c, "DELETE", p, NULL, &o);
 	free(p);
 	if (rc == 0 && c->json && o != NULL)

@@ -16,6 +16,8 @@
 #include "common/version.h"
 #include "tools/dsyncctl/dsyncctl.h"
 
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
 const char cli_prog[] = "dsyncctl";
 
 /* a numeric ID from the command line: 1 .. 2^63-1 */
@@ -35,13 +37,20 @@ int id_arg(const char *s, const char *what)
 	return 0;
 }
 
-/* ---- the command line ------------------------------------------------------------ */
+/* PREFIX + ID + SUFFIX into *path (the caller frees) once ID is checked */
+int id_path(const char *id, const char *what, const char *prefix, const char *suffix, char **path)
+{
+	int rc = id_arg(id, what);
+
+	*path = rc == 0 ? xasprintf("%s%s%s", prefix, id, suffix) : NULL;
+	return rc;
+}
 
 struct command {
 	const char *words; /* "key trust" */
 	int min, max;	   /* arguments after the words */
 	unsigned opts;	   /* OPT_* it takes */
-	int (*run)(struct ctl *c, char **arg);
+	cmd_fn *run;
 	const char *args; /* for the usage text */
 };
 
@@ -75,7 +84,7 @@ static void usage(FILE *f)
 	      "                [--timeout S] COMMAND ...\n"
 	      "Commands:\n",
 	      f);
-	for (i = 0; i < NCOL(COMMANDS); i++)
+	for (i = 0; i < NELEM(COMMANDS); i++)
 		if (COMMANDS[i].args != NULL)
 			fprintf(f, "  %s%s%s\n", COMMANDS[i].words, *COMMANDS[i].args ? " " : "",
 				COMMANDS[i].args);
@@ -99,7 +108,7 @@ static const struct command *find_command(char **args, int nargs, int *nwords)
 	size_t i;
 
 	*nwords = 0;
-	for (i = 0; i < NCOL(COMMANDS); i++) {
+	for (i = 0; i < NELEM(COMMANDS); i++) {
 		const char *w = COMMANDS[i].words;
 		int n = 0;
 
@@ -143,7 +152,7 @@ static bool parse_when(const char *s, long long *out)
 		*out = (long long)time(NULL) - strtoll(s, NULL, 10) * mult[u - "smhdw"];
 		return true;
 	}
-	for (i = 0; i < NCOL(forms); i++) {
+	for (i = 0; i < NELEM(forms); i++) {
 		struct tm tm;
 		const char *e;
 
@@ -200,18 +209,16 @@ static int parse_opts(int argc, char **argv, struct ctl *c, struct opts *o)
 	while ((ch = getopt_long(argc, argv, "hV", LONG_OPTS, NULL)) != -1) {
 		switch (ch) {
 		case O_URL:
-			o->url = optarg;
-			break;
 		case O_TOKEN_FILE:
-			o->token_file = optarg;
+		case O_CACERT:
+			*(ch == O_URL	       ? &o->url
+			  : ch == O_TOKEN_FILE ? &o->token_file
+					       : &o->cacert) = optarg;
 			break;
 		case O_TOKEN:
 			return cli_fail(RC_USAGE,
 					"the token is never taken from the command line, where "
 					"ps shows it: use --token-file FILE or DSYNCCTL_TOKEN");
-		case O_CACERT:
-			o->cacert = optarg;
-			break;
 		case O_JSON:
 			c->json = true;
 			break;
@@ -226,11 +233,8 @@ static int parse_opts(int argc, char **argv, struct ctl *c, struct opts *o)
 			o->used |= OPT_LIMIT;
 			break;
 		case O_CHILD:
-			c->child = optarg;
-			o->used |= OPT_AUDIT;
-			break;
 		case O_RESULT:
-			c->result = optarg;
+			*(ch == O_CHILD ? &c->child : &c->result) = optarg;
 			o->used |= OPT_AUDIT;
 			break;
 		case O_SINCE:

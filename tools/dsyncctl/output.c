@@ -10,6 +10,83 @@
 #include "common/rrtext.h"
 #include "tools/dsyncctl/dsyncctl.h"
 
+/* the columns of each answer's table */
+const struct col ZONE_COLS[] = {
+    {"NAME", "name", F_TEXT},
+    {"CHILDREN", "children", F_TEXT},
+    {"BOOTSTRAP", "bootstrap_methods", F_TEXT},
+    {"BACKENDS", "backends", F_TEXT},
+    {"KEY-ROLLOVER", "key_rollover", F_TEXT},
+    COLS_END,
+};
+
+const struct col CHILD_COLS[] = {
+    {"NAME", "name", F_TEXT},
+    {"NS", "ns", F_TEXT},
+    {"DS", "ds", F_TEXT},
+    {"GLUE", "glue", F_TEXT},
+    {"TRUSTED", "keys.trusted", F_TEXT},
+    {"VALIDATING", "keys.validating", F_TEXT},
+    COLS_END,
+};
+
+const struct col KEY_COLS[] = {
+    {"ID", "id", F_TEXT},
+    {"TAG", "tag", F_TEXT},
+    {"ALG", "algorithm", F_ALG},
+    {"STATE", "state", F_TEXT},
+    {"METHOD", "trust_method", F_TEXT},
+    {"UPDATED", "updated", F_TIME},
+    {"SOURCE", "source", F_TEXT},
+    {"VALIDATION", "validation", F_VALIDATION},
+    COLS_END,
+};
+
+const struct col VALIDATION_COLS[] = {
+    {"KEY", "key_id", F_TEXT},
+    {"CHILD", "child", F_TEXT},
+    {"TAG", "tag", F_TEXT},
+    {"ATTEMPTS", "attempts", F_TEXT},
+    {"ROUNDS", "rounds", F_TEXT},
+    {"NEXT", "next_time", F_TIME},
+    {"LAST-RESULT", "last_result", F_TEXT},
+    COLS_END,
+};
+
+const struct col AUDIT_COLS[] = {
+    {"ID", "id", F_TEXT},	  {"TIME", "time", F_TIME},
+    {"CLIENT", "client", F_TEXT}, {"CHILD", "child", F_TEXT},
+    {"TAG", "key_tag", F_TEXT},	  {"ACTOR", "actor", F_TEXT},
+    {"RESULT", "result", F_TEXT}, {"RCODE", "rcode", F_RCODE},
+    {"REASON", "reason", F_TEXT}, COLS_END,
+};
+
+const struct col OUTBOX_COLS[] = {
+    {"ID", "id", F_TEXT},
+    {"CHANGE", "change_id", F_TEXT},
+    {"CHILD", "child", F_TEXT},
+    {"BACKEND", "backend", F_TEXT},
+    {"STATE", "state", F_TEXT},
+    {"ATTEMPTS", "attempts", F_TEXT},
+    {"CREATED", "created", F_TIME},
+    {"NEXT-ATTEMPT", "next_attempt", F_TIME},
+    {"DELIVERED", "delivered_time", F_TIME},
+    {"LAST-ERROR", "last_error", F_TEXT},
+    COLS_END,
+};
+
+const struct col RKEY_COLS[] = {
+    {"TAG", "tag", F_TEXT},
+    {"ALG", "algorithm", F_ALG},
+    {"ACTIVE", "active", F_TEXT},
+    {"PUBLISHED", "published", F_TEXT},
+    {"PUBLISH", "publish_time", F_TIME},
+    {"ACTIVATE", "activate_time", F_TIME},
+    {"INACTIVE", "inactive_time", F_TIME},
+    {"DELETE", "delete_time", F_TIME},
+    COLS_END,
+};
+
 int print_json(json_t *j)
 {
 	if (json_dumpf(j, stdout, JSON_INDENT(2)) != 0)
@@ -170,20 +247,16 @@ void tab_push(struct table *t, char *s)
 	t->cell[t->n++] = s;
 }
 
-void tab_head(struct table *t, const struct col *cols, size_t n)
+void tab_head(struct table *t, const struct col *cols)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		tab_push(t, xstrdup(cols[i].head));
+	for (; cols->head != NULL; cols++)
+		tab_push(t, xstrdup(cols->head));
 }
 
-void tab_obj(struct table *t, const struct col *cols, size_t n, json_t *o)
+void tab_obj(struct table *t, const struct col *cols, json_t *o)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		tab_push(t, cell(o, &cols[i]));
+	for (; cols->head != NULL; cols++)
+		tab_push(t, cell(o, cols));
 }
 
 /* append a "field  value" row; value is owned */
@@ -264,50 +337,60 @@ static void flatten(struct table *t, const char *prefix, json_t *v)
 	tab_push(t, text(v));
 }
 
+/* the number of columns of COLS */
+static size_t ncols(const struct col *cols)
+{
+	size_t n = 0;
+
+	while (cols[n].head != NULL)
+		n++;
+	return n;
+}
+
 /* print ITEMS, a list of objects, as a table of COLS */
-void tab_items(json_t *items, const struct col *cols, size_t n)
+void tab_items(json_t *items, const struct col *cols)
 {
 	struct table t;
 	json_t *it;
 	size_t i;
 
-	tab_init(&t, n);
-	tab_head(&t, cols, n);
-	json_array_foreach(items, i, it) tab_obj(&t, cols, n, it);
+	tab_init(&t, ncols(cols));
+	tab_head(&t, cols);
+	json_array_foreach(items, i, it) tab_obj(&t, cols, it);
 	tab_print(&t);
 }
 
 /* a list answer (from api_list) as JSON or as a table of COLS */
-int show_list(struct ctl *c, json_t *list, const struct col *cols, size_t n)
+int show_list(struct ctl *c, json_t *list, const struct col *cols)
 {
 	if (c->json)
 		return print_json(list);
-	tab_items(json_object_get(list, "items"), cols, n);
+	tab_items(json_object_get(list, "items"), cols);
 	return 0;
 }
 
 /* GET a list and show it */
-int list_cmd(struct ctl *c, const char *path, bool paged, const struct col *cols, size_t n)
+int list_cmd(struct ctl *c, const char *path, bool paged, const struct col *cols)
 {
 	json_t *list;
 	int rc = api_list(c, path, paged, &list);
 
 	if (rc == 0)
-		rc = show_list(c, list, cols, n);
+		rc = show_list(c, list, cols);
 	json_decref(list);
 	return rc;
 }
 
 /* one object as JSON or as a one-row table */
-int show_one(struct ctl *c, json_t *o, const struct col *cols, size_t n)
+int show_one(struct ctl *c, json_t *o, const struct col *cols)
 {
 	struct table t;
 
 	if (c->json)
 		return print_json(o);
-	tab_init(&t, n);
-	tab_head(&t, cols, n);
-	tab_obj(&t, cols, n, o);
+	tab_init(&t, ncols(cols));
+	tab_head(&t, cols);
+	tab_obj(&t, cols, o);
 	tab_print(&t);
 	return 0;
 }
@@ -323,4 +406,36 @@ int show_flat(struct ctl *c, json_t *o)
 	flatten(&t, "", o);
 	tab_print(&t);
 	return 0;
+}
+
+/* METHOD PATH expecting an object, shown by SHOW */
+int object_cmd(struct ctl *c, const char *method, const char *path,
+	       int (*show)(struct ctl *c, json_t *o))
+{
+	json_t *o = NULL;
+	int rc = call_object(c, method, path, NULL, &o);
+
+	if (rc == 0)
+		rc = show(c, o);
+	json_decref(o);
+	return rc;
+}
+
+/* POST PREFIX+ID+SUFFIX (ID a number, WHAT for the message) and show the
+ * object it answers as a one-row table of COLS */
+int action_cmd(struct ctl *c, const char *id, const char *what, const char *prefix,
+	       const char *suffix, const struct col *cols)
+{
+	json_t *o = NULL;
+	char *p;
+	int rc = id_path(id, what, prefix, suffix, &p);
+
+	if (rc != 0)
+		return rc;
+	rc = call_object(c, "POST", p, NULL, &o);
+	if (rc == 0)
+		rc = show_one(c, o, cols);
+	free(p);
+	json_decref(o);
+	return rc;
 }

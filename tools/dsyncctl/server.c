@@ -6,17 +6,6 @@
 
 #include "tools/dsyncctl/dsyncctl.h"
 
-static const struct col RKEY_COLS[] = {
-    {"TAG", "tag", F_TEXT},
-    {"ALG", "algorithm", F_ALG},
-    {"ACTIVE", "active", F_TEXT},
-    {"PUBLISHED", "published", F_TEXT},
-    {"PUBLISH", "publish_time", F_TIME},
-    {"ACTIVATE", "activate_time", F_TIME},
-    {"INACTIVE", "inactive_time", F_TIME},
-    {"DELETE", "delete_time", F_TIME},
-};
-
 /* zone-file text, not JSON: written to stdout as it arrives (it may be as
  * large as the zone), --json or not */
 int cmd_records(struct ctl *c, char **arg)
@@ -45,46 +34,26 @@ static int show_rkey(struct ctl *c, json_t *o)
 	tab_field(&t, "name", text(json_object_get(o, "name")));
 	tab_print(&t);
 	putchar('\n');
-	tab_items(json_object_get(o, "keys"), RKEY_COLS, NCOL(RKEY_COLS));
+	tab_items(json_object_get(o, "keys"), RKEY_COLS);
 	return 0;
 }
 
 int cmd_rkey_show(struct ctl *c, char **arg)
 {
-	json_t *o = NULL;
-	int rc = get_object(c, "/api/v1/receiver-key", &o);
-
 	(void)arg;
-	if (rc == 0)
-		rc = show_rkey(c, o);
-	json_decref(o);
-	return rc;
+	return object_cmd(c, "GET", "/api/v1/receiver-key", show_rkey);
 }
 
 int cmd_rkey_roll(struct ctl *c, char **arg)
 {
-	json_t *o = NULL;
-	int rc = api(c, "POST", "/api/v1/receiver-key/roll", NULL, &o);
-
 	(void)arg;
-	if (rc == 0)
-		rc = need_object(o, "/api/v1/receiver-key/roll");
-	if (rc == 0)
-		rc = show_rkey(c, o);
-	json_decref(o);
-	return rc;
+	return object_cmd(c, "POST", "/api/v1/receiver-key/roll", show_rkey);
 }
 
 int cmd_config(struct ctl *c, char **arg)
 {
-	json_t *o = NULL;
-	int rc = get_object(c, "/api/v1/config", &o);
-
 	(void)arg;
-	if (rc == 0)
-		rc = show_flat(c, o);
-	json_decref(o);
-	return rc;
+	return object_cmd(c, "GET", "/api/v1/config", show_flat);
 }
 
 /* /healthz: a 503 still carries the report; it is shown, the status is 2 */

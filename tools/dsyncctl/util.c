@@ -13,8 +13,7 @@
 /* A CLI may stop on out-of-memory; the daemon answers SERVFAIL instead. */
 void oom(void)
 {
-	fputs("dsyncctl: out of memory\n", stderr);
-	exit(RC_SERVER);
+	exit(cli_fail(RC_SERVER, "out of memory"));
 }
 
 void *xrealloc(void *p, size_t n)
