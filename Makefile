@@ -56,9 +56,17 @@ LIB      = $(BUILD)/libdsync.a
 # dsync-agent's discovery and delegation diff (also linked into test_agent)
 AGENT_LIB_SRC = tools/agent/discover.c tools/agent/diff.c
 AGENT_LIB_OBJ = $(AGENT_LIB_SRC:%.c=$(BUILD)/%.o)
-# dsync-agent itself: every file of tools/agent/
-AGENT_SRC     = tools/agent/main.c tools/agent/send.c $(AGENT_LIB_SRC)
+# dsync-agent itself: every file of tools/agent/ and what the tools share
+AGENT_SRC     = tools/agent/main.c tools/agent/setup.c tools/agent/commands.c tools/agent/keys.c \
+                tools/agent/output.c tools/agent/send.c $(AGENT_LIB_SRC) tools/cli.c
 AGENT_OBJ     = $(AGENT_SRC:%.c=$(BUILD)/%.o)
+
+# dsyncctl: every file of tools/dsyncctl/ and what the tools share
+DSYNCCTL_SRC  = tools/dsyncctl/main.c tools/dsyncctl/settings.c tools/dsyncctl/http.c \
+                tools/dsyncctl/output.c tools/dsyncctl/util.c tools/dsyncctl/children.c \
+                tools/dsyncctl/keys.c tools/dsyncctl/audit.c tools/dsyncctl/outbox.c \
+                tools/dsyncctl/server.c tools/cli.c
+DSYNCCTL_OBJ  = $(DSYNCCTL_SRC:%.c=$(BUILD)/%.o)
 
 PROGS    = $(BUILD)/dsyncd $(BUILD)/dsync-send $(BUILD)/bm-probe $(BUILD)/dsyncctl \
            $(BUILD)/dsync-agent
@@ -85,7 +93,7 @@ $(BUILD)/dsync-send: $(BUILD)/tests/tools/dsync-send.o $(LIB)
 $(BUILD)/bm-probe: $(BUILD)/tests/tools/bm-probe.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/dsyncctl: $(BUILD)/tools/dsyncctl.o $(LIB)
+$(BUILD)/dsyncctl: $(DSYNCCTL_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CURL_LIBS)
 
 $(BUILD)/dsync-agent: $(AGENT_OBJ) $(LIB)
@@ -134,7 +142,8 @@ test: deps
 # --- tooling ------------------------------------------------------------
 format-check:
 	clang-format --dry-run --Werror $(LIB_SRC) daemon/main.c tools/*.c */*.h \
-	  tools/agent/*.c tools/agent/*.h tests/unit/test_agent.c
+	  tools/agent/*.c tools/agent/*.h tools/dsyncctl/*.c tools/dsyncctl/*.h \
+	  tests/unit/test_agent.c
 
 # Benchmark programs (tests/bench): b2 (B2, in-process receive path) and the
 # load generator dsync-send.  make test builds them so that they cannot rot.

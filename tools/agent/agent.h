@@ -8,7 +8,7 @@
  * TCP client), sig0/ (keys, signing, verifying answers) and keystate/
  * (KeyState option, the validating resolver of methods.h).
  *
- *   main.c      options, commands, exit codes
+ *   main.c      options, main() (the commands: commands.h)
  *   send.c      build, sign, send (retries), read and verify answers
  *   discover.c  the DSYNC lookup and what the target publishes
  *   diff.c      what the child's zone wants delegated vs what the parent has

@@ -402,6 +402,70 @@ static int parent_servers(struct bm_resolver *r, const uint8_t *parent, uint16_t
 	return DS_ENOENT;
 }
 
+/* The DS RRset of child from the parent's authoritative answer m. */
+static int take_ds(const struct msg *m, const uint8_t *child, bool aa, struct deleg *out,
+		   const char *c, const char *srv, char *why, size_t whylen)
+{
+	size_t nan;
+	const struct msg_rr *an = msg_section(m, 1, &nan);
+	int rc = DS_OK;
+
+	if (!aa) {
+		ds_why(why, whylen, "%s DS at %s: the answer is not authoritative", c, srv);
+		return DS_EAGAIN;
+	}
+	for (size_t i = 0; i < nan && rc == DS_OK; i++)
+		if (an[i].type == T_DS && an[i].rclass == CLASS_IN &&
+		    dname_equal(msg_owner(m, &an[i]), child))
+			rc = put(out, child, T_DS, an[i].ttl, msg_rdata(m, &an[i]), an[i].crdlen);
+	return rc;
+}
+
+/* The NS set at child and the glue below it from m: a referral (authority
+ * section), or an authoritative answer when this server serves the child
+ * zone too. */
+static int take_ns(const struct msg *m, const uint8_t *child, bool aa, struct deleg *out,
+		   const char *c, const char *srv, char *why, size_t whylen)
+{
+	size_t nan, nau, nad, found = 0;
+	const struct msg_rr *an = msg_section(m, 1, &nan);
+	const struct msg_rr *au = msg_section(m, 2, &nau);
+	const struct msg_rr *ad = msg_section(m, 3, &nad);
+	const struct msg_rr *sec = aa ? an : au;
+	size_t nsec = aa ? nan : nau;
+	int rc = DS_OK;
+
+	for (int pass = 0; pass < 2 && found == 0; pass++) {
+		for (size_t i = 0; i < nsec && rc == DS_OK; i++) {
+			if (sec[i].type != T_NS || sec[i].rclass != CLASS_IN ||
+			    !dname_equal(msg_owner(m, &sec[i]), child))
+				continue;
+			rc =
+			    put(out, child, T_NS, sec[i].ttl, msg_rdata(m, &sec[i]), sec[i].crdlen);
+			found++;
+		}
+		sec = au; /* an AA answer without NS in the answer: look at the authority */
+		nsec = nau;
+	}
+	if (rc == DS_OK && found == 0) {
+		if (aa) {
+			ds_why(why, whylen, "%s is not delegated by the parent (no NS at %s)", c,
+			       srv);
+			return DS_ENOENT;
+		}
+		ds_why(why, whylen, "%s NS at %s: neither a referral nor an answer", c, srv);
+		return DS_EAGAIN;
+	}
+	for (size_t i = 0; i < nad && rc == DS_OK; i++) {
+		const uint8_t *o = msg_owner(m, &ad[i]);
+		bool a4 = ad[i].type == T_A && ad[i].crdlen == 4;
+		bool a6 = ad[i].type == T_AAAA && ad[i].crdlen == 16;
+		if ((a4 || a6) && ad[i].rclass == CLASS_IN && dname_is_sub(o, child))
+			rc = put(out, o, ad[i].type, ad[i].ttl, msg_rdata(m, &ad[i]), ad[i].crdlen);
+	}
+	return rc;
+}
+
 /*
  * Ask one parent server "child qtype" (RD=0, TCP) and take what it says
  * about the delegation into out.  DS_OK; DS_ENOENT: the parent answered
@@ -449,59 +513,8 @@ static int ask(const struct server *s, const uint8_t *child, uint16_t qtype, str
 		rc = DS_EAGAIN;
 		goto done;
 	}
-	size_t nan, nau, nad, found = 0;
-	const struct msg_rr *an = msg_section(m, 1, &nan);
-	const struct msg_rr *au = msg_section(m, 2, &nau);
-	const struct msg_rr *ad = msg_section(m, 3, &nad);
-	rc = DS_OK;
-	if (qtype == T_DS) {
-		if (!aa) {
-			ds_why(why, whylen, "%s DS at %s: the answer is not authoritative", c, srv);
-			rc = DS_EAGAIN;
-			goto done;
-		}
-		for (size_t i = 0; i < nan && rc == DS_OK; i++)
-			if (an[i].type == T_DS && an[i].rclass == CLASS_IN &&
-			    dname_equal(msg_owner(m, &an[i]), child))
-				rc = put(out, child, T_DS, an[i].ttl, msg_rdata(m, &an[i]),
-					 an[i].crdlen);
-		goto done;
-	}
-	/* NS: a referral (authority section), or an authoritative answer when
-	 * this server serves the child zone too */
-	const struct msg_rr *sec = aa ? an : au;
-	size_t nsec = aa ? nan : nau;
-	for (int pass = 0; pass < 2 && found == 0; pass++) {
-		for (size_t i = 0; i < nsec && rc == DS_OK; i++) {
-			if (sec[i].type != T_NS || sec[i].rclass != CLASS_IN ||
-			    !dname_equal(msg_owner(m, &sec[i]), child))
-				continue;
-			rc =
-			    put(out, child, T_NS, sec[i].ttl, msg_rdata(m, &sec[i]), sec[i].crdlen);
-			found++;
-		}
-		sec = au; /* an AA answer without NS in the answer: look at the authority */
-		nsec = nau;
-	}
-	if (rc == DS_OK && found == 0) {
-		if (aa) {
-			ds_why(why, whylen, "%s is not delegated by the parent (no NS at %s)", c,
-			       srv);
-			rc = DS_ENOENT;
-		} else {
-			ds_why(why, whylen, "%s NS at %s: neither a referral nor an answer", c,
-			       srv);
-			rc = DS_EAGAIN;
-		}
-		goto done;
-	}
-	for (size_t i = 0; i < nad && rc == DS_OK; i++) {
-		const uint8_t *o = msg_owner(m, &ad[i]);
-		bool a4 = ad[i].type == T_A && ad[i].crdlen == 4;
-		bool a6 = ad[i].type == T_AAAA && ad[i].crdlen == 16;
-		if ((a4 || a6) && ad[i].rclass == CLASS_IN && dname_is_sub(o, child))
-			rc = put(out, o, ad[i].type, ad[i].ttl, msg_rdata(m, &ad[i]), ad[i].crdlen);
-	}
+	rc = qtype == T_DS ? take_ds(m, child, aa, out, c, srv, why, whylen)
+			   : take_ns(m, child, aa, out, c, srv, why, whylen);
 done:
 	if (rc == DS_ELIMIT || rc == DS_EMALF) {
 		ds_why(why, whylen, "%s %s at %s: %s", c, t, srv,

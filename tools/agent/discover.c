@@ -347,6 +347,73 @@ static void addr_list(const struct bm_answer *a, uint16_t type, char *out, size_
 
 enum { Q_A, Q_AAAA, Q_KEY, Q_SVCB, NQ };
 
+/* The target's KEY RRset (a secure or insecure answer) into out->key. */
+static void take_keys(struct agent_discovery *out, const struct bm_answer *a, const char *what)
+{
+	char st[300], tags[128] = "";
+	size_t o = 0;
+
+	out->key_secure = a->secure;
+	for (size_t i = 0; i < a->n; i++) {
+		const struct bm_rr *k = &a->rr[i];
+		if (out->nkey == AGENT_MAX_KEYS || k->rdlen < 4 ||
+		    k->rdlen > sizeof(out->key[0].rdata)) {
+			say(out, "%s: record %zu skipped (%s)", what, i + 1,
+			    k->rdlen < 4 || k->rdlen > sizeof(out->key[0].rdata) ? "bad length"
+										 : "too many keys");
+			continue;
+		}
+		out->key[out->nkey].rdlen = k->rdlen;
+		memcpy(out->key[out->nkey].rdata, k->rdata, k->rdlen);
+		out->nkey++;
+	}
+	for (size_t i = 0; i < out->nkey && o + 1 < sizeof(tags); i++) {
+		int n = snprintf(tags + o, sizeof(tags) - o, "%stag %u alg %u", i ? ", " : "",
+				 sig0_rdata_tag(out->key[i].rdata, out->key[i].rdlen),
+				 out->key[i].rdata[3]);
+		if (n < 0 || (size_t)n >= sizeof(tags) - o)
+			break;
+		o += (size_t)n;
+	}
+	say(out, "%s: %s: %zu key%s (%s)", what, status(a, st, sizeof(st)), out->nkey,
+	    out->nkey == 1 ? "" : "s", tags);
+}
+
+/* The bootstrap methods the target's SVCB RRset offers (key svcb_key). */
+static void take_methods(struct agent_discovery *out, const struct bm_answer *a, uint16_t svcb_key,
+			 const char *what)
+{
+	char st[300];
+	bool found = false;
+
+	for (size_t i = 0; i < a->n && !found; i++) {
+		const uint8_t *v;
+		size_t vl;
+		int rc = agent_svcb_param(a->rr[i].rdata, a->rr[i].rdlen, svcb_key, &v, &vl);
+		if (rc == DS_EMALF)
+			say(out, "%s: record %zu is malformed: skipped", what, i + 1);
+		if (rc != DS_OK)
+			continue;
+		found = true;
+		bool printable = vl < sizeof(out->methods);
+		for (size_t j = 0; j < vl && printable; j++)
+			printable = v[j] > 0x20 && v[j] < 0x7f && v[j] != '"' && v[j] != '\\';
+		if (!printable) {
+			say(out, "%s: key%u is not a plain list of methods (%zu octets): not used",
+			    what, svcb_key, vl);
+			continue;
+		}
+		memcpy(out->methods, v, vl);
+		out->methods[vl] = 0;
+		out->svcb_secure = a->secure;
+		say(out, "%s: %s: key%u=\"%s\"", what, status(a, st, sizeof(st)), svcb_key,
+		    out->methods);
+	}
+	if (!found)
+		say(out, "%s: %s: no record with key%u (bootstrap methods)", what,
+		    status(a, st, sizeof(st)), svcb_key);
+}
+
 static int target_records(struct bm_resolver *r, uint16_t svcb_key, struct agent_discovery *out)
 {
 	static const uint16_t types[NQ] = {T_A, T_AAAA, T_KEY, T_SVCB};
@@ -375,77 +442,13 @@ static int target_records(struct bm_resolver *r, uint16_t svcb_key, struct agent
 		addr_list(&a[i], types[i], list, sizeof(list));
 		say(out, "%s: %s: %s", what[i], status(&a[i], st, sizeof(st)), list);
 	}
-
-	/* the receiver's keys */
 	out->key_secure = false;
-	if ((res[Q_KEY] = outcome(out, &a[Q_KEY], what[Q_KEY])) == DS_OK) {
-		out->key_secure = a[Q_KEY].secure;
-		for (size_t i = 0; i < a[Q_KEY].n; i++) {
-			const struct bm_rr *k = &a[Q_KEY].rr[i];
-			if (out->nkey == AGENT_MAX_KEYS || k->rdlen < 4 ||
-			    k->rdlen > sizeof(out->key[0].rdata)) {
-				say(out, "%s: record %zu skipped (%s)", what[Q_KEY], i + 1,
-				    k->rdlen < 4 || k->rdlen > sizeof(out->key[0].rdata)
-					? "bad length"
-					: "too many keys");
-				continue;
-			}
-			out->key[out->nkey].rdlen = k->rdlen;
-			memcpy(out->key[out->nkey].rdata, k->rdata, k->rdlen);
-			out->nkey++;
-		}
-		char tags[128] = "";
-		size_t o = 0;
-		for (size_t i = 0; i < out->nkey && o + 1 < sizeof(tags); i++) {
-			int n =
-			    snprintf(tags + o, sizeof(tags) - o, "%stag %u alg %u", i ? ", " : "",
-				     sig0_rdata_tag(out->key[i].rdata, out->key[i].rdlen),
-				     out->key[i].rdata[3]);
-			if (n < 0 || (size_t)n >= sizeof(tags) - o)
-				break;
-			o += (size_t)n;
-		}
-		say(out, "%s: %s: %zu key%s (%s)", what[Q_KEY], status(&a[Q_KEY], st, sizeof(st)),
-		    out->nkey, out->nkey == 1 ? "" : "s", tags);
-	}
-
-	/* the bootstrap methods offered */
+	if ((res[Q_KEY] = outcome(out, &a[Q_KEY], what[Q_KEY])) == DS_OK)
+		take_keys(out, &a[Q_KEY], what[Q_KEY]);
 	out->methods[0] = 0;
 	out->svcb_secure = false;
-	if ((res[Q_SVCB] = outcome(out, &a[Q_SVCB], what[Q_SVCB])) == DS_OK) {
-		bool found = false;
-		for (size_t i = 0; i < a[Q_SVCB].n && !found; i++) {
-			const uint8_t *v;
-			size_t vl;
-			int rc = agent_svcb_param(a[Q_SVCB].rr[i].rdata, a[Q_SVCB].rr[i].rdlen,
-						  svcb_key, &v, &vl);
-			if (rc == DS_EMALF)
-				say(out, "%s: record %zu is malformed: skipped", what[Q_SVCB],
-				    i + 1);
-			if (rc != DS_OK)
-				continue;
-			found = true;
-			bool printable = vl < sizeof(out->methods);
-			for (size_t j = 0; j < vl && printable; j++)
-				printable =
-				    v[j] > 0x20 && v[j] < 0x7f && v[j] != '"' && v[j] != '\\';
-			if (!printable) {
-				say(out,
-				    "%s: key%u is not a plain list of methods (%zu octets): not "
-				    "used",
-				    what[Q_SVCB], svcb_key, vl);
-				continue;
-			}
-			memcpy(out->methods, v, vl);
-			out->methods[vl] = 0;
-			out->svcb_secure = a[Q_SVCB].secure;
-			say(out, "%s: %s: key%u=\"%s\"", what[Q_SVCB],
-			    status(&a[Q_SVCB], st, sizeof(st)), svcb_key, out->methods);
-		}
-		if (!found)
-			say(out, "%s: %s: no record with key%u (bootstrap methods)", what[Q_SVCB],
-			    status(&a[Q_SVCB], st, sizeof(st)), svcb_key);
-	}
+	if ((res[Q_SVCB] = outcome(out, &a[Q_SVCB], what[Q_SVCB])) == DS_OK)
+		take_methods(out, &a[Q_SVCB], svcb_key, what[Q_SVCB]);
 
 	int rc = DS_OK;
 	for (int i = 0; i < NQ; i++)
