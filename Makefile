@@ -34,13 +34,13 @@ endif
 
 COMMON_SRC   = common/err.c common/log.c common/wire.c common/dname.c common/msg.c \
                common/rrtext.c common/deleg.c common/zonefile.c common/dnsq.c common/ratelimit.c common/vec.c \
-               common/run.c
+               common/run.c common/tsig.c
 SIG0_SRC     = sig0/sig0.c sig0/keyfile.c sig0/keygen.c
 STORE_SRC    = store/store_sqlite.c
 POLICY_SRC   = policy/policy.c
 KEYSTATE_SRC = keystate/keystate.c keystate/methods.c
 CONFIG_SRC   = config/config.c
-BACKENDS_SRC = backends/backend.c backends/null.c backends/zonefile.c
+BACKENDS_SRC = backends/backend.c backends/null.c backends/zonefile.c backends/dnsupdate.c
 KEYS_SRC     = keys/cache.c keys/trans.c keys/rkey.c keys/records.c keys/ops.c keys/bootstrap.c
 OUTBOX_SRC   = outbox/outbox.c
 RECEIVER_SRC = receiver/server.c receiver/pipeline.c receiver/replay.c receiver/respond.c \

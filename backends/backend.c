@@ -14,19 +14,23 @@
 /* One ops table per backend file, found by name in the registry below. */
 extern const struct backend_ops backend_null_ops;
 extern const struct backend_ops backend_zonefile_ops;
+extern const struct backend_ops backend_dnsupdate_ops;
 
 static const struct backend_ops *const backend_registry[] = {
     &backend_null_ops,
     &backend_zonefile_ops,
+    &backend_dnsupdate_ops,
     NULL,
 };
 
 /* config's view of the same: what each type's group may hold */
 extern const struct cfg_backend_type backend_null_type;
 extern const struct cfg_backend_type backend_zonefile_type;
+extern const struct cfg_backend_type backend_dnsupdate_type;
 static const struct cfg_backend_type *const backend_types[] = {
     &backend_null_type,
     &backend_zonefile_type,
+    &backend_dnsupdate_type,
     NULL,
 };
 

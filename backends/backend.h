@@ -38,6 +38,9 @@ struct backend_batch {
 	size_t nchanges;
 	/* Walk the zone's full current delegation data in canonical order. */
 	int (*foreach_rr)(void *ctx, backend_rr_cb cb, void *arg);
+	/* One child's current delegation data (its NS and DS, glue below it;
+	 * empty when the child has none or is gone) into out. */
+	int (*child_deleg)(void *ctx, const uint8_t *child, struct deleg *out);
 	void *ctx;
 };
 

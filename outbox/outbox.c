@@ -76,6 +76,20 @@ static int foreach_rr(void *ctx, backend_rr_cb cb, void *arg)
 	return store_zone_deleg_foreach(f->store, f->zone, (store_rr_cb)cb, arg);
 }
 
+static int child_deleg(void *ctx, const uint8_t *child, struct deleg *out)
+{
+	struct foreach_ctx *f = ctx;
+	int64_t zid, cid;
+	int rc = store_zone_find(f->store, f->zone, &zid);
+	if (rc == DS_OK)
+		rc = store_child_find(f->store, zid, child, &cid);
+	if (rc == DS_ENOENT) {
+		out->n = 0;
+		return DS_OK;
+	}
+	return rc == DS_OK ? store_deleg_load(f->store, cid, out) : rc;
+}
+
 static int64_t backoff(const struct cfg *c, int attempts)
 {
 	int64_t d = c->retry_min;
@@ -114,6 +128,7 @@ static void deliver_group(struct outbox_runner *o, struct outbox_item *it, size_
 					      .changes = ch,
 					      .nchanges = n,
 					      .foreach_rr = foreach_rr,
+					      .child_deleg = child_deleg,
 					      .ctx = &fc};
 		rc = backend_deliver(b, &batch, err, sizeof(err));
 		free(ch);

@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# The dnsupdate backend feeds real primaries, Knot DNS (DDNS allowed for a
+# TSIG key) and BIND named (update-policy for that key): every accepted
+# UPDATE reaches the primary as a TSIG-signed UPDATE that replaces the
+# child's NS, DS and glue; the primary's AXFR then equals the store and its
+# SOA serial went up.  With Knot: a wrong key is refused by the primary and
+# the change waits in the outbox (across a restart) until the key is right;
+# while the primary is down, changes wait too, through a SIGKILL of dsyncd,
+# and all arrive once it is back.
+. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/bench/conf.sh
+. "$TOP/tests/bench/conf.sh"
+ADDR=127.0.0.26
+PORT=5354
+KADDR=127.0.0.27
+KPORT=5300
+BADDR=127.0.0.1 # named listens only on interface addresses
+BPORT=5328
+need knotd named kdig nsupdate sqlite3
+# the primary the checks ask (Knot first, then BIND)
+PADDR=$KADDR
+PPORT=$KPORT
+
+k=$(mkkey child.example. ECDSAP256SHA256)
+mkdir -p "$T/knot/db"
+KSECRET=$(head -c 32 /dev/urandom | base64)
+# Knot as the bench configures it, and AXFR for anyone on loopback (the checks)
+knot_conf "$T/knot" "$KADDR@$KPORT" changes "$T/knot/example.zone" "$KSECRET" |
+	sed 's/^    action: update$/&\n  - id: xfr\n    action: transfer/; s/^    acl: update$/    acl: [update, xfr]/' >"$T/knot.conf"
+cat >"$T/knot/example.zone" <<EOZ
+\$ORIGIN example.
+\$TTL 3600
+@	SOA	ns1.example. hostmaster.example. 1 3600 900 604800 300
+@	NS	ns1.example.
+ns1	A	$KADDR
+EOZ
+printf 'key "bench." {\n\talgorithm hmac-sha256;\n\tsecret "%s";\n};\n' "$KSECRET" >"$T/tsig.key"
+
+start_knot() {
+	knotd -c "$T/knot.conf" >>"$T/knot.log" 2>&1 &
+	KNOT_PID=$!
+	PIDS+=("$KNOT_PID")
+	for _ in $(seq 200); do
+		kdig @$KADDR -p $KPORT +short +timeout=1 +retry=0 example. SOA >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	return 1
+}
+serial() { kdig @$PADDR -p $PPORT +short +timeout=2 +retry=0 example. SOA 2>/dev/null | awk '{print $3}'; }
+# the delegations Knot serves (AXFR, all but the apex), as deleg_dump prints the store
+served() {
+	kdig @$PADDR -p $PPORT +timeout=2 +nocomments +noheader example. AXFR |
+		awk '$1 != "example." && $1 != "ns1.example." && $4 ~ /^(NS|DS|A|AAAA)$/ {
+			t = $4 == "NS" ? 2 : $4 == "DS" ? 43 : $4 == "A" ? 1 : 28
+			r = $5; for (i = 6; i <= NF; i++) r = r " " $i
+			print $1 " " t " " r }' | sort
+}
+# synced: wait until Knot serves what the store holds (and the outbox is empty)
+synced() {
+	for _ in $(seq 300); do
+		[ "$(served)" = "$(deleg_dump | sort)" ] && [ "$(pending)" = 0 ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+pending() { sqlite3 "$T/db/dsyncd.db" "select count(*) from delivery where state = 'pending'" 2>/dev/null; }
+conf() {
+	write_conf "$T/dsyncd.conf" $ADDR $PORT example. "child.example.:$k" "
+  backends = ( { type = \"dnsupdate\"; primaries = [ ${2:-\"127.0.0.1@1\", \"$KADDR@$KPORT\"} ];
+                 $1; timeout = 3; } );"
+	sed -i 's/^store = .*/&\noutbox = { retry-min = 1; retry-max = 2; };/' "$T/dsyncd.conf"
+}
+DS="12345 13 2 8B3D2CE0A5B37E5DA69B7C20F9E91A1B7B69CA4B5A6D9FE8C3E1E3A3E3B1C2D4"
+
+start_knot || { not_ok "Knot starts"; finish; }
+ok "Knot serves example. with DDNS for TSIG key bench."
+s0=$(serial)
+
+# a wrong secret: the primary refuses, the change waits
+conf "tsig-key = \"hmac-sha256:bench.:$(head -c 32 /dev/urandom | base64)\""
+start_dsyncd "$T/dsyncd.conf" || { not_ok "dsyncd starts"; finish; }
+expect "UPDATE with NS, glue and DS: NOERROR" NOERROR "$(nsu "$k" $ADDR $PORT <<EOF
+zone example.
+update add child.example. 3600 NS ns1.child.example.
+update add child.example. 3600 NS ns.provider.net.
+update add ns1.child.example. 3600 A 192.0.2.10
+update add child.example. 3600 DS $DS
+EOF
+)"
+for _ in $(seq 100); do grep -q "to backend dnsupdate failed" "$T/dsyncd.log" && break; sleep 0.1; done
+expect_match "a wrong key: the primary's refusal is the delivery's error" \
+	"primary $KADDR@$KPORT answered the UPDATE with NOTAUTH; TSIG error BADSIG" \
+	"$(grep "to backend dnsupdate failed" "$T/dsyncd.log" | head -1)"
+check "the first primary (nothing listens) was tried first" grep -q "127.0.0.1" "$T/dsyncd.log"
+expect "nothing reached Knot" "" "$(served)"
+check "dsyncd stops cleanly" stop_dsyncd
+
+# the right key (a BIND key file): the waiting change is delivered
+conf "tsig-key-file = \"$T/tsig.key\""
+start_dsyncd "$T/dsyncd.conf" || { not_ok "dsyncd starts again"; finish; }
+check "after a restart with the right key, Knot serves what the store holds" synced
+expect "NS, DS and glue served" \
+	"child.example. 2 ns.provider.net.|child.example. 2 ns1.child.example.|child.example. 43 $DS|ns1.child.example. 1 192.0.2.10" \
+	"$(served | paste -sd'|')"
+s1=$(serial)
+check "the SOA serial went up ($s0 -> $s1)" test "$s1" -gt "$s0"
+
+# a change that drops the glue: the glue name is cleaned up at the primary too
+expect "UPDATE replacing the in-bailiwick NS: NOERROR" NOERROR "$(nsu "$k" $ADDR $PORT <<EOF
+zone example.
+update delete child.example. NS ns1.child.example.
+update delete ns1.child.example. A
+update add child.example. 3600 NS ns2.provider.org.
+update delete child.example. DS
+EOF
+)"
+check "Knot serves the new delegation, without the old glue and DS" synced
+expect "served now" "child.example. 2 ns.provider.net.|child.example. 2 ns2.provider.org." \
+	"$(served | paste -sd'|')"
+check "the SOA serial went up again" test "$(serial)" -gt "$s1"
+
+# the primary down: changes wait (through a SIGKILL of dsyncd) and all arrive
+kill "$KNOT_PID"
+wait "$KNOT_PID" 2>/dev/null
+for i in $(seq 10); do
+	r=$(nsu "$k" $ADDR $PORT <<EOF
+zone example.
+update add child.example. 3600 NS ns$i.more.net.
+EOF
+	)
+	[ "$r" = NOERROR ] || not_ok "UPDATE $i while the primary is down: $r"
+	if [ "$i" = 5 ]; then
+		kill -KILL "$DSYNCD_PID"
+		wait "$DSYNCD_PID" 2>/dev/null
+		start_dsyncd "$T/dsyncd.conf" || { not_ok "dsyncd restarts after SIGKILL"; finish; }
+	fi
+done
+ok "10 UPDATEs accepted while the primary is down, dsyncd killed after 5"
+check "they wait in the outbox" test "$(pending)" -ge 1
+start_knot || { not_ok "Knot starts again"; finish; }
+check "once the primary is back, everything is delivered and served" synced
+expect "12 NS records served" 12 "$(served | grep -c ' 2 ')"
+check "dsyncd stops cleanly" stop_dsyncd
+
+# BIND named as the primary, with update-policy for the same key
+mkdir -p "$T/named"
+sed "s/$KADDR/$BADDR/" "$T/knot/example.zone" >"$T/named/example.zone"
+cat "$T/tsig.key" - >"$T/named.conf" <<EOC
+options { directory "$T/named"; pid-file "$T/named/named.pid";
+  listen-on port $BPORT { $BADDR; }; listen-on-v6 { none; };
+  recursion no; allow-transfer { any; }; dnssec-validation no; };
+controls { };
+zone "example." { type primary; file "$T/named/example.zone";
+  update-policy { grant bench. subdomain example. NS DS A AAAA; }; };
+EOC
+named -g -c "$T/named.conf" >"$T/named.log" 2>&1 &
+PIDS+=("$!")
+PADDR=$BADDR
+PPORT=$BPORT
+for _ in $(seq 200); do [ -n "$(serial)" ] && break; sleep 0.05; done
+check "named serves example." test -n "$(serial)"
+b0=$(serial)
+rm -rf "$T/db"
+conf "tsig-key-file = \"$T/tsig.key\"" "\"$BADDR@$BPORT\""
+start_dsyncd "$T/dsyncd.conf" || { not_ok "dsyncd starts with named as the primary"; finish; }
+expect "UPDATE with NS, glue and DS: NOERROR" NOERROR "$(nsu "$k" $ADDR $PORT <<EOF
+zone example.
+update add child.example. 3600 NS ns1.child.example.
+update add child.example. 3600 NS ns.provider.net.
+update add ns1.child.example. 3600 AAAA 2001:db8::10
+update add child.example. 3600 DS $DS
+EOF
+)"
+check "named serves what the store holds" synced
+expect "NS, DS and glue served by named" \
+	"child.example. 2 ns.provider.net.|child.example. 2 ns1.child.example.|child.example. 43 $DS|ns1.child.example. 28 2001:db8::10" \
+	"$(served | paste -sd'|')"
+check "named's SOA serial went up" test "$(serial)" -gt "$b0"
+expect "UPDATE dropping the glue and the DS: NOERROR" NOERROR "$(nsu "$k" $ADDR $PORT <<EOF
+zone example.
+update delete child.example. NS ns1.child.example.
+update delete ns1.child.example. AAAA
+update add child.example. 3600 NS ns2.provider.org.
+update delete child.example. DS
+EOF
+)"
+check "named serves the new delegation" synced
+expect "served by named now" "child.example. 2 ns.provider.net.|child.example. 2 ns2.provider.org." \
+	"$(served | paste -sd'|')"
+check "dsyncd stops cleanly at the end" stop_dsyncd
+finish
+
