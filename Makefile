@@ -40,7 +40,8 @@ STORE_SRC    = store/store_sqlite.c
 POLICY_SRC   = policy/policy.c
 KEYSTATE_SRC = keystate/keystate.c keystate/methods.c
 CONFIG_SRC   = config/config.c
-BACKENDS_SRC = backends/backend.c backends/null.c backends/zonefile.c backends/dnsupdate.c
+BACKENDS_SRC = backends/backend.c backends/dnsupdate.c backends/exec.c backends/null.c \
+               backends/zonefile.c
 KEYS_SRC     = keys/cache.c keys/trans.c keys/rkey.c keys/records.c keys/ops.c keys/bootstrap.c
 OUTBOX_SRC   = outbox/outbox.c
 RECEIVER_SRC = receiver/server.c receiver/pipeline.c receiver/replay.c receiver/respond.c \
@@ -112,7 +113,8 @@ DEB_BUILD = build-essential pkg-config libldns-dev libssl-dev libsqlite3-dev \
             libconfig-dev libmicrohttpd-dev libunbound-dev libevent-dev nettle-dev \
             libjansson-dev libcurl4-openssl-dev
 DEB_TEST  = bind9-dnsutils bind9-utils knot knot-dnsutils ldnsutils sqlite3 \
-            python3 iproute2 procps dns-root-data prometheus curl unbound
+            python3 iproute2 procps dns-root-data prometheus curl unbound \
+            libxml2-utils bind9
 deps:
 	@missing=""; for p in $(DEB_BUILD) $(DEB_TEST); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' \

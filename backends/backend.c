@@ -12,11 +12,13 @@
 #include "common/run.h"
 
 /* One ops table per backend file, found by name in the registry below. */
+extern const struct backend_ops backend_exec_ops;
 extern const struct backend_ops backend_null_ops;
 extern const struct backend_ops backend_zonefile_ops;
 extern const struct backend_ops backend_dnsupdate_ops;
 
 static const struct backend_ops *const backend_registry[] = {
+    &backend_exec_ops,
     &backend_null_ops,
     &backend_zonefile_ops,
     &backend_dnsupdate_ops,
@@ -24,10 +26,12 @@ static const struct backend_ops *const backend_registry[] = {
 };
 
 /* config's view of the same: what each type's group may hold */
+extern const struct cfg_backend_type backend_exec_type;
 extern const struct cfg_backend_type backend_null_type;
 extern const struct cfg_backend_type backend_zonefile_type;
 extern const struct cfg_backend_type backend_dnsupdate_type;
 static const struct cfg_backend_type *const backend_types[] = {
+    &backend_exec_type,
     &backend_null_type,
     &backend_zonefile_type,
     &backend_dnsupdate_type,

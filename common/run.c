@@ -500,7 +500,7 @@ int run_program(const struct run_spec *sp, struct run_result *res)
 			c.cap[i].buf = calloc(1, sp->capture_max + 1);
 	}
 	if (sp->env != NULL)
-		envp = run_env(sp->env);
+		envp = sp->env_only ? (char **)sp->env : run_env(sp->env);
 	bool oom = envp == NULL || (sp->capture_max > 0 && c.cap[0].buf == NULL) ||
 		   (sp->capture_max > 0 && !sp->merge_stderr && c.cap[1].buf == NULL);
 	if (oom) {
@@ -511,7 +511,7 @@ int run_program(const struct run_spec *sp, struct run_result *res)
 		rc = run_started(&c, sp, envp, res);
 	}
 	run_ctx_close(&c);
-	if (envp != environ)
+	if (envp != environ && envp != (char **)sp->env)
 		free(envp);
 	res->out = c.cap[0].buf;
 	res->out_len = c.cap[0].len;

@@ -25,6 +25,8 @@ struct run_spec {
 	/* "NAME=value" entries (NULL-terminated) that add to, or replace in,
 	 * the daemon's environment; NULL: the environment as it is */
 	char *const *env;
+	/* env is the program's whole environment, nothing of the daemon's */
+	bool env_only;
 	/* bytes written to the program's stdin, then EOF; NULL: /dev/null */
 	const void *input;
 	size_t input_len;

@@ -1,6 +1,6 @@
 /*
- * tests/unit/test_backends.c -- registry, backend_run, null and zonefile
- * backends.  Works in a fresh directory under /tmp (removed at the end).
+ * tests/unit/test_backends.c -- registry, backend_run, null, zonefile and
+ * exec backends.  Works in a fresh directory under /tmp (removed at the end).
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -13,7 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "backends/backend.h"
+#include "backends/exec.h"
 #include "backends/zonefile.h"
 #include "common/dname.h"
 #include "common/err.h"
@@ -119,6 +122,7 @@ static void test_registry(void)
 	CHECK(z != NULL && strcmp(z->type->name, "zonefile") == 0);
 	CHECK(n != NULL && strcmp(n->type->name, "null") == 0);
 	CHECK(z != n);
+	CHECK(backend_find("exec") != NULL && backend_find("exec") != z);
 	CHECK(backend_find("nope") == NULL);
 	CHECK(backend_find("") == NULL);
 	CHECK(backend_find("Zonefile") == NULL);
@@ -1043,6 +1047,204 @@ static void test_run_program_ends(void)
 	}
 }
 
+/* ------------------------------------------------------------------------ */
+/* exec                                                                     */
+
+/* An exec backend named name running argv (timeout 5 s, 4096 bytes kept). */
+static struct backend *exec_backend(struct exec_settings *set, char **argv, char **env,
+				    const char *name)
+{
+	struct cfg_backend bc = {.type = "exec", .name = (char *)name, .settings = set};
+	struct backend *b = NULL;
+	char err[512];
+	*set = (struct exec_settings){
+	    .command = argv, .timeout = 5, .environment = env, .max_output = 4096};
+	CHECK_EQ(backend_new(&bc, NULL, &b, err, sizeof(err)), DS_OK);
+	return b;
+}
+
+/* The string at array[i] of obj's member key, or "" */
+static const char *jstr_at(json_t *obj, const char *key, size_t i)
+{
+	const char *s = json_string_value(json_array_get(json_object_get(obj, key), i));
+	return s != NULL ? s : "";
+}
+
+static size_t jlen(json_t *obj, const char *key)
+{
+	return json_array_size(json_object_get(obj, key));
+}
+
+/* The change of ok.example.: its lines split, its complete NS/DS/glue sets. */
+static void exec_check_ok_child(json_t *c)
+{
+	CHECK(strcmp(json_string_value(json_object_get(c, "child")), "ok.example.") == 0);
+	CHECK_EQ(jlen(c, "add"), 2);
+	CHECK(strcmp(jstr_at(c, "add", 0), "ok.example. 3600 IN NS ns1.ok.example.") == 0);
+	CHECK(strncmp(jstr_at(c, "add", 1), "ok.example. 3600 IN DS 12345 13 2 01080F", 40) == 0);
+	CHECK_EQ(jlen(c, "remove"), 1);
+	CHECK(strcmp(jstr_at(c, "remove", 0), "ok.example. 3600 IN NS ns.old.net.") == 0);
+	CHECK(json_object_get(c, "truncated") == NULL);
+	CHECK_EQ(jlen(c, "ns"), 2);
+	CHECK(strcmp(jstr_at(c, "ns", 1), "ok.example. 3600 IN NS ns.other.net.") == 0);
+	CHECK_EQ(jlen(c, "ds"), 1);
+	CHECK(strncmp(jstr_at(c, "ds", 0), "ok.example. 3600 IN DS 12345 13 2 ", 34) == 0);
+	CHECK_EQ(jlen(c, "glue"), 2);
+	CHECK(strcmp(jstr_at(c, "glue", 0), "ns1.ok.example. 3600 IN A 192.0.2.1") == 0);
+	CHECK(strcmp(jstr_at(c, "glue", 1), "ns1.ok.example. 3600 IN AAAA 2001:db8::1") == 0);
+}
+
+/* The document on the program's stdin: version, zone, backend, one entry per change. */
+static void test_exec_document(void)
+{
+	struct exec_settings set;
+	struct fake_zone z;
+	uint8_t zone[DNAME_MAX], ok[DNAME_MAX], bad[DNAME_MAX];
+	char script[600];
+	snprintf(script, sizeof(script), "cat > %s", tpath("exec-doc.json"));
+	char *argv[] = {"/bin/sh", "-c", script, NULL};
+	struct backend *b = exec_backend(&set, argv, NULL, "epp");
+	if (b == NULL)
+		return;
+	dname_from_str("example.", zone);
+	dname_from_str("ok.example.", ok);
+	build_zone(&z);
+	memcpy(bad, z.rr[5].child, dname_len(z.rr[5].child));
+	struct backend_change ch[2] = {{ok, "+ ok.example. 3600 IN NS ns1.ok.example.\n"
+					    "+ ok.example. 3600 IN DS 12345 13 2 01080F\n"
+					    "- ok.example. 3600 IN NS ns.old.net.\n"},
+				       {bad, "+ x. 1 IN NS y.\n...\n"}};
+	struct backend_batch batch = {
+	    .zone = zone, .changes = ch, .nchanges = 2, .foreach_rr = fake_walk, .ctx = &z};
+	char err[1400];
+	CHECK_EQ(backend_deliver(b, &batch, err, sizeof(err)), DS_OK);
+	json_error_t je;
+	json_t *doc = json_load_file(tpath("exec-doc.json"), 0, &je);
+	CHECK(doc != NULL);
+	CHECK_EQ(json_integer_value(json_object_get(doc, "version")), 1);
+	CHECK(strcmp(json_string_value(json_object_get(doc, "zone")), "example.") == 0);
+	CHECK(strcmp(json_string_value(json_object_get(doc, "backend")), "epp") == 0);
+	CHECK_EQ(jlen(doc, "changes"), 2);
+	exec_check_ok_child(json_array_get(json_object_get(doc, "changes"), 0));
+	/* the hostile child: escaped, its summary cut short, its own records only */
+	json_t *c = json_array_get(json_object_get(doc, "changes"), 1);
+	const char *child = json_string_value(json_object_get(c, "child"));
+	CHECK(child != NULL && strchr(child, '\n') == NULL && strstr(child, "\\\"") != NULL);
+	CHECK(json_is_true(json_object_get(c, "truncated")));
+	CHECK_EQ(jlen(c, "add"), 1);
+	CHECK_EQ(jlen(c, "remove"), 0);
+	CHECK_EQ(jlen(c, "ns") * 100 + jlen(c, "ds") * 10 + jlen(c, "glue"), 111);
+	json_decref(doc);
+	/* a failing walk fails the delivery before the program runs */
+	z.fail = DS_EIO;
+	unlink(tpath("exec-doc.json"));
+	CHECK(backend_deliver(b, &batch, err, sizeof(err)) != DS_OK);
+	CHECK(strstr(err, "delegation data") != NULL);
+	CHECK(!exists(tpath("exec-doc.json")));
+	backend_free(b);
+}
+
+struct exec_end_case {
+	const char *what;
+	const char *script; /* run by /bin/sh -c */
+	unsigned timeout, max_output;
+	int rc;
+	const char *in_err, *not_in_err;
+};
+
+static const struct exec_end_case exec_end_cases[] = {
+    {"exit 0 is delivered", "cat >/dev/null; echo fine", 5, 4096, DS_OK, NULL, NULL},
+    {"exit 3 fails with the output", "cat >/dev/null; echo out-text; echo err-text >&2; exit 3", 5,
+     4096, DS_ECHILD, "exited with status 3: out-text err-text", NULL},
+    {"output capped at max-output", "printf '0123456789abcdef\\001XYZ'; exit 1", 5, 16, DS_ECHILD,
+     ": 0123456789abcdef", "XYZ"},
+    {"control bytes replaced", "printf 'a\\033[1mb'; exit 1", 5, 4096, DS_ECHILD, ": a?[1mb", NULL},
+    {"a timeout kills it", "sleep 10", 1, 4096, DS_ECHILD, "timed out after 1 s", NULL},
+    {"a signal", "kill -KILL $$", 5, 4096, DS_ECHILD, "killed by signal 9", NULL},
+};
+
+/* How the program ends decides the delivery; its output is the error text. */
+static void test_exec_ends(void)
+{
+	uint8_t zone[DNAME_MAX];
+	struct backend_batch batch = {.zone = zone, .foreach_rr = empty_walk};
+	char err[1400];
+
+	dname_from_str("example.", zone);
+	for (size_t i = 0; i < sizeof(exec_end_cases) / sizeof(exec_end_cases[0]); i++) {
+		const struct exec_end_case *c = &exec_end_cases[i];
+		struct exec_settings set;
+		char *argv[] = {"/bin/sh", "-c", (char *)c->script, NULL};
+		struct backend *b = exec_backend(&set, argv, NULL, NULL);
+		if (b == NULL)
+			continue;
+		double t0 = now_s();
+		set.timeout = c->timeout;
+		set.max_output = c->max_output;
+		backend_free(b);
+		struct cfg_backend bc = {.type = "exec", .settings = &set};
+		CHECK_EQ(backend_new(&bc, NULL, &b, err, sizeof(err)), DS_OK);
+		int rc = backend_deliver(b, &batch, err, sizeof(err));
+		if (rc != c->rc || (c->in_err && !strstr(err, c->in_err)) ||
+		    (c->not_in_err && strstr(err, c->not_in_err)))
+			fprintf(stderr, "exec case \"%s\": rc %d, err \"%s\"\n", c->what, rc, err);
+		CHECK_EQ(rc, c->rc);
+		CHECK(c->in_err == NULL || strstr(err, c->in_err) != NULL);
+		CHECK(c->not_in_err == NULL || strstr(err, c->not_in_err) == NULL);
+		CHECK(now_s() - t0 < c->timeout + 2);
+		backend_free(b);
+	}
+	/* a program that is not there */
+	struct exec_settings set;
+	char *argv[] = {"/nonexistent/dsync-epp", NULL};
+	struct backend *b = exec_backend(&set, argv, NULL, NULL);
+	CHECK(b != NULL && backend_deliver(b, &batch, err, sizeof(err)) == DS_ECHILD);
+	CHECK(strstr(err, "/nonexistent/dsync-epp: not found") != NULL);
+	backend_free(b);
+}
+
+/* The program sees a minimal environment; bad settings are refused. */
+static void test_exec_env(void)
+{
+	struct exec_settings set;
+	uint8_t zone[DNAME_MAX];
+	struct backend_batch batch = {.zone = zone, .foreach_rr = empty_walk};
+	char script[600], err[1400];
+
+	dname_from_str("example.", zone);
+	setenv("DSYNC_SECRET", "leak", 1);
+	snprintf(script, sizeof(script), "env | grep -v '^PWD=' | sort > %s", tpath("exec-env"));
+	char *argv[] = {"/bin/sh", "-c", script, NULL}, *env[] = {"EPP_HOST=epp.example", NULL};
+	struct backend *b = exec_backend(&set, argv, env, "registry");
+	CHECK(b != NULL && backend_deliver(b, &batch, err, sizeof(err)) == DS_OK);
+	char *text = slurp(tpath("exec-env"));
+	CHECK(text != NULL && strcmp(text, "DSYNCD_BACKEND=registry\nDSYNCD_ZONE=example.\n"
+					   "EPP_HOST=epp.example\nPATH=/usr/bin:/bin\n") == 0);
+	free(text);
+	unlink(tpath("exec-env"));
+	backend_free(b);
+	unsetenv("DSYNC_SECRET");
+
+	static const char *const bad_argv0[] = {"./epp.py", "bin/epp"};
+	static const char *const bad_env[] = {"NOVALUE", "=x", "1X=y", "A-B=c", "DSYNCD_ZONE=x"};
+	struct cfg_backend bc = {.type = "exec", .where = "f:9", .settings = &set};
+	set = (struct exec_settings){.timeout = 5};
+	CHECK_EQ(backend_new(&bc, NULL, &b, err, sizeof(err)), DS_ECONFIG);
+	CHECK(strstr(err, "f:9: exec backend needs a command") != NULL);
+	for (size_t i = 0; i < 2; i++) {
+		char *a[] = {(char *)bad_argv0[i], NULL};
+		set.command = a;
+		CHECK_EQ(backend_new(&bc, NULL, &b, err, sizeof(err)), DS_ECONFIG);
+	}
+	set.command = argv;
+	for (size_t i = 0; i < sizeof(bad_env) / sizeof(bad_env[0]); i++) {
+		char *e[] = {(char *)bad_env[i], NULL};
+		set.environment = e;
+		CHECK_EQ(backend_new(&bc, NULL, &b, err, sizeof(err)), DS_ECONFIG);
+		CHECK(strstr(err, "NAME=value") != NULL);
+	}
+}
+
 int main(void)
 {
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_backends.XXXXXX");
@@ -1063,6 +1265,9 @@ int main(void)
 	test_zonefile_fragment();
 	test_zonefile_reload_failure();
 	test_zonefile_template();
+	test_exec_document();
+	test_exec_ends();
+	test_exec_env();
 	CHECK_EQ(open_fds(), fds); /* no descriptor leaked by the runner or the writer */
 
 	if (rmdir(tmpdir) != 0)
