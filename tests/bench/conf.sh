@@ -39,6 +39,18 @@ zones = ( { name = "example.";
 EOC
 }
 
+# parent_zone ADDR: zone example. as a primary starts with it (SOA serial 1,
+# ns1.example. at ADDR), on stdout
+parent_zone() {
+	cat <<EOZ
+\$ORIGIN example.
+\$TTL 3600
+@	SOA	ns1.example. hostmaster.example. 1 3600 900 604800 300
+@	NS	ns1.example.
+ns1	A	$1
+EOZ
+}
+
 # knot_conf DIR LISTEN JOURNAL ZONEFILE [SECRET]: a Knot configuration on
 # stdout for zone example. (its file ZONEFILE), state under DIR, listening
 # on LISTEN (ADDR@PORT), journal-content JOURNAL.  With SECRET, UPDATEs

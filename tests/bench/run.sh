@@ -220,13 +220,7 @@ start_knot() {
 	mkdir -p "$T/knot/db"
 	KSECRET=$(head -c 32 /dev/urandom | base64)
 	knot_conf "$T/knot" "$KADDR@$KPORT" changes "$T/knot/example.zone" "$KSECRET" >"$T/knot.conf"
-	cat >"$T/knot/example.zone" <<EOZ
-\$ORIGIN example.
-\$TTL 3600
-@	SOA	ns1.example. hostmaster.example. 1 3600 900 604800 300
-@	NS	ns1.example.
-ns1	A	$KADDR
-EOZ
+	parent_zone "$KADDR" >"$T/knot/example.zone"
 	knotd -c "$T/knot.conf" >"$T/knot.log" 2>&1 &
 	KNOT_PID=$!
 	PIDS+=("$KNOT_PID")

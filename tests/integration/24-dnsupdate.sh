@@ -27,13 +27,7 @@ KSECRET=$(head -c 32 /dev/urandom | base64)
 # Knot as the bench configures it, and AXFR for anyone on loopback (the checks)
 knot_conf "$T/knot" "$KADDR@$KPORT" changes "$T/knot/example.zone" "$KSECRET" |
 	sed 's/^    action: update$/&\n  - id: xfr\n    action: transfer/; s/^    acl: update$/    acl: [update, xfr]/' >"$T/knot.conf"
-cat >"$T/knot/example.zone" <<EOZ
-\$ORIGIN example.
-\$TTL 3600
-@	SOA	ns1.example. hostmaster.example. 1 3600 900 604800 300
-@	NS	ns1.example.
-ns1	A	$KADDR
-EOZ
+parent_zone "$KADDR" >"$T/knot/example.zone"
 printf 'key "bench." {\n\talgorithm hmac-sha256;\n\tsecret "%s";\n};\n' "$KSECRET" >"$T/tsig.key"
 
 start_knot() {
@@ -71,6 +65,33 @@ conf() {
 	sed -i 's/^store = .*/&\noutbox = { retry-min = 1; retry-max = 2; };/' "$T/dsyncd.conf"
 }
 DS="12345 13 2 8B3D2CE0A5B37E5DA69B7C20F9E91A1B7B69CA4B5A6D9FE8C3E1E3A3E3B1C2D4"
+# add_deleg TYPE ADDR: NS (one in-bailiwick), its glue (A or AAAA) and a DS for child
+add_deleg() {
+	expect "UPDATE with NS, $1 glue and DS: NOERROR" NOERROR "$(nsu "$k" $ADDR $PORT <<EOF
+zone example.
+update add child.example. 3600 NS ns1.child.example.
+update add child.example. 3600 NS ns.provider.net.
+update add ns1.child.example. 3600 $1 $2
+update add child.example. 3600 DS $DS
+EOF
+	)"
+}
+# drop_deleg TYPE: the in-bailiwick NS and its glue replaced, the DS removed;
+# then the primary must serve exactly the two outside NS
+drop_deleg() {
+	expect "UPDATE replacing the in-bailiwick NS, dropping glue and DS: NOERROR" NOERROR \
+		"$(nsu "$k" $ADDR $PORT <<EOF
+zone example.
+update delete child.example. NS ns1.child.example.
+update delete ns1.child.example. $1
+update add child.example. 3600 NS ns2.provider.org.
+update delete child.example. DS
+EOF
+	)"
+	check "the primary serves the new delegation, without the old glue and DS" synced
+	expect "served now" "child.example. 2 ns.provider.net.|child.example. 2 ns2.provider.org." \
+		"$(served | paste -sd'|')"
+}
 
 start_knot || { not_ok "Knot starts"; finish; }
 ok "Knot serves example. with DDNS for TSIG key bench."
@@ -79,14 +100,7 @@ s0=$(serial)
 # a wrong secret: the primary refuses, the change waits
 conf "tsig-key = \"hmac-sha256:bench.:$(head -c 32 /dev/urandom | base64)\""
 start_dsyncd "$T/dsyncd.conf" || { not_ok "dsyncd starts"; finish; }
-expect "UPDATE with NS, glue and DS: NOERROR" NOERROR "$(nsu "$k" $ADDR $PORT <<EOF
-zone example.
-update add child.example. 3600 NS ns1.child.example.
-update add child.example. 3600 NS ns.provider.net.
-update add ns1.child.example. 3600 A 192.0.2.10
-update add child.example. 3600 DS $DS
-EOF
-)"
+add_deleg A 192.0.2.10
 for _ in $(seq 100); do grep -q "to backend dnsupdate failed" "$T/dsyncd.log" && break; sleep 0.1; done
 expect_match "a wrong key: the primary's refusal is the delivery's error" \
 	"primary $KADDR@$KPORT answered the UPDATE with NOTAUTH; TSIG error BADSIG" \
@@ -106,17 +120,7 @@ s1=$(serial)
 check "the SOA serial went up ($s0 -> $s1)" test "$s1" -gt "$s0"
 
 # a change that drops the glue: the glue name is cleaned up at the primary too
-expect "UPDATE replacing the in-bailiwick NS: NOERROR" NOERROR "$(nsu "$k" $ADDR $PORT <<EOF
-zone example.
-update delete child.example. NS ns1.child.example.
-update delete ns1.child.example. A
-update add child.example. 3600 NS ns2.provider.org.
-update delete child.example. DS
-EOF
-)"
-check "Knot serves the new delegation, without the old glue and DS" synced
-expect "served now" "child.example. 2 ns.provider.net.|child.example. 2 ns2.provider.org." \
-	"$(served | paste -sd'|')"
+drop_deleg A
 check "the SOA serial went up again" test "$(serial)" -gt "$s1"
 
 # the primary down: changes wait (through a SIGKILL of dsyncd) and all arrive
@@ -144,7 +148,7 @@ check "dsyncd stops cleanly" stop_dsyncd
 
 # BIND named as the primary, with update-policy for the same key
 mkdir -p "$T/named"
-sed "s/$KADDR/$BADDR/" "$T/knot/example.zone" >"$T/named/example.zone"
+parent_zone "$BADDR" >"$T/named/example.zone"
 cat "$T/tsig.key" - >"$T/named.conf" <<EOC
 options { directory "$T/named"; pid-file "$T/named/named.pid";
   listen-on port $BPORT { $BADDR; }; listen-on-v6 { none; };
@@ -163,30 +167,13 @@ b0=$(serial)
 rm -rf "$T/db"
 conf "tsig-key-file = \"$T/tsig.key\"" "\"$BADDR@$BPORT\""
 start_dsyncd "$T/dsyncd.conf" || { not_ok "dsyncd starts with named as the primary"; finish; }
-expect "UPDATE with NS, glue and DS: NOERROR" NOERROR "$(nsu "$k" $ADDR $PORT <<EOF
-zone example.
-update add child.example. 3600 NS ns1.child.example.
-update add child.example. 3600 NS ns.provider.net.
-update add ns1.child.example. 3600 AAAA 2001:db8::10
-update add child.example. 3600 DS $DS
-EOF
-)"
+add_deleg AAAA 2001:db8::10
 check "named serves what the store holds" synced
 expect "NS, DS and glue served by named" \
 	"child.example. 2 ns.provider.net.|child.example. 2 ns1.child.example.|child.example. 43 $DS|ns1.child.example. 28 2001:db8::10" \
 	"$(served | paste -sd'|')"
 check "named's SOA serial went up" test "$(serial)" -gt "$b0"
-expect "UPDATE dropping the glue and the DS: NOERROR" NOERROR "$(nsu "$k" $ADDR $PORT <<EOF
-zone example.
-update delete child.example. NS ns1.child.example.
-update delete ns1.child.example. AAAA
-update add child.example. 3600 NS ns2.provider.org.
-update delete child.example. DS
-EOF
-)"
-check "named serves the new delegation" synced
-expect "served by named now" "child.example. 2 ns.provider.net.|child.example. 2 ns2.provider.org." \
-	"$(served | paste -sd'|')"
+drop_deleg AAAA
 check "dsyncd stops cleanly at the end" stop_dsyncd
 finish
 
