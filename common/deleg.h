@@ -49,4 +49,35 @@ void deleg_remove(struct deleg *d, size_t i);
 /* Sort in canonical order (owner, type, rdata) for stable output and compare. */
 void deleg_sort(struct deleg *d);
 
+/* "+ rr" / "- rr" lines (rr_to_str) of what next adds to cur and removes
+ * from it, into out (cut at a whole line when it is full). */
+void deleg_diff_text(const struct deleg *cur, const struct deleg *next, char *out, size_t len);
+
+/* ---- delegations in a zone's data (a zone file, a zone transfer) ---- */
+
+/* The records of zone that may be delegation data: NS, DS, A and AAAA
+ * strictly below the apex, class IN; deleg_collect gathers them. */
+struct deleg_records {
+	const uint8_t *zone;
+	struct drr *rr;
+	size_t n, cap;
+	size_t skipped; /* other types below the apex */
+};
+
+/* A zf_rr_cb (common/zonefile.h) that adds to the struct deleg_records in arg. */
+int deleg_collect(void *arg, const uint8_t *owner, uint16_t type, uint16_t rclass, uint32_t ttl,
+		  const uint8_t *rdata, size_t rdlen);
+
+/*
+ * Every delegation in recs (sorted here): fn(arg, child, d) once per child,
+ * in canonical order, with the child's NS and DS and the A/AAAA glue its NS
+ * targets below it need, each with the TTL ttl.  Records below a cut that
+ * are no glue, and DS or address records without NS, are not delegation
+ * data: counted in *ignored.  A non-zero return of fn stops and is
+ * returned.
+ */
+typedef int (*deleg_child_fn)(void *arg, const uint8_t *child, struct deleg *d);
+int deleg_extract(struct deleg_records *recs, uint32_t ttl, deleg_child_fn fn, void *arg,
+		  size_t *ignored);
+
 #endif
