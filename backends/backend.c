@@ -129,6 +129,15 @@ unsigned long backend_delivered(const struct backend *b)
 	return b->delivered;
 }
 
+int backend_fetch(struct backend *b, zf_rr_cb cb, void *arg, char *err, size_t errlen)
+{
+	if (b->ops->fetch == NULL) {
+		snprintf(err, errlen, "backend %s cannot tell what its target holds", b->name);
+		return DS_ENOTSUP;
+	}
+	return b->ops->fetch(b->state, cb, arg, err, errlen);
+}
+
 int backend_deliver(struct backend *b, const struct backend_batch *batch, char *err, size_t errlen)
 {
 	int rc;

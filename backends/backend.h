@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "common/deleg.h"
+#include "common/zonefile.h"
 #include "config/config.h"
 
 struct backend_change {
@@ -54,6 +55,9 @@ struct backend_ops {
 		    char *err, size_t errlen);
 	void (*free)(void *state);
 	int (*deliver)(void *state, const struct backend_batch *b, char *err, size_t errlen);
+	/* What the backend's target holds now, every record of the zone to cb
+	 * (the drift check, `dsyncd check`); NULL when the backend cannot tell. */
+	int (*fetch)(void *state, zf_rr_cb cb, void *arg, char *err, size_t errlen);
 };
 
 /*
@@ -63,10 +67,16 @@ struct backend_ops {
  * listed in the registry of backend.c.
  */
 #define BACKEND_DEFINE(id, settings_, size_, init_, free_, deliver_)                               \
+	BACKEND_DEFINE_FETCH(id, settings_, size_, init_, free_, deliver_, NULL)
+/* The same for a backend that can say what its target holds (fetch). */
+#define BACKEND_DEFINE_FETCH(id, settings_, size_, init_, free_, deliver_, fetch_)                 \
 	const struct cfg_backend_type backend_##id##_type = {                                      \
 	    .name = #id, .settings = (settings_), .size = (size_), .check = backend_check};        \
-	const struct backend_ops backend_##id##_ops = {                                            \
-	    .type = &backend_##id##_type, .init = (init_), .free = (free_), .deliver = (deliver_)}
+	const struct backend_ops backend_##id##_ops = {.type = &backend_##id##_type,               \
+						       .init = (init_),                            \
+						       .free = (free_),                            \
+						       .deliver = (deliver_),                      \
+						       .fetch = (fetch_)}
 
 /* The ops with this name, or NULL. */
 const struct backend_ops *backend_find(const char *name);
@@ -97,6 +107,9 @@ int backend_new(const struct cfg_backend *bc, const struct cfg_zone *zc, struct 
 void backend_free(struct backend *b);
 const char *backend_name(const struct backend *b);
 int backend_deliver(struct backend *b, const struct backend_batch *batch, char *err, size_t errlen);
+
+/* The backend's fetch (see struct backend_ops): DS_ENOTSUP when it has none. */
+int backend_fetch(struct backend *b, zf_rr_cb cb, void *arg, char *err, size_t errlen);
 
 /* Successful deliveries since backend_new (status display, tests). */
 unsigned long backend_delivered(const struct backend *b);

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "backends/backend.h"
+#include "common/axfr.h"
 #include "common/dname.h"
 #include "common/dnsq.h"
 #include "common/err.h"
@@ -340,6 +341,21 @@ static int du_deliver(void *state, const struct backend_batch *b, char *err, siz
 	return rc;
 }
 
+/* What the primary serves: a zone transfer with the key, primaries in order. */
+static int du_fetch(void *state, zf_rr_cb cb, void *arg, char *err, size_t errlen)
+{
+	const struct du_state *s = state;
+	int rc = DS_EIO;
+	for (size_t i = 0; i < s->nprim && rc == DS_EIO; i++) {
+		char why[300] = "";
+		rc = axfr_fetch(&s->prim[i], s->zone, &s->key, s->timeout_ms, cb, arg, why,
+				sizeof(why));
+		if (rc == DS_EIO)
+			ds_why(err, errlen, "primary %s: %s", s->primstr[i], why);
+	}
+	return rc;
+}
+
 static const struct cfg_setting du_settings[] = {
     {"primaries", CFG_STRV, NULL, 1, DU_PRIMARIES_MAX,
      offsetof(struct dnsupdate_settings, primaries),
@@ -356,5 +372,5 @@ static const struct cfg_setting du_settings[] = {
     {.name = NULL},
 };
 
-BACKEND_DEFINE(dnsupdate, du_settings, sizeof(struct dnsupdate_settings), du_init, du_free,
-	       du_deliver);
+BACKEND_DEFINE_FETCH(dnsupdate, du_settings, sizeof(struct dnsupdate_settings), du_init, du_free,
+		     du_deliver, du_fetch);

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "backends/backend.h"
+#include "common/zonefile.h"
 #include "backends/zonefile.h"
 #include "common/dname.h"
 #include "common/err.h"
@@ -35,6 +36,7 @@
 #define ZF_OUTPUT_MAX (1024u << 20) /* larger existing output: just rewrite */
 
 struct zf_state {
+	uint8_t origin[DNAME_MAX]; /* the zone */
 	char *path;
 	char *tmpl;	   /* template file, or NULL */
 	char *serial_path; /* "<path>.serial" */
@@ -489,7 +491,6 @@ static int zf_init(const struct cfg_backend *bc, const struct cfg_zone *zc, void
 	char *dir;
 	int rc;
 
-	(void)zc;
 	*state = NULL;
 	if (set == NULL || set->path == NULL || set->path[0] == '\0') {
 		snprintf(err, errlen, "%s: zonefile backend needs a path", where);
@@ -509,6 +510,8 @@ static int zf_init(const struct cfg_backend *bc, const struct cfg_zone *zc, void
 	st = calloc(1, sizeof(*st));
 	if (st == NULL)
 		return DS_ENOMEM;
+	if (zc != NULL) /* (tests build backends without a zone) */
+		memcpy(st->origin, zc->name, dname_len(zc->name));
 	st->reload_pending = true;
 	st->timeout = set->reload_timeout;
 	st->path = strdup(set->path);
@@ -704,5 +707,16 @@ static const struct cfg_setting zf_settings[] = {
     {.name = NULL},
 };
 
-BACKEND_DEFINE(zonefile, zf_settings, sizeof(struct zonefile_settings), zf_init, zf_free,
-	       zf_deliver);
+/* What the file written holds (the name server loads it from there). */
+static int zf_fetch(void *state, zf_rr_cb cb, void *arg, char *err, size_t errlen)
+{
+	const struct zf_state *st = state;
+	char why[512] = "";
+	int rc = zonefile_read(st->path, st->origin, cb, arg, why, sizeof(why));
+	if (rc != DS_OK)
+		snprintf(err, errlen, "%s: %s", st->path, why[0] ? why : ds_strerror(rc));
+	return rc;
+}
+
+BACKEND_DEFINE_FETCH(zonefile, zf_settings, sizeof(struct zonefile_settings), zf_init, zf_free,
+		     zf_deliver, zf_fetch);

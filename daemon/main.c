@@ -6,7 +6,7 @@
  *   dsyncd [-c FILE] -n          check the configuration and exit
  *   dsyncd [-c FILE] import ZONE ZONEFILE
  *   dsyncd [-c FILE] receiver-key show|roll
- *   dsyncd [-c FILE] key ... | records [ZONE] | config
+ *   dsyncd [-c FILE] key ... | records [ZONE] | config | check ZONE [--repair]
  */
 #include <signal.h>
 #include <stdio.h>
@@ -71,6 +71,7 @@ static void usage(FILE *f)
 		   "       dsyncd [-c FILE] key list | key trust|revoke CHILD TAG\n"
 		   "       dsyncd [-c FILE] records [ZONE]\n"
 		   "       dsyncd [-c FILE] config\n"
+		   "       dsyncd [-c FILE] check ZONE [--repair]\n"
 		   "  -c FILE  configuration (default " DEFAULT_CONFIG ")\n"
 		   "  -n       check the configuration and exit\n"
 		   "  -V       print the version\n");
@@ -82,6 +83,9 @@ static int subcommand(const struct cfg *cfg, int argc, char **argv)
 	int rc = 2;
 	if (strcmp(argv[0], "import") == 0 && argc == 3)
 		rc = daemon_import(cfg, argv[1], argv[2], stdout) ? 1 : 0;
+	else if (strcmp(argv[0], "check") == 0 &&
+		 (argc == 2 || (argc == 3 && strcmp(argv[2], "--repair") == 0)))
+		rc = daemon_check(cfg, argv[1], argc == 3, stdout) ? 1 : 0;
 	else if (strcmp(argv[0], "config") == 0 && argc == 1)
 		rc = api_config_print(cfg, stdout) ? 1 : 0;
 	else if (strcmp(argv[0], "records") == 0 && argc <= 2)
@@ -206,7 +210,7 @@ int main(int argc, char **argv)
 	const char *conf = DEFAULT_CONFIG;
 	bool check_only = false;
 	int opt;
-	while ((opt = getopt(argc, argv, "c:nVhf")) != -1) {
+	while ((opt = getopt(argc, argv, "+c:nVhf")) != -1) {
 		switch (opt) {
 		case 'c':
 			conf = optarg;

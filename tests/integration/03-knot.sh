@@ -98,6 +98,13 @@ ds=$(kdig @$KNOT -p $KPORT +norec +short child.example. DS)
 expect "Knot serves the DS" "4711 13 2 0E5E1A0F6C4D46F8D9B2A8E1F2F3E4D5C6B7A8998A7B6C5D4E3F2A1B0C9D8E7F" "$ds"
 serial2=$(kdig @$KNOT -p $KPORT +short example. SOA | awk '{print $3}')
 [ "$serial2" -gt "$serial1" ] && ok "SOA serial increased ($serial1 -> $serial2)" || not_ok "serial $serial1 -> $serial2"
+# the drift check reads the zone file the backend wrote: it holds the store's delegations
+for _ in $(seq 60); do
+	[ "$(sqlite3 "$T/db/dsyncd.db" "select count(*) from delivery where state='pending'")" = 0 ] && break
+	sleep 0.1
+done
+expect_match "dsyncd check: the zone file is in sync with the store" "backend zonefile: in sync" \
+	"$("$BIN/dsyncd" -c "$T/dsyncd.conf" check example. 2>&1)"
 
 r=$(nsu "$k" $ADDR $PORT <<-EOS
 	zone example.

@@ -6,7 +6,8 @@
 # SOA serial went up.  With Knot: a wrong key is refused by the primary and
 # the change waits in the outbox (across a restart) until the key is right;
 # while the primary is down, changes wait too, through a SIGKILL of dsyncd,
-# and all arrive once it is back.
+# and all arrive once it is back.  `dsyncd check` finds a change made at
+# the primary behind dsyncd's back, and --repair undoes it.
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/bench/conf.sh
 . "$TOP/tests/bench/conf.sh"
@@ -24,9 +25,10 @@ PPORT=$KPORT
 k=$(mkkey child.example. ECDSAP256SHA256)
 mkdir -p "$T/knot/db"
 KSECRET=$(head -c 32 /dev/urandom | base64)
-# Knot as the bench configures it, and AXFR for anyone on loopback (the checks)
+# Knot as the bench configures it, the key also allowed to transfer the zone
+# (dsyncd check), and AXFR for anyone on loopback (the test's own checks)
 knot_conf "$T/knot" "$KADDR@$KPORT" changes "$T/knot/example.zone" "$KSECRET" |
-	sed 's/^    action: update$/&\n  - id: xfr\n    action: transfer/; s/^    acl: update$/    acl: [update, xfr]/' >"$T/knot.conf"
+	sed 's/^    action: update$/    action: [update, transfer]\n  - id: xfr\n    action: transfer/; s/^    acl: update$/    acl: [update, xfr]/' >"$T/knot.conf"
 parent_zone "$KADDR" >"$T/knot/example.zone"
 printf 'key "bench." {\n\talgorithm hmac-sha256;\n\tsecret "%s";\n};\n' "$KSECRET" >"$T/tsig.key"
 
@@ -122,6 +124,27 @@ check "the SOA serial went up ($s0 -> $s1)" test "$s1" -gt "$s0"
 # a change that drops the glue: the glue name is cleaned up at the primary too
 drop_deleg A
 check "the SOA serial went up again" test "$(serial)" -gt "$s1"
+
+# the drift check: in sync; a change made at the primary behind dsyncd's
+# back is found, and --repair makes the primary equal the store again
+check_out() { "$BIN/dsyncd" -c "$T/dsyncd.conf" check example. "$@" 2>&1; }
+out=$(check_out)
+expect "dsyncd check exits 0 when the primary holds what the store holds" 0 "$?"
+expect_match "and says so" "backend dnsupdate: in sync: 0 record" "$out"
+nsupdate -y "hmac-sha256:bench.:$KSECRET" <<EOF
+server $KADDR $KPORT
+zone example.
+update add child.example. 3600 NS rogue.example.net.
+update delete child.example. NS ns2.provider.org.
+send
+EOF
+out=$(check_out)
+expect "dsyncd check exits 1 on drift" 1 "$?"
+expect_match "the primary's extra NS is listed" "backend dnsupdate: - child.example. .*NS rogue.example.net." "$out"
+expect_match "the NS missing at the primary is listed" "backend dnsupdate: \+ child.example. .*NS ns2.provider.org." "$out"
+expect_match "check --repair queues a re-sync" "backend dnsupdate: 1 re-sync\(s\) queued" "$(check_out --repair)"
+check "the re-sync makes the primary equal the store" synced
+expect_match "and dsyncd check agrees" "backend dnsupdate: in sync" "$(check_out)"
 
 # the primary down: changes wait (through a SIGKILL of dsyncd) and all arrive
 kill "$KNOT_PID"
