@@ -114,7 +114,7 @@ DEB_BUILD = build-essential pkg-config libldns-dev libssl-dev libsqlite3-dev \
             libjansson-dev libcurl4-openssl-dev
 DEB_TEST  = bind9-dnsutils bind9-utils knot knot-dnsutils ldnsutils sqlite3 \
             python3 iproute2 procps dns-root-data prometheus curl unbound \
-            libxml2-utils bind9
+            libxml2-utils bind9 nsd
 deps:
 	@missing=""; for p in $(DEB_BUILD) $(DEB_TEST); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' \

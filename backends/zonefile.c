@@ -467,7 +467,9 @@ static void zf_remove_stale(const char *dir, const char *path)
 		return;
 	struct dirent *e;
 	while ((e = readdir(d)) != NULL) {
-		if (!zf_is_temp_of(e->d_name, base) && !zf_is_temp_of(e->d_name, serial))
+		/* the sidecar itself, path.serial, has the shape of a temporary file */
+		if (strcmp(e->d_name, serial) == 0 ||
+		    (!zf_is_temp_of(e->d_name, base) && !zf_is_temp_of(e->d_name, serial)))
 			continue;
 		char full[8192];
 		snprintf(full, sizeof(full), "%s/%s", dir, e->d_name);

@@ -566,19 +566,20 @@ static void test_zonefile_stale_temp(void)
 {
 	char err[512], *out = strdup(tpath("stale.zone"));
 	const char *stale[] = {"stale.zone.a1B2c3", "stale.zone.serial.ZZ99zz"};
+	/* the serial sidecar has the shape of a temporary file but is kept */
 	const char *keep[] = {"stale.zone.keep", "stale.zone.a1B2c3d", "stale.zone.ab-def",
-			      "other.zone.a1B2c3"};
+			      "other.zone.a1B2c3", "stale.zone.serial"};
 	struct zonefile_settings zs = {.path = out, .reload_timeout = 30};
 	struct cfg_backend bc = {.type = "zonefile", .settings = &zs};
 	struct backend *b = NULL;
 	for (size_t i = 0; i < 2; i++)
 		fclose(fopen(tpath(stale[i]), "w"));
-	for (size_t i = 0; i < 4; i++)
+	for (size_t i = 0; i < 5; i++)
 		fclose(fopen(tpath(keep[i]), "w"));
 	CHECK_EQ(backend_new(&bc, NULL, &b, err, sizeof(err)), DS_OK);
 	for (size_t i = 0; i < 2; i++)
 		CHECK(!exists(tpath(stale[i])));
-	for (size_t i = 0; i < 4; i++) {
+	for (size_t i = 0; i < 5; i++) {
 		CHECK(exists(tpath(keep[i])));
 		unlink(tpath(keep[i]));
 	}
