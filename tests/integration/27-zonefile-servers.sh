@@ -91,20 +91,20 @@ rndc-confgen -a -A hmac-sha256 -k rndc-key -c "$T/rndc.key" >/dev/null 2>&1
 # a first zone file, made from the template by hand (dsyncd writes it from now on)
 sed 's/{{SERIAL}}/2026010100/; s/{{DELEGATIONS}}//' "$T/example.tmpl" >"$T/bind/example.zone"
 cat "$T/rndc.key" - >"$T/named.conf" <<EOC
-controls { inet 127.0.0.1 port 5329 allow { 127.0.0.1; } keys { rndc-key; }; };
+controls { inet 127.0.0.1 port 5326 allow { 127.0.0.1; } keys { rndc-key; }; };
 options { directory "$T/bind"; pid-file "$T/bind/named.pid";
-  listen-on port 5328 { 127.0.0.1; }; listen-on-v6 { none; };
+  listen-on port 5325 { 127.0.0.1; }; listen-on-v6 { none; };
   recursion no; dnssec-validation no; };
 zone "example." { type primary; file "$T/bind/example.zone"; };
 EOC
 named -g -c "$T/named.conf" >"$T/named.log" 2>&1 &
 PIDS+=("$!")
-wait_for "named serves example." answers 127.0.0.1 5328
+wait_for "named serves example." answers 127.0.0.1 5325
 two_changes "  backends = ( { type = \"zonefile\"; path = \"$T/bind/example.zone\";
     template = \"$T/example.tmpl\";
-    reload = [ \"/usr/sbin/rndc\", \"-k\", \"$T/rndc.key\", \"-s\", \"127.0.0.1\", \"-p\", \"5329\",
+    reload = [ \"/usr/sbin/rndc\", \"-k\", \"$T/rndc.key\", \"-s\", \"127.0.0.1\", \"-p\", \"5326\",
                \"reload\", \"example.\" ]; } );" \
-	127.0.0.1 5328 "BIND, template"
+	127.0.0.1 5325 "BIND, template"
 
 # ---- NSD, template mode ---------------------------------------------------
 NS=127.0.0.35
