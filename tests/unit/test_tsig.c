@@ -109,7 +109,9 @@ static uint8_t *answer(const uint8_t *request, size_t len, const char *secret, b
 	ldns_pkt_set_id(a, ldns_pkt_id(q));
 	ldns_pkt_set_qr(a, true);
 	ldns_pkt_set_opcode(a, LDNS_PACKET_UPDATE);
-	ldns_pkt_push_rr_list(a, LDNS_SECTION_QUESTION, ldns_rr_list_clone(ldns_pkt_question(q)));
+	ldns_rr_list *ql = ldns_rr_list_clone(ldns_pkt_question(q));
+	ldns_pkt_push_rr_list(a, LDNS_SECTION_QUESTION, ql);
+	ldns_rr_list_free(ql); /* the records are the packet's now, not the list */
 	const ldns_rdf *mac = ldns_rr_rdf(ldns_pkt_tsig(q), 3);
 	if (sign && ldns_pkt_tsig_sign(a, "upd.example.", secret, 300, "hmac-sha256.", mac) !=
 			LDNS_STATUS_OK)
