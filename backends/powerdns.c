@@ -53,7 +53,8 @@ struct pdns_state {
 /* ------------------------------------------------------------------------ */
 /* settings                                                                 */
 
-/* Is url http(s)://host[:port] with an optional path and nothing else? */
+/* Is url http(s)://host[:port] with an optional path and nothing else (no
+ * user:password@, which error texts would show; the key is a header)? */
 static bool pdns_url_ok(const char *url)
 {
 	size_t skip = strncmp(url, "http://", 7) == 0	 ? 7
@@ -62,7 +63,7 @@ static bool pdns_url_ok(const char *url)
 	if (skip == 0 || url[skip] == '\0' || url[skip] == '/')
 		return false;
 	for (const char *p = url; *p != '\0'; p++)
-		if (*p <= ' ' || *p > '~' || *p == '?' || *p == '#')
+		if (*p <= ' ' || *p > '~' || *p == '?' || *p == '#' || *p == '@')
 			return false;
 	return true;
 }

@@ -1344,6 +1344,7 @@ static const struct pdns_bad_case pdns_bad_cases[] = {
     {"ftp://127.0.0.1", NULL, "k3y", NULL, 0600, "needs a url"},
     {"http://", NULL, "k3y", NULL, 0600, "needs a url"},
     {"http://127.0.0.1:8081/?x=1", NULL, "k3y", NULL, 0600, "needs a url"},
+    {"http://admin:pw@127.0.0.1:8081", NULL, "k3y", NULL, 0600, "needs a url"},
     {"http://127.0.0.1:8081", "local/host", "k3y", NULL, 0600, "is not a PowerDNS server id"},
     {"http://127.0.0.1:8081", NULL, "k3y\n", NULL, 0644,
      "has mode 0644, which gives group or others access; it must be 0600 or 0400"},
