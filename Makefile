@@ -12,8 +12,7 @@
 
 CC       ?= cc
 BUILD    ?= build
-PKGS      = ldns openssl sqlite3 libconfig libmicrohttpd libunbound jansson
-CURL_LIBS := $(shell pkg-config --libs libcurl 2>/dev/null)
+PKGS      = ldns openssl sqlite3 libconfig libmicrohttpd libunbound jansson libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ifeq ($(PKG_LIBS),)
@@ -40,8 +39,8 @@ STORE_SRC    = store/store_sqlite.c
 POLICY_SRC   = policy/policy.c
 KEYSTATE_SRC = keystate/keystate.c keystate/methods.c
 CONFIG_SRC   = config/config.c
-BACKENDS_SRC = backends/backend.c backends/dnsupdate.c backends/exec.c backends/null.c \
-               backends/zonefile.c
+BACKENDS_SRC = backends/backend.c backends/deleg_names.c backends/dnsupdate.c backends/exec.c \
+               backends/null.c backends/powerdns.c backends/zonefile.c
 KEYS_SRC     = keys/cache.c keys/trans.c keys/rkey.c keys/records.c keys/ops.c keys/bootstrap.c
 OUTBOX_SRC   = outbox/outbox.c
 RECEIVER_SRC = receiver/server.c receiver/pipeline.c receiver/replay.c receiver/respond.c \
@@ -95,7 +94,7 @@ $(BUILD)/bm-probe: $(BUILD)/tests/tools/bm-probe.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/dsyncctl: $(DSYNCCTL_OBJ) $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CURL_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/dsync-agent: $(AGENT_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -114,7 +113,7 @@ DEB_BUILD = build-essential pkg-config libldns-dev libssl-dev libsqlite3-dev \
             libjansson-dev libcurl4-openssl-dev
 DEB_TEST  = bind9-dnsutils bind9-utils knot knot-dnsutils ldnsutils sqlite3 \
             python3 iproute2 procps dns-root-data prometheus curl unbound \
-            libxml2-utils bind9 nsd
+            libxml2-utils bind9 nsd pdns-server pdns-backend-sqlite3
 deps:
 	@missing=""; for p in $(DEB_BUILD) $(DEB_TEST); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' \

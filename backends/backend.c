@@ -11,32 +11,21 @@
 #include "common/err.h"
 #include "common/run.h"
 
-/* One ops table per backend file, found by name in the registry below. */
-extern const struct backend_ops backend_exec_ops;
-extern const struct backend_ops backend_null_ops;
-extern const struct backend_ops backend_zonefile_ops;
-extern const struct backend_ops backend_dnsupdate_ops;
+/* Every backend type, by the id its file gives BACKEND_DEFINE. */
+#define BACKEND_IDS(X) X(exec) X(null) X(zonefile) X(dnsupdate) X(powerdns)
 
-static const struct backend_ops *const backend_registry[] = {
-    &backend_exec_ops,
-    &backend_null_ops,
-    &backend_zonefile_ops,
-    &backend_dnsupdate_ops,
-    NULL,
-};
+/* One ops table per backend file, and config's view of the same (what each
+ * type's group may hold), found by name in the registries below. */
+#define BACKEND_EXTERN(id)                                                                         \
+	extern const struct backend_ops backend_##id##_ops;                                        \
+	extern const struct cfg_backend_type backend_##id##_type;
+BACKEND_IDS(BACKEND_EXTERN)
 
-/* config's view of the same: what each type's group may hold */
-extern const struct cfg_backend_type backend_exec_type;
-extern const struct cfg_backend_type backend_null_type;
-extern const struct cfg_backend_type backend_zonefile_type;
-extern const struct cfg_backend_type backend_dnsupdate_type;
-static const struct cfg_backend_type *const backend_types[] = {
-    &backend_exec_type,
-    &backend_null_type,
-    &backend_zonefile_type,
-    &backend_dnsupdate_type,
-    NULL,
-};
+#define BACKEND_OPS(id) &backend_##id##_ops,
+static const struct backend_ops *const backend_registry[] = {BACKEND_IDS(BACKEND_OPS) NULL};
+
+#define BACKEND_TYPE(id) &backend_##id##_type,
+static const struct cfg_backend_type *const backend_types[] = {BACKEND_IDS(BACKEND_TYPE) NULL};
 
 void backends_register(void)
 {

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "backends/backend.h"
+#include "backends/deleg_names.h"
 #include "common/axfr.h"
 #include "common/dname.h"
 #include "common/dnsq.h"
@@ -30,11 +31,9 @@
 #include "common/rrtext.h"
 #include "common/tsig.h"
 #include "common/wire.h"
-#include "common/zonefile.h"
 
 #define DU_PRIMARIES_MAX 8
 #define DU_TSIG_ROOM 400 /* the TSIG record ldns adds: names, times, a 64-byte MAC */
-#define DU_GLUE_MAX (2 * DELEG_MAX)
 
 /* The settings of a "dnsupdate" backend group (dsyncd.conf(5)). */
 struct dnsupdate_settings {
@@ -155,54 +154,15 @@ static void msg_rr(struct wbuf *w, const uint8_t *owner, uint16_t type, uint16_t
 	wbuf_bytes(w, rdata, rdlen);
 }
 
-/* The names of glue records (A/AAAA strictly below the child), each once. */
-struct glue_names {
-	uint8_t name[DU_GLUE_MAX][DNAME_MAX];
-	size_t n;
-};
-
-static void glue_add(struct glue_names *g, const uint8_t *child, const uint8_t *owner,
-		     uint16_t type)
-{
-	if ((type != T_A && type != T_AAAA) || !dname_is_strict_sub(owner, child))
-		return;
-	for (size_t i = 0; i < g->n; i++)
-		if (dname_equal(g->name[i], owner))
-			return;
-	if (g->n < DU_GLUE_MAX)
-		memcpy(g->name[g->n++], owner, dname_len(owner));
-}
-
-/* Glue names the changes' "+ rr" / "- rr" lines name (records the child had). */
-static void glue_from_changes(struct glue_names *g, const uint8_t *child, const char *changes)
-{
-	for (const char *p = changes; p && *p;) {
-		size_t n = strcspn(p, "\n");
-		char line[1024];
-		uint8_t owner[DNAME_MAX], rd[DRR_RDATA_MAX];
-		uint16_t type;
-		uint32_t ttl;
-		size_t rdlen;
-		snprintf(line, sizeof(line), "%.*s", (int)n, p);
-		if ((line[0] == '+' || line[0] == '-') &&
-		    zonefile_rr_from_str(line + 1, owner, &type, &ttl, rd, sizeof(rd), &rdlen, NULL,
-					 0) == DS_OK)
-			glue_add(g, child, owner, type);
-		p += n + (p[n] == '\n');
-	}
-}
-
 /*
  * The update records that make child's delegation what d holds: its NS and
  * DS RRsets and the A/AAAA RRsets of every glue name deleted, then d's
  * records added.  Returns their number.
  */
 static uint16_t child_records(struct wbuf *w, const uint8_t *child, const struct deleg *d,
-			      struct glue_names *g)
+			      const struct deleg_names *g)
 {
 	uint16_t n = 0;
-	for (size_t i = 0; i < d->n; i++)
-		glue_add(g, child, d->rr[i].owner, d->rr[i].type);
 	msg_rr(w, child, T_NS, CLASS_ANY, 0, NULL, 0);
 	msg_rr(w, child, T_DS, CLASS_ANY, 0, NULL, 0);
 	n += 2;
@@ -274,27 +234,14 @@ static int msg_send(const struct du_state *s, struct du_msg *m, char *err, size_
 
 /* ---- delivery ----------------------------------------------------------- */
 
-/* The first index of child among the batch's changes. */
-static size_t first_of(const struct backend_batch *b, const uint8_t *child)
-{
-	size_t i = 0;
-	while (!dname_equal(b->changes[i].child, child))
-		i++;
-	return i;
-}
-
 /* Child's records into part: what its changes named, and what it has now. */
 static int child_part(const struct backend_batch *b, const uint8_t *child, struct wbuf *part,
 		      uint16_t *n, char *err, size_t errlen)
 {
-	struct deleg *d = malloc(sizeof(*d));
-	struct glue_names *g = calloc(1, sizeof(*g));
-	int rc = d && g ? b->child_deleg(b->ctx, child, d) : DS_ENOMEM;
+	struct deleg_child *c = malloc(sizeof(*c));
+	int rc = c ? deleg_child_load(b, child, c) : DS_ENOMEM;
 	if (rc == DS_OK) {
-		for (size_t i = 0; i < b->nchanges; i++)
-			if (dname_equal(b->changes[i].child, child))
-				glue_from_changes(g, child, b->changes[i].changes);
-		*n = child_records(part, child, d, g);
+		*n = child_records(part, child, &c->d, &c->glue);
 		rc = part->err;
 	}
 	if (rc == DS_ELIMIT)
@@ -303,8 +250,7 @@ static int child_part(const struct backend_batch *b, const uint8_t *child, struc
 		       "max-message-size");
 	else if (rc != DS_OK)
 		ds_why(err, errlen, "dnsupdate: cannot read the delegation: %s", ds_strerror(rc));
-	free(d);
-	free(g);
+	free(c);
 	return rc;
 }
 
@@ -321,7 +267,7 @@ static int du_deliver(void *state, const struct backend_batch *b, char *err, siz
 		const uint8_t *child = b->changes[i].child;
 		struct wbuf part;
 		uint16_t n = 0;
-		if (first_of(b, child) != i)
+		if (!deleg_first_change(b, i))
 			continue; /* one replacement per child */
 		wbuf_init(&part, pbuf, limit);
 		rc = child_part(b, child, &part, &n, err, errlen);

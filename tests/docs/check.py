@@ -55,7 +55,8 @@ for m in re.finditer(r'^\s*\{"([a-z0-9.\[\]-]+)",\s*(CT_[A-Z]+)', read("config/c
 import glob
 for path in sorted(glob.glob(os.path.join(TOP, "backends", "*.c"))):
     with open(path, encoding="utf-8") as f:
-        for name, kind in re.findall(r'^\s*\{"([a-z0-9-]+)",\s*(CFG_[A-Z]+)', f.read(), re.M):
+        for name, kind in re.findall(r'^\s*(?:\{|[A-Z_]+\()"([a-z0-9-]+)",\s*(CFG_[A-Z]+)',
+                                     f.read(), re.M):
             schema.append("zones.[].backends.[]." + name)
 if len(schema) < 50:
     report("the schema table of config/config.c could be read", ["found %d rows" % len(schema)])

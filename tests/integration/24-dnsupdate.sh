@@ -36,63 +36,11 @@ start_knot() {
 	knotd -c "$T/knot.conf" >>"$T/knot.log" 2>&1 &
 	KNOT_PID=$!
 	PIDS+=("$KNOT_PID")
-	for _ in $(seq 200); do
-		kdig @$KADDR -p $KPORT +short +timeout=1 +retry=0 example. SOA >/dev/null 2>&1 && return 0
-		sleep 0.05
-	done
-	return 1
+	wait_soa
 }
-serial() { kdig @$PADDR -p $PPORT +short +timeout=2 +retry=0 example. SOA 2>/dev/null | awk '{print $3}'; }
-# the delegations Knot serves (AXFR, all but the apex), as deleg_dump prints the store
-served() {
-	kdig @$PADDR -p $PPORT +timeout=2 +nocomments +noheader example. AXFR |
-		awk '$1 != "example." && $1 != "ns1.example." && $4 ~ /^(NS|DS|A|AAAA)$/ {
-			t = $4 == "NS" ? 2 : $4 == "DS" ? 43 : $4 == "A" ? 1 : 28
-			r = $5; for (i = 6; i <= NF; i++) r = r " " $i
-			print $1 " " t " " r }' | sort
-}
-# synced: wait until Knot serves what the store holds (and the outbox is empty)
-synced() {
-	for _ in $(seq 300); do
-		[ "$(served)" = "$(deleg_dump | sort)" ] && [ "$(pending)" = 0 ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-pending() { sqlite3 "$T/db/dsyncd.db" "select count(*) from delivery where state = 'pending'" 2>/dev/null; }
 conf() {
-	write_conf "$T/dsyncd.conf" $ADDR $PORT example. "child.example.:$k" "
-  backends = ( { type = \"dnsupdate\"; primaries = [ ${2:-\"127.0.0.1@1\", \"$KADDR@$KPORT\"} ];
-                 $1; timeout = 3; } );"
-	sed -i 's/^store = .*/&\noutbox = { retry-min = 1; retry-max = 2; };/' "$T/dsyncd.conf"
-}
-DS="12345 13 2 8B3D2CE0A5B37E5DA69B7C20F9E91A1B7B69CA4B5A6D9FE8C3E1E3A3E3B1C2D4"
-# add_deleg TYPE ADDR: NS (one in-bailiwick), its glue (A or AAAA) and a DS for child
-add_deleg() {
-	expect "UPDATE with NS, $1 glue and DS: NOERROR" NOERROR "$(nsu "$k" $ADDR $PORT <<EOF
-zone example.
-update add child.example. 3600 NS ns1.child.example.
-update add child.example. 3600 NS ns.provider.net.
-update add ns1.child.example. 3600 $1 $2
-update add child.example. 3600 DS $DS
-EOF
-	)"
-}
-# drop_deleg TYPE: the in-bailiwick NS and its glue replaced, the DS removed;
-# then the primary must serve exactly the two outside NS
-drop_deleg() {
-	expect "UPDATE replacing the in-bailiwick NS, dropping glue and DS: NOERROR" NOERROR \
-		"$(nsu "$k" $ADDR $PORT <<EOF
-zone example.
-update delete child.example. NS ns1.child.example.
-update delete ns1.child.example. $1
-update add child.example. 3600 NS ns2.provider.org.
-update delete child.example. DS
-EOF
-	)"
-	check "the primary serves the new delegation, without the old glue and DS" synced
-	expect "served now" "child.example. 2 ns.provider.net.|child.example. 2 ns2.provider.org." \
-		"$(served | paste -sd'|')"
+	backend_conf "{ type = \"dnsupdate\"; primaries = [ ${2:-\"127.0.0.1@1\", \"$KADDR@$KPORT\"} ];
+                 $1; timeout = 3; }"
 }
 
 start_knot || { not_ok "Knot starts"; finish; }
@@ -115,9 +63,7 @@ check "dsyncd stops cleanly" stop_dsyncd
 conf "tsig-key-file = \"$T/tsig.key\""
 start_dsyncd "$T/dsyncd.conf" || { not_ok "dsyncd starts again"; finish; }
 check "after a restart with the right key, Knot serves what the store holds" synced
-expect "NS, DS and glue served" \
-	"child.example. 2 ns.provider.net.|child.example. 2 ns1.child.example.|child.example. 43 $DS|ns1.child.example. 1 192.0.2.10" \
-	"$(served | paste -sd'|')"
+expect_added A 192.0.2.10
 s1=$(serial)
 check "the SOA serial went up ($s0 -> $s1)" test "$s1" -gt "$s0"
 
@@ -184,17 +130,14 @@ named -g -c "$T/named.conf" >"$T/named.log" 2>&1 &
 PIDS+=("$!")
 PADDR=$BADDR
 PPORT=$BPORT
-for _ in $(seq 200); do [ -n "$(serial)" ] && break; sleep 0.05; done
-check "named serves example." test -n "$(serial)"
+check "named serves example." wait_soa
 b0=$(serial)
 rm -rf "$T/db"
 conf "tsig-key-file = \"$T/tsig.key\"" "\"$BADDR@$BPORT\""
 start_dsyncd "$T/dsyncd.conf" || { not_ok "dsyncd starts with named as the primary"; finish; }
 add_deleg AAAA 2001:db8::10
 check "named serves what the store holds" synced
-expect "NS, DS and glue served by named" \
-	"child.example. 2 ns.provider.net.|child.example. 2 ns1.child.example.|child.example. 43 $DS|ns1.child.example. 28 2001:db8::10" \
-	"$(served | paste -sd'|')"
+expect_added AAAA 2001:db8::10 named
 check "named's SOA serial went up" test "$(serial)" -gt "$b0"
 drop_deleg AAAA
 check "dsyncd stops cleanly at the end" stop_dsyncd

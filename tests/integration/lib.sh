@@ -216,6 +216,85 @@ state_dump() {
 		 select 'O', count(*) from outbox_change;" 2>/dev/null
 }
 
+# ---- a parent's primary (the backends that feed one) -----------------------
+# For zone example. served by a primary at $PADDR port $PPORT, dsyncd at
+# $ADDR $PORT with child child.example. signing with key prefix $k.
+
+# backend_conf "GROUP": $T/dsyncd.conf for example. with child.example.
+# (key $k) on $ADDR $PORT, the one backend GROUP, retries 1 to 2 s apart
+backend_conf() {
+	write_conf "$T/dsyncd.conf" $ADDR $PORT example. "child.example.:$k" "  backends = ( $1 );"
+	sed -i 's/^store = .*/&\noutbox = { retry-min = 1; retry-max = 2; };/' "$T/dsyncd.conf"
+}
+# serial: the zone's SOA serial as the primary serves it
+serial() { kdig @$PADDR -p $PPORT +short +timeout=2 +retry=0 example. SOA 2>/dev/null | awk '{print $3}'; }
+# wait_soa: wait (10 s at most) until the primary serves the zone's SOA
+wait_soa() {
+	for _ in $(seq 200); do
+		[ -n "$(serial)" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+# served: the delegations the primary serves (AXFR, all but the apex and
+# ns1.example.; NS, DS, A and AAAA only), as deleg_dump prints the store
+served() {
+	kdig @$PADDR -p $PPORT +timeout=2 +nocomments +noheader example. AXFR |
+		awk '$1 != "example." && $1 != "ns1.example." && $4 ~ /^(NS|DS|A|AAAA)$/ {
+			t = $4 == "NS" ? 2 : $4 == "DS" ? 43 : $4 == "A" ? 1 : 28
+			r = $5; for (i = 6; i <= NF; i++) r = r " " $i
+			print $1 " " t " " r }' | sort
+}
+# pending: deliveries waiting in the outbox
+pending() { sqlite3 "$T/db/dsyncd.db" "select count(*) from delivery where state = 'pending'" 2>/dev/null; }
+# synced: wait (30 s at most) until the primary serves what the store holds
+# and the outbox is empty
+synced() {
+	for _ in $(seq 300); do
+		[ "$(served)" = "$(deleg_dump | sort)" ] && [ "$(pending)" = 0 ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+DELEG_DS="12345 13 2 8B3D2CE0A5B37E5DA69B7C20F9E91A1B7B69CA4B5A6D9FE8C3E1E3A3E3B1C2D4"
+# add_deleg TYPE ADDR: NS (one in-bailiwick), its glue (A or AAAA) and a DS
+# for child.example., one UPDATE that must succeed
+add_deleg() {
+	expect "UPDATE with NS, $1 glue and DS: NOERROR" NOERROR "$(nsu "$k" $ADDR $PORT <<EOF
+zone example.
+update add child.example. 3600 NS ns1.child.example.
+update add child.example. 3600 NS ns.provider.net.
+update add ns1.child.example. 3600 $1 $2
+update add child.example. 3600 DS $DELEG_DS
+EOF
+	)"
+}
+# expect_added TYPE ADDR [WHO]: the primary (WHO, for the check's name)
+# serves exactly what add_deleg TYPE ADDR added
+expect_added() {
+	local t=1
+	[ "$1" = AAAA ] && t=28
+	expect "NS, DS and glue served${3:+ by $3}" \
+		"child.example. 2 ns.provider.net.|child.example. 2 ns1.child.example.|child.example. 43 $DELEG_DS|ns1.child.example. $t $2" \
+		"$(served | paste -sd'|')"
+}
+# drop_deleg TYPE: the in-bailiwick NS and its glue replaced, the DS removed;
+# then the primary must serve exactly the two outside NS
+drop_deleg() {
+	expect "UPDATE replacing the in-bailiwick NS, dropping glue and DS: NOERROR" NOERROR \
+		"$(nsu "$k" $ADDR $PORT <<EOF
+zone example.
+update delete child.example. NS ns1.child.example.
+update delete ns1.child.example. $1
+update add child.example. 3600 NS ns2.provider.org.
+update delete child.example. DS
+EOF
+	)"
+	check "the primary serves the new delegation, without the old glue and DS" synced
+	expect "served now" "child.example. 2 ns.provider.net.|child.example. 2 ns2.provider.org." \
+		"$(served | paste -sd'|')"
+}
+
 # ---- the DNS world (tests/world) -------------------------------------------
 
 WS=$TOP/tests/world/world.sh

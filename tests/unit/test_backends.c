@@ -17,6 +17,7 @@
 
 #include "backends/backend.h"
 #include "backends/exec.h"
+#include "backends/powerdns.h"
 #include "backends/zonefile.h"
 #include "common/dname.h"
 #include "common/err.h"
@@ -1246,6 +1247,173 @@ static void test_exec_env(void)
 	}
 }
 
+/* ------------------------------------------------------------------------ */
+/* powerdns                                                                 */
+
+/* child_deleg over a fake zone: the records of one child. */
+static int fake_child_deleg(void *ctx, const uint8_t *child, struct deleg *out)
+{
+	struct fake_zone *z = ctx;
+	out->n = 0;
+	if (z->fail)
+		return z->fail;
+	for (size_t i = 0; i < z->n; i++)
+		if (dname_equal(z->rr[i].child, child))
+			out->rr[out->n++] = z->rr[i].rr;
+	return DS_OK;
+}
+
+/* The PATCH document for the good child of the fake zone: NS, DS, glue. */
+static const char pdns_ok_doc[] =
+    "{\"rrsets\":["
+    "{\"name\":\"ok.example.\",\"type\":\"NS\",\"ttl\":3600,\"changetype\":\"REPLACE\","
+    "\"records\":[{\"content\":\"ns1.ok.example.\",\"disabled\":false},"
+    "{\"content\":\"ns.other.net.\",\"disabled\":false}]},"
+    "{\"name\":\"ok.example.\",\"type\":\"DS\",\"ttl\":3600,\"changetype\":\"REPLACE\","
+    "\"records\":[{\"content\":\"12345 13 2 "
+    "01080F161D242B323940474E555C636A71787F868D949BA2A9B0B7BEC5CCD3DA\",\"disabled\":false}]},"
+    "{\"name\":\"ns2.ok.example.\",\"type\":\"A\",\"changetype\":\"DELETE\"},"
+    "{\"name\":\"ns2.ok.example.\",\"type\":\"AAAA\",\"changetype\":\"DELETE\"},"
+    "{\"name\":\"ns1.ok.example.\",\"type\":\"A\",\"ttl\":3600,\"changetype\":\"REPLACE\","
+    "\"records\":[{\"content\":\"192.0.2.1\",\"disabled\":false}]},"
+    "{\"name\":\"ns1.ok.example.\",\"type\":\"AAAA\",\"ttl\":3600,\"changetype\":\"REPLACE\","
+    "\"records\":[{\"content\":\"2001:db8::1\",\"disabled\":false}]}"
+    "]}";
+
+/*
+ * The document: per child its NS and DS, the A/AAAA of every glue name it
+ * has or had (a name only the changes mention is deleted), each child once;
+ * a child without records is deleted; a failing read fails it.
+ */
+static void test_powerdns_document(void)
+{
+	struct fake_zone z;
+	uint8_t zone[DNAME_MAX], ok[DNAME_MAX], gone[DNAME_MAX];
+	char *text = NULL, err[600];
+	size_t n = 0;
+	build_zone(&z);
+	dname_from_str("example.", zone);
+	dname_from_str("ok.example.", ok);
+	dname_from_str("gone.example.", gone);
+	struct backend_change ch[3] = {
+	    {ok,
+	     "- ns2.ok.example. 3600 IN A 192.0.2.9\n+ ok.example. 3600 IN NS ns1.ok.example.\n"},
+	    {ok, "- ns.elsewhere.net. 3600 IN A 192.0.2.8\n"},
+	    {gone, "- gone.example. 3600 IN NS ns.gone.net.\n"}};
+	struct backend_batch b = {
+	    .zone = zone, .changes = ch, .nchanges = 2, .child_deleg = fake_child_deleg, .ctx = &z};
+	CHECK_EQ(powerdns_document(&b, &text, &n, err, sizeof(err)), DS_OK);
+	CHECK_EQ(n, 6);
+	CHECK(text != NULL && strcmp(text, pdns_ok_doc) == 0);
+	if (text != NULL && strcmp(text, pdns_ok_doc) != 0)
+		fprintf(stderr, "powerdns document: %s\n", text);
+	free(text);
+	/* a child that is gone: its NS and DS deleted */
+	b.changes = &ch[2];
+	b.nchanges = 1;
+	CHECK_EQ(powerdns_document(&b, &text, &n, err, sizeof(err)), DS_OK);
+	CHECK(text != NULL &&
+	      strcmp(text, "{\"rrsets\":[{\"name\":\"gone.example.\",\"type\":\"NS\","
+			   "\"changetype\":\"DELETE\"},{\"name\":\"gone.example.\",\"type\":"
+			   "\"DS\",\"changetype\":\"DELETE\"}]}") == 0);
+	free(text);
+	/* the hostile child: its name escaped, one JSON string */
+	uint8_t bad[DNAME_MAX];
+	memcpy(bad, z.rr[5].child, dname_len(z.rr[5].child));
+	struct backend_change hc = {bad, ""};
+	b.changes = &hc;
+	CHECK_EQ(powerdns_document(&b, &text, &n, err, sizeof(err)), DS_OK);
+	json_t *doc = text != NULL ? json_loads(text, 0, NULL) : NULL;
+	const char *name = json_string_value(
+	    json_object_get(json_array_get(json_object_get(doc, "rrsets"), 0), "name"));
+	CHECK(name != NULL && strchr(name, '\n') == NULL && strstr(name, "\\\"") != NULL);
+	CHECK_EQ(n, 4);
+	json_decref(doc);
+	free(text);
+	z.fail = DS_EIO;
+	CHECK(powerdns_document(&b, &text, &n, err, sizeof(err)) != DS_OK);
+	CHECK(text == NULL && strstr(err, "cannot read the delegation") != NULL);
+}
+
+struct pdns_bad_case {
+	const char *url, *server_id, *key_text, *ca_file;
+	unsigned mode;
+	const char *in_err;
+};
+
+static const struct pdns_bad_case pdns_bad_cases[] = {
+    {"ftp://127.0.0.1", NULL, "k3y", NULL, 0600, "needs a url"},
+    {"http://", NULL, "k3y", NULL, 0600, "needs a url"},
+    {"http://127.0.0.1:8081/?x=1", NULL, "k3y", NULL, 0600, "needs a url"},
+    {"http://admin:pw@127.0.0.1:8081", NULL, "k3y", NULL, 0600, "needs a url"},
+    {"http://127.0.0.1:8081", "local/host", "k3y", NULL, 0600, "is not a PowerDNS server id"},
+    {"http://127.0.0.1:8081", NULL, "k3y\n", NULL, 0644,
+     "has mode 0644, which gives group or others access; it must be 0600 or 0400"},
+    {"http://127.0.0.1:8081", NULL, "k3y", NULL, 0640, "has mode 0640"},
+    {"http://127.0.0.1:8081", NULL, "", NULL, 0600, "one word of printable ASCII"},
+    {"http://127.0.0.1:8081", NULL, "two words", NULL, 0400, "one word of printable ASCII"},
+    {"https://127.0.0.1:8081", NULL, "k3y", "/nonexistent/ca.pem", 0600, "cannot read the ca-file"},
+};
+
+/* Bad settings are refused at init, with the place and the reason. */
+static void test_powerdns_settings(void)
+{
+	struct backend *b = NULL;
+	char err[800];
+	struct cfg_zone zc = {0};
+	dname_from_str("example.", zc.name);
+	CHECK(backend_find("powerdns") != NULL);
+	for (size_t i = 0; i < sizeof(pdns_bad_cases) / sizeof(pdns_bad_cases[0]); i++) {
+		const struct pdns_bad_case *c = &pdns_bad_cases[i];
+		struct powerdns_settings set = {.url = (char *)c->url,
+						.api_key_file = tpath("pdns.key"),
+						.server_id = (char *)c->server_id,
+						.ca_file = (char *)c->ca_file,
+						.timeout = 10};
+		struct cfg_backend bc = {.type = "powerdns", .where = "f:7", .settings = &set};
+		spit(tpath("pdns.key"), c->key_text);
+		chmod(tpath("pdns.key"), c->mode);
+		CHECK_EQ(backend_new(&bc, &zc, &b, err, sizeof(err)), DS_ECONFIG);
+		if (strstr(err, c->in_err) == NULL || strncmp(err, "f:7: ", 5) != 0)
+			fprintf(stderr, "powerdns case %zu: \"%s\"\n", i, err);
+		CHECK(strncmp(err, "f:7: ", 5) == 0 && strstr(err, c->in_err) != NULL);
+	}
+	unlink(tpath("pdns.key"));
+}
+
+/* No server: the delivery fails with the request in the text; the key stays out of it. */
+static void test_powerdns_unreachable(void)
+{
+	struct fake_zone z;
+	uint8_t ok[DNAME_MAX];
+	char err[800];
+	struct cfg_zone zc = {0};
+	struct backend *b = NULL;
+	struct powerdns_settings set = {.url = "http://127.0.0.1:1/",
+					.api_key_file = tpath("pdns.key"),
+					.server_id = "localhost",
+					.timeout = 2};
+	struct cfg_backend bc = {.type = "powerdns", .settings = &set};
+	spit(tpath("pdns.key"), "s3cret-key\n");
+	chmod(tpath("pdns.key"), 0600);
+	dname_from_str("example.", zc.name);
+	dname_from_str("ok.example.", ok);
+	build_zone(&z);
+	CHECK_EQ(backend_new(&bc, &zc, &b, err, sizeof(err)), DS_OK);
+	struct backend_change ch = {ok, "+ ok.example. 3600 IN NS ns1.ok.example.\n"};
+	struct backend_batch batch = {.zone = zc.name,
+				      .changes = &ch,
+				      .nchanges = 1,
+				      .child_deleg = fake_child_deleg,
+				      .ctx = &z};
+	CHECK(b != NULL && backend_deliver(b, &batch, err, sizeof(err)) == DS_EIO);
+	CHECK(strstr(err, "PATCH http://127.0.0.1:1/api/v1/servers/localhost/zones/example.: ") ==
+	      err);
+	CHECK(strstr(err, "s3cret") == NULL);
+	backend_free(b);
+	unlink(tpath("pdns.key"));
+}
+
 int main(void)
 {
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_backends.XXXXXX");
@@ -1269,6 +1437,9 @@ int main(void)
 	test_exec_document();
 	test_exec_ends();
 	test_exec_env();
+	test_powerdns_document();
+	test_powerdns_settings();
+	test_powerdns_unreachable();
 	CHECK_EQ(open_fds(), fds); /* no descriptor leaked by the runner or the writer */
 
 	if (rmdir(tmpdir) != 0)
