@@ -8,7 +8,10 @@
 # secure-zone, while dsyncd runs), dsyncd's rectify after each change keeps
 # it right: pdns does not rectify API changes itself here
 # (default-api-rectify=no), so check-zone stays clean only through dsyncd,
-# and the child's DS is served signed.
+# and the child's DS is served signed.  Then the dnsupdate backend against
+# the same server (DNS UPDATE with TSIG, pdns's dnsupdate=yes): a fresh
+# store finds the API phase's delegation as drift (dsyncd check), --repair
+# removes it, and UPDATEs then reach pdns with the serial going up.
 . "$(dirname "$0")/lib.sh"
 ADDR=127.0.0.29
 PORT=5354
@@ -45,12 +48,22 @@ guardian=no
 socket-dir=$T/pdns
 security-poll-suffix=
 default-soa-content=ns1.example. hostmaster.@ 0 10800 3600 604800 3600
+dnsupdate=yes
+allow-dnsupdate-from=127.0.0.0/8
 EOC
 pdnsu() { pdnsutil --config-dir "$T/pdns" "$@" >>"$T/pdnsutil.log" 2>&1; }
 check "pdnsutil creates zone example." pdnsu create-zone example. ns1.example.
 check "pdnsutil adds ns1.example. A" pdnsu add-record example. ns1 A $PADDR
 check "API changes bump the serial (SOA-EDIT-API INCREASE)" \
 	pdnsu set-meta example. SOA-EDIT-API INCREASE
+# for the dnsupdate phase: the TSIG key, allowed to update and to transfer
+TSECRET=$(head -c 32 /dev/urandom | base64)
+check "pdnsutil imports TSIG key bench." pdnsu import-tsig-key bench. hmac-sha256 "$TSECRET"
+check "bench. may update example. (TSIG-ALLOW-DNSUPDATE)" \
+	pdnsu set-meta example. TSIG-ALLOW-DNSUPDATE bench.
+check "bench. may transfer example. (TSIG-ALLOW-AXFR)" pdnsu set-meta example. TSIG-ALLOW-AXFR bench.
+check "DNS UPDATEs bump the serial (SOA-EDIT-DNSUPDATE INCREASE)" \
+	pdnsu set-meta example. SOA-EDIT-DNSUPDATE INCREASE
 pdns_server --config-dir="$T/pdns" >"$T/pdns.log" 2>&1 &
 PIDS+=("$!")
 wait_soa || { not_ok "pdns_server serves example."; cat "$T/pdns.log"; finish; }
@@ -117,5 +130,29 @@ expect_match "the child's DS is served with its RRSIG" \
 	"$(kdig @$PADDR -p $PPORT +dnssec +nocomments +noheader child.example. DS)"
 expect_match "a name that is not there: signed NSEC denial" "IN[[:space:]]+NSEC[[:space:]]" \
 	"$(kdig @$PADDR -p $PPORT +dnssec +nocomments +noheader nothere.example. A)"
+check "dsyncd stops cleanly" stop_dsyncd
+
+# the dnsupdate backend against the same PowerDNS, from a fresh store
+rm -rf "$T/db"
+backend_conf "{ type = \"dnsupdate\"; primaries = [ \"$PADDR@$PPORT\" ];
+                 tsig-key = \"hmac-sha256:bench.:$TSECRET\"; timeout = 3; }"
+out=$("$BIN/dsyncd" -c "$T/dsyncd.conf" check example. 2>&1)
+expect "dnsupdate: dsyncd check finds the API phase's delegation as drift (exit 1)" 1 "$?"
+expect_match "it lists pdns's extra NS" "backend dnsupdate: - child.example. .*NS ns.provider.net." "$out"
+expect_match "check --repair queues the removal" "backend dnsupdate: 1 re-sync\(s\) queued" \
+	"$("$BIN/dsyncd" -c "$T/dsyncd.conf" check example. --repair 2>&1)"
+start_dsyncd "$T/dsyncd.conf" || { not_ok "dsyncd starts with the dnsupdate backend"; finish; }
+check "dnsupdate: the re-sync leaves pdns with what the store holds (nothing)" synced
+expect "dnsupdate: no delegation served" "" "$(served)"
+s2=$(serial)
+add_deleg AAAA 2001:db8::11
+check "dnsupdate: PowerDNS serves what the store holds" synced
+expect_added AAAA 2001:db8::11 PowerDNS
+check "dnsupdate: the serial went up ($s2 -> $(serial))" test "$(serial)" -gt "$s2"
+drop_deleg AAAA
+expect_match "dnsupdate: dsyncd check agrees" "backend dnsupdate: in sync" \
+	"$("$BIN/dsyncd" -c "$T/dsyncd.conf" check example. 2>&1)"
+check "dnsupdate: the signed zone stays clean (pdns rectifies DNS UPDATEs itself)" \
+	pdnsu check-zone example.
 check "dsyncd stops cleanly at the end" stop_dsyncd
 finish
