@@ -266,23 +266,38 @@ static int lane_init(struct outbox_runner *o, struct lane *l, const struct cfg_z
 	return store_open(o->cfg->store_path, &l->store);
 }
 
+/* fn(arg, zone, i) for backend i of every zone, in configuration order,
+ * until one returns non-zero (which is returned). */
+typedef int (*pair_fn)(void *arg, const struct cfg_zone *zc, size_t i);
+static int each_pair(const struct cfg *cfg, pair_fn fn, void *arg)
+{
+	int rc = DS_OK;
+	for (size_t z = 0; rc == DS_OK && z < cfg->nzones; z++)
+		for (size_t i = 0; rc == DS_OK && i < cfg->zones[z].nbackends; i++)
+			rc = fn(arg, &cfg->zones[z], i);
+	return rc;
+}
+
+static int count_pair(void *arg, const struct cfg_zone *zc, size_t i)
+{
+	(void)zc, (void)i;
+	(*(size_t *)arg)++;
+	return DS_OK;
+}
+
+static int add_lane(void *arg, const struct cfg_zone *zc, size_t i)
+{
+	struct outbox_runner *o = arg;
+	return lane_init(o, &o->lanes[o->nlanes++], zc, i);
+}
+
 /* The lanes of every configured backend, in configuration order. */
 static int lanes_init(struct outbox_runner *o)
 {
-	const struct cfg *cfg = o->cfg;
 	size_t n = 0;
-	for (size_t z = 0; z < cfg->nzones; z++)
-		n += cfg->zones[z].nbackends;
+	each_pair(o->cfg, count_pair, &n);
 	o->lanes = calloc(n ? n : 1, sizeof(*o->lanes));
-	if (o->lanes == NULL)
-		return DS_ENOMEM;
-	for (size_t z = 0; z < cfg->nzones; z++)
-		for (size_t i = 0; i < cfg->zones[z].nbackends; i++) {
-			int rc = lane_init(o, &o->lanes[o->nlanes++], &cfg->zones[z], i);
-			if (rc != DS_OK)
-				return rc;
-		}
-	return DS_OK;
+	return o->lanes != NULL ? each_pair(o->cfg, add_lane, o) : DS_ENOMEM;
 }
 
 /* Start a thread per lane, and the retention thread when there is a retention. */
@@ -315,12 +330,11 @@ int outbox_start(const struct cfg *cfg, struct outbox_runner **out)
 	int rc = lanes_init(o);
 	if (rc == DS_OK)
 		rc = threads_start(o);
-	if (rc != DS_OK) {
+	if (rc == DS_OK)
+		*out = o;
+	else
 		outbox_stop(o);
-		return rc;
-	}
-	*out = o;
-	return DS_OK;
+	return rc;
 }
 
 /* Called by the commit thread after each commit: one lock, one broadcast. */
@@ -342,19 +356,24 @@ void outbox_stats(struct outbox_runner *o, outbox_stat_cb cb, void *arg)
 			   atomic_load(&o->lanes[i].ok), atomic_load(&o->lanes[i].fail));
 }
 
+struct status_walk {
+	struct store *s;
+	outbox_status_cb cb;
+	void *arg;
+};
+
+static int status_one(void *arg, const struct cfg_zone *zc, size_t i)
+{
+	struct status_walk *w = arg;
+	struct delivery_status st;
+	int rc = store_delivery_status(w->s, zc->name, zc->backends[i].name, &st);
+	return rc == DS_OK ? w->cb(w->arg, zc, &zc->backends[i], &st) : rc;
+}
+
 int outbox_status(const struct cfg *cfg, struct store *s, outbox_status_cb cb, void *arg)
 {
-	struct delivery_status st;
-	for (size_t z = 0; z < cfg->nzones; z++)
-		for (size_t i = 0; i < cfg->zones[z].nbackends; i++) {
-			const struct cfg_zone *zc = &cfg->zones[z];
-			int rc = store_delivery_status(s, zc->name, zc->backends[i].name, &st);
-			if (rc == DS_OK)
-				rc = cb(arg, zc, &zc->backends[i], &st);
-			if (rc != DS_OK)
-				return rc;
-		}
-	return DS_OK;
+	struct status_walk w = {.s = s, .cb = cb, .arg = arg};
+	return each_pair(cfg, status_one, &w);
 }
 
 void outbox_stop(struct outbox_runner *o)

@@ -176,18 +176,14 @@ static const char *const migration_v3[] = {
  * Version 4: delivery per (zone, backend).  Each pair is delivered on its
  * own in change order, so its pending deliveries are read by (backend,
  * change id); backend_status keeps the last success and failure of each
- * pair (zone as canonical lower-case wire), which the delivery rows lose
- * once delivered or purged.
+ * pair, which the delivery rows lose once delivered or purged.
  */
 static const char *const migration_v4[] = {
     "CREATE INDEX delivery_pending ON delivery (backend, change_id) WHERE state = 'pending'",
-    "CREATE TABLE backend_status ("
-    " zone BLOB NOT NULL,"
-    " backend TEXT NOT NULL,"
-    " last_success INTEGER,"
-    " last_failure INTEGER,"
-    " last_error TEXT,"
-    " PRIMARY KEY (zone, backend)) WITHOUT ROWID",
+    /* zone: canonical lower-case wire; times NULL until the first of each */
+    "CREATE TABLE backend_status (zone BLOB NOT NULL, backend TEXT NOT NULL, "
+    "last_success INTEGER, last_failure INTEGER, last_error TEXT, "
+    "PRIMARY KEY (zone, backend)) WITHOUT ROWID",
     NULL,
 };
 
@@ -2032,8 +2028,10 @@ static int delivery_row(struct store *s, sqlite3_stmt *st, void *ctx)
 	    .state = col_str(st, 5),
 	    .attempts = sqlite3_column_int(st, 6),
 	    .next_attempt = sqlite3_column_int64(st, 7),
-	    .last_attempt = col_time(st, 8),
-	    .delivered_at = col_time(st, 9),
+	    .last_attempt =
+		sqlite3_column_type(st, 8) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 8),
+	    .delivered_at =
+		sqlite3_column_type(st, 9) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 9),
 	    .last_error = col_str(st, 10),
 	    .changes = col_str(st, 11),
 	    .created = sqlite3_column_int64(st, 12),

@@ -53,16 +53,6 @@ check "config check (-n) accepts two zones and four backends" "$BIN/dsyncd" -n -
 start_dsyncd "$T/dsyncd.conf" || { not_ok "dsyncd starts"; finish; }
 
 q() { sqlite3 "$T/db/dsyncd.db" "$1" 2>/dev/null; }
-# wait_for N COMMAND...: until the command succeeds, at most N tenths of a second
-wait_for() {
-	local n=$1
-	shift
-	for _ in $(seq "$n"); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 # setns CHILD ZONE KEY N: replace the child's NS with nsNa and nsNb
 setns() {
 	nsu "$3" $ADDR $PORT <<-EOS
