@@ -319,6 +319,25 @@ static int threads_start(struct outbox_runner *o)
 	return DS_OK;
 }
 
+/* Say so when changes wait for a backend that is no longer configured:
+ * no lane delivers them, but they stay until it is configured again. */
+static int warn_unconfigured(void *arg, const uint8_t *zone, const char *backend, int64_t n)
+{
+	const struct cfg *cfg = arg;
+	char zname[DNAME_STR_MAX];
+	for (size_t z = 0; z < cfg->nzones; z++)
+		for (size_t i = 0;
+		     dname_equal(cfg->zones[z].name, zone) && i < cfg->zones[z].nbackends; i++)
+			if (strcmp(cfg->zones[z].backends[i].name, backend) == 0)
+				return DS_OK;
+	if (dname_to_str(zone, zname, sizeof(zname)) != DS_OK)
+		snprintf(zname, sizeof(zname), "?");
+	log_warning("outbox: %lld change(s) of zone %s wait for backend %s, which is not "
+		    "configured; they are delivered once it is configured again",
+		    (long long)n, zname, backend);
+	return DS_OK;
+}
+
 int outbox_start(const struct cfg *cfg, struct outbox_runner **out)
 {
 	struct outbox_runner *o = calloc(1, sizeof(*o));
@@ -328,6 +347,8 @@ int outbox_start(const struct cfg *cfg, struct outbox_runner **out)
 	pthread_mutex_init(&o->mu, NULL);
 	pthread_cond_init(&o->cv, NULL);
 	int rc = lanes_init(o);
+	if (rc == DS_OK && o->nlanes > 0)
+		store_outbox_pending_pairs(o->lanes[0].store, warn_unconfigured, (void *)cfg);
 	if (rc == DS_OK)
 		rc = threads_start(o);
 	if (rc == DS_OK)

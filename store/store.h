@@ -225,6 +225,10 @@ int store_delivery_failed(struct store *s, int64_t delivery_id, int64_t now, int
  */
 int store_outbox_pair(struct store *s, const uint8_t *zone, const char *backend, size_t max,
 		      struct outbox_item **items, size_t *n);
+/* cb once per (zone, backend) with pending deliveries, with their number;
+ * zone lower-case.  cb non-zero stops the walk and is returned. */
+typedef int (*store_pair_cb)(void *arg, const uint8_t *zone, const char *backend, int64_t pending);
+int store_outbox_pending_pairs(struct store *s, store_pair_cb cb, void *arg);
 /* Record the result of an attempt to deliver to one (zone, backend): error
  * NULL is a success at now, else a failure at now with that error. */
 int store_backend_result(struct store *s, const uint8_t *zone, const char *backend, int64_t now,

@@ -261,6 +261,7 @@ enum st_id {
 	ST_PAIR_PENDING,
 	ST_PAIR_RESULT,
 	ST_PAIR_STATUS,
+	ST_PENDING_PAIRS,
 	ST_COUNT
 };
 
@@ -434,6 +435,9 @@ static const char *const st_sql[ST_COUNT] = {
 	"last_success = coalesce(excluded.last_success, last_success), "
 	"last_failure = coalesce(excluded.last_failure, last_failure), "
 	"last_error = coalesce(excluded.last_error, last_error)",
+    [ST_PENDING_PAIRS] = "SELECT o.zone, d.backend, count(*) FROM delivery d "
+			 "JOIN outbox_change o ON o.id = d.change_id WHERE d.state = 'pending' "
+			 "GROUP BY o.zone, d.backend",
     [ST_PAIR_STATUS] = "SELECT last_success, last_failure, last_error FROM backend_status "
 		       "WHERE zone = ?1 AND backend = ?2",
 };
@@ -1714,6 +1718,29 @@ int store_backend_result(struct store *s, const uint8_t *zone, const char *backe
 	int ret = bind_pair(s, st, zone, backend, rc | bind_text(st, 5, error), "backend result");
 
 	return ret == DS_OK ? st_exec(s, st, "backend result") : ret;
+}
+
+struct pair_walk {
+	store_pair_cb cb;
+	void *arg;
+};
+
+static int pending_pair_row(struct store *s, sqlite3_stmt *st, void *ctx)
+{
+	struct pair_walk *w = ctx;
+	uint8_t zone[DNAME_MAX];
+	char backend[OUTBOX_BACKEND_MAX];
+	int ret = col_name(s, st, 0, zone);
+
+	col_text(st, 1, backend, sizeof(backend));
+	return ret == DS_OK ? w->cb(w->arg, zone, backend, sqlite3_column_int64(st, 2)) : ret;
+}
+
+int store_outbox_pending_pairs(struct store *s, store_pair_cb cb, void *arg)
+{
+	struct pair_walk w = {.cb = cb, .arg = arg};
+
+	return rows_each(s, st_get(s, ST_PENDING_PAIRS), pending_pair_row, &w, "pending pairs");
 }
 
 /* A time column, -1 for SQL NULL. */

@@ -156,4 +156,12 @@ expect_match "metrics: the good backend's last success" '^[1-9][0-9]+$' \
 	"$(metric 'dsyncd_delivery_last_success_timestamp_seconds{zone="example.",backend="good"}')"
 check "the outbox logged the failure" grep -q "backend hung failed (attempt 1, next in 3600 s)" "$T/dsyncd.log"
 check "dsyncd stops cleanly (no sanitizer reports)" stop_dsyncd
+
+# ---- the hung backend configured away: its changes wait, and it is said ------
+sed -i '/name = "hung"/,/reload-timeout/d' "$T/dsyncd.conf"
+start_dsyncd "$T/dsyncd.conf" || { not_ok "dsyncd starts without the hung backend"; finish; }
+check "the start says that 21 changes wait for a backend that is not configured" \
+	grep -q "outbox: 21 change(s) of zone example. wait for backend hung, which is not configured" "$T/dsyncd.log"
+expect "... they stay pending" 21 "$(q "select count(*) from delivery where backend = 'hung' and state = 'pending'")"
+check "dsyncd stops cleanly again" stop_dsyncd
 finish

@@ -1865,6 +1865,24 @@ static void pair_check_status(struct store *m)
 	CHECK_EQ(store_delivery_status(m, N("example."), NULL, &st), DS_EINVAL);
 }
 
+static int pair_text(void *arg, const uint8_t *zone, const char *backend, int64_t n)
+{
+	char *out = arg, z[DNAME_STR_MAX];
+
+	dname_to_str(zone, z, sizeof(z));
+	snprintf(out + strlen(out), 200 - strlen(out), "%s/%s=%lld ", z, backend, (long long)n);
+	return 0;
+}
+
+/* Every (zone, backend) with pending deliveries (in the order of the wire names). */
+static void pair_check_pending(struct store *m)
+{
+	char got[200] = "";
+
+	CHECK_EQ(store_outbox_pending_pairs(m, pair_text, got), DS_OK);
+	CHECK(strcmp(got, "other./slow=1 example./null=3 example./slow=2 ") == 0);
+}
+
 /* Changes 1..3 of example. to null and slow, change 4 of other. to slow:
  * deliveries 1..7. */
 static void test_outbox_pair(void)
@@ -1885,6 +1903,7 @@ static void test_outbox_pair(void)
 		 DS_OK);
 	pair_check_order(m);
 	pair_check_status(m);
+	pair_check_pending(m);
 	store_close(m);
 }
 
