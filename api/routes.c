@@ -15,6 +15,7 @@
 #include "common/rrtext.h"
 #include "common/version.h"
 #include "common/vec.h"
+#include "outbox/outbox.h"
 
 /* Same as dsyncd -V (daemon/main.c). */
 
@@ -534,6 +535,38 @@ static void h_outbox(struct api_req *q)
 	page_answer(q, &p, rc);
 }
 
+/* ---- delivery per backend ---- */
+
+/* n as JSON when the pair has a pending change, else null. */
+static json_t *if_pending(const struct delivery_status *st, int64_t n)
+{
+	return st->pending > 0 ? json_integer((json_int_t)n) : json_null();
+}
+
+static int backend_add(void *arg, const struct cfg_zone *zone, const struct cfg_backend *b,
+		       const struct delivery_status *st)
+{
+	int64_t now = (int64_t)time(NULL), age = now - st->oldest_created;
+	char name[DNAME_STR_MAX];
+	dname_to_str(zone->name, name, sizeof(name));
+	json_t *o = json_pack(
+	    "{s:s,s:s,s:s,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "zone", name, "backend", b->name,
+	    "type", b->type, "pending", (json_int_t)st->pending, "oldest_age",
+	    if_pending(st, age > 0 ? age : 0), "oldest_created", if_pending(st, st->oldest_created),
+	    "oldest_attempts", if_pending(st, st->oldest_attempts), "next_attempt",
+	    if_pending(st, st->oldest_next_attempt), "last_success_time",
+	    time_or_null(st->last_success), "last_failure_time", time_or_null(st->last_failure),
+	    "last_error", api_json_text(st->last_error[0] ? st->last_error : NULL));
+	return o == NULL || json_array_append_new(arg, o) != 0 ? DS_ENOMEM : DS_OK;
+}
+
+static void h_backends(struct api_req *q)
+{
+	json_t *items = json_array();
+	int rc = items ? outbox_status(q->a->cfg, q->a->store, backend_add, items) : DS_ENOMEM;
+	page_done(q, items, NULL, rc);
+}
+
 /* ---- the receiver's key ---- */
 
 /* The timing of a key from its .private file (named as BIND names it). */
@@ -683,6 +716,7 @@ const struct api_route api_routes[] = {
 	{"GET",    "/api/v1/audit",                      API_ROLE_READ,  "child result since until after limit", h_audit},
 	{"GET",    "/api/v1/outbox",                     API_ROLE_READ,  "state after limit",     h_outbox},
 	{"POST",   "/api/v1/outbox/{delivery_id}/retry", API_ROLE_ADMIN, "",                      api_outbox_retry},
+	{"GET",    "/api/v1/backends",                   API_ROLE_READ,  "",                      h_backends},
 	{"GET",    "/api/v1/receiver-key",               API_ROLE_READ,  "",                      h_rkey},
 	{"POST",   "/api/v1/receiver-key/roll",          API_ROLE_ADMIN, "",                      api_rkey_roll},
 	{"GET",    "/api/v1/records",                    API_ROLE_READ,  "zone",                  h_records},

@@ -1,13 +1,17 @@
 /*
  * outbox/outbox.c -- delivers committed changes to the output backends.
  *
- * Runs in its own thread with its own store connection.  Due deliveries are
- * grouped per (zone, backend) and handed over as one batch; success marks
- * them done, failure schedules the next attempt with exponential backoff
- * (outbox.retry-min doubling up to outbox.retry-max).  The delivery state
- * lives in the store, so a restart resumes exactly where delivery stopped;
- * backends are idempotent, so a batch cut short by a crash is simply sent
- * again.
+ * Every configured (zone, backend) is a lane: its own thread, its own store
+ * connection and its own backend instance, so a backend that hangs until
+ * its timeout holds up no other lane.  A lane hands its pending deliveries
+ * over in change order, up to OUTBOX_BATCH at a time as one batch, never
+ * two batches at once and never a newer change before an older one;
+ * success marks them done, failure schedules the lane's next attempt with
+ * exponential backoff (outbox.retry-min doubling up to outbox.retry-max).
+ * The delivery state lives in the store, so a restart resumes exactly
+ * where delivery stopped; backends are idempotent, so a batch cut short by
+ * a crash is simply sent again.  One more thread, with its own connection,
+ * removes old history (store.retention-days).
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -23,46 +27,56 @@
 #include "store/store.h"
 
 #define OUTBOX_BATCH 256
-#define OUTBOX_POLL 5 /* seconds: also picks up changes made by `dsyncd import` */
+#define OUTBOX_POLL 5	    /* seconds: also picks up changes made by `dsyncd import` */
+#define OUTBOX_STORE_WAIT 1 /* seconds before trying again after a store failure */
+#define PURGE_EVERY 60	    /* seconds between retention runs */
 
-/* deliveries handed to one backend since start, for /metrics */
-struct delivery_count {
-	atomic_ulong ok, fail;
-};
+struct outbox_runner;
 
-struct zone_backends {
+/* One (zone, backend) and the thread that delivers to it. */
+struct lane {
+	struct outbox_runner *o;
 	const struct cfg_zone *zc;
-	struct backend **b;
-	struct delivery_count *count; /* one per backend */
-	size_t n;
+	struct backend *b;
+	struct store *store; /* this lane's connection */
+	char zname[DNAME_STR_MAX];
+	pthread_t thread;
+	bool started;
+	uint64_t seen;	       /* the last kick this lane has acted on */
+	atomic_ulong ok, fail; /* deliveries handed over since start, for /metrics */
 };
 
 struct outbox_runner {
 	const struct cfg *cfg;
-	struct store *store;
-	struct zone_backends *zones;
-	size_t nzones;
+	struct lane *lanes; /* in configuration order */
+	size_t nlanes;
+	struct store *store; /* the retention thread's connection */
 	pthread_t thread;
+	bool started;
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool kicked, stop, started;
-	time_t purged; /* last retention run */
+	pthread_cond_t cv; /* kicks and stop, broadcast to every thread */
+	uint64_t kicks;
+	bool stop;
 };
 
-static struct backend *find_backend(struct outbox_runner *o, const uint8_t *zone, const char *name,
-				    const struct cfg_zone **zc, struct delivery_count **count)
+/*
+ * Sleep up to wait seconds, or until a kick newer than *seen or stop.
+ * Kicks that came while the caller worked end the wait at once.  False
+ * when the runner stops.
+ */
+static bool runner_wait(struct outbox_runner *o, uint64_t *seen, int64_t wait)
 {
-	for (size_t z = 0; z < o->nzones; z++) {
-		if (!dname_equal(o->zones[z].zc->name, zone))
-			continue;
-		*zc = o->zones[z].zc;
-		for (size_t i = 0; i < o->zones[z].n; i++)
-			if (strcmp(backend_name(o->zones[z].b[i]), name) == 0) {
-				*count = &o->zones[z].count[i];
-				return o->zones[z].b[i];
-			}
+	pthread_mutex_lock(&o->mu);
+	if (wait > 0 && *seen == o->kicks && !o->stop) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += wait;
+		pthread_cond_timedwait(&o->cv, &o->mu, &ts);
 	}
-	return NULL;
+	*seen = o->kicks;
+	bool go = !o->stop;
+	pthread_mutex_unlock(&o->mu);
+	return go;
 }
 
 struct foreach_ctx {
@@ -98,92 +112,95 @@ static int64_t backoff(const struct cfg *c, int attempts)
 	return d > (int64_t)c->retry_max ? (int64_t)c->retry_max : d;
 }
 
-/* Deliver items[first..last) which share zone and backend. */
-static void deliver_group(struct outbox_runner *o, struct outbox_item *it, size_t n)
+/* Hand items[0..n) to the lane's backend as one batch: its result. */
+static int lane_hand_over(struct lane *l, const struct outbox_item *it, size_t n, char *err,
+			  size_t errlen)
 {
-	char err[1400] = "", zname[DNAME_STR_MAX];
-	int64_t now = (int64_t)time(NULL);
-	const struct cfg_zone *zc = NULL;
-	struct delivery_count *count = NULL;
-	struct backend *b = find_backend(o, it[0].zone, it[0].backend, &zc, &count);
-	int rc;
-
-	dname_to_str(it[0].zone, zname, sizeof(zname));
-	if (b == NULL) {
-		/* configured away since the change was queued: keep it, say so */
-		snprintf(err, sizeof(err), "backend %s of zone %s is not configured", it[0].backend,
-			 zname);
-		rc = DS_ENOENT;
-	} else {
-		struct backend_change *ch = calloc(n, sizeof(*ch));
-		if (ch == NULL)
-			return;
-		for (size_t i = 0; i < n; i++) {
-			ch[i].child = it[i].child;
-			ch[i].changes = it[i].changes;
-		}
-		struct foreach_ctx fc = {.store = o->store, .zone = it[0].zone};
-		struct backend_batch batch = {.zone = it[0].zone,
-					      .zcfg = zc,
-					      .changes = ch,
-					      .nchanges = n,
-					      .foreach_rr = foreach_rr,
-					      .child_deleg = child_deleg,
-					      .ctx = &fc};
-		rc = backend_deliver(b, &batch, err, sizeof(err));
-		free(ch);
-		atomic_fetch_add(rc == DS_OK ? &count->ok : &count->fail, n);
+	struct backend_change *ch = calloc(n, sizeof(*ch));
+	if (ch == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return DS_ENOMEM;
 	}
-	if (store_begin(o->store) != DS_OK)
-		return;
 	for (size_t i = 0; i < n; i++) {
-		if (rc == DS_OK)
-			store_delivery_done(o->store, it[i].delivery_id, now);
-		else
-			store_delivery_failed(o->store, it[i].delivery_id, now,
-					      now + backoff(o->cfg, it[i].attempts + 1), err);
+		ch[i].child = it[i].child;
+		ch[i].changes = it[i].changes;
 	}
-	if (store_commit(o->store) != DS_OK)
-		store_rollback(o->store);
+	struct foreach_ctx fc = {.store = l->store, .zone = l->zc->name};
+	struct backend_batch batch = {.zone = l->zc->name,
+				      .zcfg = l->zc,
+				      .changes = ch,
+				      .nchanges = n,
+				      .foreach_rr = foreach_rr,
+				      .child_deleg = child_deleg,
+				      .ctx = &fc};
+	int rc = backend_deliver(l->b, &batch, err, errlen);
+	free(ch);
+	atomic_fetch_add(rc == DS_OK ? &l->ok : &l->fail, n);
+	return rc;
+}
+
+/*
+ * Record the result rc of delivering items[0..n) at now: done, or due again
+ * after the backoff of the oldest one's attempts (the lane's), with err.
+ * False when the store could not record it.
+ */
+static bool lane_record(struct lane *l, const struct outbox_item *it, size_t n, int rc,
+			const char *err, int64_t now)
+{
+	int64_t next = now + backoff(l->o->cfg, it[0].attempts + 1);
+	int ret = store_begin(l->store);
+	for (size_t i = 0; ret == DS_OK && i < n; i++) {
+		ret = rc == DS_OK
+			  ? store_delivery_done(l->store, it[i].delivery_id, now)
+			  : store_delivery_failed(l->store, it[i].delivery_id, now, next, err);
+		if (ret == DS_ENOENT) /* purged or delivered meanwhile (another process) */
+			ret = DS_OK;
+	}
+	if (ret == DS_OK)
+		ret = store_backend_result(l->store, l->zc->name, backend_name(l->b), now,
+					   rc == DS_OK ? NULL : err);
+	if (ret == DS_OK)
+		ret = store_commit(l->store);
+	if (ret != DS_OK)
+		store_rollback(l->store);
 	if (rc == DS_OK)
-		log_info("outbox: delivered %zu change(s) of zone %s to backend %s", n, zname,
-			 it[0].backend);
+		log_info("outbox: delivered %zu change(s) of zone %s to backend %s", n, l->zname,
+			 backend_name(l->b));
 	else
 		log_warning("outbox: delivery of %zu change(s) of zone %s to backend %s failed "
 			    "(attempt %d, next in %lld s): %s",
-			    n, zname, it[0].backend, it[0].attempts + 1,
-			    (long long)backoff(o->cfg, it[0].attempts + 1), err);
+			    n, l->zname, backend_name(l->b), it[0].attempts + 1,
+			    (long long)(next - now), err);
+	return ret == DS_OK;
 }
 
-static int cmp_item(const void *pa, const void *pb)
+/* One step of a lane: deliver what is due; the seconds to wait before the next. */
+static int64_t lane_step(struct lane *l)
 {
-	const struct outbox_item *a = pa, *b = pb;
-	int c = dname_compare(a->zone, b->zone);
-	if (c)
-		return c;
-	c = strcmp(a->backend, b->backend);
-	if (c)
-		return c;
-	return a->change_id < b->change_id ? -1 : a->change_id > b->change_id;
-}
-
-static void run_once(struct outbox_runner *o)
-{
-	struct outbox_item *items = NULL;
+	struct outbox_item *it = NULL;
 	size_t n = 0;
-	if (store_outbox_due(o->store, (int64_t)time(NULL), OUTBOX_BATCH, &items, &n) != DS_OK ||
-	    n == 0)
-		return;
-	qsort(items, n, sizeof(*items), cmp_item);
-	for (size_t i = 0; i < n;) {
-		size_t k = i + 1;
-		while (k < n && dname_equal(items[k].zone, items[i].zone) &&
-		       strcmp(items[k].backend, items[i].backend) == 0)
-			k++;
-		deliver_group(o, items + i, k - i);
-		i = k;
+	if (store_outbox_pair(l->store, l->zc->name, backend_name(l->b), OUTBOX_BATCH, &it, &n) !=
+	    DS_OK)
+		return OUTBOX_STORE_WAIT;
+	int64_t now = (int64_t)time(NULL), wait = OUTBOX_POLL;
+	if (n > 0 && it[0].next_attempt > now) {
+		if (it[0].next_attempt - now < wait)
+			wait = it[0].next_attempt - now;
+	} else if (n > 0) {
+		char err[1400] = "";
+		int rc = lane_hand_over(l, it, n, err, sizeof(err));
+		wait = lane_record(l, it, n, rc, err, (int64_t)time(NULL)) ? 0 : OUTBOX_STORE_WAIT;
 	}
-	store_outbox_items_free(items, n);
+	store_outbox_items_free(it, n);
+	return wait;
+}
+
+static void *lane_main(void *arg)
+{
+	struct lane *l = arg;
+	while (runner_wait(l->o, &l->seen, lane_step(l)))
+		;
+	return NULL;
 }
 
 /*
@@ -215,32 +232,110 @@ static void purge_history(struct outbox_runner *o)
 			 (long long)ta, (long long)tc, o->cfg->retention_days);
 }
 
-static void *outbox_main(void *arg)
+static void *purge_main(void *arg)
 {
 	struct outbox_runner *o = arg;
-	pthread_mutex_lock(&o->mu);
-	while (!o->stop) {
-		o->kicked = false;
-		pthread_mutex_unlock(&o->mu);
-		run_once(o);
-		if (o->cfg->retention_days && time(NULL) - o->purged >= 60) {
-			o->purged = time(NULL);
+	uint64_t seen = 0;
+	int64_t last = 0, wait = 0;
+	while (runner_wait(o, &seen, wait)) {
+		int64_t now = (int64_t)time(NULL);
+		if (now - last >= PURGE_EVERY || now < last) {
+			last = now;
 			purge_history(o);
 		}
-		int64_t when, now = (int64_t)time(NULL);
-		int64_t wait = OUTBOX_POLL;
-		if (store_outbox_next_time(o->store, &when) == DS_OK && when - now < wait)
-			wait = when - now;
-		pthread_mutex_lock(&o->mu);
-		if (wait > 0 && !o->kicked && !o->stop) {
-			struct timespec ts;
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_sec += wait;
-			pthread_cond_timedwait(&o->cv, &o->mu, &ts);
-		}
+		wait = last + PURGE_EVERY - (int64_t)time(NULL);
 	}
-	pthread_mutex_unlock(&o->mu);
 	return NULL;
+}
+
+/* Make the lane of zc's backend i: the backend and a store connection. */
+static int lane_init(struct outbox_runner *o, struct lane *l, const struct cfg_zone *zc, size_t i)
+{
+	char err[512];
+	l->o = o;
+	l->zc = zc;
+	atomic_init(&l->ok, 0);
+	atomic_init(&l->fail, 0);
+	if (dname_to_str(zc->name, l->zname, sizeof(l->zname)) != DS_OK)
+		snprintf(l->zname, sizeof(l->zname), "?");
+	int rc = backend_new(&zc->backends[i], zc, &l->b, err, sizeof(err));
+	if (rc != DS_OK) {
+		log_err("%s: backend %s: %s", zc->backends[i].where, zc->backends[i].name, err);
+		return rc;
+	}
+	return store_open(o->cfg->store_path, &l->store);
+}
+
+/* fn(arg, zone, i) for backend i of every zone, in configuration order,
+ * until one returns non-zero (which is returned). */
+typedef int (*pair_fn)(void *arg, const struct cfg_zone *zc, size_t i);
+static int each_pair(const struct cfg *cfg, pair_fn fn, void *arg)
+{
+	int rc = DS_OK;
+	for (size_t z = 0; rc == DS_OK && z < cfg->nzones; z++)
+		for (size_t i = 0; rc == DS_OK && i < cfg->zones[z].nbackends; i++)
+			rc = fn(arg, &cfg->zones[z], i);
+	return rc;
+}
+
+static int count_pair(void *arg, const struct cfg_zone *zc, size_t i)
+{
+	(void)zc, (void)i;
+	(*(size_t *)arg)++;
+	return DS_OK;
+}
+
+static int add_lane(void *arg, const struct cfg_zone *zc, size_t i)
+{
+	struct outbox_runner *o = arg;
+	return lane_init(o, &o->lanes[o->nlanes++], zc, i);
+}
+
+/* The lanes of every configured backend, in configuration order. */
+static int lanes_init(struct outbox_runner *o)
+{
+	size_t n = 0;
+	each_pair(o->cfg, count_pair, &n);
+	o->lanes = calloc(n ? n : 1, sizeof(*o->lanes));
+	return o->lanes != NULL ? each_pair(o->cfg, add_lane, o) : DS_ENOMEM;
+}
+
+/* Start a thread per lane, and the retention thread when there is a retention. */
+static int threads_start(struct outbox_runner *o)
+{
+	for (size_t i = 0; i < o->nlanes; i++) {
+		if (pthread_create(&o->lanes[i].thread, NULL, lane_main, &o->lanes[i]) != 0)
+			return DS_ENOMEM;
+		o->lanes[i].started = true;
+	}
+	if (o->cfg->retention_days == 0)
+		return DS_OK;
+	int rc = store_open(o->cfg->store_path, &o->store);
+	if (rc != DS_OK)
+		return rc;
+	if (pthread_create(&o->thread, NULL, purge_main, o) != 0)
+		return DS_ENOMEM;
+	o->started = true;
+	return DS_OK;
+}
+
+/* Say so when changes wait for a backend that is no longer configured:
+ * no lane delivers them, but they stay until it is configured again. */
+static int warn_unconfigured(void *arg, const uint8_t *zone, const char *backend, int64_t n)
+{
+	const struct cfg *cfg = arg;
+	char zname[DNAME_STR_MAX];
+	for (size_t z = 0; z < cfg->nzones; z++)
+		for (size_t i = 0;
+		     dname_equal(cfg->zones[z].name, zone) && i < cfg->zones[z].nbackends; i++)
+			if (strcmp(cfg->zones[z].backends[i].name, backend) == 0)
+				return DS_OK;
+	if (dname_to_str(zone, zname, sizeof(zname)) != DS_OK)
+		snprintf(zname, sizeof(zname), "?");
+	log_warning("outbox: %lld change(s) of zone %s wait for backend %s, which is not "
+		    "configured; they are delivered once it is configured again",
+		    (long long)n, zname, backend);
+	return DS_OK;
 }
 
 int outbox_start(const struct cfg *cfg, struct outbox_runner **out)
@@ -251,80 +346,76 @@ int outbox_start(const struct cfg *cfg, struct outbox_runner **out)
 	o->cfg = cfg;
 	pthread_mutex_init(&o->mu, NULL);
 	pthread_cond_init(&o->cv, NULL);
-	int rc = store_open(cfg->store_path, &o->store);
-	o->zones = calloc(cfg->nzones, sizeof(*o->zones));
-	if (rc == DS_OK && o->zones == NULL)
-		rc = DS_ENOMEM;
-	for (size_t z = 0; rc == DS_OK && z < cfg->nzones; z++) {
-		const struct cfg_zone *zc = &cfg->zones[z];
-		o->zones[z].zc = zc;
-		o->nzones++;
-		o->zones[z].b = calloc(zc->nbackends ? zc->nbackends : 1, sizeof(struct backend *));
-		o->zones[z].count =
-		    calloc(zc->nbackends ? zc->nbackends : 1, sizeof(struct delivery_count));
-		if (o->zones[z].b == NULL || o->zones[z].count == NULL) {
-			rc = DS_ENOMEM;
-			break;
-		}
-		for (size_t i = 0; i < zc->nbackends; i++) {
-			char err[512];
-			rc = backend_new(&zc->backends[i], zc, &o->zones[z].b[i], err, sizeof(err));
-			if (rc != DS_OK) {
-				log_err("%s: backend %s: %s", zc->backends[i].where,
-					zc->backends[i].name, err);
-				break;
-			}
-			o->zones[z].n++;
-		}
-	}
-	if (rc == DS_OK && pthread_create(&o->thread, NULL, outbox_main, o) != 0)
-		rc = DS_ENOMEM;
-	if (rc != DS_OK) {
+	int rc = lanes_init(o);
+	if (rc == DS_OK && o->nlanes > 0)
+		store_outbox_pending_pairs(o->lanes[0].store, warn_unconfigured, (void *)cfg);
+	if (rc == DS_OK)
+		rc = threads_start(o);
+	if (rc == DS_OK)
+		*out = o;
+	else
 		outbox_stop(o);
-		return rc;
-	}
-	o->started = true;
-	*out = o;
-	return DS_OK;
+	return rc;
 }
 
+/* Called by the commit thread after each commit: one lock, one broadcast. */
 void outbox_kick(struct outbox_runner *o)
 {
 	if (o == NULL)
 		return;
 	pthread_mutex_lock(&o->mu);
-	o->kicked = true;
-	pthread_cond_signal(&o->cv);
+	o->kicks++;
+	pthread_cond_broadcast(&o->cv);
 	pthread_mutex_unlock(&o->mu);
 }
 
 void outbox_stats(struct outbox_runner *o, outbox_stat_cb cb, void *arg)
 {
-	for (size_t z = 0; o != NULL && z < o->nzones; z++)
-		for (size_t i = 0; i < o->zones[z].n; i++)
-			cb(arg, o->zones[z].zc, backend_name(o->zones[z].b[i]),
-			   atomic_load(&o->zones[z].count[i].ok),
-			   atomic_load(&o->zones[z].count[i].fail));
+	for (size_t i = 0; o != NULL && i < o->nlanes; i++)
+		if (o->lanes[i].b != NULL)
+			cb(arg, o->lanes[i].zc, backend_name(o->lanes[i].b),
+			   atomic_load(&o->lanes[i].ok), atomic_load(&o->lanes[i].fail));
+}
+
+struct status_walk {
+	struct store *s;
+	outbox_status_cb cb;
+	void *arg;
+};
+
+static int status_one(void *arg, const struct cfg_zone *zc, size_t i)
+{
+	struct status_walk *w = arg;
+	struct delivery_status st;
+	int rc = store_delivery_status(w->s, zc->name, zc->backends[i].name, &st);
+	return rc == DS_OK ? w->cb(w->arg, zc, &zc->backends[i], &st) : rc;
+}
+
+int outbox_status(const struct cfg *cfg, struct store *s, outbox_status_cb cb, void *arg)
+{
+	struct status_walk w = {.s = s, .cb = cb, .arg = arg};
+	return each_pair(cfg, status_one, &w);
 }
 
 void outbox_stop(struct outbox_runner *o)
 {
 	if (o == NULL)
 		return;
-	if (o->started) {
-		pthread_mutex_lock(&o->mu);
-		o->stop = true;
-		pthread_cond_signal(&o->cv);
-		pthread_mutex_unlock(&o->mu);
+	pthread_mutex_lock(&o->mu);
+	o->stop = true;
+	pthread_cond_broadcast(&o->cv);
+	pthread_mutex_unlock(&o->mu);
+	/* a lane in the middle of a delivery ends it by its backend's timeout */
+	for (size_t i = 0; i < o->nlanes; i++)
+		if (o->lanes[i].started)
+			pthread_join(o->lanes[i].thread, NULL);
+	if (o->started)
 		pthread_join(o->thread, NULL);
+	for (size_t i = 0; i < o->nlanes; i++) {
+		backend_free(o->lanes[i].b);
+		store_close(o->lanes[i].store);
 	}
-	for (size_t z = 0; z < o->nzones; z++) {
-		for (size_t i = 0; i < o->zones[z].n; i++)
-			backend_free(o->zones[z].b[i]);
-		free(o->zones[z].b);
-		free(o->zones[z].count);
-	}
-	free(o->zones);
+	free(o->lanes);
 	store_close(o->store);
 	pthread_mutex_destroy(&o->mu);
 	pthread_cond_destroy(&o->cv);

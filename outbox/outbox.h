@@ -1,19 +1,24 @@
 /*
- * outbox/outbox.h -- the outbox runner: one thread that hands committed
- * delegation changes to each zone's backends, with retries and backoff.
- * The changes themselves are the store's (outbox_change/delivery rows),
- * written in the same transaction as the UPDATE that made them.
+ * outbox/outbox.h -- the outbox runner: hands committed delegation changes
+ * to each zone's backends, every (zone, backend) on its own thread, in
+ * change order, with retries and backoff.  The changes themselves are the
+ * store's (outbox_change/delivery rows), written in the same transaction as
+ * the UPDATE that made them.
  */
 #ifndef DS_OUTBOX_OUTBOX_H
 #define DS_OUTBOX_OUTBOX_H
 
 #include "config/config.h"
+#include "store/store.h"
 
 struct outbox_runner;
 
 int outbox_start(const struct cfg *cfg, struct outbox_runner **out);
-/* Wake the runner: new changes were committed. */
+/* Wake the runner: new changes were committed.  Cheap: one lock and one
+ * broadcast, whatever the number of backends. */
 void outbox_kick(struct outbox_runner *o);
+/* Stop and join every thread; a delivery in progress ends first (by its
+ * backend's own timeout at the latest).  NULL is a no-op. */
 void outbox_stop(struct outbox_runner *o);
 /* Deliveries since start for one configured (zone, backend): each delivery
  * (one change to one backend) handed to the backend, by its result. */
@@ -21,5 +26,15 @@ typedef void (*outbox_stat_cb)(void *arg, const struct cfg_zone *zone, const cha
 			       unsigned long ok, unsigned long fail);
 /* cb once per configured (zone, backend), in configuration order; o may be NULL. */
 void outbox_stats(struct outbox_runner *o, outbox_stat_cb cb, void *arg);
+
+/*
+ * The delivery status of every configured (zone, backend), in configuration
+ * order, read from the store s (any connection): cb once per pair; a
+ * non-zero return stops the walk and is returned, as is a store error.
+ */
+typedef int (*outbox_status_cb)(void *arg, const struct cfg_zone *zone,
+				const struct cfg_backend *backend,
+				const struct delivery_status *st);
+int outbox_status(const struct cfg *cfg, struct store *s, outbox_status_cb cb, void *arg);
 
 #endif

@@ -17,6 +17,7 @@
 
 #include "common/dname.h"
 #include "common/err.h"
+#include "common/vec.h"
 #include "keystate/methods.h"
 #include "receiver/internal.h"
 
@@ -140,6 +141,76 @@ static void put_delivery(void *arg, const struct cfg_zone *zone, const char *bac
 	}
 }
 
+/* The delivery status of every configured (zone, backend), read first. */
+struct lanes {
+	struct lane_row {
+		const struct cfg_zone *zone;
+		const char *backend;
+		struct delivery_status st;
+	} * v;
+	size_t n, cap;
+};
+
+static int lane_add(void *arg, const struct cfg_zone *zone, const struct cfg_backend *b,
+		    const struct delivery_status *st)
+{
+	struct lanes *l = arg;
+	struct lane_row *nv = vec_grow(l->v, &l->cap, l->n + 1, sizeof(*nv), 8);
+	if (nv == NULL)
+		return DS_ENOMEM;
+	l->v = nv;
+	l->v[l->n++] = (struct lane_row){.zone = zone, .backend = b->name, .st = *st};
+	return DS_OK;
+}
+
+/* One series of each (zone, backend): value(row) as a whole number. */
+static void put_lanes(FILE *out, const char *name, const struct lanes *l, int64_t now,
+		      int64_t (*value)(const struct delivery_status *st, int64_t now))
+{
+	char zone[DNAME_STR_MAX];
+	for (size_t i = 0; i < l->n; i++) {
+		if (dname_to_str(l->v[i].zone->name, zone, sizeof(zone)) != DS_OK)
+			zone[0] = '\0';
+		fprintf(out, "%s{zone=\"", name);
+		put_label(out, zone);
+		fputs("\",backend=\"", out);
+		put_label(out, l->v[i].backend);
+		fprintf(out, "\"} %" PRId64 "\n", value(&l->v[i].st, now));
+	}
+}
+
+static int64_t lane_pending(const struct delivery_status *st, int64_t now)
+{
+	(void)now;
+	return st->pending;
+}
+
+static int64_t lane_lag(const struct delivery_status *st, int64_t now)
+{
+	return st->pending > 0 && now > st->oldest_created ? now - st->oldest_created : 0;
+}
+
+static int64_t lane_success(const struct delivery_status *st, int64_t now)
+{
+	(void)now;
+	return st->last_success > 0 ? st->last_success : 0;
+}
+
+/* Where each (zone, backend) stands: pending, lag, last success. */
+static void render_lanes(FILE *out, const struct lanes *l)
+{
+	int64_t now = (int64_t)time(NULL);
+	family(out, "dsyncd_delivery_pending", "gauge",
+	       "Deliveries not done yet, by zone and backend.");
+	put_lanes(out, "dsyncd_delivery_pending", l, now, lane_pending);
+	family(out, "dsyncd_delivery_lag_seconds", "gauge",
+	       "Age of the oldest change not yet delivered, by zone and backend (0: none).");
+	put_lanes(out, "dsyncd_delivery_lag_seconds", l, now, lane_lag);
+	family(out, "dsyncd_delivery_last_success_timestamp_seconds", "gauge",
+	       "When the last delivery succeeded, by zone and backend (0: never).");
+	put_lanes(out, "dsyncd_delivery_last_success_timestamp_seconds", l, now, lane_success);
+}
+
 static size_t queue_depth(struct jobq *q)
 {
 	pthread_mutex_lock(&q->mu);
@@ -242,9 +313,14 @@ int metrics_render(struct receiver *r, struct store *s, FILE *out)
 {
 	struct counters *c = &r->ctr;
 	struct waiting w = {0};
+	struct lanes lanes = {0};
 	int rc = read_waiting(s, &w);
-	if (rc != DS_OK)
+	if (rc == DS_OK)
+		rc = outbox_status(r->cfg, s, lane_add, &lanes);
+	if (rc != DS_OK) {
+		free(lanes.v);
 		return rc;
+	}
 	render_requests(out, c);
 	static struct boot_counters none; /* no scheduler counts: all 0 */
 	render_bootstrap(out, r->boot_counters ? r->boot_counters : &none);
@@ -253,6 +329,8 @@ int metrics_render(struct receiver *r, struct store *s, FILE *out)
 	struct deliveries d = {.out = out};
 	outbox_stats(r->outbox, put_delivery, &d);
 	render_gauges(out, r, &w);
+	render_lanes(out, &lanes);
+	free(lanes.v);
 	render_duration(out, c);
 	simple(out, "dsyncd_replays_total", "counter",
 	       "Replayed UPDATEs (answered with the first RCODE, not applied again).",

@@ -42,7 +42,7 @@
 
 struct store;
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 /*
  * Open and migrate to STORE_SCHEMA_VERSION (one transaction per version).
@@ -200,6 +200,7 @@ struct outbox_item {
 	char *changes; /* owned by the item; freed by store_outbox_items_free */
 	int attempts;
 	int64_t created;
+	int64_t next_attempt;
 };
 
 /*
@@ -217,6 +218,32 @@ int store_delivery_done(struct store *s, int64_t delivery_id, int64_t now);
  * DS_ENOENT when no such pending delivery. */
 int store_delivery_failed(struct store *s, int64_t delivery_id, int64_t now, int64_t next_attempt,
 			  const char *error);
+/*
+ * Up to max pending deliveries of one (zone, backend), oldest change first,
+ * whether due or not: a pair is delivered in change order, so it is due
+ * when its first item's next_attempt has come.  As store_outbox_due.
+ */
+int store_outbox_pair(struct store *s, const uint8_t *zone, const char *backend, size_t max,
+		      struct outbox_item **items, size_t *n);
+/* cb once per (zone, backend) with pending deliveries, with their number;
+ * zone lower-case.  cb non-zero stops the walk and is returned. */
+typedef int (*store_pair_cb)(void *arg, const uint8_t *zone, const char *backend, int64_t pending);
+int store_outbox_pending_pairs(struct store *s, store_pair_cb cb, void *arg);
+/* Record the result of an attempt to deliver to one (zone, backend): error
+ * NULL is a success at now, else a failure at now with that error. */
+int store_backend_result(struct store *s, const uint8_t *zone, const char *backend, int64_t now,
+			 const char *error);
+/* The delivery status of one (zone, backend); times are -1 when none. */
+struct delivery_status {
+	int64_t pending;	     /* pending deliveries */
+	int64_t oldest_created;	     /* when the oldest pending change was made */
+	int oldest_attempts;	     /* failed attempts of the oldest pending delivery */
+	int64_t oldest_next_attempt; /* when the pair is tried next */
+	int64_t last_success, last_failure;
+	char last_error[1024]; /* of the last failure ("" none) */
+};
+int store_delivery_status(struct store *s, const uint8_t *zone, const char *backend,
+			  struct delivery_status *out);
 /* Earliest next attempt among pending deliveries; DS_ENOENT when none. */
 int store_outbox_next_time(struct store *s, int64_t *when);
 /* Count pending deliveries (tests, metrics). */
@@ -306,8 +333,9 @@ int store_deliveries_page(struct store *s, const char *state, int64_t after_id, 
 			  store_delivery_cb cb, void *arg);
 /* One delivery by id (same callback); DS_ENOENT when none. */
 int store_delivery_get(struct store *s, int64_t id, store_delivery_cb cb, void *arg);
-/* A pending delivery is due at now (attempts kept); DS_ENOENT when there is
- * no such delivery, DS_EEXIST when it was delivered already. */
+/* A pending delivery is due at now (attempts kept), and so are the older
+ * pending deliveries of its zone and backend, which go first; DS_ENOENT
+ * when there is no such delivery, DS_EEXIST when it was delivered already. */
 int store_delivery_retry(struct store *s, int64_t id, int64_t now);
 
 #endif

@@ -172,11 +172,27 @@ static const char *const migration_v3[] = {
     NULL,
 };
 
+/*
+ * Version 4: delivery per (zone, backend).  Each pair is delivered on its
+ * own in change order, so its pending deliveries are read by (backend,
+ * change id); backend_status keeps the last success and failure of each
+ * pair, which the delivery rows lose once delivered or purged.
+ */
+static const char *const migration_v4[] = {
+    "CREATE INDEX delivery_pending ON delivery (backend, change_id) WHERE state = 'pending'",
+    /* zone: canonical lower-case wire; times NULL until the first of each */
+    "CREATE TABLE backend_status (zone BLOB NOT NULL, backend TEXT NOT NULL, "
+    "last_success INTEGER, last_failure INTEGER, last_error TEXT, "
+    "PRIMARY KEY (zone, backend)) WITHOUT ROWID",
+    NULL,
+};
+
 /* migrations[i] brings the schema from version i to version i + 1. */
 static const char *const *const migrations[] = {
     migration_v1,
     migration_v2,
     migration_v3,
+    migration_v4,
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,
@@ -241,6 +257,11 @@ enum st_id {
 	ST_DELIVERY_GET,
 	ST_DELIVERY_RETRY,
 	ST_DELIVERY_STATE,
+	ST_OUTBOX_PAIR,
+	ST_PAIR_PENDING,
+	ST_PAIR_RESULT,
+	ST_PAIR_STATUS,
+	ST_PENDING_PAIRS,
 	ST_COUNT
 };
 
@@ -262,6 +283,15 @@ enum st_id {
 	"d.state, d.attempts, d.next_attempt, d.last_attempt, d.delivered_at, "                    \
 	"d.last_error, o.changes, o.created FROM delivery d "                                      \
 	"JOIN outbox_change o ON o.id = d.change_id "
+
+/* The columns outbox_row() reads, and the join that gives them. */
+#define OUTBOX_SELECT                                                                              \
+	"SELECT d.id, d.change_id, o.zone, o.child, d.backend, o.changes, "                        \
+	"d.attempts, o.created, d.next_attempt FROM delivery d "                                   \
+	"JOIN outbox_change o ON o.id = d.change_id "
+
+/* The pending deliveries of one (zone ?1, backend ?2). */
+#define PAIR_PENDING "WHERE d.state = 'pending' AND d.backend = ?2 AND o.zone = ?1 "
 
 /* The columns audit_row() reads, and the filters of a page (?1 to ?4). */
 #define AUDIT_SELECT                                                                               \
@@ -323,11 +353,8 @@ static const char *const st_sql[ST_COUNT] = {
 		      "created) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [ST_DELIVERY_ADD] = "INSERT INTO delivery (change_id, backend, state, attempts, next_attempt) "
 			"VALUES (?1, ?2, 'pending', 0, ?3)",
-    [ST_OUTBOX_DUE] = "SELECT d.id, d.change_id, o.zone, o.child, d.backend, o.changes, "
-		      "d.attempts, o.created FROM delivery d "
-		      "JOIN outbox_change o ON o.id = d.change_id "
-		      "WHERE d.state = 'pending' AND d.next_attempt <= ?1 "
-		      "ORDER BY d.change_id, d.id LIMIT ?2",
+    [ST_OUTBOX_DUE] = OUTBOX_SELECT "WHERE d.state = 'pending' AND d.next_attempt <= ?1 "
+				    "ORDER BY d.change_id, d.id LIMIT ?2",
     [ST_DELIVERY_DONE] = "UPDATE delivery SET state = 'done', attempts = attempts + 1, "
 			 "last_attempt = ?2, delivered_at = ?2, last_error = NULL WHERE id = ?1",
     [ST_DELIVERY_FAILED] = "UPDATE delivery SET attempts = attempts + 1, last_attempt = ?2, "
@@ -386,9 +413,33 @@ static const char *const st_sql[ST_COUNT] = {
     [ST_DELIVERIES_STATE] = DELIVERY_SELECT "WHERE d.state = ?3 AND d.id < ?1 "
 					    "ORDER BY d.id DESC LIMIT ?2",
     [ST_DELIVERY_GET] = DELIVERY_SELECT "WHERE d.id = ?1",
-    [ST_DELIVERY_RETRY] = "UPDATE delivery SET next_attempt = ?2 "
-			  "WHERE id = ?1 AND state = 'pending'",
+    /* A pair delivers in change order: the older pending deliveries of the
+     * same zone and backend become due with it. */
+    [ST_DELIVERY_RETRY] =
+	"UPDATE delivery SET next_attempt = ?2 WHERE state = 'pending' AND id IN "
+	"(SELECT d.id FROM delivery t JOIN outbox_change tc ON tc.id = t.change_id "
+	"JOIN delivery d ON d.backend = t.backend AND d.state = 'pending' "
+	"AND d.change_id <= t.change_id "
+	"JOIN outbox_change o ON o.id = d.change_id AND o.zone = tc.zone "
+	"WHERE t.id = ?1 AND t.state = 'pending')",
     [ST_DELIVERY_STATE] = "SELECT state FROM delivery WHERE id = ?1",
+    [ST_OUTBOX_PAIR] = OUTBOX_SELECT PAIR_PENDING "ORDER BY d.change_id, d.id LIMIT ?3",
+    /* With one min() the bare columns are those of its row: the oldest. */
+    [ST_PAIR_PENDING] =
+	"SELECT count(*), min(d.change_id), d.attempts, d.next_attempt, "
+	"o.created FROM delivery d JOIN outbox_change o ON o.id = d.change_id " PAIR_PENDING,
+    /* NULL leaves a column as it is */
+    [ST_PAIR_RESULT] =
+	"INSERT INTO backend_status (zone, backend, last_success, last_failure, last_error) "
+	"VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (zone, backend) DO UPDATE SET "
+	"last_success = coalesce(excluded.last_success, last_success), "
+	"last_failure = coalesce(excluded.last_failure, last_failure), "
+	"last_error = coalesce(excluded.last_error, last_error)",
+    [ST_PENDING_PAIRS] = "SELECT o.zone, d.backend, count(*) FROM delivery d "
+			 "JOIN outbox_change o ON o.id = d.change_id WHERE d.state = 'pending' "
+			 "GROUP BY o.zone, d.backend",
+    [ST_PAIR_STATUS] = "SELECT last_success, last_failure, last_error FROM backend_status "
+		       "WHERE zone = ?1 AND backend = ?2",
 };
 
 struct store {
@@ -497,6 +548,12 @@ static int bind_exec_one(struct store *s, sqlite3_stmt *st, int rc, const char *
 static int bind_blob(sqlite3_stmt *st, int i, const void *p, size_t n)
 {
 	return sqlite3_bind_blob(st, i, p, (int)n, SQLITE_TRANSIENT);
+}
+
+/* A row limit as SQLite takes it. */
+static int64_t page_limit(size_t limit)
+{
+	return limit > INT64_MAX ? INT64_MAX : (int64_t)limit;
 }
 
 /* NULL binds SQL NULL. */
@@ -1582,25 +1639,17 @@ static int outbox_row(struct store *s, sqlite3_stmt *st, void *ctx)
 		return DS_ENOMEM;
 	it->attempts = sqlite3_column_int(st, 6);
 	it->created = sqlite3_column_int64(st, 7);
+	it->next_attempt = sqlite3_column_int64(st, 8);
 	o->n++;
 	return DS_OK;
 }
 
-int store_outbox_due(struct store *s, int64_t now, size_t max, struct outbox_item **items,
-		     size_t *n)
+/* Read the items of a bound outbox SELECT (ret: the binding's result). */
+static int outbox_items(struct store *s, sqlite3_stmt *st, int ret, struct outbox_item **items,
+			size_t *n)
 {
-	sqlite3_stmt *st = st_get(s, ST_OUTBOX_DUE);
 	struct outbox_due o = {0};
-	int ret;
 
-	*items = NULL;
-	*n = 0;
-	if (max == 0)
-		return DS_OK;
-	ret = bind_check(s, st,
-			 sqlite3_bind_int64(st, 1, now) |
-			     sqlite3_bind_int64(st, 2, max > INT64_MAX ? INT64_MAX : (int64_t)max),
-			 "outbox due");
 	if (ret == DS_OK)
 		ret = rows_each(s, st, outbox_row, &o, "outbox due");
 	if (ret != DS_OK) {
@@ -1610,6 +1659,137 @@ int store_outbox_due(struct store *s, int64_t now, size_t max, struct outbox_ite
 	*items = o.v;
 	*n = o.n;
 	return DS_OK;
+}
+
+int store_outbox_due(struct store *s, int64_t now, size_t max, struct outbox_item **items,
+		     size_t *n)
+{
+	sqlite3_stmt *st = st_get(s, ST_OUTBOX_DUE);
+
+	*items = NULL;
+	*n = 0;
+	if (max == 0)
+		return DS_OK;
+	return outbox_items(
+	    s, st,
+	    bind_check(s, st,
+		       sqlite3_bind_int64(st, 1, now) | sqlite3_bind_int64(st, 2, page_limit(max)),
+		       "outbox due"),
+	    items, n);
+}
+
+/* Bind a pair: the zone's canonical wire form as ?1, the backend as ?2. */
+static int bind_pair(struct store *s, sqlite3_stmt *st, const uint8_t *zone, const char *backend,
+		     int rc, const char *what)
+{
+	struct name_forms z;
+	int ret = name_forms(zone, &z);
+
+	if (ret != DS_OK || backend == NULL) {
+		st_done(st);
+		return ret != DS_OK ? ret : DS_EINVAL;
+	}
+	return bind_check(s, st, rc | bind_blob(st, 1, z.canon, z.len) | bind_text(st, 2, backend),
+			  what);
+}
+
+int store_outbox_pair(struct store *s, const uint8_t *zone, const char *backend, size_t max,
+		      struct outbox_item **items, size_t *n)
+{
+	sqlite3_stmt *st = st_get(s, ST_OUTBOX_PAIR);
+
+	*items = NULL;
+	*n = 0;
+	if (max == 0) {
+		st_done(st);
+		return DS_OK;
+	}
+	return outbox_items(s, st,
+			    bind_pair(s, st, zone, backend,
+				      sqlite3_bind_int64(st, 3, page_limit(max)), "outbox pair"),
+			    items, n);
+}
+
+int store_backend_result(struct store *s, const uint8_t *zone, const char *backend, int64_t now,
+			 const char *error)
+{
+	sqlite3_stmt *st = st_get(s, ST_PAIR_RESULT);
+	int rc = error == NULL ? sqlite3_bind_int64(st, 3, now) : sqlite3_bind_int64(st, 4, now);
+	int ret = bind_pair(s, st, zone, backend, rc | bind_text(st, 5, error), "backend result");
+
+	return ret == DS_OK ? st_exec(s, st, "backend result") : ret;
+}
+
+struct pair_walk {
+	store_pair_cb cb;
+	void *arg;
+};
+
+static int pending_pair_row(struct store *s, sqlite3_stmt *st, void *ctx)
+{
+	struct pair_walk *w = ctx;
+	uint8_t zone[DNAME_MAX];
+	char backend[OUTBOX_BACKEND_MAX];
+	int ret = col_name(s, st, 0, zone);
+
+	col_text(st, 1, backend, sizeof(backend));
+	return ret == DS_OK ? w->cb(w->arg, zone, backend, sqlite3_column_int64(st, 2)) : ret;
+}
+
+int store_outbox_pending_pairs(struct store *s, store_pair_cb cb, void *arg)
+{
+	struct pair_walk w = {.cb = cb, .arg = arg};
+
+	return rows_each(s, st_get(s, ST_PENDING_PAIRS), pending_pair_row, &w, "pending pairs");
+}
+
+/* A time column, -1 for SQL NULL. */
+static int64_t col_time(sqlite3_stmt *st, int col)
+{
+	return sqlite3_column_type(st, col) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, col);
+}
+
+static int pair_pending_row(struct store *s, sqlite3_stmt *st, void *ctx)
+{
+	struct delivery_status *d = ctx;
+
+	(void)s;
+	d->pending = sqlite3_column_int64(st, 0);
+	if (d->pending > 0) {
+		d->oldest_attempts = sqlite3_column_int(st, 2);
+		d->oldest_next_attempt = sqlite3_column_int64(st, 3);
+		d->oldest_created = sqlite3_column_int64(st, 4);
+	}
+	return DS_OK;
+}
+
+static int pair_status_row(struct store *s, sqlite3_stmt *st, void *ctx)
+{
+	struct delivery_status *d = ctx;
+
+	(void)s;
+	d->last_success = col_time(st, 0);
+	d->last_failure = col_time(st, 1);
+	col_text(st, 2, d->last_error, sizeof(d->last_error));
+	return DS_OK;
+}
+
+int store_delivery_status(struct store *s, const uint8_t *zone, const char *backend,
+			  struct delivery_status *out)
+{
+	sqlite3_stmt *st = st_get(s, ST_PAIR_PENDING);
+	int ret = bind_pair(s, st, zone, backend, SQLITE_OK, "delivery status");
+
+	memset(out, 0, sizeof(*out));
+	out->oldest_created = out->oldest_next_attempt = -1;
+	out->last_success = out->last_failure = -1;
+	if (ret == DS_OK)
+		ret = rows_each(s, st, pair_pending_row, out, "delivery status");
+	if (ret != DS_OK)
+		return ret;
+	st = st_get(s, ST_PAIR_STATUS);
+	ret = bind_pair(s, st, zone, backend, SQLITE_OK, "delivery status");
+	return ret == DS_OK ? rows_each(s, st, pair_status_row, out, "delivery status") : ret;
 }
 
 int store_delivery_done(struct store *s, int64_t delivery_id, int64_t now)
@@ -1737,10 +1917,6 @@ int store_key_counts(struct store *s, int64_t counts[KEY_REVOKED + 1])
 }
 
 /* A page size as SQL LIMIT (a signed 64-bit integer). */
-static int64_t page_limit(size_t limit)
-{
-	return limit > INT64_MAX ? INT64_MAX : (int64_t)limit;
-}
 
 /* A text column, NULL for SQL NULL; valid until the next step or reset. */
 static const char *col_str(sqlite3_stmt *st, int col)

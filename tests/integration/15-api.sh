@@ -161,7 +161,9 @@ expect "GET /validations -> 200 (none pending: manual only)" "200 []" "$(api GET
 
 # ---- outbox: list and retry ------------------------------------------------------
 expect "GET /outbox?state=pending -> 200" 200 "$(api GET "/api/v1/outbox?state=pending")"
-DID=$(j 'd["items"][0]["id"]')
+# the oldest (listed last): a backend's changes go in order, so later ones
+# wait behind it for its backoff
+DID=$(j 'd["items"][-1]["id"]')
 expect "pending deliveries are the zonefile backend's (its reload fails)" "zonefile" \
 	"$(j 'sorted(set(i["backend"] for i in d["items"]))[0]')"
 for _ in $(seq 50); do

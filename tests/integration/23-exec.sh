@@ -41,16 +41,6 @@ check "config check (-n) accepts the exec backends" "$BIN/dsyncd" -n -c "$T/dsyn
 start_dsyncd "$T/dsyncd.conf" || { not_ok "dsyncd starts"; finish; }
 
 q() { sqlite3 "$T/db/dsyncd.db" "$1" 2>/dev/null; }
-# wait_for N COMMAND...: until the command succeeds, at most N tenths of a second
-wait_for() {
-	local n=$1
-	shift
-	for _ in $(seq "$n"); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 # nfiles DIR: the EPP commands written to DIR
 nfiles() { find "$1" -name '*.xml' | wc -l; }
 # has_files DIR N: DIR holds N EPP commands or more

@@ -173,6 +173,17 @@ hup() {
 	done
 }
 
+# wait_for N COMMAND...: until the command succeeds, at most N tenths of a second
+wait_for() {
+	local n=$1
+	shift
+	for _ in $(seq "$n"); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # now: the time in seconds, with nanoseconds; secs T0 T1: T1 - T0, two decimals
 now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }

@@ -83,6 +83,18 @@ static int count_prefix(const char *text, const char *prefix)
 	return n;
 }
 
+/* The value of the series that starts with prefix (labels included), -1 when none. */
+static double value_of(const char *text, const char *prefix)
+{
+	size_t k = strlen(prefix);
+	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (strncmp(p, prefix, k) == 0 && p[k] == ' ')
+			return strtod(p + k + 1, NULL);
+	return -1;
+}
+
+#define LANE(name, backend) name "{zone=\"" ZONE_LABEL "\",backend=\"" backend "\"}"
+
 /* promtool check metrics on text (its complaints shown unless quiet): its
  * exit status, or -1 when it is not installed. */
 static int promtool(const char *text, bool quiet)
@@ -149,7 +161,7 @@ static void fill_store(struct store *s, const struct cfg *c)
 	const char *names[2] = {z->backends[0].name ? z->backends[0].name : "null",
 				z->backends[1].name};
 	CHECK_EQ(store_outbox_add(s, z->name, child, "+ child.q\\\"z.example. 3600 IN NS ns1.\n",
-				  names, 2, (int64_t)time(NULL), &chg),
+				  names, 2, (int64_t)time(NULL) - 100, &chg),
 		 DS_OK);
 	CHECK_EQ(store_commit(s), DS_OK);
 }
@@ -250,6 +262,13 @@ static void test_first_render(struct receiver *r, struct store *s)
 	    "dsyncd_queue_depth{queue=\"verify\"} 2",
 	    "dsyncd_queue_depth{queue=\"commit\"} 1",
 	    "dsyncd_outbox_pending 2",
+	    "# TYPE dsyncd_delivery_pending gauge",
+	    LANE("dsyncd_delivery_pending", "null") " 1",
+	    LANE("dsyncd_delivery_pending", BACKEND2_LABEL) " 1",
+	    "# TYPE dsyncd_delivery_lag_seconds gauge",
+	    "# TYPE dsyncd_delivery_last_success_timestamp_seconds gauge",
+	    LANE("dsyncd_delivery_last_success_timestamp_seconds", "null") " 0",
+	    LANE("dsyncd_delivery_last_success_timestamp_seconds", BACKEND2_LABEL) " 0",
 	    "dsyncd_validations_pending 1",
 	    "dsyncd_keys{state=\"trusted\"} 1",
 	    "dsyncd_keys{state=\"validating\"} 1",
@@ -277,6 +296,11 @@ static void test_first_render(struct receiver *r, struct store *s)
 	CHECK_EQ(count_prefix(t, "dsyncd_keys{"), 6);
 	/* no outbox runner yet: no delivery series */
 	CHECK_EQ(count_prefix(t, "dsyncd_backend_deliveries_total{"), 0);
+	/* but the store's status of each configured backend; the change is 100 s old */
+	CHECK_EQ(count_prefix(t, "dsyncd_delivery_pending{"), 2);
+	CHECK_EQ(count_prefix(t, "dsyncd_delivery_lag_seconds{"), 2);
+	double lag = value_of(t, LANE("dsyncd_delivery_lag_seconds", BACKEND2_LABEL));
+	CHECK(lag >= 100 && lag < 160);
 	check_format(t);
 	free(t);
 }
@@ -313,12 +337,23 @@ static void test_deliveries(struct receiver *r, struct store *s)
 	    "dsyncd_backend_deliveries_total{zone=\"" ZONE_LABEL "\",backend=\"" BACKEND2_LABEL
 	    "\",outcome=\"fail\"} 0",
 	    "dsyncd_outbox_pending 0",
+	    LANE("dsyncd_delivery_pending", "null") " 0",
+	    LANE("dsyncd_delivery_pending", BACKEND2_LABEL) " 0",
+	    LANE("dsyncd_delivery_lag_seconds", "null") " 0",
+	    LANE("dsyncd_delivery_lag_seconds", BACKEND2_LABEL) " 0",
 	    "dsyncd_request_duration_seconds_bucket{le=\"5\"} 4",
 	    "dsyncd_request_duration_seconds_bucket{le=\"+Inf\"} 6",
 	    "dsyncd_request_duration_seconds_count 6",
 	};
 	check_lines(txt, lines, sizeof(lines) / sizeof(lines[0]));
 	CHECK_EQ(count_prefix(txt, "dsyncd_backend_deliveries_total{"), 4);
+	/* both deliveries were recorded as successes just now */
+	double now = (double)time(NULL);
+	double ok1 = value_of(txt, LANE("dsyncd_delivery_last_success_timestamp_seconds", "null"));
+	double ok2 =
+	    value_of(txt, LANE("dsyncd_delivery_last_success_timestamp_seconds", BACKEND2_LABEL));
+	CHECK(ok1 > now - 60 && ok1 <= now);
+	CHECK(ok2 > now - 60 && ok2 <= now);
 	/* the raw newline of the backend name never reaches the output */
 	CHECK(strstr(txt, "slash\nnl") == NULL);
 	/* the sum grew by about 20 s */

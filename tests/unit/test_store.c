@@ -148,13 +148,13 @@ static void test_open(struct store **s)
 	CHECK_EQ(store_open(dbpath, s), DS_OK);
 	CHECK(*s != NULL);
 	CHECK_EQ(store_schema_version(*s), STORE_SCHEMA_VERSION);
-	CHECK_EQ(store_schema_version(*s), 3);
+	CHECK_EQ(store_schema_version(*s), 4);
 	CHECK_EQ(stat(dbpath, &sb), 0);
 	CHECK_EQ(sb.st_mode & 0777, 0600);
 	snprintf(dir, sizeof(dir), "%s/sub", tmpdir);
 	CHECK_EQ(stat(dir, &sb), 0);
 	CHECK(S_ISDIR(sb.st_mode));
-	CHECK_EQ(raw_int("SELECT version FROM schema_version"), 3);
+	CHECK_EQ(raw_int("SELECT version FROM schema_version"), 4);
 	CHECK_EQ(raw_int("SELECT count(*) FROM schema_version"), 1);
 }
 
@@ -868,7 +868,7 @@ static void test_reopen(struct store **s)
 	CHECK_EQ(store_open(dbpath, s), DS_OK);
 	if (*s == NULL)
 		return;
-	CHECK_EQ(store_schema_version(*s), 3);
+	CHECK_EQ(store_schema_version(*s), 4);
 	CHECK_EQ(raw_int("SELECT count(*) FROM schema_version"), 1);
 	CHECK_EQ(store_zone_find(*s, N("example."), &zid), DS_OK);
 	CHECK_EQ(store_child_find(*s, zid, N("a.example."), &cid), DS_OK);
@@ -921,7 +921,7 @@ static struct store *migrated(const char *name, const char *undo, char *path, si
 	CHECK_EQ(sqlite3_exec(db, undo, NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	CHECK_EQ(store_open(path, &s), DS_OK);
-	CHECK_EQ(store_schema_version(s), 3);
+	CHECK_EQ(store_schema_version(s), 4);
 	CHECK_EQ(store_zone_find(s, N("kept."), &zid), DS_OK);
 	return s;
 }
@@ -933,8 +933,9 @@ static void test_migrate_v1(void)
 	int64_t when;
 	struct store *s =
 	    migrated("v1.db",
-		     "DROP TABLE validation; DROP INDEX audit_child_id; "
-		     "DROP INDEX delivery_state; UPDATE schema_version SET version = 1",
+		     "DROP TABLE validation; DROP INDEX audit_child_id; DROP INDEX delivery_state; "
+		     "DROP INDEX delivery_pending; DROP TABLE backend_status; "
+		     "UPDATE schema_version SET version = 1",
 		     path, sizeof(path));
 
 	CHECK_EQ(store_validation_next_time(s, &when), DS_ENOENT); /* the table is back, empty */
@@ -951,6 +952,7 @@ static void test_migrate_v2(void)
 
 	store_close(migrated("v2.db",
 			     "DROP INDEX audit_child_id; DROP INDEX delivery_state; "
+			     "DROP INDEX delivery_pending; DROP TABLE backend_status; "
 			     "UPDATE schema_version SET version = 2",
 			     path, sizeof(path)));
 	CHECK_EQ(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
@@ -964,6 +966,22 @@ static void test_migrate_v2(void)
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	CHECK_EQ(n, 2);
+}
+
+/* A version-3 file (before delivery per backend) is migrated on open. */
+static void test_migrate_v3(void)
+{
+	char path[300];
+	static struct delivery_status st;
+	struct store *s = migrated("v3.db",
+				   "DROP INDEX delivery_pending; DROP TABLE backend_status; "
+				   "UPDATE schema_version SET version = 3",
+				   path, sizeof(path));
+
+	CHECK_EQ(store_backend_result(s, N("kept."), "null", 5, NULL), DS_OK);
+	CHECK_EQ(store_delivery_status(s, N("kept."), "null", &st), DS_OK);
+	CHECK_EQ(st.last_success, 5);
+	store_close(s);
 }
 
 /* ---- admin API: key removal, counts, pages (each on its own store) ---- */
@@ -1769,6 +1787,126 @@ static void test_deliveries_page(void)
 	store_close(m);
 }
 
+/* The delivery ids of one (zone, backend) as store_outbox_pair gives them. */
+static size_t pair_ids(struct store *m, const char *zone, const char *backend, size_t max,
+		       int64_t ids[8], int64_t next[8])
+{
+	struct outbox_item *it = NULL;
+	size_t n = 0;
+
+	CHECK_EQ(store_outbox_pair(m, N(zone), backend, max, &it, &n), DS_OK);
+	for (size_t i = 0; i < n && i < 8; i++) {
+		ids[i] = it[i].delivery_id;
+		next[i] = it[i].next_attempt;
+	}
+	store_outbox_items_free(it, n);
+	return n;
+}
+
+/* Each (zone, backend) alone, in change order, due or not; a retry takes
+ * the older ones of its pair along. */
+static void pair_check_order(struct store *m)
+{
+	int64_t ids[8], next[8];
+
+	CHECK_EQ(store_delivery_failed(m, 2, 110, 5000, "hang"), DS_OK);
+	CHECK_EQ(store_delivery_failed(m, 4, 110, 5000, "hang"), DS_OK);
+	CHECK_EQ(pair_ids(m, "EXAMPLE.", "slow", 10, ids, next), 3);
+	IDS_ARE(ids, 3, 2, 4, 6);
+	CHECK_EQ(next[0], 5000);
+	CHECK_EQ(next[2], 300);
+	CHECK_EQ(pair_ids(m, "example.", "slow", 2, ids, next), 2);
+	CHECK_EQ(pair_ids(m, "example.", "null", 10, ids, next), 3);
+	IDS_ARE(ids, 3, 1, 3, 5);
+	CHECK_EQ(pair_ids(m, "other.", "slow", 10, ids, next), 1);
+	CHECK_EQ(ids[0], 7);
+	CHECK_EQ(pair_ids(m, "other.", "null", 10, ids, next), 0);
+	CHECK_EQ(pair_ids(m, "example.", "slow", 0, ids, next), 0);
+
+	CHECK_EQ(store_delivery_retry(m, 6, 1000), DS_OK);
+	CHECK_EQ(pair_ids(m, "example.", "slow", 10, ids, next), 3);
+	CHECK(next[0] == 1000 && next[1] == 1000 && next[2] == 1000);
+	CHECK_EQ(pair_ids(m, "example.", "null", 10, ids, next), 3);
+	CHECK(next[0] == 100 && next[1] == 200 && next[2] == 300);
+	CHECK_EQ(pair_ids(m, "other.", "slow", 10, ids, next), 1);
+	CHECK_EQ(next[0], 400);
+}
+
+/* Pending, the oldest, and the last success and failure of each pair. */
+static void pair_check_status(struct store *m)
+{
+	static struct delivery_status st;
+
+	CHECK_EQ(store_delivery_status(m, N("example."), "slow", &st), DS_OK);
+	CHECK_EQ(st.pending, 3);
+	CHECK_EQ(st.oldest_created, 100);
+	CHECK_EQ(st.oldest_attempts, 1);
+	CHECK_EQ(st.oldest_next_attempt, 1000);
+	CHECK(st.last_success == -1 && st.last_failure == -1 && st.last_error[0] == '\0');
+
+	CHECK_EQ(store_backend_result(m, N("Example."), "slow", 120, "hang"), DS_OK);
+	CHECK_EQ(store_delivery_status(m, N("example."), "slow", &st), DS_OK);
+	CHECK(st.last_success == -1 && st.last_failure == 120 &&
+	      strcmp(st.last_error, "hang") == 0);
+	CHECK_EQ(store_delivery_done(m, 2, 130), DS_OK);
+	CHECK_EQ(store_backend_result(m, N("example."), "slow", 130, NULL), DS_OK);
+	CHECK_EQ(store_delivery_status(m, N("example."), "slow", &st), DS_OK);
+	CHECK(st.last_success == 130 && st.last_failure == 120 &&
+	      strcmp(st.last_error, "hang") == 0);
+	CHECK_EQ(st.pending, 2);
+	CHECK_EQ(st.oldest_created, 200);
+	CHECK_EQ(st.oldest_attempts, 1);
+
+	/* another pair, and one with nothing at all */
+	CHECK_EQ(store_delivery_status(m, N("example."), "null", &st), DS_OK);
+	CHECK(st.pending == 3 && st.oldest_attempts == 0 && st.last_success == -1);
+	CHECK_EQ(store_delivery_status(m, N("nowhere."), "null", &st), DS_OK);
+	CHECK(st.pending == 0 && st.oldest_created == -1 && st.last_failure == -1);
+	CHECK_EQ(store_delivery_status(m, N("example."), NULL, &st), DS_EINVAL);
+}
+
+static int pair_text(void *arg, const uint8_t *zone, const char *backend, int64_t n)
+{
+	char *out = arg, z[DNAME_STR_MAX];
+
+	dname_to_str(zone, z, sizeof(z));
+	snprintf(out + strlen(out), 200 - strlen(out), "%s/%s=%lld ", z, backend, (long long)n);
+	return 0;
+}
+
+/* Every (zone, backend) with pending deliveries (in the order of the wire names). */
+static void pair_check_pending(struct store *m)
+{
+	char got[200] = "";
+
+	CHECK_EQ(store_outbox_pending_pairs(m, pair_text, got), DS_OK);
+	CHECK(strcmp(got, "other./slow=1 example./null=3 example./slow=2 ") == 0);
+}
+
+/* Changes 1..3 of example. to null and slow, change 4 of other. to slow:
+ * deliveries 1..7. */
+static void test_outbox_pair(void)
+{
+	const char *const two[] = {"null", "slow"};
+	struct store *m = NULL;
+
+	CHECK_EQ(store_open(":memory:", &m), DS_OK);
+	if (m == NULL)
+		return;
+	CHECK_EQ(store_outbox_add(m, N("example."), N("a.example."), "+ a\n", two, 2, 100, NULL),
+		 DS_OK);
+	CHECK_EQ(store_outbox_add(m, N("example."), N("b.example."), "+ b\n", two, 2, 200, NULL),
+		 DS_OK);
+	CHECK_EQ(store_outbox_add(m, N("example."), N("c.example."), "+ c\n", two, 2, 300, NULL),
+		 DS_OK);
+	CHECK_EQ(store_outbox_add(m, N("other."), N("d.other."), "+ d\n", two + 1, 1, 400, NULL),
+		 DS_OK);
+	pair_check_order(m);
+	pair_check_status(m);
+	pair_check_pending(m);
+	store_close(m);
+}
+
 static double now_ms(void)
 {
 	struct timespec ts;
@@ -1893,12 +2031,14 @@ int main(void)
 	test_newer_schema_refused();
 	test_migrate_v1();
 	test_migrate_v2();
+	test_migrate_v3();
 	test_history_purge();
 	test_key_delete_counts();
 	test_children_page();
 	test_validations_page();
 	test_audit_page();
 	test_deliveries_page();
+	test_outbox_pair();
 	if (s != NULL)
 		timing(s);
 	store_close(s);

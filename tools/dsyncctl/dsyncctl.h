@@ -14,7 +14,7 @@
  *   children.c  zones, children, child show
  *   keys.c      keys, key add|trust|revoke|delete
  *   audit.c     validations, audit
- *   outbox.c    outbox, retry
+ *   outbox.c    outbox, retry, backends
  *   server.c    records, receiver-key, config, health
  */
 #ifndef DS_TOOLS_DSYNCCTL_H
@@ -140,7 +140,7 @@ struct col {
 	}
 
 extern const struct col ZONE_COLS[], CHILD_COLS[], KEY_COLS[], VALIDATION_COLS[], AUDIT_COLS[],
-    OUTBOX_COLS[], RKEY_COLS[];
+    OUTBOX_COLS[], BACKEND_COLS[], RKEY_COLS[];
 
 /* An aligned table: rows of ncol owned cells, printed with two spaces
  * between columns and no padding after the last one. */
@@ -177,7 +177,7 @@ typedef int cmd_fn(struct ctl *c, char **arg);
 cmd_fn cmd_zones, cmd_children, cmd_child_show;				     /* children.c */
 cmd_fn cmd_keys, cmd_key_add, cmd_key_trust, cmd_key_revoke, cmd_key_delete; /* keys.c */
 cmd_fn cmd_validations, cmd_audit;					     /* audit.c */
-cmd_fn cmd_outbox, cmd_retry;						     /* outbox.c */
+cmd_fn cmd_outbox, cmd_retry, cmd_backends;				     /* outbox.c */
 cmd_fn cmd_records, cmd_rkey_show, cmd_rkey_roll, cmd_config, cmd_health;    /* server.c */
 
 #endif

@@ -68,6 +68,7 @@ static const struct command COMMANDS[] = {
      "[--child NAME] [--result R] [--since T] [--until T] [--limit N]"},
     {"outbox", 0, 0, OPT_LIMIT | OPT_STATE, cmd_outbox, "[--state pending|done|all] [--limit N]"},
     {"retry", 1, 1, 0, cmd_retry, "DELIVERY-ID"},
+    {"backends", 0, 0, 0, cmd_backends, ""},
     {"records", 0, 1, 0, cmd_records, "[ZONE]"},
     {"receiver-key", 0, 0, 0, cmd_rkey_show, "[show]"},
     {"receiver-key show", 0, 0, 0, cmd_rkey_show, NULL},

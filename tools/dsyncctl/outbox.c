@@ -1,5 +1,6 @@
 /*
- * tools/dsyncctl/outbox.c -- the changes on their way to the backends: outbox, retry.
+ * tools/dsyncctl/outbox.c -- the changes on their way to the backends: outbox, retry,
+ * and where each backend stands: backends.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,4 +20,10 @@ int cmd_outbox(struct ctl *c, char **arg)
 int cmd_retry(struct ctl *c, char **arg)
 {
 	return action_cmd(c, arg[0], "delivery ID", "/api/v1/outbox/", "/retry", OUTBOX_COLS);
+}
+
+int cmd_backends(struct ctl *c, char **arg)
+{
+	(void)arg;
+	return list_cmd(c, "/api/v1/backends", false, BACKEND_COLS);
 }

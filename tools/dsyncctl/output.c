@@ -75,6 +75,20 @@ const struct col OUTBOX_COLS[] = {
     COLS_END,
 };
 
+const struct col BACKEND_COLS[] = {
+    {"ZONE", "zone", F_TEXT},
+    {"BACKEND", "backend", F_TEXT},
+    {"TYPE", "type", F_TEXT},
+    {"PENDING", "pending", F_TEXT},
+    {"OLDEST-AGE", "oldest_age", F_TEXT},
+    {"ATTEMPTS", "oldest_attempts", F_TEXT},
+    {"NEXT-ATTEMPT", "next_attempt", F_TIME},
+    {"LAST-SUCCESS", "last_success_time", F_TIME},
+    {"LAST-FAILURE", "last_failure_time", F_TIME},
+    {"LAST-ERROR", "last_error", F_TEXT},
+    COLS_END,
+};
+
 const struct col RKEY_COLS[] = {
     {"TAG", "tag", F_TEXT},
     {"ALG", "algorithm", F_ALG},
