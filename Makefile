@@ -157,6 +157,7 @@ bench-build: $(BENCH_BIN)
 
 bench: all bench-build
 	tests/bench/run.sh $(BUILD)
+	tests/bench/backlog.sh $(BUILD)
 
 .PHONY: bench-build
 

@@ -118,6 +118,11 @@ unsigned long backend_delivered(const struct backend *b)
 	return b->delivered;
 }
 
+bool backend_is_snapshot(const struct backend *b)
+{
+	return b->ops->snapshot;
+}
+
 int backend_fetch(struct backend *b, zf_rr_cb cb, void *arg, char *err, size_t errlen)
 {
 	if (b->ops->fetch == NULL) {

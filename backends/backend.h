@@ -17,6 +17,7 @@
 #ifndef DS_BACKENDS_BACKEND_H
 #define DS_BACKENDS_BACKEND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -58,6 +59,10 @@ struct backend_ops {
 	/* What the backend's target holds now, every record of the zone to cb
 	 * (the drift check, `dsyncd check`); NULL when the backend cannot tell. */
 	int (*fetch)(void *state, zf_rr_cb cb, void *arg, char *err, size_t errlen);
+	/* deliver() writes the zone's whole current data, whatever the batch's
+	 * changes: one delivery covers everything pending (the outbox hands it
+	 * all at once). */
+	bool snapshot;
 };
 
 /*
@@ -67,16 +72,13 @@ struct backend_ops {
  * listed in the registry of backend.c.
  */
 #define BACKEND_DEFINE(id, settings_, size_, init_, free_, deliver_)                               \
-	BACKEND_DEFINE_FETCH(id, settings_, size_, init_, free_, deliver_, NULL)
-/* The same for a backend that can say what its target holds (fetch). */
-#define BACKEND_DEFINE_FETCH(id, settings_, size_, init_, free_, deliver_, fetch_)                 \
+	BACKEND_DEFINE_WITH(id, settings_, size_, .init = (init_), .free = (free_),                \
+			    .deliver = (deliver_))
+/* The same with the ops given as designated initializers (fetch, snapshot). */
+#define BACKEND_DEFINE_WITH(id, settings_, size_, ...)                                             \
 	const struct cfg_backend_type backend_##id##_type = {                                      \
 	    .name = #id, .settings = (settings_), .size = (size_), .check = backend_check};        \
-	const struct backend_ops backend_##id##_ops = {.type = &backend_##id##_type,               \
-						       .init = (init_),                            \
-						       .free = (free_),                            \
-						       .deliver = (deliver_),                      \
-						       .fetch = (fetch_)}
+	const struct backend_ops backend_##id##_ops = {.type = &backend_##id##_type, __VA_ARGS__}
 
 /* The ops with this name, or NULL. */
 const struct backend_ops *backend_find(const char *name);
@@ -107,6 +109,9 @@ int backend_new(const struct cfg_backend *bc, const struct cfg_zone *zc, struct 
 void backend_free(struct backend *b);
 const char *backend_name(const struct backend *b);
 int backend_deliver(struct backend *b, const struct backend_batch *batch, char *err, size_t errlen);
+
+/* Is b a snapshot backend (struct backend_ops.snapshot)? */
+bool backend_is_snapshot(const struct backend *b);
 
 /* The backend's fetch (see struct backend_ops): DS_ENOTSUP when it has none. */
 int backend_fetch(struct backend *b, zf_rr_cb cb, void *arg, char *err, size_t errlen);

@@ -318,5 +318,5 @@ static const struct cfg_setting du_settings[] = {
     {.name = NULL},
 };
 
-BACKEND_DEFINE_FETCH(dnsupdate, du_settings, sizeof(struct dnsupdate_settings), du_init, du_free,
-		     du_deliver, du_fetch);
+BACKEND_DEFINE_WITH(dnsupdate, du_settings, sizeof(struct dnsupdate_settings), .init = du_init,
+		    .free = du_free, .deliver = du_deliver, .fetch = du_fetch);

@@ -720,5 +720,5 @@ static int zf_fetch(void *state, zf_rr_cb cb, void *arg, char *err, size_t errle
 	return rc;
 }
 
-BACKEND_DEFINE_FETCH(zonefile, zf_settings, sizeof(struct zonefile_settings), zf_init, zf_free,
-		     zf_deliver, zf_fetch);
+BACKEND_DEFINE_WITH(zonefile, zf_settings, sizeof(struct zonefile_settings), .init = zf_init,
+		    .free = zf_free, .deliver = zf_deliver, .fetch = zf_fetch, .snapshot = true);

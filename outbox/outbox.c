@@ -27,9 +27,10 @@
 #include "store/store.h"
 
 #define OUTBOX_BATCH 256
-#define OUTBOX_POLL 5	    /* seconds: also picks up changes made by `dsyncd import` */
-#define OUTBOX_STORE_WAIT 1 /* seconds before trying again after a store failure */
-#define PURGE_EVERY 60	    /* seconds between retention runs */
+#define OUTBOX_SNAPSHOT_BATCH 1000000 /* changes one snapshot delivery covers at most */
+#define OUTBOX_POLL 5		      /* seconds: also picks up changes made by `dsyncd import` */
+#define OUTBOX_STORE_WAIT 1	      /* seconds before trying again after a store failure */
+#define PURGE_EVERY 60		      /* seconds between retention runs */
 
 struct outbox_runner;
 
@@ -179,8 +180,9 @@ static int64_t lane_step(struct lane *l)
 {
 	struct outbox_item *it = NULL;
 	size_t n = 0;
-	if (store_outbox_pair(l->store, l->zc->name, backend_name(l->b), OUTBOX_BATCH, &it, &n) !=
-	    DS_OK)
+	/* a snapshot backend writes the whole zone once for everything pending */
+	size_t max = backend_is_snapshot(l->b) ? OUTBOX_SNAPSHOT_BATCH : OUTBOX_BATCH;
+	if (store_outbox_pair(l->store, l->zc->name, backend_name(l->b), max, &it, &n) != DS_OK)
 		return OUTBOX_STORE_WAIT;
 	int64_t now = (int64_t)time(NULL), wait = OUTBOX_POLL;
 	if (n > 0 && it[0].next_attempt > now) {
