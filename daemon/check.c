@@ -109,8 +109,10 @@ static int compare(struct check_run *c)
 	struct side *a = &c->store, *b = &c->target;
 	size_t i = 0, k = 0;
 	int rc = DS_OK;
-	qsort(a->r, a->n, sizeof(a->r[0]), cmp_rr);
-	qsort(b->r, b->n, sizeof(b->r[0]), cmp_rr);
+	if (a->n > 1) /* (an empty side has no array at all) */
+		qsort(a->r, a->n, sizeof(a->r[0]), cmp_rr);
+	if (b->n > 1)
+		qsort(b->r, b->n, sizeof(b->r[0]), cmp_rr);
 	while (rc == DS_OK && (i < a->n || k < b->n)) {
 		int d = i == a->n ? 1 : k == b->n ? -1 : cmp_rr(&a->r[i], &b->r[k]);
 		if (d < 0)
