@@ -9,7 +9,9 @@
 # the default limits shows that the same load is then mostly REFUSED, so the
 # 99% gate is what would catch limits coming back in the way.  No speed is
 # asserted: speed is the benchmarks' business, this only checks that they
-# measure the receiver.  dsync-send's load mode repeats one UPDATE (new ID
+# measure the receiver.  B10 (tests/bench/backlog.sh) runs with 2000
+# delegations and must say it delivered them in one write, with its
+# reference measured.  dsync-send's load mode repeats one UPDATE (new ID
 # and signature each time, same content), so after the first one the
 # delegation does not change; that is the benchmark's load as it is.
 . "$(dirname "$0")/lib.sh"
@@ -128,5 +130,14 @@ if gate "$out"; then not_ok "control: default limits, yet >= 99% NOERROR: $(kv r
 	ok "control: default limits refuse most of 700 from one signer ($(kv rcodes "$out") edes=$(kv edes "$out"))"
 fi
 check "control: dsyncd stops cleanly" stop_dsyncd "$T/defaults.log"
+
+# ---- B10: a backlog to a snapshot backend, short -----------------------------
+
+out=$(N=2000 BENCH_ADDR=$ADDR bash "$TOP/tests/bench/backlog.sh" "$BUILD" 2>&1)
+echo "$out" | sed 's/^/# /'
+expect_match "B10: 2000 imported changes delivered to zonefile in one write" \
+	"B10 zonefile backlog: 2000 change\(s\) of 2000 delegation\(s\) delivered in [0-9.]+ s \([0-9]+ changes/s\), 1 write\(s\)" \
+	"$out"
+expect_match "B10: it measures its reference too" "B10 reference: named-checkzone reads the written zone in [0-9.]+ s" "$out"
 
 finish
