@@ -158,6 +158,7 @@ bench-build: $(BENCH_BIN)
 bench: all bench-build
 	tests/bench/run.sh $(BUILD)
 	tests/bench/backlog.sh $(BUILD)
+	BACKEND=dnsupdate tests/bench/backlog.sh $(BUILD)
 
 .PHONY: bench-build
 

@@ -9,9 +9,9 @@
 # the default limits shows that the same load is then mostly REFUSED, so the
 # 99% gate is what would catch limits coming back in the way.  No speed is
 # asserted: speed is the benchmarks' business, this only checks that they
-# measure the receiver.  B10 (tests/bench/backlog.sh) runs with 2000
-# delegations and must say it delivered them in one write, with its
-# reference measured.  dsync-send's load mode repeats one UPDATE (new ID
+# measure the receiver.  B10 and B11 (tests/bench/backlog.sh) run with
+# 2000 and 500 delegations: the zonefile backlog in one write, the
+# dnsupdate one into Knot, each with its reference measured.  dsync-send's load mode repeats one UPDATE (new ID
 # and signature each time, same content), so after the first one the
 # delegation does not change; that is the benchmark's load as it is.
 . "$(dirname "$0")/lib.sh"
@@ -139,5 +139,10 @@ expect_match "B10: 2000 imported changes delivered to zonefile in one write" \
 	"B10 zonefile backlog: 2000 change\(s\) of 2000 delegation\(s\) delivered in [0-9.]+ s \([0-9]+ changes/s\), 1 write\(s\)" \
 	"$out"
 expect_match "B10: it measures its reference too" "B10 reference: named-checkzone reads the written zone in [0-9.]+ s" "$out"
+out=$(N=500 BACKEND=dnsupdate BENCH_ADDR=$ADDR BENCH_KNOT_ADDR=127.0.0.36 bash "$TOP/tests/bench/backlog.sh" "$BUILD" 2>&1)
+echo "$out" | sed 's/^/# /'
+expect_match "B11: 500 changes delivered into Knot by dnsupdate" \
+	"B11 dnsupdate backlog into Knot: 500 change\(s\) delivered in [0-9.]+ s" "$out"
+expect_match "B11: nsupdate's reference measured" "B11 reference: nsupdate sends the same 500 delegations to Knot in [0-9.]+ s" "$out"
 
 finish
