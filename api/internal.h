@@ -156,6 +156,8 @@ typedef int (*api_writer)(struct api_req *q, const char *arg, FILE *out);
  */
 bool api_capture(struct api_req *q, api_writer fn, const char *arg, char **text, size_t *len,
 		 int *rc);
+/* POST /api/v1/zones/{zone}/check/repair (routes.c) */
+void api_check_repair(struct api_req *q);
 /* Answer text of content type ctype; text is malloc'd and consumed. */
 void api_text(struct api_req *q, unsigned status, const char *ctype, char *text, size_t len);
 /* A query parameter, or NULL when absent. */

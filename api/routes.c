@@ -658,6 +658,59 @@ static void h_records(struct api_req *q)
 	free(text);
 }
 
+/*
+ * The drift check of a zone (outbox_check): its report, one line each, and
+ * whether every checked backend's target holds what the store holds; with
+ * repair (POST), re-syncs of the children that differ are queued.
+ */
+static void check_zone(struct api_req *q, bool repair)
+{
+	uint8_t zone[DNAME_MAX];
+	char *text = NULL;
+	size_t len = 0;
+	if (!parse_name(q, q->param[0], "zone", zone))
+		return;
+	if (cfg_zone_find(q->a->cfg, zone) == NULL) {
+		api_error(q, 404, "zone %.255s is not configured", q->param[0]);
+		return;
+	}
+	FILE *f = open_memstream(&text, &len);
+	int rc = f ? outbox_check(q->a->cfg, q->param[0], repair, f) : DS_ENOMEM;
+	if (f)
+		fclose(f);
+	json_t *lines = json_array();
+	for (char *l = text, *e; lines && l && *l; l = e + (*e != '\0')) {
+		e = l + strcspn(l, "\n");
+		json_array_append_new(lines, json_stringn(l, (size_t)(e - l)));
+	}
+	free(text);
+	if (rc != DS_OK && rc != DS_EEXIST) {
+		json_decref(lines);
+		api_error(q, 502, "the check could not be completed: %s", ds_strerror(rc));
+		return;
+	}
+	/* a repair changed the outbox: audited, as every write of the API */
+	if (repair && rc == DS_EEXIST &&
+	    api_audit(q, q->param[0], NULL, "re-synced", "drift check: re-syncs queued") != DS_OK) {
+		json_decref(lines);
+		store_failed(q, DS_ESTORE);
+		return;
+	}
+	api_json(q, 200,
+		 json_pack("{s:s,s:b,s:o}", "zone", q->param[0], "in_sync", rc == DS_OK, "report",
+			   lines ? lines : json_array()));
+}
+
+static void h_check(struct api_req *q)
+{
+	check_zone(q, false);
+}
+
+void api_check_repair(struct api_req *q)
+{
+	check_zone(q, true);
+}
+
 static void h_config(struct api_req *q)
 {
 	api_json(q, 200, api_config_json(q->a->cfg));
@@ -706,6 +759,8 @@ const struct api_route api_routes[] = {
 	{"GET",    "/metrics",                           API_ROLE_READ,  "",                      h_metrics},
 	{"GET",    "/api/v1/zones",                      API_ROLE_READ,  "",                      h_zones},
 	{"GET",    "/api/v1/zones/{zone}/children",      API_ROLE_READ,  "after limit",           h_children},
+	{"GET",    "/api/v1/zones/{zone}/check",         API_ROLE_READ,  "",                      h_check},
+	{"POST",   "/api/v1/zones/{zone}/check/repair",  API_ROLE_ADMIN, "",                      api_check_repair},
 	{"GET",    "/api/v1/children/{child}",           API_ROLE_READ,  "",                      h_child},
 	{"GET",    "/api/v1/children/{child}/keys",      API_ROLE_READ,  "",                      h_child_keys},
 	{"POST",   "/api/v1/children/{child}/keys",      API_ROLE_ADMIN, "",                      api_key_add},

@@ -21,16 +21,6 @@
 int daemon_import(const struct cfg *cfg, const char *zone, const char *path, FILE *out);
 
 /*
- * `dsyncd check ZONE [--repair]`: each backend's target (when the backend
- * can tell what it holds) against the store's delegations of zone, one
- * line per difference and one summary line per backend on out; with fix
- * (--repair) a change per differing child is queued for that backend.
- * DS_OK when all checked targets equal the store, DS_EEXIST when some
- * differ, another error when one could not be checked.
- */
-int daemon_check(const struct cfg *cfg, const char *zone, bool fix, FILE *out);
-
-/*
  * `dsyncd key list` and `dsyncd key trust|revoke CHILD TAG`: the manual
  * bootstrap method.
  */

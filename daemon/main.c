@@ -85,7 +85,7 @@ static int subcommand(const struct cfg *cfg, int argc, char **argv)
 		rc = daemon_import(cfg, argv[1], argv[2], stdout) ? 1 : 0;
 	else if (strcmp(argv[0], "check") == 0 &&
 		 (argc == 2 || (argc == 3 && strcmp(argv[2], "--repair") == 0)))
-		rc = daemon_check(cfg, argv[1], argc == 3, stdout) ? 1 : 0;
+		rc = outbox_check(cfg, argv[1], argc == 3, stdout) ? 1 : 0;
 	else if (strcmp(argv[0], "config") == 0 && argc == 1)
 		rc = api_config_print(cfg, stdout) ? 1 : 0;
 	else if (strcmp(argv[0], "records") == 0 && argc <= 2)

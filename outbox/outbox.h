@@ -37,4 +37,15 @@ typedef int (*outbox_status_cb)(void *arg, const struct cfg_zone *zone,
 				const struct delivery_status *st);
 int outbox_status(const struct cfg *cfg, struct store *s, outbox_status_cb cb, void *arg);
 
+/*
+ * The drift check (`dsyncd check ZONE [--repair]`, /api/v1/zones/{zone}/check):
+ * each backend's target (when the backend can tell what it holds) against
+ * the store's delegations of zone, one line per difference and one summary
+ * line per backend on out; with fix (--repair) a change per differing
+ * child is queued for that backend.  DS_OK when all checked targets equal
+ * the store, DS_EEXIST when some differ, another error when one could not
+ * be checked (DS_ENOENT: zone not configured).
+ */
+int outbox_check(const struct cfg *cfg, const char *zone, bool fix, FILE *out);
+
 #endif

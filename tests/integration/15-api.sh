@@ -230,6 +230,15 @@ expect "GET /config shows every setting of dsyncd.conf(5)" "" "$missing"
 expect "config: ports, tokens file path, zone backends" "(5354, 8053, '$T/tokens', ['zonefile', 'null'])" \
 	"$(j 'd["server"]["port"], d["api"]["port"], d["api"]["tokens-file"], [b["name"] for b in d["zones"][0]["backends"]]')"
 grep -q -e "$ADM" -e "$RD" "$T/resp" && not_ok "config holds a token" || ok "no token in the config"
+# the drift check: the zonefile backend's file against the store (whether
+# they agree depends on its retries here); the null backend cannot tell
+expect "GET /zones/example./check -> 200" 200 "$(api GET /api/v1/zones/example./check "$RD")"
+expect "check: one line for each backend" "(True, True)" \
+	"$(j 'any(l.startswith("backend zonefile: ") and ("in sync" in l or "differs" in l) for l in d["report"]), "backend null: not checked: backend null cannot tell what its target holds" in d["report"]')"
+expect "GET /zones/nope./check -> 404" 404 "$(api GET /api/v1/zones/nope./check "$RD")"
+expect "POST /zones/example./check/repair with the read token -> 403" 403 \
+	"$(api POST /api/v1/zones/example./check/repair "$RD")"
+expect "POST /zones/example./check/repair -> 200" 200 "$(api POST /api/v1/zones/example./check/repair)"
 
 # ---- security: every wrong request -> its 4xx, a JSON error, nothing changed ----
 keys_before=$(sqlite3 "$T/db/dsyncd.db" .dump | grep -i 'INSERT INTO keys')

@@ -1,5 +1,6 @@
 /*
- * daemon/check.c -- `dsyncd check ZONE [--repair]`, the drift check: does
+ * outbox/check.c -- the drift check (`dsyncd check ZONE [--repair]`, GET and
+ * POST /api/v1/zones/{zone}/check): does
  * what each backend's target holds (the primary's zone transfer for
  * dnsupdate, the file written for zonefile) equal the delegations in the
  * store?  The target's data goes through the same extraction as `dsyncd
@@ -21,7 +22,7 @@
 #include "common/err.h"
 #include "common/rrtext.h"
 #include "common/vec.h"
-#include "daemon/commands.h"
+#include "outbox/outbox.h"
 #include "store/store.h"
 
 /* One side's delegation records, each with its child. */
@@ -209,7 +210,7 @@ static int check_backend(const struct cfg_zone *zc, const struct cfg_backend *bc
 	return rc == DS_ENOTSUP ? DS_OK : rc;
 }
 
-int daemon_check(const struct cfg *cfg, const char *zone, bool fix, FILE *out)
+int outbox_check(const struct cfg *cfg, const char *zone, bool fix, FILE *out)
 {
 	uint8_t zname[DNAME_MAX];
 	const struct cfg_zone *zc = NULL;
