@@ -17,6 +17,9 @@
  * unless it is presigned or PowerDNS rectifies API changes itself.  Any
  * non-2xx answer fails the delivery with the HTTP status and PowerDNS's
  * error text; the outbox retries it.
+ *
+ * The drift check (fetch) reads the zone with its RRsets through the API
+ * and hands each enabled record, parsed from its presentation format, on.
  */
 #include <curl/curl.h>
 #include <fcntl.h>
