@@ -159,6 +159,7 @@ bench: all bench-build
 	tests/bench/run.sh $(BUILD)
 	tests/bench/backlog.sh $(BUILD)
 	BACKEND=dnsupdate tests/bench/backlog.sh $(BUILD)
+	BACKEND=powerdns tests/bench/backlog.sh $(BUILD)
 
 .PHONY: bench-build
 

@@ -17,6 +17,9 @@
  * unless it is presigned or PowerDNS rectifies API changes itself.  Any
  * non-2xx answer fails the delivery with the HTTP status and PowerDNS's
  * error text; the outbox retries it.
+ *
+ * The drift check (fetch) reads the zone with its RRsets through the API
+ * and hands each enabled record, parsed from its presentation format, on.
  */
 #include <curl/curl.h>
 #include <fcntl.h>
@@ -37,6 +40,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/rrtext.h"
+#include "common/zonefile.h"
 
 #define PDNS_KEY_MAX 512	  /* bytes of the API key */
 #define PDNS_ANSWER_MAX (1 << 20) /* bytes of an answer kept */
@@ -499,6 +503,84 @@ static int pdns_deliver(void *state, const struct backend_batch *b, char *err, s
 	return rc;
 }
 
+/* ------------------------------------------------------------------------ */
+/* the drift check                                                          */
+
+/* One record of PowerDNS's answer ("name ttl IN TYPE content") to cb. */
+static int pdns_fetch_record(const char *name, json_int_t ttl, const char *type,
+			     const char *content, zf_rr_cb cb, void *arg, char *err, size_t errlen)
+{
+	char *text = NULL, why[300] = "";
+	uint8_t owner[DNAME_MAX], *rdata = malloc(65535);
+	uint16_t rtype;
+	uint32_t rttl;
+	size_t rdlen;
+	int rc = rdata != NULL && asprintf(&text, "%s %lld IN %s %s", name, (long long)ttl, type,
+					   content) >= 0
+		     ? DS_OK
+		     : DS_ENOMEM;
+	if (rc == DS_OK)
+		rc = zonefile_rr_from_str(text, owner, &rtype, &rttl, rdata, 65535, &rdlen, why,
+					  sizeof(why));
+	if (rc != DS_OK && why[0] != '\0')
+		ds_why(err, errlen, "%s", why);
+	if (rc == DS_OK)
+		rc = cb(arg, owner, rtype, CLASS_IN, rttl, rdata, rdlen);
+	free(text);
+	free(rdata);
+	return rc;
+}
+
+/* Every enabled record of one RRset of PowerDNS's answer to cb. */
+static int pdns_fetch_rrset(const json_t *set, zf_rr_cb cb, void *arg, char *err, size_t errlen)
+{
+	const char *name = json_string_value(json_object_get(set, "name"));
+	const char *type = json_string_value(json_object_get(set, "type"));
+	json_t *ttl = json_object_get(set, "ttl"), *recs = json_object_get(set, "records"), *r;
+	size_t i;
+	if (name == NULL || type == NULL || !json_is_integer(ttl) || !json_is_array(recs)) {
+		ds_why(err, errlen, "an RRset of the zone is not what the API describes");
+		return DS_EIO;
+	}
+	json_array_foreach(recs, i, r)
+	{
+		const char *content = json_string_value(json_object_get(r, "content"));
+		int rc = DS_OK;
+		if (content == NULL)
+			rc = DS_EIO;
+		else if (!json_is_true(json_object_get(r, "disabled")))
+			rc = pdns_fetch_record(name, json_integer_value(ttl), type, content, cb,
+					       arg, err, errlen);
+		if (rc != DS_OK && err[0] == '\0')
+			ds_why(err, errlen, "a record of %s %s cannot be read", name, type);
+		if (rc != DS_OK)
+			return rc;
+	}
+	return DS_OK;
+}
+
+/* What PowerDNS serves: the zone with its RRsets from the API. */
+static int pdns_fetch(void *state, zf_rr_cb cb, void *arg, char *err, size_t errlen)
+{
+	json_t *z = NULL, *set;
+	size_t i;
+	if (errlen > 0)
+		err[0] = '\0';
+	int rc = pdns_call(state, "GET", "", NULL, &z, err, errlen);
+	json_t *rrsets = json_object_get(z, "rrsets");
+	if (rc == DS_OK && !json_is_array(rrsets)) {
+		ds_why(err, errlen, "the zone's answer has no rrsets");
+		rc = DS_EIO;
+	}
+	json_array_foreach(rrsets, i, set)
+	{
+		if (rc == DS_OK)
+			rc = pdns_fetch_rrset(set, cb, arg, err, errlen);
+	}
+	json_decref(z);
+	return rc;
+}
+
 /* A row of the settings table: its value goes to field of struct powerdns_settings. */
 #define PDNS_SETTING(name, kind, def, min, max, field, doc)                                        \
 	{                                                                                          \
@@ -519,5 +601,6 @@ static const struct cfg_setting pdns_settings_rows[] = {
     {.name = NULL},
 };
 
-BACKEND_DEFINE(powerdns, pdns_settings_rows, sizeof(struct powerdns_settings), pdns_init, pdns_free,
-	       pdns_deliver);
+BACKEND_DEFINE_WITH(powerdns, pdns_settings_rows, sizeof(struct powerdns_settings),
+		    .init = pdns_init, .free = pdns_free, .deliver = pdns_deliver,
+		    .fetch = pdns_fetch);

@@ -10,12 +10,17 @@
 #       Knot DNS; reference: BIND's nsupdate sending the same delegations
 #       straight to the same Knot, TSIG-signed, the same number of children
 #       per UPDATE as dsyncd packs.
+#   B12 (BACKEND=powerdns, N 10,000 by default): API PATCHes into a
+#       PowerDNS Authoritative server (gsqlite3); reference: pdnsutil
+#       load-zone of the same zone into a fresh database of the same kind
+#       (PowerDNS's own bulk path; tests/bench/README.md says why).
 #
-#   make bench                  (runs both after tests/bench/run.sh)
+#   make bench                  (runs all three after tests/bench/run.sh)
 #   N=2000 BACKEND=dnsupdate tests/bench/backlog.sh build
 #
 # Environment: BACKEND, N (delegations), BENCH_ADDR (dsyncd's address,
-# 127.0.0.9), BENCH_KNOT_ADDR (Knot's, 127.0.0.19; port 5300), KEEP=1
+# 127.0.0.9), BENCH_KNOT_ADDR (Knot's, 127.0.0.19; port 5300),
+# BENCH_PDNS_ADDR (pdns_server's, 127.0.0.49; port 5300, API 8082), KEEP=1
 # (keep the temporary folder).  Not part of the pass/fail suite; exits
 # non-zero only when the benchmark cannot run.
 set -u
@@ -25,11 +30,14 @@ BACKEND=${BACKEND:-zonefile}
 case $BACKEND in
 zonefile) N=${N:-100000} B=B10 ;;
 dnsupdate) N=${N:-10000} B=B11 ;;
-*) echo "backlog: BACKEND is zonefile or dnsupdate"; exit 1 ;;
+powerdns) N=${N:-10000} B=B12 ;;
+*) echo "backlog: BACKEND is zonefile, dnsupdate or powerdns"; exit 1 ;;
 esac
 ADDR=${BENCH_ADDR:-127.0.0.9}
 KADDR=${BENCH_KNOT_ADDR:-127.0.0.19}
 KPORT=5300
+PDADDR=${BENCH_PDNS_ADDR:-127.0.0.49}
+WPORT=8082
 PER_UPDATE=400 # children per UPDATE of the reference (about what dsyncd packs in 64 KiB)
 T=$(mktemp -d /tmp/dsyncd-backlog.XXXXXX)
 PIDS=()
@@ -100,6 +108,24 @@ b10() {
 		"delivery / reference = $(awk -v d="$d" -v r="$r" 'BEGIN { printf "%.2f", d / r }')"
 }
 
+# reference NAME LOG CMD...: run a backend's reference, its output in LOG;
+# R: its seconds.  Stops the benchmark when it fails.
+reference() {
+	local name=$1 log=$2 r0
+	shift 2
+	r0=$(now)
+	"$@" >"$log" 2>&1 || { echo "$B: $name failed"; tail -3 "$log"; exit 1; }
+	R=$(secs "$r0" "$(now)")
+}
+# report WHAT SECS REFNAME REFTEXT: the delivery's line and its reference's,
+# with the ratio of SECS (dsyncd's) to R
+report() {
+	echo "$B $1: $QUEUED change(s) delivered in $2 s" \
+		"($(rate "$QUEUED" "$2") changes/s), $(grep -c "delivered" "$T/dsyncd.log") batch(es)"
+	echo "$B reference: $4; dsyncd / $3 =" \
+		"$(awk -v d="$2" -v r="$R" 'BEGIN { printf "%.2f", d / r }')"
+}
+
 # knot_start DIR: Knot with zone example. (empty of delegations), UPDATEs with TSIG key bench.
 knot_start() {
 	mkdir -p "$1/db"
@@ -115,15 +141,15 @@ knot_start() {
 	return 1
 }
 knot_stop() { kill "${PIDS[-1]}" && wait "${PIDS[-1]}" 2>/dev/null; }
-# served CHILD: Knot refers to CHILD.example.'s two NS
+# served ADDR CHILD: the server at ADDR (port 5300) refers to CHILD.example.'s two NS
 served() {
-	[ "$(kdig @"$KADDR" -p $KPORT +norec +noall +authority "$1.example." A |
+	[ "$(kdig @"$1" -p $KPORT +norec +noall +authority "$2.example." A |
 		awk '$4 == "NS"' | wc -l)" = 2 ]
 }
 
 b11() {
 	need knotd kdig nsupdate sqlite3
-	local d r r0
+	local d
 	SECRET=$(head -c 32 /dev/urandom | base64)
 	mkdir -p "$T/db" "$T/k1" "$T/k2"
 	knot_start "$T/k1" || exit 1
@@ -131,7 +157,8 @@ b11() {
   tsig-key = \"hmac-sha256:bench.:$SECRET\"; }"
 	deliver || exit 1
 	d=$SECS
-	served c0 && served "c$((N - 1))" || { echo "B11: Knot does not serve the delegations"; exit 1; }
+	served "$KADDR" c0 && served "$KADDR" "c$((N - 1))" ||
+		{ echo "B11: Knot does not serve the delegations"; exit 1; }
 	knot_stop
 	# the reference: the same delegations straight to a fresh Knot
 	knot_start "$T/k2" || exit 1
@@ -143,19 +170,36 @@ b11() {
 			if ((i + 1) % per == 0) print "send"
 		}
 		print "send" }' >"$T/nsupdate.txt"
-	r0=$(now)
-	nsupdate -v -y "hmac-sha256:bench.:$SECRET" "$T/nsupdate.txt" >"$T/nsupdate.log" 2>&1 ||
-		{ echo "B11: nsupdate failed"; tail -3 "$T/nsupdate.log"; exit 1; }
-	r=$(secs "$r0" "$(now)")
-	echo "B11 dnsupdate backlog into Knot: $QUEUED change(s) delivered in $d s" \
-		"($(rate "$QUEUED" "$d") changes/s), $(grep -c "delivered" "$T/dsyncd.log") batch(es)"
-	echo "B11 reference: nsupdate sends the same $N delegations to Knot in $r s" \
-		"($(rate "$N" "$r") children/s, $PER_UPDATE per UPDATE); dsyncd / nsupdate =" \
-		"$(awk -v d="$d" -v r="$r" 'BEGIN { printf "%.2f", d / r }')"
+	reference nsupdate "$T/nsupdate.log" nsupdate -v -y "hmac-sha256:bench.:$SECRET" "$T/nsupdate.txt"
+	report "dnsupdate backlog into Knot" "$d" nsupdate \
+		"nsupdate sends the same $N delegations to Knot in $R s ($(rate "$N" "$R") children/s, $PER_UPDATE per UPDATE)"
+}
+
+b12() {
+	need pdns_server pdnsutil kdig sqlite3
+	local d key
+	key=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
+	pdns_init "$T/p1" "$PDADDR" $KPORT $WPORT "$key" || { echo "B12: pdns_init failed"; exit 1; }
+	pdns_start "$T/p1" "$PDADDR" $KPORT || { echo "B12: pdns_server does not start"; exit 1; }
+	printf '%s\n' "$key" >"$T/api.key"
+	chmod 600 "$T/api.key"
+	dsyncd_conf "{ type = \"powerdns\"; url = \"http://$PDADDR:$WPORT\"; api-key-file = \"$T/api.key\"; }"
+	deliver || exit 1
+	d=$SECS
+	served "$PDADDR" c0 && served "$PDADDR" "c$((N - 1))" ||
+		{ echo "B12: pdns_server does not serve the delegations"; exit 1; }
+	kill "$PDNS_PID" && wait "$PDNS_PID" 2>/dev/null
+	# the reference: the same zone loaded by pdnsutil into a fresh database
+	pdns_init "$T/p2" "$PDADDR" $KPORT $WPORT "$key" || { echo "B12: pdns_init failed"; exit 1; }
+	reference "pdnsutil load-zone" "$T/load-zone.log" \
+		pdnsutil --config-dir "$T/p2" load-zone example. "$T/parent.zone"
+	report "powerdns backlog into pdns_server" "$d" load-zone \
+		"pdnsutil load-zone loads the same $N delegations in $R s ($(rate "$N" "$R") children/s)"
 }
 
 mkdir -p "$T/db" "$T/out"
 case $BACKEND in
 zonefile) b10 ;;
 dnsupdate) b11 ;;
+powerdns) b12 ;;
 esac

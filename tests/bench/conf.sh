@@ -93,3 +93,65 @@ EOC
 		printf '    acl: update\nlog:\n  - target: stderr\n    any: info\n'
 	fi
 }
+
+# ---- PowerDNS Authoritative (the powerdns backend's target) ----------------
+# Used by tests/bench/backlog.sh (B12) and tests/integration/25-powerdns.sh.
+
+# pdns_schema: the gsqlite3 schema of pdns-backend-sqlite3 (empty when missing)
+pdns_schema() { dpkg -L pdns-backend-sqlite3 2>/dev/null | grep '/schema\.sqlite3\.sql$' | head -1; }
+
+# pdns_init DIR ADDR PORT WEBPORT APIKEY: DIR/pdns.conf (gsqlite3 in
+# DIR/pdns.db, DNS on ADDR@PORT, the API on ADDR:WEBPORT with APIKEY, DNS
+# UPDATE and AXFR from loopback, no rectify of API changes, no key or
+# metadata caches), the database, and zone example. with ns1.example. at
+# ADDR whose serial API changes bump (SOA-EDIT-API INCREASE).  pdnsutil's
+# output goes to DIR/pdnsutil.log; non-zero when a step fails.
+pdns_init() {
+	local schema
+	schema=$(pdns_schema)
+	[ -r "$schema" ] || { echo "the gsqlite3 schema of pdns-backend-sqlite3 is not installed" >&2; return 1; }
+	mkdir -p "$1"
+	sqlite3 "$1/pdns.db" <"$schema" || return 1
+	cat >"$1/pdns.conf" <<EOC
+launch=gsqlite3
+gsqlite3-database=$1/pdns.db
+gsqlite3-dnssec=yes
+local-address=$2
+local-port=$3
+api=yes
+api-key=$5
+webserver=yes
+webserver-address=$2
+webserver-port=$4
+webserver-allow-from=127.0.0.0/8
+default-api-rectify=no
+dnssec-key-cache-ttl=0
+zone-metadata-cache-ttl=0
+allow-axfr-ips=127.0.0.0/8
+disable-axfr=no
+daemon=no
+guardian=no
+socket-dir=$1
+security-poll-suffix=
+default-soa-content=ns1.example. hostmaster.@ 0 10800 3600 604800 3600
+dnsupdate=yes
+allow-dnsupdate-from=127.0.0.0/8
+EOC
+	pdnsutil --config-dir "$1" create-zone example. ns1.example. >>"$1/pdnsutil.log" 2>&1 &&
+		pdnsutil --config-dir "$1" add-record example. ns1 A "$2" >>"$1/pdnsutil.log" 2>&1 &&
+		pdnsutil --config-dir "$1" set-meta example. SOA-EDIT-API INCREASE >>"$1/pdnsutil.log" 2>&1
+}
+
+# pdns_start DIR ADDR PORT: pdns_server with DIR/pdns.conf in the background
+# (its log DIR/pdns.log, its pid PDNS_PID, added to PIDS); waits (10 s at
+# most) until it serves example.'s SOA on ADDR@PORT
+pdns_start() {
+	pdns_server --config-dir="$1" >>"$1/pdns.log" 2>&1 &
+	PDNS_PID=$!
+	PIDS+=("$PDNS_PID")
+	for _ in $(seq 200); do
+		kdig @"$2" -p "$3" +short +timeout=1 +retry=0 example. SOA 2>/dev/null | grep -q . && return 0
+		sleep 0.05
+	done
+	return 1
+}

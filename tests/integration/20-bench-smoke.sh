@@ -9,9 +9,10 @@
 # the default limits shows that the same load is then mostly REFUSED, so the
 # 99% gate is what would catch limits coming back in the way.  No speed is
 # asserted: speed is the benchmarks' business, this only checks that they
-# measure the receiver.  B10 and B11 (tests/bench/backlog.sh) run with
-# 2000 and 500 delegations: the zonefile backlog in one write, the
-# dnsupdate one into Knot, each with its reference measured.  dsync-send's load mode repeats one UPDATE (new ID
+# measure the receiver.  B10, B11 and B12 (tests/bench/backlog.sh) run
+# with 2000, 500 and 300 delegations: the zonefile backlog in one write,
+# the dnsupdate one into Knot, the powerdns one into pdns_server, each with
+# its reference measured.  dsync-send's load mode repeats one UPDATE (new ID
 # and signature each time, same content), so after the first one the
 # delegation does not change; that is the benchmark's load as it is.
 . "$(dirname "$0")/lib.sh"
@@ -144,5 +145,11 @@ echo "$out" | sed 's/^/# /'
 expect_match "B11: 500 changes delivered into Knot by dnsupdate" \
 	"B11 dnsupdate backlog into Knot: 500 change\(s\) delivered in [0-9.]+ s" "$out"
 expect_match "B11: nsupdate's reference measured" "B11 reference: nsupdate sends the same 500 delegations to Knot in [0-9.]+ s" "$out"
+out=$(N=300 BACKEND=powerdns BENCH_ADDR=$ADDR BENCH_PDNS_ADDR=127.0.0.37 bash "$TOP/tests/bench/backlog.sh" "$BUILD" 2>&1)
+echo "$out" | sed 's/^/# /'
+expect_match "B12: 300 changes delivered into pdns_server by powerdns" \
+	"B12 powerdns backlog into pdns_server: 300 change\(s\) delivered in [0-9.]+ s" "$out"
+expect_match "B12: pdnsutil load-zone's reference measured" \
+	"B12 reference: pdnsutil load-zone loads the same 300 delegations in [0-9.]+ s" "$out"
 
 finish

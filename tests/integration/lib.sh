@@ -306,6 +306,54 @@ EOF
 		"$(served | paste -sd'|')"
 }
 
+# check_out [ARG...]: `dsyncd check example.` with $T/dsyncd.conf, its output
+check_out() { "$BIN/dsyncd" -c "$T/dsyncd.conf" check example. "$@" 2>&1; }
+# drift_test BACKEND CMD...: after drop_deleg, with dsyncd running: check
+# finds nothing; CMD then changes the primary behind dsyncd's back
+# (child.example.'s NS ns2.provider.org. replaced by rogue.example.net.),
+# check exits 1 listing both, --repair queues a re-sync that dsyncd delivers
+drift_test() {
+	local be=$1 out
+	shift
+	out=$(check_out)
+	expect "dsyncd check exits 0 when the primary holds what the store holds ($be)" 0 "$?"
+	expect_match "and says so" "backend $be: in sync: 0 record" "$out"
+	check "the primary is changed behind dsyncd's back" "$@"
+	out=$(check_out)
+	expect "dsyncd check exits 1 on drift" 1 "$?"
+	expect_match "the primary's extra NS is listed" "backend $be: - child.example. .*NS rogue.example.net." "$out"
+	expect_match "the NS missing at the primary is listed" "backend $be: \+ child.example. .*NS ns2.provider.org." "$out"
+	expect_match "check --repair queues a re-sync" "backend $be: 1 re-sync\(s\) queued" "$(check_out --repair)"
+	check "the re-sync makes the primary equal the store" synced
+	expect_match "and dsyncd check agrees" "backend $be: in sync" "$(check_out)"
+}
+# outage_test STOP START: with dsyncd running and child.example. served
+# with two NS, STOP the primary; 10 UPDATEs (NS ns1..ns10.more.net.) are
+# accepted, dsyncd SIGKILLed and restarted after 5; once START has the
+# primary back, all of them are delivered and served
+outage_test() {
+	local stop=$1 start=$2 i r
+	$stop
+	for i in $(seq 10); do
+		r=$(nsu "$k" $ADDR $PORT <<EOF
+zone example.
+update add child.example. 3600 NS ns$i.more.net.
+EOF
+		)
+		[ "$r" = NOERROR ] || not_ok "UPDATE $i while the primary is down: $r"
+		if [ "$i" = 5 ]; then
+			kill -KILL "$DSYNCD_PID"
+			wait "$DSYNCD_PID" 2>/dev/null
+			start_dsyncd "$T/dsyncd.conf" || { not_ok "dsyncd restarts after SIGKILL"; finish; }
+		fi
+	done
+	ok "10 UPDATEs accepted while the primary is down, dsyncd killed after 5"
+	check "they wait in the outbox" test "$(pending)" -ge 1
+	$start || { not_ok "the primary starts again"; finish; }
+	check "once the primary is back, everything is delivered and served" synced
+	expect "12 NS records served" 12 "$(served | grep -c ' 2 ')"
+}
+
 # ---- the DNS world (tests/world) -------------------------------------------
 
 WS=$TOP/tests/world/world.sh
