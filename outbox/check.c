@@ -2,8 +2,8 @@
  * outbox/check.c -- the drift check (`dsyncd check ZONE [--repair]`, GET and
  * POST /api/v1/zones/{zone}/check): does
  * what each backend's target holds (the primary's zone transfer for
- * dnsupdate, the file written for zonefile) equal the delegations in the
- * store?  The target's data goes through the same extraction as `dsyncd
+ * dnsupdate, the zone read through the API for powerdns, the file written
+ * for zonefile) equal the delegations in the store?  The target's data goes through the same extraction as `dsyncd
  * import` (NS and DS at each cut, the glue its NS targets need), and the
  * two sides are compared record by record (owner, type, RDATA; TTLs are
  * the target's business).  Each difference is one line: "+ rr" is in the
