@@ -59,8 +59,9 @@ check "the first primary (nothing listens) was tried first" grep -q "127.0.0.1" 
 expect "nothing reached Knot" "" "$(served)"
 check "dsyncd stops cleanly" stop_dsyncd
 
-# the right key (a BIND key file): the waiting change is delivered
-conf "tsig-key-file = \"$T/tsig.key\""
+# the right key (a BIND key file): the waiting change is delivered; small
+# UPDATEs from now on, so that a larger batch must be split
+conf "tsig-key-file = \"$T/tsig.key\"; max-message-size = 1024"
 start_dsyncd "$T/dsyncd.conf" || { not_ok "dsyncd starts again"; finish; }
 check "after a restart with the right key, Knot serves what the store holds" synced
 expect_added A 192.0.2.10
@@ -83,6 +84,19 @@ send
 EOF
 }
 drift_test dnsupdate rogue
+
+# a batch larger than max-message-size: 60 imported children go out as
+# several UPDATEs (each child whole in one), and Knot serves them all
+n0=$(grep -c "DDNS, finished" "$T/knot.log")
+{ parent_zone "$KADDR"; for i in $(seq 60); do
+	echo "imp$i NS ns1.provider.net."
+	echo "imp$i NS ns2.provider.org."
+done; } >"$T/more.zone"
+expect_match "60 more delegations imported" "60 delegation\(s\), 60 changed" \
+	"$("$BIN/dsyncd" -c "$T/dsyncd.conf" import example. "$T/more.zone" 2>&1)"
+check "Knot serves them all, as the store holds them" synced
+check "in several UPDATEs ($(($(grep -c "DDNS, finished" "$T/knot.log") - n0)) for 60 children)" \
+	test "$(($(grep -c "DDNS, finished" "$T/knot.log") - n0))" -ge 3
 
 # the primary down: changes wait (through a SIGKILL of dsyncd) and all arrive
 stop_knot() {

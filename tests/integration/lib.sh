@@ -351,7 +351,7 @@ EOF
 	check "they wait in the outbox" test "$(pending)" -ge 1
 	$start || { not_ok "the primary starts again"; finish; }
 	check "once the primary is back, everything is delivered and served" synced
-	expect "12 NS records served" 12 "$(served | grep -c ' 2 ')"
+	expect "12 NS records of child.example. served" 12 "$(served | grep -c '^child.example. 2 ')"
 }
 
 # ---- the DNS world (tests/world) -------------------------------------------
