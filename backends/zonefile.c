@@ -22,6 +22,8 @@
 #include <unistd.h>
 
 #include "backends/backend.h"
+#include "common/axfr.h"
+#include "common/dnsq.h"
 #include "common/zonefile.h"
 #include "backends/zonefile.h"
 #include "common/dname.h"
@@ -36,7 +38,9 @@
 #define ZF_OUTPUT_MAX (1024u << 20) /* larger existing output: just rewrite */
 
 struct zf_state {
-	uint8_t origin[DNAME_MAX]; /* the zone */
+	uint8_t origin[DNAME_MAX];     /* the zone */
+	struct sockaddr_storage check; /* check-server, when check_set */
+	bool check_set;
 	char *path;
 	char *tmpl;	   /* template file, or NULL */
 	char *serial_path; /* "<path>.serial" */
@@ -483,6 +487,22 @@ static void zf_remove_stale(const char *dir, const char *path)
 	closedir(d);
 }
 
+/* check-server (may be NULL) into st; false with err when it is no address[@port]. */
+static bool zf_check_server(struct zf_state *st, const char *server, const char *where, char *err,
+			    size_t errlen)
+{
+	socklen_t len;
+	if (server == NULL)
+		return true;
+	if (dnsq_addr_from_str(server, 53, &st->check, &len) != DS_OK) {
+		snprintf(err, errlen, "%s: check-server \"%s\" is not an address[@port]", where,
+			 server);
+		return false;
+	}
+	st->check_set = true;
+	return true;
+}
+
 static int zf_init(const struct cfg_backend *bc, const struct cfg_zone *zc, void **state, char *err,
 		   size_t errlen)
 {
@@ -516,6 +536,10 @@ static int zf_init(const struct cfg_backend *bc, const struct cfg_zone *zc, void
 		memcpy(st->origin, zc->name, dname_len(zc->name));
 	st->reload_pending = true;
 	st->timeout = set->reload_timeout;
+	if (!zf_check_server(st, set->check_server, where, err, errlen)) {
+		free(st);
+		return DS_ECONFIG;
+	}
 	st->path = strdup(set->path);
 	st->serial_path = malloc(strlen(set->path) + sizeof(".serial"));
 	if (st->path == NULL || st->serial_path == NULL)
@@ -706,17 +730,28 @@ static const struct cfg_setting zf_settings[] = {
      "a command run (execve) after each write"},
     {"reload-timeout", CFG_UINT, "30", 1, 3600, offsetof(struct zonefile_settings, reload_timeout),
      "seconds the reload may take"},
+    {"check-server", CFG_STR, NULL, 0, 0, offsetof(struct zonefile_settings, check_server),
+     "the name server (address[@port]) dsyncd check transfers the zone from"},
     {.name = NULL},
 };
 
-/* What the file written holds (the name server loads it from there). */
+/*
+ * What the name server serves: a zone transfer from check-server; without
+ * one, what the file written holds (the server loads it from there).
+ */
 static int zf_fetch(void *state, zf_rr_cb cb, void *arg, char *err, size_t errlen)
 {
 	const struct zf_state *st = state;
 	char why[512] = "";
-	int rc = zonefile_read(st->path, st->origin, cb, arg, why, sizeof(why));
+	int rc;
+	if (st->check_set)
+		rc = axfr_fetch(&st->check, st->origin, NULL, st->timeout * 1000, cb, arg, why,
+				sizeof(why));
+	else
+		rc = zonefile_read(st->path, st->origin, cb, arg, why, sizeof(why));
 	if (rc != DS_OK)
-		snprintf(err, errlen, "%s: %s", st->path, why[0] ? why : ds_strerror(rc));
+		snprintf(err, errlen, "%s: %s", st->check_set ? "check-server" : st->path,
+			 why[0] ? why : ds_strerror(rc));
 	return rc;
 }
 

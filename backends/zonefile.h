@@ -10,6 +10,7 @@ struct zonefile_settings {
 	char *template_path;	 /* a whole-zone template (NULL: write a fragment) */
 	char **reload;		 /* argv of the reload command (NULL-terminated) or NULL */
 	unsigned reload_timeout; /* seconds, 30 */
+	char *check_server;	 /* "address[@port]" the drift check transfers the zone from */
 };
 
 #endif

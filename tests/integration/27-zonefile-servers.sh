@@ -94,17 +94,19 @@ cat "$T/rndc.key" - >"$T/named.conf" <<EOC
 controls { inet 127.0.0.1 port 5326 allow { 127.0.0.1; } keys { rndc-key; }; };
 options { directory "$T/bind"; pid-file "$T/bind/named.pid";
   listen-on port 5325 { 127.0.0.1; }; listen-on-v6 { none; };
-  recursion no; dnssec-validation no; };
+  recursion no; dnssec-validation no; allow-transfer { 127.0.0.1; }; };
 zone "example." { type primary; file "$T/bind/example.zone"; };
 EOC
 named -g -c "$T/named.conf" >"$T/named.log" 2>&1 &
 PIDS+=("$!")
 wait_for "named serves example." answers 127.0.0.1 5325
 two_changes "  backends = ( { type = \"zonefile\"; path = \"$T/bind/example.zone\";
-    template = \"$T/example.tmpl\";
+    template = \"$T/example.tmpl\"; check-server = \"127.0.0.1@5325\";
     reload = [ \"/usr/sbin/rndc\", \"-k\", \"$T/rndc.key\", \"-s\", \"127.0.0.1\", \"-p\", \"5326\",
                \"reload\", \"example.\" ]; } );" \
 	127.0.0.1 5325 "BIND, template"
+expect_match "BIND: dsyncd check transfers the served zone: in sync with the store" \
+	"backend zonefile: in sync" "$("$BIN/dsyncd" -c "$T/dsyncd.conf" check example. 2>&1)"
 
 # ---- NSD, template mode ---------------------------------------------------
 NS=127.0.0.35
@@ -128,12 +130,15 @@ remote-control:
 zone:
     name: example.
     zonefile: "$T/nsd/example.zone"
+    provide-xfr: 127.0.0.0/8 NOKEY
 EOC
 nsd -d -c "$T/nsd.conf" >>"$T/nsd.log" 2>&1 &
 PIDS+=("$!")
 wait_for "NSD serves example." answers $NS 5331
 two_changes "  backends = ( { type = \"zonefile\"; path = \"$T/nsd/example.zone\";
-    template = \"$T/example.tmpl\";
+    template = \"$T/example.tmpl\"; check-server = \"$NS@5331\";
     reload = [ \"/usr/sbin/nsd-control\", \"-c\", \"$T/nsd.conf\", \"reload\", \"example.\" ]; } );" \
 	$NS 5331 "NSD, template"
+expect_match "NSD: dsyncd check transfers the served zone: in sync with the store" \
+	"backend zonefile: in sync" "$("$BIN/dsyncd" -c "$T/dsyncd.conf" check example. 2>&1)"
 finish
