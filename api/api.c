@@ -477,8 +477,11 @@ static enum MHD_Result queue(struct api_req *q)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, q->allow);
 	enum MHD_Result rc = MHD_queue_response(q->conn, q->status, resp);
 	MHD_destroy_response(resp);
-	log_info("api: %s %s %s -> %u", q->client, q->token[0] ? q->token : "-", q->request,
-		 q->status);
+	/* scrapes and probes come every few seconds: a line each only at debug */
+	bool routine = q->status == 200 && (strcmp(q->request, "GET /metrics") == 0 ||
+					    strcmp(q->request, "GET /healthz") == 0);
+	log_msg(routine ? LOG_DEBUG : LOG_INFO, "api: %s %s %s -> %u", q->client,
+		q->token[0] ? q->token : "-", q->request, q->status);
 	return rc;
 }
 

@@ -749,9 +749,10 @@ static int zf_fetch(void *state, zf_rr_cb cb, void *arg, char *err, size_t errle
 				sizeof(why));
 	else
 		rc = zonefile_read(st->path, st->origin, cb, arg, why, sizeof(why));
-	if (rc != DS_OK)
-		snprintf(err, errlen, "%s: %s", st->check_set ? "check-server" : st->path,
-			 why[0] ? why : ds_strerror(rc));
+	if (rc != DS_OK && st->check_set)
+		snprintf(err, errlen, "check-server: %s", why[0] ? why : ds_strerror(rc));
+	else if (rc != DS_OK) /* zonefile_read's reason names the file */
+		snprintf(err, errlen, "%s", why[0] ? why : ds_strerror(rc));
 	return rc;
 }
 

@@ -8,6 +8,8 @@
  *   dsyncd [-c FILE] receiver-key show|roll
  *   dsyncd [-c FILE] key ... | records [ZONE] | config | check ZONE [--repair]
  */
+#include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,9 +74,10 @@ static void usage(FILE *f)
 		   "       dsyncd [-c FILE] records [ZONE]\n"
 		   "       dsyncd [-c FILE] config\n"
 		   "       dsyncd [-c FILE] check ZONE [--repair]\n"
-		   "  -c FILE  configuration (default " DEFAULT_CONFIG ")\n"
-		   "  -n       check the configuration and exit\n"
-		   "  -V       print the version\n");
+		   "  -c, --config FILE  configuration (default " DEFAULT_CONFIG ")\n"
+		   "  -n, --check        check the configuration and exit\n"
+		   "  -V, --version      print the version\n"
+		   "  -h, --help         this text\n");
 }
 
 /* `dsyncd [options] COMMAND ...`: one operator subcommand; its exit status */
@@ -101,6 +104,7 @@ static int subcommand(const struct cfg *cfg, int argc, char **argv)
 
 /* Everything the serving process is made of; daemon/ builds and frees it. */
 struct process {
+	int lockfd;	     /* the store's lock (store_lock), -1 when not held */
 	struct store *store; /* the receiver's commit connection */
 	struct keycache *keys;
 	struct outbox_runner *outbox;
@@ -113,7 +117,13 @@ struct process {
 /* The child keys: the configuration's into the store, the store's into the cache. */
 static int open_keys(const struct cfg *cfg, struct process *p)
 {
-	int rc = store_open(cfg->store_path, &p->store);
+	char why[PATH_MAX + 200];
+	int rc = store_lock(cfg->store_path, &p->lockfd, why, sizeof(why));
+	if (rc != DS_OK) {
+		log_err("%s", why);
+		return rc;
+	}
+	rc = store_open(cfg->store_path, &p->store);
 	if (rc != DS_OK) {
 		log_err("cannot open store %s: %s", cfg->store_path, ds_strerror(rc));
 		return rc;
@@ -170,6 +180,7 @@ static void process_stop(struct process *p)
 		outbox_stop(p->outbox);
 	keycache_free(p->keys);
 	store_close(p->store);
+	store_unlock(p->lockfd);
 }
 
 /* Serve until SIGTERM; signals go to the receiver's I/O loop, which fans
@@ -182,7 +193,7 @@ static int serve(const struct cfg *cfg)
 	/* until the receiver runs, a SIGHUP (log rotation) must not stop the service */
 	sigaction(SIGHUP, &sa, NULL);
 
-	static struct process p;
+	static struct process p = {.lockfd = -1};
 	if (process_start(cfg, &p) != DS_OK) {
 		log_err("start-up failed");
 		process_stop(&p);
@@ -210,7 +221,14 @@ int main(int argc, char **argv)
 	const char *conf = DEFAULT_CONFIG;
 	bool check_only = false;
 	int opt;
-	while ((opt = getopt(argc, argv, "+c:nVhf")) != -1) {
+	static const struct option longopts[] = {
+	    {"config", required_argument, NULL, 'c'},
+	    {"check", no_argument, NULL, 'n'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	while ((opt = getopt_long(argc, argv, "+c:nVhf", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			conf = optarg;

@@ -54,6 +54,16 @@ struct store;
 int store_open(const char *path, struct store **out);
 /* Close; an open transaction is rolled back.  NULL is a no-op. */
 void store_close(struct store *s);
+
+/*
+ * The serving daemon's claim on the store at path: an exclusive lock on
+ * "<path>.lock", which holds the owner's PID, kept until store_unlock().
+ * Operator commands do not take it (they share the store safely).
+ * DS_OK with *fd (-1 for ":memory:"), DS_EBUSY when another process holds
+ * it (why names its PID), DS_EIO.
+ */
+int store_lock(const char *path, int *fd, char *why, size_t whylen);
+void store_unlock(int fd);
 /* Schema version found in the file (after migration). */
 int store_schema_version(struct store *s);
 

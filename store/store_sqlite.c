@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -2129,4 +2130,42 @@ int store_delivery_retry(struct store *s, int64_t id, int64_t now)
 				  : db_err(s, rc, "delivery state");
 	st_done(st);
 	return ret;
+}
+
+/* ---- the daemon's lock ------------------------------------------------------ */
+
+int store_lock(const char *path, int *fd, char *why, size_t whylen)
+{
+	char lp[PATH_MAX], pid[32] = "";
+	*fd = -1;
+	if (strcmp(path, ":memory:") == 0)
+		return DS_OK;
+	snprintf(lp, sizeof(lp), "%s.lock", path);
+	int f = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (f < 0) {
+		ds_why(why, whylen, "cannot open %s: %s", lp, strerror(errno));
+		return DS_EIO;
+	}
+	if (flock(f, LOCK_EX | LOCK_NB) != 0) {
+		ssize_t n = pread(f, pid, sizeof(pid) - 1, 0);
+		pid[n > 0 ? strcspn(pid, "\n") : 0] = '\0';
+		ds_why(why, whylen, "store %s is in use by another dsyncd (pid %s, lock %s)", path,
+		       pid[0] ? pid : "?", lp);
+		close(f);
+		return DS_EBUSY;
+	}
+	int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(f, 0) != 0 || pwrite(f, pid, (size_t)n, 0) != n) {
+		ds_why(why, whylen, "cannot write %s: %s", lp, strerror(errno));
+		close(f);
+		return DS_EIO;
+	}
+	*fd = f;
+	return DS_OK;
+}
+
+void store_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd); /* the lock goes with it; the file stays for the next start */
 }
