@@ -118,14 +118,15 @@ struct process {
 static int open_keys(const struct cfg *cfg, struct process *p)
 {
 	char why[PATH_MAX + 200];
-	int rc = store_lock(cfg->store_path, &p->lockfd, why, sizeof(why));
-	if (rc != DS_OK) {
-		log_err("%s", why);
-		return rc;
-	}
-	rc = store_open(cfg->store_path, &p->store);
+	/* opened first: store_open makes the store's folder when it is missing */
+	int rc = store_open(cfg->store_path, &p->store);
 	if (rc != DS_OK) {
 		log_err("cannot open store %s: %s", cfg->store_path, ds_strerror(rc));
+		return rc;
+	}
+	rc = store_lock(cfg->store_path, &p->lockfd, why, sizeof(why));
+	if (rc != DS_OK) {
+		log_err("%s", why);
 		return rc;
 	}
 	rc = keys_sync_config(cfg, p->store);
