@@ -42,42 +42,6 @@ void log_set_facility(int facility)
 	}
 }
 
-/* A name a setting may use, and the syslog value it stands for. */
-struct named {
-	const char *name;
-	int value;
-};
-
-static const struct named levels[] = {
-    {"err", LOG_ERR},	    {"error", LOG_ERR}, {"warning", LOG_WARNING},
-    {"notice", LOG_NOTICE}, {"info", LOG_INFO}, {"debug", LOG_DEBUG},
-};
-
-static const struct named facilities[] = {
-    {"daemon", LOG_DAEMON}, {"user", LOG_USER},	    {"local0", LOG_LOCAL0}, {"local1", LOG_LOCAL1},
-    {"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3}, {"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5},
-    {"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7},
-};
-
-/* The value of name s in table t of n entries, or -1. */
-static int named_value(const struct named *t, size_t n, const char *s)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(s, t[i].name) == 0)
-			return t[i].value;
-	return -1;
-}
-
-int log_level_from_str(const char *s)
-{
-	return named_value(levels, sizeof(levels) / sizeof(levels[0]), s);
-}
-
-int log_facility_from_str(const char *s)
-{
-	return named_value(facilities, sizeof(facilities) / sizeof(facilities[0]), s);
-}
-
 static const char *prio_name(int prio)
 {
 	switch (prio) {

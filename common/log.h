@@ -14,11 +14,6 @@
 /* Set the destination and level.  ident is kept by pointer. */
 void log_init(const char *ident, bool use_syslog, int level);
 
-/* Map "err", "warning", "notice", "info", "debug" to a priority; -1 if unknown. */
-int log_level_from_str(const char *s);
-
-/* Map a syslog facility name ("daemon", "local0".."local7", "user"); -1 if unknown. */
-int log_facility_from_str(const char *s);
 void log_set_facility(int facility);
 
 /*

@@ -158,7 +158,8 @@ int tsig_key_read(const char *path, struct tsig_key *k, char *why, size_t whylen
 	fclose(f);
 	if (buf == NULL)
 		return DS_ENOMEM;
-	(void)n; /* a longer file is read up to KEYFILE_MAX: the clause comes first */
+	if (buf != NULL) /* a longer file is read up to KEYFILE_MAX: the clause comes first */
+		buf[n] = '\0';
 	int rc = err ? DS_EIO : parse_clause(buf, k, why, whylen);
 	if (err)
 		ds_why(why, whylen, "cannot read %s", path);

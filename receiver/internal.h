@@ -284,7 +284,8 @@ struct receiver {
 
 	struct outbox_runner *outbox;	     /* (env) */
 	struct bootstrap *boot;		     /* (env) */
-	struct boot_counters *boot_counters; /* (env) */
+	struct boot_counters *boot_counters; /* (env), else own_boot (all 0) */
+	struct boot_counters own_boot;
 	/* run by the I/O loop on SIGHUP, after the keys (daemon/: the API's tokens) */
 	void (*reload_hook)(void *arg);
 	void *reload_arg;

@@ -322,8 +322,7 @@ int metrics_render(struct receiver *r, struct store *s, FILE *out)
 		return rc;
 	}
 	render_requests(out, c);
-	static struct boot_counters none; /* no scheduler counts: all 0 */
-	render_bootstrap(out, r->boot_counters ? r->boot_counters : &none);
+	render_bootstrap(out, r->boot_counters);
 	family(out, "dsyncd_backend_deliveries_total", "counter",
 	       "Changes handed to an output backend, by zone, backend and outcome.");
 	struct deliveries d = {.out = out};

@@ -255,13 +255,21 @@ static bool keys_only(const struct msg *m, const uint8_t *name)
 	return n > 0;
 }
 
+/* The KeyState option of a query: p its data (NULL: none), len its length
+ * (SIZE_MAX: the EDNS options do not parse). */
+struct ks_found {
+	const uint8_t *p;
+	size_t len;
+};
+
 /*
  * The kind of a parsed message (enum msg_kind), from its opcode and
- * sections alone.  *bad_opt: a query whose EDNS options do not parse.
+ * sections alone; for a query, what it holds of the KeyState option (*ks).
  */
-static enum msg_kind classify(const struct receiver *r, const struct msg *m, bool *bad_opt)
+static enum msg_kind classify(const struct receiver *r, const struct msg *m, struct ks_found *ks)
 {
-	*bad_opt = false;
+	ks->p = NULL;
+	ks->len = 0;
 	if (m->opcode == OP_UPDATE)
 		return keys_only(m, NULL) ? MSG_KEYS : MSG_DELEG;
 	if (m->opcode != OP_QUERY)
@@ -269,11 +277,8 @@ static enum msg_kind classify(const struct receiver *r, const struct msg *m, boo
 	if (!m->has_opt || m->count[SEC_ZONE] != 1 || m->nrr < 1)
 		return MSG_QUERY;
 	const struct msg_rr *opt = &m->rr[m->opt_idx];
-	size_t len;
-	if (ks_opt_find(m->wire + opt->rdoff, opt->rdlen, r->cfg->ks_option, &len) != NULL)
-		return MSG_INQUIRY;
-	*bad_opt = len == SIZE_MAX;
-	return MSG_QUERY;
+	ks->p = ks_opt_find(m->wire + opt->rdoff, opt->rdlen, r->cfg->ks_option, &ks->len);
+	return ks->p != NULL ? MSG_INQUIRY : MSG_QUERY;
 }
 
 /* An upload by a key we do not trust yet: limits first, then the key itself (R9). */
@@ -511,13 +516,12 @@ static void inquiry_sig(struct receiver *r, struct job *j, const uint8_t *qname)
  * go on to inquiry_sig(); unsigned ones are answered only with
  * keystate.unsigned-inquiries.
  */
-static void receive_inquiry(struct receiver *r, struct job *j)
+static void receive_inquiry(struct receiver *r, struct job *j, const struct ks_found *ks)
 {
 	const struct cfg *c = r->cfg;
 	struct msg *m = j->m;
-	const struct msg_rr *opt = &m->rr[m->opt_idx];
-	size_t len;
-	const uint8_t *p = ks_opt_find(m->wire + opt->rdoff, opt->rdlen, c->ks_option, &len);
+	const uint8_t *p = ks->p;
+	size_t len = ks->len;
 	j->ks_code = c->ks_option;
 	/* R17: bounded before any lookup or crypto */
 	if (!ratelimit_allow(r->ks_source, ratelimit_prefix_key(&j->peer), now_sec(),
@@ -655,7 +659,7 @@ static void receive_update(struct receiver *r, struct job *j)
 void pipeline_receive(struct receiver *r, struct job *j)
 {
 	struct msg *m = j->m;
-	bool bad_opt;
+	struct ks_found ks;
 	atomic_fetch_add(&r->ctr.received, 1);
 	j->cfg = r->cfg;
 
@@ -674,21 +678,21 @@ void pipeline_receive(struct receiver *r, struct job *j)
 		j->audit = m->opcode == OP_UPDATE;
 		return;
 	}
-	j->kind = classify(r, m, &bad_opt);
+	j->kind = classify(r, m, &ks);
 	switch (j->kind) {
 	case MSG_OTHER:
 		job_decide(j, RES_NOTIMP, "opcode %u not implemented", m->opcode);
 		return;
 	case MSG_QUERY:
 		/* no crypto for other queries (R1) */
-		if (bad_opt)
+		if (ks.len == SIZE_MAX)
 			job_decide(j, RES_FORMERR, "malformed EDNS options");
 		else
 			job_decide(j, RES_NOT_SERVED,
 				   "this is a DNS UPDATE receiver; it answers no queries");
 		return;
 	case MSG_INQUIRY:
-		receive_inquiry(r, j);
+		receive_inquiry(r, j, &ks);
 		break;
 	default:
 		receive_update(r, j);

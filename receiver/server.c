@@ -627,9 +627,8 @@ static void sweep_idle(struct receiver *r)
 
 static void log_stats(struct receiver *r)
 {
-	static struct boot_counters none; /* no scheduler: all 0 */
 	struct counters *k = &r->ctr;
-	struct boot_counters *b = r->boot_counters ? r->boot_counters : &none;
+	struct boot_counters *b = r->boot_counters;
 	log_notice("stats received=%lu updates=%lu accepted=%lu refused=%lu formerr=%lu "
 		   "notimp=%lu servfail=%lu verifications=%lu verify_ok=%lu verify_fail=%lu "
 		   "commits=%lu commit_jobs=%lu replays=%lu dropped=%lu tcp_accepted=%lu "
@@ -687,7 +686,7 @@ int receiver_core_new(const struct cfg *cfg, const struct receiver_env *env, str
 	r->keys = env->keys;
 	r->outbox = env->outbox;
 	r->boot = env->boot;
-	r->boot_counters = env->boot_counters;
+	r->boot_counters = env->boot_counters ? env->boot_counters : &r->own_boot;
 	r->epfd = r->wakefd = -1;
 	jobq_init(&r->verifyq, cfg->queue_max);
 	jobq_init(&r->commitq, 2 * (size_t)cfg->queue_max);

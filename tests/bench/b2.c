@@ -317,7 +317,7 @@ int main(int argc, char **argv)
 				"of example.\n");
 		return 2;
 	}
-	log_init("b2", false, log_level_from_str("warning"));
+	log_init("b2", false, LOG_WARNING);
 
 	struct sig0_limits lim;
 	sig0_limits_default(&lim);
