@@ -164,7 +164,7 @@ struct cfg {
 	unsigned boot_per_child;  /* per child name, 6 */
 	unsigned boot_per_source; /* per source /24 (IPv4) or /56 (IPv6), 30 */
 
-	/* the bootstrap scheduler (receiver/bootstrap.c) */
+	/* the bootstrap scheduler (keys/bootstrap.c) */
 	struct {
 		unsigned max_pending_total;  /* validations queued at once, all zones, 10000 */
 		unsigned retry_interval;     /* seconds before the first retry, 60 */

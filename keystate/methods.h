@@ -2,7 +2,7 @@
  * keystate/methods.h -- the automatic bootstrap methods that prove a child's
  * new SIG(0) key (doc/protocol.md, Key bootstrap and D6, D7; doc/bootstrap.md):
  * at-apex, at-ns and one round of unsigned.  Each call looks the key up in
- * the DNS and says what it found; the scheduler (receiver/bootstrap.c)
+ * the DNS and says what it found; the scheduler (keys/bootstrap.c)
  * decides what to do with that: retries, backoff, rounds over time, state
  * changes and audit rows.
  *

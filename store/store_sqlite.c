@@ -143,7 +143,7 @@ static const char *const migration_v1[] = {
 };
 
 /*
- * Version 2: the bootstrap validations (receiver/bootstrap.c).  One row per
+ * Version 2: the bootstrap validations (keys/bootstrap.c).  One row per
  * key whose automatic validation is queued or has ended; next_at is NULL
  * once it ended (the row stays so that the last result can be shown).
  */
