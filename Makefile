@@ -45,7 +45,7 @@ KEYS_SRC     = keys/cache.c keys/trans.c keys/rkey.c keys/records.c keys/ops.c k
 OUTBOX_SRC   = outbox/outbox.c outbox/check.c
 RECEIVER_SRC = receiver/server.c receiver/pipeline.c receiver/replay.c receiver/respond.c \
                receiver/metrics.c
-DAEMON_SRC   = daemon/keycmd.c daemon/import.c
+DAEMON_SRC   = daemon/keycmd.c daemon/import.c daemon/process.c
 API_SRC      = api/api.c api/tokens.c api/routes.c api/writes.c api/cfgjson.c
 
 LIB_SRC  = $(COMMON_SRC) $(SIG0_SRC) $(STORE_SRC) $(POLICY_SRC) $(KEYSTATE_SRC) $(CONFIG_SRC) \

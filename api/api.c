@@ -450,9 +450,9 @@ static void judge_headers(struct api_req *q, const char *url)
 		char *end = NULL;
 		errno = 0;
 		unsigned long long n = strtoull(cl, &end, 10);
-		if (errno == 0 && end != cl && n > q->a->cfg->api.max_body)
+		if (errno == 0 && end != cl && n > q->cfg->api.max_body)
 			api_error(q, 413, "the body is larger than api.max-body (%u bytes)",
-				  q->a->cfg->api.max_body);
+				  q->cfg->api.max_body);
 	}
 }
 
@@ -518,6 +518,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			return MHD_NO;
 		*con_cls = q;
 		q->a = a;
+		pthread_mutex_lock(&a->mu);
+		q->cfg = cfg_hold(a->cfg); /* a reload may swap a->cfg meanwhile */
+		pthread_mutex_unlock(&a->mu);
 		q->conn = c;
 		q->method = method;
 		/*
@@ -532,7 +535,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return q->status != 0 ? queue(q) : MHD_YES;
 	}
 	if (*upload_size != 0) {
-		size_t n = *upload_size, max = a->cfg->api.max_body;
+		size_t n = *upload_size, max = q->cfg->api.max_body;
 		*upload_size = 0;
 		if (q->status != 0)
 			return MHD_YES; /* answered already; the rest is dropped */
@@ -542,7 +545,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			q->body = NULL;
 			q->len = q->cap = 0;
 			api_error(q, 413, "the body is larger than api.max-body (%u bytes)",
-				  a->cfg->api.max_body);
+				  q->cfg->api.max_body);
 			return MHD_YES;
 		}
 		if (q->len + n > q->cap) {
@@ -580,6 +583,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	(void)toe;
 	if (q == NULL)
 		return;
+	cfg_free(q->cfg);
 	free(q->body);
 	free(q->out);
 	free(q);
@@ -622,6 +626,7 @@ static void api_free(struct api *a)
 	free(a->tls_key);
 	free(a->tls_cert);
 	pthread_mutex_destroy(&a->mu);
+	cfg_free(a->cfg);
 	free(a);
 }
 
@@ -633,7 +638,7 @@ static int api_open(const struct api_env *env, bool tls, struct api **out)
 	if (a == NULL)
 		return DS_ENOMEM;
 	a->env = *env;
-	a->cfg = cfg;
+	a->cfg = cfg_hold(cfg);
 	pthread_mutex_init(&a->mu, NULL);
 	int rc = api_tokens_load(cfg->api.tokens_file, &a->tokens);
 	if (rc != DS_OK) {
@@ -751,6 +756,17 @@ int api_reload_tokens(struct api *a)
 	api_tokens_clear(&old);
 	log_notice("api: %zu token(s) loaded from %s", set.n, a->cfg->api.tokens_file);
 	return DS_OK;
+}
+
+void api_set_cfg(struct api *a, const struct cfg *cfg)
+{
+	if (a == NULL)
+		return;
+	pthread_mutex_lock(&a->mu);
+	const struct cfg *old = a->cfg;
+	a->cfg = cfg_hold(cfg);
+	pthread_mutex_unlock(&a->mu);
+	cfg_free(old);
 }
 
 void api_stop(struct api *a)

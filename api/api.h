@@ -31,15 +31,29 @@ int api_config_print(const struct cfg *c, FILE *out);
  * What the API acts on in the running process, given by daemon/ (the API
  * reaches nothing else).  Every pointer stays valid until api_stop().
  */
+/* What a configuration reload did: on failure, error says why (the lines
+ * of the loader, "file:line: message"); on success, restart names the
+ * changed settings that wait for a restart ("" none) and summary says
+ * what now runs. */
+struct api_reload_result {
+	char error[4096];
+	char restart[1024];
+	char summary[256];
+};
+
 struct api_env {
 	const struct cfg *cfg;
 	struct keycache *keys;	      /* keys changed by a write go here at once */
 	struct outbox_runner *outbox; /* woken after a delivery retry */
 	/* the receiver key folder changed (a roll): the DNS side reads it again */
 	void (*rkeys_changed)(void *arg);
-	/* the process's metrics in Prometheus text; gauges read through s */
-	int (*metrics)(void *arg, struct store *s, FILE *out);
+	/* the process's metrics in Prometheus text for cfg; gauges read through s */
+	int (*metrics)(void *arg, const struct cfg *cfg, struct store *s, FILE *out);
 	void *arg; /* for both callbacks */
+	/* POST /api/v1/reload: reload the configuration, wait for the outcome
+	 * (NULL: the route answers 503) */
+	int (*reload)(void *reload_arg, struct api_reload_result *res);
+	void *reload_arg;
 };
 
 /*
@@ -54,6 +68,10 @@ int api_start(const struct api_env *env, struct api **out);
 /* Read the tokens file again (SIGHUP); on any error the old tokens stay
  * and the error is logged.  NULL is a no-op. */
 int api_reload_tokens(struct api *a);
+
+/* The configuration requests use from now on (a reload); requests in
+ * progress finish with the one they started with.  NULL is a no-op. */
+void api_set_cfg(struct api *a, const struct cfg *cfg);
 
 /* Stop serving (requests in progress finish) and free.  NULL is a no-op. */
 void api_stop(struct api *a);

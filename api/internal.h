@@ -78,11 +78,11 @@ char *api_read_file(const char *path, const char *what, bool secret, size_t max,
 
 struct api {
 	struct api_env env;
-	const struct cfg *cfg;
+	const struct cfg *cfg; /* held; guarded by mu: api_set_cfg swaps it */
 	struct store *store; /* used by the MHD thread only */
 	struct MHD_Daemon *mhd;
 	struct ratelimit *unauth; /* audit rows of 401s per source (MHD thread only) */
-	pthread_mutex_t mu;	  /* guards tokens */
+	pthread_mutex_t mu;	  /* guards tokens and cfg */
 	struct api_tokens tokens;
 	char *tls_cert, *tls_key; /* PEM text, kept while the daemon runs */
 	size_t tls_key_len;
@@ -96,6 +96,7 @@ struct api_route;
 
 struct api_req {
 	struct api *a;
+	const struct cfg *cfg; /* the configuration it runs under (held) */
 	struct MHD_Connection *conn;
 	const char *method;
 	char request[300]; /* "METHOD /path" for logs and audit rows */
@@ -178,6 +179,7 @@ void api_key_revoke(struct api_req *q);
 void api_key_delete(struct api_req *q);
 void api_outbox_retry(struct api_req *q);
 void api_rkey_roll(struct api_req *q);
+void api_reload(struct api_req *q);
 
 /* Shared by the readers and the writers (routes.c). */
 json_t *api_key_json(struct api_req *q, const struct store_key *k);

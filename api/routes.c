@@ -106,7 +106,7 @@ static void page_done(struct api_req *q, json_t *items, json_t *next, int rc)
 bool api_find_child(struct api_req *q, const char *s, const struct cfg_zone **zone,
 		    int64_t *child_id, uint8_t child[DNAME_MAX])
 {
-	const struct cfg *c = q->a->cfg;
+	const struct cfg *c = q->cfg;
 	const struct cfg_zone *best = NULL;
 	char name[DNAME_STR_MAX];
 	if (!parse_name(q, s, "child", child))
@@ -200,7 +200,7 @@ static int count_child(void *arg, const struct store_child_row *c)
 
 static void h_zones(struct api_req *q)
 {
-	const struct cfg *c = q->a->cfg;
+	const struct cfg *c = q->cfg;
 	json_t *items = json_array();
 	for (size_t i = 0; items && i < c->nzones; i++) {
 		const struct cfg_zone *z = &c->zones[i];
@@ -295,7 +295,7 @@ static void h_children(struct api_req *q)
 	if (!parse_name(q, q->param[0], "zone", zone) || !query_limit(q, &limit) ||
 	    (as != NULL && !parse_name(q, as, "cursor (child)", after)))
 		return;
-	if (cfg_zone_find(q->a->cfg, zone) == NULL) {
+	if (cfg_zone_find(q->cfg, zone) == NULL) {
 		api_error(q, 404, "zone %.255s is not configured", q->param[0]);
 		return;
 	}
@@ -563,7 +563,7 @@ static int backend_add(void *arg, const struct cfg_zone *zone, const struct cfg_
 static void h_backends(struct api_req *q)
 {
 	json_t *items = json_array();
-	int rc = items ? outbox_status(q->a->cfg, q->a->store, backend_add, items) : DS_ENOMEM;
+	int rc = items ? outbox_status(q->cfg, q->a->store, backend_add, items) : DS_ENOMEM;
 	page_done(q, items, NULL, rc);
 }
 
@@ -583,7 +583,7 @@ static bool rkey_times(const struct cfg *c, const struct sig0_key *k, struct sig
 
 json_t *api_rkeys_json(struct api_req *q)
 {
-	const struct cfg *c = q->a->cfg;
+	const struct cfg *c = q->cfg;
 	if (!c->receiver.enabled) {
 		api_error(q, 404, "no receiver key: receiver.name is not set (or sign is off)");
 		return NULL;
@@ -639,7 +639,7 @@ static void h_rkey(struct api_req *q)
 
 static int records_to(struct api_req *q, const char *zone, FILE *f)
 {
-	return keys_records(q->a->cfg, zone, f);
+	return keys_records(q->cfg, zone, f);
 }
 
 static void h_records(struct api_req *q)
@@ -670,12 +670,12 @@ static void check_zone(struct api_req *q, bool repair)
 	size_t len = 0;
 	if (!parse_name(q, q->param[0], "zone", zone))
 		return;
-	if (cfg_zone_find(q->a->cfg, zone) == NULL) {
+	if (cfg_zone_find(q->cfg, zone) == NULL) {
 		api_error(q, 404, "zone %.255s is not configured", q->param[0]);
 		return;
 	}
 	FILE *f = open_memstream(&text, &len);
-	int rc = f ? outbox_check(q->a->cfg, q->param[0], repair, f) : DS_ENOMEM;
+	int rc = f ? outbox_check(q->cfg, q->param[0], repair, f) : DS_ENOMEM;
 	if (f)
 		fclose(f);
 	json_t *lines = json_array();
@@ -713,14 +713,14 @@ void api_check_repair(struct api_req *q)
 
 static void h_config(struct api_req *q)
 {
-	api_json(q, 200, api_config_json(q->a->cfg));
+	api_json(q, 200, api_config_json(q->cfg));
 }
 
 static void h_healthz(struct api_req *q)
 {
 	/* one indexed read (probes come often; a count of the audit log would
 	 * scan it): the store answers, whether or not the zone is there */
-	const struct cfg *c = q->a->cfg;
+	const struct cfg *c = q->cfg;
 	int64_t zid;
 	int rc =
 	    store_zone_find(q->a->store, c->nzones ? c->zones[0].name : (const uint8_t *)"", &zid);
@@ -728,13 +728,13 @@ static void h_healthz(struct api_req *q)
 	api_json(q, ok ? 200 : 503,
 		 json_pack("{s:s,s:s,s:s,s:I}", "status", ok ? "ok" : "fail", "version",
 			   DSYNC_VERSION, "store", ok ? "ok" : "fail", "zones",
-			   (json_int_t)q->a->cfg->nzones));
+			   (json_int_t)q->cfg->nzones));
 }
 
 static int metrics_to(struct api_req *q, const char *unused, FILE *f)
 {
 	(void)unused;
-	return q->a->env.metrics(q->a->env.arg, q->a->store, f);
+	return q->a->env.metrics(q->a->env.arg, q->cfg, q->a->store, f);
 }
 
 static void h_metrics(struct api_req *q)
@@ -776,6 +776,7 @@ const struct api_route api_routes[] = {
 	{"POST",   "/api/v1/receiver-key/roll",          API_ROLE_ADMIN, "",                      api_rkey_roll},
 	{"GET",    "/api/v1/records",                    API_ROLE_READ,  "zone",                  h_records},
 	{"GET",    "/api/v1/config",                     API_ROLE_READ,  "",                      h_config},
+	{"POST",   "/api/v1/reload",                     API_ROLE_ADMIN, "",                      api_reload},
 	{NULL,     NULL,                                 API_ROLE_NONE,  NULL,                    NULL},
 };
 // clang-format on

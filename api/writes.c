@@ -63,7 +63,7 @@ static void cache_put(struct api_req *q, const struct keyrows *changed)
 {
 
 	for (size_t i = 0; i < changed->n; i++)
-		keycache_put(q->a->env.keys, &changed->k[i], &q->a->cfg->limits);
+		keycache_put(q->a->env.keys, &changed->k[i], &q->cfg->limits);
 }
 
 /* Answer 200/201 with key id as it is now. */
@@ -150,7 +150,7 @@ static void transition(struct api_req *q, enum ks_event ev)
 	    !body_reason(q, reason, sizeof(reason), "through the admin API"))
 		return;
 	struct key_op *op = op_new(q, reason);
-	int rc = op ? key_op_transition(q->a->cfg, q->a->store, id, ev, op) : DS_ENOMEM;
+	int rc = op ? key_op_transition(q->cfg, q->a->store, id, ev, op) : DS_ENOMEM;
 	if (op != NULL)
 		key_name(&op->key, what, sizeof(what));
 	if (rc == DS_OK) {
@@ -185,13 +185,13 @@ void api_key_delete(struct api_req *q)
 	    !body_reason(q, reason, sizeof(reason), "through the admin API"))
 		return;
 	struct key_op *op = op_new(q, reason);
-	int rc = op ? key_op_delete(q->a->cfg, q->a->store, id, op) : DS_ENOMEM;
+	int rc = op ? key_op_delete(q->cfg, q->a->store, id, op) : DS_ENOMEM;
 	if (op != NULL)
 		key_name(&op->key, what, sizeof(what));
 	if (rc == DS_OK) {
 		/* entries never leave the cache while it lives: revoked stops it verifying */
 		op->key.state = KEY_REVOKED;
-		keycache_put(q->a->env.keys, &op->key, &q->a->cfg->limits);
+		keycache_put(q->a->env.keys, &op->key, &q->cfg->limits);
 		log_notice("api: %s deleted by %s", what, q->actor);
 		char *none = malloc(1);
 		api_text(q, 204, NULL, none, 0);
@@ -253,8 +253,7 @@ static bool key_add_record(struct api_req *q, const struct cfg_zone *z, const ui
 		api_error(q, 400, "the KEY's owner %s is not the child %s", o, c);
 		return false;
 	}
-	if (sig0_key_new(child, k->rdata, rdlen, &q->a->cfg->limits, &pk, why, sizeof(why)) !=
-	    DS_OK) {
+	if (sig0_key_new(child, k->rdata, rdlen, &q->cfg->limits, &pk, why, sizeof(why)) != DS_OK) {
 		api_error(q, 400, "the key is not acceptable: %s", why);
 		return false;
 	}
@@ -380,12 +379,12 @@ void api_outbox_retry(struct api_req *q)
 
 static int rkeys_to(struct api_req *q, const char *what, FILE *f)
 {
-	return rkeys_command(q->a->cfg, what, f);
+	return rkeys_command(q->cfg, what, f);
 }
 
 void api_rkey_roll(struct api_req *q)
 {
-	const struct cfg *c = q->a->cfg;
+	const struct cfg *c = q->cfg;
 	char reason[REASON_MAX + 64], why[REASON_MAX + 1200];
 	if (!body_reason(q, reason, sizeof(reason), "through the admin API"))
 		return;
@@ -416,4 +415,40 @@ void api_rkey_roll(struct api_req *q)
 	json_t *v = api_rkeys_json(q);
 	if (v != NULL)
 		api_json(q, 200, v);
+}
+
+/* ---- the configuration ---- */
+
+/* The settings a reload left for the next restart, as a JSON array. */
+static json_t *restart_list(const char *names)
+{
+	json_t *a = json_array();
+	char buf[sizeof(((struct api_reload_result *)0)->restart)];
+	snprintf(buf, sizeof(buf), "%s", names);
+	for (char *save, *t = strtok_r(buf, ", ", &save); a && t; t = strtok_r(NULL, ", ", &save))
+		json_array_append_new(a, json_string(t));
+	return a;
+}
+
+void api_reload(struct api_req *q)
+{
+	struct api_reload_result res = {0};
+	if (q->a->env.reload == NULL) {
+		api_error(q, 503, "this process cannot reload its configuration");
+		return;
+	}
+	int rc = q->a->env.reload(q->a->env.reload_arg, &res);
+	if (rc != DS_OK) {
+		api_audit(q, NULL, NULL, "refused", res.error);
+		api_error(q, 422, "configuration not reloaded; the running one stays: %s",
+			  res.error);
+		return;
+	}
+	api_audit(q, NULL, NULL, "reloaded", res.summary);
+	json_t *v = json_pack("{s:b, s:s, s:o}", "reloaded", 1, "summary", res.summary,
+			      "restart_needed", restart_list(res.restart));
+	if (v != NULL)
+		api_json(q, 200, v);
+	else
+		api_text(q, 500, NULL, NULL, 0);
 }

@@ -3,6 +3,7 @@
  */
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -10,8 +11,9 @@
 #include "common/log.h"
 
 static const char *log_ident = "dsyncd";
-static bool log_syslog;
-static int log_level = LOG_INFO;
+/* a reload changes these while other threads log */
+static atomic_bool log_syslog;
+static atomic_int log_level = LOG_INFO;
 static int log_facility = LOG_DAEMON;
 static log_sink_fn log_sink;
 static void *log_sink_arg;

@@ -353,8 +353,9 @@ enum ctype {
 	CT_BOOL,
 };
 
-#define REQ 1u	/* must be present */
-#define HAND 2u /* kind/off say where the value is, but it is filled by hand */
+#define REQ 1u	   /* must be present */
+#define HAND 2u	   /* kind/off say where the value is, but it is filled by hand */
+#define RESTART 4u /* read once at start: a reload keeps the running value (cfg_keep_restart) */
 
 /*
  * Where a row's value goes, in the struct of its group: struct cfg for the
@@ -415,22 +416,22 @@ static void show_backends(const void *obj, const struct cfg_visitor *v);
 static const struct row schema[] = {
 	/* path                                type      default              min    max       check                flags, kind, off, off_n, words, show */
 	{"server",                               CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0, NULL, NULL},
-	{"server.listen",                        CT_ARRAY,  "127.0.0.1 ::1",     1,     32,       NULL,                0, K_STRV, offsetof(struct cfg, listen), offsetof(struct cfg, nlisten), NULL, NULL},
+	{"server.listen",                        CT_ARRAY,  "127.0.0.1 ::1",     1,     32,       NULL,                RESTART, K_STRV, offsetof(struct cfg, listen), offsetof(struct cfg, nlisten), NULL, NULL},
 	{"server.listen.[]",                     CT_STR,    NULL,                0,     0,        check_addr,          0, K_NONE, 0, 0, NULL, NULL},
-	{"server.port",                          CT_INT,    "5354",              1,     65535,    NULL,                0, K_U16, offsetof(struct cfg, port), NOCOUNT, NULL, NULL},
-	{"server.workers",                       CT_INT,    "0",                 0,     256,      NULL,                0, K_UINT, offsetof(struct cfg, workers), NOCOUNT, NULL, NULL},
+	{"server.port",                          CT_INT,    "5354",              1,     65535,    NULL,                RESTART, K_U16, offsetof(struct cfg, port), NOCOUNT, NULL, NULL},
+	{"server.workers",                       CT_INT,    "0",                 0,     256,      NULL,                RESTART, K_UINT, offsetof(struct cfg, workers), NOCOUNT, NULL, NULL},
 	{"server.tcp-idle-timeout",              CT_INT,    "10",                1,     3600,     NULL,                0, K_UINT, offsetof(struct cfg, tcp_idle_timeout), NOCOUNT, NULL, NULL},
 	{"server.tcp-max-connections",           CT_INT,    "256",               1,     65535,    NULL,                0, K_UINT, offsetof(struct cfg, tcp_max_connections), NOCOUNT, NULL, NULL},
 	{"server.tcp-connections-per-network",   CT_INT,    "32",                1,     65535,    NULL,                0, K_UINT, offsetof(struct cfg, tcp_per_network), NOCOUNT, NULL, NULL},
 	{"server.max-message-size",              CT_INT,    "16384",             512,   65535,    NULL,                0, K_UINT, offsetof(struct cfg, max_message_size), NOCOUNT, NULL, NULL},
 	{"server.queue-max",                     CT_INT,    "1024",              1,     1000000,  NULL,                0, K_UINT, offsetof(struct cfg, queue_max), NOCOUNT, NULL, NULL},
 	{"server.commit-batch-max",              CT_INT,    "64",                1,     10000,    NULL,                0, K_UINT, offsetof(struct cfg, commit_batch_max), NOCOUNT, NULL, NULL},
-	{"server.udp-receive-buffer",             CT_INT,    "4194304",           0,     268435456, NULL,               0, K_UINT, offsetof(struct cfg, udp_rcvbuf), NOCOUNT, NULL, NULL},
+	{"server.udp-receive-buffer",             CT_INT,    "4194304",           0,     268435456, NULL,               RESTART, K_UINT, offsetof(struct cfg, udp_rcvbuf), NOCOUNT, NULL, NULL},
 	{"server.updates-per-source",            CT_INT,    "600",               1,     100000000, NULL,               0, K_UINT, offsetof(struct cfg, upd_per_source), NOCOUNT, NULL, NULL},
 	{"server.updates-per-signer",            CT_INT,    "120",               1,     100000000, NULL,               0, K_UINT, offsetof(struct cfg, upd_per_signer), NOCOUNT, NULL, NULL},
 
 	{"store",                                CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0, NULL, NULL},
-	{"store.path",                           CT_STR,    "var/dsyncd.db",     0,     0,        check_nonempty,      0, K_PATH, offsetof(struct cfg, store_path), NOCOUNT, NULL, NULL},
+	{"store.path",                           CT_STR,    "var/dsyncd.db",     0,     0,        check_nonempty,      RESTART, K_PATH, offsetof(struct cfg, store_path), NOCOUNT, NULL, NULL},
 	{"store.retention-days",                 CT_INT,    "0",                 0,     36500,    NULL,                0, K_UINT, offsetof(struct cfg, retention_days), NOCOUNT, NULL, NULL},
 
 	{"log",                                  CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0, NULL, NULL},
@@ -481,11 +482,11 @@ static const struct row schema[] = {
 	{"bootstrap.query-timeout",              CT_INT,    "5",                 1,     120,      NULL,                0, K_UINT, offsetof(struct cfg, boot.query_timeout), NOCOUNT, NULL, NULL},
 
 	{"api",                                  CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0, NULL, NULL},
-	{"api.listen",                           CT_STR,    "127.0.0.1",         0,     0,        check_addr,          0, K_STR, offsetof(struct cfg, api.listen), NOCOUNT, NULL, NULL},
-	{"api.port",                             CT_INT,    "8053",              1,     65535,    NULL,                0, K_U16, offsetof(struct cfg, api.port), NOCOUNT, NULL, NULL},
-	{"api.tokens-file",                      CT_STR,    NULL,                0,     0,        check_nonempty,      0, K_PATH, offsetof(struct cfg, api.tokens_file), NOCOUNT, NULL, NULL},
-	{"api.tls-certificate",                  CT_STR,    NULL,                0,     0,        check_nonempty,      0, K_PATH, offsetof(struct cfg, api.tls_cert), NOCOUNT, NULL, NULL},
-	{"api.tls-key",                          CT_STR,    NULL,                0,     0,        check_nonempty,      0, K_PATH, offsetof(struct cfg, api.tls_key), NOCOUNT, NULL, NULL},
+	{"api.listen",                           CT_STR,    "127.0.0.1",         0,     0,        check_addr,          RESTART, K_STR, offsetof(struct cfg, api.listen), NOCOUNT, NULL, NULL},
+	{"api.port",                             CT_INT,    "8053",              1,     65535,    NULL,                RESTART, K_U16, offsetof(struct cfg, api.port), NOCOUNT, NULL, NULL},
+	{"api.tokens-file",                      CT_STR,    NULL,                0,     0,        check_nonempty,      RESTART, K_PATH, offsetof(struct cfg, api.tokens_file), NOCOUNT, NULL, NULL},
+	{"api.tls-certificate",                  CT_STR,    NULL,                0,     0,        check_nonempty,      RESTART, K_PATH, offsetof(struct cfg, api.tls_cert), NOCOUNT, NULL, NULL},
+	{"api.tls-key",                          CT_STR,    NULL,                0,     0,        check_nonempty,      RESTART, K_PATH, offsetof(struct cfg, api.tls_key), NOCOUNT, NULL, NULL},
 	{"api.max-body",                         CT_INT,    "65536",             64,    16777216, NULL,                0, K_UINT, offsetof(struct cfg, api.max_body), NOCOUNT, NULL, NULL},
 
 	{"resolver",                             CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0, NULL, NULL},
@@ -497,8 +498,8 @@ static const struct row schema[] = {
 	{"resolver.timeout",                     CT_INT,    "10",                1,     300,      NULL,                0, K_UINT, offsetof(struct cfg, resolver.timeout), NOCOUNT, NULL, NULL},
 
 	{"receiver",                             CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0, NULL, NULL},
-	{"receiver.name",                        CT_STR,    NULL,                0,     0,        check_dname,         HAND, K_NAME, offsetof(struct cfg, receiver.name), NOCOUNT, NULL, NULL},
-	{"receiver.key-directory",               CT_STR,    "keys",              0,     0,        check_nonempty,      0, K_PATHR, offsetof(struct cfg, receiver.key_dir), NOCOUNT, NULL, NULL},
+	{"receiver.name",                        CT_STR,    NULL,                0,     0,        check_dname,         HAND|RESTART, K_NAME, offsetof(struct cfg, receiver.name), NOCOUNT, NULL, NULL},
+	{"receiver.key-directory",               CT_STR,    "keys",              0,     0,        check_nonempty,      RESTART, K_PATHR, offsetof(struct cfg, receiver.key_dir), NOCOUNT, NULL, NULL},
 	{"receiver.algorithm",                   CT_INT,    "15",                1,     255,      check_receiver_alg,  0, K_U8, offsetof(struct cfg, receiver.alg), NOCOUNT, NULL, NULL},
 	{"receiver.sign",                        CT_STR,    "rfc2931",           0,     0,        NULL,                0, K_ENUM, offsetof(struct cfg, receiver.sign), NOCOUNT, E_SIGN, NULL},
 	{"receiver.sign-budget",                 CT_INT,    "1000",              0,     1000000,  NULL,                0, K_UINT, offsetof(struct cfg, receiver.sign_budget), NOCOUNT, NULL, NULL},
@@ -1455,6 +1456,7 @@ int cfg_load(const char *path, FILE *errf, struct cfg **out)
 		free(L.dir);
 		return DS_ENOMEM;
 	}
+	atomic_init(&L.c->refs, 1);
 	L.c->file = dup_str(&L, path);
 
 	const config_setting_t *root = config_root_setting(&cf);
@@ -1486,9 +1488,17 @@ static void backend_clear(struct cfg_backend *b)
 	free(b->where);
 }
 
-void cfg_free(struct cfg *c)
+struct cfg *cfg_hold(const struct cfg *c)
 {
-	if (!c)
+	struct cfg *m = (struct cfg *)c; /* the count is the only thing that changes */
+	atomic_fetch_add(&m->refs, 1);
+	return m;
+}
+
+void cfg_free(const struct cfg *cc)
+{
+	struct cfg *c = (struct cfg *)cc;
+	if (!c || atomic_fetch_sub(&c->refs, 1) > 1)
 		return;
 	for (size_t i = 0; i < c->nzones; i++) {
 		struct cfg_zone *z = &c->zones[i];
@@ -1707,4 +1717,120 @@ void cfg_visit(const struct cfg *c, const struct cfg_visitor *v)
 {
 	v->value(v->arg, "file", &(struct cfg_value){.type = CV_STR, .s = c->file});
 	show_group("", c, v);
+}
+
+/* ------------------------------------------------ settings read at start */
+
+/* Whether row r (a top-level one) has the same value in a and b. */
+static bool row_same(const struct row *r, const struct cfg *a, const struct cfg *b)
+{
+	const char *pa = (const char *)a + r->off, *pb = (const char *)b + r->off;
+	switch (r->kind) {
+	case K_STR:
+	case K_PATH:
+	case K_PATHR: {
+		const char *x = *(char *const *)pa, *y = *(char *const *)pb;
+		return x == y || (x && y && strcmp(x, y) == 0);
+	}
+	case K_STRV: {
+		char *const *x = *(char **const *)pa, *const *y = *(char **const *)pb;
+		for (; x && y && *x && *y; x++, y++)
+			if (strcmp(*x, *y) != 0)
+				return false;
+		return (!x || !*x) && (!y || !*y);
+	}
+	case K_NAME:
+		return dname_equal((const uint8_t *)pa, (const uint8_t *)pb);
+	case K_U8:
+		return *(const uint8_t *)pa == *(const uint8_t *)pb;
+	case K_U16:
+		return *(const uint16_t *)pa == *(const uint16_t *)pb;
+	default: /* K_UINT */
+		return *(const unsigned *)pa == *(const unsigned *)pb;
+	}
+}
+
+static char **strv_dup(char *const *v)
+{
+	size_t n = 0;
+	while (v && v[n])
+		n++;
+	char **d = calloc(n + 1, sizeof(*d));
+	for (size_t i = 0; d && i < n; i++)
+		if ((d[i] = strdup(v[i])) == NULL) {
+			strv_free(d);
+			return NULL;
+		}
+	return v ? d : (free(d), NULL);
+}
+
+/* Row r's value of from into to (whose own value is freed). */
+static int row_copy(const struct row *r, struct cfg *to, const struct cfg *from)
+{
+	char *pt = (char *)to + r->off;
+	const char *pf = (const char *)from + r->off;
+	switch (r->kind) {
+	case K_STR:
+	case K_PATH:
+	case K_PATHR: {
+		const char *v = *(char *const *)pf;
+		char *d = v ? strdup(v) : NULL;
+		if (v && !d)
+			return DS_ENOMEM;
+		free(*(char **)pt);
+		*(char **)pt = d;
+		return DS_OK;
+	}
+	case K_STRV: {
+		char **d = strv_dup(*(char **const *)pf);
+		if (*(char **const *)pf && !d)
+			return DS_ENOMEM;
+		strv_free(*(char ***)pt);
+		*(char ***)pt = d;
+		if (r->off_n != NOCOUNT)
+			memcpy((char *)to + r->off_n, (const char *)from + r->off_n,
+			       sizeof(size_t));
+		return DS_OK;
+	}
+	case K_NAME:
+		memcpy(pt, pf, DNAME_MAX);
+		return DS_OK;
+	case K_U8:
+		memcpy(pt, pf, sizeof(uint8_t));
+		return DS_OK;
+	case K_U16:
+		memcpy(pt, pf, sizeof(uint16_t));
+		return DS_OK;
+	default:
+		memcpy(pt, pf, sizeof(unsigned));
+		return DS_OK;
+	}
+}
+
+int cfg_keep_restart(struct cfg *nc, const struct cfg *old, char *changed, size_t len)
+{
+	size_t at = 0;
+	if (len)
+		changed[0] = '\0';
+	for (size_t i = 0; i < NROWS; i++) {
+		const struct row *r = &schema[i];
+		if (!(r->flags & RESTART) || row_same(r, nc, old))
+			continue;
+		int rc = row_copy(r, nc, old);
+		if (rc != DS_OK)
+			return rc;
+		int n = snprintf(changed + at, at < len ? len - at : 0, "%s%s", at ? ", " : "",
+				 r->path);
+		at += n > 0 ? (size_t)n : 0;
+	}
+	/* what follows from those settings follows them back */
+	nc->api.enabled = old->api.enabled;
+	nc->receiver.enabled = old->receiver.enabled;
+	return DS_OK;
+}
+
+bool cfg_setting_restart_only(const char *path)
+{
+	const struct row *r = row_find(path);
+	return r != NULL && (r->flags & RESTART);
 }

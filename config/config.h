@@ -10,6 +10,7 @@
 #ifndef DS_CONFIG_CONFIG_H
 #define DS_CONFIG_CONFIG_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -115,6 +116,7 @@ struct cfg_ede {
 };
 
 struct cfg {
+	atomic_int refs; /* cfg_hold / cfg_free */
 	char *file;
 
 	/* server */
@@ -235,7 +237,26 @@ struct cfg {
  * cfg_free) or DS_ECONFIG / DS_ENOMEM (*out NULL).
  */
 int cfg_load(const char *path, FILE *errf, struct cfg **out);
-void cfg_free(struct cfg *c);
+/*
+ * A configuration is shared by reference: cfg_load hands out the first,
+ * cfg_hold takes one more (a reload swaps configurations while an API
+ * request may still use the old one), cfg_free drops one and frees the
+ * configuration with the last.  NULL is a no-op for cfg_free.
+ */
+struct cfg *cfg_hold(const struct cfg *c);
+void cfg_free(const struct cfg *c);
+
+/*
+ * Settings read once at start (listen addresses, ports, store path, API
+ * tokens file and TLS files, receiver key, worker count, UDP buffer): a
+ * reload cannot apply them.  cfg_keep_restart copies the running values
+ * of those from old into the freshly loaded nc and names, in changed
+ * ("server.listen, api.port"; "" for none), those that differed: they
+ * take effect at the next restart.  DS_OK or DS_ENOMEM.
+ */
+int cfg_keep_restart(struct cfg *nc, const struct cfg *old, char *changed, size_t len);
+/* Whether the setting at path ("server.port") is read only at start. */
+bool cfg_setting_restart_only(const char *path);
 
 /* The key of child with exactly this KEY RDATA listed in the configuration,
  * or NULL. */

@@ -22,6 +22,7 @@
 #include "config/config.h"
 #include "api/api.h"
 #include "daemon/commands.h"
+#include "daemon/process.h"
 #include "keys/bootstrap.h"
 #include "keys/keys.h"
 #include "outbox/outbox.h"
@@ -31,18 +32,6 @@
 #define DEFAULT_CONFIG "/etc/dsyncd/dsyncd.conf"
 
 static struct receiver *the_receiver;
-
-/* api_env.rkeys_changed: the I/O loop reads the receiver key folder again */
-static void rkeys_reload(void *arg)
-{
-	receiver_request_keys(arg);
-}
-
-/* SIGHUP, after the keys: the API's tokens file */
-static void reload_tokens(void *arg)
-{
-	api_reload_tokens(arg);
-}
 
 static void on_stop(int sig)
 {
@@ -62,7 +51,7 @@ static void on_hup(int sig)
 {
 	(void)sig;
 	if (the_receiver)
-		receiver_request_keys(the_receiver);
+		receiver_request_reload(the_receiver);
 }
 
 static void usage(FILE *f)
@@ -102,90 +91,8 @@ static int subcommand(const struct cfg *cfg, int argc, char **argv)
 	return rc;
 }
 
-/* Everything the serving process is made of; daemon/ builds and frees it. */
-struct process {
-	int lockfd;	     /* the store's lock (store_lock), -1 when not held */
-	struct store *store; /* the receiver's commit connection */
-	struct keycache *keys;
-	struct outbox_runner *outbox;
-	struct boot_counters boot_counters;
-	struct bootstrap *boot;
-	struct receiver *receiver;
-	struct api *api;
-};
-
-/* The child keys: the configuration's into the store, the store's into the cache. */
-static int open_keys(const struct cfg *cfg, struct process *p)
-{
-	char why[PATH_MAX + 200];
-	/* opened first: store_open makes the store's folder when it is missing */
-	int rc = store_open(cfg->store_path, &p->store);
-	if (rc != DS_OK) {
-		log_err("cannot open store %s: %s", cfg->store_path, ds_strerror(rc));
-		return rc;
-	}
-	rc = store_lock(cfg->store_path, &p->lockfd, why, sizeof(why));
-	if (rc != DS_OK) {
-		log_err("%s", why);
-		return rc;
-	}
-	rc = keys_sync_config(cfg, p->store);
-	if (rc == DS_OK)
-		rc = keycache_new(&p->keys);
-	if (rc == DS_OK)
-		rc = keycache_sync(p->keys, p->store, &cfg->limits);
-	if (rc != DS_OK)
-		log_err("cannot load the keys from the store: %s", ds_strerror(rc));
-	return rc;
-}
-
-/* Store and keys, outbox, bootstrap scheduler, receiver, API: in that order. */
-static int process_start(const struct cfg *cfg, struct process *p)
-{
-	int rc = open_keys(cfg, p);
-	if (rc == DS_OK)
-		rc = outbox_start(cfg, &p->outbox);
-	if (rc == DS_OK)
-		rc = bootstrap_start(cfg, p->keys, &p->boot_counters, &p->boot);
-	struct receiver_env renv = {
-	    .store = p->store,
-	    .keys = p->keys,
-	    .outbox = p->outbox,
-	    .boot = p->boot,
-	    .boot_counters = &p->boot_counters,
-	};
-	if (rc == DS_OK)
-		rc = receiver_new(cfg, &renv, &p->receiver);
-	struct api_env aenv = {
-	    .cfg = cfg,
-	    .keys = p->keys,
-	    .outbox = p->outbox,
-	    .rkeys_changed = rkeys_reload,
-	    .metrics = receiver_metrics,
-	    .arg = p->receiver,
-	};
-	if (rc == DS_OK)
-		rc = api_start(&aenv, &p->api);
-	if (rc == DS_OK)
-		receiver_set_reload_hook(p->receiver, reload_tokens, p->api);
-	return rc;
-}
-
-/* The reverse: whoever uses a part is stopped before it (NULLs are fine). */
-static void process_stop(struct process *p)
-{
-	api_stop(p->api);
-	receiver_free(p->receiver);
-	bootstrap_stop(p->boot);
-	if (p->outbox)
-		outbox_stop(p->outbox);
-	keycache_free(p->keys);
-	store_close(p->store);
-	store_unlock(p->lockfd);
-}
-
-/* Serve until SIGTERM; signals go to the receiver's I/O loop, which fans
- * SIGHUP out to the receiver keys, the child keys and the API's tokens. */
+/* Serve until SIGTERM; signals go to the receiver's I/O loop, which
+ * reloads the whole configuration on SIGHUP (process_reload). */
 static int serve(const struct cfg *cfg)
 {
 	struct sigaction sa = {0};
@@ -194,7 +101,8 @@ static int serve(const struct cfg *cfg)
 	/* until the receiver runs, a SIGHUP (log rotation) must not stop the service */
 	sigaction(SIGHUP, &sa, NULL);
 
-	static struct process p = {.lockfd = -1};
+	static struct process p = {
+	    .lockfd = -1, .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 	if (process_start(cfg, &p) != DS_OK) {
 		log_err("start-up failed");
 		process_stop(&p);

@@ -459,8 +459,8 @@ void bootstrap_count_run(struct boot_counters *c, unsigned method, int result)
 			atomic_fetch_add_explicit(&c->runs[i][result], 1, memory_order_relaxed);
 }
 
-int bootstrap_start(const struct cfg *c, struct keycache *keys, struct boot_counters *ctr,
-		    struct bootstrap **out)
+int bootstrap_new(const struct cfg *c, struct keycache *keys, struct boot_counters *ctr,
+		  struct bootstrap **out)
 {
 	bool automatic = false;
 	*out = NULL;
@@ -494,20 +494,41 @@ int bootstrap_start(const struct cfg *c, struct keycache *keys, struct boot_coun
 		if (rc != DS_OK)
 			log_err("bootstrap: resolver: %s", why);
 	}
-	size_t n = 0;
-	if (rc == DS_OK)
-		rc = audit_resumed(b, &n);
-	if (rc == DS_OK && pthread_create(&b->thread, NULL, bootstrap_main, b) != 0)
-		rc = DS_ENOMEM;
 	if (rc != DS_OK) {
 		bootstrap_stop(b);
 		return rc;
 	}
+	*out = b;
+	return DS_OK;
+}
+
+int bootstrap_run(struct bootstrap *b, bool resumed)
+{
+	size_t n = 0;
+	if (b == NULL)
+		return DS_OK;
+	int rc = resumed ? audit_resumed(b, &n) : DS_OK;
+	if (rc == DS_OK && pthread_create(&b->thread, NULL, bootstrap_main, b) != 0)
+		rc = DS_ENOMEM;
+	if (rc != DS_OK)
+		return rc;
 	b->started = true;
 	if (n)
 		log_notice("bootstrap: resuming %zu pending validation(s)", n);
-	*out = b;
 	return DS_OK;
+}
+
+int bootstrap_start(const struct cfg *c, struct keycache *keys, struct boot_counters *ctr,
+		    struct bootstrap **out)
+{
+	int rc = bootstrap_new(c, keys, ctr, out);
+	if (rc == DS_OK)
+		rc = bootstrap_run(*out, true);
+	if (rc != DS_OK) {
+		bootstrap_stop(*out);
+		*out = NULL;
+	}
+	return rc;
 }
 
 void bootstrap_kick(struct bootstrap *b)

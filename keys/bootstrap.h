@@ -37,6 +37,15 @@ struct bootstrap;
  */
 int bootstrap_start(const struct cfg *cfg, struct keycache *keys, struct boot_counters *ctr,
 		    struct bootstrap **out);
+/*
+ * The same in two steps, for a reload: bootstrap_new prepares (resolver,
+ * store connection) without starting anything; bootstrap_run starts the
+ * thread (resumed: audit the validations it picks up again, as at
+ * start).  NULL is a no-op for bootstrap_run.
+ */
+int bootstrap_new(const struct cfg *cfg, struct keycache *keys, struct boot_counters *ctr,
+		  struct bootstrap **out);
+int bootstrap_run(struct bootstrap *b, bool resumed);
 /* Wake it: a validation was queued.  NULL is a no-op. */
 void bootstrap_kick(struct bootstrap *b);
 /* Stop and free (waits for the attempt in progress); NULL is a no-op. */

@@ -54,6 +54,7 @@ struct outbox_runner {
 	struct store *store; /* the retention thread's connection */
 	pthread_t thread;
 	bool started;
+	pthread_rwlock_t lanes_lock; /* lanes and nlanes: replaced by outbox_switch */
 	pthread_mutex_t mu;
 	pthread_cond_t cv; /* kicks and stop, broadcast to every thread */
 	uint64_t kicks;
@@ -251,7 +252,8 @@ static void *purge_main(void *arg)
 }
 
 /* Make the lane of zc's backend i: the backend and a store connection. */
-static int lane_init(struct outbox_runner *o, struct lane *l, const struct cfg_zone *zc, size_t i)
+static int lane_init(struct outbox_runner *o, const struct cfg *cfg, struct lane *l,
+		     const struct cfg_zone *zc, size_t i)
 {
 	char err[512];
 	l->o = o;
@@ -265,7 +267,7 @@ static int lane_init(struct outbox_runner *o, struct lane *l, const struct cfg_z
 		log_err("%s: backend %s: %s", zc->backends[i].where, zc->backends[i].name, err);
 		return rc;
 	}
-	return store_open(o->cfg->store_path, &l->store);
+	return store_open(cfg->store_path, &l->store);
 }
 
 /* fn(arg, zone, i) for backend i of every zone, in configuration order,
@@ -287,19 +289,54 @@ static int count_pair(void *arg, const struct cfg_zone *zc, size_t i)
 	return DS_OK;
 }
 
+/* The lanes of one configuration, before their threads run. */
+struct outbox_next {
+	struct outbox_runner *o;
+	const struct cfg *cfg;
+	struct lane *lanes; /* in configuration order */
+	size_t nlanes;
+};
+
 static int add_lane(void *arg, const struct cfg_zone *zc, size_t i)
 {
-	struct outbox_runner *o = arg;
-	return lane_init(o, &o->lanes[o->nlanes++], zc, i);
+	struct outbox_next *nx = arg;
+	return lane_init(nx->o, nx->cfg, &nx->lanes[nx->nlanes++], zc, i);
 }
 
-/* The lanes of every configured backend, in configuration order. */
-static int lanes_init(struct outbox_runner *o)
+static void lanes_free(struct lane *lanes, size_t n)
 {
+	for (size_t i = 0; i < n; i++) {
+		backend_free(lanes[i].b);
+		store_close(lanes[i].store);
+	}
+	free(lanes);
+}
+
+void outbox_next_free(struct outbox_next *nx)
+{
+	if (nx == NULL)
+		return;
+	lanes_free(nx->lanes, nx->nlanes);
+	free(nx);
+}
+
+int outbox_prepare(struct outbox_runner *o, const struct cfg *cfg, struct outbox_next **out)
+{
+	struct outbox_next *nx = calloc(1, sizeof(*nx));
 	size_t n = 0;
-	each_pair(o->cfg, count_pair, &n);
-	o->lanes = calloc(n ? n : 1, sizeof(*o->lanes));
-	return o->lanes != NULL ? each_pair(o->cfg, add_lane, o) : DS_ENOMEM;
+	if (nx == NULL)
+		return DS_ENOMEM;
+	nx->o = o;
+	nx->cfg = cfg;
+	each_pair(cfg, count_pair, &n);
+	nx->lanes = calloc(n ? n : 1, sizeof(*nx->lanes));
+	int rc = nx->lanes != NULL ? each_pair(cfg, add_lane, nx) : DS_ENOMEM;
+	if (rc != DS_OK) {
+		outbox_next_free(nx);
+		return rc;
+	}
+	*out = nx;
+	return DS_OK;
 }
 
 /* Start a thread per lane, and the retention thread when there is a retention. */
@@ -312,13 +349,32 @@ static int threads_start(struct outbox_runner *o)
 	}
 	if (o->cfg->retention_days == 0)
 		return DS_OK;
-	int rc = store_open(o->cfg->store_path, &o->store);
+	int rc = o->store ? DS_OK : store_open(o->cfg->store_path, &o->store);
 	if (rc != DS_OK)
 		return rc;
 	if (pthread_create(&o->thread, NULL, purge_main, o) != 0)
 		return DS_ENOMEM;
 	o->started = true;
 	return DS_OK;
+}
+
+/* Stop and join every thread (a delivery in progress ends first). */
+static void threads_stop(struct outbox_runner *o)
+{
+	pthread_mutex_lock(&o->mu);
+	o->stop = true;
+	pthread_cond_broadcast(&o->cv);
+	pthread_mutex_unlock(&o->mu);
+	/* a lane in the middle of a delivery ends it by its backend's timeout */
+	for (size_t i = 0; i < o->nlanes; i++)
+		if (o->lanes[i].started)
+			pthread_join(o->lanes[i].thread, NULL);
+	if (o->started)
+		pthread_join(o->thread, NULL);
+	o->started = false;
+	pthread_mutex_lock(&o->mu);
+	o->stop = false;
+	pthread_mutex_unlock(&o->mu);
 }
 
 /* Say so when changes wait for a backend that is no longer configured:
@@ -340,6 +396,32 @@ static int warn_unconfigured(void *arg, const uint8_t *zone, const char *backend
 	return DS_OK;
 }
 
+/* Put nx's lanes in place of the runner's and start them. */
+static int lanes_switch(struct outbox_runner *o, struct outbox_next *nx)
+{
+	threads_stop(o);
+	pthread_rwlock_wrlock(&o->lanes_lock);
+	struct lane *old = o->lanes;
+	size_t nold = o->nlanes;
+	o->cfg = nx->cfg;
+	o->lanes = nx->lanes;
+	o->nlanes = nx->nlanes;
+	pthread_rwlock_unlock(&o->lanes_lock);
+	free(nx);
+	lanes_free(old, nold);
+	if (o->nlanes > 0)
+		store_outbox_pending_pairs(o->lanes[0].store, warn_unconfigured, (void *)o->cfg);
+	return threads_start(o);
+}
+
+int outbox_switch(struct outbox_runner *o, struct outbox_next *nx)
+{
+	int rc = lanes_switch(o, nx);
+	if (rc != DS_OK)
+		log_err("outbox: cannot start the delivery threads: %s", ds_strerror(rc));
+	return rc;
+}
+
 int outbox_start(const struct cfg *cfg, struct outbox_runner **out)
 {
 	struct outbox_runner *o = calloc(1, sizeof(*o));
@@ -348,11 +430,11 @@ int outbox_start(const struct cfg *cfg, struct outbox_runner **out)
 	o->cfg = cfg;
 	pthread_mutex_init(&o->mu, NULL);
 	pthread_cond_init(&o->cv, NULL);
-	int rc = lanes_init(o);
-	if (rc == DS_OK && o->nlanes > 0)
-		store_outbox_pending_pairs(o->lanes[0].store, warn_unconfigured, (void *)cfg);
+	pthread_rwlock_init(&o->lanes_lock, NULL);
+	struct outbox_next *nx;
+	int rc = outbox_prepare(o, cfg, &nx);
 	if (rc == DS_OK)
-		rc = threads_start(o);
+		rc = lanes_switch(o, nx);
 	if (rc == DS_OK)
 		*out = o;
 	else
@@ -373,10 +455,14 @@ void outbox_kick(struct outbox_runner *o)
 
 void outbox_stats(struct outbox_runner *o, outbox_stat_cb cb, void *arg)
 {
-	for (size_t i = 0; o != NULL && i < o->nlanes; i++)
+	if (o == NULL)
+		return;
+	pthread_rwlock_rdlock(&o->lanes_lock);
+	for (size_t i = 0; i < o->nlanes; i++)
 		if (o->lanes[i].b != NULL)
 			cb(arg, o->lanes[i].zc, backend_name(o->lanes[i].b),
 			   atomic_load(&o->lanes[i].ok), atomic_load(&o->lanes[i].fail));
+	pthread_rwlock_unlock(&o->lanes_lock);
 }
 
 struct status_walk {
@@ -403,22 +489,10 @@ void outbox_stop(struct outbox_runner *o)
 {
 	if (o == NULL)
 		return;
-	pthread_mutex_lock(&o->mu);
-	o->stop = true;
-	pthread_cond_broadcast(&o->cv);
-	pthread_mutex_unlock(&o->mu);
-	/* a lane in the middle of a delivery ends it by its backend's timeout */
-	for (size_t i = 0; i < o->nlanes; i++)
-		if (o->lanes[i].started)
-			pthread_join(o->lanes[i].thread, NULL);
-	if (o->started)
-		pthread_join(o->thread, NULL);
-	for (size_t i = 0; i < o->nlanes; i++) {
-		backend_free(o->lanes[i].b);
-		store_close(o->lanes[i].store);
-	}
-	free(o->lanes);
+	threads_stop(o);
+	lanes_free(o->lanes, o->nlanes);
 	store_close(o->store);
+	pthread_rwlock_destroy(&o->lanes_lock);
 	pthread_mutex_destroy(&o->mu);
 	pthread_cond_destroy(&o->cv);
 	free(o);

@@ -14,6 +14,20 @@
 struct outbox_runner;
 
 int outbox_start(const struct cfg *cfg, struct outbox_runner **out);
+/*
+ * A reload, in two steps: outbox_prepare makes the lanes of cfg (each
+ * backend made and checked, a store connection each) without touching the
+ * running ones, and fails with nothing changed; outbox_switch stops the
+ * running lanes (a delivery in progress ends first), puts the prepared
+ * ones in their place and starts them.  Deliveries pending in the store
+ * are picked up by the new lanes: nothing is lost or sent out of order.
+ * cfg must outlive the lanes.  outbox_next_free frees an unused one.
+ */
+struct outbox_next;
+int outbox_prepare(struct outbox_runner *o, const struct cfg *cfg, struct outbox_next **out);
+int outbox_switch(struct outbox_runner *o, struct outbox_next *nx);
+void outbox_next_free(struct outbox_next *nx);
+
 /* Wake the runner: new changes were committed.  Cheap: one lock and one
  * broadcast, whatever the number of backends. */
 void outbox_kick(struct outbox_runner *o);

@@ -280,13 +280,16 @@ struct receiver {
 	pthread_t committer;
 	volatile sig_atomic_t stop;
 	volatile sig_atomic_t want_stats;
-	volatile sig_atomic_t want_keys; /* SIGHUP: look at the receiver key folder now */
+	volatile sig_atomic_t want_keys;   /* look at the receiver key folder now (a roll) */
+	volatile sig_atomic_t want_reload; /* SIGHUP or an API request: reload_hook */
+	size_t inflight; /* jobs dispatched and not answered yet (I/O thread only) */
+	size_t open_cap; /* room in open[] */
 
 	struct outbox_runner *outbox;	     /* (env) */
 	struct bootstrap *boot;		     /* (env) */
 	struct boot_counters *boot_counters; /* (env), else own_boot (all 0) */
 	struct boot_counters own_boot;
-	/* run by the I/O loop on SIGHUP, after the keys (daemon/: the API's tokens) */
+	/* run by the I/O loop for each reload request (daemon/: the whole configuration) */
 	void (*reload_hook)(void *arg);
 	void *reload_arg;
 	struct ratelimit *boot_source;	       /* key uploads per source prefix (I/O thread) */
@@ -356,6 +359,6 @@ void metrics_observe_ns(struct counters *c, uint64_t ns);
  * error nothing is written and the error is returned; DS_EIO when out
  * fails.  Safe on any thread while r runs.
  */
-int metrics_render(struct receiver *r, struct store *s, FILE *out);
+int metrics_render(struct receiver *r, const struct cfg *cfg, struct store *s, FILE *out);
 
 #endif

@@ -309,14 +309,14 @@ static void render_duration(FILE *out, struct counters *c)
 	fprintf(out, "dsyncd_request_duration_seconds_count %llu\n", cum);
 }
 
-int metrics_render(struct receiver *r, struct store *s, FILE *out)
+int metrics_render(struct receiver *r, const struct cfg *cfg, struct store *s, FILE *out)
 {
 	struct counters *c = &r->ctr;
 	struct waiting w = {0};
 	struct lanes lanes = {0};
 	int rc = read_waiting(s, &w);
 	if (rc == DS_OK)
-		rc = outbox_status(r->cfg, s, lane_add, &lanes);
+		rc = outbox_status(cfg, s, lane_add, &lanes);
 	if (rc != DS_OK) {
 		free(lanes.v);
 		return rc;

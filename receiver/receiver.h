@@ -48,16 +48,32 @@ void receiver_stop(struct receiver *r);
 /* Log the counters (one line).  Async-signal-safe request; logged by the I/O loop. */
 void receiver_request_stats(struct receiver *r);
 
-/* Reload the receiver's own keys from their folder (SIGHUP).  Async-signal-safe request. */
+/* Read the receiver's own key folder again (after a roll).  Async-signal-safe request. */
 void receiver_request_keys(struct receiver *r);
+
+/* Reload the configuration (SIGHUP, an API request): the I/O loop runs the
+ * reload hook.  Async-signal-safe request. */
+void receiver_request_reload(struct receiver *r);
+/* fn(arg) runs on the I/O loop for each reload request. */
+void receiver_set_reload_hook(struct receiver *r, void (*fn)(void *arg), void *arg);
+
+/*
+ * For the reload hook only, on the I/O loop: receiver_quiesce answers every
+ * request in flight (they finish under the configuration they started
+ * with) and returns when none is left; until the hook returns, no new one
+ * is read.  receiver_apply then puts cfg and env in place: zones, policies,
+ * limits and queue sizes apply from the next request on.  The settings
+ * cfg_keep_restart keeps (listeners, workers) stay as they are.
+ */
+void receiver_quiesce(struct receiver *r);
+int receiver_apply(struct receiver *r, const struct cfg *cfg, const struct receiver_env *env);
 
 /* Free (after receiver_run() returned, or instead of it); env is left alone. */
 void receiver_free(struct receiver *r);
 
-/* Write r's metrics (Prometheus text) to out; the gauges from the store are
- * read with s, the caller's own connection.  r is a struct receiver *. */
-int receiver_metrics(void *r, struct store *s, FILE *out);
-/* fn(arg) runs on the I/O loop at each SIGHUP, after the keys are reloaded. */
-void receiver_set_reload_hook(struct receiver *r, void (*fn)(void *arg), void *arg);
+/* Write r's metrics (Prometheus text) to out, for the configuration cfg
+ * (the caller's, held while it writes); the gauges from the store are read
+ * with s, the caller's own connection.  r is a struct receiver *. */
+int receiver_metrics(void *r, const struct cfg *cfg, struct store *s, FILE *out);
 
 #endif

@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -362,6 +363,7 @@ static bool conn_send(struct receiver *r, struct conn *c, const uint8_t *p, size
 /* Start a job for one received message. */
 static void dispatch(struct receiver *r, struct job *j)
 {
+	r->inflight++;
 	pipeline_receive(r, j);
 	if (j->stage == JOB_VERIFY) {
 		if (jobq_push(&r->verifyq, j))
@@ -593,6 +595,7 @@ static void drain_done(struct receiver *r)
 		} /* else: the connection is gone; the answer is dropped */
 		metrics_observe_request(&r->ctr, &j->t_recv);
 		job_free(j);
+		r->inflight--;
 	}
 }
 
@@ -660,18 +663,6 @@ static void reload_rkeys(struct receiver *r)
 	r->rkeys_old[r->nrkeys_old++] = cur;
 	atomic_store(&r->rkeys, set);
 	log_notice("receiver keys reloaded from %s", r->cfg->receiver.key_dir);
-}
-
-/* Operator changes to child keys (dsyncd key trust|revoke) reach the cache. */
-static void reload_child_keys(struct receiver *r)
-{
-	struct store *s;
-	if (store_open(r->cfg->store_path, &s) != DS_OK)
-		return;
-	if (keycache_sync(r->keys, s, &r->cfg->limits) == DS_OK)
-		log_notice("child keys reloaded from the store (%zu in memory)",
-			   keycache_count(r->keys));
-	store_close(s);
 }
 
 /* ---- life cycle ---- */
@@ -748,7 +739,8 @@ int receiver_new(const struct cfg *cfg, const struct receiver_env *env, struct r
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < r->nconns_max)
 		r->nconns_max = (size_t)rl.rlim_cur;
 	r->conns = calloc(r->nconns_max, sizeof(*r->conns));
-	r->open = calloc(cfg->tcp_max_connections, sizeof(*r->open));
+	r->open_cap = cfg->tcp_max_connections;
+	r->open = calloc(r->open_cap, sizeof(*r->open));
 	r->epfd = epoll_create1(EPOLL_CLOEXEC);
 	r->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	r->lfd = calloc(cfg->nlisten * 2, sizeof(*r->lfd));
@@ -821,9 +813,10 @@ static void housekeeping(struct receiver *r, time_t *last_sweep, time_t *last_pu
 	}
 	if (r->want_keys) {
 		r->want_keys = 0;
-		log_notice("SIGHUP: reloading keys (other settings need a restart)");
 		reload_rkeys(r);
-		reload_child_keys(r);
+	}
+	if (r->want_reload) {
+		r->want_reload = 0;
 		if (r->reload_hook != NULL)
 			r->reload_hook(r->reload_arg);
 	}
@@ -892,15 +885,59 @@ void receiver_request_keys(struct receiver *r)
 	wake(r);
 }
 
-int receiver_metrics(void *r, struct store *s, FILE *out)
+void receiver_request_reload(struct receiver *r)
 {
-	return metrics_render(r, s, out);
+	r->want_reload = 1;
+	wake(r);
+}
+
+int receiver_metrics(void *r, const struct cfg *cfg, struct store *s, FILE *out)
+{
+	return metrics_render(r, cfg, s, out);
 }
 
 void receiver_set_reload_hook(struct receiver *r, void (*fn)(void *arg), void *arg)
 {
 	r->reload_hook = fn;
 	r->reload_arg = arg;
+}
+
+void receiver_quiesce(struct receiver *r)
+{
+	while (r->inflight > 0) {
+		struct pollfd p = {.fd = r->wakefd, .events = POLLIN};
+		uint64_t v;
+		if (poll(&p, 1, 1000) > 0 && read(r->wakefd, &v, sizeof(v)) < 0)
+			continue;
+		drain_done(r);
+	}
+}
+
+static void jobq_set_max(struct jobq *q, size_t max)
+{
+	pthread_mutex_lock(&q->mu);
+	q->max = max;
+	pthread_mutex_unlock(&q->mu);
+}
+
+int receiver_apply(struct receiver *r, const struct cfg *cfg, const struct receiver_env *env)
+{
+	if (r->conns != NULL && cfg->tcp_max_connections > r->open_cap) {
+		struct conn **o = realloc(r->open, cfg->tcp_max_connections * sizeof(*o));
+		if (o == NULL)
+			return DS_ENOMEM;
+		r->open = o;
+		r->open_cap = cfg->tcp_max_connections;
+	}
+	r->cfg = cfg;
+	r->outbox = env->outbox;
+	r->boot = env->boot;
+	jobq_set_max(&r->verifyq, cfg->queue_max);
+	jobq_set_max(&r->commitq, 2 * (size_t)cfg->queue_max);
+	ratelimit_bucket_init(&r->verify_budget, cfg->verify_budget, clock_mono_ns());
+	atomic_store(&r->sign_tokens, (long)cfg->receiver.sign_budget);
+	reload_rkeys(r);
+	return DS_OK;
 }
 
 void receiver_free(struct receiver *r)

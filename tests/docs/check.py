@@ -13,6 +13,8 @@ on one side and forgotten on the other fails `make test`:
   doc/protocol.md, and back;
 - every route of the admin API (api/routes.c) has its heading in
   doc/api.md, and back;
+- the settings a reload cannot change (schema flag RESTART) are the ones
+  dsyncd.conf(5) lists as read only at start, and back;
 - every Extended DNS Error code the receiver sends (common/dns.h EDE_*, and
   the configurable ede.* codes) is in doc/protocol.md or doc/decisions.md.
 
@@ -70,6 +72,15 @@ example = read("examples/dsyncd.conf")
 missing = [s for s in schema
            if not re.search(r"(^|[\s#{;])" + re.escape(s.split(".")[-1]) + r"\s*=", example, re.M)]
 report("every setting appears in examples/dsyncd.conf", missing)
+
+# ---- settings read only at start (flag RESTART): the list in dsyncd.conf(5)
+restart = set(re.findall(r'^\s*\{"([a-z0-9.\[\]-]+)",[^\n]*\bRESTART\b', read("config/config.c"), re.M))
+conf5 = read("doc/dsyncd.conf.5")
+para = conf5[conf5.index("These settings are read only at start"):]
+para = para[:para.index(".SH")]
+doc_restart = {n.replace("\\-", "-") for n in re.findall(r"^\.BR? ([a-z0-9.\\-]+)", para, re.M)}
+report("every setting read only at start is listed so in dsyncd.conf(5)", restart - doc_restart)
+report("every setting dsyncd.conf(5) lists as read only at start is so", doc_restart - restart)
 
 # ---- KeyState codes --------------------------------------------------------
 ks = {int(v) for v in re.findall(r"^\s*KS_[A-Z_]+\s*=\s*(\d+),", read("keystate/keystate.h"), re.M)}

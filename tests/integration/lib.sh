@@ -162,13 +162,13 @@ counter() {
 # keys: the child keys of $T/dsyncd.conf (`dsyncd key list`)
 keys() { "$BIN/dsyncd" -c "$T/dsyncd.conf" key list; }
 
-# hup [LOG]: SIGHUP to dsyncd, wait until it says it reloaded the child keys
+# hup [LOG]: SIGHUP to dsyncd, wait until the reload is over (done or refused)
 hup() {
 	local log=${1:-$T/dsyncd.log} n
-	n=$(grep -c "child keys reloaded" "$log")
+	n=$(grep -cE "configuration (not )?reloaded" "$log")
 	kill -HUP "$DSYNCD_PID"
-	for _ in $(seq 100); do
-		[ "$(grep -c "child keys reloaded" "$log")" -gt "$n" ] && break
+	for _ in $(seq 300); do
+		[ "$(grep -cE "configuration (not )?reloaded" "$log")" -gt "$n" ] && break
 		sleep 0.05
 	done
 }

@@ -46,7 +46,7 @@ static char *render(struct receiver *r, struct store *s)
 	FILE *f = open_memstream(&buf, &len);
 	if (f == NULL)
 		abort();
-	int rc = metrics_render(r, s, f);
+	int rc = metrics_render(r, r->cfg, s, f);
 	fclose(f);
 	CHECK_EQ(rc, DS_OK);
 	if (rc != DS_OK) {

@@ -74,6 +74,7 @@ static const struct command COMMANDS[] = {
     {"receiver-key show", 0, 0, 0, cmd_rkey_show, NULL},
     {"receiver-key roll", 0, 0, 0, cmd_rkey_roll, ""},
     {"config", 0, 0, 0, cmd_config, ""},
+    {"reload", 0, 0, 0, cmd_reload, ""},
     {"health", 0, 0, 0, cmd_health, ""},
 };
 

@@ -56,6 +56,31 @@ int cmd_config(struct ctl *c, char **arg)
 	return object_cmd(c, "GET", "/api/v1/config", show_flat);
 }
 
+/* POST /api/v1/reload: what runs now, and what waits for a restart */
+static int show_reload(struct ctl *c, json_t *o)
+{
+	json_t *r = json_object_get(o, "restart_needed");
+	char *sum = text(json_object_get(o, "summary"));
+	size_t i;
+	json_t *v;
+
+	if (c->json) {
+		free(sum);
+		return print_json(o);
+	}
+	printf("configuration reloaded: %s\n", sum);
+	free(sum);
+	json_array_foreach(r, i, v)
+	    printf("takes effect at the next restart: %s\n", json_string_value(v));
+	return 0;
+}
+
+int cmd_reload(struct ctl *c, char **arg)
+{
+	(void)arg;
+	return object_cmd(c, "POST", "/api/v1/reload", show_reload);
+}
+
 /* /healthz: a 503 still carries the report; it is shown, the status is 2 */
 int cmd_health(struct ctl *c, char **arg)
 {
