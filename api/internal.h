@@ -79,7 +79,7 @@ char *api_read_file(const char *path, const char *what, bool secret, size_t max,
 struct api {
 	struct api_env env;
 	const struct cfg *cfg; /* held; guarded by mu: api_set_cfg swaps it */
-	struct store *store; /* used by the MHD thread only */
+	struct store *store;   /* used by the MHD thread only */
 	struct MHD_Daemon *mhd;
 	struct ratelimit *unauth; /* audit rows of 401s per source (MHD thread only) */
 	pthread_mutex_t mu;	  /* guards tokens and cfg */

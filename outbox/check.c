@@ -3,14 +3,13 @@
  * POST /api/v1/zones/{zone}/check): does
  * what each backend's target holds (the primary's zone transfer for
  * dnsupdate, the zone read through the API for powerdns, the file written
- * for zonefile) equal the delegations in the store?  The target's data goes through the same extraction as `dsyncd
- * import` (NS and DS at each cut, the glue its NS targets need), and the
- * two sides are compared record by record (owner, type, RDATA; TTLs are
- * the target's business).  Each difference is one line: "+ rr" is in the
- * store but missing at the target, "- rr" is at the target but not in the
- * store.  --repair queues, for each child that differs, a change for that
- * backend alone; backends replace a child's delegation as a whole, so its
- * delivery makes the target equal the store again.
+ * for zonefile) equal the delegations in the store?  The target's data goes through the same
+ * extraction as `dsyncd import` (NS and DS at each cut, the glue its NS targets need), and the two
+ * sides are compared record by record (owner, type, RDATA; TTLs are the target's business).  Each
+ * difference is one line: "+ rr" is in the store but missing at the target, "- rr" is at the target
+ * but not in the store.  --repair queues, for each child that differs, a change for that backend
+ * alone; backends replace a child's delegation as a whole, so its delivery makes the target equal
+ * the store again.
  */
 #include <stdlib.h>
 #include <string.h>
