@@ -9,6 +9,9 @@
 #   make fuzz       libFuzzer targets, long runs (clang)
 #   make mutate     the sanitized daemon under ten minutes of mutated traffic
 #   make format-check
+#   make install    dsyncd, dsyncctl, dsync-agent, man pages, systemd unit and (when
+#                   absent) the configuration; PREFIX, DESTDIR, SYSCONFDIR,
+#                   LOCALSTATEDIR, UNITDIR as below.  make uninstall undoes it.
 
 CC       ?= cc
 BUILD    ?= build
@@ -20,6 +23,19 @@ ifeq ($(filter deps clean format-check,$(MAKECMDGOALS)),)
 $(warning pkg-config does not find $(PKGS); run 'make deps' first)
 endif
 endif
+
+# Installation folders.  SYSCONFDIR and LOCALSTATEDIR are compiled in (the
+# default configuration file and store.path): after changing them, rebuild
+# from clean.
+PREFIX        ?= /usr/local
+BINDIR        ?= $(PREFIX)/bin
+SBINDIR       ?= $(PREFIX)/sbin
+MANDIR        ?= $(PREFIX)/share/man
+SYSCONFDIR    ?= /etc
+LOCALSTATEDIR ?= /var
+UNITDIR       ?= $(PREFIX)/lib/systemd/system
+INSTALL       ?= install
+CPPFLAGS += -DDSYNC_SYSCONFDIR='"$(SYSCONFDIR)"' -DDSYNC_LOCALSTATEDIR='"$(LOCALSTATEDIR)"'
 
 WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
 CFLAGS  ?= -O2 -g
@@ -45,7 +61,7 @@ KEYS_SRC     = keys/cache.c keys/trans.c keys/rkey.c keys/records.c keys/ops.c k
 OUTBOX_SRC   = outbox/outbox.c outbox/check.c
 RECEIVER_SRC = receiver/server.c receiver/pipeline.c receiver/replay.c receiver/respond.c \
                receiver/metrics.c
-DAEMON_SRC   = daemon/keycmd.c daemon/import.c daemon/process.c
+DAEMON_SRC   = daemon/keycmd.c daemon/import.c daemon/process.c daemon/privdrop.c
 API_SRC      = api/api.c api/tokens.c api/routes.c api/writes.c api/cfgjson.c
 
 LIB_SRC  = $(COMMON_SRC) $(SIG0_SRC) $(STORE_SRC) $(POLICY_SRC) $(KEYSTATE_SRC) $(CONFIG_SRC) \
@@ -78,7 +94,7 @@ all: $(PROGS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
@@ -113,7 +129,8 @@ DEB_BUILD = build-essential pkg-config libldns-dev libssl-dev libsqlite3-dev \
             libjansson-dev libcurl4-openssl-dev
 DEB_TEST  = bind9-dnsutils bind9-utils knot knot-dnsutils ldnsutils sqlite3 \
             python3 iproute2 procps dns-root-data prometheus curl unbound \
-            libxml2-utils bind9 nsd pdns-server pdns-backend-sqlite3
+            libxml2-utils bind9 nsd pdns-server pdns-backend-sqlite3 \
+            debhelper dpkg-dev fakeroot lintian adduser systemd
 deps:
 	@missing=""; for p in $(DEB_BUILD) $(DEB_TEST); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' \
@@ -130,6 +147,40 @@ run: deps
 	$(MAKE) all
 	@mkdir -p var
 	$(BUILD)/dsyncd -c examples/dsyncd.conf
+
+# --- installing ---------------------------------------------------------
+# The configuration is installed only when there is none; the unit runs
+# $(SBINDIR)/dsyncd with $(SYSCONFDIR)/dsyncd/dsyncd.conf as user dsyncd.
+IPROGS = $(BUILD)/dsyncd $(BUILD)/dsyncctl $(BUILD)/dsync-agent
+install: $(IPROGS)
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	  $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) \
+	  $(DESTDIR)$(SYSCONFDIR)/dsyncd
+	$(INSTALL) -m 0755 $(BUILD)/dsyncd $(DESTDIR)$(SBINDIR)/dsyncd
+	$(INSTALL) -m 0755 $(BUILD)/dsyncctl $(BUILD)/dsync-agent $(DESTDIR)$(BINDIR)/
+	$(INSTALL) -m 0644 doc/dsyncctl.1 doc/dsync-agent.1 $(DESTDIR)$(MANDIR)/man1/
+	$(INSTALL) -m 0644 doc/dsyncd.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	$(INSTALL) -m 0644 doc/dsyncd.8 $(DESTDIR)$(MANDIR)/man8/
+	sed -e 's|/usr/sbin/|$(SBINDIR)/|g' -e 's|/etc/dsyncd/|$(SYSCONFDIR)/dsyncd/|g' \
+	  dist/dsyncd.service >$(DESTDIR)$(UNITDIR)/dsyncd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/dsyncd.service
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/dsyncd/dsyncd.conf ]; then \
+	  echo "kept $(DESTDIR)$(SYSCONFDIR)/dsyncd/dsyncd.conf"; else \
+	  sed 's|/var/lib/dsyncd/|$(LOCALSTATEDIR)/lib/dsyncd/|g' dist/dsyncd.conf \
+	    >$(DESTDIR)$(SYSCONFDIR)/dsyncd/dsyncd.conf && \
+	  chmod 0644 $(DESTDIR)$(SYSCONFDIR)/dsyncd/dsyncd.conf && \
+	  echo "installed $(DESTDIR)$(SYSCONFDIR)/dsyncd/dsyncd.conf"; fi
+
+# the configuration goes only when it is the one installed (unchanged)
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/dsyncd $(DESTDIR)$(BINDIR)/dsyncctl $(DESTDIR)$(BINDIR)/dsync-agent \
+	  $(DESTDIR)$(MANDIR)/man1/dsyncctl.1 $(DESTDIR)$(MANDIR)/man1/dsync-agent.1 \
+	  $(DESTDIR)$(MANDIR)/man5/dsyncd.conf.5 $(DESTDIR)$(MANDIR)/man8/dsyncd.8 \
+	  $(DESTDIR)$(UNITDIR)/dsyncd.service
+	@c=$(DESTDIR)$(SYSCONFDIR)/dsyncd/dsyncd.conf; \
+	if sed 's|/var/lib/dsyncd/|$(LOCALSTATEDIR)/lib/dsyncd/|g' dist/dsyncd.conf | cmp -s - $$c; then \
+	  rm -f $$c; rmdir $(DESTDIR)$(SYSCONFDIR)/dsyncd 2>/dev/null || true; \
+	elif [ -e $$c ]; then echo "kept $$c (changed since it was installed)"; fi
 
 # --- tests --------------------------------------------------------------
 # The whole suite: warning-free normal build, then everything again under
@@ -174,5 +225,5 @@ mutate: deps
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all units deps run test format-check bench fuzz mutate clean
+.PHONY: all units deps run test format-check bench fuzz mutate clean install uninstall
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -19,7 +19,9 @@
 #include <arpa/inet.h>
 #include <stddef.h>
 #include <errno.h>
+#include <grp.h>
 #include <libconfig.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,6 +184,29 @@ static bool check_nonempty(struct loader *L, const config_setting_t *s, const ch
 	if (config_setting_get_string(s)[0] != '\0')
 		return true;
 	say(L, s, "'%s' must not be empty", where);
+	return false;
+}
+
+/* server.user and server.group: a name the system knows (checked at -n) */
+static bool check_user(struct loader *L, const config_setting_t *s, const char *where)
+{
+	const char *v = config_setting_get_string(s);
+	errno = 0;
+	if (v[0] != '\0' && getpwnam(v) != NULL)
+		return true;
+	say(L, s, "'%s': unknown user \"%s\"%s%s", where, v, errno ? ": " : "",
+	    errno ? strerror(errno) : "");
+	return false;
+}
+
+static bool check_group(struct loader *L, const config_setting_t *s, const char *where)
+{
+	const char *v = config_setting_get_string(s);
+	errno = 0;
+	if (v[0] != '\0' && getgrnam(v) != NULL)
+		return true;
+	say(L, s, "'%s': unknown group \"%s\"%s%s", where, v, errno ? ": " : "",
+	    errno ? strerror(errno) : "");
 	return false;
 }
 
@@ -429,9 +454,11 @@ static const struct row schema[] = {
 	{"server.udp-receive-buffer",             CT_INT,    "4194304",           0,     268435456, NULL,               RESTART, K_UINT, offsetof(struct cfg, udp_rcvbuf), NOCOUNT, NULL, NULL},
 	{"server.updates-per-source",            CT_INT,    "600",               1,     100000000, NULL,               0, K_UINT, offsetof(struct cfg, upd_per_source), NOCOUNT, NULL, NULL},
 	{"server.updates-per-signer",            CT_INT,    "120",               1,     100000000, NULL,               0, K_UINT, offsetof(struct cfg, upd_per_signer), NOCOUNT, NULL, NULL},
+	{"server.user",                          CT_STR,    NULL,                0,     0,        check_user,          RESTART, K_STR, offsetof(struct cfg, user), NOCOUNT, NULL, NULL},
+	{"server.group",                         CT_STR,    NULL,                0,     0,        check_group,         RESTART, K_STR, offsetof(struct cfg, group), NOCOUNT, NULL, NULL},
 
 	{"store",                                CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0, NULL, NULL},
-	{"store.path",                           CT_STR,    "var/dsyncd.db",     0,     0,        check_nonempty,      RESTART, K_PATH, offsetof(struct cfg, store_path), NOCOUNT, NULL, NULL},
+	{"store.path",                           CT_STR,    CFG_STORE_PATH,      0,     0,        check_nonempty,      RESTART, K_PATH, offsetof(struct cfg, store_path), NOCOUNT, NULL, NULL},
 	{"store.retention-days",                 CT_INT,    "0",                 0,     36500,    NULL,                0, K_UINT, offsetof(struct cfg, retention_days), NOCOUNT, NULL, NULL},
 
 	{"log",                                  CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0, NULL, NULL},
@@ -1512,6 +1539,8 @@ void cfg_free(const struct cfg *cc)
 	free(c->zones);
 	strv_free(c->listen);
 	free(c->store_path);
+	free(c->user);
+	free(c->group);
 	free(c->receiver.key_dir);
 	strv_free(c->receiver.addresses);
 	strv_free(c->boot.vantage);

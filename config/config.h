@@ -20,6 +20,13 @@
 #include "policy/policy.h"
 #include "sig0/sig0.h"
 
+/* Where the build puts state: make LOCALSTATEDIR=... (default /var). */
+#ifndef DSYNC_LOCALSTATEDIR
+#define DSYNC_LOCALSTATEDIR "/var"
+#endif
+/* store.path when the configuration does not set it */
+#define CFG_STORE_PATH DSYNC_LOCALSTATEDIR "/lib/dsyncd/dsyncd.db"
+
 /* KEY RDATA room: 4 + 1 + 4 + 2048 octets, i.e. RSA up to 16384 bits. */
 #define CFG_KEY_RDATA_MAX 2064
 
@@ -134,9 +141,11 @@ struct cfg {
 	/* signed UPDATEs per minute (R9: before any crypto) */
 	unsigned upd_per_source; /* per source /24 (IPv4) or /56 (IPv6), 600 */
 	unsigned upd_per_signer; /* per SIG(0) signer name, 120 */
+	char *user;		 /* server.user: switch to it once serving (NULL: stay) */
+	char *group;		 /* server.group: its group (NULL: the user's) */
 
 	/* store */
-	char *store_path;	 /* "var/dsyncd.db" relative to the cwd */
+	char *store_path;	 /* CFG_STORE_PATH */
 	unsigned retention_days; /* audit rows and delivered changes kept; 0 = forever */
 
 	/* log */

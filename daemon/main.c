@@ -23,13 +23,17 @@
 #include "api/api.h"
 #include "daemon/commands.h"
 #include "daemon/process.h"
+#include "daemon/privdrop.h"
 #include "keys/bootstrap.h"
 #include "keys/keys.h"
 #include "outbox/outbox.h"
 #include "receiver/receiver.h"
 #include "backends/backend.h"
 
-#define DEFAULT_CONFIG "/etc/dsyncd/dsyncd.conf"
+#ifndef DSYNC_SYSCONFDIR
+#define DSYNC_SYSCONFDIR "/etc"
+#endif
+#define DEFAULT_CONFIG DSYNC_SYSCONFDIR "/dsyncd/dsyncd.conf"
 
 static struct receiver *the_receiver;
 
@@ -103,7 +107,7 @@ static int serve(const struct cfg *cfg)
 
 	static struct process p = {
 	    .lockfd = -1, .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
-	if (process_start(cfg, &p) != DS_OK) {
+	if (process_start(cfg, &p) != DS_OK || privdrop(cfg) != DS_OK) {
 		log_err("start-up failed");
 		process_stop(&p);
 		return 1;

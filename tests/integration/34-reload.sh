@@ -170,7 +170,12 @@ expect "every loaded UPDATE answered NOERROR" 0 "$bad"
 # nothing lost: every accepted UPDATE has its audit row, the last change is
 # in the store and delivered to the zone file
 audited() { sqlite3 "$T/db/dsyncd.db" "select count(*) from audit where child = '$1' and result = 'accepted'"; }
-expect "every loaded UPDATE audited as accepted" $((runs * 200)) "$(audited a.example.)"
+# (dsync-send's random IDs meet now and then: Ed25519 signs the same bytes
+# the same way within a second, and the receiver answers such a message as
+# the replay it is, with the first answer's NOERROR)
+replays=$(sqlite3 "$T/db/dsyncd.db" "select count(*) from audit where child = 'a.example.' and result = 'replay'")
+expect "every loaded UPDATE audited as accepted (or as a replay of one)" $((runs * 200)) \
+	$(($(audited a.example.) + replays))
 expect "every change of b.example. audited as accepted" "$b_changes" "$(audited b.example.)"
 expect "the store holds b.example.'s last NS set" \
 	"b.example. 2 ns$step-a.b.net.|b.example. 2 ns$step-b.b.net." \

@@ -217,7 +217,8 @@ static void test_defaults(void)
 	CHECK_EQ(c->commit_batch_max, 64);
 	CHECK_EQ(c->upd_per_source, 600);
 	CHECK_EQ(c->upd_per_signer, 120);
-	CHECK(strcmp(c->store_path, "var/dsyncd.db") == 0); /* default: cwd-relative */
+	CHECK(strcmp(c->store_path, CFG_STORE_PATH) == 0); /* default: the build's LOCALSTATEDIR */
+	CHECK(c->user == NULL && c->group == NULL);	   /* default: no switch */
 	CHECK(!c->log_syslog);
 	CHECK_EQ(c->log_level, LOG_INFO);
 	CHECK_EQ(c->log_facility, LOG_DAEMON);
@@ -357,7 +358,8 @@ static void test_values(void)
 	c = load_ok("values.conf",
 		    "server = { listen = [ \"10.1.2.3\", \"2001:db8::1\", \"::\" ];\n"
 		    "  port = 53; workers = 4;\n"
-		    "  updates-per-source = 5; updates-per-signer = 3; };\n"
+		    "  updates-per-source = 5; updates-per-signer = 3;\n"
+		    "  user = \"root\"; group = \"root\"; };\n"
 		    "store = { path = \"db/x.db\"; };\n"
 		    "log = { target = \"syslog\"; level = \"debug\"; facility = \"local3\"; };\n"
 		    "sig0 = { algorithms = [ 5, 13, 15 ]; rsa-min-bits = 1024;\n"
@@ -379,6 +381,7 @@ static void test_values(void)
 	CHECK_EQ(c->workers, 4);
 	CHECK_EQ(c->upd_per_source, 5);
 	CHECK_EQ(c->upd_per_signer, 3);
+	CHECK(c->user && strcmp(c->user, "root") == 0 && c->group && strcmp(c->group, "root") == 0);
 	CHECK_EQ(c->verify_budget, 0); /* 0: no limit */
 	char want[600];
 	snprintf(want, sizeof want, "%s/db/x.db", tmpdir);
@@ -586,6 +589,11 @@ static const struct bad_case bad[] = {
      "resolver = {\n trust-anchor-file = \"/nonexistent/root.key\"; };\n"
      "zones = ( { name = \"example.\"; bootstrap-methods = [ \"at-apex\" ]; } );\n",
      2, "'resolver.trust-anchor-file': cannot read \"/nonexistent/root.key\""},
+    {"unknown user", "server = {\n user = \"no-such-user-dsyncd\"; };\n" ZONE_OK, 2,
+     "'server.user': unknown user \"no-such-user-dsyncd\""},
+    {"unknown group",
+     "server = { user = \"root\";\n group = \"no-such-group-dsyncd\"; };\n" ZONE_OK, 2,
+     "'server.group': unknown group \"no-such-group-dsyncd\""},
 };
 
 static void test_bad(void)
