@@ -159,24 +159,15 @@ static const char ready_conf[] = "store = { path = \"ready.db\"; };\n"
 				 "zones = ( { name = \"example.\";\n"
 				 "  backends = ( { type = \"null\"; name = \"nb\"; } ); } );\n";
 
-/* What /readyz checks, each made to fail and then fixed. */
-static void test_readyz(struct cfg *c, struct store *s)
+/* A backend whose oldest undelivered change is too old, then delivered. */
+static void readyz_backend(struct api *a, struct cfg *c, struct store *s)
 {
-	struct api a = {.cfg = c, .store = s};
 	json_t *o;
 	char why[2048];
-	int64_t zid, cid, chg, key_id;
+	int64_t chg;
 	uint8_t child[DNAME_MAX];
 	const char *nb = "nb";
 	int64_t now = (int64_t)time(NULL);
-
-	CHECK_EQ(probe(&a, api_healthz, &o), 200);
-	CHECK(o == NULL); /* plain text */
-	CHECK_EQ(probe(&a, api_readyz, &o), 200);
-	CHECK(json_is_true(json_object_get(o, "ready")));
-	CHECK_EQ(json_array_size(json_object_get(o, "checks")), 3); /* store, nb, bootstrap */
-	CHECK(json_object_get(o, "reasons") == NULL);
-	json_decref(o);
 
 	/* a change 400 s old for backend nb, which failed on it: over the 300 s */
 	CHECK(dname_from_str("c.example.", child) > 0);
@@ -185,7 +176,7 @@ static void test_readyz(struct cfg *c, struct store *s)
 		 DS_OK);
 	CHECK_EQ(store_backend_result(s, c->zones[0].name, "nb", now - 10, "reload exited 1"),
 		 DS_OK);
-	CHECK_EQ(probe(&a, api_readyz, &o), 503);
+	CHECK_EQ(probe(a, api_readyz, &o), 503);
 	CHECK(json_is_false(json_object_get(o, "ready")));
 	reasons(o, why, sizeof(why));
 	CHECK(strncmp(why, "backend example./nb: oldest undelivered change 4", 48) == 0);
@@ -195,7 +186,7 @@ static void test_readyz(struct cfg *c, struct store *s)
 	json_decref(o);
 	/* a larger limit: ready again */
 	c->api.ready_max_lag = 3600;
-	CHECK_EQ(probe(&a, api_readyz, &o), 200);
+	CHECK_EQ(probe(a, api_readyz, &o), 200);
 	json_decref(o);
 	c->api.ready_max_lag = 300;
 	/* delivered: ready */
@@ -206,11 +197,19 @@ static void test_readyz(struct cfg *c, struct store *s)
 	if (n == 1)
 		CHECK_EQ(store_delivery_done(s, it[0].delivery_id, now), DS_OK);
 	store_outbox_items_free(it, n);
-	CHECK_EQ(probe(&a, api_readyz, &o), 200);
+	CHECK_EQ(probe(a, api_readyz, &o), 200);
 	json_decref(o);
+}
 
-	/* the bootstrap queue at its cap */
+/* The bootstrap queue at its cap. */
+static void readyz_bootstrap(struct api *a, struct cfg *c, struct store *s)
+{
+	json_t *o;
+	char why[2048];
+	int64_t zid, cid;
+	uint8_t child[DNAME_MAX];
 	struct store_key k = {0};
+	CHECK(dname_from_str("c.example.", child) > 0);
 	CHECK_EQ(store_zone_ensure(s, c->zones[0].name, &zid), DS_OK);
 	CHECK_EQ(store_child_ensure(s, zid, child, &cid), DS_OK);
 	k.child_id = cid;
@@ -220,34 +219,55 @@ static void test_readyz(struct cfg *c, struct store *s)
 	k.rdata[3] = 15;
 	k.state = KEY_VALIDATING;
 	CHECK_EQ(store_key_upsert(s, &k), DS_OK);
-	key_id = k.id;
-	CHECK_EQ(store_validation_queue(s, key_id, now + 3600), DS_OK);
+	CHECK_EQ(store_validation_queue(s, k.id, (int64_t)time(NULL) + 3600), DS_OK);
 	c->boot.max_pending_total = 1;
-	CHECK_EQ(probe(&a, api_readyz, &o), 503);
+	CHECK_EQ(probe(a, api_readyz, &o), 503);
 	CHECK(strcmp(reasons(o, why, sizeof(why)),
 		     "bootstrap queue: 1 validations pending, at its cap "
 		     "(bootstrap.max-pending-total 1): key uploads are refused") == 0);
 	json_decref(o);
 	c->boot.max_pending_total = 2;
-	CHECK_EQ(probe(&a, api_readyz, &o), 200);
+	CHECK_EQ(probe(a, api_readyz, &o), 200);
 	json_decref(o);
+}
 
-	/* another connection holds the write lock past the busy timeout (5 s) */
+/* Another connection holds the write lock past the busy timeout (5 s). */
+static void readyz_store(struct api *a)
+{
+	json_t *o;
+	char why[2048];
 	sqlite3 *db = NULL;
 	char dbpath[400];
 	snprintf(dbpath, sizeof(dbpath), "%s/ready.db", dir);
 	CHECK_EQ(sqlite3_open(dbpath, &db), SQLITE_OK);
 	CHECK_EQ(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
 	fprintf(stderr, "(a store busy error is expected next, after 5 s)\n");
-	CHECK_EQ(probe(&a, api_readyz, &o), 503);
+	CHECK_EQ(probe(a, api_readyz, &o), 503);
 	CHECK(strcmp(reasons(o, why, sizeof(why)),
 		     "store: not writable: another writer held the lock past the busy "
 		     "timeout") == 0);
 	json_decref(o);
 	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	sqlite3_close(db);
-	CHECK_EQ(probe(&a, api_readyz, &o), 200);
+	CHECK_EQ(probe(a, api_readyz, &o), 200);
 	json_decref(o);
+}
+
+/* What /readyz checks, each made to fail and then fixed. */
+static void test_readyz(struct cfg *c, struct store *s)
+{
+	struct api a = {.cfg = c, .store = s};
+	json_t *o;
+	CHECK_EQ(probe(&a, api_healthz, &o), 200);
+	CHECK(o == NULL); /* plain text */
+	CHECK_EQ(probe(&a, api_readyz, &o), 200);
+	CHECK(json_is_true(json_object_get(o, "ready")));
+	CHECK_EQ(json_array_size(json_object_get(o, "checks")), 3); /* store, nb, bootstrap */
+	CHECK(json_object_get(o, "reasons") == NULL);
+	json_decref(o);
+	readyz_backend(&a, c, s);
+	readyz_bootstrap(&a, c, s);
+	readyz_store(&a);
 }
 
 static void test_probes(void)
