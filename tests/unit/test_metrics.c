@@ -236,6 +236,29 @@ static void bump_counters(struct receiver *r)
 	atomic_fetch_add(&k->verify_budget_exhausted, 3);
 }
 
+/* What operators alert on: version, start, keys waiting, detailed results. */
+static void check_operator_lines(const char *t)
+{
+	static const char *const lines[] = {
+	    "# TYPE dsyncd_build_info gauge",
+	    "dsyncd_build_info{version=\"" DSYNC_VERSION "\"} 1",
+	    "dsyncd_start_time_seconds 1700000000",
+	    "dsyncd_keys_awaiting_operator 1",
+	    "dsyncd_validations_pending_limit 10000",
+	    "# TYPE dsyncd_decisions_total counter",
+	    "dsyncd_decisions_total{result=\"accepted\"} 3",
+	    "dsyncd_decisions_total{result=\"prohibited\"} 1",
+	    "dsyncd_decisions_total{result=\"keystate\"} 2",
+	    "dsyncd_decisions_total{result=\"formerr\"} 1",
+	    "dsyncd_decisions_total{result=\"limited\"} 0",
+	    "dsyncd_decisions_total{result=\"not-ready\"} 0",
+	    "dsyncd_verify_budget_exhausted_total 3",
+	};
+	check_lines(t, lines, sizeof(lines) / sizeof(lines[0]));
+	/* every result, 0 included; the out-of-range ones only in requests_total */
+	CHECK_EQ(count_prefix(t, "dsyncd_decisions_total{"), RES_N);
+}
+
 static void test_first_render(struct receiver *r, struct store *s)
 {
 	char *t = render(r, s);
@@ -292,19 +315,6 @@ static void test_first_render(struct receiver *r, struct store *s)
 	    "dsyncd_tcp_connections_total 9",
 	    "dsyncd_tcp_connections_refused_total 1",
 	    "dsyncd_commits_total 11",
-	    "# TYPE dsyncd_build_info gauge",
-	    "dsyncd_build_info{version=\"" DSYNC_VERSION "\"} 1",
-	    "dsyncd_start_time_seconds 1700000000",
-	    "dsyncd_keys_awaiting_operator 1",
-	    "dsyncd_validations_pending_limit 10000",
-	    "# TYPE dsyncd_decisions_total counter",
-	    "dsyncd_decisions_total{result=\"accepted\"} 3",
-	    "dsyncd_decisions_total{result=\"prohibited\"} 1",
-	    "dsyncd_decisions_total{result=\"keystate\"} 2",
-	    "dsyncd_decisions_total{result=\"formerr\"} 1",
-	    "dsyncd_decisions_total{result=\"limited\"} 0",
-	    "dsyncd_decisions_total{result=\"not-ready\"} 0",
-	    "dsyncd_verify_budget_exhausted_total 3",
 	};
 	check_lines(t, lines, sizeof(lines) / sizeof(lines[0]));
 	/* only the pairs that happened; every validation pair; 14 buckets */
@@ -312,8 +322,7 @@ static void test_first_render(struct receiver *r, struct store *s)
 	CHECK_EQ(count_prefix(t, "dsyncd_validations_total{"), 12);
 	CHECK_EQ(count_prefix(t, "dsyncd_request_duration_seconds_bucket{"), 14);
 	CHECK_EQ(count_prefix(t, "dsyncd_keys{"), 6);
-	/* every result, 0 included; the out-of-range ones only in requests_total */
-	CHECK_EQ(count_prefix(t, "dsyncd_decisions_total{"), RES_N);
+	check_operator_lines(t);
 	/* no outbox runner yet: no delivery series */
 	CHECK_EQ(count_prefix(t, "dsyncd_backend_deliveries_total{"), 0);
 	/* but the store's status of each configured backend; the change is 100 s old */
