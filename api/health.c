@@ -9,7 +9,8 @@
  * (zone, backend) delivered within api.ready-max-lag, and the bootstrap
  * queue has room.  Each check is cheap and bounded: one empty write
  * transaction (at most the store's busy timeout when another writer holds
- * the lock), two indexed reads per backend, one indexed count.
+ * the lock), two indexed reads per backend, one indexed count.  The same
+ * checks give the gauge dsyncd_ready of /metrics.
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -32,7 +33,8 @@ void api_healthz(struct api_req *q)
 
 /* The answer being built: every check, and the reasons of those that failed. */
 struct readiness {
-	json_t *checks, *reasons;
+	json_t *checks, *reasons; /* NULL: not kept (the metric needs only the verdict) */
+	bool failed;		  /* some check failed */
 	unsigned max_lag;
 	int64_t now;
 };
@@ -51,6 +53,7 @@ static void ready_note(struct readiness *r, const char *name, bool ok, const cha
 	json_array_append_new(r->checks, json_pack("{s:s,s:b,s:o}", "name", name, "ok", ok,
 						   "detail", api_json_text(detail)));
 	if (!ok) {
+		r->failed = true;
 		snprintf(reason, sizeof(reason), "%s: %s", name, detail);
 		json_array_append_new(r->reasons, api_json_text(reason));
 	}
@@ -120,27 +123,31 @@ static void check_bootstrap(struct readiness *r, struct store *s, unsigned cap)
 		ready_note(r, "bootstrap queue", true, "%" PRId64 " of %u", n, cap);
 }
 
+/* Run every check; true when all passed. */
+static bool ready_run(struct api *a, struct readiness *r)
+{
+	const struct cfg *c = a->cfg;
+	r->max_lag = c->api.ready_max_lag;
+	r->now = (int64_t)time(NULL);
+	check_store(r, a->store);
+	int rc = outbox_status(c, a->store, check_lane, r);
+	if (rc != DS_OK)
+		ready_note(r, "backends", false, "delivery status cannot be read: %s",
+			   ds_strerror(rc));
+	check_bootstrap(r, a->store, c->boot.max_pending_total);
+	return !r->failed;
+}
+
 void api_readyz(struct api_req *q)
 {
-	const struct cfg *c = q->a->cfg;
-	struct readiness r = {.checks = json_array(),
-			      .reasons = json_array(),
-			      .max_lag = c->api.ready_max_lag,
-			      .now = (int64_t)time(NULL)};
+	struct readiness r = {.checks = json_array(), .reasons = json_array()};
 	if (r.checks == NULL || r.reasons == NULL) {
 		json_decref(r.checks);
 		json_decref(r.reasons);
 		api_json(q, 500, NULL);
 		return;
 	}
-	check_store(&r, q->a->store);
-	int rc = outbox_status(c, q->a->store, check_lane, &r);
-	if (rc != DS_OK)
-		ready_note(&r, "backends", false, "delivery status cannot be read: %s",
-			   ds_strerror(rc));
-	check_bootstrap(&r, q->a->store, c->boot.max_pending_total);
-	bool ready = json_array_size(r.reasons) == 0;
-	if (ready) {
+	if (ready_run(q->a, &r)) {
 		json_decref(r.reasons);
 		api_json(q, 200, json_pack("{s:b,s:o}", "ready", true, "checks", r.checks));
 	} else {
@@ -148,4 +155,16 @@ void api_readyz(struct api_req *q)
 			 json_pack("{s:b,s:o,s:o}", "ready", false, "reasons", r.reasons, "checks",
 				   r.checks));
 	}
+}
+
+int api_ready_metric(struct api *a, FILE *out)
+{
+	struct readiness r = {0};
+	bool ready = ready_run(a, &r);
+	fprintf(out,
+		"# HELP dsyncd_ready 1 when every check of /readyz passes, else 0.\n"
+		"# TYPE dsyncd_ready gauge\n"
+		"dsyncd_ready %d\n",
+		ready);
+	return ferror(out) ? DS_EIO : DS_OK;
 }

@@ -202,6 +202,8 @@ int api_audit(struct api_req *q, const char *zone, const char *child, const char
 /* GET /healthz and GET /readyz, the probes (health.c). */
 void api_healthz(struct api_req *q);
 void api_readyz(struct api_req *q);
+/* The verdict of /readyz as the gauge dsyncd_ready (Prometheus text) on out. */
+int api_ready_metric(struct api *a, FILE *out);
 
 /* The effective configuration as JSON, without secrets (cfgjson.c). */
 json_t *api_config_json(const struct cfg *c);

@@ -718,7 +718,8 @@ static void h_config(struct api_req *q)
 static int metrics_to(struct api_req *q, const char *unused, FILE *f)
 {
 	(void)unused;
-	return q->a->env.metrics(q->a->env.arg, q->a->store, f);
+	int rc = q->a->env.metrics(q->a->env.arg, q->a->store, f);
+	return rc == DS_OK ? api_ready_metric(q->a, f) : rc;
 }
 
 static void h_metrics(struct api_req *q)

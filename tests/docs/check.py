@@ -13,8 +13,9 @@ on one side and forgotten on the other fails `make test`:
   doc/protocol.md, and back;
 - every route of the admin API (api/routes.c) has its heading in
   doc/api.md, and back;
-- every metric family /metrics renders (receiver/metrics.c) is in the
-  metrics list of doc/api.md, and back;
+- every metric family /metrics renders (receiver/metrics.c, and
+  dsyncd_ready from api/health.c) is in the metrics list of doc/api.md,
+  and back;
 - every Extended DNS Error code the receiver sends (common/dns.h EDE_*, and
   the configurable ede.* codes) is in doc/protocol.md or doc/decisions.md.
 
@@ -96,6 +97,7 @@ report("every API heading of doc/api.md is a route", {f"{m} {p}" for m, p in doc
 # ---- metrics -----------------------------------------------------------------
 metrics = set(re.findall(r'(?:family|simple)\(\s*out,\s*"(dsyncd_[a-z0-9_]+)"',
                          read("receiver/metrics.c")))
+metrics |= set(re.findall(r'"# TYPE (dsyncd_[a-z0-9_]+) ', read("api/health.c")))
 section = api_md[api_md.index("### `GET /metrics`"):]
 section = section[:section.index("\n### ", 1)]
 doc_metrics = set(re.findall(r"`(dsyncd_[a-z0-9_]+)`", section))

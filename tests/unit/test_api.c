@@ -140,6 +140,24 @@ static unsigned probe(struct api *a, api_handler fn, json_t **out)
 	return q.status;
 }
 
+/* The line dsyncd_ready of /metrics ("" when it cannot be made). */
+static const char *ready_metric(struct api *a, char *buf, size_t len)
+{
+	char *text = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&text, &n);
+	buf[0] = '\0';
+	if (f == NULL)
+		return buf;
+	CHECK_EQ(api_ready_metric(a, f), DS_OK);
+	fclose(f);
+	const char *l = text ? strstr(text, "\ndsyncd_ready ") : NULL;
+	if (l != NULL)
+		snprintf(buf, len, "%.*s", (int)strcspn(l + 1, "\n"), l + 1);
+	free(text);
+	return buf;
+}
+
 /* The reasons of a 503 joined by "|" into buf ("" when none). */
 static const char *reasons(json_t *o, char *buf, size_t len)
 {
@@ -184,6 +202,7 @@ static void readyz_backend(struct api *a, struct cfg *c, struct store *s)
 	CHECK(strstr(why, ": last error: reload exited 1") != NULL);
 	CHECK(strchr(why, '|') == NULL); /* that one reason only */
 	json_decref(o);
+	CHECK(strcmp(ready_metric(a, why, sizeof(why)), "dsyncd_ready 0") == 0);
 	/* a larger limit: ready again */
 	c->api.ready_max_lag = 3600;
 	CHECK_EQ(probe(a, api_readyz, &o), 200);
@@ -199,6 +218,7 @@ static void readyz_backend(struct api *a, struct cfg *c, struct store *s)
 	store_outbox_items_free(it, n);
 	CHECK_EQ(probe(a, api_readyz, &o), 200);
 	json_decref(o);
+	CHECK(strcmp(ready_metric(a, why, sizeof(why)), "dsyncd_ready 1") == 0);
 }
 
 /* The bootstrap queue at its cap. */
