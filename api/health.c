@@ -45,7 +45,7 @@ static void ready_note(struct readiness *r, const char *name, bool ok, const cha
 
 static void ready_note(struct readiness *r, const char *name, bool ok, const char *fmt, ...)
 {
-	char detail[512], reason[800];
+	char detail[512], reason[2048];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(detail, sizeof(detail), fmt, ap);
