@@ -62,7 +62,7 @@ OUTBOX_SRC   = outbox/outbox.c outbox/check.c
 RECEIVER_SRC = receiver/server.c receiver/pipeline.c receiver/replay.c receiver/respond.c \
                receiver/metrics.c
 DAEMON_SRC   = daemon/keycmd.c daemon/import.c daemon/process.c daemon/privdrop.c
-API_SRC      = api/api.c api/tokens.c api/routes.c api/writes.c api/cfgjson.c
+API_SRC      = api/api.c api/tokens.c api/routes.c api/writes.c api/cfgjson.c api/health.c
 
 LIB_SRC  = $(COMMON_SRC) $(SIG0_SRC) $(STORE_SRC) $(POLICY_SRC) $(KEYSTATE_SRC) $(CONFIG_SRC) \
            $(BACKENDS_SRC) $(KEYS_SRC) $(OUTBOX_SRC) $(RECEIVER_SRC) $(API_SRC) $(DAEMON_SRC)

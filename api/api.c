@@ -3,7 +3,8 @@
  * dispatcher over the route table, authentication,
  * request bodies and answers.
  *
- * A request is judged as soon as its headers are in: token (401), route
+ * A request is judged as soon as its headers are in: token (401; the
+ * probes /healthz and /readyz need none), route
  * (404, 405), role (403), unknown query parameters (400) and the body's
  * declared size (411 without one, 413 above api.max-body) are answered
  * before any body is read.  The body is then accumulated (libmicrohttpd
@@ -415,10 +416,28 @@ static void authenticate(struct api_req *q)
 			 q->client, why, API_UNAUTH_AUDITS);
 }
 
+/*
+ * Is (method, url) a route that needs no token (the probes)?  Only an exact
+ * match: any other request, to a path that does not exist included, is
+ * authenticated first, so that the routes are not revealed to a stranger.
+ */
+static bool public_route(const char *method, const char *url)
+{
+	for (const struct api_route *rt = api_routes; rt->fn != NULL; rt++) {
+		const char *param[API_MAX_PARAMS] = {0};
+		if (rt->role == API_ROLE_NONE && strcmp(rt->method, method) == 0 &&
+		    path_match(rt->pattern, url, param))
+			return true;
+	}
+	return false;
+}
+
 /* What can be decided from the headers alone. */
 static void judge_headers(struct api_req *q, const char *url)
 {
-	authenticate(q);
+	/* a probe's token, if it sends one, is not looked at */
+	if (!public_route(q->method, url))
+		authenticate(q);
 	if (q->status != 0)
 		return;
 	if (has_nul(url)) {
@@ -479,7 +498,8 @@ static enum MHD_Result queue(struct api_req *q)
 	MHD_destroy_response(resp);
 	/* scrapes and probes come every few seconds: a line each only at debug */
 	bool routine = q->status == 200 && (strcmp(q->request, "GET /metrics") == 0 ||
-					    strcmp(q->request, "GET /healthz") == 0);
+					    strcmp(q->request, "GET /healthz") == 0 ||
+					    strcmp(q->request, "GET /readyz") == 0);
 	log_msg(routine ? LOG_DEBUG : LOG_INFO, "api: %s %s %s -> %u", q->client,
 		q->token[0] ? q->token : "-", q->request, q->status);
 	return rc;

@@ -123,7 +123,7 @@ typedef void (*api_handler)(struct api_req *q);
 struct api_route {
 	const char *method;  /* "GET", "POST", "DELETE" */
 	const char *pattern; /* "/api/v1/keys/{id}/trust": a {name} matches one segment */
-	enum api_role role;  /* the least role that may call it */
+	enum api_role role;  /* the least role that may call it; NONE: no token needed */
 	const char *query;   /* query parameters it takes, space-separated ("" none) */
 	api_handler fn;
 };
@@ -200,6 +200,12 @@ bool api_parse_id(struct api_req *q, const char *s, const char *what, int64_t *o
 /* One audit row by the request's token about something other than a key. */
 int api_audit(struct api_req *q, const char *zone, const char *child, const char *result,
 	      const char *reason);
+
+/* GET /healthz and GET /readyz, the probes (health.c). */
+void api_healthz(struct api_req *q);
+void api_readyz(struct api_req *q);
+/* The verdict of /readyz as the gauge dsyncd_ready (Prometheus text) on out. */
+int api_ready_metric(struct api *a, const struct cfg *cfg, FILE *out);
 
 /* The effective configuration as JSON, without secrets (cfgjson.c). */
 json_t *api_config_json(const struct cfg *c);

@@ -13,7 +13,6 @@
 #include "common/dname.h"
 #include "common/err.h"
 #include "common/rrtext.h"
-#include "common/version.h"
 #include "common/vec.h"
 #include "outbox/outbox.h"
 
@@ -716,25 +715,11 @@ static void h_config(struct api_req *q)
 	api_json(q, 200, api_config_json(q->cfg));
 }
 
-static void h_healthz(struct api_req *q)
-{
-	/* one indexed read (probes come often; a count of the audit log would
-	 * scan it): the store answers, whether or not the zone is there */
-	const struct cfg *c = q->cfg;
-	int64_t zid;
-	int rc =
-	    store_zone_find(q->a->store, c->nzones ? c->zones[0].name : (const uint8_t *)"", &zid);
-	bool ok = rc == DS_OK || rc == DS_ENOENT;
-	api_json(q, ok ? 200 : 503,
-		 json_pack("{s:s,s:s,s:s,s:I}", "status", ok ? "ok" : "fail", "version",
-			   DSYNC_VERSION, "store", ok ? "ok" : "fail", "zones",
-			   (json_int_t)q->cfg->nzones));
-}
-
 static int metrics_to(struct api_req *q, const char *unused, FILE *f)
 {
 	(void)unused;
-	return q->a->env.metrics(q->a->env.arg, q->cfg, q->a->store, f);
+	int rc = q->a->env.metrics(q->a->env.arg, q->cfg, q->a->store, f);
+	return rc == DS_OK ? api_ready_metric(q->a, q->cfg, f) : rc;
 }
 
 static void h_metrics(struct api_req *q)
@@ -755,7 +740,8 @@ static void h_metrics(struct api_req *q)
 // clang-format off
 const struct api_route api_routes[] = {
 	/* method    path                                  role            query parameters       handler */
-	{"GET",    "/healthz",                           API_ROLE_READ,  "",                      h_healthz},
+	{"GET",    "/healthz",                           API_ROLE_NONE,  "",                      api_healthz},
+	{"GET",    "/readyz",                            API_ROLE_NONE,  "",                      api_readyz},
 	{"GET",    "/metrics",                           API_ROLE_READ,  "",                      h_metrics},
 	{"GET",    "/api/v1/zones",                      API_ROLE_READ,  "",                      h_zones},
 	{"GET",    "/api/v1/zones/{zone}/children",      API_ROLE_READ,  "after limit",           h_children},

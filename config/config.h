@@ -200,7 +200,8 @@ struct cfg {
 		char *tokens_file; /* "name role token" lines */
 		char *tls_cert;	   /* PEM; HTTPS when both are set */
 		char *tls_key;
-		unsigned max_body; /* bytes, 65536 */
+		unsigned max_body;	/* bytes, 65536 */
+		unsigned ready_max_lag; /* seconds a backend may lag before /readyz fails, 300 */
 	} api;
 
 	/* libunbound for the validated lookups of at-apex and at-ns */

@@ -248,8 +248,10 @@ struct counters {
 	/* for /metrics (metrics.c); each is only ever added to */
 	atomic_ulong inquiries; /* KeyState inquiries decided */
 	atomic_ulong requests[MX_RESULTS][MX_RCODES];
-	atomic_ulong duration[MX_BUCKETS]; /* per bucket, not cumulative */
-	atomic_ullong duration_ns;	   /* sum of the observed durations */
+	atomic_ulong results[RES_N];	      /* by result (result_detail) */
+	atomic_ulong verify_budget_exhausted; /* refused: sig0.verify-budget spent (R8) */
+	atomic_ulong duration[MX_BUCKETS];    /* per bucket, not cumulative */
+	atomic_ullong duration_ns;	      /* sum of the observed durations */
 };
 
 /* ---- the receiver ---- */
@@ -260,6 +262,7 @@ struct receiver {
 	struct keycache *keys; /* (env) */
 	struct replay *replay;
 	struct counters ctr;
+	int64_t started; /* Unix time the receiver was made (dsyncd_start_time_seconds) */
 
 	/* I/O */
 	int epfd;

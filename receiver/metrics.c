@@ -18,6 +18,7 @@
 #include "common/dname.h"
 #include "common/err.h"
 #include "common/vec.h"
+#include "common/version.h"
 #include "keystate/methods.h"
 #include "receiver/internal.h"
 
@@ -72,6 +73,8 @@ static unsigned long get(atomic_ulong *a)
 void metrics_count_decision(struct counters *c, enum result result, int rcode)
 {
 	bump(&c->requests[result_label(result)][rcode_index(rcode)]);
+	if ((unsigned)result < RES_N)
+		bump(&c->results[result]);
 }
 
 void metrics_observe_ns(struct counters *c, uint64_t ns)
@@ -241,6 +244,26 @@ static void render_requests(FILE *out, struct counters *c)
 		ver > ok ? ver - ok : 0);
 	simple(out, "dsyncd_keystate_inquiries_total", "counter",
 	       "KeyState inquiries answered (any result).", get(&c->inquiries));
+	/* every result, 0 included, so that rate() sees a series from the start */
+	family(out, "dsyncd_decisions_total", "counter",
+	       "Requests answered, by the detailed result of the decision.");
+	for (int i = 0; i < RES_N; i++)
+		fprintf(out, "dsyncd_decisions_total{result=\"%s\"} %lu\n",
+			result_detail((enum result)i), get(&c->results[i]));
+	simple(out, "dsyncd_verify_budget_exhausted_total", "counter",
+	       "Requests refused because sig0.verify-budget was spent for this second.",
+	       get(&c->verify_budget_exhausted));
+}
+
+/* What runs: version and start time. */
+static void render_process(FILE *out, const struct receiver *r)
+{
+	family(out, "dsyncd_build_info", "gauge", "Always 1; the version is its label.");
+	fputs("dsyncd_build_info{version=\"", out);
+	put_label(out, DSYNC_VERSION);
+	fputs("\"} 1\n", out);
+	simple(out, "dsyncd_start_time_seconds", "gauge", "When dsyncd started (Unix time).",
+	       (unsigned long long)(r->started > 0 ? r->started : 0));
 }
 
 /* The bootstrap scheduler's work. */
@@ -287,6 +310,12 @@ static void render_gauges(FILE *out, struct receiver *r, const struct waiting *w
 	       (unsigned long long)w->outbox);
 	simple(out, "dsyncd_validations_pending", "gauge", "Key validations pending.",
 	       (unsigned long long)w->validations);
+	simple(out, "dsyncd_validations_pending_limit", "gauge",
+	       "At most this many validations are queued (bootstrap.max-pending-total).",
+	       r->cfg->boot.max_pending_total);
+	simple(out, "dsyncd_keys_awaiting_operator", "gauge",
+	       "Child keys in state known: they wait for an operator to trust them (manual).",
+	       (unsigned long long)w->keys[KEY_KNOWN]);
 	family(out, "dsyncd_keys", "gauge", "Child keys in the store, by state.");
 	for (int st = KEY_KNOWN; st <= KEY_REVOKED; st++)
 		fprintf(out, "dsyncd_keys{state=\"%s\"} %" PRId64 "\n",
@@ -321,6 +350,7 @@ int metrics_render(struct receiver *r, const struct cfg *cfg, struct store *s, F
 		free(lanes.v);
 		return rc;
 	}
+	render_process(out, r);
 	render_requests(out, c);
 	render_bootstrap(out, r->boot_counters);
 	family(out, "dsyncd_backend_deliveries_total", "counter",

@@ -574,6 +574,7 @@ static void verify_budget(struct receiver *r, struct job *j)
 		return;
 	job_decide(j, RES_NOT_READY, "verification budget exhausted; retry later");
 	j->audit = false;
+	atomic_fetch_add_explicit(&r->ctr.verify_budget_exhausted, 1, memory_order_relaxed);
 }
 
 /* An UPDATE's zone section: one SOA entry of a zone served here (RFC 2136 3.1.1). */

@@ -673,6 +673,7 @@ int receiver_core_new(const struct cfg *cfg, const struct receiver_env *env, str
 	if (r == NULL)
 		return DS_ENOMEM;
 	r->cfg = cfg;
+	r->started = (int64_t)time(NULL);
 	r->store = env->store;
 	r->keys = env->keys;
 	r->outbox = env->outbox;

@@ -42,7 +42,7 @@
 
 struct store;
 
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 /*
  * Open and migrate to STORE_SCHEMA_VERSION (one transaction per version).
@@ -282,7 +282,8 @@ int store_history_purge(struct store *s, int64_t before, int64_t max, int64_t *n
 
 /* Delete a key row (its validation row goes with it); DS_ENOENT when none. */
 int store_key_delete(struct store *s, int64_t key_id);
-/* Number of keys in each state (counts[st] for every enum key_state). */
+/* Number of keys in each state (counts[st] for every enum key_state), from
+ * the counts the schema keeps up to date: a few rows, whatever the number of keys. */
 int store_key_counts(struct store *s, int64_t counts[KEY_REVOKED + 1]);
 
 /*

@@ -15,6 +15,9 @@ on one side and forgotten on the other fails `make test`:
   doc/api.md, and back;
 - the settings a reload cannot change (schema flag RESTART) are the ones
   dsyncd.conf(5) lists as read only at start, and back;
+- every metric family /metrics renders (receiver/metrics.c, and
+  dsyncd_ready from api/health.c) is in the metrics list of doc/api.md,
+  and back;
 - every Extended DNS Error code the receiver sends (common/dns.h EDE_*, and
   the configurable ede.* codes) is in doc/protocol.md or doc/decisions.md.
 
@@ -101,6 +104,18 @@ for heading in re.findall(r"^### (.*)$", api_md, re.M):
 report("every API route of api/routes.c has its heading in doc/api.md",
        {f"{m} {p}" for m, p in routes - doc_routes})
 report("every API heading of doc/api.md is a route", {f"{m} {p}" for m, p in doc_routes - routes})
+
+# ---- metrics -----------------------------------------------------------------
+metrics = set(re.findall(r'(?:family|simple)\(\s*out,\s*"(dsyncd_[a-z0-9_]+)"',
+                         read("receiver/metrics.c")))
+metrics |= set(re.findall(r'"# TYPE (dsyncd_[a-z0-9_]+) ', read("api/health.c")))
+section = api_md[api_md.index("### `GET /metrics`"):]
+section = section[:section.index("\n### ", 1)]
+doc_metrics = set(re.findall(r"`(dsyncd_[a-z0-9_]+)`", section))
+if len(metrics) < 20:
+    report("the metric families of receiver/metrics.c could be read", ["found %d" % len(metrics)])
+report("every metric of receiver/metrics.c is in doc/api.md", metrics - doc_metrics)
+report("every metric of doc/api.md is in receiver/metrics.c", doc_metrics - metrics)
 
 # ---- EDE codes ---------------------------------------------------------------
 ede = set(re.findall(r"^\s*EDE_[A-Z_]+\s*=\s*(\d+)", read("common/dns.h"), re.M))

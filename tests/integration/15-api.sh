@@ -53,7 +53,7 @@ keyid() { # CHILD TAG: the API's id of that key
 audit_n() { sqlite3 "$T/db/dsyncd.db" "select count(*) from audit where $1"; }
 
 expect "GET /healthz -> 200" 200 "$(api GET /healthz)"
-expect "healthz: status ok, store ok, 1 zone" "('ok', 'ok', 1)" "$(j 'd["status"], d["store"], d["zones"]')"
+expect "healthz: ok and nothing more" "ok" "$(cat "$T/resp")"
 
 # ---- trust and revoke a child's uploaded key -------------------------------
 KN=$(mkkey newchild.example. ED25519)
@@ -261,8 +261,8 @@ bad "no token" 401 GET /api/v1/zones ""
 grep -qi '^WWW-Authenticate: Bearer' "$T/hdr" && ok "401 carries WWW-Authenticate: Bearer" || not_ok "WWW-Authenticate"
 bad "no token on a write" 401 POST "/api/v1/keys/$IDO/revoke" ""
 bad "wrong token" 401 POST "/api/v1/keys/$IDO/revoke" "wrong-0123456789abcdef-token"
-bad "not a Bearer token" 401 GET /healthz "" "" -H "Authorization: Basic b3BzOnB3"
-bad "a token with more after it" 401 GET /healthz "" "" -H "Authorization: Bearer $RD x"
+bad "not a Bearer token" 401 GET /api/v1/zones "" "" -H "Authorization: Basic b3BzOnB3"
+bad "a token with more after it" 401 GET /api/v1/zones "" "" -H "Authorization: Bearer $RD x"
 bad "no token on /metrics" 401 GET /metrics ""
 expect "each 401 wrote an audit row" $((unauth + 6)) "$(audit_n "result='unauthorized'")"
 # bytes outside printable ASCII in the path reach the audit row escaped
@@ -383,7 +383,7 @@ sed "s|max-body = 2048;|max-body = 2048; tls-certificate = \"$T/api.crt\"; tls-k
 start_dsyncd "$T/tls.conf" "$T/tls.log" || { not_ok "dsyncd starts with TLS"; finish; }
 BASE=https://$ADDR:8053
 expect "https with --cacert: GET /healthz -> 200" 200 "$(api GET /healthz "$RD" "" --cacert "$T/api.crt")"
-expect "the answer is the health JSON" ok "$(j 'd["status"]')"
+expect "the answer is ok" ok "$(cat "$T/resp")"
 expect "https: a write with the admin token" 200 "$(api POST "/api/v1/keys/$IDO/revoke" "$ADM" "" --cacert "$T/api.crt")"
 expect "https: no token -> 401" 401 "$(api GET /api/v1/zones "" "" --cacert "$T/api.crt")"
 expect "an unknown CA is refused by curl" 000 "$(api GET /healthz "$RD")"

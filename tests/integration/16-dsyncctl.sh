@@ -73,9 +73,9 @@ upload() { # KEYPREFIX: self-signed upload of that key
 # ---- read-only commands, tables and JSON --------------------------------------
 c health
 rc_is "health" 0
-expect_match "health table: status ok" "^status +ok" "$OUT"
+expect_match "health table: ready" "^ready +yes" "$OUT"
 c --json health
-expect "health --json: status and version" "ok 0.1.0" "$(j 'd["status"], d["version"]')"
+expect "health --json: ready, the store check first" "True store" "$(j 'd["ready"], d["checks"][0]["name"]')"
 
 c zones
 rc_is "zones" 0
@@ -357,8 +357,9 @@ class H(BaseHTTPRequestHandler):
             self.send(200, "this is not JSON {")
         elif u.path == "/api/v1/receiver-key":
             self.send(302, "", "text/plain", [("Location", "http://192.0.2.1/steal")])
-        elif u.path == "/healthz":
-            self.send(503, {"status": "fail", "version": "0.1.0", "store": "fail"})
+        elif u.path == "/readyz":
+            self.send(503, {"ready": False, "reasons": ["backend example./zf: oldest undelivered change 412 s old (limit 300 s)"],
+                            "checks": [{"name": "store", "ok": True, "detail": "writable"}]})
         elif u.path == "/api/v1/outbox":
             time.sleep(3)
             self.send(200, {"items": [], "next": None})
@@ -398,8 +399,9 @@ expect_match "mock: ... said so" "invalid JSON from the server" "$ERR"
 m receiver-key
 rc_is "mock: a redirect is not followed" 2
 m health
-rc_is "mock: healthz 503" 2
-expect_match "mock: ... the report is still shown" "^status +fail" "$OUT"
+rc_is "mock: readyz 503" 2
+expect_match "mock: ... the report is still shown" "^ready +no" "$OUT"
+expect "mock: ... the first reason said" "dsyncctl: dsyncd is not ready: backend example./zf: oldest undelivered change 412 s old (limit 300 s)" "$ERR"
 start=$(date +%s%N)
 m --timeout 0.5 outbox
 rc_is "mock: a slow answer with --timeout 0.5" 2
@@ -416,14 +418,14 @@ expect "mock: ... its first line shown" "dsyncctl: HTTP 404: no such thing" "$ER
 check "dsyncd stops cleanly" stop_dsyncd
 c health
 rc_is "dsyncd stopped: connection refused" 2
-expect_match "... said so" "^dsyncctl: GET $API/healthz: .*(refused|connect)" "$ERR"
+expect_match "... said so" "^dsyncctl: GET $API/readyz: .*(refused|connect)" "$ERR"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
 	-keyout "$T/api.key" -out "$T/api.crt" -subj "/CN=$ADDR" \
 	-addext "subjectAltName=IP:$ADDR" >/dev/null 2>&1
 sed -i "s|tokens-file = \"$T/tokens\";|& tls-certificate = \"$T/api.crt\"; tls-key = \"$T/api.key\";|" "$T/dsyncd.conf"
 start_dsyncd "$T/dsyncd.conf" || { not_ok "dsyncd restarts with TLS"; finish; }
 c --url "https://$ADDR:8053" --cacert "$T/api.crt" --json health
-expect "https with --cacert" "0 ok" "$RC $(j 'd["status"]')"
+expect "https with --cacert" "0 True" "$RC $(j 'd["ready"]')"
 DSYNCCTL_CACERT=$T/api.crt c --url "https://$ADDR:8053" zones
 rc_is "https with DSYNCCTL_CACERT" 0
 c --url "https://$ADDR:8053" health

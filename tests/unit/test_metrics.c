@@ -16,6 +16,7 @@
 #include "common/dname.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "common/version.h"
 #include "config/config.h"
 #include "keystate/methods.h"
 #include "receiver/internal.h"
@@ -139,7 +140,7 @@ static void fill_store(struct store *s, const struct cfg *c)
 	CHECK_EQ(store_begin(s), DS_OK);
 	CHECK_EQ(store_zone_ensure(s, z->name, &zid), DS_OK);
 	CHECK_EQ(store_child_ensure(s, zid, child, &cid), DS_OK);
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		struct store_key *k = calloc(1, sizeof(*k));
 		if (k == NULL)
 			abort();
@@ -151,7 +152,10 @@ static void fill_store(struct store *s, const struct cfg *c)
 		k->rdata[2] = 3;
 		k->rdata[3] = 15;
 		k->rdata[4] = (uint8_t)(i + 1);
-		k->state = i == 0 ? KEY_TRUSTED : i == 1 ? KEY_VALIDATING : KEY_REVOKED;
+		k->state = i == 0   ? KEY_TRUSTED
+			   : i == 1 ? KEY_VALIDATING
+			   : i == 2 ? KEY_REVOKED
+				    : KEY_KNOWN; /* waits for the operator */
 		CHECK_EQ(store_key_upsert(s, k), DS_OK);
 		if (k->state == KEY_VALIDATING)
 			CHECK_EQ(store_validation_queue(s, k->id, (int64_t)time(NULL) + 3600),
@@ -229,6 +233,30 @@ static void bump_counters(struct receiver *r)
 	atomic_fetch_add(&k->tcp_accepted, 9);
 	atomic_fetch_add(&k->tcp_refused_full, 1);
 	atomic_fetch_add(&k->commits, 11);
+	atomic_fetch_add(&k->verify_budget_exhausted, 3);
+}
+
+/* What operators alert on: version, start, keys waiting, detailed results. */
+static void check_operator_lines(const char *t)
+{
+	static const char *const lines[] = {
+	    "# TYPE dsyncd_build_info gauge",
+	    "dsyncd_build_info{version=\"" DSYNC_VERSION "\"} 1",
+	    "dsyncd_start_time_seconds 1700000000",
+	    "dsyncd_keys_awaiting_operator 1",
+	    "dsyncd_validations_pending_limit 10000",
+	    "# TYPE dsyncd_decisions_total counter",
+	    "dsyncd_decisions_total{result=\"accepted\"} 3",
+	    "dsyncd_decisions_total{result=\"prohibited\"} 1",
+	    "dsyncd_decisions_total{result=\"keystate\"} 2",
+	    "dsyncd_decisions_total{result=\"formerr\"} 1",
+	    "dsyncd_decisions_total{result=\"limited\"} 0",
+	    "dsyncd_decisions_total{result=\"not-ready\"} 0",
+	    "dsyncd_verify_budget_exhausted_total 3",
+	};
+	check_lines(t, lines, sizeof(lines) / sizeof(lines[0]));
+	/* every result, 0 included; the out-of-range ones only in requests_total */
+	CHECK_EQ(count_prefix(t, "dsyncd_decisions_total{"), RES_N);
 }
 
 static void test_first_render(struct receiver *r, struct store *s)
@@ -273,7 +301,7 @@ static void test_first_render(struct receiver *r, struct store *s)
 	    "dsyncd_keys{state=\"trusted\"} 1",
 	    "dsyncd_keys{state=\"validating\"} 1",
 	    "dsyncd_keys{state=\"revoked\"} 1",
-	    "dsyncd_keys{state=\"known\"} 0",
+	    "dsyncd_keys{state=\"known\"} 1",
 	    "# TYPE dsyncd_request_duration_seconds histogram",
 	    "dsyncd_request_duration_seconds_bucket{le=\"0.0005\"} 2",
 	    "dsyncd_request_duration_seconds_bucket{le=\"0.001\"} 3",
@@ -294,6 +322,7 @@ static void test_first_render(struct receiver *r, struct store *s)
 	CHECK_EQ(count_prefix(t, "dsyncd_validations_total{"), 12);
 	CHECK_EQ(count_prefix(t, "dsyncd_request_duration_seconds_bucket{"), 14);
 	CHECK_EQ(count_prefix(t, "dsyncd_keys{"), 6);
+	check_operator_lines(t);
 	/* no outbox runner yet: no delivery series */
 	CHECK_EQ(count_prefix(t, "dsyncd_backend_deliveries_total{"), 0);
 	/* but the store's status of each configured backend; the change is 100 s old */
@@ -393,6 +422,7 @@ int main(void)
 		abort();
 	static struct boot_counters boot;
 	r->cfg = c;
+	r->started = 1700000000;
 	r->boot_counters = &boot;
 	jobq_init(&r->verifyq, 8);
 	jobq_init(&r->commitq, 8);

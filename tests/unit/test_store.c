@@ -148,13 +148,13 @@ static void test_open(struct store **s)
 	CHECK_EQ(store_open(dbpath, s), DS_OK);
 	CHECK(*s != NULL);
 	CHECK_EQ(store_schema_version(*s), STORE_SCHEMA_VERSION);
-	CHECK_EQ(store_schema_version(*s), 4);
+	CHECK_EQ(store_schema_version(*s), 5);
 	CHECK_EQ(stat(dbpath, &sb), 0);
 	CHECK_EQ(sb.st_mode & 0777, 0600);
 	snprintf(dir, sizeof(dir), "%s/sub", tmpdir);
 	CHECK_EQ(stat(dir, &sb), 0);
 	CHECK(S_ISDIR(sb.st_mode));
-	CHECK_EQ(raw_int("SELECT version FROM schema_version"), 4);
+	CHECK_EQ(raw_int("SELECT version FROM schema_version"), 5);
 	CHECK_EQ(raw_int("SELECT count(*) FROM schema_version"), 1);
 }
 
@@ -868,7 +868,7 @@ static void test_reopen(struct store **s)
 	CHECK_EQ(store_open(dbpath, s), DS_OK);
 	if (*s == NULL)
 		return;
-	CHECK_EQ(store_schema_version(*s), 4);
+	CHECK_EQ(store_schema_version(*s), 5);
 	CHECK_EQ(raw_int("SELECT count(*) FROM schema_version"), 1);
 	CHECK_EQ(store_zone_find(*s, N("example."), &zid), DS_OK);
 	CHECK_EQ(store_child_find(*s, zid, N("a.example."), &cid), DS_OK);
@@ -921,22 +921,27 @@ static struct store *migrated(const char *name, const char *undo, char *path, si
 	CHECK_EQ(sqlite3_exec(db, undo, NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	CHECK_EQ(store_open(path, &s), DS_OK);
-	CHECK_EQ(store_schema_version(s), 4);
+	CHECK_EQ(store_schema_version(s), 5);
 	CHECK_EQ(store_zone_find(s, N("kept."), &zid), DS_OK);
 	return s;
 }
+
+/* What version 5 added, dropped again. */
+#define UNDO_V5                                                                                    \
+	"DROP TRIGGER key_counts_insert; DROP TRIGGER key_counts_delete; "                         \
+	"DROP TRIGGER key_counts_update; DROP TABLE key_counts; "
 
 /* A version-1 file (before the validation table) is migrated on open. */
 static void test_migrate_v1(void)
 {
 	char path[300];
 	int64_t when;
-	struct store *s =
-	    migrated("v1.db",
-		     "DROP TABLE validation; DROP INDEX audit_child_id; DROP INDEX delivery_state; "
-		     "DROP INDEX delivery_pending; DROP TABLE backend_status; "
-		     "UPDATE schema_version SET version = 1",
-		     path, sizeof(path));
+	struct store *s = migrated(
+	    "v1.db",
+	    UNDO_V5 "DROP TABLE validation; DROP INDEX audit_child_id; DROP INDEX delivery_state; "
+		    "DROP INDEX delivery_pending; DROP TABLE backend_status; "
+		    "UPDATE schema_version SET version = 1",
+	    path, sizeof(path));
 
 	CHECK_EQ(store_validation_next_time(s, &when), DS_ENOENT); /* the table is back, empty */
 	store_close(s);
@@ -951,9 +956,9 @@ static void test_migrate_v2(void)
 	int64_t n = -1;
 
 	store_close(migrated("v2.db",
-			     "DROP INDEX audit_child_id; DROP INDEX delivery_state; "
-			     "DROP INDEX delivery_pending; DROP TABLE backend_status; "
-			     "UPDATE schema_version SET version = 2",
+			     UNDO_V5 "DROP INDEX audit_child_id; DROP INDEX delivery_state; "
+				     "DROP INDEX delivery_pending; DROP TABLE backend_status; "
+				     "UPDATE schema_version SET version = 2",
 			     path, sizeof(path)));
 	CHECK_EQ(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	CHECK_EQ(sqlite3_prepare_v2(db,
@@ -973,10 +978,11 @@ static void test_migrate_v3(void)
 {
 	char path[300];
 	static struct delivery_status st;
-	struct store *s = migrated("v3.db",
-				   "DROP INDEX delivery_pending; DROP TABLE backend_status; "
-				   "UPDATE schema_version SET version = 3",
-				   path, sizeof(path));
+	struct store *s =
+	    migrated("v3.db",
+		     UNDO_V5 "DROP INDEX delivery_pending; DROP TABLE backend_status; "
+			     "UPDATE schema_version SET version = 3",
+		     path, sizeof(path));
 
 	CHECK_EQ(store_backend_result(s, N("kept."), "null", 5, NULL), DS_OK);
 	CHECK_EQ(store_delivery_status(s, N("kept."), "null", &st), DS_OK);
@@ -985,6 +991,49 @@ static void test_migrate_v3(void)
 }
 
 /* ---- admin API: key removal, counts, pages (each on its own store) ---- */
+
+static int64_t add_key(struct store *m, int64_t child_id, uint8_t fill, enum key_state st);
+static void check_counts(struct store *m, const int64_t want[KEY_REVOKED + 1]);
+
+/* A version-4 file (before the key counts) is migrated on open: its keys
+ * are counted by state, and the counts follow every later change. */
+static void test_migrate_v4(void)
+{
+	char path[300];
+	struct store *s = NULL;
+	sqlite3 *db;
+	int64_t zid, cid, a;
+	int64_t want[KEY_REVOKED + 1] = {0};
+
+	snprintf(path, sizeof(path), "%s/v4.db", tmpdir);
+	CHECK_EQ(store_open(path, &s), DS_OK);
+	if (s == NULL)
+		return;
+	CHECK_EQ(store_zone_ensure(s, N("kept."), &zid), DS_OK);
+	CHECK_EQ(store_child_ensure(s, zid, N("c.kept."), &cid), DS_OK);
+	a = add_key(s, cid, 0x71, KEY_KNOWN);
+	CHECK(add_key(s, cid, 0x72, KEY_KNOWN) > 0);
+	CHECK(add_key(s, cid, 0x73, KEY_TRUSTED) > 0);
+	store_close(s);
+	s = NULL;
+	CHECK_EQ(sqlite3_open(path, &db), SQLITE_OK);
+	CHECK_EQ(
+	    sqlite3_exec(db, UNDO_V5 "UPDATE schema_version SET version = 4", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	CHECK_EQ(store_open(path, &s), DS_OK);
+	if (s == NULL)
+		return;
+	CHECK_EQ(store_schema_version(s), 5);
+	want[KEY_KNOWN] = 2;
+	want[KEY_TRUSTED] = 1;
+	check_counts(s, want);
+	CHECK_EQ(store_key_set_state(s, a, KEY_TRUSTED, "manual"), DS_OK);
+	want[KEY_KNOWN] = 1;
+	want[KEY_TRUSTED] = 2;
+	check_counts(s, want);
+	store_close(s);
+}
 
 #define PAGE_MAX 32
 
@@ -1070,6 +1119,7 @@ static void test_key_delete_counts(void)
 	CHECK_EQ(store_rollback(m), DS_OK);
 	CHECK_EQ(store_key_get(m, c, &got), DS_OK);
 	CHECK_EQ(store_validation_get(m, c, &v), DS_OK);
+	check_counts(m, want);
 	store_close(m);
 }
 
@@ -2032,6 +2082,7 @@ int main(void)
 	test_migrate_v1();
 	test_migrate_v2();
 	test_migrate_v3();
+	test_migrate_v4();
 	test_history_purge();
 	test_key_delete_counts();
 	test_children_page();

@@ -81,7 +81,14 @@ int cmd_reload(struct ctl *c, char **arg)
 	return object_cmd(c, "POST", "/api/v1/reload", show_reload);
 }
 
-/* /healthz: a 503 still carries the report; it is shown, the status is 2 */
+/* The first reason of a /readyz report ("-" when none); the caller frees. */
+static char *first_reason(json_t *o)
+{
+	json_t *r = json_array_get(json_object_get(o, "reasons"), 0);
+	return text(json_is_string(r) ? r : NULL);
+}
+
+/* /readyz: a 503 still carries the report; it is shown, the status is 2 */
 int cmd_health(struct ctl *c, char **arg)
 {
 	struct answer a = {0};
@@ -89,20 +96,20 @@ int cmd_health(struct ctl *c, char **arg)
 	int rc;
 
 	(void)arg;
-	rc = transfer(c, "GET", "/healthz", NULL, "application/json", &a);
+	rc = transfer(c, "GET", "/readyz", NULL, "application/json", &a);
 	if (rc == 0 && a.status == 503 && a.len > 0 &&
 	    (o = json_loadb(a.body, a.len, 0, NULL)) != NULL && json_is_object(o)) {
-		char *st = text(json_object_get(o, "status"));
+		char *why = first_reason(o);
 
 		show_flat(c, o);
-		rc = cli_fail(RC_SERVER, "dsyncd is not healthy (status %s)", st);
-		free(st);
+		rc = cli_fail(RC_SERVER, "dsyncd is not ready: %s", why);
+		free(why);
 	} else if (rc == 0 && (a.status < 200 || a.status > 299)) {
 		rc = answer_fail(c, &a);
 	} else if (rc == 0) {
-		rc = parse_json(&a, "GET", "/healthz", &o);
+		rc = parse_json(&a, "GET", "/readyz", &o);
 		if (rc == 0)
-			rc = need_object(o, "/healthz");
+			rc = need_object(o, "/readyz");
 		if (rc == 0)
 			rc = show_flat(c, o);
 	}
