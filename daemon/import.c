@@ -153,7 +153,7 @@ struct gone_ctx {
 static int gone_add(void *arg, const struct store_child_row *c)
 {
 	struct gone_ctx *g = arg;
-	if (bsearch(c->name, g->r->seen, g->r->nseen, DNAME_MAX, cmp_name) != NULL)
+	if (g->r->nseen > 0 && bsearch(c->name, g->r->seen, g->r->nseen, DNAME_MAX, cmp_name))
 		return 0;
 	uint8_t(*p)[DNAME_MAX] = vec_grow(g->v, &g->cap, g->n + 1, sizeof(*p), 64);
 	if (p == NULL)
@@ -203,7 +203,8 @@ static int import_prune(struct import_run *r)
 	struct deleg_op *op = malloc(sizeof(*op));
 	if (r->zid == 0)
 		return DS_OK; /* nothing stored yet */
-	qsort(r->seen, r->nseen, DNAME_MAX, cmp_name);
+	if (r->nseen > 0)
+		qsort(r->seen, r->nseen, DNAME_MAX, cmp_name);
 	int rc = op ? store_children_page(r->s, r->zc->name, NULL, SIZE_MAX / 2, gone_add, &g)
 		    : DS_ENOMEM;
 	if (rc == DS_ENOENT)

@@ -172,7 +172,8 @@ static int revoke_gone(struct keycache *kc, struct store *s, struct load_ctx *c)
 	struct key_entry **cand = NULL;
 	size_t n = 0, cap = 0;
 	int rc = DS_OK;
-	qsort(c->ids, c->nids, sizeof(c->ids[0]), cmp_id);
+	if (c->nids > 0)
+		qsort(c->ids, c->nids, sizeof(c->ids[0]), cmp_id);
 	pthread_rwlock_rdlock(&kc->lock);
 	for (size_t i = 0; rc == DS_OK && i < KC_BUCKETS; i++)
 		for (struct key_entry *e = kc->bucket[i]; rc == DS_OK && e; e = e->next) {
