@@ -69,7 +69,7 @@ int keyrows_add(void *arg, const struct store_key *k)
 struct load_ctx {
 	struct keycache *kc;
 	const struct sig0_limits *lim;
-	int64_t *ids; /* the ids in the store, ascending */
+	int64_t *ids; /* the ids the walk saw (sorted by revoke_gone) */
 	size_t nids, cap;
 	int err;
 };
