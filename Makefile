@@ -57,11 +57,12 @@ KEYSTATE_SRC = keystate/keystate.c keystate/methods.c
 CONFIG_SRC   = config/config.c
 BACKENDS_SRC = backends/backend.c backends/deleg_names.c backends/dnsupdate.c backends/exec.c \
                backends/null.c backends/powerdns.c backends/zonefile.c
-KEYS_SRC     = keys/cache.c keys/trans.c keys/rkey.c keys/records.c keys/ops.c keys/bootstrap.c
+KEYS_SRC     = keys/cache.c keys/trans.c keys/rkey.c keys/records.c keys/ops.c keys/bootstrap.c \
+               keys/deleg_ops.c
 OUTBOX_SRC   = outbox/outbox.c outbox/check.c
 RECEIVER_SRC = receiver/server.c receiver/pipeline.c receiver/replay.c receiver/respond.c \
                receiver/metrics.c
-DAEMON_SRC   = daemon/keycmd.c daemon/import.c daemon/process.c daemon/privdrop.c
+DAEMON_SRC   = daemon/keycmd.c daemon/import.c daemon/process.c daemon/privdrop.c daemon/delegcmd.c
 API_SRC      = api/api.c api/tokens.c api/routes.c api/writes.c api/cfgjson.c api/health.c
 
 LIB_SRC  = $(COMMON_SRC) $(SIG0_SRC) $(STORE_SRC) $(POLICY_SRC) $(KEYSTATE_SRC) $(CONFIG_SRC) \

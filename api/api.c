@@ -215,6 +215,12 @@ json_t *api_body(struct api_req *q, const char *const *fields, bool required)
 			json_decref(v);
 			return NULL;
 		}
+		if (strcmp(type, "a") == 0 && !json_is_array(val)) {
+			api_error(q, 400, "field \"%s\" must be an array, not %s", key,
+				  json_type_name(val));
+			json_decref(v);
+			return NULL;
+		}
 	}
 	return v;
 }

@@ -167,7 +167,7 @@ const char *api_query(struct api_req *q, const char *name);
  * The body as a JSON object: NULL with a 400/415 answer set when it is not
  * one (malformed, duplicate keys, a field not in fields, a field of the
  * wrong type); an empty body gives an empty object unless required.
- * fields: "name:type" strings (type s = string), NULL-terminated.
+ * fields: "name:type" strings (type s = string, a = array), NULL-terminated.
  */
 json_t *api_body(struct api_req *q, const char *const *fields, bool required);
 
@@ -180,6 +180,10 @@ void api_key_delete(struct api_req *q);
 void api_outbox_retry(struct api_req *q);
 void api_rkey_roll(struct api_req *q);
 void api_reload(struct api_req *q);
+void api_child_add(struct api_req *q);
+void api_child_delete(struct api_req *q);
+/* Answer status with the child named by the route's {child}, as GET shows it. */
+void api_child_answer(struct api_req *q, unsigned status);
 
 /* Shared by the readers and the writers (routes.c). */
 json_t *api_key_json(struct api_req *q, const struct store_key *k);

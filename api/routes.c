@@ -328,6 +328,11 @@ static void h_children(struct api_req *q)
 
 static void h_child(struct api_req *q)
 {
+	api_child_answer(q, 200);
+}
+
+void api_child_answer(struct api_req *q, unsigned status)
+{
 	const struct cfg_zone *z;
 	int64_t cid;
 	uint8_t child[DNAME_MAX];
@@ -356,7 +361,7 @@ static void h_child(struct api_req *q)
 	}
 	dname_to_str(child, name, sizeof(name));
 	dname_to_str(z->name, zname, sizeof(zname));
-	api_json(q, 200,
+	api_json(q, status,
 		 json_pack("{s:s,s:s,s:o,s:o}", "name", name, "zone", zname, "delegation", lines,
 			   "keys", keys));
 }
@@ -748,6 +753,8 @@ const struct api_route api_routes[] = {
 	{"GET",    "/api/v1/zones/{zone}/check",         API_ROLE_READ,  "",                      h_check},
 	{"POST",   "/api/v1/zones/{zone}/check/repair",  API_ROLE_ADMIN, "",                      api_check_repair},
 	{"GET",    "/api/v1/children/{child}",           API_ROLE_READ,  "",                      h_child},
+	{"POST",   "/api/v1/children/{child}",           API_ROLE_ADMIN, "",                      api_child_add},
+	{"DELETE", "/api/v1/children/{child}",           API_ROLE_ADMIN, "",                      api_child_delete},
 	{"GET",    "/api/v1/children/{child}/keys",      API_ROLE_READ,  "",                      h_child_keys},
 	{"POST",   "/api/v1/children/{child}/keys",      API_ROLE_ADMIN, "",                      api_key_add},
 	{"POST",   "/api/v1/keys/{id}/trust",            API_ROLE_ADMIN, "",                      api_key_trust},

@@ -1,6 +1,7 @@
 /*
  * api/writes.c -- the handlers that change something: child keys (add,
- * trust, revoke, delete), a delivery's retry, the receiver key's roll.
+ * trust, revoke, delete), a child's delegation (create, delete), a
+ * delivery's retry, the receiver key's roll.
  *
  * Each change is one store transaction with its audit rows (actor
  * "api:<token name>"); a failure rolls everything back.  After the commit
@@ -20,6 +21,7 @@
 #include "common/log.h"
 #include "common/wire.h"
 #include "common/zonefile.h"
+#include "keys/deleg_ops.h"
 #include "keystate/keystate.h"
 #include "outbox/outbox.h"
 
@@ -307,6 +309,161 @@ void api_key_add(struct api_req *q)
 out:
 	json_decref(b);
 	op_free(op);
+}
+
+/* ---- delegations ---- */
+
+static const char *const child_fields[] = {"ns:a", "ds:a", "glue:a", "reason:s", NULL};
+
+/* The strings of array field a into out (at most DELEG_MAX); false when answered. */
+static bool str_array(struct api_req *q, json_t *a, const char *field, const char **out, size_t *n)
+{
+	size_t i;
+	json_t *v;
+	*n = 0;
+	if (json_array_size(a) > DELEG_MAX) {
+		api_error(q, 400, "field \"%s\" has more than %d items", field, DELEG_MAX);
+		return false;
+	}
+	json_array_foreach(a, i, v)
+	{
+		if ((out[i] = json_string_value(v)) == NULL) {
+			api_error(q, 400, "field \"%s\" must hold strings", field);
+			return false;
+		}
+	}
+	*n = json_array_size(a);
+	return true;
+}
+
+/* The glue objects {"name": ..., "address": ...} of a; false when answered. */
+static bool glue_array(struct api_req *q, json_t *a, const char **name, const char **addr,
+		       size_t *n)
+{
+	size_t i;
+	json_t *v;
+	*n = 0;
+	if (json_array_size(a) > DELEG_MAX) {
+		api_error(q, 400, "field \"glue\" has more than %d items", DELEG_MAX);
+		return false;
+	}
+	json_array_foreach(a, i, v)
+	{
+		name[i] = json_string_value(json_object_get(v, "name"));
+		addr[i] = json_string_value(json_object_get(v, "address"));
+		if (!json_is_object(v) || json_object_size(v) != 2 || !name[i] || !addr[i]) {
+			api_error(q, 400,
+				  "field \"glue\" must hold objects {\"name\": \"...\", "
+				  "\"address\": \"...\"}");
+			return false;
+		}
+	}
+	*n = json_array_size(a);
+	return true;
+}
+
+/* The records of the body b into in (pointers into b); false when answered. */
+static bool child_input(struct api_req *q, json_t *b, struct deleg_input *in, const char **buf)
+{
+	const char **ns = buf, **ds = buf + DELEG_MAX, **gn = buf + 2 * DELEG_MAX,
+		   **ga = buf + 3 * DELEG_MAX;
+	if (!str_array(q, json_object_get(b, "ns"), "ns", ns, &in->nns) ||
+	    !str_array(q, json_object_get(b, "ds"), "ds", ds, &in->nds) ||
+	    !glue_array(q, json_object_get(b, "glue"), gn, ga, &in->nglue))
+		return false;
+	in->ns = ns;
+	in->ds = ds;
+	in->glue_name = gn;
+	in->glue_addr = ga;
+	return true;
+}
+
+/* The operation on the route's child by this request; NULL when answered. */
+static struct deleg_op *child_op(struct api_req *q, json_t *b, char *reason, size_t len)
+{
+	const char *note = b ? json_string_value(json_object_get(b, "reason")) : NULL;
+	if (note != NULL && !reason_ok(note)) {
+		api_error(q, 400, "field \"reason\" must be one line of 1 to %d characters",
+			  REASON_MAX);
+		return NULL;
+	}
+	struct deleg_op *op = calloc(1, sizeof(*op));
+	if (op == NULL) {
+		api_error(q, 500, "out of memory");
+		return NULL;
+	}
+	snprintf(reason, len, "%s", note ? note : "through the admin API");
+	op->actor = q->actor;
+	op->client = q->client;
+	op->request = q->request;
+	op->reason = reason;
+	int rc = deleg_op_child(q->a->cfg, q->param[0], op);
+	if (rc != DS_OK) {
+		api_error(q, rc == DS_ENOENT ? 404 : 400, "%s", op->why);
+		free(op);
+		return NULL;
+	}
+	return op;
+}
+
+void api_child_add(struct api_req *q)
+{
+	char reason[REASON_MAX + 1];
+	struct deleg_input in = {0};
+	json_t *b = api_body(q, child_fields, false);
+	struct deleg_op *op = b ? child_op(q, b, reason, sizeof(reason)) : NULL;
+	const char **buf = op ? calloc(4 * DELEG_MAX, sizeof(*buf)) : NULL;
+	struct deleg *d = buf ? malloc(sizeof(*d)) : NULL;
+	if (op == NULL || d == NULL || !child_input(q, b, &in, buf))
+		goto out;
+	int rc = deleg_op_records(&in, op, d);
+	if (rc == DS_OK)
+		rc = deleg_op_add(q->a->store, d, op);
+	if (rc == DS_OK) {
+		if (op->change_id)
+			outbox_kick(q->a->env.outbox);
+		log_notice("api: delegation %s created by %s (%zu record(s))", op->name, q->actor,
+			   d->n);
+		api_child_answer(q, 201);
+	} else if (rc == DS_EINVAL || rc == DS_EEXIST) {
+		api_error(q, rc == DS_EEXIST ? 409 : 400, "%s", op->why);
+	} else {
+		abort_txn(q, rc);
+	}
+out:
+	if (q->status == 0 && b != NULL)
+		api_error(q, 500, "out of memory");
+	free(d);
+	free(buf);
+	free(op);
+	json_decref(b);
+}
+
+void api_child_delete(struct api_req *q)
+{
+	char reason[REASON_MAX + 1];
+	json_t *b = api_body(q, reason_only, false);
+	struct deleg_op *op = b ? child_op(q, b, reason, sizeof(reason)) : NULL;
+	int rc = op ? deleg_op_delete(q->a->store, op) : DS_OK;
+	if (op == NULL) {
+		/* answered */
+	} else if (rc == DS_OK) {
+		/* entries never leave the cache while it lives: revoked stops them verifying */
+		cache_put(q, &op->gone);
+		if (op->change_id)
+			outbox_kick(q->a->env.outbox);
+		log_notice("api: delegation %s deleted by %s with %zu key(s)", op->name, q->actor,
+			   op->gone.n);
+		api_text(q, 204, NULL, malloc(1), 0);
+	} else if (rc == DS_ENOENT || rc == DS_EINVAL) {
+		api_error(q, rc == DS_ENOENT ? 404 : 409, "%s", op->why);
+	} else {
+		abort_txn(q, rc);
+	}
+	if (op != NULL)
+		deleg_op_free(op);
+	free(op);
+	json_decref(b);
 }
 
 /* ---- outbox ---- */

@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <ldns/ldns.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -54,6 +55,24 @@ int zonefile_rr_from_str(const char *text, uint8_t owner[DNAME_MAX], uint16_t *t
 	return rc;
 }
 
+/* Is the rest of f from offset at on only blanks and comments? */
+static bool rest_is_blank(FILE *f, long at)
+{
+	bool comment = false;
+	int c;
+	if (at < 0 || fseek(f, at, SEEK_SET) != 0)
+		return false;
+	while ((c = getc(f)) != EOF) {
+		if (c == '\n')
+			comment = false;
+		else if (c == ';')
+			comment = true;
+		else if (!comment && c != ' ' && c != '\t' && c != '\r')
+			return false;
+	}
+	return true;
+}
+
 int zonefile_read(const char *path, const uint8_t *origin, zf_rr_cb cb, void *arg, char *why,
 		  size_t whylen)
 {
@@ -71,13 +90,15 @@ int zonefile_read(const char *path, const uint8_t *origin, zf_rr_cb cb, void *ar
 
 	while (!feof(f)) {
 		ldns_rr *rr = NULL;
+		long at = ftell(f);
 		ldns_status st = ldns_rr_new_frm_fp_l(&rr, f, &default_ttl, &orig, &prev, &line);
 		if (st == LDNS_STATUS_SYNTAX_EMPTY || st == LDNS_STATUS_SYNTAX_TTL ||
 		    st == LDNS_STATUS_SYNTAX_ORIGIN || st == LDNS_STATUS_SYNTAX_INCLUDE)
 			continue;
 		if (st != LDNS_STATUS_OK) {
-			if (feof(f) && st == LDNS_STATUS_SYNTAX_ERR)
-				break; /* trailing comment or blank lines */
+			/* trailing comment or blank lines; not a record cut short */
+			if (feof(f) && st == LDNS_STATUS_SYNTAX_ERR && rest_is_blank(f, at))
+				break;
 			snprintf(why, whylen, "%s:%d: %s", path, line, ldns_get_errorstr_by_id(st));
 			rc = DS_EPARSE;
 			break;

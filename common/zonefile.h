@@ -17,7 +17,8 @@ typedef int (*zf_rr_cb)(void *arg, const uint8_t *owner, uint16_t type, uint16_t
  * Read every RR of the zone file at path ($ORIGIN, $TTL and $INCLUDE as
  * ldns handles them; origin is the default $ORIGIN) and call cb for each.
  * A non-zero return from cb stops and is returned.  On a parse error,
- * returns DS_EPARSE with why = "path:line: reason".
+ * returns DS_EPARSE with why = "path:line: reason"; a record cut short at
+ * the end of the file is one (only blanks and comments may end it).
  */
 int zonefile_read(const char *path, const uint8_t *origin, zf_rr_cb cb, void *arg, char *why,
 		  size_t whylen);

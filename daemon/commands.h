@@ -13,12 +13,26 @@
 #include "config/config.h"
 
 /*
- * `dsyncd import ZONE FILE`: the delegations (NS, DS and glue below the
- * apex) of zone from the zone file at path into the store: each child's
- * data is replaced by the file's, changes are queued in the outbox and
- * audited.  A summary goes to out.
+ * `dsyncd import [--dry-run] [--prune] ZONE FILE`: the delegations (NS, DS
+ * and glue below the apex) of zone from its zone file into the store: the
+ * file is read and checked whole first, then each child's data is replaced
+ * by the file's in one transaction, changes queued in the outbox and
+ * audited; stored children the file lacks are kept, or deleted with
+ * --prune.  --dry-run prints the difference only.  A summary goes to out;
+ * progress to stderr when it is a terminal.  Returns the exit status
+ * (sysexits.h: EX_USAGE, EX_DATAERR for a bad or wrong file, EX_NOINPUT,
+ * EX_IOERR for the store).
  */
-int daemon_import(const struct cfg *cfg, const char *zone, const char *path, FILE *out);
+int daemon_import_command(const struct cfg *cfg, int argc, char **argv, FILE *out);
+
+/*
+ * `dsyncd delegation add CHILD [--ns NAME]... [--ds TEXT]... [--glue NAME
+ * ADDRESS]... [--reason TEXT]` and `dsyncd delegation delete CHILD
+ * [--reason TEXT]` (keys/deleg_ops.h).  Returns the exit status: 0, 1 when
+ * refused (the child exists, is unknown, or the configuration lists it),
+ * EX_USAGE, EX_DATAERR (bad name or record), EX_IOERR (store).
+ */
+int daemon_delegation_command(const struct cfg *cfg, int argc, char **argv, FILE *out);
 
 /*
  * `dsyncd key list` and `dsyncd key trust|revoke CHILD TAG`: the manual

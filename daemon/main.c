@@ -4,7 +4,8 @@
  *
  *   dsyncd [-c FILE]             serve (in the foreground; supervisors daemonize)
  *   dsyncd [-c FILE] -n          check the configuration and exit
- *   dsyncd [-c FILE] import ZONE ZONEFILE
+ *   dsyncd [-c FILE] import [--dry-run] [--prune] ZONE ZONEFILE
+ *   dsyncd [-c FILE] delegation add|delete CHILD ...
  *   dsyncd [-c FILE] receiver-key show|roll
  *   dsyncd [-c FILE] key ... | records [ZONE] | config | check ZONE [--repair]
  */
@@ -61,7 +62,10 @@ static void on_hup(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: dsyncd [-c FILE] [-n]\n"
-		   "       dsyncd [-c FILE] import ZONE ZONEFILE\n"
+		   "       dsyncd [-c FILE] import [--dry-run] [--prune] ZONE ZONEFILE\n"
+		   "       dsyncd [-c FILE] delegation add CHILD [--ns NAME]... [--ds TEXT]...\n"
+		   "                        [--glue NAME ADDRESS]... [--reason TEXT]\n"
+		   "       dsyncd [-c FILE] delegation delete CHILD [--reason TEXT]\n"
 		   "       dsyncd [-c FILE] receiver-key show|roll\n"
 		   "       dsyncd [-c FILE] key list | key trust|revoke CHILD TAG\n"
 		   "       dsyncd [-c FILE] records [ZONE]\n"
@@ -77,8 +81,10 @@ static void usage(FILE *f)
 static int subcommand(const struct cfg *cfg, int argc, char **argv)
 {
 	int rc = 2;
-	if (strcmp(argv[0], "import") == 0 && argc == 3)
-		rc = daemon_import(cfg, argv[1], argv[2], stdout) ? 1 : 0;
+	if (strcmp(argv[0], "import") == 0)
+		rc = daemon_import_command(cfg, argc - 1, argv + 1, stdout);
+	else if (strcmp(argv[0], "delegation") == 0)
+		rc = daemon_delegation_command(cfg, argc - 1, argv + 1, stdout);
 	else if (strcmp(argv[0], "check") == 0 &&
 		 (argc == 2 || (argc == 3 && strcmp(argv[2], "--repair") == 0)))
 		rc = outbox_check(cfg, argv[1], argc == 3, stdout) ? 1 : 0;

@@ -69,6 +69,8 @@ int keyrows_add(void *arg, const struct store_key *k)
 struct load_ctx {
 	struct keycache *kc;
 	const struct sig0_limits *lim;
+	int64_t *ids; /* the ids the walk saw (sorted by revoke_gone) */
+	size_t nids, cap;
 	int err;
 };
 
@@ -142,14 +144,68 @@ void keycache_note(struct keycache *kc, const struct key_entry *e, char *buf, si
 static int load_one(void *arg, const struct store_key *k)
 {
 	struct load_ctx *c = arg;
+	int64_t *p = vec_grow(c->ids, &c->cap, c->nids + 1, sizeof(*p), 64);
+	if (p == NULL) {
+		c->err = DS_ENOMEM;
+		return 1;
+	}
+	c->ids = p;
+	c->ids[c->nids++] = k->id;
 	c->err = keycache_put(c->kc, k, c->lim);
 	return c->err != DS_OK;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/*
+ * Entries whose key the store no longer has (a deleted child's) become
+ * revoked.  An entry missing from the walk may be a key committed since it
+ * began (the commit thread puts keys after their commit): only a key that
+ * a fresh read does not find is gone.
+ */
+static int revoke_gone(struct keycache *kc, struct store *s, struct load_ctx *c)
+{
+	struct key_entry **cand = NULL;
+	size_t n = 0, cap = 0;
+	int rc = DS_OK;
+	if (c->nids > 0)
+		qsort(c->ids, c->nids, sizeof(c->ids[0]), cmp_id);
+	pthread_rwlock_rdlock(&kc->lock);
+	for (size_t i = 0; rc == DS_OK && i < KC_BUCKETS; i++)
+		for (struct key_entry *e = kc->bucket[i]; rc == DS_OK && e; e = e->next) {
+			if (key_entry_state(e) == KEY_REVOKED ||
+			    (c->nids > 0 &&
+			     bsearch(&e->key_id, c->ids, c->nids, sizeof(c->ids[0]), cmp_id)))
+				continue;
+			struct key_entry **p = vec_grow(cand, &cap, n + 1, sizeof(*p), 16);
+			if (p == NULL)
+				rc = DS_ENOMEM;
+			else
+				(cand = p)[n++] = e;
+		}
+	pthread_rwlock_unlock(&kc->lock);
+	struct store_key *k = n ? malloc(sizeof(*k)) : NULL;
+	for (size_t i = 0; k && i < n; i++)
+		if (store_key_get(s, cand[i]->key_id, k) == DS_ENOENT)
+			atomic_store(&cand[i]->state, (int)KEY_REVOKED);
+	if (n && k == NULL)
+		rc = DS_ENOMEM;
+	free(k);
+	free(cand);
+	return rc;
 }
 
 int keycache_sync(struct keycache *kc, struct store *s, const struct sig0_limits *lim)
 {
 	struct load_ctx c = {.kc = kc, .lim = lim};
 	int rc = store_keys_foreach(s, load_one, &c);
+	if (rc == DS_OK && c.err == DS_OK)
+		c.err = revoke_gone(kc, s, &c);
+	free(c.ids);
 	return c.err ? c.err : (rc < 0 ? rc : DS_OK);
 }
 

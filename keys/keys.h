@@ -46,7 +46,8 @@ int keycache_new(struct keycache **out);
 void keycache_free(struct keycache *kc);
 /*
  * Bring the cache in line with the store: new keys are added (keys failing
- * the limits are logged and skipped), known ones take the store's state.
+ * the limits are logged and skipped), known ones take the store's state,
+ * and those the store no longer has (a deleted child's) become revoked.
  * Entries are never removed while the cache lives (a revoked key just has
  * state revoked), so a pointer taken by a request in flight stays valid.
  * Called at start, after each commit that changed keys, and on SIGHUP.

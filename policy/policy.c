@@ -870,3 +870,28 @@ int policy_update(const struct zone_policy *pol, const uint8_t *zone, const uint
 	res->text[0] = '\0';
 	return DS_OK;
 }
+
+int policy_deleg_check(const struct zone_policy *pol, const uint8_t *child, const struct deleg *d,
+		       struct policy_result *res)
+{
+	static const struct deleg none = {0};
+	char rs[RRSTR_MAX], cs[DNAME_STR_MAX];
+	uint16_t ede = 0;
+
+	memset(res, 0, sizeof(*res));
+	dname_str(child, cs, sizeof(cs));
+	for (size_t i = 0; i < d->n; i++) {
+		const struct drr *r = &d->rr[i];
+		const char *why = NULL;
+		if (!dname_is_sub(r->owner, child) ||
+		    (dname_equal(r->owner, child) ? r->type != T_NS && r->type != T_DS
+						  : !is_glue_type(r->type)))
+			return refuse(res, RC_REFUSED, EDE_PROHIBITED,
+				      "not delegation data of %s: %s", cs,
+				      drr_str(r, rs, sizeof(rs)));
+		if (r->type == T_DS && (why = policy_ds_check(pol, r->rdata, r->rdlen, &ede)))
+			return refuse(res, RC_REFUSED, ede, "%s: %s", why,
+				      drr_str(r, rs, sizeof(rs)));
+	}
+	return check_result(pol, child, &none, d, res);
+}

@@ -111,4 +111,15 @@ int policy_update(const struct zone_policy *pol, const uint8_t *zone, const uint
 const char *policy_ds_check(const struct zone_policy *pol, const uint8_t *rdata, size_t rdlen,
 			    uint16_t *ede);
 
+/*
+ * A whole delegation of child as the operator sets it (no message): only
+ * NS and DS at child and A/AAAA strictly below it, every DS accepted by
+ * policy_ds_check(), and the checks on the result of policy_update()'s
+ * step 5 as if every record were new.  No record at all is fine (a child
+ * whose delegation its first UPDATE will set).  DS_OK, or DS_EINVAL with
+ * res->text saying which record breaks which rule.
+ */
+int policy_deleg_check(const struct zone_policy *pol, const uint8_t *child, const struct deleg *d,
+		       struct policy_result *res);
+
 #endif

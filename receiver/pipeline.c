@@ -1218,9 +1218,8 @@ static void decide_deleg(struct receiver *r, struct job *j, const struct deleg *
 	for (size_t i = 0; i < nb; i++)
 		names[i] = j->zone->backends[i].name;
 	int64_t cid;
-	if (store_deleg_write(r->store, k->child_id, next) != DS_OK ||
-	    store_outbox_add(r->store, j->zone->name, k->child, res->changes, names, nb, now_sec(),
-			     &cid) != DS_OK) {
+	if (store_deleg_change(r->store, j->zone->name, k->child, k->child_id, next, res->changes,
+			       names, nb, now_sec(), &cid) != DS_OK) {
 		job_decide(j, RES_SERVFAIL, "store error; try again later");
 		return;
 	}

@@ -98,6 +98,24 @@ int store_deleg_load(struct store *s, int64_t child_id, struct deleg *out);
 int store_deleg_write(struct store *s, int64_t child_id, const struct deleg *d);
 
 /*
+ * A change of one child's delegation as it goes out: the child's data
+ * replaced with next (store_deleg_write) and changes ("+ rr" / "- rr"
+ * lines) queued for the zone's backends (store_outbox_add), both or
+ * neither.  What an accepted UPDATE, an import and an operator's change
+ * all commit.  next NULL deletes the child instead (store_child_delete):
+ * the backends then find it gone.
+ */
+int store_deleg_change(struct store *s, const uint8_t *zone, const uint8_t *child, int64_t child_id,
+		       const struct deleg *next, const char *changes, const char *const *backends,
+		       size_t nbackends, int64_t now, int64_t *change_id);
+
+/*
+ * Delete a child with its delegation data, its keys and their validations
+ * (audit rows and outbox history stay).  DS_ENOENT when there is none.
+ */
+int store_child_delete(struct store *s, int64_t child_id);
+
+/*
  * Walk every delegation record of a zone in canonical order (child, owner,
  * type, rdata).  child is the lower-case child name, rr as written.  An
  * unknown zone gives no calls and DS_OK.  cb returning non-zero stops the

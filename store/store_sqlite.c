@@ -289,6 +289,7 @@ enum st_id {
 	ST_PAIR_RESULT,
 	ST_PAIR_STATUS,
 	ST_PENDING_PAIRS,
+	ST_CHILD_DELETE,
 	ST_COUNT
 };
 
@@ -346,6 +347,8 @@ static const char *const st_sql[ST_COUNT] = {
     [ST_CHILD_INSERT] = "INSERT INTO children (zone_id, name, sort_key, name_text, created, "
 			"updated) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
     [ST_CHILD_TOUCH] = "UPDATE children SET updated = ?2 WHERE id = ?1",
+    /* its delegation, keys and their validations go with it (ON DELETE CASCADE) */
+    [ST_CHILD_DELETE] = "DELETE FROM children WHERE id = ?1",
 
     [ST_DELEG_LOAD] = "SELECT owner, type, ttl, rdata FROM delegation WHERE child_id = ?1 "
 		      "ORDER BY owner_key, type, rdata_canon",
@@ -1251,6 +1254,29 @@ int store_deleg_write(struct store *s, int64_t child_id, const struct deleg *d)
 		    "child touch");
 	}
 	return w_finish(s, ret);
+}
+
+int store_deleg_change(struct store *s, const uint8_t *zone, const uint8_t *child, int64_t child_id,
+		       const struct deleg *next, const char *changes, const char *const *backends,
+		       size_t nbackends, int64_t now, int64_t *change_id)
+{
+	/* the delegation and its outbox rows are one unit */
+	int ret = st_run(s, ST_W_SAVEPOINT);
+
+	if (ret != DS_OK)
+		return ret;
+	ret = next != NULL ? store_deleg_write(s, child_id, next) : store_child_delete(s, child_id);
+	if (ret == DS_OK)
+		ret =
+		    store_outbox_add(s, zone, child, changes, backends, nbackends, now, change_id);
+	return w_finish(s, ret);
+}
+
+int store_child_delete(struct store *s, int64_t child_id)
+{
+	sqlite3_stmt *st = st_get(s, ST_CHILD_DELETE);
+	/* sqlite3_changes() counts the child only, never the cascaded rows. */
+	return bind_exec_one(s, st, sqlite3_bind_int64(st, 1, child_id), "child delete");
 }
 
 static int zone_deleg_row(struct store *s, sqlite3_stmt *st, void *ctx)

@@ -3,8 +3,12 @@
  * (comments, blank lines, CRLF), every refusal (fields, role, length,
  * characters, duplicates, mode, no token at all), and the lookup by token;
  * which routes need no token; the probes' answers (/healthz, /readyz) from
- * a real store.  The HTTP side is tested against the running daemon
- * (tests/integration/15-api.sh, 32-health.sh).
+ * a real store.  The operations behind POST and DELETE
+ * /api/v1/children/{child} (keys/deleg_ops.c): names, records against the
+ * zone's policy, create, delete with the keys, refusals that change
+ * nothing, the audit rows and the outbox changes.  The HTTP side is tested
+ * against the running daemon (tests/integration/15-api.sh, 35-delegations.sh,
+ * 32-health.sh).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +22,8 @@
 #include "backends/backend.h"
 #include "common/dname.h"
 #include "common/err.h"
+#include "common/log.h"
+#include "keys/deleg_ops.h"
 #include "tests/unit/unit.h"
 
 static char dir[] = "/tmp/dsyncd-test-api.XXXXXX";
@@ -317,15 +323,199 @@ static void test_probes(void)
 		fprintf(stderr, "could not clean %s\n", dir);
 }
 
+/* A name in wire form (one static buffer per call site is enough here). */
+static const uint8_t *N(const char *text)
+{
+	static uint8_t buf[4][DNAME_MAX];
+	static unsigned i;
+	uint8_t *b = buf[i++ % 4];
+	if (dname_from_str(text, b) < 0)
+		abort();
+	return b;
+}
+
+/* The configuration: zone example. (child cfg.example. listed) with two backends. */
+static struct cfg *deleg_cfg(void)
+{
+	char cpath[300];
+	struct cfg *c = NULL;
+	snprintf(cpath, sizeof(cpath), "%s/dsyncd.conf", dir);
+	FILE *f = fopen(cpath, "w");
+	if (f == NULL)
+		return NULL;
+	fprintf(
+	    f,
+	    "server = { listen = [ \"127.0.0.1\" ]; };\n"
+	    "store = { path = \":memory:\"; };\n"
+	    "zones = ( { name = \"example.\"; children = ( { name = \"cfg.example.\"; } );\n"
+	    "  backends = ( { type = \"null\"; }, { name = \"b2\"; type = \"null\"; } ); } );\n");
+	fclose(f);
+	backends_register();
+	if (cfg_load(cpath, stderr, &c) != DS_OK)
+		return NULL;
+	unlink(cpath);
+	return c;
+}
+
+static int64_t count(struct store *s, int (*fn)(struct store *, int64_t *))
+{
+	int64_t n = -1;
+	return fn(s, &n) == DS_OK ? n : -1;
+}
+
+/* records of in for child name of cfg c: the result of deleg_op_records */
+static int records(const struct cfg *c, const char *name, const struct deleg_input *in,
+		   struct deleg_op *op, struct deleg *d)
+{
+	memset(op, 0, sizeof(*op));
+	op->actor = "api:test";
+	op->client = "local";
+	op->request = "test";
+	int rc = deleg_op_child(c, name, op);
+	return rc == DS_OK ? deleg_op_records(in, op, d) : rc;
+}
+
+static void test_deleg_records(const struct cfg *c, struct deleg_op *op, struct deleg *d)
+{
+	const char *ns[] = {"ns1.new.example.", "ns2.provider.net", "ns2.provider.net."};
+	const char *ds[] = {"12345 13 2 "
+			    "ABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABAB",
+			    "1 2 3", "12345 13 2 AB; comment"};
+	const char *gn[] = {"ns1.new.example.", "ns1.new.example.", "x.other.net."};
+	const char *ga[] = {"192.0.2.1", "2001:db8::1", "192.0.2.2"};
+	struct deleg_input in = {
+	    .ns = ns, .nns = 2, .ds = ds, .nds = 1, .glue_name = gn, .glue_addr = ga, .nglue = 2};
+	CHECK_EQ(records(c, "new.example", &in, op, d), DS_OK);
+	CHECK_EQ(d->n, 5);
+	CHECK(d->n > 0 && d->rr[0].ttl == 3600 && dname_equal(op->zone->name, N("example.")));
+	CHECK_EQ(records(c, "a.b.new.example.", &in, op, d), DS_EINVAL); /* glue not below it */
+	CHECK(strstr(op->why, "not delegation data of a.b.new.example.") != NULL);
+	in.nns = 3; /* the same NS twice */
+	CHECK_EQ(records(c, "new.example.", &in, op, d), DS_EINVAL);
+	CHECK(strstr(op->why, "given twice") != NULL);
+	in.nns = 1; /* under min-ns */
+	CHECK_EQ(records(c, "new.example.", &in, op, d), DS_EINVAL);
+	CHECK(strstr(op->why, "the minimum is 2") != NULL);
+	in.nns = 2;
+	in.ds = ds + 1; /* malformed, a comment */
+	CHECK_EQ(records(c, "new.example.", &in, op, d), DS_EINVAL);
+	in.ds = ds + 2;
+	CHECK_EQ(records(c, "new.example.", &in, op, d), DS_EINVAL);
+	in.nds = 0;
+	in.glue_name = gn + 2;
+	in.glue_addr = ga + 2;
+	in.nglue = 1; /* glue for no NS target */
+	CHECK_EQ(records(c, "new.example.", &in, op, d), DS_EINVAL);
+	in.nglue = 0; /* an NS target inside without glue */
+	CHECK_EQ(records(c, "new.example.", &in, op, d), DS_EINVAL);
+	CHECK(strstr(op->why, "needs glue") != NULL);
+	const char *bad_addr[] = {"192.0.2.300"};
+	in.glue_name = gn;
+	in.glue_addr = bad_addr;
+	in.nglue = 1;
+	CHECK_EQ(records(c, "new.example.", &in, op, d), DS_EINVAL);
+	CHECK(strstr(op->why, "is no IP address") != NULL);
+	/* names */
+	CHECK_EQ(records(c, "bad name.example.", &in, op, d), DS_EINVAL);
+	CHECK_EQ(records(c, "-x.example.", &in, op, d), DS_EINVAL);
+	CHECK_EQ(records(c, "example.", &in, op, d), DS_ENOENT); /* the apex is no child */
+	CHECK_EQ(records(c, "x.example.net.", &in, op, d), DS_ENOENT);
+	CHECK(strstr(op->why, "no configured zone") != NULL);
+	/* no record at all: a child with no delegation yet */
+	struct deleg_input none = {0};
+	CHECK_EQ(records(c, "empty.example.", &none, op, d), DS_OK);
+	CHECK_EQ(d->n, 0);
+}
+
+/* Create, refuse, delete with keys; each refusal leaves the counts as they were. */
+static void test_deleg_ops(void)
+{
+	struct cfg *c = deleg_cfg();
+	struct store *s = NULL;
+	struct deleg_op *op = calloc(1, sizeof(*op));
+	struct deleg *d = malloc(sizeof(*d)), *got = malloc(sizeof(*got));
+	const char *ns[] = {"ns1.provider.net.", "ns2.provider.net."};
+	struct deleg_input in = {.ns = ns, .nns = 2};
+	int64_t zid, cid, kid;
+	CHECK(c != NULL && op && d && got);
+	if (c == NULL || !op || !d || !got || store_open(":memory:", &s) != DS_OK)
+		goto out;
+	test_deleg_records(c, op, d);
+
+	CHECK_EQ(records(c, "new.example.", &in, op, d), DS_OK);
+	CHECK_EQ(deleg_op_add(s, d, op), DS_OK);
+	CHECK(op->change_id > 0 && strstr(op->changes, "+ new.example. 3600 IN NS") != NULL);
+	CHECK_EQ(count(s, store_outbox_pending), 2); /* one delivery per backend */
+	CHECK_EQ(count(s, store_audit_count), 1);
+	CHECK_EQ(store_zone_find(s, N("example."), &zid), DS_OK);
+	CHECK_EQ(store_child_find(s, zid, N("new.example."), &cid), DS_OK);
+	CHECK_EQ(store_deleg_load(s, cid, got), DS_OK);
+	CHECK_EQ(got->n, 2);
+	/* again: 409, nothing changed */
+	CHECK_EQ(records(c, "NEW.example.", &in, op, d), DS_OK);
+	CHECK_EQ(deleg_op_add(s, d, op), DS_EEXIST);
+	CHECK(strstr(op->why, "already") != NULL);
+	CHECK_EQ(count(s, store_outbox_pending), 2);
+	CHECK_EQ(count(s, store_audit_count), 1);
+
+	/* a key of the child goes with it */
+	struct store_key k = {.child_id = cid,
+			      .alg = 15,
+			      .tag = 1,
+			      .rdlen = 8,
+			      .state = KEY_TRUSTED,
+			      .rdata = {2, 0, 3, 15, 1, 2, 3, 4}};
+	CHECK_EQ(store_key_upsert(s, &k), DS_OK);
+	kid = k.id;
+	CHECK_EQ(store_validation_queue(s, kid, 10), DS_OK);
+	CHECK_EQ(records(c, "new.example.", &in, op, d), DS_OK);
+	CHECK_EQ(deleg_op_delete(s, op), DS_OK);
+	CHECK_EQ(op->gone.n, 1);
+	CHECK(op->gone.n == 1 && op->gone.k[0].id == kid && op->gone.k[0].state == KEY_REVOKED);
+	CHECK(strstr(op->changes, "- new.example. 3600 IN NS ns1.provider.net.") != NULL);
+	deleg_op_free(op);
+	CHECK_EQ(store_key_get(s, kid, &k), DS_ENOENT);
+	CHECK_EQ(count(s, store_validation_pending), 0);
+	CHECK_EQ(store_child_find(s, zid, N("new.example."), &cid), DS_ENOENT);
+	CHECK_EQ(count(s, store_outbox_pending), 4);
+	CHECK_EQ(count(s, store_audit_count), 2);
+	/* unknown now, listed in the configuration: refused, nothing changed */
+	CHECK_EQ(records(c, "new.example.", &in, op, d), DS_OK);
+	CHECK_EQ(deleg_op_delete(s, op), DS_ENOENT);
+	CHECK_EQ(records(c, "cfg.example.", &in, op, d), DS_OK);
+	CHECK_EQ(deleg_op_delete(s, op), DS_EINVAL);
+	CHECK(strstr(op->why, "listed in the configuration") != NULL);
+	CHECK_EQ(count(s, store_outbox_pending), 4);
+	CHECK_EQ(count(s, store_audit_count), 2);
+	/* an empty child: created and deleted without an outbox change */
+	struct deleg_input none = {0};
+	CHECK_EQ(records(c, "empty.example.", &none, op, d), DS_OK);
+	CHECK_EQ(deleg_op_add(s, d, op), DS_OK);
+	CHECK_EQ(op->change_id, 0);
+	CHECK_EQ(deleg_op_delete(s, op), DS_OK);
+	CHECK_EQ(op->change_id, 0);
+	deleg_op_free(op);
+	CHECK_EQ(count(s, store_outbox_pending), 4);
+	CHECK_EQ(count(s, store_audit_count), 4);
+out:
+	store_close(s);
+	cfg_free(c);
+	free(op);
+	free(d);
+	free(got);
+}
+
 int main(void)
 {
 	if (mkdtemp(dir) == NULL)
 		return 1;
 	snprintf(path, sizeof(path), "%s/tokens", dir);
+	log_init("test_api", false, LOG_WARNING);
 	test_good();
 	test_bad();
 	test_public_routes();
 	test_probes();
+	test_deleg_ops();
 	unlink(path);
 	rmdir(dir);
 	UNIT_DONE("test_api");

@@ -1172,6 +1172,58 @@ static void children_check_cursors(struct store *m)
 	CHECK_EQ(p.n, 0);
 }
 
+/* store_deleg_change: the delegation and its outbox rows, both or neither;
+ * with next NULL the child goes, with its delegation, keys and validations. */
+static void test_deleg_change(void)
+{
+	struct store *m = NULL;
+	struct deleg *d = calloc(1, sizeof(*d)), *got = calloc(1, sizeof(*got));
+	const char *b[] = {"one", "two"}, *toolong[] = {"x123456789012345678901234567890123456789"
+							"0123456789012345678901234567890"};
+	int64_t zid, cid, kid, chg = 0, n = -1;
+	struct store_key k;
+
+	CHECK_EQ(store_open(":memory:", &m), DS_OK);
+	if (m == NULL || d == NULL || got == NULL)
+		goto out;
+	CHECK_EQ(store_zone_ensure(m, N("example."), &zid), DS_OK);
+	CHECK_EQ(store_child_ensure(m, zid, N("c.example."), &cid), DS_OK);
+	d->rr[d->n++] = mk_ns("c.example.", "ns1.c.example.", 3600);
+	d->rr[d->n++] = mk_a("ns1.c.example.", 1);
+	CHECK_EQ(
+	    store_deleg_change(m, N("example."), N("c.example."), cid, d, "+ x\n", b, 2, 100, &chg),
+	    DS_OK);
+	CHECK(chg > 0);
+	CHECK_EQ(store_outbox_pending(m, &n), DS_OK);
+	CHECK_EQ(n, 2);
+	/* a backend name the outbox refuses: the delegation write is undone too */
+	d->rr[d->n++] = mk_ns("c.example.", "ns2.example.net.", 3600);
+	CHECK_EQ(store_deleg_change(m, N("example."), N("c.example."), cid, d, "+ y\n", toolong, 1,
+				    100, &chg),
+		 DS_EINVAL);
+	CHECK_EQ(store_deleg_load(m, cid, got), DS_OK);
+	CHECK_EQ(got->n, 2);
+	/* the child deleted: delegation, keys, validations go; the outbox row stays */
+	kid = add_key(m, cid, 0x41, KEY_TRUSTED);
+	CHECK_EQ(store_validation_queue(m, kid, 5), DS_OK);
+	CHECK_EQ(store_deleg_change(m, N("example."), N("c.example."), cid, NULL, "- x\n", b, 2,
+				    101, &chg),
+		 DS_OK);
+	CHECK_EQ(store_child_find(m, zid, N("c.example."), &cid), DS_ENOENT);
+	CHECK_EQ(store_deleg_load(m, cid, got), DS_OK);
+	CHECK_EQ(got->n, 0);
+	CHECK_EQ(store_key_get(m, kid, &k), DS_ENOENT);
+	CHECK_EQ(store_validation_pending(m, &n), DS_OK);
+	CHECK_EQ(n, 0);
+	CHECK_EQ(store_outbox_pending(m, &n), DS_OK);
+	CHECK_EQ(n, 4);
+	CHECK_EQ(store_child_delete(m, cid), DS_ENOENT); /* gone already */
+out:
+	store_close(m);
+	free(d);
+	free(got);
+}
+
 static void test_children_page(void)
 {
 	struct store *m = NULL;
@@ -2085,6 +2137,7 @@ int main(void)
 	test_migrate_v4();
 	test_history_purge();
 	test_key_delete_counts();
+	test_deleg_change();
 	test_children_page();
 	test_validations_page();
 	test_audit_page();

@@ -11,7 +11,7 @@
  *   http.c      one request and its answer, JSON requests, paged lists
  *   output.c    tables, JSON, how a cell shows a value
  *   util.c      memory, terminal-safe text, small local files
- *   children.c  zones, children, child show
+ *   children.c  zones, children, child show, delegation add|delete
  *   keys.c      keys, key add|trust|revoke|delete
  *   audit.c     validations, audit
  *   outbox.c    outbox, retry, backends
@@ -50,7 +50,13 @@ enum {
 };
 
 /* the options a command may take besides the global ones */
-enum { OPT_LIMIT = 1u << 0, OPT_AUDIT = 1u << 1, OPT_STATE = 1u << 2 };
+enum {
+	OPT_LIMIT = 1u << 0,
+	OPT_AUDIT = 1u << 1,
+	OPT_STATE = 1u << 2,
+	OPT_DELEG = 1u << 3,  /* --ns, --ds, --glue */
+	OPT_REASON = 1u << 4, /* --reason */
+};
 
 struct ctl {
 	char *url;   /* base URL, no trailing '/' */
@@ -62,6 +68,8 @@ struct ctl {
 	const char *child, *result, *state;
 	long long since, until;
 	bool has_since, has_until;
+	json_t *ns, *ds, *glue; /* delegation add: arrays, NULL when not given */
+	const char *reason;
 	CURL *curl;
 	char errbuf[CURL_ERROR_SIZE];
 };
@@ -174,10 +182,10 @@ int id_path(const char *id, const char *what, const char *prefix, const char *su
 
 typedef int cmd_fn(struct ctl *c, char **arg);
 
-cmd_fn cmd_zones, cmd_children, cmd_child_show;				     /* children.c */
-cmd_fn cmd_keys, cmd_key_add, cmd_key_trust, cmd_key_revoke, cmd_key_delete; /* keys.c */
-cmd_fn cmd_validations, cmd_audit;					     /* audit.c */
-cmd_fn cmd_outbox, cmd_retry, cmd_backends;				     /* outbox.c */
-cmd_fn cmd_records, cmd_rkey_show, cmd_rkey_roll, cmd_config, cmd_health, cmd_reload;    /* server.c */
+cmd_fn cmd_zones, cmd_children, cmd_child_show, cmd_deleg_add, cmd_deleg_delete; /* children.c */
+cmd_fn cmd_keys, cmd_key_add, cmd_key_trust, cmd_key_revoke, cmd_key_delete;	 /* keys.c */
+cmd_fn cmd_validations, cmd_audit;						 /* audit.c */
+cmd_fn cmd_outbox, cmd_retry, cmd_backends;					 /* outbox.c */
+cmd_fn cmd_records, cmd_rkey_show, cmd_rkey_roll, cmd_config, cmd_health, cmd_reload; /* server.c */
 
 #endif

@@ -107,15 +107,16 @@ int transfer(struct ctl *c, const char *method, const char *path, const char *bo
 		hdr_add(&h, hdr);
 		free_secret(hdr);
 	}
-	if (strcmp(method, "POST") == 0) {
+	/* a body goes with POST, and with DELETE when there is one (a reason) */
+	if (strcmp(method, "POST") == 0 || body != NULL) {
 		hdr_add(&h, "Content-Type: application/json");
 		hdr_add(&h, "Expect:");
 		curl_easy_setopt(k, CURLOPT_POST, 1L);
 		curl_easy_setopt(k, CURLOPT_POSTFIELDS, body != NULL ? body : "");
 		curl_easy_setopt(k, CURLOPT_POSTFIELDSIZE, (long)(body != NULL ? strlen(body) : 0));
-	} else if (strcmp(method, "GET") != 0) {
-		curl_easy_setopt(k, CURLOPT_CUSTOMREQUEST, method);
 	}
+	if (strcmp(method, "POST") != 0 && strcmp(method, "GET") != 0)
+		curl_easy_setopt(k, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(k, CURLOPT_HTTPHEADER, h);
 
 	rc = curl_easy_perform(k);

@@ -58,6 +58,10 @@ static const struct command COMMANDS[] = {
     {"zones", 0, 0, OPT_LIMIT, cmd_zones, ""},
     {"children", 1, 1, OPT_LIMIT, cmd_children, "ZONE"},
     {"child show", 1, 1, 0, cmd_child_show, "NAME"},
+    {"delegation add", 1, 1, OPT_DELEG | OPT_REASON, cmd_deleg_add,
+     "NAME [--ns NS]... [--ds 'KEYTAG ALG TYPE DIGEST']... [--glue NAME ADDRESS]... "
+     "[--reason TEXT]"},
+    {"delegation delete", 1, 1, OPT_REASON, cmd_deleg_delete, "NAME [--reason TEXT]"},
     {"keys", 1, 1, OPT_LIMIT, cmd_keys, "NAME"},
     {"key add", 2, 2, 0, cmd_key_add, "NAME 'KEY-RR-TEXT'|KEY-FILE"},
     {"key trust", 1, 1, 0, cmd_key_trust, "ID"},
@@ -181,6 +185,10 @@ enum {
 	O_SINCE,
 	O_UNTIL,
 	O_STATE,
+	O_NS,
+	O_DS,
+	O_GLUE,
+	O_REASON,
 };
 
 static const struct option LONG_OPTS[] = {
@@ -196,16 +204,71 @@ static const struct option LONG_OPTS[] = {
     {"since", required_argument, NULL, O_SINCE},
     {"until", required_argument, NULL, O_UNTIL},
     {"state", required_argument, NULL, O_STATE},
+    {"ns", required_argument, NULL, O_NS},
+    {"ds", required_argument, NULL, O_DS},
+    {"glue", required_argument, NULL, O_GLUE},
+    {"reason", required_argument, NULL, O_REASON},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
 };
 
+/* Append the text s (an option's value) to the JSON array *a. */
+static int push_text(json_t **a, const char *opt, const char *s)
+{
+	json_t *v = json_string(s);
+
+	if (v == NULL)
+		return cli_fail(RC_USAGE, "the value of %s is not valid UTF-8", opt);
+	if (*a == NULL)
+		*a = jnn(json_array());
+	if (json_array_append_new(*a, v) != 0)
+		oom();
+	return -1;
+}
+
+/* --glue NAME ADDRESS: the address is the next word, which getopt then
+ * passes over (optind moves past it). */
+static int push_glue(struct ctl *c, int argc, char **argv, const char *name)
+{
+	json_t *g;
+
+	if (optind >= argc || argv[optind][0] == '-')
+		return cli_fail(RC_USAGE,
+				"--glue takes a name and an address: --glue NAME ADDRESS");
+	g = json_pack("{s:s,s:s}", "name", name, "address", argv[optind]);
+	if (g == NULL)
+		return cli_fail(RC_USAGE, "the values of --glue are not valid UTF-8");
+	optind++;
+	if (c->glue == NULL)
+		c->glue = jnn(json_array());
+	if (json_array_append_new(c->glue, g) != 0)
+		oom();
+	return -1;
+}
+
+/* The options of delegation add|delete; -1 to go on, else the exit status. */
+static int deleg_opt(int ch, int argc, char **argv, struct ctl *c, struct opts *o)
+{
+	o->used |= ch == O_REASON ? OPT_REASON : OPT_DELEG;
+	switch (ch) {
+	case O_NS:
+		return push_text(&c->ns, "--ns", optarg);
+	case O_DS:
+		return push_text(&c->ds, "--ds", optarg);
+	case O_GLUE:
+		return push_glue(c, argc, argv, optarg);
+	default:
+		c->reason = optarg;
+		return -1;
+	}
+}
+
 /* Parse the options (anywhere on the line); returns -1 to go on, else the
  * exit status. */
 static int parse_opts(int argc, char **argv, struct ctl *c, struct opts *o)
 {
-	int ch;
+	int ch, rc;
 
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "hV", LONG_OPTS, NULL)) != -1) {
@@ -257,6 +320,13 @@ static int parse_opts(int argc, char **argv, struct ctl *c, struct opts *o)
 			c->state = optarg;
 			o->used |= OPT_STATE;
 			break;
+		case O_NS:
+		case O_DS:
+		case O_GLUE:
+		case O_REASON:
+			if ((rc = deleg_opt(ch, argc, argv, c, o)) >= 0)
+				return rc;
+			break;
 		case 'h':
 			usage(stdout);
 			return RC_OK;
@@ -276,18 +346,16 @@ static int parse_opts(int argc, char **argv, struct ctl *c, struct opts *o)
 	return -1;
 }
 
-/* URL, token, CA and timeout: options, then environment, then config file */
-int main(int argc, char **argv)
+/* The command line's command, run; its exit status. */
+static int run(int argc, char **argv, struct ctl *c)
 {
-	struct ctl c;
 	struct opts o;
 	const struct command *cmd;
 	char **args;
 	int rc, nargs, nwords;
 
-	memset(&c, 0, sizeof(c));
 	memset(&o, 0, sizeof(o));
-	if ((rc = parse_opts(argc, argv, &c, &o)) >= 0)
+	if ((rc = parse_opts(argc, argv, c, &o)) >= 0)
 		return rc;
 	args = argv + optind;
 	nargs = argc - optind;
@@ -300,9 +368,10 @@ int main(int argc, char **argv)
 		char *d = clean(xstrdup(args[0]));
 
 		cli_fail(RC_USAGE, "unknown command '%s'%s; try 'dsyncctl --help'", d,
-			 strcmp(d, "key") == 0	   ? " (key add|trust|revoke|delete)"
-			 : strcmp(d, "child") == 0 ? " (child show NAME)"
-						   : "");
+			 strcmp(d, "key") == 0		? " (key add|trust|revoke|delete)"
+			 : strcmp(d, "delegation") == 0 ? " (delegation add|delete NAME)"
+			 : strcmp(d, "child") == 0	? " (child show NAME)"
+							: "");
 		free(d);
 		return RC_USAGE;
 	}
@@ -313,23 +382,39 @@ int main(int argc, char **argv)
 				cmd->args != NULL ? cmd->args : "");
 	if (o.used & ~cmd->opts)
 		return cli_fail(RC_USAGE, "%s does not take %s", cmd->words,
-				(o.used & ~cmd->opts & OPT_LIMIT) ? "--limit"
-				: (o.used & ~cmd->opts & OPT_STATE)
-				    ? "--state"
+				(o.used & ~cmd->opts & OPT_LIMIT)   ? "--limit"
+				: (o.used & ~cmd->opts & OPT_STATE) ? "--state"
+				: (o.used & ~cmd->opts & OPT_DELEG) ? "--ns, --ds or --glue"
+				: (o.used & ~cmd->opts & OPT_REASON)
+				    ? "--reason"
 				    : "--child, --result, --since or --until");
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return cli_fail(RC_SERVER, "cannot initialise libcurl");
-	if ((rc = settings(&c, &o)) == 0) {
-		if ((c.curl = curl_easy_init()) == NULL)
+	if ((rc = settings(c, &o)) == 0) {
+		if ((c->curl = curl_easy_init()) == NULL)
 			oom();
-		rc = cmd->run(&c, args);
+		rc = cmd->run(c, args);
 	}
 	if (fflush(stdout) != 0 && rc == 0)
 		rc = cli_fail(RC_SERVER, "cannot write output: %s", strerror(errno));
-	curl_easy_cleanup(c.curl);
+	curl_easy_cleanup(c->curl);
 	curl_global_cleanup();
-	free_secret(c.token);
-	free(c.url);
-	free(c.cacert);
+	free_secret(c->token);
+	free(c->url);
+	free(c->cacert);
+	return rc;
+}
+
+/* URL, token, CA and timeout: options, then environment, then config file */
+int main(int argc, char **argv)
+{
+	struct ctl c;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	rc = run(argc, argv, &c);
+	json_decref(c.ns);
+	json_decref(c.ds);
+	json_decref(c.glue);
 	return rc;
 }
