@@ -1614,6 +1614,33 @@ static int64_t waiting_key(struct store *m, int64_t cid, uint8_t fill, uint16_t 
 	return store_key_upsert(m, &k) == DS_OK ? k.id : -1;
 }
 
+/* test_waiting_page, continued: leaving the queue, the tag check, stop. */
+static void waiting_tail(struct store *m, int64_t a1, int64_t a3, int64_t b2)
+{
+	static struct waiting_page p;
+	int64_t n = -1;
+
+	/* a key trusted leaves the queue */
+	CHECK_EQ(store_key_set_state(m, b2, KEY_TRUSTED, "manual"), DS_OK);
+	CHECK_EQ(store_waiting_count(m, &n), DS_OK);
+	CHECK_EQ(n, 3);
+	/* the tag check of one key */
+	{
+		static struct store_key k;
+		bool shared = false;
+		CHECK_EQ(store_key_get(m, a1, &k), DS_OK);
+		CHECK_EQ(store_key_tag_shared(m, &k, &shared), DS_OK);
+		CHECK(shared);
+		CHECK_EQ(store_key_get(m, a3, &k), DS_OK);
+		CHECK_EQ(store_key_tag_shared(m, &k, &shared), DS_OK);
+		CHECK(!shared);
+	}
+	/* stop */
+	memset(&p, 0, sizeof(p));
+	p.stop_after = 1;
+	CHECK_EQ(store_waiting_page(m, 0, 0, 10, waiting_cb, &p), 9);
+}
+
 /* The keys waiting for the operator: one queue over the children, longest
  * waiting first, paged by (since, key id), with what the scheduler found. */
 static void test_waiting_page(void)
@@ -1687,25 +1714,7 @@ static void test_waiting_page(void)
 	CHECK_EQ(store_waiting_page(m, 300, a1, 2, waiting_cb, &p), DS_OK);
 	CHECK_EQ(p.n, 1);
 	CHECK_EQ(p.w[0].key_id, a4);
-	/* a key trusted leaves the queue */
-	CHECK_EQ(store_key_set_state(m, b2, KEY_TRUSTED, "manual"), DS_OK);
-	CHECK_EQ(store_waiting_count(m, &n), DS_OK);
-	CHECK_EQ(n, 3);
-	/* the tag check of one key */
-	{
-		static struct store_key k;
-		bool shared = false;
-		CHECK_EQ(store_key_get(m, a1, &k), DS_OK);
-		CHECK_EQ(store_key_tag_shared(m, &k, &shared), DS_OK);
-		CHECK(shared);
-		CHECK_EQ(store_key_get(m, a3, &k), DS_OK);
-		CHECK_EQ(store_key_tag_shared(m, &k, &shared), DS_OK);
-		CHECK(!shared);
-	}
-	/* stop */
-	memset(&p, 0, sizeof(p));
-	p.stop_after = 1;
-	CHECK_EQ(store_waiting_page(m, 0, 0, 10, waiting_cb, &p), 9);
+	waiting_tail(m, a1, a3, b2);
 	store_close(m);
 }
 
