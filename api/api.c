@@ -267,6 +267,21 @@ static bool path_match(const char *pattern, const char *path, const char **param
 	return *p == '\0' && *s == '\0';
 }
 
+/* A parameter's "%2F" is its '/' (kept encoded by unescape() below). */
+static void slash_decode(char *p)
+{
+	char *w = p;
+	for (const char *r = p; *r;) {
+		if (r[0] == '%' && r[1] == '2' && (r[2] == 'F' || r[2] == 'f')) {
+			*w++ = '/';
+			r += 3;
+		} else {
+			*w++ = *r++;
+		}
+	}
+	*w = '\0';
+}
+
 /*
  * Find the route of (method, url): sets q->route and q->param; otherwise
  * answers 404 (no route has this path) or 405 with Allow (no route with
@@ -295,6 +310,7 @@ static void route(struct api_req *q, const char *url)
 			char *p = q->pathbuf + (param[i] - url);
 			q->param[i] = p;
 			p[strcspn(p, "/")] = '\0';
+			slash_decode(p);
 		}
 		q->route = rt;
 		return;
@@ -313,7 +329,9 @@ static void route(struct api_req *q, const char *url)
  * those three characters.  Decoded, a NUL would cut the path short (a
  * request for "c1.example%00/../../etc/passwd" would be served as one for
  * "c1.example"); kept, the request is refused below (400), and what is
- * logged is the whole path.
+ * logged is the whole path.  %2F stays too: it is a '/' inside one path
+ * segment (a key named child.example./12345, a child name holding a '/'),
+ * decoded once the route is found (slash_decode).
  */
 static int hexval(char c)
 {
@@ -330,7 +348,7 @@ static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
 	char *w = s;
 	for (const char *r = s; *r;) {
 		int hi = r[0] == '%' ? hexval(r[1]) : -1, lo = hi >= 0 ? hexval(r[2]) : -1;
-		if (lo < 0 || (hi == 0 && lo == 0)) {
+		if (lo < 0 || (hi == 0 && lo == 0) || (hi == 2 && lo == 15)) {
 			*w++ = *r++;
 			continue;
 		}
@@ -355,6 +373,10 @@ static enum MHD_Result query_check(void *cls, enum MHD_ValueKind kind, const cha
 		api_error(q, 400, "a query argument holds a NUL byte (%%00)");
 		return MHD_NO;
 	}
+	/* unescape() kept a %2F, which only matters in the path: the value is
+	 * MHD's own copy, decoded in place (it only gets shorter) */
+	if (value != NULL)
+		slash_decode((char *)value);
 	const char *list = q->route->query;
 	size_t kl = strlen(key);
 	for (const char *p = list; *p;) {

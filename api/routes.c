@@ -151,9 +151,12 @@ json_t *api_key_json(struct api_req *q, const struct store_key *k)
 				(int)v.attempts, "rounds", (int)v.rounds, "next_time",
 				v.next_at >= 0 ? json_integer((json_int_t)v.next_at) : json_null(),
 				"last_result", v.last_result);
-	return json_pack("{s:I,s:i,s:i,s:i,s:s,s:s?,s:s,s:I,s:I,s:s,s:o?}", "id", (json_int_t)k->id,
-			 "tag", (int)k->tag, "algorithm", (int)k->alg, "flags", (int)k->flags,
-			 "state", store_key_state_str(k->state), "trust_method",
+	char name[DNAME_STR_MAX + 16];
+	key_name(q->a->store, k, name, sizeof(name));
+	return json_pack("{s:I,s:s,s:i,s:i,s:i,s:s,s:s?,s:s,s:I,s:I,s:s,s:o?}", "id",
+			 (json_int_t)k->id, "name", name, "tag", (int)k->tag, "algorithm",
+			 (int)k->alg, "flags", (int)k->flags, "state",
+			 store_key_state_str(k->state), "trust_method",
 			 k->trust_method[0] ? k->trust_method : NULL, "source", k->source,
 			 "created", (json_int_t)k->created, "updated", (json_int_t)k->updated,
 			 "key", text, "validation", val);
@@ -250,7 +253,7 @@ static int child_add(void *arg, const struct store_child_row *c)
 }
 
 struct key_counts {
-	int64_t trusted, validating;
+	int64_t trusted, validating, waiting;
 };
 
 static int key_count(void *arg, const struct store_key *k)
@@ -258,6 +261,8 @@ static int key_count(void *arg, const struct store_key *k)
 	struct key_counts *n = arg;
 	n->trusted += k->state == KEY_TRUSTED;
 	n->validating += k->state == KEY_VALIDATING;
+	/* waiting for the operator: as the pending queue (store_waiting_page) */
+	n->waiting += k->state == KEY_KNOWN || k->state == KEY_VALIDATION_FAILED;
 	return 0;
 }
 
@@ -281,9 +286,10 @@ static json_t *child_summary(struct api_req *q, const struct store_child_row *c,
 		nglue += rr->type == T_A || rr->type == T_AAAA;
 	}
 	dname_to_str(c->name, name, sizeof(name));
-	return json_pack("{s:s,s:o,s:I,s:I,s:{s:I,s:I}}", "name", name, "ns", nsl, "ds",
+	return json_pack("{s:s,s:o,s:I,s:I,s:{s:I,s:I,s:I}}", "name", name, "ns", nsl, "ds",
 			 (json_int_t)nds, "glue", (json_int_t)nglue, "keys", "trusted",
-			 (json_int_t)kc.trusted, "validating", (json_int_t)kc.validating);
+			 (json_int_t)kc.trusted, "validating", (json_int_t)kc.validating, "pending",
+			 (json_int_t)kc.waiting);
 }
 
 static void h_children(struct api_req *q)
@@ -366,7 +372,78 @@ void api_child_answer(struct api_req *q, unsigned status)
 			   "keys", keys));
 }
 
-/* ---- validations ---- */
+/* ---- keys waiting for the operator, validations ---- */
+
+/* "at-apex,unsigned" as a JSON list, "manual" added when manual. */
+static json_t *methods_json(const char *list, bool manual)
+{
+	json_t *a = json_array();
+	for (const char *p = list; a && *p;) {
+		size_t n = strcspn(p, ",");
+		json_array_append_new(a, json_stringn(p, n));
+		p += n + (p[n] == ',');
+	}
+	if (a && manual)
+		json_array_append_new(a, json_string("manual"));
+	return a ? a : json_null();
+}
+
+struct waiting_page {
+	json_t *items;
+	size_t n, limit;
+	int64_t now, last_since, last_id;
+};
+
+static int waiting_add(void *arg, const struct store_waiting *w)
+{
+	struct waiting_page *p = arg;
+	char name[DNAME_STR_MAX + 16], zone[DNAME_STR_MAX], child[DNAME_STR_MAX];
+	if (++p->n > p->limit)
+		return 0; /* the extra row: there is a next page */
+	p->last_since = w->since;
+	p->last_id = w->key_id;
+	key_name_fmt(w->child, w->tag, w->alg, w->tag_shared, name, sizeof(name));
+	dname_to_str(w->zone, zone, sizeof(zone));
+	dname_to_str(w->child, child, sizeof(child));
+	int64_t age = p->now - w->since;
+	json_t *o = json_pack(
+	    "{s:I,s:s,s:s,s:s,s:i,s:i,s:s,s:I,s:I,s:I,s:o,s:i,s:o}", "id", (json_int_t)w->key_id,
+	    "key", name, "zone", zone, "child", child, "tag", (int)w->tag, "algorithm", (int)w->alg,
+	    "state", store_key_state_str(w->state), "arrived", (json_int_t)w->created,
+	    "waiting_since", (json_int_t)w->since, "age", (json_int_t)(age > 0 ? age : 0),
+	    "methods", methods_json(w->methods, w->state == KEY_KNOWN), "attempts",
+	    (int)w->attempts, "last_result",
+	    api_json_text(w->validated && w->last_result[0] ? w->last_result : NULL));
+	return o == NULL || json_array_append_new(p->items, o) != 0 ? DS_ENOMEM : DS_OK;
+}
+
+/* The keys waiting for the operator, longest waiting first; the cursor is
+ * "<waiting_since>:<key id>" (their order). */
+static void h_pending(struct api_req *q)
+{
+	size_t limit;
+	long long since = 0, id = 0;
+	const char *as = api_query(q, "after");
+	int used = 0;
+	if (!query_limit(q, &limit))
+		return;
+	if (as != NULL &&
+	    (sscanf(as, "%lld:%lld%n", &since, &id, &used) != 2 || as[used] != '\0' || id <= 0)) {
+		api_error(q, 400, "bad cursor \"%.64s\": want <waiting_since>:<key id>", as);
+		return;
+	}
+	struct waiting_page p = {.items = json_array(), .limit = limit, .now = (int64_t)time(NULL)};
+	int rc = p.items ? store_waiting_page(q->a->store, since, id, limit + 1, waiting_add, &p)
+			 : DS_ENOMEM;
+	json_t *next = NULL;
+	if (rc == DS_OK && p.n > limit) {
+		char cur[48];
+		snprintf(cur, sizeof(cur), "%lld:%lld", (long long)p.last_since,
+			 (long long)p.last_id);
+		next = json_string(cur);
+	}
+	page_done(q, p.items, next, rc);
+}
 
 static int vrow_add(void *arg, const struct store_validation *v)
 {
@@ -392,7 +469,7 @@ static void h_validations(struct api_req *q)
 	const struct store_validation *vr = rows.v;
 	json_t *items = json_array(), *next = NULL;
 	struct store_key *k = malloc(sizeof(*k));
-	char child[DNAME_STR_MAX];
+	char child[DNAME_STR_MAX], name[DNAME_STR_MAX + 16];
 	if (k == NULL)
 		rc = DS_ENOMEM;
 	for (size_t i = 0; rc == DS_OK && items && i < rows.n && i < limit; i++) {
@@ -401,12 +478,14 @@ static void h_validations(struct api_req *q)
 		if (rc != DS_OK)
 			break;
 		dname_to_str(k->owner, child, sizeof(child));
-		json_array_append_new(items, json_pack("{s:I,s:s,s:i,s:i,s:i,s:o,s:s}", "key_id",
-						       (json_int_t)v->key_id, "child", child, "tag",
-						       (int)k->tag, "attempts", (int)v->attempts,
-						       "rounds", (int)v->rounds, "next_time",
-						       time_or_null(v->next_at), "last_result",
-						       v->last_result));
+		key_name(q->a->store, k, name, sizeof(name));
+		json_array_append_new(
+		    items, json_pack("{s:I,s:s,s:s,s:i,s:i,s:o,s:i,s:i,s:o,s:s}", "key_id",
+				     (json_int_t)v->key_id, "key", name, "child", child, "tag",
+				     (int)k->tag, "algorithm", (int)k->alg, "methods",
+				     methods_json(v->methods, false), "attempts", (int)v->attempts,
+				     "rounds", (int)v->rounds, "next_time",
+				     time_or_null(v->next_at), "last_result", v->last_result));
 	}
 	if (rc == DS_OK && rows.n > limit) {
 		char cur[48];
@@ -757,9 +836,10 @@ const struct api_route api_routes[] = {
 	{"DELETE", "/api/v1/children/{child}",           API_ROLE_ADMIN, "",                      api_child_delete},
 	{"GET",    "/api/v1/children/{child}/keys",      API_ROLE_READ,  "",                      h_child_keys},
 	{"POST",   "/api/v1/children/{child}/keys",      API_ROLE_ADMIN, "",                      api_key_add},
-	{"POST",   "/api/v1/keys/{id}/trust",            API_ROLE_ADMIN, "",                      api_key_trust},
-	{"POST",   "/api/v1/keys/{id}/revoke",           API_ROLE_ADMIN, "",                      api_key_revoke},
-	{"DELETE", "/api/v1/keys/{id}",                  API_ROLE_ADMIN, "",                      api_key_delete},
+	{"POST",   "/api/v1/keys/{key}/trust",           API_ROLE_ADMIN, "",                      api_key_trust},
+	{"POST",   "/api/v1/keys/{key}/revoke",          API_ROLE_ADMIN, "",                      api_key_revoke},
+	{"DELETE", "/api/v1/keys/{key}",                 API_ROLE_ADMIN, "",                      api_key_delete},
+	{"GET",    "/api/v1/pending",                    API_ROLE_READ,  "after limit",           h_pending},
 	{"GET",    "/api/v1/validations",                API_ROLE_READ,  "after limit",           h_validations},
 	{"GET",    "/api/v1/audit",                      API_ROLE_READ,  "child result since until after limit", h_audit},
 	{"GET",    "/api/v1/outbox",                     API_ROLE_READ,  "state after limit",     h_outbox},

@@ -90,11 +90,33 @@ static void abort_txn(struct api_req *q, int rc)
 			  ds_strerror(rc));
 }
 
-static void key_name(const struct store_key *k, char *out, size_t len)
+/* "key ID (CHILD/TAG)" for log lines and errors. */
+static void key_what(struct api_req *q, const struct store_key *k, char *out, size_t len)
 {
-	char c[DNAME_STR_MAX];
-	dname_to_str(k->owner, c, sizeof(c));
-	snprintf(out, len, "key %lld (%s tag %u)", (long long)k->id, c, k->tag);
+	char n[DNAME_STR_MAX + 16];
+	key_name(q->a->store, k, n, sizeof(n));
+	snprintf(out, len, "key %lld (%s)", (long long)k->id, n);
+}
+
+/*
+ * The id of the key that the path's {key} names: its id, CHILD/TAG or
+ * CHILD/TAG/ALG (keys/name.c).  False, answered, when it names none (400
+ * malformed, 404 no such key, 409 several keys: the candidates).
+ */
+static bool find_key(struct api_req *q, int64_t *id)
+{
+	char why[1024];
+	struct store_key *k = malloc(sizeof(*k));
+	int rc =
+	    k ? key_lookup(q->a->cfg, q->a->store, q->param[0], k, why, sizeof(why)) : DS_ENOMEM;
+	if (rc == DS_OK)
+		*id = k->id;
+	else if (rc == DS_EINVAL || rc == DS_ENOENT || rc == DS_EEXIST)
+		api_error(q, rc == DS_EINVAL ? 400 : rc == DS_ENOENT ? 404 : 409, "%s", why);
+	else
+		api_error(q, rc == DS_EBUSY ? 503 : 500, "store error: %s", ds_strerror(rc));
+	free(k);
+	return rc == DS_OK;
 }
 
 /* A key operation by this request's actor, for the audit row's reason. */
@@ -148,13 +170,12 @@ static void transition(struct api_req *q, enum ks_event ev)
 	int64_t id;
 	char reason[REASON_MAX + 64], what[DNAME_STR_MAX + 64];
 	const char *verb = ev == KS_EV_OPERATOR_TRUST ? "trusted" : "revoked";
-	if (!api_parse_id(q, q->param[0], "key id", &id) ||
-	    !body_reason(q, reason, sizeof(reason), "through the admin API"))
+	if (!find_key(q, &id) || !body_reason(q, reason, sizeof(reason), "through the admin API"))
 		return;
 	struct key_op *op = op_new(q, reason);
 	int rc = op ? key_op_transition(q->cfg, q->a->store, id, ev, op) : DS_ENOMEM;
 	if (op != NULL)
-		key_name(&op->key, what, sizeof(what));
+		key_what(q, &op->key, what, sizeof(what));
 	if (rc == DS_OK) {
 		cache_put(q, &op->changed);
 		log_notice("api: %s %s by %s (%zu key(s) changed)", what, verb, q->actor,
@@ -183,13 +204,12 @@ void api_key_delete(struct api_req *q)
 {
 	int64_t id;
 	char reason[REASON_MAX + 64], what[DNAME_STR_MAX + 64];
-	if (!api_parse_id(q, q->param[0], "key id", &id) ||
-	    !body_reason(q, reason, sizeof(reason), "through the admin API"))
+	if (!find_key(q, &id) || !body_reason(q, reason, sizeof(reason), "through the admin API"))
 		return;
 	struct key_op *op = op_new(q, reason);
 	int rc = op ? key_op_delete(q->cfg, q->a->store, id, op) : DS_ENOMEM;
 	if (op != NULL)
-		key_name(&op->key, what, sizeof(what));
+		key_what(q, &op->key, what, sizeof(what));
 	if (rc == DS_OK) {
 		/* entries never leave the cache while it lives: revoked stops it verifying */
 		op->key.state = KEY_REVOKED;

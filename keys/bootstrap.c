@@ -90,6 +90,14 @@ static void append(char *buf, size_t len, const char *method, const char *why)
 		ds_why(buf + n, len - n, "%s%s: %s", n ? "; " : "", method, bare(method, why));
 }
 
+/* Note that the attempt ran method (v->methods: "at-apex,unsigned"). */
+static void method_note(struct store_validation *v, const char *method)
+{
+	size_t n = strlen(v->methods);
+	if (n + strlen(method) + 2 <= sizeof(v->methods))
+		snprintf(v->methods + n, sizeof(v->methods) - n, "%s%s", n ? "," : "", method);
+}
+
 /*
  * Run the zone's automatic methods on key k.  The at-apex lookup also tells
  * whether the child zone is unsigned (insecure), which is where the unsigned
@@ -105,6 +113,7 @@ static enum outcome attempt(struct bootstrap *b, const struct cfg_zone *z,
 	enum bm_result apex = BM_TEMP;
 	bool apex_done = false, any_fail = false, progress = false;
 	why[0] = '\0';
+	v->methods[0] = '\0';
 	if (bm_resolver_flush(b->res, one, sizeof(one)) != DS_OK) {
 		append(why, whylen, "resolver", one);
 		return OUT_FAILED;
@@ -139,6 +148,7 @@ static enum outcome attempt(struct bootstrap *b, const struct cfg_zone *z,
 		}
 		bootstrap_count_run(b->ctr, m, res);
 		const char *name = cfg_boot_method_str(m);
+		method_note(v, name);
 		if (res == BM_OK && m == BOOT_UNSIGNED) {
 			v->rounds++;
 			if (v->rounds < c->boot.rounds) {

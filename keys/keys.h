@@ -124,6 +124,37 @@ int key_op_delete(const struct cfg *cfg, struct store *s, int64_t id, struct key
 int key_op_add(struct store *s, struct key_op *op);
 void key_op_free(struct key_op *op);
 
+/* ---- naming a key (name.c): one form for the CLIs, the API, the listings ---- */
+
+/*
+ * A key as operators name it: "CHILD/TAG" (child.example./12345), or
+ * "CHILD/TAG/ALG" (child.example./12345/15) when another key of the child
+ * has the same tag; the store's key id ("17") names it too.  The child may
+ * be written with or without its final dot, in any case.
+ */
+struct key_ref {
+	int64_t id; /* > 0: by id (the rest unset) */
+	uint8_t child[DNAME_MAX];
+	uint16_t tag;
+	int alg; /* -1: any */
+};
+/* Parse a key name; DS_EINVAL (why says what is wrong) when it is none. */
+int key_ref_parse(const char *s, struct key_ref *r, char *why, size_t whylen);
+/* "CHILD/TAG", or "CHILD/TAG/ALG" with with_alg, into out. */
+void key_name_fmt(const uint8_t *child, uint16_t tag, uint8_t alg, bool with_alg, char *out,
+		  size_t len);
+/* k's name, with its algorithm when another key of its child has its tag. */
+int key_name(struct store *s, const struct store_key *k, char *out, size_t len);
+/*
+ * The one key that name names (its child under the most specific
+ * configured zone above it).  DS_OK with *out; else why says why:
+ * DS_EINVAL a malformed name, DS_ENOENT no such key (or child), DS_EEXIST
+ * the name fits several keys (why lists each as CHILD/TAG/ALG with its id
+ * and state), or the store's error.
+ */
+int key_lookup(const struct cfg *cfg, struct store *s, const char *name, struct store_key *out,
+	       char *why, size_t whylen);
+
 /* Copy e's note (its last validation result) into buf, under the lock. */
 void keycache_note(struct keycache *kc, const struct key_entry *e, char *buf, size_t len);
 

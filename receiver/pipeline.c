@@ -963,7 +963,7 @@ static void store_upload(struct receiver *r, struct job *j, struct upload_scan *
 	else
 		job_decide(j, RES_ACCEPTED,
 			   "key %s tag %u uploaded, state %s; awaiting trust "
-			   "(operator: dsyncd key trust %s %u)",
+			   "(operator: dsyncd key trust %s/%u)",
 			   child, tag, store_key_state_str(next), child, tag);
 }
 

@@ -42,7 +42,7 @@
 
 struct store;
 
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 /*
  * Open and migrate to STORE_SCHEMA_VERSION (one transaction per version).
@@ -176,6 +176,7 @@ struct store_validation {
 	unsigned rounds;   /* unsigned method: consistent rounds so far */
 	int64_t started, updated;
 	char last_result[512]; /* what the last attempt found (one line) */
+	char methods[64];      /* automatic methods the last attempt ran, "at-apex,unsigned" (v5) */
 };
 
 /* Queue (or re-queue) the validation of a key: due at now, counters at 0. */
@@ -326,6 +327,36 @@ int store_children_page(struct store *s, const uint8_t *zone, const uint8_t *aft
 typedef int (*store_validation_cb)(void *arg, const struct store_validation *v);
 int store_validations_page(struct store *s, int64_t after_next_at, int64_t after_key_id,
 			   size_t limit, store_validation_cb cb, void *arg);
+
+/*
+ * The keys waiting for the operator, across all children (schema v5): state
+ * known (the manual method) or validation-failed (an automatic validation
+ * gave up; the operator may still trust it).  Longest waiting first: by the
+ * time the key entered that state, then key id; cursor: the (since, key_id)
+ * of the last row (after_key_id 0: from the first).  Served by an index, one
+ * page at a time, however many children there are.
+ */
+struct store_waiting {
+	int64_t key_id;
+	uint8_t zone[DNAME_MAX], child[DNAME_MAX]; /* lower-case */
+	uint8_t alg;
+	uint16_t tag;
+	enum key_state state;
+	int64_t created; /* when the key arrived */
+	int64_t since;	 /* when it entered its state: waiting since */
+	bool tag_shared; /* another key of the child has the same tag */
+	bool validated;	 /* it has a validation row (an automatic method ran) */
+	unsigned attempts;
+	char methods[64];      /* as struct store_validation */
+	char last_result[512]; /* "" when no automatic method ran */
+};
+typedef int (*store_waiting_cb)(void *arg, const struct store_waiting *w);
+int store_waiting_page(struct store *s, int64_t after_since, int64_t after_key_id, size_t limit,
+		       store_waiting_cb cb, void *arg);
+/* How many keys wait for the operator. */
+int store_waiting_count(struct store *s, int64_t *n);
+/* Whether another key of k's child has k's tag (k: id, child_id, tag). */
+int store_key_tag_shared(struct store *s, const struct store_key *k, bool *shared);
 
 /* Audit rows, newest first (by id); filters that are NULL/0 do not apply.
  * after_id 0: from the newest; else rows with id < after_id. */

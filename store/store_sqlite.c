@@ -211,6 +211,25 @@ static const char *const migration_v5[] = {
     NULL,
 };
 
+/*
+ * Version 6: the keys waiting for the operator (known: the manual method;
+ * validation-failed: an automatic validation gave up), read as one queue
+ * across all children, longest waiting first: keys.updated is when a key
+ * entered its state.  validation.methods keeps the automatic methods the
+ * last attempt ran (comma-separated); rows from before are given the
+ * methods their last result names.
+ */
+static const char *const migration_v6[] = {
+    "CREATE INDEX keys_waiting ON keys (updated, id) "
+    "WHERE state IN ('known', 'validation-failed')",
+    "ALTER TABLE validation ADD COLUMN methods TEXT NOT NULL DEFAULT ''",
+    "UPDATE validation SET methods = replace(trim("
+    "iif(instr(last_result, 'at-apex: ') > 0, 'at-apex ', '') || "
+    "iif(instr(last_result, 'at-ns: ') > 0, 'at-ns ', '') || "
+    "iif(instr(last_result, 'unsigned: ') > 0, 'unsigned ', '')), ' ', ',')",
+    NULL,
+};
+
 /* migrations[i] brings the schema from version i to version i + 1. */
 // clang-format off
 static const char *const *const migrations[] = {
@@ -219,6 +238,7 @@ static const char *const *const migrations[] = {
     migration_v3,
     migration_v4,
     migration_v5,
+    migration_v6,
 };
 // clang-format on
 
@@ -290,6 +310,9 @@ enum st_id {
 	ST_PAIR_STATUS,
 	ST_PENDING_PAIRS,
 	ST_CHILD_DELETE,
+	ST_WAITING_PAGE,
+	ST_WAITING_COUNT,
+	ST_KEY_TAG_SHARED,
 	ST_COUNT
 };
 
@@ -303,7 +326,11 @@ enum st_id {
 
 /* The columns val_row() reads. */
 #define VAL_SELECT                                                                                 \
-	"SELECT key_id, next_at, attempts, rounds, started, updated, last_result FROM validation "
+	"SELECT key_id, next_at, attempts, rounds, started, updated, last_result, methods "        \
+	"FROM validation "
+
+/* A key waiting for the operator (keys_waiting, v5, holds these). */
+#define KEY_WAITING "k.state IN ('known', 'validation-failed') "
 
 /* The columns delivery_row() reads, and the join that gives them. */
 #define DELIVERY_SELECT                                                                            \
@@ -404,9 +431,9 @@ static const char *const st_sql[ST_COUNT] = {
     [ST_VAL_QUEUE] = "INSERT INTO validation (key_id, next_at, attempts, rounds, started, updated, "
 		     "last_result) VALUES (?1, ?2, 0, 0, ?2, ?2, '') "
 		     "ON CONFLICT (key_id) DO UPDATE SET next_at = ?2, attempts = 0, rounds = 0, "
-		     "started = ?2, updated = ?2, last_result = ''",
+		     "started = ?2, updated = ?2, last_result = '', methods = ''",
     [ST_VAL_UPDATE] = "UPDATE validation SET next_at = ?2, attempts = ?3, rounds = ?4, "
-		      "updated = ?5, last_result = ?6 WHERE key_id = ?1",
+		      "updated = ?5, last_result = ?6, methods = ?7 WHERE key_id = ?1",
     [ST_VAL_GET] = VAL_SELECT "WHERE key_id = ?1",
     [ST_VAL_DUE] = VAL_SELECT "WHERE next_at IS NOT NULL AND next_at <= ?1 "
 			      "ORDER BY next_at, key_id LIMIT ?2",
@@ -470,6 +497,18 @@ static const char *const st_sql[ST_COUNT] = {
 			 "GROUP BY o.zone, d.backend",
     [ST_PAIR_STATUS] = "SELECT last_success, last_failure, last_error FROM backend_status "
 		       "WHERE zone = ?1 AND backend = ?2",
+    /* keys_waiting (v5) streams the queue in its order, one page at a time */
+    [ST_WAITING_PAGE] =
+	"SELECT k.id, z.name, c.name, k.algorithm, k.key_tag, k.state, k.created, k.updated, "
+	"EXISTS (SELECT 1 FROM keys o WHERE o.child_id = k.child_id AND o.key_tag = k.key_tag "
+	"AND o.id <> k.id), v.key_id IS NOT NULL, coalesce(v.attempts, 0), "
+	"coalesce(v.methods, ''), coalesce(v.last_result, '') "
+	"FROM keys k JOIN children c ON c.id = k.child_id JOIN zones z ON z.id = c.zone_id "
+	"LEFT JOIN validation v ON v.key_id = k.id "
+	"WHERE " KEY_WAITING "AND (k.updated, k.id) > (?1, ?2) ORDER BY k.updated, k.id LIMIT ?3",
+    [ST_WAITING_COUNT] = "SELECT count(*) FROM keys k WHERE " KEY_WAITING,
+    [ST_KEY_TAG_SHARED] = "SELECT EXISTS (SELECT 1 FROM keys WHERE child_id = ?1 AND "
+			  "key_tag = ?2 AND id <> ?3)",
 };
 
 struct store {
@@ -623,6 +662,7 @@ struct walk {
 		store_replay_cb replay;
 		store_child_cb child;
 		store_validation_cb val;
+		store_waiting_cb waiting;
 		store_audit_cb audit;
 		store_delivery_cb delivery;
 	} cb;
@@ -1518,7 +1558,7 @@ int store_validation_update(struct store *s, const struct store_validation *v)
 				 sqlite3_bind_int(st, 3, (int)v->attempts) |
 				 sqlite3_bind_int(st, 4, (int)v->rounds) |
 				 sqlite3_bind_int64(st, 5, v->updated) |
-				 bind_text(st, 6, v->last_result),
+				 bind_text(st, 6, v->last_result) | bind_text(st, 7, v->methods),
 			     "validation update");
 }
 
@@ -1533,6 +1573,7 @@ static void val_row(sqlite3_stmt *st, struct store_validation *v)
 	v->started = sqlite3_column_int64(st, 4);
 	v->updated = sqlite3_column_int64(st, 5);
 	snprintf(v->last_result, sizeof(v->last_result), "%s", t ? (const char *)t : "");
+	col_text(st, 7, v->methods, sizeof(v->methods));
 }
 
 int store_validation_get(struct store *s, int64_t key_id, struct store_validation *out)
@@ -2043,6 +2084,75 @@ int store_validations_page(struct store *s, int64_t after_next_at, int64_t after
 			     sqlite3_bind_int64(st, 3, page_limit(limit)),
 			 "validations page");
 	return ret == DS_OK ? rows_each(s, st, val_page_row, &w, "validations page") : ret;
+}
+
+static int waiting_row(struct store *s, sqlite3_stmt *st, void *ctx)
+{
+	const struct walk *w = ctx;
+	struct store_waiting *r = malloc(sizeof(*r));
+	int ret = r ? DS_OK : DS_ENOMEM;
+
+	if (ret == DS_OK) {
+		memset(r, 0, sizeof(*r));
+		r->key_id = sqlite3_column_int64(st, 0);
+		ret = col_names(s, st, 1, r->zone, r->child);
+	}
+	if (ret == DS_OK)
+		ret = key_state_from_str(col_str(st, 5), &r->state);
+	if (ret == DS_OK) {
+		r->alg = (uint8_t)sqlite3_column_int(st, 3);
+		r->tag = (uint16_t)sqlite3_column_int(st, 4);
+		r->created = sqlite3_column_int64(st, 6);
+		r->since = sqlite3_column_int64(st, 7);
+		r->tag_shared = sqlite3_column_int(st, 8) != 0;
+		r->validated = sqlite3_column_int(st, 9) != 0;
+		r->attempts = (unsigned)sqlite3_column_int(st, 10);
+		col_text(st, 11, r->methods, sizeof(r->methods));
+		col_text(st, 12, r->last_result, sizeof(r->last_result));
+		ret = w->cb.waiting(w->arg, r);
+	}
+	free(r);
+	return ret;
+}
+
+int store_waiting_page(struct store *s, int64_t after_since, int64_t after_key_id, size_t limit,
+		       store_waiting_cb cb, void *arg)
+{
+	sqlite3_stmt *st = st_get(s, ST_WAITING_PAGE);
+	struct walk w = {.cb.waiting = cb, .arg = arg};
+	/* key ids are positive: (INT64_MIN, 0) is before every row */
+	int ret =
+	    bind_check(s, st,
+		       sqlite3_bind_int64(st, 1, after_key_id != 0 ? after_since : INT64_MIN) |
+			   sqlite3_bind_int64(st, 2, after_key_id) |
+			   sqlite3_bind_int64(st, 3, page_limit(limit)),
+		       "waiting keys page");
+	return ret == DS_OK ? rows_each(s, st, waiting_row, &w, "waiting keys page") : ret;
+}
+
+int store_waiting_count(struct store *s, int64_t *n)
+{
+	return count_query(s, ST_WAITING_COUNT, n, false);
+}
+
+int store_key_tag_shared(struct store *s, const struct store_key *k, bool *shared)
+{
+	sqlite3_stmt *st = st_get(s, ST_KEY_TAG_SHARED);
+	int64_t n = 0;
+	int ret = bind_check(s, st,
+			     sqlite3_bind_int64(st, 1, k->child_id) |
+				 sqlite3_bind_int(st, 2, k->tag) | sqlite3_bind_int64(st, 3, k->id),
+			     "key tag shared");
+	if (ret != DS_OK)
+		return ret;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	else
+		ret = db_err(s, rc, "key tag shared");
+	st_done(st);
+	*shared = n != 0;
+	return ret;
 }
 
 static int audit_row(struct store *s, sqlite3_stmt *st, void *ctx)

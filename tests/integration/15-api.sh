@@ -128,7 +128,7 @@ expect "DELETE /keys/{id} of a configured key -> 409" 409 "$(api DELETE "/api/v1
 expect_match "... the same reason" "is listed in the configuration .*; remove it there$" "$(j 'd["error"]')"
 out=$("$BIN/dsyncd" -c "$T/dsyncd.conf" key revoke child.example. "$T1" 2>&1)
 expect "dsyncd key revoke of a configured key exits non-zero" 1 $?
-expect_match "... saying where it is listed" "^key: key $T1 of child\.example\. is listed in the configuration \(.*dsyncd\.conf:[0-9]+.*\); remove it there$" "$out"
+expect_match "... saying where it is listed" "^key: child\.example\./$T1 is listed in the configuration \(.*dsyncd\.conf:[0-9]+.*\); remove it there$" "$out"
 expect "the configured key is unchanged in the store" "$ck_before" \
 	"$(sqlite3 "$T/db/dsyncd.db" "select id, state, trust_method from keys where id=$IDC")"
 expect "its UPDATE is still accepted" NOERROR "$(nsadd "$K1" child.example. g.net)"
@@ -271,7 +271,7 @@ expect "GET /audit after it -> 200 (the rows are valid JSON)" 200 "$(api GET "/a
 expect "the row shows the request escaped" 'GET /\xFF\xFE' "$(j "d['items'][0]['request']")"
 bad "a child name with 0xFF in the path" 404 GET "/api/v1/children/a%FFb.example"
 bad "a key id of byte 0xFF (a decoded path parameter in the error)" 400 POST "/api/v1/keys/%FF/trust"
-expect "... the error shows it escaped" 'bad key id "\xFF": want a positive integer' "$(j 'd["error"]')"
+expect "... the error shows it escaped" 'bad key name "\xFF": want CHILD/TAG, CHILD/TAG/ALG or the key'"'"'s id' "$(j 'd["error"]')"
 expect "GET /audit -> 200 after all that" 200 "$(api GET "/api/v1/audit?limit=50")"
 # a source that keeps guessing gets 401s but at most 30 audit rows a minute:
 # 70 guesses span at most two minutes, so at most 60 rows, and some are not

@@ -96,7 +96,7 @@ expect "children --limit 2: 2 items and a cursor to go on" "2 True" "$(j 'len(d[
 
 c validations
 rc_is "validations" 0
-expect_match "validations table: the header" "^KEY +CHILD +TAG +ATTEMPTS +ROUNDS +NEXT +LAST-RESULT$" "$OUT"
+expect_match "validations table: the header" "^KEY +ID +ALG +METHODS +ATTEMPTS +ROUNDS +NEXT +LAST-RESULT$" "$OUT"
 c --json validations
 expect "validations --json: a list" "[] None" "$(j 'd["items"], d["next"]')"
 
@@ -127,7 +127,7 @@ T1=$(tagof "$K1")
 expect "nsupdate: self-signed upload of child.example.'s new key" NOERROR "$(upload "$K1")"
 c keys child.example.
 rc_is "keys" 0
-expect_match "keys table: the key is known, from an upload" "^[0-9]+ +$T1 +ED25519 +known +- .*upload from 127" "$(sed -n 2p <<<"$OUT")"
+expect_match "keys table: the key is known, from an upload" "^[0-9]+ +child\.example\./$T1 +$T1 +ED25519 +known +- .*upload from 127" "$(sed -n 2p <<<"$OUT")"
 c --json keys child.example.
 expect "keys --json: tag, algorithm, state" "$T1 15 known None" \
 	"$(j 'd["items"][0]["tag"], d["items"][0]["algorithm"], d["items"][0]["state"], d["items"][0]["trust_method"]')"
@@ -143,7 +143,7 @@ expect "... and the key is still known" known "$(j 'd["items"][0]["state"]')"
 
 c key trust "$ID1"
 rc_is "key trust" 0
-expect_match "key trust: the key row, now trusted by manual" "^$ID1 +$T1 +ED25519 +trusted +manual " "$(sed -n 2p <<<"$OUT")"
+expect_match "key trust: the key row, now trusted by manual" "^$ID1 +child\.example\./$T1 +$T1 +ED25519 +trusted +manual " "$(sed -n 2p <<<"$OUT")"
 expect "nsupdate signed with the trusted key is accepted" NOERROR \
 	"$(nsadd "$K1" child.example. ns1.provider.net. ns2.provider.net.)"
 
@@ -196,7 +196,7 @@ expect "outbox --state pending: only pending rows" "True" "$(j 'len(d["items"]) 
 # revoke, delete
 c key revoke "$ID1"
 rc_is "key revoke" 0
-expect_match "key revoke: now revoked" "^$ID1 +$T1 +ED25519 +revoked " "$(sed -n 2p <<<"$OUT")"
+expect_match "key revoke: now revoked" "^$ID1 +child\.example\./$T1 +$T1 +ED25519 +revoked " "$(sed -n 2p <<<"$OUT")"
 expect "the revoked key's next UPDATE is refused (BADKEY: NOTAUTH to nsupdate)" NOTAUTH \
 	"$(nsadd "$K1" child.example. ns3.provider.net. ns4.provider.net.)"
 c key delete "$ID1"
@@ -215,7 +215,7 @@ K3=$(mkkey third.example. ED25519)
 T3=$(tagof "$K3")
 c key add third.example. "$(grep -v '^;' "$K3.key")"
 rc_is "key add (KEY text from dnssec-keygen -T KEY)" 0
-expect_match "key add: trusted by manual" "^[0-9]+ +$T3 +ED25519 +trusted +manual " "$(sed -n 2p <<<"$OUT")"
+expect_match "key add: trusted by manual" "^[0-9]+ +third\.example\./$T3 +$T3 +ED25519 +trusted +manual " "$(sed -n 2p <<<"$OUT")"
 expect "the added key's UPDATE is accepted" NOERROR \
 	"$(nsadd "$K3" third.example. ns1.provider.net. ns2.provider.net.)"
 c key add third.example. "$(grep -v '^;' "$K3.key")"

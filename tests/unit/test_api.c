@@ -6,7 +6,9 @@
  * a real store.  The operations behind POST and DELETE
  * /api/v1/children/{child} (keys/deleg_ops.c): names, records against the
  * zone's policy, create, delete with the keys, refusals that change
- * nothing, the audit rows and the outbox changes.  The HTTP side is tested
+ * nothing, the audit rows and the outbox changes.  The key names every
+ * key route, `dsyncd key` and dsyncctl take (keys/name.c): the forms, the
+ * refusals, an ambiguous tag.  The HTTP side is tested
  * against the running daemon (tests/integration/15-api.sh, 35-delegations.sh,
  * 32-health.sh).
  */
@@ -505,17 +507,161 @@ out:
 	free(got);
 }
 
+/* key_ref_parse: every accepted form, and what is not a key name. */
+static void test_key_ref(void)
+{
+	struct key_ref r;
+	char why[512];
+	uint8_t n[DNAME_MAX];
+
+	CHECK_EQ(key_ref_parse("17", &r, why, sizeof(why)), DS_OK);
+	CHECK_EQ(r.id, 17);
+	CHECK_EQ(key_ref_parse("child.example./12345", &r, why, sizeof(why)), DS_OK);
+	CHECK_EQ(r.id, 0);
+	CHECK_EQ(r.tag, 12345);
+	CHECK_EQ(r.alg, -1);
+	dname_from_str("child.example.", n);
+	CHECK(dname_equal(r.child, n));
+	/* no final dot, upper case: the same child */
+	CHECK_EQ(key_ref_parse("CHILD.Example/7/15", &r, why, sizeof(why)), DS_OK);
+	CHECK(dname_equal(r.child, n));
+	CHECK_EQ(r.tag, 7);
+	CHECK_EQ(r.alg, 15);
+	/* a child whose name holds a '/' (RFC 2317) */
+	CHECK_EQ(key_ref_parse("0/25.2.0.192.in-addr.arpa./300", &r, why, sizeof(why)), DS_OK);
+	CHECK_EQ(r.tag, 300);
+	CHECK_EQ(r.alg, -1);
+	dname_from_str("0/25.2.0.192.in-addr.arpa.", n);
+	CHECK(dname_equal(r.child, n));
+	/* a last number above 255 is a tag, never an algorithm */
+	CHECK_EQ(key_ref_parse("a.example./1/300", &r, why, sizeof(why)), DS_OK);
+	CHECK_EQ(r.tag, 300);
+	CHECK_EQ(r.alg, -1);
+	static const char *const bad[] = {
+	    "",	      "0",	  "abc",    "child.example.", "child.example./",
+	    "/12345", "a./65536", "a./x12", "..bad/5",	      "-5",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why[0] = '\0';
+		CHECK_EQ(key_ref_parse(bad[i], &r, why, sizeof(why)), DS_EINVAL);
+		CHECK(why[0] != '\0');
+	}
+}
+
+static const char key_conf[] =
+    "store = { path = \":memory:\"; };\n"
+    "log = { level = \"err\"; };\n"
+    "zones = ( { name = \"example.\"; backends = ( { type = \"null\"; } ); },\n"
+    "  { name = \"sub.example.\"; backends = ( { type = \"null\"; } ); } );\n";
+
+/* A key of child cid: tag, algorithm, state as given, its bytes from fill. */
+static int64_t put_key(struct store *s, int64_t cid, uint16_t tag, uint8_t alg, uint8_t fill,
+		       enum key_state st)
+{
+	struct store_key k;
+	memset(&k, 0, sizeof(k));
+	k.child_id = cid;
+	k.alg = alg;
+	k.tag = tag;
+	k.flags = 0x0200;
+	k.rdata[0] = 0x02;
+	k.rdata[2] = 3;
+	k.rdata[3] = alg;
+	memset(k.rdata + 4, fill, 32);
+	k.rdlen = 36;
+	k.state = st;
+	return store_key_upsert(s, &k) == DS_OK ? k.id : -1;
+}
+
+/* key_lookup and key_name against a store: one answer, none, several. */
+static void test_key_lookup(void)
+{
+	struct cfg *c = NULL;
+	struct store *s = NULL;
+	static struct store_key k;
+	char why[1024], cp[300], name[300];
+	int64_t zid, cid, a, b, d, x;
+	uint8_t n[DNAME_MAX];
+
+	snprintf(cp, sizeof(cp), "%s/keys.conf", dir);
+	FILE *f = fopen(cp, "w");
+	if (f == NULL)
+		return;
+	fputs(key_conf, f);
+	fclose(f);
+	CHECK_EQ(cfg_load(cp, stderr, &c), DS_OK);
+	CHECK_EQ(store_open(":memory:", &s), DS_OK);
+	if (c == NULL || s == NULL)
+		goto out;
+	dname_from_str("example.", n);
+	CHECK_EQ(store_zone_ensure(s, n, &zid), DS_OK);
+	dname_from_str("c.example.", n);
+	CHECK_EQ(store_child_ensure(s, zid, n, &cid), DS_OK);
+	a = put_key(s, cid, 100, 13, 1, KEY_KNOWN);
+	b = put_key(s, cid, 200, 13, 2, KEY_TRUSTED);
+	d = put_key(s, cid, 200, 15, 3, KEY_VALIDATION_FAILED);
+	x = put_key(s, cid, 300, 15, 4, KEY_KNOWN);
+	put_key(s, cid, 300, 15, 5, KEY_KNOWN); /* same tag and algorithm as x */
+
+	CHECK_EQ(key_lookup(c, s, "c.example./100", &k, why, sizeof(why)), DS_OK);
+	CHECK_EQ(k.id, a);
+	CHECK_EQ(key_name(s, &k, name, sizeof(name)), DS_OK);
+	CHECK(strcmp(name, "c.example./100") == 0);
+	snprintf(cp, sizeof(cp), "%lld", (long long)b);
+	CHECK_EQ(key_lookup(c, s, cp, &k, why, sizeof(why)), DS_OK);
+	CHECK_EQ(k.id, b);
+	CHECK_EQ(key_name(s, &k, name, sizeof(name)), DS_OK);
+	CHECK(strcmp(name, "c.example./200/13") == 0); /* its tag is shared */
+	CHECK_EQ(key_lookup(c, s, "C.EXAMPLE/200/15", &k, why, sizeof(why)), DS_OK);
+	CHECK_EQ(k.id, d);
+	/* ambiguous: the candidates, each with its algorithm, id and state */
+	CHECK_EQ(key_lookup(c, s, "c.example./200", &k, why, sizeof(why)), DS_EEXIST);
+	snprintf(cp, sizeof(cp),
+		 "key name \"c.example./200\" fits 2 keys: c.example./200/13 (id %lld, trusted), "
+		 "c.example./200/15 (id %lld, validation-failed); name one as CHILD/TAG/ALG or by "
+		 "its id",
+		 (long long)b, (long long)d);
+	CHECK(strcmp(why, cp) == 0);
+	/* same tag and algorithm: only the id tells them apart */
+	CHECK_EQ(key_lookup(c, s, "c.example./300/15", &k, why, sizeof(why)), DS_EEXIST);
+	CHECK(strstr(why, "fits 2 keys") != NULL);
+	snprintf(cp, sizeof(cp), "%lld", (long long)x);
+	CHECK_EQ(key_lookup(c, s, cp, &k, why, sizeof(why)), DS_OK);
+	/* none */
+	CHECK_EQ(key_lookup(c, s, "c.example./999", &k, why, sizeof(why)), DS_ENOENT);
+	CHECK(strcmp(why, "c.example. has no key with tag 999") == 0);
+	CHECK_EQ(key_lookup(c, s, "c.example./200/8", &k, why, sizeof(why)), DS_ENOENT);
+	CHECK(strcmp(why, "c.example. has no key with tag 200 and algorithm 8") == 0);
+	CHECK_EQ(key_lookup(c, s, "other.example./100", &k, why, sizeof(why)), DS_ENOENT);
+	CHECK(strcmp(why, "other.example. is not a delegation of zone example.") == 0);
+	/* the most specific configured zone is the child's parent */
+	CHECK_EQ(key_lookup(c, s, "c.sub.example./100", &k, why, sizeof(why)), DS_ENOENT);
+	CHECK(strcmp(why, "c.sub.example. is not a delegation of zone sub.example.") == 0);
+	CHECK_EQ(key_lookup(c, s, "c.example.net./100", &k, why, sizeof(why)), DS_ENOENT);
+	CHECK(strcmp(why, "no configured zone is a parent of c.example.net.") == 0);
+	CHECK_EQ(key_lookup(c, s, "424242", &k, why, sizeof(why)), DS_ENOENT);
+	CHECK(strcmp(why, "no key with id 424242") == 0);
+	CHECK_EQ(key_lookup(c, s, "nonsense", &k, why, sizeof(why)), DS_EINVAL);
+out:
+	store_close(s);
+	cfg_free(c);
+	unlink(cp);
+}
+
 int main(void)
 {
 	if (mkdtemp(dir) == NULL)
 		return 1;
 	snprintf(path, sizeof(path), "%s/tokens", dir);
+	backends_register();
 	log_init("test_api", false, LOG_WARNING);
 	test_good();
 	test_bad();
 	test_public_routes();
 	test_probes();
 	test_deleg_ops();
+	test_key_ref();
+	test_key_lookup();
 	unlink(path);
 	rmdir(dir);
 	UNIT_DONE("test_api");

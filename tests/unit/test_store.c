@@ -148,13 +148,13 @@ static void test_open(struct store **s)
 	CHECK_EQ(store_open(dbpath, s), DS_OK);
 	CHECK(*s != NULL);
 	CHECK_EQ(store_schema_version(*s), STORE_SCHEMA_VERSION);
-	CHECK_EQ(store_schema_version(*s), 5);
+	CHECK_EQ(store_schema_version(*s), STORE_SCHEMA_VERSION);
 	CHECK_EQ(stat(dbpath, &sb), 0);
 	CHECK_EQ(sb.st_mode & 0777, 0600);
 	snprintf(dir, sizeof(dir), "%s/sub", tmpdir);
 	CHECK_EQ(stat(dir, &sb), 0);
 	CHECK(S_ISDIR(sb.st_mode));
-	CHECK_EQ(raw_int("SELECT version FROM schema_version"), 5);
+	CHECK_EQ(raw_int("SELECT version FROM schema_version"), STORE_SCHEMA_VERSION);
 	CHECK_EQ(raw_int("SELECT count(*) FROM schema_version"), 1);
 }
 
@@ -868,7 +868,7 @@ static void test_reopen(struct store **s)
 	CHECK_EQ(store_open(dbpath, s), DS_OK);
 	if (*s == NULL)
 		return;
-	CHECK_EQ(store_schema_version(*s), 5);
+	CHECK_EQ(store_schema_version(*s), STORE_SCHEMA_VERSION);
 	CHECK_EQ(raw_int("SELECT count(*) FROM schema_version"), 1);
 	CHECK_EQ(store_zone_find(*s, N("example."), &zid), DS_OK);
 	CHECK_EQ(store_child_find(*s, zid, N("a.example."), &cid), DS_OK);
@@ -921,7 +921,7 @@ static struct store *migrated(const char *name, const char *undo, char *path, si
 	CHECK_EQ(sqlite3_exec(db, undo, NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	CHECK_EQ(store_open(path, &s), DS_OK);
-	CHECK_EQ(store_schema_version(s), 5);
+	CHECK_EQ(store_schema_version(s), STORE_SCHEMA_VERSION);
 	CHECK_EQ(store_zone_find(s, N("kept."), &zid), DS_OK);
 	return s;
 }
@@ -936,12 +936,13 @@ static void test_migrate_v1(void)
 {
 	char path[300];
 	int64_t when;
-	struct store *s = migrated(
-	    "v1.db",
-	    UNDO_V5 "DROP TABLE validation; DROP INDEX audit_child_id; DROP INDEX delivery_state; "
-		    "DROP INDEX delivery_pending; DROP TABLE backend_status; "
-		    "UPDATE schema_version SET version = 1",
-	    path, sizeof(path));
+	struct store *s =
+	    migrated("v1.db",
+		     "DROP INDEX keys_waiting; " UNDO_V5
+		     "DROP TABLE validation; DROP INDEX audit_child_id; DROP INDEX delivery_state; "
+		     "DROP INDEX delivery_pending; DROP TABLE backend_status; "
+		     "UPDATE schema_version SET version = 1",
+		     path, sizeof(path));
 
 	CHECK_EQ(store_validation_next_time(s, &when), DS_ENOENT); /* the table is back, empty */
 	store_close(s);
@@ -955,11 +956,13 @@ static void test_migrate_v2(void)
 	sqlite3_stmt *st;
 	int64_t n = -1;
 
-	store_close(migrated("v2.db",
-			     UNDO_V5 "DROP INDEX audit_child_id; DROP INDEX delivery_state; "
-				     "DROP INDEX delivery_pending; DROP TABLE backend_status; "
-				     "UPDATE schema_version SET version = 2",
-			     path, sizeof(path)));
+	store_close(
+	    migrated("v2.db",
+		     "DROP INDEX keys_waiting; ALTER TABLE validation DROP COLUMN methods; " UNDO_V5
+		     "DROP INDEX audit_child_id; DROP INDEX delivery_state; "
+		     "DROP INDEX delivery_pending; DROP TABLE backend_status; "
+		     "UPDATE schema_version SET version = 2",
+		     path, sizeof(path)));
 	CHECK_EQ(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	CHECK_EQ(sqlite3_prepare_v2(db,
 				    "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND "
@@ -980,13 +983,64 @@ static void test_migrate_v3(void)
 	static struct delivery_status st;
 	struct store *s =
 	    migrated("v3.db",
-		     UNDO_V5 "DROP INDEX delivery_pending; DROP TABLE backend_status; "
-			     "UPDATE schema_version SET version = 3",
+		     "DROP INDEX keys_waiting; ALTER TABLE validation DROP COLUMN methods; " UNDO_V5
+		     "DROP INDEX delivery_pending; DROP TABLE backend_status; "
+		     "UPDATE schema_version SET version = 3",
 		     path, sizeof(path));
 
 	CHECK_EQ(store_backend_result(s, N("kept."), "null", 5, NULL), DS_OK);
 	CHECK_EQ(store_delivery_status(s, N("kept."), "null", &st), DS_OK);
 	CHECK_EQ(st.last_success, 5);
+	store_close(s);
+}
+
+/* Whether the file at path has an index of that name. */
+static bool has_index(const char *path, const char *name)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	bool found = false;
+
+	CHECK_EQ(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	CHECK_EQ(
+	    sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?1",
+			       -1, &st, NULL),
+	    SQLITE_OK);
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	found = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return found;
+}
+
+/* A version-5 file (before the queue of keys waiting for the operator) is
+ * migrated on open: the index is made, and validation rows get the
+ * methods their last result names. */
+static void test_migrate_v5(void)
+{
+	char path[300];
+	static struct store_validation v;
+	int64_t n = -1;
+	struct store *s =
+	    migrated("v5.db",
+		     "DROP INDEX keys_waiting; ALTER TABLE validation DROP COLUMN methods; "
+		     "INSERT INTO zones (id, name, name_text) VALUES (90, x'017800', 'x.'); "
+		     "INSERT INTO children (id, zone_id, name, sort_key, name_text, created, "
+		     "updated) VALUES (91, 90, x'0163017800', x'78006300', 'c.x.', 1, 1); "
+		     "INSERT INTO keys (id, child_id, algorithm, key_tag, flags, rdata, "
+		     "public_key, state, created, updated) VALUES (92, 91, 13, 7, 512, "
+		     "x'02000300aa', 'qg==', 'validation-failed', 10, 20); "
+		     "INSERT INTO validation (key_id, next_at, started, updated, last_result) "
+		     "VALUES (92, NULL, 10, 20, 'failed after 2 attempt(s): at-apex: bogus; "
+		     "unsigned: the child zone is signed'); "
+		     "UPDATE schema_version SET version = 5",
+		     path, sizeof(path));
+
+	CHECK(has_index(path, "keys_waiting"));
+	CHECK_EQ(store_validation_get(s, 92, &v), DS_OK);
+	CHECK(strcmp(v.methods, "at-apex,unsigned") == 0);
+	CHECK_EQ(store_waiting_count(s, &n), DS_OK);
+	CHECK_EQ(n, 1);
 	store_close(s);
 }
 
@@ -1017,14 +1071,17 @@ static void test_migrate_v4(void)
 	store_close(s);
 	s = NULL;
 	CHECK_EQ(sqlite3_open(path, &db), SQLITE_OK);
-	CHECK_EQ(
-	    sqlite3_exec(db, UNDO_V5 "UPDATE schema_version SET version = 4", NULL, NULL, NULL),
-	    SQLITE_OK);
+	CHECK_EQ(sqlite3_exec(
+		     db,
+		     "DROP INDEX keys_waiting; ALTER TABLE validation DROP COLUMN methods; " UNDO_V5
+		     "UPDATE schema_version SET version = 4",
+		     NULL, NULL, NULL),
+		 SQLITE_OK);
 	sqlite3_close(db);
 	CHECK_EQ(store_open(path, &s), DS_OK);
 	if (s == NULL)
 		return;
-	CHECK_EQ(store_schema_version(s), 5);
+	CHECK_EQ(store_schema_version(s), STORE_SCHEMA_VERSION);
 	want[KEY_KNOWN] = 2;
 	want[KEY_TRUSTED] = 1;
 	check_counts(s, want);
@@ -1635,6 +1692,137 @@ static void audit_check_edges(struct store *m)
 	CHECK_EQ(p.n, 4);
 }
 
+struct waiting_page {
+	size_t n;
+	int stop_after;
+	struct store_waiting w[PAGE_MAX];
+};
+
+static int waiting_cb(void *arg, const struct store_waiting *w)
+{
+	struct waiting_page *p = arg;
+	return page_keep(&p->n, p->stop_after, 9, p->w, w, sizeof(*w));
+}
+
+/* A key of child cid with tag, state and updated time as given. */
+static int64_t waiting_key(struct store *m, int64_t cid, uint8_t fill, uint16_t tag,
+			   enum key_state st, int64_t updated)
+{
+	struct store_key k;
+
+	fill_key(&k, fill);
+	k.child_id = cid;
+	k.tag = tag;
+	k.state = st;
+	k.created = 5;
+	k.updated = updated;
+	return store_key_upsert(m, &k) == DS_OK ? k.id : -1;
+}
+
+/* test_waiting_page, continued: leaving the queue, the tag check, stop. */
+static void waiting_tail(struct store *m, int64_t a1, int64_t a3, int64_t b2)
+{
+	static struct waiting_page p;
+	int64_t n = -1;
+
+	/* a key trusted leaves the queue */
+	CHECK_EQ(store_key_set_state(m, b2, KEY_TRUSTED, "manual"), DS_OK);
+	CHECK_EQ(store_waiting_count(m, &n), DS_OK);
+	CHECK_EQ(n, 3);
+	/* the tag check of one key */
+	{
+		static struct store_key k;
+		bool shared = false;
+		CHECK_EQ(store_key_get(m, a1, &k), DS_OK);
+		CHECK_EQ(store_key_tag_shared(m, &k, &shared), DS_OK);
+		CHECK(shared);
+		CHECK_EQ(store_key_get(m, a3, &k), DS_OK);
+		CHECK_EQ(store_key_tag_shared(m, &k, &shared), DS_OK);
+		CHECK(!shared);
+	}
+	/* stop */
+	memset(&p, 0, sizeof(p));
+	p.stop_after = 1;
+	CHECK_EQ(store_waiting_page(m, 0, 0, 10, waiting_cb, &p), 9);
+}
+
+/* The keys waiting for the operator: one queue over the children, longest
+ * waiting first, paged by (since, key id), with what the scheduler found. */
+static void test_waiting_page(void)
+{
+	struct store *m = NULL;
+	static struct waiting_page p;
+	static struct store_validation v;
+	int64_t zid, ca, cb, a1, a3, a4, b2, n = -1;
+
+	CHECK_EQ(store_open(":memory:", &m), DS_OK);
+	if (m == NULL)
+		return;
+	CHECK_EQ(store_zone_ensure(m, N("example."), &zid), DS_OK);
+	CHECK_EQ(store_child_ensure(m, zid, N("a.example."), &ca), DS_OK);
+	CHECK_EQ(store_child_ensure(m, zid, N("b.example."), &cb), DS_OK);
+	memset(&p, 0, sizeof(p));
+	CHECK_EQ(store_waiting_page(m, 0, 0, 10, waiting_cb, &p), DS_OK);
+	CHECK_EQ(p.n, 0);
+	a1 = waiting_key(m, ca, 1, 100, KEY_KNOWN, 300);
+	waiting_key(m, ca, 2, 200, KEY_TRUSTED, 100);
+	a3 = waiting_key(m, ca, 3, 300, KEY_VALIDATION_FAILED, 200);
+	a4 = waiting_key(m, ca, 4, 100, KEY_KNOWN, 300); /* a1's tag, another key */
+	waiting_key(m, cb, 5, 500, KEY_VALIDATING, 50);
+	b2 = waiting_key(m, cb, 6, 600, KEY_KNOWN, 250);
+	waiting_key(m, cb, 7, 700, KEY_REVOKED, 10);
+	CHECK_EQ(store_validation_queue(m, a3, 150), DS_OK);
+	CHECK_EQ(store_validation_get(m, a3, &v), DS_OK);
+	v.next_at = -1;
+	v.attempts = 8;
+	v.updated = 200;
+	snprintf(v.methods, sizeof(v.methods), "at-ns");
+	snprintf(v.last_result, sizeof(v.last_result), "failed after 8 attempt(s): at-ns: no KEY");
+	CHECK_EQ(store_validation_update(m, &v), DS_OK);
+
+	CHECK_EQ(store_waiting_count(m, &n), DS_OK);
+	CHECK_EQ(n, 4);
+	memset(&p, 0, sizeof(p));
+	CHECK_EQ(store_waiting_page(m, 0, 0, 10, waiting_cb, &p), DS_OK);
+	CHECK_EQ(p.n, 4);
+	{
+		const int64_t want[4] = {a3, b2, a1, a4};
+		for (size_t i = 0; i < 4 && i < p.n; i++)
+			CHECK_EQ(p.w[i].key_id, want[i]);
+	}
+	if (p.n == 4) {
+		CHECK(dname_equal(p.w[0].child, N("a.example.")));
+		CHECK(dname_equal(p.w[0].zone, N("example.")));
+		CHECK(dname_equal(p.w[1].child, N("b.example.")));
+		CHECK_EQ(p.w[0].state, KEY_VALIDATION_FAILED);
+		CHECK_EQ(p.w[0].since, 200);
+		CHECK_EQ(p.w[0].created, 5);
+		CHECK_EQ(p.w[0].tag, 300);
+		CHECK_EQ(p.w[0].alg, ALG_ECDSAP256SHA256);
+		CHECK(p.w[0].validated);
+		CHECK_EQ(p.w[0].attempts, 8);
+		CHECK(strcmp(p.w[0].methods, "at-ns") == 0);
+		CHECK(strcmp(p.w[0].last_result, "failed after 8 attempt(s): at-ns: no KEY") == 0);
+		CHECK(!p.w[0].tag_shared);
+		CHECK(!p.w[1].validated);
+		CHECK_EQ(p.w[1].last_result[0], '\0');
+		CHECK(!p.w[1].tag_shared);
+		CHECK(p.w[2].tag_shared);
+		CHECK(p.w[3].tag_shared);
+	}
+	/* pages of 2; a cursor inside the tie at 300 goes on by key id */
+	memset(&p, 0, sizeof(p));
+	CHECK_EQ(store_waiting_page(m, 250, b2, 2, waiting_cb, &p), DS_OK);
+	CHECK_EQ(p.n, 2);
+	CHECK_EQ(p.w[0].key_id, a1);
+	memset(&p, 0, sizeof(p));
+	CHECK_EQ(store_waiting_page(m, 300, a1, 2, waiting_cb, &p), DS_OK);
+	CHECK_EQ(p.n, 1);
+	CHECK_EQ(p.w[0].key_id, a4);
+	waiting_tail(m, a1, a3, b2);
+	store_close(m);
+}
+
 static void test_audit_page(void)
 {
 	struct store *m = NULL;
@@ -2135,11 +2323,13 @@ int main(void)
 	test_migrate_v2();
 	test_migrate_v3();
 	test_migrate_v4();
+	test_migrate_v5();
 	test_history_purge();
 	test_key_delete_counts();
 	test_deleg_change();
 	test_children_page();
 	test_validations_page();
+	test_waiting_page();
 	test_audit_page();
 	test_deliveries_page();
 	test_outbox_pair();

@@ -1,10 +1,17 @@
 /*
- * tools/dsyncctl/audit.c -- what the receiver did: validations and the audit log.
+ * tools/dsyncctl/audit.c -- what the receiver did and what waits: the keys
+ * waiting for the operator, the automatic validations, the audit log.
  */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "tools/dsyncctl/dsyncctl.h"
+
+int cmd_pending(struct ctl *c, char **arg)
+{
+	(void)arg;
+	return list_cmd(c, "/api/v1/pending", true, PENDING_COLS);
+}
 
 int cmd_validations(struct ctl *c, char **arg)
 {

@@ -13,7 +13,7 @@
  *   util.c      memory, terminal-safe text, small local files
  *   children.c  zones, children, child show, delegation add|delete
  *   keys.c      keys, key add|trust|revoke|delete
- *   audit.c     validations, audit
+ *   audit.c     pending, validations, audit
  *   outbox.c    outbox, retry, backends
  *   server.c    records, receiver-key, config, health
  */
@@ -129,11 +129,12 @@ int call_object(struct ctl *c, const char *method, const char *path, const json_
 
 /* how a table cell shows a JSON value */
 enum fmt {
-	F_TEXT,	     /* strings as they are, numbers, yes/no, lists joined by ',' */
-	F_TIME,	     /* epoch seconds as UTC 2026-11-23T10:00:00Z */
-	F_ALG,	     /* DNSSEC algorithm number as its mnemonic */
-	F_RCODE,     /* RCODE number as its name */
-	F_VALIDATION /* a key's "validation" object in a few words */
+	F_TEXT,	      /* strings as they are, numbers, yes/no, lists joined by ',' */
+	F_TIME,	      /* epoch seconds as UTC 2026-11-23T10:00:00Z */
+	F_ALG,	      /* DNSSEC algorithm number as its mnemonic */
+	F_RCODE,      /* RCODE number as its name */
+	F_VALIDATION, /* a key's "validation" object in a few words */
+	F_AGE	      /* seconds as 45s, 12m03s, 3h12m, 2d04h */
 };
 
 /* a column of a table; a table of them ends with COLS_END */
@@ -148,7 +149,7 @@ struct col {
 	}
 
 extern const struct col ZONE_COLS[], CHILD_COLS[], KEY_COLS[], VALIDATION_COLS[], AUDIT_COLS[],
-    OUTBOX_COLS[], BACKEND_COLS[], RKEY_COLS[];
+    OUTBOX_COLS[], BACKEND_COLS[], RKEY_COLS[], PENDING_COLS[];
 
 /* An aligned table: rows of ncol owned cells, printed with two spaces
  * between columns and no padding after the last one. */
@@ -184,7 +185,7 @@ typedef int cmd_fn(struct ctl *c, char **arg);
 
 cmd_fn cmd_zones, cmd_children, cmd_child_show, cmd_deleg_add, cmd_deleg_delete; /* children.c */
 cmd_fn cmd_keys, cmd_key_add, cmd_key_trust, cmd_key_revoke, cmd_key_delete;	 /* keys.c */
-cmd_fn cmd_validations, cmd_audit;						 /* audit.c */
+cmd_fn cmd_validations, cmd_audit, cmd_pending;						 /* audit.c */
 cmd_fn cmd_outbox, cmd_retry, cmd_backends;					 /* outbox.c */
 cmd_fn cmd_records, cmd_rkey_show, cmd_rkey_roll, cmd_config, cmd_health, cmd_reload; /* server.c */
 

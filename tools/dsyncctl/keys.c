@@ -1,5 +1,7 @@
 /*
- * tools/dsyncctl/keys.c -- a child's keys: keys NAME, key add, key trust|revoke|delete ID.
+ * tools/dsyncctl/keys.c -- a child's keys: keys NAME, key add, key trust|revoke|delete KEY.
+ * KEY is what the API takes (doc/api.md): CHILD/TAG, CHILD/TAG/ALG or the
+ * key's id; CHILD TAG (two words) is taken as CHILD/TAG.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,30 +78,79 @@ int cmd_key_add(struct ctl *c, char **arg)
 	return rc;
 }
 
+/* KEY from the words after the command (one, or CHILD TAG); the caller frees */
+static char *key_arg(char **arg)
+{
+	return arg[1] != NULL ? xasprintf("%s/%s", arg[0], arg[1]) : xstrdup(arg[0]);
+}
+
+/* the shape of KEY: an id (1 or more), or something/DIGITS (the API
+ * checks the rest: the child, the tag, the algorithm) */
+static bool key_ok(const char *k)
+{
+	const char *slash = strrchr(k, '/'), *tail = slash ? slash + 1 : k;
+	size_t n = strlen(tail);
+
+	if (n == 0 || n > 19 || strspn(tail, "0123456789") != n || strpbrk(k, "\r\n") != NULL)
+		return false;
+	return slash != NULL ? slash != k : strspn(k, "0") != n;
+}
+
+/* METHOD /api/v1/keys/KEY SUFFIX; the key as it is now into *o (NULL for 204) */
+static int key_call(struct ctl *c, char **arg, const char *method, const char *suffix, json_t **o)
+{
+	char *k = key_arg(arg), *p;
+	int rc;
+
+	*o = NULL;
+	if (!key_ok(k)) {
+		char *d = clean(k);
+		rc = cli_fail(RC_USAGE,
+			      "KEY must be CHILD/TAG, CHILD/TAG/ALG or the key's id, not '%s'", d);
+		free(d);
+		return rc;
+	}
+	p = path1(c, "/api/v1/keys/", k, suffix);
+	rc = api(c, method, p, NULL, o);
+	free(p);
+	free(k);
+	return rc;
+}
+
+static int key_change(struct ctl *c, char **arg, const char *suffix)
+{
+	json_t *o = NULL;
+	int rc = key_call(c, arg, "POST", suffix, &o);
+
+	if (rc == 0)
+		rc = need_object(o, suffix + 1);
+	if (rc == 0)
+		rc = show_one(c, o, KEY_COLS);
+	json_decref(o);
+	return rc;
+}
+
 int cmd_key_trust(struct ctl *c, char **arg)
 {
-	return action_cmd(c, arg[0], "key ID", "/api/v1/keys/", "/trust", KEY_COLS);
+	return key_change(c, arg, "/trust");
 }
 
 int cmd_key_revoke(struct ctl *c, char **arg)
 {
-	return action_cmd(c, arg[0], "key ID", "/api/v1/keys/", "/revoke", KEY_COLS);
+	return key_change(c, arg, "/revoke");
 }
 
 int cmd_key_delete(struct ctl *c, char **arg)
 {
 	json_t *o = NULL;
-	char *p;
-	int rc = id_path(arg[0], "key ID", "/api/v1/keys/", "", &p);
+	char *k = key_arg(arg);
+	int rc = key_call(c, arg, "DELETE", "", &o);
 
-	if (rc != 0)
-		return rc;
-	rc = api(c, "DELETE", p, NULL, &o);
-	free(p);
 	if (rc == 0 && c->json && o != NULL)
 		rc = print_json(o);
 	else if (rc == 0 && !c->json)
-		printf("key %s deleted\n", arg[0]);
+		printf("key %s deleted\n", k);
+	free(k);
 	json_decref(o);
 	return rc;
 }

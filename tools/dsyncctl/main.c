@@ -64,9 +64,10 @@ static const struct command COMMANDS[] = {
     {"delegation delete", 1, 1, OPT_REASON, cmd_deleg_delete, "NAME [--reason TEXT]"},
     {"keys", 1, 1, OPT_LIMIT, cmd_keys, "NAME"},
     {"key add", 2, 2, 0, cmd_key_add, "NAME 'KEY-RR-TEXT'|KEY-FILE"},
-    {"key trust", 1, 1, 0, cmd_key_trust, "ID"},
-    {"key revoke", 1, 1, 0, cmd_key_revoke, "ID"},
-    {"key delete", 1, 1, 0, cmd_key_delete, "ID"},
+    {"key trust", 1, 2, 0, cmd_key_trust, "KEY"},
+    {"key revoke", 1, 2, 0, cmd_key_revoke, "KEY"},
+    {"key delete", 1, 2, 0, cmd_key_delete, "KEY"},
+    {"pending", 0, 0, OPT_LIMIT, cmd_pending, ""},
     {"validations", 0, 0, OPT_LIMIT, cmd_validations, ""},
     {"audit", 0, 0, OPT_LIMIT | OPT_AUDIT, cmd_audit,
      "[--child NAME] [--result R] [--since T] [--until T] [--limit N]"},
@@ -101,6 +102,7 @@ static void usage(FILE *f)
 	      "  --json             the API's JSON instead of a table\n"
 	      "  --timeout S        seconds per request (default 10)\n"
 	      "  --limit N          at most N items of a list\n"
+	      "KEY: CHILD/TAG, CHILD/TAG/ALG or the key's id (CHILD TAG also works).\n"
 	      "Also DSYNCCTL_URL, DSYNCCTL_TOKEN, DSYNCCTL_TOKEN_FILE, DSYNCCTL_CONFIG.\n"
 	      "Exit: 0 ok, 1 refused by the API, 2 server/transport error, 64 usage,\n"
 	      "77 not authorised.  See dsyncctl(1).\n",

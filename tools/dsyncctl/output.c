@@ -27,11 +27,13 @@ const struct col CHILD_COLS[] = {
     {"GLUE", "glue", F_TEXT},
     {"TRUSTED", "keys.trusted", F_TEXT},
     {"VALIDATING", "keys.validating", F_TEXT},
+    {"PENDING", "keys.pending", F_TEXT},
     COLS_END,
 };
 
 const struct col KEY_COLS[] = {
     {"ID", "id", F_TEXT},
+    {"KEY", "name", F_TEXT},
     {"TAG", "tag", F_TEXT},
     {"ALG", "algorithm", F_ALG},
     {"STATE", "state", F_TEXT},
@@ -43,12 +45,25 @@ const struct col KEY_COLS[] = {
 };
 
 const struct col VALIDATION_COLS[] = {
-    {"KEY", "key_id", F_TEXT},
-    {"CHILD", "child", F_TEXT},
-    {"TAG", "tag", F_TEXT},
+    {"KEY", "key", F_TEXT},
+    {"ID", "key_id", F_TEXT},
+    {"ALG", "algorithm", F_ALG},
+    {"METHODS", "methods", F_TEXT},
     {"ATTEMPTS", "attempts", F_TEXT},
     {"ROUNDS", "rounds", F_TEXT},
     {"NEXT", "next_time", F_TIME},
+    {"LAST-RESULT", "last_result", F_TEXT},
+    COLS_END,
+};
+
+const struct col PENDING_COLS[] = {
+    {"KEY", "key", F_TEXT},
+    {"ID", "id", F_TEXT},
+    {"ALG", "algorithm", F_ALG},
+    {"STATE", "state", F_TEXT},
+    {"AGE", "age", F_AGE},
+    {"WAITING-SINCE", "waiting_since", F_TIME},
+    {"METHODS", "methods", F_TEXT},
     {"LAST-RESULT", "last_result", F_TEXT},
     COLS_END,
 };
@@ -217,6 +232,18 @@ static char *fmt_validation(json_t *v)
 	return s;
 }
 
+/* seconds as "45s", "12m03s", "3h12m", "2d04h" */
+static char *fmt_age(json_int_t v)
+{
+	if (v < 60)
+		return xasprintf("%" JSON_INTEGER_FORMAT "s", v < 0 ? 0 : v);
+	if (v < 3600)
+		return xasprintf("%dm%02ds", (int)(v / 60), (int)(v % 60));
+	if (v < 86400)
+		return xasprintf("%dh%02dm", (int)(v / 3600), (int)(v % 3600 / 60));
+	return xasprintf("%" JSON_INTEGER_FORMAT "d%02dh", v / 86400, (int)(v % 86400 / 3600));
+}
+
 static char *cell(json_t *o, const struct col *col)
 {
 	json_t *v = jget(o, col->path);
@@ -230,6 +257,8 @@ static char *cell(json_t *o, const struct col *col)
 
 		if (col->fmt == F_TIME)
 			return fmt_time(i);
+		if (col->fmt == F_AGE)
+			return fmt_age(i);
 		if (col->fmt == F_ALG)
 			name = alg_name(i);
 		else if (col->fmt == F_RCODE)
