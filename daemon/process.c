@@ -94,6 +94,18 @@ static int api_reload(void *arg, struct api_reload_result *res)
 	return rc;
 }
 
+/* What the receiver works with, as the process has it now. */
+static struct receiver_env receiver_env_of(struct process *p)
+{
+	return (struct receiver_env){
+	    .store = p->store,
+	    .keys = p->keys,
+	    .outbox = p->outbox,
+	    .boot = p->boot,
+	    .boot_counters = &p->boot_counters,
+	};
+}
+
 int process_start(const struct cfg *cfg, struct process *p)
 {
 	p->cfg = cfg_hold(cfg);
@@ -102,13 +114,7 @@ int process_start(const struct cfg *cfg, struct process *p)
 		rc = outbox_start(cfg, &p->outbox);
 	if (rc == DS_OK)
 		rc = bootstrap_start(cfg, p->keys, &p->boot_counters, &p->boot);
-	struct receiver_env renv = {
-	    .store = p->store,
-	    .keys = p->keys,
-	    .outbox = p->outbox,
-	    .boot = p->boot,
-	    .boot_counters = &p->boot_counters,
-	};
+	struct receiver_env renv = receiver_env_of(p);
 	if (rc == DS_OK)
 		rc = receiver_new(cfg, &renv, &p->receiver);
 	struct api_env aenv = {
@@ -248,13 +254,7 @@ static void reload_switch(struct process *p, struct next *n)
 	n->boot = NULL;
 	if (bootstrap_run(p->boot, false) != DS_OK)
 		log_err("reload: the bootstrap scheduler did not start; restart dsyncd");
-	struct receiver_env renv = {
-	    .store = p->store,
-	    .keys = p->keys,
-	    .outbox = p->outbox,
-	    .boot = p->boot,
-	    .boot_counters = &p->boot_counters,
-	};
+	struct receiver_env renv = receiver_env_of(p);
 	if (receiver_apply(p->receiver, n->cfg, &renv) != DS_OK)
 		log_err("reload: the receiver kept its connection table size (out of memory)");
 	api_set_cfg(p->api, n->cfg);
