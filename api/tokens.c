@@ -6,23 +6,19 @@
  * it (as ssh refuses a private key with loose permissions): a token that
  * others can read is not a secret any more.
  */
-#include <errno.h>
-#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "api/internal.h"
 #include "common/err.h"
+#include "common/file.h"
 #include "common/log.h"
 #include "common/vec.h"
-
-#define TOKENS_FILE_MAX (1024 * 1024)
 
 const char *api_role_str(enum api_role r)
 {
@@ -93,46 +89,11 @@ static const char *parse_line(char *line, struct api_token *t, bool *empty)
 
 char *api_read_file(const char *path, const char *what, bool secret, size_t max, size_t *len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	struct stat st;
-	if (fd < 0) {
-		log_err("%s: cannot open the %s: %s", path, what, strerror(errno));
-		return NULL;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		log_err("%s: the %s is not a regular file", path, what);
-		close(fd);
-		return NULL;
-	}
-	if (secret && (st.st_mode & 077)) {
-		log_err("%s: the %s has mode %04o, which gives group or others "
-			"access; it must be 0600 or 0400 (chmod 600 %s)",
-			path, what, (unsigned)(st.st_mode & 07777), path);
-		close(fd);
-		return NULL;
-	}
-	if ((size_t)st.st_size > max) {
-		log_err("%s: the %s is larger than %zu bytes", path, what, max);
-		close(fd);
-		return NULL;
-	}
-	char *buf = malloc((size_t)st.st_size + 1);
-	size_t n = 0;
-	while (buf && n < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + n, (size_t)st.st_size - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	if (buf == NULL) {
-		log_err("%s: out of memory", path);
-		return NULL;
-	}
-	buf[n] = '\0';
-	*len = n;
+	char why[PATH_MAX + 256];
+	/* the same checks as cfg_preflight's, so that dsyncd -n refuses what start-up refuses */
+	char *buf = file_read_checked(path, what, secret, max, len, why, sizeof(why));
+	if (buf == NULL)
+		log_err("%s", why);
 	return buf;
 }
 
@@ -140,7 +101,7 @@ int api_tokens_load(const char *path, struct api_tokens *out)
 {
 	size_t len, cap = 0, errors = 0;
 	struct api_tokens set = {0};
-	char *buf = api_read_file(path, "API tokens file", true, TOKENS_FILE_MAX, &len);
+	char *buf = api_read_file(path, "API tokens file", true, CFG_TOKENS_FILE_MAX, &len);
 	if (buf == NULL)
 		return DS_ECONFIG;
 	if (strlen(buf) != len) {

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include "common/err.h"
@@ -80,26 +81,34 @@ static void usage(FILE *f)
 		   "  -h, --help         this text\n");
 }
 
-/* `dsyncd [options] COMMAND ...`: one operator subcommand; its exit status */
+/*
+ * `dsyncd [options] COMMAND ...`: one operator subcommand; its exit status
+ * (doc/exit-status.md): ds_exit_status of its result, 1 when `check` found
+ * drift (it ran, and the answer is no).
+ */
 static int subcommand(const struct cfg *cfg, int argc, char **argv)
 {
-	int rc = 2;
+	int rc;
 	if (strcmp(argv[0], "import") == 0 && argc == 3)
-		rc = daemon_import(cfg, argv[1], argv[2], stdout) ? 1 : 0;
+		rc = daemon_import(cfg, argv[1], argv[2], stdout);
 	else if (strcmp(argv[0], "check") == 0 &&
-		 (argc == 2 || (argc == 3 && strcmp(argv[2], "--repair") == 0)))
-		rc = outbox_check(cfg, argv[1], argc == 3, stdout) ? 1 : 0;
-	else if (strcmp(argv[0], "config") == 0 && argc == 1)
-		rc = api_config_print(cfg, stdout) ? 1 : 0;
+		 (argc == 2 || (argc == 3 && strcmp(argv[2], "--repair") == 0))) {
+		rc = outbox_check(cfg, argv[1], argc == 3, stdout);
+		if (rc == DS_EEXIST)
+			return 1;
+	} else if (strcmp(argv[0], "config") == 0 && argc == 1)
+		rc = api_config_print(cfg, stdout);
 	else if (strcmp(argv[0], "records") == 0 && argc <= 2)
-		rc = keys_records(cfg, argc == 2 ? argv[1] : NULL, stdout) ? 1 : 0;
+		rc = keys_records(cfg, argc == 2 ? argv[1] : NULL, stdout);
 	else if (strcmp(argv[0], "key") == 0)
-		rc = daemon_key_command(cfg, argc - 1, argv + 1, stdout) ? 1 : 0;
+		rc = daemon_key_command(cfg, argc - 1, argv + 1, stdout);
 	else if (strcmp(argv[0], "receiver-key") == 0 && argc == 2)
-		rc = rkeys_command(cfg, argv[1], stdout) ? 1 : 0;
-	else
+		rc = rkeys_command(cfg, argv[1], stdout);
+	else {
 		usage(stderr);
-	return rc;
+		return EX_USAGE;
+	}
+	return ds_exit_status(rc);
 }
 
 /* Everything the serving process is made of; daemon/ builds and frees it. */
@@ -247,14 +256,22 @@ int main(int argc, char **argv)
 			return 0;
 		default:
 			usage(stderr);
-			return 2;
+			return EX_USAGE;
 		}
 	}
 	log_init("dsyncd", false, LOG_INFO);
 
 	struct cfg *cfg = NULL;
-	if (cfg_load(conf, stderr, &cfg) != DS_OK)
-		return 1;
+	int rc = cfg_load(conf, stderr, &cfg);
+	if (rc != DS_OK)
+		return ds_exit_status(rc);
+	/* serving, or checking for it: what start-up needs besides the text */
+	if ((check_only || optind == argc) && (rc = cfg_preflight(cfg, stderr)) != DS_OK) {
+		if (!check_only)
+			log_err("start-up refused: the configuration check failed (dsyncd -n)");
+		cfg_free(cfg);
+		return ds_exit_status(rc);
+	}
 	if (check_only) {
 		printf("%s: configuration OK (%zu zone(s))\n", conf, cfg->nzones);
 		cfg_free(cfg);
@@ -264,11 +281,12 @@ int main(int argc, char **argv)
 	log_init("dsyncd", cfg->log_syslog, cfg->log_level);
 
 	if (optind < argc) {
-		int rc = subcommand(cfg, argc - optind, argv + optind);
+		rc = subcommand(cfg, argc - optind, argv + optind);
 		cfg_free(cfg);
 		return rc;
 	}
-	int rc = serve(cfg);
+	/* a daemon that could not start, or stopped on an error: the log says why */
+	rc = serve(cfg) == 0 ? 0 : EX_UNAVAILABLE;
 	cfg_free(cfg);
 	return rc;
 }
