@@ -267,7 +267,7 @@ static int parse_opts(int argc, char **argv, struct ctl *c, struct opts *o)
 
 			cli_fail(RC_USAGE, "unknown option or missing argument: %s", d);
 			free(d);
-			fputs("Try 'dsyncctl --help'.\n", stderr);
+			usage(stderr);
 			return RC_USAGE;
 		}
 		}
@@ -317,14 +317,14 @@ int main(int argc, char **argv)
 				    ? "--state"
 				    : "--child, --result, --since or --until");
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		return cli_fail(RC_SERVER, "cannot initialise libcurl");
+		return cli_fail(RC_SOFTWARE, "cannot initialise libcurl");
 	if ((rc = settings(&c, &o)) == 0) {
 		if ((c.curl = curl_easy_init()) == NULL)
 			oom();
 		rc = cmd->run(&c, args);
 	}
 	if (fflush(stdout) != 0 && rc == 0)
-		rc = cli_fail(RC_SERVER, "cannot write output: %s", strerror(errno));
+		rc = cli_fail(RC_IOERR, "cannot write output: %s", strerror(errno));
 	curl_easy_cleanup(c.curl);
 	curl_global_cleanup();
 	free_secret(c.token);

@@ -56,7 +56,8 @@ int cmd_config(struct ctl *c, char **arg)
 	return object_cmd(c, "GET", "/api/v1/config", show_flat);
 }
 
-/* /healthz: a 503 still carries the report; it is shown, the status is 2 */
+/* /healthz: a 503 still carries the report; it is shown, the status is 1
+ * (the question was answered: not healthy) */
 int cmd_health(struct ctl *c, char **arg)
 {
 	struct answer a = {0};
@@ -70,7 +71,7 @@ int cmd_health(struct ctl *c, char **arg)
 		char *st = text(json_object_get(o, "status"));
 
 		show_flat(c, o);
-		rc = cli_fail(RC_SERVER, "dsyncd is not healthy (status %s)", st);
+		rc = cli_fail(RC_REFUSED, "dsyncd is not healthy (status %s)", st);
 		free(st);
 	} else if (rc == 0 && (a.status < 200 || a.status > 299)) {
 		rc = answer_fail(c, &a);
