@@ -38,6 +38,8 @@ const char *ds_strerror(int err)
 		return "unusable key";
 	case DS_ECHILD:
 		return "external program failed";
+	case DS_EREFUSED:
+		return "refused";
 	default:
 		if (err < 0 && err > -4096)
 			return strerror(-err);
@@ -61,6 +63,8 @@ int ds_exit_status(int err)
 	switch (err) {
 	case DS_OK:
 		return 0;
+	case DS_EREFUSED:
+		return 1;
 	case DS_EINVAL:
 		return EX_USAGE;
 	case DS_EMALF:

@@ -98,6 +98,9 @@ static int change(const struct cfg *cfg, struct store *s, struct keyrows *l, con
 		fprintf(out, "key: store error, nothing changed: %s\n", ds_strerror(rc));
 	}
 	key_op_free(&op);
+	/* a refusal: the command ran, and the answer is no (exit status 1) */
+	if (op.refusal == KEY_OP_IN_CONFIG || op.refusal == KEY_OP_WRONG_STATE)
+		rc = DS_EREFUSED;
 	return rc;
 }
 

@@ -286,9 +286,13 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 		    k == K_FLAG || k == K_HELP || k == K_VERSION ? no_argument : required_argument;
 		lo[i].val = 256 + (int)i;
 	}
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hV", lo, NULL)) != -1) {
 		if (c == 'h') {
 			usage(stdout);
+			exit(AGENT_OK);
+		}
+		if (c == 'V') {
+			printf("dsync-agent %s\n", DSYNC_VERSION);
 			exit(AGENT_OK);
 		}
 		if (c < 256 || c >= 256 + (int)NOPTS) {
