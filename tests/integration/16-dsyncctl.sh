@@ -5,7 +5,7 @@
 # accepted, `audit --child` shows both); a dnssec-keygen key added with
 # `key add`; revoke and delete; a failing backend's delivery retried; the
 # receiver key rolled; where the URL and token come from and in what order;
-# and the exit status of each class of failure (0, 1, 64, 66, 69, 75, 76, 77,
+# and the exit status of each class of failure (0, 1, 64, 69, 75, 76, 77,
 # 78), with a small fake API server for the answers dsyncd never gives
 # (paging over several pages, 5xx, 503, broken JSON, a redirect, a slow
 # answer).
@@ -311,9 +311,9 @@ printf 'colour = blue\n' >"$T/cfg/bad.conf"
 DSYNCCTL_CONFIG=$T/cfg/bad.conf c zones
 rc_is "an unknown config setting" 78
 DSYNCCTL_CONFIG=$T/cfg/missing.conf c zones
-rc_is "a DSYNCCTL_CONFIG that does not exist" 66
+rc_is "a DSYNCCTL_CONFIG that does not exist" 78
 c --token-file "$T/missing.tok" zones
-rc_is "a token file that does not exist" 66
+rc_is "a token file that does not exist" 78
 chmod 644 "$T/read.tok"
 c --token-file "$T/read.tok" zones
 rc_is "a group/other-readable token file still works" 0

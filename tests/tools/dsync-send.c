@@ -323,7 +323,8 @@ static void long_opts_init(struct option *lo)
 	for (size_t i = 0; i < NOPTDEFS; i++) {
 		enum opt_act a = optdefs[i].act;
 		lo[i] = (struct option){
-		    optdefs[i].name, a == A_BOOL || a == A_HELP || a == A_VERSION ? no_argument : required_argument,
+		    optdefs[i].name,
+		    a == A_BOOL || a == A_HELP || a == A_VERSION ? no_argument : required_argument,
 		    NULL, optdef_val(i)};
 	}
 	lo[NOPTDEFS] = (struct option){NULL, 0, NULL, 0};

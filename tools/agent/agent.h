@@ -29,15 +29,15 @@
 
 /* Exit statuses (sysexits.h; dsync-agent(1), doc/exit-status.md). */
 enum {
-	AGENT_OK = 0,		/* done: NOERROR, key trusted, ... */
-	AGENT_REFUSED = 1,	/* the parent answered and said no (RCODE/KeyState) */
-	AGENT_USAGE = EX_USAGE, /* command line */
-	AGENT_DATA = EX_DATAERR,	   /* a key file or record text that cannot be used */
-	AGENT_NOINPUT = EX_NOINPUT,	   /* a key file that cannot be read */
+	AGENT_OK = 0,			    /* done: NOERROR, key trusted, ... */
+	AGENT_REFUSED = 1,		    /* the parent answered and said no (RCODE/KeyState) */
+	AGENT_USAGE = EX_USAGE,		    /* command line */
+	AGENT_DATA = EX_DATAERR,	    /* a key file or record text that cannot be used */
+	AGENT_NOINPUT = EX_NOINPUT,	    /* a key file that cannot be read */
 	AGENT_UNREACHABLE = EX_UNAVAILABLE, /* no answer, discovery failed, transport error */
-	AGENT_SOFTWARE = EX_SOFTWARE,	   /* our own failure (memory, key generation) */
-	AGENT_CANTCREAT = EX_CANTCREAT,	   /* the new key's files cannot be written */
-	AGENT_PENDING = EX_TEMPFAIL, /* not finished yet: key still validating, timeout polling */
+	AGENT_SOFTWARE = EX_SOFTWARE,	    /* our own failure (memory, key generation) */
+	AGENT_CANTCREAT = EX_CANTCREAT,	    /* the new key's files cannot be written */
+	AGENT_PENDING = EX_TEMPFAIL,  /* not finished yet: key still validating, timeout polling */
 	AGENT_INSECURE = EX_PROTOCOL, /* an answer that had to be authenticated was not */
 };
 

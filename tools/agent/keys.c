@@ -35,8 +35,8 @@ static int make_key(const uint8_t *owner, uint8_t alg, const char *dir, struct s
 		if (rc == DS_ENOMEM)
 			return cli_fail(AGENT_SOFTWARE, "out of memory");
 		if (rc != DS_EEXIST)
-			return cli_fail(made ? AGENT_CANTCREAT : AGENT_SOFTWARE, "key generation: %s",
-					why);
+			return cli_fail(made ? AGENT_CANTCREAT : AGENT_SOFTWARE,
+					"key generation: %s", why);
 	}
 	return cli_fail(AGENT_SOFTWARE,
 			"key generation: every new key's tag named an existing file");

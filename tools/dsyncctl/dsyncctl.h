@@ -44,17 +44,17 @@
 /* exit statuses (sysexits.h), doc/dsyncctl.1 and doc/exit-status.md */
 enum {
 	RC_OK = 0,
-	RC_REFUSED = 1,		     /* the API refused the request: 4xx other than 401/403 */
-	RC_USAGE = EX_USAGE,	     /* command line */
-	RC_DATA = EX_DATAERR,	     /* a key file that holds no usable record */
-	RC_NOINPUT = EX_NOINPUT,     /* a file named cannot be read */
+	RC_REFUSED = 1,			 /* the API refused the request: 4xx other than 401/403 */
+	RC_USAGE = EX_USAGE,		 /* command line */
+	RC_DATA = EX_DATAERR,		 /* a key file that holds no usable record */
+	RC_NOINPUT = EX_NOINPUT,	 /* a file named cannot be read */
 	RC_UNAVAILABLE = EX_UNAVAILABLE, /* no connection, timeout, TLS, 5xx but 503 */
-	RC_SOFTWARE = EX_SOFTWARE,   /* out of memory, libcurl does not start */
-	RC_IOERR = EX_IOERR,	     /* standard output not writable */
-	RC_TEMPFAIL = EX_TEMPFAIL,   /* 503: try again later */
-	RC_PROTOCOL = EX_PROTOCOL,   /* an answer that is not what the API sends */
-	RC_AUTH = EX_NOPERM,	     /* 401, 403 */
-	RC_CONFIG = EX_CONFIG,	     /* the config file or the token file */
+	RC_SOFTWARE = EX_SOFTWARE,	 /* out of memory, libcurl does not start */
+	RC_IOERR = EX_IOERR,		 /* standard output not writable */
+	RC_TEMPFAIL = EX_TEMPFAIL,	 /* 503: try again later */
+	RC_PROTOCOL = EX_PROTOCOL,	 /* an answer that is not what the API sends */
+	RC_AUTH = EX_NOPERM,		 /* 401, 403 */
+	RC_CONFIG = EX_CONFIG,		 /* the config file or the token file */
 };
 
 /* the options a command may take besides the global ones */

@@ -66,8 +66,8 @@ static void hdr_add(struct curl_slist **h, const char *line)
 
 /*
  * One HTTP exchange: METHOD c->url+PATH with an optional JSON BODY (POST).
- * Returns 0 when an answer came (any status, in *a), or RC_UNAVAILABLE (RC_PROTOCOL, RC_IOERR) with the
- * reason printed when none did (connection, TLS, timeout, oversized).
+ * Returns 0 when an answer came (any status, in *a), or RC_UNAVAILABLE (RC_PROTOCOL, RC_IOERR) with
+ * the reason printed when none did (connection, TLS, timeout, oversized).
  */
 int transfer(struct ctl *c, const char *method, const char *path, const char *body,
 	     const char *accept, struct answer *a)
@@ -129,8 +129,8 @@ int transfer(struct ctl *c, const char *method, const char *path, const char *bo
 		int x;
 
 		if (a->too_big)
-			x = cli_fail(RC_PROTOCOL, "%s %s: the answer is larger than %u bytes", method,
-				     url, MAX_ANSWER);
+			x = cli_fail(RC_PROTOCOL, "%s %s: the answer is larger than %u bytes",
+				     method, url, MAX_ANSWER);
 		else if (a->write_failed)
 			x = cli_fail(RC_IOERR, "cannot write the answer: %s", strerror(errno));
 		else
@@ -180,8 +180,8 @@ int answer_fail(struct ctl *c, const struct answer *a)
 	} else if (a->status >= 400 && a->status <= 499) {
 		x = cli_fail(RC_REFUSED, "%s", t);
 	} else if (a->status >= 500 && a->status <= 599) {
-		x = cli_fail(a->status == 503 ? RC_TEMPFAIL : RC_UNAVAILABLE, "server error %ld: %s",
-			     a->status, t);
+		x = cli_fail(a->status == 503 ? RC_TEMPFAIL : RC_UNAVAILABLE,
+			     "server error %ld: %s", a->status, t);
 	} else if (a->status >= 300 && a->status <= 399) {
 		x = cli_fail(RC_PROTOCOL,
 			     "the server answered with a redirect (%ld), not followed; check "
@@ -291,7 +291,8 @@ int api_list(struct ctl *c, const char *path, bool paged, json_t **out)
 		if (!json_is_array(items) || !(nx == NULL || json_is_null(nx) ||
 					       json_is_string(nx) || json_is_integer(nx))) {
 			json_decref(page);
-			rc = cli_fail(RC_PROTOCOL, "GET %s: the server's answer is not a list", path);
+			rc = cli_fail(RC_PROTOCOL, "GET %s: the server's answer is not a list",
+				      path);
 			break;
 		}
 		got = json_array_size(items);
@@ -320,8 +321,8 @@ int api_list(struct ctl *c, const char *path, bool paged, json_t **out)
 		cursor = json_incref(next);
 	}
 	if (rc == 0 && pages == MAX_PAGES)
-		rc =
-		    cli_fail(RC_PROTOCOL, "GET %s: more than %d pages; use --limit", path, MAX_PAGES);
+		rc = cli_fail(RC_PROTOCOL, "GET %s: more than %d pages; use --limit", path,
+			      MAX_PAGES);
 	json_decref(cursor);
 	if (rc != 0) {
 		json_decref(all);

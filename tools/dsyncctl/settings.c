@@ -36,7 +36,7 @@ static int token_read(const char *path, char **out)
 
 	*out = NULL;
 	if ((rc = read_small(path, "token file", &buf, &st)) != 0)
-		return rc;
+		return rc == RC_NOINPUT ? RC_CONFIG : rc; /* the setup is broken */
 	if (st.st_mode & (S_IRGRP | S_IROTH))
 		cli_warn("token file %s is readable by group or others (chmod 600 %s)", path, path);
 	for (line = strtok_r(buf, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
@@ -184,7 +184,7 @@ static int conf_load(struct conf *cf)
 		return 0;
 	if ((rc = read_small(path, "config file", &buf, &st)) != 0) {
 		free(path);
-		return rc;
+		return rc == RC_NOINPUT ? RC_CONFIG : rc; /* the setup is broken */
 	}
 	/* strtok_r would skip empty lines and so lose the numbering */
 	for (line = buf; line != NULL && rc == 0; line = next) {
