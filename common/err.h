@@ -22,28 +22,32 @@ enum ds_err {
 	DS_EIO = -EIO,
 	DS_EAGAIN = -EAGAIN,
 
-	DS_EMALF = -4097,    /* malformed wire data */
-	DS_ETRUNC = -4098,   /* wire data ends early */
-	DS_ELIMIT = -4099,   /* a hard bound was exceeded */
-	DS_ENOTSUP = -4100,  /* algorithm/feature not supported */
-	DS_ECRYPTO = -4101,  /* OpenSSL failure (not a bad signature) */
-	DS_EBADSIG = -4102,  /* signature does not verify */
-	DS_ESTORE = -4103,   /* store (SQLite) failure */
-	DS_EBUSY = -4104,    /* store busy/locked */
-	DS_ECONFIG = -4105,  /* configuration error */
-	DS_EPARSE = -4106,   /* text (presentation format) parse error */
-	DS_EKEY = -4107,     /* key unusable (size, format, algorithm) */
-	DS_ECHILD = -4108,   /* external program failed */
-	DS_EREFUSED = -4109, /* understood and refused (an operator command's "no") */
+	DS_EMALF = -4097,   /* malformed wire data */
+	DS_ETRUNC = -4098,  /* wire data ends early */
+	DS_ELIMIT = -4099,  /* a hard bound was exceeded */
+	DS_ENOTSUP = -4100, /* algorithm/feature not supported */
+	DS_ECRYPTO = -4101, /* OpenSSL failure (not a bad signature) */
+	DS_EBADSIG = -4102, /* signature does not verify */
+	DS_ESTORE = -4103,  /* store (SQLite) failure */
+	DS_EBUSY = -4104,   /* store busy/locked */
+	DS_ECONFIG = -4105, /* configuration error */
+	DS_EPARSE = -4106,  /* text (presentation format) parse error */
+	DS_EKEY = -4107,    /* key unusable (size, format, algorithm) */
+	DS_ECHILD = -4108,  /* external program failed */
+
+	/* understood and refused: an operator command's "no" (exit status 1) */
+	DS_EREFUSED = -4109,
 };
 
 /*
  * The exit status (sysexits.h, doc/exit-status.md) of a command that failed
- * with err: DS_OK 0; DS_EREFUSED 1 (it ran, and the answer is no); DS_EINVAL EX_USAGE (64: a bad
- * argument); malformed, ambiguous or out-of-bounds data EX_DATAERR (65); DS_ENOENT EX_NOINPUT (66:
- * a file, zone or key named does not exist); DS_ECHILD EX_UNAVAILABLE (69: a program or peer
- * failed); DS_EIO, DS_ESTORE EX_IOERR (74); DS_EBUSY, DS_EAGAIN EX_TEMPFAIL (75: try again later);
- * DS_ECONFIG EX_CONFIG (78); anything else EX_SOFTWARE (70).
+ * with err: DS_OK 0; DS_EREFUSED 1 (it ran, and the answer is no);
+ * DS_EINVAL EX_USAGE (64: a bad argument); malformed, ambiguous or
+ * out-of-bounds data EX_DATAERR (65); DS_ENOENT EX_NOINPUT (66: a file,
+ * zone or key named does not exist); DS_ECHILD EX_UNAVAILABLE (69: a
+ * program or peer failed); DS_EIO, DS_ESTORE EX_IOERR (74); DS_EBUSY,
+ * DS_EAGAIN EX_TEMPFAIL (75: try again later); DS_ECONFIG EX_CONFIG (78);
+ * anything else EX_SOFTWARE (70).
  */
 int ds_exit_status(int err);
 

@@ -32,7 +32,7 @@ enum {
 	AGENT_OK = 0,			    /* done: NOERROR, key trusted, ... */
 	AGENT_REFUSED = 1,		    /* the parent answered and said no (RCODE/KeyState) */
 	AGENT_USAGE = EX_USAGE,		    /* command line */
-	AGENT_DATA = EX_DATAERR,	    /* a key file or record text that cannot be used */
+	AGENT_DATA = EX_DATAERR,	    /* a key file that holds no usable key */
 	AGENT_NOINPUT = EX_NOINPUT,	    /* a key file that cannot be read */
 	AGENT_UNREACHABLE = EX_UNAVAILABLE, /* no answer, discovery failed, transport error */
 	AGENT_SOFTWARE = EX_SOFTWARE,	    /* our own failure (memory, key generation) */

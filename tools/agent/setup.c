@@ -160,7 +160,7 @@ static int target_rkeys(struct ctx *c)
 		if (rc == DS_ENOMEM)
 			return cli_fail(AGENT_SOFTWARE, "out of memory");
 		if (rc != DS_OK)
-			return cli_fail(AGENT_USAGE, "--receiver-key: %s", why);
+			return cli_fail(AGENT_DATA, "--receiver-key: %s", why);
 		c->nrkey = 1;
 	} else if (c->disc != NULL && c->disc->nkey > 0) {
 		discovered_rkeys(c);

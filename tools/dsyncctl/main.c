@@ -2,9 +2,10 @@
  * tools/dsyncctl/main.c -- dsyncctl, the operator CLI over dsyncd's admin
  * HTTP API: the command table, the options, main().
  *
- * The exit status tells scripts what went wrong (doc/dsyncctl.1): 0 done,
- * 1 the API refused the request, 2 server or transport failure, 64 usage,
- * 77 not authorised.
+ * The exit status tells scripts what went wrong (sysexits.h; doc/dsyncctl.1,
+ * doc/exit-status.md): 0 done, 1 the API refused the request, 64 usage,
+ * 69 API unavailable, 75 a 503, 76 an answer not the API's, 77 not
+ * authorised, 78 config or token file.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -97,8 +98,9 @@ static void usage(FILE *f)
 	      "  --timeout S        seconds per request (default 10)\n"
 	      "  --limit N          at most N items of a list\n"
 	      "Also DSYNCCTL_URL, DSYNCCTL_TOKEN, DSYNCCTL_TOKEN_FILE, DSYNCCTL_CONFIG.\n"
-	      "Exit: 0 ok, 1 refused by the API, 2 server/transport error, 64 usage,\n"
-	      "77 not authorised.  See dsyncctl(1).\n",
+	      "Exit: 0 ok, 1 refused by the API, 64 usage, 69 API unavailable, 75 try again\n"
+	      "later (503), 76 broken answer, 77 not authorised, 78 config or token file.\n"
+	      "See dsyncctl(1).\n",
 	      f);
 }
 
