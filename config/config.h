@@ -235,8 +235,7 @@ struct cfg {
 	} where;
 };
 
-/* The largest API tokens file and API TLS PEM file (certificate chain or key) read. */
-#define CFG_TOKENS_FILE_MAX (1024 * 1024)
+/* The largest API TLS PEM file (certificate chain or key) read. */
 #define CFG_TLS_FILE_MAX 65536
 
 /*

@@ -21,6 +21,7 @@
 
 #include "common/err.h"
 #include "common/file.h"
+#include "common/tokens.h"
 #include "config/config.h"
 
 #define WHY_MAX (PATH_MAX + 256)
@@ -68,20 +69,28 @@ static unsigned check_store(const struct cfg *c, FILE *err)
 	return n;
 }
 
-/* The tokens file as api_tokens_load reads it (the same checks: common/file.c). */
+struct token_say {
+	FILE *err;
+	const char *where;
+	unsigned n;
+};
+
+static void token_problem(void *arg, const char *text)
+{
+	struct token_say *t = arg;
+	t->n++;
+	cfg_preflight_say(t->err, t->where, "api.tokens-file: %s", text);
+}
+
+/* The tokens file as the API reads it at start-up: the same code (common/tokens.c). */
 static unsigned check_tokens(const struct cfg *c, FILE *err)
 {
-	char why[WHY_MAX];
-	size_t len = 0;
-	char *buf = file_read_checked(c->api.tokens_file, "API tokens file", true,
-				      CFG_TOKENS_FILE_MAX, &len, why, sizeof why);
-	if (buf == NULL) {
-		cfg_preflight_say(err, at(c, c->where.tokens_file), "api.tokens-file: %s", why);
-		return 1;
-	}
-	OPENSSL_cleanse(buf, len);
-	free(buf);
-	return 0;
+	struct token_say say = {err, at(c, c->where.tokens_file), 0};
+	struct token *t = NULL;
+	size_t n = 0;
+	int rc = tokens_read(c->api.tokens_file, &t, &n, token_problem, &say);
+	tokens_free(t, n);
+	return rc == DS_OK ? 0 : say.n > 0 ? say.n : 1;
 }
 
 /* One PEM file of the API's TLS, read as the API reads it; NULL when it cannot be. */

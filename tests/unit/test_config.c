@@ -824,6 +824,18 @@ static void test_preflight_tls(void)
 	CHECK_EQ(preflight(c, &errs), DS_ECONFIG);
 	CHECK(has_error(errs, path, 4, "the API TLS key file has mode 0640"));
 	free(errs);
+	/* a tokens file whose lines the API would refuse: each one, by its line */
+	char tok[512];
+	snprintf(tok, sizeof tok, "%s/missing-tokens", dir);
+	write_file(tok,
+		   "ops admin 0123456789abcdef0123\nshort read abc\nx boss 0123456789abcdef0123\n");
+	chmod(tok, 0600);
+	errs = NULL;
+	CHECK_EQ(preflight(c, &errs), DS_ECONFIG);
+	CHECK(
+	    has_error(errs, path, 2, "missing-tokens:2: the token must have 16 to 256 characters"));
+	CHECK(has_error(errs, path, 2, "missing-tokens:3: role must be read or admin"));
+	free(errs);
 	cfg_free(c);
 }
 
