@@ -49,12 +49,12 @@ endif
 
 COMMON_SRC   = common/err.c common/log.c common/wire.c common/dname.c common/msg.c \
                common/rrtext.c common/deleg.c common/zonefile.c common/dnsq.c common/ratelimit.c common/vec.c \
-               common/run.c common/tsig.c common/axfr.c
+               common/run.c common/tsig.c common/axfr.c common/file.c common/tokens.c
 SIG0_SRC     = sig0/sig0.c sig0/keyfile.c sig0/keygen.c
 STORE_SRC    = store/store_sqlite.c
 POLICY_SRC   = policy/policy.c
 KEYSTATE_SRC = keystate/keystate.c keystate/methods.c
-CONFIG_SRC   = config/config.c
+CONFIG_SRC   = config/config.c config/preflight.c
 BACKENDS_SRC = backends/backend.c backends/deleg_names.c backends/dnsupdate.c backends/exec.c \
                backends/null.c backends/powerdns.c backends/zonefile.c
 KEYS_SRC     = keys/cache.c keys/trans.c keys/rkey.c keys/records.c keys/ops.c keys/bootstrap.c \

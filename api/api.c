@@ -31,10 +31,9 @@
 #include "common/err.h"
 #include "common/log.h"
 
-#define API_CONN_LIMIT 64      /* connections at once */
-#define API_CONN_PER_IP 16     /* from one address */
-#define API_CONN_TIMEOUT 30    /* seconds of silence before a connection is closed */
-#define API_TLS_FILE_MAX 65536 /* a PEM certificate chain or key */
+#define API_CONN_LIMIT 64   /* connections at once */
+#define API_CONN_PER_IP 16  /* from one address */
+#define API_CONN_TIMEOUT 30 /* seconds of silence before a connection is closed */
 #define API_TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 
 /* ---- answers ---- */
@@ -653,7 +652,7 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 static char *read_pem(const char *path, bool secret, size_t *len)
 {
 	char *buf = api_read_file(path, secret ? "API TLS key file" : "API TLS certificate file",
-				  secret, API_TLS_FILE_MAX, len);
+				  secret, CFG_TLS_FILE_MAX, len);
 	if (buf != NULL && *len == 0) {
 		log_err("%s: the file is empty", path);
 		free(buf);

@@ -1,207 +1,67 @@
 /*
  * api/tokens.c -- the API's bearer tokens: a file of "name role token"
- * lines, kept in memory as SHA-256 digests and compared in constant time.
- *
- * The file holds secrets, so it is refused when group or others may access
- * it (as ssh refuses a private key with loose permissions): a token that
- * others can read is not a secret any more.
+ * lines (read by common/tokens.c, the same code as the configuration
+ * check's), kept in memory as SHA-256 digests and compared in constant
+ * time.
  */
-#include <errno.h>
-#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include "api/internal.h"
 #include "common/err.h"
+#include "common/file.h"
 #include "common/log.h"
-#include "common/vec.h"
-
-#define TOKENS_FILE_MAX (1024 * 1024)
+#include "common/tokens.h"
 
 const char *api_role_str(enum api_role r)
 {
 	return r == API_ROLE_ADMIN ? "admin" : r == API_ROLE_READ ? "read" : "none";
 }
 
-static bool digest(const char *s, size_t len, uint8_t out[32])
-{
-	unsigned n = 0;
-	return EVP_Digest(s, len, out, &n, EVP_sha256(), NULL) == 1 && n == 32;
-}
-
-static bool name_ok(const char *s)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n > API_TOKEN_NAME_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_' || s[i] == '.' ||
-		      s[i] == '@'))
-			return false;
-	return true;
-}
-
-/* The tokens may only use printable ASCII (no white space, no quotes to escape). */
-static bool token_ok(const char *s)
-{
-	for (; *s; s++)
-		if (*s <= ' ' || *s > '~')
-			return false;
-	return true;
-}
-
-/* Parse one line (comment already cut) into t; NULL or the problem. */
-static const char *parse_line(char *line, struct api_token *t, bool *empty)
-{
-	char *save = NULL, *f[4];
-	size_t n = 0;
-	for (char *w = strtok_r(line, " \t\r", &save); w; w = strtok_r(NULL, " \t\r", &save))
-		if (n < 4)
-			f[n++] = w;
-		else
-			n++;
-	*empty = n == 0;
-	if (n == 0)
-		return NULL;
-	if (n != 3)
-		return "want three fields: name role token";
-	if (!name_ok(f[0]))
-		return "bad token name (1 to 64 of A-Z a-z 0-9 . _ - @)";
-	if (strcmp(f[1], "admin") == 0)
-		t->role = API_ROLE_ADMIN;
-	else if (strcmp(f[1], "read") == 0)
-		t->role = API_ROLE_READ;
-	else
-		return "role must be read or admin";
-	size_t tl = strlen(f[2]);
-	if (tl < API_TOKEN_MIN || tl > API_TOKEN_MAX)
-		return "the token must have 16 to 256 characters";
-	if (!token_ok(f[2]))
-		return "the token must be printable ASCII without spaces";
-	snprintf(t->name, sizeof(t->name), "%s", f[0]);
-	bool ok = digest(f[2], tl, t->digest);
-	OPENSSL_cleanse(f[2], tl);
-	return ok ? NULL : "cannot hash the token (OpenSSL)";
-}
-
 char *api_read_file(const char *path, const char *what, bool secret, size_t max, size_t *len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	struct stat st;
-	if (fd < 0) {
-		log_err("%s: cannot open the %s: %s", path, what, strerror(errno));
-		return NULL;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		log_err("%s: the %s is not a regular file", path, what);
-		close(fd);
-		return NULL;
-	}
-	if (secret && (st.st_mode & 077)) {
-		log_err("%s: the %s has mode %04o, which gives group or others "
-			"access; it must be 0600 or 0400 (chmod 600 %s)",
-			path, what, (unsigned)(st.st_mode & 07777), path);
-		close(fd);
-		return NULL;
-	}
-	if ((size_t)st.st_size > max) {
-		log_err("%s: the %s is larger than %zu bytes", path, what, max);
-		close(fd);
-		return NULL;
-	}
-	char *buf = malloc((size_t)st.st_size + 1);
-	size_t n = 0;
-	while (buf && n < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + n, (size_t)st.st_size - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	if (buf == NULL) {
-		log_err("%s: out of memory", path);
-		return NULL;
-	}
-	buf[n] = '\0';
-	*len = n;
+	char why[PATH_MAX + 256];
+	/* the same checks as cfg_preflight's (common/file.c) */
+	char *buf = file_read_checked(path, what, secret, max, len, why, sizeof(why));
+	if (buf == NULL)
+		log_err("%s", why);
 	return buf;
+}
+
+/* tokens_read's problems go to the log */
+static void report_log(void *arg, const char *text)
+{
+	(void)arg;
+	log_err("%s", text);
 }
 
 int api_tokens_load(const char *path, struct api_tokens *out)
 {
-	size_t len, cap = 0, errors = 0;
-	struct api_tokens set = {0};
-	char *buf = api_read_file(path, "API tokens file", true, TOKENS_FILE_MAX, &len);
-	if (buf == NULL)
-		return DS_ECONFIG;
-	if (strlen(buf) != len) {
-		log_err("%s: the API tokens file holds a NUL byte", path);
-		OPENSSL_cleanse(buf, len);
-		free(buf);
-		return DS_ECONFIG;
+	_Static_assert(API_TOKEN_NAME_MAX == TOKEN_NAME_MAX && API_TOKEN_MAX == TOKEN_MAX,
+		       "token sizes");
+	_Static_assert((int)API_ROLE_READ == (int)TOKEN_ROLE_READ &&
+			   (int)API_ROLE_ADMIN == (int)TOKEN_ROLE_ADMIN,
+		       "roles");
+	struct token *t = NULL;
+	size_t n = 0;
+	int rc = tokens_read(path, &t, &n, report_log, NULL);
+	if (rc != DS_OK)
+		return rc;
+	struct api_tokens set = {calloc(n, sizeof(*set.t)), n};
+	if (set.t == NULL) {
+		tokens_free(t, n);
+		return DS_ENOMEM;
 	}
-	unsigned lineno = 0;
-	char *save = NULL;
-	/* strtok_r would skip empty lines and so miscount them: cut by hand */
-	for (char *line = buf; line != NULL; line = save) {
-		lineno++;
-		save = strchr(line, '\n');
-		if (save != NULL)
-			*save++ = '\0';
-		/*
-		 * '#' starts a comment at the line's start or after white space;
-		 * inside a token it is part of the token
-		 */
-		for (char *h = strchr(line, '#'); h != NULL; h = strchr(h + 1, '#'))
-			if (h == line || h[-1] == ' ' || h[-1] == '\t') {
-				*h = '\0';
-				break;
-			}
-		struct api_token t = {0};
-		bool empty;
-		const char *why = parse_line(line, &t, &empty);
-		if (why == NULL && empty)
-			continue;
-		for (size_t i = 0; why == NULL && i < set.n; i++) {
-			if (strcmp(set.t[i].name, t.name) == 0)
-				why = "duplicate token name";
-			else if (CRYPTO_memcmp(set.t[i].digest, t.digest, 32) == 0)
-				why = "duplicate token (each name needs its own)";
-		}
-		if (why != NULL) {
-			log_err("%s:%u: %s", path, lineno, why);
-			errors++;
-			continue;
-		}
-		struct api_token *p = vec_grow(set.t, &cap, set.n + 1, sizeof(*p), 8);
-		if (p == NULL) {
-			OPENSSL_cleanse(buf, len);
-			free(buf);
-			api_tokens_clear(&set);
-			return DS_ENOMEM;
-		}
-		set.t = p;
-		set.t[set.n++] = t;
+	for (size_t i = 0; i < n; i++) {
+		memcpy(set.t[i].name, t[i].name, sizeof(set.t[i].name));
+		set.t[i].role = (enum api_role)t[i].role;
+		memcpy(set.t[i].digest, t[i].digest, sizeof(set.t[i].digest));
 	}
-	OPENSSL_cleanse(buf, len);
-	free(buf);
-	if (errors == 0 && set.n == 0) {
-		log_err("%s: the API tokens file has no token", path);
-		errors++;
-	}
-	if (errors != 0) {
-		api_tokens_clear(&set);
-		return DS_ECONFIG;
-	}
+	tokens_free(t, n);
 	*out = set;
 	return DS_OK;
 }
@@ -219,7 +79,7 @@ const struct api_token *api_tokens_find(const struct api_tokens *t, const char *
 {
 	uint8_t d[32];
 	const struct api_token *found = NULL;
-	if (!digest(token, len, d))
+	if (!token_digest(token, len, d))
 		return NULL;
 	/* every entry is compared, so the time does not tell which one matched */
 	for (size_t i = 0; i < t->n; i++) {

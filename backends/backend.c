@@ -2,6 +2,7 @@
  * backends/backend.c -- the backend registry, configured instances, and the
  * backends' way of running external commands (common/run.c).
  */
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,30 @@ int backend_check(const struct cfg_backend *b, const struct cfg_zone *z, char *e
 	if (rc == DS_OK && ops->free)
 		ops->free(state);
 	return rc;
+}
+
+unsigned backend_preflight(const struct cfg_backend *b, FILE *err)
+{
+	const struct backend_ops *ops = backend_find(b->type);
+	return ops != NULL && ops->preflight != NULL ? ops->preflight(b, err) : 0;
+}
+
+unsigned backend_preflight_program(const struct cfg_backend *b, const char *setting,
+				   const char *argv0, FILE *err)
+{
+	char file[PATH_MAX];
+	int rc = run_find(argv0, file, sizeof(file));
+	if (rc == DS_OK)
+		return 0;
+	if (rc == DS_ENOENT)
+		cfg_preflight_say(err, b->where, "backend '%s': %s: the program %s %s", b->name,
+				  setting, argv0,
+				  strchr(argv0, '/') ? "does not exist" : "is not found in PATH");
+	else
+		cfg_preflight_say(
+		    err, b->where, "backend '%s': %s: the program %s cannot be run: %s", b->name,
+		    setting, argv0, rc == DS_ELIMIT ? "its name is too long" : strerror(-rc));
+	return 1;
 }
 
 struct backend {

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "common/deleg.h"
 #include "common/zonefile.h"
@@ -63,6 +64,11 @@ struct backend_ops {
 	 * changes: one delivery covers everything pending (the outbox hands it
 	 * all at once). */
 	bool snapshot;
+	/* What the backend needs on this machine, checked without changing
+	 * anything (cfg_backend_type.preflight, run by cfg_preflight: dsyncd -n
+	 * and start-up): each problem one line on err; their number.  NULL:
+	 * init's checks are all. */
+	unsigned (*preflight)(const struct cfg_backend *bc, FILE *err);
 };
 
 /*
@@ -76,8 +82,11 @@ struct backend_ops {
 			    .deliver = (deliver_))
 /* The same with the ops given as designated initializers (fetch, snapshot). */
 #define BACKEND_DEFINE_WITH(id, settings_, size_, ...)                                             \
-	const struct cfg_backend_type backend_##id##_type = {                                      \
-	    .name = #id, .settings = (settings_), .size = (size_), .check = backend_check};        \
+	const struct cfg_backend_type backend_##id##_type = {.name = #id,                          \
+							     .settings = (settings_),              \
+							     .size = (size_),                      \
+							     .check = backend_check,               \
+							     .preflight = backend_preflight};      \
 	const struct backend_ops backend_##id##_ops = {.type = &backend_##id##_type, __VA_ARGS__}
 
 /* The ops with this name, or NULL. */
@@ -89,6 +98,13 @@ void backends_register(void);
 
 /* cfg_backend_type.check of every backend: its init, then its free. */
 int backend_check(const struct cfg_backend *b, const struct cfg_zone *z, char *err, size_t errlen);
+/* cfg_backend_type.preflight of every backend: its ops' preflight, if any. */
+unsigned backend_preflight(const struct cfg_backend *b, FILE *err);
+/* For a backend's preflight: is argv0 (a program the backend runs) there and
+ * executable?  One line on err ("WHERE: backend 'NAME': SETTING: ...") when
+ * not; the number of problems (0 or 1). */
+unsigned backend_preflight_program(const struct cfg_backend *b, const char *setting,
+				   const char *argv0, FILE *err);
 
 /*
  * A configured instance (opaque: ops + state + name).

@@ -379,5 +379,14 @@ static const struct cfg_setting exec_settings_rows[] = {
     {.name = NULL},
 };
 
-BACKEND_DEFINE(exec, exec_settings_rows, sizeof(struct exec_settings), exec_init, exec_free,
-	       exec_deliver);
+/* The program must be there to run (exec_init checks only its form). */
+static unsigned exec_preflight(const struct cfg_backend *bc, FILE *err)
+{
+	const struct exec_settings *set = bc->settings;
+	if (set == NULL || set->command == NULL || set->command[0] == NULL)
+		return 0; /* cfg_load reported it */
+	return backend_preflight_program(bc, "command", set->command[0], err);
+}
+
+BACKEND_DEFINE_WITH(exec, exec_settings_rows, sizeof(struct exec_settings), .init = exec_init,
+		    .free = exec_free, .deliver = exec_deliver, .preflight = exec_preflight);

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@
 #include "backends/zonefile.h"
 #include "common/dname.h"
 #include "common/err.h"
+#include "common/file.h"
 #include "common/log.h"
 #include "common/rrtext.h"
 #include "common/vec.h"
@@ -139,17 +141,6 @@ static int zf_read_file(const char *path, size_t max, char **out, size_t *outlen
 	return DS_OK;
 }
 
-/* The directory part of path ("." when there is none); caller frees. */
-static char *zf_dirname(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	if (slash == NULL)
-		return strdup(".");
-	if (slash == path)
-		return strdup("/");
-	return strndup(path, (size_t)(slash - path));
-}
-
 /*
  * Replace path atomically with data: a temporary file in the same
  * directory, written and fsync'd, mode 0644, renamed over path, then the
@@ -198,7 +189,7 @@ static int zf_write_atomic(const char *path, const char *data, size_t len, char 
 		goto fail;
 	free(tmp);
 
-	dir = zf_dirname(path);
+	dir = file_dirname(path);
 	if (dir == NULL)
 		return DS_ENOMEM;
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -518,7 +509,7 @@ static int zf_init(const struct cfg_backend *bc, const struct cfg_zone *zc, void
 		snprintf(err, errlen, "%s: zonefile backend needs a path", where);
 		return DS_ECONFIG;
 	}
-	dir = zf_dirname(set->path);
+	dir = file_dirname(set->path);
 	if (dir == NULL)
 		return DS_ENOMEM;
 	if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
@@ -756,5 +747,28 @@ static int zf_fetch(void *state, zf_rr_cb cb, void *arg, char *err, size_t errle
 	return rc;
 }
 
+/*
+ * What zf_init cannot see: the folder of path must take the temporary file,
+ * the rename and the serial file; the reload program must be there to run.
+ */
+static unsigned zf_preflight(const struct cfg_backend *bc, FILE *err)
+{
+	const struct zonefile_settings *set = bc->settings;
+	char why[PATH_MAX + 256];
+	unsigned n = 0;
+	if (set == NULL || set->path == NULL)
+		return 0; /* cfg_load reported it */
+	char *dir = file_dirname(set->path);
+	if (dir != NULL && !file_dir_writable(dir, false, why, sizeof(why))) {
+		cfg_preflight_say(err, bc->where, "backend '%s': path: %s", bc->name, why);
+		n++;
+	}
+	free(dir);
+	if (set->reload != NULL && set->reload[0] != NULL)
+		n += backend_preflight_program(bc, "reload", set->reload[0], err);
+	return n;
+}
+
 BACKEND_DEFINE_WITH(zonefile, zf_settings, sizeof(struct zonefile_settings), .init = zf_init,
-		    .free = zf_free, .deliver = zf_deliver, .fetch = zf_fetch, .snapshot = true);
+		    .free = zf_free, .deliver = zf_deliver, .fetch = zf_fetch, .snapshot = true,
+		    .preflight = zf_preflight);

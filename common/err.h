@@ -34,7 +34,22 @@ enum ds_err {
 	DS_EPARSE = -4106,  /* text (presentation format) parse error */
 	DS_EKEY = -4107,    /* key unusable (size, format, algorithm) */
 	DS_ECHILD = -4108,  /* external program failed */
+
+	/* understood and refused: an operator command's "no" (exit status 1) */
+	DS_EREFUSED = -4109,
 };
+
+/*
+ * The exit status (sysexits.h, doc/exit-status.md) of a command that failed
+ * with err: DS_OK 0; DS_EREFUSED 1 (it ran, and the answer is no);
+ * DS_EINVAL EX_USAGE (64: a bad argument); malformed, ambiguous or
+ * out-of-bounds data EX_DATAERR (65); DS_ENOENT EX_NOINPUT (66: a file,
+ * zone or key named does not exist); DS_ECHILD EX_UNAVAILABLE (69: a
+ * program or peer failed); DS_EIO, DS_ESTORE EX_IOERR (74); DS_EBUSY,
+ * DS_EAGAIN EX_TEMPFAIL (75: try again later); DS_ECONFIG EX_CONFIG (78);
+ * anything else EX_SOFTWARE (70).
+ */
+int ds_exit_status(int err);
 
 /* Short description of an error code; never NULL. */
 const char *ds_strerror(int err);

@@ -49,19 +49,23 @@ struct run_ctx {
 };
 
 /*
- * Resolve argv0 like execvp would, but before fork: the child of a
- * multi-threaded daemon may only make async-signal-safe calls, so all
- * string work happens here.
+ * Resolved before fork: the child of a multi-threaded daemon may only make
+ * async-signal-safe calls, so all string work happens here.
  */
-static int run_resolve(const char *argv0, char *out, size_t outlen)
+int run_find(const char *argv0, char *out, size_t outlen)
 {
 	const char *path, *p;
 
 	if (argv0[0] == '\0')
 		return DS_ENOENT;
 	if (strchr(argv0, '/') != NULL) {
+		struct stat st;
 		if ((size_t)snprintf(out, outlen, "%s", argv0) >= outlen)
 			return DS_ELIMIT;
+		if (stat(out, &st) != 0)
+			return -errno;
+		if (!S_ISREG(st.st_mode))
+			return -EACCES;
 		return access(out, X_OK) == 0 ? DS_OK : -errno;
 	}
 	path = getenv("PATH");
@@ -485,7 +489,7 @@ int run_program(const struct run_spec *sp, struct run_result *res)
 		ds_why(res->error, sizeof(res->error), "empty command");
 		return DS_EINVAL;
 	}
-	rc = run_resolve(sp->argv[0], c.file, sizeof(c.file));
+	rc = run_find(sp->argv[0], c.file, sizeof(c.file));
 	if (rc != DS_OK) {
 		ds_why(res->error, sizeof(res->error), "command %s: %s", sp->argv[0],
 		       rc == DS_ENOENT ? "not found" : ds_strerror(rc));

@@ -69,6 +69,15 @@ struct run_result {
  * run_result_free().
  */
 int run_program(const struct run_spec *spec, struct run_result *res);
+
+/*
+ * argv0 resolved as run_program resolves it (like execvp: a path with a
+ * slash as it is, a plain name in the daemon's PATH or, without one, a
+ * default PATH) into out: DS_OK when it is a regular file this process may
+ * execute, else DS_ENOENT, -errno (-EACCES...) or DS_ELIMIT.  Changes
+ * nothing (the configuration check uses it).
+ */
+int run_find(const char *argv0, char *out, size_t outlen);
 void run_result_free(struct run_result *res);
 
 #endif

@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <libconfig.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -1414,6 +1415,30 @@ static void check_resolver(struct loader *L, const config_setting_t *root)
 	}
 }
 
+/* "file:line" of one setting into *out (left NULL when it is absent). */
+static void where_setting(struct loader *L, const config_setting_t *root, const char *pattern,
+			  char **out)
+{
+	char group[32], at[PATH_MAX + 32];
+	snprintf(group, sizeof group, "%.*s", (int)strcspn(pattern, "."), pattern);
+	const config_setting_t *s = find(find(root, group), pattern);
+	if (s == NULL)
+		return;
+	where_of(L, s, at, sizeof at);
+	*out = dup_str(L, at);
+}
+
+/* Where the settings that name files are, for cfg_preflight's messages. */
+static void fill_where(struct loader *L, const config_setting_t *root)
+{
+	struct cfg *c = L->c;
+	where_setting(L, root, "store.path", &c->where.store_path);
+	where_setting(L, root, "api.tokens-file", &c->where.tokens_file);
+	where_setting(L, root, "api.tls-certificate", &c->where.tls_cert);
+	where_setting(L, root, "api.tls-key", &c->where.tls_key);
+	where_setting(L, root, "receiver.key-directory", &c->where.key_dir);
+}
+
 /* -------------------------------------------------------------- public */
 
 unsigned cfg_boot_method(const char *name)
@@ -1494,6 +1519,8 @@ int cfg_load(const char *path, FILE *errf, struct cfg **out)
 		fill_zones(&L, root);
 	if (!L.oom)
 		check_resolver(&L, root);
+	if (!L.oom)
+		fill_where(&L, root);
 
 	if (L.oom)
 		rc = DS_ENOMEM;
@@ -1554,6 +1581,11 @@ void cfg_free(const struct cfg *cc)
 	free(c->resolver.root_hints);
 	free(c->resolver.config_file);
 	strv_free(c->resolver.forward);
+	free(c->where.store_path);
+	free(c->where.tokens_file);
+	free(c->where.tls_cert);
+	free(c->where.tls_key);
+	free(c->where.key_dir);
 	free(c->file);
 	free(c);
 }

@@ -75,6 +75,11 @@ struct cfg_backend_type {
 	/* b as the backend would take it (settings filled); err says why not */
 	int (*check)(const struct cfg_backend *b, const struct cfg_zone *z, char *err,
 		     size_t errlen);
+	/* What b needs on this machine (a folder to write in, a program to
+	 * run...), checked without changing anything: each problem one line on
+	 * err (cfg_preflight_say with b->where); the number of problems.  Run
+	 * by cfg_preflight; NULL: nothing to check. */
+	unsigned (*preflight)(const struct cfg_backend *b, FILE *err);
 };
 /* The backend types cfg_load() knows, NULL-terminated; set once, before
  * loading (backends_register() does). */
@@ -234,7 +239,16 @@ struct cfg {
 
 	struct cfg_zone *zones;
 	size_t nzones;
+
+	/* "file:line" of the settings that name files and folders, for
+	 * cfg_preflight's messages; NULL when the setting is not in the file */
+	struct {
+		char *store_path, *tokens_file, *tls_cert, *tls_key, *key_dir;
+	} where;
 };
+
+/* The largest API TLS PEM file (certificate chain or key) read. */
+#define CFG_TLS_FILE_MAX 65536
 
 /*
  * Load and check path.  Errors go to errf as "file:line: message", one per
@@ -267,6 +281,22 @@ void cfg_free(const struct cfg *c);
 int cfg_keep_restart(struct cfg *nc, const struct cfg *old, char *changed, size_t len);
 /* Whether the setting at path ("server.port") is read only at start. */
 bool cfg_setting_restart_only(const char *path);
+
+/*
+ * Everything start-up needs besides the configuration's own text, checked
+ * without changing anything (config/preflight.c): the API tokens file
+ * (a regular file only dsyncd's user may read), the API TLS certificate
+ * and key (PEM, the key that of the certificate), the store's folder and
+ * the receiver key folder (there and writable, or possible to make), and
+ * what each backend needs (its preflight).  Every problem goes to err as
+ * "file:line: message" (the setting's line; "file: message" for a default),
+ * all of them before returning.  DS_OK, DS_ECONFIG when there was any,
+ * DS_ENOMEM.  Free of global state: safe for a reload to call.
+ */
+int cfg_preflight(const struct cfg *c, FILE *err);
+/* One preflight problem: "where: message" on err (where NULL: c's file). */
+void cfg_preflight_say(FILE *err, const char *where, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* The key of child with exactly this KEY RDATA listed in the configuration,
  * or NULL. */

@@ -103,6 +103,9 @@ static int change(const struct cfg *cfg, struct store *s, const char *name, enum
 	}
 	key_op_free(&op);
 	free(k);
+	/* a refusal: the command ran, and the answer is no (exit status 1) */
+	if (op.refusal == KEY_OP_IN_CONFIG || op.refusal == KEY_OP_WRONG_STATE)
+		rc = DS_EREFUSED;
 	return rc;
 }
 

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include "common/err.h"
@@ -78,31 +79,40 @@ static void usage(FILE *f)
 		   "  -h, --help         this text\n");
 }
 
-/* `dsyncd [options] COMMAND ...`: one operator subcommand; its exit status */
+/*
+ * `dsyncd [options] COMMAND ...`: one operator subcommand; its exit status
+ * (doc/exit-status.md): ds_exit_status of its result, 1 when `check` found
+ * drift (it ran, and the answer is no).
+ */
 static int subcommand(const struct cfg *cfg, int argc, char **argv)
 {
-	int rc = 2;
+	int rc;
+	/* import and delegation answer with their own exit status */
 	if (strcmp(argv[0], "import") == 0)
-		rc = daemon_import_command(cfg, argc - 1, argv + 1, stdout);
-	else if (strcmp(argv[0], "delegation") == 0)
-		rc = daemon_delegation_command(cfg, argc - 1, argv + 1, stdout);
-	else if (strcmp(argv[0], "check") == 0 &&
-		 (argc == 2 || (argc == 3 && strcmp(argv[2], "--repair") == 0)))
-		rc = outbox_check(cfg, argv[1], argc == 3, stdout) ? 1 : 0;
-	else if (strcmp(argv[0], "config") == 0 && argc == 1)
-		rc = api_config_print(cfg, stdout) ? 1 : 0;
+		return daemon_import_command(cfg, argc - 1, argv + 1, stdout);
+	if (strcmp(argv[0], "delegation") == 0)
+		return daemon_delegation_command(cfg, argc - 1, argv + 1, stdout);
+	if (strcmp(argv[0], "check") == 0 &&
+	    (argc == 2 || (argc == 3 && strcmp(argv[2], "--repair") == 0))) {
+		rc = outbox_check(cfg, argv[1], argc == 3, stdout);
+		if (rc == DS_EEXIST)
+			return 1;
+	} else if (strcmp(argv[0], "config") == 0 && argc == 1)
+		rc = api_config_print(cfg, stdout);
 	else if (strcmp(argv[0], "records") == 0 && argc <= 2)
-		rc = keys_records(cfg, argc == 2 ? argv[1] : NULL, stdout) ? 1 : 0;
+		rc = keys_records(cfg, argc == 2 ? argv[1] : NULL, stdout);
 	else if (strcmp(argv[0], "key") == 0)
-		rc = daemon_key_command(cfg, argc - 1, argv + 1, stdout) ? 1 : 0;
+		rc = daemon_key_command(cfg, argc - 1, argv + 1, stdout);
 	else if (strcmp(argv[0], "receiver-key") == 0 && argc == 2)
-		rc = rkeys_command(cfg, argv[1], stdout) ? 1 : 0;
-	else
+		rc = rkeys_command(cfg, argv[1], stdout);
+	else {
 		usage(stderr);
-	return rc;
+		return EX_USAGE;
+	}
+	return ds_exit_status(rc);
 }
 
-/* Serve until SIGTERM; signals go to the receiver's I/O loop, which
+/* Serve until SIGTERM (DS_OK, or why it could not); signals go to the receiver's I/O loop, which
  * reloads the whole configuration on SIGHUP (process_reload). */
 static int serve(const struct cfg *cfg)
 {
@@ -114,10 +124,13 @@ static int serve(const struct cfg *cfg)
 
 	static struct process p = {
 	    .lockfd = -1, .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
-	if (process_start(cfg, &p) != DS_OK || privdrop(cfg) != DS_OK) {
+	int rc = process_start(cfg, &p);
+	if (rc == DS_OK)
+		rc = privdrop(cfg);
+	if (rc != DS_OK) {
 		log_err("start-up failed");
 		process_stop(&p);
-		return 1;
+		return rc;
 	}
 	the_receiver = p.receiver;
 	sa.sa_handler = on_stop;
@@ -128,11 +141,11 @@ static int serve(const struct cfg *cfg)
 	sa.sa_handler = on_hup;
 	sigaction(SIGHUP, &sa, NULL);
 
-	int rc = receiver_run(p.receiver);
+	rc = receiver_run(p.receiver);
 	the_receiver = NULL;
 	process_stop(&p);
 	log_notice("stopped");
-	return rc == DS_OK ? 0 : 1;
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -166,14 +179,22 @@ int main(int argc, char **argv)
 			return 0;
 		default:
 			usage(stderr);
-			return 2;
+			return EX_USAGE;
 		}
 	}
 	log_init("dsyncd", false, LOG_INFO);
 
 	struct cfg *cfg = NULL;
-	if (cfg_load(conf, stderr, &cfg) != DS_OK)
-		return 1;
+	int rc = cfg_load(conf, stderr, &cfg);
+	if (rc != DS_OK)
+		return ds_exit_status(rc);
+	/* serving, or checking for it: what start-up needs besides the text */
+	if ((check_only || optind == argc) && (rc = cfg_preflight(cfg, stderr)) != DS_OK) {
+		if (!check_only)
+			log_err("start-up refused: the configuration check failed (dsyncd -n)");
+		cfg_free(cfg);
+		return ds_exit_status(rc);
+	}
 	if (check_only) {
 		printf("%s: configuration OK (%zu zone(s))\n", conf, cfg->nzones);
 		cfg_free(cfg);
@@ -183,11 +204,14 @@ int main(int argc, char **argv)
 	log_init("dsyncd", cfg->log_syslog, cfg->log_level);
 
 	if (optind < argc) {
-		int rc = subcommand(cfg, argc - optind, argv + optind);
+		rc = subcommand(cfg, argc - optind, argv + optind);
 		cfg_free(cfg);
 		return rc;
 	}
-	int rc = serve(cfg);
+	/* a daemon that could not start, or stopped on an error: the log says
+	 * why; the store held by another dsyncd is a temporary failure */
+	rc = serve(cfg);
+	rc = rc == DS_OK ? 0 : rc == DS_EBUSY ? EX_TEMPFAIL : EX_UNAVAILABLE;
 	cfg_free(cfg);
 	return rc;
 }

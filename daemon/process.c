@@ -154,7 +154,8 @@ void process_stop(struct process *p)
 
 /* ---- reload ---- */
 
-/* Load and check the file again: the new configuration, or res->error. */
+/* Load and check the file again, as start-up does: the new configuration,
+ * or res->error. */
 static int reload_load(struct process *p, struct cfg **out, struct api_reload_result *res)
 {
 	char *text = NULL;
@@ -163,6 +164,11 @@ static int reload_load(struct process *p, struct cfg **out, struct api_reload_re
 	if (f == NULL)
 		return DS_ENOMEM;
 	int rc = cfg_load(p->cfg->file, f, out);
+	/* what start-up checks beyond the text (files, modes, folders, programs) */
+	if (rc == DS_OK && (rc = cfg_preflight(*out, f)) != DS_OK) {
+		cfg_free(*out);
+		*out = NULL;
+	}
 	fclose(f);
 	if (rc != DS_OK) {
 		/* every problem on its own log line; the answer has them all */

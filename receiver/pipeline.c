@@ -1403,6 +1403,8 @@ void pipeline_log(struct receiver *r, const struct job *j)
 	const char *what = m->opcode == OP_UPDATE  ? "update"
 			   : m->opcode == OP_QUERY ? "query"
 						   : "message";
+	/* accepted at notice (a trail of every change that log.level notice keeps),
+	 * refused at info: dsyncd.conf(5), log.level */
 	log_msg(j->rcode == RC_NOERROR ? LOG_NOTICE : LOG_INFO,
 		"%s zone=%s child=%s client=%s key=%s result=%s rcode=%s reason=\"%s\"%s%s", what,
 		zone, child, j->client, tag, result_name(j->result),

@@ -35,7 +35,7 @@ EOC
 # the 4096-bit key is refused when the limit is 2048
 sed -i "s|{ name = \"child.other.\"; }|{ name = \"big.example.\"; keys = ( \"$big.key\" ); }, { name = \"child.other.\"; }|" "$T/bad.conf"
 out=$("$BIN/dsyncd" -n -c "$T/bad.conf" 2>&1)
-expect "a bad configuration fails the check" 1 "$?"
+expect "a bad configuration fails the check" 78 "$?"
 echo "$out" >"$T/errors.txt"
 for pat in \
 	"bad.conf:1: .*not-an-address" \
@@ -54,6 +54,6 @@ out=$("$BIN/dsyncd" -n -c "$T/syntax.conf" 2>&1)
 expect_match "a syntax error is reported with its line" "syntax.conf:[12]: " "$out"
 # the daemon refuses to start on it and nothing listens
 "$BIN/dsyncd" -c "$T/bad.conf" >"$T/start.log" 2>&1
-expect "dsyncd does not start with a bad configuration" 1 "$?"
+expect "dsyncd does not start with a bad configuration" 78 "$?"
 check "nothing was created from the bad configuration" test ! -e "$T/db"
 finish

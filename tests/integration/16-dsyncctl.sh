@@ -5,9 +5,10 @@
 # accepted, `audit --child` shows both); a dnssec-keygen key added with
 # `key add`; revoke and delete; a failing backend's delivery retried; the
 # receiver key rolled; where the URL and token come from and in what order;
-# and the exit status of each class of failure (0, 1, 2, 64, 77), with a
-# small fake API server for the answers dsyncd never gives (paging over
-# several pages, 5xx, broken JSON, a redirect, a slow answer).
+# and the exit status of each class of failure (0, 1, 64, 69, 75, 76, 77,
+# 78), with a small fake API server for the answers dsyncd never gives
+# (paging over several pages, 5xx, 503, broken JSON, a redirect, a slow
+# answer).
 . "$(dirname "$0")/lib.sh"
 ADDR=127.0.0.18
 PORT=5354
@@ -294,7 +295,7 @@ rc_is "... it is the read-only token: a write is forbidden" 77
 DSYNCCTL_CONFIG=$T/cfg/dsyncctl.conf DSYNCCTL_URL='' c key delete 999999
 rc_is "DSYNCCTL_TOKEN_FILE beats the config file (admin: unknown key)" 1
 DSYNCCTL_CONFIG=$T/cfg/dsyncctl.conf DSYNCCTL_URL=http://$ADDR:9 c zones
-rc_is "DSYNCCTL_URL beats the config file (nothing listens there)" 2
+rc_is "DSYNCCTL_URL beats the config file (nothing listens there)" 69
 DSYNCCTL_URL=http://$ADDR:9 c --url "$API" zones
 rc_is "--url beats DSYNCCTL_URL" 0
 mkdir -p "$T/xdg"
@@ -304,15 +305,15 @@ rc_is "the default config file (\$XDG_CONFIG_HOME/dsyncctl.conf)" 0
 rm "$T/xdg/dsyncctl.conf"
 printf 'url = %s\ntoken = %s\n' "$API" "$ADMIN_TOKEN" >"$T/cfg/bad.conf"
 DSYNCCTL_CONFIG=$T/cfg/bad.conf c zones
-rc_is "a token in the config file itself is refused" 64
+rc_is "a token in the config file itself is refused" 78
 expect_match "... naming the line" "bad\.conf:2: " "$ERR"
 printf 'colour = blue\n' >"$T/cfg/bad.conf"
 DSYNCCTL_CONFIG=$T/cfg/bad.conf c zones
-rc_is "an unknown config setting" 64
+rc_is "an unknown config setting" 78
 DSYNCCTL_CONFIG=$T/cfg/missing.conf c zones
-rc_is "a DSYNCCTL_CONFIG that does not exist" 64
+rc_is "a DSYNCCTL_CONFIG that does not exist" 78
 c --token-file "$T/missing.tok" zones
-rc_is "a token file that does not exist" 64
+rc_is "a token file that does not exist" 78
 chmod 644 "$T/read.tok"
 c --token-file "$T/read.tok" zones
 rc_is "a group/other-readable token file still works" 0
@@ -363,6 +364,8 @@ class H(BaseHTTPRequestHandler):
         elif u.path == "/api/v1/outbox":
             time.sleep(3)
             self.send(200, {"items": [], "next": None})
+        elif u.path == "/api/v1/children/busy.":   # a 503: try again later
+            self.send(503, {"error": "the store is busy"})
         elif u.path == "/api/v1/children/evil./keys":
             self.send(200, {"items": [{"id": 1, "state": "kn\u001b[31mown\nfake line"}], "next": None})
         else:
@@ -389,27 +392,29 @@ expect_match "mock: query values are escaped" "child=a%20b%26c" "$(grep 'child='
 m audit --limit 5
 expect "mock: the table has the header and 5 rows" 6 "$(wc -l <<<"$OUT")"
 m validations
-rc_is "mock: a paging cursor that does not move" 2
+rc_is "mock: a paging cursor that does not move" 76
 m zones
-rc_is "mock: HTTP 500" 2
+rc_is "mock: HTTP 500" 69
 expect "mock: ... its error text" "dsyncctl: server error 500: store is broken" "$ERR"
 m config
-rc_is "mock: invalid JSON" 2
+rc_is "mock: invalid JSON" 76
 expect_match "mock: ... said so" "invalid JSON from the server" "$ERR"
 m receiver-key
-rc_is "mock: a redirect is not followed" 2
+rc_is "mock: a redirect is not followed" 76
 m health
-rc_is "mock: readyz 503" 2
+rc_is "mock: readyz 503 (answered: not ready)" 1
 expect_match "mock: ... the report is still shown" "^ready +no" "$OUT"
 expect "mock: ... the first reason said" "dsyncctl: dsyncd is not ready: backend example./zf: oldest undelivered change 412 s old (limit 300 s)" "$ERR"
 start=$(date +%s%N)
 m --timeout 0.5 outbox
-rc_is "mock: a slow answer with --timeout 0.5" 2
+rc_is "mock: a slow answer with --timeout 0.5" 69
 took=$((($(date +%s%N) - start) / 1000000))
 [ "$took" -lt 2500 ] && ok "mock: ... gave up after ${took} ms" || not_ok "mock: timeout took $took ms"
 m keys evil.
 expect_match "mock: control characters from the server are neutralised" "kn\?\[31mown fake line" "$OUT"
 check "mock: ... no escape byte reaches the terminal" bash -c "! grep -q $'\x1b' '$T/c.out'"
+m child show busy.
+rc_is "mock: HTTP 503: try again later" 75
 m child show nothing.
 rc_is "mock: a non-JSON 404" 1
 expect "mock: ... its first line shown" "dsyncctl: HTTP 404: no such thing" "$ERR"
@@ -417,7 +422,7 @@ expect "mock: ... its first line shown" "dsyncctl: HTTP 404: no such thing" "$ER
 # ---- TLS, then dsyncd stopped -------------------------------------------------------
 check "dsyncd stops cleanly" stop_dsyncd
 c health
-rc_is "dsyncd stopped: connection refused" 2
+rc_is "dsyncd stopped: connection refused" 69
 expect_match "... said so" "^dsyncctl: GET $API/readyz: .*(refused|connect)" "$ERR"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
 	-keyout "$T/api.key" -out "$T/api.crt" -subj "/CN=$ADDR" \
@@ -429,8 +434,8 @@ expect "https with --cacert" "0 True" "$RC $(j 'd["ready"]')"
 DSYNCCTL_CACERT=$T/api.crt c --url "https://$ADDR:8053" zones
 rc_is "https with DSYNCCTL_CACERT" 0
 c --url "https://$ADDR:8053" health
-rc_is "https without the CA: TLS failure" 2
+rc_is "https without the CA: TLS failure" 69
 c health
-rc_is "http to the https port" 2
+rc_is "http to the https port" 69
 check "dsyncd stops cleanly (no sanitizer reports)" stop_dsyncd
 finish

@@ -2,11 +2,11 @@
 # dsync-agent, the child side, against dsyncd (no DNS world: --server,
 # --parent and --receiver-key stand in for discovery). Keys made by
 # `dsync-agent keygen` work with nsupdate -k; keys made by dnssec-keygen work
-# with dsync-agent; bootstrap polls until the operator trusts the key (exit 2
+# with dsync-agent; bootstrap polls until the operator trusts the key (exit 75
 # on timeout, 0 once trusted); update with explicit records (accepted,
 # refused with RCODE + EDE text, bounded retries when the receiver does not
 # answer); roll; re-bootstrap after the parent lost the key; an answer whose
-# signature does not verify is not acted upon (exit 4).
+# signature does not verify is not acted upon (exit 76).
 . "$(dirname "$0")/lib.sh"
 ADDR=127.0.0.19
 PORT=5354
@@ -63,7 +63,7 @@ expect "the delegation is stored" 2 "$(deleg_dump | grep -c '^nsu.example. 2 ')"
 KB=$(mkkey bind.example. ECDSAP256SHA256)
 TB=$(tagof "$KB")
 agent bootstrap bind.example. --key "$KB" --timeout 2
-expect "bootstrap with a dnssec-keygen ECDSA key: exit 2 while waiting for the operator" 2 $RC
+expect "bootstrap with a dnssec-keygen ECDSA key: exit 75 while waiting for the operator" 75 $RC
 expect_match "the upload was accepted and signed by the receiver" \
 	"rcode: NOERROR.*authenticated: yes \(rfc2931" "$(tr '\n' ' ' <<<"$OUT")"
 expect_match "state 10 printed with a timestamp" \
@@ -85,13 +85,13 @@ TK=$(tagof "$K")
 t0=$(date +%s)
 agent bootstrap child.example. --key "$K" --timeout 3 --poll-max 1
 t1=$(date +%s)
-expect "bootstrap: exit 2 on timeout while waiting for the operator" 2 $RC
+expect "bootstrap: exit 75 on timeout while waiting for the operator" 75 $RC
 expect_match "bootstrap printed state 10 (manual)" "state 10 bootstrap-manual \(key $TK\)" "$OUT"
 expect_match "and said it timed out" "not trusted after 3 s; last state: bootstrap-manual" "$OUT"
 [ $((t1 - t0)) -ge 3 ] && [ $((t1 - t0)) -le 12 ] && ok "the polling took the --timeout (3..12 s: $((t1 - t0)))" ||
 	not_ok "the polling took $((t1 - t0)) s"
 agent inquire child.example. --key "$K"
-expect "inquire while known: exit 2 (pending)" 2 $RC
+expect "inquire while known: exit 75 (pending)" 75 $RC
 trust child.example. "$TK"
 agent bootstrap child.example. --key "$K" --timeout 10 --json
 expect "after dsyncd key trust + SIGHUP, bootstrap: exit 0" 0 $RC
@@ -150,7 +150,7 @@ t0=$(date +%s)
 agent update child.example. --key "$K" --retries 1 --add "child.example. 300 NS ns4.provider.net."
 t1=$(date +%s)
 kill -CONT "$DSYNCD_PID"
-expect "no answer (dsyncd stopped with SIGSTOP): exit 3 after the retries" 3 $RC
+expect "no answer (dsyncd stopped with SIGSTOP): exit 69 after the retries" 69 $RC
 expect_match "each failed try is noted" "try 1/2 over TCP: .*no answer within 5000 ms" "$OUT"
 expect_match "and the end says how many tries" "no answer after 2 tries" "$OUT"
 [ $((t1 - t0)) -ge 11 ] && [ $((t1 - t0)) -le 20 ] &&
@@ -160,7 +160,7 @@ t0=$(date +%s)
 agent inquire child.example. --key "$K" --query-timeout 500 --retries 3 --quiet
 t1=$(date +%s)
 kill -CONT "$DSYNCD_PID"
-expect "inquiry (UDP) without an answer, 4 short tries: exit 3" 3 $RC
+expect "inquiry (UDP) without an answer, 4 short tries: exit 69" 69 $RC
 [ $((t1 - t0)) -ge 9 ] && [ $((t1 - t0)) -le 16 ] &&
 	ok "4 x 0.5 s + backoff 1+2+4 s ($((t1 - t0)) s)" || not_ok "the tries took $((t1 - t0)) s"
 sleep 1 # dsyncd answers what queued while it was stopped
@@ -214,7 +214,7 @@ fake_update() {
 	wait "$FAKE" 2>/dev/null
 }
 fake_update 2
-expect "SERVFAIL every time: exit 3 after the retries" 3 $RC
+expect "SERVFAIL every time: exit 69 after the retries" 69 $RC
 expect "3 tries were made (1 + 2 retries)" 3 "$TRIES"
 expect_match "each SERVFAIL is noted" "try 2/3: 127.0.0.19#5355 over TCP answered SERVFAIL" "$OUT"
 fake_update 5
@@ -225,15 +225,15 @@ expect_match "an unsigned answer is reported as such" "authenticated: no \(unsig
 # ---- a forged receiver signature, no receiver key --------------------------------
 FK=$(mkkey updater.example. ED25519)
 OUT=$("$AG" inquire child.example. --server $ADDR --port $PORT --key "$K" --receiver-key "$FK" 2>&1)
-expect "an answer that does not verify with the given receiver key: exit 4" 4 $?
+expect "an answer that does not verify with the given receiver key: exit 76" 76 $?
 expect_match "reported as not authenticated" "authenticated: no \(bad-signature" "$OUT"
 OUT=$("$AG" inquire child.example. --server $ADDR --port $PORT --key "$K" --receiver-key "$FK" --insecure-ok 2>&1)
 expect "with --insecure-ok the state is used: exit 0" 0 $?
 OUT=$("$AG" update child.example. --server $ADDR --port $PORT --key "$K" --receiver-key "$FK" \
 	--add "child.example. 300 NS ns5.provider.net." 2>&1)
-expect "an UPDATE answer that is not authenticated: exit 4" 4 $?
+expect "an UPDATE answer that is not authenticated: exit 76" 76 $?
 OUT=$("$AG" inquire child.example. --server $ADDR --port $PORT --key "$K" 2>&1)
-expect "no receiver key at all: exit 4" 4 $?
+expect "no receiver key at all: exit 76" 76 $?
 expect_match "(said so)" "authenticated: no \(no-receiver-key" "$OUT"
 
 # ---- roll ------------------------------------------------------------------------
@@ -257,7 +257,7 @@ agent inquire child.example. --key "$NK"
 expect "inquire after the parent lost the key: exit 1" 1 $RC
 expect_match "keystate 5 unknown" "keystate: 5 unknown \(key $TN\)" "$OUT"
 agent bootstrap child.example. --key "$NK" --timeout 2
-expect "bootstrap again: uploaded, exit 2 while waiting" 2 $RC
+expect "bootstrap again: uploaded, exit 75 while waiting" 75 $RC
 expect_match "state 10" "state 10 bootstrap-manual \(key $TN\)" "$OUT"
 trust child.example. "$TN"
 agent inquire child.example. --key "$NK"
@@ -277,7 +277,7 @@ check "dsyncd stops cleanly (no sanitizer reports)" stop_dsyncd
 t0=$(date +%s)
 agent update child.example. --key "$NK" --retries 2 --add "child.example. 300 NS ns6.provider.net."
 t1=$(date +%s)
-expect "dsyncd gone (connection refused): exit 3" 3 $RC
+expect "dsyncd gone (connection refused): exit 69" 69 $RC
 expect_match "connection refused, three tries" "try 3/3 over TCP: .*connection refused" "$OUT"
 [ $((t1 - t0)) -ge 3 ] && [ $((t1 - t0)) -le 8 ] && ok "backoff 1 + 2 s between the tries ($((t1 - t0)) s)" ||
 	not_ok "took $((t1 - t0)) s"

@@ -83,7 +83,7 @@ expect_match "discover a.b.parent.test. (b is no zone): _dsync re-inserted at th
 	"DSYNC a\._dsync\.b\.parent\.test\.: NXDOMAIN \(secure\).*DSYNC a\.b\._dsync\.parent\.test\.: secure" "$(paste -sd' ' <<<"$out")"
 out=$(agent discover child.unsigned-provider.test.)
 rc=$?
-expect "discover under a parent without DSYNC -> exit 3" 3 $rc
+expect "discover under a parent without DSYNC -> exit 69" 69 $rc
 expect_match "... saying what was asked" "DSYNC _dsync\.unsigned-provider\.test\.: NXDOMAIN \(INSECURE" "$out"
 
 # ==== bootstrap: at-apex, at-ns and unsigned at once ==================================
@@ -159,7 +159,7 @@ expect "split: ... and the glue" "ns3.split.parent.test. 1 $SPLIT2" "$(dump | gr
 # a receiver key that is not the receiver's: the answer is not authenticated
 out=$(agent update signed.parent.test. --key "$KS" --receiver-key "$KU.key")
 rc=$?
-expect "with a wrong --receiver-key the answer is not authenticated -> exit 4" 4 $rc
+expect "with a wrong --receiver-key the answer is not authenticated -> exit 76" 76 $rc
 expect_match "... and says so" "authenticated: no" "$out"
 
 # ==== key roll ========================================================================
@@ -227,7 +227,7 @@ expect_match "... its secure KEY is NOT used, because the DSYNC RRset is not sec
 KE=$(cd "$T" && dnssec-keygen -q -T KEY -a ED25519 -n ZONE evil.unsigned-provider.test.)
 out=$(agent inquire evil.unsigned-provider.test. --key "$T/$KE")
 rc=$?
-expect "inquire through the insecure DSYNC -> exit 4 (not authenticated)" 4 $rc
+expect "inquire through the insecure DSYNC -> exit 76 (not authenticated)" 76 $rc
 expect_match "... the discovered KEY is not used, saying why" \
 	"receiver KEY from discovery not used: not secure: the DSYNC RRset" "$out"
 expect_match "... and the answer is not authenticated" "authenticated: no" "$out"

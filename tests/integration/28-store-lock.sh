@@ -13,7 +13,7 @@ sed "s/\"$ADDR\"/\"$ADDR2\"/" "$T/dsyncd.conf" >"$T/second.conf"
 start_dsyncd "$T/dsyncd.conf" || { not_ok "the first dsyncd starts"; finish; }
 first=$DSYNCD_PID
 out=$(timeout 60 "$BIN/dsyncd" -c "$T/second.conf" 2>&1)
-expect "a second dsyncd on the same store exits 1" 1 "$?"
+expect "a second dsyncd on the same store exits 75 (EX_TEMPFAIL: try again later)" 75 "$?"
 expect_match "and names the process holding the store" \
 	"store .*dsyncd.db is in use by another dsyncd \(pid $first, lock .*dsyncd.db.lock\)" "$out"
 expect "the first one still serves" NOERROR "$(nsu "$k" $ADDR $PORT <<EOF

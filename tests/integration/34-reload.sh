@@ -3,7 +3,8 @@
 # (dsync-send load runs, all for one child), 20 reloads come by SIGHUP and
 # by `dsyncctl reload`: some add a zone and a child (with their backend),
 # some take them away again, some are invalid (a syntax error, a missing
-# key file, an unknown backend type, a bad value).  Nothing that should be
+# key file, an unknown backend type, a bad value, a reload program that is
+# not there).  Nothing that should be
 # accepted is refused, every accepted change is in the store and goes out
 # to the zone file, an invalid configuration is refused with its file:line
 # reason (log and API answer) and the running one stays, a setting read
@@ -27,7 +28,9 @@ KC=$(mkkey c.example. ED25519) # a child that comes and goes
 KD=$(mkkey d.other. ED25519)   # in a zone that comes and goes
 
 # conf VARIANT: base | plus (zone other. and child c.example. added) |
-# syntax | nokey | nobackend | badvalue (invalid) | port (api.port changed)
+# syntax | nokey | nobackend | badvalue | noprog (invalid; noprog: a reload
+# program that does not exist, found by the checks start-up makes beyond
+# the text) | port (api.port changed)
 # | quiet (log.level warning)
 conf() {
 	local v=$1 level=debug apiport=8053 tcp=256
@@ -50,6 +53,9 @@ conf() {
 		echo "  );"
 		if [ "$v" = nobackend ]; then
 			echo "  backends = ( { type = \"carrier-pigeon\"; } );"
+		elif [ "$v" = noprog ]; then
+			echo "  backends = ( { type = \"zonefile\"; path = \"$T/out/example.delegations\";"
+			echo "                 reload = [ \"$T/no-such-program\" ]; } );"
 		else
 			echo "  backends = ( { type = \"zonefile\"; path = \"$T/out/example.delegations\"; } );"
 		fi
@@ -113,7 +119,7 @@ change_b() {
 }
 
 variants=(plus base syntax plus base nokey plus port base nobackend
-	plus base badvalue plus base syntax plus base nokey plus)
+	plus base badvalue plus base noprog plus base nokey plus)
 for n in $(seq 0 19); do
 	v=${variants[$n]}
 	how=$([ $((n % 2)) = 0 ] && echo hup || echo ctl)

@@ -14,8 +14,8 @@ T=$(mktemp -d "/tmp/dsyncd-$NAME.XXXXXX")
 PASS=0
 FAIL=0
 PIDS=()
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:exitcode=66}
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcode=67}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:exitcode=86}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcode=87}
 
 ok() { PASS=$((PASS + 1)); echo "ok - $NAME: $*"; }
 not_ok() { FAIL=$((FAIL + 1)); echo "not ok - $NAME: $*"; }
@@ -128,7 +128,7 @@ start_dsyncd() {
 	return 1
 }
 
-# stop_dsyncd [LOG]: SIGTERM, wait; fails on a non-zero exit (sanitizers exit 66/67)
+# stop_dsyncd [LOG]: SIGTERM, wait; fails on a non-zero exit (sanitizers exit 86/87)
 stop_dsyncd() {
 	local log=${1:-$T/dsyncd.log} rc
 	kill -TERM "$DSYNCD_PID" 2>/dev/null

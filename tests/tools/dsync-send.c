@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 #include <netinet/in.h>
@@ -33,6 +34,7 @@
 #include "common/dname.h"
 #include "common/dns.h"
 #include "common/err.h"
+#include "common/version.h"
 #include "common/msg.h"
 #include "common/rrtext.h"
 #include "common/wire.h"
@@ -43,7 +45,11 @@
 #define MAX_MSG 65535
 #define MAX_FLIPS 32
 
-enum { EXIT_OK = 0, EXIT_ERR = 1, EXIT_TIMEOUT = 3, EXIT_CLOSED = 4 };
+/* a test tool's own statuses; a bad command line is EX_USAGE as for every tool */
+enum { EXIT_OK = 0, EXIT_ERR = 1, EXIT_TIMEOUT = 3, EXIT_CLOSED = 4, EXIT_USAGE = EX_USAGE };
+
+/* die()'s exit status: a usage error until the command line is read */
+static int die_status = EXIT_USAGE;
 
 static void usage(FILE *f)
 {
@@ -112,8 +118,10 @@ static void usage(FILE *f)
 	    "  p99_ms= build_rate= rcodes=NAME:N,... edes=CODE:N,...  (requests are built and\n"
 	    "  signed before the timed phase; rate counts answers per second; edes counts\n"
 	    "  each answer's first EDE, \"-\" for none).\n"
-	    "Exit: 0 every request answered, 1 usage or local error, 3 timeout,\n"
-	    "  4 connection closed or port unreachable without an answer.\n",
+	    "  -V, --version            print the version\n"
+	    "  -h, --help               this text\n"
+	    "Exit: 0 every request answered, 1 local error, 3 timeout, 4 connection\n"
+	    "  closed or port unreachable without an answer, 64 bad command line.\n",
 	    f);
 }
 
@@ -180,7 +188,7 @@ static void die(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	va_end(ap);
-	exit(EXIT_ERR);
+	exit(die_status);
 }
 
 static long num_arg(const char *s, long min, long max, const char *what)
@@ -240,6 +248,7 @@ enum opt_act {
 	A_EDNSOPT, /* CODE:HEX */
 	A_FLIP,	   /* one more byte to invert */
 	A_HELP,
+	A_VERSION,
 };
 
 struct optdef {
@@ -298,6 +307,7 @@ static const struct optdef optdefs[] = {
     {"concurrency", 0, NUM(concurrency, 1, 65535, "concurrency")},
     {"rate", 0, NUM(rate, 1, 10000000, "rate")},
     {"help", 'h', ACT(A_HELP)},
+    {"version", 'V', ACT(A_VERSION)},
 };
 
 #define NOPTDEFS (sizeof optdefs / sizeof optdefs[0])
@@ -313,7 +323,8 @@ static void long_opts_init(struct option *lo)
 	for (size_t i = 0; i < NOPTDEFS; i++) {
 		enum opt_act a = optdefs[i].act;
 		lo[i] = (struct option){
-		    optdefs[i].name, a == A_BOOL || a == A_HELP ? no_argument : required_argument,
+		    optdefs[i].name,
+		    a == A_BOOL || a == A_HELP || a == A_VERSION ? no_argument : required_argument,
 		    NULL, optdef_val(i)};
 	}
 	lo[NOPTDEFS] = (struct option){NULL, 0, NULL, 0};
@@ -356,7 +367,7 @@ static void apply_opt(struct opts *o, const struct optdef *d, char *arg)
 {
 	if (d == NULL) {
 		usage(stderr);
-		exit(EXIT_ERR);
+		exit(EXIT_USAGE);
 	}
 	char *field = (char *)o + d->off;
 	switch (d->act) {
@@ -389,6 +400,9 @@ static void apply_opt(struct opts *o, const struct optdef *d, char *arg)
 		break;
 	case A_HELP:
 		usage(stdout);
+		exit(EXIT_OK);
+	case A_VERSION:
+		printf("dsync-send %s\n", DSYNC_VERSION);
 		exit(EXIT_OK);
 	}
 }
@@ -433,13 +447,14 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 	int c;
 	opts_defaults(o);
 	long_opts_init(lo);
-	while ((c = getopt_long(argc, argv, "s:p:tb:k:z:h", lo, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "s:p:tb:k:z:hV", lo, NULL)) != -1)
 		apply_opt(o, optdef_find(c), optarg);
 	if (optind != argc) {
 		usage(stderr);
-		exit(EXIT_ERR);
+		exit(EXIT_USAGE);
 	}
 	opts_check(o);
+	die_status = EXIT_ERR;
 }
 
 /* ---- building ---------------------------------------------------------------- */

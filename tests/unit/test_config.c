@@ -9,6 +9,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include "common/dname.h"
 #include "common/err.h"
 #include "common/log.h"
@@ -646,6 +650,203 @@ static void test_all_errors(void)
 	free(errs);
 }
 
+/* ---- cfg_preflight: what start-up needs besides the text ---------------------- */
+
+/* A self-signed P-256 certificate and its key as PEM files (key mode 0600). */
+static void make_cert(const char *certpath, const char *keypath)
+{
+	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	X509 *x = X509_new();
+	CHECK(k != NULL && x != NULL);
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+	X509_gmtime_adj(X509_getm_notBefore(x), 0);
+	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+	X509_set_pubkey(x, k);
+	X509_NAME *n = X509_get_subject_name(x);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"t", -1, -1, 0);
+	X509_set_issuer_name(x, n);
+	CHECK(X509_sign(x, k, EVP_sha256()) > 0);
+	FILE *f = fopen(certpath, "w");
+	CHECK(f != NULL && PEM_write_X509(f, x) == 1);
+	fclose(f);
+	f = fopen(keypath, "w");
+	CHECK(f != NULL && PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL) == 1);
+	fclose(f);
+	chmod(keypath, 0600);
+	X509_free(x);
+	EVP_PKEY_free(k);
+}
+
+/* cfg_preflight of a loaded config; its output to *errs (caller frees). */
+static int preflight(const struct cfg *c, char **errs)
+{
+	size_t len;
+	FILE *ef = open_memstream(errs, &len);
+	int rc = cfg_preflight(c, ef);
+	fclose(ef);
+	return rc;
+}
+
+static bool exists(const char *dir, const char *name)
+{
+	char p[600];
+	struct stat st;
+	snprintf(p, sizeof p, "%s/%s", dir, name);
+	return stat(p, &st) == 0;
+}
+
+/* Everything in place (folders to make, a secret tokens file, a matching TLS
+ * pair, programs that run): no problem, and nothing was made. */
+static void test_preflight_ok(void)
+{
+	char path[512], text[2048], *errs = NULL;
+	snprintf(path, sizeof path, "%s/pf-ok", tmpdir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof path, "%s/pf-ok/out", tmpdir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof path, "%s/pf-ok/tokens", tmpdir);
+	write_file(path, "ops admin 0123456789abcdef0123\n");
+	chmod(path, 0600);
+	char cert[512], key[512];
+	snprintf(cert, sizeof cert, "%s/pf-ok/api.crt", tmpdir);
+	snprintf(key, sizeof key, "%s/pf-ok/api.key", tmpdir);
+	make_cert(cert, key);
+	snprintf(text, sizeof text,
+		 "store = { path = \"db/d.db\"; };\n"
+		 "api = { tokens-file = \"tokens\"; tls-certificate = \"api.crt\"; "
+		 "tls-key = \"api.key\"; };\n"
+		 "receiver = { name = \"ns.example.\"; key-directory = \"rkeys\"; };\n"
+		 "zones = ( { name = \"example.\";\n"
+		 "  backends = ( { type = \"zonefile\"; path = \"out/x.zone\"; reload = [ \"true\" "
+		 "]; },\n"
+		 "               { type = \"exec\"; command = [ \"/bin/true\" ]; } ); } );\n");
+	struct cfg *c = load_ok("pf-ok/d.conf", text, path, sizeof path);
+	if (c == NULL)
+		return;
+	CHECK_EQ(preflight(c, &errs), DS_OK);
+	CHECK_EQ(count_lines(errs), 0);
+	if (errs[0])
+		fprintf(stderr, "%s", errs);
+	snprintf(path, sizeof path, "%s/pf-ok", tmpdir);
+	CHECK(!exists(path, "db") && !exists(path, "rkeys"));
+	free(errs);
+	cfg_free(c);
+}
+
+/* Every problem, each on the line of its setting, all of them. */
+static void test_preflight_bad(void)
+{
+	char dir[128], path[512], prog[512], text[2048], *errs = NULL;
+	snprintf(dir, sizeof dir, "%s/pf-bad", tmpdir);
+	mkdir(dir, 0700);
+	snprintf(path, sizeof path, "%s/out", dir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof path, "%s/tokens", dir);
+	write_file(path, "ops admin 0123456789abcdef0123\n");
+	chmod(path, 0644);
+	snprintf(path, sizeof path, "%s/junk.crt", dir);
+	write_file(path,
+		   "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n");
+	snprintf(path, sizeof path, "%s/junk.key", dir);
+	write_file(path, "not a key\n");
+	chmod(path, 0600);
+	snprintf(prog, sizeof prog, "%s/reload.sh", dir);
+	write_file(prog, "#!/bin/sh\nexit 0\n");
+	chmod(prog, 0644);
+	snprintf(
+	    text, sizeof text,
+	    "store = { path = \"nodir/sub/d.db\"; };\n"
+	    "api = { tokens-file = \"tokens\";\n"
+	    "  tls-certificate = \"junk.crt\";\n"
+	    "  tls-key = \"junk.key\"; };\n"
+	    "receiver = { name = \"ns.example.\"; key-directory = \"no/keys\"; };\n"
+	    "zones = ( { name = \"example.\";\n"
+	    "  backends = ( { type = \"zonefile\"; path = \"out/x.zone\"; reload = [ \"%s\" ]; },\n"
+	    "               { type = \"exec\"; command = [ \"no-such-program-dsync\" ]; } ); } "
+	    ");\n",
+	    prog);
+	struct cfg *c = load_ok("pf-bad/d.conf", text, path, sizeof path);
+	if (c == NULL)
+		return;
+	CHECK_EQ(preflight(c, &errs), DS_ECONFIG);
+	CHECK(has_error(errs, path, 1, "pf-bad/nodir/sub does not exist and cannot be made"));
+	CHECK(has_error(errs, path, 2,
+			"the API tokens file has mode 0644, which gives group or others"));
+	CHECK(has_error(errs, path, 3, "junk.crt holds no PEM certificate"));
+	CHECK(has_error(errs, path, 4, "junk.key holds no PEM private key"));
+	CHECK(has_error(errs, path, 5, "receiver.key-directory: folder"));
+	CHECK(has_error(errs, path, 7, "backend 'zonefile': reload: the program"));
+	CHECK(has_error(errs, path, 7, "cannot be run: Permission denied"));
+	CHECK(has_error(errs, path, 8,
+			"backend 'exec': command: the program no-such-program-dsync "
+			"is not found in PATH"));
+	CHECK_EQ(count_lines(errs), 7);
+	free(errs);
+
+	/* the reload program now missing, the output folder not writable */
+	unlink(prog);
+	snprintf(path, sizeof path, "%s/out", dir);
+	chmod(path, 0500);
+	errs = NULL;
+	CHECK_EQ(preflight(c, &errs), DS_ECONFIG);
+	snprintf(path, sizeof path, "%s/d.conf", dir);
+	CHECK(has_error(errs, path, 7, "reload: the program"));
+	CHECK(has_error(errs, path, 7, "reload.sh does not exist"));
+	if (geteuid() != 0) /* root may write anywhere */
+		CHECK(has_error(errs, path, 7,
+				"backend 'zonefile': path: cannot write in the folder"));
+	snprintf(path, sizeof path, "%s/out", dir);
+	chmod(path, 0700);
+	free(errs);
+	cfg_free(c);
+}
+
+/* TLS: a pair that does not match, a key others may read, a missing tokens file. */
+static void test_preflight_tls(void)
+{
+	char dir[128], path[512], a[512], b[512], *errs = NULL;
+	snprintf(dir, sizeof dir, "%s/pf-tls", tmpdir);
+	mkdir(dir, 0700);
+	snprintf(a, sizeof a, "%s/a.crt", dir);
+	snprintf(b, sizeof b, "%s/a.key", dir);
+	make_cert(a, b);
+	snprintf(a, sizeof a, "%s/b.crt", dir);
+	snprintf(b, sizeof b, "%s/b.key", dir);
+	make_cert(a, b);
+	struct cfg *c = load_ok("pf-tls/d.conf",
+				"store = { path = \"d.db\"; };\n"
+				"api = { tokens-file = \"missing-tokens\";\n"
+				"  tls-certificate = \"a.crt\";\n"
+				"  tls-key = \"b.key\"; };\n" ZONE_OK,
+				path, sizeof path);
+	if (c == NULL)
+		return;
+	CHECK_EQ(preflight(c, &errs), DS_ECONFIG);
+	CHECK(has_error(errs, path, 2, "missing-tokens: cannot open the API tokens file"));
+	CHECK(has_error(errs, path, 4, "b.key is not the key of the certificate"));
+	CHECK_EQ(count_lines(errs), 2);
+	free(errs);
+	chmod(b, 0640);
+	errs = NULL;
+	CHECK_EQ(preflight(c, &errs), DS_ECONFIG);
+	CHECK(has_error(errs, path, 4, "the API TLS key file has mode 0640"));
+	free(errs);
+	/* a tokens file whose lines the API would refuse: each one, by its line */
+	char tok[512];
+	snprintf(tok, sizeof tok, "%s/missing-tokens", dir);
+	write_file(tok,
+		   "ops admin 0123456789abcdef0123\nshort read abc\nx boss 0123456789abcdef0123\n");
+	chmod(tok, 0600);
+	errs = NULL;
+	CHECK_EQ(preflight(c, &errs), DS_ECONFIG);
+	CHECK(
+	    has_error(errs, path, 2, "missing-tokens:2: the token must have 16 to 256 characters"));
+	CHECK(has_error(errs, path, 2, "missing-tokens:3: role must be read or admin"));
+	free(errs);
+	cfg_free(c);
+}
+
 static void test_missing_file(void)
 {
 	struct cfg *c = NULL;
@@ -675,6 +876,9 @@ int main(void)
 	test_bad();
 	test_all_errors();
 	test_missing_file();
+	test_preflight_ok();
+	test_preflight_bad();
+	test_preflight_tls();
 
 	char cmd[600];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);

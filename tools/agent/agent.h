@@ -16,6 +16,7 @@
 #ifndef DS_TOOLS_AGENT_AGENT_H
 #define DS_TOOLS_AGENT_AGENT_H
 
+#include <sysexits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -26,15 +27,18 @@
 #include "keystate/keystate.h"
 #include "keystate/methods.h"
 
-/* Exit codes (dsync-agent(1)). */
+/* Exit statuses (sysexits.h; dsync-agent(1), doc/exit-status.md). */
 enum {
-	AGENT_OK = 0,	       /* done: NOERROR, key trusted, ... */
-	AGENT_REFUSED = 1,     /* the parent answered and said no (RCODE/KeyState) */
-	AGENT_PENDING = 2,     /* not finished yet: key still validating, timeout while polling */
-	AGENT_UNREACHABLE = 3, /* no answer, discovery failed, transport error */
-	AGENT_INSECURE = 4,    /* an answer or record that had to be authenticated was not */
-	AGENT_USAGE = 64,
-	AGENT_SOFTWARE = 70, /* our own failure (memory, files) */
+	AGENT_OK = 0,			    /* done: NOERROR, key trusted, ... */
+	AGENT_REFUSED = 1,		    /* the parent answered and said no (RCODE/KeyState) */
+	AGENT_USAGE = EX_USAGE,		    /* command line */
+	AGENT_DATA = EX_DATAERR,	    /* a key file that holds no usable key */
+	AGENT_NOINPUT = EX_NOINPUT,	    /* a key file that cannot be read */
+	AGENT_UNREACHABLE = EX_UNAVAILABLE, /* no answer, discovery failed, transport error */
+	AGENT_SOFTWARE = EX_SOFTWARE,	    /* our own failure (memory, key generation) */
+	AGENT_CANTCREAT = EX_CANTCREAT,	    /* the new key's files cannot be written */
+	AGENT_PENDING = EX_TEMPFAIL,  /* not finished yet: key still validating, timeout polling */
+	AGENT_INSECURE = EX_PROTOCOL, /* an answer that had to be authenticated was not */
 };
 
 /* ---- discover.c ---------------------------------------------------- */

@@ -25,7 +25,8 @@ static int make_key(const uint8_t *owner, uint8_t alg, const char *dir, struct s
 	struct sig0_key_times t = {.created = now, .publish = now, .activate = now};
 	for (int i = 0; i < MAX_GEN_TRIES; i++) {
 		int rc = sig0_key_generate(alg, owner, out, why, sizeof(why));
-		if (rc == DS_OK)
+		bool made = rc == DS_OK;
+		if (made)
 			rc = sig0_key_write(*out, dir, &t, prefix, prefixlen, why, sizeof(why));
 		if (rc == DS_OK)
 			return 0;
@@ -34,7 +35,8 @@ static int make_key(const uint8_t *owner, uint8_t alg, const char *dir, struct s
 		if (rc == DS_ENOMEM)
 			return cli_fail(AGENT_SOFTWARE, "out of memory");
 		if (rc != DS_EEXIST)
-			return cli_fail(AGENT_SOFTWARE, "key generation: %s", why);
+			return cli_fail(made ? AGENT_CANTCREAT : AGENT_SOFTWARE,
+					"key generation: %s", why);
 	}
 	return cli_fail(AGENT_SOFTWARE,
 			"key generation: every new key's tag named an existing file");

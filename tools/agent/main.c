@@ -58,14 +58,16 @@ static void usage(FILE *f)
 	    "  --scheme N --svcb-key N  DSYNC scheme (2) and SVCB bootstrap key (65282)\n"
 	    "  --json                   one JSON object on stdout\n"
 	    "  --quiet                  no notes about failed tries on stderr\n"
+	    "  -h, --help               this text;  -V, --version  the version\n"
 	    "keygen:    --algorithm 15|13|14|16  --dir D  --ns NSNAME (repeatable)\n"
 	    "bootstrap: --timeout S (default 600)  --poll-max S (default 60)\n"
 	    "update:    --add 'RR'  --del 'RR'  --del-rrset 'NAME TYPE' (repeatable);\n"
 	    "           without them: --cds, --ns-port N (parent's servers, default 53)\n"
 	    "roll:      --key OLD  --algorithm A  --dir D\n"
 	    "\n"
-	    "Exit: 0 done, 1 refused, 2 pending (timeout), 3 no answer or discovery failed,\n"
-	    "  4 not authenticated, 64 usage, 70 local failure.\n",
+	    "Exit: 0 done, 1 refused, 64 usage, 65/66 bad/missing key file, 69 no answer or\n"
+	    "  discovery failed, 70 internal, 73 key files not written, 75 pending (try\n"
+	    "  again later), 76 not authenticated.\n",
 	    f);
 }
 
@@ -78,7 +80,7 @@ enum opt_kind {
 	K_NS,	   /* --ns, repeatable */
 	K_ITEM,	   /* --add, --del, --del-rrset: min is the class */
 	K_HELP,	   /* --help, -h */
-	K_VERSION, /* --version */
+	K_VERSION, /* --version, -V */
 };
 
 struct opt_def {
@@ -286,9 +288,13 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 		    k == K_FLAG || k == K_HELP || k == K_VERSION ? no_argument : required_argument;
 		lo[i].val = 256 + (int)i;
 	}
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hV", lo, NULL)) != -1) {
 		if (c == 'h') {
 			usage(stdout);
+			exit(AGENT_OK);
+		}
+		if (c == 'V') {
+			printf("dsync-agent %s\n", DSYNC_VERSION);
 			exit(AGENT_OK);
 		}
 		if (c < 256 || c >= 256 + (int)NOPTS) {

@@ -30,8 +30,12 @@ void ctx_free(struct ctx *c)
 static int read_key(const struct ctx *c, const char *path, struct sig0_key **out)
 {
 	char why[512] = "", a[DNAME_STR_MAX], b[DNAME_STR_MAX];
-	if (sig0_key_read(path, out, why, sizeof(why)) != DS_OK)
-		return cli_fail(AGENT_USAGE, "--key %s: %s", path, why);
+	int rc = sig0_key_read(path, out, why, sizeof(why));
+	if (rc == DS_ENOMEM)
+		return cli_fail(AGENT_SOFTWARE, "out of memory");
+	if (rc != DS_OK) /* a file that is not there, or not a usable key */
+		return cli_fail(rc == DS_ENOENT || rc == DS_EIO ? AGENT_NOINPUT : AGENT_DATA,
+				"--key %s: %s", path, why);
 	if (!dname_equal(sig0_key_owner(*out), c->o->zone)) {
 		cli_fail(AGENT_USAGE, "--key %s is a key of %s, not of %s", path,
 			 dname_str(sig0_key_owner(*out), a, sizeof(a)),
@@ -156,7 +160,7 @@ static int target_rkeys(struct ctx *c)
 		if (rc == DS_ENOMEM)
 			return cli_fail(AGENT_SOFTWARE, "out of memory");
 		if (rc != DS_OK)
-			return cli_fail(AGENT_USAGE, "--receiver-key: %s", why);
+			return cli_fail(AGENT_DATA, "--receiver-key: %s", why);
 		c->nrkey = 1;
 	} else if (c->disc != NULL && c->disc->nkey > 0) {
 		discovered_rkeys(c);

@@ -20,6 +20,7 @@
 #ifndef DS_TOOLS_DSYNCCTL_H
 #define DS_TOOLS_DSYNCCTL_H
 
+#include <sysexits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -40,13 +41,20 @@
 #define MAX_SMALL_FILE 65536 /* token, K*.key and config files */
 #define MAX_ERROR_TEXT 300   /* of a non-JSON error body */
 
-/* exit statuses, doc/dsyncctl.1 */
+/* exit statuses (sysexits.h), doc/dsyncctl.1 and doc/exit-status.md */
 enum {
 	RC_OK = 0,
-	RC_REFUSED = 1, /* the API refused the request: 4xx other than 401/403 */
-	RC_SERVER = 2,	/* 5xx, transport, TLS, timeout, an answer we cannot read */
-	RC_USAGE = 64,	/* command line, config file, token file */
-	RC_AUTH = 77,	/* 401, 403 */
+	RC_REFUSED = 1,			 /* the API refused the request: 4xx other than 401/403 */
+	RC_USAGE = EX_USAGE,		 /* command line */
+	RC_DATA = EX_DATAERR,		 /* a key file that holds no usable record */
+	RC_NOINPUT = EX_NOINPUT,	 /* a file named cannot be read */
+	RC_UNAVAILABLE = EX_UNAVAILABLE, /* no connection, timeout, TLS, 5xx but 503 */
+	RC_SOFTWARE = EX_SOFTWARE,	 /* out of memory, libcurl does not start */
+	RC_IOERR = EX_IOERR,		 /* standard output not writable */
+	RC_TEMPFAIL = EX_TEMPFAIL,	 /* 503: try again later */
+	RC_PROTOCOL = EX_PROTOCOL,	 /* an answer that is not what the API sends */
+	RC_AUTH = EX_NOPERM,		 /* 401, 403 */
+	RC_CONFIG = EX_CONFIG,		 /* the config file or the token file */
 };
 
 /* the options a command may take besides the global ones */

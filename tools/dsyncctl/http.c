@@ -66,8 +66,8 @@ static void hdr_add(struct curl_slist **h, const char *line)
 
 /*
  * One HTTP exchange: METHOD c->url+PATH with an optional JSON BODY (POST).
- * Returns 0 when an answer came (any status, in *a), or RC_SERVER with the
- * reason printed when none did (connection, TLS, timeout, oversized).
+ * Returns 0 when an answer came (any status, in *a), or RC_UNAVAILABLE (RC_PROTOCOL, RC_IOERR) with
+ * the reason printed when none did (connection, TLS, timeout, oversized).
  */
 int transfer(struct ctl *c, const char *method, const char *path, const char *body,
 	     const char *accept, struct answer *a)
@@ -130,12 +130,12 @@ int transfer(struct ctl *c, const char *method, const char *path, const char *bo
 		int x;
 
 		if (a->too_big)
-			x = cli_fail(RC_SERVER, "%s %s: the answer is larger than %u bytes", method,
-				     url, MAX_ANSWER);
+			x = cli_fail(RC_PROTOCOL, "%s %s: the answer is larger than %u bytes",
+				     method, url, MAX_ANSWER);
 		else if (a->write_failed)
-			x = cli_fail(RC_SERVER, "cannot write the answer: %s", strerror(errno));
+			x = cli_fail(RC_IOERR, "cannot write the answer: %s", strerror(errno));
 		else
-			x = cli_fail(RC_SERVER, "%s %s: %s", method, url,
+			x = cli_fail(RC_UNAVAILABLE, "%s %s: %s", method, url,
 				     c->errbuf[0] != '\0' ? clean(c->errbuf)
 							  : curl_easy_strerror(rc));
 		free(url);
@@ -181,27 +181,28 @@ int answer_fail(struct ctl *c, const struct answer *a)
 	} else if (a->status >= 400 && a->status <= 499) {
 		x = cli_fail(RC_REFUSED, "%s", t);
 	} else if (a->status >= 500 && a->status <= 599) {
-		x = cli_fail(RC_SERVER, "server error %ld: %s", a->status, t);
+		x = cli_fail(a->status == 503 ? RC_TEMPFAIL : RC_UNAVAILABLE,
+			     "server error %ld: %s", a->status, t);
 	} else if (a->status >= 300 && a->status <= 399) {
-		x = cli_fail(RC_SERVER,
+		x = cli_fail(RC_PROTOCOL,
 			     "the server answered with a redirect (%ld), not followed; check "
 			     "the URL",
 			     a->status);
 	} else {
-		x = cli_fail(RC_SERVER, "unexpected HTTP status %ld", a->status);
+		x = cli_fail(RC_PROTOCOL, "unexpected HTTP status %ld", a->status);
 	}
 	free(t);
 	return x;
 }
 
-/* Parse a JSON answer; a server that sends something else is broken (2). */
+/* Parse a JSON answer; a server that sends something else is broken (RC_PROTOCOL). */
 int parse_json(const struct answer *a, const char *method, const char *path, json_t **out)
 {
 	json_error_t err;
 
 	*out = json_loadb(a->body != NULL ? a->body : "", a->len, 0, &err);
 	if (*out == NULL)
-		return cli_fail(RC_SERVER, "%s %s: invalid JSON from the server: %s (line %d)",
+		return cli_fail(RC_PROTOCOL, "%s %s: invalid JSON from the server: %s (line %d)",
 				method, path, clean(err.text), err.line);
 	return 0;
 }
@@ -231,11 +232,11 @@ int api(struct ctl *c, const char *method, const char *path, const json_t *body,
 }
 
 /* Check that a JSON answer is an object; a server that sends another shape
- * is broken (2). */
+ * is broken (RC_PROTOCOL). */
 int need_object(json_t *j, const char *what)
 {
 	if (!json_is_object(j))
-		return cli_fail(RC_SERVER, "%s: the server's answer is not a JSON object", what);
+		return cli_fail(RC_PROTOCOL, "%s: the server's answer is not a JSON object", what);
 	return 0;
 }
 
@@ -291,7 +292,8 @@ int api_list(struct ctl *c, const char *path, bool paged, json_t **out)
 		if (!json_is_array(items) || !(nx == NULL || json_is_null(nx) ||
 					       json_is_string(nx) || json_is_integer(nx))) {
 			json_decref(page);
-			rc = cli_fail(RC_SERVER, "GET %s: the server's answer is not a list", path);
+			rc = cli_fail(RC_PROTOCOL, "GET %s: the server's answer is not a list",
+				      path);
 			break;
 		}
 		got = json_array_size(items);
@@ -312,7 +314,7 @@ int api_list(struct ctl *c, const char *path, bool paged, json_t **out)
 			break;
 		/* a server whose cursor stands still must not keep us here */
 		if (got == 0 || (cursor != NULL && json_equal(cursor, next))) {
-			rc = cli_fail(RC_SERVER, "GET %s: the server's paging does not advance",
+			rc = cli_fail(RC_PROTOCOL, "GET %s: the server's paging does not advance",
 				      path);
 			break;
 		}
@@ -320,8 +322,8 @@ int api_list(struct ctl *c, const char *path, bool paged, json_t **out)
 		cursor = json_incref(next);
 	}
 	if (rc == 0 && pages == MAX_PAGES)
-		rc =
-		    cli_fail(RC_SERVER, "GET %s: more than %d pages; use --limit", path, MAX_PAGES);
+		rc = cli_fail(RC_PROTOCOL, "GET %s: more than %d pages; use --limit", path,
+			      MAX_PAGES);
 	json_decref(cursor);
 	if (rc != 0) {
 		json_decref(all);

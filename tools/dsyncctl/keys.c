@@ -41,13 +41,13 @@ static int key_text(const char *arg, char **out)
 		if (*line == '\0' || *line == ';')
 			continue;
 		if (found != NULL) {
-			rc = cli_fail(RC_USAGE, "key file %s holds more than one record", arg);
+			rc = cli_fail(RC_DATA, "key file %s holds more than one record", arg);
 			break;
 		}
 		found = line;
 	}
 	if (rc == 0 && found == NULL)
-		rc = cli_fail(RC_USAGE, "key file %s holds no record", arg);
+		rc = cli_fail(RC_DATA, "key file %s holds no record", arg);
 	if (rc == 0)
 		*out = xstrdup(found);
 	free(buf);
@@ -64,7 +64,7 @@ int cmd_key_add(struct ctl *c, char **arg)
 		return rc;
 	if ((s = json_string(txt)) == NULL) {
 		free(txt);
-		return cli_fail(RC_USAGE, "the key text is not valid UTF-8");
+		return cli_fail(RC_DATA, "the key text is not valid UTF-8");
 	}
 	free(txt);
 	body = jnn(json_pack("{s:o}", "key", s));

@@ -2,9 +2,10 @@
  * tools/dsyncctl/main.c -- dsyncctl, the operator CLI over dsyncd's admin
  * HTTP API: the command table, the options, main().
  *
- * The exit status tells scripts what went wrong (doc/dsyncctl.1): 0 done,
- * 1 the API refused the request, 2 server or transport failure, 64 usage,
- * 77 not authorised.
+ * The exit status tells scripts what went wrong (sysexits.h; doc/dsyncctl.1,
+ * doc/exit-status.md): 0 done, 1 the API refused the request, 64 usage,
+ * 69 API unavailable, 75 a 503, 76 an answer not the API's, 77 not
+ * authorised, 78 config or token file.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -104,8 +105,9 @@ static void usage(FILE *f)
 	      "  --limit N          at most N items of a list\n"
 	      "KEY: CHILD/TAG, CHILD/TAG/ALG or the key's id (CHILD TAG also works).\n"
 	      "Also DSYNCCTL_URL, DSYNCCTL_TOKEN, DSYNCCTL_TOKEN_FILE, DSYNCCTL_CONFIG.\n"
-	      "Exit: 0 ok, 1 refused by the API, 2 server/transport error, 64 usage,\n"
-	      "77 not authorised.  See dsyncctl(1).\n",
+	      "Exit: 0 ok, 1 refused by the API, 64 usage, 69 API unavailable, 75 try again\n"
+	      "later (503), 76 broken answer, 77 not authorised, 78 config or token file.\n"
+	      "See dsyncctl(1).\n",
 	      f);
 }
 
@@ -340,7 +342,7 @@ static int parse_opts(int argc, char **argv, struct ctl *c, struct opts *o)
 
 			cli_fail(RC_USAGE, "unknown option or missing argument: %s", d);
 			free(d);
-			fputs("Try 'dsyncctl --help'.\n", stderr);
+			usage(stderr);
 			return RC_USAGE;
 		}
 		}
@@ -391,14 +393,14 @@ static int run(int argc, char **argv, struct ctl *c)
 				    ? "--reason"
 				    : "--child, --result, --since or --until");
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		return cli_fail(RC_SERVER, "cannot initialise libcurl");
+		return cli_fail(RC_SOFTWARE, "cannot initialise libcurl");
 	if ((rc = settings(c, &o)) == 0) {
 		if ((c->curl = curl_easy_init()) == NULL)
 			oom();
 		rc = cmd->run(c, args);
 	}
 	if (fflush(stdout) != 0 && rc == 0)
-		rc = cli_fail(RC_SERVER, "cannot write output: %s", strerror(errno));
+		rc = cli_fail(RC_IOERR, "cannot write output: %s", strerror(errno));
 	curl_easy_cleanup(c->curl);
 	curl_global_cleanup();
 	free_secret(c->token);

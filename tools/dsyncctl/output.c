@@ -119,7 +119,7 @@ const struct col RKEY_COLS[] = {
 int print_json(json_t *j)
 {
 	if (json_dumpf(j, stdout, JSON_INDENT(2)) != 0)
-		return cli_fail(RC_SERVER, "cannot write output");
+		return cli_fail(RC_IOERR, "cannot write output");
 	putchar('\n');
 	return 0;
 }

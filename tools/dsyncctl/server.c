@@ -88,7 +88,8 @@ static char *first_reason(json_t *o)
 	return text(json_is_string(r) ? r : NULL);
 }
 
-/* /readyz: a 503 still carries the report; it is shown, the status is 2 */
+/* /readyz: a 503 still carries the report; it is shown, the status is 1
+ * (the question was answered: not ready) */
 int cmd_health(struct ctl *c, char **arg)
 {
 	struct answer a = {0};
@@ -102,7 +103,7 @@ int cmd_health(struct ctl *c, char **arg)
 		char *why = first_reason(o);
 
 		show_flat(c, o);
-		rc = cli_fail(RC_SERVER, "dsyncd is not ready: %s", why);
+		rc = cli_fail(RC_REFUSED, "dsyncd is not ready: %s", why);
 		free(why);
 	} else if (rc == 0 && (a.status < 200 || a.status > 299)) {
 		rc = answer_fail(c, &a);

@@ -18,12 +18,12 @@ static int token_check(const char *tok, const char *from)
 	size_t i, n = strlen(tok);
 
 	if (n == 0 || n > MAX_TOKEN)
-		return cli_fail(RC_USAGE, "the token in %s must be 1 to %d characters", from,
+		return cli_fail(RC_CONFIG, "the token in %s must be 1 to %d characters", from,
 				MAX_TOKEN);
 	for (i = 0; i < n; i++)
 		if ((unsigned char)tok[i] <= 0x20 || (unsigned char)tok[i] >= 0x7f)
 			return cli_fail(
-			    RC_USAGE, "the token in %s must be one word of printable ASCII", from);
+			    RC_CONFIG, "the token in %s must be one word of printable ASCII", from);
 	return 0;
 }
 
@@ -36,7 +36,7 @@ static int token_read(const char *path, char **out)
 
 	*out = NULL;
 	if ((rc = read_small(path, "token file", &buf, &st)) != 0)
-		return rc;
+		return rc == RC_NOINPUT ? RC_CONFIG : rc; /* the setup is broken */
 	if (st.st_mode & (S_IRGRP | S_IROTH))
 		cli_warn("token file %s is readable by group or others (chmod 600 %s)", path, path);
 	for (line = strtok_r(buf, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
@@ -45,7 +45,7 @@ static int token_read(const char *path, char **out)
 			break;
 	}
 	if (line == NULL)
-		rc = cli_fail(RC_USAGE, "token file %s holds no token", path);
+		rc = cli_fail(RC_CONFIG, "token file %s holds no token", path);
 	else if ((rc = token_check(line, path)) == 0)
 		*out = xstrdup(line);
 	free_small(buf);
@@ -127,12 +127,12 @@ static char **conf_slot(struct conf *cf, const char *path, unsigned lineno, char
 	if (strcmp(key, "cacert") == 0)
 		return &cf->cacert;
 	if (strcmp(key, "token") == 0)
-		cli_fail(RC_USAGE,
+		cli_fail(RC_CONFIG,
 			 "%s:%u: put the token in a file of its own and name it "
 			 "with 'token-file'",
 			 path, lineno);
 	else
-		cli_fail(RC_USAGE,
+		cli_fail(RC_CONFIG,
 			 "%s:%u: unknown setting '%s' (url, token-file, cacert, "
 			 "timeout)",
 			 path, lineno, clean(key));
@@ -147,7 +147,7 @@ static int conf_line(struct conf *cf, const char *path, unsigned lineno, char *l
 	size_t vl;
 
 	if (eq == NULL)
-		return cli_fail(RC_USAGE, "%s:%u: expected 'key = value'", path, lineno);
+		return cli_fail(RC_CONFIG, "%s:%u: expected 'key = value'", path, lineno);
 	*eq = '\0';
 	key = trim(line);
 	val = trim(eq + 1);
@@ -158,14 +158,14 @@ static int conf_line(struct conf *cf, const char *path, unsigned lineno, char *l
 	}
 	if (strcmp(key, "timeout") == 0) {
 		if (!parse_timeout(val, &cf->timeout_ms))
-			return cli_fail(RC_USAGE, "%s:%u: timeout must be seconds, 0.001 to 3600",
+			return cli_fail(RC_CONFIG, "%s:%u: timeout must be seconds, 0.001 to 3600",
 					path, lineno);
 		return 0;
 	}
 	if ((slot = conf_slot(cf, path, lineno, key)) == NULL)
-		return RC_USAGE;
+		return RC_CONFIG;
 	if (*val == '\0')
-		return cli_fail(RC_USAGE, "%s:%u: %s has no value", path, lineno, key);
+		return cli_fail(RC_CONFIG, "%s:%u: %s has no value", path, lineno, key);
 	free(*slot);
 	*slot = slot == &cf->url ? xstrdup(val) : conf_path(path, val);
 	return 0;
@@ -184,7 +184,7 @@ static int conf_load(struct conf *cf)
 		return 0;
 	if ((rc = read_small(path, "config file", &buf, &st)) != 0) {
 		free(path);
-		return rc;
+		return rc == RC_NOINPUT ? RC_CONFIG : rc; /* the setup is broken */
 	}
 	/* strtok_r would skip empty lines and so lose the numbering */
 	for (line = buf; line != NULL && rc == 0; line = next) {

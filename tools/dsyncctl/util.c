@@ -13,7 +13,7 @@
 /* A CLI may stop on out-of-memory; the daemon answers SERVFAIL instead. */
 void oom(void)
 {
-	exit(cli_fail(RC_SERVER, "out of memory"));
+	exit(cli_fail(RC_SOFTWARE, "out of memory"));
 }
 
 void *xrealloc(void *p, size_t n)
@@ -97,7 +97,8 @@ char *clean(char *s)
 /* ---- reading small local files ------------------------------------------- */
 
 /* Read at most MAX_SMALL_FILE bytes of PATH into *out (NUL-terminated);
- * *st gets its status.  Errors are usage errors: the file is the user's. */
+ * *st gets its status.  A file that cannot be read is RC_NOINPUT, one
+ * that is too large or binary RC_DATA. */
 int read_small(const char *path, const char *what, char **out, struct stat *st)
 {
 	FILE *f;
@@ -107,10 +108,10 @@ int read_small(const char *path, const char *what, char **out, struct stat *st)
 	*out = NULL;
 	f = fopen(path, "re");
 	if (f == NULL)
-		return cli_fail(RC_USAGE, "%s %s: %s", what, path, strerror(errno));
+		return cli_fail(RC_NOINPUT, "%s %s: %s", what, path, strerror(errno));
 	if (fstat(fileno(f), st) != 0 || !S_ISREG(st->st_mode)) {
 		fclose(f);
-		return cli_fail(RC_USAGE, "%s %s: not a regular file", what, path);
+		return cli_fail(RC_NOINPUT, "%s %s: not a regular file", what, path);
 	}
 	buf = xrealloc(NULL, MAX_SMALL_FILE + 1);
 	n = fread(buf, 1, MAX_SMALL_FILE + 1, f);
@@ -118,7 +119,7 @@ int read_small(const char *path, const char *what, char **out, struct stat *st)
 		int bad = ferror(f);
 		fclose(f);
 		free_small(buf);
-		return cli_fail(RC_USAGE, "%s %s: %s", what, path,
+		return cli_fail(bad ? RC_IOERR : RC_DATA, "%s %s: %s", what, path,
 				bad ? "read error" : "larger than 64 KiB");
 	}
 	fclose(f);
@@ -126,7 +127,7 @@ int read_small(const char *path, const char *what, char **out, struct stat *st)
 	if (memchr(buf, '\0', n) != NULL) {
 		explicit_bzero(buf, n);
 		free(buf);
-		return cli_fail(RC_USAGE, "%s %s: binary content", what, path);
+		return cli_fail(RC_DATA, "%s %s: binary content", what, path);
 	}
 	*out = buf;
 	return 0;
