@@ -46,17 +46,6 @@ api = { listen = "$ADDR"; port = 8053; tokens-file = "$T/tokens"; };
 EOC
 start_dsyncd "$T/dsyncd.conf" || { not_ok "dsyncd starts"; finish; }
 
-# c ARGS...: run dsyncctl; sets RC, OUT (stdout) and ERR (stderr)
-c() {
-	"$CTL" "$@" >"$T/c.out" 2>"$T/c.err"
-	RC=$?
-	OUT=$(cat "$T/c.out")
-	ERR=$(cat "$T/c.err")
-}
-# j 'EXPR': EXPR over d, the JSON in $OUT, printed by python3
-j() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)" <<<"$OUT" 2>&1; }
-# rc_is DESC WANT: the last dsyncctl exit status
-rc_is() { expect "$1 (exit $2)" "$2" "$RC"; }
 nsadd() { # KEYPREFIX CHILD NS NS: nsupdate signed with the key, two NS (min-ns)
 	nsu "$1" $ADDR $PORT <<-EOS
 		zone example.

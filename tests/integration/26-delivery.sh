@@ -65,8 +65,6 @@ setns() {
 # hung_row: state|attempts|last_error of the hung backend's first delivery
 hung_row() { q "select state || '|' || attempts || '|' || coalesce(last_error, '') from delivery where backend = 'hung' order by id limit 1"; }
 has() { grep -q "$2" "$1" 2>/dev/null; }
-# j 'EXPR': EXPR over d, the JSON in $OUT
-j() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)" <<<"$OUT" 2>&1; }
 # pair ZONE BACKEND: the item of dsyncctl --json backends for it, as d
 pair() { echo "[i for i in d['items'] if i['zone'] == '$1' and i['backend'] == '$2'][0]"; }
 metric() { curl -s -H "Authorization: Bearer $TOKEN" "$API/metrics" | sed -n "s/^$1 //p"; }

@@ -98,15 +98,7 @@ if start_dsyncd "$T/dsyncd.conf"; then
 	wait_for 100 grep -q "running as dsyncd" "$T/dsyncd.log" || true
 	expect "the installed dsyncd serves as user dsyncd" dsyncd \
 		"$(ps -o user= -p "$DSYNCD_PID" | tr -d ' ')"
-	expect "and accepts an UPDATE" NOERROR "$(nsu "$k" $ADDR $PORT <<EOF
-zone example.
-update add child.example. 3600 NS ns1.provider.net.
-update add child.example. 3600 NS ns2.provider.net.
-EOF
-)"
-	expect "which is in its store" \
-		"child.example. 2 ns1.provider.net.|child.example. 2 ns2.provider.net." \
-		"$(deleg_dump | paste -sd'|')"
+	two_ns_stored "and accepts an UPDATE" "$k" $ADDR $PORT
 	check "it stops cleanly" stop_dsyncd
 else
 	not_ok "the installed dsyncd starts as root with server.user dsyncd"

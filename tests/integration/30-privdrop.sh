@@ -21,7 +21,7 @@ chown nobody "$T/out" # the zonefile backend writes there once switched
 # an unknown user or group: dsyncd -n names the line
 sed 's/user = "nobody"/user = "no-such-user-dsyncd"/' "$T/dsyncd.conf" >"$T/bad.conf"
 out=$("$BIN/dsyncd" -n -c "$T/bad.conf" 2>&1)
-expect "an unknown user fails the check" 1 "$?"
+expect "an unknown user fails the check (exit 78, EX_CONFIG)" 78 "$?"
 expect_match "with file:line" "bad.conf:1: 'server.user': unknown user \"no-such-user-dsyncd\"" "$out"
 check "the configuration with user nobody passes the check" "$BIN/dsyncd" -n -c "$T/dsyncd.conf"
 
@@ -40,15 +40,7 @@ expect "real, effective, saved and file uid and gid" \
 expect "no capabilities left (permitted)" 0000000000000000 \
 	"$(awk '/^CapPrm:/ { print $2 }' "/proc/$DSYNCD_PID/status")"
 
-expect "an UPDATE is accepted after the switch" NOERROR "$(nsu "$k" $ADDR $PORT <<EOF
-zone example.
-update add child.example. 3600 NS ns1.provider.net.
-update add child.example. 3600 NS ns2.provider.net.
-EOF
-)"
-expect "and it is in the store" \
-	"child.example. 2 ns1.provider.net.|child.example. 2 ns2.provider.net." \
-	"$(deleg_dump | paste -sd'|')"
+two_ns_stored "an UPDATE is accepted after the switch" "$k" $ADDR $PORT
 if wait_for 100 grep -q "ns2.provider.net" "$T/out/example.delegations" 2>/dev/null; then
 	ok "the zonefile backend wrote it as nobody"
 else
@@ -78,7 +70,7 @@ mkdir -p "$T/shared"
 touch "$T/shared/other"
 sed "s|\"$T/db/dsyncd.db\"|\"$T/shared/dsyncd.db\"|" "$T/dsyncd.conf" >"$T/shared.conf"
 out=$(timeout 60 "$BIN/dsyncd" -c "$T/shared.conf" 2>&1)
-expect "a store folder nobody cannot write stops the start" 1 "$?"
+expect "a store folder nobody cannot write stops the start (exit 69, EX_UNAVAILABLE)" 69 "$?"
 expect_match "with a message naming the folder" \
 	"store folder $T/shared is not writable by uid $NOBODY" "$out"
 expect "the folder is still root's" root "$(stat -c %U "$T/shared")"

@@ -44,15 +44,6 @@ zones = ( { name = "example."; bootstrap-methods = [ "manual" ];
 EOC
 start_dsyncd "$T/dsyncd.conf" || { not_ok "dsyncd starts"; finish; }
 
-# c ARGS...: run dsyncctl; sets RC, OUT and ERR
-c() {
-	"$CTL" "$@" >"$T/c.out" 2>"$T/c.err"
-	RC=$?
-	OUT=$(cat "$T/c.out")
-	ERR=$(cat "$T/c.err")
-}
-j() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)" <<<"$OUT" 2>&1; }
-rc_is() { expect "$1 (exit $2)" "$2" "$RC"; }
 upload() { # KEYPREFIX ZONE
 	printf 'zone %s\nupdate add %s\n' "$2" "$(keyrr "$1")" | nsu "$1" $ADDR $PORT
 }
@@ -172,7 +163,7 @@ rc_is "dsyncctl: a tag above 65535" 1
 c key trust "c.example."
 rc_is "dsyncctl: no tag at all is a usage error" 64
 out=$("$BIN/dsyncd" -c "$T/dsyncd.conf" key trust "x.auto./$TX/13" 2>&1)
-expect "dsyncd key trust: the wrong algorithm exits 1" 1 $?
+expect "dsyncd key trust: the wrong algorithm exits 66 (no such key)" 66 $?
 expect "... and says why" "key: x.auto. has no key with tag $TX and algorithm 13; not changed" "$out"
 expect "nothing changed in the store" "$before" "$(sqlite3 "$T/db/dsyncd.db" "select id, state from keys order by id")"
 

@@ -119,7 +119,7 @@ fails=$(metric 'dsyncd_backend_deliveries_total{zone="example.",backend="zonefil
 check "dsyncd_backend_deliveries_total counts the failures ($fails)" test "${fails:-0}" -ge 1
 env -u DSYNCCTL_TOKEN -u DSYNCCTL_TOKEN_FILE -u DSYNCCTL_CONFIG HOME="$T/home" XDG_CONFIG_HOME="$T/xdg" \
 	"$BIN/dsyncctl" --url "$BASE" health >"$T/ctl.out" 2>"$T/ctl.err"
-expect "dsyncctl health exits 2" 2 "$?"
+expect "dsyncctl health exits 1 (answered: not ready)" 1 "$?"
 expect_match "... and says why" "^dsyncctl: dsyncd is not ready: backend example./zonefile: oldest undelivered change" "$(cat "$T/ctl.err")"
 
 rm -f "$T/fail"

@@ -211,6 +211,34 @@ nsu() {
 	fi
 }
 
+# ---- dsyncctl ----------------------------------------------------------------
+
+# c ARGS...: run dsyncctl; sets RC, OUT (stdout) and ERR (stderr)
+c() {
+	"$BIN/dsyncctl" "$@" >"$T/c.out" 2>"$T/c.err"
+	RC=$?
+	OUT=$(cat "$T/c.out")
+	ERR=$(cat "$T/c.err")
+}
+# j 'EXPR': EXPR over d, the JSON in $OUT, printed by python3
+j() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)" <<<"$OUT" 2>&1; }
+# rc_is DESC WANT: the last dsyncctl exit status
+rc_is() { expect "$1 (exit $2)" "$2" "$RC"; }
+
+# two_ns_stored DESC KEYPREFIX ADDR PORT: an UPDATE of child.example.'s two NS
+# signed with the key is accepted, and the store then holds exactly them
+two_ns_stored() {
+	expect "$1" NOERROR "$(nsu "$2" "$3" "$4" <<EOF
+zone example.
+update add child.example. 3600 NS ns1.provider.net.
+update add child.example. 3600 NS ns2.provider.net.
+EOF
+)"
+	expect "$1: in the store" \
+		"child.example. 2 ns1.provider.net.|child.example. 2 ns2.provider.net." \
+		"$(deleg_dump | paste -sd'|')"
+}
+
 # ---- the store -------------------------------------------------------------
 
 # deleg_dump: every delegation record in the store, one line each, sorted
