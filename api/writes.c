@@ -107,8 +107,7 @@ static bool find_key(struct api_req *q, int64_t *id)
 {
 	char why[1024];
 	struct store_key *k = malloc(sizeof(*k));
-	int rc =
-	    k ? key_lookup(q->a->cfg, q->a->store, q->param[0], k, why, sizeof(why)) : DS_ENOMEM;
+	int rc = k ? key_lookup(q->cfg, q->a->store, q->param[0], k, why, sizeof(why)) : DS_ENOMEM;
 	if (rc == DS_OK)
 		*id = k->id;
 	else if (rc == DS_EINVAL || rc == DS_ENOENT || rc == DS_EEXIST)
@@ -417,7 +416,7 @@ static struct deleg_op *child_op(struct api_req *q, json_t *b, char *reason, siz
 	op->client = q->client;
 	op->request = q->request;
 	op->reason = reason;
-	int rc = deleg_op_child(q->a->cfg, q->param[0], op);
+	int rc = deleg_op_child(q->cfg, q->param[0], op);
 	if (rc != DS_OK) {
 		api_error(q, rc == DS_ENOENT ? 404 : 400, "%s", op->why);
 		free(op);

@@ -28,11 +28,13 @@ void log_init(const char *ident, bool use_syslog, int level)
 {
 	log_ident = ident;
 	log_level = level;
-	if (log_syslog && !use_syslog)
-		closelog();
-	log_syslog = use_syslog;
+	/* opened before other threads are told to use it */
 	if (use_syslog)
 		openlog(ident, LOG_PID | LOG_NDELAY, log_facility);
+	bool was = log_syslog;
+	log_syslog = use_syslog;
+	if (was && !use_syslog)
+		closelog();
 }
 
 void log_set_facility(int facility)

@@ -294,6 +294,10 @@ bool cfg_setting_restart_only(const char *path);
  * DS_ENOMEM.  Free of global state: safe for a reload to call.
  */
 int cfg_preflight(const struct cfg *c, FILE *err);
+/* The part of cfg_preflight a reload needs: what it reads again (the API
+ * tokens file) and what it makes anew (the backends); the settings read
+ * only at start keep their running, checked values. */
+int cfg_preflight_reload(const struct cfg *c, FILE *err);
 /* One preflight problem: "where: message" on err (where NULL: c's file). */
 void cfg_preflight_say(FILE *err, const char *where, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -205,3 +205,10 @@ int cfg_preflight(const struct cfg *c, FILE *err)
 	n += check_backends(c, err);
 	return n == 0 ? DS_OK : DS_ECONFIG;
 }
+
+int cfg_preflight_reload(const struct cfg *c, FILE *err)
+{
+	unsigned n = c->api.enabled ? check_tokens(c, err) : 0;
+	n += check_backends(c, err);
+	return n == 0 ? DS_OK : DS_ECONFIG;
+}

@@ -94,6 +94,42 @@ static int api_reload(void *arg, struct api_reload_result *res)
 	return rc;
 }
 
+/*
+ * The old delivery lanes and bootstrap scheduler end what they are doing
+ * (a delivery or a validation may take its whole timeout) on a thread of
+ * their own, so that the I/O loop serves meanwhile; the new ones start
+ * once the old ones are gone, never beside them.  The old configuration
+ * is freed last.
+ */
+struct switcher {
+	struct outbox_runner *outbox;
+	struct outbox_next *lanes;
+	struct bootstrap *old_boot, *new_boot;
+	const struct cfg *old_cfg;
+};
+
+static void *switcher_main(void *arg)
+{
+	struct switcher *w = arg;
+	if (outbox_switch(w->outbox, w->lanes) != DS_OK)
+		log_err("reload: some delivery threads did not start; restart dsyncd");
+	bootstrap_stop(w->old_boot);
+	if (bootstrap_run(w->new_boot, false) != DS_OK)
+		log_err("reload: the bootstrap scheduler did not start; restart dsyncd");
+	cfg_free(w->old_cfg);
+	free(w);
+	return NULL;
+}
+
+/* Wait for the previous reload's switcher (a reload or the stop comes after it). */
+static void switcher_wait(struct process *p)
+{
+	if (p->switching) {
+		pthread_join(p->switcher, NULL);
+		p->switching = false;
+	}
+}
+
 /* What the receiver works with, as the process has it now. */
 static struct receiver_env receiver_env_of(struct process *p)
 {
@@ -140,6 +176,7 @@ void process_stop(struct process *p)
 	p->stopping = true; /* an API request waiting for a reload gives up */
 	pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->mu);
+	switcher_wait(p);
 	api_stop(p->api);
 	receiver_free(p->receiver);
 	bootstrap_stop(p->boot);
@@ -154,18 +191,27 @@ void process_stop(struct process *p)
 
 /* ---- reload ---- */
 
-/* Load and check the file again, as start-up does: the new configuration,
- * or res->error. */
+/*
+ * Load and check the file again: the text as start-up does, the running
+ * values of the settings read only at start kept (res->restart names the
+ * changed ones), then what a reload reads again (tokens file, backends'
+ * files and programs).  The new configuration, or res->error.
+ */
 static int reload_load(struct process *p, struct cfg **out, struct api_reload_result *res)
 {
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
-	if (f == NULL)
+	if (f == NULL) {
+		snprintf(res->error, sizeof(res->error), "out of memory");
 		return DS_ENOMEM;
+	}
 	int rc = cfg_load(p->cfg->file, f, out);
-	/* what start-up checks beyond the text (files, modes, folders, programs) */
-	if (rc == DS_OK && (rc = cfg_preflight(*out, f)) != DS_OK) {
+	if (rc == DS_OK)
+		rc = cfg_keep_restart(*out, p->cfg, res->restart, sizeof(res->restart));
+	if (rc == DS_OK)
+		rc = cfg_preflight_reload(*out, f);
+	if (rc != DS_OK && *out != NULL) {
 		cfg_free(*out);
 		*out = NULL;
 	}
@@ -203,6 +249,7 @@ struct next {
 	struct cfg *cfg;
 	struct outbox_next *outbox;
 	struct bootstrap *boot;
+	struct switcher *switcher;
 };
 
 static void next_free(struct next *n)
@@ -210,6 +257,7 @@ static void next_free(struct next *n)
 	outbox_next_free(n->outbox);
 	bootstrap_stop(n->boot);
 	cfg_free(n->cfg);
+	free(n->switcher);
 }
 
 /* Everything that can fail, beside the running parts. */
@@ -218,7 +266,8 @@ static int reload_prepare(struct process *p, struct next *n, struct api_reload_r
 	int rc = reload_load(p, &n->cfg, res);
 	if (rc != DS_OK)
 		return rc;
-	rc = cfg_keep_restart(n->cfg, p->cfg, res->restart, sizeof(res->restart));
+	if ((n->switcher = malloc(sizeof(*n->switcher))) == NULL)
+		rc = DS_ENOMEM;
 	if (rc == DS_OK && (rc = outbox_prepare(p->outbox, n->cfg, &n->outbox)) != DS_OK)
 		snprintf(res->error, sizeof(res->error),
 			 "the backends of the new configuration cannot be set up (%s): see the log",
@@ -234,48 +283,52 @@ static int reload_prepare(struct process *p, struct next *n, struct api_reload_r
 	return rc;
 }
 
-/* The configured keys of the new configuration into the store and the cache. */
+/* The configured keys of the new configuration into the store (one
+ * transaction: on failure nothing changed) and the cache. */
 static int reload_keys(struct process *p, const struct cfg *c, struct api_reload_result *res)
 {
 	int rc = keys_sync_config(c, p->store);
-	if (rc == DS_OK)
-		rc = keycache_sync(p->keys, p->store, &c->limits);
-	if (rc != DS_OK)
+	if (rc != DS_OK) {
 		snprintf(res->error, sizeof(res->error),
 			 "the configured keys cannot be written to the store: %s", ds_strerror(rc));
+		return rc;
+	}
+	/* committed: from here on the reload goes through */
+	if (keycache_sync(p->keys, p->store, &c->limits) != DS_OK)
+		log_err("reload: the key cache was not read again from the store; send SIGHUP "
+			"again");
 	else
 		log_notice("child keys reloaded from the store (%zu in memory)",
 			   keycache_count(p->keys));
-	return rc;
+	return DS_OK;
 }
 
 /* Every part onto the new configuration (nothing here fails the reload). */
 static void reload_switch(struct process *p, struct next *n)
 {
-	if (outbox_switch(p->outbox, n->outbox) != DS_OK)
-		log_err("reload: some delivery threads did not start; restart dsyncd");
-	n->outbox = NULL;
-	bootstrap_stop(p->boot);
+	struct switcher *w = n->switcher;
+	outbox_ask_stop(p->outbox);
+	bootstrap_ask_stop(p->boot);
+	*w = (struct switcher){p->outbox, n->outbox, p->boot, n->boot, p->cfg};
 	p->boot = n->boot;
-	n->boot = NULL;
-	if (bootstrap_run(p->boot, false) != DS_OK)
-		log_err("reload: the bootstrap scheduler did not start; restart dsyncd");
 	struct receiver_env renv = receiver_env_of(p);
-	if (receiver_apply(p->receiver, n->cfg, &renv) != DS_OK)
-		log_err("reload: the receiver kept its connection table size (out of memory)");
+	receiver_apply(p->receiver, n->cfg, &renv);
 	api_set_cfg(p->api, n->cfg);
 	api_reload_tokens(p->api);
 	log_set_facility(n->cfg->log_facility);
 	log_init("dsyncd", n->cfg->log_syslog, n->cfg->log_level);
-	const struct cfg *old = p->cfg;
 	p->cfg = n->cfg;
-	n->cfg = NULL;
-	cfg_free(old);
+	*n = (struct next){0};
+	if (pthread_create(&p->switcher, NULL, switcher_main, w) == 0)
+		p->switching = true;
+	else
+		switcher_main(w); /* no thread: the I/O loop waits for the old parts */
 }
 
 int process_reload(struct process *p, struct api_reload_result *res)
 {
 	struct next n = {0};
+	switcher_wait(p);
 	log_notice("reloading the configuration from %s", p->cfg->file);
 	int rc = reload_prepare(p, &n, res);
 	if (rc == DS_OK) {

@@ -23,6 +23,8 @@ struct process {
 	struct bootstrap *boot;
 	struct receiver *receiver;
 	struct api *api;
+	pthread_t switcher; /* a reload's old parts ending, new ones starting */
+	bool switching;
 	/* reloads asked for through the API, and the outcome of the last one */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;

@@ -551,6 +551,16 @@ void bootstrap_kick(struct bootstrap *b)
 	pthread_mutex_unlock(&b->mu);
 }
 
+void bootstrap_ask_stop(struct bootstrap *b)
+{
+	if (b == NULL || !b->started)
+		return;
+	pthread_mutex_lock(&b->mu);
+	b->stop = true;
+	pthread_cond_signal(&b->cv);
+	pthread_mutex_unlock(&b->mu);
+}
+
 void bootstrap_stop(struct bootstrap *b)
 {
 	if (b == NULL)

@@ -48,6 +48,9 @@ int bootstrap_new(const struct cfg *cfg, struct keycache *keys, struct boot_coun
 int bootstrap_run(struct bootstrap *b, bool resumed);
 /* Wake it: a validation was queued.  NULL is a no-op. */
 void bootstrap_kick(struct bootstrap *b);
+/* Tell it to stop after the attempt in progress, without waiting; NULL
+ * is a no-op. */
+void bootstrap_ask_stop(struct bootstrap *b);
 /* Stop and free (waits for the attempt in progress); NULL is a no-op. */
 void bootstrap_stop(struct bootstrap *b);
 

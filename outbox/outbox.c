@@ -358,13 +358,18 @@ static int threads_start(struct outbox_runner *o)
 	return DS_OK;
 }
 
-/* Stop and join every thread (a delivery in progress ends first). */
-static void threads_stop(struct outbox_runner *o)
+void outbox_ask_stop(struct outbox_runner *o)
 {
 	pthread_mutex_lock(&o->mu);
 	o->stop = true;
 	pthread_cond_broadcast(&o->cv);
 	pthread_mutex_unlock(&o->mu);
+}
+
+/* Stop and join every thread (a delivery in progress ends first). */
+static void threads_stop(struct outbox_runner *o)
+{
+	outbox_ask_stop(o);
 	/* a lane in the middle of a delivery ends it by its backend's timeout */
 	for (size_t i = 0; i < o->nlanes; i++)
 		if (o->lanes[i].started)
@@ -400,6 +405,15 @@ static int warn_unconfigured(void *arg, const uint8_t *zone, const char *backend
 static int lanes_switch(struct outbox_runner *o, struct outbox_next *nx)
 {
 	threads_stop(o);
+	/* a lane that goes on counts on: /metrics sees no counter reset */
+	for (size_t i = 0; i < nx->nlanes; i++)
+		for (size_t j = 0; j < o->nlanes; j++)
+			if (strcmp(nx->lanes[i].zname, o->lanes[j].zname) == 0 &&
+			    strcmp(backend_name(nx->lanes[i].b), backend_name(o->lanes[j].b)) ==
+				0) {
+				atomic_store(&nx->lanes[i].ok, atomic_load(&o->lanes[j].ok));
+				atomic_store(&nx->lanes[i].fail, atomic_load(&o->lanes[j].fail));
+			}
 	pthread_rwlock_wrlock(&o->lanes_lock);
 	struct lane *old = o->lanes;
 	size_t nold = o->nlanes;

@@ -26,6 +26,9 @@ int outbox_start(const struct cfg *cfg, struct outbox_runner **out);
 struct outbox_next;
 int outbox_prepare(struct outbox_runner *o, const struct cfg *cfg, struct outbox_next **out);
 int outbox_switch(struct outbox_runner *o, struct outbox_next *nx);
+/* Tell the running lanes to stop after what they are doing, without
+ * waiting (outbox_switch waits); a reload calls it before outbox_switch. */
+void outbox_ask_stop(struct outbox_runner *o);
 void outbox_next_free(struct outbox_next *nx);
 
 /* Wake the runner: new changes were committed.  Cheap: one lock and one

@@ -301,7 +301,8 @@ static int read_waiting(struct store *s, struct waiting *w)
 }
 
 /* What waits: queues, deliveries, validations; keys by state. */
-static void render_gauges(FILE *out, struct receiver *r, const struct waiting *w)
+static void render_gauges(FILE *out, struct receiver *r, const struct cfg *cfg,
+			  const struct waiting *w)
 {
 	family(out, "dsyncd_queue_depth", "gauge", "Requests waiting in a queue.");
 	fprintf(out, "dsyncd_queue_depth{queue=\"verify\"} %zu\n", queue_depth(&r->verifyq));
@@ -312,7 +313,7 @@ static void render_gauges(FILE *out, struct receiver *r, const struct waiting *w
 	       (unsigned long long)w->validations);
 	simple(out, "dsyncd_validations_pending_limit", "gauge",
 	       "At most this many validations are queued (bootstrap.max-pending-total).",
-	       r->cfg->boot.max_pending_total);
+	       cfg->boot.max_pending_total);
 	simple(out, "dsyncd_keys_awaiting_operator", "gauge",
 	       "Child keys in state known: they wait for an operator to trust them (manual).",
 	       (unsigned long long)w->keys[KEY_KNOWN]);
@@ -357,7 +358,7 @@ int metrics_render(struct receiver *r, const struct cfg *cfg, struct store *s, F
 	       "Changes handed to an output backend, by zone, backend and outcome.");
 	struct deliveries d = {.out = out};
 	outbox_stats(r->outbox, put_delivery, &d);
-	render_gauges(out, r, &w);
+	render_gauges(out, r, cfg, &w);
 	render_lanes(out, &lanes);
 	free(lanes.v);
 	render_duration(out, c);

@@ -66,7 +66,7 @@ void receiver_set_reload_hook(struct receiver *r, void (*fn)(void *arg), void *a
  * cfg_keep_restart keeps (listeners, workers) stay as they are.
  */
 void receiver_quiesce(struct receiver *r);
-int receiver_apply(struct receiver *r, const struct cfg *cfg, const struct receiver_env *env);
+void receiver_apply(struct receiver *r, const struct cfg *cfg, const struct receiver_env *env);
 
 /* Free (after receiver_run() returned, or instead of it); env is left alone. */
 void receiver_free(struct receiver *r);

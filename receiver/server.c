@@ -432,7 +432,7 @@ static void tcp_accept(struct receiver *r, int lfd)
 		for (size_t i = 0; i < r->nconns; i++)
 			same += r->open[i]->net == net;
 		if ((size_t)fd >= r->nconns_max || r->nconns >= r->cfg->tcp_max_connections ||
-		    same >= r->cfg->tcp_per_network) {
+		    r->nconns >= r->open_cap || same >= r->cfg->tcp_per_network) {
 			char cl[INET6_ADDRSTRLEN + 8];
 			peer_str(&peer, cl, sizeof(cl));
 			if (same >= r->cfg->tcp_per_network)
@@ -921,14 +921,18 @@ static void jobq_set_max(struct jobq *q, size_t max)
 	pthread_mutex_unlock(&q->mu);
 }
 
-int receiver_apply(struct receiver *r, const struct cfg *cfg, const struct receiver_env *env)
+void receiver_apply(struct receiver *r, const struct cfg *cfg, const struct receiver_env *env)
 {
 	if (r->conns != NULL && cfg->tcp_max_connections > r->open_cap) {
+		/* out of memory: the cap stays what it was (tcp_accept keeps to open_cap) */
 		struct conn **o = realloc(r->open, cfg->tcp_max_connections * sizeof(*o));
-		if (o == NULL)
-			return DS_ENOMEM;
-		r->open = o;
-		r->open_cap = cfg->tcp_max_connections;
+		if (o != NULL) {
+			r->open = o;
+			r->open_cap = cfg->tcp_max_connections;
+		} else {
+			log_err("reload: out of memory: server.tcp-max-connections stays at %zu",
+				r->open_cap);
+		}
 	}
 	r->cfg = cfg;
 	r->outbox = env->outbox;
@@ -938,7 +942,6 @@ int receiver_apply(struct receiver *r, const struct cfg *cfg, const struct recei
 	ratelimit_bucket_init(&r->verify_budget, cfg->verify_budget, clock_mono_ns());
 	atomic_store(&r->sign_tokens, (long)cfg->receiver.sign_budget);
 	reload_rkeys(r);
-	return DS_OK;
 }
 
 void receiver_free(struct receiver *r)

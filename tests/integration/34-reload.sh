@@ -37,6 +37,7 @@ conf() {
 	[ "$v" = quiet ] && level=warning
 	[ "$v" = port ] && apiport=8054
 	[ "$v" = plus ] && tcp=512
+	[ "$v" = slow2 ] && tcp=300
 	{
 		echo "server = { listen = [ \"$ADDR\" ]; port = $PORT; workers = 2;"
 		echo "  updates-per-signer = 1000000; updates-per-source = 1000000;"
@@ -53,6 +54,9 @@ conf() {
 		echo "  );"
 		if [ "$v" = nobackend ]; then
 			echo "  backends = ( { type = \"carrier-pigeon\"; } );"
+		elif [ "$v" = slow ] || [ "$v" = slow2 ]; then
+			echo "  backends = ( { type = \"zonefile\"; path = \"$T/out/example.delegations\";"
+			echo "                 reload = [ \"$T/slow.sh\" ]; reload-timeout = 300; } );"
 		elif [ "$v" = noprog ]; then
 			echo "  backends = ( { type = \"zonefile\"; path = \"$T/out/example.delegations\";"
 			echo "                 reload = [ \"$T/no-such-program\" ]; } );"
@@ -189,6 +193,34 @@ expect "the store holds b.example.'s last NS set" \
 delivered() { grep -q "ns$step-a.b.net" "$T/out/example.delegations" 2>/dev/null; }
 check "the last change reached the zone file" wait_for 300 delivered
 check "the added zone's backend delivered d.other." grep -q "ns1.d.net" "$T/out/other.delegations"
+
+# a reload does not wait for a slow delivery: the backend's reload program
+# holds the delivery until the test releases it (bounded: 60 s); meanwhile a
+# reload is done and the receiver answers
+cat >"$T/slow.sh" <<SLOW
+#!/bin/sh
+touch "$T/busy"
+i=0
+while [ ! -e "$T/release" ] && [ \$i -lt 600 ]; do sleep 0.1; i=\$((i + 1)); done
+rm -f "$T/busy"
+SLOW
+chmod +x "$T/slow.sh"
+conf slow
+hup
+upd "$KB" example. b.example. nss1-a.b.net. nss1-b.b.net. >/dev/null
+check "a delivery is held by the slow backend" wait_for 300 test -e "$T/busy"
+n0=$(grep -c "configuration reloaded: " "$T/dsyncd.log")
+conf slow2
+hup
+expect "while it is held, a reload is done" $((n0 + 1)) \
+	"$(grep -c "configuration reloaded: " "$T/dsyncd.log")"
+expect "and an UPDATE is answered" NOERROR \
+	"$(upd "$KB" example. b.example. nss2-a.b.net. nss2-b.b.net.)"
+check "... with the delivery still held" test -e "$T/busy"
+touch "$T/release"
+check "released, the held delivery ends" wait_for 300 test ! -e "$T/busy"
+delivered2() { grep -q "nss2-a.b.net" "$T/out/example.delegations" 2>/dev/null; }
+check "the new lanes deliver the change made meanwhile" wait_for 300 delivered2
 
 # the log level follows the file
 conf quiet
