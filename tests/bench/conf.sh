@@ -12,23 +12,34 @@
 #   server.updates-per-signer     R9, default 120 a minute per signer name
 #   sig0.verify-budget            R8, default 5000 verifications a second;
 #                                 0 = no budget (B3); B9 passes its own
-#   keystate.inquiries-per-source default 120 a minute (no benchmark sends
-#   bootstrap.uploads-per-child   KeyState inquiries or key uploads today;
-#   bootstrap.uploads-per-source  raised so that adding one cannot skew it)
+#   keystate.inquiries-per-source default 120 a minute per /24 (/56): B6
+#                                 sends tens of thousands a minute
+#   receiver.sign-budget          default 1000 signed answers a second to
+#                                 requests that did not authenticate (B6's
+#                                 inquiries are signed, so it does not meet
+#                                 it; raised so that a failed signature
+#                                 cannot turn into unsigned answers)
+#   bootstrap.uploads-per-child   no benchmark sends key uploads today;
+#   bootstrap.uploads-per-source  raised so that adding one cannot skew it
 #
 # All are set to the schema's maximum (config/config.c).
 
-# bench_conf ADDR PORT STORE LOG_LEVEL VERIFY_BUDGET CHILDREN: the
+# bench_conf ADDR PORT STORE LOG_LEVEL VERIFY_BUDGET CHILDREN [KEYDIR]: the
 # configuration on stdout.  STORE is the SQLite file; CHILDREN the zone's
 # children as libconfig groups, comma-separated.  Zone example., null
 # backend, one verification thread per CPU (workers = 0), queue-max 1024,
-# commit-batch-max 64.
+# commit-batch-max 64.  With KEYDIR, the receiver's key (receiver.name
+# updater.example., ED25519, made there on the first start) signs the
+# answers (B6).
 bench_conf() {
+	local rname=""
+	[ -n "${7:-}" ] && rname="name = \"updater.example.\"; key-directory = \"$7\"; "
 	cat <<EOC
 server = { listen = [ "$1" ]; port = $2; workers = 0; queue-max = 1024; commit-batch-max = 64;
   updates-per-source = 100000000; updates-per-signer = 100000000; };
 sig0 = { verify-budget = $5; };
 keystate = { inquiries-per-source = 1000000; };
+receiver = { ${rname}sign-budget = 1000000; };
 bootstrap = { uploads-per-child = 100000; uploads-per-source = 1000000; };
 store = { path = "$3"; };
 log = { level = "$4"; };

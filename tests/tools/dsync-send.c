@@ -51,6 +51,8 @@ enum { EXIT_OK = 0, EXIT_ERR = 1, EXIT_TIMEOUT = 3, EXIT_CLOSED = 4, EXIT_USAGE 
 /* die()'s exit status: a usage error until the command line is read */
 static int die_status = EXIT_USAGE;
 
+static void usage_modes(FILE *f);
+
 static void usage(FILE *f)
 {
 	fputs(
@@ -101,28 +103,52 @@ static void usage(FILE *f)
 	    "      --raw-file FILE      send the bytes of FILE as they are\n"
 	    "      --save FILE          write the request bytes to FILE\n"
 	    "      --repeat N           send the same bytes N times, one after another\n"
-	    "\n"
-	    "Load mode (B3 benchmark):\n"
-	    "      --count N            send N UPDATEs, each with its own ID and signature\n"
-	    "      --concurrency C      keep C outstanding (UDP) or C connections (TCP)\n"
-	    "      --rate R             UDP: send at most R requests per second\n"
-	    "\n"
-	    "Output, one line per answer (EDE text escaped, first EDE only):\n"
-	    "  rcode=NAME ede=CODE|- text=\"EDE TEXT\" id=ID [sig0=N] [sig0ok=R] [tsig=1]\n"
-	    "  [optCODE=HEX]...  With --verify-key: sig0=0 for an unsigned answer, else\n"
-	    "  sig0ok=rfc2931 (signed over request and answer), sig0ok=response-only (over\n"
-	    "  the answer alone) or sig0ok=0 (does not verify, or not the last record).\n"
-	    "  an unparsable answer adds malformed=\"why\"; no answer prints rcode=- and one of\n"
-	    "  timeout=1, closed=1 (TCP closed), refused=1 (UDP port unreachable).\n"
-	    "Load mode prints one line: count= answered= timeouts= elapsed= rate= p50_ms=\n"
-	    "  p99_ms= build_rate= rcodes=NAME:N,... edes=CODE:N,...  (requests are built and\n"
-	    "  signed before the timed phase; rate counts answers per second; edes counts\n"
-	    "  each answer's first EDE, \"-\" for none).\n"
-	    "  -V, --version            print the version\n"
-	    "  -h, --help               this text\n"
-	    "Exit: 0 every request answered, 1 local error, 3 timeout, 4 connection\n"
-	    "  closed or port unreachable without an answer, 64 bad command line.\n",
+	    "\n",
 	    f);
+	usage_modes(f);
+}
+
+/* The second half of usage(): load and sequence modes, output, exit. */
+static void usage_modes(FILE *f)
+{
+	fputs("Load mode (B3 benchmark):\n"
+	      "      --count N            send N UPDATEs, each with its own ID and signature\n"
+	      "      --concurrency C      keep C outstanding (UDP) or C connections (TCP)\n"
+	      "      --rate R             UDP: send at most R requests per second\n"
+	      "\n"
+	      "Sequence mode (crash-safety soak), UDP:\n"
+	      "      --seq N              send N UPDATEs one after another; in every record given\n"
+	      "                           with --add, --del, --del-rrset, --del-name and the\n"
+	      "                           prerequisites, %d stands for the request's sequence\n"
+	      "                           number; each request waits for the answer to the one\n"
+	      "                           before, and is sent again, the same bytes, after\n"
+	      "                           --wait-ms without an answer (100 ms after the port was\n"
+	      "                           unreachable) until it is answered, as a client does\n"
+	      "      --seq-start S        the first sequence number (default 1)\n"
+	      "      --give-up-ms N       stop resending one request after N ms (default 60000)\n"
+	      "  SIGTERM or SIGINT: no new request; the one in flight is still sent until\n"
+	      "  answered (or given up), then the summary line.\n"
+	      "\n"
+	      "Output, one line per answer (EDE text escaped, first EDE only):\n"
+	      "  rcode=NAME ede=CODE|- text=\"EDE TEXT\" id=ID [sig0=N] [sig0ok=R] [tsig=1]\n"
+	      "  [optCODE=HEX]...  With --verify-key: sig0=0 for an unsigned answer, else\n"
+	      "  sig0ok=rfc2931 (signed over request and answer), sig0ok=response-only (over\n"
+	      "  the answer alone) or sig0ok=0 (does not verify, or not the last record).\n"
+	      "  an unparsable answer adds malformed=\"why\"; no answer prints rcode=- and one of\n"
+	      "  timeout=1, closed=1 (TCP closed), refused=1 (UDP port unreachable).\n"
+	      "Load mode prints one line: count= answered= timeouts= elapsed= rate= p50_ms=\n"
+	      "  p99_ms= build_rate= rcodes=NAME:N,... edes=CODE:N,... signed=N  (requests\n"
+	      "  are built and signed before the timed phase; rate counts answers per second;\n"
+	      "  edes counts each answer's first EDE, \"-\" for none; signed counts answers\n"
+	      "  that carry a SIG(0)).\n"
+	      "Sequence mode prints one line per request, when it is answered or given up:\n"
+	      "  seq=N rcode=NAME|- ede=CODE|- tries=T id=ID text=\"EDE TEXT\"\n"
+	      "  and then count= answered= timeouts= resends= elapsed= rcodes= edes=\n"
+	      "  -V, --version            print the version\n"
+	      "  -h, --help               this text\n"
+	      "Exit: 0 every request answered, 1 local error, 3 timeout, 4 connection\n"
+	      "  closed or port unreachable without an answer, 64 bad command line.\n",
+	      f);
 }
 
 /* ---- options ---------------------------------------------------------------- */
@@ -177,6 +203,7 @@ struct opts {
 	long repeat;
 	long count, concurrency;
 	long rate; /* load mode, UDP: requests per second at most; 0 = no pacing */
+	long seq, seq_start, give_up_ms; /* sequence mode: seq > 0 */
 };
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -306,6 +333,9 @@ static const struct optdef optdefs[] = {
     {"count", 0, NUM(count, 1, 100000000, "count")},
     {"concurrency", 0, NUM(concurrency, 1, 65535, "concurrency")},
     {"rate", 0, NUM(rate, 1, 10000000, "rate")},
+    {"seq", 0, NUM(seq, 1, 100000000, "sequence count")},
+    {"seq-start", 0, NUM(seq_start, 0, 1000000000, "first sequence number")},
+    {"give-up-ms", 0, NUM(give_up_ms, 1, 3600000, "give-up time")},
     {"help", 'h', ACT(A_HELP)},
     {"version", 'V', ACT(A_VERSION)},
 };
@@ -422,6 +452,17 @@ static void opts_defaults(struct opts *o)
 	o->inc_off = -60;
 	o->exp_off = 300;
 	o->repeat = 1;
+	o->seq_start = 1;
+	o->give_up_ms = 60000;
+}
+
+/* Whether a record given on the command line holds %d (sequence mode). */
+static bool seq_has_template(const struct opts *o)
+{
+	for (size_t i = 0; i < o->nitems; i++)
+		if (strstr(o->items[i].text, "%d") != NULL)
+			return true;
+	return false;
 }
 
 /* Options that do not go together. */
@@ -437,6 +478,12 @@ static void opts_check(struct opts *o)
 		die("--verify-key is for single requests, not --count");
 	if (o->rate > 0 && (o->count == 0 || o->tcp))
 		die("--rate is for --count over UDP");
+	if (o->seq > 0 && (o->count > 0 || o->raw_hex || o->raw_file || o->repeat > 1 ||
+			   o->verify_key || o->save || o->tcp))
+		die("--seq builds and sends its own requests, one at a time over UDP: not with "
+		    "--count, --raw-hex, --raw-file, --repeat, --verify-key, --save or --tcp");
+	if (o->seq > 0 && !seq_has_template(o))
+		die("--seq needs %%d (the sequence number) in at least one record");
 	if (o->concurrency == 0)
 		o->concurrency = 1;
 }
@@ -1053,6 +1100,7 @@ struct load {
 	unsigned long rcodes[4096];
 	unsigned long *edes; /* per EDE info code; [65536]: no EDE */
 	long answered, timeouts;
+	long nsigned; /* answers that carry a SIG(0) */
 };
 
 static int cmp_double(const void *a, const void *b)
@@ -1083,6 +1131,8 @@ static void load_answer(struct load *L, const uint8_t *p, size_t n, double t0, s
 	if (n >= DNS_HDR_LEN && msg_parse(m, p, n) == DS_OK) {
 		rc = full_rcode(m);
 		ede = first_ede(m);
+		if (m->nsig > 0)
+			L->nsigned++;
 	}
 	msg_clear(m);
 	L->rcodes[rc < 4095 ? rc : 4095]++;
@@ -1259,6 +1309,31 @@ static void load_tcp(struct load *L)
 	free(cs);
 }
 
+/* The RCODE and EDE counts of a summary line: "NAME:N,... edes=CODE:N,...". */
+static void print_tally(const struct load *L)
+{
+	const char *sep = "";
+	char tmpn[32];
+	for (unsigned i = 0; i < 4096; i++)
+		if (L->rcodes[i]) {
+			printf("%s%s:%lu", sep,
+			       i == 4095 ? "SHORT" : rr_rcode_str(i, tmpn, sizeof tmpn),
+			       L->rcodes[i]);
+			sep = ",";
+		}
+	printf("%s edes=", *sep ? "" : "-");
+	sep = "";
+	for (unsigned i = 0; i <= 65536; i++)
+		if (L->edes[i]) {
+			if (i == 65536)
+				printf("%s-:%lu", sep, L->edes[i]);
+			else
+				printf("%s%u:%lu", sep, i, L->edes[i]);
+			sep = ",";
+		}
+	printf("%s", *sep ? "" : "-");
+}
+
 static int load_mode(const struct opts *o, struct builder *bd)
 {
 	struct load L = {.o = o};
@@ -1309,26 +1384,8 @@ static int load_mode(const struct opts *o, struct builder *bd)
 	       "p99_ms=%.3f build_rate=%.1f rcodes=",
 	       o->count, L.answered, L.timeouts, el, el > 0 ? (double)L.answered / el : 0, p50, p99,
 	       sign_time > 0 ? (double)n / sign_time : 0);
-	const char *sep = "";
-	char tmpn[32];
-	for (unsigned i = 0; i < 4096; i++)
-		if (L.rcodes[i]) {
-			printf("%s%s:%lu", sep,
-			       i == 4095 ? "SHORT" : rr_rcode_str(i, tmpn, sizeof tmpn),
-			       L.rcodes[i]);
-			sep = ",";
-		}
-	printf("%s edes=", *sep ? "" : "-");
-	sep = "";
-	for (unsigned i = 0; i <= 65536; i++)
-		if (L.edes[i]) {
-			if (i == 65536)
-				printf("%s-:%lu", sep, L.edes[i]);
-			else
-				printf("%s%u:%lu", sep, i, L.edes[i]);
-			sep = ",";
-		}
-	printf("%s\n", *sep ? "" : "-");
+	print_tally(&L);
+	printf(" signed=%ld\n", L.nsigned);
 	free(L.edes);
 	free(tmp);
 	free(L.msgs);
@@ -1336,6 +1393,187 @@ static int load_mode(const struct opts *o, struct builder *bd)
 	free(L.len);
 	free(L.lat);
 	return L.timeouts ? EXIT_TIMEOUT : EXIT_OK;
+}
+
+/* ---- sequence mode --------------------------------------------------------------- */
+
+static volatile sig_atomic_t seq_stop; /* SIGTERM or SIGINT: start no new request */
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	seq_stop = 1;
+}
+
+/* text with every %d replaced by seq, into out (cap bytes) */
+static void seq_subst(const char *text, long seq, char *out, size_t cap)
+{
+	size_t n = 0;
+	for (const char *p = text; *p; p++) {
+		int w = 1;
+		if (p[0] == '%' && p[1] == 'd') {
+			w = snprintf(out + n, cap - n, "%ld", seq);
+			p++;
+		} else if (n + 1 < cap) {
+			out[n] = *p;
+		} else {
+			w = -1;
+		}
+		if (w < 0 || (size_t)w >= cap - n)
+			die("record too long with sequence %ld: \"%s\"", seq, text);
+		n += (size_t)w;
+	}
+	out[n] = 0;
+}
+
+struct seq_run {
+	const struct opts *o;
+	struct builder *bd;
+	int fd;
+	uint16_t id; /* the last request's ID; the next one gets id + 1 */
+	struct load L;
+	long resends;
+	struct msg m;
+};
+
+/* The first EDE of m: its code (65536 for none), its text in *text, *tlen. */
+static unsigned ede_of(const struct msg *m, const uint8_t **text, size_t *tlen)
+{
+	struct wire w;
+	uint16_t code, olen;
+	const uint8_t *p;
+	*text = NULL;
+	*tlen = 0;
+	if (!opt_begin(m, &w))
+		return 65536;
+	while ((p = opt_next(&w, &code, &olen)) != NULL)
+		if (code == EDNS_OPT_EDE && olen >= 2) {
+			*text = p + 2;
+			*tlen = olen - 2u;
+			return rd_u16(p);
+		}
+	return 65536;
+}
+
+/* The line of one answered request, counted in the tally. */
+static void seq_answered(struct seq_run *S, long seq, int tries, const uint8_t *ans, size_t n)
+{
+	char tmp[32];
+	unsigned rc = n >= 4 ? (unsigned)(ans[3] & 0xf) : 4095, ede = 65536;
+	const uint8_t *text = NULL;
+	size_t tlen = 0;
+	if (n >= DNS_HDR_LEN && msg_parse(&S->m, ans, n) == DS_OK) {
+		rc = full_rcode(&S->m);
+		ede = ede_of(&S->m, &text, &tlen);
+	}
+	S->L.answered++;
+	S->L.rcodes[rc < 4095 ? rc : 4095]++;
+	S->L.edes[ede]++;
+	printf("seq=%ld rcode=%s ", seq, rc == 4095 ? "SHORT" : rr_rcode_str(rc, tmp, sizeof tmp));
+	if (ede < 65536)
+		printf("ede=%u", ede);
+	else
+		printf("ede=-");
+	printf(" tries=%d id=%u text=\"", tries, S->id);
+	if (text != NULL)
+		print_text(stdout, text, tlen);
+	printf("\"\n");
+	msg_clear(&S->m);
+}
+
+/* Wait for the answer to ID until *next (a resend time); 1 when it came */
+static int seq_wait(struct seq_run *S, double *next, uint8_t *ans, size_t *n)
+{
+	struct pollfd pfd = {.fd = S->fd, .events = POLLIN};
+	int ms = (int)((*next - now_s()) * 1000) + 1;
+	if (poll(&pfd, 1, ms > 0 ? ms : 0) <= 0)
+		return 0;
+	ssize_t r = recv(S->fd, ans, MAX_MSG, 0);
+	if (r < 0) {
+		if (errno == ECONNREFUSED) { /* nobody listens (yet): try again soon */
+			if (*next > now_s() + 0.1)
+				*next = now_s() + 0.1;
+			return 0;
+		}
+		if (errno == EINTR || errno == EAGAIN)
+			return 0;
+		die("recv: %s", strerror(errno));
+	}
+	if (r < 2 || rd_u16(ans) != S->id)
+		return 0; /* an earlier request's late answer */
+	*n = (size_t)r;
+	return 1;
+}
+
+/* One request of the sequence: built once, sent until answered or given up. */
+static void seq_one(struct seq_run *S, long seq)
+{
+	static char texts[MAX_ITEMS][2048];
+	static uint8_t req[MAX_MSG], ans[MAX_MSG];
+	const struct opts *o = S->o;
+	struct opts o2 = *o;
+	for (size_t i = 0; i < o->nitems; i++)
+		if (strstr(o->items[i].text, "%d") != NULL) {
+			seq_subst(o->items[i].text, seq, texts[i], sizeof texts[i]);
+			o2.items[i].text = texts[i];
+		}
+	S->bd->o = &o2;
+	S->id++;
+	size_t len = build(S->bd, req, sizeof req, S->id, 0), n = 0;
+	S->bd->o = o;
+	flip(o, req, len);
+	double first = now_s(), next = first;
+	int tries = 0;
+	for (;;) {
+		double t = now_s();
+		if (t >= next) {
+			if (t - first >= o->give_up_ms / 1000.0)
+				break;
+			S->resends += tries > 0;
+			tries++;
+			next = t + o->wait_ms / 1000.0;
+			if (send(S->fd, req, len, 0) < 0) {
+				if (errno == ECONNREFUSED)
+					next = t + 0.1;
+				else if (errno != EAGAIN && errno != ENOBUFS && errno != EINTR)
+					die("send: %s", strerror(errno));
+			}
+		}
+		if (seq_wait(S, &next, ans, &n)) {
+			seq_answered(S, seq, tries, ans, n);
+			return;
+		}
+	}
+	S->L.timeouts++;
+	printf("seq=%ld rcode=- ede=- tries=%d id=%u text=\"\" timeout=1\n", seq, tries, S->id);
+}
+
+static int seq_mode(const struct opts *o, struct builder *bd)
+{
+	struct seq_run *S = calloc(1, sizeof *S);
+	if (S == NULL || (S->L.edes = calloc(65537, sizeof *S->L.edes)) == NULL)
+		die("out of memory");
+	S->o = o;
+	S->bd = bd;
+	S->fd = open_socket(o, false);
+	RAND_bytes((uint8_t *)&S->id, sizeof S->id);
+	struct sigaction sa = {.sa_handler = on_stop};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	double t0 = now_s();
+	long k = 0;
+	for (; k < o->seq && !seq_stop; k++)
+		seq_one(S, o->seq_start + k);
+	printf("count=%ld answered=%ld timeouts=%ld resends=%ld elapsed=%.3f rcodes=", k,
+	       S->L.answered, S->L.timeouts, S->resends, now_s() - t0);
+	print_tally(&S->L);
+	printf("\n");
+	int rc = S->L.timeouts ? EXIT_TIMEOUT : EXIT_OK;
+	close(S->fd);
+	free(S->L.edes);
+	free(S);
+	return rc;
 }
 
 /* ---- main ------------------------------------------------------------------------ */
@@ -1371,8 +1609,8 @@ int main(int argc, char **argv)
 	bool raw = o.raw_hex != NULL || o.raw_file != NULL;
 	if (!raw)
 		builder_init(&bd, &o);
-	if (o.count > 0) {
-		int rc = load_mode(&o, &bd);
+	if (o.count > 0 || o.seq > 0) {
+		int rc = o.seq > 0 ? seq_mode(&o, &bd) : load_mode(&o, &bd);
 		builder_free(&bd);
 		for (size_t i = 0; i < o.neopts; i++)
 			free(o.eopts[i].data);
