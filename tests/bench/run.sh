@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# tests/bench/run.sh BUILDDIR -- benchmarks B1-B4 and B9 of doc/hardening.md
-# (B9: the verification budget under a flood); see tests/bench/README.md
+# tests/bench/run.sh BUILDDIR -- benchmarks B1-B4, B6 and B9 of doc/hardening.md
+# (B6: signed KeyState answers; B9: the verification budget under a flood);
+# see tests/bench/README.md
 # for what each one measures and how to read it.
 #
 #   make bench                     (= tests/bench/run.sh build, after make all bench-build)
 #   ONLY="B1 B2" tests/bench/run.sh build
 #
 # Environment:
-#   ONLY        benchmarks to run (default "B1 B2 B3"; B4 is part of B3; B9 on request)
+#   ONLY        benchmarks to run (default "B1 B2 B3"; B4 is part of B3; B6, B9 on request)
 #   PHASE_SECS  target length of each load phase in seconds (default 10, max 20)
 #   LEVELS      outstanding requests for B3 (default "1 10 100 1000")
 #   B2_SECS     seconds per B2 measurement (default 3, as openssl speed -seconds 3)
+#   B1_SECS     openssl speed -seconds for B1 (default 3)
 #   DSYNC_SEND  load generator binary (default BUILDDIR/dsync-send)
 #   KEEP=1      keep the temporary folder (logs, configs, raw outputs)
 #   PERF=1      record dsyncd with perf during the 100-outstanding run
@@ -35,6 +37,7 @@ PHASE_SECS=${PHASE_SECS:-10}
 [ "$PHASE_SECS" -gt 20 ] && PHASE_SECS=20
 LEVELS=${LEVELS:-"1 10 100 1000"}
 B2_SECS=${B2_SECS:-3}
+B1_SECS=${B1_SECS:-3}
 DSYNC_SEND=${DSYNC_SEND:-$BIN/dsync-send}
 # listening addresses and ports (another pair when other tests on the
 # machine use these; the two may share an address on different ports)
@@ -76,10 +79,13 @@ echo "build: $BUILD   phases: ${PHASE_SECS}s   tmp: $T"
 # ---- B1: crypto ceiling -----------------------------------------------------
 declare -A SIGN VERIFY ALGNAME
 ALGNAME=([8]="RSASHA256 (2048)" [13]="ECDSAP256SHA256" [15]="ED25519")
-if want B1 || want B2; then
+B1_ALGS=(rsa2048 ecdsap256 ed25519)
+# B6 alone needs only ED25519 (the receiver's key and the children's)
+want B1 || want B2 || B1_ALGS=(ed25519)
+if want B1 || want B2 || want B6; then
 	echo
-	echo "== B1 crypto ceiling: openssl speed -seconds 3, one core (${PIN[*]:-not pinned})"
-	"${PIN[@]}" openssl speed -seconds 3 rsa2048 ecdsap256 ed25519 >"$T/speed.out" 2>"$T/speed.err"
+	echo "== B1 crypto ceiling: openssl speed -seconds $B1_SECS ${B1_ALGS[*]}, one core (${PIN[*]:-not pinned})"
+	"${PIN[@]}" openssl speed -seconds "$B1_SECS" "${B1_ALGS[@]}" >"$T/speed.out" 2>"$T/speed.err"
 	read -r s v < <(awk '/^rsa 2048 bits/ { print $(NF-1), $NF }' "$T/speed.out")
 	SIGN[8]=$s VERIFY[8]=$v
 	read -r s v < <(awk '/ecdsa \(nistp256\)/ { print $(NF-1), $NF }' "$T/speed.out")
@@ -88,6 +94,7 @@ if want B1 || want B2; then
 	SIGN[15]=$s VERIFY[15]=$v
 	printf "%-4s %-18s %12s %12s\n" alg name sign/s verify/s
 	for a in 8 13 15; do
+		[ -n "${SIGN[$a]:-}" ] || continue
 		printf "%-4s %-18s %12s %12s\n" "$a" "${ALGNAME[$a]}" "${SIGN[$a]:-?}" "${VERIFY[$a]:-?}"
 	done
 	echo "(reference: this is the reference; openssl $(openssl version | awk '{print $2}'))"
@@ -442,6 +449,67 @@ if want B3 || want B4; then
 	stop_pid "$DSYNCD_PID"
 	[ $HAVE_KNOT = 1 ] && stop_pid "$KNOT_PID"
 	grep " stats " "$T/dsyncd.log" | tail -1 | sed 's/^/dsyncd at exit: /'
+fi
+
+# ---- B6: signed KeyState answers against the sign rate ----------------------
+#
+# KeyState inquiries (QUERY child KEY with the KeyState option, 65002),
+# SIG(0)-signed by the child's trusted ED25519 key, so authenticated: each
+# costs one verification (the child's signature) and one signature (the
+# receiver's ED25519 key over request and answer, receiver.sign rfc2931),
+# on a verification worker, without a commit.  Unsigned inquiries are not
+# measured (they are refused unless keystate.unsigned-inquiries allows them,
+# and their answers are signed only within receiver.sign-budget).
+if want B6; then
+	echo
+	echo "== B6 KeyState inquiries over loopback UDP, SIG(0)-signed by the child (authenticated), answers signed with the receiver's ED25519 key"
+	declare -A B6KEY
+	mkchildren k 12 "$T/b6keys" B6KEY
+	mkdir -p "$T/b6db"
+	bench_conf "$ADDR" "$PORT" "$T/b6db/dsyncd.db" "${LOG_LEVEL:-info}" 0 "$CHILDREN" "$T/b6rkeys" >"$T/b6.conf"
+	: >"$T/dsyncd.log"
+	serve "$T/b6.conf" || { echo "dsyncd does not start; B6 skipped"; exit 1; }
+	RKEY=$(ls "$T"/b6rkeys/K*.key | head -1)
+	S15=${SIGN[15]:-0} V15=${VERIFY[15]:-0}
+	CEIL=$(awk -v s="$S15" -v v="$V15" 'BEGIN { if (s > 0 && v > 0) printf "%.0f", 1 / (1 / s + 1 / v); else print 0 }')
+	echo "dsyncd: $BUILD/dsyncd on $ADDR:$PORT, $(sed -n 's/.*serving .*, \([0-9]*\) verification worker.*/\1/p' "$T/dsyncd.log") verification worker(s), 12 children with trusted ED25519 keys, receiver updater.example. ($(basename "$RKEY" .key)), log level ${LOG_LEVEL:-info}"
+	echo "        limits (tests/bench/conf.sh): keystate.inquiries-per-source 1000000 a minute, sig0.verify-budget 0 (none), receiver.sign-budget 1000000 (not used: the inquiries authenticate)"
+	echo "reference (B1 above, one core): ED25519 sign/s $S15, verify/s $V15; an inquiry costs one of each: at most $CEIL answers/s per core"
+	# b6_args N: dsync-send's arguments for an inquiry of child kN about its own key
+	b6_args() {
+		local tag
+		tag=$(basename "${B6KEY[$1]}" | sed 's/.*+0*\([0-9][0-9]*\)$/\1/')
+		echo "-k ${B6KEY[$1]} --opcode 0 -z k$1.example. --qtype KEY --ednsopt 65002:$(printf '%04x' "$tag")0200"
+	}
+	# shellcheck disable=SC2046 # (b6_args is words on purpose)
+	one=$("$DSYNC_SEND" -s "$ADDR" -p "$PORT" --wait-ms 2000 $(b6_args 1) --verify-key "$RKEY" 2>&1 | tail -1)
+	state=$(sed -n 's/.* opt65002=[0-9a-f]\{4\}\([0-9a-f]\{2\}\).*/\1/p' <<<"$one")
+	echo "one inquiry: $(sed -n 's/^rcode=\([^ ]*\).*/\1/p' <<<"$one"), KeyState $((16#${state:-ff})) $([ "$state" = 04 ] && echo "(KEY_TRUSTED)"), receiver's signature: $(sed -n 's/.* sig0ok=\([^ ]*\).*/\1/p' <<<"$one")"
+	printf "  %-11s %9s %8s %8s %6s %13s %10s %14s  %s\n" outstanding answers/s "p50 ms" "p99 ms" CPU answers/CPU-s "of ceiling" "signed" RCODEs
+	BEST_6=0
+	NEXT_K=2
+	for conc in $LEVELS; do
+		mincount=$((conc * 3 > 300 ? conc * 3 : 300))
+		for phase in calibrate measure; do
+			[ "$phase" = measure ] && mincount=$(phase_count "$OUT" "$mincount" "$BEST_6")
+			s0=$(stats_line)
+			# shellcheck disable=SC2046
+			drive "$DSYNCD_PID" "$ADDR" "$PORT" $(b6_args $NEXT_K) --count "$mincount" --concurrency "$conc"
+			s1=$(stats_line)
+			NEXT_K=$((NEXT_K % 12 + 1))
+		done
+		rate=$(kv rate "$OUT")
+		BEST_6=$(awk -v a="$BEST_6" -v b="$rate" 'BEGIN { print (b > a ? b : a) }')
+		percpu=$(awk -v r="$rate" -v c="${CPU%\%}" 'BEGIN { if (c + 0 > 0) printf "%.0f", r / (c / 100); else printf "-" }')
+		printf "  %-11s %9s %8s %8s %6s %13s %10s %14s  %s\n" "$conc" "$rate" "$(kv p50_ms "$OUT")" "$(kv p99_ms "$OUT")" \
+			"$CPU" "$percpu" "$(pct "$percpu" "$CEIL")" "$(kv signed "$OUT")/$(kv answered "$OUT")" \
+			"$(rcodes_of "$OUT")$([ "$DROPS" != 0 ] && echo " (server socket drops=$DROPS)")"
+		echo "    dsyncd counters: verifications=$(($(kv verifications "$s1") - $(kv verifications "$s0"))) refused=$(($(kv refused "$s1") - $(kv refused "$s0")))"
+	done
+	echo "(answers/CPU-s = answers/s / dsyncd's CPU share: answers per second of one core's time; of ceiling ="
+	echo " that / (1 / (1/sign + 1/verify)) from B1; signed = answers carrying the receiver's SIG(0) / answers)"
+	stop_pid "$DSYNCD_PID"
+	echo "dsyncd stopped (exit $?)"
 fi
 
 # ---- B9: invalid signatures at 10x the verification budget -------------------

@@ -118,7 +118,12 @@ def main():
     db, gendir, mode = sys.argv[1:]
     final = mode == 'final'
     answers, _ = read_logs(gendir)
-    integrity, fk, accepted, deleg, changes, pending = read_store(db)
+    try:
+        integrity, fk, accepted, deleg, changes, pending = read_store(db)
+    except sqlite3.DatabaseError as e:
+        print(f'FAIL the store cannot be read: {e}')
+        print('integrity_check FAILED; 1 problem(s)')
+        return 1
     bad = []
     if integrity != ['ok']:
         bad.append(f'integrity_check: {"; ".join(integrity[:5])}')

@@ -9,7 +9,13 @@
 # the default limits shows that the same load is then mostly REFUSED, so the
 # 99% gate is what would catch limits coming back in the way.  No speed is
 # asserted: speed is the benchmarks' business, this only checks that they
-# measure the receiver.  B10, B11 and B12 (tests/bench/backlog.sh) run
+# measure the receiver.  B6 (tests/bench/run.sh, ONLY=B6, short phases)
+# measures signed KeyState answers at 10 and 100 outstanding: one inquiry's
+# answer carries state 4 and the receiver's signature, which verifies; at
+# least 99% of the load is NOERROR, every answer signed, one verification
+# per inquiry; B1's ED25519 sign and verify rates, its reference, are
+# positive.  The control run shows that the default
+# keystate.inquiries-per-source would refuse the same inquiries.  B10, B11 and B12 (tests/bench/backlog.sh) run
 # with 2000, 500 and 300 delegations: the zonefile backlog in one write,
 # the dnsupdate one into Knot, the powerdns one into pdns_server, each with
 # its reference measured.  dsync-send's load mode repeats one UPDATE (new ID
@@ -115,20 +121,54 @@ expect "B3: the children's delegations are stored" \
 	"$(deleg_dump | paste -sd'|')"
 check "B3: dsyncd stops cleanly (no sanitizer report)" stop_dsyncd
 
+# ---- B6: signed KeyState answers (run.sh, short) ---------------------------------
+
+out=$(ONLY=B6 PHASE_SECS=1 LEVELS="10 100" B1_SECS=1 BENCH_ADDR=$ADDR BENCH_PORT=$PORT \
+	timeout 300 bash "$TOP/tests/bench/run.sh" "$BUILD" 2>&1)
+expect "B6: run.sh exits 0" 0 $?
+echo "$out" | sed 's/^/# /'
+expect_match "B6: B1's ED25519 sign and verify rates measured in the same run" \
+	"15 +ED25519 +[1-9][0-9.]* +[1-9][0-9.]*" "$(grep -E '^15 ' <<<"$out")"
+expect "B6: one inquiry about a trusted key: state 4, the receiver's signature verifies (RFC 2931)" \
+	"one inquiry: NOERROR, KeyState 4 (KEY_TRUSTED), receiver's signature: rfc2931" "$(grep '^one inquiry: ' <<<"$out")"
+for conc in 10 100; do
+	r=$(grep -E "^  $conc +[0-9]" <<<"$out")
+	read -r _ rate _ _ _ _ _ signed rcodes _ <<<"$r"
+	n=${signed#*/}
+	ok=$(sed -n 's/.*NOERROR:\([0-9]*\).*/\1/p' <<<"$rcodes")
+	if [ -n "$n" ] && [ "$n" -gt 0 ] && [ $((${ok:-0} * 100)) -ge $((n * 99)) ]; then
+		ok "B6 $conc outstanding: >= 99% of $n answers NOERROR ($rcodes, $rate answers/s)"
+	else
+		not_ok "B6 $conc outstanding: under 99% NOERROR or no row: '$r'"
+	fi
+	expect "B6 $conc outstanding: every answer signed by the receiver" "$n/$n" "$signed"
+	expect "B6 $conc outstanding: one verification per inquiry, none refused" \
+		"verifications=${ok:-0} refused=0" \
+		"$(grep -A1 -E "^  $conc +[0-9]" <<<"$out" | sed -n 's/^ *dsyncd counters: //p')"
+done
+expect "B6: dsyncd stops cleanly (no sanitizer report)" "dsyncd stopped (exit 0)" "$(grep '^dsyncd stopped' <<<"$out")"
+
 # ---- control: the default limits would refuse the same load ----------------------
 
 # the same server without the limit settings: then the gate above fails
 sed -e 's/ updates-per-source = [0-9]*; updates-per-signer = [0-9]*;//' \
-	-e '/^sig0 = /d;/^keystate = /d;/^bootstrap = /d' \
+	-e '/^sig0 = /d;/^keystate = /d;/^bootstrap = /d;/^receiver = /d' \
 	-e "s|$T/db/dsyncd.db|$T/db/defaults.db|" "$T/bench.conf" >"$T/defaults.conf"
 expect "control: no limit left in the configuration" "" \
-	"$(grep -oE 'updates-per|verify-budget|inquiries-per|uploads-per' "$T/defaults.conf")"
+	"$(grep -oE 'updates-per|verify-budget|inquiries-per|uploads-per|sign-budget' "$T/defaults.conf")"
 : >"$T/defaults.log"
 start_dsyncd "$T/defaults.conf" "$T/defaults.log" || { not_ok "dsyncd starts with the default limits"; finish; }
 out=$(load 3 700 10)
 echo "# control, default limits: $out"
 if gate "$out"; then not_ok "control: default limits, yet >= 99% NOERROR: $(kv rcodes "$out")"; else
 	ok "control: default limits refuse most of 700 from one signer ($(kv rcodes "$out") edes=$(kv edes "$out"))"
+fi
+# B6's inquiries, signed by c3's trusted key: keystate.inquiries-per-source (120 a minute)
+out=$(timeout 60 "$BIN/dsync-send" -s $ADDR -p $PORT --wait-ms 2000 -k "${KEY[3]}" --opcode 0 -z c3.example. \
+	--qtype KEY --ednsopt "65002:$(printf '%04x' "$(tagof "${KEY[3]}")")0200" --count 700 --concurrency 10 2>&1 | tail -1)
+echo "# control, B6 inquiries, default limits: $out"
+if gate "$out"; then not_ok "control: default limits, yet >= 99% of the inquiries NOERROR: $(kv rcodes "$out")"; else
+	ok "control: default limits refuse most of 700 inquiries from one network ($(kv rcodes "$out") edes=$(kv edes "$out"))"
 fi
 check "control: dsyncd stops cleanly" stop_dsyncd "$T/defaults.log"
 
