@@ -213,6 +213,11 @@ bench: all bench-build
 	BACKEND=dnsupdate tests/bench/backlog.sh $(BUILD)
 	BACKEND=powerdns tests/bench/backlog.sh $(BUILD)
 
+# B8 crash safety: 100 SIGKILLs of dsyncd under load (about two minutes)
+soak: all bench-build
+	KILLS=$${KILLS:-100} tests/bench/soak.sh $(BUILD)
+.PHONY: soak
+
 .PHONY: bench-build
 
 fuzz:

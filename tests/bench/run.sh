@@ -469,7 +469,7 @@ if want B6; then
 	bench_conf "$ADDR" "$PORT" "$T/b6db/dsyncd.db" "${LOG_LEVEL:-info}" 0 "$CHILDREN" "$T/b6rkeys" >"$T/b6.conf"
 	: >"$T/dsyncd.log"
 	serve "$T/b6.conf" || { echo "dsyncd does not start; B6 skipped"; exit 1; }
-	RKEY=$(ls "$T"/b6rkeys/K*.key | head -1)
+	RKEY=$(printf '%s\n' "$T"/b6rkeys/K*.key | head -1)
 	S15=${SIGN[15]:-0} V15=${VERIFY[15]:-0}
 	CEIL=$(awk -v s="$S15" -v v="$V15" 'BEGIN { if (s > 0 && v > 0) printf "%.0f", 1 / (1 / s + 1 / v); else print 0 }')
 	echo "dsyncd: $BUILD/dsyncd on $ADDR:$PORT, $(sed -n 's/.*serving .*, \([0-9]*\) verification worker.*/\1/p' "$T/dsyncd.log") verification worker(s), 12 children with trusted ED25519 keys, receiver updater.example. ($(basename "$RKEY" .key)), log level ${LOG_LEVEL:-info}"

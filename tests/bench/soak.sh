@@ -97,10 +97,10 @@ check() {
 	return $rc
 }
 
-[ -x "$BIN/dsyncd" ] && [ -x "$BIN/dsync-send" ] || {
+if [ ! -x "$BIN/dsyncd" ] || [ ! -x "$BIN/dsync-send" ]; then
 	echo "$BUILD/dsyncd or $BUILD/dsync-send is missing: make BUILD=$BUILD all bench-build"
 	exit 2
-}
+fi
 
 # ---- set-up: keys, configuration, dsyncd --------------------------------------------
 
