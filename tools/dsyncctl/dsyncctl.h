@@ -193,7 +193,7 @@ typedef int cmd_fn(struct ctl *c, char **arg);
 
 cmd_fn cmd_zones, cmd_children, cmd_child_show, cmd_deleg_add, cmd_deleg_delete; /* children.c */
 cmd_fn cmd_keys, cmd_key_add, cmd_key_trust, cmd_key_revoke, cmd_key_delete;	 /* keys.c */
-cmd_fn cmd_validations, cmd_audit, cmd_pending;						 /* audit.c */
+cmd_fn cmd_validations, cmd_audit, cmd_pending;					 /* audit.c */
 cmd_fn cmd_outbox, cmd_retry, cmd_backends;					 /* outbox.c */
 cmd_fn cmd_records, cmd_rkey_show, cmd_rkey_roll, cmd_config, cmd_health, cmd_reload; /* server.c */
 
