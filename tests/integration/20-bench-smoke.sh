@@ -119,10 +119,10 @@ check "B3: dsyncd stops cleanly (no sanitizer report)" stop_dsyncd
 
 # the same server without the limit settings: then the gate above fails
 sed -e 's/ updates-per-source = [0-9]*; updates-per-signer = [0-9]*;//' \
-	-e '/^sig0 = /d;/^keystate = /d;/^bootstrap = /d' \
+	-e '/^sig0 = /d;/^cookies = /d;/^keystate = /d;/^bootstrap = /d' \
 	-e "s|$T/db/dsyncd.db|$T/db/defaults.db|" "$T/bench.conf" >"$T/defaults.conf"
 expect "control: no limit left in the configuration" "" \
-	"$(grep -oE 'updates-per|verify-budget|inquiries-per|uploads-per' "$T/defaults.conf")"
+	"$(grep -oE 'updates-per|verify-budget|verify-share|cookies|inquiries-per|uploads-per' "$T/defaults.conf")"
 : >"$T/defaults.log"
 start_dsyncd "$T/defaults.conf" "$T/defaults.log" || { not_ok "dsyncd starts with the default limits"; finish; }
 out=$(load 3 700 10)
