@@ -108,7 +108,7 @@ static const struct result_info {
 	[RES_SIG_WINDOW]    = {"sig-window",    RC_REFUSED,  EDE_OTHER,               true,  LBL_BADTIME},
 	[RES_BADSIG]        = {"badsig",        RC_REFUSED,  EDE_DNSSEC_BOGUS,        true,  LBL_BADSIG},
 	[RES_REPLAY]        = {"replay",        RC_REFUSED,  EDE_OTHER,               false, LBL_REPLAY},
-	[RES_TRUNCATED]     = {"truncated",     RC_NOERROR,  EDE_NOT_READY,           false, LBL_REFUSED},
+	[RES_TRUNCATED]     = {"truncated",     RC_REFUSED,  EDE_NOT_READY,           false, LBL_REFUSED},
 };
 // clang-format on
 
@@ -1470,6 +1470,20 @@ void pipeline_commit_batch(struct receiver *r, struct job *batch)
 	free(res);
 }
 
+/* The log line's word for what a request's COOKIE option held ("": none). */
+static const char *cookie_word(uint8_t state)
+{
+	switch (state) {
+	case COOKIE_CLIENT_ONLY:
+		return " cookie=client";
+	case COOKIE_BAD:
+		return " cookie=bad";
+	case COOKIE_VALID:
+		return " cookie=valid";
+	}
+	return "";
+}
+
 void pipeline_log(struct receiver *r, const struct job *j)
 {
 	metrics_count_decision(&r->ctr, j->result, j->rcode);
@@ -1489,8 +1503,8 @@ void pipeline_log(struct receiver *r, const struct job *j)
 	log_msg(j->result == RES_TRUNCATED ? LOG_DEBUG
 		: j->rcode == RC_NOERROR   ? LOG_NOTICE
 					   : LOG_INFO,
-		"%s zone=%s child=%s client=%s key=%s result=%s rcode=%s reason=\"%s\"%s%s", what,
+		"%s zone=%s child=%s client=%s key=%s result=%s rcode=%s%s reason=\"%s\"%s%s", what,
 		zone, child, j->client, tag, result_name(j->result),
-		rr_rcode_str((unsigned)j->rcode, rb, sizeof(rb)), j->text,
+		rr_rcode_str((unsigned)j->rcode, rb, sizeof(rb)), cookie_word(j->cookie), j->text,
 		j->changes ? " changes=" : "", j->changes ? j->changes : "");
 }
