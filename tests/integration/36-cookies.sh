@@ -128,9 +128,12 @@ out=$(timeout 60 "$BIN/dsync-send" -s $ADDR -p $PORT --wait-ms 3000 -k "$KC" \
 	--add "child.example. 3600 NS ns1.provider.net." --ednsopt 10:1112131415161718 \
 	--count 20 --rate 5 2>&1 | tail -1)
 echo "# without a server cookie during the flood: $out"
+# what is above sig0.verify-budget-low goes to whoever comes first, the
+# flood mostly: some of these are verified, the others TC, nothing else
 n=$(n_rcode TC "$out")
-[ "$n" -ge 10 ] && ok "without a server cookie: $n of 20 answered TC (>= 10)" ||
-	not_ok "without a server cookie: only $n of 20 answered TC ($out)"
+[ "$n" -ge 1 ] && [ $((n + $(n_rcode NOERROR "$out"))) = 20 ] &&
+	ok "without a server cookie: $n of 20 answered TC, the others verified (NOERROR)" ||
+	not_ok "without a server cookie: $out"
 got=""
 for _ in $(seq 20); do
 	r=$(upd --ednsopt 10:2122232425262728)
