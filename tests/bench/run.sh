@@ -514,16 +514,16 @@ b5_run() {
 		ok=$((ok + $(sed -n 's/.*NOERROR:\([0-9]*\).*/\1/p' <<<"$(kv rcodes "$out")" | grep . || echo 0)))
 		all=$((all + n))
 		to=$((to + $(kv timeouts "$out" | grep . || echo 0)))
-		p50=$(awk -v a="$p50" -v b="$(kv p50_ms "$out")" 'BEGIN { print (b + 0 > a) ? b : a }')
-		p99=$(awk -v a="$p99" -v b="$(kv p99_ms "$out")" 'BEGIN { print (b + 0 > a) ? b : a }')
+		p50=$(awk -v a="$p50" -v b="$(kv p50_ms "$out")" 'BEGIN { print ((b + 0 > a) ? b : a) }')
+		p99=$(awk -v a="$p99" -v b="$(kv p99_ms "$out")" 'BEGIN { print ((b + 0 > a) ? b : a) }')
 	done
 	secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
-	B5OK=$(awk -v a="$ok" -v b="$all" 'BEGIN { printf "%.1f", b > 0 ? 100 * a / b : 0 }')
+	B5OK=$(awk -v a="$ok" -v b="$all" 'BEGIN { printf "%.1f", (b > 0 ? 100 * a / b : 0) }')
 	B5P99=$p99
 	b5_row "$label" "$(cpu_share "$c0" "$c1" "$secs")" \
 		"$(awk -v a="$(kv verifications "$s0")" -v b="$(kv verifications "$s1")" -v s="$secs" 'BEGIN { printf "%.0f", (b - a) / s }')" \
 		"$ok/$all" "$B5OK%" "$p50" "$p99" "$to" \
-		"$([ "$flood" = 1 ] && echo "$(b5_sum rcodes "$T"/b5-flood.*) timeouts=$(b5_sum timeouts "$T"/b5-flood.* | sed 's/-//')")"
+		"$([ "$flood" = 1 ] && echo "$(b5_sum rcodes "$T"/b5-flood.*) timeouts=$(cat "$T"/b5-flood.* | sed -n 's/.* timeouts=\([0-9]*\).*/\1/p' | awk '{ n += $1 } END { print n + 0 }')")"
 }
 
 # ---- B5: a forged-signature flood from many sources, with DNS Cookies --------
@@ -568,7 +568,7 @@ if want B5; then
 		B5_OK=$B5OK B5_P99=$B5P99
 		b5_run "flood 2x capacity, no cookies" 1 false
 		echo "  goal: with the flood and cookies, legitimate success >= 99% and p99 < 100 ms:" \
-			"$(awk -v ok="$B5_OK" -v p="$B5_P99" 'BEGIN { print (ok >= 99 && p != "-" && p < 100) ? "met" : "not met" }')" \
+			"$(awk -v ok="$B5_OK" -v p="$B5_P99" 'BEGIN { print ((ok >= 99 && p != "-" && p < 100) ? "met" : "not met") }')" \
 			"(success $B5_OK%, p99 $B5_P99 ms)"
 		echo "(CPU = dsyncd's user+system time / wall time, 100% = one core; legit ok = NOERROR answers of the"
 		echo " children, all together; p50/p99 = the worst child's; flood answers = the flood's RCODEs summed"

@@ -9,7 +9,9 @@
 # the default limits shows that the same load is then mostly REFUSED, so the
 # 99% gate is what would catch limits coming back in the way.  No speed is
 # asserted: speed is the benchmarks' business, this only checks that they
-# measure the receiver.  B10, B11 and B12 (tests/bench/backlog.sh) run
+# measure the receiver.  B5: with cookies and a budget of 20 a second, a
+# child sending its server cookie gets NOERROR throughout a small forged
+# flood from another /24, which is mostly answered TC.  B10, B11 and B12 (tests/bench/backlog.sh) run
 # with 2000, 500 and 300 delegations: the zonefile backlog in one write,
 # the dnsupdate one into Knot, the powerdns one into pdns_server, each with
 # its reference measured.  dsync-send's load mode repeats one UPDATE (new ID
@@ -114,6 +116,34 @@ expect "B3: the children's delegations are stored" \
 	"c1.example. 2 ns1.provider.net.|c1.example. 2 ns2.provider.org.|c2.example. 2 ns1.provider.net.|c2.example. 2 ns2.provider.org." \
 	"$(deleg_dump | paste -sd'|')"
 check "B3: dsyncd stops cleanly (no sanitizer report)" stop_dsyncd
+
+# ---- B5: a small forged flood with a small budget, cookies on ---------------------
+
+# the benchmark's configuration with cookies, sig0.verify-budget 20; a flood
+# of forged signatures without cookies from 127.60.1.1 at 200/s for 6 s;
+# meanwhile a child with --cookies at 5/s: all NOERROR, the flood mostly TC
+bench_conf $ADDR $PORT "$T/db/b5.db" info 20 "$children" true >"$T/b5.conf"
+check "B5: the configuration with cookies passes the check (-n)" "$BIN/dsyncd" -n -c "$T/b5.conf"
+: >"$T/b5.log"
+start_dsyncd "$T/b5.conf" "$T/b5.log" || { not_ok "B5: dsyncd starts"; finish; }
+timeout 60 "$BIN/dsync-send" -s $ADDR -p $PORT -b 127.60.1.1 --wait-ms 2000 -k "${KEY[1]}" \
+	--add "c1.example. 3600 NS ns9.provider.net." --flip -1 --count 1200 --rate 200 \
+	--concurrency 1000 >"$T/b5-flood.out" 2>&1 &
+FLOOD=$!
+PIDS+=("$FLOOD")
+wait_for 200 grep -q 'reason="verification budget short' "$T/b5.log"
+out=$(timeout 60 "$BIN/dsync-send" -s $ADDR -p $PORT --wait-ms 2000 -k "${KEY[2]}" \
+	--add "c2.example. 3600 NS ns1.provider.net." --add "c2.example. 3600 NS ns2.provider.org." \
+	--cookies --count 15 --rate 5 2>&1 | tail -1)
+echo "# B5 child with cookies during the flood: $out"
+expect "B5: the child with cookies: 15 of 15 NOERROR during the flood" 15 "$(l_rcode NOERROR "$out")"
+wait "$FLOOD"
+out=$(tail -1 "$T/b5-flood.out")
+echo "# B5 flood: $out"
+n=$(l_rcode TC "$out")
+[ "$n" -ge 600 ] && ok "B5: the forged flood: $n of 1200 answered TC, unverified (>= half)" ||
+	not_ok "B5: the forged flood: only $n of 1200 TC ($(kv rcodes "$out"))"
+check "B5: dsyncd stops cleanly" stop_dsyncd "$T/b5.log"
 
 # ---- control: the default limits would refuse the same load ----------------------
 
