@@ -165,11 +165,11 @@ struct cfg {
 	unsigned sig_max_validity; /* expiration - inception at most, 900 */
 	unsigned verify_budget; /* R8: verifications per second, all requests, 5000; 0 = no limit */
 	unsigned verify_low;	/* percent of the budget left below which it is short, 50 */
-	unsigned verify_share;	/* percent of the budget a /24 or /56 may use a second when short, 10 */
+	unsigned verify_share;	/* percent of it a /24 (/56) may use a second when short, 10 */
 
 	/* DNS Cookies (RFC 7873, RFC 9018) */
-	bool cookies;		   /* cookies.enabled, true */
-	char *cookie_secret_file;  /* cookies.secret-file (NULL: a random secret at start) */
+	bool cookies;		  /* cookies.enabled, true */
+	char *cookie_secret_file; /* cookies.secret-file (NULL: a random secret at start) */
 
 	/* outbox delivery */
 	unsigned retry_min; /* seconds, 1 */
