@@ -3,7 +3,7 @@
  * classified (enum msg_kind) on the I/O thread, then each kind takes its
  * own road:
  *
- *   I/O thread    parse -> classify ->
+ *   I/O thread    parse -> DNS Cookie -> classify ->
  *                   inquiry: limit per source (R17) -> zone above the name
  *                     -> option -> SIG(0) checks, key lookup
  *                   UPDATE:  zone section -> size -> signature shape ->
@@ -11,7 +11,9 @@
  *                     algorithm, signer scope, time window, key lookup
  *                     (R5: every cheap check before any crypto) -> upload
  *                     or rollover known -> UPDATEs per signer (R9)
- *                 -> verification budget (R8)
+ *                 -> verification budget (R8; while it is short, UDP
+ *                    without a valid server cookie gets TC, and each
+ *                    network only its share)
  *   worker        verify at most JOB_MAX_CAND signatures (R3); an inquiry
  *                 is answered here
  *   commit thread replay cache (R10) -> by kind: upload (decide_upload),
