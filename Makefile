@@ -49,7 +49,7 @@ endif
 
 COMMON_SRC   = common/err.c common/log.c common/wire.c common/dname.c common/msg.c \
                common/rrtext.c common/deleg.c common/zonefile.c common/dnsq.c common/ratelimit.c common/vec.c \
-               common/run.c common/tsig.c common/axfr.c common/file.c common/tokens.c
+               common/run.c common/tsig.c common/axfr.c common/file.c common/tokens.c common/cookie.c
 SIG0_SRC     = sig0/sig0.c sig0/keyfile.c sig0/keygen.c
 STORE_SRC    = store/store_sqlite.c
 POLICY_SRC   = policy/policy.c
@@ -87,7 +87,7 @@ DSYNCCTL_OBJ  = $(DSYNCCTL_SRC:%.c=$(BUILD)/%.o)
 
 PROGS    = $(BUILD)/dsyncd $(BUILD)/dsync-send $(BUILD)/bm-probe $(BUILD)/dsyncctl \
            $(BUILD)/dsync-agent
-UNITS    = wire dname msg sig0 policy keystate store config backends metrics api agent ratelimit tsig \
+UNITS    = wire dname msg sig0 policy keystate store config backends metrics api agent ratelimit tsig cookie \
            pipeline
 UNIT_BIN = $(UNITS:%=$(BUILD)/test_%)
 

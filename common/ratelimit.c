@@ -41,19 +41,23 @@ void ratelimit_free(struct ratelimit *rl)
 	free(rl);
 }
 
-bool ratelimit_allow(struct ratelimit *rl, uint64_t key, int64_t now, unsigned per_minute)
+bool ratelimit_allow_in(struct ratelimit *rl, uint64_t key, int64_t window, unsigned limit)
 {
 	struct rl_slot *s = &rl->slot[(key * 0x9e3779b97f4a7c15ull) >> 40 & (rl->n - 1)];
-	int64_t w = now / 60;
-	if (s->window != w) {
-		s->window = w;
+	if (s->window != window) {
+		s->window = window;
 		s->key = key;
 		s->count = 0;
 	}
-	if (s->count >= per_minute)
+	if (s->count >= limit)
 		return false;
 	s->count++;
 	return true;
+}
+
+bool ratelimit_allow(struct ratelimit *rl, uint64_t key, int64_t now, unsigned per_minute)
+{
+	return ratelimit_allow_in(rl, key, now / 60, per_minute);
 }
 
 uint64_t ratelimit_prefix_key(const struct sockaddr_storage *ss)
@@ -88,10 +92,8 @@ void ratelimit_bucket_init(struct ratelimit_bucket *b, unsigned per_second, uint
 	b->last_ns = now_ns;
 }
 
-bool ratelimit_bucket_take(struct ratelimit_bucket *b, unsigned n, uint64_t now_ns)
+static void bucket_refill(struct ratelimit_bucket *b, uint64_t now_ns)
 {
-	if (b->rate == 0)
-		return true;
 	uint64_t cap = (uint64_t)b->rate * NS_PER_S;
 	uint64_t dt = now_ns > b->last_ns ? now_ns - b->last_ns : 0;
 	b->last_ns = now_ns > b->last_ns ? now_ns : b->last_ns;
@@ -99,6 +101,21 @@ bool ratelimit_bucket_take(struct ratelimit_bucket *b, unsigned n, uint64_t now_
 		b->tokens = cap;
 	else
 		b->tokens += dt * b->rate;
+}
+
+unsigned ratelimit_bucket_percent(struct ratelimit_bucket *b, uint64_t now_ns)
+{
+	if (b->rate == 0)
+		return 100;
+	bucket_refill(b, now_ns);
+	return (unsigned)(b->tokens / b->rate / (NS_PER_S / 100));
+}
+
+bool ratelimit_bucket_take(struct ratelimit_bucket *b, unsigned n, uint64_t now_ns)
+{
+	if (b->rate == 0)
+		return true;
+	bucket_refill(b, now_ns);
 	/* a message needing more than a second's budget still gets through,
 	 * once the bucket is full */
 	uint64_t need = (uint64_t)(n < b->rate ? n : b->rate) * NS_PER_S;

@@ -17,6 +17,9 @@ int ratelimit_new(size_t slots, struct ratelimit **out);
 void ratelimit_free(struct ratelimit *rl);
 /* Count one event for key in the current minute; false when over per_minute. */
 bool ratelimit_allow(struct ratelimit *rl, uint64_t key, int64_t now, unsigned per_minute);
+/* The same with the window given (its number: a second, a minute...) and
+ * its limit. */
+bool ratelimit_allow_in(struct ratelimit *rl, uint64_t key, int64_t window, unsigned limit);
 /* The key of a client's /24 (IPv4) or /56 (IPv6). */
 uint64_t ratelimit_prefix_key(const struct sockaddr_storage *ss);
 
@@ -31,6 +34,8 @@ struct ratelimit_bucket {
 };
 /* Start full at now_ns (CLOCK_MONOTONIC nanoseconds). */
 void ratelimit_bucket_init(struct ratelimit_bucket *b, unsigned per_second, uint64_t now_ns);
+/* What is left at now_ns, in percent of a second's worth (100: unlimited). */
+unsigned ratelimit_bucket_percent(struct ratelimit_bucket *b, uint64_t now_ns);
 /* Take n tokens at now_ns; false (nothing taken) when there are fewer. */
 bool ratelimit_bucket_take(struct ratelimit_bucket *b, unsigned n, uint64_t now_ns);
 

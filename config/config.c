@@ -476,6 +476,12 @@ static const struct row schema[] = {
 	{"sig0.clock-skew",                      CT_INT,    "120",               0,     3600,     NULL,                0, K_UINT, offsetof(struct cfg, sig_clock_skew), NOCOUNT, NULL, NULL},
 	{"sig0.max-validity",                    CT_INT,    "900",               1,     86400,    NULL,                0, K_UINT, offsetof(struct cfg, sig_max_validity), NOCOUNT, NULL, NULL},
 	{"sig0.verify-budget",                   CT_INT,    "5000",              0,     1000000,  NULL,                0, K_UINT, offsetof(struct cfg, verify_budget), NOCOUNT, NULL, NULL},
+	{"sig0.verify-budget-low",               CT_INT,    "50",                0,     100,      NULL,                0, K_UINT, offsetof(struct cfg, verify_low), NOCOUNT, NULL, NULL},
+	{"sig0.verify-share-per-network",        CT_INT,    "10",                1,     100,      NULL,                0, K_UINT, offsetof(struct cfg, verify_share), NOCOUNT, NULL, NULL},
+
+	{"cookies",                              CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0, NULL, NULL},
+	{"cookies.enabled",                      CT_BOOL,   "true",              0,     0,        NULL,                0, K_BOOL, offsetof(struct cfg, cookies), NOCOUNT, NULL, NULL},
+	{"cookies.secret-file",                  CT_STR,    NULL,                0,     0,        check_nonempty,      RESTART, K_PATH, offsetof(struct cfg, cookie_secret_file), NOCOUNT, NULL, NULL},
 
 	{"outbox",                               CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0, NULL, NULL},
 	{"outbox.retry-min",                     CT_INT,    "1",                 1,     86400,    NULL,                0, K_UINT, offsetof(struct cfg, retry_min), NOCOUNT, NULL, NULL},
@@ -1030,7 +1036,7 @@ static void fill_globals(struct loader *L, const config_setting_t *root)
 	struct cfg *c = L->c;
 	static const char *const groups[] = {"server", "store",	   "log",      "sig0",
 					     "outbox", "ede",	   "keystate", "bootstrap",
-					     "api",    "resolver", "receiver"};
+					     "api",    "resolver", "receiver", "cookies"};
 	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
 		fill_rows(L, find(root, groups[i]), groups[i], c);
 
@@ -1437,6 +1443,7 @@ static void fill_where(struct loader *L, const config_setting_t *root)
 	where_setting(L, root, "api.tls-certificate", &c->where.tls_cert);
 	where_setting(L, root, "api.tls-key", &c->where.tls_key);
 	where_setting(L, root, "receiver.key-directory", &c->where.key_dir);
+	where_setting(L, root, "cookies.secret-file", &c->where.cookie_secret);
 }
 
 /* -------------------------------------------------------------- public */
@@ -1575,6 +1582,7 @@ void cfg_free(const struct cfg *cc)
 	strv_free(c->boot.resolvers);
 	free(c->api.listen);
 	free(c->api.tokens_file);
+	free(c->cookie_secret_file);
 	free(c->api.tls_cert);
 	free(c->api.tls_key);
 	free(c->resolver.ta_file);
@@ -1586,6 +1594,7 @@ void cfg_free(const struct cfg *cc)
 	free(c->where.tls_cert);
 	free(c->where.tls_key);
 	free(c->where.key_dir);
+	free(c->where.cookie_secret);
 	free(c->file);
 	free(c);
 }

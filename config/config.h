@@ -164,6 +164,12 @@ struct cfg {
 	unsigned sig_clock_skew;   /* 120 */
 	unsigned sig_max_validity; /* expiration - inception at most, 900 */
 	unsigned verify_budget; /* R8: verifications per second, all requests, 5000; 0 = no limit */
+	unsigned verify_low;	/* percent of the budget left below which it is short, 50 */
+	unsigned verify_share;	/* percent of it a /24 (/56) may use a second when short, 10 */
+
+	/* DNS Cookies (RFC 7873, RFC 9018) */
+	bool cookies;		  /* cookies.enabled, true */
+	char *cookie_secret_file; /* cookies.secret-file (NULL: a random secret at start) */
 
 	/* outbox delivery */
 	unsigned retry_min; /* seconds, 1 */
@@ -244,6 +250,7 @@ struct cfg {
 	 * cfg_preflight's messages; NULL when the setting is not in the file */
 	struct {
 		char *store_path, *tokens_file, *tls_cert, *tls_key, *key_dir;
+		char *cookie_secret;
 	} where;
 };
 

@@ -19,6 +19,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "common/cookie.h"
 #include "common/err.h"
 #include "common/file.h"
 #include "common/tokens.h"
@@ -181,6 +182,21 @@ static unsigned check_key_dir(const struct cfg *c, FILE *err)
 	return 0;
 }
 
+/* cookies.secret-file: read as the receiver reads it at start. */
+static unsigned check_cookie_secret(const struct cfg *c, FILE *err)
+{
+	char why[WHY_MAX];
+	uint8_t secret[COOKIE_SECRET_LEN];
+	if (c->cookie_secret_file == NULL)
+		return 0;
+	int rc = cookie_secret_read(c->cookie_secret_file, secret, why, sizeof why);
+	OPENSSL_cleanse(secret, sizeof secret);
+	if (rc == DS_OK)
+		return 0;
+	cfg_preflight_say(err, at(c, c->where.cookie_secret), "cookies.secret-file: %s", why);
+	return 1;
+}
+
 static unsigned check_backends(const struct cfg *c, FILE *err)
 {
 	unsigned n = 0;
@@ -202,6 +218,7 @@ int cfg_preflight(const struct cfg *c, FILE *err)
 		n += check_tls(c, err);
 	if (c->receiver.enabled)
 		n += check_key_dir(c, err);
+	n += check_cookie_secret(c, err);
 	n += check_backends(c, err);
 	return n == 0 ? DS_OK : DS_ECONFIG;
 }

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "common/cookie.h"
 #include "common/msg.h"
 #include "common/ratelimit.h"
 #include "config/config.h"
@@ -71,6 +72,7 @@ enum result {
 	RES_SIG_WINDOW,	   /* REFUSED, Other: validity span or expiration too far (*) */
 	RES_BADSIG,	   /* REFUSED, DNSSEC Bogus: the signature does not verify (*) */
 	RES_REPLAY,	   /* the first answer's RCODE (job_decide_as) */
+	RES_TRUNCATED, /* NOERROR, TC=1, Not Ready: no server cookie while the budget is short */
 	RES_N
 };
 /* (*) a signature problem: NOTAUTH when the request has no OPT (D3) */
@@ -137,6 +139,12 @@ struct job {
 	char client[INET6_ADDRSTRLEN + 8];
 	struct timespec t_recv;
 	uint16_t udp_max; /* largest UDP answer the client takes */
+	/* DNS Cookies: what the request's option holds (enum cookie_state), and
+	 * the option of the answer (its client cookie and our server cookie) */
+	uint8_t cookie;
+	uint8_t cookie_outlen; /* 0: no COOKIE option in the answer */
+	uint8_t cookie_out[COOKIE_LEN];
+	bool tc; /* answered with TC=1: retry over TCP or with the cookie */
 
 	/* set by pipeline_receive: the configured EDE codes of key refusals */
 	const struct cfg *cfg;
@@ -301,6 +309,8 @@ struct receiver {
 	struct ratelimit *audit_source;	       /* audit rows of pre-crypto refusals per prefix */
 	struct ratelimit *upd_source, *upd_signer; /* R9: signed UPDATEs per prefix / signer */
 	struct ratelimit_bucket verify_budget;	   /* R8: verifications a second, all requests */
+	struct ratelimit *verify_share; /* verifications a second per prefix, budget short */
+	struct cookie_mac *cookie_mac;	/* server cookies (I/O thread); NULL: no SipHash */
 	/* the receiver's own keys: swapped by the I/O loop when the key folder
 	 * changes; replaced sets stay allocated until exit (requests in flight
 	 * may still sign with them) */

@@ -3,7 +3,7 @@
  * classified (enum msg_kind) on the I/O thread, then each kind takes its
  * own road:
  *
- *   I/O thread    parse -> classify ->
+ *   I/O thread    parse -> DNS Cookie -> classify ->
  *                   inquiry: limit per source (R17) -> zone above the name
  *                     -> option -> SIG(0) checks, key lookup
  *                   UPDATE:  zone section -> size -> signature shape ->
@@ -11,7 +11,9 @@
  *                     algorithm, signer scope, time window, key lookup
  *                     (R5: every cheap check before any crypto) -> upload
  *                     or rollover known -> UPDATEs per signer (R9)
- *                 -> verification budget (R8)
+ *                 -> verification budget (R8; while it is short, UDP
+ *                    without a valid server cookie gets TC, and each
+ *                    network only its share)
  *   worker        verify at most JOB_MAX_CAND signatures (R3); an inquiry
  *                 is answered here
  *   commit thread replay cache (R10) -> by kind: upload (decide_upload),
@@ -28,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/clock.h"
 #include "common/dname.h"
@@ -107,6 +110,7 @@ static const struct result_info {
 	[RES_SIG_WINDOW]    = {"sig-window",    RC_REFUSED,  EDE_OTHER,               true,  LBL_BADTIME},
 	[RES_BADSIG]        = {"badsig",        RC_REFUSED,  EDE_DNSSEC_BOGUS,        true,  LBL_BADSIG},
 	[RES_REPLAY]        = {"replay",        RC_REFUSED,  EDE_OTHER,               false, LBL_REPLAY},
+	[RES_TRUNCATED]     = {"truncated",     RC_REFUSED,  EDE_NOT_READY,           false, LBL_REFUSED},
 };
 // clang-format on
 
@@ -559,6 +563,42 @@ static void receive_inquiry(struct receiver *r, struct job *j, const struct ks_f
 }
 
 /*
+ * While less than sig0.verify-budget-low percent of the budget is left, it
+ * goes to clients that proved their address first: a UDP request without
+ * our valid server cookie is answered at once, TC=1 and no verification
+ * (with our server cookie when it sent a client cookie), so that a real
+ * client retries over TCP or with the cookie while a flood from forged or
+ * many addresses costs no crypto; and one network (/24, /56) gets at most
+ * sig0.verify-share-per-network percent of the budget a second.  true when
+ * the job was decided here.
+ */
+static bool budget_short(struct receiver *r, struct job *j, uint64_t now_ns)
+{
+	const struct cfg *c = r->cfg;
+	if (c->verify_budget == 0 ||
+	    ratelimit_bucket_percent(&r->verify_budget, now_ns) >= c->verify_low)
+		return false;
+	if (c->cookies && r->cookie_mac != NULL && !j->tcp && j->cookie != COOKIE_VALID) {
+		job_decide(j, RES_TRUNCATED,
+			   "verification budget short: retry over TCP or with the server cookie");
+		j->tc = true;
+		j->audit = false;
+		return true;
+	}
+	unsigned share = (unsigned)((uint64_t)c->verify_budget * c->verify_share / 100);
+	if (c->verify_share >= 100 ||
+	    ratelimit_allow_in(r->verify_share, ratelimit_prefix_key(&j->peer),
+			       (int64_t)(now_ns / 1000000000u), share > 0 ? share : 1))
+		return false;
+	job_decide(j, RES_NOT_READY,
+		   "this network's share of the verification budget is spent "
+		   "(sig0.verify-share-per-network); retry later");
+	j->audit = false;
+	atomic_fetch_add_explicit(&r->ctr.verify_budget_exhausted, 1, memory_order_relaxed);
+	return true;
+}
+
+/*
  * R8: every verification takes a token of sig0.verify-budget, before the
  * job is queued; without one it is refused at once.  No audit row either:
  * under a flood that row would move the cost from the verifiers to the
@@ -570,11 +610,51 @@ static void verify_budget(struct receiver *r, struct job *j)
 	if (j->stage != JOB_VERIFY)
 		return;
 	unsigned need = (unsigned)j->ncand + (j->boot_pk != NULL);
-	if (ratelimit_bucket_take(&r->verify_budget, need, clock_mono_ns()))
+	uint64_t now = clock_mono_ns();
+	if (budget_short(r, j, now) || ratelimit_bucket_take(&r->verify_budget, need, now))
 		return;
 	job_decide(j, RES_NOT_READY, "verification budget exhausted; retry later");
 	j->audit = false;
 	atomic_fetch_add_explicit(&r->ctr.verify_budget_exhausted, 1, memory_order_relaxed);
+}
+
+/*
+ * DNS Cookies (RFC 7873): the request's COOKIE option checked against the
+ * client's address (j->cookie), and the option of the answer made: its
+ * client cookie with our server cookie -- the one it sent back while that
+ * is less than half an hour old, else a fresh one (RFC 9018).  A COOKIE
+ * option of a length RFC 7873 does not allow is FORMERR (false).
+ */
+static bool receive_cookie(struct receiver *r, struct job *j)
+{
+	const struct msg *m = j->m;
+	j->cookie = COOKIE_ABSENT;
+	if (!r->cfg->cookies || r->cookie_mac == NULL || !m->has_opt)
+		return true;
+	const struct msg_rr *opt = &m->rr[m->opt_idx];
+	size_t len;
+	const uint8_t *p = cookie_find(m->wire + opt->rdoff, opt->rdlen, &len);
+	if (p == NULL)
+		return true;
+	uint32_t now = (uint32_t)time(NULL);
+	bool renew;
+	enum cookie_state st = cookie_check(r->cookie_mac, p, len, &j->peer, now, &renew);
+	j->cookie = (uint8_t)st;
+	if (st == COOKIE_MALFORMED) {
+		job_decide(j, RES_FORMERR,
+			   "COOKIE option of %zu bytes: 8 (client cookie) or 16 to 40 are allowed",
+			   len);
+		j->audit = m->opcode == OP_UPDATE;
+		return false;
+	}
+	memcpy(j->cookie_out, p, COOKIE_CLIENT_LEN);
+	if (st == COOKIE_VALID && !renew)
+		memcpy(j->cookie_out + COOKIE_CLIENT_LEN, p + COOKIE_CLIENT_LEN, COOKIE_SERVER_LEN);
+	else if (cookie_make(r->cookie_mac, p, &j->peer, now, j->cookie_out + COOKIE_CLIENT_LEN) !=
+		 DS_OK)
+		return true;
+	j->cookie_outlen = COOKIE_LEN;
+	return true;
 }
 
 /* An UPDATE's zone section: one SOA entry of a zone served here (RFC 2136 3.1.1). */
@@ -679,6 +759,8 @@ void pipeline_receive(struct receiver *r, struct job *j)
 		j->audit = m->opcode == OP_UPDATE;
 		return;
 	}
+	if (!receive_cookie(r, j))
+		return;
 	j->kind = classify(r, m, &ks);
 	switch (j->kind) {
 	case MSG_OTHER:
@@ -1390,6 +1472,20 @@ void pipeline_commit_batch(struct receiver *r, struct job *batch)
 	free(res);
 }
 
+/* The log line's word for what a request's COOKIE option held ("": none). */
+static const char *cookie_word(uint8_t state)
+{
+	switch (state) {
+	case COOKIE_CLIENT_ONLY:
+		return " cookie=client";
+	case COOKIE_BAD:
+		return " cookie=bad";
+	case COOKIE_VALID:
+		return " cookie=valid";
+	}
+	return "";
+}
+
 void pipeline_log(struct receiver *r, const struct job *j)
 {
 	metrics_count_decision(&r->ctr, j->result, j->rcode);
@@ -1405,9 +1501,12 @@ void pipeline_log(struct receiver *r, const struct job *j)
 						   : "message";
 	/* accepted at notice (a trail of every change that log.level notice keeps),
 	 * refused at info: dsyncd.conf(5), log.level */
-	log_msg(j->rcode == RC_NOERROR ? LOG_NOTICE : LOG_INFO,
-		"%s zone=%s child=%s client=%s key=%s result=%s rcode=%s reason=\"%s\"%s%s", what,
+	/* TC answers of a flood at debug: one line each would be a log flood */
+	log_msg(j->result == RES_TRUNCATED ? LOG_DEBUG
+		: j->rcode == RC_NOERROR   ? LOG_NOTICE
+					   : LOG_INFO,
+		"%s zone=%s child=%s client=%s key=%s result=%s rcode=%s%s reason=\"%s\"%s%s", what,
 		zone, child, j->client, tag, result_name(j->result),
-		rr_rcode_str((unsigned)j->rcode, rb, sizeof(rb)), j->text,
+		rr_rcode_str((unsigned)j->rcode, rb, sizeof(rb)), cookie_word(j->cookie), j->text,
 		j->changes ? " changes=" : "", j->changes ? j->changes : "");
 }

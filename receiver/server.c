@@ -31,7 +31,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "common/clock.h"
+#include "common/cookie.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/vec.h"
@@ -667,6 +670,31 @@ static void reload_rkeys(struct receiver *r)
 
 /* ---- life cycle ---- */
 
+/*
+ * The server cookies' SipHash key: cookies.secret-file, read once at start
+ * (so that several receivers behind one name share it), else a random one.
+ * Without SipHash in OpenSSL, cookies are off: a warning, not a failure.
+ */
+static int cookies_new(const struct cfg *cfg, struct receiver *r)
+{
+	uint8_t secret[COOKIE_SECRET_LEN];
+	char why[512];
+	bool have = cfg->cookie_secret_file != NULL;
+	if (have && cookie_secret_read(cfg->cookie_secret_file, secret, why, sizeof why) != DS_OK) {
+		log_err("cookies.secret-file: %s", why);
+		return DS_ECONFIG;
+	}
+	int rc = cookie_mac_new(have ? secret : NULL, &r->cookie_mac);
+	OPENSSL_cleanse(secret, sizeof secret);
+	if (rc == DS_ENOTSUP) {
+		log_warning("OpenSSL has no SipHash: DNS Cookies are off");
+		return DS_OK;
+	}
+	if (rc != DS_OK)
+		log_err("cannot set up DNS Cookies: %s", ds_strerror(rc));
+	return rc;
+}
+
 int receiver_core_new(const struct cfg *cfg, const struct receiver_env *env, struct receiver **out)
 {
 	struct receiver *r = calloc(1, sizeof(*r));
@@ -699,6 +727,10 @@ int receiver_core_new(const struct cfg *cfg, const struct receiver_env *env, str
 		rc = ratelimit_new(65536, &r->upd_signer);
 	if (rc == DS_OK)
 		rc = ratelimit_new(65536, &r->audit_source);
+	if (rc == DS_OK)
+		rc = ratelimit_new(65536, &r->verify_share);
+	if (rc == DS_OK && (rc = cookies_new(cfg, r)) != DS_OK)
+		goto fail;
 	if (rc == DS_OK) {
 		int64_t now = (int64_t)time(NULL);
 		rc = store_replay_purge(r->store, now);
@@ -967,6 +999,8 @@ void receiver_free(struct receiver *r)
 	ratelimit_free(r->upd_source);
 	ratelimit_free(r->upd_signer);
 	ratelimit_free(r->audit_source);
+	ratelimit_free(r->verify_share);
+	cookie_mac_free(r->cookie_mac);
 	for (size_t i = 0; i < r->nrkeys_old; i++)
 		rkeys_free(r->rkeys_old[i]);
 	free(r->conns);

@@ -11,7 +11,12 @@
 #   server.updates-per-source     R9, default 600 a minute per /24 (/56)
 #   server.updates-per-signer     R9, default 120 a minute per signer name
 #   sig0.verify-budget            R8, default 5000 verifications a second;
-#                                 0 = no budget (B3); B9 passes its own
+#                                 0 = no budget (B3); B5 and B9 pass their own
+#   sig0.verify-share-per-network default 10% of the budget per /24 while it
+#                                 is short; 100 (no share): one load
+#                                 generator's /24 is not a flood
+#   cookies.enabled               default true; false unless asked for (B5):
+#                                 B9 measures the budget alone
 #   keystate.inquiries-per-source default 120 a minute per /24 (/56): B6
 #                                 sends tens of thousands a minute
 #   receiver.sign-budget          default 1000 signed answers a second to
@@ -24,20 +29,22 @@
 #
 # All are set to the schema's maximum (config/config.c).
 
-# bench_conf ADDR PORT STORE LOG_LEVEL VERIFY_BUDGET CHILDREN [KEYDIR]: the
+# bench_conf ADDR PORT STORE LOG_LEVEL VERIFY_BUDGET CHILDREN [COOKIES [KEYDIR]]: the
 # configuration on stdout.  STORE is the SQLite file; CHILDREN the zone's
-# children as libconfig groups, comma-separated.  Zone example., null
+# children as libconfig groups, comma-separated; COOKIES true or false
+# (default) for cookies.enabled.  Zone example., null
 # backend, one verification thread per CPU (workers = 0), queue-max 1024,
 # commit-batch-max 64.  With KEYDIR, the receiver's key (receiver.name
 # updater.example., ED25519, made there on the first start) signs the
 # answers (B6).
 bench_conf() {
 	local rname=""
-	[ -n "${7:-}" ] && rname="name = \"updater.example.\"; key-directory = \"$7\"; "
+	[ -n "${8:-}" ] && rname="name = \"updater.example.\"; key-directory = \"$8\"; "
 	cat <<EOC
 server = { listen = [ "$1" ]; port = $2; workers = 0; queue-max = 1024; commit-batch-max = 64;
   updates-per-source = 100000000; updates-per-signer = 100000000; };
-sig0 = { verify-budget = $5; };
+sig0 = { verify-budget = $5; verify-share-per-network = 100; };
+cookies = { enabled = ${7:-false}; };
 keystate = { inquiries-per-source = 1000000; };
 receiver = { ${rname}sign-budget = 1000000; };
 bootstrap = { uploads-per-child = 100000; uploads-per-source = 1000000; };

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# tests/bench/run.sh BUILDDIR -- benchmarks B1-B4, B6 and B9 of doc/hardening.md
-# (B6: signed KeyState answers; B9: the verification budget under a flood);
-# see tests/bench/README.md
+# tests/bench/run.sh BUILDDIR -- benchmarks B1-B6 and B9 of doc/hardening.md
+# (B5: a forged flood with DNS Cookies; B6: signed KeyState answers; B9: the
+# verification budget under a flood); see tests/bench/README.md
 # for what each one measures and how to read it.
 #
 #   make bench                     (= tests/bench/run.sh build, after make all bench-build)
 #   ONLY="B1 B2" tests/bench/run.sh build
 #
 # Environment:
-#   ONLY        benchmarks to run (default "B1 B2 B3"; B4 is part of B3; B6, B9 on request)
+#   ONLY        benchmarks to run (default "B1 B2 B3"; B4 is part of B3; B5, B6, B9 on request)
 #   PHASE_SECS  target length of each load phase in seconds (default 10, max 20)
 #   LEVELS      outstanding requests for B3 (default "1 10 100 1000")
 #   B2_SECS     seconds per B2 measurement (default 3, as openssl speed -seconds 3)
@@ -16,6 +16,9 @@
 #   DSYNC_SEND  load generator binary (default BUILDDIR/dsync-send)
 #   KEEP=1      keep the temporary folder (logs, configs, raw outputs)
 #   PERF=1      record dsyncd with perf during the 100-outstanding run
+#   B5_CAP      B5: the verification capacity a second (default: b2's ED25519 verify/s)
+#   B5_BUDGET   B5: sig0.verify-budget (default B5_CAP); the flood is 2x B5_CAP
+#   B5_CHILDREN, B5_LEGIT, B5_SOURCES  B5: children (5), UPDATEs/s each (10), flood sources (8)
 #   B9_BUDGET   B9: sig0.verify-budget (default 500; the flood is 10x it)
 #   B9_LEGIT    B9: legitimate UPDATEs per second during each run (default 50)
 #   BENCH_ADDR, BENCH_PORT            dsyncd's address and port (127.0.0.9, 5354)
@@ -466,7 +469,7 @@ if want B6; then
 	declare -A B6KEY
 	mkchildren k 12 "$T/b6keys" B6KEY
 	mkdir -p "$T/b6db"
-	bench_conf "$ADDR" "$PORT" "$T/b6db/dsyncd.db" "${LOG_LEVEL:-info}" 0 "$CHILDREN" "$T/b6rkeys" >"$T/b6.conf"
+	bench_conf "$ADDR" "$PORT" "$T/b6db/dsyncd.db" "${LOG_LEVEL:-info}" 0 "$CHILDREN" false "$T/b6rkeys" >"$T/b6.conf"
 	: >"$T/dsyncd.log"
 	serve "$T/b6.conf" || { echo "dsyncd does not start; B6 skipped"; exit 1; }
 	RKEY=$(printf '%s\n' "$T"/b6rkeys/K*.key | head -1)
@@ -510,6 +513,135 @@ if want B6; then
 	echo " that / (1 / (1/sign + 1/verify)) from B1; signed = answers carrying the receiver's SIG(0) / answers)"
 	stop_pid "$DSYNCD_PID"
 	echo "dsyncd stopped (exit $?)"
+fi
+
+# ---- B5 helpers ------------------------------------------------------------------
+
+# b5_send FROM CHILD COUNT RATE [args]: child lN's UPDATEs (as b9_send)
+b5_send() {
+	local from=$1 c=$2 n=$3 rate=$4
+	shift 4
+	timeout $((PHASE_SECS * 3 + 30)) "$DSYNC_SEND" -s "$ADDR" -p "$PORT" -b "$from" --wait-ms 2000 \
+		-k "${B5KEY[$c]}" --add "l$c.example. 3600 NS ns1.provider.net." \
+		--add "l$c.example. 3600 NS ns2.provider.org." --count "$n" --rate "$rate" "$@" 2>&1 | tail -1
+}
+# b5_flood: B5_SOURCES forged-signature senders, one /24 each in
+# 127.60.0.0/22, B5_FLOOD a second in all, for PHASE_SECS + 3 s; their
+# summaries in $T/b5-flood.N; sets B5FLOOD (their PIDs); returns once the
+# flood arrives
+b5_flood() {
+	local i rate=$((B5_FLOOD / B5_SOURCES)) r0
+	B5FLOOD=()
+	for i in $(seq 0 $((B5_SOURCES - 1))); do
+		b5_send "127.$((60 + i % 4)).$((i / 4)).1" 1 $((rate * (PHASE_SECS + 3))) "$rate" \
+			--concurrency 2000 --flip -1 >"$T/b5-flood.$i" &
+		B5FLOOD+=($!)
+	done
+	# each signs everything first: wait until the flood arrives
+	r0=$(kv received "$(stats_line)")
+	for _ in $(seq 600); do
+		[ "$(kv received "$(stats_line)")" -gt $((r0 + B5_FLOOD / 2)) ] && break
+		sleep 0.1
+	done
+}
+# b5_sum FIELD FILES...: a summary field's NAME:N counts added up over files
+b5_sum() {
+	local f=$1
+	shift
+	for x in "$@"; do sed -n "s/.* $f=\([^ ]*\).*/\1/p" "$x" | tail -1; done | tr ',' '\n' |
+		awk -F: 'NF == 2 { n[$1] += $2 } END { s = ""; for (k in n) s = s (s ? "," : "") k ":" n[k]; print s ? s : "-" }'
+}
+# b5_run LABEL FLOOD(0/1) COOKIES(true/false): one run on a fresh dsyncd;
+# prints its row, sets B5OK (success %) and B5P99 (the worst child's p99)
+b5_run() {
+	local label=$1 flood=$2 n=$((B5_LEGIT * PHASE_SECS)) c s0 s1 c0 c1 t0 t1 secs ok=0 all=0 p50=0 p99=0 to=0 out
+	B5FLOOD=()
+	rm -rf "$T/b5db" "$T"/b5-legit.* "$T"/b5-flood.*
+	mkdir -p "$T/b5db"
+	bench_conf "$ADDR" "$PORT" "$T/b5db/dsyncd.db" "${LOG_LEVEL:-info}" "$B5_BUDGET" "$b5children" "$3" >"$T/b5.conf"
+	: >"$T/dsyncd.log"
+	serve "$T/b5.conf" || { echo "  $label: dsyncd does not start"; STATUS=1; return 1; }
+	sleep 1.2 # a full bucket
+	[ "$flood" = 1 ] && b5_flood
+	s0=$(stats_line)
+	c0=$(cpu_ticks "$DSYNCD_PID")
+	t0=$(date +%s%N)
+	local legit=()
+	for c in $(seq 1 "$B5_CHILDREN"); do
+		b5_send 127.0.0.1 "$c" "$n" "$B5_LEGIT" --concurrency 10 --cookies >"$T/b5-legit.$c" &
+		legit+=($!)
+	done
+	wait "${legit[@]}"
+	t1=$(date +%s%N)
+	c1=$(cpu_ticks "$DSYNCD_PID")
+	s1=$(stats_line)
+	[ "$flood" = 1 ] && wait "${B5FLOOD[@]}"
+	stop_pid "$DSYNCD_PID"
+	for c in $(seq 1 "$B5_CHILDREN"); do
+		out=$(cat "$T/b5-legit.$c")
+		ok=$((ok + $(sed -n 's/.*NOERROR:\([0-9]*\).*/\1/p' <<<"$(kv rcodes "$out")" | grep . || echo 0)))
+		all=$((all + n))
+		to=$((to + $(kv timeouts "$out" | grep . || echo 0)))
+		p50=$(awk -v a="$p50" -v b="$(kv p50_ms "$out")" 'BEGIN { print ((b + 0 > a) ? b : a) }')
+		p99=$(awk -v a="$p99" -v b="$(kv p99_ms "$out")" 'BEGIN { print ((b + 0 > a) ? b : a) }')
+	done
+	secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
+	B5OK=$(awk -v a="$ok" -v b="$all" 'BEGIN { printf "%.1f", (b > 0 ? 100 * a / b : 0) }')
+	B5P99=$p99
+	b5_row "$label" "$(cpu_share "$c0" "$c1" "$secs")" \
+		"$(awk -v a="$(kv verifications "$s0")" -v b="$(kv verifications "$s1")" -v s="$secs" 'BEGIN { printf "%.0f", (b - a) / s }')" \
+		"$ok/$all" "$B5OK%" "$p50" "$p99" "$to" \
+		"$([ "$flood" = 1 ] && echo "$(b5_sum rcodes "$T"/b5-flood.*) timeouts=$(cat "$T"/b5-flood.* | sed -n 's/.* timeouts=\([0-9]*\).*/\1/p' | awk '{ n += $1 } END { print n + 0 }')")"
+}
+
+# ---- B5: a forged-signature flood from many sources, with DNS Cookies --------
+#
+# The verification capacity C is B2's ED25519 verify rate on one core,
+# measured here (b2, 1 s; B5_CAP to give it).  dsyncd runs with
+# sig0.verify-budget = B5_BUDGET (default C) and cookies on.  B5_CHILDREN
+# legitimate children, each with its own key and its own dsync-send at
+# B5_LEGIT UPDATEs a second over UDP, learn their server cookie first and
+# send it back (--cookies).  Runs on a fresh dsyncd each, PHASE_SECS long:
+# the children alone (the reference); the same with a flood of forged
+# signatures (a known child's key, last byte flipped: each passes every
+# cheap check) at 2x C from B5_SOURCES addresses in 127.60.0.0/22 (one
+# /24 each, no cookies); and that flood again with cookies off, to show
+# what they buy.  R9 is out of the way (bench_conf), and so is the share
+# per network (the children all come from 127.0.0.1).
+if want B5; then
+	B5_CHILDREN=${B5_CHILDREN:-5}
+	B5_LEGIT=${B5_LEGIT:-10}
+	B5_SOURCES=${B5_SOURCES:-8}
+	B2=$BIN/tests/bench/b2
+	if [ -z "${B5_CAP:-}" ] && [ -x "$B2" ]; then
+		mkdir -p "$T/b5cap"
+		k=$(dnssec-keygen -q -T KEY -a ED25519 -n HOST -K "$T/b5cap" b5-cap.example.)
+		B5_CAP=$("${PIN[@]}" "$B2" -t 1 "$T/b5cap/$k" 2>/dev/null | sed -n 's/.* verify=\([0-9]*\).*/\1/p' | head -1)
+	fi
+	echo
+	if [ -z "${B5_CAP:-}" ] || [ "${B5_CAP:-0}" -le 0 ]; then
+		echo "== B5: no verification capacity (b2 missing: make bench-build, or set B5_CAP); B5 skipped"
+		STATUS=1
+	else
+		B5_BUDGET=${B5_BUDGET:-$B5_CAP}
+		B5_FLOOD=$((B5_CAP * 2))
+		echo "== B5 forged-signature flood at 2x the verification capacity ($B5_CAP/s, B2 ED25519 on one core -> flood $B5_FLOOD/s from $B5_SOURCES sources), sig0.verify-budget $B5_BUDGET, $B5_CHILDREN children at $B5_LEGIT/s each with DNS Cookies"
+		declare -A B5KEY
+		mkchildren l "$B5_CHILDREN" "$T/b5keys" B5KEY
+		b5children=$CHILDREN
+		b5_row() { printf "  %-30s %7s %8s %11s %8s %8s %8s %8s  %s\n" "$@"; }
+		b5_row "run" "CPU" "verif/s" "legit ok" "success" "p50 ms" "p99 ms" "timeouts" "flood answers"
+		b5_run "children alone (reference)" 0 true
+		b5_run "flood 2x capacity, cookies" 1 true
+		B5_OK=$B5OK B5_P99=$B5P99
+		b5_run "flood 2x capacity, no cookies" 1 false
+		echo "  goal: with the flood and cookies, legitimate success >= 99% and p99 < 100 ms:" \
+			"$(awk -v ok="$B5_OK" -v p="$B5_P99" 'BEGIN { print ((ok >= 99 && p != "-" && p < 100) ? "met" : "not met") }')" \
+			"(success $B5_OK%, p99 $B5_P99 ms)"
+		echo "(CPU = dsyncd's user+system time / wall time, 100% = one core; legit ok = NOERROR answers of the"
+		echo " children, all together; p50/p99 = the worst child's; flood answers = the flood's RCODEs summed"
+		echo " over its sources, TC = truncated: no verification; the machine may be shared: compare the runs)"
+	fi
 fi
 
 # ---- B9: invalid signatures at 10x the verification budget -------------------

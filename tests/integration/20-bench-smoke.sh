@@ -15,7 +15,11 @@
 # least 99% of the load is NOERROR, every answer signed, one verification
 # per inquiry; B1's ED25519 sign and verify rates, its reference, are
 # positive.  The control run shows that the default
-# keystate.inquiries-per-source would refuse the same inquiries.  B10, B11 and B12 (tests/bench/backlog.sh) run
+# keystate.inquiries-per-source would refuse the same inquiries.
+# B5: with cookies and a budget of 20 a second, a
+# child sending its server cookie gets NOERROR throughout a small forged
+# flood from another /24, which is mostly answered TC.  B10, B11 and B12
+# (tests/bench/backlog.sh) run
 # with 2000, 500 and 300 delegations: the zonefile backlog in one write,
 # the dnsupdate one into Knot, the powerdns one into pdns_server, each with
 # its reference measured.  dsync-send's load mode repeats one UPDATE (new ID
@@ -148,14 +152,42 @@ for conc in 10 100; do
 done
 expect "B6: dsyncd stops cleanly (no sanitizer report)" "dsyncd stopped (exit 0)" "$(grep '^dsyncd stopped' <<<"$out")"
 
+# ---- B5: a small forged flood with a small budget, cookies on ---------------------
+
+# the benchmark's configuration with cookies, sig0.verify-budget 20; a flood
+# of forged signatures without cookies from 127.60.1.1 at 200/s for 6 s;
+# meanwhile a child with --cookies at 5/s: all NOERROR, the flood mostly TC
+bench_conf $ADDR $PORT "$T/db/b5.db" info 20 "$children" true >"$T/b5.conf"
+check "B5: the configuration with cookies passes the check (-n)" "$BIN/dsyncd" -n -c "$T/b5.conf"
+: >"$T/b5.log"
+start_dsyncd "$T/b5.conf" "$T/b5.log" || { not_ok "B5: dsyncd starts"; finish; }
+timeout 60 "$BIN/dsync-send" -s $ADDR -p $PORT -b 127.60.1.1 --wait-ms 2000 -k "${KEY[1]}" \
+	--add "c1.example. 3600 NS ns9.provider.net." --flip -1 --count 1200 --rate 200 \
+	--concurrency 1000 >"$T/b5-flood.out" 2>&1 &
+FLOOD=$!
+PIDS+=("$FLOOD")
+wait_for 200 grep -q 'reason="verification budget short' "$T/b5.log"
+out=$(timeout 60 "$BIN/dsync-send" -s $ADDR -p $PORT --wait-ms 2000 -k "${KEY[2]}" \
+	--add "c2.example. 3600 NS ns1.provider.net." --add "c2.example. 3600 NS ns2.provider.org." \
+	--cookies --count 15 --rate 5 2>&1 | tail -1)
+echo "# B5 child with cookies during the flood: $out"
+expect "B5: the child with cookies: 15 of 15 NOERROR during the flood" 15 "$(l_rcode NOERROR "$out")"
+wait "$FLOOD"
+out=$(tail -1 "$T/b5-flood.out")
+echo "# B5 flood: $out"
+n=$(l_rcode TC "$out")
+[ "$n" -ge 600 ] && ok "B5: the forged flood: $n of 1200 answered TC, unverified (>= half)" ||
+	not_ok "B5: the forged flood: only $n of 1200 TC ($(kv rcodes "$out"))"
+check "B5: dsyncd stops cleanly" stop_dsyncd "$T/b5.log"
+
 # ---- control: the default limits would refuse the same load ----------------------
 
 # the same server without the limit settings: then the gate above fails
 sed -e 's/ updates-per-source = [0-9]*; updates-per-signer = [0-9]*;//' \
-	-e '/^sig0 = /d;/^keystate = /d;/^bootstrap = /d;/^receiver = /d' \
+	-e '/^sig0 = /d;/^cookies = /d;/^keystate = /d;/^bootstrap = /d;/^receiver = /d' \
 	-e "s|$T/db/dsyncd.db|$T/db/defaults.db|" "$T/bench.conf" >"$T/defaults.conf"
 expect "control: no limit left in the configuration" "" \
-	"$(grep -oE 'updates-per|verify-budget|inquiries-per|uploads-per|sign-budget' "$T/defaults.conf")"
+	"$(grep -oE 'updates-per|verify-budget|verify-share|cookies|inquiries-per|uploads-per|sign-budget' "$T/defaults.conf")"
 : >"$T/defaults.log"
 start_dsyncd "$T/defaults.conf" "$T/defaults.log" || { not_ok "dsyncd starts with the default limits"; finish; }
 out=$(load 3 700 10)

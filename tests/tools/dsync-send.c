@@ -31,6 +31,7 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include "common/cookie.h"
 #include "common/dname.h"
 #include "common/dns.h"
 #include "common/err.h"
@@ -85,6 +86,9 @@ static void usage(FILE *f)
 	    "      --edns / --no-edns   add an OPT record (default on)\n"
 	    "      --udp-size N         EDNS UDP size (default 1232)\n"
 	    "      --ednsopt CODE:HEX   add an EDNS option (repeatable)\n"
+	    "      --cookies            DNS Cookies: a random client cookie; first learn the\n"
+	    "                           server cookie (one unsigned query from the same\n"
+	    "                           address), then send both in every request\n"
 	    "\n"
 	    "Signing:\n"
 	    "  -k, --key KFILE          SIG(0)-sign with a BIND key pair (K<name>+<alg>+<tag>)\n"
@@ -204,6 +208,7 @@ struct opts {
 	long count, concurrency;
 	long rate; /* load mode, UDP: requests per second at most; 0 = no pacing */
 	long seq, seq_start, give_up_ms; /* sequence mode: seq > 0 */
+	bool cookies; /* learn a server cookie first, send it in every request */
 };
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -320,6 +325,7 @@ static const struct optdef optdefs[] = {
     {"no-edns", 0, BOOL(edns, false)},
     {"udp-size", 0, NUM(udp_size, 0, 65535, "UDP size")},
     {"ednsopt", 0, ACT(A_EDNSOPT)},
+    {"cookies", 0, BOOL(cookies, true)},
     {"sign-twice", 0, STR(key2)},
     {"verify-key", 0, STR(verify_key)},
     {"inception-offset", 0, NUM(inc_off, -OFFSET_MAX, OFFSET_MAX, "offset")},
@@ -484,6 +490,8 @@ static void opts_check(struct opts *o)
 		    "--count, --raw-hex, --raw-file, --repeat, --verify-key, --save or --tcp");
 	if (o->seq > 0 && !seq_has_template(o))
 		die("--seq needs %%d (the sequence number) in at least one record");
+	if (o->cookies && (!o->edns || o->raw_hex || o->raw_file))
+		die("--cookies needs EDNS and a built request");
 	if (o->concurrency == 0)
 		o->concurrency = 1;
 }
@@ -513,6 +521,8 @@ struct builder {
 	uint8_t tsig_name[DNAME_MAX];
 	uint8_t tsig_key[256];
 	size_t tsig_keylen;
+	uint8_t cookie[COOKIE_MAX_LEN]; /* --cookies: client (and server) cookie */
+	size_t cookielen;
 	uint32_t now; /* load mode: one clock for every message, so that the
 		       * per-65536 time shift keeps them all distinct; 0 = read the clock */
 };
@@ -713,6 +723,8 @@ static size_t build(const struct builder *bd, uint8_t *buf, size_t cap, uint16_t
 			wbuf_u16(&b, o->eopts[i].len);
 			wbuf_bytes(&b, o->eopts[i].data, o->eopts[i].len);
 		}
+		if (bd->cookielen > 0)
+			cookie_write(&b, bd->cookie, bd->cookielen);
 		if (!b.err)
 			wbuf_put_u16_at(&b, at, (uint16_t)(b.len - at - 2));
 		nadd = 1;
@@ -934,6 +946,8 @@ static void print_answer(const uint8_t *buf, size_t len, const uint8_t *req, siz
 		printf("ede=- text=\"\"");
 	}
 	printf(" id=%u", m->id);
+	if (m->flags & MSG_TC)
+		printf(" tc=1");
 	if (m->nsig > 0)
 		printf(" sig0=%zu", m->nsig);
 	else if (vkey != NULL)
@@ -1089,6 +1103,72 @@ static int exchange(const struct opts *o, int fd, const uint8_t *req, size_t len
 	return EXIT_TIMEOUT;
 }
 
+/* ---- DNS Cookies ----------------------------------------------------------------- */
+
+/*
+ * --cookies: a random client cookie, then the server cookie from the answer
+ * to one unsigned query (the zone's SOA) sent over UDP from the address the
+ * requests use (a server cookie is bound to it).  Without one in time, the
+ * requests carry the client cookie alone (said on stderr).
+ */
+static void learn_cookie(const struct opts *o, struct builder *bd)
+{
+	uint8_t q[512], ans[MAX_MSG];
+	struct wbuf b;
+	RAND_bytes(bd->cookie, COOKIE_CLIENT_LEN);
+	bd->cookielen = COOKIE_CLIENT_LEN;
+	uint16_t id;
+	RAND_bytes((uint8_t *)&id, sizeof id);
+	wbuf_init(&b, q, sizeof q);
+	wbuf_u16(&b, id);
+	wbuf_u16(&b, 0);
+	wbuf_u16(&b, 1);
+	wbuf_u16(&b, 0);
+	wbuf_u16(&b, 0);
+	wbuf_u16(&b, 1);
+	wbuf_bytes(&b, bd->zone, dname_len(bd->zone));
+	wbuf_u16(&b, T_SOA);
+	wbuf_u16(&b, CLASS_IN);
+	wbuf_u8(&b, 0);
+	wbuf_u16(&b, T_OPT);
+	wbuf_u16(&b, (uint16_t)o->udp_size);
+	wbuf_u32(&b, 0);
+	wbuf_u16(&b, 4 + COOKIE_CLIENT_LEN);
+	cookie_write(&b, bd->cookie, COOKIE_CLIENT_LEN);
+	int fd = open_socket(o, false);
+	double deadline = now_s() + o->wait_ms / 1000.0;
+	if (b.err || send(fd, q, b.len, 0) < 0)
+		die("cannot send the cookie query");
+	for (;;) {
+		int ms = (int)((deadline - now_s()) * 1000);
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		if (ms <= 0 || poll(&pfd, 1, ms) <= 0)
+			break;
+		ssize_t r = recv(fd, ans, sizeof ans, 0);
+		if (r < 2 || rd_u16(ans) != id)
+			continue;
+		struct msg *m = calloc(1, sizeof *m);
+		size_t len = 0;
+		const uint8_t *c = NULL;
+		if (m != NULL && msg_parse(m, ans, (size_t)r) == DS_OK && m->has_opt)
+			c = cookie_find(m->wire + m->rr[m->opt_idx].rdoff, m->rr[m->opt_idx].rdlen,
+					&len);
+		if (c != NULL && len > COOKIE_CLIENT_LEN && len <= COOKIE_MAX_LEN &&
+		    memcmp(c, bd->cookie, COOKIE_CLIENT_LEN) == 0) {
+			memcpy(bd->cookie, c, len);
+			bd->cookielen = len;
+		}
+		if (m != NULL)
+			msg_clear(m);
+		free(m);
+		break;
+	}
+	close(fd);
+	if (bd->cookielen == COOKIE_CLIENT_LEN)
+		fprintf(stderr,
+			"dsync-send: no server cookie learned; sending the client cookie alone\n");
+}
+
 /* ---- load mode ------------------------------------------------------------------ */
 
 struct load {
@@ -1129,7 +1209,7 @@ static void load_answer(struct load *L, const uint8_t *p, size_t n, double t0, s
 	L->answered++;
 	unsigned rc = n >= 4 ? (unsigned)(p[3] & 0xf) : 4095, ede = 65536;
 	if (n >= DNS_HDR_LEN && msg_parse(m, p, n) == DS_OK) {
-		rc = full_rcode(m);
+		rc = m->flags & MSG_TC ? 4094 : full_rcode(m);
 		ede = first_ede(m);
 		if (m->nsig > 0)
 			L->nsigned++;
@@ -1317,7 +1397,9 @@ static void print_tally(const struct load *L)
 	for (unsigned i = 0; i < 4096; i++)
 		if (L->rcodes[i]) {
 			printf("%s%s:%lu", sep,
-			       i == 4095 ? "SHORT" : rr_rcode_str(i, tmpn, sizeof tmpn),
+			       i == 4095   ? "SHORT"
+			       : i == 4094 ? "TC"
+					   : rr_rcode_str(i, tmpn, sizeof tmpn),
 			       L->rcodes[i]);
 			sep = ",";
 		}
@@ -1609,6 +1691,8 @@ int main(int argc, char **argv)
 	bool raw = o.raw_hex != NULL || o.raw_file != NULL;
 	if (!raw)
 		builder_init(&bd, &o);
+	if (o.cookies)
+		learn_cookie(&o, &bd);
 	if (o.count > 0 || o.seq > 0) {
 		int rc = o.seq > 0 ? seq_mode(&o, &bd) : load_mode(&o, &bd);
 		builder_free(&bd);

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/dname.h"
 #include "common/err.h"
 #include "common/log.h"
@@ -145,9 +146,11 @@ struct outcome {
 	bool answer_opt; /* it has an OPT record (and so the EDE) */
 };
 
+static unsigned run_net; /* requests come from 127.0.<run_net>.1 */
+
 static void run(const uint8_t *msg, size_t len, bool tcp, struct outcome *o)
 {
-	struct job *j = inproc_run(R, msg, len, tcp, 0);
+	struct job *j = inproc_run(R, msg, len, tcp, run_net);
 	if (j == NULL)
 		abort();
 
@@ -163,6 +166,24 @@ static void run(const uint8_t *msg, size_t len, bool tcp, struct outcome *o)
 	o->answer_opt = o->answer_ok && am.has_opt;
 	msg_clear(&am);
 	job_free(j);
+}
+
+/* The COOKIE option of an answer into out (COOKIE_MAX_LEN bytes); its
+ * length, 0 when there is none. */
+static size_t answer_cookie(const struct outcome *o, uint8_t *out)
+{
+	static struct msg am;
+	size_t len = 0;
+	if (msg_parse(&am, o->answer, o->answerlen) == DS_OK && am.has_opt) {
+		const struct msg_rr *opt = &am.rr[am.opt_idx];
+		const uint8_t *p = cookie_find(am.wire + opt->rdoff, opt->rdlen, &len);
+		if (p != NULL && len <= COOKIE_MAX_LEN)
+			memcpy(out, p, len);
+		else
+			len = 0;
+	}
+	msg_clear(&am);
+	return len;
 }
 
 /* ---- the store ---------------------------------------------------------- */
@@ -472,6 +493,120 @@ static void test_upload_and_inquiry(void)
 	CHECK_EQ(o.ede, 514);
 }
 
+/* A signed change of c1's delegation (no change: ns3 is there already)
+ * carrying a COOKIE option of len bytes (cookie NULL: none). */
+static void cookie_run(const uint8_t *cookie, size_t len, bool tcp, struct outcome *o)
+{
+	uint8_t opts[4 + 64];
+	struct wbuf b;
+	wbuf_init(&b, opts, sizeof opts);
+	if (cookie != NULL)
+		cookie_write(&b, cookie, len);
+	struct req q;
+	req_start(&q, OP_UPDATE, "example.", T_SOA);
+	req_rr(&q, 2, "+c1.example. 3600 NS ns3.provider.net.");
+	req_opt(&q, opts, (uint16_t)b.len);
+	run(q.buf, req_finish(&q, K[K_C1], 0), tcp, o);
+}
+
+/* DNS Cookies: the server cookie in every answer to a client cookie, one
+ * that is ours for this address, kept while fresh, a bad one replaced. */
+static void test_cookies(void)
+{
+	struct outcome o;
+	uint8_t cc[8] = {1, 2, 3, 4, 5, 6, 7, 8}, got[COOKIE_MAX_LEN], sent[COOKIE_MAX_LEN];
+	struct sockaddr_storage peer;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&peer;
+	memset(&peer, 0, sizeof peer);
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = htonl(0x7f000001u);
+
+	cookie_run(cc, 8, false, &o);
+	CHECK_EQ(o.rcode, RC_NOERROR);
+	CHECK_EQ(answer_cookie(&o, got), COOKIE_LEN);
+	CHECK(memcmp(got, cc, 8) == 0);
+	CHECK_EQ(cookie_check(R->cookie_mac, got, COOKIE_LEN, &peer, (uint32_t)time(NULL), NULL),
+		 COOKIE_VALID);
+	/* sent back: valid, and the same one comes back */
+	memcpy(sent, got, COOKIE_LEN);
+	cookie_run(sent, COOKIE_LEN, false, &o);
+	CHECK_EQ(o.rcode, RC_NOERROR);
+	CHECK_EQ(answer_cookie(&o, got), COOKIE_LEN);
+	CHECK(memcmp(got, sent, COOKIE_LEN) == 0);
+	/* a bad server cookie is treated as none: answered, with a new one */
+	sent[COOKIE_LEN - 1] ^= 0xff;
+	cookie_run(sent, COOKIE_LEN, false, &o);
+	CHECK_EQ(o.rcode, RC_NOERROR);
+	CHECK_EQ(answer_cookie(&o, got), COOKIE_LEN);
+	CHECK(memcmp(got + 8, sent + 8, 16) != 0);
+	sent[COOKIE_LEN - 1] ^= 0xff;
+	/* a length RFC 7873 does not allow */
+	cookie_run(sent, 12, false, &o);
+	CHECK_EQ(o.rcode, RC_FORMERR);
+	CHECK(strstr(o.text, "COOKIE option of 12 bytes") != NULL);
+	/* no client cookie, no cookie in the answer */
+	cookie_run(NULL, 0, false, &o);
+	CHECK_EQ(o.rcode, RC_NOERROR);
+	CHECK_EQ(answer_cookie(&o, got), 0);
+}
+
+/* The budget short (below sig0.verify-budget-low): UDP without a valid
+ * server cookie gets TC=1 and no verification; a valid cookie or TCP goes
+ * on; one network gets its share only. */
+static void test_budget_short(void)
+{
+	struct outcome o;
+	uint8_t cc[8] = {8, 7, 6, 5, 4, 3, 2, 1}, valid[COOKIE_MAX_LEN], bad[COOKIE_MAX_LEN];
+	cookie_run(cc, 8, false, &o);
+	CHECK_EQ(answer_cookie(&o, valid), COOKIE_LEN);
+	memcpy(bad, valid, COOKIE_LEN);
+	bad[12] ^= 1;
+
+	ratelimit_bucket_init(&R->verify_budget, 100, clock_mono_ns());
+	CHECK(ratelimit_bucket_take(&R->verify_budget, 70, clock_mono_ns()));
+	unsigned long before = atomic_load(&R->ctr.verifications);
+	const uint8_t *what[] = {NULL, cc, bad};
+	const size_t len[] = {0, 8, COOKIE_LEN};
+	for (int i = 0; i < 3; i++) {
+		uint8_t got[COOKIE_MAX_LEN];
+		cookie_run(what[i], len[i], false, &o);
+		/* never NOERROR: a client blind to TC must not take it for success */
+		CHECK_EQ(o.rcode, RC_REFUSED);
+		CHECK(strcmp(o.result, "refused") == 0);
+		CHECK_EQ(o.ede, EDE_NOT_READY);
+		CHECK(strstr(o.text, "retry over TCP or with the server cookie") != NULL);
+		CHECK(o.answerlen > 3 && (o.answer[2] & (MSG_TC >> 8)));
+		/* a fresh cookie to retry with when it sent a client cookie */
+		CHECK_EQ(answer_cookie(&o, got), i == 0 ? 0 : COOKIE_LEN);
+	}
+	CHECK_EQ(atomic_load(&R->ctr.verifications), before); /* no crypto for those */
+	cookie_run(valid, COOKIE_LEN, false, &o);
+	CHECK_EQ(o.rcode, RC_NOERROR);
+	CHECK(strcmp(o.result, "accepted") == 0);
+	CHECK(o.answerlen > 3 && !(o.answer[2] & (MSG_TC >> 8)));
+	cookie_run(NULL, 0, true, &o);
+	CHECK(strcmp(o.result, "accepted") == 0);
+
+	/* a share of 1% of 100 a second: one network gets one a second */
+	unsigned budget = C->verify_budget;
+	C->verify_budget = 100;
+	C->verify_share = 1;
+	run_net = 9;
+	ratelimit_bucket_init(&R->verify_budget, 100, clock_mono_ns());
+	CHECK(ratelimit_bucket_take(&R->verify_budget, 80, clock_mono_ns()));
+	unsigned ok = 0, refused = 0;
+	for (int i = 0; i < 3; i++) {
+		cookie_run(NULL, 0, true, &o);
+		ok += strcmp(o.result, "accepted") == 0;
+		refused += strstr(o.text, "sig0.verify-share-per-network") != NULL;
+	}
+	CHECK(ok >= 1 && refused >= 1 && ok + refused == 3);
+	run_net = 0;
+	C->verify_share = 10;
+	C->verify_budget = budget;
+	ratelimit_bucket_init(&R->verify_budget, C->verify_budget, clock_mono_ns());
+}
+
 static void setup(void)
 {
 	backends_register();
@@ -529,6 +664,8 @@ int main(void)
 	test_malformed();
 	test_upload_and_inquiry();
 	test_rollover();
+	test_cookies();
+	test_budget_short();
 	teardown();
 	UNIT_DONE("test_pipeline");
 }

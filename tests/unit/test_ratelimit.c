@@ -102,8 +102,36 @@ static void test_bucket(void)
 	CHECK_EQ(n, 100000);
 }
 
+/* The bucket's level in percent (the "short" test of the budget), and
+ * counts in windows of the caller's choosing (the per-network share). */
+static void test_percent_window(void)
+{
+	struct ratelimit_bucket b;
+	uint64_t t = 5 * S;
+	ratelimit_bucket_init(&b, 100, t);
+	CHECK_EQ(ratelimit_bucket_percent(&b, t), 100);
+	CHECK(ratelimit_bucket_take(&b, 60, t));
+	CHECK_EQ(ratelimit_bucket_percent(&b, t), 40);
+	CHECK_EQ(ratelimit_bucket_percent(&b, t + S / 10), 50); /* 10 tokens back */
+	CHECK_EQ(ratelimit_bucket_percent(&b, t + 2 * S), 100);
+	ratelimit_bucket_init(&b, 0, t);
+	CHECK_EQ(ratelimit_bucket_percent(&b, t), 100); /* unlimited */
+
+	struct ratelimit *rl = NULL;
+	CHECK_EQ(ratelimit_new(64, &rl), DS_OK);
+	if (rl == NULL)
+		return;
+	unsigned n = 0;
+	for (int i = 0; i < 10; i++)
+		n += ratelimit_allow_in(rl, 7, 1000, 3);
+	CHECK_EQ(n, 3);
+	CHECK(ratelimit_allow_in(rl, 7, 1001, 3)); /* the next second */
+	ratelimit_free(rl);
+}
+
 int main(void)
 {
+	test_percent_window();
 	test_prefix();
 	test_per_minute();
 	test_bucket();

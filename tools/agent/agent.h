@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "common/cookie.h"
 #include "common/deleg.h"
 #include "common/dns.h"
 #include "keystate/keystate.h"
@@ -232,7 +233,16 @@ struct agent_request {
 	/* the message as last sent (built by agent_send) */
 	uint8_t wire[65535];
 	size_t len;
-	uint32_t expiration; /* of its SIG(0) */
+	uint32_t expiration;		/* of its SIG(0) */
+	uint8_t cookie[COOKIE_MAX_LEN]; /* the COOKIE option in it */
+	size_t cookielen;		/* 0: none */
+};
+
+/* DNS Cookies (RFC 7873) per address of the receiver: our client cookie
+ * and the server cookie its answers gave (len 8: none learned yet). */
+struct agent_cookies {
+	uint8_t c[AGENT_MAX_ADDRS][COOKIE_MAX_LEN];
+	uint8_t len[AGENT_MAX_ADDRS];
 };
 
 /* Where requests go and how answers are checked. */
@@ -249,6 +259,9 @@ struct agent_target {
 	const struct sig0_key *rkey[AGENT_MAX_KEYS];
 	size_t nrkey;
 	bool quiet; /* no per-try notes on stderr */
+	/* (not owned) learned from answers, sent in every request; copies of
+	 * the target share it; NULL: no COOKIE option */
+	struct agent_cookies *cookies;
 };
 
 /* How an answer's SIG(0) checked out. */
@@ -280,6 +293,7 @@ struct agent_answer {
 	char auth_why[1300]; /* signer (up to 1021 characters), tag, and what failed */
 	char server[56];     /* the address that answered (or was tried last) */
 	bool tcp;	     /* the answer came over TCP */
+	bool cookie;	     /* the request carried the server cookie of an earlier answer */
 	unsigned tries;	     /* tries made */
 	char why[256];	     /* no answer: the last transport error */
 };

@@ -80,6 +80,7 @@ struct ctx {
 	struct bm_resolver *res;
 	struct agent_discovery *disc; /* NULL when discovery did not run */
 	struct agent_target target;
+	struct agent_cookies cookies; /* the target's, per address */
 	struct sig0_key *rkey[AGENT_MAX_KEYS];
 	size_t nrkey;
 	uint8_t parent[DNAME_MAX];

@@ -41,10 +41,12 @@ json_t *show_answer(const struct ctx *c, const struct agent_answer *a)
 	char rcb[16], ksb[16];
 	const char *rc = rr_rcode_str(a->rcode, rcb, sizeof(rcb));
 	json_t *j = json_object();
-	say(c, "server: %s %s (try %u)", a->server, a->tcp ? "tcp" : "udp", a->tries);
+	say(c, "server: %s %s (try %u)%s", a->server, a->tcp ? "tcp" : "udp", a->tries,
+	    a->cookie ? ", with its server cookie" : "");
 	say(c, "rcode: %s", rc);
 	jset(j, "server", json_string(a->server));
 	jset(j, "transport", json_string(a->tcp ? "tcp" : "udp"));
+	jset(j, "server-cookie", json_boolean(a->cookie));
 	jset(j, "tries", json_integer(a->tries));
 	jset(j, "rcode", json_string(rc));
 	if (a->has_ede) {

@@ -17,6 +17,7 @@
 
 #include <openssl/rand.h>
 
+#include "common/cookie.h"
 #include "common/dname.h"
 #include "common/dnsq.h"
 #include "common/err.h"
@@ -174,10 +175,11 @@ static void put_rr(struct wbuf *b, const struct agent_rr *rr)
 
 /*
  * The request's bytes: header with a random ID, the zone/question entry,
- * the update section, OPT (buffer 1232, the KeyState option when asked)
- * and the SIG(0) made with req->key.
+ * the update section, OPT (buffer 1232, the KeyState option when asked,
+ * the COOKIE when given) and the SIG(0) made with req->key.
  */
-static int build(struct agent_request *req, char *why, size_t whylen)
+static int build(struct agent_request *req, const uint8_t *cookie, size_t cookielen, char *why,
+		 size_t whylen)
 {
 	struct wbuf b;
 	uint16_t id;
@@ -209,6 +211,8 @@ static int build(struct agent_request *req, char *why, size_t whylen)
 		struct ks_opt o = {.key_id = sig0_key_tag(req->key), .state = KS_INQUIRE_KEY};
 		ks_opt_write(&b, req->ks_code, &o);
 	}
+	if (cookielen > 0)
+		cookie_write(&b, cookie, cookielen);
 	if (b.err) {
 		snprintf(why, whylen, "the request does not fit in a DNS message");
 		return DS_EINVAL;
@@ -309,8 +313,26 @@ static void authenticate(const struct agent_target *t, const struct agent_reques
 		 signer, s.key_tag);
 }
 
-/* RCODE, EDE, KeyState and authentication of one answer; DS_EMALF if unreadable. */
-static int read_answer(const struct agent_target *t, const struct agent_request *req,
+/* The server cookie of an answer from address ai, kept when it goes with
+ * our client cookie (RFC 7873 5.3). */
+static void learn_cookie(const struct agent_target *t, size_t ai, const struct msg *m)
+{
+	struct agent_cookies *ck = t->cookies;
+	size_t len;
+	if (ck == NULL || !m->has_opt)
+		return;
+	const struct msg_rr *opt = &m->rr[m->opt_idx];
+	const uint8_t *p = cookie_find(m->wire + opt->rdoff, opt->rdlen, &len);
+	if (p == NULL || len < COOKIE_CLIENT_LEN + 8 || len > COOKIE_MAX_LEN ||
+	    memcmp(p, ck->c[ai], COOKIE_CLIENT_LEN) != 0)
+		return;
+	memcpy(ck->c[ai], p, len);
+	ck->len[ai] = (uint8_t)len;
+}
+
+/* RCODE, EDE, KeyState and authentication of one answer from address ai;
+ * DS_EMALF if unreadable. */
+static int read_answer(const struct agent_target *t, const struct agent_request *req, size_t ai,
 		       const uint8_t *wire, size_t len, struct agent_answer *ans)
 {
 	struct msg *m = calloc(1, sizeof(*m));
@@ -346,6 +368,7 @@ static int read_answer(const struct agent_target *t, const struct agent_request 
 					*c = '?';
 		}
 	}
+	learn_cookie(t, ai, m);
 	authenticate(t, req, m, ans);
 	ans->answered = true;
 	msg_clear(m);
@@ -360,7 +383,8 @@ static void sleep_ms(unsigned ms)
 		;
 }
 
-/* One try at one address: UDP then TCP on TC, or TCP.  DS_OK: ans filled. */
+/* One try at one address: UDP then TCP on TC, or TCP.  DS_OK: ans filled.
+ * A TC answer's server cookie is learned too, for the next request. */
 static int one_try(const struct agent_target *t, const struct agent_request *req, size_t ai,
 		   bool tcp, struct agent_answer *ans)
 {
@@ -371,6 +395,12 @@ static int one_try(const struct agent_target *t, const struct agent_request *req
 	int rc = dnsq_exchange(sa, t->addrlen[ai], req->wire, req->len, tcp, t->try_ms, &wire, &len,
 			       ans->why, sizeof(ans->why));
 	if (rc == DS_OK && !tcp && (rd_u16(wire + 2) & MSG_TC)) {
+		struct msg *m = calloc(1, sizeof(*m));
+		if (m != NULL && msg_parse(m, wire, len) == DS_OK)
+			learn_cookie(t, ai, m);
+		if (m != NULL)
+			msg_clear(m);
+		free(m);
 		free(wire);
 		wire = NULL;
 		tcp = true;
@@ -379,10 +409,32 @@ static int one_try(const struct agent_target *t, const struct agent_request *req
 	}
 	if (rc == DS_OK) {
 		ans->tcp = tcp;
-		rc = read_answer(t, req, wire, len, ans);
+		rc = read_answer(t, req, ai, wire, len, ans);
 	}
 	free(wire);
 	return rc;
+}
+
+/*
+ * The request's bytes for a try at address ai: built (and signed) again
+ * when its SIG(0) would expire during the try, or when the COOKIE that
+ * address wants is not the one in them; else sent as they were.
+ */
+static int prepare_try(const struct agent_target *t, struct agent_request *req, size_t ai,
+		       struct agent_answer *ans)
+{
+	const struct agent_cookies *ck = t->cookies;
+	const uint8_t *cookie = ck != NULL ? ck->c[ai] : NULL;
+	size_t cookielen = ck != NULL ? ck->len[ai] : 0;
+	uint32_t end = (uint32_t)time(NULL) + t->try_ms / 1000 + RESIGN_MARGIN;
+	ans->cookie = cookielen > COOKIE_CLIENT_LEN;
+	if (req->len > 0 && (int32_t)(req->expiration - end) >= 0 && req->cookielen == cookielen &&
+	    (cookielen == 0 || memcmp(req->cookie, cookie, cookielen) == 0))
+		return DS_OK;
+	if (cookielen > 0)
+		memcpy(req->cookie, cookie, cookielen);
+	req->cookielen = cookielen;
+	return build(req, cookie, cookielen, ans->why, sizeof(ans->why));
 }
 
 int agent_send(const struct agent_target *t, struct agent_request *req, struct agent_answer *ans)
@@ -396,18 +448,14 @@ int agent_send(const struct agent_target *t, struct agent_request *req, struct a
 		snprintf(ans->why, sizeof(ans->why), "no address of the UPDATE Receiver");
 		return DS_EINVAL;
 	}
-	int rc = build(req, ans->why, sizeof(ans->why));
-	if (rc != DS_OK)
-		return rc;
+	int rc = DS_OK;
 	for (unsigned try = 0; try <= t->retries; try++) {
 		if (try > 0) {
 			sleep_ms(wait);
 			wait = wait * 2 > wait ? wait * 2 : wait;
-			uint32_t end = (uint32_t)time(NULL) + t->try_ms / 1000 + RESIGN_MARGIN;
-			if ((int32_t)(req->expiration - end) < 0 &&
-			    (rc = build(req, ans->why, sizeof(ans->why))) != DS_OK)
-				return rc;
 		}
+		if ((rc = prepare_try(t, req, try % t->naddr, ans)) != DS_OK)
+			return rc;
 		ans->answered = false;
 		ans->tries = try + 1;
 		rc = one_try(t, req, try % t->naddr, tcp, ans);

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/rand.h>
+
 #include "common/dname.h"
 #include "common/dnsq.h"
 #include "common/err.h"
@@ -216,6 +218,12 @@ int prepare(struct ctx *c)
 	t->quiet = o->quiet;
 	if ((rc = target_addrs(c)) != 0 || (rc = target_rkeys(c)) != 0)
 		return rc;
+	/* a random client cookie per address of the receiver (RFC 7873 4.1) */
+	if (RAND_bytes(&c->cookies.c[0][0], sizeof(c->cookies.c)) != 1)
+		return cli_fail(AGENT_SOFTWARE, "no random client cookie (RAND_bytes failed)");
+	for (size_t i = 0; i < AGENT_MAX_ADDRS; i++)
+		c->cookies.len[i] = COOKIE_CLIENT_LEN;
+	t->cookies = &c->cookies;
 	return find_parent(c);
 }
 
