@@ -18,12 +18,13 @@
 #
 # All are set to the schema's maximum (config/config.c).
 
-# bench_conf ADDR PORT STORE LOG_LEVEL VERIFY_BUDGET CHILDREN: the
-# configuration on stdout.  STORE is the SQLite file; CHILDREN the zone's
-# children as libconfig groups, comma-separated.  Zone example., null
-# backend, one verification thread per CPU (workers = 0), queue-max 1024,
-# commit-batch-max 64.
+# bench_conf ADDR PORT STORE LOG_LEVEL VERIFY_BUDGET CHILDREN [BACKENDS]:
+# the configuration on stdout.  STORE is the SQLite file; CHILDREN the
+# zone's children as libconfig groups, comma-separated.  Zone example.,
+# null backend (or the backend groups BACKENDS), one verification thread
+# per CPU (workers = 0), queue-max 1024, commit-batch-max 64.
 bench_conf() {
+	local backends=${7:-'{ type = "null"; }'}
 	cat <<EOC
 server = { listen = [ "$1" ]; port = $2; workers = 0; queue-max = 1024; commit-batch-max = 64;
   updates-per-source = 100000000; updates-per-signer = 100000000; };
@@ -34,7 +35,7 @@ store = { path = "$3"; };
 log = { level = "$4"; };
 zones = ( { name = "example.";
   children = ( $6 );
-  backends = ( { type = "null"; } );
+  backends = ( $backends );
 } );
 EOC
 }
