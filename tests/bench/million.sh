@@ -110,20 +110,20 @@ update() {
 # start DIR: dsyncd on DIR's store; FIRST: seconds until c0's UPDATE is
 # answered NOERROR, DRAIN: until nothing is pending; T0: the start
 start() {
-	local dir=$1 a left t1 i
+	local dir=$1 a left t1
 	: >"$dir/dsyncd.log"
 	T0=$(now)
 	"$BIN/dsyncd" -c "$dir/dsyncd.conf" >>"$dir/dsyncd.log" 2>&1 &
 	PID=$!
 	FIRST=
-	for i in $(seq 600); do # 120 s at most (200 ms per attempt)
+	for _ in $(seq 600); do # 120 s at most (200 ms per attempt)
 		a=$(update 0 "c0.example. 3600 NS b7-start.provider.net.")
 		case $a in rcode=NOERROR*) FIRST=$(secs "$T0" "$(now)"); break ;; esac
 		kill -0 "$PID" 2>/dev/null || break
 		case $a in *refused=1*) sleep 0.01 ;; esac # not listening yet: no 200 ms wait
 	done
 	[ -n "$FIRST" ] || { echo "B7: no NOERROR from dsyncd (last answer: $a)"; tail -5 "$dir/dsyncd.log"; return 1; }
-	for i in $(seq 6000); do # 10 minutes at most
+	for _ in $(seq 6000); do # 10 minutes at most
 		left=$(pending "$dir")
 		[ "$left" = 0 ] && break
 		sleep 0.1
