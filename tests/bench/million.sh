@@ -29,8 +29,9 @@
 # (children whose key files are written for the load, default 4, at least
 # 4), PHASE_SECS (B3 phase, default 10, max 20), CONC (outstanding, 100),
 # BENCH_ADDR and BENCH_PORT (dsyncd's, 127.0.0.9 and 5354), DSYNC_SEND,
-# B7KEYS (the key program, default BUILDDIR/tests/bench/b7keys), KEEP=1 (keep the temporary folder).  It needs about 1.3 KB of disk per
-# child and, at a million, about five minutes on two cores.  Not part of the
+# B7KEYS (the key program, default BUILDDIR/tests/bench/b7keys), KEEP=1
+# (keep the temporary folder).  It needs about 1.4 KB of disk per child
+# and, at a million, about five minutes on two cores.  Not part of the
 # pass/fail suite; exits non-zero only when the benchmark cannot run.
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
