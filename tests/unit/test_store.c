@@ -237,6 +237,9 @@ static void test_deleg_roundtrip(struct store *s)
 	CHECK(raw_has_text("SELECT rdata_text FROM delegation", "NS1.Child.example.com."));
 	CHECK(raw_has_text("SELECT owner_text FROM delegation", "NS1.child.example.com."));
 	CHECK(raw_has_text("SELECT rdata_text FROM delegation WHERE type = 1", "192.0.2.1"));
+	/* RDATA as received is kept only where it differs from its canonical
+	 * form (v7): the two NS targets in mixed case */
+	CHECK_EQ(raw_int("SELECT count(*) FROM delegation WHERE rdata IS NOT NULL"), 2);
 
 	/* Replace: a smaller set. */
 	d.n = 0;
@@ -258,6 +261,8 @@ static void test_deleg_roundtrip(struct store *s)
 	CHECK_EQ(store_deleg_load(s, child_ex, &got), DS_OK);
 	CHECK_EQ(got.n, 1);
 	CHECK_EQ(got.rr[0].ttl, 600);
+	CHECK(rr_bytes_equal(&got.rr[0], &ns_dup)); /* the target as last received */
+	CHECK_EQ(raw_int("SELECT count(*) FROM delegation WHERE rdata IS NOT NULL"), 1);
 
 	/* Malformed NS RDATA is refused and changes nothing. */
 	{
