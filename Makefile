@@ -200,9 +200,13 @@ format-check:
 
 # Benchmark programs (tests/bench): b2 (B2, in-process receive path) and the
 # load generator dsync-send.  make test builds them so that they cannot rot.
-BENCH_BIN = $(BUILD)/tests/bench/b2 $(BUILD)/dsync-send
+BENCH_BIN = $(BUILD)/tests/bench/b2 $(BUILD)/dsync-send $(BUILD)/tests/bench/b7keys
 
 $(BUILD)/tests/bench/b2: $(BUILD)/tests/bench/b2.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# B7's keys (tests/bench/million.sh)
+$(BUILD)/tests/bench/b7keys: $(BUILD)/tests/bench/b7keys.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 bench-build: $(BENCH_BIN)
@@ -212,6 +216,7 @@ bench: all bench-build
 	tests/bench/backlog.sh $(BUILD)
 	BACKEND=dnsupdate tests/bench/backlog.sh $(BUILD)
 	BACKEND=powerdns tests/bench/backlog.sh $(BUILD)
+	tests/bench/million.sh $(BUILD)
 
 # B8 crash safety: 100 SIGKILLs of dsyncd under load (about two minutes)
 soak: all bench-build

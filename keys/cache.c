@@ -15,18 +15,42 @@
 #include "common/vec.h"
 #include "keys/keys.h"
 
+/* Buckets at first; the table doubles twice over whenever it holds more
+ * than two keys a bucket, so a lookup walks two keys on average whatever
+ * the number of children (a million keys: 524,288 buckets). */
 #define KC_BUCKETS 4096
 
 struct keycache {
 	pthread_rwlock_t lock;
-	struct key_entry *bucket[KC_BUCKETS];
+	struct key_entry **bucket;
+	size_t nb; /* buckets, a power of two */
 	size_t n;
 };
 
-static size_t kc_slot(const uint8_t *name, uint8_t alg, uint16_t tag)
+static size_t kc_slot(const struct keycache *kc, const uint8_t *name, uint8_t alg, uint16_t tag)
 {
-	return (size_t)((dname_hash(name) ^ ((uint64_t)alg << 16 | tag) * 0x9e3779b97f4a7c15ull) %
-			KC_BUCKETS);
+	return (size_t)((dname_hash(name) ^ ((uint64_t)alg << 16 | tag) * 0x9e3779b97f4a7c15ull) &
+			(kc->nb - 1));
+}
+
+/* Four times the buckets, every entry relinked; the caller holds the write
+ * lock.  Without the memory the table stays as it is (only slower). */
+static void kc_grow(struct keycache *kc)
+{
+	struct keycache big = {.nb = kc->nb * 4};
+	big.bucket = calloc(big.nb, sizeof(*big.bucket));
+	if (big.bucket == NULL)
+		return;
+	for (size_t i = 0; i < kc->nb; i++)
+		for (struct key_entry *e = kc->bucket[i], *nx; e != NULL; e = nx) {
+			size_t slot = kc_slot(&big, e->child, e->alg, e->tag);
+			nx = e->next;
+			e->next = big.bucket[slot];
+			big.bucket[slot] = e;
+		}
+	free(kc->bucket);
+	kc->bucket = big.bucket;
+	kc->nb = big.nb;
 }
 
 int keycache_new(struct keycache **out)
@@ -34,6 +58,12 @@ int keycache_new(struct keycache **out)
 	struct keycache *kc = calloc(1, sizeof(*kc));
 	if (kc == NULL)
 		return DS_ENOMEM;
+	kc->nb = KC_BUCKETS;
+	kc->bucket = calloc(kc->nb, sizeof(*kc->bucket));
+	if (kc->bucket == NULL) {
+		free(kc);
+		return DS_ENOMEM;
+	}
 	pthread_rwlock_init(&kc->lock, NULL);
 	*out = kc;
 	return DS_OK;
@@ -43,7 +73,7 @@ void keycache_free(struct keycache *kc)
 {
 	if (kc == NULL)
 		return;
-	for (size_t i = 0; i < KC_BUCKETS; i++) {
+	for (size_t i = 0; i < kc->nb; i++) {
 		struct key_entry *e = kc->bucket[i], *nx;
 		for (; e; e = nx) {
 			nx = e->next;
@@ -52,6 +82,7 @@ void keycache_free(struct keycache *kc)
 		}
 	}
 	pthread_rwlock_destroy(&kc->lock);
+	free(kc->bucket);
 	free(kc);
 }
 
@@ -86,10 +117,8 @@ static struct key_entry *kc_lookup(struct keycache *kc, size_t slot, int64_t key
 int keycache_put(struct keycache *kc, const struct store_key *k, const struct sig0_limits *lim)
 {
 	char why[256], name[DNAME_STR_MAX];
-	size_t slot = kc_slot(k->owner, k->alg, k->tag);
-
 	pthread_rwlock_wrlock(&kc->lock);
-	struct key_entry *old = kc_lookup(kc, slot, k->id);
+	struct key_entry *old = kc_lookup(kc, kc_slot(kc, k->owner, k->alg, k->tag), k->id);
 	if (old != NULL) {
 		atomic_store(&old->state, (int)k->state);
 		snprintf(old->note, sizeof(old->note), "%s", k->validation);
@@ -117,13 +146,15 @@ int keycache_put(struct keycache *kc, const struct store_key *k, const struct si
 	snprintf(e->note, sizeof(e->note), "%s", k->validation);
 	atomic_store(&e->state, (int)k->state);
 	pthread_rwlock_wrlock(&kc->lock);
+	size_t slot = kc_slot(kc, k->owner, k->alg, k->tag);
 	if ((old = kc_lookup(kc, slot, k->id)) != NULL) {
 		atomic_store(&old->state, (int)k->state);
 		snprintf(old->note, sizeof(old->note), "%s", k->validation);
 	} else {
 		e->next = kc->bucket[slot];
 		kc->bucket[slot] = e;
-		kc->n++;
+		if (++kc->n > 2 * kc->nb)
+			kc_grow(kc);
 		e = NULL;
 	}
 	pthread_rwlock_unlock(&kc->lock);
@@ -175,7 +206,7 @@ static int revoke_gone(struct keycache *kc, struct store *s, struct load_ctx *c)
 	if (c->nids > 0)
 		qsort(c->ids, c->nids, sizeof(c->ids[0]), cmp_id);
 	pthread_rwlock_rdlock(&kc->lock);
-	for (size_t i = 0; rc == DS_OK && i < KC_BUCKETS; i++)
+	for (size_t i = 0; rc == DS_OK && i < kc->nb; i++)
 		for (struct key_entry *e = kc->bucket[i]; rc == DS_OK && e; e = e->next) {
 			if (key_entry_state(e) == KEY_REVOKED ||
 			    (c->nids > 0 &&
@@ -214,7 +245,8 @@ size_t keycache_find(struct keycache *kc, const uint8_t *signer, uint8_t alg, ui
 {
 	size_t n = 0;
 	pthread_rwlock_rdlock(&kc->lock);
-	for (struct key_entry *e = kc->bucket[kc_slot(signer, alg, tag)]; e && n < max; e = e->next)
+	for (struct key_entry *e = kc->bucket[kc_slot(kc, signer, alg, tag)]; e && n < max;
+	     e = e->next)
 		if (e->alg == alg && e->tag == tag && dname_equal(e->child, signer) &&
 		    key_entry_state(e) != KEY_REVOKED)
 			out[n++] = e;

@@ -42,7 +42,7 @@
 
 struct store;
 
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 /*
  * Open and migrate to STORE_SCHEMA_VERSION (one transaction per version).

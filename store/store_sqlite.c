@@ -230,6 +230,41 @@ static const char *const migration_v6[] = {
     NULL,
 };
 
+/*
+ * Version 7: a smaller store.  The delegation table is keyed by its order
+ * (child, owner's sort key, type, canonical RDATA) WITHOUT ROWID: that key
+ * was already unique (the sort key is a one-to-one function of the
+ * lower-case owner), so the rowid table and its two unique indexes become
+ * one B-tree, about half the bytes, and owner_canon goes.  rdata is NULL
+ * when it equals rdata_canon (every record but an NS whose target was
+ * received in mixed case).  audit_child, which no statement reads, goes
+ * (the audit page by child reads audit_child_id); delivery_due keeps only
+ * the pending deliveries, the only ones ever due.
+ * Each statement works on a store already in this form, so that a file
+ * taken back to an older version number migrates again.
+ */
+static const char *const migration_v7[] = {
+    "CREATE TABLE delegation_v7 ("
+    " child_id INTEGER NOT NULL REFERENCES children(id) ON DELETE CASCADE,"
+    " owner_key BLOB NOT NULL," /* canonical order key of the owner */
+    " type INTEGER NOT NULL,"
+    " rdata_canon BLOB NOT NULL," /* RFC 4034 6.2 form: NS target lower-cased */
+    " owner BLOB NOT NULL,"	  /* wire, case as received */
+    " ttl INTEGER NOT NULL,"
+    " rdata BLOB," /* as received; NULL when equal to rdata_canon */
+    " owner_text TEXT NOT NULL,"
+    " rdata_text TEXT NOT NULL,"
+    " PRIMARY KEY (child_id, owner_key, type, rdata_canon)) WITHOUT ROWID",
+    "INSERT INTO delegation_v7 SELECT child_id, owner_key, type, rdata_canon, owner, ttl, "
+    "nullif(rdata, rdata_canon), owner_text, rdata_text FROM delegation",
+    "DROP TABLE delegation",
+    "ALTER TABLE delegation_v7 RENAME TO delegation",
+    "DROP INDEX IF EXISTS audit_child",
+    "DROP INDEX IF EXISTS delivery_due",
+    "CREATE INDEX delivery_due ON delivery (state, next_attempt) WHERE state = 'pending'",
+    NULL,
+};
+
 /* migrations[i] brings the schema from version i to version i + 1. */
 // clang-format off
 static const char *const *const migrations[] = {
@@ -239,6 +274,7 @@ static const char *const *const migrations[] = {
     migration_v4,
     migration_v5,
     migration_v6,
+    migration_v7,
 };
 // clang-format on
 
@@ -377,17 +413,18 @@ static const char *const st_sql[ST_COUNT] = {
     /* its delegation, keys and their validations go with it (ON DELETE CASCADE) */
     [ST_CHILD_DELETE] = "DELETE FROM children WHERE id = ?1",
 
-    [ST_DELEG_LOAD] = "SELECT owner, type, ttl, rdata FROM delegation WHERE child_id = ?1 "
-		      "ORDER BY owner_key, type, rdata_canon",
+    /* the table's own order (v7): no sort step */
+    [ST_DELEG_LOAD] = "SELECT owner, type, ttl, coalesce(rdata, rdata_canon) FROM delegation "
+		      "WHERE child_id = ?1 ORDER BY owner_key, type, rdata_canon",
     [ST_DELEG_DELETE] = "DELETE FROM delegation WHERE child_id = ?1",
     /* An RR equal to one already written (RFC 2136 1.1) replaces its TTL. */
-    [ST_DELEG_INSERT] = "INSERT INTO delegation (child_id, owner, owner_canon, owner_key, "
+    [ST_DELEG_INSERT] = "INSERT INTO delegation (child_id, owner, owner_key, "
 			"owner_text, type, ttl, rdata, rdata_canon, rdata_text) "
-			"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
-			"ON CONFLICT (child_id, owner_canon, type, rdata_canon) DO UPDATE SET "
+			"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+			"ON CONFLICT (child_id, owner_key, type, rdata_canon) DO UPDATE SET "
 			"owner = excluded.owner, ttl = excluded.ttl, rdata = excluded.rdata, "
 			"owner_text = excluded.owner_text, rdata_text = excluded.rdata_text",
-    [ST_ZONE_DELEG] = "SELECT c.name, d.owner, d.type, d.ttl, d.rdata "
+    [ST_ZONE_DELEG] = "SELECT c.name, d.owner, d.type, d.ttl, coalesce(d.rdata, d.rdata_canon) "
 		      "FROM zones z JOIN children c ON c.zone_id = z.id "
 		      "JOIN delegation d ON d.child_id = c.id WHERE z.name = ?1 "
 		      "ORDER BY c.sort_key, d.owner_key, d.type, d.rdata_canon",
@@ -441,11 +478,12 @@ static const char *const st_sql[ST_COUNT] = {
     [ST_VAL_PENDING] = "SELECT count(*) FROM validation WHERE next_at IS NOT NULL",
     [ST_AUDIT_PURGE] = "DELETE FROM audit WHERE id IN "
 		       "(SELECT id FROM audit WHERE time < ?1 LIMIT ?2)",
-    /* a change goes once no backend still waits for it (deliveries cascade) */
+    /* a change goes once no backend still waits for it (deliveries cascade);
+     * "+d.state": look its deliveries up by change id, not every pending one */
     [ST_CHANGES_PURGE] =
 	"DELETE FROM outbox_change WHERE id IN "
 	"(SELECT o.id FROM outbox_change o WHERE o.created < ?1 AND NOT EXISTS "
-	"(SELECT 1 FROM delivery d WHERE d.change_id = o.id AND d.state = 'pending') "
+	"(SELECT 1 FROM delivery d WHERE d.change_id = o.id AND +d.state = 'pending') "
 	"LIMIT ?2)",
 
     /* The validation row goes by ON DELETE CASCADE. */
@@ -1261,14 +1299,17 @@ static int deleg_insert(struct store *s, int64_t child_id, const struct drr *r)
 	if (ret != DS_OK)
 		return ret;
 	st = st_get(s, ST_DELEG_INSERT);
-	return bind_exec(
-	    s, st,
-	    sqlite3_bind_int64(st, 1, child_id) | bind_blob(st, 2, r->owner, dname_len(r->owner)) |
-		bind_blob(st, 3, o.canon, o.len) | bind_blob(st, 4, o.key, o.keylen) |
-		bind_text(st, 5, o.text) | sqlite3_bind_int(st, 6, r->type) |
-		sqlite3_bind_int64(st, 7, r->ttl) | bind_blob(st, 8, r->rdata, r->rdlen) |
-		bind_blob(st, 9, rcanon, r->rdlen) | bind_text(st, 10, rtext),
-	    "deleg insert");
+	/* rdata is kept only when it differs from its canonical form (v7) */
+	int rc = r->rdlen > 0 && memcmp(r->rdata, rcanon, r->rdlen) != 0
+		     ? bind_blob(st, 7, r->rdata, r->rdlen)
+		     : sqlite3_bind_null(st, 7);
+	return bind_exec(s, st,
+			 rc | sqlite3_bind_int64(st, 1, child_id) |
+			     bind_blob(st, 2, r->owner, dname_len(r->owner)) |
+			     bind_blob(st, 3, o.key, o.keylen) | bind_text(st, 4, o.text) |
+			     sqlite3_bind_int(st, 5, r->type) | sqlite3_bind_int64(st, 6, r->ttl) |
+			     bind_blob(st, 8, rcanon, r->rdlen) | bind_text(st, 9, rtext),
+			 "deleg insert");
 }
 
 int store_deleg_write(struct store *s, int64_t child_id, const struct deleg *d)

@@ -29,16 +29,16 @@
 #
 # All are set to the schema's maximum (config/config.c).
 
-# bench_conf ADDR PORT STORE LOG_LEVEL VERIFY_BUDGET CHILDREN [COOKIES [KEYDIR]]: the
-# configuration on stdout.  STORE is the SQLite file; CHILDREN the zone's
-# children as libconfig groups, comma-separated; COOKIES true or false
-# (default) for cookies.enabled.  Zone example., null
-# backend, one verification thread per CPU (workers = 0), queue-max 1024,
-# commit-batch-max 64.  With KEYDIR, the receiver's key (receiver.name
-# updater.example., ED25519, made there on the first start) signs the
-# answers (B6).
+# bench_conf ADDR PORT STORE LOG_LEVEL VERIFY_BUDGET CHILDREN [COOKIES [KEYDIR [BACKENDS]]]:
+# the configuration on stdout.  STORE is the SQLite file; CHILDREN the
+# zone's children as libconfig groups, comma-separated; COOKIES true or
+# false (default) for cookies.enabled.  Zone example., null backend (or the
+# backend groups BACKENDS), one verification thread per CPU (workers = 0),
+# queue-max 1024, commit-batch-max 64.  With KEYDIR, the receiver's key
+# (receiver.name updater.example., ED25519, made there on the first start)
+# signs the answers (B6).
 bench_conf() {
-	local rname=""
+	local rname="" backends=${9:-'{ type = "null"; }'}
 	[ -n "${8:-}" ] && rname="name = \"updater.example.\"; key-directory = \"$8\"; "
 	cat <<EOC
 server = { listen = [ "$1" ]; port = $2; workers = 0; queue-max = 1024; commit-batch-max = 64;
@@ -52,7 +52,7 @@ store = { path = "$3"; };
 log = { level = "$4"; };
 zones = ( { name = "example.";
   children = ( $6 );
-  backends = ( { type = "null"; } );
+  backends = ( $backends );
 } );
 EOC
 }

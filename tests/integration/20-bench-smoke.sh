@@ -22,7 +22,8 @@
 # (tests/bench/backlog.sh) run
 # with 2000, 500 and 300 delegations: the zonefile backlog in one write,
 # the dnsupdate one into Knot, the powerdns one into pdns_server, each with
-# its reference measured.  dsync-send's load mode repeats one UPDATE (new ID
+# its reference measured.  B7 (tests/bench/million.sh) runs with 2000
+# children: every figure printed, B3 at that size all NOERROR.  dsync-send's load mode repeats one UPDATE (new ID
 # and signature each time, same content), so after the first one the
 # delegation does not change; that is the benchmark's load as it is.
 . "$(dirname "$0")/lib.sh"
@@ -223,5 +224,25 @@ expect_match "B12: 300 changes delivered into pdns_server by powerdns" \
 	"B12 powerdns backlog into pdns_server: 300 change\(s\) delivered in [0-9.]+ s" "$out"
 expect_match "B12: pdnsutil load-zone's reference measured" \
 	"B12 reference: pdnsutil load-zone loads the same 300 delegations in [0-9.]+ s" "$out"
+
+# ---- B7: a store of many children, short -------------------------------------
+
+# b7keys of the sanitized build when make built it there, else the optimised one
+B7KEYS=$BIN/tests/bench/b7keys
+{ [ -x "$B7KEYS" ] && ! [ "$B7KEYS" -ot "$BIN/libdsync.a" ]; } || B7KEYS=$TOP/build/tests/bench/b7keys
+out=$(MILLION_N=2000 PHASE_SECS=2 B7KEYS=$B7KEYS BENCH_ADDR=127.0.0.68 bash "$TOP/tests/bench/million.sh" "$BUILD" 2>&1)
+echo "$out" | sed 's/^/# /'
+expect_match "B7: 2000 delegations imported and 2000 keys stored" \
+	"B7 import: 2000 delegation\(s\) in [0-9.]+ s .*keys: 2000 ED25519 key pairs generated and stored" "$out"
+expect_match "B7: the store's bytes per child, per table" "B7 store:   delegation +[0-9.]+" "$out"
+expect_match "B7: a signed UPDATE answered after the start, the backlog delivered" \
+	"B7 cold start: first NOERROR [0-9.]+ s after the start .*backlog of 2000 imported change\(s\) delivered in [0-9.]+ s" "$out"
+expect_match "B7: memory measured" "B7 memory: VmRSS [0-9]+ MiB" "$out"
+expect_match "B7: one change reaches the zonefile backend's file" "B7 one change: NOERROR and in the zonefile backend's file [0-9.]+ s" "$out"
+expect_match "B7: B3 at that size, every request NOERROR" \
+	"B7 B3 at 2000 children, 100 outstanding: count=([0-9]+) answered=\1 timeouts=0 .*rcodes=NOERROR:\1 " "$out"
+expect_match "B7: and its reference on a store of the sample children" \
+	"B7 B3 reference, 4 children, 100 outstanding: count=([0-9]+) answered=\1 timeouts=0 .*rcodes=NOERROR:\1 " "$out"
+expect_match "B7: the ratio to the reference" "B7 B3 at 2000 / reference: [0-9.]+ / [0-9.]+ updates/s = [0-9]+%" "$out"
 
 finish

@@ -31,6 +31,7 @@
 #include "common/msg.h"
 #include "common/rrtext.h"
 #include "common/wire.h"
+#include "keys/keys.h"
 #include "sig0/sig0.h"
 #include "tests/unit/unit.h"
 #include "tests/unit/upd_start.h"
@@ -1330,6 +1331,54 @@ static void test_keygen(struct msg *m)
 	test_key_times(m);
 }
 
+/*
+ * The key cache past its first buckets (4096, grown at two keys a bucket):
+ * 20,000 keys of their own children, each found by (signer, algorithm,
+ * tag) as itself and only itself, a second put of one adds nothing.
+ */
+static void test_keycache_many(void)
+{
+	enum { NKEYS = 20000 };
+	struct keycache *kc = NULL;
+	struct sig0_limits lim;
+	static struct store_key k;
+	const struct key_entry *got[2];
+	char name[64];
+	int bad = 0;
+
+	sig0_limits_default(&lim);
+	CHECK_EQ(keycache_new(&kc), DS_OK);
+	if (kc == NULL)
+		return;
+	k.alg = 15;
+	k.rdlen = 36;
+	k.rdata[0] = 2; /* flags 512, protocol 3, algorithm 15, 32 key octets */
+	k.rdata[2] = 3;
+	k.rdata[3] = 15;
+	k.state = KEY_TRUSTED;
+	for (int i = 0; i < NKEYS && bad == 0; i++) {
+		snprintf(name, sizeof(name), "k%d.example.", i);
+		bad |= dname_from_str(name, k.owner) <= 0;
+		memcpy(k.rdata + 4, &i, sizeof(i));
+		k.id = i + 1;
+		k.tag = (uint16_t)(i * 7);
+		bad |= keycache_put(kc, &k, &lim) != DS_OK;
+	}
+	CHECK_EQ(bad, 0);
+	CHECK_EQ(keycache_put(kc, &k, &lim), DS_OK); /* the last one again */
+	CHECK_EQ(keycache_count(kc), (size_t)NKEYS);
+	for (int i = 0; i < NKEYS; i++) {
+		snprintf(name, sizeof(name), "K%d.EXAMPLE.", i);
+		dname_from_str(name, k.owner);
+		if (keycache_find(kc, k.owner, 15, (uint16_t)(i * 7), got, 2) != 1 ||
+		    got[0]->key_id != i + 1)
+			bad++;
+	}
+	CHECK_EQ(bad, 0);
+	CHECK_EQ(keycache_find(kc, k.owner, 15, 1, got, 2), 0u);
+	keycache_free(kc);
+}
+
 int main(void)
 {
 	if (mkdtemp(tmpdir) == NULL) {
@@ -1343,6 +1392,7 @@ int main(void)
 	test_names_limits();
 	test_key_tag_vectors();
 	test_key_limits();
+	test_keycache_many();
 
 	static const struct {
 		const char *name;

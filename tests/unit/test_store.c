@@ -237,6 +237,9 @@ static void test_deleg_roundtrip(struct store *s)
 	CHECK(raw_has_text("SELECT rdata_text FROM delegation", "NS1.Child.example.com."));
 	CHECK(raw_has_text("SELECT owner_text FROM delegation", "NS1.child.example.com."));
 	CHECK(raw_has_text("SELECT rdata_text FROM delegation WHERE type = 1", "192.0.2.1"));
+	/* RDATA as received is kept only where it differs from its canonical
+	 * form (v7): the two NS targets in mixed case */
+	CHECK_EQ(raw_int("SELECT count(*) FROM delegation WHERE rdata IS NOT NULL"), 2);
 
 	/* Replace: a smaller set. */
 	d.n = 0;
@@ -258,6 +261,8 @@ static void test_deleg_roundtrip(struct store *s)
 	CHECK_EQ(store_deleg_load(s, child_ex, &got), DS_OK);
 	CHECK_EQ(got.n, 1);
 	CHECK_EQ(got.rr[0].ttl, 600);
+	CHECK(rr_bytes_equal(&got.rr[0], &ns_dup)); /* the target as last received */
+	CHECK_EQ(raw_int("SELECT count(*) FROM delegation WHERE rdata IS NOT NULL"), 1);
 
 	/* Malformed NS RDATA is refused and changes nothing. */
 	{
@@ -931,18 +936,33 @@ static struct store *migrated(const char *name, const char *undo, char *path, si
 	"DROP TRIGGER key_counts_insert; DROP TRIGGER key_counts_delete; "                         \
 	"DROP TRIGGER key_counts_update; DROP TABLE key_counts; "
 
+/* What version 7 changed, back in its version-6 form (rows kept). */
+#define UNDO_V7                                                                                    \
+	"CREATE TABLE d6 (id INTEGER PRIMARY KEY, child_id INTEGER NOT NULL REFERENCES "           \
+	"children(id) ON DELETE CASCADE, owner BLOB NOT NULL, owner_canon BLOB NOT NULL, "         \
+	"owner_key BLOB NOT NULL, owner_text TEXT NOT NULL, type INTEGER NOT NULL, "               \
+	"ttl INTEGER NOT NULL, rdata BLOB NOT NULL, rdata_canon BLOB NOT NULL, "                   \
+	"rdata_text TEXT NOT NULL, UNIQUE (child_id, owner_canon, type, rdata_canon)); "           \
+	"INSERT INTO d6 (child_id, owner, owner_canon, owner_key, owner_text, type, ttl, rdata, "  \
+	"rdata_canon, rdata_text) SELECT child_id, owner, lower(owner), owner_key, owner_text, "   \
+	"type, ttl, coalesce(rdata, rdata_canon), rdata_canon, rdata_text FROM delegation; "       \
+	"DROP TABLE delegation; ALTER TABLE d6 RENAME TO delegation; "                             \
+	"CREATE UNIQUE INDEX delegation_order ON delegation (child_id, owner_key, type, "          \
+	"rdata_canon); CREATE INDEX audit_child ON audit (child, time); DROP INDEX delivery_due; " \
+	"CREATE INDEX delivery_due ON delivery (state, next_attempt); "
+
 /* A version-1 file (before the validation table) is migrated on open. */
 static void test_migrate_v1(void)
 {
 	char path[300];
 	int64_t when;
-	struct store *s =
-	    migrated("v1.db",
-		     "DROP INDEX keys_waiting; " UNDO_V5
-		     "DROP TABLE validation; DROP INDEX audit_child_id; DROP INDEX delivery_state; "
-		     "DROP INDEX delivery_pending; DROP TABLE backend_status; "
-		     "UPDATE schema_version SET version = 1",
-		     path, sizeof(path));
+	struct store *s = migrated(
+	    "v1.db",
+	    UNDO_V7 "DROP INDEX keys_waiting; " UNDO_V5
+		    "DROP TABLE validation; DROP INDEX audit_child_id; DROP INDEX delivery_state; "
+		    "DROP INDEX delivery_pending; DROP TABLE backend_status; "
+		    "UPDATE schema_version SET version = 1",
+	    path, sizeof(path));
 
 	CHECK_EQ(store_validation_next_time(s, &when), DS_ENOENT); /* the table is back, empty */
 	store_close(s);
@@ -956,13 +976,13 @@ static void test_migrate_v2(void)
 	sqlite3_stmt *st;
 	int64_t n = -1;
 
-	store_close(
-	    migrated("v2.db",
-		     "DROP INDEX keys_waiting; ALTER TABLE validation DROP COLUMN methods; " UNDO_V5
-		     "DROP INDEX audit_child_id; DROP INDEX delivery_state; "
-		     "DROP INDEX delivery_pending; DROP TABLE backend_status; "
-		     "UPDATE schema_version SET version = 2",
-		     path, sizeof(path)));
+	store_close(migrated(
+	    "v2.db",
+	    UNDO_V7 "DROP INDEX keys_waiting; ALTER TABLE validation DROP COLUMN methods; " UNDO_V5
+		    "DROP INDEX audit_child_id; DROP INDEX delivery_state; "
+		    "DROP INDEX delivery_pending; DROP TABLE backend_status; "
+		    "UPDATE schema_version SET version = 2",
+	    path, sizeof(path)));
 	CHECK_EQ(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	CHECK_EQ(sqlite3_prepare_v2(db,
 				    "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND "
@@ -981,12 +1001,12 @@ static void test_migrate_v3(void)
 {
 	char path[300];
 	static struct delivery_status st;
-	struct store *s =
-	    migrated("v3.db",
-		     "DROP INDEX keys_waiting; ALTER TABLE validation DROP COLUMN methods; " UNDO_V5
-		     "DROP INDEX delivery_pending; DROP TABLE backend_status; "
-		     "UPDATE schema_version SET version = 3",
-		     path, sizeof(path));
+	struct store *s = migrated(
+	    "v3.db",
+	    UNDO_V7 "DROP INDEX keys_waiting; ALTER TABLE validation DROP COLUMN methods; " UNDO_V5
+		    "DROP INDEX delivery_pending; DROP TABLE backend_status; "
+		    "UPDATE schema_version SET version = 3",
+	    path, sizeof(path));
 
 	CHECK_EQ(store_backend_result(s, N("kept."), "null", 5, NULL), DS_OK);
 	CHECK_EQ(store_delivery_status(s, N("kept."), "null", &st), DS_OK);
@@ -1021,20 +1041,20 @@ static void test_migrate_v5(void)
 	char path[300];
 	static struct store_validation v;
 	int64_t n = -1;
-	struct store *s =
-	    migrated("v5.db",
-		     "DROP INDEX keys_waiting; ALTER TABLE validation DROP COLUMN methods; "
-		     "INSERT INTO zones (id, name, name_text) VALUES (90, x'017800', 'x.'); "
-		     "INSERT INTO children (id, zone_id, name, sort_key, name_text, created, "
-		     "updated) VALUES (91, 90, x'0163017800', x'78006300', 'c.x.', 1, 1); "
-		     "INSERT INTO keys (id, child_id, algorithm, key_tag, flags, rdata, "
-		     "public_key, state, created, updated) VALUES (92, 91, 13, 7, 512, "
-		     "x'02000300aa', 'qg==', 'validation-failed', 10, 20); "
-		     "INSERT INTO validation (key_id, next_at, started, updated, last_result) "
-		     "VALUES (92, NULL, 10, 20, 'failed after 2 attempt(s): at-apex: bogus; "
-		     "unsigned: the child zone is signed'); "
-		     "UPDATE schema_version SET version = 5",
-		     path, sizeof(path));
+	struct store *s = migrated(
+	    "v5.db",
+	    UNDO_V7 "DROP INDEX keys_waiting; ALTER TABLE validation DROP COLUMN methods; "
+		    "INSERT INTO zones (id, name, name_text) VALUES (90, x'017800', 'x.'); "
+		    "INSERT INTO children (id, zone_id, name, sort_key, name_text, created, "
+		    "updated) VALUES (91, 90, x'0163017800', x'78006300', 'c.x.', 1, 1); "
+		    "INSERT INTO keys (id, child_id, algorithm, key_tag, flags, rdata, "
+		    "public_key, state, created, updated) VALUES (92, 91, 13, 7, 512, "
+		    "x'02000300aa', 'qg==', 'validation-failed', 10, 20); "
+		    "INSERT INTO validation (key_id, next_at, started, updated, last_result) "
+		    "VALUES (92, NULL, 10, 20, 'failed after 2 attempt(s): at-apex: bogus; "
+		    "unsigned: the child zone is signed'); "
+		    "UPDATE schema_version SET version = 5",
+	    path, sizeof(path));
 
 	CHECK(has_index(path, "keys_waiting"));
 	CHECK_EQ(store_validation_get(s, 92, &v), DS_OK);
@@ -1042,6 +1062,45 @@ static void test_migrate_v5(void)
 	CHECK_EQ(store_waiting_count(s, &n), DS_OK);
 	CHECK_EQ(n, 1);
 	store_close(s);
+}
+
+/* A version-6 file (delegation with a rowid and two unique indexes) is
+ * migrated on open: its records come back as they were received, the NS
+ * target in its own case, and the indexes no statement reads are gone. */
+static void test_migrate_v6(void)
+{
+	char path[300];
+	static struct deleg got;
+	static const uint8_t ns[] = {2, 'N', 'S', 1, 'X', 0},
+			     ds[] = {0x12, 0x34, 13, 2, 0xaa, 0xbb};
+	struct store *s = migrated(
+	    "v6.db",
+	    UNDO_V7 "INSERT INTO zones (id, name, name_text) VALUES (90, x'017800', 'x.'); "
+		    "INSERT INTO children (id, zone_id, name, sort_key, name_text, created, "
+		    "updated) VALUES (91, 90, x'0163017800', x'78006300', 'c.x.', 1, 1); "
+		    "INSERT INTO delegation (child_id, owner, owner_canon, owner_key, owner_text, "
+		    "type, ttl, rdata, rdata_canon, rdata_text) VALUES "
+		    "(91, x'0143017800', x'0163017800', x'78006300', 'C.x.', 43, 60, "
+		    "x'12340d02aabb', x'12340d02aabb', '4660 13 2 AABB'), "
+		    "(91, x'0143017800', x'0163017800', x'78006300', 'C.x.', 2, 60, "
+		    "x'024e53015800', x'026e73017800', 'NS.X.'); "
+		    "UPDATE schema_version SET version = 6",
+	    path, sizeof(path));
+
+	CHECK_EQ(store_deleg_load(s, 91, &got), DS_OK);
+	CHECK_EQ(got.n, 2);
+	if (got.n == 2) {
+		CHECK(got.rr[0].type == T_NS && got.rr[0].rdlen == sizeof(ns) &&
+		      memcmp(got.rr[0].rdata, ns, sizeof(ns)) == 0);
+		CHECK(got.rr[1].type == T_DS && got.rr[1].rdlen == sizeof(ds) &&
+		      memcmp(got.rr[1].rdata, ds, sizeof(ds)) == 0 && got.rr[1].ttl == 60);
+		CHECK(got.rr[1].owner[1] == 'C'); /* the owner as received */
+	}
+	store_close(s);
+	CHECK(!has_index(path, "delegation_order"));
+	CHECK(!has_index(path, "audit_child"));
+	CHECK(has_index(path, "delivery_due"));
+	CHECK(has_index(path, "audit_child_id"));
 }
 
 /* ---- admin API: key removal, counts, pages (each on its own store) ---- */
@@ -1073,6 +1132,7 @@ static void test_migrate_v4(void)
 	CHECK_EQ(sqlite3_open(path, &db), SQLITE_OK);
 	CHECK_EQ(sqlite3_exec(
 		     db,
+		     UNDO_V7
 		     "DROP INDEX keys_waiting; ALTER TABLE validation DROP COLUMN methods; " UNDO_V5
 		     "UPDATE schema_version SET version = 4",
 		     NULL, NULL, NULL),
@@ -2324,6 +2384,7 @@ int main(void)
 	test_migrate_v3();
 	test_migrate_v4();
 	test_migrate_v5();
+	test_migrate_v6();
 	test_history_purge();
 	test_key_delete_counts();
 	test_deleg_change();
