@@ -65,7 +65,7 @@ def read_store(db):
         accepted[child].append(int(m.group(1)) if m else -1)
     deleg = collections.defaultdict(list)
     for owner, typ, rdata in con.execute(
-            'select owner_text, type, rdata_text from delegation order by id'):
+            'select owner_text, type, rdata_text from delegation order by owner_text, type, rdata_text'):
         deleg[owner].append((typ, rdata))
     changes = dict(con.execute('select child_text, count(*) from outbox_change group by child_text'))
     pending = con.execute("select count(*) from delivery where state != 'done'").fetchone()[0]
