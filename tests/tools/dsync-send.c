@@ -44,6 +44,7 @@
 #define MAX_ITEMS 256 /* records per section given on the command line */
 #define MAX_MSG 65535
 #define MAX_FLIPS 32
+#define SEQ_TOKEN "{i}" /* in a record's text: the request's number (load mode) */
 
 /* a test tool's own statuses; a bad command line is EX_USAGE as for every tool */
 enum { EXIT_OK = 0, EXIT_ERR = 1, EXIT_TIMEOUT = 3, EXIT_CLOSED = 4, EXIT_USAGE = EX_USAGE };
@@ -103,7 +104,11 @@ static void usage(FILE *f)
 	    "      --repeat N           send the same bytes N times, one after another\n"
 	    "\n"
 	    "Load mode (B3 benchmark):\n"
-	    "      --count N            send N UPDATEs, each with its own ID and signature\n"
+	    "      --count N            send N UPDATEs, each with its own ID and signature;\n"
+	    "                           \"{i}\" in a record's text becomes the request's\n"
+	    "                           number (0 to N-1), so that each one changes\n"
+	    "                           something, e.g. --del-rrset \"c.example. NS\"\n"
+	    "                           --add \"c.example. 3600 NS ns1-{i}.example.net.\"\n"
 	    "      --concurrency C      keep C outstanding (UDP) or C connections (TCP)\n"
 	    "      --rate R             UDP: send at most R requests per second\n"
 	    "\n"
@@ -546,18 +551,47 @@ static const struct {
     [IT_PRE_VALUE] = {F_RR, CLASS_IN, true},
 };
 
-static void put_item(struct wbuf *b, const struct item *it)
+/*
+ * A record's text with every "{i}" replaced by seq, the request's number
+ * in load mode (out, of size cap); seq < 0 (a single request): "{i}" is
+ * an error.
+ */
+static const char *item_text(const char *text, long seq, char *out, size_t cap)
+{
+	if (strstr(text, SEQ_TOKEN) == NULL)
+		return text;
+	if (seq < 0)
+		die("\"%s\": %s is for load mode (--count)", text, SEQ_TOKEN);
+	size_t n = 0;
+	for (const char *p = text; *p;) {
+		int w;
+		if (strncmp(p, SEQ_TOKEN, strlen(SEQ_TOKEN)) == 0) {
+			w = snprintf(out + n, cap - n, "%ld", seq);
+			p += strlen(SEQ_TOKEN);
+		} else {
+			w = snprintf(out + n, cap - n, "%c", *p++);
+		}
+		if (w < 0 || (size_t)w >= cap - n)
+			die("\"%s\": too long with %s replaced", text, SEQ_TOKEN);
+		n += (size_t)w;
+	}
+	return out;
+}
+
+static void put_item(struct wbuf *b, const struct item *it, long seq)
 {
 	uint16_t rclass = item_wire[it->kind].rclass;
+	char buf[2048];
+	const char *text = item_text(it->text, seq, buf, sizeof buf);
 	switch (item_wire[it->kind].form) {
 	case F_RR:
-		put_rr_text(b, it->text, rclass, item_wire[it->kind].ttl0);
+		put_rr_text(b, text, rclass, item_wire[it->kind].ttl0);
 		break;
 	case F_NAME_TYPE:
-		put_name_type(b, it->text, rclass);
+		put_name_type(b, text, rclass);
 		break;
 	case F_NAME_ANY:
-		put_name_any(b, it->text, rclass);
+		put_name_any(b, text, rclass);
 		break;
 	}
 }
@@ -625,9 +659,11 @@ static void add_tsig(const struct builder *bd, uint8_t *buf, size_t *len, size_t
 
 /*
  * Build one request into buf.  shift moves inception and expiration back
- * (load mode: keeps signed data unique when IDs wrap).
+ * (load mode: keeps signed data unique when IDs wrap); seq is the request's
+ * number in load mode ("{i}" in the records' text), -1 for a single one.
  */
-static size_t build(const struct builder *bd, uint8_t *buf, size_t cap, uint16_t id, long shift)
+static size_t build(const struct builder *bd, uint8_t *buf, size_t cap, uint16_t id, long shift,
+		    long seq)
 {
 	const struct opts *o = bd->o;
 	struct wbuf b;
@@ -645,12 +681,12 @@ static size_t build(const struct builder *bd, uint8_t *buf, size_t cap, uint16_t
 	wbuf_u16(&b, CLASS_IN);
 	for (size_t i = 0; i < o->nitems; i++)
 		if (is_prereq(o->items[i].kind)) {
-			put_item(&b, &o->items[i]);
+			put_item(&b, &o->items[i], seq);
 			nprereq++;
 		}
 	for (size_t i = 0; i < o->nitems; i++)
 		if (!is_prereq(o->items[i].kind)) {
-			put_item(&b, &o->items[i]);
+			put_item(&b, &o->items[i], seq);
 			nupdate++;
 		}
 	uint16_t nadd = 0;
@@ -1278,7 +1314,8 @@ static int load_mode(const struct opts *o, struct builder *bd)
 	bd->now = (uint32_t)time(NULL);
 	double t0 = now_s();
 	for (size_t i = 0; i < n; i++) {
-		size_t len = build(bd, tmp, MAX_MSG, (uint16_t)(base + i), (long)(i >> 16));
+		size_t len =
+		    build(bd, tmp, MAX_MSG, (uint16_t)(base + i), (long)(i >> 16), (long)i);
 		if (used + len > cap) {
 			cap = cap ? cap * 2 : 1 << 20;
 			while (used + len > cap)
@@ -1393,7 +1430,7 @@ int main(int argc, char **argv)
 			id = (uint16_t)o.id;
 		else
 			RAND_bytes((uint8_t *)&id, sizeof id);
-		len = build(&bd, req, MAX_MSG, id, 0);
+		len = build(&bd, req, MAX_MSG, id, 0, -1);
 		builder_free(&bd);
 	}
 	flip(&o, req, len);
