@@ -437,7 +437,7 @@ if want B3 || want B4; then
 			knot_dsyncsend "$conc" "$mincount"
 			k0=$(knot_serial)
 			knot_dsyncsend "$conc" "$(phase_count "$OUT" "$mincount" "$BEST_K")"
-			kline+="${kline:+, }NS replaced each +$(($(knot_serial) - k0))"
+			kline+="${kline:+, }NS replaced each +$(($(knot_serial) - k0)), s$conc.example. NS now $(kdig @"$KADDR" -p "$KPORT" +short +timeout=2 "s$conc.example." NS 2>/dev/null | sort | paste -sd,)"
 			BEST_K=$(awk -v a="$BEST_K" -v b="$(kv rate "$OUT")" 'BEGIN { print (b > a ? b : a) }')
 			row "Knot TSIG, NS replaced each / dsync-send" "$(kv rate "$OUT")" "$(kv p50_ms "$OUT")" \
 				"$(kv p99_ms "$OUT")" "$CPU" "$(pct "$D_RATE" "$(kv rate "$OUT")")" \
@@ -446,13 +446,16 @@ if want B3 || want B4; then
 		fi
 		echo "$dline"
 		echo "$dstore"
-		[ -n "$kline" ] && echo "$kline (one per change)"
+		[ -n "$kline" ] && echo "$kline (the serial grows by one per changeset: Knot applies the UPDATEs it has queued as one)"
 		if [ -s "$T/perf.data" ] && [ "$conc" = 100 ]; then
 			echo "  perf, dsyncd during the run above (cpu-clock samples by library, then symbols):"
 			perf report -i "$T/perf.data" --no-children --sort dso --stdio 2>/dev/null |
 				grep -E '^ +[0-9.]+%' | head -6 | sed 's/^ */    /'
 			perf report -i "$T/perf.data" --no-children --sort dso,symbol --stdio 2>/dev/null |
 				grep -E '^ +[0-9.]+%' | head -15 | sed 's/^ */    /'
+			echo "  by thread (pid:comm; the two busiest libcrypto ones are the verification workers):"
+			perf report -i "$T/perf.data" --no-children --sort pid,dso --stdio 2>/dev/null |
+				grep -E '^ +[0-9.]+%' | head -12 | sed 's/^ */    /'
 		fi
 	done
 	echo
