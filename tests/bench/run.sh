@@ -290,7 +290,14 @@ changes_of() {
 		 where c.name_text = '$1' and type = 2 order by rdata_text)" 2>&1 | paste -sd' '
 }
 
-# knot_serial: the SOA serial of example. at Knot (it grows by one per change)
+# knot_ns NAME: the NS set of the delegation NAME at Knot (a referral: the
+# authority section), comma-separated
+knot_ns() {
+	kdig @"$KADDR" -p "$KPORT" +noall +authority +timeout=2 "$1" NS 2>/dev/null |
+		awk '$4 == "NS" { print $5 }' | sort | paste -sd,
+}
+
+# knot_serial: the SOA serial of example. at Knot (one per changeset)
 knot_serial() {
 	kdig @"$KADDR" -p "$KPORT" +short +timeout=2 +retry=1 example. SOA 2>/dev/null | awk '{ print $3 }'
 }
@@ -437,7 +444,7 @@ if want B3 || want B4; then
 			knot_dsyncsend "$conc" "$mincount"
 			k0=$(knot_serial)
 			knot_dsyncsend "$conc" "$(phase_count "$OUT" "$mincount" "$BEST_K")"
-			kline+="${kline:+, }NS replaced each +$(($(knot_serial) - k0)), s$conc.example. NS now $(kdig @"$KADDR" -p "$KPORT" +short +timeout=2 "s$conc.example." NS 2>/dev/null | sort | paste -sd,)"
+			kline+="${kline:+, }NS replaced each +$(($(knot_serial) - k0)), s$conc.example. NS now $(knot_ns "s$conc.example.")"
 			BEST_K=$(awk -v a="$BEST_K" -v b="$(kv rate "$OUT")" 'BEGIN { print (b > a ? b : a) }')
 			row "Knot TSIG, NS replaced each / dsync-send" "$(kv rate "$OUT")" "$(kv p50_ms "$OUT")" \
 				"$(kv p99_ms "$OUT")" "$CPU" "$(pct "$D_RATE" "$(kv rate "$OUT")")" \
