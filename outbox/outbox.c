@@ -31,6 +31,7 @@
 #define OUTBOX_POLL 5		      /* seconds: also picks up changes made by `dsyncd import` */
 #define OUTBOX_STORE_WAIT 1	      /* seconds before trying again after a store failure */
 #define PURGE_EVERY 60		      /* seconds between retention runs */
+#define OUTBOX_GAP_MS 100	      /* a lane's pause after a delivery (see lane_main) */
 
 struct outbox_runner;
 
@@ -198,11 +199,41 @@ static int64_t lane_step(struct lane *l)
 	return wait;
 }
 
+/* Sleep ms milliseconds, kicks or not; false when the runner stops. */
+static bool runner_pause(struct outbox_runner *o, long ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&o->mu);
+	while (!o->stop && pthread_cond_timedwait(&o->cv, &o->mu, &ts) == 0)
+		;
+	bool go = !o->stop;
+	pthread_mutex_unlock(&o->mu);
+	return go;
+}
+
+/*
+ * After a delivery, a lane pauses OUTBOX_GAP_MS before it looks again, so
+ * that under a stream of UPDATEs it hands over what gathered meanwhile in
+ * one batch and records it in one transaction, instead of one delivery
+ * (and one fsync, taken from the receiver's commits) per commit.
+ */
 static void *lane_main(void *arg)
 {
 	struct lane *l = arg;
-	while (runner_wait(l->o, &l->seen, lane_step(l)))
-		;
+	for (;;) {
+		int64_t wait = lane_step(l);
+		if (wait == 0 && !runner_pause(l->o, OUTBOX_GAP_MS))
+			break;
+		if (!runner_wait(l->o, &l->seen, wait))
+			break;
+	}
 	return NULL;
 }
 

@@ -164,16 +164,24 @@ static void wake(struct receiver *r)
 	(void)w;
 }
 
-/* Hand a finished job back to the I/O thread. */
-static void finish(struct receiver *r, struct job *j)
+/* Build and sign a finished job's answer and queue it for the I/O thread;
+ * false when nothing was queued (only when shutting down). */
+static bool hand_back(struct receiver *r, struct job *j)
 {
 	respond_build(j);
 	respond_sign(r, j);
 	if (!jobq_push(&r->doneq, j)) {
-		job_free(j); /* only when shutting down */
-		return;
+		job_free(j);
+		return false;
 	}
-	wake(r);
+	return true;
+}
+
+/* Hand a finished job back to the I/O thread. */
+static void finish(struct receiver *r, struct job *j)
+{
+	if (hand_back(r, j))
+		wake(r);
 }
 
 /* ---- threads ---- */
@@ -219,10 +227,13 @@ static void *committer_main(void *arg)
 		pipeline_commit_batch(r, batch);
 		atomic_fetch_add(&r->ctr.commit_jobs, n);
 		struct job *j, *nx;
+		bool any = false;
 		for (j = batch; j; j = nx) {
 			nx = j->next;
-			finish(r, j);
+			any |= hand_back(r, j);
 		}
+		if (any) /* one wake-up for the whole batch */
+			wake(r);
 	}
 	return NULL;
 }

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -554,6 +555,7 @@ struct store {
 	char *path;
 	int version;
 	sqlite3_stmt *st[ST_COUNT];
+	struct timespec busy_since; /* the first wait for the current lock */
 };
 
 /* ------------------------------------------------------------------ */
@@ -953,14 +955,39 @@ static int migrate(struct store *s)
 	return DS_OK;
 }
 
+/*
+ * Another connection holds the write lock (the outbox's lanes and the
+ * receiver's commit thread write to the same file): wait for it in short
+ * steps, 50 us doubling up to 1 ms, for BUSY_TIMEOUT_MS at most.  SQLite's
+ * own handler sleeps 1, 2, 5, 10 ms and more, which leaves the lock unused
+ * for most of each wait when the holder's transactions are short.
+ */
+static int busy_wait(void *arg, int count)
+{
+	struct store *s = arg;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (count == 0)
+		s->busy_since = now;
+	else if ((now.tv_sec - s->busy_since.tv_sec) * 1000 +
+		     (now.tv_nsec - s->busy_since.tv_nsec) / 1000000 >=
+		 BUSY_TIMEOUT_MS)
+		return 0;
+	long us = count < 5 ? 50L << count : 1000;
+	struct timespec d = {0, us * 1000};
+	nanosleep(&d, NULL);
+	return 1;
+}
+
 static int set_pragmas(struct store *s)
 {
 	sqlite3_stmt *st = NULL;
 	int rc, ret;
 
-	rc = sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	rc = sqlite3_busy_handler(s->db, busy_wait, s);
 	if (rc != SQLITE_OK)
-		return db_err(s, rc, "busy_timeout");
+		return db_err(s, rc, "busy_handler");
 	rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=WAL", -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return db_err(s, rc, "journal_mode");
@@ -982,17 +1009,34 @@ static int set_pragmas(struct store *s)
 	ret = exec_sql(s, "PRAGMA synchronous=FULL");
 	if (ret == DS_OK)
 		ret = exec_sql(s, "PRAGMA foreign_keys=ON");
+	/* the savepoints of a batch (one per UPDATE) journal their pages in
+	 * memory, not in a temporary file made and removed at each commit;
+	 * the database and its WAL are written as before */
+	if (ret == DS_OK)
+		ret = exec_sql(s, "PRAGMA temp_store=MEMORY");
 	return ret;
+}
+
+/*
+ * Before SQLite's first use: no memory statistics (nothing reads them), so
+ * that its allocations do not all take one process-wide mutex, which the
+ * commit thread, the outbox lanes and the API would otherwise share.
+ */
+static void sqlite_setup(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
 int store_open(const char *path, struct store **out)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	struct store *s;
 	int rc, ret;
 	bool memory;
 
 	if (path == NULL || out == NULL)
 		return DS_EINVAL;
+	pthread_once(&once, sqlite_setup);
 	*out = NULL;
 	memory = strcmp(path, ":memory:") == 0;
 	if (!memory) {

@@ -268,14 +268,48 @@ drive() {
 	CPU=$(cpu_share "$c0" "$c1" "$(kv elapsed "$OUT")")
 }
 
-# dsync-send load run against dsyncd, each with a child of its own; sets OUT, CPU
+# the records of a load run at NAME: request i replaces NAME's NS set with
+# ns1-i and ns2-i, so that every request is a real change of the delegation
+ns_replace() {
+	printf '%s\0' --del-rrset "$1 NS" --add "$1 3600 NS ns1-{i}.provider.net." \
+		--add "$1 3600 NS ns2-{i}.provider.org."
+}
+
+# dsync-send load run against dsyncd, each with a child of its own; sets OUT,
+# CPU, CHILD (the child's name)
 NEXT_CHILD=1
 dsyncd_load() {
-	local conc=$1 count=$2 c=$NEXT_CHILD
+	local conc=$1 count=$2 c=$NEXT_CHILD recs
 	NEXT_CHILD=$((NEXT_CHILD + 1))
-	drive "$DSYNCD_PID" "$ADDR" "$PORT" -k "${CHILDKEY[$c]}" \
-		--add "c$c.example. 3600 NS ns1.provider.net." --add "c$c.example. 3600 NS ns2.provider.org." \
+	CHILD=c$c.example.
+	mapfile -d '' recs < <(ns_replace "$CHILD")
+	drive "$DSYNCD_PID" "$ADDR" "$PORT" -k "${CHILDKEY[$c]}" "${recs[@]}" \
 		--count "$count" --concurrency "$conc"
+}
+
+# changes_of CHILD: what dsyncd's store holds for CHILD after a load run:
+# "changed=N outbox=N deleg=NS1,NS2" (audit rows of accepted UPDATEs that
+# changed the delegation, its outbox changes, its NS records now)
+changes_of() {
+	local db=$T/dsyncd/dsyncd.db
+	sqlite3 "$db" "select 'changed=' || count(*) from audit where actor = 'update' and
+		child = '$1' and rcode = 0 and reason like 'changed%';
+		select 'outbox=' || count(*) from outbox_change where child_text = '$1';
+		select 'deleg=' || group_concat(rdata_text, ',') from
+		(select rdata_text from delegation join children c on c.id = child_id
+		 where c.name_text = '$1' and type = 2 order by rdata_text)" 2>&1 | paste -sd' '
+}
+
+# knot_ns NAME: the NS set of the delegation NAME at Knot (a referral: the
+# authority section), comma-separated
+knot_ns() {
+	kdig @"$KADDR" -p "$KPORT" +noall +authority +timeout=2 "$1" NS 2>/dev/null |
+		awk '$4 == "NS" { print $5 }' | sort | paste -sd,
+}
+
+# knot_serial: the SOA serial of example. at Knot (one per changeset)
+knot_serial() {
+	kdig @"$KADDR" -p "$KPORT" +short +timeout=2 +retry=1 example. SOA 2>/dev/null | awk '{ print $3 }'
 }
 
 # dnsperf against Knot: FILE CONC [extra dnsperf args]; sets RATE P50 P99 RC CPU
@@ -300,11 +334,12 @@ knot_dnsperf() {
 	RATE=$(printf "%.1f" "${RATE:-0}")
 }
 
-# dsync-send with TSIG against Knot (same tool as for dsyncd); sets OUT, CPU
+# dsync-send with TSIG against Knot (same tool and the same changes as for
+# dsyncd: each request replaces the NS set of s<conc>.example.); sets OUT, CPU
 knot_dsyncsend() {
-	local conc=$1 count=$2
-	drive "$KNOT_PID" "$KADDR" "$KPORT" -z example. --tsig "bench.:$KSECRET" \
-		--add "s$conc.example. 3600 NS ns1.provider.net." --add "s$conc.example. 3600 NS ns2.provider.org." \
+	local conc=$1 count=$2 recs
+	mapfile -d '' recs < <(ns_replace "s$conc.example.")
+	drive "$KNOT_PID" "$KADDR" "$KPORT" -z example. --tsig "bench.:$KSECRET" "${recs[@]}" \
 		--count "$count" --concurrency "$conc"
 }
 
@@ -332,7 +367,7 @@ phase_count() {
 
 if want B3 || want B4; then
 	echo
-	echo "== B3/B4 end to end over loopback UDP, signed UPDATE (zone SOA + 2 NS adds + OPT + signature)"
+	echo "== B3/B4 end to end over loopback UDP, signed UPDATE (zone SOA + NS RRset delete + 2 NS adds + OPT + signature; each one a new NS set)"
 	declare -A CHILDKEY
 	HAVE_DNSPERF=0
 	if ! command -v dnsperf >/dev/null; then
@@ -384,6 +419,7 @@ if want B3 || want B4; then
 		row "dsyncd SIG(0) ED25519 / dsync-send" "$D_RATE" "$(kv p50_ms "$OUT")" "$(kv p99_ms "$OUT")" \
 			"$CPU" "" "$(rcodes_of "$OUT")"
 		[ "$conc" = 1 ] && B4[dsyncd]="$(kv p50_ms "$OUT") $(kv p99_ms "$OUT")"
+		kline=""
 		d=()
 		for f in commits commit_jobs received accepted refused dropped replays; do
 			d+=("$f=$(($(kv "$f" "$s1") - $(kv "$f" "$s0")))")
@@ -391,39 +427,52 @@ if want B3 || want B4; then
 		fc=$(awk -v j="$(kv commit_jobs "${d[*]}")" -v c="$(kv commits "${d[*]}")" \
 			'BEGIN { if (c > 0) printf "%.1f", j / c; else printf "-" }')
 		dline="  dsyncd counters: ${d[*]}  group-commit factor=$fc  server socket drops=$DROPS"
+		# every NOERROR of the phase must be a change in the store
+		dstore="  dsyncd store, $CHILD after the phase: $(changes_of "$CHILD") (NOERROR answers: $(sed -n 's/.*NOERROR:\([0-9]*\).*/\1/p' <<<"$(kv rcodes "$OUT")"))"
 		if [ $HAVE_KNOT = 1 ]; then
 			if [ $HAVE_DNSPERF = 1 ]; then
 				# every update adds NS at a new name: each one is a durable zone change
 				awk -v n=$((PHASE_SECS * 20000)) -v p="r$conc" 'BEGIN { for (i = 0; i < n; i++)
 					printf "example.\nadd %s-%d 3600 NS ns1.provider.net.\nadd %s-%d 3600 NS ns2.provider.org.\nsend\n", p, i, p, i }' >"$T/new.$conc.txt"
+				k0=$(knot_serial)
 				knot_dnsperf "$T/new.$conc.txt" "$conc" -n 1
 				rm -f "$T/new.$conc.txt"
 				row "Knot TSIG, new name each / dnsperf" "$RATE" "$P50" "$P99" "$CPU" \
 					"$(pct "$D_RATE" "$RATE")" "$RC$([ "$DROPS" != 0 ] && echo " (server socket drops=$DROPS)")"
+				kline="  Knot SOA serial: new name each +$(($(knot_serial) - k0))"
 				[ "$conc" = 1 ] && B4[knot_new]="$P50 $P99"
 				# the same content every time, as in the dsyncd run: no change after the first
 				printf 'example.\nadd same%s 3600 NS ns1.provider.net.\nadd same%s 3600 NS ns2.provider.org.\nsend\n' \
 					"$conc" "$conc" >"$T/same.$conc.txt"
+				k0=$(knot_serial)
 				knot_dnsperf "$T/same.$conc.txt" "$conc"
+				kline+=", same content +$(($(knot_serial) - k0))"
 				row "Knot TSIG, same content / dnsperf" "$RATE" "$P50" "$P99" "$CPU" \
 					"$(pct "$D_RATE" "$RATE")" "$RC$([ "$DROPS" != 0 ] && echo " (server socket drops=$DROPS)")"
 				[ "$conc" = 1 ] && B4[knot_same]="$P50 $P99"
 			fi
 			knot_dsyncsend "$conc" "$mincount"
+			k0=$(knot_serial)
 			knot_dsyncsend "$conc" "$(phase_count "$OUT" "$mincount" "$BEST_K")"
+			kline+="${kline:+, }NS replaced each +$(($(knot_serial) - k0)), s$conc.example. NS now $(knot_ns "s$conc.example.")"
 			BEST_K=$(awk -v a="$BEST_K" -v b="$(kv rate "$OUT")" 'BEGIN { print (b > a ? b : a) }')
-			row "Knot TSIG, same content / dsync-send" "$(kv rate "$OUT")" "$(kv p50_ms "$OUT")" \
+			row "Knot TSIG, NS replaced each / dsync-send" "$(kv rate "$OUT")" "$(kv p50_ms "$OUT")" \
 				"$(kv p99_ms "$OUT")" "$CPU" "$(pct "$D_RATE" "$(kv rate "$OUT")")" \
 				"$(rcodes_of "$OUT")$([ "$DROPS" != 0 ] && echo " (server socket drops=$DROPS)")"
 			[ "$conc" = 1 ] && B4[knot_ds]="$(kv p50_ms "$OUT") $(kv p99_ms "$OUT")"
 		fi
 		echo "$dline"
+		echo "$dstore"
+		[ -n "$kline" ] && echo "$kline (the serial grows by one per changeset: Knot applies the UPDATEs it has queued as one)"
 		if [ -s "$T/perf.data" ] && [ "$conc" = 100 ]; then
 			echo "  perf, dsyncd during the run above (cpu-clock samples by library, then symbols):"
 			perf report -i "$T/perf.data" --no-children --sort dso --stdio 2>/dev/null |
 				grep -E '^ +[0-9.]+%' | head -6 | sed 's/^ */    /'
 			perf report -i "$T/perf.data" --no-children --sort dso,symbol --stdio 2>/dev/null |
 				grep -E '^ +[0-9.]+%' | head -15 | sed 's/^ */    /'
+			echo "  by thread (pid:comm; the two busiest libcrypto ones are the verification workers):"
+			perf report -i "$T/perf.data" --no-children --sort pid,dso --stdio 2>/dev/null |
+				grep -E '^ +[0-9.]+%' | head -12 | sed 's/^ */    /'
 		fi
 	done
 	echo
@@ -444,7 +493,7 @@ if want B3 || want B4; then
 		}
 		b4row "dsyncd SIG(0) ED25519 / dsync-send" "${B4[dsyncd]:-}" ""
 		for k in knot_new:"Knot TSIG, new name each / dnsperf" knot_same:"Knot TSIG, same content / dnsperf" \
-			knot_ds:"Knot TSIG, same content / dsync-send"; do
+			knot_ds:"Knot TSIG, NS replaced each / dsync-send"; do
 			v=${B4[${k%%:*}]:-}
 			b4row "${k#*:}" "$v" "$(awk -v a="$dp50" -v b="${v%% *}" 'BEGIN { if (b + 0 > 0) printf "%.2fx", a / b }')"
 		done

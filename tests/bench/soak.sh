@@ -123,10 +123,9 @@ echo "load: $NCHILD children, one dsync-send --seq each (one UPDATE outstanding 
 echo "kill: after at least $MIN_ACKS more acknowledged changes and a random 0-0.2 s; store: SQLite WAL, synchronous=FULL"
 
 for i in $(seq 1 "$NCHILD"); do
-	# shellcheck disable=SC2016 # (%d is dsync-send's, not the shell's)
 	"$BIN/dsync-send" -s "$ADDR" -p "$PORT" --wait-ms "$WAIT_MS" --give-up-ms 120000 -k "${KEY[$i]}" \
 		--seq 100000000 --del-rrset "c$i.example. NS" \
-		--add "c$i.example. 3600 NS ns1-%d.soak.net." --add "c$i.example. 3600 NS ns2-%d.soak.net." \
+		--add "c$i.example. 3600 NS ns1-{i}.soak.net." --add "c$i.example. 3600 NS ns2-{i}.soak.net." \
 		>"$T/gen/c$i.log" 2>"$T/gen/c$i.err" &
 	GENS+=($!)
 	PIDS+=($!)

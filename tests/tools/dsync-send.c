@@ -45,6 +45,7 @@
 #define MAX_ITEMS 256 /* records per section given on the command line */
 #define MAX_MSG 65535
 #define MAX_FLIPS 32
+#define SEQ_TOKEN "{i}" /* in a record's text: the request's number (load and sequence modes) */
 
 /* a test tool's own statuses; a bad command line is EX_USAGE as for every tool */
 enum { EXIT_OK = 0, EXIT_ERR = 1, EXIT_TIMEOUT = 3, EXIT_CLOSED = 4, EXIT_USAGE = EX_USAGE };
@@ -116,14 +117,18 @@ static void usage(FILE *f)
 static void usage_modes(FILE *f)
 {
 	fputs("Load mode (B3 benchmark):\n"
-	      "      --count N            send N UPDATEs, each with its own ID and signature\n"
+	      "      --count N            send N UPDATEs, each with its own ID and signature;\n"
+	      "                           \"{i}\" in a record's text becomes the request's\n"
+	      "                           number (0 to N-1), so that each one changes\n"
+	      "                           something, e.g. --del-rrset \"c.example. NS\"\n"
+	      "                           --add \"c.example. 3600 NS ns1-{i}.example.net.\"\n"
 	      "      --concurrency C      keep C outstanding (UDP) or C connections (TCP)\n"
 	      "      --rate R             UDP: send at most R requests per second\n"
 	      "\n"
 	      "Sequence mode (crash-safety soak), UDP:\n"
 	      "      --seq N              send N UPDATEs one after another; in every record given\n"
 	      "                           with --add, --del, --del-rrset, --del-name and the\n"
-	      "                           prerequisites, %d stands for the request's sequence\n"
+	      "                           prerequisites, {i} stands for the request's sequence\n"
 	      "                           number; each request waits for the answer to the one\n"
 	      "                           before, and is sent again, the same bytes, after\n"
 	      "                           --wait-ms without an answer (100 ms after the port was\n"
@@ -208,7 +213,7 @@ struct opts {
 	long count, concurrency;
 	long rate; /* load mode, UDP: requests per second at most; 0 = no pacing */
 	long seq, seq_start, give_up_ms; /* sequence mode: seq > 0 */
-	bool cookies; /* learn a server cookie first, send it in every request */
+	bool cookies;			 /* learn a server cookie first, send it in every request */
 };
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -462,11 +467,11 @@ static void opts_defaults(struct opts *o)
 	o->give_up_ms = 60000;
 }
 
-/* Whether a record given on the command line holds %d (sequence mode). */
+/* Whether a record given on the command line holds {i} (sequence mode). */
 static bool seq_has_template(const struct opts *o)
 {
 	for (size_t i = 0; i < o->nitems; i++)
-		if (strstr(o->items[i].text, "%d") != NULL)
+		if (strstr(o->items[i].text, SEQ_TOKEN) != NULL)
 			return true;
 	return false;
 }
@@ -489,7 +494,7 @@ static void opts_check(struct opts *o)
 		die("--seq builds and sends its own requests, one at a time over UDP: not with "
 		    "--count, --raw-hex, --raw-file, --repeat, --verify-key, --save or --tcp");
 	if (o->seq > 0 && !seq_has_template(o))
-		die("--seq needs %%d (the sequence number) in at least one record");
+		die("--seq needs " SEQ_TOKEN " (the sequence number) in at least one record");
 	if (o->cookies && (!o->edns || o->raw_hex || o->raw_file))
 		die("--cookies needs EDNS and a built request");
 	if (o->concurrency == 0)
@@ -603,18 +608,48 @@ static const struct {
     [IT_PRE_VALUE] = {F_RR, CLASS_IN, true},
 };
 
-static void put_item(struct wbuf *b, const struct item *it)
+/*
+ * A record's text with every "{i}" replaced by seq, the request's number
+ * in load mode (out, of size cap); seq < 0 (a single request): "{i}" is
+ * an error.
+ */
+static const char *item_text(const char *text, long seq, char *out, size_t cap)
+{
+	if (strstr(text, SEQ_TOKEN) == NULL)
+		return text;
+	if (seq < 0)
+		die("\"%s\": %s is for load mode (--count) and sequence mode (--seq)", text,
+		    SEQ_TOKEN);
+	size_t n = 0;
+	for (const char *p = text; *p;) {
+		int w;
+		if (strncmp(p, SEQ_TOKEN, strlen(SEQ_TOKEN)) == 0) {
+			w = snprintf(out + n, cap - n, "%ld", seq);
+			p += strlen(SEQ_TOKEN);
+		} else {
+			w = snprintf(out + n, cap - n, "%c", *p++);
+		}
+		if (w < 0 || (size_t)w >= cap - n)
+			die("\"%s\": too long with %s replaced", text, SEQ_TOKEN);
+		n += (size_t)w;
+	}
+	return out;
+}
+
+static void put_item(struct wbuf *b, const struct item *it, long seq)
 {
 	uint16_t rclass = item_wire[it->kind].rclass;
+	char buf[2048];
+	const char *text = item_text(it->text, seq, buf, sizeof buf);
 	switch (item_wire[it->kind].form) {
 	case F_RR:
-		put_rr_text(b, it->text, rclass, item_wire[it->kind].ttl0);
+		put_rr_text(b, text, rclass, item_wire[it->kind].ttl0);
 		break;
 	case F_NAME_TYPE:
-		put_name_type(b, it->text, rclass);
+		put_name_type(b, text, rclass);
 		break;
 	case F_NAME_ANY:
-		put_name_any(b, it->text, rclass);
+		put_name_any(b, text, rclass);
 		break;
 	}
 }
@@ -682,9 +717,11 @@ static void add_tsig(const struct builder *bd, uint8_t *buf, size_t *len, size_t
 
 /*
  * Build one request into buf.  shift moves inception and expiration back
- * (load mode: keeps signed data unique when IDs wrap).
+ * (load mode: keeps signed data unique when IDs wrap); seq is the request's
+ * number in load mode ("{i}" in the records' text), -1 for a single one.
  */
-static size_t build(const struct builder *bd, uint8_t *buf, size_t cap, uint16_t id, long shift)
+static size_t build(const struct builder *bd, uint8_t *buf, size_t cap, uint16_t id, long shift,
+		    long seq)
 {
 	const struct opts *o = bd->o;
 	struct wbuf b;
@@ -702,12 +739,12 @@ static size_t build(const struct builder *bd, uint8_t *buf, size_t cap, uint16_t
 	wbuf_u16(&b, CLASS_IN);
 	for (size_t i = 0; i < o->nitems; i++)
 		if (is_prereq(o->items[i].kind)) {
-			put_item(&b, &o->items[i]);
+			put_item(&b, &o->items[i], seq);
 			nprereq++;
 		}
 	for (size_t i = 0; i < o->nitems; i++)
 		if (!is_prereq(o->items[i].kind)) {
-			put_item(&b, &o->items[i]);
+			put_item(&b, &o->items[i], seq);
 			nupdate++;
 		}
 	uint16_t nadd = 0;
@@ -1435,7 +1472,8 @@ static int load_mode(const struct opts *o, struct builder *bd)
 	bd->now = (uint32_t)time(NULL);
 	double t0 = now_s();
 	for (size_t i = 0; i < n; i++) {
-		size_t len = build(bd, tmp, MAX_MSG, (uint16_t)(base + i), (long)(i >> 16));
+		size_t len =
+		    build(bd, tmp, MAX_MSG, (uint16_t)(base + i), (long)(i >> 16), (long)i);
 		if (used + len > cap) {
 			cap = cap ? cap * 2 : 1 << 20;
 			while (used + len > cap)
@@ -1485,27 +1523,6 @@ static void on_stop(int sig)
 {
 	(void)sig;
 	seq_stop = 1;
-}
-
-/* text with every %d replaced by seq, into out (cap bytes) */
-static void seq_subst(const char *text, long seq, char *out, size_t cap)
-{
-	size_t n = 0;
-	for (const char *p = text; *p; p++) {
-		int w = 1;
-		if (p[0] == '%' && p[1] == 'd') {
-			w = snprintf(out + n, cap - n, "%ld", seq);
-			p++;
-		} else if (n + 1 < cap) {
-			out[n] = *p;
-		} else {
-			w = -1;
-		}
-		if (w < 0 || (size_t)w >= cap - n)
-			die("record too long with sequence %ld: \"%s\"", seq, text);
-		n += (size_t)w;
-	}
-	out[n] = 0;
 }
 
 struct seq_run {
@@ -1590,19 +1607,10 @@ static int seq_wait(struct seq_run *S, double *next, uint8_t *ans, size_t *n)
 /* One request of the sequence: built once, sent until answered or given up. */
 static void seq_one(struct seq_run *S, long seq)
 {
-	static char texts[MAX_ITEMS][2048];
 	static uint8_t req[MAX_MSG], ans[MAX_MSG];
-	const struct opts *o = S->o;
-	struct opts o2 = *o;
-	for (size_t i = 0; i < o->nitems; i++)
-		if (strstr(o->items[i].text, "%d") != NULL) {
-			seq_subst(o->items[i].text, seq, texts[i], sizeof texts[i]);
-			o2.items[i].text = texts[i];
-		}
-	S->bd->o = &o2;
 	S->id++;
-	size_t len = build(S->bd, req, sizeof req, S->id, 0), n = 0;
-	S->bd->o = o;
+	const struct opts *o = S->o;
+	size_t len = build(S->bd, req, sizeof req, S->id, 0, seq), n = 0;
 	flip(o, req, len);
 	double first = now_s(), next = first;
 	int tries = 0;
@@ -1715,7 +1723,7 @@ int main(int argc, char **argv)
 			id = (uint16_t)o.id;
 		else
 			RAND_bytes((uint8_t *)&id, sizeof id);
-		len = build(&bd, req, MAX_MSG, id, 0);
+		len = build(&bd, req, MAX_MSG, id, 0, -1);
 		builder_free(&bd);
 	}
 	flip(&o, req, len);
