@@ -61,7 +61,7 @@ KEYS_SRC     = keys/cache.c keys/trans.c keys/rkey.c keys/records.c keys/ops.c k
                keys/deleg_ops.c keys/name.c
 OUTBOX_SRC   = outbox/outbox.c outbox/check.c
 RECEIVER_SRC = receiver/server.c receiver/pipeline.c receiver/replay.c receiver/respond.c \
-               receiver/metrics.c
+               receiver/metrics.c receiver/tcpframe.c
 DAEMON_SRC   = daemon/keycmd.c daemon/import.c daemon/process.c daemon/privdrop.c daemon/delegcmd.c
 API_SRC      = api/api.c api/tokens.c api/routes.c api/writes.c api/cfgjson.c api/health.c
 
