@@ -50,9 +50,11 @@ static void say(struct loader *L, const config_setting_t *s, const char *fmt, ..
     __attribute__((format(printf, 3, 4)));
 
 /* One error line, "file:line: message"; settings without a line (the root)
- * get "file: message". */
+ * get "file: message".  Control characters of the message (a string value
+ * may hold a newline) are written as \xNN: one problem, one line. */
 static void say(struct loader *L, const config_setting_t *s, const char *fmt, ...)
 {
+	char msg[2048];
 	L->nerr++;
 	if (!L->errf)
 		return;
@@ -65,8 +67,14 @@ static void say(struct loader *L, const config_setting_t *s, const char *fmt, ..
 		fprintf(L->errf, "%s: ", f);
 	va_list ap;
 	va_start(ap, fmt);
-	vfprintf(L->errf, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			fprintf(L->errf, "\\x%02X", *p);
+		else
+			fputc(*p, L->errf);
+	}
 	fputc('\n', L->errf);
 }
 
