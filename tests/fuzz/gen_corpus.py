@@ -106,6 +106,7 @@ def gen_config():
     put("config", "bad-key", ZONE % ('"manual"', "AAAA", '{ type = "null"; }'))
     put("config", "include", '@include "include.conf"\n' +
         ZONE % ('"manual"', KEY, '{ type = "null"; }'))
+    put("config", "include-self-twice", '@include "dsyncd.conf"\n@include "dsyncd.conf"\n')
     put("config", "syntax-error", "server = { port = ; };\n")
     put("config", "unknown-setting", "server = { nosuch = 1; };\n")
     put("config", "wrong-type", 'server = { port = "53"; listen = 1; };\n')
