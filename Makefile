@@ -7,6 +7,8 @@
 #   make bench      benchmarks (tests/bench), not part of the test suite
 #   make bench-build  build the benchmark programs only (make test does, as a compile check)
 #   make fuzz       libFuzzer targets, long runs (clang)
+#   make fuzz-long  every fuzz target for 10 million executions, one after the
+#                   other (RUNS=...; hours on an idle machine; tests/fuzz/README)
 #   make mutate     the sanitized daemon under ten minutes of mutated traffic
 #   make format-check
 #   make install    dsyncd, dsyncctl, dsync-agent, man pages, systemd unit and (when
@@ -61,7 +63,7 @@ KEYS_SRC     = keys/cache.c keys/trans.c keys/rkey.c keys/records.c keys/ops.c k
                keys/deleg_ops.c keys/name.c
 OUTBOX_SRC   = outbox/outbox.c outbox/check.c
 RECEIVER_SRC = receiver/server.c receiver/pipeline.c receiver/replay.c receiver/respond.c \
-               receiver/metrics.c
+               receiver/metrics.c receiver/tcpframe.c
 DAEMON_SRC   = daemon/keycmd.c daemon/import.c daemon/process.c daemon/privdrop.c daemon/delegcmd.c
 API_SRC      = api/api.c api/tokens.c api/routes.c api/writes.c api/cfgjson.c api/health.c
 
@@ -228,6 +230,9 @@ soak: all bench-build
 fuzz:
 	$(MAKE) -C tests/fuzz
 
+fuzz-long:
+	$(MAKE) -C tests/fuzz long
+
 # the sanitized daemon under ten minutes of mutated traffic (make test: 24 s)
 mutate: deps
 	$(MAKE) BUILD=build-san SAN=1 all
@@ -236,5 +241,5 @@ mutate: deps
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all units deps run test format-check bench fuzz mutate clean install uninstall
+.PHONY: all units deps run test format-check bench fuzz fuzz-long mutate clean install uninstall
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -168,18 +168,25 @@ static const char *json_type_name(const json_t *v)
 
 json_t *api_body(struct api_req *q, const char *const *fields, bool required)
 {
+	if (q->len == 0)
+		return api_body_json(q, fields, required);
+	const char *ct = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, "Content-Type");
+	size_t ctl = ct ? strcspn(ct, "; \t") : 0;
+	if (ct == NULL || ctl != 16 || strncasecmp(ct, "application/json", 16) != 0) {
+		api_error(q, 415, "the body must be application/json");
+		return NULL;
+	}
+	return api_body_json(q, fields, required);
+}
+
+json_t *api_body_json(struct api_req *q, const char *const *fields, bool required)
+{
 	if (q->len == 0) {
 		if (required) {
 			api_error(q, 400, "this request needs a JSON object as its body");
 			return NULL;
 		}
 		return json_object();
-	}
-	const char *ct = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, "Content-Type");
-	size_t ctl = ct ? strcspn(ct, "; \t") : 0;
-	if (ct == NULL || ctl != 16 || strncasecmp(ct, "application/json", 16) != 0) {
-		api_error(q, 415, "the body must be application/json");
-		return NULL;
 	}
 	json_error_t err;
 	json_t *v = json_loadb(q->body, q->len, JSON_REJECT_DUPLICATES, &err);

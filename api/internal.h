@@ -170,6 +170,8 @@ const char *api_query(struct api_req *q, const char *name);
  * fields: "name:type" strings (type s = string, a = array), NULL-terminated.
  */
 json_t *api_body(struct api_req *q, const char *const *fields, bool required);
+/* The same after the Content-Type check: q->body[0..q->len) as above. */
+json_t *api_body_json(struct api_req *q, const char *const *fields, bool required);
 
 /* ---- handlers (routes.c, writes.c, cfgjson.c) ---- */
 
@@ -182,6 +184,28 @@ void api_rkey_roll(struct api_req *q);
 void api_reload(struct api_req *q);
 void api_child_add(struct api_req *q);
 void api_child_delete(struct api_req *q);
+/*
+ * The handlers' checks of what a body asks for, without the store (each
+ * answers 400, 404 or 500 and returns false / NULL / an error when it
+ * refuses):
+ *   api_body_reason: the optional "reason" of a body that holds only it,
+ *     as "dflt: reason" into out;
+ *   api_key_check: the body of a key upload for child of zone z ("key",
+ *     "reason"), the KEY checked into k (rdata, rdlen, alg, tag, flags) and
+ *     the audit reason into reason;
+ *   api_child_op: the operation on the route's child (q->param[0]) with the
+ *     body's "reason" (free() it);
+ *   api_child_records: the body's "ns", "ds" and "glue" arrays as op's
+ *     delegation into d: DS_OK; DS_EINVAL with op->why when a record is
+ *     refused (not answered yet); answered when an array is malformed.
+ */
+bool api_body_reason(struct api_req *q, char *out, size_t len, const char *dflt);
+bool api_key_check(struct api_req *q, const struct cfg_zone *z, const uint8_t *child,
+		   struct store_key *k, char *reason, size_t rlen);
+struct deleg_op;
+struct deleg;
+struct deleg_op *api_child_op(struct api_req *q, json_t *b, char *reason, size_t len);
+int api_child_records(struct api_req *q, json_t *b, struct deleg_op *op, struct deleg *d);
 /* Answer status with the child named by the route's {child}, as GET shows it. */
 void api_child_answer(struct api_req *q, unsigned status);
 

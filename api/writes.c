@@ -43,7 +43,7 @@ static bool reason_ok(const char *r)
  * The optional "reason" of the body, for the audit row: one line of at most
  * REASON_MAX characters.  False (answer set) when the body is wrong.
  */
-static bool body_reason(struct api_req *q, char *out, size_t len, const char *dflt)
+bool api_body_reason(struct api_req *q, char *out, size_t len, const char *dflt)
 {
 	json_t *b = api_body(q, reason_only, false);
 	if (b == NULL)
@@ -169,7 +169,8 @@ static void transition(struct api_req *q, enum ks_event ev)
 	int64_t id;
 	char reason[REASON_MAX + 64], what[DNAME_STR_MAX + 64];
 	const char *verb = ev == KS_EV_OPERATOR_TRUST ? "trusted" : "revoked";
-	if (!find_key(q, &id) || !body_reason(q, reason, sizeof(reason), "through the admin API"))
+	if (!find_key(q, &id) ||
+	    !api_body_reason(q, reason, sizeof(reason), "through the admin API"))
 		return;
 	struct key_op *op = op_new(q, reason);
 	int rc = op ? key_op_transition(q->cfg, q->a->store, id, ev, op) : DS_ENOMEM;
@@ -203,7 +204,8 @@ void api_key_delete(struct api_req *q)
 {
 	int64_t id;
 	char reason[REASON_MAX + 64], what[DNAME_STR_MAX + 64];
-	if (!find_key(q, &id) || !body_reason(q, reason, sizeof(reason), "through the admin API"))
+	if (!find_key(q, &id) ||
+	    !api_body_reason(q, reason, sizeof(reason), "through the admin API"))
 		return;
 	struct key_op *op = op_new(q, reason);
 	int rc = op ? key_op_delete(q->cfg, q->a->store, id, op) : DS_ENOMEM;
@@ -293,14 +295,22 @@ static bool key_add_record(struct api_req *q, const struct cfg_zone *z, const ui
 	return true;
 }
 
+bool api_key_check(struct api_req *q, const struct cfg_zone *z, const uint8_t *child,
+		   struct store_key *k, char *reason, size_t rlen)
+{
+	const char *text = NULL;
+	json_t *b = key_add_body(q, &text, reason, rlen);
+	bool ok = b != NULL && key_add_record(q, z, child, text, k);
+	json_decref(b);
+	return ok;
+}
+
 void api_key_add(struct api_req *q)
 {
 	const struct cfg_zone *z = NULL;
 	int64_t cid = 0;
 	uint8_t child[DNAME_MAX];
 	char reason[REASON_MAX + 64] = "", cname[DNAME_STR_MAX];
-	const char *text = NULL;
-	json_t *b = NULL;
 	struct key_op *op = op_new(q, reason);
 	if (op == NULL) {
 		api_text(q, 500, NULL, NULL, 0);
@@ -309,8 +319,7 @@ void api_key_add(struct api_req *q)
 	struct store_key *k = &op->key;
 	/* the child first: a key for a name that is no delegation is a 404 */
 	if (!api_find_child(q, q->param[0], &z, &cid, child) ||
-	    (b = key_add_body(q, &text, reason, sizeof(reason))) == NULL ||
-	    !key_add_record(q, z, child, text, k))
+	    !api_key_check(q, z, child, k, reason, sizeof(reason)))
 		goto out;
 	k->child_id = cid;
 	memcpy(k->zone, z->name, dname_len(z->name));
@@ -326,7 +335,6 @@ void api_key_add(struct api_req *q)
 		op_failed(q, op, 0, rc);
 	}
 out:
-	json_decref(b);
 	op_free(op);
 }
 
@@ -398,7 +406,7 @@ static bool child_input(struct api_req *q, json_t *b, struct deleg_input *in, co
 }
 
 /* The operation on the route's child by this request; NULL when answered. */
-static struct deleg_op *child_op(struct api_req *q, json_t *b, char *reason, size_t len)
+struct deleg_op *api_child_op(struct api_req *q, json_t *b, char *reason, size_t len)
 {
 	const char *note = b ? json_string_value(json_object_get(b, "reason")) : NULL;
 	if (note != NULL && !reason_ok(note)) {
@@ -425,17 +433,30 @@ static struct deleg_op *child_op(struct api_req *q, json_t *b, char *reason, siz
 	return op;
 }
 
+int api_child_records(struct api_req *q, json_t *b, struct deleg_op *op, struct deleg *d)
+{
+	struct deleg_input in = {0};
+	const char **buf = calloc(4 * DELEG_MAX, sizeof(*buf));
+	if (buf == NULL) {
+		api_error(q, 500, "out of memory");
+		return DS_ENOMEM;
+	}
+	int rc = child_input(q, b, &in, buf) ? deleg_op_records(&in, op, d) : DS_EINVAL;
+	free(buf);
+	return rc;
+}
+
 void api_child_add(struct api_req *q)
 {
 	char reason[REASON_MAX + 1];
-	struct deleg_input in = {0};
 	json_t *b = api_body(q, child_fields, false);
-	struct deleg_op *op = b ? child_op(q, b, reason, sizeof(reason)) : NULL;
-	const char **buf = op ? calloc(4 * DELEG_MAX, sizeof(*buf)) : NULL;
-	struct deleg *d = buf ? malloc(sizeof(*d)) : NULL;
-	if (op == NULL || d == NULL || !child_input(q, b, &in, buf))
+	struct deleg_op *op = b ? api_child_op(q, b, reason, sizeof(reason)) : NULL;
+	struct deleg *d = op ? malloc(sizeof(*d)) : NULL;
+	if (d == NULL)
 		goto out;
-	int rc = deleg_op_records(&in, op, d);
+	int rc = api_child_records(q, b, op, d);
+	if (q->status != 0)
+		goto out;
 	if (rc == DS_OK)
 		rc = deleg_op_add(q->a->store, d, op);
 	if (rc == DS_OK) {
@@ -453,7 +474,6 @@ out:
 	if (q->status == 0 && b != NULL)
 		api_error(q, 500, "out of memory");
 	free(d);
-	free(buf);
 	free(op);
 	json_decref(b);
 }
@@ -462,7 +482,7 @@ void api_child_delete(struct api_req *q)
 {
 	char reason[REASON_MAX + 1];
 	json_t *b = api_body(q, reason_only, false);
-	struct deleg_op *op = b ? child_op(q, b, reason, sizeof(reason)) : NULL;
+	struct deleg_op *op = b ? api_child_op(q, b, reason, sizeof(reason)) : NULL;
 	int rc = op ? deleg_op_delete(q->a->store, op) : DS_OK;
 	if (op == NULL) {
 		/* answered */
@@ -512,7 +532,7 @@ void api_outbox_retry(struct api_req *q)
 	char reason[REASON_MAX + 64], why[REASON_MAX + 256];
 	struct one_delivery d = {0};
 	if (!api_parse_id(q, q->param[0], "delivery id", &id) ||
-	    !body_reason(q, reason, sizeof(reason), "through the admin API"))
+	    !api_body_reason(q, reason, sizeof(reason), "through the admin API"))
 		return;
 	int rc = store_begin(s);
 	if (rc == DS_OK)
@@ -562,7 +582,7 @@ void api_rkey_roll(struct api_req *q)
 {
 	const struct cfg *c = q->cfg;
 	char reason[REASON_MAX + 64], why[REASON_MAX + 1200];
-	if (!body_reason(q, reason, sizeof(reason), "through the admin API"))
+	if (!api_body_reason(q, reason, sizeof(reason), "through the admin API"))
 		return;
 	if (!c->receiver.enabled) {
 		api_error(q, 409,

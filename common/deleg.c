@@ -140,30 +140,35 @@ static bool is_ns_target(const struct deleg *d, const uint8_t *name)
 	return false;
 }
 
-/* Add r to d once, with the TTL ttl. */
-static void keep(struct deleg *d, const struct drr *r, uint32_t ttl)
+/* Add r to d once, with the TTL ttl; false when d is full. */
+static bool keep(struct deleg *d, const struct drr *r, uint32_t ttl)
 {
-	if (deleg_find(d, r) < 0 && deleg_add(d, r) == DS_OK)
-		d->rr[d->n - 1].ttl = ttl;
+	if (deleg_find(d, r) >= 0)
+		return true;
+	if (deleg_add(d, r) != DS_OK)
+		return false;
+	d->rr[d->n - 1].ttl = ttl;
+	return true;
 }
 
 /*
  * The n records of one owner: below the current cut, glue for one of the
  * child's NS targets (else occluded data); with NS, a new cut (*cut) and
  * its NS and DS (anything else there is occluded); else the parent's own
- * data (a DS without NS is no delegation).
+ * data (a DS without NS is no delegation).  False when the child's
+ * delegation does not fit a struct deleg.
  */
-static void extract_owner(struct deleg *d, const struct drr *rr, size_t n, bool below, uint32_t ttl,
+static bool extract_owner(struct deleg *d, const struct drr *rr, size_t n, bool below, uint32_t ttl,
 			  const uint8_t **cut, size_t *ignored)
 {
-	bool has_ns = false;
+	bool has_ns = false, fits = true;
 	for (size_t x = 0; x < n; x++)
 		has_ns |= rr[x].type == T_NS;
 	if (below) {
 		for (size_t x = 0; x < n; x++) {
 			if ((rr[x].type == T_A || rr[x].type == T_AAAA) &&
 			    is_ns_target(d, rr[x].owner))
-				keep(d, &rr[x], ttl);
+				fits &= keep(d, &rr[x], ttl);
 			else
 				(*ignored)++;
 		}
@@ -172,13 +177,14 @@ static void extract_owner(struct deleg *d, const struct drr *rr, size_t n, bool 
 		d->n = 0;
 		for (size_t x = 0; x < n; x++) {
 			if (rr[x].type == T_NS || rr[x].type == T_DS)
-				keep(d, &rr[x], ttl);
+				fits &= keep(d, &rr[x], ttl);
 			else
 				(*ignored)++;
 		}
 	} else {
 		*ignored += n;
 	}
+	return fits;
 }
 
 /*
@@ -208,7 +214,11 @@ int deleg_extract(struct deleg_records *recs, uint32_t ttl, deleg_child_fn fn, v
 		}
 		if (i == n || rc != DS_OK)
 			break;
-		extract_owner(d, &rr[i], k - i, below, ttl, &cut, ignored);
+		if (!extract_owner(d, &rr[i], k - i, below, ttl, &cut, ignored)) {
+			/* never hand out part of a delegation */
+			memcpy(recs->toobig, cut, dname_len(cut));
+			rc = DS_ELIMIT;
+		}
 		i = k;
 	}
 	free(d);

@@ -61,7 +61,8 @@ struct deleg_records {
 	const uint8_t *zone;
 	struct drr *rr;
 	size_t n, cap;
-	size_t skipped; /* other types below the apex */
+	size_t skipped;		   /* other types below the apex */
+	uint8_t toobig[DNAME_MAX]; /* deleg_extract's DS_ELIMIT: the child that did not fit */
 };
 
 /* A zf_rr_cb (common/zonefile.h) that adds to the struct deleg_records in arg. */
@@ -74,7 +75,8 @@ int deleg_collect(void *arg, const uint8_t *owner, uint16_t type, uint16_t rclas
  * targets below it need, each with the TTL ttl.  Records below a cut that
  * are no glue, and DS or address records without NS, are not delegation
  * data: counted in *ignored.  A non-zero return of fn stops and is
- * returned.
+ * returned.  A child with more than DELEG_MAX distinct records stops it
+ * with DS_ELIMIT (its name in recs->toobig), before fn sees that child.
  */
 typedef int (*deleg_child_fn)(void *arg, const uint8_t *child, struct deleg *d);
 int deleg_extract(struct deleg_records *recs, uint32_t ttl, deleg_child_fn fn, void *arg,

@@ -31,9 +31,28 @@ static int rr_flatten(const ldns_rr *rr, uint8_t owner[DNAME_MAX], uint8_t *rdat
 	return DS_OK;
 }
 
+/* text for a message: bytes outside printable ASCII as \xNN (a newline
+ * must not start a line of its own in a log or an error list), cut with
+ * "..." to fit out, so that the reason after it is never lost. */
+static void quote(const char *text, char *out, size_t outlen)
+{
+	size_t n = 0;
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+		bool plain = *p >= 0x20 && *p < 0x7f;
+		if (n + (plain ? 1 : 4) + 4 > outlen) {
+			strcpy(out + n, "...");
+			return;
+		}
+		n += plain ? (size_t)sprintf(out + n, "%c", *p)
+			   : (size_t)sprintf(out + n, "\\x%02X", *p);
+	}
+	out[n] = '\0';
+}
+
 int zonefile_rr_from_str(const char *text, uint8_t owner[DNAME_MAX], uint16_t *type, uint32_t *ttl,
 			 uint8_t *rdata, size_t rdcap, size_t *rdlen, char *why, size_t whylen)
 {
+	char q[160];
 	ldns_rr *rr = NULL;
 	/* leading blanks would mean "same owner as before" to ldns */
 	while (*text == ' ' || *text == '\t')
@@ -42,15 +61,18 @@ int zonefile_rr_from_str(const char *text, uint8_t owner[DNAME_MAX], uint16_t *t
 	ldns_status st = ldns_rr_new_frm_str(&rr, text, 3600, origin, NULL);
 	ldns_rdf_deep_free(origin);
 	if (st != LDNS_STATUS_OK) {
-		snprintf(why, whylen, "cannot parse record \"%s\": %s", text,
+		quote(text, q, sizeof(q));
+		snprintf(why, whylen, "cannot parse record \"%s\": %s", q,
 			 ldns_get_errorstr_by_id(st));
 		return DS_EPARSE;
 	}
 	*type = (uint16_t)ldns_rr_get_type(rr);
 	*ttl = ldns_rr_ttl(rr);
 	int rc = rr_flatten(rr, owner, rdata, rdcap, rdlen);
-	if (rc != DS_OK)
-		snprintf(why, whylen, "record \"%s\" is too large", text);
+	if (rc != DS_OK) {
+		quote(text, q, sizeof(q));
+		snprintf(why, whylen, "record \"%s\" is too large", q);
+	}
 	ldns_rr_free(rr);
 	return rc;
 }

@@ -26,6 +26,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/deleg.h"
@@ -42,6 +43,7 @@ struct loader {
 	unsigned nerr;
 	bool oom;
 	struct cfg *c;
+	unsigned includes; /* @include lines seen (includes_ok) */
 };
 
 /* ---------------------------------------------------------------- errors */
@@ -49,10 +51,23 @@ struct loader {
 static void say(struct loader *L, const config_setting_t *s, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* s with control characters as \xNN: one problem, one line. */
+static void put_line(FILE *f, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\x%02X", *p);
+		else
+			fputc(*p, f);
+	}
+}
+
 /* One error line, "file:line: message"; settings without a line (the root)
- * get "file: message". */
+ * get "file: message".  Control characters of the message (a string value
+ * may hold a newline) are written as \xNN: one problem, one line. */
 static void say(struct loader *L, const config_setting_t *s, const char *fmt, ...)
 {
+	char msg[2048];
 	L->nerr++;
 	if (!L->errf)
 		return;
@@ -65,9 +80,86 @@ static void say(struct loader *L, const config_setting_t *s, const char *fmt, ..
 		fprintf(L->errf, "%s: ", f);
 	va_list ap;
 	va_start(ap, fmt);
-	vfprintf(L->errf, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	put_line(L->errf, msg);
 	fputc('\n', L->errf);
+}
+
+#define INCLUDE_DEPTH 10 /* libconfig's own limit */
+#define INCLUDE_MAX 64	 /* @include lines in all the files together */
+#define INCLUDE_READ_MAX (1 << 20)
+
+/* An @include's file that is no regular file (a folder, a device): say so. */
+static bool include_ok(struct loader *L, const char *file, int line, const char *name, int depth);
+
+/*
+ * libconfig 1.5 ends the process (its scanner's fatal error, "input in
+ * flex scanner failed") when an @include names a folder, and reads a
+ * device such as /dev/zero without end.  So before libconfig reads the
+ * file, each @include in it (a line that starts with blanks and
+ * "@include", the name up to the next '"', as libconfig's scanner takes
+ * it: the folder of the file, '/' and the name), and in the files those
+ * include, must be a regular file or not exist (libconfig then says it
+ * cannot open it), and there may be at most INCLUDE_MAX of them in all (a
+ * file that includes itself twice would be read 2^10 times).  False, with
+ * the problem said, when not.
+ */
+static bool includes_ok(struct loader *L, const char *file, int depth)
+{
+	FILE *f = fopen(file, "r");
+	char *t = f ? malloc(INCLUDE_READ_MAX + 1) : NULL;
+	size_t n = t ? fread(t, 1, INCLUDE_READ_MAX, f) : 0;
+	bool ok = true;
+	int line = 1;
+	if (f)
+		fclose(f);
+	if (t == NULL)
+		return true; /* libconfig says what is wrong with the file */
+	t[n] = '\0';
+	for (size_t i = 0; i < n && ok; i++) {
+		if (i == 0 || t[i - 1] == '\n') {
+			size_t k = i + strspn(t + i, " \t");
+			if (strncmp(t + k, "@include", 8) == 0 && strchr(" \t", t[k + 8]) &&
+			    t[k + 8] != '\0') {
+				k += 8 + strspn(t + k + 8, " \t");
+				char *end = t[k] == '"' ? memchr(t + k + 1, '"', n - k - 1) : NULL;
+				if (end != NULL) {
+					*end = '\0';
+					ok = include_ok(L, file, line, t + k + 1, depth);
+					*end = '"';
+				}
+			}
+		}
+		line += t[i] == '\n';
+	}
+	free(t);
+	return ok;
+}
+
+static bool include_ok(struct loader *L, const char *file, int line, const char *name, int depth)
+{
+	char full[PATH_MAX];
+	struct stat sb;
+	if (L->dir)
+		snprintf(full, sizeof(full), "%s/%s", L->dir, name);
+	else
+		snprintf(full, sizeof(full), "%s", name);
+	bool many = ++L->includes > INCLUDE_MAX;
+	if (!many && stat(full, &sb) != 0)
+		return true;
+	if (!many && S_ISREG(sb.st_mode))
+		return depth >= INCLUDE_DEPTH || includes_ok(L, full, depth + 1);
+	L->nerr++;
+	if (L->errf) {
+		fprintf(L->errf, "%s:%d: @include \"", file, line);
+		put_line(L->errf, name);
+		if (many)
+			fprintf(L->errf, "\": more than %d @include in all\n", INCLUDE_MAX);
+		else
+			fprintf(L->errf, "\": %s is not a regular file\n", full);
+	}
+	return false;
 }
 
 static char *dup_str(struct loader *L, const char *s)
@@ -1494,6 +1586,10 @@ int cfg_load(const char *path, FILE *errf, struct cfg **out)
 			return DS_ENOMEM;
 	}
 
+	if (!includes_ok(&L, path, 0)) {
+		free(L.dir);
+		return DS_ECONFIG;
+	}
 	config_init(&cf);
 	if (L.dir)
 		config_set_include_dir(&cf, L.dir);

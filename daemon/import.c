@@ -373,10 +373,19 @@ int daemon_import_command(const struct cfg *cfg, int argc, char **argv, FILE *ou
 	r.path = arg[1];
 	int ex = import_read(r.zc, arg[0], arg[1], out, &f);
 	int rc = ex == 0 ? import_run(cfg, &r, &f) : DS_OK;
-	if (ex == 0 && rc == DS_OK)
+	char big[DNAME_STR_MAX];
+	if (ex == 0 && rc == DS_OK) {
 		import_summary(&r, &f, out);
-	else if (ex == 0)
+	} else if (ex == 0 && rc == DS_ELIMIT && f.c.toobig[0] != 0) {
+		dname_to_str(f.c.toobig, big, sizeof(big));
+		fprintf(out,
+			"import: the delegation of %s in %s has more than %d records (NS, DS and "
+			"glue); nothing changed\n",
+			big, r.path, DELEG_MAX);
+		ex = EX_DATAERR;
+	} else if (ex == 0) {
 		fprintf(out, "import: failed, nothing changed: %s\n", ds_strerror(rc));
+	}
 	free(f.c.rr);
 	return ex ? ex : rc == DS_OK ? 0 : rc == DS_ENOMEM ? EX_OSERR : EX_IOERR;
 }

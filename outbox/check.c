@@ -189,6 +189,12 @@ static int check_backend(const struct cfg_zone *zc, const struct cfg_backend *bc
 		rc = backend_fetch(b, deleg_collect, &recs, err, sizeof(err));
 	if (rc == DS_OK)
 		rc = deleg_extract(&recs, zc->pol.deleg_ttl, from_target, &c.target, &ignored);
+	if (rc == DS_ELIMIT && recs.toobig[0] != 0) {
+		char big[DNAME_STR_MAX];
+		dname_to_str(recs.toobig, big, sizeof(big));
+		snprintf(err, sizeof(err),
+			 "the delegation of %.500s there has more than %d records", big, DELEG_MAX);
+	}
 	if (rc == DS_OK)
 		rc = store_zone_deleg_foreach(s, zc->name, from_store, &c.store);
 	if (rc == DS_OK)

@@ -39,6 +39,7 @@
 #include "common/log.h"
 #include "common/vec.h"
 #include "receiver/internal.h"
+#include "receiver/tcpframe.h"
 #include "receiver/receiver.h"
 
 #define TCP_MAX_INFLIGHT 16 /* requests per connection being processed at once */
@@ -514,17 +515,19 @@ static void tcp_read(struct receiver *r, struct conn *c)
 			c->first = now; /* a new message starts: its deadline runs from here */
 		c->inlen += (size_t)n;
 		/* take every complete frame */
-		while (c->inlen >= 2) {
-			size_t flen = (size_t)c->in[0] << 8 | c->in[1];
-			if (flen < DNS_HDR_LEN) {
+		for (;;) {
+			size_t flen;
+			enum tcpframe fr =
+			    tcpframe_next(c->in, c->inlen, r->cfg->max_message_size, &flen);
+			if (fr == TCPFRAME_SHORT) {
 				tcp_bad(r, c, "frame shorter than a DNS header", flen);
 				return;
 			}
-			if (flen > r->cfg->max_message_size) {
+			if (fr == TCPFRAME_LONG) {
 				tcp_bad(r, c, "frame longer than server.max-message-size", flen);
 				return;
 			}
-			if (c->inlen < 2 + flen)
+			if (fr == TCPFRAME_MORE)
 				break;
 			struct job *j = job_new(flen);
 			if (j == NULL) {
@@ -532,8 +535,7 @@ static void tcp_read(struct receiver *r, struct conn *c)
 				return;
 			}
 			memcpy(j->req, c->in + 2, flen);
-			memmove(c->in, c->in + 2 + flen, c->inlen - 2 - flen);
-			c->inlen -= 2 + flen;
+			tcpframe_drop(c->in, &c->inlen, flen);
 			c->last = c->first = now; /* progress; what is left started now */
 			if (j->req[2] & 0x80) {	  /* a response: never answered */
 				job_free(j);

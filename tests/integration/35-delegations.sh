@@ -205,6 +205,10 @@ expect_match "naming the line" "bad.zone:[0-9]+:" "$OUT"
 { head -n 6 "$T/a.zone"; echo "imp1 NS"; tail -n +7 "$T/a.zone"; } >"$T/mid.zone"
 D import example. "$T/mid.zone" >/dev/null 2>&1
 expect "a file broken in the middle: exit 65" 65 $?
+{ cat "$T/a.zone"; for i in $(seq 130); do echo "big NS ns$i.provider.net."; done; } >"$T/big.zone"
+OUT=$(D import example. "$T/big.zone" 2>&1)
+expect "a child with 130 NS records: exit 65" 65 $?
+expect_match "naming it" "delegation of big.example. .*more than 128 records" "$OUT"
 expect "none of these changed anything" "$before" "$(state_dump)"
 
 OUT=$(D import --dry-run example. "$T/a.zone" 2>&1)

@@ -847,6 +847,37 @@ static void test_preflight_tls(void)
 	cfg_free(c);
 }
 
+/* @include of a folder (libconfig 1.5 would end the process), of too many
+ * files, and a value holding a newline: refused, one line per problem. */
+static void test_includes(void)
+{
+	char path[512], folder[512];
+	struct cfg *c = NULL;
+	char *errs = NULL;
+	snprintf(folder, sizeof folder, "%s/inc.d", tmpdir);
+	CHECK(mkdir(folder, 0700) == 0);
+	CHECK_EQ(
+	    load_text("inc1.conf", "@include \"inc.d\"\n" ZONE_OK, &c, &errs, path, sizeof path),
+	    DS_ECONFIG);
+	CHECK(has_error(errs, path, 1, "@include \"inc.d\": ") &&
+	      strstr(errs, "inc.d is not a regular file") != NULL);
+	free(errs);
+	CHECK_EQ(load_text("inc2.conf", "@include \"inc2.conf\"\n@include \"inc2.conf\"\n", &c,
+			   &errs, path, sizeof path),
+		 DS_ECONFIG);
+	CHECK(has_error(errs, path, 2, "more than 64 @include in all"));
+	free(errs);
+	CHECK_EQ(
+	    load_text("nl.conf",
+		      "zones = ( { name = \"example.\"; bootstrap-methods = [ \"a\\nb\" ]; } );\n",
+		      &c, &errs, path, sizeof path),
+	    DS_ECONFIG);
+	CHECK(has_error(errs, path, 1, "unknown bootstrap method \"a\\x0Ab\""));
+	CHECK(strchr(errs, '\n') == errs + strlen(errs) - 1);
+	free(errs);
+	rmdir(folder);
+}
+
 static void test_missing_file(void)
 {
 	struct cfg *c = NULL;
@@ -866,20 +897,19 @@ static void test_missing_file(void)
 static void test_keep_restart(void)
 {
 	char p1[512], p2[512], changed[512];
-	struct cfg *old =
-	    load_ok("old.conf",
-		    "server = { listen = [ \"127.0.0.1\" ]; port = 5354; tcp-idle-timeout = 10; };\n"
-		    "log = { level = \"info\"; };\n"
-		    "zones = ( { name = \"example.\"; } );\n",
-		    p1, sizeof(p1));
-	struct cfg *nc =
-	    load_ok("new.conf",
-		    "server = { listen = [ \"127.0.0.2\", \"::1\" ]; port = 5399;\n"
-		    "  tcp-idle-timeout = 20; };\n"
-		    "log = { level = \"debug\"; };\n"
-		    "api = { tokens-file = \"tokens\"; };\n"
-		    "zones = ( { name = \"example.\"; }, { name = \"other.\"; } );\n",
-		    p2, sizeof(p2));
+	struct cfg *old = load_ok(
+	    "old.conf",
+	    "server = { listen = [ \"127.0.0.1\" ]; port = 5354; tcp-idle-timeout = 10; };\n"
+	    "log = { level = \"info\"; };\n"
+	    "zones = ( { name = \"example.\"; } );\n",
+	    p1, sizeof(p1));
+	struct cfg *nc = load_ok("new.conf",
+				 "server = { listen = [ \"127.0.0.2\", \"::1\" ]; port = 5399;\n"
+				 "  tcp-idle-timeout = 20; };\n"
+				 "log = { level = \"debug\"; };\n"
+				 "api = { tokens-file = \"tokens\"; };\n"
+				 "zones = ( { name = \"example.\"; }, { name = \"other.\"; } );\n",
+				 p2, sizeof(p2));
 	if (old == NULL || nc == NULL)
 		goto out;
 	CHECK(cfg_setting_restart_only("server.port"));
@@ -919,6 +949,7 @@ int main(void)
 	test_bootstrap_settings();
 	test_bad();
 	test_all_errors();
+	test_includes();
 	test_missing_file();
 	test_preflight_ok();
 	test_preflight_bad();
