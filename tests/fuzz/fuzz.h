@@ -6,10 +6,12 @@
 #ifndef DS_TESTS_FUZZ_H
 #define DS_TESTS_FUZZ_H
 
+#include <ftw.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -21,5 +23,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 			abort();                                                        \
 		}                                                                       \
 	} while (0)
+
+static inline int fuzz_rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(p);
+}
+
+/* Remove the folder dir and everything in it (a target's private temp folder). */
+static inline void fuzz_rmtree(const char *dir)
+{
+	nftw(dir, fuzz_rm_one, 8, FTW_DEPTH | FTW_PHYS);
+}
 
 #endif

@@ -18,7 +18,6 @@
  * algorithm and tag; an accepted delegation holds at most DELEG_MAX
  * records, all at the child or below it.
  */
-#include <ftw.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -35,17 +34,9 @@
 static struct cfg *C;
 static char dir[] = "/tmp/dsyncd-fuzz-api.XXXXXX";
 
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
 static void cleanup(void)
 {
-	nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	fuzz_rmtree(dir);
 }
 
 static void setup(void)

@@ -20,7 +20,6 @@
  * value holding a newline does not split a message); a loaded one can be
  * held and freed twice (cfg_hold, cfg_free).
  */
-#include <ftw.h>
 #include <stdio.h>
 #include <stdbool.h>
 #include <string.h>
@@ -35,17 +34,9 @@ static char dir[] = "/tmp/dsyncd-fuzz-cfg.XXXXXX";
 static char path[64];
 static FILE *devnull;
 
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
 static void cleanup(void)
 {
-	nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	fuzz_rmtree(dir);
 }
 
 static void put(const char *name, const char *text)

@@ -26,7 +26,6 @@
  * R15), so no byte of the message, nor any byte beyond it, reaches them
  * raw.
  */
-#include <ftw.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -77,18 +76,10 @@ static void sink(void *arg, int prio, const char *line)
 
 static char dir[] = "/tmp/dsyncd-fuzz.XXXXXX";
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 /* The temporary folder goes with the process (replay runs one per input). */
 static void cleanup(void)
 {
-	nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	fuzz_rmtree(dir);
 }
 
 static void setup(void)

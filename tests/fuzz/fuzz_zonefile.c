@@ -17,7 +17,6 @@
  * records than a delegation holds (DELEG_MAX) stops the extraction with
  * DS_ELIMIT and its name, rather than being handed over cut short.
  */
-#include <ftw.h>
 #include <stdio.h>
 #include <stdbool.h>
 #include <string.h>
@@ -37,17 +36,9 @@ static char path[64];
 static const uint8_t zone[] = "\x07"
 			      "example";
 
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
 static void cleanup(void)
 {
-	nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	fuzz_rmtree(dir);
 }
 
 struct seen {

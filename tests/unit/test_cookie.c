@@ -17,19 +17,6 @@
 #include "common/err.h"
 #include "tests/unit/unit.h"
 
-static struct sockaddr_storage addr(const char *text)
-{
-	struct sockaddr_storage ss;
-	memset(&ss, 0, sizeof ss);
-	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-	if (inet_pton(AF_INET, text, &s4->sin_addr) == 1)
-		s4->sin_family = AF_INET;
-	else if (inet_pton(AF_INET6, text, &s6->sin6_addr) == 1)
-		s6->sin6_family = AF_INET6;
-	return ss;
-}
-
 static size_t unhex(const char *h, uint8_t *out)
 {
 	size_t n = 0;
@@ -56,7 +43,7 @@ static void vector(const char *secret, const char *cc_hex, const char *ip, uint3
 {
 	struct cookie_mac *cm = mac(secret);
 	uint8_t cc[8], want[16], got[16];
-	struct sockaddr_storage peer = addr(ip);
+	struct sockaddr_storage peer = unit_addr(ip);
 	unhex(cc_hex, cc);
 	unhex(want_hex, want);
 	if (cm == NULL)
@@ -80,7 +67,7 @@ static void test_random_secret(void)
 {
 	struct cookie_mac *a = NULL, *b = NULL;
 	uint8_t cc[8] = {0}, x[16], y[16];
-	struct sockaddr_storage p = addr("192.0.2.1");
+	struct sockaddr_storage p = unit_addr("192.0.2.1");
 	CHECK_EQ(cookie_mac_new(NULL, &a), DS_OK);
 	CHECK_EQ(cookie_mac_new(NULL, &b), DS_OK);
 	if (a != NULL && b != NULL) {
@@ -117,7 +104,7 @@ static void test_check(void)
 	if (cm == NULL)
 		return;
 	uint8_t c[48];
-	struct sockaddr_storage p = addr("203.0.113.203"), q = addr("203.0.113.204");
+	struct sockaddr_storage p = unit_addr("203.0.113.203"), q = unit_addr("203.0.113.204");
 	uint32_t now = 1559727985;
 	/* A.3: the reserved bytes the client sent back are part of the hash */
 	size_t n = unhex("fc93fc62807ddb8601abcdef5cf78f71a314227b6679ebf5", c);

@@ -16,24 +16,12 @@
 
 #define S 1000000000ull /* one second in nanoseconds */
 
-static struct sockaddr_storage addr(const char *text)
-{
-	struct sockaddr_storage ss;
-	memset(&ss, 0, sizeof ss);
-	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-	if (inet_pton(AF_INET, text, &s4->sin_addr) == 1)
-		s4->sin_family = AF_INET;
-	else if (inet_pton(AF_INET6, text, &s6->sin6_addr) == 1)
-		s6->sin6_family = AF_INET6;
-	return ss;
-}
-
 static void test_prefix(void)
 {
-	struct sockaddr_storage a = addr("127.0.1.1"), b = addr("127.0.1.200"),
-				c = addr("127.0.2.1"), d = addr("2001:db8:0:ff::1"),
-				e = addr("2001:db8:0:ff:1::2"), f = addr("2001:db8:0:100::1");
+	struct sockaddr_storage a = unit_addr("127.0.1.1"), b = unit_addr("127.0.1.200"),
+				c = unit_addr("127.0.2.1"), d = unit_addr("2001:db8:0:ff::1"),
+				e = unit_addr("2001:db8:0:ff:1::2"),
+				f = unit_addr("2001:db8:0:100::1");
 	CHECK(ratelimit_prefix_key(&a) == ratelimit_prefix_key(&b)); /* same /24 */
 	CHECK(ratelimit_prefix_key(&a) != ratelimit_prefix_key(&c));
 	CHECK(ratelimit_prefix_key(&d) == ratelimit_prefix_key(&e)); /* same /56 */
