@@ -16,6 +16,7 @@
 #include <openssl/rand.h>
 
 #include "common/cookie.h"
+#include "common/msg.h"
 #include "common/err.h"
 #include "common/file.h"
 
@@ -136,27 +137,7 @@ enum cookie_state cookie_check(struct cookie_mac *cm, const uint8_t *opt, size_t
 
 const uint8_t *cookie_find(const uint8_t *rdata, size_t rdlen, size_t *len)
 {
-	const uint8_t *found = NULL;
-	struct wire w;
-	*len = 0;
-	if (rdata == NULL)
-		return NULL;
-	/* the whole list is walked: one that ends early is malformed as a whole */
-	wire_init(&w, rdata, rdlen);
-	while (wire_left(&w) > 0) {
-		uint16_t code = wire_u16(&w);
-		uint16_t olen = wire_u16(&w);
-		const uint8_t *v = wire_bytes(&w, olen);
-		if (wire_err(&w)) {
-			*len = SIZE_MAX;
-			return NULL;
-		}
-		if (code == EDNS_OPT_COOKIE && found == NULL) {
-			found = v;
-			*len = olen;
-		}
-	}
-	return found;
+	return edns_opt_find(rdata, rdlen, EDNS_OPT_COOKIE, len);
 }
 
 void cookie_write(struct wbuf *b, const uint8_t *cookie, size_t len)

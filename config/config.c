@@ -281,26 +281,26 @@ static bool check_nonempty(struct loader *L, const config_setting_t *s, const ch
 }
 
 /* server.user and server.group: a name the system knows (checked at -n) */
-static bool check_user(struct loader *L, const config_setting_t *s, const char *where)
+static bool check_account(struct loader *L, const config_setting_t *s, const char *where,
+			  bool group)
 {
 	const char *v = config_setting_get_string(s);
 	errno = 0;
-	if (v[0] != '\0' && getpwnam(v) != NULL)
+	if (v[0] != '\0' && (group ? getgrnam(v) != NULL : getpwnam(v) != NULL))
 		return true;
-	say(L, s, "'%s': unknown user \"%s\"%s%s", where, v, errno ? ": " : "",
-	    errno ? strerror(errno) : "");
+	say(L, s, "'%s': unknown %s \"%s\"%s%s", where, group ? "group" : "user", v,
+	    errno ? ": " : "", errno ? strerror(errno) : "");
 	return false;
+}
+
+static bool check_user(struct loader *L, const config_setting_t *s, const char *where)
+{
+	return check_account(L, s, where, false);
 }
 
 static bool check_group(struct loader *L, const config_setting_t *s, const char *where)
 {
-	const char *v = config_setting_get_string(s);
-	errno = 0;
-	if (v[0] != '\0' && getgrnam(v) != NULL)
-		return true;
-	say(L, s, "'%s': unknown group \"%s\"%s%s", where, v, errno ? ": " : "",
-	    errno ? strerror(errno) : "");
-	return false;
+	return check_account(L, s, where, true);
 }
 
 static bool check_addr(struct loader *L, const config_setting_t *s, const char *where)
@@ -1668,23 +1668,17 @@ void cfg_free(const struct cfg *cc)
 		free(z->backends);
 	}
 	free(c->zones);
-	strv_free(c->listen);
-	free(c->store_path);
-	free(c->user);
-	free(c->group);
-	free(c->receiver.key_dir);
-	strv_free(c->receiver.addresses);
-	strv_free(c->boot.vantage);
-	strv_free(c->boot.resolvers);
-	free(c->api.listen);
-	free(c->api.tokens_file);
-	free(c->cookie_secret_file);
-	free(c->api.tls_cert);
-	free(c->api.tls_key);
-	free(c->resolver.ta_file);
-	free(c->resolver.root_hints);
-	free(c->resolver.config_file);
-	strv_free(c->resolver.forward);
+	/* the strings and lists the top-level rows filled */
+	for (size_t i = 0; i < NROWS; i++) {
+		const struct row *r = &schema[i];
+		char *at = (char *)c + r->off;
+		if (strncmp(r->path, "zones", 5) == 0)
+			continue;
+		if (r->kind == K_STR || r->kind == K_PATH || r->kind == K_PATHR)
+			free(*(char **)at);
+		else if (r->kind == K_STRV)
+			strv_free(*(char ***)at);
+	}
 	free(c->where.store_path);
 	free(c->where.tokens_file);
 	free(c->where.tls_cert);

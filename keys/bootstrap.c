@@ -541,24 +541,25 @@ int bootstrap_start(const struct cfg *c, struct keycache *keys, struct boot_coun
 	return rc;
 }
 
-void bootstrap_kick(struct bootstrap *b)
+/* Set one of b's flags and wake its thread. */
+static void signal_flag(struct bootstrap *b, bool *flag)
 {
-	if (b == NULL)
-		return;
 	pthread_mutex_lock(&b->mu);
-	b->kicked = true;
+	*flag = true;
 	pthread_cond_signal(&b->cv);
 	pthread_mutex_unlock(&b->mu);
 }
 
+void bootstrap_kick(struct bootstrap *b)
+{
+	if (b != NULL)
+		signal_flag(b, &b->kicked);
+}
+
 void bootstrap_ask_stop(struct bootstrap *b)
 {
-	if (b == NULL || !b->started)
-		return;
-	pthread_mutex_lock(&b->mu);
-	b->stop = true;
-	pthread_cond_signal(&b->cv);
-	pthread_mutex_unlock(&b->mu);
+	if (b != NULL && b->started)
+		signal_flag(b, &b->stop);
 }
 
 void bootstrap_stop(struct bootstrap *b)
@@ -566,10 +567,7 @@ void bootstrap_stop(struct bootstrap *b)
 	if (b == NULL)
 		return;
 	if (b->started) {
-		pthread_mutex_lock(&b->mu);
-		b->stop = true;
-		pthread_cond_signal(&b->cv);
-		pthread_mutex_unlock(&b->mu);
+		bootstrap_ask_stop(b);
 		pthread_join(b->thread, NULL);
 	}
 	bm_resolver_free(b->res);

@@ -173,36 +173,3 @@ void ks_opt_write(struct wbuf *b, uint16_t code, const struct ks_opt *o)
 	wbuf_u8(b, o->data);
 	wbuf_bytes(b, o->text, tl);
 }
-
-const uint8_t *ks_opt_find(const uint8_t *rdata, size_t rdlen, uint16_t code, size_t *len)
-{
-	const uint8_t *found = NULL;
-	size_t found_len = 0;
-	struct wire w;
-
-	*len = 0;
-	if (!rdata) {
-		if (rdlen)
-			*len = SIZE_MAX;
-		return NULL;
-	}
-	/* Walk the whole list even after a match: a list that ends in a
-	 * truncated option is malformed as a whole, whatever comes first. */
-	wire_init(&w, rdata, rdlen);
-	while (wire_left(&w) > 0) {
-		uint16_t oc = wire_u16(&w);
-		uint16_t ol = wire_u16(&w);
-		const uint8_t *v = wire_bytes(&w, ol);
-		if (wire_err(&w)) {
-			*len = SIZE_MAX;
-			return NULL;
-		}
-		if (oc == code && !found) {
-			found = v;
-			found_len = ol;
-		}
-	}
-	if (found)
-		*len = found_len;
-	return found;
-}

@@ -116,14 +116,4 @@ int ks_opt_parse(const uint8_t *p, size_t len, struct ks_opt *out);
  */
 void ks_opt_write(struct wbuf *b, uint16_t code, const struct ks_opt *o);
 
-/*
- * Find option `code` in the RDATA of an OPT record (a list of code/length/
- * value options).  Returns a pointer into rdata to the first such option's
- * payload and sets *len (a zero-length option gives a non-NULL pointer and
- * *len = 0); NULL and *len = 0 when absent; NULL and *len = SIZE_MAX when
- * the option list is malformed anywhere (an option header or value runs past
- * rdlen), even if the option was found before the bad part.
- */
-const uint8_t *ks_opt_find(const uint8_t *rdata, size_t rdlen, uint16_t code, size_t *len);
-
 #endif

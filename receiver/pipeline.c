@@ -281,7 +281,7 @@ static enum msg_kind classify(const struct receiver *r, const struct msg *m, str
 	if (!m->has_opt || m->count[SEC_ZONE] != 1 || m->nrr < 1)
 		return MSG_QUERY;
 	const struct msg_rr *opt = &m->rr[m->opt_idx];
-	ks->p = ks_opt_find(m->wire + opt->rdoff, opt->rdlen, r->cfg->ks_option, &ks->len);
+	ks->p = edns_opt_find(m->wire + opt->rdoff, opt->rdlen, r->cfg->ks_option, &ks->len);
 	return ks->p != NULL ? MSG_INQUIRY : MSG_QUERY;
 }
 
@@ -884,7 +884,7 @@ static void upload_keystate(struct receiver *r, struct job *j, enum key_state st
 	const struct msg_rr *opt = j->m->has_opt ? &j->m->rr[j->m->opt_idx] : NULL;
 	size_t len;
 	if (opt == NULL ||
-	    ks_opt_find(j->m->wire + opt->rdoff, opt->rdlen, r->cfg->ks_option, &len) == NULL)
+	    edns_opt_find(j->m->wire + opt->rdoff, opt->rdlen, r->cfg->ks_option, &len) == NULL)
 		return;
 	j->ks_code = r->cfg->ks_option;
 	j->ks_keyid = tag;

@@ -683,6 +683,16 @@ static void reload_rkeys(struct receiver *r)
 
 /* ---- life cycle ---- */
 
+/* The receiver's rate-limit tables, to make and free them all alike. */
+#define NLIMITS 7
+static void limit_tables(struct receiver *r, struct ratelimit **t[NLIMITS])
+{
+	struct ratelimit **all[NLIMITS] = {
+	    &r->boot_child_verified, &r->boot_source,  &r->ks_source,	&r->upd_source,
+	    &r->upd_signer,	     &r->audit_source, &r->verify_share};
+	memcpy(t, all, sizeof(all));
+}
+
 /*
  * The server cookies' SipHash key: cookies.secret-file, read once at start
  * (so that several receivers behind one name share it), else a random one.
@@ -725,23 +735,11 @@ int receiver_core_new(const struct cfg *cfg, const struct receiver_env *env, str
 	jobq_init(&r->commitq, 2 * (size_t)cfg->queue_max);
 	jobq_init(&r->doneq, 0);
 	ratelimit_bucket_init(&r->verify_budget, cfg->verify_budget, clock_mono_ns());
-	int rc = DS_OK;
-	if (rc == DS_OK)
-		rc = replay_new(&r->replay);
-	if (rc == DS_OK)
-		rc = ratelimit_new(65536, &r->boot_child_verified);
-	if (rc == DS_OK)
-		rc = ratelimit_new(65536, &r->boot_source);
-	if (rc == DS_OK)
-		rc = ratelimit_new(65536, &r->ks_source);
-	if (rc == DS_OK)
-		rc = ratelimit_new(65536, &r->upd_source);
-	if (rc == DS_OK)
-		rc = ratelimit_new(65536, &r->upd_signer);
-	if (rc == DS_OK)
-		rc = ratelimit_new(65536, &r->audit_source);
-	if (rc == DS_OK)
-		rc = ratelimit_new(65536, &r->verify_share);
+	int rc = replay_new(&r->replay);
+	struct ratelimit **limits[NLIMITS];
+	limit_tables(r, limits);
+	for (size_t i = 0; i < NLIMITS && rc == DS_OK; i++)
+		rc = ratelimit_new(65536, limits[i]);
 	if (rc == DS_OK && (rc = cookies_new(cfg, r)) != DS_OK)
 		goto fail;
 	if (rc == DS_OK) {
@@ -913,28 +911,31 @@ int receiver_run(struct receiver *r)
 	return DS_OK;
 }
 
+/* Raise a request flag and wake the I/O loop (async-signal-safe). */
+static void ask(struct receiver *r, volatile sig_atomic_t *flag)
+{
+	*flag = 1;
+	wake(r);
+}
+
 void receiver_stop(struct receiver *r)
 {
-	r->stop = 1;
-	wake(r);
+	ask(r, &r->stop);
 }
 
 void receiver_request_stats(struct receiver *r)
 {
-	r->want_stats = 1;
-	wake(r);
+	ask(r, &r->want_stats);
 }
 
 void receiver_request_keys(struct receiver *r)
 {
-	r->want_keys = 1;
-	wake(r);
+	ask(r, &r->want_keys);
 }
 
 void receiver_request_reload(struct receiver *r)
 {
-	r->want_reload = 1;
-	wake(r);
+	ask(r, &r->want_reload);
 }
 
 int receiver_metrics(void *r, const struct cfg *cfg, struct store *s, FILE *out)
@@ -1006,13 +1007,10 @@ void receiver_free(struct receiver *r)
 	jobq_destroy(&r->doneq);
 	replay_free(r->replay);
 	rkeys_free(atomic_load(&r->rkeys));
-	ratelimit_free(r->boot_child_verified);
-	ratelimit_free(r->boot_source);
-	ratelimit_free(r->ks_source);
-	ratelimit_free(r->upd_source);
-	ratelimit_free(r->upd_signer);
-	ratelimit_free(r->audit_source);
-	ratelimit_free(r->verify_share);
+	struct ratelimit **limits[NLIMITS];
+	limit_tables(r, limits);
+	for (size_t i = 0; i < NLIMITS; i++)
+		ratelimit_free(*limits[i]);
 	cookie_mac_free(r->cookie_mac);
 	for (size_t i = 0; i < r->nrkeys_old; i++)
 		rkeys_free(r->rkeys_old[i]);

@@ -1647,12 +1647,18 @@ int store_validation_update(struct store *s, const struct store_validation *v)
 			     "validation update");
 }
 
+/* An integer column (a time, a key tag), -1 for SQL NULL. */
+static int64_t col_time(sqlite3_stmt *st, int col)
+{
+	return sqlite3_column_type(st, col) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, col);
+}
+
 static void val_row(sqlite3_stmt *st, struct store_validation *v)
 {
 	const unsigned char *t = sqlite3_column_text(st, 6);
 	memset(v, 0, sizeof(*v));
 	v->key_id = sqlite3_column_int64(st, 0);
-	v->next_at = sqlite3_column_type(st, 1) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 1);
+	v->next_at = col_time(st, 1);
 	v->attempts = (unsigned)sqlite3_column_int(st, 2);
 	v->rounds = (unsigned)sqlite3_column_int(st, 3);
 	v->started = sqlite3_column_int64(st, 4);
@@ -1920,12 +1926,6 @@ int store_outbox_pending_pairs(struct store *s, store_pair_cb cb, void *arg)
 	struct pair_walk w = {.cb = cb, .arg = arg};
 
 	return rows_each(s, st_get(s, ST_PENDING_PAIRS), pending_pair_row, &w, "pending pairs");
-}
-
-/* A time column, -1 for SQL NULL. */
-static int64_t col_time(sqlite3_stmt *st, int col)
-{
-	return sqlite3_column_type(st, col) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, col);
 }
 
 static int pair_pending_row(struct store *s, sqlite3_stmt *st, void *ctx)
@@ -2251,8 +2251,7 @@ static int audit_row(struct store *s, sqlite3_stmt *st, void *ctx)
 		    .client = col_str(st, 2),
 		    .zone = col_str(st, 3),
 		    .child = col_str(st, 4),
-		    .key_tag =
-			sqlite3_column_type(st, 5) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 5),
+		    .key_tag = (int)col_time(st, 5),
 		    .actor = col_str(st, 6),
 		    .request = col_str(st, 7),
 		    .result = col_str(st, 8),
@@ -2303,10 +2302,8 @@ static int delivery_row(struct store *s, sqlite3_stmt *st, void *ctx)
 	    .state = col_str(st, 5),
 	    .attempts = sqlite3_column_int(st, 6),
 	    .next_attempt = sqlite3_column_int64(st, 7),
-	    .last_attempt =
-		sqlite3_column_type(st, 8) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 8),
-	    .delivered_at =
-		sqlite3_column_type(st, 9) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 9),
+	    .last_attempt = col_time(st, 8),
+	    .delivered_at = col_time(st, 9),
 	    .last_error = col_str(st, 10),
 	    .changes = col_str(st, 11),
 	    .created = sqlite3_column_int64(st, 12),

@@ -173,3 +173,11 @@ pdns_start() {
 	done
 	return 1
 }
+
+# stop_pids SIGNAL: send SIGNAL to every process in PIDS, then wait for each
+# (the scripts' exit traps)
+stop_pids() {
+	local p
+	for p in "${PIDS[@]}"; do kill -"$1" "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+}

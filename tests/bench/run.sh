@@ -56,9 +56,7 @@ STATUS=0
 
 # shellcheck disable=SC2317 # (called by the trap)
 cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	stop_pids TERM
 	if [ "${KEEP:-0}" = 1 ]; then echo "# files kept in $T"; else rm -rf "$T"; fi
 }
 trap cleanup EXIT
@@ -566,14 +564,17 @@ fi
 
 # ---- B5 helpers ------------------------------------------------------------------
 
-# b5_send FROM CHILD COUNT RATE [args]: child lN's UPDATEs (as b9_send)
-b5_send() {
-	local from=$1 c=$2 n=$3 rate=$4
-	shift 4
+# paced_send FROM KEYPREFIX CHILD COUNT RATE [args]: a paced load of the
+# child's UPDATEs (two NS) signed with the key, sent from FROM; the summary line
+paced_send() {
+	local from=$1 key=$2 child=$3 n=$4 rate=$5
+	shift 5
 	timeout $((PHASE_SECS * 3 + 30)) "$DSYNC_SEND" -s "$ADDR" -p "$PORT" -b "$from" --wait-ms 2000 \
-		-k "${B5KEY[$c]}" --add "l$c.example. 3600 NS ns1.provider.net." \
-		--add "l$c.example. 3600 NS ns2.provider.org." --count "$n" --rate "$rate" "$@" 2>&1 | tail -1
+		-k "$key" --add "$child 3600 NS ns1.provider.net." \
+		--add "$child 3600 NS ns2.provider.org." --count "$n" --rate "$rate" "$@" 2>&1 | tail -1
 }
+# b5_send FROM CHILD COUNT RATE [args]: child lN's UPDATEs
+b5_send() { paced_send "$1" "${B5KEY[$2]}" "l$2.example." "${@:3}"; }
 # b5_flood: B5_SOURCES forged-signature senders, one /24 each in
 # 127.60.0.0/22, B5_FLOOD a second in all, for PHASE_SECS + 3 s; their
 # summaries in $T/b5-flood.N; sets B5FLOOD (their PIDs); returns once the
@@ -722,13 +723,7 @@ if want B9; then
 		serve "$T/b9.conf"
 	}
 	# b9_send FROM CHILD COUNT RATE [args]: a paced load of child bN's UPDATEs
-	b9_send() {
-		local from=$1 c=$2 n=$3 rate=$4
-		shift 4
-		timeout $((PHASE_SECS * 3 + 20)) "$DSYNC_SEND" -s "$ADDR" -p "$PORT" -b "$from" --wait-ms 2000 \
-			-k "${B9KEY[$c]}" --add "b$c.example. 3600 NS ns1.provider.net." \
-			--add "b$c.example. 3600 NS ns2.provider.org." --count "$n" --rate "$rate" "$@" 2>&1 | tail -1
-	}
+	b9_send() { paced_send "$1" "${B9KEY[$2]}" "b$2.example." "${@:3}"; }
 	# b9_run LABEL BUDGET FLOOD(0/1) CHILD: one run; prints its row, sets B9CPU B9P99
 	b9_row() { printf "  %-26s %7s %8s %9s %9s %8s %8s  %s\n" "$@"; }
 	b9_run() {

@@ -55,9 +55,7 @@ FAILS=0
 
 # shellcheck disable=SC2317 # (called by the trap)
 cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	stop_pids KILL
 	if [ "${KEEP:-0}" = 1 ] || [ "$FAILS" -gt 0 ]; then echo "# files kept in $T"; else rm -rf "$T"; fi
 }
 trap cleanup EXIT

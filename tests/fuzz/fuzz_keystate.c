@@ -1,6 +1,6 @@
 /*
  * tests/fuzz/fuzz_keystate.c -- the KeyState EDNS(0) option (keystate/
- * keystate.c) as the receiver reads and answers it: ks_opt_find on the OPT
+ * keystate.c) as the receiver reads and answers it: edns_opt_find on the OPT
  * record of a parsed query (as receiver/pipeline.c's classify does),
  * ks_opt_parse on what it finds (receive_inquiry), ks_opt_write, and the
  * answer builder respond_build (receiver/respond.c) with a KeyState option
@@ -64,7 +64,7 @@ static void check_write(const struct ks_opt *o, size_t cap)
 	} else {
 		FUZZ_ASSERT(b.len == 8 + tl);
 		size_t len;
-		const uint8_t *p = ks_opt_find(buf, b.len, KS_CODE, &len);
+		const uint8_t *p = edns_opt_find(buf, b.len, KS_CODE, &len);
 		FUZZ_ASSERT(p != NULL && len == 4 + tl);
 		struct ks_opt back;
 		FUZZ_ASSERT(ks_opt_parse(p, len, &back) == DS_OK);
@@ -82,7 +82,7 @@ static bool inquiry(const struct msg *m, struct job *j, size_t wcap)
 	const struct msg_rr *opt = &m->rr[m->opt_idx];
 	const uint8_t *rd = m->wire + opt->rdoff;
 	size_t len;
-	const uint8_t *p = ks_opt_find(rd, opt->rdlen, KS_CODE, &len);
+	const uint8_t *p = edns_opt_find(rd, opt->rdlen, KS_CODE, &len);
 	if (p == NULL) {
 		FUZZ_ASSERT(len == 0 || len == SIZE_MAX);
 		return false;
@@ -118,7 +118,7 @@ static void check_answer(const struct job *j)
 	if (j->ks_answer && am.has_opt) {
 		const struct msg_rr *opt = &am.rr[am.opt_idx];
 		size_t len;
-		const uint8_t *p = ks_opt_find(am.wire + opt->rdoff, opt->rdlen, KS_CODE, &len);
+		const uint8_t *p = edns_opt_find(am.wire + opt->rdoff, opt->rdlen, KS_CODE, &len);
 		FUZZ_ASSERT(p != NULL && len >= 4);
 		FUZZ_ASSERT(rd_u16(p) == j->ks_keyid && p[2] == j->ks_state);
 	}

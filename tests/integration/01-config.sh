@@ -37,7 +37,7 @@ sed -i "s|{ name = \"child.other.\"; }|{ name = \"big.example.\"; keys = ( \"$bi
 out=$("$BIN/dsyncd" -n -c "$T/bad.conf" 2>&1)
 expect "a bad configuration fails the check" 78 "$?"
 echo "$out" >"$T/errors.txt"
-for pat in \
+all_reported "$T/errors.txt" "" \
 	"bad.conf:1: .*not-an-address" \
 	"bad.conf:1: unknown setting 'server.prot'" \
 	"bad.conf:4: .*min-ns" \
@@ -46,9 +46,7 @@ for pat in \
 	"bad.conf:[0-9]*: .*wrong.example" \
 	"bad.conf:[0-9]*: .*carrier-pigeon" \
 	"bad.conf:[0-9]*: .*4096.*2048" \
-	"bad.conf:[0-9]*: unknown setting 'zones2'"; do
-	grep -Eq "$pat" "$T/errors.txt" && ok "reported: $pat" || not_ok "not reported: $pat (got: $(tr '\n' '|' <"$T/errors.txt"))"
-done
+	"bad.conf:[0-9]*: unknown setting 'zones2'"
 printf 'server = { port = 5354 \n' >"$T/syntax.conf"
 out=$("$BIN/dsyncd" -n -c "$T/syntax.conf" 2>&1)
 expect_match "a syntax error is reported with its line" "syntax.conf:[12]: " "$out"

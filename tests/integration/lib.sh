@@ -173,6 +173,16 @@ hup() {
 	done
 }
 
+# all_reported FILE LABEL PATTERN...: each pattern (ERE) matches a line of FILE
+all_reported() {
+	local file=$1 label=$2 pat
+	shift 2
+	for pat in "$@"; do
+		grep -Eq "$pat" "$file" && ok "${label}reported: $pat" ||
+			not_ok "${label}did not report: $pat (got: $(tr '\n' '|' <"$file"))"
+	done
+}
+
 # wait_for N COMMAND...: until the command succeeds, at most N tenths of a second
 wait_for() {
 	local n=$1

@@ -1226,17 +1226,22 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The info code of the first EDE option of m, or 65536 when there is none. */
-static unsigned first_ede(const struct msg *m)
+/* The first EDE of m: its code (65536 for none), its text in *text, *tlen. */
+static unsigned ede_of(const struct msg *m, const uint8_t **text, size_t *tlen)
 {
 	struct wire w;
 	uint16_t code, olen;
 	const uint8_t *p;
+	*text = NULL;
+	*tlen = 0;
 	if (!opt_begin(m, &w))
 		return 65536;
 	while ((p = opt_next(&w, &code, &olen)) != NULL)
-		if (code == EDNS_OPT_EDE && olen >= 2)
+		if (code == EDNS_OPT_EDE && olen >= 2) {
+			*text = p + 2;
+			*tlen = olen - 2u;
 			return rd_u16(p);
+		}
 	return 65536;
 }
 
@@ -1247,7 +1252,9 @@ static void load_answer(struct load *L, const uint8_t *p, size_t n, double t0, s
 	unsigned rc = n >= 4 ? (unsigned)(p[3] & 0xf) : 4095, ede = 65536;
 	if (n >= DNS_HDR_LEN && msg_parse(m, p, n) == DS_OK) {
 		rc = m->flags & MSG_TC ? 4094 : full_rcode(m);
-		ede = first_ede(m);
+		const uint8_t *text;
+		size_t tlen;
+		ede = ede_of(m, &text, &tlen);
 		if (m->nsig > 0)
 			L->nsigned++;
 	}
@@ -1534,25 +1541,6 @@ struct seq_run {
 	long resends;
 	struct msg m;
 };
-
-/* The first EDE of m: its code (65536 for none), its text in *text, *tlen. */
-static unsigned ede_of(const struct msg *m, const uint8_t **text, size_t *tlen)
-{
-	struct wire w;
-	uint16_t code, olen;
-	const uint8_t *p;
-	*text = NULL;
-	*tlen = 0;
-	if (!opt_begin(m, &w))
-		return 65536;
-	while ((p = opt_next(&w, &code, &olen)) != NULL)
-		if (code == EDNS_OPT_EDE && olen >= 2) {
-			*text = p + 2;
-			*tlen = olen - 2u;
-			return rd_u16(p);
-		}
-	return 65536;
-}
 
 /* The line of one answered request, counted in the tally. */
 static void seq_answered(struct seq_run *S, long seq, int tries, const uint8_t *ans, size_t n)

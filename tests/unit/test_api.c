@@ -627,20 +627,22 @@ static void test_key_lookup(void)
 	CHECK(strstr(why, "fits 2 keys") != NULL);
 	snprintf(cp, sizeof(cp), "%lld", (long long)x);
 	CHECK_EQ(key_lookup(c, s, cp, &k, why, sizeof(why)), DS_OK);
-	/* none */
-	CHECK_EQ(key_lookup(c, s, "c.example./999", &k, why, sizeof(why)), DS_ENOENT);
-	CHECK(strcmp(why, "c.example. has no key with tag 999") == 0);
-	CHECK_EQ(key_lookup(c, s, "c.example./200/8", &k, why, sizeof(why)), DS_ENOENT);
-	CHECK(strcmp(why, "c.example. has no key with tag 200 and algorithm 8") == 0);
-	CHECK_EQ(key_lookup(c, s, "other.example./100", &k, why, sizeof(why)), DS_ENOENT);
-	CHECK(strcmp(why, "other.example. is not a delegation of zone example.") == 0);
-	/* the most specific configured zone is the child's parent */
-	CHECK_EQ(key_lookup(c, s, "c.sub.example./100", &k, why, sizeof(why)), DS_ENOENT);
-	CHECK(strcmp(why, "c.sub.example. is not a delegation of zone sub.example.") == 0);
-	CHECK_EQ(key_lookup(c, s, "c.example.net./100", &k, why, sizeof(why)), DS_ENOENT);
-	CHECK(strcmp(why, "no configured zone is a parent of c.example.net.") == 0);
-	CHECK_EQ(key_lookup(c, s, "424242", &k, why, sizeof(why)), DS_ENOENT);
-	CHECK(strcmp(why, "no key with id 424242") == 0);
+	/* none: each name with its reason (the most specific configured zone is
+	 * the child's parent: c.sub.example. belongs to sub.example.) */
+	static const struct {
+		const char *name, *why;
+	} none[] = {
+	    {"c.example./999", "c.example. has no key with tag 999"},
+	    {"c.example./200/8", "c.example. has no key with tag 200 and algorithm 8"},
+	    {"other.example./100", "other.example. is not a delegation of zone example."},
+	    {"c.sub.example./100", "c.sub.example. is not a delegation of zone sub.example."},
+	    {"c.example.net./100", "no configured zone is a parent of c.example.net."},
+	    {"424242", "no key with id 424242"},
+	};
+	for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
+		CHECK_EQ(key_lookup(c, s, none[i].name, &k, why, sizeof(why)), DS_ENOENT);
+		CHECK(strcmp(why, none[i].why) == 0);
+	}
 	CHECK_EQ(key_lookup(c, s, "nonsense", &k, why, sizeof(why)), DS_EINVAL);
 out:
 	store_close(s);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "common/msg.h"
 #include "keystate/keystate.h"
 #include "tests/unit/unit.h"
 
@@ -371,7 +372,7 @@ static void test_round_trip(void)
 
 		/* the written bytes are an OPT option list of one option */
 		size_t len = 99;
-		const uint8_t *p = ks_opt_find(buf, b.len, 65002, &len);
+		const uint8_t *p = edns_opt_find(buf, b.len, 65002, &len);
 		CHECK(p == buf + 4);
 		CHECK_EQ(len, b.len - 4);
 
@@ -445,11 +446,11 @@ static void test_parse(void)
 	CHECK_EQ(strlen(o.text), 254);
 }
 
-/* ks_opt_find over list (n bytes) for code: at list + at (-1: NULL), len want. */
+/* edns_opt_find over list (n bytes) for code: at list + at (-1: NULL), len want. */
 static const uint8_t *find_is(const uint8_t *list, size_t n, uint16_t code, long at, size_t want)
 {
 	size_t len = 7; /* must be overwritten */
-	const uint8_t *p = ks_opt_find(list, n, code, &len);
+	const uint8_t *p = edns_opt_find(list, n, code, &len);
 	CHECK(p == (at < 0 ? NULL : list + at));
 	CHECK_EQ(len, want);
 	return p;
@@ -473,7 +474,7 @@ static void test_find(void)
 	/* every prefix of the list: well formed exactly at option boundaries */
 	for (size_t n = 0; n <= sizeof(list); n++) {
 		bool boundary = n == 0 || n == 12 || n == 22 || n == sizeof(list);
-		p = ks_opt_find(list, n, 65002, &len);
+		p = edns_opt_find(list, n, 65002, &len);
 		if (!boundary) {
 			CHECK(p == NULL);
 			CHECK_EQ(len, SIZE_MAX);
@@ -533,11 +534,11 @@ static void test_find_written(void)
 	a.key_id = 22;
 	ks_opt_write(&b, 65002, &a);
 	CHECK_EQ(b.err, 0);
-	p = ks_opt_find(buf, b.len, 65002, &len);
+	p = edns_opt_find(buf, b.len, 65002, &len);
 	CHECK(p != NULL);
 	CHECK_EQ(ks_opt_parse(p, len, &o), DS_OK);
 	CHECK_EQ(o.key_id, 22);
-	p = ks_opt_find(buf, b.len, 65001, &len);
+	p = edns_opt_find(buf, b.len, 65001, &len);
 	CHECK(p != NULL);
 	CHECK_EQ(ks_opt_parse(p, len, &o), DS_OK);
 	CHECK_EQ(o.key_id, 11);

@@ -354,13 +354,13 @@ static int read_answer(const struct agent_target *t, const struct agent_request 
 		const uint8_t *rd = m->wire + opt->rdoff;
 		size_t n;
 		ans->rcode |= (unsigned)m->edns_ext_rcode << 4;
-		const uint8_t *p = ks_opt_find(rd, opt->rdlen, EDNS_OPT_EDE, &n);
+		const uint8_t *p = edns_opt_find(rd, opt->rdlen, EDNS_OPT_EDE, &n);
 		if (p != NULL && n >= 2) {
 			ans->has_ede = true;
 			ans->ede = rd_u16(p);
 			clean_text(ans->ede_text, sizeof(ans->ede_text), p + 2, n - 2);
 		}
-		p = req->ks_code ? ks_opt_find(rd, opt->rdlen, req->ks_code, &n) : NULL;
+		p = req->ks_code ? edns_opt_find(rd, opt->rdlen, req->ks_code, &n) : NULL;
 		if (p != NULL && ks_opt_parse(p, n, &ans->ks) == DS_OK) {
 			ans->has_ks = true;
 			for (char *c = ans->ks.text; *c; c++)
