@@ -17,7 +17,7 @@
 
 CC       ?= cc
 BUILD    ?= build
-PKGS      = ldns openssl sqlite3 libconfig libmicrohttpd libunbound jansson libcurl
+PKGS      = ldns openssl sqlite3 libpq libconfig libmicrohttpd libunbound jansson libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ifeq ($(PKG_LIBS),)
@@ -53,7 +53,7 @@ COMMON_SRC   = common/err.c common/log.c common/wire.c common/dname.c common/msg
                common/rrtext.c common/deleg.c common/zonefile.c common/dnsq.c common/ratelimit.c common/vec.c \
                common/run.c common/tsig.c common/axfr.c common/file.c common/tokens.c common/cookie.c
 SIG0_SRC     = sig0/sig0.c sig0/keyfile.c sig0/keygen.c
-STORE_SRC    = store/store_sqlite.c
+STORE_SRC    = store/store.c store/schema.c store/db.c store/db_sqlite.c store/db_pg.c
 POLICY_SRC   = policy/policy.c
 KEYSTATE_SRC = keystate/keystate.c keystate/methods.c
 CONFIG_SRC   = config/config.c config/preflight.c
@@ -129,10 +129,10 @@ units: $(UNIT_BIN)
 # --- packages -----------------------------------------------------------
 DEB_BUILD = build-essential pkg-config libldns-dev libssl-dev libsqlite3-dev \
             libconfig-dev libmicrohttpd-dev libunbound-dev libevent-dev nettle-dev \
-            libjansson-dev libcurl4-openssl-dev
+            libjansson-dev libcurl4-openssl-dev libpq-dev
 DEB_TEST  = bind9-dnsutils bind9-utils knot knot-dnsutils ldnsutils sqlite3 \
             python3 iproute2 procps dns-root-data prometheus curl unbound \
-            libxml2-utils bind9 nsd pdns-server pdns-backend-sqlite3 \
+            libxml2-utils bind9 nsd pdns-server pdns-backend-sqlite3 postgresql \
             debhelper dpkg-dev fakeroot lintian adduser systemd
 deps:
 	@missing=""; for p in $(DEB_BUILD) $(DEB_TEST); do \

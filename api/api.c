@@ -709,9 +709,9 @@ static int api_open(const struct api_env *env, bool tls, struct api **out)
 	}
 	rc = ratelimit_new(1024, &a->unauth);
 	if (rc == DS_OK)
-		rc = store_open(cfg->store_path, &a->store);
+		rc = store_open(cfg->store_spec, &a->store);
 	if (rc != DS_OK) {
-		log_err("api: cannot open store %s: %s", cfg->store_path, ds_strerror(rc));
+		log_err("api: cannot open store %s: %s", cfg->store_label, ds_strerror(rc));
 		api_free(a);
 		return rc;
 	}

@@ -33,8 +33,10 @@
 #include "common/dname.h"
 #include "common/dnsq.h"
 #include "common/err.h"
+#include "common/file.h"
 #include "common/log.h"
 #include "common/rrtext.h"
+#include "store/store.h"
 
 struct loader {
 	const char *file; /* the config path as given */
@@ -303,6 +305,17 @@ static bool check_group(struct loader *L, const config_setting_t *s, const char 
 	return check_account(L, s, where, true);
 }
 
+/* store.postgresql: a libpq connection string (its syntax; not connected) */
+static bool check_conninfo(struct loader *L, const config_setting_t *s, const char *where)
+{
+	char why[256];
+
+	if (store_pg_check(config_setting_get_string(s), why, sizeof(why)) == DS_OK)
+		return true;
+	say(L, s, "'%s': %s", where, why);
+	return false;
+}
+
 static bool check_addr(struct loader *L, const config_setting_t *s, const char *where)
 {
 	const char *v = config_setting_get_string(s);
@@ -528,6 +541,7 @@ static void show_zones(const void *obj, const struct cfg_visitor *v);
 static void show_boot_methods(const void *obj, const struct cfg_visitor *v);
 static void show_children(const void *obj, const struct cfg_visitor *v);
 static void show_keys(const void *obj, const struct cfg_visitor *v);
+static void show_conninfo(const void *obj, const struct cfg_visitor *v);
 static void show_backends(const void *obj, const struct cfg_visitor *v);
 
 // clang-format off
@@ -552,6 +566,8 @@ static const struct row schema[] = {
 
 	{"store",                                CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0, NULL, NULL},
 	{"store.path",                           CT_STR,    CFG_STORE_PATH,      0,     0,        check_nonempty,      RESTART, K_PATH, offsetof(struct cfg, store_path), NOCOUNT, NULL, NULL},
+	{"store.postgresql",                     CT_STR,    NULL,                0,     0,        check_conninfo,      RESTART, K_STR, offsetof(struct cfg, store_pg), NOCOUNT, NULL, show_conninfo},
+	{"store.postgresql-file",                CT_STR,    NULL,                0,     0,        check_nonempty,      RESTART, K_PATH, offsetof(struct cfg, store_pg_file), NOCOUNT, NULL, NULL},
 	{"store.retention-days",                 CT_INT,    "0",                 0,     36500,    NULL,                0, K_UINT, offsetof(struct cfg, retention_days), NOCOUNT, NULL, NULL},
 
 	{"log",                                  CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0, NULL, NULL},
@@ -1123,6 +1139,74 @@ static void free_backend_settings(struct cfg_backend *b)
 
 /* ------------------------------------------------- pass 2+3: sections */
 
+/* The connection string in store.postgresql-file: its first line that is
+ * neither empty nor a comment (NULL after saying why). */
+static char *read_conninfo(struct loader *L, const config_setting_t *at, const char *path)
+{
+	char why[PATH_MAX + 128];
+	size_t len;
+	char *buf = file_read_checked(path, "PostgreSQL connection file", true, 8192, &len, why,
+				      sizeof(why));
+	char *line = buf, *out = NULL;
+
+	if (buf == NULL) {
+		say(L, at, "'store.postgresql-file': %s", why);
+		return NULL;
+	}
+	while (line != NULL && out == NULL) {
+		char *next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		line += strspn(line, " \t");
+		line[strcspn(line, "\r")] = '\0';
+		if (line[0] != '\0' && line[0] != '#')
+			out = dup_str(L, line);
+		line = next;
+	}
+	free(buf);
+	if (out == NULL)
+		say(L, at, "'store.postgresql-file': %s holds no connection string", path);
+	else if (store_pg_check(out, why, sizeof(why)) != DS_OK)
+		say(L, at, "'store.postgresql-file': %s: %s", path, why);
+	return out;
+}
+
+/* The store dsyncd opens: store.path, or a PostgreSQL database. */
+static void fill_store(struct loader *L, const config_setting_t *root)
+{
+	struct cfg *c = L->c;
+	const config_setting_t *sg = find(root, "store");
+	const config_setting_t *pf = find(sg, "store.postgresql-file");
+	char *conninfo = c->store_pg;
+
+	if (c->store_pg != NULL && pf != NULL)
+		say(L, pf, "'store.postgresql' and 'store.postgresql-file' both give the database");
+	if (c->store_pg == NULL && pf != NULL)
+		conninfo = read_conninfo(L, pf, c->store_pg_file);
+	if (conninfo != NULL && find(sg, "store.path") != NULL)
+		say(L, find(sg, "store.path"),
+		    "'store.path' and a PostgreSQL database name two stores: keep one");
+	if (conninfo == NULL) {
+		c->store_spec = dup_str(L, c->store_path);
+		c->store_label = dup_str(L, c->store_path);
+		return;
+	}
+	char *masked = store_pg_masked(conninfo);
+	size_t n = strlen(STORE_PG_PREFIX) + strlen(conninfo) + 1;
+	c->store_spec = malloc(n);
+	if (c->store_spec != NULL)
+		snprintf(c->store_spec, n, "%s%s", STORE_PG_PREFIX, conninfo);
+	n = strlen("postgresql (") + (masked ? strlen(masked) : 0) + 2;
+	c->store_label = malloc(n);
+	if (c->store_label != NULL)
+		snprintf(c->store_label, n, "postgresql (%s)", masked ? masked : "");
+	free(masked);
+	if (conninfo != c->store_pg)
+		free(conninfo);
+	if (c->store_spec == NULL || c->store_label == NULL)
+		L->oom = true;
+}
+
 static void fill_globals(struct loader *L, const config_setting_t *root)
 {
 	struct cfg *c = L->c;
@@ -1131,6 +1215,7 @@ static void fill_globals(struct loader *L, const config_setting_t *root)
 					     "api",    "resolver", "receiver", "cookies"};
 	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
 		fill_rows(L, find(root, groups[i]), groups[i], c);
+	fill_store(L, root);
 
 	const config_setting_t *sg = find(root, "sig0");
 	if (c->limits.rsa_min_bits > c->limits.rsa_max_bits) {
@@ -1679,6 +1764,8 @@ void cfg_free(const struct cfg *cc)
 		else if (r->kind == K_STRV)
 			strv_free(*(char ***)at);
 	}
+	free(c->store_spec);
+	free(c->store_label);
 	free(c->where.store_path);
 	free(c->where.tokens_file);
 	free(c->where.tls_cert);
@@ -1832,6 +1919,17 @@ static void show_children(const void *obj, const struct cfg_visitor *v)
 }
 
 /* A child's keys: the KEY record as text, and what was learnt from it. */
+/* store.postgresql without its password */
+static void show_conninfo(const void *obj, const struct cfg_visitor *v)
+{
+	const struct cfg *c = obj;
+	char *m = c->store_pg ? store_pg_masked(c->store_pg) : NULL;
+	struct cfg_value val = {.type = CV_STR, .s = m};
+
+	v->value(v->arg, "postgresql", &val);
+	free(m);
+}
+
 static void show_keys(const void *obj, const struct cfg_visitor *v)
 {
 	const struct cfg_child *ch = obj;
@@ -1985,6 +2083,12 @@ int cfg_keep_restart(struct cfg *nc, const struct cfg *old, char *changed, size_
 		at += n > 0 ? (size_t)n : 0;
 	}
 	/* what follows from those settings follows them back */
+	free(nc->store_spec);
+	free(nc->store_label);
+	nc->store_spec = strdup(old->store_spec);
+	nc->store_label = strdup(old->store_label);
+	if (nc->store_spec == NULL || nc->store_label == NULL)
+		return DS_ENOMEM;
 	nc->api.enabled = old->api.enabled;
 	nc->receiver.enabled = old->receiver.enabled;
 	return DS_OK;

@@ -150,7 +150,12 @@ struct cfg {
 	char *group;		 /* server.group: its group (NULL: the user's) */
 
 	/* store */
-	char *store_path;	 /* CFG_STORE_PATH */
+	char *store_path;    /* CFG_STORE_PATH: the SQLite file */
+	char *store_pg;	     /* store.postgresql: a libpq connection string */
+	char *store_pg_file; /* store.postgresql-file: a file holding one */
+	/* what store_open() takes: the file, or STORE_PG_PREFIX and the
+	 * connection string; and what logs say of it (no password) */
+	char *store_spec, *store_label;
 	unsigned retention_days; /* audit rows and delivered changes kept; 0 = forever */
 
 	/* log */

@@ -24,6 +24,7 @@
 #include "common/file.h"
 #include "common/tokens.h"
 #include "config/config.h"
+#include "store/store.h"
 
 #define WHY_MAX (PATH_MAX + 256)
 
@@ -51,6 +52,8 @@ static unsigned check_store(const struct cfg *c, FILE *err)
 {
 	char why[WHY_MAX];
 	unsigned n = 0;
+	if (store_spec_is_pg(c->store_spec))
+		return 0; /* a database elsewhere: its string was checked at load */
 	char *dir = file_dirname(c->store_path);
 	if (dir == NULL)
 		return 1;

@@ -133,8 +133,8 @@ int daemon_delegation_command(const struct cfg *cfg, int argc, char **argv, FILE
 			ex = EX_DATAERR;
 		}
 	}
-	if (ex == 0 && store_open(cfg->store_path, &s) != DS_OK) {
-		fprintf(out, "delegation: cannot open the store %s\n", cfg->store_path);
+	if (ex == 0 && store_open(cfg->store_spec, &s) != DS_OK) {
+		fprintf(out, "delegation: cannot open the store %s\n", cfg->store_label);
 		ex = EX_IOERR;
 	}
 	if (ex == 0)

@@ -290,7 +290,7 @@ static int import_read(const struct cfg_zone *zc, const char *zone, const char *
 /* Open the store and find or add the zone (a dry run adds nothing). */
 static int import_store(const struct cfg *cfg, struct import_run *r)
 {
-	int rc = store_open(cfg->store_path, &r->s);
+	int rc = store_open(cfg->store_spec, &r->s);
 	if (rc == DS_OK && !r->dry_run)
 		rc = store_begin(r->s);
 	if (rc == DS_OK && !r->dry_run)

@@ -19,6 +19,7 @@
 #include "keystate/keystate.h"
 #include "daemon/commands.h"
 #include "keys/keys.h"
+#include "store/store.h"
 
 static void list(struct store *s, const struct keyrows *l, FILE *out)
 {
@@ -52,8 +53,10 @@ static void lock_pid(const struct cfg *cfg, char *pid, size_t len)
 {
 	char lp[4096];
 	snprintf(lp, sizeof(lp), "%s.lock", cfg->store_path);
-	FILE *f = fopen(lp, "r");
 	pid[0] = '\0';
+	if (store_spec_is_pg(cfg->store_spec))
+		return; /* no lock file: each node applies changes by itself */
+	FILE *f = fopen(lp, "r");
 	if (f != NULL && fgets(pid, (int)len, f) != NULL)
 		pid[strspn(pid, "0123456789")] = '\0';
 	if (f != NULL)
@@ -144,9 +147,9 @@ int daemon_key_command(const struct cfg *cfg, int argc, char **argv, FILE *out)
 	/* the accepted older form: CHILD TAG as two words */
 	snprintf(name, sizeof(name), "%s%s%s", argv[is_change], argc == 3 ? "/" : "",
 		 argc == 3 ? argv[2] : "");
-	int rc = store_open(cfg->store_path, &s);
+	int rc = store_open(cfg->store_spec, &s);
 	if (rc != DS_OK) {
-		fprintf(out, "key: cannot open the store %s\n", cfg->store_path);
+		fprintf(out, "key: cannot open the store %s\n", cfg->store_label);
 		return rc;
 	}
 	if (is_list)

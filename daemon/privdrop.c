@@ -22,6 +22,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "store/store.h"
 
 struct target {
 	const char *user; /* NULL: the user stays */
@@ -176,7 +177,8 @@ static int switch_ids(const struct target *t)
 /* Files, then ids, then the check that the files are still ours to write. */
 static int drop(const struct cfg *cfg, const struct target *t, uid_t euid)
 {
-	bool memory = strcmp(cfg->store_path, ":memory:") == 0;
+	/* a PostgreSQL store has no file here */
+	bool memory = strcmp(cfg->store_path, ":memory:") == 0 || store_spec_is_pg(cfg->store_spec);
 	char *store_dir = memory ? NULL : folder_of(cfg->store_path);
 	if (!memory && store_dir == NULL)
 		return DS_ENOMEM;

@@ -21,18 +21,23 @@
 #include "keys/keys.h"
 #include "outbox/outbox.h"
 #include "receiver/receiver.h"
+#include "store/store.h"
 
 /* The child keys: the configuration's into the store, the store's into the cache. */
 static int open_keys(const struct cfg *cfg, struct process *p)
 {
 	char why[1200];
 	/* opened first: store_open makes the store's folder when it is missing */
-	int rc = store_open(cfg->store_path, &p->store);
+	int rc = store_open(cfg->store_spec, &p->store);
 	if (rc != DS_OK) {
-		log_err("cannot open store %s: %s", cfg->store_path, ds_strerror(rc));
+		log_err("cannot open store %s: %s", cfg->store_label, ds_strerror(rc));
 		return rc;
 	}
-	rc = store_lock(cfg->store_path, &p->lockfd, why, sizeof(why));
+	/* several nodes share a PostgreSQL store: only a file is locked */
+	p->lockfd = -1;
+	rc = store_spec_is_pg(cfg->store_spec)
+		 ? DS_OK
+		 : store_lock(cfg->store_path, &p->lockfd, why, sizeof(why));
 	if (rc != DS_OK) {
 		log_err("%s", why);
 		return rc;

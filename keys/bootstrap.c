@@ -498,7 +498,7 @@ int bootstrap_new(const struct cfg *c, struct keycache *keys, struct boot_counte
 	};
 	int rc = vantage_parse(b);
 	if (rc == DS_OK)
-		rc = store_open(c->store_path, &b->s);
+		rc = store_open(c->store_spec, &b->s);
 	if (rc == DS_OK) {
 		rc = bm_resolver_new(&rc_, &b->res, why, sizeof(why));
 		if (rc != DS_OK)

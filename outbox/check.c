@@ -227,7 +227,7 @@ int outbox_check(const struct cfg *cfg, const char *zone, bool fix, FILE *out)
 		fprintf(out, "check: zone %s is not configured\n", zone);
 		return DS_ENOENT;
 	}
-	int rc = store_open(cfg->store_path, &s);
+	int rc = store_open(cfg->store_spec, &s);
 	if (rc != DS_OK)
 		fprintf(out, "check: cannot open the store: %s\n", ds_strerror(rc));
 	for (size_t i = 0; rc == DS_OK && i < zc->nbackends; i++)

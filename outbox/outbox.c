@@ -298,7 +298,7 @@ static int lane_init(struct outbox_runner *o, const struct cfg *cfg, struct lane
 		log_err("%s: backend %s: %s", zc->backends[i].where, zc->backends[i].name, err);
 		return rc;
 	}
-	return store_open(cfg->store_path, &l->store);
+	return store_open(cfg->store_spec, &l->store);
 }
 
 /* fn(arg, zone, i) for backend i of every zone, in configuration order,
@@ -380,7 +380,7 @@ static int threads_start(struct outbox_runner *o)
 	}
 	if (o->cfg->retention_days == 0)
 		return DS_OK;
-	int rc = o->store ? DS_OK : store_open(o->cfg->store_path, &o->store);
+	int rc = o->store ? DS_OK : store_open(o->cfg->store_spec, &o->store);
 	if (rc != DS_OK)
 		return rc;
 	if (pthread_create(&o->thread, NULL, purge_main, o) != 0)

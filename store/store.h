@@ -1,24 +1,28 @@
 /*
  * store/store.h -- the durable store behind one interface.
  *
- * The only implementation today is SQLite (store/store_sqlite.c): WAL mode,
- * synchronous=FULL, a versioned schema with migrations.  Every SQL parameter
- * is bound (R15).  A struct store is one connection: use it from one thread
- * at a time; open one per thread that needs it.
+ * Two engines under one logic (store/store.c, store/db.h): an embedded
+ * SQLite file (WAL mode, synchronous=FULL; one machine) or a PostgreSQL
+ * database (several dsyncd sharing it).  The schema is versioned with
+ * migrations (store/schema.c).  Every SQL parameter is bound (R15).  A
+ * struct store is one connection: use it from one thread at a time; open
+ * one per thread that needs it.
  *
  * Transactions: store_begin()/store_commit()/store_rollback() group writes;
  * store_savepoint()/store_release()/store_rollback_to() nest one UPDATE inside
  * a group commit so each UPDATE stays all-or-nothing.  store_commit() returns
- * only after the data is durable (fsync), which is when NOERROR may be sent:
- * the file is in WAL mode with synchronous=FULL, so every COMMIT syncs the
- * WAL before it returns.  store_begin() takes the write lock at once
- * (BEGIN IMMEDIATE).  A write called outside any transaction is its own
- * atomic transaction.
+ * only after the data is durable, which is when NOERROR may be sent: SQLite
+ * syncs its WAL at every COMMIT, PostgreSQL flushes its own before it
+ * answers.  store_begin() takes the store's write lock at once (SQLite's
+ * BEGIN IMMEDIATE; on PostgreSQL one advisory lock every node takes), so
+ * writers take turns across threads, processes and nodes.  A write called
+ * outside any transaction is its own atomic transaction.
  *
  * Return codes: DS_OK; DS_ENOENT when the thing looked up or changed does
- * not exist; DS_EBUSY when the file stays locked past the 5 s busy timeout
- * (SQLITE_BUSY/LOCKED); DS_EINVAL for bad arguments; DS_ESTORE for any other
- * SQLite failure (logged with log_err).  After a failed write inside a
+ * not exist; DS_EBUSY when the store stays locked past its 5 s timeout;
+ * DS_EINVAL for bad arguments; DS_ESTORE for any other failure of the
+ * engine, a lost database connection included (logged with log_err; the
+ * next call connects again).  After a failed write inside a
  * transaction the caller rolls back (to the savepoint or the whole group).
  *
  * Callbacks of the *_foreach walks run while the walk's statement is open:
@@ -43,11 +47,21 @@
 struct store;
 
 #define STORE_SCHEMA_VERSION 7
+#define STORE_PG_PREFIX "postgresql:"
+/* Whether spec names a PostgreSQL store (no lock file, no local file). */
+bool store_spec_is_pg(const char *spec);
+/* A libpq connection string's syntax: DS_OK, or DS_ECONFIG and why. */
+int store_pg_check(const char *conninfo, char *why, size_t len);
+/* The connection string with its password hidden, for operators' eyes
+ * (malloc'd; NULL when it does not parse or on ENOMEM). */
+char *store_pg_masked(const char *conninfo);
 
 /*
  * Open and migrate to STORE_SCHEMA_VERSION (one transaction per version).
- * Creates the parent directory if missing (one level, mode 0700) and the
- * file with mode 0600.  ":memory:" opens a private in-memory store (tests).
+ * spec is a SQLite file, or "postgresql:" and a libpq connection string
+ * (STORE_PG_PREFIX).  For a file: creates the parent directory if missing
+ * (one level, mode 0700) and the file with mode 0600; ":memory:" opens a
+ * private in-memory store (tests).
  * A file with a newer schema than this build is refused (DS_ESTORE).
  * *out is NULL on error.  Free with store_close().
  */
@@ -66,6 +80,9 @@ int store_lock(const char *path, int *fd, char *why, size_t whylen);
 void store_unlock(int fd);
 /* Schema version found in the file (after migration). */
 int store_schema_version(struct store *s);
+/* What the store is, for logs: the file, or the PostgreSQL server and
+ * database (never a password). */
+const char *store_label(const struct store *s);
 
 int store_begin(struct store *s);
 int store_commit(struct store *s);

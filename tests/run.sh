@@ -33,6 +33,21 @@ rc=$?
 grep -v '^ok ' "$log"
 tally docs $rc
 
+# the store's unit tests run on SQLite and on a real PostgreSQL server
+. tests/integration/lib-pg.sh
+pgdir=$(mktemp -d /tmp/dsyncd-pg.XXXXXX)
+chmod 755 "$pgdir"
+trap 'pg_stop "$pgdir/pg"; rm -rf "$pgdir"' EXIT
+echo "== PostgreSQL for the store's tests"
+if pg_start "$pgdir/pg" 127.0.0.84 15432 >"$log" 2>&1; then
+	DSYNC_TEST_PG=$(pg_conninfo 127.0.0.84 15432)
+	export DSYNC_TEST_PG
+else
+	cat "$log"
+	echo "not ok - PostgreSQL did not start"
+	fail=$((fail + 1))
+fi
+
 echo "== unit tests ($BUILD)"
 for t in "$BUILD"/test_*; do
 	[ -x "$t" ] || continue
@@ -41,6 +56,8 @@ for t in "$BUILD"/test_*; do
 	grep -v '^ok ' "$log" | tail -30
 	tally "$(basename "$t")" $rc
 done
+pg_stop "$pgdir/pg"
+unset DSYNC_TEST_PG
 
 if [ -f tests/fuzz/Makefile ]; then
 	echo "== fuzz corpus replay"

@@ -37,7 +37,7 @@ for alg in RSASHA256 RSASHA512 ECDSAP256SHA256 ECDSAP384SHA384 ED25519 ED448; do
 	expect "$alg${tcp:+ (tcp)}: add NS, glue and DS -> NOERROR" NOERROR "$r"
 	n=$(deleg_dump | grep -c "^$c\|^ns1.$c")
 	expect "$alg: 5 records stored" 5 "$n"
-	ttl=$(sqlite3 "$T/db/dsyncd.db" "select distinct ttl from delegation where owner_text like '%$c'")
+	ttl=$(sql "select distinct ttl from delegation where owner_text like '%$c'")
 	expect "$alg: TTLs normalised to the delegation TTL" 3600 "$ttl"
 
 	# replace an NS whose glue then becomes orphaned
@@ -122,7 +122,7 @@ pre REFUSED "on a name outside the child" "yxdomain ed448.example."
 expect "ED25519 child delegation after all of it" \
 	"ed25519.example. 2 ns2.provider.net.|ed25519.example. 2 ns3.provider.org." \
 	"$(deleg_dump | grep '^ed25519' | paste -sd'|')"
-audits=$(sqlite3 "$T/db/dsyncd.db" "select count(*) from audit where actor='update'")
+audits=$(sql "select count(*) from audit where actor='update'")
 expect "every decision has an audit row" "$(grep -c ' update zone=' "$T/dsyncd.log")" "$audits"
 grep -q 'result=refused rcode=REFUSED reason="ed25519.example. NS set would have 0 record(s); the minimum is 2"' "$T/dsyncd.log" &&
 	ok "one log line names the refused rule" || not_ok "log line for the NS refusal"

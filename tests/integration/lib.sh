@@ -86,7 +86,9 @@ write_conf() {
 	mkdir -p "$T/out" "$T/db"
 	{
 		echo "server = { listen = [ \"$addr\" ]; port = $port; tcp-idle-timeout = 3; workers = 2; };"
-		echo "store = { path = \"$T/db/dsyncd.db\"; };"
+		# DSYNC_TEST_STORE: another store group (the PostgreSQL tests)
+		local store="store = { path = \"$T/db/dsyncd.db\"; };"
+		echo "${DSYNC_TEST_STORE:-$store}"
 		echo "log = { level = \"debug\"; };"
 		echo "zones = ( { name = \"$zone\";"
 		echo "  children = ("
@@ -251,18 +253,29 @@ EOF
 
 # ---- the store -------------------------------------------------------------
 
+. "$(dirname "${BASH_SOURCE[0]}")/lib-pg.sh"
+
+# sql QUERY...: run SQL on the test's store, rows as "a|b" lines: the SQLite
+# file, or with DSYNC_TEST_PGDIR the PostgreSQL server there (lib-pg.sh)
+sql() {
+	if [ -n "${DSYNC_TEST_PGDIR:-}" ]; then
+		pg_psql "$DSYNC_TEST_PGDIR" -d dsyncd -At -c "$*" 2>/dev/null
+	else
+		sqlite3 "$T/db/dsyncd.db" "$@" 2>/dev/null
+	fi
+}
+
 # deleg_dump: every delegation record in the store, one line each, sorted
 deleg_dump() {
-	sqlite3 "$T/db/dsyncd.db" "select owner_text || ' ' || type || ' ' || rdata_text from delegation order by 1" 2>/dev/null
+	sql "select owner_text || ' ' || type || ' ' || rdata_text from delegation order by 1"
 }
 
 # state_dump: everything an UPDATE may change (not the audit log)
 state_dump() {
-	sqlite3 "$T/db/dsyncd.db" \
-		"select 'D', owner_text, type, ttl, rdata_text from delegation order by 2,3,5;
+	sql "select 'D', owner_text, type, ttl, rdata_text from delegation order by 2,3,5;
 		 select 'K', key_tag, state from keys order by 2;
 		 select 'C', name_text from children order by 2;
-		 select 'O', count(*) from outbox_change;" 2>/dev/null
+		 select 'O', count(*) from outbox_change;"
 }
 
 # ---- a parent's primary (the backends that feed one) -----------------------
@@ -295,7 +308,7 @@ served() {
 			print $1 " " t " " r }' | sort
 }
 # pending: deliveries waiting in the outbox
-pending() { sqlite3 "$T/db/dsyncd.db" "select count(*) from delivery where state = 'pending'" 2>/dev/null; }
+pending() { sql "select count(*) from delivery where state = 'pending'"; }
 # synced: wait (30 s at most) until the primary serves what the store holds
 # and the outbox is empty
 synced() {

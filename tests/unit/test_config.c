@@ -17,6 +17,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "config/config.h"
+#include "store/store.h"
 #include "unit.h"
 #include "backends/backend.h"
 #include "backends/zonefile.h"
@@ -598,7 +599,57 @@ static const struct bad_case bad[] = {
     {"unknown group",
      "server = { user = \"root\";\n group = \"no-such-group-dsyncd\"; };\n" ZONE_OK, 2,
      "'server.group': unknown group \"no-such-group-dsyncd\""},
+    {"bad connection string", "store = {\n postgresql = \"host=db1 dbname\"; };\n" ZONE_OK, 2,
+     "'store.postgresql': missing \"=\" after \"dbname\""},
+    {"two databases",
+     "store = {\n postgresql = \"host=db1\";\n postgresql-file = \"x\"; };\n" ZONE_OK, 3,
+     "'store.postgresql' and 'store.postgresql-file' both give the database"},
+    {"file and database", "store = {\n path = \"a.db\";\n postgresql = \"host=db1\"; };\n" ZONE_OK,
+     2, "'store.path' and a PostgreSQL database name two stores"},
+    {"no connection file", "store = {\n postgresql-file = \"/nonexistent/pg\"; };\n" ZONE_OK, 2,
+     "'store.postgresql-file': /nonexistent/pg"},
 };
+
+/* store.postgresql and store.postgresql-file: what store_open() gets, what
+ * logs and the API show (never the password), the file's checks. */
+static void test_postgresql(void)
+{
+	char path[512], file[600], text[1024], *errs = NULL;
+	struct cfg *c = load_ok("pg1.conf",
+				"store = { postgresql = \"host=db1 dbname=d user=u "
+				"password='s3cret'\"; };\n" ZONE_OK,
+				path, sizeof path);
+	if (c != NULL) {
+		CHECK(strcmp(c->store_spec,
+			     "postgresql:host=db1 dbname=d user=u password='s3cret'") == 0);
+		CHECK(strstr(c->store_label, "host='db1'") != NULL);
+		CHECK(strstr(c->store_label, "s3cret") == NULL);
+		CHECK(strstr(c->store_label, "password='********'") != NULL);
+		CHECK(store_spec_is_pg(c->store_spec));
+	}
+	cfg_free(c);
+	snprintf(file, sizeof file, "%s/pg.conninfo", tmpdir);
+	write_file(file, "# the database\n\n  host=db2 dbname=d password=p2\nignored\n");
+	chmod(file, 0600);
+	snprintf(text, sizeof text, "store = { postgresql-file = \"pg.conninfo\"; };\n" ZONE_OK);
+	c = load_ok("pg2.conf", text, path, sizeof path);
+	if (c != NULL)
+		CHECK(strcmp(c->store_spec, "postgresql:host=db2 dbname=d password=p2") == 0);
+	cfg_free(c);
+	/* others may read it: refused, as a private key would be */
+	chmod(file, 0644);
+	c = NULL;
+	CHECK_EQ(load_text("pg3.conf", text, &c, &errs, path, sizeof path), DS_ECONFIG);
+	CHECK(has_error(errs, path, 1, "'store.postgresql-file'"));
+	free(errs);
+	/* without a PostgreSQL database, the file */
+	c = load_ok("pg4.conf", "store = { path = \"s.db\"; };\n" ZONE_OK, path, sizeof path);
+	if (c != NULL) {
+		CHECK(!store_spec_is_pg(c->store_spec));
+		CHECK(strcmp(c->store_spec, c->store_path) == 0);
+	}
+	cfg_free(c);
+}
 
 static void test_bad(void)
 {
@@ -948,6 +999,7 @@ int main(void)
 	test_values();
 	test_bootstrap_settings();
 	test_bad();
+	test_postgresql();
 	test_all_errors();
 	test_includes();
 	test_missing_file();

@@ -18,6 +18,7 @@
 #include "common/dname.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "store/db.h"
 #include "store/store.h"
 #include "tests/unit/unit.h"
 
@@ -85,57 +86,77 @@ static bool rr_bytes_equal(const struct drr *a, const struct drr *b)
 	       memcmp(a->rdata, b->rdata, a->rdlen) == 0;
 }
 
-/* ---- raw access to the file, to see what the store really wrote ---- */
+/* ---- raw access to the store, to see what it really wrote ---- */
+
+/*
+ * The store under test: the SQLite file dbpath, then (when DSYNC_TEST_PG
+ * gives a libpq connection string) a PostgreSQL database, with the same
+ * tests.  The raw helpers read it over a connection of their own.
+ */
+static char spec[1024];
+static bool on_pg;
 
 static int64_t raw_int(const char *sql)
 {
-	sqlite3 *db;
-	sqlite3_stmt *st;
+	struct db *db;
+	struct db_stmt *st;
 	int64_t v = -999;
 
-	if (sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+	if (db_open(spec, &db) != DS_OK)
 		return v;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			v = sqlite3_column_type(st, 0) == SQLITE_NULL ? -1
-								      : sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
+	if (db_prepare(db, sql, &st) == DS_OK) {
+		if (db_step(st) == DB_ROW)
+			v = db_col_null(st, 0) ? -1 : db_col_int64(st, 0);
+		db_reset(st);
+		db_finalize(st);
 	}
-	sqlite3_close(db);
+	db_close(db);
 	return v;
 }
 
-/* Run sql on a connection of its own, with foreign keys enforced. */
+/* Run sql on a connection of its own (foreign keys enforced on SQLite). */
 static int raw_exec(const char *sql)
 {
-	sqlite3 *db;
-	int rc = sqlite3_open(dbpath, &db);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(db, "PRAGMA foreign_keys=ON", NULL, NULL, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-	sqlite3_close(db);
+	struct db *db;
+	int rc = db_open(spec, &db);
+
+	if (rc == DS_OK && !on_pg)
+		rc = db_exec(db, "PRAGMA foreign_keys=ON");
+	if (rc == DS_OK)
+		rc = db_exec(db, sql);
+	db_close(db);
 	return rc;
 }
 
 static bool raw_has_text(const char *sql, const char *want)
 {
-	sqlite3 *db;
-	sqlite3_stmt *st;
+	struct db *db;
+	struct db_stmt *st;
 	bool found = false;
 
-	if (sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+	if (db_open(spec, &db) != DS_OK)
 		return false;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			const unsigned char *t = sqlite3_column_text(st, 0);
-			if (t != NULL && strcmp((const char *)t, want) == 0)
+	if (db_prepare(db, sql, &st) == DS_OK) {
+		while (db_step(st) == DB_ROW) {
+			const char *t = db_col_text(st, 0);
+			if (t != NULL && strcmp(t, want) == 0)
 				found = true;
 		}
-		sqlite3_finalize(st);
+		db_reset(st);
+		db_finalize(st);
 	}
-	sqlite3_close(db);
+	db_close(db);
 	return found;
+}
+
+/* An empty store: a new in-memory SQLite one, or the PostgreSQL database
+ * with every table dropped. */
+static int fresh(struct store **m)
+{
+	if (!on_pg)
+		return store_open(":memory:", m);
+	CHECK_EQ(raw_exec("DROP OWNED BY CURRENT_USER"), DS_OK);
+	return store_open(spec, m);
 }
 
 /* ---- tests ---- */
@@ -145,15 +166,18 @@ static void test_open(struct store **s)
 	struct stat sb;
 	char dir[300];
 
-	CHECK_EQ(store_open(dbpath, s), DS_OK);
+	if (on_pg)
+		CHECK_EQ(raw_exec("DROP OWNED BY CURRENT_USER"), DS_OK);
+	CHECK_EQ(store_open(spec, s), DS_OK);
 	CHECK(*s != NULL);
 	CHECK_EQ(store_schema_version(*s), STORE_SCHEMA_VERSION);
-	CHECK_EQ(store_schema_version(*s), STORE_SCHEMA_VERSION);
-	CHECK_EQ(stat(dbpath, &sb), 0);
-	CHECK_EQ(sb.st_mode & 0777, 0600);
-	snprintf(dir, sizeof(dir), "%s/sub", tmpdir);
-	CHECK_EQ(stat(dir, &sb), 0);
-	CHECK(S_ISDIR(sb.st_mode));
+	if (!on_pg) {
+		CHECK_EQ(stat(dbpath, &sb), 0);
+		CHECK_EQ(sb.st_mode & 0777, 0600);
+		snprintf(dir, sizeof(dir), "%s/sub", tmpdir);
+		CHECK_EQ(stat(dir, &sb), 0);
+		CHECK(S_ISDIR(sb.st_mode));
+	}
 	CHECK_EQ(raw_int("SELECT version FROM schema_version"), STORE_SCHEMA_VERSION);
 	CHECK_EQ(raw_int("SELECT count(*) FROM schema_version"), 1);
 }
@@ -295,11 +319,11 @@ static void validation_check_cascade(struct store *s, int64_t a, int64_t b)
 
 	CHECK_EQ(raw_int("SELECT count(*) FROM validation"), 2);
 	snprintf(sql, sizeof(sql), "DELETE FROM keys WHERE id = %lld", (long long)a);
-	CHECK_EQ(raw_exec(sql), SQLITE_OK);
+	CHECK_EQ(raw_exec(sql), DS_OK);
 	CHECK_EQ(raw_int("SELECT count(*) FROM validation"), 1);
 	CHECK_EQ(store_validation_get(s, a, &v), DS_ENOENT);
 	snprintf(sql, sizeof(sql), "DELETE FROM keys WHERE id = %lld", (long long)b);
-	CHECK_EQ(raw_exec(sql), SQLITE_OK);
+	CHECK_EQ(raw_exec(sql), DS_OK);
 	CHECK_EQ(raw_int("SELECT count(*) FROM validation"), 0);
 }
 
@@ -870,7 +894,7 @@ static void test_reopen(struct store **s)
 
 	store_close(*s);
 	*s = NULL;
-	CHECK_EQ(store_open(dbpath, s), DS_OK);
+	CHECK_EQ(store_open(spec, s), DS_OK);
 	if (*s == NULL)
 		return;
 	CHECK_EQ(store_schema_version(*s), STORE_SCHEMA_VERSION);
@@ -885,6 +909,18 @@ static void test_reopen(struct store **s)
 	CHECK_EQ(store_keys_foreach(*s, key_cb, &w), DS_OK);
 	CHECK_EQ(w.n, 2);
 	CHECK_EQ(store_zone_find(*s, N("sp3."), &zid), DS_OK);
+}
+
+/* A PostgreSQL store of a newer version than this build's is refused. */
+static void test_pg_newer_schema_refused(void)
+{
+	struct store *s = NULL;
+
+	CHECK_EQ(raw_exec("UPDATE schema_version SET version = 99"), DS_OK);
+	fprintf(stderr, "(an error line \"schema version 99 is newer\" is expected next)\n");
+	CHECK_EQ(store_open(spec, &s), DS_ESTORE);
+	CHECK(s == NULL);
+	CHECK_EQ(raw_exec("DROP OWNED BY CURRENT_USER"), DS_OK);
 }
 
 static void test_newer_schema_refused(void)
@@ -1184,7 +1220,7 @@ static void test_key_delete_counts(void)
 	int64_t zid, cid, a, b, c, d, n = -1;
 	int64_t want[KEY_REVOKED + 1] = {0};
 
-	CHECK_EQ(store_open(":memory:", &m), DS_OK);
+	CHECK_EQ(fresh(&m), DS_OK);
 	if (m == NULL)
 		return;
 	check_counts(m, want); /* no keys: every state 0 */
@@ -1300,7 +1336,7 @@ static void test_deleg_change(void)
 	int64_t zid, cid, kid, chg = 0, n = -1;
 	struct store_key k;
 
-	CHECK_EQ(store_open(":memory:", &m), DS_OK);
+	CHECK_EQ(fresh(&m), DS_OK);
 	if (m == NULL || d == NULL || got == NULL)
 		goto out;
 	CHECK_EQ(store_zone_ensure(m, N("example."), &zid), DS_OK);
@@ -1350,7 +1386,7 @@ static void test_children_page(void)
 	int64_t zid, other, cid;
 	int pages = 0;
 
-	CHECK_EQ(store_open(":memory:", &m), DS_OK);
+	CHECK_EQ(fresh(&m), DS_OK);
 	if (m == NULL)
 		return;
 	/* Unknown zone: DS_ENOENT, no calls. */
@@ -1456,7 +1492,7 @@ static void test_validations_page(void)
 	int64_t zid, cid, k[6], after_at = 0, after_id = 0;
 	int pages = 0;
 
-	CHECK_EQ(store_open(":memory:", &m), DS_OK);
+	CHECK_EQ(fresh(&m), DS_OK);
 	if (m == NULL)
 		return;
 	memset(&p, 0, sizeof(p));
@@ -1815,7 +1851,7 @@ static void test_waiting_page(void)
 	static struct store_validation v;
 	int64_t zid, ca, cb, a1, a3, a4, b2, n = -1;
 
-	CHECK_EQ(store_open(":memory:", &m), DS_OK);
+	CHECK_EQ(fresh(&m), DS_OK);
 	if (m == NULL)
 		return;
 	CHECK_EQ(store_zone_ensure(m, N("example."), &zid), DS_OK);
@@ -1890,7 +1926,7 @@ static void test_audit_page(void)
 	int64_t ids[PAGE_MAX];
 	size_t n;
 
-	CHECK_EQ(store_open(":memory:", &m), DS_OK);
+	CHECK_EQ(fresh(&m), DS_OK);
 	if (m == NULL)
 		return;
 	/* Empty table: no rows, with or without filters. */
@@ -2115,7 +2151,7 @@ static void test_deliveries_page(void)
 	int64_t ids[PAGE_MAX], c[3], na, nc;
 	size_t n;
 
-	CHECK_EQ(store_open(":memory:", &m), DS_OK);
+	CHECK_EQ(fresh(&m), DS_OK);
 	if (m == NULL)
 		return;
 	CHECK_EQ(deliv_ids(m, NULL, 2, ids, &n), 0);
@@ -2240,7 +2276,7 @@ static void test_outbox_pair(void)
 	const char *const two[] = {"null", "slow"};
 	struct store *m = NULL;
 
-	CHECK_EQ(store_open(":memory:", &m), DS_OK);
+	CHECK_EQ(fresh(&m), DS_OK);
 	if (m == NULL)
 		return;
 	CHECK_EQ(store_outbox_add(m, N("example."), N("a.example."), "+ a\n", two, 2, 100, NULL),
@@ -2307,7 +2343,7 @@ static void test_history_purge(void)
 	int64_t cid, na = -1, nc = -1, cnt = -1;
 	struct outbox_item *it = NULL;
 	size_t n = 0;
-	CHECK_EQ(store_open(":memory:", &m), DS_OK);
+	CHECK_EQ(fresh(&m), DS_OK);
 	if (m == NULL)
 		return;
 	for (int i = 0; i < 7; i++) {
@@ -2352,21 +2388,14 @@ static void test_history_purge(void)
 	store_close(m);
 }
 
-int main(void)
+/* The tests of the store's interface, on the store named by spec. */
+static void suite(void)
 {
 	struct store *s = NULL;
-	char cmd[400];
-
-	log_init("test_store", false, LOG_WARNING);
-	if (mkdtemp(tmpdir) == NULL) {
-		perror("mkdtemp");
-		return 2;
-	}
-	snprintf(dbpath, sizeof(dbpath), "%s/sub/store.db", tmpdir);
 
 	test_open(&s);
 	if (s == NULL)
-		UNIT_DONE("test_store");
+		return;
 	test_zones_children(s);
 	test_deleg_roundtrip(s);
 	test_foreach_order(s);
@@ -2378,13 +2407,6 @@ int main(void)
 	test_transactions(s);
 	test_hostile(s);
 	test_reopen(&s);
-	test_newer_schema_refused();
-	test_migrate_v1();
-	test_migrate_v2();
-	test_migrate_v3();
-	test_migrate_v4();
-	test_migrate_v5();
-	test_migrate_v6();
 	test_history_purge();
 	test_key_delete_counts();
 	test_deleg_change();
@@ -2397,7 +2419,40 @@ int main(void)
 	if (s != NULL)
 		timing(s);
 	store_close(s);
+}
+
+int main(void)
+{
+	const char *pg = getenv("DSYNC_TEST_PG");
+	char cmd[400];
+
+	log_init("test_store", false, LOG_WARNING);
+	if (mkdtemp(tmpdir) == NULL) {
+		perror("mkdtemp");
+		return 2;
+	}
+	snprintf(dbpath, sizeof(dbpath), "%s/sub/store.db", tmpdir);
+	snprintf(spec, sizeof(spec), "%s", dbpath);
+	fprintf(stderr, "== SQLite\n");
+	suite();
+	/* SQLite's own: its files, its migrations from older versions */
+	test_newer_schema_refused();
+	test_migrate_v1();
+	test_migrate_v2();
+	test_migrate_v3();
+	test_migrate_v4();
+	test_migrate_v5();
+	test_migrate_v6();
 	store_close(NULL);
+	if (pg != NULL && pg[0] != '\0') {
+		fprintf(stderr, "== PostgreSQL\n");
+		snprintf(spec, sizeof(spec), "postgresql:%s", pg);
+		on_pg = true;
+		suite();
+		test_pg_newer_schema_refused();
+	} else {
+		printf("# PostgreSQL not tested: DSYNC_TEST_PG is not set\n");
+	}
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)

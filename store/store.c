@@ -1,9 +1,10 @@
 /*
- * store/store_sqlite.c -- the store on SQLite.
+ * store/store.c -- the store's logic and SQL, on either engine.
  *
- * One sqlite3 connection per struct store, every statement prepared once at
- * open (SQLITE_PREPARE_PERSISTENT) and reset + unbound after each use, every
+ * One connection per struct store (store/db.h: SQLite or PostgreSQL), every
+ * statement prepared once at open and reset + unbound after each use, every
  * value bound as a parameter (R15): no SQL text is ever built from data.
+ * The tables are in store/schema.c.
  *
  * Canonical DNS order (RFC 4034 6.1) is not something SQL can sort by
  * directly, so children and delegation owners carry a "sort key" column: the
@@ -17,13 +18,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,255 +30,12 @@
 #include "common/log.h"
 #include "common/rrtext.h"
 #include "common/vec.h"
+#include "store/db.h"
 
-#define BUSY_TIMEOUT_MS 5000
 #define NAME_KEY_MAX 512    /* sort key of a name: <= 2 * 254 + labels */
 #define RDATA_TEXT_MAX 2048 /* DS hex (<= 600) or an escaped name (<= 1021) */
 #define KEY_B64_MAX 4096    /* base64 of at most 2048 octets of key */
 #define OUTBOX_BACKEND_MAX sizeof(((struct outbox_item *)0)->backend)
-
-/* ------------------------------------------------------------------ */
-/* Schema and migrations                                               */
-/* ------------------------------------------------------------------ */
-
-/*
- * Version 1: the initial schema.  Names are kept three ways where needed:
- * canonical lower-case wire (lookups, UNIQUE), sort key (canonical order),
- * presentation text (operators; escaped by dname_to_str).
- */
-static const char *const migration_v1[] = {
-    "CREATE TABLE zones ("
-    " id INTEGER PRIMARY KEY,"
-    " name BLOB NOT NULL UNIQUE," /* canonical lower-case wire */
-    " name_text TEXT NOT NULL)",
-
-    "CREATE TABLE children ("
-    " id INTEGER PRIMARY KEY,"
-    " zone_id INTEGER NOT NULL REFERENCES zones(id) ON DELETE CASCADE,"
-    " name BLOB NOT NULL,"     /* canonical lower-case wire */
-    " sort_key BLOB NOT NULL," /* canonical order key of name */
-    " name_text TEXT NOT NULL,"
-    " created INTEGER NOT NULL,"
-    " updated INTEGER NOT NULL,"
-    " UNIQUE (zone_id, name))",
-    /* Unique like (zone_id, name), since the sort key is a one-to-one
-     * function of the name; being UNIQUE lets the zone walk below stream
-     * in index order with no sort step. */
-    "CREATE UNIQUE INDEX children_order ON children (zone_id, sort_key)",
-
-    "CREATE TABLE keys ("
-    " id INTEGER PRIMARY KEY,"
-    " child_id INTEGER NOT NULL REFERENCES children(id) ON DELETE CASCADE,"
-    " algorithm INTEGER NOT NULL,"
-    " key_tag INTEGER NOT NULL,"
-    " flags INTEGER NOT NULL,"
-    " rdata BLOB NOT NULL,"	 /* KEY RDATA as received */
-    " public_key TEXT NOT NULL," /* base64 of the key field, for operators */
-    " state TEXT NOT NULL,"	 /* store_key_state_str() */
-    " trust_method TEXT NOT NULL DEFAULT '',"
-    " source TEXT NOT NULL DEFAULT '',"
-    " created INTEGER NOT NULL,"
-    " updated INTEGER NOT NULL,"
-    " UNIQUE (child_id, rdata))",
-
-    "CREATE TABLE delegation ("
-    " id INTEGER PRIMARY KEY,"
-    " child_id INTEGER NOT NULL REFERENCES children(id) ON DELETE CASCADE,"
-    " owner BLOB NOT NULL,"	  /* wire, case as received */
-    " owner_canon BLOB NOT NULL," /* lower-case wire */
-    " owner_key BLOB NOT NULL,"	  /* canonical order key */
-    " owner_text TEXT NOT NULL,"
-    " type INTEGER NOT NULL,"
-    " ttl INTEGER NOT NULL,"
-    " rdata BLOB NOT NULL,"	  /* as received (NS target case kept) */
-    " rdata_canon BLOB NOT NULL," /* RFC 4034 6.2 form: NS target lower-cased */
-    " rdata_text TEXT NOT NULL,"
-    " UNIQUE (child_id, owner_canon, type, rdata_canon))",
-    "CREATE UNIQUE INDEX delegation_order ON delegation (child_id, owner_key, type, rdata_canon)",
-
-    "CREATE TABLE audit ("
-    " id INTEGER PRIMARY KEY,"
-    " time INTEGER NOT NULL,"
-    " client TEXT,"
-    " zone TEXT,"
-    " child TEXT,"
-    " key_tag INTEGER," /* NULL when none */
-    " actor TEXT,"
-    " request TEXT,"
-    " result TEXT,"
-    " rcode INTEGER NOT NULL,"
-    " reason TEXT)",
-    "CREATE INDEX audit_time ON audit (time)",
-    "CREATE INDEX audit_child ON audit (child, time)",
-
-    "CREATE TABLE outbox_change ("
-    " id INTEGER PRIMARY KEY,"
-    " zone BLOB NOT NULL," /* canonical lower-case wire */
-    " zone_text TEXT NOT NULL,"
-    " child BLOB NOT NULL,"
-    " child_text TEXT NOT NULL,"
-    " changes TEXT NOT NULL,"
-    " created INTEGER NOT NULL)",
-
-    "CREATE TABLE delivery ("
-    " id INTEGER PRIMARY KEY,"
-    " change_id INTEGER NOT NULL REFERENCES outbox_change(id) ON DELETE CASCADE,"
-    " backend TEXT NOT NULL,"
-    " state TEXT NOT NULL CHECK (state IN ('pending', 'done')),"
-    " attempts INTEGER NOT NULL DEFAULT 0,"
-    " next_attempt INTEGER NOT NULL,"
-    " last_attempt INTEGER,"
-    " last_error TEXT,"
-    " delivered_at INTEGER,"
-    " UNIQUE (change_id, backend))",
-    "CREATE INDEX delivery_due ON delivery (state, next_attempt)",
-
-    "CREATE TABLE replay ("
-    " digest BLOB PRIMARY KEY,"
-    " expires INTEGER NOT NULL,"
-    " rcode INTEGER NOT NULL) WITHOUT ROWID",
-    "CREATE INDEX replay_expires ON replay (expires)",
-    NULL,
-};
-
-/*
- * Version 2: the bootstrap validations (keys/bootstrap.c).  One row per
- * key whose automatic validation is queued or has ended; next_at is NULL
- * once it ended (the row stays so that the last result can be shown).
- */
-static const char *const migration_v2[] = {
-    "CREATE TABLE validation ("
-    " key_id INTEGER PRIMARY KEY REFERENCES keys(id) ON DELETE CASCADE,"
-    " next_at INTEGER," /* NULL: not pending */
-    " attempts INTEGER NOT NULL DEFAULT 0,"
-    " rounds INTEGER NOT NULL DEFAULT 0,"
-    " started INTEGER NOT NULL,"
-    " updated INTEGER NOT NULL,"
-    " last_result TEXT NOT NULL DEFAULT '')",
-    "CREATE INDEX validation_due ON validation (next_at) WHERE next_at IS NOT NULL",
-    NULL,
-};
-
-/*
- * Version 3: indexes for the admin API's pages.  The audit page filtered by
- * child compares case-insensitively (audit.child keeps the case it was
- * written with), which audit_child (child, time) cannot serve; the delivery
- * page filtered by state is in id order, which delivery_due (state,
- * next_attempt) cannot give without sorting every row of that state.
- */
-static const char *const migration_v3[] = {
-    "CREATE INDEX audit_child_id ON audit (lower(child), id)",
-    "CREATE INDEX delivery_state ON delivery (state, id)",
-    NULL,
-};
-
-/*
- * Version 4: delivery per (zone, backend).  Each pair is delivered on its
- * own in change order, so its pending deliveries are read by (backend,
- * change id); backend_status keeps the last success and failure of each
- * pair, which the delivery rows lose once delivered or purged.
- */
-static const char *const migration_v4[] = {
-    "CREATE INDEX delivery_pending ON delivery (backend, change_id) WHERE state = 'pending'",
-    /* zone: canonical lower-case wire; times NULL until the first of each */
-    "CREATE TABLE backend_status (zone BLOB NOT NULL, backend TEXT NOT NULL, "
-    "last_success INTEGER, last_failure INTEGER, last_error TEXT, "
-    "PRIMARY KEY (zone, backend)) WITHOUT ROWID",
-    NULL,
-};
-
-/*
- * Version 5: the number of keys in each state, kept by triggers in the
- * same transaction as every change of a key (foreign-key cascades fire
- * them too), so that /metrics reads six rows instead of counting every
- * key at each scrape.
- */
-#define KEY_COUNT_ADD(st)                                                                          \
-	"INSERT INTO key_counts (state, n) VALUES (" st ", 1) "                                    \
-	"ON CONFLICT (state) DO UPDATE SET n = n + 1;"
-#define KEY_COUNT_SUB(st) "UPDATE key_counts SET n = n - 1 WHERE state = " st ";"
-static const char *const migration_v5[] = {
-    "CREATE TABLE key_counts (state TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID",
-    "INSERT INTO key_counts (state, n) SELECT state, count(*) FROM keys GROUP BY state",
-    "CREATE TRIGGER key_counts_insert AFTER INSERT ON keys BEGIN " KEY_COUNT_ADD(
-	"new.state") " END",
-    "CREATE TRIGGER key_counts_delete AFTER DELETE ON keys BEGIN " KEY_COUNT_SUB(
-	"old.state") " END",
-    "CREATE TRIGGER key_counts_update AFTER UPDATE OF state ON keys "
-    "WHEN old.state IS NOT new.state BEGIN " KEY_COUNT_SUB("old.state")
-	KEY_COUNT_ADD("new.state") " END",
-    NULL,
-};
-
-/*
- * Version 6: the keys waiting for the operator (known: the manual method;
- * validation-failed: an automatic validation gave up), read as one queue
- * across all children, longest waiting first: keys.updated is when a key
- * entered its state.  validation.methods keeps the automatic methods the
- * last attempt ran (comma-separated); rows from before are given the
- * methods their last result names.
- */
-static const char *const migration_v6[] = {
-    "CREATE INDEX keys_waiting ON keys (updated, id) "
-    "WHERE state IN ('known', 'validation-failed')",
-    "ALTER TABLE validation ADD COLUMN methods TEXT NOT NULL DEFAULT ''",
-    "UPDATE validation SET methods = replace(trim("
-    "iif(instr(last_result, 'at-apex: ') > 0, 'at-apex ', '') || "
-    "iif(instr(last_result, 'at-ns: ') > 0, 'at-ns ', '') || "
-    "iif(instr(last_result, 'unsigned: ') > 0, 'unsigned ', '')), ' ', ',')",
-    NULL,
-};
-
-/*
- * Version 7: a smaller store.  The delegation table is keyed by its order
- * (child, owner's sort key, type, canonical RDATA) WITHOUT ROWID: that key
- * was already unique (the sort key is a one-to-one function of the
- * lower-case owner), so the rowid table and its two unique indexes become
- * one B-tree, about half the bytes, and owner_canon goes.  rdata is NULL
- * when it equals rdata_canon (every record but an NS whose target was
- * received in mixed case).  audit_child, which no statement reads, goes
- * (the audit page by child reads audit_child_id); delivery_due keeps only
- * the pending deliveries, the only ones ever due.
- * Each statement works on a store already in this form, so that a file
- * taken back to an older version number migrates again.
- */
-static const char *const migration_v7[] = {
-    "CREATE TABLE delegation_v7 ("
-    " child_id INTEGER NOT NULL REFERENCES children(id) ON DELETE CASCADE,"
-    " owner_key BLOB NOT NULL," /* canonical order key of the owner */
-    " type INTEGER NOT NULL,"
-    " rdata_canon BLOB NOT NULL," /* RFC 4034 6.2 form: NS target lower-cased */
-    " owner BLOB NOT NULL,"	  /* wire, case as received */
-    " ttl INTEGER NOT NULL,"
-    " rdata BLOB," /* as received; NULL when equal to rdata_canon */
-    " owner_text TEXT NOT NULL,"
-    " rdata_text TEXT NOT NULL,"
-    " PRIMARY KEY (child_id, owner_key, type, rdata_canon)) WITHOUT ROWID",
-    "INSERT INTO delegation_v7 SELECT child_id, owner_key, type, rdata_canon, owner, ttl, "
-    "nullif(rdata, rdata_canon), owner_text, rdata_text FROM delegation",
-    "DROP TABLE delegation",
-    "ALTER TABLE delegation_v7 RENAME TO delegation",
-    "DROP INDEX IF EXISTS audit_child",
-    "DROP INDEX IF EXISTS delivery_due",
-    "CREATE INDEX delivery_due ON delivery (state, next_attempt) WHERE state = 'pending'",
-    NULL,
-};
-
-/* migrations[i] brings the schema from version i to version i + 1. */
-// clang-format off
-static const char *const *const migrations[] = {
-    migration_v1,
-    migration_v2,
-    migration_v3,
-    migration_v4,
-    migration_v5,
-    migration_v6,
-    migration_v7,
-};
-// clang-format on
-
-_Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,
-	       "one migration per schema version");
 
 /* ------------------------------------------------------------------ */
 /* Prepared statements                                                 */
@@ -390,6 +145,11 @@ enum st_id {
 	"SELECT id, time, client, zone, child, key_tag, actor, request, result, "                  \
 	"rcode, reason FROM audit WHERE id < ?1 AND (?2 IS NULL OR result = ?2) "                  \
 	"AND +time >= ?3 AND +time <= ?4 "
+/* PostgreSQL: no "+" hint, and ?2's type said (it is also compared to NULL) */
+#define AUDIT_SELECT_PG                                                                            \
+	"SELECT id, time, client, zone, child, key_tag, actor, request, result, "                  \
+	"rcode, reason FROM audit WHERE id < ?1 AND (CAST(?2 AS TEXT) IS NULL OR result = ?2) "    \
+	"AND time >= ?3 AND time <= ?4 "
 
 static const char *const st_sql[ST_COUNT] = {
     /* IMMEDIATE: take the write lock now, so a busy store fails at
@@ -405,11 +165,11 @@ static const char *const st_sql[ST_COUNT] = {
     [ST_W_ROLLBACK_TO] = "ROLLBACK TO store_w",
 
     [ST_ZONE_FIND] = "SELECT id FROM zones WHERE name = ?1",
-    [ST_ZONE_INSERT] = "INSERT INTO zones (name, name_text) VALUES (?1, ?2)",
+    [ST_ZONE_INSERT] = "INSERT INTO zones (name, name_text) VALUES (?1, ?2) RETURNING id",
 
     [ST_CHILD_FIND] = "SELECT id FROM children WHERE zone_id = ?1 AND name = ?2",
     [ST_CHILD_INSERT] = "INSERT INTO children (zone_id, name, sort_key, name_text, created, "
-			"updated) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+			"updated) VALUES (?1, ?2, ?3, ?4, ?5, ?5) RETURNING id",
     [ST_CHILD_TOUCH] = "UPDATE children SET updated = ?2 WHERE id = ?1",
     /* its delegation, keys and their validations go with it (ON DELETE CASCADE) */
     [ST_CHILD_DELETE] = "DELETE FROM children WHERE id = ?1",
@@ -445,7 +205,7 @@ static const char *const st_sql[ST_COUNT] = {
     [ST_AUDIT_COUNT] = "SELECT count(*) FROM audit",
 
     [ST_OUTBOX_ADD] = "INSERT INTO outbox_change (zone, zone_text, child, child_text, changes, "
-		      "created) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+		      "created) VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
     [ST_DELIVERY_ADD] = "INSERT INTO delivery (change_id, backend, state, attempts, next_attempt) "
 			"VALUES (?1, ?2, 'pending', 0, ?3)",
     [ST_OUTBOX_DUE] = OUTBOX_SELECT "WHERE d.state = 'pending' AND d.next_attempt <= ?1 "
@@ -459,9 +219,10 @@ static const char *const st_sql[ST_COUNT] = {
     [ST_OUTBOX_PENDING] = "SELECT count(*) FROM delivery WHERE state = 'pending'",
 
     /* A digest seen again keeps its first RCODE (R10); expiry only grows. */
-    [ST_REPLAY_ADD] = "INSERT INTO replay (digest, expires, rcode) VALUES (?1, ?2, ?3) "
-		      "ON CONFLICT (digest) DO UPDATE SET "
-		      "expires = max(replay.expires, excluded.expires)",
+    [ST_REPLAY_ADD] =
+	"INSERT INTO replay (digest, expires, rcode) VALUES (?1, ?2, ?3) "
+	"ON CONFLICT (digest) DO UPDATE SET expires = CASE WHEN "
+	"excluded.expires > replay.expires THEN excluded.expires ELSE replay.expires END",
     [ST_REPLAY_ALL] = "SELECT digest, expires, rcode FROM replay WHERE expires > ?1",
     [ST_REPLAY_PURGE] = "DELETE FROM replay WHERE expires <= ?1",
     [ST_KEYS_CHILD] = KEY_SELECT "WHERE k.child_id = ?1 ORDER BY k.id",
@@ -520,17 +281,19 @@ static const char *const st_sql[ST_COUNT] = {
 	"WHERE t.id = ?1 AND t.state = 'pending')",
     [ST_DELIVERY_STATE] = "SELECT state FROM delivery WHERE id = ?1",
     [ST_OUTBOX_PAIR] = OUTBOX_SELECT PAIR_PENDING "ORDER BY d.change_id, d.id LIMIT ?3",
-    /* With one min() the bare columns are those of its row: the oldest. */
+    /* the number of pending deliveries, on the row of the oldest (no row: none) */
     [ST_PAIR_PENDING] =
-	"SELECT count(*), min(d.change_id), d.attempts, d.next_attempt, "
-	"o.created FROM delivery d JOIN outbox_change o ON o.id = d.change_id " PAIR_PENDING,
+	"SELECT (SELECT count(*) FROM delivery d JOIN outbox_change o "
+	"ON o.id = d.change_id " PAIR_PENDING "), d.change_id, d.attempts, "
+	"d.next_attempt, o.created FROM delivery d "
+	"JOIN outbox_change o ON o.id = d.change_id " PAIR_PENDING "ORDER BY d.change_id LIMIT 1",
     /* NULL leaves a column as it is */
     [ST_PAIR_RESULT] =
 	"INSERT INTO backend_status (zone, backend, last_success, last_failure, last_error) "
 	"VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (zone, backend) DO UPDATE SET "
-	"last_success = coalesce(excluded.last_success, last_success), "
-	"last_failure = coalesce(excluded.last_failure, last_failure), "
-	"last_error = coalesce(excluded.last_error, last_error)",
+	"last_success = coalesce(excluded.last_success, backend_status.last_success), "
+	"last_failure = coalesce(excluded.last_failure, backend_status.last_failure), "
+	"last_error = coalesce(excluded.last_error, backend_status.last_error)",
     [ST_PENDING_PAIRS] = "SELECT o.zone, d.backend, count(*) FROM delivery d "
 			 "JOIN outbox_change o ON o.id = d.change_id WHERE d.state = 'pending' "
 			 "GROUP BY o.zone, d.backend",
@@ -551,54 +314,41 @@ static const char *const st_sql[ST_COUNT] = {
 };
 
 struct store {
-	sqlite3 *db;
-	char *path;
+	struct db *db;
 	int version;
-	sqlite3_stmt *st[ST_COUNT];
-	struct timespec busy_since; /* the first wait for the current lock */
+	struct db_stmt *st[ST_COUNT];
 };
 
 /* ------------------------------------------------------------------ */
 /* Helpers                                                             */
 /* ------------------------------------------------------------------ */
 
-/* Map a SQLite result to our codes, logging what failed. */
-static int db_err(struct store *s, int rc, const char *what)
-{
-	int prim = rc & 0xff;
-
-	if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED) {
-		log_warning("store %s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
-		return DS_EBUSY;
-	}
-	log_err("store %s: %s: %s (%d)", s->path, what, sqlite3_errmsg(s->db), rc);
-	return DS_ESTORE;
-}
-
 /* Statement i, ready for binding. */
-static sqlite3_stmt *st_get(struct store *s, enum st_id i)
+static struct db_stmt *st_get(struct store *s, enum st_id i)
 {
 	return s->st[i];
 }
 
 /* Done with a statement: reset it and drop its bindings (no stale data). */
-static void st_done(sqlite3_stmt *st)
+static void st_done(struct db_stmt *st)
 {
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
+	db_reset(st);
+}
+
+/* A step's result as a store result: DS_OK for a row or the end. */
+static int step_ok(int rc)
+{
+	return rc == DB_ROW || rc == DB_DONE ? DS_OK : rc;
 }
 
 /*
  * Step a statement that returns no rows (or whose rows are ignored) and
- * finish with it.  Returns DS_OK or the mapped error.
+ * finish with it.  Returns DS_OK or the driver's error.
  */
-static int st_exec(struct store *s, sqlite3_stmt *st, const char *what)
+static int st_exec(struct db_stmt *st)
 {
-	int rc = sqlite3_step(st);
-	int ret = DS_OK;
+	int ret = step_ok(db_step(st));
 
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		ret = db_err(s, rc, what);
 	st_done(st);
 	return ret;
 }
@@ -606,15 +356,30 @@ static int st_exec(struct store *s, sqlite3_stmt *st, const char *what)
 /* Run a statement with no parameters (transaction control). */
 static int st_run(struct store *s, enum st_id i)
 {
-	return st_exec(s, st_get(s, i), st_sql[i]);
+	return st_exec(st_get(s, i));
 }
 
 /*
- * End the store_w savepoint of a write that may run outside a transaction:
- * undo it first when ret is an error.  Returns ret, or the release's error.
+ * A write that may run outside a transaction is one unit all the same:
+ * inside one, a savepoint (store_w); outside, a transaction of its own.
+ * w_finish ends what w_start began, undoing it first when ret is an error,
+ * and returns ret or the error of ending it.
  */
-static int w_finish(struct store *s, int ret)
+static int w_start(struct store *s, bool *own)
 {
+	*own = !db_in_tx(s->db);
+	return *own ? db_begin(s->db) : st_run(s, ST_W_SAVEPOINT);
+}
+
+static int w_finish(struct store *s, bool own, int ret)
+{
+	if (own) {
+		if (ret != DS_OK) {
+			store_rollback(s);
+			return ret;
+		}
+		return store_commit(s);
+	}
 	if (ret != DS_OK) {
 		st_run(s, ST_W_ROLLBACK_TO);
 		st_run(s, ST_W_RELEASE);
@@ -623,73 +388,59 @@ static int w_finish(struct store *s, int ret)
 	return st_run(s, ST_W_RELEASE);
 }
 
-/*
- * Bind results are OR-ed together by the callers (SQLITE_OK is 0); on any
- * failure the connection's error code says which.
- */
-static int bind_check(struct store *s, sqlite3_stmt *st, int rc, const char *what)
+/* Bind results (0 or a DS_ error) are OR-ed together by the callers. */
+static int bind_check(struct store *s, struct db_stmt *st, int rc, const char *what)
 {
-	if (rc == SQLITE_OK)
+	if (rc == DS_OK)
 		return DS_OK;
-	rc = sqlite3_extended_errcode(s->db);
 	st_done(st);
-	return db_err(s, rc == SQLITE_OK ? SQLITE_ERROR : rc, what);
+	log_err("store %s: %s: cannot bind a parameter", s->db->label, what);
+	return DS_ESTORE;
 }
 
 /* Bind (rc: the OR-ed bind results), step and finish a statement that returns no rows. */
-static int bind_exec(struct store *s, sqlite3_stmt *st, int rc, const char *what)
+static int bind_exec(struct store *s, struct db_stmt *st, int rc, const char *what)
 {
 	int ret = bind_check(s, st, rc, what);
 
-	return ret == DS_OK ? st_exec(s, st, what) : ret;
+	return ret == DS_OK ? st_exec(st) : ret;
 }
 
 /* bind_exec() of a write to one row: DS_ENOENT when no row changed. */
-static int bind_exec_one(struct store *s, sqlite3_stmt *st, int rc, const char *what)
+static int bind_exec_one(struct store *s, struct db_stmt *st, int rc, const char *what)
 {
 	int ret = bind_exec(s, st, rc, what);
 
-	if (ret == DS_OK && sqlite3_changes(s->db) == 0)
+	if (ret == DS_OK && db_changes(s->db) == 0)
 		ret = DS_ENOENT;
 	return ret;
 }
 
-static int bind_blob(sqlite3_stmt *st, int i, const void *p, size_t n)
-{
-	return sqlite3_bind_blob(st, i, p, (int)n, SQLITE_TRANSIENT);
-}
-
-/* A row limit as SQLite takes it. */
+/* A row limit as SQL takes it. */
 static int64_t page_limit(size_t limit)
 {
 	return limit > INT64_MAX ? INT64_MAX : (int64_t)limit;
 }
 
-/* NULL binds SQL NULL. */
-static int bind_text(sqlite3_stmt *st, int i, const char *t)
-{
-	return sqlite3_bind_text(st, i, t, -1, SQLITE_TRANSIENT);
-}
-
 /* Turns the current row of a SELECT into the caller's form and hands it on. */
-typedef int (*row_fn)(struct store *s, sqlite3_stmt *st, void *ctx);
+typedef int (*row_fn)(struct store *s, struct db_stmt *st, void *ctx);
 
 /*
  * Step through the rows of a bound SELECT, each to row(), and finish with
  * the statement.  Stops at the first row() that does not return DS_OK and
- * returns what it returned; what names the query in the log.
+ * returns what it returned.
  */
-static int rows_each(struct store *s, sqlite3_stmt *st, row_fn row, void *ctx, const char *what)
+static int rows_each(struct store *s, struct db_stmt *st, row_fn row, void *ctx)
 {
 	int rc, ret = DS_OK;
 
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		ret = row(s, st, ctx);
 		if (ret != DS_OK)
 			break;
 	}
-	if (ret == DS_OK && rc != SQLITE_DONE)
-		ret = db_err(s, rc, what);
+	if (ret == DS_OK)
+		ret = step_ok(rc);
 	st_done(st);
 	return ret;
 }
@@ -778,13 +529,13 @@ static int name_forms(const uint8_t *name, struct name_forms *f)
 }
 
 /* Copy a blob column holding a name into out; DS_ESTORE if it is not one. */
-static int col_name(struct store *s, sqlite3_stmt *st, int col, uint8_t out[DNAME_MAX])
+static int col_name(struct store *s, struct db_stmt *st, int col, uint8_t out[DNAME_MAX])
 {
-	const void *p = sqlite3_column_blob(st, col);
-	size_t n = (size_t)sqlite3_column_bytes(st, col);
+	size_t n;
+	const void *p = db_col_blob(st, col, &n);
 
 	if (p == NULL || !wire_name_ok(p, n)) {
-		log_err("store %s: corrupt name in column %d", s->path, col);
+		log_err("store %s: corrupt name in column %d", s->db->label, col);
 		return DS_ESTORE;
 	}
 	memcpy(out, p, n);
@@ -792,7 +543,7 @@ static int col_name(struct store *s, sqlite3_stmt *st, int col, uint8_t out[DNAM
 }
 
 /* Two name columns side by side: col into a, col + 1 into b. */
-static int col_names(struct store *s, sqlite3_stmt *st, int col, uint8_t a[DNAME_MAX],
+static int col_names(struct store *s, struct db_stmt *st, int col, uint8_t a[DNAME_MAX],
 		     uint8_t b[DNAME_MAX])
 {
 	int ret = col_name(s, st, col, a);
@@ -801,11 +552,11 @@ static int col_names(struct store *s, sqlite3_stmt *st, int col, uint8_t a[DNAME
 }
 
 /* Copy a text column into a fixed buffer (truncating; NULL -> ""). */
-static void col_text(sqlite3_stmt *st, int col, char *out, size_t outlen)
+static void col_text(struct db_stmt *st, int col, char *out, size_t outlen)
 {
-	const unsigned char *t = sqlite3_column_text(st, col);
+	const char *t = db_col_text(st, col);
 
-	snprintf(out, outlen, "%s", t ? (const char *)t : "");
+	snprintf(out, outlen, "%s", t ? t : "");
 }
 
 static int64_t now_s(void)
@@ -814,261 +565,43 @@ static int64_t now_s(void)
 }
 
 /* ------------------------------------------------------------------ */
-/* Open, migrate, close                                                */
+/* Open, close, transactions                                           */
 /* ------------------------------------------------------------------ */
 
-/* Create the parent directory (one level, 0700) and the file (0600). */
-static int prepare_path(const char *path)
+/* The few statements whose SQL differs on PostgreSQL (NULL: st_sql's). */
+static const char *const st_pg[ST_COUNT] = {
+    /* db_begin() takes the write lock; the statement is never run */
+    [ST_BEGIN] = "BEGIN",
+    [ST_RELEASE] = "RELEASE SAVEPOINT upd",
+    [ST_W_RELEASE] = "RELEASE SAVEPOINT store_w",
+    [ST_CHANGES_PURGE] =
+	"DELETE FROM outbox_change WHERE id IN "
+	"(SELECT o.id FROM outbox_change o WHERE o.created < ?1 AND NOT EXISTS "
+	"(SELECT 1 FROM delivery d WHERE d.change_id = o.id AND d.state = 'pending') "
+	"LIMIT ?2)",
+    [ST_AUDIT_PAGE] = AUDIT_SELECT_PG "ORDER BY id DESC LIMIT ?5",
+    [ST_AUDIT_PAGE_CHILD] =
+	AUDIT_SELECT_PG "AND lower(child) = lower(?6) ORDER BY id DESC LIMIT ?5",
+};
+
+int store_open(const char *spec, struct store **out)
 {
-	char *dir = strdup(path);
-	char *slash;
-	int fd;
-
-	if (dir == NULL)
-		return DS_ENOMEM;
-	slash = strrchr(dir, '/');
-	if (slash != NULL && slash != dir) {
-		*slash = '\0';
-		if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-			log_err("store: cannot create directory %s: %s", dir, strerror(errno));
-			free(dir);
-			return DS_EIO;
-		}
-	}
-	free(dir);
-	/*
-	 * Our mode for a new file; SQLite gives -wal/-shm the same mode.  Only
-	 * a missing file is created: opening and closing an existing database
-	 * file would drop every POSIX lock this process holds on it (close()
-	 * releases them all), and another process could then reset the WAL
-	 * under our open connections ("How To Corrupt An SQLite Database
-	 * File", section 2.2).
-	 */
-	struct stat sb;
-	if (stat(path, &sb) == 0)
-		return DS_OK;
-	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0 && errno != EEXIST) {
-		log_err("store: cannot create %s: %s", path, strerror(errno));
-		return DS_EIO;
-	}
-	if (fd >= 0)
-		close(fd); /* a new, empty file: no connection holds locks on it yet */
-	return DS_OK;
-}
-
-static int exec_sql(struct store *s, const char *sql)
-{
-	char *msg = NULL;
-	int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
-
-	if (rc != SQLITE_OK) {
-		int ret = (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED ? DS_EBUSY
-										     : DS_ESTORE;
-		log_err("store %s: %s: %s", s->path, sql, msg ? msg : sqlite3_errstr(rc));
-		sqlite3_free(msg);
-		return ret;
-	}
-	return DS_OK;
-}
-
-/* One-shot statement with one optional integer parameter. */
-static int query_int(struct store *s, const char *sql, int *bind, int64_t *out)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-	int ret = DS_OK;
-
-	if (rc != SQLITE_OK)
-		return db_err(s, rc, sql);
-	if (bind != NULL)
-		sqlite3_bind_int(st, 1, *bind);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*out = sqlite3_column_int64(st, 0);
-	else if (rc == SQLITE_DONE)
-		*out = 0;
-	else
-		ret = db_err(s, rc, sql);
-	sqlite3_finalize(st);
-	return ret;
-}
-
-static int read_version(struct store *s, int *v)
-{
-	int64_t x = 0;
-	int ret = query_int(s, "SELECT coalesce(max(version), 0) FROM schema_version", NULL, &x);
-
-	if (ret == DS_OK)
-		*v = (int)x;
-	return ret;
-}
-
-/* Bring the schema to STORE_SCHEMA_VERSION, one transaction per version. */
-static int migrate(struct store *s)
-{
-	int ret, v;
-
-	ret = exec_sql(s, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
-	if (ret != DS_OK)
-		return ret;
-	for (;;) {
-		ret = read_version(s, &v);
-		if (ret != DS_OK)
-			return ret;
-		if (v > STORE_SCHEMA_VERSION) {
-			log_err("store %s: schema version %d is newer than this build's %d",
-				s->path, v, STORE_SCHEMA_VERSION);
-			return DS_ESTORE;
-		}
-		if (v == STORE_SCHEMA_VERSION)
-			break;
-		ret = exec_sql(s, "BEGIN IMMEDIATE");
-		if (ret != DS_OK)
-			return ret;
-		/* Another process may have migrated while we waited for the lock. */
-		ret = read_version(s, &v);
-		if (ret == DS_OK && v < STORE_SCHEMA_VERSION) {
-			int64_t dummy;
-			int next = v + 1;
-			for (const char *const *step = migrations[v]; *step && ret == DS_OK; step++)
-				ret = exec_sql(s, *step);
-			if (ret == DS_OK)
-				ret = exec_sql(s, "DELETE FROM schema_version");
-			if (ret == DS_OK)
-				ret =
-				    query_int(s, "INSERT INTO schema_version (version) VALUES (?1)",
-					      &next, &dummy);
-			if (ret == DS_OK)
-				log_notice("store %s: schema migrated to version %d", s->path,
-					   next);
-		}
-		if (ret != DS_OK) {
-			exec_sql(s, "ROLLBACK");
-			return ret;
-		}
-		ret = exec_sql(s, "COMMIT");
-		if (ret != DS_OK)
-			return ret;
-	}
-	s->version = v;
-	return DS_OK;
-}
-
-/*
- * Another connection holds the write lock (the outbox's lanes and the
- * receiver's commit thread write to the same file): wait for it in short
- * steps, 50 us doubling up to 1 ms, for BUSY_TIMEOUT_MS at most.  SQLite's
- * own handler sleeps 1, 2, 5, 10 ms and more, which leaves the lock unused
- * for most of each wait when the holder's transactions are short.
- */
-static int busy_wait(void *arg, int count)
-{
-	struct store *s = arg;
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (count == 0)
-		s->busy_since = now;
-	else if ((now.tv_sec - s->busy_since.tv_sec) * 1000 +
-		     (now.tv_nsec - s->busy_since.tv_nsec) / 1000000 >=
-		 BUSY_TIMEOUT_MS)
-		return 0;
-	long us = count < 5 ? 50L << count : 1000;
-	struct timespec d = {0, us * 1000};
-	nanosleep(&d, NULL);
-	return 1;
-}
-
-static int set_pragmas(struct store *s)
-{
-	sqlite3_stmt *st = NULL;
-	int rc, ret;
-
-	rc = sqlite3_busy_handler(s->db, busy_wait, s);
-	if (rc != SQLITE_OK)
-		return db_err(s, rc, "busy_handler");
-	rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=WAL", -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return db_err(s, rc, "journal_mode");
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		ret = db_err(s, rc, "journal_mode");
-		sqlite3_finalize(st);
-		return ret;
-	}
-	{
-		const unsigned char *mode = sqlite3_column_text(st, 0);
-		if (mode == NULL || (strcmp((const char *)mode, "wal") != 0 &&
-				     strcmp((const char *)mode, "memory") != 0))
-			log_warning("store %s: journal mode is %s, not wal", s->path,
-				    mode ? (const char *)mode : "?");
-	}
-	sqlite3_finalize(st);
-	/* FULL in WAL mode: every COMMIT syncs the WAL before returning. */
-	ret = exec_sql(s, "PRAGMA synchronous=FULL");
-	if (ret == DS_OK)
-		ret = exec_sql(s, "PRAGMA foreign_keys=ON");
-	/* the savepoints of a batch (one per UPDATE) journal their pages in
-	 * memory, not in a temporary file made and removed at each commit;
-	 * the database and its WAL are written as before */
-	if (ret == DS_OK)
-		ret = exec_sql(s, "PRAGMA temp_store=MEMORY");
-	return ret;
-}
-
-/*
- * Before SQLite's first use: no memory statistics (nothing reads them), so
- * that its allocations do not all take one process-wide mutex, which the
- * commit thread, the outbox lanes and the API would otherwise share.
- */
-static void sqlite_setup(void)
-{
-	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
-}
-
-int store_open(const char *path, struct store **out)
-{
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	struct store *s;
-	int rc, ret;
-	bool memory;
+	int ret;
 
-	if (path == NULL || out == NULL)
+	if (spec == NULL || out == NULL)
 		return DS_EINVAL;
-	pthread_once(&once, sqlite_setup);
 	*out = NULL;
-	memory = strcmp(path, ":memory:") == 0;
-	if (!memory) {
-		ret = prepare_path(path);
-		if (ret != DS_OK)
-			return ret;
-	}
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return DS_ENOMEM;
-	s->path = strdup(path);
-	if (s->path == NULL) {
-		free(s);
-		return DS_ENOMEM;
-	}
-	rc = sqlite3_open_v2(
-	    path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
-	if (rc != SQLITE_OK) {
-		log_err("store %s: open: %s", path,
-			s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
-		store_close(s);
-		return DS_ESTORE;
-	}
-	sqlite3_extended_result_codes(s->db, 1);
-	ret = set_pragmas(s);
+	ret = db_open(spec, &s->db);
 	if (ret == DS_OK)
-		ret = migrate(s);
+		ret = db_migrate(s->db, &store_schema_sqlite, &store_schema_pg,
+				 STORE_SCHEMA_VERSION, &s->version);
 	for (int i = 0; ret == DS_OK && i < ST_COUNT; i++) {
-		rc = sqlite3_prepare_v3(s->db, st_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
-					NULL);
-		if (rc != SQLITE_OK)
-			ret = db_err(s, rc, st_sql[i]);
+		const char *sql = db_is_pg(s->db) && st_pg[i] != NULL ? st_pg[i] : st_sql[i];
+		ret = db_prepare(s->db, sql, &s->st[i]);
 	}
 	if (ret != DS_OK) {
 		store_close(s);
@@ -1083,16 +616,8 @@ void store_close(struct store *s)
 	if (s == NULL)
 		return;
 	for (int i = 0; i < ST_COUNT; i++)
-		sqlite3_finalize(s->st[i]);
-	if (s->db != NULL) {
-		/* An open transaction is rolled back by close; say so. */
-		if (!sqlite3_get_autocommit(s->db))
-			log_warning("store %s: closed with an open transaction (rolled back)",
-				    s->path);
-		if (sqlite3_close(s->db) != SQLITE_OK)
-			log_err("store %s: close: %s", s->path, sqlite3_errmsg(s->db));
-	}
-	free(s->path);
+		db_finalize(s->st[i]);
+	db_close(s->db);
 	free(s);
 }
 
@@ -1101,13 +626,14 @@ int store_schema_version(struct store *s)
 	return s->version;
 }
 
-/* ------------------------------------------------------------------ */
-/* Transactions                                                        */
-/* ------------------------------------------------------------------ */
+const char *store_label(const struct store *s)
+{
+	return s->db->label;
+}
 
 int store_begin(struct store *s)
 {
-	return st_run(s, ST_BEGIN);
+	return db_begin(s->db);
 }
 
 int store_commit(struct store *s)
@@ -1117,8 +643,8 @@ int store_commit(struct store *s)
 
 int store_rollback(struct store *s)
 {
-	/* SQLite may already have rolled back (e.g. after an I/O error). */
-	if (sqlite3_get_autocommit(s->db))
+	/* the engine may already have rolled back (e.g. after an I/O error) */
+	if (!db_in_tx(s->db))
 		return DS_OK;
 	return st_run(s, ST_ROLLBACK);
 }
@@ -1148,32 +674,42 @@ int store_rollback_to(struct store *s)
 /* Zones and children                                                  */
 /* ------------------------------------------------------------------ */
 
-/* Step a statement that yields at most one integer. */
-static int step_id(struct store *s, sqlite3_stmt *st, int64_t *id, const char *what)
+/* Step a statement that yields at most one integer; DS_ENOENT for none. */
+static int step_id(struct db_stmt *st, int64_t *id)
 {
-	int rc = sqlite3_step(st);
-	int ret = DS_OK;
+	int rc = db_step(st);
 
-	if (rc == SQLITE_ROW) {
-		if (id != NULL)
-			*id = sqlite3_column_int64(st, 0);
-	} else if (rc == SQLITE_DONE) {
-		ret = DS_ENOENT;
-	} else {
-		ret = db_err(s, rc, what);
-	}
+	if (rc == DB_ROW && id != NULL)
+		*id = db_col_int64(st, 0);
 	st_done(st);
+	return rc == DB_ROW ? DS_OK : rc == DB_DONE ? DS_ENOENT : rc;
+}
+
+/* Bind (rc as bind_exec), run an INSERT ... RETURNING id and give the id. */
+static int bind_insert(struct store *s, struct db_stmt *st, int rc, int64_t *id, const char *what)
+{
+	int64_t got = 0;
+	int ret = bind_check(s, st, rc, what);
+
+	if (ret == DS_OK)
+		ret = step_id(st, &got);
+	if (ret == DS_ENOENT) {
+		log_err("store %s: %s: no id returned", s->db->label, what);
+		ret = DS_ESTORE;
+	}
+	if (ret == DS_OK && id != NULL)
+		*id = got;
 	return ret;
 }
 
 static int zone_find_canon(struct store *s, const struct name_forms *z, int64_t *zone_id)
 {
-	sqlite3_stmt *st = st_get(s, ST_ZONE_FIND);
-	int ret = bind_check(s, st, bind_blob(st, 1, z->canon, z->len), "zone find");
+	struct db_stmt *st = st_get(s, ST_ZONE_FIND);
+	int ret = bind_check(s, st, db_bind_blob(st, 1, z->canon, z->len), "zone find");
 
 	if (ret != DS_OK)
 		return ret;
-	return step_id(s, st, zone_id, "zone find");
+	return step_id(st, zone_id);
 }
 
 int store_zone_find(struct store *s, const uint8_t *zone, int64_t *zone_id)
@@ -1189,7 +725,7 @@ int store_zone_find(struct store *s, const uint8_t *zone, int64_t *zone_id)
 int store_zone_ensure(struct store *s, const uint8_t *zone, int64_t *zone_id)
 {
 	struct name_forms z;
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int ret = name_forms(zone, &z);
 
 	if (ret != DS_OK)
@@ -1198,24 +734,21 @@ int store_zone_ensure(struct store *s, const uint8_t *zone, int64_t *zone_id)
 	if (ret != DS_ENOENT)
 		return ret;
 	st = st_get(s, ST_ZONE_INSERT);
-	ret = bind_exec(s, st, bind_blob(st, 1, z.canon, z.len) | bind_text(st, 2, z.text),
-			"zone insert");
-	if (ret == DS_OK && zone_id != NULL)
-		*zone_id = sqlite3_last_insert_rowid(s->db);
-	return ret;
+	return bind_insert(s, st, db_bind_blob(st, 1, z.canon, z.len) | db_bind_text(st, 2, z.text),
+			   zone_id, "zone insert");
 }
 
 static int child_find_canon(struct store *s, int64_t zone_id, const struct name_forms *c,
 			    int64_t *child_id)
 {
-	sqlite3_stmt *st = st_get(s, ST_CHILD_FIND);
-	int ret = bind_check(
-	    s, st, sqlite3_bind_int64(st, 1, zone_id) | bind_blob(st, 2, c->canon, c->len),
-	    "child find");
+	struct db_stmt *st = st_get(s, ST_CHILD_FIND);
+	int ret =
+	    bind_check(s, st, db_bind_int64(st, 1, zone_id) | db_bind_blob(st, 2, c->canon, c->len),
+		       "child find");
 
 	if (ret != DS_OK)
 		return ret;
-	return step_id(s, st, child_id, "child find");
+	return step_id(st, child_id);
 }
 
 int store_child_find(struct store *s, int64_t zone_id, const uint8_t *child, int64_t *child_id)
@@ -1231,7 +764,7 @@ int store_child_find(struct store *s, int64_t zone_id, const uint8_t *child, int
 int store_child_ensure(struct store *s, int64_t zone_id, const uint8_t *child, int64_t *child_id)
 {
 	struct name_forms c;
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int ret = name_forms(child, &c);
 
 	if (ret != DS_OK)
@@ -1240,14 +773,11 @@ int store_child_ensure(struct store *s, int64_t zone_id, const uint8_t *child, i
 	if (ret != DS_ENOENT)
 		return ret;
 	st = st_get(s, ST_CHILD_INSERT);
-	ret = bind_exec(s, st,
-			sqlite3_bind_int64(st, 1, zone_id) | bind_blob(st, 2, c.canon, c.len) |
-			    bind_blob(st, 3, c.key, c.keylen) | bind_text(st, 4, c.text) |
-			    sqlite3_bind_int64(st, 5, now_s()),
-			"child insert");
-	if (ret == DS_OK && child_id != NULL)
-		*child_id = sqlite3_last_insert_rowid(s->db);
-	return ret;
+	return bind_insert(s, st,
+			   db_bind_int64(st, 1, zone_id) | db_bind_blob(st, 2, c.canon, c.len) |
+			       db_bind_blob(st, 3, c.key, c.keylen) | db_bind_text(st, 4, c.text) |
+			       db_bind_int64(st, 5, now_s()),
+			   child_id, "child insert");
 }
 
 /* ------------------------------------------------------------------ */
@@ -1255,7 +785,7 @@ int store_child_ensure(struct store *s, int64_t zone_id, const uint8_t *child, i
 /* ------------------------------------------------------------------ */
 
 /* Fill a drr from columns owner, type, ttl, rdata starting at col. */
-static int col_drr(struct store *s, sqlite3_stmt *st, int col, struct drr *r)
+static int col_drr(struct store *s, struct db_stmt *st, int col, struct drr *r)
 {
 	const void *rd;
 	size_t rdlen;
@@ -1265,12 +795,11 @@ static int col_drr(struct store *s, sqlite3_stmt *st, int col, struct drr *r)
 	ret = col_name(s, st, col, r->owner);
 	if (ret != DS_OK)
 		return ret;
-	r->type = (uint16_t)sqlite3_column_int(st, col + 1);
-	r->ttl = (uint32_t)sqlite3_column_int64(st, col + 2);
-	rd = sqlite3_column_blob(st, col + 3);
-	rdlen = (size_t)sqlite3_column_bytes(st, col + 3);
+	r->type = (uint16_t)db_col_int(st, col + 1);
+	r->ttl = (uint32_t)db_col_int64(st, col + 2);
+	rd = db_col_blob(st, col + 3, &rdlen);
 	if (rdlen > DRR_RDATA_MAX) {
-		log_err("store %s: stored rdata too long (%zu)", s->path, rdlen);
+		log_err("store %s: stored rdata too long (%zu)", s->db->label, rdlen);
 		return DS_ESTORE;
 	}
 	if (rdlen > 0)
@@ -1284,13 +813,13 @@ struct deleg_load {
 	int64_t child_id;
 };
 
-static int deleg_row(struct store *s, sqlite3_stmt *st, void *ctx)
+static int deleg_row(struct store *s, struct db_stmt *st, void *ctx)
 {
 	struct deleg_load *l = ctx;
 	int ret;
 
 	if (l->out->n >= DELEG_MAX) {
-		log_err("store %s: child %lld has more than %d records", s->path,
+		log_err("store %s: child %lld has more than %d records", s->db->label,
 			(long long)l->child_id, DELEG_MAX);
 		return DS_ELIMIT;
 	}
@@ -1302,15 +831,15 @@ static int deleg_row(struct store *s, sqlite3_stmt *st, void *ctx)
 
 int store_deleg_load(struct store *s, int64_t child_id, struct deleg *out)
 {
-	sqlite3_stmt *st = st_get(s, ST_DELEG_LOAD);
+	struct db_stmt *st = st_get(s, ST_DELEG_LOAD);
 	struct deleg_load l = {.out = out, .child_id = child_id};
 	int ret;
 
 	out->n = 0;
-	ret = bind_check(s, st, sqlite3_bind_int64(st, 1, child_id), "deleg load");
+	ret = bind_check(s, st, db_bind_int64(st, 1, child_id), "deleg load");
 	if (ret != DS_OK)
 		return ret;
-	ret = rows_each(s, st, deleg_row, &l, "deleg load");
+	ret = rows_each(s, st, deleg_row, &l);
 	if (ret != DS_OK)
 		out->n = 0;
 	return ret;
@@ -1321,7 +850,7 @@ static int deleg_insert(struct store *s, int64_t child_id, const struct drr *r)
 	struct name_forms o;
 	uint8_t rcanon[DRR_RDATA_MAX];
 	char rtext[RDATA_TEXT_MAX];
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int ret;
 
 	if (r->rdlen > DRR_RDATA_MAX)
@@ -1345,40 +874,41 @@ static int deleg_insert(struct store *s, int64_t child_id, const struct drr *r)
 	st = st_get(s, ST_DELEG_INSERT);
 	/* rdata is kept only when it differs from its canonical form (v7) */
 	int rc = r->rdlen > 0 && memcmp(r->rdata, rcanon, r->rdlen) != 0
-		     ? bind_blob(st, 7, r->rdata, r->rdlen)
-		     : sqlite3_bind_null(st, 7);
+		     ? db_bind_blob(st, 7, r->rdata, r->rdlen)
+		     : db_bind_null(st, 7);
 	return bind_exec(s, st,
-			 rc | sqlite3_bind_int64(st, 1, child_id) |
-			     bind_blob(st, 2, r->owner, dname_len(r->owner)) |
-			     bind_blob(st, 3, o.key, o.keylen) | bind_text(st, 4, o.text) |
-			     sqlite3_bind_int(st, 5, r->type) | sqlite3_bind_int64(st, 6, r->ttl) |
-			     bind_blob(st, 8, rcanon, r->rdlen) | bind_text(st, 9, rtext),
+			 rc | db_bind_int64(st, 1, child_id) |
+			     db_bind_blob(st, 2, r->owner, dname_len(r->owner)) |
+			     db_bind_blob(st, 3, o.key, o.keylen) | db_bind_text(st, 4, o.text) |
+			     db_bind_int64(st, 5, r->type) | db_bind_int64(st, 6, r->ttl) |
+			     db_bind_blob(st, 8, rcanon, r->rdlen) | db_bind_text(st, 9, rtext),
 			 "deleg insert");
 }
 
 int store_deleg_write(struct store *s, int64_t child_id, const struct deleg *d)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
+	bool own;
 	int ret;
 
 	if (d->n > DELEG_MAX)
 		return DS_EINVAL;
 	/* Delete + inserts are one unit even when the caller has no
 	 * transaction open. */
-	ret = st_run(s, ST_W_SAVEPOINT);
+	ret = w_start(s, &own);
 	if (ret != DS_OK)
 		return ret;
 	st = st_get(s, ST_DELEG_DELETE);
-	ret = bind_exec(s, st, sqlite3_bind_int64(st, 1, child_id), "deleg delete");
+	ret = bind_exec(s, st, db_bind_int64(st, 1, child_id), "deleg delete");
 	for (size_t i = 0; ret == DS_OK && i < d->n; i++)
 		ret = deleg_insert(s, child_id, &d->rr[i]);
 	if (ret == DS_OK) {
 		st = st_get(s, ST_CHILD_TOUCH);
-		ret = bind_exec(
-		    s, st, sqlite3_bind_int64(st, 1, child_id) | sqlite3_bind_int64(st, 2, now_s()),
-		    "child touch");
+		ret =
+		    bind_exec(s, st, db_bind_int64(st, 1, child_id) | db_bind_int64(st, 2, now_s()),
+			      "child touch");
 	}
-	return w_finish(s, ret);
+	return w_finish(s, own, ret);
 }
 
 int store_deleg_change(struct store *s, const uint8_t *zone, const uint8_t *child, int64_t child_id,
@@ -1386,7 +916,8 @@ int store_deleg_change(struct store *s, const uint8_t *zone, const uint8_t *chil
 		       size_t nbackends, int64_t now, int64_t *change_id)
 {
 	/* the delegation and its outbox rows are one unit */
-	int ret = st_run(s, ST_W_SAVEPOINT);
+	bool own;
+	int ret = w_start(s, &own);
 
 	if (ret != DS_OK)
 		return ret;
@@ -1394,17 +925,17 @@ int store_deleg_change(struct store *s, const uint8_t *zone, const uint8_t *chil
 	if (ret == DS_OK)
 		ret =
 		    store_outbox_add(s, zone, child, changes, backends, nbackends, now, change_id);
-	return w_finish(s, ret);
+	return w_finish(s, own, ret);
 }
 
 int store_child_delete(struct store *s, int64_t child_id)
 {
-	sqlite3_stmt *st = st_get(s, ST_CHILD_DELETE);
-	/* sqlite3_changes() counts the child only, never the cascaded rows. */
-	return bind_exec_one(s, st, sqlite3_bind_int64(st, 1, child_id), "child delete");
+	struct db_stmt *st = st_get(s, ST_CHILD_DELETE);
+	/* db_changes() counts the child only, never the cascaded rows. */
+	return bind_exec_one(s, st, db_bind_int64(st, 1, child_id), "child delete");
 }
 
-static int zone_deleg_row(struct store *s, sqlite3_stmt *st, void *ctx)
+static int zone_deleg_row(struct store *s, struct db_stmt *st, void *ctx)
 {
 	const struct walk *w = ctx;
 	uint8_t child[DNAME_MAX];
@@ -1420,14 +951,14 @@ int store_zone_deleg_foreach(struct store *s, const uint8_t *zone, store_rr_cb c
 {
 	struct name_forms z;
 	struct walk w = {.cb.rr = cb, .arg = arg};
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int ret = name_forms(zone, &z);
 
 	if (ret != DS_OK)
 		return ret;
 	st = st_get(s, ST_ZONE_DELEG);
-	ret = bind_check(s, st, bind_blob(st, 1, z.canon, z.len), "zone deleg");
-	return ret == DS_OK ? rows_each(s, st, zone_deleg_row, &w, "zone deleg") : ret;
+	ret = bind_check(s, st, db_bind_blob(st, 1, z.canon, z.len), "zone deleg");
+	return ret == DS_OK ? rows_each(s, st, zone_deleg_row, &w) : ret;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1463,7 +994,7 @@ int store_key_upsert(struct store *s, struct store_key *k)
 {
 	char b64[KEY_B64_MAX];
 	char method[sizeof(k->trust_method)], source[sizeof(k->source)];
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int64_t now;
 	int n, rc, ret;
 
@@ -1479,74 +1010,72 @@ int store_key_upsert(struct store *s, struct store_key *k)
 	now = k->updated ? k->updated : now_s();
 	st = st_get(s, ST_KEY_UPSERT);
 	ret = bind_check(s, st,
-			 sqlite3_bind_int64(st, 1, k->child_id) | sqlite3_bind_int(st, 2, k->alg) |
-			     sqlite3_bind_int(st, 3, k->tag) | sqlite3_bind_int(st, 4, k->flags) |
-			     bind_blob(st, 5, k->rdata, k->rdlen) | bind_text(st, 6, b64) |
-			     bind_text(st, 7, key_state_names[k->state]) |
-			     bind_text(st, 8, method) | bind_text(st, 9, source) |
-			     sqlite3_bind_int64(st, 10, k->created ? k->created : now) |
-			     sqlite3_bind_int64(st, 11, now),
+			 db_bind_int64(st, 1, k->child_id) | db_bind_int64(st, 2, k->alg) |
+			     db_bind_int64(st, 3, k->tag) | db_bind_int64(st, 4, k->flags) |
+			     db_bind_blob(st, 5, k->rdata, k->rdlen) | db_bind_text(st, 6, b64) |
+			     db_bind_text(st, 7, key_state_names[k->state]) |
+			     db_bind_text(st, 8, method) | db_bind_text(st, 9, source) |
+			     db_bind_int64(st, 10, k->created ? k->created : now) |
+			     db_bind_int64(st, 11, now),
 			 "key upsert");
 	if (ret != DS_OK)
 		return ret;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		k->id = sqlite3_column_int64(st, 0);
-		k->created = sqlite3_column_int64(st, 1);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		k->id = db_col_int64(st, 0);
+		k->created = db_col_int64(st, 1);
 		k->updated = now;
-		rc = sqlite3_step(st); /* run to completion */
+		rc = db_step(st); /* run to completion */
 	}
-	if (rc != SQLITE_DONE)
-		ret = db_err(s, rc, "key upsert");
 	st_done(st);
-	return ret;
+	return rc == DB_DONE ? DS_OK : rc == DB_ROW ? DS_ESTORE : rc;
 }
 
 int store_key_set_state(struct store *s, int64_t key_id, enum key_state state, const char *method)
 {
-	sqlite3_stmt *st = st_get(s, ST_KEY_SET_STATE);
+	struct db_stmt *st = st_get(s, ST_KEY_SET_STATE);
 
 	if ((unsigned)state >= KEY_STATES)
 		return DS_EINVAL;
 	return bind_exec_one(s, st,
-			     sqlite3_bind_int64(st, 1, key_id) |
-				 bind_text(st, 2, key_state_names[state]) |
-				 bind_text(st, 3, method) | sqlite3_bind_int64(st, 4, now_s()),
+			     db_bind_int64(st, 1, key_id) |
+				 db_bind_text(st, 2, key_state_names[state]) |
+				 db_bind_text(st, 3, method) | db_bind_int64(st, 4, now_s()),
 			     "key set state");
 }
 
 /* A row of a key SELECT (the column order of ST_KEYS_ALL) into *k. */
-static int key_from_row(struct store *s, sqlite3_stmt *st, struct store_key *k)
+static int key_from_row(struct store *s, struct db_stmt *st, struct store_key *k)
 {
-	const void *rd = sqlite3_column_blob(st, 7);
-	size_t rdlen = (size_t)sqlite3_column_bytes(st, 7);
+	size_t rdlen;
+	const void *rd = db_col_blob(st, 7, &rdlen);
 	int ret;
 
 	memset(k, 0, sizeof(*k));
-	k->id = sqlite3_column_int64(st, 0);
-	k->child_id = sqlite3_column_int64(st, 1);
+	k->id = db_col_int64(st, 0);
+	k->child_id = db_col_int64(st, 1);
 	ret = col_names(s, st, 2, k->zone, k->owner);
 	if (ret != DS_OK)
 		return ret;
 	if (rdlen > sizeof(k->rdata)) {
-		log_err("store %s: key %lld rdata too long", s->path, (long long)k->id);
+		log_err("store %s: key %lld rdata too long", s->db->label, (long long)k->id);
 		return DS_ESTORE;
 	}
-	k->alg = (uint8_t)sqlite3_column_int(st, 4);
-	k->tag = (uint16_t)sqlite3_column_int(st, 5);
-	k->flags = (uint16_t)sqlite3_column_int(st, 6);
+	k->alg = (uint8_t)db_col_int(st, 4);
+	k->tag = (uint16_t)db_col_int(st, 5);
+	k->flags = (uint16_t)db_col_int(st, 6);
 	if (rdlen > 0)
 		memcpy(k->rdata, rd, rdlen);
 	k->rdlen = (uint16_t)rdlen;
-	ret = key_state_from_str((const char *)sqlite3_column_text(st, 8), &k->state);
+	ret = key_state_from_str(db_col_text(st, 8), &k->state);
 	if (ret != DS_OK) {
-		log_err("store %s: key %lld has an unknown state", s->path, (long long)k->id);
+		log_err("store %s: key %lld has an unknown state", s->db->label, (long long)k->id);
 		return ret;
 	}
 	col_text(st, 9, k->trust_method, sizeof(k->trust_method));
 	col_text(st, 10, k->source, sizeof(k->source));
-	k->created = sqlite3_column_int64(st, 11);
-	k->updated = sqlite3_column_int64(st, 12);
+	k->created = db_col_int64(st, 11);
+	k->updated = db_col_int64(st, 12);
 	col_text(st, 13, k->validation, sizeof(k->validation));
 	return DS_OK;
 }
@@ -1556,7 +1085,7 @@ struct key_walk {
 	struct store_key *k; /* one row's room, on the heap: the struct is large */
 };
 
-static int key_row(struct store *s, sqlite3_stmt *st, void *ctx)
+static int key_row(struct store *s, struct db_stmt *st, void *ctx)
 {
 	struct key_walk *kw = ctx;
 	int ret = key_from_row(s, st, kw->k);
@@ -1565,14 +1094,14 @@ static int key_row(struct store *s, sqlite3_stmt *st, void *ctx)
 }
 
 /* Walk the rows of a prepared key SELECT (the column order of ST_KEYS_ALL). */
-static int keys_walk(struct store *s, sqlite3_stmt *st, store_key_cb cb, void *arg)
+static int keys_walk(struct store *s, struct db_stmt *st, store_key_cb cb, void *arg)
 {
 	struct key_walk kw = {.w = {.cb.key = cb, .arg = arg}, .k = malloc(sizeof(*kw.k))};
 	int ret;
 
 	if (kw.k == NULL)
 		return DS_ENOMEM;
-	ret = rows_each(s, st, key_row, &kw, "keys foreach");
+	ret = rows_each(s, st, key_row, &kw);
 	free(kw.k);
 	return ret;
 }
@@ -1584,8 +1113,8 @@ int store_keys_foreach(struct store *s, store_key_cb cb, void *arg)
 
 int store_child_keys_foreach(struct store *s, int64_t child_id, store_key_cb cb, void *arg)
 {
-	sqlite3_stmt *st = st_get(s, ST_KEYS_CHILD);
-	int ret = bind_check(s, st, sqlite3_bind_int64(st, 1, child_id), "child keys");
+	struct db_stmt *st = st_get(s, ST_KEYS_CHILD);
+	int ret = bind_check(s, st, db_bind_int64(st, 1, child_id), "child keys");
 	return ret == DS_OK ? keys_walk(s, st, cb, arg) : ret;
 }
 
@@ -1597,8 +1126,8 @@ static int key_one(void *arg, const struct store_key *k)
 
 int store_key_get(struct store *s, int64_t key_id, struct store_key *out)
 {
-	sqlite3_stmt *st = st_get(s, ST_KEY_GET);
-	int ret = bind_check(s, st, sqlite3_bind_int64(st, 1, key_id), "key get");
+	struct db_stmt *st = st_get(s, ST_KEY_GET);
+	int ret = bind_check(s, st, db_bind_int64(st, 1, key_id), "key get");
 	if (ret == DS_OK)
 		ret = keys_walk(s, st, key_one, out);
 	return ret == 1 ? DS_OK : ret == DS_OK ? DS_ENOENT : ret;
@@ -1606,17 +1135,17 @@ int store_key_get(struct store *s, int64_t key_id, struct store_key *out)
 
 static int count_query(struct store *s, enum st_id i, int64_t *n, bool null_is_enoent)
 {
-	sqlite3_stmt *st = st_get(s, i);
-	int rc = sqlite3_step(st);
+	struct db_stmt *st = st_get(s, i);
+	int rc = db_step(st);
 	int ret = DS_OK;
 
-	if (rc == SQLITE_ROW) {
-		if (null_is_enoent && sqlite3_column_type(st, 0) == SQLITE_NULL)
+	if (rc == DB_ROW) {
+		if (null_is_enoent && db_col_null(st, 0))
 			ret = DS_ENOENT;
 		else
-			*n = sqlite3_column_int64(st, 0);
+			*n = db_col_int64(st, 0);
 	} else {
-		ret = db_err(s, rc, st_sql[i]);
+		ret = rc == DB_DONE ? DS_ESTORE : rc;
 	}
 	st_done(st);
 	return ret;
@@ -1628,56 +1157,55 @@ static int count_query(struct store *s, enum st_id i, int64_t *n, bool null_is_e
 
 int store_validation_queue(struct store *s, int64_t key_id, int64_t now)
 {
-	sqlite3_stmt *st = st_get(s, ST_VAL_QUEUE);
-	return bind_exec(s, st, sqlite3_bind_int64(st, 1, key_id) | sqlite3_bind_int64(st, 2, now),
+	struct db_stmt *st = st_get(s, ST_VAL_QUEUE);
+	return bind_exec(s, st, db_bind_int64(st, 1, key_id) | db_bind_int64(st, 2, now),
 			 "validation queue");
 }
 
 int store_validation_update(struct store *s, const struct store_validation *v)
 {
-	sqlite3_stmt *st = st_get(s, ST_VAL_UPDATE);
-	return bind_exec_one(s, st,
-			     sqlite3_bind_int64(st, 1, v->key_id) |
-				 (v->next_at < 0 ? sqlite3_bind_null(st, 2)
-						 : sqlite3_bind_int64(st, 2, v->next_at)) |
-				 sqlite3_bind_int(st, 3, (int)v->attempts) |
-				 sqlite3_bind_int(st, 4, (int)v->rounds) |
-				 sqlite3_bind_int64(st, 5, v->updated) |
-				 bind_text(st, 6, v->last_result) | bind_text(st, 7, v->methods),
-			     "validation update");
+	struct db_stmt *st = st_get(s, ST_VAL_UPDATE);
+	return bind_exec_one(
+	    s, st,
+	    db_bind_int64(st, 1, v->key_id) |
+		(v->next_at < 0 ? db_bind_null(st, 2) : db_bind_int64(st, 2, v->next_at)) |
+		db_bind_int64(st, 3, (int)v->attempts) | db_bind_int64(st, 4, (int)v->rounds) |
+		db_bind_int64(st, 5, v->updated) | db_bind_text(st, 6, v->last_result) |
+		db_bind_text(st, 7, v->methods),
+	    "validation update");
 }
 
 /* An integer column (a time, a key tag), -1 for SQL NULL. */
-static int64_t col_time(sqlite3_stmt *st, int col)
+static int64_t col_time(struct db_stmt *st, int col)
 {
-	return sqlite3_column_type(st, col) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, col);
+	return db_col_null(st, col) ? -1 : db_col_int64(st, col);
 }
 
-static void val_row(sqlite3_stmt *st, struct store_validation *v)
+static void val_row(struct db_stmt *st, struct store_validation *v)
 {
-	const unsigned char *t = sqlite3_column_text(st, 6);
+	const char *t = db_col_text(st, 6);
 	memset(v, 0, sizeof(*v));
-	v->key_id = sqlite3_column_int64(st, 0);
+	v->key_id = db_col_int64(st, 0);
 	v->next_at = col_time(st, 1);
-	v->attempts = (unsigned)sqlite3_column_int(st, 2);
-	v->rounds = (unsigned)sqlite3_column_int(st, 3);
-	v->started = sqlite3_column_int64(st, 4);
-	v->updated = sqlite3_column_int64(st, 5);
-	snprintf(v->last_result, sizeof(v->last_result), "%s", t ? (const char *)t : "");
+	v->attempts = (unsigned)db_col_int(st, 2);
+	v->rounds = (unsigned)db_col_int(st, 3);
+	v->started = db_col_int64(st, 4);
+	v->updated = db_col_int64(st, 5);
+	snprintf(v->last_result, sizeof(v->last_result), "%s", t ? t : "");
 	col_text(st, 7, v->methods, sizeof(v->methods));
 }
 
 int store_validation_get(struct store *s, int64_t key_id, struct store_validation *out)
 {
-	sqlite3_stmt *st = st_get(s, ST_VAL_GET);
-	int ret = bind_check(s, st, sqlite3_bind_int64(st, 1, key_id), "validation get");
+	struct db_stmt *st = st_get(s, ST_VAL_GET);
+	int ret = bind_check(s, st, db_bind_int64(st, 1, key_id), "validation get");
 	if (ret != DS_OK)
 		return ret;
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	int rc = db_step(st);
+	if (rc == DB_ROW)
 		val_row(st, out);
 	else
-		ret = rc == SQLITE_DONE ? DS_ENOENT : db_err(s, rc, "validation get");
+		ret = rc == DB_DONE ? DS_ENOENT : rc;
 	st_done(st);
 	return ret;
 }
@@ -1685,18 +1213,16 @@ int store_validation_get(struct store *s, int64_t key_id, struct store_validatio
 int store_validation_due(struct store *s, int64_t now, size_t max, struct store_validation *out,
 			 size_t *n)
 {
-	sqlite3_stmt *st = st_get(s, ST_VAL_DUE);
-	int ret = bind_check(
-	    s, st, sqlite3_bind_int64(st, 1, now) | sqlite3_bind_int64(st, 2, (int64_t)max),
-	    "validation due");
-	int rc = SQLITE_DONE;
+	struct db_stmt *st = st_get(s, ST_VAL_DUE);
+	int ret = bind_check(s, st, db_bind_int64(st, 1, now) | db_bind_int64(st, 2, (int64_t)max),
+			     "validation due");
+	int rc = DB_DONE;
 	*n = 0;
 	if (ret != DS_OK)
 		return ret;
-	while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
+	while (*n < max && (rc = db_step(st)) == DB_ROW)
 		val_row(st, &out[(*n)++]);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		ret = db_err(s, rc, "validation due");
+	ret = step_ok(rc);
 	st_done(st);
 	return ret;
 }
@@ -1717,16 +1243,16 @@ int store_validation_next_time(struct store *s, int64_t *when)
 
 int store_audit_add(struct store *s, const struct audit_rec *a)
 {
-	sqlite3_stmt *st = st_get(s, ST_AUDIT_ADD);
+	struct db_stmt *st = st_get(s, ST_AUDIT_ADD);
 
 	return bind_exec(
 	    s, st,
-	    sqlite3_bind_int64(st, 1, a->time) | bind_text(st, 2, a->client) |
-		bind_text(st, 3, a->zone) | bind_text(st, 4, a->child) |
-		(a->key_tag < 0 ? sqlite3_bind_null(st, 5) : sqlite3_bind_int(st, 5, a->key_tag)) |
-		bind_text(st, 6, a->actor) | bind_text(st, 7, a->request) |
-		bind_text(st, 8, a->result) | sqlite3_bind_int(st, 9, a->rcode) |
-		bind_text(st, 10, a->reason),
+	    db_bind_int64(st, 1, a->time) | db_bind_text(st, 2, a->client) |
+		db_bind_text(st, 3, a->zone) | db_bind_text(st, 4, a->child) |
+		(a->key_tag < 0 ? db_bind_null(st, 5) : db_bind_int64(st, 5, a->key_tag)) |
+		db_bind_text(st, 6, a->actor) | db_bind_text(st, 7, a->request) |
+		db_bind_text(st, 8, a->result) | db_bind_int64(st, 9, a->rcode) |
+		db_bind_text(st, 10, a->reason),
 	    "audit add");
 }
 
@@ -1744,8 +1270,9 @@ int store_outbox_add(struct store *s, const uint8_t *zone, const uint8_t *child,
 		     int64_t now, int64_t *change_id)
 {
 	struct name_forms z, c;
-	sqlite3_stmt *st;
-	int64_t id;
+	struct db_stmt *st;
+	int64_t id = 0;
+	bool own;
 	int ret;
 
 	if (changes == NULL || (nbackends > 0 && backends == NULL))
@@ -1761,24 +1288,23 @@ int store_outbox_add(struct store *s, const uint8_t *zone, const uint8_t *child,
 	if (ret != DS_OK)
 		return ret;
 	/* Change + deliveries are one unit even outside a transaction. */
-	ret = st_run(s, ST_W_SAVEPOINT);
+	ret = w_start(s, &own);
 	if (ret != DS_OK)
 		return ret;
 	st = st_get(s, ST_OUTBOX_ADD);
-	ret = bind_exec(s, st,
-			bind_blob(st, 1, z.canon, z.len) | bind_text(st, 2, z.text) |
-			    bind_blob(st, 3, c.canon, c.len) | bind_text(st, 4, c.text) |
-			    bind_text(st, 5, changes) | sqlite3_bind_int64(st, 6, now),
-			"outbox add");
-	id = sqlite3_last_insert_rowid(s->db);
+	ret = bind_insert(s, st,
+			  db_bind_blob(st, 1, z.canon, z.len) | db_bind_text(st, 2, z.text) |
+			      db_bind_blob(st, 3, c.canon, c.len) | db_bind_text(st, 4, c.text) |
+			      db_bind_text(st, 5, changes) | db_bind_int64(st, 6, now),
+			  &id, "outbox add");
 	for (size_t i = 0; ret == DS_OK && i < nbackends; i++) {
 		st = st_get(s, ST_DELIVERY_ADD);
 		ret = bind_exec(s, st,
-				sqlite3_bind_int64(st, 1, id) | bind_text(st, 2, backends[i]) |
-				    sqlite3_bind_int64(st, 3, now),
+				db_bind_int64(st, 1, id) | db_bind_text(st, 2, backends[i]) |
+				    db_bind_int64(st, 3, now),
 				"delivery add");
 	}
-	ret = w_finish(s, ret);
+	ret = w_finish(s, own, ret);
 	if (ret == DS_OK && change_id != NULL)
 		*change_id = id;
 	return ret;
@@ -1799,11 +1325,11 @@ struct outbox_due {
 	size_t n, cap;
 };
 
-static int outbox_row(struct store *s, sqlite3_stmt *st, void *ctx)
+static int outbox_row(struct store *s, struct db_stmt *st, void *ctx)
 {
 	struct outbox_due *o = ctx;
 	struct outbox_item *it;
-	const unsigned char *ch;
+	const char *ch;
 	int ret;
 
 	struct outbox_item *nv = vec_grow(o->v, &o->cap, o->n + 1, sizeof(*nv), 16);
@@ -1815,28 +1341,28 @@ static int outbox_row(struct store *s, sqlite3_stmt *st, void *ctx)
 	ret = col_names(s, st, 2, it->zone, it->child);
 	if (ret != DS_OK)
 		return ret; /* not counted: the caller never looks at it */
-	it->delivery_id = sqlite3_column_int64(st, 0);
-	it->change_id = sqlite3_column_int64(st, 1);
+	it->delivery_id = db_col_int64(st, 0);
+	it->change_id = db_col_int64(st, 1);
 	col_text(st, 4, it->backend, sizeof(it->backend));
-	ch = sqlite3_column_text(st, 5);
-	it->changes = strdup(ch ? (const char *)ch : "");
+	ch = db_col_text(st, 5);
+	it->changes = strdup(ch ? ch : "");
 	if (it->changes == NULL)
 		return DS_ENOMEM;
-	it->attempts = sqlite3_column_int(st, 6);
-	it->created = sqlite3_column_int64(st, 7);
-	it->next_attempt = sqlite3_column_int64(st, 8);
+	it->attempts = db_col_int(st, 6);
+	it->created = db_col_int64(st, 7);
+	it->next_attempt = db_col_int64(st, 8);
 	o->n++;
 	return DS_OK;
 }
 
 /* Read the items of a bound outbox SELECT (ret: the binding's result). */
-static int outbox_items(struct store *s, sqlite3_stmt *st, int ret, struct outbox_item **items,
+static int outbox_items(struct store *s, struct db_stmt *st, int ret, struct outbox_item **items,
 			size_t *n)
 {
 	struct outbox_due o = {0};
 
 	if (ret == DS_OK)
-		ret = rows_each(s, st, outbox_row, &o, "outbox due");
+		ret = rows_each(s, st, outbox_row, &o);
 	if (ret != DS_OK) {
 		store_outbox_items_free(o.v, o.n);
 		return ret;
@@ -1849,7 +1375,7 @@ static int outbox_items(struct store *s, sqlite3_stmt *st, int ret, struct outbo
 int store_outbox_due(struct store *s, int64_t now, size_t max, struct outbox_item **items,
 		     size_t *n)
 {
-	sqlite3_stmt *st = st_get(s, ST_OUTBOX_DUE);
+	struct db_stmt *st = st_get(s, ST_OUTBOX_DUE);
 
 	*items = NULL;
 	*n = 0;
@@ -1857,14 +1383,13 @@ int store_outbox_due(struct store *s, int64_t now, size_t max, struct outbox_ite
 		return DS_OK;
 	return outbox_items(
 	    s, st,
-	    bind_check(s, st,
-		       sqlite3_bind_int64(st, 1, now) | sqlite3_bind_int64(st, 2, page_limit(max)),
+	    bind_check(s, st, db_bind_int64(st, 1, now) | db_bind_int64(st, 2, page_limit(max)),
 		       "outbox due"),
 	    items, n);
 }
 
 /* Bind a pair: the zone's canonical wire form as ?1, the backend as ?2. */
-static int bind_pair(struct store *s, sqlite3_stmt *st, const uint8_t *zone, const char *backend,
+static int bind_pair(struct store *s, struct db_stmt *st, const uint8_t *zone, const char *backend,
 		     int rc, const char *what)
 {
 	struct name_forms z;
@@ -1874,14 +1399,14 @@ static int bind_pair(struct store *s, sqlite3_stmt *st, const uint8_t *zone, con
 		st_done(st);
 		return ret != DS_OK ? ret : DS_EINVAL;
 	}
-	return bind_check(s, st, rc | bind_blob(st, 1, z.canon, z.len) | bind_text(st, 2, backend),
-			  what);
+	return bind_check(
+	    s, st, rc | db_bind_blob(st, 1, z.canon, z.len) | db_bind_text(st, 2, backend), what);
 }
 
 int store_outbox_pair(struct store *s, const uint8_t *zone, const char *backend, size_t max,
 		      struct outbox_item **items, size_t *n)
 {
-	sqlite3_stmt *st = st_get(s, ST_OUTBOX_PAIR);
+	struct db_stmt *st = st_get(s, ST_OUTBOX_PAIR);
 
 	*items = NULL;
 	*n = 0;
@@ -1889,20 +1414,21 @@ int store_outbox_pair(struct store *s, const uint8_t *zone, const char *backend,
 		st_done(st);
 		return DS_OK;
 	}
-	return outbox_items(s, st,
-			    bind_pair(s, st, zone, backend,
-				      sqlite3_bind_int64(st, 3, page_limit(max)), "outbox pair"),
-			    items, n);
+	return outbox_items(
+	    s, st,
+	    bind_pair(s, st, zone, backend, db_bind_int64(st, 3, page_limit(max)), "outbox pair"),
+	    items, n);
 }
 
 int store_backend_result(struct store *s, const uint8_t *zone, const char *backend, int64_t now,
 			 const char *error)
 {
-	sqlite3_stmt *st = st_get(s, ST_PAIR_RESULT);
-	int rc = error == NULL ? sqlite3_bind_int64(st, 3, now) : sqlite3_bind_int64(st, 4, now);
-	int ret = bind_pair(s, st, zone, backend, rc | bind_text(st, 5, error), "backend result");
+	struct db_stmt *st = st_get(s, ST_PAIR_RESULT);
+	int rc = error == NULL ? db_bind_int64(st, 3, now) : db_bind_int64(st, 4, now);
+	int ret =
+	    bind_pair(s, st, zone, backend, rc | db_bind_text(st, 5, error), "backend result");
 
-	return ret == DS_OK ? st_exec(s, st, "backend result") : ret;
+	return ret == DS_OK ? st_exec(st) : ret;
 }
 
 struct pair_walk {
@@ -1910,7 +1436,7 @@ struct pair_walk {
 	void *arg;
 };
 
-static int pending_pair_row(struct store *s, sqlite3_stmt *st, void *ctx)
+static int pending_pair_row(struct store *s, struct db_stmt *st, void *ctx)
 {
 	struct pair_walk *w = ctx;
 	uint8_t zone[DNAME_MAX];
@@ -1918,31 +1444,31 @@ static int pending_pair_row(struct store *s, sqlite3_stmt *st, void *ctx)
 	int ret = col_name(s, st, 0, zone);
 
 	col_text(st, 1, backend, sizeof(backend));
-	return ret == DS_OK ? w->cb(w->arg, zone, backend, sqlite3_column_int64(st, 2)) : ret;
+	return ret == DS_OK ? w->cb(w->arg, zone, backend, db_col_int64(st, 2)) : ret;
 }
 
 int store_outbox_pending_pairs(struct store *s, store_pair_cb cb, void *arg)
 {
 	struct pair_walk w = {.cb = cb, .arg = arg};
 
-	return rows_each(s, st_get(s, ST_PENDING_PAIRS), pending_pair_row, &w, "pending pairs");
+	return rows_each(s, st_get(s, ST_PENDING_PAIRS), pending_pair_row, &w);
 }
 
-static int pair_pending_row(struct store *s, sqlite3_stmt *st, void *ctx)
+static int pair_pending_row(struct store *s, struct db_stmt *st, void *ctx)
 {
 	struct delivery_status *d = ctx;
 
 	(void)s;
-	d->pending = sqlite3_column_int64(st, 0);
+	d->pending = db_col_int64(st, 0);
 	if (d->pending > 0) {
-		d->oldest_attempts = sqlite3_column_int(st, 2);
-		d->oldest_next_attempt = sqlite3_column_int64(st, 3);
-		d->oldest_created = sqlite3_column_int64(st, 4);
+		d->oldest_attempts = db_col_int(st, 2);
+		d->oldest_next_attempt = db_col_int64(st, 3);
+		d->oldest_created = db_col_int64(st, 4);
 	}
 	return DS_OK;
 }
 
-static int pair_status_row(struct store *s, sqlite3_stmt *st, void *ctx)
+static int pair_status_row(struct store *s, struct db_stmt *st, void *ctx)
 {
 	struct delivery_status *d = ctx;
 
@@ -1956,37 +1482,35 @@ static int pair_status_row(struct store *s, sqlite3_stmt *st, void *ctx)
 int store_delivery_status(struct store *s, const uint8_t *zone, const char *backend,
 			  struct delivery_status *out)
 {
-	sqlite3_stmt *st = st_get(s, ST_PAIR_PENDING);
-	int ret = bind_pair(s, st, zone, backend, SQLITE_OK, "delivery status");
+	struct db_stmt *st = st_get(s, ST_PAIR_PENDING);
+	int ret = bind_pair(s, st, zone, backend, DS_OK, "delivery status");
 
 	memset(out, 0, sizeof(*out));
 	out->oldest_created = out->oldest_next_attempt = -1;
 	out->last_success = out->last_failure = -1;
 	if (ret == DS_OK)
-		ret = rows_each(s, st, pair_pending_row, out, "delivery status");
+		ret = rows_each(s, st, pair_pending_row, out);
 	if (ret != DS_OK)
 		return ret;
 	st = st_get(s, ST_PAIR_STATUS);
-	ret = bind_pair(s, st, zone, backend, SQLITE_OK, "delivery status");
-	return ret == DS_OK ? rows_each(s, st, pair_status_row, out, "delivery status") : ret;
+	ret = bind_pair(s, st, zone, backend, DS_OK, "delivery status");
+	return ret == DS_OK ? rows_each(s, st, pair_status_row, out) : ret;
 }
 
 int store_delivery_done(struct store *s, int64_t delivery_id, int64_t now)
 {
-	sqlite3_stmt *st = st_get(s, ST_DELIVERY_DONE);
-	return bind_exec_one(
-	    s, st, sqlite3_bind_int64(st, 1, delivery_id) | sqlite3_bind_int64(st, 2, now),
-	    "delivery done");
+	struct db_stmt *st = st_get(s, ST_DELIVERY_DONE);
+	return bind_exec_one(s, st, db_bind_int64(st, 1, delivery_id) | db_bind_int64(st, 2, now),
+			     "delivery done");
 }
 
 int store_delivery_failed(struct store *s, int64_t delivery_id, int64_t now, int64_t next_attempt,
 			  const char *error)
 {
-	sqlite3_stmt *st = st_get(s, ST_DELIVERY_FAILED);
+	struct db_stmt *st = st_get(s, ST_DELIVERY_FAILED);
 	return bind_exec_one(s, st,
-			     sqlite3_bind_int64(st, 1, delivery_id) |
-				 sqlite3_bind_int64(st, 2, now) |
-				 sqlite3_bind_int64(st, 3, next_attempt) | bind_text(st, 4, error),
+			     db_bind_int64(st, 1, delivery_id) | db_bind_int64(st, 2, now) |
+				 db_bind_int64(st, 3, next_attempt) | db_bind_text(st, 4, error),
 			     "delivery failed");
 }
 
@@ -2006,58 +1530,59 @@ int store_outbox_pending(struct store *s, int64_t *n)
 
 int store_replay_add(struct store *s, const uint8_t digest[32], int64_t expires, int rcode)
 {
-	sqlite3_stmt *st = st_get(s, ST_REPLAY_ADD);
+	struct db_stmt *st = st_get(s, ST_REPLAY_ADD);
 	return bind_exec(s, st,
-			 bind_blob(st, 1, digest, 32) | sqlite3_bind_int64(st, 2, expires) |
-			     sqlite3_bind_int(st, 3, rcode),
+			 db_bind_blob(st, 1, digest, 32) | db_bind_int64(st, 2, expires) |
+			     db_bind_int64(st, 3, rcode),
 			 "replay add");
 }
 
-static int replay_row(struct store *s, sqlite3_stmt *st, void *ctx)
+static int replay_row(struct store *s, struct db_stmt *st, void *ctx)
 {
 	const struct walk *w = ctx;
 	uint8_t digest[32];
-	const void *p = sqlite3_column_blob(st, 0);
+	size_t n;
+	const void *p = db_col_blob(st, 0, &n);
 
-	if (p == NULL || sqlite3_column_bytes(st, 0) != 32) {
-		log_err("store %s: corrupt replay digest", s->path);
+	if (p == NULL || n != 32) {
+		log_err("store %s: corrupt replay digest", s->db->label);
 		return DS_ESTORE;
 	}
 	memcpy(digest, p, 32);
-	return w->cb.replay(w->arg, digest, sqlite3_column_int64(st, 1), sqlite3_column_int(st, 2));
+	return w->cb.replay(w->arg, digest, db_col_int64(st, 1), db_col_int(st, 2));
 }
 
 int store_replay_foreach(struct store *s, int64_t now, store_replay_cb cb, void *arg)
 {
-	sqlite3_stmt *st = st_get(s, ST_REPLAY_ALL);
+	struct db_stmt *st = st_get(s, ST_REPLAY_ALL);
 	struct walk w = {.cb.replay = cb, .arg = arg};
-	int ret = bind_check(s, st, sqlite3_bind_int64(st, 1, now), "replay foreach");
+	int ret = bind_check(s, st, db_bind_int64(st, 1, now), "replay foreach");
 
-	return ret == DS_OK ? rows_each(s, st, replay_row, &w, "replay foreach") : ret;
+	return ret == DS_OK ? rows_each(s, st, replay_row, &w) : ret;
 }
 
 int store_replay_purge(struct store *s, int64_t now)
 {
-	sqlite3_stmt *st = st_get(s, ST_REPLAY_PURGE);
-	return bind_exec(s, st, sqlite3_bind_int64(st, 1, now), "replay purge");
+	struct db_stmt *st = st_get(s, ST_REPLAY_PURGE);
+	return bind_exec(s, st, db_bind_int64(st, 1, now), "replay purge");
 }
 
 int store_history_purge(struct store *s, int64_t before, int64_t max, int64_t *naudit,
 			int64_t *nchanges)
 {
-	sqlite3_stmt *st = st_get(s, ST_AUDIT_PURGE);
-	int ret = bind_check(s, st, sqlite3_bind_int64(st, 1, before), "audit purge");
+	struct db_stmt *st = st_get(s, ST_AUDIT_PURGE);
+	int ret = bind_check(s, st, db_bind_int64(st, 1, before), "audit purge");
 	if (ret == DS_OK)
-		ret = bind_exec(s, st, sqlite3_bind_int64(st, 2, max), "audit purge");
+		ret = bind_exec(s, st, db_bind_int64(st, 2, max), "audit purge");
 	if (ret != DS_OK)
 		return ret;
-	*naudit = sqlite3_changes(s->db);
+	*naudit = db_changes(s->db);
 	st = st_get(s, ST_CHANGES_PURGE);
-	ret = bind_check(s, st, sqlite3_bind_int64(st, 1, before), "outbox purge");
+	ret = bind_check(s, st, db_bind_int64(st, 1, before), "outbox purge");
 	if (ret == DS_OK)
-		ret = bind_exec(s, st, sqlite3_bind_int64(st, 2, max), "outbox purge");
+		ret = bind_exec(s, st, db_bind_int64(st, 2, max), "outbox purge");
 	if (ret == DS_OK)
-		*nchanges = sqlite3_changes(s->db);
+		*nchanges = db_changes(s->db);
 	return ret;
 }
 
@@ -2067,24 +1592,24 @@ int store_history_purge(struct store *s, int64_t before, int64_t max, int64_t *n
 
 int store_key_delete(struct store *s, int64_t key_id)
 {
-	sqlite3_stmt *st = st_get(s, ST_KEY_DELETE);
-	/* sqlite3_changes() counts the key only, never the cascaded row. */
-	return bind_exec_one(s, st, sqlite3_bind_int64(st, 1, key_id), "key delete");
+	struct db_stmt *st = st_get(s, ST_KEY_DELETE);
+	/* db_changes() counts the key only, never the cascaded row. */
+	return bind_exec_one(s, st, db_bind_int64(st, 1, key_id), "key delete");
 }
 
 _Static_assert(KEY_STATES == KEY_REVOKED + 1, "store_key_counts fills every state");
 
-static int key_count_row(struct store *s, sqlite3_stmt *st, void *ctx)
+static int key_count_row(struct store *s, struct db_stmt *st, void *ctx)
 {
 	int64_t *counts = ctx;
 	enum key_state ks;
-	int ret = key_state_from_str((const char *)sqlite3_column_text(st, 0), &ks);
+	int ret = key_state_from_str(db_col_text(st, 0), &ks);
 
 	if (ret != DS_OK) {
-		log_err("store %s: a key has an unknown state", s->path);
+		log_err("store %s: a key has an unknown state", s->db->label);
 		return ret;
 	}
-	counts[ks] = sqlite3_column_int64(st, 1);
+	counts[ks] = db_col_int64(st, 1);
 	return DS_OK;
 }
 
@@ -2092,30 +1617,30 @@ int store_key_counts(struct store *s, int64_t counts[KEY_REVOKED + 1])
 {
 	for (size_t i = 0; i < KEY_STATES; i++)
 		counts[i] = 0;
-	return rows_each(s, st_get(s, ST_KEY_COUNTS), key_count_row, counts, "key counts");
+	return rows_each(s, st_get(s, ST_KEY_COUNTS), key_count_row, counts);
 }
 
 /* A page size as SQL LIMIT (a signed 64-bit integer). */
 
 /* A text column, NULL for SQL NULL; valid until the next step or reset. */
-static const char *col_str(sqlite3_stmt *st, int col)
+static const char *col_str(struct db_stmt *st, int col)
 {
-	return (const char *)sqlite3_column_text(st, col);
+	return db_col_text(st, col);
 }
 
-static int child_row(struct store *s, sqlite3_stmt *st, void *ctx)
+static int child_row(struct store *s, struct db_stmt *st, void *ctx)
 {
 	const struct walk *w = ctx;
 	struct store_child_row c;
 	int ret;
 
 	memset(&c, 0, sizeof(c));
-	c.id = sqlite3_column_int64(st, 0);
+	c.id = db_col_int64(st, 0);
 	ret = col_name(s, st, 1, c.name);
 	if (ret != DS_OK)
 		return ret;
-	c.created = sqlite3_column_int64(st, 2);
-	c.updated = sqlite3_column_int64(st, 3);
+	c.created = db_col_int64(st, 2);
+	c.updated = db_col_int64(st, 3);
 	return w->cb.child(w->arg, &c);
 }
 
@@ -2124,7 +1649,7 @@ int store_children_page(struct store *s, const uint8_t *zone, const uint8_t *aft
 {
 	struct name_forms z, a;
 	struct walk w = {.cb.child = cb, .arg = arg};
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int64_t zid;
 	int ret = name_forms(zone, &z);
 
@@ -2137,15 +1662,15 @@ int store_children_page(struct store *s, const uint8_t *zone, const uint8_t *aft
 	st = st_get(s, ST_CHILDREN_PAGE);
 	/* The cursor is compared as a sort key, like the rows' own. */
 	ret = bind_check(s, st,
-			 sqlite3_bind_int64(st, 1, zid) |
-			     (after != NULL ? bind_blob(st, 2, a.key, a.keylen)
-					    : sqlite3_bind_zeroblob(st, 2, 0)) |
-			     sqlite3_bind_int64(st, 3, page_limit(limit)),
+			 db_bind_int64(st, 1, zid) |
+			     (after != NULL ? db_bind_blob(st, 2, a.key, a.keylen)
+					    : db_bind_blob(st, 2, "", 0)) |
+			     db_bind_int64(st, 3, page_limit(limit)),
 			 "children page");
-	return ret == DS_OK ? rows_each(s, st, child_row, &w, "children page") : ret;
+	return ret == DS_OK ? rows_each(s, st, child_row, &w) : ret;
 }
 
-static int val_page_row(struct store *s, sqlite3_stmt *st, void *ctx)
+static int val_page_row(struct store *s, struct db_stmt *st, void *ctx)
 {
 	const struct walk *w = ctx;
 	struct store_validation v;
@@ -2158,20 +1683,20 @@ static int val_page_row(struct store *s, sqlite3_stmt *st, void *ctx)
 int store_validations_page(struct store *s, int64_t after_next_at, int64_t after_key_id,
 			   size_t limit, store_validation_cb cb, void *arg)
 {
-	sqlite3_stmt *st = st_get(s, ST_VAL_PAGE);
+	struct db_stmt *st = st_get(s, ST_VAL_PAGE);
 	struct walk w = {.cb.val = cb, .arg = arg};
 	int ret;
 
 	/* Key ids are positive: (INT64_MIN, 0) is before every row. */
 	ret = bind_check(s, st,
-			 sqlite3_bind_int64(st, 1, after_key_id != 0 ? after_next_at : INT64_MIN) |
-			     sqlite3_bind_int64(st, 2, after_key_id) |
-			     sqlite3_bind_int64(st, 3, page_limit(limit)),
+			 db_bind_int64(st, 1, after_key_id != 0 ? after_next_at : INT64_MIN) |
+			     db_bind_int64(st, 2, after_key_id) |
+			     db_bind_int64(st, 3, page_limit(limit)),
 			 "validations page");
-	return ret == DS_OK ? rows_each(s, st, val_page_row, &w, "validations page") : ret;
+	return ret == DS_OK ? rows_each(s, st, val_page_row, &w) : ret;
 }
 
-static int waiting_row(struct store *s, sqlite3_stmt *st, void *ctx)
+static int waiting_row(struct store *s, struct db_stmt *st, void *ctx)
 {
 	const struct walk *w = ctx;
 	struct store_waiting *r = malloc(sizeof(*r));
@@ -2179,19 +1704,19 @@ static int waiting_row(struct store *s, sqlite3_stmt *st, void *ctx)
 
 	if (ret == DS_OK) {
 		memset(r, 0, sizeof(*r));
-		r->key_id = sqlite3_column_int64(st, 0);
+		r->key_id = db_col_int64(st, 0);
 		ret = col_names(s, st, 1, r->zone, r->child);
 	}
 	if (ret == DS_OK)
 		ret = key_state_from_str(col_str(st, 5), &r->state);
 	if (ret == DS_OK) {
-		r->alg = (uint8_t)sqlite3_column_int(st, 3);
-		r->tag = (uint16_t)sqlite3_column_int(st, 4);
-		r->created = sqlite3_column_int64(st, 6);
-		r->since = sqlite3_column_int64(st, 7);
-		r->tag_shared = sqlite3_column_int(st, 8) != 0;
-		r->validated = sqlite3_column_int(st, 9) != 0;
-		r->attempts = (unsigned)sqlite3_column_int(st, 10);
+		r->alg = (uint8_t)db_col_int(st, 3);
+		r->tag = (uint16_t)db_col_int(st, 4);
+		r->created = db_col_int64(st, 6);
+		r->since = db_col_int64(st, 7);
+		r->tag_shared = db_col_int(st, 8) != 0;
+		r->validated = db_col_int(st, 9) != 0;
+		r->attempts = (unsigned)db_col_int(st, 10);
 		col_text(st, 11, r->methods, sizeof(r->methods));
 		col_text(st, 12, r->last_result, sizeof(r->last_result));
 		ret = w->cb.waiting(w->arg, r);
@@ -2203,16 +1728,15 @@ static int waiting_row(struct store *s, sqlite3_stmt *st, void *ctx)
 int store_waiting_page(struct store *s, int64_t after_since, int64_t after_key_id, size_t limit,
 		       store_waiting_cb cb, void *arg)
 {
-	sqlite3_stmt *st = st_get(s, ST_WAITING_PAGE);
+	struct db_stmt *st = st_get(s, ST_WAITING_PAGE);
 	struct walk w = {.cb.waiting = cb, .arg = arg};
 	/* key ids are positive: (INT64_MIN, 0) is before every row */
-	int ret =
-	    bind_check(s, st,
-		       sqlite3_bind_int64(st, 1, after_key_id != 0 ? after_since : INT64_MIN) |
-			   sqlite3_bind_int64(st, 2, after_key_id) |
-			   sqlite3_bind_int64(st, 3, page_limit(limit)),
-		       "waiting keys page");
-	return ret == DS_OK ? rows_each(s, st, waiting_row, &w, "waiting keys page") : ret;
+	int ret = bind_check(s, st,
+			     db_bind_int64(st, 1, after_key_id != 0 ? after_since : INT64_MIN) |
+				 db_bind_int64(st, 2, after_key_id) |
+				 db_bind_int64(st, 3, page_limit(limit)),
+			     "waiting keys page");
+	return ret == DS_OK ? rows_each(s, st, waiting_row, &w) : ret;
 }
 
 int store_waiting_count(struct store *s, int64_t *n)
@@ -2222,32 +1746,32 @@ int store_waiting_count(struct store *s, int64_t *n)
 
 int store_key_tag_shared(struct store *s, const struct store_key *k, bool *shared)
 {
-	sqlite3_stmt *st = st_get(s, ST_KEY_TAG_SHARED);
+	struct db_stmt *st = st_get(s, ST_KEY_TAG_SHARED);
 	int64_t n = 0;
 	int ret = bind_check(s, st,
-			     sqlite3_bind_int64(st, 1, k->child_id) |
-				 sqlite3_bind_int(st, 2, k->tag) | sqlite3_bind_int64(st, 3, k->id),
+			     db_bind_int64(st, 1, k->child_id) | db_bind_int64(st, 2, k->tag) |
+				 db_bind_int64(st, 3, k->id),
 			     "key tag shared");
 	if (ret != DS_OK)
 		return ret;
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
+	int rc = db_step(st);
+	if (rc == DB_ROW)
+		n = db_col_int64(st, 0);
 	else
-		ret = db_err(s, rc, "key tag shared");
+		ret = rc == DB_DONE ? DS_ESTORE : rc;
 	st_done(st);
 	*shared = n != 0;
 	return ret;
 }
 
-static int audit_row(struct store *s, sqlite3_stmt *st, void *ctx)
+static int audit_row(struct store *s, struct db_stmt *st, void *ctx)
 {
 	const struct walk *w = ctx;
 	struct audit_row r = {
-	    .id = sqlite3_column_int64(st, 0),
+	    .id = db_col_int64(st, 0),
 	    .a =
 		{
-		    .time = sqlite3_column_int64(st, 1),
+		    .time = db_col_int64(st, 1),
 		    .client = col_str(st, 2),
 		    .zone = col_str(st, 3),
 		    .child = col_str(st, 4),
@@ -2255,7 +1779,7 @@ static int audit_row(struct store *s, sqlite3_stmt *st, void *ctx)
 		    .actor = col_str(st, 6),
 		    .request = col_str(st, 7),
 		    .result = col_str(st, 8),
-		    .rcode = sqlite3_column_int(st, 9),
+		    .rcode = db_col_int(st, 9),
 		    .reason = col_str(st, 10),
 		},
 	};
@@ -2269,7 +1793,7 @@ int store_audit_page(struct store *s, const struct audit_filter *f, int64_t afte
 {
 	static const struct audit_filter none;
 	struct walk w = {.cb.audit = cb, .arg = arg};
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	bool by_child;
 	int ret;
 
@@ -2279,34 +1803,34 @@ int store_audit_page(struct store *s, const struct audit_filter *f, int64_t afte
 	st = st_get(s, by_child ? ST_AUDIT_PAGE_CHILD : ST_AUDIT_PAGE);
 	/* Filters that do not apply become bounds every row meets. */
 	ret = bind_check(s, st,
-			 sqlite3_bind_int64(st, 1, after_id != 0 ? after_id : INT64_MAX) |
-			     bind_text(st, 2, f->result) |
-			     sqlite3_bind_int64(st, 3, f->since != 0 ? f->since : INT64_MIN) |
-			     sqlite3_bind_int64(st, 4, f->until != 0 ? f->until : INT64_MAX) |
-			     sqlite3_bind_int64(st, 5, page_limit(limit)) |
-			     (by_child ? bind_text(st, 6, f->child) : SQLITE_OK),
+			 db_bind_int64(st, 1, after_id != 0 ? after_id : INT64_MAX) |
+			     db_bind_text(st, 2, f->result) |
+			     db_bind_int64(st, 3, f->since != 0 ? f->since : INT64_MIN) |
+			     db_bind_int64(st, 4, f->until != 0 ? f->until : INT64_MAX) |
+			     db_bind_int64(st, 5, page_limit(limit)) |
+			     (by_child ? db_bind_text(st, 6, f->child) : DS_OK),
 			 "audit page");
-	return ret == DS_OK ? rows_each(s, st, audit_row, &w, "audit page") : ret;
+	return ret == DS_OK ? rows_each(s, st, audit_row, &w) : ret;
 }
 
 /* A row of a delivery SELECT (the columns of ST_DELIVERY_GET), counted in w->n. */
-static int delivery_row(struct store *s, sqlite3_stmt *st, void *ctx)
+static int delivery_row(struct store *s, struct db_stmt *st, void *ctx)
 {
 	struct walk *w = ctx;
 	struct delivery_row d = {
-	    .id = sqlite3_column_int64(st, 0),
-	    .change_id = sqlite3_column_int64(st, 1),
+	    .id = db_col_int64(st, 0),
+	    .change_id = db_col_int64(st, 1),
 	    .zone = col_str(st, 2),
 	    .child = col_str(st, 3),
 	    .backend = col_str(st, 4),
 	    .state = col_str(st, 5),
-	    .attempts = sqlite3_column_int(st, 6),
-	    .next_attempt = sqlite3_column_int64(st, 7),
+	    .attempts = db_col_int(st, 6),
+	    .next_attempt = db_col_int64(st, 7),
 	    .last_attempt = col_time(st, 8),
 	    .delivered_at = col_time(st, 9),
 	    .last_error = col_str(st, 10),
 	    .changes = col_str(st, 11),
-	    .created = sqlite3_column_int64(st, 12),
+	    .created = db_col_int64(st, 12),
 	};
 
 	(void)s;
@@ -2315,11 +1839,11 @@ static int delivery_row(struct store *s, sqlite3_stmt *st, void *ctx)
 }
 
 /* Walk the rows of a delivery SELECT, counting them in *n. */
-static int deliveries_walk(struct store *s, sqlite3_stmt *st, store_delivery_cb cb, void *arg,
+static int deliveries_walk(struct store *s, struct db_stmt *st, store_delivery_cb cb, void *arg,
 			   size_t *n)
 {
 	struct walk w = {.cb.delivery = cb, .arg = arg};
-	int ret = rows_each(s, st, delivery_row, &w, "deliveries");
+	int ret = rows_each(s, st, delivery_row, &w);
 
 	*n = w.n;
 	return ret;
@@ -2328,7 +1852,7 @@ static int deliveries_walk(struct store *s, sqlite3_stmt *st, store_delivery_cb 
 int store_deliveries_page(struct store *s, const char *state, int64_t after_id, size_t limit,
 			  store_delivery_cb cb, void *arg)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	size_t n;
 	int ret;
 
@@ -2336,18 +1860,18 @@ int store_deliveries_page(struct store *s, const char *state, int64_t after_id, 
 		return DS_EINVAL;
 	st = st_get(s, state != NULL ? ST_DELIVERIES_STATE : ST_DELIVERIES_PAGE);
 	ret = bind_check(s, st,
-			 sqlite3_bind_int64(st, 1, after_id != 0 ? after_id : INT64_MAX) |
-			     sqlite3_bind_int64(st, 2, page_limit(limit)) |
-			     (state != NULL ? bind_text(st, 3, state) : SQLITE_OK),
+			 db_bind_int64(st, 1, after_id != 0 ? after_id : INT64_MAX) |
+			     db_bind_int64(st, 2, page_limit(limit)) |
+			     (state != NULL ? db_bind_text(st, 3, state) : DS_OK),
 			 "deliveries page");
 	return ret == DS_OK ? deliveries_walk(s, st, cb, arg, &n) : ret;
 }
 
 int store_delivery_get(struct store *s, int64_t id, store_delivery_cb cb, void *arg)
 {
-	sqlite3_stmt *st = st_get(s, ST_DELIVERY_GET);
+	struct db_stmt *st = st_get(s, ST_DELIVERY_GET);
 	size_t n = 0;
-	int ret = bind_check(s, st, sqlite3_bind_int64(st, 1, id), "delivery get");
+	int ret = bind_check(s, st, db_bind_int64(st, 1, id), "delivery get");
 
 	if (ret == DS_OK)
 		ret = deliveries_walk(s, st, cb, arg, &n);
@@ -2356,22 +1880,19 @@ int store_delivery_get(struct store *s, int64_t id, store_delivery_cb cb, void *
 
 int store_delivery_retry(struct store *s, int64_t id, int64_t now)
 {
-	sqlite3_stmt *st = st_get(s, ST_DELIVERY_RETRY);
-	int rc,
-	    ret = bind_exec(s, st, sqlite3_bind_int64(st, 1, id) | sqlite3_bind_int64(st, 2, now),
-			    "delivery retry");
-	if (ret != DS_OK || sqlite3_changes(s->db) > 0)
+	struct db_stmt *st = st_get(s, ST_DELIVERY_RETRY);
+	int rc, ret = bind_exec(s, st, db_bind_int64(st, 1, id) | db_bind_int64(st, 2, now),
+				"delivery retry");
+	if (ret != DS_OK || db_changes(s->db) > 0)
 		return ret;
 	/* Nothing pending by that id: say whether it is missing or done (the
 	 * only other state; a done delivery never becomes pending again). */
 	st = st_get(s, ST_DELIVERY_STATE);
-	ret = bind_check(s, st, sqlite3_bind_int64(st, 1, id), "delivery state");
+	ret = bind_check(s, st, db_bind_int64(st, 1, id), "delivery state");
 	if (ret != DS_OK)
 		return ret;
-	rc = sqlite3_step(st);
-	ret = rc == SQLITE_ROW	  ? DS_EEXIST
-	      : rc == SQLITE_DONE ? DS_ENOENT
-				  : db_err(s, rc, "delivery state");
+	rc = db_step(st);
+	ret = rc == DB_ROW ? DS_EEXIST : rc == DB_DONE ? DS_ENOENT : rc;
 	st_done(st);
 	return ret;
 }
