@@ -67,6 +67,12 @@ struct db_ops {
 	bool (*in_tx)(struct db *db);
 	/* BEGIN taking the store's write lock (one writer at a time) */
 	int (*begin)(struct db *db);
+	/* announcements (NULL where the engine has none): listen on a channel,
+	 * the descriptor to poll, and the announcements received (payload NULL:
+	 * some may have been lost) */
+	int (*listen)(struct db *db, const char *channel);
+	int (*fd)(struct db *db);
+	int (*notices)(struct db *db, void (*cb)(void *arg, const char *payload), void *arg);
 };
 
 /* What every driver's struct db starts with. */

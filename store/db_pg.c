@@ -45,6 +45,8 @@ struct db_pg {
 	unsigned nstmt;	 /* statement names: "ds1", "ds2" ... */
 	int64_t changes; /* rows of the last command */
 	bool broken;	 /* the session is lost: open a new one at the next use */
+	char *channel;	 /* the channel listened on (NULL: none) */
+	bool missed;	 /* announcements may have been lost with a session */
 	bool said_down;	 /* "unreachable" logged once until it is back */
 };
 
@@ -147,6 +149,14 @@ static int pg_session(struct db *db)
 	return ret;
 }
 
+static int pg_listen_now(struct db *db)
+{
+	char sql[128];
+
+	snprintf(sql, sizeof(sql), "LISTEN %s", dbp(db)->channel);
+	return pg_run(db, sql);
+}
+
 /* A usable session: open a new one when the last was lost (and no
  * transaction can be going on, since it went with the session). */
 static int pg_ready(struct db *db)
@@ -167,10 +177,11 @@ static int pg_ready(struct db *db)
 	}
 	d->broken = false;
 	d->gen++;
-	if (pg_session(db) != DS_OK) {
+	if (pg_session(db) != DS_OK || (d->channel != NULL && pg_listen_now(db) != DS_OK)) {
 		d->broken = true;
 		return DS_ESTORE;
 	}
+	d->missed = d->channel != NULL;
 	if (d->said_down)
 		log_notice("store %s: the database is reachable again", db->label);
 	d->said_down = false;
@@ -466,6 +477,49 @@ static int pg_begin(struct db *db)
 	return ret;
 }
 
+/* channel: an identifier of ours (letters and '_'), never data */
+static int pg_listen(struct db *db, const char *channel)
+{
+	struct db_pg *d = dbp(db);
+
+	if (channel[strspn(channel, "abcdefghijklmnopqrstuvwxyz_")] != '\0')
+		return DS_EINVAL;
+	free(d->channel);
+	d->channel = strdup(channel);
+	if (d->channel == NULL)
+		return DS_ENOMEM;
+	int ret = pg_ready(db);
+	return ret == DS_OK ? pg_listen_now(db) : ret;
+}
+
+static int pg_fd(struct db *db)
+{
+	return PQsocket(dbp(db)->conn);
+}
+
+static int pg_notices(struct db *db, void (*cb)(void *arg, const char *payload), void *arg)
+{
+	struct db_pg *d = dbp(db);
+	PGnotify *n;
+	int ret = pg_ready(db);
+
+	if (ret != DS_OK)
+		return ret;
+	if (!PQconsumeInput(d->conn)) {
+		d->broken = true;
+		return pg_fail(db, NULL, "waiting for announcements");
+	}
+	if (d->missed) {
+		d->missed = false;
+		cb(arg, NULL);
+	}
+	while ((n = PQnotifies(d->conn)) != NULL) {
+		cb(arg, n->extra);
+		PQfreemem(n);
+	}
+	return DS_OK;
+}
+
 static void pg_close(struct db *db)
 {
 	struct db_pg *d = dbp(db);
@@ -473,6 +527,7 @@ static void pg_close(struct db *db)
 	if (d->conn != NULL && PQstatus(d->conn) == CONNECTION_OK && pg_in_tx(db))
 		log_warning("store %s: closed with an open transaction (rolled back)", db->label);
 	PQfinish(d->conn);
+	free(d->channel);
 	free(db->label);
 	free(d);
 }
@@ -496,6 +551,9 @@ static const struct db_ops pg_ops = {
     .changes = pg_changes,
     .in_tx = pg_in_tx,
     .begin = pg_begin,
+    .listen = pg_listen,
+    .fd = pg_fd,
+    .notices = pg_notices,
 };
 
 int db_pg_open(const char *conninfo, struct db **out)

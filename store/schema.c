@@ -240,6 +240,21 @@ static const char *const migration_v7[] = {
     NULL,
 };
 
+/*
+ * Version 8: leases, for several dsyncd on one (PostgreSQL) store: a node
+ * works on a thing (the deliveries of one zone and backend, the bootstrap
+ * validations) while it holds the thing's lease, which it renews; a node
+ * that stops renewing loses it at expires.  A single SQLite node takes
+ * them too, and always gets them.
+ */
+#define LEASES_V8                                                                                  \
+	"CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, "         \
+	"expires BIGINT NOT NULL)"
+static const char *const migration_v8[] = {
+    LEASES_V8,
+    NULL,
+};
+
 /* migrations[i] brings the schema from version i + 1 to version i + 2. */
 // clang-format off
 static const char *const *const sqlite_migrations[] = {
@@ -249,6 +264,7 @@ static const char *const *const sqlite_migrations[] = {
     migration_v5,
     migration_v6,
     migration_v7,
+    migration_v8,
 };
 // clang-format on
 
@@ -339,9 +355,33 @@ static const char *const pg_v7[] = {
     NULL,
 };
 
+/*
+ * Version 8: leases (as SQLite's), and every change of a key announced to
+ * the other nodes (NOTIFY dsyncd_keys, delivered at commit): the key's id,
+ * or "all" when keys were deleted (a child's with it), after which a node
+ * reads every key again.
+ */
+static const char *const pg_v8[] = {
+    LEASES_V8,
+    "CREATE OR REPLACE FUNCTION keys_announce() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+    "IF TG_OP = 'DELETE' THEN PERFORM pg_notify('" STORE_KEYS_CHANNEL "', 'all'); "
+    "ELSE PERFORM pg_notify('" STORE_KEYS_CHANNEL "', NEW.id::text); END IF; "
+    "RETURN NULL; END $$",
+    "CREATE OR REPLACE TRIGGER keys_announce AFTER INSERT OR UPDATE OR DELETE ON keys "
+    "FOR EACH ROW EXECUTE FUNCTION keys_announce()",
+    NULL,
+};
+
+static const char *const *const pg_migrations[] = {
+    pg_v8,
+};
+
+_Static_assert(NELEMS(pg_migrations) + 7 == STORE_SCHEMA_VERSION,
+	       "one PostgreSQL migration per schema version from 7");
+
 const struct db_schema store_schema_pg = {
     .base = 7,
     .create = pg_v7,
-    .migrations = NULL,
-    .nmigrations = 0,
+    .migrations = pg_migrations,
+    .nmigrations = NELEMS(pg_migrations),
 };

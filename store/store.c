@@ -105,6 +105,9 @@ enum st_id {
 	ST_WAITING_PAGE,
 	ST_WAITING_COUNT,
 	ST_KEY_TAG_SHARED,
+	ST_LEASE_TAKE,
+	ST_LEASE_DROP,
+	ST_REPLAY_FIND,
 	ST_COUNT
 };
 
@@ -309,6 +312,13 @@ static const char *const st_sql[ST_COUNT] = {
 	"LEFT JOIN validation v ON v.key_id = k.id "
 	"WHERE " KEY_WAITING "AND (k.updated, k.id) > (?1, ?2) ORDER BY k.updated, k.id LIMIT ?3",
     [ST_WAITING_COUNT] = "SELECT count(*) FROM keys k WHERE " KEY_WAITING,
+    /* a lease is taken when free, expired (?3: now) or already ours */
+    [ST_LEASE_TAKE] = "INSERT INTO leases (name, holder, expires) VALUES (?1, ?2, ?4) "
+		      "ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, "
+		      "expires = excluded.expires WHERE leases.holder = excluded.holder "
+		      "OR leases.expires <= ?3 RETURNING holder",
+    [ST_LEASE_DROP] = "DELETE FROM leases WHERE name = ?1 AND holder = ?2",
+    [ST_REPLAY_FIND] = "SELECT rcode FROM replay WHERE digest = ?1 AND expires >= ?2",
     [ST_KEY_TAG_SHARED] = "SELECT EXISTS (SELECT 1 FROM keys WHERE child_id = ?1 AND "
 			  "key_tag = ?2 AND id <> ?3)",
 };
@@ -1895,6 +1905,95 @@ int store_delivery_retry(struct store *s, int64_t id, int64_t now)
 	ret = rc == DB_ROW ? DS_EEXIST : rc == DB_DONE ? DS_ENOENT : rc;
 	st_done(st);
 	return ret;
+}
+
+/* ---- several nodes on one store -------------------------------------------- */
+
+bool store_shared(const struct store *s)
+{
+	return db_is_pg(s->db);
+}
+
+int store_lease_take(struct store *s, const char *name, const char *holder, int64_t now,
+		     int64_t until)
+{
+	struct db_stmt *st = st_get(s, ST_LEASE_TAKE);
+	bool own;
+	int ret = w_start(s, &own);
+
+	if (ret != DS_OK)
+		return ret;
+	ret = bind_check(s, st,
+			 db_bind_text(st, 1, name) | db_bind_text(st, 2, holder) |
+			     db_bind_int64(st, 3, now) | db_bind_int64(st, 4, until),
+			 "lease take");
+	if (ret == DS_OK)
+		ret = step_id(st, NULL);
+	ret = w_finish(s, own, ret == DS_ENOENT ? DS_EEXIST : ret);
+	return ret;
+}
+
+int store_lease_drop(struct store *s, const char *name, const char *holder)
+{
+	struct db_stmt *st = st_get(s, ST_LEASE_DROP);
+	bool own;
+	int ret = w_start(s, &own);
+
+	if (ret != DS_OK)
+		return ret;
+	ret =
+	    bind_exec(s, st, db_bind_text(st, 1, name) | db_bind_text(st, 2, holder), "lease drop");
+	return w_finish(s, own, ret);
+}
+
+int store_replay_find(struct store *s, const uint8_t digest[32], int64_t now, int *rcode)
+{
+	struct db_stmt *st = st_get(s, ST_REPLAY_FIND);
+	int64_t rc = 0;
+	int ret = bind_check(s, st, db_bind_blob(st, 1, digest, 32) | db_bind_int64(st, 2, now),
+			     "replay find");
+
+	if (ret == DS_OK)
+		ret = step_id(st, &rc);
+	if (ret == DS_OK)
+		*rcode = (int)rc;
+	return ret;
+}
+
+int store_keys_watch(struct store *s, int *fd)
+{
+	if (s->db->ops->listen == NULL)
+		return DS_ENOTSUP;
+	int ret = s->db->ops->listen(s->db, STORE_KEYS_CHANNEL);
+	if (ret == DS_OK)
+		*fd = s->db->ops->fd(s->db);
+	return ret;
+}
+
+struct key_news {
+	store_key_news_cb cb;
+	void *arg;
+};
+
+static void key_news_one(void *arg, const char *payload)
+{
+	const struct key_news *kn = arg;
+	char *end = NULL;
+	long long id = payload != NULL ? strtoll(payload, &end, 10) : -1;
+
+	/* "all", a lost session, or anything unexpected: read every key */
+	if (payload == NULL || end == payload || *end != '\0' || id <= 0)
+		id = -1;
+	kn->cb(kn->arg, (int64_t)id);
+}
+
+int store_keys_news(struct store *s, store_key_news_cb cb, void *arg)
+{
+	struct key_news kn = {cb, arg};
+
+	if (s->db->ops->notices == NULL)
+		return DS_ENOTSUP;
+	return s->db->ops->notices(s->db, key_news_one, &kn);
 }
 
 /* ---- the daemon's lock ------------------------------------------------------ */

@@ -46,10 +46,13 @@
 
 struct store;
 
-#define STORE_SCHEMA_VERSION 7
+#define STORE_SCHEMA_VERSION 8
 #define STORE_PG_PREFIX "postgresql:"
 /* Whether spec names a PostgreSQL store (no lock file, no local file). */
 bool store_spec_is_pg(const char *spec);
+/* Whether other dsyncd may share this store (PostgreSQL): what a node keeps
+ * in memory (keys, replays) is then checked against the store. */
+bool store_shared(const struct store *s);
 /* A libpq connection string's syntax: DS_OK, or DS_ECONFIG and why. */
 int store_pg_check(const char *conninfo, char *why, size_t len);
 /* The connection string with its password hidden, for operators' eyes
@@ -414,5 +417,36 @@ int store_delivery_get(struct store *s, int64_t id, store_delivery_cb cb, void *
  * pending deliveries of its zone and backend, which go first; DS_ENOENT
  * when there is no such delivery, DS_EEXIST when it was delivered already. */
 int store_delivery_retry(struct store *s, int64_t id, int64_t now);
+
+/*
+ * Leases (schema v8): a node works on a thing shared with other nodes (one
+ * zone's deliveries to one backend, the bootstrap validations) only while
+ * it holds the thing's lease.  store_lease_take gets or renews the lease
+ * name for holder until until, when nobody else holds it at now: DS_OK,
+ * or DS_EEXIST while another holder's lease runs.  store_lease_drop gives
+ * it up (no-op when holder does not hold it).
+ */
+int store_lease_take(struct store *s, const char *name, const char *holder, int64_t now,
+		     int64_t until);
+int store_lease_drop(struct store *s, const char *name, const char *holder);
+
+/* A digest in the replay table that has not expired at now: DS_OK with the
+ * RCODE it got, DS_ENOENT when there is none (a shared store's replays). */
+int store_replay_find(struct store *s, const uint8_t digest[32], int64_t now, int *rcode);
+
+/*
+ * Changes of keys made by any node of a shared store, announced at each
+ * commit.  store_keys_watch starts listening on this connection and gives
+ * a descriptor to poll for input (DS_ENOTSUP: the store is not shared).
+ * store_keys_news then hands each announcement to cb: a key's id, or -1
+ * when keys were deleted or announcements may have been missed (the
+ * connection was lost and made again): then every key is to be read
+ * again.  The descriptor may change after a lost connection: poll the one
+ * store_keys_watch gives again after each call.
+ */
+#define STORE_KEYS_CHANNEL "dsyncd_keys"
+int store_keys_watch(struct store *s, int *fd);
+typedef void (*store_key_news_cb)(void *arg, int64_t key_id);
+int store_keys_news(struct store *s, store_key_news_cb cb, void *arg);
 
 #endif

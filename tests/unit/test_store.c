@@ -6,6 +6,7 @@
  * API's key removal, key counts and pages (paging, filters, cursors).
  */
 #include <sqlite3.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1212,6 +1213,96 @@ static void check_counts(struct store *m, const int64_t want[KEY_REVOKED + 1])
 		CHECK_EQ(got[i], want[i]);
 }
 
+struct news {
+	int64_t ids[16];
+	size_t n;
+};
+
+static void news_cb(void *arg, int64_t key_id)
+{
+	struct news *nw = arg;
+	if (nw->n < 16)
+		nw->ids[nw->n++] = key_id;
+}
+
+/* Wait (10 s at most) for announcements on w's descriptor into nw. */
+static void news_wait(struct store *w, struct news *nw, size_t want)
+{
+	for (int i = 0; i < 100 && nw->n < want; i++) {
+		int fd = -1;
+		CHECK_EQ(store_keys_watch(w, &fd), DS_OK);
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		poll(&p, 1, 100);
+		CHECK_EQ(store_keys_news(w, news_cb, nw), DS_OK);
+	}
+}
+
+/* Leases, the replay look-up, and (shared stores) key announcements. */
+static void test_nodes(void)
+{
+	struct store *m = NULL, *w = NULL;
+	uint8_t d1[32] = {7};
+	int rc = -1, fd = -1;
+	int64_t zid, cid, k1;
+	struct news nw = {0};
+
+	CHECK_EQ(fresh(&m), DS_OK);
+	if (m == NULL)
+		return;
+	CHECK_EQ(store_lease_take(m, "outbox example. zf", "n1", 100, 130), DS_OK);
+	CHECK_EQ(store_lease_take(m, "outbox example. zf", "n2", 110, 140), DS_EEXIST);
+	CHECK_EQ(store_lease_take(m, "outbox example. zf", "n1", 120, 150), DS_OK);
+	CHECK_EQ(store_lease_take(m, "outbox example. zf", "n2", 149, 180), DS_EEXIST);
+	CHECK_EQ(store_lease_take(m, "outbox example. zf", "n2", 150, 180), DS_OK);
+	CHECK_EQ(store_lease_take(m, "outbox example. zf", "n1", 160, 190), DS_EEXIST);
+	CHECK_EQ(store_lease_take(m, "bootstrap", "n1", 160, 190), DS_OK);
+	CHECK_EQ(store_lease_drop(m, "outbox example. zf", "n1"), DS_OK); /* not n1's */
+	CHECK_EQ(store_lease_take(m, "outbox example. zf", "n1", 161, 190), DS_EEXIST);
+	CHECK_EQ(store_lease_drop(m, "outbox example. zf", "n2"), DS_OK);
+	CHECK_EQ(store_lease_take(m, "outbox example. zf", "n1", 162, 190), DS_OK);
+	if (on_pg) /* raw_int reads the file: not a :memory: store */
+		CHECK_EQ(raw_int("SELECT count(*) FROM leases"), 2);
+
+	CHECK_EQ(store_replay_find(m, d1, 100, &rc), DS_ENOENT);
+	CHECK_EQ(store_replay_add(m, d1, 200, RC_REFUSED), DS_OK);
+	CHECK_EQ(store_replay_find(m, d1, 200, &rc), DS_OK);
+	CHECK_EQ(rc, RC_REFUSED);
+	CHECK_EQ(store_replay_find(m, d1, 201, &rc), DS_ENOENT);
+
+	CHECK_EQ(store_shared(m), on_pg);
+	if (!on_pg) {
+		CHECK_EQ(store_keys_watch(m, &fd), DS_ENOTSUP);
+		store_close(m);
+		return;
+	}
+	/* another node's connection hears of each key written and deleted */
+	CHECK_EQ(store_open(spec, &w), DS_OK);
+	CHECK_EQ(store_keys_watch(w, &fd), DS_OK);
+	CHECK(fd >= 0);
+	CHECK_EQ(store_zone_ensure(m, N("example."), &zid), DS_OK);
+	CHECK_EQ(store_child_ensure(m, zid, N("c.example."), &cid), DS_OK);
+	k1 = add_key(m, cid, 0x61, KEY_KNOWN);
+	news_wait(w, &nw, 1);
+	CHECK_EQ(nw.n, 1);
+	CHECK_EQ(nw.ids[0], k1);
+	/* in one transaction: announced once, at the commit */
+	CHECK_EQ(store_begin(m), DS_OK);
+	CHECK_EQ(store_key_set_state(m, k1, KEY_TRUSTED, "manual"), DS_OK);
+	CHECK_EQ(store_key_set_state(m, k1, KEY_REVOKED, NULL), DS_OK);
+	CHECK_EQ(store_keys_news(w, news_cb, &nw), DS_OK);
+	CHECK_EQ(nw.n, 1);
+	CHECK_EQ(store_commit(m), DS_OK);
+	news_wait(w, &nw, 2);
+	CHECK_EQ(nw.n, 2);
+	CHECK_EQ(nw.ids[1], k1);
+	CHECK_EQ(store_child_delete(m, cid), DS_OK);
+	news_wait(w, &nw, 3);
+	CHECK_EQ(nw.n, 3);
+	CHECK_EQ(nw.ids[2], -1);
+	store_close(w);
+	store_close(m);
+}
+
 static void test_key_delete_counts(void)
 {
 	struct store *m = NULL;
@@ -2409,6 +2500,7 @@ static void suite(void)
 	test_reopen(&s);
 	test_history_purge();
 	test_key_delete_counts();
+	test_nodes();
 	test_deleg_change();
 	test_children_page();
 	test_validations_page();
