@@ -60,7 +60,7 @@ CONFIG_SRC   = config/config.c config/preflight.c
 BACKENDS_SRC = backends/backend.c backends/deleg_names.c backends/dnsupdate.c backends/exec.c \
                backends/null.c backends/powerdns.c backends/zonefile.c
 KEYS_SRC     = keys/cache.c keys/trans.c keys/rkey.c keys/records.c keys/ops.c keys/bootstrap.c \
-               keys/deleg_ops.c keys/name.c
+               keys/deleg_ops.c keys/name.c keys/watch.c
 OUTBOX_SRC   = outbox/outbox.c outbox/check.c
 RECEIVER_SRC = receiver/server.c receiver/pipeline.c receiver/replay.c receiver/respond.c \
                receiver/metrics.c receiver/tcpframe.c

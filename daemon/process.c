@@ -152,6 +152,8 @@ int process_start(const struct cfg *cfg, struct process *p)
 	p->cfg = cfg_hold(cfg);
 	int rc = open_keys(cfg, p);
 	if (rc == DS_OK)
+		rc = keywatch_start(cfg, p->keys, &p->keywatch);
+	if (rc == DS_OK)
 		rc = outbox_start(cfg, &p->outbox);
 	if (rc == DS_OK)
 		rc = bootstrap_start(cfg, p->keys, &p->boot_counters, &p->boot);
@@ -187,6 +189,7 @@ void process_stop(struct process *p)
 	bootstrap_stop(p->boot);
 	if (p->outbox)
 		outbox_stop(p->outbox);
+	keywatch_stop(p->keywatch);
 	keycache_free(p->keys);
 	store_close(p->store);
 	store_unlock(p->lockfd);

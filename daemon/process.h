@@ -18,6 +18,7 @@ struct process {
 	int lockfd;	       /* the store's lock (store_lock), -1 when not held */
 	struct store *store;   /* the receiver's commit connection */
 	struct keycache *keys;
+	struct keywatch *keywatch; /* keys changed by other nodes (shared store) */
 	struct outbox_runner *outbox;
 	struct boot_counters boot_counters;
 	struct bootstrap *boot;

@@ -33,9 +33,11 @@
 #include "keystate/methods.h"
 #include "keys/bootstrap.h"
 
-#define BOOT_BATCH 8	/* due rows taken per store read */
-#define BOOT_POLL 60	/* seconds between looks at the store when idle */
-#define BOOT_REASON 480 /* room for the reasons of one attempt */
+#define BOOT_BATCH 8	   /* due rows taken per store read */
+#define BOOT_POLL 60	   /* seconds between looks at the store when idle */
+#define BOOT_LEASE 60	   /* seconds a node holds the validations' lease (shared store) */
+#define BOOT_LEASE_RETRY 5 /* seconds between looks at another node's lease */
+#define BOOT_REASON 480	   /* room for the reasons of one attempt */
 
 /*
  * The next whole second of the real-time clock.  Validations are scheduled
@@ -361,6 +363,20 @@ static void run_one(struct bootstrap *b, struct store_validation *v)
 	free(d);
 }
 
+/*
+ * On a shared store one node runs the validations at a time: the one
+ * holding the "bootstrap" lease, renewed before each validation.  A node
+ * that dies holding it loses it after BOOT_LEASE seconds; another node's
+ * scheduler, which looks every BOOT_POLL seconds, then carries on.
+ */
+static bool boot_lease(struct bootstrap *b)
+{
+	int64_t now = (int64_t)time(NULL);
+
+	return !store_shared(b->s) || store_lease_take(b->s, "bootstrap", store_node_name(), now,
+						       now + BOOT_LEASE) == DS_OK;
+}
+
 static void *bootstrap_main(void *arg)
 {
 	struct bootstrap *b = arg;
@@ -371,19 +387,22 @@ static void *bootstrap_main(void *arg)
 		pthread_mutex_unlock(&b->mu);
 		size_t n = 0;
 		int64_t now = (int64_t)time(NULL);
-		if (store_validation_due(b->s, now, BOOT_BATCH, due, &n) != DS_OK)
+		bool held = boot_lease(b);
+		if (!held || store_validation_due(b->s, now, BOOT_BATCH, due, &n) != DS_OK)
 			n = 0;
 		for (size_t i = 0; i < n; i++) {
 			pthread_mutex_lock(&b->mu);
 			bool stop = b->stop;
 			pthread_mutex_unlock(&b->mu);
-			if (stop)
+			if (stop || (i > 0 && !boot_lease(b)))
 				break;
 			run_one(b, &due[i]);
 		}
 		int64_t when, wait = BOOT_POLL;
 		now = (int64_t)time(NULL);
-		if (n == BOOT_BATCH)
+		if (!held) /* another node validates: look again for its lease */
+			wait = BOOT_LEASE_RETRY;
+		else if (n == BOOT_BATCH)
 			wait = 0;
 		else if (store_validation_next_time(b->s, &when) == DS_OK && when - now < wait)
 			wait = when - now;

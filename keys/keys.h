@@ -198,6 +198,15 @@ size_t rkeys_published(const struct rkeys *s, int64_t now, const struct sig0_key
  */
 int rkeys_command(const struct cfg *cfg, const char *what, FILE *out);
 
+/*
+ * On a shared store, a thread that puts into kc the keys other nodes
+ * change (keys/watch.c); *out NULL when the store is not shared.  cfg is
+ * held until keywatch_stop (NULL is a no-op).
+ */
+struct keywatch;
+int keywatch_start(const struct cfg *cfg, struct keycache *kc, struct keywatch **out);
+void keywatch_stop(struct keywatch *w);
+
 /* keys from the configuration into the store (at start-up). */
 int keys_sync_config(const struct cfg *cfg, struct store *s);
 

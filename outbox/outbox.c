@@ -32,6 +32,7 @@
 #define OUTBOX_STORE_WAIT 1	      /* seconds before trying again after a store failure */
 #define PURGE_EVERY 60		      /* seconds between retention runs */
 #define OUTBOX_GAP_MS 100	      /* a lane's pause after a delivery (see lane_main) */
+#define OUTBOX_LEASE 60		      /* seconds a node holds a lane's lease (shared store) */
 
 struct outbox_runner;
 
@@ -177,6 +178,28 @@ static bool lane_record(struct lane *l, const struct outbox_item *it, size_t n, 
 	return ret == DS_OK;
 }
 
+/*
+ * On a shared store, the nodes' lanes of one (zone, backend) take turns: a
+ * lane delivers only while it holds the pair's lease, renewed before each
+ * batch and given up once nothing is left, so that the node with the next
+ * change takes it at once.  A node that dies holding it loses it after
+ * OUTBOX_LEASE seconds.  False: another node delivers now.
+ */
+static bool lane_lease(struct lane *l, bool take, int64_t now)
+{
+	char name[DNAME_STR_MAX + 80];
+
+	if (!store_shared(l->store))
+		return true;
+	snprintf(name, sizeof(name), "outbox %s %s", l->zname, backend_name(l->b));
+	if (!take) {
+		store_lease_drop(l->store, name, store_node_name());
+		return true;
+	}
+	return store_lease_take(l->store, name, store_node_name(), now, now + OUTBOX_LEASE) ==
+	       DS_OK;
+}
+
 /* One step of a lane: deliver what is due; the seconds to wait before the next. */
 static int64_t lane_step(struct lane *l)
 {
@@ -190,10 +213,12 @@ static int64_t lane_step(struct lane *l)
 	if (n > 0 && it[0].next_attempt > now) {
 		if (it[0].next_attempt - now < wait)
 			wait = it[0].next_attempt - now;
-	} else if (n > 0) {
+	} else if (n > 0 && lane_lease(l, true, now)) {
 		char err[1400] = "";
 		int rc = lane_hand_over(l, it, n, err, sizeof(err));
 		wait = lane_record(l, it, n, rc, err, (int64_t)time(NULL)) ? 0 : OUTBOX_STORE_WAIT;
+		if (rc == DS_OK && n < max) /* all delivered: the next change's node goes on */
+			lane_lease(l, false, now);
 	}
 	store_outbox_items_free(it, n);
 	return wait;

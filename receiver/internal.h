@@ -103,6 +103,10 @@ const char *result_label_str(enum result_label l);
 const char *result_name(enum result r);
 const char *result_detail(enum result r);
 
+/* The EDE text of a SERVFAIL when the store cannot be read or written (a
+ * file error, or a PostgreSQL server unreachable): nothing was changed. */
+#define STORE_DOWN "store unavailable; nothing changed, try again later"
+
 /* ---- one request travelling through the pipeline ---- */
 
 /*

@@ -1026,7 +1026,7 @@ static void store_upload(struct receiver *r, struct job *j, struct upload_scan *
 	if (rc == DS_OK)
 		rc = keyrows_add(&gone, k);
 	if (rc != DS_OK) {
-		job_decide(j, RES_SERVFAIL, "store error; try again later");
+		job_decide(j, RES_SERVFAIL, STORE_DOWN);
 		free(gone.k);
 		return;
 	}
@@ -1087,7 +1087,7 @@ static void decide_upload(struct receiver *r, struct job *j, const char *child, 
 	if (rc == DS_OK)
 		rc = store_child_keys_foreach(r->store, cid, scan_key, &u);
 	if (rc != DS_OK) {
-		job_decide(j, RES_SERVFAIL, "store error; try again later");
+		job_decide(j, RES_SERVFAIL, STORE_DOWN);
 		free(row);
 		return;
 	}
@@ -1206,7 +1206,7 @@ static bool rollover_add(struct receiver *r, struct job *j, struct rollover *ro,
 		ro->gone[at] = false; /* an add wins over a delete of the same key */
 	ro->nadd++;
 	if (store_key_upsert(r->store, k) != DS_OK) {
-		job_decide(j, RES_SERVFAIL, "store error; try again later");
+		job_decide(j, RES_SERVFAIL, STORE_DOWN);
 		return false;
 	}
 	rollover_note(ro, '+', tag, "trusted");
@@ -1231,7 +1231,7 @@ static bool rollover_supersede(struct receiver *r, struct job *j, struct rollove
 		    !ks_next(true, o->state, KS_EV_SUPERSEDED, &next))
 			continue;
 		if (store_key_set_state(r->store, o->id, next, NULL) != DS_OK) {
-			job_decide(j, RES_SERVFAIL, "store error; try again later");
+			job_decide(j, RES_SERVFAIL, STORE_DOWN);
 			return false;
 		}
 		o->state = next;
@@ -1259,7 +1259,7 @@ static void decide_rollover(struct receiver *r, struct job *j, const char *child
 	ro.gone = rc == DS_OK ? calloc(ro.rows.n + 1, sizeof(*ro.gone)) : NULL;
 	bool ok = ro.out != NULL && ro.gone != NULL;
 	if (!ok)
-		job_decide(j, RES_SERVFAIL, "store error; try again later");
+		job_decide(j, RES_SERVFAIL, STORE_DOWN);
 	for (size_t i = 0; ok && i < n; i++) {
 		ssize_t at = rollover_row(&ro, msg_rdata(j->m, &up[i]), up[i].rdlen);
 		if (up[i].rclass == CLASS_ANY)
@@ -1302,7 +1302,7 @@ static void decide_deleg(struct receiver *r, struct job *j, const struct deleg *
 	int64_t cid;
 	if (store_deleg_change(r->store, j->zone->name, k->child, k->child_id, next, res->changes,
 			       names, nb, now_sec(), &cid) != DS_OK) {
-		job_decide(j, RES_SERVFAIL, "store error; try again later");
+		job_decide(j, RES_SERVFAIL, STORE_DOWN);
 		return;
 	}
 	j->changed = true;
@@ -1332,7 +1332,7 @@ static void decide(struct receiver *r, struct job *j, struct deleg *cur, struct 
 		job_decide(j, RES_PROHIBITED, "key of %s belongs to zone %s, not %s", child,
 			   dname_str(k->zone, kz, sizeof(kz)), zone);
 	} else if (store_deleg_load(r->store, k->child_id, cur) != DS_OK) {
-		job_decide(j, RES_SERVFAIL, "store error; try again later");
+		job_decide(j, RES_SERVFAIL, STORE_DOWN);
 	} else if (j->kind == MSG_ROLLOVER && j->zone->key_rollover) {
 		if (policy_check(&j->zone->pol, j->zone->name, k->child, j->m, cur, res) != DS_OK)
 			job_decide_as(j, res->rcode == RC_REFUSED ? RES_POLICY : RES_PREREQ,
@@ -1394,7 +1394,7 @@ static void commit_one(struct receiver *r, struct job *j, struct deleg *cur, str
 		       struct policy_result *res)
 {
 	if (store_savepoint(r->store) != DS_OK) {
-		job_decide(j, RES_SERVFAIL, "store error; try again later");
+		job_decide(j, RES_SERVFAIL, STORE_DOWN);
 		return;
 	}
 	if (j->stage == JOB_COMMIT)
@@ -1411,7 +1411,7 @@ static void commit_one(struct receiver *r, struct job *j, struct deleg *cur, str
 	}
 	if (write_audit(r, j) != DS_OK) {
 		store_rollback_to(r->store);
-		job_decide(j, RES_SERVFAIL, "store error; try again later");
+		job_decide(j, RES_SERVFAIL, STORE_DOWN);
 		j->changed = false;
 	} else {
 		store_release(r->store);
@@ -1457,7 +1457,7 @@ void pipeline_commit_batch(struct receiver *r, struct job *batch)
 		replay_purge_store(r);
 	for (struct job *j = batch; j; j = j->next) {
 		if (!ok)
-			job_decide(j, RES_SERVFAIL, "store error; try again later");
+			job_decide(j, RES_SERVFAIL, STORE_DOWN);
 		else if (j->audit || j->stage != JOB_DECIDED)
 			commit_one(r, j, cur, next, res);
 	}

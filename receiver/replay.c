@@ -172,7 +172,13 @@ static int64_t replay_expires(const struct receiver *r, const struct job *j)
 
 bool replay_seen(struct receiver *r, struct job *j)
 {
-	int old = replay_lookup(r->replay, j->digest, (int64_t)time(NULL));
+	int64_t now = (int64_t)time(NULL);
+	int old = replay_lookup(r->replay, j->digest, now);
+	/* another node may have seen it: its row is in the shared store (read
+	 * under the store's write lock, so no node can be adding it now) */
+	if (old < 0 && store_shared(r->store) &&
+	    store_replay_find(r->store, j->digest, now, &old) != DS_OK)
+		old = -1;
 	if (old < 0)
 		return false;
 	atomic_fetch_add(&r->ctr.replays, 1);
@@ -187,7 +193,7 @@ void replay_store(struct receiver *r, struct job *j)
 	/* every verified message is remembered with its outcome */
 	if (j->rcode != RC_SERVFAIL &&
 	    store_replay_add(r->store, j->digest, replay_expires(r, j), j->rcode) != DS_OK)
-		job_decide(j, RES_SERVFAIL, "store error; try again later");
+		job_decide(j, RES_SERVFAIL, STORE_DOWN);
 }
 
 void replay_note(struct receiver *r, struct job *j)

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1914,6 +1915,25 @@ bool store_shared(const struct store *s)
 	return db_is_pg(s->db);
 }
 
+static char node_name[300];
+
+static void node_name_make(void)
+{
+	char host[256] = "";
+
+	if (gethostname(host, sizeof(host) - 1) != 0)
+		snprintf(host, sizeof(host), "?");
+	snprintf(node_name, sizeof(node_name), "%s:%ld", host, (long)getpid());
+}
+
+const char *store_node_name(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, node_name_make);
+	return node_name;
+}
+
 int store_lease_take(struct store *s, const char *name, const char *holder, int64_t now,
 		     int64_t until)
 {
@@ -1968,6 +1988,11 @@ int store_keys_watch(struct store *s, int *fd)
 	if (ret == DS_OK)
 		*fd = s->db->ops->fd(s->db);
 	return ret;
+}
+
+int store_keys_fd(struct store *s)
+{
+	return s->db->ops->fd != NULL ? s->db->ops->fd(s->db) : -1;
 }
 
 struct key_news {

@@ -426,6 +426,8 @@ int store_delivery_retry(struct store *s, int64_t id, int64_t now);
  * or DS_EEXIST while another holder's lease runs.  store_lease_drop gives
  * it up (no-op when holder does not hold it).
  */
+/* This process as a lease holder: "host:pid" (the same for every call). */
+const char *store_node_name(void);
 int store_lease_take(struct store *s, const char *name, const char *holder, int64_t now,
 		     int64_t until);
 int store_lease_drop(struct store *s, const char *name, const char *holder);
@@ -446,6 +448,8 @@ int store_replay_find(struct store *s, const uint8_t digest[32], int64_t now, in
  */
 #define STORE_KEYS_CHANNEL "dsyncd_keys"
 int store_keys_watch(struct store *s, int *fd);
+/* The descriptor to poll now (-1 while there is no connection). */
+int store_keys_fd(struct store *s);
 typedef void (*store_key_news_cb)(void *arg, int64_t key_id);
 int store_keys_news(struct store *s, store_key_news_cb cb, void *arg);
 
