@@ -398,4 +398,18 @@ int store_delivery_get(struct store *s, int64_t id, store_delivery_cb cb, void *
  * when there is no such delivery, DS_EEXIST when it was delivered already. */
 int store_delivery_retry(struct store *s, int64_t id, int64_t now);
 
+/*
+ * UPDATEs per minute: the audit rows of UPDATEs (actor "update") with
+ * since <= time < until, counted per minute (accepted: result "accepted";
+ * refused: any other result), to cb in time order; minutes without a row
+ * are left out.  minute is the minute's first second.  DS_EINVAL when the
+ * range is not one.
+ */
+struct store_minute {
+	int64_t minute, accepted, refused;
+};
+typedef int (*store_minute_cb)(void *arg, const struct store_minute *m);
+int store_updates_per_minute(struct store *s, int64_t since, int64_t until, store_minute_cb cb,
+			     void *arg);
+
 #endif

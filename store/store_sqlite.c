@@ -2413,3 +2413,41 @@ void store_unlock(int fd)
 	if (fd >= 0)
 		close(fd); /* the lock goes with it; the file stays for the next start */
 }
+
+/* ---- UPDATEs per minute (the console's chart) ------------------------------- */
+
+/*
+ * One grouped query over [since, until) of the audit rows of UPDATEs
+ * (actor "update"), served by audit_time: only the rows of the range are
+ * read.  Prepared for each call, kept here whole: the console asks about
+ * once a minute.
+ */
+#define UPDATES_PER_MINUTE                                                                         \
+	"SELECT time / 60, sum(result = 'accepted'), sum(result <> 'accepted') "                   \
+	"FROM audit INDEXED BY audit_time WHERE time >= ?1 AND time < ?2 AND actor = 'update' "    \
+	"GROUP BY time / 60 ORDER BY 1"
+
+int store_updates_per_minute(struct store *s, int64_t since, int64_t until, store_minute_cb cb,
+			     void *arg)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, ret = DS_OK;
+
+	if (since < 0 || until < since)
+		return DS_EINVAL;
+	rc = sqlite3_prepare_v2(s->db, UPDATES_PER_MINUTE, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return db_err(s, rc, "updates per minute");
+	ret = bind_check(s, st, sqlite3_bind_int64(st, 1, since) | sqlite3_bind_int64(st, 2, until),
+			 "updates per minute");
+	while (ret == DS_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_minute m = {.minute = sqlite3_column_int64(st, 0) * 60,
+					 .accepted = sqlite3_column_int64(st, 1),
+					 .refused = sqlite3_column_int64(st, 2)};
+		ret = cb(arg, &m);
+	}
+	if (ret == DS_OK && rc != SQLITE_DONE)
+		ret = db_err(s, rc, "updates per minute");
+	sqlite3_finalize(st);
+	return ret;
+}
