@@ -11,7 +11,7 @@
 #                   other (RUNS=...; hours on an idle machine; tests/fuzz/README)
 #   make mutate     the sanitized daemon under ten minutes of mutated traffic
 #   make format-check
-#   make install    dsyncd, dsyncctl, dsync-agent, man pages, systemd unit and (when
+#   make install    dsyncd, dsyncctl, dsync-agent, man pages, web console, systemd unit and (when
 #                   absent) the configuration; PREFIX, DESTDIR, SYSCONFDIR,
 #                   LOCALSTATEDIR, UNITDIR as below.  make uninstall undoes it.
 
@@ -26,18 +26,20 @@ $(warning pkg-config does not find $(PKGS); run 'make deps' first)
 endif
 endif
 
-# Installation folders.  SYSCONFDIR and LOCALSTATEDIR are compiled in (the
-# default configuration file and store.path): after changing them, rebuild
-# from clean.
+# Installation folders.  SYSCONFDIR, LOCALSTATEDIR and DATADIR are compiled
+# in (the default configuration file, store.path and api.ui-directory): after
+# changing them, rebuild from clean.
 PREFIX        ?= /usr/local
 BINDIR        ?= $(PREFIX)/bin
 SBINDIR       ?= $(PREFIX)/sbin
 MANDIR        ?= $(PREFIX)/share/man
+DATADIR       ?= $(PREFIX)/share
 SYSCONFDIR    ?= /etc
 LOCALSTATEDIR ?= /var
 UNITDIR       ?= $(PREFIX)/lib/systemd/system
 INSTALL       ?= install
 CPPFLAGS += -DDSYNC_SYSCONFDIR='"$(SYSCONFDIR)"' -DDSYNC_LOCALSTATEDIR='"$(LOCALSTATEDIR)"'
+CPPFLAGS += -DDSYNC_DATADIR='"$(DATADIR)"'
 
 WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
 CFLAGS  ?= -O2 -g
@@ -65,7 +67,7 @@ OUTBOX_SRC   = outbox/outbox.c outbox/check.c
 RECEIVER_SRC = receiver/server.c receiver/pipeline.c receiver/replay.c receiver/respond.c \
                receiver/metrics.c receiver/tcpframe.c
 DAEMON_SRC   = daemon/keycmd.c daemon/import.c daemon/process.c daemon/privdrop.c daemon/delegcmd.c
-API_SRC      = api/api.c api/tokens.c api/routes.c api/writes.c api/cfgjson.c api/health.c
+API_SRC      = api/api.c api/tokens.c api/routes.c api/writes.c api/cfgjson.c api/health.c api/ui.c
 
 LIB_SRC  = $(COMMON_SRC) $(SIG0_SRC) $(STORE_SRC) $(POLICY_SRC) $(KEYSTATE_SRC) $(CONFIG_SRC) \
            $(BACKENDS_SRC) $(KEYS_SRC) $(OUTBOX_SRC) $(RECEIVER_SRC) $(API_SRC) $(DAEMON_SRC)
@@ -133,7 +135,8 @@ DEB_BUILD = build-essential pkg-config libldns-dev libssl-dev libsqlite3-dev \
 DEB_TEST  = bind9-dnsutils bind9-utils knot knot-dnsutils ldnsutils sqlite3 \
             python3 iproute2 procps dns-root-data prometheus curl unbound \
             libxml2-utils bind9 nsd pdns-server pdns-backend-sqlite3 postgresql \
-            debhelper dpkg-dev fakeroot lintian adduser systemd
+            debhelper dpkg-dev fakeroot lintian adduser systemd \
+            chromium chromium-driver python3-selenium
 deps:
 	@missing=""; for p in $(DEB_BUILD) $(DEB_TEST); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' \
@@ -149,12 +152,18 @@ deps:
 run: deps
 	$(MAKE) all
 	@mkdir -p var
+	@[ -e var/api-tokens ] || { umask 077; for r in admin read; do \
+	  printf '%s %s %s\n' $$r-token $$r "$$(od -An -tx1 -N20 /dev/urandom | tr -d ' \n')"; \
+	  done >var/api-tokens; }
+	@echo "web console: http://127.0.0.1:8053/ui/ (tokens in var/api-tokens)"
 	$(BUILD)/dsyncd -c examples/dsyncd.conf
 
 # --- installing ---------------------------------------------------------
 # The configuration is installed only when there is none; the unit runs
 # $(SBINDIR)/dsyncd with $(SYSCONFDIR)/dsyncd/dsyncd.conf as user dsyncd.
 IPROGS = $(BUILD)/dsyncd $(BUILD)/dsyncctl $(BUILD)/dsync-agent
+# the web console (api/ui.c serves exactly these)
+UI_FILES = api/ui/index.html api/ui/app.js api/ui/app.css
 install: $(IPROGS)
 	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 	  $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) \
@@ -164,6 +173,8 @@ install: $(IPROGS)
 	$(INSTALL) -m 0644 doc/dsyncctl.1 doc/dsync-agent.1 $(DESTDIR)$(MANDIR)/man1/
 	$(INSTALL) -m 0644 doc/dsyncd.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	$(INSTALL) -m 0644 doc/dsyncd.8 $(DESTDIR)$(MANDIR)/man8/
+	$(INSTALL) -d $(DESTDIR)$(DATADIR)/dsyncd/ui
+	$(INSTALL) -m 0644 $(UI_FILES) $(DESTDIR)$(DATADIR)/dsyncd/ui/
 	sed -e 's|/usr/sbin/|$(SBINDIR)/|g' -e 's|/etc/dsyncd/|$(SYSCONFDIR)/dsyncd/|g' \
 	  dist/dsyncd.service >$(DESTDIR)$(UNITDIR)/dsyncd.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/dsyncd.service
@@ -180,6 +191,8 @@ uninstall:
 	  $(DESTDIR)$(MANDIR)/man1/dsyncctl.1 $(DESTDIR)$(MANDIR)/man1/dsync-agent.1 \
 	  $(DESTDIR)$(MANDIR)/man5/dsyncd.conf.5 $(DESTDIR)$(MANDIR)/man8/dsyncd.8 \
 	  $(DESTDIR)$(UNITDIR)/dsyncd.service
+	rm -f $(UI_FILES:api/ui/%=$(DESTDIR)$(DATADIR)/dsyncd/ui/%)
+	rmdir $(DESTDIR)$(DATADIR)/dsyncd/ui $(DESTDIR)$(DATADIR)/dsyncd 2>/dev/null || true
 	@c=$(DESTDIR)$(SYSCONFDIR)/dsyncd/dsyncd.conf; \
 	if sed 's|/var/lib/dsyncd/|$(LOCALSTATEDIR)/lib/dsyncd/|g' dist/dsyncd.conf | cmp -s - $$c; then \
 	  rm -f $$c; rmdir $(DESTDIR)$(SYSCONFDIR)/dsyncd 2>/dev/null || true; \

@@ -35,6 +35,10 @@
 #define API_CONN_PER_IP 16  /* from one address */
 #define API_CONN_TIMEOUT 30 /* seconds of silence before a connection is closed */
 #define API_TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+/* the console's files: their own script and style only, no frame, no form */
+#define API_UI_CSP                                                                                 \
+	"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "          \
+	"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
 /* ---- answers ---- */
 
@@ -521,8 +525,16 @@ static enum MHD_Result queue(struct api_req *q)
 	q->out = NULL; /* MHD frees it with the response */
 	if (q->ctype != NULL)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, q->ctype);
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+				q->ui ? "no-cache" : "no-store");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	if (q->ui) {
+		MHD_add_response_header(resp, "Content-Security-Policy", API_UI_CSP);
+		MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+		MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	}
+	if (q->location != NULL)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, q->location);
 	if (q->status == 401)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 					"Bearer realm=\"dsyncd\"");
@@ -531,7 +543,7 @@ static enum MHD_Result queue(struct api_req *q)
 	enum MHD_Result rc = MHD_queue_response(q->conn, q->status, resp);
 	MHD_destroy_response(resp);
 	/* scrapes and probes come every few seconds: a line each only at debug */
-	bool routine = q->status == 200 && (strcmp(q->request, "GET /metrics") == 0 ||
+	bool routine = q->status == 200 && (q->ui || strcmp(q->request, "GET /metrics") == 0 ||
 					    strcmp(q->request, "GET /healthz") == 0 ||
 					    strcmp(q->request, "GET /readyz") == 0);
 	log_msg(routine ? LOG_DEBUG : LOG_INFO, "api: %s %s %s -> %u", q->client,
@@ -585,6 +597,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		api_escape(path, sizeof(path), url);
 		snprintf(q->request, sizeof(q->request), "%.16s %s", method, path);
 		client_str(c, q->client, sizeof(q->client));
+		if (api_ui_path(url)) {
+			api_ui_serve(q, url);
+			return queue(q);
+		}
 		judge_headers(q, url);
 		return q->status != 0 ? queue(q) : MHD_YES;
 	}
@@ -673,6 +689,7 @@ static void api_free(struct api *a)
 	if (a == NULL)
 		return;
 	store_close(a->store);
+	api_ui_free(a->ui);
 	ratelimit_free(a->unauth);
 	api_tokens_clear(&a->tokens);
 	if (a->tls_key != NULL)
@@ -707,6 +724,7 @@ static int api_open(const struct api_env *env, bool tls, struct api **out)
 		api_free(a);
 		return DS_ECONFIG;
 	}
+	a->ui = api_ui_load(cfg->api.ui_dir); /* without it, the API serves all the same */
 	rc = ratelimit_new(1024, &a->unauth);
 	if (rc == DS_OK)
 		rc = store_open(cfg->store_spec, &a->store);
@@ -816,11 +834,16 @@ void api_set_cfg(struct api *a, const struct cfg *cfg)
 {
 	if (a == NULL)
 		return;
+	/* the console's files again: an upgrade's files are served after a reload */
+	struct api_ui *ui = api_ui_load(cfg->api.ui_dir);
 	pthread_mutex_lock(&a->mu);
 	const struct cfg *old = a->cfg;
+	struct api_ui *old_ui = a->ui;
 	a->cfg = cfg_hold(cfg);
+	a->ui = ui;
 	pthread_mutex_unlock(&a->mu);
 	cfg_free(old);
+	api_ui_free(old_ui);
 }
 
 void api_stop(struct api *a)

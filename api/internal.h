@@ -76,14 +76,28 @@ const char *api_role_str(enum api_role r);
  */
 char *api_read_file(const char *path, const char *what, bool secret, size_t max, size_t *len);
 
+/* ---- the web console (ui.c) ---- */
+
+#define API_UI_FILES 3 /* index.html, app.js, app.css */
+struct api_ui;
+/* The console's files read from dir; NULL (logged) when they cannot all be read. */
+struct api_ui *api_ui_load(const char *dir);
+void api_ui_free(struct api_ui *ui);
+/* Is url the console's: "/ui" or below "/ui/"? */
+bool api_ui_path(const char *url);
+struct api_req;
+/* Answer a request for a console path (no token needed): a file, 301, 404 or 405. */
+void api_ui_serve(struct api_req *q, const char *url);
+
 struct api {
 	struct api_env env;
 	const struct cfg *cfg; /* held; guarded by mu: api_set_cfg swaps it */
 	struct store *store;   /* used by the MHD thread only */
 	struct MHD_Daemon *mhd;
 	struct ratelimit *unauth; /* audit rows of 401s per source (MHD thread only) */
-	pthread_mutex_t mu;	  /* guards tokens and cfg */
+	pthread_mutex_t mu;	  /* guards tokens, cfg and ui */
 	struct api_tokens tokens;
+	struct api_ui *ui;	  /* the console's files; NULL: none (api_set_cfg reloads them) */
 	char *tls_cert, *tls_key; /* PEM text, kept while the daemon runs */
 	size_t tls_key_len;
 };
@@ -115,7 +129,9 @@ struct api_req {
 	char *out;	 /* malloc'd; MHD frees it */
 	size_t outlen;
 	const char *ctype;
-	char allow[64]; /* for 405 */
+	char allow[64];	      /* for 405 */
+	bool ui;	      /* a console file: its security headers */
+	const char *location; /* for 301 */
 };
 
 typedef void (*api_handler)(struct api_req *q);
@@ -234,6 +250,10 @@ void api_healthz(struct api_req *q);
 void api_readyz(struct api_req *q);
 /* The verdict of /readyz as the gauge dsyncd_ready (Prometheus text) on out. */
 int api_ready_metric(struct api *a, const struct cfg *cfg, FILE *out);
+
+/* GET /api/v1/whoami and GET /api/v1/stats/updates, for the console (ui.c). */
+void api_whoami(struct api_req *q);
+void api_stats_updates(struct api_req *q);
 
 /* The effective configuration as JSON, without secrets (cfgjson.c). */
 json_t *api_config_json(const struct cfg *c);

@@ -850,6 +850,8 @@ const struct api_route api_routes[] = {
 	{"GET",    "/api/v1/records",                    API_ROLE_READ,  "zone",                  h_records},
 	{"GET",    "/api/v1/config",                     API_ROLE_READ,  "",                      h_config},
 	{"POST",   "/api/v1/reload",                     API_ROLE_ADMIN, "",                      api_reload},
+	{"GET",    "/api/v1/whoami",                     API_ROLE_READ,  "",                      api_whoami},
+	{"GET",    "/api/v1/stats/updates",              API_ROLE_READ,  "minutes",               api_stats_updates},
 	{NULL,     NULL,                                 API_ROLE_NONE,  NULL,                    NULL},
 };
 // clang-format on

@@ -631,6 +631,7 @@ static const struct row schema[] = {
 	{"api.tls-key",                          CT_STR,    NULL,                0,     0,        check_nonempty,      RESTART, K_PATH, offsetof(struct cfg, api.tls_key), NOCOUNT, NULL, NULL},
 	{"api.max-body",                         CT_INT,    "65536",             64,    16777216, NULL,                0, K_UINT, offsetof(struct cfg, api.max_body), NOCOUNT, NULL, NULL},
 	{"api.ready-max-lag",                    CT_INT,    "300",               1,     31536000, NULL,                0, K_UINT, offsetof(struct cfg, api.ready_max_lag), NOCOUNT, NULL, NULL},
+	{"api.ui-directory",                     CT_STR,    CFG_UI_DIR,          0,     0,        check_nonempty,      0, K_PATH, offsetof(struct cfg, api.ui_dir), NOCOUNT, NULL, NULL},
 
 	{"resolver",                             CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0, NULL, NULL},
 	{"resolver.trust-anchor-file",           CT_STR,    "/usr/share/dns/root.key", 0, 0,     check_nonempty,      0, K_PATH, offsetof(struct cfg, resolver.ta_file), NOCOUNT, NULL, NULL},

@@ -26,6 +26,12 @@
 #endif
 /* store.path when the configuration does not set it */
 #define CFG_STORE_PATH DSYNC_LOCALSTATEDIR "/lib/dsyncd/dsyncd.db"
+/* Where make install puts shared files: make DATADIR=... (default /usr/local/share). */
+#ifndef DSYNC_DATADIR
+#define DSYNC_DATADIR "/usr/local/share"
+#endif
+/* api.ui-directory when the configuration does not set it: the web console's files */
+#define CFG_UI_DIR DSYNC_DATADIR "/dsyncd/ui"
 
 /* KEY RDATA room: 4 + 1 + 4 + 2048 octets, i.e. RSA up to 16384 bits. */
 #define CFG_KEY_RDATA_MAX 2064
@@ -218,6 +224,7 @@ struct cfg {
 		char *tls_key;
 		unsigned max_body;	/* bytes, 65536 */
 		unsigned ready_max_lag; /* seconds a backend may lag before /readyz fails, 300 */
+		char *ui_dir;		/* the web console's files (api/ui.c), CFG_UI_DIR */
 	} api;
 
 	/* libunbound for the validated lookups of at-apex and at-ns */

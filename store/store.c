@@ -109,6 +109,7 @@ enum st_id {
 	ST_LEASE_TAKE,
 	ST_LEASE_DROP,
 	ST_REPLAY_FIND,
+	ST_UPDATES_PER_MINUTE,
 	ST_COUNT
 };
 
@@ -127,6 +128,11 @@ enum st_id {
 
 /* A key waiting for the operator (keys_waiting, v5, holds these). */
 #define KEY_WAITING "k.state IN ('known', 'validation-failed') "
+
+/* accepted and refused UPDATEs of a group of audit rows */
+#define UPM_COUNTS                                                                                 \
+	"sum(CASE WHEN result = 'accepted' THEN 1 ELSE 0 END), "                                   \
+	"sum(CASE WHEN result = 'accepted' THEN 0 ELSE 1 END)"
 
 /* The columns delivery_row() reads, and the join that gives them. */
 #define DELIVERY_SELECT                                                                            \
@@ -320,6 +326,11 @@ static const char *const st_sql[ST_COUNT] = {
 		      "OR leases.expires <= ?3 RETURNING holder",
     [ST_LEASE_DROP] = "DELETE FROM leases WHERE name = ?1 AND holder = ?2",
     [ST_REPLAY_FIND] = "SELECT rcode FROM replay WHERE digest = ?1 AND expires >= ?2",
+    /* the console's chart: one grouped query over [?1, ?2) of the audit
+     * rows of UPDATEs, served by audit_time (only the range is read) */
+    [ST_UPDATES_PER_MINUTE] = "SELECT time / 60, " UPM_COUNTS " FROM audit INDEXED BY audit_time "
+			      "WHERE time >= ?1 AND time < ?2 AND actor = 'update' "
+			      "GROUP BY time / 60 ORDER BY 1",
     [ST_KEY_TAG_SHARED] = "SELECT EXISTS (SELECT 1 FROM keys WHERE child_id = ?1 AND "
 			  "key_tag = ?2 AND id <> ?3)",
 };
@@ -467,6 +478,7 @@ struct walk {
 		store_waiting_cb waiting;
 		store_audit_cb audit;
 		store_delivery_cb delivery;
+		store_minute_cb minute;
 	} cb;
 	void *arg;
 	size_t n; /* rows handed over */
@@ -591,6 +603,9 @@ static const char *const st_pg[ST_COUNT] = {
 	"(SELECT 1 FROM delivery d WHERE d.change_id = o.id AND d.state = 'pending') "
 	"LIMIT ?2)",
     [ST_AUDIT_PAGE] = AUDIT_SELECT_PG "ORDER BY id DESC LIMIT ?5",
+    [ST_UPDATES_PER_MINUTE] = "SELECT time / 60, " UPM_COUNTS " FROM audit "
+			      "WHERE time >= ?1 AND time < ?2 AND actor = 'update' "
+			      "GROUP BY time / 60 ORDER BY 1",
     [ST_AUDIT_PAGE_CHILD] =
 	AUDIT_SELECT_PG "AND lower(child) = lower(?6) ORDER BY id DESC LIMIT ?5",
 };
@@ -2057,4 +2072,31 @@ void store_unlock(int fd)
 {
 	if (fd >= 0)
 		close(fd); /* the lock goes with it; the file stays for the next start */
+}
+
+/* ---- UPDATEs per minute (the console's chart) ------------------------------- */
+
+static int minute_row(struct store *s, struct db_stmt *st, void *ctx)
+{
+	const struct walk *w = ctx;
+	struct store_minute m = {.minute = db_col_int64(st, 0) * 60,
+				 .accepted = db_col_int64(st, 1),
+				 .refused = db_col_int64(st, 2)};
+
+	(void)s;
+	return w->cb.minute(w->arg, &m);
+}
+
+int store_updates_per_minute(struct store *s, int64_t since, int64_t until, store_minute_cb cb,
+			     void *arg)
+{
+	struct db_stmt *st = st_get(s, ST_UPDATES_PER_MINUTE);
+	struct walk w = {.cb.minute = cb, .arg = arg};
+	int ret;
+
+	if (since < 0 || until < since)
+		return DS_EINVAL;
+	ret = bind_check(s, st, db_bind_int64(st, 1, since) | db_bind_int64(st, 2, until),
+			 "updates per minute");
+	return ret == DS_OK ? rows_each(s, st, minute_row, &w) : ret;
 }

@@ -453,4 +453,18 @@ int store_keys_fd(struct store *s);
 typedef void (*store_key_news_cb)(void *arg, int64_t key_id);
 int store_keys_news(struct store *s, store_key_news_cb cb, void *arg);
 
+/*
+ * UPDATEs per minute: the audit rows of UPDATEs (actor "update") with
+ * since <= time < until, counted per minute (accepted: result "accepted";
+ * refused: any other result), to cb in time order; minutes without a row
+ * are left out.  minute is the minute's first second.  DS_EINVAL when the
+ * range is not one.
+ */
+struct store_minute {
+	int64_t minute, accepted, refused;
+};
+typedef int (*store_minute_cb)(void *arg, const struct store_minute *m);
+int store_updates_per_minute(struct store *s, int64_t since, int64_t until, store_minute_cb cb,
+			     void *arg);
+
 #endif

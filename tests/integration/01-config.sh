@@ -5,6 +5,9 @@
 . "$(dirname "$0")/lib.sh"
 
 mkdir -p "$TOP/var" # the example's zonefile backend writes there
+# the example's API reads var/api-tokens (make run writes it likewise)
+[ -e "$TOP/var/api-tokens" ] || (umask 077 &&
+	echo "admin-token admin $(od -An -tx1 -N20 /dev/urandom | tr -d ' \n')" >"$TOP/var/api-tokens")
 out=$("$BIN/dsyncd" -n -c "$TOP/examples/dsyncd.conf" 2>&1)
 expect "the example configuration checks OK" "0" "$?"
 expect_match "and says so" "configuration OK" "$out"

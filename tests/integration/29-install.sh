@@ -27,7 +27,8 @@ check "make install DESTDIR PREFIX=/usr" mk install
 for f in usr/sbin/dsyncd usr/bin/dsyncctl usr/bin/dsync-agent usr/share/man/man8/dsyncd.8 \
 	usr/share/man/man5/dsyncd.conf.5 usr/share/man/man1/dsyncctl.1 \
 	usr/share/man/man1/dsync-agent.1 usr/lib/systemd/system/dsyncd.service \
-	etc/dsyncd/dsyncd.conf; do
+	etc/dsyncd/dsyncd.conf usr/share/dsyncd/ui/index.html usr/share/dsyncd/ui/app.js \
+	usr/share/dsyncd/ui/app.css; do
 	check "installs /$f" test -s "$R/$f"
 done
 check "the programs are executable" test -x "$R/usr/sbin/dsyncd" -a -x "$R/usr/bin/dsyncctl"
@@ -86,6 +87,10 @@ unit=$(dpkg -L dsyncd | grep '/systemd/system/dsyncd.service$')
 expect "systemd-analyze verify accepts the installed unit" "" \
 	"$(systemd-analyze verify "$unit" 2>&1)"
 check "man dsyncd.conf finds the page" man -w dsyncd.conf
+check "the package holds the web console's files" \
+	cmp /usr/share/dsyncd/ui/app.js "$TOP/api/ui/app.js"
+expect "and its dsyncd looks for them there" '"/usr/share/dsyncd/ui"' \
+	"$(/usr/sbin/dsyncd -c /etc/dsyncd/dsyncd.conf config | grep -o '"ui-directory": *"[^"]*"' | sed 's/.*: *//')"
 
 # the installed dsyncd, started as root, serves as dsyncd
 chmod 0755 "$T"

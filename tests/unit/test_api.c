@@ -8,7 +8,8 @@
  * zone's policy, create, delete with the keys, refusals that change
  * nothing, the audit rows and the outbox changes.  The key names every
  * key route, `dsyncd key` and dsyncctl take (keys/name.c): the forms, the
- * refusals, an ambiguous tag.  The HTTP side is tested
+ * refusals, an ambiguous tag.  The web console's files: which paths are its,
+ * the fixed list of files served, 301, 404 and 405.  The HTTP side is tested
  * against the running daemon (tests/integration/15-api.sh, 35-delegations.sh,
  * 32-health.sh).
  */
@@ -650,6 +651,81 @@ out:
 	unlink(cp);
 }
 
+/* ---- the web console's files (api/ui.c) ---- */
+
+/* One console request: its status; *ctype its content type. */
+static unsigned ui_get(struct api *a, const char *method, const char *url, const char **ctype,
+		       size_t *len)
+{
+	struct api_req q = {.a = a, .cfg = a->cfg, .method = method};
+	api_ui_serve(&q, url);
+	CHECK(q.ui);
+	*ctype = q.ctype;
+	*len = q.outlen;
+	if (q.status == 301)
+		CHECK(q.location != NULL && strcmp(q.location, "/ui/") == 0);
+	free(q.out);
+	return q.status;
+}
+
+static void ui_write(const char *name, const char *text)
+{
+	char p[300];
+	snprintf(p, sizeof(p), "%s/ui/%s", dir, name);
+	FILE *f = fopen(p, "w");
+	if (f != NULL) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+static void test_ui(void)
+{
+	char uidir[64], p[128];
+	const char *ct;
+	size_t len;
+	struct cfg c = {0};
+	struct api a = {.cfg = &c};
+	CHECK(api_ui_path("/ui") && api_ui_path("/ui/") && api_ui_path("/ui/app.js"));
+	CHECK(!api_ui_path("/uix") && !api_ui_path("/api/v1/ui") && !api_ui_path("/"));
+	snprintf(uidir, sizeof(uidir), "%s/ui", dir);
+	c.api.ui_dir = uidir;
+	/* no folder, then a folder without app.css: no console */
+	CHECK(api_ui_load(uidir) == NULL);
+	CHECK_EQ(mkdir(uidir, 0755), 0);
+	ui_write("index.html", "<!DOCTYPE html>\n");
+	ui_write("app.js", "start();\n");
+	CHECK(api_ui_load(uidir) == NULL);
+	pthread_mutex_init(&a.mu, NULL);
+	CHECK_EQ(ui_get(&a, "GET", "/ui/", &ct, &len), 404);
+	ui_write("app.css", "body {}\n");
+	a.ui = api_ui_load(uidir);
+	CHECK(a.ui != NULL);
+	CHECK_EQ(ui_get(&a, "GET", "/ui/", &ct, &len), 200);
+	CHECK(len == 16 && strcmp(ct, "text/html; charset=utf-8") == 0);
+	CHECK_EQ(ui_get(&a, "GET", "/ui/index.html", &ct, &len), 200);
+	CHECK_EQ(ui_get(&a, "HEAD", "/ui/app.js", &ct, &len), 200);
+	CHECK(len == 9 && strcmp(ct, "text/javascript; charset=utf-8") == 0);
+	CHECK_EQ(ui_get(&a, "GET", "/ui/app.css", &ct, &len), 200);
+	CHECK(strcmp(ct, "text/css; charset=utf-8") == 0);
+	CHECK_EQ(ui_get(&a, "GET", "/ui", &ct, &len), 301);
+	/* only the known files: no path is made from the URL */
+	static const char *const bad[] = {"/ui/x.js",	 "/ui/app.js/", "/ui/../ui/app.js",
+					  "/ui//app.js", "/ui/APP.JS",	"/ui/app.js%00"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK_EQ(ui_get(&a, "GET", bad[i], &ct, &len), 404);
+	CHECK_EQ(ui_get(&a, "POST", "/ui/", &ct, &len), 405);
+	CHECK_EQ(ui_get(&a, "DELETE", "/ui/app.js", &ct, &len), 405);
+	api_ui_free(a.ui);
+	pthread_mutex_destroy(&a.mu);
+	static const char *const files[] = {"index.html", "app.js", "app.css"};
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(p, sizeof(p), "%s/%s", uidir, files[i]);
+		unlink(p);
+	}
+	rmdir(uidir);
+}
+
 int main(void)
 {
 	if (mkdtemp(dir) == NULL)
@@ -664,6 +740,7 @@ int main(void)
 	test_deleg_ops();
 	test_key_ref();
 	test_key_lookup();
+	test_ui();
 	unlink(path);
 	rmdir(dir);
 	UNIT_DONE("test_api");

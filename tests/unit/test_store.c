@@ -2479,6 +2479,68 @@ static void test_history_purge(void)
 	store_close(m);
 }
 
+/* UPDATEs per minute: the rows of UPDATEs in the range, per minute. */
+struct minutes {
+	size_t n;
+	struct store_minute m[8];
+};
+
+static int minute_add(void *arg, const struct store_minute *m)
+{
+	struct minutes *l = arg;
+	if (l->n == 8)
+		return DS_ERANGE;
+	l->m[l->n++] = *m;
+	return DS_OK;
+}
+
+static void test_updates_per_minute(void)
+{
+	struct store *m = NULL;
+	struct minutes l = {0};
+	/* time, actor, result: two minutes inside the range, rows outside it */
+	static const struct {
+		int64_t t;
+		const char *actor, *result;
+	} rows[] = {
+	    {1700000039, "update", "accepted"}, /* before the range */
+	    {1700000040, "update", "accepted"}, {1700000041, "update", "refused"},
+	    {1700000099, "update", "badsig"},	{1700000100, "update", "accepted"},
+	    {1700000101, "api:ops", "trusted"}, /* not an UPDATE */
+	    {1700000200, "update", "accepted"}, /* at until: outside */
+	};
+
+	CHECK_EQ(fresh(&m), DS_OK);
+	if (m == NULL)
+		return;
+	CHECK_EQ(store_updates_per_minute(m, 0, 2000000000, minute_add, &l), DS_OK);
+	CHECK_EQ(l.n, 0);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct audit_rec a = {.time = rows[i].t,
+				      .client = "local",
+				      .key_tag = -1,
+				      .actor = rows[i].actor,
+				      .request = "r",
+				      .result = rows[i].result,
+				      .reason = ""};
+		CHECK_EQ(store_audit_add(m, &a), DS_OK);
+	}
+	CHECK_EQ(store_updates_per_minute(m, 1700000040, 1700000200, minute_add, &l), DS_OK);
+	CHECK_EQ(l.n, 2);
+	CHECK_EQ(l.m[0].minute, 1700000040); /* a minute's first second */
+	CHECK_EQ(l.m[0].accepted, 1);
+	CHECK_EQ(l.m[0].refused, 2);
+	CHECK_EQ(l.m[1].minute, 1700000100);
+	CHECK_EQ(l.m[1].accepted, 1);
+	CHECK_EQ(l.m[1].refused, 0);
+	/* the callback's error stops the walk and is returned */
+	l.n = 8;
+	CHECK_EQ(store_updates_per_minute(m, 0, 2000000000, minute_add, &l), DS_ERANGE);
+	CHECK_EQ(store_updates_per_minute(m, 10, 5, minute_add, &l), DS_EINVAL);
+	CHECK_EQ(store_updates_per_minute(m, -1, 5, minute_add, &l), DS_EINVAL);
+	store_close(m);
+}
+
 /* The tests of the store's interface, on the store named by spec. */
 static void suite(void)
 {
@@ -2508,6 +2570,7 @@ static void suite(void)
 	test_audit_page();
 	test_deliveries_page();
 	test_outbox_pair();
+	test_updates_per_minute();
 	if (s != NULL)
 		timing(s);
 	store_close(s);
