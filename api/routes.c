@@ -193,13 +193,6 @@ static void h_child_keys(struct api_req *q)
 
 /* ---- zones and children ---- */
 
-static int count_child(void *arg, const struct store_child_row *c)
-{
-	(void)c;
-	(*(int64_t *)arg)++;
-	return 0;
-}
-
 static void h_zones(struct api_req *q)
 {
 	const struct cfg *c = q->cfg;
@@ -208,8 +201,7 @@ static void h_zones(struct api_req *q)
 		const struct cfg_zone *z = &c->zones[i];
 		char name[DNAME_STR_MAX];
 		int64_t n = 0;
-		int rc =
-		    store_children_page(q->a->store, z->name, NULL, SIZE_MAX / 2, count_child, &n);
+		int rc = store_zone_children(q->a->store, z->name, &n);
 		if (rc != DS_OK && rc != DS_ENOENT) {
 			json_decref(items);
 			store_failed(q, rc);

@@ -244,14 +244,31 @@ static const char *const migration_v7[] = {
  * Version 8: leases, for several dsyncd on one (PostgreSQL) store: a node
  * works on a thing (the deliveries of one zone and backend, the bootstrap
  * validations) while it holds the thing's lease, which it renews; a node
- * that stops renewing loses it at expires.  A single SQLite node takes
- * them too, and always gets them.
+ * that stops renewing loses it at expires.  (A SQLite store has one node,
+ * which takes none.)  And the number of children of each zone, kept by
+ * triggers (zone_counts, below).
  */
 #define LEASES_V8                                                                                  \
 	"CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, "         \
 	"expires BIGINT NOT NULL)"
+/* ... and the number of children of each zone, kept by triggers, so that
+ * the zones' list does not count a million children at each look. */
+#define ZONE_COUNTS_V8                                                                             \
+	"CREATE TABLE IF NOT EXISTS zone_counts (zone_id BIGINT PRIMARY KEY "                      \
+	"REFERENCES zones(id) ON DELETE CASCADE, children BIGINT NOT NULL)"
+#define ZONE_COUNTS_FILL                                                                           \
+	"INSERT INTO zone_counts (zone_id, children) SELECT z.id, "                                \
+	"(SELECT count(*) FROM children c WHERE c.zone_id = z.id) FROM zones z WHERE true "        \
+	"ON CONFLICT (zone_id) DO UPDATE SET children = excluded.children"
 static const char *const migration_v8[] = {
     LEASES_V8,
+    ZONE_COUNTS_V8,
+    ZONE_COUNTS_FILL,
+    "CREATE TRIGGER IF NOT EXISTS zone_counts_insert AFTER INSERT ON children BEGIN "
+    "INSERT INTO zone_counts (zone_id, children) VALUES (new.zone_id, 1) "
+    "ON CONFLICT (zone_id) DO UPDATE SET children = zone_counts.children + 1; END",
+    "CREATE TRIGGER IF NOT EXISTS zone_counts_delete AFTER DELETE ON children BEGIN "
+    "UPDATE zone_counts SET children = children - 1 WHERE zone_id = old.zone_id; END",
     NULL,
 };
 
@@ -356,13 +373,23 @@ static const char *const pg_v7[] = {
 };
 
 /*
- * Version 8: leases (as SQLite's), and every change of a key announced to
- * the other nodes (NOTIFY dsyncd_keys, delivered at commit): the key's id,
- * or "all" when keys were deleted (a child's with it), after which a node
- * reads every key again.
+ * Version 8: leases and children counts (as SQLite's), and every change of
+ * a key announced to the other nodes (NOTIFY dsyncd_keys, delivered at
+ * commit): the key's id, or "all" when keys were deleted (a child's with
+ * it), after which a node reads every key again.
  */
 static const char *const pg_v8[] = {
     LEASES_V8,
+    ZONE_COUNTS_V8,
+    ZONE_COUNTS_FILL,
+    "CREATE OR REPLACE FUNCTION zone_counts_keep() RETURNS trigger LANGUAGE plpgsql AS $$ "
+    "BEGIN IF TG_OP = 'DELETE' THEN "
+    "UPDATE zone_counts SET children = children - 1 WHERE zone_id = OLD.zone_id; ELSE "
+    "INSERT INTO zone_counts (zone_id, children) VALUES (NEW.zone_id, 1) "
+    "ON CONFLICT (zone_id) DO UPDATE SET children = zone_counts.children + 1; END IF; "
+    "RETURN NULL; END $$",
+    "CREATE OR REPLACE TRIGGER zone_counts_keep AFTER INSERT OR DELETE ON children "
+    "FOR EACH ROW EXECUTE FUNCTION zone_counts_keep()",
     "CREATE OR REPLACE FUNCTION keys_announce() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
     "IF TG_OP = 'DELETE' THEN PERFORM pg_notify('" STORE_KEYS_CHANNEL "', 'all'); "
     "ELSE PERFORM pg_notify('" STORE_KEYS_CHANNEL "', NEW.id::text); END IF; "

@@ -110,6 +110,7 @@ enum st_id {
 	ST_LEASE_DROP,
 	ST_REPLAY_FIND,
 	ST_UPDATES_PER_MINUTE,
+	ST_ZONE_CHILDREN,
 	ST_COUNT
 };
 
@@ -326,6 +327,8 @@ static const char *const st_sql[ST_COUNT] = {
 		      "OR leases.expires <= ?3 RETURNING holder",
     [ST_LEASE_DROP] = "DELETE FROM leases WHERE name = ?1 AND holder = ?2",
     [ST_REPLAY_FIND] = "SELECT rcode FROM replay WHERE digest = ?1 AND expires >= ?2",
+    [ST_ZONE_CHILDREN] =
+	"SELECT coalesce((SELECT children FROM zone_counts WHERE zone_id = ?1), 0)",
     /* the console's chart: one grouped query over [?1, ?2) of the audit
      * rows of UPDATEs, served by audit_time (only the range is read) */
     [ST_UPDATES_PER_MINUTE] = "SELECT time / 60, " UPM_COUNTS " FROM audit INDEXED BY audit_time "
@@ -775,6 +778,21 @@ static int child_find_canon(struct store *s, int64_t zone_id, const struct name_
 	if (ret != DS_OK)
 		return ret;
 	return step_id(st, child_id);
+}
+
+int store_zone_children(struct store *s, const uint8_t *zone, int64_t *n)
+{
+	struct db_stmt *st;
+	int64_t zid;
+	int ret = store_zone_find(s, zone, &zid);
+
+	if (ret != DS_OK)
+		return ret;
+	st = st_get(s, ST_ZONE_CHILDREN);
+	ret = bind_check(s, st, db_bind_int64(st, 1, zid), "zone children");
+	if (ret == DS_OK)
+		ret = step_id(st, n);
+	return ret == DS_ENOENT ? DS_ESTORE : ret;
 }
 
 int store_child_find(struct store *s, int64_t zone_id, const uint8_t *child, int64_t *child_id)

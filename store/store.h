@@ -103,6 +103,10 @@ int store_rollback_to(struct store *s);
 int store_zone_ensure(struct store *s, const uint8_t *zone, int64_t *zone_id);
 int store_zone_find(struct store *s, const uint8_t *zone, int64_t *zone_id);
 
+/* The number of children of a zone, kept by the store (schema v8): no
+ * walk, whatever their number.  DS_ENOENT when the zone is not known. */
+int store_zone_children(struct store *s, const uint8_t *zone, int64_t *n);
+
 /* Children (delegations) of a parent zone. */
 int store_child_ensure(struct store *s, int64_t zone_id, const uint8_t *child, int64_t *child_id);
 /* DS_ENOENT when the child is not known. */

@@ -213,6 +213,20 @@ static void test_zones_children(struct store *s)
 	CHECK(c2 != c1);
 	CHECK_EQ(store_child_find(s, z1, N("other.example.com."), &c3), DS_ENOENT);
 	CHECK_EQ(raw_int("SELECT count(*) FROM children"), 2);
+	/* each zone's children counted by the store */
+	int64_t n = -1;
+	CHECK_EQ(store_zone_children(s, N("example.com."), &n), DS_OK);
+	CHECK_EQ(n, 1);
+	CHECK_EQ(store_child_ensure(s, z1, N("two.example.com."), &c3), DS_OK);
+	CHECK_EQ(store_zone_children(s, N("EXAMPLE.com."), &n), DS_OK);
+	CHECK_EQ(n, 2);
+	CHECK_EQ(store_child_delete(s, c3), DS_OK);
+	CHECK_EQ(store_zone_children(s, N("example.com."), &n), DS_OK);
+	CHECK_EQ(n, 1);
+	CHECK_EQ(store_zone_ensure(s, N("empty."), &z3), DS_OK);
+	CHECK_EQ(store_zone_children(s, N("empty."), &n), DS_OK);
+	CHECK_EQ(n, 0);
+	CHECK_EQ(store_zone_children(s, N("unknown."), &n), DS_ENOENT);
 	zone_ex = z1;
 	child_ex = c1;
 }
