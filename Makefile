@@ -55,7 +55,8 @@ COMMON_SRC   = common/err.c common/log.c common/wire.c common/dname.c common/msg
                common/rrtext.c common/deleg.c common/zonefile.c common/dnsq.c common/ratelimit.c common/vec.c \
                common/run.c common/tsig.c common/axfr.c common/file.c common/tokens.c common/cookie.c
 SIG0_SRC     = sig0/sig0.c sig0/keyfile.c sig0/keygen.c
-STORE_SRC    = store/store.c store/schema.c store/db.c store/db_sqlite.c store/db_pg.c
+STORE_SRC    = store/store.c store/schema.c store/db.c store/db_sqlite.c store/db_pg.c \
+               store/copy.c
 POLICY_SRC   = policy/policy.c
 KEYSTATE_SRC = keystate/keystate.c keystate/methods.c
 CONFIG_SRC   = config/config.c config/preflight.c
@@ -66,7 +67,8 @@ KEYS_SRC     = keys/cache.c keys/trans.c keys/rkey.c keys/records.c keys/ops.c k
 OUTBOX_SRC   = outbox/outbox.c outbox/check.c
 RECEIVER_SRC = receiver/server.c receiver/pipeline.c receiver/replay.c receiver/respond.c \
                receiver/metrics.c receiver/tcpframe.c
-DAEMON_SRC   = daemon/keycmd.c daemon/import.c daemon/process.c daemon/privdrop.c daemon/delegcmd.c
+DAEMON_SRC   = daemon/keycmd.c daemon/import.c daemon/process.c daemon/privdrop.c daemon/delegcmd.c \
+               daemon/storecmd.c
 API_SRC      = api/api.c api/tokens.c api/routes.c api/writes.c api/cfgjson.c api/health.c api/ui.c
 
 LIB_SRC  = $(COMMON_SRC) $(SIG0_SRC) $(STORE_SRC) $(POLICY_SRC) $(KEYSTATE_SRC) $(CONFIG_SRC) \

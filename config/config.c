@@ -1140,20 +1140,13 @@ static void free_backend_settings(struct cfg_backend *b)
 
 /* ------------------------------------------------- pass 2+3: sections */
 
-/* The connection string in store.postgresql-file: its first line that is
- * neither empty nor a comment (NULL after saying why). */
-static char *read_conninfo(struct loader *L, const config_setting_t *at, const char *path)
+char *cfg_conninfo_file(const char *path, char *why, size_t whylen)
 {
-	char why[PATH_MAX + 128];
 	size_t len;
 	char *buf = file_read_checked(path, "PostgreSQL connection file", true, 8192, &len, why,
-				      sizeof(why));
+				      whylen);
 	char *line = buf, *out = NULL;
 
-	if (buf == NULL) {
-		say(L, at, "'store.postgresql-file': %s", why);
-		return NULL;
-	}
 	while (line != NULL && out == NULL) {
 		char *next = strchr(line, '\n');
 		if (next != NULL)
@@ -1161,14 +1154,27 @@ static char *read_conninfo(struct loader *L, const config_setting_t *at, const c
 		line += strspn(line, " \t");
 		line[strcspn(line, "\r")] = '\0';
 		if (line[0] != '\0' && line[0] != '#')
-			out = dup_str(L, line);
+			out = strdup(line);
 		line = next;
 	}
+	if (buf != NULL && out == NULL)
+		snprintf(why, whylen, "%s holds no connection string", path);
 	free(buf);
+	if (out != NULL && store_pg_check(out, why, whylen) != DS_OK) {
+		free(out);
+		out = NULL;
+	}
+	return out;
+}
+
+/* The connection string in store.postgresql-file (NULL after saying why). */
+static char *read_conninfo(struct loader *L, const config_setting_t *at, const char *path)
+{
+	char why[PATH_MAX + 256];
+	char *out = cfg_conninfo_file(path, why, sizeof(why));
+
 	if (out == NULL)
-		say(L, at, "'store.postgresql-file': %s holds no connection string", path);
-	else if (store_pg_check(out, why, sizeof(why)) != DS_OK)
-		say(L, at, "'store.postgresql-file': %s: %s", path, why);
+		say(L, at, "'store.postgresql-file': %s", why);
 	return out;
 }
 

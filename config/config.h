@@ -359,4 +359,11 @@ struct cfg_visitor {
 };
 void cfg_visit(const struct cfg *c, const struct cfg_visitor *v);
 
+/*
+ * The libpq connection string in a store.postgresql-file: its first line
+ * that is neither empty nor a comment, the file readable by its owner only.
+ * malloc'd; NULL with why set.
+ */
+char *cfg_conninfo_file(const char *path, char *why, size_t whylen);
+
 #endif

@@ -26,6 +26,16 @@
 int daemon_import_command(const struct cfg *cfg, int argc, char **argv, FILE *out);
 
 /*
+ * `dsyncd store-copy [--from STORE] --to STORE`: every row of the store
+ * (the configured one without --from) into another, empty one, then both
+ * compared table by table (store_copy).  STORE: a SQLite file,
+ * postgresql:CONNINFO or postgresql-file:FILE.  Returns the exit status: 0,
+ * 1 when the target is not empty or the copy differs, EX_USAGE, EX_CONFIG
+ * (an unreadable connection file), EX_IOERR (a store).
+ */
+int daemon_store_copy_command(const struct cfg *cfg, int argc, char **argv, FILE *out);
+
+/*
  * `dsyncd delegation add CHILD [--ns NAME]... [--ds TEXT]... [--glue NAME
  * ADDRESS]... [--reason TEXT]` and `dsyncd delegation delete CHILD
  * [--reason TEXT]` (keys/deleg_ops.h).  Returns the exit status: 0, 1 when

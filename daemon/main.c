@@ -71,6 +71,8 @@ static void usage(FILE *f)
 		   "       dsyncd [-c FILE] key list | key pending | key trust|revoke KEY\n"
 		   "         KEY: CHILD/TAG, CHILD/TAG/ALG or the key's id (also CHILD TAG)\n"
 		   "       dsyncd [-c FILE] records [ZONE]\n"
+		   "       dsyncd [-c FILE] store-copy [--from STORE] --to STORE\n"
+		   "         STORE: a SQLite file, postgresql:CONNINFO or postgresql-file:FILE\n"
 		   "       dsyncd [-c FILE] config\n"
 		   "       dsyncd [-c FILE] check ZONE [--repair]\n"
 		   "  -c, --config FILE  configuration (default " DEFAULT_CONFIG ")\n"
@@ -92,6 +94,12 @@ static int subcommand(const struct cfg *cfg, int argc, char **argv)
 		return daemon_import_command(cfg, argc - 1, argv + 1, stdout);
 	if (strcmp(argv[0], "delegation") == 0)
 		return daemon_delegation_command(cfg, argc - 1, argv + 1, stdout);
+	if (strcmp(argv[0], "store-copy") == 0) {
+		rc = daemon_store_copy_command(cfg, argc - 1, argv + 1, stdout);
+		if (rc == EX_USAGE)
+			usage(stderr);
+		return rc;
+	}
 	if (strcmp(argv[0], "check") == 0 &&
 	    (argc == 2 || (argc == 3 && strcmp(argv[2], "--repair") == 0))) {
 		rc = outbox_check(cfg, argv[1], argc == 3, stdout);

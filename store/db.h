@@ -44,6 +44,10 @@ struct db_schema {
 	size_t nmigrations;
 };
 
+/* The connection of a store (store.c), for store/copy.c. */
+struct store;
+struct db *store_db(struct store *s);
+
 /* The store's tables on each engine (store/schema.c). */
 extern const struct db_schema store_schema_sqlite, store_schema_pg;
 

@@ -655,6 +655,11 @@ int store_schema_version(struct store *s)
 	return s->version;
 }
 
+struct db *store_db(struct store *s)
+{
+	return s->db;
+}
+
 const char *store_label(const struct store *s)
 {
 	return s->db->label;

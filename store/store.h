@@ -39,6 +39,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "common/deleg.h"
 #include "common/dns.h"
@@ -430,6 +431,18 @@ int store_delivery_retry(struct store *s, int64_t id, int64_t now);
  * or DS_EEXIST while another holder's lease runs.  store_lease_drop gives
  * it up (no-op when holder does not hold it).
  */
+/*
+ * Every row of the store from_spec into the store to_spec (store_open
+ * specs), which must hold none (else DS_EREFUSED, nothing copied): in one
+ * transaction on the target, the source read under its write lock.  Then
+ * both are compared (store_compare); DS_EEXIST when they differ.  A report
+ * goes to out.
+ */
+int store_copy(const char *from_spec, const char *to_spec, FILE *out);
+/* Each table of a and b: the same rows (number and contents)?  One line per
+ * table to out; DS_EEXIST when some table differs. */
+int store_compare(struct store *a, struct store *b, FILE *out);
+
 /* This process as a lease holder: "host:pid" (the same for every call). */
 const char *store_node_name(void);
 int store_lease_take(struct store *s, const char *name, const char *holder, int64_t now,

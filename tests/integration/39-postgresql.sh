@@ -187,4 +187,25 @@ for i in 0 1 2; do
 	DSYNCD_PID=${NPID[$i]}
 	stop_dsyncd "$T/n$i.log" && ok "node $i stops cleanly" || not_ok "node $i stop"
 done
+
+# ---- store-copy: PostgreSQL to SQLite and back ---------------------------------
+"$BIN/dsyncd" -c "$T/n0.conf" store-copy --to "$T/copy.db" >"$T/copy.out" 2>"$T/copy.err"
+expect "store-copy into a SQLite file (exit 0)" 0 $?
+expect "every table the same in both" 12 "$(grep -c ' same$' "$T/copy.out")"
+expect "the copy's delegations are the database's" "$(deleg_dump | md5sum)" \
+	"$(sqlite3 "$T/copy.db" "select owner_text || ' ' || type || ' ' || rdata_text from delegation order by 1" | md5sum)"
+pg_psql "$T/pg" -d postgres -c "CREATE DATABASE dsyncd2 OWNER dsyncd" >/dev/null
+sed 's/dbname=dsyncd /dbname=dsyncd2 /' "$T/pg.conninfo" >"$T/pg2.conninfo"
+chmod 600 "$T/pg2.conninfo"
+"$BIN/dsyncd" -c "$T/n0.conf" store-copy --from "$T/copy.db" --to "postgresql-file:$T/pg2.conninfo" \
+	>"$T/copy2.out" 2>>"$T/copy.err"
+expect "store-copy from SQLite into an empty database (exit 0)" 0 $?
+expect "every table the same again" 12 "$(grep -c ' same$' "$T/copy2.out")"
+"$BIN/dsyncd" -c "$T/n0.conf" store-copy --from "$T/copy.db" --to "postgresql-file:$T/pg2.conninfo" \
+	>"$T/copy3.out" 2>>"$T/copy.err"
+expect "store-copy into a store that has rows (exit 1)" 1 $?
+expect_match "says so" "not empty; nothing copied" "$(cat "$T/copy3.out")"
+expect "the refused copy left it as it was" \
+	"$(sqlite3 "$T/copy.db" "select count(*) from audit")" \
+	"$(pg_psql "$T/pg" -d dsyncd2 -At -c "select count(*) from audit")"
 finish

@@ -2555,6 +2555,36 @@ static void test_updates_per_minute(void)
 	store_close(m);
 }
 
+/* store_copy: every row of the suite's store (after the other tests) into a
+ * new SQLite file, refused into a store that has rows, and store_compare
+ * sees a changed row. */
+static void test_copy(void)
+{
+	char to[300], out_buf[4096];
+	FILE *out = fmemopen(out_buf, sizeof(out_buf), "w");
+	struct store *a = NULL, *b = NULL;
+	static int n;
+
+	snprintf(to, sizeof(to), "%s/copy%d.db", tmpdir, n++);
+	CHECK_EQ(store_copy(spec, to, out), DS_OK);
+	CHECK_EQ(store_copy(spec, to, out), DS_EREFUSED);
+	fclose(out);
+	CHECK(strstr(out_buf, "keys ") != NULL);
+	CHECK(strstr(out_buf, "DIFFERENT") == NULL);
+	CHECK(strstr(out_buf, "table is not empty; nothing copied") != NULL);
+	CHECK_EQ(store_open(spec, &a), DS_OK);
+	CHECK_EQ(store_open(to, &b), DS_OK);
+	if (a == NULL || b == NULL)
+		return;
+	int64_t zid;
+	CHECK_EQ(store_zone_ensure(b, N("only-in-the-copy."), &zid), DS_OK);
+	out = fopen("/dev/null", "w");
+	CHECK_EQ(store_compare(a, b, out), DS_EEXIST);
+	fclose(out);
+	store_close(a);
+	store_close(b);
+}
+
 /* The tests of the store's interface, on the store named by spec. */
 static void suite(void)
 {
@@ -2574,6 +2604,7 @@ static void suite(void)
 	test_transactions(s);
 	test_hostile(s);
 	test_reopen(&s);
+	test_copy();
 	test_history_purge();
 	test_key_delete_counts();
 	test_nodes();
