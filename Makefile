@@ -234,6 +234,7 @@ bench: all bench-build
 	BACKEND=dnsupdate tests/bench/backlog.sh $(BUILD)
 	BACKEND=powerdns tests/bench/backlog.sh $(BUILD)
 	tests/bench/million.sh $(BUILD)
+	tests/bench/pgnodes.sh $(BUILD)
 
 # B8 crash safety: 100 SIGKILLs of dsyncd under load (about two minutes)
 soak: all bench-build

@@ -30,7 +30,8 @@
 # All are set to the schema's maximum (config/config.c).
 
 # bench_conf ADDR PORT STORE LOG_LEVEL VERIFY_BUDGET CHILDREN [COOKIES [KEYDIR [BACKENDS]]]:
-# the configuration on stdout.  STORE is the SQLite file; CHILDREN the
+# the configuration on stdout.  STORE is the SQLite file (or postgresql:
+# and a connection string); CHILDREN the
 # zone's children as libconfig groups, comma-separated; COOKIES true or
 # false (default) for cookies.enabled.  Zone example., null backend (or the
 # backend groups BACKENDS), one verification thread per CPU (workers = 0),
@@ -38,7 +39,9 @@
 # (receiver.name updater.example., ED25519, made there on the first start)
 # signs the answers (B6).
 bench_conf() {
-	local rname="" backends=${9:-'{ type = "null"; }'}
+	local rname="" backends=${9:-'{ type = "null"; }'} store="path = \"$3\";"
+	# a PostgreSQL database: "postgresql:" and its connection string
+	case $3 in postgresql:*) store="postgresql = \"${3#postgresql:}\";" ;; esac
 	[ -n "${8:-}" ] && rname="name = \"updater.example.\"; key-directory = \"$8\"; "
 	cat <<EOC
 server = { listen = [ "$1" ]; port = $2; workers = 0; queue-max = 1024; commit-batch-max = 64;
@@ -48,7 +51,7 @@ cookies = { enabled = ${7:-false}; };
 keystate = { inquiries-per-source = 1000000; };
 receiver = { ${rname}sign-budget = 1000000; };
 bootstrap = { uploads-per-child = 100000; uploads-per-source = 1000000; };
-store = { path = "$3"; };
+store = { $store };
 log = { level = "$4"; };
 zones = ( { name = "example.";
   children = ( $6 );

@@ -22,7 +22,9 @@
 # (tests/bench/backlog.sh) run
 # with 2000, 500 and 300 delegations: the zonefile backlog in one write,
 # the dnsupdate one into Knot, the powerdns one into pdns_server, each with
-# its reference measured.  B7 (tests/bench/million.sh) runs with 2000
+# its reference measured.  B3 on both store engines (tests/bench/pgnodes.sh:
+# SQLite, one and two nodes on PostgreSQL) runs with 1 s phases.  B7
+# (tests/bench/million.sh) runs with 2000
 # children: every figure printed, B3 at that size all NOERROR.  As in the
 # benchmark, each UPDATE of the load replaces the child's NS set with a pair
 # of its own ("{i}" in dsync-send's records), so every NOERROR must be a
@@ -257,5 +259,17 @@ expect_match "B7: B3 at that size, every request NOERROR" \
 expect_match "B7: and its reference on a store of the sample children" \
 	"B7 B3 reference, 4 children, 100 outstanding: count=([0-9]+) answered=\1 timeouts=0 .*rcodes=NOERROR:\1 " "$out"
 expect_match "B7: the ratio to the reference" "B7 B3 at 2000 / reference: [0-9.]+ / [0-9.]+ updates/s = [0-9]+%" "$out"
+
+# ---- B3 on both store engines (PostgreSQL: one node, two nodes), short ---------
+out=$(PHASE_SECS=1 LEVELS="1 100" BENCH_ADDR=127.0.0.93 bash "$TOP/tests/bench/pgnodes.sh" "$BUILD" 2>&1)
+echo "$out" | sed 's/^/# /'
+for lv in 1 100; do
+	for st in sqlite pg1 pg2; do
+		# every UPDATE of the phase answered NOERROR: each one a committed change
+		expect_match "B3 engines: $st at $lv outstanding, every UPDATE NOERROR" \
+			"^$lv +$st +[0-9.]+ +[0-9.]+ +[0-9.]+ +([0-9]+)/\1 +[0-9.]+$" \
+			"$(grep -E "^$lv +$st " <<<"$out")"
+	done
+done
 
 finish
