@@ -568,6 +568,7 @@ static const struct row schema[] = {
 	{"store.path",                           CT_STR,    CFG_STORE_PATH,      0,     0,        check_nonempty,      RESTART, K_PATH, offsetof(struct cfg, store_path), NOCOUNT, NULL, NULL},
 	{"store.postgresql",                     CT_STR,    NULL,                0,     0,        check_conninfo,      RESTART, K_STR, offsetof(struct cfg, store_pg), NOCOUNT, NULL, show_conninfo},
 	{"store.postgresql-file",                CT_STR,    NULL,                0,     0,        check_nonempty,      RESTART, K_PATH, offsetof(struct cfg, store_pg_file), NOCOUNT, NULL, NULL},
+	{"store.lease-time",                     CT_INT,    "60",                5,     3600,     NULL,                0, K_UINT, offsetof(struct cfg, lease_time), NOCOUNT, NULL, NULL},
 	{"store.retention-days",                 CT_INT,    "0",                 0,     36500,    NULL,                0, K_UINT, offsetof(struct cfg, retention_days), NOCOUNT, NULL, NULL},
 
 	{"log",                                  CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0, NULL, NULL},

@@ -163,6 +163,7 @@ struct cfg {
 	 * connection string; and what logs say of it (no password) */
 	char *store_spec, *store_label;
 	unsigned retention_days; /* audit rows and delivered changes kept; 0 = forever */
+	unsigned lease_time;	 /* seconds a node's lease lasts without renewal (shared store) */
 
 	/* log */
 	int log_syslog;	  /* 0: stderr, 1: syslog */

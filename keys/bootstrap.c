@@ -35,7 +35,6 @@
 
 #define BOOT_BATCH 8	   /* due rows taken per store read */
 #define BOOT_POLL 60	   /* seconds between looks at the store when idle */
-#define BOOT_LEASE 60	   /* seconds a node holds the validations' lease (shared store) */
 #define BOOT_LEASE_RETRY 5 /* seconds between looks at another node's lease */
 #define BOOT_REASON 480	   /* room for the reasons of one attempt */
 
@@ -366,15 +365,16 @@ static void run_one(struct bootstrap *b, struct store_validation *v)
 /*
  * On a shared store one node runs the validations at a time: the one
  * holding the "bootstrap" lease, renewed before each validation.  A node
- * that dies holding it loses it after BOOT_LEASE seconds; another node's
- * scheduler, which looks every BOOT_POLL seconds, then carries on.
+ * that dies holding it loses it after store.lease-time; another node's
+ * scheduler, which looks every BOOT_LEASE_RETRY seconds, then carries on.
+ * The holder looks at least three times per lease time, renewing it.
  */
 static bool boot_lease(struct bootstrap *b)
 {
 	int64_t now = (int64_t)time(NULL);
 
 	return !store_shared(b->s) || store_lease_take(b->s, "bootstrap", store_node_name(), now,
-						       now + BOOT_LEASE) == DS_OK;
+						       now + (int64_t)b->cfg->lease_time) == DS_OK;
 }
 
 static void *bootstrap_main(void *arg)
@@ -406,6 +406,9 @@ static void *bootstrap_main(void *arg)
 			wait = 0;
 		else if (store_validation_next_time(b->s, &when) == DS_OK && when - now < wait)
 			wait = when - now;
+		/* the holder renews in time, and sees what other nodes queued */
+		if (held && store_shared(b->s) && wait > (int64_t)b->cfg->lease_time / 3)
+			wait = (int64_t)b->cfg->lease_time / 3;
 		pthread_mutex_lock(&b->mu);
 		if (wait > 0 && !b->kicked && !b->stop) {
 			/* until the due second itself, not wait seconds from now */

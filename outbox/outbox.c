@@ -32,7 +32,6 @@
 #define OUTBOX_STORE_WAIT 1	      /* seconds before trying again after a store failure */
 #define PURGE_EVERY 60		      /* seconds between retention runs */
 #define OUTBOX_GAP_MS 100	      /* a lane's pause after a delivery (see lane_main) */
-#define OUTBOX_LEASE 60		      /* seconds a node holds a lane's lease (shared store) */
 
 struct outbox_runner;
 
@@ -183,7 +182,7 @@ static bool lane_record(struct lane *l, const struct outbox_item *it, size_t n, 
  * lane delivers only while it holds the pair's lease, renewed before each
  * batch and given up once nothing is left, so that the node with the next
  * change takes it at once.  A node that dies holding it loses it after
- * OUTBOX_LEASE seconds.  False: another node delivers now.
+ * store.lease-time.  False: another node delivers now.
  */
 static bool lane_lease(struct lane *l, bool take, int64_t now)
 {
@@ -196,8 +195,8 @@ static bool lane_lease(struct lane *l, bool take, int64_t now)
 		store_lease_drop(l->store, name, store_node_name());
 		return true;
 	}
-	return store_lease_take(l->store, name, store_node_name(), now, now + OUTBOX_LEASE) ==
-	       DS_OK;
+	return store_lease_take(l->store, name, store_node_name(), now,
+				now + (int64_t)l->o->cfg->lease_time) == DS_OK;
 }
 
 /* One step of a lane: deliver what is due; the seconds to wait before the next. */

@@ -26,7 +26,8 @@ trap 'pg_stop "$T/pg"; cleanup' EXIT
 export DSYNC_TEST_PGDIR=$T/pg
 printf '%s\n' "$(pg_conninfo $PGA $PGP)" >"$T/pg.conninfo"
 chmod 600 "$T/pg.conninfo"
-export DSYNC_TEST_STORE="store = { postgresql-file = \"$T/pg.conninfo\"; };"
+# short leases: a dead node's run out within seconds
+export DSYNC_TEST_STORE="store = { postgresql-file = \"$T/pg.conninfo\"; lease-time = 5; };"
 
 K1=$(mkkey child.example. ED25519)
 K2=$(mkkey new.example. ED25519)
@@ -142,6 +143,15 @@ wait_for 600 in_sync && ok "after the lease ran out another node delivered it" |
 	not_ok "not delivered after the dead node's lease ran out"
 [ "$(date +%s)" -ge "$until" ] && ok "not before the lease ran out" || not_ok "delivered before the lease ran out"
 expect "the dead node's lease is gone" 0 "$(sql "select count(*) from leases where holder = 'gone:1'")"
+
+# the node holding the bootstrap lease killed: another node takes it over
+for i in 0 1 2; do [[ "$holder" == *":${NPID[$i]}" ]] && dead=$i; done
+kill -KILL "${NPID[$dead]}"
+wait "${NPID[$dead]}" 2>/dev/null
+moved() { [[ "$(sql "select holder from leases where name = 'bootstrap'")" =~ :(${NPID[$(((dead + 1) % 3))]}|${NPID[$(((dead + 2) % 3))]})$ ]]; }
+wait_for 600 moved && ok "node $dead killed: its bootstrap lease moved to a live node" ||
+	not_ok "the dead node's bootstrap lease did not move"
+node_start $dead || not_ok "node $dead starts again"
 
 # ---- the database away ---------------------------------------------------------
 pg_stop "$T/pg"
