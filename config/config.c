@@ -1144,8 +1144,8 @@ static void free_backend_settings(struct cfg_backend *b)
 char *cfg_conninfo_file(const char *path, char *why, size_t whylen)
 {
 	size_t len;
-	char *buf = file_read_checked(path, "PostgreSQL connection file", true, 8192, &len, why,
-				      whylen);
+	char *buf =
+	    file_read_checked(path, "PostgreSQL connection file", true, 8192, &len, why, whylen);
 	char *line = buf, *out = NULL;
 
 	while (line != NULL && out == NULL) {
