@@ -739,7 +739,7 @@ static int zf_fetch(void *state, zf_rr_cb cb, void *arg, char *err, size_t errle
 		rc = axfr_fetch(&st->check, st->origin, NULL, st->timeout * 1000, cb, arg, why,
 				sizeof(why));
 	else
-		rc = zonefile_read(st->path, st->origin, cb, arg, why, sizeof(why));
+		rc = zonefile_read(st->path, st->origin, 0, cb, arg, why, sizeof(why));
 	if (rc != DS_OK && st->check_set)
 		snprintf(err, errlen, "check-server: %s", why[0] ? why : ds_strerror(rc));
 	else if (rc != DS_OK) /* zonefile_read's reason names the file */

@@ -95,8 +95,8 @@ static bool rest_is_blank(FILE *f, long at)
 	return true;
 }
 
-int zonefile_read(const char *path, const uint8_t *origin, zf_rr_cb cb, void *arg, char *why,
-		  size_t whylen)
+int zonefile_read(const char *path, const uint8_t *origin, unsigned flags, zf_rr_cb cb, void *arg,
+		  char *why, size_t whylen)
 {
 	FILE *f = fopen(path, "r");
 	if (f == NULL) {
@@ -114,6 +114,14 @@ int zonefile_read(const char *path, const uint8_t *origin, zf_rr_cb cb, void *ar
 		ldns_rr *rr = NULL;
 		long at = ftell(f);
 		ldns_status st = ldns_rr_new_frm_fp_l(&rr, f, &default_ttl, &orig, &prev, &line);
+		if (st == LDNS_STATUS_SYNTAX_INCLUDE && (flags & ZF_NO_INCLUDE)) {
+			snprintf(why, whylen,
+				 "%s:%d: $INCLUDE is not followed; give the zone as one file "
+				 "(named-compilezone -o - ZONE FILE writes one)",
+				 path, line - 1);
+			rc = DS_ENOTSUP;
+			break;
+		}
 		if (st == LDNS_STATUS_SYNTAX_EMPTY || st == LDNS_STATUS_SYNTAX_TTL ||
 		    st == LDNS_STATUS_SYNTAX_ORIGIN || st == LDNS_STATUS_SYNTAX_INCLUDE)
 			continue;

@@ -271,7 +271,7 @@ static int import_read(const struct cfg_zone *zc, const char *zone, const char *
 		return ex;
 	f->zone = zc->name;
 	f->c.zone = zc->name;
-	int rc = zonefile_read(path, zc->name, read_rr, f, why, sizeof(why));
+	int rc = zonefile_read(path, zc->name, ZF_NO_INCLUDE, read_rr, f, why, sizeof(why));
 	if (rc != DS_OK && f->has_bad) {
 		dname_to_str(f->bad, bad, sizeof(bad));
 		fprintf(out,

@@ -155,7 +155,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	struct deleg_records recs = {.zone = zone}, copy = {.zone = zone};
 	char why[512] = "";
-	int rc = zonefile_read(path, zone, check_rr, &recs, why, sizeof(why));
+	int rc = zonefile_read(path, zone, ZF_NO_INCLUDE, check_rr, &recs, why, sizeof(why));
 	if (rc == DS_EPARSE)
 		FUZZ_ASSERT(strncmp(why, path, strlen(path)) == 0 && why[strlen(path)] == ':');
 	if (rc == DS_OK && recs.n <= REF_MAX) {

@@ -190,6 +190,12 @@ before=$(state_dump)
 OUT=$(D import other.test. "$T/a.zone" 2>&1)
 expect "importing example.'s file as other.test.: exit 65 (EX_DATAERR)" 65 $?
 expect_match "saying whose file it is" "is not the zone file of other.test.: it has the SOA record of example." "$OUT"
+{ zone imp1:x.net; echo "\$INCLUDE $T/more.zone"; } >"$T/inc.zone"
+zone imp2:y.net | tail -3 >"$T/more.zone"
+OUT=$(D import example. "$T/inc.zone" 2>&1)
+expect "a file with \$INCLUDE: exit 65, not its records silently left out" 65 $?
+expect_match "saying where and what to do" "inc.zone:9: \\\$INCLUDE is not followed; give the zone as one file" "$OUT"
+expect "and nothing changed" "$before" "$(state_dump)"
 D import example. "$T/none.zone" >/dev/null 2>&1
 expect "a missing file: exit 66 (EX_NOINPUT)" 66 $?
 D import example. >/dev/null 2>&1

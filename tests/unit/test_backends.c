@@ -633,7 +633,7 @@ static void fragment_check_parsed(const char *out, const uint8_t *zone, struct f
 	{
 		struct readback r = {.z = z};
 		char why[512] = "";
-		int rc = zonefile_read(out, zone, readback_cb, &r, why, sizeof(why));
+		int rc = zonefile_read(out, zone, 0, readback_cb, &r, why, sizeof(why));
 		if (rc != DS_OK)
 			fprintf(stderr, "zonefile_read: %s\n", why);
 		CHECK_EQ(rc, DS_OK);
