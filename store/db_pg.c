@@ -5,7 +5,7 @@
  * their first use in a session (PQprepare, parameters numbered $1, $2 ...
  * from the shared text's ?1, ?2 ...) and run with PQexecPrepared: values
  * travel apart from the SQL, integers and text as text, blobs as binary;
- * results come back as text, BYTEA in hex, decoded here.
+ * results come back as text, BYTEA in hex (decoded by libpq).
  *
  * Several dsyncd may share the database.  A transaction that writes
  * (db_begin) first takes one transaction-scoped advisory lock, the same for
@@ -64,10 +64,7 @@ struct stmt_pg {
 	unsigned gen; /* session it was prepared in (0: none) */
 	PGresult *res;
 	int row, nrows;
-	struct blob {
-		unsigned char *p;
-		size_t len, cap;
-	} * blobs; /* decoded BYTEA columns of the current row */
+	unsigned char **blobs; /* decoded BYTEA columns (PQunescapeBytea) */
 	int nblobs;
 };
 
@@ -263,7 +260,7 @@ static void pg_finalize(struct db_stmt *s)
 
 	pg_reset(s);
 	for (int i = 0; i < st->nblobs; i++)
-		free(st->blobs[i].p);
+		PQfreemem(st->blobs[i]);
 	free(st->blobs);
 	free(st->p);
 	free(st->sql);
@@ -396,61 +393,31 @@ static const char *pg_col_text(struct db_stmt *s, int col)
 	return PQgetvalue(st->res, st->row, col);
 }
 
-static int hexval(char c)
+/*
+ * BYTEA comes as text (hex, "\x..."), decoded by libpq into a buffer kept
+ * per column until the statement's next row or reset.
+ */
+static const void *pg_col_blob(struct db_stmt *s, int col, size_t *n)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+	struct stmt_pg *st = stp(s);
+	const char *v = pg_col_text(s, col);
+	unsigned char *p;
 
-/* Room for the decoded column col (grown as needed). */
-static struct blob *blob_room(struct stmt_pg *st, int col, size_t need)
-{
+	*n = 0;
+	if (v == NULL)
+		return NULL;
 	if (col >= st->nblobs) {
-		struct blob *nb = realloc(st->blobs, (size_t)(col + 1) * sizeof(*nb));
+		unsigned char **nb = realloc(st->blobs, (size_t)(col + 1) * sizeof(*nb));
 		if (nb == NULL)
 			return NULL;
 		memset(nb + st->nblobs, 0, (size_t)(col + 1 - st->nblobs) * sizeof(*nb));
 		st->blobs = nb;
 		st->nblobs = col + 1;
 	}
-	struct blob *b = &st->blobs[col];
-	if (need > b->cap) {
-		unsigned char *np = realloc(b->p, need);
-		if (np == NULL)
-			return NULL;
-		b->p = np;
-		b->cap = need;
-	}
-	return b;
-}
-
-/* BYTEA comes as text "\x" and hex digits (bytea_output hex, the default). */
-static const void *pg_col_blob(struct db_stmt *s, int col, size_t *n)
-{
-	struct stmt_pg *st = stp(s);
-	const char *v = pg_col_text(s, col);
-	size_t len = v ? strlen(v) : 0;
-	struct blob *b;
-
-	*n = 0;
-	if (v == NULL || len < 2 || v[0] != '\\' || v[1] != 'x' || len % 2 != 0)
-		return NULL;
-	b = blob_room(st, col, (len - 2) / 2 + 1);
-	if (b == NULL)
-		return NULL;
-	for (size_t i = 2; i < len; i += 2) {
-		int hi = hexval(v[i]), lo = hexval(v[i + 1]);
-		if (hi < 0 || lo < 0)
-			return NULL;
-		b->p[(i - 2) / 2] = (unsigned char)(hi << 4 | lo);
-	}
-	*n = (len - 2) / 2;
-	return b->p;
+	p = PQunescapeBytea((const unsigned char *)v, n);
+	PQfreemem(st->blobs[col]);
+	st->blobs[col] = p;
+	return p;
 }
 
 static int64_t pg_changes(struct db *db)
