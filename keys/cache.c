@@ -1,6 +1,7 @@
 /*
  * keys/cache.c -- the store's keys in memory, indexed by
- * (signer name, algorithm, key tag), ready to verify.  Keys only ever come
+ * (signer name, algorithm, key tag): each key's RDATA, and its OpenSSL key
+ * object once it has verified a signature (keycache_key).  Keys only ever come
  * from the store (R2); configuration keys reach the store first
  * (keys_sync_config), so the store stays the one source of truth.
  */
@@ -88,7 +89,8 @@ static void kc_reserve(struct keycache *kc, size_t n)
  * write lock. */
 static void *kc_alloc(struct keycache *kc, size_t size)
 {
-	size = (size + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
+	size_t align = _Alignof(struct key_entry);
+	size = (size + align - 1) & ~(align - 1);
 	struct kc_block *b = kc->blocks;
 	if (b == NULL || b->cap - b->used < size) {
 		size_t cap = size > KC_BLOCK ? size : KC_BLOCK;
