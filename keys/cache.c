@@ -1,10 +1,13 @@
 /*
  * keys/cache.c -- the store's keys in memory, indexed by
- * (signer name, algorithm, key tag), ready to verify.  Keys only ever come
+ * (signer name, algorithm, key tag): each key's RDATA, and its OpenSSL key
+ * object once it has verified a signature (keycache_key).  Keys only ever come
  * from the store (R2); configuration keys reach the store first
  * (keys_sync_config), so the store stays the one source of truth.
  */
+#include <limits.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -19,13 +22,30 @@
  * than two keys a bucket, so a lookup walks two keys on average whatever
  * the number of children (a million keys: 524,288 buckets). */
 #define KC_BUCKETS 4096
+/* The entries are cut from blocks of this size (entries are never freed
+ * while the cache lives): no allocation per key, about 130 bytes a key. */
+#define KC_BLOCK (256 * 1024)
+
+struct kc_block {
+	struct kc_block *next;
+	size_t used, cap;
+	max_align_t data[];
+};
 
 struct keycache {
 	pthread_rwlock_t lock;
 	struct key_entry **bucket;
 	size_t nb; /* buckets, a power of two */
 	size_t n;
+	struct kc_block *blocks; /* the entries' memory, newest first */
+	uint8_t **zones;	 /* the zones' names the entries point to */
+	size_t nzones, zcap;
+	unsigned epoch; /* of the last keycache_sync */
 };
+
+/* keycache_key's mark of an entry whose RDATA OpenSSL refused. */
+static max_align_t kc_unusable_mark;
+#define KC_UNUSABLE ((struct sig0_key *)(void *)&kc_unusable_mark)
 
 static size_t kc_slot(const struct keycache *kc, const uint8_t *name, uint8_t alg, uint16_t tag)
 {
@@ -33,11 +53,11 @@ static size_t kc_slot(const struct keycache *kc, const uint8_t *name, uint8_t al
 			(kc->nb - 1));
 }
 
-/* Four times the buckets, every entry relinked; the caller holds the write
- * lock.  Without the memory the table stays as it is (only slower). */
-static void kc_grow(struct keycache *kc)
+/* nb buckets (a power of two), every entry relinked; the caller holds the
+ * write lock.  Without the memory the table stays as it is (only slower). */
+static void kc_rehash(struct keycache *kc, size_t nb)
 {
-	struct keycache big = {.nb = kc->nb * 4};
+	struct keycache big = {.nb = nb};
 	big.bucket = calloc(big.nb, sizeof(*big.bucket));
 	if (big.bucket == NULL)
 		return;
@@ -51,6 +71,54 @@ static void kc_grow(struct keycache *kc)
 	free(kc->bucket);
 	kc->bucket = big.bucket;
 	kc->nb = big.nb;
+}
+
+/* The buckets for n keys at once (as the growth would make them). */
+static void kc_reserve(struct keycache *kc, size_t n)
+{
+	pthread_rwlock_wrlock(&kc->lock);
+	size_t nb = kc->nb;
+	while (n > 2 * nb)
+		nb *= 4;
+	if (nb > kc->nb)
+		kc_rehash(kc, nb);
+	pthread_rwlock_unlock(&kc->lock);
+}
+
+/* size bytes for an entry, from the newest block or a new one; under the
+ * write lock. */
+static void *kc_alloc(struct keycache *kc, size_t size)
+{
+	size_t align = _Alignof(struct key_entry);
+	size = (size + align - 1) & ~(align - 1);
+	struct kc_block *b = kc->blocks;
+	if (b == NULL || b->cap - b->used < size) {
+		size_t cap = size > KC_BLOCK ? size : KC_BLOCK;
+		if ((b = malloc(sizeof(*b) + cap)) == NULL)
+			return NULL;
+		*b = (struct kc_block){.next = kc->blocks, .cap = cap};
+		kc->blocks = b;
+	}
+	void *p = (unsigned char *)b->data + b->used;
+	b->used += size;
+	return p;
+}
+
+/* The cache's copy of zone (one per zone); under the write lock. */
+static const uint8_t *kc_zone(struct keycache *kc, const uint8_t *zone)
+{
+	for (size_t i = kc->nzones; i-- > 0;)
+		if (dname_equal(kc->zones[i], zone))
+			return kc->zones[i];
+	uint8_t **p = vec_grow(kc->zones, &kc->zcap, kc->nzones + 1, sizeof(*p), 4);
+	if (p == NULL)
+		return NULL;
+	kc->zones = p;
+	size_t len = dname_len(zone);
+	if ((p[kc->nzones] = malloc(len)) == NULL)
+		return NULL;
+	memcpy(p[kc->nzones], zone, len);
+	return p[kc->nzones++];
 }
 
 int keycache_new(struct keycache **out)
@@ -73,14 +141,20 @@ void keycache_free(struct keycache *kc)
 {
 	if (kc == NULL)
 		return;
-	for (size_t i = 0; i < kc->nb; i++) {
-		struct key_entry *e = kc->bucket[i], *nx;
-		for (; e; e = nx) {
-			nx = e->next;
-			sig0_key_free(e->pk);
-			free(e);
+	for (size_t i = 0; i < kc->nb; i++)
+		for (struct key_entry *e = kc->bucket[i]; e; e = e->next) {
+			struct sig0_key *pk = atomic_load(&e->pk);
+			if (pk != KC_UNUSABLE)
+				sig0_key_free(pk);
+			free(e->note);
 		}
+	for (struct kc_block *b = kc->blocks, *nx; b; b = nx) {
+		nx = b->next;
+		free(b);
 	}
+	for (size_t i = 0; i < kc->nzones; i++)
+		free(kc->zones[i]);
+	free(kc->zones);
 	pthread_rwlock_destroy(&kc->lock);
 	free(kc->bucket);
 	free(kc);
@@ -100,8 +174,7 @@ int keyrows_add(void *arg, const struct store_key *k)
 struct load_ctx {
 	struct keycache *kc;
 	const struct sig0_limits *lim;
-	int64_t *ids; /* the ids the walk saw (sorted by revoke_gone) */
-	size_t nids, cap;
+	unsigned epoch;
 	int err;
 };
 
@@ -114,103 +187,146 @@ static struct key_entry *kc_lookup(struct keycache *kc, size_t slot, int64_t key
 	return NULL;
 }
 
-int keycache_put(struct keycache *kc, const struct store_key *k, const struct sig0_limits *lim)
+/* e's note becomes text ("" none); under the write lock.  Kept as it was
+ * when there is no memory for the new one. */
+static void kc_set_note(struct key_entry *e, const char *text)
 {
-	char why[256], name[DNAME_STR_MAX];
-	pthread_rwlock_wrlock(&kc->lock);
-	struct key_entry *old = kc_lookup(kc, kc_slot(kc, k->owner, k->alg, k->tag), k->id);
-	if (old != NULL) {
-		atomic_store(&old->state, (int)k->state);
-		snprintf(old->note, sizeof(old->note), "%s", k->validation);
-	}
-	pthread_rwlock_unlock(&kc->lock);
-	if (old != NULL || k->state == KEY_REVOKED)
-		return DS_OK; /* a revoked key: nothing to verify with, unknown to the child */
+	if (e->note != NULL ? strcmp(e->note, text) == 0 : text[0] == '\0')
+		return;
+	char *n = text[0] != '\0' ? strdup(text) : NULL;
+	if (n == NULL && text[0] != '\0')
+		return;
+	free(e->note);
+	e->note = n;
+}
 
-	/* parse outside the lock; insert under it, unless another thread was faster */
-	struct key_entry *e = calloc(1, sizeof(*e));
+/* A new entry for k in slot; under the write lock. */
+static int kc_insert(struct keycache *kc, size_t slot, const struct store_key *k, unsigned epoch)
+{
+	size_t nlen = dname_len(k->owner);
+	const uint8_t *zone = kc_zone(kc, k->zone);
+	struct key_entry *e = zone ? kc_alloc(kc, sizeof(*e) + nlen + k->rdlen) : NULL;
 	if (e == NULL)
 		return DS_ENOMEM;
-	if (sig0_key_new(k->owner, k->rdata, k->rdlen, lim, &e->pk, why, sizeof(why)) != DS_OK) {
-		dname_to_str(k->owner, name, sizeof(name));
-		log_warning("key %s tag %u not usable and ignored: %s", name, k->tag, why);
-		free(e);
-		return DS_OK;
-	}
-	e->key_id = k->id;
-	e->child_id = k->child_id;
-	memcpy(e->zone, k->zone, dname_len(k->zone));
-	memcpy(e->child, k->owner, dname_len(k->owner));
-	e->alg = k->alg;
-	e->tag = k->tag;
-	snprintf(e->note, sizeof(e->note), "%s", k->validation);
-	atomic_store(&e->state, (int)k->state);
+	*e = (struct key_entry){.next = kc->bucket[slot],
+				.key_id = k->id,
+				.child_id = k->child_id,
+				.zone = zone,
+				.child = e->data,
+				.seen = epoch,
+				.tag = k->tag,
+				.rdlen = k->rdlen,
+				.alg = k->alg};
+	atomic_init(&e->pk, NULL);
+	atomic_init(&e->state, (int)k->state);
+	memcpy(e->data, k->owner, nlen);
+	memcpy(e->data + nlen, k->rdata, k->rdlen);
+	kc_set_note(e, k->validation);
+	kc->bucket[slot] = e;
+	if (++kc->n > 2 * kc->nb)
+		kc_rehash(kc, kc->nb * 4);
+	return DS_OK;
+}
+
+/*
+ * Add or update k; epoch (not 0) marks it seen by that keycache_sync.  A
+ * new key is checked against lim without OpenSSL (sig0_key_check); its key
+ * object is built at its first use.
+ */
+static int kc_put(struct keycache *kc, const struct store_key *k, const struct sig0_limits *lim,
+		  unsigned epoch)
+{
+	char why[256];
+	int rc = DS_OK;
+	bool bad = false;
 	pthread_rwlock_wrlock(&kc->lock);
 	size_t slot = kc_slot(kc, k->owner, k->alg, k->tag);
-	if ((old = kc_lookup(kc, slot, k->id)) != NULL) {
+	struct key_entry *old = kc_lookup(kc, slot, k->id);
+	if (old != NULL) {
 		atomic_store(&old->state, (int)k->state);
-		snprintf(old->note, sizeof(old->note), "%s", k->validation);
-	} else {
-		e->next = kc->bucket[slot];
-		kc->bucket[slot] = e;
-		if (++kc->n > 2 * kc->nb)
-			kc_grow(kc);
-		e = NULL;
+		kc_set_note(old, k->validation);
+		if (epoch != 0)
+			old->seen = epoch;
+	} else if (k->state != KEY_REVOKED) { /* revoked: nothing to verify with */
+		bad = sig0_key_check(k->rdata, k->rdlen, lim, why, sizeof(why)) != DS_OK;
+		if (!bad)
+			rc = kc_insert(kc, slot, k, epoch);
 	}
 	pthread_rwlock_unlock(&kc->lock);
-	if (e != NULL) {
-		sig0_key_free(e->pk);
-		free(e);
+	if (bad) {
+		char name[DNAME_STR_MAX];
+		dname_to_str(k->owner, name, sizeof(name));
+		log_warning("key %s tag %u not usable and ignored: %s", name, k->tag, why);
 	}
-	return DS_OK;
+	return rc;
+}
+
+int keycache_put(struct keycache *kc, const struct store_key *k, const struct sig0_limits *lim)
+{
+	return kc_put(kc, k, lim, 0);
+}
+
+const struct sig0_key *keycache_key(const struct key_entry *ce)
+{
+	/* the one field that changes after the entry is published: pk, atomically */
+	struct key_entry *e = (struct key_entry *)ce;
+	struct sig0_key *pk = atomic_load(&e->pk);
+	if (pk == NULL) {
+		/* the limits were applied when the key came in: here only OpenSSL's checks */
+		struct sig0_limits any = {.rsa_min_bits = 0, .rsa_max_bits = UINT_MAX};
+		memset(any.alg_allowed, 0xff, sizeof(any.alg_allowed));
+		struct sig0_key *mine = NULL, *expect = NULL;
+		char why[256] = "";
+		size_t nlen = dname_len(e->child);
+		if (sig0_key_new(e->child, e->data + nlen, e->rdlen, &any, &mine, why,
+				 sizeof(why)) != DS_OK)
+			mine = KC_UNUSABLE;
+		if (atomic_compare_exchange_strong(&e->pk, &expect, mine)) {
+			pk = mine;
+			if (mine == KC_UNUSABLE) {
+				char name[DNAME_STR_MAX];
+				dname_to_str(e->child, name, sizeof(name));
+				log_warning("key %s tag %u not usable and ignored: %s", name,
+					    e->tag, why);
+			}
+		} else {
+			pk = expect; /* another thread was first: its key, ours freed */
+			if (mine != KC_UNUSABLE)
+				sig0_key_free(mine);
+		}
+	}
+	return pk == KC_UNUSABLE ? NULL : pk;
 }
 
 void keycache_note(struct keycache *kc, const struct key_entry *e, char *buf, size_t len)
 {
 	pthread_rwlock_rdlock(&kc->lock);
-	snprintf(buf, len, "%s", e->note);
+	snprintf(buf, len, "%s", e->note ? e->note : "");
 	pthread_rwlock_unlock(&kc->lock);
 }
 
 static int load_one(void *arg, const struct store_key *k)
 {
 	struct load_ctx *c = arg;
-	int64_t *p = vec_grow(c->ids, &c->cap, c->nids + 1, sizeof(*p), 64);
-	if (p == NULL) {
-		c->err = DS_ENOMEM;
-		return 1;
-	}
-	c->ids = p;
-	c->ids[c->nids++] = k->id;
-	c->err = keycache_put(c->kc, k, c->lim);
+	c->err = kc_put(c->kc, k, c->lim, c->epoch);
 	return c->err != DS_OK;
-}
-
-static int cmp_id(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-	return (x > y) - (x < y);
 }
 
 /*
  * Entries whose key the store no longer has (a deleted child's) become
- * revoked.  An entry missing from the walk may be a key committed since it
+ * revoked.  An entry the walk did not see may be a key committed since it
  * began (the commit thread puts keys after their commit): only a key that
  * a fresh read does not find is gone.
  */
-static int revoke_gone(struct keycache *kc, struct store *s, struct load_ctx *c)
+static int revoke_gone(struct keycache *kc, struct store *s, unsigned epoch)
 {
 	struct key_entry **cand = NULL;
 	size_t n = 0, cap = 0;
 	int rc = DS_OK;
-	if (c->nids > 0)
-		qsort(c->ids, c->nids, sizeof(c->ids[0]), cmp_id);
 	pthread_rwlock_rdlock(&kc->lock);
 	for (size_t i = 0; rc == DS_OK && i < kc->nb; i++)
 		for (struct key_entry *e = kc->bucket[i]; rc == DS_OK && e; e = e->next) {
-			if (key_entry_state(e) == KEY_REVOKED ||
-			    (c->nids > 0 &&
-			     bsearch(&e->key_id, c->ids, c->nids, sizeof(c->ids[0]), cmp_id)))
+			if (key_entry_state(e) == KEY_REVOKED || e->seen == epoch)
 				continue;
 			struct key_entry **p = vec_grow(cand, &cap, n + 1, sizeof(*p), 16);
 			if (p == NULL)
@@ -233,10 +349,14 @@ static int revoke_gone(struct keycache *kc, struct store *s, struct load_ctx *c)
 int keycache_sync(struct keycache *kc, struct store *s, const struct sig0_limits *lim)
 {
 	struct load_ctx c = {.kc = kc, .lim = lim};
+	pthread_rwlock_wrlock(&kc->lock);
+	if (++kc->epoch == 0) /* 0: put outside a sync */
+		kc->epoch = 1;
+	c.epoch = kc->epoch;
+	pthread_rwlock_unlock(&kc->lock);
 	int rc = store_keys_foreach(s, load_one, &c);
 	if (rc == DS_OK && c.err == DS_OK)
-		c.err = revoke_gone(kc, s, &c);
-	free(c.ids);
+		c.err = revoke_gone(kc, s, c.epoch);
 	return c.err ? c.err : (rc < 0 ? rc : DS_OK);
 }
 
@@ -266,6 +386,7 @@ size_t keycache_count(struct keycache *kc)
 
 struct sync_ctx {
 	const struct cfg *cfg;
+	struct keycache *kc;	 /* keys_load: every key read goes in there too */
 	struct store_key *stale; /* config keys in the store that the config no longer lists */
 	size_t nstale, cap;
 	int err;
@@ -290,9 +411,29 @@ static bool cfg_has_key(const struct cfg *cfg, const struct store_key *k)
 	return false;
 }
 
+/* A new entry for k in a cache no other thread uses yet: no lookup (the
+ * walk gives each key once). */
+static int kc_add(struct keycache *kc, const struct store_key *k, const struct sig0_limits *lim)
+{
+	char why[256], name[DNAME_STR_MAX];
+	if (k->state == KEY_REVOKED)
+		return DS_OK;
+	if (sig0_key_check(k->rdata, k->rdlen, lim, why, sizeof(why)) != DS_OK) {
+		dname_to_str(k->owner, name, sizeof(name));
+		log_warning("key %s tag %u not usable and ignored: %s", name, k->tag, why);
+		return DS_OK;
+	}
+	pthread_rwlock_wrlock(&kc->lock);
+	int rc = kc_insert(kc, kc_slot(kc, k->owner, k->alg, k->tag), k, 0);
+	pthread_rwlock_unlock(&kc->lock);
+	return rc;
+}
+
 static int find_stale(void *arg, const struct store_key *k)
 {
 	struct sync_ctx *c = arg;
+	if (c->kc != NULL && (c->err = kc_add(c->kc, k, &c->cfg->limits)) != DS_OK)
+		return 1;
 	if (strcmp(k->trust_method, "config") != 0 || k->state != KEY_TRUSTED ||
 	    cfg_has_key(c->cfg, k))
 		return 0;
@@ -306,12 +447,10 @@ static int find_stale(void *arg, const struct store_key *k)
 	return 0;
 }
 
-int keys_sync_config(const struct cfg *cfg, struct store *s)
+/* The configuration's keys into the store, trusted (in the caller's transaction). */
+static int config_upsert(const struct cfg *cfg, struct store *s)
 {
-	struct sync_ctx sc = {.cfg = cfg};
-	int rc = store_begin(s);
-	if (rc != DS_OK)
-		return rc;
+	int rc = DS_OK;
 	for (size_t z = 0; z < cfg->nzones && rc == DS_OK; z++) {
 		const struct cfg_zone *zc = &cfg->zones[z];
 		int64_t zid;
@@ -342,13 +481,16 @@ int keys_sync_config(const struct cfg *cfg, struct store *s)
 			}
 		}
 	}
-	/* keys the configuration trusted before but lists no more lose that trust */
-	if (rc == DS_OK)
-		rc = store_keys_foreach(s, find_stale, &sc);
-	if (rc == DS_OK)
-		rc = sc.err;
-	for (size_t i = 0; i < sc.nstale && rc == DS_OK; i++) {
-		struct store_key *k = &sc.stale[i];
+	return rc;
+}
+
+/* Keys the configuration trusted before but lists no more lose that trust
+ * (in the caller's transaction). */
+static int revoke_stale(struct store *s, struct sync_ctx *sc)
+{
+	int rc = DS_OK;
+	for (size_t i = 0; i < sc->nstale && rc == DS_OK; i++) {
+		struct store_key *k = &sc->stale[i];
 		rc = store_key_set_state(s, k->id, KEY_REVOKED, "config");
 		if (rc == DS_OK)
 			rc = key_audit(s, k, "config", "revoked",
@@ -358,10 +500,51 @@ int keys_sync_config(const struct cfg *cfg, struct store *s)
 		log_notice("key %s tag %u revoked: no longer listed in the configuration", n,
 			   k->tag);
 	}
-	free(sc.stale);
-	if (rc != DS_OK) {
-		store_rollback(s);
+	return rc;
+}
+
+/* keys_sync_config, and with kc (new, empty) keys_load's walk into it. */
+static int sync_config(const struct cfg *cfg, struct store *s, struct keycache *kc)
+{
+	struct sync_ctx sc = {.cfg = cfg, .kc = kc};
+	int64_t counts[KEY_REVOKED + 1] = {0};
+	int rc = store_begin(s);
+	if (rc != DS_OK)
 		return rc;
+	rc = config_upsert(cfg, s);
+	if (rc == DS_OK && kc != NULL && (rc = store_key_counts(s, counts)) == DS_OK) {
+		size_t n = 0;
+		for (int st = 0; st < KEY_REVOKED; st++)
+			n += (size_t)counts[st];
+		kc_reserve(kc, n); /* no growing during the walk */
 	}
-	return store_commit(s);
+	if (rc == DS_OK)
+		rc = store_keys_foreach(s, find_stale, &sc);
+	if (rc == DS_OK)
+		rc = sc.err;
+	if (rc == DS_OK)
+		rc = revoke_stale(s, &sc);
+	if (rc == DS_OK)
+		rc = store_commit(s);
+	else
+		store_rollback(s);
+	/* committed: the keys revoked just now are revoked in kc too */
+	for (size_t i = 0; kc != NULL && rc == DS_OK && i < sc.nstale; i++) {
+		sc.stale[i].state = KEY_REVOKED;
+		rc = kc_put(kc, &sc.stale[i], &cfg->limits, 0);
+	}
+	free(sc.stale);
+	return rc;
+}
+
+int keys_sync_config(const struct cfg *cfg, struct store *s)
+{
+	return sync_config(cfg, s, NULL);
+}
+
+int keys_load(const struct cfg *cfg, struct store *s, struct keycache *kc)
+{
+	if (keycache_count(kc) != 0)
+		return DS_EINVAL;
+	return sync_config(cfg, s, kc);
 }

@@ -24,17 +24,26 @@
 
 struct keycache;
 
+/*
+ * One key in the cache: its RDATA, and the OpenSSL key object built from
+ * it at its first verification (keycache_key), so that a start with a
+ * million keys builds none.  Sized to its contents: the child's name and
+ * the RDATA follow the fields; the zone's name is shared by its keys.
+ */
 struct key_entry {
-	struct key_entry *next; /* hash chain */
-	struct sig0_key *pk;
+	struct key_entry *next;	       /* hash chain */
+	_Atomic(struct sig0_key *) pk; /* NULL until built; see keycache_key */
 	int64_t key_id;
 	int64_t child_id;
-	uint8_t zone[DNAME_MAX];
-	uint8_t child[DNAME_MAX];
-	uint8_t alg;
+	const uint8_t *zone;  /* the cache's one copy of the zone's name */
+	const uint8_t *child; /* in data[] */
+	char *note;	      /* last validation result, NULL: none; under the cache's lock */
+	_Atomic int state;    /* enum key_state; changes at run time (keycache_sync) */
+	unsigned seen;	      /* the keycache_sync that last saw it; under the lock */
 	uint16_t tag;
-	_Atomic int state; /* enum key_state; changes at run time (keycache_sync) */
-	char note[200];	   /* last validation result; under the cache's lock */
+	uint16_t rdlen;
+	uint8_t alg;
+	uint8_t data[]; /* the child's name, then the KEY RDATA */
 };
 
 static inline enum key_state key_entry_state(const struct key_entry *e)
@@ -155,6 +164,15 @@ int key_name(struct store *s, const struct store_key *k, char *out, size_t len);
 int key_lookup(const struct cfg *cfg, struct store *s, const char *name, struct store_key *out,
 	       char *why, size_t whylen);
 
+/*
+ * e's key, ready to verify: built from its RDATA the first time it is
+ * asked for (by any thread; several at once build one each and keep the
+ * first), then kept while the cache lives.  NULL when OpenSSL does not
+ * accept the RDATA (said once in the log); the limits were checked when
+ * the key entered the cache.
+ */
+const struct sig0_key *keycache_key(const struct key_entry *e);
+
 /* Copy e's note (its last validation result) into buf, under the lock. */
 void keycache_note(struct keycache *kc, const struct key_entry *e, char *buf, size_t len);
 
@@ -209,5 +227,12 @@ void keywatch_stop(struct keywatch *w);
 
 /* keys from the configuration into the store (at start-up). */
 int keys_sync_config(const struct cfg *cfg, struct store *s);
+/*
+ * At start, before any other thread has kc (new, empty: else DS_EINVAL):
+ * keys_sync_config, and the store's keys into kc as keycache_sync puts
+ * them, in one walk of the keys (in the same transaction).  On failure kc
+ * may hold keys: free it.
+ */
+int keys_load(const struct cfg *cfg, struct store *s, struct keycache *kc);
 
 #endif

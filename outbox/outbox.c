@@ -46,6 +46,9 @@ struct lane {
 	bool started;
 	uint64_t seen;	       /* the last kick this lane has acted on */
 	atomic_ulong ok, fail; /* deliveries handed over since start, for /metrics */
+	/* the first lane: the configuration its thread checks the pending
+	 * changes against first (warn_unconfigured), off the start's path */
+	const struct cfg *check_cfg;
 };
 
 struct outbox_runner {
@@ -248,9 +251,13 @@ static bool runner_pause(struct outbox_runner *o, long ms)
  * one batch and records it in one transaction, instead of one delivery
  * (and one fsync, taken from the receiver's commits) per commit.
  */
+static int warn_unconfigured(void *arg, const uint8_t *zone, const char *backend, int64_t n);
+
 static void *lane_main(void *arg)
 {
 	struct lane *l = arg;
+	if (l->check_cfg != NULL)
+		store_outbox_pending_pairs(l->store, warn_unconfigured, (void *)l->check_cfg);
 	for (;;) {
 		int64_t wait = lane_step(l);
 		if (wait == 0 && !runner_pause(l->o, OUTBOX_GAP_MS))
@@ -479,7 +486,7 @@ static int lanes_switch(struct outbox_runner *o, struct outbox_next *nx)
 	free(nx);
 	lanes_free(old, nold);
 	if (o->nlanes > 0)
-		store_outbox_pending_pairs(o->lanes[0].store, warn_unconfigured, (void *)o->cfg);
+		o->lanes[0].check_cfg = o->cfg;
 	return threads_start(o);
 }
 

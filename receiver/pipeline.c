@@ -801,10 +801,16 @@ void pipeline_verify(struct receiver *r, struct job *j)
 			return;
 		}
 	}
+	size_t usable = 0;
 	for (size_t i = 0; i < j->ncand; i++) {
 		size_t which = j->cand_sig[i];
+		/* built at its first use; NULL: OpenSSL refused it (logged once) */
+		const struct sig0_key *pk = keycache_key(j->cand[i]);
+		if (pk == NULL)
+			continue;
+		usable++;
 		atomic_fetch_add(&r->ctr.verifications, 1);
-		int rc = sig0_verify(j->m, which, &j->sig[which], j->cand[i]->pk);
+		int rc = sig0_verify(j->m, which, &j->sig[which], pk);
 		if (rc == DS_OK) {
 			atomic_fetch_add(&r->ctr.verify_ok, 1);
 			if (sig0_signed_digest(j->m, which, &j->sig[which], j->digest) != DS_OK) {
@@ -826,9 +832,14 @@ void pipeline_verify(struct receiver *r, struct job *j)
 			return;
 		}
 	}
-	atomic_fetch_add(&r->ctr.verify_fail, 1);
 	char signer[DNAME_STR_MAX];
 	dname_str(j->signer, signer, sizeof(signer));
+	if (usable == 0 && j->ncand > 0) {
+		job_decide(j, RES_BADKEY, "key %s alg %u tag %u is not usable (see the log)",
+			   signer, j->sig[0].alg, j->sig[0].key_tag);
+		return;
+	}
+	atomic_fetch_add(&r->ctr.verify_fail, 1);
 	job_decide(j, RES_BADSIG, "SIG(0) by %s tag %u does not verify", signer, j->sig[0].key_tag);
 }
 

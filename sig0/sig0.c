@@ -153,8 +153,14 @@ static const EVP_MD *md_get(const char *name)
 
 /* ---- public keys ---------------------------------------------------------- */
 
-static int rsa_import(const uint8_t *k, size_t klen, const struct sig0_limits *lim, EVP_PKEY **out,
-		      size_t *siglen, char *why, size_t whylen)
+/* An RSA public key's parts (RFC 3110), into the KEY RDATA. */
+struct rsa_parts {
+	const uint8_t *e, *n;
+	size_t elen, nlen;
+};
+
+static int rsa_check(const uint8_t *k, size_t klen, const struct sig0_limits *lim,
+		     struct rsa_parts *rp, char *why, size_t whylen)
 {
 	size_t elen, off;
 
@@ -196,11 +202,20 @@ static int rsa_import(const uint8_t *k, size_t klen, const struct sig0_limits *l
 		       lim->rsa_min_bits, lim->rsa_max_bits);
 		return DS_EKEY;
 	}
+	*rp = (struct rsa_parts){e, n, elen, nlen};
+	return DS_OK;
 
+malformed:
+	ds_why(why, whylen, "RSA key malformed (RFC 3110)");
+	return DS_EKEY;
+}
+
+static int rsa_import(const struct rsa_parts *rp, EVP_PKEY **out, char *why, size_t whylen)
+{
 	int rc = DS_ECRYPTO;
 	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
-	BIGNUM *bn_n = BN_bin2bn(n, (int)nlen, NULL);
-	BIGNUM *bn_e = BN_bin2bn(e, (int)elen, NULL);
+	BIGNUM *bn_n = BN_bin2bn(rp->n, (int)rp->nlen, NULL);
+	BIGNUM *bn_e = BN_bin2bn(rp->e, (int)rp->elen, NULL);
 	OSSL_PARAM *params = NULL;
 	EVP_PKEY_CTX *pctx = NULL;
 	if (bld == NULL || bn_n == NULL || bn_e == NULL ||
@@ -209,22 +224,16 @@ static int rsa_import(const uint8_t *k, size_t klen, const struct sig0_limits *l
 	    (params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
 	    (pctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL)) == NULL ||
 	    EVP_PKEY_fromdata_init(pctx) != 1 ||
-	    EVP_PKEY_fromdata(pctx, out, EVP_PKEY_PUBLIC_KEY, params) != 1) {
+	    EVP_PKEY_fromdata(pctx, out, EVP_PKEY_PUBLIC_KEY, params) != 1)
 		ds_why(why, whylen, "RSA key not accepted by OpenSSL");
-	} else {
-		*siglen = nlen;
+	else
 		rc = DS_OK;
-	}
 	EVP_PKEY_CTX_free(pctx);
 	OSSL_PARAM_free(params);
 	BN_free(bn_n);
 	BN_free(bn_e);
 	OSSL_PARAM_BLD_free(bld);
 	return rc;
-
-malformed:
-	ds_why(why, whylen, "RSA key malformed (RFC 3110)");
-	return DS_EKEY;
 }
 
 static int ec_import(const struct alg_info *ai, const uint8_t *k, size_t klen, EVP_PKEY **out,
@@ -232,10 +241,6 @@ static int ec_import(const struct alg_info *ai, const uint8_t *k, size_t klen, E
 {
 	uint8_t pub[1 + 96];
 
-	if (klen != ai->keylen) {
-		ds_why(why, whylen, "ECDSA key of %zu octets, want %zu", klen, ai->keylen);
-		return DS_EKEY;
-	}
 	pub[0] = 0x04; /* uncompressed point */
 	memcpy(pub + 1, k, klen);
 	OSSL_PARAM params[] = {
@@ -258,10 +263,6 @@ static int ec_import(const struct alg_info *ai, const uint8_t *k, size_t klen, E
 static int ed_import(const struct alg_info *ai, const uint8_t *k, size_t klen, EVP_PKEY **out,
 		     char *why, size_t whylen)
 {
-	if (klen != ai->keylen) {
-		ds_why(why, whylen, "%s key of %zu octets, want %zu", ai->otype, klen, ai->keylen);
-		return DS_EKEY;
-	}
 	*out = EVP_PKEY_new_raw_public_key_ex(NULL, ai->otype, NULL, k, klen);
 	if (*out == NULL) {
 		ds_why(why, whylen, "%s key not accepted by OpenSSL", ai->otype);
@@ -270,12 +271,12 @@ static int ed_import(const struct alg_info *ai, const uint8_t *k, size_t klen, E
 	return DS_OK;
 }
 
-/* Check the KEY RDATA and make an EVP_PKEY of it. */
-static int key_import(const uint8_t *rdata, size_t rdlen, const struct sig0_limits *lim,
-		      EVP_PKEY **pkey, const struct alg_info **aip, size_t *siglen, char *why,
-		      size_t whylen)
+/* The checks of KEY RDATA that need no OpenSSL; *aip its algorithm, *rp
+ * an RSA key's parts, *siglen the signature length. */
+static int key_check(const uint8_t *rdata, size_t rdlen, const struct sig0_limits *lim,
+		     const struct alg_info **aip, struct rsa_parts *rp, size_t *siglen, char *why,
+		     size_t whylen)
 {
-	*pkey = NULL;
 	if (rdlen < 4 || rdlen > 65535) {
 		ds_why(why, whylen, "KEY RDATA of %zu octets", rdlen);
 		return DS_EKEY;
@@ -297,20 +298,50 @@ static int key_import(const uint8_t *rdata, size_t rdlen, const struct sig0_limi
 		return DS_ENOTSUP;
 	}
 	*aip = ai;
-	const uint8_t *k = rdata + 4;
 	size_t klen = rdlen - 4;
-	int rc;
+	if (ai->kind == KIND_RSA) {
+		int rc = rsa_check(rdata + 4, klen, lim, rp, why, whylen);
+		*siglen = rp->nlen;
+		return rc;
+	}
+	if (klen != ai->keylen) {
+		ds_why(why, whylen, "%s key of %zu octets, want %zu",
+		       ai->kind == KIND_EC ? "ECDSA" : ai->otype, klen, ai->keylen);
+		return DS_EKEY;
+	}
+	*siglen = ai->siglen;
+	return DS_OK;
+}
+
+int sig0_key_check(const uint8_t *rdata, size_t rdlen, const struct sig0_limits *lim, char *why,
+		   size_t whylen)
+{
+	const struct alg_info *ai;
+	struct rsa_parts rp;
+	size_t siglen;
+	return key_check(rdata, rdlen, lim, &ai, &rp, &siglen, why, whylen);
+}
+
+/* Check the KEY RDATA and make an EVP_PKEY of it. */
+static int key_import(const uint8_t *rdata, size_t rdlen, const struct sig0_limits *lim,
+		      EVP_PKEY **pkey, const struct alg_info **aip, size_t *siglen, char *why,
+		      size_t whylen)
+{
+	struct rsa_parts rp;
+	*pkey = NULL;
+	int rc = key_check(rdata, rdlen, lim, aip, &rp, siglen, why, whylen);
+	if (rc != DS_OK)
+		return rc;
+	const struct alg_info *ai = *aip;
 	switch (ai->kind) {
 	case KIND_RSA:
-		rc = rsa_import(k, klen, lim, pkey, siglen, why, whylen);
+		rc = rsa_import(&rp, pkey, why, whylen);
 		break;
 	case KIND_EC:
-		rc = ec_import(ai, k, klen, pkey, why, whylen);
-		*siglen = ai->siglen;
+		rc = ec_import(ai, rdata + 4, rdlen - 4, pkey, why, whylen);
 		break;
 	default:
-		rc = ed_import(ai, k, klen, pkey, why, whylen);
-		*siglen = ai->siglen;
+		rc = ed_import(ai, rdata + 4, rdlen - 4, pkey, why, whylen);
 		break;
 	}
 	if (rc != DS_OK)

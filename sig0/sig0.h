@@ -57,6 +57,13 @@ struct sig0_key;
  */
 int sig0_key_new(const uint8_t *owner, const uint8_t *rdata, size_t rdlen,
 		 const struct sig0_limits *lim, struct sig0_key **out, char *why, size_t whylen);
+/*
+ * The checks of sig0_key_new() that need no OpenSSL (all but the key
+ * object itself: a point off the curve passes here): DS_OK, DS_EKEY or
+ * DS_ENOTSUP with why filled.  Cheap enough for a million keys at start.
+ */
+int sig0_key_check(const uint8_t *rdata, size_t rdlen, const struct sig0_limits *lim, char *why,
+		   size_t whylen);
 void sig0_key_free(struct sig0_key *k);
 uint8_t sig0_key_alg(const struct sig0_key *k);
 uint16_t sig0_key_tag(const struct sig0_key *k);

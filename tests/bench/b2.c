@@ -158,7 +158,7 @@ static int one_full(struct msg *m, const struct sample *s, struct keycache *kc)
 	    keycache_find(kc, sr.signer, sr.alg, sr.key_tag, found, JOB_MAX_CAND) == 0)
 		rc = DS_ENOENT;
 	if (rc == DS_OK)
-		rc = sig0_verify(m, 0, &sr, found[0]->pk);
+		rc = sig0_verify(m, 0, &sr, keycache_key(found[0]));
 	msg_clear(m);
 	return rc;
 }
@@ -276,7 +276,7 @@ static void bench_key(const struct sig0_key *k, size_t n, struct keycache *kc, d
 	const struct key_entry *found[JOB_MAX_CAND];
 	if (keycache_find(kc, psr[0].signer, psr[0].alg, psr[0].key_tag, found, JOB_MAX_CAND) == 0)
 		die("key not in the cache", DS_ENOENT);
-	const struct sig0_key *pk = found[0]->pk;
+	const struct sig0_key *pk = keycache_key(found[0]);
 
 	/* warm-up, then the measured runs */
 	run(M_FULL, sm, n, kc, pm, psr, pk, secs / 10);

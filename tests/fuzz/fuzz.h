@@ -38,4 +38,21 @@ static inline void fuzz_rmtree(const char *dir)
 	nftw(dir, fuzz_rm_one, 8, FTW_DEPTH | FTW_PHYS);
 }
 
+/*
+ * A private temporary folder named name.XXXXXX into dir (cap bytes): in
+ * /dev/shm when it can be made there (memory: the targets that write each
+ * input to a file then cost no disk writes), else in /tmp.  Aborts when
+ * neither works.
+ */
+static inline void fuzz_mkdtemp(char *dir, size_t cap, const char *name)
+{
+	static const char *const base[] = {"/dev/shm", "/tmp"};
+	for (size_t i = 0; i < sizeof(base) / sizeof(base[0]); i++) {
+		snprintf(dir, cap, "%s/%s.XXXXXX", base[i], name);
+		if (mkdtemp(dir) != NULL)
+			return;
+	}
+	abort();
+}
+
 #endif

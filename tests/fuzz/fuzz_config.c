@@ -30,8 +30,8 @@
 #include "config/config.h"
 #include "tests/fuzz/fuzz.h"
 
-static char dir[] = "/tmp/dsyncd-fuzz-cfg.XXXXXX";
-static char path[64];
+static char dir[64];
+static char path[96];
 static FILE *devnull;
 
 static void cleanup(void)
@@ -50,8 +50,7 @@ static void put(const char *name, const char *text)
 
 static void setup(void)
 {
-	if (mkdtemp(dir) == NULL)
-		abort();
+	fuzz_mkdtemp(dir, sizeof(dir), "dsyncd-fuzz-cfg");
 	atexit(cleanup);
 	snprintf(path, sizeof(path), "%s/dsyncd.conf", dir);
 	backends_register();

@@ -31,8 +31,8 @@
 #define TTL 86400
 #define REF_MAX 64 /* the plain reading is cubic: only for small files */
 
-static char dir[] = "/tmp/dsyncd-fuzz-zone.XXXXXX";
-static char path[64];
+static char dir[64];
+static char path[96];
 static const uint8_t zone[] = "\x07"
 			      "example";
 
@@ -144,8 +144,7 @@ static size_t cuts(const struct deleg_records *r)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (path[0] == '\0') {
-		if (mkdtemp(dir) == NULL)
-			abort();
+		fuzz_mkdtemp(dir, sizeof(dir), "dsyncd-fuzz-zone");
 		atexit(cleanup);
 		snprintf(path, sizeof(path), "%s/zone", dir);
 	}

@@ -159,7 +159,7 @@ check "dsyncd stops cleanly (no sanitizer reports)" stop_dsyncd
 sed -i '/name = "hung"/,/reload-timeout/d' "$T/dsyncd.conf"
 start_dsyncd "$T/dsyncd.conf" || { not_ok "dsyncd starts without the hung backend"; finish; }
 check "the start says that 21 changes wait for a backend that is not configured" \
-	grep -q "outbox: 21 change(s) of zone example. wait for backend hung, which is not configured" "$T/dsyncd.log"
+	wait_for 200 grep -q "outbox: 21 change(s) of zone example. wait for backend hung, which is not configured" "$T/dsyncd.log"
 expect "... they stay pending" 21 "$(q "select count(*) from delivery where backend = 'hung' and state = 'pending'")"
 check "dsyncd stops cleanly again" stop_dsyncd
 finish

@@ -44,11 +44,9 @@ static inline int inproc_open(const struct cfg *c, struct inproc *p)
 	memset(p, 0, sizeof(*p));
 	int rc = store_open(c->store_path, &p->store);
 	if (rc == DS_OK)
-		rc = keys_sync_config(c, p->store);
-	if (rc == DS_OK)
 		rc = keycache_new(&p->keys);
 	if (rc == DS_OK)
-		rc = keycache_sync(p->keys, p->store, &c->limits);
+		rc = keys_load(c, p->store, p->keys); /* as the daemon starts */
 	struct receiver_env env = {.store = p->store, .keys = p->keys};
 	if (rc == DS_OK)
 		rc = receiver_core_new(c, &env, &p->r);
