@@ -39,8 +39,8 @@ pgdir=$(mktemp -d /tmp/dsyncd-pg.XXXXXX)
 chmod 755 "$pgdir"
 trap 'pg_stop "$pgdir/pg"; rm -rf "$pgdir"' EXIT
 echo "== PostgreSQL for the store's tests"
-if pg_start "$pgdir/pg" 127.0.0.84 15432 >"$log" 2>&1; then
-	DSYNC_TEST_PG=$(pg_conninfo 127.0.0.84 15432)
+if pg_start "$pgdir/pg" 127.0.7.1 15432 >"$log" 2>&1; then
+	DSYNC_TEST_PG=$(pg_conninfo 127.0.7.1 15432)
 	export DSYNC_TEST_PG
 else
 	cat "$log"

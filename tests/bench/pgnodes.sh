@@ -13,8 +13,8 @@
 # Environment:
 #   PHASE_SECS   length of each load phase in seconds (default 5)
 #   LEVELS       outstanding requests (default "1 100 1000")
-#   BENCH_ADDR   the first node's address (default 127.0.0.90; the second
-#                node is on .91, PostgreSQL on .92)
+#   BENCH_ADDR   the first node's address (default 127.0.7.10; the second
+#                node is on .11, PostgreSQL on .12)
 #   KEEP=1       keep the temporary folder
 #
 # Prints one table; exits non-zero only when something could not run.
@@ -27,7 +27,7 @@ BUILD=${1:-build}
 BIN=$TOP/$BUILD
 PHASE_SECS=${PHASE_SECS:-5}
 LEVELS=${LEVELS:-"1 100 1000"}
-A1=${BENCH_ADDR:-127.0.0.90}
+A1=${BENCH_ADDR:-127.0.7.10}
 A2=${A1%.*}.$((${A1##*.} + 1))
 PGA=${A1%.*}.$((${A1##*.} + 2))
 PGP=15435

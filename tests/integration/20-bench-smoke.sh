@@ -261,7 +261,7 @@ expect_match "B7: and its reference on a store of the sample children" \
 expect_match "B7: the ratio to the reference" "B7 B3 at 2000 / reference: [0-9.]+ / [0-9.]+ updates/s = [0-9]+%" "$out"
 
 # ---- B3 on both store engines (PostgreSQL: one node, two nodes), short ---------
-out=$(PHASE_SECS=1 LEVELS="1 100" BENCH_ADDR=127.0.0.93 bash "$TOP/tests/bench/pgnodes.sh" "$BUILD" 2>&1)
+out=$(PHASE_SECS=1 LEVELS="1 100" BENCH_ADDR=127.0.7.13 bash "$TOP/tests/bench/pgnodes.sh" "$BUILD" 2>&1)
 echo "$out" | sed 's/^/# /'
 for lv in 1 100; do
 	for st in sqlite pg1 pg2; do

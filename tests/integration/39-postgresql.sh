@@ -13,9 +13,9 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-send.sh"
 need nsupdate dnssec-keygen curl
-PGA=127.0.0.85
+PGA=127.0.7.2
 PGP=15433
-NODES=(127.0.0.86 127.0.0.87 127.0.0.88)
+NODES=(127.0.7.3 127.0.7.4 127.0.7.5)
 PORT=5354
 ADM=admin-0123456789abcdef-token
 
