@@ -934,21 +934,12 @@ static int deleg_insert(struct store *s, int64_t child_id, const struct drr *r)
 			 "deleg insert");
 }
 
-int store_deleg_write(struct store *s, int64_t child_id, const struct deleg *d)
+/* store_deleg_write's statements, inside a unit the caller opened (w_start). */
+static int deleg_write_in(struct store *s, int64_t child_id, const struct deleg *d)
 {
-	struct db_stmt *st;
-	bool own;
-	int ret;
+	struct db_stmt *st = st_get(s, ST_DELEG_DELETE);
+	int ret = bind_exec(s, st, db_bind_int64(st, 1, child_id), "deleg delete");
 
-	if (d->n > DELEG_MAX)
-		return DS_EINVAL;
-	/* Delete + inserts are one unit even when the caller has no
-	 * transaction open. */
-	ret = w_start(s, &own);
-	if (ret != DS_OK)
-		return ret;
-	st = st_get(s, ST_DELEG_DELETE);
-	ret = bind_exec(s, st, db_bind_int64(st, 1, child_id), "deleg delete");
 	for (size_t i = 0; ret == DS_OK && i < d->n; i++)
 		ret = deleg_insert(s, child_id, &d->rr[i]);
 	if (ret == DS_OK) {
@@ -957,23 +948,45 @@ int store_deleg_write(struct store *s, int64_t child_id, const struct deleg *d)
 		    bind_exec(s, st, db_bind_int64(st, 1, child_id) | db_bind_int64(st, 2, now_s()),
 			      "child touch");
 	}
-	return w_finish(s, own, ret);
+	return ret;
 }
 
+int store_deleg_write(struct store *s, int64_t child_id, const struct deleg *d)
+{
+	bool own;
+	int ret;
+
+	if (d->n > DELEG_MAX)
+		return DS_EINVAL;
+	/* Delete + inserts are one unit even when the caller has no
+	 * transaction open. */
+	ret = w_start(s, &own);
+	return ret == DS_OK ? w_finish(s, own, deleg_write_in(s, child_id, d)) : ret;
+}
+
+static int outbox_add_in(struct store *s, const uint8_t *zone, const uint8_t *child,
+			 const char *changes, const char *const *backends, size_t nbackends,
+			 int64_t now, int64_t *change_id);
+
+/*
+ * One unit (one savepoint, a round trip each way on PostgreSQL) for the
+ * delegation and its outbox rows: this is every accepted UPDATE's write.
+ */
 int store_deleg_change(struct store *s, const uint8_t *zone, const uint8_t *child, int64_t child_id,
 		       const struct deleg *next, const char *changes, const char *const *backends,
 		       size_t nbackends, int64_t now, int64_t *change_id)
 {
-	/* the delegation and its outbox rows are one unit */
 	bool own;
-	int ret = w_start(s, &own);
+	int ret;
 
+	if (next != NULL && next->n > DELEG_MAX)
+		return DS_EINVAL;
+	ret = w_start(s, &own);
 	if (ret != DS_OK)
 		return ret;
-	ret = next != NULL ? store_deleg_write(s, child_id, next) : store_child_delete(s, child_id);
+	ret = next != NULL ? deleg_write_in(s, child_id, next) : store_child_delete(s, child_id);
 	if (ret == DS_OK)
-		ret =
-		    store_outbox_add(s, zone, child, changes, backends, nbackends, now, change_id);
+		ret = outbox_add_in(s, zone, child, changes, backends, nbackends, now, change_id);
 	return w_finish(s, own, ret);
 }
 
@@ -1314,14 +1327,14 @@ int store_audit_count(struct store *s, int64_t *n)
 /* Outbox                                                              */
 /* ------------------------------------------------------------------ */
 
-int store_outbox_add(struct store *s, const uint8_t *zone, const uint8_t *child,
-		     const char *changes, const char *const *backends, size_t nbackends,
-		     int64_t now, int64_t *change_id)
+/* store_outbox_add's checks and statements, inside a unit the caller opened. */
+static int outbox_add_in(struct store *s, const uint8_t *zone, const uint8_t *child,
+			 const char *changes, const char *const *backends, size_t nbackends,
+			 int64_t now, int64_t *change_id)
 {
 	struct name_forms z, c;
 	struct db_stmt *st;
 	int64_t id = 0;
-	bool own;
 	int ret;
 
 	if (changes == NULL || (nbackends > 0 && backends == NULL))
@@ -1334,10 +1347,6 @@ int store_outbox_add(struct store *s, const uint8_t *zone, const uint8_t *child,
 	ret = name_forms(zone, &z);
 	if (ret == DS_OK)
 		ret = name_forms(child, &c);
-	if (ret != DS_OK)
-		return ret;
-	/* Change + deliveries are one unit even outside a transaction. */
-	ret = w_start(s, &own);
 	if (ret != DS_OK)
 		return ret;
 	st = st_get(s, ST_OUTBOX_ADD);
@@ -1353,10 +1362,23 @@ int store_outbox_add(struct store *s, const uint8_t *zone, const uint8_t *child,
 				    db_bind_int64(st, 3, now),
 				"delivery add");
 	}
-	ret = w_finish(s, own, ret);
 	if (ret == DS_OK && change_id != NULL)
 		*change_id = id;
 	return ret;
+}
+
+int store_outbox_add(struct store *s, const uint8_t *zone, const uint8_t *child,
+		     const char *changes, const char *const *backends, size_t nbackends,
+		     int64_t now, int64_t *change_id)
+{
+	bool own;
+	/* change + deliveries are one unit even outside a transaction */
+	int ret = w_start(s, &own);
+
+	if (ret != DS_OK)
+		return ret;
+	ret = outbox_add_in(s, zone, child, changes, backends, nbackends, now, change_id);
+	return w_finish(s, own, ret);
 }
 
 void store_outbox_items_free(struct outbox_item *items, size_t n)
