@@ -32,6 +32,7 @@
 #define OUTBOX_STORE_WAIT 1	      /* seconds before trying again after a store failure */
 #define PURGE_EVERY 60		      /* seconds between retention runs */
 #define OUTBOX_GAP_MS 100	      /* a lane's pause after a delivery (see lane_main) */
+#define OUTBOX_GAP_MAX_MS 2000	      /* ... at most */
 
 struct outbox_runner;
 
@@ -256,9 +257,9 @@ static bool runner_pause(struct outbox_runner *o, long ms)
  * one batch and records it in one transaction, instead of one delivery
  * (and one fsync, taken from the receiver's commits) per commit.  A
  * delivery that took longer (a snapshot backend writing a zone of a million
- * children) is followed by a pause as long: under a steady stream a lane
- * then takes at most half of a CPU from the receiver, and a change waits at
- * most about two deliveries' time.
+ * children) is followed by a pause as long, up to OUTBOX_GAP_MAX_MS: under a
+ * steady stream such a lane then takes about half of a CPU from the
+ * receiver, and a change waits at most about two deliveries' time.
  */
 static int warn_unconfigured(void *arg, const uint8_t *zone, const char *backend, int64_t n);
 
@@ -269,8 +270,9 @@ static void *lane_main(void *arg)
 		store_outbox_pending_pairs(l->store, warn_unconfigured, (void *)l->check_cfg);
 	for (;;) {
 		int64_t wait = lane_step(l);
+		long gap = l->gap_ms < OUTBOX_GAP_MS ? OUTBOX_GAP_MS : l->gap_ms;
 		if (wait == 0 &&
-		    !runner_pause(l->o, l->gap_ms > OUTBOX_GAP_MS ? l->gap_ms : OUTBOX_GAP_MS))
+		    !runner_pause(l->o, gap < OUTBOX_GAP_MAX_MS ? gap : OUTBOX_GAP_MAX_MS))
 			break;
 		if (!runner_wait(l->o, &l->seen, wait))
 			break;
