@@ -47,6 +47,8 @@ struct db_pg {
 	bool broken;	 /* the session is lost: open a new one at the next use */
 	char *channel;	 /* the channel listened on (NULL: none) */
 	bool missed;	 /* announcements may have been lost with a session */
+	bool tx;	 /* a transaction of ours is open (BEGIN done, no COMMIT/ROLLBACK yet) */
+	bool tx_lost;	 /* ... and went with a lost session: only ROLLBACK until it is ended */
 	bool said_down;	 /* "unreachable" logged once until it is back */
 };
 
@@ -55,8 +57,12 @@ struct param {
 	int len, fmt;
 };
 
+/* What ends a transaction (the statements whose success clears tx). */
+enum tx_kind { TXK_OTHER, TXK_COMMIT, TXK_ROLLBACK };
+
 struct stmt_pg {
 	struct db_stmt base;
+	enum tx_kind kind;
 	char name[16];
 	char *sql; /* with $N */
 	int nparams;
@@ -108,6 +114,11 @@ static int pg_fail(struct db *db, const PGresult *r, const char *what)
 	if (PQstatus(d->conn) != CONNECTION_OK || (state && strncmp(state, "08", 2) == 0) ||
 	    (state && strncmp(state, "57P", 3) == 0))
 		d->broken = true;
+	/* the server rolled the open transaction back with the session */
+	if (d->broken && d->tx) {
+		d->tx = false;
+		d->tx_lost = true;
+	}
 	/* lock_not_available, serialization_failure, deadlock_detected */
 	if (state && (strcmp(state, "55P03") == 0 || strcmp(state, "40001") == 0 ||
 		      strcmp(state, "40P01") == 0)) {
@@ -119,6 +130,44 @@ static int pg_fail(struct db *db, const PGresult *r, const char *what)
 	return DS_ESTORE;
 }
 
+static enum tx_kind tx_kind_of(const char *sql)
+{
+	return strcmp(sql, "COMMIT") == 0     ? TXK_COMMIT
+	       : strcmp(sql, "ROLLBACK") == 0 ? TXK_ROLLBACK
+					      : TXK_OTHER;
+}
+
+/*
+ * A transaction lost with its session must not go on in a new one (its
+ * first writes gone, the rest autocommitted, a COMMIT "succeeding" with
+ * nothing to commit): until the caller ends it, every statement fails but
+ * ROLLBACK, which ends it (*done: nothing more to run).  DS_OK: go on;
+ * else the error.
+ */
+static int tx_gate(struct db *db, enum tx_kind kind, bool *done)
+{
+	struct db_pg *d = dbp(db);
+
+	*done = false;
+	if (!d->tx_lost)
+		return DS_OK;
+	if (kind == TXK_ROLLBACK) {
+		d->tx_lost = false;
+		*done = true;
+		return DS_OK;
+	}
+	log_err("store %s: the transaction was lost with the connection; it must be rolled back",
+		db->label);
+	return DS_ESTORE;
+}
+
+/* After a statement of kind succeeded. */
+static void tx_after(struct db *db, enum tx_kind kind)
+{
+	if (kind != TXK_OTHER)
+		dbp(db)->tx = false;
+}
+
 /* Run one command with no parameters and no rows wanted. */
 static int pg_run(struct db *db, const char *sql)
 {
@@ -127,10 +176,12 @@ static int pg_run(struct db *db, const char *sql)
 	ExecStatusType t = PQresultStatus(r);
 	int ret = DS_OK;
 
-	if (t != PGRES_COMMAND_OK && t != PGRES_TUPLES_OK)
+	if (t != PGRES_COMMAND_OK && t != PGRES_TUPLES_OK) {
 		ret = pg_fail(db, r, sql);
-	else
+	} else {
 		d->changes = strtoll(PQcmdTuples(r), NULL, 10);
+		tx_after(db, tx_kind_of(sql));
+	}
 	PQclear(r);
 	return ret;
 }
@@ -162,6 +213,10 @@ static int pg_ready(struct db *db)
 
 	if (!d->broken && PQstatus(d->conn) == CONNECTION_OK)
 		return DS_OK;
+	if (d->tx) { /* it went with the session */
+		d->tx = false;
+		d->tx_lost = true;
+	}
 	PQreset(d->conn);
 	if (PQstatus(d->conn) != CONNECTION_OK) {
 		if (!d->said_down)
@@ -187,7 +242,13 @@ static int pg_ready(struct db *db)
 
 static int pg_exec(struct db *db, const char *sql)
 {
+	bool done = false;
 	int ret = pg_ready(db);
+
+	if (ret == DS_OK)
+		ret = tx_gate(db, tx_kind_of(sql), &done);
+	if (done)
+		return DS_OK;
 
 	return ret == DS_OK ? pg_run(db, sql) : ret;
 }
@@ -235,6 +296,7 @@ static int pg_prepare(struct db *db, const char *sql, struct db_stmt **out)
 		return DS_ENOMEM;
 	}
 	snprintf(st->name, sizeof(st->name), "ds%u", ++d->nstmt);
+	st->kind = tx_kind_of(sql);
 	st->row = -1;
 	*out = &st->base;
 	return DS_OK;
@@ -320,9 +382,9 @@ static int pg_run_stmt(struct stmt_pg *st)
 	const char *vals[st->nparams + 1];
 	int lens[st->nparams + 1], fmts[st->nparams + 1];
 	PGresult *r;
-	int ret = pg_ready(db);
+	int ret = DS_OK;
 
-	if (ret == DS_OK && st->gen != d->gen) {
+	if (st->gen != d->gen) {
 		r = PQprepare(d->conn, st->name, st->sql, st->nparams, NULL);
 		ret = PQresultStatus(r) == PGRES_COMMAND_OK ? DS_OK : pg_fail(db, r, st->sql);
 		PQclear(r);
@@ -344,6 +406,7 @@ static int pg_run_stmt(struct stmt_pg *st)
 		return ret;
 	}
 	d->changes = strtoll(PQcmdTuples(r), NULL, 10);
+	tx_after(db, st->kind);
 	st->res = r;
 	st->nrows = PQntuples(r);
 	st->row = -1;
@@ -355,7 +418,14 @@ static int pg_step(struct db_stmt *s)
 	struct stmt_pg *st = stp(s);
 
 	if (st->res == NULL) {
-		int ret = pg_run_stmt(st);
+		bool done = false;
+		int ret = pg_ready(s->db);
+		if (ret == DS_OK)
+			ret = tx_gate(s->db, st->kind, &done);
+		if (ret == DS_OK && done) /* the ROLLBACK of a lost transaction */
+			return DB_DONE;
+		if (ret == DS_OK)
+			ret = pg_run_stmt(st);
 		if (ret != DS_OK)
 			return ret;
 	}
@@ -429,7 +499,8 @@ static bool pg_in_tx(struct db *db)
 {
 	PGTransactionStatusType t = PQtransactionStatus(dbp(db)->conn);
 
-	return t == PQTRANS_INTRANS || t == PQTRANS_INERROR || t == PQTRANS_ACTIVE;
+	return dbp(db)->tx_lost || t == PQTRANS_INTRANS || t == PQTRANS_INERROR ||
+	       t == PQTRANS_ACTIVE;
 }
 
 static int pg_begin(struct db *db)
@@ -437,9 +508,10 @@ static int pg_begin(struct db *db)
 	int ret = pg_exec(db, "BEGIN");
 
 	if (ret == DS_OK) {
+		dbp(db)->tx = true;
 		ret = pg_run(db, "SELECT pg_advisory_xact_lock(" WRITE_LOCK ")");
 		if (ret != DS_OK)
-			pg_run(db, "ROLLBACK");
+			pg_exec(db, "ROLLBACK");
 	}
 	return ret;
 }

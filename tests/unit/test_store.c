@@ -1317,6 +1317,42 @@ static void test_nodes(void)
 	store_close(m);
 }
 
+/* PostgreSQL: a session lost inside a transaction.  What the transaction
+ * wrote is gone with it: its COMMIT must fail (not "succeed" in a new
+ * session with nothing to commit), until ROLLBACK ends it; then the store
+ * works again, on a new session. */
+static void test_lost_session(void)
+{
+	struct store *m = NULL;
+	char own[sizeof(spec) + 40];
+	int64_t zid;
+
+	if (!on_pg)
+		return;
+	/* a session of its own, found by its name */
+	snprintf(own, sizeof(own), "%s application_name=lost-session", spec);
+	CHECK_EQ(store_open(own, &m), DS_OK);
+	if (m == NULL)
+		return;
+	CHECK_EQ(store_begin(m), DS_OK);
+	CHECK_EQ(store_zone_ensure(m, N("lost."), &zid), DS_OK);
+	CHECK_EQ(raw_exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+			  "WHERE application_name = 'lost-session'"),
+		 DS_OK);
+	fprintf(stderr, "(store errors about a lost connection are expected next)\n");
+	CHECK(store_zone_ensure(m, N("after."), &zid) != DS_OK);
+	CHECK(store_commit(m) != DS_OK);
+	CHECK(store_zone_ensure(m, N("after."), &zid) != DS_OK); /* still refused */
+	CHECK_EQ(store_rollback(m), DS_OK);
+	CHECK_EQ(store_zone_find(m, N("lost."), &zid), DS_ENOENT);
+	CHECK_EQ(store_zone_find(m, N("after."), &zid), DS_ENOENT);
+	CHECK_EQ(store_begin(m), DS_OK);
+	CHECK_EQ(store_zone_ensure(m, N("kept."), &zid), DS_OK);
+	CHECK_EQ(store_commit(m), DS_OK);
+	CHECK_EQ(store_zone_find(m, N("kept."), &zid), DS_OK);
+	store_close(m);
+}
+
 static void test_key_delete_counts(void)
 {
 	struct store *m = NULL;
@@ -2608,6 +2644,7 @@ static void suite(void)
 	test_history_purge();
 	test_key_delete_counts();
 	test_nodes();
+	test_lost_session();
 	test_deleg_change();
 	test_children_page();
 	test_validations_page();
