@@ -4,9 +4,10 @@
  * When several dsyncd share a PostgreSQL store, a key trusted, revoked or
  * added on one node (UPDATE, API, dsyncctl, bootstrap) is announced by the
  * store at its commit (store_keys_watch).  One thread per process listens
- * on a connection of its own and brings the key cache in line: the key
- * read again and put, or, when keys were deleted or announcements may have
- * been missed (the connection was lost), every key (keycache_sync).  A
+ * on a connection of its own and brings the key cache in line: a key
+ * written is read again and put, a key deleted (alone or with its child)
+ * put as revoked; when announcements may have been missed (the connection
+ * was lost), every key is read again (keycache_sync).  A
  * change thus reaches every node within the time of one round trip to the
  * database.  While the database is unreachable the thread tries again
  * every WATCH_RETRY_MS; a store that is not shared (SQLite: one node)
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/dname.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/vec.h"
@@ -36,29 +38,52 @@ struct keywatch {
 	int stop[2]; /* a byte on stop[1] ends the thread */
 };
 
-/* The key ids announced since the last look, -1 for "every key". */
+/* The announcements since the last look; all: read every key. */
 struct news {
-	int64_t *id;
+	struct store_key_news *v;
 	size_t n, cap;
 	bool all;
 };
 
-static void news_add(void *arg, int64_t key_id)
+static void news_add(void *arg, const struct store_key_news *n)
 {
 	struct news *nw = arg;
-	int64_t *v;
+	struct store_key_news *v;
 
-	if (key_id < 0 || nw->all) {
+	if (n->what == KEY_NEWS_ALL || nw->all) {
 		nw->all = true;
 		return;
 	}
-	v = vec_grow(nw->id, &nw->cap, nw->n + 1, sizeof(*v), 16);
+	v = vec_grow(nw->v, &nw->cap, nw->n + 1, sizeof(*v), 16);
 	if (v == NULL) {
 		nw->all = true; /* cannot keep the list: read everything */
 		return;
 	}
-	nw->id = v;
-	nw->id[nw->n++] = key_id;
+	nw->v = v;
+	nw->v[nw->n++] = *n;
+}
+
+/* One key written or deleted on a node, into the cache. */
+static int apply_one(struct keywatch *w, const struct store_key_news *n, struct store_key *k)
+{
+	int rc;
+
+	if (n->what == KEY_NEWS_DELETED) {
+		/* the cache keeps its entry, revoked: nothing verifies with it */
+		memset(k, 0, sizeof(*k));
+		k->id = n->key_id;
+		memcpy(k->owner, n->child, dname_len(n->child));
+		k->alg = n->alg;
+		k->tag = n->tag;
+		k->state = KEY_REVOKED;
+	} else if ((rc = store_key_get(w->s, n->key_id, k)) != DS_OK) {
+		return rc == DS_ENOENT ? DS_OK : rc; /* deleted since: announced as such */
+	}
+	rc = keycache_put(w->kc, k, &w->cfg->limits);
+	if (rc == DS_OK)
+		log_debug("keys: key %lld changed on a node: now %s", (long long)n->key_id,
+			  n->what == KEY_NEWS_DELETED ? "deleted" : store_key_state_str(k->state));
+	return rc;
 }
 
 /* Apply what was announced; false when the store failed. */
@@ -78,16 +103,8 @@ static bool apply(struct keywatch *w, struct news *nw)
 	k = malloc(sizeof(*k));
 	if (k == NULL)
 		return false;
-	for (size_t i = 0; rc == DS_OK && i < nw->n; i++) {
-		rc = store_key_get(w->s, nw->id[i], k);
-		if (rc == DS_OK)
-			rc = keycache_put(w->kc, k, lim);
-		else if (rc == DS_ENOENT) /* deleted since: its "all" follows */
-			rc = DS_OK;
-		if (rc == DS_OK)
-			log_debug("keys: key %lld changed on a node: now %s", (long long)nw->id[i],
-				  store_key_state_str(k->state));
-	}
+	for (size_t i = 0; rc == DS_OK && i < nw->n; i++)
+		rc = apply_one(w, &nw->v[i], k);
 	free(k);
 	return rc == DS_OK;
 }
@@ -112,7 +129,7 @@ static void *watch_main(void *arg)
 		/* the database away: every key is read again once it is back */
 		nw.all = store_keys_news(w->s, news_add, &nw) != DS_OK || !apply(w, &nw);
 	}
-	free(nw.id);
+	free(nw.v);
 	return NULL;
 }
 

@@ -375,8 +375,8 @@ static const char *const pg_v7[] = {
 /*
  * Version 8: leases and children counts (as SQLite's), and every change of
  * a key announced to the other nodes (NOTIFY dsyncd_keys, delivered at
- * commit): the key's id, or "all" when keys were deleted (a child's with
- * it), after which a node reads every key again.
+ * commit): the key's id when it was written, and its id, algorithm, tag
+ * and child when it was deleted (alone or with its child).
  */
 static const char *const pg_v8[] = {
     LEASES_V8,
@@ -390,12 +390,24 @@ static const char *const pg_v8[] = {
     "RETURN NULL; END $$",
     "CREATE OR REPLACE TRIGGER zone_counts_keep AFTER INSERT OR DELETE ON children "
     "FOR EACH ROW EXECUTE FUNCTION zone_counts_keep()",
-    "CREATE OR REPLACE FUNCTION keys_announce() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-    "IF TG_OP = 'DELETE' THEN PERFORM pg_notify('" STORE_KEYS_CHANNEL "', 'all'); "
+    /* a key written: its id; a key deleted: "del ID ALG TAG CHILD", CHILD
+     * in presentation form, from the child's row while it is there (a
+     * child's deletion announces its keys before its row goes) */
+    "CREATE OR REPLACE FUNCTION keys_announce() RETURNS trigger LANGUAGE plpgsql AS $$ "
+    "DECLARE n TEXT; BEGIN IF TG_OP = 'DELETE' THEN "
+    "SELECT name_text INTO n FROM children WHERE id = OLD.child_id; "
+    "IF FOUND THEN PERFORM pg_notify('" STORE_KEYS_CHANNEL "', 'del ' || OLD.id || ' ' || "
+    "OLD.algorithm || ' ' || OLD.key_tag || ' ' || n); END IF; "
     "ELSE PERFORM pg_notify('" STORE_KEYS_CHANNEL "', NEW.id::text); END IF; "
     "RETURN NULL; END $$",
     "CREATE OR REPLACE TRIGGER keys_announce AFTER INSERT OR UPDATE OR DELETE ON keys "
     "FOR EACH ROW EXECUTE FUNCTION keys_announce()",
+    "CREATE OR REPLACE FUNCTION child_keys_announce() RETURNS trigger LANGUAGE plpgsql AS $$ "
+    "BEGIN PERFORM pg_notify('" STORE_KEYS_CHANNEL "', 'del ' || k.id || ' ' || k.algorithm "
+    "|| ' ' || k.key_tag || ' ' || OLD.name_text) FROM keys k WHERE k.child_id = OLD.id; "
+    "RETURN OLD; END $$",
+    "CREATE OR REPLACE TRIGGER child_keys_announce BEFORE DELETE ON children "
+    "FOR EACH ROW EXECUTE FUNCTION child_keys_announce()",
     NULL,
 };
 

@@ -2060,16 +2060,37 @@ struct key_news {
 	void *arg;
 };
 
+/* "ID" or "del ID ALG TAG CHILD" into n; false when it is neither. */
+static bool key_news_parse(const char *p, struct store_key_news *n)
+{
+	long long id;
+	unsigned alg, tag;
+	int at = 0;
+
+	if (sscanf(p, "%lld%n", &id, &at) == 1 && p[at] == '\0' && id > 0) {
+		n->what = KEY_NEWS_WRITTEN;
+		n->key_id = id;
+		return true;
+	}
+	if (sscanf(p, "del %lld %u %u %n", &id, &alg, &tag, &at) != 3 || at == 0 || id <= 0 ||
+	    alg > 255 || tag > 65535 || dname_from_str(p + at, n->child) <= 0)
+		return false;
+	n->what = KEY_NEWS_DELETED;
+	n->key_id = id;
+	n->alg = (uint8_t)alg;
+	n->tag = (uint16_t)tag;
+	return true;
+}
+
 static void key_news_one(void *arg, const char *payload)
 {
 	const struct key_news *kn = arg;
-	char *end = NULL;
-	long long id = payload != NULL ? strtoll(payload, &end, 10) : -1;
+	struct store_key_news n = {.what = KEY_NEWS_ALL};
 
-	/* "all", a lost session, or anything unexpected: read every key */
-	if (payload == NULL || end == payload || *end != '\0' || id <= 0)
-		id = -1;
-	kn->cb(kn->arg, (int64_t)id);
+	/* a lost session, or anything unexpected: read every key */
+	if (payload == NULL || !key_news_parse(payload, &n))
+		n.what = KEY_NEWS_ALL;
+	kn->cb(kn->arg, &n);
 }
 
 int store_keys_news(struct store *s, store_key_news_cb cb, void *arg)

@@ -457,17 +457,24 @@ int store_replay_find(struct store *s, const uint8_t digest[32], int64_t now, in
  * Changes of keys made by any node of a shared store, announced at each
  * commit.  store_keys_watch starts listening on this connection and gives
  * a descriptor to poll for input (DS_ENOTSUP: the store is not shared).
- * store_keys_news then hands each announcement to cb: a key's id, or -1
- * when keys were deleted or announcements may have been missed (the
- * connection was lost and made again): then every key is to be read
- * again.  The descriptor may change after a lost connection: poll the one
- * store_keys_watch gives again after each call.
+ * store_keys_news then hands each announcement to cb: a key written (its
+ * id: read it again), a key deleted (its id, child, algorithm and tag), or
+ * "all" when announcements may have been missed (the connection was lost
+ * and made again): then every key is to be read again.  The descriptor may
+ * change after a lost connection: poll store_keys_fd after each call.
  */
 #define STORE_KEYS_CHANNEL "dsyncd_keys"
 int store_keys_watch(struct store *s, int *fd);
 /* The descriptor to poll now (-1 while there is no connection). */
 int store_keys_fd(struct store *s);
-typedef void (*store_key_news_cb)(void *arg, int64_t key_id);
+struct store_key_news {
+	enum { KEY_NEWS_WRITTEN, KEY_NEWS_DELETED, KEY_NEWS_ALL } what;
+	int64_t key_id;
+	uint8_t child[DNAME_MAX]; /* KEY_NEWS_DELETED: the key's owner */
+	uint8_t alg;
+	uint16_t tag;
+};
+typedef void (*store_key_news_cb)(void *arg, const struct store_key_news *n);
 int store_keys_news(struct store *s, store_key_news_cb cb, void *arg);
 
 /*

@@ -121,6 +121,11 @@ expect "node 0's API revokes it" 200 "$(api 0 POST "/api/v1/keys/$kid/revoke")"
 node1_revoked() { grep -q "keys: key $kid changed on a node: now revoked" "$T/n1.log"; }
 wait_for 300 node1_revoked && ok "node 1 heard of the revocation" || not_ok "node 1 heard of the revocation"
 expect "node 1 refuses the revoked key" NOTAUTH "$(nsnew 1)"
+expect "node 0's API deletes it" 204 "$(api 0 DELETE "/api/v1/keys/$kid")"
+node2_deleted() { grep -q "keys: key $kid changed on a node: now deleted" "$T/n2.log"; }
+wait_for 300 node2_deleted && ok "node 2 heard of the deletion (without reading every key)" ||
+	not_ok "node 2 heard of the deletion"
+expect "no node read every key for it" 0 "$(cat "$T"/n?.log | grep -c "keys: read again")"
 
 # ---- leases ------------------------------------------------------------------
 backend=$(sql "select distinct backend from delivery")

@@ -1228,15 +1228,15 @@ static void check_counts(struct store *m, const int64_t want[KEY_REVOKED + 1])
 }
 
 struct news {
-	int64_t ids[16];
+	struct store_key_news v[16];
 	size_t n;
 };
 
-static void news_cb(void *arg, int64_t key_id)
+static void news_cb(void *arg, const struct store_key_news *n)
 {
 	struct news *nw = arg;
 	if (nw->n < 16)
-		nw->ids[nw->n++] = key_id;
+		nw->v[nw->n++] = *n;
 }
 
 /* Wait (10 s at most) for announcements on w's descriptor into nw. */
@@ -1298,7 +1298,7 @@ static void test_nodes(void)
 	k1 = add_key(m, cid, 0x61, KEY_KNOWN);
 	news_wait(w, &nw, 1);
 	CHECK_EQ(nw.n, 1);
-	CHECK_EQ(nw.ids[0], k1);
+	CHECK(nw.v[0].what == KEY_NEWS_WRITTEN && nw.v[0].key_id == k1);
 	/* in one transaction: announced once, at the commit */
 	CHECK_EQ(store_begin(m), DS_OK);
 	CHECK_EQ(store_key_set_state(m, k1, KEY_TRUSTED, "manual"), DS_OK);
@@ -1308,11 +1308,26 @@ static void test_nodes(void)
 	CHECK_EQ(store_commit(m), DS_OK);
 	news_wait(w, &nw, 2);
 	CHECK_EQ(nw.n, 2);
-	CHECK_EQ(nw.ids[1], k1);
-	CHECK_EQ(store_child_delete(m, cid), DS_OK);
+	CHECK(nw.v[1].what == KEY_NEWS_WRITTEN && nw.v[1].key_id == k1);
+	/* a key deleted: its id, child, algorithm and tag */
+	struct store_key got;
+	CHECK_EQ(store_key_get(m, k1, &got), DS_OK);
+	CHECK_EQ(store_key_delete(m, k1), DS_OK);
 	news_wait(w, &nw, 3);
 	CHECK_EQ(nw.n, 3);
-	CHECK_EQ(nw.ids[2], -1);
+	CHECK(nw.v[2].what == KEY_NEWS_DELETED && nw.v[2].key_id == k1);
+	CHECK(dname_equal(nw.v[2].child, N("c.example.")));
+	CHECK(nw.v[2].alg == got.alg && nw.v[2].tag == got.tag);
+	/* a child deleted: each of its keys, announced before the child goes */
+	int64_t k2 = add_key(m, cid, 0x62, KEY_TRUSTED), k3 = add_key(m, cid, 0x63, KEY_KNOWN);
+	news_wait(w, &nw, 5);
+	CHECK_EQ(store_child_delete(m, cid), DS_OK);
+	news_wait(w, &nw, 7);
+	CHECK_EQ(nw.n, 7);
+	CHECK(nw.v[5].what == KEY_NEWS_DELETED && nw.v[6].what == KEY_NEWS_DELETED);
+	CHECK((nw.v[5].key_id == k2 && nw.v[6].key_id == k3) ||
+	      (nw.v[5].key_id == k3 && nw.v[6].key_id == k2));
+	CHECK(dname_equal(nw.v[6].child, N("c.example.")));
 	store_close(w);
 	store_close(m);
 }
