@@ -42,10 +42,15 @@ static int open_keys(const struct cfg *cfg, struct process *p)
 		log_err("%s", why);
 		return rc;
 	}
-	/* one walk of the keys: a million keys are read in about a second */
+	/* one walk of the keys: a million keys are read in about a second;
+	 * other nodes' changes heard from before it (shared store), applied after */
 	rc = keycache_new(&p->keys);
 	if (rc == DS_OK)
+		rc = keywatch_new(cfg, p->keys, &p->keywatch);
+	if (rc == DS_OK)
 		rc = keys_load(cfg, p->store, p->keys);
+	if (rc == DS_OK)
+		rc = keywatch_run(p->keywatch);
 	if (rc != DS_OK)
 		log_err("cannot load the keys from the store: %s", ds_strerror(rc));
 	return rc;
@@ -150,8 +155,6 @@ int process_start(const struct cfg *cfg, struct process *p)
 {
 	p->cfg = cfg_hold(cfg);
 	int rc = open_keys(cfg, p);
-	if (rc == DS_OK)
-		rc = keywatch_start(cfg, p->keys, &p->keywatch);
 	if (rc == DS_OK)
 		rc = outbox_start(cfg, &p->outbox);
 	if (rc == DS_OK)

@@ -218,11 +218,14 @@ int rkeys_command(const struct cfg *cfg, const char *what, FILE *out);
 
 /*
  * On a shared store, a thread that puts into kc the keys other nodes
- * change (keys/watch.c); *out NULL when the store is not shared.  cfg is
- * held until keywatch_stop (NULL is a no-op).
+ * change (keys/watch.c); *out NULL when the store is not shared.
+ * keywatch_new listens already (before kc is filled, so that no change
+ * made meanwhile is missed); keywatch_run starts applying them (NULL: a
+ * no-op).  cfg is held until keywatch_stop (NULL is a no-op).
  */
 struct keywatch;
-int keywatch_start(const struct cfg *cfg, struct keycache *kc, struct keywatch **out);
+int keywatch_new(const struct cfg *cfg, struct keycache *kc, struct keywatch **out);
+int keywatch_run(struct keywatch *w);
 void keywatch_stop(struct keywatch *w);
 
 /* keys from the configuration into the store (at start-up). */

@@ -35,6 +35,7 @@ struct keywatch {
 	struct keycache *kc;
 	struct store *s;
 	pthread_t thread;
+	bool started;
 	int stop[2]; /* a byte on stop[1] ends the thread */
 };
 
@@ -124,16 +125,24 @@ static void *watch_main(void *arg)
 	struct keywatch *w = arg;
 	struct news nw = {0};
 
-	while (wait_input(w, WATCH_RETRY_MS)) {
+	int wait = WATCH_RETRY_MS;
+
+	while (wait_input(w, wait)) {
 		nw.n = 0;
+		bool ok = store_keys_news(w->s, news_add, &nw) == DS_OK;
+		bool got = nw.n > 0 || nw.all;
+		ok = ok && apply(w, &nw);
 		/* the database away: every key is read again once it is back */
-		nw.all = store_keys_news(w->s, news_add, &nw) != DS_OK || !apply(w, &nw);
+		nw.all = !ok;
+		/* what came while applying is in libpq already, not on the socket:
+		 * after any announcement, look again at once (a poll of 0 ms) */
+		wait = ok && got ? 0 : WATCH_RETRY_MS;
 	}
 	free(nw.v);
 	return NULL;
 }
 
-int keywatch_start(const struct cfg *cfg, struct keycache *kc, struct keywatch **out)
+int keywatch_new(const struct cfg *cfg, struct keycache *kc, struct keywatch **out)
 {
 	struct keywatch *w;
 	int fd, rc;
@@ -152,18 +161,22 @@ int keywatch_start(const struct cfg *cfg, struct keycache *kc, struct keywatch *
 		rc = store_keys_watch(w->s, &fd);
 	if (rc == DS_OK && pipe2(w->stop, O_CLOEXEC) != 0)
 		rc = DS_EIO;
-	if (rc == DS_OK && pthread_create(&w->thread, NULL, watch_main, w) != 0)
-		rc = DS_ENOMEM;
 	if (rc != DS_OK) {
 		log_err("keys: cannot listen for key changes on other nodes: %s", ds_strerror(rc));
-		close(w->stop[0]);
-		close(w->stop[1]);
-		store_close(w->s);
-		cfg_free(w->cfg);
-		free(w);
+		keywatch_stop(w);
 		return rc;
 	}
 	*out = w;
+	return DS_OK;
+}
+
+int keywatch_run(struct keywatch *w)
+{
+	if (w == NULL)
+		return DS_OK;
+	if (pthread_create(&w->thread, NULL, watch_main, w) != 0)
+		return DS_ENOMEM;
+	w->started = true;
 	return DS_OK;
 }
 
@@ -171,11 +184,14 @@ void keywatch_stop(struct keywatch *w)
 {
 	if (w == NULL)
 		return;
-	if (write(w->stop[1], "x", 1) != 1)
+	if (w->started && write(w->stop[1], "x", 1) != 1)
 		log_warning("keys: cannot stop the key watcher cleanly");
-	pthread_join(w->thread, NULL);
-	close(w->stop[0]);
-	close(w->stop[1]);
+	if (w->started)
+		pthread_join(w->thread, NULL);
+	if (w->stop[0] >= 0)
+		close(w->stop[0]);
+	if (w->stop[1] >= 0)
+		close(w->stop[1]);
 	store_close(w->s);
 	cfg_free(w->cfg);
 	free(w);

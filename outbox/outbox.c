@@ -205,28 +205,55 @@ static bool lane_lease(struct lane *l, bool take, int64_t now)
 }
 
 /* One step of a lane: deliver what is due; the seconds to wait before the next. */
+/* The pair's pending deliveries (max at most) into *it, *n: DS_OK or not. */
+static int lane_items(struct lane *l, size_t max, struct outbox_item **it, size_t *n)
+{
+	return store_outbox_pair(l->store, l->zc->name, backend_name(l->b), max, it, n);
+}
+
+/* Hand the items over, record the result; the seconds to wait before the next step. */
+static int64_t lane_deliver(struct lane *l, struct outbox_item *it, size_t n, size_t max,
+			    int64_t now)
+{
+	char err[1400] = "";
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int rc = lane_hand_over(l, it, n, err, sizeof(err));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	l->gap_ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	if (l->gap_ms / 1000 >= (long)l->o->cfg->lease_time && store_shared(l->store))
+		log_warning("outbox: a delivery to backend %s of zone %s took %ld s, longer than "
+			    "store.lease-time: another node may have delivered meanwhile",
+			    backend_name(l->b), l->zname, l->gap_ms / 1000);
+	int64_t wait = lane_record(l, it, n, rc, err, (int64_t)time(NULL)) ? 0 : OUTBOX_STORE_WAIT;
+	if (rc == DS_OK && n < max) /* all delivered: the next change's node goes on */
+		lane_lease(l, false, now);
+	return wait;
+}
+
 static int64_t lane_step(struct lane *l)
 {
 	struct outbox_item *it = NULL;
 	size_t n = 0;
 	/* a snapshot backend writes the whole zone once for everything pending */
 	size_t max = backend_is_snapshot(l->b) ? OUTBOX_SNAPSHOT_BATCH : OUTBOX_BATCH;
-	if (store_outbox_pair(l->store, l->zc->name, backend_name(l->b), max, &it, &n) != DS_OK)
+	if (lane_items(l, max, &it, &n) != DS_OK)
 		return OUTBOX_STORE_WAIT;
 	int64_t now = (int64_t)time(NULL), wait = OUTBOX_POLL;
 	if (n > 0 && it[0].next_attempt > now) {
 		if (it[0].next_attempt - now < wait)
 			wait = it[0].next_attempt - now;
 	} else if (n > 0 && lane_lease(l, true, now)) {
-		char err[1400] = "";
-		struct timespec t0, t1;
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		int rc = lane_hand_over(l, it, n, err, sizeof(err));
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		l->gap_ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
-		wait = lane_record(l, it, n, rc, err, (int64_t)time(NULL)) ? 0 : OUTBOX_STORE_WAIT;
-		if (rc == DS_OK && n < max) /* all delivered: the next change's node goes on */
-			lane_lease(l, false, now);
+		/* another node may have delivered them before the lease was ours:
+		 * what is pending now, read under the lease */
+		if (store_shared(l->store)) {
+			store_outbox_items_free(it, n);
+			it = NULL;
+			n = 0;
+			if (lane_items(l, max, &it, &n) != DS_OK)
+				return OUTBOX_STORE_WAIT;
+		}
+		wait = n > 0 && it[0].next_attempt <= now ? lane_deliver(l, it, n, max, now) : 0;
 	}
 	store_outbox_items_free(it, n);
 	return wait;

@@ -176,9 +176,15 @@ bool replay_seen(struct receiver *r, struct job *j)
 	int old = replay_lookup(r->replay, j->digest, now);
 	/* another node may have seen it: its row is in the shared store (read
 	 * under the store's write lock, so no node can be adding it now) */
-	if (old < 0 && store_shared(r->store) &&
-	    store_replay_find(r->store, j->digest, now, &old) != DS_OK)
-		old = -1;
+	if (old < 0 && store_shared(r->store)) {
+		int rc = store_replay_find(r->store, j->digest, now, &old);
+		if (rc != DS_OK && rc != DS_ENOENT) { /* cannot tell: not applied */
+			job_decide(j, RES_SERVFAIL, STORE_DOWN);
+			return true;
+		}
+		if (rc == DS_ENOENT)
+			old = -1;
+	}
 	if (old < 0)
 		return false;
 	atomic_fetch_add(&r->ctr.replays, 1);

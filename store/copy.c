@@ -3,12 +3,11 @@
  *
  * `dsyncd store-copy` moves a SQLite store into PostgreSQL (or back): every
  * row of every table, ids kept, in one transaction on the target, which
- * must be empty; the source is read under its write lock (no node may
- * change it meanwhile).  The counts the schema keeps by triggers
- * (key_counts, zone_counts) are made again by the target's own triggers,
- * and leases, which belong to running nodes, are not copied.  Then both
- * stores are compared table by table: the number of rows and a digest of
- * their contents, which must be equal, counts included.
+ * must be empty; the source is read in one snapshot (a read transaction;
+ * REPEATABLE READ on PostgreSQL), in which the comparison is made too.  The counts the schema keeps
+ * by triggers (key_counts, zone_counts) are made again by the target's own triggers, and leases,
+ * which belong to running nodes, are not copied.  Then both stores are compared table by table: the
+ * number of rows and a digest of their contents, which must be equal, counts included.
  */
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -259,21 +258,24 @@ int store_copy(const char *from_spec, const char *to_spec, FILE *out)
 
 	if (rc == DS_OK)
 		rc = store_open(to_spec, &to);
-	/* the source held still, the target all or nothing */
+	/* the source read in one snapshot (copied and compared in it), the
+	 * target written all or nothing */
 	if (rc == DS_OK)
-		rc = store_begin(from);
+		rc = db_exec(store_db(from), db_is_pg(store_db(from))
+						 ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+						 : "BEGIN");
 	if (rc == DS_OK && (rc = store_begin(to)) == DS_OK) {
 		rc = copy_all(from, to, out);
 		rc = rc == DS_OK ? store_commit(to) : (store_rollback(to), rc);
 	}
-	if (from != NULL)
-		store_rollback(from);
 	if (rc == DS_OK) {
 		fprintf(out, "store-copy: %s -> %s\n", store_label(from), store_label(to));
 		rc = store_compare(from, to, out);
 		if (rc == DS_EEXIST)
 			fprintf(out, "store-copy: the stores differ after the copy\n");
 	}
+	if (from != NULL)
+		store_rollback(from);
 	store_close(to);
 	store_close(from);
 	return rc;

@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/err.h"
 #include "common/log.h"
@@ -37,19 +38,21 @@
 /* the writers' advisory lock: any number, the same on every node ("dsyn") */
 #define WRITE_LOCK "1685288302"
 #define CONNECT_TIMEOUT "5"
+#define RETRY_MS 1000 /* between attempts to connect again: fail fast meanwhile */
 
 struct db_pg {
 	struct db base;
 	PGconn *conn;
-	unsigned gen;	 /* session number: statements prepare again in a new one */
-	unsigned nstmt;	 /* statement names: "ds1", "ds2" ... */
-	int64_t changes; /* rows of the last command */
-	bool broken;	 /* the session is lost: open a new one at the next use */
-	char *channel;	 /* the channel listened on (NULL: none) */
-	bool missed;	 /* announcements may have been lost with a session */
-	bool tx;	 /* a transaction of ours is open (BEGIN done, no COMMIT/ROLLBACK yet) */
-	bool tx_lost;	 /* ... and went with a lost session: only ROLLBACK until it is ended */
-	bool said_down;	 /* "unreachable" logged once until it is back */
+	unsigned gen;	  /* session number: statements prepare again in a new one */
+	unsigned nstmt;	  /* statement names: "ds1", "ds2" ... */
+	int64_t changes;  /* rows of the last command */
+	bool broken;	  /* the session is lost: open a new one at the next use */
+	char *channel;	  /* the channel listened on (NULL: none) */
+	bool missed;	  /* announcements may have been lost with a session */
+	bool tx;	  /* a transaction of ours is open (BEGIN done, no COMMIT/ROLLBACK yet) */
+	bool tx_lost;	  /* ... and went with a lost session: only ROLLBACK until it is ended */
+	int64_t retry_at; /* no new connection attempt before (monotonic ms) */
+	bool said_down;	  /* "unreachable" logged once until it is back */
 };
 
 struct param {
@@ -104,6 +107,22 @@ static char *pg_label(PGconn *c)
 	return strdup(buf);
 }
 
+/* Whether the session has a transaction open, as the server says. */
+static void tx_track(struct db *db)
+{
+	PGTransactionStatusType t = PQtransactionStatus(dbp(db)->conn);
+
+	dbp(db)->tx = t == PQTRANS_INTRANS || t == PQTRANS_INERROR || t == PQTRANS_ACTIVE;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* What a failed result means for the store. */
 static int pg_fail(struct db *db, const PGresult *r, const char *what)
 {
@@ -118,6 +137,8 @@ static int pg_fail(struct db *db, const PGresult *r, const char *what)
 	if (d->broken && d->tx) {
 		d->tx = false;
 		d->tx_lost = true;
+	} else if (!d->broken) { /* a failed COMMIT ends the transaction, say */
+		tx_track(db);
 	}
 	/* lock_not_available, serialization_failure, deadlock_detected */
 	if (state && (strcmp(state, "55P03") == 0 || strcmp(state, "40001") == 0 ||
@@ -161,11 +182,19 @@ static int tx_gate(struct db *db, enum tx_kind kind, bool *done)
 	return DS_ESTORE;
 }
 
-/* After a statement of kind succeeded. */
-static void tx_after(struct db *db, enum tx_kind kind)
+/*
+ * After a statement of kind succeeded: a COMMIT of a transaction that had
+ * failed is answered "ROLLBACK" (a success), which is no commit at all.
+ */
+static int tx_after(struct db *db, enum tx_kind kind, const PGresult *r)
 {
-	if (kind != TXK_OTHER)
-		dbp(db)->tx = false;
+	bool rolled_back = kind == TXK_COMMIT && strcmp(PQcmdStatus((PGresult *)r), "COMMIT") != 0;
+
+	tx_track(db);
+	if (!rolled_back)
+		return DS_OK;
+	log_err("store %s: COMMIT: the transaction had failed and was rolled back", db->label);
+	return DS_ESTORE;
 }
 
 /* Run one command with no parameters and no rows wanted. */
@@ -180,7 +209,7 @@ static int pg_run(struct db *db, const char *sql)
 		ret = pg_fail(db, r, sql);
 	} else {
 		d->changes = strtoll(PQcmdTuples(r), NULL, 10);
-		tx_after(db, tx_kind_of(sql));
+		ret = tx_after(db, tx_kind_of(sql), r);
 	}
 	PQclear(r);
 	return ret;
@@ -217,8 +246,11 @@ static int pg_ready(struct db *db)
 		d->tx = false;
 		d->tx_lost = true;
 	}
+	if (mono_ms() < d->retry_at)
+		return DS_ESTORE; /* tried a moment ago: fail fast */
 	PQreset(d->conn);
 	if (PQstatus(d->conn) != CONNECTION_OK) {
+		d->retry_at = mono_ms() + RETRY_MS;
 		if (!d->said_down)
 			log_err("store %s: the database is unreachable: %.*s", db->label,
 				(int)strcspn(PQerrorMessage(d->conn), "\n"),
@@ -240,17 +272,29 @@ static int pg_ready(struct db *db)
 	return DS_OK;
 }
 
+/*
+ * Ready to run a statement of kind: a lost transaction's statements fail,
+ * and its ROLLBACK ends it (*done), without the server; else a session
+ * (made again when lost; a transaction found lost then is handled alike).
+ */
+static int pg_usable(struct db *db, enum tx_kind kind, bool *done)
+{
+	int ret = tx_gate(db, kind, done);
+
+	if (ret != DS_OK || *done)
+		return ret;
+	ret = pg_ready(db);
+	return ret == DS_OK ? tx_gate(db, kind, done) : ret;
+}
+
 static int pg_exec(struct db *db, const char *sql)
 {
 	bool done = false;
-	int ret = pg_ready(db);
+	int ret = pg_usable(db, tx_kind_of(sql), &done);
 
-	if (ret == DS_OK)
-		ret = tx_gate(db, tx_kind_of(sql), &done);
-	if (done)
-		return DS_OK;
-
-	return ret == DS_OK ? pg_run(db, sql) : ret;
+	if (ret != DS_OK || done)
+		return ret;
+	return pg_run(db, sql);
 }
 
 /* The shared text's ?N as $N (outside quoted literals); *n: the largest N. */
@@ -406,7 +450,11 @@ static int pg_run_stmt(struct stmt_pg *st)
 		return ret;
 	}
 	d->changes = strtoll(PQcmdTuples(r), NULL, 10);
-	tx_after(db, st->kind);
+	ret = tx_after(db, st->kind, r);
+	if (ret != DS_OK) {
+		PQclear(r);
+		return ret;
+	}
 	st->res = r;
 	st->nrows = PQntuples(r);
 	st->row = -1;
@@ -419,9 +467,7 @@ static int pg_step(struct db_stmt *s)
 
 	if (st->res == NULL) {
 		bool done = false;
-		int ret = pg_ready(s->db);
-		if (ret == DS_OK)
-			ret = tx_gate(s->db, st->kind, &done);
+		int ret = pg_usable(s->db, st->kind, &done);
 		if (ret == DS_OK && done) /* the ROLLBACK of a lost transaction */
 			return DB_DONE;
 		if (ret == DS_OK)
@@ -505,8 +551,11 @@ static bool pg_in_tx(struct db *db)
 
 static int pg_begin(struct db *db)
 {
-	int ret = pg_exec(db, "BEGIN");
+	int ret;
 
+	/* a transaction lost before is over: a new one may begin */
+	dbp(db)->tx_lost = false;
+	ret = pg_exec(db, "BEGIN");
 	if (ret == DS_OK) {
 		dbp(db)->tx = true;
 		ret = pg_run(db, "SELECT pg_advisory_xact_lock(" WRITE_LOCK ")");

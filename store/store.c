@@ -221,8 +221,10 @@ static const char *const st_sql[ST_COUNT] = {
 			"VALUES (?1, ?2, 'pending', 0, ?3)",
     [ST_OUTBOX_DUE] = OUTBOX_SELECT "WHERE d.state = 'pending' AND d.next_attempt <= ?1 "
 				    "ORDER BY d.change_id, d.id LIMIT ?2",
+    /* a delivery another node recorded first is not recorded again */
     [ST_DELIVERY_DONE] = "UPDATE delivery SET state = 'done', attempts = attempts + 1, "
-			 "last_attempt = ?2, delivered_at = ?2, last_error = NULL WHERE id = ?1",
+			 "last_attempt = ?2, delivered_at = ?2, last_error = NULL "
+			 "WHERE id = ?1 AND state = 'pending'",
     [ST_DELIVERY_FAILED] = "UPDATE delivery SET attempts = attempts + 1, last_attempt = ?2, "
 			   "next_attempt = ?3, last_error = ?4 "
 			   "WHERE id = ?1 AND state = 'pending'",
@@ -1980,10 +1982,18 @@ static char node_name[300];
 static void node_name_make(void)
 {
 	char host[256] = "";
+	unsigned nonce = 0;
+	FILE *f = fopen("/dev/urandom", "re");
 
 	if (gethostname(host, sizeof(host) - 1) != 0)
 		snprintf(host, sizeof(host), "?");
-	snprintf(node_name, sizeof(node_name), "%s:%ld", host, (long)getpid());
+	/* containers may share a host name and a PID: a random part keeps two
+	 * processes apart */
+	if (f == NULL || fread(&nonce, sizeof(nonce), 1, f) != 1)
+		nonce = (unsigned)time(NULL) ^ (unsigned)getpid();
+	if (f != NULL)
+		fclose(f);
+	snprintf(node_name, sizeof(node_name), "%s:%08x:%ld", host, nonce, (long)getpid());
 }
 
 const char *store_node_name(void)

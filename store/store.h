@@ -434,7 +434,7 @@ int store_delivery_retry(struct store *s, int64_t id, int64_t now);
 /*
  * Every row of the store from_spec into the store to_spec (store_open
  * specs), which must hold none (else DS_EREFUSED, nothing copied): in one
- * transaction on the target, the source read under its write lock.  Then
+ * transaction on the target, the source read in one snapshot.  Then
  * both are compared (store_compare); DS_EEXIST when they differ.  A report
  * goes to out.
  */
@@ -443,7 +443,7 @@ int store_copy(const char *from_spec, const char *to_spec, FILE *out);
  * table to out; DS_EEXIST when some table differs. */
 int store_compare(struct store *a, struct store *b, FILE *out);
 
-/* This process as a lease holder: "host:pid" (the same for every call). */
+/* This process as a lease holder: "host:random:pid" (the same for every call). */
 const char *store_node_name(void);
 int store_lease_take(struct store *s, const char *name, const char *holder, int64_t now,
 		     int64_t until);
