@@ -77,6 +77,8 @@ struct db_ops {
 	int (*listen)(struct db *db, const char *channel);
 	int (*fd)(struct db *db);
 	int (*notices)(struct db *db, void (*cb)(void *arg, const char *payload), void *arg);
+	/* rows read one at a time (NULL: they are already) */
+	void (*stream)(struct db_stmt *st);
 };
 
 /* What every driver's struct db starts with. */
@@ -113,6 +115,16 @@ static inline void db_finalize(struct db_stmt *st)
 {
 	if (st != NULL)
 		st->db->ops->finalize(st);
+}
+/*
+ * Rows of st read one at a time, not all at its first step: for walks over
+ * a whole zone or every key.  Until its last row (or db_reset) no other
+ * statement may run on the connection.
+ */
+static inline void db_stream(struct db_stmt *st)
+{
+	if (st->db->ops->stream != NULL)
+		st->db->ops->stream(st);
 }
 /* Close a connection (an open transaction is rolled back); NULL is a no-op. */
 static inline void db_close(struct db *db)

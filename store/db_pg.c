@@ -71,6 +71,8 @@ struct stmt_pg {
 	int nparams;
 	struct param *p;
 	unsigned gen; /* session it was prepared in (0: none) */
+	bool stream;  /* rows one at a time (db_stream): sent, not yet all read */
+	bool sent;
 	PGresult *res;
 	int row, nrows;
 	unsigned char **blobs; /* decoded BYTEA columns (PQunescapeBytea) */
@@ -358,6 +360,12 @@ static void pg_reset(struct db_stmt *s)
 	st->res = NULL;
 	st->row = -1;
 	st->nrows = 0;
+	if (st->sent) { /* a walk stopped early: the rest read and dropped */
+		PGresult *r;
+		while ((r = PQgetResult(dbp(s->db)->conn)) != NULL)
+			PQclear(r);
+		st->sent = false;
+	}
 }
 
 static void pg_finalize(struct db_stmt *s)
@@ -419,12 +427,11 @@ static int pg_bind_null(struct db_stmt *s, int i)
 }
 
 /* Prepare in this session when not done yet, then run with the bound values. */
-static int pg_run_stmt(struct stmt_pg *st)
+/* Prepared in this session (again after a new one). */
+static int pg_prepared(struct stmt_pg *st)
 {
 	struct db *db = st->base.db;
 	struct db_pg *d = dbp(db);
-	const char *vals[st->nparams + 1];
-	int lens[st->nparams + 1], fmts[st->nparams + 1];
 	PGresult *r;
 	int ret = DS_OK;
 
@@ -435,6 +442,61 @@ static int pg_run_stmt(struct stmt_pg *st)
 		if (ret == DS_OK)
 			st->gen = d->gen;
 	}
+	return ret;
+}
+
+/*
+ * A streamed walk's next row: the statement sent at the first step in
+ * single-row mode, then one result a row, so that a walk over a million
+ * rows does not hold them all in memory.  The connection is busy until the
+ * last row (or pg_reset): the walk's callback must not use the store.
+ */
+static int pg_step_stream(struct stmt_pg *st)
+{
+	struct db *db = st->base.db;
+	PGconn *c = dbp(db)->conn;
+	const char *vals[st->nparams + 1];
+	int lens[st->nparams + 1], fmts[st->nparams + 1];
+	int ret = DS_OK;
+
+	if (!st->sent) {
+		for (int i = 0; i < st->nparams; i++) {
+			vals[i] = st->p[i].val;
+			lens[i] = st->p[i].len;
+			fmts[i] = st->p[i].fmt;
+		}
+		if (!PQsendQueryPrepared(c, st->name, st->nparams, vals, lens, fmts, 0))
+			return pg_fail(db, NULL, st->sql);
+		st->sent = true;
+		PQsetSingleRowMode(c);
+	}
+	PQclear(st->res);
+	st->res = PQgetResult(c);
+	ExecStatusType t = PQresultStatus(st->res);
+	if (st->res != NULL && t == PGRES_SINGLE_TUPLE) {
+		st->row = 0;
+		st->nrows = 1;
+		return DB_ROW;
+	}
+	if (st->res != NULL && t != PGRES_TUPLES_OK)
+		ret = pg_fail(db, st->res, st->sql);
+	PQclear(st->res);
+	st->res = NULL;
+	for (PGresult *r; (r = PQgetResult(c)) != NULL;)
+		PQclear(r);
+	st->sent = false;
+	return ret != DS_OK ? ret : DB_DONE;
+}
+
+static int pg_run_stmt(struct stmt_pg *st)
+{
+	struct db *db = st->base.db;
+	struct db_pg *d = dbp(db);
+	const char *vals[st->nparams + 1];
+	int lens[st->nparams + 1], fmts[st->nparams + 1];
+	PGresult *r;
+	int ret = pg_prepared(st);
+
 	if (ret != DS_OK)
 		return ret;
 	for (int i = 0; i < st->nparams; i++) {
@@ -465,6 +527,16 @@ static int pg_step(struct db_stmt *s)
 {
 	struct stmt_pg *st = stp(s);
 
+	if (st->stream && !st->sent) {
+		bool done = false;
+		int ret = pg_usable(s->db, st->kind, &done);
+		if (ret == DS_OK)
+			ret = pg_prepared(st);
+		if (ret != DS_OK)
+			return ret;
+	}
+	if (st->stream)
+		return pg_step_stream(st);
 	if (st->res == NULL) {
 		bool done = false;
 		int ret = pg_usable(s->db, st->kind, &done);
@@ -620,6 +692,11 @@ static void pg_close(struct db *db)
 	free(d);
 }
 
+static void pg_stream(struct db_stmt *s)
+{
+	stp(s)->stream = true;
+}
+
 static const struct db_ops pg_ops = {
     .name = "postgresql",
     .close = pg_close,
@@ -642,6 +719,7 @@ static const struct db_ops pg_ops = {
     .listen = pg_listen,
     .fd = pg_fd,
     .notices = pg_notices,
+    .stream = pg_stream,
 };
 
 int db_pg_open(const char *conninfo, struct db **out)

@@ -634,6 +634,11 @@ int store_open(const char *spec, struct store **out)
 		const char *sql = db_is_pg(s->db) && st_pg[i] != NULL ? st_pg[i] : st_sql[i];
 		ret = db_prepare(s->db, sql, &s->st[i]);
 	}
+	/* the two walks that may cover a million rows: one row at a time */
+	if (ret == DS_OK) {
+		db_stream(s->st[ST_KEYS_ALL]);
+		db_stream(s->st[ST_ZONE_DELEG]);
+	}
 	if (ret != DS_OK) {
 		store_close(s);
 		return ret;

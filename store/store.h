@@ -27,7 +27,10 @@
  *
  * Callbacks of the *_foreach walks run while the walk's statement is open:
  * they may call other store functions (other statements) but must not start
- * the same walk again, nor commit/roll back.
+ * the same walk again, nor commit/roll back -- except the callbacks of
+ * store_keys_foreach and store_zone_deleg_foreach, which may not use the
+ * store at all: those walks can cover a million rows, which PostgreSQL
+ * hands over one at a time on the busy connection.
  *
  * Names are passed as uncompressed wire names; the store keeps them both as
  * canonical lower-case wire blobs (for lookups) and presentation text (for

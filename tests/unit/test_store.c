@@ -1332,6 +1332,57 @@ static void test_nodes(void)
 	store_close(m);
 }
 
+static int stop_at_first(void *arg, const uint8_t *child, const struct drr *rr)
+{
+	(void)child;
+	(void)rr;
+	(*(int *)arg)++;
+	return 7;
+}
+
+static int count_key(void *arg, const struct store_key *k)
+{
+	(void)k;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* A walk stopped at its first row leaves the connection usable (on
+ * PostgreSQL these walks read one row at a time); a whole walk sees every
+ * row, and a key walk inside a transaction sees its own writes. */
+static void test_walk_stop(void)
+{
+	struct store *m = NULL;
+	struct deleg d = {0};
+	int64_t zid, cid, got;
+	int n = 0, keys = 0;
+
+	CHECK_EQ(fresh(&m), DS_OK);
+	if (m == NULL)
+		return;
+	CHECK_EQ(store_zone_ensure(m, N("walk."), &zid), DS_OK);
+	for (int i = 0; i < 50; i++) {
+		char name[64];
+		snprintf(name, sizeof(name), "c%d.walk.", i);
+		d.n = 0;
+		d.rr[d.n++] = mk_ns(name, "ns1.example.net.", 3600);
+		d.rr[d.n++] = mk_ns(name, "ns2.example.net.", 3600);
+		CHECK_EQ(store_child_ensure(m, zid, N(name), &cid), DS_OK);
+		CHECK_EQ(store_deleg_write(m, cid, &d), DS_OK);
+		add_key(m, cid, (uint8_t)(0x40 + i), KEY_TRUSTED);
+	}
+	CHECK_EQ(store_zone_deleg_foreach(m, N("walk."), stop_at_first, &n), 7);
+	CHECK_EQ(n, 1);
+	CHECK_EQ(store_zone_find(m, N("walk."), &got), DS_OK);
+	CHECK_EQ(got, zid);
+	CHECK_EQ(store_begin(m), DS_OK);
+	add_key(m, cid, 0x7f, KEY_KNOWN);
+	CHECK_EQ(store_keys_foreach(m, count_key, &keys), DS_OK);
+	CHECK_EQ(keys, 51);
+	CHECK_EQ(store_commit(m), DS_OK);
+	store_close(m);
+}
+
 /* PostgreSQL: a session lost inside a transaction.  What the transaction
  * wrote is gone with it: its COMMIT must fail (not "succeed" in a new
  * session with nothing to commit), until ROLLBACK ends it; then the store
@@ -2660,6 +2711,7 @@ static void suite(void)
 	test_key_delete_counts();
 	test_nodes();
 	test_lost_session();
+	test_walk_stop();
 	test_deleg_change();
 	test_children_page();
 	test_validations_page();
