@@ -163,6 +163,8 @@ pg_stop "$T/pg"
 out=$(dsn 0 -k "$K1" --add "child.example. 3600 NS ns-down.provider.net.")
 expect "database down: SERVFAIL" SERVFAIL "$(f_rcode "$out")"
 expect_match "with an EDE saying the store is unavailable" "store unavailable" "$(f_text "$out")"
+ready() { curl -s -o /dev/null -w '%{http_code}' "http://${NODES[$1]}:8053/readyz"; }
+expect "database down: /readyz says not ready (load balancers route elsewhere)" 503 "$(ready 2)"
 expect "nsupdate: SERVFAIL" SERVFAIL "$( { echo "zone example."; echo "update add child.example. 3600 NS ns-down.provider.net."; } | nsu "$K1" ${NODES[1]} $PORT)"
 pg_restart "$T/pg" || not_ok "PostgreSQL starts again"
 back() {
@@ -173,6 +175,7 @@ for i in 0 1 2; do
 	wait_for 300 back $i && ok "node $i: UPDATEs accepted again once the database is back" ||
 		not_ok "node $i did not recover"
 done
+expect "database back: /readyz says ready" 200 "$(ready 2)"
 expect "what was refused is not there" 0 \
 	"$(sql "select count(*) from delegation where rdata_text = 'ns-down.provider.net.'")"
 reread() { grep -q "keys: read again" "$T/n$1.log"; }
