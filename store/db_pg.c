@@ -427,6 +427,16 @@ static int pg_bind_null(struct db_stmt *s, int i)
 }
 
 /* Prepare in this session when not done yet, then run with the bound values. */
+/* The bound values as libpq takes them. */
+static void params(const struct stmt_pg *st, const char **vals, int *lens, int *fmts)
+{
+	for (int i = 0; i < st->nparams; i++) {
+		vals[i] = st->p[i].val;
+		lens[i] = st->p[i].len;
+		fmts[i] = st->p[i].fmt;
+	}
+}
+
 /* Prepared in this session (again after a new one). */
 static int pg_prepared(struct stmt_pg *st)
 {
@@ -460,11 +470,7 @@ static int pg_step_stream(struct stmt_pg *st)
 	int ret = DS_OK;
 
 	if (!st->sent) {
-		for (int i = 0; i < st->nparams; i++) {
-			vals[i] = st->p[i].val;
-			lens[i] = st->p[i].len;
-			fmts[i] = st->p[i].fmt;
-		}
+		params(st, vals, lens, fmts);
 		if (!PQsendQueryPrepared(c, st->name, st->nparams, vals, lens, fmts, 0))
 			return pg_fail(db, NULL, st->sql);
 		st->sent = true;
@@ -499,11 +505,7 @@ static int pg_run_stmt(struct stmt_pg *st)
 
 	if (ret != DS_OK)
 		return ret;
-	for (int i = 0; i < st->nparams; i++) {
-		vals[i] = st->p[i].val;
-		lens[i] = st->p[i].len;
-		fmts[i] = st->p[i].fmt;
-	}
+	params(st, vals, lens, fmts);
 	r = PQexecPrepared(d->conn, st->name, st->nparams, vals, lens, fmts, 0);
 	ExecStatusType t = PQresultStatus(r);
 	if (t != PGRES_COMMAND_OK && t != PGRES_TUPLES_OK) {
