@@ -107,6 +107,23 @@ static bool include_ok(struct loader *L, const char *file, int line, const char 
  * file that includes itself twice would be read 2^10 times).  False, with
  * the problem said, when not.
  */
+/*
+ * An @include's file name between b and e as libconfig would take it
+ * literally: not empty, no backslash (libconfig would unescape it, and an
+ * escaped NUL makes it another name than the one checked here: the
+ * configuration's own folder, which libconfig's scanner cannot read and
+ * exits on), no control character.
+ */
+static bool plain_name(const char *b, const char *e)
+{
+	if (b == e)
+		return false;
+	for (; b < e; b++)
+		if ((unsigned char)*b < 0x20 || *b == '\\' || *b == 0x7f)
+			return false;
+	return true;
+}
+
 static bool includes_ok(struct loader *L, const char *file, int depth)
 {
 	FILE *f = fopen(file, "r");
@@ -130,7 +147,16 @@ static bool includes_ok(struct loader *L, const char *file, int depth)
 			    t[k + 8] != '\0') {
 				k += 8 + strspn(t + k + 8, " \t");
 				char *end = t[k] == '"' ? memchr(t + k + 1, '"', n - k - 1) : NULL;
-				if (end != NULL) {
+				if (end != NULL && !plain_name(t + k + 1, end)) {
+					ok = false;
+					L->nerr++;
+					if (L->errf)
+						fprintf(
+						    L->errf,
+						    "%s:%d: @include: the file name must be plain "
+						    "text (no escapes, no control characters)\n",
+						    file, line);
+				} else if (end != NULL) {
 					*end = '\0';
 					ok = include_ok(L, file, line, t + k + 1, depth);
 					*end = '"';
