@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <openssl/rand.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1698,14 +1699,6 @@ int store_key_counts(struct store *s, int64_t counts[KEY_REVOKED + 1])
 	return rows_each(s, st_get(s, ST_KEY_COUNTS), key_count_row, counts);
 }
 
-/* A page size as SQL LIMIT (a signed 64-bit integer). */
-
-/* A text column, NULL for SQL NULL; valid until the next step or reset. */
-static const char *col_str(struct db_stmt *st, int col)
-{
-	return db_col_text(st, col);
-}
-
 static int child_row(struct store *s, struct db_stmt *st, void *ctx)
 {
 	const struct walk *w = ctx;
@@ -1786,7 +1779,7 @@ static int waiting_row(struct store *s, struct db_stmt *st, void *ctx)
 		ret = col_names(s, st, 1, r->zone, r->child);
 	}
 	if (ret == DS_OK)
-		ret = key_state_from_str(col_str(st, 5), &r->state);
+		ret = key_state_from_str(db_col_text(st, 5), &r->state);
 	if (ret == DS_OK) {
 		r->alg = (uint8_t)db_col_int(st, 3);
 		r->tag = (uint16_t)db_col_int(st, 4);
@@ -1850,15 +1843,15 @@ static int audit_row(struct store *s, struct db_stmt *st, void *ctx)
 	    .a =
 		{
 		    .time = db_col_int64(st, 1),
-		    .client = col_str(st, 2),
-		    .zone = col_str(st, 3),
-		    .child = col_str(st, 4),
+		    .client = db_col_text(st, 2),
+		    .zone = db_col_text(st, 3),
+		    .child = db_col_text(st, 4),
 		    .key_tag = (int)col_time(st, 5),
-		    .actor = col_str(st, 6),
-		    .request = col_str(st, 7),
-		    .result = col_str(st, 8),
+		    .actor = db_col_text(st, 6),
+		    .request = db_col_text(st, 7),
+		    .result = db_col_text(st, 8),
 		    .rcode = db_col_int(st, 9),
-		    .reason = col_str(st, 10),
+		    .reason = db_col_text(st, 10),
 		},
 	};
 
@@ -1898,16 +1891,16 @@ static int delivery_row(struct store *s, struct db_stmt *st, void *ctx)
 	struct delivery_row d = {
 	    .id = db_col_int64(st, 0),
 	    .change_id = db_col_int64(st, 1),
-	    .zone = col_str(st, 2),
-	    .child = col_str(st, 3),
-	    .backend = col_str(st, 4),
-	    .state = col_str(st, 5),
+	    .zone = db_col_text(st, 2),
+	    .child = db_col_text(st, 3),
+	    .backend = db_col_text(st, 4),
+	    .state = db_col_text(st, 5),
 	    .attempts = db_col_int(st, 6),
 	    .next_attempt = db_col_int64(st, 7),
 	    .last_attempt = col_time(st, 8),
 	    .delivered_at = col_time(st, 9),
-	    .last_error = col_str(st, 10),
-	    .changes = col_str(st, 11),
+	    .last_error = db_col_text(st, 10),
+	    .changes = db_col_text(st, 11),
 	    .created = db_col_int64(st, 12),
 	};
 
@@ -1988,16 +1981,13 @@ static void node_name_make(void)
 {
 	char host[256] = "";
 	unsigned nonce = 0;
-	FILE *f = fopen("/dev/urandom", "re");
 
 	if (gethostname(host, sizeof(host) - 1) != 0)
 		snprintf(host, sizeof(host), "?");
 	/* containers may share a host name and a PID: a random part keeps two
 	 * processes apart */
-	if (f == NULL || fread(&nonce, sizeof(nonce), 1, f) != 1)
+	if (RAND_bytes((unsigned char *)&nonce, sizeof(nonce)) != 1)
 		nonce = (unsigned)time(NULL) ^ (unsigned)getpid();
-	if (f != NULL)
-		fclose(f);
 	snprintf(node_name, sizeof(node_name), "%s:%08x:%ld", host, nonce, (long)getpid());
 }
 
