@@ -17,7 +17,7 @@
 
 CC       ?= cc
 BUILD    ?= build
-PKGS      = ldns openssl sqlite3 libpq libconfig libmicrohttpd libunbound jansson libcurl
+PKGS      = ldns openssl libsodium sqlite3 libpq libconfig libmicrohttpd libunbound jansson libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ifeq ($(PKG_LIBS),)
@@ -133,7 +133,7 @@ units: $(UNIT_BIN)
 # --- packages -----------------------------------------------------------
 DEB_BUILD = build-essential pkg-config libldns-dev libssl-dev libsqlite3-dev \
             libconfig-dev libmicrohttpd-dev libunbound-dev libevent-dev nettle-dev \
-            libjansson-dev libcurl4-openssl-dev libpq-dev
+            libjansson-dev libcurl4-openssl-dev libpq-dev libsodium-dev
 DEB_TEST  = bind9-dnsutils bind9-utils knot knot-dnsutils ldnsutils sqlite3 \
             python3 iproute2 procps dns-root-data prometheus curl unbound \
             libxml2-utils bind9 nsd pdns-server pdns-backend-sqlite3 postgresql \

@@ -33,7 +33,7 @@ const struct alg_info *sig0_alg_info(uint8_t alg);
  * (then pkey is the key pair).  Immutable after creation.
  */
 struct sig0_key {
-	EVP_PKEY *pkey;
+	EVP_PKEY *pkey; /* NULL for an Ed25519 public key (libsodium uses rdata) */
 	/* RSA/ECDSA: a context set up for EVP_PKEY_verify() with the digest;
 	 * each verification works on a duplicate (see crypto_verify). */
 	EVP_PKEY_CTX *vctx;

@@ -1,6 +1,9 @@
 /*
  * sig0/sig0.c -- SIG(0) (RFC 2931): public keys from KEY RDATA, the signed
- * data of a SIG(0) record, verification and signing with OpenSSL 3 EVP.
+ * data of a SIG(0) record, verification and signing with OpenSSL 3 EVP;
+ * Ed25519 signatures are verified with libsodium, which does it more than
+ * twice as fast as OpenSSL 3.0 (tests/bench, B2) and is stricter: it also
+ * refuses small-order points and non-canonical encodings.
  *
  * Verification runs over the received bytes.  The signed data is never
  * copied for RSA/ECDSA: it is streamed into the digest as a short list of
@@ -24,6 +27,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
+#include <sodium.h>
 
 #include "common/dname.h"
 #include "common/err.h"
@@ -263,6 +267,9 @@ static int ec_import(const struct alg_info *ai, const uint8_t *k, size_t klen, E
 static int ed_import(const struct alg_info *ai, const uint8_t *k, size_t klen, EVP_PKEY **out,
 		     char *why, size_t whylen)
 {
+	/* libsodium verifies Ed25519 from the RDATA itself: no OpenSSL object */
+	if (ai->alg == ALG_ED25519)
+		return DS_OK;
 	*out = EVP_PKEY_new_raw_public_key_ex(NULL, ai->otype, NULL, k, klen);
 	if (*out == NULL) {
 		ds_why(why, whylen, "%s key not accepted by OpenSSL", ai->otype);
@@ -322,7 +329,7 @@ int sig0_key_check(const uint8_t *rdata, size_t rdlen, const struct sig0_limits 
 	return key_check(rdata, rdlen, lim, &ai, &rp, &siglen, why, whylen);
 }
 
-/* Check the KEY RDATA and make an EVP_PKEY of it. */
+/* Check the KEY RDATA and make an EVP_PKEY of it (none for Ed25519). */
 static int key_import(const uint8_t *rdata, size_t rdlen, const struct sig0_limits *lim,
 		      EVP_PKEY **pkey, const struct alg_info **aip, size_t *siglen, char *why,
 		      size_t whylen)
@@ -615,6 +622,42 @@ static size_t ecdsa_raw_to_der(const uint8_t *sig, size_t len, uint8_t *out)
 	return hl + bl;
 }
 
+static pthread_once_t sodium_once = PTHREAD_ONCE_INIT;
+
+static void sodium_start(void)
+{
+	if (sodium_init() < 0)
+		abort(); /* only when the system has no random source at all */
+}
+
+/* Ed25519 by libsodium: the public key is the KEY RDATA after its 4-octet
+ * header.  As with OpenSSL, any 32 octets make a key; one that is not a
+ * point of prime order verifies nothing. */
+static int verify_ed25519(const struct sig0_key *k, const uint8_t *data, size_t len,
+			  const uint8_t *sig)
+{
+	pthread_once(&sodium_once, sodium_start);
+	return crypto_sign_verify_detached(sig, data, len, k->rdata + 4) == 0 ? DS_OK : DS_EBADSIG;
+}
+
+/* Ed448 by OpenSSL (libsodium has no Ed448). */
+static int verify_ed448(const struct sig0_key *k, const uint8_t *data, size_t len,
+			const uint8_t *sig, size_t siglen)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	int rc;
+	if (ctx == NULL)
+		rc = DS_ENOMEM;
+	else if (EVP_DigestVerifyInit_ex(ctx, NULL, NULL, NULL, NULL, k->pkey, NULL) != 1)
+		rc = DS_ECRYPTO;
+	else
+		rc = EVP_DigestVerify(ctx, sig, siglen, data, len) == 1 ? DS_OK : DS_EBADSIG;
+	EVP_MD_CTX_free(ctx);
+	if (rc != DS_OK)
+		ERR_clear_error(); /* a bad signature leaves entries on the queue */
+	return rc;
+}
+
 /* EdDSA: one shot over the joined data (no pre-hash in RFC 8080). */
 static int crypto_verify_ed(const struct sig0_key *k, const struct sdata *d, const uint8_t *sig,
 			    size_t siglen)
@@ -623,20 +666,13 @@ static int crypto_verify_ed(const struct sig0_key *k, const struct sdata *d, con
 
 	if (siglen != k->siglen)
 		return DS_EBADSIG;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	uint8_t *buf = sdata_join(d, stackbuf);
-	int rc;
-	if (ctx == NULL || buf == NULL)
-		rc = DS_ENOMEM;
-	else if (EVP_DigestVerifyInit_ex(ctx, NULL, NULL, NULL, NULL, k->pkey, NULL) != 1)
-		rc = DS_ECRYPTO;
-	else
-		rc = EVP_DigestVerify(ctx, sig, siglen, buf, d->total) == 1 ? DS_OK : DS_EBADSIG;
+	if (buf == NULL)
+		return DS_ENOMEM;
+	int rc = k->ai->alg == ALG_ED25519 ? verify_ed25519(k, buf, d->total, sig)
+					   : verify_ed448(k, buf, d->total, sig, siglen);
 	if (buf != stackbuf)
 		free(buf);
-	EVP_MD_CTX_free(ctx);
-	if (rc != DS_OK)
-		ERR_clear_error(); /* a bad signature leaves entries on the queue */
 	return rc;
 }
 
@@ -732,8 +768,16 @@ int sig0_key_new_private(struct evp_pkey_st *pkey, const uint8_t *owner, const u
 	int rc = key_import(rdata, rdlen, &lim, &pub, &ai, &siglen, why, whylen);
 	if (rc != DS_OK)
 		return rc;
-	int eq = EVP_PKEY_eq(pub, pkey);
-	EVP_PKEY_free(pub);
+	int eq;
+	if (ai->alg == ALG_ED25519) { /* no public object: compare the raw keys */
+		uint8_t raw[32];
+		size_t rawlen = sizeof raw;
+		eq = EVP_PKEY_get_raw_public_key(pkey, raw, &rawlen) == 1 && rawlen == rdlen - 4 &&
+		     memcmp(raw, rdata + 4, rawlen) == 0;
+	} else {
+		eq = EVP_PKEY_eq(pub, pkey);
+		EVP_PKEY_free(pub);
+	}
 	if (eq != 1) {
 		ERR_clear_error();
 		ds_why(why, whylen, "private key does not match the KEY record");
@@ -761,7 +805,7 @@ static int ecdsa_der_to_raw(const uint8_t *der, size_t derlen, uint8_t *out, siz
 	return ok ? DS_OK : DS_ECRYPTO;
 }
 
-static int crypto_sign(const struct sig0_key *k, const struct sdata *d, uint8_t *out)
+static int sign_data(const struct sig0_key *k, const struct sdata *d, uint8_t *out)
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	if (ctx == NULL)
@@ -834,7 +878,7 @@ int sig0_sign(const struct sig0_key *k, uint8_t *buf, size_t *len, size_t cap, u
 	/* the new SIG's index in the additional section is the current ARCOUNT */
 	struct sdata d;
 	sdata_init(&d, buf + mlen + SIG_RR_HDR_LEN, plen, request, reqlen, buf, mlen, ar);
-	int rc = crypto_sign(k, &d, buf + mlen + SIG_RR_HDR_LEN + plen);
+	int rc = sign_data(k, &d, buf + mlen + SIG_RR_HDR_LEN + plen);
 	if (rc != DS_OK)
 		return rc;
 	wr_u16(buf + 10, (uint16_t)(ar + 1));

@@ -4,12 +4,21 @@
  * WAL mode with synchronous=FULL: every COMMIT syncs the WAL before it
  * returns.  BEGIN IMMEDIATE takes the file's write lock at once; a writer
  * that finds it held waits in short steps (busy_wait) for 5 s at most.
+ *
+ * Checkpoints (copying the WAL back into the database file) run on a
+ * thread of their own, one per file, on its own connection: a commit that
+ * leaves CKPT_PAGES or more in the WAL wakes it instead of checkpointing
+ * itself, as SQLite would, inside the receiver's commit.  Only when the WAL
+ * reaches CKPT_HARD_PAGES (the thread is behind) does the committer
+ * checkpoint too.  The thread starts with the file's first connection and
+ * stops with its last.
  */
 #include "store/db.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,10 +31,28 @@
 #include "common/log.h"
 
 #define BUSY_TIMEOUT_MS 5000
+#define CKPT_PAGES 1000	      /* SQLite's own wal_autocheckpoint */
+#define CKPT_HARD_PAGES 32000 /* about 128 MiB of WAL */
+
+/* The checkpoint thread of one file, shared by its connections. */
+struct ckpt {
+	char *path;
+	int refs;   /* connections to path (under reg_mu) */
+	sqlite3 *h; /* the thread's own connection */
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool want, stop;
+	struct ckpt *next;
+};
+
+static pthread_mutex_t reg_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct ckpt *reg;
 
 struct db_sqlite {
 	struct db base;
 	sqlite3 *h;
+	struct ckpt *ckpt;	    /* NULL for :memory: */
 	struct timespec busy_since; /* the first wait for the current lock */
 };
 
@@ -179,6 +206,116 @@ static int sq_begin(struct db *db)
 	return sq_exec(db, "BEGIN IMMEDIATE");
 }
 
+static void *ckpt_main(void *arg)
+{
+	struct ckpt *c = arg;
+
+	pthread_mutex_lock(&c->mu);
+	while (!c->stop) {
+		if (!c->want) {
+			pthread_cond_wait(&c->cv, &c->mu);
+			continue;
+		}
+		c->want = false;
+		pthread_mutex_unlock(&c->mu);
+		/* PASSIVE: copies what no reader still needs, waits for nobody */
+		int rc =
+		    sqlite3_wal_checkpoint_v2(c->h, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY)
+			log_warning("store %s: checkpoint: %s", c->path, sqlite3_errmsg(c->h));
+		pthread_mutex_lock(&c->mu);
+	}
+	pthread_mutex_unlock(&c->mu);
+	return NULL;
+}
+
+static void ckpt_free(struct ckpt *c)
+{
+	/* the file's last connection: closing it checkpoints and removes the WAL */
+	sqlite3_close(c->h);
+	pthread_cond_destroy(&c->cv);
+	pthread_mutex_destroy(&c->mu);
+	free(c->path);
+	free(c);
+}
+
+static struct ckpt *ckpt_start(const char *path)
+{
+	struct ckpt *c = calloc(1, sizeof(*c));
+	if (c == NULL || (c->path = strdup(path)) == NULL) {
+		free(c);
+		return NULL;
+	}
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->cv, NULL);
+	c->refs = 1;
+	if (sqlite3_open_v2(path, &c->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+		SQLITE_OK ||
+	    sqlite3_exec(c->h, "PRAGMA synchronous=FULL", NULL, NULL, NULL) != SQLITE_OK ||
+	    pthread_create(&c->thread, NULL, ckpt_main, c) != 0) {
+		log_err("store %s: cannot start the checkpoint thread: %s", path,
+			c->h ? sqlite3_errmsg(c->h) : "out of memory");
+		ckpt_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* The checkpoint thread of path, started for its first connection. */
+static struct ckpt *ckpt_get(const char *path)
+{
+	pthread_mutex_lock(&reg_mu);
+	struct ckpt *c = reg;
+	while (c != NULL && strcmp(c->path, path) != 0)
+		c = c->next;
+	if (c != NULL) {
+		c->refs++;
+	} else if ((c = ckpt_start(path)) != NULL) {
+		c->next = reg;
+		reg = c;
+	}
+	pthread_mutex_unlock(&reg_mu);
+	return c;
+}
+
+/* A connection closed: the last one stops the thread. */
+static void ckpt_put(struct ckpt *c)
+{
+	pthread_mutex_lock(&reg_mu);
+	bool last = --c->refs == 0;
+	if (last) {
+		struct ckpt **pp = &reg;
+		while (*pp != c)
+			pp = &(*pp)->next;
+		*pp = c->next;
+	}
+	pthread_mutex_unlock(&reg_mu);
+	if (!last)
+		return;
+	pthread_mutex_lock(&c->mu);
+	c->stop = true;
+	pthread_cond_signal(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+	pthread_join(c->thread, NULL);
+	ckpt_free(c);
+}
+
+/* After each commit: wake the checkpoint thread, or checkpoint here when it is behind. */
+static int wal_hook(void *arg, sqlite3 *h, const char *name, int pages)
+{
+	struct ckpt *c = arg;
+
+	if (pages >= CKPT_HARD_PAGES) {
+		sqlite3_wal_checkpoint_v2(h, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	} else if (pages >= CKPT_PAGES) {
+		pthread_mutex_lock(&c->mu);
+		c->want = true;
+		pthread_cond_signal(&c->cv);
+		pthread_mutex_unlock(&c->mu);
+	}
+	return SQLITE_OK;
+}
+
 static void sq_close(struct db *db)
 {
 	struct db_sqlite *d = dbs(db);
@@ -191,6 +328,8 @@ static void sq_close(struct db *db)
 		if (sqlite3_close(d->h) != SQLITE_OK)
 			log_err("store %s: close: %s", db->label, sqlite3_errmsg(d->h));
 	}
+	if (d->ckpt != NULL)
+		ckpt_put(d->ckpt);
 	free(db->label);
 	free(d);
 }
@@ -363,6 +502,9 @@ int db_sqlite_open(const char *path, struct db **out)
 		sq_close(&d->base);
 		return ret;
 	}
+	/* without its thread (out of memory), SQLite's own checkpoints stay */
+	if (strcmp(path, ":memory:") != 0 && (d->ckpt = ckpt_get(path)) != NULL)
+		sqlite3_wal_hook(d->h, wal_hook, d->ckpt);
 	*out = &d->base;
 	return DS_OK;
 }

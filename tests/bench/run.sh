@@ -15,7 +15,8 @@
 #   B1_SECS     openssl speed -seconds for B1 (default 3)
 #   DSYNC_SEND  load generator binary (default BUILDDIR/dsync-send)
 #   KEEP=1      keep the temporary folder (logs, configs, raw outputs)
-#   PERF=1      record dsyncd with perf during the 100-outstanding run
+#   PERF=1      record dsyncd with perf during the PERF_LEVEL-outstanding run (100)
+#   KNOT=0      no Knot reference rows (quicker, for comparing dsyncd builds)
 #   B5_CAP      B5: the verification capacity a second (default: b2's ED25519 verify/s)
 #   B5_BUDGET   B5: sig0.verify-budget (default B5_CAP); the flood is 2x B5_CAP
 #   B5_CHILDREN, B5_LEGIT, B5_SOURCES  B5: children (5), UPDATEs/s each (10), flood sources (8)
@@ -377,8 +378,13 @@ if want B3 || want B4; then
 	command -v dnsperf >/dev/null && HAVE_DNSPERF=1
 	[ $HAVE_DNSPERF = 1 ] || note "dnsperf is not installable here: the Knot reference uses dsync-send --tsig only (same tool on both sides)"
 	HAVE_KNOT=0
-	command -v knotd >/dev/null && HAVE_KNOT=1
-	[ $HAVE_KNOT = 1 ] || note "knotd is not installed (apt-get install knot): no reference"
+	if [ "${KNOT:-1}" != 1 ]; then
+		note "KNOT=0: no Knot reference in this run"
+	elif command -v knotd >/dev/null; then
+		HAVE_KNOT=1
+	else
+		note "knotd is not installed (apt-get install knot): no reference"
+	fi
 
 	if ! start_dsyncd; then
 		echo "dsyncd does not start; B3 skipped"
@@ -402,7 +408,7 @@ if want B3 || want B4; then
 		count=$(phase_count "$OUT" "$mincount" "$BEST_D")
 		s0=$(stats_line)
 		PERF_PID=
-		if [ "${PERF:-0}" = 1 ] && [ "$conc" = 100 ] && command -v perf >/dev/null; then
+		if [ "${PERF:-0}" = 1 ] && [ "$conc" = "${PERF_LEVEL:-100}" ] && command -v perf >/dev/null; then
 			perf record -e cpu-clock -g -o "$T/perf.data" -p "$DSYNCD_PID" >"$T/perf.log" 2>&1 &
 			PERF_PID=$!
 		fi
@@ -462,7 +468,7 @@ if want B3 || want B4; then
 		echo "$dline"
 		echo "$dstore"
 		[ -n "$kline" ] && echo "$kline (the serial grows by one per changeset: Knot applies the UPDATEs it has queued as one)"
-		if [ -s "$T/perf.data" ] && [ "$conc" = 100 ]; then
+		if [ -s "$T/perf.data" ] && [ "$conc" = "${PERF_LEVEL:-100}" ]; then
 			echo "  perf, dsyncd during the run above (cpu-clock samples by library, then symbols):"
 			perf report -i "$T/perf.data" --no-children --sort dso --stdio 2>/dev/null |
 				grep -E '^ +[0-9.]+%' | head -6 | sed 's/^ */    /'

@@ -494,6 +494,29 @@ static void alg_check_big(const struct alg_ctx *c)
 	msg_clear(c->m);
 }
 
+/*
+ * Ed25519's identity point as a public key, with R = identity and S = 0:
+ * the verification equation holds for any message, and OpenSSL 3.0's check
+ * alone passes it.  libsodium refuses small-order points.
+ */
+static void alg_check_small_order(const struct alg_ctx *c)
+{
+	uint8_t buf[4096], rd[36] = {0x02, 0x00, 3, ALG_ED25519, 0x01};
+	struct sig0_limits lim;
+	struct sig0_key *weak = NULL;
+	size_t len = build_update(buf, sizeof buf, 99, 1);
+
+	CHECK_EQ(sig0_sign(c->k, buf, &len, sizeof buf, c->now - 60, c->now + 300, NULL, 0), DS_OK);
+	memset(buf + len - 64, 0, 64); /* the signature ends the message */
+	buf[len - 64] = 0x01;
+	sig0_limits_default(&lim);
+	CHECK_EQ(sig0_key_new(c->owner, rd, sizeof rd, &lim, &weak, NULL, 0), DS_OK);
+	if (weak != NULL)
+		CHECK_EQ(parse_verify(c->m, buf, len, 0, weak), DS_EBADSIG);
+	sig0_key_free(weak);
+	msg_clear(c->m);
+}
+
 /* Read the pair of base (by every name it has) and the second key of base2. */
 static int alg_read_keys(struct alg_ctx *c, const char *base, const char *base2)
 {
@@ -547,6 +570,8 @@ static void test_alg(const char *algname, uint8_t alg, int bits, struct msg *m)
 	for (int edns = 0; edns <= 1; edns++)
 		alg_check_signed(&c, edns);
 	alg_check_big(&c);
+	if (alg == ALG_ED25519)
+		alg_check_small_order(&c);
 out:
 	sig0_key_free(c.pub);
 	sig0_key_free(c.pub2);

@@ -957,6 +957,48 @@ static void test_newer_schema_refused(void)
 	CHECK(s == NULL);
 }
 
+static off_t file_size(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 ? st.st_size : -1;
+}
+
+/*
+ * Checkpoints run on the file's own thread: commits that fill the WAL past
+ * 1000 pages wake it, it copies them into the database file (waited for,
+ * 20 s at most), and closing the last connection stops it and removes the
+ * WAL.
+ */
+static void test_background_checkpoint(void)
+{
+	char path[300], wal[320];
+	struct db *db = NULL;
+	struct db_stmt *st = NULL;
+
+	snprintf(path, sizeof(path), "%s/ckpt.db", tmpdir);
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	CHECK_EQ(db_sqlite_open(path, &db), DS_OK);
+	if (db == NULL)
+		return;
+	CHECK_EQ(db_exec(db, "CREATE TABLE t (b BLOB)"), DS_OK);
+	CHECK_EQ(db_prepare(db, "INSERT INTO t VALUES (zeroblob(3000))", &st), DS_OK);
+	for (int c = 0; st != NULL && c < 30; c++) { /* 30 commits of about 50 pages */
+		CHECK_EQ(db_begin(db), DS_OK);
+		for (int i = 0; i < 50; i++) {
+			CHECK_EQ(db_step(st), DB_DONE);
+			db_reset(st);
+		}
+		CHECK_EQ(db_exec(db, "COMMIT"), DS_OK);
+	}
+	db_finalize(st);
+	off_t want = 1000 * 4096;
+	for (int i = 0; i < 2000 && file_size(path) < want; i++)
+		usleep(10000);
+	CHECK(file_size(path) >= want);
+	db_close(db);
+	CHECK_EQ(file_size(wal), -1);
+}
+
 /*
  * A store file at tmpdir/name with zone "kept.", taken back to an older
  * schema by the SQL undo, then opened again: it must be migrated to the
@@ -2741,6 +2783,7 @@ int main(void)
 	suite();
 	/* SQLite's own: its files, its migrations from older versions */
 	test_newer_schema_refused();
+	test_background_checkpoint();
 	test_migrate_v1();
 	test_migrate_v2();
 	test_migrate_v3();
