@@ -31,6 +31,7 @@
 #define OUTBOX_POLL 5		      /* seconds: also picks up changes made by `dsyncd import` */
 #define OUTBOX_STORE_WAIT 1	      /* seconds before trying again after a store failure */
 #define PURGE_EVERY 60		      /* seconds between retention runs */
+#define RECORD_SLICE 1000	      /* deliveries recorded per transaction (lane_record) */
 #define OUTBOX_GAP_MS 100	      /* a lane's pause after a delivery (see lane_main) */
 #define OUTBOX_GAP_MAX_MS 2000	      /* ... at most */
 
@@ -150,27 +151,34 @@ static int lane_hand_over(struct lane *l, const struct outbox_item *it, size_t n
 /*
  * Record the result rc of delivering items[0..n) at now: done, or due again
  * after the backoff of the oldest one's attempts (the lane's), with err.
- * False when the store could not record it.
+ * In transactions of RECORD_SLICE rows, so that the receiver's commits wait
+ * for one slice at most, never for a snapshot's million rows; a crash
+ * between two leaves the rest pending, delivered again, as a crash between
+ * delivering and recording does.  False when the store could not record it.
  */
 static bool lane_record(struct lane *l, const struct outbox_item *it, size_t n, int rc,
 			const char *err, int64_t now)
 {
 	int64_t next = now + backoff(l->o->cfg, it[0].attempts + 1);
-	int ret = store_begin(l->store);
-	for (size_t i = 0; ret == DS_OK && i < n; i++) {
-		ret = rc == DS_OK
-			  ? store_delivery_done(l->store, it[i].delivery_id, now)
-			  : store_delivery_failed(l->store, it[i].delivery_id, now, next, err);
-		if (ret == DS_ENOENT) /* purged or delivered meanwhile (another process) */
-			ret = DS_OK;
+	int ret = DS_OK;
+	for (size_t from = 0; ret == DS_OK && from < n; from += RECORD_SLICE) {
+		size_t to = n - from > RECORD_SLICE ? from + RECORD_SLICE : n;
+		ret = store_begin(l->store);
+		for (size_t i = from; ret == DS_OK && i < to; i++) {
+			ret = rc == DS_OK ? store_delivery_done(l->store, it[i].delivery_id, now)
+					  : store_delivery_failed(l->store, it[i].delivery_id, now,
+								  next, err);
+			if (ret == DS_ENOENT) /* purged or delivered meanwhile (another process) */
+				ret = DS_OK;
+		}
+		if (ret == DS_OK && to == n)
+			ret = store_backend_result(l->store, l->zc->name, backend_name(l->b), now,
+						   rc == DS_OK ? NULL : err);
+		if (ret == DS_OK)
+			ret = store_commit(l->store);
+		if (ret != DS_OK)
+			store_rollback(l->store);
 	}
-	if (ret == DS_OK)
-		ret = store_backend_result(l->store, l->zc->name, backend_name(l->b), now,
-					   rc == DS_OK ? NULL : err);
-	if (ret == DS_OK)
-		ret = store_commit(l->store);
-	if (ret != DS_OK)
-		store_rollback(l->store);
 	if (rc == DS_OK)
 		log_info("outbox: delivered %zu change(s) of zone %s to backend %s", n, l->zname,
 			 backend_name(l->b));

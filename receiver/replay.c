@@ -91,8 +91,12 @@ void replay_free(struct replay *rp)
 	free(rp);
 }
 
+/* A digest the store holds twice (SQLite keeps rows in the order they
+ * came, without a key) keeps its first RCODE. */
 static int load_one(void *arg, const uint8_t digest[32], int64_t expires, int rcode)
 {
+	if (replay_lookup(arg, digest, 0) >= 0)
+		return 0;
 	return replay_insert(arg, digest, expires, rcode) == DS_OK ? 0 : 1;
 }
 

@@ -34,6 +34,7 @@ const struct alg_info *sig0_alg_info(uint8_t alg);
  */
 struct sig0_key {
 	EVP_PKEY *pkey; /* NULL for an Ed25519 public key (libsodium uses rdata) */
+	uint8_t *ed_sk; /* an Ed25519 private key for libsodium (seed | public), or NULL */
 	/* RSA/ECDSA: a context set up for EVP_PKEY_verify() with the digest;
 	 * each verification works on a duplicate (see crypto_verify). */
 	EVP_PKEY_CTX *vctx;

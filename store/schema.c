@@ -272,6 +272,26 @@ static const char *const migration_v8[] = {
     NULL,
 };
 
+/*
+ * Version 9, SQLite only: the replay table keeps its rows in the order they
+ * came (a rowid table, no index on the digest).  Keyed by the digest, a
+ * random value, each UPDATE's row went into a page of its own, so a commit
+ * of 50 UPDATEs wrote some 50 pages of it to the WAL, most of the WAL's
+ * pages; now they share the last page.  The receiver keeps every live
+ * digest in memory anyway (loaded in rowid order at start), and nothing but
+ * the several nodes of a PostgreSQL store looks one up in the store.
+ */
+static const char *const migration_v9[] = {
+    "CREATE TABLE replay_v9 (digest BLOB NOT NULL, expires INTEGER NOT NULL, "
+    "rcode INTEGER NOT NULL)",
+    "INSERT INTO replay_v9 (digest, expires, rcode) SELECT digest, expires, rcode FROM replay "
+    "ORDER BY expires",
+    "DROP TABLE replay",
+    "ALTER TABLE replay_v9 RENAME TO replay",
+    "CREATE INDEX replay_expires ON replay (expires)",
+    NULL,
+};
+
 /* migrations[i] brings the schema from version i + 1 to version i + 2. */
 // clang-format off
 static const char *const *const sqlite_migrations[] = {
@@ -282,6 +302,7 @@ static const char *const *const sqlite_migrations[] = {
     migration_v6,
     migration_v7,
     migration_v8,
+    migration_v9,
 };
 // clang-format on
 
@@ -411,8 +432,14 @@ static const char *const pg_v8[] = {
     NULL,
 };
 
+/* Version 9 changes SQLite's replay table only: the digest stays the key here. */
+static const char *const pg_v9[] = {
+    NULL,
+};
+
 static const char *const *const pg_migrations[] = {
     pg_v8,
+    pg_v9,
 };
 
 _Static_assert(NELEMS(pg_migrations) + 7 == STORE_SCHEMA_VERSION,

@@ -232,12 +232,12 @@ static const char *const st_sql[ST_COUNT] = {
     [ST_OUTBOX_NEXT] = "SELECT min(next_attempt) FROM delivery WHERE state = 'pending'",
     [ST_OUTBOX_PENDING] = "SELECT count(*) FROM delivery WHERE state = 'pending'",
 
-    /* A digest seen again keeps its first RCODE (R10); expiry only grows. */
-    [ST_REPLAY_ADD] =
-	"INSERT INTO replay (digest, expires, rcode) VALUES (?1, ?2, ?3) "
-	"ON CONFLICT (digest) DO UPDATE SET expires = CASE WHEN "
-	"excluded.expires > replay.expires THEN excluded.expires ELSE replay.expires END",
-    [ST_REPLAY_ALL] = "SELECT digest, expires, rcode FROM replay WHERE expires > ?1",
+    /* SQLite (version 9): rows in the order they came, no index on the
+     * digest, so that each commit writes the table's last page only; the
+     * receiver's memory, loaded in that order, decides replays. */
+    [ST_REPLAY_ADD] = "INSERT INTO replay (digest, expires, rcode) VALUES (?1, ?2, ?3)",
+    [ST_REPLAY_ALL] =
+	"SELECT digest, expires, rcode FROM replay WHERE +expires > ?1 ORDER BY rowid",
     [ST_REPLAY_PURGE] = "DELETE FROM replay WHERE expires <= ?1",
     [ST_KEYS_CHILD] = KEY_SELECT "WHERE k.child_id = ?1 ORDER BY k.id",
     [ST_KEY_GET] = KEY_SELECT "WHERE k.id = ?1",
@@ -329,7 +329,9 @@ static const char *const st_sql[ST_COUNT] = {
 		      "expires = excluded.expires WHERE leases.holder = excluded.holder "
 		      "OR leases.expires <= ?3 RETURNING holder",
     [ST_LEASE_DROP] = "DELETE FROM leases WHERE name = ?1 AND holder = ?2",
-    [ST_REPLAY_FIND] = "SELECT rcode FROM replay WHERE digest = ?1 AND expires >= ?2",
+    /* (SQLite: a scan; only several nodes, on PostgreSQL, ask the store) */
+    [ST_REPLAY_FIND] =
+	"SELECT rcode FROM replay WHERE digest = ?1 AND expires >= ?2 ORDER BY rowid LIMIT 1",
     [ST_ZONE_CHILDREN] =
 	"SELECT coalesce((SELECT children FROM zone_counts WHERE zone_id = ?1), 0)",
     /* the console's chart: one grouped query over [?1, ?2) of the audit
@@ -614,6 +616,14 @@ static const char *const st_pg[ST_COUNT] = {
 			      "GROUP BY time / 60 ORDER BY 1",
     [ST_AUDIT_PAGE_CHILD] =
 	AUDIT_SELECT_PG "AND lower(child) = lower(?6) ORDER BY id DESC LIMIT ?5",
+    /* the digest is the key: every node asks the store (ST_REPLAY_FIND); a
+     * digest seen again keeps its first RCODE (R10), expiry only grows */
+    [ST_REPLAY_ADD] =
+	"INSERT INTO replay (digest, expires, rcode) VALUES (?1, ?2, ?3) "
+	"ON CONFLICT (digest) DO UPDATE SET expires = CASE WHEN "
+	"excluded.expires > replay.expires THEN excluded.expires ELSE replay.expires END",
+    [ST_REPLAY_ALL] = "SELECT digest, expires, rcode FROM replay WHERE expires > ?1",
+    [ST_REPLAY_FIND] = "SELECT rcode FROM replay WHERE digest = ?1 AND expires >= ?2",
 };
 
 int store_open(const char *spec, struct store **out)

@@ -50,7 +50,7 @@
 
 struct store;
 
-#define STORE_SCHEMA_VERSION 8
+#define STORE_SCHEMA_VERSION 9
 #define STORE_PG_PREFIX "postgresql:"
 /* Whether spec names a PostgreSQL store (no lock file, no local file). */
 bool store_spec_is_pg(const char *spec);

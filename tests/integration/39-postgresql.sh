@@ -64,7 +64,7 @@ for i in 0 1 2; do
 	node_start $i || { not_ok "node $i starts"; finish; }
 done
 ok "three nodes serve on one database"
-expect "one schema version in the database" 8 "$(sql 'select version from schema_version')"
+expect "one schema version in the database" 9 "$(sql 'select version from schema_version')"
 
 # ---- updates spread over the nodes -------------------------------------------
 two_ns_stored "node 0: an UPDATE is stored" "$K1" ${NODES[0]} $PORT

@@ -768,6 +768,32 @@ static int replay_cb(void *arg, const uint8_t digest[32], int64_t expires, int r
 	return 0;
 }
 
+/*
+ * SQLite (one node, whose memory decides replays): rows in the order they
+ * came, a digest stored again is a second row, walks give them in that
+ * order and a look-up the first one's RCODE; expired rows are purged.
+ */
+static void test_replay_sqlite(struct store *s, const uint8_t d1[32], const uint8_t d2[32])
+{
+	struct replay_walk w;
+	int rcode = -1;
+
+	CHECK_EQ(store_replay_add(s, d1, 150, RC_SERVFAIL), DS_OK);
+	CHECK_EQ(raw_int("SELECT count(*) FROM replay"), 3);
+	memset(&w, 0, sizeof(w));
+	CHECK_EQ(store_replay_foreach(s, 0, replay_cb, &w), DS_OK);
+	CHECK_EQ(w.n, 3);
+	if (w.n == 3) {
+		CHECK(memcmp(w.d[0], d1, 32) == 0 && w.rcode[0] == RC_NOERROR && w.exp[0] == 100);
+		CHECK(memcmp(w.d[1], d2, 32) == 0 && w.rcode[1] == RC_REFUSED);
+		CHECK(memcmp(w.d[2], d1, 32) == 0 && w.rcode[2] == RC_SERVFAIL);
+	}
+	CHECK_EQ(store_replay_find(s, d1, 0, &rcode), DS_OK);
+	CHECK_EQ(rcode, RC_NOERROR);
+	CHECK_EQ(store_replay_purge(s, 160), DS_OK);
+	CHECK_EQ(raw_int("SELECT count(*) FROM replay"), 1);
+}
+
 static void test_replay(struct store *s)
 {
 	uint8_t d1[32], d2[32];
@@ -777,7 +803,12 @@ static void test_replay(struct store *s)
 	memset(d2, 0x22, 32);
 	CHECK_EQ(store_replay_add(s, d1, 100, RC_NOERROR), DS_OK);
 	CHECK_EQ(store_replay_add(s, d2, 200, RC_REFUSED), DS_OK);
-	/* Seen again: first RCODE stays, expiry grows. */
+	if (!db_is_pg(store_db(s))) {
+		test_replay_sqlite(s, d1, d2);
+		return;
+	}
+	/* Seen again: first RCODE stays, expiry grows (the nodes of a shared
+	 * store look digests up in it). */
 	CHECK_EQ(store_replay_add(s, d1, 150, RC_SERVFAIL), DS_OK);
 	CHECK_EQ(raw_int("SELECT count(*) FROM replay"), 2);
 
@@ -1194,6 +1225,59 @@ static void test_migrate_v6(void)
 	CHECK(!has_index(path, "audit_child"));
 	CHECK(has_index(path, "delivery_due"));
 	CHECK(has_index(path, "audit_child_id"));
+}
+
+/* Collects the replay rows a walk hands over, in its order. */
+struct replay_rows {
+	int n;
+	uint8_t first[3];
+	int rcode[3];
+};
+
+static int replay_row_cb(void *arg, const uint8_t digest[32], int64_t expires, int rcode)
+{
+	struct replay_rows *r = arg;
+	(void)expires;
+	if (r->n < 3) {
+		r->first[r->n] = digest[0];
+		r->rcode[r->n] = rcode;
+	}
+	r->n++;
+	return DS_OK;
+}
+
+/* A version-8 file (replay keyed by its digest) is migrated on open: the
+ * rows are kept, oldest expiry first, in a table without the digest key;
+ * a digest stored twice keeps its first RCODE when looked up. */
+static void test_migrate_v8(void)
+{
+	char path[300];
+	struct replay_rows got = {0};
+	int rcode = -1;
+	uint8_t d[32];
+	struct store *s = migrated(
+	    "v8.db",
+	    "DROP TABLE replay; CREATE TABLE replay (digest BLOB PRIMARY KEY, expires INTEGER "
+	    "NOT NULL, rcode INTEGER NOT NULL) WITHOUT ROWID; CREATE INDEX replay_expires ON "
+	    "replay (expires); INSERT INTO replay VALUES "
+	    "(x'0000000000000000000000000000000000000000000000000000000000000000', 4000000003, 5), "
+	    "(x'0100000000000000000000000000000000000000000000000000000000000000', 4000000001, 0), "
+	    "(x'0200000000000000000000000000000000000000000000000000000000000000', 4000000002, 9); "
+	    "UPDATE schema_version SET version = 8",
+	    path, sizeof(path));
+
+	CHECK_EQ(store_replay_foreach(s, 1, replay_row_cb, &got), DS_OK);
+	CHECK_EQ(got.n, 3);
+	CHECK(got.first[0] == 1 && got.first[1] == 2 && got.first[2] == 0);
+	CHECK(got.rcode[0] == 0 && got.rcode[1] == 9 && got.rcode[2] == 5);
+	memset(d, 0, sizeof(d));
+	d[0] = 2;
+	CHECK_EQ(store_replay_add(s, d, 4000000009, 3), DS_OK);
+	CHECK_EQ(store_replay_find(s, d, 1, &rcode), DS_OK);
+	CHECK_EQ(rcode, 9);
+	store_close(s);
+	CHECK(has_index(path, "replay_expires"));
+	CHECK(!has_index(path, "sqlite_autoindex_replay_1"));
 }
 
 /* ---- admin API: key removal, counts, pages (each on its own store) ---- */
@@ -2790,6 +2874,7 @@ int main(void)
 	test_migrate_v4();
 	test_migrate_v5();
 	test_migrate_v6();
+	test_migrate_v8();
 	store_close(NULL);
 	if (pg != NULL && pg[0] != '\0') {
 		fprintf(stderr, "== PostgreSQL\n");
