@@ -587,7 +587,7 @@ static const struct row schema[] = {
 	{"server.tcp-connections-per-network",   CT_INT,    "32",                1,     65535,    NULL,                0, K_UINT, offsetof(struct cfg, tcp_per_network), NOCOUNT, NULL, NULL},
 	{"server.max-message-size",              CT_INT,    "16384",             512,   65535,    NULL,                0, K_UINT, offsetof(struct cfg, max_message_size), NOCOUNT, NULL, NULL},
 	{"server.queue-max",                     CT_INT,    "1024",              1,     1000000,  NULL,                0, K_UINT, offsetof(struct cfg, queue_max), NOCOUNT, NULL, NULL},
-	{"server.commit-batch-max",              CT_INT,    "64",                1,     10000,    NULL,                0, K_UINT, offsetof(struct cfg, commit_batch_max), NOCOUNT, NULL, NULL},
+	{"server.commit-batch-max",              CT_INT,    "256",               1,     10000,    NULL,                0, K_UINT, offsetof(struct cfg, commit_batch_max), NOCOUNT, NULL, NULL},
 	{"server.udp-receive-buffer",             CT_INT,    "4194304",           0,     268435456, NULL,               RESTART, K_UINT, offsetof(struct cfg, udp_rcvbuf), NOCOUNT, NULL, NULL},
 	{"server.updates-per-source",            CT_INT,    "600",               1,     100000000, NULL,               0, K_UINT, offsetof(struct cfg, upd_per_source), NOCOUNT, NULL, NULL},
 	{"server.updates-per-signer",            CT_INT,    "120",               1,     100000000, NULL,               0, K_UINT, offsetof(struct cfg, upd_per_signer), NOCOUNT, NULL, NULL},

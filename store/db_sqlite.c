@@ -31,7 +31,7 @@
 #include "common/log.h"
 
 #define BUSY_TIMEOUT_MS 5000
-#define CKPT_PAGES 1000	       /* SQLite's own wal_autocheckpoint */
+#define CKPT_PAGES 1000	      /* SQLite's own wal_autocheckpoint */
 #define CKPT_HARD_PAGES 32000 /* about 128 MiB of WAL */
 
 /* The checkpoint thread of one file, shared by its connections. */

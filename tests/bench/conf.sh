@@ -35,7 +35,7 @@
 # zone's children as libconfig groups, comma-separated; COOKIES true or
 # false (default) for cookies.enabled.  Zone example., null backend (or the
 # backend groups BACKENDS), one verification thread per CPU (workers = 0),
-# queue-max 1024, commit-batch-max 64.  With KEYDIR, the receiver's key
+# queue-max 1024, commit-batch-max 256 (the default).  With KEYDIR, the receiver's key
 # (receiver.name updater.example., ED25519, made there on the first start)
 # signs the answers (B6).
 bench_conf() {
@@ -44,7 +44,7 @@ bench_conf() {
 	case $3 in postgresql:*) store="postgresql = \"${3#postgresql:}\";" ;; esac
 	[ -n "${8:-}" ] && rname="name = \"updater.example.\"; key-directory = \"$8\"; "
 	cat <<EOC
-server = { listen = [ "$1" ]; port = $2; workers = 0; queue-max = 1024; commit-batch-max = 64;
+server = { listen = [ "$1" ]; port = $2; workers = 0; queue-max = 1024; commit-batch-max = 256;
   updates-per-source = 100000000; updates-per-signer = 100000000; };
 sig0 = { verify-budget = $5; verify-share-per-network = 100; };
 cookies = { enabled = ${7:-false}; };

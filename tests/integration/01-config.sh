@@ -14,7 +14,7 @@ expect_match "and says so" "configuration OK" "$out"
 # dsyncd config: the effective configuration from the schema, defaults filled in
 "$BIN/dsyncd" -c "$TOP/examples/dsyncd.conf" config >"$T/config.json"
 expect "dsyncd config exits 0" 0 "$?"
-expect "dsyncd config: port, a default, a word setting, the zone" "5354 64 rfc2931 example." \
+expect "dsyncd config: port, a default, a word setting, the zone" "5354 256 rfc2931 example." \
 	"$(python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(d["server"]["port"], d["server"]["commit-batch-max"], d["receiver"]["sign"], d["zones"][0]["name"])' "$T/config.json")"
 
 k=$(mkkey child.example. ED25519)

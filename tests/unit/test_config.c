@@ -219,7 +219,7 @@ static void test_defaults(void)
 	CHECK_EQ(c->tcp_max_connections, 256);
 	CHECK_EQ(c->max_message_size, 16384);
 	CHECK_EQ(c->queue_max, 1024);
-	CHECK_EQ(c->commit_batch_max, 64);
+	CHECK_EQ(c->commit_batch_max, 256);
 	CHECK_EQ(c->upd_per_source, 600);
 	CHECK_EQ(c->upd_per_signer, 120);
 	CHECK(strcmp(c->store_path, CFG_STORE_PATH) == 0); /* default: the build's LOCALSTATEDIR */
