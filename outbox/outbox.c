@@ -15,6 +15,7 @@
  */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -48,6 +49,7 @@ struct lane {
 	bool started;
 	uint64_t seen;	       /* the last kick this lane has acted on */
 	long gap_ms;	       /* the pause after the last delivery (lane_main) */
+	bool backlog;	       /* the last delivery was a full batch: more is waiting */
 	atomic_ulong ok, fail; /* deliveries handed over since start, for /metrics */
 	/* the first lane: the configuration its thread checks the pending
 	 * changes against first (warn_unconfigured), off the start's path */
@@ -234,6 +236,7 @@ static int64_t lane_deliver(struct lane *l, struct outbox_item *it, size_t n, si
 			    "store.lease-time: another node may have delivered meanwhile",
 			    backend_name(l->b), l->zname, l->gap_ms / 1000);
 	int64_t wait = lane_record(l, it, n, rc, err, (int64_t)time(NULL)) ? 0 : OUTBOX_STORE_WAIT;
+	l->backlog = rc == DS_OK && n == max;
 	if (rc == DS_OK && n < max) /* all delivered: the next change's node goes on */
 		lane_lease(l, false, now);
 	return wait;
@@ -294,7 +297,10 @@ static bool runner_pause(struct outbox_runner *o, long ms)
  * delivery that took longer (a snapshot backend writing a zone of a million
  * children) is followed by a pause as long, up to OUTBOX_GAP_MAX_MS: under a
  * steady stream such a lane then takes about half of a CPU from the
- * receiver, and a change waits at most about two deliveries' time.
+ * receiver, and a change waits at most about two deliveries' time.  After a
+ * full batch (OUTBOX_BATCH changes: a backlog) there is no pause: the next
+ * batch is full already, and pausing would cap a lane at OUTBOX_BATCH
+ * changes per OUTBOX_GAP_MS, below what the receiver accepts.
  */
 static int warn_unconfigured(void *arg, const uint8_t *zone, const char *backend, int64_t n);
 
@@ -304,9 +310,11 @@ static void *lane_main(void *arg)
 	if (l->check_cfg != NULL)
 		store_outbox_pending_pairs(l->store, warn_unconfigured, (void *)l->check_cfg);
 	for (;;) {
+		l->backlog = false;
 		int64_t wait = lane_step(l);
 		long gap = l->gap_ms < OUTBOX_GAP_MS ? OUTBOX_GAP_MS : l->gap_ms;
-		if (wait == 0 &&
+		/* a full batch leaves more waiting: the next one is full already */
+		if (wait == 0 && !l->backlog &&
 		    !runner_pause(l->o, gap < OUTBOX_GAP_MAX_MS ? gap : OUTBOX_GAP_MAX_MS))
 			break;
 		if (!runner_wait(l->o, &l->seen, wait))

@@ -167,6 +167,12 @@ echo "generators: $GEN_FAIL of $NCHILD ended with a request unanswered;" \
 	"$(sed -n 's/^count=\([0-9]*\) .* resends=\([0-9]*\) .*/\1 \2/p' "$T"/gen/c*.log |
 		awk '{ c += $1; r += $2 } END { printf "%d request(s), %d resend(s)", c, r }')"
 [ "$GEN_FAIL" = 0 ] || FAILS=$((FAILS + 1))
+# deliveries run behind the commits: the outbox is drained before the final check
+# looks (an event, waited for 120 s at most)
+for _ in $(seq 1200); do
+	[ "$(sqlite3 "$DB" "select count(*) from delivery where state != 'done'" 2>/dev/null)" = 0 ] && break
+	sleep 0.1
+done
 check final "final: "
 kill -TERM "$DSYNCD_PID"
 wait "$DSYNCD_PID"
