@@ -605,6 +605,7 @@ static const struct row schema[] = {
 	{"log.target",                           CT_STR,    "stderr",            0,     0,        NULL,                0, K_ENUM, offsetof(struct cfg, log_syslog), NOCOUNT, E_LOG_TARGET, NULL},
 	{"log.level",                            CT_STR,    "info",              0,     0,        check_log_level,     0, K_ENUM, offsetof(struct cfg, log_level), NOCOUNT, E_LOG_LEVEL, NULL},
 	{"log.facility",                         CT_STR,    "daemon",            0,     0,        check_log_facility,  0, K_ENUM, offsetof(struct cfg, log_facility), NOCOUNT, E_LOG_FACILITY, NULL},
+	{"log.refused-per-second",               CT_INT,    "100",               0,     1000000,  NULL,                0, K_UINT, offsetof(struct cfg, log_refused_per_second), NOCOUNT, NULL, NULL},
 
 	{"sig0",                                 CT_GROUP,  NULL,                0,     0,        NULL,                0, K_NONE, 0, 0, NULL, NULL},
 	{"sig0.algorithms",                      CT_ARRAY,  "8 10 13 14 15 16",  1,     32,       NULL,                0, K_BITS, offsetof(struct cfg, limits.alg_allowed), NOCOUNT, NULL, NULL},

@@ -166,9 +166,10 @@ struct cfg {
 	unsigned lease_time;	 /* seconds a node's lease lasts without renewal (shared store) */
 
 	/* log */
-	int log_syslog;	  /* 0: stderr, 1: syslog */
-	int log_level;	  /* LOG_INFO */
-	int log_facility; /* LOG_DAEMON */
+	int log_syslog;			 /* 0: stderr, 1: syslog */
+	int log_level;			 /* LOG_INFO */
+	int log_facility;		 /* LOG_DAEMON */
+	unsigned log_refused_per_second; /* lines of refused requests a second, 100; 0 = all */
 
 	/* sig0 */
 	struct sig0_limits limits;

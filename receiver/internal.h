@@ -268,8 +268,15 @@ struct counters {
 
 /* ---- the receiver ---- */
 
+/* The log lines of refused requests in the current second (I/O thread only). */
+struct refused_lines {
+	int64_t second; /* time(NULL) */
+	uint64_t written, held;
+};
+
 struct receiver {
 	const struct cfg *cfg;
+	struct refused_lines refused_lines;
 	struct store *store;   /* commit thread's connection (env) */
 	struct keycache *keys; /* (env) */
 	struct replay *replay;
@@ -343,6 +350,8 @@ void pipeline_verify(struct receiver *r, struct job *j);
 void pipeline_commit_batch(struct receiver *r, struct job *batch);
 /* I/O thread: the one log line for a decision; counts it for /metrics */
 void pipeline_log(struct receiver *r, const struct job *j);
+/* Log how many refused lines log.refused-per-second held back, once their second is over. */
+void pipeline_log_flush(struct receiver *r);
 
 /*
  * Replays (R10), on the commit thread (replay.c): a verified message seen

@@ -27,6 +27,7 @@
  */
 #include <arpa/inet.h>
 #include <stdarg.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1497,6 +1498,42 @@ static const char *cookie_word(uint8_t state)
 	return "";
 }
 
+/*
+ * log.refused-per-second: at most that many lines of refused requests a
+ * second (a forged flood would otherwise write one line per packet, and the
+ * writing would cost more than the refusing); the rest are counted, and
+ * the count is logged once the second is over (pipeline_log_flush).  The
+ * counters and the audit log keep every one.
+ */
+void pipeline_log_flush(struct receiver *r)
+{
+	struct refused_lines *l = &r->refused_lines;
+	int64_t now = (int64_t)time(NULL); /* the seconds of the log's time stamps */
+
+	if (now == l->second)
+		return;
+	if (l->held > 0)
+		log_info("%" PRIu64 " line(s) of refused requests not logged in the last second "
+			 "(log.refused-per-second %u)",
+			 l->held, r->cfg->log_refused_per_second);
+	l->second = now;
+	l->written = l->held = 0;
+}
+
+static bool refused_line(struct receiver *r)
+{
+	struct refused_lines *l = &r->refused_lines;
+	unsigned max = r->cfg->log_refused_per_second;
+
+	pipeline_log_flush(r);
+	if (max == 0 || l->written < max) {
+		l->written++;
+		return true;
+	}
+	l->held++;
+	return false;
+}
+
 void pipeline_log(struct receiver *r, const struct job *j)
 {
 	metrics_count_decision(&r->ctr, j->result, j->rcode);
@@ -1513,9 +1550,12 @@ void pipeline_log(struct receiver *r, const struct job *j)
 	/* accepted at notice (a trail of every change that log.level notice keeps),
 	 * refused at info: dsyncd.conf(5), log.level */
 	/* TC answers of a flood at debug: one line each would be a log flood */
-	log_msg(j->result == RES_TRUNCATED ? LOG_DEBUG
-		: j->rcode == RC_NOERROR   ? LOG_NOTICE
-					   : LOG_INFO,
+	int level = j->result == RES_TRUNCATED ? LOG_DEBUG
+		    : j->rcode == RC_NOERROR   ? LOG_NOTICE
+					       : LOG_INFO;
+	if (level == LOG_INFO && !refused_line(r))
+		return;
+	log_msg(level,
 		"%s zone=%s child=%s client=%s key=%s result=%s rcode=%s%s reason=\"%s\"%s%s", what,
 		zone, child, j->client, tag, result_name(j->result),
 		rr_rcode_str((unsigned)j->rcode, rb, sizeof(rb)), cookie_word(j->cookie), j->text,

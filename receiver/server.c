@@ -851,6 +851,7 @@ static void on_event(struct receiver *r, const struct epoll_event *e)
 /* What signals asked for, and the timers: each second, each minute. */
 static void housekeeping(struct receiver *r, time_t *last_sweep, time_t *last_purge)
 {
+	pipeline_log_flush(r); /* the refused lines held back in the last second */
 	if (r->want_stats) {
 		r->want_stats = 0;
 		log_stats(r);

@@ -538,6 +538,14 @@ echo "# R9 flood from one /24: $out; audit rows +$grown"
 check "R9: the flood's audit rows stay under the cap (600 a minute, at most two minutes)" \
 	test "$grown" -le 1201
 check "R9: ... fewer rows than refusals ($grown < ${nref:-0})" test "$grown" -lt "${nref:-0}"
+# log.refused-per-second (default 100): not a line per refused packet; what was
+# held back is counted once its second is over (waited for, 10 s at most)
+held="line(s) of refused requests not logged in the last second (log.refused-per-second 100)"
+for _ in $(seq 100); do grep -q "$held" "$T/dsyncd.log" && break; sleep 0.1; done
+check "R9: the flood's refusals held back from the log are counted in a line" grep -q "$held" "$T/dsyncd.log"
+maxps=$(grep ' rcode=REFUSED' "$T/dsyncd.log" | cut -c1-19 | sort | uniq -c | sort -rn | head -1 | awk '{ print $1 }')
+# (a line counted in one second may be stamped with the next: 101)
+check "R9: ... and no second of the log holds more than 100 refusals ($maxps)" test "${maxps:-0}" -le 101
 check "R9: dsyncd stops cleanly" stop_dsyncd
 mv "$T/dsyncd.log" "$T/dsyncd-r9.log"
 
