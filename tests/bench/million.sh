@@ -106,6 +106,13 @@ setup() {
 			cp "$kept/dsyncd.db" "$dir/db/dsyncd.db" || return 1
 			[ -e "$kept/dsyncd.db-wal" ] && cp "$kept/dsyncd.db-wal" "$dir/db/"
 			cp "$kept/keys.out" "$dir/keys.out"
+			# a store kept by an older build is migrated here, not in the
+			# cold start below (and kept so: once per version)
+			local v0
+			v0=$(sqlite3 "$dir/db/dsyncd.db" "select version from schema_version")
+			"$BIN/dsyncd" -c "$dir/dsyncd.conf" key pending >/dev/null 2>&1
+			[ "$(sqlite3 "$dir/db/dsyncd.db" "select version from schema_version")" = "$v0" ] ||
+				{ cp "$dir/db/dsyncd.db" "$kept/dsyncd.db" && rm -f "$kept/dsyncd.db-wal"; }
 			IMPORT="(kept store)" KEYSECS="(kept store)"
 			while read -r _ c p; do KEY[${c#c}]=$p; done < <(grep '^key ' "$dir/keys.out")
 			return 0
