@@ -238,6 +238,12 @@ static void test_key_tag_vectors(void)
 	rc = sig0_key_from_text("x.example. IN KEY nonsense", owner, rd, sizeof rd, &rdlen, why,
 				sizeof why);
 	CHECK_EQ(rc, DS_EPARSE);
+	/* a line break and control characters (ldns 1.8.3 read past a buffer on
+	 * this text, found by fuzz_config): refused before ldns sees it */
+	rc = sig0_key_from_text("= ( {fi1\ntss@include)\x08?A\x03", owner, rd, sizeof rd, &rdlen,
+				why, sizeof why);
+	CHECK_EQ(rc, DS_EPARSE);
+	CHECK(strstr(why, "control character 0x0A at offset 8") != NULL);
 }
 
 /* Protocol, A/C flags, unknown algorithm, wrong lengths, off-curve point. */
