@@ -61,6 +61,8 @@ int zonefile_rr_from_str(const char *text, uint8_t owner[DNAME_MAX], uint16_t *t
 	 * \DDD.  (ldns 1.8.3 reads past a buffer on some text with a line
 	 * break and control characters: found by fuzz_config.) */
 	for (const char *c = text; *c != '\0'; c++) {
+		if ((*c == '\n' || *c == '\r') && c[strspn(c, " \t\r\n")] == '\0')
+			break; /* the line's end (a key file's text, say) */
 		if (((unsigned char)*c < 0x20 && *c != '\t') || *c == 0x7f) {
 			if (why != NULL && whylen > 0)
 				snprintf(why, whylen,

@@ -244,6 +244,11 @@ static void test_key_tag_vectors(void)
 				why, sizeof why);
 	CHECK_EQ(rc, DS_EPARSE);
 	CHECK(strstr(why, "control character 0x0A at offset 8") != NULL);
+	/* ... but a line's end after the record is fine (a key file's text) */
+	rc = sig0_key_from_text("x.example. 3600 IN KEY 512 3 15 "
+				"l02Woi0iS8Aa25FQkUd9RMzZHJpBoRQwAQEX1SxZJA4=\r\n",
+				owner, rd, sizeof rd, &rdlen, why, sizeof why);
+	CHECK_EQ(rc, DS_OK);
 }
 
 /* Protocol, A/C flags, unknown algorithm, wrong lengths, off-curve point. */

@@ -2793,10 +2793,26 @@ static void test_copy(void)
 	struct store *a = NULL, *b = NULL;
 	static int n;
 
+	uint8_t dup[32];
+	int rcode = -1;
+	memset(dup, 0x33, sizeof(dup));
+	/* SQLite keeps a digest stored twice as two rows: the copy takes the first */
+	CHECK_EQ(store_open(spec, &a), DS_OK);
+	if (a != NULL && !db_is_pg(store_db(a))) {
+		CHECK_EQ(store_replay_add(a, dup, 4000000000, RC_NOERROR), DS_OK);
+		CHECK_EQ(store_replay_add(a, dup, 4000000009, RC_REFUSED), DS_OK);
+	}
+	store_close(a);
+	a = NULL;
 	snprintf(to, sizeof(to), "%s/copy%d.db", tmpdir, n++);
 	CHECK_EQ(store_copy(spec, to, out), DS_OK);
 	CHECK_EQ(store_copy(spec, to, out), DS_EREFUSED);
 	fclose(out);
+	CHECK_EQ(store_open(to, &b), DS_OK);
+	if (b != NULL && store_replay_find(b, dup, 0, &rcode) == DS_OK)
+		CHECK_EQ(rcode, RC_NOERROR);
+	store_close(b);
+	b = NULL;
 	CHECK(strstr(out_buf, "keys ") != NULL);
 	CHECK(strstr(out_buf, "DIFFERENT") == NULL);
 	CHECK(strstr(out_buf, "table is not empty; nothing copied") != NULL);
