@@ -846,15 +846,32 @@ static int ecdsa_der_to_raw(const uint8_t *der, size_t derlen, uint8_t *out, siz
 	return ok ? DS_OK : DS_ECRYPTO;
 }
 
+/* EdDSA over the joined data: Ed25519 by libsodium, Ed448 by OpenSSL. */
+static int sign_ed(const struct sig0_key *k, const uint8_t *data, size_t len, uint8_t *out)
+{
+	if (k->ed_sk != NULL)
+		return crypto_sign_detached(out, NULL, data, len, k->ed_sk) == 0 ? DS_OK
+										 : DS_ECRYPTO;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	if (ctx == NULL)
+		return DS_ENOMEM;
+	size_t sl = k->siglen;
+	int rc = EVP_DigestSignInit_ex(ctx, NULL, NULL, NULL, NULL, k->pkey, NULL) == 1 &&
+			 EVP_DigestSign(ctx, out, &sl, data, len) == 1 && sl == k->siglen
+		     ? DS_OK
+		     : DS_ECRYPTO;
+	EVP_MD_CTX_free(ctx);
+	if (rc != DS_OK)
+		ERR_clear_error();
+	return rc;
+}
+
 static int sign_data(const struct sig0_key *k, const struct sdata *d, uint8_t *out)
 {
-	if (k->ed_sk != NULL) { /* Ed25519 by libsodium */
+	if (k->ai->kind == KIND_ED) { /* one shot over the joined data */
 		uint8_t stackbuf[STACK_DATA_MAX];
 		uint8_t *buf = sdata_join(d, stackbuf);
-		if (buf == NULL)
-			return DS_ENOMEM;
-		int rc = crypto_sign_detached(out, NULL, buf, d->total, k->ed_sk) == 0 ? DS_OK
-										       : DS_ECRYPTO;
+		int rc = buf == NULL ? DS_ENOMEM : sign_ed(k, buf, d->total, out);
 		if (buf != stackbuf)
 			free(buf);
 		return rc;
@@ -864,18 +881,7 @@ static int sign_data(const struct sig0_key *k, const struct sdata *d, uint8_t *o
 		return DS_ENOMEM;
 	int rc = DS_ECRYPTO;
 	size_t sl;
-	if (k->ai->kind == KIND_ED) {
-		uint8_t stackbuf[STACK_DATA_MAX];
-		uint8_t *buf = sdata_join(d, stackbuf);
-		sl = k->siglen;
-		if (buf == NULL)
-			rc = DS_ENOMEM;
-		else if (EVP_DigestSignInit_ex(ctx, NULL, NULL, NULL, NULL, k->pkey, NULL) == 1 &&
-			 EVP_DigestSign(ctx, out, &sl, buf, d->total) == 1 && sl == k->siglen)
-			rc = DS_OK;
-		if (buf != stackbuf)
-			free(buf);
-	} else if (EVP_DigestSignInit_ex(ctx, NULL, k->ai->md, NULL, NULL, k->pkey, NULL) == 1) {
+	if (EVP_DigestSignInit_ex(ctx, NULL, k->ai->md, NULL, NULL, k->pkey, NULL) == 1) {
 		int ok = 1;
 		for (int i = 0; ok && i < d->cnt; i++)
 			ok = EVP_DigestSignUpdate(ctx, d->p[i], d->n[i]) == 1;
